@@ -1,0 +1,61 @@
+import { diagnosticToJson, type CompileResult } from '@faramesh/fpl';
+import { makeOut, plural, renderDiagnostic } from '../output.js';
+import { compileStack } from '../stack-compile.js';
+
+export interface CheckOptions {
+  dir: string;
+  strict?: boolean;
+  offline?: boolean;
+  strictEnv?: boolean;
+  format?: 'text' | 'json';
+  noColor?: boolean;
+}
+
+/** Exit codes of cli/check.md: 0 valid, 1 syntax/schema, 2 imports, 3 warnings under --strict. */
+export function exitCodeOf(result: CompileResult, strict: boolean): number {
+  const errors = result.diagnostics.items.filter((d) => d.severity === 'error');
+  if (errors.some((d) => !d.code.startsWith('import-'))) return 1;
+  if (errors.length > 0) return 2;
+  if (strict && result.diagnostics.warningCount > 0) return 3;
+  return 0;
+}
+
+export function check(opts: CheckOptions): number {
+  const out = makeOut(opts.noColor);
+  const { stack, result } = compileStack(opts.dir, opts);
+  const code = exitCodeOf(result, !!opts.strict);
+  const diagnostics = result.diagnostics.sorted();
+  if (opts.format === 'json') {
+    out.print(
+      JSON.stringify(
+        {
+          valid: code === 0,
+          file: stack.source.name,
+          exit_code: code,
+          errors: result.diagnostics.errorCount,
+          warnings: result.diagnostics.warningCount,
+          ...(result.policyVersion ? { policy_version: result.policyVersion } : {}),
+          diagnostics: diagnostics.map(diagnosticToJson),
+        },
+        null,
+        2,
+      ),
+    );
+    return code;
+  }
+  for (const d of diagnostics) out.error(renderDiagnostic(d, out.color) + '\n');
+  if (result.ir) {
+    if (result.ir.imports.length > 0) out.print(out.ok(`imports resolved (${result.ir.imports.length})`));
+    if (result.ir.providers.length > 0) out.print(out.ok(`providers declared (${result.ir.providers.map((p) => p.name).join(', ')})`));
+    if (result.ir.trust.keys.length > 0) out.print(out.ok(`trust roots loaded (${result.ir.trust.keys.length})`));
+  }
+  const counts = [
+    result.diagnostics.errorCount && plural(result.diagnostics.errorCount, 'error'),
+    result.diagnostics.warningCount && plural(result.diagnostics.warningCount, 'warning'),
+  ]
+    .filter(Boolean)
+    .join(', ');
+  if (code === 0) out.print(out.ok(`${stack.source.name} valid${counts ? ` (${counts})` : ''}`));
+  else out.error(out.fail(`${stack.source.name}: ${counts}${code === 3 ? ' (--strict)' : ''}`));
+  return code;
+}

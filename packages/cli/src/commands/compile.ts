@@ -1,0 +1,29 @@
+import { writeFileSync } from 'node:fs';
+import { canonicalJson } from '@faramesh/protocol';
+import { makeOut, renderDiagnostic } from '../output.js';
+import { compileStack } from '../stack-compile.js';
+import { exitCodeOf } from './check.js';
+
+export interface CompileCmdOptions {
+  dir: string;
+  out?: string;
+  offline?: boolean;
+  noColor?: boolean;
+}
+
+/** Print (or write) the compiled policy IR as canonical JSON, with its policy_version. */
+export function compileCmd(opts: CompileCmdOptions): number {
+  const out = makeOut(opts.noColor);
+  const { result } = compileStack(opts.dir, opts);
+  const code = exitCodeOf(result, false);
+  for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+  if (code !== 0 || !result.ir) return code || 1;
+  const json = canonicalJson({ policy_version: result.policyVersion, policy: result.ir });
+  if (opts.out) {
+    writeFileSync(opts.out, json + '\n');
+    out.error(out.ok(`wrote ${opts.out} (policy_version ${result.policyVersion})`));
+  } else {
+    out.print(json);
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { Command, CommanderError, Option } from 'commander';
+import { StackError } from '@faramesh/fpl';
+import { check } from './commands/check.js';
+import { compileCmd } from './commands/compile.js';
+import { fmt } from './commands/fmt.js';
+
+const VERSION = '0.1.0';
+
+/** Run the CLI; resolves to the process exit code. Never throws for user errors. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('faramesh')
+    .description('Governance for AI agent tool calls: check, compile and enforce governance.fms.')
+    .version(VERSION)
+    .option('--no-color', 'disable ANSI colours')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const noColor = () => program.opts<{ color: boolean }>().color === false;
+
+  program
+    .command('check')
+    .description('parse, type-check and resolve imports of governance.fms without starting anything')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--strict', 'fail (exit 3) on warnings too')
+    .option('--offline', 'resolve imports from .faramesh/import-cache only')
+    .option('--strict-env', 'an unset env("X") is an error')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: { dir: string; strict?: boolean; offline?: boolean; strictEnv?: boolean; format: 'text' | 'json' }) => {
+      code = check({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('fmt')
+    .description('rewrite governance.fms in canonical form')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--check', 'only report whether the file is formatted (exit 1 if not)')
+    .action((o: { dir: string; check?: boolean }) => {
+      code = fmt({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('compile')
+    .description('print the compiled policy (canonical JSON IR) and its policy_version')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--offline', 'resolve imports from .faramesh/import-cache only')
+    .action((o: { dir: string; out?: string; offline?: boolean }) => {
+      code = compileCmd({ ...o, noColor: noColor() });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 64;
+    if (e instanceof StackError) {
+      process.stderr.write(`✗ ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  return code;
+}

@@ -1,0 +1,37 @@
+import pc from 'picocolors';
+import { formatDiagnostic, type Diagnostic, type Severity } from '@faramesh/fpl';
+
+/** Colours only on a TTY, and never when NO_COLOR or --no-color says so. */
+export function useColor(stream: NodeJS.WriteStream, noColor: boolean | undefined): boolean {
+  return !noColor && !process.env.NO_COLOR && !!stream.isTTY;
+}
+
+export interface Out {
+  color: boolean;
+  print(text: string): void;
+  error(text: string): void;
+  ok(text: string): string;
+  fail(text: string): string;
+}
+
+export function makeOut(noColor?: boolean): Out {
+  const color = useColor(process.stdout, noColor);
+  return {
+    color,
+    print: (text) => process.stdout.write(text + '\n'),
+    error: (text) => process.stderr.write(text + '\n'),
+    ok: (text) => (color ? pc.green(`✓ ${text}`) : `✓ ${text}`),
+    fail: (text) => (color ? pc.red(`✗ ${text}`) : `✗ ${text}`),
+  };
+}
+
+export function renderDiagnostic(d: Diagnostic, color: boolean): string {
+  if (!color) return formatDiagnostic(d);
+  return formatDiagnostic(d, (kind: Severity | 'dim', s: string) =>
+    kind === 'error' ? pc.red(pc.bold(s)) : kind === 'warning' ? pc.yellow(pc.bold(s)) : pc.dim(s),
+  );
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

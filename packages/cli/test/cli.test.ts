@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../../examples/support-stack', import.meta.url));
+
+function run(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function stack(text: string, name = 'governance.fms'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-cli-'));
+  writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+test('check: the bundled example is valid (exit 0)', () => {
+  const r = run(['check', '--dir', EXAMPLE]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /✓ governance.fms valid/);
+});
+
+test('check: a syntax error exits 1 with file:line:col, the source line and a caret', () => {
+  const dir = stack(
+    'agent "support-bot" {\n  default deny\n  rate_limit "stripe/charge": 5 per minute\n  rate_limit "stripe/refund": 5 minute\n}\n',
+  );
+  const r = run(['check', '--dir', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /governance\.fms:4:33: error: expected 'per <window>', got 'minute'/);
+  assert.match(r.stderr, / > 4 \| {3}rate_limit "stripe\/refund": 5 minute\n\s+\| {33}\^{6}/);
+  assert.match(r.stderr, /did you mean 'per minute'\?/);
+});
+
+test('check: did-you-mean for a misspelt field', () => {
+  const r = run(['check', '--dir', stack('agent "a" {\n  default deny\n  rate_limts "x": 1 per minute\n}\n')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /governance\.fms:3:3: error: agent "a": unknown field 'rate_limts'/);
+  assert.match(r.stderr, /= did you mean 'rate_limit'\?/);
+});
+
+test('check: several errors in one run', () => {
+  const r = run(['check', '--dir', stack('agent "a" {\n  default dney\n  rules {\n    pemit x\n  }\n}\n')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /:2:11: error/);
+  assert.match(r.stderr, /:4:5: error/);
+  assert.match(r.stderr, /2 errors/);
+});
+
+test('check: an unresolvable import exits 2', () => {
+  const dir = stack('import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@1.0.0"\nagent "a" {\n  default deny\n}\n');
+  const r = run(['check', '--dir', dir], { FARAMESH_REGISTRY_ROOT: '' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /import/);
+});
+
+test('check: @latest is an import error (exit 2)', () => {
+  const r = run(['check', '--dir', stack('import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@latest"\n')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /@latest/);
+});
+
+test('check: warnings pass, but --strict exits 3', () => {
+  const dir = stack('agent "a" {\n  rules {\n    permit x\n  }\n}\n');
+  const lenient = run(['check', '--dir', dir]);
+  assert.equal(lenient.code, 0);
+  assert.match(lenient.stderr, /warning: agent "a" has rules but no 'default deny\|permit'/);
+  assert.equal(run(['check', '--dir', dir, '--strict']).code, 3);
+});
+
+test('check --format json: diagnostics and, on success, the policy_version', () => {
+  const ok = JSON.parse(run(['check', '--dir', EXAMPLE, '--format', 'json']).stdout) as {
+    valid: boolean;
+    policy_version: string;
+    diagnostics: unknown[];
+  };
+  assert.equal(ok.valid, true);
+  assert.match(ok.policy_version, /^[0-9a-f]{64}$/);
+  assert.deepEqual(ok.diagnostics, []);
+  const bad = run(['check', '--dir', stack('permit a if x matches "("\n'), '--format', 'json']);
+  assert.equal(bad.code, 1);
+  const parsed = JSON.parse(bad.stdout) as { valid: boolean; diagnostics: { code: string; line: number; column: number }[] };
+  assert.equal(parsed.valid, false);
+  assert.deepEqual(
+    parsed.diagnostics.map((d) => [d.code, d.line, d.column]),
+    [['invalid-regex', 1, 23]],
+  );
+});
+
+test('check: YAML and JSON stacks', () => {
+  const yaml = stack(
+    'agent:\n  - id: a\n    default: deny\n    rules:\n      - { effect: permit, tool: "x", condition: "amount < 500" }\n',
+    'governance.fms.yaml',
+  );
+  assert.equal(run(['check', '--dir', yaml]).code, 0);
+  const json = stack('{"agent": [{"id": "a", "default": "deny", "rules": [{"effect": "permit", "tool": "x"}]}]}', 'governance.fms.json');
+  assert.equal(run(['check', '--dir', json]).code, 0);
+});
+
+test('check: a missing policy, and two policies, are clear errors', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'faramesh-cli-'));
+  assert.match(run(['check', '--dir', empty]).stderr, /no governance\.fms/);
+  const two = stack('permit a\n');
+  writeFileSync(join(two, 'governance.fms.json'), '{}');
+  const r = run(['check', '--dir', two]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /keep one policy file/);
+});
+
+test('check: invalid UTF-8 is a diagnostic, not a crash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-cli-'));
+  writeFileSync(join(dir, 'governance.fms'), Buffer.from([0x70, 0x65, 0x72, 0x6d, 0x69, 0x74, 0x20, 0xff, 0xfe, 0x0a]));
+  const r = run(['check', '--dir', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not valid UTF-8/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('fmt rewrites to canonical form; --check reports without writing', () => {
+  const dir = stack('agent "a" {\ndefault deny\n  rules { allow x when a&&b }\n}\n');
+  const check = run(['fmt', '--dir', dir, '--check']);
+  assert.equal(check.code, 1);
+  assert.match(check.stderr, /not formatted/);
+  assert.equal(run(['fmt', '--dir', dir]).code, 0);
+  assert.equal(
+    readFileSync(join(dir, 'governance.fms'), 'utf8'),
+    'agent "a" {\n  default deny\n  rules {\n    permit x if a and b\n  }\n}\n',
+  );
+  assert.equal(run(['fmt', '--dir', dir, '--check']).code, 0);
+});
+
+test('fmt refuses a file with syntax errors and leaves it untouched', () => {
+  const text = 'agent "a" {\n  rules { permit }\n';
+  const dir = stack(text);
+  assert.equal(run(['fmt', '--dir', dir]).code, 1);
+  assert.equal(readFileSync(join(dir, 'governance.fms'), 'utf8'), text);
+});
+
+test('compile prints the canonical IR with its policy_version', () => {
+  const r = run(['compile', '--dir', EXAMPLE]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { policy_version: string; policy: { agents: { id: string; rules: { ref: string }[] }[] } };
+  assert.equal(out.policy.agents[0]!.id, 'support-bot');
+  assert.equal(out.policy.agents[0]!.rules[0]!.ref, 'governance.fms:14');
+  const json = JSON.parse(run(['check', '--dir', EXAMPLE, '--format', 'json']).stdout) as { policy_version: string };
+  assert.equal(out.policy_version, json.policy_version);
+});
+
+test('unknown commands and flags exit non-zero with usage, not a stack trace', () => {
+  const r = run(['chek']);
+  assert.notEqual(r.code, 0);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.notEqual(run(['check', '--bogus']).code, 0);
+});

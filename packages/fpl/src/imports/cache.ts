@@ -1,0 +1,43 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readArtifact, type Artifact } from './artifact.js';
+import type { ImportProblem } from './problem.js';
+import { refSegments, type ImportRef } from './ref.js';
+
+/**
+ * Verified artifacts copied under `<stack>/.faramesh/import-cache/<kind>/[<ns>/]<name>/<version>/`.
+ * The cache is a convenience, not a trust anchor: whatever is read back is verified again against
+ * the pinned keys, so editing it can only make a check fail.
+ */
+export function cacheDir(stackDir: string, ref: ImportRef): string {
+  return join(stackDir, '.faramesh', 'import-cache', ...refSegments(ref));
+}
+
+export function readCached(stackDir: string, ref: ImportRef): { artifact?: Artifact; error?: ImportProblem } {
+  return readArtifact(cacheDir(stackDir, ref), ref.kind, 'cache');
+}
+
+/** Copy a verified artifact (and its signature) into the cache. Throws on I/O errors. */
+export function writeCached(stackDir: string, ref: ImportRef, artifact: Artifact): string {
+  const dir = cacheDir(stackDir, ref);
+  mkdirSync(dir, { recursive: true });
+  writeAtomically(join(dir, artifact.fileName), artifact.bytes);
+  const sigPath = join(dir, `${artifact.fileName}.sig`);
+  // A stale signature beside a re-cached unsigned artifact would make the next offline check fail.
+  if (artifact.sig) writeAtomically(sigPath, artifact.sig);
+  else rmSync(sigPath, { force: true });
+  return dir;
+}
+
+/** Temp file + rename, so a concurrent or interrupted check never sees a half-written file. */
+function writeAtomically(path: string, data: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, data);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The compiled policy: what `faramesh apply` writes and the engine evaluates. It keeps every
+ * construct and every agent of the source. Positions live only in `ref`/`line` fields (and
+ * `source`), so two policies that differ only in layout compare equal after `stripPositions`.
+ */
+import type { PolicyEffect } from '@faramesh/protocol';
+
+export const IR_FORMAT = 'faramesh.policy/v1';
+
+/** A configuration value. `{ $env: NAME }` is resolved by the daemon at start, so secrets never land in compiled files. */
+export type IRValue = string | number | boolean | null | IRValue[] | { $env: string } | { [key: string]: IRValue };
+
+export type ExprIR =
+  | { lit: string | number | boolean | null | (string | number | boolean | null)[] }
+  | { list: ExprIR[] }
+  /** A request variable. Names that are not request variables are compiled under `args`. */
+  | { var: string[] }
+  /** A selector's value, fetched by the daemon (`selector "user_role" { … }`). */
+  | { selector: string; path: string[] }
+  | { op: 'and' | 'or'; args: [ExprIR, ExprIR] }
+  | { op: 'not'; args: [ExprIR] }
+  | { op: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'contains' | 'startsWith' | 'endsWith'; args: [ExprIR, ExprIR] }
+  /** `matches`: an unanchored RE2 search; the pattern was validated at compile time. */
+  | { op: 'matches'; args: [ExprIR, ExprIR] };
+
+export interface RuleIR {
+  effect: PolicyEffect;
+  /** `deny!`: no later rule may permit what it denies (checked at compile time). */
+  strict?: true;
+  tool: string;
+  when?: ExprIR;
+  host?: string;
+  method?: string;
+  path?: string;
+  reason?: string;
+  notify?: string;
+  /** `governance.fms:LINE`: the `rule_ref` of decisions this rule makes. */
+  ref: string;
+  /** The import this rule came from, when it was not written locally. */
+  origin?: string;
+}
+
+export interface RateLimitIR {
+  pattern: string;
+  limit: number;
+  window: 'second' | 'minute' | 'hour' | 'day';
+  window_s: number;
+  ref: string;
+}
+
+export interface RedactionIR {
+  tool: string;
+  paths: string[];
+  ref: string;
+}
+
+export interface BudgetIR {
+  id: string;
+  /** Dollar ceiling for the budget's window. */
+  max?: number;
+  /** An explicit daily dollar cap, beside `max`. */
+  daily?: number;
+  max_calls?: number;
+  warn_at?: number;
+  on_exceed: 'deny' | 'defer' | 'audit';
+  /** `session` budgets count per session id; every other budget per UTC day. */
+  window: 'session' | 'day';
+  /** `fleet` budgets are shared by every agent that declares the same id. */
+  scope?: 'agent' | 'fleet';
+  ref: string;
+}
+
+export interface AlertIR {
+  on: string;
+  notify: string;
+  ref: string;
+}
+
+export interface PhaseIR {
+  name: string;
+  duration_s?: number;
+  next?: string;
+  tools: string[];
+  rules: RuleIR[];
+  ref: string;
+}
+
+export interface DelegateIR {
+  targets: string[];
+  scope?: string;
+  ttl_s?: number;
+  ceiling?: string;
+  inherits: string[];
+  ref: string;
+}
+
+export interface SelectorIR {
+  id: string;
+  source: string;
+  cache_s?: number;
+  on_unavailable: 'deny' | 'defer';
+  on_timeout: 'deny' | 'defer';
+  ref: string;
+}
+
+export interface CredentialIR {
+  id: string;
+  provider?: IRValue;
+  path?: string;
+  scope: string[];
+  ttl_s?: number;
+  max_scope?: string;
+  tools: string[];
+  ref: string;
+}
+
+export interface UseIR {
+  alias: string;
+  params: Record<string, IRValue>;
+  ref: string;
+}
+
+export interface AgentIR {
+  id: string;
+  /** The effect when no rule matches; absent means deny. */
+  default?: PolicyEffect;
+  model?: string;
+  framework?: string;
+  version?: string;
+  rules: RuleIR[];
+  rate_limits: RateLimitIR[];
+  redactions: RedactionIR[];
+  budgets: BudgetIR[];
+  egress?: { allow: string[]; deny: string[]; ref: string };
+  model_policy?: { allow: string[]; deny: string[]; ref: string };
+  session?: { max_duration_s?: number; idle_timeout_s?: number; ref: string };
+  spawn?: { max_concurrent?: number; allowed_types: string[]; allow: string[]; ref: string };
+  completion_gate?: { require: string[]; ref: string };
+  enforcement?: { [key: string]: IRValue };
+  alerts: AlertIR[];
+  delegates: DelegateIR[];
+  phases: PhaseIR[];
+  vars: { [name: string]: IRValue };
+  selectors: SelectorIR[];
+  ambient?: { [key: string]: IRValue };
+  credentials: CredentialIR[];
+  uses: UseIR[];
+  ref: string;
+}
+
+export interface ProviderIR {
+  name: string;
+  type: string;
+  fields: { [key: string]: IRValue };
+  ref: string;
+}
+
+export interface ImportIR {
+  path: string;
+  alias?: string;
+  kind: string;
+  version: string;
+  sha256?: string;
+  key_id?: string;
+  ref: string;
+}
+
+export interface TrustKeyIR {
+  registry: string;
+  algorithm: 'ed25519';
+  public_key_b64: string;
+  ref: string;
+}
+
+export interface PolicyIR {
+  format: typeof IR_FORMAT;
+  imports: ImportIR[];
+  runtime: { [key: string]: IRValue };
+  providers: ProviderIR[];
+  identities: ProviderIR[];
+  trust: { keys: TrustKeyIR[]; entries: { keyword: string; subject?: string; value: string; ref: string }[] };
+  /** Top-level flat rules: the policy of agents without a block of their own. */
+  rules: RuleIR[];
+  agents: AgentIR[];
+  packs: { name: string; version?: string; ref: string }[];
+}
+
+/** Remove every position (`ref`, `origin` stays): for comparing policies that differ only in layout. */
+export function stripPositions<T>(ir: T): T {
+  return JSON.parse(JSON.stringify(ir, (key, value: unknown) => (key === 'ref' ? undefined : value))) as T;
+}

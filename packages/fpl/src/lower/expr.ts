@@ -1,0 +1,146 @@
+import { RE2JS } from 're2js';
+import type { ExprNode, ListLit } from '../syntax/ast.js';
+import { didYouMean } from '../syntax/suggest.js';
+import type { ExprIR, IRValue } from '../ir.js';
+import { REQUEST_ROOTS, SCALAR_ROOTS, TIME_FIELDS } from '../schema.js';
+import type { LowerContext } from './context.js';
+
+type Scalar = string | number | boolean | null;
+
+/** What a condition can see besides the request: the agent's vars and selectors. */
+export interface Scope {
+  vars: ReadonlyMap<string, IRValue>;
+  selectors: ReadonlySet<string>;
+}
+
+/** Compile a regex with RE2 semantics (linear time). Returns the error text, or undefined when valid. */
+export function regexProblem(pattern: string): string | undefined {
+  let cached = regexChecks.get(pattern);
+  if (cached === undefined) {
+    try {
+      RE2JS.compile(pattern);
+      cached = '';
+    } catch (e) {
+      cached = (e as Error).message.replace(/^error parsing regexp: /, '');
+    }
+    if (regexChecks.size > 10_000) regexChecks.clear();
+    regexChecks.set(pattern, cached);
+  }
+  return cached || undefined;
+}
+
+/** Validation results by pattern: policies repeat patterns, and RE2 compilation is the costly part. */
+const regexChecks = new Map<string, string>();
+
+/** Lower a condition to IR. Returns undefined after reporting when it cannot be compiled. */
+export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): ExprIR | undefined {
+  switch (node.kind) {
+    case 'Paren':
+      return lowerExpr(ctx, node.inner, scope);
+    case 'String':
+    case 'Number':
+    case 'Money':
+    case 'Bool':
+      return { lit: node.value };
+    case 'Nil':
+      return { lit: null };
+    case 'Env': {
+      const value = ctx.env(node.name.value);
+      if (value === undefined) {
+        ctx.error(node.span, 'unset-env', `env("${node.name.value}") is unset; conditions resolve env() when the policy is compiled`);
+        return undefined;
+      }
+      return { lit: value };
+    }
+    case 'List':
+      return lowerList(ctx, node, scope);
+    case 'Ref':
+      return lowerRef(ctx, node.path, node.span, scope);
+    case 'Not': {
+      const arg = lowerExpr(ctx, node.operand, scope);
+      return arg && { op: 'not', args: [arg] };
+    }
+    case 'Binary': {
+      const left = lowerExpr(ctx, node.left, scope);
+      const right = lowerExpr(ctx, node.right, scope);
+      if (!left || !right) return undefined;
+      if (node.op === 'matches') {
+        if (!('lit' in right) || typeof right.lit !== 'string') {
+          ctx.error(
+            node.right.span,
+            'invalid-regex',
+            "'matches' needs a quoted regular expression on its right",
+            'e.g. path matches "^/v1/orders/[0-9]+$"',
+          );
+          return undefined;
+        }
+        const problem = regexProblem(right.lit);
+        if (problem) {
+          ctx.error(
+            node.right.span,
+            'invalid-regex',
+            `invalid regular expression: ${problem}`,
+            'patterns use RE2 syntax (no backreferences or lookaround)',
+          );
+          return undefined;
+        }
+      }
+      if (node.op === 'in' && 'lit' in right && !Array.isArray(right.lit)) {
+        ctx.error(
+          node.right.span,
+          'invalid-operand',
+          `'in' needs a list on its right${typeof right.lit === 'string' ? "; to test for a substring use 'contains'" : ''}`,
+          'e.g. currency in ["USD", "EUR"]',
+        );
+        return undefined;
+      }
+      return { op: node.op, args: [left, right] } as ExprIR;
+    }
+  }
+}
+
+function lowerList(ctx: LowerContext, node: ListLit, scope: Scope): ExprIR | undefined {
+  const items: ExprIR[] = [];
+  for (const item of node.items) {
+    const lowered = lowerExpr(ctx, item as ExprNode, scope);
+    if (!lowered) return undefined;
+    items.push(lowered);
+  }
+  const scalars = items.every((i) => 'lit' in i && !Array.isArray(i.lit));
+  return scalars ? { lit: items.map((i) => (i as { lit: Scalar }).lit) } : { list: items };
+}
+
+function lowerRef(ctx: LowerContext, path: string[], span: { start: number; end: number }, scope: Scope): ExprIR | undefined {
+  const [root, ...rest] = path as [string, ...string[]];
+  if (scope.vars.has(root) && rest.length === 0) return literal(ctx, scope.vars.get(root)!, span, root);
+  if (scope.selectors.has(root)) return { selector: root, path: rest };
+  if (!REQUEST_ROOTS.has(root)) return { var: ['args', ...path] };
+  if (root === 'time') {
+    if (rest.length !== 1 || !TIME_FIELDS.includes(rest[0]!)) {
+      const hint = rest[0] ? didYouMean(rest[0], TIME_FIELDS) : undefined;
+      ctx.error(
+        span,
+        'unknown-variable',
+        `unknown time field '${path.join('.')}': use ${TIME_FIELDS.map((f) => `time.${f}`).join(', ')}`,
+        hint ? hint.replace("'", "'time.") : undefined,
+      );
+      return undefined;
+    }
+  } else if (SCALAR_ROOTS.has(root) && rest.length > 0) {
+    ctx.error(
+      span,
+      'unknown-variable',
+      `'${root}' has no fields: '${path.join('.')}' cannot be read`,
+      `for an argument named ${root}, write args.${path.join('.')}`,
+    );
+    return undefined;
+  }
+  return { var: path };
+}
+
+function literal(ctx: LowerContext, value: IRValue, span: { start: number; end: number }, name: string): ExprIR | undefined {
+  if (value === null || typeof value !== 'object') return { lit: value };
+  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) return { lit: value as Scalar[] };
+  ctx.error(span, 'invalid-variable', `var '${name}' cannot be used in a condition: only strings, numbers, booleans and lists of them can`);
+  return undefined;
+}

@@ -1,0 +1,203 @@
+import type { BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
+import { didYouMean } from '../syntax/suggest.js';
+import { IR_FORMAT, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
+import { BLOCKS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
+import { lowerAgent } from './agent.js';
+import type { LowerContext } from './context.js';
+import { checkLabels, walkBody, where } from './fields.js';
+import { lowerRule } from './rules.js';
+
+const STATEMENT_NAMES: Record<string, string> = {
+  RateLimit: 'rate_limit',
+  Redact: 'redact',
+  Var: 'var',
+  Use: 'use',
+  Attribute: 'a field',
+  TrustEntry: 'a trust entry',
+};
+
+const NO_SCOPE = { vars: new Map<string, IRValue>(), selectors: new Set<string>() };
+
+/** Lower one parsed file (local or imported) to IR. Imports are listed by the caller. */
+export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
+  const ir: PolicyIR = {
+    format: IR_FORMAT,
+    imports: [],
+    runtime: {},
+    providers: [],
+    identities: [],
+    trust: { keys: [], entries: [] },
+    rules: [],
+    agents: [],
+    packs: [],
+  };
+  const seen = new Map<string, BlockNode>();
+  const agentBlocks: BlockNode[] = [];
+
+  for (const item of file.items) {
+    if (item.kind === 'Rule') {
+      const rule = lowerRule(ctx, item, NO_SCOPE);
+      if (rule) ir.rules.push(rule);
+      continue;
+    }
+    if (item.kind !== 'Block') {
+      if (item.kind !== 'Import')
+        ctx.error(
+          item.span,
+          'misplaced-statement',
+          `${STATEMENT_NAMES[item.kind]} cannot appear at the top level: it belongs inside an agent "<id>" { … } block`,
+        );
+      continue;
+    }
+    if (!(TOP_LEVEL_BLOCKS as readonly string[]).includes(item.type)) {
+      const known = Object.hasOwn(BLOCKS, item.type);
+      ctx.error(
+        item.typeSpan,
+        'unknown-block',
+        known ? `'${item.type}' belongs inside an agent "<id>" { … } block` : `unknown top-level block '${item.type}'`,
+        known ? undefined : didYouMean(item.type, TOP_LEVEL_BLOCKS),
+      );
+      continue;
+    }
+    const spec = BLOCKS[item.type]!;
+    // Agents check their own labels (pack agents are lowered the same way).
+    const label = item.type === 'agent' ? item.labels[0]?.value : checkLabels(ctx, item, spec);
+    const key = `${item.type}\u0000${label ?? ''}`;
+    const first = seen.get(key);
+    if (first && (!spec.repeatable || spec.labels !== 'none')) {
+      const what = item.type === 'agent' ? `duplicate agent "${label}"` : `duplicate ${where(item)}`;
+      ctx.error(
+        item.labels[0]?.span ?? item.typeSpan,
+        'duplicate-block',
+        `${what}: first declared at line ${ctx.source.lineOf(first.span.start)}`,
+      );
+      continue;
+    }
+    seen.set(key, item);
+    switch (item.type) {
+      case 'runtime':
+        ir.runtime = Object.fromEntries(walkBody(ctx, item, spec, {}).values);
+        break;
+      case 'provider':
+        ir.providers.push(lowerTyped(ctx, item, label ?? '', PROVIDER_TYPES, PROVIDER_COMMON_FIELDS));
+        break;
+      case 'identity':
+        ir.identities.push(lowerTyped(ctx, item, label ?? '', IDENTITY_TYPES, ['type']));
+        break;
+      case 'trust':
+        walkBody(ctx, item, spec, { 'trust-entry': (e) => lowerTrustEntry(ctx, e, ir) });
+        break;
+      case 'agent':
+        agentBlocks.push(item);
+        break;
+      case 'pack':
+        lowerPack(ctx, item, label ?? '', ir, agentBlocks);
+        break;
+    }
+  }
+  for (const block of agentBlocks) ir.agents.push(lowerAgent(ctx, block));
+  return ir;
+}
+
+function lowerPack(ctx: LowerContext, block: BlockNode, name: string, ir: PolicyIR, agentBlocks: BlockNode[]): void {
+  const names = new Set(agentBlocks.map((b) => b.labels[0]?.value));
+  const pushRule = (r: RuleNode) => {
+    const rule = lowerRule(ctx, r, NO_SCOPE);
+    if (rule) ir.rules.push(rule);
+  };
+  const fields = walkBody(ctx, block, BLOCKS.pack!, {
+    rule: pushRule,
+    block: (b) => {
+      if (b.type === 'rules') {
+        walkBody(ctx, b, BLOCKS.rules!, { rule: pushRule });
+        return;
+      }
+      const id = b.labels[0]?.value;
+      if (names.has(id)) ctx.error(b.labels[0]?.span ?? b.typeSpan, 'duplicate-block', `duplicate agent "${id}"`);
+      else {
+        names.add(id);
+        agentBlocks.push(b);
+      }
+    },
+  });
+  const version = fields.values.get('version');
+  ir.packs.push({ name, ...(typeof version === 'string' ? { version } : {}), ref: ctx.ref(block.span) });
+}
+
+/** Providers and identities: the field set depends on `type`. */
+function lowerTyped(
+  ctx: LowerContext,
+  block: BlockNode,
+  name: string,
+  types: Readonly<Record<string, readonly string[]>>,
+  common: readonly string[],
+): ProviderIR {
+  const f = walkBody(ctx, block, BLOCKS[block.type]!, {});
+  const type = f.values.get('type');
+  const typeNode = f.nodes.get('type')?.[0];
+  const ref = ctx.ref(block.span);
+  if (typeof type !== 'string') {
+    if (!typeNode)
+      ctx.error(block.typeSpan, 'missing-field', `${block.type} "${name}" needs a type, e.g. type = "${Object.keys(types)[0]}"`);
+    return { name, type: '', fields: {}, ref };
+  }
+  const allowed = types[type];
+  if (!allowed) {
+    ctx.error(
+      typeNode!.value.span,
+      'invalid-value',
+      `unknown ${block.type} type '${type}'`,
+      didYouMean(type, Object.keys(types)) ?? `known types: ${Object.keys(types).join(', ')}`,
+    );
+    return { name, type, fields: {}, ref };
+  }
+  const fields: Record<string, IRValue> = {};
+  for (const [key, value] of f.values) {
+    if (key === 'type') continue;
+    if (!allowed.includes(key) && !common.includes(key)) {
+      ctx.error(
+        f.nodes.get(key)![0]!.nameSpan,
+        'unknown-field',
+        `${block.type} "${name}" (type ${type}): unknown field '${key}'`,
+        didYouMean(key, [...allowed, ...common]),
+      );
+      continue;
+    }
+    fields[key] = value;
+  }
+  return { name, type, fields, ref };
+}
+
+function lowerTrustEntry(ctx: LowerContext, e: TrustEntryNode, ir: PolicyIR): void {
+  const ref = ctx.ref(e.span);
+  if (e.keyword === 'key') {
+    if (!e.subject) {
+      ctx.error(e.keywordSpan, 'invalid-trust-key', 'trust key needs the registry it vouches for: key "<registry>" ed25519:<base64>');
+      return;
+    }
+    const m = /^(?:ed25519:(\S+)|=\s*"([^"]*)")$/.exec(e.rest.text);
+    const b64 = m?.[1] ?? m?.[2];
+    const bytes = b64 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : undefined;
+    if (!bytes || bytes.length !== 32) {
+      ctx.error(
+        e.rest.text ? e.rest.span : e.keywordSpan,
+        'invalid-trust-key',
+        `trust key for "${e.subject.value}" must be an ed25519 public key: ed25519:<base64 of 32 bytes>`,
+      );
+      return;
+    }
+    ir.trust.keys.push({ registry: e.subject.value, algorithm: 'ed25519', public_key_b64: bytes.toString('base64'), ref });
+    return;
+  }
+  if (e.keyword === 'spiffe_federated') {
+    ir.trust.entries.push({ keyword: e.keyword, ...(e.subject ? { subject: e.subject.value } : {}), value: e.rest.text, ref });
+    return;
+  }
+  ctx.error(
+    e.keywordSpan,
+    'unknown-field',
+    `trust: unknown entry '${e.keyword}'`,
+    didYouMean(e.keyword, ['key', 'spiffe_federated']) ??
+      'trust entries are key "<registry>" ed25519:<base64> or spiffe_federated "<trust domain>" bundle_url = "…"',
+  );
+}

@@ -1,0 +1,22 @@
+/**
+ * Egress host entries: `api.stripe.com` (that host) or `*.example.com` (its subdomains only).
+ * Normalised as the engine normalises request hosts: lowercase, IDNA to ASCII, no trailing dot.
+ */
+export function normaliseEgressHost(entry: string): string | { problem: string; hint?: string } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry))
+    return {
+      problem: 'is a URL, not a host name',
+      hint: `write just the host, e.g. "${entry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/:]/)[0]}"`,
+    };
+  const wildcard = entry.startsWith('*.');
+  const host = wildcard ? entry.slice(2) : entry;
+  if (host === '' || /[\s/@*]/.test(host)) return { problem: "is not a host name or '*.domain' pattern" };
+  let ascii: string;
+  try {
+    const bare = host.startsWith('[') ? host : host.replace(/\.$/, '');
+    ascii = new URL(`http://${bare}`).hostname;
+  } catch {
+    return { problem: 'is not a valid host name' };
+  }
+  return wildcard ? `*.${ascii}` : ascii;
+}

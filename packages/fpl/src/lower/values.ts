@@ -1,0 +1,144 @@
+import type { EnvCall, ValueNode } from '../syntax/ast.js';
+import { didYouMean } from '../syntax/suggest.js';
+import type { IRValue } from '../ir.js';
+import type { FieldSpec } from '../schema.js';
+import type { LowerContext } from './context.js';
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** `"1h30m"` → 5400. Undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  return Math.round(total * 1000) / 1000;
+}
+
+function describe(v: ValueNode): string {
+  switch (v.kind) {
+    case 'String':
+      return `string "${v.value.length > 30 ? v.value.slice(0, 27) + '…' : v.value}"`;
+    case 'Number':
+    case 'Money':
+      return `number ${v.raw}`;
+    case 'Bool':
+      return `${v.value}`;
+    case 'Nil':
+      return 'nil';
+    case 'Word':
+      return `'${v.value}'`;
+    case 'List':
+      return 'a list';
+    case 'Map':
+      return 'a map';
+    case 'Env':
+      return `env("${v.name.value}")`;
+  }
+}
+
+/**
+ * Convert a field's value to IR, checking it against its spec. Reports and returns undefined on a
+ * type error. `env()` stays an `{ $env }` reference except where a literal is needed.
+ */
+export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode): IRValue | undefined {
+  if (v.kind === 'Env') return envRef(ctx, v);
+  const bad = (expected: string, hint?: string): undefined => {
+    ctx.error(v.span, 'invalid-value', `'${name}' expects ${expected}, got ${describe(v)}`, hint);
+    return undefined;
+  };
+  const text = v.kind === 'String' || v.kind === 'Word' ? v.value : undefined;
+  switch (spec.kind) {
+    case 'string':
+      return text !== undefined ? text : bad('a string');
+    case 'url':
+      if (text === undefined) return bad('a URL string');
+      if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(text)) return bad('a URL such as "https://host/path"');
+      return text;
+    case 'bool':
+      return v.kind === 'Bool' ? v.value : bad('true or false');
+    case 'number':
+    case 'money':
+      if (v.kind !== 'Number' && v.kind !== 'Money') return bad(spec.kind === 'money' ? 'an amount such as $500' : 'a number');
+      if (v.value < 0) return bad('a non-negative amount');
+      return v.value;
+    case 'integer':
+      if (v.kind !== 'Number' || !Number.isInteger(v.value) || v.value < 0) return bad('a whole number');
+      return v.value;
+    case 'port':
+      if (v.kind !== 'Number' || !Number.isInteger(v.value) || v.value < 1 || v.value > 65535) return bad('a port number (1–65535)');
+      return v.value;
+    case 'fraction':
+      if (v.kind !== 'Number' || v.value < 0 || v.value > 1) return bad('a fraction between 0 and 1', 'warn_at 0.8 warns at 80%');
+      return v.value;
+    case 'duration': {
+      const seconds = text === undefined ? undefined : parseDuration(text);
+      if (seconds === undefined) return bad('a duration such as "30s", "5m", "24h" or "7d"');
+      return seconds;
+    }
+    case 'effect':
+    case 'enum': {
+      const values = spec.kind === 'effect' ? ['permit', 'defer', 'deny'] : spec.values!;
+      if (text === undefined || !values.includes(text)) {
+        return bad(`one of ${values.join(', ')}`, text === undefined ? undefined : didYouMean(text, values));
+      }
+      return text;
+    }
+    case 'string-list':
+      return stringList(ctx, name, v);
+    case 'string-or-list':
+      return text !== undefined ? [text] : stringList(ctx, name, v);
+    case 'any':
+      return anyValue(ctx, v);
+  }
+}
+
+function stringList(ctx: LowerContext, name: string, v: ValueNode): string[] | undefined {
+  if (v.kind !== 'List') {
+    ctx.error(v.span, 'invalid-value', `'${name}' expects a list of strings, got ${describe(v)}`, `write ${name} = ["…", "…"]`);
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const item of v.items) {
+    if (item.kind !== 'String' && item.kind !== 'Word') {
+      ctx.error(item.span, 'invalid-value', `'${name}' expects a list of strings, got ${describe(item)} in it`);
+      return undefined;
+    }
+    out.push(item.value);
+  }
+  return out;
+}
+
+/** Values of open fields (provider settings): kept as written. */
+export function anyValue(ctx: LowerContext, v: ValueNode): IRValue {
+  switch (v.kind) {
+    case 'String':
+    case 'Word':
+      return v.value;
+    case 'Number':
+    case 'Money':
+    case 'Bool':
+      return v.value;
+    case 'Nil':
+      return null;
+    case 'List':
+      return v.items.map((item) => anyValue(ctx, item));
+    case 'Map': {
+      const out: { [key: string]: IRValue } = {};
+      for (const e of v.entries) out[e.name] = anyValue(ctx, e.value);
+      return out;
+    }
+    case 'Env':
+      return envRef(ctx, v);
+  }
+}
+
+function envRef(ctx: LowerContext, v: EnvCall): IRValue {
+  const name = v.name.value;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    ctx.error(v.name.span, 'invalid-env', `'${name}' is not an environment variable name`);
+  } else if (ctx.options.strictEnv && ctx.env(name) === undefined) {
+    ctx.error(v.span, 'unset-env', `env("${name}") is unset`);
+  }
+  return { $env: name };
+}

@@ -1,0 +1,66 @@
+/**
+ * How imported policy combines with local policy (documented in docs/imports.md):
+ * - Local decides first. Imported rules for an agent are appended after the agent's own rules,
+ *   so a local rule always wins under first-match — except an imported `deny!`, which is placed
+ *   before the local rules: a strict deny in a pack cannot be overridden by accident.
+ * - Agents, providers, identities, budgets, selectors, credentials and phases that exist only in
+ *   the import are added; on a name clash the local one is kept.
+ * - Single-valued settings (`default`, egress, model_policy, session, spawn, completion_gate,
+ *   enforcement, ambient, runtime fields) come from the import only where the local policy is silent.
+ * - Lists (rate limits, redactions, alerts) are concatenated, local first.
+ * - `trust` is never imported: only the root policy decides whom to trust.
+ */
+import type { AgentIR, PolicyIR, RuleIR } from './ir.js';
+
+export function mergeRules(local: RuleIR[], imported: RuleIR[]): RuleIR[] {
+  const strict = imported.filter((r) => r.strict);
+  return [...strict, ...local, ...imported.filter((r) => !r.strict)];
+}
+
+function byKey<T>(local: T[], imported: T[], key: (t: T) => string): T[] {
+  const have = new Set(local.map(key));
+  return [...local, ...imported.filter((t) => !have.has(key(t)))];
+}
+
+function mergeAgent(local: AgentIR, imported: AgentIR): AgentIR {
+  const merged: AgentIR = {
+    ...imported,
+    ...stripUndefined(local),
+    rules: mergeRules(local.rules, imported.rules),
+    rate_limits: [...local.rate_limits, ...imported.rate_limits],
+    redactions: [...local.redactions, ...imported.redactions],
+    alerts: [...local.alerts, ...imported.alerts],
+    budgets: byKey(local.budgets, imported.budgets, (b) => b.id),
+    selectors: byKey(local.selectors, imported.selectors, (s) => s.id),
+    credentials: byKey(local.credentials, imported.credentials, (c) => c.id),
+    phases: byKey(local.phases, imported.phases, (p) => p.name),
+    delegates: [...local.delegates, ...imported.delegates],
+    uses: local.uses,
+    vars: { ...imported.vars, ...local.vars },
+  };
+  return merged;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Fold one imported policy into the local one (which is modified and returned). */
+export function mergeImported(local: PolicyIR, imported: PolicyIR): PolicyIR {
+  local.rules = mergeRules(local.rules, imported.rules);
+  local.runtime = { ...imported.runtime, ...local.runtime };
+  local.providers = byKey(local.providers, imported.providers, (p) => p.name);
+  local.identities = byKey(local.identities, imported.identities, (p) => p.name);
+  const index = new Map(local.agents.map((a, i) => [a.id, i]));
+  for (const agent of imported.agents) {
+    const i = index.get(agent.id);
+    if (i === undefined) {
+      index.set(agent.id, local.agents.length);
+      local.agents.push(agent);
+    } else {
+      local.agents[i] = mergeAgent(local.agents[i]!, agent);
+    }
+  }
+  local.packs.push(...imported.packs);
+  return local;
+}

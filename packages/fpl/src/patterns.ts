@@ -1,0 +1,94 @@
+/**
+ * Tool patterns: `stripe/refund` is exact (case-sensitive), `*` matches one segment (no `/`),
+ * `**` any number of segments, and `*` inside a segment (`*_search`) any run of non-`/` characters.
+ */
+
+/** Why a pattern (or a tool id) is malformed, or undefined when it is fine. */
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.length === 0) return 'is empty';
+  if (pattern.length > 1024) return 'is longer than 1024 characters';
+  if (/[\u0000-\u0020\u007f]/.test(pattern)) return 'contains whitespace or a control character';
+  for (const segment of pattern.split('/')) {
+    if (segment === '') return "has an empty segment (a leading, trailing or doubled '/')";
+    if (segment === '.' || segment === '..') return `has a '${segment}' segment`;
+    if (segment.includes('**') && segment !== '**') return "uses '**' inside a segment: '**' must be a whole segment";
+  }
+  return undefined;
+}
+
+export function isGlob(pattern: string): boolean {
+  return pattern.includes('*');
+}
+
+/** Does `pattern` match the tool id? */
+export function matchTool(pattern: string, tool: string): boolean {
+  if (!isGlob(pattern)) return pattern === tool;
+  return matchSegments(pattern.split('/'), 0, tool.split('/'), 0);
+}
+
+function matchSegments(p: string[], i: number, t: string[], j: number): boolean {
+  while (i < p.length) {
+    const seg = p[i]!;
+    if (seg === '**') {
+      if (i === p.length - 1) return true;
+      for (let k = j; k <= t.length; k++) if (matchSegments(p, i + 1, t, k)) return true;
+      return false;
+    }
+    if (j >= t.length || !matchSegment(seg, t[j]!)) return false;
+    i++;
+    j++;
+  }
+  return j === t.length;
+}
+
+/** One segment with `*` wildcards, matched without backtracking blow-up (greedy with last-star restart). */
+export function matchSegment(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === text[t] && pattern[p] !== '*') {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = t;
+    } else if (star !== -1) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
+/**
+ * Does every tool `inner` matches also match `outer`? Conservative: true only when provable,
+ * which is what warnings need (a false "never matches" warning would be worse than a missed one).
+ */
+export function covers(outer: string, inner: string): boolean {
+  if (outer === inner) return true;
+  if (!isGlob(inner)) return matchTool(outer, inner);
+  return coverSegments(outer.split('/'), 0, inner.split('/'), 0);
+}
+
+function coverSegments(o: string[], i: number, n: string[], j: number): boolean {
+  while (i < o.length) {
+    const seg = o[i]!;
+    if (seg === '**') {
+      if (i === o.length - 1) return true;
+      for (let k = j; k <= n.length; k++) if (coverSegments(o, i + 1, n, k)) return true;
+      return false;
+    }
+    if (j >= n.length) return false;
+    const inner = n[j]!;
+    if (inner === '**') return false;
+    if (!(seg === '*' || seg === inner || (!inner.includes('*') && matchSegment(seg, inner)))) return false;
+    i++;
+    j++;
+  }
+  return j === n.length;
+}

@@ -1,0 +1,247 @@
+/**
+ * What each block accepts. The parser is generic (blocks, attributes, statements); this table is
+ * where the language's vocabulary lives, so adding a block (e.g. `mcp_server`) is one entry here
+ * plus its lowering. It also feeds "did you mean" suggestions.
+ */
+export type ValueKind =
+  | 'string'
+  | 'number'
+  | 'integer'
+  | 'port'
+  | 'money'
+  | 'fraction'
+  | 'bool'
+  | 'duration'
+  | 'effect'
+  | 'enum'
+  | 'string-list'
+  | 'string-or-list'
+  | 'url'
+  | 'any';
+
+export interface FieldSpec {
+  kind: ValueKind;
+  values?: readonly string[];
+  /** The field may appear more than once (`require "…"`). */
+  repeated?: boolean;
+  /** Conventional spelling for the printer: `name = value` (true) or `name value` (false). */
+  equals?: boolean;
+}
+
+export interface BlockSpec {
+  /** `none`: `egress { }`; `one`: `agent "id" { }`; `optional`: `delegate [target] { }`. */
+  labels: 'none' | 'one' | 'optional';
+  fields: Readonly<Record<string, FieldSpec>>;
+  /** Nested blocks, by keyword. */
+  blocks?: readonly string[];
+  /** Statements allowed in the body (`rule`, `rate_limit`, `redact`, `var`, `use`, `trust-entry`). */
+  statements?: readonly string[];
+  /** The block may appear more than once in its parent (with distinct labels when it has one). */
+  repeatable?: boolean;
+  /** Fields outside `fields` are accepted (provider schemas depend on `type`). */
+  openFields?: boolean;
+}
+
+const s = (extra: Partial<FieldSpec> = {}): FieldSpec => ({ kind: 'string', equals: true, ...extra });
+const dur: FieldSpec = { kind: 'duration', equals: true };
+const bool: FieldSpec = { kind: 'bool', equals: true };
+const port: FieldSpec = { kind: 'port', equals: true };
+const list: FieldSpec = { kind: 'string-list', equals: true };
+const enumOf = (values: readonly string[], equals = true): FieldSpec => ({ kind: 'enum', values, equals });
+
+export const EFFECTS = ['permit', 'defer', 'deny'] as const;
+export const WINDOWS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
+export const ALERT_ON = ['deny', 'defer', 'permit', 'budget_warning', 'budget_exceeded', 'rate_exceeded'] as const;
+export const NOTIFY_SCHEMES = ['slack', 'email', 'pagerduty', 'webhook'] as const;
+export const ON_EXCEED = ['deny', 'defer', 'audit'] as const;
+export const COMPLETION_GATES = ['no_pending_approvals', 'budget_under_limit', 'no_uncommitted_writes'] as const;
+
+export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  mode: enumOf(['enforce', 'audit']),
+  wal_dir: s(),
+  wal_retention: dur,
+  backend: enumOf(['sqlite', 'postgres']),
+  postgres_url: s(),
+  budget_backend: s(),
+  socket: s(),
+  http_listen: s(),
+  http_upstream: { kind: 'url', equals: true },
+  http_proxy_port: port,
+  mcp_proxy_port: port,
+  mcp_filter_tools: bool,
+  tls_cert_file: s(),
+  tls_key_file: s(),
+  cold_start_deny_window: dur,
+  cold_start_grace: dur,
+  approval_ttl: dur,
+  os_tier: bool,
+  strip_ambient_credentials: bool,
+  strip_env: list,
+  immutable_config: bool,
+  agent_enforce_profile: enumOf(['full', 'minimal', 'off']),
+  supervised_command: s(),
+};
+
+/** Provider fields by `type`; every provider also accepts `type` and the broker limits below. */
+export const PROVIDER_TYPES: Readonly<Record<string, readonly string[]>> = {
+  vault: ['addr', 'token', 'role', 'secret_id', 'mount', 'namespace'],
+  'aws-sm': ['region', 'role_arn'],
+  'aws-secrets-manager': ['region', 'role_arn'],
+  'gcp-sm': ['project'],
+  'azure-kv': ['vault_url', 'tenant_id', 'client_id', 'client_secret'],
+  spiffe: ['socket', 'trust_domain'],
+  kms: ['backend', 'region', 'key_arn', 'project', 'key', 'vault_url', 'key_name', 'key_version', 'addr', 'token', 'mount'],
+  'aws-kms': ['region', 'key_arn'],
+  'gcp-kms': ['project', 'key'],
+  'azure-key-vault': ['vault_url', 'key_name', 'key_version', 'tenant_id', 'client_id', 'client_secret'],
+  'vault-transit': ['addr', 'token', 'mount', 'key', 'namespace'],
+  pkcs11: ['module_path', 'slot', 'key_label', 'pin'],
+  stdout: [],
+  'webhook-sink': ['url', 'headers', 'token'],
+  'splunk-sink': ['url', 'token', 'index'],
+  'datadog-sink': ['api_key', 'site'],
+  'elastic-sink': ['url', 'api_key', 'index'],
+  's3-sink': ['region', 'bucket', 'prefix'],
+  'gcs-sink': ['project', 'bucket', 'prefix'],
+  'cost-static': [],
+  'cost-http': ['url'],
+};
+export const PROVIDER_COMMON_FIELDS = ['type', 'scope_required', 'max_ttl', 'timeout'];
+
+export const IDENTITY_TYPES: Readonly<Record<string, readonly string[]>> = {
+  spiffe: ['socket', 'trust_domain'],
+  oidc: ['issuer', 'audience', 'jwks_url', 'client_id', 'claim_agent_id', 'claim_groups'],
+};
+
+export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
+  runtime: { labels: 'none', fields: RUNTIME_FIELDS },
+  provider: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true },
+  identity: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true },
+  trust: { labels: 'none', fields: {}, statements: ['trust-entry'], repeatable: true },
+  pack: { labels: 'one', fields: { version: s() }, blocks: ['agent', 'rules'], statements: ['rule'] },
+  agent: {
+    labels: 'one',
+    repeatable: true,
+    fields: {
+      default: { kind: 'effect', equals: false },
+      model: s(),
+      framework: s(),
+      version: s(),
+    },
+    blocks: [
+      'rules',
+      'budget',
+      'egress',
+      'model_policy',
+      'session',
+      'spawn',
+      'completion_gate',
+      'enforcement',
+      'alert',
+      'delegate',
+      'phase',
+      'selector',
+      'ambient',
+      'credential',
+    ],
+    statements: ['rule', 'rate_limit', 'redact', 'var', 'use'],
+  },
+  rules: { labels: 'none', fields: {}, statements: ['rule'], repeatable: true },
+  budget: {
+    labels: 'optional',
+    repeatable: true,
+    fields: {
+      id: s(),
+      max: { kind: 'money', equals: false },
+      usd: { kind: 'money', equals: false },
+      daily: { kind: 'money', equals: false },
+      max_calls: { kind: 'integer', equals: false },
+      warn_at: { kind: 'fraction', equals: false },
+      on_exceed: enumOf(ON_EXCEED, false),
+      scope: enumOf(['agent', 'fleet']),
+    },
+  },
+  egress: { labels: 'none', fields: { allow: list, deny: list } },
+  model_policy: {
+    labels: 'none',
+    fields: { allow: { kind: 'string-or-list', equals: true }, deny: { kind: 'string-or-list', equals: true } },
+  },
+  session: { labels: 'none', fields: { max_duration: dur, idle_timeout: dur } },
+  spawn: { labels: 'none', fields: { max_concurrent: { kind: 'integer', equals: true }, allowed_types: list, allow: list } },
+  completion_gate: { labels: 'none', fields: { require: { kind: 'enum', values: COMPLETION_GATES, repeated: true, equals: false } } },
+  enforcement: { labels: 'none', fields: { mcp_proxy_port: port, http_proxy_port: port } },
+  alert: { labels: 'none', repeatable: true, fields: { on: enumOf(ALERT_ON), notify: s() } },
+  delegate: {
+    labels: 'optional',
+    repeatable: true,
+    fields: {
+      target_agent: s(),
+      to: list,
+      scope: s(),
+      ttl: dur,
+      ceiling: enumOf(['permit', 'defer', 'deny', 'inherited', 'approval']),
+      inherits: list,
+    },
+  },
+  phase: { labels: 'one', repeatable: true, fields: { duration: dur, next: s(), tools: list }, blocks: ['rules'], statements: ['rule'] },
+  selector: {
+    labels: 'one',
+    repeatable: true,
+    fields: {
+      source: { kind: 'url', equals: true },
+      cache: dur,
+      on_unavailable: enumOf(['deny', 'defer']),
+      on_timeout: enumOf(['deny', 'defer']),
+    },
+  },
+  ambient: {
+    labels: 'none',
+    fields: {
+      max_customers_per_day: { kind: 'integer', equals: true },
+      max_calls_per_day: { kind: 'integer', equals: true },
+      max_data_volume: s(),
+      on_exceed: enumOf(['deny', 'defer']),
+    },
+  },
+  credential: {
+    labels: 'optional',
+    repeatable: true,
+    fields: {
+      provider: s(),
+      backend: s(),
+      path: s(),
+      scope: { kind: 'string-or-list', equals: true },
+      ttl: dur,
+      max_scope: s(),
+      tools: list,
+    },
+  },
+};
+
+/** Blocks allowed at the top of a file. */
+export const TOP_LEVEL_BLOCKS = ['runtime', 'provider', 'identity', 'trust', 'agent', 'pack'] as const;
+
+/** Words recognised as statements, for suggestions. */
+export const STATEMENT_WORDS = ['rate_limit', 'redact', 'var', 'use', 'permit', 'defer', 'deny'];
+
+/** Variables a condition can read from the request (beyond `args.*`). */
+export const REQUEST_ROOTS = new Set([
+  'tool',
+  'agent',
+  'action',
+  'model',
+  'host',
+  'method',
+  'path',
+  'query',
+  'headers',
+  'principal',
+  'time',
+  'session',
+  'args',
+  'delegation',
+  'cost',
+]);
+export const TIME_FIELDS = ['hour', 'minute', 'weekday', 'day', 'month', 'year', 'now'];
+/** Roots that are scalars: `tool.x` is a mistake. */
+export const SCALAR_ROOTS = new Set(['tool', 'agent', 'action', 'model', 'method']);

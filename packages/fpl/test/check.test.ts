@@ -1,0 +1,183 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { agent, checkText } from './support/policy.js';
+
+/** [title, policy, expected `code@line` diagnostics, optional message pattern for the first one] */
+type Case = [string, string, string[], RegExp?];
+
+const errors: Case[] = [
+  ['misspelt effect', agent('  rules {\n    pemit x\n  }'), ['unknown-field@3'], /unknown field 'pemit'/],
+  ['unknown agent field with suggestion', agent('  default deny\n  rate_limts "x": 1 per minute'), ['unknown-field@3'], /rate_limts/],
+  ['unknown block in agent', agent('  egres { allow = ["a.com"] }'), ['unknown-block@2'], /unknown block 'egres'/],
+  ['unknown top-level block', 'agnet "x" {\n}\n', ['unknown-block@1'], /unknown top-level block 'agnet'/],
+  ['agent block needs a name', 'agent {\n  default deny\n}\n', ['missing-label@1']],
+  [
+    'duplicate agents',
+    'agent "a" {\n  default deny\n}\nagent "a" {\n  default deny\n}\n',
+    ['duplicate-block@4'],
+    /duplicate agent "a": first declared at line 1/,
+  ],
+  ['duplicate runtime', 'runtime {\n  mode = "audit"\n}\nruntime {\n  mode = "audit"\n}\n', ['duplicate-block@4']],
+  ['duplicate provider names', 'provider "v" {\n  type = "stdout"\n}\nprovider "v" {\n  type = "stdout"\n}\n', ['duplicate-block@4']],
+  ['duplicate field', 'runtime {\n  mode = "audit"\n  mode = "enforce"\n}\n', ['duplicate-field@3']],
+  ['bad runtime mode', 'runtime {\n  mode = "enforcing"\n}\n', ['invalid-value@2'], /one of enforce, audit/],
+  ['runtime mode did-you-mean', 'runtime {\n  mode = "enfrce"\n}\n', ['invalid-value@2']],
+  ['runtime bool', 'runtime {\n  os_tier = "yes"\n}\n', ['invalid-value@2'], /true or false/],
+  ['runtime port range', 'runtime {\n  mcp_proxy_port = 70000\n}\n', ['invalid-value@2'], /port/],
+  ['runtime duration', 'runtime {\n  cold_start_deny_window = "soon"\n}\n', ['invalid-value@2'], /duration/],
+  ['runtime unknown field', 'runtime {\n  wal_dri = "./x"\n}\n', ['unknown-field@2'], /wal_dri/],
+  ['runtime profile', 'runtime {\n  agent_enforce_profile = "strict"\n}\n', ['invalid-value@2']],
+  ['default effect', agent('  default allowed'), ['invalid-value@2'], /permit, defer, deny/],
+  ['budget on_exceed', agent('  budget daily {\n    max $5\n    on_exceed block\n  }'), ['invalid-value@4'], /deny, defer, audit/],
+  ['budget warn_at above 1', agent('  budget daily {\n    max $5\n    warn_at 80\n  }'), ['invalid-value@4'], /fraction/],
+  ['budget max must be money', agent('  budget daily {\n    max "lots"\n  }'), ['invalid-value@3']],
+  ['budget max_calls whole', agent('  budget daily {\n    max_calls 2.5\n  }'), ['invalid-value@3']],
+  ['budget without limit', agent('  budget daily {\n    on_exceed deny\n  }'), ['missing-field@2']],
+  ['budget without id', agent('  budget {\n    max $5\n  }'), ['missing-label@2']],
+  ['duplicate budget', agent('  budget daily {\n    max $5\n  }\n  budget daily {\n    max $6\n  }'), ['duplicate-block@5']],
+  ['rate limit window', agent('  rate_limit "x": 5 per fortnight'), ['invalid-value@2'], /unknown rate window/],
+  ['rate limit plural window', agent('  rate_limit "x": 5 per minutes'), ['invalid-value@2'], /minutes/],
+  ['rate limit missing per', agent('  rate_limit "stripe/refund": 5 minute'), ['expected-token@2'], /expected 'per <window>'/],
+  ['rate limit zero', agent('  rate_limit "x": 0 per minute'), ['invalid-value@2']],
+  ['rate limit fraction', agent('  rate_limit "x": 1.5 per minute'), ['invalid-value@2']],
+  ['rate limit empty segment', agent('  rate_limit "stripe//x": 1 per minute'), ['invalid-pattern@2'], /empty segment/],
+  ['alert on value', agent('  alert {\n    on = "denied"\n    notify = "slack://#x"\n  }'), ['invalid-value@3'], /budget_warning/],
+  ['alert notify scheme', agent('  alert {\n    on = "deny"\n    notify = "slak://#x"\n  }'), ['invalid-value@4'], /slack/],
+  ['alert missing notify', agent('  alert {\n    on = "deny"\n  }'), ['missing-field@2']],
+  ['egress URL', agent('  egress {\n    allow = ["https://api.stripe.com/v1"]\n  }'), ['invalid-value@3'], /is a URL/],
+  ['egress not a list', agent('  egress {\n    allow = "api.stripe.com"\n  }'), ['invalid-value@3'], /list of strings/],
+  [
+    'completion gate value',
+    agent('  completion_gate {\n    require "no_pending_aprovals"\n  }'),
+    ['invalid-value@3'],
+    /no_pending_approvals/,
+  ],
+  ['enforcement os_tier belongs to runtime', agent('  enforcement {\n    os_tier = true\n  }'), ['unknown-field@3']],
+  ['session duration', agent('  session {\n    max_duration = "forever"\n  }'), ['invalid-value@3']],
+  ['spawn max_concurrent', agent('  spawn {\n    max_concurrent = -1\n  }'), ['invalid-value@3']],
+  ['selector source', agent('  selector "role" {\n    cache = "5m"\n  }'), ['missing-field@2']],
+  ['selector url', agent('  selector "role" {\n    source = "not a url"\n  }'), ['invalid-value@3']],
+  ['delegate ceiling', agent('  delegate {\n    target_agent = "r"\n    ceiling = "everything"\n  }'), ['invalid-value@4']],
+  ['delegate without target', agent('  delegate {\n    ttl = "5m"\n  }'), ['missing-field@2']],
+  ['phase without name', agent('  phase {\n    duration = "1h"\n  }'), ['missing-label@2']],
+  ['provider without type', 'provider "v" {\n  addr = "x"\n}\n', ['missing-field@1']],
+  ['provider unknown type', 'provider "v" {\n  type = "vualt"\n}\n', ['invalid-value@2'], /unknown provider type 'vualt'/],
+  ['provider unknown field', 'provider "v" {\n  type = "vault"\n  adr = "x"\n}\n', ['unknown-field@3'], /adr/],
+  ['identity unknown type', 'identity "i" {\n  type = "ldap"\n}\n', ['invalid-value@2']],
+  ['trust key not 32 bytes', 'trust {\n  key "r" ed25519:AAAA\n}\n', ['invalid-trust-key@2']],
+  ['trust key without registry', 'trust {\n  key ed25519:AAAA\n}\n', ['invalid-trust-key@2']],
+  ['trust unknown entry', 'trust {\n  kee "r" ed25519:AAAA\n}\n', ['unknown-field@2']],
+  ['rule in runtime', 'runtime {\n  permit x\n}\n', ['unknown-field@2'], /unknown field 'permit'/],
+  ['rate_limit at top level', 'rate_limit "x": 1 per minute\n', ['misplaced-statement@1'], /agent/],
+  ['bad regex', agent('  rules {\n    permit x if a matches "(unclosed"\n  }'), ['invalid-regex@3'], /missing closing \)/],
+  ['backreference is not RE2', agent('  rules {\n    permit x if a matches "(a)\\\\1"\n  }'), ['invalid-regex@3']],
+  ['lookahead is not RE2', agent('  rules {\n    permit x if a matches "(?=a)"\n  }'), ['invalid-regex@3']],
+  ['matches needs a literal', agent('  rules {\n    permit x if a matches b\n  }'), ['invalid-regex@3']],
+  ['in needs a list', agent('  rules {\n    permit x if a in "abc"\n  }'), ['invalid-operand@3'], /contains/],
+  ['unknown time field', agent('  rules {\n    permit x if time.hours > 3\n  }'), ['unknown-variable@3'], /time.hour/],
+  ['scalar root has no fields', agent('  rules {\n    permit x if tool.name == "x"\n  }'), ['unknown-variable@3']],
+  ['unset env in condition', agent('  rules {\n    permit x if a == env("NOPE_NOT_SET")\n  }'), ['unset-env@3']],
+  ['strict deny then permit', agent('  default deny\n  rules {\n    deny! shell/*\n    permit shell/ls\n  }'), ['strict-deny-violated@5']],
+  [
+    'strict deny, permit same tool',
+    agent('  default deny\n  rules {\n    deny! shell reason "no"\n    permit shell if a == 1\n  }'),
+    ['strict-deny-violated@5'],
+  ],
+  ['invalid tool pattern', agent('  rules {\n    permit a/../b\n  }'), ['invalid-pattern@3'], /'\.\.' segment/],
+  ['double star inside segment', agent('  rules {\n    permit a/b**\n  }'), ['invalid-pattern@3']],
+  ['method must be a verb', agent('  rules {\n    permit api/x method "GET /x"\n  }'), ['invalid-value@3']],
+  ['use unknown alias', agent('  use nothing_here'), ['unknown-alias@2']],
+  ['import latest', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@latest"\n', ['import-unpinned@1']],
+  ['import unpinned', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe"\n', ['import-unpinned@1']],
+  ['import range', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@^1.0.0"\n', ['import-unpinned@1']],
+  ['var used in condition must be scalar', agent('  var m = { a = 1 }\n  rules {\n    permit x if m == 1\n  }'), ['invalid-variable@4']],
+  ['duplicate var', agent('  var a = 1\n  var a = 2'), ['duplicate-var@3']],
+];
+
+const warnings: Case[] = [
+  ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
+  [
+    'shadowed exact rule',
+    agent('  default deny\n  rules {\n    deny refund\n    permit refund if amount < 5\n  }'),
+    ['unreachable-rule@5'],
+    /can never match/,
+  ],
+  ['shadowed by glob', agent('  default deny\n  rules {\n    permit stripe/*\n    deny stripe/payouts\n  }'), ['unreachable-rule@5']],
+  ['shadowed by double star', agent('  default deny\n  rules {\n    deny **\n    permit a/b/c\n  }'), ['unreachable-rule@5']],
+  ['shadowed in top-level rules', 'deny x\npermit x\n', ['unreachable-rule@2']],
+];
+
+const valid: [string, string][] = [
+  ['conditional rule does not shadow', agent('  default deny\n  rules {\n    permit refund if amount < 5\n    deny refund\n  }')],
+  ['clauses make a rule conditional', agent('  default deny\n  rules {\n    permit api/* method GET\n    deny api/x\n  }')],
+  ['glob does not cover a sibling namespace', agent('  default deny\n  rules {\n    permit stripe/*\n    deny stripe/a/b\n  }')],
+  ['strict deny then unrelated permit', agent('  default deny\n  rules {\n    deny! shell/rm\n    permit shell/ls\n  }')],
+  [
+    'upstream dialect',
+    agent(
+      '  default deny\n  rules {\n    deny! shell/run when args.cmd != nil && args.cmd matches "rm -rf"\n      reason: "destructive"\n    allow shell/ls when !(a == 1) || b startsWith "x"\n    block net/*\n  }',
+    ),
+  ],
+  ['method call spelling', agent('  default deny\n  rules {\n    permit fs/write if path.starts_with("./drafts/")\n  }')],
+  ['env resolved when set', agent('  default deny\n  rules {\n    permit x if a == env("HOME")\n  }')],
+];
+
+describe('check: errors', () => {
+  for (const [title, text, expected, message] of errors) {
+    test(title, () => {
+      const r = checkText(text);
+      assert.deepEqual(
+        r.summary.filter((s) => !s.startsWith('missing-default')),
+        expected,
+        `diagnostics of:\n${text}`,
+      );
+      if (message) assert.match(r.errors[0]?.message ?? r.warnings[0]?.message ?? '', message);
+      assert.equal(r.ir, undefined, 'no IR when there are errors');
+    });
+  }
+});
+
+describe('check: warnings', () => {
+  for (const [title, text, expected, message] of warnings) {
+    test(title, () => {
+      const r = checkText(text);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.summary, expected);
+      if (message) assert.match(r.warnings[0]!.message, message);
+      assert.ok(r.ir, 'warnings still compile');
+    });
+  }
+});
+
+describe('check: valid policies', () => {
+  for (const [title, text] of valid) {
+    test(title, () => {
+      const r = checkText(text, 'governance.fms', { env: { HOME: '/root' } });
+      assert.deepEqual(r.summary, []);
+      assert.ok(r.ir);
+    });
+  }
+});
+
+test('did-you-mean hints name the closest word', () => {
+  const hint = (text: string) => checkText(text).errors[0]?.hint;
+  assert.equal(hint(agent('  rate_limts "x": 1 per minute')), "did you mean 'rate_limit'?");
+  assert.equal(hint(agent('  egres {\n  }')), "did you mean 'egress'?");
+  assert.equal(hint('runtime {\n  mode = "enfrce"\n}\n'), "did you mean 'enforce'?");
+  assert.equal(hint(agent('  budget daily {\n    max $1\n    on_exceed defr\n  }')), "did you mean 'defer'?");
+  assert.equal(hint(agent('  alert {\n    on = "budget_exceded"\n    notify = "slack://#a"\n  }')), "did you mean 'budget_exceeded'?");
+  assert.equal(hint(agent('  rate_limit "x": 1 per minutes')), "did you mean 'minute'?");
+  assert.equal(hint(agent('  rate_limit "x": 1 per huor')), "did you mean 'hour'?");
+  assert.equal(hint('agnet "x" {\n}\n'), "did you mean 'agent'?");
+});
+
+test('several errors are reported in one run', () => {
+  const r = checkText(
+    agent('  default deny\n  rules {\n    pemit a\n    permit b if (\n    permit c if a matches "("\n  }\n  rate_limit "x": 1 per eon'),
+  );
+  assert.deepEqual(
+    r.summary.map((s) => s.split('@')[1]),
+    ['4', '5', '6', '8'],
+  );
+  assert.equal(r.errors[1]!.code, 'expected-operand', 'the unfinished condition is reported on its own line');
+});

@@ -1,0 +1,81 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from '../src/syntax/parser.js';
+import { print } from '../src/syntax/printer.js';
+import { Source } from '../src/syntax/source.js';
+import { stripPositions } from '../src/ir.js';
+import { checkText } from './support/policy.js';
+
+function fmt(text: string): string {
+  const r = parse(new Source('governance.fms', text));
+  assert.deepEqual(
+    r.diagnostics.items.map((d) => d.message),
+    [],
+    'input parses',
+  );
+  return print(r.file);
+}
+
+/** fmt is idempotent and never changes the compiled policy. */
+export function assertFormatsSafely(text: string, name = 'governance.fms'): string {
+  const once = fmt(text);
+  assert.equal(fmt(once), once, 'fmt is idempotent');
+  const before = checkText(text, name, { env: { HOME: '/root' } });
+  const after = checkText(once, name, { env: { HOME: '/root' } });
+  assert.deepEqual(
+    after.errors.map((e) => e.code),
+    before.errors.map((e) => e.code),
+  );
+  if (before.ir) assert.deepEqual(stripPositions(after.ir), stripPositions(before.ir));
+  return once;
+}
+
+const golden: [string, string, string][] = [
+  [
+    'canonical layout',
+    'agent "a" {\ndefault deny\n  rules { permit x\n  allow y when a&&b\n deny! z reason: "no" }\n}',
+    'agent "a" {\n  default deny\n  rules {\n    permit x\n    permit y if a and b\n    deny!  z reason "no"\n  }\n}\n',
+  ],
+  [
+    'aligns fields',
+    'runtime {\n  mode = "enforce"\n  wal_dir = "./w"\n  os_tier = true\n}\n',
+    'runtime {\n  mode    = "enforce"\n  wal_dir = "./w"\n  os_tier = true\n}\n',
+  ],
+  [
+    'aligns budget values',
+    'agent "a" {\n  budget daily {\n    max $5\n    on_exceed defer\n  }\n}\n',
+    'agent "a" {\n  budget daily {\n    max       $5\n    on_exceed defer\n  }\n}\n',
+  ],
+  [
+    'keeps comments',
+    '# head\nagent "a" { # trailing\n  # inner\n  default deny # why\n  # last\n}\n# tail\n',
+    '# head\nagent "a" {  # trailing\n  # inner\n  default deny  # why\n  # last\n}\n# tail\n',
+  ],
+  ['keeps one blank line', 'permit a\n\n\n\npermit b\npermit c\n', 'permit a\n\npermit b\npermit c\n'],
+  ['minimal parentheses', 'permit a if (x == 1) and ((y == 2) or z == 3)\n', 'permit a if x == 1 and (y == 2 or z == 3)\n'],
+  ['keeps right-nested parentheses', 'permit a if x or (y or z)\n', 'permit a if x or (y or z)\n'],
+  ['not keeps its operand', 'permit a if !(x == 1) && not (a or b)\n', 'permit a if not x == 1 and not (a or b)\n'],
+  ['method calls become operators', 'permit a if path.starts_with("./d")\n', 'permit a if path startsWith "./d"\n'],
+  ['empty blocks', 'agent "a" {\n  rules { }\n  egress {}\n}\n', 'agent "a" {\n  rules {}\n  egress {}\n}\n'],
+  ['strings re-escaped', 'permit a if x matches "\\\\d+\\"" reason \'it\'\n', 'permit a if x matches "\\\\d+\\"" reason "it"\n'],
+  [
+    'rate limits quote their pattern',
+    'agent "a" {\n  rate_limit x:   5 per minute\n}\n',
+    'agent "a" {\n  rate_limit "x": 5 per minute\n}\n',
+  ],
+  ['trust entries verbatim', 'trust {\n  key   "r"   ed25519:AAAA\n}\n', 'trust {\n  key "r" ed25519:AAAA\n}\n'],
+];
+
+describe('fmt golden output', () => {
+  for (const [title, input, expected] of golden) {
+    test(title, () => assert.equal(fmt(input), expected));
+  }
+});
+
+test('fmt of an empty file is empty', () => assert.equal(fmt(''), ''));
+test('fmt of comments only', () => assert.equal(fmt('# a\n\n# b\n'), '# a\n\n# b\n'));
+test('fmt is idempotent and meaning-preserving on the example stack', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../../../examples/support-stack/governance.fms', import.meta.url), 'utf8');
+  assert.equal(assertFormatsSafely(text), text, 'the example is already canonical');
+});

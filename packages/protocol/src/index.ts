@@ -1,0 +1,3 @@
+export * from './canonical-json.js';
+export * from './effects.js';
+export * from './denial-codes.js';
