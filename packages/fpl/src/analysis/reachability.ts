@@ -35,37 +35,35 @@ function checkDefault(agent: AgentIR, diagnostics: Diagnostics, locate: Location
 }
 
 function checkList(rules: RuleIR[], owner: string, diagnostics: Diagnostics, locate: Locations): void {
+  const report = (rule: RuleIR, severity: 'error' | 'warning', code: string, message: string, hint: string) => {
+    const at = locate.get(rule);
+    if (at) diagnostics[severity](at.source, at.span, code, `${owner}: ${message}`, hint);
+  };
   // Unconditional rules seen so far: exact tools in a map (the common case, O(1)), globs in a list.
   const exact = new Map<string, RuleIR>();
   const globs: RuleIR[] = [];
   const strict: RuleIR[] = [];
   for (const rule of rules) {
-    if (rule.effect === 'permit') {
-      const forbidding = strict.find((d) => covers(d.tool, rule.tool));
-      if (forbidding) {
-        const at = locate.get(rule);
-        if (at)
-          diagnostics.error(
-            at.source,
-            at.span,
-            'strict-deny-violated',
-            `${owner}: 'permit ${rule.tool}' comes after 'deny! ${forbidding.tool}' (${forbidding.ref}), which forbids permitting it`,
-            'remove the permit, or make the strict deny a plain deny',
-          );
-        continue;
-      }
+    const forbidding = rule.effect === 'permit' ? strict.find((d) => covers(d.tool, rule.tool)) : undefined;
+    if (forbidding) {
+      report(
+        rule,
+        'error',
+        'strict-deny-violated',
+        `'permit ${rule.tool}' comes after 'deny! ${forbidding.tool}' (${forbidding.ref}), which forbids permitting it`,
+        'remove the permit, or make the strict deny a plain deny',
+      );
+      continue;
     }
     const shadow = exact.get(rule.tool) ?? globs.find((g) => covers(g.tool, rule.tool));
     if (shadow) {
-      const at = locate.get(rule);
-      if (at)
-        diagnostics.warning(
-          at.source,
-          at.span,
-          'unreachable-rule',
-          `${owner}: this rule can never match: '${shadow.effect} ${shadow.tool}' at ${shadow.ref} already decides every call it covers (first match wins)`,
-          'move the more specific rule above the general one',
-        );
+      report(
+        rule,
+        'warning',
+        'unreachable-rule',
+        `this rule can never match: '${shadow.effect} ${shadow.tool}' at ${shadow.ref} already decides every call it covers (first match wins)`,
+        'move the more specific rule above the general one',
+      );
     }
     if (rule.strict) strict.push(rule);
     if (unconditional(rule) && !shadow) {

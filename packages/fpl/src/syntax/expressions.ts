@@ -74,21 +74,20 @@ export class ExpressionParser {
   }
 
   private or(): ExprNode {
-    let left = this.and();
-    while (this.ts.isWord('or') || this.ts.isPunct('||')) {
-      const op = this.ts.next();
-      const right = this.nest(op, () => this.and());
-      left = { kind: 'Binary', op: 'or', left, right, opSpan: span(op), span: { start: left.span.start, end: right.span.end } };
-    }
-    return left;
+    return this.logical('or', '||', () => this.and());
   }
 
   private and(): ExprNode {
-    let left = this.not();
-    while (this.ts.isWord('and') || this.ts.isPunct('&&')) {
-      const op = this.ts.next();
-      const right = this.nest(op, () => this.not());
-      left = { kind: 'Binary', op: 'and', left, right, opSpan: span(op), span: { start: left.span.start, end: right.span.end } };
+    return this.logical('and', '&&', () => this.not());
+  }
+
+  /** A left-associative chain of `and` (or `or`), spelt as a word or a symbol. */
+  private logical(op: 'and' | 'or', symbol: string, operand: () => ExprNode): ExprNode {
+    let left = operand();
+    while (this.ts.isWord(op) || this.ts.isPunct(symbol)) {
+      const tok = this.ts.next();
+      const right = this.nest(tok, operand);
+      left = { kind: 'Binary', op, left, right, opSpan: span(tok), span: { start: left.span.start, end: right.span.end } };
     }
     return left;
   }
