@@ -169,6 +169,11 @@ test('did-you-mean hints name the closest word', () => {
   assert.equal(hint(agent('  rate_limit "x": 1 per minutes')), "did you mean 'minute'?");
   assert.equal(hint(agent('  rate_limit "x": 1 per huor')), "did you mean 'hour'?");
   assert.equal(hint('agnet "x" {\n}\n'), "did you mean 'agent'?");
+  assert.equal(hint(agent('  rules {\n    pemit x\n  }')), "did you mean 'permit'?");
+  assert.equal(hint(agent('  rules {\n    defr x\n  }')), "did you mean 'defer'?");
+  assert.equal(hint(agent('  default deny\n  pemit x')), "did you mean 'permit'?");
+  assert.equal(hint('pemit x\n'), "did you mean 'permit'?");
+  assert.equal(hint('runtme {\n}\n'), "did you mean 'runtime'?");
 });
 
 test('several errors are reported in one run', () => {

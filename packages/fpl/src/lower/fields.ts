@@ -11,7 +11,7 @@ import type {
 } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
 import type { IRValue } from '../ir.js';
-import { BLOCKS, type BlockSpec } from '../schema.js';
+import { BLOCKS, EFFECTS, type BlockSpec } from '../schema.js';
 import type { LowerContext } from './context.js';
 import { anyValue, lowerField } from './values.js';
 
@@ -74,6 +74,8 @@ export function walkBody(ctx: LowerContext, block: BlockNode, spec: BlockSpec, h
     ...Object.keys(spec.fields),
     ...(spec.blocks ?? []),
     ...(spec.statements ?? []).map((st) => STATEMENT_WORD[st]!).filter((w) => w !== 'rules' && w !== 'trust entries'),
+    // A misspelt effect parses as a field; suggest the effect it was meant to be.
+    ...((spec.statements ?? []).includes('rule') ? EFFECTS : []),
   ];
   const seenBlocks = new Map<string, BlockNode>();
 

@@ -1,7 +1,7 @@
 import type { BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
 import { IR_FORMAT, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
-import { BLOCKS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
+import { BLOCKS, EFFECTS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
 import { lowerAgent } from './agent.js';
 import type { LowerContext } from './context.js';
 import { checkLabels, walkBody, where } from './fields.js';
@@ -12,7 +12,7 @@ const STATEMENT_NAMES: Record<string, string> = {
   Redact: 'redact',
   Var: 'var',
   Use: 'use',
-  Attribute: 'a field',
+
   TrustEntry: 'a trust entry',
 };
 
@@ -41,12 +41,21 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
       continue;
     }
     if (item.kind !== 'Block') {
-      if (item.kind !== 'Import')
+      if (item.kind === 'Attribute') {
+        const hint = didYouMean(item.name, [...TOP_LEVEL_BLOCKS, 'import', ...EFFECTS]);
+        ctx.error(
+          item.nameSpan,
+          'unknown-field',
+          `unknown top-level item '${item.name}'`,
+          hint ?? 'the top level holds import, runtime, provider, identity, trust, agent and rules',
+        );
+      } else if (item.kind !== 'Import') {
         ctx.error(
           item.span,
           'misplaced-statement',
           `${STATEMENT_NAMES[item.kind]} cannot appear at the top level: it belongs inside an agent "<id>" { … } block`,
         );
+      }
       continue;
     }
     if (!(TOP_LEVEL_BLOCKS as readonly string[]).includes(item.type)) {
