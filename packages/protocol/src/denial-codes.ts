@@ -19,7 +19,8 @@ export type Resolution =
   | { type: 'rule_block'; rule_id: string }
   | { type: 'pending_approval'; approval_id: string }
   | { type: 'retry_after'; retry_after_seconds: number }
-  | { type: 'budget_reset'; resets_at: string }
+  /** `resets_at` is absent for a session budget: it resets when the session ends. */
+  | { type: 'budget_reset'; resets_at?: string }
   | { type: 'pending_approvals'; approval_ids: string[] }
   | { type: 'manual_audit' };
 

@@ -1,3 +1,4 @@
 export * from './canonical-json.js';
 export * from './effects.js';
 export * from './denial-codes.js';
+export * from './decision.js';

@@ -1,0 +1,225 @@
+/**
+ * Conditions compiled to closures once, when a policy is prepared. Evaluation is total: it never
+ * throws, and a comparison that touches a missing field or mixes types is *unknown*, so a rule
+ * only matches when its condition is definitely true.
+ */
+import { RE2JS } from 're2js';
+import type { ExprIR } from '@faramesh/fpl';
+import type { EvalEnv } from './env.js';
+import { and, getPath, MISSING, not, or, type Truth, type Value } from './values.js';
+
+export type Predicate = (env: EvalEnv) => Truth;
+type Getter = (env: EvalEnv) => Value;
+
+export function compileCondition(expr: ExprIR): Predicate {
+  if ('op' in expr) {
+    switch (expr.op) {
+      case 'and': {
+        const [a, b] = expr.args.map(compileCondition) as [Predicate, Predicate];
+        return (env) => {
+          const x = a(env);
+          return x === false ? false : and(x, b(env));
+        };
+      }
+      case 'or': {
+        const [a, b] = expr.args.map(compileCondition) as [Predicate, Predicate];
+        return (env) => {
+          const x = a(env);
+          return x === true ? true : or(x, b(env));
+        };
+      }
+      case 'not': {
+        const a = compileCondition(expr.args[0]);
+        return (env) => not(a(env));
+      }
+      default:
+        return compileComparison(expr.op, compileValue(expr.args[0]), expr.args[1]);
+    }
+  }
+  // A bare value used as a condition: true only when it is the boolean true.
+  const get = compileValue(expr);
+  return (env) => {
+    const v = get(env);
+    return typeof v === 'boolean' ? v : undefined;
+  };
+}
+
+function compileComparison(op: string, left: Getter, rightIR: ExprIR): Predicate {
+  if (op === 'matches') {
+    const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
+    const re = pattern === undefined ? undefined : compileRegex(pattern);
+    return (env) => {
+      const v = left(env);
+      return typeof v === 'string' && re ? re.test(v) : undefined;
+    };
+  }
+  const right = compileValue(rightIR);
+  switch (op) {
+    case '==':
+      return (env) => equals(left(env), right(env));
+    case '!=':
+      return (env) => not(equals(left(env), right(env)));
+    case '<':
+      return (env) => order(left(env), right(env), (c) => c < 0);
+    case '<=':
+      return (env) => order(left(env), right(env), (c) => c <= 0);
+    case '>':
+      return (env) => order(left(env), right(env), (c) => c > 0);
+    case '>=':
+      return (env) => order(left(env), right(env), (c) => c >= 0);
+    case 'in':
+      return (env) => member(right(env), left(env));
+    case 'contains':
+      return (env) => contains(left(env), right(env));
+    case 'startsWith':
+      return (env) => strings(left(env), right(env), (a, b) => a.startsWith(b));
+    case 'endsWith':
+      return (env) => strings(left(env), right(env), (a, b) => a.endsWith(b));
+    default:
+      return () => undefined;
+  }
+}
+
+function compileRegex(pattern: string): RE2JS | undefined {
+  try {
+    return RE2JS.compile(pattern);
+  } catch {
+    return undefined; // rejected at check time; unknown here, never a throw
+  }
+}
+
+export function compileValue(expr: ExprIR): Getter {
+  if ('lit' in expr) {
+    const v = expr.lit;
+    return () => v;
+  }
+  if ('list' in expr) {
+    const items = expr.list.map(compileValue);
+    return (env) => items.map((g) => g(env));
+  }
+  if ('var' in expr) return compileVariable(expr.var);
+  if ('selector' in expr) {
+    const { selector, path } = expr;
+    return (env) => {
+      const v = env.selector(selector);
+      return v === MISSING ? MISSING : getPath(v, path);
+    };
+  }
+  // A logical expression used as a value: its truth, or missing when unknown.
+  const p = compileCondition(expr);
+  return (env) => p(env) ?? MISSING;
+}
+
+/** Resolve a request variable. One-segment request names fall back to the argument of that name. */
+function compileVariable(path: readonly string[]): Getter {
+  const [root, ...rest] = path as [string, ...string[]];
+  const argFallback = (primary: (env: EvalEnv) => unknown): Getter => {
+    return (env) => {
+      const v = primary(env);
+      return v === undefined || v === MISSING ? getPath(env.request.args, path) : v;
+    };
+  };
+  switch (root) {
+    case 'args':
+      return (env) => getPath(env.request.args ?? MISSING, rest);
+    case 'tool':
+      return (env) => env.tool;
+    case 'agent':
+      return (env) => env.request.agent_id;
+    case 'action':
+      return argFallback((env) => env.request.action);
+    case 'model':
+      return argFallback((env) => env.request.model);
+    case 'host':
+      return argFallback((env) => env.request.http?.host);
+    case 'method':
+      return argFallback((env) => env.request.http?.method);
+    case 'path':
+      if (rest.length === 0) return argFallback((env) => env.request.http?.path);
+      return (env) => getPath(env.request.args ?? MISSING, path);
+    case 'query':
+      return (env) => (rest.length === 0 ? (env.request.http?.query ?? MISSING) : getPath(env.request.http?.query ?? MISSING, rest));
+    case 'headers': {
+      const name = rest[0]?.toLowerCase();
+      return (env) => {
+        const headers = env.request.http?.headers;
+        if (!headers) return MISSING;
+        if (name === undefined) return headers;
+        for (const k of Object.keys(headers)) if (k.toLowerCase() === name) return getPath(headers[k], rest, 1);
+        return MISSING;
+      };
+    }
+    case 'principal':
+      return (env) => getPath(env.request.principal ?? MISSING, rest);
+    case 'time':
+      return (env) => env.time(rest[0] ?? '');
+    case 'session':
+      return (env) => getPath(env.session(), rest);
+    case 'delegation':
+      return (env) => getPath(env.delegation(), rest);
+    case 'cost':
+      return (env) => env.request.cost_usd ?? MISSING;
+    default:
+      return (env) => getPath(env.request.args ?? MISSING, path);
+  }
+}
+
+type Kind = 'missing' | 'null' | 'number' | 'string' | 'boolean' | 'list' | 'object';
+
+function kindOf(v: Value): Kind {
+  if (v === MISSING || v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'list';
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'boolean' ? t : 'object';
+}
+
+/** `nil` equals a missing field; otherwise a missing field or mismatched types are unknown. */
+export function equals(a: Value, b: Value): Truth {
+  const ka = kindOf(a);
+  const kb = kindOf(b);
+  if (ka === 'missing' || kb === 'missing') {
+    const other = ka === 'missing' ? kb : ka;
+    return other === 'missing' || other === 'null' ? true : undefined;
+  }
+  if (ka === 'null' || kb === 'null') return ka === kb;
+  if (ka !== kb) return undefined;
+  if (ka === 'list') {
+    const x = a as Value[];
+    const y = b as Value[];
+    if (x.length !== y.length) return false;
+    let result: Truth = true;
+    for (let i = 0; i < x.length && result !== false; i++) result = and(result, equals(x[i], y[i]));
+    return result;
+  }
+  if (ka === 'object') return undefined;
+  return a === b;
+}
+
+function order(a: Value, b: Value, test: (c: number) => boolean): Truth {
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) || Number.isNaN(b) ? undefined : test(a - b);
+  if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
+  return undefined;
+}
+
+/** `x in list`: true if an element equals x; unknown if no element matched and some could not be compared. */
+function member(list: Value, x: Value): Truth {
+  if (!Array.isArray(list) || kindOf(x) === 'missing') return undefined;
+  let result: Truth = false;
+  for (const item of list) {
+    const e = equals(item, x);
+    if (e === true) return true;
+    if (e === undefined) result = undefined;
+  }
+  return result;
+}
+
+function contains(container: Value, x: Value): Truth {
+  if (Array.isArray(container)) return member(container, x);
+  if (typeof container === 'string' && typeof x === 'string') return container.includes(x);
+  return undefined;
+}
+
+function strings(a: Value, b: Value, test: (a: string, b: string) => boolean): Truth {
+  return typeof a === 'string' && typeof b === 'string' ? test(a, b) : undefined;
+}

@@ -1,0 +1,449 @@
+/**
+ * decide(policy, request, state, clock) → { decision, stateDelta }: steps 1–8 of the enforcement
+ * pipeline (identity → rule match → conditions → rate limit → budget → egress → model policy →
+ * redaction → decision). Pure and total: no I/O, no clock of its own, and any unexpected error
+ * becomes a DENY — it never throws.
+ */
+import type { AlertIR, DelegateIR, RuleIR } from '@faramesh/fpl';
+import { matchTool } from '@faramesh/fpl';
+import type { Decision, DecisionRequest, DecisionSignal, Effect } from '@faramesh/protocol';
+import type { EvalEnv } from './env.js';
+import { timeField } from './env.js';
+import type { PreparedAgent, PreparedPolicy, PreparedRule, RuleSet } from './prepare.js';
+import { checkBudgets } from './stages/budget.js';
+import { checkEgress, destinationOf } from './stages/egress.js';
+import { checkRateLimits } from './stages/rate-limit.js';
+import { redact } from './stages/redact.js';
+import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
+import { checkToolId } from './tool-id.js';
+import type { Trace } from './trace.js';
+import { MISSING } from './values.js';
+
+export interface Clock {
+  /** Milliseconds since the epoch (UTC). */
+  nowMs: number;
+}
+
+export interface DecideResult {
+  decision: Decision;
+  stateDelta: StateDelta;
+}
+
+export interface DecideOptions {
+  /** Collect every step for `faramesh explain` (costs time; off on the hot path). */
+  trace?: Trace;
+}
+
+const STRENGTH: Record<Effect, number> = { DENY: 0, DEFER: 1, PERMIT: 2 };
+const WIRE = { permit: 'PERMIT', defer: 'DEFER', deny: 'DENY' } as const;
+
+export function decide(
+  policy: PreparedPolicy,
+  request: DecisionRequest,
+  state: EngineState,
+  clock: Clock,
+  options: DecideOptions = {},
+): DecideResult {
+  try {
+    return pipeline(policy, request, state, clock.nowMs, options.trace);
+  } catch (e) {
+    // Fail closed: a bug must never become a permit.
+    return { decision: deny(`denied: the decision could not be computed (${(e as Error).message})`, 'internal'), stateDelta: [] };
+  }
+}
+
+function pipeline(
+  policy: PreparedPolicy,
+  request: DecisionRequest,
+  state: EngineState,
+  nowMs: number,
+  trace: Trace | undefined,
+): DecideResult {
+  // 1. Identity.
+  const idProblem = agentIdProblem(request?.agent_id);
+  if (idProblem) return refuse(request, idProblem, trace, 'identity');
+  const tool = checkToolId(request.tool);
+  if ('problem' in tool) return refuse(request, `denied: ${tool.problem}`, trace, 'identity');
+  const agent = policy.agents.get(request.agent_id) ?? policy.flat;
+  if (!agent) return refuse(request, `denied: agent '${request.agent_id}' is not declared in the policy`, trace, 'identity');
+  trace?.step('identity', `agent ${request.agent_id}${policy.agents.has(request.agent_id) ? '' : ' (top-level rules)'}`);
+  const delegation = checkDelegation(policy, request, nowMs);
+  if (typeof delegation === 'string') return refuse(request, delegation, trace, 'identity');
+  const session = checkSession(agent, request, state, nowMs);
+  if (typeof session === 'string') return refuse(request, session, trace, 'session');
+
+  // 2–3. Rule match and conditions.
+  const env = makeEnv(agent, request, tool.tool, state, nowMs);
+  const fields = httpFields(request);
+  const matched = matchRules(agent, activeRules(agent, state, nowMs), tool.tool, env, fields, trace);
+  let effect: Effect;
+  let rule: RuleIR | undefined;
+  if (matched.fallback) {
+    effect = WIRE[matched.fallback.effect];
+    rule = matched.rule?.ir;
+  } else if (matched.rule) {
+    effect = WIRE[matched.rule.ir.effect];
+    rule = matched.rule.ir;
+  } else {
+    effect = WIRE[agent.ir.default ?? 'deny'];
+    trace?.step('rule match', `no rule matches: default ${agent.ir.default ?? 'deny'}${agent.ir.default ? '' : ' (no default declared)'}`);
+  }
+  const alerts = (on: string) => agent.ir.alerts.filter((a) => a.on === on);
+  const redacted = () => redactArgs(agent, request, tool.tool);
+
+  if (effect === 'DENY') {
+    const message =
+      matched.fallback?.message ??
+      rule?.reason ??
+      (rule ? `denied: ${tool.tool} blocked by policy` : `denied: no rule permits ${tool.tool} (default deny)`);
+    return done({ ...denial('POLICY_DENY', message, rule), redacted_args: redacted(), alerts: pick(alerts('deny')) }, [], trace);
+  }
+
+  // 4. Rate limit: permitted and deferred calls take a token.
+  const limits = agent.ir.rate_limits.filter((l) => matchTool(l.pattern, tool.tool));
+  const rate = checkRateLimits(agent.ir.id, limits, state, nowMs);
+  if (rate.exceeded) {
+    const { limit, retryAfterSeconds } = rate.exceeded;
+    trace?.step('rate limit', `${limit.pattern} ${limit.limit}/${limit.window} exceeded: retry after ${retryAfterSeconds}s`);
+    return done(
+      {
+        effect: 'DENY',
+        code: 'RATE_EXCEEDED',
+        rule_ref: limit.ref,
+        human_message: `denied: ${tool.tool} rate limit (${limit.limit}/${limit.window}) exceeded`,
+        resolution: { type: 'retry_after', retry_after_seconds: retryAfterSeconds },
+        signals: [],
+        redacted_args: redacted(),
+        alerts: pick([...alerts('rate_exceeded'), ...alerts('deny')]),
+      },
+      [],
+      trace,
+    );
+  }
+  trace?.step(
+    'rate limit',
+    limits.length === 0 ? 'no limit applies' : limits.map((l) => `${l.pattern} ${l.limit}/${l.window} ok`).join(', '),
+  );
+  const delta: DeltaOp[] = [...rate.delta, ...session];
+
+  // 5. Budget: only calls that would run spend.
+  let signals: DecisionSignal[] = [];
+  const auditFlags: string[] = [];
+  let budgetDefer: { id: string; message: string } | undefined;
+  if (effect === 'PERMIT') {
+    const budget = checkBudgets(agent.ir.id, agent.ir.budgets, request, state, nowMs);
+    signals = budget.signals;
+    if (budget.exceeded) {
+      const { budget: b, message, resetsAt } = budget.exceeded;
+      trace?.step('budget', `${message}: on_exceed ${b.on_exceed}`);
+      if (b.on_exceed === 'deny') {
+        return done(
+          {
+            effect: 'DENY',
+            code: 'BUDGET_EXCEEDED',
+            budget_id: b.id,
+            rule_ref: b.ref,
+            human_message: `denied: ${message}`,
+            resolution: { type: 'budget_reset', ...(resetsAt ? { resets_at: resetsAt } : {}) },
+            signals,
+            redacted_args: redacted(),
+            alerts: pick([...alerts('budget_exceeded'), ...alerts('deny')]),
+          },
+          [],
+          trace,
+        );
+      }
+      if (b.on_exceed === 'defer') budgetDefer = { id: b.id, message };
+      else {
+        auditFlags.push(`budget_exceeded:${b.id}`);
+        signals.push({ code: 'BUDGET_EXCEEDED', budget_id: b.id, human_message: message });
+        delta.push(...budget.delta);
+      }
+    } else {
+      trace?.step('budget', agent.ir.budgets.length === 0 ? 'no budget' : 'within budget');
+      delta.push(...budget.delta);
+    }
+  }
+
+  // 6. Egress.
+  if (agent.ir.egress) {
+    const host = destinationOf(request);
+    const refused = host === undefined ? undefined : checkEgress(agent.ir.egress, host);
+    trace?.step('egress', host === undefined ? 'no destination in the call' : (refused ?? `${host} allowed`));
+    if (refused) {
+      return done(
+        { ...denial('EGRESS_DENIED', `denied: ${refused}`, undefined, 'egress'), redacted_args: redacted(), alerts: pick(alerts('deny')) },
+        [],
+        trace,
+      );
+    }
+  }
+
+  // 7. Model policy.
+  const model = request.model ?? request.usage?.model;
+  const mp = agent.ir.model_policy;
+  if (mp && model !== undefined && ((mp.allow.length > 0 && !mp.allow.includes(model)) || mp.deny.includes(model))) {
+    trace?.step('model policy', `model '${model}' is not permitted`);
+    return done(
+      {
+        ...denial('MODEL_DENIED', `denied: model '${model}' is not permitted`, undefined, 'model_policy'),
+        redacted_args: redacted(),
+        alerts: pick(alerts('deny')),
+      },
+      [],
+      trace,
+    );
+  }
+
+  // 8. Delegation ceiling, then the decision.
+  if (delegation && STRENGTH[effect] > STRENGTH[delegation.ceiling]) {
+    trace?.step('delegation', `effect capped at the delegation ceiling ${delegation.ceiling}`);
+    effect = delegation.ceiling;
+  }
+  const budgetAlerts = signals.some((s) => s.code === 'BUDGET_WARNING') ? alerts('budget_warning') : [];
+  if (budgetDefer || effect === 'DEFER') {
+    const message = budgetDefer ? `deferred: ${budgetDefer.message}` : (rule?.reason ?? `${tool.tool} deferred for operator approval`);
+    return done(
+      {
+        effect: 'DEFER',
+        code: budgetDefer ? 'BUDGET_EXCEEDED' : 'POLICY_DEFER',
+        ...(rule ? { rule_ref: rule.ref } : {}),
+        ...(budgetDefer ? { budget_id: budgetDefer.id } : {}),
+        human_message: message,
+        // The daemon fills in the approval id when it queues the approval.
+        resolution: { type: 'pending_approval', approval_id: '' },
+        signals,
+        redacted_args: redacted(),
+        alerts: pick([...alerts('defer'), ...(budgetDefer ? alerts('budget_exceeded') : []), ...budgetAlerts]),
+      },
+      // A deferred call takes its rate token but spends no budget until it runs.
+      [...rate.delta, ...session],
+      trace,
+    );
+  }
+  return done(
+    {
+      effect: 'PERMIT',
+      ...(rule ? { rule_ref: rule.ref } : {}),
+      signals,
+      redacted_args: redacted(),
+      alerts: pick([...alerts('permit'), ...budgetAlerts, ...(auditFlags.length ? alerts('budget_exceeded') : [])]),
+      ...(auditFlags.length ? { audit_flags: auditFlags } : {}),
+    },
+    delta,
+    trace,
+  );
+}
+
+function done(decision: Decision, stateDelta: StateDelta, trace: Trace | undefined): DecideResult {
+  trace?.step(
+    'decision',
+    `${decision.effect}${decision.code ? ` (${decision.code})` : ''}${decision.rule_ref ? ` — ${decision.rule_ref}` : ''}`,
+  );
+  return { decision, stateDelta };
+}
+
+function refuse(request: DecisionRequest, message: string, trace: Trace | undefined, stage: string): DecideResult {
+  trace?.step(stage, message);
+  return done(deny(message, stage), [], trace);
+}
+
+function deny(message: string, ruleId: string): Decision {
+  // Nothing is known about redaction for a call refused this early: record no argument values at all.
+  return {
+    effect: 'DENY',
+    code: 'POLICY_DENY',
+    human_message: message,
+    resolution: { type: 'rule_block', rule_id: ruleId },
+    signals: [],
+    alerts: [],
+    redacted_args: {},
+  };
+}
+
+function denial(
+  code: Decision['code'] & string,
+  message: string,
+  rule: RuleIR | undefined,
+  ruleId?: string,
+): Omit<Decision, 'redacted_args' | 'alerts'> {
+  return {
+    effect: 'DENY',
+    code,
+    ...(rule ? { rule_ref: rule.ref } : {}),
+    human_message: message,
+    resolution: { type: 'rule_block', rule_id: ruleId ?? rule?.ref ?? 'default' },
+    signals: [],
+  } as Omit<Decision, 'redacted_args' | 'alerts'>;
+}
+
+function pick(alerts: AlertIR[]): { on: string; notify: string }[] {
+  return alerts.map((a) => ({ on: a.on, notify: a.notify }));
+}
+
+function agentIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id === '') return 'denied: the call names no agent';
+  if (id.length > 256 || /[\u0000-\u001f\u007f]/.test(id)) return 'denied: the agent id is malformed';
+  return undefined;
+}
+
+function httpFields(request: DecisionRequest): { host?: string; method?: string; path?: string } {
+  const args = request.args ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const host = request.http?.host ?? str(args.host);
+  const method = request.http?.method ?? str(args.method);
+  const path = request.http?.path ?? str(args.path);
+  return { ...(host !== undefined ? { host } : {}), ...(method !== undefined ? { method } : {}), ...(path !== undefined ? { path } : {}) };
+}
+
+interface Match {
+  rule?: PreparedRule;
+  /** A selector the matching rule reads is unavailable: its fallback effect decides. */
+  fallback?: { effect: 'deny' | 'defer'; message: string };
+}
+
+/** Phase rules (while their phase is active) are tried before the agent's own rules. */
+function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): RuleSet[] {
+  if (agent.phases.length === 0 || state.policy_applied_ms === undefined) return [agent.rules];
+  let start = state.policy_applied_ms;
+  let phase: PreparedAgent['phases'][number] | undefined = agent.phases[0];
+  const seen = new Set<string>();
+  while (phase && !seen.has(phase.name)) {
+    seen.add(phase.name);
+    if (phase.duration_s === undefined || nowMs < start + phase.duration_s * 1000) return [phase.rules, agent.rules];
+    start += phase.duration_s * 1000;
+    const next: string | undefined = phase.next;
+    phase = next === undefined ? undefined : agent.phases.find((p) => p.name === next);
+  }
+  return [agent.rules];
+}
+
+function matchRules(
+  agent: PreparedAgent,
+  sets: RuleSet[],
+  tool: string,
+  env: ReturnType<typeof makeEnv>,
+  fields: ReturnType<typeof httpFields>,
+  trace: Trace | undefined,
+): Match {
+  for (const set of sets) {
+    for (const rule of set.candidates(tool)) {
+      if (!rule.clauses.every((c) => c(fields))) {
+        trace?.rule(rule.ir, 'no match (host, method or path clause)');
+        continue;
+      }
+      if (rule.when) {
+        const unavailable = rule.selectors.map((id) => ({ id, s: env.selectorState(id) })).find((x) => x.s !== undefined);
+        if (unavailable) {
+          const sel = agent.selectors.get(unavailable.id)!;
+          const effect = unavailable.s === 'timeout' ? sel.on_timeout : sel.on_unavailable;
+          trace?.rule(rule.ir, `selector '${unavailable.id}' ${unavailable.s}: ${effect}`);
+          return {
+            rule,
+            fallback: { effect, message: `${effect === 'deny' ? 'denied' : 'deferred'}: selector '${unavailable.id}' is ${unavailable.s}` },
+          };
+        }
+        const truth = rule.when(env);
+        if (truth !== true) {
+          trace?.rule(
+            rule.ir,
+            truth === false ? 'no match (condition false)' : 'no match (condition unknown: a field is missing or of another type)',
+          );
+          continue;
+        }
+      }
+      trace?.rule(rule.ir, `match → ${rule.ir.effect.toUpperCase()}`);
+      return { rule };
+    }
+  }
+  return {};
+}
+
+function makeEnv(
+  agent: PreparedAgent,
+  request: DecisionRequest,
+  tool: string,
+  state: EngineState,
+  nowMs: number,
+): EvalEnv & { selectorState(id: string): 'unavailable' | 'timeout' | undefined } {
+  const selectorEntry = (id: string) => state.selectors[key(agent.ir.id, id)];
+  return {
+    request,
+    tool,
+    time: (field) => timeField(nowMs, field),
+    session: () => {
+      const facts = request.session_id === undefined ? undefined : state.sessions[key(agent.ir.id, request.session_id)];
+      return {
+        id: request.session_id ?? null,
+        ...(facts ? { duration_s: (nowMs - facts.started_ms) / 1000, idle_s: (nowMs - facts.last_ms) / 1000 } : {}),
+      };
+    },
+    delegation: () => ({ depth: request.delegation_chain?.length ?? 0, chain: (request.delegation_chain ?? []).map((h) => h.agent_id) }),
+    selector: (id) => {
+      const entry = selectorEntry(id);
+      return entry && !entry.error && 'value' in entry ? entry.value : MISSING;
+    },
+    /** A selector with no usable value: which fallback applies. */
+    selectorState: (id) => {
+      const entry = selectorEntry(id);
+      if (!entry) return 'unavailable';
+      if (entry.error) return entry.error;
+      const ttl = agent.selectors.get(id)?.cache_s;
+      return ttl !== undefined && nowMs - entry.fetched_ms > ttl * 1000 ? 'unavailable' : undefined;
+    },
+  };
+}
+
+/** Session bounds: a session past `max_duration` or idle past `idle_timeout` is over. */
+function checkSession(agent: PreparedAgent, request: DecisionRequest, state: EngineState, nowMs: number): DeltaOp[] | string {
+  if (request.session_id === undefined) return [];
+  const k = key(agent.ir.id, request.session_id);
+  const facts = state.sessions[k];
+  const bounds = agent.ir.session;
+  if (facts && bounds) {
+    if (bounds.max_duration_s !== undefined && nowMs - facts.started_ms > bounds.max_duration_s * 1000)
+      return `denied: session ${request.session_id} exceeded its max_duration`;
+    if (bounds.idle_timeout_s !== undefined && nowMs - facts.last_ms > bounds.idle_timeout_s * 1000)
+      return `denied: session ${request.session_id} timed out after ${bounds.idle_timeout_s}s idle`;
+  }
+  return [{ kind: 'session', key: k, started_ms: facts?.started_ms ?? nowMs, last_ms: nowMs }];
+}
+
+/**
+ * A delegated call (non-empty chain) is allowed only if the agent that delegated declared a
+ * `delegate` block naming this agent, within its ttl; the result never exceeds its ceiling.
+ */
+function checkDelegation(policy: PreparedPolicy, request: DecisionRequest, nowMs: number): { ceiling: Effect } | undefined | string {
+  const chain = request.delegation_chain;
+  if (!chain || chain.length === 0) return undefined;
+  let ceiling: Effect = 'PERMIT';
+  let target = request.agent_id;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const hop = chain[i]!;
+    const from = policy.agents.get(hop.agent_id);
+    const grant: DelegateIR | undefined = from?.ir.delegates.find((d) => d.targets.includes(target));
+    if (!grant) return `denied: agent '${hop.agent_id}' may not delegate to '${target}'`;
+    if (grant.ttl_s !== undefined) {
+      const issued = hop.issued_at === undefined ? NaN : Date.parse(hop.issued_at);
+      if (!Number.isFinite(issued) || nowMs > issued + grant.ttl_s * 1000)
+        return `denied: the delegation from '${hop.agent_id}' to '${target}' has expired (ttl ${grant.ttl_s}s)`;
+    }
+    const cap: Effect | undefined =
+      grant.ceiling === 'permit'
+        ? 'PERMIT'
+        : grant.ceiling === 'defer' || grant.ceiling === 'approval'
+          ? 'DEFER'
+          : grant.ceiling === 'deny'
+            ? 'DENY'
+            : undefined;
+    if (cap && STRENGTH[cap] < STRENGTH[ceiling]) ceiling = cap;
+    target = hop.agent_id;
+  }
+  return { ceiling };
+}
+
+function redactArgs(agent: PreparedAgent, request: DecisionRequest, tool: string): Record<string, unknown> {
+  const args = request.args ?? {};
+  const paths = agent.ir.redactions.filter((r) => matchTool(r.tool, tool)).flatMap((r) => r.paths);
+  return redact(args, paths);
+}

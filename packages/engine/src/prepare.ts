@@ -1,0 +1,147 @@
+/**
+ * A policy prepared for deciding: conditions compiled to closures, regexes compiled once, and
+ * rules indexed by their literal tool prefix so matching stays nearly flat as policies grow.
+ * Preparing is pure and deterministic; the daemon does it once per applied policy.
+ */
+import { matchTool, type AgentIR, type PolicyIR, type RuleIR, type SelectorIR } from '@faramesh/fpl';
+import { compileCondition, type Predicate } from './conditions.js';
+import { hostMatches, normaliseHost } from './stages/egress.js';
+
+export interface PreparedRule {
+  ir: RuleIR;
+  position: number;
+  when?: Predicate;
+  /** HTTP clauses: each must match the request's HTTP field (or the argument of that name). */
+  clauses: ((fields: { host?: string; method?: string; path?: string }) => boolean)[];
+  /** Selector ids the condition reads: an unavailable one applies its fallback effect. */
+  selectors: string[];
+}
+
+export class RuleSet {
+  readonly rules: PreparedRule[];
+  private readonly exact = new Map<string, PreparedRule[]>();
+  private readonly byFirstSegment = new Map<string, PreparedRule[]>();
+  private readonly wild: PreparedRule[] = [];
+  /** Candidate lists by tool id; bounded, so a stream of distinct tool ids cannot grow it forever. */
+  private readonly cache = new Map<string, PreparedRule[]>();
+
+  constructor(rules: readonly RuleIR[]) {
+    this.rules = rules.map((ir, position) => prepareRule(ir, position));
+    for (const rule of this.rules) {
+      const pattern = rule.ir.tool;
+      if (!pattern.includes('*')) push(this.exact, pattern, rule);
+      else {
+        const first = pattern.split('/', 1)[0]!;
+        if (first.includes('*') || !pattern.includes('/')) this.wild.push(rule);
+        else push(this.byFirstSegment, first, rule);
+      }
+    }
+  }
+
+  /** The rules whose pattern matches `tool`, in policy order. */
+  candidates(tool: string): PreparedRule[] {
+    const hit = this.cache.get(tool);
+    if (hit) return hit;
+    const first = tool.split('/', 1)[0]!;
+    const pool = [...(this.exact.get(tool) ?? []), ...(this.byFirstSegment.get(first) ?? []), ...this.wild];
+    const list = pool.filter((r) => matchTool(r.ir.tool, tool)).sort((a, b) => a.position - b.position);
+    if (this.cache.size >= 4096) this.cache.clear();
+    this.cache.set(tool, list);
+    return list;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
+  const list = map.get(k);
+  if (list) list.push(v);
+  else map.set(k, [v]);
+}
+
+function prepareRule(ir: RuleIR, position: number): PreparedRule {
+  const clauses: PreparedRule['clauses'] = [];
+  if (ir.host !== undefined) {
+    const pattern = ir.host;
+    clauses.push((f) => f.host !== undefined && globHost(pattern, normaliseHost(f.host)));
+  }
+  if (ir.method !== undefined) {
+    const method = ir.method;
+    clauses.push((f) => f.method !== undefined && (method === '*' || f.method.toUpperCase() === method));
+  }
+  if (ir.path !== undefined) {
+    const pattern = ir.path;
+    clauses.push(
+      (f) => f.path !== undefined && (pattern.includes('*') ? matchTool(pattern, f.path.split('?')[0]!) : f.path.split('?')[0] === pattern),
+    );
+  }
+  return { ir, position, ...(ir.when ? { when: compileCondition(ir.when) } : {}), clauses, selectors: ir.when ? selectorsOf(ir.when) : [] };
+}
+
+function globHost(pattern: string, host: string): boolean {
+  if (pattern === '*') return host !== '';
+  if (pattern.startsWith('*.')) return hostMatches(pattern, host);
+  return pattern === host;
+}
+
+function selectorsOf(expr: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (e: unknown): void => {
+    if (e === null || typeof e !== 'object') return;
+    if ('selector' in e && typeof (e as { selector: unknown }).selector === 'string') found.add((e as { selector: string }).selector);
+    for (const v of Object.values(e)) walk(v);
+  };
+  walk(expr);
+  return [...found];
+}
+
+export interface PreparedAgent {
+  ir: AgentIR;
+  rules: RuleSet;
+  phases: { name: string; duration_s?: number; next?: string; rules: RuleSet }[];
+  selectors: Map<string, SelectorIR>;
+}
+
+export interface PreparedPolicy {
+  ir: PolicyIR;
+  agents: Map<string, PreparedAgent>;
+  /** Top-level flat rules as the policy of agents without a block; absent when there are none. */
+  flat?: PreparedAgent;
+}
+
+export function prepare(ir: PolicyIR): PreparedPolicy {
+  const agents = new Map<string, PreparedAgent>();
+  for (const agent of ir.agents) agents.set(agent.id, prepareAgent(agent));
+  const policy: PreparedPolicy = { ir, agents };
+  if (ir.rules.length > 0) {
+    const anonymous: AgentIR = {
+      id: '',
+      rules: ir.rules,
+      rate_limits: [],
+      redactions: [],
+      budgets: [],
+      alerts: [],
+      delegates: [],
+      phases: [],
+      vars: {},
+      selectors: [],
+      credentials: [],
+      uses: [],
+      ref: '',
+    };
+    policy.flat = prepareAgent(anonymous);
+  }
+  return policy;
+}
+
+function prepareAgent(agent: AgentIR): PreparedAgent {
+  return {
+    ir: agent,
+    rules: new RuleSet(agent.rules),
+    phases: agent.phases.map((p) => ({
+      name: p.name,
+      ...(p.duration_s !== undefined ? { duration_s: p.duration_s } : {}),
+      ...(p.next !== undefined ? { next: p.next } : {}),
+      rules: new RuleSet(p.rules),
+    })),
+    selectors: new Map(agent.selectors.map((s) => [s.id, s])),
+  };
+}

@@ -1,0 +1,86 @@
+import type { BudgetIR } from '@faramesh/fpl';
+import type { DecisionRequest, DecisionSignal } from '@faramesh/protocol';
+import type { DeltaOp, EngineState } from '../state.js';
+import { key } from '../state.js';
+import { priceUsage } from './pricing.js';
+
+export interface BudgetResult {
+  /** The first budget this call would exceed. */
+  exceeded?: { budget: BudgetIR; resetsAt?: string; message: string };
+  signals: DecisionSignal[];
+  delta: DeltaOp[];
+}
+
+/** The call's dollar cost: its own `cost_usd`, else its model usage at bundled prices, else 0. */
+export function callCost(request: DecisionRequest): number {
+  if (typeof request.cost_usd === 'number' && Number.isFinite(request.cost_usd) && request.cost_usd > 0) return request.cost_usd;
+  const u = request.usage;
+  return (u && priceUsage(u.model ?? request.model, u.input_tokens, u.output_tokens)) || 0;
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** UTC date and the next UTC midnight. */
+function day(nowMs: number): { period: string; resetsAt: string } {
+  const d = new Date(nowMs);
+  const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  return { period: d.toISOString().slice(0, 10), resetsAt: new Date(next).toISOString().replace('.000Z', 'Z') };
+}
+
+/**
+ * Every budget of the agent, for a call that would be permitted. `session` budgets count per
+ * session id, all others per UTC day; `daily` is a second, per-day dollar cap on any budget.
+ */
+export function checkBudgets(
+  agentId: string,
+  budgets: readonly BudgetIR[],
+  request: DecisionRequest,
+  state: EngineState,
+  nowMs: number,
+): BudgetResult {
+  const result: BudgetResult = { signals: [], delta: [] };
+  if (budgets.length === 0) return result;
+  const cost = callCost(request);
+  const today = day(nowMs);
+  for (const budget of budgets) {
+    const period = budget.window === 'session' ? `s:${request.session_id ?? '-'}` : today.period;
+    const k = key(agentId, budget.id, period);
+    const counter = state.budgets[k] ?? { spent_usd: 0, calls: 0 };
+    const next = { spent_usd: counter.spent_usd + cost, calls: counter.calls + 1 };
+    const checks: [limit: number | undefined, before: number, after: number, what: (n: number) => string][] = [
+      [budget.max, counter.spent_usd, next.spent_usd, usd],
+      [budget.max_calls, counter.calls, next.calls, (n) => `${n} calls`],
+    ];
+    // An explicit daily cap on a budget whose own window is not the day.
+    let dailyKey: string | undefined;
+    let dailyNext: { spent_usd: number; calls: number } | undefined;
+    if (budget.daily !== undefined) {
+      if (budget.window === 'day') checks.push([budget.daily, counter.spent_usd, next.spent_usd, usd]);
+      else {
+        dailyKey = key(agentId, budget.id, today.period);
+        const d = state.budgets[dailyKey] ?? { spent_usd: 0, calls: 0 };
+        dailyNext = { spent_usd: d.spent_usd + cost, calls: d.calls + 1 };
+        checks.push([budget.daily, d.spent_usd, dailyNext.spent_usd, usd]);
+      }
+    }
+    for (const [limit, before, after, what] of checks) {
+      if (limit === undefined) continue;
+      if (after > limit) {
+        const resetsAt = budget.window === 'day' || (dailyKey && limit === budget.daily) ? today.resetsAt : undefined;
+        const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
+        if (!result.exceeded) result.exceeded = { budget, message, ...(resetsAt ? { resetsAt } : {}) };
+        break;
+      }
+      if (budget.warn_at !== undefined && before < budget.warn_at * limit && after >= budget.warn_at * limit) {
+        result.signals.push({
+          code: 'BUDGET_WARNING',
+          budget_id: budget.id,
+          human_message: `budget ${Math.round(budget.warn_at * 100)}% consumed (${what(after)}/${what(limit)} ${budget.id})`,
+        });
+      }
+    }
+    result.delta.push({ kind: 'budget', key: k, ...next });
+    if (dailyKey && dailyNext) result.delta.push({ kind: 'budget', key: dailyKey, ...dailyNext });
+  }
+  return result;
+}

@@ -1,0 +1,46 @@
+import type { DecisionRequest } from '@faramesh/protocol';
+
+/** Where a call is going: the HTTP host, else `args.url`, `args.host`, `args.endpoint` or `args.base_url`. */
+export function destinationOf(request: DecisionRequest): string | undefined {
+  const raw = request.http?.host ?? firstString(request.args, ['url', 'host', 'endpoint', 'base_url']);
+  return raw === undefined ? undefined : normaliseHost(raw);
+}
+
+function firstString(args: Record<string, unknown> | undefined, keys: string[]): string | undefined {
+  if (!args) return undefined;
+  for (const k of keys) {
+    const v = args[k];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
+}
+
+/**
+ * Lowercase, IDNA to ASCII, no trailing dot, no port, no userinfo; IPv6 literals keep their
+ * brackets. Returns '' for something that is not a host at all (which no allow list matches).
+ */
+export function normaliseHost(raw: string): string {
+  let text = raw.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `http://${text}`;
+  try {
+    const host = new URL(text).hostname.toLowerCase();
+    return host.endsWith('.') ? host.slice(0, -1) : host;
+  } catch {
+    return '';
+  }
+}
+
+/** `*.x.com` matches subdomains of x.com (not x.com itself); anything else matches exactly. */
+export function hostMatches(entry: string, host: string): boolean {
+  if (entry.startsWith('*.')) return host.endsWith(entry.slice(1)) && host.length > entry.length - 1;
+  return entry === host;
+}
+
+/** Deny first, then a non-empty allow list is an allowlist. Returns the reason when refused. */
+export function checkEgress(egress: { allow: readonly string[]; deny: readonly string[] }, host: string): string | undefined {
+  if (host === '') return 'the destination is not a valid host';
+  const denied = egress.deny.find((e) => hostMatches(e, host));
+  if (denied) return `host '${host}' matches egress deny '${denied}'`;
+  if (egress.allow.length > 0 && !egress.allow.some((e) => hostMatches(e, host))) return `host '${host}' not in egress allow list`;
+  return undefined;
+}

@@ -1,0 +1,46 @@
+/**
+ * Redaction: the listed argument paths are masked in everything emitted for recording (the args
+ * digest, approval views, sink payloads). Conditions always see the original arguments.
+ *
+ * Paths: `card_number`, `card.number`, `items[*].card`, `items.*.card`; a key containing dots
+ * (`.env`, `secrets.json`) is also matched as a literal key first.
+ */
+export const REDACTED = '[REDACTED]';
+
+export function redact(args: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  if (paths.length === 0) return args;
+  const copy = structuredCloneJson(args) as Record<string, unknown>;
+  for (const path of paths) {
+    if (Object.hasOwn(copy, path)) copy[path] = REDACTED;
+    else mask(copy, parsePath(path), 0);
+  }
+  return copy;
+}
+
+export function parsePath(path: string): string[] {
+  return path
+    .replace(/\[(\*|\d+)\]/g, '.$1')
+    .split('.')
+    .filter((s) => s !== '');
+}
+
+function mask(node: unknown, segments: string[], i: number): void {
+  if (node === null || typeof node !== 'object' || i >= segments.length) return;
+  const seg = segments[i]!;
+  const last = i === segments.length - 1;
+  const keys = seg === '*' ? Object.keys(node) : Object.hasOwn(node, seg) ? [seg] : [];
+  for (const k of keys) {
+    const container = node as Record<string, unknown>;
+    if (last) container[k] = REDACTED;
+    else mask(container[k], segments, i + 1);
+  }
+}
+
+/** A deep copy of JSON-like data (arguments arrive as JSON). */
+function structuredCloneJson(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(structuredCloneJson);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = structuredCloneJson((v as Record<string, unknown>)[k]);
+  return out;
+}

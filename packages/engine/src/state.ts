@@ -1,0 +1,71 @@
+/**
+ * Engine state is plain data the daemon owns: rate buckets, budget counters, session facts and
+ * selector values. `decide` never mutates it; it returns a delta of absolute new values, so
+ * applying a delta twice is harmless and replaying the log's deltas rebuilds the state.
+ */
+export interface Bucket {
+  tokens: number;
+  updated_ms: number;
+}
+
+export interface BudgetCounter {
+  spent_usd: number;
+  calls: number;
+}
+
+export interface SessionFact {
+  started_ms: number;
+  last_ms: number;
+}
+
+/** A selector's cached value, written by the daemon when it fetches the source. */
+export interface SelectorValue {
+  value?: unknown;
+  /** Set when the last fetch failed: which fallback (`on_unavailable`, `on_timeout`) applies. */
+  error?: 'unavailable' | 'timeout';
+  fetched_ms: number;
+}
+
+export interface EngineState {
+  /** By `agent \u0000 pattern`. */
+  buckets: Record<string, Bucket>;
+  /** By `agent \u0000 budget id \u0000 period` (a UTC date, or `s:<session id>`). */
+  budgets: Record<string, BudgetCounter>;
+  /** By `agent \u0000 session id`. */
+  sessions: Record<string, SessionFact>;
+  /** By `agent \u0000 selector id`. */
+  selectors: Record<string, SelectorValue>;
+  /** When the current policy was applied: phases are timed from here. */
+  policy_applied_ms?: number;
+}
+
+export type DeltaOp =
+  | ({ kind: 'bucket'; key: string } & Bucket)
+  | ({ kind: 'budget'; key: string } & BudgetCounter)
+  | ({ kind: 'session'; key: string } & SessionFact);
+
+export type StateDelta = DeltaOp[];
+
+export function emptyState(): EngineState {
+  return { buckets: {}, budgets: {}, sessions: {}, selectors: {} };
+}
+
+/** Apply a delta in place (the daemon's hot path) and return the state. */
+export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
+  for (const op of delta) {
+    switch (op.kind) {
+      case 'bucket':
+        state.buckets[op.key] = { tokens: op.tokens, updated_ms: op.updated_ms };
+        break;
+      case 'budget':
+        state.budgets[op.key] = { spent_usd: op.spent_usd, calls: op.calls };
+        break;
+      case 'session':
+        state.sessions[op.key] = { started_ms: op.started_ms, last_ms: op.last_ms };
+        break;
+    }
+  }
+  return state;
+}
+
+export const key = (...parts: string[]): string => parts.join('\u0000');

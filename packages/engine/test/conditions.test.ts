@@ -1,0 +1,101 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { agent, outcome, policy, Session } from './support.js';
+
+/** [condition, args (or request extras), expected truth: 'T' matches, 'F'/'U' do not] */
+type Row = [string, Record<string, unknown>, 'T' | 'F' | 'U'];
+
+const rows: Row[] = [
+  ['amount < $500', { amount: 80 }, 'T'],
+  ['amount < $500', { amount: 500 }, 'F'],
+  ['amount < $500', {}, 'U'],
+  ['amount < $500', { amount: '80' }, 'U'],
+  ['amount < 10.5', { amount: 10.25 }, 'T'],
+  ['amount >= 1e3', { amount: 1000 }, 'T'],
+  ['name < "m"', { name: 'alice' }, 'T'],
+  ['x == nil', {}, 'T'],
+  ['x == nil', { x: null }, 'T'],
+  ['x == nil', { x: 0 }, 'F'],
+  ['x != nil', {}, 'F'],
+  ['x != nil', { x: 'a' }, 'T'],
+  ['x == 5', { x: '5' }, 'U'],
+  ['x != 5', { x: '5' }, 'U'],
+  ['x != 5', {}, 'U'],
+  ['x == [1, 2]', { x: [1, 2] }, 'T'],
+  ['x == true', { x: true }, 'T'],
+  ['currency in ["USD", "EUR"]', { currency: 'EUR' }, 'T'],
+  ['currency in ["USD", "EUR"]', { currency: 'GBP' }, 'F'],
+  ['currency in ["USD", "EUR"]', {}, 'U'],
+  ['currency in ["USD", "EUR"]', { currency: 5 }, 'U'],
+  ['tags contains "ops"', { tags: ['dev', 'ops'] }, 'T'],
+  ['tags contains "ops"', { tags: ['dev'] }, 'F'],
+  ['body contains "secret"', { body: 'top secret' }, 'T'],
+  ['body contains "secret"', { body: 42 }, 'U'],
+  ['to matches "@example\\\\.com$"', { to: 'a@example.com' }, 'T'],
+  ['to matches "@example\\\\.com$"', { to: 'a@example.com.evil' }, 'F'],
+  ['to matches "example"', { to: 'xx-example-xx' }, 'T'],
+  ['to matches "^x"', { to: 5 }, 'U'],
+  ['cmd matches "(?i)\\\\bDROP\\\\b"', { cmd: 'please drop table' }, 'T'],
+  ['path startsWith "./drafts/"', { path: './drafts/a.md' }, 'T'],
+  ['path endsWith ".md"', { path: './drafts/a.txt' }, 'F'],
+  ['args.card.number == "4242"', { card: { number: '4242' } }, 'T'],
+  ['args.items.0.sku == "a"', { items: [{ sku: 'a' }] }, 'T'],
+  ['a == 1 and b == 2', { a: 1, b: 2 }, 'T'],
+  ['a == 1 and b == 2', { a: 1 }, 'U'],
+  ['a == 1 and b == 2', { a: 2 }, 'F'],
+  ['a == 1 or b == 2', { b: 2 }, 'T'],
+  ['a == 1 or b == 2', {}, 'U'],
+  ['not a == 1', { a: 2 }, 'T'],
+  ['not a == 1', {}, 'U'],
+  ['not (a == 1 and b == 2)', { a: 2 }, 'T'],
+  ['x not in [1, 2]', { x: 3 }, 'T'],
+  ['flag', { flag: true }, 'T'],
+  ['flag', { flag: 'yes' }, 'U'],
+];
+
+describe('conditions are total and three-valued', () => {
+  for (const [cond, args, expected] of rows) {
+    test(`${cond} with ${JSON.stringify(args)} → ${expected}`, () => {
+      const s = new Session(policy(agent(`  rules {\n    permit t if ${cond}\n  }`)));
+      assert.equal(outcome(s.call({ tool: 't', args })), expected === 'T' ? 'PERMIT' : 'DENY/POLICY_DENY');
+    });
+  }
+});
+
+test('a missing field falls through to later rules, never matching by accident', () => {
+  const s = new Session(policy(agent('  rules {\n    deny t if amount > 100\n    permit t if amount <= 100\n    defer t\n  }')));
+  assert.equal(outcome(s.call({ tool: 't', args: {} })), 'DEFER/POLICY_DEFER');
+});
+
+describe('request variables', () => {
+  const p = policy(
+    agent(
+      '  rules {\n    permit a if tool == "a" and agent == "bot"\n    permit b if model == "m1"\n    permit c if principal.groups contains "ops"\n    permit d if time.hour >= 9 and time.weekday == 7\n    permit e if host == "api.x.com" and method == "GET" and path == "/v1"\n    permit f if query.limit == "10" and headers.x-team == "red"\n    permit g if session.id == "s1"\n    permit h if action == "read"\n  }',
+    ),
+  );
+  const s = new Session(p); // 2026-05-17 10:00 UTC is a Sunday
+  test('tool and agent', () => assert.equal(s.call({ tool: 'a' }).effect, 'PERMIT'));
+  test('model', () => assert.equal(s.call({ tool: 'b', model: 'm1' }).effect, 'PERMIT'));
+  test('principal claims', () => assert.equal(s.call({ tool: 'c', principal: { groups: ['ops'] } }).effect, 'PERMIT'));
+  test('time in UTC, weekday 1–7', () => assert.equal(s.call({ tool: 'd' }).effect, 'PERMIT'));
+  test('HTTP fields', () => assert.equal(s.call({ tool: 'e', http: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
+  test('bare HTTP names fall back to arguments', () =>
+    assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
+  test('query and case-insensitive headers', () =>
+    assert.equal(s.call({ tool: 'f', http: { query: { limit: '10' }, headers: { 'X-Team': 'red' } } }).effect, 'PERMIT'));
+  test('session id', () => assert.equal(s.call({ tool: 'g', session_id: 's1' }).effect, 'PERMIT'));
+  test('action', () => assert.equal(s.call({ tool: 'h', action: 'read' }).effect, 'PERMIT'));
+  test('conditions see original, not redacted, arguments', () => {
+    const r = new Session(policy(agent('  rules {\n    permit pay if card == "4242"\n  }\n  redact pay args: ["card"]')));
+    const d = r.call({ tool: 'pay', args: { card: '4242' } });
+    assert.equal(d.effect, 'PERMIT');
+    assert.deepEqual(d.redacted_args, { card: '[REDACTED]' });
+  });
+});
+
+test('regex matching is linear time on hostile input', () => {
+  const s = new Session(policy(agent('  rules {\n    permit t if x matches "(a+)+$"\n  }')));
+  const started = process.hrtime.bigint();
+  assert.equal(s.call({ tool: 't', args: { x: 'a'.repeat(50_000) + '!' } }).effect, 'DENY');
+  assert.ok(process.hrtime.bigint() - started < 2_000_000_000n, 'no catastrophic backtracking');
+});

@@ -1,0 +1,318 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decide, emptyState } from '../src/index.js';
+import { agent, outcome, policy, Session, T0 } from './support.js';
+
+describe('rule match', () => {
+  const p = policy(agent('  rules {\n    permit stripe/refund\n    deny stripe/*\n    permit **\n  }'));
+  test('first match wins', () => assert.equal(outcome(new Session(p).call({ tool: 'stripe/refund' })), 'PERMIT'));
+  test('glob', () => assert.equal(outcome(new Session(p).call({ tool: 'stripe/payouts' })), 'DENY/POLICY_DENY'));
+  test('double star', () => assert.equal(outcome(new Session(p).call({ tool: 'a/b/c' })), 'PERMIT'));
+  test('rule_ref and resolution of a deny', () => {
+    const d = new Session(p).call({ tool: 'stripe/payouts' });
+    assert.equal(d.rule_ref, 'governance.fms:5');
+    assert.deepEqual(d.resolution, { type: 'rule_block', rule_id: 'governance.fms:5' });
+  });
+  test('tool ids are case-sensitive', () =>
+    assert.equal(
+      outcome(new Session(policy(agent('  rules {\n    permit Stripe/refund\n  }'))).call({ tool: 'stripe/refund' })),
+      'DENY/POLICY_DENY',
+    ));
+  test('a reason becomes the human message', () => {
+    const d = new Session(policy(agent('  rules {\n    deny x reason "no x here"\n  }'))).call({ tool: 'x' });
+    assert.equal(d.human_message, 'no x here');
+  });
+  test('default permit', () =>
+    assert.equal(new Session(policy('agent "bot" {\n  default permit\n}\n')).call({ tool: 'anything' }).effect, 'PERMIT'));
+  test('absent default denies', () =>
+    assert.equal(new Session(policy('agent "bot" {\n  rules {\n    permit a\n  }\n}\n')).call({ tool: 'b' }).effect, 'DENY'));
+  test('defer code and resolution', () => {
+    const d = new Session(policy(agent('  rules {\n    defer x\n  }'))).call({ tool: 'x' });
+    assert.equal(outcome(d), 'DEFER/POLICY_DEFER');
+    assert.equal(d.resolution?.type, 'pending_approval');
+  });
+});
+
+describe('identity', () => {
+  const p = policy('permit search_docs\nagent "known" {\n  default deny\n}\n');
+  test('an agent without a block gets the top-level rules', () =>
+    assert.equal(new Session(p).call({ tool: 'search_docs' }, 'stranger').effect, 'PERMIT'));
+  test('a declared agent does not', () => assert.equal(new Session(p).call({ tool: 'search_docs' }, 'known').effect, 'DENY'));
+  test('no flat rules: unknown agents are denied', () => {
+    const d = new Session(policy(agent('  rules {\n    permit x\n  }'))).call({ tool: 'x' }, 'nobody');
+    assert.equal(outcome(d), 'DENY/POLICY_DENY');
+    assert.match(d.human_message!, /not declared/);
+  });
+  for (const bad of ['', 'a//b', '/a', 'a/', 'a/./b', 'a/../b', 'a\u0000b', 'a\nb']) {
+    test(`tool id ${JSON.stringify(bad)} is denied before matching`, () => {
+      const d = new Session(policy(agent('  rules {\n    permit **\n  }'))).call({ tool: bad });
+      assert.equal(outcome(d), 'DENY/POLICY_DENY');
+    });
+  }
+  test('tool ids are NFC-normalised', () =>
+    assert.equal(new Session(policy(agent('  rules {\n    permit \u00e9crire\n  }'))).call({ tool: 'e\u0301crire' }).effect, 'PERMIT'));
+  test('malformed requests never throw', () => {
+    const p2 = policy(agent('  rules {\n    permit **\n  }'));
+    for (const req of [
+      null,
+      undefined,
+      5,
+      'x',
+      {},
+      { agent_id: 5 },
+      { agent_id: 'bot', tool: 7 },
+      { agent_id: 'bot', tool: 'a', args: 'no' },
+      { agent_id: 'bot', tool: 'a', args: { __proto__: { x: 1 } } },
+    ]) {
+      const r = decide(p2, req as never, emptyState(), { nowMs: T0 });
+      assert.ok(['PERMIT', 'DENY'].includes(r.decision.effect));
+    }
+  });
+});
+
+describe('rate limits', () => {
+  const p = policy(
+    agent(
+      '  rules {\n    permit stripe/*\n    defer slow\n    deny blocked\n  }\n  rate_limit "stripe/*": 2 per minute\n  rate_limit "slow": 1 per hour\n  rate_limit "blocked": 1 per hour',
+    ),
+  );
+  test('a bucket empties, then refills at n per window', () => {
+    const s = new Session(p);
+    assert.equal(s.call({ tool: 'stripe/a' }).effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'stripe/b' }).effect, 'PERMIT');
+    const d = s.call({ tool: 'stripe/a' });
+    assert.equal(outcome(d), 'DENY/RATE_EXCEEDED');
+    assert.deepEqual(d.resolution, { type: 'retry_after', retry_after_seconds: 30 });
+    s.advance(30);
+    assert.equal(s.call({ tool: 'stripe/a' }).effect, 'PERMIT');
+  });
+  test('deferred calls take a token', () => {
+    const s = new Session(p);
+    assert.equal(s.call({ tool: 'slow' }).effect, 'DEFER');
+    assert.equal(outcome(s.call({ tool: 'slow' })), 'DENY/RATE_EXCEEDED');
+  });
+  test('a deny by rule takes nothing', () => {
+    const s = new Session(p);
+    s.call({ tool: 'blocked' });
+    assert.deepEqual(s.state.buckets, {});
+  });
+  test('buckets are per agent', () => {
+    const two = policy(
+      agent('  rules {\n    permit x\n  }\n  rate_limit "x": 1 per minute', 'a') +
+        agent('  rules {\n    permit x\n  }\n  rate_limit "x": 1 per minute', 'b'),
+    );
+    const s = new Session(two);
+    assert.equal(s.call({ tool: 'x' }, 'a').effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'x' }, 'b').effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'x' }, 'a').effect, 'DENY');
+  });
+});
+
+describe('budgets', () => {
+  test('max_calls counts permitted calls per UTC day; deny gives budget_reset', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 2\n  }')));
+    s.call({ tool: 'x' });
+    s.call({ tool: 'x' });
+    const d = s.call({ tool: 'x' });
+    assert.equal(outcome(d), 'DENY/BUDGET_EXCEEDED');
+    assert.equal(d.budget_id, 'daily');
+    assert.deepEqual(d.resolution, { type: 'budget_reset', resets_at: '2026-05-18T00:00:00Z' });
+    s.advance(14 * 3600);
+    assert.equal(s.call({ tool: 'x' }).effect, 'PERMIT', 'a new UTC day');
+  });
+  test('dollar budgets sum cost_usd; warn_at signals once when crossed', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $10\n    warn_at 0.5\n  }')));
+    assert.deepEqual(s.call({ tool: 'x', cost_usd: 4 }).signals, []);
+    const crossing = s.call({ tool: 'x', cost_usd: 2 });
+    assert.equal(crossing.effect, 'PERMIT');
+    assert.equal(crossing.signals[0]?.code, 'BUDGET_WARNING');
+    assert.deepEqual(s.call({ tool: 'x', cost_usd: 1 }).signals, []);
+    assert.equal(outcome(s.call({ tool: 'x', cost_usd: 5 })), 'DENY/BUDGET_EXCEEDED');
+  });
+  test('model usage is priced by the bundled table', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $1\n  }')));
+    assert.equal(s.call({ tool: 'x', usage: { model: 'claude-sonnet-4', input_tokens: 100_000, output_tokens: 40_000 } }).effect, 'PERMIT');
+    assert.equal(
+      outcome(s.call({ tool: 'x', usage: { model: 'claude-sonnet-4', input_tokens: 100_000, output_tokens: 0 } })),
+      'DENY/BUDGET_EXCEEDED',
+    );
+  });
+  test('on_exceed defer gives DEFER with BUDGET_EXCEEDED', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n    on_exceed defer\n  }')));
+    s.call({ tool: 'x' });
+    assert.equal(outcome(s.call({ tool: 'x' })), 'DEFER/BUDGET_EXCEEDED');
+  });
+  test('on_exceed audit permits but flags', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n    on_exceed audit\n  }')));
+    s.call({ tool: 'x' });
+    const d = s.call({ tool: 'x' });
+    assert.equal(d.effect, 'PERMIT');
+    assert.deepEqual(d.audit_flags, ['budget_exceeded:daily']);
+  });
+  test('session budgets are per session id', () => {
+    const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget session {\n    max_calls 1\n  }')));
+    assert.equal(s.call({ tool: 'x', session_id: 'a' }).effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'x', session_id: 'a' }).effect, 'DENY');
+    assert.equal(s.call({ tool: 'x', session_id: 'b' }).effect, 'PERMIT');
+  });
+  test('deferred and denied calls spend nothing', () => {
+    const s = new Session(policy(agent('  rules {\n    defer x\n  }\n  budget daily {\n    max_calls 1\n  }')));
+    s.call({ tool: 'x' });
+    assert.deepEqual(s.state.budgets, {});
+  });
+});
+
+describe('egress', () => {
+  const p = policy(
+    agent(
+      '  rules {\n    permit **\n  }\n  egress {\n    allow = ["api.stripe.com", "*.example.com", "bücher.de", "[::1]"]\n    deny = ["evil.example.com"]\n  }',
+    ),
+  );
+  const cases: [Record<string, unknown>, string][] = [
+    [{ url: 'https://api.stripe.com/v1/charges' }, 'PERMIT'],
+    [{ url: 'https://API.Stripe.COM./v1' }, 'PERMIT'],
+    [{ url: 'https://user:pw@api.stripe.com:8443/x' }, 'PERMIT'],
+    [{ host: 'docs.example.com' }, 'PERMIT'],
+    [{ host: 'example.com' }, 'DENY/EGRESS_DENIED'],
+    [{ host: 'evil.example.com' }, 'DENY/EGRESS_DENIED'],
+    [{ endpoint: 'https://xn--bcher-kva.de/' }, 'PERMIT'],
+    [{ base_url: 'https://bücher.de' }, 'PERMIT'],
+    [{ url: 'http://[::1]:8080/' }, 'PERMIT'],
+    [{ url: 'https://api.stripe.com.evil.net/' }, 'DENY/EGRESS_DENIED'],
+    [{ url: 'not a url at all' }, 'DENY/EGRESS_DENIED'],
+    [{}, 'PERMIT'],
+  ];
+  for (const [args, expected] of cases)
+    test(`${JSON.stringify(args)} → ${expected}`, () => assert.equal(outcome(new Session(p).call({ tool: 'http/get', args })), expected));
+  test('the HTTP host wins over arguments', () =>
+    assert.equal(
+      outcome(new Session(p).call({ tool: 'http/get', http: { host: 'evil.example.com' }, args: { url: 'https://api.stripe.com' } })),
+      'DENY/EGRESS_DENIED',
+    ));
+});
+
+describe('model policy', () => {
+  const p = policy(agent('  rules {\n    permit **\n  }\n  model_policy {\n    allow = ["claude-sonnet-4"]\n  }'));
+  test('allowed model', () => assert.equal(new Session(p).call({ tool: 'x', model: 'claude-sonnet-4' }).effect, 'PERMIT'));
+  test('other model', () => {
+    const d = new Session(p).call({ tool: 'x', model: 'gpt-3.5-turbo' });
+    assert.equal(outcome(d), 'DENY/MODEL_DENIED');
+    assert.deepEqual(d.resolution, { type: 'rule_block', rule_id: 'model_policy' });
+  });
+});
+
+describe('redaction', () => {
+  const p = policy(
+    agent('  rules {\n    permit **\n  }\n  redact pay args: ["card.number", "items[*].cvv", ".env", "headers.authorization"]'),
+  );
+  test('nested, wildcard and literal-key paths are masked; others kept', () => {
+    const d = new Session(p).call({
+      tool: 'pay',
+      args: {
+        card: { number: '4242', brand: 'visa' },
+        items: [{ cvv: '1', sku: 'a' }, { cvv: '2' }],
+        '.env': 'SECRET=1',
+        headers: { authorization: 'Bearer x' },
+      },
+    });
+    assert.deepEqual(d.redacted_args, {
+      card: { number: '[REDACTED]', brand: 'visa' },
+      items: [{ cvv: '[REDACTED]', sku: 'a' }, { cvv: '[REDACTED]' }],
+      '.env': '[REDACTED]',
+      headers: { authorization: '[REDACTED]' },
+    });
+  });
+  test('other tools are not redacted', () =>
+    assert.deepEqual(new Session(p).call({ tool: 'other', args: { card: { number: '1' } } }).redacted_args, { card: { number: '1' } }));
+  test('redaction also applies to denied calls', () => {
+    const q = policy(agent('  rules {\n    deny pay\n  }\n  redact pay args: ["card"]'));
+    assert.deepEqual(new Session(q).call({ tool: 'pay', args: { card: '1' } }).redacted_args, { card: '[REDACTED]' });
+  });
+});
+
+describe('alerts', () => {
+  const p = policy(
+    agent(
+      '  rules {\n    permit ok\n    deny no\n  }\n  rate_limit "ok": 1 per hour\n  alert {\n    on = "deny"\n    notify = "slack://#sec"\n  }\n  alert {\n    on = "rate_exceeded"\n    notify = "pagerduty://x"\n  }',
+    ),
+  );
+  test('deny alerts fire on denials', () =>
+    assert.deepEqual(new Session(p).call({ tool: 'no' }).alerts, [{ on: 'deny', notify: 'slack://#sec' }]));
+  test('no alert on a plain permit', () => assert.deepEqual(new Session(p).call({ tool: 'ok' }).alerts, []));
+  test('rate alerts', () => {
+    const s = new Session(p);
+    s.call({ tool: 'ok' });
+    assert.deepEqual(
+      s.call({ tool: 'ok' }).alerts.map((a) => a.on),
+      ['rate_exceeded', 'deny'],
+    );
+  });
+});
+
+describe('sessions, phases, selectors, delegation', () => {
+  test('session idle timeout and max duration', () => {
+    const s = new Session(
+      policy(agent('  rules {\n    permit x\n  }\n  session {\n    max_duration = "30m"\n    idle_timeout = "5m"\n  }')),
+    );
+    assert.equal(s.call({ tool: 'x', session_id: 's' }).effect, 'PERMIT');
+    s.advance(240);
+    assert.equal(s.call({ tool: 'x', session_id: 's' }).effect, 'PERMIT');
+    s.advance(301);
+    assert.match(s.call({ tool: 'x', session_id: 's' }).human_message!, /idle/);
+    const t = new Session(s.p);
+    // Active every 4 minutes (never idle), until 30 minutes after its first call.
+    for (let i = 0; i <= 7; i++) {
+      assert.equal(t.call({ tool: 'x', session_id: 'long' }).effect, 'PERMIT', `call ${i}`);
+      t.advance(240);
+    }
+    assert.match(t.call({ tool: 'x', session_id: 'long' }).human_message!, /max_duration/);
+  });
+  test('phases: phase rules apply first while the phase lasts', () => {
+    const s = new Session(
+      policy(
+        agent(
+          '  phase "audit-only" {\n    duration = "24h"\n    next = "enforce"\n    rules {\n      permit stripe/charge\n    }\n  }\n  rules {\n    deny stripe/charge\n  }',
+        ),
+      ),
+    );
+    s.state.policy_applied_ms = T0;
+    assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'PERMIT');
+    s.advance(24 * 3600 + 1);
+    assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'DENY');
+  });
+  test('selectors: value from state; unavailable → on_unavailable; timeout → on_timeout', () => {
+    const p = policy(
+      agent(
+        '  selector "user_role" {\n    source = "https://idp/role"\n    cache = "5m"\n    on_unavailable = "defer"\n    on_timeout = "deny"\n  }\n  rules {\n    permit pay if user_role == "ops"\n  }',
+      ),
+    );
+    const s = new Session(p);
+    assert.equal(outcome(s.call({ tool: 'pay' })), 'DEFER/POLICY_DEFER');
+    s.state.selectors['bot\u0000user_role'] = { value: 'ops', fetched_ms: T0 };
+    assert.equal(s.call({ tool: 'pay' }).effect, 'PERMIT');
+    s.advance(301);
+    assert.equal(s.call({ tool: 'pay' }).effect, 'DEFER', 'a stale cache is unavailable');
+    s.state.selectors['bot\u0000user_role'] = { error: 'timeout', fetched_ms: s.now };
+    assert.equal(s.call({ tool: 'pay' }).effect, 'DENY');
+  });
+  test('delegation: allowed target, ttl and ceiling', () => {
+    const p = policy(
+      agent('  delegate {\n    target_agent = "researcher"\n    ttl = "10m"\n    ceiling = "defer"\n  }', 'orchestrator') +
+        agent('  rules {\n    permit web/fetch\n  }', 'researcher'),
+    );
+    const s = new Session(p);
+    const chain = [{ agent_id: 'orchestrator', issued_at: new Date(T0).toISOString() }];
+    assert.equal(
+      outcome(s.call({ tool: 'web/fetch', delegation_chain: chain }, 'researcher')),
+      'DEFER/POLICY_DEFER',
+      'capped at the ceiling',
+    );
+    assert.equal(s.call({ tool: 'web/fetch' }, 'researcher').effect, 'PERMIT', 'undelegated');
+    assert.match(
+      s.call({ tool: 'web/fetch', delegation_chain: [{ agent_id: 'writer' }] }, 'researcher').human_message!,
+      /may not delegate/,
+    );
+    s.advance(601);
+    assert.match(s.call({ tool: 'web/fetch', delegation_chain: chain }, 'researcher').human_message!, /expired/);
+  });
+});
