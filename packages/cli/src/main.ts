@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { StackError } from '@faramesh/fpl';
 import { check } from './commands/check.js';
 import { compileCmd } from './commands/compile.js';
+import { explain } from './commands/explain.js';
 import { fmt } from './commands/fmt.js';
+import { runTests } from './commands/test.js';
 
 const VERSION = '0.1.0';
 
@@ -46,6 +48,33 @@ export async function main(argv: string[]): Promise<number> {
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .action((o: { dir: string; out?: string; offline?: boolean }) => {
       code = compileCmd({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('test')
+    .description('run policy fixtures (tests/*.fmtest.json) against the compiled policy')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--fixture <file>', 'run a single fixture file')
+    .option('--fail-fast', 'stop at the first mismatch')
+    .option('--update', "rewrite fixtures' expectations to the actual decisions (prints the diff first)")
+    .action((o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
+      code = runTests({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('explain')
+    .description('walk the decision pipeline for a hypothetical call and print every step')
+    .requiredOption('--agent <id>', 'agent id')
+    .requiredOption('--tool <tool>', 'tool id')
+    .option('--args <json>', 'arguments as a JSON object', '{}')
+    .option('--principal <json>', 'principal claims as a JSON object')
+    .option('--model <model>', 'the model the agent runs on')
+    .option('--session <id>', 'session id')
+    .option('--now <time>', 'decide as of this RFC 3339 time (default: now)')
+    .option('--dir <dir>', 'stack directory', '.')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: Omit<Parameters<typeof explain>[0], 'noColor'>) => {
+      code = explain({ ...o, noColor: noColor() });
     });
 
   try {

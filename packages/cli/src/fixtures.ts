@@ -1,0 +1,79 @@
+/**
+ * Policy fixtures (`tests/*.fmtest.json`, cli/test.md) and their validation. Beyond the
+ * documented fields, a fixture or case may set `now` (RFC 3339), and a case `principal`,
+ * `model`, `session`, `http`, `cost_usd` and `usage`.
+ */
+import type { DecisionRequest, Effect } from '@faramesh/protocol';
+
+export interface FixtureCase {
+  name: string;
+  tool: string;
+  args?: Record<string, unknown>;
+  principal?: Record<string, unknown>;
+  model?: string;
+  session?: string;
+  http?: DecisionRequest['http'];
+  cost_usd?: number;
+  usage?: DecisionRequest['usage'];
+  now?: string;
+  expect: { effect: Effect; code?: string; rule_ref?: string };
+}
+
+export interface Fixture {
+  fixture?: string;
+  agent_id: string;
+  now?: string;
+  cases: FixtureCase[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const EFFECTS = ['PERMIT', 'DEFER', 'DENY'];
+
+/** Check a parsed fixture; returns the problems, each with its JSON path. */
+export function fixtureProblems(data: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObject(data)) return ['the fixture must be a JSON object'];
+  if (typeof data.agent_id !== 'string' || data.agent_id === '') problems.push('agent_id: required, a string');
+  if (data.now !== undefined && !validTime(data.now)) problems.push('now: must be an RFC 3339 time');
+  if (!Array.isArray(data.cases) || data.cases.length === 0) return [...problems, 'cases: required, a non-empty list'];
+  data.cases.forEach((c: unknown, i: number) => {
+    const at = `cases[${i}]`;
+    if (!isObject(c)) return problems.push(`${at}: must be an object`);
+    if (typeof c.tool !== 'string') problems.push(`${at}.tool: required, a string`);
+    if (c.name !== undefined && typeof c.name !== 'string') problems.push(`${at}.name: must be a string`);
+    for (const k of ['args', 'principal', 'http', 'usage'] as const)
+      if (c[k] !== undefined && !isObject(c[k])) problems.push(`${at}.${k}: must be an object`);
+    for (const k of ['model', 'session'] as const)
+      if (c[k] !== undefined && typeof c[k] !== 'string') problems.push(`${at}.${k}: must be a string`);
+    if (c.now !== undefined && !validTime(c.now)) problems.push(`${at}.now: must be an RFC 3339 time`);
+    if (!isObject(c.expect) || !EFFECTS.includes(c.expect.effect as string))
+      problems.push(`${at}.expect.effect: required, one of ${EFFECTS.join(', ')}`);
+    else {
+      if (c.expect.code !== undefined && typeof c.expect.code !== 'string') problems.push(`${at}.expect.code: must be a string`);
+      if (c.expect.rule_ref !== undefined && typeof c.expect.rule_ref !== 'string')
+        problems.push(`${at}.expect.rule_ref: must be a string`);
+    }
+    return undefined;
+  });
+  return problems;
+}
+
+function validTime(v: unknown): boolean {
+  return (
+    typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && Number.isFinite(Date.parse(v))
+  );
+}
+
+export function requestOf(fixture: Fixture, c: FixtureCase): DecisionRequest {
+  return {
+    agent_id: fixture.agent_id,
+    tool: c.tool,
+    args: c.args ?? {},
+    ...(c.principal ? { principal: c.principal } : {}),
+    ...(c.model !== undefined ? { model: c.model } : {}),
+    ...(c.session !== undefined ? { session_id: c.session } : {}),
+    ...(c.http ? { http: c.http } : {}),
+    ...(c.cost_usd !== undefined ? { cost_usd: c.cost_usd } : {}),
+    ...(c.usage ? { usage: c.usage } : {}),
+  };
+}
