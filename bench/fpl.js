@@ -61,6 +61,21 @@ const big = measure(generatePolicy(10_000), quick ? 3 : 15);
 results.fpl_compile_10k_rules_ms = round(big.p50);
 results.fpl_compile_10k_rules_max_ms = round(big.max);
 
+// Glob-heavy shapes stress the rule-order analysis (shadowing and strict-deny checks).
+function generateGlobPolicy(rules, strict) {
+  const lines = ['agent "globs" {', '  default deny', '  rules {'];
+  for (let i = 0; i < rules; i++) {
+    if (strict && i % 2 === 0) lines.push(`    deny! svc${i}/admin/*`);
+    else lines.push(`    permit svc${i}/* if amount < ${i}`);
+  }
+  lines.push('  }', '}');
+  return lines.join('\n') + '\n';
+}
+const globs = measure(generateGlobPolicy(10_000, false), quick ? 3 : 10);
+results.fpl_compile_10k_glob_rules_ms = round(globs.p50);
+const strictGlobs = measure(generateGlobPolicy(10_000, true), quick ? 3 : 10);
+results.fpl_compile_10k_strict_glob_rules_ms = round(strictGlobs.p50);
+
 const docs = new URL('../packages/fpl/test/fixtures/docs/', import.meta.url);
 const cookbook = readdirSync(docs).filter((f) => /^fpl-L(15|486|513|548|570|598)\.fms$/.test(f));
 const perExample = {};
@@ -78,6 +93,8 @@ if (json) {
   console.log(`FPL toolchain — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}\n`);
   console.log(row('check + compile, 10,000 rules (p50)', `${results.fpl_compile_10k_rules_ms} ms`, '< 1000 ms'));
   console.log(row('check + compile, 10,000 rules (max)', `${results.fpl_compile_10k_rules_max_ms} ms`, ''));
+  console.log(row('10,000 glob rules, one agent (p50)', `${results.fpl_compile_10k_glob_rules_ms} ms`, '< 1000 ms'));
+  console.log(row('5,000 deny! + 5,000 glob permits (p50)', `${results.fpl_compile_10k_strict_glob_rules_ms} ms`, '< 1000 ms'));
   for (const [f, ms] of Object.entries(perExample)) console.log(row(`cookbook ${f} (p50)`, `${ms} ms`, '< 20 ms'));
 }
 

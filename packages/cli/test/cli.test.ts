@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,9 +59,9 @@ test('check: an unresolvable import exits 2', () => {
   assert.match(r.stderr, /import/);
 });
 
-test('check: @latest is an import error (exit 2)', () => {
+test('check: @latest is a policy error (exit 1), not an unreachable import', () => {
   const r = run(['check', '--dir', stack('import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@latest"\n')]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /@latest/);
 });
 
@@ -110,6 +110,15 @@ test('check: a missing policy, and two policies, are clear errors', () => {
   const r = run(['check', '--dir', two]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /keep one policy file/);
+});
+
+test('check: a directory where the policy should be is a clear error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-cli-'));
+  mkdirSync(join(dir, 'governance.fms'));
+  const r = run(['check', '--dir', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /is not a file/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('check: invalid UTF-8 is a diagnostic, not a crash', () => {

@@ -3,12 +3,12 @@ import { canonicalJson } from '@faramesh/protocol';
 import { checkRuleOrder } from './analysis/reachability.js';
 import { parseJsonPolicy, parseYamlPolicy } from './forms/index.js';
 import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport } from './imports/index.js';
-import type { ImportIR, PolicyIR, RuleIR } from './ir.js';
+import type { ImportIR, PolicyIR } from './ir.js';
 import { LowerContext, type Locations, type LowerOptions } from './lower/context.js';
 import { lowerFile } from './lower/file.js';
 import { lowerRule } from './lower/rules.js';
 import { mergeImported } from './merge.js';
-import type { FileNode } from './syntax/ast.js';
+import type { BodyItem, FileNode, RuleNode, TopItem } from './syntax/ast.js';
 import { Diagnostics } from './syntax/diagnostics.js';
 import { parse } from './syntax/parser.js';
 import type { Source } from './syntax/source.js';
@@ -76,13 +76,32 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
   for (const resolved of flatten(imports)) {
     if (!resolved.file) continue;
     const importCtx = new LowerContext(locations, resolved.file.source, diagnostics, options, resolved.ref.raw);
-    mergeImported(ir, lowerFile(importCtx, resolved.file));
+    const usedByAlias = !!resolved.alias && ir.agents.some((a) => a.uses.some((u) => u.alias === resolved.alias));
+    mergeImported(ir, lowerFile(importCtx, resolved.file), (what) => {
+      if (what.startsWith('its top-level rules') && usedByAlias) return;
+      diagnostics.warning(
+        source,
+        resolved.node.path.span,
+        'import-ignored',
+        `${resolved.ref.raw}: ${what} from an import is ignored`,
+        what.startsWith('runtime.') ? 'set it in the local runtime block if you want it' : undefined,
+      );
+    });
   }
   applyUses(ctx, ir, imports);
   checkRuleOrder(ir, diagnostics, locations);
 
   if (diagnostics.errorCount > 0) return { file, diagnostics, imports };
   return { file, diagnostics, ir, policyVersion: policyVersion(ir), imports };
+}
+
+/** A pack's shareable rules: top-level rules, and the rules of `pack { … }` blocks (bare or in `rules { }`). */
+function packRules(items: readonly (TopItem | BodyItem)[]): RuleNode[] {
+  return items.flatMap((item): RuleNode[] => {
+    if (item.kind === 'Rule') return [item];
+    if (item.kind === 'Block' && (item.type === 'pack' || item.type === 'rules')) return packRules(item.body);
+    return [];
+  });
 }
 
 export function policyVersion(ir: PolicyIR): string {
@@ -124,11 +143,19 @@ function applyUses(ctx: LowerContext, ir: PolicyIR, imports: ResolvedImport[]): 
       }
       if (!pack.file) continue;
       const packCtx = new LowerContext(ctx.locations, pack.file.source, ctx.diagnostics, ctx.options, pack.ref.raw);
-      const scope = { vars: new Map(Object.entries(use.params)), selectors: new Set<string>() };
-      const rules = pack.file.items.flatMap((item): RuleIR[] =>
-        item.kind === 'Rule' ? [lowerRule(packCtx, item, scope)].filter((r): r is RuleIR => !!r) : [],
-      );
-      agent.rules.push(...rules);
+      const used = new Set<string>();
+      const scope = { vars: new Map(Object.entries(use.params)), selectors: new Set<string>(), used };
+      agent.rules.push(...packRules(pack.file.items).flatMap((node) => lowerRule(packCtx, node, scope) ?? []));
+      const at = ctx.locations.get(use)!;
+      for (const param of Object.keys(use.params)) {
+        if (!used.has(param))
+          ctx.diagnostics.warning(
+            at.source,
+            at.span,
+            'unused-param',
+            `use ${use.alias}: parameter '${param}' is not used by the pack's rules`,
+          );
+      }
     }
   }
 }

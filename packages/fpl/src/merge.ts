@@ -3,14 +3,29 @@
  * - Local decides first. Imported rules for an agent are appended after the agent's own rules,
  *   so a local rule always wins under first-match — except an imported `deny!`, which is placed
  *   before the local rules: a strict deny in a pack cannot be overridden by accident.
+ * - An import's top-level rules never become the local top-level rules (which govern agents with
+ *   no block of their own): they apply only to agents that `use` the import.
  * - Agents, providers, identities, budgets, selectors, credentials and phases that exist only in
  *   the import are added; on a name clash the local one is kept.
- * - Single-valued settings (`default`, egress, model_policy, session, spawn, completion_gate,
- *   enforcement, ambient, runtime fields) come from the import only where the local policy is silent.
+ * - Single-valued settings (egress, model_policy, session, spawn, completion_gate, enforcement,
+ *   ambient) come from the import only where the local policy is silent. An import never sets the
+ *   `default` of an agent the local policy declares, nor a runtime field that weakens enforcement
+ *   (only RUNTIME_HINTS are taken, others are reported and ignored).
  * - Lists (rate limits, redactions, alerts) are concatenated, local first.
  * - `trust` is never imported: only the root policy decides whom to trust.
  */
 import type { AgentIR, PolicyIR, RuleIR } from './ir.js';
+
+/** Runtime fields an import (a framework profile) may fill in: hints, never enforcement posture. */
+export const RUNTIME_HINTS = new Set([
+  'backend',
+  'mcp_proxy_port',
+  'http_proxy_port',
+  'mcp_filter_tools',
+  'approval_ttl',
+  'cold_start_deny_window',
+  'cold_start_grace',
+]);
 
 export function mergeRules(local: RuleIR[], imported: RuleIR[]): RuleIR[] {
   const strict = imported.filter((r) => r.strict);
@@ -23,8 +38,9 @@ function byKey<T>(local: T[], imported: T[], key: (t: T) => string): T[] {
 }
 
 function mergeAgent(local: AgentIR, imported: AgentIR): AgentIR {
+  const { default: _ignored, ...importedSettings } = imported;
   const merged: AgentIR = {
-    ...imported,
+    ...importedSettings,
     ...stripUndefined(local),
     rules: mergeRules(local.rules, imported.rules),
     rate_limits: [...local.rate_limits, ...imported.rate_limits],
@@ -45,10 +61,14 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Fold one imported policy into the local one (which is modified and returned). */
-export function mergeImported(local: PolicyIR, imported: PolicyIR): PolicyIR {
-  local.rules = mergeRules(local.rules, imported.rules);
-  local.runtime = { ...imported.runtime, ...local.runtime };
+/** Fold one imported policy into the local one (which is modified and returned); `ignored` hears what was not taken. */
+export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (what: string) => void): PolicyIR {
+  for (const [k, v] of Object.entries(imported.runtime)) {
+    if (k in local.runtime) continue;
+    if (RUNTIME_HINTS.has(k)) local.runtime[k] = v;
+    else ignored(`runtime.${k}`);
+  }
+  if (imported.rules.length > 0) ignored('its top-level rules (they apply only to agents that `use` the import)');
   local.providers = byKey(local.providers, imported.providers, (p) => p.name);
   local.identities = byKey(local.identities, imported.identities, (p) => p.name);
   const index = new Map(local.agents.map((a, i) => [a.id, i]));

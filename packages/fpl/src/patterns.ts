@@ -92,3 +92,32 @@ function coverSegments(o: string[], i: number, n: string[], j: number): boolean 
   }
   return j === n.length;
 }
+
+/** Could some tool match both patterns? Conservative: true unless provably disjoint. */
+export function overlaps(a: string, b: string): boolean {
+  if (a === b) return true;
+  return overlapSegments(a.split('/'), 0, b.split('/'), 0);
+}
+
+function overlapSegments(p: string[], i: number, q: string[], j: number): boolean {
+  if (i === p.length && j === q.length) return true;
+  if (i < p.length && p[i] === '**') return overlapSegments(p, i + 1, q, j) || (j < q.length && overlapSegments(p, i, q, j + 1));
+  if (j < q.length && q[j] === '**') return overlapSegments(p, i, q, j + 1) || (i < p.length && overlapSegments(p, i + 1, q, j));
+  if (i === p.length || j === q.length) return false;
+  return segmentsOverlap(p[i]!, q[j]!) && overlapSegments(p, i + 1, q, j + 1);
+}
+
+function segmentsOverlap(a: string, b: string): boolean {
+  if (!a.includes('*')) return b.includes('*') ? matchSegment(b, a) : a === b;
+  if (!b.includes('*')) return matchSegment(a, b);
+  // Two globs: compatible literal prefixes and suffixes admit a common word.
+  const [pa, sa] = [a.slice(0, a.indexOf('*')), a.slice(a.lastIndexOf('*') + 1)];
+  const [pb, sb] = [b.slice(0, b.indexOf('*')), b.slice(b.lastIndexOf('*') + 1)];
+  return (pa.startsWith(pb) || pb.startsWith(pa)) && (sa.endsWith(sb) || sb.endsWith(sa));
+}
+
+/** The first segment when it is literal; undefined when it is a glob. */
+export function firstLiteralSegment(pattern: string): string | undefined {
+  const first = pattern.split('/', 1)[0]!;
+  return first.includes('*') ? undefined : first;
+}

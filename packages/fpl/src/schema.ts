@@ -40,6 +40,8 @@ export interface BlockSpec {
   repeatable?: boolean;
   /** Fields outside `fields` are accepted (provider schemas depend on `type`). */
   openFields?: boolean;
+  /** Any field may be `env("X")`, resolved when the daemon starts (runtime, providers, identities). */
+  envAnywhere?: boolean;
 }
 
 const s = (extra: Partial<FieldSpec> = {}): FieldSpec => ({ kind: 'string', equals: true, ...extra });
@@ -114,9 +116,9 @@ export const IDENTITY_TYPES: Readonly<Record<string, readonly string[]>> = {
 };
 
 export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
-  runtime: { labels: 'none', fields: RUNTIME_FIELDS },
-  provider: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true },
-  identity: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true },
+  runtime: { labels: 'none', fields: RUNTIME_FIELDS, envAnywhere: true },
+  provider: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true, envAnywhere: true },
+  identity: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true, envAnywhere: true },
   trust: { labels: 'none', fields: {}, statements: ['trust-entry'], repeatable: true },
   pack: { labels: 'one', fields: { version: s() }, blocks: ['agent', 'rules'], statements: ['rule'] },
   agent: {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePolicyBytes, Source } from './syntax/source.js';
 
@@ -23,6 +23,7 @@ export function loadStack(dir: string): Stack {
   if (present.length === 0) throw new StackError(`no governance.fms in ${dir} (looked for ${STACK_FILES.join(', ')})`);
   if (present.length > 1) throw new StackError(`${dir} has ${present.join(' and ')}: keep one policy file per stack`);
   const path = join(dir, present[0]!);
+  if (!statSync(path).isFile()) throw new StackError(`${path} is not a file`);
   const { text, invalidUtf8At } = decodePolicyBytes(readFileSync(path));
   return { dir, path, source: new Source(present[0]!, text), ...(invalidUtf8At !== undefined ? { invalidUtf8At } : {}) };
 }

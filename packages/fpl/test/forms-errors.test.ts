@@ -155,9 +155,10 @@ test('absurdly deep nesting is refused without exhausting the stack', () => {
     }
   }
   assert.equal(only('rules: ' + '['.repeat(300) + ']'.repeat(300)).code, 'too-deep');
-  // A long `or` chain is fine: it is wide, not deep.
-  const chain = Array.from({ length: 5000 }, (_, i) => `x == ${i}`).join(' or ');
-  assert.deepEqual(problems(`rules:\n  - { effect: permit, tool: t, condition: "${chain}" }\n`), []);
+  // A long `or` chain is fine up to the operator limit, and refused (not a stack overflow) beyond it.
+  const chain = (n: number) => Array.from({ length: n }, (_, i) => `x == ${i}`).join(' or ');
+  assert.deepEqual(problems(`rules:\n  - { effect: permit, tool: t, condition: "${chain(200)}" }\n`), []);
+  assert.equal(only(`rules:\n  - { effect: permit, tool: t, condition: "${chain(5000)}" }\n`).code, 'too-complex');
 });
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */

@@ -346,28 +346,26 @@ test('a key pinned under the publisher key id verifies community packs', () => {
   assert.deepEqual(check(reg, policy).codes, []);
 });
 
-test('providers: the manifest must exist; its signature is optional but verified when present', () => {
+test('providers: the manifest must exist and be signed by a pinned key, like every artifact', () => {
   const reg = registry();
   const manifest = JSON.stringify({ name: 'vault', version: '1.0.0', binaries: {} });
   reg.add('providers/faramesh/vault/1.0.0', manifest, { signer: false });
   const signedFile = reg.add('providers/faramesh/spiffe/1.0.0', manifest);
   const vault = `${REGISTRY}/providers/faramesh/vault@1.0.0`;
   const spiffe = `${REGISTRY}/providers/faramesh/spiffe@1.0.0`;
-  const policy = `import "${vault}"\nimport "${spiffe}"\n${reg.trust()}`;
-  const ok = check(reg, policy);
+  assert.deepEqual(check(reg, `import "${vault}"\n${reg.trust()}`).codes, ['import-unsigned'], 'an unsigned manifest is refused');
+  assert.deepEqual(check(reg, `import "${spiffe}"\n`).codes, ['import-no-trust-key'], 'no pinned key, no import');
+  const ok = check(reg, `import "${spiffe}"\n${reg.trust()}`);
   assert.deepEqual(ok.codes, []);
   assert.deepEqual(
     ok.resolved.map((r) => [r.ref.name, r.file, r.keyId]),
-    [
-      ['vault', undefined, undefined],
-      ['spiffe', undefined, reg.key.id],
-    ],
+    [['spiffe', undefined, reg.key.id]],
   );
   assert.ok(existsSync(cachedPath(reg, spiffe, 'manifest.json.sig')));
 
   writeFileSync(signedFile, manifest.replace('{}', '{"linux-amd64": "evil"}'));
-  assert.deepEqual(check(reg, policy).codes, ['import-bad-signature']);
+  assert.deepEqual(check(reg, `import "${spiffe}"\n${reg.trust()}`).codes, ['import-bad-signature']);
   assert.deepEqual(check(reg, `import "${REGISTRY}/providers/faramesh/kms@1.0.0"\n${reg.trust()}`).codes, ['import-not-found']);
-  reg.add('providers/faramesh/junk/1.0.0', 'not json', { signer: false });
+  reg.add('providers/faramesh/junk/1.0.0', 'not json');
   assert.deepEqual(check(reg, `import "${REGISTRY}/providers/faramesh/junk@1.0.0"\n${reg.trust()}`).codes, ['import-invalid-manifest']);
 });

@@ -11,10 +11,13 @@ export interface CheckOptions {
   noColor?: boolean;
 }
 
-/** Exit codes of cli/check.md: 0 valid, 1 syntax/schema, 2 imports, 3 warnings under --strict. */
+/** Import problems that are mistakes in the policy text (exit 1), not an unreachable or badly signed artifact (exit 2). */
+const IMPORT_SYNTAX = new Set(['import-invalid-ref', 'import-unpinned']);
+
+/** Exit codes of cli/check.md: 0 valid, 1 syntax/schema, 2 import unreachable or signature failure, 3 warnings under --strict. */
 export function exitCodeOf(result: CompileResult, strict: boolean): number {
   const errors = result.diagnostics.items.filter((d) => d.severity === 'error');
-  if (errors.some((d) => !d.code.startsWith('import-'))) return 1;
+  if (errors.some((d) => !d.code.startsWith('import-') || IMPORT_SYNTAX.has(d.code))) return 1;
   if (errors.length > 0) return 2;
   if (strict && result.diagnostics.warningCount > 0) return 3;
   return 0;

@@ -1,7 +1,8 @@
 import type { Diagnostics } from '../syntax/diagnostics.js';
 import type { Locations } from '../lower/context.js';
 import type { AgentIR, PolicyIR, RuleIR } from '../ir.js';
-import { covers, isGlob } from '../patterns.js';
+import { covers, overlaps } from '../patterns.js';
+import { PatternIndex } from './pattern-index.js';
 
 /** A rule with no condition and no HTTP clause matches every call to its pattern. */
 function unconditional(rule: RuleIR): boolean {
@@ -10,13 +11,17 @@ function unconditional(rule: RuleIR): boolean {
 
 /**
  * Rule-order problems that are legal but almost certainly mistakes (warnings), and strict-deny
- * violations (errors): a `permit` after a `deny!` that covers its tool.
+ * violations (errors). `deny!` forbids every later permit of what it covers — local ones, and the
+ * rules imports and `use` add, which always come later — and every phase permit that could share a
+ * tool with it (phases are tried first). Permits written above a `deny!` are its deliberate
+ * exceptions (`permit fs/write if …` then `deny! fs/write`).
  */
 export function checkRuleOrder(ir: PolicyIR, diagnostics: Diagnostics, locate: Locations): void {
-  checkList(ir.rules, 'the top-level rules', diagnostics, locate);
+  checkList(ir.rules, [], 'the top-level rules', diagnostics, locate);
   for (const agent of ir.agents) {
-    checkList(agent.rules, `agent "${agent.id}"`, diagnostics, locate);
-    for (const phase of agent.phases) checkList(phase.rules, `phase "${phase.name}"`, diagnostics, locate);
+    const phasePermits = agent.phases.flatMap((p) => p.rules.filter((r) => r.effect === 'permit'));
+    checkList(agent.rules, phasePermits, `agent "${agent.id}"`, diagnostics, locate);
+    for (const phase of agent.phases) checkList(phase.rules, [], `phase "${phase.name}"`, diagnostics, locate);
     checkDefault(agent, diagnostics, locate);
   }
 }
@@ -34,28 +39,44 @@ function checkDefault(agent: AgentIR, diagnostics: Diagnostics, locate: Location
     );
 }
 
-function checkList(rules: RuleIR[], owner: string, diagnostics: Diagnostics, locate: Locations): void {
+function checkList(rules: RuleIR[], triedFirst: RuleIR[], owner: string, diagnostics: Diagnostics, locate: Locations): void {
   const report = (rule: RuleIR, severity: 'error' | 'warning', code: string, message: string, hint: string) => {
     const at = locate.get(rule);
     if (at) diagnostics[severity](at.source, at.span, code, `${owner}: ${message}`, hint);
   };
-  // Unconditional rules seen so far: exact tools in a map (the common case, O(1)), globs in a list.
+  const strictViolation = (permit: RuleIR, deny: RuleIR, where: string) =>
+    report(
+      permit,
+      'error',
+      'strict-deny-violated',
+      `'permit ${permit.tool}' ${where} could permit calls that 'deny! ${deny.tool}' (${deny.ref}) forbids`,
+      'move the deny! above every permit it must win over, or make it a plain deny',
+    );
+
+  // Unconditional rules seen so far: exact tools in a map (O(1)), globs indexed by first segment.
   const exact = new Map<string, RuleIR>();
-  const globs: RuleIR[] = [];
-  const strict: RuleIR[] = [];
+  const globs = new PatternIndex();
+  const strict = new PatternIndex();
+  const phasePermits = new PatternIndex();
+  const flagged = new Set<RuleIR>();
+  for (const p of triedFirst) phasePermits.add(p);
   for (const rule of rules) {
-    const forbidding = rule.effect === 'permit' ? strict.find((d) => covers(d.tool, rule.tool)) : undefined;
-    if (forbidding) {
-      report(
-        rule,
-        'error',
-        'strict-deny-violated',
-        `'permit ${rule.tool}' comes after 'deny! ${forbidding.tool}' (${forbidding.ref}), which forbids permitting it`,
-        'remove the permit, or make the strict deny a plain deny',
-      );
-      continue;
+    if (rule.strict) {
+      for (const p of phasePermits.mayOverlap(rule.tool)) {
+        if (!flagged.has(p) && overlaps(p.tool, rule.tool)) {
+          flagged.add(p);
+          strictViolation(p, rule, 'in a phase (phases are tried first)');
+        }
+      }
     }
-    const shadow = exact.get(rule.tool) ?? globs.find((g) => covers(g.tool, rule.tool));
+    if (rule.effect === 'permit') {
+      const forbidding = strict.mayCover(rule.tool).find((d) => covers(d.tool, rule.tool));
+      if (forbidding) {
+        strictViolation(rule, forbidding, 'comes after it and');
+        continue;
+      }
+    }
+    const shadow = exact.get(rule.tool) ?? globs.mayCover(rule.tool).find((g) => covers(g.tool, rule.tool));
     if (shadow) {
       report(
         rule,
@@ -65,9 +86,9 @@ function checkList(rules: RuleIR[], owner: string, diagnostics: Diagnostics, loc
         'move the more specific rule above the general one',
       );
     }
-    if (rule.strict) strict.push(rule);
+    if (rule.strict) strict.add(rule);
     if (unconditional(rule) && !shadow) {
-      if (isGlob(rule.tool)) globs.push(rule);
+      if (rule.tool.includes('*')) globs.add(rule);
       else if (!exact.has(rule.tool)) exact.set(rule.tool, rule);
     }
   }

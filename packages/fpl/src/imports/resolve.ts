@@ -20,7 +20,7 @@ import { verifyArtifact } from './verify.js';
  *   import-no-registry          FARAMESH_REGISTRY_ROOT is given but is not a catalog clone
  *   import-not-found            not in the registry, or (without a registry) not in the cache
  *   import-read-failed          an artifact file exists but cannot be read
- *   import-unsigned             policy or framework without a `.sig`
+ *   import-unsigned             an artifact (policy, framework or provider manifest) without a `.sig`
  *   import-malformed-signature  `.sig` is not the expected JSON
  *   import-unsupported-algorithm  `.sig` or keys.json names an algorithm other than ed25519
  *   import-no-trust-key         no key pinned in `trust { }` for the import's registry
@@ -42,7 +42,7 @@ export interface ResolvedImport {
   file?: FileNode;
   /** SHA-256 (hex) of the verified artifact bytes. */
   sha256: string;
-  /** The key id of the verified signature; absent only for an unsigned provider manifest. */
+  /** The key id of the verified signature. */
   keyId?: string;
   /** What this artifact imports itself, resolved with the root policy's trust keys. */
   imports: ResolvedImport[];
@@ -195,7 +195,8 @@ class Resolver {
   private fetch(ref: ImportRef): { artifact?: Artifact; keyId?: string; error?: ImportProblem; warning?: ImportProblem } {
     const { stackDir, registryRoot, offline } = this.options;
     const label = refLabel(ref);
-    const signatureRequired = ref.kind !== 'providers';
+    // Every artifact must be signed by a pinned key: a provider manifest lists the binary hashes apply will trust.
+    const signatureRequired = true;
 
     if (offline || registryRoot === undefined) {
       const cached = readCached(stackDir, ref);

@@ -11,7 +11,7 @@ export interface VerifyInput {
   trust: readonly TrustKey[];
   /** The registry's `keys.json`, when reading from the registry (the cache has none). */
   registryKeys?: { keys?: Map<string, RegistryKey>; error?: ImportProblem };
-  /** Policy packs and frameworks must be signed; a provider manifest's signature is optional. */
+  /** Whether an artifact without a signature is refused (always, since provider manifests are signed too). */
   signatureRequired: boolean;
 }
 

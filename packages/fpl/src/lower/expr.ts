@@ -11,6 +11,8 @@ type Scalar = string | number | boolean | null;
 export interface Scope {
   vars: ReadonlyMap<string, IRValue>;
   selectors: ReadonlySet<string>;
+  /** Records which vars were read (to report unused `use` parameters). */
+  used?: Set<string>;
 }
 
 /** Compile a regex with RE2 semantics (linear time). Returns the error text, or undefined when valid. */
@@ -37,9 +39,14 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
   switch (node.kind) {
     case 'Paren':
       return lowerExpr(ctx, node.inner, scope);
-    case 'String':
     case 'Number':
     case 'Money':
+      if (!Number.isFinite(node.value)) {
+        ctx.error(node.span, 'invalid-number', 'the number is too large');
+        return undefined;
+      }
+      return { lit: node.value };
+    case 'String':
     case 'Bool':
       return { lit: node.value };
     case 'Nil':
@@ -50,7 +57,10 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
         ctx.error(node.span, 'unset-env', `env("${node.name.value}") is unset; conditions resolve env() when the policy is compiled`);
         return undefined;
       }
-      return { lit: value };
+      // Compared with numbers as often as with strings: a numeric value is a number.
+      return {
+        lit: /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) && Number.isFinite(Number(value)) ? Number(value) : value,
+      };
     }
     case 'List':
       return lowerList(ctx, node, scope);
@@ -112,7 +122,10 @@ function lowerList(ctx: LowerContext, node: ListLit, scope: Scope): ExprIR | und
 
 function lowerRef(ctx: LowerContext, path: string[], span: { start: number; end: number }, scope: Scope): ExprIR | undefined {
   const [root, ...rest] = path as [string, ...string[]];
-  if (scope.vars.has(root) && rest.length === 0) return literal(ctx, scope.vars.get(root)!, span, root);
+  if (scope.vars.has(root) && rest.length === 0) {
+    scope.used?.add(root);
+    return literal(ctx, scope.vars.get(root)!, span, root);
+  }
   if (scope.selectors.has(root)) return { selector: root, path: rest };
   if (!REQUEST_ROOTS.has(root)) return { var: ['args', ...path] };
   if (root === 'time') {

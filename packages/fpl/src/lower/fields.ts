@@ -9,6 +9,7 @@ import type {
   UseNode,
   VarNode,
 } from '../syntax/ast.js';
+import { EFFECT_WORDS } from '../syntax/parser.js';
 import { didYouMean } from '../syntax/suggest.js';
 import type { IRValue } from '../ir.js';
 import { BLOCKS, EFFECTS, type BlockSpec } from '../schema.js';
@@ -75,7 +76,7 @@ export function walkBody(ctx: LowerContext, block: BlockNode, spec: BlockSpec, h
     ...(spec.blocks ?? []),
     ...(spec.statements ?? []).map((st) => STATEMENT_WORD[st]!).filter((w) => w !== 'rules' && w !== 'trust entries'),
     // A misspelt effect parses as a field; suggest the effect it was meant to be.
-    ...((spec.statements ?? []).includes('rule') ? EFFECTS : []),
+    ...((spec.statements ?? []).includes('rule') ? [...EFFECTS, ...Object.keys(EFFECT_WORDS)] : []),
   ];
   const seenBlocks = new Map<string, BlockNode>();
 
@@ -133,7 +134,7 @@ function attribute(
     );
     return;
   }
-  const v = lowerField(ctx, item.name, field, item.value);
+  const v = lowerField(ctx, item.name, field, item.value, spec.envAnywhere);
   if (v === undefined) return;
   if (field.repeated) {
     const list = (values.get(item.name) as IRValue[] | undefined) ?? [];
@@ -164,9 +165,11 @@ function nestedBlock(
     return;
   }
   const childSpec = BLOCKS[item.type]!;
-  const key = `${item.type}\u0000${item.labels[0]?.value ?? ''}`;
-  const first = seen.get(key) ?? (childSpec.repeatable ? undefined : seen.get(item.type));
-  if (first && (!childSpec.repeatable || childSpec.labels !== 'none')) {
+  const label = item.labels[0]?.value;
+  const key = `${item.type}\u0000${label ?? ''}`;
+  // Repeatable blocks clash only by name: two unnamed `alert { }` or `delegate { }` blocks are fine.
+  const first = childSpec.repeatable ? (label === undefined ? undefined : seen.get(key)) : seen.get(item.type);
+  if (first) {
     const name = item.labels[0] ? ` "${item.labels[0].value}"` : '';
     ctx.error(
       item.typeSpan,

@@ -104,12 +104,25 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
         break;
     }
   }
-  for (const block of agentBlocks) ir.agents.push(lowerAgent(ctx, block));
+  const agentAt = new Map<string, BlockNode>();
+  for (const block of agentBlocks) {
+    const id = block.labels[0]?.value;
+    const first = id === undefined ? undefined : agentAt.get(id);
+    if (first) {
+      ctx.error(
+        block.labels[0]!.span,
+        'duplicate-block',
+        `duplicate agent "${id}": first declared at line ${ctx.source.lineOf(first.span.start)}`,
+      );
+      continue;
+    }
+    if (id !== undefined) agentAt.set(id, block);
+    ir.agents.push(lowerAgent(ctx, block));
+  }
   return ir;
 }
 
 function lowerPack(ctx: LowerContext, block: BlockNode, name: string, ir: PolicyIR, agentBlocks: BlockNode[]): void {
-  const names = new Set(agentBlocks.map((b) => b.labels[0]?.value));
   const pushRule = (r: RuleNode) => {
     const rule = lowerRule(ctx, r, NO_SCOPE);
     if (rule) ir.rules.push(rule);
@@ -121,12 +134,7 @@ function lowerPack(ctx: LowerContext, block: BlockNode, name: string, ir: Policy
         walkBody(ctx, b, BLOCKS.rules!, { rule: pushRule });
         return;
       }
-      const id = b.labels[0]?.value;
-      if (names.has(id)) ctx.error(b.labels[0]?.span ?? b.typeSpan, 'duplicate-block', `duplicate agent "${id}"`);
-      else {
-        names.add(id);
-        agentBlocks.push(b);
-      }
+      agentBlocks.push(b);
     },
   });
   const version = fields.values.get('version');

@@ -10,7 +10,10 @@ export function normaliseEgressHost(entry: string): string | { problem: string; 
     };
   const wildcard = entry.startsWith('*.');
   const host = wildcard ? entry.slice(2) : entry;
-  if (host === '' || /[\s/@*]/.test(host)) return { problem: "is not a host name or '*.domain' pattern" };
+  if (host === '' || /[\s/@*#?]/.test(host)) return { problem: "is not a host name or '*.domain' pattern" };
+  // Egress is decided on host names: a port here would be silently dropped, widening the entry.
+  if (/:\d*$/.test(host) && !/^\[.*\]$/.test(host))
+    return { problem: 'has a port; egress entries are host names', hint: `write "${entry.replace(/:\d*$/, '')}"` };
   let ascii: string;
   try {
     const bare = host.startsWith('[') ? host : host.replace(/\.$/, '');

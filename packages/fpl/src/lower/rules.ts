@@ -3,6 +3,7 @@ import type { RuleIR } from '../ir.js';
 import { patternProblem } from '../patterns.js';
 import type { LowerContext } from './context.js';
 import { lowerExpr, type Scope } from './expr.js';
+import { normaliseEgressHost } from './hosts.js';
 
 /** NFC-normalise and validate a tool pattern; undefined after reporting when malformed. */
 export function lowerToolPattern(
@@ -25,7 +26,13 @@ export function lowerRule(ctx: LowerContext, node: RuleNode, scope: Scope): Rule
   const rule: RuleIR = { effect: node.effect, tool, ref: ctx.ref(node.span) };
   if (node.strict) rule.strict = true;
   if (when) rule.when = when;
-  if (node.host) rule.host = clause(ctx, node.host, scope, 'host')?.toLowerCase().replace(/\.$/, '');
+  if (node.host) {
+    // Normalised exactly as request hosts are (lowercase, IDNA, no trailing dot), so a clause cannot miss by spelling.
+    const host = clause(ctx, node.host, scope, 'host');
+    const normalised = host === undefined || host === '*' ? host : normaliseEgressHost(host);
+    if (typeof normalised === 'object') ctx.error(node.host.span, 'invalid-value', `host '${host}' ${normalised.problem}`, normalised.hint);
+    else rule.host = normalised;
+  }
   if (node.method) {
     const method = clause(ctx, node.method, scope, 'method');
     if (method !== undefined && !/^[A-Za-z]+$|^\*$/.test(method))

@@ -41,8 +41,12 @@ function describe(v: ValueNode): string {
  * Convert a field's value to IR, checking it against its spec. Reports and returns undefined on a
  * type error. `env()` stays an `{ $env }` reference except where a literal is needed.
  */
-export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode): IRValue | undefined {
-  if (v.kind === 'Env') return envRef(ctx, v);
+export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode, envAnywhere = false): IRValue | undefined {
+  if (v.kind === 'Env') {
+    if (envAnywhere || spec.kind === 'string' || spec.kind === 'url' || spec.kind === 'any') return envRef(ctx, v);
+    ctx.error(v.span, 'invalid-value', `'${name}' must be written in the policy: env() is only for strings and runtime settings`);
+    return undefined;
+  }
   const bad = (expected: string, hint?: string): undefined => {
     ctx.error(v.span, 'invalid-value', `'${name}' expects ${expected}, got ${describe(v)}`, hint);
     return undefined;
@@ -60,6 +64,7 @@ export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: 
     case 'number':
     case 'money':
       if (v.kind !== 'Number' && v.kind !== 'Money') return bad(spec.kind === 'money' ? 'an amount such as $500' : 'a number');
+      if (!Number.isFinite(v.value)) return bad('a finite number');
       if (v.value < 0) return bad('a non-negative amount');
       return v.value;
     case 'integer':
@@ -79,6 +84,8 @@ export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: 
     case 'effect':
     case 'enum': {
       const values = spec.kind === 'effect' ? ['permit', 'defer', 'deny'] : spec.values!;
+      // The upstream dialect's effect words: `default allow` is `default permit`.
+      if (spec.kind === 'effect' && text !== undefined && Object.hasOwn(EFFECT_ALIASES, text)) return EFFECT_ALIASES[text]!;
       if (text === undefined || !values.includes(text)) {
         return bad(`one of ${values.join(', ')}`, text === undefined ? undefined : didYouMean(text, values));
       }
@@ -92,6 +99,8 @@ export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: 
       return anyValue(ctx, v);
   }
 }
+
+const EFFECT_ALIASES: Record<string, string> = { allow: 'permit', approve: 'permit', block: 'deny', reject: 'deny' };
 
 function stringList(ctx: LowerContext, name: string, v: ValueNode): string[] | undefined {
   if (v.kind !== 'List') {
@@ -117,6 +126,11 @@ export function anyValue(ctx: LowerContext, v: ValueNode): IRValue {
       return v.value;
     case 'Number':
     case 'Money':
+      if (!Number.isFinite(v.value)) {
+        ctx.error(v.span, 'invalid-number', 'the number is too large');
+        return null;
+      }
+      return v.value;
     case 'Bool':
       return v.value;
     case 'Nil':

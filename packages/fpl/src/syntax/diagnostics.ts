@@ -100,7 +100,7 @@ export function formatDiagnostic(d: Diagnostic, color: (kind: Severity | 'dim', 
   const caretStart = start.column - 1 - shown.cut;
   const caretLen = Math.max(1, Math.min(endOffset - d.span.start, lineText.length - (start.column - 1), MAX_SHOWN_LINE));
   out.push(
-    `   ${pad('')} | ${' '.repeat(Math.max(0, visualWidth(lineText.slice(shown.cut, shown.cut + caretStart))))}${color(d.severity, '^'.repeat(caretLen))}`,
+    `   ${pad('')} | ${caretIndent(shown.text.slice(0, Math.max(0, caretStart + (shown.cut > 0 ? 1 : 0))))}${color(d.severity, '^'.repeat(caretLen))}`,
   );
   if (d.hint) out.push(`   ${pad('')} = ${d.hint}`);
   return out.join('\n');
@@ -114,7 +114,7 @@ function clip(line: string, column: number): { text: string; cut: number } {
   return { text: (cut > 0 ? '…' : '') + printable.slice(cut, cut + MAX_SHOWN_LINE) + '…', cut: cut > 0 ? cut - 1 : 0 };
 }
 
-/** Tabs keep their place under the caret; everything else counts one column. */
-function visualWidth(prefix: string): number {
-  return prefix.length;
+/** Spaces under the text before the caret, keeping its tabs, so the caret lines up in any terminal. */
+function caretIndent(prefix: string): string {
+  return prefix.replace(/[^\t]/g, ' ');
 }

@@ -4,6 +4,8 @@ import type { Token } from './tokens.js';
 
 /** Deeper nesting than this is refused with a diagnostic instead of exhausting the stack. */
 export const MAX_NESTING = 128;
+/** A condition with more operators than this is refused: far beyond any real policy, well within every later pass. */
+export const MAX_OPERATORS = 512;
 
 const COMPARISONS: Record<string, BinaryOp> = {
   '==': '==',
@@ -54,11 +56,25 @@ const RESERVED = new Set(['and', 'or', 'not', 'in', 'contains', 'matches', 'star
 
 export class ExpressionParser {
   private depth = 0;
+  private operators = 0;
 
   constructor(private readonly ts: TokenStream) {}
 
   parse(): ExprNode {
+    this.operators = 0;
     return this.or();
+  }
+
+  private countOperator(token: Token): void {
+    if (++this.operators > MAX_OPERATORS) {
+      this.ts.error(
+        { start: token.start, end: token.end },
+        'too-complex',
+        `condition has more than ${MAX_OPERATORS} operators`,
+        'split the rule, or use a list: x in [ … ]',
+      );
+      throw new ParseAbort();
+    }
   }
 
   private nest<T>(token: Token, f: () => T): T {
@@ -86,6 +102,7 @@ export class ExpressionParser {
     let left = operand();
     while (this.ts.isWord(op) || this.ts.isPunct(symbol)) {
       const tok = this.ts.next();
+      this.countOperator(tok);
       const right = this.nest(tok, operand);
       left = { kind: 'Binary', op, left, right, opSpan: span(tok), span: { start: left.span.start, end: right.span.end } };
     }
@@ -115,7 +132,7 @@ export class ExpressionParser {
     }
     const op = (t.kind === 'punct' || t.kind === 'word') && Object.hasOwn(COMPARISONS, t.text) ? COMPARISONS[t.text]! : undefined;
     if (!op) return left;
-    this.ts.next();
+    this.countOperator(this.ts.next());
     const right = this.operand();
     const node: ExprNode = { kind: 'Binary', op, left, right, opSpan: span(t), span: { start: left.span.start, end: right.span.end } };
     const after = this.ts.peek();
@@ -159,7 +176,7 @@ export class ExpressionParser {
           const close = this.expect(')', "to close '('");
           return { kind: 'Paren', inner, span: { start: t.start, end: close.end } };
         }
-        if (t.text === '[') return this.nest(t, () => this.list(() => this.operand()));
+        if (t.text === '[') return this.nest(t, () => this.list(() => this.listItem()));
         break;
       case 'word':
         return this.wordOperand(t);
@@ -168,6 +185,16 @@ export class ExpressionParser {
     }
     this.ts.error(span(t), 'expected-operand', `expected a value or variable in condition, got ${this.ts.describe(t)}`);
     throw new ParseAbort();
+  }
+
+  /** A list in a condition holds values and variables, not conditions. */
+  private listItem(): ExprNode {
+    const item = this.operand();
+    if (item.kind === 'Paren' || item.kind === 'Binary' || item.kind === 'Not') {
+      this.ts.error(item.span, 'invalid-operand', 'a list holds values or variables, not conditions');
+      throw new ParseAbort();
+    }
+    return item;
   }
 
   private wordOperand(t: Token): ExprNode {

@@ -70,7 +70,7 @@ export class Lexer {
       while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
       const raw = text.slice(start, end);
       this.pos = end;
-      if (NUMBER.test(raw)) return this.make('number', raw, Number(raw), start, newline, space);
+      if (NUMBER.test(raw)) return this.number(raw, start, newline, space);
       return this.make('word', raw, raw, start, newline, space);
     }
     if (isWordStart(c)) {
@@ -121,7 +121,11 @@ export class Lexer {
     let end = start;
     let lineStart = start;
     for (;;) {
-      while (end < this.text.length && this.text[end] !== '\n' && this.text[end] !== '#' && this.text[end] !== '}') end++;
+      let quoted = false;
+      while (end < this.text.length && this.text[end] !== '\n' && (quoted || (this.text[end] !== '#' && this.text[end] !== '}'))) {
+        if (this.text[end] === '"') quoted = !quoted;
+        end++;
+      }
       const line = this.text.slice(lineStart, end).trim();
       // A trailing backslash continues the entry on the next line.
       if (line.endsWith('\\') && this.text[end] === '\n') {
@@ -166,6 +170,7 @@ export class Lexer {
         let end = text.indexOf('\n', start);
         if (end === -1) end = text.length;
         const body = text.slice(start + 1, end).replace(/\r$/, '');
+        this.checkHidden(body, start + 1, 'comment');
         this.comments.push({ text: body, start, end: start + 1 + body.length, trailing: !newline });
         this.pos = end;
         space = true;
@@ -217,8 +222,26 @@ export class Lexer {
       i++;
     }
     value += text.slice(chunkStart, i);
+    this.checkHidden(text.slice(start + 1, i), start + 1, 'string');
     this.pos = i + 1;
     return this.make('string', text.slice(start, i + 1), value, start, newline, space);
+  }
+
+  /**
+   * Line separators other than \n (a lone CR, U+2028, U+2029) and bidirectional controls make
+   * editors and code review show text that is not what FPL reads ("trojan source"): refused.
+   */
+  private checkHidden(text: string, offset: number, where: string): void {
+    const m = /\r(?!$)|[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.exec(text);
+    if (!m) return;
+    const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    this.diagnostics.error(
+      this.source,
+      { start: offset + m.index, end: offset + m.index + 1 },
+      'hidden-character',
+      `U+${code} in a ${where} can make editors show text that is not what the policy says`,
+      'remove it (use \\n or \\uXXXX escapes inside strings if you need such a character)',
+    );
   }
 
   private escape(esc: string | undefined, at: number): { value: string; length: number } {
@@ -267,8 +290,33 @@ export class Lexer {
       );
       return this.make('invalid', text.slice(start, end), 0, start, newline, space);
     }
+    const problem = numberProblem(raw);
+    if (problem) {
+      this.diagnostics.error(this.source, { start, end }, 'invalid-number', `${text.slice(start, end)} ${problem}`);
+      // Reported; a placeholder keeps the parser going without a second error.
+      return this.make('money', text.slice(start, end), 0, start, newline, space);
+    }
     return this.make('money', text.slice(start, end), Number(raw), start, newline, space);
   }
+
+  private number(raw: string, start: number, newline: boolean, space: boolean): Token {
+    const problem = numberProblem(raw);
+    if (problem) {
+      this.diagnostics.error(this.source, { start, end: this.pos }, 'invalid-number', `${raw} ${problem}`);
+      // Reported; a placeholder keeps the parser going without a second error.
+      return this.make('number', raw, 0, start, newline, space);
+    }
+    return this.make('number', raw, Number(raw), start, newline, space);
+  }
+}
+
+/** Numbers must survive the trip to JSON and back exactly: finite, and integers within 2^53. */
+export function numberProblem(raw: string): string | undefined {
+  const n = Number(raw);
+  if (!Number.isFinite(n)) return 'is too large a number';
+  if (/^-?\d+$/.test(raw) && !Number.isSafeInteger(n))
+    return `is too large to represent exactly (the largest whole number is ${Number.MAX_SAFE_INTEGER})`;
+  return undefined;
 }
 
 function isDigit(c: number): boolean {

@@ -222,11 +222,13 @@ class Parser {
    */
   private restOfItemLine(): Span | undefined {
     const first = this.ts.peek();
-    // A word may start the next field on the same line: `budget daily { max $500 on_exceed defer }`.
+    // A word may start the next field on the same line (`budget daily { max $500 on_exceed defer }`),
+    // unless it is a rule clause or `args`: then the line was a misspelt rule or statement.
+    const continuesRule = first.kind === 'word' && (CLAUSES.has(first.text) || first.text === 'args');
     if (
       first.newlineBefore ||
       first.kind === 'eof' ||
-      first.kind === 'word' ||
+      (first.kind === 'word' && !continuesRule) ||
       (first.kind === 'punct' && (first.text === '}' || first.text === ';'))
     )
       return undefined;
@@ -311,7 +313,8 @@ class Parser {
     }
     const after = this.ts.peek();
     if (!after.newlineBefore && after.kind !== 'eof' && !(after.kind === 'punct' && (after.text === '}' || after.text === ';'))) {
-      const hint = after.kind === 'word' ? closestClause(after.text) : undefined;
+      const hint =
+        after.kind === 'word' ? closestClause(after.text) : after.kind === 'punct' && after.text === '=' ? "did you mean '=='?" : undefined;
       this.ts.error(
         span(after),
         'unexpected-token',

@@ -104,6 +104,8 @@ class Printer {
         this.out.push(
           indent + attributeText(item, width) + (item.junk ? ` ${this.ast.source.text.slice(item.junk.start, item.junk.end)}` : ''),
         );
+        // Comments inside the unparsed tokens were printed with them.
+        while (item.junk && this.next < this.comments.length && this.comments[this.next]!.start < item.junk.end) this.next++;
         break;
       case 'Rule':
         this.out.push(indent + ruleText(item));
@@ -177,7 +179,8 @@ function importText(node: ImportNode): string {
 
 function attributeText(a: AttributeNode, width: number | undefined): string {
   const name = width ? a.name.padEnd(width) : a.name;
-  return a.equals ? `${name} = ${valueText(a.value)}` : `${name} ${valueText(a.value)}`;
+  // `name: { … }` is printed with `=`: `name { … }` would read as a block.
+  return a.equals || a.value.kind === 'Map' ? `${name} = ${valueText(a.value)}` : `${name} ${valueText(a.value)}`;
 }
 
 function toolText(tool: { text: string; quoted: boolean }): string {
