@@ -231,3 +231,8 @@ test('YAML loads go through the same hardening', () => {
       .diagnostics.errorCount > 0,
   );
 });
+
+test('a trust entry ending in a backslash before the closing brace is refused (fmt would change its meaning)', () => {
+  const text = 'trust {\n  spiffe_federated "spiffe://p" \\\n    bundle_url = "https://p/spire/b\\}\n';
+  assert.ok(parse(new Source('governance.fms', text)).diagnostics.items.some((d) => d.message.includes('backslash')));
+});

@@ -121,9 +121,12 @@ export class Lexer {
     let end = start;
     let lineStart = start;
     for (;;) {
+      // Quotes protect '#' and '}' only when they pair up on the line; an unbalanced quote is just a character.
+      const eol = this.text.indexOf('\n', end) === -1 ? this.text.length : this.text.indexOf('\n', end);
+      const balanced = (this.text.slice(end, eol).split('"').length - 1) % 2 === 0;
       let quoted = false;
-      while (end < this.text.length && this.text[end] !== '\n' && (quoted || (this.text[end] !== '#' && this.text[end] !== '}'))) {
-        if (this.text[end] === '"') quoted = !quoted;
+      while (end < eol && (quoted || (this.text[end] !== '#' && this.text[end] !== '}'))) {
+        if (balanced && this.text[end] === '"') quoted = !quoted;
         end++;
       }
       const line = this.text.slice(lineStart, end).trim();
@@ -132,6 +135,16 @@ export class Lexer {
         parts.push(line.slice(0, -1).trim());
         lineStart = ++end;
         continue;
+      }
+      if (line.endsWith('\\')) {
+        // Printed on a line of its own it would continue onto the next line: ambiguous, so refused.
+        this.diagnostics.error(
+          this.source,
+          { start: end - 1, end },
+          'unexpected-character',
+          'a trust entry cannot end with a backslash here',
+          'end the line after the backslash to continue the entry, or remove it',
+        );
       }
       parts.push(line);
       break;
