@@ -4,8 +4,7 @@
  * redaction → decision). Pure and total: no I/O, no clock of its own, and any unexpected error
  * becomes a DENY — it never throws.
  */
-import type { AlertIR, DelegateIR, RuleIR } from '@faramesh/fpl';
-import { matchTool } from '@faramesh/fpl';
+import type { DelegateIR, RuleIR } from '@faramesh/fpl';
 import type { Decision, DecisionRequest, DecisionSignal, Effect } from '@faramesh/protocol';
 import type { EvalEnv } from './env.js';
 import { timeField } from './env.js';
@@ -33,6 +32,9 @@ export interface DecideOptions {
   /** Collect every step for `faramesh explain` (costs time; off on the hot path). */
   trace?: Trace;
 }
+
+/** Shared empty list: most calls have no alerts, no session and no delta of a kind. */
+const NONE: readonly never[] = Object.freeze([]);
 
 const STRENGTH: Record<Effect, number> = { DENY: 0, DEFER: 1, PERMIT: 2 };
 const WIRE = { permit: 'PERMIT', defer: 'DEFER', deny: 'DENY' } as const;
@@ -73,9 +75,9 @@ function pipeline(
   if (typeof session === 'string') return refuse(request, session, trace, 'session');
 
   // 2–3. Rule match and conditions.
-  const env = makeEnv(agent, request, tool.tool, state, nowMs);
-  const fields = httpFields(request);
-  const matched = matchRules(agent, activeRules(agent, state, nowMs), tool.tool, env, fields, trace);
+  const env = new CallEnv(request, tool.tool, agent, state, nowMs);
+  const facts = agent.toolFacts(tool.tool);
+  const matched = matchRules(agent, activeRules(agent, state, nowMs), tool.tool, env, trace);
   let effect: Effect;
   let rule: RuleIR | undefined;
   if (matched.fallback) {
@@ -88,19 +90,18 @@ function pipeline(
     effect = WIRE[agent.ir.default ?? 'deny'];
     trace?.step('rule match', `no rule matches: default ${agent.ir.default ?? 'deny'}${agent.ir.default ? '' : ' (no default declared)'}`);
   }
-  const alerts = (on: string) => agent.ir.alerts.filter((a) => a.on === on);
-  const redacted = () => redactArgs(agent, request, tool.tool);
+  const redacted = () => redact(request.args ?? {}, facts.redactPaths, facts.redactSegments);
 
   if (effect === 'DENY') {
     const message =
       matched.fallback?.message ??
       rule?.reason ??
       (rule ? `denied: ${tool.tool} blocked by policy` : `denied: no rule permits ${tool.tool} (default deny)`);
-    return done({ ...denial('POLICY_DENY', message, rule), redacted_args: redacted(), alerts: pick(alerts('deny')) }, [], trace);
+    return done(denial('POLICY_DENY', message, rule, undefined, redacted(), collectAlerts(agent, 'deny')), NONE, trace);
   }
 
   // 4. Rate limit: permitted and deferred calls take a token.
-  const limits = agent.ir.rate_limits.filter((l) => matchTool(l.pattern, tool.tool));
+  const limits = facts.limits;
   const rate = checkRateLimits(agent.ir.id, limits, state, nowMs);
   if (rate.exceeded) {
     const { limit, retryAfterSeconds } = rate.exceeded;
@@ -114,9 +115,9 @@ function pipeline(
         resolution: { type: 'retry_after', retry_after_seconds: retryAfterSeconds },
         signals: [],
         redacted_args: redacted(),
-        alerts: pick([...alerts('rate_exceeded'), ...alerts('deny')]),
+        alerts: collectAlerts(agent, 'rate_exceeded', 'deny'),
       },
-      [],
+      NONE,
       trace,
     );
   }
@@ -124,13 +125,16 @@ function pipeline(
     'rate limit',
     limits.length === 0 ? 'no limit applies' : limits.map((l) => `${l.pattern} ${l.limit}/${l.window} ok`).join(', '),
   );
-  const delta: DeltaOp[] = [...rate.delta, ...session];
+  // A deferred call takes its rate token but spends no budget until it runs.
+  const takenDelta: readonly DeltaOp[] =
+    rate.delta.length === 0 ? session : session.length === 0 ? rate.delta : [...rate.delta, ...session];
 
   // 5. Budget: only calls that would run spend.
-  let signals: DecisionSignal[] = [];
-  const auditFlags: string[] = [];
+  let signals: DecisionSignal[] = NONE as never[];
+  let spendDelta: readonly DeltaOp[] = NONE;
+  let auditFlag: string | undefined;
   let budgetDefer: { id: string; message: string } | undefined;
-  if (effect === 'PERMIT') {
+  if (effect === 'PERMIT' && agent.ir.budgets.length > 0) {
     const budget = checkBudgets(agent.ir.id, agent.ir.budgets, request, state, nowMs);
     signals = budget.signals;
     if (budget.exceeded) {
@@ -147,21 +151,21 @@ function pipeline(
             resolution: { type: 'budget_reset', ...(resetsAt ? { resets_at: resetsAt } : {}) },
             signals,
             redacted_args: redacted(),
-            alerts: pick([...alerts('budget_exceeded'), ...alerts('deny')]),
+            alerts: collectAlerts(agent, 'budget_exceeded', 'deny'),
           },
-          [],
+          NONE,
           trace,
         );
       }
       if (b.on_exceed === 'defer') budgetDefer = { id: b.id, message };
       else {
-        auditFlags.push(`budget_exceeded:${b.id}`);
+        auditFlag = `budget_exceeded:${b.id}`;
         signals.push({ code: 'BUDGET_EXCEEDED', budget_id: b.id, human_message: message });
-        delta.push(...budget.delta);
+        spendDelta = budget.delta;
       }
     } else {
-      trace?.step('budget', agent.ir.budgets.length === 0 ? 'no budget' : 'within budget');
-      delta.push(...budget.delta);
+      trace?.step('budget', 'within budget');
+      spendDelta = budget.delta;
     }
   }
 
@@ -172,8 +176,8 @@ function pipeline(
     trace?.step('egress', host === undefined ? 'no destination in the call' : (refused ?? `${host} allowed`));
     if (refused) {
       return done(
-        { ...denial('EGRESS_DENIED', `denied: ${refused}`, undefined, 'egress'), redacted_args: redacted(), alerts: pick(alerts('deny')) },
-        [],
+        denial('EGRESS_DENIED', `denied: ${refused}`, undefined, 'egress', redacted(), collectAlerts(agent, 'deny')),
+        NONE,
         trace,
       );
     }
@@ -185,12 +189,15 @@ function pipeline(
   if (mp && model !== undefined && ((mp.allow.length > 0 && !mp.allow.includes(model)) || mp.deny.includes(model))) {
     trace?.step('model policy', `model '${model}' is not permitted`);
     return done(
-      {
-        ...denial('MODEL_DENIED', `denied: model '${model}' is not permitted`, undefined, 'model_policy'),
-        redacted_args: redacted(),
-        alerts: pick(alerts('deny')),
-      },
-      [],
+      denial(
+        'MODEL_DENIED',
+        `denied: model '${model}' is not permitted`,
+        undefined,
+        'model_policy',
+        redacted(),
+        collectAlerts(agent, 'deny'),
+      ),
+      NONE,
       trace,
     );
   }
@@ -200,42 +207,46 @@ function pipeline(
     trace?.step('delegation', `effect capped at the delegation ceiling ${delegation.ceiling}`);
     effect = delegation.ceiling;
   }
-  const budgetAlerts = signals.some((s) => s.code === 'BUDGET_WARNING') ? alerts('budget_warning') : [];
+  const warned = signals.length > 0 && signals.some((x) => x.code === 'BUDGET_WARNING') ? 'budget_warning' : undefined;
   if (budgetDefer || effect === 'DEFER') {
-    const message = budgetDefer ? `deferred: ${budgetDefer.message}` : (rule?.reason ?? `${tool.tool} deferred for operator approval`);
-    return done(
-      {
-        effect: 'DEFER',
-        code: budgetDefer ? 'BUDGET_EXCEEDED' : 'POLICY_DEFER',
-        ...(rule ? { rule_ref: rule.ref } : {}),
-        ...(budgetDefer ? { budget_id: budgetDefer.id } : {}),
-        human_message: message,
-        // The daemon fills in the approval id when it queues the approval.
-        resolution: { type: 'pending_approval', approval_id: '' },
-        signals,
-        redacted_args: redacted(),
-        alerts: pick([...alerts('defer'), ...(budgetDefer ? alerts('budget_exceeded') : []), ...budgetAlerts]),
-      },
-      // A deferred call takes its rate token but spends no budget until it runs.
-      [...rate.delta, ...session],
-      trace,
-    );
-  }
-  return done(
-    {
-      effect: 'PERMIT',
-      ...(rule ? { rule_ref: rule.ref } : {}),
+    const decision: Decision = {
+      effect: 'DEFER',
+      code: budgetDefer ? 'BUDGET_EXCEEDED' : 'POLICY_DEFER',
+      human_message: budgetDefer ? `deferred: ${budgetDefer.message}` : (rule?.reason ?? `${tool.tool} deferred for operator approval`),
+      // The daemon fills in the approval id when it queues the approval.
+      resolution: { type: 'pending_approval', approval_id: '' },
       signals,
       redacted_args: redacted(),
-      alerts: pick([...alerts('permit'), ...budgetAlerts, ...(auditFlags.length ? alerts('budget_exceeded') : [])]),
-      ...(auditFlags.length ? { audit_flags: auditFlags } : {}),
-    },
-    delta,
-    trace,
-  );
+      alerts: collectAlerts(agent, 'defer', budgetDefer ? 'budget_exceeded' : undefined, warned),
+    };
+    if (rule) decision.rule_ref = rule.ref;
+    if (budgetDefer) decision.budget_id = budgetDefer.id;
+    return done(decision, takenDelta, trace);
+  }
+  const decision: Decision = {
+    effect: 'PERMIT',
+    signals,
+    redacted_args: redacted(),
+    alerts: collectAlerts(agent, 'permit', warned, auditFlag && 'budget_exceeded'),
+  };
+  if (rule) decision.rule_ref = rule.ref;
+  if (auditFlag) decision.audit_flags = [auditFlag];
+  const delta = spendDelta.length === 0 ? takenDelta : takenDelta.length === 0 ? spendDelta : [...takenDelta, ...spendDelta];
+  return done(decision, delta, trace);
 }
 
-function done(decision: Decision, stateDelta: StateDelta, trace: Trace | undefined): DecideResult {
+/** The alerts a decision fires, for the given `on` values (each at most once, in order). */
+function collectAlerts(agent: PreparedAgent, ...ons: (string | undefined)[]): { on: string; notify: string }[] {
+  const out: { on: string; notify: string }[] = [];
+  for (const on of ons) {
+    if (on === undefined) continue;
+    const list = agent.alerts.get(on);
+    if (list) for (const a of list) out.push({ on: a.on, notify: a.notify });
+  }
+  return out;
+}
+
+function done(decision: Decision, stateDelta: readonly DeltaOp[], trace: Trace | undefined): DecideResult {
   trace?.step(
     'decision',
     `${decision.effect}${decision.code ? ` (${decision.code})` : ''}${decision.rule_ref ? ` — ${decision.rule_ref}` : ''}`,
@@ -261,24 +272,26 @@ function deny(message: string, ruleId: string): Decision {
   };
 }
 
+/** A denial built in one object literal (spreads make slow, dictionary-mode objects on the hot path). */
 function denial(
-  code: Decision['code'] & string,
+  code: NonNullable<Decision['code']>,
   message: string,
   rule: RuleIR | undefined,
-  ruleId?: string,
-): Omit<Decision, 'redacted_args' | 'alerts'> {
-  return {
+  ruleId: string | undefined,
+  redactedArgs: Record<string, unknown>,
+  alerts: Decision['alerts'],
+): Decision {
+  const decision: Decision = {
     effect: 'DENY',
     code,
-    ...(rule ? { rule_ref: rule.ref } : {}),
     human_message: message,
     resolution: { type: 'rule_block', rule_id: ruleId ?? rule?.ref ?? 'default' },
     signals: [],
-  } as Omit<Decision, 'redacted_args' | 'alerts'>;
-}
-
-function pick(alerts: AlertIR[]): { on: string; notify: string }[] {
-  return alerts.map((a) => ({ on: a.on, notify: a.notify }));
+    alerts,
+    redacted_args: redactedArgs,
+  };
+  if (rule) decision.rule_ref = rule.ref;
+  return decision;
 }
 
 function agentIdProblem(id: unknown): string | undefined {
@@ -287,24 +300,29 @@ function agentIdProblem(id: unknown): string | undefined {
   return undefined;
 }
 
-function httpFields(request: DecisionRequest): { host?: string; method?: string; path?: string } {
-  const args = request.args ?? {};
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const host = request.http?.host ?? str(args.host);
-  const method = request.http?.method ?? str(args.method);
-  const path = request.http?.path ?? str(args.path);
-  return { ...(host !== undefined ? { host } : {}), ...(method !== undefined ? { method } : {}), ...(path !== undefined ? { path } : {}) };
-}
-
 interface Match {
   rule?: PreparedRule;
   /** A selector the matching rule reads is unavailable: its fallback effect decides. */
   fallback?: { effect: 'deny' | 'defer'; message: string };
 }
 
+function clausesMatch(rule: PreparedRule, env: CallEnv): boolean {
+  const fields = env.httpFields();
+  for (const clause of rule.clauses) if (!clause(fields)) return false;
+  return true;
+}
+
+function unavailableSelector(rule: PreparedRule, env: CallEnv): { id: string; s: 'unavailable' | 'timeout' } | undefined {
+  for (const id of rule.selectors) {
+    const s = env.selectorState(id);
+    if (s !== undefined) return { id, s };
+  }
+  return undefined;
+}
+
 /** Phase rules (while their phase is active) are tried before the agent's own rules. */
-function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): RuleSet[] {
-  if (agent.phases.length === 0 || state.policy_applied_ms === undefined) return [agent.rules];
+function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): readonly RuleSet[] {
+  if (agent.phases.length === 0 || state.policy_applied_ms === undefined) return agent.ruleSets;
   let start = state.policy_applied_ms;
   let phase: PreparedAgent['phases'][number] | undefined = agent.phases[0];
   const seen = new Set<string>();
@@ -315,25 +333,18 @@ function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): R
     const next: string | undefined = phase.next;
     phase = next === undefined ? undefined : agent.phases.find((p) => p.name === next);
   }
-  return [agent.rules];
+  return agent.ruleSets;
 }
 
-function matchRules(
-  agent: PreparedAgent,
-  sets: RuleSet[],
-  tool: string,
-  env: ReturnType<typeof makeEnv>,
-  fields: ReturnType<typeof httpFields>,
-  trace: Trace | undefined,
-): Match {
+function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string, env: CallEnv, trace: Trace | undefined): Match {
   for (const set of sets) {
     for (const rule of set.candidates(tool)) {
-      if (!rule.clauses.every((c) => c(fields))) {
+      if (rule.clauses.length > 0 && !clausesMatch(rule, env)) {
         trace?.rule(rule.ir, 'no match (host, method or path clause)');
         continue;
       }
       if (rule.when) {
-        const unavailable = rule.selectors.map((id) => ({ id, s: env.selectorState(id) })).find((x) => x.s !== undefined);
+        const unavailable = rule.selectors.length === 0 ? undefined : unavailableSelector(rule, env);
         if (unavailable) {
           const sel = agent.selectors.get(unavailable.id)!;
           const effect = unavailable.s === 'timeout' ? sel.on_timeout : sel.on_unavailable;
@@ -359,44 +370,72 @@ function matchRules(
   return {};
 }
 
-function makeEnv(
-  agent: PreparedAgent,
-  request: DecisionRequest,
-  tool: string,
-  state: EngineState,
-  nowMs: number,
-): EvalEnv & { selectorState(id: string): 'unavailable' | 'timeout' | undefined } {
-  const selectorEntry = (id: string) => state.selectors[key(agent.ir.id, id)];
-  return {
-    request,
-    tool,
-    time: (field) => timeField(nowMs, field),
-    session: () => {
-      const facts = request.session_id === undefined ? undefined : state.sessions[key(agent.ir.id, request.session_id)];
-      return {
-        id: request.session_id ?? null,
-        ...(facts ? { duration_s: (nowMs - facts.started_ms) / 1000, idle_s: (nowMs - facts.last_ms) / 1000 } : {}),
+/** The evaluation context of one call: a single object, so deciding allocates little. */
+class CallEnv implements EvalEnv {
+  private fields?: { host?: string; method?: string; path?: string };
+
+  constructor(
+    readonly request: DecisionRequest,
+    readonly tool: string,
+    private readonly agent: PreparedAgent,
+    private readonly state: EngineState,
+    private readonly nowMs: number,
+  ) {}
+
+  time(field: string): unknown {
+    return timeField(this.nowMs, field);
+  }
+
+  session(): unknown {
+    const id = this.request.session_id;
+    const facts = id === undefined ? undefined : this.state.sessions[key(this.agent.ir.id, id)];
+    return {
+      id: id ?? null,
+      ...(facts ? { duration_s: (this.nowMs - facts.started_ms) / 1000, idle_s: (this.nowMs - facts.last_ms) / 1000 } : {}),
+    };
+  }
+
+  delegation(): unknown {
+    const chain = this.request.delegation_chain ?? [];
+    return { depth: chain.length, chain: chain.map((h) => h.agent_id) };
+  }
+
+  selector(id: string): unknown {
+    const entry = this.state.selectors[key(this.agent.ir.id, id)];
+    return entry && !entry.error && 'value' in entry ? entry.value : MISSING;
+  }
+
+  /** A selector with no usable value: which fallback applies. */
+  selectorState(id: string): 'unavailable' | 'timeout' | undefined {
+    const entry = this.state.selectors[key(this.agent.ir.id, id)];
+    if (!entry) return 'unavailable';
+    if (entry.error) return entry.error;
+    const ttl = this.agent.selectors.get(id)?.cache_s;
+    return ttl !== undefined && this.nowMs - entry.fetched_ms > ttl * 1000 ? 'unavailable' : undefined;
+  }
+
+  /** HTTP fields for host/method/path clauses: from the proxy, else the arguments of those names. */
+  httpFields(): { host?: string; method?: string; path?: string } {
+    if (!this.fields) {
+      const args = this.request.args ?? {};
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      const http = this.request.http;
+      const host = http?.host ?? str(args.host);
+      const method = http?.method ?? str(args.method);
+      const path = http?.path ?? str(args.path);
+      this.fields = {
+        ...(host !== undefined ? { host } : {}),
+        ...(method !== undefined ? { method } : {}),
+        ...(path !== undefined ? { path } : {}),
       };
-    },
-    delegation: () => ({ depth: request.delegation_chain?.length ?? 0, chain: (request.delegation_chain ?? []).map((h) => h.agent_id) }),
-    selector: (id) => {
-      const entry = selectorEntry(id);
-      return entry && !entry.error && 'value' in entry ? entry.value : MISSING;
-    },
-    /** A selector with no usable value: which fallback applies. */
-    selectorState: (id) => {
-      const entry = selectorEntry(id);
-      if (!entry) return 'unavailable';
-      if (entry.error) return entry.error;
-      const ttl = agent.selectors.get(id)?.cache_s;
-      return ttl !== undefined && nowMs - entry.fetched_ms > ttl * 1000 ? 'unavailable' : undefined;
-    },
-  };
+    }
+    return this.fields;
+  }
 }
 
 /** Session bounds: a session past `max_duration` or idle past `idle_timeout` is over. */
-function checkSession(agent: PreparedAgent, request: DecisionRequest, state: EngineState, nowMs: number): DeltaOp[] | string {
-  if (request.session_id === undefined) return [];
+function checkSession(agent: PreparedAgent, request: DecisionRequest, state: EngineState, nowMs: number): readonly DeltaOp[] | string {
+  if (request.session_id === undefined) return NONE;
   const k = key(agent.ir.id, request.session_id);
   const facts = state.sessions[k];
   const bounds = agent.ir.session;
@@ -440,10 +479,4 @@ function checkDelegation(policy: PreparedPolicy, request: DecisionRequest, nowMs
     target = hop.agent_id;
   }
   return { ceiling };
-}
-
-function redactArgs(agent: PreparedAgent, request: DecisionRequest, tool: string): Record<string, unknown> {
-  const args = request.args ?? {};
-  const paths = agent.ir.redactions.filter((r) => matchTool(r.tool, tool)).flatMap((r) => r.paths);
-  return redact(args, paths);
 }

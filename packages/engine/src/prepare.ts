@@ -3,9 +3,10 @@
  * rules indexed by their literal tool prefix so matching stays nearly flat as policies grow.
  * Preparing is pure and deterministic; the daemon does it once per applied policy.
  */
-import { matchTool, type AgentIR, type PolicyIR, type RuleIR, type SelectorIR } from '@faramesh/fpl';
+import { matchTool, type AgentIR, type AlertIR, type PolicyIR, type RateLimitIR, type RuleIR, type SelectorIR } from '@faramesh/fpl';
 import { compileCondition, type Predicate } from './conditions.js';
 import { hostMatches, normaliseHost } from './stages/egress.js';
+import { parsePath } from './stages/redact.js';
 
 export interface PreparedRule {
   ir: RuleIR;
@@ -93,11 +94,51 @@ function selectorsOf(expr: unknown): string[] {
   return [...found];
 }
 
-export interface PreparedAgent {
-  ir: AgentIR;
-  rules: RuleSet;
-  phases: { name: string; duration_s?: number; next?: string; rules: RuleSet }[];
-  selectors: Map<string, SelectorIR>;
+/** What an agent's policy says about one tool beyond its rules: computed once per tool id. */
+export interface ToolFacts {
+  limits: RateLimitIR[];
+  redactPaths: string[];
+  /** `redactPaths`, split into segments once. */
+  redactSegments: string[][];
+}
+
+export class PreparedAgent {
+  readonly rules: RuleSet;
+  /** The rule sets tried when no phase is active. */
+  readonly ruleSets: readonly RuleSet[];
+  readonly phases: { name: string; duration_s?: number; next?: string; rules: RuleSet }[];
+  readonly selectors: Map<string, SelectorIR>;
+  /** Alerts by the `on` value they fire on. */
+  readonly alerts = new Map<string, AlertIR[]>();
+  private readonly facts = new Map<string, ToolFacts>();
+
+  constructor(readonly ir: AgentIR) {
+    this.rules = new RuleSet(ir.rules);
+    this.ruleSets = [this.rules];
+    this.phases = ir.phases.map((p) => ({
+      name: p.name,
+      ...(p.duration_s !== undefined ? { duration_s: p.duration_s } : {}),
+      ...(p.next !== undefined ? { next: p.next } : {}),
+      rules: new RuleSet(p.rules),
+    }));
+    this.selectors = new Map(ir.selectors.map((s) => [s.id, s]));
+    for (const a of ir.alerts) this.alerts.set(a.on, [...(this.alerts.get(a.on) ?? []), a]);
+  }
+
+  toolFacts(tool: string): ToolFacts {
+    let f = this.facts.get(tool);
+    if (!f) {
+      const redactPaths = this.ir.redactions.filter((r) => matchTool(r.tool, tool)).flatMap((r) => r.paths);
+      f = {
+        limits: this.ir.rate_limits.filter((l) => matchTool(l.pattern, tool)),
+        redactPaths,
+        redactSegments: redactPaths.map(parsePath),
+      };
+      if (this.facts.size >= 4096) this.facts.clear();
+      this.facts.set(tool, f);
+    }
+    return f;
+  }
 }
 
 export interface PreparedPolicy {
@@ -133,15 +174,5 @@ export function prepare(ir: PolicyIR): PreparedPolicy {
 }
 
 function prepareAgent(agent: AgentIR): PreparedAgent {
-  return {
-    ir: agent,
-    rules: new RuleSet(agent.rules),
-    phases: agent.phases.map((p) => ({
-      name: p.name,
-      ...(p.duration_s !== undefined ? { duration_s: p.duration_s } : {}),
-      ...(p.next !== undefined ? { next: p.next } : {}),
-      rules: new RuleSet(p.rules),
-    })),
-    selectors: new Map(agent.selectors.map((s) => [s.id, s])),
-  };
+  return new PreparedAgent(agent);
 }

@@ -44,7 +44,8 @@ export type DeltaOp =
   | ({ kind: 'budget'; key: string } & BudgetCounter)
   | ({ kind: 'session'; key: string } & SessionFact);
 
-export type StateDelta = DeltaOp[];
+/** Read-only: a delta may share structure (the empty delta is one frozen list). */
+export type StateDelta = readonly DeltaOp[];
 
 export function emptyState(): EngineState {
   return { buckets: {}, budgets: {}, sessions: {}, selectors: {} };

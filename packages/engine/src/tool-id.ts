@@ -1,10 +1,27 @@
 /**
  * Tool ids arrive from agents: anything odd is refused before matching, so a crafted id can
- * never slip between patterns (`stripe//payouts`, `stripe/./payouts`, NUL bytes, homoglyph
- * spellings that differ only by Unicode normalisation).
+ * never slip between patterns (`stripe//payouts`, `stripe/./payouts`, NUL bytes, spellings that
+ * differ only by Unicode normalisation).
  */
-export function checkToolId(tool: unknown): { tool: string } | { problem: string } {
+export type ToolIdCheck = { tool: string } | { problem: string };
+
+/** Printable ASCII without '/' runs or dot segments is already NFC and valid: the common case, checked without allocating. */
+const PLAIN = /^(?:[!-.0-~]+)(?:\/[!-.0-~]+)*$/;
+
+const memo = new Map<string, ToolIdCheck>();
+
+export function checkToolId(tool: unknown): ToolIdCheck {
   if (typeof tool !== 'string') return { problem: 'the tool id is not a string' };
+  if (tool.length > 0 && tool.length <= 1024 && PLAIN.test(tool) && !/(?:^|\/)\.\.?(?:\/|$)/.test(tool)) return { tool };
+  const hit = memo.get(tool);
+  if (hit) return hit;
+  const result = slowCheck(tool);
+  if (memo.size >= 4096) memo.clear();
+  memo.set(tool, result);
+  return result;
+}
+
+function slowCheck(tool: string): ToolIdCheck {
   const id = tool.normalize('NFC');
   if (id.length === 0) return { problem: 'the tool id is empty' };
   if (id.length > 1024) return { problem: 'the tool id is longer than 1024 characters' };

@@ -7,13 +7,17 @@
  */
 export const REDACTED = '[REDACTED]';
 
-export function redact(args: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+export function redact(
+  args: Record<string, unknown>,
+  paths: readonly string[],
+  parsed: readonly string[][] = paths.map(parsePath),
+): Record<string, unknown> {
   if (paths.length === 0) return args;
   const copy = structuredCloneJson(args) as Record<string, unknown>;
-  for (const path of paths) {
+  paths.forEach((path, i) => {
     if (Object.hasOwn(copy, path)) copy[path] = REDACTED;
-    else mask(copy, parsePath(path), 0);
-  }
+    else mask(copy, parsed[i]!, 0);
+  });
   return copy;
 }
 
