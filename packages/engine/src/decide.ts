@@ -135,7 +135,7 @@ function pipeline(
   let auditFlag: string | undefined;
   let budgetDefer: { id: string; message: string } | undefined;
   if (effect === 'PERMIT' && agent.ir.budgets.length > 0) {
-    const budget = checkBudgets(agent.ir.id, agent.ir.budgets, request, state, nowMs);
+    const budget = checkBudgets(agent.ir.id, agent.ir.budgets, request, state, nowMs, facts.declaredCost);
     signals = budget.signals;
     if (budget.exceeded) {
       const { budget: b, message, resetsAt } = budget.exceeded;

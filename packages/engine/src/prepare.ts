@@ -100,6 +100,8 @@ export interface ToolFacts {
   redactPaths: string[];
   /** `redactPaths`, split into segments once. */
   redactSegments: string[][];
+  /** The first declared `cost` matching the tool, in dollars. */
+  declaredCost?: number;
 }
 
 export class PreparedAgent {
@@ -129,10 +131,12 @@ export class PreparedAgent {
     let f = this.facts.get(tool);
     if (!f) {
       const redactPaths = this.ir.redactions.filter((r) => matchTool(r.tool, tool)).flatMap((r) => r.paths);
+      const declared = this.ir.costs.find((c) => matchTool(c.pattern, tool));
       f = {
         limits: this.ir.rate_limits.filter((l) => matchTool(l.pattern, tool)),
         redactPaths,
         redactSegments: redactPaths.map(parsePath),
+        ...(declared ? { declaredCost: declared.usd } : {}),
       };
       if (this.facts.size >= 4096) this.facts.clear();
       this.facts.set(tool, f);
@@ -158,6 +162,7 @@ export function prepare(ir: PolicyIR): PreparedPolicy {
       rules: ir.rules,
       rate_limits: [],
       redactions: [],
+      costs: [],
       budgets: [],
       alerts: [],
       delegates: [],

@@ -137,6 +137,12 @@ describe('budgets', () => {
       'DENY/BUDGET_EXCEEDED',
     );
   });
+  test('a cost the policy declares is charged when the call reports none; a reported cost wins', () => {
+    const s = new Session(policy(agent('  rules {\n    permit stripe/*\n  }\n  cost "stripe/*": $3\n  budget daily {\n    max $10\n  }')));
+    for (let i = 0; i < 3; i++) assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'PERMIT');
+    assert.equal(outcome(s.call({ tool: 'stripe/charge' })), 'DENY/BUDGET_EXCEEDED', '$9 spent, $3 more is over $10');
+    assert.equal(s.call({ tool: 'stripe/charge', cost_usd: 0.5 }).effect, 'PERMIT');
+  });
   test('on_exceed defer gives DEFER with BUDGET_EXCEEDED', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n    on_exceed defer\n  }')));
     s.call({ tool: 'x' });

@@ -48,6 +48,13 @@ export interface RateLimitIR {
   ref: string;
 }
 
+/** A declared per-call cost for tools matching `pattern`, charged when a call reports none. */
+export interface CostIR {
+  pattern: string;
+  usd: number;
+  ref: string;
+}
+
 export interface RedactionIR {
   tool: string;
   paths: string[];
@@ -130,6 +137,7 @@ export interface AgentIR {
   rules: RuleIR[];
   rate_limits: RateLimitIR[];
   redactions: RedactionIR[];
+  costs: CostIR[];
   budgets: BudgetIR[];
   egress?: { allow: string[]; deny: string[]; ref: string };
   model_policy?: { allow: string[]; deny: string[]; ref: string };

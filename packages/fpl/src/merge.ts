@@ -45,6 +45,7 @@ function mergeAgent(local: AgentIR, imported: AgentIR): AgentIR {
     rules: mergeRules(local.rules, imported.rules),
     rate_limits: [...local.rate_limits, ...imported.rate_limits],
     redactions: [...local.redactions, ...imported.redactions],
+    costs: [...local.costs, ...imported.costs],
     alerts: [...local.alerts, ...imported.alerts],
     budgets: byKey(local.budgets, imported.budgets, (b) => b.id),
     selectors: byKey(local.selectors, imported.selectors, (s) => s.id),

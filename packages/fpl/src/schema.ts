@@ -146,7 +146,7 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
       'ambient',
       'credential',
     ],
-    statements: ['rule', 'rate_limit', 'redact', 'var', 'use'],
+    statements: ['rule', 'rate_limit', 'redact', 'cost', 'var', 'use'],
   },
   rules: { labels: 'none', fields: {}, statements: ['rule'], repeatable: true },
   budget: {

@@ -235,3 +235,23 @@ test('pack blocks contribute agents and rules', () => {
   );
   assert.equal(ir.rules.length, 1);
 });
+
+test('cost declarations compile, print canonically, and load from YAML alike', async () => {
+  const { parse } = await import('../src/syntax/parser.js');
+  const { print } = await import('../src/syntax/printer.js');
+  const { Source } = await import('../src/syntax/source.js');
+  const { compile } = await import('../src/compile.js');
+  const { stripPositions } = await import('../src/ir.js');
+  const text = agent('  default deny\n  cost "stripe/*":   $0.02\n  cost send_email: 0.001');
+  const ir = checkText(text).ir!;
+  assert.deepEqual(ir.agents[0]!.costs, [
+    { pattern: 'stripe/*', usd: 0.02, ref: 'governance.fms:3' },
+    { pattern: 'send_email', usd: 0.001, ref: 'governance.fms:4' },
+  ]);
+  assert.match(print(parse(new Source('governance.fms', text)).file), /\n {2}cost "stripe\/\*": \$0\.02\n {2}cost "send_email": 0\.001\n/);
+  const yaml =
+    'agent:\n  - id: bot\n    default: deny\n    costs:\n      - { pattern: "stripe/*", usd: 0.02 }\n      - { pattern: send_email, usd: 0.001 }\n';
+  assert.deepEqual(stripPositions(compile(new Source('governance.fms.yaml', yaml), { env: {} }).ir), stripPositions(ir));
+  assert.deepEqual(checkText('cost "x": $1\n').summary, ['misplaced-statement@1']);
+  assert.deepEqual(checkText(agent('  cost "x": "free"')).summary, ['expected-token@2']);
+});

@@ -11,11 +11,11 @@ export interface BudgetResult {
   delta: DeltaOp[];
 }
 
-/** The call's dollar cost: its own `cost_usd`, else its model usage at bundled prices, else 0. */
-export function callCost(request: DecisionRequest): number {
+/** The call's dollar cost: its own `cost_usd`, else its model usage at bundled prices, else the policy's declared cost for the tool, else 0. */
+export function callCost(request: DecisionRequest, declared = 0): number {
   if (typeof request.cost_usd === 'number' && Number.isFinite(request.cost_usd) && request.cost_usd > 0) return request.cost_usd;
   const u = request.usage;
-  return (u && priceUsage(u.model ?? request.model, u.input_tokens, u.output_tokens)) || 0;
+  return (u && priceUsage(u.model ?? request.model, u.input_tokens, u.output_tokens)) || declared;
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -37,10 +37,11 @@ export function checkBudgets(
   request: DecisionRequest,
   state: EngineState,
   nowMs: number,
+  declaredCost?: number,
 ): BudgetResult {
   const result: BudgetResult = { signals: [], delta: [] };
   if (budgets.length === 0) return result;
-  const cost = callCost(request);
+  const cost = callCost(request, declaredCost);
   const today = day(nowMs);
   for (const budget of budgets) {
     const period = budget.window === 'session' ? `s:${request.session_id ?? '-'}` : today.period;

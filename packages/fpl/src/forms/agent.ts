@@ -4,7 +4,7 @@ import type { AttributeNode, BlockNode, BodyItem, UseNode, VarNode } from '../sy
 import type { Span } from '../syntax/source.js';
 import { block, configBlock, configBlocks, namedItems, type NamedItem } from './blocks.js';
 import { checkKeys, entries, expectList, expectMap, expectString, missing, pick, spanOf, type Entry, type FormContext } from './context.js';
-import { toRateLimit, toRedact, toRules } from './rules.js';
+import { toRateLimit, toCost, toRedact, toRules } from './rules.js';
 import { attribute, attributes, isBareWord, toValue, wordValue } from './values.js';
 
 type Handler = (ctx: FormContext, e: Entry) => BodyItem[];
@@ -136,6 +136,7 @@ const AGENT_FIELDS = new Map<string, Handler>([
   ['rules', (ctx, e) => [block('rules', e.keySpan, [], toRules(ctx, e), e.span)]],
   ['rate_limits', (ctx, e) => each(ctx, e, toRateLimit)],
   ['redactions', (ctx, e) => each(ctx, e, toRedact)],
+  ['costs', (ctx, e) => each(ctx, e, toCost)],
   ['budgets', labelled('budget', budgetBody)(['id'], true)],
   ...['egress', 'model_policy', 'session', 'spawn', 'enforcement', 'ambient'].map((type): [string, Handler] => [
     type,

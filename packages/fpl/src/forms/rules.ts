@@ -2,6 +2,7 @@
 import { isScalar, type Node as YNode } from 'yaml';
 import type {
   ClauseValue,
+  CostNode,
   ListLit,
   PolicyEffectWord,
   RateLimitNode,
@@ -162,6 +163,27 @@ export function toRateLimit(ctx: FormContext, node: YNode | null, at: Span): Rat
     pattern: { kind: 'String', value: pattern.value, span: pattern.span },
     limit,
     window: { kind: 'Word', value: window.value, span: window.span },
+    span,
+  };
+}
+
+/** `{pattern, usd}` → `cost "pattern": $usd`. */
+export function toCost(ctx: FormContext, node: YNode | null, at: Span): CostNode | undefined {
+  const map = expectMap(ctx, node, 'a cost', at);
+  if (!map) return undefined;
+  const span = spanOf(map, at);
+  const list = checkKeys(ctx, entries(ctx, map), ['pattern', 'usd'], 'a cost');
+  const p = pick(ctx, list, ['pattern']);
+  const u = pick(ctx, list, ['usd']);
+  if (!p) missing(ctx, span, 'pattern', 'a cost', 'e.g. { pattern: "stripe/*", usd: 0.02 }');
+  if (!u) missing(ctx, span, 'usd', 'a cost', 'e.g. { pattern: "stripe/*", usd: 0.02 }');
+  const pattern = p && expectString(ctx, p.value, "a cost's 'pattern'", p.keySpan);
+  const usd = u && numberValue(ctx, u.value, "a cost's 'usd'", u.keySpan);
+  if (!pattern || !usd) return undefined;
+  return {
+    kind: 'Cost',
+    pattern: { kind: 'String', value: pattern.value, span: pattern.span },
+    amount: { kind: 'Money', value: usd.value, raw: `$${usd.raw}`, span: usd.span },
     span,
   };
 }

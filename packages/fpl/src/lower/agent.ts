@@ -38,6 +38,7 @@ export function lowerAgent(ctx: LowerContext, block: BlockNode): AgentIR {
     rules: [],
     rate_limits: [],
     redactions: [],
+    costs: [],
     budgets: [],
     alerts: [],
     delegates: [],
@@ -55,6 +56,12 @@ export function lowerAgent(ctx: LowerContext, block: BlockNode): AgentIR {
     rule: (node) => addRule(lowerRule(ctx, node, scope)),
     rate_limit: (node) => lowerRateLimit(ctx, node, agent),
     redact: (node) => lowerRedact(ctx, node, agent),
+    cost: (node) => {
+      const pattern = lowerToolPattern(ctx, node.pattern);
+      if (!Number.isFinite(node.amount.value) || node.amount.value < 0)
+        ctx.error(node.amount.span, 'invalid-value', 'a cost is a non-negative dollar amount');
+      else if (pattern !== undefined) agent.costs.push({ pattern, usd: node.amount.value, ref: ctx.ref(node.span) });
+    },
     var: () => undefined,
     use: (node) => lowerUse(ctx, node, agent),
     block: (node) => {

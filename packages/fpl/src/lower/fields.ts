@@ -8,6 +8,7 @@ import type {
   TrustEntryNode,
   UseNode,
   VarNode,
+  CostNode,
 } from '../syntax/ast.js';
 import { EFFECT_WORDS } from '../syntax/parser.js';
 import { didYouMean } from '../syntax/suggest.js';
@@ -21,6 +22,7 @@ export interface BodyHandlers {
   rule?: (node: RuleNode) => void;
   rate_limit?: (node: RateLimitNode) => void;
   redact?: (node: RedactNode) => void;
+  cost?: (node: CostNode) => void;
   var?: (node: VarNode) => void;
   use?: (node: UseNode) => void;
   'trust-entry'?: (node: TrustEntryNode) => void;
@@ -36,6 +38,7 @@ const STATEMENT_OF: Record<string, keyof BodyHandlers> = {
   Rule: 'rule',
   RateLimit: 'rate_limit',
   Redact: 'redact',
+  Cost: 'cost',
   Var: 'var',
   Use: 'use',
   TrustEntry: 'trust-entry',
@@ -45,6 +48,7 @@ const STATEMENT_WORD: Record<string, string> = {
   rule: 'rules',
   rate_limit: 'rate_limit',
   redact: 'redact',
+  cost: 'cost',
   var: 'var',
   use: 'use',
   'trust-entry': 'trust entries',

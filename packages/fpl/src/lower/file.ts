@@ -10,9 +10,9 @@ import { lowerRule } from './rules.js';
 const STATEMENT_NAMES: Record<string, string> = {
   RateLimit: 'rate_limit',
   Redact: 'redact',
+  Cost: 'cost',
   Var: 'var',
   Use: 'use',
-
   TrustEntry: 'a trust entry',
 };
 

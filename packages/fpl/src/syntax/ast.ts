@@ -35,7 +35,7 @@ export interface BlockNode {
   span: Span;
 }
 
-export type BodyItem = BlockNode | AttributeNode | RuleNode | RateLimitNode | RedactNode | VarNode | UseNode | TrustEntryNode;
+export type BodyItem = BlockNode | AttributeNode | RuleNode | RateLimitNode | RedactNode | CostNode | VarNode | UseNode | TrustEntryNode;
 
 /** `name = value`, or `name value` (`default deny`, `max $500`, `require "…"`). */
 export interface AttributeNode {
@@ -83,6 +83,14 @@ export interface RateLimitNode {
   pattern: StringLit | WordLit;
   limit: NumberLit;
   window: WordLit;
+  span: Span;
+}
+
+/** `cost "stripe/*": $0.02`: the dollar cost budgets charge for a call that reports none. */
+export interface CostNode {
+  kind: 'Cost';
+  pattern: StringLit | WordLit;
+  amount: NumberLit | MoneyLit;
   span: Span;
 }
 

@@ -3,6 +3,7 @@ import type {
   BlockNode,
   BodyItem,
   ClauseValue,
+  CostNode,
   FileNode,
   ImportNode,
   PolicyEffectWord,
@@ -107,6 +108,7 @@ class Parser {
       {
         if (t.text === 'rate_limit') return this.rateLimit();
         if (t.text === 'redact') return this.redact();
+        if (t.text === 'cost') return this.cost();
         if (t.text === 'var') return this.varDecl();
         if (t.text === 'use') return this.use();
       }
@@ -425,6 +427,34 @@ class Parser {
       limit: { kind: 'Number', value: limit.value as number, raw: limit.text, span: span(limit) },
       window: word(windowTok),
       span: { start: kw.start, end: windowTok.end },
+    };
+  }
+
+  private cost(): CostNode {
+    const kw = this.ts.next();
+    const pattern = this.ts.peek();
+    if (pattern.kind !== 'string' && pattern.kind !== 'word') {
+      this.ts.error(
+        span(pattern),
+        'expected-token',
+        `expected a quoted tool pattern after 'cost', got ${this.ts.describe(pattern)}`,
+        'cost "stripe/*": $0.02',
+      );
+      throw new ParseAbort();
+    }
+    this.ts.next();
+    this.expr.expect(':', 'after the cost pattern');
+    const amount = this.ts.peek();
+    if (amount.kind !== 'money' && amount.kind !== 'number') {
+      this.ts.error(span(amount), 'expected-token', `expected a dollar amount, got ${this.ts.describe(amount)}`, 'cost "stripe/*": $0.02');
+      throw new ParseAbort();
+    }
+    this.ts.next();
+    return {
+      kind: 'Cost',
+      pattern: pattern.kind === 'string' ? str(pattern) : word(pattern),
+      amount: { kind: amount.kind === 'money' ? 'Money' : 'Number', value: amount.value as number, raw: amount.text, span: span(amount) },
+      span: { start: kw.start, end: amount.end },
     };
   }
 

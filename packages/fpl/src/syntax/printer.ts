@@ -113,6 +113,9 @@ class Printer {
       case 'RateLimit':
         this.out.push(`${indent}rate_limit ${quote(item.pattern.value)}: ${item.limit.raw} per ${item.window.value}`);
         break;
+      case 'Cost':
+        this.out.push(`${indent}cost ${quote(item.pattern.value)}: ${item.amount.raw}`);
+        break;
       case 'Redact':
         this.out.push(`${indent}redact ${toolText(item.tool)} args: ${valueText(item.paths)}`);
         break;

@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../../examples/support-stack', import.meta.url));
+
+function run(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const POLICY = `agent "support-bot" {
+  default deny
+  rules {
+    permit stripe/refund if amount < $500
+    defer  stripe/refund if amount < $5000
+    deny   stripe/payouts reason "platform team only"
+  }
+  rate_limit "stripe/*": 2 per minute
+}
+`;
+
+function stack(fixtures: Record<string, unknown>, policy = POLICY): string {
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-test-'));
+  writeFileSync(join(dir, 'governance.fms'), policy);
+  mkdirSync(join(dir, 'tests'));
+  for (const [name, body] of Object.entries(fixtures))
+    writeFileSync(join(dir, 'tests', name), typeof body === 'string' ? body : JSON.stringify(body, null, 2));
+  return dir;
+}
+
+const refunds = {
+  fixture: 'refunds',
+  agent_id: 'support-bot',
+  now: '2026-05-17T10:00:00Z',
+  cases: [
+    {
+      name: 'small refund permits',
+      tool: 'stripe/refund',
+      args: { amount: 80 },
+      expect: { effect: 'PERMIT', rule_ref: 'governance.fms:4' },
+    },
+    { name: 'large refund defers', tool: 'stripe/refund', args: { amount: 800 }, expect: { effect: 'DEFER', code: 'POLICY_DEFER' } },
+    { name: 'payouts always deny', tool: 'stripe/payouts', args: {}, expect: { effect: 'DENY', code: 'POLICY_DENY' } },
+  ],
+};
+
+test('test: the bundled example passes, with the documented output', () => {
+  const r = run(['test', '--dir', EXAMPLE]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^Compiling governance\.fms \.\.\. ok\nRunning 2 fixtures, 20 cases \.\.\.\n/);
+  assert.match(r.stdout, /\n {4}✓ small refund permits\n/);
+  assert.match(r.stdout, /\n20 passed, 0 failed\n$/);
+});
+
+test('test: a failing case prints expected, got and a diff line, and exits 1', () => {
+  const broken = structuredClone(refunds);
+  broken.cases[2]!.expect = { effect: 'PERMIT', code: '' } as never;
+  const r = run(['test', '--dir', stack({ 'refunds.fmtest.json': broken })]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stdout,
+    /✗ payouts always deny\n\s+expected: PERMIT\n\s+got:\s+DENY \(POLICY_DENY\) \(matched rule governance\.fms:6\)\n\s+diff:/,
+  );
+  assert.match(r.stdout, /\n2 passed, 1 failed\n$/);
+});
+
+test('test: cases of one fixture share state (rate limits), each fixture starts fresh', () => {
+  const limits = {
+    agent_id: 'support-bot',
+    now: '2026-05-17T10:00:00Z',
+    cases: [1, 2, 3].map((i) => ({
+      name: `call ${i}`,
+      tool: 'stripe/refund',
+      args: { amount: 1 },
+      expect: { effect: i < 3 ? 'PERMIT' : 'DENY', ...(i === 3 ? { code: 'RATE_EXCEEDED' } : {}) },
+    })),
+  };
+  const r = run(['test', '--dir', stack({ 'a.fmtest.json': limits, 'b.fmtest.json': limits })]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /6 passed, 0 failed/);
+});
+
+test('test: --fixture runs one file; --fail-fast stops at the first mismatch', () => {
+  const bad = structuredClone(refunds);
+  bad.cases[0]!.expect.effect = 'DENY';
+  bad.cases[1]!.expect.effect = 'DENY';
+  const dir = stack({ 'a.fmtest.json': bad, 'b.fmtest.json': refunds });
+  const one = run(['test', '--dir', dir, '--fixture', join(dir, 'tests', 'b.fmtest.json')]);
+  assert.match(one.stdout, /3 passed, 0 failed/);
+  const fast = run(['test', '--dir', dir, '--fail-fast']);
+  assert.equal(fast.code, 1);
+  assert.match(fast.stdout, /\n0 passed, 1 failed\n$/);
+});
+
+test('test: --update prints the diff, then rewrites the expectations', () => {
+  const stale = structuredClone(refunds);
+  stale.cases[1]!.expect = { effect: 'PERMIT' } as never;
+  const dir = stack({ 'refunds.fmtest.json': stale });
+  const r = run(['test', '--dir', dir, '--update']);
+  assert.match(
+    r.stdout,
+    /updating refunds\.fmtest\.json:\n\s+large refund defers: \{"effect":"PERMIT"\} → \{"effect":"DEFER","code":"POLICY_DEFER"\}/,
+  );
+  const rewritten = JSON.parse(readFileSync(join(dir, 'tests', 'refunds.fmtest.json'), 'utf8')) as typeof refunds;
+  assert.deepEqual(rewritten.cases[1]!.expect, { effect: 'DEFER', code: 'POLICY_DEFER' });
+  assert.equal(run(['test', '--dir', dir]).code, 0);
+});
+
+test('test: a policy that does not compile exits 2', () => {
+  const r = run(['test', '--dir', stack({ 'refunds.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown field 'pemit'/);
+});
+
+test('test: malformed fixtures are reported with their JSON path and fail', () => {
+  const r = run([
+    'test',
+    '--dir',
+    stack({
+      'a.fmtest.json': '{ not json',
+      'b.fmtest.json': { agent_id: 'support-bot', cases: [{ tool: 5, expect: { effect: 'MAYBE' } }] },
+    }),
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /a\.fmtest\.json: .*JSON/);
+  assert.match(r.stdout, /cases\[0\]\.tool: required, a string/);
+  assert.match(r.stdout, /cases\[0\]\.expect\.effect: required, one of PERMIT, DEFER, DENY/);
+});
+
+test('test: per-case principal, model, session, http and now', () => {
+  const policy =
+    'agent "a" {\n  default deny\n  rules {\n    permit x if principal.role == "ops" and model == "m" and session.id == "s" and host == "h.com" and time.hour == 9\n  }\n}\n';
+  const fixture = {
+    agent_id: 'a',
+    cases: [
+      {
+        tool: 'x',
+        principal: { role: 'ops' },
+        model: 'm',
+        session: 's',
+        http: { host: 'h.com' },
+        now: '2026-05-17T09:30:00Z',
+        expect: { effect: 'PERMIT' },
+      },
+    ],
+  };
+  assert.match(run(['test', '--dir', stack({ 'p.fmtest.json': fixture }, policy)]).stdout, /1 passed, 0 failed/);
+});
+
+test('explain: every rule tried and why, then the decision', () => {
+  const r = run([
+    'explain',
+    '--dir',
+    EXAMPLE,
+    '--agent',
+    'support-bot',
+    '--tool',
+    'stripe/refund',
+    '--args',
+    '{"amount": 8000, "card": {"number": "4242"}}',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /args:\s+\{"amount":8000,"card":\{"number":"\[REDACTED\]"\}\}/);
+  assert.match(r.stdout, /governance\.fms:18 .*permit stripe\/refund if amount < \$500.*→ no match \(condition false\)/);
+  assert.match(r.stdout, /governance\.fms:20 .*→ match → DENY/);
+  assert.match(
+    r.stdout,
+    /Effect:\s+DENY \(POLICY_DENY\)\nReason:\s+refunds over \$5000 are handled by finance\nRule ref:\s+governance\.fms:20/,
+  );
+});
+
+test('explain: missing fields show as unknown; --format json carries the steps', () => {
+  const r = run(['explain', '--dir', EXAMPLE, '--agent', 'support-bot', '--tool', 'stripe/refund', '--format', 'json']);
+  const out = JSON.parse(r.stdout) as { rules: { result: string }[]; decision: { effect: string } };
+  assert.match(out.rules[0]!.result, /unknown/);
+  assert.equal(out.decision.effect, 'DENY');
+});
+
+test('explain: bad --args is a clear error', () => {
+  const r = run(['explain', '--dir', EXAMPLE, '--agent', 'a', '--tool', 't', '--args', '{oops']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--args is not valid JSON/);
+});
