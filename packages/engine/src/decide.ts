@@ -13,6 +13,7 @@ import { checkBudgets } from './stages/budget.js';
 import { checkEgress, destinationOf } from './stages/egress.js';
 import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
+import { checkSpawn, spawnType } from './stages/spawn.js';
 import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
 import { checkToolId } from './tool-id.js';
 import type { Trace } from './trace.js';
@@ -202,6 +203,17 @@ function pipeline(
     );
   }
 
+  // Spawn limits, for a call that starts a child agent.
+  let spawnDelta: DeltaOp | undefined;
+  const spawning = agent.ir.spawn ? spawnType(request, tool.tool) : undefined;
+  if (spawning !== undefined) {
+    const spawn = checkSpawn(agent.ir, spawning, state);
+    trace?.step('spawn', 'refused' in spawn ? spawn.refused : `spawn '${spawning}' allowed`);
+    if ('refused' in spawn)
+      return done(denial('POLICY_DENY', spawn.refused, undefined, 'spawn', redacted(), collectAlerts(agent, 'deny')), NONE, trace);
+    spawnDelta = spawn.delta;
+  }
+
   // 8. Delegation ceiling, then the decision.
   if (delegation && STRENGTH[effect] > STRENGTH[delegation.ceiling]) {
     trace?.step('delegation', `effect capped at the delegation ceiling ${delegation.ceiling}`);
@@ -231,7 +243,8 @@ function pipeline(
   };
   if (rule) decision.rule_ref = rule.ref;
   if (auditFlag) decision.audit_flags = [auditFlag];
-  const delta = spendDelta.length === 0 ? takenDelta : takenDelta.length === 0 ? spendDelta : [...takenDelta, ...spendDelta];
+  let delta = spendDelta.length === 0 ? takenDelta : takenDelta.length === 0 ? spendDelta : [...takenDelta, ...spendDelta];
+  if (spawnDelta) delta = [...delta, spawnDelta];
   return done(decision, delta, trace);
 }
 

@@ -35,6 +35,8 @@ export interface EngineState {
   sessions: Record<string, SessionFact>;
   /** By `agent \u0000 selector id`. */
   selectors: Record<string, SelectorValue>;
+  /** Live children spawned, by agent id (the daemon records each child's end with `spawnEnded`). */
+  spawns?: Record<string, number>;
   /** When the current policy was applied: phases are timed from here. */
   policy_applied_ms?: number;
 }
@@ -42,7 +44,8 @@ export interface EngineState {
 export type DeltaOp =
   | ({ kind: 'bucket'; key: string } & Bucket)
   | ({ kind: 'budget'; key: string } & BudgetCounter)
-  | ({ kind: 'session'; key: string } & SessionFact);
+  | ({ kind: 'session'; key: string } & SessionFact)
+  | { kind: 'spawn'; key: string; live: number };
 
 /** Read-only: a delta may share structure (the empty delta is one frozen list). */
 export type StateDelta = readonly DeltaOp[];
@@ -64,9 +67,17 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
       case 'session':
         state.sessions[op.key] = { started_ms: op.started_ms, last_ms: op.last_ms };
         break;
+      case 'spawn':
+        (state.spawns ??= {})[op.key] = op.live;
+        break;
     }
   }
   return state;
+}
+
+/** The delta that records the end of one of `agentId`'s spawned children. */
+export function spawnEnded(state: EngineState, agentId: string): StateDelta {
+  return [{ kind: 'spawn', key: agentId, live: Math.max(0, (state.spawns?.[agentId] ?? 0) - 1) }];
 }
 
 export const key = (...parts: string[]): string => parts.join('\u0000');

@@ -301,6 +301,23 @@ describe('sessions, phases, selectors, delegation', () => {
     s.state.selectors['bot\u0000user_role'] = { error: 'timeout', fetched_ms: s.now };
     assert.equal(s.call({ tool: 'pay' }).effect, 'DENY');
   });
+  test('spawn: allowed types and max_concurrent live children; a child ending frees a slot', async () => {
+    const { spawnEnded, applyDelta } = await import('../src/index.js');
+    const s = new Session(
+      policy(
+        agent(
+          '  rules {\n    permit spawn/*\n    permit task/start\n  }\n  spawn {\n    max_concurrent = 2\n    allowed_types = ["analyst", "researcher"]\n  }',
+        ),
+      ),
+    );
+    assert.equal(s.call({ tool: 'spawn/analyst' }).effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'task/start', action: 'spawn', args: { type: 'researcher' } }).effect, 'PERMIT');
+    assert.match(s.call({ tool: 'spawn/analyst' }).human_message!, /max_concurrent 2/);
+    assert.match(s.call({ tool: 'spawn/hacker' }).human_message!, /may not spawn 'hacker'/);
+    applyDelta(s.state, spawnEnded(s.state, 'bot'));
+    assert.equal(s.call({ tool: 'spawn/analyst' }).effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'task/start' }).effect, 'PERMIT', 'not a spawn');
+  });
   test('delegation: allowed target, ttl and ceiling', () => {
     const p = policy(
       agent('  delegate {\n    target_agent = "researcher"\n    ttl = "10m"\n    ceiling = "defer"\n  }', 'orchestrator') +

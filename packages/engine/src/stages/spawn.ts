@@ -1,0 +1,27 @@
+import type { AgentIR } from '@faramesh/fpl';
+import type { DecisionRequest } from '@faramesh/protocol';
+import type { DeltaOp, EngineState } from '../state.js';
+
+/**
+ * A spawn is a call with `action: "spawn"` (the child's type in `args.type`) or a tool
+ * `spawn/<type>`. With a `spawn { }` block, the type must be in `allowed_types` (or `allow`), and
+ * fewer than `max_concurrent` children may be alive; a permitted spawn counts one more.
+ */
+export function spawnType(request: DecisionRequest, tool: string): string | undefined {
+  if (request.action === 'spawn') {
+    const t = request.args?.type;
+    return typeof t === 'string' ? t : '';
+  }
+  return tool.startsWith('spawn/') ? tool.slice('spawn/'.length) : undefined;
+}
+
+export function checkSpawn(agent: AgentIR, type: string, state: EngineState): { refused: string } | { delta: DeltaOp } {
+  const spawn = agent.spawn!;
+  const allowed = [...spawn.allowed_types, ...spawn.allow];
+  if (allowed.length > 0 && !allowed.includes(type))
+    return { refused: `denied: agent '${agent.id}' may not spawn '${type || '(no type)'}'` };
+  const live = state.spawns?.[agent.id] ?? 0;
+  if (spawn.max_concurrent !== undefined && live >= spawn.max_concurrent)
+    return { refused: `denied: agent '${agent.id}' already has ${live} live children (max_concurrent ${spawn.max_concurrent})` };
+  return { delta: { kind: 'spawn', key: agent.id, live: live + 1 } };
+}
