@@ -3,7 +3,16 @@
  * rules indexed by their literal tool prefix so matching stays nearly flat as policies grow.
  * Preparing is pure and deterministic; the daemon does it once per applied policy.
  */
-import { matchTool, type AgentIR, type AlertIR, type PolicyIR, type RateLimitIR, type RuleIR, type SelectorIR } from '@faramesh/fpl';
+import {
+  emptyAgent,
+  matchTool,
+  type AgentIR,
+  type AlertIR,
+  type PolicyIR,
+  type RateLimitIR,
+  type RuleIR,
+  type SelectorIR,
+} from '@faramesh/fpl';
 import { compileCondition, type Predicate } from './conditions.js';
 import { hostMatches, normaliseHost } from './stages/egress.js';
 import { parsePath } from './stages/redact.js';
@@ -157,22 +166,7 @@ export function prepare(ir: PolicyIR): PreparedPolicy {
   for (const agent of ir.agents) agents.set(agent.id, prepareAgent(agent));
   const policy: PreparedPolicy = { ir, agents };
   if (ir.rules.length > 0) {
-    const anonymous: AgentIR = {
-      id: '',
-      rules: ir.rules,
-      rate_limits: [],
-      redactions: [],
-      costs: [],
-      budgets: [],
-      alerts: [],
-      delegates: [],
-      phases: [],
-      vars: {},
-      selectors: [],
-      credentials: [],
-      uses: [],
-      ref: '',
-    };
+    const anonymous: AgentIR = { ...emptyAgent('', ''), rules: ir.rules };
     policy.flat = prepareAgent(anonymous);
   }
   return policy;

@@ -193,6 +193,26 @@ export interface PolicyIR {
   packs: { name: string; version?: string; ref: string }[];
 }
 
+/** An agent with nothing declared yet: the lowering fills it in; the engine uses it for the top-level rules. */
+export function emptyAgent(id: string, ref: string): AgentIR {
+  return {
+    id,
+    rules: [],
+    rate_limits: [],
+    redactions: [],
+    costs: [],
+    budgets: [],
+    alerts: [],
+    delegates: [],
+    phases: [],
+    vars: {},
+    selectors: [],
+    credentials: [],
+    uses: [],
+    ref,
+  };
+}
+
 /** Remove every position (`ref`, `origin` stays): for comparing policies that differ only in layout. */
 export function stripPositions<T>(ir: T): T {
   return JSON.parse(JSON.stringify(ir, (key, value: unknown) => (key === 'ref' ? undefined : value))) as T;

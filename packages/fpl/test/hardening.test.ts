@@ -236,3 +236,8 @@ test('a trust entry ending in a backslash before the closing brace is refused (f
   const text = 'trust {\n  spiffe_federated "spiffe://p" \\\n    bundle_url = "https://p/spire/b\\}\n';
   assert.ok(parse(new Source('governance.fms', text)).diagnostics.items.some((d) => d.message.includes('backslash')));
 });
+
+test('an unbalanced quote in a trust entry is refused (comment detection would depend on layout)', () => {
+  const text = 'trust {\n  spiffe_federated" "spiffe://p" \\\n    bundle_url#https://p/b"\n}\n';
+  assert.ok(parse(new Source('governance.fms', text)).diagnostics.items.some((d) => d.message.includes('unbalanced quote')));
+});

@@ -1,6 +1,6 @@
 import type { BlockNode, RateLimitNode, RedactNode, UseNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
-import type { AgentIR, BudgetIR, IRValue, PhaseIR, RuleIR } from '../ir.js';
+import { emptyAgent, type AgentIR, type BudgetIR, type IRValue, type PhaseIR, type RuleIR } from '../ir.js';
 import { BLOCKS, NOTIFY_SCHEMES, WINDOWS } from '../schema.js';
 import type { LowerContext } from './context.js';
 import type { Scope } from './expr.js';
@@ -33,22 +33,8 @@ export function lowerAgent(ctx: LowerContext, block: BlockNode): AgentIR {
   );
   const scope: Scope = { vars, selectors };
 
-  const agent: AgentIR = {
-    id,
-    rules: [],
-    rate_limits: [],
-    redactions: [],
-    costs: [],
-    budgets: [],
-    alerts: [],
-    delegates: [],
-    phases: [],
-    vars: Object.fromEntries(vars),
-    selectors: [],
-    credentials: [],
-    uses: [],
-    ref: ctx.ref(block.span),
-  };
+  const agent: AgentIR = { ...emptyAgent(id, ctx.ref(block.span)), vars: Object.fromEntries(vars) };
+
   ctx.track(agent, block.labels[0]?.span ?? block.typeSpan);
   const addRule = (rule: RuleIR | undefined) => rule && agent.rules.push(rule);
 

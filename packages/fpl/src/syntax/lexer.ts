@@ -121,9 +121,19 @@ export class Lexer {
     let end = start;
     let lineStart = start;
     for (;;) {
-      // Quotes protect '#' and '}' only when they pair up on the line; an unbalanced quote is just a character.
+      // Quotes protect '#' and '}'. An unbalanced quote would make that depend on line layout (fmt
+      // could change the meaning), so it is an error, and then it is just a character.
       const eol = this.text.indexOf('\n', end) === -1 ? this.text.length : this.text.indexOf('\n', end);
       const balanced = (this.text.slice(end, eol).split('"').length - 1) % 2 === 0;
+      if (!balanced) {
+        this.diagnostics.error(
+          this.source,
+          { start: end, end: eol },
+          'unterminated-string',
+          'unbalanced quote in a trust entry',
+          'close the quoted value on the same line',
+        );
+      }
       let quoted = false;
       while (end < eol && (quoted || (this.text[end] !== '#' && this.text[end] !== '}'))) {
         if (balanced && this.text[end] === '"') quoted = !quoted;

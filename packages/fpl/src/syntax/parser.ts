@@ -375,20 +375,26 @@ class Parser {
     throw new ParseAbort();
   }
 
-  private rateLimit(): RateLimitNode {
+  /** `<keyword> "<pattern>":`: the head shared by `rate_limit` and `cost`. */
+  private patternHead(example: string): { kw: Token; pattern: StringLit | WordLit } {
     const kw = this.ts.next();
     const pattern = this.ts.peek();
     if (pattern.kind !== 'string' && pattern.kind !== 'word') {
       this.ts.error(
         span(pattern),
         'expected-token',
-        `expected a quoted tool pattern after 'rate_limit', got ${this.ts.describe(pattern)}`,
-        'rate_limit "stripe/*": 10 per minute',
+        `expected a quoted tool pattern after '${kw.text}', got ${this.ts.describe(pattern)}`,
+        example,
       );
       throw new ParseAbort();
     }
     this.ts.next();
-    this.expr.expect(':', `after the rate_limit pattern`);
+    this.expr.expect(':', `after the ${kw.text} pattern`);
+    return { kw, pattern: pattern.kind === 'string' ? str(pattern) : word(pattern) };
+  }
+
+  private rateLimit(): RateLimitNode {
+    const { kw, pattern } = this.patternHead('rate_limit "stripe/*": 10 per minute');
     const limit = this.ts.peek();
     if (limit.kind !== 'number') {
       this.ts.error(
@@ -423,7 +429,7 @@ class Parser {
     this.ts.next();
     return {
       kind: 'RateLimit',
-      pattern: pattern.kind === 'string' ? str(pattern) : word(pattern),
+      pattern,
       limit: { kind: 'Number', value: limit.value as number, raw: limit.text, span: span(limit) },
       window: word(windowTok),
       span: { start: kw.start, end: windowTok.end },
@@ -431,19 +437,7 @@ class Parser {
   }
 
   private cost(): CostNode {
-    const kw = this.ts.next();
-    const pattern = this.ts.peek();
-    if (pattern.kind !== 'string' && pattern.kind !== 'word') {
-      this.ts.error(
-        span(pattern),
-        'expected-token',
-        `expected a quoted tool pattern after 'cost', got ${this.ts.describe(pattern)}`,
-        'cost "stripe/*": $0.02',
-      );
-      throw new ParseAbort();
-    }
-    this.ts.next();
-    this.expr.expect(':', 'after the cost pattern');
+    const { kw, pattern } = this.patternHead('cost "stripe/*": $0.02');
     const amount = this.ts.peek();
     if (amount.kind !== 'money' && amount.kind !== 'number') {
       this.ts.error(span(amount), 'expected-token', `expected a dollar amount, got ${this.ts.describe(amount)}`, 'cost "stripe/*": $0.02');
@@ -452,7 +446,7 @@ class Parser {
     this.ts.next();
     return {
       kind: 'Cost',
-      pattern: pattern.kind === 'string' ? str(pattern) : word(pattern),
+      pattern,
       amount: { kind: amount.kind === 'money' ? 'Money' : 'Number', value: amount.value as number, raw: amount.text, span: span(amount) },
       span: { start: kw.start, end: amount.end },
     };
