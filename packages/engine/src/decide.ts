@@ -272,17 +272,9 @@ function refuse(request: DecisionRequest, message: string, trace: Trace | undefi
   return done(deny(message, stage), [], trace);
 }
 
+/** A refusal before the policy was consulted: nothing is known about redaction, so no argument values are kept. */
 function deny(message: string, ruleId: string): Decision {
-  // Nothing is known about redaction for a call refused this early: record no argument values at all.
-  return {
-    effect: 'DENY',
-    code: 'POLICY_DENY',
-    human_message: message,
-    resolution: { type: 'rule_block', rule_id: ruleId },
-    signals: [],
-    alerts: [],
-    redacted_args: {},
-  };
+  return denial('POLICY_DENY', message, undefined, ruleId, {}, []);
 }
 
 /** A denial built in one object literal (spreads make slow, dictionary-mode objects on the hot path). */
