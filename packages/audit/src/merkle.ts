@@ -1,0 +1,157 @@
+/**
+ * The RFC 6962 / RFC 9162 Merkle tree over the log's records: leaf hash H(0x00 ‖ record), node
+ * hash H(0x01 ‖ left ‖ right), SHA-256. Proofs let anyone holding a checkpoint check that a
+ * record is in the log (inclusion) and that the log only grew since (consistency).
+ */
+import { createHash } from 'node:crypto';
+
+export type Hash = Uint8Array;
+
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+export function leafHash(record: Uint8Array): Hash {
+  return createHash('sha256').update(LEAF).update(record).digest();
+}
+
+export function nodeHash(left: Hash, right: Hash): Hash {
+  return createHash('sha256').update(NODE).update(left).update(right).digest();
+}
+
+/** The root of an empty tree: the hash of nothing. */
+export const EMPTY_ROOT: Hash = createHash('sha256').digest();
+
+/** The largest power of two smaller than n (n ≥ 2). */
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH(D[lo:hi]) over leaf hashes. */
+export function subtreeRoot(leaves: readonly Hash[], lo = 0, hi = leaves.length): Hash {
+  const n = hi - lo;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[lo]!;
+  const k = split(n);
+  return nodeHash(subtreeRoot(leaves, lo, lo + k), subtreeRoot(leaves, lo + k, hi));
+}
+
+/**
+ * The tree's right edge (one root per perfect subtree, left to right): appending and reading
+ * the root cost O(log n), so the log never rehashes its history.
+ */
+export class MerkleFrontier {
+  private readonly stack: { hash: Hash; size: number }[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  append(leaf: Hash): void {
+    let node = { hash: leaf, size: 1 };
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === node.size) {
+      const left = this.stack.pop()!;
+      node = { hash: nodeHash(left.hash, node.hash), size: left.size * 2 };
+    }
+    this.stack.push(node);
+    this.count++;
+  }
+
+  root(): Hash {
+    if (this.stack.length === 0) return EMPTY_ROOT;
+    let hash = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) hash = nodeHash(this.stack[i]!.hash, hash);
+    return hash;
+  }
+}
+
+/** RFC 6962 PATH(m, D[lo:hi]): the audit path of leaf m. */
+export function inclusionProof(leaves: readonly Hash[], index: number, lo = 0, hi = leaves.length): Hash[] {
+  if (index < 0 || index >= hi - lo) throw new RangeError(`leaf ${index} is outside a tree of ${hi - lo}`);
+  if (hi - lo === 1) return [];
+  const k = split(hi - lo);
+  return index < k
+    ? [...inclusionProof(leaves, index, lo, lo + k), subtreeRoot(leaves, lo + k, hi)]
+    : [...inclusionProof(leaves, index - k, lo + k, hi), subtreeRoot(leaves, lo, lo + k)];
+}
+
+/** RFC 6962 PROOF(m, D[0:n]): the consistency proof from a tree of size m to one of size n. */
+export function consistencyProof(leaves: readonly Hash[], m: number, n = leaves.length): Hash[] {
+  if (m < 0 || m > n || n > leaves.length) throw new RangeError(`no consistency proof from ${m} to ${n}`);
+  if (m === 0 || m === n) return [];
+  return subproof(leaves, m, 0, n, true);
+}
+
+function subproof(leaves: readonly Hash[], m: number, lo: number, hi: number, complete: boolean): Hash[] {
+  const n = hi - lo;
+  if (m === n) return complete ? [] : [subtreeRoot(leaves, lo, hi)];
+  const k = split(n);
+  if (m <= k) return [...subproof(leaves, m, lo, lo + k, complete), subtreeRoot(leaves, lo + k, hi)];
+  return [...subproof(leaves, m - k, lo + k, hi, false), subtreeRoot(leaves, lo, lo + k)];
+}
+
+const same = (a: Hash, b: Hash) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/** RFC 9162 §2.1.3.2: does `proof` show leaf `index` with hash `leaf` in the tree of `size` with `root`? */
+export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
+  if (index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && same(r, root);
+}
+
+/** RFC 9162 §2.1.4.2: does `proof` show the tree (size2, root2) extends (size1, root1)? */
+export function verifyConsistency(size1: number, size2: number, root1: Hash, root2: Hash, proof: readonly Hash[]): boolean {
+  if (size1 < 0 || size1 > size2) return false;
+  if (size1 === size2) return proof.length === 0 && same(root1, root2);
+  if (size1 === 0) return proof.length === 0;
+  if (proof.length === 0) return false;
+  let path = [...proof];
+  // When size1 is a power of two, the old root is the first node of the path.
+  if ((size1 & (size1 - 1)) === 0) path = [root1, ...path];
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && same(fr, root1) && same(sr, root2);
+}
