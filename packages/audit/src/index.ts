@@ -1,3 +1,5 @@
 export * from './merkle.js';
 export * from './note.js';
 export * from './checkpoint.js';
+export * from './crc32c.js';
+export * from './frames.js';
