@@ -3,3 +3,4 @@ export * from './note.js';
 export * from './checkpoint.js';
 export * from './crc32c.js';
 export * from './frames.js';
+export * from './record.js';

@@ -1,0 +1,61 @@
+/**
+ * Decision Provenance Records (`dpr/2.0`, concepts/auditing.md). A record holds the hash of the
+ * redacted arguments, never argument values. Its canonical bytes are RFC 8785 JSON: what the Merkle
+ * leaf and the per-agent `prev_hash` chain are computed over.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson, type StructuredDenial } from '@faramesh/protocol';
+
+export const DPR_VERSION = 'dpr/2.0';
+
+export interface DecisionRecord {
+  schema: typeof DPR_VERSION;
+  /** ULID; the SDK sees it as `action-<id>`. */
+  id: string;
+  time: string;
+  /** Global position in the log. */
+  seq: number;
+  /** Per-agent sequence. */
+  lamport_seq: number;
+  agent_id: string;
+  agent_svid?: string;
+  tool: string;
+  action_type: 'tool_call' | 'delegate' | 'completion_event' | 'model_call';
+  /** SHA-256 (hex) of the canonical redacted argument tree. */
+  args_hash: string;
+  effect: 'permit' | 'defer' | 'deny';
+  code?: string;
+  rule_ref?: string;
+  rule_digest?: string;
+  policy_version: string;
+  denial?: StructuredDenial;
+  credential_ref?: { provider: string; path_hash: string; scope: string[]; issued_at: string; ttl_s: number; issuance_id: string };
+  cost?: { usd?: number; input_tokens?: number; output_tokens?: number };
+  latency_ms?: Record<string, number>;
+  delegation_chain?: string[];
+  approval?: { approved_by: string; reason?: string; at: string };
+  /** SHA-256 (hex) of this agent's previous record, or 64 zeros for its first. */
+  prev_hash: string;
+  /** Stub providers signed or served this run. */
+  dev?: true;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+const sha256hex = (bytes: string | Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The hash the record stores instead of argument values. */
+export function argsHash(redactedArgs: unknown): string {
+  return sha256hex(canonicalJson(redactedArgs ?? {}));
+}
+
+export function recordBytes(record: DecisionRecord): Buffer {
+  return Buffer.from(canonicalJson(record), 'utf8');
+}
+
+/** What the agent's next record carries as `prev_hash`. */
+export function recordHash(record: DecisionRecord): string {
+  return sha256hex(recordBytes(record));
+}
+
+export const actionId = (id: string): string => `action-${id}`;
