@@ -4,3 +4,5 @@ export * from './checkpoint.js';
 export * from './crc32c.js';
 export * from './frames.js';
 export * from './record.js';
+export * from './log/audit-log.js';
+export { LogLockedError } from './log/files.js';

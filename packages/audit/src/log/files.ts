@@ -1,0 +1,85 @@
+/** File-level helpers for the log directory: names, fsync of files and directories, the writer lock. */
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SEGMENT = /^seg-(\d{16})\.wal$/;
+export const segmentName = (firstSeq: number) => `seg-${String(firstSeq).padStart(16, '0')}.wal`;
+export const manifestName = (segment: string) => segment.replace(/\.wal$/, '.manifest.json');
+
+export function listSegments(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => SEGMENT.test(f))
+    .sort();
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write a small file durably: temp file, fsync, rename, fsync the directory. */
+export function writeDurable(dir: string, name: string, data: string | Buffer): void {
+  const tmp = join(dir, `.${name}.tmp`);
+  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // A rename is atomic on one filesystem: readers see the old file or the new one.
+  renameSync(tmp, join(dir, name));
+  fsyncDir(dir);
+}
+
+export class LogLockedError extends Error {
+  override name = 'LogLockedError';
+}
+
+/**
+ * One writer per directory. The lock file holds the owner's pid; a lock left by a process that no
+ * longer exists (a crash) is taken over.
+ */
+/** Directories this process has open, so a second open from the same process is refused too. */
+const heldHere = new Set<string>();
+
+export function acquireLock(dir: string): () => void {
+  const path = join(dir, 'LOCK');
+  if (heldHere.has(path)) throw new LogLockedError(`the log in ${dir} is already open in this process`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      heldHere.add(path);
+      return () => {
+        heldHere.delete(path);
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+        throw new LogLockedError(`the log in ${dir} is open by process ${owner}`);
+      unlinkSync(path);
+    }
+  }
+  throw new LogLockedError(`could not lock ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

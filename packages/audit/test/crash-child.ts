@@ -1,0 +1,11 @@
+/** Test helper: appends records until killed, printing each seq once its append resolved (was acknowledged). */
+import { AuditLog } from '../src/index.js';
+
+const dir = process.argv[2]!;
+const { log } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+let i = 0;
+for (;;) {
+  // Bursts of concurrent appends exercise group commit.
+  const burst = Array.from({ length: 1 + (i % 8) }, () => log.append({ agent_id: `agent-${i % 3}`, tool: 'x', n: i++ }));
+  for (const entry of await Promise.all(burst)) process.stdout.write(`${entry.seq}\n`);
+}

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AuditLog, GENESIS_HASH, LogCorruptError, LogLockedError, subtreeRoot, leafHash } from '../src/index.js';
+import { canonicalJson } from '@faramesh/protocol';
+import { createHash } from 'node:crypto';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'faramesh-wal-'));
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+test('appends are sequenced, chained per agent, durable, and survive reopening', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  const a1 = await log.append({ agent_id: 'a', tool: 't1' });
+  const b1 = await log.append({ agent_id: 'b', tool: 't2' });
+  const a2 = await log.append({ agent_id: 'a', tool: 't3' });
+  assert.deepEqual([a1.seq, b1.seq, a2.seq], [0, 1, 2]);
+  assert.deepEqual([a1.lamport_seq, b1.lamport_seq, a2.lamport_seq], [0, 0, 1]);
+  assert.equal(a1.prev_hash, GENESIS_HASH);
+  assert.equal(a2.prev_hash, sha(canonicalJson(a1)), "a2 links to a's previous record");
+  const root = log.root();
+  assert.deepEqual(Buffer.from(root), Buffer.from(subtreeRoot([a1, b1, a2].map((e) => leafHash(Buffer.from(canonicalJson(e)))))));
+  await log.close();
+  const { log: again, report } = await AuditLog.open(dir);
+  assert.equal(report.records, 3);
+  assert.deepEqual(Buffer.from(again.root()), Buffer.from(root));
+  const a3 = await again.append({ agent_id: 'a', tool: 't4' });
+  assert.equal(a3.seq, 3);
+  assert.equal(a3.lamport_seq, 2);
+  assert.equal(a3.prev_hash, sha(canonicalJson(a2)));
+  await again.close();
+});
+
+test('group commit: concurrent appends share fsyncs, and each resolves only when durable', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  const entries = await Promise.all(Array.from({ length: 64 }, (_, i) => log.append({ agent_id: `a${i % 4}`, i })));
+  assert.deepEqual(
+    entries.map((e) => e.seq),
+    Array.from({ length: 64 }, (_, i) => i),
+    'call order is log order',
+  );
+  assert.ok(log.fsyncs < 64 / 2, `${log.fsyncs} fsyncs for 64 appends`);
+  await log.close();
+  assert.equal((await AuditLog.open(dir).then(async (r) => (await r.log.close(), r.report))).records, 64);
+});
+
+test('one writer per directory', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  await assert.rejects(AuditLog.open(dir), LogLockedError);
+  await log.close();
+  const { log: again } = await AuditLog.open(dir);
+  await again.close();
+});
+
+test('a torn final frame is truncated and reported; every whole record is kept', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  for (let i = 0; i < 5; i++) await log.append({ agent_id: 'a', i });
+  await log.close();
+  const seg = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.wal'))!,
+  );
+  const before = readFileSync(seg).length;
+  appendFileSync(seg, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 5, 6]));
+  const { log: again, report } = await AuditLog.open(dir);
+  assert.deepEqual(report.truncated, { segment: 'seg-0000000000000000.wal', offset: before, bytes: 10 });
+  assert.equal(report.records, 5);
+  assert.equal(readFileSync(seg).length, before);
+  assert.equal((await again.append({ agent_id: 'a' })).seq, 5);
+  await again.close();
+});
+
+test('damage before the tail refuses to open, naming the segment, byte and record', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  for (let i = 0; i < 5; i++) await log.append({ agent_id: 'a', i });
+  await log.close();
+  const seg = join(dir, 'seg-0000000000000000.wal');
+  const bytes = readFileSync(seg);
+  const at = bytes.indexOf('"i":2');
+  bytes[at + 4] = '9'.charCodeAt(0);
+  writeFileSync(seg, bytes);
+  await assert.rejects(
+    AuditLog.open(dir),
+    (e: unknown) => e instanceof LogCorruptError && e.segment === 'seg-0000000000000000.wal' && /checksum/.test(e.reason) && e.seq === 2,
+  );
+  assert.equal(readFileSync(seg).length, bytes.length, 'nothing was truncated');
+});
+
+test('sealed segments: rotation writes manifests; a missing or edited segment refuses to open', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 300 });
+  for (let i = 0; i < 40; i++) await log.append({ agent_id: 'a', payload: 'x'.repeat(20), i });
+  await log.close();
+  const segments = readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+  assert.ok(segments.length >= 3, `${segments.length} segments`);
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).length, segments.length - 1);
+  const { log: ok, report } = await AuditLog.open(dir, { maxSegmentBytes: 300 });
+  assert.equal(report.records, 40);
+  await ok.close();
+
+  const edited = join(dir, segments[1]!);
+  const original = readFileSync(edited);
+  const copy = Buffer.from(original);
+  copy[copy.length - 3]! ^= 1;
+  writeFileSync(edited, copy);
+  await assert.rejects(AuditLog.open(dir), LogCorruptError);
+  writeFileSync(edited, original);
+  unlinkSync(edited);
+  await assert.rejects(AuditLog.open(dir), /a segment is missing or out of order/);
+});
+
+test('crash: SIGKILL at random moments never loses an acknowledged record', async () => {
+  const trials = Number(process.env.FARAMESH_CRASH_TRIALS ?? 12);
+  const child = fileURLToPath(new URL('crash-child.js', import.meta.url));
+  for (let t = 0; t < trials; t++) {
+    const dir = tmp();
+    let acked = -1;
+    for (let round = 0; round < 2; round++) {
+      const proc = spawn(process.execPath, [child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let buf = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines) acked = Math.max(acked, Number(l));
+      });
+      await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 250)));
+      proc.kill('SIGKILL');
+      await new Promise((r) => proc.once('exit', r));
+      const { log, report } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+      assert.ok(report.records > acked, `trial ${t}: ${report.records} records on disk, ${acked + 1} acknowledged`);
+      await log.close();
+    }
+  }
+});
