@@ -8,15 +8,16 @@
  *   Reopening rebuilds the state from what is durable.
  * - Opening truncates a torn final frame (reported) and refuses any other damage, naming it.
  */
-import { mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { fdatasyncSync, mkdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
 import { encodeFrame, scanFrames } from '../frames.js';
 import { leafHash, MerkleFrontier, subtreeRoot, type Hash } from '../merkle.js';
 import { GENESIS_HASH } from '../record.js';
-import { acquireLock, fsyncDir, listSegments, manifestName, segmentName, writeDurable } from './files.js';
+import { acquireLock, listSegments, manifestName, segmentName, writeDurable } from './files.js';
 
 export const WAL_FORMAT = 'faramesh-wal/1';
 
@@ -88,8 +89,9 @@ export class AuditLog {
   private segmentBytes: number;
   private segmentFirstSeq: number;
   private segmentLeaves: Hash[];
-  /** fsyncs issued, for the group-commit tests and the benchmark. */
+  /** fsyncs issued and the time spent in write + fsync, for the group-commit tests and the benchmark. */
   fsyncs = 0;
+  syncMs = 0;
 
   private constructor(
     readonly dir: string,
@@ -121,15 +123,7 @@ export class AuditLog {
   private static async recover(dir: string, unlock: () => void, options: OpenOptions): Promise<{ log: AuditLog; report: OpenReport }> {
     const report: OpenReport = { records: 0 };
     let segments = listSegments(dir);
-    if (segments.length === 0) {
-      const name = segmentName(0);
-      const h = await open(join(dir, name), 'wx', 0o600);
-      await h.write(encodeFrame(Buffer.from(canonicalJson({ format: WAL_FORMAT, first_seq: 0 }))));
-      await h.sync();
-      await h.close();
-      fsyncDir(dir);
-      segments = [name];
-    }
+    if (segments.length === 0) segments = [createSegment(dir, 0).name];
     const state = { seq: 0, frontier: new MerkleFrontier(), tips: new Map<string, { hash: string; lamport: number }>() };
     let lastLeaves: Hash[] = [];
     let lastFirst = 0;
@@ -231,13 +225,20 @@ export class AuditLog {
   private async flush(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        // Let every append already queued (and I/O that arrived meanwhile) join this batch.
+        await new Promise<void>((r) => setImmediate(r));
         const batch = Buffer.concat(this.pending);
         const waiters = this.waiters;
         this.pending = [];
         this.waiters = [];
         try {
-          await writeAll(this.handle, batch, this.segmentBytes);
-          await this.handle.datasync();
+          // Synchronous write + fdatasync: a threadpool round trip costs more than the fsync itself
+          // (measured: 460 µs async against 175 µs here). Appends arriving meanwhile queue up and
+          // form the next batch, so group commit is kept.
+          const t0 = performance.now();
+          writeAllSync(this.handle.fd, batch, this.segmentBytes);
+          fdatasyncSync(this.handle.fd);
+          this.syncMs += performance.now() - t0;
           this.fsyncs++;
           this.segmentBytes += batch.length;
         } catch (e) {
@@ -278,15 +279,10 @@ export class AuditLog {
       };
       writeDurable(this.dir, manifestName(sealed.name), canonicalJson(manifest));
       await this.handle.close();
-      const name = segmentName(firstSeq);
-      const handle = await open(join(this.dir, name), 'wx', 0o600);
-      const header = encodeFrame(Buffer.from(canonicalJson({ format: WAL_FORMAT, first_seq: firstSeq })));
-      await handle.write(header);
-      await handle.sync();
-      fsyncDir(this.dir);
-      this.handle = handle;
-      this.segment = name;
-      this.segmentBytes = header.length;
+      const created = createSegment(this.dir, firstSeq);
+      this.handle = await open(join(this.dir, created.name), 'r+');
+      this.segment = created.name;
+      this.segmentBytes = created.headerBytes;
     } catch (e) {
       this.fail(e as Error, []);
     }
@@ -300,13 +296,21 @@ export class AuditLog {
   }
 }
 
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+function writeAllSync(fd: number, data: Buffer, position: number): void {
   let written = 0;
   while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
-    if (bytesWritten <= 0) throw new Error('write made no progress');
-    written += bytesWritten;
+    const n = writeSync(fd, data, written, data.length - written, position + written);
+    if (n <= 0) throw new Error('write made no progress');
+    written += n;
   }
+}
+
+/** A new segment appears whole or not at all: its header is written to a temp file, fsynced, renamed. */
+function createSegment(dir: string, firstSeq: number): { name: string; headerBytes: number } {
+  const name = segmentName(firstSeq);
+  const header = encodeFrame(Buffer.from(canonicalJson({ format: WAL_FORMAT, first_seq: firstSeq })));
+  writeDurable(dir, name, header);
+  return { name, headerBytes: header.length };
 }
 
 function parseJson(payload: Buffer): Record<string, unknown> | undefined {

@@ -24,7 +24,7 @@ export function fsyncDir(dir: string): void {
 /** Write a small file durably: temp file, fsync, rename, fsync the directory. */
 export function writeDurable(dir: string, name: string, data: string | Buffer): void {
   const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, data);
+  writeFileSync(tmp, data, { mode: 0o600 });
   const fd = openSync(tmp, 'r+');
   try {
     fsyncSync(fd);
