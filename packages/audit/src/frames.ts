@@ -10,6 +10,18 @@ export const FRAME_HEADER = 8;
 /** A frame larger than this is damage, not data (a record is a few KiB). */
 export const MAX_FRAME = 16 << 20;
 
+/** Frame a UTF-8 text with one copy: the text is encoded straight into the frame. */
+export function encodeTextFrame(text: string): { frame: Buffer; payload: Buffer } {
+  const length = Buffer.byteLength(text, 'utf8');
+  if (length > MAX_FRAME) throw new RangeError(`a frame of ${length} bytes exceeds ${MAX_FRAME}`);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER + length);
+  frame.write(text, FRAME_HEADER, 'utf8');
+  const payload = frame.subarray(FRAME_HEADER);
+  frame.writeUInt32BE(length, 0);
+  frame.writeUInt32BE(crc32c(payload), 4);
+  return { frame, payload };
+}
+
 export function encodeFrame(payload: Uint8Array): Buffer {
   if (payload.length > MAX_FRAME) throw new RangeError(`a frame of ${payload.length} bytes exceeds ${MAX_FRAME}`);
   const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson, type StructuredDenial } from '@faramesh/protocol';
+import { leafHash } from './merkle.js';
 
 export const DPR_VERSION = 'dpr/2.0';
 
@@ -53,9 +54,9 @@ export function recordBytes(record: DecisionRecord): Buffer {
   return Buffer.from(canonicalJson(record), 'utf8');
 }
 
-/** What the agent's next record carries as `prev_hash`. */
-export function recordHash(record: DecisionRecord): string {
-  return sha256hex(recordBytes(record));
+/** What the agent's next record carries as `prev_hash`: its Merkle leaf hash, H(0x00 ‖ canonical bytes). */
+export function recordHash(record: DecisionRecord | Record<string, unknown>): string {
+  return Buffer.from(leafHash(Buffer.from(canonicalJson(record), 'utf8'))).toString('hex');
 }
 
 export const actionId = (id: string): string => `action-${id}`;

@@ -10,7 +10,12 @@ import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'faramesh-wal-'));
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+// The chain link is the Merkle leaf hash of the previous record: H(0x00 ‖ canonical bytes).
+const sha = (s: string) =>
+  createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(s)
+    .digest('hex');
 
 test('appends are sequenced, chained per agent, durable, and survive reopening', async () => {
   const dir = tmp();

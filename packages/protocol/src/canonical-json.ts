@@ -42,9 +42,24 @@ function write(value: unknown, where: string): string {
   }
 }
 
+/** Sorted key order by the object's own key order: records of one shape are sorted once. */
+const sortedKeys = new Map<string, string[]>();
+
+function keysOf(obj: Record<string, unknown>): string[] {
+  const own = Object.keys(obj);
+  const shape = own.join('\u0000');
+  let sorted = sortedKeys.get(shape);
+  if (!sorted) {
+    sorted = [...own].sort(compareUtf16);
+    if (sortedKeys.size >= 1024) sortedKeys.clear();
+    sortedKeys.set(shape, sorted);
+  }
+  return sorted;
+}
+
 function writeObject(obj: Record<string, unknown>, where: string): string {
   // Members whose value is undefined are absent, as with JSON.stringify.
-  const keys = Object.keys(obj).sort(compareUtf16);
+  const keys = keysOf(obj);
   let out = '{';
   let first = true;
   for (const key of keys) {

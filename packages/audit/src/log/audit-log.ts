@@ -4,6 +4,7 @@
  *
  * - `append` assigns `seq`, `lamport_seq` and `prev_hash` atomically (synchronously, in call order)
  *   and resolves only once the record is fsynced; concurrent appends share one fsync.
+ * - `prev_hash` is the previous record's Merkle leaf hash, H(0x00 ‖ canonical bytes), in hex.
  * - A failed write fails the log: every later append is refused, so the chain can never fork.
  *   Reopening rebuilds the state from what is durable.
  * - Opening truncates a torn final frame (reported) and refuses any other damage, naming it.
@@ -14,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
-import { encodeFrame, scanFrames } from '../frames.js';
+import { encodeFrame, encodeTextFrame, scanFrames } from '../frames.js';
 import { leafHash, MerkleFrontier, subtreeRoot, type Hash } from '../merkle.js';
 import { GENESIS_HASH } from '../record.js';
 import { acquireLock, listSegments, manifestName, segmentName, writeDurable } from './files.js';
@@ -159,7 +160,7 @@ export class AuditLog {
         leaves.push(leaf);
         state.frontier.append(leaf);
         const chain = typeof entry.agent_id === 'string' ? entry.agent_id : '';
-        state.tips.set(chain, { hash: sha256hex(frame.payload), lamport: Number(entry.lamport_seq) });
+        state.tips.set(chain, { hash: Buffer.from(leaf).toString('hex'), lamport: Number(entry.lamport_seq) });
         state.seq++;
       }
       if (!final) checkManifest(dir, name, bytes, parsedHeader.first_seq as number, leaves);
@@ -208,11 +209,11 @@ export class AuditLog {
     const chain = typeof input.agent_id === 'string' ? input.agent_id : '';
     const tip = this.tips.get(chain);
     const entry: LogEntry = { ...input, seq: this.nextSeq, lamport_seq: (tip?.lamport ?? -1) + 1, prev_hash: tip?.hash ?? GENESIS_HASH };
-    const payload = Buffer.from(canonicalJson(entry), 'utf8');
-    const frame = encodeFrame(payload);
+    const { frame, payload } = encodeTextFrame(canonicalJson(entry));
     this.nextSeq++;
-    this.tips.set(chain, { hash: sha256hex(payload), lamport: entry.lamport_seq });
+    // One hash per record: the Merkle leaf hash H(0x00 ‖ record) is also the chain link.
     const leaf = leafHash(payload);
+    this.tips.set(chain, { hash: Buffer.from(leaf).toString('hex'), lamport: entry.lamport_seq });
     this.frontier.append(leaf);
     this.segmentLeaves.push(leaf);
     this.pending.push(frame);
