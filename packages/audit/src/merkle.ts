@@ -94,29 +94,37 @@ function subproof(leaves: readonly Hash[], m: number, lo: number, hi: number, co
 
 const same = (a: Hash, b: Hash) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
-/** RFC 9162 §2.1.3.2: does `proof` show leaf `index` with hash `leaf` in the tree of `size` with `root`? */
-export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
-  if (index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of proof) {
+/**
+ * The audit-path walk both RFC 9162 verifications share: each path node joins the running hash on
+ * its left when `fn` is a right child or the last node of its level, else on its right. False when
+ * the path does not fit a tree whose last index is `sn`.
+ */
+function walkPath(fn: number, sn: number, path: readonly Hash[], step: (node: Hash, onLeft: boolean) => void): boolean {
+  for (const node of path) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
+      step(node, true);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
       }
     } else {
-      r = nodeHash(r, p);
+      step(node, false);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && same(r, root);
+  return sn === 0;
+}
+
+/** RFC 9162 §2.1.3.2: does `proof` show leaf `index` with hash `leaf` in the tree of `size` with `root`? */
+export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
+  if (index < 0 || index >= size) return false;
+  let r = leaf;
+  const fits = walkPath(index, size - 1, proof, (node, onLeft) => {
+    r = onLeft ? nodeHash(node, r) : nodeHash(r, node);
+  });
+  return fits && same(r, root);
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show the tree (size2, root2) extends (size1, root1)? */
@@ -125,9 +133,8 @@ export function verifyConsistency(size1: number, size2: number, root1: Hash, roo
   if (size1 === size2) return proof.length === 0 && same(root1, root2);
   if (size1 === 0) return proof.length === 0;
   if (proof.length === 0) return false;
-  let path = [...proof];
   // When size1 is a power of two, the old root is the first node of the path.
-  if ((size1 & (size1 - 1)) === 0) path = [root1, ...path];
+  const path = (size1 & (size1 - 1)) === 0 ? [root1, ...proof] : proof;
   let fn = size1 - 1;
   let sn = size2 - 1;
   while (fn % 2 === 1) {
@@ -136,22 +143,13 @@ export function verifyConsistency(size1: number, size2: number, root1: Hash, roo
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+  const fits = walkPath(fn, sn, path.slice(1), (node, onLeft) => {
+    if (onLeft) {
+      fr = nodeHash(node, fr);
+      sr = nodeHash(node, sr);
     } else {
-      sr = nodeHash(sr, c);
+      sr = nodeHash(sr, node);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && same(fr, root1) && same(sr, root2);
+  });
+  return fits && same(fr, root1) && same(sr, root2);
 }

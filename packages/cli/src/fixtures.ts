@@ -5,19 +5,14 @@
  */
 import type { DecisionRequest, Effect } from '@faramesh/protocol';
 
-export interface FixtureCase {
-  name: string;
-  tool: string;
-  args?: Record<string, unknown>;
-  principal?: Record<string, unknown>;
-  model?: string;
+/** A case is a request (less the agent, which the fixture names) with a name and an expectation. */
+export type FixtureCase = Pick<DecisionRequest, 'tool' | 'args' | 'principal' | 'model' | 'http' | 'cost_usd' | 'usage'> & {
+  name?: string;
+  /** The session id (`session_id` in the request). */
   session?: string;
-  http?: DecisionRequest['http'];
-  cost_usd?: number;
-  usage?: DecisionRequest['usage'];
   now?: string;
   expect: { effect: Effect; code?: string; rule_ref?: string };
-}
+};
 
 export interface Fixture {
   fixture?: string;
