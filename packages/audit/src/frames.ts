@@ -31,35 +31,53 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
-export type FrameScan =
-  | { ok: true; frames: { offset: number; payload: Buffer }[]; tornAt?: number }
-  | { ok: false; frames: { offset: number; payload: Buffer }[]; corruptAt: number; reason: string };
+export interface Frame {
+  offset: number;
+  payload: Buffer;
+}
+
+/** One step of reading frames: a whole frame (its checksum right or not), a torn end, or bytes that cannot be a frame. */
+export type FrameStep =
+  | { kind: 'frame'; offset: number; payload: Buffer; crcOk: boolean }
+  | { kind: 'torn'; offset: number }
+  | { kind: 'impossible'; offset: number; reason: string };
+
+/**
+ * Walk the frames of a segment body. A frame with a wrong checksum is still yielded (the verifier
+ * reports it and reads on); a length that cannot be right ends the walk, as `torn` when it is in
+ * the final bytes (a crash cut the header) and `impossible` otherwise.
+ */
+export function* walkFrames(bytes: Buffer, start = 0): Generator<FrameStep> {
+  let at = start;
+  while (at < bytes.length) {
+    if (bytes.length - at < FRAME_HEADER) return yield { kind: 'torn', offset: at };
+    const length = bytes.readUInt32BE(at);
+    if (length > MAX_FRAME) {
+      if (at + FRAME_HEADER >= bytes.length) return yield { kind: 'torn', offset: at };
+      return yield { kind: 'impossible', offset: at, reason: `frame length ${length} is impossible` };
+    }
+    const end = at + FRAME_HEADER + length;
+    if (end > bytes.length) return yield { kind: 'torn', offset: at };
+    const payload = bytes.subarray(at + FRAME_HEADER, end);
+    yield { kind: 'frame', offset: at, payload, crcOk: crc32c(payload) === bytes.readUInt32BE(at + 4) };
+    at = end;
+  }
+}
+
+export type FrameScan = { ok: true; frames: Frame[]; tornAt?: number } | { ok: false; frames: Frame[]; corruptAt: number; reason: string };
 
 /** Read every frame of a segment body. A bad frame followed by more bytes is corruption; at the very end, a torn write. */
 export function scanFrames(bytes: Buffer, start = 0): FrameScan {
-  const frames: { offset: number; payload: Buffer }[] = [];
-  let at = start;
-  while (at < bytes.length) {
-    const rest = bytes.length - at;
-    if (rest < FRAME_HEADER) return { ok: true, frames, tornAt: at };
-    const length = bytes.readUInt32BE(at);
-    const crc = bytes.readUInt32BE(at + 4);
-    if (length > MAX_FRAME) return damaged(frames, at, `frame length ${length} is impossible`, bytes.length);
-    const end = at + FRAME_HEADER + length;
-    if (end > bytes.length) return { ok: true, frames, tornAt: at };
-    const payload = bytes.subarray(at + FRAME_HEADER, end);
-    if (crc32c(payload) !== crc) {
+  const frames: Frame[] = [];
+  for (const step of walkFrames(bytes, start)) {
+    if (step.kind === 'torn') return { ok: true, frames, tornAt: step.offset };
+    if (step.kind === 'impossible') return { ok: false, frames, corruptAt: step.offset, reason: step.reason };
+    if (!step.crcOk) {
       // The last frame, checksum wrong: the crash tore it mid-write.
-      if (end === bytes.length) return { ok: true, frames, tornAt: at };
-      return { ok: false, frames, corruptAt: at, reason: 'checksum mismatch' };
+      if (step.offset + FRAME_HEADER + step.payload.length === bytes.length) return { ok: true, frames, tornAt: step.offset };
+      return { ok: false, frames, corruptAt: step.offset, reason: 'checksum mismatch' };
     }
-    frames.push({ offset: at, payload });
-    at = end;
+    frames.push({ offset: step.offset, payload: step.payload });
   }
   return { ok: true, frames };
-}
-
-function damaged(frames: { offset: number; payload: Buffer }[], at: number, reason: string, length: number): FrameScan {
-  // An impossible length in the final bytes may still be a torn header; anything after it is not.
-  return at + FRAME_HEADER >= length ? { ok: true, frames, tornAt: at } : { ok: false, frames, corruptAt: at, reason };
 }

@@ -37,12 +37,34 @@ export function subtreeRoot(leaves: readonly Hash[], lo = 0, hi = leaves.length)
   return nodeHash(subtreeRoot(leaves, lo, lo + k), subtreeRoot(leaves, lo + k, hi));
 }
 
+/** One perfect subtree on the tree's right edge; nodes are shared between states, never changed. */
+interface EdgeNode {
+  readonly hash: Hash;
+  readonly size: number;
+  readonly left?: EdgeNode;
+}
+
+/** The tree at one size, frozen: later appends to the frontier it came from do not change it. */
+export interface TreeState {
+  readonly size: number;
+  readonly edge?: EdgeNode;
+}
+
+export function rootOf(state: TreeState): Hash {
+  let node = state.edge;
+  if (!node) return EMPTY_ROOT;
+  let hash = node.hash;
+  for (node = node.left; node; node = node.left) hash = nodeHash(node.hash, hash);
+  return hash;
+}
+
 /**
- * The tree's right edge (one root per perfect subtree, left to right): appending and reading
- * the root cost O(log n), so the log never rehashes its history.
+ * The tree's right edge (one root per perfect subtree, left to right): appending and reading the
+ * root cost O(log n), so the log never rehashes its history. The edge is a persistent list, so a
+ * state can be kept for later (the verifier checks checkpoints signed at earlier sizes).
  */
 export class MerkleFrontier {
-  private readonly stack: { hash: Hash; size: number }[] = [];
+  private edge?: EdgeNode;
   private count = 0;
 
   get size(): number {
@@ -50,20 +72,45 @@ export class MerkleFrontier {
   }
 
   append(leaf: Hash): void {
-    let node = { hash: leaf, size: 1 };
-    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === node.size) {
-      const left = this.stack.pop()!;
-      node = { hash: nodeHash(left.hash, node.hash), size: left.size * 2 };
+    let hash = leaf;
+    let size = 1;
+    let left = this.edge;
+    while (left && left.size === size) {
+      hash = nodeHash(left.hash, hash);
+      size *= 2;
+      left = left.left;
     }
-    this.stack.push(node);
+    this.edge = left ? { hash, size, left } : { hash, size };
     this.count++;
   }
 
   root(): Hash {
-    if (this.stack.length === 0) return EMPTY_ROOT;
-    let hash = this.stack[this.stack.length - 1]!.hash;
-    for (let i = this.stack.length - 2; i >= 0; i--) hash = nodeHash(this.stack[i]!.hash, hash);
-    return hash;
+    return rootOf(this.state());
+  }
+
+  state(): TreeState {
+    return this.edge ? { size: this.count, edge: this.edge } : { size: this.count };
+  }
+
+  /** The edge as hex hashes with their subtree sizes, left to right: what a snapshot stores. */
+  toJSON(): [string, number][] {
+    const out: [string, number][] = [];
+    for (let n = this.edge; n; n = n.left) out.unshift([Buffer.from(n.hash).toString('hex'), n.size]);
+    return out;
+  }
+
+  /** Rebuild from `toJSON()`; throws unless the sizes are strictly decreasing powers of two. */
+  static fromJSON(edge: readonly (readonly [string, number])[]): MerkleFrontier {
+    const f = new MerkleFrontier();
+    let previous = Infinity;
+    for (const [hex, size] of edge) {
+      if (!/^[0-9a-f]{64}$/.test(hex) || !Number.isSafeInteger(size) || size < 1 || !Number.isInteger(Math.log2(size)) || size >= previous)
+        throw new Error('not a Merkle frontier');
+      previous = size;
+      f.edge = f.edge ? { hash: Buffer.from(hex, 'hex'), size, left: f.edge } : { hash: Buffer.from(hex, 'hex'), size };
+      f.count += size;
+    }
+    return f;
   }
 }
 

@@ -6,18 +6,16 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type StructuredDenial } from '@faramesh/protocol';
 import { leafHash } from './merkle.js';
+import type { Sequenced } from './events.js';
 
 export const DPR_VERSION = 'dpr/2.0';
 
-export interface DecisionRecord {
+export interface DecisionRecord extends Sequenced {
+  type: 'decision';
   schema: typeof DPR_VERSION;
   /** ULID; the SDK sees it as `action-<id>`. */
   id: string;
   time: string;
-  /** Global position in the log. */
-  seq: number;
-  /** Per-agent sequence. */
-  lamport_seq: number;
   agent_id: string;
   agent_svid?: string;
   tool: string;
@@ -35,8 +33,6 @@ export interface DecisionRecord {
   latency_ms?: Record<string, number>;
   delegation_chain?: string[];
   approval?: { approved_by: string; reason?: string; at: string };
-  /** SHA-256 (hex) of this agent's previous record, or 64 zeros for its first. */
-  prev_hash: string;
   /** Stub providers signed or served this run. */
   dev?: true;
 }

@@ -8,6 +8,8 @@ const { log } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
 let i = 0;
 for (;;) {
   // Bursts of concurrent appends exercise group commit.
-  const burst = Array.from({ length: 1 + (i % 8) }, () => log.append({ agent_id: `agent-${i % 3}`, tool: 'x', n: i++ }));
+  const burst = Array.from({ length: 1 + (i % 8) }, () =>
+    log.append({ type: 'state_delta', agent_id: `agent-${i % 3}`, delta: { n: i++ } }),
+  );
   for (const entry of await Promise.all(burst)) process.stdout.write(`${entry.seq}\n`);
 }

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, GENESIS_HASH, LogCorruptError, LogLockedError, subtreeRoot, leafHash } from '../src/index.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'faramesh-wal-'));
+import { delta, tmp } from './helpers.js';
 // The chain link is the Merkle leaf hash of the previous record: H(0x00 ‖ canonical bytes).
 const sha = (s: string) =>
   createHash('sha256')
@@ -20,9 +19,9 @@ const sha = (s: string) =>
 test('appends are sequenced, chained per agent, durable, and survive reopening', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);
-  const a1 = await log.append({ agent_id: 'a', tool: 't1' });
-  const b1 = await log.append({ agent_id: 'b', tool: 't2' });
-  const a2 = await log.append({ agent_id: 'a', tool: 't3' });
+  const a1 = await log.append(delta('a', 0, { tool: 't1' }));
+  const b1 = await log.append(delta('b', 0, { tool: 't2' }));
+  const a2 = await log.append(delta('a', 0, { tool: 't3' }));
   assert.deepEqual([a1.seq, b1.seq, a2.seq], [0, 1, 2]);
   assert.deepEqual([a1.lamport_seq, b1.lamport_seq, a2.lamport_seq], [0, 0, 1]);
   assert.equal(a1.prev_hash, GENESIS_HASH);
@@ -33,7 +32,7 @@ test('appends are sequenced, chained per agent, durable, and survive reopening',
   const { log: again, report } = await AuditLog.open(dir);
   assert.equal(report.records, 3);
   assert.deepEqual(Buffer.from(again.root()), Buffer.from(root));
-  const a3 = await again.append({ agent_id: 'a', tool: 't4' });
+  const a3 = await again.append(delta('a', 0, { tool: 't4' }));
   assert.equal(a3.seq, 3);
   assert.equal(a3.lamport_seq, 2);
   assert.equal(a3.prev_hash, sha(canonicalJson(a2)));
@@ -43,7 +42,7 @@ test('appends are sequenced, chained per agent, durable, and survive reopening',
 test('group commit: concurrent appends share fsyncs, and each resolves only when durable', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);
-  const entries = await Promise.all(Array.from({ length: 64 }, (_, i) => log.append({ agent_id: `a${i % 4}`, i })));
+  const entries = await Promise.all(Array.from({ length: 64 }, (_, i) => log.append(delta(`a${i % 4}`, i))));
   assert.deepEqual(
     entries.map((e) => e.seq),
     Array.from({ length: 64 }, (_, i) => i),
@@ -66,7 +65,7 @@ test('one writer per directory', async () => {
 test('a torn final frame is truncated and reported; every whole record is kept', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);
-  for (let i = 0; i < 5; i++) await log.append({ agent_id: 'a', i });
+  for (let i = 0; i < 5; i++) await log.append(delta('a', i));
   await log.close();
   const seg = join(
     dir,
@@ -78,15 +77,17 @@ test('a torn final frame is truncated and reported; every whole record is kept',
   assert.deepEqual(report.truncated, { segment: 'seg-0000000000000000.wal', offset: before, bytes: 10 });
   assert.equal(report.records, 5);
   assert.equal(readFileSync(seg).length, before);
-  assert.equal((await again.append({ agent_id: 'a' })).seq, 5);
+  assert.equal((await again.append(delta('a', 9))).seq, 5);
   await again.close();
 });
 
 test('damage before the tail refuses to open, naming the segment, byte and record', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);
-  for (let i = 0; i < 5; i++) await log.append({ agent_id: 'a', i });
+  for (let i = 0; i < 5; i++) await log.append(delta('a', i));
   await log.close();
+  // Without a snapshot, opening reads everything (history behind a snapshot is `audit verify`'s job).
+  unlinkSync(join(dir, 'snapshot.json'));
   const seg = join(dir, 'seg-0000000000000000.wal');
   const bytes = readFileSync(seg);
   const at = bytes.indexOf('"i":2');
@@ -102,7 +103,7 @@ test('damage before the tail refuses to open, naming the segment, byte and recor
 test('sealed segments: rotation writes manifests; a missing or edited segment refuses to open', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir, { maxSegmentBytes: 300 });
-  for (let i = 0; i < 40; i++) await log.append({ agent_id: 'a', payload: 'x'.repeat(20), i });
+  for (let i = 0; i < 40; i++) await log.append(delta('a', i, { payload: 'x'.repeat(20) }));
   await log.close();
   const segments = readdirSync(dir)
     .filter((f) => f.endsWith('.wal'))
@@ -118,10 +119,70 @@ test('sealed segments: rotation writes manifests; a missing or edited segment re
   const copy = Buffer.from(original);
   copy[copy.length - 3]! ^= 1;
   writeFileSync(edited, copy);
+  const snapshot = readFileSync(join(dir, 'snapshot.json'));
+  unlinkSync(join(dir, 'snapshot.json'));
   await assert.rejects(AuditLog.open(dir), LogCorruptError);
+  writeFileSync(join(dir, 'snapshot.json'), snapshot);
+  writeFileSync(edited, copy.subarray(0, copy.length - 1));
+  await assert.rejects(
+    AuditLog.open(dir),
+    /no longer matches its manifest \(length\)/,
+    'with a snapshot, a sealed segment of the wrong length',
+  );
   writeFileSync(edited, original);
   unlinkSync(edited);
   await assert.rejects(AuditLog.open(dir), /a segment is missing or out of order/);
+});
+
+test('opening resumes from the snapshot and reads only the tail; a bad snapshot means a full scan', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 2000, snapshotEvery: 25 });
+  for (let i = 0; i < 60; i++) await log.append(delta(`a${i % 3}`, i));
+  const root = Buffer.from(log.root());
+  // Not closed: the last snapshot was taken at 50 records, so 10 are tail.
+  await log.close();
+  const { log: again, report } = await AuditLog.open(dir, { maxSegmentBytes: 2000 });
+  assert.equal(report.snapshot, 'used');
+  assert.equal(report.scanned, 0, 'closing snapshots everything');
+  assert.equal(report.records, 60);
+  assert.deepEqual(Buffer.from(again.root()), root);
+  const next = await again.append(delta('a1', 60));
+  assert.equal(next.lamport_seq, 20, 'per-chain state came from the snapshot');
+  await again.close();
+
+  // A damaged snapshot is ignored: the full scan rebuilds the same state.
+  const snap = join(dir, 'snapshot.json');
+  writeFileSync(snap, readFileSync(snap, 'utf8').replace('"size\\":61', '"size\\":62'));
+  const { log: third, report: full } = await AuditLog.open(dir, { maxSegmentBytes: 2000 });
+  assert.equal(full.snapshot, 'unusable');
+  assert.equal(full.scanned, 61);
+  assert.equal((await third.append(delta('a1', 61))).lamport_seq, 21);
+  await third.close();
+});
+
+test('damage after the snapshot refuses to open; a segment cut short of the snapshot too', async () => {
+  const dir = tmp();
+  const snap = join(dir, 'snapshot.json');
+  const { log } = await AuditLog.open(dir, { snapshotEvery: 3 });
+  for (let i = 0; i < 3; i++) await log.append(delta('a', i));
+  const early = readFileSync(snap);
+  for (let i = 3; i < 5; i++) await log.append(delta('a', i));
+  await log.close();
+  // As if the process died after record 4 with the snapshot taken at 3.
+  writeFileSync(snap, early);
+  const seg = join(dir, 'seg-0000000000000000.wal');
+  const bytes = readFileSync(seg);
+  const copy = Buffer.from(bytes);
+  copy[copy.indexOf('"i":3') + 4] = '8'.charCodeAt(0);
+  writeFileSync(seg, copy);
+  await assert.rejects(AuditLog.open(dir), (e: unknown) => e instanceof LogCorruptError && /checksum/.test(e.reason) && e.seq === 3);
+  const snapshotOffset = (JSON.parse(JSON.parse(early.toString()).body) as { offset: number }).offset;
+  writeFileSync(seg, bytes.subarray(0, snapshotOffset - 1));
+  await assert.rejects(AuditLog.open(dir), /shorter than the snapshot says/);
+  writeFileSync(seg, bytes);
+  const { log: again, report } = await AuditLog.open(dir);
+  assert.deepEqual([report.snapshot, report.scanned, report.records], ['used', 2, 5]);
+  await again.close();
 });
 
 test('crash: SIGKILL at random moments never loses an acknowledged record', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { actionId, argsHash, GENESIS_HASH, recordBytes, recordHash, type DecisionRecord } from '../src/record.js';
 
 const record = (over: Partial<DecisionRecord> = {}): DecisionRecord => ({
+  type: 'decision',
   schema: 'dpr/2.0',
   id: '01JD3Z5Q8X9K2M4N6P7R8S9T0V',
   time: '2026-11-22T05:00:00Z',

@@ -1,0 +1,97 @@
+/**
+ * Everything the log holds besides decisions is a record too, chained and covered by the Merkle
+ * tree like a decision: the stack's history (policy applied, daemon started and stopped, approvals,
+ * state deltas the daemon rebuilds rate and budget state from, key rotations) and the signed
+ * checkpoints themselves. Records without an `agent_id` chain under the stack.
+ */
+import type { DecisionRecord } from './record.js';
+
+/** Assigned by the sequencer when a record is appended. */
+export interface Sequenced {
+  /** Global position in the log (the Merkle leaf index). */
+  seq: number;
+  /** Per-chain sequence: per agent, or the stack's chain for records without an agent. */
+  lamport_seq: number;
+  /** Leaf hash (hex) of the previous record in the same chain, or 64 zeros for the first. */
+  prev_hash: string;
+}
+
+interface EventBase extends Sequenced {
+  /** ULID. */
+  id: string;
+  /** RFC 3339. */
+  time: string;
+  agent_id?: string;
+  /** Stub providers signed or served this run. */
+  dev?: true;
+}
+
+export interface PolicyApplied extends EventBase {
+  type: 'policy_applied';
+  policy_version: string;
+  /** SHA-256 (hex) of the policy source as applied. */
+  source_hash: string;
+}
+
+export interface DaemonStarted extends EventBase {
+  type: 'daemon_started';
+  pid: number;
+  version: string;
+}
+
+export interface DaemonStopped extends EventBase {
+  type: 'daemon_stopped';
+  reason: string;
+}
+
+export interface ApprovalResolved extends EventBase {
+  type: 'approval_resolved';
+  /** The deferred decision's id. */
+  action_id: string;
+  outcome: 'approved' | 'denied' | 'expired';
+  by: string;
+  reason?: string;
+}
+
+export interface StateDelta extends EventBase {
+  type: 'state_delta';
+  /** What changed in rate, budget or session state; the daemon's to interpret. */
+  delta: Record<string, unknown>;
+}
+
+export interface KeyRotated extends EventBase {
+  type: 'key_rotated';
+  /** The verifier key (C2SP vkey) that signed checkpoints before, if any. */
+  previous_key?: string;
+  /** The verifier key that signs checkpoints from here on. Informational: verify trusts pinned keys only. */
+  key: string;
+}
+
+export interface CheckpointRecord extends EventBase {
+  type: 'checkpoint';
+  /** The tree size the checkpoint signs (records before this one; appends continue while it is signed). */
+  size: number;
+  /** The C2SP signed note. */
+  note: string;
+  /** The signing key (vkey), informational. */
+  key: string;
+}
+
+export type EventRecord = PolicyApplied | DaemonStarted | DaemonStopped | ApprovalResolved | StateDelta | KeyRotated | CheckpointRecord;
+export type LogRecord = DecisionRecord | EventRecord;
+export type RecordType = LogRecord['type'];
+
+type Unsequenced<T> = T extends unknown ? Omit<T, keyof Sequenced | 'id' | 'time'> & { id?: string; time?: string } : never;
+/** What callers append: the sequencer adds `seq`, `lamport_seq`, `prev_hash`, and `id`/`time` when absent. */
+export type RecordInput = Unsequenced<LogRecord>;
+
+export const RECORD_TYPES: readonly RecordType[] = [
+  'decision',
+  'policy_applied',
+  'daemon_started',
+  'daemon_stopped',
+  'approval_resolved',
+  'state_delta',
+  'key_rotated',
+  'checkpoint',
+];

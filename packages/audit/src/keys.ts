@@ -1,0 +1,81 @@
+/**
+ * The stack's checkpoint key and the pinned verifier keys.
+ *
+ * - The private key lives in `.faramesh/keys/audit.key` (PKCS#8 PEM, mode 0600, directory 0700),
+ *   created on first use.
+ * - `.faramesh/keys/audit.pub` holds verifier keys in the C2SP vkey form
+ *   `<name>+<key id hex>+<base64(0x01 ‖ public key)>`, one per line: rotation appends the new key, so
+ *   checkpoints signed before a rotation still verify. Verification reads keys from here or from
+ *   `--key`, never from the log.
+ */
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ed25519Signer, keyId, validKeyName, type Signer, type Verifier } from './note.js';
+
+const ED25519 = 0x01;
+
+export function encodeVerifierKey(v: Verifier): string {
+  const id = Buffer.from(keyId(v.name, v.publicKey)).toString('hex');
+  return `${v.name}+${id}+${Buffer.concat([Buffer.from([ED25519]), v.publicKey]).toString('base64')}`;
+}
+
+export function parseVerifierKey(text: string): Verifier {
+  const parts = text.trim().split('+');
+  // The base64 part may itself contain '+': the name and id are the first two fields.
+  const [name, id] = parts;
+  const key = Buffer.from(parts.slice(2).join('+'), 'base64');
+  if (!name || !validKeyName(name) || !id || !/^[0-9a-f]{8}$/.test(id))
+    throw new Error(`not a verifier key: expected <name>+<8 hex>+<base64>, got '${text.trim().slice(0, 80)}'`);
+  if (key.length !== 33 || key[0] !== ED25519) throw new Error(`verifier key '${name}' is not an ed25519 key`);
+  const v = { name, publicKey: key.subarray(1) };
+  if (Buffer.from(keyId(name, v.publicKey)).toString('hex') !== id) throw new Error(`verifier key '${name}' has a wrong key id`);
+  return v;
+}
+
+/** Read pinned verifier keys: one vkey per line; blank lines and `#` comments are skipped. */
+export function readVerifierKeys(file: string): Verifier[] {
+  const keys = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map(parseVerifierKey);
+  if (keys.length === 0) throw new Error(`${file} holds no verifier key`);
+  return keys;
+}
+
+export const keysDir = (stackDir: string) => join(stackDir, '.faramesh', 'keys');
+export const publicKeyFile = (stackDir: string) => join(keysDir(stackDir), 'audit.pub');
+const privateKeyFile = (stackDir: string) => join(keysDir(stackDir), 'audit.key');
+
+/** A key name from the stack: the checkpoint origin, so it names the log. */
+export function originFor(stackName: string): string {
+  const safe = stackName.replace(/[^A-Za-z0-9._/-]/g, '-').replace(/^-+|-+$/g, '') || 'stack';
+  return `faramesh/${safe}`;
+}
+
+/** Load the stack's signer, creating the key pair on first use. */
+export function loadStackSigner(stackDir: string, origin: string): Signer {
+  const file = privateKeyFile(stackDir);
+  if (!existsSync(file)) return rotateStackKey(stackDir, origin);
+  return new Ed25519Signer(origin, createPrivateKey(readFileSync(file)));
+}
+
+/**
+ * Make a new key pair: the private key replaces the old one, the public key is appended to
+ * `audit.pub` (older checkpoints keep verifying). The log records the rotation on its next open.
+ */
+export function rotateStackKey(stackDir: string, origin: string): Signer {
+  const dir = keysDir(stackDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const signer = new Ed25519Signer(origin, privateKey);
+  const tmp = join(dir, '.audit.key.tmp');
+  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  renameSync(tmp, privateKeyFile(stackDir));
+  const pub = publicKeyFile(stackDir);
+  const before = existsSync(pub) ? readFileSync(pub, 'utf8') : '';
+  writeFileSync(pub, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${encodeVerifierKey(signer)}\n`, { mode: 0o644 });
+  return signer;
+}

@@ -1,0 +1,159 @@
+/**
+ * Opening a log: rebuild the sequencer's state from what is durable.
+ *
+ * With a valid snapshot, sealed segments before it are checked by their manifests' sizes and
+ * sequence ranges only, and records are read from the snapshot's offset on — opening costs the
+ * tail, not the history. Without one, every segment is read and checked in full. Either way a torn
+ * final frame is truncated (it was never acknowledged) and any other damage refuses to open.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { scanFrames } from '../frames.js';
+import { leafHash } from '../merkle.js';
+import { LogCorruptError } from './errors.js';
+import { listSegments, manifestName, SEGMENT } from './files.js';
+import { createSegment, parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
+import { chainOf, SequencerState } from './sequencer.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
+
+export interface OpenReport {
+  /** Records in the log. */
+  records: number;
+  /** Records read to open it (the tail after the snapshot, or all of them). */
+  scanned: number;
+  snapshot: 'used' | 'absent' | 'unusable';
+  /** A torn final frame was cut off here (it was never acknowledged). */
+  truncated?: { segment: string; offset: number; bytes: number };
+}
+
+const firstSeqOf = (segment: string) => Number(SEGMENT.exec(segment)![1]);
+
+export function recover(dir: string): { state: SequencerState; report: OpenReport } {
+  const segments = listSegments(dir);
+  if (segments.length === 0) {
+    const created = createSegment(dir, 0);
+    const state = new SequencerState();
+    state.startSegment(created.name, 0, created.headerBytes);
+    return { state, report: { records: 0, scanned: 0, snapshot: 'absent' } };
+  }
+  const snap = readSnapshot(dir);
+  const resumed = snap && snap !== 'damaged' ? resume(dir, segments, snap) : undefined;
+  const state = resumed ?? new SequencerState();
+  const report: OpenReport = { records: 0, scanned: 0, snapshot: resumed ? 'used' : snap ? 'unusable' : 'absent' };
+  const startIndex = resumed ? segments.indexOf(resumed.segment) : 0;
+  // A sealed last segment is a crash between sealing it and starting the next: start the next now.
+  const lastSealed = existsSync(join(dir, manifestName(segments[segments.length - 1]!)));
+  for (let i = startIndex; i < segments.length; i++) {
+    const name = segments[i]!;
+    const from = resumed && i === startIndex ? resumed.segmentBytes : 0;
+    readSegment(dir, name, from, state, i === segments.length - 1 && !lastSealed, report);
+  }
+  if (lastSealed) {
+    const created = createSegment(dir, state.nextSeq);
+    state.startSegment(created.name, state.nextSeq, created.headerBytes);
+  }
+  report.records = state.nextSeq;
+  return { state, report };
+}
+
+/** The state a snapshot holds, if it fits the segments on disk (else a full scan is due). */
+function resume(dir: string, segments: string[], snap: Snapshot): SequencerState | undefined {
+  const at = segments.indexOf(snap.segment);
+  if (at === -1 || firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
+  let state: SequencerState;
+  try {
+    state = SequencerState.fromSnapshot(snap);
+  } catch {
+    return undefined;
+  }
+  // Sealed segments before it: present, whole and contiguous, judged by their manifests.
+  for (let i = 0; i < at; i++) {
+    const name = segments[i]!;
+    const m = readManifest(dir, name);
+    if (typeof m === 'string') throw new LogCorruptError(name, 0, m);
+    if (m.first_seq !== firstSeqOf(name) || m.first_seq + m.count !== firstSeqOf(segments[i + 1]!))
+      throw new LogCorruptError(name, 0, 'a segment is missing or out of order');
+    if (statSync(join(dir, name)).size !== m.bytes)
+      throw new LogCorruptError(name, 0, 'the sealed segment no longer matches its manifest (length)');
+  }
+  return state;
+}
+
+/** Read `name` from byte `from` (0: from its header), advancing the state over every record. */
+function readSegment(dir: string, name: string, from: number, state: SequencerState, final: boolean, report: OpenReport): void {
+  const path = join(dir, name);
+  const bytes = readFrom(path, from);
+  if (!bytes) throw new LogCorruptError(name, from, 'the segment is shorter than the snapshot says: acknowledged records are missing');
+  const scan = scanFrames(bytes);
+  if (!scan.ok)
+    throw new LogCorruptError(name, from + scan.corruptAt, scan.reason, state.nextSeq + Math.max(0, scan.frames.length - (from ? 0 : 1)));
+  if (scan.tornAt !== undefined && !final) throw new LogCorruptError(name, from + scan.tornAt, 'a sealed segment ends in a partial frame');
+  let frames = scan.frames;
+  if (from === 0) {
+    const header = parseHeader(frames[0]?.payload);
+    if (!header || header.first_seq !== state.nextSeq) {
+      throw new LogCorruptError(
+        name,
+        0,
+        header
+          ? `segment starts at seq ${header.first_seq}, expected ${state.nextSeq} (a segment is missing or out of order)`
+          : 'missing segment header',
+      );
+    }
+    state.startSegment(name, header.first_seq, frames[0]!.payload.length + 8);
+    frames = frames.slice(1);
+  } else {
+    state.segment = name;
+  }
+  for (const frame of frames) {
+    const entry = parseJsonObject(frame.payload);
+    if (!entry || entry.seq !== state.nextSeq)
+      throw new LogCorruptError(
+        name,
+        from + frame.offset,
+        entry ? `expected seq ${state.nextSeq}, found ${String(entry.seq)}` : 'a record is not JSON',
+        state.nextSeq,
+      );
+    state.advance(chainOf(entry), Number(entry.lamport_seq), leafHash(frame.payload), entry);
+    report.scanned++;
+  }
+  const end = from + (scan.tornAt ?? bytes.length);
+  state.segmentBytes = end;
+  if (!final) {
+    const m = readManifest(dir, name);
+    if (typeof m === 'string') throw new LogCorruptError(name, 0, m);
+    checkManifest(name, m, state, end, from === 0 ? bytes : undefined);
+  } else if (scan.tornAt !== undefined) {
+    truncateSync(path, end);
+    report.truncated = { segment: name, offset: end, bytes: from + bytes.length - end };
+  }
+}
+
+/** A sealed segment must match its manifest: records, Merkle root, length, and (when read whole) its hash. */
+function checkManifest(name: string, m: SegmentManifest, state: SequencerState, length: number, whole: Buffer | undefined): void {
+  if (whole && m.sha256 !== sha256hex(whole))
+    throw new LogCorruptError(name, 0, 'the sealed segment no longer matches its manifest (sha256)');
+  if (m.first_seq !== state.segmentFirstSeq || m.count !== state.segmentFrontier.size || m.bytes !== length)
+    throw new LogCorruptError(name, 0, 'the manifest disagrees with the segment about its records');
+  if (m.root !== Buffer.from(state.segmentFrontier.root()).toString('hex'))
+    throw new LogCorruptError(name, 0, 'the manifest Merkle root does not match the records');
+}
+
+/** The file's bytes from `from` on, or undefined when it is shorter than that. */
+function readFrom(path: string, from: number): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < from) return undefined;
+    const buf = Buffer.allocUnsafe(size - from);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}

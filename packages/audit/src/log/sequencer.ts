@@ -1,0 +1,88 @@
+/**
+ * The sequencer's state: where the next record goes and what it links to. Appending and recovery
+ * advance it through the same two steps, so a reopened log continues exactly where it stopped.
+ */
+import { GENESIS_HASH } from '../record.js';
+import { MerkleFrontier, type Hash } from '../merkle.js';
+import type { Sequenced } from '../events.js';
+import type { Snapshot } from './snapshot.js';
+
+interface Tip {
+  hash: string;
+  lamport: number;
+}
+
+/** The chain a record belongs to: its agent's, or the stack's for records without one. */
+export const chainOf = (record: { agent_id?: unknown }): string => (typeof record.agent_id === 'string' ? record.agent_id : '');
+
+export class SequencerState {
+  nextSeq = 0;
+  frontier = new MerkleFrontier();
+  tips = new Map<string, Tip>();
+  /** The active segment: its name, durable length, first record, and the Merkle tree of its own records. */
+  segment = '';
+  segmentBytes = 0;
+  segmentFirstSeq = 0;
+  segmentFrontier = new MerkleFrontier();
+  checkpointSize?: number;
+  key?: string;
+
+  /** The fields the next record of `chain` receives. */
+  sequence(chain: string): Sequenced {
+    const tip = this.tips.get(chain);
+    return { seq: this.nextSeq, lamport_seq: (tip?.lamport ?? -1) + 1, prev_hash: tip?.hash ?? GENESIS_HASH };
+  }
+
+  /** Account for the record just placed at `nextSeq`. */
+  advance(chain: string, lamport: number, leaf: Hash, record: { type?: unknown; key?: unknown; size?: unknown }): void {
+    this.tips.set(chain, { hash: Buffer.from(leaf).toString('hex'), lamport });
+    this.frontier.append(leaf);
+    this.segmentFrontier.append(leaf);
+    this.nextSeq++;
+    if (record.type === 'checkpoint' && typeof record.size === 'number') this.checkpointSize = record.size;
+    if ((record.type === 'checkpoint' || record.type === 'key_rotated') && typeof record.key === 'string') this.key = record.key;
+  }
+
+  startSegment(name: string, firstSeq: number, headerBytes: number): void {
+    this.segment = name;
+    this.segmentFirstSeq = firstSeq;
+    this.segmentBytes = headerBytes;
+    this.segmentFrontier = new MerkleFrontier();
+  }
+
+  toSnapshot(): Snapshot {
+    const tips: Snapshot['tips'] = {};
+    for (const [chain, t] of this.tips) tips[chain] = [t.hash, t.lamport];
+    return {
+      size: this.nextSeq,
+      segment: this.segment,
+      offset: this.segmentBytes,
+      segment_first_seq: this.segmentFirstSeq,
+      edge: this.frontier.toJSON(),
+      segment_edge: this.segmentFrontier.toJSON(),
+      tips,
+      ...(this.checkpointSize !== undefined ? { checkpoint_size: this.checkpointSize } : {}),
+      ...(this.key !== undefined ? { key: this.key } : {}),
+    };
+  }
+
+  /** Rebuild from a snapshot; throws when it is inconsistent. */
+  static fromSnapshot(s: Snapshot): SequencerState {
+    const state = new SequencerState();
+    state.frontier = MerkleFrontier.fromJSON(s.edge);
+    state.segmentFrontier = MerkleFrontier.fromJSON(s.segment_edge);
+    if (state.frontier.size !== s.size || state.segmentFrontier.size !== s.size - s.segment_first_seq)
+      throw new Error('the snapshot disagrees with itself about its size');
+    for (const [chain, tip] of Object.entries(s.tips)) {
+      if (!Array.isArray(tip) || typeof tip[0] !== 'string' || !Number.isSafeInteger(tip[1])) throw new Error('malformed chain tip');
+      state.tips.set(chain, { hash: tip[0], lamport: tip[1] });
+    }
+    state.nextSeq = s.size;
+    state.segment = s.segment;
+    state.segmentBytes = s.offset;
+    state.segmentFirstSeq = s.segment_first_seq;
+    if (s.checkpoint_size !== undefined) state.checkpointSize = s.checkpoint_size;
+    if (s.key !== undefined) state.key = s.key;
+    return state;
+  }
+}

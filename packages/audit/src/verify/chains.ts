@@ -1,0 +1,116 @@
+/**
+ * Per-chain link checking with blame. A broken link (record j's `prev_hash` is not the leaf hash of
+ * the chain's previous record p) has three explanations, told apart by what comes next:
+ *
+ * - p was altered: j is intact, so j's own successor still links to j;
+ * - j's `prev_hash` was altered: j's hash changed too, so j's successor breaks as well;
+ * - the record between p and j was moved to another chain (its `agent_id` changed) or removed:
+ *   a record elsewhere carries p's hash as its `prev_hash`, or the sequence shows a gap.
+ *
+ * A link still open at the end (j was the chain's last record) is blamed on p; the checkpoints
+ * cover that case independently.
+ */
+import { GENESIS_HASH } from '../record.js';
+
+export interface Loc {
+  seq: number;
+  id?: string;
+  segment: string;
+  offset: number;
+}
+
+export interface Blame {
+  at: Loc;
+  field: string;
+  reason: string;
+}
+
+interface Tip extends Loc {
+  hash: string;
+  lamport: number;
+}
+
+interface Suspect {
+  at: Tip;
+  pred?: Tip;
+  chain: string;
+}
+
+export class ChainChecker {
+  private readonly tips = new Map<string, Tip>();
+  private readonly open = new Map<string, Suspect>();
+  /** Records whose incoming link broke, by the prev_hash they carry: a moved record is found here. */
+  private readonly strays = new Map<string, Loc>();
+  /** Sequence ranges [from, to) found missing. */
+  private readonly gaps: [number, number][] = [];
+  readonly blames: Blame[] = [];
+
+  get chains(): number {
+    return this.tips.size;
+  }
+
+  gap(from: number, to: number): void {
+    this.gaps.push([from, to]);
+  }
+
+  /** Check record `loc` of `chain` and make it the chain's tip. */
+  check(loc: Loc, chain: string, lamport: unknown, prevHash: unknown, hash: string): void {
+    const tip = this.tips.get(chain);
+    const expectedLamport = (tip?.lamport ?? -1) + 1;
+    if (lamport !== expectedLamport)
+      this.blame(loc, 'lamport_seq', `expected ${expectedLamport} for ${label(chain)}, found ${String(lamport)}`);
+    const suspect = this.open.get(chain);
+    if (suspect) {
+      this.open.delete(chain);
+      if (prevHash === suspect.at.hash) this.blameMissingLink(suspect);
+      else
+        this.blame(suspect.at, 'prev_hash', `does not link to the previous record of ${label(chain)} (seq ${suspect.pred?.seq ?? 'none'})`);
+    }
+    const expectedPrev = tip?.hash ?? GENESIS_HASH;
+    const brokenIn = prevHash !== expectedPrev;
+    const self: Tip = { ...loc, hash, lamport: typeof lamport === 'number' ? lamport : expectedLamport };
+    if (brokenIn) {
+      this.open.set(chain, { at: self, ...(tip ? { pred: tip } : {}), chain });
+      if (typeof prevHash === 'string' && !this.strays.has(prevHash)) this.strays.set(prevHash, loc);
+    }
+    this.tips.set(chain, self);
+  }
+
+  /** Resolve what is still open once the log has been read. */
+  finish(): Blame[] {
+    for (const suspect of this.open.values()) this.blameMissingLink(suspect, true);
+    this.open.clear();
+    return this.blames;
+  }
+
+  /** j (suspect.at) is intact, so the record j followed is gone from its place: altered, moved or removed. */
+  private blameMissingLink(s: Suspect, atEnd = false): void {
+    const predHash = s.pred?.hash ?? GENESIS_HASH;
+    const moved = this.strays.get(predHash);
+    if (moved && moved.seq !== s.at.seq) {
+      this.blame(
+        moved,
+        'agent_id',
+        `the record belongs after seq ${s.pred?.seq ?? 'the start'} of ${label(s.chain)} (its prev_hash links there)`,
+      );
+      return;
+    }
+    if (s.pred && this.gaps.some(([from, to]) => from > s.pred!.seq && from <= s.at.seq && to > from)) return; // the gap is reported already
+    if (!s.pred) {
+      this.blame(s.at, 'prev_hash', `the first record of ${label(s.chain)} must link to the genesis hash`);
+      return;
+    }
+    this.blame(
+      s.pred,
+      'content',
+      `the record no longer hashes to the prev_hash that seq ${s.at.seq} holds: it was altered after it was written` +
+        (atEnd ? ` (or seq ${s.at.seq}'s prev_hash was)` : ''),
+    );
+  }
+
+  private blame(at: Loc, field: string, reason: string): void {
+    this.blames.push({ at, field, reason });
+  }
+}
+
+const label = (chain: string) => (chain ? `agent '${chain}'` : "the stack's chain");

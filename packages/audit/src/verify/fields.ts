@@ -1,0 +1,143 @@
+/**
+ * The shape of every record type, field by field, so the verifier can say which field of a record
+ * is wrong and why. Unknown fields are refused: a record never carries argument values or anything
+ * else the schema does not name.
+ */
+import { DENIAL_CODES } from '@faramesh/protocol';
+import { parseVerifierKey } from '../keys.js';
+
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+type Check = (v: unknown) => string | undefined;
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty string');
+const hex64: Check = (v) => (typeof v === 'string' && HEX64.test(v) ? undefined : 'must be 64 lowercase hex digits (SHA-256)');
+const count: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a non-negative integer');
+const nonNegative: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a non-negative number');
+const time: Check = (v) =>
+  typeof v === 'string' && RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an RFC 3339 time';
+const oneOf =
+  (...values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`;
+const strings: Check = (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'must be a list of strings');
+const object: Check = (v) => (isObject(v) ? undefined : 'must be an object');
+const numbers: Check = (v) =>
+  isObject(v) && Object.values(v).every((n) => nonNegative(n) === undefined) ? undefined : 'must map names to non-negative numbers';
+const vkey: Check = (v) => {
+  try {
+    parseVerifierKey(String(v));
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+/** An object with exactly these (optional unless listed in `required`) fields. */
+const shape =
+  (fields: Record<string, Check>, required: readonly string[] = []): Check =>
+  (v) => {
+    if (!isObject(v)) return 'must be an object';
+    for (const k of required) if (!(k in v)) return `lacks '${k}'`;
+    for (const [k, x] of Object.entries(v)) {
+      const why = fields[k] ? fields[k](x) : 'is not a known field';
+      if (why) return `'${k}' ${why}`;
+    }
+    return undefined;
+  };
+
+interface Schema {
+  required: readonly string[];
+  fields: Record<string, Check>;
+}
+
+const COMMON: Record<string, Check> = {
+  type: str,
+  id: (v) => (typeof v === 'string' && ULID.test(v) ? undefined : 'must be a ULID'),
+  time,
+  seq: count,
+  lamport_seq: count,
+  prev_hash: hex64,
+  agent_id: str,
+  dev: (v) => (v === true ? undefined : 'is only ever true'),
+};
+const SEQUENCED = ['type', 'id', 'time', 'seq', 'lamport_seq', 'prev_hash'];
+
+const schema = (required: readonly string[], fields: Record<string, Check>): Schema => ({
+  required: [...SEQUENCED, ...required],
+  fields: { ...COMMON, ...fields },
+});
+
+const SCHEMAS: Record<string, Schema> = {
+  decision: schema(['schema', 'agent_id', 'tool', 'action_type', 'args_hash', 'effect', 'policy_version'], {
+    schema: oneOf('dpr/2.0'),
+    agent_svid: str,
+    tool: str,
+    action_type: oneOf('tool_call', 'delegate', 'completion_event', 'model_call'),
+    args_hash: hex64,
+    effect: oneOf('permit', 'defer', 'deny'),
+    code: oneOf(...DENIAL_CODES),
+    rule_ref: str,
+    rule_digest: str,
+    policy_version: hex64,
+    denial: shape(
+      {
+        code: oneOf(...DENIAL_CODES),
+        human_message: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+        resolution: object,
+        rule_ref: str,
+        budget_id: str,
+        provider: str,
+      },
+      ['code', 'human_message', 'resolution'],
+    ),
+    credential_ref: shape({ provider: str, path_hash: hex64, scope: strings, issued_at: time, ttl_s: nonNegative, issuance_id: str }, [
+      'provider',
+      'path_hash',
+      'scope',
+      'issued_at',
+      'ttl_s',
+      'issuance_id',
+    ]),
+    cost: shape({ usd: nonNegative, input_tokens: count, output_tokens: count }),
+    latency_ms: numbers,
+    delegation_chain: strings,
+    approval: shape({ approved_by: str, reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'), at: time }, [
+      'approved_by',
+      'at',
+    ]),
+  }),
+  policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64 }),
+  daemon_started: schema(['pid', 'version'], { pid: count, version: str }),
+  daemon_stopped: schema(['reason'], { reason: str }),
+  approval_resolved: schema(['action_id', 'outcome', 'by'], {
+    action_id: str,
+    outcome: oneOf('approved', 'denied', 'expired'),
+    by: str,
+    reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+  }),
+  state_delta: schema(['delta'], { delta: object }),
+  key_rotated: schema(['key'], { key: vkey, previous_key: vkey }),
+  checkpoint: schema(['size', 'note', 'key'], { size: count, note: str, key: vkey }),
+};
+
+/** Every way `record` departs from its type's schema (empty when it conforms). */
+export function checkFields(record: Record<string, unknown>): FieldProblem[] {
+  const s = SCHEMAS[record.type as string];
+  if (!s) return [{ field: 'type', reason: `'${String(record.type)}' is not a record type` }];
+  const problems: FieldProblem[] = [];
+  for (const field of s.required) if (!(field in record)) problems.push({ field, reason: 'is missing' });
+  for (const field in record) {
+    const check = s.fields[field];
+    const why = check ? check(record[field]) : 'is not a field of this record type (records hold no argument values or extras)';
+    if (why) problems.push({ field, reason: why });
+  }
+  return problems;
+}

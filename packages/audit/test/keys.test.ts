@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AuditLog,
+  encodeVerifierKey,
+  loadStackSigner,
+  parseVerifierKey,
+  publicKeyFile,
+  readVerifierKeys,
+  rotateStackKey,
+  verifyLog,
+} from '../src/index.js';
+import { delta, tmp } from './helpers.js';
+
+test('the stack key is created on first use, private to its owner, and loaded again after', () => {
+  const stack = tmp();
+  const signer = loadStackSigner(stack, 'faramesh/demo');
+  const keys = join(stack, '.faramesh', 'keys');
+  assert.equal(statSync(join(keys, 'audit.key')).mode & 0o777, 0o600);
+  assert.equal(statSync(keys).mode & 0o777, 0o700);
+  const pinned = readVerifierKeys(publicKeyFile(stack));
+  assert.equal(pinned.length, 1);
+  assert.deepEqual(Buffer.from(pinned[0]!.publicKey), Buffer.from(signer.publicKey));
+  assert.deepEqual(Buffer.from(loadStackSigner(stack, 'faramesh/demo').publicKey), Buffer.from(signer.publicKey));
+  assert.match(encodeVerifierKey(signer), /^faramesh\/demo\+[0-9a-f]{8}\+A/);
+});
+
+test('verifier keys are parsed strictly', () => {
+  const stack = tmp();
+  const vkey = encodeVerifierKey(loadStackSigner(stack, 'faramesh/demo'));
+  assert.equal(parseVerifierKey(vkey).name, 'faramesh/demo');
+  assert.throws(() => parseVerifierKey('nonsense'), /not a verifier key/);
+  assert.throws(() => parseVerifierKey(vkey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')), /wrong key id/);
+  assert.throws(() => parseVerifierKey(vkey.slice(0, -8)), /not an ed25519 key/);
+  const empty = join(stack, 'empty.pub');
+  writeFileSync(empty, '# nothing\n');
+  assert.throws(() => readVerifierKeys(empty), /no verifier key/);
+});
+
+test('rotation: the log records it, and pinned keys old and new verify every checkpoint', async () => {
+  const stack = tmp();
+  const wal = join(stack, 'faramesh-wal');
+  const first = loadStackSigner(stack, 'faramesh/demo');
+  let { log } = await AuditLog.open(wal, { signer: first, checkpointEvery: 4 });
+  for (let i = 0; i < 6; i++) await log.append(delta('a', i));
+  await log.close();
+  const second = rotateStackKey(stack, 'faramesh/demo');
+  ({ log } = await AuditLog.open(wal, { signer: second, checkpointEvery: 4 }));
+  const rotatedAt = log.size - 1;
+  for (let i = 6; i < 12; i++) await log.append(delta('a', i));
+  await log.close();
+
+  const pinned = readVerifierKeys(publicKeyFile(stack));
+  assert.equal(pinned.length, 2, 'the old key stays pinned');
+  const r = verifyLog(wal, { verifiers: pinned });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.checkpoints.verified, r.checkpoints.total);
+  const records = readFileSync(join(wal, 'seg-0000000000000000.wal'), 'utf8');
+  assert.equal((records.match(/"type":"key_rotated"/g) ?? []).length, 2, 'the first key and the rotation');
+  assert.match(records, /"previous_key":"faramesh\/demo\+/);
+  assert.ok(rotatedAt > 6);
+
+  // Pinning only the new key: the checkpoints signed before the rotation no longer verify.
+  const onlyNew = verifyLog(wal, { verifiers: [second] });
+  assert.equal(onlyNew.ok, false);
+  assert.ok(onlyNew.problems.every((p) => p.field === 'note' && p.seq < rotatedAt));
+});
+
+test('checkpoints come on a timer too, and a failing signer never fails appends', async () => {
+  const stack = tmp();
+  const signer = loadStackSigner(stack, 'faramesh/demo');
+  const { log } = await AuditLog.open(join(stack, 'wal'), { signer, checkpointMs: 20 });
+  await log.append(delta('a', 1));
+  await new Promise((r) => setTimeout(r, 120));
+  assert.ok(log.size >= 3, 'key_rotated, the record, and a timed checkpoint');
+  await log.close();
+
+  const broken = { name: 'faramesh/demo', publicKey: signer.publicKey, sign: () => Promise.reject(new Error('KMS unreachable')) };
+  const { log: again } = await AuditLog.open(join(stack, 'wal2'), { signer: broken, checkpointEvery: 1 });
+  const entry = await again.append(delta('a', 1));
+  assert.equal(entry.seq, 1);
+  await again.checkpoint();
+  assert.match(again.lastCheckpointError?.message ?? '', /KMS unreachable/);
+  await again.close();
+});

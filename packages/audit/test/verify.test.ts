@@ -1,0 +1,254 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLog, Ed25519Signer, verifyLog, type VerifyReport } from '../src/index.js';
+import { decision, delta, policyApplied, POLICY, tmp } from './helpers.js';
+import { locate, rewrite } from './tamper.js';
+
+const signer = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+const verifiers = [signer];
+
+/** A log with every record type, several chains, sealed segments and checkpoints. */
+async function build(): Promise<string> {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { signer, checkpointEvery: 10, maxSegmentBytes: 8000 });
+  await log.append({ type: 'daemon_started', pid: 4242, version: '0.1.0' });
+  await log.append(policyApplied());
+  for (let i = 0; i < 45; i++) await log.append(decision(['a', 'b', 'c'][i % 3]!, i));
+  await log.append({
+    type: 'approval_resolved',
+    agent_id: 'a',
+    action_id: 'action-01JD3Z5Q8X9K2M4N6P7R8S9T0V',
+    outcome: 'approved',
+    by: 'alice',
+  });
+  await log.append(delta('a', 99));
+  await log.append({ type: 'daemon_stopped', reason: 'shutdown' });
+  await log.close();
+  return dir;
+}
+
+const fixture = await build();
+const copy = () => {
+  const dir = tmp();
+  cpSync(fixture, dir, { recursive: true });
+  return dir;
+};
+const seqsOf = (dir: string, agent: string): number[] => {
+  const out: number[] = [];
+  for (let seq = 0; ; seq++) {
+    try {
+      const r = locate(dir, seq).record;
+      if (r.type === 'decision' && r.agent_id === agent) out.push(seq);
+    } catch {
+      return out;
+    }
+  }
+};
+const first = (r: VerifyReport) => r.problems[0];
+
+test('an intact log verifies: records, chains, manifests, checkpoints, policy continuity', () => {
+  const r = verifyLog(fixture, { verifiers });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.ok, true);
+  assert.ok(r.records >= 50, `${r.records} records`);
+  assert.ok(r.sealed >= 2 && r.manifestsOk === r.sealed, `${r.manifestsOk}/${r.sealed} manifests`);
+  assert.ok(r.checkpoints.total >= 5 && r.checkpoints.verified === r.checkpoints.total, JSON.stringify(r.checkpoints));
+  assert.equal(r.unsigned, 0, 'closing signs the tail');
+  assert.equal(r.chains, 4, 'a, b, c and the stack');
+  assert.equal(r.policyVersions, 1);
+  assert.equal(r.dev, 0);
+});
+
+test('one agent with many records verifies (the original failed any agent with two)', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { signer, checkpointEvery: 3 });
+  await log.append(policyApplied());
+  for (let i = 0; i < 12; i++) await log.append(decision('solo', i));
+  await log.close();
+  const r = verifyLog(dir, { verifiers });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.chains, 2);
+});
+
+// Each field of a decision, altered to another plausible value.
+const flipHex = (v: unknown) => String(v).replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+const ALTER: Record<string, (v: unknown) => unknown> = {
+  type: () => 'state_delta',
+  schema: () => 'dpr/1.0',
+  id: (v) => String(v).slice(0, -1) + (String(v).endsWith('0') ? '1' : '0'),
+  time: (v) => new Date(Date.parse(String(v)) + 1000).toISOString(),
+  seq: (v) => Number(v) + 1,
+  lamport_seq: (v) => Number(v) + 1,
+  prev_hash: flipHex,
+  agent_id: () => 'b',
+  agent_svid: (v) => `${String(v)}x`,
+  tool: () => 'stripe/charge',
+  action_type: () => 'delegate',
+  args_hash: flipHex,
+  effect: () => 'permit',
+  code: () => 'RATE_EXCEEDED',
+  rule_ref: () => 'governance.fms:99',
+  rule_digest: flipHex,
+  policy_version: flipHex,
+  denial: (v) => ({ ...(v as object), human_message: 'nothing to see' }),
+  credential_ref: (v) => ({ ...(v as object), ttl_s: 3600 }),
+  cost: (v) => ({ ...(v as object), usd: 0 }),
+  latency_ms: (v) => ({ ...(v as object), policy: 9 }),
+  delegation_chain: () => [],
+  approval: (v) => ({ ...(v as object), approved_by: 'mallory' }),
+};
+
+test('every field of a record, altered with the frame checksum fixed, is caught at that record', () => {
+  const seqs = seqsOf(fixture, 'a');
+  // One in a sealed segment, one in the active segment; each has later records on its chain.
+  const targets = [seqs[2]!, seqs[seqs.length - 3]!];
+  const fields = Object.keys(locate(fixture, targets[0]!).record).sort();
+  assert.deepEqual(fields, Object.keys(ALTER).sort(), 'the test alters every field a decision has');
+  for (const target of targets) {
+    for (const field of fields) {
+      const dir = copy();
+      rewrite(dir, target, (r) => ({ ...r, [field]: ALTER[field]!(r[field]) }));
+      const r = verifyLog(dir, { verifiers });
+      assert.equal(r.ok, false, `${field}@${target} went unnoticed`);
+      assert.equal(first(r)?.seq, target, `${field}@${target}: first problem ${JSON.stringify(first(r))}`);
+      if (['seq', 'lamport_seq', 'prev_hash', 'schema', 'policy_version'].includes(field))
+        assert.ok(
+          r.problems.some((p) => p.seq === target && p.field === field),
+          `${field}@${target}: ${JSON.stringify(r.problems.slice(0, 3))}`,
+        );
+      if (field === 'agent_id')
+        assert.ok(r.problems.some((p) => p.seq === target && (p.field === 'agent_id' || p.field === 'lamport_seq')));
+    }
+  }
+});
+
+test('removing a field, or adding one (such as raw arguments), is caught and named', () => {
+  const target = seqsOf(fixture, 'b')[3]!;
+  let dir = copy();
+  rewrite(dir, target, (r) => ({ ...r, args: { card_number: '4242' } }));
+  let r = verifyLog(dir, { verifiers });
+  assert.deepEqual([first(r)?.seq, first(r)?.field], [target, 'args']);
+  dir = copy();
+  rewrite(dir, target, (r) => {
+    delete r.args_hash;
+    return r;
+  });
+  r = verifyLog(dir, { verifiers });
+  assert.deepEqual([first(r)?.seq, first(r)?.field, first(r)?.reason], [target, 'args_hash', 'is missing']);
+});
+
+test('a byte changed without fixing the checksum is a frame error at that record, with file and offset', () => {
+  const target = seqsOf(fixture, 'c')[4]!;
+  const dir = copy();
+  const at = rewrite(dir, target, (r) => ({ ...r, effect: 'permit' }), false);
+  const p = first(verifyLog(dir, { verifiers }))!;
+  assert.deepEqual([p.seq, p.field, p.segment, p.offset], [target, 'frame', at.segment, at.offset]);
+  assert.match(p.reason, /CRC-32C/);
+  assert.match(p.id ?? '', /^[0-9A-Z]{26}$/);
+});
+
+test('the last record of a chain, altered, is caught by the signed checkpoint after it', () => {
+  const dir = copy();
+  const seqs = seqsOf(dir, 'c');
+  const target = seqs[seqs.length - 1]!;
+  rewrite(dir, target, (r) => ({ ...r, effect: 'permit' }));
+  const r = verifyLog(dir, { verifiers });
+  assert.equal(r.ok, false);
+  const p = r.problems.find((x) => x.field === 'root');
+  assert.ok(p && p.seq > target, JSON.stringify(r.problems));
+});
+
+test('a deleted record is reported as missing at its position', () => {
+  const dir = copy();
+  const target = seqsOf(dir, 'a')[10]!;
+  const at = locate(dir, target);
+  const path = join(dir, at.segment);
+  const bytes = readFileSync(path);
+  const length = bytes.readUInt32BE(at.offset);
+  writeFileSync(path, Buffer.concat([bytes.subarray(0, at.offset), bytes.subarray(at.offset + 8 + length)]));
+  const p = first(verifyLog(dir, { verifiers }))!;
+  assert.deepEqual([p.seq, p.field], [target, 'seq']);
+});
+
+test('segments: a missing, renamed or edited sealed segment, or a damaged manifest, is reported at the segment', () => {
+  const segments = readdirSync(fixture)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+  const firstSeqOf = (s: string) => Number(/(\d+)/.exec(s)![1]);
+  // Missing.
+  let dir = copy();
+  unlinkSync(join(dir, segments[1]!));
+  let p = first(verifyLog(dir, { verifiers }))!;
+  assert.deepEqual([p.seq, p.field, p.segment], [firstSeqOf(segments[1]!), 'segment', segments[2]]);
+  // Out of order: two sealed segments swap names.
+  dir = copy();
+  renameSync(join(dir, segments[1]!), join(dir, 'x'));
+  renameSync(join(dir, segments[2]!), join(dir, segments[1]!));
+  renameSync(join(dir, 'x'), join(dir, segments[2]!));
+  p = first(verifyLog(dir, { verifiers }))!;
+  assert.equal(p.field, 'segment');
+  assert.equal(p.seq, firstSeqOf(segments[1]!));
+  // Manifest edited, and removed.
+  dir = copy();
+  const manifest = join(dir, segments[0]!.replace('.wal', '.manifest.json'));
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"root":"./, '"root":"f'));
+  p = first(verifyLog(dir, { verifiers }))!;
+  assert.deepEqual([p.seq, p.field, p.segment], [0, 'manifest', segments[0]]);
+  unlinkSync(manifest);
+  assert.match(first(verifyLog(dir, { verifiers }))!.reason, /no readable manifest/);
+  // A sealed segment with a byte appended: its manifest no longer matches.
+  dir = copy();
+  writeFileSync(join(dir, segments[1]!), Buffer.concat([readFileSync(join(dir, segments[1]!)), Buffer.from([0])]));
+  assert.ok(
+    verifyLog(dir, { verifiers }).problems.some((x) => x.segment === segments[1] && (x.field === 'manifest' || x.field === 'frame')),
+  );
+});
+
+test('checkpoints: only pinned keys count; a forged or altered checkpoint is reported at its record', () => {
+  const other = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+  let r = verifyLog(fixture, { verifiers: [other] });
+  assert.equal(r.ok, false);
+  const checkpoints = r.problems.filter((p) => p.field === 'note');
+  assert.equal(checkpoints.length, r.checkpoints.total, 'every checkpoint fails under the wrong key');
+  assert.match(checkpoints[0]!.reason, /pinned/);
+  assert.equal(verifyLog(fixture, { verifiers: [] }).checkpoints.verified, 0);
+
+  // The key recorded in the log is never trusted: forging a checkpoint with a key the attacker swaps in fails.
+  const dir = copy();
+  let target = -1;
+  for (let seq = 0; target < 0; seq++) if (locate(dir, seq).record.type === 'checkpoint') target = seq;
+  rewrite(dir, target, (rec) => ({ ...rec, note: String(rec.note).replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) - 1}\n`) }));
+  r = verifyLog(dir, { verifiers });
+  assert.deepEqual([first(r)?.seq, first(r)?.field], [target, 'note']);
+});
+
+test('policy continuity: a decision under a policy never applied is reported', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  await log.append(policyApplied());
+  await log.append(decision('a', 1));
+  await log.append(decision('a', 2, { policy_version: 'ee'.repeat(32) }));
+  await log.append(decision('a', 3, { dev: true }));
+  await log.close();
+  const r = verifyLog(dir, { verifiers: [] });
+  assert.deepEqual([first(r)?.seq, first(r)?.field], [2, 'policy_version']);
+  assert.equal(r.dev, 1, 'dev-tagged records are counted');
+  assert.equal(POLICY.length, 64);
+});
+
+test('a torn tail in the active segment is reported as pending, not as damage; --from/--to count a window', async () => {
+  const dir = copy();
+  const segments = readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+  const active = join(dir, segments[segments.length - 1]!);
+  writeFileSync(active, Buffer.concat([readFileSync(active), Buffer.from([0, 0, 1, 0, 9, 9])]));
+  const r = verifyLog(dir, { verifiers, from: Date.now() + 3_600_000 });
+  assert.equal(r.ok, true, JSON.stringify(r.problems));
+  assert.equal(r.pendingTail?.bytes, 6);
+  assert.equal(r.inWindow, 0);
+  assert.equal(verifyLog(dir, { verifiers, from: 0, to: Date.now() + 1000 }).inWindow, r.records);
+});
