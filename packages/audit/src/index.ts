@@ -10,3 +10,5 @@ export * from './log/audit-log.js';
 export { LogLockedError } from './log/files.js';
 export * from './verify/verify.js';
 export { checkFields, type FieldProblem } from './verify/fields.js';
+export * from './read/follower.js';
+export * from './read/proofs.js';

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { StackError } from '@faramesh/fpl';
 import { check } from './commands/check.js';
 import { compileCmd } from './commands/compile.js';
+import { auditCommand } from './commands/audit/index.js';
 import { explain } from './commands/explain.js';
+import { explainRecord } from './commands/explain-record.js';
 import { fmt } from './commands/fmt.js';
 import { runTests } from './commands/test.js';
 
@@ -63,19 +65,45 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('explain')
-    .description('walk the decision pipeline for a hypothetical call and print every step')
-    .requiredOption('--agent <id>', 'agent id')
-    .requiredOption('--tool <tool>', 'tool id')
+    .description('explain a recorded decision (by action id, from the audit log), or walk the pipeline for a hypothetical call')
+    .argument('[action-id]', 'a recorded decision: action-<ulid>')
+    .option('--agent <id>', 'agent id (hypothetical call)')
+    .option('--tool <tool>', 'tool id (hypothetical call)')
     .option('--args <json>', 'arguments as a JSON object', '{}')
     .option('--principal <json>', 'principal claims as a JSON object')
     .option('--model <model>', 'the model the agent runs on')
     .option('--session <id>', 'session id')
     .option('--now <time>', 'decide as of this RFC 3339 time (default: now)')
     .option('--dir <dir>', 'stack directory', '.')
+    .option('--wal <dir>', "the WAL directory, for an action id (default: the stack's runtime { wal_dir })")
+    .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((o: Omit<Parameters<typeof explain>[0], 'noColor'>) => {
-      code = explain({ ...o, noColor: noColor() });
-    });
+    .action(
+      (
+        actionId: string | undefined,
+        o: Omit<Parameters<typeof explain>[0], 'noColor' | 'agent' | 'tool'> & {
+          agent?: string;
+          tool?: string;
+          wal?: string;
+          key?: string;
+        },
+      ) => {
+        if (actionId) {
+          code = explainRecord(actionId, {
+            stack: o.dir,
+            ...(o.wal ? { dir: o.wal } : {}),
+            ...(o.key ? { key: o.key } : {}),
+            format: o.format ?? 'text',
+            noColor: noColor(),
+          });
+        } else if (!o.agent || !o.tool) {
+          process.stderr.write('✗ explain needs an action id, or --agent and --tool for a hypothetical call\n');
+          code = 64;
+        } else code = explain({ ...o, agent: o.agent, tool: o.tool, noColor: noColor() });
+      },
+    );
+
+  program.addCommand(auditCommand((c) => (code = c), noColor));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,12 +1,26 @@
 /** File-level helpers for the log directory: names, fsync of files and directories, the writer lock. */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const SEGMENT = /^seg-(\d{16})\.wal$/;
 export const segmentName = (firstSeq: number) => `seg-${String(firstSeq).padStart(16, '0')}.wal`;
 export const manifestName = (segment: string) => segment.replace(/\.wal$/, '.manifest.json');
 
+/** The directory's segments in order; none when the directory does not exist. */
 export function listSegments(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => SEGMENT.test(f))
     .sort();
@@ -81,5 +95,24 @@ function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The file's bytes from `from` on, or undefined when it is shorter than that. */
+export function readFileFrom(path: string, from: number): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < from) return undefined;
+    const buf = Buffer.allocUnsafe(size - from);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -6,12 +6,12 @@
  * tail, not the history. Without one, every segment is read and checked in full. Either way a torn
  * final frame is truncated (it was never acknowledged) and any other damage refuses to open.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
 import { LogCorruptError } from './errors.js';
-import { listSegments, manifestName, SEGMENT } from './files.js';
+import { listSegments, manifestName, readFileFrom, SEGMENT } from './files.js';
 import { createSegment, parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
 import { chainOf, SequencerState } from './sequencer.js';
 import { readSnapshot, type Snapshot } from './snapshot.js';
@@ -82,7 +82,7 @@ function resume(dir: string, segments: string[], snap: Snapshot): SequencerState
 /** Read `name` from byte `from` (0: from its header), advancing the state over every record. */
 function readSegment(dir: string, name: string, from: number, state: SequencerState, final: boolean, report: OpenReport): void {
   const path = join(dir, name);
-  const bytes = readFrom(path, from);
+  const bytes = readFileFrom(path, from);
   if (!bytes) throw new LogCorruptError(name, from, 'the segment is shorter than the snapshot says: acknowledged records are missing');
   const scan = scanFrames(bytes);
   if (!scan.ok)
@@ -137,23 +137,4 @@ function checkManifest(name: string, m: SegmentManifest, state: SequencerState, 
     throw new LogCorruptError(name, 0, 'the manifest disagrees with the segment about its records');
   if (m.root !== Buffer.from(state.segmentFrontier.root()).toString('hex'))
     throw new LogCorruptError(name, 0, 'the manifest Merkle root does not match the records');
-}
-
-/** The file's bytes from `from` on, or undefined when it is shorter than that. */
-function readFrom(path: string, from: number): Buffer | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size < from) return undefined;
-    const buf = Buffer.allocUnsafe(size - from);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
 }

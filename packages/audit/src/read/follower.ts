@@ -1,0 +1,80 @@
+/**
+ * Reading records from the log's files, without the daemon and without the writer's lock: from the
+ * start, or following the log live as it grows and rotates. Damage stops the reader with a
+ * LogCorruptError (`audit verify` explains it); a partial frame at the end is a write in progress
+ * and is read once it is whole.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { walkFrames } from '../frames.js';
+import { leafHash } from '../merkle.js';
+import { LogCorruptError } from '../log/errors.js';
+import { listSegments, manifestName, readFileFrom } from '../log/files.js';
+import { parseHeader, parseJsonObject } from '../log/manifest.js';
+
+export interface StoredRecord {
+  seq: number;
+  record: Record<string, unknown>;
+  /** The canonical bytes as stored (what the leaf hash covers). */
+  payload: Buffer;
+  segment: string;
+  offset: number;
+}
+
+export class LogFollower {
+  private segment?: string;
+  private offset = 0;
+  private seq = 0;
+
+  constructor(readonly dir: string) {}
+
+  /** Every whole record written since the last call. */
+  poll(): StoredRecord[] {
+    const out: StoredRecord[] = [];
+    for (;;) {
+      const segments = listSegments(this.dir);
+      if (segments.length === 0) throw new Error(`no audit log in ${this.dir} (no segment files)`);
+      if (!this.segment) this.segment = segments[0]!;
+      const index = segments.indexOf(this.segment);
+      if (index === -1) throw new LogCorruptError(this.segment, this.offset, 'the segment being read disappeared');
+      this.readNew(out);
+      const next = segments[index + 1];
+      // Move on only once this segment is sealed: then nothing more will be written to it.
+      if (!next || !existsSync(join(this.dir, manifestName(this.segment)))) return out;
+      this.segment = next;
+      this.offset = 0;
+    }
+  }
+
+  private readNew(out: StoredRecord[]): void {
+    const name = this.segment!;
+    const base = this.offset;
+    const bytes = readFileFrom(join(this.dir, name), base);
+    if (!bytes) throw new LogCorruptError(name, base, 'the segment shrank while being read');
+    for (const step of walkFrames(bytes)) {
+      if (step.kind === 'torn') return;
+      const at = base + step.offset;
+      if (step.kind === 'impossible') throw new LogCorruptError(name, at, step.reason, this.seq);
+      if (!step.crcOk) throw new LogCorruptError(name, at, 'checksum mismatch', this.seq);
+      const end = at + step.payload.length + 8;
+      if (at === 0) {
+        const header = parseHeader(step.payload);
+        if (!header || header.first_seq !== this.seq)
+          throw new LogCorruptError(name, 0, 'a segment is missing, out of order or has no header');
+      } else {
+        const record = parseJsonObject(step.payload);
+        if (!record || record.seq !== this.seq) throw new LogCorruptError(name, at, `expected record seq ${this.seq}`, this.seq);
+        out.push({ seq: this.seq++, record, payload: Buffer.from(step.payload), segment: name, offset: at });
+      }
+      this.offset = end;
+    }
+  }
+}
+
+/** Every record of the log, in order. */
+export function readRecords(dir: string): StoredRecord[] {
+  return new LogFollower(dir).poll();
+}
+
+/** The Merkle leaf hash of a stored record. */
+export const leafOf = (r: StoredRecord) => leafHash(r.payload);

@@ -1,0 +1,116 @@
+/**
+ * Proofs against signed checkpoints, computed from the log's files: that a record is in the log
+ * (inclusion), and that the log today extends a checkpoint kept elsewhere (consistency) — so an
+ * off-host copy of an old checkpoint exposes truncation or rewriting.
+ */
+import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsistency, verifyInclusion, type Hash } from '../merkle.js';
+import type { Verifier } from '../note.js';
+import { readRecords, type StoredRecord } from './follower.js';
+
+const hex = (h: Hash) => Buffer.from(h).toString('hex');
+
+interface Latest {
+  checkpoint: Checkpoint;
+  note: string;
+  seq: number;
+}
+
+/** The log's leaves and its latest checkpoint that verifies under the pinned keys and matches the leaves. */
+function load(dir: string, verifiers: readonly Verifier[]): { records: StoredRecord[]; leaves: Hash[]; latest?: Latest } {
+  const records = readRecords(dir);
+  const leaves = records.map((r) => leafHash(r.payload));
+  let latest: Latest | undefined;
+  for (const r of records) {
+    if (r.record.type !== 'checkpoint') continue;
+    const opened = openCheckpoint(String(r.record.note), verifiers);
+    if (!opened.ok || opened.checkpoint.size > r.seq) continue;
+    if (!latest || opened.checkpoint.size >= latest.checkpoint.size)
+      latest = { checkpoint: opened.checkpoint, note: String(r.record.note), seq: r.seq };
+  }
+  if (latest && hex(subtreeRoot(leaves, 0, latest.checkpoint.size)) !== hex(latest.checkpoint.root))
+    throw new Error(`the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`);
+  return { records, leaves, ...(latest ? { latest } : {}) };
+}
+
+/** The latest checkpoint that verifies under the pinned keys and matches the log: to keep off-host. */
+export function latestCheckpoint(dir: string, verifiers: readonly Verifier[]): { note: string; size: number } | undefined {
+  const { latest } = load(dir, verifiers);
+  return latest && { note: latest.note, size: latest.checkpoint.size };
+}
+
+export interface InclusionResult {
+  action_id: string;
+  seq: number;
+  leaf_hash: string;
+  tree_size: number;
+  root: string;
+  /** The RFC 6962 audit path, leaf to root. */
+  proof: string[];
+  /** The signed checkpoint the proof leads to. */
+  checkpoint: string;
+}
+
+/** Normalise `action-<ulid>`, `dpr-<ulid>` or a bare ULID to the record id. */
+export const recordId = (ref: string): string => ref.replace(/^(action|dpr)-/, '');
+
+export function findRecord(records: readonly StoredRecord[], ref: string): StoredRecord | undefined {
+  const id = recordId(ref);
+  return records.find((r) => r.record.id === id);
+}
+
+export function proveInclusion(dir: string, ref: string, verifiers: readonly Verifier[]): InclusionResult {
+  const { records, leaves, latest } = load(dir, verifiers);
+  const target = findRecord(records, ref);
+  if (!target) throw new Error(`no record ${ref} in ${dir}`);
+  if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet');
+  const size = latest.checkpoint.size;
+  if (target.seq >= size)
+    throw new Error(
+      `record ${ref} (seq ${target.seq}) is after the latest checkpoint (tree size ${size}); the next checkpoint will cover it`,
+    );
+  const proof = inclusionProof(leaves, target.seq, 0, size);
+  if (!verifyInclusion(target.seq, size, leaves[target.seq]!, proof, latest.checkpoint.root))
+    throw new Error('internal error: the inclusion proof does not verify');
+  return {
+    action_id: `action-${recordId(ref)}`,
+    seq: target.seq,
+    leaf_hash: hex(leaves[target.seq]!),
+    tree_size: size,
+    root: hex(latest.checkpoint.root),
+    proof: proof.map(hex),
+    checkpoint: latest.note,
+  };
+}
+
+export type ConsistencyResult =
+  | { ok: true; old_size: number; new_size: number; old_root: string; new_root: string; proof: string[]; checkpoint: string }
+  | { ok: false; reason: string };
+
+/** Does the log extend the (pinned-key-signed) checkpoint `oldNote`? */
+export function proveConsistency(dir: string, oldNote: string, verifiers: readonly Verifier[]): ConsistencyResult {
+  const old = openCheckpoint(oldNote, verifiers);
+  if (!old.ok) return { ok: false, reason: `the old checkpoint does not verify against a pinned key: ${old.reason}` };
+  const { leaves, latest } = load(dir, verifiers);
+  const m = old.checkpoint.size;
+  if (latest && latest.checkpoint.origin !== old.checkpoint.origin)
+    return { ok: false, reason: `the old checkpoint is for log '${old.checkpoint.origin}', this log is '${latest.checkpoint.origin}'` };
+  if (leaves.length < m)
+    return { ok: false, reason: `the log holds ${leaves.length} records but the old checkpoint signed ${m}: the log was truncated` };
+  if (hex(subtreeRoot(leaves, 0, m)) !== hex(old.checkpoint.root))
+    return { ok: false, reason: `the first ${m} records are not the ones the old checkpoint signed: the log was rewritten` };
+  if (!latest || latest.checkpoint.size < m) return { ok: false, reason: 'no checkpoint in the log is as recent as the old one yet' };
+  const n = latest.checkpoint.size;
+  const proof = consistencyProof(leaves, m, n);
+  if (!verifyConsistency(m, n, old.checkpoint.root, latest.checkpoint.root, proof))
+    throw new Error('internal error: the consistency proof does not verify');
+  return {
+    ok: true,
+    old_size: m,
+    new_size: n,
+    old_root: hex(old.checkpoint.root),
+    new_root: hex(latest.checkpoint.root),
+    proof: proof.map(hex),
+    checkpoint: latest.note,
+  };
+}

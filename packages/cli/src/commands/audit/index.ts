@@ -1,0 +1,85 @@
+/** The `faramesh audit` command group: the read side of the log. None of it needs the daemon. */
+import { Command, Option } from 'commander';
+import { exportCmd } from './export.js';
+import { checkpointCmd, consistencyCmd, proofCmd } from './proofs.js';
+import { showCmd } from './show.js';
+import { tailCmd } from './tail.js';
+import { verifyCmd } from './verify.js';
+
+type Format = 'text' | 'json';
+
+/** The options every audit subcommand takes: where the log is, where the stack (and its pinned key) is. */
+function located(cmd: Command): Command {
+  return cmd
+    .option('--dir <dir>', "the WAL directory (default: the stack's runtime { wal_dir }, else ./faramesh-wal)")
+    .option('--stack <dir>', 'the stack directory (governance.fms, .faramesh/keys)', '.');
+}
+const keyOption = (cmd: Command) => cmd.option('--key <file>', 'pinned checkpoint verifier keys (default: .faramesh/keys/audit.pub)');
+const formatOption = (cmd: Command, formats: string[] = ['text', 'json'], fallback = 'text') =>
+  cmd.addOption(new Option('--format <format>', 'output format').choices(formats).default(fallback));
+
+export function auditCommand(setCode: (code: number) => void, noColor: () => boolean): Command {
+  const audit = new Command('audit').description('inspect, verify and export the audit log (Decision Provenance Records)');
+
+  formatOption(
+    keyOption(located(audit.command('verify').description('recompute every hash, chain, manifest, Merkle root and checkpoint signature')))
+      .option('--from <time>', 'count records from this date or RFC 3339 time')
+      .option('--to <time>', 'count records up to this date or RFC 3339 time')
+      .option('--strict', 'fail (exit 3) when dev-tagged records are present'),
+  ).action((o: Parameters<typeof verifyCmd>[0]) => setCode(verifyCmd({ ...o, noColor: noColor() })));
+
+  formatOption(
+    keyOption(
+      located(
+        audit.command('proof').description('print an inclusion proof of a record against the latest checkpoint').argument('<action-id>'),
+      ),
+    ),
+  ).action((id: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
+    setCode(proofCmd(id, { ...o, noColor: noColor() })),
+  );
+
+  formatOption(
+    keyOption(
+      located(
+        audit
+          .command('consistency')
+          .description('prove the log extends an older checkpoint (detects truncation and rewriting)')
+          .argument('<old-checkpoint>'),
+      ),
+    ),
+  ).action((file: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
+    setCode(consistencyCmd(file, { ...o, noColor: noColor() })),
+  );
+
+  formatOption(
+    keyOption(
+      located(
+        audit.command('checkpoint').description('print the latest signed checkpoint (keep it off-host; check it later with consistency)'),
+      ),
+    ),
+  ).action((o: { dir?: string; stack: string; key?: string; format: Format }) => setCode(checkpointCmd({ ...o, noColor: noColor() })));
+
+  formatOption(
+    located(audit.command('export').description('write the records of a time window for SIEMs and auditors'))
+      .option('--from <time>', 'from this date or RFC 3339 time')
+      .option('--to <time>', 'up to this date (inclusive) or RFC 3339 time'),
+    ['json', 'jsonl', 'csv'],
+    'jsonl',
+  ).action((o: Parameters<typeof exportCmd>[0]) => setCode(exportCmd({ ...o, noColor: noColor() })));
+
+  formatOption(
+    located(audit.command('tail').description('print the latest records, then follow the log live'))
+      .option('--agent <id>', 'only this agent')
+      .addOption(new Option('--effect <effect>', 'only decisions with this effect').choices(['permit', 'defer', 'deny']))
+      .option('--tool <tool>', 'only this tool')
+      .option('--limit <n>', 'how many past records to print first', '20')
+      .option('--no-follow', 'print and exit instead of following'),
+  ).action(async (o: Parameters<typeof tailCmd>[0]) => setCode(await tailCmd({ ...o, noColor: noColor() })));
+
+  formatOption(
+    keyOption(located(audit.command('show').description('print one record in full, with its hash, chain and checkpoint').argument('<id>'))),
+  ).action((id: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
+    setCode(showCmd(id, { ...o, noColor: noColor() })),
+  );
+  return audit;
+}

@@ -1,0 +1,49 @@
+/** How records read in a terminal: one line for `tail`, a block for `show`. */
+import pc from 'picocolors';
+
+type Rec = Record<string, unknown>;
+
+const EFFECT_COLOUR: Record<string, (s: string) => string> = { permit: pc.green, defer: pc.yellow, deny: pc.red };
+
+/** `[time] action-<id>  agent  tool  EFFECT  code`; events show their type and gist. */
+export function recordLine(r: Rec, color: boolean): string {
+  const time = `[${String(r.time)}]`;
+  if (r.type === 'decision') {
+    const effect = String(r.effect).toUpperCase().padEnd(6);
+    const painted = color ? (EFFECT_COLOUR[String(r.effect)] ?? String)(effect) : effect;
+    const why = (r.denial as { human_message?: string } | undefined)?.human_message ?? r.code ?? '';
+    return `${time} action-${String(r.id)}  ${String(r.agent_id)}  ${String(r.tool)}  ${painted}  ${String(why)}`.trimEnd();
+  }
+  return `${time} ${String(r.type)}  ${eventGist(r)}`.trimEnd();
+}
+
+function eventGist(r: Rec): string {
+  switch (r.type) {
+    case 'policy_applied':
+      return `policy_version ${String(r.policy_version).slice(0, 12)}`;
+    case 'daemon_started':
+      return `pid ${String(r.pid)} version ${String(r.version)}`;
+    case 'daemon_stopped':
+      return String(r.reason);
+    case 'approval_resolved':
+      return `${String(r.action_id)} ${String(r.outcome)} by ${String(r.by)}`;
+    case 'checkpoint':
+      return `tree size ${String(r.size)}`;
+    case 'key_rotated':
+      return `key ${String(r.key).split('+').slice(0, 2).join('+')}`;
+    default:
+      return r.agent_id ? `agent ${String(r.agent_id)}` : '';
+  }
+}
+
+/** Every field, one per line, nested values as compact JSON. */
+export function recordBlock(r: Rec, extra: [string, string][] = []): string {
+  const rows: [string, string][] = [
+    ...Object.entries(r).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    ...extra,
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows
+    .map(([k, v]) => `  ${`${k}:`.padEnd(width)}${v.includes('\n') ? `\n    ${v.trimEnd().split('\n').join('\n    ')}` : v}`)
+    .join('\n');
+}

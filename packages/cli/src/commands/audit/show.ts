@@ -1,0 +1,100 @@
+/**
+ * faramesh audit show <id> and the record side of faramesh explain <action-id>: one record, where it
+ * sits in the log, whether its chain holds up to it, and which signed checkpoint covers it.
+ */
+import { findRecord, leafHash, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
+import { makeOut } from '../../output.js';
+import { recordBlock } from './render.js';
+import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
+
+export interface ShowOptions extends AuditPathOptions {
+  format: 'text' | 'json';
+  noColor?: boolean;
+}
+
+interface Evidence {
+  record: StoredRecord;
+  leaf_hash: string;
+  /** The first problem at or before this record, if the log does not verify up to it. */
+  chain: { ok: true } | { ok: false; seq: number; field: string; reason: string };
+  /** The checkpoint covering it, when one does and verifies under a pinned key. */
+  signed?: { tree_size: number; signer: string; note: string };
+  unsignedReason?: string;
+}
+
+/** Find the record and gather the evidence for it; undefined when the log has no such record. */
+export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefined {
+  const dir = walDir(o);
+  const record = findRecord(readRecords(dir), ref);
+  if (!record) return undefined;
+  const { verifiers } = pinnedKeys(o);
+  const report = verifyLog(dir, { verifiers });
+  const problem = report.problems.find((p) => p.seq <= record.seq && p.field !== 'note');
+  const evidence: Evidence = {
+    record,
+    leaf_hash: Buffer.from(leafHash(record.payload)).toString('hex'),
+    chain: problem ? { ok: false, seq: problem.seq, field: problem.field, reason: problem.reason } : { ok: true },
+  };
+  try {
+    const proof = proveInclusion(dir, ref, verifiers);
+    evidence.signed = {
+      tree_size: proof.tree_size,
+      signer: proof.checkpoint.split('\n— ')[1]?.split(' ')[0] ?? '?',
+      note: proof.checkpoint,
+    };
+  } catch (e) {
+    evidence.unsignedReason = (e as Error).message;
+  }
+  return evidence;
+}
+
+export function showCmd(ref: string, o: ShowOptions): number {
+  const out = makeOut(o.noColor);
+  let ev: Evidence | undefined;
+  try {
+    ev = evidenceFor(ref, o);
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  if (!ev) {
+    out.error(out.fail(`no record ${ref} in ${walDir(o)}`));
+    return 1;
+  }
+  if (o.format === 'json') {
+    out.print(
+      JSON.stringify(
+        {
+          record: ev.record.record,
+          leaf_hash: ev.leaf_hash,
+          segment: ev.record.segment,
+          offset: ev.record.offset,
+          chain: ev.chain,
+          signed: ev.signed ?? null,
+        },
+        null,
+        2,
+      ),
+    );
+    return ev.chain.ok ? 0 : 1;
+  }
+  out.print(ev.record.record.type === 'decision' ? 'DPR' : `Record (${String(ev.record.record.type)})`);
+  out.print(
+    recordBlock(ev.record.record, [
+      ['this_hash', ev.leaf_hash],
+      ['file', `${ev.record.segment} offset=${ev.record.offset}`],
+      ['chain', chainLine(ev)],
+      ['signed', signedLine(ev)],
+    ]),
+  );
+  return ev.chain.ok ? 0 : 1;
+}
+
+export const chainLine = (ev: Evidence) =>
+  ev.chain.ok
+    ? 'prev_hash matches; the log verifies up to this record'
+    : `broken at seq ${ev.chain.seq} (${ev.chain.field}: ${ev.chain.reason})`;
+export const signedLine = (ev: Evidence) =>
+  ev.signed
+    ? `covered by the checkpoint of tree size ${ev.signed.tree_size}, signed by ${ev.signed.signer} (pinned)`
+    : `not yet: ${ev.unsignedReason}`;

@@ -1,0 +1,102 @@
+/**
+ * faramesh audit verify [--dir] [--from] [--to] [--key] [--strict] [--format]: check the log end to
+ * end. Exit 0 verified; 1 a problem (the first offending record, its field and why); 2 the log
+ * cannot be read; 3 dev-tagged records under --strict.
+ */
+import cliProgress from 'cli-progress';
+import { verifyLog, type Problem, type VerifyReport } from '@faramesh/audit';
+import { makeOut, plural } from '../../output.js';
+import { pinnedKeys, timeBound, walDir, type AuditPathOptions } from './paths.js';
+
+export interface VerifyOptions extends AuditPathOptions {
+  from?: string;
+  to?: string;
+  strict?: boolean;
+  format: 'text' | 'json';
+  noColor?: boolean;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function verifyCmd(o: VerifyOptions): number {
+  const out = makeOut(o.noColor);
+  const dir = walDir(o);
+  let report: VerifyReport;
+  let keySource: string | undefined;
+  try {
+    const keys = pinnedKeys(o);
+    keySource = keys.source;
+    const from = timeBound(o.from, '--from');
+    const to = timeBound(o.to, '--to');
+    if (o.format === 'text') out.print(`Verifying audit log at ${dir} ...`);
+    const bar =
+      o.format === 'text' && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic)
+        : undefined;
+    bar?.start(1, 0);
+    try {
+      report = verifyLog(dir, {
+        verifiers: keys.verifiers,
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(bar ? { onProgress: (done: number, total: number) => (bar.setTotal(total), bar.update(done)) } : {}),
+      });
+    } finally {
+      bar?.stop();
+    }
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 2;
+  }
+  const devFail = !!o.strict && report.dev > 0;
+  if (o.format === 'json') {
+    out.print(JSON.stringify({ ...report, keys: keySource ?? null }, null, 2));
+    return report.ok ? (devFail ? 3 : 0) : 1;
+  }
+  if (!report.ok) {
+    printFailure(out, report, keySource);
+    return 1;
+  }
+  const windowed = o.from !== undefined || o.to !== undefined ? ` (${n(report.inWindow)} in the window)` : '';
+  out.print(out.ok(`${n(report.records)} records${windowed} in ${plural(report.segments, 'segment')}, ${plural(report.chains, 'chain')}`));
+  out.print(out.ok('hash chains intact (no gaps, no rewrites)'));
+  out.print(out.ok(`segment manifests: ${report.manifestsOk}/${report.sealed} ok`));
+  const c = report.checkpoints;
+  if (c.total === 0) out.print(`  no checkpoints yet`);
+  else
+    out.print(
+      out.ok(
+        `checkpoints: ${c.verified}/${c.total} signatures valid (${c.signers.join(', ')}, pinned in ${keySource}), Merkle roots match`,
+      ),
+    );
+  if (report.unsigned > 0) out.print(`  ${plural(report.unsigned, 'record')} after the last checkpoint (signed at the next one)`);
+  out.print(out.ok(`policy continuity: ${plural(report.policyVersions, 'policy version')}, every decision under an applied one`));
+  const dev = `${plural(report.dev, 'dev-tagged record')} (stub providers signed or served them)`;
+  if (report.dev === 0) out.print(out.ok('no dev-mode records'));
+  else out.print(devFail ? out.fail(dev) : `! ${dev}`);
+  if (report.pendingTail)
+    out.print(
+      `  ${report.pendingTail.bytes} bytes of an unfinished write at the end of ${report.pendingTail.segment} (in progress, or cut off by a crash)`,
+    );
+  out.print(devFail ? 'audit chain verified, but dev-tagged records are present (--strict)' : 'audit chain verified');
+  return devFail ? 3 : 0;
+}
+
+function printFailure(out: ReturnType<typeof makeOut>, r: VerifyReport, keySource: string | undefined): void {
+  const p = r.problems[0]!;
+  const what = p.field === 'prev_hash' || p.field === 'content' || p.field === 'agent_id' ? 'chain break' : `${p.field} problem`;
+  out.print(out.fail(`${what} at ${name(p)}`));
+  out.print(`    field:   ${p.field}`);
+  out.print(`    reason:  ${p.reason}`);
+  out.print(`    file:    ${r.dir}/${p.segment} offset=${p.offset}`);
+  const more = r.problemCount - 1;
+  if (more > 0)
+    out.print(
+      `  (${plural(more, 'more problem')}: ${r.problems.slice(1, 4).map(name).join(', ')}${more > 3 ? ', …' : ''}; --format json lists them)`,
+    );
+  if (r.checkpoints.total > 0 && !keySource)
+    out.print('  no pinned key: pass --key FILE or run from the stack directory (.faramesh/keys/audit.pub)');
+  out.print('audit chain verification failed');
+}
+
+const name = (p: Problem) => (p.id ? `action-${p.id} (seq ${p.seq})` : `seq ${p.seq}`);

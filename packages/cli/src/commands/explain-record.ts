@@ -1,0 +1,82 @@
+/**
+ * faramesh explain <action-id>: a recorded decision, from the audit log — what was decided, by which
+ * rule of which policy, what it cost and how long each stage took, whether its chain holds and which
+ * signed checkpoint covers it. Argument values are not in the log (only their hash); the daemon's
+ * sinks hold the redacted values.
+ */
+import { makeOut } from '../output.js';
+import { chainLine, evidenceFor, signedLine } from './audit/show.js';
+import type { AuditPathOptions } from './audit/paths.js';
+
+export interface ExplainRecordOptions extends AuditPathOptions {
+  format?: 'text' | 'json';
+  noColor?: boolean;
+}
+
+export function explainRecord(ref: string, o: ExplainRecordOptions): number {
+  const out = makeOut(o.noColor);
+  let ev: ReturnType<typeof evidenceFor>;
+  try {
+    ev = evidenceFor(ref, o);
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  if (!ev) {
+    out.error(out.fail(`no record ${ref} in the audit log`));
+    return 1;
+  }
+  const r = ev.record.record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a record read back from disk
+  if (o.format === 'json') {
+    out.print(JSON.stringify({ record: r, leaf_hash: ev.leaf_hash, chain: ev.chain, signed: ev.signed ?? null }, null, 2));
+    return ev.chain.ok ? 0 : 1;
+  }
+  if (r.type !== 'decision') {
+    out.error(out.fail(`${ref} is a ${String(r.type)} record, not a decision (faramesh audit show prints it)`));
+    return 1;
+  }
+  const rows: [string, string | undefined][] = [
+    ['Decision', `action-${r.id}`],
+    ['Time', r.time],
+    ['Agent', r.agent_svid ? `${r.agent_id}   (${r.agent_svid})` : r.agent_id],
+    ['Tool', `${r.tool}   (${r.action_type})`],
+    ['Effect', [r.effect, r.code, r.denial?.human_message].filter(Boolean).join('  ')],
+    ['Rule', r.rule_ref ? `${r.rule_ref}${r.rule_digest ? `   (digest ${String(r.rule_digest).slice(0, 12)})` : ''}` : '(default effect)'],
+    ['Policy', r.policy_version],
+    ['Args', `sha256 ${r.args_hash}   (values are never stored in the log)`],
+    [
+      'Credential',
+      r.credential_ref
+        ? `${r.credential_ref.provider} scope ${r.credential_ref.scope.join(',')} (issued ${r.credential_ref.issued_at}, ttl ${r.credential_ref.ttl_s}s)`
+        : undefined,
+    ],
+    ['Cost', r.cost ? costLine(r.cost) : undefined],
+    [
+      'Latency',
+      r.latency_ms
+        ? Object.entries(r.latency_ms as Record<string, number>)
+            .map(([k, v]) => `${k} ${v}ms`)
+            .join(' · ')
+        : undefined,
+    ],
+    [
+      'Approval',
+      r.approval ? `by ${r.approval.approved_by} at ${r.approval.at}${r.approval.reason ? ` — ${r.approval.reason}` : ''}` : undefined,
+    ],
+    ['Delegation', r.delegation_chain?.length ? r.delegation_chain.join(' → ') : undefined],
+    ['Dev', r.dev ? 'yes: stub providers signed or served this run' : undefined],
+    ['Chain', chainLine(ev)],
+    ['Signed', signedLine(ev)],
+  ];
+  for (const [k, v] of rows) if (v !== undefined) out.print(`${k.padEnd(11)}${v}`);
+  return ev.chain.ok ? 0 : 1;
+}
+
+function costLine(c: { usd?: number; input_tokens?: number; output_tokens?: number }): string {
+  const parts = [
+    c.usd !== undefined ? `$${c.usd}` : undefined,
+    c.input_tokens !== undefined ? `${c.input_tokens} in` : undefined,
+    c.output_tokens !== undefined ? `${c.output_tokens} out tokens` : undefined,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
