@@ -194,7 +194,10 @@ test('segments: a missing, renamed or edited sealed segment, or a damaged manife
   // Manifest edited, and removed.
   dir = copy();
   const manifest = join(dir, segments[0]!.replace('.wal', '.manifest.json'));
-  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"root":"./, '"root":"f'));
+  writeFileSync(
+    manifest,
+    readFileSync(manifest, 'utf8').replace(/"root":"(.)/, (_m, c: string) => `"root":"${c === 'f' ? 'e' : 'f'}`),
+  );
   p = first(verifyLog(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field, p.segment], [0, 'manifest', segments[0]]);
   unlinkSync(manifest);

@@ -207,8 +207,8 @@ export class AuditLog {
         format: 'faramesh-wal/1',
         segment: s.segment,
         first_seq: s.segmentFirstSeq,
-        count: s.segmentFrontier.size,
-        root: Buffer.from(s.segmentFrontier.root()).toString('hex'),
+        count: s.nextSeq - s.segmentFirstSeq,
+        root: Buffer.from(s.frontier.root()).toString('hex'),
         sha256: sha256hex(bytes),
         bytes: bytes.length,
       });

@@ -13,7 +13,7 @@ export interface SegmentManifest {
   segment: string;
   first_seq: number;
   count: number;
-  /** Merkle root (hex) of this segment's records alone. */
+  /** The log's Merkle root (hex) at the segment's end: the tree head over every record up to its last. */
   root: string;
   /** SHA-256 (hex) and length of the sealed file. */
   sha256: string;

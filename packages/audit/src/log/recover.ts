@@ -133,8 +133,8 @@ function readSegment(dir: string, name: string, from: number, state: SequencerSt
 function checkManifest(name: string, m: SegmentManifest, state: SequencerState, length: number, whole: Buffer | undefined): void {
   if (whole && m.sha256 !== sha256hex(whole))
     throw new LogCorruptError(name, 0, 'the sealed segment no longer matches its manifest (sha256)');
-  if (m.first_seq !== state.segmentFirstSeq || m.count !== state.segmentFrontier.size || m.bytes !== length)
+  if (m.first_seq !== state.segmentFirstSeq || m.count !== state.nextSeq - state.segmentFirstSeq || m.bytes !== length)
     throw new LogCorruptError(name, 0, 'the manifest disagrees with the segment about its records');
-  if (m.root !== Buffer.from(state.segmentFrontier.root()).toString('hex'))
+  if (m.root !== Buffer.from(state.frontier.root()).toString('hex'))
     throw new LogCorruptError(name, 0, 'the manifest Merkle root does not match the records');
 }

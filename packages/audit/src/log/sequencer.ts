@@ -19,11 +19,10 @@ export class SequencerState {
   nextSeq = 0;
   frontier = new MerkleFrontier();
   tips = new Map<string, Tip>();
-  /** The active segment: its name, durable length, first record, and the Merkle tree of its own records. */
+  /** The active segment: its name, durable length and first record. */
   segment = '';
   segmentBytes = 0;
   segmentFirstSeq = 0;
-  segmentFrontier = new MerkleFrontier();
   checkpointSize?: number;
   key?: string;
 
@@ -37,7 +36,6 @@ export class SequencerState {
   advance(chain: string, lamport: number, leaf: Hash, record: { type?: unknown; key?: unknown; size?: unknown }): void {
     this.tips.set(chain, { hash: Buffer.from(leaf).toString('hex'), lamport });
     this.frontier.append(leaf);
-    this.segmentFrontier.append(leaf);
     this.nextSeq++;
     if (record.type === 'checkpoint' && typeof record.size === 'number') this.checkpointSize = record.size;
     if ((record.type === 'checkpoint' || record.type === 'key_rotated') && typeof record.key === 'string') this.key = record.key;
@@ -47,7 +45,6 @@ export class SequencerState {
     this.segment = name;
     this.segmentFirstSeq = firstSeq;
     this.segmentBytes = headerBytes;
-    this.segmentFrontier = new MerkleFrontier();
   }
 
   toSnapshot(): Snapshot {
@@ -59,7 +56,6 @@ export class SequencerState {
       offset: this.segmentBytes,
       segment_first_seq: this.segmentFirstSeq,
       edge: this.frontier.toJSON(),
-      segment_edge: this.segmentFrontier.toJSON(),
       tips,
       ...(this.checkpointSize !== undefined ? { checkpoint_size: this.checkpointSize } : {}),
       ...(this.key !== undefined ? { key: this.key } : {}),
@@ -70,8 +66,7 @@ export class SequencerState {
   static fromSnapshot(s: Snapshot): SequencerState {
     const state = new SequencerState();
     state.frontier = MerkleFrontier.fromJSON(s.edge);
-    state.segmentFrontier = MerkleFrontier.fromJSON(s.segment_edge);
-    if (state.frontier.size !== s.size || state.segmentFrontier.size !== s.size - s.segment_first_seq)
+    if (state.frontier.size !== s.size || s.segment_first_seq > s.size)
       throw new Error('the snapshot disagrees with itself about its size');
     for (const [chain, tip] of Object.entries(s.tips)) {
       if (!Array.isArray(tip) || typeof tip[0] !== 'string' || !Number.isSafeInteger(tip[1])) throw new Error('malformed chain tip');

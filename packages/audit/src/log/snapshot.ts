@@ -20,9 +20,8 @@ export interface Snapshot {
   segment: string;
   offset: number;
   segment_first_seq: number;
-  /** Merkle edges (hex, subtree size) of the whole tree and of the segment's own tree. */
+  /** The Merkle tree's right edge (hex, subtree size). */
   edge: [string, number][];
-  segment_edge: [string, number][];
   /** Per chain: the last record's leaf hash and lamport_seq. */
   tips: Record<string, [string, number]>;
   /** The tree size the last checkpoint signed. */
@@ -53,7 +52,7 @@ function parseSnapshot(text: string): Snapshot | undefined {
   const s = parseJsonObject(outer.body);
   if (!s || s.format !== FORMAT) return undefined;
   const ints = [s.size, s.offset, s.segment_first_seq].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
-  if (!ints || typeof s.segment !== 'string' || !Array.isArray(s.edge) || !Array.isArray(s.segment_edge)) return undefined;
+  if (!ints || typeof s.segment !== 'string' || !Array.isArray(s.edge)) return undefined;
   if (!s.tips || typeof s.tips !== 'object') return undefined;
   return s as unknown as Snapshot;
 }

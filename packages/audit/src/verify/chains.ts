@@ -25,7 +25,8 @@ export interface Blame {
   reason: string;
 }
 
-interface Tip extends Loc {
+interface Tip {
+  loc: Loc;
   hash: string;
   lamport: number;
 }
@@ -59,16 +60,20 @@ export class ChainChecker {
     const expectedLamport = (tip?.lamport ?? -1) + 1;
     if (lamport !== expectedLamport)
       this.blame(loc, 'lamport_seq', `expected ${expectedLamport} for ${label(chain)}, found ${String(lamport)}`);
-    const suspect = this.open.get(chain);
+    const suspect = this.open.size > 0 ? this.open.get(chain) : undefined;
     if (suspect) {
       this.open.delete(chain);
       if (prevHash === suspect.at.hash) this.blameMissingLink(suspect);
       else
-        this.blame(suspect.at, 'prev_hash', `does not link to the previous record of ${label(chain)} (seq ${suspect.pred?.seq ?? 'none'})`);
+        this.blame(
+          suspect.at.loc,
+          'prev_hash',
+          `does not link to the previous record of ${label(chain)} (seq ${suspect.pred?.loc.seq ?? 'none'})`,
+        );
     }
     const expectedPrev = tip?.hash ?? GENESIS_HASH;
     const brokenIn = prevHash !== expectedPrev;
-    const self: Tip = { ...loc, hash, lamport: typeof lamport === 'number' ? lamport : expectedLamport };
+    const self: Tip = { loc, hash, lamport: typeof lamport === 'number' ? lamport : expectedLamport };
     if (brokenIn) {
       this.open.set(chain, { at: self, ...(tip ? { pred: tip } : {}), chain });
       if (typeof prevHash === 'string' && !this.strays.has(prevHash)) this.strays.set(prevHash, loc);
@@ -87,24 +92,24 @@ export class ChainChecker {
   private blameMissingLink(s: Suspect, atEnd = false): void {
     const predHash = s.pred?.hash ?? GENESIS_HASH;
     const moved = this.strays.get(predHash);
-    if (moved && moved.seq !== s.at.seq) {
+    if (moved && moved.seq !== s.at.loc.seq) {
       this.blame(
         moved,
         'agent_id',
-        `the record belongs after seq ${s.pred?.seq ?? 'the start'} of ${label(s.chain)} (its prev_hash links there)`,
+        `the record belongs after seq ${s.pred?.loc.seq ?? 'the start'} of ${label(s.chain)} (its prev_hash links there)`,
       );
       return;
     }
-    if (s.pred && this.gaps.some(([from, to]) => from > s.pred!.seq && from <= s.at.seq && to > from)) return; // the gap is reported already
+    if (s.pred && this.gaps.some(([from, to]) => from > s.pred!.loc.seq && from <= s.at.loc.seq && to > from)) return; // the gap is reported already
     if (!s.pred) {
-      this.blame(s.at, 'prev_hash', `the first record of ${label(s.chain)} must link to the genesis hash`);
+      this.blame(s.at.loc, 'prev_hash', `the first record of ${label(s.chain)} must link to the genesis hash`);
       return;
     }
     this.blame(
-      s.pred,
+      s.pred.loc,
       'content',
-      `the record no longer hashes to the prev_hash that seq ${s.at.seq} holds: it was altered after it was written` +
-        (atEnd ? ` (or seq ${s.at.seq}'s prev_hash was)` : ''),
+      `the record no longer hashes to the prev_hash that seq ${s.at.loc.seq} holds: it was altered after it was written` +
+        (atEnd ? ` (or seq ${s.at.loc.seq}'s prev_hash was)` : ''),
     );
   }
 

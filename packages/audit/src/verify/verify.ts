@@ -99,7 +99,6 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
     const bytes = readFileSync(join(dir, name));
     const last = i === segments.length - 1;
     const segLoc: Loc = { seq, segment: name, offset: 0 };
-    const segTree = new MerkleFrontier();
     let header = true;
     let firstSeq = seq;
     for (const step of walkFrames(bytes)) {
@@ -148,14 +147,13 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
         if (record.type === 'checkpoint') checkCheckpoint(record, loc);
       }
       tree.append(leaf);
-      segTree.append(leaf);
       seq++;
       history[seq % HISTORY] = tree.state();
       done += step.payload.length + 8;
       if (options.onProgress && (seq & 0x3fff) === 0) options.onProgress(done, total);
     }
     // The last segment is sealed only after a crash between sealing it and starting the next; the next open starts it.
-    if (!last || existsSync(join(dir, manifestName(name)))) checkSealed(name, bytes, firstSeq, segTree);
+    if (!last || existsSync(join(dir, manifestName(name)))) checkSealed(name, bytes, firstSeq, seq - firstSeq);
   }
   options.onProgress?.(total, total);
 
@@ -184,22 +182,22 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
     for (const s of opened.verifiedBy) signers.add(s);
   }
 
-  function checkSealed(name: string, bytes: Buffer, firstSeq: number, segTree: MerkleFrontier): void {
+  function checkSealed(name: string, bytes: Buffer, firstSeq: number, count: number): void {
     const at: Loc = { seq: firstSeq, segment: name, offset: 0 };
     report.sealed++;
     const problem = (at: Loc, field: string, reason: string): void =>
-      void manifestProblems.push({ ...at, field, reason, end: firstSeq + segTree.size });
+      void manifestProblems.push({ ...at, field, reason, end: firstSeq + count });
     const m = readManifest(dir, name);
     if (typeof m === 'string') return problem(at, 'manifest', m);
     if (m.sha256 !== sha256hex(bytes) || m.bytes !== bytes.length)
       return problem(at, 'manifest', 'the sealed segment no longer matches its manifest (sha256)');
-    if (m.first_seq !== firstSeq || m.count !== segTree.size)
+    if (m.first_seq !== firstSeq || m.count !== count)
       return problem(
         at,
         'manifest',
-        `the manifest lists ${m.count} records from seq ${m.first_seq}, the segment holds ${segTree.size} from ${firstSeq}`,
+        `the manifest lists ${m.count} records from seq ${m.first_seq}, the segment holds ${count} from ${firstSeq}`,
       );
-    if (m.root !== Buffer.from(segTree.root()).toString('hex'))
+    if (m.root !== Buffer.from(tree.root()).toString('hex'))
       return problem(at, 'manifest', 'the manifest Merkle root does not match the records');
     report.manifestsOk++;
   }
