@@ -5,7 +5,8 @@
  * sinks hold the redacted values.
  */
 import { makeOut } from '../output.js';
-import { chainLine, evidenceFor, signedLine } from './audit/show.js';
+import { checkFields, type DecisionRecord } from '@faramesh/audit';
+import { chainLine, loadEvidence, signedLine } from './audit/show.js';
 import type { AuditPathOptions } from './audit/paths.js';
 
 export interface ExplainRecordOptions extends AuditPathOptions {
@@ -15,26 +16,24 @@ export interface ExplainRecordOptions extends AuditPathOptions {
 
 export function explainRecord(ref: string, o: ExplainRecordOptions): number {
   const out = makeOut(o.noColor);
-  let ev: ReturnType<typeof evidenceFor>;
-  try {
-    ev = evidenceFor(ref, o);
-  } catch (e) {
-    out.error(out.fail((e as Error).message));
-    return 1;
-  }
-  if (!ev) {
-    out.error(out.fail(`no record ${ref} in the audit log`));
-    return 1;
-  }
-  const r = ev.record.record as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a record read back from disk
+  const ev = loadEvidence(ref, o, out);
+  if (!ev) return 1;
+  const stored = ev.record.record;
   if (o.format === 'json') {
-    out.print(JSON.stringify({ record: r, leaf_hash: ev.leaf_hash, chain: ev.chain, signed: ev.signed ?? null }, null, 2));
+    out.print(JSON.stringify({ record: stored, leaf_hash: ev.leaf_hash, chain: ev.chain, signed: ev.signed ?? null }, null, 2));
     return ev.chain.ok ? 0 : 1;
   }
-  if (r.type !== 'decision') {
-    out.error(out.fail(`${ref} is a ${String(r.type)} record, not a decision (faramesh audit show prints it)`));
+  if (stored.type !== 'decision') {
+    out.error(out.fail(`${ref} is a ${String(stored.type)} record, not a decision (faramesh audit show prints it)`));
     return 1;
   }
+  // Read back from disk: render it only once it has the shape of a decision.
+  const malformed = checkFields(stored)[0];
+  if (malformed) {
+    out.error(out.fail(`${ref} is malformed: '${malformed.field}' ${malformed.reason} (faramesh audit verify)`));
+    return 1;
+  }
+  const r = stored as unknown as DecisionRecord;
   const rows: [string, string | undefined][] = [
     ['Decision', `action-${r.id}`],
     ['Time', r.time],
@@ -54,7 +53,7 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
     [
       'Latency',
       r.latency_ms
-        ? Object.entries(r.latency_ms as Record<string, number>)
+        ? Object.entries(r.latency_ms)
             .map(([k, v]) => `${k} ${v}ms`)
             .join(' · ')
         : undefined,

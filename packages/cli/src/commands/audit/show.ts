@@ -3,7 +3,7 @@
  * sits in the log, whether its chain holds up to it, and which signed checkpoint covers it.
  */
 import { findRecord, leafHash, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
-import { makeOut } from '../../output.js';
+import { makeOut, type Out } from '../../output.js';
 import { recordBlock } from './render.js';
 import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
 
@@ -12,7 +12,7 @@ export interface ShowOptions extends AuditPathOptions {
   noColor?: boolean;
 }
 
-interface Evidence {
+export interface Evidence {
   record: StoredRecord;
   leaf_hash: string;
   /** The first problem at or before this record, if the log does not verify up to it. */
@@ -48,19 +48,22 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
   return evidence;
 }
 
-export function showCmd(ref: string, o: ShowOptions): number {
-  const out = makeOut(o.noColor);
-  let ev: Evidence | undefined;
+/** The evidence for `ref`, or undefined after saying why there is none. */
+export function loadEvidence(ref: string, o: AuditPathOptions, out: Out): Evidence | undefined {
   try {
-    ev = evidenceFor(ref, o);
+    const ev = evidenceFor(ref, o);
+    if (!ev) out.error(out.fail(`no record ${ref} in ${walDir(o)}`));
+    return ev;
   } catch (e) {
     out.error(out.fail((e as Error).message));
-    return 1;
+    return undefined;
   }
-  if (!ev) {
-    out.error(out.fail(`no record ${ref} in ${walDir(o)}`));
-    return 1;
-  }
+}
+
+export function showCmd(ref: string, o: ShowOptions): number {
+  const out = makeOut(o.noColor);
+  const ev = loadEvidence(ref, o, out);
+  if (!ev) return 1;
   if (o.format === 'json') {
     out.print(
       JSON.stringify(
