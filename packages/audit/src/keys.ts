@@ -9,8 +9,9 @@
  *   `--key`, never from the log.
  */
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDurable } from './log/files.js';
 import { Ed25519Signer, keyId, validKeyName, type Signer, type Verifier } from './note.js';
 
 const ED25519 = 0x01;
@@ -58,12 +59,16 @@ export function originFor(stackName: string): string {
 export function loadStackSigner(stackDir: string, origin: string): Signer {
   const file = privateKeyFile(stackDir);
   if (!existsSync(file)) return rotateStackKey(stackDir, origin);
-  return new Ed25519Signer(origin, createPrivateKey(readFileSync(file)));
+  const signer = new Ed25519Signer(origin, createPrivateKey(readFileSync(file)));
+  // A crash between writing the two files must not leave the key unpinned.
+  pinKey(stackDir, encodeVerifierKey(signer));
+  return signer;
 }
 
 /**
- * Make a new key pair: the private key replaces the old one, the public key is appended to
- * `audit.pub` (older checkpoints keep verifying). The log records the rotation on its next open.
+ * Make a new key pair: the public key is appended to `audit.pub` first (older checkpoints keep
+ * verifying), then the private key replaces the old one, each durably. The log records the rotation
+ * on its next open.
  */
 export function rotateStackKey(stackDir: string, origin: string): Signer {
   const dir = keysDir(stackDir);
@@ -71,11 +76,15 @@ export function rotateStackKey(stackDir: string, origin: string): Signer {
   chmodSync(dir, 0o700);
   const { privateKey } = generateKeyPairSync('ed25519');
   const signer = new Ed25519Signer(origin, privateKey);
-  const tmp = join(dir, '.audit.key.tmp');
-  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  renameSync(tmp, privateKeyFile(stackDir));
+  pinKey(stackDir, encodeVerifierKey(signer));
+  writeDurable(dir, 'audit.key', privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  return signer;
+}
+
+/** Add a verifier key to `audit.pub` unless it is there already. */
+function pinKey(stackDir: string, vkey: string): void {
   const pub = publicKeyFile(stackDir);
   const before = existsSync(pub) ? readFileSync(pub, 'utf8') : '';
-  writeFileSync(pub, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${encodeVerifierKey(signer)}\n`, { mode: 0o644 });
-  return signer;
+  if (before.split('\n').some((l) => l.trim() === vkey)) return;
+  writeDurable(keysDir(stackDir), 'audit.pub', `${before}${before && !before.endsWith('\n') ? '\n' : ''}${vkey}\n`, 0o644);
 }

@@ -1,10 +1,15 @@
-/** Test helper: appends records until killed, printing each seq once its append resolved (was acknowledged). */
-import { AuditLog } from '../src/index.js';
+/**
+ * Test helper: appends records until killed, printing each seq once its append resolved (was
+ * acknowledged). Checkpoints and snapshots are frequent, so kills land in those writes too.
+ */
+import { join } from 'node:path';
+import { AuditLog, loadStackSigner } from '../src/index.js';
 
 // The test runner also loads every file under test/: without a directory, there is nothing to do.
 const dir = process.argv[2];
 if (!dir) process.exit(0);
-const { log } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+const signer = loadStackSigner(dir, 'faramesh/crash');
+const { log } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096, signer, checkpointEvery: 40, snapshotEvery: 25 });
 let i = 0;
 for (;;) {
   // Bursts of concurrent appends exercise group commit.

@@ -1,10 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditLog, GENESIS_HASH, LogCorruptError, LogLockedError, subtreeRoot, leafHash } from '../src/index.js';
+import {
+  AuditLog,
+  GENESIS_HASH,
+  LogCorruptError,
+  LogLockedError,
+  subtreeRoot,
+  leafHash,
+  verifyLog,
+  readVerifierKeys,
+  publicKeyFile,
+} from '../src/index.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
 
@@ -203,9 +213,13 @@ test('crash: SIGKILL at random moments never loses an acknowledged record', asyn
       await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 250)));
       proc.kill('SIGKILL');
       await new Promise((r) => proc.once('exit', r));
-      const { log, report } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+      const { log, report } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096 });
       assert.ok(report.records > acked, `trial ${t}: ${report.records} records on disk, ${acked + 1} acknowledged`);
       await log.close();
+      const verified = verifyLog(join(dir, 'wal'), {
+        verifiers: existsSync(publicKeyFile(dir)) ? readVerifierKeys(publicKeyFile(dir)) : [],
+      });
+      assert.deepEqual(verified.problems, [], `trial ${t}: the log verifies after the crash`);
     }
   }
 });

@@ -47,7 +47,8 @@ const sortedKeys = new Map<string, string[]>();
 
 function keysOf(obj: Record<string, unknown>): string[] {
   const own = Object.keys(obj);
-  const shape = own.join('\u0000');
+  // The key list itself, unambiguously: a joined string would confuse {} with {"": …}, or keys containing the separator.
+  const shape = JSON.stringify(own);
   let sorted = sortedKeys.get(shape);
   if (!sorted) {
     sorted = [...own].sort(compareUtf16);

@@ -55,3 +55,12 @@ test('values JSON cannot carry are rejected', () => {
   assert.throws(() => canonicalJson({ x: Infinity }), /x: Infinity/);
   assert.throws(() => canonicalJson([1n]), CanonicalJsonError);
 });
+
+test('objects whose key lists look alike when joined are never confused (the key-order cache)', () => {
+  assert.equal(canonicalJson({}), '{}');
+  assert.equal(canonicalJson({ '': 1 }), '{"":1}');
+  assert.equal(canonicalJson({ a: { '': 2 }, b: {} }), '{"a":{"":2},"b":{}}');
+  assert.equal(canonicalJson({ 'a\u0000b': 1, c: 2 }), '{"a\\u0000b":1,"c":2}');
+  assert.equal(canonicalJson({ a: 1, 'b\u0000c': 2 }), '{"a":1,"b\\u0000c":2}');
+  assert.equal(canonicalJson({ c: 1, 'a\u0000b': 2 }), '{"a\\u0000b":2,"c":1}');
+});

@@ -36,9 +36,9 @@ export function fsyncDir(dir: string): void {
 }
 
 /** Write a small file durably: temp file, fsync, rename, fsync the directory. */
-export function writeDurable(dir: string, name: string, data: string | Buffer): void {
+export function writeDurable(dir: string, name: string, data: string | Buffer, mode = 0o600): void {
   const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, data, { mode: 0o600 });
+  writeFileSync(tmp, data, { mode });
   const fd = openSync(tmp, 'r+');
   try {
     fsyncSync(fd);
