@@ -85,3 +85,28 @@ test('checkpoints come on a timer too, and a failing signer never fails appends'
   assert.match(again.lastCheckpointError?.message ?? '', /KMS unreachable/);
   await again.close();
 });
+
+test('records left unsigned by an earlier run are signed by the next run with the key, even with nothing new', async () => {
+  const stack = tmp();
+  const wal = join(stack, 'wal');
+  const signer = loadStackSigner(stack, 'faramesh/demo');
+  let { log } = await AuditLog.open(wal, { signer });
+  await log.append(delta('a', 1));
+  await log.close();
+  // A run without the signer (or one that crashed before its checkpoint) leaves two records unsigned.
+  ({ log } = await AuditLog.open(wal));
+  await log.append(delta('a', 2));
+  await log.append(delta('a', 3));
+  await log.close();
+  assert.equal(verifyLog(wal, { verifiers: [signer] }).unsigned, 2);
+  ({ log } = await AuditLog.open(wal, { signer }));
+  await log.close();
+  const r = verifyLog(wal, { verifiers: [signer] });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.unsigned, 0);
+  // And a clean reopen with nothing unsigned adds nothing.
+  const size = r.records;
+  ({ log } = await AuditLog.open(wal, { signer }));
+  await log.close();
+  assert.equal(verifyLog(wal, { verifiers: [signer] }).records, size);
+});

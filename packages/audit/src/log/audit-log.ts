@@ -65,7 +65,7 @@ export class AuditLog {
   private checkpointing?: Promise<CheckpointRecord | undefined>;
   private checkpointTimer?: NodeJS.Timeout;
   /** Records (other than checkpoints) not yet covered by a checkpoint, and since the last snapshot. */
-  private unsigned = 0;
+  private unsigned: number;
   private sinceSnapshot = 0;
   private snapshotDue = false;
   /** The last checkpoint failure (signing or appending); the next checkpoint retries. */
@@ -82,6 +82,9 @@ export class AuditLog {
     private readonly options: OpenOptions,
   ) {
     if (options.signer) this.signerKey = encodeVerifierKey(options.signer);
+    // Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them.
+    // A checkpoint record follows its tree size, so it is not one of them.
+    this.unsigned = state.checkpointSize === undefined ? state.nextSeq : Math.max(0, state.nextSeq - state.checkpointSize - 1);
   }
 
   static async open(dir: string, options: OpenOptions = {}): Promise<{ log: AuditLog; report: OpenReport }> {

@@ -23,6 +23,7 @@ export class SequencerState {
   segment = '';
   segmentBytes = 0;
   segmentFirstSeq = 0;
+  /** The tree size the last checkpoint signed: what a reopened log has yet to sign starts there. */
   checkpointSize?: number;
   key?: string;
 

@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { walkFrames } from '../frames.js';
-import { leafHash } from '../merkle.js';
 import { LogCorruptError } from '../log/errors.js';
 import { listSegments, manifestName, readFileFrom } from '../log/files.js';
 import { parseHeader, parseJsonObject } from '../log/manifest.js';
@@ -75,6 +74,3 @@ export class LogFollower {
 export function readRecords(dir: string): StoredRecord[] {
   return new LogFollower(dir).poll();
 }
-
-/** The Merkle leaf hash of a stored record. */
-export const leafOf = (r: StoredRecord) => leafHash(r.payload);

@@ -233,8 +233,9 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
   return report;
 }
 
-function inWindow(time: unknown, o: VerifyOptions): boolean {
-  if (o.from === undefined && o.to === undefined) return true;
+/** Is a record's `time` within [from, to] (epoch ms, either open)? A record without a readable time is in no window. */
+export function inWindow(time: unknown, window: { from?: number | undefined; to?: number | undefined }): boolean {
+  if (window.from === undefined && window.to === undefined) return true;
   const t = typeof time === 'string' ? Date.parse(time) : NaN;
-  return !Number.isNaN(t) && (o.from === undefined || t >= o.from) && (o.to === undefined || t <= o.to);
+  return !Number.isNaN(t) && (window.from === undefined || t >= window.from) && (window.to === undefined || t <= window.to);
 }

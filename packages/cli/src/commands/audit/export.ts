@@ -3,7 +3,7 @@
  * `jsonl` writes each record's stored canonical bytes, so a consumer can recompute every hash.
  */
 import { stringify } from 'csv-stringify/sync';
-import { leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
+import { inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
 import { makeOut } from '../../output.js';
 import { timeBound, walDir, type AuditPathOptions } from './paths.js';
 
@@ -37,10 +37,7 @@ export function exportCmd(o: ExportOptions): number {
   try {
     from = timeBound(o.from, '--from');
     to = timeBound(o.to, '--to');
-    records = readRecords(walDir(o)).filter((r) => {
-      const t = Date.parse(String(r.record.time));
-      return (from === undefined || t >= from) && (to === undefined || t <= to);
-    });
+    records = readRecords(walDir(o)).filter((r) => inWindow(r.record.time, { from, to }));
   } catch (e) {
     out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
     return 1;
