@@ -17,17 +17,29 @@ const base = mkdtempSync(join(os.tmpdir(), 'faramesh-bench-'));
 const round = (x) => Math.round(x * 10) / 10;
 const p50 = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// The floor: write a record-sized block and fdatasync it, one at a time.
-const fd = openSync(join(base, 'floor'), 'w');
+// The floors: write a record-sized block and fdatasync it, one at a time, growing the file (the
+// length changes, so the journal commits too), and overwriting preallocated blocks (data only, as
+// the log's active segment does).
 const block = Buffer.alloc(400, 1);
-const floor = [];
-for (let i = 0; i < (quick ? 200 : 2000); i++) {
-  const t0 = performance.now();
-  writeSync(fd, block);
-  fdatasyncSync(fd);
-  floor.push((performance.now() - t0) * 1000);
+function fsyncFloor(name, preallocate) {
+  const fd = openSync(join(base, name), 'w');
+  const n = quick ? 200 : 2000;
+  if (preallocate) {
+    writeSync(fd, Buffer.alloc(n * block.length));
+    fdatasyncSync(fd);
+  }
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    writeSync(fd, block, 0, block.length, i * block.length);
+    fdatasyncSync(fd);
+    times.push((performance.now() - t0) * 1000);
+  }
+  closeSync(fd);
+  return times;
 }
-closeSync(fd);
+const floor = fsyncFloor('floor', false);
+const overwriteFloor = fsyncFloor('floor-preallocated', true);
 
 const record = (i) => ({
   type: 'decision',
@@ -116,6 +128,7 @@ rmSync(base, { recursive: true, force: true });
 
 const results = {
   fsync_floor_us: round(p50(floor)),
+  fsync_floor_preallocated_us: round(p50(overwriteFloor)),
   log_append_durable_p50_us: round(p50(lat)),
   log_append_vs_fsync_ratio: round(p50(lat) / p50(floor)),
   log_append_durable_per_s: Math.round(total / seconds),
@@ -131,7 +144,9 @@ const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown'
 if (json) console.log(JSON.stringify({ ...results, machine }, null, 2));
 else {
   console.log(`Audit log — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}\n`);
-  console.log(`fsync floor (write + fdatasync, p50)        ${results.fsync_floor_us} µs`);
+  console.log(
+    `fsync floor (write + fdatasync, p50)        ${results.fsync_floor_us} µs appending, ${results.fsync_floor_preallocated_us} µs over preallocated blocks`,
+  );
   console.log(
     `one durable append (p50)                    ${results.log_append_durable_p50_us} µs  (${results.log_append_vs_fsync_ratio}× the floor)`,
   );

@@ -13,6 +13,7 @@ export const MAX_FRAME = 16 << 20;
 /** Frame a UTF-8 text with one copy: the text is encoded straight into the frame. */
 export function encodeTextFrame(text: string): { frame: Buffer; payload: Buffer } {
   const length = Buffer.byteLength(text, 'utf8');
+  if (length === 0) throw new RangeError('a frame cannot be empty: a zero length marks the end of the records');
   if (length > MAX_FRAME) throw new RangeError(`a frame of ${length} bytes exceeds ${MAX_FRAME}`);
   const frame = Buffer.allocUnsafe(FRAME_HEADER + length);
   frame.write(text, FRAME_HEADER, 'utf8');
@@ -23,6 +24,7 @@ export function encodeTextFrame(text: string): { frame: Buffer; payload: Buffer 
 }
 
 export function encodeFrame(payload: Uint8Array): Buffer {
+  if (payload.length === 0) throw new RangeError('a frame cannot be empty: a zero length marks the end of the records');
   if (payload.length > MAX_FRAME) throw new RangeError(`a frame of ${payload.length} bytes exceeds ${MAX_FRAME}`);
   const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
   frame.writeUInt32BE(payload.length, 0);
@@ -42,16 +44,37 @@ export type FrameStep =
   | { kind: 'torn'; offset: number }
   | { kind: 'impossible'; offset: number; reason: string };
 
+/** True when `bytes` holds nothing but zeros from `from` on. */
+export function zeroFrom(bytes: Buffer, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Where the bytes stop being zeros: the extent of a torn write in a preallocated segment. */
+export function dataEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
+}
+
 /**
- * Walk the frames of a segment body. A frame with a wrong checksum is still yielded (the verifier
- * reports it and reads on); a length that cannot be right ends the walk, as `torn` when it is in
- * the final bytes (a crash cut the header) and `impossible` otherwise.
+ * Walk the frames of a segment body. The active segment is preallocated, so the records end at
+ * the first zero header (no frame is empty) and zeros follow to the end of the file.
+ *
+ * A write cut short by a crash leaves a prefix of its bytes, then zeros or the end of the file: a
+ * frame running past the end, or a checksum failure with nothing but zeros after it, is `torn`.
+ * A frame with a wrong checksum and data after it is still yielded (the verifier reports it and
+ * reads on). A length that cannot be right, or data after the end, is `impossible`.
  */
 export function* walkFrames(bytes: Buffer, start = 0): Generator<FrameStep> {
   let at = start;
   while (at < bytes.length) {
-    if (bytes.length - at < FRAME_HEADER) return yield { kind: 'torn', offset: at };
+    if (bytes.length - at < FRAME_HEADER) return zeroFrom(bytes, at) ? undefined : yield { kind: 'torn', offset: at };
     const length = bytes.readUInt32BE(at);
+    if (length === 0) {
+      if (zeroFrom(bytes, at)) return;
+      return yield { kind: 'impossible', offset: at, reason: 'data after the end of the records' };
+    }
     if (length > MAX_FRAME) {
       if (at + FRAME_HEADER >= bytes.length) return yield { kind: 'torn', offset: at };
       return yield { kind: 'impossible', offset: at, reason: `frame length ${length} is impossible` };
@@ -59,25 +82,29 @@ export function* walkFrames(bytes: Buffer, start = 0): Generator<FrameStep> {
     const end = at + FRAME_HEADER + length;
     if (end > bytes.length) return yield { kind: 'torn', offset: at };
     const payload = bytes.subarray(at + FRAME_HEADER, end);
-    yield { kind: 'frame', offset: at, payload, crcOk: crc32c(payload) === bytes.readUInt32BE(at + 4) };
+    const crcOk = crc32c(payload) === bytes.readUInt32BE(at + 4);
+    if (!crcOk && zeroFrom(bytes, end)) return yield { kind: 'torn', offset: at };
+    yield { kind: 'frame', offset: at, payload, crcOk };
     at = end;
   }
 }
 
-export type FrameScan = { ok: true; frames: Frame[]; tornAt?: number } | { ok: false; frames: Frame[]; corruptAt: number; reason: string };
+export type FrameScan =
+  { ok: true; frames: Frame[]; end: number; tornAt?: number } | { ok: false; frames: Frame[]; corruptAt: number; reason: string };
 
-/** Read every frame of a segment body. A bad frame followed by more bytes is corruption; at the very end, a torn write. */
+/**
+ * Read every frame of a segment body. `end` is where the records end (the next append goes there);
+ * a bad frame with data after it is corruption.
+ */
 export function scanFrames(bytes: Buffer, start = 0): FrameScan {
   const frames: Frame[] = [];
+  let end = start;
   for (const step of walkFrames(bytes, start)) {
-    if (step.kind === 'torn') return { ok: true, frames, tornAt: step.offset };
+    if (step.kind === 'torn') return { ok: true, frames, end, tornAt: step.offset };
     if (step.kind === 'impossible') return { ok: false, frames, corruptAt: step.offset, reason: step.reason };
-    if (!step.crcOk) {
-      // The last frame, checksum wrong: the crash tore it mid-write.
-      if (step.offset + FRAME_HEADER + step.payload.length === bytes.length) return { ok: true, frames, tornAt: step.offset };
-      return { ok: false, frames, corruptAt: step.offset, reason: 'checksum mismatch' };
-    }
+    if (!step.crcOk) return { ok: false, frames, corruptAt: step.offset, reason: 'checksum mismatch' };
     frames.push({ offset: step.offset, payload: step.payload });
+    end = step.offset + FRAME_HEADER + step.payload.length;
   }
-  return { ok: true, frames };
+  return { ok: true, frames, end };
 }

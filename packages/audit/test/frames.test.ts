@@ -12,7 +12,8 @@ test('CRC-32C check values (RFC 3720 B.4 and the "123456789" check)', () => {
   assert.equal(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i))), 0x113fdb5c);
 });
 
-const payloads = fc.array(fc.uint8Array({ minLength: 0, maxLength: 64 }), { minLength: 1, maxLength: 20 });
+// Frames are never empty: a zero length header marks where the records end.
+const payloads = fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 20 });
 
 test('frames round-trip', () => {
   fc.assert(
@@ -33,10 +34,16 @@ test('a log cut anywhere inside its last frame reads as torn there, keeping ever
       const whole = Buffer.concat(ps.slice(0, -1).map(encodeFrame));
       const last = encodeFrame(ps[ps.length - 1]!);
       const keep = 1 + (cut % (last.length - 1));
-      const scan = scanFrames(Buffer.concat([whole, last.subarray(0, keep)]));
-      assert.ok(scan.ok);
-      assert.equal(scan.tornAt, whole.length);
-      assert.equal(scan.frames.length, ps.length - 1);
+      const kept = last.subarray(0, keep);
+      for (const tail of [Buffer.alloc(0), Buffer.alloc(last.length + 64)]) {
+        // Cut off at the end of the file, or followed by preallocated zeros.
+        const scan = scanFrames(Buffer.concat([whole, kept, tail]));
+        assert.ok(scan.ok);
+        assert.equal(scan.end, whole.length);
+        // A kept header prefix of zeros cannot be told from the zeros after the records.
+        assert.equal(scan.tornAt, kept.every((b) => b === 0) ? undefined : whole.length);
+        assert.equal(scan.frames.length, ps.length - 1);
+      }
     }),
   );
 });
@@ -62,4 +69,18 @@ test('damage before the last frame refuses, naming the frame; it is never read a
       },
     ),
   );
+});
+
+test('preallocated zeros end the records; data after them is damage', () => {
+  const frames = Buffer.concat([encodeFrame(Buffer.from('one')), encodeFrame(Buffer.from('two'))]);
+  const scan = scanFrames(Buffer.concat([frames, Buffer.alloc(4096)]));
+  assert.ok(scan.ok && scan.tornAt === undefined);
+  assert.equal(scan.end, frames.length);
+  assert.equal(scan.frames.length, 2);
+  const stray = Buffer.concat([frames, Buffer.alloc(100), encodeFrame(Buffer.from('three')), Buffer.alloc(100)]);
+  const bad = scanFrames(stray);
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.corruptAt, frames.length);
+  assert.match(!bad.ok ? bad.reason : '', /after the end/);
+  assert.throws(() => encodeFrame(new Uint8Array(0)), RangeError);
 });

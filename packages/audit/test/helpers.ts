@@ -1,8 +1,8 @@
 /** Shared test helpers: temp directories and records to append. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argsHash, type RecordInput } from '../src/index.js';
+import { argsHash, scanFrames, type RecordInput } from '../src/index.js';
 
 export const tmp = () => mkdtempSync(join(tmpdir(), 'faramesh-wal-'));
 
@@ -50,3 +50,19 @@ export const policyApplied = (version = POLICY): RecordInput => ({
   policy_version: version,
   source_hash: '12'.repeat(32),
 });
+
+/** Where a segment's records end (preallocated zeros may follow). */
+export function recordsEnd(segment: string): number {
+  const scan = scanFrames(readFileSync(segment));
+  if (!scan.ok) throw new Error(`${segment}: ${scan.reason}`);
+  return scan.end;
+}
+
+/** A write a crash cut short: `bytes` where the next record would have gone. */
+export function tearTail(segment: string, bytes: number[]): number {
+  const file = readFileSync(segment);
+  const at = recordsEnd(segment);
+  const torn = Buffer.concat([file.subarray(0, at), Buffer.from(bytes)]);
+  writeFileSync(segment, file.length > torn.length ? Buffer.concat([torn, file.subarray(torn.length)]) : torn);
+  return at;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,7 +18,7 @@ import {
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
 
-import { delta, tmp } from './helpers.js';
+import { delta, tearTail, tmp } from './helpers.js';
 // The chain link is the Merkle leaf hash of the previous record: H(0x00 ‖ canonical bytes).
 const sha = (s: string) =>
   createHash('sha256')
@@ -81,8 +81,7 @@ test('a torn final frame is truncated and reported; every whole record is kept',
     dir,
     readdirSync(dir).find((f) => f.endsWith('.wal'))!,
   );
-  const before = readFileSync(seg).length;
-  appendFileSync(seg, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 5, 6]));
+  const before = tearTail(seg, [0, 0, 0, 40, 1, 2, 3, 4, 5, 6]);
   const { log: again, report } = await AuditLog.open(dir);
   assert.deepEqual(report.truncated, { segment: 'seg-0000000000000000.wal', offset: before, bytes: 10 });
   assert.equal(report.records, 5);

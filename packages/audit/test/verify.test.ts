@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog, Ed25519Signer, verifyLog, type VerifyReport } from '../src/index.js';
-import { decision, delta, policyApplied, POLICY, tmp } from './helpers.js';
+import { decision, delta, policyApplied, POLICY, tearTail, tmp } from './helpers.js';
 import { locate, rewrite } from './tamper.js';
 
 const signer = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
@@ -248,7 +248,7 @@ test('a torn tail in the active segment is reported as pending, not as damage; -
     .filter((f) => f.endsWith('.wal'))
     .sort();
   const active = join(dir, segments[segments.length - 1]!);
-  writeFileSync(active, Buffer.concat([readFileSync(active), Buffer.from([0, 0, 1, 0, 9, 9])]));
+  tearTail(active, [0, 0, 1, 0, 9, 9]);
   const r = verifyLog(dir, { verifiers, from: Date.now() + 3_600_000 });
   assert.equal(r.ok, true, JSON.stringify(r.problems));
   assert.equal(r.pendingTail?.bytes, 6);

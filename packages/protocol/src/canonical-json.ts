@@ -14,7 +14,40 @@ export class CanonicalJsonError extends Error {
 }
 
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  return inCanonicalOrder(value) ? JSON.stringify(value) : write(value, '$');
+}
+
+/**
+ * True when JSON.stringify already yields the canonical form: every object plain with its keys in
+ * UTF-16 order, every value JSON can carry (no undefined, no toJSON to call). Records the log
+ * builds, and records parsed back from canonical bytes, take this path — native and about twice
+ * as fast as writing member by member.
+ */
+function inCanonicalOrder(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+        if (!inCanonicalOrder((value as Record<string, unknown>)[keys[i]!])) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 // Strings are built with `+=`: V8 concatenates into ropes, cheaper than collecting parts.
@@ -42,20 +75,15 @@ function write(value: unknown, where: string): string {
   }
 }
 
-/** Sorted key order by the object's own key order: records of one shape are sorted once. */
-const sortedKeys = new Map<string, string[]>();
-
+/**
+ * Own keys in UTF-16 order. Objects built in sorted order (as the log builds its records) are only
+ * checked, not sorted; `Object.keys` returns a fresh array, so sorting it in place is safe. The
+ * default sort compares UTF-16 code units, the order RFC 8785 §3.2.3 requires.
+ */
 function keysOf(obj: Record<string, unknown>): string[] {
-  const own = Object.keys(obj);
-  // The key list itself, unambiguously: a joined string would confuse {} with {"": …}, or keys containing the separator.
-  const shape = JSON.stringify(own);
-  let sorted = sortedKeys.get(shape);
-  if (!sorted) {
-    sorted = [...own].sort(compareUtf16);
-    if (sortedKeys.size >= 1024) sortedKeys.clear();
-    sortedKeys.set(shape, sorted);
-  }
-  return sorted;
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
 
 function writeObject(obj: Record<string, unknown>, where: string): string {
@@ -70,9 +98,4 @@ function writeObject(obj: Record<string, unknown>, where: string): string {
     first = false;
   }
   return out + '}';
-}
-
-/** Compare by UTF-16 code units, as RFC 8785 §3.2.3 requires (not by code points or locale). */
-function compareUtf16(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { canonicalJson, CanonicalJsonError } from '../src/canonical-json.js';
 
 // Vectors from RFC 8785 (§3.2.2 sample, Appendix B numbers, §3.2.3 sorting).
@@ -63,4 +64,32 @@ test('objects whose key lists look alike when joined are never confused (the key
   assert.equal(canonicalJson({ 'a\u0000b': 1, c: 2 }), '{"a\\u0000b":1,"c":2}');
   assert.equal(canonicalJson({ a: 1, 'b\u0000c': 2 }), '{"a":1,"b\\u0000c":2}');
   assert.equal(canonicalJson({ c: 1, 'a\u0000b': 2 }), '{"a\\u0000b":2,"c":1}');
+});
+
+test('the JSON.stringify fast path agrees with member-by-member writing, whatever the key order', () => {
+  // Shuffled key orders force the member-by-member writer; sorted ones take the fast path.
+  const shuffle = (v: unknown, seed: number): unknown => {
+    if (Array.isArray(v)) return v.map((x) => shuffle(x, seed));
+    if (v === null || typeof v !== 'object') return v;
+    const keys = Object.keys(v).sort((a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7) || (a < b ? 1 : -1));
+    return Object.fromEntries(keys.map((k) => [k, shuffle((v as Record<string, unknown>)[k], seed)]));
+  };
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.nat(), (value, seed) => {
+      const sorted = JSON.parse(canonicalJson(value)) as unknown;
+      assert.equal(canonicalJson(sorted), canonicalJson(shuffle(value, seed)));
+    }),
+  );
+  // Integer-like keys come first in an object whatever their insertion order: never taken as sorted.
+  assert.equal(canonicalJson(JSON.parse('{"":false,"0":null,"10":1,"9":2}')), '{"":false,"0":null,"10":1,"9":2}');
+});
+
+test('what JSON.stringify would treat differently never takes the fast path', () => {
+  // toJSON, boxed values and class instances: canonical JSON writes own members, as for any object.
+  assert.equal(canonicalJson({ a: new Date(0) }), '{"a":{}}');
+  assert.equal(canonicalJson({ a: Object.assign(Object.create({ toJSON: () => 'x' }) as object, { b: 1 }) }), '{"a":{"b":1}}');
+  assert.equal(canonicalJson([new Number(1)]), '[{}]');
+  assert.throws(() => canonicalJson({ a: [undefined] }), CanonicalJsonError);
+  assert.equal(canonicalJson({ a: undefined, b: 1 }), '{"b":1}');
+  assert.equal(canonicalJson({ a: -0 }), '{"a":0}');
 });

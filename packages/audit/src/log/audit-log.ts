@@ -7,14 +7,15 @@
  * - `prev_hash` is the previous record's Merkle leaf hash, H(0x00 ‖ canonical bytes), in hex.
  * - A failed write fails the log: every later append is refused, so the chain can never fork.
  *   Reopening rebuilds the state from what is durable.
+ * - The active segment is preallocated with zeros ahead of the records: overwriting allocated
+ *   blocks lets fdatasync skip the metadata journal, which halves its cost. Sealing trims it.
  * - With a signer, the tree head is signed every `checkpointEvery` records or `checkpointMs`, and on
  *   close; the checkpoint is itself a record. A snapshot of the sequencer follows each checkpoint,
  *   so reopening reads only the tail.
  */
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { monotonicFactory } from 'ulid';
 import { canonicalJson } from '@faramesh/protocol';
 import { signCheckpoint } from '../checkpoint.js';
 import { encodeTextFrame } from '../frames.js';
@@ -25,12 +26,16 @@ import { encodeVerifierKey } from '../keys.js';
 import { acquireLock } from './files.js';
 import { createSegment, sha256hex, writeManifest } from './manifest.js';
 import { recover, type OpenReport } from './recover.js';
+import { RecordClock } from './clock.js';
 import { chainOf, type SequencerState } from './sequencer.js';
 import { writeSnapshot } from './snapshot.js';
 
 export { LogCorruptError } from './errors.js';
 export type { OpenReport } from './recover.js';
 export { WAL_FORMAT, type SegmentManifest } from './manifest.js';
+
+const SEGMENT_BYTES = 64 << 20;
+const PREALLOCATE = 1 << 20;
 
 export interface OpenOptions {
   /** Seal a segment and start the next once it reaches this size (default 64 MiB). */
@@ -53,8 +58,6 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
-const ulid = monotonicFactory();
-
 export class AuditLog {
   private pending: Buffer[] = [];
   private waiters: Waiter[] = [];
@@ -62,11 +65,14 @@ export class AuditLog {
   private failed?: Error;
   private closed = false;
   private readonly signerKey?: string;
+  private readonly clock = new RecordClock();
   private checkpointing?: Promise<CheckpointRecord | undefined>;
   private checkpointTimer?: NodeJS.Timeout;
   /** Records (other than checkpoints) not yet covered by a checkpoint, and since the last snapshot. */
   private unsigned: number;
   private sinceSnapshot = 0;
+  /** The active segment's size on disk: its records, then preallocated zeros. */
+  private allocated: number;
   private snapshotDue = false;
   /** The last checkpoint failure (signing or appending); the next checkpoint retries. */
   lastCheckpointError?: Error;
@@ -82,6 +88,7 @@ export class AuditLog {
     private readonly options: OpenOptions,
   ) {
     if (options.signer) this.signerKey = encodeVerifierKey(options.signer);
+    this.allocated = fstatSync(fd).size;
     // Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them.
     // A checkpoint record follows its tree size, so it is not one of them.
     this.unsigned = state.checkpointSize === undefined ? state.nextSeq : Math.max(0, state.nextSeq - state.checkpointSize - 1);
@@ -134,12 +141,9 @@ export class AuditLog {
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
     const chain = chainOf(input);
-    const entry = {
-      ...input,
-      id: input.id ?? ulid(),
-      time: input.time ?? new Date().toISOString(),
-      ...this.state.sequence(chain),
-    } as unknown as Appended<T>;
+    const stamp = input.id === undefined || input.time === undefined ? this.clock.next() : undefined;
+    const assigned = { id: input.id ?? stamp!.id, time: input.time ?? stamp!.time, ...this.state.sequence(chain) };
+    const entry = inKeyOrder(input, assigned) as unknown as Appended<T>;
     const { frame, payload } = encodeTextFrame(canonicalJson(entry));
     // One hash per record: the Merkle leaf hash H(0x00 ‖ record) is also the chain link.
     this.state.advance(chain, entry.lamport_seq, leafHash(payload), entry);
@@ -169,6 +173,7 @@ export class AuditLog {
           // (measured: 460 µs async against 175 µs here). Appends arriving meanwhile queue up and
           // form the next batch, so group commit is kept.
           const t0 = performance.now();
+          this.preallocate(this.state.segmentBytes + batch.length);
           writeAllSync(this.fd, batch, this.state.segmentBytes);
           fdatasyncSync(this.fd);
           this.syncMs += performance.now() - t0;
@@ -181,11 +186,21 @@ export class AuditLog {
           return;
         }
         for (const w of waiters) w.resolve();
-        if (this.state.segmentBytes >= (this.options.maxSegmentBytes ?? 64 << 20) && this.pending.length === 0) this.rotate();
+        if (this.state.segmentBytes >= (this.options.maxSegmentBytes ?? SEGMENT_BYTES) && this.pending.length === 0) this.rotate();
       }
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  /** Make sure the segment is allocated up to `needed`, a chunk ahead (not past the seal point). */
+  private preallocate(needed: number): void {
+    if (needed <= this.allocated) return;
+    const target = Math.max(needed, Math.min(this.state.segmentBytes + PREALLOCATE, this.options.maxSegmentBytes ?? SEGMENT_BYTES));
+    const zeros = Buffer.alloc(target - this.allocated);
+    writeAllSync(this.fd, zeros, this.allocated);
+    // The batch's fdatasync, right after, makes the new length durable with it.
+    this.allocated = target;
   }
 
   private snapshot(): void {
@@ -205,6 +220,9 @@ export class AuditLog {
   private rotate(): void {
     const s = this.state;
     try {
+      // A sealed segment is exactly its records: trim the preallocated zeros first.
+      ftruncateSync(this.fd, s.segmentBytes);
+      fsyncSync(this.fd);
       const bytes = readFileSync(join(this.dir, s.segment));
       writeManifest(this.dir, {
         format: 'faramesh-wal/1',
@@ -218,6 +236,7 @@ export class AuditLog {
       const created = createSegment(this.dir, s.nextSeq);
       closeSync(this.fd);
       this.fd = openSync(join(this.dir, created.name), 'r+');
+      this.allocated = created.headerBytes;
       s.startSegment(created.name, s.nextSeq, created.headerBytes);
     } catch (e) {
       this.fail(e as Error, []);
@@ -269,6 +288,30 @@ export class AuditLog {
     }
   }
 }
+
+/** Merged key orders of recent input shapes: most records share a handful of shapes. */
+const keyOrders: { own: string[]; order: string[] }[] = [];
+
+/**
+ * The input plus the assigned fields, built with its keys in canonical order so that encoding it
+ * is a plain JSON.stringify. (Never a spread followed by stores: V8 takes ~12 µs for that.)
+ */
+function inKeyOrder(input: object, assigned: Record<string, unknown>): Record<string, unknown> {
+  const own = Object.keys(input);
+  let order = keyOrders.find((k) => sameKeys(k.own, own))?.order;
+  if (!order) {
+    order = [...own];
+    for (const key of Object.keys(assigned)) if (!own.includes(key)) order.push(key);
+    order.sort();
+    if (keyOrders.length >= 16) keyOrders.shift();
+    keyOrders.push({ own, order });
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of order) out[key] = Object.hasOwn(assigned, key) ? assigned[key] : (input as Record<string, unknown>)[key];
+  return out;
+}
+
+const sameKeys = (a: string[], b: string[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
 
 function writeAllSync(fd: number, data: Buffer, position: number): void {
   let written = 0;

@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanFrames } from '../frames.js';
+import { dataEnd, scanFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
 import { LogCorruptError } from './errors.js';
 import { listSegments, manifestName, readFileFrom, SEGMENT } from './files.js';
@@ -117,15 +117,15 @@ function readSegment(dir: string, name: string, from: number, state: SequencerSt
     state.advance(chainOf(entry), Number(entry.lamport_seq), leafHash(frame.payload), entry);
     report.scanned++;
   }
-  const end = from + (scan.tornAt ?? bytes.length);
+  const end = from + scan.end;
   state.segmentBytes = end;
   if (!final) {
     const m = readManifest(dir, name);
     if (typeof m === 'string') throw new LogCorruptError(name, 0, m);
     checkManifest(name, m, state, end, from === 0 ? bytes : undefined);
   } else if (scan.tornAt !== undefined) {
+    report.truncated = { segment: name, offset: end, bytes: from + dataEnd(bytes) - end };
     truncateSync(path, end);
-    report.truncated = { segment: name, offset: end, bytes: from + bytes.length - end };
   }
 }
 

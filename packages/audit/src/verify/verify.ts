@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint } from '../checkpoint.js';
-import { walkFrames } from '../frames.js';
+import { dataEnd, walkFrames } from '../frames.js';
 import { leafHash, MerkleFrontier, rootOf, type TreeState } from '../merkle.js';
 import type { Verifier } from '../note.js';
 import { listSegments, manifestName, SEGMENT } from '../log/files.js';
@@ -103,7 +103,7 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
     let firstSeq = seq;
     for (const step of walkFrames(bytes)) {
       if (step.kind === 'torn') {
-        if (last) report.pendingTail = { segment: name, offset: step.offset, bytes: bytes.length - step.offset };
+        if (last) report.pendingTail = { segment: name, offset: step.offset, bytes: dataEnd(bytes) - step.offset };
         else problem({ seq, segment: name, offset: step.offset }, 'frame', 'a sealed segment ends in a partial frame');
         break;
       }

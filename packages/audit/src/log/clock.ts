@@ -1,0 +1,64 @@
+/**
+ * Record ids and times for the append path, which runs once per tool call: monotonic ULIDs
+ * (48-bit millisecond time, 80 random bits; within one millisecond, or when the clock steps back,
+ * the previous id plus one) and the ISO time, each formatted once per millisecond.
+ */
+import { randomFillSync } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const POOL_BYTES = 4096;
+
+export class RecordClock {
+  private lastMs = -1;
+  private timePart = '';
+  private iso = '';
+  /** The random part as 16 base-32 digits. */
+  private readonly random = new Uint8Array(16);
+  private pool = Buffer.alloc(0);
+  private poolAt = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The next id and the time it was taken at. */
+  next(): { id: string; time: string } {
+    const ms = this.now();
+    if (ms > this.lastMs) {
+      this.lastMs = ms;
+      this.timePart = encodeTime(ms);
+      this.iso = new Date(ms).toISOString();
+      this.reseed();
+    } else this.increment();
+    let id = this.timePart;
+    for (const digit of this.random) id += CROCKFORD[digit];
+    return { id, time: this.iso };
+  }
+
+  private reseed(): void {
+    if (this.poolAt + 16 > this.pool.length) {
+      this.pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+      this.poolAt = 0;
+    }
+    // 256 is a multiple of 32, so the low five bits of a uniform byte are uniform.
+    for (let i = 0; i < 16; i++) this.random[i] = this.pool[this.poolAt++]! & 31;
+  }
+
+  private increment(): void {
+    for (let i = 15; i >= 0; i--) {
+      if (this.random[i]! < 31) {
+        this.random[i]!++;
+        return;
+      }
+      this.random[i] = 0;
+    }
+    throw new Error('ULID random part exhausted within one millisecond');
+  }
+}
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[ms % 32]! + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
