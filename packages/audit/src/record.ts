@@ -32,7 +32,10 @@ export interface DecisionRecord extends Sequenced {
   cost?: { usd?: number; input_tokens?: number; output_tokens?: number };
   latency_ms?: Record<string, number>;
   delegation_chain?: string[];
-  approval?: { approved_by: string; reason?: string; at: string };
+  /** The operator approval this call ran under (single use): its id, who, why, when. */
+  approval?: { id?: string; approved_by: string; reason?: string; at: string };
+  /** `runtime { mode = "audit" }`: the agent was permitted whatever `effect` says enforcement would have done. */
+  mode?: 'audit';
   /** Stub providers signed or served this run. */
   dev?: true;
 }

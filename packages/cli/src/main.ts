@@ -7,6 +7,10 @@ import { explain } from './commands/explain.js';
 import { explainRecord } from './commands/explain-record.js';
 import { fmt } from './commands/fmt.js';
 import { runTests } from './commands/test.js';
+import { apply } from './commands/daemon/apply.js';
+import { approvalsCommand } from './commands/daemon/approvals.js';
+import { serveCmd } from './commands/daemon/serve.js';
+import { status } from './commands/daemon/status.js';
 
 const VERSION = '0.1.0';
 
@@ -104,6 +108,38 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   program.addCommand(auditCommand((c) => (code = c), noColor));
+
+  program
+    .command('apply')
+    .description('check, compile and sign governance.fms, then start the daemon (or hot-swap its policy)')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--force', 'apply even if plan reports unexpected diffs')
+    .option('--check-uid', 'refuse if the daemon would run as the same user as the agent')
+    .option('--require-uid-separation', 'like --check-uid, and an error even when not root')
+    .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")
+    .action(async (o: { dir: string; force?: boolean; stop?: boolean; checkUid?: boolean; requireUidSeparation?: boolean }) => {
+      code = await apply({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('serve')
+    .description('run the daemon in the foreground (apply starts it in the background)')
+    .option('--dir <dir>', 'stack directory', '.')
+    .action(async (o: { dir: string }) => {
+      code = await serveCmd(o);
+    });
+
+  program
+    .command('status')
+    .description("the daemon's state, policy, log and approvals")
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('-q, --quiet', 'print only the exit code')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (o: { dir: string; quiet?: boolean; format: 'text' | 'json' }) => {
+      code = await status({ ...o, noColor: noColor() });
+    });
+
+  program.addCommand(approvalsCommand((c) => (code = c), noColor));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

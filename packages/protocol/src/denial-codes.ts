@@ -11,6 +11,8 @@ export const DENIAL_CODES = [
   'MODEL_DENIED',
   'CREDENTIAL_UNAVAILABLE',
   'RUNTIME_GAP',
+  /** The daemon cannot make its audit record durable: every call is denied until the log recovers. */
+  'AUDIT_UNAVAILABLE',
 ] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 

@@ -133,6 +133,11 @@ export class AuditLog {
     return this.state.frontier.root();
   }
 
+  /** An id and time for a record about to be appended, from the log's own monotonic clock. */
+  stamp(): { id: string; time: string } {
+    return this.clock.next();
+  }
+
   /**
    * Sequence a record and resolve once it is durable. The sequencing happens before this returns,
    * so call order is log order.

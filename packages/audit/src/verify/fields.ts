@@ -109,10 +109,11 @@ const SCHEMAS: Record<string, Schema> = {
     cost: shape({ usd: nonNegative, input_tokens: count, output_tokens: count }),
     latency_ms: numbers,
     delegation_chain: strings,
-    approval: shape({ approved_by: str, reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'), at: time }, [
+    approval: shape({ id: str, approved_by: str, reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'), at: time }, [
       'approved_by',
       'at',
     ]),
+    mode: oneOf('audit'),
   }),
   policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64 }),
   daemon_started: schema(['pid', 'version'], { pid: count, version: str }),

@@ -1,0 +1,138 @@
+/**
+ * `faramesh apply`: check → compile → sign and write `.faramesh/` → start the daemon and wait for
+ * READY, or hot-swap the policy of the running one over the operator channel. Idempotent: nothing
+ * happens when the running daemon already enforces this exact policy. A failed apply leaves the
+ * running daemon and its policy untouched.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { loadStackSigner, originFor } from '@faramesh/audit';
+import { compiledPolicy, operatorCall, runtimeSettings, stackPaths, writeCompiled, type StackPaths } from '@faramesh/daemon';
+import { makeOut, renderDiagnostic, type Out } from '../../output.js';
+import { compileStack } from '../../stack-compile.js';
+import { exitCodeOf } from '../check.js';
+import { writeAgentArtifacts } from './artifacts.js';
+import { alive, daemonStatus, startDaemon } from './running.js';
+
+export interface ApplyOptions {
+  dir: string;
+  force?: boolean;
+  stop?: boolean;
+  checkUid?: boolean;
+  requireUidSeparation?: boolean;
+  noColor?: boolean;
+}
+
+export async function apply(o: ApplyOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const paths = stackPaths(o.dir);
+  if (o.stop) return stop(paths, out);
+
+  const { stack, result } = compileStack(o.dir);
+  const code = exitCodeOf(result, false);
+  const name = basename(stack.path);
+  if (code !== 0 || !result.ir) {
+    for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+    out.error(out.fail(`${name} has errors: nothing was applied (a running daemon keeps its policy)`));
+    return code || 1;
+  }
+  out.print(out.ok(`${name} valid`));
+  const uidProblem = uidSeparation(o);
+  if (uidProblem) {
+    out.error(out.fail(uidProblem));
+    return 1;
+  }
+  const ir = result.ir;
+  let settings;
+  try {
+    settings = runtimeSettings(ir.runtime, paths.stackDir, process.env);
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  const compiled = compiledPolicy(ir, readFileSync(stack.path), name);
+  const running = await daemonStatus(paths);
+  const short = compiled.policy_version.slice(0, 16);
+  if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
+    out.print(out.ok(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`));
+    return 0;
+  }
+  if (running && running.state !== 'READY') {
+    out.error(
+      out.fail(`the daemon (pid=${running.pid}) is ${running.state}; try again once it is READY, or stop it with faramesh apply --stop`),
+    );
+    return 1;
+  }
+  await writeCompiled(paths, compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
+  writeAgentArtifacts(paths, settings, ir);
+  out.print(out.ok(`${name} compiled (policy ${short}, signed)`));
+  if (ir.providers.length > 0)
+    out.print(`→ providers declared (${ir.providers.map((p) => p.name).join(', ')}): not contacted by this build`);
+
+  if (running) {
+    try {
+      await operatorCall(paths.operatorSocket, 'apply', {}, 30_000);
+    } catch (e) {
+      out.error(out.fail(`hot-swap refused: ${(e as Error).message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)})`));
+      return 1;
+    }
+    out.print(`→ policy hot-swapped (pid=${running.pid}): ${running.policy_version?.slice(0, 16)} → ${short}`);
+  } else {
+    try {
+      const started = await startDaemon(paths, settings.coldStartWindowMs + 5000);
+      out.print(`→ runtime started (pid=${started.pid})`);
+    } catch (e) {
+      out.error(out.fail((e as Error).message));
+      return 1;
+    }
+  }
+  out.print(`→ Unix socket: ${settings.agentSocket}`);
+  out.print(`→ agent launcher: ./.faramesh/bin/agent -- <your agent command>`);
+  if (settings.immutableConfig) out.print(lockSource(stack.path));
+  return 0;
+}
+
+async function stop(paths: StackPaths, out: Out): Promise<number> {
+  const running = await daemonStatus(paths);
+  if (!running) {
+    out.print(out.ok('no daemon is running for this stack'));
+    return 0;
+  }
+  await operatorCall(paths.operatorSocket, 'stop', { reason: 'faramesh apply --stop' });
+  const deadline = Date.now() + 15_000;
+  while (alive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  if (alive(running.pid)) {
+    out.error(out.fail(`the daemon (pid ${running.pid}) did not exit within 15 s; resolve it by hand`));
+    return 1;
+  }
+  out.print(out.ok(`daemon stopped (pid ${running.pid}); runtime socket removed`));
+  return 0;
+}
+
+/**
+ * `--check-uid`: refuse when the daemon would run as the agent's user (a warning when not root,
+ * where there is no other user to run as); `--require-uid-separation`: refuse always. The agent's
+ * user is FARAMESH_AGENT_UID, else the user apply was invoked for (SUDO_UID), else our own.
+ */
+function uidSeparation(o: ApplyOptions): string | undefined {
+  if (!o.checkUid && !o.requireUidSeparation) return undefined;
+  const daemonUid = process.getuid?.() ?? -1;
+  const agentUid = Number(process.env.FARAMESH_AGENT_UID ?? process.env.SUDO_UID ?? daemonUid);
+  if (agentUid !== daemonUid) return undefined;
+  const why = `the daemon would run as uid ${daemonUid}, the same user as the agent: the agent could signal it or read its files`;
+  if (o.requireUidSeparation || daemonUid === 0) return `${why} (set FARAMESH_AGENT_UID to the agent's user)`;
+  process.stderr.write(`! ${why}\n`);
+  return undefined;
+}
+
+/** runtime { immutable_config = true }: set the immutable flag on the policy source. */
+function lockSource(file: string): string {
+  try {
+    execFileSync('chattr', ['+i', file], { stdio: 'pipe' });
+    return `→ config locked: ${file} (chattr +i; lift it with chattr -i to edit)`;
+  } catch (e) {
+    const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
+    return `! config not locked: chattr +i failed on ${file} (${detail})`;
+  }
+}

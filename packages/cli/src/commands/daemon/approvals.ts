@@ -1,0 +1,196 @@
+/**
+ * `faramesh approvals list|pending|show|approve|deny|history|watch`: the operator's side of deferred
+ * calls, over the operator channel only. An approval lets the identical call run once.
+ */
+import { userInfo } from 'node:os';
+import { Command, Option } from 'commander';
+import { parseDuration } from '@faramesh/fpl';
+import { DaemonUnreachableError, OperatorError, operatorCall, stackPaths, type Approval } from '@faramesh/daemon';
+import { makeOut, type Out } from '../../output.js';
+import { duration } from './status.js';
+
+type Shown = Omit<Approval, 'binding'>;
+interface ListOptions {
+  dir: string;
+  agent?: string;
+  status?: string;
+  since?: string;
+  json?: boolean;
+  format?: 'text' | 'json';
+}
+
+export function approvalsCommand(setCode: (code: number) => void, noColor: () => boolean): Command {
+  const cmd = new Command('approvals').description('list, inspect and resolve deferred calls (operator channel)');
+  const dir = (c: Command) => c.option('--dir <dir>', 'stack directory', '.');
+  const listing = (c: Command) =>
+    dir(c)
+      .option('--agent <id>', 'only this agent')
+      .option('--json', 'JSON output (same as --format json)')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+  const run = (f: (out: Out) => Promise<number>) => async () => setCode(await guarded(makeOut(noColor()), f));
+
+  listing(cmd.command('list').description('approvals (pending unless --status says otherwise)'))
+    .addOption(new Option('--status <status>', 'which approvals').choices(['pending', 'approved', 'denied', 'expired', 'all']))
+    .action((o: ListOptions) => run((out) => list(out, o, o.status ?? 'pending'))());
+  listing(cmd.command('pending').description('pending approvals')).action((o: ListOptions) => run((out) => list(out, o, 'pending'))());
+  listing(cmd.command('history').description('resolved and expired approvals'))
+    .option('--since <duration>', 'how far back', '24h')
+    .action((o: ListOptions) => run((out) => history(out, o))());
+  dir(cmd.command('show').description('one approval in full').argument('<approval-id>'))
+    .option('--json', 'JSON output')
+    .action((id: string, o: { dir: string; json?: boolean }) =>
+      run(async (out) => {
+        const a = await operatorCall<Shown>(stackPaths(o.dir).operatorSocket, 'approvals.show', { id });
+        out.print(o.json ? JSON.stringify(a, null, 2) : detail(a));
+        return 0;
+      })(),
+    );
+  for (const verb of ['approve', 'deny'] as const)
+    dir(
+      cmd
+        .command(verb)
+        .description(verb === 'approve' ? 'let the identical call run once' : 'refuse the call')
+        .argument('<approval-id>'),
+    )
+      .option('--reason <text>', 'why (recorded in the log)')
+      .action((id: string, o: { dir: string; reason?: string }) =>
+        run(async (out) => {
+          const a = await operatorCall<Shown>(stackPaths(o.dir).operatorSocket, `approvals.${verb}`, {
+            id,
+            by: userInfo().username,
+            ...(o.reason ? { reason: o.reason } : {}),
+          });
+          out.print(
+            out.ok(
+              `${a.id} ${a.status}: ${verb === 'approve' ? `the next identical ${a.tool} call by ${a.agent_id} runs once` : `${a.agent_id}'s ${a.tool} call is refused`}`,
+            ),
+          );
+          return 0;
+        })(),
+      );
+  dir(cmd.command('watch').description('print each new pending approval until interrupted'))
+    .option('--agent <id>', 'only this agent')
+    .action((o: { dir: string; agent?: string }) => run((out) => watch(out, o))());
+  return cmd;
+}
+
+async function guarded(out: Out, f: (out: Out) => Promise<number>): Promise<number> {
+  try {
+    return await f(out);
+  } catch (e) {
+    if (e instanceof DaemonUnreachableError) {
+      out.error(out.fail(`${e.message}: is the daemon running? (faramesh apply)`));
+      return 1;
+    }
+    if (e instanceof OperatorError) {
+      out.error(out.fail(e.message));
+      return e.code === 'not_found' ? 4 : 1;
+    }
+    throw e;
+  }
+}
+
+async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {
+  const r = await operatorCall<{ approvals: Shown[] }>(stackPaths(o.dir).operatorSocket, 'approvals.list', {
+    status,
+    ...(o.agent ? { agent: o.agent } : {}),
+  });
+  return r.approvals.sort((a, b) => a.deferred_at.localeCompare(b.deferred_at));
+}
+
+async function list(out: Out, o: ListOptions, status: string): Promise<number> {
+  const approvals = await fetchList(o, status);
+  if (o.json || o.format === 'json') {
+    out.print(JSON.stringify({ approvals }, null, 2));
+    return 0;
+  }
+  out.print('Approval Queue\n──────────────');
+  out.print(`NOTE: ${approvals.length} ${status === 'all' ? '' : `${status} `}approval(s)`);
+  if (approvals.length > 0)
+    out.print(
+      table(
+        ['APPROVAL ID', 'AGENT', 'TOOL', 'STATUS', 'AGE', 'CONTEXT'],
+        approvals.map((a) => [a.id, a.agent_id, a.tool, a.status.toUpperCase(), age(a.deferred_at), context(a)]),
+      ),
+    );
+  return 0;
+}
+
+async function history(out: Out, o: ListOptions): Promise<number> {
+  const seconds = parseDuration(o.since ?? '24h');
+  if (seconds === undefined) {
+    out.error(out.fail(`--since: '${o.since}' is not a duration`));
+    return 64;
+  }
+  const from = Date.now() - seconds * 1000;
+  const approvals = (await fetchList(o, 'all')).filter((a) => a.status !== 'pending' && Date.parse(a.deferred_at) >= from);
+  if (o.json || o.format === 'json') {
+    out.print(JSON.stringify({ approvals }, null, 2));
+    return 0;
+  }
+  out.print(`Approval History (${o.since ?? '24h'}, ${approvals.length} records)`);
+  if (approvals.length > 0)
+    out.print(
+      table(
+        ['ID', 'AGENT', 'TOOL', 'STATUS', 'DURATION', 'REASON'],
+        approvals.map((a) => [
+          a.id,
+          a.agent_id,
+          a.tool,
+          a.status.toUpperCase(),
+          a.resolved_at ? duration(Math.round((Date.parse(a.resolved_at) - Date.parse(a.deferred_at)) / 1000)) : '—',
+          a.resolution_reason ? JSON.stringify(a.resolution_reason) : '—',
+        ]),
+      ),
+    );
+  return 0;
+}
+
+async function watch(out: Out, o: { dir: string; agent?: string }): Promise<number> {
+  const seen = new Set<string>();
+  for (;;) {
+    for (const a of await fetchList({ dir: o.dir, ...(o.agent ? { agent: o.agent } : {}) }, 'pending'))
+      if (!seen.has(a.id)) {
+        seen.add(a.id);
+        out.print(`[${a.deferred_at}] ${a.id}  ${a.agent_id}  ${a.tool}  ${context(a)}`);
+      }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function detail(a: Shown): string {
+  return [
+    'Approval Detail',
+    '───────────────',
+    `Approval ID:  ${a.id}`,
+    `Status:       ${a.status.toUpperCase()}`,
+    `Agent:        ${a.agent_id}`,
+    `Tool:         ${a.tool}`,
+    `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${a.reason})` : ''}`,
+    `Args:         ${JSON.stringify(a.args)}  (after redaction, as recorded)`,
+    `Deferred at:  ${a.deferred_at}`,
+    `Expires at:   ${a.expires_at}`,
+    `Action id:    action-${a.action_id}`,
+    ...(a.resolved_at
+      ? [
+          `Resolved:     ${a.status} by ${a.resolved_by ?? '—'} at ${a.resolved_at}${a.resolution_reason ? ` ("${a.resolution_reason}")` : ''}`,
+        ]
+      : []),
+    ...(a.used_at ? [`Used at:      ${a.used_at}`] : []),
+    ...(a.status === 'pending' ? ['', `NEXT STEP: faramesh approvals approve ${a.id} --reason "..."`] : []),
+  ].join('\n');
+}
+
+const age = (iso: string) => duration(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)));
+
+function context(a: Shown): string {
+  const text = Object.entries(a.args)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}

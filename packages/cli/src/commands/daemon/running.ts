@@ -1,0 +1,74 @@
+/** Finding and starting a stack's daemon from the CLI. */
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon';
+import { CLI_PATH } from './artifacts.js';
+
+export interface DaemonStatus {
+  state: string;
+  pid: number;
+  uptime_seconds: number;
+  socket: string | null;
+  operator_socket: string;
+  policy_version: string | null;
+  policy_source: string | null;
+  applied_at: string | null;
+  runtime_mode: string | null;
+  degraded: string | null;
+  wal: { path: string | null; records: number };
+  decisions: { permit: number; deny: number; defer: number };
+  approvals: { pending: number; oldest_age_seconds: number | null };
+}
+
+/** The daemon's status, or undefined when none answers for this stack. */
+export async function daemonStatus(paths: StackPaths): Promise<DaemonStatus | undefined> {
+  if (!existsSync(paths.operatorSocket)) return undefined;
+  try {
+    return await operatorCall<DaemonStatus>(paths.operatorSocket, 'status', undefined, 5000);
+  } catch (e) {
+    if (e instanceof DaemonUnreachableError) return undefined;
+    throw e;
+  }
+}
+
+/** Start `faramesh serve` in the background and wait until it is READY (or has failed). */
+export async function startDaemon(paths: StackPaths, timeoutMs: number): Promise<DaemonStatus> {
+  const log = openSync(paths.log, 'a', 0o600);
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--dir', paths.stackDir], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== null) throw new Error(`the daemon exited (code ${exited}) before it was ready:\n${logTail(paths.log)}`);
+    const status = await daemonStatus(paths).catch(() => undefined);
+    if (status?.state === 'READY') return status;
+    if (status?.state === 'HALT') throw new Error(`the daemon halted during initialization:\n${logTail(paths.log)}`);
+    if (Date.now() > deadline) throw new Error(`the daemon was not ready within ${timeoutMs} ms:\n${logTail(paths.log)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function logTail(file: string, lines = 12): string {
+  if (!existsSync(file)) return '(no daemon log)';
+  return readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** Is a process with this pid alive? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `faramesh status`: the daemon's lifecycle state, policy, log and approvals. Exit codes: 0 READY,
+ * 1 not running, 2 running but not READY (starting, initializing, draining).
+ */
+import { stackPaths } from '@faramesh/daemon';
+import { makeOut } from '../../output.js';
+import { daemonStatus, type DaemonStatus } from './running.js';
+
+export interface StatusOptions {
+  dir: string;
+  format?: 'text' | 'json';
+  quiet?: boolean;
+  noColor?: boolean;
+}
+
+export async function status(o: StatusOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const s = await daemonStatus(stackPaths(o.dir));
+  const code = !s ? 1 : s.state === 'READY' ? 0 : 2;
+  if (o.quiet) {
+    out.print(String(code));
+    return code;
+  }
+  if (o.format === 'json') {
+    out.print(JSON.stringify(s ? toJson(s) : { daemon: { state: 'STOPPED' } }, null, 2));
+    return code;
+  }
+  if (!s) {
+    out.print('Daemon\n  state:          STOPPED (no daemon answers for this stack; start it with faramesh apply)');
+    return code;
+  }
+  const rows: [string, string][] = [
+    ['state', s.state + (s.degraded ? ` (DEGRADED: ${s.degraded})` : '')],
+    ['pid', String(s.pid)],
+    ['uptime', duration(s.uptime_seconds)],
+    ['socket', s.socket ?? '—'],
+    ['policy hash', s.policy_version?.slice(0, 16) ?? '—'],
+    ['policy source', s.policy_source ? `${s.policy_source} (applied ${s.applied_at})` : '—'],
+    ['runtime mode', s.runtime_mode ?? '—'],
+    ['WAL', `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records)`],
+  ];
+  out.print(['Daemon', ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(16)}${v}`)].join('\n'));
+  out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
+  out.print(
+    `Approvals\n  ${'pending:'.padEnd(16)}${s.approvals.pending}` +
+      (s.approvals.oldest_age_seconds === null ? '' : `\n  ${'oldest age:'.padEnd(16)}${duration(s.approvals.oldest_age_seconds)}`),
+  );
+  return code;
+}
+
+function toJson(s: DaemonStatus): object {
+  return {
+    daemon: {
+      state: s.state,
+      pid: s.pid,
+      uptime_seconds: s.uptime_seconds,
+      socket: s.socket,
+      policy_hash: s.policy_version?.slice(0, 16) ?? null,
+      policy_version: s.policy_version,
+      policy_source: s.policy_source,
+      applied_at: s.applied_at,
+      runtime_mode: s.runtime_mode,
+      degraded: s.degraded,
+      wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
+    },
+    decisions: s.decisions,
+    providers: [],
+    budgets: [],
+    approvals: s.approvals,
+  };
+}
+
+export function duration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s}s` : `${s}s`;
+}

@@ -1,0 +1,49 @@
+/** Talking to a daemon from the CLI: one request per connection, one reply line. */
+import { createConnection } from 'node:net';
+import type { OperatorReply } from './wire/operator-protocol.js';
+
+export class DaemonUnreachableError extends Error {
+  override name = 'DaemonUnreachableError';
+}
+
+/** Send one line and read the one-line reply. */
+export function requestLine(socketPath: string, line: string, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply from ${socketPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${line}\n`));
+    socket.on('data', (d: string) => (data += d));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new DaemonUnreachableError(`no daemon is listening on ${socketPath}`) : e);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      resolve(data.trimEnd());
+    });
+  });
+}
+
+/** Call the operator channel; throws on transport errors and on `ok: false` replies. */
+export async function operatorCall<T = unknown>(socketPath: string, method: string, params?: object, timeoutMs?: number): Promise<T> {
+  const reply = JSON.parse(
+    await requestLine(socketPath, JSON.stringify({ method, ...(params ? { params } : {}) }), timeoutMs),
+  ) as OperatorReply;
+  if (!reply.ok) throw new OperatorError(reply.error.code, reply.error.message);
+  return reply.result as T;
+}
+
+export class OperatorError extends Error {
+  override name = 'OperatorError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Approvals: a deferred call waits here for an operator. An approval binds the exact call — agent,
+ * tool and canonical arguments — and resolves it once: after `approve` the next identical call is
+ * permitted and the approval is spent; after `deny` the next identical call is denied with the
+ * operator's reason, then spent. A pending approval expires after `approval_ttl`.
+ *
+ * The book is plain data plus the clock it is given; the daemon persists it (`toJSON`) before it
+ * replies to any call that changed it, so an approval is never used twice, even across a crash.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { canonicalJson } from '@faramesh/protocol';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface Approval {
+  id: string;
+  status: ApprovalStatus;
+  agent_id: string;
+  tool: string;
+  /** Arguments with redacted paths masked: what the operator is shown. */
+  args: Record<string, unknown>;
+  /** Which call this is: a hash of agent, tool and the full canonical arguments (never stored in the log). */
+  binding: string;
+  /** The deferred decision's action id. */
+  action_id: string;
+  rule_ref?: string;
+  reason?: string;
+  deferred_at: string;
+  expires_at: string;
+  resolved_at?: string;
+  resolved_by?: string;
+  /** The operator's reason. */
+  resolution_reason?: string;
+  /** Set once the agent's identical call has run (approved) or been refused (denied). */
+  used_at?: string;
+}
+
+export const bindingOf = (agent: string, tool: string, args: unknown): string =>
+  createHash('sha256')
+    .update(canonicalJson([agent, tool, args ?? {}]))
+    .digest('hex');
+
+/** Unguessable ids: an agent cannot poll or name another agent's approval by counting. */
+const newId = () => `apr-${randomBytes(12).toString('base64url')}`;
+
+export class ApprovalBook {
+  private readonly byId = new Map<string, Approval>();
+  private newlyExpired: Approval[] = [];
+
+  constructor(
+    private readonly ttlMs: number,
+    approvals: Approval[] = [],
+  ) {
+    for (const a of approvals) this.byId.set(a.id, a);
+  }
+
+  get(id: string, nowMs: number): Approval | undefined {
+    const a = this.byId.get(id);
+    if (a) this.expire(a, nowMs);
+    return a;
+  }
+
+  list(nowMs: number): Approval[] {
+    for (const a of this.byId.values()) this.expire(a, nowMs);
+    return [...this.byId.values()];
+  }
+
+  /** The resolved, unspent approval for this exact call, if any. */
+  resolvedFor(binding: string, nowMs: number): Approval | undefined {
+    for (const a of this.byId.values())
+      if (a.binding === binding && !a.used_at && (a.status === 'approved' || a.status === 'denied') && !this.expire(a, nowMs)) return a;
+    return undefined;
+  }
+
+  /** The pending approval for this exact call, or a new one. */
+  defer(call: Omit<Approval, 'id' | 'status' | 'deferred_at' | 'expires_at'>, nowMs: number): { approval: Approval; created: boolean } {
+    for (const a of this.byId.values())
+      if (a.binding === call.binding && a.status === 'pending' && !this.expire(a, nowMs)) return { approval: a, created: false };
+    const approval: Approval = {
+      ...call,
+      id: newId(),
+      status: 'pending',
+      deferred_at: new Date(nowMs).toISOString(),
+      expires_at: new Date(nowMs + this.ttlMs).toISOString(),
+    };
+    this.byId.set(approval.id, approval);
+    return { approval, created: true };
+  }
+
+  /** An operator's decision. Only a pending approval can be resolved. */
+  resolve(id: string, outcome: 'approved' | 'denied', by: string, reason: string | undefined, nowMs: number): Approval {
+    const a = this.get(id, nowMs);
+    if (!a) throw new ApprovalError('not_found', `no approval ${id}`);
+    if (a.status !== 'pending') throw new ApprovalError('not_pending', `approval ${id} is already ${a.status}`);
+    a.status = outcome;
+    a.resolved_at = new Date(nowMs).toISOString();
+    a.resolved_by = by;
+    if (reason) a.resolution_reason = reason;
+    return a;
+  }
+
+  spend(a: Approval, nowMs: number): void {
+    a.used_at = new Date(nowMs).toISOString();
+  }
+
+  /** Approvals that expired since the last call (each reported once), looking at every pending one. */
+  takeExpired(nowMs: number): Approval[] {
+    for (const a of this.byId.values()) this.expire(a, nowMs);
+    const expired = this.newlyExpired;
+    this.newlyExpired = [];
+    return expired;
+  }
+
+  /** Drop spent and expired approvals older than `keepMs` (history stays in the log). */
+  prune(nowMs: number, keepMs: number): void {
+    for (const [id, a] of this.byId) {
+      const done = a.used_at ?? (a.status === 'expired' ? a.expires_at : undefined);
+      if (done && Date.parse(done) < nowMs - keepMs) this.byId.delete(id);
+    }
+  }
+
+  toJSON(): Approval[] {
+    return [...this.byId.values()];
+  }
+
+  private expire(a: Approval, nowMs: number): boolean {
+    if (a.status === 'pending' && Date.parse(a.expires_at) <= nowMs) {
+      a.status = 'expired';
+      a.resolved_at = a.expires_at;
+      a.resolved_by = 'ttl';
+      this.newlyExpired.push(a);
+    }
+    return a.status === 'expired';
+  }
+}
+
+export class ApprovalError extends Error {
+  override name = 'ApprovalError';
+  constructor(
+    readonly kind: 'not_found' | 'not_pending',
+    message: string,
+  ) {
+    super(message);
+  }
+}

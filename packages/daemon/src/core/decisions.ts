@@ -1,0 +1,216 @@
+/**
+ * Every call the daemon decides goes through here: the engine decides against the policy in use,
+ * the state delta is applied at once (so concurrent calls see each other's rate and budget use),
+ * approvals bind deferred calls, and the decision record is made durable before the reply — a
+ * decision that cannot be recorded is a deny. Effects on the wire are only PERMIT, DENY, DEFER.
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
+import { applyDelta, decide, type EngineState, type PreparedPolicy } from '@faramesh/engine';
+import type { Decision, StructuredDenial } from '@faramesh/protocol';
+import type { CompiledPolicy } from '../stack/compiled.js';
+import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
+import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
+
+export interface PolicyInUse {
+  compiled: CompiledPolicy;
+  prepared: PreparedPolicy;
+  appliedAt: string;
+}
+
+export interface DecisionDeps {
+  log: AuditLog;
+  state: EngineState;
+  approvals: ApprovalBook;
+  /** Make the approval book durable (before any reply that depends on it). */
+  persistApprovals(): Promise<void>;
+  mode: 'enforce' | 'audit';
+  now(): number;
+}
+
+export class DecisionService {
+  /** Swapped whole by apply: a call in progress keeps the policy it started with. */
+  policy: PolicyInUse;
+  /** Set when the log failed: every call is denied until the daemon is restarted on a working log. */
+  degraded?: string;
+  readonly counts = { permit: 0, deny: 0, defer: 0 };
+
+  constructor(
+    policy: PolicyInUse,
+    private readonly deps: DecisionDeps,
+  ) {
+    this.policy = policy;
+  }
+
+  async govern(params: GovernParams, tool: string): Promise<GovernResult> {
+    const started = performance.now();
+    const callId = params.call_id ?? randomUUID();
+    if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
+    const { log, state, mode } = this.deps;
+    const policy = this.policy;
+    const nowMs = this.deps.now();
+    const request = decisionRequest(params, tool);
+    const { decision, stateDelta } = decide(policy.prepared, request, state, { nowMs });
+    // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
+    applyDelta(state, stateDelta);
+    const decided = performance.now() - started;
+    const stamp = log.stamp();
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, request.args, stamp.id, nowMs);
+    if (mode === 'audit') outcome = { ...outcome, wire: 'PERMIT' };
+    const record: RecordInput = {
+      type: 'decision',
+      schema: 'dpr/2.0',
+      ...stamp,
+      agent_id: request.agent_id,
+      tool,
+      action_type: params.action_type ?? 'tool_call',
+      args_hash: argsHash(decision.redacted_args),
+      effect: outcome.effect,
+      ...(outcome.denial ? { code: outcome.denial.code, denial: outcome.denial } : {}),
+      ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+      policy_version: policy.compiled.policy_version,
+      latency_ms: { decide: round(decided) },
+      ...(outcome.approval ? { approval: outcome.approval } : {}),
+      ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
+    };
+    const writes: Promise<unknown>[] = [log.append(record)];
+    if (stateDelta.length > 0)
+      writes.push(log.append({ type: 'state_delta', agent_id: request.agent_id, delta: { ops: [...stateDelta] } }));
+    if (outcome.approvalsChanged) writes.push(this.deps.persistApprovals());
+    try {
+      await Promise.all(writes);
+    } catch (e) {
+      this.degraded = (e as Error).message;
+      return refusal(callId, auditUnavailable(this.degraded), started);
+    }
+    this.counts[outcome.effect]++;
+    const result: GovernResult = {
+      call_id: callId,
+      action_id: `action-${stamp.id}`,
+      effect: outcome.wire,
+      latency_ms: round(performance.now() - started),
+    };
+    if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
+    return result;
+  }
+
+  /** What a deferred call becomes given the approvals: permitted or denied once by an operator's decision, else pending. */
+  private resolveApproval(decision: Decision, agent: string, tool: string, args: unknown, actionId: string, nowMs: number): Outcome {
+    const denial = denialOf(decision);
+    if (decision.effect === 'PERMIT') return { effect: 'permit', wire: 'PERMIT' };
+    if (decision.effect === 'DENY') return { effect: 'deny', wire: 'DENY', denial };
+    if (this.deps.mode === 'audit') return { effect: 'defer', wire: 'DEFER', denial };
+    const { approvals } = this.deps;
+    const binding = bindingOf(agent, tool, args);
+    const resolved = approvals.resolvedFor(binding, nowMs);
+    if (resolved) {
+      approvals.spend(resolved, nowMs);
+      const by = resolved.resolved_by ?? 'operator';
+      if (resolved.status === 'approved')
+        return {
+          effect: 'permit',
+          wire: 'PERMIT',
+          approvalsChanged: true,
+          approval: {
+            id: resolved.id,
+            approved_by: by,
+            at: resolved.resolved_at!,
+            ...(resolved.resolution_reason ? { reason: resolved.resolution_reason } : {}),
+          },
+        };
+      return {
+        effect: 'deny',
+        wire: 'DENY',
+        approvalsChanged: true,
+        denial: {
+          code: 'POLICY_DENY',
+          human_message: `denied by ${by}${resolved.resolution_reason ? `: ${resolved.resolution_reason}` : ''}`,
+          resolution: { type: 'rule_block', rule_id: decision.rule_ref ?? 'approval' },
+          ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+        },
+      };
+    }
+    const { approval, created } = approvals.defer(
+      {
+        agent_id: agent,
+        tool,
+        args: decision.redacted_args,
+        binding,
+        action_id: actionId,
+        ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+        ...(decision.human_message ? { reason: decision.human_message } : {}),
+      },
+      nowMs,
+    );
+    return {
+      effect: 'defer',
+      wire: 'DEFER',
+      approvalsChanged: created,
+      denial: {
+        ...(denial ?? { code: 'POLICY_DEFER', human_message: `${tool} deferred for operator approval` }),
+        resolution: { type: 'pending_approval', approval_id: approval.id },
+      },
+    };
+  }
+
+  /** `poll_defer`: where an approval stands. Only the agent it belongs to may ask (others hear `unknown`). */
+  poll(p: PollParams): { defer_token: string; status: 'pending' | 'approved' | 'denied' | 'expired' | 'unknown' } {
+    const a: Approval | undefined = this.deps.approvals.get(p.defer_token, this.deps.now());
+    if (!a || (p.agent_id !== undefined && p.agent_id !== a.agent_id)) return { defer_token: p.defer_token, status: 'unknown' };
+    return { defer_token: p.defer_token, status: a.status };
+  }
+}
+
+interface Outcome {
+  effect: 'permit' | 'deny' | 'defer';
+  wire: 'PERMIT' | 'DENY' | 'DEFER';
+  denial?: StructuredDenial;
+  approval?: { id: string; approved_by: string; reason?: string; at: string };
+  approvalsChanged?: boolean;
+}
+
+function denialOf(d: Decision): StructuredDenial | undefined {
+  if (d.effect === 'PERMIT' || !d.code) return undefined;
+  return {
+    code: d.code,
+    human_message: d.human_message ?? `${d.effect.toLowerCase()}`,
+    resolution: d.resolution ?? { type: 'manual_audit' },
+    ...(d.rule_ref ? { rule_ref: d.rule_ref } : {}),
+    ...(d.budget_id ? { budget_id: d.budget_id } : {}),
+    ...(d.provider ? { provider: d.provider } : {}),
+  };
+}
+
+function describeDenial(result: GovernResult, denial: StructuredDenial, actionId: string): void {
+  result.reason_code = denial.code;
+  result.structured_denial = denial;
+  if (denial.rule_ref) result.rule_ref = denial.rule_ref;
+  if (denial.resolution.type === 'rule_block') result.rule_id = denial.resolution.rule_id;
+  if (denial.resolution.type === 'pending_approval') result.defer_token = denial.resolution.approval_id;
+  else result.denial_token = `action-${actionId}`;
+}
+
+export function auditUnavailable(why: string): StructuredDenial {
+  return {
+    code: 'AUDIT_UNAVAILABLE',
+    human_message: `denied: the audit log cannot record decisions (${why}); every call is denied until it recovers`,
+    resolution: { type: 'retry_after', retry_after_seconds: 30 },
+  };
+}
+
+export const NOT_READY: StructuredDenial = {
+  code: 'DAEMON_NOT_READY',
+  human_message: 'denied: daemon is initializing, retry in a moment',
+  resolution: { type: 'retry_after', retry_after_seconds: 2 },
+};
+
+/** A deny the daemon gives without deciding (not ready, log unavailable): nothing is recorded. */
+export function refusal(callId: string, denial: StructuredDenial, started: number): GovernResult {
+  const result: GovernResult = { call_id: callId, effect: 'DENY', latency_ms: round(performance.now() - started) };
+  result.reason_code = denial.code;
+  result.structured_denial = denial;
+  return result;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,311 @@
+/**
+ * The daemon: it loads the signed compiled policy (never governance.fms), opens the audit log,
+ * rebuilds its state from the log, and serves agents once READY. Policy changes only through the
+ * operator channel (`apply`), as a whole swap recorded in the log; SIGHUP reloads nothing.
+ */
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
+import { prepare } from '@faramesh/engine';
+import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
+import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
+import { replayLog } from './core/state-replay.js';
+import { Lifecycle } from './lifecycle.js';
+import { loadCompiled, type CompiledPolicy } from './stack/compiled.js';
+import { stackPaths, type StackPaths } from './stack/paths.js';
+import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
+import { parseAgentMessage, rpcError, rpcResult, RPC, toolIdOf } from './wire/agent-protocol.js';
+import { LineServer } from './wire/line-server.js';
+import { OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
+import { performance } from 'node:perf_hooks';
+
+export const DAEMON_VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  stackDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Diagnostic lines (the daemon log). */
+  say?: (line: string) => void;
+  /** Called when the daemon has drained or halted and wants the process to end with this code. */
+  onExit?: (code: number) => void;
+}
+
+export class HaltError extends Error {
+  override name = 'HaltError';
+}
+
+export class Daemon {
+  readonly lifecycle = new Lifecycle();
+  readonly paths: StackPaths;
+  private settings?: RuntimeSettings;
+  private log?: AuditLog;
+  private decisions?: DecisionService;
+  private approvals?: ApprovalBook;
+  private agentServer?: LineServer;
+  private readonly operatorServer: LineServer;
+  private sweeper?: NodeJS.Timeout;
+  private draining?: Promise<void>;
+  private readonly startedMs = Date.now();
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly say: (line: string) => void;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.paths = stackPaths(options.stackDir);
+    this.env = options.env ?? process.env;
+    this.say = options.say ?? (() => {});
+    this.operatorServer = new LineServer({
+      handle: (line) => this.operate(line),
+      refuse: (reason) => operatorError('bad_request', reason),
+    });
+    this.lifecycle.on((s) => this.say(`lifecycle ${s}`));
+  }
+
+  /** Start and resolve once READY; rejects (after going to HALT) when initialization fails or takes too long. */
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    mkdirSync(this.paths.runtime, { recursive: true, mode: 0o700 });
+    // The operator channel answers `status` from the start; agents get nothing before READY.
+    await this.operatorServer.listen(this.paths.operatorSocket, 0o600);
+    this.lifecycle.to('INITIALIZING');
+    try {
+      const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
+      const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
+      const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
+      this.settings = settings;
+      const deadline = () => {
+        const spent = performance.now() - t0;
+        if (spent > settings.coldStartWindowMs)
+          throw new HaltError(
+            `initialization took ${Math.round(spent)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
+          );
+      };
+      const signer = loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
+      const { log } = await AuditLog.open(settings.walDir, { signer });
+      this.log = log;
+      deadline();
+      const replayed = replayLog(settings.walDir);
+      deadline();
+      this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
+      this.decisions = new DecisionService(policyInUse(compiled), {
+        log,
+        state: replayed.state,
+        approvals: this.approvals,
+        persistApprovals: async () => this.writeApprovals(),
+        mode: settings.mode,
+        now: Date.now,
+      });
+      await log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION });
+      if (replayed.lastPolicyVersion !== compiled.policy_version) await this.recordPolicy(compiled);
+      this.agentServer = new LineServer({
+        handle: (line) => this.serveAgent(line),
+        refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
+      });
+      deadline();
+      await this.agentServer.listen(settings.agentSocket, 0o666);
+      this.sweeper = setInterval(() => void this.sweepApprovals(), 1000);
+      this.sweeper.unref();
+      this.lifecycle.to('READY');
+      this.say(
+        `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}`,
+      );
+    } catch (e) {
+      await this.halt((e as Error).message);
+      throw e;
+    }
+  }
+
+  get agentSocket(): string | undefined {
+    return this.settings?.agentSocket;
+  }
+
+  /** DRAINING: stop accepting calls, finish those in progress, seal the log with a checkpoint, HALT. */
+  drain(reason: string): Promise<void> {
+    this.draining ??= (async () => {
+      if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
+      clearInterval(this.sweeper);
+      await this.agentServer?.close();
+      if (this.log) {
+        try {
+          await this.log.append({ type: 'daemon_stopped', reason });
+        } catch (e) {
+          this.say(`could not record the stop: ${(e as Error).message}`);
+        }
+        await this.log.close();
+      }
+      await this.operatorServer.close();
+      this.removeSockets();
+      if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');
+    })();
+    return this.draining;
+  }
+
+  private async halt(why: string): Promise<void> {
+    this.say(`halt: ${why}`);
+    clearInterval(this.sweeper);
+    await this.agentServer?.close().catch(() => {});
+    await this.log?.close().catch(() => {});
+    await this.operatorServer.close().catch(() => {});
+    this.removeSockets();
+    if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');
+  }
+
+  private removeSockets(): void {
+    for (const path of [this.settings?.agentSocket, this.paths.operatorSocket])
+      if (path && existsSync(path)) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone.
+        }
+      }
+  }
+
+  private async serveAgent(line: string): Promise<string> {
+    const msg = parseAgentMessage(line);
+    if (msg.kind === 'error') return msg.legacy ? JSON.stringify({ error: msg.message }) : rpcError(msg.rpcId, msg.rpcCode, msg.message);
+    const reply = (result: unknown) => (msg.legacy ? JSON.stringify(result) : rpcResult(msg.rpcId, result));
+    if (msg.kind === 'poll') return reply(this.decisions!.poll(msg.params));
+    if (this.lifecycle.state !== 'READY') return reply(refusal(msg.params.call_id ?? '', NOT_READY, performance.now()));
+    const tool = toolIdOf(msg.params);
+    if (!tool) {
+      const why = 'govern needs `tool` (with `operation`) or `tool_id`';
+      return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
+    }
+    return reply(await this.decisions!.govern(msg.params, tool));
+  }
+
+  private async operate(line: string): Promise<string> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return operatorError('bad_request', 'the request is not JSON');
+    }
+    const req = OperatorRequest.safeParse(parsed);
+    if (!req.success) return operatorError('bad_request', `not an operator request: ${req.error.issues[0]?.message ?? 'invalid'}`);
+    const r = req.data;
+    if (r.method === 'status') return operatorResult(this.status());
+    if (r.method === 'stop') {
+      // Reply first, then drain: the caller waits for the process to exit.
+      setImmediate(() => void this.drain(r.params?.reason ?? 'stopped by operator').then(() => this.options.onExit?.(0)));
+      return operatorResult({ stopping: true, pid: process.pid });
+    }
+    if (this.lifecycle.state !== 'READY' || !this.approvals || !this.decisions)
+      return operatorError('not_ready', `the daemon is ${this.lifecycle.state}`);
+    const now = Date.now();
+    switch (r.method) {
+      case 'approvals.list': {
+        const status = r.params?.status ?? 'pending';
+        const list = this.approvals
+          .list(now)
+          .filter((a) => (status === 'all' || a.status === status) && (!r.params?.agent || a.agent_id === r.params.agent));
+        return operatorResult({ approvals: list.map(publicApproval) });
+      }
+      case 'approvals.show': {
+        const a = this.approvals.get(r.params.id, now);
+        return a ? operatorResult(publicApproval(a)) : operatorError('not_found', `no approval ${r.params.id}`);
+      }
+      case 'approvals.approve':
+      case 'approvals.deny': {
+        const outcome = r.method === 'approvals.approve' ? 'approved' : 'denied';
+        try {
+          const a = this.approvals.resolve(r.params.id, outcome, r.params.by, r.params.reason, now);
+          // Durable before it is acknowledged: a restart keeps the operator's decision.
+          this.writeApprovals();
+          await this.log!.append({
+            type: 'approval_resolved',
+            agent_id: a.agent_id,
+            action_id: a.action_id,
+            outcome,
+            by: r.params.by,
+            ...(r.params.reason ? { reason: r.params.reason } : {}),
+          });
+          return operatorResult(publicApproval(a));
+        } catch (e) {
+          if (e instanceof ApprovalError) return operatorError(e.kind, e.message);
+          throw e;
+        }
+      }
+      case 'apply':
+        return operatorResult(await this.swapPolicy());
+    }
+  }
+
+  /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */
+  private async swapPolicy(): Promise<{ changed: boolean; policy_version: string }> {
+    const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
+    const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
+    const current = this.decisions!.policy.compiled;
+    if (current.policy_version === compiled.policy_version) return { changed: false, policy_version: compiled.policy_version };
+    const next = policyInUse(compiled);
+    // Recorded before any decision names the new version.
+    await this.recordPolicy(compiled);
+    this.decisions!.policy = next;
+    this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
+    return { changed: true, policy_version: compiled.policy_version };
+  }
+
+  private recordPolicy(compiled: CompiledPolicy): Promise<unknown> {
+    return this.log!.append({ type: 'policy_applied', policy_version: compiled.policy_version, source_hash: compiled.source_hash });
+  }
+
+  private status(): object {
+    const now = Date.now();
+    const pending = this.approvals?.list(now).filter((a) => a.status === 'pending') ?? [];
+    const oldest = pending.reduce<number | undefined>((m, a) => Math.min(m ?? Infinity, Date.parse(a.deferred_at)), undefined);
+    const policy = this.decisions?.policy;
+    return {
+      state: this.lifecycle.state,
+      pid: process.pid,
+      uptime_seconds: Math.floor((now - this.startedMs) / 1000),
+      socket: this.settings?.agentSocket ?? null,
+      operator_socket: this.paths.operatorSocket,
+      policy_version: policy?.compiled.policy_version ?? null,
+      policy_source: policy?.compiled.source ?? null,
+      applied_at: policy?.appliedAt ?? null,
+      runtime_mode: this.settings?.mode ?? null,
+      degraded: this.decisions?.degraded ?? null,
+      wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
+      decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
+      approvals: { pending: pending.length, oldest_age_seconds: oldest === undefined ? null : Math.floor((now - oldest) / 1000) },
+    };
+  }
+
+  private async sweepApprovals(): Promise<void> {
+    if (!this.approvals || !this.log || this.lifecycle.state !== 'READY') return;
+    const expired = this.approvals.takeExpired(Date.now());
+    if (expired.length === 0) return;
+    this.writeApprovals();
+    const records: RecordInput[] = expired.map((a) => ({
+      type: 'approval_resolved',
+      agent_id: a.agent_id,
+      action_id: a.action_id,
+      outcome: 'expired',
+      by: 'ttl',
+    }));
+    await Promise.all(records.map((r) => this.log!.append(r))).catch((e: Error) => this.say(`could not record expiries: ${e.message}`));
+  }
+
+  private readApprovals(): Approval[] {
+    const file = `${this.paths.state}/approvals.json`;
+    if (!existsSync(file)) return [];
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { approvals?: Approval[] };
+    return Array.isArray(parsed.approvals) ? parsed.approvals : [];
+  }
+
+  private writeApprovals(): void {
+    mkdirSync(this.paths.state, { recursive: true, mode: 0o700 });
+    this.approvals!.prune(Date.now(), 7 * 86_400_000);
+    writeDurable(this.paths.state, 'approvals.json', JSON.stringify({ approvals: this.approvals!.toJSON() }));
+  }
+}
+
+function policyInUse(compiled: CompiledPolicy): PolicyInUse {
+  return { compiled, prepared: prepare(compiled.ir), appliedAt: new Date().toISOString() };
+}
+
+/** An approval as the operator sees it (the call binding stays inside the daemon). */
+function publicApproval(a: Approval): Omit<Approval, 'binding'> {
+  const { binding: _binding, ...rest } = a;
+  return rest;
+}

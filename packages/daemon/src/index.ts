@@ -1,0 +1,10 @@
+export { Daemon, HaltError, DAEMON_VERSION, type DaemonOptions } from './daemon.js';
+export { serve } from './serve.js';
+export { Lifecycle, type LifecycleState } from './lifecycle.js';
+export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
+export { runtimeSettings, SettingsError, type RuntimeSettings } from './stack/settings.js';
+export { compiledPolicy, writeCompiled, loadCompiled, versionFiles, CompiledStateError, type CompiledPolicy } from './stack/compiled.js';
+export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';
+export { answers, MAX_REQUEST_BYTES } from './wire/line-server.js';
+export { type GovernResult } from './wire/agent-protocol.js';
+export { type Approval, type ApprovalStatus } from './core/approvals.js';

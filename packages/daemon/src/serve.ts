@@ -1,0 +1,40 @@
+/**
+ * `faramesh serve`: run a stack's daemon in the foreground until it is stopped. SIGTERM and SIGINT
+ * drain (finish calls in progress, checkpoint the log) and exit 0; SIGHUP changes nothing — policy
+ * is loaded once, and changes only through `faramesh apply`. Exit codes: 0 stopped cleanly, 1 could
+ * not start, 3 HALT (initialization exceeded cold_start_deny_window).
+ */
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Daemon, HaltError } from './daemon.js';
+
+export async function serve(stackDir: string, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const stamped = (line: string) => say(`${new Date().toISOString()} ${line}`);
+  let exit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  const daemon = new Daemon({ stackDir, say: stamped, onExit: (code) => exit(code) });
+  const stop = (signal: string) => void daemon.drain(signal).then(() => exit(0));
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  const onHup = () => stamped('SIGHUP ignored: the policy is loaded once; change it with faramesh apply');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  try {
+    writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+  } catch {
+    // The runtime directory is created by start(); write the pid once it exists.
+  }
+  try {
+    await daemon.start();
+    if (!existsSync(daemon.paths.pid)) writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    return await exited;
+  } catch (e) {
+    stamped(`${e instanceof HaltError ? 'HALT' : 'failed to start'}: ${(e as Error).message}`);
+    return e instanceof HaltError ? 3 : 1;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
+    if (existsSync(daemon.paths.pid) && readFileSync(daemon.paths.pid, 'utf8').trim() === String(process.pid)) unlinkSync(daemon.paths.pid);
+  }
+}

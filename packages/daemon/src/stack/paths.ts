@@ -1,0 +1,59 @@
+/**
+ * Where a stack's daemon keeps things. Everything the daemon trusts lives under `.faramesh/`
+ * beside governance.fms (compiled policy, keys, state, runtime files); the log lives in
+ * `runtime { wal_dir }`. The agent socket is the one path agents are given.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export interface StackPaths {
+  stackDir: string;
+  /** `.faramesh/`: written by apply, owned by the operator. */
+  root: string;
+  /** The signed compiled policy the daemon loads (it never reads governance.fms). */
+  compiled: string;
+  /** The signed note over the compiled policy's hash. */
+  signature: string;
+  /** Every compiled policy ever applied, by version: what rollback re-applies. */
+  versions: string;
+  runtime: string;
+  pid: string;
+  /** The operator channel: a socket only the operator's user can open. */
+  operatorSocket: string;
+  log: string;
+  agentEnv: string;
+  cliPath: string;
+  launcher: string;
+  /** Approvals and engine state snapshots (never in wal_dir, which holds only the log). */
+  state: string;
+}
+
+export function stackPaths(stackDir: string): StackPaths {
+  const dir = resolve(stackDir);
+  const root = join(dir, '.faramesh');
+  const runtime = join(root, 'runtime');
+  return {
+    stackDir: dir,
+    root,
+    compiled: join(root, 'governance.compiled.json'),
+    signature: join(root, 'governance.compiled.sig'),
+    versions: join(root, 'versions'),
+    runtime,
+    pid: join(runtime, 'daemon.pid'),
+    operatorSocket: join(runtime, 'operator.sock'),
+    log: join(runtime, 'daemon.log'),
+    agentEnv: join(runtime, 'agent.env'),
+    cliPath: join(runtime, 'cli.path'),
+    launcher: join(root, 'bin', 'agent'),
+    state: join(root, 'state'),
+  };
+}
+
+/** `~/…` and stack-relative paths made absolute. */
+export function resolveStackPath(path: string, stackDir: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(stackDir, path);
+}
+
+export const DEFAULT_AGENT_SOCKET = '~/.faramesh/runtime/faramesh.sock';
+export const DEFAULT_WAL_DIR = './faramesh-wal';

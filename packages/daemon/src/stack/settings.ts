@@ -1,0 +1,55 @@
+/**
+ * The daemon's reading of `runtime { … }`: typed, defaulted, `env("…")` resolved once at start.
+ * An unusable value refuses to start rather than falling back silently.
+ */
+import { parseDuration, type IRValue } from '@faramesh/fpl';
+import { DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, resolveStackPath } from './paths.js';
+
+export interface RuntimeSettings {
+  mode: 'enforce' | 'audit';
+  walDir: string;
+  agentSocket: string;
+  approvalTtlMs: number;
+  /** Initialization must reach READY within this, else HALT. */
+  coldStartWindowMs: number;
+  immutableConfig: boolean;
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: string, env: NodeJS.ProcessEnv): RuntimeSettings {
+  const value = (key: string): IRValue | undefined => {
+    const v = runtime[key];
+    if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.$env === 'string') {
+      const resolved = env[v.$env];
+      if (resolved === undefined) throw new SettingsError(`runtime.${key}: environment variable ${v.$env} is not set`);
+      return resolved;
+    }
+    return v;
+  };
+  const text = (key: string, fallback: string): string => {
+    const v = value(key);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v === '') throw new SettingsError(`runtime.${key} must be a non-empty string`);
+    return v;
+  };
+  const duration = (key: string, fallback: string, alias?: string): number => {
+    const raw = value(key) ?? (alias ? value(alias) : undefined) ?? fallback;
+    const seconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+    if (seconds === undefined || seconds <= 0) throw new SettingsError(`runtime.${key}: '${String(raw)}' is not a positive duration`);
+    return seconds * 1000;
+  };
+  const mode = text('mode', 'enforce');
+  if (mode !== 'enforce' && mode !== 'audit') throw new SettingsError(`runtime.mode must be "enforce" or "audit", not "${mode}"`);
+  const immutable = value('immutable_config') ?? false;
+  return {
+    mode,
+    walDir: resolveStackPath(text('wal_dir', DEFAULT_WAL_DIR), stackDir),
+    agentSocket: resolveStackPath(text('socket', DEFAULT_AGENT_SOCKET), stackDir),
+    approvalTtlMs: duration('approval_ttl', '24h'),
+    coldStartWindowMs: duration('cold_start_deny_window', '30s', 'cold_start_grace'),
+    immutableConfig: immutable === true || immutable === 'true',
+  };
+}

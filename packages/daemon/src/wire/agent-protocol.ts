@@ -1,0 +1,145 @@
+/**
+ * The agent socket's messages, as the published Faramesh SDKs speak them: JSON-RPC 2.0 `govern`
+ * and `poll_defer`, and the older line form `{"type": "govern" | "poll_defer", …}`. Every message is
+ * validated; what does not validate gets a structured error, never a decision. Methods that would
+ * resolve approvals or control the daemon do not exist here (the operator channel has them).
+ */
+import { z } from 'zod';
+import type { DecisionRequest, StructuredDenial } from '@faramesh/protocol';
+
+const text = z.string().min(1).max(4096);
+const id = z.string().min(1).max(256);
+
+export const GovernParams = z.object({
+  agent_id: id,
+  tool: z.string().max(512).optional(),
+  operation: z.string().max(512).optional(),
+  tool_id: z.string().max(512).optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+  action_type: z.enum(['tool_call', 'delegate', 'completion_event', 'model_call']).optional(),
+  call_id: id.optional(),
+  session_id: id.optional(),
+  request_id: id.optional(),
+  tags: z.array(text).max(64).optional(),
+  principal: z.record(z.string(), z.unknown()).optional(),
+  principal_token: z.string().max(16384).optional(),
+  delegation_token: z.string().max(16384).optional(),
+  model: text.optional(),
+  model_name: text.optional(),
+  cost_usd: z.number().nonnegative().finite().optional(),
+  usage: z
+    .object({
+      model: text.optional(),
+      input_tokens: z.number().int().nonnegative().optional(),
+      output_tokens: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+export type GovernParams = z.infer<typeof GovernParams>;
+
+export const PollParams = z.object({ agent_id: id.optional(), defer_token: id });
+export type PollParams = z.infer<typeof PollParams>;
+
+const JsonRpc = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string().max(256), z.number(), z.null()]).optional(),
+  method: z.string().max(128),
+  params: z.unknown().optional(),
+});
+const Legacy = z.looseObject({ type: z.string().max(128) });
+
+/** `legacy`: the `{"type": …}` line form, answered with a bare object instead of a JSON-RPC envelope. */
+export type AgentMessage =
+  | { kind: 'govern'; rpcId?: string | number | null; legacy: boolean; params: GovernParams }
+  | { kind: 'poll'; rpcId?: string | number | null; legacy: boolean; params: PollParams }
+  | { kind: 'error'; rpcId?: string | number | null; legacy: boolean; rpcCode: number; message: string };
+
+/** JSON-RPC error codes. */
+export const RPC = { parse: -32700, invalidRequest: -32600, methodNotFound: -32601, invalidParams: -32602, server: -32000 } as const;
+
+const OPERATOR_ONLY = new Set(['approve_defer', 'approve', 'deny', 'approvals', 'apply', 'reload', 'shutdown', 'stop', 'kill']);
+
+export function parseAgentMessage(line: string): AgentMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { kind: 'error', legacy: false, rpcCode: RPC.parse, message: 'the request is not JSON' };
+  }
+  const rpc = JsonRpc.safeParse(raw);
+  const legacy = rpc.success ? undefined : Legacy.safeParse(raw);
+  if (!rpc.success && !legacy?.success)
+    return { kind: 'error', legacy: false, rpcCode: RPC.invalidRequest, message: 'expected a JSON-RPC 2.0 request or {"type": …}' };
+  const method = rpc.success ? rpc.data.method : legacy!.data!.type;
+  const params = rpc.success ? rpc.data.params : raw;
+  const rpcId = rpc.success ? rpc.data.id : undefined;
+  const isLegacy = !rpc.success;
+  const invalid = (error: z.ZodError): AgentMessage => ({
+    kind: 'error',
+    rpcId,
+    legacy: isLegacy,
+    rpcCode: RPC.invalidParams,
+    message: `invalid ${method} params: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
+  });
+  if (method === 'govern') {
+    const p = GovernParams.safeParse(params);
+    return p.success ? { kind: 'govern', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
+  }
+  if (method === 'poll_defer') {
+    const p = PollParams.safeParse(params);
+    return p.success ? { kind: 'poll', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
+  }
+  return {
+    kind: 'error',
+    rpcId,
+    legacy: isLegacy,
+    rpcCode: RPC.methodNotFound,
+    message: OPERATOR_ONLY.has(method)
+      ? `'${method}' is not available on the agent socket: approvals and daemon control are on the operator channel only`
+      : `unknown method '${method}'`,
+  };
+}
+
+/**
+ * The policy's tool id. The SDKs split `stripe/refund` into tool `stripe` and operation `refund`,
+ * and send operation `invoke` for a bare name; `tool_id` alone (the HTTP form) may end in `/invoke`.
+ */
+export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id'>): string | undefined {
+  if (p.tool) return !p.operation || p.operation === 'invoke' ? p.tool : `${p.tool}/${p.operation}`;
+  if (p.tool_id) return p.tool_id.endsWith('/invoke') ? p.tool_id.slice(0, -'/invoke'.length) : p.tool_id;
+  return undefined;
+}
+
+export function decisionRequest(p: GovernParams, tool: string): DecisionRequest {
+  const request: DecisionRequest = { agent_id: p.agent_id, tool, args: p.args ?? {} };
+  if (p.principal) request.principal = p.principal;
+  const model = p.model ?? p.model_name;
+  if (model) request.model = model;
+  if (p.session_id) request.session_id = p.session_id;
+  if (p.action_type) request.action = p.action_type;
+  if (p.cost_usd !== undefined) request.cost_usd = p.cost_usd;
+  if (p.usage) request.usage = p.usage;
+  return request;
+}
+
+/** What `govern` answers: effects are only ever PERMIT, DENY or DEFER. */
+export interface GovernResult {
+  call_id: string;
+  action_id?: string;
+  effect: 'PERMIT' | 'DENY' | 'DEFER';
+  reason_code?: string;
+  rule_ref?: string;
+  rule_id?: string;
+  defer_token?: string;
+  denial_token?: string;
+  structured_denial?: StructuredDenial;
+  latency_ms: number;
+}
+
+export function rpcResult(rpcId: string | number | null | undefined, result: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: rpcId ?? null, result });
+}
+
+export function rpcError(rpcId: string | number | null | undefined, code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: rpcId ?? null, error: { code, message } });
+}

@@ -1,0 +1,32 @@
+/**
+ * The operator channel: a Unix socket only the operator's user can open (mode 0600 in a 0700
+ * directory). One JSON request per connection, `{"method": …, "params": {…}}`; the reply is
+ * `{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message"}}`. Approving, denying,
+ * applying policy and stopping the daemon exist only here.
+ */
+import { z } from 'zod';
+
+const reason = z.string().max(4096).optional();
+const by = z.string().min(1).max(256);
+
+export const OperatorRequest = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('status'), params: z.object({}).optional() }),
+  z.object({
+    method: z.literal('approvals.list'),
+    params: z
+      .object({ status: z.enum(['pending', 'approved', 'denied', 'expired', 'all']).optional(), agent: z.string().optional() })
+      .optional(),
+  }),
+  z.object({ method: z.literal('approvals.show'), params: z.object({ id: z.string().min(1).max(256) }) }),
+  z.object({ method: z.literal('approvals.approve'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
+  z.object({ method: z.literal('approvals.deny'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
+  /** Load the signed compiled policy apply just wrote, and swap it in. */
+  z.object({ method: z.literal('apply'), params: z.object({}).optional() }),
+  z.object({ method: z.literal('stop'), params: z.object({ reason: z.string().max(256).optional() }).optional() }),
+]);
+export type OperatorRequest = z.infer<typeof OperatorRequest>;
+
+export type OperatorReply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+export const operatorError = (code: string, message: string): string => JSON.stringify({ ok: false, error: { code, message } });
+export const operatorResult = (result: unknown): string => JSON.stringify({ ok: true, result });
