@@ -81,7 +81,7 @@ export function acquireLock(dir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner))
         throw new LogLockedError(`the log in ${dir} is open by process ${owner}`);
       unlinkSync(path);
     }
@@ -89,12 +89,23 @@ export function acquireLock(dir: string): () => void {
   throw new LogLockedError(`could not lock ${dir}`);
 }
 
-function alive(pid: number): boolean {
+/**
+ * Is a process with this pid alive? A zombie — exited, not yet reaped by the parent it was
+ * reparented to — is not: its lock and its sockets are already free.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat is "pid (comm) S …": the state letter follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return stat.charAt(close + 2) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): kill(0) said it exists
   }
 }
 

@@ -37,7 +37,8 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
   };
   const duration = (key: string, fallback: string, alias?: string): number => {
     const raw = value(key) ?? (alias ? value(alias) : undefined) ?? fallback;
-    const seconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+    // The compiler stores durations as seconds; env("…") gives the text.
+    const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : undefined;
     if (seconds === undefined || seconds <= 0) throw new SettingsError(`runtime.${key}: '${String(raw)}' is not a positive duration`);
     return seconds * 1000;
   };

@@ -67,7 +67,9 @@ export class LineServer {
     let done = false;
     const finish = (reply: string) => {
       if (socket.destroyed) return;
-      socket.end(`${reply}\n`);
+      // Closed once the reply is flushed, not when the client gets round to closing its side:
+      // a client that never does must not hold the connection (or a drain) open.
+      socket.end(`${reply}\n`, () => socket.destroy());
     };
     const refuse = (reason: string) => {
       done = true;

@@ -63,12 +63,4 @@ export function logTail(file: string, lines = 12): string {
     .join('\n');
 }
 
-/** Is a process with this pid alive? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive as alive } from '@faramesh/audit';

@@ -1,0 +1,113 @@
+/** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
+
+export const POLICY = `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+agent "bot" {
+  default deny
+  rules {
+    permit ticket/read
+    defer  stripe/refund reason "refunds need a human"
+    deny!  stripe/payouts reason "platform team only"
+  }
+  rate_limit "search": 3 per minute
+  rules {
+    permit search
+  }
+}
+`;
+
+export interface Stack {
+  dir: string;
+  socket: string;
+  cli(...args: string[]): { code: number; stdout: string; stderr: string };
+  /** Run the CLI without waiting (for `serve`). */
+  spawnCli(...args: string[]): ReturnType<typeof spawn>;
+  govern(params: Record<string, unknown>): Promise<GovernReply>;
+  raw(line: string): Promise<string>;
+  pid(): number;
+  stop(): void;
+}
+
+export interface GovernReply {
+  effect: 'PERMIT' | 'DENY' | 'DEFER';
+  action_id?: string;
+  reason_code?: string;
+  defer_token?: string;
+  structured_denial?: { code: string; human_message: string; resolution: Record<string, unknown> };
+  [k: string]: unknown;
+}
+
+export function makeStack(policy = POLICY): Stack {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-d-'));
+  writeFileSync(join(dir, 'governance.fms'), policy);
+  const socket = join(dir, '.faramesh', 'runtime', 'agent.sock');
+  const env = { ...process.env, NO_COLOR: '1', HOME: dir };
+  const stack: Stack = {
+    dir,
+    socket,
+    cli: (...args) => {
+      // The audit commands' --dir is the WAL; --stack is the stack.
+      const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { encoding: 'utf8', env });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    spawnCli: (...args) => spawn(process.execPath, [BIN, ...args, '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    govern: async (params) => {
+      const reply = JSON.parse(await stack.raw(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'govern', params }))) as {
+        result?: GovernReply;
+        error?: unknown;
+      };
+      if (!reply.result) throw new Error(`no result: ${JSON.stringify(reply)}`);
+      return reply.result;
+    },
+    raw: (line) => request(socket, line),
+    pid: () => Number(readFileSync(join(dir, '.faramesh', 'runtime', 'daemon.pid'), 'utf8')),
+    stop: () => {
+      const pidFile = join(dir, '.faramesh', 'runtime', 'daemon.pid');
+      if (!existsSync(pidFile)) return;
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+  return stack;
+}
+
+/** One request, one reply line, as the SDKs do it. */
+export function request(socket: string, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(socket);
+    let data = '';
+    s.setEncoding('utf8');
+    s.on('connect', () => s.write(`${line}\n`));
+    s.on('data', (d: string) => (data += d));
+    s.on('error', reject);
+    s.on('end', () => resolve(data.trim()));
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait for a condition, polling. */
+export async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export { alive } from '../src/commands/daemon/running.js';

@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRecords } from '@faramesh/audit';
+import { alive, makeStack, until, type Stack } from './daemon-helpers.js';
+
+/** Each test gets its own daemon; a failed test still kills it. */
+async function withDaemon(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
+  const s = makeStack(policy);
+  try {
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    await f(s);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+}
+
+const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 120, order: 'A-1' } };
+
+test('apply starts the daemon; permit, deny, defer → approve → the identical call runs once; status; verify; idempotent; --stop', async () => {
+  await withDaemon(async (s) => {
+    const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { state: string; policy_version: string } };
+    assert.equal(status.daemon.state, 'READY');
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { id: 7 } })).effect, 'PERMIT');
+    const denied = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} });
+    assert.equal(denied.effect, 'DENY');
+    assert.equal(denied.reason_code, 'POLICY_DENY');
+    assert.equal(denied.structured_denial?.human_message, 'platform team only');
+    assert.match(denied.action_id ?? '', /^action-[0-9A-Z]{26}$/);
+
+    const deferred = await s.govern(refund);
+    assert.equal(deferred.effect, 'DEFER');
+    assert.equal(deferred.reason_code, 'POLICY_DEFER');
+    const id = deferred.defer_token!;
+    assert.match(id, /^apr-/);
+    assert.deepEqual(deferred.structured_denial?.resolution, { type: 'pending_approval', approval_id: id });
+    // Asking again while pending names the same approval.
+    assert.equal((await s.govern(refund)).defer_token, id);
+    const poll = (token: string) =>
+      s.raw(JSON.stringify({ type: 'poll_defer', agent_id: 'bot', defer_token: token })).then((r) => JSON.parse(r) as { status: string });
+    assert.equal((await poll(id)).status, 'pending');
+    assert.equal(
+      (
+        await s
+          .raw(JSON.stringify({ type: 'poll_defer', agent_id: 'someone-else', defer_token: id }))
+          .then((r) => JSON.parse(r) as { status: string })
+      ).status,
+      'unknown',
+    );
+
+    const listed = JSON.parse(s.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; args: unknown }[] };
+    assert.deepEqual(
+      listed.approvals.map((a) => a.id),
+      [id],
+    );
+    const approved = s.cli('approvals', 'approve', id, '--reason', 'customer verified');
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal((await poll(id)).status, 'approved');
+    // A different call is not covered by the approval.
+    assert.equal((await s.govern({ ...refund, args: { amount: 999, order: 'A-1' } })).effect, 'DEFER');
+    const ran = await s.govern(refund);
+    assert.equal(ran.effect, 'PERMIT');
+    const again = await s.govern(refund);
+    assert.equal(again.effect, 'DEFER', 'an approval is used once');
+    assert.notEqual(again.defer_token, id);
+    assert.equal(s.cli('approvals', 'approve', id).code, 1, 'a used approval cannot be approved again');
+
+    // The operator's deny: the identical call is refused with the reason, once.
+    const other = { ...refund, args: { amount: 5, order: 'B-2' } };
+    const d2 = (await s.govern(other)).defer_token!;
+    assert.equal(s.cli('approvals', 'deny', d2, '--reason', 'fraud suspected').code, 0);
+    const refused = await s.govern(other);
+    assert.equal(refused.effect, 'DENY');
+    assert.match(refused.structured_denial?.human_message ?? '', /fraud suspected/);
+
+    const st = JSON.parse(s.cli('status', '--format', 'json').stdout) as {
+      decisions: Record<string, number>;
+      approvals: { pending: number };
+    };
+    assert.equal(st.decisions.permit, 2);
+    assert.equal(st.approvals.pending, 2);
+    assert.match(s.cli('apply').stdout, /no changes/);
+
+    // Every decision is in the log, with the approval that let the call run.
+    const records = readRecords(join(s.dir, 'wal')).map((r) => r.record);
+    const permitted = records.find((r) => r.type === 'decision' && `action-${String(r.id)}` === ran.action_id)!;
+    assert.equal((permitted.approval as { id: string; reason: string }).id, id);
+    assert.equal((permitted.approval as { reason: string }).reason, 'customer verified');
+    assert.ok(records.some((r) => r.type === 'approval_resolved' && r.outcome === 'approved'));
+    assert.ok(!JSON.stringify(records).includes('A-1'), 'argument values never reach the log');
+    const pid = s.pid();
+    const stopped = s.cli('apply', '--stop');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(!alive(pid));
+    assert.ok(!existsSync(s.socket), 'the agent socket is removed');
+    const verified = s.cli('audit', 'verify');
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    const last = readRecords(join(s.dir, 'wal'))
+      .map((r) => r.record.type)
+      .slice(-2);
+    assert.deepEqual(last, ['daemon_stopped', 'checkpoint'], 'draining seals the log with a checkpoint');
+  });
+});
+
+test('the agent socket cannot resolve approvals or control the daemon; the operator socket is 0600', async () => {
+  await withDaemon(async (s) => {
+    const id = (await s.govern(refund)).defer_token!;
+    for (const line of [
+      JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'approve_defer', params: { defer_token: id, approved: true } }),
+      JSON.stringify({ type: 'approve_defer', defer_token: id, approved: true, approver_id: 'bot' }),
+      JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'approvals.approve', params: { id, by: 'bot' } }),
+      JSON.stringify({ method: 'approvals.approve', params: { id, by: 'bot' } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'stop' }),
+      JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'apply' }),
+    ]) {
+      const reply = JSON.parse(await s.raw(line)) as { error?: unknown; result?: unknown };
+      assert.ok(reply.error, `refused: ${line}`);
+      assert.equal(reply.result, undefined);
+    }
+    assert.equal((await s.govern(refund)).effect, 'DEFER', 'still pending');
+    assert.equal(JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.state, 'READY');
+    assert.equal(statSync(join(s.dir, '.faramesh', 'runtime', 'operator.sock')).mode & 0o777, 0o600);
+  });
+});
+
+test('malformed and hostile messages get a structured error, never a decision, and the daemon keeps serving', async () => {
+  await withDaemon(async (s) => {
+    const cases: [string, number][] = [
+      ['not json at all', -32700],
+      ['{"jsonrpc":"1.0","method":"govern"}', -32600],
+      ['[1,2,3]', -32600],
+      ['{"jsonrpc":"2.0","id":1,"method":"frobnicate","params":{}}', -32601],
+      ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool":"ticket","operation":"read","args":[1]}}', -32602],
+      ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"tool":"ticket"}}', -32602],
+      ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot"}}', -32602],
+      [`{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"${'x'.repeat(300)}","tool":"ticket"}}`, -32602],
+    ];
+    for (const [line, code] of cases) {
+      const reply = JSON.parse(await s.raw(line)) as { error?: { code: number; message: string } };
+      assert.equal(reply.error?.code, code, `${line.slice(0, 60)} → ${JSON.stringify(reply)}`);
+    }
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'govern',
+      params: { agent_id: 'bot', tool: 'ticket', args: { blob: 'x'.repeat(1_200_000) } },
+    });
+    const reply = JSON.parse(await s.raw(huge)) as { error?: { message: string } };
+    assert.match(reply.error?.message ?? '', /exceeds/);
+    // An unknown agent or tool is a decision: denied, and recorded.
+    assert.equal((await s.govern({ agent_id: 'nobody', tool: 'ticket', operation: 'read' })).effect, 'DENY');
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read' })).effect, 'PERMIT');
+  });
+});
+
+test('load-once: editing governance.fms or SIGHUP changes nothing; only apply swaps the policy, recorded in the log', async () => {
+  await withDaemon(async (s) => {
+    const ticket = { agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} };
+    const src = join(s.dir, 'governance.fms');
+    writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/read', 'deny ticket/read reason "closed"'));
+    assert.equal((await s.govern(ticket)).effect, 'PERMIT');
+    process.kill(s.pid(), 'SIGHUP');
+    await until('the SIGHUP to be logged', () =>
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8').includes('SIGHUP ignored'),
+    );
+    assert.equal((await s.govern(ticket)).effect, 'PERMIT');
+    const before = JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.policy_version as string;
+    const swapped = s.cli('apply');
+    assert.equal(swapped.code, 0, swapped.stderr);
+    assert.match(swapped.stdout, /hot-swapped/);
+    const denied = await s.govern(ticket);
+    assert.equal(denied.effect, 'DENY');
+    assert.equal(denied.structured_denial?.human_message, 'closed');
+    const versions = readRecords(join(s.dir, 'wal'))
+      .map((r) => r.record)
+      .filter((r) => r.type === 'policy_applied')
+      .map((r) => r.policy_version);
+    assert.equal(versions.length, 2);
+    assert.equal(versions[0], before);
+  });
+});
+
+test('tampered compiled state is refused at load; a second daemon for the same stack is refused', async () => {
+  await withDaemon(async (s) => {
+    const second = s.cli('serve');
+    assert.equal(second.code, 1, 'the stack already has a daemon');
+    assert.match(second.stderr, /in use|locked/);
+    assert.equal(JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.state, 'READY', 'the first one is untouched');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const compiled = join(s.dir, '.faramesh', 'governance.compiled.json');
+    const original = readFileSync(compiled, 'utf8');
+    writeFileSync(compiled, original.replace('platform team only', 'platform team onlx'));
+    let r = s.cli('serve');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /changed after it was signed/);
+    assert.ok(!existsSync(s.socket), 'no agent socket was opened');
+    // A compiled policy signed by another key (a forged signature file) is refused too.
+    writeFileSync(compiled, original);
+    const sig = join(s.dir, '.faramesh', 'governance.compiled.sig');
+    writeFileSync(
+      sig,
+      readFileSync(sig, 'utf8').replace(
+        /— (\S+) (\S+)/,
+        (_m, name: string, b64: string) => `— ${name} ${b64.slice(0, 10)}A${b64.slice(11)}`,
+      ),
+    );
+    r = s.cli('serve');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /signature/);
+  });
+});
