@@ -4,7 +4,8 @@
  * of them reads a single chunk; another waits for the close). Oversized requests and clients that
  * stall get an error reply and a closed connection, never a crash.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /** Largest request accepted (a request is a tool call's arguments: this is generous). */
@@ -29,11 +30,13 @@ export class LineServer {
   private readonly sockets = new Map<Socket, 'reading' | 'answering'>();
 
   constructor(private readonly options: LineServerOptions) {
-    this.server = createServer((socket) => this.serve(socket));
+    // Half-open: a client may end its side to mark the end of its request and still read the reply.
+    this.server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
   }
 
   /** Listen on `path` (removing a stale socket file no one answers on) with the given mode. */
   async listen(path: string, mode: number): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
       if (await answers(path)) throw new Error(`${path} is in use by a running daemon (stop it with faramesh apply --stop)`);
       unlinkSync(path);
@@ -111,7 +114,7 @@ export class LineServer {
       // A client that half-closes without a newline sent its whole request.
       if (done) return;
       const line = Buffer.concat(chunks).toString('utf8');
-      if (line.trim() === '') return void socket.end();
+      if (line.trim() === '') return void socket.destroy();
       answer(line);
     });
   }

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAgentMessage, toolIdOf } from '../src/wire/agent-protocol.js';
+
+test('tool ids from what the SDKs send: tool + operation, bare names, tool_id with /invoke', () => {
+  assert.equal(toolIdOf({ tool: 'stripe', operation: 'refund' }), 'stripe/refund');
+  assert.equal(toolIdOf({ tool: 'send_email', operation: 'invoke' }), 'send_email');
+  assert.equal(toolIdOf({ tool: 'send_email' }), 'send_email');
+  // `tool_id` may hold only the prefix (one SDK's lossy form): tool + operation wins.
+  assert.equal(toolIdOf({ tool: 'stripe', operation: 'refund', tool_id: 'stripe' }), 'stripe/refund');
+  assert.equal(toolIdOf({ tool_id: 'send_email/invoke' }), 'send_email');
+  assert.equal(toolIdOf({ tool_id: 'http/get' }), 'http/get');
+  assert.equal(toolIdOf({}), undefined);
+});
+
+test('messages: JSON-RPC and the line form; operator methods and unknown ones are errors', () => {
+  const rpc = parseAgentMessage('{"jsonrpc":"2.0","id":7,"method":"govern","params":{"agent_id":"a","tool":"t","args":{"x":1}}}');
+  assert.equal(rpc.kind, 'govern');
+  assert.equal(rpc.legacy, false);
+  assert.equal(rpc.rpcId, 7);
+  const legacy = parseAgentMessage('{"type":"poll_defer","defer_token":"apr-1"}');
+  assert.deepEqual([legacy.kind, legacy.legacy], ['poll', true]);
+  const approve = parseAgentMessage('{"type":"approve_defer","defer_token":"apr-1","approved":true}');
+  assert.equal(approve.kind, 'error');
+  assert.match(approve.kind === 'error' ? approve.message : '', /operator channel/);
+  for (const bad of ['', 'null', '"govern"', '{"jsonrpc":"2.0"}', '{"method":"govern"}'])
+    assert.equal(parseAgentMessage(bad).kind, 'error', bad);
+  const args = parseAgentMessage('{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"a","tool":"t","args":"rm -rf"}}');
+  assert.equal(args.kind === 'error' && args.rpcCode, -32602);
+});
