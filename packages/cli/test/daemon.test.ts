@@ -185,9 +185,11 @@ test('load-once: editing governance.fms or SIGHUP changes nothing; only apply sw
 
 test('tampered compiled state is refused at load; a second daemon for the same stack is refused', async () => {
   await withDaemon(async (s) => {
+    const pid = s.pid();
     const second = s.cli('serve');
     assert.equal(second.code, 1, 'the stack already has a daemon');
     assert.match(second.stderr, /in use|locked/);
+    assert.equal(s.pid(), pid, "the refused daemon leaves the first one's pid file alone");
     assert.equal(JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.state, 'READY', 'the first one is untouched');
     assert.equal(s.cli('apply', '--stop').code, 0);
     const compiled = join(s.dir, '.faramesh', 'governance.compiled.json');

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
 import { prepare } from '@faramesh/engine';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
@@ -17,7 +18,6 @@ import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
 import { parseAgentMessage, rpcError, rpcResult, RPC, toolIdOf } from './wire/agent-protocol.js';
 import { LineServer } from './wire/line-server.js';
 import { OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
-import { performance } from 'node:perf_hooks';
 
 export const DAEMON_VERSION = '0.1.0';
 
@@ -122,28 +122,23 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
-      clearInterval(this.sweeper);
       await this.agentServer?.close();
-      if (this.log) {
-        try {
-          await this.log.append({ type: 'daemon_stopped', reason });
-        } catch (e) {
-          this.say(`could not record the stop: ${(e as Error).message}`);
-        }
-        await this.log.close();
-      }
-      await this.operatorServer.close();
-      this.removeSockets();
-      if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');
+      await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
+      await this.teardown();
     })();
     return this.draining;
   }
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
-    clearInterval(this.sweeper);
     await this.agentServer?.close().catch(() => {});
-    await this.log?.close().catch(() => {});
+    await this.teardown();
+  }
+
+  /** Close the log (signing what is unsigned) and the operator socket, remove the sockets, HALT. Never throws: the process must end. */
+  private async teardown(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.log?.close().catch((e: Error) => this.say(`could not close the log cleanly: ${e.message}`));
     await this.operatorServer.close().catch(() => {});
     this.removeSockets();
     if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');

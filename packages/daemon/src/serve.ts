@@ -20,13 +20,9 @@ export async function serve(stackDir: string, say: (line: string) => void = (l) 
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
   try {
-    writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
-  } catch {
-    // The runtime directory is created by start(); write the pid once it exists.
-  }
-  try {
     await daemon.start();
-    if (!existsSync(daemon.paths.pid)) writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    // Only once this daemon owns the stack: a second one refused at start must not touch the first's pid file.
+    writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
     return await exited;
   } catch (e) {
     stamped(`${e instanceof HaltError ? 'HALT' : 'failed to start'}: ${(e as Error).message}`);

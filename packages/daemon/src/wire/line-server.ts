@@ -77,11 +77,9 @@ export class LineServer {
     const refuse = (reason: string) => {
       done = true;
       this.sockets.set(socket, 'answering');
-      socket.removeAllListeners('data');
       socket.setTimeout(0);
+      // Whatever else the client sends is not read: the socket closes once the refusal is flushed.
       finish(this.options.refuse(reason));
-      // Whatever else the client sends is not read.
-      setTimeout(() => socket.destroy(), 1000).unref();
     };
     const answer = (line: string) => {
       done = true;
