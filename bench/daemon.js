@@ -1,15 +1,18 @@
 // Daemon benchmark: a decision over the agent socket (connect, request, engine, durable log record,
 // reply, close), beside the floor of the same run — a bare Unix-socket echo with one request per
 // connection. Targets (issue: the daemon): p50 ≤ 250 µs and p99 ≤ 1 ms at one client; ≥ 20,000
-// decisions/s with 32 concurrent clients. The daemon runs as its own process (`faramesh serve`).
+// decisions/s with 32 concurrent clients; cold start to READY ≤ 300 ms with a 1,000,000-record log.
+// The daemon runs as its own process (`faramesh serve`).
 // Usage: node bench/daemon.js [--json] [--quick]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createConnection } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { AuditLog } from '../packages/audit/dist/src/index.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -70,8 +73,9 @@ spawnSync('mkdir', ['-p', stack]);
 writeFileSync(
   join(stack, 'governance.fms'),
   `runtime {
-  wal_dir = "./wal"
-  socket  = "./agent.sock"
+  wal_dir     = "./wal"
+  socket      = "./agent.sock"
+  http_listen = "127.0.0.1:0"
 }
 agent "bench" {
   default deny
@@ -96,7 +100,57 @@ const govern = `${JSON.stringify({
 const probe = JSON.parse(await call(agentPath, govern));
 if (probe.result?.effect !== 'PERMIT') throw new Error(`unexpected decision: ${JSON.stringify(probe)}`);
 
+// POST /v1/evaluate over loopback keep-alive, beside a bare keep-alive HTTP echo server (the floor).
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve(data));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+async function httpLatencies(url, body, count) {
+  for (let i = 0; i < Math.min(500, count); i++) await post(url, body);
+  const xs = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await post(url, body);
+    xs.push((performance.now() - t0) * 1000);
+  }
+  return xs;
+}
+const httpEcho = spawn(
+  process.execPath,
+  [
+    '-e',
+    `const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{"ok":true}'))});s.keepAliveTimeout=5000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const echoPort = Number(await new Promise((r) => httpEcho.stdout.once('data', r)));
+const status = JSON.parse(spawnSync(process.execPath, [CLI, 'status', '--format', 'json', '--dir', stack], { encoding: 'utf8' }).stdout);
+const evaluateBody = JSON.stringify({
+  agent_id: 'bench',
+  tool_id: 'stripe/refund',
+  args: { amount: 120, currency: 'USD', card: { number: '4242' } },
+});
+if (JSON.parse(await post(`${status.daemon.http}/v1/evaluate`, evaluateBody)).effect !== 'PERMIT')
+  throw new Error('unexpected HTTP decision');
+
 const n = quick ? 2000 : 20_000;
+const httpFloor = await httpLatencies(`http://127.0.0.1:${echoPort}/`, evaluateBody, n);
+const httpDecided = await httpLatencies(`${status.daemon.http}/v1/evaluate`, evaluateBody, n);
+httpEcho.kill();
+keepAlive.destroy();
 const floor = await latencies(echoPath, '{"x":1}\n', n);
 const decided = await latencies(agentPath, govern, n);
 const floorRate = await throughput(echoPath, '{"x":1}\n', quick ? 10_000 : 50_000, 32);
@@ -104,6 +158,78 @@ const rate = await throughput(agentPath, govern, quick ? 10_000 : 50_000, 32);
 
 spawnSync(process.execPath, [CLI, 'apply', '--stop', '--dir', stack]);
 echo.kill();
+
+// Cold start: grow the log to a million records (decisions and their state deltas), then time
+// `faramesh serve` from spawn to READY — node's own start-up included.
+const logTotal = quick ? 100_000 : 1_000_000;
+const wal = join(stack, 'wal');
+async function grow(count) {
+  const { log } = await AuditLog.open(wal);
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 256 }, async () => {
+      while (i < count) {
+        const n = i++;
+        await (n % 2 === 0
+          ? log.append({
+              type: 'decision',
+              schema: 'dpr/2.0',
+              agent_id: 'bench',
+              tool: 'ticket/read',
+              action_type: 'tool_call',
+              args_hash: 'ab'.repeat(32),
+              effect: 'permit',
+              policy_version: 'cd'.repeat(32),
+            })
+          : log.append({
+              type: 'state_delta',
+              agent_id: 'bench',
+              delta: { ops: [{ kind: 'session', key: `bench\u0000s${n % 1000}`, started_ms: 1, last_ms: n }] },
+            }));
+      }
+    }),
+  );
+  const size = log.size;
+  await log.close();
+  return size;
+}
+
+function coldStart() {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const daemon = spawn(process.execPath, [CLI, 'serve', '--dir', stack], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    daemon.stderr.setEncoding('utf8');
+    daemon.stderr.on('data', (d) => {
+      err += d;
+      const ready = /ready in (\d+) ms/.exec(err);
+      if (!ready) return;
+      const ms = performance.now() - t0;
+      const replayed = Number(/state rebuilt from .*?(\d+) log records/.exec(err)?.[1]);
+      daemon.stderr.removeAllListeners('data');
+      daemon.off('exit', failed);
+      daemon.once('exit', () => resolve({ ms, init_ms: Number(ready[1]), replayed }));
+      daemon.kill('SIGTERM');
+    });
+    const failed = (code) => reject(new Error(`serve exited (${code}): ${err}`));
+    daemon.once('exit', failed);
+  });
+}
+
+let logSize = await grow(logTotal);
+const fullReplay = await coldStart(); // no snapshot covers the new records: everything is replayed
+const starts = [];
+for (let i = 0; i < 5; i++) starts.push(await coldStart()); // after a drain: the snapshot is current
+// The worst case short of a lost snapshot: a crash just before the next one is due (20,000
+// records, and the log's own snapshot 10,000 behind).
+const engineSnapshot = join(stack, '.faramesh', 'state', 'engine-state.json');
+const walSnapshot = join(wal, 'snapshot.json');
+copyFileSync(engineSnapshot, `${engineSnapshot}.old`);
+copyFileSync(walSnapshot, `${walSnapshot}.old`);
+logSize += await grow(19_999);
+copyFileSync(`${engineSnapshot}.old`, engineSnapshot);
+copyFileSync(`${walSnapshot}.old`, walSnapshot);
+const crashed = await coldStart();
 rmSync(base, { recursive: true, force: true });
 
 const results = {
@@ -113,6 +239,26 @@ const results = {
   socket_decide_p99_us: round(pct(decided, 0.99)),
   unix_socket_echo_per_s: Math.round(floorRate),
   socket_decisions_per_s: Math.round(rate),
+  http_echo_p50_us: round(pct(httpFloor, 0.5)),
+  http_evaluate_p50_us: round(pct(httpDecided, 0.5)),
+  http_evaluate_p99_us: round(pct(httpDecided, 0.99)),
+  http_evaluate_added_vs_socket_us: round(pct(httpDecided, 0.5) - pct(decided, 0.5)),
+  cold_start_log_records: logSize,
+  cold_start_ready_ms: Math.round(
+    pct(
+      starts.map((x) => x.ms),
+      0.5,
+    ),
+  ),
+  cold_start_init_ms: Math.round(
+    pct(
+      starts.map((x) => x.init_ms),
+      0.5,
+    ),
+  ),
+  cold_start_after_crash_ms: Math.round(crashed.ms),
+  cold_start_after_crash_replayed: crashed.replayed,
+  cold_start_full_replay_ms: Math.round(fullReplay.ms),
 };
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString() };
 if (json) console.log(JSON.stringify({ ...results, machine }, null, 2));
@@ -126,5 +272,14 @@ else {
   );
   console.log(
     `32 concurrent clients                                      ${results.socket_decisions_per_s} decisions/s (target ≥ 20,000/s)`,
+  );
+  console.log(
+    `POST /v1/evaluate, loopback keep-alive                    p50 ${results.http_evaluate_p50_us} µs, p99 ${results.http_evaluate_p99_us} µs (HTTP echo floor ${results.http_echo_p50_us} µs; ${results.http_evaluate_added_vs_socket_us} µs beside the socket; target ≤ 1 ms added)`,
+  );
+  console.log(
+    `cold start to READY, ${logSize} records, from spawn        ${results.cold_start_ready_ms} ms (${results.cold_start_init_ms} ms initializing; target ≤ 300 ms)`,
+  );
+  console.log(
+    `  after a crash, ${crashed.replayed} records past the snapshot   ${results.cold_start_after_crash_ms} ms; replaying the whole log: ${results.cold_start_full_replay_ms} ms`,
   );
 }

@@ -14,6 +14,9 @@ import {
   verifyLog,
   readVerifierKeys,
   publicKeyFile,
+  leafAt,
+  LogFollower,
+  readRecords,
 } from '../src/index.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
@@ -221,4 +224,36 @@ test('crash: SIGKILL at random moments never loses an acknowledged record', asyn
       assert.deepEqual(verified.problems, [], `trial ${t}: the log verifies after the crash`);
     }
   }
+});
+
+test('tip and settled: a position captured with the state it describes; a follower resumes there, across a rotation', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+  for (let i = 0; i < 5; i++) await log.append(delta('a', i));
+  const pending = [log.append(delta('a', 5)), log.append(delta('b', 0))];
+  const tip = log.tip();
+  assert.equal(tip.seq, 7);
+  // Captured while records are queued: settled() resolves only once they are durable.
+  await log.settled();
+  assert.equal(readRecords(dir).length, 7);
+  await Promise.all(pending);
+  assert.equal(leafAt(dir, tip.last!.segment, tip.last!.offset), tip.last!.leaf);
+  assert.equal(leafAt(dir, tip.last!.segment, tip.last!.offset + 1), undefined, 'not a frame boundary');
+  // Enough more records to seal the segment the tip points into.
+  for (let i = 0; i < 60; i++) await log.append(delta('c', i, { pad: 'x'.repeat(64) }));
+  await log.close();
+  assert.ok(
+    readdirSync(dir).some((f) => f.endsWith('.manifest.json')),
+    'a segment was sealed',
+  );
+  const tail = new LogFollower(dir, tip).poll();
+  assert.deepEqual(
+    tail.map((r) => r.seq),
+    readRecords(dir)
+      .slice(7)
+      .map((r) => r.seq),
+  );
+  assert.equal(tail[0]!.seq, 7);
+  // A position that is not where record `seq` starts is refused, not misread.
+  assert.throws(() => new LogFollower(dir, { ...tip, seq: 6 }).poll(), /expected record seq 6/);
 });

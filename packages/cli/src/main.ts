@@ -1,16 +1,13 @@
+/**
+ * The `faramesh` command line. Each command's code is loaded only when it runs: `serve` (the
+ * daemon's entry point) and the operator commands start without the compiler, and the compiler
+ * commands without the daemon.
+ */
 import { Command, CommanderError, Option } from 'commander';
-import { StackError } from '@faramesh/fpl';
-import { check } from './commands/check.js';
-import { compileCmd } from './commands/compile.js';
 import { auditCommand } from './commands/audit/index.js';
-import { explain } from './commands/explain.js';
-import { explainRecord } from './commands/explain-record.js';
-import { fmt } from './commands/fmt.js';
-import { runTests } from './commands/test.js';
-import { apply } from './commands/daemon/apply.js';
 import { approvalsCommand } from './commands/daemon/approvals.js';
-import { serveCmd } from './commands/daemon/serve.js';
-import { status } from './commands/daemon/status.js';
+import { tokenCommand } from './commands/daemon/tokens.js';
+import type { explain } from './commands/explain.js';
 
 const VERSION = '0.1.0';
 
@@ -33,7 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .option('--strict-env', 'an unset env("X") is an error')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((o: { dir: string; strict?: boolean; offline?: boolean; strictEnv?: boolean; format: 'text' | 'json' }) => {
+    .action(async (o: { dir: string; strict?: boolean; offline?: boolean; strictEnv?: boolean; format: 'text' | 'json' }) => {
+      const { check } = await import('./commands/check.js');
       code = check({ ...o, noColor: noColor() });
     });
 
@@ -42,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('rewrite governance.fms in canonical form')
     .option('--dir <dir>', 'stack directory', '.')
     .option('--check', 'only report whether the file is formatted (exit 1 if not)')
-    .action((o: { dir: string; check?: boolean }) => {
+    .action(async (o: { dir: string; check?: boolean }) => {
+      const { fmt } = await import('./commands/fmt.js');
       code = fmt({ ...o, noColor: noColor() });
     });
 
@@ -52,7 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
-    .action((o: { dir: string; out?: string; offline?: boolean }) => {
+    .action(async (o: { dir: string; out?: string; offline?: boolean }) => {
+      const { compileCmd } = await import('./commands/compile.js');
       code = compileCmd({ ...o, noColor: noColor() });
     });
 
@@ -63,7 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--fixture <file>', 'run a single fixture file')
     .option('--fail-fast', 'stop at the first mismatch')
     .option('--update', "rewrite fixtures' expectations to the actual decisions (prints the diff first)")
-    .action((o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
+    .action(async (o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
+      const { runTests } = await import('./commands/test.js');
       code = runTests({ ...o, noColor: noColor() });
     });
 
@@ -83,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(
-      (
+      async (
         actionId: string | undefined,
         o: Omit<Parameters<typeof explain>[0], 'noColor' | 'agent' | 'tool'> & {
           agent?: string;
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         },
       ) => {
         if (actionId) {
+          const { explainRecord } = await import('./commands/explain-record.js');
           code = explainRecord(actionId, {
             stack: o.dir,
             ...(o.wal ? { dir: o.wal } : {}),
@@ -103,7 +105,10 @@ export async function main(argv: string[]): Promise<number> {
         } else if (!o.agent || !o.tool) {
           process.stderr.write('✗ explain needs an action id, or --agent and --tool for a hypothetical call\n');
           code = 64;
-        } else code = explain({ ...o, agent: o.agent, tool: o.tool, noColor: noColor() });
+        } else {
+          const { explain } = await import('./commands/explain.js');
+          code = explain({ ...o, agent: o.agent, tool: o.tool, noColor: noColor() });
+        }
       },
     );
 
@@ -118,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--require-uid-separation', 'like --check-uid, and an error even when not root')
     .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")
     .action(async (o: { dir: string; force?: boolean; stop?: boolean; checkUid?: boolean; requireUidSeparation?: boolean }) => {
+      const { apply } = await import('./commands/daemon/apply.js');
       code = await apply({ ...o, noColor: noColor() });
     });
 
@@ -126,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the daemon in the foreground (apply starts it in the background)')
     .option('--dir <dir>', 'stack directory', '.')
     .action(async (o: { dir: string }) => {
+      const { serveCmd } = await import('./commands/daemon/serve.js');
       code = await serveCmd(o);
     });
 
@@ -136,16 +143,19 @@ export async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'print only the exit code')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (o: { dir: string; quiet?: boolean; format: 'text' | 'json' }) => {
+      const { status } = await import('./commands/daemon/status.js');
       code = await status({ ...o, noColor: noColor() });
     });
 
   program.addCommand(approvalsCommand((c) => (code = c), noColor));
+  program.addCommand(tokenCommand((c) => (code = c), noColor));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 64;
-    if (e instanceof StackError) {
+    // A stack that cannot be loaded (StackError, from the compiler, which may not be loaded at all).
+    if (e instanceof Error && e.name === 'StackError') {
       process.stderr.write(`✗ ${e.message}\n`);
       return 1;
     }

@@ -1,5 +1,4 @@
 import pc from 'picocolors';
-import { formatDiagnostic, type Diagnostic, type Severity } from '@faramesh/fpl';
 
 /** Colours only on a TTY, and never when NO_COLOR or --no-color says so. */
 export function useColor(stream: NodeJS.WriteStream, noColor: boolean | undefined): boolean {
@@ -23,13 +22,6 @@ export function makeOut(noColor?: boolean): Out {
     ok: (text) => (color ? pc.green(`✓ ${text}`) : `✓ ${text}`),
     fail: (text) => (color ? pc.red(`✗ ${text}`) : `✗ ${text}`),
   };
-}
-
-export function renderDiagnostic(d: Diagnostic, color: boolean): string {
-  if (!color) return formatDiagnostic(d);
-  return formatDiagnostic(d, (kind: Severity | 'dim', s: string) =>
-    kind === 'error' ? pc.red(pc.bold(s)) : kind === 'warning' ? pc.yellow(pc.bold(s)) : pc.dim(s),
-  );
 }
 
 export function plural(n: number, word: string): string {

@@ -44,7 +44,7 @@ export interface GovernReply {
   action_id?: string;
   reason_code?: string;
   defer_token?: string;
-  structured_denial?: { code: string; human_message: string; resolution: Record<string, unknown> };
+  structured_denial?: { code: string; human_message: string; rule_ref?: string; resolution: Record<string, unknown> };
   [k: string]: unknown;
 }
 

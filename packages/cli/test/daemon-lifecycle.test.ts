@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
 import { alive, makeStack, POLICY, sleep, until, type Stack } from './daemon-helpers.js';
@@ -162,5 +162,46 @@ test('apply --stop with no daemon is a no-op; the pid of a stopped daemon is gon
     const pid = s.pid();
     assert.equal(s.cli('apply', '--stop').code, 0);
     assert.ok(!alive(pid));
+  });
+});
+
+test('a restart replays only the log after the state snapshot; a snapshot that does not match the log is ignored', async () => {
+  await withStack(async (s) => {
+    const snapshot = join(s.dir, '.faramesh', 'state', 'engine-state.json');
+    const rebuilt = () => {
+      const lines = readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8').match(/state rebuilt from .*/g) ?? [];
+      return lines.at(-1) ?? '';
+    };
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(search)).effect, 'PERMIT');
+    // Draining writes a snapshot: the next start reads only what came after it.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const taken = readFileSync(snapshot);
+    assert.equal(s.cli('apply').code, 0);
+    assert.match(rebuilt(), /from the snapshot and [0-4] log records/);
+    // Two more searches after the snapshot, then a crash with the older snapshot in place: the tail
+    // replay puts them back, so the bucket (3 per minute) is empty.
+    for (let i = 0; i < 2; i++) assert.equal((await s.govern(search)).effect, 'PERMIT');
+    process.kill(s.pid(), 'SIGKILL');
+    await until('the daemon is gone', () => !alive(s.pid()));
+    writeFileSync(snapshot, taken);
+    assert.equal(s.cli('apply').code, 0);
+    assert.match(rebuilt(), /from the snapshot and \d+ log records/);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // A snapshot whose last record is not the log's is ignored: the whole log is replayed.
+    const forged = JSON.parse(readFileSync(snapshot, 'utf8')) as { tip: { last: { leaf: string } }; state: { buckets: object } };
+    forged.tip.last.leaf = '0'.repeat(64);
+    forged.state.buckets = {};
+    writeFileSync(snapshot, JSON.stringify(forged));
+    assert.equal(s.cli('apply').code, 0);
+    assert.match(rebuilt(), /^state rebuilt from \d+ log records \(the log does not hold the record the state snapshot ends at\)/);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
+    // A new log (the old one removed) never inherits the old state.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    rmSync(join(s.dir, 'wal'), { recursive: true });
+    assert.equal(s.cli('apply').code, 0);
+    assert.match(rebuilt(), /the state snapshot is ahead of the log/);
+    assert.equal((await s.govern(search)).effect, 'PERMIT');
   });
 });

@@ -214,3 +214,79 @@ test('tampered compiled state is refused at load; a second daemon for the same s
     assert.match(r.stderr, /signature/);
   });
 });
+
+test('completion_gate: completing with approvals pending, an approved call not yet run, or a budget used up is COMPLETION_BLOCKED', async () => {
+  const policy = `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+agent "bot" {
+  default deny
+  rules {
+    permit search
+    defer  stripe/refund reason "refunds need a human"
+  }
+  budget daily {
+    max_calls 3
+  }
+  completion_gate {
+    require "no_pending_approvals"
+    require "no_uncommitted_writes"
+    require "budget_under_limit"
+  }
+}
+
+agent "free" {
+  default deny
+  rules {
+    permit search
+  }
+}
+`;
+  await withDaemon(async (s) => {
+    const complete = (agent = 'bot') => s.govern({ agent_id: agent, action_type: 'completion_event', args: {} });
+    assert.equal((await complete()).effect, 'PERMIT', 'nothing open: the task may complete');
+    const first = (await s.govern(refund)).defer_token!;
+    const second = (await s.govern({ ...refund, args: { amount: 7, order: 'B-2' } })).defer_token!;
+    let r = await complete();
+    assert.equal(r.effect, 'DENY');
+    assert.equal(r.reason_code, 'COMPLETION_BLOCKED');
+    assert.equal(r.structured_denial!.human_message, 'agent cannot complete: 2 approvals pending');
+    assert.deepEqual(r.structured_denial!.resolution, { type: 'pending_approvals', approval_ids: [first, second] });
+    assert.match(String(r.structured_denial!.rule_ref), /^governance\.fms:\d+$/);
+    // Approved but not yet run: still open work.
+    assert.equal(s.cli('approvals', 'approve', first).code, 0);
+    assert.equal(s.cli('approvals', 'deny', second).code, 0);
+    r = await complete();
+    assert.equal(r.structured_denial!.human_message, 'agent cannot complete: 1 approved call not yet run');
+    assert.deepEqual(r.structured_denial!.resolution, { type: 'pending_approvals', approval_ids: [first] });
+    assert.equal((await s.govern(refund)).effect, 'PERMIT');
+    // The denied one was refused when retried; nothing is left open.
+    assert.equal((await s.govern({ ...refund, args: { amount: 7, order: 'B-2' } })).effect, 'DENY');
+    assert.equal((await complete()).effect, 'PERMIT');
+    // Three searches use up the daily budget of three calls.
+    for (let i = 0; i < 3; i++) await s.govern({ agent_id: 'bot', tool: 'search', args: { q: String(i) } });
+    r = await complete();
+    assert.equal(r.effect, 'DENY');
+    assert.match(r.structured_denial!.human_message, /^agent cannot complete: budget daily is used up/);
+    assert.equal(r.structured_denial!.resolution.type, 'budget_reset');
+    // An agent without a gate completes freely; every completion is a recorded decision.
+    assert.equal((await complete('free')).effect, 'PERMIT');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const completions = readRecords(join(s.dir, 'wal'))
+      .map((x) => x.record)
+      .filter((x) => x.type === 'decision' && x.action_type === 'completion_event');
+    assert.deepEqual(
+      completions.map((x) => [x.agent_id, x.effect, x.code ?? null]),
+      [
+        ['bot', 'permit', null],
+        ['bot', 'deny', 'COMPLETION_BLOCKED'],
+        ['bot', 'deny', 'COMPLETION_BLOCKED'],
+        ['bot', 'permit', null],
+        ['bot', 'deny', 'COMPLETION_BLOCKED'],
+        ['free', 'permit', null],
+      ],
+    );
+  }, policy);
+});

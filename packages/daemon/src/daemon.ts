@@ -7,16 +7,28 @@ import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
-import { prepare } from '@faramesh/engine';
+import { prepare, type EngineState } from '@faramesh/engine';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
-import { replayLog } from './core/state-replay.js';
+import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { Lifecycle } from './lifecycle.js';
 import { loadCompiled, type CompiledPolicy } from './stack/compiled.js';
 import { stackPaths, type StackPaths } from './stack/paths.js';
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
-import { parseAgentMessage, rpcError, rpcResult, RPC, toolIdOf } from './wire/agent-protocol.js';
+import {
+  parseAgentMessage,
+  parseGovernParams,
+  rpcError,
+  rpcResult,
+  RPC,
+  toolIdOf,
+  type GovernParams,
+  type GovernResult,
+} from './wire/agent-protocol.js';
+import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
+import { LatencyHistogram, metricsText } from './wire/metrics.js';
+import { TokenBook, TokenError } from './core/tokens.js';
 import { OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
 
 export const DAEMON_VERSION = '0.1.0';
@@ -41,7 +53,13 @@ export class Daemon {
   private log?: AuditLog;
   private decisions?: DecisionService;
   private approvals?: ApprovalBook;
+  private engineState?: EngineState;
+  private snapshots?: StateSnapshots;
   private agentServer?: LineServer;
+  private http?: HttpApi;
+  private tokens?: TokenBook;
+  /** Where the HTTP channel listens (its port, when http_listen asked for port 0). */
+  httpAddress?: { address: string; port: number };
   private readonly operatorServer: LineServer;
   private sweeper?: NodeJS.Timeout;
   private draining?: Promise<void>;
@@ -83,35 +101,66 @@ export class Daemon {
       const { log } = await AuditLog.open(settings.walDir, { signer });
       this.log = log;
       deadline();
-      const replayed = replayLog(settings.walDir);
+      const restored = restoreState(this.paths.state, settings.walDir, log.size);
+      this.say(
+        `state rebuilt from ${restored.from === 'snapshot' ? 'the snapshot and ' : ''}${restored.records} log records${restored.note ? ` (${restored.note})` : ''}`,
+      );
       deadline();
+      this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
       this.decisions = new DecisionService(policyInUse(compiled), {
         log,
-        state: replayed.state,
+        state: restored.state,
         approvals: this.approvals,
         persistApprovals: async () => this.writeApprovals(),
         mode: settings.mode,
         now: Date.now,
       });
       await log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION });
-      if (replayed.lastPolicyVersion !== compiled.policy_version) await this.recordPolicy(compiled);
+      if (restored.lastPolicyVersion !== compiled.policy_version) restored.state.policy_applied_ms = await this.recordPolicy(compiled);
+      this.snapshots = new StateSnapshots(
+        this.paths.state,
+        settings.walDir,
+        log,
+        () => ({ state: restored.state, policyVersion: this.decisions!.policy.compiled.policy_version }),
+        Date.now(),
+      );
       this.agentServer = new LineServer({
         handle: (line) => this.serveAgent(line),
         refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
       });
+      this.tokens = new TokenBook(this.paths.tokens);
       deadline();
       await this.agentServer.listen(settings.agentSocket, 0o666);
-      this.sweeper = setInterval(() => void this.sweepApprovals(), 1000);
+      if (settings.http) {
+        const tokens = this.tokens;
+        this.http = new HttpApi({
+          state: () => this.lifecycle.state,
+          tokens,
+          evaluate: (body, agent) => this.evaluate(body, agent),
+          approval: (id, agent) => this.approvalStatus(id, agent),
+          operate: (body, by) => this.operateRequest(body, by),
+          metrics: () => this.metrics(),
+        });
+        this.httpAddress = await this.http.listen(settings.http);
+      }
+      this.sweeper = setInterval(() => void this.tick(), 1000);
       this.sweeper.unref();
       this.lifecycle.to('READY');
       this.say(
-        `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}`,
+        `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}`,
       );
     } catch (e) {
       await this.halt((e as Error).message);
       throw e;
     }
+  }
+
+  /** The HTTP channel's base URL (IPv6 hosts in brackets). */
+  httpUrl(): string | undefined {
+    if (!this.httpAddress || !this.settings?.http) return undefined;
+    const host = this.httpAddress.address.includes(':') ? `[${this.httpAddress.address}]` : this.httpAddress.address;
+    return `${this.settings.http.tls ? 'https' : 'http'}://${host}:${this.httpAddress.port}`;
   }
 
   get agentSocket(): string | undefined {
@@ -122,8 +171,10 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
-      await this.agentServer?.close();
+      await Promise.all([this.agentServer?.close(), this.http?.close()]);
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
+      // The next start replays nothing.
+      await this.snapshots?.take(Date.now()).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
       await this.teardown();
     })();
     return this.draining;
@@ -131,7 +182,7 @@ export class Daemon {
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
-    await this.agentServer?.close().catch(() => {});
+    await Promise.all([this.agentServer?.close(), this.http?.close()]).catch(() => {});
     await this.teardown();
   }
 
@@ -160,21 +211,59 @@ export class Daemon {
     if (msg.kind === 'error') return msg.legacy ? JSON.stringify({ error: msg.message }) : rpcError(msg.rpcId, msg.rpcCode, msg.message);
     const reply = (result: unknown) => (msg.legacy ? JSON.stringify(result) : rpcResult(msg.rpcId, result));
     if (msg.kind === 'poll') return reply(this.decisions!.poll(msg.params));
-    if (this.lifecycle.state !== 'READY') return reply(refusal(msg.params.call_id ?? '', NOT_READY, performance.now()));
     const tool = toolIdOf(msg.params);
     if (!tool) {
       const why = 'govern needs `tool` (with `operation`) or `tool_id`';
       return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
     }
-    return reply(await this.decisions!.govern(msg.params, tool));
+    return reply(await this.decide(msg.params, tool));
   }
 
-  private async operate(line: string): Promise<string> {
+  /** Every channel's decisions come through here. */
+  private decide(params: GovernParams, tool: string): Promise<GovernResult> | GovernResult {
+    if (this.lifecycle.state !== 'READY' || !this.decisions) return refusal(params.call_id ?? '', NOT_READY, performance.now());
+    return this.decisions.govern(params, tool);
+  }
+
+  /** `POST /v1/evaluate`: an agent token fixes the agent; a body claiming another is refused. */
+  private async evaluate(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }> {
+    const claimed = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    const input = agent && claimed && claimed.agent_id === undefined ? { ...claimed, agent_id: agent } : body;
+    const parsed = parseGovernParams(input);
+    if (!parsed.ok) return { status: 400, body: { error: { code: 'bad_request', message: parsed.message } } };
+    if (agent && parsed.params.agent_id !== agent)
+      return {
+        status: 403,
+        body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.params.agent_id}` } },
+      };
+    return { status: 200, body: await this.decide(parsed.params, parsed.tool) };
+  }
+
+  /** `GET /v1/approvals/<id>`: an agent token sees only its own agent's approvals. */
+  private approvalStatus(id: string, agent: string | undefined): object {
+    const polled = this.decisions?.poll({ defer_token: id, ...(agent ? { agent_id: agent } : {}) }) ?? { status: 'unknown' as const };
+    const a = polled.status === 'unknown' ? undefined : this.approvals?.get(id, Date.now());
+    return { approval_id: id, status: polled.status, ...(a ? { agent_id: a.agent_id, tool: a.tool, expires_at: a.expires_at } : {}) };
+  }
+
+  private operate(line: string): Promise<string> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
-      return operatorError('bad_request', 'the request is not JSON');
+      return Promise.resolve(operatorError('bad_request', 'the request is not JSON'));
+    }
+    return this.operateRequest(parsed);
+  }
+
+  /**
+   * One operator request, from the socket or (with `by`, the operator token's name) over HTTP. The
+   * name that resolves an approval is the authenticated one, never what the body says.
+   */
+  private async operateRequest(parsed: unknown, by?: string): Promise<string> {
+    if (by !== undefined && typeof parsed === 'object' && parsed !== null) {
+      const params = (parsed as { params?: unknown }).params;
+      if (typeof params === 'object' && params !== null) parsed = { ...parsed, params: { ...params, by } };
     }
     const req = OperatorRequest.safeParse(parsed);
     if (!req.success) return operatorError('bad_request', `not an operator request: ${req.error.issues[0]?.message ?? 'invalid'}`);
@@ -223,7 +312,33 @@ export class Daemon {
       }
       case 'apply':
         return operatorResult(await this.swapPolicy());
+      case 'tokens.list':
+        return operatorResult({ tokens: this.tokens!.list() });
+      case 'tokens.issue':
+      case 'tokens.revoke':
+        try {
+          if (r.method === 'tokens.revoke') return operatorResult(this.tokens!.revoke(r.params.name));
+          const { role, name, agent } = r.params;
+          if (role === 'agent' && (!agent || !this.decisions.policy.compiled.ir.agents.some((a) => a.id === agent)))
+            return operatorError('bad_request', agent ? `no agent ${agent} in the applied policy` : 'an agent token needs the agent');
+          return operatorResult(this.tokens!.issue(role, name, agent, now));
+        } catch (e) {
+          if (e instanceof TokenError) return operatorError(e.kind, e.message);
+          throw e;
+        }
     }
+  }
+
+  private metrics(): string {
+    return metricsText({
+      state: this.lifecycle.state,
+      decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
+      latency: this.decisions?.latency ?? new LatencyHistogram(),
+      pendingApprovals: this.approvals?.list(Date.now()).filter((a) => a.status === 'pending').length ?? 0,
+      logRecords: this.log?.size ?? 0,
+      degraded: this.decisions?.degraded !== undefined,
+      uptimeSeconds: (Date.now() - this.startedMs) / 1000,
+    });
   }
 
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */
@@ -234,14 +349,22 @@ export class Daemon {
     if (current.policy_version === compiled.policy_version) return { changed: false, policy_version: compiled.policy_version };
     const next = policyInUse(compiled);
     // Recorded before any decision names the new version.
-    await this.recordPolicy(compiled);
+    const appliedMs = await this.recordPolicy(compiled);
+    // One synchronous step: no call sees the new policy with the old phase clock.
+    this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
     this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
     return { changed: true, policy_version: compiled.policy_version };
   }
 
-  private recordPolicy(compiled: CompiledPolicy): Promise<unknown> {
-    return this.log!.append({ type: 'policy_applied', policy_version: compiled.policy_version, source_hash: compiled.source_hash });
+  /** Record a policy as applied; returns when (its phases are timed from then). */
+  private async recordPolicy(compiled: CompiledPolicy): Promise<number> {
+    const record = await this.log!.append({
+      type: 'policy_applied',
+      policy_version: compiled.policy_version,
+      source_hash: compiled.source_hash,
+    });
+    return Date.parse(record.time);
   }
 
   private status(): object {
@@ -255,6 +378,7 @@ export class Daemon {
       uptime_seconds: Math.floor((now - this.startedMs) / 1000),
       socket: this.settings?.agentSocket ?? null,
       operator_socket: this.paths.operatorSocket,
+      http: this.httpUrl() ?? null,
       policy_version: policy?.compiled.policy_version ?? null,
       policy_source: policy?.compiled.source ?? null,
       applied_at: policy?.appliedAt ?? null,
@@ -264,6 +388,14 @@ export class Daemon {
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       approvals: { pending: pending.length, oldest_age_seconds: oldest === undefined ? null : Math.floor((now - oldest) / 1000) },
     };
+  }
+
+  /** Once a second: expire approvals, snapshot the state when due. */
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    if (this.snapshots?.due(now) && this.lifecycle.state === 'READY')
+      void this.snapshots.take(now).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
+    await this.sweepApprovals();
   }
 
   private async sweepApprovals(): Promise<void> {

@@ -4,7 +4,7 @@
  * only matches when its condition is definitely true.
  */
 import { RE2JS } from 're2js';
-import type { ExprIR } from '@faramesh/fpl';
+import type { ExprIR } from '@faramesh/fpl/runtime';
 import type { EvalEnv } from './env.js';
 import { and, getPath, MISSING, not, or, type Truth, type Value } from './values.js';
 

@@ -4,7 +4,7 @@
  * redaction → decision). Pure and total: no I/O, no clock of its own, and any unexpected error
  * becomes a DENY — it never throws.
  */
-import type { DelegateIR, RuleIR } from '@faramesh/fpl';
+import type { DelegateIR, RuleIR } from '@faramesh/fpl/runtime';
 import type { Decision, DecisionRequest, DecisionSignal, Effect } from '@faramesh/protocol';
 import type { EvalEnv } from './env.js';
 import { timeField } from './env.js';

@@ -6,3 +6,4 @@ export { checkToolId } from './tool-id.js';
 export { normaliseHost } from './stages/egress.js';
 export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';
+export { checkCompletion, type CompletionFacts } from './stages/completion.js';

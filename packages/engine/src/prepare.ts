@@ -12,7 +12,7 @@ import {
   type RateLimitIR,
   type RuleIR,
   type SelectorIR,
-} from '@faramesh/fpl';
+} from '@faramesh/fpl/runtime';
 import { compileCondition, type Predicate } from './conditions.js';
 import { hostMatches, normaliseHost } from './stages/egress.js';
 import { parsePath } from './stages/redact.js';

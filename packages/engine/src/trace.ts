@@ -1,4 +1,4 @@
-import type { RuleIR } from '@faramesh/fpl';
+import type { RuleIR } from '@faramesh/fpl/runtime';
 
 /** The steps `faramesh explain` prints: each stage, and each rule tried with why it did or did not match. */
 export class Trace {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '@faramesh/protocol';
 import { checkRuleOrder } from './analysis/reachability.js';
 import { parseJsonPolicy, parseYamlPolicy } from './forms/index.js';
 import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport } from './imports/index.js';
@@ -11,6 +9,7 @@ import { mergeImported } from './merge.js';
 import type { BodyItem, FileNode, RuleNode, TopItem } from './syntax/ast.js';
 import { Diagnostics } from './syntax/diagnostics.js';
 import { parse } from './syntax/parser.js';
+import { policyVersion } from './version.js';
 import type { Source } from './syntax/source.js';
 
 export interface CompileOptions extends LowerOptions {
@@ -102,10 +101,6 @@ function packRules(items: readonly (TopItem | BodyItem)[]): RuleNode[] {
     if (item.kind === 'Block' && (item.type === 'pack' || item.type === 'rules')) return packRules(item.body);
     return [];
   });
-}
-
-export function policyVersion(ir: PolicyIR): string {
-  return createHash('sha256').update(canonicalJson(ir)).digest('hex');
 }
 
 /** Imports depth-first, each once. */

@@ -10,7 +10,8 @@ export {
 } from './syntax/diagnostics.js';
 export { parse, EFFECT_WORDS } from './syntax/parser.js';
 export { print, quote } from './syntax/printer.js';
-export { compile, parseAny, policyVersion, type CompileOptions, type CompileResult } from './compile.js';
+export { compile, parseAny, type CompileOptions, type CompileResult } from './compile.js';
+export { policyVersion } from './version.js';
 export { loadStack, StackError, STACK_FILES, type Stack } from './stack.js';
 export { matchTool, covers, patternProblem } from './patterns.js';
 export { regexProblem } from './lower/expr.js';

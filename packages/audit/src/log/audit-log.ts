@@ -53,6 +53,18 @@ export interface OpenOptions {
 /** A record as appended: the input plus what the sequencer assigned. */
 export type Appended<T extends RecordInput = RecordInput> = T & Sequenced & { id: string; time: string };
 
+/** Where the log ends: the next record's seq and the byte position it will be written at. */
+export interface LogPosition {
+  seq: number;
+  segment: string;
+  offset: number;
+}
+
+/** The log's end, with where the last record sits and its leaf hash (to recognise the same log later). */
+export interface LogTip extends LogPosition {
+  last?: { segment: string; offset: number; leaf: string };
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -60,6 +72,8 @@ interface Waiter {
 
 export class AuditLog {
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private last?: LogTip['last'];
   private waiters: Waiter[] = [];
   private flushing?: Promise<void>;
   private failed?: Error;
@@ -151,8 +165,16 @@ export class AuditLog {
     const entry = inKeyOrder(input, assigned) as unknown as Appended<T>;
     const { frame, payload } = encodeTextFrame(canonicalJson(entry));
     // One hash per record: the Merkle leaf hash H(0x00 ‖ record) is also the chain link.
-    this.state.advance(chain, entry.lamport_seq, leafHash(payload), entry);
+    const leaf = leafHash(payload);
+    this.state.advance(chain, entry.lamport_seq, leaf, entry);
+    // Frames go into the active segment in order, after what is durable and what is queued.
+    this.last = {
+      segment: this.state.segment,
+      offset: this.state.segmentBytes + this.pendingBytes,
+      leaf: Buffer.from(leaf).toString('hex'),
+    };
     this.pending.push(frame);
+    this.pendingBytes += frame.length;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.flushing ??= this.flush();
     if (input.type === 'checkpoint') this.snapshotDue = true;
@@ -161,6 +183,23 @@ export class AuditLog {
       if (this.options.signer && ++this.unsigned >= (this.options.checkpointEvery ?? 10_000)) void this.checkpoint();
     }
     return done.then(() => entry);
+  }
+
+  /**
+   * The log's end as of now, pending records included. Read it in the same synchronous step as the
+   * state it describes, then wait for `settled()` before relying on it.
+   */
+  tip(): LogTip {
+    const s = this.state;
+    return { seq: s.nextSeq, segment: s.segment, offset: s.segmentBytes + this.pendingBytes, ...(this.last ? { last: this.last } : {}) };
+  }
+
+  /** Resolves once every record appended so far is durable (rejects if the log has failed). */
+  settled(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    // The flush writes a taken batch without yielding: nothing pending means everything is durable.
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Write everything pending in one go, fsync once, then wake every waiter of that batch. */
@@ -172,6 +211,7 @@ export class AuditLog {
         const batch = Buffer.concat(this.pending);
         const waiters = this.waiters;
         this.pending = [];
+        this.pendingBytes = 0;
         this.waiters = [];
         try {
           // Synchronous write + fdatasync: a threadpool round trip costs more than the fsync itself

@@ -4,9 +4,12 @@
  * LogCorruptError (`audit verify` explains it); a partial frame at the end is a write in progress
  * and is read once it is whole.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { walkFrames } from '../frames.js';
+import { crc32c } from '../crc32c.js';
+import { FRAME_HEADER, MAX_FRAME, walkFrames } from '../frames.js';
+import { leafHash } from '../merkle.js';
+import type { LogPosition } from '../log/audit-log.js';
 import { LogCorruptError } from '../log/errors.js';
 import { listSegments, manifestName, readFileFrom } from '../log/files.js';
 import { parseHeader, parseJsonObject } from '../log/manifest.js';
@@ -25,7 +28,17 @@ export class LogFollower {
   private offset = 0;
   private seq = 0;
 
-  constructor(readonly dir: string) {}
+  /** From the start of the log, or from a position `AuditLog.tip()` gave (the record there must be `from.seq`). */
+  constructor(
+    readonly dir: string,
+    from?: LogPosition,
+  ) {
+    if (from) {
+      this.segment = from.segment;
+      this.offset = from.offset;
+      this.seq = from.seq;
+    }
+  }
 
   /** Every whole record written since the last call. */
   poll(): StoredRecord[] {
@@ -67,6 +80,27 @@ export class LogFollower {
       }
       this.offset = end;
     }
+  }
+}
+
+/** The leaf hash (hex) of the record whose frame starts at `offset` in `segment`, if a whole, intact one does. */
+export function leafAt(dir: string, segment: string, offset: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, segment), 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const header = Buffer.alloc(FRAME_HEADER);
+    if (readSync(fd, header, 0, FRAME_HEADER, offset) !== FRAME_HEADER) return undefined;
+    const length = header.readUInt32BE(0);
+    if (length === 0 || length > MAX_FRAME) return undefined;
+    const payload = Buffer.alloc(length);
+    if (readSync(fd, payload, 0, length, offset + FRAME_HEADER) !== length || crc32c(payload) !== header.readUInt32BE(4)) return undefined;
+    return Buffer.from(leafHash(payload)).toString('hex');
+  } finally {
+    closeSync(fd);
   }
 }
 

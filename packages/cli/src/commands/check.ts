@@ -1,5 +1,6 @@
 import { diagnosticToJson, type CompileResult } from '@faramesh/fpl';
-import { makeOut, plural, renderDiagnostic } from '../output.js';
+import { makeOut, plural } from '../output.js';
+import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
 
 export interface CheckOptions {

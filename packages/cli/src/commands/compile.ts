@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { canonicalJson } from '@faramesh/protocol';
-import { makeOut, renderDiagnostic } from '../output.js';
+import { makeOut } from '../output.js';
+import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
 import { exitCodeOf } from './check.js';
 

@@ -1,6 +1,7 @@
 import { decide, emptyState, prepare, Trace } from '@faramesh/engine';
 import type { DecisionRequest } from '@faramesh/protocol';
-import { makeOut, renderDiagnostic } from '../output.js';
+import { makeOut } from '../output.js';
+import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
 
 export interface ExplainOptions {

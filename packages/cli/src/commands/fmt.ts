@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parse, print } from '@faramesh/fpl';
-import { makeOut, renderDiagnostic } from '../output.js';
+import { makeOut } from '../output.js';
+import { renderDiagnostic } from '../diagnostics.js';
 import { loadStack } from '@faramesh/fpl';
 
 export interface FmtOptions {

@@ -3,7 +3,8 @@ import { basename, join, resolve } from 'node:path';
 import { applyDelta, decide, emptyState, prepare } from '@faramesh/engine';
 import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
-import { makeOut, plural, renderDiagnostic, type Out } from '../output.js';
+import { makeOut, plural, type Out } from '../output.js';
+import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
 
 export interface TestOptions {

@@ -7,10 +7,11 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
-import { applyDelta, decide, type EngineState, type PreparedPolicy } from '@faramesh/engine';
-import type { Decision, StructuredDenial } from '@faramesh/protocol';
+import { applyDelta, checkCompletion, decide, type DecideResult, type EngineState, type PreparedPolicy } from '@faramesh/engine';
+import type { Decision, DecisionRequest, StructuredDenial } from '@faramesh/protocol';
 import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
+import { LatencyHistogram } from '../wire/metrics.js';
 import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
 
 export interface PolicyInUse {
@@ -35,6 +36,7 @@ export class DecisionService {
   /** Set when the log failed: every call is denied until the daemon is restarted on a working log. */
   degraded?: string;
   readonly counts = { permit: 0, deny: 0, defer: 0 };
+  readonly latency = new LatencyHistogram();
 
   constructor(
     policy: PolicyInUse,
@@ -51,7 +53,7 @@ export class DecisionService {
     const policy = this.policy;
     const nowMs = this.deps.now();
     const request = decisionRequest(params, tool);
-    const { decision, stateDelta } = decide(policy.prepared, request, state, { nowMs });
+    const { decision, stateDelta } = this.decideRequest(policy, request, nowMs);
     // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
@@ -85,14 +87,28 @@ export class DecisionService {
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
     this.counts[outcome.effect]++;
+    const elapsed = performance.now() - started;
+    this.latency.observe(elapsed / 1000);
     const result: GovernResult = {
       call_id: callId,
       action_id: `action-${stamp.id}`,
       effect: outcome.wire,
-      latency_ms: round(performance.now() - started),
+      latency_ms: round(elapsed),
     };
     if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
     return result;
+  }
+
+  /** A tool call goes to the engine; an agent's completion event to its completion gate. */
+  private decideRequest(policy: PolicyInUse, request: DecisionRequest, nowMs: number): DecideResult {
+    const agent = request.action === 'completion_event' ? policy.compiled.ir.agents.find((a) => a.id === request.agent_id) : undefined;
+    if (!agent) return decide(policy.prepared, request, this.deps.state, { nowMs });
+    const mine = this.deps.approvals.list(nowMs).filter((a) => a.agent_id === agent.id);
+    const facts = {
+      pending: mine.filter((a) => a.status === 'pending').map((a) => a.id),
+      unrun: mine.filter((a) => a.status === 'approved' && !a.used_at).map((a) => a.id),
+    };
+    return { decision: checkCompletion(agent, request, this.deps.state, facts, nowMs), stateDelta: [] };
   }
 
   /** What a deferred call becomes given the approvals: permitted or denied once by an operator's decision, else pending. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { openNote, signNote, writeDurable, type Signer, type Verifier } from '@faramesh/audit';
-import { policyVersion, type PolicyIR } from '@faramesh/fpl';
+import { policyVersion, type PolicyIR } from '@faramesh/fpl/runtime';
 import { canonicalJson } from '@faramesh/protocol';
 import type { StackPaths } from './paths.js';
 

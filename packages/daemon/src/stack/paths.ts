@@ -26,6 +26,8 @@ export interface StackPaths {
   launcher: string;
   /** Approvals and engine state snapshots (never in wal_dir, which holds only the log). */
   state: string;
+  /** Hashes of the HTTP bearer tokens. */
+  tokens: string;
 }
 
 export function stackPaths(stackDir: string): StackPaths {
@@ -46,6 +48,7 @@ export function stackPaths(stackDir: string): StackPaths {
     cliPath: join(runtime, 'cli.path'),
     launcher: join(root, 'bin', 'agent'),
     state: join(root, 'state'),
+    tokens: join(root, 'keys', 'tokens.json'),
   };
 }
 

@@ -2,7 +2,7 @@
  * The daemon's reading of `runtime { … }`: typed, defaulted, `env("…")` resolved once at start.
  * An unusable value refuses to start rather than falling back silently.
  */
-import { parseDuration, type IRValue } from '@faramesh/fpl';
+import { parseDuration, type IRValue } from '@faramesh/fpl/runtime';
 import { DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, resolveStackPath } from './paths.js';
 
 export interface RuntimeSettings {
@@ -13,6 +13,8 @@ export interface RuntimeSettings {
   /** Initialization must reach READY within this, else HALT. */
   coldStartWindowMs: number;
   immutableConfig: boolean;
+  /** The HTTP channel, when `http_listen` is set (TLS when both files are). */
+  http?: { host: string; port: number; tls?: { cert: string; key: string } };
 }
 
 export class SettingsError extends Error {
@@ -45,6 +47,26 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
   const mode = text('mode', 'enforce');
   if (mode !== 'enforce' && mode !== 'audit') throw new SettingsError(`runtime.mode must be "enforce" or "audit", not "${mode}"`);
   const immutable = value('immutable_config') ?? false;
+  const listen = value('http_listen');
+  let http: RuntimeSettings['http'];
+  if (listen !== undefined) {
+    const m = typeof listen === 'string' ? /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(listen) : null;
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || port < 0 || port > 65535)
+      throw new SettingsError(`runtime.http_listen must be host:port (e.g. "127.0.0.1:8080"), not '${String(listen)}'`);
+    const cert = value('tls_cert_file');
+    const key = value('tls_key_file');
+    if ((cert === undefined) !== (key === undefined)) throw new SettingsError('runtime.tls_cert_file and tls_key_file go together');
+    http = {
+      host: m[1] ?? m[2]!,
+      port,
+      ...(cert !== undefined
+        ? {
+            tls: { cert: resolveStackPath(text('tls_cert_file', ''), stackDir), key: resolveStackPath(text('tls_key_file', ''), stackDir) },
+          }
+        : {}),
+    };
+  }
   return {
     mode,
     walDir: resolveStackPath(text('wal_dir', DEFAULT_WAL_DIR), stackDir),
@@ -52,5 +74,6 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
     approvalTtlMs: duration('approval_ttl', '24h'),
     coldStartWindowMs: duration('cold_start_deny_window', '30s', 'cold_start_grace'),
     immutableConfig: immutable === true || immutable === 'true',
+    ...(http ? { http } : {}),
   };
 }

@@ -100,14 +100,24 @@ export function parseAgentMessage(line: string): AgentMessage {
   };
 }
 
+/** `govern` params from another channel (the HTTP API): validated, with the policy tool id. */
+export function parseGovernParams(raw: unknown): { ok: true; params: GovernParams; tool: string } | { ok: false; message: string } {
+  const p = GovernParams.safeParse(raw);
+  if (!p.success) return { ok: false, message: `invalid evaluate request: ${z.prettifyError(p.error).replace(/\n/g, '; ')}` };
+  const tool = toolIdOf(p.data);
+  if (!tool) return { ok: false, message: 'the request needs `tool` (with `operation`) or `tool_id`' };
+  return { ok: true, params: p.data, tool };
+}
+
 /**
  * The policy's tool id. The SDKs split `stripe/refund` into tool `stripe` and operation `refund`,
  * and send operation `invoke` for a bare name; `tool_id` alone (the HTTP form) may end in `/invoke`.
  */
-export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id'>): string | undefined {
+export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id' | 'action_type'>): string | undefined {
   if (p.tool) return !p.operation || p.operation === 'invoke' ? p.tool : `${p.tool}/${p.operation}`;
   if (p.tool_id) return p.tool_id.endsWith('/invoke') ? p.tool_id.slice(0, -'/invoke'.length) : p.tool_id;
-  return undefined;
+  // A completion event is not a call to a tool: it may name none.
+  return p.action_type === 'completion_event' ? 'completion' : undefined;
 }
 
 export function decisionRequest(p: GovernParams, tool: string): DecisionRequest {

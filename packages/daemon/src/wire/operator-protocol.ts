@@ -23,6 +23,17 @@ export const OperatorRequest = z.discriminatedUnion('method', [
   /** Load the signed compiled policy apply just wrote, and swap it in. */
   z.object({ method: z.literal('apply'), params: z.object({}).optional() }),
   z.object({ method: z.literal('stop'), params: z.object({ reason: z.string().max(256).optional() }).optional() }),
+  /** HTTP bearer tokens: an agent's (its requests are that agent's) or an operator's. The secret is in the reply only. */
+  z.object({
+    method: z.literal('tokens.issue'),
+    params: z.object({
+      role: z.enum(['agent', 'operator']),
+      name: z.string().min(1).max(64),
+      agent: z.string().min(1).max(256).optional(),
+    }),
+  }),
+  z.object({ method: z.literal('tokens.list'), params: z.object({}).optional() }),
+  z.object({ method: z.literal('tokens.revoke'), params: z.object({ name: z.string().min(1).max(64) }) }),
 ]);
 export type OperatorRequest = z.infer<typeof OperatorRequest>;
 

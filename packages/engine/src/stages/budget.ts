@@ -1,4 +1,4 @@
-import type { BudgetIR } from '@faramesh/fpl';
+import type { BudgetIR } from '@faramesh/fpl/runtime';
 import type { DecisionRequest, DecisionSignal } from '@faramesh/protocol';
 import type { DeltaOp, EngineState } from '../state.js';
 import { key } from '../state.js';
@@ -84,4 +84,32 @@ export function checkBudgets(
     if (dailyKey && dailyNext) result.delta.push({ kind: 'budget', key: dailyKey, ...dailyNext });
   }
   return result;
+}
+
+/** The agent's budgets already at their ceiling in the current period (what `budget_under_limit` refuses completion on). */
+export function budgetsAtLimit(
+  agentId: string,
+  budgets: readonly BudgetIR[],
+  state: EngineState,
+  nowMs: number,
+  sessionId?: string,
+): { budget: BudgetIR; message: string; resetsAt?: string }[] {
+  const today = day(nowMs);
+  const out: { budget: BudgetIR; message: string; resetsAt?: string }[] = [];
+  for (const budget of budgets) {
+    const period = budget.window === 'session' ? `s:${sessionId ?? '-'}` : today.period;
+    const counter = state.budgets[key(agentId, budget.id, period)] ?? { spent_usd: 0, calls: 0 };
+    const daily = budget.window === 'day' ? counter : (state.budgets[key(agentId, budget.id, today.period)] ?? { spent_usd: 0, calls: 0 });
+    const full =
+      (budget.max !== undefined && counter.spent_usd >= budget.max) ||
+      (budget.max_calls !== undefined && counter.calls >= budget.max_calls) ||
+      (budget.daily !== undefined && daily.spent_usd >= budget.daily);
+    if (!full) continue;
+    out.push({
+      budget,
+      message: `budget ${budget.id} is used up (${usd(counter.spent_usd)}, ${counter.calls} calls)`,
+      ...(budget.window === 'day' || budget.daily !== undefined ? { resetsAt: today.resetsAt } : {}),
+    });
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import type { RateLimitIR } from '@faramesh/fpl';
+import type { RateLimitIR } from '@faramesh/fpl/runtime';
 import type { Bucket, DeltaOp, EngineState } from '../state.js';
 import { key } from '../state.js';
 

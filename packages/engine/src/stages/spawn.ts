@@ -1,4 +1,4 @@
-import type { AgentIR } from '@faramesh/fpl';
+import type { AgentIR } from '@faramesh/fpl/runtime';
 import type { DecisionRequest } from '@faramesh/protocol';
 import type { DeltaOp, EngineState } from '../state.js';
 

@@ -1,10 +1,11 @@
-/** The `faramesh audit` command group: the read side of the log. None of it needs the daemon. */
+/**
+ * The `faramesh audit` command group: the read side of the log. None of it needs the daemon. Each
+ * subcommand's code loads when it runs.
+ */
 import { Command, Option } from 'commander';
-import { exportCmd } from './export.js';
-import { checkpointCmd, consistencyCmd, proofCmd } from './proofs.js';
-import { showCmd } from './show.js';
-import { tailCmd } from './tail.js';
-import { verifyCmd } from './verify.js';
+import type { exportCmd } from './export.js';
+import type { tailCmd } from './tail.js';
+import type { verifyCmd } from './verify.js';
 
 type Format = 'text' | 'json';
 
@@ -26,7 +27,10 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
       .option('--from <time>', 'count records from this date or RFC 3339 time')
       .option('--to <time>', 'count records up to this date or RFC 3339 time')
       .option('--strict', 'fail (exit 3) when dev-tagged records are present'),
-  ).action((o: Parameters<typeof verifyCmd>[0]) => setCode(verifyCmd({ ...o, noColor: noColor() })));
+  ).action(async (o: Parameters<typeof verifyCmd>[0]) => {
+    const { verifyCmd } = await import('./verify.js');
+    setCode(verifyCmd({ ...o, noColor: noColor() }));
+  });
 
   formatOption(
     keyOption(
@@ -34,9 +38,10 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
         audit.command('proof').description('print an inclusion proof of a record against the latest checkpoint').argument('<action-id>'),
       ),
     ),
-  ).action((id: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
-    setCode(proofCmd(id, { ...o, noColor: noColor() })),
-  );
+  ).action(async (id: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
+    const { proofCmd } = await import('./proofs.js');
+    setCode(proofCmd(id, { ...o, noColor: noColor() }));
+  });
 
   formatOption(
     keyOption(
@@ -47,9 +52,10 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
           .argument('<old-checkpoint>'),
       ),
     ),
-  ).action((file: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
-    setCode(consistencyCmd(file, { ...o, noColor: noColor() })),
-  );
+  ).action(async (file: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
+    const { consistencyCmd } = await import('./proofs.js');
+    setCode(consistencyCmd(file, { ...o, noColor: noColor() }));
+  });
 
   formatOption(
     keyOption(
@@ -57,7 +63,10 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
         audit.command('checkpoint').description('print the latest signed checkpoint (keep it off-host; check it later with consistency)'),
       ),
     ),
-  ).action((o: { dir?: string; stack: string; key?: string; format: Format }) => setCode(checkpointCmd({ ...o, noColor: noColor() })));
+  ).action(async (o: { dir?: string; stack: string; key?: string; format: Format }) => {
+    const { checkpointCmd } = await import('./proofs.js');
+    setCode(checkpointCmd({ ...o, noColor: noColor() }));
+  });
 
   formatOption(
     located(audit.command('export').description('write the records of a time window for SIEMs and auditors'))
@@ -65,7 +74,10 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
       .option('--to <time>', 'up to this date (inclusive) or RFC 3339 time'),
     ['json', 'jsonl', 'csv'],
     'jsonl',
-  ).action((o: Parameters<typeof exportCmd>[0]) => setCode(exportCmd({ ...o, noColor: noColor() })));
+  ).action(async (o: Parameters<typeof exportCmd>[0]) => {
+    const { exportCmd } = await import('./export.js');
+    setCode(exportCmd({ ...o, noColor: noColor() }));
+  });
 
   formatOption(
     located(audit.command('tail').description('print the latest records, then follow the log live'))
@@ -74,12 +86,16 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
       .option('--tool <tool>', 'only this tool')
       .option('--limit <n>', 'how many past records to print first', '20')
       .option('--no-follow', 'print and exit instead of following'),
-  ).action(async (o: Parameters<typeof tailCmd>[0]) => setCode(await tailCmd({ ...o, noColor: noColor() })));
+  ).action(async (o: Parameters<typeof tailCmd>[0]) => {
+    const { tailCmd } = await import('./tail.js');
+    setCode(await tailCmd({ ...o, noColor: noColor() }));
+  });
 
   formatOption(
     keyOption(located(audit.command('show').description('print one record in full, with its hash, chain and checkpoint').argument('<id>'))),
-  ).action((id: string, o: { dir?: string; stack: string; key?: string; format: Format }) =>
-    setCode(showCmd(id, { ...o, noColor: noColor() })),
-  );
+  ).action(async (id: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
+    const { showCmd } = await import('./show.js');
+    setCode(showCmd(id, { ...o, noColor: noColor() }));
+  });
   return audit;
 }

@@ -4,9 +4,10 @@
  */
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { parseDuration } from '@faramesh/fpl';
-import { DaemonUnreachableError, OperatorError, operatorCall, stackPaths, type Approval } from '@faramesh/daemon';
+import { parseDuration } from '@faramesh/fpl/runtime';
+import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { makeOut, type Out } from '../../output.js';
+import { guarded } from './operator.js';
 import { duration } from './status.js';
 
 type Shown = Omit<Approval, 'binding'>;
@@ -72,22 +73,6 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
     .option('--agent <id>', 'only this agent')
     .action((o: { dir: string; agent?: string }) => run((out) => watch(out, o))());
   return cmd;
-}
-
-async function guarded(out: Out, f: (out: Out) => Promise<number>): Promise<number> {
-  try {
-    return await f(out);
-  } catch (e) {
-    if (e instanceof DaemonUnreachableError) {
-      out.error(out.fail(`${e.message}: is the daemon running? (faramesh apply)`));
-      return 1;
-    }
-    if (e instanceof OperatorError) {
-      out.error(out.fail(e.message));
-      return e.code === 'not_found' ? 4 : 1;
-    }
-    throw e;
-  }
 }
 
 async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {

@@ -1,7 +1,7 @@
 /** Finding and starting a stack's daemon from the CLI. */
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon';
+import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
 import { CLI_PATH } from './artifacts.js';
 
 export interface DaemonStatus {
@@ -10,6 +10,8 @@ export interface DaemonStatus {
   uptime_seconds: number;
   socket: string | null;
   operator_socket: string;
+  /** The HTTP channel's URL, when http_listen is set. */
+  http: string | null;
   policy_version: string | null;
   policy_source: string | null;
   applied_at: string | null;

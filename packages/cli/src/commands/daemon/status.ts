@@ -2,7 +2,7 @@
  * `faramesh status`: the daemon's lifecycle state, policy, log and approvals. Exit codes: 0 READY,
  * 1 not running, 2 running but not READY (starting, initializing, draining).
  */
-import { stackPaths } from '@faramesh/daemon';
+import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut } from '../../output.js';
 import { daemonStatus, type DaemonStatus } from './running.js';
 
@@ -34,6 +34,7 @@ export async function status(o: StatusOptions): Promise<number> {
     ['pid', String(s.pid)],
     ['uptime', duration(s.uptime_seconds)],
     ['socket', s.socket ?? '—'],
+    ...(s.http ? [['http', s.http] as [string, string]] : []),
     ['policy hash', s.policy_version?.slice(0, 16) ?? '—'],
     ['policy source', s.policy_source ? `${s.policy_source} (applied ${s.applied_at})` : '—'],
     ['runtime mode', s.runtime_mode ?? '—'],
@@ -55,6 +56,7 @@ function toJson(s: DaemonStatus): object {
       pid: s.pid,
       uptime_seconds: s.uptime_seconds,
       socket: s.socket,
+      http: s.http,
       policy_hash: s.policy_version?.slice(0, 16) ?? null,
       policy_version: s.policy_version,
       policy_source: s.policy_source,

@@ -1,0 +1,255 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { request as httpRequest, Agent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { makeStack, POLICY, type Stack } from './daemon-helpers.js';
+
+interface Reply {
+  status: number;
+  body: string;
+  json: () => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One HTTP(S) request to the daemon; `host` defaults to the URL's. */
+function call(
+  url: string,
+  method: string,
+  path: string,
+  o: { body?: unknown; raw?: string; token?: string; host?: string; agent?: Agent; ca?: Buffer; type?: string } = {},
+): Promise<Reply> {
+  const u = new URL(url);
+  const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      {
+        host: o.host ?? u.hostname,
+        port: u.port,
+        method,
+        path,
+        ...(o.agent ? { agent: o.agent } : {}),
+        ...(o.ca ? { ca: o.ca, servername: 'localhost' } : {}),
+        headers: {
+          ...(body !== undefined ? { 'content-type': o.type ?? 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, json: () => JSON.parse(data) as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** This machine's address on a real interface: requests to it do not come from loopback. */
+function externalAddress(): string {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  throw new Error('these tests need a non-loopback IPv4 interface');
+}
+
+const httpUrl = (s: Stack): string => JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.http as string;
+
+async function withHttpStack(runtime: string, f: (s: Stack, url: string) => Promise<void>): Promise<void> {
+  const s = makeStack(POLICY.replace('runtime {', `runtime {\n${runtime}`));
+  try {
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+    await f(s, httpUrl(s));
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+}
+
+test('HTTP API from loopback: evaluate permits, denies and defers like the socket; approvals; health, readiness, metrics', async () => {
+  await withHttpStack('  http_listen = "127.0.0.1:0"', async (s, url) => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const evaluate = (body: unknown) => call(url, 'POST', '/v1/evaluate', { body, agent: keepAlive });
+    // The SDKs' HTTP form: tool_id "<tool>/<operation>", with "/invoke" for a bare tool.
+    let r = await evaluate({ agent_id: 'bot', tool_id: 'ticket/read', action_type: 'tool_call', args: {} });
+    assert.equal(r.status, 200);
+    assert.equal(r.json().effect, 'PERMIT');
+    assert.match(r.json().action_id, /^action-[0-9A-Z]{26}$/);
+    r = await evaluate({ agent_id: 'bot', tool_id: 'search/invoke', args: { q: 'x' } });
+    assert.equal(r.json().effect, 'PERMIT');
+    r = await evaluate({ agent_id: 'bot', tool_id: 'stripe/payouts', args: {} });
+    assert.equal(r.json().effect, 'DENY');
+    assert.equal(r.json().structured_denial.code, 'POLICY_DENY');
+    const deferred = (await evaluate({ agent_id: 'bot', tool_id: 'stripe/refund', args: { amount: 5 } })).json();
+    assert.equal(deferred.effect, 'DEFER');
+    const id = deferred.defer_token as string;
+    assert.equal((await call(url, 'GET', `/v1/approvals/${id}`)).json().status, 'pending');
+    assert.equal((await call(url, 'GET', '/v1/approvals/apr-nonexistent')).json().status, 'unknown');
+    assert.equal(s.cli('approvals', 'approve', id).code, 0);
+    assert.equal((await call(url, 'GET', `/v1/approvals/${id}`)).json().status, 'approved');
+    assert.equal((await evaluate({ agent_id: 'bot', tool_id: 'stripe/refund', args: { amount: 5 } })).json().effect, 'PERMIT');
+    assert.equal((await evaluate({ agent_id: 'bot', tool_id: 'stripe/refund', args: { amount: 5 } })).json().effect, 'DEFER');
+    keepAlive.destroy();
+
+    // Bad requests are errors, never decisions.
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { raw: '{"agent_id": ' })).status, 400);
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { body: { agent_id: 'bot' } })).status, 400);
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { body: { agent_id: 'bot', tool: 'x', args: [1] } })).status, 400);
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { raw: 'x=1', type: 'application/x-www-form-urlencoded' })).status, 415);
+    assert.equal((await call(url, 'GET', '/v1/evaluate')).status, 405);
+    assert.equal((await call(url, 'GET', '/v1/nothing')).status, 404);
+    const huge = await call(url, 'POST', '/v1/evaluate', {
+      raw: JSON.stringify({ agent_id: 'bot', tool: 'x', args: { a: 'x'.repeat(1.1e6) } }),
+    });
+    assert.equal(huge.status, 413);
+    // The operator API is not open to loopback without an operator token.
+    assert.equal((await call(url, 'POST', '/v1/operator', { body: { method: 'approvals.list' } })).status, 401);
+
+    assert.deepEqual((await call(url, 'GET', '/healthz')).json(), { state: 'READY' });
+    assert.equal((await call(url, 'GET', '/readyz')).status, 200);
+    const metrics = (await call(url, 'GET', '/metrics')).body;
+    assert.match(metrics, /^faramesh_decisions_total\{effect="permit"\} 3$/m);
+    assert.match(metrics, /^faramesh_decisions_total\{effect="defer"\} 2$/m);
+    assert.match(metrics, /^faramesh_decision_seconds_count 6$/m);
+    assert.match(metrics, /^faramesh_lifecycle_state\{state="READY"\} 1$/m);
+    // Every decision made over HTTP is in the log, like any other.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const verified = s.cli('audit', 'verify');
+    assert.equal(verified.code, 0, verified.stdout);
+  });
+});
+
+test('HTTP API off loopback: bearer tokens required; an agent token fixes the agent; operator tokens reach the operator API', async () => {
+  const ip = externalAddress();
+  await withHttpStack('  http_listen = "0.0.0.0:0"', async (s, anyUrl) => {
+    const url = anyUrl.replace('0.0.0.0', ip);
+    const body = { agent_id: 'bot', tool_id: 'ticket/read', args: {} };
+    let r = await call(url, 'POST', '/v1/evaluate', { body });
+    assert.equal(r.status, 401);
+    assert.equal(r.json().error.code, 'unauthorized');
+    assert.equal((await call(url, 'GET', '/metrics')).status, 401);
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { body, token: 'fmt_not-a-real-token' })).status, 401);
+
+    // Tokens come from the operator channel; the daemon keeps only their hashes.
+    assert.equal(s.cli('token', 'issue', '--agent', 'nobody').code, 1, 'no such agent in the policy');
+    const issued = s.cli('token', 'issue', '--agent', 'bot');
+    assert.equal(issued.code, 0, issued.stderr);
+    const botToken = issued.stdout.trim();
+    assert.match(botToken, /^fmt_[A-Za-z0-9_-]{43}$/);
+    assert.ok(!readFileSync(join(s.dir, '.faramesh', 'keys', 'tokens.json'), 'utf8').includes(botToken), 'only a hash is stored');
+    assert.equal(s.cli('token', 'issue', '--agent', 'bot').code, 1, 'names are unique');
+
+    r = await call(url, 'POST', '/v1/evaluate', { body, token: botToken });
+    assert.equal(r.status, 200);
+    assert.equal(r.json().effect, 'PERMIT');
+    // The token says who the agent is: no agent_id needed, and a body claiming another is refused.
+    r = await call(url, 'POST', '/v1/evaluate', { body: { tool_id: 'ticket/read', args: {} }, token: botToken });
+    assert.equal(r.json().effect, 'PERMIT');
+    r = await call(url, 'POST', '/v1/evaluate', { body: { ...body, agent_id: 'someone-else' }, token: botToken });
+    assert.equal(r.status, 403);
+    const deferred = (
+      await call(url, 'POST', '/v1/evaluate', { body: { tool_id: 'stripe/refund', args: { amount: 9 } }, token: botToken })
+    ).json();
+    assert.equal(deferred.effect, 'DEFER');
+    // An agent token cannot approve.
+    assert.equal(
+      (
+        await call(url, 'POST', '/v1/operator', {
+          body: { method: 'approvals.approve', params: { id: deferred.defer_token, by: 'bot' } },
+          token: botToken,
+        })
+      ).status,
+      403,
+    );
+
+    const op = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/faramesh.js'),
+        'token',
+        'issue',
+        '--operator',
+        '--name',
+        'alice',
+        '--format',
+        'json',
+        '--dir',
+        s.dir,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: s.dir },
+      },
+    );
+    assert.equal(op.status, 0, op.stderr);
+    const opToken = (JSON.parse(op.stdout) as { token: string }).token;
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { body, token: opToken })).status, 403, 'operator tokens do not make decisions');
+    // The approval records the token's name, whatever the body says.
+    r = await call(url, 'POST', '/v1/operator', {
+      body: { method: 'approvals.approve', params: { id: deferred.defer_token, by: 'mallory', reason: 'checked' } },
+      token: opToken,
+    });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json().result.resolved_by, 'token:alice');
+    assert.equal((await call(url, 'GET', `/v1/approvals/${deferred.defer_token}`, { token: botToken })).json().status, 'approved');
+    assert.equal((await call(url, 'GET', '/metrics', { token: opToken })).status, 200);
+
+    assert.match(s.cli('token', 'list').stdout, /alice\s+operator[\s\S]*bot\s+agent\s+bot/);
+    assert.equal(s.cli('token', 'revoke', 'bot').code, 0);
+    assert.equal((await call(url, 'POST', '/v1/evaluate', { body, token: botToken })).status, 401);
+    assert.equal(s.cli('token', 'revoke', 'bot').code, 4);
+  });
+});
+
+test('HTTP API over TLS with tls_cert_file and tls_key_file', async () => {
+  const s = makeStack(
+    POLICY.replace('runtime {', 'runtime {\n  http_listen = "127.0.0.1:0"\n  tls_cert_file = "./tls.crt"\n  tls_key_file = "./tls.key"'),
+  );
+  try {
+    const gen = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(s.dir, 'tls.key'),
+        '-out',
+        join(s.dir, 'tls.crt'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(gen.status, 0, gen.stderr);
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+    const url = httpUrl(s);
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = readFileSync(join(s.dir, 'tls.crt'));
+    const r = await call(url, 'POST', '/v1/evaluate', { body: { agent_id: 'bot', tool_id: 'ticket/read', args: {} }, ca });
+    assert.equal(r.json().effect, 'PERMIT');
+    // Plain HTTP to the TLS port gets no decision.
+    const plain = await call(url.replace('https:', 'http:'), 'POST', '/v1/evaluate', {
+      body: { agent_id: 'bot', tool_id: 'ticket/read', args: {} },
+    }).catch((e: Error) => e);
+    assert.ok(plain instanceof Error || plain.status !== 200, 'no decision over plain HTTP');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

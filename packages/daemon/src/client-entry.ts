@@ -1,0 +1,7 @@
+/**
+ * `@faramesh/daemon/client`: what a CLI needs to talk to a running daemon, without loading the
+ * daemon itself (its engine, log and validators), so operator commands start quickly.
+ */
+export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';
+export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
+export { type Approval, type ApprovalStatus } from './core/approvals.js';

@@ -1,0 +1,90 @@
+/**
+ * Bearer tokens for the HTTP channel (and, later, the proxies). A token is either an agent's — the
+ * requests it authenticates are that agent's, whatever they claim — or an operator's, which may do
+ * what the operator socket does. Only SHA-256 hashes are kept (`.faramesh/keys/tokens.json`, 0600):
+ * a token is shown once, when issued, and can be revoked but never read back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, basename } from 'node:path';
+import { writeDurable } from '@faramesh/audit';
+
+export type TokenRole = 'agent' | 'operator';
+
+export interface TokenEntry {
+  name: string;
+  role: TokenRole;
+  /** For agent tokens: the agent every request made with it is. */
+  agent_id?: string;
+  sha256: string;
+  created_at: string;
+}
+
+export type Principal = Omit<TokenEntry, 'sha256'>;
+
+export class TokenError extends Error {
+  override name = 'TokenError';
+  constructor(
+    readonly kind: 'not_found' | 'conflict' | 'bad_request',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export class TokenBook {
+  private readonly byHash = new Map<string, TokenEntry>();
+
+  constructor(private readonly file: string) {
+    if (!existsSync(file)) return;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { tokens?: TokenEntry[] };
+    for (const t of parsed.tokens ?? []) this.byHash.set(t.sha256, t);
+  }
+
+  /** Who a presented bearer token is, if anyone. */
+  lookup(token: string): Principal | undefined {
+    const entry = this.byHash.get(hash(token));
+    if (!entry) return undefined;
+    const { sha256: _hash, ...principal } = entry;
+    return principal;
+  }
+
+  list(): Principal[] {
+    return [...this.byHash.values()].map(({ sha256: _hash, ...p }) => p).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Make a new token (durably recorded before it is returned); the secret exists only in the reply. */
+  issue(role: TokenRole, name: string, agentId: string | undefined, nowMs: number): { token: string; entry: Principal } {
+    if (!NAME.test(name)) throw new TokenError('bad_request', `a token name is 1-64 letters, digits, '.', '_', '@' or '-', not '${name}'`);
+    if (this.list().some((t) => t.name === name)) throw new TokenError('conflict', `a token named ${name} exists; revoke it first`);
+    const token = `fmt_${randomBytes(32).toString('base64url')}`;
+    const entry: TokenEntry = {
+      name,
+      role,
+      ...(role === 'agent' ? { agent_id: agentId } : {}),
+      sha256: hash(token),
+      created_at: new Date(nowMs).toISOString(),
+    };
+    this.byHash.set(entry.sha256, entry);
+    this.save();
+    const { sha256: _hash, ...principal } = entry;
+    return { token, entry: principal };
+  }
+
+  revoke(name: string): Principal {
+    const entry = [...this.byHash.values()].find((t) => t.name === name);
+    if (!entry) throw new TokenError('not_found', `no token named ${name}`);
+    this.byHash.delete(entry.sha256);
+    this.save();
+    const { sha256: _hash, ...principal } = entry;
+    return principal;
+  }
+
+  private save(): void {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    writeDurable(dirname(this.file), basename(this.file), JSON.stringify({ tokens: [...this.byHash.values()] }, null, 2));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The daemon's HTTP channel (`runtime { http_listen }`, TLS with `tls_cert_file`/`tls_key_file`):
+ *
+ *   POST /v1/evaluate          a govern request as JSON → the same decision the socket gives
+ *   GET  /v1/approvals/<id>    where a deferred call's approval stands (read-only)
+ *   POST /v1/operator          an operator request, as on the operator socket (operator token only)
+ *   GET  /healthz /readyz      liveness; readiness (503 unless READY)
+ *   GET  /metrics              Prometheus text
+ *
+ * Requests from loopback may omit a token; any other address needs `Authorization: Bearer <token>`.
+ * An agent token makes the request that agent's, whatever the body claims; only an operator token
+ * reaches /v1/operator, even from loopback. Bodies over 1 MiB, slow requests and malformed JSON get
+ * a JSON error, never a decision.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { LifecycleState } from '../lifecycle.js';
+import type { Principal, TokenBook } from '../core/tokens.js';
+import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
+
+export interface HttpApiHandlers {
+  state(): LifecycleState;
+  tokens: TokenBook;
+  /** A decision for a govern body; `agent` is set when an agent token fixed who is asking. */
+  evaluate(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }>;
+  approval(id: string, agent: string | undefined): unknown;
+  /** An operator request; `by` names the operator (the token) for the record. */
+  operate(body: unknown, by: string): Promise<string>;
+  metrics(): string;
+}
+
+export interface HttpListen {
+  host: string;
+  port: number;
+  tls?: { cert: string; key: string };
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class HttpApi {
+  private server?: Server;
+
+  constructor(private readonly handlers: HttpApiHandlers) {}
+
+  async listen(at: HttpListen): Promise<AddressInfo> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res);
+    const server = at.tls
+      ? createHttpsServer({ cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) }, handler)
+      : createHttpServer(handler);
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at.port, at.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  /** Stop accepting, let requests in progress finish, drop idle keep-alive connections. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://daemon');
+      const who = this.authenticate(req);
+      const route = `${req.method} ${url.pathname}`;
+      if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') {
+        allow(req, 'GET');
+        if (url.pathname === '/metrics') return send(res, 200, this.handlers.metrics(), 'text/plain; version=0.0.4');
+        const state = this.handlers.state();
+        const ok = url.pathname === '/healthz' || state === 'READY';
+        return json(res, ok ? 200 : 503, { state });
+      }
+      if (url.pathname === '/v1/evaluate') {
+        allow(req, 'POST');
+        if (who?.role === 'operator') throw new HttpError(403, 'forbidden', 'an operator token cannot make decisions; use an agent token');
+        const reply = await this.handlers.evaluate(await readJson(req), who?.agent_id);
+        return json(res, reply.status, reply.body);
+      }
+      const approval = /^\/v1\/approvals\/([^/]+)$/.exec(url.pathname);
+      if (approval) {
+        allow(req, 'GET');
+        const agent = who?.role === 'agent' ? who.agent_id : undefined;
+        return json(res, 200, this.handlers.approval(decodeURIComponent(approval[1]!), agent));
+      }
+      if (url.pathname === '/v1/operator') {
+        allow(req, 'POST');
+        if (who?.role !== 'operator')
+          throw new HttpError(who ? 403 : 401, who ? 'forbidden' : 'unauthorized', 'the operator API needs an operator token');
+        return send(res, 200, await this.handlers.operate(await readJson(req), `token:${who.name}`), 'application/json');
+      }
+      throw new HttpError(404, 'not_found', `no route ${route}`);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        return json(res, e.status, { error: { code: e.code, message: e.message } });
+      }
+      // Never a permit: an unexpected failure is an error reply.
+      return json(res, 500, { error: { code: 'internal', message: (e as Error).message } });
+    }
+  }
+
+  /** The token's principal; none from loopback without a token; anything else without a valid token is refused. */
+  private authenticate(req: IncomingMessage): Principal | undefined {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      const who = m ? this.handlers.tokens.lookup(m[1]!) : undefined;
+      if (!who) throw new HttpError(401, 'unauthorized', 'the bearer token is not valid');
+      return who;
+    }
+    if (isLoopback(req.socket.remoteAddress)) return undefined;
+    throw new HttpError(401, 'unauthorized', 'a bearer token is required from a non-loopback address');
+  }
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+function allow(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new HttpError(405, 'method_not_allowed', `${req.url} takes ${method}, not ${req.method}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type))
+    throw new HttpError(415, 'unsupported_media_type', 'send application/json');
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_REQUEST_BYTES) throw new HttpError(413, 'too_large', `a request body is at most ${MAX_REQUEST_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_REQUEST_BYTES) throw new HttpError(413, 'too_large', `a request body is at most ${MAX_REQUEST_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'bad_request', 'the body is not JSON');
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, JSON.stringify(body), 'application/json');
+}
+
+function send(res: ServerResponse, status: number, text: string, type: string): void {
+  const bytes = Buffer.from(text);
+  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length, 'cache-control': 'no-store' });
+  res.end(bytes);
+}
