@@ -31,6 +31,16 @@ export interface PolicyApplied extends EventBase {
   policy_version: string;
   /** SHA-256 (hex) of the policy source as applied. */
   source_hash: string;
+  /** Who re-applied it, for a rollback. */
+  by?: string;
+}
+
+/** An operator stopped (quiesced) or restarted (resumed) an agent's calls. */
+export interface AgentStanding extends EventBase {
+  type: 'agent_quiesced' | 'agent_resumed';
+  agent_id: string;
+  by: string;
+  reason?: string;
 }
 
 export interface DaemonStarted extends EventBase {
@@ -77,7 +87,8 @@ export interface CheckpointRecord extends EventBase {
   key: string;
 }
 
-export type EventRecord = PolicyApplied | DaemonStarted | DaemonStopped | ApprovalResolved | StateDelta | KeyRotated | CheckpointRecord;
+export type EventRecord =
+  PolicyApplied | AgentStanding | DaemonStarted | DaemonStopped | ApprovalResolved | StateDelta | KeyRotated | CheckpointRecord;
 export type LogRecord = DecisionRecord | EventRecord;
 export type RecordType = LogRecord['type'];
 
@@ -88,6 +99,8 @@ export type RecordInput = Unsequenced<LogRecord>;
 export const RECORD_TYPES: readonly RecordType[] = [
   'decision',
   'policy_applied',
+  'agent_quiesced',
+  'agent_resumed',
   'daemon_started',
   'daemon_stopped',
   'approval_resolved',

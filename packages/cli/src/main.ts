@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { auditCommand } from './commands/audit/index.js';
 import { approvalsCommand } from './commands/daemon/approvals.js';
 import { tokenCommand } from './commands/daemon/tokens.js';
+import { agentCommand } from './commands/daemon/agents.js';
 import type { explain } from './commands/explain.js';
 
 const VERSION = '0.1.0';
@@ -149,6 +150,30 @@ export async function main(argv: string[]): Promise<number> {
 
   program.addCommand(approvalsCommand((c) => (code = c), noColor));
   program.addCommand(tokenCommand((c) => (code = c), noColor));
+  program.addCommand(agentCommand((c) => (code = c), noColor));
+
+  program
+    .command('destroy')
+    .description("stop the stack's daemon and remove what apply made (governance.fms is kept)")
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--keep-wal', 'keep the audit log (and the keys that verify it)')
+    .option('--keep-state', 'keep approvals, engine state, tokens and policy versions')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (o: { dir: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }) => {
+      const { destroy } = await import('./commands/daemon/destroy.js');
+      code = await destroy({ ...o, noColor: noColor() });
+    });
+
+  program
+    .command('rollback')
+    .description('re-apply an earlier policy version (default: the one before the current)')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--to <version>', 'v<N> from --list, or a policy version hash (8+ characters)')
+    .option('--list', 'list the applied versions instead')
+    .action(async (o: { dir: string; to?: string; list?: boolean }) => {
+      const { rollback } = await import('./commands/daemon/rollback.js');
+      code = await rollback({ ...o, noColor: noColor() });
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -290,3 +290,92 @@ agent "free" {
     );
   }, policy);
 });
+
+test('agent quiesce denies every call until resume, across a restart; rollback re-applies an earlier signed version', async () => {
+  await withDaemon(async (s) => {
+    const read = { agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} };
+    assert.equal((await s.govern(read)).effect, 'PERMIT');
+    assert.equal(s.cli('agent', 'quiesce', 'nobody').code, 4);
+    assert.equal(s.cli('agent', 'quiesce', 'bot', '--reason', 'incident 42').code, 0);
+    const r = await s.govern(read);
+    assert.equal(r.effect, 'DENY');
+    assert.equal(r.reason_code, 'POLICY_DENY');
+    assert.match(r.structured_denial!.human_message, /quiesced by the operator/);
+    const listed = JSON.parse(s.cli('agent', 'list', '--format', 'json').stdout) as {
+      agents: { id: string; state: string; decisions: { deny: number } }[];
+    };
+    assert.deepEqual(
+      listed.agents.map((a) => [a.id, a.state, a.decisions.deny]),
+      [['bot', 'quiesced', 1]],
+    );
+    assert.match(s.cli('agent', 'show', 'bot').stdout, /state: +quiesced \(by .* incident 42\)/);
+    // The standing survives a restart.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(read)).effect, 'DENY');
+    assert.equal(s.cli('agent', 'resume', 'bot').code, 0);
+    assert.equal((await s.govern(read)).effect, 'PERMIT');
+
+    // Rollback: a second policy, then back to the first, then forward again by number.
+    const src = join(s.dir, 'governance.fms');
+    writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/read', 'deny ticket/read reason "frozen"'));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(read)).effect, 'DENY');
+    const back = s.cli('rollback');
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /policy rolled back/);
+    assert.equal((await s.govern(read)).effect, 'PERMIT');
+    const list = s.cli('rollback', '--list').stdout;
+    assert.match(list, /^v1 .*\nv2 .*\nv3 .*\(rollback by .*\)\ncurrent: /);
+    assert.equal(s.cli('rollback', '--to', 'v2').code, 0);
+    assert.equal((await s.govern(read)).effect, 'DENY');
+    const none = s.cli('rollback', '--to', 'v9');
+    assert.equal(none.code, 4, none.stderr);
+    assert.equal(s.cli('rollback', '--to', 'not-a-version').code, 1);
+    // A tampered kept copy is refused, and the policy in force stays.
+    const v1 = (
+      JSON.parse(readFileSync(join(s.dir, '.faramesh', 'state', 'policy-history.json'), 'utf8')) as { versions: { version: string }[] }
+    ).versions[0]!.version;
+    const kept = join(s.dir, '.faramesh', 'versions', `${v1}.json`);
+    writeFileSync(kept, readFileSync(kept, 'utf8').replace('ticket/read', 'ticket/reax'));
+    const refused = s.cli('rollback', '--to', 'v1');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /changed after it was signed/);
+    assert.equal((await s.govern(read)).effect, 'DENY');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const verified = s.cli('audit', 'verify');
+    assert.equal(verified.code, 0, verified.stdout);
+    const kinds = readRecords(join(s.dir, 'wal')).map((x) => x.record.type);
+    assert.ok(kinds.includes('agent_quiesced') && kinds.includes('agent_resumed'));
+  });
+});
+
+test('destroy stops the daemon and removes what apply made; --keep-wal keeps a verifiable log; governance.fms stays', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    const pid = s.pid();
+    assert.equal(s.cli('destroy').code, 1, 'not at a terminal: --yes is required');
+    assert.ok(alive(pid), 'nothing was touched');
+    const kept = s.cli('destroy', '--yes', '--keep-wal');
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, new RegExp(`daemon stopped \\(pid ${pid}\\)`));
+    assert.match(kept.stdout, /WAL kept at .*wal \(\d+ records\) preserved for audit/);
+    assert.ok(!alive(pid));
+    assert.ok(existsSync(join(s.dir, 'governance.fms')));
+    for (const gone of ['runtime', 'governance.compiled.json', 'bin', 'state', 'versions'])
+      assert.ok(!existsSync(join(s.dir, '.faramesh', gone)), `${gone} removed`);
+    assert.equal(s.cli('audit', 'verify').code, 0, 'the kept log still verifies against the kept key');
+    // Again, everything: the log and keys go too.
+    assert.equal(s.cli('apply').code, 0);
+    const all = s.cli('destroy', '--yes');
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /WAL removed \(\d+ records\)/);
+    assert.ok(!existsSync(join(s.dir, 'wal')));
+    assert.ok(!existsSync(join(s.dir, '.faramesh', 'keys')));
+    assert.equal(s.cli('status', '-q').stdout.trim(), '1');
+  } finally {
+    s.stop();
+  }
+});

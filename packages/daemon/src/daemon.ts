@@ -4,7 +4,7 @@
  * operator channel (`apply`), as a whole swap recorded in the log; SIGHUP reloads nothing.
  */
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
 import { prepare, type EngineState } from '@faramesh/engine';
@@ -12,7 +12,7 @@ import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js'
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { Lifecycle } from './lifecycle.js';
-import { loadCompiled, type CompiledPolicy } from './stack/compiled.js';
+import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
 import { stackPaths, type StackPaths } from './stack/paths.js';
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
 import {
@@ -29,7 +29,7 @@ import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
-import { OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
+import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
 
 export const DAEMON_VERSION = '0.1.0';
 
@@ -116,6 +116,10 @@ export class Daemon {
         mode: settings.mode,
         now: Date.now,
       });
+      for (const [id, q] of Object.entries(
+        this.readState<{ quiesced?: Record<string, { by: string; at: string; reason?: string }> }>('agents.json').quiesced ?? {},
+      ))
+        this.decisions.quiesced.set(id, q);
       await log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION });
       if (restored.lastPolicyVersion !== compiled.policy_version) restored.state.policy_applied_ms = await this.recordPolicy(compiled);
       this.snapshots = new StateSnapshots(
@@ -312,6 +316,32 @@ export class Daemon {
       }
       case 'apply':
         return operatorResult(await this.swapPolicy());
+      case 'agents.list':
+        return operatorResult({ agents: this.agents(now) });
+      case 'agents.quiesce':
+      case 'agents.resume': {
+        const { id, by, reason } = r.params;
+        if (!this.decisions.policy.compiled.ir.agents.some((a) => a.id === id))
+          return operatorError('not_found', `no agent ${id} in the applied policy`);
+        const quiesce = r.method === 'agents.quiesce';
+        if (quiesce) this.decisions.quiesced.set(id, { by, at: new Date(now).toISOString(), ...(reason ? { reason } : {}) });
+        else this.decisions.quiesced.delete(id);
+        this.writeState('agents.json', { quiesced: Object.fromEntries(this.decisions.quiesced) });
+        await this.log!.append({ type: quiesce ? 'agent_quiesced' : 'agent_resumed', agent_id: id, by, ...(reason ? { reason } : {}) });
+        return operatorResult(this.agents(now).find((a) => a.id === id));
+      }
+      case 'policy.history': {
+        const current = this.decisions.policy.compiled.policy_version;
+        return operatorResult({ current, versions: this.policyHistory().map((h, i) => ({ n: `v${i + 1}`, ...h })) });
+      }
+      case 'rollback':
+        try {
+          return operatorResult(await this.rollback(r.params.to, r.params.by));
+        } catch (e) {
+          if (e instanceof OperatorRefusal) return operatorError(e.code, e.message);
+          if (e instanceof CompiledStateError) return operatorError('refused', e.message);
+          throw e;
+        }
       case 'tokens.list':
         return operatorResult({ tokens: this.tokens!.list() });
       case 'tokens.issue':
@@ -329,6 +359,24 @@ export class Daemon {
     }
   }
 
+  /** Each agent of the applied policy: active or quiesced, its decisions and pending approvals. */
+  private agents(now: number): { id: string; state: string }[] {
+    const pending = this.approvals!.list(now).filter((a) => a.status === 'pending');
+    return this.decisions!.policy.compiled.ir.agents.map((a) => {
+      const q = this.decisions!.quiesced.get(a.id);
+      return {
+        id: a.id,
+        state: q ? 'quiesced' : 'active',
+        ...(q ? { quiesced: q } : {}),
+        default: a.default ?? 'deny',
+        rules: a.rules.length,
+        budgets: a.budgets.map((b) => b.id),
+        decisions: this.decisions!.countsByAgent.get(a.id) ?? { permit: 0, deny: 0, defer: 0 },
+        pending_approvals: pending.filter((p) => p.agent_id === a.id).length,
+      };
+    });
+  }
+
   private metrics(): string {
     return metricsText({
       state: this.lifecycle.state,
@@ -342,14 +390,14 @@ export class Daemon {
   }
 
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */
-  private async swapPolicy(): Promise<{ changed: boolean; policy_version: string }> {
+  private async swapPolicy(by?: string): Promise<{ changed: boolean; policy_version: string }> {
     const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
     const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
     const current = this.decisions!.policy.compiled;
     if (current.policy_version === compiled.policy_version) return { changed: false, policy_version: compiled.policy_version };
     const next = policyInUse(compiled);
     // Recorded before any decision names the new version.
-    const appliedMs = await this.recordPolicy(compiled);
+    const appliedMs = await this.recordPolicy(compiled, by);
     // One synchronous step: no call sees the new policy with the old phase clock.
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
@@ -357,14 +405,56 @@ export class Daemon {
     return { changed: true, policy_version: compiled.policy_version };
   }
 
-  /** Record a policy as applied; returns when (its phases are timed from then). */
-  private async recordPolicy(compiled: CompiledPolicy): Promise<number> {
+  /** Record a policy as applied (in the log, and in the history rollback reads); returns when (its phases are timed from then). */
+  private async recordPolicy(compiled: CompiledPolicy, by?: string): Promise<number> {
     const record = await this.log!.append({
       type: 'policy_applied',
       policy_version: compiled.policy_version,
       source_hash: compiled.source_hash,
+      ...(by ? { by } : {}),
     });
+    const history = this.policyHistory();
+    history.push({ version: compiled.policy_version, applied_at: record.time, source: compiled.source, ...(by ? { by } : {}) });
+    this.writeState('policy-history.json', { versions: history });
     return Date.parse(record.time);
+  }
+
+  private policyHistory(): { version: string; applied_at: string; source: string; by?: string }[] {
+    return (
+      this.readState<{ versions?: { version: string; applied_at: string; source: string; by?: string }[] }>('policy-history.json')
+        .versions ?? []
+    );
+  }
+
+  /**
+   * Re-apply an earlier policy: \`to\` is \`v<N>\` (the Nth application in the history), or a version
+   * hash (a prefix of 8 or more); by default the version in force before the current one. Its
+   * signed copy is checked like any compiled policy, becomes the current one, and is swapped in.
+   */
+  private async rollback(to: string | undefined, by: string): Promise<{ changed: boolean; policy_version: string; from: string }> {
+    const history = this.policyHistory();
+    const current = this.decisions!.policy.compiled.policy_version;
+    let target: string | undefined;
+    if (to === undefined) target = [...history].reverse().find((h) => h.version !== current)?.version;
+    else if (/^v\d+$/.test(to)) target = history[Number(to.slice(1)) - 1]?.version;
+    else if (/^[0-9a-f]{8,64}$/.test(to)) {
+      const matches = new Set(history.filter((h) => h.version.startsWith(to)).map((h) => h.version));
+      if (matches.size > 1) throw new OperatorRefusal('bad_request', `'${to}' matches ${matches.size} versions; give more of the hash`);
+      target = [...matches][0];
+    } else throw new OperatorRefusal('bad_request', `'${to}' is neither v<N> nor a policy version hash`);
+    if (!target)
+      throw new OperatorRefusal(
+        'not_found',
+        to === undefined ? 'no earlier policy version to roll back to' : `no applied policy version ${to}`,
+      );
+    const [file, sig] = versionFiles(this.paths, target);
+    if (!existsSync(file) || !existsSync(sig))
+      throw new OperatorRefusal('not_found', `the signed copy of ${target.slice(0, 16)} is missing from ${this.paths.versions}`);
+    // Checked before it becomes current: a tampered copy changes nothing.
+    loadCompiled(file, sig, readVerifierKeys(publicKeyFile(this.paths.stackDir)));
+    writeDurable(dirname(this.paths.compiled), basename(this.paths.compiled), readFileSync(file), 0o644);
+    writeDurable(dirname(this.paths.signature), basename(this.paths.signature), readFileSync(sig), 0o644);
+    return { ...(await this.swapPolicy(by)), from: current };
   }
 
   private status(): object {
@@ -414,16 +504,25 @@ export class Daemon {
   }
 
   private readApprovals(): Approval[] {
-    const file = `${this.paths.state}/approvals.json`;
-    if (!existsSync(file)) return [];
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { approvals?: Approval[] };
-    return Array.isArray(parsed.approvals) ? parsed.approvals : [];
+    const approvals = this.readState<{ approvals?: Approval[] }>('approvals.json').approvals;
+    return Array.isArray(approvals) ? approvals : [];
   }
 
   private writeApprovals(): void {
-    mkdirSync(this.paths.state, { recursive: true, mode: 0o700 });
     this.approvals!.prune(Date.now(), 7 * 86_400_000);
-    writeDurable(this.paths.state, 'approvals.json', JSON.stringify({ approvals: this.approvals!.toJSON() }));
+    this.writeState('approvals.json', { approvals: this.approvals!.toJSON() });
+  }
+
+  /** A JSON file of `.faramesh/state/` (empty when absent). */
+  private readState<T extends object>(name: string): Partial<T> {
+    const file = join(this.paths.state, name);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<T>) : {};
+  }
+
+  /** Replace a state file durably, before anything that depends on it is acknowledged. */
+  private writeState(name: string, value: object): void {
+    mkdirSync(this.paths.state, { recursive: true, mode: 0o700 });
+    writeDurable(this.paths.state, name, JSON.stringify(value));
   }
 }
 

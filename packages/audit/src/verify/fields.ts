@@ -115,7 +115,9 @@ const SCHEMAS: Record<string, Schema> = {
     ]),
     mode: oneOf('audit'),
   }),
-  policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64 }),
+  policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64, by: str }),
+  agent_quiesced: schema(['agent_id', 'by'], { agent_id: str, by: str, reason: str }),
+  agent_resumed: schema(['agent_id', 'by'], { agent_id: str, by: str, reason: str }),
   daemon_started: schema(['pid', 'version'], { pid: count, version: str }),
   daemon_stopped: schema(['reason'], { reason: str }),
   approval_resolved: schema(['action_id', 'outcome', 'by'], {

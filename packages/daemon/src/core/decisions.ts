@@ -36,6 +36,10 @@ export class DecisionService {
   /** Set when the log failed: every call is denied until the daemon is restarted on a working log. */
   degraded?: string;
   readonly counts = { permit: 0, deny: 0, defer: 0 };
+  /** The same, per agent. */
+  readonly countsByAgent = new Map<string, { permit: number; deny: number; defer: number }>();
+  /** Agents an operator quiesced: every call of theirs is denied (and recorded) until resumed. */
+  readonly quiesced = new Map<string, { by: string; at: string; reason?: string }>();
   readonly latency = new LatencyHistogram();
 
   constructor(
@@ -53,7 +57,9 @@ export class DecisionService {
     const policy = this.policy;
     const nowMs = this.deps.now();
     const request = decisionRequest(params, tool);
-    const { decision, stateDelta } = this.decideRequest(policy, request, nowMs);
+    const { decision, stateDelta } = this.quiesced.has(request.agent_id)
+      ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
+      : this.decideRequest(policy, request, nowMs);
     // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
@@ -87,6 +93,9 @@ export class DecisionService {
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
     this.counts[outcome.effect]++;
+    let mine = this.countsByAgent.get(request.agent_id);
+    if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));
+    mine[outcome.effect]++;
     const elapsed = performance.now() - started;
     this.latency.observe(elapsed / 1000);
     const result: GovernResult = {
@@ -184,6 +193,19 @@ interface Outcome {
   denial?: StructuredDenial;
   approval?: { id: string; approved_by: string; reason?: string; at: string };
   approvalsChanged?: boolean;
+}
+
+function quiescedDecision(agent: string, args: Record<string, unknown>): Decision {
+  return {
+    effect: 'DENY',
+    code: 'POLICY_DENY',
+    human_message: `denied: agent ${agent} is quiesced by the operator`,
+    resolution: { type: 'manual_audit' },
+    signals: [],
+    alerts: [],
+    // Nothing was decided on the arguments, so nothing of them is shown: only their hash is recorded.
+    redacted_args: Object.fromEntries(Object.keys(args).map((k) => [k, '[REDACTED]'])),
+  };
 }
 
 function denialOf(d: Decision): StructuredDenial | undefined {

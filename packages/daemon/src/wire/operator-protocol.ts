@@ -33,11 +33,29 @@ export const OperatorRequest = z.discriminatedUnion('method', [
     }),
   }),
   z.object({ method: z.literal('tokens.list'), params: z.object({}).optional() }),
+  /** Agents: their standing, and quiescing one (its calls are denied until resumed). */
+  z.object({ method: z.literal('agents.list'), params: z.object({}).optional() }),
+  z.object({ method: z.literal('agents.quiesce'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
+  z.object({ method: z.literal('agents.resume'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
+  /** Policy versions applied, oldest first; rollback re-applies one (default: the one before the current). */
+  z.object({ method: z.literal('policy.history'), params: z.object({}).optional() }),
+  z.object({ method: z.literal('rollback'), params: z.object({ to: z.string().min(1).max(128).optional(), by }) }),
   z.object({ method: z.literal('tokens.revoke'), params: z.object({ name: z.string().min(1).max(64) }) }),
 ]);
 export type OperatorRequest = z.infer<typeof OperatorRequest>;
 
 export type OperatorReply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+/** A request the daemon refuses, with the code the reply carries. */
+export class OperatorRefusal extends Error {
+  override name = 'OperatorRefusal';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export const operatorError = (code: string, message: string): string => JSON.stringify({ ok: false, error: { code, message } });
 export const operatorResult = (result: unknown): string => JSON.stringify({ ok: true, result });

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { parseDuration } from '@faramesh/fpl/runtime';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
-import { makeOut, type Out } from '../../output.js';
+import { makeOut, table, type Out } from '../../output.js';
 import { guarded } from './operator.js';
 import { duration } from './status.js';
 
@@ -173,9 +173,4 @@ function context(a: Shown): string {
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { operatorCall, stackPaths } from '@faramesh/daemon/client';
-import { makeOut } from '../../output.js';
+import { makeOut, table } from '../../output.js';
 import { guarded } from './operator.js';
 
 interface Principal {
@@ -62,9 +62,10 @@ export function tokenCommand(setCode: (code: number) => void, noColor: () => boo
         else if (tokens.length === 0) out.print('no tokens (issue one with faramesh token issue)');
         else
           out.print(
-            ['NAME'.padEnd(24) + 'ROLE'.padEnd(10) + 'AGENT'.padEnd(20) + 'CREATED']
-              .concat(tokens.map((t) => t.name.padEnd(24) + t.role.padEnd(10) + (t.agent_id ?? '—').padEnd(20) + t.created_at))
-              .join('\n'),
+            table(
+              ['NAME', 'ROLE', 'AGENT', 'CREATED'],
+              tokens.map((t) => [t.name, t.role, t.agent_id ?? '—', t.created_at]),
+            ),
           );
         return 0;
       })(),

@@ -1,0 +1,116 @@
+/**
+ * `faramesh destroy [--keep-wal] [--keep-state] [--yes]`: stop the stack's daemon (drain, then
+ * SIGKILL after 10 s), then remove what apply made: sockets, the pid file, the compiled policy and
+ * its kept versions, the launcher and agent files; the audit log unless --keep-wal; the daemon's
+ * state and tokens unless --keep-state. The stack's keys go only with both the log and the state
+ * (a kept log must stay verifiable). governance.fms is never touched.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { readRecords } from '@faramesh/audit';
+import { DaemonUnreachableError, operatorCall, runtimeSettings, stackPaths, type StackPaths } from '@faramesh/daemon';
+import { makeOut, type Out } from '../../output.js';
+import { alive, daemonStatus } from './running.js';
+
+export interface DestroyOptions {
+  dir: string;
+  keepWal?: boolean;
+  keepState?: boolean;
+  yes?: boolean;
+  noColor?: boolean;
+}
+
+export async function destroy(o: DestroyOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const paths = stackPaths(o.dir);
+  const walDir = walDirOf(paths);
+  const doomed = [
+    paths.runtime,
+    paths.compiled,
+    paths.signature,
+    `${paths.root}/bin`,
+    ...(o.keepState ? [] : [paths.versions, paths.state, paths.tokens]),
+    ...(o.keepWal ? [] : [walDir]),
+    ...(o.keepWal || o.keepState ? [] : [`${paths.root}/keys`]),
+  ].filter((p) => existsSync(p));
+  if (!o.yes) {
+    if (!process.stdin.isTTY) {
+      out.error(out.fail('destroy removes files; pass --yes to confirm when not at a terminal'));
+      return 1;
+    }
+    out.print(['This removes:', ...doomed.map((p) => `  ${p}`)].join('\n'));
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question('Continue? [y/N] ');
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      out.print('nothing removed');
+      return 1;
+    }
+  }
+  const stopped = await stopDaemon(paths, out);
+  if (stopped === false) return 1;
+  let records: number | undefined;
+  try {
+    records = existsSync(walDir) ? readRecords(walDir).length : undefined;
+  } catch {
+    records = undefined;
+  }
+  for (const p of doomed) rmSync(p, { recursive: true, force: true });
+  out.print(out.ok('runtime socket removed'));
+  out.print(out.ok('compiled artifacts removed'));
+  const count = records === undefined ? '' : ` (${records.toLocaleString('en-US')} records)`;
+  if (o.keepWal) out.print(`→ WAL kept at ${walDir}${count ? ` ${count.trim()} preserved for audit` : ''}`);
+  else if (records !== undefined) out.print(out.ok(`WAL removed${count}`));
+  if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
+  out.print(out.ok('stack destroyed'));
+  return 0;
+}
+
+/** Drain the daemon; SIGKILL it after 10 s. False when it could not be stopped. */
+async function stopDaemon(paths: StackPaths, out: Out): Promise<boolean | undefined> {
+  const status = await daemonStatus(paths).catch(() => undefined);
+  const pid = status?.pid ?? stalePid(paths);
+  if (pid === undefined || !alive(pid)) return undefined;
+  try {
+    if (status) await operatorCall(paths.operatorSocket, 'stop', { reason: 'faramesh destroy' });
+    else process.kill(pid, 'SIGTERM');
+  } catch (e) {
+    if (!(e instanceof DaemonUnreachableError)) throw e;
+    process.kill(pid, 'SIGTERM');
+  }
+  const deadline = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  if (alive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (alive(pid)) {
+    out.error(out.fail(`the daemon (pid ${pid}) could not be stopped`));
+    return false;
+  }
+  out.print(out.ok(`daemon stopped (pid ${pid})`));
+  return true;
+}
+
+/** The pid file's process, if it is this stack's daemon (a stale file may name anything by now). */
+function stalePid(paths: StackPaths): number | undefined {
+  if (!existsSync(paths.pid)) return undefined;
+  const pid = Number(readFileSync(paths.pid, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.includes('serve') && cmdline.includes(paths.stackDir) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stack's WAL directory, from the compiled policy apply wrote (else the default). */
+function walDirOf(paths: StackPaths): string {
+  try {
+    const compiled = JSON.parse(readFileSync(paths.compiled, 'utf8')) as { ir: { runtime: Parameters<typeof runtimeSettings>[0] } };
+    return runtimeSettings(compiled.ir.runtime, paths.stackDir, process.env).walDir;
+  } catch {
+    return runtimeSettings({}, paths.stackDir, process.env).walDir;
+  }
+}

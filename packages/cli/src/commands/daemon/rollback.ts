@@ -1,0 +1,49 @@
+/**
+ * `faramesh rollback [--to VERSION] [--list]`: re-apply an earlier policy. Versions are numbered
+ * v1…vN in the order they were applied; `--to` takes `v<N>` or a version hash (prefix of 8+). The
+ * daemon checks the signed copy it kept, swaps it in like apply does, and records it in the log.
+ */
+import { userInfo } from 'node:os';
+import { operatorCall, stackPaths } from '@faramesh/daemon/client';
+import { makeOut } from '../../output.js';
+import { guarded } from './operator.js';
+
+export interface RollbackOptions {
+  dir: string;
+  to?: string;
+  list?: boolean;
+  noColor?: boolean;
+}
+
+interface History {
+  current: string;
+  versions: { n: string; version: string; applied_at: string; source: string; by?: string }[];
+}
+
+export function rollback(o: RollbackOptions): Promise<number> {
+  const socket = stackPaths(o.dir).operatorSocket;
+  return guarded(makeOut(o.noColor), async (out) => {
+    if (o.list) {
+      const h = await operatorCall<History>(socket, 'policy.history');
+      out.print(
+        h.versions
+          .map((v) => `${v.n.padEnd(5)} ${v.version.slice(0, 16)}  ${v.applied_at}  ${v.source}${v.by ? ` (rollback by ${v.by})` : ''}`)
+          .concat(`current: ${h.current.slice(0, 16)}`)
+          .join('\n'),
+      );
+      return 0;
+    }
+    const r = await operatorCall<{ changed: boolean; policy_version: string; from: string }>(
+      socket,
+      'rollback',
+      { by: userInfo().username, ...(o.to ? { to: o.to } : {}) },
+      30_000,
+    );
+    out.print(
+      r.changed
+        ? out.ok(`policy rolled back: ${r.from.slice(0, 16)} → ${r.policy_version.slice(0, 16)} (recorded in the log)`)
+        : out.ok(`policy ${r.policy_version.slice(0, 16)} is already in force`),
+    );
+    return 0;
+  });
+}
