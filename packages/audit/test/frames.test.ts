@@ -37,6 +37,8 @@ test('a log cut anywhere inside its last frame reads as torn there, keeping ever
       const kept = last.subarray(0, keep);
       for (const tail of [Buffer.alloc(0), Buffer.alloc(last.length + 64)]) {
         // Cut off at the end of the file, or followed by preallocated zeros.
+        // A frame whose missing bytes were all zeros is back whole on disk: there is nothing torn to see.
+        if (tail.length > 0 && Buffer.concat([kept, tail]).subarray(0, last.length).equals(last)) continue;
         const scan = scanFrames(Buffer.concat([whole, kept, tail]));
         assert.ok(scan.ok);
         assert.equal(scan.end, whole.length);

@@ -129,6 +129,16 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('dev')
+    .description('run the daemon in the foreground on a throwaway in-memory log (dev-tagged records, stub identity); Ctrl-C stops it')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('-q, --quiet', 'do not echo records to stderr')
+    .action(async (o: { dir: string; quiet?: boolean }) => {
+      const { dev } = await import('./commands/daemon/dev.js');
+      code = await dev({ ...o, noColor: noColor() });
+    });
+
+  program
     .command('serve')
     .description('run the daemon in the foreground (apply starts it in the background)')
     .option('--dir <dir>', 'stack directory', '.')

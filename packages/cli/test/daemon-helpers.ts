@@ -61,7 +61,8 @@ export function makeStack(policy = POLICY): Stack {
       const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { encoding: 'utf8', env });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
-    spawnCli: (...args) => spawn(process.execPath, [BIN, ...args, '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawnCli: (...args) =>
+      spawn(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
     govern: async (params) => {
       const reply = JSON.parse(await stack.raw(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'govern', params }))) as {
         result?: GovernReply;

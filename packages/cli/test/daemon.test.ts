@@ -271,6 +271,15 @@ agent "free" {
     assert.equal(r.effect, 'DENY');
     assert.match(r.structured_denial!.human_message, /^agent cannot complete: budget daily is used up/);
     assert.equal(r.structured_denial!.resolution.type, 'budget_reset');
+    // status reports what each budget has consumed in its period.
+    const { budgets } = JSON.parse(s.cli('status', '--format', 'json').stdout) as {
+      budgets: { agent: string; id: string; window: string; calls: number; max_calls: number; period: string }[];
+    };
+    assert.deepEqual(
+      budgets.map((b) => [b.agent, b.id, b.window, b.calls, b.max_calls, b.period]),
+      [['bot', 'daily', 'day', 3, 3, new Date().toISOString().slice(0, 10)]],
+    );
+    assert.match(s.cli('status').stdout, /Budgets\n {2}daily \(bot\) +\$0\.00 {2}3 \/ 3 calls {2}today/);
     // An agent without a gate completes freely; every completion is a recorded decision.
     assert.equal((await complete('free')).effect, 'PERMIT');
     assert.equal(s.cli('apply', '--stop').code, 0);

@@ -5,3 +5,4 @@
 export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';
 export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
 export { type Approval, type ApprovalStatus } from './core/approvals.js';
+export type { TailPage, TailQuery } from './core/record-feed.js';

@@ -6,8 +6,8 @@ export class DaemonUnreachableError extends Error {
   override name = 'DaemonUnreachableError';
 }
 
-/** Send one line and read the one-line reply. */
-export function requestLine(socketPath: string, line: string, timeoutMs = 10_000): Promise<string> {
+/** Send one line and read the one-line reply; `signal` abandons it (the promise rejects). */
+export function requestLine(socketPath: string, line: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let data = '';
@@ -15,6 +15,11 @@ export function requestLine(socketPath: string, line: string, timeoutMs = 10_000
       socket.destroy();
       reject(new Error(`no reply from ${socketPath} within ${timeoutMs} ms`));
     }, timeoutMs);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new Error('abandoned'));
+    });
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${line}\n`));
     socket.on('data', (d: string) => (data += d));
@@ -30,9 +35,15 @@ export function requestLine(socketPath: string, line: string, timeoutMs = 10_000
 }
 
 /** Call the operator channel; throws on transport errors and on `ok: false` replies. */
-export async function operatorCall<T = unknown>(socketPath: string, method: string, params?: object, timeoutMs?: number): Promise<T> {
+export async function operatorCall<T = unknown>(
+  socketPath: string,
+  method: string,
+  params?: object,
+  timeoutMs?: number,
+  signal?: AbortSignal,
+): Promise<T> {
   const reply = JSON.parse(
-    await requestLine(socketPath, JSON.stringify({ method, ...(params ? { params } : {}) }), timeoutMs),
+    await requestLine(socketPath, JSON.stringify({ method, ...(params ? { params } : {}) }), timeoutMs, signal),
   ) as OperatorReply;
   if (!reply.ok) throw new OperatorError(reply.error.code, reply.error.message);
   return reply.result as T;

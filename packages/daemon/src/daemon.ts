@@ -3,14 +3,17 @@
  * rebuilds its state from the log, and serves agents once READY. Policy changes only through the
  * operator channel (`apply`), as a whole swap recorded in the log; SIGHUP reloads nothing.
  */
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
-import { prepare, type EngineState } from '@faramesh/engine';
+import { budgetUsage, prepare, type EngineState } from '@faramesh/engine';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
+import { RecordFeed } from './core/record-feed.js';
+import { PrincipalGate } from './core/principals.js';
 import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
 import { stackPaths, type StackPaths } from './stack/paths.js';
@@ -40,6 +43,15 @@ export interface DaemonOptions {
   say?: (line: string) => void;
   /** Called when the daemon has drained or halted and wants the process to end with this code. */
   onExit?: (code: number) => void;
+  /** `faramesh dev`: a throwaway log and state (these directories), every record dev-tagged. */
+  dev?: DevOptions;
+}
+
+export interface DevOptions {
+  walDir: string;
+  stateDir: string;
+  /** Each record once durable, as its canonical JSON (the dev audit sink). */
+  echo?: (json: string) => void;
 }
 
 export class HaltError extends Error {
@@ -55,6 +67,7 @@ export class Daemon {
   private approvals?: ApprovalBook;
   private engineState?: EngineState;
   private snapshots?: StateSnapshots;
+  private feed?: RecordFeed;
   private agentServer?: LineServer;
   private http?: HttpApi;
   private tokens?: TokenBook;
@@ -68,7 +81,8 @@ export class Daemon {
   private readonly say: (line: string) => void;
 
   constructor(private readonly options: DaemonOptions) {
-    this.paths = stackPaths(options.stackDir);
+    const paths = stackPaths(options.stackDir);
+    this.paths = options.dev ? { ...paths, state: options.dev.stateDir } : paths;
     this.env = options.env ?? process.env;
     this.say = options.say ?? (() => {});
     this.operatorServer = new LineServer({
@@ -88,7 +102,9 @@ export class Daemon {
     try {
       const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
       const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
-      const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
+      const configured = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
+      const dev = this.options.dev;
+      const settings = dev ? { ...configured, walDir: dev.walDir } : configured;
       this.settings = settings;
       const deadline = () => {
         const spent = performance.now() - t0;
@@ -98,8 +114,13 @@ export class Daemon {
           );
       };
       const signer = loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
-      const { log } = await AuditLog.open(settings.walDir, { signer });
+      const { log } = await AuditLog.open(settings.walDir, { signer, dev: dev !== undefined });
       this.log = log;
+      const feed = (this.feed = new RecordFeed(log.size));
+      log.onRecord((record, payload) => feed.push(record, payload));
+      if (dev?.echo) log.onRecord((_record, payload) => dev.echo!(payload.toString('utf8')));
+      // The audit commands read the log this daemon writes, whatever governance.fms now says.
+      writeFileSync(this.paths.walPointer, `${settings.walDir}\n`, { mode: 0o600 });
       deadline();
       const restored = restoreState(this.paths.state, settings.walDir, log.size);
       this.say(
@@ -108,13 +129,16 @@ export class Daemon {
       deadline();
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
-      this.decisions = new DecisionService(policyInUse(compiled), {
+      this.decisions = new DecisionService(this.policyInUse(compiled), {
         log,
         state: restored.state,
         approvals: this.approvals,
         persistApprovals: async () => this.writeApprovals(),
         mode: settings.mode,
         now: Date.now,
+        say: this.say,
+        // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
+        ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
       });
       for (const [id, q] of Object.entries(
         this.readState<{ quiesced?: Record<string, { by: string; at: string; reason?: string }> }>('agents.json').quiesced ?? {},
@@ -193,14 +217,16 @@ export class Daemon {
   /** Close the log (signing what is unsigned) and the operator socket, remove the sockets, HALT. Never throws: the process must end. */
   private async teardown(): Promise<void> {
     clearInterval(this.sweeper);
+    // Waiting tails return now, or the operator socket could not close.
+    this.feed?.close();
     await this.log?.close().catch((e: Error) => this.say(`could not close the log cleanly: ${e.message}`));
     await this.operatorServer.close().catch(() => {});
-    this.removeSockets();
+    this.removeRuntimeFiles();
     if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');
   }
 
-  private removeSockets(): void {
-    for (const path of [this.settings?.agentSocket, this.paths.operatorSocket])
+  private removeRuntimeFiles(): void {
+    for (const path of [this.settings?.agentSocket, this.paths.operatorSocket, this.log ? this.paths.walPointer : undefined])
       if (path && existsSync(path)) {
         try {
           unlinkSync(path);
@@ -273,6 +299,10 @@ export class Daemon {
     if (!req.success) return operatorError('bad_request', `not an operator request: ${req.error.issues[0]?.message ?? 'invalid'}`);
     const r = req.data;
     if (r.method === 'status') return operatorResult(this.status());
+    if (r.method === 'audit.tail')
+      return this.feed
+        ? operatorResult(await this.feed.tail(r.params ?? {}))
+        : operatorError('not_ready', `the daemon is ${this.lifecycle.state}`);
     if (r.method === 'stop') {
       // Reply first, then drain: the caller waits for the process to exit.
       setImmediate(() => void this.drain(r.params?.reason ?? 'stopped by operator').then(() => this.options.onExit?.(0)));
@@ -315,7 +345,12 @@ export class Daemon {
         }
       }
       case 'apply':
-        return operatorResult(await this.swapPolicy());
+        try {
+          return operatorResult(await this.swapPolicy());
+        } catch (e) {
+          if (e instanceof OperatorRefusal) return operatorError(e.code, e.message);
+          throw e;
+        }
       case 'agents.list':
         return operatorResult({ agents: this.agents(now) });
       case 'agents.quiesce':
@@ -389,13 +424,27 @@ export class Daemon {
     });
   }
 
+  /** A compiled policy made ready to decide with: prepared rules, and its identity providers loaded. */
+  private policyInUse(compiled: CompiledPolicy): PolicyInUse {
+    const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
+    const trustClaims = this.options.dev !== undefined || settings.trustSdkPrincipal;
+    const principals = new PrincipalGate(compiled.ir.identities, this.paths.stackDir, this.env, trustClaims);
+    return { compiled, prepared: prepare(compiled.ir), principals, appliedAt: new Date().toISOString() };
+  }
+
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */
   private async swapPolicy(by?: string): Promise<{ changed: boolean; policy_version: string }> {
     const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
     const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
     const current = this.decisions!.policy.compiled;
     if (current.policy_version === compiled.policy_version) return { changed: false, policy_version: compiled.policy_version };
-    const next = policyInUse(compiled);
+    let next: PolicyInUse;
+    try {
+      next = this.policyInUse(compiled);
+    } catch (e) {
+      // An identity provider it cannot use: the running policy stays.
+      throw new OperatorRefusal('refused', (e as Error).message);
+    }
     // Recorded before any decision names the new version.
     const appliedMs = await this.recordPolicy(compiled, by);
     // One synchronous step: no call sees the new policy with the old phase clock.
@@ -473,9 +522,12 @@ export class Daemon {
       policy_source: policy?.compiled.source ?? null,
       applied_at: policy?.appliedAt ?? null,
       runtime_mode: this.settings?.mode ?? null,
+      dev: this.options.dev !== undefined,
       degraded: this.decisions?.degraded ?? null,
       wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
+      budgets:
+        policy && this.engineState ? policy.compiled.ir.agents.flatMap((a) => budgetUsage(a.id, a.budgets, this.engineState!, now)) : [],
       approvals: { pending: pending.length, oldest_age_seconds: oldest === undefined ? null : Math.floor((now - oldest) / 1000) },
     };
   }
@@ -524,10 +576,6 @@ export class Daemon {
     mkdirSync(this.paths.state, { recursive: true, mode: 0o700 });
     writeDurable(this.paths.state, name, JSON.stringify(value));
   }
-}
-
-function policyInUse(compiled: CompiledPolicy): PolicyInUse {
-  return { compiled, prepared: prepare(compiled.ir), appliedAt: new Date().toISOString() };
 }
 
 /** An approval as the operator sees it (the call binding stays inside the daemon). */

@@ -1,5 +1,6 @@
-export { Daemon, HaltError, DAEMON_VERSION, type DaemonOptions } from './daemon.js';
-export { serve } from './serve.js';
+export { Daemon, HaltError, DAEMON_VERSION, type DaemonOptions, type DevOptions } from './daemon.js';
+export { serve, type ServeOptions } from './serve.js';
+export type { TailPage, TailQuery } from './core/record-feed.js';
 export { Lifecycle, type LifecycleState } from './lifecycle.js';
 export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
 export { runtimeSettings, SettingsError, type RuntimeSettings } from './stack/settings.js';
@@ -8,3 +9,4 @@ export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from
 export { answers, MAX_REQUEST_BYTES } from './wire/line-server.js';
 export { type GovernResult } from './wire/agent-protocol.js';
 export { type Approval, type ApprovalStatus } from './core/approvals.js';
+export { PrincipalGate } from './core/principals.js';

@@ -5,13 +5,21 @@
  * not start, 3 HALT (initialization exceeded cold_start_deny_window).
  */
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { Daemon, HaltError } from './daemon.js';
+import { Daemon, HaltError, type DevOptions } from './daemon.js';
 
-export async function serve(stackDir: string, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export interface ServeOptions {
+  say?: (line: string) => void;
+  dev?: DevOptions;
+  /** Called once the daemon is READY (and owns the stack). */
+  onReady?: (daemon: Daemon) => void;
+}
+
+export async function serve(stackDir: string, options: ServeOptions = {}): Promise<number> {
+  const say = options.say ?? ((l: string) => process.stderr.write(`${l}\n`));
   const stamped = (line: string) => say(`${new Date().toISOString()} ${line}`);
   let exit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (exit = resolve));
-  const daemon = new Daemon({ stackDir, say: stamped, onExit: (code) => exit(code) });
+  const daemon = new Daemon({ stackDir, say: stamped, onExit: (code) => exit(code), ...(options.dev ? { dev: options.dev } : {}) });
   const stop = (signal: string) => void daemon.drain(signal).then(() => exit(0));
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
@@ -23,6 +31,7 @@ export async function serve(stackDir: string, say: (line: string) => void = (l) 
     await daemon.start();
     // Only once this daemon owns the stack: a second one refused at start must not touch the first's pid file.
     writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    options.onReady?.(daemon);
     return await exited;
   } catch (e) {
     stamped(`${e instanceof HaltError ? 'HALT' : 'failed to start'}: ${(e as Error).message}`);

@@ -7,3 +7,4 @@ export { normaliseHost } from './stages/egress.js';
 export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';
+export { budgetUsage, type BudgetUsage } from './stages/budget.js';

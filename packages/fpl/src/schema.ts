@@ -82,6 +82,8 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   immutable_config: bool,
   agent_enforce_profile: enumOf(['full', 'minimal', 'off']),
   supervised_command: s(),
+  /** Take an agent's structured `principal` claims as `principal.*` without a verified token (off by default). */
+  trust_sdk_principal: bool,
 };
 
 /** Provider fields by `type`; every provider also accepts `type` and the broker limits below. */
@@ -112,7 +114,7 @@ export const PROVIDER_COMMON_FIELDS = ['type', 'scope_required', 'max_ttl', 'tim
 
 export const IDENTITY_TYPES: Readonly<Record<string, readonly string[]>> = {
   spiffe: ['socket', 'trust_domain'],
-  oidc: ['issuer', 'audience', 'jwks_url', 'client_id', 'claim_agent_id', 'claim_groups'],
+  oidc: ['issuer', 'audience', 'jwks_url', 'jwks_file', 'client_id', 'claim_agent_id', 'claim_groups'],
 };
 
 export const BLOCKS: Readonly<Record<string, BlockSpec>> = {

@@ -13,6 +13,8 @@ export const DENIAL_CODES = [
   'RUNTIME_GAP',
   /** The daemon cannot make its audit record durable: every call is denied until the log recovers. */
   'AUDIT_UNAVAILABLE',
+  /** The call's principal_token did not verify against the stack's identity providers. */
+  'IDENTITY_UNVERIFIED',
 ] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 

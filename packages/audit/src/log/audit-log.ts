@@ -48,7 +48,12 @@ export interface OpenOptions {
   checkpointMs?: number;
   /** Write a snapshot after this many records even without checkpoints (default 10,000). */
   snapshotEvery?: number;
+  /** Tag every record `dev: true` (`faramesh dev`: stub providers and a throwaway log). */
+  dev?: boolean;
 }
+
+/** Told of each record once it is durable, in log order, with its canonical bytes. */
+export type RecordListener = (record: Appended, payload: Buffer) => void;
 
 /** A record as appended: the input plus what the sequencer assigned. */
 export type Appended<T extends RecordInput = RecordInput> = T & Sequenced & { id: string; time: string };
@@ -75,6 +80,7 @@ export class AuditLog {
   private pendingBytes = 0;
   private last?: LogTip['last'];
   private waiters: Waiter[] = [];
+  private readonly listeners = new Set<RecordListener>();
   private flushing?: Promise<void>;
   private failed?: Error;
   private closed = false;
@@ -159,6 +165,7 @@ export class AuditLog {
   append<T extends RecordInput>(input: T): Promise<Appended<T>> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    if (this.options.dev) input = { ...input, dev: true };
     const chain = chainOf(input);
     const stamp = input.id === undefined || input.time === undefined ? this.clock.next() : undefined;
     const assigned = { id: input.id ?? stamp!.id, time: input.time ?? stamp!.time, ...this.state.sequence(chain) };
@@ -182,7 +189,24 @@ export class AuditLog {
       this.sinceSnapshot++;
       if (this.options.signer && ++this.unsigned >= (this.options.checkpointEvery ?? 10_000)) void this.checkpoint();
     }
-    return done.then(() => entry);
+    if (this.listeners.size === 0) return done.then(() => entry);
+    // Waiters wake in log order, so listeners hear records in log order.
+    return done.then(() => {
+      for (const listen of this.listeners) {
+        try {
+          listen(entry, payload);
+        } catch {
+          // A listener's failure is its own: the record is durable and acknowledged regardless.
+        }
+      }
+      return entry;
+    });
+  }
+
+  /** Hear of each record from now on once it is durable; returns the unsubscribe. */
+  onRecord(listener: RecordListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**

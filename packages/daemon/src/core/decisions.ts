@@ -13,10 +13,13 @@ import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
 import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
+import type { PrincipalGate, PrincipalOutcome } from './principals.js';
 
 export interface PolicyInUse {
   compiled: CompiledPolicy;
   prepared: PreparedPolicy;
+  /** Verifies principal tokens against this policy's identity providers. */
+  principals: PrincipalGate;
   appliedAt: string;
 }
 
@@ -28,6 +31,10 @@ export interface DecisionDeps {
   persistApprovals(): Promise<void>;
   mode: 'enforce' | 'audit';
   now(): number;
+  /** Diagnostic lines for the daemon log. */
+  say?: (line: string) => void;
+  /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
+  agentSvid?: (agent: string) => string;
 }
 
 export class DecisionService {
@@ -57,9 +64,17 @@ export class DecisionService {
     const policy = this.policy;
     const nowMs = this.deps.now();
     const request = decisionRequest(params, tool);
-    const { decision, stateDelta } = this.quiesced.has(request.agent_id)
-      ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
-      : this.decideRequest(policy, request, nowMs);
+    // Only a token needs awaiting; plain calls go straight on.
+    let who = policy.principals.resolve(params, nowMs);
+    if (who instanceof Promise) who = await who;
+    if ('principal' in who && who.principal) request.principal = who.principal;
+    if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
+    const { decision, stateDelta } =
+      'refused' in who
+        ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
+        : this.quiesced.has(request.agent_id)
+          ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
+          : this.decideRequest(policy, request, nowMs);
     // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
@@ -71,6 +86,7 @@ export class DecisionService {
       schema: 'dpr/2.0',
       ...stamp,
       agent_id: request.agent_id,
+      ...(this.deps.agentSvid ? { agent_svid: this.deps.agentSvid(request.agent_id) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',
       args_hash: argsHash(decision.redacted_args),
@@ -106,6 +122,17 @@ export class DecisionService {
     };
     if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
     return result;
+  }
+
+  /** Agents whose unverified claims were dropped, told once each in the daemon log. */
+  private readonly claimsNoted = new Set<string>();
+
+  private noteIgnoredClaims(agent: string): void {
+    if (this.claimsNoted.has(agent)) return;
+    this.claimsNoted.add(agent);
+    this.deps.say?.(
+      `agent ${agent} sent principal claims without a principal_token: ignored (principal.* is only what the daemon verified; declare identity "…" { type = "oidc" }, or runtime { trust_sdk_principal = true })`,
+    );
   }
 
   /** A tool call goes to the engine; an agent's completion event to its completion gate. */
@@ -195,18 +222,24 @@ interface Outcome {
   approvalsChanged?: boolean;
 }
 
-function quiescedDecision(agent: string, args: Record<string, unknown>): Decision {
+/** A deny made before the policy looked at the call: nothing of the arguments is shown, only their hash is recorded. */
+function refusedBeforePolicy(code: 'POLICY_DENY' | 'IDENTITY_UNVERIFIED', message: string, args: Record<string, unknown>): Decision {
   return {
     effect: 'DENY',
-    code: 'POLICY_DENY',
-    human_message: `denied: agent ${agent} is quiesced by the operator`,
+    code,
+    human_message: message,
     resolution: { type: 'manual_audit' },
     signals: [],
     alerts: [],
-    // Nothing was decided on the arguments, so nothing of them is shown: only their hash is recorded.
     redacted_args: Object.fromEntries(Object.keys(args).map((k) => [k, '[REDACTED]'])),
   };
 }
+
+const quiescedDecision = (agent: string, args: Record<string, unknown>) =>
+  refusedBeforePolicy('POLICY_DENY', `denied: agent ${agent} is quiesced by the operator`, args);
+
+const unverifiedDecision = (who: Extract<PrincipalOutcome, { refused: string }>, args: Record<string, unknown>) =>
+  refusedBeforePolicy('IDENTITY_UNVERIFIED', `denied: ${who.refused}`, args);
 
 function denialOf(d: Decision): StructuredDenial | undefined {
   if (d.effect === 'PERMIT' || !d.code) return undefined;

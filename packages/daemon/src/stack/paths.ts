@@ -21,6 +21,8 @@ export interface StackPaths {
   /** The operator channel: a socket only the operator's user can open. */
   operatorSocket: string;
   log: string;
+  /** While a daemon runs: the WAL directory it writes (a `faramesh dev` log lives outside the stack). */
+  walPointer: string;
   agentEnv: string;
   cliPath: string;
   launcher: string;
@@ -44,6 +46,7 @@ export function stackPaths(stackDir: string): StackPaths {
     pid: join(runtime, 'daemon.pid'),
     operatorSocket: join(runtime, 'operator.sock'),
     log: join(runtime, 'daemon.log'),
+    walPointer: join(runtime, 'wal.path'),
     agentEnv: join(runtime, 'agent.env'),
     cliPath: join(runtime, 'cli.path'),
     launcher: join(root, 'bin', 'agent'),

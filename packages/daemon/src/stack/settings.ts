@@ -13,6 +13,8 @@ export interface RuntimeSettings {
   /** Initialization must reach READY within this, else HALT. */
   coldStartWindowMs: number;
   immutableConfig: boolean;
+  /** `trust_sdk_principal`: structured principal claims count without a verified token. */
+  trustSdkPrincipal: boolean;
   /** The HTTP channel, when `http_listen` is set (TLS when both files are). */
   http?: { host: string; port: number; tls?: { cert: string; key: string } };
 }
@@ -21,16 +23,18 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
+/** A field's value with `env("X")` resolved (an unset variable refuses the start). */
+export function resolvedField(v: IRValue | undefined, where: string, env: NodeJS.ProcessEnv): IRValue | undefined {
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.$env === 'string') {
+    const resolved = env[v.$env];
+    if (resolved === undefined) throw new SettingsError(`${where}: environment variable ${v.$env} is not set`);
+    return resolved;
+  }
+  return v;
+}
+
 export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: string, env: NodeJS.ProcessEnv): RuntimeSettings {
-  const value = (key: string): IRValue | undefined => {
-    const v = runtime[key];
-    if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.$env === 'string') {
-      const resolved = env[v.$env];
-      if (resolved === undefined) throw new SettingsError(`runtime.${key}: environment variable ${v.$env} is not set`);
-      return resolved;
-    }
-    return v;
-  };
+  const value = (key: string): IRValue | undefined => resolvedField(runtime[key], `runtime.${key}`, env);
   const text = (key: string, fallback: string): string => {
     const v = value(key);
     if (v === undefined) return fallback;
@@ -74,6 +78,7 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
     approvalTtlMs: duration('approval_ttl', '24h'),
     coldStartWindowMs: duration('cold_start_deny_window', '30s', 'cold_start_grace'),
     immutableConfig: immutable === true || immutable === 'true',
+    trustSdkPrincipal: [true, 'true'].includes(value('trust_sdk_principal') as boolean | string),
     ...(http ? { http } : {}),
   };
 }

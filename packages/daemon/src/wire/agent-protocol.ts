@@ -121,8 +121,8 @@ export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id' 
 }
 
 export function decisionRequest(p: GovernParams, tool: string): DecisionRequest {
+  // principal.* is set by the daemon from what it verified (core/principals.ts), never copied from the call.
   const request: DecisionRequest = { agent_id: p.agent_id, tool, args: p.args ?? {} };
-  if (p.principal) request.principal = p.principal;
   const model = p.model ?? p.model_name;
   if (model) request.model = model;
   if (p.session_id) request.session_id = p.session_id;

@@ -41,6 +41,20 @@ export const OperatorRequest = z.discriminatedUnion('method', [
   z.object({ method: z.literal('policy.history'), params: z.object({}).optional() }),
   z.object({ method: z.literal('rollback'), params: z.object({ to: z.string().min(1).max(128).optional(), by }) }),
   z.object({ method: z.literal('tokens.revoke'), params: z.object({ name: z.string().min(1).max(64) }) }),
+  /** The newest records (a window of the last 10,000), and a long poll for the next ones. */
+  z.object({
+    method: z.literal('audit.tail'),
+    params: z
+      .object({
+        after: z.number().int().nonnegative().optional(),
+        limit: z.number().int().positive().max(10_000).optional(),
+        wait_ms: z.number().int().nonnegative().max(25_000).optional(),
+        agent: z.string().min(1).max(256).optional(),
+        tool: z.string().min(1).max(512).optional(),
+        effect: z.enum(['permit', 'defer', 'deny']).optional(),
+      })
+      .optional(),
+  }),
 ]);
 export type OperatorRequest = z.infer<typeof OperatorRequest>;
 

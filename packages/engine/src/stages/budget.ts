@@ -113,3 +113,44 @@ export function budgetsAtLimit(
   }
   return out;
 }
+
+/** One budget's use in its current period, for `faramesh status`. */
+export interface BudgetUsage {
+  agent: string;
+  id: string;
+  window: 'day' | 'session';
+  /** The UTC day a daily budget counts; session budgets sum every session seen. */
+  period?: string;
+  sessions?: number;
+  spent_usd: number;
+  calls: number;
+  max_usd?: number;
+  max_calls?: number;
+  daily_usd?: number;
+}
+
+export function budgetUsage(agentId: string, budgets: readonly BudgetIR[], state: EngineState, nowMs: number): BudgetUsage[] {
+  const today = day(nowMs).period;
+  return budgets.map((b) => {
+    const limits = {
+      ...(b.max !== undefined ? { max_usd: b.max } : {}),
+      ...(b.max_calls !== undefined ? { max_calls: b.max_calls } : {}),
+      ...(b.daily !== undefined ? { daily_usd: b.daily } : {}),
+    };
+    if (b.window === 'day') {
+      const c = state.budgets[key(agentId, b.id, today)] ?? { spent_usd: 0, calls: 0 };
+      return { agent: agentId, id: b.id, window: 'day', period: today, spent_usd: c.spent_usd, calls: c.calls, ...limits };
+    }
+    const prefix = key(agentId, b.id, 's:');
+    let spent = 0;
+    let calls = 0;
+    let sessions = 0;
+    for (const [k, c] of Object.entries(state.budgets))
+      if (k.startsWith(prefix)) {
+        spent += c.spent_usd;
+        calls += c.calls;
+        sessions++;
+      }
+    return { agent: agentId, id: b.id, window: 'session', sessions, spent_usd: spent, calls, ...limits };
+  });
+}

@@ -1,11 +1,12 @@
 /**
- * Where the audit commands look: the WAL directory (`--dir`, else the stack's `runtime { wal_dir }`,
- * else `./faramesh-wal` beside governance.fms) and the pinned checkpoint keys (`--key`, else the
+ * Where the audit commands look: the WAL directory (`--dir`, else the one the stack's running daemon
+ * writes, else the stack's `runtime { wal_dir }`, else `./faramesh-wal` beside governance.fms) and the pinned checkpoint keys (`--key`, else the
  * stack's `.faramesh/keys/audit.pub`). Keys are never taken from the log itself.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit';
+import { stackPaths } from '@faramesh/daemon/client';
 import { compileStack } from '../../stack-compile.js';
 
 export interface AuditPathOptions {
@@ -18,6 +19,12 @@ export const DEFAULT_WAL_DIR = './faramesh-wal';
 
 export function walDir(o: { dir?: string; stack: string }): string {
   if (o.dir) return o.dir;
+  // A running daemon names the log it writes (a `faramesh dev` log is not in the stack at all).
+  const pointer = stackPaths(o.stack).walPointer;
+  if (existsSync(pointer)) {
+    const running = readFileSync(pointer, 'utf8').trim();
+    if (running && existsSync(running)) return running;
+  }
   let configured: unknown;
   try {
     configured = compileStack(o.stack).result.ir?.runtime.wal_dir;

@@ -1,10 +1,13 @@
 /**
  * faramesh audit tail [--agent] [--effect] [--tool] [--limit N] [--format text|json] [--no-follow]:
- * the last records, then new ones as the daemon writes them — read from the files, so the daemon
- * need not answer. Stops on SIGINT/SIGTERM.
+ * the last records, then new ones as the daemon writes them. While this stack's daemon runs (and no
+ * `--dir` is given) they come through it, over the operator socket — the only way to see a
+ * `faramesh dev` log; otherwise from the files, which need no daemon. Stops on SIGINT/SIGTERM.
  */
+import { existsSync } from 'node:fs';
 import { LogFollower, type StoredRecord } from '@faramesh/audit';
-import { makeOut } from '../../output.js';
+import { DaemonUnreachableError, OperatorError, operatorCall, stackPaths, type TailPage, type TailQuery } from '@faramesh/daemon/client';
+import { makeOut, type Out } from '../../output.js';
 import { recordLine } from './render.js';
 import { walDir, type AuditPathOptions } from './paths.js';
 
@@ -20,6 +23,9 @@ export interface TailOptions extends AuditPathOptions {
   noColor?: boolean;
 }
 
+/** How long one poll through the daemon waits for a record before asking again. */
+const LONG_POLL_MS = 20_000;
+
 export async function tailCmd(o: TailOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const limit = Number(o.limit);
@@ -27,35 +33,102 @@ export async function tailCmd(o: TailOptions): Promise<number> {
     out.error(out.fail(`--limit: '${o.limit}' is not a count`));
     return 64;
   }
+  const print = (json: string, record: Record<string, unknown>) => out.print(o.format === 'json' ? json : recordLine(record, out.color));
+  const operatorSocket = stackPaths(o.stack).operatorSocket;
+  if (!o.dir && existsSync(operatorSocket)) {
+    const code = await throughDaemon(operatorSocket, o, limit, print, out);
+    if (code !== undefined) return code;
+  }
+  return fromFiles(o, limit, print, out);
+}
+
+type Print = (json: string, record: Record<string, unknown>) => void;
+
+/** Follow the stop signals for as long as `run` goes on. */
+function untilSignal<T>(run: (stopped: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  return run(stop.signal).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+}
+
+/** Undefined when no daemon answers (the files are read instead). */
+async function throughDaemon(socket: string, o: TailOptions, limit: number, print: Print, out: Out): Promise<number | undefined> {
+  const filter = { ...(o.agent ? { agent: o.agent } : {}), ...(o.tool ? { tool: o.tool } : {}), ...(o.effect ? { effect: o.effect } : {}) };
+  const call = (q: TailQuery, signal?: AbortSignal) =>
+    operatorCall<TailPage>(socket, 'audit.tail', { ...filter, ...q }, LONG_POLL_MS + 10_000, signal);
+  const show = (page: TailPage) => {
+    for (const json of page.records) print(json, JSON.parse(json) as Record<string, unknown>);
+  };
+  let page: TailPage;
+  try {
+    page = limit === 0 ? { records: [], next: (await call({ limit: 1 })).next } : await call({ limit });
+  } catch (e) {
+    if (e instanceof DaemonUnreachableError) return undefined;
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  show(page);
+  if (!o.follow) return 0;
+  return untilSignal(async (stopped) => {
+    let next = page.next;
+    let failures = 0;
+    while (!stopped.aborted) {
+      try {
+        const more = await call({ after: next, wait_ms: LONG_POLL_MS, limit: 1000 }, stopped);
+        if (more.skipped) out.error(`! ${more.skipped} records went by faster than this tail read them (they are in the log)`);
+        show(more);
+        next = more.next;
+        failures = 0;
+      } catch (e) {
+        if (stopped.aborted) return 0;
+        if (e instanceof DaemonUnreachableError) {
+          out.print('— the daemon stopped');
+          return 0;
+        }
+        // A connection cut while the daemon shuts down: ask again, and it will not answer at all.
+        if (e instanceof OperatorError || ++failures > 3) {
+          out.error(out.fail((e as Error).message));
+          return 1;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return 0;
+  });
+}
+
+function fromFiles(o: TailOptions, limit: number, print: Print, out: Out): Promise<number> | number {
   const keep = (r: StoredRecord) =>
     (o.agent === undefined || r.record.agent_id === o.agent) &&
     (o.tool === undefined || r.record.tool === o.tool) &&
     (o.effect === undefined || (r.record.type === 'decision' && r.record.effect === o.effect));
-  const print = (r: StoredRecord) => out.print(o.format === 'json' ? r.payload.toString('utf8') : recordLine(r.record, out.color));
+  const printStored = (r: StoredRecord) => print(r.payload.toString('utf8'), r.record as unknown as Record<string, unknown>);
   const follower = new LogFollower(walDir(o));
   try {
     const matched = follower.poll().filter(keep);
-    for (const r of matched.slice(Math.max(0, matched.length - limit))) print(r);
+    for (const r of matched.slice(Math.max(0, matched.length - limit))) printStored(r);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;
   }
   if (!o.follow) return 0;
-  return new Promise<number>((resolve) => {
-    const stop = (code: number) => {
-      clearInterval(timer);
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      resolve(code);
-    };
-    const onSignal = () => stop(0);
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-    const timer = setInterval(() => {
-      try {
-        for (const r of follower.poll()) if (keep(r)) print(r);
-      } catch (e) {
-        out.error(out.fail((e as Error).message));
-        stop(1);
-      }
-    }, o.interval ?? 250);
-  });
+  return untilSignal(
+    (stopped) =>
+      new Promise<number>((resolve) => {
+        const timer = setInterval(() => {
+          try {
+            for (const r of follower.poll()) if (keep(r)) printStored(r);
+          } catch (e) {
+            out.error(out.fail((e as Error).message));
+            clearInterval(timer);
+            resolve(1);
+          }
+        }, o.interval ?? 250);
+        stopped.addEventListener('abort', () => {
+          clearInterval(timer);
+          resolve(0);
+        });
+      }),
+  );
 }

@@ -5,15 +5,9 @@
  * running daemon and its policy untouched.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { loadStackSigner, originFor } from '@faramesh/audit';
-import { compiledPolicy, operatorCall, runtimeSettings, stackPaths, writeCompiled, type StackPaths } from '@faramesh/daemon';
+import { operatorCall, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { renderDiagnostic } from '../../diagnostics.js';
-import { compileStack } from '../../stack-compile.js';
-import { exitCodeOf } from '../check.js';
-import { writeAgentArtifacts } from './artifacts.js';
+import { compileForDaemon, writeStack } from './prepare.js';
 import { alive, daemonStatus, startDaemon } from './running.js';
 
 export interface ApplyOptions {
@@ -30,29 +24,14 @@ export async function apply(o: ApplyOptions): Promise<number> {
   const paths = stackPaths(o.dir);
   if (o.stop) return stop(paths, out);
 
-  const { stack, result } = compileStack(o.dir);
-  const code = exitCodeOf(result, false);
-  const name = basename(stack.path);
-  if (code !== 0 || !result.ir) {
-    for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
-    out.error(out.fail(`${name} has errors: nothing was applied (a running daemon keeps its policy)`));
-    return code || 1;
-  }
-  out.print(out.ok(`${name} valid`));
+  const prepared = compileForDaemon(paths, out);
+  if (typeof prepared === 'number') return prepared;
+  const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);
   if (uidProblem) {
     out.error(out.fail(uidProblem));
     return 1;
   }
-  const ir = result.ir;
-  let settings;
-  try {
-    settings = runtimeSettings(ir.runtime, paths.stackDir, process.env);
-  } catch (e) {
-    out.error(out.fail((e as Error).message));
-    return 1;
-  }
-  const compiled = compiledPolicy(ir, readFileSync(stack.path), name);
   const running = await daemonStatus(paths);
   const short = compiled.policy_version.slice(0, 16);
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
@@ -65,8 +44,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
     );
     return 1;
   }
-  await writeCompiled(paths, compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
-  writeAgentArtifacts(paths, settings, ir);
+  await writeStack(paths, prepared);
   out.print(out.ok(`${name} compiled (policy ${short}, signed)`));
   if (ir.providers.length > 0)
     out.print(`→ providers declared (${ir.providers.map((p) => p.name).join(', ')}): not contacted by this build`);
@@ -90,7 +68,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
   }
   out.print(`→ Unix socket: ${settings.agentSocket}`);
   out.print(`→ agent launcher: ./.faramesh/bin/agent -- <your agent command>`);
-  if (settings.immutableConfig) out.print(lockSource(stack.path));
+  if (settings.immutableConfig) out.print(lockSource(prepared.source));
   return 0;
 }
 

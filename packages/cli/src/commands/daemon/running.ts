@@ -2,6 +2,7 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
+import type { BudgetUsage } from '@faramesh/engine';
 import { CLI_PATH } from './artifacts.js';
 
 export interface DaemonStatus {
@@ -16,9 +17,12 @@ export interface DaemonStatus {
   policy_source: string | null;
   applied_at: string | null;
   runtime_mode: string | null;
+  /** A `faramesh dev` daemon. */
+  dev?: boolean;
   degraded: string | null;
   wal: { path: string | null; records: number };
   decisions: { permit: number; deny: number; defer: number };
+  budgets: BudgetUsage[];
   approvals: { pending: number; oldest_age_seconds: number | null };
 }
 

@@ -4,6 +4,7 @@
  */
 import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut } from '../../output.js';
+import type { BudgetUsage } from '@faramesh/engine';
 import { daemonStatus, type DaemonStatus } from './running.js';
 
 export interface StatusOptions {
@@ -37,11 +38,12 @@ export async function status(o: StatusOptions): Promise<number> {
     ...(s.http ? [['http', s.http] as [string, string]] : []),
     ['policy hash', s.policy_version?.slice(0, 16) ?? '—'],
     ['policy source', s.policy_source ? `${s.policy_source} (applied ${s.applied_at})` : '—'],
-    ['runtime mode', s.runtime_mode ?? '—'],
+    ['runtime mode', (s.runtime_mode ?? '—') + (s.dev ? ' (faramesh dev: in-memory log, dev-tagged records)' : '')],
     ['WAL', `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records)`],
   ];
   out.print(['Daemon', ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(16)}${v}`)].join('\n'));
   out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
+  if (s.budgets.length > 0) out.print(['Budgets', ...s.budgets.map(budgetRow)].join('\n'));
   out.print(
     `Approvals\n  ${'pending:'.padEnd(16)}${s.approvals.pending}` +
       (s.approvals.oldest_age_seconds === null ? '' : `\n  ${'oldest age:'.padEnd(16)}${duration(s.approvals.oldest_age_seconds)}`),
@@ -62,14 +64,25 @@ function toJson(s: DaemonStatus): object {
       policy_source: s.policy_source,
       applied_at: s.applied_at,
       runtime_mode: s.runtime_mode,
+      dev: s.dev === true,
       degraded: s.degraded,
       wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
     },
     decisions: s.decisions,
     providers: [],
-    budgets: [],
+    budgets: s.budgets,
     approvals: s.approvals,
   };
+}
+
+/** `  daily (bot)   $84.50 / $500.00  (16.9%)   12 calls`. */
+function budgetRow(b: BudgetUsage): string {
+  const cap = b.max_usd ?? b.daily_usd;
+  const money = `$${b.spent_usd.toFixed(2)}${cap !== undefined ? ` / $${cap.toFixed(2)}` : ''}`;
+  const share = cap ? `  (${((100 * b.spent_usd) / cap).toFixed(1)}%)` : '';
+  const calls = `${b.calls}${b.max_calls !== undefined ? ` / ${b.max_calls}` : ''} calls`;
+  const period = b.window === 'day' ? `today (${b.period})` : `${b.sessions} session${b.sessions === 1 ? '' : 's'}`;
+  return `  ${`${b.id} (${b.agent})`.padEnd(22)}${money}${share}  ${calls}  ${period}`;
 }
 
 export function duration(seconds: number): string {

@@ -1,0 +1,61 @@
+/**
+ * What apply and dev share before a daemon runs: check and compile governance.fms, read its runtime
+ * settings, then sign the compiled policy into `.faramesh/` with the agent's artifacts beside it.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { loadStackSigner, originFor } from '@faramesh/audit';
+import type { PolicyIR } from '@faramesh/fpl';
+import {
+  compiledPolicy,
+  PrincipalGate,
+  runtimeSettings,
+  writeCompiled,
+  type CompiledPolicy,
+  type RuntimeSettings,
+  type StackPaths,
+} from '@faramesh/daemon';
+import type { Out } from '../../output.js';
+import { renderDiagnostic } from '../../diagnostics.js';
+import { compileStack } from '../../stack-compile.js';
+import { exitCodeOf } from '../check.js';
+import { writeAgentArtifacts } from './artifacts.js';
+
+export interface CompiledStack {
+  /** The policy file's name (governance.fms). */
+  name: string;
+  /** Its path. */
+  source: string;
+  ir: PolicyIR;
+  settings: RuntimeSettings;
+  compiled: CompiledPolicy;
+}
+
+/** Check and compile; prints diagnostics and returns the exit code when the stack cannot run. */
+export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | number {
+  const { stack, result } = compileStack(paths.stackDir);
+  const code = exitCodeOf(result, false);
+  const name = basename(stack.path);
+  if (code !== 0 || !result.ir) {
+    for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+    out.error(out.fail(`${name} has errors: nothing was applied (a running daemon keeps its policy)`));
+    return code || 1;
+  }
+  out.print(out.ok(`${name} valid`));
+  let settings: RuntimeSettings;
+  try {
+    settings = runtimeSettings(result.ir.runtime, paths.stackDir, process.env);
+    // Identity providers the daemon could not load would halt it: refuse here, before anything changes.
+    new PrincipalGate(result.ir.identities, paths.stackDir, process.env, false);
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  return { name, source: stack.path, ir: result.ir, settings, compiled: compiledPolicy(result.ir, readFileSync(stack.path), name) };
+}
+
+/** Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts. */
+export async function writeStack(paths: StackPaths, c: CompiledStack): Promise<void> {
+  await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
+  writeAgentArtifacts(paths, c.settings, c.ir);
+}

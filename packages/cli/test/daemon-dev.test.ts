@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { operatorCall } from '@faramesh/daemon/client';
+import { makeStack, until, type Stack } from './daemon-helpers.js';
+
+/** Collect a child's output as it comes. */
+function collect(child: ChildProcess): { out: () => string; err: () => string; exited: Promise<number> } {
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return { out: () => out, err: () => err, exited };
+}
+
+async function withDev(f: (s: Stack, dev: ReturnType<typeof collect>, child: ChildProcess) => Promise<void>): Promise<void> {
+  const s = makeStack();
+  const child = s.spawnCli('dev');
+  const dev = collect(child);
+  try {
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    await f(s, dev, child);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('faramesh dev: same engine and protocol, a dev-tagged in-memory log with a stub identity, records echoed to stderr; Ctrl-C leaves nothing', async () => {
+  await withDev(async (s, dev, child) => {
+    const walLine = /WAL: in-memory \((.+)\)/.exec(dev.out());
+    assert.ok(walLine, dev.out());
+    const wal = walLine[1]!.replace(/\/wal$/, '/wal');
+    assert.ok(wal.startsWith('/dev/shm/') || !existsSync('/dev/shm'), wal);
+    assert.ok(existsSync(wal));
+
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { id: 1 } })).effect, 'PERMIT');
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'DENY');
+    const deferred = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 5 } });
+    assert.equal(deferred.effect, 'DEFER');
+    assert.equal(s.cli('approvals', 'approve', deferred.defer_token!).code, 0);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 5 } })).effect, 'PERMIT');
+
+    const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { dev: boolean; wal: { path: string } } };
+    assert.equal(status.daemon.dev, true);
+    assert.equal(status.daemon.wal.path, wal);
+    // Nothing of the run is in the stack's own WAL or state.
+    assert.equal(existsSync(join(s.dir, 'wal')), false);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'state', 'approvals.json')), false);
+
+    // The audit commands find the dev log through the running daemon.
+    const tail = s.cli('audit', 'tail', '--no-follow', '--format', 'json', '--limit', '50');
+    assert.equal(tail.code, 0, tail.stderr);
+    const records = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decisions = records.filter((r) => r.type === 'decision');
+    assert.deepEqual(
+      decisions.map((r) => r.effect),
+      ['permit', 'deny', 'defer', 'permit'],
+    );
+    assert.ok(records.every((r) => r.dev === true));
+    assert.match(String(decisions[0]!.agent_svid), /^spiffe:\/\/localhost\/dev\/[^/]+\/fm-d-[^/]+\/bot$/);
+    // Echoed to stderr as JSON Lines (the stub audit sink).
+    await until('the echo', () => dev.err().includes(`"id":"${String(decisions[3]!.id)}"`));
+    const verify = s.cli('audit', 'verify');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /dev-tagged records/);
+    assert.equal(s.cli('audit', 'verify', '--strict').code, 3);
+
+    child.kill('SIGINT');
+    assert.equal(await dev.exited, 0);
+    assert.equal(existsSync(wal), false, 'the in-memory log is removed');
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'operator.sock')), false);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'wal.path')), false);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'daemon.pid')), false);
+  });
+});
+
+test('faramesh dev refuses to start beside a running daemon of the same stack, which keeps running', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const second = s.cli('dev');
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already runs this stack/);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
+test('audit tail through the daemon: the operator socket serves the newest records and follows live ones; the agent socket has no such method', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    const op = join(s.dir, '.faramesh', 'runtime', 'operator.sock');
+    const page = await operatorCall<{ records: string[]; next: number }>(op, 'audit.tail', { effect: 'permit' });
+    assert.equal(page.records.length, 1);
+    const before = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} });
+    const follow = s.spawnCli('audit', 'tail', '--effect', 'deny', '--limit', '1');
+    const tail = collect(follow);
+    // The newest deny is printed first: from then on the tail is following.
+    await until('the tail to start', () => tail.out().includes(before.action_id!), 15_000);
+    await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    const denied = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} });
+    await until('the live deny', () => tail.out().includes(denied.action_id!));
+    assert.doesNotMatch(tail.out(), /PERMIT/);
+    // Stopping the daemon ends the tail cleanly.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    assert.equal(await tail.exited, 0, tail.err());
+    assert.match(tail.out(), /the daemon stopped/);
+    // A stopped daemon's log is still read from its files.
+    const files = s.cli('audit', 'tail', '--no-follow', '--effect', 'deny');
+    assert.match(files.stdout, new RegExp(denied.action_id!));
+
+    assert.equal(s.cli('apply').code, 0);
+    const refused = JSON.parse(await s.raw(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'audit.tail', params: {} }))) as {
+      error?: { code: number };
+    };
+    assert.equal(refused.error?.code, -32601);
+    assert.deepEqual(
+      readdirSync(join(s.dir, '.faramesh', 'runtime')).filter((f) => f === 'wal.path'),
+      ['wal.path'],
+    );
+    assert.equal(readFileSync(join(s.dir, '.faramesh', 'runtime', 'wal.path'), 'utf8').trim(), join(s.dir, 'wal'));
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { readRecords } from '@faramesh/audit';
+import { makeStack } from './daemon-helpers.js';
+
+const policy = (extra = '') => `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+  ${extra}
+}
+
+identity "corp" {
+  type           = "oidc"
+  issuer         = "https://idp.example.test"
+  audience       = "faramesh"
+  jwks_file      = "./jwks.json"
+  claim_agent_id = "agent"
+}
+
+agent "bot" {
+  default deny
+  rules {
+    permit crm/read if principal.role == "examiner"
+  }
+}
+`;
+
+async function keys(): Promise<{ signing: CryptoKey; stranger: CryptoKey; jwks: string }> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA' };
+  return { signing: privateKey, stranger: other.privateKey, jwks: JSON.stringify({ keys: [jwk] }) };
+}
+
+function token(
+  key: CryptoKey,
+  claims: Record<string, unknown>,
+  o: { aud?: string; iss?: string; exp?: string | number } = {},
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+    .setIssuer(o.iss ?? 'https://idp.example.test')
+    .setAudience(o.aud ?? 'faramesh')
+    .setIssuedAt()
+    .setExpirationTime(o.exp ?? '10m')
+    .sign(key);
+}
+
+test('principal.* is what the daemon verified: a signed principal_token for this agent counts; stated claims and bad tokens do not', async () => {
+  const k = await keys();
+  const s = makeStack(policy());
+  writeFileSync(join(s.dir, 'jwks.json'), k.jwks);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const read = (extra: Record<string, unknown>) =>
+      s.govern({ agent_id: 'bot', tool: 'crm', operation: 'read', args: { id: 1 }, ...extra });
+    const examiner = { agent: 'bot', role: 'examiner' };
+
+    // Claims the agent merely states are ignored (and the daemon log says so once).
+    const stated = await read({ principal: { role: 'examiner' } });
+    assert.equal(stated.effect, 'DENY');
+    assert.equal(stated.reason_code, 'POLICY_DENY');
+    assert.match(
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'),
+      /agent bot sent principal claims without a principal_token: ignored/,
+    );
+
+    assert.equal((await read({ principal_token: await token(k.signing, examiner) })).effect, 'PERMIT');
+    // A verified token wins over stated claims sent beside it.
+    const clerk = await read({ principal_token: await token(k.signing, { agent: 'bot', role: 'clerk' }), principal: { role: 'examiner' } });
+    assert.equal(clerk.effect, 'DENY');
+    assert.equal(clerk.reason_code, 'POLICY_DENY');
+
+    const refused: [string, string, RegExp][] = [
+      ['another key', await token(k.stranger, examiner), /signature verification failed/],
+      ['expired', await token(k.signing, examiner, { exp: Math.floor(Date.now() / 1000) - 60 }), /"exp" claim timestamp check failed/],
+      ['another audience', await token(k.signing, examiner, { aud: 'someone-else' }), /unexpected "aud" claim value/],
+      [
+        'another issuer',
+        await token(k.signing, examiner, { iss: 'https://evil.test' }),
+        /issuer "https:\/\/evil\.test" is not one this stack trusts/,
+      ],
+      [
+        'another agent',
+        await token(k.signing, { agent: 'worker', role: 'examiner' }),
+        /issued for "worker" \(claim agent\), not agent bot/,
+      ],
+      ['not a JWT', 'not-a-jwt', /not a JWT/],
+    ];
+    for (const [what, t, why] of refused) {
+      const r = await read({ principal_token: t });
+      assert.equal(r.effect, 'DENY', what);
+      assert.equal(r.reason_code, 'IDENTITY_UNVERIFIED', what);
+      assert.match(r.structured_denial!.human_message, why, what);
+      assert.deepEqual(r.structured_denial!.resolution, { type: 'manual_audit' });
+    }
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // Every refusal is a recorded decision, and the log verifies.
+    const codes = readRecords(join(s.dir, 'wal'))
+      .map((r) => r.record)
+      .filter((r) => r.type === 'decision')
+      .map((r) => r.code ?? r.effect);
+    assert.deepEqual(codes, ['POLICY_DENY', 'permit', 'POLICY_DENY', ...refused.map(() => 'IDENTITY_UNVERIFIED')]);
+    assert.equal(s.cli('audit', 'verify').code, 0);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
+test('runtime { trust_sdk_principal = true } takes stated claims; an identity without keys is refused at apply', async () => {
+  const k = await keys();
+  const s = makeStack(policy('trust_sdk_principal = true'));
+  writeFileSync(join(s.dir, 'jwks.json'), k.jwks);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const r = await s.govern({ agent_id: 'bot', tool: 'crm', operation: 'read', args: {}, principal: { role: 'examiner' } });
+    assert.equal(r.effect, 'PERMIT');
+    // A token that fails still refuses the call, trusted claims or not.
+    const bad = await s.govern({
+      agent_id: 'bot',
+      tool: 'crm',
+      operation: 'read',
+      args: {},
+      principal: { role: 'examiner' },
+      principal_token: 'x',
+    });
+    assert.equal(bad.reason_code, 'IDENTITY_UNVERIFIED');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+  const broken = makeStack(policy().replace('jwks_file      = "./jwks.json"', 'jwks_file      = "./missing.json"'));
+  const applied = broken.cli('apply');
+  assert.equal(applied.code, 1);
+  assert.match(applied.stderr, /identity "corp": cannot load the JWKS from \.\/missing\.json/);
+  assert.equal(broken.cli('status').code, 1, 'nothing was started');
+});

@@ -1,0 +1,131 @@
+/**
+ * Who a call is made for. `principal.*` in a rule is trusted only because the daemon verified it:
+ * a `principal_token` (a JWT) checked against an `identity "…" { type = "oidc" }` of the stack —
+ * signature by its JWKS, issuer, audience, expiry — and, with `claim_agent_id`, issued for this
+ * very agent. Claims an agent merely states (`principal: {…}`) are its own say-so: they count only
+ * in `faramesh dev` or under `runtime { trust_sdk_principal = true }`; otherwise they are dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { ProviderIR } from '@faramesh/fpl/runtime';
+import { resolveStackPath } from '../stack/paths.js';
+import { resolvedField, SettingsError } from '../stack/settings.js';
+
+export type Principal = Record<string, unknown>;
+
+export type PrincipalOutcome = { principal?: Principal; ignored?: 'untrusted_claims' } | { refused: string };
+
+interface Issuer {
+  name: string;
+  issuer?: string;
+  audience?: string;
+  keys: JWTVerifyGetKey;
+  claimAgentId?: string;
+  claimGroups?: string;
+}
+
+/** Verified tokens, so an agent reusing its token is not re-verified each call (until the token expires). */
+const CACHE_SIZE = 1024;
+/** How long a remote JWKS fetch may take. */
+const JWKS_TIMEOUT_MS = 5000;
+
+export class PrincipalGate {
+  private readonly issuers: Issuer[];
+  private readonly cache = new Map<string, { principal: Principal; agent: string; expMs: number }>();
+
+  constructor(
+    identities: readonly ProviderIR[],
+    stackDir: string,
+    env: NodeJS.ProcessEnv,
+    /** Structured claims count as they are (dev, or trust_sdk_principal). */
+    private readonly trustClaims: boolean,
+  ) {
+    this.issuers = identities.filter((i) => i.type === 'oidc').map((i) => issuerOf(i, stackDir, env));
+  }
+
+  /** What the call's `principal.*` is, or why the call is refused. Synchronous unless a token must be verified. */
+  resolve(
+    p: { agent_id: string; principal?: Principal; principal_token?: string },
+    nowMs: number,
+  ): PrincipalOutcome | Promise<PrincipalOutcome> {
+    if (p.principal_token !== undefined) return this.verify(p.principal_token, p.agent_id, nowMs);
+    if (p.principal === undefined) return {};
+    return this.trustClaims ? { principal: p.principal } : { ignored: 'untrusted_claims' };
+  }
+
+  private async verify(token: string, agent: string, nowMs: number): Promise<PrincipalOutcome> {
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const hit = this.cache.get(digest);
+    if (hit && hit.agent === agent && hit.expMs > nowMs) return { principal: hit.principal };
+    if (this.issuers.length === 0)
+      return {
+        refused: 'a principal_token was sent, but the stack declares no identity provider to verify it (identity "…" { type = "oidc" })',
+      };
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      return { refused: 'the principal_token is not a JWT' };
+    }
+    const issuer = this.issuers.find((i) => i.issuer === undefined || i.issuer === unverified.iss);
+    if (!issuer) return { refused: `the principal_token's issuer ${JSON.stringify(unverified.iss ?? null)} is not one this stack trusts` };
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, issuer.keys, {
+        ...(issuer.issuer ? { issuer: issuer.issuer } : {}),
+        ...(issuer.audience ? { audience: issuer.audience } : {}),
+        currentDate: new Date(nowMs),
+        requiredClaims: ['exp'],
+      }));
+    } catch (e) {
+      return { refused: `the principal_token did not verify against identity "${issuer.name}": ${(e as Error).message}` };
+    }
+    if (issuer.claimAgentId !== undefined && claims[issuer.claimAgentId] !== agent)
+      return {
+        refused: `the principal_token was issued for ${JSON.stringify(claims[issuer.claimAgentId] ?? null)} (claim ${issuer.claimAgentId}), not agent ${agent}`,
+      };
+    const principal: Principal = { ...claims };
+    if (issuer.claimGroups !== undefined && claims[issuer.claimGroups] !== undefined) principal.groups = claims[issuer.claimGroups];
+    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(digest, { principal, agent, expMs: (claims.exp ?? 0) * 1000 });
+    return { principal };
+  }
+}
+
+function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv): Issuer {
+  const where = `identity "${identity.name}"`;
+  const text = (key: string): string | undefined => {
+    const v = resolvedField(identity.fields[key], `${where}.${key}`, env);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' || v === '') throw new SettingsError(`${where}.${key} must be a non-empty string`);
+    return v;
+  };
+  const url = text('jwks_url');
+  const file = text('jwks_file') ?? (url?.startsWith('file://') ? new URL(url).pathname : undefined);
+  let keys: JWTVerifyGetKey;
+  if (file !== undefined) {
+    try {
+      keys = createLocalJWKSet(
+        JSON.parse(readFileSync(resolveStackPath(file, stackDir), 'utf8')) as Parameters<typeof createLocalJWKSet>[0],
+      );
+    } catch (e) {
+      throw new SettingsError(`${where}: cannot load the JWKS from ${file}: ${(e as Error).message}`);
+    }
+  } else if (url !== undefined) {
+    if (!/^https?:\/\//.test(url)) throw new SettingsError(`${where}.jwks_url must be an https:// (or file://) URL`);
+    keys = createRemoteJWKSet(new URL(url), { timeoutDuration: JWKS_TIMEOUT_MS });
+  } else throw new SettingsError(`${where} needs jwks_url or jwks_file to verify principal tokens`);
+  const issuer = text('issuer');
+  const audience = text('audience') ?? text('client_id');
+  const claimAgentId = text('claim_agent_id');
+  const claimGroups = text('claim_groups');
+  return {
+    name: identity.name,
+    keys,
+    ...(issuer ? { issuer } : {}),
+    ...(audience ? { audience } : {}),
+    ...(claimAgentId ? { claimAgentId } : {}),
+    ...(claimGroups ? { claimGroups } : {}),
+  };
+}
