@@ -48,11 +48,12 @@ export interface GovernReply {
   [k: string]: unknown;
 }
 
-export function makeStack(policy = POLICY): Stack {
+/** `extraEnv` reaches the CLI, and through apply the daemon it starts. */
+export function makeStack(policy = POLICY, extraEnv: Record<string, string> = {}): Stack {
   const dir = mkdtempSync(join(tmpdir(), 'fm-d-'));
   writeFileSync(join(dir, 'governance.fms'), policy);
   const socket = join(dir, '.faramesh', 'runtime', 'agent.sock');
-  const env = { ...process.env, NO_COLOR: '1', HOME: dir };
+  const env = { ...process.env, NO_COLOR: '1', HOME: dir, ...extraEnv };
   const stack: Stack = {
     dir,
     socket,

@@ -9,11 +9,14 @@ import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
 import { budgetUsage, prepare, type EngineState } from '@faramesh/engine';
+import { canonicalJson } from '@faramesh/protocol';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
+import { Alerts, notifyTargets } from './outbound/alerts.js';
+import { checkSinks, Sinks } from './outbound/sinks.js';
 import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
 import { stackPaths, type StackPaths } from './stack/paths.js';
@@ -68,6 +71,9 @@ export class Daemon {
   private engineState?: EngineState;
   private snapshots?: StateSnapshots;
   private feed?: RecordFeed;
+  private sinks?: Sinks;
+  private alerts?: Alerts;
+  private unhookSinks?: () => void;
   private agentServer?: LineServer;
   private http?: HttpApi;
   private tokens?: TokenBook;
@@ -119,6 +125,8 @@ export class Daemon {
       const feed = (this.feed = new RecordFeed(log.size));
       log.onRecord((record, payload) => feed.push(record, payload));
       if (dev?.echo) log.onRecord((_record, payload) => dev.echo!(payload.toString('utf8')));
+      this.alerts = new Alerts(this.env, this.say);
+      this.startSinks(compiled, log);
       // The audit commands read the log this daemon writes, whatever governance.fms now says.
       writeFileSync(this.paths.walPointer, `${settings.walDir}\n`, { mode: 0o600 });
       deadline();
@@ -137,6 +145,8 @@ export class Daemon {
         mode: settings.mode,
         now: Date.now,
         say: this.say,
+        recording: (id, args) => this.sinks?.holdArgs(id, args),
+        alert: (fired, record) => this.sendAlerts(fired, record),
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
         ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
       });
@@ -201,6 +211,8 @@ export class Daemon {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
       await Promise.all([this.agentServer?.close(), this.http?.close()]);
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
+      // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
+      await this.sinks?.stop();
       // The next start replays nothing.
       await this.snapshots?.take(Date.now()).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
       await this.teardown();
@@ -424,8 +436,48 @@ export class Daemon {
     });
   }
 
+  /** The policy's audit sinks, reading the log from their saved positions (new ones from its end). */
+  private startSinks(compiled: CompiledPolicy, log: AuditLog): void {
+    const sinks = new Sinks(compiled.ir.providers, this.settings!.walDir, this.paths.state, log.tip(), this.env, this.say);
+    this.sinks = sinks;
+    this.unhookSinks?.();
+    this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;
+  }
+
+  /** A durable decision's alerts, sent off the decision path. */
+  private sendAlerts(fired: { on: string; notify: string }[], record: RecordInput): void {
+    const r = record as RecordInput & {
+      id: string;
+      time: string;
+      agent_id: string;
+      tool: string;
+      effect: string;
+      code?: string;
+      rule_ref?: string;
+      policy_version: string;
+      denial?: { human_message?: string };
+    };
+    for (const { on, notify } of fired)
+      this.alerts?.send({
+        on,
+        notify,
+        agent_id: r.agent_id,
+        tool: r.tool,
+        effect: r.effect,
+        action_id: `action-${r.id}`,
+        time: r.time,
+        policy_version: r.policy_version,
+        ...(r.code ? { code: r.code } : {}),
+        ...(r.denial?.human_message ? { message: r.denial.human_message } : {}),
+        ...(r.rule_ref ? { rule_ref: r.rule_ref } : {}),
+      });
+  }
+
   /** A compiled policy made ready to decide with: prepared rules, and its identity providers loaded. */
   private policyInUse(compiled: CompiledPolicy): PolicyInUse {
+    // Sinks that cannot be configured refuse the policy; alerts that cannot be delivered are only said.
+    checkSinks(compiled.ir.providers, this.env);
+    for (const problem of Alerts.problems(notifyTargets(compiled.ir), this.env)) this.say(`alerts: ${problem}`);
     const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
     const trustClaims = this.options.dev !== undefined || settings.trustSdkPrincipal;
     const principals = new PrincipalGate(compiled.ir.identities, this.paths.stackDir, this.env, trustClaims);
@@ -451,6 +503,11 @@ export class Daemon {
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
     this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
+    if (canonicalJson(current.ir.providers) !== canonicalJson(compiled.ir.providers)) {
+      // Each sink resumes from its saved position: a changed sink ships on from where it was.
+      await this.sinks?.stop(500);
+      this.startSinks(compiled, this.log!);
+    }
     return { changed: true, policy_version: compiled.policy_version };
   }
 
@@ -524,6 +581,8 @@ export class Daemon {
       runtime_mode: this.settings?.mode ?? null,
       dev: this.options.dev !== undefined,
       degraded: this.decisions?.degraded ?? null,
+      providers: this.sinks?.statuses() ?? [],
+      alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
       wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       budgets:

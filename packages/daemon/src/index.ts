@@ -10,3 +10,5 @@ export { answers, MAX_REQUEST_BYTES } from './wire/line-server.js';
 export { type GovernResult } from './wire/agent-protocol.js';
 export { type Approval, type ApprovalStatus } from './core/approvals.js';
 export { PrincipalGate } from './core/principals.js';
+export { Alerts, notifyTargets } from './outbound/alerts.js';
+export { checkSinks, type SinkStatus } from './outbound/sinks.js';

@@ -26,6 +26,13 @@ test('a slow client is answered with an error and cut off; an oversized request 
   await server.listen(path, 0o600);
   assert.equal(await exchange(path, () => {}), 'refused: the request did not arrive within 150 ms\n');
   assert.equal(await exchange(path, (s) => s.write('x'.repeat(100))), 'refused: the request exceeds 64 bytes\n');
+  // A client still pushing megabytes when refused reads the refusal, not a reset.
+  assert.equal(
+    await exchange(path, (s) => {
+      for (let i = 0; i < 16; i++) s.write(Buffer.alloc(256 << 10, 0x78));
+    }),
+    'refused: the request exceeds 64 bytes\n',
+  );
   assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
   // A request split across writes, and one ended by a half-close instead of a newline.
   assert.equal(

@@ -98,7 +98,11 @@ function pipeline(
       matched.fallback?.message ??
       rule?.reason ??
       (rule ? `denied: ${tool.tool} blocked by policy` : `denied: no rule permits ${tool.tool} (default deny)`);
-    return done(denial('POLICY_DENY', message, rule, undefined, redacted(), collectAlerts(agent, 'deny')), NONE, trace);
+    return done(
+      denial('POLICY_DENY', message, rule, undefined, redacted(), withRuleNotify(collectAlerts(agent, 'deny'), rule, 'deny')),
+      NONE,
+      trace,
+    );
   }
 
   // 4. Rate limit: permitted and deferred calls take a token.
@@ -229,7 +233,7 @@ function pipeline(
       resolution: { type: 'pending_approval', approval_id: '' },
       signals,
       redacted_args: redacted(),
-      alerts: collectAlerts(agent, 'defer', budgetDefer ? 'budget_exceeded' : undefined, warned),
+      alerts: withRuleNotify(collectAlerts(agent, 'defer', budgetDefer ? 'budget_exceeded' : undefined, warned), rule, 'defer'),
     };
     if (rule) decision.rule_ref = rule.ref;
     if (budgetDefer) decision.budget_id = budgetDefer.id;
@@ -239,7 +243,7 @@ function pipeline(
     effect: 'PERMIT',
     signals,
     redacted_args: redacted(),
-    alerts: collectAlerts(agent, 'permit', warned, auditFlag && 'budget_exceeded'),
+    alerts: withRuleNotify(collectAlerts(agent, 'permit', warned, auditFlag && 'budget_exceeded'), rule, 'permit'),
   };
   if (rule) decision.rule_ref = rule.ref;
   if (auditFlag) decision.audit_flags = [auditFlag];
@@ -257,6 +261,11 @@ function collectAlerts(agent: PreparedAgent, ...ons: (string | undefined)[]): { 
     if (list) for (const a of list) out.push({ on: a.on, notify: a.notify });
   }
   return out;
+}
+
+/** A rule's own `notify "…"` fires whenever that rule decides. */
+function withRuleNotify(alerts: Decision['alerts'], rule: RuleIR | undefined, on: string): Decision['alerts'] {
+  return rule?.notify === undefined ? alerts : [...alerts, { on, notify: rule.notify }];
 }
 
 function done(decision: Decision, stateDelta: readonly DeltaOp[], trace: Trace | undefined): DecideResult {

@@ -253,6 +253,14 @@ describe('alerts', () => {
       ['rate_exceeded', 'deny'],
     );
   });
+  test("a rule's own notify fires whenever that rule decides", () => {
+    const q = policy(
+      agent('  rules {\n    permit big notify "webhook://hooks.example/big"\n    deny no notify "pagerduty://k"\n    permit ok\n  }'),
+    );
+    assert.deepEqual(new Session(q).call({ tool: 'big' }).alerts, [{ on: 'permit', notify: 'webhook://hooks.example/big' }]);
+    assert.deepEqual(new Session(q).call({ tool: 'no' }).alerts, [{ on: 'deny', notify: 'pagerduty://k' }]);
+    assert.deepEqual(new Session(q).call({ tool: 'ok' }).alerts, []);
+  });
 });
 
 describe('sessions, phases, selectors, delegation', () => {

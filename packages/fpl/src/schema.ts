@@ -103,7 +103,7 @@ export const PROVIDER_TYPES: Readonly<Record<string, readonly string[]>> = {
   stdout: [],
   'webhook-sink': ['url', 'headers', 'token'],
   'splunk-sink': ['url', 'token', 'index'],
-  'datadog-sink': ['api_key', 'site'],
+  'datadog-sink': ['api_key', 'site', 'url'],
   'elastic-sink': ['url', 'api_key', 'index'],
   's3-sink': ['region', 'bucket', 'prefix'],
   'gcs-sink': ['project', 'bucket', 'prefix'],

@@ -110,12 +110,12 @@ export function processAlive(pid: number): boolean {
 }
 
 /** The file's bytes from `from` on, or undefined when it is shorter than that. */
-export function readFileFrom(path: string, from: number): Buffer | undefined {
+export function readFileFrom(path: string, from: number, max = Infinity): Buffer | undefined {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     if (size < from) return undefined;
-    const buf = Buffer.allocUnsafe(size - from);
+    const buf = Buffer.allocUnsafe(Math.min(size - from, max));
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, from + got);

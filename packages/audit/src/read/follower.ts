@@ -23,6 +23,9 @@ export interface StoredRecord {
   offset: number;
 }
 
+/** How much a bounded poll reads at a time. */
+const READ_CHUNK = 1 << 20;
+
 export class LogFollower {
   private segment?: string;
   private offset = 0;
@@ -40,8 +43,11 @@ export class LogFollower {
     }
   }
 
-  /** Every whole record written since the last call. */
-  poll(): StoredRecord[] {
+  /**
+   * Every whole record written since the last call, or the first `max` of them (then only about
+   * as many bytes as they need are read: a reader far behind does not load whole segments).
+   */
+  poll(max = Infinity): StoredRecord[] {
     const out: StoredRecord[] = [];
     for (;;) {
       const segments = listSegments(this.dir);
@@ -49,7 +55,8 @@ export class LogFollower {
       if (!this.segment) this.segment = segments[0]!;
       const index = segments.indexOf(this.segment);
       if (index === -1) throw new LogCorruptError(this.segment, this.offset, 'the segment being read disappeared');
-      this.readNew(out);
+      this.readNew(out, max);
+      if (out.length >= max) return out;
       const next = segments[index + 1];
       // Move on only once this segment is sealed: then nothing more will be written to it.
       if (!next || !existsSync(join(this.dir, manifestName(this.segment)))) return out;
@@ -58,12 +65,26 @@ export class LogFollower {
     }
   }
 
-  private readNew(out: StoredRecord[]): void {
+  /** Where the last record returned ends: a position `new LogFollower(dir, position)` resumes from. */
+  position(): LogPosition | undefined {
+    return this.segment === undefined ? undefined : { seq: this.seq, segment: this.segment, offset: this.offset };
+  }
+
+  private readNew(out: StoredRecord[], max: number): void {
     const name = this.segment!;
     const base = this.offset;
-    const bytes = readFileFrom(join(this.dir, name), base);
+    // Bounded reads when only some records are wanted; a frame larger than the bound is read whole.
+    let limit = max === Infinity ? Infinity : READ_CHUNK;
+    let bytes = readFileFrom(join(this.dir, name), base, limit);
+    if (bytes && bytes.length === limit && bytes.length >= FRAME_HEADER) {
+      const first = bytes.readUInt32BE(0);
+      if (first > 0 && first <= MAX_FRAME && FRAME_HEADER + first > limit)
+        bytes = readFileFrom(join(this.dir, name), base, (limit = FRAME_HEADER + first));
+    }
     if (!bytes) throw new LogCorruptError(name, base, 'the segment shrank while being read');
     for (const step of walkFrames(bytes)) {
+      if (out.length >= max) return;
+      // A frame cut by the bound reads as torn too: not read yet, like one still being written.
       if (step.kind === 'torn') return;
       const at = base + step.offset;
       if (step.kind === 'impossible') throw new LogCorruptError(name, at, step.reason, this.seq);

@@ -33,6 +33,10 @@ export interface DecisionDeps {
   now(): number;
   /** Diagnostic lines for the daemon log. */
   say?: (line: string) => void;
+  /** Before a decision's record is appended: its id and the redacted arguments (for the sink stream). */
+  recording?: (id: string, redactedArgs: Record<string, unknown>) => void;
+  /** Once a decision's record is durable, the alerts it fired (never before: an alert names a recorded decision). */
+  alert?: (fired: Decision['alerts'], record: RecordInput) => void;
   /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
   agentSvid?: (agent: string) => string;
 }
@@ -98,6 +102,7 @@ export class DecisionService {
       ...(outcome.approval ? { approval: outcome.approval } : {}),
       ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
     };
+    this.deps.recording?.(stamp.id, decision.redacted_args);
     const writes: Promise<unknown>[] = [log.append(record)];
     if (stateDelta.length > 0)
       writes.push(log.append({ type: 'state_delta', agent_id: request.agent_id, delta: { ops: [...stateDelta] } }));
@@ -108,6 +113,7 @@ export class DecisionService {
       this.degraded = (e as Error).message;
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
+    if (decision.alerts.length > 0) this.deps.alert?.(decision.alerts, record);
     this.counts[outcome.effect]++;
     let mine = this.countsByAgent.get(request.agent_id);
     if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));

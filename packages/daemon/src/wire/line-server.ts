@@ -12,6 +12,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export const MAX_REQUEST_BYTES = 1 << 20;
 /** A client must finish sending its request within this. */
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a refused client may go on sending before its connection is cut. */
+const LINGER_MS = 2000;
 
 export interface LineServerOptions {
   /** Answer one request (the line, without its newline). Must not throw; errors are replies. */
@@ -78,8 +80,12 @@ export class LineServer {
       done = true;
       this.sockets.set(socket, 'answering');
       socket.setTimeout(0);
-      // Whatever else the client sends is not read: the socket closes once the refusal is flushed.
-      finish(this.options.refuse(reason));
+      if (socket.destroyed) return;
+      // A client still sending (an oversized request) would get a reset, not the refusal, if the
+      // socket closed on its unread bytes: they are read and dropped until it stops, for a moment.
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      socket.once('close', () => clearTimeout(linger));
+      socket.end(`${this.options.refuse(reason)}\n`);
     };
     const answer = (line: string) => {
       done = true;

@@ -7,7 +7,10 @@ import { basename } from 'node:path';
 import { loadStackSigner, originFor } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
+  Alerts,
+  checkSinks,
   compiledPolicy,
+  notifyTargets,
   PrincipalGate,
   runtimeSettings,
   writeCompiled,
@@ -42,11 +45,14 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
     return code || 1;
   }
   out.print(out.ok(`${name} valid`));
+  for (const problem of Alerts.problems(notifyTargets(result.ir), process.env)) out.error(`! alert not deliverable: ${problem}`);
   let settings: RuntimeSettings;
   try {
     settings = runtimeSettings(result.ir.runtime, paths.stackDir, process.env);
     // Identity providers the daemon could not load would halt it: refuse here, before anything changes.
     new PrincipalGate(result.ir.identities, paths.stackDir, process.env, false);
+    // And so would sinks it cannot configure.
+    checkSinks(result.ir.providers, process.env);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;

@@ -23,6 +23,9 @@ export interface DaemonStatus {
   wal: { path: string | null; records: number };
   decisions: { permit: number; deny: number; defer: number };
   budgets: BudgetUsage[];
+  /** Audit sinks: delivering, degraded (retrying) or not served by this build. */
+  providers: { name: string; type: string; status: string; shipped: number; last_error?: string; last_delivery?: string }[];
+  alerts: { sent: number; failed: number; dropped: number };
   approvals: { pending: number; oldest_age_seconds: number | null };
 }
 

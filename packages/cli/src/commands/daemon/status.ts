@@ -1,6 +1,7 @@
 /**
- * `faramesh status`: the daemon's lifecycle state, policy, log and approvals. Exit codes: 0 READY,
- * 1 not running, 2 running but not READY (starting, initializing, draining).
+ * `faramesh status`: the daemon's lifecycle state, policy, log, providers, budgets and approvals.
+ * Exit codes: 0 READY, 1 not running, 2 running but not READY (starting, initializing, draining),
+ * 3 READY with a provider (an audit sink) DEGRADED.
  */
 import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut } from '../../output.js';
@@ -17,7 +18,8 @@ export interface StatusOptions {
 export async function status(o: StatusOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const s = await daemonStatus(stackPaths(o.dir));
-  const code = !s ? 1 : s.state === 'READY' ? 0 : 2;
+  const degraded = s?.providers.some((p) => p.status === 'DEGRADED') ?? false;
+  const code = !s ? 1 : s.state !== 'READY' ? 2 : degraded ? 3 : 0;
   if (o.quiet) {
     out.print(String(code));
     return code;
@@ -42,6 +44,16 @@ export async function status(o: StatusOptions): Promise<number> {
     ['WAL', `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records)`],
   ];
   out.print(['Daemon', ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(16)}${v}`)].join('\n'));
+  if (s.providers.length > 0)
+    out.print(
+      [
+        'Providers',
+        ...s.providers.map(
+          (p) =>
+            `  ${p.name.padEnd(16)}${p.status.padEnd(12)}${p.type.padEnd(14)}${p.shipped} shipped${p.last_error ? ` · last error: ${p.last_error}` : ''}`,
+        ),
+      ].join('\n'),
+    );
   out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
   if (s.budgets.length > 0) out.print(['Budgets', ...s.budgets.map(budgetRow)].join('\n'));
   out.print(
@@ -69,7 +81,8 @@ function toJson(s: DaemonStatus): object {
       wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
     },
     decisions: s.decisions,
-    providers: [],
+    providers: s.providers,
+    alerts: s.alerts,
     budgets: s.budgets,
     approvals: s.approvals,
   };

@@ -1,0 +1,153 @@
+/**
+ * `alert { on = "deny" notify = "…" }`: once a decision is durable, the alerts it fired are sent,
+ * off the decision path, with a few retries. Alerts are notices; the log is the record, so an
+ * alert that cannot be delivered is counted and written to the daemon log, never allowed to hold
+ * a call up.
+ *
+ * Targets: `webhook://host/path` (POST JSON over https), `slack://#channel` (through the incoming
+ * webhook in FARAMESH_SLACK_WEBHOOK_URL) or `slack://hooks.slack.com/services/…`,
+ * `pagerduty://<routing key>` (Events API v2; FARAMESH_PAGERDUTY_URL overrides the endpoint).
+ * `email://` needs a mail transport this build does not have. Apply warns about every target it
+ * cannot reach; those alerts are counted as failed, and the decisions stand.
+ */
+import { hostname } from 'node:os';
+import type { PolicyIR } from '@faramesh/fpl/runtime';
+import { post } from './deliver.js';
+
+/** Every notify target a policy names: its agents' alert blocks and its rules' `notify` clauses. */
+export function notifyTargets(ir: PolicyIR): Set<string> {
+  const out = new Set<string>();
+  for (const a of ir.agents) {
+    for (const alert of a.alerts) out.add(alert.notify);
+    for (const r of [...a.rules, ...a.phases.flatMap((p) => p.rules)]) if (r.notify !== undefined) out.add(r.notify);
+  }
+  for (const r of ir.rules) if (r.notify !== undefined) out.add(r.notify);
+  return out;
+}
+
+export interface AlertEvent {
+  on: string;
+  notify: string;
+  agent_id: string;
+  tool: string;
+  effect: string;
+  code?: string;
+  message?: string;
+  rule_ref?: string;
+  action_id: string;
+  time: string;
+  policy_version: string;
+}
+
+/** Attempts per alert, and the wait before each retry. */
+const RETRIES_MS = [1000, 5000];
+/** Alerts waiting or in flight; past this, new ones are dropped (and counted). */
+const MAX_QUEUED = 1000;
+
+export interface AlertTarget {
+  url: string;
+  body: (a: AlertEvent) => unknown;
+}
+
+/** Where a `notify` goes; throws with the reason when it cannot be delivered. */
+export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget {
+  const m = /^([a-z]+):\/\/(.+)$/.exec(notify);
+  if (!m) throw new Error(`notify '${notify}' is not scheme://target`);
+  const [, scheme, rest] = m as unknown as [string, string, string];
+  const summary = (a: AlertEvent) =>
+    `faramesh ${a.on}: ${a.agent_id} ${a.tool} → ${a.effect.toUpperCase()}${a.code ? ` (${a.code})` : ''}${a.message ? `: ${a.message}` : ''}`;
+  switch (scheme) {
+    case 'webhook':
+      return { url: `https://${rest}`, body: (a) => ({ source: 'faramesh', alert: a }) };
+    case 'slack': {
+      if (!rest.startsWith('#')) return { url: `https://${rest}`, body: (a) => ({ text: summary(a) }) };
+      const hook = env.FARAMESH_SLACK_WEBHOOK_URL;
+      if (!hook)
+        throw new Error(`notify '${notify}' needs FARAMESH_SLACK_WEBHOOK_URL (a Slack incoming webhook) in the daemon's environment`);
+      return { url: hook, body: (a) => ({ channel: rest, text: summary(a) }) };
+    }
+    case 'pagerduty':
+      return {
+        url: env.FARAMESH_PAGERDUTY_URL ?? 'https://events.pagerduty.com/v2/enqueue',
+        body: (a) => ({
+          routing_key: rest,
+          event_action: 'trigger',
+          dedup_key: a.action_id,
+          payload: {
+            summary: summary(a),
+            source: hostname(),
+            severity: a.effect === 'deny' ? 'error' : 'warning',
+            timestamp: a.time,
+            component: a.agent_id,
+            custom_details: a,
+          },
+        }),
+      };
+    case 'email':
+      throw new Error(
+        `notify '${notify}': email alerts need a mail transport this build does not have (use webhook://, slack:// or pagerduty://)`,
+      );
+    default:
+      throw new Error(`notify '${notify}': unknown scheme ${scheme}`);
+  }
+}
+
+export class Alerts {
+  readonly counts = { sent: 0, failed: 0, dropped: 0 };
+  private queued = 0;
+  private readonly targets = new Map<string, AlertTarget>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  /** Why each undeliverable notify target of a policy cannot be reached (apply and start warn; alerts never block). */
+  static problems(notifies: Iterable<string>, env: NodeJS.ProcessEnv): string[] {
+    const out: string[] = [];
+    for (const n of notifies) {
+      try {
+        alertTarget(n, env);
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    }
+    return out;
+  }
+
+  send(a: AlertEvent): void {
+    if (this.queued >= MAX_QUEUED) {
+      this.counts.dropped++;
+      return;
+    }
+    let target = this.targets.get(a.notify);
+    if (!target) {
+      try {
+        target = alertTarget(a.notify, this.env);
+      } catch (e) {
+        this.counts.failed++;
+        this.say(`alert ${a.on} → ${a.notify} not sent: ${(e as Error).message}`);
+        return;
+      }
+      this.targets.set(a.notify, target);
+    }
+    this.queued++;
+    void this.attempt(target, a, 0).finally(() => this.queued--);
+  }
+
+  private async attempt(target: AlertTarget, a: AlertEvent, n: number): Promise<void> {
+    const error = await post(target.url, { 'content-type': 'application/json' }, JSON.stringify(target.body(a)));
+    if (!error) {
+      this.counts.sent++;
+      return;
+    }
+    const wait = RETRIES_MS[n];
+    if (wait === undefined) {
+      this.counts.failed++;
+      this.say(`alert ${a.on} → ${a.notify} for ${a.action_id} not delivered: ${error}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, wait).unref());
+    return this.attempt(target, a, n + 1);
+  }
+}

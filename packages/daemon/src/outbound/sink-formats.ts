@@ -1,0 +1,156 @@
+/**
+ * How each audit sink type takes a batch of records over the wire: the request a batch becomes,
+ * and whether the reply means every record landed. The sink stream is a copy of the log for
+ * SIEMs; the log stays the authority, so a batch is resent until it lands (elastic's `create`
+ * with the record id as `_id` makes a resend harmless there).
+ */
+import { hostname } from 'node:os';
+import type { ProviderIR } from '@faramesh/fpl/runtime';
+import { resolvedField, SettingsError } from '../stack/settings.js';
+
+/** A record as shipped: the stored record, plus its redacted arguments when this daemon still holds them. */
+export type SinkEvent = Record<string, unknown>;
+
+export interface SinkRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SinkFormat {
+  name: string;
+  type: string;
+  /** `stdout`: JSON Lines on the daemon's standard output, no request. */
+  request?: (events: SinkEvent[]) => SinkRequest;
+  /** A 2xx reply may still report failures (elastic's `errors`). */
+  accepted?: (status: number, body: string) => string | undefined;
+}
+
+/** Sink providers: `stdout` and every `*-sink` (those sinkFormat does not know are declared but not served). */
+export const isSinkType = (type: string): boolean => type === 'stdout' || type.endsWith('-sink');
+
+export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat | undefined {
+  const where = `provider "${p.name}"`;
+  const field = (key: string, required = false): string | undefined => {
+    const v = resolvedField(p.fields[key], `${where}.${key}`, env);
+    if (v === undefined || v === null) {
+      if (required) throw new SettingsError(`${where} (${p.type}) needs ${key}`);
+      return undefined;
+    }
+    if (typeof v !== 'string' || v === '') throw new SettingsError(`${where}.${key} must be a non-empty string`);
+    return v;
+  };
+  const url = (key: string, required = true): string | undefined => {
+    const u = field(key, required);
+    if (u !== undefined && !/^https?:\/\/[^/]/.test(u)) throw new SettingsError(`${where}.${key} must be an http(s) URL, not '${u}'`);
+    return u?.replace(/\/+$/, '');
+  };
+  const json = { 'content-type': 'application/json' };
+  const host = hostname();
+  switch (p.type) {
+    case 'stdout':
+      return { name: p.name, type: p.type };
+    case 'webhook-sink': {
+      const target = url('url')!;
+      const token = field('token');
+      const extra = p.fields.headers;
+      const headers: Record<string, string> = { ...json, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+      if (extra && typeof extra === 'object' && !Array.isArray(extra))
+        for (const [k, v] of Object.entries(extra)) {
+          const value = resolvedField(v, `${where}.headers.${k}`, env);
+          if (typeof value !== 'string') throw new SettingsError(`${where}.headers.${k} must be a string`);
+          headers[k.toLowerCase()] = value;
+        }
+      return {
+        name: p.name,
+        type: p.type,
+        request: (events) => ({ url: target, headers, body: JSON.stringify({ source: 'faramesh', host, records: events }) }),
+      };
+    }
+    case 'splunk-sink': {
+      const base = url('url')!;
+      const target = /\/services\/collector(\/event)?$/.test(base) ? base : `${base}/services/collector/event`;
+      const token = field('token', true)!;
+      const index = field('index');
+      return {
+        name: p.name,
+        type: p.type,
+        // HEC takes a batch as event objects one after another.
+        request: (events) => ({
+          url: target,
+          headers: { ...json, authorization: `Splunk ${token}` },
+          body: events
+            .map((e) =>
+              JSON.stringify({
+                time: Date.parse(String(e.time)) / 1000,
+                host,
+                source: 'faramesh',
+                sourcetype: 'faramesh:dpr',
+                ...(index ? { index } : {}),
+                event: e,
+              }),
+            )
+            .join('\n'),
+        }),
+      };
+    }
+    case 'datadog-sink': {
+      const target = url('url', false) ?? `https://http-intake.logs.${field('site') ?? 'datadoghq.com'}/api/v2/logs`;
+      const key = field('api_key', true)!;
+      return {
+        name: p.name,
+        type: p.type,
+        request: (events) => ({
+          url: target,
+          headers: { ...json, 'dd-api-key': key },
+          body: JSON.stringify(
+            events.map((e) => ({
+              ddsource: 'faramesh',
+              service: 'faramesh',
+              hostname: host,
+              ddtags: [
+                e.agent_id ? `agent:${String(e.agent_id)}` : '',
+                e.effect ? `effect:${String(e.effect)}` : '',
+                `type:${String(e.type)}`,
+              ]
+                .filter(Boolean)
+                .join(','),
+              message: JSON.stringify(e),
+            })),
+          ),
+        }),
+      };
+    }
+    case 'elastic-sink': {
+      const base = url('url')!;
+      const key = field('api_key');
+      const index = field('index') ?? 'faramesh-decisions';
+      return {
+        name: p.name,
+        type: p.type,
+        request: (events) => ({
+          url: `${base}/_bulk`,
+          headers: { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `ApiKey ${key}` } : {}) },
+          body:
+            events
+              .map(
+                (e) =>
+                  `${JSON.stringify({ create: { _index: index, _id: String(e.id) } })}\n${JSON.stringify({ '@timestamp': e.time, ...e })}`,
+              )
+              .join('\n') + '\n',
+        }),
+        accepted: (_status, body) => {
+          // `create` of an id already there (409) is a resend that landed before.
+          const reply = JSON.parse(body) as { errors?: boolean; items?: { create?: { status?: number; error?: { reason?: string } } }[] };
+          if (!reply.errors) return undefined;
+          const failed = (reply.items ?? []).find(
+            (i) => i.create && i.create.status !== undefined && i.create.status >= 300 && i.create.status !== 409,
+          );
+          return failed ? `bulk item refused (${failed.create!.status}): ${failed.create!.error?.reason ?? 'no reason given'}` : undefined;
+        },
+      };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Audit sinks: each declared sink reads the log after the daemon has made it durable, from its own
+ * position, and ships batches off the host. It is never on the decision path: a sink that is down
+ * is DEGRADED in `status` and retried with backoff, and since it reads from the log, not from a
+ * queue in memory, it loses nothing: across outages and restarts it resumes where its last
+ * delivered batch ended (`.faramesh/state/sinks.json`). A sink new to the stack starts at the end
+ * of the log as it is then.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogFollower, writeDurable, type LogPosition, type StoredRecord } from '@faramesh/audit';
+import type { ProviderIR } from '@faramesh/fpl/runtime';
+import { deliver } from './deliver.js';
+import { isSinkType, sinkFormat, type SinkEvent, type SinkFormat } from './sink-formats.js';
+
+/** Records per delivery. */
+const BATCH = 500;
+/** Backoff between failed deliveries: doubling from the first, up to the last. */
+const RETRY_MS = [500, 60_000] as const;
+/** Redacted arguments held for records not yet shipped (only this process's decisions have them). */
+const ARGS_HELD = 10_000;
+
+export interface SinkStatus {
+  name: string;
+  type: string;
+  status: 'HEALTHY' | 'DEGRADED' | 'UNSUPPORTED';
+  shipped: number;
+  last_error?: string;
+  last_delivery?: string;
+}
+
+class SinkWorker {
+  status: SinkStatus;
+  private follower: LogFollower;
+  private held?: StoredRecord[];
+  private running?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    readonly format: SinkFormat,
+    walDir: string,
+    from: LogPosition,
+    private readonly owner: Sinks,
+  ) {
+    this.status = { name: format.name, type: format.type, status: 'HEALTHY', shipped: 0 };
+    this.follower = new LogFollower(walDir, from);
+  }
+
+  /** New records are durable: ship them soon (calls close together make one batch). */
+  kick(): void {
+    if (this.stopped || this.running || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.run().finally(() => (this.running = undefined));
+    }, 20);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let batch: StoredRecord[];
+      try {
+        batch = this.held ?? this.follower.poll(BATCH);
+      } catch (e) {
+        this.fail(`cannot read the log: ${(e as Error).message}`);
+        return;
+      }
+      if (batch.length === 0) return;
+      this.held = batch;
+      const events = batch.map((r) => this.owner.event(r));
+      const error = await deliver(this.format, events);
+      if (error) {
+        this.fail(error);
+        return;
+      }
+      this.held = undefined;
+      this.failures = 0;
+      this.status = {
+        name: this.format.name,
+        type: this.format.type,
+        status: 'HEALTHY',
+        shipped: this.status.shipped + batch.length,
+        last_delivery: new Date().toISOString(),
+      };
+      this.owner.delivered(this, this.follower.position()!, batch);
+    }
+  }
+
+  private fail(error: string): void {
+    const wait = Math.min(RETRY_MS[0] * 2 ** this.failures++, RETRY_MS[1]);
+    this.status = { ...this.status, status: 'DEGRADED', last_error: error };
+    this.owner.say(`sink ${this.format.name}: ${error} (retrying in ${Math.round(wait / 1000)} s)`);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.run().finally(() => (this.running = undefined));
+    }, wait);
+    this.timer.unref();
+  }
+
+  /** Ship what is durable, for up to `ms` (the daemon is draining), then stop. */
+  async stop(ms: number): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.status.status === 'HEALTHY') {
+      await this.running;
+      this.running = this.run();
+      await Promise.race([this.running, new Promise((r) => setTimeout(r, ms).unref())]);
+    }
+    this.stopped = true;
+  }
+}
+
+/** Configure every sink of a policy without starting any (throws a SettingsError for one that cannot be). */
+export function checkSinks(providers: readonly ProviderIR[], env: NodeJS.ProcessEnv): void {
+  for (const p of providers) if (isSinkType(p.type)) sinkFormat(p, env);
+}
+
+export class Sinks {
+  private readonly workers: SinkWorker[] = [];
+  private readonly unsupported: SinkStatus[] = [];
+  private readonly args = new Map<string, Record<string, unknown>>();
+  private readonly cursors: Record<string, LogPosition>;
+
+  /** Throws a SettingsError for a sink it cannot configure. */
+  constructor(
+    providers: readonly ProviderIR[],
+    walDir: string,
+    private readonly stateDir: string,
+    tip: LogPosition,
+    env: NodeJS.ProcessEnv,
+    readonly say: (line: string) => void,
+  ) {
+    const file = join(stateDir, 'sinks.json');
+    this.cursors = existsSync(file)
+      ? ((JSON.parse(readFileSync(file, 'utf8')) as { cursors?: Record<string, LogPosition> }).cursors ?? {})
+      : {};
+    for (const p of providers.filter((x) => isSinkType(x.type))) {
+      const format = sinkFormat(p, env);
+      if (!format)
+        this.unsupported.push({
+          name: p.name,
+          type: p.type,
+          status: 'UNSUPPORTED',
+          shipped: 0,
+          last_error: `${p.type} is not delivered by this build`,
+        });
+      else this.workers.push(new SinkWorker(format, walDir, this.cursors[p.name] ?? tip, this));
+    }
+  }
+
+  get active(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** A decision's redacted arguments, shipped with its record (the record itself holds only their hash). */
+  holdArgs(recordId: string, args: Record<string, unknown>): void {
+    if (this.workers.length === 0) return;
+    if (this.args.size >= ARGS_HELD) this.args.delete(this.args.keys().next().value!);
+    this.args.set(recordId, args);
+  }
+
+  /** Records became durable. */
+  kick(): void {
+    for (const w of this.workers) w.kick();
+  }
+
+  event(r: StoredRecord): SinkEvent {
+    const args = this.args.get(String(r.record.id));
+    return args ? { ...r.record, args } : r.record;
+  }
+
+  delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
+    this.cursors[worker.format.name] = position;
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    writeDurable(this.stateDir, 'sinks.json', JSON.stringify({ cursors: this.cursors }));
+    // With several sinks, the arguments stay for the others (the window is bounded either way).
+    if (this.workers.length === 1) for (const r of batch) this.args.delete(String(r.record.id));
+  }
+
+  statuses(): SinkStatus[] {
+    return [...this.workers.map((w) => w.status), ...this.unsupported];
+  }
+
+  async stop(ms = 2000): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop(ms)));
+  }
+}
