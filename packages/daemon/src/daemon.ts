@@ -15,6 +15,7 @@ import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/de
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
+import { DelegationTokens } from './core/delegation.js';
 import { Alerts, notifyTargets } from './outbound/alerts.js';
 import { checkSinks, Sinks } from './outbound/sinks.js';
 import { Lifecycle } from './lifecycle.js';
@@ -145,6 +146,7 @@ export class Daemon {
         mode: settings.mode,
         now: Date.now,
         say: this.say,
+        delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, record) => this.sendAlerts(fired, record),
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.

@@ -13,7 +13,7 @@ import { checkBudgets } from './stages/budget.js';
 import { checkEgress, destinationOf } from './stages/egress.js';
 import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
-import { checkSpawn, spawnType } from './stages/spawn.js';
+import { checkSpawn, delegateTarget, spawnType } from './stages/spawn.js';
 import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
 import { checkToolId } from './tool-id.js';
 import type { Trace } from './trace.js';
@@ -216,6 +216,14 @@ function pipeline(
     if ('refused' in spawn)
       return done(denial('POLICY_DENY', spawn.refused, undefined, 'spawn', redacted(), collectAlerts(agent, 'deny')), NONE, trace);
     spawnDelta = spawn.delta;
+  }
+
+  // A delegation only to an agent this one declared a `delegate` grant for.
+  const delegating = delegateTarget(request, tool.tool);
+  if (delegating !== undefined && !agent.ir.delegates.some((d) => d.targets.includes(delegating))) {
+    const why = `denied: agent '${request.agent_id}' has no delegate block naming '${delegating || '(no target)'}'`;
+    trace?.step('delegation', why);
+    return done(denial('POLICY_DENY', why, rule, 'delegate', redacted(), collectAlerts(agent, 'deny')), NONE, trace);
   }
 
   // 8. Delegation ceiling, then the decision.

@@ -8,3 +8,4 @@ export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';
 export { budgetUsage, type BudgetUsage } from './stages/budget.js';
+export { delegateTarget } from './stages/spawn.js';

@@ -7,13 +7,22 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
-import { applyDelta, checkCompletion, decide, type DecideResult, type EngineState, type PreparedPolicy } from '@faramesh/engine';
+import {
+  applyDelta,
+  checkCompletion,
+  decide,
+  delegateTarget,
+  type DecideResult,
+  type EngineState,
+  type PreparedPolicy,
+} from '@faramesh/engine';
 import type { Decision, DecisionRequest, StructuredDenial } from '@faramesh/protocol';
 import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
 import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
-import type { PrincipalGate, PrincipalOutcome } from './principals.js';
+import type { PrincipalGate } from './principals.js';
+import type { DelegationTokens } from './delegation.js';
 
 export interface PolicyInUse {
   compiled: CompiledPolicy;
@@ -31,6 +40,8 @@ export interface DecisionDeps {
   persistApprovals(): Promise<void>;
   mode: 'enforce' | 'audit';
   now(): number;
+  /** Mints and verifies delegation tokens. */
+  delegation: DelegationTokens;
   /** Diagnostic lines for the daemon log. */
   say?: (line: string) => void;
   /** Before a decision's record is appended: its id and the redacted arguments (for the sink stream). */
@@ -73,6 +84,11 @@ export class DecisionService {
     if (who instanceof Promise) who = await who;
     if ('principal' in who && who.principal) request.principal = who.principal;
     if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
+    if (params.delegation_token !== undefined && !('refused' in who)) {
+      const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
+      if ('refused' in proven) who = proven;
+      else request.delegation_chain = proven.chain;
+    }
     const { decision, stateDelta } =
       'refused' in who
         ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
@@ -90,6 +106,7 @@ export class DecisionService {
       schema: 'dpr/2.0',
       ...stamp,
       agent_id: request.agent_id,
+      ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
       ...(this.deps.agentSvid ? { agent_svid: this.deps.agentSvid(request.agent_id) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',
@@ -127,6 +144,20 @@ export class DecisionService {
       latency_ms: round(elapsed),
     };
     if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
+    if (outcome.effect === 'permit') {
+      const target = delegateTarget(request, tool);
+      const grant = target
+        ? policy.compiled.ir.agents.find((a) => a.id === request.agent_id)?.delegates.find((d) => d.targets.includes(target))
+        : undefined;
+      if (target && grant)
+        result.delegation_token = await this.deps.delegation.mint(
+          request.agent_id,
+          target,
+          request.delegation_chain ?? [],
+          grant.ttl_s,
+          nowMs,
+        );
+    }
     return result;
   }
 
@@ -244,7 +275,7 @@ function refusedBeforePolicy(code: 'POLICY_DENY' | 'IDENTITY_UNVERIFIED', messag
 const quiescedDecision = (agent: string, args: Record<string, unknown>) =>
   refusedBeforePolicy('POLICY_DENY', `denied: agent ${agent} is quiesced by the operator`, args);
 
-const unverifiedDecision = (who: Extract<PrincipalOutcome, { refused: string }>, args: Record<string, unknown>) =>
+const unverifiedDecision = (who: { refused: string }, args: Record<string, unknown>) =>
   refusedBeforePolicy('IDENTITY_UNVERIFIED', `denied: ${who.refused}`, args);
 
 function denialOf(d: Decision): StructuredDenial | undefined {

@@ -142,6 +142,8 @@ export interface GovernResult {
   rule_id?: string;
   defer_token?: string;
   denial_token?: string;
+  /** A permitted `delegate/<agent>` call: the token that agent sends to prove the delegation. */
+  delegation_token?: string;
   structured_denial?: StructuredDenial;
   latency_ms: number;
 }

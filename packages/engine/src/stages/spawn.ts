@@ -25,3 +25,11 @@ export function checkSpawn(agent: AgentIR, type: string, state: EngineState): { 
     return { refused: `denied: agent '${agent.id}' already has ${live} live children (max_concurrent ${spawn.max_concurrent})` };
   return { delta: { kind: 'spawn', key: agent.id, live: live + 1 } };
 }
+
+/** The agent a `delegate` call hands work to: `args.target_agent`, or the tool `delegate/<agent>`. */
+export function delegateTarget(request: DecisionRequest, tool: string): string | undefined {
+  const named = request.args?.target_agent;
+  if (typeof named === 'string' && named !== '') return named;
+  if (tool.startsWith('delegate/')) return tool.slice('delegate/'.length);
+  return request.action === 'delegate' ? '' : undefined;
+}

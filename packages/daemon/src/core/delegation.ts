@@ -1,0 +1,79 @@
+/**
+ * Delegation tokens. When an agent's `delegate/<worker>` call is permitted under a `delegate`
+ * grant, the daemon mints a token for the worker: signed with the stack's delegation key (HS256),
+ * naming the worker, the chain of agents the work came through and when, and expiring with the
+ * grant's ttl (default 1 h). The worker sends it as `delegation_token`; the daemon verifies it and
+ * the engine then checks each hop's grant and caps the effect at its ceiling, and the worker's
+ * records carry the `delegation_chain`. A chain cannot be stated, only proven: a token that fails
+ * any check denies the call with IDENTITY_UNVERIFIED.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+import { jwtVerify, SignJWT } from 'jose';
+import type { DelegationHop } from '@faramesh/protocol';
+import { writeDurable } from '@faramesh/audit';
+
+const ISSUER = 'faramesh-daemon';
+/** Agents a call may have come through. */
+export const MAX_CHAIN = 8;
+/** A grant without a ttl: how long its token lasts. */
+const DEFAULT_TTL_S = 3600;
+
+export type ChainOutcome = { chain: DelegationHop[] } | { refused: string };
+
+export class DelegationTokens {
+  private constructor(private readonly key: Uint8Array) {}
+
+  /** The stack's key (created on first use, 0600), or a key for this run only (`faramesh dev`). */
+  static open(keyFile: string | undefined): DelegationTokens {
+    if (!keyFile) return new DelegationTokens(randomBytes(32));
+    if (!existsSync(keyFile)) {
+      mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+      writeDurable(dirname(keyFile), basename(keyFile), randomBytes(32).toString('base64url'), 0o600);
+    }
+    return new DelegationTokens(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64url'));
+  }
+
+  /** A token for `to`, extending the chain the delegating call itself came through. */
+  mint(from: string, to: string, chain: readonly DelegationHop[], ttlS: number | undefined, nowMs: number): Promise<string> {
+    const issuedAt = Math.floor(nowMs / 1000);
+    return new SignJWT({ chain: [...chain, { agent_id: from, issued_at: new Date(nowMs).toISOString() }] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'faramesh-delegation' })
+      .setIssuer(ISSUER)
+      .setSubject(to)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + (ttlS ?? DEFAULT_TTL_S))
+      .sign(this.key);
+  }
+
+  async verify(token: string, agent: string, nowMs: number): Promise<ChainOutcome> {
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        typ: 'faramesh-delegation',
+        currentDate: new Date(nowMs),
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (e) {
+      return { refused: `the delegation_token did not verify: ${(e as Error).message}` };
+    }
+    if (claims.sub !== agent) return { refused: `the delegation_token was issued to ${JSON.stringify(claims.sub)}, not agent ${agent}` };
+    const chain = claims.chain;
+    if (!Array.isArray(chain) || chain.length === 0 || chain.length > MAX_CHAIN || !chain.every(isHop))
+      return { refused: 'the delegation_token carries no valid chain' };
+    return { chain };
+  }
+}
+
+function isHop(h: unknown): h is DelegationHop {
+  const hop = h as DelegationHop;
+  return (
+    typeof h === 'object' &&
+    h !== null &&
+    typeof hop.agent_id === 'string' &&
+    (hop.issued_at === undefined || typeof hop.issued_at === 'string')
+  );
+}
