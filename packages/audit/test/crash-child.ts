@@ -11,10 +11,20 @@ if (!dir) process.exit(0);
 const signer = loadStackSigner(dir, 'faramesh/crash');
 const { log } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096, signer, checkpointEvery: 40, snapshotEvery: 25 });
 let i = 0;
-for (;;) {
-  // Bursts of concurrent appends exercise group commit.
-  const burst = Array.from({ length: 1 + (i % 8) }, () =>
-    log.append({ type: 'state_delta', agent_id: `agent-${i % 3}`, delta: { n: i++ } }),
-  );
-  for (const entry of await Promise.all(burst)) process.stdout.write(`${entry.seq}\n`);
+// Bursts of concurrent appends exercise group commit; bursts of 8 or more sync on the threadpool,
+// and the single appends running beside them arrive while such a sync is in flight.
+async function bursts(): Promise<never> {
+  for (;;) {
+    const burst = Array.from({ length: 1 + (i % 16) }, () =>
+      log.append({ type: 'state_delta', agent_id: `agent-${i % 3}`, delta: { n: i++ } }),
+    );
+    for (const entry of await Promise.all(burst)) process.stdout.write(`${entry.seq}\n`);
+  }
 }
+async function singles(agent: string): Promise<never> {
+  for (;;) {
+    const entry = await log.append({ type: 'state_delta', agent_id: agent, delta: { n: i++ } });
+    process.stdout.write(`${entry.seq}\n`);
+  }
+}
+await Promise.all([bursts(), singles('agent-x'), singles('agent-y')]);
