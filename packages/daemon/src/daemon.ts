@@ -148,7 +148,7 @@ export class Daemon {
         say: this.say,
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
         recording: (id, args) => this.sinks?.holdArgs(id, args),
-        alert: (fired, record) => this.sendAlerts(fired, record),
+        alert: (fired, subject) => this.alerts?.fire(fired, subject),
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
         ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
       });
@@ -444,35 +444,6 @@ export class Daemon {
     this.sinks = sinks;
     this.unhookSinks?.();
     this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;
-  }
-
-  /** A durable decision's alerts, sent off the decision path. */
-  private sendAlerts(fired: { on: string; notify: string }[], record: RecordInput): void {
-    const r = record as RecordInput & {
-      id: string;
-      time: string;
-      agent_id: string;
-      tool: string;
-      effect: string;
-      code?: string;
-      rule_ref?: string;
-      policy_version: string;
-      denial?: { human_message?: string };
-    };
-    for (const { on, notify } of fired)
-      this.alerts?.send({
-        on,
-        notify,
-        agent_id: r.agent_id,
-        tool: r.tool,
-        effect: r.effect,
-        action_id: `action-${r.id}`,
-        time: r.time,
-        policy_version: r.policy_version,
-        ...(r.code ? { code: r.code } : {}),
-        ...(r.denial?.human_message ? { message: r.denial.human_message } : {}),
-        ...(r.rule_ref ? { rule_ref: r.rule_ref } : {}),
-      });
   }
 
   /** A compiled policy made ready to decide with: prepared rules, and its identity providers loaded. */

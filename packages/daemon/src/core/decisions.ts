@@ -23,6 +23,7 @@ import { LatencyHistogram } from '../wire/metrics.js';
 import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
 import type { PrincipalGate } from './principals.js';
 import type { DelegationTokens } from './delegation.js';
+import type { AlertSubject } from '../outbound/alerts.js';
 
 export interface PolicyInUse {
   compiled: CompiledPolicy;
@@ -47,7 +48,7 @@ export interface DecisionDeps {
   /** Before a decision's record is appended: its id and the redacted arguments (for the sink stream). */
   recording?: (id: string, redactedArgs: Record<string, unknown>) => void;
   /** Once a decision's record is durable, the alerts it fired (never before: an alert names a recorded decision). */
-  alert?: (fired: Decision['alerts'], record: RecordInput) => void;
+  alert?: (fired: Decision['alerts'], subject: AlertSubject) => void;
   /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
   agentSvid?: (agent: string) => string;
 }
@@ -130,7 +131,17 @@ export class DecisionService {
       this.degraded = (e as Error).message;
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
-    if (decision.alerts.length > 0) this.deps.alert?.(decision.alerts, record);
+    if (decision.alerts.length > 0)
+      this.deps.alert?.(decision.alerts, {
+        agent_id: request.agent_id,
+        tool,
+        effect: outcome.effect,
+        action_id: `action-${stamp.id}`,
+        time: stamp.time,
+        policy_version: policy.compiled.policy_version,
+        ...(outcome.denial ? { code: outcome.denial.code, message: outcome.denial.human_message } : {}),
+        ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+      });
     this.counts[outcome.effect]++;
     let mine = this.countsByAgent.get(request.agent_id);
     if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));

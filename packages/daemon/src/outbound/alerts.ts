@@ -25,9 +25,8 @@ export function notifyTargets(ir: PolicyIR): Set<string> {
   return out;
 }
 
-export interface AlertEvent {
-  on: string;
-  notify: string;
+/** The recorded decision an alert is about. */
+export interface AlertSubject {
   agent_id: string;
   tool: string;
   effect: string;
@@ -37,6 +36,11 @@ export interface AlertEvent {
   action_id: string;
   time: string;
   policy_version: string;
+}
+
+export interface AlertEvent extends AlertSubject {
+  on: string;
+  notify: string;
 }
 
 /** Attempts per alert, and the wait before each retry. */
@@ -113,6 +117,11 @@ export class Alerts {
       }
     }
     return out;
+  }
+
+  /** The alerts a durable decision fired. */
+  fire(fired: readonly { on: string; notify: string }[], subject: AlertSubject): void {
+    for (const { on, notify } of fired) this.send({ on, notify, ...subject });
   }
 
   send(a: AlertEvent): void {
