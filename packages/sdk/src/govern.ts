@@ -1,0 +1,159 @@
+/**
+ * One governed call: ask the daemon, and run the tool only on PERMIT. A DENY or DEFER becomes a
+ * ToolDeniedError (or what the caller's onDeny/onDefer returns — never the tool's own run). With
+ * `onDefer: "block"` the SDK waits for the operator's decision and, once approved, asks again: the
+ * daemon permits the identical call once. DAEMON_NOT_READY is retried after the daemon's
+ * `retry_after` within the timeout. `failOpen` runs the tool only when the daemon cannot be reached
+ * at all — never on a deny.
+ */
+import { deniedBy, ToolDeniedError } from './errors.js';
+import { processEnv, transportFromEnv } from './transports/select.js';
+import { TransportError, type GovernRequest, type GovernResult, type Transport } from './wire.js';
+
+export interface GovernOptions {
+  /** The `agent "<id>"` of governance.fms (default: FARAMESH_AGENT_ID). */
+  agentId?: string;
+  /** Default: chosen from the environment (FARAMESH_REMOTE_URL, FARAMESH_SOCKET, FARAMESH_BASE_URL). */
+  transport?: Transport;
+  /** `throw` (default) raises ToolDeniedError; `block` waits for the operator; a function's result stands in for the tool's. */
+  onDefer?: 'throw' | 'block' | ((denial: ToolDeniedError, approvalId: string) => unknown);
+  /** `throw` (default), or a function whose result stands in for the tool's. */
+  onDeny?: 'throw' | ((denial: ToolDeniedError) => unknown);
+  /** Cap on asking the daemon, retries included (default 10 s). */
+  timeoutMs?: number;
+  /** `onDefer: "block"`: how long to wait for a human (default 10 min), and how often to ask (default 1 s). */
+  approvalTimeoutMs?: number;
+  pollIntervalMs?: number;
+  /** Run tools when the daemon cannot be reached. Never in production; never on a deny. */
+  failOpen?: boolean;
+  /** Forwarded to the daemon: verified identity (a JWT), stated claims, correlation, tags. */
+  principalToken?: string;
+  principal?: Record<string, unknown>;
+  sessionId?: string;
+  requestId?: string;
+  tags?: string[];
+  /** Where FARAMESH_* are read from (default: process.env where there is one). */
+  env?: Record<string, string | undefined>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Governor {
+  readonly agentId: string;
+  private transport?: Promise<Transport>;
+  private warnedOpen = false;
+
+  constructor(private readonly options: GovernOptions) {
+    const env = options.env ?? processEnv();
+    const agentId = options.agentId ?? env.FARAMESH_AGENT_ID;
+    if (!agentId) throw new TypeError('governedTools needs agentId (or FARAMESH_AGENT_ID): the agent "<id>" of governance.fms');
+    this.agentId = agentId;
+    if (options.onDeny === ('block' as unknown)) throw new TypeError('onDeny cannot be "block": a deny is final');
+    if (options.transport) this.transport = Promise.resolve(options.transport);
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? 10_000;
+  }
+
+  private transportNow(): Promise<Transport> {
+    this.transport ??= transportFromEnv(this.options.env ?? processEnv());
+    return this.transport;
+  }
+
+  /** Decide `toolId` with these arguments; run `execute` only if permitted. */
+  async run<T>(
+    toolId: string,
+    args: Record<string, unknown>,
+    execute: () => T | Promise<T>,
+    extra: { sessionId?: string } = {},
+  ): Promise<T | unknown> {
+    const o = this.options;
+    const request: GovernRequest = {
+      agent_id: this.agentId,
+      tool_id: toolId,
+      args,
+      call_id: globalThis.crypto.randomUUID(),
+      ...((extra.sessionId ?? o.sessionId) ? { session_id: extra.sessionId ?? o.sessionId } : {}),
+      ...(o.requestId ? { request_id: o.requestId } : {}),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.principal ? { principal: o.principal } : {}),
+      ...(o.principalToken ? { principal_token: o.principalToken } : {}),
+    };
+    let result: GovernResult;
+    try {
+      result = await this.decide(request);
+    } catch (e) {
+      if (!(e instanceof TransportError)) throw e;
+      if (e.unreachable && o.failOpen) {
+        if (!this.warnedOpen) console.warn(`faramesh: the daemon is unreachable (${e.message}); failOpen runs ${toolId} ungoverned`);
+        this.warnedOpen = true;
+        return execute();
+      }
+      throw unreachable(toolId, e);
+    }
+    if (result.effect === 'PERMIT') return execute();
+    const denial = deniedBy(result, toolId);
+    if (result.effect === 'DEFER') {
+      if (o.onDefer === 'block' && denial.approvalId) return this.awaitApproval(request, denial, execute);
+      if (typeof o.onDefer === 'function') return o.onDefer(denial, denial.approvalId ?? '');
+      throw denial;
+    }
+    if (typeof o.onDeny === 'function') return o.onDeny(denial);
+    throw denial;
+  }
+
+  /** Ask the daemon, retrying DAEMON_NOT_READY after its retry_after, within the timeout. */
+  private async decide(request: GovernRequest): Promise<GovernResult> {
+    const transport = await this.transportNow();
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TransportError(`no decision within ${this.timeoutMs} ms`, false);
+      const result = await transport.govern(request, left);
+      const r = result.structured_denial?.resolution;
+      if (result.effect !== 'DENY' || result.structured_denial?.code !== 'DAEMON_NOT_READY' || r?.type !== 'retry_after') return result;
+      const wait = r.retry_after_seconds * 1000;
+      if (Date.now() + wait >= deadline) return result;
+      await sleep(wait);
+    }
+  }
+
+  /** `onDefer: "block"`: wait for the operator, then ask again (the approval lets the identical call run once). */
+  private async awaitApproval<T>(request: GovernRequest, denial: ToolDeniedError, execute: () => T | Promise<T>): Promise<T> {
+    const o = this.options;
+    const transport = await this.transportNow();
+    const deadline = Date.now() + (o.approvalTimeoutMs ?? 600_000);
+    const every = o.pollIntervalMs ?? 1000;
+    for (;;) {
+      const status = await transport.poll(denial.approvalId!, this.agentId, this.timeoutMs);
+      if (status === 'approved') {
+        const again = await this.decide({ ...request, call_id: globalThis.crypto.randomUUID() });
+        if (again.effect === 'PERMIT') return execute();
+        throw deniedBy(again, request.tool_id);
+      }
+      if (status === 'denied' || status === 'expired' || status === 'unknown' || Date.now() + every > deadline)
+        throw new ToolDeniedError({
+          ...denial,
+          code: status === 'denied' ? 'POLICY_DENY' : denial.code,
+          effect: status === 'denied' ? 'DENY' : 'DEFER',
+          humanMessage:
+            status === 'pending'
+              ? `${denial.humanMessage} (no decision within ${Math.round((o.approvalTimeoutMs ?? 600_000) / 1000)} s)`
+              : `${denial.humanMessage} (approval ${status})`,
+        });
+      await sleep(every);
+    }
+  }
+}
+
+/** The daemon could not be asked: a denial, since nothing decided the call. */
+function unreachable(toolId: string, e: TransportError): ToolDeniedError {
+  return new ToolDeniedError({
+    code: e.unreachable ? 'DAEMON_UNREACHABLE' : 'DAEMON_ERROR',
+    humanMessage: `denied: the governance daemon could not decide (${e.message})`,
+    resolution: { type: 'retry_after', retryAfterSeconds: 2 },
+    effect: 'DENY',
+    toolId,
+  });
+}

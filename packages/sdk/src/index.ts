@@ -1,0 +1,2 @@
+export * from './edge.js';
+export { SocketTransport } from './transports/socket.js';

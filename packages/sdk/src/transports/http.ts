@@ -1,0 +1,66 @@
+/**
+ * HttpTransport: the daemon's HTTP API (`POST /v1/evaluate`, `GET /v1/approvals/<id>`), for remote
+ * daemons and edge runtimes. Only `fetch` is used, and nothing from `node:`: it runs in Workers.
+ */
+import { checkResult, TransportError, type ApprovalStatus, type GovernRequest, type GovernResult, type Transport } from '../wire.js';
+
+export interface HttpTransportOptions {
+  /** Bearer token (`faramesh token issue --agent <id>`); required off loopback. */
+  token?: string;
+  /** The runtime's fetch (default: globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+export class HttpTransport implements Transport {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(
+    url: string,
+    private readonly options: HttpTransportOptions = {},
+  ) {
+    this.base = url.replace(/\/+$/, '');
+    const f = options.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new TypeError('HttpTransport needs fetch: pass { fetch } on this runtime');
+    this.fetch = f;
+  }
+
+  async govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult> {
+    return checkResult(await this.call('POST', '/v1/evaluate', timeoutMs, JSON.stringify(request)));
+  }
+
+  async poll(approvalId: string, _agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
+    const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs)) as { status?: ApprovalStatus };
+    return reply.status ?? 'unknown';
+  }
+
+  private async call(method: string, path: string, timeoutMs: number, body?: string): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      const timedOut = (e as Error).name === 'TimeoutError';
+      throw new TransportError(`${this.base}: ${timedOut ? `no answer within ${timeoutMs} ms` : (e as Error).message}`, !timedOut);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new TransportError(`${this.base}${path}: ${res.status} with a body that is not JSON`, false);
+    }
+    if (!res.ok) {
+      const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
+      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, false);
+    }
+    return parsed;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Choosing a transport from the environment, in the docs' order: FARAMESH_REMOTE_URL (a remote
+ * daemon over HTTPS), FARAMESH_SOCKET (the local agent socket), FARAMESH_BASE_URL (a local daemon
+ * over HTTP). The socket transport is imported only when chosen, so bundles for edge runtimes never
+ * pull in `node:net`.
+ */
+import { HttpTransport } from './http.js';
+import type { Transport } from '../wire.js';
+
+type Env = Record<string, string | undefined>;
+
+export async function transportFromEnv(env: Env): Promise<Transport> {
+  const token = env.FARAMESH_TOKEN;
+  if (env.FARAMESH_REMOTE_URL) return new HttpTransport(env.FARAMESH_REMOTE_URL, token ? { token } : {});
+  if (env.FARAMESH_SOCKET) {
+    const { SocketTransport } = await import('./socket.js');
+    return new SocketTransport(env.FARAMESH_SOCKET);
+  }
+  if (env.FARAMESH_BASE_URL) return new HttpTransport(env.FARAMESH_BASE_URL, token ? { token } : {});
+  throw new TypeError(
+    'no Faramesh transport: set FARAMESH_SOCKET (start the agent with .faramesh/bin/agent), FARAMESH_REMOTE_URL or FARAMESH_BASE_URL, or pass { transport }',
+  );
+}
+
+/** The process environment where there is one (not in every edge runtime). */
+export function processEnv(): Env {
+  const g = globalThis as { process?: { env?: Env } };
+  return g.process?.env ?? {};
+}

@@ -1,0 +1,73 @@
+/**
+ * What the daemon speaks: the `govern` request and its result, the same over the Unix socket
+ * (JSON-RPC) and over HTTP (`POST /v1/evaluate`). Effects are only PERMIT, DENY or DEFER.
+ */
+
+export interface GovernRequest {
+  agent_id: string;
+  /** The policy's tool id (`stripe/refund`). */
+  tool_id: string;
+  args: Record<string, unknown>;
+  call_id: string;
+  session_id?: string;
+  request_id?: string;
+  tags?: string[];
+  principal?: Record<string, unknown>;
+  principal_token?: string;
+  delegation_token?: string;
+}
+
+export type WireResolution =
+  | { type: 'pending_approval'; approval_id: string }
+  | { type: 'retry_after'; retry_after_seconds: number }
+  | { type: 'budget_reset'; resets_at?: string }
+  | { type: 'rule_block'; rule_id: string }
+  | { type: 'pending_approvals'; approval_ids: string[] }
+  | { type: 'manual_audit' };
+
+export interface WireDenial {
+  code: string;
+  human_message: string;
+  resolution: WireResolution;
+  rule_ref?: string;
+  budget_id?: string;
+}
+
+export interface GovernResult {
+  call_id?: string;
+  action_id?: string;
+  effect: 'PERMIT' | 'DENY' | 'DEFER';
+  reason_code?: string;
+  rule_ref?: string;
+  defer_token?: string;
+  delegation_token?: string;
+  structured_denial?: WireDenial;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'unknown';
+
+export interface Transport {
+  /** One decision. Rejects with a TransportError when the daemon cannot be reached or answers nonsense. */
+  govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult>;
+  /** Where a deferred call's approval stands. */
+  poll(approvalId: string, agentId: string, timeoutMs: number): Promise<ApprovalStatus>;
+}
+
+/** The daemon could not be asked (`unreachable`: not there at all, what `failOpen` is about), or its answer made no sense. */
+export class TransportError extends Error {
+  override name = 'TransportError';
+  constructor(
+    message: string,
+    readonly unreachable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A result the SDK can act on, or a TransportError. */
+export function checkResult(value: unknown): GovernResult {
+  const r = value as GovernResult | undefined;
+  if (!r || typeof r !== 'object' || !['PERMIT', 'DENY', 'DEFER'].includes(r.effect))
+    throw new TransportError(`the daemon's reply is not a decision: ${JSON.stringify(value)?.slice(0, 200)}`, false);
+  return r;
+}

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateText, isStepCount, tool } from 'ai';
+import { MockLanguageModelV4 } from 'ai/test';
+import { z } from 'zod';
+import { governedTools, SocketTransport, ToolDeniedError } from '../src/index.js';
+import { startDaemon } from './daemon.js';
+
+test('against a real daemon: permit runs, deny never runs the tool, defer → approved from the CLI while blocking → runs once', async () => {
+  const d = startDaemon();
+  try {
+    const ran: string[] = [];
+    const tools = governedTools(
+      {
+        searchDocs: async (a: { q: string }) => (ran.push(`search ${a.q}`), ['doc-1']),
+        payout: async (_a: { amount: number }) => (ran.push('payout'), 'paid'),
+        refund: async (a: { amount: number }) => (ran.push(`refund ${a.amount}`), 'refunded'),
+      },
+      { agentId: 'bot', env: { FARAMESH_SOCKET: d.socket } },
+    );
+    assert.deepEqual(await tools.searchDocs({ q: 'fees' }), ['doc-1']);
+    const denied = await tools.payout({ amount: 9 }).catch((e: unknown) => e);
+    assert.ok(denied instanceof ToolDeniedError);
+    assert.equal(denied.code, 'POLICY_DENY');
+    assert.equal(denied.humanMessage, 'platform team only');
+    assert.match(String(denied.actionId), /^action-[0-9A-Z]{26}$/);
+    const deferred = await tools.refund({ amount: 5 }).catch((e: unknown) => e);
+    assert.ok(deferred instanceof ToolDeniedError && deferred.effect === 'DEFER');
+    assert.deepEqual(ran, ['search fees']);
+
+    // block: the operator approves from the CLI while the call waits; then it runs, once.
+    const blocking = governedTools(
+      { refund: async (a: { amount: number }) => (ran.push(`refund ${a.amount}`), 'refunded') },
+      { agentId: 'bot', transport: new SocketTransport(d.socket), onDefer: 'block', pollIntervalMs: 50 },
+    );
+    const waiting = blocking.refund({ amount: 7 });
+    let approvalId: string | undefined;
+    for (let i = 0; i < 100 && !approvalId; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const list = JSON.parse(d.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; args: { amount?: number } }[] };
+      approvalId = list.approvals.find((a) => a.args.amount === 7)?.id;
+    }
+    assert.ok(approvalId, 'the deferred call is pending');
+    assert.equal(d.cli('approvals', 'approve', approvalId, '--reason', 'ok').code, 0);
+    assert.equal(await waiting, 'refunded');
+    assert.deepEqual(ran, ['search fees', 'refund 7']);
+    // The approval was for that call once: the identical call defers again.
+    assert.equal(((await tools.refund({ amount: 7 }).catch((e: unknown) => e)) as ToolDeniedError).effect, 'DEFER');
+  } finally {
+    d.stop();
+  }
+});
+
+test('failOpen: with the daemon down, false denies (DAEMON_UNREACHABLE) and true runs; a deny is never opened', async () => {
+  const d = startDaemon();
+  const socket = d.socket;
+  try {
+    const open = governedTools({ payout: async () => 'paid' }, { agentId: 'bot', env: { FARAMESH_SOCKET: socket }, failOpen: true });
+    // The daemon is up: failOpen changes nothing about a deny.
+    assert.equal(((await open.payout().catch((e: unknown) => e)) as ToolDeniedError).code, 'POLICY_DENY');
+  } finally {
+    d.stop();
+  }
+  const closed = governedTools({ searchDocs: async () => 'ran' }, { agentId: 'bot', env: { FARAMESH_SOCKET: socket } });
+  const e = await closed.searchDocs().catch((x: unknown) => x);
+  assert.ok(e instanceof ToolDeniedError);
+  assert.equal(e.code, 'DAEMON_UNREACHABLE');
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const open = governedTools({ searchDocs: async () => 'ran' }, { agentId: 'bot', env: { FARAMESH_SOCKET: socket }, failOpen: true });
+    assert.equal(await open.searchDocs(), 'ran');
+  } finally {
+    console.warn = warn;
+  }
+});
+
+test('Vercel AI SDK: generateText with governed tools; a denial reaches the model as a tool result carrying the structured denial', async () => {
+  const d = startDaemon();
+  try {
+    let paid = false;
+    const tools = governedTools(
+      {
+        searchDocs: tool({ description: 'search', inputSchema: z.object({ q: z.string() }), execute: async ({ q }) => `found ${q}` }),
+        payout: tool({
+          description: 'pay out',
+          inputSchema: z.object({ amount: z.number() }),
+          execute: async () => ((paid = true), 'paid'),
+        }),
+      },
+      { agentId: 'bot', transport: new SocketTransport(d.socket) },
+    );
+    const usage = {
+      inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
+      outputTokens: { total: 1, text: 1, reasoning: 0 },
+    };
+    const model = new MockLanguageModelV4({
+      doGenerate: [
+        {
+          content: [
+            { type: 'tool-call', toolCallId: 'c1', toolName: 'searchDocs', input: JSON.stringify({ q: 'fees' }) },
+            { type: 'tool-call', toolCallId: 'c2', toolName: 'payout', input: JSON.stringify({ amount: 9 }) },
+          ],
+          finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+          usage,
+          warnings: [],
+        },
+        {
+          content: [{ type: 'text', text: 'The payout was blocked by policy.' }],
+          finishReason: { unified: 'stop', raw: 'stop' },
+          usage,
+          warnings: [],
+        },
+      ],
+    });
+    const result = await generateText({ model, tools, prompt: 'pay out 9', stopWhen: isStepCount(2) });
+    const outputs = Object.fromEntries(result.steps[0]!.toolResults.map((r) => [r.toolName, r.output]));
+    assert.equal(outputs.searchDocs, 'found fees');
+    const denial = outputs.payout as { denied: boolean; code: string; message: string; resolution: { type: string } };
+    assert.equal(denial.denied, true);
+    assert.equal(denial.code, 'POLICY_DENY');
+    assert.equal(denial.message, 'platform team only');
+    assert.equal(denial.resolution.type, 'rule_block');
+    assert.equal(paid, false, 'the tool body never ran');
+    assert.equal(result.text, 'The payout was blocked by policy.');
+    // The model's second call saw the denial as the tool's result.
+    assert.match(JSON.stringify(model.doGenerateCalls[1]!.prompt), /platform team only/);
+  } finally {
+    d.stop();
+  }
+});

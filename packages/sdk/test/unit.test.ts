@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { governedTools, HttpTransport, StubTransport, ToolDeniedError, type GovernRequest } from '../src/index.js';
+
+test('StubTransport: permit runs the tool with its arguments; deny and defer throw ToolDeniedError and the tool never runs', async () => {
+  const ran: string[] = [];
+  const stub = new StubTransport({
+    searchDocs: 'permit',
+    payout: { effect: 'deny', code: 'POLICY_DENY', humanMessage: 'platform team only', ruleRef: 'governance.fms:9' },
+    refund: 'defer',
+  });
+  const tools = governedTools(
+    {
+      searchDocs: async (a: { q: string }) => (ran.push('search'), `results for ${a.q}`),
+      payout: async (_a: { amount: number }) => (ran.push('payout'), 'paid'),
+      refund: async (_a: { amount: number }) => (ran.push('refund'), 'refunded'),
+    },
+    { agentId: 'bot', transport: stub, sessionId: 's-1', tags: ['t'] },
+  );
+  assert.equal(await tools.searchDocs({ q: 'fees' }), 'results for fees');
+  assert.deepEqual(
+    stub.calls.map((c: GovernRequest) => [c.agent_id, c.tool_id, c.args, c.session_id, c.tags]),
+    [['bot', 'searchDocs', { q: 'fees' }, 's-1', ['t']]],
+  );
+  const denied = await tools.payout({ amount: 5 }).catch((e: unknown) => e);
+  assert.ok(denied instanceof ToolDeniedError);
+  assert.equal(denied.code, 'POLICY_DENY');
+  assert.equal(denied.humanMessage, 'platform team only');
+  assert.equal(denied.ruleRef, 'governance.fms:9');
+  assert.equal(denied.resolution.type, 'rule_block');
+  if (denied.resolution.type === 'rule_block') assert.equal(denied.resolution.ruleId, 'governance.fms:9');
+  const deferred = await tools.refund({ amount: 5 }).catch((e: unknown) => e);
+  assert.ok(deferred instanceof ToolDeniedError);
+  assert.equal(deferred.effect, 'DEFER');
+  assert.match(String(deferred.approvalId), /^apr-stub-/);
+  assert.deepEqual(deferred.resolution, { type: 'pending_approval', approvalId: deferred.approvalId });
+  assert.deepEqual(ran, ['search']);
+  // An unlisted tool is denied, as under a default-deny policy.
+  const other = governedTools({ other: async () => 'x' }, { agentId: 'bot', transport: stub });
+  assert.equal(((await other.other().catch((e: unknown) => e)) as ToolDeniedError).code, 'POLICY_DENY');
+});
+
+test('onDeny and onDefer callbacks stand in for the tool; block waits for the approval and then runs the call', async () => {
+  const stub = new StubTransport({ payout: 'deny', refund: 'defer' });
+  let ran = 0;
+  const tools = governedTools(
+    { payout: async () => ++ran, refund: async () => ++ran },
+    { agentId: 'bot', transport: stub, onDeny: (d) => `handled ${d.code}`, onDefer: (d, id) => `queued ${id} ${d.code}` },
+  );
+  assert.equal(await tools.payout(), 'handled POLICY_DENY');
+  assert.match(String(await tools.refund()), /^queued apr-stub-\d+ POLICY_DEFER$/);
+  assert.equal(ran, 0);
+
+  // block: approved meanwhile → asked again → the stub permits the second ask.
+  const table: Record<string, 'permit' | 'defer'> = { refund: 'defer' };
+  const blocking = new StubTransport(table);
+  const blocked = governedTools(
+    { refund: async () => 'refunded' },
+    { agentId: 'bot', transport: blocking, onDefer: 'block', pollIntervalMs: 10 },
+  );
+  const pending = blocked.refund();
+  await new Promise((r) => setTimeout(r, 30));
+  table.refund = 'permit';
+  blocking.setApproval('apr-stub-1', 'approved');
+  assert.equal(await pending, 'refunded');
+  // Denied by the operator: POLICY_DENY.
+  const denying = new StubTransport({ refund: { effect: 'defer', approvalStatus: 'denied' } });
+  const e = await governedTools({ refund: async () => 'x' }, { agentId: 'bot', transport: denying, onDefer: 'block', pollIntervalMs: 5 })
+    .refund()
+    .catch((x: unknown) => x);
+  assert.ok(e instanceof ToolDeniedError);
+  assert.equal(e.code, 'POLICY_DENY');
+  assert.match(e.humanMessage, /approval denied/);
+  // Nobody answers in time.
+  const silent = new StubTransport({ refund: 'defer' });
+  const late = await governedTools(
+    { refund: async () => 'x' },
+    { agentId: 'bot', transport: silent, onDefer: 'block', pollIntervalMs: 5, approvalTimeoutMs: 30 },
+  )
+    .refund()
+    .catch((x: unknown) => x);
+  assert.ok(late instanceof ToolDeniedError);
+  assert.match(late.humanMessage, /no decision within/);
+});
+
+test('agentId is required; onDeny cannot block', () => {
+  assert.throws(() => governedTools({}, { env: {} }), /needs agentId/);
+  assert.deepEqual(governedTools({}, { env: { FARAMESH_AGENT_ID: 'x' }, transport: new StubTransport({}) }), {});
+  assert.throws(() => governedTools({}, { agentId: 'x', onDeny: 'block' as 'throw' }), /cannot be "block"/);
+});
+
+test('HttpTransport with an injected fetch (the edge path): the evaluate body, the bearer token, the approval poll', async () => {
+  const seen: { url: string; init: RequestInit }[] = [];
+  const fetch = (async (url: string, init: RequestInit) => {
+    seen.push({ url, init });
+    if (url.endsWith('/v1/evaluate')) {
+      const body = JSON.parse(String(init.body)) as { tool_id: string };
+      return new Response(
+        JSON.stringify(
+          body.tool_id === 'ok'
+            ? { effect: 'PERMIT', action_id: 'action-1' }
+            : {
+                effect: 'DEFER',
+                defer_token: 'apr-9',
+                structured_denial: {
+                  code: 'POLICY_DEFER',
+                  human_message: 'wait',
+                  resolution: { type: 'pending_approval', approval_id: 'apr-9' },
+                },
+              },
+        ),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      );
+    }
+    return new Response(JSON.stringify({ approval_id: 'apr-9', status: 'pending' }), { status: 200 });
+  }) as unknown as typeof globalThis.fetch;
+  const transport = new HttpTransport('https://eval.internal/', { token: 'fmt_x', fetch });
+  const tools = governedTools({ ok: async () => 'ran', slow: async () => 'ran' }, { agentId: 'edge-bot', transport });
+  assert.equal(await tools.ok(), 'ran');
+  assert.equal(seen[0]!.url, 'https://eval.internal/v1/evaluate');
+  assert.equal((seen[0]!.init.headers as Record<string, string>).authorization, 'Bearer fmt_x');
+  assert.equal((JSON.parse(String(seen[0]!.init.body)) as { agent_id: string }).agent_id, 'edge-bot');
+  assert.equal(((await tools.slow().catch((e: unknown) => e)) as ToolDeniedError).approvalId, 'apr-9');
+  assert.equal(await transport.poll('apr-9', 'edge-bot', 1000), 'pending');
+  assert.equal(seen.at(-1)!.url, 'https://eval.internal/v1/approvals/apr-9');
+});
+
+test('the edge entry point imports nothing from node: anywhere in its module graph', () => {
+  const seen = new Set<string>();
+  const walk = (file: URL) => {
+    if (seen.has(file.href)) return;
+    seen.add(file.href);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:import|export)[^'"]*from\s*'([^']+)'|import\('([^']+)'\)/g)) {
+      const spec = m[1] ?? m[2]!;
+      // A dynamic import is loaded only when taken (the socket transport, chosen by FARAMESH_SOCKET).
+      if (m[2]) continue;
+      assert.ok(!spec.startsWith('node:'), `${file.pathname} imports ${spec}`);
+      if (spec.startsWith('.')) walk(new URL(spec, file));
+    }
+  };
+  walk(new URL('../src/edge.js', import.meta.url));
+  assert.ok(seen.size >= 6);
+});
