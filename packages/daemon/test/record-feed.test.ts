@@ -42,6 +42,7 @@ test('a poll waits for the next matching record, gives up at its deadline, and r
   const t0 = Date.now();
   assert.deepEqual((await feed.tail({ after: 2, wait_ms: 60 })).records, []);
   assert.ok(Date.now() - t0 >= 50);
+  assert.equal((feed as unknown as { waiters: Set<unknown> }).waiters.size, 0, 'a timed-out poll leaves no waiter');
 
   const open = feed.tail({ after: 2, wait_ms: 20_000 });
   feed.close();

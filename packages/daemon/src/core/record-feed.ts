@@ -94,11 +94,16 @@ export class RecordFeed {
     const deadline = Date.now() + wait;
     while (page.records.length === 0 && !this.closed && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.waiters.add(() => {
+        const wake = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        // A poll that times out leaves no waiter behind (an idle daemon with a tail open would gather them).
+        const timer = setTimeout(() => {
+          this.waiters.delete(wake);
+          resolve();
+        }, deadline - Date.now());
+        this.waiters.add(wake);
       });
       page = this.read({ ...q, after: page.next }, limit);
     }

@@ -51,10 +51,14 @@ class SinkWorker {
   /** New records are durable: ship them soon (calls close together make one batch). */
   kick(): void {
     if (this.stopped || this.running || this.timer) return;
+    this.schedule(20);
+  }
+
+  private schedule(ms: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.run().finally(() => (this.running = undefined));
-    }, 20);
+    }, ms);
     this.timer.unref();
   }
 
@@ -92,12 +96,7 @@ class SinkWorker {
     const wait = Math.min(RETRY_MS[0] * 2 ** this.failures++, RETRY_MS[1]);
     this.status = { ...this.status, status: 'DEGRADED', last_error: error };
     this.owner.say(`sink ${this.format.name}: ${error} (retrying in ${Math.round(wait / 1000)} s)`);
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.run().finally(() => (this.running = undefined));
-    }, wait);
-    this.timer.unref();
+    if (!this.stopped) this.schedule(wait);
   }
 
   /** Ship what is durable, for up to `ms` (the daemon is draining), then stop. */
