@@ -23,6 +23,7 @@ import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } f
 import { stackPaths, type StackPaths } from './stack/paths.js';
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
 import {
+  keepOpenAck,
   parseAgentMessage,
   parseGovernParams,
   rpcError,
@@ -168,6 +169,7 @@ export class Daemon {
       this.agentServer = new LineServer({
         handle: (line) => this.serveAgent(line),
         refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
+        keepOpen: keepOpenAck,
       });
       this.tokens = new TokenBook(this.paths.tokens);
       deadline();

@@ -92,3 +92,53 @@ test('the lifecycle only moves forward: STARTING → INITIALIZING → READY → 
   assert.throws(() => l.to('STARTING'));
   assert.deepEqual(seen, ['INITIALIZING', 'READY', 'DRAINING', 'HALT']);
 });
+
+test('keep-open: after the acknowledgement, pipelined lines are all answered on one connection, in the order they finish', async () => {
+  const path = socketPath();
+  const server = new LineServer({
+    handle: async (l) => (await new Promise((r) => setTimeout(r, l === 'slow' ? 60 : 1)), `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+    maxBytes: 64,
+  });
+  await server.listen(path, 0o600);
+  // The opening line and three requests in one write, one split across writes; the client ends its side.
+  const replies = await exchange(path, (s) => {
+    s.write('open\nslow\nfast\npart');
+    setTimeout(() => s.end('ial\n'), 20);
+  });
+  assert.deepEqual(replies.split('\n'), ['opened', 'echo fast', 'echo partial', 'echo slow', '']);
+  // Without the opening line: one request per connection, as always.
+  assert.equal(await exchange(path, (s) => s.write('fast\nmore\n')), 'echo fast\n');
+  // A line too long cannot be resynchronised: refused, and the connection ends after pending answers.
+  assert.equal(
+    await exchange(path, (s) => s.write(`open\nfast\n${'x'.repeat(100)}\nnever\n`)),
+    'opened\nrefused: the request exceeds 64 bytes\necho fast\n',
+  );
+  await server.close();
+});
+
+test('keep-open: close answers what is in flight, reads no new line, and ends idle kept-open connections', async () => {
+  const path = socketPath();
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const server = new LineServer({
+    handle: async (l) => (await gate, `done ${l}`),
+    refuse: (why) => why,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+  });
+  await server.listen(path, 0o600);
+  const idle = exchange(path, (s) => s.write('open\n'));
+  let late: ReturnType<typeof createConnection> | undefined;
+  const busy = exchange(path, (s) => ((late = s), s.write('open\na\n')));
+  await new Promise((r) => setTimeout(r, 50));
+  let closed = false;
+  const closing = server.close().then(() => (closed = true));
+  late!.write('b\n');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(closed, false, 'waits for the request in flight');
+  release();
+  await closing;
+  assert.equal(await idle, 'opened\n');
+  assert.equal(await busy, 'opened\ndone a\n', 'the line sent after close was not taken');
+});

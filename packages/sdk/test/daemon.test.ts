@@ -4,7 +4,7 @@ import { generateText, isStepCount, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
 import { governedTools, SocketTransport, ToolDeniedError } from '../src/index.js';
-import { startDaemon } from './daemon.js';
+import { approveFromCli, startDaemon } from './daemon.js';
 
 test('against a real daemon: permit runs, deny never runs the tool, defer → approved from the CLI while blocking → runs once', async () => {
   const d = startDaemon();
@@ -34,14 +34,7 @@ test('against a real daemon: permit runs, deny never runs the tool, defer → ap
       { agentId: 'bot', transport: new SocketTransport(d.socket), onDefer: 'block', pollIntervalMs: 50 },
     );
     const waiting = blocking.refund({ amount: 7 });
-    let approvalId: string | undefined;
-    for (let i = 0; i < 100 && !approvalId; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const list = JSON.parse(d.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; args: { amount?: number } }[] };
-      approvalId = list.approvals.find((a) => a.args.amount === 7)?.id;
-    }
-    assert.ok(approvalId, 'the deferred call is pending');
-    assert.equal(d.cli('approvals', 'approve', approvalId, '--reason', 'ok').code, 0);
+    await approveFromCli(d, (args) => args.amount === 7);
     assert.equal(await waiting, 'refunded');
     assert.deepEqual(ran, ['search fees', 'refund 7']);
     // The approval was for that call once: the identical call defers again.
@@ -125,6 +118,24 @@ test('Vercel AI SDK: generateText with governed tools; a denial reaches the mode
     assert.equal(result.text, 'The payout was blocked by policy.');
     // The model's second call saw the denial as the tool's result.
     assert.match(JSON.stringify(model.doGenerateCalls[1]!.prompt), /platform team only/);
+  } finally {
+    d.stop();
+  }
+});
+
+test('SocketTransport keeps one connection for every call, and opens another after the daemon restarts', async () => {
+  const d = startDaemon();
+  try {
+    const transport = new SocketTransport(d.socket);
+    const tools = governedTools({ searchDocs: async () => 'ran' }, { agentId: 'bot', transport });
+    assert.deepEqual(await Promise.all([tools.searchDocs(), tools.searchDocs(), tools.searchDocs()]), ['ran', 'ran', 'ran']);
+    assert.equal(d.cli('apply', '--stop').code, 0);
+    // Down: the kept connection is gone and nothing answers.
+    assert.equal(((await tools.searchDocs().catch((e: unknown) => e)) as ToolDeniedError).code, 'DAEMON_UNREACHABLE');
+    assert.equal(d.cli('apply').code, 0);
+    assert.equal(await tools.searchDocs(), 'ran');
+    const list = d.cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '50').stdout;
+    assert.equal(list.split('\n').filter((l) => l.includes('"tool":"searchDocs"')).length, 4);
   } finally {
     d.stop();
   }

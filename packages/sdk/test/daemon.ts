@@ -34,10 +34,26 @@ export function startDaemon(policy = POLICY): TestDaemon {
   writeFileSync(join(dir, 'governance.fms'), policy);
   const env = { ...process.env, NO_COLOR: '1', HOME: dir };
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args, '--dir', dir], { encoding: 'utf8', env });
+    // Audit commands take the stack as --stack (their --dir is the log's directory).
+    const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { encoding: 'utf8', env });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
   const applied = cli('apply');
   if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr}${applied.stdout}`);
   return { dir, socket: join(dir, '.faramesh', 'runtime', 'agent.sock'), cli, stop: () => void cli('apply', '--stop') };
+}
+
+/** Wait until a pending approval matches, approve it from the CLI, and return its id. */
+export async function approveFromCli(d: TestDaemon, matches: (args: Record<string, unknown>) => boolean): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const list = JSON.parse(d.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; args: Record<string, unknown> }[] };
+    const found = list.approvals.find((a) => matches(a.args));
+    if (found) {
+      const approved = d.cli('approvals', 'approve', found.id, '--reason', 'ok');
+      if (approved.code !== 0) throw new Error(`approve failed: ${approved.stderr}`);
+      return found.id;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no pending approval matched');
 }

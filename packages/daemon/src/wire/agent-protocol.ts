@@ -155,3 +155,20 @@ export function rpcResult(rpcId: string | number | null | undefined, result: unk
 export function rpcError(rpcId: string | number | null | undefined, code: number, message: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id: rpcId ?? null, error: { code, message } });
 }
+
+/**
+ * `{"jsonrpc": "2.0", "id": …, "method": "keep_open"}` as a connection's first line: the client will
+ * send more requests on it (each answered with its own id, in the order decisions finish).
+ */
+export function keepOpenAck(line: string): string | undefined {
+  if (!line.includes('keep_open')) return undefined;
+  let raw: { jsonrpc?: unknown; id?: unknown; method?: unknown };
+  try {
+    raw = JSON.parse(line) as typeof raw;
+  } catch {
+    return undefined;
+  }
+  if (raw?.jsonrpc !== '2.0' || raw.method !== 'keep_open') return undefined;
+  const id = typeof raw.id === 'string' || typeof raw.id === 'number' ? raw.id : null;
+  return rpcResult(id, { keep_open: true });
+}

@@ -3,6 +3,10 @@
  * answers with one line in a single write and closes. That is what the shipped SDKs expect (one
  * of them reads a single chunk; another waits for the close). Oversized requests and clients that
  * stall get an error reply and a closed connection, never a crash.
+ *
+ * A client may instead ask to keep the connection open (`keepOpen` recognises the request): then
+ * it sends any number of lines, answered as each decision is made, matched by their ids — no
+ * connect and close per call. Draining stops reading new lines and closes once they are answered.
  */
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,6 +24,8 @@ export interface LineServerOptions {
   handle(line: string): Promise<string>;
   /** The reply when the request breaks a limit (too large, too slow, not one line). */
   refuse(reason: string): string;
+  /** The acknowledgement, when this first line asks to keep the connection open for more. */
+  keepOpen?(line: string): string | undefined;
   maxBytes?: number;
   timeoutMs?: number;
 }
@@ -30,6 +36,9 @@ export class LineServer {
   private idle?: () => void;
   /** Open connections, and whether their request is still being read. */
   private readonly sockets = new Map<Socket, 'reading' | 'answering'>();
+  /** Kept-open connections, each with what ends it once its answers are out. */
+  private readonly streams = new Map<Socket, () => void>();
+  private closing = false;
 
   constructor(private readonly options: LineServerOptions) {
     // Half-open: a client may end its side to mark the end of its request and still read the reply.
@@ -55,7 +64,9 @@ export class LineServer {
 
   /** Stop accepting; resolve once every request in progress has been answered. */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const end of this.streams.values()) end();
     // Connections that have not sent a whole request yet are dropped; answered ones are closing.
     for (const [s, phase] of this.sockets) if (phase === 'reading') s.destroy();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
@@ -87,8 +98,10 @@ export class LineServer {
       socket.once('close', () => clearTimeout(linger));
       socket.end(`${this.options.refuse(reason)}\n`);
     };
-    const answer = (line: string) => {
+    const answer = (line: string, rest?: Buffer) => {
       done = true;
+      const ack = this.options.keepOpen?.(line);
+      if (ack !== undefined) return this.stream(socket, ack, rest);
       socket.setTimeout(0);
       this.sockets.set(socket, 'answering');
       this.inFlight++;
@@ -112,7 +125,7 @@ export class LineServer {
       chunks.push(chunk.subarray(0, nl));
       const line = Buffer.concat(chunks).toString('utf8');
       chunks = [];
-      answer(line);
+      answer(line, chunk.subarray(nl + 1));
     });
     socket.on('end', () => {
       // A client that half-closes without a newline sent its whole request.
@@ -121,6 +134,62 @@ export class LineServer {
       if (line.trim() === '') return void socket.destroy();
       answer(line);
     });
+  }
+
+  /** A kept-open connection: lines in, answers out as they are ready, until either side ends it. */
+  private stream(socket: Socket, ack: string, rest?: Buffer): void {
+    const { maxBytes = MAX_REQUEST_BYTES } = this.options;
+    socket.removeAllListeners('data').removeAllListeners('end').setTimeout(0);
+    this.sockets.set(socket, 'answering');
+    let pending = 0;
+    let ended = false;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    const endIfDone = () => {
+      if ((ended || this.closing) && pending === 0 && !socket.destroyed) socket.end(() => socket.destroy());
+    };
+    this.streams.set(socket, endIfDone);
+    socket.once('close', () => this.streams.delete(socket));
+    const onLine = (line: string) => {
+      if (line.trim() === '') return;
+      pending++;
+      this.inFlight++;
+      this.options
+        .handle(line)
+        .catch(() => this.options.refuse('internal error'))
+        .then((reply) => void (socket.destroyed || socket.write(`${reply}\n`)))
+        .finally(() => {
+          pending--;
+          if (--this.inFlight === 0) this.idle?.();
+          endIfDone();
+        });
+    };
+    const onData = (chunk: Buffer) => {
+      for (let start = 0; start < chunk.length && !ended && !this.closing;) {
+        const nl = chunk.indexOf(0x0a, start);
+        size += (nl === -1 ? chunk.length : nl) - start;
+        if (size > maxBytes) {
+          // The stream cannot be resynchronised after a line too long: refuse it and end.
+          ended = true;
+          socket.write(`${this.options.refuse(`the request exceeds ${maxBytes} bytes`)}\n`);
+          return endIfDone();
+        }
+        if (nl === -1) return void chunks.push(chunk.subarray(start));
+        chunks.push(chunk.subarray(start, nl));
+        const line = Buffer.concat(chunks).toString('utf8');
+        chunks = [];
+        size = 0;
+        start = nl + 1;
+        onLine(line);
+      }
+    };
+    socket.write(`${ack}\n`);
+    socket.on('data', onData);
+    socket.on('end', () => {
+      ended = true;
+      endIfDone();
+    });
+    if (rest?.length) onData(rest);
   }
 }
 

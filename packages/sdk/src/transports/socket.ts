@@ -1,63 +1,208 @@
 /**
- * SocketTransport: the daemon's agent socket. One JSON-RPC request per connection; the daemon
- * answers with one line and closes.
+ * SocketTransport: the daemon's agent socket. By default one connection is kept open and shared by
+ * every call (JSON-RPC ids match answers to requests), so a call costs one write and one read, not
+ * a connect and a close. A daemon that does not offer that gets one request per connection, as
+ * before. The idle connection does not keep the process alive.
  */
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { checkResult, TransportError, type ApprovalStatus, type GovernRequest, type GovernResult, type Transport } from '../wire.js';
+
+interface RpcReply {
+  id?: unknown;
+  result?: unknown;
+  error?: { message?: string; code?: unknown };
+}
+interface Pending {
+  resolve(reply: RpcReply): void;
+  reject(e: TransportError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const UNREACHABLE = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES'];
+const METHOD_NOT_FOUND = -32601;
+
+export interface SocketTransportOptions {
+  /** Share one kept-open connection (default true); false opens one per request. */
+  keepOpen?: boolean;
+}
 
 export class SocketTransport implements Transport {
   private id = 0;
+  private shared?: Promise<Connection | undefined>;
+  private perRequest: boolean;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    options: SocketTransportOptions = {},
+  ) {
+    this.perRequest = options.keepOpen === false;
+  }
 
   async govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult> {
-    const reply = (await this.exchange({ jsonrpc: '2.0', id: ++this.id, method: 'govern', params: request }, timeoutMs)) as {
-      result?: unknown;
-      error?: { message?: string };
-    };
+    const reply = await this.call('govern', request, timeoutMs);
     if (reply.error) throw new TransportError(`the daemon refused the request: ${reply.error.message ?? 'error'}`, false);
     return checkResult(reply.result);
   }
 
   async poll(approvalId: string, agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
-    const reply = (await this.exchange({ type: 'poll_defer', agent_id: agentId, defer_token: approvalId }, timeoutMs)) as {
-      status?: ApprovalStatus;
-    };
-    return reply.status ?? 'unknown';
+    const reply = await this.call('poll_defer', { agent_id: agentId, defer_token: approvalId }, timeoutMs);
+    return (reply.result as { status?: ApprovalStatus } | undefined)?.status ?? 'unknown';
   }
 
-  private exchange(message: object, timeoutMs: number): Promise<unknown> {
+  /** Close the shared connection (it is reopened on the next call). */
+  close(): void {
+    void this.shared?.then((c) => c?.socket.destroy());
+    this.shared = undefined;
+  }
+
+  private async call(method: string, params: object, timeoutMs: number): Promise<RpcReply> {
+    const message = { jsonrpc: '2.0', id: ++this.id, method, params };
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; !this.perRequest && attempt < 2; attempt++) {
+      this.shared ??= this.open(timeoutMs);
+      const shared = this.shared;
+      const conn = await shared.catch((e: unknown) => {
+        if (this.shared === shared) this.shared = undefined;
+        throw e;
+      });
+      if (!conn) {
+        // Not offered this time (e.g. a daemon still starting): this request on its own connection.
+        if (this.shared === shared) this.shared = undefined;
+        break;
+      }
+      // Closed since (the daemon restarted): open another once.
+      if (conn.closed) {
+        if (this.shared === shared) this.shared = undefined;
+        continue;
+      }
+      try {
+        return await conn.send(message, Math.max(1, deadline - Date.now()));
+      } catch (e) {
+        // The connection went away unanswered (the daemon restarted while it sat idle): once more
+        // on a fresh one. At worst the daemon decides the call twice; the tool still runs once.
+        if (!(e instanceof ConnectionLost) || attempt > 0) throw e;
+        if (this.shared === shared) this.shared = undefined;
+      }
+    }
+    return exchange(this.path, message, Math.max(1, deadline - Date.now())) as Promise<RpcReply>;
+  }
+
+  /** A kept-open connection, or undefined when the daemon did not offer one. */
+  private async open(timeoutMs: number): Promise<Connection | undefined> {
+    const conn = new Connection(this.path);
+    const ack = await conn.send({ jsonrpc: '2.0', id: 0, method: 'keep_open' }, timeoutMs).catch((e: unknown) => {
+      conn.socket.destroy();
+      throw e;
+    });
+    if ((ack.result as { keep_open?: unknown } | undefined)?.keep_open === true) return conn;
+    conn.socket.destroy();
+    // A daemon that does not know the method never will: one request per connection from now on.
+    if (ack.error?.code === METHOD_NOT_FOUND) this.perRequest = true;
+    return undefined;
+  }
+}
+
+class ConnectionLost extends TransportError {}
+
+/** One socket, many requests in flight; answers are lines, matched by id. */
+class Connection {
+  readonly socket: Socket;
+  closed = false;
+  private connected = false;
+  private buffer = '';
+  private readonly pending = new Map<unknown, Pending>();
+
+  constructor(readonly path: string) {
+    this.socket = createConnection(path);
+    this.socket.setEncoding('utf8');
+    this.socket.unref();
+    this.socket.on('connect', () => (this.connected = true));
+    this.socket.on('data', (d: string) => this.read(d));
+    this.socket.on('error', (e: NodeJS.ErrnoException) =>
+      this.fail(
+        this.connected
+          ? new ConnectionLost(`${path}: ${e.message}`, false)
+          : new TransportError(`${path}: ${e.message}`, UNREACHABLE.includes(e.code ?? '')),
+      ),
+    );
+    this.socket.on('close', () => this.fail(new ConnectionLost(`${path}: the daemon closed the connection before answering`, false)));
+  }
+
+  send(message: { id: number; [k: string]: unknown }, timeoutMs: number): Promise<RpcReply> {
     return new Promise((resolve, reject) => {
-      const socket = createConnection(this.path);
-      let data = '';
-      let connected = false;
+      if (this.closed) return reject(new ConnectionLost(`${this.path}: the connection closed`, false));
       const timer = setTimeout(() => {
-        socket.destroy();
+        this.pending.delete(message.id);
+        if (this.pending.size === 0) this.socket.unref();
         reject(new TransportError(`${this.path}: no answer within ${timeoutMs} ms`, false));
       }, timeoutMs);
-      socket.setEncoding('utf8');
-      socket.on('connect', () => {
-        connected = true;
-        socket.write(`${JSON.stringify(message)}\n`);
-      });
-      socket.on('data', (d: string) => (data += d));
-      socket.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(
-          new TransportError(
-            `${this.path}: ${e.message}`,
-            !connected && ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES'].includes(e.code ?? ''),
-          ),
-        );
-      });
-      socket.on('end', () => {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(data));
-        } catch {
-          reject(new TransportError(`${this.path}: the reply is not JSON`, false));
-        }
-      });
+      this.pending.set(message.id, { resolve, reject, timer });
+      this.socket.ref();
+      this.socket.write(`${JSON.stringify(message)}\n`);
     });
   }
+
+  private read(data: string): void {
+    this.buffer += data;
+    for (let nl = this.buffer.indexOf('\n'); nl !== -1; nl = this.buffer.indexOf('\n')) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      let reply: RpcReply;
+      try {
+        reply = JSON.parse(line) as RpcReply;
+      } catch {
+        this.fail(new TransportError(`${this.path}: the reply is not JSON`, false));
+        this.socket.destroy();
+        return;
+      }
+      const p = this.pending.get(reply.id);
+      // A refusal without an id (a request the daemon could not read) answers the oldest request.
+      const waiter = p ?? (reply.id === null ? this.pending.values().next().value : undefined);
+      if (!waiter) continue;
+      this.pending.delete(p ? reply.id : [...this.pending.entries()].find(([, w]) => w === waiter)![0]);
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+    }
+    if (this.pending.size === 0) this.socket.unref();
+  }
+
+  private fail(e: TransportError): void {
+    this.closed = true;
+    for (const w of this.pending.values()) {
+      clearTimeout(w.timer);
+      w.reject(e);
+    }
+    this.pending.clear();
+  }
+}
+
+/** One request on its own connection: the daemon answers one line and closes. */
+function exchange(path: string, message: object, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let data = '';
+    let connected = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TransportError(`${path}: no answer within ${timeoutMs} ms`, false));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => {
+      connected = true;
+      socket.write(`${JSON.stringify(message)}\n`);
+    });
+    socket.on('data', (d: string) => (data += d));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new TransportError(`${path}: ${e.message}`, !connected && UNREACHABLE.includes(e.code ?? '')));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(data));
+      } catch {
+        reject(new TransportError(`${path}: the reply is not JSON`, false));
+      }
+    });
+  });
 }

@@ -1,8 +1,9 @@
 /**
  * faramesh audit tail [--agent] [--effect] [--tool] [--limit N] [--format text|json] [--no-follow]:
  * the last records, then new ones as the daemon writes them. While this stack's daemon runs (and no
- * `--dir` is given) they come through it, over the operator socket — the only way to see a
- * `faramesh dev` log; otherwise from the files, which need no daemon. Stops on SIGINT/SIGTERM.
+ * `--dir` is given) new records come through it, over the operator socket, and the past from the
+ * files (or the daemon's window of what it wrote, where the files cannot be read); otherwise all
+ * from the files, which need no daemon. Stops on SIGINT/SIGTERM.
  */
 import { existsSync } from 'node:fs';
 import { LogFollower, type StoredRecord } from '@faramesh/audit';
@@ -60,18 +61,25 @@ async function throughDaemon(socket: string, o: TailOptions, limit: number, prin
   const show = (page: TailPage) => {
     for (const json of page.records) print(json, JSON.parse(json) as Record<string, unknown>);
   };
-  let page: TailPage;
+  let next: number;
   try {
-    page = limit === 0 ? { records: [], next: (await call({ limit: 1 })).next } : await call({ limit });
+    const head = await call({ limit: 1 });
+    // The past comes from the files where they can be read (the daemon holds only what it wrote
+    // since it started); the daemon's window is the fallback, and the live part is the daemon's.
+    const disk = lastFromFiles(o, limit, print);
+    if (disk !== undefined) next = Math.max(disk, head.next);
+    else {
+      const page = limit === 0 ? { records: [], next: head.next } : await call({ limit });
+      show(page);
+      next = page.next;
+    }
   } catch (e) {
     if (e instanceof DaemonUnreachableError) return undefined;
     out.error(out.fail((e as Error).message));
     return 1;
   }
-  show(page);
   if (!o.follow) return 0;
   return untilSignal(async (stopped) => {
-    let next = page.next;
     let failures = 0;
     while (!stopped.aborted) {
       try {
@@ -98,16 +106,34 @@ async function throughDaemon(socket: string, o: TailOptions, limit: number, prin
   });
 }
 
+const keeps = (o: TailOptions) => (r: StoredRecord) =>
+  (o.agent === undefined || r.record.agent_id === o.agent) &&
+  (o.tool === undefined || r.record.tool === o.tool) &&
+  (o.effect === undefined || (r.record.type === 'decision' && r.record.effect === o.effect));
+
+const printStored = (print: Print) => (r: StoredRecord) =>
+  print(r.payload.toString('utf8'), r.record as unknown as Record<string, unknown>);
+
+/** Print the last `limit` matching records from the files; the seq after the last one read, or undefined when unreadable. */
+function lastFromFiles(o: TailOptions, limit: number, print: Print): number | undefined {
+  let all: StoredRecord[];
+  try {
+    all = new LogFollower(walDir(o)).poll();
+  } catch {
+    return undefined;
+  }
+  const matched = all.filter(keeps(o));
+  matched.slice(Math.max(0, matched.length - limit)).forEach(printStored(print));
+  return Number(all.at(-1)?.record.seq ?? -1) + 1;
+}
+
 function fromFiles(o: TailOptions, limit: number, print: Print, out: Out): Promise<number> | number {
-  const keep = (r: StoredRecord) =>
-    (o.agent === undefined || r.record.agent_id === o.agent) &&
-    (o.tool === undefined || r.record.tool === o.tool) &&
-    (o.effect === undefined || (r.record.type === 'decision' && r.record.effect === o.effect));
-  const printStored = (r: StoredRecord) => print(r.payload.toString('utf8'), r.record as unknown as Record<string, unknown>);
+  const keep = keeps(o);
+  const show = printStored(print);
   const follower = new LogFollower(walDir(o));
   try {
     const matched = follower.poll().filter(keep);
-    for (const r of matched.slice(Math.max(0, matched.length - limit))) printStored(r);
+    for (const r of matched.slice(Math.max(0, matched.length - limit))) show(r);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;
@@ -118,7 +144,7 @@ function fromFiles(o: TailOptions, limit: number, print: Print, out: Out): Promi
       new Promise<number>((resolve) => {
         const timer = setInterval(() => {
           try {
-            for (const r of follower.poll()) if (keep(r)) printStored(r);
+            for (const r of follower.poll()) if (keep(r)) show(r);
           } catch (e) {
             out.error(out.fail((e as Error).message));
             clearInterval(timer);

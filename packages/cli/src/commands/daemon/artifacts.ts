@@ -11,6 +11,9 @@ import type { RuntimeSettings, StackPaths } from '@faramesh/daemon';
 /** The CLI's own entry point (what the daemon is started with, and what cli.path names). */
 export const CLI_PATH = fileURLToPath(new URL('../../../../bin/faramesh.js', import.meta.url));
 
+/** `@faramesh/sdk/autoload`, as a URL for `node --import`. */
+const NODE_AUTOLOAD = import.meta.resolve('@faramesh/sdk/autoload');
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function writeAgentArtifacts(paths: StackPaths, settings: RuntimeSettings, ir: PolicyIR): void {
@@ -25,6 +28,8 @@ export function writeAgentArtifacts(paths: StackPaths, settings: RuntimeSettings
     FARAMESH_ENFORCE_PROFILE: profile,
     FARAMESH_STACK_DIR: paths.stackDir,
     FARAMESH_CLI: CLI_PATH,
+    // Node agents: the SDK's autoload, which governs the frameworks they import (FARAMESH_AUTOLOAD).
+    FARAMESH_NODE_AUTOLOAD: NODE_AUTOLOAD,
   };
   writeFileSync(
     paths.agentEnv,
@@ -50,6 +55,10 @@ set -a
 set +a
 [ "$1" = "--" ] && shift
 if [ "$#" -eq 0 ]; then echo "usage: .faramesh/bin/agent -- <command...>" >&2; exit 64; fi
+if [ "\${FARAMESH_AUTOLOAD:-}" = 1 ]; then
+  NODE_OPTIONS="--import=$FARAMESH_NODE_AUTOLOAD\${NODE_OPTIONS:+ $NODE_OPTIONS}"
+  export NODE_OPTIONS
+fi
 ${sandbox}exec "$@"
 `,
     { mode: 0o755 },

@@ -1,0 +1,100 @@
+/**
+ * What FARAMESH_AUTOLOAD changes in each framework, given the framework's real module. Functions
+ * that take or make tools are replaced (the ESM shim and the CommonJS hook export these instead);
+ * class-based entry points are patched on their prototype, so instances made anywhere are governed.
+ * The agent is FARAMESH_AGENT_ID, the transport the one the environment names; tools the program
+ * governed itself are left alone (wrapping is idempotent).
+ */
+import { Governor, type GovernOptions } from '../govern.js';
+import { governMcpServer } from '../mcp.js';
+import { governedTools } from '../tools.js';
+import { TARGETS } from './targets.js';
+import { GOVERNED, governedLangChainCall, isGoverned, toolName, wrapTool } from '../wrap.js';
+
+type Fn = (...args: unknown[]) => unknown;
+type Module = Record<string, unknown>;
+type Overrides = (real: Module) => Module;
+
+/** One options object for the process, so every autoloaded tool shares one transport. */
+const options: GovernOptions = {};
+let governor: Governor | undefined;
+const gov = () => (governor ??= new Governor(options));
+
+const withTools =
+  (f: unknown) =>
+  (settings: { tools?: Record<string, unknown> } | undefined, ...rest: unknown[]) =>
+    (f as Fn)(settings?.tools ? { ...settings, tools: governedTools(settings.tools, options) } : settings, ...rest);
+
+/** A subclass whose constructor governs the `tools` it is given (an object or an array). */
+function governingSubclass(Base: unknown): unknown {
+  if (typeof Base !== 'function') return Base;
+  const B = Base as new (settings?: { tools?: unknown }, ...rest: unknown[]) => object;
+  return class extends B {
+    constructor(settings?: { tools?: unknown }, ...rest: unknown[]) {
+      const tools = settings?.tools;
+      super(tools && typeof tools === 'object' ? { ...settings, tools: governedTools(tools as Module, options) } : settings, ...rest);
+    }
+  };
+}
+
+const namedTool = (make: unknown) => (config: unknown) => {
+  const t = (make as Fn)(config);
+  const name = toolName(t);
+  return name ? wrapTool(gov(), name, t) : t;
+};
+
+/** Govern each LangChain tool lazily, on its first call: every StructuredTool subclass goes through `call`. */
+function patchLangChain(real: Module): void {
+  const proto = (real.StructuredTool as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  if (!proto || isGoverned(proto)) return;
+  const call = proto.call as Fn;
+  proto.call = function (this: Record<string, unknown>, ...args: unknown[]) {
+    if (!Object.prototype.hasOwnProperty.call(this, GOVERNED)) {
+      const governed = governedLangChainCall(gov(), String(this.name), this._call as Fn, this.responseFormat);
+      Object.defineProperty(this, '_call', { value: governed, configurable: true, writable: true });
+      Object.defineProperty(this, GOVERNED, { value: true });
+    }
+    return call.apply(this, args);
+  };
+  Object.defineProperty(proto, GOVERNED, { value: true });
+}
+
+/** Govern every MCP server as it connects (McpServer connects through its low-level Server). */
+function patchMcpServer(Server: unknown): void {
+  const proto = (Server as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  if (!proto || Object.prototype.hasOwnProperty.call(proto, GOVERNED)) return;
+  const connect = proto.connect as Fn;
+  proto.connect = function (this: object, ...args: unknown[]) {
+    governMcpServer(this, options);
+    return connect.apply(this, args);
+  };
+  Object.defineProperty(proto, GOVERNED, { value: true });
+}
+
+/** Per module specifier (the keys of TARGETS): its replaced exports, made from the real module. */
+const OVERRIDES: Record<string, Overrides> = {
+  ai: (m) => ({
+    generateText: withTools(m.generateText),
+    streamText: withTools(m.streamText),
+    ToolLoopAgent: governingSubclass(m.ToolLoopAgent),
+    Experimental_Agent: governingSubclass(m.Experimental_Agent),
+  }),
+  '@openai/agents': (m) => ({ tool: namedTool(m.tool) }),
+  '@openai/agents-core': (m) => ({ tool: namedTool(m.tool) }),
+  '@mastra/core/tools': (m) => ({ createTool: namedTool(m.createTool) }),
+  '@mastra/core/agent': (m) => ({ Agent: governingSubclass(m.Agent) }),
+  '@langchain/core/tools': (m) => (patchLangChain(m), {}),
+  '@modelcontextprotocol/sdk/server/index.js': (m) => (patchMcpServer(m.Server), {}),
+  '@modelcontextprotocol/sdk/server/mcp.js': (m) => (patchMcpServer(m.McpServer), {}),
+};
+
+/** The replaced exports of `specifier`, given its real module (patching prototypes on the way). */
+export function autoloadOverrides(specifier: string, real: Module): Module {
+  const names = TARGETS[specifier];
+  const make = OVERRIDES[specifier];
+  if (!names || !make) return {};
+  const out = make(real);
+  // A name the installed version does not export stays as it was (undefined).
+  for (const name of names) if (real[name] === undefined) out[name] = undefined;
+  return out;
+}

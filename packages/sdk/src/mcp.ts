@@ -1,0 +1,67 @@
+/**
+ * governMcpServer: an `@modelcontextprotocol/sdk` server (`McpServer` or the low-level `Server`) whose
+ * every `tools/call` is decided before its handler runs — tools registered before or after the call
+ * alike. A denial answers as a valid CallToolResult the client's model can read: `isError: true`, a
+ * text block, and the structured denial as `structuredContent`.
+ *
+ * It hooks the protocol's handler table rather than each tool, so nothing registered later slips by.
+ * Without the SDK as a dependency, the server is checked by shape and refused when it does not fit.
+ */
+import { ToolDeniedError } from './errors.js';
+import { Governor, type GovernOptions } from './govern.js';
+import { argsObject, GOVERNED, isGoverned } from './wrap.js';
+
+type Handler = (request: CallRequest, extra?: { sessionId?: string }) => Promise<unknown>;
+interface CallRequest {
+  method: string;
+  params?: { name?: unknown; arguments?: unknown };
+}
+
+export interface McpGovernOptions extends GovernOptions {
+  /** Prefix for tool ids, e.g. `"files/"` to decide `files/read` for the tool `read` (default none). */
+  toolPrefix?: string;
+}
+
+/** What a denied `tools/call` answers. */
+export function deniedCallResult(e: ToolDeniedError) {
+  return {
+    isError: true,
+    content: [{ type: 'text' as const, text: `${e.humanMessage} (${e.code})\n${JSON.stringify(e.toJSON())}` }],
+    structuredContent: e.toJSON(),
+  };
+}
+
+export function governMcpServer<S extends object>(server: S, options: McpGovernOptions = {}): S {
+  const low = ((server as { server?: object }).server ?? server) as { _requestHandlers?: unknown };
+  const table = low._requestHandlers;
+  if (!(table instanceof Map))
+    throw new TypeError('governMcpServer takes an @modelcontextprotocol/sdk McpServer or Server (1.x): no request handler table found');
+  if (isGoverned(table)) return server;
+  const gov = new Governor(options);
+  const prefix = options.toolPrefix ?? '';
+  const governed = (handler: Handler): Handler => {
+    return async (request, extra) => {
+      const name = request.params?.name;
+      if (typeof name !== 'string') return handler(request, extra);
+      try {
+        return await gov.run(`${prefix}${name}`, argsObject(request.params?.arguments), () => handler(request, extra), {
+          ...(extra?.sessionId ? { sessionId: extra.sessionId } : {}),
+        });
+      } catch (e) {
+        if (e instanceof ToolDeniedError) return deniedCallResult(e);
+        throw e;
+      }
+    };
+  };
+  const handlers = table as Map<string, Handler>;
+  const existing = handlers.get('tools/call');
+  if (existing) Map.prototype.set.call(handlers, 'tools/call', governed(existing));
+  // A handler installed later (McpServer installs its own on the first registerTool) is governed too.
+  Object.defineProperty(handlers, 'set', {
+    value(method: string, handler: Handler) {
+      return Map.prototype.set.call(this, method, method === 'tools/call' ? governed(handler) : handler);
+    },
+  });
+  Object.defineProperty(handlers, GOVERNED, { value: true });
+  return server;
+}

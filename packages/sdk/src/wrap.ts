@@ -1,0 +1,149 @@
+/**
+ * One tool, governed, in the shape it came in. Each framework calls its tools through a different
+ * door, and the wrapper guards that door:
+ *
+ * - a plain function: called with the arguments object; a denial throws ToolDeniedError;
+ * - LangChain.js (`tool()`, any StructuredTool): `_call(args, runManager, config)`, after LangChain
+ *   parsed the arguments; the session is LangGraph's `configurable.thread_id`;
+ * - OpenAI Agents JS (`tool()`): `invoke(runContext, jsonText, details)`;
+ * - the Vercel AI SDK (`tool({...})`) and Mastra (`createTool`): `execute(input, options)`; Mastra's
+ *   memory thread is the session.
+ *
+ * In a framework's tool loop the model should see a denial and react (apologise, wait, ask), so a
+ * framework tool returns the structured denial as its result unless `denialResult: false`.
+ */
+import { ToolDeniedError } from './errors.js';
+import type { Governor } from './govern.js';
+
+/** Marks what is already governed, so wrapping twice (by hand and by autoload) decides once. */
+export const GOVERNED = Symbol.for('faramesh.governed');
+
+type Fn = (...args: never[]) => unknown;
+type Obj = Record<string | symbol, unknown>;
+
+export interface WrapOptions {
+  /** Framework tools: return the denial to the model as the tool's result (default) or let it throw. */
+  denialResult?: boolean;
+}
+
+/** Arguments as the daemon wants them: an object (anything else is wrapped). */
+export function argsObject(value: unknown): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  return value === undefined ? {} : { input: value };
+}
+
+export const isGoverned = (t: unknown): boolean => (typeof t === 'object' || typeof t === 'function') && t !== null && GOVERNED in t;
+
+const isObj = (t: unknown): t is Obj => typeof t === 'object' && t !== null;
+const fn = (t: Obj, key: string): Fn | undefined => (typeof t[key] === 'function' ? (t[key] as Fn) : undefined);
+
+export type ToolKind = 'function' | 'langchain' | 'openai-agents' | 'execute';
+
+export function kindOf(tool: unknown): ToolKind | undefined {
+  if (typeof tool === 'function') return 'function';
+  if (!isObj(tool)) return undefined;
+  if (fn(tool, '_call') && fn(tool, 'invoke') && typeof tool.name === 'string') return 'langchain';
+  if (tool.type === 'function' && fn(tool, 'invoke') && typeof tool.name === 'string') return 'openai-agents';
+  if (fn(tool, 'execute')) return 'execute';
+  return undefined;
+}
+
+/** The name a framework tool goes by, for tools given in an array. */
+export function toolName(tool: unknown): string | undefined {
+  if (typeof tool === 'function') return tool.name || undefined;
+  if (!isObj(tool)) return undefined;
+  const name = tool.name ?? tool.id;
+  return typeof name === 'string' && name ? name : undefined;
+}
+
+export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: WrapOptions = {}): unknown {
+  if (isGoverned(tool)) return tool;
+  const asResult = options.denialResult ?? true;
+  // A framework tool's denial, as the framework expects a tool's result to look.
+  const denied =
+    <R>(shape: (e: ToolDeniedError) => R) =>
+    (e: unknown): R => {
+      if (asResult && e instanceof ToolDeniedError) return shape(e);
+      throw e;
+    };
+  switch (kindOf(tool)) {
+    case 'function': {
+      const f = tool as Fn;
+      const wrapped = async (...a: never[]) => gov.run(toolId, argsObject(a.length <= 1 ? a[0] : a), () => f(...a));
+      return mark(Object.defineProperty(wrapped, 'name', { value: f.name }));
+    }
+    case 'langchain': {
+      const t = tool as Obj;
+      return clone(t, { _call: governedLangChainCall(gov, toolId, fn(t, '_call')!, t.responseFormat, asResult) });
+    }
+    case 'openai-agents': {
+      const t = tool as Obj;
+      const invoke = fn(t, 'invoke')!;
+      return clone(t, {
+        invoke(this: Obj, runContext: unknown, input: string, details?: unknown) {
+          return gov
+            .run(toolId, argsObject(parseJson(input)), () => invoke.call(this, runContext as never, input as never, details as never))
+            .catch(denied(asText));
+        },
+      });
+    }
+    case 'execute': {
+      const t = tool as Obj;
+      const execute = fn(t, 'execute')!;
+      return clone(t, {
+        execute(this: Obj, input: unknown, context?: { agent?: { threadId?: unknown } }) {
+          const thread = context?.agent?.threadId;
+          return gov
+            .run(toolId, argsObject(input), () => execute.call(this, input as never, context as never), {
+              ...(typeof thread === 'string' ? { sessionId: thread } : {}),
+            })
+            .catch(denied((e) => e.toJSON()));
+        },
+      });
+    }
+    default:
+      throw new TypeError(`governedTools: ${toolId} is neither a function nor a tool this SDK knows how to call`);
+  }
+}
+
+/**
+ * A LangChain tool's `_call`, governed. `content_and_artifact` tools return [content, artifact]: a
+ * denial is then both (text for the model, the structured denial as the artifact).
+ */
+export function governedLangChainCall(gov: Governor, toolId: string, call: Fn, responseFormat: unknown, asResult = true): Fn {
+  return function (this: unknown, args: unknown, runManager?: unknown, config?: { configurable?: { thread_id?: unknown } }) {
+    const thread = config?.configurable?.thread_id;
+    return gov
+      .run(toolId, argsObject(args), () => call.call(this, args as never, runManager as never, config as never), {
+        ...(typeof thread === 'string' ? { sessionId: thread } : {}),
+      })
+      .catch((e: unknown) => {
+        if (!asResult || !(e instanceof ToolDeniedError)) throw e;
+        return responseFormat === 'content_and_artifact' ? [asText(e), e.toJSON()] : asText(e);
+      });
+  } as Fn;
+}
+
+const asText = (e: ToolDeniedError) => JSON.stringify(e.toJSON());
+
+/** The same object (prototype, getters and all) with some methods replaced; class instances stay instances. */
+function clone(t: Obj, methods: Record<string, Fn>): Obj {
+  const copy = Object.create(Object.getPrototypeOf(t), Object.getOwnPropertyDescriptors(t)) as Obj;
+  for (const [k, m] of Object.entries(methods))
+    Object.defineProperty(copy, k, { value: m, writable: true, configurable: true, enumerable: true });
+  return mark(copy);
+}
+
+function mark<T extends object>(t: T): T {
+  Object.defineProperty(t, GOVERNED, { value: true });
+  return t;
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { input: text };
+  }
+}

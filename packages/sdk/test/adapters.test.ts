@@ -1,0 +1,131 @@
+/** The adapters' details, with StubTransport: ids, sessions, idempotence, denialResult, MCP prefixes, timeouts. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tool as lcTool } from '@langchain/core/tools';
+import { createTool } from '@mastra/core/tools';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { z } from 'zod';
+import { governedTools, governMcpServer, isGoverned, SocketTransport, StubTransport, ToolDeniedError } from '../src/index.js';
+
+test('sessions: LangGraph thread_id and Mastra memory threads reach the daemon as the session id', async () => {
+  const stub = new StubTransport({ lookup: 'permit' });
+  const [lc] = governedTools([lcTool(async () => 'ok', { name: 'lookup', description: 'd', schema: z.object({}) })], {
+    agentId: 'a',
+    transport: stub,
+  });
+  await lc!.invoke({}, { configurable: { thread_id: 'thread-7' } });
+  const mastra = governedTools(
+    { lookup: createTool({ id: 'lookup', description: 'd', inputSchema: z.object({}), execute: async () => 'ok' }) },
+    { agentId: 'a', transport: stub },
+  );
+  await mastra.lookup.execute!({}, { agent: { threadId: 'mem-3' } } as never);
+  assert.deepEqual(
+    stub.calls.map((c) => c.session_id),
+    ['thread-7', 'mem-3'],
+  );
+});
+
+test('wrapping twice decides once; denialResult: false lets the denial throw out of the framework', async () => {
+  const stub = new StubTransport({ payout: 'deny' });
+  const raw = { payout: createTool({ id: 'payout', description: 'd', inputSchema: z.object({}), execute: async () => 'paid' }) };
+  const once = governedTools(raw, { agentId: 'a', transport: stub });
+  const twice = governedTools(once, { agentId: 'b', transport: stub });
+  assert.ok(isGoverned(twice.payout) && twice.payout === once.payout);
+  assert.equal(((await twice.payout.execute!({}, {} as never)) as { code: string }).code, 'POLICY_DENY');
+  assert.equal(stub.calls.length, 1);
+  const throwing = governedTools(raw, { agentId: 'a', transport: stub, denialResult: false });
+  await assert.rejects(() => Promise.resolve(throwing.payout.execute!({}, {} as never)), ToolDeniedError);
+  // The original registry is untouched.
+  assert.equal(await raw.payout.execute!({}, {} as never), 'paid');
+});
+
+test('governMcpServer: toolPrefix names the tool ids; a non-server is refused; governing twice decides once', async () => {
+  const stub = new StubTransport({ 'files/read': 'permit' });
+  const server = new McpServer({ name: 'files', version: '1.0.0' });
+  server.registerTool('read', { inputSchema: { path: z.string() } }, async ({ path }) => ({
+    content: [{ type: 'text', text: `read ${path}` }],
+  }));
+  server.registerTool('write', { inputSchema: { path: z.string() } }, async () => ({ content: [{ type: 'text', text: 'written' }] }));
+  governMcpServer(server, { agentId: 'a', transport: stub, toolPrefix: 'files/' });
+  governMcpServer(server, { agentId: 'a', transport: stub, toolPrefix: 'files/' });
+  const [x, y] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'c', version: '1' });
+  await Promise.all([server.connect(x), client.connect(y)]);
+  assert.deepEqual((await client.callTool({ name: 'read', arguments: { path: '/a' } })).content, [{ type: 'text', text: 'read /a' }]);
+  assert.equal((await client.callTool({ name: 'write', arguments: { path: '/a' } })).isError, true);
+  assert.deepEqual(
+    stub.calls.map((c) => [c.tool_id, c.args]),
+    [
+      ['files/read', { path: '/a' }],
+      ['files/write', { path: '/a' }],
+    ],
+  );
+  await client.close();
+  assert.throws(() => governMcpServer({}, { agentId: 'a' }), /McpServer or Server/);
+});
+
+test('timeouts: a daemon that accepts but never answers is a denial after timeoutMs, and failOpen does not open it', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'fm-mute-')), 'mute.sock');
+  const mute = createServer(() => undefined);
+  await new Promise<void>((r) => mute.listen(path, r));
+  try {
+    let ran = false;
+    const tools = governedTools(
+      { act: async () => (ran = true) },
+      { agentId: 'a', transport: new SocketTransport(path), timeoutMs: 200, failOpen: true },
+    );
+    const started = Date.now();
+    const e = await tools.act().catch((x: unknown) => x);
+    assert.ok(e instanceof ToolDeniedError, String(e));
+    assert.equal(e.code, 'DAEMON_ERROR');
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(ran, false);
+  } finally {
+    mute.close();
+  }
+});
+
+test('the CommonJS build: require("@faramesh/sdk") governs the same way', async () => {
+  const sdk = createRequire(import.meta.url)('@faramesh/sdk') as typeof import('../src/index.js');
+  assert.equal(typeof sdk.SocketTransport, 'function');
+  const tools = sdk.governedTools({ payout: async () => 'paid' }, { agentId: 'a', transport: new sdk.StubTransport({ payout: 'deny' }) });
+  const e = await tools.payout().catch((x: unknown) => x);
+  assert.ok(e instanceof sdk.ToolDeniedError, String(e));
+  assert.equal(e instanceof ToolDeniedError, false, 'the CommonJS module, not the ESM one');
+  assert.equal(e.code, 'POLICY_DENY');
+});
+
+test('SocketTransport: a daemon without keep-open gets one request per connection, and the SDK remembers it', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'fm-old-')), 'old.sock');
+  const seen: string[] = [];
+  // An older daemon: one line in, one line out, close; keep_open is an unknown method.
+  const old = createServer((s) => {
+    s.once('data', (d) => {
+      const req = JSON.parse(d.toString().split('\n')[0]!) as { id: number; method: string };
+      seen.push(req.method);
+      s.end(
+        `${JSON.stringify(
+          req.method === 'govern'
+            ? { jsonrpc: '2.0', id: req.id, result: { effect: 'PERMIT', action_id: 'action-1' } }
+            : { jsonrpc: '2.0', id: req.id, error: { code: -32601, message: `unknown method '${req.method}'` } },
+        )}\n`,
+      );
+    });
+  });
+  await new Promise<void>((r) => old.listen(path, r));
+  try {
+    const tools = governedTools({ act: async () => 'ran' }, { agentId: 'a', transport: new SocketTransport(path) });
+    assert.equal(await tools.act(), 'ran');
+    assert.equal(await tools.act(), 'ran');
+    assert.deepEqual(seen, ['keep_open', 'govern', 'govern']);
+  } finally {
+    old.close();
+  }
+});

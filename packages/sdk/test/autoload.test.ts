@@ -1,0 +1,69 @@
+/**
+ * FARAMESH_AUTOLOAD: an agent that never imports the SDK, started through `.faramesh/bin/agent`, has
+ * every framework it uses governed — ESM imports and CommonJS requires. Started plainly, nothing is
+ * (the control that shows the test can fail).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { POLICY, startDaemon } from './daemon.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+
+function runAgent(dir: string, script: string, launcher = true) {
+  const cmd = launcher
+    ? [join(dir, '.faramesh', 'bin', 'agent'), '--', process.execPath, fixture(script)]
+    : [process.execPath, fixture(script)];
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('FARAMESH_') || k === 'NODE_OPTIONS') delete env[k];
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
+  return {
+    code: r.status,
+    stderr: r.stderr,
+    result: r.status === 0 ? (JSON.parse(r.stdout) as { ran: string[]; out: Record<string, unknown> }) : undefined,
+  };
+}
+
+const denialCode = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as { code: string }) : (v as { code: string })).code;
+
+test('autoload: the AI SDK, LangChain.js, OpenAI Agents JS, Mastra and an MCP server, all governed without a line of SDK code', () => {
+  const d = startDaemon();
+  try {
+    const governed = runAgent(d.dir, 'autoload-agent.mjs');
+    assert.equal(governed.code, 0, governed.stderr);
+    assert.deepEqual(governed.result!.ran, [], 'no denied tool body ran');
+    for (const framework of ['ai', 'langchain', 'openai-agents', 'mastra', 'mcp'])
+      assert.equal(denialCode(governed.result!.out[framework]), 'POLICY_DENY', `${framework} handed its model the denial`);
+
+    const cjs = runAgent(d.dir, 'autoload-agent.cjs');
+    assert.equal(cjs.code, 0, cjs.stderr);
+    assert.deepEqual(cjs.result!.ran, ['search'], 'require(): the permitted tool ran, the denied one did not');
+    assert.equal(denialCode(cjs.result!.out.mcp), 'POLICY_DENY');
+
+    const plain = runAgent(d.dir, 'autoload-agent.mjs', false);
+    assert.deepEqual(plain.result!.ran, ['ai', 'langchain', 'openai-agents', 'mastra', 'mcp'], 'outside the launcher nothing is governed');
+    // Every governed call is in the log: five ESM frameworks and two CJS calls.
+    const decisions = d
+      .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '50')
+      .stdout.trim()
+      .split('\n')
+      .filter((l) => l.includes('"agent_id":"bot"'));
+    assert.equal(decisions.length, 7);
+  } finally {
+    d.stop();
+  }
+});
+
+test('autoload fails closed: a stack of several agents that does not say which one this is runs no tool', () => {
+  const d = startDaemon(`${POLICY}\nagent "other" {\n  default deny\n}\n`);
+  try {
+    const r = runAgent(d.dir, 'autoload-agent.cjs');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /FARAMESH_AGENT_ID/);
+    assert.doesNotMatch(r.stderr, /"ran":\["search"/);
+  } finally {
+    d.stop();
+  }
+});
