@@ -77,6 +77,19 @@ export interface KeyRotated extends EventBase {
   key: string;
 }
 
+/** A request the MCP proxy passed through ungoverned (resources, prompts, sampling…), by its method. */
+export interface McpTraffic extends EventBase {
+  type: 'mcp_traffic';
+  agent_id: string;
+  /** The `mcp_server` it went to or came from. */
+  server: string;
+  method: string;
+  /** Who sent it: the agent's client, or the upstream server. */
+  from: 'client' | 'server';
+  /** `RUNTIME_GAP`: a method the proxy does not know, forwarded as it is. */
+  code?: 'RUNTIME_GAP';
+}
+
 export interface CheckpointRecord extends EventBase {
   type: 'checkpoint';
   /** The tree size the checkpoint signs (records before this one; appends continue while it is signed). */
@@ -88,7 +101,15 @@ export interface CheckpointRecord extends EventBase {
 }
 
 export type EventRecord =
-  PolicyApplied | AgentStanding | DaemonStarted | DaemonStopped | ApprovalResolved | StateDelta | KeyRotated | CheckpointRecord;
+  | PolicyApplied
+  | AgentStanding
+  | DaemonStarted
+  | DaemonStopped
+  | ApprovalResolved
+  | StateDelta
+  | KeyRotated
+  | McpTraffic
+  | CheckpointRecord;
 export type LogRecord = DecisionRecord | EventRecord;
 export type RecordType = LogRecord['type'];
 
@@ -106,5 +127,6 @@ export const RECORD_TYPES: readonly RecordType[] = [
   'approval_resolved',
   'state_delta',
   'key_rotated',
+  'mcp_traffic',
   'checkpoint',
 ];

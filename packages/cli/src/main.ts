@@ -139,6 +139,16 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('mcp <server>')
+    .description("serve an mcp_server of the stack on stdin/stdout through the daemon's MCP proxy (for clients that launch a command)")
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--agent <id>', 'the agent this client is (default: FARAMESH_AGENT_ID)')
+    .action(async (server: string, o: { dir: string; agent?: string }) => {
+      const { mcpBridge } = await import('./commands/mcp/bridge.js');
+      code = await mcpBridge(server, o);
+    });
+
+  program
     .command('serve')
     .description('run the daemon in the foreground (apply starts it in the background)')
     .option('--dir <dir>', 'stack directory', '.')

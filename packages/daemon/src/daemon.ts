@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
-import { budgetUsage, prepare, type EngineState } from '@faramesh/engine';
+import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
 import { canonicalJson } from '@faramesh/protocol';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
@@ -35,6 +35,8 @@ import {
 } from './wire/agent-protocol.js';
 import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
+import { McpProxy } from './mcp/proxy.js';
+import { mcpServers, portOf } from './mcp/config.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
 import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
@@ -78,6 +80,9 @@ export class Daemon {
   private unhookSinks?: () => void;
   private agentServer?: LineServer;
   private http?: HttpApi;
+  private mcp?: McpProxy;
+  /** Where the MCP proxy listens: the shared port, and each agent's own. */
+  readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
   /** Where the HTTP channel listens (its port, when http_listen asked for port 0). */
   httpAddress?: { address: string; port: number };
@@ -186,16 +191,53 @@ export class Daemon {
         });
         this.httpAddress = await this.http.listen(settings.http);
       }
+      await this.startMcpProxy(compiled);
       this.sweeper = setInterval(() => void this.tick(), 1000);
       this.sweeper.unref();
       this.lifecycle.to('READY');
       this.say(
-        `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}`,
+        `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
       );
     } catch (e) {
       await this.halt((e as Error).message);
       throw e;
     }
+  }
+
+  /** The MCP proxy, when the stack asks for it: the shared port and each agent's own. */
+  private async startMcpProxy(compiled: CompiledPolicy): Promise<void> {
+    const ir = compiled.ir;
+    const shared = portOf(ir.runtime.mcp_proxy_port);
+    const own = ir.agents.flatMap((a) => {
+      const port = portOf(a.enforcement?.mcp_proxy_port);
+      return port === undefined ? [] : [{ agent: a.id, port }];
+    });
+    if (shared === undefined && own.length === 0) return;
+    const policy = () => this.decisions!.policy;
+    const proxy = (this.mcp = new McpProxy({
+      servers: () => mcpServers(policy().compiled.ir),
+      decide: (params, tool) => this.decide(params, tool),
+      visible: (agent, tool) => mayPermit(policy().prepared, agent, tool),
+      filterTools: () => policy().compiled.ir.runtime.mcp_filter_tools !== false,
+      record: (entry) =>
+        void this.log?.append({ type: 'mcp_traffic', ...entry }).catch((e: Error) => this.say(`mcp: could not record: ${e.message}`)),
+      agentFor: (token) => {
+        const p = this.tokens?.lookup(token);
+        return p?.role === 'agent' ? p.agent_id : undefined;
+      },
+      ready: () => this.lifecycle.state === 'READY',
+      stackDir: this.paths.stackDir,
+      env: this.env,
+      say: this.say,
+    }));
+    if (shared !== undefined) this.mcpPorts.shared = await proxy.listen(shared);
+    for (const { agent, port } of own) this.mcpPorts.agents[agent] = await proxy.listen(port, agent);
+    // Where clients (and `faramesh mcp`) find it, a port of 0 included.
+    writeFileSync(this.mcpPortsFile, `${JSON.stringify(this.mcpPorts)}\n`, { mode: 0o644 });
+  }
+
+  private get mcpPortsFile(): string {
+    return join(this.paths.runtime, 'mcp.json');
   }
 
   /** The HTTP channel's base URL (IPv6 hosts in brackets). */
@@ -213,7 +255,7 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
-      await Promise.all([this.agentServer?.close(), this.http?.close()]);
+      await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close()]);
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
       await this.sinks?.stop();
@@ -226,7 +268,7 @@ export class Daemon {
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
-    await Promise.all([this.agentServer?.close(), this.http?.close()]).catch(() => {});
+    await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close()]).catch(() => {});
     await this.teardown();
   }
 
@@ -242,7 +284,12 @@ export class Daemon {
   }
 
   private removeRuntimeFiles(): void {
-    for (const path of [this.settings?.agentSocket, this.paths.operatorSocket, this.log ? this.paths.walPointer : undefined])
+    for (const path of [
+      this.settings?.agentSocket,
+      this.paths.operatorSocket,
+      this.log ? this.paths.walPointer : undefined,
+      this.mcp ? this.mcpPortsFile : undefined,
+    ])
       if (path && existsSync(path)) {
         try {
           unlinkSync(path);

@@ -9,3 +9,4 @@ export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';
 export { budgetUsage, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
+export { mayPermit } from './stages/visibility.js';

@@ -163,6 +163,25 @@ export interface ProviderIR {
   ref: string;
 }
 
+/**
+ * An upstream MCP server the daemon's MCP proxy fronts (`mcp_server "<name>" { … }`). The proxy
+ * serves it at `/mcp/<name>` on `runtime { mcp_proxy_port }`; its tools are governed as
+ * `<name>/<tool>`. Exactly one of `command` (stdio) and `url` (remote) is set.
+ */
+export interface McpServerIR {
+  name: string;
+  /** stdio: the program the daemon spawns, with its arguments, extra environment and working directory. */
+  command?: string;
+  args: string[];
+  env: { [key: string]: IRValue }; // values are strings or { $env: NAME }
+  cwd?: string;
+  /** Remote: a Streamable HTTP (default) or legacy SSE endpoint, with extra request headers. */
+  url?: string;
+  headers: { [key: string]: IRValue }; // values are strings or { $env: NAME }
+  transport?: 'streamable-http' | 'sse';
+  ref: string; // 'governance.fms:LINE' like other IR refs
+}
+
 export interface ImportIR {
   path: string;
   alias?: string;
@@ -186,6 +205,8 @@ export interface PolicyIR {
   runtime: { [key: string]: IRValue };
   providers: ProviderIR[];
   identities: ProviderIR[];
+  /** Upstream MCP servers the MCP proxy fronts, in source order (local first, then imported). */
+  mcp_servers: McpServerIR[];
   trust: { keys: TrustKeyIR[]; entries: { keyword: string; subject?: string; value: string; ref: string }[] };
   /** Top-level flat rules: the policy of agents without a block of their own. */
   rules: RuleIR[];

@@ -5,8 +5,8 @@
  *   before the local rules: a strict deny in a pack cannot be overridden by accident.
  * - An import's top-level rules never become the local top-level rules (which govern agents with
  *   no block of their own): they apply only to agents that `use` the import.
- * - Agents, providers, identities, budgets, selectors, credentials and phases that exist only in
- *   the import are added; on a name clash the local one is kept.
+ * - Agents, providers, identities, MCP servers, budgets, selectors, credentials and phases that
+ *   exist only in the import are added; on a name clash the local one is kept.
  * - Single-valued settings (egress, model_policy, session, spawn, completion_gate, enforcement,
  *   ambient) come from the import only where the local policy is silent. An import never sets the
  *   `default` of an agent the local policy declares, nor a runtime field that weakens enforcement
@@ -72,6 +72,7 @@ export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (wha
   if (imported.rules.length > 0) ignored('its top-level rules (they apply only to agents that `use` the import)');
   local.providers = byKey(local.providers, imported.providers, (p) => p.name);
   local.identities = byKey(local.identities, imported.identities, (p) => p.name);
+  local.mcp_servers = byKey(local.mcp_servers, imported.mcp_servers, (m) => m.name);
   const index = new Map(local.agents.map((a, i) => [a.id, i]));
   for (const agent of imported.agents) {
     const i = index.get(agent.id);

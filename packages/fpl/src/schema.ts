@@ -1,6 +1,6 @@
 /**
  * What each block accepts. The parser is generic (blocks, attributes, statements); this table is
- * where the language's vocabulary lives, so adding a block (e.g. `mcp_server`) is one entry here
+ * where the language's vocabulary lives, so adding a block is one entry here
  * plus its lowering. It also feeds "did you mean" suggestions.
  */
 export type ValueKind =
@@ -16,6 +16,8 @@ export type ValueKind =
   | 'enum'
   | 'string-list'
   | 'string-or-list'
+  /** `{ KEY = "value", OTHER = env("X") }`: string values (or env references) under checked keys. */
+  | 'string-map'
   | 'url'
   | 'any';
 
@@ -26,6 +28,10 @@ export interface FieldSpec {
   repeated?: boolean;
   /** Conventional spelling for the printer: `name = value` (true) or `name value` (false). */
   equals?: boolean;
+  /** For `string-map`: what the keys name (environment variables or HTTP header fields). */
+  keys?: 'env-name' | 'header-name';
+  /** The value must be written in the policy: `env()` is refused even where a string is expected. */
+  literal?: boolean;
 }
 
 export interface BlockSpec {
@@ -42,6 +48,8 @@ export interface BlockSpec {
   openFields?: boolean;
   /** Any field may be `env("X")`, resolved when the daemon starts (runtime, providers, identities). */
   envAnywhere?: boolean;
+  /** Other names people give a field (`environment` for `env`), suggested before spelling matches. */
+  synonyms?: Readonly<Record<string, string>>;
 }
 
 const s = (extra: Partial<FieldSpec> = {}): FieldSpec => ({ kind: 'string', equals: true, ...extra });
@@ -57,6 +65,8 @@ export const ALERT_ON = ['deny', 'defer', 'permit', 'budget_warning', 'budget_ex
 export const NOTIFY_SCHEMES = ['slack', 'email', 'pagerduty', 'webhook'] as const;
 export const ON_EXCEED = ['deny', 'defer', 'audit'] as const;
 export const COMPLETION_GATES = ['no_pending_approvals', 'budget_under_limit', 'no_uncommitted_writes'] as const;
+
+export const MCP_TRANSPORTS = ['streamable-http', 'sse'] as const;
 
 export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   mode: enumOf(['enforce', 'audit']),
@@ -122,6 +132,35 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
   provider: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true, envAnywhere: true },
   identity: { labels: 'one', fields: { type: s() }, openFields: true, repeatable: true, envAnywhere: true },
   trust: { labels: 'none', fields: {}, statements: ['trust-entry'], repeatable: true },
+  /** An upstream MCP server for the MCP proxy: stdio (`command`) or remote (`url`). See lower/mcp.ts. */
+  mcp_server: {
+    labels: 'one',
+    repeatable: true,
+    fields: {
+      command: s({ literal: true }),
+      args: list,
+      env: { kind: 'string-map', keys: 'env-name', equals: true },
+      cwd: s({ literal: true }),
+      url: { kind: 'url', literal: true, equals: true },
+      headers: { kind: 'string-map', keys: 'header-name', equals: true },
+      transport: enumOf(MCP_TRANSPORTS),
+    },
+    synonyms: {
+      cmd: 'command',
+      program: 'command',
+      arguments: 'args',
+      argv: 'args',
+      environment: 'env',
+      envs: 'env',
+      dir: 'cwd',
+      workdir: 'cwd',
+      working_dir: 'cwd',
+      working_directory: 'cwd',
+      endpoint: 'url',
+      uri: 'url',
+      header: 'headers',
+    },
+  },
   pack: { labels: 'one', fields: { version: s() }, blocks: ['agent', 'rules'], statements: ['rule'] },
   agent: {
     labels: 'one',
@@ -223,7 +262,7 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
 };
 
 /** Blocks allowed at the top of a file. */
-export const TOP_LEVEL_BLOCKS = ['runtime', 'provider', 'identity', 'trust', 'agent', 'pack'] as const;
+export const TOP_LEVEL_BLOCKS = ['runtime', 'provider', 'identity', 'mcp_server', 'trust', 'agent', 'pack'] as const;
 
 /** Words recognised as statements, for suggestions. */
 export const STATEMENT_WORDS = ['rate_limit', 'redact', 'var', 'use', 'permit', 'defer', 'deny'];

@@ -113,6 +113,8 @@ const TOP_FIELDS = new Map<string, TopHandler>([
   ['providers', labelledConfig('provider')],
   ['identity', labelledConfig('identity')],
   ['identities', labelledConfig('identity')],
+  ['mcp_server', labelledConfig('mcp_server')],
+  ['mcp_servers', labelledConfig('mcp_server')],
   ['trust', trust],
   ['rules', toRules],
   ['agent', toAgents],

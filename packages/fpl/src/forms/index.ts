@@ -12,6 +12,8 @@
  *   runtime: {k: v}                                    → runtime { k = v }
  *   provider|providers, identity|identities (label key `name`)
  *                                                      → provider "name" { k = v }
+ *   mcp_server|mcp_servers (label key `name`): {command, args, env: {K: v}, cwd} or {url, headers, transport}
+ *                                                      → mcp_server "name" { k = v }
  *   trust: {keys: [{registry|id: "r", key: "ed25519:…"}]}
  *                                                      → trust { key "r" ed25519:… }
  *   rules: [rule]                                      → flat rules at file level

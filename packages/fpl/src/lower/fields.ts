@@ -134,7 +134,7 @@ function attribute(
       item.nameSpan,
       'unknown-field',
       isBlock ? `'${item.name}' is a block in ${where(block)}: write ${item.name} { … }` : `${where(block)}: unknown field '${item.name}'`,
-      isBlock ? undefined : didYouMean(item.name, vocabulary),
+      isBlock ? undefined : (synonym(spec, item.name) ?? didYouMean(item.name, vocabulary)),
     );
     return;
   }
@@ -210,6 +210,11 @@ function statement(
     return;
   }
   handler(item);
+}
+
+function synonym(spec: BlockSpec, name: string): string | undefined {
+  const meant = spec.synonyms && Object.hasOwn(spec.synonyms, name) ? spec.synonyms[name] : undefined;
+  return meant === undefined ? undefined : `did you mean '${meant}'?`;
 }
 
 export function where(block: BlockNode): string {

@@ -5,6 +5,7 @@ import { BLOCKS, EFFECTS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES
 import { lowerAgent } from './agent.js';
 import type { LowerContext } from './context.js';
 import { checkLabels, walkBody, where } from './fields.js';
+import { lowerMcpServer } from './mcp.js';
 import { lowerRule } from './rules.js';
 
 const STATEMENT_NAMES: Record<string, string> = {
@@ -26,6 +27,7 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
     runtime: {},
     providers: [],
     identities: [],
+    mcp_servers: [],
     trust: { keys: [], entries: [] },
     rules: [],
     agents: [],
@@ -47,7 +49,7 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
           item.nameSpan,
           'unknown-field',
           `unknown top-level item '${item.name}'`,
-          hint ?? 'the top level holds import, runtime, provider, identity, trust, agent and rules',
+          hint ?? 'the top level holds import, runtime, provider, identity, mcp_server, trust, agent, pack and rules',
         );
       } else if (item.kind !== 'Import') {
         ctx.error(
@@ -92,6 +94,9 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
         break;
       case 'identity':
         ir.identities.push(lowerTyped(ctx, item, label ?? '', IDENTITY_TYPES, ['type']));
+        break;
+      case 'mcp_server':
+        ir.mcp_servers.push(lowerMcpServer(ctx, item, label));
         break;
       case 'trust':
         walkBody(ctx, item, spec, { 'trust-entry': (e) => lowerTrustEntry(ctx, e, ir) });

@@ -43,6 +43,10 @@ function describe(v: ValueNode): string {
  */
 export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode, envAnywhere = false): IRValue | undefined {
   if (v.kind === 'Env') {
+    if (spec.literal) {
+      ctx.error(v.span, 'invalid-value', `'${name}' must be written in the policy: env() is not accepted for it`);
+      return undefined;
+    }
     if (envAnywhere || spec.kind === 'string' || spec.kind === 'url' || spec.kind === 'any') return envRef(ctx, v);
     ctx.error(v.span, 'invalid-value', `'${name}' must be written in the policy: env() is only for strings and runtime settings`);
     return undefined;
@@ -95,6 +99,8 @@ export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: 
       return stringList(ctx, name, v);
     case 'string-or-list':
       return text !== undefined ? [text] : stringList(ctx, name, v);
+    case 'string-map':
+      return stringMap(ctx, name, spec, v);
     case 'any':
       return anyValue(ctx, v);
   }
@@ -116,6 +122,81 @@ function stringList(ctx: LowerContext, name: string, v: ValueNode): string[] | u
     out.push(item.value);
   }
   return out;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An HTTP field name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `{ KEY = "value", OTHER = env("X") }`: every value a string or an env reference (kept unresolved),
+ * every key a valid environment variable or header name, no key twice (header names ignore case).
+ */
+function stringMap(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode): { [key: string]: IRValue } | undefined {
+  if (v.kind !== 'Map') {
+    ctx.error(v.span, 'invalid-value', `'${name}' expects a map of strings, got ${describe(v)}`, `write ${name} = { KEY = "value" }`);
+    return undefined;
+  }
+  const headers = spec.keys === 'header-name';
+  const entries: [string, IRValue][] = [];
+  const seen = new Map<string, number>();
+  let ok = true;
+  for (const e of v.entries) {
+    const fold = headers ? e.name.toLowerCase() : e.name;
+    const first = seen.get(fold);
+    if (first !== undefined) {
+      ctx.error(e.nameSpan, 'duplicate-field', `'${name}' sets '${e.name}' twice (first at line ${ctx.source.lineOf(first)})`);
+      ok = false;
+      continue;
+    }
+    seen.set(fold, e.nameSpan.start);
+    if (headers ? !HEADER_NAME.test(e.name) : !ENV_NAME.test(e.name)) {
+      ctx.error(
+        e.nameSpan,
+        'invalid-value',
+        `'${name}': '${e.name}' is not ${headers ? 'an HTTP header name' : 'an environment variable name'}`,
+        headers
+          ? 'header names are letters, digits and -, e.g. Authorization or X-Api-Key'
+          : 'use letters, digits and _, not starting with a digit',
+      );
+      ok = false;
+      continue;
+    }
+    const value = e.value;
+    if (value.kind === 'Env') {
+      entries.push([e.name, envRef(ctx, value)]);
+      continue;
+    }
+    if (value.kind !== 'String' && value.kind !== 'Word') {
+      ctx.error(
+        value.span,
+        'invalid-value',
+        `'${name}': the value of '${e.name}' must be a string or env("NAME"), got ${describe(value)}`,
+        value.kind === 'Number' || value.kind === 'Bool' ? `quote it: ${e.name} = "${valueSpelling(value)}"` : undefined,
+      );
+      ok = false;
+      continue;
+    }
+    const bad = headers ? /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value.value) : value.value.includes('\u0000');
+    if (bad) {
+      ctx.error(
+        value.span,
+        'invalid-value',
+        headers
+          ? `'${name}': the value of '${e.name}' contains a line break or control character`
+          : `'${name}': the value of '${e.name}' contains a NUL character`,
+      );
+      ok = false;
+      continue;
+    }
+    entries.push([e.name, value.value]);
+  }
+  // fromEntries defines own properties, so a key such as `__proto__` stays a plain key.
+  return ok ? Object.fromEntries(entries) : undefined;
+}
+
+function valueSpelling(v: ValueNode): string {
+  return v.kind === 'Number' ? v.raw : v.kind === 'Bool' ? String(v.value) : '';
 }
 
 /** Values of open fields (provider settings): kept as written. */

@@ -1,0 +1,321 @@
+/**
+ * The MCP proxy with the official MCP client and real servers from npm (server-everything and
+ * server-filesystem on a temp dir), over Streamable HTTP: filtered lists, permit, deny (the
+ * upstream never sees the call), defer → approve → once, conditions on arguments, large results,
+ * passthrough records and RUNTIME_GAP, an upstream that crashes, and agent identity on each port.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { BIN, makeStack, type Stack } from './daemon-helpers.js';
+
+const require = createRequire(import.meta.url);
+const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+const filesystem = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
+const growing = fileURLToPath(new URL('../../test/fixtures/mcp-growing-server.mjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'fm-mcp-work-'));
+writeFileSync(join(work, 'notes.txt'), 'hello from the work dir\n');
+writeFileSync(join(work, 'big.txt'), 'x'.repeat(3 << 20));
+
+const policy = (shared: number, own: number) => `runtime {
+  wal_dir        = "./wal"
+  socket         = "./.faramesh/runtime/agent.sock"
+  mcp_proxy_port = ${shared}
+}
+
+mcp_server "everything" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(everything)}, "stdio"]
+}
+
+mcp_server "files" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(filesystem)}, ${JSON.stringify(work)}]
+}
+
+mcp_server "growing" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(growing)}]
+}
+
+agent "coder" {
+  default deny
+  enforcement {
+    mcp_proxy_port = ${own}
+  }
+  rules {
+    permit everything/echo
+    permit everything/get-sum if a < 100
+    permit everything/trigger-long-running-operation
+    permit files/read_text_file
+    permit files/list_directory
+    defer  files/write_file reason "writes need a human"
+    deny   files/move_file reason "no moving files"
+    permit growing/unlock
+    permit growing/read_report
+  }
+}
+
+agent "reader" {
+  default deny
+  rules {
+    permit files/list_directory
+  }
+}
+`;
+
+let s: Stack;
+let ports: { shared: number; agents: Record<string, number> };
+/** A port nothing listens on just now. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+before(async () => {
+  s = makeStack(policy(await freePort(), await freePort()));
+  const applied = s.cli('apply');
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  ports = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'runtime', 'mcp.json'), 'utf8')) as typeof ports;
+});
+after(() => s.cli('apply', '--stop'));
+
+async function connect(server: string, opts: { port?: number; token?: string } = {}): Promise<Client> {
+  const url = new URL(`http://127.0.0.1:${opts.port ?? ports.agents.coder}/mcp/${server}`);
+  const transport = new StreamableHTTPClientTransport(
+    url,
+    opts.token ? { requestInit: { headers: { authorization: `Bearer ${opts.token}` } } } : {},
+  );
+  const client = new Client({ name: 'test-host', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+interface Denial {
+  denied: boolean;
+  effect: string;
+  code: string;
+  message: string;
+  approval_id?: string;
+}
+const denialOf = (r: object) => {
+  const result = r as { structuredContent?: unknown; isError?: unknown };
+  assert.equal(result.isError, true, JSON.stringify(r));
+  return result.structuredContent as Denial;
+};
+
+test('tools/list shows only what this agent could ever be permitted or deferred', async () => {
+  const files = await connect('files');
+  try {
+    const names = (await files.listTools()).tools.map((t) => t.name).sort();
+    assert.deepEqual(names, ['list_directory', 'read_text_file', 'write_file']);
+  } finally {
+    await files.close();
+  }
+  const ev = await connect('everything');
+  try {
+    assert.deepEqual((await ev.listTools()).tools.map((t) => t.name).sort(), ['echo', 'get-sum', 'trigger-long-running-operation']);
+  } finally {
+    await ev.close();
+  }
+});
+
+test('permit forwards; deny and defer answer with a CallToolResult and the upstream never sees the call; conditions read the arguments', async () => {
+  const files = await connect('files');
+  const ev = await connect('everything');
+  try {
+    const read = await files.callTool({ name: 'read_text_file', arguments: { path: join(work, 'notes.txt') } });
+    assert.match(JSON.stringify(read.content), /hello from the work dir/);
+    const moved = denialOf(
+      await files.callTool({ name: 'move_file', arguments: { source: join(work, 'notes.txt'), destination: join(work, 'gone.txt') } }),
+    );
+    assert.equal(moved.code, 'POLICY_DENY');
+    assert.equal(moved.message, 'no moving files');
+    assert.ok(existsSync(join(work, 'notes.txt')) && !existsSync(join(work, 'gone.txt')), 'the upstream never moved the file');
+    assert.equal(denialOf(await files.callTool({ name: 'delete_everything', arguments: {} })).code, 'POLICY_DENY');
+
+    assert.match(JSON.stringify((await ev.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })).content), /5/);
+    assert.equal(denialOf(await ev.callTool({ name: 'get-sum', arguments: { a: 500, b: 3 } })).code, 'POLICY_DENY');
+    assert.match(JSON.stringify((await ev.callTool({ name: 'echo', arguments: { message: 'hi' } })).content), /hi/);
+  } finally {
+    await files.close();
+    await ev.close();
+  }
+});
+
+test('defer → approved from the CLI → the identical call runs once', async () => {
+  const files = await connect('files');
+  try {
+    const target = join(work, 'approved.txt');
+    const call = { name: 'write_file', arguments: { path: target, content: 'written after approval' } };
+    const deferred = denialOf(await files.callTool(call));
+    assert.equal(deferred.effect, 'DEFER');
+    assert.match(String(deferred.approval_id), /^apr-/);
+    assert.equal(existsSync(target), false);
+    assert.equal(s.cli('approvals', 'approve', deferred.approval_id!, '--reason', 'fine').code, 0);
+    const ran = await files.callTool(call);
+    assert.notEqual(ran.isError, true, JSON.stringify(ran));
+    assert.equal(readFileSync(target, 'utf8'), 'written after approval');
+    assert.equal(denialOf(await files.callTool(call)).effect, 'DEFER', 'approved once, not for good');
+  } finally {
+    await files.close();
+  }
+});
+
+test('large results stream through intact', async () => {
+  const files = await connect('files');
+  try {
+    const big = await files.callTool({ name: 'read_text_file', arguments: { path: join(work, 'big.txt') } });
+    assert.equal((big.content as { text: string }[])[0]!.text.length, 3 << 20);
+  } finally {
+    await files.close();
+  }
+});
+
+test('resources and prompts pass through and are recorded; every decision is one record', async () => {
+  const ev = await connect('everything');
+  try {
+    const resources = await ev.listResources();
+    assert.ok(resources.resources.length > 0);
+    const first = resources.resources[0]!;
+    const read = await ev.readResource({ uri: first.uri });
+    assert.ok(read.contents.length > 0);
+    assert.ok((await ev.listPrompts()).prompts.length > 0);
+    // A method no MCP version defines: forwarded (the upstream refuses it) and recorded as a gap.
+    await assert.rejects(
+      () => ev.request({ method: 'vendor/frobnicate', params: {} }, z.object({}).passthrough()),
+      /not found|frobnicate/i,
+    );
+  } finally {
+    await ev.close();
+  }
+  const records = s
+    .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '500')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    records.some((r) => r.type === 'mcp_traffic' && r.method === 'resources/read' && r.server === 'everything' && r.agent_id === 'coder'),
+  );
+  assert.ok(records.some((r) => r.type === 'mcp_traffic' && r.method === 'vendor/frobnicate' && r.code === 'RUNTIME_GAP'));
+  const sums = records.filter((r) => r.type === 'decision' && r.tool === 'everything/get-sum');
+  assert.equal(sums.length, 2, 'one record per decision');
+});
+
+test('the shared port needs an agent token; a token speaks for its agent; a session cannot change hands', async () => {
+  await assert.rejects(() => connect('files', { port: ports.shared }), /401|agent token/);
+  const issued = s.cli('token', 'issue', '--agent', 'reader', '--name', 'reader-mcp');
+  assert.equal(issued.code, 0, issued.stderr);
+  const token = issued.stdout.trim();
+  const reader = await connect('files', { port: ports.shared, token });
+  try {
+    assert.deepEqual(
+      (await reader.listTools()).tools.map((t) => t.name),
+      ['list_directory'],
+    );
+    assert.equal(
+      denialOf(await reader.callTool({ name: 'read_text_file', arguments: { path: join(work, 'notes.txt') } })).code,
+      'POLICY_DENY',
+    );
+  } finally {
+    await reader.close();
+  }
+});
+
+test('an upstream that crashes is restarted; the call in flight gets a clear error, and later calls work', async () => {
+  const ev = await connect('everything');
+  try {
+    assert.match(JSON.stringify((await ev.callTool({ name: 'echo', arguments: { message: 'before' } })).content), /before/);
+    // The upstream dies (killed from outside, found by its arguments) while a call is in flight.
+    const inFlight = ev.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 3 } }).catch((e: Error) => e);
+    await new Promise((res) => setTimeout(res, 300));
+    const pids = spawnSync('pgrep', ['-f', `${everything} stdio`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
+    assert.ok(pids.length > 0, 'the upstream runs');
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    const lost = await inFlight;
+    assert.ok(lost instanceof Error, 'the call in flight is answered, not left hanging');
+    assert.match(lost.message, /everything' exited while this request was in flight/);
+    let recovered = false;
+    for (let i = 0; i < 50 && !recovered; i++) {
+      const r = await ev.callTool({ name: 'echo', arguments: { message: 'again' } }).catch((e: Error) => e);
+      if (r instanceof Error) assert.match(r.message, /everything|exited|restart|not connected/);
+      else recovered = JSON.stringify(r.content).includes('again');
+      if (!recovered) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(recovered, 'the restarted upstream serves the session');
+  } finally {
+    await ev.close();
+  }
+});
+
+test('faramesh mcp <server>: the stdio entry relays to the proxy, governed the same way', async () => {
+  const client = new Client({ name: 'stdio-host', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'files', '--dir', s.dir, '--agent', 'coder'],
+      stderr: 'pipe',
+    }),
+  );
+  try {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['list_directory', 'read_text_file', 'write_file']);
+    const listed = await client.callTool({ name: 'list_directory', arguments: { path: work } });
+    assert.match(JSON.stringify(listed.content), /notes\.txt/);
+    assert.equal(denialOf(await client.callTool({ name: 'move_file', arguments: { source: 'a', destination: 'b' } })).code, 'POLICY_DENY');
+  } finally {
+    await client.close();
+  }
+  // Without an agent of its own port or a token, it says what is missing.
+  const r = spawnSync(process.execPath, [BIN, 'mcp', 'files', '--dir', s.dir, '--agent', 'reader'], { encoding: 'utf8', input: '' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /FARAMESH_TOKEN/);
+});
+
+test('notifications/tools/list_changed is forwarded, and the new list is filtered too', async () => {
+  const client = await connect('growing');
+  try {
+    assert.deepEqual(
+      (await client.listTools()).tools.map((t) => t.name),
+      ['unlock'],
+    );
+    const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    await client.callTool({ name: 'unlock', arguments: {} });
+    await changed;
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['read_report', 'unlock'], 'wipe_reports stays hidden');
+  } finally {
+    await client.close();
+  }
+});
+
+test('legacy SSE: /mcp/<name>/sse and its messages endpoint, governed the same way', async () => {
+  const client = new Client({ name: 'sse-host', version: '1.0.0' });
+  await client.connect(new SSEClientTransport(new URL(`http://127.0.0.1:${ports.agents.coder}/mcp/files/sse`)));
+  try {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['list_directory', 'read_text_file', 'write_file']);
+    assert.match(
+      JSON.stringify((await client.callTool({ name: 'read_text_file', arguments: { path: join(work, 'notes.txt') } })).content),
+      /hello/,
+    );
+    assert.equal(denialOf(await client.callTool({ name: 'move_file', arguments: { source: 'a', destination: 'b' } })).code, 'POLICY_DENY');
+  } finally {
+    await client.close();
+  }
+});

@@ -1,0 +1,162 @@
+/**
+ * The MCP proxy's HTTP side: each upstream at `/mcp/<name>` over Streamable HTTP, on the stack's
+ * shared port (`runtime { mcp_proxy_port }`: the agent is the one its bearer token was issued to,
+ * else the request is refused) and on each agent's own port (`enforcement { mcp_proxy_port }`:
+ * traffic there is that agent). A client session gets its own upstream connection, bound to the
+ * agent and server it began with. Legacy SSE clients use `/mcp/<name>/sse` (the event stream) and
+ * the `/mcp/<name>/messages` endpoint it names.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ProxySession, type SessionDeps } from './session.js';
+import type { McpServerSpec } from './upstream.js';
+
+export interface ProxyDeps extends SessionDeps {
+  servers(): McpServerSpec[];
+  /** The agent a bearer token speaks for, if it is an agent token. */
+  agentFor(token: string): string | undefined;
+  ready(): boolean;
+}
+
+/** Largest request body taken (results, going the other way, are not limited). */
+const MAX_BODY = 16 << 20;
+
+type Entry = { session: ProxySession } & (
+  { kind: 'streamable'; transport: StreamableHTTPServerTransport } | { kind: 'sse'; transport: SSEServerTransport }
+);
+
+export class McpProxy {
+  private readonly listeners: Server[] = [];
+  private readonly sessions = new Map<string, Entry>();
+
+  constructor(private readonly deps: ProxyDeps) {}
+
+  /** Listen on 127.0.0.1:`port` (0: any free port); the port bound. `agent` fixes who the traffic is. */
+  async listen(port: number, agent?: string): Promise<number> {
+    const server = createServer((req, res) => void this.handle(req, res, agent).catch((e: Error) => fail(res, 500, e.message)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.listeners.push(server);
+    return (server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((e) => e.session.close()));
+    this.sessions.clear();
+    await Promise.all(
+      this.listeners.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, fixedAgent: string | undefined): Promise<void> {
+    const route = /^\/mcp\/([^/?]+)(\/sse|\/messages)?\/?(?:\?.*)?$/.exec(req.url ?? '');
+    if (!route) return fail(res, 404, 'the MCP proxy serves each upstream at /mcp/<name> (legacy SSE: /mcp/<name>/sse)');
+    const name = decodeURIComponent(route[1]!);
+    const spec = this.deps.servers().find((s) => s.name === name);
+    if (!spec) return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const agent = fixedAgent ?? (bearer ? this.deps.agentFor(bearer) : undefined);
+    if (!agent) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return fail(res, 401, 'this port serves several agents: send an agent token (faramesh token issue --agent <id>) as a bearer token');
+    }
+    if (!this.deps.ready()) {
+      res.setHeader('retry-after', '2');
+      return fail(res, 503, 'the daemon is not ready (DAEMON_NOT_READY)');
+    }
+    const owned = (entry: Entry | undefined) => {
+      if (!entry) return (fail(res, 404, 'no such MCP session (it ended, or the daemon restarted): initialize again'), undefined);
+      if (entry.session.agent !== agent || entry.session.server.name !== name)
+        return (fail(res, 403, 'this MCP session belongs to another agent or server'), undefined);
+      return entry;
+    };
+    if (route[2] === '/sse') {
+      if (req.method !== 'GET') return fail(res, 405, 'open the legacy SSE stream with GET');
+      const transport = new SSEServerTransport(`/mcp/${encodeURIComponent(name)}/messages`, res);
+      const session = await this.open(agent, spec, transport, res);
+      if (!session) return;
+      this.sessions.set(transport.sessionId, { kind: 'sse', transport, session });
+      return transport.start();
+    }
+    if (route[2] === '/messages') {
+      const entry = owned(this.sessions.get(new URL(req.url!, 'http://x').searchParams.get('sessionId') ?? ''));
+      if (!entry) return;
+      if (entry.kind !== 'sse') return fail(res, 400, 'this session speaks Streamable HTTP: post to /mcp/<name>');
+      const parsed = await body(req);
+      if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+      return entry.transport.handlePostMessage(req, res, parsed);
+    }
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const entry = owned(this.sessions.get(sessionId));
+      if (!entry) return;
+      if (entry.kind !== 'streamable') return fail(res, 400, 'this session speaks legacy SSE: post to its messages endpoint');
+      const parsed = req.method === 'POST' ? await body(req) : undefined;
+      if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+      return entry.transport.handleRequest(req, res, parsed);
+    }
+    if (req.method !== 'POST') return fail(res, 400, 'start with an initialize request (POST)');
+    const parsed = await body(req);
+    if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    if ((first as { method?: unknown } | undefined)?.method !== 'initialize')
+      return fail(res, 400, 'no MCP session: start with an initialize request');
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void (session && this.sessions.set(id, { kind: 'streamable', transport, session })),
+    });
+    const session = await this.open(agent, spec, transport, res);
+    if (session) await transport.handleRequest(req, res, parsed);
+  }
+
+  /** A client session and its upstream connection; undefined (the client told why) when the upstream cannot start. */
+  private async open(agent: string, spec: McpServerSpec, transport: Transport, res: ServerResponse): Promise<ProxySession | undefined> {
+    const session = new ProxySession(agent, spec, transport, this.deps);
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      void session.close();
+    };
+    try {
+      await session.start();
+      return session;
+    } catch (e) {
+      await session.close();
+      fail(res, 502, `the MCP server '${spec.name}' could not be started: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+}
+
+const TOO_LARGE = Symbol('too large');
+
+async function body(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) return TOO_LARGE;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function fail(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: status === 401 || status === 403 ? -32001 : -32600, message } }));
+}

@@ -1,0 +1,124 @@
+/**
+ * One connection to an upstream MCP server: a stdio child the daemon spawns (and restarts if it
+ * dies), or a Streamable HTTP / legacy SSE endpoint. Messages pass through unchanged; the session
+ * above decides what may pass. After a restart the client's own `initialize` is replayed, so the
+ * new process serves the session it joined.
+ */
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { resolve } from 'node:path';
+import { resolvedField } from '../stack/settings.js';
+import type { IRValue, McpServerIR } from '@faramesh/fpl';
+
+/** An `mcp_server` block of the compiled policy. */
+export type McpServerSpec = McpServerIR;
+
+export interface UpstreamEvents {
+  message(m: JSONRPCMessage): void;
+  /** The upstream went away; `restarting` when a stdio child is being started again. */
+  lost(why: string, restarting: boolean): void;
+}
+
+/** Restarts of a crashing stdio server are spaced out, and stop after this many in a row. */
+const MAX_RESTARTS = 5;
+
+export class Upstream {
+  private transport?: Transport;
+  private initialize?: JSONRPCRequest;
+  private closed = false;
+  private restarts = 0;
+  /** While a restarted child replays `initialize`: its reply is ours, not the client's. */
+  private replaying?: string;
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly spec: McpServerSpec,
+    private readonly stackDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly events: UpstreamEvents,
+  ) {}
+
+  get live(): boolean {
+    return this.transport !== undefined && !this.closed;
+  }
+
+  async start(): Promise<void> {
+    const transport = this.make();
+    transport.onmessage = (m) => this.receive(m);
+    transport.onclose = () => this.onClose(transport);
+    transport.onerror = () => {};
+    await transport.start();
+    this.transport = transport;
+  }
+
+  async send(m: JSONRPCMessage): Promise<void> {
+    if ('method' in m && m.method === 'initialize' && 'id' in m) this.initialize = m as JSONRPCRequest;
+    await this.ready;
+    if (!this.transport) throw new Error(`the MCP server '${this.spec.name}' is not connected`);
+    await this.transport.send(m);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.transport?.close().catch(() => {});
+  }
+
+  private receive(m: JSONRPCMessage): void {
+    if (this.replaying !== undefined && 'id' in m && String(m.id) === this.replaying && !('method' in m)) {
+      this.replaying = undefined;
+      void this.transport?.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      return;
+    }
+    this.events.message(m);
+  }
+
+  private onClose(transport: Transport): void {
+    if (this.transport !== transport || this.closed) return;
+    this.transport = undefined;
+    const stdio = this.spec.command !== undefined;
+    const restarting = stdio && this.restarts < MAX_RESTARTS;
+    this.events.lost(`the MCP server '${this.spec.name}' ${stdio ? 'exited' : 'closed the connection'}`, restarting);
+    if (!restarting) return;
+    this.restarts++;
+    this.ready = (async () => {
+      await new Promise((r) => setTimeout(r, 100 * 2 ** this.restarts));
+      if (this.closed) return;
+      await this.start();
+      if (this.initialize) {
+        this.replaying = `faramesh-reinit-${this.restarts}`;
+        await this.transport?.send({ ...this.initialize, id: this.replaying });
+      }
+    })().catch((e: Error) => this.events.lost(`the MCP server '${this.spec.name}' could not be restarted: ${e.message}`, false));
+  }
+
+  private make(): Transport {
+    const s = this.spec;
+    const field = (v: IRValue, where: string) => String(resolvedField(v, `mcp_server "${s.name}" ${where}`, this.env));
+    if (s.command !== undefined) {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      for (const [k, v] of Object.entries(s.env)) env[k] = field(v, `env.${k}`);
+      return new StdioClientTransport({
+        command: s.command,
+        args: s.args,
+        env,
+        cwd: resolve(this.stackDir, s.cwd ?? '.'),
+        stderr: 'ignore',
+      });
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(s.headers)) headers[k] = field(v, `headers.${k}`);
+    const url = new URL(s.url!);
+    return s.transport === 'sse'
+      ? new SSEClientTransport(url, {
+          requestInit: { headers },
+          eventSourceInit: {
+            fetch: (u, init) => fetch(u, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) } }),
+          },
+        })
+      : new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+  }
+}
