@@ -90,6 +90,22 @@ export interface McpTraffic extends EventBase {
   code?: 'RUNTIME_GAP';
 }
 
+/** An MCP task (long-running work a permitted `tools/call` started) changed state, as the proxy saw it. */
+export interface McpTask extends EventBase {
+  type: 'mcp_task';
+  agent_id: string;
+  server: string;
+  /** The upstream's task id. */
+  task_id: string;
+  /** The policy tool id of the call that started it. */
+  tool: string;
+  status: 'working' | 'completed' | 'failed' | 'cancelled' | 'expired' | 'abandoned';
+  /** The decision that permitted the call. */
+  action_id?: string;
+  /** `RUNTIME_GAP`: the task outlived its TTL, or its session, without reporting an end. */
+  code?: 'RUNTIME_GAP';
+}
+
 export interface CheckpointRecord extends EventBase {
   type: 'checkpoint';
   /** The tree size the checkpoint signs (records before this one; appends continue while it is signed). */
@@ -109,6 +125,7 @@ export type EventRecord =
   | StateDelta
   | KeyRotated
   | McpTraffic
+  | McpTask
   | CheckpointRecord;
 export type LogRecord = DecisionRecord | EventRecord;
 export type RecordType = LogRecord['type'];
@@ -128,5 +145,6 @@ export const RECORD_TYPES: readonly RecordType[] = [
   'state_delta',
   'key_rotated',
   'mcp_traffic',
+  'mcp_task',
   'checkpoint',
 ];

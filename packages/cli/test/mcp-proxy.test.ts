@@ -17,7 +17,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateTaskResultSchema,
+  GetTaskResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { BIN, makeStack, type Stack } from './daemon-helpers.js';
 
@@ -25,6 +30,7 @@ const require = createRequire(import.meta.url);
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 const filesystem = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
 const growing = fileURLToPath(new URL('../../test/fixtures/mcp-growing-server.mjs', import.meta.url));
+const jobs = fileURLToPath(new URL('../../test/fixtures/mcp-task-server.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'fm-mcp-work-'));
 writeFileSync(join(work, 'notes.txt'), 'hello from the work dir\n');
 writeFileSync(join(work, 'big.txt'), 'x'.repeat(3 << 20));
@@ -50,6 +56,11 @@ mcp_server "growing" {
   args    = [${JSON.stringify(growing)}]
 }
 
+mcp_server "jobs" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(jobs)}]
+}
+
 agent "coder" {
   default deny
   enforcement {
@@ -65,6 +76,11 @@ agent "coder" {
     deny   files/move_file reason "no moving files"
     permit growing/unlock
     permit growing/read_report
+    permit everything/simulate-research-query
+    permit jobs/export
+  }
+  completion_gate {
+    require "no_uncommitted_writes"
   }
 }
 
@@ -77,6 +93,7 @@ agent "reader" {
 `;
 
 let s: Stack;
+let source: string;
 let ports: { shared: number; agents: Record<string, number> };
 /** A port nothing listens on just now. */
 const freePort = () =>
@@ -88,7 +105,8 @@ const freePort = () =>
   });
 
 before(async () => {
-  s = makeStack(policy(await freePort(), await freePort()));
+  source = policy(await freePort(), await freePort());
+  s = makeStack(source);
   const applied = s.cli('apply');
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   ports = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'runtime', 'mcp.json'), 'utf8')) as typeof ports;
@@ -129,7 +147,12 @@ test('tools/list shows only what this agent could ever be permitted or deferred'
   }
   const ev = await connect('everything');
   try {
-    assert.deepEqual((await ev.listTools()).tools.map((t) => t.name).sort(), ['echo', 'get-sum', 'trigger-long-running-operation']);
+    assert.deepEqual((await ev.listTools()).tools.map((t) => t.name).sort(), [
+      'echo',
+      'get-sum',
+      'simulate-research-query',
+      'trigger-long-running-operation',
+    ]);
   } finally {
     await ev.close();
   }
@@ -318,4 +341,137 @@ test('legacy SSE: /mcp/<name>/sse and its messages endpoint, governed the same w
   } finally {
     await client.close();
   }
+});
+
+test('MCP tasks: a running task blocks the completion gate until it ends; a task its session outlives is a RUNTIME_GAP', async () => {
+  const ev = await connect('everything');
+  const Completion = z.object({
+    completed: z.boolean(),
+    structured_denial: z.object({ code: z.string(), human_message: z.string() }).optional(),
+  });
+  const complete = () => ev.request({ method: 'faramesh/tasks/complete', params: {} }, Completion);
+  try {
+    assert.equal((await complete()).completed, true, 'nothing running');
+    const started = await ev.request(
+      { method: 'tools/call', params: { name: 'simulate-research-query', arguments: { topic: 'governance' }, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    const taskId = started.task.taskId;
+    const blocked = await complete();
+    assert.equal(blocked.completed, false);
+    assert.equal(blocked.structured_denial?.code, 'COMPLETION_BLOCKED');
+    assert.match(blocked.structured_denial!.human_message, new RegExp(`1 task still running \\(everything/${taskId}\\)`));
+    let status = 'working';
+    for (let i = 0; i < 100 && status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await ev.request({ method: 'tasks/get', params: { taskId } }, GetTaskResultSchema)).status;
+    }
+    assert.equal(status, 'completed');
+    assert.equal((await complete()).completed, true, 'the task ended');
+
+    // A task whose session ends before it does can never report its end: a gap.
+    const short = await ev.request(
+      { method: 'tools/call', params: { name: 'simulate-research-query', arguments: { topic: 'gap' }, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    await (ev.transport as StreamableHTTPClientTransport).terminateSession();
+    await new Promise((r) => setTimeout(r, 300));
+    const records = s
+      .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '500')
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.type === 'mcp_task');
+    assert.deepEqual(
+      records.filter((r) => r.task_id === taskId).map((r) => r.status),
+      ['working', 'completed'],
+    );
+    const gap = records.filter((r) => r.task_id === short.task.taskId).map((r) => [r.status, r.code]);
+    assert.deepEqual(gap, [
+      ['working', undefined],
+      ['abandoned', 'RUNTIME_GAP'],
+    ]);
+  } finally {
+    await ev.close();
+  }
+});
+
+test('faramesh/tasks/complete from an upstream ends its task for the completion gate', async () => {
+  const client = await connect('jobs');
+  const Completion = z.object({ completed: z.boolean() });
+  const complete = () => client.request({ method: 'faramesh/tasks/complete', params: {} }, Completion);
+  try {
+    const started = await client.request(
+      { method: 'tools/call', params: { name: 'export', arguments: {}, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    assert.equal(started.task.taskId, 'job-1');
+    assert.equal((await complete()).completed, false);
+    let done = false;
+    for (let i = 0; i < 50 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      done = (await complete()).completed;
+    }
+    assert.ok(done, 'the upstream reported the end, and the gate opened');
+  } finally {
+    await client.close();
+  }
+});
+
+test('runtime { mcp_deny_as_error = true }: a denial is a JSON-RPC error carrying the structured denial (hot-swapped, live sessions too)', async () => {
+  const files = await connect('files');
+  try {
+    writeFileSync(join(s.dir, 'governance.fms'), source.replace('mcp_proxy_port =', 'mcp_deny_as_error = true\n  mcp_proxy_port ='));
+    assert.equal(s.cli('apply').code, 0);
+    const e = await files.callTool({ name: 'move_file', arguments: { source: 'a', destination: 'b' } }).catch((x: unknown) => x);
+    assert.ok(e instanceof McpError, String(e));
+    assert.equal(e.code, -32003);
+    assert.match(e.message, /no moving files \(POLICY_DENY\)/);
+    assert.equal((e.data as Denial).code, 'POLICY_DENY');
+  } finally {
+    await files.close();
+    writeFileSync(join(s.dir, 'governance.fms'), source);
+    assert.equal(s.cli('apply').code, 0);
+  }
+});
+
+test('a client that disconnects mid-call: the call still finishes upstream, and the proxy serves the next session', async () => {
+  const url = `http://127.0.0.1:${ports.agents.coder}/mcp/everything`;
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+  const session = init.headers.get('mcp-session-id')!;
+  await init.text();
+  const abort = new AbortController();
+  const call = fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': session },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 2 } },
+    }),
+    signal: abort.signal,
+  });
+  // The reply stream has begun (the call is running upstream); the client goes away.
+  assert.equal((await call).status, 200);
+  await new Promise((r) => setTimeout(r, 200));
+  abort.abort();
+  await new Promise((r) => setTimeout(r, 1200));
+  const next = await connect('everything');
+  try {
+    assert.match(JSON.stringify((await next.callTool({ name: 'echo', arguments: { message: 'still here' } })).content), /still here/);
+  } finally {
+    await next.close();
+  }
+  assert.equal(s.cli('status').code, 0, 'the daemon is healthy');
 });

@@ -36,6 +36,7 @@ import {
 import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
 import { McpProxy } from './mcp/proxy.js';
+import { TaskBook } from './mcp/tasks.js';
 import { mcpServers, portOf } from './mcp/config.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
@@ -81,6 +82,7 @@ export class Daemon {
   private agentServer?: LineServer;
   private http?: HttpApi;
   private mcp?: McpProxy;
+  private mcpTasks?: TaskBook;
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
   readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
@@ -155,6 +157,7 @@ export class Daemon {
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
+        openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
         ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
       });
@@ -214,13 +217,17 @@ export class Daemon {
     });
     if (shared === undefined && own.length === 0) return;
     const policy = () => this.decisions!.policy;
+    const record = (entry: RecordInput) =>
+      void this.log?.append(entry).catch((e: Error) => this.say(`mcp: could not record: ${e.message}`));
+    const tasks = (this.mcpTasks = new TaskBook((event) => record({ type: 'mcp_task', ...event })));
     const proxy = (this.mcp = new McpProxy({
       servers: () => mcpServers(policy().compiled.ir),
       decide: (params, tool) => this.decide(params, tool),
       visible: (agent, tool) => mayPermit(policy().prepared, agent, tool),
       filterTools: () => policy().compiled.ir.runtime.mcp_filter_tools !== false,
-      record: (entry) =>
-        void this.log?.append({ type: 'mcp_traffic', ...entry }).catch((e: Error) => this.say(`mcp: could not record: ${e.message}`)),
+      denyAsError: () => policy().compiled.ir.runtime.mcp_deny_as_error === true,
+      record: (entry) => record({ type: 'mcp_traffic', ...entry }),
+      tasks,
       agentFor: (token) => {
         const p = this.tokens?.lookup(token);
         return p?.role === 'agent' ? p.agent_id : undefined;
@@ -256,6 +263,7 @@ export class Daemon {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
       await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close()]);
+      this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
       await this.sinks?.stop();

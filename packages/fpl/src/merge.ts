@@ -22,6 +22,7 @@ export const RUNTIME_HINTS = new Set([
   'mcp_proxy_port',
   'http_proxy_port',
   'mcp_filter_tools',
+  'mcp_deny_as_error',
   'approval_ttl',
   'cold_start_deny_window',
   'cold_start_grace',

@@ -81,6 +81,8 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   http_proxy_port: port,
   mcp_proxy_port: port,
   mcp_filter_tools: bool,
+  /** MCP proxy: answer a denied or deferred tools/call with a JSON-RPC error instead of an isError result. */
+  mcp_deny_as_error: bool,
   tls_cert_file: s(),
   tls_key_file: s(),
   cold_start_deny_window: dur,

@@ -51,6 +51,8 @@ export interface DecisionDeps {
   alert?: (fired: Decision['alerts'], subject: AlertSubject) => void;
   /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
   agentSvid?: (agent: string) => string;
+  /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
+  openTasks?: (agent: string) => string[];
 }
 
 export class DecisionService {
@@ -191,6 +193,7 @@ export class DecisionService {
     const facts = {
       pending: mine.filter((a) => a.status === 'pending').map((a) => a.id),
       unrun: mine.filter((a) => a.status === 'approved' && !a.used_at).map((a) => a.id),
+      openTasks: this.deps.openTasks?.(agent.id) ?? [],
     };
     return { decision: checkCompletion(agent, request, this.deps.state, facts, nowMs), stateDelta: [] };
   }

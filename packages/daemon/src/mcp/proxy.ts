@@ -125,7 +125,7 @@ export class McpProxy {
     const session = new ProxySession(agent, spec, transport, this.deps);
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
-      void session.close();
+      void session.close().catch(() => {});
     };
     try {
       await session.start();

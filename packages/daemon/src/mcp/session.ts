@@ -8,9 +8,11 @@
  * - Everything else passes through, in both directions, and requests are recorded
  *   (`mcp_traffic`); a method the proxy does not know is recorded as `RUNTIME_GAP`.
  */
+import { randomUUID } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
+import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
 
 export interface SessionDeps {
@@ -18,12 +20,21 @@ export interface SessionDeps {
   /** Could this agent ever be permitted (or deferred) this tool? */
   visible(agent: string, tool: string): boolean;
   filterTools(): boolean;
+  /** `runtime { mcp_deny_as_error = true }`: denials as JSON-RPC errors (code -32003, the denial as data). */
+  denyAsError(): boolean;
   /** Note a passed-through request (never delays it). */
   record(entry: { agent_id: string; server: string; method: string; from: 'client' | 'server'; code?: 'RUNTIME_GAP' }): void;
+  tasks: TaskBook;
   stackDir: string;
   env: NodeJS.ProcessEnv;
   say(line: string): void;
 }
+
+/** The JSON-RPC error code of a denied call, for stacks that ask for errors. */
+export const DENIED = -32003;
+
+/** The MCP extension by which a client marks its work complete, and an upstream reports a task done. */
+export const COMPLETE = 'faramesh/tasks/complete';
 
 /** Methods of the MCP specification the proxy passes through knowingly. */
 const KNOWN = new Set([
@@ -47,6 +58,7 @@ const KNOWN = new Set([
   'tasks/result',
   'tasks/list',
   'tasks/cancel',
+  COMPLETE,
 ]);
 /** Not recorded: the handshake and liveness, and lists (a listing is not an action). */
 const QUIET = new Set(['initialize', 'ping', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'roots/list']);
@@ -58,8 +70,11 @@ const isNotification = (m: JSONRPCMessage): m is JSONRPCMessage & { method: stri
 
 export class ProxySession {
   readonly upstream: Upstream;
-  /** Client requests forwarded and not yet answered: their method, to route and filter the reply. */
-  private readonly inFlight = new Map<Id, string>();
+  /** Client requests forwarded and not yet answered: their method (and task), to route and read the reply. */
+  private readonly inFlight = new Map<Id, { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } }>();
+  /** Tools the upstream marks read-only (`annotations.readOnlyHint`): their tasks write nothing. */
+  private readonly readOnly = new Set<string>();
+  private readonly key = randomUUID();
   private closed = false;
 
   constructor(
@@ -68,12 +83,14 @@ export class ProxySession {
     private readonly client: Transport,
     private readonly deps: SessionDeps,
   ) {
+    // A message that cannot be delivered (the client went away mid-call) is logged, never thrown.
+    const logged = (e: Error) => this.deps.say(`mcp ${server.name}: ${e.message}`);
     this.upstream = new Upstream(server, deps.stackDir, deps.env, {
-      message: (m) => void this.fromServer(m),
+      message: (m) => void this.fromServer(m).catch(logged),
       lost: (why, restarting) => this.lost(why, restarting),
     });
-    client.onmessage = (m) => void this.fromClient(m).catch((e: Error) => this.deps.say(`mcp ${server.name}: ${e.message}`));
-    client.onclose = () => void this.close();
+    client.onmessage = (m) => void this.fromClient(m).catch(logged);
+    client.onclose = () => void this.close().catch(logged);
   }
 
   async start(): Promise<void> {
@@ -83,6 +100,7 @@ export class ProxySession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.deps.tasks.sessionClosed(this.key);
     await this.upstream.close();
     await this.client.close().catch(() => {});
   }
@@ -90,8 +108,10 @@ export class ProxySession {
   private async fromClient(m: JSONRPCMessage): Promise<void> {
     if (isRequest(m)) {
       if (m.method === 'tools/call') return this.call(m);
+      if (m.method === COMPLETE) return this.complete(m.id);
       this.note(m.method, 'client');
-      return this.forward(m);
+      const taskId = m.params?.taskId;
+      return this.forward(m, typeof taskId === 'string' ? { taskId } : {});
     }
     if (isNotification(m) && m.method === 'notifications/cancelled') {
       const id = (m as { params?: { requestId?: Id } }).params?.requestId;
@@ -101,8 +121,11 @@ export class ProxySession {
   }
 
   /** A client request goes upstream; if the upstream cannot take it, the client hears why. */
-  private async forward(m: JSONRPCMessage & { id: Id; method: string }): Promise<void> {
-    this.inFlight.set(m.id, m.method);
+  private async forward(
+    m: JSONRPCMessage & { id: Id; method: string },
+    extra: { taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } } = {},
+  ): Promise<void> {
+    this.inFlight.set(m.id, { method: m.method, ...extra });
     try {
       await this.upstream.send(m);
     } catch (e) {
@@ -126,23 +149,102 @@ export class ProxySession {
       },
       tool,
     );
-    if (result.effect === 'PERMIT') return this.forward(m);
-    await this.client.send({ jsonrpc: '2.0', id: m.id, result: deniedResult(result, tool) }, { relatedRequestId: m.id });
+    const task = m.params?.task as { ttl?: unknown } | undefined;
+    if (result.effect === 'PERMIT')
+      return this.forward(
+        m,
+        task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
+      );
+    const denied = deniedResult(result, tool);
+    await this.client.send(
+      this.deps.denyAsError()
+        ? { jsonrpc: '2.0', id: m.id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } }
+        : { jsonrpc: '2.0', id: m.id, result: denied },
+      { relatedRequestId: m.id },
+    );
   }
 
   private async fromServer(m: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     if ('id' in m && !('method' in m)) {
       const id = (m as { id: Id }).id;
-      const method = this.inFlight.get(id);
+      const asked = this.inFlight.get(id);
       this.inFlight.delete(id);
-      if (method === 'tools/list' && 'result' in m && this.deps.filterTools()) m = this.filtered(m);
+      if ('result' in m && asked) {
+        this.watchTasks(asked, m.result as Record<string, unknown>);
+        if (asked.method === 'tools/list') {
+          this.learnTools(m.result);
+          if (this.deps.filterTools()) m = this.filtered(m);
+        }
+      }
       return this.client.send(m, { relatedRequestId: id });
     }
-    if (isRequest(m)) this.note(m.method, 'server');
+    const method = (m as { method: string }).method;
+    const params = (m as { params?: Record<string, unknown> }).params;
+    if (method === 'notifications/tasks/status') this.taskEnd(params?.taskId, params?.status);
+    if (method === COMPLETE) {
+      // The upstream reports its task done: the proxy's to hear, not the client's.
+      this.taskEnd(params?.taskId, params?.status ?? 'completed');
+      if (isRequest(m)) await this.upstream.send({ jsonrpc: '2.0', id: m.id, result: {} }).catch(() => {});
+      return;
+    }
+    if (isRequest(m)) this.note(method, 'server');
     // Server-initiated messages ride the stream of a request in progress when there is one.
     const related = [...this.inFlight.keys()].at(-1);
     await this.client.send(m, related === undefined ? undefined : { relatedRequestId: related });
+  }
+
+  /** What a reply says about tasks: one started by a permitted call, or one that reached its end. */
+  private watchTasks(
+    asked: { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } },
+    result: Record<string, unknown>,
+  ): void {
+    const task = result.task as { taskId?: unknown; ttl?: unknown } | undefined;
+    if (asked.call && typeof task?.taskId === 'string') {
+      const ttl = typeof task.ttl === 'number' ? task.ttl : typeof asked.call.ttl === 'number' ? asked.call.ttl : null;
+      this.deps.tasks.started(this.key, {
+        agent: this.agent,
+        server: this.server.name,
+        taskId: task.taskId,
+        tool: `${this.server.name}/${asked.call.tool}`,
+        writes: !this.readOnly.has(asked.call.tool),
+        ...(asked.call.actionId ? { actionId: asked.call.actionId } : {}),
+        ttlMs: ttl,
+      });
+    }
+    if (asked.method === 'tasks/get' || asked.method === 'tasks/cancel') this.taskEnd(result.taskId ?? asked.taskId, result.status);
+    if (asked.method === 'tasks/result')
+      this.taskEnd(asked.taskId, (result as { isError?: unknown }).isError === true ? 'failed' : 'completed');
+  }
+
+  private taskEnd(taskId: unknown, status: unknown): void {
+    if (typeof taskId === 'string' && typeof status === 'string' && TERMINAL.has(status))
+      this.deps.tasks.ended(this.key, taskId, status as TaskEnd);
+  }
+
+  private learnTools(result: unknown): void {
+    for (const t of (result as { tools?: { name?: unknown; annotations?: { readOnlyHint?: unknown } }[] }).tools ?? [])
+      if (typeof t.name === 'string' && t.annotations?.readOnlyHint === true) this.readOnly.add(t.name);
+  }
+
+  /** The client marks its work complete: the agent's completion gate decides, against live state. */
+  private async complete(id: Id): Promise<void> {
+    const r = await this.deps.decide(
+      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}` },
+      'completion',
+    );
+    await this.client.send(
+      {
+        jsonrpc: '2.0',
+        id,
+        result: {
+          completed: r.effect === 'PERMIT',
+          ...(r.action_id ? { action_id: r.action_id } : {}),
+          ...(r.structured_denial ? { structured_denial: r.structured_denial } : {}),
+        },
+      },
+      { relatedRequestId: id },
+    );
   }
 
   private filtered<M extends JSONRPCMessage>(m: M): M {
@@ -158,7 +260,7 @@ export class ProxySession {
     for (const id of [...this.inFlight.keys()])
       void this.error(id, `${why} while this request was in flight${restarting ? '; it is being restarted' : ''}`);
     this.inFlight.clear();
-    if (!restarting) void this.close();
+    if (!restarting) void this.close().catch(() => {});
   }
 
   private note(method: string, from: 'client' | 'server'): void {

@@ -69,7 +69,7 @@ export class Upstream {
   private receive(m: JSONRPCMessage): void {
     if (this.replaying !== undefined && 'id' in m && String(m.id) === this.replaying && !('method' in m)) {
       this.replaying = undefined;
-      void this.transport?.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      void this.transport?.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
       return;
     }
     this.events.message(m);

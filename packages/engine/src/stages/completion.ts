@@ -14,6 +14,8 @@ export interface CompletionFacts {
   pending: string[];
   /** Approved calls the agent has not run yet: writes it was allowed to make and has not made. */
   unrun: string[];
+  /** Work started by permitted calls and not finished: MCP tasks of tools not marked read-only. */
+  openTasks?: string[];
 }
 
 export function checkCompletion(
@@ -38,6 +40,9 @@ export function checkCompletion(
       reasons.push(`${facts.unrun.length} approved call${facts.unrun.length === 1 ? '' : 's'} not yet run`);
       approvalIds.push(...facts.unrun);
     }
+    const open = facts.openTasks ?? [];
+    if (condition === 'no_uncommitted_writes' && open.length > 0)
+      reasons.push(`${open.length} task${open.length === 1 ? '' : 's'} still running (${open.join(', ')})`);
     if (condition === 'budget_under_limit')
       for (const full of budgetsAtLimit(request.agent_id, agent.budgets, state, nowMs, request.session_id)) {
         reasons.push(full.message);

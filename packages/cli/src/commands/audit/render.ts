@@ -31,6 +31,8 @@ function eventGist(r: Rec): string {
       return `tree size ${String(r.size)}`;
     case 'key_rotated':
       return `key ${String(r.key).split('+').slice(0, 2).join('+')}`;
+    case 'mcp_task':
+      return `agent ${String(r.agent_id)} task ${String(r.task_id)} of ${String(r.tool)}: ${String(r.status)}${r.code ? ` ${String(r.code)}` : ''}`;
     case 'mcp_traffic':
       return `agent ${String(r.agent_id)} ${String(r.from)}: ${String(r.server)} ${String(r.method)}${r.code ? ` ${String(r.code)}` : ''}`;
     default:

@@ -1,0 +1,89 @@
+/**
+ * MCP tasks the proxy has seen start: a permitted `tools/call` whose reply was a task rather than a
+ * result. A task ends when the upstream or the client reports a terminal status (a `tasks/get` or
+ * `tasks/result` reply, `notifications/tasks/status`, or the `faramesh/tasks/complete` extension).
+ * One that outlives its TTL, or its session, without an end is a RUNTIME_GAP in the log. Open tasks
+ * of tools not marked read-only are the agent's uncommitted writes for its completion gate.
+ */
+import type { McpTask } from '@faramesh/audit';
+
+export type TaskEnd = 'completed' | 'failed' | 'cancelled';
+export const TERMINAL = new Set<string>(['completed', 'failed', 'cancelled']);
+
+type TaskEvent = Pick<McpTask, 'agent_id' | 'server' | 'task_id' | 'tool' | 'status' | 'action_id' | 'code'>;
+
+interface Open {
+  agent: string;
+  server: string;
+  taskId: string;
+  tool: string;
+  writes: boolean;
+  actionId?: string;
+  timer?: NodeJS.Timeout;
+}
+
+export class TaskBook {
+  private readonly open = new Map<string, Open>();
+
+  constructor(private readonly record: (event: TaskEvent) => void) {}
+
+  /** `session` keeps task ids of different upstream connections apart. */
+  started(session: string, t: Omit<Open, 'timer'> & { ttlMs?: number | null }): void {
+    const key = `${session}\u0000${t.taskId}`;
+    if (this.open.has(key)) return;
+    const entry: Open = {
+      agent: t.agent,
+      server: t.server,
+      taskId: t.taskId,
+      tool: t.tool,
+      writes: t.writes,
+      ...(t.actionId ? { actionId: t.actionId } : {}),
+    };
+    if (typeof t.ttlMs === 'number' && t.ttlMs >= 0) {
+      entry.timer = setTimeout(() => this.end(key, 'expired'), t.ttlMs);
+      entry.timer.unref();
+    }
+    this.open.set(key, entry);
+    this.emit(entry, 'working');
+  }
+
+  /** A terminal status for a task, if the proxy was tracking it. */
+  ended(session: string, taskId: string, status: TaskEnd): void {
+    this.end(`${session}\u0000${taskId}`, status);
+  }
+
+  /** The session is over: whatever it left running can no longer report an end. */
+  sessionClosed(session: string): void {
+    for (const key of [...this.open.keys()]) if (key.startsWith(`${session}\u0000`)) this.end(key, 'abandoned');
+  }
+
+  /** The agent's open tasks that may write (for `no_uncommitted_writes`). */
+  openWrites(agent: string): string[] {
+    return [...this.open.values()].filter((t) => t.agent === agent && t.writes).map((t) => `${t.server}/${t.taskId}`);
+  }
+
+  close(): void {
+    for (const t of this.open.values()) clearTimeout(t.timer);
+    this.open.clear();
+  }
+
+  private end(key: string, status: TaskEnd | 'expired' | 'abandoned'): void {
+    const t = this.open.get(key);
+    if (!t) return;
+    clearTimeout(t.timer);
+    this.open.delete(key);
+    this.emit(t, status);
+  }
+
+  private emit(t: Open, status: McpTask['status']): void {
+    this.record({
+      agent_id: t.agent,
+      server: t.server,
+      task_id: t.taskId,
+      tool: t.tool,
+      status,
+      ...(t.actionId ? { action_id: t.actionId } : {}),
+      ...(status === 'expired' || status === 'abandoned' ? { code: 'RUNTIME_GAP' as const } : {}),
+    });
+  }
+}

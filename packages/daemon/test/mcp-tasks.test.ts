@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TaskBook } from '../src/mcp/tasks.js';
+
+test('TaskBook: ends, TTL expiry as a RUNTIME_GAP, abandoned sessions, and which open tasks count as writes', async () => {
+  const events: [string, string, string | undefined][] = [];
+  const book = new TaskBook((e) => events.push([e.task_id, e.status, e.code]));
+  const base = { agent: 'a', server: 's', tool: 's/t' };
+  book.started('one', { ...base, taskId: 'done', writes: true, ttlMs: 60_000 });
+  book.started('one', { ...base, taskId: 'reader', writes: false, ttlMs: null });
+  book.started('one', { ...base, taskId: 'short', writes: true, ttlMs: 30 });
+  book.started('two', { ...base, taskId: 'left', writes: true });
+  assert.deepEqual(book.openWrites('a').sort(), ['s/done', 's/left', 's/short'], 'read-only tools write nothing');
+  assert.deepEqual(book.openWrites('b'), []);
+  book.ended('one', 'done', 'completed');
+  book.ended('one', 'done', 'failed');
+  book.ended('two', 'reader', 'completed');
+  await new Promise((r) => setTimeout(r, 80));
+  book.sessionClosed('two');
+  assert.deepEqual(book.openWrites('a'), []);
+  assert.deepEqual(events, [
+    ['done', 'working', undefined],
+    ['reader', 'working', undefined],
+    ['short', 'working', undefined],
+    ['left', 'working', undefined],
+    ['done', 'completed', undefined],
+    ['short', 'expired', 'RUNTIME_GAP'],
+    ['left', 'abandoned', 'RUNTIME_GAP'],
+  ]);
+  book.close();
+});
