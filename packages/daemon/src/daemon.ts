@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
 import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
-import { canonicalJson } from '@faramesh/protocol';
+import { canonicalJson, type HttpFields } from '@faramesh/protocol';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
@@ -37,7 +37,8 @@ import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
 import { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
-import { mcpServers, portOf } from './mcp/config.js';
+import { mcpServers, proxyPorts } from './stack/proxies.js';
+import { ForwardProxy } from './http-proxy/forward.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
 import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
@@ -83,6 +84,7 @@ export class Daemon {
   private http?: HttpApi;
   private mcp?: McpProxy;
   private mcpTasks?: TaskBook;
+  private httpProxy?: ForwardProxy;
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
   readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
@@ -195,6 +197,7 @@ export class Daemon {
         this.httpAddress = await this.http.listen(settings.http);
       }
       await this.startMcpProxy(compiled);
+      await this.startHttpProxy(compiled);
       this.sweeper = setInterval(() => void this.tick(), 1000);
       this.sweeper.unref();
       this.lifecycle.to('READY');
@@ -210,11 +213,7 @@ export class Daemon {
   /** The MCP proxy, when the stack asks for it: the shared port and each agent's own. */
   private async startMcpProxy(compiled: CompiledPolicy): Promise<void> {
     const ir = compiled.ir;
-    const shared = portOf(ir.runtime.mcp_proxy_port);
-    const own = ir.agents.flatMap((a) => {
-      const port = portOf(a.enforcement?.mcp_proxy_port);
-      return port === undefined ? [] : [{ agent: a.id, port }];
-    });
+    const { shared, own } = proxyPorts(ir, 'mcp_proxy_port');
     if (shared === undefined && own.length === 0) return;
     const policy = () => this.decisions!.policy;
     const record = (entry: RecordInput) =>
@@ -228,10 +227,7 @@ export class Daemon {
       denyAsError: () => policy().compiled.ir.runtime.mcp_deny_as_error === true,
       record: (entry) => record({ type: 'mcp_traffic', ...entry }),
       tasks,
-      agentFor: (token) => {
-        const p = this.tokens?.lookup(token);
-        return p?.role === 'agent' ? p.agent_id : undefined;
-      },
+      agentFor: (token) => this.agentForToken(token),
       ready: () => this.lifecycle.state === 'READY',
       stackDir: this.paths.stackDir,
       env: this.env,
@@ -241,6 +237,31 @@ export class Daemon {
     for (const { agent, port } of own) this.mcpPorts.agents[agent] = await proxy.listen(port, agent);
     // Where clients (and `faramesh mcp`) find it, a port of 0 included.
     writeFileSync(this.mcpPortsFile, `${JSON.stringify(this.mcpPorts)}\n`, { mode: 0o644 });
+  }
+
+  /** The forward HTTP proxy, when the stack asks for it: the shared port and each agent's own. */
+  private async startHttpProxy(compiled: CompiledPolicy): Promise<void> {
+    const { shared, own } = proxyPorts(compiled.ir, 'http_proxy_port');
+    if (shared === undefined && own.length === 0) return;
+    const proxy = (this.httpProxy = new ForwardProxy({
+      decide: (params, tool, http) => this.decide(params, tool, http),
+      agentFor: (token) => this.agentForToken(token),
+      ready: () => this.lifecycle.state === 'READY',
+      say: this.say,
+    }));
+    const ports: { shared?: number; agents: Record<string, number> } = { agents: {} };
+    if (shared !== undefined) ports.shared = await proxy.listen(shared);
+    for (const { agent, port } of own) ports.agents[agent] = await proxy.listen(port, agent);
+    writeFileSync(this.httpProxyPortsFile, `${JSON.stringify(ports)}\n`, { mode: 0o644 });
+  }
+
+  private get httpProxyPortsFile(): string {
+    return join(this.paths.runtime, 'http-proxy.json');
+  }
+
+  private agentForToken(token: string): string | undefined {
+    const p = this.tokens?.lookup(token);
+    return p?.role === 'agent' ? p.agent_id : undefined;
   }
 
   private get mcpPortsFile(): string {
@@ -262,7 +283,7 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
-      await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close()]);
+      await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]);
       this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
@@ -276,7 +297,7 @@ export class Daemon {
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
-    await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close()]).catch(() => {});
+    await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]).catch(() => {});
     await this.teardown();
   }
 
@@ -321,9 +342,9 @@ export class Daemon {
   }
 
   /** Every channel's decisions come through here. */
-  private decide(params: GovernParams, tool: string): Promise<GovernResult> | GovernResult {
+  private decide(params: GovernParams, tool: string, http?: HttpFields): Promise<GovernResult> | GovernResult {
     if (this.lifecycle.state !== 'READY' || !this.decisions) return refusal(params.call_id ?? '', NOT_READY, performance.now());
-    return this.decisions.govern(params, tool);
+    return this.decisions.govern(params, tool, http);
   }
 
   /** `POST /v1/evaluate`: an agent token fixes the agent; a body claiming another is refused. */

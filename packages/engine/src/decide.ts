@@ -11,6 +11,7 @@ import { timeField } from './env.js';
 import type { PreparedAgent, PreparedPolicy, PreparedRule, RuleSet } from './prepare.js';
 import { checkBudgets } from './stages/budget.js';
 import { checkEgress, destinationOf } from './stages/egress.js';
+import { checkAddresses } from './stages/ssrf.js';
 import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
 import { checkSpawn, delegateTarget, spawnType } from './stages/spawn.js';
@@ -174,7 +175,19 @@ function pipeline(
     }
   }
 
-  // 6. Egress.
+  // 6. Egress: the SSRF guard on the addresses a proxy resolved, then the allow and deny lists.
+  const addresses = request.http?.addresses;
+  if (addresses && addresses.length > 0) {
+    const host = destinationOf(request) ?? '';
+    const refused = checkAddresses(host, addresses, agent.ir.egress?.allow ?? []);
+    trace?.step('ssrf guard', refused ?? `${addresses.join(', ')}: public, or named in egress allow`);
+    if (refused)
+      return done(
+        denial('EGRESS_DENIED', `denied: ${refused}`, undefined, 'egress', redacted(), collectAlerts(agent, 'deny')),
+        NONE,
+        trace,
+      );
+  }
   if (agent.ir.egress) {
     const host = destinationOf(request);
     const refused = host === undefined ? undefined : checkEgress(agent.ir.egress, host);

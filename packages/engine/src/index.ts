@@ -4,6 +4,7 @@ export { applyDelta, emptyState, spawnEnded, type EngineState, type StateDelta, 
 export { Trace } from './trace.js';
 export { checkToolId } from './tool-id.js';
 export { normaliseHost } from './stages/egress.js';
+export { addressClass } from './stages/ssrf.js';
 export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';

@@ -36,6 +36,8 @@ export interface HttpFields {
   path?: string;
   query?: Record<string, string | string[]>;
   headers?: Record<string, string>;
+  /** The addresses the proxy resolved the host to (once), and will connect to: the SSRF guard checks them. */
+  addresses?: string[];
 }
 
 /** A soft signal that does not change the effect, e.g. BUDGET_WARNING. */

@@ -16,7 +16,7 @@ import {
   type EngineState,
   type PreparedPolicy,
 } from '@faramesh/engine';
-import type { Decision, DecisionRequest, StructuredDenial } from '@faramesh/protocol';
+import type { Decision, DecisionRequest, HttpFields, StructuredDenial } from '@faramesh/protocol';
 import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
@@ -74,7 +74,8 @@ export class DecisionService {
     this.policy = policy;
   }
 
-  async govern(params: GovernParams, tool: string): Promise<GovernResult> {
+  /** `http`: the request's HTTP fields, set only by the daemon's own HTTP proxy (never from an agent's message). */
+  async govern(params: GovernParams, tool: string, http?: HttpFields): Promise<GovernResult> {
     const started = performance.now();
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
@@ -82,6 +83,7 @@ export class DecisionService {
     const policy = this.policy;
     const nowMs = this.deps.now();
     const request = decisionRequest(params, tool);
+    if (http) request.http = http;
     // Only a token needs awaiting; plain calls go straight on.
     let who = policy.principals.resolve(params, nowMs);
     if (who instanceof Promise) who = await who;

@@ -16,6 +16,14 @@ const NODE_AUTOLOAD = import.meta.resolve('@faramesh/sdk/autoload');
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A single agent with its own HTTP proxy port gets HTTP_PROXY/HTTPS_PROXY pointing at it (and no NO_PROXY escape). */
+function proxyEnv(ir: PolicyIR): Record<string, string> {
+  const port = ir.agents.length === 1 ? ir.agents[0]!.enforcement?.http_proxy_port : undefined;
+  if (typeof port !== 'number') return {};
+  const url = `http://127.0.0.1:${port}`;
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '' };
+}
+
 export function writeAgentArtifacts(paths: StackPaths, settings: RuntimeSettings, ir: PolicyIR): void {
   mkdirSync(paths.runtime, { recursive: true, mode: 0o700 });
   const osTier = ir.runtime.os_tier === true;
@@ -30,6 +38,7 @@ export function writeAgentArtifacts(paths: StackPaths, settings: RuntimeSettings
     FARAMESH_CLI: CLI_PATH,
     // Node agents: the SDK's autoload, which governs the frameworks they import (FARAMESH_AUTOLOAD).
     FARAMESH_NODE_AUTOLOAD: NODE_AUTOLOAD,
+    ...proxyEnv(ir),
   };
   writeFileSync(
     paths.agentEnv,

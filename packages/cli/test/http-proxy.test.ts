@@ -1,0 +1,277 @@
+/**
+ * The forward HTTP proxy, with curl and undici through it to a local upstream: permit, deny (the
+ * upstream never sees the request), defer with its approval id, conditions on the path, egress
+ * deny, the SSRF guard (loopback by IP, by name, IPv6, trailing dot, userinfo), CONNECT tunnels,
+ * large streamed bodies, proxy credentials on the shared port, and no secret in the log.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProxyAgent, request } from 'undici';
+import { makeStack, type Stack } from './daemon-helpers.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+/** What the upstream received: method, path, headers, body size. */
+const seen: { method: string; url: string; host: string; bytes: number; auth?: string }[] = [];
+const upstream = createHttpServer((req: IncomingMessage, res) => {
+  let bytes = 0;
+  req.on('data', (c: Buffer) => (bytes += c.length));
+  req.on('end', () => {
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      host: req.headers.host!,
+      bytes,
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+    });
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'yes' });
+    res.end(req.url === '/big' ? 'y'.repeat(4 << 20) : `hello ${req.method} ${req.url} (${bytes} bytes)`);
+  });
+});
+
+let s: Stack;
+let up: number;
+let own: number;
+let shared: number;
+before(async () => {
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  up = (upstream.address() as { port: number }).port;
+  [own, shared] = [await freePort(), await freePort()];
+  s = makeStack(`runtime {
+  wal_dir         = "./wal"
+  socket          = "./.faramesh/runtime/agent.sock"
+  http_proxy_port = ${shared}
+}
+
+agent "web" {
+  default deny
+  enforcement {
+    http_proxy_port = ${own}
+  }
+  rules {
+    permit http/get
+    permit http/post if path startsWith "/upload"
+    defer  http/delete reason "deletes need a human"
+    permit http/connect
+  }
+  egress {
+    allow = ["127.0.0.1", "localhost", "blocked.example"]
+    deny  = ["blocked.example"]
+  }
+}
+
+agent "other" {
+  default deny
+  rules {
+    permit http/get
+    permit http/connect
+  }
+}
+`);
+  const applied = s.cli('apply');
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+});
+after(() => {
+  s.cli('apply', '--stop');
+  upstream.close();
+});
+
+/** curl, run without blocking this process (the upstream lives in it). */
+const curl = (...args: string[]) =>
+  new Promise<{ status: number; body: string; stderr: string }>((resolve) =>
+    execFile(
+      'curl',
+      ['-s', '-S', '-o', '-', '-w', '\n%{http_code}', ...args],
+      { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 },
+      (_e, stdout, stderr) => {
+        const lines = stdout.split('\n');
+        resolve({ status: Number(lines.at(-1)), body: lines.slice(0, -1).join('\n'), stderr });
+      },
+    ),
+  );
+// Plain HTTP as absolute-form requests (undici would otherwise tunnel even http:// through CONNECT).
+const viaOwn = () => new ProxyAgent({ uri: `http://127.0.0.1:${own}`, proxyTunnel: false });
+
+test('plain HTTP: a permitted GET is forwarded with its Host; the decision names the host, method and path', async () => {
+  const r = await curl('-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/hello?x=1`);
+  assert.equal(r.status, 200, r.body + r.stderr);
+  assert.equal(r.body, 'hello GET /hello?x=1 (0 bytes)');
+  assert.equal(seen.at(-1)!.host, `127.0.0.1:${up}`);
+  const tail = s.cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '5').stdout;
+  const decision = tail
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((r) => r.tool === 'http/get');
+  assert.equal(decision?.effect, 'permit');
+  assert.equal(decision?.agent_id, 'web');
+});
+
+test('deny and defer are 403 with the structured denial; the upstream never sees them; conditions read the path', async () => {
+  const before = seen.length;
+  const denied = await request(`http://127.0.0.1:${up}/elsewhere`, { method: 'POST', body: 'x', dispatcher: viaOwn() });
+  assert.equal(denied.statusCode, 403);
+  const body = (await denied.body.json()) as { effect: string; code: string; action_id: string };
+  assert.equal(body.code, 'POLICY_DENY');
+  assert.match(body.action_id, /^action-/);
+  const deferred = await request(`http://127.0.0.1:${up}/thing`, { method: 'DELETE', dispatcher: viaOwn() });
+  assert.equal(deferred.statusCode, 403);
+  const d = (await deferred.body.json()) as { effect: string; approval_id: string; human_message: string };
+  assert.equal(d.effect, 'DEFER');
+  assert.match(d.approval_id, /^apr-/);
+  assert.equal(d.human_message, 'deletes need a human');
+  assert.equal(seen.length, before, 'the upstream saw neither');
+  const upload = await request(`http://127.0.0.1:${up}/upload`, { method: 'POST', body: 'data', dispatcher: viaOwn() });
+  assert.equal(upload.statusCode, 200);
+  assert.equal(await upload.body.text(), 'hello POST /upload (4 bytes)');
+});
+
+test('large bodies stream through both ways intact', async () => {
+  const big = Buffer.alloc(5 << 20, 0x61);
+  const up5 = await request(`http://127.0.0.1:${up}/upload/big`, { method: 'POST', body: big, dispatcher: viaOwn() });
+  assert.equal(await up5.body.text(), `hello POST /upload/big (${5 << 20} bytes)`);
+  const down = await request(`http://127.0.0.1:${up}/big`, { dispatcher: viaOwn() });
+  assert.equal((await down.body.text()).length, 4 << 20);
+});
+
+test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, IPv6, trailing dot and userinfo unless named', async () => {
+  const blocked = await curl('-x', `http://127.0.0.1:${own}`, 'http://blocked.example/');
+  assert.equal(blocked.status, 403);
+  assert.equal((JSON.parse(blocked.body) as { code: string }).code, 'EGRESS_DENIED');
+  // "web" names 127.0.0.1 and localhost; "other" names nothing.
+  const issued = s.cli('token', 'issue', '--agent', 'other');
+  assert.equal(issued.code, 0, issued.stderr);
+  const token = issued.stdout.trim();
+  const asOther = ['-x', `http://other:${token}@127.0.0.1:${shared}`];
+  for (const target of [
+    `http://127.0.0.1:${up}/`,
+    `http://localhost:${up}/`,
+    `http://localhost.:${up}/`,
+    `http://user:pw@127.0.0.1:${up}/`,
+    `http://[::1]:${up}/`,
+  ]) {
+    const r = await curl(...asOther, target);
+    assert.equal(r.status, 403, `${target}: ${r.body}`);
+    const denial = JSON.parse(r.body) as { code: string; human_message: string };
+    assert.equal(denial.code, 'EGRESS_DENIED', target);
+    assert.match(denial.human_message, /resolves to a loopback address/);
+  }
+  assert.equal((await curl('-x', `http://127.0.0.1:${own}`, `http://localhost:${up}/named`)).status, 200, 'named in egress allow');
+});
+
+test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); plain HTTP through CONNECT is cut; refused with 403', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-tls-'));
+  const gen = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    join(dir, 'k.pem'),
+    '-out',
+    join(dir, 'c.pem'),
+  ]);
+  assert.equal(gen.status, 0, String(gen.stderr));
+  const tls = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) =>
+    res.end('over tls'),
+  );
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (tls.address() as { port: number }).port;
+    const ok = await curl('-k', '-x', `http://127.0.0.1:${own}`, `https://127.0.0.1:${port}/`);
+    assert.equal(ok.status, 200, ok.stderr);
+    assert.equal(ok.body, 'over tls');
+    const before = seen.length;
+    const plain = await curl('-p', '-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/smuggled`);
+    assert.notEqual(plain.status, 200);
+    assert.equal(seen.length, before, 'plain HTTP inside CONNECT never reached the upstream');
+    const refused = await curl('-k', '-x', `http://127.0.0.1:${own}`, 'https://blocked.example/');
+    assert.match(refused.stderr, /403/);
+    assert.equal(s.cli('status').code, 0, 'cut tunnels and resets leave the daemon serving');
+  } finally {
+    tls.close();
+  }
+});
+
+test('the shared port needs proxy credentials; credentials and secret headers never reach the log', async () => {
+  const anonymous = await curl('-x', `http://127.0.0.1:${shared}`, `http://127.0.0.1:${up}/`);
+  assert.equal(anonymous.status, 407, JSON.stringify(anonymous));
+  const r = await curl(
+    '-x',
+    `http://127.0.0.1:${own}`,
+    '-H',
+    'Authorization: Bearer SECRET-AUTH-123',
+    '-H',
+    'X-Api-Key: SECRET-KEY-456',
+    `http://127.0.0.1:${up}/private`,
+  );
+  assert.equal(r.status, 200);
+  assert.equal(seen.at(-1)!.auth, 'Bearer SECRET-AUTH-123', 'the upstream gets the header');
+  const wal = join(s.dir, 'wal');
+  const logged = readdirSync(wal)
+    .map((f) => readFileSync(join(wal, f)).toString('latin1'))
+    .join('');
+  assert.ok(logged.includes('"tool":"http/get"'), 'the decision is in the log (its arguments only as a hash)');
+  assert.ok(!logged.includes('SECRET-AUTH-123') && !logged.includes('SECRET-KEY-456'), 'no secret is');
+});
+
+test('a single agent with its own port: the launcher points HTTP_PROXY at it, so an unmodified client is governed', async () => {
+  const port = await freePort();
+  const solo = makeStack(`runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+agent "solo" {
+  default deny
+  enforcement {
+    http_proxy_port = ${port}
+  }
+  rules {
+    permit http/get
+  }
+  egress {
+    allow = ["127.0.0.1"]
+  }
+}
+`);
+  try {
+    assert.equal(solo.cli('apply').code, 0);
+    const launcher = join(solo.dir, '.faramesh', 'bin', 'agent');
+    const run = (...args: string[]) =>
+      new Promise<string>((resolve) =>
+        execFile(
+          launcher,
+          ['--', 'curl', '-s', '-w', ' %{http_code}', ...args],
+          { encoding: 'utf8', env: { PATH: process.env.PATH } },
+          (_e, out) => resolve(out),
+        ),
+      );
+    assert.equal(await run(`http://127.0.0.1:${up}/through-env`), 'hello GET /through-env (0 bytes) 200');
+    assert.match(await run('-X', 'POST', `http://127.0.0.1:${up}/nope`), /POLICY_DENY.* 403$/);
+  } finally {
+    solo.cli('apply', '--stop');
+  }
+});

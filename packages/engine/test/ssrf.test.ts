@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addressClass } from '../src/index.js';
+import { agent, outcome, policy, Session } from './support.js';
+
+test('addressClass: loopback, private, link-local, metadata, mapped and NAT64 IPv4, IPv6 ranges; public is undefined', () => {
+  const cases: [string, string | undefined][] = [
+    ['127.0.0.1', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.31.255.255', 'private'],
+    ['172.32.0.1', undefined],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'link-local or metadata'],
+    ['100.64.0.1', 'shared (CGNAT)'],
+    ['0.0.0.0', 'unspecified'],
+    ['8.8.8.8', undefined],
+    ['::1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['fd00:ec2::254', 'private (unique local)'],
+    ['fe80::1', 'link-local'],
+    ['2606:4700:4700::1111', undefined],
+    ['not-an-ip', undefined],
+  ];
+  for (const [ip, kind] of cases) assert.equal(addressClass(ip), kind, ip);
+});
+
+test('the SSRF guard: a proxied host resolving to a private address is EGRESS_DENIED unless egress allow names it exactly', () => {
+  const p = policy(
+    agent('  rules {\n    permit http/*\n  }\n  egress {\n    allow = ["internal.example", "*.corp.example", "api.example.com"]\n  }'),
+  );
+  const call = (host: string, addresses: string[]) =>
+    new Session(p).call({ tool: 'http/get', http: { host, method: 'GET', path: '/', addresses } });
+  assert.equal(outcome(call('api.example.com', ['93.184.216.34'])), 'PERMIT');
+  assert.equal(outcome(call('internal.example', ['10.0.0.5'])), 'PERMIT', 'named exactly');
+  assert.equal(outcome(call('db.corp.example', ['93.184.216.34'])), 'PERMIT');
+  assert.equal(
+    outcome(call('db.corp.example', ['10.0.0.9'])),
+    'DENY/EGRESS_DENIED',
+    'a wildcard does not name it (DNS pointing a name inside)',
+  );
+  assert.match(String(call('db.corp.example', ['10.0.0.9']).human_message), /resolves to a private address \(10\.0\.0\.9\)/);
+  assert.equal(outcome(call('db.corp.example', ['93.184.216.34', '127.0.0.1'])), 'DENY/EGRESS_DENIED', 'any address of the set');
+  const open = policy(agent('  rules {\n    permit http/*\n  }'));
+  assert.equal(
+    outcome(new Session(open).call({ tool: 'http/get', http: { host: 'metadata', addresses: ['169.254.169.254'] } })),
+    'DENY/EGRESS_DENIED',
+  );
+});
