@@ -1,7 +1,7 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,3 +113,12 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, m
 }
 
 export { alive } from '../src/commands/daemon/running.js';
+
+/** A loopback port nothing listens on just now (for policies that must name a port). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { BIN, makeStack, type Stack } from './daemon-helpers.js';
+import { BIN, freePort, makeStack, type Stack } from './daemon-helpers.js';
 
 const require = createRequire(import.meta.url);
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -95,14 +94,6 @@ agent "reader" {
 let s: Stack;
 let source: string;
 let ports: { shared: number; agents: Record<string, number> };
-/** A port nothing listens on just now. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 before(async () => {
   source = policy(await freePort(), await freePort());
@@ -236,6 +227,8 @@ test('resources and prompts pass through and are recorded; every decision is one
     records.some((r) => r.type === 'mcp_traffic' && r.method === 'resources/read' && r.server === 'everything' && r.agent_id === 'coder'),
   );
   assert.ok(records.some((r) => r.type === 'mcp_traffic' && r.method === 'vendor/frobnicate' && r.code === 'RUNTIME_GAP'));
+  const verified = s.cli('audit', 'verify');
+  assert.equal(verified.code, 0, `the log with its MCP records verifies: ${verified.stdout}${verified.stderr}`);
   const sums = records.filter((r) => r.type === 'decision' && r.tool === 'everything/get-sum');
   assert.equal(sums.length, 2, 'one record per decision');
 });
@@ -391,6 +384,7 @@ test('MCP tasks: a running task blocks the completion gate until it ends; a task
       ['working', undefined],
       ['abandoned', 'RUNTIME_GAP'],
     ]);
+    assert.equal(s.cli('audit', 'verify').code, 0, 'mcp_task records verify');
   } finally {
     await ev.close();
   }

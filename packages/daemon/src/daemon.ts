@@ -37,6 +37,7 @@ import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
 import { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
+import { CredentialBroker } from './credentials/broker.js';
 import { mcpServers, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
@@ -148,6 +149,7 @@ export class Daemon {
       deadline();
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
+      const broker = new CredentialBroker(this.env);
       this.decisions = new DecisionService(this.policyInUse(compiled), {
         log,
         state: restored.state,
@@ -160,6 +162,10 @@ export class Daemon {
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
+        credentials: async (ir, agent, tool, nowMs) => {
+          const binding = broker.bindingFor(ir, agent, tool);
+          return binding ? broker.issue(ir, binding, agent, tool, nowMs) : undefined;
+        },
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
         ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
       });

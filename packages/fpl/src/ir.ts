@@ -118,6 +118,8 @@ export interface CredentialIR {
   ttl_s?: number;
   max_scope?: string;
   tools: string[];
+  /** The request header the HTTP proxy injects the secret into (default `Authorization: Bearer …`). */
+  header?: string;
   ref: string;
 }
 

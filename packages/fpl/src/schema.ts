@@ -259,6 +259,8 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
       ttl: dur,
       max_scope: s(),
       tools: list,
+      /** Where the HTTP proxy puts the secret: this request header (default Authorization, as a Bearer token). */
+      header: s(),
     },
   },
 };

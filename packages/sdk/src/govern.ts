@@ -38,6 +38,21 @@ export interface GovernOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A credential the daemon brokered for one permitted call, as the tool sees it. */
+export interface CallCredential {
+  value: string;
+  header: string;
+  expiresAt: string;
+}
+type Runner = <T>(credential: CallCredential | undefined, run: () => T) => T;
+let withCredential: Runner = (_c, run) => run();
+/** How a permitted call's credential reaches the tool body (set by the Node entry point; edge runtimes have none). */
+export function setCredentialRunner(runner: Runner): void {
+  withCredential = runner;
+}
+const granted = (r: GovernResult): CallCredential | undefined =>
+  r.credential ? { value: r.credential.value, header: r.credential.header, expiresAt: r.credential.expires_at } : undefined;
+
 export class Governor {
   readonly agentId: string;
   private transport?: Promise<Transport>;
@@ -92,7 +107,7 @@ export class Governor {
       }
       throw unreachable(toolId, e);
     }
-    if (result.effect === 'PERMIT') return execute();
+    if (result.effect === 'PERMIT') return withCredential(granted(result), execute);
     const denial = deniedBy(result, toolId);
     if (result.effect === 'DEFER') {
       if (o.onDefer === 'block' && denial.approvalId) return this.awaitApproval(request, denial, execute);
@@ -129,7 +144,7 @@ export class Governor {
       const status = await transport.poll(denial.approvalId!, this.agentId, this.timeoutMs);
       if (status === 'approved') {
         const again = await this.decide({ ...request, call_id: globalThis.crypto.randomUUID() });
-        if (again.effect === 'PERMIT') return execute();
+        if (again.effect === 'PERMIT') return withCredential(granted(again), execute);
         throw deniedBy(again, request.tool_id);
       }
       if (status === 'denied' || status === 'expired' || status === 'unknown' || Date.now() + every > deadline)

@@ -42,6 +42,8 @@ export interface GovernResult {
   defer_token?: string;
   delegation_token?: string;
   structured_denial?: WireDenial;
+  /** A credential the daemon brokered for this one call. */
+  credential?: { value: string; header: string; expires_at: string };
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'unknown';

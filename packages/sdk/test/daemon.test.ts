@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { generateText, isStepCount, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
-import { governedTools, SocketTransport, ToolDeniedError } from '../src/index.js';
-import { approveFromCli, startDaemon } from './daemon.js';
+import { credential, governedTools, SocketTransport, ToolDeniedError } from '../src/index.js';
+import { approveFromCli, POLICY, startDaemon } from './daemon.js';
 
 test('against a real daemon: permit runs, deny never runs the tool, defer → approved from the CLI while blocking → runs once', async () => {
   const d = startDaemon();
@@ -136,6 +136,25 @@ test('SocketTransport keeps one connection for every call, and opens another aft
     assert.equal(await tools.searchDocs(), 'ran');
     const list = d.cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '50').stdout;
     assert.equal(list.split('\n').filter((l) => l.includes('"tool":"searchDocs"')).length, 4);
+  } finally {
+    d.stop();
+  }
+});
+
+test('credential(): inside the tool body, the credential the daemon brokered for this call; outside, none', async () => {
+  const d = startDaemon(
+    POLICY.replace(
+      'deny!  payout reason "platform team only"',
+      'deny!  payout reason "platform team only"\n  }\n  credential "docs" {\n    provider = "nowhere"\n    tools    = ["searchDocs"]',
+    ),
+  );
+  try {
+    const tools = governedTools({ searchDocs: async () => credential() }, { agentId: 'bot', transport: new SocketTransport(d.socket) });
+    const seen = await tools.searchDocs();
+    assert.equal(seen?.value, 'Bearer STUB-docs');
+    assert.equal(seen?.header, 'Authorization');
+    assert.ok(Date.parse(seen!.expiresAt) > Date.now());
+    assert.equal(credential(), undefined, 'not outside the call');
   } finally {
     d.stop();
   }

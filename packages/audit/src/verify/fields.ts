@@ -128,6 +128,22 @@ const SCHEMAS: Record<string, Schema> = {
   }),
   state_delta: schema(['delta'], { delta: object }),
   key_rotated: schema(['key'], { key: vkey, previous_key: vkey }),
+  mcp_traffic: schema(['agent_id', 'server', 'method', 'from'], {
+    agent_id: str,
+    server: str,
+    method: str,
+    from: oneOf('client', 'server'),
+    code: oneOf('RUNTIME_GAP'),
+  }),
+  mcp_task: schema(['agent_id', 'server', 'task_id', 'tool', 'status'], {
+    agent_id: str,
+    server: str,
+    task_id: str,
+    tool: str,
+    status: oneOf('working', 'completed', 'failed', 'cancelled', 'expired', 'abandoned'),
+    action_id: str,
+    code: oneOf('RUNTIME_GAP'),
+  }),
   checkpoint: schema(['size', 'note', 'key'], { size: count, note: str, key: vkey }),
 };
 

@@ -17,6 +17,8 @@ import {
   type PreparedPolicy,
 } from '@faramesh/engine';
 import type { Decision, DecisionRequest, HttpFields, StructuredDenial } from '@faramesh/protocol';
+import type { PolicyIR } from '@faramesh/fpl';
+import type { Issued, Unavailable } from '../credentials/broker.js';
 import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
@@ -51,6 +53,8 @@ export interface DecisionDeps {
   alert?: (fired: Decision['alerts'], subject: AlertSubject) => void;
   /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
   agentSvid?: (agent: string) => string;
+  /** The credential a permitted call needs, fetched for it (undefined: none is bound to the tool). */
+  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number) => Promise<Issued | Unavailable | undefined>;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
   openTasks?: (agent: string) => string[];
 }
@@ -105,6 +109,26 @@ export class DecisionService {
     const decided = performance.now() - started;
     const stamp = log.stamp();
     let outcome = this.resolveApproval(decision, request.agent_id, tool, request.args, stamp.id, nowMs);
+    // A permitted call's credential is fetched before anything is recorded: a provider that fails blocks it.
+    let credential: Issued | undefined;
+    let credentialMs: number | undefined;
+    if (outcome.effect === 'permit' && this.deps.credentials) {
+      const t0 = performance.now();
+      const got = await this.deps.credentials(policy.compiled.ir, request.agent_id, tool, nowMs);
+      if (got) credentialMs = performance.now() - t0;
+      if (got?.ok) credential = got;
+      else if (got)
+        outcome = {
+          effect: 'deny',
+          wire: 'DENY',
+          denial: {
+            code: 'CREDENTIAL_UNAVAILABLE',
+            human_message: got.message,
+            resolution: { type: 'retry_after', retry_after_seconds: 30 },
+            provider: got.provider,
+          },
+        };
+    }
     if (mode === 'audit') outcome = { ...outcome, wire: 'PERMIT' };
     const record: RecordInput = {
       type: 'decision',
@@ -120,7 +144,8 @@ export class DecisionService {
       ...(outcome.denial ? { code: outcome.denial.code, denial: outcome.denial } : {}),
       ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
       policy_version: policy.compiled.policy_version,
-      latency_ms: { decide: round(decided) },
+      latency_ms: { decide: round(decided), ...(credentialMs !== undefined ? { credential: round(credentialMs) } : {}) },
+      ...(credential ? { credential_ref: credential.ref } : {}),
       ...(outcome.approval ? { approval: outcome.approval } : {}),
       ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
     };
@@ -159,6 +184,9 @@ export class DecisionService {
       latency_ms: round(elapsed),
     };
     if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
+    // For this call only: the SDK hands it to the tool, the HTTP proxy puts it in the request.
+    if (credential && outcome.wire === 'PERMIT')
+      result.credential = { value: credential.value, header: credential.header, expires_at: credential.expires_at };
     if (outcome.effect === 'permit') {
       const target = delegateTarget(request, tool);
       const grant = target

@@ -127,6 +127,8 @@ export class ForwardProxy {
     if (addresses.length === 0) return reply(res, 502, { error: `${host} does not resolve` });
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+    // A brokered credential goes into the request here, at the boundary: the agent never sees it.
+    if (result.credential) out[result.credential.header.toLowerCase()] = result.credential.value;
     const upstream = httpRequest({
       host: addresses[0],
       port,

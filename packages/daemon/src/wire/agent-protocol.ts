@@ -145,6 +145,8 @@ export interface GovernResult {
   /** A permitted `delegate/<agent>` call: the token that agent sends to prove the delegation. */
   delegation_token?: string;
   structured_denial?: StructuredDenial;
+  /** A brokered credential for this one call (never recorded; the HTTP proxy injects it and keeps it). */
+  credential?: { value: string; header: string; expires_at: string };
   latency_ms: number;
 }
 

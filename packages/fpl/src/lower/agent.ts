@@ -174,6 +174,7 @@ function lowerAgentBlock(ctx: LowerContext, node: BlockNode, agent: AgentIR): vo
           ttl_s: num(f, 'ttl'),
           max_scope: str(f, 'max_scope'),
           tools,
+          header: str(f, 'header'),
           ref,
         }),
       );

@@ -1,0 +1,169 @@
+/**
+ * The credential broker against a Vault that speaks the real HTTP API: a KV secret injected by the
+ * HTTP proxy (the agent never sees it), a single-use child token minted per call for the socket
+ * channel, credential_ref in the record and never the value, fail-closed CREDENTIAL_UNAVAILABLE when
+ * Vault refuses or is down, scope_required's TTL ceiling, and stubs for undeclared providers.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { join } from 'node:path';
+import { FakeVault } from './fake-vault.js';
+import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+
+const vault = new FakeVault();
+const received: Record<string, string | undefined>[] = [];
+const upstream = createHttpServer((req, res) => {
+  received.push({ key: req.headers['x-api-key'] as string | undefined, auth: req.headers.authorization });
+  res.end('ok');
+});
+
+let s: Stack;
+let proxyPort: number;
+let up: number;
+
+before(async () => {
+  await vault.start();
+  vault.kv.set('kv/payments/stripe', { value: 'sk_live_SECRET_FROM_VAULT' });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  up = (upstream.address() as { port: number }).port;
+  proxyPort = await freePort();
+  s = makeStack(
+    `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+provider "vault" {
+  type  = "vault"
+  addr  = env("VAULT_ADDR")
+  token = env("VAULT_TOKEN")
+  mount = "kv"
+}
+
+provider "tight" {
+  type           = "vault"
+  addr           = env("VAULT_ADDR")
+  token          = env("VAULT_TOKEN")
+  scope_required = true
+  max_ttl        = "10s"
+}
+
+agent "pay" {
+  default deny
+  enforcement {
+    http_proxy_port = ${proxyPort}
+  }
+  rules {
+    permit http/get
+    permit stripe/charge
+    permit tight/thing
+    permit dev/thing
+  }
+  egress {
+    allow = ["127.0.0.1"]
+  }
+  credential "stripe-key" {
+    provider = "vault"
+    path     = "payments/stripe"
+    header   = "X-Api-Key"
+    tools    = ["http/get"]
+  }
+  credential "charge" {
+    provider = "vault"
+    scope    = ["payments-write"]
+    ttl      = "30s"
+    tools    = ["stripe/charge"]
+  }
+  credential "tight" {
+    provider = "tight"
+    scope    = ["x"]
+    ttl      = "1h"
+    tools    = ["tight/thing"]
+  }
+  credential "dev" {
+    provider = "nowhere"
+    tools    = ["dev/thing"]
+  }
+}
+`,
+    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
+  );
+  const applied = s.cli('apply');
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+});
+after(() => {
+  s.cli('apply', '--stop');
+  upstream.close();
+  vault.stop();
+});
+
+const records = () =>
+  s
+    .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '100')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r.type === 'decision');
+const logBytes = () =>
+  readdirSync(join(s.dir, 'wal'))
+    .map((f) => readFileSync(join(s.dir, 'wal', f)).toString('latin1'))
+    .join('');
+
+test('HTTP proxy: the KV secret is injected into the request at the boundary; the client never sees it; the record has a credential_ref only', async () => {
+  const out = await new Promise<string>((resolve) =>
+    execFile('curl', ['-s', '-i', '-x', `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${up}/charges`], { encoding: 'utf8' }, (_e, o) =>
+      resolve(o),
+    ),
+  );
+  assert.match(out, /200 OK/);
+  assert.equal(received.at(-1)!.key, 'sk_live_SECRET_FROM_VAULT', 'the upstream got the secret');
+  assert.doesNotMatch(out, /SECRET_FROM_VAULT/, 'the agent did not');
+  const r = records().find((x) => x.tool === 'http/get')!;
+  const ref = r.credential_ref as { provider: string; path_hash: string; issuance_id: string; ttl_s: number };
+  assert.equal(ref.provider, 'vault');
+  assert.match(ref.path_hash, /^[0-9a-f]{64}$/);
+  assert.equal(ref.issuance_id, 'kv:payments/stripe@3');
+  assert.ok(typeof (r.latency_ms as { credential?: number }).credential === 'number');
+  assert.ok(!logBytes().includes('SECRET_FROM_VAULT'), 'no secret in the log');
+});
+
+test('the socket channel: a single-use child token with the scope as policies and the TTL, for this call only', async () => {
+  const reply = await s.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 5 } });
+  assert.equal(reply.effect, 'PERMIT');
+  const credential = reply.credential as { value: string; header: string; expires_at: string };
+  assert.equal(credential.header, 'Authorization');
+  const token = credential.value.replace(/^Bearer /, '');
+  const minted = vault.tokens.get(token)!;
+  assert.deepEqual(minted.policies, ['payments-write']);
+  assert.ok(minted.expires - Date.now() <= 30_000 && minted.expires - Date.now() > 20_000, 'a 30 s token');
+  assert.equal(minted.meta.agent, 'pay');
+  assert.equal(minted.meta.tool, 'stripe/charge');
+  assert.ok(vault.use(token), 'valid once');
+  assert.equal(vault.use(token), undefined, 'and only once');
+  const second = await s.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 5 } });
+  assert.notEqual((second.credential as { value: string }).value, credential.value, 'a new token per call');
+  const ref = records().find((x) => x.tool === 'stripe/charge')!.credential_ref as { issuance_id: string; scope: string[] };
+  assert.equal(ref.issuance_id, `accessor:${minted.accessor}`);
+  assert.deepEqual(ref.scope, ['payments-write']);
+  assert.ok(!logBytes().includes(token));
+});
+
+test('fail closed: scope_required refuses a credential past max_ttl; an undeclared provider gets a stub; Vault down is CREDENTIAL_UNAVAILABLE', async () => {
+  const tight = await s.govern({ agent_id: 'pay', tool_id: 'tight/thing', args: {} });
+  assert.equal(tight.effect, 'DENY');
+  assert.equal(tight.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.match(tight.structured_denial!.human_message, /past max_ttl 10s/);
+  const dev = await s.govern({ agent_id: 'pay', tool_id: 'dev/thing', args: {} });
+  assert.equal((dev.credential as { value: string }).value, 'Bearer STUB-dev');
+  vault.stop();
+  const down = await s.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 1 } });
+  assert.equal(down.effect, 'DENY');
+  assert.equal(down.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.deepEqual(down.structured_denial?.resolution, { type: 'retry_after', retry_after_seconds: 30 });
+  assert.match(down.structured_denial!.human_message, /vault/);
+  assert.equal(records().at(-1)!.code, 'CREDENTIAL_UNAVAILABLE', 'the refusal is recorded');
+  assert.equal(s.cli('audit', 'verify').code, 0, 'and the log with its credential_refs verifies');
+});

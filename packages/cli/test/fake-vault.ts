@@ -1,0 +1,79 @@
+/**
+ * An in-process stand-in for HashiCorp Vault that speaks its HTTP API as the broker uses it: KV v2
+ * reads, child tokens with policies, TTLs and use counts, token lookup, and `X-Vault-Token` checks.
+ * Also the check an upstream would make: is this token alive, and for which policies?
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+interface Token {
+  policies: string[];
+  expires: number;
+  uses: number;
+  accessor: string;
+  meta: Record<string, string>;
+}
+
+export class FakeVault {
+  readonly root = `hvs.root-${randomBytes(8).toString('hex')}`;
+  readonly kv = new Map<string, Record<string, unknown>>();
+  readonly tokens = new Map<string, Token>();
+  private server?: Server;
+  addr = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const send = (status: number, json: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(json));
+        };
+        const token = req.headers['x-vault-token'];
+        if (token !== this.root && !(typeof token === 'string' && this.alive(token))) return send(403, { errors: ['permission denied'] });
+        const url = new URL(req.url!, 'http://vault');
+        if (req.method === 'POST' && url.pathname === '/v1/auth/token/create') {
+          const p = JSON.parse(body || '{}') as { policies?: string[]; ttl?: string; num_uses?: number; meta?: Record<string, string> };
+          const ttl = Number(/^(\d+)s$/.exec(p.ttl ?? '')?.[1] ?? 2764800);
+          const client = `hvs.${randomBytes(12).toString('base64url')}`;
+          const accessor = randomBytes(8).toString('hex');
+          this.tokens.set(client, {
+            policies: p.policies ?? [],
+            expires: Date.now() + ttl * 1000,
+            uses: p.num_uses ?? 0,
+            accessor,
+            meta: p.meta ?? {},
+          });
+          return send(200, { auth: { client_token: client, accessor, policies: p.policies ?? [], lease_duration: ttl, renewable: false } });
+        }
+        const kv = /^\/v1\/(.+?)\/data\/(.+)$/.exec(url.pathname);
+        if (req.method === 'GET' && kv) {
+          const data = this.kv.get(`${kv[1]}/${kv[2]}`);
+          return data ? send(200, { data: { data, metadata: { version: 3 } } }) : send(404, { errors: [] });
+        }
+        send(404, { errors: [`no handler for ${req.method} ${url.pathname}`] });
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.addr = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+  }
+
+  /** What an upstream service would ask Vault: is this token valid now? (Spends one use.) */
+  use(token: string): Token | undefined {
+    const t = this.tokens.get(token);
+    if (!t || !this.alive(token)) return undefined;
+    if (t.uses > 0 && --t.uses === 0) t.expires = 0;
+    return t;
+  }
+
+  private alive(token: string): boolean {
+    const t = this.tokens.get(token);
+    return t !== undefined && t.expires > Date.now();
+  }
+
+  stop(): void {
+    this.server?.close();
+    this.server?.closeAllConnections();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The credential broker: after a PERMIT, the smallest credential that works, fetched for that call
+ * from the provider the agent's `credential` block names, and never handed to the agent's
+ * environment. The decision record gets a `credential_ref` (provider, a hash of the path, scope,
+ * issue time, TTL, the provider's issuance id), never the value. A provider that fails, or returns
+ * a credential living longer than `max_ttl` where `scope_required = true`, blocks the call with
+ * CREDENTIAL_UNAVAILABLE: fail closed. A credential naming no declared provider gets a stub secret
+ * (`STUB-<id>`), for development.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { matchTool, type AgentIR, type CredentialIR, type IRValue, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
+import { resolvedField } from '../stack/settings.js';
+import { vaultIssue, type Secret } from './vault.js';
+
+export interface CredentialRef {
+  provider: string;
+  path_hash: string;
+  scope: string[];
+  issued_at: string;
+  ttl_s: number;
+  issuance_id: string;
+}
+
+export interface Issued {
+  ok: true;
+  value: string;
+  /** Where the HTTP proxy puts it. */
+  header: string;
+  expires_at: string;
+  ref: CredentialRef;
+}
+
+export interface Unavailable {
+  ok: false;
+  provider: string;
+  message: string;
+}
+
+const DEFAULT_TTL_S = 30;
+/** KV reads are cached this long at most (a minted token never is). */
+const CACHE_S = 30;
+
+export class CredentialBroker {
+  private readonly cache = new Map<string, { secret: Secret; until: number }>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The agent's credential binding for this tool, if any. */
+  bindingFor(ir: PolicyIR, agentId: string, tool: string): CredentialIR | undefined {
+    const agent: AgentIR | undefined = ir.agents.find((a) => a.id === agentId);
+    return agent?.credentials.find((c) => c.tools.some((t) => matchTool(t, tool)));
+  }
+
+  async issue(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
+    const providerName = typeof c.provider === 'string' ? c.provider : 'stub';
+    const provider = ir.providers.find((p) => p.name === providerName);
+    const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;
+    const header = c.header ?? 'Authorization';
+    try {
+      const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
+      const max = provider ? fieldNumber(provider, 'max_ttl') : undefined;
+      if (provider && field(provider, 'scope_required', this.env) === true && max !== undefined && secret.ttl_s > max)
+        return {
+          ok: false,
+          provider: providerName,
+          message: `${providerName} returned a credential living ${secret.ttl_s}s, past max_ttl ${max}s`,
+        };
+      return {
+        ok: true,
+        value: header.toLowerCase() === 'authorization' ? `Bearer ${secret.value}` : secret.value,
+        header,
+        expires_at: new Date(nowMs + secret.ttl_s * 1000).toISOString(),
+        ref: {
+          provider: provider ? providerName : 'stub',
+          path_hash: `${createHash('sha256')
+            .update(c.path ?? `token:${c.id}`)
+            .digest('hex')}`,
+          scope: c.scope,
+          issued_at: new Date(nowMs).toISOString(),
+          ttl_s: secret.ttl_s,
+          issuance_id: secret.issuance_id,
+        },
+      };
+    } catch (e) {
+      return { ok: false, provider: providerName, message: `${providerName} provider: ${(e as Error).message}` };
+    }
+  }
+
+  private async fetch(p: ProviderIR, c: CredentialIR, agent: string, tool: string, ttl_s: number, nowMs: number): Promise<Secret> {
+    if (p.type !== 'vault') throw new Error(`provider type '${p.type}' cannot issue credentials in this build`);
+    const key = c.path === undefined ? undefined : `${p.name}\u0000${c.path}`;
+    const hit = key ? this.cache.get(key) : undefined;
+    if (hit && hit.until > nowMs) return hit.secret;
+    const str = (name: string) => {
+      const v = field(p, name, this.env);
+      return typeof v === 'string' ? v : undefined;
+    };
+    const addr = str('addr');
+    const token = str('token');
+    if (!addr || !token) throw new Error('vault needs addr and token');
+    const secret = await vaultIssue(
+      { addr, token, ...(str('mount') ? { mount: str('mount')! } : {}), ...(str('namespace') ? { namespace: str('namespace')! } : {}) },
+      { ...(c.path !== undefined ? { path: c.path } : {}), scope: c.scope, ttl_s, meta: { agent, tool, call: randomUUID() } },
+      (fieldNumber(p, 'timeout') ?? 5) * 1000,
+    );
+    if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
+    return secret;
+  }
+}
+
+function stub(c: CredentialIR, ttl_s: number): Secret {
+  return { value: `STUB-${c.id}`, ttl_s, issuance_id: `stub:${randomUUID()}` };
+}
+
+function field(p: ProviderIR, name: string, env: NodeJS.ProcessEnv): IRValue | undefined {
+  return resolvedField(p.fields[name], `provider "${p.name}" ${name}`, env);
+}
+
+/** A duration or number field in seconds (`max_ttl = "5m"` compiles to seconds, or stays text). */
+function fieldNumber(p: ProviderIR, name: string): number | undefined {
+  const v = p.fields[name];
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
+}

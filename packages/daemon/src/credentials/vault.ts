@@ -1,0 +1,83 @@
+/**
+ * HashiCorp Vault over its HTTP API (small enough for fetch). Two kinds of credential:
+ * - a credential with a `path` is a KV v2 read (`GET /v1/<mount>/data/<path>`), the secret being the
+ *   field `value` (or `token`, `key`, or the only string field);
+ * - one without is a child token minted for this call (`POST /v1/auth/token/create`), whose
+ *   policies are the credential's `scope`, with its `ttl` and a single use.
+ */
+export interface VaultConfig {
+  addr: string;
+  token: string;
+  mount?: string;
+  namespace?: string;
+}
+
+export interface Secret {
+  value: string;
+  ttl_s: number;
+  /** The provider's id for this issuance (a token accessor, or the KV version read). */
+  issuance_id: string;
+}
+
+export class VaultError extends Error {}
+
+export async function vaultIssue(
+  v: VaultConfig,
+  spec: { path?: string; scope: string[]; ttl_s: number; meta: Record<string, string> },
+  timeoutMs: number,
+): Promise<Secret> {
+  const headers: Record<string, string> = { 'x-vault-token': v.token, 'content-type': 'application/json' };
+  if (v.namespace) headers['x-vault-namespace'] = v.namespace;
+  const call = async (method: string, path: string, body?: unknown) => {
+    let res: Response;
+    try {
+      res = await fetch(`${v.addr.replace(/\/+$/, '')}/v1/${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      throw new VaultError(
+        `vault at ${v.addr}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const errors = (() => {
+        try {
+          return (JSON.parse(text) as { errors?: string[] }).errors?.join('; ');
+        } catch {
+          return undefined;
+        }
+      })();
+      throw new VaultError(`vault returned ${res.status}${errors ? `: ${errors}` : ''}`);
+    }
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  if (spec.path !== undefined) {
+    const mount = (v.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
+    // `mount = "kv/data/payments"` already names the data path; `mount = "kv"` does not.
+    const url = mount.includes('/data') ? `${mount}/${spec.path}` : `${mount}/data/${spec.path}`;
+    const r = (await call('GET', url)) as { data?: { data?: Record<string, unknown>; metadata?: { version?: number } } };
+    const data = r.data?.data ?? {};
+    const strings = Object.entries(data).filter(([, x]) => typeof x === 'string') as [string, string][];
+    const value =
+      (['value', 'token', 'key'].map((k) => data[k]).find((x) => typeof x === 'string') as string | undefined) ??
+      (strings.length === 1 ? strings[0]![1] : undefined);
+    if (value === undefined) throw new VaultError(`vault secret ${spec.path} has no 'value' field (nor a single string field)`);
+    return { value, ttl_s: spec.ttl_s, issuance_id: `kv:${spec.path}@${r.data?.metadata?.version ?? '?'}` };
+  }
+  const r = (await call('POST', 'auth/token/create', {
+    policies: spec.scope,
+    ttl: `${spec.ttl_s}s`,
+    explicit_max_ttl: `${spec.ttl_s}s`,
+    num_uses: 1,
+    renewable: false,
+    display_name: 'faramesh',
+    meta: spec.meta,
+  })) as { auth?: { client_token?: string; accessor?: string; lease_duration?: number } };
+  const auth = r.auth;
+  if (!auth?.client_token) throw new VaultError('vault minted no token');
+  return { value: auth.client_token, ttl_s: auth.lease_duration ?? spec.ttl_s, issuance_id: `accessor:${auth.accessor ?? '?'}` };
+}
