@@ -184,6 +184,26 @@ export async function main(argv: string[]): Promise<number> {
       code = await destroy({ ...o, noColor: noColor() });
     });
 
+  const credential = program.command('credential').description('the credential broker: check a provider, or preview what a call would get');
+  credential
+    .command('probe <provider>')
+    .description('fetch a fresh credential for each credential block using this provider (values are never printed)')
+    .option('--dir <dir>', 'stack directory', '.')
+    .action(async (provider: string, o: { dir: string }) => {
+      const { credentialProbe } = await import('./commands/credential.js');
+      code = await credentialProbe(provider, { ...o, noColor: noColor() });
+    });
+  credential
+    .command('preview')
+    .description('which credential a permitted call would get, and where it would go (nothing is fetched)')
+    .requiredOption('--agent <id>', 'the agent')
+    .requiredOption('--tool <tool>', 'the tool id')
+    .option('--dir <dir>', 'stack directory', '.')
+    .action(async (o: { dir: string; agent: string; tool: string }) => {
+      const { credentialPreview } = await import('./commands/credential.js');
+      code = credentialPreview({ ...o, noColor: noColor() });
+    });
+
   program
     .command('rollback')
     .description('re-apply an earlier policy version (default: the one before the current)')

@@ -151,6 +151,21 @@ test('the socket channel: a single-use child token with the scope as policies an
   assert.ok(!logBytes().includes(token));
 });
 
+test('faramesh credential probe fetches a fresh one per block and prints no value; preview says what a call would get', async () => {
+  const probe = await s.cliAsync('credential', 'probe', 'vault');
+  assert.equal(probe.code, 0, probe.stderr);
+  assert.match(probe.stdout, /pay\/stripe-key: issued, ttl 30s, kv:payments\/stripe@3/);
+  assert.match(probe.stdout, /pay\/charge: issued, ttl 30s, accessor:/);
+  assert.doesNotMatch(probe.stdout + probe.stderr, /SECRET_FROM_VAULT|hvs\./);
+  assert.equal((await s.cliAsync('credential', 'probe', 'tight')).code, 1, 'past its max_ttl');
+  assert.equal((await s.cliAsync('credential', 'probe', 'nope')).code, 1);
+  const preview = await s.cliAsync('credential', 'preview', '--agent', 'pay', '--tool', 'stripe/charge');
+  assert.equal(preview.code, 0);
+  assert.match(preview.stdout, /credential "charge"/);
+  assert.match(preview.stdout, /a child token with policies \[payments-write\]/);
+  assert.match((await s.cliAsync('credential', 'preview', '--agent', 'pay', '--tool', 'other/thing')).stdout, /no credential is bound/);
+});
+
 test('fail closed: scope_required refuses a credential past max_ttl; an undeclared provider gets a stub; Vault down is CREDENTIAL_UNAVAILABLE', async () => {
   const tight = await s.govern({ agent_id: 'pay', tool_id: 'tight/thing', args: {} });
   assert.equal(tight.effect, 'DENY');
@@ -166,4 +181,7 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   assert.match(down.structured_denial!.human_message, /vault/);
   assert.equal(records().at(-1)!.code, 'CREDENTIAL_UNAVAILABLE', 'the refusal is recorded');
   assert.equal(s.cli('audit', 'verify').code, 0, 'and the log with its credential_refs verifies');
+  const probe = s.cli('credential', 'probe', 'vault');
+  assert.equal(probe.code, 1);
+  assert.match(probe.stderr, /pay\/charge: vault provider/);
 });

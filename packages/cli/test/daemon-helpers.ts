@@ -1,5 +1,5 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,8 @@ export interface Stack {
   dir: string;
   socket: string;
   cli(...args: string[]): { code: number; stdout: string; stderr: string };
+  /** The same without blocking this process (when the test itself serves something the CLI calls). */
+  cliAsync(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Run the CLI without waiting (for `serve`). */
   spawnCli(...args: string[]): ReturnType<typeof spawn>;
   govern(params: Record<string, unknown>): Promise<GovernReply>;
@@ -62,6 +64,15 @@ export function makeStack(policy = POLICY, extraEnv: Record<string, string> = {}
       const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { encoding: 'utf8', env });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
+    cliAsync: (...args) =>
+      new Promise((resolve) =>
+        execFile(
+          process.execPath,
+          [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir],
+          { encoding: 'utf8', env },
+          (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+        ),
+      ),
     spawnCli: (...args) =>
       spawn(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
     govern: async (params) => {

@@ -12,3 +12,4 @@ export { type Approval, type ApprovalStatus } from './core/approvals.js';
 export { PrincipalGate } from './core/principals.js';
 export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
+export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';

@@ -22,7 +22,7 @@ import type { Out } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
 import { compileStack } from '../../stack-compile.js';
 import { exitCodeOf } from '../check.js';
-import { writeAgentArtifacts } from './artifacts.js';
+import { strippedEnv, writeAgentArtifacts } from './artifacts.js';
 
 export interface CompiledStack {
   /** The policy file's name (governance.fms). */
@@ -53,6 +53,8 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
     new PrincipalGate(result.ir.identities, paths.stackDir, process.env, false);
     // And so would sinks it cannot configure.
     checkSinks(result.ir.providers, process.env);
+    // The launcher's list of variables to strip must be names, not shell.
+    strippedEnv(result.ir.runtime);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;

@@ -1,0 +1,75 @@
+/**
+ * faramesh credential probe <provider> [--dir]: can the broker still get each credential the policy
+ * binds to that provider? Fetches a fresh one per `credential` block (no tool call is made) and
+ * prints its TTL and issuance id, never its value. Exit 0 when all succeed, 1 otherwise.
+ *
+ * faramesh credential preview --agent <id> --tool <tool> [--dir]: which credential a permitted call
+ * of that tool would get, and where it would go; nothing is fetched.
+ */
+import { resolve } from 'node:path';
+import { CredentialBroker } from '@faramesh/daemon';
+import type { CredentialIR, PolicyIR } from '@faramesh/fpl';
+import { makeOut, type Out } from '../output.js';
+import { compileStack } from '../stack-compile.js';
+import { renderDiagnostic } from '../diagnostics.js';
+
+interface Options {
+  dir: string;
+  noColor?: boolean;
+}
+
+function policyOf(dir: string, out: Out): PolicyIR | undefined {
+  const { result } = compileStack(resolve(dir));
+  if (!result.ir) {
+    for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+    return undefined;
+  }
+  return result.ir;
+}
+
+export async function credentialProbe(provider: string, o: Options): Promise<number> {
+  const out = makeOut(o.noColor);
+  const ir = policyOf(o.dir, out);
+  if (!ir) return 1;
+  if (!ir.providers.some((p) => p.name === provider)) {
+    out.error(out.fail(`no provider "${provider}" in the policy (providers: ${ir.providers.map((p) => p.name).join(', ') || 'none'})`));
+    return 1;
+  }
+  const bound = ir.agents.flatMap((a) => a.credentials.filter((c) => c.provider === provider).map((c) => ({ agent: a.id, c })));
+  if (bound.length === 0) {
+    out.error(out.fail(`no credential block uses provider "${provider}"`));
+    return 1;
+  }
+  const broker = new CredentialBroker(process.env);
+  let failed = 0;
+  for (const { agent, c } of bound) {
+    const got = await broker.issue(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
+    if (got.ok) out.print(out.ok(`${agent}/${c.id}: issued, ttl ${got.ref.ttl_s}s, ${got.ref.issuance_id}`));
+    else {
+      failed++;
+      out.error(out.fail(`${agent}/${c.id}: ${got.message}`));
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+export function credentialPreview(o: Options & { agent: string; tool: string }): number {
+  const out = makeOut(o.noColor);
+  const ir = policyOf(o.dir, out);
+  if (!ir) return 1;
+  const binding: CredentialIR | undefined = new CredentialBroker(process.env).bindingFor(ir, o.agent, o.tool);
+  if (!binding) {
+    out.print(`${o.agent} calling ${o.tool}: no credential is bound (the call gets none)`);
+    return 0;
+  }
+  const provider = typeof binding.provider === 'string' ? binding.provider : 'stub';
+  const declared = ir.providers.find((p) => p.name === provider);
+  out.print(`${o.agent} calling ${o.tool}: credential "${binding.id}" (${binding.ref})`);
+  out.print(`  provider  ${provider}${declared ? ` (${declared.type})` : ' (not declared: a STUB secret)'}`);
+  out.print(
+    `  what      ${binding.path !== undefined ? `KV read of ${binding.path}` : `a child token with policies [${binding.scope.join(', ')}]`}`,
+  );
+  out.print(`  ttl       ${binding.ttl_s ?? 30}s`);
+  out.print(`  injected  as ${binding.header ?? 'Authorization: Bearer …'} by the HTTP proxy, or by credential() in the SDK`);
+  return 0;
+}
