@@ -206,7 +206,7 @@ test('a sink that cannot be configured refuses apply; an alert that cannot be de
   const r = s.cli('apply');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /provider "splunk" \(splunk-sink\) needs token/);
-  assert.match(r.stderr, /! alert not deliverable: notify 'email:\/\/oncall@example\.com': email alerts need a mail transport/);
+  assert.match(r.stderr, /! alert not deliverable: notify 'email:\/\/oncall@example\.com' needs FARAMESH_SMTP_URL/);
   assert.match(r.stderr, /! alert not deliverable: notify 'slack:\/\/#sec-alerts' needs FARAMESH_SLACK_WEBHOOK_URL/);
   assert.equal(s.cli('status').code, 1, 'nothing started');
 });

@@ -384,7 +384,8 @@ test('MCP tasks: a running task blocks the completion gate until it ends; a task
       ['working', undefined],
       ['abandoned', 'RUNTIME_GAP'],
     ]);
-    assert.equal(s.cli('audit', 'verify').code, 0, 'mcp_task records verify');
+    const verified = s.cli('audit', 'verify');
+    assert.equal(verified.code, 0, `mcp_task records verify: ${verified.stdout}${verified.stderr}`);
   } finally {
     await ev.close();
   }

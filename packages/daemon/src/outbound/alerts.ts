@@ -6,13 +6,15 @@
  *
  * Targets: `webhook://host/path` (POST JSON over https), `slack://#channel` (through the incoming
  * webhook in FARAMESH_SLACK_WEBHOOK_URL) or `slack://hooks.slack.com/services/…`,
- * `pagerduty://<routing key>` (Events API v2; FARAMESH_PAGERDUTY_URL overrides the endpoint).
- * `email://` needs a mail transport this build does not have. Apply warns about every target it
- * cannot reach; those alerts are counted as failed, and the decisions stand.
+ * `pagerduty://<routing key>` (Events API v2; FARAMESH_PAGERDUTY_URL overrides the endpoint),
+ * `email://<address>[,<address>…]` (SMTP through FARAMESH_SMTP_URL, from FARAMESH_SMTP_FROM).
+ * Apply warns about every target it cannot reach; those alerts are counted as failed, and the
+ * decisions stand.
  */
 import { hostname } from 'node:os';
 import type { PolicyIR } from '@faramesh/fpl/runtime';
 import { post } from './deliver.js';
+import { emailTarget } from './email.js';
 
 /** Every notify target a policy names: its agents' alert blocks and its rules' `notify` clauses. */
 export function notifyTargets(ir: PolicyIR): Set<string> {
@@ -49,9 +51,13 @@ const RETRIES_MS = [1000, 5000];
 const MAX_QUEUED = 1000;
 
 export interface AlertTarget {
-  url: string;
-  body: (a: AlertEvent) => unknown;
+  /** Deliver one alert; the reason it failed, or undefined. */
+  deliver(a: AlertEvent): Promise<string | undefined>;
 }
+
+const json = (url: string, body: (a: AlertEvent) => unknown): AlertTarget => ({
+  deliver: (a) => post(url, { 'content-type': 'application/json' }, JSON.stringify(body(a))),
+});
 
 /** Where a `notify` goes; throws with the reason when it cannot be delivered. */
 export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget {
@@ -62,35 +68,30 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
     `faramesh ${a.on}: ${a.agent_id} ${a.tool} → ${a.effect.toUpperCase()}${a.code ? ` (${a.code})` : ''}${a.message ? `: ${a.message}` : ''}`;
   switch (scheme) {
     case 'webhook':
-      return { url: `https://${rest}`, body: (a) => ({ source: 'faramesh', alert: a }) };
+      return json(`https://${rest}`, (a) => ({ source: 'faramesh', alert: a }));
     case 'slack': {
-      if (!rest.startsWith('#')) return { url: `https://${rest}`, body: (a) => ({ text: summary(a) }) };
+      if (!rest.startsWith('#')) return json(`https://${rest}`, (a) => ({ text: summary(a) }));
       const hook = env.FARAMESH_SLACK_WEBHOOK_URL;
       if (!hook)
         throw new Error(`notify '${notify}' needs FARAMESH_SLACK_WEBHOOK_URL (a Slack incoming webhook) in the daemon's environment`);
-      return { url: hook, body: (a) => ({ channel: rest, text: summary(a) }) };
+      return json(hook, (a) => ({ channel: rest, text: summary(a) }));
     }
     case 'pagerduty':
-      return {
-        url: env.FARAMESH_PAGERDUTY_URL ?? 'https://events.pagerduty.com/v2/enqueue',
-        body: (a) => ({
-          routing_key: rest,
-          event_action: 'trigger',
-          dedup_key: a.action_id,
-          payload: {
-            summary: summary(a),
-            source: hostname(),
-            severity: a.effect === 'deny' ? 'error' : 'warning',
-            timestamp: a.time,
-            component: a.agent_id,
-            custom_details: a,
-          },
-        }),
-      };
+      return json(env.FARAMESH_PAGERDUTY_URL ?? 'https://events.pagerduty.com/v2/enqueue', (a) => ({
+        routing_key: rest,
+        event_action: 'trigger',
+        dedup_key: a.action_id,
+        payload: {
+          summary: summary(a),
+          source: hostname(),
+          severity: a.effect === 'deny' ? 'error' : 'warning',
+          timestamp: a.time,
+          component: a.agent_id,
+          custom_details: a,
+        },
+      }));
     case 'email':
-      throw new Error(
-        `notify '${notify}': email alerts need a mail transport this build does not have (use webhook://, slack:// or pagerduty://)`,
-      );
+      return emailTarget(notify, rest, env, summary);
     default:
       throw new Error(`notify '${notify}': unknown scheme ${scheme}`);
   }
@@ -145,7 +146,7 @@ export class Alerts {
   }
 
   private async attempt(target: AlertTarget, a: AlertEvent, n: number): Promise<void> {
-    const error = await post(target.url, { 'content-type': 'application/json' }, JSON.stringify(target.body(a)));
+    const error = await target.deliver(a);
     if (!error) {
       this.counts.sent++;
       return;

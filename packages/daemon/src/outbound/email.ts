@@ -1,0 +1,42 @@
+/**
+ * `email://ops@example.com[,oncall@example.com]`: an alert as a plain-text mail over SMTP. The server
+ * is FARAMESH_SMTP_URL (`smtp://user:pass@host:587` upgrades with STARTTLS when offered;
+ * `smtps://…:465` is TLS from the start), the sender FARAMESH_SMTP_FROM (default faramesh@<host>).
+ */
+import { hostname } from 'node:os';
+import { createTransport } from 'nodemailer';
+import type { AlertEvent, AlertTarget } from './alerts.js';
+
+const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
+
+export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv, summary: (a: AlertEvent) => string): AlertTarget {
+  const to = rest.split(',').map((x) => decodeURIComponent(x.trim()));
+  const bad = to.filter((x) => !ADDRESS.test(x));
+  if (to.length === 0 || bad.length > 0) throw new Error(`notify '${notify}': ${bad.join(', ') || 'no address'} is not an email address`);
+  const url = env.FARAMESH_SMTP_URL;
+  if (!url) throw new Error(`notify '${notify}' needs FARAMESH_SMTP_URL (smtp://user:pass@host:port) in the daemon's environment`);
+  const transport = createTransport(url);
+  const from = env.FARAMESH_SMTP_FROM ?? `faramesh@${hostname()}`;
+  return {
+    async deliver(a) {
+      try {
+        await transport.sendMail({
+          from,
+          to,
+          subject: summary(a),
+          text: [
+            summary(a),
+            '',
+            ...Object.entries(a)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]) => `${k}: ${String(v)}`),
+          ].join('\n'),
+          headers: { 'X-Faramesh-Action-Id': a.action_id },
+        });
+        return undefined;
+      } catch (e) {
+        return `SMTP: ${(e as Error).message}`;
+      }
+    },
+  };
+}
