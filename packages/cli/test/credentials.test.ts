@@ -184,4 +184,12 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   const probe = s.cli('credential', 'probe', 'vault');
   assert.equal(probe.code, 1);
   assert.match(probe.stderr, /pay\/charge: vault provider/);
+  // Operators see it in status.
+  const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as {
+    credentials: { provider: string; issued: number; failed: number; last_error?: string }[];
+  };
+  const v = status.credentials.find((c) => c.provider === 'vault')!;
+  assert.ok(v.issued >= 3 && v.failed >= 1);
+  assert.match(String(v.last_error), /vault/);
+  assert.match(s.cli('status').stdout, /Credentials\n {2}stub {12}1 issued/);
 });

@@ -200,7 +200,9 @@ test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); pla
     assert.equal(seen.length, before, 'plain HTTP inside CONNECT never reached the upstream');
     const refused = await curl('-k', '-x', `http://127.0.0.1:${own}`, 'https://blocked.example/');
     assert.match(refused.stderr, /403/);
-    assert.equal(s.cli('status').code, 0, 'cut tunnels and resets leave the daemon serving');
+    const status = s.cli('status');
+    assert.equal(status.code, 0, 'cut tunnels and resets leave the daemon serving');
+    assert.match(status.stdout, new RegExp(`http {12}shared :${shared}, web :${own} \\(https: tunnelled, not inspected\\)`));
   } finally {
     tls.close();
   }

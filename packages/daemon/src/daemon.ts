@@ -86,6 +86,9 @@ export class Daemon {
   private mcp?: McpProxy;
   private mcpTasks?: TaskBook;
   private httpProxy?: ForwardProxy;
+  private broker?: CredentialBroker;
+  /** Where the forward HTTP proxy listens: the shared port, and each agent's own. */
+  private httpProxyPorts?: { shared?: number; agents: Record<string, number> };
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
   readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
@@ -149,7 +152,7 @@ export class Daemon {
       deadline();
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
-      const broker = new CredentialBroker(this.env);
+      const broker = (this.broker = new CredentialBroker(this.env));
       this.decisions = new DecisionService(this.policyInUse(compiled), {
         log,
         state: restored.state,
@@ -255,7 +258,7 @@ export class Daemon {
       ready: () => this.lifecycle.state === 'READY',
       say: this.say,
     }));
-    const ports: { shared?: number; agents: Record<string, number> } = { agents: {} };
+    const ports: { shared?: number; agents: Record<string, number> } = (this.httpProxyPorts = { agents: {} });
     if (shared !== undefined) ports.shared = await proxy.listen(shared);
     for (const { agent, port } of own) ports.agents[agent] = await proxy.listen(port, agent);
     writeFileSync(this.httpProxyPortsFile, `${JSON.stringify(ports)}\n`, { mode: 0o644 });
@@ -640,6 +643,12 @@ export class Daemon {
       degraded: this.decisions?.degraded ?? null,
       providers: this.sinks?.statuses() ?? [],
       alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
+      credentials: this.broker?.statuses() ?? [],
+      proxies: {
+        ...(this.mcp ? { mcp: this.mcpPorts } : {}),
+        // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.
+        ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: 'tunnelled, not inspected' } } : {}),
+      },
       wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       budgets:

@@ -40,8 +40,34 @@ const DEFAULT_TTL_S = 30;
 /** KV reads are cached this long at most (a minted token never is). */
 const CACHE_S = 30;
 
+/** How a provider has fared, for `faramesh status`. */
+export interface BrokerStat {
+  provider: string;
+  issued: number;
+  failed: number;
+  last_error?: string;
+  last_error_at?: string;
+}
+
 export class CredentialBroker {
   private readonly cache = new Map<string, { secret: Secret; until: number }>();
+  private readonly stats = new Map<string, BrokerStat>();
+
+  /** Issued and failed counts per provider, with the last failure. */
+  statuses(): BrokerStat[] {
+    return [...this.stats.values()].sort((a, b) => a.provider.localeCompare(b.provider));
+  }
+
+  private count(provider: string, error?: string, nowMs = Date.now()): void {
+    let s = this.stats.get(provider);
+    if (!s) this.stats.set(provider, (s = { provider, issued: 0, failed: 0 }));
+    if (error === undefined) s.issued++;
+    else {
+      s.failed++;
+      s.last_error = error;
+      s.last_error_at = new Date(nowMs).toISOString();
+    }
+  }
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -52,6 +78,12 @@ export class CredentialBroker {
   }
 
   async issue(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
+    const got = await this.attempt(ir, c, agent, tool, nowMs);
+    this.count(got.ok ? got.ref.provider : got.provider, got.ok ? undefined : got.message, nowMs);
+    return got;
+  }
+
+  private async attempt(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
     const providerName = typeof c.provider === 'string' ? c.provider : 'stub';
     const provider = ir.providers.find((p) => p.name === providerName);
     const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;

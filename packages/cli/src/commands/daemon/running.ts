@@ -26,6 +26,11 @@ export interface DaemonStatus {
   /** Audit sinks: delivering, degraded (retrying) or not served by this build. */
   providers: { name: string; type: string; status: string; shipped: number; last_error?: string; last_delivery?: string }[];
   alerts: { sent: number; failed: number; dropped: number };
+  credentials?: { provider: string; issued: number; failed: number; last_error?: string; last_error_at?: string }[];
+  proxies?: {
+    mcp?: { shared?: number; agents: Record<string, number> };
+    http?: { shared?: number; agents: Record<string, number>; https: string };
+  };
   approvals: { pending: number; oldest_age_seconds: number | null };
 }
 

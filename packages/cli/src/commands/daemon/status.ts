@@ -54,6 +54,24 @@ export async function status(o: StatusOptions): Promise<number> {
         ),
       ].join('\n'),
     );
+  const credentials = s.credentials ?? [];
+  if (credentials.length > 0)
+    out.print(
+      [
+        'Credentials',
+        ...credentials.map(
+          (c) =>
+            `  ${c.provider.padEnd(16)}${c.issued} issued · ${c.failed} failed${c.last_error ? ` · last error (${c.last_error_at}): ${c.last_error}` : ''}`,
+        ),
+      ].join('\n'),
+    );
+  const ports = (p: { shared?: number; agents: Record<string, number> }) =>
+    [...(p.shared !== undefined ? [`shared :${p.shared}`] : []), ...Object.entries(p.agents).map(([a, n]) => `${a} :${n}`)].join(', ');
+  const proxies = [
+    ...(s.proxies?.mcp ? [`  ${'mcp'.padEnd(16)}${ports(s.proxies.mcp)}`] : []),
+    ...(s.proxies?.http ? [`  ${'http'.padEnd(16)}${ports(s.proxies.http)} (https: ${s.proxies.http.https})`] : []),
+  ];
+  if (proxies.length > 0) out.print(['Proxies', ...proxies].join('\n'));
   out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
   if (s.budgets.length > 0) out.print(['Budgets', ...s.budgets.map(budgetRow)].join('\n'));
   out.print(
@@ -83,6 +101,8 @@ function toJson(s: DaemonStatus): object {
     decisions: s.decisions,
     providers: s.providers,
     alerts: s.alerts,
+    credentials: s.credentials ?? [],
+    proxies: s.proxies ?? {},
     budgets: s.budgets,
     approvals: s.approvals,
   };
