@@ -10,7 +10,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { matchTool, type AgentIR, type CredentialIR, type IRValue, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField } from '../stack/settings.js';
-import { vaultIssue, type Secret } from './vault.js';
+import { awsSecret } from './aws.js';
+import type { Secret } from './secret-value.js';
+import { vaultIssue } from './vault.js';
 
 export interface CredentialRef {
   provider: string;
@@ -119,7 +121,6 @@ export class CredentialBroker {
   }
 
   private async fetch(p: ProviderIR, c: CredentialIR, agent: string, tool: string, ttl_s: number, nowMs: number): Promise<Secret> {
-    if (p.type !== 'vault') throw new Error(`provider type '${p.type}' cannot issue credentials in this build`);
     const key = c.path === undefined ? undefined : `${p.name}\u0000${c.path}`;
     const hit = key ? this.cache.get(key) : undefined;
     if (hit && hit.until > nowMs) return hit.secret;
@@ -127,13 +128,27 @@ export class CredentialBroker {
       const v = field(p, name, this.env);
       return typeof v === 'string' ? v : undefined;
     };
+    const timeoutMs = (fieldNumber(p, 'timeout') ?? 5) * 1000;
+    if (p.type === 'aws-sm' || p.type === 'aws-secrets-manager') {
+      const region = str('region');
+      if (!region || c.path === undefined) throw new Error('aws-sm needs region, and the credential a path (the secret id)');
+      const secret = await awsSecret(
+        { region, ...(str('role_arn') ? { role_arn: str('role_arn')! } : {}) },
+        { path: c.path, ttl_s, agent },
+        timeoutMs,
+      );
+      // With a role, every call is its own session: only a plain read is cached.
+      if (!str('role_arn')) this.cache.set(key!, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
+      return secret;
+    }
+    if (p.type !== 'vault') throw new Error(`provider type '${p.type}' cannot issue credentials in this build`);
     const addr = str('addr');
     const token = str('token');
     if (!addr || !token) throw new Error('vault needs addr and token');
     const secret = await vaultIssue(
       { addr, token, ...(str('mount') ? { mount: str('mount')! } : {}), ...(str('namespace') ? { namespace: str('namespace')! } : {}) },
       { ...(c.path !== undefined ? { path: c.path } : {}), scope: c.scope, ttl_s, meta: { agent, tool, call: randomUUID() } },
-      (fieldNumber(p, 'timeout') ?? 5) * 1000,
+      timeoutMs,
     );
     if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
     return secret;

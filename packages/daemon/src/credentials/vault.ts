@@ -12,12 +12,7 @@ export interface VaultConfig {
   namespace?: string;
 }
 
-export interface Secret {
-  value: string;
-  ttl_s: number;
-  /** The provider's id for this issuance (a token accessor, or the KV version read). */
-  issuance_id: string;
-}
+import { secretValue, type Secret } from './secret-value.js';
 
 export class VaultError extends Error {}
 
@@ -60,12 +55,7 @@ export async function vaultIssue(
     // `mount = "kv/data/payments"` already names the data path; `mount = "kv"` does not.
     const url = mount.includes('/data') ? `${mount}/${spec.path}` : `${mount}/data/${spec.path}`;
     const r = (await call('GET', url)) as { data?: { data?: Record<string, unknown>; metadata?: { version?: number } } };
-    const data = r.data?.data ?? {};
-    const strings = Object.entries(data).filter(([, x]) => typeof x === 'string') as [string, string][];
-    const value =
-      (['value', 'token', 'key'].map((k) => data[k]).find((x) => typeof x === 'string') as string | undefined) ??
-      (strings.length === 1 ? strings[0]![1] : undefined);
-    if (value === undefined) throw new VaultError(`vault secret ${spec.path} has no 'value' field (nor a single string field)`);
+    const value = secretValue(r.data?.data ?? {}, spec.path);
     return { value, ttl_s: spec.ttl_s, issuance_id: `kv:${spec.path}@${r.data?.metadata?.version ?? '?'}` };
   }
   const r = (await call('POST', 'auth/token/create', {

@@ -1,0 +1,158 @@
+/**
+ * An in-process stand-in for AWS STS (query protocol, XML) and Secrets Manager (JSON 1.1) that
+ * checks every request's SigV4 signature against the keys it knows (the root key, and the session
+ * keys it issued), as the real services do. Point the SDK at it with AWS_ENDPOINT_URL_STS and
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+interface Key {
+  secret: string;
+  session?: string;
+  /** Set for a session: the policy it was given and when it expires. */
+  policy?: string;
+  expires?: number;
+  sessionName?: string;
+}
+
+export class FakeAws {
+  readonly rootKey = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+  readonly rootSecret = randomBytes(20).toString('base64');
+  readonly secrets = new Map<string, { value: string; version: string }>();
+  readonly keys = new Map<string, Key>();
+  /** Every request: service, action, the access key that signed it, and whether the signature held. */
+  readonly calls: { service: string; action: string; key: string; signed: boolean; session?: string }[] = [];
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.keys.set(this.rootKey, { secret: this.rootSecret });
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on(
+        'end',
+        () => void this.handle(req.method!, req.url!, req.headers as Record<string, string>, Buffer.concat(chunks).toString('utf8'), res),
+      );
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+  }
+
+  stop(): void {
+    this.server?.close();
+    this.server?.closeAllConnections();
+  }
+
+  private async verify(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<{ key: string; ok: boolean; service: string }> {
+    const m =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/.exec(
+        headers.authorization ?? '',
+      );
+    if (!m) return { key: '', ok: false, service: '' };
+    const [, key, , region, service, signedHeaders, signature] = m as unknown as string[];
+    const known = this.keys.get(key!);
+    if (
+      !known ||
+      (known.session !== undefined && headers['x-amz-security-token'] !== known.session) ||
+      (known.expires ?? Infinity) < Date.now()
+    )
+      return { key: key!, ok: false, service: service! };
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: key!, secretAccessKey: known.secret, ...(known.session ? { sessionToken: known.session } : {}) },
+      region: region!,
+      service: service!,
+      sha256: Sha256,
+    });
+    const names = signedHeaders!.split(';');
+    const only: Record<string, string> = {};
+    for (const n of names) if (headers[n] !== undefined) only[n] = headers[n]!;
+    const u = new URL(url, 'http://x');
+    const amzDate = headers['x-amz-date']!;
+    const date = new Date(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
+    const signed = await signer.sign(
+      {
+        method,
+        protocol: 'http:',
+        hostname: headers.host!.split(':')[0]!,
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        headers: only,
+        body,
+      },
+      { signingDate: date, signableHeaders: new Set(names) },
+    );
+    const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1];
+    return { key: key!, ok: expected === signature, service: service! };
+  }
+
+  private async handle(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    res: import('node:http').ServerResponse,
+  ): Promise<void> {
+    const { key, ok, service } = await this.verify(method, url, headers, body);
+    const target = headers['x-amz-target'] ?? '';
+    const action = target ? target.split('.')[1]! : (new URLSearchParams(body).get('Action') ?? '');
+    this.calls.push({
+      service,
+      action,
+      key,
+      signed: ok,
+      ...(this.keys.get(key)?.sessionName ? { session: this.keys.get(key)!.sessionName! } : {}),
+    });
+    if (!ok) {
+      res.writeHead(403, { 'content-type': 'application/x-amz-json-1.1' });
+      return void res.end(
+        JSON.stringify({
+          __type: 'InvalidSignatureException',
+          message: 'The request signature we calculated does not match the signature you provided.',
+        }),
+      );
+    }
+    if (service === 'sts' && action === 'AssumeRole') {
+      const form = new URLSearchParams(body);
+      const id = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+      const secret = randomBytes(20).toString('base64');
+      const session = randomBytes(24).toString('base64');
+      const duration = Number(form.get('DurationSeconds') ?? 3600);
+      const expires = Date.now() + duration * 1000;
+      this.keys.set(id, { secret, session, policy: form.get('Policy') ?? '', expires, sessionName: form.get('RoleSessionName') ?? '' });
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      return void res.end(
+        `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${id}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey><SessionToken>${session}</SessionToken><Expiration>${new Date(expires).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:${form.get('RoleSessionName')}</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/faramesh/${form.get('RoleSessionName')}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${randomBytes(4).toString('hex')}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      );
+    }
+    if (service === 'secretsmanager' && action === 'GetSecretValue') {
+      const id = (JSON.parse(body) as { SecretId: string }).SecretId;
+      const secret = this.secrets.get(id);
+      res.writeHead(secret ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      return void res.end(
+        JSON.stringify(
+          secret
+            ? {
+                ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${id}-AbCdEf`,
+                Name: id,
+                SecretString: secret.value,
+                VersionId: secret.version,
+              }
+            : { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret.` },
+        ),
+      );
+    }
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ __type: 'UnknownOperationException', message: `${service} ${action}` }));
+  }
+}
