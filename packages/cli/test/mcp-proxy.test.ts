@@ -23,7 +23,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { BIN, freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { BIN, freePort, makeStack, until, type Stack } from './daemon-helpers.js';
 
 const require = createRequire(import.meta.url);
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -469,4 +469,19 @@ test('a client that disconnects mid-call: the call still finishes upstream, and 
     await next.close();
   }
   assert.equal(s.cli('status').code, 0, 'the daemon is healthy');
+});
+
+// Last: it stops the daemon.
+test('draining: a proxied call in flight is answered before the daemon stops; new requests are refused meanwhile', async () => {
+  const ev = await connect('everything');
+  const running = ev.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 4, steps: 2 } });
+  await new Promise((r) => setTimeout(r, 300));
+  const stopping = s.cliAsync('apply', '--stop');
+  // Once the daemon is draining, no new session is taken.
+  await until('draining', async () => (await s.cliAsync('status')).code === 2, 3000);
+  await assert.rejects(() => connect('everything'), 'no new session while draining');
+  const result = await running;
+  assert.notEqual(result.isError, true, JSON.stringify(result));
+  assert.match(JSON.stringify(result.content), /completed/i);
+  assert.equal((await stopping).code, 0);
 });

@@ -21,6 +21,9 @@ export interface ProxyDeps extends SessionDeps {
   ready(): boolean;
 }
 
+/** How long a draining daemon waits for proxied calls in flight. */
+const DRAIN_GRACE_MS = 10_000;
+
 /** Largest request body taken (results, going the other way, are not limited). */
 const MAX_BODY = 16 << 20;
 
@@ -31,6 +34,7 @@ type Entry = { session: ProxySession } & (
 export class McpProxy {
   private readonly listeners: Server[] = [];
   private readonly sessions = new Map<string, Entry>();
+  private draining = false;
 
   constructor(private readonly deps: ProxyDeps) {}
 
@@ -45,21 +49,23 @@ export class McpProxy {
     return (server.address() as { port: number }).port;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((e) => e.session.close()));
+  /** Take no new request; let forwarded ones be answered (up to `graceMs`); then close every session. */
+  async close(graceMs = DRAIN_GRACE_MS): Promise<void> {
+    this.draining = true;
+    const closed = this.listeners.map((s) => new Promise<void>((r) => s.close(() => r())));
+    const sessions = [...this.sessions.values()].map((e) => e.session);
+    await Promise.race([Promise.all(sessions.map((s) => s.idle())), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await Promise.all(sessions.map((s) => s.close()));
     this.sessions.clear();
-    await Promise.all(
-      this.listeners.map(
-        (s) =>
-          new Promise<void>((r) => {
-            s.close(() => r());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    for (const s of this.listeners) s.closeAllConnections();
+    await Promise.all(closed);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, fixedAgent: string | undefined): Promise<void> {
+    if (this.draining) {
+      res.setHeader('retry-after', '2');
+      return fail(res, 503, 'the daemon is stopping (DAEMON_NOT_READY)');
+    }
     const route = /^\/mcp\/([^/?]+)(\/sse|\/messages)?\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (!route) return fail(res, 404, 'the MCP proxy serves each upstream at /mcp/<name> (legacy SSE: /mcp/<name>/sse)');
     const name = decodeURIComponent(route[1]!);

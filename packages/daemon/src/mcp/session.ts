@@ -76,6 +76,7 @@ export class ProxySession {
   private readonly readOnly = new Set<string>();
   private readonly key = randomUUID();
   private closed = false;
+  private settled?: () => void;
 
   constructor(
     readonly agent: string,
@@ -97,8 +98,20 @@ export class ProxySession {
     await this.upstream.start();
   }
 
+  /** Resolves once no forwarded request waits for its answer (the daemon drains through this). */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => (this.settled = resolve));
+  }
+
+  private answered(id: Id): void {
+    this.inFlight.delete(id);
+    if (this.inFlight.size === 0) this.settled?.();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.settled?.();
     this.closed = true;
     this.deps.tasks.sessionClosed(this.key);
     await this.upstream.close();
@@ -129,7 +142,7 @@ export class ProxySession {
     try {
       await this.upstream.send(m);
     } catch (e) {
-      this.inFlight.delete(m.id);
+      this.answered(m.id);
       await this.error(m.id, (e as Error).message);
     }
   }
@@ -169,7 +182,7 @@ export class ProxySession {
     if ('id' in m && !('method' in m)) {
       const id = (m as { id: Id }).id;
       const asked = this.inFlight.get(id);
-      this.inFlight.delete(id);
+      this.answered(id);
       if ('result' in m && asked) {
         this.watchTasks(asked, m.result as Record<string, unknown>);
         if (asked.method === 'tools/list') {
