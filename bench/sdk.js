@@ -2,24 +2,18 @@
 // real daemon (target, issue: the SDK: p50 ≤ 300 µs), beside a bare govern request on the same
 // socket in the same run (what the daemon itself costs).
 // Usage: node bench/sdk.js [--json] [--quick]
-import { spawnSync } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import os from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { governedTools, SocketTransport } from '../packages/sdk/dist/src/index.js';
+import { applyStack, interleaved, machine, pct, timed } from './lib.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
-const CLI = fileURLToPath(new URL('../packages/cli/bin/faramesh.js', import.meta.url));
-const stack = mkdtempSync(join(os.tmpdir(), 'fm-bench-sdk-'));
-const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const round = (x) => Math.round(x * 10) / 10;
 
-writeFileSync(
-  join(stack, 'governance.fms'),
+const stack = applyStack(
+  'sdk',
   `runtime {
   wal_dir = "./wal"
   socket  = "./agent.sock"
@@ -32,20 +26,7 @@ agent "bench" {
 }
 `,
 );
-const applied = spawnSync(process.execPath, [CLI, 'apply', '--dir', stack], { encoding: 'utf8' });
-if (applied.status !== 0) throw new Error(applied.stderr + applied.stdout);
-const socket = join(stack, 'agent.sock');
-
-async function timed(f, n) {
-  for (let i = 0; i < Math.min(100, n); i++) await f();
-  const xs = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await f();
-    xs.push((performance.now() - t0) * 1000);
-  }
-  return xs;
-}
+const socket = join(stack.dir, 'agent.sock');
 
 const read = async (a) => ({ ticket: a.id, status: 'open' });
 const tools = governedTools({ 'ticket/read': read }, { agentId: 'bench', transport: new SocketTransport(socket) });
@@ -77,28 +58,18 @@ await keptCall(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'keep_open' })
 const bareKept = () => keptCall(line);
 
 // The disk's own floor, beside: one small write + fdatasync in the stack's directory.
-const syncFile = openSync(join(stack, 'fsync-floor'), 'w');
+const syncFile = openSync(join(stack.dir, 'fsync-floor'), 'w');
 const fsync = async () => {
   writeSync(syncFile, 'x'.repeat(200));
   fdatasyncSync(syncFile);
 };
 
-// Interleaved in rounds, so a noisy minute weighs on all three alike.
 const n = quick ? 1000 : 10_000;
-const plain = await timed(() => read({ id: 7 }), n);
-const governed = [];
-const raw = [];
-const rawKept = [];
-const floor = [];
-for (let round = 0; round < 10; round++) {
-  governed.push(...(await timed(() => tools['ticket/read']({ id: 7 }), n / 10)));
-  raw.push(...(await timed(bare, n / 10)));
-  rawKept.push(...(await timed(bareKept, n / 10)));
-  floor.push(...(await timed(fsync, n / 10)));
-}
+const plain = await timed(() => read({ id: 7 }), n, { unit: 1000 });
+const [governed, raw, rawKept, floor] = await interleaved([() => tools['ticket/read']({ id: 7 }), bare, bareKept, fsync], n, 1000);
 closeSync(syncFile);
 kept.destroy();
-spawnSync(process.execPath, [CLI, 'apply', '--stop', '--dir', stack]);
+stack.stop();
 
 const results = {
   sdk_plain_call_p50_us: round(pct(plain, 0.5)),
@@ -110,10 +81,10 @@ const results = {
   sdk_own_share_p50_us: round(pct(governed, 0.5) - pct(rawKept, 0.5)),
   sdk_fsync_floor_p50_us: round(pct(floor, 0.5)),
 };
-const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, date: new Date().toISOString() };
-if (json) console.log(JSON.stringify({ ...results, machine }, null, 2));
+const { cpu, cores, node, date } = machine();
+if (json) console.log(JSON.stringify({ ...results, machine: { cpu, cores, node, date } }, null, 2));
 else {
-  console.log(`SDK — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}\n`);
+  console.log(`SDK — ${cpu}, ${cores} cores, Node ${node}, ${date}\n`);
   console.log(
     `governed call over the socket (real daemon)  p50 ${results.sdk_governed_call_p50_us} µs, p99 ${results.sdk_governed_call_p99_us} µs; plain call ${results.sdk_plain_call_p50_us} µs`,
   );

@@ -133,3 +133,15 @@ export const freePort = () =>
       probe.close(() => resolve(port));
     });
   });
+
+/** A self-signed P-256 certificate for localhost and 127.0.0.1, made with openssl: `<dir>/<name>.key` and `.crt`. */
+export function selfSignedCert(dir: string, name = 'tls'): { key: string; cert: string } {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.crt`);
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost'];
+  const gen = spawnSync('openssl', [...args, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], {
+    encoding: 'utf8',
+  });
+  if (gen.status !== 0) throw new Error(`openssl: ${gen.stderr}`);
+  return { key, cert };
+}

@@ -6,7 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { makeStack, POLICY, type Stack } from './daemon-helpers.js';
+import { makeStack, POLICY, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 /** The daemon's JSON replies are read loosely here: each test asserts the fields it needs. */
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -215,30 +215,7 @@ test('HTTP API over TLS with tls_cert_file and tls_key_file', async () => {
     POLICY.replace('runtime {', 'runtime {\n  http_listen = "127.0.0.1:0"\n  tls_cert_file = "./tls.crt"\n  tls_key_file = "./tls.key"'),
   );
   try {
-    const gen = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(s.dir, 'tls.key'),
-        '-out',
-        join(s.dir, 'tls.crt'),
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(gen.status, 0, gen.stderr);
+    selfSignedCert(s.dir);
     const applied = s.cli('apply');
     assert.equal(applied.code, 0, applied.stderr);
     const url = httpUrl(s);

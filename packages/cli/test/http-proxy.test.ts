@@ -6,14 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
-import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { freePort, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 /** What the upstream received: method, path, headers, body size. */
 const seen: { method: string; url: string; host: string; bytes: number; auth?: string }[] = [];
@@ -165,29 +165,8 @@ test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, 
 
 test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); plain HTTP through CONNECT is cut; refused with 403', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-tls-'));
-  const gen = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    join(dir, 'k.pem'),
-    '-out',
-    join(dir, 'c.pem'),
-  ]);
-  assert.equal(gen.status, 0, String(gen.stderr));
-  const tls = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) =>
-    res.end('over tls'),
-  );
+  const { key, cert } = selfSignedCert(dir);
+  const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end('over tls'));
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
   try {
     const port = (tls.address() as { port: number }).port;
