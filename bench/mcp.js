@@ -21,6 +21,8 @@ const upstream = spawn(process.execPath, [everything, 'streamableHttp'], {
   env: { ...process.env, PORT: String(upstreamPort) },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+// Never left behind, whatever happens next.
+process.on('exit', () => upstream.kill());
 await new Promise((resolve) => upstream.stderr.on('data', (d) => String(d).includes('listening') && resolve()));
 
 const proxyPort = await freePort();
