@@ -165,7 +165,7 @@ export class Daemon {
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
-        credentials: async (ir, agent, tool, nowMs) => {
+        credentials: (ir, agent, tool, nowMs) => {
           const binding = broker.bindingFor(ir, agent, tool);
           return binding ? broker.issue(ir, binding, agent, tool, nowMs) : undefined;
         },

@@ -6,9 +6,8 @@ import type { McpServerIR as FromIndex, PolicyIR } from '../src/index.js';
 import { stripPositions, type McpServerIR } from '../src/ir.js';
 import { mergeImported } from '../src/merge.js';
 import type { McpServerIR as FromRuntime } from '../src/runtime.js';
-import { parse } from '../src/syntax/parser.js';
-import { print } from '../src/syntax/printer.js';
 import { Source } from '../src/syntax/source.js';
+import { fmt } from './support/format.js';
 import { checkText } from './support/policy.js';
 import { REGISTRY, TestRegistry } from './support/registry.js';
 
@@ -354,16 +353,6 @@ describe('mcp_server errors', () => {
     assert.deepEqual(checkText(block('  command = "/opt/My Tools/srv"\n  args = []')).summary, []);
   });
 });
-
-function fmt(text: string): string {
-  const r = parse(new Source('governance.fms', text));
-  assert.deepEqual(
-    r.diagnostics.items.map((d) => d.message),
-    [],
-    'input parses',
-  );
-  return print(r.file);
-}
 
 describe('fmt round-trips mcp_server', () => {
   const inputs: [string, string][] = [

@@ -1,20 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from '../src/syntax/parser.js';
-import { print } from '../src/syntax/printer.js';
-import { Source } from '../src/syntax/source.js';
 import { stripPositions } from '../src/ir.js';
+import { fmt } from './support/format.js';
 import { checkText } from './support/policy.js';
-
-function fmt(text: string): string {
-  const r = parse(new Source('governance.fms', text));
-  assert.deepEqual(
-    r.diagnostics.items.map((d) => d.message),
-    [],
-    'input parses',
-  );
-  return print(r.file);
-}
 
 /** fmt is idempotent and never changes the compiled policy. */
 export function assertFormatsSafely(text: string, name = 'governance.fms'): string {

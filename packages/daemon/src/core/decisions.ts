@@ -54,7 +54,7 @@ export interface DecisionDeps {
   /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
   agentSvid?: (agent: string) => string;
   /** The credential a permitted call needs, fetched for it (undefined: none is bound to the tool). */
-  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number) => Promise<Issued | Unavailable | undefined>;
+  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number) => Promise<Issued | Unavailable> | undefined;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
   openTasks?: (agent: string) => string[];
 }
@@ -112,12 +112,14 @@ export class DecisionService {
     // A permitted call's credential is fetched before anything is recorded: a provider that fails blocks it.
     let credential: Issued | undefined;
     let credentialMs: number | undefined;
-    if (outcome.effect === 'permit' && this.deps.credentials) {
-      const t0 = performance.now();
-      const got = await this.deps.credentials(policy.compiled.ir, request.agent_id, tool, nowMs);
-      if (got) credentialMs = performance.now() - t0;
-      if (got?.ok) credential = got;
-      else if (got)
+    const t0 = performance.now();
+    // Undefined, synchronously, when no credential is bound: a plain permit awaits nothing more.
+    const fetching = outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs) : undefined;
+    if (fetching) {
+      const got = await fetching;
+      credentialMs = performance.now() - t0;
+      if (got.ok) credential = got;
+      else
         outcome = {
           effect: 'deny',
           wire: 'DENY',

@@ -8,7 +8,7 @@
  * (`STUB-<id>`), for development.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { matchTool, type AgentIR, type CredentialIR, type IRValue, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
+import { matchTool, type CredentialIR, type IRValue, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField } from '../stack/settings.js';
 import { awsSecret } from './aws.js';
 import type { Secret } from './secret-value.js';
@@ -54,6 +54,8 @@ export interface BrokerStat {
 export class CredentialBroker {
   private readonly cache = new Map<string, { secret: Secret; until: number }>();
   private readonly stats = new Map<string, BrokerStat>();
+  /** Each applied policy's credential blocks by agent, so a call with none bound costs one lookup. */
+  private readonly byAgent = new WeakMap<PolicyIR, Map<string, CredentialIR[]>>();
 
   /** Issued and failed counts per provider, with the last failure. */
   statuses(): BrokerStat[] {
@@ -75,8 +77,10 @@ export class CredentialBroker {
 
   /** The agent's credential binding for this tool, if any. */
   bindingFor(ir: PolicyIR, agentId: string, tool: string): CredentialIR | undefined {
-    const agent: AgentIR | undefined = ir.agents.find((a) => a.id === agentId);
-    return agent?.credentials.find((c) => c.tools.some((t) => matchTool(t, tool)));
+    let index = this.byAgent.get(ir);
+    if (!index)
+      this.byAgent.set(ir, (index = new Map(ir.agents.filter((a) => a.credentials.length > 0).map((a) => [a.id, a.credentials]))));
+    return index.get(agentId)?.find((c) => c.tools.some((t) => matchTool(t, tool)));
   }
 
   async issue(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
