@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const merged = {};
-for (const script of ['fpl.js', 'engine.js', 'audit.js', 'daemon.js', 'sdk.js', 'mcp.js', 'http-proxy.js']) {
+for (const script of ['fpl.js', 'engine.js', 'audit.js', 'daemon.js', 'sdk.js', 'mcp.js', 'http-proxy.js', 'sandbox.js']) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

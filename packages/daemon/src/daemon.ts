@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
 import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
 import { canonicalJson, type HttpFields } from '@faramesh/protocol';
+import type { Server as NetServer } from 'node:net';
+import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
@@ -20,7 +22,14 @@ import { Alerts, notifyTargets } from './outbound/alerts.js';
 import { checkSinks, Sinks } from './outbound/sinks.js';
 import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
-import { stackPaths, type StackPaths } from './stack/paths.js';
+import { agentSocketMirror, proxyMirror, stackPaths, type StackPaths } from './stack/paths.js';
+import { mirrorOnUnix } from './wire/unix-mirror.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { commandArgv } from './supervisor/command.js';
+import { supervisedEnv } from './supervisor/environment.js';
+
+/** How long supervised agents get to stop on DRAINING before they are killed. */
+const SUPERVISOR_STOP_GRACE_MS = 10_000;
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
 import {
   keepOpenAck,
@@ -82,6 +91,9 @@ export class Daemon {
   private alerts?: Alerts;
   private unhookSinks?: () => void;
   private agentServer?: LineServer;
+  private supervisor?: Supervisor;
+  /** The agent socket's mirror, for sandboxed agents (OS tier). */
+  private agentMirror?: NetServer;
   private http?: HttpApi;
   private mcp?: McpProxy;
   private mcpTasks?: TaskBook;
@@ -193,6 +205,7 @@ export class Daemon {
       this.tokens = new TokenBook(this.paths.tokens);
       deadline();
       await this.agentServer.listen(settings.agentSocket, 0o666);
+      if (sandboxed(compiled.ir)) this.agentMirror = await mirrorOnUnix(this.agentServer.server, agentSocketMirror(this.paths));
       if (settings.http) {
         const tokens = this.tokens;
         this.http = new HttpApi({
@@ -210,6 +223,7 @@ export class Daemon {
       this.sweeper = setInterval(() => void this.tick(), 1000);
       this.sweeper.unref();
       this.lifecycle.to('READY');
+      this.startSupervisor(compiled.ir);
       this.say(
         `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
       );
@@ -242,8 +256,9 @@ export class Daemon {
       env: this.env,
       say: this.say,
     }));
-    if (shared !== undefined) this.mcpPorts.shared = await proxy.listen(shared);
-    for (const { agent, port } of own) this.mcpPorts.agents[agent] = await proxy.listen(port, agent);
+    const mirror = this.mirrorFor(ir, 'mcp');
+    if (shared !== undefined) this.mcpPorts.shared = await proxy.listen(shared, undefined, mirror());
+    for (const { agent, port } of own) this.mcpPorts.agents[agent] = await proxy.listen(port, agent, mirror(agent));
     // Where clients (and `faramesh mcp`) find it, a port of 0 included.
     writeFileSync(this.mcpPortsFile, `${JSON.stringify(this.mcpPorts)}\n`, { mode: 0o644 });
   }
@@ -259,9 +274,34 @@ export class Daemon {
       say: this.say,
     }));
     const ports: { shared?: number; agents: Record<string, number> } = (this.httpProxyPorts = { agents: {} });
-    if (shared !== undefined) ports.shared = await proxy.listen(shared);
-    for (const { agent, port } of own) ports.agents[agent] = await proxy.listen(port, agent);
+    const mirror = this.mirrorFor(compiled.ir, 'http');
+    if (shared !== undefined) ports.shared = await proxy.listen(shared, undefined, mirror());
+    for (const { agent, port } of own) ports.agents[agent] = await proxy.listen(port, agent, mirror(agent));
     writeFileSync(this.httpProxyPortsFile, `${JSON.stringify(ports)}\n`, { mode: 0o644 });
+  }
+
+  /** After READY: the supervisor, and the stack's supervised_command when it has one. */
+  private startSupervisor(ir: PolicyIR): void {
+    const restart = ir.runtime.supervisor_restart;
+    this.supervisor = new Supervisor({
+      launcher: this.paths.launcher,
+      cwd: this.paths.stackDir,
+      env: supervisedEnv(this.env, Array.isArray(ir.runtime.agent_env) ? ir.runtime.agent_env.map(String) : []),
+      restart: restart === 'always' || restart === 'never' ? restart : 'on-failure',
+      say: this.say,
+    });
+    const command = ir.runtime.supervised_command;
+    if (typeof command !== 'string' || this.options.dev !== undefined) return;
+    try {
+      this.supervisor.launch(commandArgv(command));
+    } catch (e) {
+      this.say(`supervisor: ${(e as Error).message}`);
+    }
+  }
+
+  /** With the OS tier on, each proxy port is mirrored on a Unix socket that agents' sandboxes bind. */
+  private mirrorFor(ir: PolicyIR, kind: 'http' | 'mcp'): (agent?: string) => string | undefined {
+    return (agent) => (sandboxed(ir) ? proxyMirror(this.paths, kind, agent) : undefined);
   }
 
   private get httpProxyPortsFile(): string {
@@ -292,6 +332,9 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
+      // Supervised agents go first (SIGINT, then SIGTERM, then SIGKILL), while their calls are still answered.
+      await this.supervisor?.stop(undefined, SUPERVISOR_STOP_GRACE_MS).catch((e: Error) => this.say(`supervisor: ${e.message}`));
+      this.agentMirror?.close();
       await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]);
       this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
@@ -306,6 +349,7 @@ export class Daemon {
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
+    this.agentMirror?.close();
     await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]).catch(() => {});
     await this.teardown();
   }
@@ -478,6 +522,24 @@ export class Daemon {
           if (e instanceof CompiledStateError) return operatorError('refused', e.message);
           throw e;
         }
+      case 'supervisor_list':
+        return operatorResult({ children: this.supervisor!.list() });
+      case 'supervisor_launch':
+        try {
+          const given = r.params?.command;
+          const configured = this.decisions.policy.compiled.ir.runtime.supervised_command;
+          const command = given ?? (typeof configured === 'string' ? configured : undefined);
+          if (command === undefined) return operatorError('bad_request', 'no command given, and the stack has no supervised_command');
+          return operatorResult(this.supervisor!.launch(Array.isArray(command) ? command : commandArgv(command)));
+        } catch (e) {
+          return operatorError('bad_request', (e as Error).message);
+        }
+      case 'supervisor_stop':
+        try {
+          return operatorResult({ children: await this.supervisor!.stop(r.params?.id, r.params?.grace_ms) });
+        } catch (e) {
+          return operatorError('not_found', (e as Error).message);
+        }
       case 'tokens.list':
         return operatorResult({ tokens: this.tokens!.list() });
       case 'tokens.issue':
@@ -649,6 +711,8 @@ export class Daemon {
         // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.
         ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: 'tunnelled, not inspected' } } : {}),
       },
+      os_tier: { profile: policy && sandboxed(policy.compiled.ir) ? (policy.compiled.ir.runtime.agent_enforce_profile ?? 'full') : 'off' },
+      supervisor: this.supervisor?.list() ?? [],
       wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       budgets:
@@ -707,4 +771,9 @@ export class Daemon {
 function publicApproval(a: Approval): Omit<Approval, 'binding'> {
   const { binding: _binding, ...rest } = a;
   return rest;
+}
+
+/** Whether agents of this policy run in the OS sandbox (which reaches the daemon through mirrors). */
+function sandboxed(ir: PolicyIR): boolean {
+  return ir.runtime.os_tier === true && ir.runtime.agent_enforce_profile !== 'off';
 }

@@ -2,7 +2,16 @@ export { Daemon, HaltError, DAEMON_VERSION, type DaemonOptions, type DevOptions 
 export { serve, type ServeOptions } from './serve.js';
 export type { TailPage, TailQuery } from './core/record-feed.js';
 export { Lifecycle, type LifecycleState } from './lifecycle.js';
-export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
+export {
+  stackPaths,
+  agentSocketMirror,
+  proxyMirror,
+  resolveStackPath,
+  DEFAULT_AGENT_SOCKET,
+  DEFAULT_WAL_DIR,
+  type StackPaths,
+} from './stack/paths.js';
+export { mcpServers, portOf, proxyPorts } from './stack/proxies.js';
 export { runtimeSettings, SettingsError, type RuntimeSettings } from './stack/settings.js';
 export { compiledPolicy, writeCompiled, loadCompiled, versionFiles, CompiledStateError, type CompiledPolicy } from './stack/compiled.js';
 export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';
@@ -13,3 +22,5 @@ export { PrincipalGate } from './core/principals.js';
 export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
 export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';
+export { commandArgv } from './supervisor/command.js';
+export { Supervisor, type ChildInfo } from './supervisor/supervisor.js';

@@ -94,6 +94,13 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   immutable_config: bool,
   agent_enforce_profile: enumOf(['full', 'minimal', 'off']),
   supervised_command: s(),
+  /** Restart a supervised agent when it exits: on-failure (default), always, never. */
+  supervisor_restart: enumOf(['on-failure', 'always', 'never']),
+  /** OS tier: more variables the agent may inherit (names, or prefixes ending in *), besides the base allowlist. */
+  agent_env: list,
+  /** OS tier: more paths the agent may read, or write, besides the system and its workspace. */
+  agent_read_paths: list,
+  agent_write_paths: list,
   /** Take an agent's structured `principal` claims as `principal.*` without a verified token (off by default). */
   trust_sdk_principal: bool,
 };

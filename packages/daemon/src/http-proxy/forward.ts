@@ -11,18 +11,12 @@
  * A denial is 403 with the structured denial as JSON (and the approval id, for a defer).
  */
 import { lookup } from 'node:dns/promises';
-import {
-  Agent as HttpAgent,
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
+import { mirrorOnUnix } from '../wire/unix-mirror.js';
 
 export interface ForwardDeps {
   decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
@@ -47,15 +41,18 @@ const SECRET =
   /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
 
 export class ForwardProxy {
-  private readonly servers: Server[] = [];
+  private readonly servers: { close(cb: () => void): unknown }[] = [];
   private readonly sockets = new Set<Duplex>();
   /** Upstream connections are kept alive and reused (pooled by the checked address and port). */
   private readonly pool = new HttpAgent({ keepAlive: true, maxSockets: 256 });
 
   constructor(private readonly deps: ForwardDeps) {}
 
-  /** Listen on 127.0.0.1:`port`; `agent` fixes whose traffic it is (an agent's own port). */
-  async listen(port: number, agent?: string): Promise<number> {
+  /**
+   * Listen on 127.0.0.1:`port`; `agent` fixes whose traffic it is (an agent's own port). `mirror`: a
+   * Unix socket that serves the same traffic, for sandboxed agents.
+   */
+  async listen(port: number, agent?: string, mirror?: string): Promise<number> {
     const server = createServer((req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, { error: e.message })));
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.
@@ -71,6 +68,7 @@ export class ForwardProxy {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     this.servers.push(server);
+    if (mirror) this.servers.push(await mirrorOnUnix(server, mirror));
     return (server.address() as { port: number }).port;
   }
 

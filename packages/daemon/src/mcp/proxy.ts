@@ -8,11 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
+import { mirrorOnUnix } from '../wire/unix-mirror.js';
 
 export interface ProxyDeps extends SessionDeps {
   servers(): McpServerSpec[];
@@ -33,26 +35,31 @@ type Entry = { session: ProxySession } & (
 
 export class McpProxy {
   private readonly listeners: Server[] = [];
+  private readonly mirrors: NetServer[] = [];
   private readonly sessions = new Map<string, Entry>();
   private draining = false;
 
   constructor(private readonly deps: ProxyDeps) {}
 
-  /** Listen on 127.0.0.1:`port` (0: any free port); the port bound. `agent` fixes who the traffic is. */
-  async listen(port: number, agent?: string): Promise<number> {
+  /**
+   * Listen on 127.0.0.1:`port` (0: any free port); the port bound. `agent` fixes who the traffic is.
+   * `mirror`: a Unix socket that serves the same traffic, for sandboxed agents.
+   */
+  async listen(port: number, agent?: string, mirror?: string): Promise<number> {
     const server = createServer((req, res) => void this.handle(req, res, agent).catch((e: Error) => fail(res, 500, e.message)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
     });
     this.listeners.push(server);
+    if (mirror) this.mirrors.push(await mirrorOnUnix(server, mirror));
     return (server.address() as { port: number }).port;
   }
 
   /** Take no new request; let forwarded ones be answered (up to `graceMs`); then close every session. */
   async close(graceMs = DRAIN_GRACE_MS): Promise<void> {
     this.draining = true;
-    const closed = this.listeners.map((s) => new Promise<void>((r) => s.close(() => r())));
+    const closed = [...this.listeners, ...this.mirrors].map((s) => new Promise<void>((r) => s.close(() => r())));
     const sessions = [...this.sessions.values()].map((e) => e.session);
     await Promise.race([Promise.all(sessions.map((s) => s.idle())), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await Promise.all(sessions.map((s) => s.close()));

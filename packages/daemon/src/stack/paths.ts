@@ -3,7 +3,8 @@
  * beside governance.fms (compiled policy, keys, state, runtime files); the log lives in
  * `runtime { wal_dir }`. The agent socket is the one path agents are given.
  */
-import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 export interface StackPaths {
@@ -30,6 +31,15 @@ export interface StackPaths {
   state: string;
   /** Hashes of the HTTP bearer tokens. */
   tokens: string;
+  /** What apply writes for the OS tier: the sandbox plan and the agent's seccomp program. */
+  sandboxPlan: string;
+  seccomp: string;
+  /**
+   * Sockets bound into agents' sandboxes (the agent socket's and the proxies' mirrors, see proxyMirror):
+   * outside `.faramesh/`, on a short path every user can traverse (but not list), so the sandbox of an
+   * agent running as its own user can bind them.
+   */
+  mirrors: string;
 }
 
 export function stackPaths(stackDir: string): StackPaths {
@@ -52,7 +62,31 @@ export function stackPaths(stackDir: string): StackPaths {
     launcher: join(root, 'bin', 'agent'),
     state: join(root, 'state'),
     tokens: join(root, 'keys', 'tokens.json'),
+    sandboxPlan: join(runtime, 'sandbox.plan'),
+    seccomp: join(runtime, 'seccomp.bpf'),
+    mirrors: sandboxRunDir(dir),
   };
+}
+
+/** `/run/faramesh/<hash of the stack dir>` for root, else under XDG_RUNTIME_DIR or the temp dir. */
+function sandboxRunDir(stackDir: string): string {
+  const id = createHash('sha256').update(stackDir).digest('hex').slice(0, 16);
+  const uid = process.getuid?.() ?? 0;
+  const base = uid === 0 ? '/run/faramesh' : join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `faramesh-${uid}`);
+  return join(base, id);
+}
+
+/** The agent socket's mirror for sandboxed agents (same protocol, same daemon). */
+export const agentSocketMirror = (paths: StackPaths) => join(paths.mirrors, 'agent.sock');
+
+/**
+ * The Unix socket that mirrors a proxy's port for sandboxed agents, who have no network: the shared
+ * port's, or an agent's own (named by a hash: agent ids need not be file names). Traffic on it is
+ * treated exactly as traffic on the port.
+ */
+export function proxyMirror(paths: StackPaths, kind: 'http' | 'mcp', agent?: string): string {
+  const id = agent === undefined ? '' : `-${createHash('sha256').update(agent).digest('hex').slice(0, 12)}`;
+  return join(paths.mirrors, `${kind}${id}.sock`);
 }
 
 /** `~/…` and stack-relative paths made absolute. */

@@ -41,6 +41,20 @@ export const OperatorRequest = z.discriminatedUnion('method', [
   z.object({ method: z.literal('policy.history'), params: z.object({}).optional() }),
   z.object({ method: z.literal('rollback'), params: z.object({ to: z.string().min(1).max(128).optional(), by }) }),
   z.object({ method: z.literal('tokens.revoke'), params: z.object({ name: z.string().min(1).max(64) }) }),
+  /** The agent supervisor: launch (the stack's supervised_command, or a command), stop (one, or all), list. */
+  z.object({
+    method: z.literal('supervisor_launch'),
+    params: z
+      .object({ command: z.union([z.string().min(1).max(8192), z.array(z.string().max(8192)).min(1).max(256)]).optional() })
+      .optional(),
+  }),
+  z.object({
+    method: z.literal('supervisor_stop'),
+    params: z
+      .object({ id: z.string().min(1).max(64).optional(), grace_ms: z.number().int().nonnegative().max(120_000).optional() })
+      .optional(),
+  }),
+  z.object({ method: z.literal('supervisor_list'), params: z.object({}).optional() }),
   /** The newest records (a window of the last 10,000), and a long poll for the next ones. */
   z.object({
     method: z.literal('audit.tail'),

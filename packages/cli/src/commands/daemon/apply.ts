@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { operatorCall, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { compileForDaemon, writeStack } from './prepare.js';
+import { missingLayers } from './sandbox-plan.js';
 import { alive, daemonStatus, startDaemon } from './running.js';
 
 export interface ApplyOptions {
@@ -44,7 +45,13 @@ export async function apply(o: ApplyOptions): Promise<number> {
     );
     return 1;
   }
-  await writeStack(paths, prepared);
+  let sandbox: string | undefined;
+  try {
+    sandbox = await writeStack(paths, prepared);
+  } catch (e) {
+    out.error(out.fail(`${(e as Error).message}: nothing was applied`));
+    return 1;
+  }
   out.print(out.ok(`${name} compiled (policy ${short}, signed)`));
   if (ir.providers.length > 0)
     out.print(`→ providers declared (${ir.providers.map((p) => p.name).join(', ')}): not contacted by this build`);
@@ -68,6 +75,10 @@ export async function apply(o: ApplyOptions): Promise<number> {
   }
   out.print(`→ Unix socket: ${settings.agentSocket}`);
   out.print(`→ agent launcher: ./.faramesh/bin/agent -- <your agent command>`);
+  if (sandbox) {
+    out.print(`→ OS tier: ${sandbox}`);
+    for (const l of missingLayers()) out.error(`! OS tier: ${l.layer} unavailable (${l.detail}): the launcher will refuse to start agents`);
+  } else if (ir.runtime.os_tier === true) out.print('→ OS tier: off (agent_enforce_profile = "off"): application tier only');
   if (settings.immutableConfig) out.print(lockSource(prepared.source));
   return 0;
 }

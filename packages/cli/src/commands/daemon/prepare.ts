@@ -9,6 +9,7 @@ import type { PolicyIR } from '@faramesh/fpl';
 import {
   Alerts,
   checkSinks,
+  commandArgv,
   compiledPolicy,
   notifyTargets,
   PrincipalGate,
@@ -55,6 +56,8 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
     checkSinks(result.ir.providers, process.env);
     // The launcher's list of variables to strip must be names, not shell.
     strippedEnv(result.ir.runtime);
+    // The supervisor runs its command without a shell: shell syntax in it is refused now.
+    if (typeof result.ir.runtime.supervised_command === 'string') commandArgv(result.ir.runtime.supervised_command);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;
@@ -63,7 +66,7 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
 }
 
 /** Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts. */
-export async function writeStack(paths: StackPaths, c: CompiledStack): Promise<void> {
+export async function writeStack(paths: StackPaths, c: CompiledStack): Promise<string | undefined> {
   await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
-  writeAgentArtifacts(paths, c.settings, c.ir);
+  return writeAgentArtifacts(paths, c.settings, c.ir, c.source);
 }

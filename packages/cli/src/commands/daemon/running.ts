@@ -1,4 +1,5 @@
 /** Finding and starting a stack's daemon from the CLI. */
+import type { ChildInfo } from '@faramesh/daemon';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
@@ -32,6 +33,9 @@ export interface DaemonStatus {
     http?: { shared?: number; agents: Record<string, number>; https: string };
   };
   approvals: { pending: number; oldest_age_seconds: number | null };
+  /** The OS tier the applied policy asks for (older daemons: absent). */
+  os_tier?: { profile: 'full' | 'minimal' | 'off' };
+  supervisor?: ChildInfo[];
 }
 
 /** The daemon's status, or undefined when none answers for this stack. */

@@ -6,7 +6,9 @@
 import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut } from '../../output.js';
 import type { BudgetUsage } from '@faramesh/engine';
+import type { Layer } from '@faramesh/sandbox';
 import { daemonStatus, type DaemonStatus } from './running.js';
+import { sandboxLayers } from './sandbox-plan.js';
 
 export interface StatusOptions {
   dir: string;
@@ -72,6 +74,26 @@ export async function status(o: StatusOptions): Promise<number> {
     ...(s.proxies?.http ? [`  ${'http'.padEnd(16)}${ports(s.proxies.http)} (https: ${s.proxies.http.https})`] : []),
   ];
   if (proxies.length > 0) out.print(['Proxies', ...proxies].join('\n'));
+  const tier = osTier(s);
+  if (tier.profile !== 'off')
+    out.print(
+      [
+        `OS tier (profile ${tier.profile})`,
+        ...tier.layers.map((l) => `  ${l.layer.padEnd(16)}${(l.available ? 'active' : 'unavailable').padEnd(12)}${l.detail}`),
+      ].join('\n'),
+    );
+  else out.print('OS tier\n  off: application tier only (runtime { os_tier = true } sandboxes agents)');
+  const children = s.supervisor ?? [];
+  if (children.length > 0)
+    out.print(
+      [
+        'Supervisor',
+        ...children.map(
+          (c) =>
+            `  ${c.id.padEnd(16)}${c.state.padEnd(12)}${c.pid !== undefined ? `pid ${c.pid} · ` : ''}${c.restarts} restarts · ${c.argv.join(' ')}`,
+        ),
+      ].join('\n'),
+    );
   out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
   if (s.budgets.length > 0) out.print(['Budgets', ...s.budgets.map(budgetRow)].join('\n'));
   out.print(
@@ -103,9 +125,17 @@ function toJson(s: DaemonStatus): object {
     alerts: s.alerts,
     credentials: s.credentials ?? [],
     proxies: s.proxies ?? {},
+    os_tier: osTier(s),
+    supervisor: s.supervisor ?? [],
     budgets: s.budgets,
     approvals: s.approvals,
   };
+}
+
+/** The profile the daemon enforces and, when it sandboxes, what this machine can apply, layer by layer. */
+function osTier(s: DaemonStatus): { profile: string; layers: Layer[] } {
+  const profile = s.os_tier?.profile ?? 'off';
+  return { profile, layers: profile === 'off' ? [] : sandboxLayers() };
 }
 
 /** `  daily (bot)   $84.50 / $500.00  (16.9%)   12 calls`. */

@@ -1,0 +1,129 @@
+/**
+ * The OS tier's artifacts, written by apply when `runtime { os_tier = true }`: the sandbox plan the
+ * native helper reads at launch, and the agent's seccomp program. Everything that can be decided
+ * before launch is decided here, so starting a sandboxed agent runs no Node.js of ours.
+ */
+import { readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { PolicyIR } from '@faramesh/fpl';
+import { agentSocketMirror, proxyMirror, proxyPorts, resolveStackPath, type RuntimeSettings, type StackPaths } from '@faramesh/daemon';
+import {
+  agentFilter,
+  BASE_ENV_ALLOW,
+  buildPlan,
+  DEFAULT_INNER_PORT,
+  encode,
+  HELPER_PATH,
+  hostArch,
+  type Layer,
+  probeLayers,
+  type Profile,
+  type Relay,
+  SANDBOX_AGENT_SOCKET,
+  SANDBOX_HOME,
+  which,
+} from '@faramesh/sandbox';
+
+/** The repository (or node_modules) that holds Faramesh's packages: read-only inside the sandbox. */
+const INSTALL_ROOT = realpathSync(join(dirname(HELPER_PATH), '..', '..', '..'));
+
+export interface SandboxInputs {
+  paths: StackPaths;
+  settings: RuntimeSettings;
+  ir: PolicyIR;
+  profile: Profile;
+  /** The policy file apply compiled (governance.fms). */
+  source: string;
+  /** The agent's environment from agent.env (FARAMESH_SOCKET is replaced by the sandbox's own). */
+  agentEnv: Record<string, string>;
+  /** Ambient credentials and `strip_env`. */
+  strip: string[];
+}
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/** Write the plan and the seccomp program; the one-line summary of what the sandbox confines. */
+export function writeSandboxPlan(i: SandboxInputs): string {
+  const { paths, settings, ir } = i;
+  const arch = hostArch();
+  if (!arch) throw new Error(`runtime { os_tier = true }: no seccomp syscall table for ${process.arch}`);
+  writeFileSync(paths.seccomp, encode(agentFilter(arch)), { mode: 0o644 });
+
+  const relays: Relay[] = [];
+  const env: { agent: string; name: string; value: string }[] = Object.entries({
+    ...i.agentEnv,
+    FARAMESH_SOCKET: SANDBOX_AGENT_SOCKET,
+    HOME: SANDBOX_HOME,
+    TMPDIR: '/tmp',
+  }).map(([name, value]) => ({ agent: '*', name, value }));
+  for (const kind of ['http', 'mcp'] as const) {
+    const { shared, own } = proxyPorts(ir, kind === 'http' ? 'http_proxy_port' : 'mcp_proxy_port');
+    const inner = (port: number) => port || DEFAULT_INNER_PORT[kind];
+    if (shared !== undefined) relays.push({ kind, port: inner(shared), socket: proxyMirror(paths, kind) });
+    for (const { agent, port } of own) relays.push({ kind, port: inner(port), socket: proxyMirror(paths, kind, agent), agent });
+    if (kind !== 'http') continue;
+    // Inside, HTTP_PROXY names the relay of the agent's own port, else the shared one.
+    const proxyVars = (port: number) => {
+      const url = `http://127.0.0.1:${inner(port)}`;
+      return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '' };
+    };
+    const add = (agent: string, port: number) =>
+      Object.entries(proxyVars(port)).forEach(([name, value]) => env.push({ agent, name, value }));
+    if (shared !== undefined) add('*', shared);
+    for (const { agent, port } of own) add(agent, port);
+  }
+
+  // Policy sources stay read-only; the daemon's own files (keys, state, log, TLS key) are not there at all.
+  const stackDir = paths.stackDir;
+  const sources = [
+    i.source,
+    ...readdirSync(stackDir)
+      .filter((f) => f.endsWith('.fms'))
+      .map((f) => join(stackDir, f)),
+  ];
+  const hidden = [
+    { path: paths.root, dir: true },
+    { path: settings.walDir, dir: true },
+    ...(settings.http?.tls ? [{ path: settings.http.tls.key, dir: false }] : []),
+  ];
+  const uid = process.env.FARAMESH_AGENT_UID;
+  const gid = process.env.FARAMESH_AGENT_GID ?? uid;
+  const stackPathsOf = (v: unknown) => list(v).map((p) => resolveStackPath(p, stackDir));
+  const plan = buildPlan({
+    profile: i.profile,
+    stackDir,
+    readOnly: [...new Set(sources)],
+    hidden,
+    installRoot: INSTALL_ROOT,
+    nodePath: process.execPath,
+    helper: HELPER_PATH,
+    bwrap: bwrapPath(),
+    seccompFile: paths.seccomp,
+    agentSocket: agentSocketMirror(paths),
+    relays,
+    env,
+    allowEnv: [...BASE_ENV_ALLOW, ...list(ir.runtime.agent_env)],
+    denyEnv: i.strip,
+    ...(ir.agents.length === 1 ? { defaultAgent: ir.agents[0]!.id } : {}),
+    ...(uid !== undefined && /^\d+$/.test(uid) ? { uid: Number(uid), gid: Number(gid) } : {}),
+    extraRead: stackPathsOf(ir.runtime.agent_read_paths),
+    extraWrite: stackPathsOf(ir.runtime.agent_write_paths),
+    home: homedir(),
+    // FARAMESH_LANDLOCK_MIN_ABI: require a newer Landlock than the profile does.
+    ...(/^\d+$/.test(process.env.FARAMESH_LANDLOCK_MIN_ABI ?? '') ? { minAbi: Number(process.env.FARAMESH_LANDLOCK_MIN_ABI) } : {}),
+  });
+  writeFileSync(paths.sandboxPlan, plan.bytes, { mode: 0o644 });
+  return plan.summary;
+}
+
+/** FARAMESH_BWRAP: another bubblewrap than the one on PATH. */
+const bwrapPath = () => process.env.FARAMESH_BWRAP ?? which('bwrap') ?? '/usr/bin/bwrap';
+
+/** What this machine can enforce, layer by layer (for apply and status). */
+export const sandboxLayers = (): Layer[] => probeLayers(HELPER_PATH, bwrapPath());
+
+/** The layers a sandboxed launch needs that this machine lacks (the eBPF LSM is never required). */
+export function missingLayers(): Layer[] {
+  return sandboxLayers().filter((l) => !l.available && l.layer !== 'ebpf-lsm');
+}

@@ -1,0 +1,315 @@
+/**
+ * The OS tier on Linux, against a live daemon: a hostile agent started through .faramesh/bin/agent
+ * tries to kill, trace or read the daemon, read its keys and log, write outside its workspace or into
+ * the policy (directly, through symlinks and hard links), reach the network around the proxy, open
+ * raw sockets, make namespaces, call bpf/io_uring/keyctl, push terminal input, gain privilege through
+ * a setuid binary and find ambient credentials; all of it must fail. Its workspace, its own children,
+ * the daemon's socket and the proxy (allowed URL yes, denied one EGRESS_DENIED) must work. The daemon
+ * is alive and unchanged afterwards. Run as the same uid (namespaces, no capabilities) and under UID
+ * separation (FARAMESH_AGENT_UID). Plus: a missing layer fails the launch, naming it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+
+const linux = process.platform === 'linux';
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
+const PROBE_DIR = mkdtempSync(join(tmpdir(), 'fm-probe-'));
+const PROBE = join(PROBE_DIR, 'hostile-probe');
+
+const AMBIENT = {
+  AWS_SECRET_ACCESS_KEY: 'aws-secret',
+  VAULT_TOKEN: 'hvs.secret',
+  GITHUB_TOKEN: 'ghp_secret',
+  FARAMESH_SMTP_URL: 'smtp://user:daemon-secret@mail',
+  OPERATOR_SECRET: 'not-allowlisted',
+  MODEL_KEY: 'model-key',
+  PATH: process.env.PATH!,
+  LANG: 'C.UTF-8',
+};
+
+const run = (file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(file, args, { encoding: 'utf8', timeout: 30_000, ...opts }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    ),
+  );
+
+const policy = (extra: string, proxy: number) => `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+  os_tier = true
+  agent_env = ["MODEL_KEY"]
+${extra}}
+
+agent "a" {
+  default deny
+  enforcement {
+    http_proxy_port = ${proxy}
+  }
+  rules {
+    permit shell/echo
+    permit http/get
+  }
+  egress {
+    allow = ["127.0.0.1", "blocked.example"]
+    deny  = ["blocked.example"]
+  }
+}
+`;
+
+/** Outcomes the sandbox must produce: every attempt here fails... */
+const MUST_FAIL = [
+  'kill',
+  'tgkill',
+  'pidfd_send_signal',
+  'kill_process_group',
+  'ptrace_attach',
+  'proc_mem',
+  'proc_environ',
+  'read_key',
+  'read_wal',
+  'read_compiled',
+  'write_etc',
+  'create_etc',
+  'write_home',
+  'truncate_sibling',
+  'truncate_policy',
+  'rename_policy',
+  'write_launcher',
+  'symlink_policy',
+  'symlink_etc',
+  'hardlink_policy',
+  'hardlink_etc',
+  'tcp_loopback',
+  'udp_loopback',
+  'tcp_outside',
+  'udp_outside',
+  'raw_socket',
+  'packet_socket',
+  'netlink_socket',
+  'unshare_user',
+  'unshare_net',
+  'unshare_mount',
+  'bpf',
+  'io_uring',
+  'keyctl',
+  'tiocsti',
+  'env_AWS_SECRET_ACCESS_KEY',
+  'env_VAULT_TOKEN',
+  'env_GITHUB_TOKEN',
+  'env_FARAMESH_SMTP_URL',
+  'env_OPERATOR_SECRET',
+];
+/** ...and these succeed. */
+const MUST_SUCCEED = ['write_workspace', 'signal_own_child', 'govern'];
+
+const outsideIp = () =>
+  Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '192.0.2.1';
+
+describe('the OS tier: a hostile agent in the sandbox', { skip: !linux ? 'Linux only' : false }, () => {
+  const udpSeen: string[] = [];
+  const tcpSeen: string[] = [];
+  const udp = createSocket('udp4', (m) => udpSeen.push(m.toString()));
+  const tcp = createTcpServer((c) => (tcpSeen.push('connection'), c.destroy()));
+  const upstream = createHttpServer((req, res) => res.end(`hello from ${req.url}`));
+  let up = 0;
+
+  before(async () => {
+    const cc = spawnSync('cc', ['-O2', '-o', PROBE, join(FIXTURES, 'hostile-probe.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    up = (upstream.address() as { port: number }).port;
+  });
+  after(() => {
+    udp.close();
+    tcp.close();
+    upstream.close();
+  });
+
+  for (const mode of ['same uid', 'uid separation'] as const) {
+    describe(mode, () => {
+      let s: Stack;
+      let sibling: string;
+      let policyBefore: string;
+      let versionBefore: string;
+      const separated = mode === 'uid separation';
+
+      before(async () => {
+        s = makeStack(policy('', await freePort()), separated ? { FARAMESH_AGENT_UID: '65534' } : {});
+        const applied = s.cli('apply');
+        assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+        assert.match(applied.stdout, /OS tier: full: namespaces/);
+        policyBefore = readFileSync(join(s.dir, 'governance.fms'), 'utf8');
+        versionBefore = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'governance.compiled.json'), 'utf8')).policy_version;
+        // The agent runs its own copy from its workspace (the operator makes the workspace the agent user's).
+        copyFileSync(PROBE, join(s.dir, 'probe'));
+        chmodSync(join(s.dir, 'probe'), 0o755);
+        if (separated) {
+          chownSync(s.dir, 65534, 65534);
+          copyFileSync(PROBE, join(s.dir, 'setuid-probe'));
+          chmodSync(join(s.dir, 'setuid-probe'), 0o4755);
+        }
+        sibling = join(mkdtempSync(join(dirname(s.dir), 'fm-sibling-')), 'data');
+        writeFileSync(sibling, 'sibling');
+      });
+      after(() => {
+        s.cli('apply', '--stop');
+        s.stop();
+      });
+
+      test('every attack fails, the agent keeps what it needs, and the daemon is untouched', async () => {
+        const keys = join(s.dir, '.faramesh', 'keys');
+        const wal = join(s.dir, 'wal');
+        const args = [
+          `daemon_pid=${s.pid()}`,
+          `stack=${s.dir}`,
+          `keyfile=${join(keys, readdirSync(keys)[0]!)}`,
+          `walfile=${join(
+            wal,
+            readdirSync(wal).find((f) => !f.endsWith('.lock'))!,
+          )}`,
+          `sibling=${sibling}`,
+          `home=${process.env.HOME ?? '/root'}`,
+          `tcp_port=${(tcp.address() as { port: number }).port}`,
+          `udp_port=${udp.address().port}`,
+          `outside_ip=${outsideIp()}`,
+          ...(separated ? [`setuid_copy=${join(s.dir, 'setuid-probe')}`] : []),
+        ];
+        const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', join(s.dir, 'probe'), ...args], { env: AMBIENT, cwd: s.dir });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /faramesh: sandbox full: .*landlock ABI \d+/);
+        const outcome = new Map(
+          r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => [l.split(' ')[0]!, l] as const),
+        );
+        const wrong = [
+          ...MUST_FAIL.filter((n) => !/ fail/.test(outcome.get(n) ?? ' fail(missing)')).map((n) => outcome.get(n)),
+          ...MUST_SUCCEED.filter((n) => outcome.get(n) !== `${n} ok`).map((n) => outcome.get(n) ?? `${n} missing`),
+          ...(separated && !/^setuid_escalation fail euid 65534$/.test(outcome.get('setuid_escalation') ?? '')
+            ? [outcome.get('setuid_escalation') ?? 'setuid_escalation missing']
+            : []),
+        ];
+        assert.deepEqual(wrong, [], `probe output:\n${r.stdout}`);
+        for (const n of MUST_FAIL) assert.ok(outcome.has(n), `${n} was not attempted`);
+
+        // Nothing left the sandbox, and nothing outside it changed.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(udpSeen, []);
+        assert.deepEqual(tcpSeen, []);
+        assert.equal(readFileSync(sibling, 'utf8'), 'sibling');
+        assert.equal(existsSync('/etc/faramesh-probe'), false);
+        assert.equal(existsSync(join(process.env.HOME ?? '/root', 'faramesh-probe')), false);
+        assert.equal(readFileSync(join(s.dir, 'governance.fms'), 'utf8'), policyBefore);
+        assert.equal(existsSync(join(s.dir, 'workspace-file')), true);
+        process.kill(s.pid(), 0);
+        const { daemon } = JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as {
+          daemon: { state: string; policy_version: string };
+        };
+        assert.equal(daemon.state, 'READY');
+        assert.equal(daemon.policy_version, versionBefore);
+        const verify = await s.cliAsync('audit', 'verify');
+        assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      });
+
+      test('the proxy is the only way out: an allowed URL is fetched, a denied one is EGRESS_DENIED', async () => {
+        const agent = join(s.dir, '.faramesh', 'bin', 'agent');
+        const ok = await run(agent, ['--', 'curl', '-s', `http://127.0.0.1:${up}/allowed`], { env: AMBIENT, cwd: s.dir });
+        assert.equal(ok.stdout, 'hello from /allowed', ok.stderr);
+        const denied = await run(agent, ['--', 'curl', '-s', '-w', '\n%{http_code}', 'http://blocked.example/'], {
+          env: AMBIENT,
+          cwd: s.dir,
+        });
+        assert.match(denied.stdout, /EGRESS_DENIED[\s\S]*\n403$/);
+        // Around the proxy there is nothing at all.
+        const direct = await run(agent, ['--', 'curl', '-s', '--noproxy', '*', '-m', '5', `http://127.0.0.1:${up}/direct`], {
+          env: AMBIENT,
+        });
+        assert.notEqual(direct.code, 0);
+      });
+
+      test('the environment is built from the allowlist, FARAMESH_* and agent_env', async () => {
+        const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'env'], {
+          env: { ...AMBIENT, FARAMESH_TRACE: 'x' },
+          cwd: s.dir,
+        });
+        const env = Object.fromEntries(
+          r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        );
+        assert.equal(env.MODEL_KEY, 'model-key');
+        assert.equal(env.LANG, 'C.UTF-8');
+        assert.equal(env.FARAMESH_TRACE, 'x');
+        assert.equal(env.FARAMESH_SOCKET, '/run/faramesh/faramesh.sock');
+        assert.equal(env.FARAMESH_AGENT_ID, 'a');
+        assert.equal(env.HOME, '/tmp/home');
+        for (const k of ['AWS_SECRET_ACCESS_KEY', 'VAULT_TOKEN', 'GITHUB_TOKEN', 'FARAMESH_SMTP_URL', 'OPERATOR_SECRET'])
+          assert.equal(env[k], undefined, k);
+      });
+    });
+  }
+});
+
+describe('the OS tier fails closed, naming the layer it cannot apply', { skip: !linux ? 'Linux only' : false }, () => {
+  const launch = async (env: Record<string, string>, damage?: (s: Stack) => void) => {
+    const s = makeStack(policy('', await freePort()), env);
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+      damage?.(s);
+      const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'echo AGENT-RAN'], { env: AMBIENT, cwd: s.dir });
+      return { ...r, applied };
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  };
+
+  test('no bubblewrap: apply warns, the launch refuses', async () => {
+    const r = await launch({ FARAMESH_BWRAP: '/nonexistent/bwrap' });
+    assert.match(r.applied.stderr, /OS tier: namespaces unavailable/);
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stdout, /AGENT-RAN/);
+    assert.match(r.stderr, /sandbox layer 'namespaces' unavailable .*bubblewrap/);
+  });
+
+  test('a Landlock ABI older than required: the launch refuses', async () => {
+    const r = await launch({ FARAMESH_LANDLOCK_MIN_ABI: '99' });
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stdout, /AGENT-RAN/);
+    assert.match(r.stderr, /sandbox layer 'landlock' unavailable: the kernel offers ABI \d+, this profile needs 99/);
+  });
+
+  test('a seccomp program the kernel refuses: the launch refuses', async () => {
+    const r = await launch({}, (s) => truncateSync(join(s.dir, '.faramesh', 'runtime', 'seccomp.bpf'), 3));
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stdout, /AGENT-RAN/);
+    assert.match(r.stderr, /seccomp/i);
+  });
+});

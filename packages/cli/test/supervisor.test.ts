@@ -1,0 +1,151 @@
+/**
+ * The agent supervisor, against a live daemon: `runtime { supervised_command }` starts after READY
+ * through the same launcher (and sandbox) as .faramesh/bin/agent, with an allowlisted environment
+ * (none of the daemon's secrets); a failing agent is restarted with backoff; DRAINING stops it with
+ * SIGINT first; supervisor_launch, supervisor_list and supervisor_stop work on the operator channel.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { operatorCall } from '@faramesh/daemon';
+import { makeStack, until, type Stack } from './daemon-helpers.js';
+
+const linux = process.platform === 'linux';
+
+const policy = (runtime: string) => `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+  os_tier = true
+${runtime}}
+
+agent "a" {
+  default deny
+  rules {
+    permit shell/echo
+  }
+}
+`;
+
+/** An agent that notes each start and its environment, and leaves cleanly on SIGINT. */
+const AGENT = `#!/bin/sh
+echo "start $(grep -E '^Seccomp:' /proc/self/status | tr -s '\\t ' ' ')" >> runs.txt
+env > env.txt
+trap 'echo INT >> stopped.txt; exit 0' INT
+[ "$1" = fail ] && exit 3
+while true; do sleep 0.1; done
+`;
+
+const read = (s: Stack, f: string) => (existsSync(join(s.dir, f)) ? readFileSync(join(s.dir, f), 'utf8') : '');
+const operator = (s: Stack, method: string, params: Record<string, unknown> = {}) =>
+  operatorCall(join(s.dir, '.faramesh', 'runtime', 'operator.sock'), method, params) as Promise<Record<string, unknown>>;
+
+describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => {
+  describe('supervised_command', () => {
+    let s: Stack;
+    before(() => {
+      s = makeStack(policy('  supervised_command = "sh ./agent.sh \'run forever\'"\n'), {
+        FARAMESH_SMTP_URL: 'smtp://user:daemon-secret@mail',
+        VAULT_TOKEN: 'hvs.daemon',
+        LANG: 'C.UTF-8',
+      });
+      writeFileSync(join(s.dir, 'agent.sh'), AGENT, { mode: 0o755 });
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    });
+    after(() => s.stop());
+
+    test('starts after READY, in the sandbox, with none of the daemon secrets', async () => {
+      await until('the supervised agent', () => read(s, 'env.txt').includes('FARAMESH_SOCKET'), 10_000);
+      assert.match(read(s, 'runs.txt'), /^start Seccomp: 2$/m);
+      const env = read(s, 'env.txt');
+      assert.match(env, /^FARAMESH_ENFORCE_PROFILE=full$/m);
+      assert.match(env, /^LANG=C.UTF-8$/m);
+      assert.doesNotMatch(env, /daemon-secret|hvs\.daemon/);
+      const { children } = (await operator(s, 'supervisor_list')) as { children: { id: string; state: string; argv: string[] }[] };
+      assert.equal(children.length, 1);
+      assert.equal(children[0]!.state, 'running');
+      assert.deepEqual(children[0]!.argv, ['sh', './agent.sh', 'run forever']);
+      const status = JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as {
+        supervisor: unknown[];
+        os_tier: { profile: string; layers: { layer: string; available: boolean; detail: string }[] };
+      };
+      assert.equal(status.supervisor.length, 1);
+      assert.equal(status.os_tier.profile, 'full');
+      const layer = (n: string) => status.os_tier.layers.find((l) => l.layer === n);
+      assert.equal(layer('namespaces')?.available, true);
+      assert.equal(layer('landlock')?.available, true);
+      assert.equal(layer('seccomp')?.available, true);
+      // Probed, never claimed: the eBPF LSM is reported unavailable with its reason.
+      assert.equal(layer('ebpf-lsm')?.available, false);
+      assert.ok(layer('ebpf-lsm')!.detail.length > 0);
+      const text = (await s.cliAsync('status')).stdout;
+      assert.match(text, /OS tier \(profile full\)/);
+      assert.match(text, /ebpf-lsm\s+unavailable/);
+    });
+
+    test('supervisor_launch and supervisor_stop: another child, stopped with SIGINT', async () => {
+      const launched = (await operator(s, 'supervisor_launch', { command: ['sh', './agent.sh'] })) as { id: string };
+      await until(
+        'the supervisor',
+        async () => ((await operator(s, 'supervisor_list')) as { children: unknown[] }).children.length === 2,
+        5000,
+      );
+      await until('the supervised agent', () => read(s, 'runs.txt').trim().split('\n').length >= 2, 10_000);
+      const stopped = (await operator(s, 'supervisor_stop', { id: launched.id })) as { children: { state: string }[] };
+      assert.equal(stopped.children[0]!.state, 'stopped');
+      assert.match(read(s, 'stopped.txt'), /^INT$/m);
+      await assert.rejects(operator(s, 'supervisor_stop', { id: 'agent-99' }), /no supervised agent agent-99/);
+    });
+
+    test('DRAINING stops the supervised agent (SIGINT first) before the daemon exits', async () => {
+      const before = read(s, 'stopped.txt').split('\n').filter(Boolean).length;
+      const stopped = await s.cliAsync('apply', '--stop');
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.equal(read(s, 'stopped.txt').split('\n').filter(Boolean).length, before + 1);
+    });
+  });
+
+  test('a failing agent is restarted with backoff; supervisor_restart = "never" leaves it down', async () => {
+    const s = makeStack(policy('  supervised_command = "sh ./agent.sh fail"\n'));
+    writeFileSync(join(s.dir, 'agent.sh'), AGENT, { mode: 0o755 });
+    try {
+      assert.equal(s.cli('apply').code, 0);
+      await until('the supervised agent', () => read(s, 'runs.txt').trim().split('\n').length >= 3, 15_000);
+      const { children } = (await operator(s, 'supervisor_list')) as {
+        children: { restarts: number; last_exit: { code: number } }[];
+      };
+      assert.ok(children[0]!.restarts >= 2);
+      assert.equal(children[0]!.last_exit.code, 3);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+    const never = makeStack(policy('  supervised_command = "sh ./agent.sh fail"\n  supervisor_restart = "never"\n'));
+    writeFileSync(join(never.dir, 'agent.sh'), AGENT, { mode: 0o755 });
+    try {
+      assert.equal(never.cli('apply').code, 0);
+      await until(
+        'the supervisor',
+        async () => ((await operator(never, 'supervisor_list')) as { children: { state: string }[] }).children[0]?.state === 'exited',
+        10_000,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(read(never, 'runs.txt').trim().split('\n').length, 1);
+    } finally {
+      never.cli('apply', '--stop');
+      never.stop();
+    }
+  });
+
+  test('shell syntax in supervised_command is refused at apply', () => {
+    const s = makeStack(policy('  supervised_command = "sh ./agent.sh | tee log"\n'));
+    try {
+      const r = s.cli('apply');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr + r.stdout, /'\|' is shell syntax/);
+    } finally {
+      s.stop();
+    }
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * A Unix socket whose connections are served by another server: how the agent socket and the proxy
+ * ports reach sandboxed agents, which have no network and no view of `.faramesh/` (their sandbox binds
+ * this socket). Each connection is handed over as if it had arrived on the original listener.
+ */
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+
+/** The longest path a Unix socket address holds (sun_path, with its terminating NUL). */
+export const MAX_SOCKET_PATH = 107;
+
+/** Anything that serves connections handed to it (an http.Server, a net.Server). */
+export interface Adopter {
+  emit(event: 'connection', socket: Socket): boolean;
+}
+
+export async function mirrorOnUnix(target: Adopter, path: string): Promise<Server> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`${path} is too long for a Unix socket (${MAX_SOCKET_PATH} bytes)`);
+  // Traversable by the agent's user, not listable; the parent too (it is shared by the stacks of this user).
+  mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+  chmodSync(dirname(path), 0o711);
+  chmodSync(dirname(dirname(path)), 0o711);
+  if (existsSync(path)) unlinkSync(path);
+  const mirror = createServer({ allowHalfOpen: true }, (socket) => target.emit('connection', socket));
+  await new Promise<void>((resolve, reject) => {
+    mirror.once('error', reject);
+    mirror.listen(path, () => resolve());
+  });
+  chmodSync(path, 0o666);
+  return mirror;
+}

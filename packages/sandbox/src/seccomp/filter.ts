@@ -1,0 +1,51 @@
+/**
+ * The agent's seccomp program: a deny-list over a default allow, checked per architecture.
+ * - A syscall from another ABI (i386 or x32 on x86-64) kills the process: it would dodge the table.
+ * - The syscalls in DENIED fail with EPERM.
+ * - clone with any CLONE_NEW* flag fails (no namespaces); clone3 reports ENOSYS, so libc falls back
+ *   to clone, whose flags the filter can read (clone3 passes them behind a pointer).
+ * - socket: no packet or netlink sockets, no raw sockets of any family, no UDP (IPv4 or IPv6).
+ * - ioctl: no TIOCSTI or TIOCLINUX (pushing input into the terminal of whoever started the agent).
+ * Signals to processes outside the sandbox are stopped by the PID namespace and Landlock's signal
+ * scope, which know which processes are foreign; a BPF filter cannot.
+ */
+import { Assembler, DATA, ERRNO, type Insn, RET } from './bpf.js';
+import { type Arch, AUDIT_ARCH, DENIED, NR, X32_SYSCALL_BIT } from './syscalls.js';
+
+/** CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET. */
+export const CLONE_NEW_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+export const AF = { INET: 2, INET6: 10, NETLINK: 16, PACKET: 17 } as const;
+export const SOCK = { DGRAM: 2, RAW: 3, PACKET: 10, TYPE_MASK: 0xf } as const;
+export const TIOC = { STI: 0x5412, LINUX: 0x541c } as const;
+
+export function agentFilter(arch: Arch): Insn[] {
+  const nr = NR[arch];
+  const a = new Assembler().load(DATA.arch).jeq(AUDIT_ARCH[arch], '', 'kill').load(DATA.nr);
+  if (arch === 'x86_64') a.jge(X32_SYSCALL_BIT, 'kill');
+  for (const name of Object.keys(DENIED) as (keyof typeof DENIED)[]) a.jeq(nr[name], 'deny');
+  a.jeq(nr.clone, 'clone').jeq(nr.clone3, 'enosys').jeq(nr.socket, 'socket').jeq(nr.ioctl, 'ioctl').ret(RET.allow);
+
+  a.label('clone').load(DATA.argLow(0)).jset(CLONE_NEW_MASK, 'deny').ret(RET.allow);
+
+  a.label('socket')
+    .load(DATA.argLow(0))
+    .jeq(AF.PACKET, 'deny')
+    .jeq(AF.NETLINK, 'deny')
+    .jeq(AF.INET, 'inet')
+    .jeq(AF.INET6, 'inet')
+    .load(DATA.argLow(1))
+    .and(SOCK.TYPE_MASK)
+    .jeq(SOCK.RAW, 'deny')
+    .jeq(SOCK.PACKET, 'deny')
+    .ret(RET.allow);
+  // The sandbox's only network is loopback to the proxy relays, which speak TCP: no datagrams at all.
+  a.label('inet').load(DATA.argLow(1)).and(SOCK.TYPE_MASK).jeq(SOCK.DGRAM, 'deny').jeq(SOCK.RAW, 'deny').ret(RET.allow);
+
+  // The request is an unsigned int in the tty layer: only its low 32 bits count.
+  a.label('ioctl').load(DATA.argLow(1)).jeq(TIOC.STI, 'deny').jeq(TIOC.LINUX, 'deny').ret(RET.allow);
+
+  a.label('deny').ret(RET.errno(ERRNO.EPERM));
+  a.label('enosys').ret(RET.errno(ERRNO.ENOSYS));
+  a.label('kill').ret(RET.killProcess);
+  return a.assemble();
+}
