@@ -8,6 +8,7 @@ import { auditCommand } from './commands/audit/index.js';
 import { approvalsCommand } from './commands/daemon/approvals.js';
 import { tokenCommand } from './commands/daemon/tokens.js';
 import { agentCommand } from './commands/daemon/agents.js';
+import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { explain } from './commands/explain.js';
 
 const VERSION = '0.1.0';
@@ -171,6 +172,15 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(approvalsCommand((c) => (code = c), noColor));
   program.addCommand(tokenCommand((c) => (code = c), noColor));
   program.addCommand(agentCommand((c) => (code = c), noColor));
+  program.addCommand(supervisorCommand((c) => (code = c), noColor));
+  program
+    .command('__agent-exec', { hidden: true })
+    .description("start a command through the stack's launcher (the same sandbox as .faramesh/bin/agent)")
+    .option('--dir <dir>', 'stack directory', '.')
+    .argument('[command...]')
+    .action(async (command: string[], o: { dir: string }) => {
+      code = await agentExec(o.dir, command);
+    });
 
   program
     .command('destroy')

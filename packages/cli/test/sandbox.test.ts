@@ -26,6 +26,7 @@ import {
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, makeStack, type Stack } from './daemon-helpers.js';
@@ -34,6 +35,9 @@ const linux = process.platform === 'linux';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
 const PROBE_DIR = mkdtempSync(join(tmpdir(), 'fm-probe-'));
 const PROBE = join(PROBE_DIR, 'hostile-probe');
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const SDK = join(REPO, 'packages', 'sdk', 'dist', 'src', 'index.js');
+const CLI = join(REPO, 'packages', 'cli', 'bin', 'faramesh.js');
 
 const AMBIENT = {
   AWS_SECRET_ACCESS_KEY: 'aws-secret',
@@ -119,8 +123,22 @@ const MUST_FAIL = [
   'env_FARAMESH_SMTP_URL',
   'env_OPERATOR_SECRET',
 ];
+/** Of those, the ones the seccomp program refuses, so they fail with its EPERM (not some other error). */
+const SECCOMP_EPERM = [
+  'raw_socket',
+  'packet_socket',
+  'netlink_socket',
+  'unshare_user',
+  'unshare_net',
+  'unshare_mount',
+  'bpf',
+  'io_uring',
+  'keyctl',
+  'tiocsti',
+  'ptrace_attach',
+];
 /** ...and these succeed. */
-const MUST_SUCCEED = ['write_workspace', 'signal_own_child', 'govern'];
+const MUST_SUCCEED = ['write_workspace', 'signal_own_child', 'govern', 'tty_setup'];
 
 const outsideIp = () =>
   Object.values(networkInterfaces())
@@ -210,6 +228,9 @@ describe('the OS tier: a hostile agent in the sandbox', { skip: !linux ? 'Linux 
         const wrong = [
           ...MUST_FAIL.filter((n) => !/ fail/.test(outcome.get(n) ?? ' fail(missing)')).map((n) => outcome.get(n)),
           ...MUST_SUCCEED.filter((n) => outcome.get(n) !== `${n} ok`).map((n) => outcome.get(n) ?? `${n} missing`),
+          ...SECCOMP_EPERM.filter((n) => outcome.get(n) !== `${n} fail Operation not permitted`).map(
+            (n) => `${outcome.get(n)} (not EPERM)`,
+          ),
           ...(separated && !/^setuid_escalation fail euid 65534$/.test(outcome.get('setuid_escalation') ?? '')
             ? [outcome.get('setuid_escalation') ?? 'setuid_escalation missing']
             : []),
@@ -250,6 +271,25 @@ describe('the OS tier: a hostile agent in the sandbox', { skip: !linux ? 'Linux 
           env: AMBIENT,
         });
         assert.notEqual(direct.code, 0);
+      });
+
+      test('a Node agent with @faramesh/sdk is governed from inside; __agent-exec is the same path', async () => {
+        writeFileSync(
+          join(s.dir, 'agent.mjs'),
+          `import { governedTools } from ${JSON.stringify(SDK)};
+const tools = governedTools({ 'shell/echo': async (a) => 'echo ' + a.text, rm: async () => 'removed' }, { agentId: 'a' });
+console.log(await tools['shell/echo']({ text: 'hi' }));
+await tools.rm({}).then(console.log, (e) => console.log('denied', e.code));
+`,
+        );
+        const direct = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'node', 'agent.mjs'], { env: AMBIENT, cwd: s.dir });
+        assert.equal(direct.stdout, 'echo hi\ndenied POLICY_DENY\n', direct.stderr);
+        const viaCli = await run(process.execPath, [CLI, '__agent-exec', '--dir', s.dir, '--', 'node', 'agent.mjs'], {
+          env: AMBIENT,
+          cwd: s.dir,
+        });
+        assert.equal(viaCli.stdout, direct.stdout, viaCli.stderr);
+        assert.match(viaCli.stderr, /faramesh: sandbox full/);
       });
 
       test('the environment is built from the allowlist, FARAMESH_* and agent_env', async () => {
@@ -312,4 +352,153 @@ describe('the OS tier fails closed, naming the layer it cannot apply', { skip: !
     assert.doesNotMatch(r.stdout, /AGENT-RAN/);
     assert.match(r.stderr, /seccomp/i);
   });
+});
+
+test('several agents: the launching agent (FARAMESH_AGENT_ID) gets its own proxy relay and identity', { skip: !linux }, async () => {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const agent = (id: string, port: number) => `agent "${id}" {
+  default deny
+  enforcement {
+    http_proxy_port = ${port}
+  }
+}
+`;
+  const s = makeStack(
+    `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n  os_tier = true\n}\n\n${agent('a', pa)}\n${agent('b', pb)}`,
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const launcher = join(s.dir, '.faramesh', 'bin', 'agent');
+    const env = async (id?: string) =>
+      (
+        await run(
+          launcher,
+          [
+            '--',
+            'sh',
+            '-c',
+            `echo "$FARAMESH_AGENT_ID $HTTP_PROXY"; for p in ${pa} ${pb}; do [ -S /run/faramesh/http-$p.sock ] && echo $p; done`,
+          ],
+          {
+            env: { ...AMBIENT, ...(id ? { FARAMESH_AGENT_ID: id } : {}) },
+            cwd: s.dir,
+          },
+        )
+      ).stdout;
+    assert.equal(await env('b'), `b http://127.0.0.1:${pb}\n${pb}\n`);
+    assert.equal(await env('a'), `a http://127.0.0.1:${pa}\n${pa}\n`);
+    // No agent named: no agent's port (the agent socket still answers; the agent says who it is there).
+    assert.equal(await env(), ` \n`);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
+test(
+  'the minimal profile: the host read-only but the home hidden, the daemon files hidden, the policy read-only',
+  { skip: !linux },
+  async () => {
+    const home = mkdtempSync(join(tmpdir(), 'fm-home-'));
+    writeFileSync(join(home, 'credentials'), 'aws-secret');
+    const s = makeStack(
+      `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n  os_tier = true\n  agent_enforce_profile = "minimal"\n}\n\nagent "a" {\n  default deny\n}\n`,
+      { HOME: home },
+    );
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, /OS tier: minimal: .*host read-only/);
+      const r = await run(
+        join(s.dir, '.faramesh', 'bin', 'agent'),
+        [
+          '--',
+          'sh',
+          '-c',
+          `test -r /var/lib/dpkg/status -o -d /var && echo host-visible
+cat ${home}/credentials 2>/dev/null || echo home-hidden
+ls -A .faramesh | wc -l
+echo x >> governance.fms 2>/dev/null || echo policy-read-only
+echo ok > mine && echo workspace-writable`,
+        ],
+        { env: AMBIENT, cwd: s.dir },
+      );
+      assert.equal(r.stdout, 'host-visible\nhome-hidden\n0\npolicy-read-only\nworkspace-writable\n', r.stderr);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  },
+);
+
+test('MCP from inside the sandbox: over the relayed port and through `faramesh mcp`, governed', { skip: !linux }, async () => {
+  const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+  const sdk = (p: string) => JSON.stringify(createRequire(import.meta.url).resolve(`@modelcontextprotocol/sdk/${p}`));
+  const s = makeStack(`runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+  os_tier = true
+}
+
+mcp_server "everything" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(everything)}, "stdio"]
+}
+
+agent "a" {
+  default deny
+  enforcement {
+    mcp_proxy_port = ${await freePort()}
+  }
+  rules {
+    permit everything/echo
+  }
+}
+`);
+  writeFileSync(
+    join(s.dir, 'client.mjs'),
+    `import { Client } from ${sdk('client/index.js')};
+import { StreamableHTTPClientTransport } from ${sdk('client/streamableHttp.js')};
+import { StdioClientTransport } from ${sdk('client/stdio.js')};
+const transports = {
+  http: () => new StreamableHTTPClientTransport(new URL(process.env.FARAMESH_MCP_PROXY + '/mcp/everything')),
+  bridge: () => new StdioClientTransport({ command: process.execPath, args: [${JSON.stringify(CLI)}, 'mcp', 'everything'], env: process.env }),
+};
+for (const [name, make] of Object.entries(transports)) {
+  const client = new Client({ name: 'sandboxed', version: '1' });
+  await client.connect(make());
+  const echo = await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+  const sum = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+  console.log(name, echo.content[0].text, sum.isError === true ? sum.structuredContent.code : 'not denied');
+  await client.close();
+}
+`,
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'node', 'client.mjs'], { env: AMBIENT, cwd: s.dir });
+    assert.equal(r.stdout, 'http Echo: hi POLICY_DENY\nbridge Echo: hi POLICY_DENY\n', r.stderr);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
+test('agent_enforce_profile = "off": application tier only, and apply and status say so', { skip: !linux }, async () => {
+  const s = makeStack(
+    `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n  os_tier = true\n  agent_enforce_profile = "off"\n}\n\nagent "a" {\n  default deny\n}\n`,
+  );
+  try {
+    const applied = s.cli('apply');
+    assert.match(applied.stdout, /OS tier: off \(agent_enforce_profile = "off"\): application tier only/);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'sandbox.plan')), false);
+    const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'grep -E "^Seccomp:" /proc/self/status'], {
+      env: AMBIENT,
+    });
+    assert.match(r.stdout, /^Seccomp:\s+0$/m);
+    assert.match((await s.cliAsync('status')).stdout, /OS tier\n {2}off: application tier only/);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
 });

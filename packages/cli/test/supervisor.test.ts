@@ -96,6 +96,9 @@ describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => 
       assert.equal(stopped.children[0]!.state, 'stopped');
       assert.match(read(s, 'stopped.txt'), /^INT$/m);
       await assert.rejects(operator(s, 'supervisor_stop', { id: 'agent-99' }), /no supervised agent agent-99/);
+      const listed = await s.cliAsync('supervisor', 'list');
+      assert.match(listed.stdout, /agent-1\s+running\s+\d+\s+0\s+—\s+sh \.\/agent\.sh run forever/);
+      assert.match(listed.stdout, new RegExp(`${launched.id}\\s+stopped`));
     });
 
     test('DRAINING stops the supervised agent (SIGINT first) before the daemon exits', async () => {

@@ -221,7 +221,11 @@ static int mode_exec(const char *plan_path, char **cmd) {
       char *kv = malloc(l);
       if (!kv) die("out of memory");
       snprintf(kv, l, "%s=%s", a, p.tok[i + 2]);
-      push(&fixed, kv);
+      /* A later setting wins: an agent's own proxy over the shared one. */
+      size_t j = 0;
+      while (j < fixed.n && !same_name(fixed.v[j], kv)) j++;
+      if (j < fixed.n) fixed.v[j] = kv;
+      else push(&fixed, kv);
     }
     i += (size_t)k + 1;
   }

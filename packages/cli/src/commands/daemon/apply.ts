@@ -9,6 +9,7 @@ import { operatorCall, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { compileForDaemon, writeStack } from './prepare.js';
 import { missingLayers } from './sandbox-plan.js';
+import { agentUser } from './agent-user.js';
 import { alive, daemonStatus, startDaemon } from './running.js';
 
 export interface ApplyOptions {
@@ -102,13 +103,12 @@ async function stop(paths: StackPaths, out: Out): Promise<number> {
 
 /**
  * `--check-uid`: refuse when the daemon would run as the agent's user (a warning when not root,
- * where there is no other user to run as); `--require-uid-separation`: refuse always. The agent's
- * user is FARAMESH_AGENT_UID, else the user apply was invoked for (SUDO_UID), else our own.
+ * where there is no other user to run as); `--require-uid-separation`: refuse always (see agentUser).
  */
 function uidSeparation(o: ApplyOptions): string | undefined {
   if (!o.checkUid && !o.requireUidSeparation) return undefined;
   const daemonUid = process.getuid?.() ?? -1;
-  const agentUid = Number(process.env.FARAMESH_AGENT_UID ?? process.env.SUDO_UID ?? daemonUid);
+  const agentUid = agentUser().uid;
   if (agentUid !== daemonUid) return undefined;
   const why = `the daemon would run as uid ${daemonUid}, the same user as the agent: the agent could signal it or read its files`;
   if (o.requireUidSeparation || daemonUid === 0) return `${why} (set FARAMESH_AGENT_UID to the agent's user)`;

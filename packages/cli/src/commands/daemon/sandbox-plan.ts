@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
 import { agentSocketMirror, proxyMirror, proxyPorts, resolveStackPath, type RuntimeSettings, type StackPaths } from '@faramesh/daemon';
+import { separateAgentUser } from './agent-user.js';
 import {
   agentFilter,
   BASE_ENV_ALLOW,
@@ -62,7 +63,14 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     const inner = (port: number) => port || DEFAULT_INNER_PORT[kind];
     if (shared !== undefined) relays.push({ kind, port: inner(shared), socket: proxyMirror(paths, kind) });
     for (const { agent, port } of own) relays.push({ kind, port: inner(port), socket: proxyMirror(paths, kind, agent), agent });
-    if (kind !== 'http') continue;
+    if (kind === 'mcp') {
+      // `faramesh mcp <server>` inside the sandbox finds the proxy here (.faramesh/ is hidden).
+      const add = (agent: string, port: number) =>
+        env.push({ agent, name: 'FARAMESH_MCP_PROXY', value: `http://127.0.0.1:${inner(port)}` });
+      if (shared !== undefined) add('*', shared);
+      for (const { agent, port } of own) add(agent, port);
+      continue;
+    }
     // Inside, HTTP_PROXY names the relay of the agent's own port, else the shared one.
     const proxyVars = (port: number) => {
       const url = `http://127.0.0.1:${inner(port)}`;
@@ -87,8 +95,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     { path: settings.walDir, dir: true },
     ...(settings.http?.tls ? [{ path: settings.http.tls.key, dir: false }] : []),
   ];
-  const uid = process.env.FARAMESH_AGENT_UID;
-  const gid = process.env.FARAMESH_AGENT_GID ?? uid;
+  const user = separateAgentUser();
   const stackPathsOf = (v: unknown) => list(v).map((p) => resolveStackPath(p, stackDir));
   const plan = buildPlan({
     profile: i.profile,
@@ -106,7 +113,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     allowEnv: [...BASE_ENV_ALLOW, ...list(ir.runtime.agent_env)],
     denyEnv: i.strip,
     ...(ir.agents.length === 1 ? { defaultAgent: ir.agents[0]!.id } : {}),
-    ...(uid !== undefined && /^\d+$/.test(uid) ? { uid: Number(uid), gid: Number(gid) } : {}),
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
     extraRead: stackPathsOf(ir.runtime.agent_read_paths),
     extraWrite: stackPathsOf(ir.runtime.agent_write_paths),
     home: homedir(),

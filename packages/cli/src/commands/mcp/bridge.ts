@@ -17,6 +17,9 @@ export interface BridgeOptions {
 
 export async function mcpBridge(server: string, o: BridgeOptions): Promise<number> {
   const fail = (why: string) => (process.stderr.write(`faramesh mcp: ${why}\n`), 1);
+  // In an OS-tier sandbox the launcher names the agent's proxy (its own port, else the shared one).
+  const given = process.env.FARAMESH_MCP_PROXY;
+  if (given) return relay(new URL(`${given.replace(/\/+$/, '')}/mcp/${encodeURIComponent(server)}`), process.env.FARAMESH_TOKEN);
   const portsFile = join(resolve(o.dir), '.faramesh', 'runtime', 'mcp.json');
   if (!existsSync(portsFile))
     return fail(`no MCP proxy is running for ${resolve(o.dir)} (set runtime { mcp_proxy_port } and run faramesh apply)`);
@@ -30,11 +33,12 @@ export async function mcpBridge(server: string, o: BridgeOptions): Promise<numbe
         ? `agent ${agent} has no MCP proxy port of its own, and the stack has no shared one`
         : 'the shared MCP port needs an agent token: set FARAMESH_TOKEN (faramesh token issue --agent <id>)',
     );
-  const url = new URL(`http://127.0.0.1:${own ?? ports.shared}/mcp/${encodeURIComponent(server)}`);
-  const upstream = new StreamableHTTPClientTransport(
-    url,
-    own === undefined ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {},
-  );
+  return relay(new URL(`http://127.0.0.1:${own ?? ports.shared}/mcp/${encodeURIComponent(server)}`), own === undefined ? token : undefined);
+}
+
+/** stdin/stdout ⇄ the proxy at `url` (with `token` as the bearer, on a shared port). */
+async function relay(url: URL, token: string | undefined): Promise<number> {
+  const upstream = new StreamableHTTPClientTransport(url, token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
   const local = new StdioServerTransport();
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (done = r));
