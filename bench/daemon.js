@@ -5,7 +5,7 @@
 // The daemon runs as its own process (`faramesh serve`).
 // Usage: node bench/daemon.js [--json] [--quick]
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createConnection } from 'node:net';
 import os from 'node:os';
@@ -156,6 +156,18 @@ const decided = await latencies(agentPath, govern, n);
 const floorRate = await throughput(echoPath, '{"x":1}\n', quick ? 10_000 : 50_000, 32);
 const rate = await throughput(agentPath, govern, quick ? 10_000 : 50_000, 32);
 
+// Memory: the daemon's resident set after a million decisions (quick: 100,000), every one durable.
+const decisionsForRss = quick ? 100_000 : 1_000_000;
+const decidedSoFar = () =>
+  JSON.parse(spawnSync(process.execPath, [CLI, 'status', '--format', 'json', '--dir', stack], { encoding: 'utf8' }).stdout).decisions;
+const counted = (d) => d.permit + d.deny + d.defer;
+await throughput(agentPath, govern, Math.max(0, decisionsForRss - counted(decidedSoFar())), 32);
+const rssDecisions = counted(decidedSoFar());
+const rssMb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${status.daemon.pid}/status`, 'utf8'))[1]) / 1024;
+const logAfterDecisions = JSON.parse(
+  spawnSync(process.execPath, [CLI, 'status', '--format', 'json', '--dir', stack], { encoding: 'utf8' }).stdout,
+).daemon.wal.records;
+
 spawnSync(process.execPath, [CLI, 'apply', '--stop', '--dir', stack]);
 echo.kill();
 
@@ -216,7 +228,8 @@ function coldStart() {
   });
 }
 
-let logSize = await grow(logTotal);
+// (The decisions above are already in the log: it grows to the total.)
+let logSize = await grow(Math.max(0, logTotal - logAfterDecisions));
 const fullReplay = await coldStart(); // no snapshot covers the new records: everything is replayed
 const starts = [];
 for (let i = 0; i < 5; i++) starts.push(await coldStart()); // after a drain: the snapshot is current
@@ -233,6 +246,8 @@ const crashed = await coldStart();
 rmSync(base, { recursive: true, force: true });
 
 const results = {
+  daemon_rss_mb: Math.round(rssMb * 10) / 10,
+  daemon_rss_after_decisions: rssDecisions,
   unix_socket_rtt_p50_us: round(pct(floor, 0.5)),
   unix_socket_rtt_p99_us: round(pct(floor, 0.99)),
   socket_decide_p50_us: round(pct(decided, 0.5)),
@@ -276,6 +291,7 @@ else {
   console.log(
     `POST /v1/evaluate, loopback keep-alive                    p50 ${results.http_evaluate_p50_us} µs, p99 ${results.http_evaluate_p99_us} µs (HTTP echo floor ${results.http_echo_p50_us} µs; ${results.http_evaluate_added_vs_socket_us} µs beside the socket; target ≤ 1 ms added)`,
   );
+  console.log(`daemon resident memory after ${rssDecisions} decisions     ${results.daemon_rss_mb} MB (target ≤ 150 MB)`);
   console.log(
     `cold start to READY, ${logSize} records, from spawn        ${results.cold_start_ready_ms} ms (${results.cold_start_init_ms} ms initializing; target ≤ 300 ms)`,
   );

@@ -162,7 +162,9 @@ export function buildPlan(s: SandboxSpec): Plan {
     inner('--relay', String(r.port), inside(r), '--connect', String(r.port));
     if (r.agent) put('for', '*');
   }
-  const outsideSystem = (p: string) => !readable.some((r) => under(r, p)) || (home !== undefined && under(home, p));
+  // Shown by its own bind when no read-only view covers it, or a private tmpfs hides it (/tmp, /run, the home).
+  const hiddenBy = ['/tmp', '/run', ...(home && !full ? [home] : [])];
+  const outsideSystem = (p: string) => !readable.some((r) => under(r, p)) || hiddenBy.some((h) => under(h, p));
   const node = s.nodePath ? nodePrefix(s.nodePath) : undefined;
   for (const p of [s.installRoot, ...(node ? [node] : []), ...(s.extraRead ?? [])])
     if (outsideSystem(p) && !under(s.stackDir, p)) showReadOnly(p, '--ro-bind-try');

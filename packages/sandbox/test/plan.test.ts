@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildPlan, type SandboxSpec } from '../src/plan.js';
+
+const stack = mkdtempSync(join(tmpdir(), 'fm-plan-'));
+writeFileSync(join(stack, 'governance.fms'), '');
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
+  profile: 'full',
+  stackDir: stack,
+  readOnly: [join(stack, 'governance.fms')],
+  hidden: [
+    { path: join(stack, '.faramesh'), dir: true },
+    { path: join(stack, 'wal'), dir: true },
+  ],
+  installRoot: '/opt/faramesh',
+  helper: '/opt/faramesh/bin/faramesh-sandbox',
+  bwrap: '/usr/bin/bwrap',
+  seccompFile: join(stack, '.faramesh', 'runtime', 'seccomp.bpf'),
+  agentSocket: '/run/faramesh/x/agent.sock',
+  relays: [
+    { kind: 'http', port: 3128, socket: '/run/faramesh/x/http.sock' },
+    { kind: 'http', port: 4000, socket: '/run/faramesh/x/http-b.sock', agent: 'b' },
+  ],
+  env: [
+    { agent: '*', name: 'HTTP_PROXY', value: 'http://127.0.0.1:3128' },
+    { agent: 'b', name: 'HTTP_PROXY', value: 'http://127.0.0.1:4000' },
+  ],
+  allowEnv: ['PATH'],
+  denyEnv: ['AWS_*'],
+  ...over,
+});
+
+/** The plan as directives: [name, operands…]. */
+function directives(bytes: Buffer): string[][] {
+  const t = bytes.toString('utf8').split('\0').slice(0, -1);
+  const arity: Record<string, number> = { env: 2 };
+  const out: string[][] = [];
+  for (let i = 0; i < t.length; i += 1 + (arity[t[i]!] ?? 1)) out.push(t.slice(i, i + 1 + (arity[t[i]!] ?? 1)));
+  return out;
+}
+const bwrapArgs = (bytes: Buffer) =>
+  directives(bytes)
+    .filter((d) => d[0] === 'arg')
+    .map((d) => d[1])
+    .join(' ');
+
+describe('the sandbox plan', () => {
+  it('mounts the workspace, then covers the policy (read-only) and the daemon files (hidden)', () => {
+    const args = bwrapArgs(buildPlan(spec()).bytes);
+    const at = (s: string) => args.indexOf(s);
+    assert.ok(at(`--bind ${stack} ${stack}`) > 0);
+    assert.ok(at(`--ro-bind ${stack}/governance.fms`) > at(`--bind ${stack} ${stack}`));
+    assert.ok(at(`--tmpfs ${stack}/.faramesh --remount-ro ${stack}/.faramesh`) > at(`--bind ${stack} ${stack}`));
+    assert.match(args, new RegExp(`--tmpfs ${stack}/wal --remount-ro`));
+    assert.match(args, /--unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-net/);
+    assert.match(args, /--disable-userns --assert-userns-disabled --cap-drop ALL/);
+  });
+
+  it("scopes an agent's own relay and proxy to that agent, after the shared ones", () => {
+    const d = directives(buildPlan(spec()).bytes).map((x) => x.join(' '));
+    const forB = d.indexOf('for b');
+    assert.ok(forB > 0);
+    assert.equal(d[forB + 1], 'arg --bind');
+    assert.ok(d.includes('env HTTP_PROXY http://127.0.0.1:3128'));
+    assert.ok(d.indexOf('env HTTP_PROXY http://127.0.0.1:4000') > d.indexOf('env HTTP_PROXY http://127.0.0.1:3128'));
+    assert.equal(d.filter((x) => x === 'for *').length, 2);
+  });
+
+  it('the full profile requires Landlock ABI 6 with TCP rules and scopes; minimal only ABI 1', () => {
+    const inner = (p: SandboxSpec) =>
+      directives(buildPlan(p).bytes)
+        .filter((d) => d[0] === 'inner')
+        .map((d) => d[1])
+        .join(' ');
+    assert.match(inner(spec()), /--min-abi 6 --net --scope/);
+    assert.match(inner(spec({ profile: 'minimal' })), /--min-abi 1 --ro \//);
+    assert.doesNotMatch(inner(spec({ profile: 'minimal' })), /--scope/);
+    assert.match(inner(spec({ minAbi: 99 })), /--min-abi 99/);
+  });
+
+  it('in the minimal profile, code under /tmp or the hidden home is bound again (a tmpfs covers it)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fm-home-'));
+    const args = bwrapArgs(buildPlan(spec({ profile: 'minimal', installRoot: '/tmp/somewhere/faramesh', home })).bytes);
+    assert.ok(args.includes(`--ro-bind / / --tmpfs ${home} --remount-ro ${home}`));
+    assert.ok(args.includes('--ro-bind-try /tmp/somewhere/faramesh /tmp/somewhere/faramesh'));
+    const inHome = bwrapArgs(buildPlan(spec({ profile: 'minimal', installRoot: `${home}/faramesh`, home })).bytes);
+    assert.ok(inHome.includes(`--ro-bind-try ${home}/faramesh ${home}/faramesh`));
+  });
+});
