@@ -33,6 +33,42 @@ function call(path, line) {
   });
 }
 
+/**
+ * `total` govern requests from `clients` kept-open connections (the SDK's way: one `keep_open` line,
+ * then one request line at a time, answered by id); decisions per second.
+ */
+async function keptOpenThroughput(path, params, total, clients) {
+  let issued = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const s = createConnection(path);
+      s.setEncoding('utf8');
+      let buffered = '';
+      let waiting;
+      s.on('data', (d) => {
+        buffered += d;
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0 && waiting) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          const w = waiting;
+          waiting = undefined;
+          w(line);
+        }
+      });
+      const ask = (obj) => new Promise((resolve) => ((waiting = resolve), s.write(`${JSON.stringify(obj)}\n`)));
+      await ask({ jsonrpc: '2.0', id: 0, method: 'keep_open' });
+      for (let id = 1; issued++ < total; id++) {
+        const reply = JSON.parse(await ask({ jsonrpc: '2.0', id, method: 'govern', params }));
+        if (!reply.result) throw new Error(`no decision: ${JSON.stringify(reply)}`);
+      }
+      s.end();
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
 async function latencies(path, line, n) {
   for (let i = 0; i < Math.min(500, n); i++) await call(path, line); // warm-up
   const xs = [];
@@ -161,7 +197,12 @@ const decisionsForRss = quick ? 100_000 : 1_000_000;
 const decidedSoFar = () =>
   JSON.parse(spawnSync(process.execPath, [CLI, 'status', '--format', 'json', '--dir', stack], { encoding: 'utf8' }).stdout).decisions;
 const counted = (d) => d.permit + d.deny + d.defer;
-await throughput(agentPath, govern, Math.max(0, decisionsForRss - counted(decidedSoFar())), 32);
+const keptOpenRate = await keptOpenThroughput(
+  agentPath,
+  JSON.parse(govern).params,
+  Math.max(0, decisionsForRss - counted(decidedSoFar())),
+  32,
+);
 const rssDecisions = counted(decidedSoFar());
 const rssMb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${status.daemon.pid}/status`, 'utf8'))[1]) / 1024;
 const logAfterDecisions = JSON.parse(
@@ -248,6 +289,7 @@ rmSync(base, { recursive: true, force: true });
 const results = {
   daemon_rss_mb: Math.round(rssMb * 10) / 10,
   daemon_rss_after_decisions: rssDecisions,
+  socket_decisions_kept_open_per_s: Math.round(keptOpenRate),
   unix_socket_rtt_p50_us: round(pct(floor, 0.5)),
   unix_socket_rtt_p99_us: round(pct(floor, 0.99)),
   socket_decide_p50_us: round(pct(decided, 0.5)),
@@ -291,6 +333,7 @@ else {
   console.log(
     `POST /v1/evaluate, loopback keep-alive                    p50 ${results.http_evaluate_p50_us} µs, p99 ${results.http_evaluate_p99_us} µs (HTTP echo floor ${results.http_echo_p50_us} µs; ${results.http_evaluate_added_vs_socket_us} µs beside the socket; target ≤ 1 ms added)`,
   );
+  console.log(`32 kept-open connections (as the SDK connects)             ${results.socket_decisions_kept_open_per_s} decisions/s`);
   console.log(`daemon resident memory after ${rssDecisions} decisions     ${results.daemon_rss_mb} MB (target ≤ 150 MB)`);
   console.log(
     `cold start to READY, ${logSize} records, from spawn        ${results.cold_start_ready_ms} ms (${results.cold_start_init_ms} ms initializing; target ≤ 300 ms)`,
