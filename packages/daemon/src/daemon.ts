@@ -707,7 +707,7 @@ export class Daemon {
       alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
       credentials: this.broker?.statuses() ?? [],
       proxies: {
-        ...(this.mcp ? { mcp: this.mcpPorts } : {}),
+        ...(this.mcp ? { mcp: { ...this.mcpPorts, relayed_calls: this.mcp.relayedCalls } } : {}),
         // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.
         ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: 'tunnelled, not inspected' } } : {}),
       },

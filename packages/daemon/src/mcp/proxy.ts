@@ -39,7 +39,13 @@ export class McpProxy {
   private readonly sessions = new Map<string, Entry>();
   private draining = false;
 
-  constructor(private readonly deps: ProxyDeps) {}
+  /** Permitted tools/call relayed as HTTP (the hot path), since start. */
+  relayedCalls = 0;
+  private readonly sessionDeps: SessionDeps;
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.sessionDeps = { ...deps, relayed: () => void this.relayedCalls++ };
+  }
 
   /**
    * Listen on 127.0.0.1:`port` (0: any free port); the port bound. `agent` fixes who the traffic is.
@@ -117,6 +123,7 @@ export class McpProxy {
       if (entry.kind !== 'streamable') return fail(res, 400, 'this session speaks legacy SSE: post to its messages endpoint');
       const parsed = req.method === 'POST' ? await body(req) : undefined;
       if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+      if (parsed !== undefined && (await entry.session.relay(parsed, req, res))) return;
       return entry.transport.handleRequest(req, res, parsed);
     }
     if (req.method !== 'POST') return fail(res, 400, 'start with an initialize request (POST)');
@@ -135,7 +142,7 @@ export class McpProxy {
 
   /** A client session and its upstream connection; undefined (the client told why) when the upstream cannot start. */
   private async open(agent: string, spec: McpServerSpec, transport: Transport, res: ServerResponse): Promise<ProxySession | undefined> {
-    const session = new ProxySession(agent, spec, transport, this.deps);
+    const session = new ProxySession(agent, spec, transport, this.sessionDeps);
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
       void session.close().catch(() => {});

@@ -9,11 +9,13 @@
  *   (`mcp_traffic`); a method the proxy does not know is recorded as `RUNTIME_GAP`.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
+import { relayCall } from './passthrough.js';
 
 export interface SessionDeps {
   decide(params: GovernParams, tool: string): Promise<GovernResult> | GovernResult;
@@ -22,6 +24,8 @@ export interface SessionDeps {
   filterTools(): boolean;
   /** `runtime { mcp_deny_as_error = true }`: denials as JSON-RPC errors (code -32003, the denial as data). */
   denyAsError(): boolean;
+  /** Count a tools/call relayed on the hot path (passthrough.ts). */
+  relayed?(): void;
   /** Note a passed-through request (never delays it). */
   record(entry: { agent_id: string; server: string; method: string; from: 'client' | 'server'; code?: 'RUNTIME_GAP' }): void;
   tasks: TaskBook;
@@ -148,10 +152,54 @@ export class ProxySession {
   }
 
   private async call(m: JSONRPCMessage & { id: Id; method: string; params?: Record<string, unknown> }): Promise<void> {
+    const decided = await this.decideCall(m);
+    if (!decided) return this.error(m.id, 'tools/call needs a tool name and an arguments object', -32602);
+    const task = m.params?.task as { ttl?: unknown } | undefined;
+    const { result, name } = decided;
+    if (result.effect === 'PERMIT')
+      return this.forward(
+        m,
+        task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
+      );
+    await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
+  }
+
+  /**
+   * The hot path: a `tools/call` posted over Streamable HTTP, for a Streamable HTTP upstream, is decided
+   * here and a permitted one relayed as HTTP (see passthrough.ts). False: the transport takes it (other
+   * methods, task-augmented calls, malformed calls, other upstreams).
+   */
+  async relay(m: unknown, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || this.closed) return false;
+    const call = m as JSONRPCMessage;
+    if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
+    const target = this.upstream.httpTarget();
+    if (!target) return false;
+    const decided = await this.decideCall(call);
+    if (!decided) return false;
+    if (decided.result.effect !== 'PERMIT') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.denial(call.id, decided)));
+      return true;
+    }
+    this.inFlight.set(call.id, { method: call.method });
+    this.deps.relayed?.();
+    try {
+      await relayCall(target, JSON.stringify(call), req, res, call.id);
+    } finally {
+      this.answered(call.id);
+    }
+    return true;
+  }
+
+  /** The decision for a tools/call (undefined when it names no tool or its arguments are not an object). */
+  private async decideCall(
+    m: JSONRPCMessage & { id: Id; params?: Record<string, unknown> },
+  ): Promise<{ name: string; tool: string; result: GovernResult } | undefined> {
     const name = m.params?.name;
     const args = m.params?.arguments;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
-      return this.error(m.id, 'tools/call needs a tool name and an arguments object', -32602);
+      return undefined;
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {
@@ -162,19 +210,15 @@ export class ProxySession {
       },
       tool,
     );
-    const task = m.params?.task as { ttl?: unknown } | undefined;
-    if (result.effect === 'PERMIT')
-      return this.forward(
-        m,
-        task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
-      );
+    return { name, tool, result };
+  }
+
+  /** A denied or deferred call's answer: a CallToolResult, or a JSON-RPC error when the stack asks. */
+  private denial(id: Id, { result, tool }: { result: GovernResult; tool: string }): JSONRPCMessage {
     const denied = deniedResult(result, tool);
-    await this.client.send(
-      this.deps.denyAsError()
-        ? { jsonrpc: '2.0', id: m.id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } }
-        : { jsonrpc: '2.0', id: m.id, result: denied },
-      { relatedRequestId: m.id },
-    );
+    return this.deps.denyAsError()
+      ? { jsonrpc: '2.0', id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } }
+      : { jsonrpc: '2.0', id, result: denied };
   }
 
   private async fromServer(m: JSONRPCMessage): Promise<void> {

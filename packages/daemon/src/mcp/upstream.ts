@@ -12,6 +12,7 @@ import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/t
 import { resolve } from 'node:path';
 import { resolvedField } from '../stack/settings.js';
 import type { IRValue, McpServerIR } from '@faramesh/fpl';
+import type { HttpTarget } from './passthrough.js';
 
 /** An `mcp_server` block of the compiled policy. */
 export type McpServerSpec = McpServerIR;
@@ -33,6 +34,7 @@ export class Upstream {
   /** While a restarted child replays `initialize`: its reply is ours, not the client's. */
   private replaying?: string;
   ready: Promise<void> = Promise.resolve();
+  private target?: Omit<HttpTarget, 'sessionId'>;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -43,6 +45,13 @@ export class Upstream {
 
   get live(): boolean {
     return this.transport !== undefined && !this.closed;
+  }
+
+  /** A Streamable HTTP upstream, connected and initialized: where a call can be relayed as HTTP. */
+  httpTarget(): HttpTarget | undefined {
+    const t = this.transport;
+    if (!this.target || !(t instanceof StreamableHTTPClientTransport) || this.closed || !this.initialize) return undefined;
+    return { ...this.target, ...(t.sessionId ? { sessionId: t.sessionId } : {}) };
   }
 
   async start(): Promise<void> {
@@ -119,6 +128,6 @@ export class Upstream {
             fetch: (u, init) => fetch(u, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) } }),
           },
         })
-      : new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+      : ((this.target = { url, headers }), new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
   }
 }

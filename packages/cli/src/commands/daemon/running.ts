@@ -29,7 +29,7 @@ export interface DaemonStatus {
   alerts: { sent: number; failed: number; dropped: number };
   credentials?: { provider: string; issued: number; failed: number; last_error?: string; last_error_at?: string }[];
   proxies?: {
-    mcp?: { shared?: number; agents: Record<string, number> };
+    mcp?: { shared?: number; agents: Record<string, number>; relayed_calls?: number };
     http?: { shared?: number; agents: Record<string, number>; https: string };
   };
   approvals: { pending: number; oldest_age_seconds: number | null };

@@ -1,0 +1,74 @@
+/**
+ * The hot path of the MCP proxy: a permitted `tools/call` from a Streamable HTTP client to a Streamable
+ * HTTP upstream is relayed as HTTP, request body out and response (JSON or an SSE stream, progress
+ * notifications and all) back, byte for byte, on kept-alive connections. Nothing is re-encoded: the
+ * session only decides, and tracks the call until its response has ended.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface HttpTarget {
+  url: URL;
+  /** The `mcp_server` block's headers (credentials for the upstream). */
+  headers: Record<string, string>;
+  /** The upstream's session, from its initialize reply. */
+  sessionId?: string;
+}
+
+const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+
+/** Headers of the client's request the upstream needs (its own session id replaces the client's). */
+const FORWARDED = ['accept', 'mcp-protocol-version', 'last-event-id'];
+/** Headers of the upstream's response the client gets (never the upstream's session id). */
+const RETURNED = ['content-type', 'cache-control'];
+
+/**
+ * Send `body` to the upstream and stream its response to `res`; resolves once the upstream's response
+ * has ended (or failed: then the client gets a JSON-RPC error for `id`, if nothing was sent yet). A
+ * client that leaves does not cancel a permitted call: the upstream finishes it, as on the slow path.
+ */
+export function relayCall(target: HttpTarget, body: string, req: IncomingMessage, res: ServerResponse, id: string | number): Promise<void> {
+  return new Promise((resolve) => {
+    const https = target.url.protocol === 'https:';
+    const headers: Record<string, string> = {
+      ...target.headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(target.sessionId ? { 'mcp-session-id': target.sessionId } : {}),
+    };
+    for (const h of FORWARDED) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
+    const gone = () => res.destroyed || res.writableEnded;
+    const failed = (why: string) => {
+      if (!res.headersSent && !gone()) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `the MCP server: ${why}` } }));
+      } else res.destroy();
+      resolve();
+    };
+    const up = (https ? httpsRequest : httpRequest)(
+      target.url,
+      { method: 'POST', headers, agent: https ? agents.https : agents.http },
+      (upRes) => {
+        upRes.once('end', () => resolve());
+        upRes.once('error', () => failed('the response broke off'));
+        if ((upRes.statusCode ?? 500) >= 400) {
+          upRes.resume();
+          return failed(`HTTP ${upRes.statusCode}${upRes.statusCode === 404 ? ' (its session ended: initialize again)' : ''}`);
+        }
+        if (gone()) return void upRes.resume();
+        const out: Record<string, string> = {};
+        for (const h of RETURNED) if (typeof upRes.headers[h] === 'string') out[h] = upRes.headers[h];
+        res.writeHead(upRes.statusCode ?? 200, out);
+        upRes.pipe(res);
+        // The client left mid-stream: the rest is read and dropped.
+        res.once('close', () => {
+          if (res.writableFinished) return;
+          upRes.unpipe(res);
+          upRes.resume();
+        });
+      },
+    );
+    up.once('error', (e) => failed(e.message));
+    up.end(body);
+  });
+}
