@@ -14,6 +14,14 @@ import { FakeVault } from './fake-vault.js';
 import { freePort, makeStack, type Stack } from './daemon-helpers.js';
 
 const vault = new FakeVault();
+/** A credential minted per call: a child token with the payments-write policy, for 30 s. */
+const minted = (id: string, provider: string, tool: string) => `  credential "${id}" {
+    provider = "${provider}"
+    scope    = ["payments-write"]
+    ttl      = "30s"
+    tools    = ["${tool}"]
+  }
+`;
 const received: Record<string, string | undefined>[] = [];
 const upstream = createHttpServer((req, res) => {
   received.push({ key: req.headers['x-api-key'] as string | undefined, auth: req.headers.authorization });
@@ -71,13 +79,7 @@ agent "pay" {
     header   = "X-Api-Key"
     tools    = ["http/get"]
   }
-  credential "charge" {
-    provider = "vault"
-    scope    = ["payments-write"]
-    ttl      = "30s"
-    tools    = ["stripe/charge"]
-  }
-  credential "tight" {
+${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
     provider = "tight"
     scope    = ["x"]
     ttl      = "1h"
@@ -164,6 +166,58 @@ test('faramesh credential probe fetches a fresh one per block and prints no valu
   assert.match(preview.stdout, /credential "charge"/);
   assert.match(preview.stdout, /a child token with policies \[payments-write\]/);
   assert.match((await s.cliAsync('credential', 'preview', '--agent', 'pay', '--tool', 'other/thing')).stdout, /no credential is bound/);
+});
+
+test('AppRole: the daemon logs in with role and secret_id once and reuses the token; a wrong secret_id is CREDENTIAL_UNAVAILABLE', async () => {
+  vault.approles.set('role-payments', { secretId: 'secret-right', policies: ['broker'] });
+  const app = makeStack(
+    `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+provider "approle" {
+  type      = "vault"
+  addr      = env("VAULT_ADDR")
+  role      = "role-payments"
+  secret_id = env("VAULT_SECRET_ID")
+}
+
+provider "badrole" {
+  type      = "vault"
+  addr      = env("VAULT_ADDR")
+  role      = "role-payments"
+  secret_id = "secret-wrong"
+}
+
+agent "pay" {
+  default deny
+  rules {
+    permit stripe/charge
+    permit stripe/refund
+  }
+${minted('charge', 'approle', 'stripe/charge')}${minted('refund', 'badrole', 'stripe/refund')}}
+`,
+    { VAULT_ADDR: vault.addr, VAULT_SECRET_ID: 'secret-right' },
+  );
+  try {
+    assert.equal((await app.cliAsync('apply')).code, 0);
+    const before = vault.logins;
+    const first = await app.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 1 } });
+    const second = await app.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 2 } });
+    assert.equal(first.effect, 'PERMIT');
+    assert.equal(second.effect, 'PERMIT');
+    assert.equal(vault.logins - before, 1, 'one login serves both calls');
+    const children = [...vault.tokens.values()].filter((t) => t.policies.includes('payments-write') && t.meta.agent === 'pay');
+    assert.ok(children.length >= 2, 'each call got its own child token');
+    const refused = await app.govern({ agent_id: 'pay', tool_id: 'stripe/refund', args: {} });
+    assert.equal(refused.effect, 'DENY');
+    assert.equal(refused.reason_code, 'CREDENTIAL_UNAVAILABLE');
+    assert.match(refused.structured_denial!.human_message, /invalid role or secret ID/);
+  } finally {
+    await app.cliAsync('apply', '--stop');
+    app.stop();
+  }
 });
 
 test('fail closed: scope_required refuses a credential past max_ttl; an undeclared provider gets a stub; Vault down is CREDENTIAL_UNAVAILABLE', async () => {

@@ -1,6 +1,6 @@
 /**
  * An in-process stand-in for HashiCorp Vault that speaks its HTTP API as the broker uses it: KV v2
- * reads, child tokens with policies, TTLs and use counts, token lookup, and `X-Vault-Token` checks.
+ * reads, child tokens with policies, TTLs and use counts, AppRole logins, and `X-Vault-Token` checks.
  * Also the check an upstream would make: is this token alive, and for which policies?
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,9 @@ export class FakeVault {
   readonly root = `hvs.root-${randomBytes(8).toString('hex')}`;
   readonly kv = new Map<string, Record<string, unknown>>();
   readonly tokens = new Map<string, Token>();
+  /** AppRole roles: role id → secret id and the policies its logins get. */
+  readonly approles = new Map<string, { secretId: string; policies: string[] }>();
+  logins = 0;
   private server?: Server;
   addr = '';
 
@@ -30,6 +33,22 @@ export class FakeVault {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(json));
         };
+        const url0 = new URL(req.url!, 'http://vault');
+        if (req.method === 'POST' && url0.pathname === '/v1/auth/approle/login') {
+          this.logins++;
+          const { role_id, secret_id } = JSON.parse(body || '{}') as { role_id?: string; secret_id?: string };
+          const role = this.approles.get(role_id ?? '');
+          if (!role || role.secretId !== secret_id) return send(400, { errors: ['invalid role or secret ID'] });
+          const client = `hvs.approle-${randomBytes(12).toString('base64url')}`;
+          this.tokens.set(client, {
+            policies: role.policies,
+            expires: Date.now() + 3600_000,
+            uses: 0,
+            accessor: randomBytes(8).toString('hex'),
+            meta: {},
+          });
+          return send(200, { auth: { client_token: client, policies: role.policies, lease_duration: 3600, renewable: true } });
+        }
         const token = req.headers['x-vault-token'];
         if (token !== this.root && !(typeof token === 'string' && this.alive(token))) return send(403, { errors: ['permission denied'] });
         const url = new URL(req.url!, 'http://vault');

@@ -12,7 +12,7 @@ import { matchTool, type CredentialIR, type IRValue, type PolicyIR, type Provide
 import { resolvedField } from '../stack/settings.js';
 import { awsSecret } from './aws.js';
 import type { Secret } from './secret-value.js';
-import { vaultIssue } from './vault.js';
+import { vaultIssue, vaultLogin } from './vault.js';
 
 export interface CredentialRef {
   provider: string;
@@ -53,6 +53,8 @@ export interface BrokerStat {
 
 export class CredentialBroker {
   private readonly cache = new Map<string, { secret: Secret; until: number }>();
+  /** AppRole login tokens, by provider (a login in progress is shared by the calls waiting on it). */
+  private readonly logins = new Map<string, { token: Promise<string>; until: number }>();
   private readonly stats = new Map<string, BrokerStat>();
   /** Each applied policy's credential blocks by agent, so a call with none bound costs one lookup. */
   private readonly byAgent = new WeakMap<PolicyIR, Map<string, CredentialIR[]>>();
@@ -147,17 +149,57 @@ export class CredentialBroker {
     }
     if (p.type !== 'vault') throw new Error(`provider type '${p.type}' cannot issue credentials in this build`);
     const addr = str('addr');
-    const token = str('token');
-    if (!addr || !token) throw new Error('vault needs addr and token');
-    const secret = await vaultIssue(
-      { addr, token, ...(str('mount') ? { mount: str('mount')! } : {}), ...(str('namespace') ? { namespace: str('namespace')! } : {}) },
-      { ...(c.path !== undefined ? { path: c.path } : {}), scope: c.scope, ttl_s, meta: { agent, tool, call: randomUUID() } },
+    const namespace = str('namespace');
+    if (!addr) throw new Error('vault needs addr');
+    const token = await this.vaultToken(
+      p.name,
+      { addr, ...(namespace ? { namespace } : {}) },
+      str('token'),
+      str('role'),
+      str('secret_id'),
+      nowMs,
       timeoutMs,
     );
+    const secret = await vaultIssue(
+      { addr, token, ...(str('mount') ? { mount: str('mount')! } : {}), ...(namespace ? { namespace } : {}) },
+      { ...(c.path !== undefined ? { path: c.path } : {}), scope: c.scope, ttl_s, meta: { agent, tool, call: randomUUID() } },
+      timeoutMs,
+    ).catch((e: Error) => {
+      // A login token Vault no longer honours is dropped: the next call logs in again.
+      if (!str('token')) this.logins.delete(p.name);
+      throw e;
+    });
     if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
     return secret;
   }
+
+  /** The token the daemon calls Vault with: `token`, or an AppRole login (`role`, `secret_id`) kept until its lease is mostly spent. */
+  private vaultToken(
+    provider: string,
+    v: { addr: string; namespace?: string },
+    token: string | undefined,
+    role: string | undefined,
+    secretId: string | undefined,
+    nowMs: number,
+    timeoutMs: number,
+  ): Promise<string> {
+    if (token) return Promise.resolve(token);
+    if (!role || !secretId) return Promise.reject(new Error('vault needs a token, or role and secret_id (AppRole)'));
+    const held = this.logins.get(provider);
+    if (held && held.until > nowMs) return held.token;
+    const login = vaultLogin(v, role, secretId, timeoutMs);
+    const entry = { token: login.then((l) => l.token), until: Infinity };
+    this.logins.set(provider, entry);
+    login.then(
+      (l) => (entry.until = nowMs + l.ttl_s * 1000 * LOGIN_REUSE),
+      () => this.logins.delete(provider),
+    );
+    return entry.token;
+  }
 }
+
+/** A login token is used until this share of its lease has passed, then the daemon logs in again. */
+const LOGIN_REUSE = 0.8;
 
 function stub(c: CredentialIR, ttl_s: number): Secret {
   return { value: `STUB-${c.id}`, ttl_s, issuance_id: `stub:${randomUUID()}` };

@@ -1,5 +1,7 @@
 /**
- * HashiCorp Vault over its HTTP API (small enough for fetch). Two kinds of credential:
+ * HashiCorp Vault over its HTTP API (small enough for fetch). The daemon authenticates with a token
+ * (`token`), or logs in with AppRole (`role` = the role id, `secret_id`) and keeps the login token
+ * until shortly before its lease ends. Two kinds of credential:
  * - a credential with a `path` is a KV v2 read (`GET /v1/<mount>/data/<path>`), the secret being the
  *   field `value` (or `token`, `key`, or the only string field);
  * - one without is a child token minted for this call (`POST /v1/auth/token/create`), whose
@@ -16,40 +18,65 @@ import { secretValue, type Secret } from './secret-value.js';
 
 export class VaultError extends Error {}
 
+/** One Vault API call (`token` unset: an unauthenticated one, as a login is). */
+async function vaultCall(
+  v: { addr: string; namespace?: string },
+  token: string | undefined,
+  timeoutMs: number,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers['x-vault-token'] = token;
+  if (v.namespace) headers['x-vault-namespace'] = v.namespace;
+  let res: Response;
+  try {
+    res = await fetch(`${v.addr.replace(/\/+$/, '')}/v1/${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new VaultError(
+      `vault at ${v.addr}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+    );
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    const errors = (() => {
+      try {
+        return (JSON.parse(text) as { errors?: string[] }).errors?.join('; ');
+      } catch {
+        return undefined;
+      }
+    })();
+    throw new VaultError(`vault returned ${res.status}${errors ? `: ${errors}` : ''}`);
+  }
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** An AppRole login: the client token and how long it lives. */
+export async function vaultLogin(
+  v: { addr: string; namespace?: string },
+  roleId: string,
+  secretId: string,
+  timeoutMs: number,
+): Promise<{ token: string; ttl_s: number }> {
+  const r = (await vaultCall(v, undefined, timeoutMs, 'POST', 'auth/approle/login', { role_id: roleId, secret_id: secretId })) as {
+    auth?: { client_token?: string; lease_duration?: number };
+  };
+  if (!r.auth?.client_token) throw new VaultError('vault: the AppRole login returned no token');
+  return { token: r.auth.client_token, ttl_s: r.auth.lease_duration ?? 0 };
+}
+
 export async function vaultIssue(
   v: VaultConfig,
   spec: { path?: string; scope: string[]; ttl_s: number; meta: Record<string, string> },
   timeoutMs: number,
 ): Promise<Secret> {
-  const headers: Record<string, string> = { 'x-vault-token': v.token, 'content-type': 'application/json' };
-  if (v.namespace) headers['x-vault-namespace'] = v.namespace;
-  const call = async (method: string, path: string, body?: unknown) => {
-    let res: Response;
-    try {
-      res = await fetch(`${v.addr.replace(/\/+$/, '')}/v1/${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (e) {
-      throw new VaultError(
-        `vault at ${v.addr}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
-      );
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const errors = (() => {
-        try {
-          return (JSON.parse(text) as { errors?: string[] }).errors?.join('; ');
-        } catch {
-          return undefined;
-        }
-      })();
-      throw new VaultError(`vault returned ${res.status}${errors ? `: ${errors}` : ''}`);
-    }
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+  const call = (method: string, path: string, body?: unknown) => vaultCall(v, v.token, timeoutMs, method, path, body);
   if (spec.path !== undefined) {
     const mount = (v.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
     // `mount = "kv/data/payments"` already names the data path; `mount = "kv"` does not.
