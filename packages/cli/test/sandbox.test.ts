@@ -80,6 +80,20 @@ agent "a" {
 }
 `;
 
+/** The attempts the seccomp program refuses: they must fail with its EPERM (not some other error). */
+const SECCOMP_EPERM = [
+  'raw_socket',
+  'packet_socket',
+  'netlink_socket',
+  'unshare_user',
+  'unshare_net',
+  'unshare_mount',
+  'bpf',
+  'io_uring',
+  'keyctl',
+  'tiocsti',
+  'ptrace_attach',
+];
 /** Outcomes the sandbox must produce: every attempt here fails... */
 const MUST_FAIL = [
   'kill',
@@ -107,35 +121,12 @@ const MUST_FAIL = [
   'udp_loopback',
   'tcp_outside',
   'udp_outside',
-  'raw_socket',
-  'packet_socket',
-  'netlink_socket',
-  'unshare_user',
-  'unshare_net',
-  'unshare_mount',
-  'bpf',
-  'io_uring',
-  'keyctl',
-  'tiocsti',
+  ...SECCOMP_EPERM.filter((n) => n !== 'ptrace_attach'),
   'env_AWS_SECRET_ACCESS_KEY',
   'env_VAULT_TOKEN',
   'env_GITHUB_TOKEN',
   'env_FARAMESH_SMTP_URL',
   'env_OPERATOR_SECRET',
-];
-/** Of those, the ones the seccomp program refuses, so they fail with its EPERM (not some other error). */
-const SECCOMP_EPERM = [
-  'raw_socket',
-  'packet_socket',
-  'netlink_socket',
-  'unshare_user',
-  'unshare_net',
-  'unshare_mount',
-  'bpf',
-  'io_uring',
-  'keyctl',
-  'tiocsti',
-  'ptrace_attach',
 ];
 /** ...and these succeed. */
 const MUST_SUCCEED = ['write_workspace', 'signal_own_child', 'govern', 'tty_setup'];

@@ -24,6 +24,8 @@ export interface ForwardDeps {
   agentFor(token: string): string | undefined;
   ready(): boolean;
   say(line: string): void;
+  /** A host's addresses (default: the system resolver, once per request); tests stand in a rebinding DNS. */
+  lookup?(host: string): Promise<string[]>;
 }
 
 /** Never passed on, never shown to the policy: they belong to this hop, or carry credentials. */
@@ -115,7 +117,7 @@ export class ForwardProxy {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
-    const addresses = await resolve(host);
+    const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(
       { agent_id: agent, tool_id: `http/${method.toLowerCase()}`, args: { host: url.hostname, method, path: url.pathname, query } },
       `http/${method.toLowerCase()}`,
@@ -160,7 +162,7 @@ export class ForwardProxy {
     const agent = this.who(req, fixed);
     if (!agent) return refuse(407, 'Proxy Authentication Required', { error: 'proxy credentials required: an agent token' });
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { error: 'the daemon is not ready (DAEMON_NOT_READY)' });
-    const addresses = await resolve(host);
+    const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(
       { agent_id: agent, tool_id: 'http/connect', args: { host, port, method: 'CONNECT' } },
       'http/connect',
