@@ -29,9 +29,10 @@ agent "a" {
 
 /** An agent that notes each start and its environment, and leaves cleanly on SIGINT. */
 const AGENT = `#!/bin/sh
+# The trap first: a SIGINT that comes as soon as the start is noted must find it set.
+trap 'echo INT >> stopped.txt; exit 0' INT
 echo "start $(grep -E '^Seccomp:' /proc/self/status | tr -s '\\t ' ' ')" >> runs.txt
 env > env.txt
-trap 'echo INT >> stopped.txt; exit 0' INT
 [ "$1" = fail ] && exit 3
 while true; do sleep 0.1; done
 `;

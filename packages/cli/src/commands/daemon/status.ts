@@ -4,7 +4,7 @@
  * 3 READY with a provider (an audit sink) DEGRADED.
  */
 import { stackPaths } from '@faramesh/daemon/client';
-import { makeOut } from '../../output.js';
+import { makeOut, type Out } from '../../output.js';
 import type { BudgetUsage } from '@faramesh/engine';
 import type { Layer } from '@faramesh/sandbox';
 import { daemonStatus, type DaemonStatus } from './running.js';
@@ -47,55 +47,47 @@ export async function status(o: StatusOptions): Promise<number> {
   ];
   out.print(['Daemon', ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(16)}${v}`)].join('\n'));
   if (s.providers.length > 0)
-    out.print(
-      [
-        'Providers',
-        ...s.providers.map(
-          (p) =>
-            `  ${p.name.padEnd(16)}${p.status.padEnd(12)}${p.type.padEnd(14)}${p.shipped} shipped${p.last_error ? ` · last error: ${p.last_error}` : ''}`,
-        ),
-      ].join('\n'),
+    section(
+      out,
+      'Providers',
+      s.providers.map(
+        (p) =>
+          `  ${p.name.padEnd(16)}${p.status.padEnd(12)}${p.type.padEnd(14)}${p.shipped} shipped${p.last_error ? ` · last error: ${p.last_error}` : ''}`,
+      ),
     );
-  const credentials = s.credentials ?? [];
-  if (credentials.length > 0)
-    out.print(
-      [
-        'Credentials',
-        ...credentials.map(
-          (c) =>
-            `  ${c.provider.padEnd(16)}${c.issued} issued · ${c.failed} failed${c.last_error ? ` · last error (${c.last_error_at}): ${c.last_error}` : ''}`,
-        ),
-      ].join('\n'),
-    );
+  section(
+    out,
+    'Credentials',
+    (s.credentials ?? []).map(
+      (c) =>
+        `  ${c.provider.padEnd(16)}${c.issued} issued · ${c.failed} failed${c.last_error ? ` · last error (${c.last_error_at}): ${c.last_error}` : ''}`,
+    ),
+  );
   const ports = (p: { shared?: number; agents: Record<string, number> }) =>
     [...(p.shared !== undefined ? [`shared :${p.shared}`] : []), ...Object.entries(p.agents).map(([a, n]) => `${a} :${n}`)].join(', ');
   const proxies = [
     ...(s.proxies?.mcp ? [`  ${'mcp'.padEnd(16)}${ports(s.proxies.mcp)}`] : []),
     ...(s.proxies?.http ? [`  ${'http'.padEnd(16)}${ports(s.proxies.http)} (https: ${s.proxies.http.https})`] : []),
   ];
-  if (proxies.length > 0) out.print(['Proxies', ...proxies].join('\n'));
+  section(out, 'Proxies', proxies);
   const tier = osTier(s);
   if (tier.profile !== 'off')
-    out.print(
-      [
-        `OS tier (profile ${tier.profile})`,
-        ...tier.layers.map((l) => `  ${l.layer.padEnd(16)}${(l.available ? 'active' : 'unavailable').padEnd(12)}${l.detail}`),
-      ].join('\n'),
+    section(
+      out,
+      `OS tier (profile ${tier.profile})`,
+      tier.layers.map((l) => `  ${l.layer.padEnd(16)}${(l.available ? 'active' : 'unavailable').padEnd(12)}${l.detail}`),
     );
   else out.print('OS tier\n  off: application tier only (runtime { os_tier = true } sandboxes agents)');
-  const children = s.supervisor ?? [];
-  if (children.length > 0)
-    out.print(
-      [
-        'Supervisor',
-        ...children.map(
-          (c) =>
-            `  ${c.id.padEnd(16)}${c.state.padEnd(12)}${c.pid !== undefined ? `pid ${c.pid} · ` : ''}${c.restarts} restarts · ${c.argv.join(' ')}`,
-        ),
-      ].join('\n'),
-    );
+  section(
+    out,
+    'Supervisor',
+    (s.supervisor ?? []).map(
+      (c) =>
+        `  ${c.id.padEnd(16)}${c.state.padEnd(12)}${c.pid !== undefined ? `pid ${c.pid} · ` : ''}${c.restarts} restarts · ${c.argv.join(' ')}`,
+    ),
+  );
   out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
-  if (s.budgets.length > 0) out.print(['Budgets', ...s.budgets.map(budgetRow)].join('\n'));
+  section(out, 'Budgets', s.budgets.map(budgetRow));
   out.print(
     `Approvals\n  ${'pending:'.padEnd(16)}${s.approvals.pending}` +
       (s.approvals.oldest_age_seconds === null ? '' : `\n  ${'oldest age:'.padEnd(16)}${duration(s.approvals.oldest_age_seconds)}`),
@@ -130,6 +122,11 @@ function toJson(s: DaemonStatus): object {
     budgets: s.budgets,
     approvals: s.approvals,
   };
+}
+
+/** A titled block of rows; nothing when there are no rows. */
+function section(out: Out, title: string, rows: string[]): void {
+  if (rows.length > 0) out.print([title, ...rows].join('\n'));
 }
 
 /** The profile the daemon enforces and, when it sandboxes, what this machine can apply, layer by layer. */
