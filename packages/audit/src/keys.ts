@@ -4,7 +4,7 @@
  * - The private key lives in `.faramesh/keys/audit.key` (PKCS#8 PEM, mode 0600, directory 0700),
  *   created on first use.
  * - `.faramesh/keys/audit.pub` holds verifier keys in the C2SP vkey form
- *   `<name>+<key id hex>+<base64(0x01 ‖ public key)>`, one per line: rotation appends the new key, so
+ *   `<name>+<key id hex>+<base64(type ‖ public key)>` (type 0x01 ed25519, 0x02 ECDSA), one per line: rotation appends the new key, so
  *   checkpoints signed before a rotation still verify. Verification reads keys from here or from
  *   `--key`, never from the log.
  */
@@ -12,13 +12,20 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurable } from './log/files.js';
-import { Ed25519Signer, keyId, validKeyName, type Signer, type Verifier } from './note.js';
-
-const ED25519 = 0x01;
+import {
+  Ed25519Signer,
+  keyId,
+  SIGNATURE_TYPE_BYTE,
+  validKeyName,
+  verifierKey,
+  type SignatureType,
+  type Signer,
+  type Verifier,
+} from './note.js';
 
 export function encodeVerifierKey(v: Verifier): string {
-  const id = Buffer.from(keyId(v.name, v.publicKey)).toString('hex');
-  return `${v.name}+${id}+${Buffer.concat([Buffer.from([ED25519]), v.publicKey]).toString('base64')}`;
+  const id = Buffer.from(keyId(v)).toString('hex');
+  return `${v.name}+${id}+${Buffer.concat([Buffer.from([SIGNATURE_TYPE_BYTE[v.type]]), v.publicKey]).toString('base64')}`;
 }
 
 export function parseVerifierKey(text: string): Verifier {
@@ -28,9 +35,15 @@ export function parseVerifierKey(text: string): Verifier {
   const key = Buffer.from(parts.slice(2).join('+'), 'base64');
   if (!name || !validKeyName(name) || !id || !/^[0-9a-f]{8}$/.test(id))
     throw new Error(`not a verifier key: expected <name>+<8 hex>+<base64>, got '${text.trim().slice(0, 80)}'`);
-  if (key.length !== 33 || key[0] !== ED25519) throw new Error(`verifier key '${name}' is not an ed25519 key`);
-  const v = { name, publicKey: key.subarray(1) };
-  if (Buffer.from(keyId(name, v.publicKey)).toString('hex') !== id) throw new Error(`verifier key '${name}' has a wrong key id`);
+  const type = (Object.keys(SIGNATURE_TYPE_BYTE) as SignatureType[]).find((t) => SIGNATURE_TYPE_BYTE[t] === key[0]);
+  if (!type) throw new Error(`verifier key '${name}' is neither ed25519 (0x01) nor ECDSA (0x02)`);
+  const v: Verifier = { name, type, publicKey: key.subarray(1) };
+  try {
+    verifierKey(v);
+  } catch (e) {
+    throw new Error(`verifier key '${name}': ${(e as Error).message}`);
+  }
+  if (Buffer.from(keyId(v)).toString('hex') !== id) throw new Error(`verifier key '${name}' has a wrong key id`);
   return v;
 }
 
@@ -81,8 +94,8 @@ export function rotateStackKey(stackDir: string, origin: string): Signer {
   return signer;
 }
 
-/** Add a verifier key to `audit.pub` unless it is there already. */
-function pinKey(stackDir: string, vkey: string): void {
+/** Add a verifier key to `audit.pub` unless it is there already (a KMS key is pinned on first use, like the stack key). */
+export function pinKey(stackDir: string, vkey: string): void {
   const pub = publicKeyFile(stackDir);
   const before = existsSync(pub) ? readFileSync(pub, 'utf8') : '';
   if (before.split('\n').some((l) => l.trim() === vkey)) return;

@@ -1,43 +1,77 @@
 /**
  * C2SP signed notes: a text, a blank line, and signature lines
- * `— <key name> <base64(key id ‖ signature)>`. The key id is the first 4 bytes of
- * SHA-256(name ‖ 0x0A ‖ 0x01 ‖ ed25519 public key); the signature covers the text including its
- * final newline. Verification trusts only keys the verifier pins, never one found in the note.
+ * `— <key name> <base64(key id ‖ signature)>`; the signature covers the text including its final
+ * newline. Two signature types: Ed25519 (0x01; the key id is the first 4 bytes of
+ * SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)) for the stack's own key and Vault Transit, and ECDSA
+ * (0x02; the key id is the first 4 bytes of SHA-256 of the SPKI DER public key; an ASN.1 DER
+ * signature over SHA-256 for P-256, SHA-384 for P-384) for the cloud KMSs, which sign only ECDSA.
+ * Verification trusts only keys the verifier pins, never one found in the note.
  */
 import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 
 const DASH = '\u2014 ';
-const ED25519 = 0x01;
 
-/** Signs checkpoints; a KMS (AWS, GCP, Vault Transit) implements the same interface. */
-export interface Signer {
-  /** The key name, e.g. the log's origin. No spaces, no '+'. */
-  readonly name: string;
-  /** The raw 32-byte ed25519 public key. */
-  readonly publicKey: Uint8Array;
-  sign(message: Uint8Array): Promise<Uint8Array>;
-}
+export type SignatureType = 'ed25519' | 'ecdsa';
+/** The C2SP signature type identifier bytes. */
+export const SIGNATURE_TYPE_BYTE: Readonly<Record<SignatureType, number>> = { ed25519: 0x01, ecdsa: 0x02 };
 
 export interface Verifier {
+  /** The key name, e.g. the log's origin. No spaces, no '+'. */
   name: string;
+  type: SignatureType;
+  /** Ed25519: the raw 32-byte key. ECDSA: the SPKI DER encoding (P-256 or P-384). */
   publicKey: Uint8Array;
 }
 
-export function keyId(name: string, publicKey: Uint8Array): Uint8Array {
-  return createHash('sha256')
-    .update(name)
-    .update(Buffer.from([0x0a, ED25519]))
-    .update(publicKey)
-    .digest()
-    .subarray(0, 4);
+/** Signs checkpoints: the stack key in-process, or a KMS (AWS, GCP, Vault Transit) holding the private key. */
+export interface Signer extends Verifier {
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+export function keyId(v: Verifier): Uint8Array {
+  const h = createHash('sha256');
+  if (v.type === 'ed25519') h.update(v.name).update(Buffer.from([0x0a, SIGNATURE_TYPE_BYTE.ed25519]));
+  return h.update(v.publicKey).digest().subarray(0, 4);
 }
 
 export function validKeyName(name: string): boolean {
   return name.length > 0 && !/[\s+]/u.test(name);
 }
 
+/** The digest an ECDSA key signs with: SHA-256 on P-256, SHA-384 on P-384; anything else is refused. */
+export function ecdsaHash(key: KeyObject): 'sha256' | 'sha384' {
+  const curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined;
+  if (curve === 'prime256v1') return 'sha256';
+  if (curve === 'secp384r1') return 'sha384';
+  throw new Error(`an ECDSA checkpoint key must be on P-256 or P-384, not ${curve ?? key.asymmetricKeyType}`);
+}
+
+/** The node KeyObject for a pinned key; throws on a malformed key. */
+export function verifierKey(v: Verifier): KeyObject {
+  if (v.type === 'ed25519') {
+    if (v.publicKey.length !== 32) throw new Error('an ed25519 key is 32 bytes');
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(v.publicKey).toString('base64url') }, format: 'jwk' });
+  }
+  const key = createPublicKey({ key: Buffer.from(v.publicKey), format: 'der', type: 'spki' });
+  ecdsaHash(key);
+  return key;
+}
+
+/** Check one signature by a pinned key over `message`. */
+export function verifySignature(v: Verifier, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    const key = verifierKey(v);
+    return v.type === 'ed25519'
+      ? cryptoVerify(null, message, key, signature)
+      : cryptoVerify(ecdsaHash(key), message, { key, dsaEncoding: 'der' }, signature);
+  } catch {
+    return false;
+  }
+}
+
 /** An in-process ed25519 signer over a node KeyObject (the stack key under .faramesh/keys/). */
 export class Ed25519Signer implements Signer {
+  readonly type = 'ed25519';
   readonly publicKey: Uint8Array;
 
   constructor(
@@ -61,7 +95,7 @@ export async function signNote(text: string, signers: readonly Signer[]): Promis
   const lines: string[] = [];
   for (const s of signers) {
     const sig = await s.sign(Buffer.from(text, 'utf8'));
-    lines.push(`${DASH}${s.name} ${Buffer.concat([keyId(s.name, s.publicKey), sig]).toString('base64')}\n`);
+    lines.push(`${DASH}${s.name} ${Buffer.concat([keyId(s), sig]).toString('base64')}\n`);
   }
   return `${text}\n${lines.join('')}`;
 }
@@ -88,12 +122,8 @@ export function openNote(note: string, verifiers: readonly Verifier[]): NoteChec
     if (blob.length < 5) return { ok: false, reason: 'signature too short' };
     const id = blob.subarray(0, 4);
     for (const v of verifiers) {
-      if (v.name !== m[1] || Buffer.compare(keyId(v.name, v.publicKey), id) !== 0) continue;
-      const key = createPublicKey({
-        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(v.publicKey).toString('base64url') },
-        format: 'jwk',
-      });
-      if (!cryptoVerify(null, Buffer.from(text, 'utf8'), key, blob.subarray(4)))
+      if (v.name !== m[1] || Buffer.compare(keyId(v), id) !== 0) continue;
+      if (!verifySignature(v, Buffer.from(text, 'utf8'), blob.subarray(4)))
         return { ok: false, reason: `the signature by '${v.name}' does not verify` };
       verifiedBy.push(v.name);
     }

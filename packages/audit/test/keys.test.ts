@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,6 +12,7 @@ import {
   readVerifierKeys,
   rotateStackKey,
   verifyLog,
+  type Signer,
 } from '../src/index.js';
 import { delta, tmp } from './helpers.js';
 
@@ -33,7 +35,7 @@ test('verifier keys are parsed strictly', () => {
   assert.equal(parseVerifierKey(vkey).name, 'faramesh/demo');
   assert.throws(() => parseVerifierKey('nonsense'), /not a verifier key/);
   assert.throws(() => parseVerifierKey(vkey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')), /wrong key id/);
-  assert.throws(() => parseVerifierKey(vkey.slice(0, -8)), /not an ed25519 key/);
+  assert.throws(() => parseVerifierKey(vkey.slice(0, -8)), /an ed25519 key is 32 bytes/);
   const empty = join(stack, 'empty.pub');
   writeFileSync(empty, '# nothing\n');
   assert.throws(() => readVerifierKeys(empty), /no verifier key/);
@@ -68,6 +70,41 @@ test('rotation: the log records it, and pinned keys old and new verify every che
   assert.ok(onlyNew.problems.every((p) => p.field === 'note' && p.seq < rotatedAt));
 });
 
+test('useSigner: a running log moves to another key (an ECDSA KMS key); what the old key had not signed is signed by it first', async () => {
+  const stack = tmp();
+  const wal = join(stack, 'wal');
+  const local = loadStackSigner(stack, 'faramesh/demo');
+  const { log } = await AuditLog.open(wal, { signer: local, checkpointEvery: 1000 });
+  for (let i = 0; i < 3; i++) await log.append(delta('a', i));
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kms: Signer = {
+    name: 'faramesh/demo',
+    type: 'ecdsa',
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }),
+    sign: async (m) => cryptoSign('sha256', m, { key: privateKey, dsaEncoding: 'der' }),
+  };
+  await log.useSigner(kms);
+  await log.useSigner(kms);
+  for (let i = 3; i < 6; i++) await log.append(delta('a', i));
+  await log.close();
+  const records = readFileSync(join(wal, 'seg-0000000000000000.wal'), 'utf8');
+  const types = [...records.matchAll(/"type":"(\w+)"/g)].map((m) => m[1]);
+  assert.deepEqual(
+    types.filter((t) => t !== 'state_delta'),
+    ['key_rotated', 'checkpoint', 'key_rotated', 'checkpoint'],
+    'the first key, its checkpoint of the first records, the switch (once), the KMS checkpoint at close',
+  );
+  const both = verifyLog(wal, { verifiers: [local, kms] });
+  assert.deepEqual(both.problems, []);
+  assert.equal(both.checkpoints.verified, 2);
+  const kmsOnly = verifyLog(wal, { verifiers: [kms] });
+  assert.deepEqual(
+    kmsOnly.problems.map((p) => p.field),
+    ['note'],
+    'pinning only the KMS key, the checkpoint the local key signed is not trusted',
+  );
+});
+
 test('checkpoints come on a timer too, and a failing signer never fails appends', async () => {
   const stack = tmp();
   const signer = loadStackSigner(stack, 'faramesh/demo');
@@ -77,7 +114,12 @@ test('checkpoints come on a timer too, and a failing signer never fails appends'
   assert.ok(log.size >= 3, 'key_rotated, the record, and a timed checkpoint');
   await log.close();
 
-  const broken = { name: 'faramesh/demo', publicKey: signer.publicKey, sign: () => Promise.reject(new Error('KMS unreachable')) };
+  const broken = {
+    name: 'faramesh/demo',
+    type: 'ed25519' as const,
+    publicKey: signer.publicKey,
+    sign: () => Promise.reject(new Error('KMS unreachable')),
+  };
   const { log: again } = await AuditLog.open(join(stack, 'wal2'), { signer: broken, checkpointEvery: 1 });
   const entry = await again.append(delta('a', 1));
   assert.equal(entry.seq, 1);

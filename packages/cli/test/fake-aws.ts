@@ -1,13 +1,15 @@
 /**
- * An in-process stand-in for AWS STS (query protocol, XML) and Secrets Manager (JSON 1.1) that
+ * An in-process stand-in for AWS STS (query protocol, XML), Secrets Manager and KMS (JSON 1.1) that
  * checks every request's SigV4 signature against the keys it knows (the root key, and the session
  * keys it issued), as the real services do. Point the SDK at it with AWS_ENDPOINT_URL_STS and
- * AWS_ENDPOINT_URL_SECRETS_MANAGER.
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_KMS. KMS keys sign digests
+ * (`MessageType: DIGEST`) with ECDSA, as asymmetric ECC keys do.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { KmsKey } from './kms-key.js';
 
 interface Key {
   secret: string;
@@ -23,6 +25,8 @@ export class FakeAws {
   readonly rootSecret = randomBytes(20).toString('base64');
   readonly secrets = new Map<string, { value: string; version: string }>();
   readonly keys = new Map<string, Key>();
+  /** KMS keys by ARN. */
+  readonly kmsKeys = new Map<string, KmsKey>();
   /** Every request: service, action, the access key that signed it, and whether the signature held. */
   readonly calls: { service: string; action: string; key: string; signed: boolean; session?: string }[] = [];
   private server?: Server;
@@ -151,6 +155,39 @@ export class FakeAws {
             : { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret.` },
         ),
       );
+    }
+    if (service === 'kms' && (action === 'GetPublicKey' || action === 'Sign')) {
+      const p = JSON.parse(body) as { KeyId: string; Message?: string; MessageType?: string; SigningAlgorithm?: string };
+      const key = this.kmsKeys.get(p.KeyId);
+      const reply = (status: number, json: object) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(json));
+      };
+      if (!key) return reply(400, { __type: 'NotFoundException', message: `Key '${p.KeyId}' does not exist` });
+      const spec = {
+        'ecdsa-p256': 'ECC_NIST_P256',
+        'ecdsa-p384': 'ECC_NIST_P384',
+        'rsa-2048': 'RSA_2048',
+        ed25519: 'ECC_NIST_EDWARDS25519',
+      }[key.type];
+      const algorithms: string[] = {
+        'ecdsa-p256': ['ECDSA_SHA_256'],
+        'ecdsa-p384': ['ECDSA_SHA_384'],
+        'rsa-2048': ['RSASSA_PSS_SHA_256'],
+        ed25519: [],
+      }[key.type];
+      if (action === 'GetPublicKey')
+        return reply(200, {
+          KeyId: p.KeyId,
+          PublicKey: key.spki.toString('base64'),
+          KeySpec: spec,
+          KeyUsage: 'SIGN_VERIFY',
+          SigningAlgorithms: algorithms,
+        });
+      if (p.MessageType !== 'DIGEST' || !algorithms.includes(p.SigningAlgorithm ?? ''))
+        return reply(400, { __type: 'ValidationException', message: `this fake signs digests with ${algorithms.join(', ')}` });
+      const signature = key.signDigest(Buffer.from(p.Message!, 'base64'));
+      return reply(200, { KeyId: p.KeyId, Signature: signature.toString('base64'), SigningAlgorithm: p.SigningAlgorithm });
     }
     res.writeHead(400, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ __type: 'UnknownOperationException', message: `${service} ${action}` }));

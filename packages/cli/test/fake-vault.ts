@@ -1,9 +1,11 @@
 /**
  * An in-process stand-in for HashiCorp Vault that speaks its HTTP API as the broker uses it: KV v2
  * reads, child tokens with policies, TTLs and use counts, AppRole logins, and `X-Vault-Token` checks.
- * Also the check an upstream would make: is this token alive, and for which policies?
+ * Also the check an upstream would make: is this token alive, and for which policies? And Transit
+ * signing keys (ed25519, ecdsa-p256/p384) with versions, signing raw input or a prehashed digest.
  */
 import { randomBytes } from 'node:crypto';
+import { KmsKey, type KmsKeyType } from './kms-key.js';
 import { createServer, type Server } from 'node:http';
 
 interface Token {
@@ -20,6 +22,10 @@ export class FakeVault {
   readonly tokens = new Map<string, Token>();
   /** AppRole roles: role id → secret id and the policies its logins get. */
   readonly approles = new Map<string, { secretId: string; policies: string[] }>();
+  /** Transit keys by name: every version, the latest last. */
+  readonly transit = new Map<string, KmsKey[]>();
+  /** Transit sign requests, as received. */
+  readonly signs: Record<string, unknown>[] = [];
   logins = 0;
   private server?: Server;
   addr = '';
@@ -66,6 +72,34 @@ export class FakeVault {
           });
           return send(200, { auth: { client_token: client, accessor, policies: p.policies ?? [], lease_duration: ttl, renewable: false } });
         }
+        const transit = /^\/v1\/transit\/(keys|sign)\/([\w-]+)$/.exec(url.pathname);
+        const versions = transit ? this.transit.get(transit[2]!) : undefined;
+        if (transit && !versions) return send(404, { errors: [`no key ${transit[2]}`] });
+        if (req.method === 'GET' && transit?.[1] === 'keys') {
+          const keys = Object.fromEntries(
+            versions!.map((k, i) => [
+              String(i + 1),
+              {
+                name: k.type,
+                creation_time: new Date().toISOString(),
+                public_key: k.type === 'ed25519' ? k.raw.toString('base64') : k.publicPem,
+              },
+            ]),
+          );
+          return send(200, { data: { name: transit[2], type: versions![0]!.type, latest_version: versions!.length, keys } });
+        }
+        if (req.method === 'POST' && transit?.[1] === 'sign') {
+          const p = JSON.parse(body || '{}') as { input: string; key_version?: number; prehashed?: boolean; marshaling_algorithm?: string };
+          this.signs.push(p);
+          const version = p.key_version ?? versions!.length;
+          const key = versions![version - 1];
+          if (!key) return send(400, { errors: [`no version ${version}`] });
+          const input = Buffer.from(p.input, 'base64');
+          if (key.type !== 'ed25519' && (!p.prehashed || p.marshaling_algorithm !== 'asn1'))
+            return send(400, { errors: ['this fake signs ECDSA digests only'] });
+          const sig = key.type === 'ed25519' ? key.signMessage(input) : key.signDigest(input);
+          return send(200, { data: { signature: `vault:v${version}:${sig.toString('base64')}`, key_version: version } });
+        }
         const kv = /^\/v1\/(.+?)\/data\/(.+)$/.exec(url.pathname);
         if (req.method === 'GET' && kv) {
           const data = this.kv.get(`${kv[1]}/${kv[2]}`);
@@ -76,6 +110,12 @@ export class FakeVault {
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.addr = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+  }
+
+  addTransitKey(name: string, type: KmsKeyType): KmsKey {
+    const key = new KmsKey(type);
+    this.transit.set(name, [...(this.transit.get(name) ?? []), key]);
+    return key;
   }
 
   /** What an upstream service would ask Vault: is this token valid now? (Spends one use.) */

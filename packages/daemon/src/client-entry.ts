@@ -3,6 +3,16 @@
  * daemon itself (its engine, log and validators), so operator commands start quickly.
  */
 export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';
-export { stackPaths, resolveStackPath, DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, type StackPaths } from './stack/paths.js';
+export {
+  stackPaths,
+  resolveStackPath,
+  agentSocketMirror,
+  proxyMirror,
+  DEFAULT_AGENT_SOCKET,
+  DEFAULT_WAL_DIR,
+  type StackPaths,
+} from './stack/paths.js';
+export { proxyPorts } from './stack/proxies.js';
+export type { RuntimeSettings } from './stack/settings.js';
 export { type Approval, type ApprovalStatus } from './core/approvals.js';
 export type { TailPage, TailQuery } from './core/record-feed.js';

@@ -7,9 +7,20 @@ import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from '
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AuditLog, loadStackSigner, originFor, publicKeyFile, readVerifierKeys, writeDurable, type RecordInput } from '@faramesh/audit';
+import {
+  AuditLog,
+  encodeVerifierKey,
+  loadStackSigner,
+  originFor,
+  pinKey,
+  publicKeyFile,
+  readVerifierKeys,
+  writeDurable,
+  type RecordInput,
+} from '@faramesh/audit';
 import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
 import { canonicalJson, type HttpFields } from '@faramesh/protocol';
+import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } from './signing/checkpoint-signer.js';
 import type { Server as NetServer } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
@@ -99,6 +110,8 @@ export class Daemon {
   private mcpTasks?: TaskBook;
   private httpProxy?: ForwardProxy;
   private broker?: CredentialBroker;
+  /** The key that signs checkpoints: the stack's own, or a KMS. */
+  private signing?: ActiveSigner;
   /** Where the forward HTTP proxy listens: the shared port, and each agent's own. */
   private httpProxyPorts?: { shared?: number; agents: Record<string, number> };
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
@@ -146,8 +159,10 @@ export class Daemon {
             `initialization took ${Math.round(spent)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
           );
       };
-      const signer = loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
-      const { log } = await AuditLog.open(settings.walDir, { signer, dev: dev !== undefined });
+      const signing = (this.signing = await this.checkpointSigner(compiled).catch((e: Error) => {
+        throw new HaltError(e.message);
+      }));
+      const { log } = await AuditLog.open(settings.walDir, { signer: signing.signer, dev: dev !== undefined });
       this.log = log;
       const feed = (this.feed = new RecordFeed(log.size));
       log.onRecord((record, payload) => feed.push(record, payload));
@@ -619,6 +634,19 @@ export class Daemon {
       // An identity provider it cannot use: the running policy stays.
       throw new OperatorRefusal('refused', (e as Error).message);
     }
+    // A changed signing provider must work before the policy naming it does.
+    const signing =
+      signingSource(compiled.ir) === this.signing?.source
+        ? undefined
+        : await this.checkpointSigner(compiled).catch((e: Error) => {
+            throw new OperatorRefusal('refused', e.message);
+          });
+    if (signing) {
+      // What the old key had not signed is signed by it, then the log names the new key.
+      await this.log!.useSigner(signing.signer);
+      this.signing = signing;
+      this.say(`checkpoints now signed by ${signing.via}`);
+    }
     // Recorded before any decision names the new version.
     const appliedMs = await this.recordPolicy(compiled, by);
     // One synchronous step: no call sees the new policy with the old phase clock.
@@ -631,6 +659,14 @@ export class Daemon {
       this.startSinks(compiled, this.log!);
     }
     return { changed: true, policy_version: compiled.policy_version };
+  }
+
+  /** The checkpoint signer a policy asks for; a KMS key is pinned in `audit.pub` beside the stack key. */
+  private async checkpointSigner(compiled: CompiledPolicy): Promise<ActiveSigner> {
+    const stackKey = loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
+    const active = await checkpointSigner(compiled.ir, this.env, stackKey);
+    if (active.provider) pinKey(this.paths.stackDir, encodeVerifierKey(active.signer));
+    return active;
   }
 
   /** Record a policy as applied (in the log, and in the history rollback reads); returns when (its phases are timed from then). */
@@ -714,6 +750,12 @@ export class Daemon {
       os_tier: { profile: policy && sandboxed(policy.compiled.ir) ? (policy.compiled.ir.runtime.agent_enforce_profile ?? 'full') : 'off' },
       supervisor: this.supervisor?.list() ?? [],
       wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
+      signing: this.signing
+        ? {
+            ...describeSigner(this.signing),
+            ...(this.log?.lastCheckpointError ? { last_error: this.log.lastCheckpointError.message } : {}),
+          }
+        : null,
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       budgets:
         policy && this.engineState ? policy.compiled.ir.agents.flatMap((a) => budgetUsage(a.id, a.budgets, this.engineState!, now)) : [],

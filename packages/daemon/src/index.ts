@@ -22,5 +22,6 @@ export { PrincipalGate } from './core/principals.js';
 export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
 export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';
+export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.js';
 export { commandArgv } from './supervisor/command.js';
 export { Supervisor, type ChildInfo } from './supervisor/supervisor.js';

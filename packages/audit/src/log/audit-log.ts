@@ -99,7 +99,8 @@ export class AuditLog {
   private flushing?: Promise<void>;
   private failed?: Error;
   private closed = false;
-  private readonly signerKey?: string;
+  private signer?: Signer;
+  private signerKey?: string;
   private readonly clock = new RecordClock();
   private checkpointing?: Promise<CheckpointRecord | undefined>;
   private checkpointTimer?: NodeJS.Timeout;
@@ -122,6 +123,7 @@ export class AuditLog {
     private readonly unlock: () => void,
     private readonly options: OpenOptions,
   ) {
+    this.signer = options.signer;
     if (options.signer) this.signerKey = encodeVerifierKey(options.signer);
     this.allocated = fstatSync(fd).size;
     // Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them.
@@ -149,10 +151,31 @@ export class AuditLog {
 
   /** Announce a new signing key, and start the checkpoint clock. */
   private async start(): Promise<void> {
-    const { signer } = this.options;
-    if (!signer || !this.signerKey) return;
+    if (!this.signer || !this.signerKey) return;
     if (this.state.key !== this.signerKey)
       await this.append({ type: 'key_rotated', key: this.signerKey, ...(this.state.key ? { previous_key: this.state.key } : {}) });
+    this.startCheckpointClock();
+  }
+
+  /**
+   * Sign from now on with another key (a KMS configured or rotated by `apply`): what the old key has
+   * not signed yet is checkpointed under it first, then a `key_rotated` record names the new key and
+   * the old one, so a downgrade or a swap is visible in the log itself.
+   */
+  async useSigner(signer: Signer): Promise<void> {
+    const key = encodeVerifierKey(signer);
+    if (key === this.signerKey) return;
+    await this.checkpointing;
+    if (this.unsigned > 0) await this.checkpoint();
+    const previous = this.signerKey;
+    this.signer = signer;
+    this.signerKey = key;
+    await this.append({ type: 'key_rotated', key, ...(previous ? { previous_key: previous } : {}) });
+    this.startCheckpointClock();
+  }
+
+  private startCheckpointClock(): void {
+    if (this.checkpointTimer) return;
     this.checkpointTimer = setInterval(() => {
       if (this.unsigned > 0) void this.checkpoint();
     }, this.options.checkpointMs ?? 10_000);
@@ -202,7 +225,7 @@ export class AuditLog {
     if (input.type === 'checkpoint') this.snapshotDue = true;
     else {
       this.sinceSnapshot++;
-      if (this.options.signer && ++this.unsigned >= (this.options.checkpointEvery ?? 10_000)) void this.checkpoint();
+      if (this.signer && ++this.unsigned >= (this.options.checkpointEvery ?? 10_000)) void this.checkpoint();
     }
     if (this.listeners.size === 0) return done.then(() => entry);
     // Waiters wake in log order, so listeners hear records in log order.
@@ -350,8 +373,8 @@ export class AuditLog {
    * works: the checkpoint signs the tree as it was when it started.
    */
   checkpoint(): Promise<CheckpointRecord | undefined> {
-    const { signer } = this.options;
-    if (!signer || !this.signerKey || this.failed) return Promise.resolve(undefined);
+    const { signer, signerKey } = this;
+    if (!signer || !signerKey || this.failed) return Promise.resolve(undefined);
     this.checkpointing ??= (async () => {
       const size = this.state.nextSeq;
       const covered = this.unsigned;
@@ -360,7 +383,7 @@ export class AuditLog {
           { origin: signer.name, size, root: this.state.frontier.root(), time: new Date().toISOString() },
           signer,
         );
-        const record = await this.append({ type: 'checkpoint', size, note, key: this.signerKey! });
+        const record = await this.append({ type: 'checkpoint', size, note, key: signerKey });
         this.unsigned -= covered;
         delete this.lastCheckpointError;
         return record;

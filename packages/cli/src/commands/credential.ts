@@ -1,13 +1,16 @@
 /**
  * faramesh credential probe <provider> [--dir]: can the broker still get each credential the policy
  * binds to that provider? Fetches a fresh one per `credential` block (no tool call is made) and
- * prints its TTL and issuance id, never its value. Exit 0 when all succeed, 1 otherwise.
+ * prints its TTL and issuance id, never its value. Exit 0 when all succeed, 1 otherwise. For the
+ * signing provider (a KMS): reads its public key, has it sign a probe and checks the signature, and
+ * prints the verifier key an auditor pins (`audit verify --key`).
  *
  * faramesh credential preview --agent <id> --tool <tool> [--dir]: which credential a permitted call
  * of that tool would get, and where it would go; nothing is fetched.
  */
-import { resolve } from 'node:path';
-import { CredentialBroker } from '@faramesh/daemon';
+import { basename, resolve } from 'node:path';
+import { encodeVerifierKey, loadStackSigner, openNote, originFor, signNote } from '@faramesh/audit';
+import { checkpointSigner, CredentialBroker, signingProvider } from '@faramesh/daemon';
 import type { CredentialIR, PolicyIR } from '@faramesh/fpl';
 import { makeOut, type Out } from '../output.js';
 import { compileStack } from '../stack-compile.js';
@@ -35,6 +38,7 @@ export async function credentialProbe(provider: string, o: Options): Promise<num
     out.error(out.fail(`no provider "${provider}" in the policy (providers: ${ir.providers.map((p) => p.name).join(', ') || 'none'})`));
     return 1;
   }
+  if (signingProvider(ir)?.name === provider) return probeSigner(ir, o.dir, out);
   const bound = ir.agents.flatMap((a) => a.credentials.filter((c) => c.provider === provider).map((c) => ({ agent: a.id, c })));
   if (bound.length === 0) {
     out.error(out.fail(`no credential block uses provider "${provider}"`));
@@ -51,6 +55,21 @@ export async function credentialProbe(provider: string, o: Options): Promise<num
     }
   }
   return failed === 0 ? 0 : 1;
+}
+
+async function probeSigner(ir: PolicyIR, dir: string, out: Out): Promise<number> {
+  try {
+    const stackDir = resolve(dir);
+    const { signer, via } = await checkpointSigner(ir, process.env, loadStackSigner(stackDir, originFor(basename(stackDir))));
+    const note = await signNote(`faramesh signing probe\n${new Date().toISOString()}\n`, [signer]);
+    if (!openNote(note, [signer]).ok) throw new Error(`${via} signed, but the signature does not verify against its public key`);
+    out.print(out.ok(`${via}: signs checkpoints (${signer.type}); the verifier key to pin:`));
+    out.print(encodeVerifierKey(signer));
+    return 0;
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
 }
 
 export function credentialPreview(o: Options & { agent: string; tool: string }): number {

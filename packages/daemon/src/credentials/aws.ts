@@ -5,8 +5,6 @@
  * then reads the secret (`GetSecretValue`). Endpoints follow the SDK's own settings
  * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SECRETS_MANAGER), credentials its default chain.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { secretValue, type Secret } from './secret-value.js';
 
 export interface AwsConfig {
@@ -14,42 +12,70 @@ export interface AwsConfig {
   role_arn?: string;
 }
 
-export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
-  const abortSignal = AbortSignal.timeout(timeoutMs);
-  let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
-  let ttl_s = spec.ttl_s;
-  let via = '';
-  if (cfg.role_arn) {
-    const sts = new STSClient({ region: cfg.region });
-    const assumed = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: cfg.role_arn,
-        RoleSessionName: `faramesh-${spec.agent}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64),
-        // STS sessions last at least 15 minutes; the credential's own TTL is the shorter of the two.
-        DurationSeconds: Math.max(900, spec.ttl_s),
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: 'secretsmanager:GetSecretValue',
-              Resource: `arn:aws:secretsmanager:${cfg.region}:*:secret:${spec.path}*`,
-            },
-          ],
-        }),
-      }),
-      { abortSignal },
-    );
-    const c = assumed.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('STS returned no credentials');
-    credentials = {
+export interface AssumedRole {
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date };
+  /** The assumed role's id, for the record. */
+  id: string;
+}
+
+/** STS AssumeRole: a session named for whoever it serves, optionally narrowed by a session policy. */
+export async function assumeRole(
+  region: string,
+  roleArn: string,
+  session: string,
+  durationS: number,
+  abortSignal: AbortSignal,
+  policy?: object,
+): Promise<AssumedRole> {
+  // The SDK is loaded on first use: a stack without AWS never pays for it.
+  const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({ region });
+  const assumed = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: roleArn,
+      RoleSessionName: `faramesh-${session}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64),
+      // STS sessions last at least 15 minutes.
+      DurationSeconds: Math.max(900, durationS),
+      ...(policy ? { Policy: JSON.stringify(policy) } : {}),
+    }),
+    { abortSignal },
+  );
+  const c = assumed.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('STS returned no credentials');
+  return {
+    credentials: {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
       ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-    };
-    if (c.Expiration) ttl_s = Math.min(ttl_s, Math.max(0, Math.floor((c.Expiration.getTime() - Date.now()) / 1000)));
-    via = ` via ${assumed.AssumedRoleUser?.AssumedRoleId ?? 'assumed role'}`;
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    },
+    id: assumed.AssumedRoleUser?.AssumedRoleId ?? 'assumed role',
+  };
+}
+
+export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
+  const abortSignal = AbortSignal.timeout(timeoutMs);
+  let credentials: AssumedRole['credentials'] | undefined;
+  let ttl_s = spec.ttl_s;
+  let via = '';
+  if (cfg.role_arn) {
+    // The session may read this secret and nothing else; the credential's TTL is the shorter of the two.
+    const assumed = await assumeRole(cfg.region, cfg.role_arn, spec.agent, spec.ttl_s, abortSignal, {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: `arn:aws:secretsmanager:${cfg.region}:*:secret:${spec.path}*`,
+        },
+      ],
+    });
+    credentials = assumed.credentials;
+    const exp = credentials.expiration;
+    if (exp) ttl_s = Math.min(ttl_s, Math.max(0, Math.floor((exp.getTime() - Date.now()) / 1000)));
+    via = ` via ${assumed.id}`;
   }
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const sm = new SecretsManagerClient({ region: cfg.region, ...(credentials ? { credentials } : {}) });
   const got = await sm.send(new GetSecretValueCommand({ SecretId: spec.path }), { abortSignal });
   if (got.SecretString === undefined) throw new Error(`secret ${spec.path} has no SecretString`);

@@ -8,9 +8,11 @@
  * (`STUB-<id>`), for development.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { matchTool, type CredentialIR, type IRValue, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
-import { resolvedField } from '../stack/settings.js';
+import { matchTool, type CredentialIR, type PolicyIR, type ProviderIR } from '@faramesh/fpl/runtime';
 import { awsSecret } from './aws.js';
+import { azureOptions, azureSecret } from './azure.js';
+import { gcpOptions, gcpSecret } from './gcp.js';
+import { providerFields } from './provider-fields.js';
 import type { Secret } from './secret-value.js';
 import { vaultIssue, vaultLogin } from './vault.js';
 
@@ -98,8 +100,9 @@ export class CredentialBroker {
     const header = c.header ?? 'Authorization';
     try {
       const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
-      const max = provider ? fieldNumber(provider, 'max_ttl') : undefined;
-      if (provider && field(provider, 'scope_required', this.env) === true && max !== undefined && secret.ttl_s > max)
+      const f = provider ? providerFields(provider, this.env) : undefined;
+      const max = f?.seconds('max_ttl');
+      if (f?.raw('scope_required') === true && max !== undefined && secret.ttl_s > max)
         return {
           ok: false,
           provider: providerName,
@@ -130,47 +133,59 @@ export class CredentialBroker {
     const key = c.path === undefined ? undefined : `${p.name}\u0000${c.path}`;
     const hit = key ? this.cache.get(key) : undefined;
     if (hit && hit.until > nowMs) return hit.secret;
-    const str = (name: string) => {
-      const v = field(p, name, this.env);
-      return typeof v === 'string' ? v : undefined;
-    };
-    const timeoutMs = (fieldNumber(p, 'timeout') ?? 5) * 1000;
-    if (p.type === 'aws-sm' || p.type === 'aws-secrets-manager') {
-      const region = str('region');
-      if (!region || c.path === undefined) throw new Error('aws-sm needs region, and the credential a path (the secret id)');
-      const secret = await awsSecret(
-        { region, ...(str('role_arn') ? { role_arn: str('role_arn')! } : {}) },
-        { path: c.path, ttl_s, agent },
-        timeoutMs,
-      );
-      // With a role, every call is its own session: only a plain read is cached.
-      if (!str('role_arn')) this.cache.set(key!, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
+    const f = providerFields(p, this.env);
+    const keep = (secret: Secret): Secret => {
+      if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
       return secret;
+    };
+    const path = () => {
+      if (c.path === undefined) throw new Error(`${p.type} reads a stored secret: the credential needs a path`);
+      return c.path;
+    };
+    switch (p.type) {
+      case 'aws-sm':
+      case 'aws-secrets-manager': {
+        const role_arn = f.str('role_arn');
+        const secret = await awsSecret(
+          { region: f.need('region'), ...(role_arn ? { role_arn } : {}) },
+          { path: path(), ttl_s, agent },
+          f.timeoutMs,
+        );
+        // With a role, every call is its own session: only a plain read is cached.
+        return role_arn ? secret : keep(secret);
+      }
+      case 'gcp-sm':
+        return keep(await gcpSecret(gcpOptions(f), path(), ttl_s, f.timeoutMs));
+      case 'azure-kv':
+        return keep(await azureSecret(azureOptions(f, this.env), path(), ttl_s, f.timeoutMs));
+      case 'vault':
+        break;
+      default:
+        throw new Error(`provider type '${p.type}' cannot issue credentials`);
     }
-    if (p.type !== 'vault') throw new Error(`provider type '${p.type}' cannot issue credentials in this build`);
-    const addr = str('addr');
-    const namespace = str('namespace');
-    if (!addr) throw new Error('vault needs addr');
+    const addr = f.need('addr');
+    const namespace = f.str('namespace');
     const token = await this.vaultToken(
       p.name,
       { addr, ...(namespace ? { namespace } : {}) },
-      str('token'),
-      str('role'),
-      str('secret_id'),
+      f.str('token'),
+      f.str('role'),
+      f.str('secret_id'),
       nowMs,
-      timeoutMs,
+      f.timeoutMs,
     );
+    const mount = f.str('mount');
     const secret = await vaultIssue(
-      { addr, token, ...(str('mount') ? { mount: str('mount')! } : {}), ...(namespace ? { namespace } : {}) },
+      { addr, token, ...(mount ? { mount } : {}), ...(namespace ? { namespace } : {}) },
       { ...(c.path !== undefined ? { path: c.path } : {}), scope: c.scope, ttl_s, meta: { agent, tool, call: randomUUID() } },
-      timeoutMs,
+      f.timeoutMs,
     ).catch((e: Error) => {
       // A login token Vault no longer honours is dropped: the next call logs in again.
-      if (!str('token')) this.logins.delete(p.name);
+      if (!f.str('token')) this.logins.delete(p.name);
       throw e;
     });
-    if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
-    return secret;
+    // A minted token is never cached: it is single-use.
+    return key ? keep(secret) : secret;
   }
 
   /** The token the daemon calls Vault with: `token`, or an AppRole login (`role`, `secret_id`) kept until its lease is mostly spent. */
@@ -203,19 +218,4 @@ const LOGIN_REUSE = 0.8;
 
 function stub(c: CredentialIR, ttl_s: number): Secret {
   return { value: `STUB-${c.id}`, ttl_s, issuance_id: `stub:${randomUUID()}` };
-}
-
-function field(p: ProviderIR, name: string, env: NodeJS.ProcessEnv): IRValue | undefined {
-  return resolvedField(p.fields[name], `provider "${p.name}" ${name}`, env);
-}
-
-/** A duration or number field in seconds (`max_ttl = "5m"` compiles to seconds, or stays text). */
-function fieldNumber(p: ProviderIR, name: string): number | undefined {
-  const v = p.fields[name];
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
 }

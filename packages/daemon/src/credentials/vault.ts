@@ -19,7 +19,7 @@ import { secretValue, type Secret } from './secret-value.js';
 export class VaultError extends Error {}
 
 /** One Vault API call (`token` unset: an unauthenticated one, as a login is). */
-async function vaultCall(
+export async function vaultCall(
   v: { addr: string; namespace?: string },
   token: string | undefined,
   timeoutMs: number,

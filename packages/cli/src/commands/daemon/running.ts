@@ -22,6 +22,7 @@ export interface DaemonStatus {
   dev?: boolean;
   degraded: string | null;
   wal: { path: string | null; records: number };
+  signing?: { via: string; type: string; key_id: string; provider?: string; last_error?: string } | null;
   decisions: { permit: number; deny: number; defer: number };
   budgets: BudgetUsage[];
   /** Audit sinks: delivering, degraded (retrying) or not served by this build. */

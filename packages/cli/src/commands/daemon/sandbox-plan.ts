@@ -7,7 +7,14 @@ import { readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
-import { agentSocketMirror, proxyMirror, proxyPorts, resolveStackPath, type RuntimeSettings, type StackPaths } from '@faramesh/daemon';
+import {
+  agentSocketMirror,
+  proxyMirror,
+  proxyPorts,
+  resolveStackPath,
+  type RuntimeSettings,
+  type StackPaths,
+} from '@faramesh/daemon/client';
 import { separateAgentUser } from './agent-user.js';
 import {
   agentFilter,

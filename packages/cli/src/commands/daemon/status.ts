@@ -44,6 +44,14 @@ export async function status(o: StatusOptions): Promise<number> {
     ['policy source', s.policy_source ? `${s.policy_source} (applied ${s.applied_at})` : '—'],
     ['runtime mode', (s.runtime_mode ?? '—') + (s.dev ? ' (faramesh dev: in-memory log, dev-tagged records)' : '')],
     ['WAL', `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records)`],
+    ...(s.signing
+      ? [
+          [
+            'checkpoints',
+            `signed by ${s.signing.via} (${s.signing.type}, key id ${s.signing.key_id})${s.signing.last_error ? ` · last error: ${s.signing.last_error}` : ''}`,
+          ] as [string, string],
+        ]
+      : []),
   ];
   out.print(['Daemon', ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(16)}${v}`)].join('\n'));
   if (s.providers.length > 0)
@@ -111,6 +119,7 @@ function toJson(s: DaemonStatus): object {
       dev: s.dev === true,
       degraded: s.degraded,
       wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
+      signing: s.signing ?? null,
     },
     decisions: s.decisions,
     providers: s.providers,

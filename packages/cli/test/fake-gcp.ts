@@ -1,0 +1,130 @@
+/**
+ * An in-process stand-in for Google Cloud's REST APIs as the official clients use them in REST
+ * mode: Cloud KMS (`getPublicKey`, `asymmetricSign` with CRC32C checks both ways) and Secret
+ * Manager (`access`), over TLS. Every request must carry the self-signed JWT a service account
+ * makes (RS256, issued by its email, not expired), verified against the account's public key.
+ */
+import { createHash, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
+import { crc32c } from '@faramesh/audit';
+import { KmsKey } from './kms-key.js';
+import { selfSignedCert } from './daemon-helpers.js';
+
+const ALGORITHM = { 'ecdsa-p256': 12, 'ecdsa-p384': 13, 'rsa-2048': 3, ed25519: 40 } as const;
+
+export class FakeGcp {
+  readonly email = 'faramesh@test-project.iam.gserviceaccount.com';
+  private readonly account: { privateKey: KeyObject; publicKey: KeyObject };
+  /** KMS key versions by resource name. */
+  readonly kmsKeys = new Map<string, KmsKey>();
+  /** Secret versions by `projects/p/secrets/s`, the latest last. */
+  readonly secrets = new Map<string, string[]>();
+  readonly calls: { method: string; path: string; authorized: boolean }[] = [];
+  /** Send secret payloads with a wrong CRC32C, as a payload damaged on the way would arrive. */
+  corrupt = false;
+  private server?: Server;
+  url = '';
+  /** The CA file the daemon must trust (NODE_EXTRA_CA_CERTS) and the service account key file. */
+  caFile = '';
+  credentialsFile = '';
+
+  constructor(private readonly dir: string) {
+    this.account = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  }
+
+  async start(): Promise<void> {
+    const tls = selfSignedCert(this.dir, 'gcp');
+    this.caFile = tls.cert;
+    this.server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const send = (status: number, json: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(json));
+        };
+        const path = decodeURIComponent(new URL(req.url!, 'https://gcp').pathname);
+        const authorized = this.authorized(req.headers.authorization);
+        this.calls.push({ method: req.method!, path, authorized });
+        if (!authorized)
+          return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+        const notFound = () => send(404, { error: { code: 404, message: `${path} not found`, status: 'NOT_FOUND' } });
+        let m = /^\/v1\/(.+)\/publicKey$/.exec(path);
+        if (req.method === 'GET' && m) {
+          const key = this.kmsKeys.get(m[1]!);
+          if (!key) return notFound();
+          const pem = key.publicPem;
+          return send(200, {
+            pem,
+            algorithm: ALGORITHM[key.type],
+            pemCrc32c: String(crc32c(Buffer.from(pem))),
+            name: m[1],
+            protectionLevel: 2,
+          });
+        }
+        m = /^\/v1\/(.+):asymmetricSign$/.exec(path);
+        if (req.method === 'POST' && m) {
+          const key = this.kmsKeys.get(m[1]!);
+          if (!key) return notFound();
+          const p = JSON.parse(body) as { digest?: Record<string, string>; digestCrc32c?: string };
+          const digest = Buffer.from(Object.values(p.digest ?? {})[0] ?? '', 'base64');
+          const verified = p.digestCrc32c !== undefined && Number(p.digestCrc32c) === crc32c(digest);
+          const signature = key.signDigest(digest);
+          return send(200, {
+            signature: signature.toString('base64'),
+            signatureCrc32c: String(crc32c(signature)),
+            verifiedDigestCrc32c: verified,
+            name: m[1],
+            protectionLevel: 2,
+          });
+        }
+        m = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(path);
+        if (req.method === 'GET' && m) {
+          const versions = this.secrets.get(m[1]!);
+          const n = m[2] === 'latest' ? versions?.length : Number(m[2]);
+          const value = n ? versions?.[n - 1] : undefined;
+          if (value === undefined) return notFound();
+          const data = Buffer.from(value);
+          return send(200, {
+            name: `${m[1]}/versions/${n}`,
+            payload: { data: data.toString('base64'), dataCrc32c: String(crc32c(data) ^ (this.corrupt ? 1 : 0)) },
+          });
+        }
+        notFound();
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `https://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+    this.credentialsFile = join(this.dir, 'gcp-service-account.json');
+    writeFileSync(
+      this.credentialsFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'test-project',
+        private_key_id: createHash('sha256').update(this.email).digest('hex').slice(0, 40),
+        private_key: this.account.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+        client_email: this.email,
+        client_id: '1234567890',
+        token_uri: `${this.url}/token`,
+      }),
+      { mode: 0o600 },
+    );
+  }
+
+  /** A self-signed service-account JWT: RS256 by the account's key, issued by its email, unexpired. */
+  private authorized(header: string | undefined): boolean {
+    const m = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(header ?? '');
+    if (!m) return false;
+    const verifier = createVerify('RSA-SHA256').update(`${m[1]}.${m[2]}`);
+    if (!verifier.verify(this.account.publicKey, Buffer.from(m[3]!, 'base64url'))) return false;
+    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { iss?: string; exp?: number };
+    return claims.iss === this.email && (claims.exp ?? 0) * 1000 > Date.now();
+  }
+
+  stop(): void {
+    this.server?.close();
+    this.server?.closeAllConnections();
+  }
+}

@@ -1,0 +1,44 @@
+/** Reading a `provider` block's fields: `env("…")` resolved, durations in seconds, types checked. */
+import type { IRValue, ProviderIR } from '@faramesh/fpl/runtime';
+import { resolvedField } from '../stack/settings.js';
+
+export interface ProviderFields {
+  /** A string field (after `env()`), or undefined. */
+  str(name: string): string | undefined;
+  /** A string field that must be there. */
+  need(name: string): string;
+  /** A duration or number field in seconds (`max_ttl = "5m"` compiles to seconds, or stays text). */
+  seconds(name: string): number | undefined;
+  raw(name: string): IRValue | undefined;
+  /** `timeout` (default 5 s) in milliseconds: how long one call to the provider may take. */
+  timeoutMs: number;
+}
+
+export function providerFields(p: ProviderIR, env: NodeJS.ProcessEnv): ProviderFields {
+  const raw = (name: string) => resolvedField(p.fields[name], `provider "${p.name}" ${name}`, env);
+  const str = (name: string) => {
+    const v = raw(name);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const seconds = (name: string) => durationSeconds(raw(name));
+  return {
+    raw,
+    str,
+    need(name) {
+      const v = str(name);
+      if (v === undefined) throw new Error(`provider "${p.name}" (${p.type}) needs ${name}`);
+      return v;
+    },
+    seconds,
+    timeoutMs: (seconds('timeout') ?? 5) * 1000,
+  };
+}
+
+function durationSeconds(v: IRValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
+}
