@@ -68,9 +68,9 @@ provider "es" {
 }
 
 provider "archive" {
-  type   = "s3-sink"
-  region = "us-east-1"
-  bucket = "audit"
+  type    = "gcs-sink"
+  project = "p"
+  bucket  = "audit"
 }
 
 agent "bot" {

@@ -3,9 +3,10 @@
  * checks every request's SigV4 signature against the keys it knows (the root key, and the session
  * keys it issued), as the real services do. Point the SDK at it with AWS_ENDPOINT_URL_STS and
  * AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_KMS. KMS keys sign digests
- * (`MessageType: DIGEST`) with ECDSA, as asymmetric ECC keys do.
+ * (`MessageType: DIGEST`) with ECDSA, as asymmetric ECC keys do. S3 takes PutObject (path style,
+ * AWS_ENDPOINT_URL_S3), checking the payload against its signed SHA-256.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -25,6 +26,9 @@ export class FakeAws {
   readonly rootSecret = randomBytes(20).toString('base64');
   readonly secrets = new Map<string, { value: string; version: string }>();
   readonly keys = new Map<string, Key>();
+  /** S3 objects by `bucket/key`, and a switch that makes S3 answer 503 (an outage). */
+  readonly objects = new Map<string, { body: string; contentType?: string }>();
+  s3Down = false;
   /** KMS keys by ARN. */
   readonly kmsKeys = new Map<string, KmsKey>();
   /** Every request: service, action, the access key that signed it, and whether the signature held. */
@@ -155,6 +159,20 @@ export class FakeAws {
             : { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret.` },
         ),
       );
+    }
+    if (service === 's3' && method === 'PUT') {
+      const xml = (status: number, code: string, message: string) => {
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+      };
+      if (this.s3Down) return xml(503, 'SlowDown', 'Please reduce your request rate.');
+      const declared = headers['x-amz-content-sha256'];
+      if (declared && declared !== 'UNSIGNED-PAYLOAD' && declared !== createHash('sha256').update(body).digest('hex'))
+        return xml(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
+      const path = decodeURIComponent(new URL(url, 'http://x').pathname).slice(1);
+      this.objects.set(path, { body, ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}) });
+      res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+      return void res.end();
     }
     if (service === 'kms' && (action === 'GetPublicKey' || action === 'Sign')) {
       const p = JSON.parse(body) as { KeyId: string; Message?: string; MessageType?: string; SigningAlgorithm?: string };

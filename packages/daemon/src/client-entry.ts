@@ -8,6 +8,7 @@ export {
   resolveStackPath,
   agentSocketMirror,
   proxyMirror,
+  proxyCaFiles,
   DEFAULT_AGENT_SOCKET,
   DEFAULT_WAL_DIR,
   type StackPaths,

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import {
   AuditLog,
   encodeVerifierKey,
+  keysDir,
   loadStackSigner,
   originFor,
   pinKey,
@@ -33,7 +34,7 @@ import { Alerts, notifyTargets } from './outbound/alerts.js';
 import { checkSinks, Sinks } from './outbound/sinks.js';
 import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
-import { agentSocketMirror, proxyMirror, stackPaths, type StackPaths } from './stack/paths.js';
+import { agentSocketMirror, proxyCaFiles, proxyMirror, stackPaths, type StackPaths } from './stack/paths.js';
 import { mirrorOnUnix } from './wire/unix-mirror.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { commandArgv } from './supervisor/command.js';
@@ -60,6 +61,7 @@ import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
 import { mcpServers, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
+import { httpsInspection } from './http-proxy/inspection.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
 import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
@@ -114,6 +116,7 @@ export class Daemon {
   private signing?: ActiveSigner;
   /** Where the forward HTTP proxy listens: the shared port, and each agent's own. */
   private httpProxyPorts?: { shared?: number; agents: Record<string, number> };
+  private httpsMode = 'tunnelled, not inspected';
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
   readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
@@ -282,11 +285,14 @@ export class Daemon {
   private async startHttpProxy(compiled: CompiledPolicy): Promise<void> {
     const { shared, own } = proxyPorts(compiled.ir, 'http_proxy_port');
     if (shared === undefined && own.length === 0) return;
+    const inspect = await httpsInspection(compiled.ir, keysDir(this.paths.stackDir), this.paths.mirrors);
+    this.httpsMode = inspect ? `inspected (stack CA ${proxyCaFiles(this.paths.mirrors).cert})` : 'tunnelled, not inspected';
     const proxy = (this.httpProxy = new ForwardProxy({
       decide: (params, tool, http) => this.decide(params, tool, http),
       agentFor: (token) => this.agentForToken(token),
       ready: () => this.lifecycle.state === 'READY',
       say: this.say,
+      ...(inspect ? { inspect } : {}),
     }));
     const ports: { shared?: number; agents: Record<string, number> } = (this.httpProxyPorts = { agents: {} });
     const mirror = this.mirrorFor(compiled.ir, 'http');
@@ -745,7 +751,7 @@ export class Daemon {
       proxies: {
         ...(this.mcp ? { mcp: { ...this.mcpPorts, relayed_calls: this.mcp.relayedCalls } } : {}),
         // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.
-        ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: 'tunnelled, not inspected' } } : {}),
+        ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: this.httpsMode } } : {}),
       },
       os_tier: { profile: policy && sandboxed(policy.compiled.ir) ? (policy.compiled.ir.runtime.agent_enforce_profile ?? 'full') : 'off' },
       supervisor: this.supervisor?.list() ?? [],

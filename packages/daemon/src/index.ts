@@ -23,5 +23,6 @@ export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
 export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';
 export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.js';
+export { StackCa } from './http-proxy/stack-ca.js';
 export { commandArgv } from './supervisor/command.js';
 export { Supervisor, type ChildInfo } from './supervisor/supervisor.js';

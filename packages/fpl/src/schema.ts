@@ -79,6 +79,10 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   http_listen: s(),
   http_upstream: { kind: 'url', equals: true },
   http_proxy_port: port,
+  /** The forward proxy ends agents' TLS with the stack CA and decides each request inside (opt-in). */
+  https_inspection: bool,
+  /** Only these CONNECT hosts (`api.example.com`, `*.example.com`) are inspected; others are tunnelled. */
+  https_inspection_hosts: list,
   mcp_proxy_port: port,
   mcp_filter_tools: bool,
   /** MCP proxy: answer a denied or deferred tools/call with a JSON-RPC error instead of an isError result. */
@@ -140,7 +144,7 @@ export const PROVIDER_TYPES: Readonly<Record<string, readonly string[]>> = {
   'splunk-sink': ['url', 'token', 'index'],
   'datadog-sink': ['api_key', 'site', 'url'],
   'elastic-sink': ['url', 'api_key', 'index'],
-  's3-sink': ['region', 'bucket', 'prefix'],
+  's3-sink': ['region', 'bucket', 'prefix', 'path_style'],
   'gcs-sink': ['project', 'bucket', 'prefix'],
   'cost-static': [],
   'cost-http': ['url'],

@@ -6,17 +6,31 @@
  * - CONNECT (HTTPS): the tool `http/connect`, decided on host and port, then tunnelled as it is: the
  *   proxy does not see inside TLS. A tunnel must carry TLS: one whose first bytes are not a TLS
  *   handshake is closed, so plain HTTP cannot slip past the request-level rules through CONNECT.
+ * - With TLS inspection on for the host (`runtime { https_inspection }`), the proxy ends the agent's
+ *   TLS itself with a certificate from the stack's CA, and each request inside becomes its own
+ *   decision (`http/<method>`, as for plain HTTP) and gets its credential, before going on to the
+ *   host over a new, verified TLS connection to the address the CONNECT checked.
  * The host is resolved once, before the decision; the engine's SSRF guard checks those addresses,
  * and the connection goes to the address checked (a name cannot re-resolve elsewhere meanwhile).
  * A denial is 403 with the structured denial as JSON (and the approval id, for a defer).
  */
 import { lookup } from 'node:dns/promises';
-import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
+import type { StackCa } from './stack-ca.js';
 
 export interface ForwardDeps {
   decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
@@ -26,6 +40,29 @@ export interface ForwardDeps {
   say(line: string): void;
   /** A host's addresses (default: the system resolver, once per request); tests stand in a rebinding DNS. */
   lookup?(host: string): Promise<string[]>;
+  /** TLS inspection: the stack CA, and which CONNECT hosts it applies to. */
+  inspect?: { ca: StackCa; host(host: string): boolean };
+}
+
+/** Where a request goes: plain HTTP from its absolute URL, or HTTPS inside an inspected tunnel. */
+interface Target {
+  protocol: 'http:' | 'https:';
+  /** As the agent wrote it (the policy sees this), and bare, as resolved. */
+  hostname: string;
+  host: string;
+  port: number;
+  path: string;
+  search: string;
+  /** Addresses already checked (the tunnel's), else resolved now. */
+  addresses?: string[];
+}
+
+/** What an inspected tunnel carries: whose it is and where it was permitted to go. */
+interface Tunnel {
+  agent: string;
+  host: string;
+  port: number;
+  addresses: string[];
 }
 
 /** Never passed on, never shown to the policy: they belong to this hop, or carry credentials. */
@@ -47,8 +84,31 @@ export class ForwardProxy {
   private readonly sockets = new Set<Duplex>();
   /** Upstream connections are kept alive and reused (pooled by the checked address and port). */
   private readonly pool = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly tlsPool = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  /** Serves the requests of inspected tunnels (each TLS socket is handed to it as a connection). */
+  private readonly inspected: Server;
+  private readonly tunnels = new WeakMap<Socket, Tunnel>();
 
-  constructor(private readonly deps: ForwardDeps) {}
+  constructor(private readonly deps: ForwardDeps) {
+    this.inspected = createServer((req, res) => {
+      const t = this.tunnels.get(req.socket);
+      if (!t) return reply(res, 500, { error: 'not an inspected tunnel' });
+      const [path, search = ''] = (req.url ?? '/').split(/(?=\?)/);
+      const named = bare((req.headers.host ?? '').replace(/:\d+$/, ''));
+      // The tunnel was permitted for one host: a request naming another is refused, not followed.
+      if (named && named.toLowerCase() !== t.host.toLowerCase())
+        return reply(res, 421, { error: `this tunnel was permitted for ${t.host}, not ${named}` });
+      void this.forward(req, res, t.agent, {
+        protocol: 'https:',
+        hostname: t.host,
+        host: t.host,
+        port: t.port,
+        path: path || '/',
+        search,
+        addresses: t.addresses,
+      }).catch((e: Error) => reply(res, 502, { error: e.message }));
+    });
+  }
 
   /**
    * Listen on 127.0.0.1:`port`; `agent` fixes whose traffic it is (an agent's own port). `mirror`: a
@@ -76,6 +136,7 @@ export class ForwardProxy {
 
   async close(): Promise<void> {
     this.pool.destroy();
+    this.tlsPool.destroy();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
@@ -107,44 +168,53 @@ export class ForwardProxy {
         { 'proxy-authenticate': 'Basic realm="faramesh"' },
       );
     if (!this.deps.ready()) return reply(res, 503, { error: 'the daemon is not ready (DAEMON_NOT_READY)' }, { 'retry-after': '2' });
-    const host = bare(url.hostname);
-    const port = Number(url.port || 80);
+    return this.forward(req, res, agent, {
+      protocol: 'http:',
+      hostname: url.hostname,
+      host: bare(url.hostname),
+      port: Number(url.port || 80),
+      path: url.pathname,
+      search: url.search,
+    });
+  }
+
+  /** Decide one request, then send it on with its credential and pipe the answer back. */
+  private async forward(req: IncomingMessage, res: ServerResponse, agent: string, t: Target): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const query: Record<string, string | string[]> = {};
-    for (const k of new Set(url.searchParams.keys())) {
-      const all = url.searchParams.getAll(k);
+    const params = new URLSearchParams(t.search);
+    for (const k of new Set(params.keys())) {
+      const all = params.getAll(k);
       query[k] = all.length === 1 ? all[0]! : all;
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
-    const addresses = await (this.deps.lookup ?? resolve)(host);
+    const addresses = t.addresses ?? (await (this.deps.lookup ?? resolve)(t.host));
+    const tool = `http/${method.toLowerCase()}`;
     const result = await this.deps.decide(
-      { agent_id: agent, tool_id: `http/${method.toLowerCase()}`, args: { host: url.hostname, method, path: url.pathname, query } },
-      `http/${method.toLowerCase()}`,
-      { host: url.hostname, method, path: url.pathname, query, headers, addresses },
+      { agent_id: agent, tool_id: tool, args: { host: t.hostname, method, path: t.path, query } },
+      tool,
+      { host: t.hostname, method, path: t.path, query, headers, addresses },
     );
     if (result.effect !== 'PERMIT') return reply(res, 403, denialBody(result), { 'x-faramesh-action-id': result.action_id ?? '' });
-    if (addresses.length === 0) return reply(res, 502, { error: `${host} does not resolve` });
+    if (addresses.length === 0) return reply(res, 502, { error: `${t.host} does not resolve` });
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
     // A brokered credential goes into the request here, at the boundary: the agent never sees it.
     if (result.credential) out[result.credential.header.toLowerCase()] = result.credential.value;
-    const upstream = httpRequest({
-      host: addresses[0],
-      port,
-      method,
-      path: `${url.pathname}${url.search}`,
-      headers: out,
-      setHost: false,
-      agent: this.pool,
-    });
+    const options = { host: addresses[0], port: t.port, method, path: `${t.path}${t.search}`, headers: out, setHost: false };
+    const upstream =
+      t.protocol === 'https:'
+        ? // Verified as usual, for the name the agent asked for, at the address that was checked.
+          httpsRequest({ ...options, agent: this.tlsPool, ...(isIP(t.host) ? {} : { servername: t.host }) })
+        : httpRequest({ ...options, agent: this.pool });
     upstream.on('response', (r) => {
       const back: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
       res.writeHead(r.statusCode ?? 502, back);
       r.pipe(res);
     });
-    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `${host}: ${e.message}` })));
+    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `${t.host}: ${e.message}` })));
     req.pipe(upstream);
   }
 
@@ -170,6 +240,7 @@ export class ForwardProxy {
     );
     if (result.effect !== 'PERMIT') return refuse(403, 'Forbidden', denialBody(result));
     if (addresses.length === 0) return refuse(502, 'Bad Gateway', { error: `${host} does not resolve` });
+    if (this.deps.inspect?.host(host)) return this.inspect(socket, head, { agent, host, port, addresses }, this.deps.inspect.ca);
     const upstream = connect(port, addresses[0]!);
     upstream.once('connect', () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -191,6 +262,26 @@ export class ForwardProxy {
       upstream.readyState === 'opening' ? refuse(502, 'Bad Gateway', { error: `${host}: ${e.message}` }) : socket.destroy(),
     );
     socket.on('close', () => upstream.destroy());
+  }
+
+  /**
+   * End the agent's TLS here with a leaf from the stack CA, and serve what comes through as
+   * requests. A tunnel that does not open with a TLS handshake fails that handshake and is closed.
+   */
+  private async inspect(socket: Duplex, head: Buffer, t: Tunnel, ca: StackCa): Promise<void> {
+    const secureContext = await ca.contextFor(t.host);
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) socket.unshift(head);
+    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+    tls.on('error', () => {
+      this.deps.say(
+        `http proxy: closed an inspected tunnel to ${t.host}:${t.port} (no TLS handshake, or the agent does not trust the stack CA)`,
+      );
+      tls.destroy();
+      socket.destroy();
+    });
+    this.tunnels.set(tls, t);
+    this.inspected.emit('connection', tls);
   }
 }
 

@@ -23,6 +23,7 @@ export async function post(
 }
 
 export async function deliver(format: SinkFormat, events: SinkEvent[]): Promise<string | undefined> {
+  if (format.ship) return format.ship(events);
   if (!format.request) {
     process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     return undefined;

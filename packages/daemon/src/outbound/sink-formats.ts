@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField, SettingsError } from '../stack/settings.js';
+import { s3Shipper } from './s3-sink.js';
 
 /** A record as shipped: the stored record, plus its redacted arguments when this daemon still holds them. */
 export type SinkEvent = Record<string, unknown>;
@@ -24,6 +25,10 @@ export interface SinkFormat {
   request?: (events: SinkEvent[]) => SinkRequest;
   /** A 2xx reply may still report failures (elastic's `errors`). */
   accepted?: (status: number, body: string) => string | undefined;
+  /** Sinks that are not one POST (object stores): deliver a batch, or say why not. */
+  ship?: (events: SinkEvent[]) => Promise<string | undefined>;
+  /** How long new records gather before a batch goes (default 20 ms; object stores wait longer, for fewer, larger objects). */
+  gatherMs?: number;
 }
 
 /** Sink providers: `stdout` and every `*-sink` (those sinkFormat does not know are declared but not served). */
@@ -148,6 +153,25 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat | 
           );
           return failed ? `bulk item refused (${failed.create!.status}): ${failed.create!.error?.reason ?? 'no reason given'}` : undefined;
         },
+      };
+    }
+    case 's3-sink': {
+      const prefix = field('prefix') ?? '';
+      const pathStyle = resolvedField(p.fields.path_style, `${where}.path_style`, env);
+      if (pathStyle !== undefined && typeof pathStyle !== 'boolean') throw new SettingsError(`${where}.path_style must be true or false`);
+      return {
+        name: p.name,
+        type: p.type,
+        gatherMs: 5_000,
+        ship: s3Shipper(
+          {
+            region: field('region', true)!,
+            bucket: field('bucket', true)!,
+            prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+            pathStyle: pathStyle === true,
+          },
+          10_000,
+        ),
       };
     }
     default:

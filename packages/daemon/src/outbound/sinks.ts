@@ -51,7 +51,7 @@ class SinkWorker {
   /** New records are durable: ship them soon (calls close together make one batch). */
   kick(): void {
     if (this.stopped || this.running || this.timer) return;
-    this.schedule(20);
+    this.schedule(this.format.gatherMs ?? 20);
   }
 
   private schedule(ms: number): void {

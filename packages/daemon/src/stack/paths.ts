@@ -80,6 +80,13 @@ function sandboxRunDir(stackDir: string): string {
 export const agentSocketMirror = (paths: StackPaths) => join(paths.mirrors, 'agent.sock');
 
 /**
+ * Where agents find the stack's proxy CA (TLS inspection): the certificate alone
+ * (NODE_EXTRA_CA_CERTS) and with the system's roots (SSL_CERT_FILE and the like). Beside the
+ * mirrors, so a sandboxed agent can be shown them.
+ */
+export const proxyCaFiles = (mirrors: string) => ({ cert: join(mirrors, 'proxy-ca.pem'), bundle: join(mirrors, 'proxy-ca-bundle.pem') });
+
+/**
  * The Unix socket that mirrors a proxy's port for sandboxed agents, who have no network: the shared
  * port's, or an agent's own (named by a hash: agent ids need not be file names). Traffic on it is
  * treated exactly as traffic on the port.

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PolicyIR } from '@faramesh/fpl';
 import type { RuntimeSettings, StackPaths } from '@faramesh/daemon';
+import { caEnv } from './ca-env.js';
 import { HELPER_PATH } from '@faramesh/sandbox';
 import { writeSandboxPlan } from './sandbox-plan.js';
 
@@ -90,6 +91,7 @@ export function writeAgentArtifacts(paths: StackPaths, settings: RuntimeSettings
     FARAMESH_CLI: CLI_PATH,
     // Node agents: the SDK's autoload, which governs the frameworks they import (FARAMESH_AUTOLOAD).
     FARAMESH_NODE_AUTOLOAD: NODE_AUTOLOAD,
+    ...caEnv(paths, ir),
   };
   writeFileSync(
     paths.agentEnv,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadStackSigner, originFor } from '@faramesh/audit';
+import { keysDir, loadStackSigner, originFor } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
   Alerts,
@@ -14,6 +14,7 @@ import {
   notifyTargets,
   PrincipalGate,
   runtimeSettings,
+  StackCa,
   writeCompiled,
   type CompiledPolicy,
   type RuntimeSettings,
@@ -68,5 +69,7 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
 /** Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts. */
 export async function writeStack(paths: StackPaths, c: CompiledStack): Promise<string | undefined> {
   await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
+  // TLS inspection: the CA exists before the sandbox plan that shows it to agents is written.
+  if (c.ir.runtime.https_inspection === true) await StackCa.load(keysDir(paths.stackDir), paths.mirrors);
   return writeAgentArtifacts(paths, c.settings, c.ir, c.source);
 }

@@ -16,6 +16,7 @@ import {
   type StackPaths,
 } from '@faramesh/daemon/client';
 import { separateAgentUser } from './agent-user.js';
+import { caEnv } from './ca-env.js';
 import {
   agentFilter,
   BASE_ENV_ALLOW,
@@ -64,6 +65,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     FARAMESH_SOCKET: SANDBOX_AGENT_SOCKET,
     HOME: SANDBOX_HOME,
     TMPDIR: '/tmp',
+    ...caEnv(paths, ir),
   }).map(([name, value]) => ({ agent: '*', name, value }));
   for (const kind of ['http', 'mcp'] as const) {
     const { shared, own } = proxyPorts(ir, kind === 'http' ? 'http_proxy_port' : 'mcp_proxy_port');
@@ -107,7 +109,8 @@ export function writeSandboxPlan(i: SandboxInputs): string {
   const plan = buildPlan({
     profile: i.profile,
     stackDir,
-    readOnly: [...new Set(sources)],
+    // With TLS inspection, the stack CA agents must trust (made by apply before this plan).
+    readOnly: [...new Set(sources), ...Object.values(caEnv(paths, ir)).filter((f, n, all) => all.indexOf(f) === n)],
     hidden,
     installRoot: INSTALL_ROOT,
     nodePath: process.execPath,
