@@ -5,12 +5,11 @@
  * makes (RS256, issued by its email, not expired), verified against the account's public key.
  */
 import { createHash, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@faramesh/audit';
 import { KmsKey } from './kms-key.js';
-import { selfSignedCert } from './daemon-helpers.js';
+import { startTlsApi, type TlsApi } from './fake-tls-api.js';
 
 const ALGORITHM = { 'ecdsa-p256': 12, 'ecdsa-p384': 13, 'rsa-2048': 3, ed25519: 40 } as const;
 
@@ -24,7 +23,7 @@ export class FakeGcp {
   readonly calls: { method: string; path: string; authorized: boolean }[] = [];
   /** Send secret payloads with a wrong CRC32C, as a payload damaged on the way would arrive. */
   corrupt = false;
-  private server?: Server;
+  private api?: TlsApi;
   url = '';
   /** The CA file the daemon must trust (NODE_EXTRA_CA_CERTS) and the service account key file. */
   caFile = '';
@@ -35,68 +34,58 @@ export class FakeGcp {
   }
 
   async start(): Promise<void> {
-    const tls = selfSignedCert(this.dir, 'gcp');
-    this.caFile = tls.cert;
-    this.server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const send = (status: number, json: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(json));
-        };
-        const path = decodeURIComponent(new URL(req.url!, 'https://gcp').pathname);
-        const authorized = this.authorized(req.headers.authorization);
-        this.calls.push({ method: req.method!, path, authorized });
-        if (!authorized)
-          return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
-        const notFound = () => send(404, { error: { code: 404, message: `${path} not found`, status: 'NOT_FOUND' } });
-        let m = /^\/v1\/(.+)\/publicKey$/.exec(path);
-        if (req.method === 'GET' && m) {
-          const key = this.kmsKeys.get(m[1]!);
-          if (!key) return notFound();
-          const pem = key.publicPem;
-          return send(200, {
-            pem,
-            algorithm: ALGORITHM[key.type],
-            pemCrc32c: String(crc32c(Buffer.from(pem))),
-            name: m[1],
-            protectionLevel: 2,
-          });
-        }
-        m = /^\/v1\/(.+):asymmetricSign$/.exec(path);
-        if (req.method === 'POST' && m) {
-          const key = this.kmsKeys.get(m[1]!);
-          if (!key) return notFound();
-          const p = JSON.parse(body) as { digest?: Record<string, string>; digestCrc32c?: string };
-          const digest = Buffer.from(Object.values(p.digest ?? {})[0] ?? '', 'base64');
-          const verified = p.digestCrc32c !== undefined && Number(p.digestCrc32c) === crc32c(digest);
-          const signature = key.signDigest(digest);
-          return send(200, {
-            signature: signature.toString('base64'),
-            signatureCrc32c: String(crc32c(signature)),
-            verifiedDigestCrc32c: verified,
-            name: m[1],
-            protectionLevel: 2,
-          });
-        }
-        m = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(path);
-        if (req.method === 'GET' && m) {
-          const versions = this.secrets.get(m[1]!);
-          const n = m[2] === 'latest' ? versions?.length : Number(m[2]);
-          const value = n ? versions?.[n - 1] : undefined;
-          if (value === undefined) return notFound();
-          const data = Buffer.from(value);
-          return send(200, {
-            name: `${m[1]}/versions/${n}`,
-            payload: { data: data.toString('base64'), dataCrc32c: String(crc32c(data) ^ (this.corrupt ? 1 : 0)) },
-          });
-        }
-        notFound();
-      });
+    this.api = await startTlsApi(this.dir, 'gcp', (req, body, send) => {
+      const path = decodeURIComponent(new URL(req.url!, 'https://gcp').pathname);
+      const authorized = this.authorized(req.headers.authorization);
+      this.calls.push({ method: req.method!, path, authorized });
+      if (!authorized)
+        return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+      const notFound = () => send(404, { error: { code: 404, message: `${path} not found`, status: 'NOT_FOUND' } });
+      let m = /^\/v1\/(.+)\/publicKey$/.exec(path);
+      if (req.method === 'GET' && m) {
+        const key = this.kmsKeys.get(m[1]!);
+        if (!key) return notFound();
+        const pem = key.publicPem;
+        return send(200, {
+          pem,
+          algorithm: ALGORITHM[key.type],
+          pemCrc32c: String(crc32c(Buffer.from(pem))),
+          name: m[1],
+          protectionLevel: 2,
+        });
+      }
+      m = /^\/v1\/(.+):asymmetricSign$/.exec(path);
+      if (req.method === 'POST' && m) {
+        const key = this.kmsKeys.get(m[1]!);
+        if (!key) return notFound();
+        const p = JSON.parse(body) as { digest?: Record<string, string>; digestCrc32c?: string };
+        const digest = Buffer.from(Object.values(p.digest ?? {})[0] ?? '', 'base64');
+        const verified = p.digestCrc32c !== undefined && Number(p.digestCrc32c) === crc32c(digest);
+        const signature = key.signDigest(digest);
+        return send(200, {
+          signature: signature.toString('base64'),
+          signatureCrc32c: String(crc32c(signature)),
+          verifiedDigestCrc32c: verified,
+          name: m[1],
+          protectionLevel: 2,
+        });
+      }
+      m = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(path);
+      if (req.method === 'GET' && m) {
+        const versions = this.secrets.get(m[1]!);
+        const n = m[2] === 'latest' ? versions?.length : Number(m[2]);
+        const value = n ? versions?.[n - 1] : undefined;
+        if (value === undefined) return notFound();
+        const data = Buffer.from(value);
+        return send(200, {
+          name: `${m[1]}/versions/${n}`,
+          payload: { data: data.toString('base64'), dataCrc32c: String(crc32c(data) ^ (this.corrupt ? 1 : 0)) },
+        });
+      }
+      notFound();
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.url = `https://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+    this.url = this.api.url;
+    this.caFile = this.api.caFile;
     this.credentialsFile = join(this.dir, 'gcp-service-account.json');
     writeFileSync(
       this.credentialsFile,
@@ -124,7 +113,6 @@ export class FakeGcp {
   }
 
   stop(): void {
-    this.server?.close();
-    this.server?.closeAllConnections();
+    this.api?.stop();
   }
 }
