@@ -61,6 +61,7 @@ import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
 import { mcpServers, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
+import { ReverseProxy, reverseConfig } from './http-proxy/reverse.js';
 import { httpsInspection } from './http-proxy/inspection.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
@@ -111,6 +112,7 @@ export class Daemon {
   private mcp?: McpProxy;
   private mcpTasks?: TaskBook;
   private httpProxy?: ForwardProxy;
+  private reverseProxy?: ReverseProxy;
   private broker?: CredentialBroker;
   /** The key that signs checkpoints: the stack's own, or a KMS. */
   private signing?: ActiveSigner;
@@ -226,7 +228,14 @@ export class Daemon {
       if (sandboxed(compiled.ir)) this.agentMirror = await mirrorOnUnix(this.agentServer.server, agentSocketMirror(this.paths));
       if (settings.http) {
         const tokens = this.tokens;
+        const reverse = (this.reverseProxy = new ReverseProxy({
+          decide: (params, tool, http) => this.decide(params, tool, http),
+          principal: (token) => tokens.lookup(token),
+          ready: () => this.lifecycle.state === 'READY',
+          config: () => this.decisions?.policy.reverse,
+        }));
         this.http = new HttpApi({
+          proxy: (req, res) => reverse.handle(req, res),
           state: () => this.lifecycle.state,
           tokens,
           evaluate: (body, agent) => this.evaluate(body, agent),
@@ -357,6 +366,7 @@ export class Daemon {
       await this.supervisor?.stop(undefined, SUPERVISOR_STOP_GRACE_MS).catch((e: Error) => this.say(`supervisor: ${e.message}`));
       this.agentMirror?.close();
       await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]);
+      this.reverseProxy?.close();
       this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
@@ -372,6 +382,7 @@ export class Daemon {
     this.say(`halt: ${why}`);
     this.agentMirror?.close();
     await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]).catch(() => {});
+    this.reverseProxy?.close();
     await this.teardown();
   }
 
@@ -624,7 +635,8 @@ export class Daemon {
     const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
     const trustClaims = this.options.dev !== undefined || settings.trustSdkPrincipal;
     const principals = new PrincipalGate(compiled.ir.identities, this.paths.stackDir, this.env, trustClaims);
-    return { compiled, prepared: prepare(compiled.ir), principals, appliedAt: new Date().toISOString() };
+    const reverse = reverseConfig(compiled.ir, this.env);
+    return { compiled, prepared: prepare(compiled.ir), principals, ...(reverse ? { reverse } : {}), appliedAt: new Date().toISOString() };
   }
 
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */
@@ -752,6 +764,16 @@ export class Daemon {
         ...(this.mcp ? { mcp: { ...this.mcpPorts, relayed_calls: this.mcp.relayedCalls } } : {}),
         // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.
         ...(this.httpProxyPorts ? { http: { ...this.httpProxyPorts, https: this.httpsMode } } : {}),
+        ...(policy?.reverse && this.httpUrl()
+          ? {
+              reverse: {
+                url: this.httpUrl(),
+                upstream: policy.reverse.upstream.href,
+                routes: policy.reverse.table.routes.length,
+                agent: policy.reverse.agent ?? null,
+              },
+            }
+          : {}),
       },
       os_tier: { profile: policy && sandboxed(policy.compiled.ir) ? (policy.compiled.ir.runtime.agent_enforce_profile ?? 'full') : 'off' },
       supervisor: this.supervisor?.list() ?? [],

@@ -184,6 +184,37 @@ export interface McpServerIR {
   ref: string; // 'governance.fms:LINE' like other IR refs
 }
 
+/** A parameter of a reverse-proxy route, with the type its value takes as an argument. */
+export interface HttpParamIR {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
+  /** For arrays: the type of each item. */
+  items?: 'string' | 'number' | 'integer' | 'boolean';
+}
+
+/**
+ * A reverse-proxy route: a request with this method and path is a call of `tool`. Built by apply from
+ * `runtime { http_routes }` and the `http_openapi` document, and signed with the rest of the policy.
+ */
+export interface HttpRouteIR {
+  /** Upper case, or `*` for any. */
+  method: string;
+  /** `/orders/{id}/refund`: each segment literal or one `{param}`. */
+  path: string;
+  tool: string;
+  /** Declared parameters (OpenAPI); a route map declares none and its values stay strings. */
+  params: HttpParamIR[];
+  /**
+   * The body an operation declares: only these content types are accepted (their fields become
+   * arguments; any other body is refused). Absent: a JSON or form body (by its content type) still
+   * gives its fields as arguments, and other bodies pass unread.
+   */
+  body?: 'json' | 'form' | 'json+form';
+  /** Where it was declared: `governance.fms` or the OpenAPI file, with the operation. */
+  ref: string;
+}
+
 export interface ImportIR {
   path: string;
   alias?: string;
@@ -209,6 +240,8 @@ export interface PolicyIR {
   identities: ProviderIR[];
   /** Upstream MCP servers the MCP proxy fronts, in source order (local first, then imported). */
   mcp_servers: McpServerIR[];
+  /** Reverse-proxy routes, added by apply (absent from `faramesh compile` output). */
+  http_routes?: HttpRouteIR[];
   trust: { keys: TrustKeyIR[]; entries: { keyword: string; subject?: string; value: string; ref: string }[] };
   /** Top-level flat rules: the policy of agents without a block of their own. */
   rules: RuleIR[];

@@ -28,8 +28,8 @@ export interface FieldSpec {
   repeated?: boolean;
   /** Conventional spelling for the printer: `name = value` (true) or `name value` (false). */
   equals?: boolean;
-  /** For `string-map`: what the keys name (environment variables or HTTP header fields). */
-  keys?: 'env-name' | 'header-name';
+  /** For `string-map`: what the keys name (environment variables, HTTP header fields, or `METHOD /path` routes). */
+  keys?: 'env-name' | 'header-name' | 'route';
   /** The value must be written in the policy: `env()` is refused even where a string is expected. */
   literal?: boolean;
 }
@@ -78,6 +78,12 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   socket: s(),
   http_listen: s(),
   http_upstream: { kind: 'url', equals: true },
+  /** The reverse proxy: the upstream's OpenAPI 3 document (a file beside governance.fms), read at apply. */
+  http_openapi: s({ literal: true }),
+  /** The reverse proxy: `{ "POST /orders/{id}/refund" = "refund_order" }`, routes without an OpenAPI document. */
+  http_routes: { kind: 'string-map', keys: 'route', equals: true },
+  /** The reverse proxy: the agent whose calls requests without an agent token are. */
+  http_agent: s({ literal: true }),
   http_proxy_port: port,
   /** The forward proxy ends agents' TLS with the stack CA and decides each request inside (opt-in). */
   https_inspection: bool,

@@ -4,6 +4,7 @@
  * approvals bind deferred calls, and the decision record is made durable before the reply — a
  * decision that cannot be recorded is a deny. Effects on the wire are only PERMIT, DENY, DEFER.
  */
+import type { ReverseConfig } from '../http-proxy/reverse.js';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
@@ -32,6 +33,8 @@ export interface PolicyInUse {
   prepared: PreparedPolicy;
   /** Verifies principal tokens against this policy's identity providers. */
   principals: PrincipalGate;
+  /** Its reverse proxy (`http_upstream` and the routes), if it has one. */
+  reverse?: ReverseConfig;
   appliedAt: string;
 }
 

@@ -31,6 +31,8 @@ import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import type { StackCa } from './stack-ca.js';
+import { formFields } from './body.js';
+import { denialBody, HOP, reply, SECRET } from './http-common.js';
 
 export interface ForwardDeps {
   decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
@@ -64,20 +66,6 @@ interface Tunnel {
   port: number;
   addresses: string[];
 }
-
-/** Never passed on, never shown to the policy: they belong to this hop, or carry credentials. */
-const HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-const SECRET =
-  /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
 
 export class ForwardProxy {
   private readonly servers: { close(cb: () => void): unknown }[] = [];
@@ -181,12 +169,7 @@ export class ForwardProxy {
   /** Decide one request, then send it on with its credential and pipe the answer back. */
   private async forward(req: IncomingMessage, res: ServerResponse, agent: string, t: Target): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    const query: Record<string, string | string[]> = {};
-    const params = new URLSearchParams(t.search);
-    for (const k of new Set(params.keys())) {
-      const all = params.getAll(k);
-      query[k] = all.length === 1 ? all[0]! : all;
-    }
+    const query = formFields(t.search);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
     const addresses = t.addresses ?? (await (this.deps.lookup ?? resolve)(t.host));
@@ -296,20 +279,4 @@ async function resolve(host: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-function denialBody(r: GovernResult): Record<string, unknown> {
-  return {
-    effect: r.effect,
-    ...(r.structured_denial ?? { code: r.reason_code ?? 'POLICY_DENY' }),
-    ...(r.action_id ? { action_id: r.action_id } : {}),
-    ...(r.defer_token ? { approval_id: r.defer_token } : {}),
-  };
-}
-
-function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return void res.end();
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers });
-  res.end(json);
 }

@@ -6,6 +6,7 @@
  *   POST /v1/operator          an operator request, as on the operator socket (operator token only)
  *   GET  /healthz /readyz      liveness; readiness (503 unless READY)
  *   GET  /metrics              Prometheus text
+ *   anything else              the reverse proxy to `http_upstream`, when the stack has one (else 404)
  *
  * Requests from loopback may omit a token; any other address needs `Authorization: Bearer <token>`.
  * An agent token makes the request that agent's, whatever the body claims; only an operator token
@@ -19,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
+import { BodyError, readBody } from '../http-proxy/body.js';
 
 export interface HttpApiHandlers {
   state(): LifecycleState;
@@ -29,6 +31,8 @@ export interface HttpApiHandlers {
   /** An operator request; `by` names the operator (the token) for the record. */
   operate(body: unknown, by: string): Promise<string>;
   metrics(): string;
+  /** The reverse proxy, for every path that is not the daemon's own: false when the policy has none. */
+  proxy?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 export interface HttpListen {
@@ -57,7 +61,8 @@ export class HttpApi {
     const server = at.tls
       ? createHttpsServer({ cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) }, handler)
       : createHttpServer(handler);
-    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
+    server.requestTimeout = 0;
     server.headersTimeout = REQUEST_TIMEOUT_MS;
     server.keepAliveTimeout = 5_000;
     this.server = server;
@@ -83,6 +88,7 @@ export class HttpApi {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://daemon');
+      if (this.handlers.proxy && !isDaemonPath(url.pathname) && (await this.handlers.proxy(req, res))) return;
       const who = this.authenticate(req);
       const route = `${req.method} ${url.pathname}`;
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') {
@@ -112,6 +118,8 @@ export class HttpApi {
       }
       throw new HttpError(404, 'not_found', `no route ${route}`);
     } catch (e) {
+      if (e instanceof BodyError)
+        return json(res, e.status, { error: { code: e.status === 413 ? 'too_large' : 'bad_request', message: e.message } });
       if (e instanceof HttpError) {
         if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
         return json(res, e.status, { error: { code: e.code, message: e.message } });
@@ -141,6 +149,13 @@ export function isLoopback(address: string | undefined): boolean {
   return v4.startsWith('127.') || address === '::1';
 }
 
+/** The daemon's own paths (and every path under /v1/approvals/), which the reverse proxy never takes. */
+export const DAEMON_PATHS = ['/v1/evaluate', '/v1/operator', '/healthz', '/readyz', '/metrics'];
+
+export function isDaemonPath(path: string): boolean {
+  return DAEMON_PATHS.includes(path) || path.startsWith('/v1/approvals/');
+}
+
 function allow(req: IncomingMessage, method: string): void {
   if (req.method !== method) throw new HttpError(405, 'method_not_allowed', `${req.url} takes ${method}, not ${req.method}`);
 }
@@ -149,17 +164,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/json\b/i.test(type))
     throw new HttpError(415, 'unsupported_media_type', 'send application/json');
-  const declared = Number(req.headers['content-length']);
-  if (declared > MAX_REQUEST_BYTES) throw new HttpError(413, 'too_large', `a request body is at most ${MAX_REQUEST_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw new HttpError(413, 'too_large', `a request body is at most ${MAX_REQUEST_BYTES} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new HttpError(400, 'bad_request', 'the body is not JSON');
   }

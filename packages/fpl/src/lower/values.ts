@@ -127,10 +127,32 @@ function stringList(ctx: LowerContext, name: string, v: ValueNode): string[] | u
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An HTTP field name: an RFC 9110 token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** `METHOD /path/{param}`: a method (or `*`), then an absolute path whose segments are literal or one `{name}`. */
+const ROUTE =
+  /^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|\*) \/(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+|\{[A-Za-z_][A-Za-z0-9_.-]*\})(?:\/|$))*$/;
+
+const KEY_RULES = {
+  'env-name': {
+    test: (k: string) => ENV_NAME.test(k),
+    what: 'an environment variable name',
+    hint: 'use letters, digits and _, not starting with a digit',
+  },
+  'header-name': {
+    test: (k: string) => HEADER_NAME.test(k),
+    what: 'an HTTP header name',
+    hint: 'header names are letters, digits and -, e.g. Authorization or X-Api-Key',
+  },
+  route: {
+    test: (k: string) => ROUTE.test(k),
+    what: 'a route',
+    hint: 'write "METHOD /path/{param}", e.g. "POST /orders/{id}/refund" (the method upper case, or *)',
+  },
+} as const;
 
 /**
  * `{ KEY = "value", OTHER = env("X") }`: every value a string or an env reference (kept unresolved),
- * every key a valid environment variable or header name, no key twice (header names ignore case).
+ * every key a valid environment variable or header name (or route), no key twice (header names ignore
+ * case). A route's value is a tool id, written in the policy.
  */
 function stringMap(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNode): { [key: string]: IRValue } | undefined {
   if (v.kind !== 'Map') {
@@ -138,6 +160,7 @@ function stringMap(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNod
     return undefined;
   }
   const headers = spec.keys === 'header-name';
+  const keys = KEY_RULES[spec.keys ?? 'env-name'];
   const entries: [string, IRValue][] = [];
   const seen = new Map<string, number>();
   let ok = true;
@@ -150,20 +173,13 @@ function stringMap(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNod
       continue;
     }
     seen.set(fold, e.nameSpan.start);
-    if (headers ? !HEADER_NAME.test(e.name) : !ENV_NAME.test(e.name)) {
-      ctx.error(
-        e.nameSpan,
-        'invalid-value',
-        `'${name}': '${e.name}' is not ${headers ? 'an HTTP header name' : 'an environment variable name'}`,
-        headers
-          ? 'header names are letters, digits and -, e.g. Authorization or X-Api-Key'
-          : 'use letters, digits and _, not starting with a digit',
-      );
+    if (!keys.test(e.name)) {
+      ctx.error(e.nameSpan, 'invalid-value', `'${name}': '${e.name}' is not ${keys.what}`, keys.hint);
       ok = false;
       continue;
     }
     const value = e.value;
-    if (value.kind === 'Env') {
+    if (value.kind === 'Env' && spec.keys !== 'route') {
       entries.push([e.name, envRef(ctx, value)]);
       continue;
     }
@@ -171,8 +187,17 @@ function stringMap(ctx: LowerContext, name: string, spec: FieldSpec, v: ValueNod
       ctx.error(
         value.span,
         'invalid-value',
-        `'${name}': the value of '${e.name}' must be a string or env("NAME"), got ${describe(value)}`,
+        `'${name}': the value of '${e.name}' must be a string${spec.keys === 'route' ? ' (a tool id)' : ' or env("NAME")'}, got ${describe(value)}`,
         value.kind === 'Number' || value.kind === 'Bool' ? `quote it: ${e.name} = "${valueSpelling(value)}"` : undefined,
+      );
+      ok = false;
+      continue;
+    }
+    if (spec.keys === 'route' && !/^\S+$/.test(value.value)) {
+      ctx.error(
+        value.span,
+        'invalid-value',
+        `'${name}': '${e.name}' maps to '${value.value}', which is not a tool id (one word, no spaces)`,
       );
       ok = false;
       continue;

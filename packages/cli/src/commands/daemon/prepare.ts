@@ -8,11 +8,13 @@ import { keysDir, loadStackSigner, originFor } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
   Alerts,
+  buildHttpRoutes,
   checkSinks,
   commandArgv,
   compiledPolicy,
   notifyTargets,
   PrincipalGate,
+  reverseConfig,
   runtimeSettings,
   StackCa,
   writeCompiled,
@@ -49,8 +51,16 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
   out.print(out.ok(`${name} valid`));
   for (const problem of Alerts.problems(notifyTargets(result.ir), process.env)) out.error(`! alert not deliverable: ${problem}`);
   let settings: RuntimeSettings;
+  let ir = result.ir;
   try {
     settings = runtimeSettings(result.ir.runtime, paths.stackDir, process.env);
+    if (result.ir.runtime.http_upstream !== undefined && !settings.http)
+      throw new Error('runtime.http_upstream is served on runtime.http_listen: set it (e.g. "127.0.0.1:8443")');
+    // The reverse proxy's routes are read now and signed with the policy: the daemon never reads the OpenAPI file.
+    const routes = buildHttpRoutes(result.ir, paths.stackDir);
+    for (const w of routes.warnings) out.error(`! ${w}`);
+    if (routes.routes.length > 0) ir = { ...result.ir, http_routes: routes.routes };
+    reverseConfig(ir, process.env);
     // Identity providers the daemon could not load would halt it: refuse here, before anything changes.
     new PrincipalGate(result.ir.identities, paths.stackDir, process.env, false);
     // And so would sinks it cannot configure.
@@ -63,7 +73,7 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
     out.error(out.fail((e as Error).message));
     return 1;
   }
-  return { name, source: stack.path, ir: result.ir, settings, compiled: compiledPolicy(result.ir, readFileSync(stack.path), name) };
+  return { name, source: stack.path, ir, settings, compiled: compiledPolicy(ir, readFileSync(stack.path), name) };
 }
 
 /** Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts. */

@@ -32,6 +32,8 @@ export interface DaemonStatus {
   proxies?: {
     mcp?: { shared?: number; agents: Record<string, number>; relayed_calls?: number };
     http?: { shared?: number; agents: Record<string, number>; https: string };
+    /** The reverse proxy on the HTTP channel. */
+    reverse?: { url: string; upstream: string; routes: number; agent: string | null };
   };
   approvals: { pending: number; oldest_age_seconds: number | null };
   /** The OS tier the applied policy asks for (older daemons: absent). */

@@ -76,6 +76,11 @@ export async function status(o: StatusOptions): Promise<number> {
   const proxies = [
     ...(s.proxies?.mcp ? [`  ${'mcp'.padEnd(16)}${ports(s.proxies.mcp)}`] : []),
     ...(s.proxies?.http ? [`  ${'http'.padEnd(16)}${ports(s.proxies.http)} (https: ${s.proxies.http.https})`] : []),
+    ...(s.proxies?.reverse
+      ? [
+          `  ${'reverse'.padEnd(16)}${s.proxies.reverse.url} → ${s.proxies.reverse.upstream} (${s.proxies.reverse.routes} routes${s.proxies.reverse.agent ? `; no token: agent ${s.proxies.reverse.agent}` : '; agent token required'})`,
+        ]
+      : []),
   ];
   section(out, 'Proxies', proxies);
   const tier = osTier(s);

@@ -1,0 +1,92 @@
+/**
+ * Request bodies the daemon must read before deciding: read whole within a size and time limit, and
+ * parsed so the policy sees what the upstream will. JSON with a key given twice is refused (parsers
+ * disagree on which one wins, so a policy could check one amount while the upstream charged the other).
+ */
+import type { IncomingMessage } from 'node:http';
+
+export class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The whole body, refused past `limit` bytes or when it has not arrived within `timeoutMs`. */
+export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+  const tooLarge = () => new BodyError(413, `a request body read by the daemon is at most ${limit} bytes`);
+  if (Number(req.headers['content-length']) > limit) throw tooLarge();
+  const timer = setTimeout(() => req.destroy(new BodyError(408, `the request body did not arrive within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** JSON text → value, refusing invalid JSON and duplicate keys. */
+export function parseStrictJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new BodyError(400, 'the body is not valid JSON');
+  }
+  const dup = duplicateKey(text);
+  if (dup !== undefined) throw new BodyError(400, `the JSON body gives the key '${dup}' twice in one object`);
+  return value;
+}
+
+/**
+ * The first key repeated within one object of valid JSON text, if any. A single pass over the text:
+ * a stack of the keys seen in each open object.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack.at(-1);
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack.at(-1) != null;
+    }
+  }
+  return undefined;
+}
+
+/** A form body's fields: one value, or every value of a repeated name. */
+export function formFields(text: string): Record<string, string | string[]> {
+  const params = new URLSearchParams(text);
+  const out: Record<string, string | string[]> = {};
+  for (const k of new Set(params.keys())) {
+    const all = params.getAll(k);
+    out[k] = all.length === 1 ? all[0]! : all;
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+/** What the forward and reverse proxies share: which headers stay behind, and how a refusal is written. */
+import type { ServerResponse } from 'node:http';
+import type { GovernResult } from '../wire/agent-protocol.js';
+
+/** Headers of this hop alone: never passed on. */
+export const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+/** Headers that carry credentials: never shown to the policy, so never in the log. */
+export const SECRET =
+  /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
+
+/** A denial or defer as the proxies answer it: the structured denial, with the approval id for a defer. */
+export function denialBody(r: GovernResult): Record<string, unknown> {
+  return {
+    effect: r.effect,
+    ...(r.structured_denial ?? { code: r.reason_code ?? 'POLICY_DENY' }),
+    ...(r.action_id ? { action_id: r.action_id } : {}),
+    ...(r.defer_token ? { approval_id: r.defer_token } : {}),
+  };
+}
+
+export function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers });
+  res.end(json);
+}

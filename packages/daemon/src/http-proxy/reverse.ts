@@ -1,0 +1,197 @@
+/**
+ * The reverse proxy (`runtime { http_listen, http_upstream }`): the daemon's HTTP channel serves the
+ * upstream's API, and each request is a decision before the upstream sees it.
+ * - The tool is the matched route's (an OpenAPI `operationId`, or the route map's); a request no route
+ *   matches is `http/<method>` with its method, path and query, so `default deny` covers it.
+ * - Arguments: path and query parameters, declared headers, and the fields of a JSON or form body
+ *   (read whole, at most 1 MiB, before deciding); the body is sent on byte for byte as it was read.
+ * - Whose call it is: an agent token (`X-Faramesh-Token`, or `Authorization: Bearer`, which is then
+ *   not passed on), else `runtime { http_agent }`; else 401.
+ * - PERMIT sends it on with the brokered credential injected; DENY and DEFER are 403 with the
+ *   structured denial (and the approval id). The upstream is the operator's, so the SSRF guard and
+ *   egress lists, which are about where an agent reaches, do not apply to it.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { PolicyIR } from '@faramesh/fpl';
+import type { Principal } from '../core/tokens.js';
+import { resolvedField, SettingsError } from '../stack/settings.js';
+import { isJsonType } from '../stack/http-routes.js';
+import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
+import type { HttpFields } from '@faramesh/protocol';
+import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
+import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
+import { denialBody, HOP, reply, SECRET } from './http-common.js';
+import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
+
+/** What the policy in force says about the reverse proxy. */
+export interface ReverseConfig {
+  table: RouteTable;
+  upstream: URL;
+  /** The agent of requests without an agent token. */
+  agent?: string;
+}
+
+export interface ReverseDeps {
+  decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
+  principal(token: string): Principal | undefined;
+  ready(): boolean;
+  /** The policy in force's reverse proxy, if it has one. */
+  config(): ReverseConfig | undefined;
+}
+
+const TOKEN_HEADER = 'x-faramesh-token';
+
+/** A policy's reverse proxy, or none; `env("…")` in http_upstream resolved now. Throws SettingsError. */
+export function reverseConfig(ir: PolicyIR, env: NodeJS.ProcessEnv): ReverseConfig | undefined {
+  const raw = resolvedField(ir.runtime.http_upstream, 'runtime.http_upstream', env);
+  if (raw === undefined) return undefined;
+  let upstream: URL;
+  try {
+    upstream = new URL(String(raw));
+  } catch {
+    throw new SettingsError(`runtime.http_upstream '${String(raw)}' is not a URL`);
+  }
+  if ((upstream.protocol !== 'http:' && upstream.protocol !== 'https:') || upstream.search || upstream.hash || upstream.username)
+    throw new SettingsError(`runtime.http_upstream must be an http(s) URL without query, fragment or credentials, not '${String(raw)}'`);
+  const agent = ir.runtime.http_agent;
+  if (typeof agent === 'string' && !ir.agents.some((a) => a.id === agent))
+    throw new SettingsError(`runtime.http_agent names '${agent}', which is not an agent of this policy`);
+  return { table: new RouteTable(ir.http_routes ?? []), upstream, ...(typeof agent === 'string' ? { agent } : {}) };
+}
+
+export class ReverseProxy {
+  private readonly pool = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly tlsPool = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+
+  constructor(private readonly deps: ReverseDeps) {}
+
+  close(): void {
+    this.pool.destroy();
+    this.tlsPool.destroy();
+  }
+
+  /** Serve a request; false (nothing written) when the policy in force has no upstream. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const config = this.deps.config();
+    if (!config) return false;
+    try {
+      await this.serve(req, res, config);
+    } catch (e) {
+      if (e instanceof RouteError || e instanceof BodyError) reply(res, e.status, { error: e.message });
+      else reply(res, 502, { error: (e as Error).message });
+    }
+    return true;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, config: ReverseConfig): Promise<void> {
+    if (!this.deps.ready()) return reply(res, 503, { error: 'the daemon is not ready (DAEMON_NOT_READY)' }, { 'retry-after': '2' });
+    const who = this.who(req, config);
+    if ('status' in who) return reply(res, who.status, { error: who.error }, who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    const method = (req.method ?? 'GET').toUpperCase();
+    const { path, search } = cleanPath(req.url ?? '/');
+    const query = new URLSearchParams(search);
+    const match = config.table.match(method, path);
+    const body = await this.readIfGoverned(req, match);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
+    const tool = match?.route.tool ?? `http/${method.toLowerCase()}`;
+    const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: formFields(search) };
+    const result = await this.deps.decide({ agent_id: who.agent, tool_id: tool, args }, tool, {
+      method,
+      path,
+      query: formFields(search),
+      headers,
+    });
+    const ids: Record<string, string> = result.action_id ? { 'x-faramesh-action-id': result.action_id } : {};
+    if (result.effect !== 'PERMIT')
+      return reply(res, 403, denialBody(result), {
+        ...ids,
+        ...(result.defer_token ? { 'x-faramesh-approval-id': result.defer_token } : {}),
+      });
+
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== TOKEN_HEADER && v !== undefined) out[k] = v;
+    if (who.tokenInAuthorization) delete out.authorization;
+    const up = config.upstream;
+    out.host = up.host;
+    out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    out['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
+    if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+    if (body) {
+      out['content-length'] = String(body.bytes.length);
+      delete out['transfer-encoding'];
+    }
+    // A brokered credential goes in here, at the boundary: the caller never sees it.
+    if (result.credential) out[result.credential.header.toLowerCase()] = result.credential.value;
+    const options = {
+      host: up.hostname.replace(/^\[|\]$/g, ''),
+      port: up.port || (up.protocol === 'https:' ? 443 : 80),
+      method,
+      path: `${up.pathname.replace(/\/$/, '')}${path}${search}`,
+      headers: out,
+    };
+    const upstream =
+      up.protocol === 'https:' ? httpsRequest({ ...options, agent: this.tlsPool }) : httpRequest({ ...options, agent: this.pool });
+    upstream.on('response', (r) => {
+      const back: Record<string, string | string[]> = { ...ids };
+      for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
+      res.writeHead(r.statusCode ?? 502, back);
+      r.pipe(res);
+    });
+    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `upstream ${up.host}: ${e.message}` }, ids)));
+    if (body) upstream.end(body.bytes);
+    else req.pipe(upstream);
+  }
+
+  /** Whose call this is; a Faramesh token in Authorization is ours and is not passed on. */
+  private who(
+    req: IncomingMessage,
+    config: ReverseConfig,
+  ): { agent: string; tokenInAuthorization: boolean } | { status: number; error: string } {
+    const own = req.headers[TOKEN_HEADER];
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const principal = typeof own === 'string' ? this.deps.principal(own) : bearer ? this.deps.principal(bearer) : undefined;
+    if (typeof own === 'string' && !principal) return { status: 401, error: `the ${TOKEN_HEADER} token is not valid` };
+    if (principal?.role === 'agent' && principal.agent_id)
+      return { agent: principal.agent_id, tokenInAuthorization: typeof own !== 'string' };
+    if (principal) return { status: 403, error: 'an operator token cannot make calls: use an agent token' };
+    if (config.agent) return { agent: config.agent, tokenInAuthorization: false };
+    return {
+      status: 401,
+      error: `an agent token is required (${TOKEN_HEADER}, or Authorization: Bearer), or runtime { http_agent } for requests without one`,
+    };
+  }
+
+  /**
+   * The body, read whole, when the policy must see its fields: a route declaring JSON or form takes
+   * only those (anything else is 415); other matched routes read a JSON or form body by its content
+   * type. Unread bodies stream through untouched.
+   */
+  private async readIfGoverned(
+    req: IncomingMessage,
+    match: Match | undefined,
+  ): Promise<{ bytes: Buffer; fields: Record<string, unknown> } | undefined> {
+    if (!match) return undefined;
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) return undefined;
+    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    const json = isJsonType(type);
+    const form = /^application\/x-www-form-urlencoded\s*(?:;|$)/.test(type);
+    const declared = match.route.body;
+    if (declared && !((json && declared.includes('json')) || (form && declared.includes('form'))))
+      throw new BodyError(415, `${match.route.tool} takes ${declared.replace('+', ' or ')} bodies, not '${type || 'untyped'}'`);
+    if (!json && !form) return undefined;
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+      throw new BodyError(415, `a ${encoding}-encoded body cannot be read for the policy: send it unencoded`);
+    const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
+    const text = bytes.toString('utf8');
+    if (form) return { bytes, fields: formFields(text) };
+    const value = parseStrictJson(text);
+    return {
+      bytes,
+      fields: typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { body: value },
+    };
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Which route a reverse-proxied request is, and the arguments it carries. Path parameters, query
+ * parameters, declared headers and the fields of a JSON or form body become one flat argument object,
+ * typed as the OpenAPI document declares (a route map's values stay strings). A name given twice with
+ * different values (the path and the body, say) is refused: the policy and the upstream must not read
+ * different things.
+ */
+import type { HttpParamIR, HttpRouteIR } from '@faramesh/fpl';
+
+export class RouteError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Compiled {
+  route: HttpRouteIR;
+  /** Each segment: a literal, or the parameter it binds. */
+  segments: ({ literal: string } | { param: string })[];
+  /** Literal segments count: the more, the more specific. */
+  literals: number;
+}
+
+export interface Match {
+  route: HttpRouteIR;
+  /** Path parameters, decoded (not yet typed). */
+  path: Record<string, string>;
+}
+
+export class RouteTable {
+  private readonly byLength = new Map<number, Compiled[]>();
+
+  constructor(readonly routes: readonly HttpRouteIR[]) {
+    for (const route of routes) {
+      const segments = split(route.path).map((s) => {
+        const m = /^\{(.+)\}$/.exec(s);
+        return m ? { param: m[1]! } : { literal: s };
+      });
+      const c = { route, segments, literals: segments.filter((s) => 'literal' in s).length };
+      const list = this.byLength.get(segments.length) ?? [];
+      list.push(c);
+      // Concrete paths before templated ones (OpenAPI's rule); then a named method before `*`.
+      list.sort((a, b) => b.literals - a.literals || Number(a.route.method === '*') - Number(b.route.method === '*'));
+      this.byLength.set(segments.length, list);
+    }
+  }
+
+  /** The route for a request (the path as normalised by `cleanPath`), if any. */
+  match(method: string, path: string): Match | undefined {
+    const parts = split(path);
+    for (const c of this.byLength.get(parts.length) ?? []) {
+      if (c.route.method !== method && c.route.method !== '*') continue;
+      const bound: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const s = c.segments[i]!;
+        if ('literal' in s) ok = s.literal === parts[i];
+        else bound[s.param] = decode(parts[i]!);
+      }
+      if (ok) return { route: c.route, path: bound };
+    }
+    return undefined;
+  }
+}
+
+const split = (path: string) => path.split('/').filter((s) => s !== '');
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RouteError(400, `the path segment '${segment}' is not valid percent-encoding`);
+  }
+}
+
+/**
+ * The request path as matched and as sent on: dot segments resolved (by the URL parser), repeated
+ * slashes folded. An encoded slash or backslash is refused: upstreams disagree on what it means.
+ */
+export function cleanPath(rawUrl: string): { path: string; search: string } {
+  // Origin form (`/a?b`) is read as a path even when it starts `//`; absolute form gives its path.
+  let url: URL;
+  try {
+    url = new URL(rawUrl.startsWith('/') ? `http://upstream${rawUrl}` : rawUrl);
+  } catch {
+    throw new RouteError(400, `'${rawUrl}' is not a request target`);
+  }
+  if (/%2f|%5c/i.test(url.pathname)) throw new RouteError(400, 'an encoded / or \\ in the path is refused');
+  return { path: url.pathname.replace(/\/{2,}/g, '/'), search: url.search };
+}
+
+type Arg = string | number | boolean | string[] | (string | number | boolean)[];
+
+/** The flat arguments of a matched request; `body` is the parsed body's fields, if it was read. */
+export function routeArgs(
+  m: Match | undefined,
+  query: URLSearchParams,
+  headers: Record<string, string | string[] | undefined>,
+  body: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const params = m?.route.params ?? [];
+  const declared = (name: string, where: HttpParamIR['in']) => params.find((p) => p.name === name && p.in === where);
+  const args: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const from: Record<string, string> = Object.create(null) as Record<string, string>;
+  const put = (name: string, value: unknown, where: string) => {
+    if (name in args && JSON.stringify(args[name]) !== JSON.stringify(value))
+      throw new RouteError(400, `'${name}' is given twice, in the ${from[name]} and in the ${where}, with different values`);
+    args[name] = value;
+    from[name] = where;
+  };
+  for (const [name, value] of Object.entries(m?.path ?? {})) put(name, typed(value, declared(name, 'path')), 'path');
+  for (const name of new Set(query.keys())) {
+    const all = query.getAll(name);
+    const p = declared(name, 'query');
+    put(
+      name,
+      p?.type === 'array' ? all.map((v) => scalar(v, p.items ?? 'string', name)) : all.length === 1 ? typed(all[0]!, p) : all,
+      'query',
+    );
+  }
+  for (const p of params) {
+    if (p.in !== 'header') continue;
+    const v = headers[p.name];
+    if (v !== undefined) put(p.name, typed(Array.isArray(v) ? v.join(', ') : v, p), 'headers');
+  }
+  for (const [name, value] of Object.entries(body ?? {})) put(name, value, 'body');
+  return { ...args };
+}
+
+function typed(value: string, p: HttpParamIR | undefined): Arg {
+  if (!p || p.type === 'string') return value;
+  if (p.type === 'array') return value.split(',').map((v) => scalar(v, p.items ?? 'string', p.name));
+  return scalar(value, p.type, p.name);
+}
+
+function scalar(value: string, type: NonNullable<HttpParamIR['items']>, name: string): string | number | boolean {
+  switch (type) {
+    case 'string':
+      return value;
+    case 'boolean':
+      if (value === 'true' || value === 'false') return value === 'true';
+      throw new RouteError(400, `'${name}' must be true or false, not '${value}'`);
+    case 'integer':
+    case 'number': {
+      const n = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(value) ? Number(value) : NaN;
+      if (!Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n)))
+        throw new RouteError(400, `'${name}' must be ${type === 'integer' ? 'an integer' : 'a number'}, not '${value}'`);
+      return n;
+    }
+  }
+}

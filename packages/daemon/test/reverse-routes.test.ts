@@ -1,0 +1,122 @@
+/** The reverse proxy's pure parts: OpenAPI → routes, matching, typed arguments, strict JSON, path cleaning. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HttpRouteIR } from '@faramesh/fpl';
+import { duplicateKey, formFields, parseStrictJson } from '../src/http-proxy/body.js';
+import { cleanPath, RouteError, routeArgs, RouteTable } from '../src/http-proxy/routes.js';
+import { openApiRoutes } from '../src/stack/http-routes.js';
+
+const route = (method: string, path: string, tool: string, extra: Partial<HttpRouteIR> = {}): HttpRouteIR => ({
+  method,
+  path,
+  tool,
+  params: [],
+  ref: tool,
+  ...extra,
+});
+
+test('matching: concrete paths before templates, a named method before *, segment counts exact', () => {
+  const table = new RouteTable([
+    route('*', '/items/{id}', 'any_item'),
+    route('GET', '/items/{id}', 'get_item'),
+    route('GET', '/items/new', 'new_form'),
+    route('POST', '/items', 'create'),
+  ]);
+  assert.equal(table.match('GET', '/items/new')?.route.tool, 'new_form');
+  assert.deepEqual(table.match('GET', '/items/a%20b'), { route: table.routes[1], path: { id: 'a b' } });
+  assert.equal(table.match('DELETE', '/items/3')?.route.tool, 'any_item');
+  assert.equal(table.match('GET', '/items'), undefined);
+  assert.equal(table.match('POST', '/items')?.route.tool, 'create');
+  assert.equal(table.match('GET', '/items/3/extra'), undefined);
+  assert.throws(() => table.match('GET', '/items/%E0%A4%A'), RouteError);
+});
+
+test('arguments: typed by their declarations, strings otherwise; a name twice with different values is refused', () => {
+  const r = route('GET', '/orders/{id}', 'order', {
+    params: [
+      { name: 'id', in: 'path', type: 'integer' },
+      { name: 'ids', in: 'query', type: 'array', items: 'number' },
+      { name: 'full', in: 'query', type: 'boolean' },
+      { name: 'x-tenant', in: 'header', type: 'string' },
+    ],
+  });
+  const m = new RouteTable([r]).match('GET', '/orders/12')!;
+  const q = new URLSearchParams('ids=1&ids=2.5&full=true&free=a&free=b&note=x');
+  assert.deepEqual(routeArgs(m, q, { 'x-tenant': 'acme', 'x-other': 'no' }, undefined), {
+    id: 12,
+    ids: [1, 2.5],
+    full: true,
+    free: ['a', 'b'],
+    note: 'x',
+    'x-tenant': 'acme',
+  });
+  assert.throws(() => routeArgs(m, new URLSearchParams('full=yes'), {}, undefined), /'full' must be true or false/);
+  assert.throws(() => routeArgs(m, new URLSearchParams('ids=1,x'), {}, undefined), /'ids' must be a number/);
+  assert.throws(() => routeArgs(new RouteTable([r]).match('GET', '/orders/1.5')!, q, {}, undefined), /'id' must be an integer/);
+  assert.deepEqual(routeArgs(m, new URLSearchParams(), {}, { id: 12, title: 't' }), { id: 12, title: 't' }, 'equal values agree');
+  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { id: 13 }), /'id' is given twice, in the path and in the body/);
+  const untyped = new RouteTable([route('GET', '/n/{n}', 'n')]).match('GET', '/n/007')!;
+  assert.deepEqual(
+    routeArgs(untyped, new URLSearchParams('amount=5'), {}, undefined),
+    { n: '007', amount: '5' },
+    'a route map keeps strings',
+  );
+});
+
+test('strict JSON: a key twice in one object is refused at any depth; the same key in sibling objects is not', () => {
+  assert.equal(duplicateKey('{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}'), undefined);
+  assert.equal(duplicateKey('{"a":1,"a":2}'), 'a');
+  assert.equal(duplicateKey('{"x":{"k":"v","k":"w"}}'), 'k');
+  assert.equal(duplicateKey('[{"q":1},{"q":1,"q":2}]'), 'q');
+  assert.equal(duplicateKey('{"a\\"b":1,"a\\u0022b":2}'), 'a"b', 'escapes are compared decoded');
+  assert.equal(duplicateKey('{"s":"a,\\"b\\":1","b":2}'), undefined, 'text inside strings is not structure');
+  assert.throws(() => parseStrictJson('{"amount":5,"amount":5000}'), /'amount' twice/);
+  assert.throws(() => parseStrictJson('{'), /not valid JSON/);
+  assert.deepEqual(formFields('a=1&b=2&a=3'), { a: ['1', '3'], b: '2' });
+});
+
+test('paths: dot segments resolve, repeated slashes fold, encoded slashes and odd targets are refused', () => {
+  assert.deepEqual(cleanPath('/a/../b//c?x=1'), { path: '/b/c', search: '?x=1' });
+  assert.deepEqual(cleanPath('//status'), { path: '/status', search: '' });
+  assert.deepEqual(cleanPath('/a/%2e%2e/b'), { path: '/b', search: '' });
+  assert.throws(() => cleanPath('/a%2Fb'), /encoded/);
+  assert.throws(() => cleanPath('/a%5cb'), /encoded/);
+  assert.throws(() => cleanPath('*'), /not a request target/);
+});
+
+test('OpenAPI: $refs followed, path-level parameters overridden by the operation, 3.1 type lists, declared bodies', () => {
+  const { routes, warnings } = openApiRoutes(
+    `{"openapi":"3.1.0","paths":{
+      "/pets/{id}":{"parameters":[{"name":"id","in":"path","schema":{"type":"string"}}],
+        "put":{"operationId":"update_pet","parameters":[{"name":"id","in":"path","schema":{"type":["integer","null"]}},
+          {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"}],
+          "requestBody":{"$ref":"#/components/requestBodies/Pet"}},
+        "get":{"summary":"unnamed"}}},
+     "components":{"requestBodies":{"Pet":{"content":{"application/json":{},"application/x-www-form-urlencoded":{}}}}}}`,
+    'pets.json',
+  );
+  assert.deepEqual(routes, [
+    {
+      method: 'PUT',
+      path: '/pets/{id}',
+      tool: 'update_pet',
+      params: [
+        { name: 'id', in: 'path', type: 'integer' },
+        { name: 'x-trace', in: 'header', type: 'string' },
+      ],
+      body: 'json+form',
+      ref: 'pets.json update_pet',
+    },
+  ]);
+  assert.deepEqual(warnings, ['pets.json: GET /pets/{id} has no operationId: its requests are decided as http/get']);
+  const bad = (doc: string, why: RegExp) => assert.throws(() => openApiRoutes(doc, 'api.yaml'), why);
+  bad('openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "https://x/p.yaml" }] }\n', /only local \$refs/);
+  bad(
+    'openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "#/components/parameters/Nope" }] }\n',
+    /points nowhere/,
+  );
+  bad('openapi: 3.0.0\npaths:\n  "/a{b}c": {}\n', /not a path template/);
+  bad('openapi: 3.0.0\nopenapi: 3.0.1\npaths: {}\n', /not YAML or JSON/);
+  bad('info: {}\n', /no 'openapi: 3.x' version/);
+  bad('a: &a [*a, *a]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n', /not YAML or JSON|no 'openapi/);
+});
