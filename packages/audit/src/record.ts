@@ -18,6 +18,8 @@ export interface DecisionRecord extends Sequenced {
   time: string;
   agent_id: string;
   agent_svid?: string;
+  /** When the SVID the agent was attested by expires (a SPIFFE identity provider). */
+  agent_svid_expiry?: string;
   tool: string;
   action_type: 'tool_call' | 'delegate' | 'completion_event' | 'model_call';
   /** SHA-256 (hex) of the canonical redacted argument tree. */

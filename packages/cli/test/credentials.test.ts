@@ -7,11 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { FakeVault } from './fake-vault.js';
-import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { decisionRecords, freePort, makeStack, walText, type Stack } from './daemon-helpers.js';
 
 const vault = new FakeVault();
 /** A credential minted per call: a child token with the payments-write policy, for 30 s. */
@@ -102,17 +101,8 @@ after(() => {
   vault.stop();
 });
 
-const records = () =>
-  s
-    .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '100')
-    .stdout.trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => r.type === 'decision');
-const logBytes = () =>
-  readdirSync(join(s.dir, 'wal'))
-    .map((f) => readFileSync(join(s.dir, 'wal', f)).toString('latin1'))
-    .join('');
+const records = () => decisionRecords(s, 100);
+const logBytes = () => walText(join(s.dir, 'wal'));
 
 test('HTTP proxy: the KV secret is injected into the request at the boundary; the client never sees it; the record has a credential_ref only', async () => {
   const out = await new Promise<string>((resolve) =>
@@ -123,7 +113,7 @@ test('HTTP proxy: the KV secret is injected into the request at the boundary; th
   assert.match(out, /200 OK/);
   assert.equal(received.at(-1)!.key, 'sk_live_SECRET_FROM_VAULT', 'the upstream got the secret');
   assert.doesNotMatch(out, /SECRET_FROM_VAULT/, 'the agent did not');
-  const r = records().find((x) => x.tool === 'http/get')!;
+  const r = (await records()).find((x) => x.tool === 'http/get')!;
   const ref = r.credential_ref as { provider: string; path_hash: string; issuance_id: string; ttl_s: number };
   assert.equal(ref.provider, 'vault');
   assert.match(ref.path_hash, /^[0-9a-f]{64}$/);
@@ -147,7 +137,7 @@ test('the socket channel: a single-use child token with the scope as policies an
   assert.equal(vault.use(token), undefined, 'and only once');
   const second = await s.govern({ agent_id: 'pay', tool_id: 'stripe/charge', args: { amount: 5 } });
   assert.notEqual((second.credential as { value: string }).value, credential.value, 'a new token per call');
-  const ref = records().find((x) => x.tool === 'stripe/charge')!.credential_ref as { issuance_id: string; scope: string[] };
+  const ref = (await records()).find((x) => x.tool === 'stripe/charge')!.credential_ref as { issuance_id: string; scope: string[] };
   assert.equal(ref.issuance_id, `accessor:${minted.accessor}`);
   assert.deepEqual(ref.scope, ['payments-write']);
   assert.ok(!logBytes().includes(token));
@@ -233,7 +223,7 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   assert.equal(down.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
   assert.deepEqual(down.structured_denial?.resolution, { type: 'retry_after', retry_after_seconds: 30 });
   assert.match(down.structured_denial!.human_message, /vault/);
-  assert.equal(records().at(-1)!.code, 'CREDENTIAL_UNAVAILABLE', 'the refusal is recorded');
+  assert.equal((await records()).at(-1)!.code, 'CREDENTIAL_UNAVAILABLE', 'the refusal is recorded');
   assert.equal(s.cli('audit', 'verify').code, 0, 'and the log with its credential_refs verifies');
   const probe = s.cli('credential', 'probe', 'vault');
   assert.equal(probe.code, 1);

@@ -1,6 +1,6 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,22 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, m
 }
 
 export { alive } from '../src/commands/daemon/running.js';
+
+/** The decision records of a stack's running daemon, oldest first (through `audit tail`). */
+export async function decisionRecords(s: Stack, limit = 200): Promise<Record<string, unknown>[]> {
+  return (await s.cliAsync('audit', 'tail', '--format', 'json', '--no-follow', '--limit', String(limit))).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r.type === 'decision');
+}
+
+/** Every byte of a log directory, as text: to show that a secret never reached the log. */
+export function walText(dir: string): string {
+  return readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('');
+}
 
 /** A loopback port nothing listens on just now (for policies that must name a port). */
 export const freePort = () =>

@@ -7,13 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
-import { freePort, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
+import { freePort, makeStack, selfSignedCert, walText, type Stack } from './daemon-helpers.js';
 
 /** What the upstream received: method, path, headers, body size. */
 const seen: { method: string; url: string; host: string; bytes: number; auth?: string }[] = [];
@@ -201,10 +201,7 @@ test('the shared port needs proxy credentials; credentials and secret headers ne
   );
   assert.equal(r.status, 200);
   assert.equal(seen.at(-1)!.auth, 'Bearer SECRET-AUTH-123', 'the upstream gets the header');
-  const wal = join(s.dir, 'wal');
-  const logged = readdirSync(wal)
-    .map((f) => readFileSync(join(wal, f)).toString('latin1'))
-    .join('');
+  const logged = walText(join(s.dir, 'wal'));
   assert.ok(logged.includes('"tool":"http/get"'), 'the decision is in the log (its arguments only as a hash)');
   assert.ok(!logged.includes('SECRET-AUTH-123') && !logged.includes('SECRET-KEY-456'), 'no secret is');
 });

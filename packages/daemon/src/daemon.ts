@@ -62,6 +62,7 @@ import { CredentialBroker } from './credentials/broker.js';
 import { mcpServers, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
 import { ReverseProxy, reverseConfig } from './http-proxy/reverse.js';
+import { identitySource, WorkloadIdentity } from './core/workload-identity.js';
 import { httpsInspection } from './http-proxy/inspection.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
@@ -113,6 +114,8 @@ export class Daemon {
   private mcpTasks?: TaskBook;
   private httpProxy?: ForwardProxy;
   private reverseProxy?: ReverseProxy;
+  /** The SPIFFE identity provider's watch on the Workload API, when the policy declares one. */
+  private identity?: WorkloadIdentity;
   private broker?: CredentialBroker;
   /** The key that signs checkpoints: the stack's own, or a KMS. */
   private signing?: ActiveSigner;
@@ -167,6 +170,11 @@ export class Daemon {
       const signing = (this.signing = await this.checkpointSigner(compiled).catch((e: Error) => {
         throw new HaltError(e.message);
       }));
+      // Agents attested by SPIFFE: the Workload API must answer before anything is decided.
+      if (!dev)
+        this.identity = await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
+          throw new HaltError(e.message);
+        });
       const { log } = await AuditLog.open(settings.walDir, { signer: signing.signer, dev: dev !== undefined });
       this.log = log;
       const feed = (this.feed = new RecordFeed(log.size));
@@ -202,7 +210,9 @@ export class Daemon {
           return binding ? broker.issue(ir, binding, agent, tool, nowMs) : undefined;
         },
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
-        ...(dev ? { agentSvid: (agent: string) => `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` } : {}),
+        ...(dev
+          ? { agentSvid: (agent: string) => ({ svid: `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` }) }
+          : { agentSvid: (agent: string, nowMs: number) => this.identity?.svidFor(agent, nowMs) }),
       });
       for (const [id, q] of Object.entries(
         this.readState<{ quiesced?: Record<string, { by: string; at: string; reason?: string }> }>('agents.json').quiesced ?? {},
@@ -367,6 +377,8 @@ export class Daemon {
       this.agentMirror?.close();
       await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]);
       this.reverseProxy?.close();
+      this.identity?.close();
+      this.identity?.close();
       this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
@@ -659,6 +671,17 @@ export class Daemon {
         : await this.checkpointSigner(compiled).catch((e: Error) => {
             throw new OperatorRefusal('refused', e.message);
           });
+    // So must a changed SPIFFE identity provider.
+    const identityChanged = this.options.dev === undefined && identitySource(compiled.ir) !== this.identity?.source;
+    const identity = identityChanged
+      ? await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
+          throw new OperatorRefusal('refused', e.message);
+        })
+      : this.identity;
+    if (identityChanged) {
+      this.identity?.close();
+      this.identity = identity;
+    }
     if (signing) {
       // What the old key had not signed is signed by it, then the log names the new key.
       await this.log!.useSigner(signing.signer);
@@ -760,6 +783,7 @@ export class Daemon {
       providers: this.sinks?.statuses() ?? [],
       alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
       credentials: this.broker?.statuses() ?? [],
+      identity: this.identity?.status() ?? null,
       proxies: {
         ...(this.mcp ? { mcp: { ...this.mcpPorts, relayed_calls: this.mcp.relayedCalls } } : {}),
         // CONNECT tunnels are not inspected: request-level rules and credential injection apply to plain HTTP only.

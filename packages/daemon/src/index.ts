@@ -26,5 +26,6 @@ export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.j
 export { StackCa } from './http-proxy/stack-ca.js';
 export { buildHttpRoutes, openApiRoutes } from './stack/http-routes.js';
 export { reverseConfig } from './http-proxy/reverse.js';
+export { WORKLOAD_PROTO } from './credentials/spiffe.js';
 export { commandArgv } from './supervisor/command.js';
 export { Supervisor, type ChildInfo } from './supervisor/supervisor.js';

@@ -79,6 +79,7 @@ const SCHEMAS: Record<string, Schema> = {
   decision: schema(['schema', 'agent_id', 'tool', 'action_type', 'args_hash', 'effect', 'policy_version'], {
     schema: oneOf('dpr/2.0'),
     agent_svid: str,
+    agent_svid_expiry: time,
     tool: str,
     action_type: oneOf('tool_call', 'delegate', 'completion_event', 'model_call'),
     args_hash: hex64,

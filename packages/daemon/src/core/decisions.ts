@@ -54,8 +54,11 @@ export interface DecisionDeps {
   recording?: (id: string, redactedArgs: Record<string, unknown>) => void;
   /** Once a decision's record is durable, the alerts it fired (never before: an alert names a recorded decision). */
   alert?: (fired: Decision['alerts'], subject: AlertSubject) => void;
-  /** The identity recorded for an agent (`faramesh dev`'s stub); none without an identity provider. */
-  agentSvid?: (agent: string) => string;
+  /**
+   * The agent's attested identity, for the record (a SPIFFE provider, or `faramesh dev`'s stub); none
+   * without an identity provider. `refused`: the provider attests no identity for it, so it is denied.
+   */
+  agentSvid?: (agent: string, nowMs: number) => { svid: string; expires_at?: string } | { refused: string } | undefined;
   /** The credential a permitted call needs, fetched for it (undefined: none is bound to the tool). */
   credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number) => Promise<Issued | Unavailable> | undefined;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
@@ -96,6 +99,8 @@ export class DecisionService {
     if (who instanceof Promise) who = await who;
     if ('principal' in who && who.principal) request.principal = who.principal;
     if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
+    const svid = this.deps.agentSvid?.(request.agent_id, nowMs);
+    if (svid && 'refused' in svid && !('refused' in who)) who = svid;
     if (params.delegation_token !== undefined && !('refused' in who)) {
       const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
       if ('refused' in proven) who = proven;
@@ -141,7 +146,7 @@ export class DecisionService {
       ...stamp,
       agent_id: request.agent_id,
       ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
-      ...(this.deps.agentSvid ? { agent_svid: this.deps.agentSvid(request.agent_id) } : {}),
+      ...(svid && 'svid' in svid ? { agent_svid: svid.svid, ...(svid.expires_at ? { agent_svid_expiry: svid.expires_at } : {}) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',
       args_hash: argsHash(decision.redacted_args),

@@ -15,6 +15,7 @@ import { gcpOptions, gcpSecret } from './gcp.js';
 import { providerFields } from './provider-fields.js';
 import type { Secret } from './secret-value.js';
 import { vaultIssue, vaultLogin } from './vault.js';
+import { jwtSvid, spiffeSocket } from './spiffe.js';
 
 export interface CredentialRef {
   provider: string;
@@ -158,6 +159,14 @@ export class CredentialBroker {
         return keep(await gcpSecret(gcpOptions(f), path(), ttl_s, f.timeoutMs));
       case 'azure-kv':
         return keep(await azureSecret(azureOptions(f, this.env), path(), ttl_s, f.timeoutMs));
+      case 'spiffe': {
+        // The agent's own SPIFFE id unless the credential names one; the scope is the JWT's audience.
+        const domain = f.str('trust_domain');
+        const id = c.path ?? (domain ? `spiffe://${domain}/agents/${agent}` : undefined);
+        if (!id) throw new Error('spiffe needs trust_domain, or the credential a path naming the SPIFFE id');
+        if (domain && !id.startsWith(`spiffe://${domain}/`)) throw new Error(`${id} is not in trust domain ${domain}`);
+        return jwtSvid(spiffeSocket(f, this.env), id, c.scope, nowMs, f.timeoutMs);
+      }
       case 'vault':
         break;
       default:

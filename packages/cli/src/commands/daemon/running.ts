@@ -29,6 +29,8 @@ export interface DaemonStatus {
   providers: { name: string; type: string; status: string; shipped: number; last_error?: string; last_delivery?: string }[];
   alerts: { sent: number; failed: number; dropped: number };
   credentials?: { provider: string; issued: number; failed: number; last_error?: string; last_error_at?: string }[];
+  /** The SPIFFE identity provider (older daemons: absent). */
+  identity?: { provider: string; trust_domain: string; svids: string[]; last_error?: string } | null;
   proxies?: {
     mcp?: { shared?: number; agents: Record<string, number>; relayed_calls?: number };
     http?: { shared?: number; agents: Record<string, number>; https: string };

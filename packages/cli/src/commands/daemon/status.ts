@@ -71,6 +71,11 @@ export async function status(o: StatusOptions): Promise<number> {
         `  ${c.provider.padEnd(16)}${c.issued} issued · ${c.failed} failed${c.last_error ? ` · last error (${c.last_error_at}): ${c.last_error}` : ''}`,
     ),
   );
+  const id = s.identity;
+  if (id)
+    section(out, 'Identity', [
+      `  ${id.provider.padEnd(16)}spiffe://${id.trust_domain} · ${id.svids.length} SVIDs${id.last_error ? ` · last error: ${id.last_error}` : ''}`,
+    ]);
   const ports = (p: { shared?: number; agents: Record<string, number> }) =>
     [...(p.shared !== undefined ? [`shared :${p.shared}`] : []), ...Object.entries(p.agents).map(([a, n]) => `${a} :${n}`)].join(', ');
   const proxies = [
@@ -130,6 +135,7 @@ function toJson(s: DaemonStatus): object {
     providers: s.providers,
     alerts: s.alerts,
     credentials: s.credentials ?? [],
+    identity: s.identity ?? null,
     proxies: s.proxies ?? {},
     os_tier: osTier(s),
     supervisor: s.supervisor ?? [],
