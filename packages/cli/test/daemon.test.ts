@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, makeStack, until, type Stack } from './daemon-helpers.js';
+import { alive, makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
 
 /** Each test gets its own daemon; a failed test still kills it. */
 async function withDaemon(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
@@ -17,6 +17,24 @@ async function withDaemon(f: (s: Stack) => Promise<void>, policy?: string): Prom
     s.stop();
   }
 }
+
+test("apply in enforce mode says when checkpoints are signed by the host's key, unless acknowledged or in audit mode", () => {
+  for (const [runtime, warned] of [
+    ['', true],
+    ['  signing_warning_acknowledged = true', false],
+    ['  mode = "audit"', false],
+  ] as const) {
+    const s = makeStack(POLICY.replace('runtime {', `runtime {\n${runtime}`));
+    try {
+      const r = s.cli('apply');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(/signed with this host's stack key: root on this host could re-sign/.test(r.stderr), warned, runtime);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  }
+});
 
 const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 120, order: 'A-1' } };
 

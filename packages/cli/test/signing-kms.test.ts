@@ -94,6 +94,7 @@ const walText = (s: Stack) =>
 async function exercise(s: Stack, key: KmsKey, via: RegExp, type: string): Promise<void> {
   const applied = await s.cliAsync('apply');
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  assert.doesNotMatch(applied.stderr, /stack key/, 'a KMS signs: no warning');
   const st = signing(s);
   assert.match(st.via, via);
   assert.equal(st.type, type);

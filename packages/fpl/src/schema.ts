@@ -111,6 +111,8 @@ export const RUNTIME_FIELDS: Readonly<Record<string, FieldSpec>> = {
   /** OS tier: more paths the agent may read, or write, besides the system and its workspace. */
   agent_read_paths: list,
   agent_write_paths: list,
+  /** Enforce mode without a KMS: apply says checkpoints are signed by a host key, unless this is set. */
+  signing_warning_acknowledged: bool,
   /** Take an agent's structured `principal` claims as `principal.*` without a verified token (off by default). */
   trust_sdk_principal: bool,
 };

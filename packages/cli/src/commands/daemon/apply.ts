@@ -5,7 +5,7 @@
  * running daemon and its policy untouched.
  */
 import { execFileSync } from 'node:child_process';
-import { operatorCall, stackPaths, type StackPaths } from '@faramesh/daemon';
+import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { compileForDaemon, writeStack } from './prepare.js';
 import { missingLayers } from './sandbox-plan.js';
@@ -54,8 +54,12 @@ export async function apply(o: ApplyOptions): Promise<number> {
     return 1;
   }
   out.print(out.ok(`${name} compiled (policy ${short}, signed)`));
-  if (ir.providers.length > 0)
-    out.print(`→ providers declared (${ir.providers.map((p) => p.name).join(', ')}): not contacted by this build`);
+  if (ir.providers.length > 0) out.print(`→ providers declared: ${ir.providers.map((p) => p.name).join(', ')}`);
+  // The seed's staging posture (enforce, local key) is allowed, but never silently.
+  if (settings.mode === 'enforce' && !signingProvider(ir) && ir.runtime.signing_warning_acknowledged !== true)
+    out.error(
+      `! checkpoints are signed with this host's stack key: root on this host could re-sign a forged log. Declare a KMS signing provider for non-repudiation, or set runtime { signing_warning_acknowledged = true }`,
+    );
 
   if (running) {
     try {
