@@ -1,5 +1,5 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,6 +124,17 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, m
 }
 
 export { alive } from '../src/commands/daemon/running.js';
+
+/** A Node HTTP server script started on a free port (`PORT`), once its stderr says it is listening. */
+export async function startHttpServer(script: string, ...args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => String(d).includes('listening') && resolve()));
+  return { child, port };
+}
 
 /** The decision records of a stack's running daemon, oldest first (through `audit tail`). */
 export async function decisionRecords(s: Stack, limit = 200): Promise<Record<string, unknown>[]> {

@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { freePort, makeStack, startHttpServer, type Stack } from './daemon-helpers.js';
 
 const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -19,12 +19,9 @@ let s: Stack;
 let proxyPort = 0;
 
 before(async () => {
-  const upstreamPort = await freePort();
-  upstream = spawn(process.execPath, [everything, 'streamableHttp'], {
-    env: { ...process.env, PORT: String(upstreamPort) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve) => upstream.stderr!.on('data', (d: Buffer) => String(d).includes('listening') && resolve()));
+  const started = await startHttpServer(everything, 'streamableHttp');
+  upstream = started.child;
+  const upstreamPort = started.port;
   proxyPort = await freePort();
   s = makeStack(`runtime {
   wal_dir = "./wal"

@@ -205,9 +205,11 @@ export class Daemon {
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
-        credentials: (ir, agent, tool, nowMs) => {
+        credentials: (ir, agent, tool, nowMs, uncarried) => {
           const binding = broker.bindingFor(ir, agent, tool);
-          return binding ? broker.issue(ir, binding, agent, tool, nowMs) : undefined;
+          if (!binding) return undefined;
+          if (uncarried) return Promise.resolve({ ok: false as const, provider: String(binding.provider ?? 'stub'), message: uncarried });
+          return broker.issue(ir, binding, agent, tool, nowMs);
         },
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
         ...(dev
@@ -281,7 +283,7 @@ export class Daemon {
     const tasks = (this.mcpTasks = new TaskBook((event) => record({ type: 'mcp_task', ...event })));
     const proxy = (this.mcp = new McpProxy({
       servers: () => mcpServers(policy().compiled.ir),
-      decide: (params, tool) => this.decide(params, tool),
+      decide: (params, tool, uncarried) => this.decide(params, tool, undefined, uncarried),
       visible: (agent, tool) => mayPermit(policy().prepared, agent, tool),
       filterTools: () => policy().compiled.ir.runtime.mcp_filter_tools !== false,
       denyAsError: () => policy().compiled.ir.runtime.mcp_deny_as_error === true,
@@ -439,9 +441,9 @@ export class Daemon {
   }
 
   /** Every channel's decisions come through here. */
-  private decide(params: GovernParams, tool: string, http?: HttpFields): Promise<GovernResult> | GovernResult {
+  private decide(params: GovernParams, tool: string, http?: HttpFields, uncarried?: string): Promise<GovernResult> | GovernResult {
     if (this.lifecycle.state !== 'READY' || !this.decisions) return refusal(params.call_id ?? '', NOT_READY, performance.now());
-    return this.decisions.govern(params, tool, http);
+    return this.decisions.govern(params, tool, http, uncarried);
   }
 
   /** `POST /v1/evaluate`: an agent token fixes the agent; a body claiming another is refused. */

@@ -59,8 +59,11 @@ export interface DecisionDeps {
    * without an identity provider. `refused`: the provider attests no identity for it, so it is denied.
    */
   agentSvid?: (agent: string, nowMs: number) => { svid: string; expires_at?: string } | { refused: string } | undefined;
-  /** The credential a permitted call needs, fetched for it (undefined: none is bound to the tool). */
-  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number) => Promise<Issued | Unavailable> | undefined;
+  /**
+   * The credential a permitted call needs, fetched for it (undefined: none is bound to the tool).
+   * `uncarried`: why the surface cannot carry one, so a bound credential is unavailable, not fetched.
+   */
+  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number, uncarried?: string) => Promise<Issued | Unavailable> | undefined;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
   openTasks?: (agent: string) => string[];
 }
@@ -84,8 +87,11 @@ export class DecisionService {
     this.policy = policy;
   }
 
-  /** `http`: the request's HTTP fields, set only by the daemon's own HTTP proxy (never from an agent's message). */
-  async govern(params: GovernParams, tool: string, http?: HttpFields): Promise<GovernResult> {
+  /**
+   * `http`: the request's HTTP fields, set only by the daemon's own HTTP proxy (never from an agent's
+   * message). `uncarried`: the surface has nowhere to put a credential (a stdio MCP server), and says why.
+   */
+  async govern(params: GovernParams, tool: string, http?: HttpFields, uncarried?: string): Promise<GovernResult> {
     const started = performance.now();
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
@@ -122,7 +128,8 @@ export class DecisionService {
     let credentialMs: number | undefined;
     const t0 = performance.now();
     // Undefined, synchronously, when no credential is bound: a plain permit awaits nothing more.
-    const fetching = outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs) : undefined;
+    const fetching =
+      outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, uncarried) : undefined;
     if (fetching) {
       const got = await fetching;
       credentialMs = performance.now() - t0;

@@ -27,7 +27,15 @@ const RETURNED = ['content-type', 'cache-control'];
  * has ended (or failed: then the client gets a JSON-RPC error for `id`, if nothing was sent yet). A
  * client that leaves does not cancel a permitted call: the upstream finishes it, as on the slow path.
  */
-export function relayCall(target: HttpTarget, body: string, req: IncomingMessage, res: ServerResponse, id: string | number): Promise<void> {
+export function relayCall(
+  target: HttpTarget,
+  body: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string | number,
+  /** The call's brokered credential, as a header: for the upstream only. */
+  credential: Record<string, string> = {},
+): Promise<void> {
   return new Promise((resolve) => {
     const https = target.url.protocol === 'https:';
     const headers: Record<string, string> = {
@@ -37,6 +45,7 @@ export function relayCall(target: HttpTarget, body: string, req: IncomingMessage
       ...(target.sessionId ? { 'mcp-session-id': target.sessionId } : {}),
     };
     for (const h of FORWARDED) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
+    Object.assign(headers, credential);
     const gone = () => res.destroyed || res.writableEnded;
     const failed = (why: string) => {
       if (!res.headersSent && !gone()) {

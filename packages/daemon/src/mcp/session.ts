@@ -18,7 +18,8 @@ import { Upstream, type McpServerSpec } from './upstream.js';
 import { relayCall } from './passthrough.js';
 
 export interface SessionDeps {
-  decide(params: GovernParams, tool: string): Promise<GovernResult> | GovernResult;
+  /** `uncarried`: why this upstream cannot carry a per-call credential (so a bound one denies the call). */
+  decide(params: GovernParams, tool: string, uncarried?: string): Promise<GovernResult> | GovernResult;
   /** Could this agent ever be permitted (or deferred) this tool? */
   visible(agent: string, tool: string): boolean;
   filterTools(): boolean;
@@ -141,10 +142,11 @@ export class ProxySession {
   private async forward(
     m: JSONRPCMessage & { id: Id; method: string },
     extra: { taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } } = {},
+    credential?: GovernResult['credential'],
   ): Promise<void> {
     this.inFlight.set(m.id, { method: m.method, ...extra });
     try {
-      await this.upstream.send(m);
+      await this.upstream.send(m, credential ? { [credential.header.toLowerCase()]: credential.value } : undefined);
     } catch (e) {
       this.answered(m.id);
       await this.error(m.id, (e as Error).message);
@@ -160,6 +162,7 @@ export class ProxySession {
       return this.forward(
         m,
         task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
+        result.credential,
       );
     await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
   }
@@ -185,7 +188,8 @@ export class ProxySession {
     this.inFlight.set(call.id, { method: call.method });
     this.deps.relayed?.();
     try {
-      await relayCall(target, JSON.stringify(call), req, res, call.id);
+      const c = decided.result.credential;
+      await relayCall(target, JSON.stringify(call), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {});
     } finally {
       this.answered(call.id);
     }
@@ -209,6 +213,9 @@ export class ProxySession {
         call_id: `mcp-${this.server.name}-${String(m.id)}`,
       },
       tool,
+      this.server.command === undefined
+        ? undefined
+        : `the MCP server '${this.server.name}' runs over stdio: a per-call credential has no request to ride in (give the server its own in mcp_server env, or serve it over HTTP)`,
     );
     return { name, tool, result };
   }

@@ -35,6 +35,8 @@ export class Upstream {
   private replaying?: string;
   ready: Promise<void> = Promise.resolve();
   private target?: Omit<HttpTarget, 'sessionId'>;
+  /** Credentials of calls being sent, by JSON-RPC id (JSON). */
+  private readonly perCall = new Map<string, Record<string, string>>();
 
   constructor(
     readonly spec: McpServerSpec,
@@ -63,12 +65,32 @@ export class Upstream {
     this.transport = transport;
   }
 
-  async send(m: JSONRPCMessage): Promise<void> {
+  /** `headers`: a call's own credential, added to the HTTP request that carries it (HTTP upstreams). */
+  async send(m: JSONRPCMessage, headers?: Record<string, string>): Promise<void> {
     if ('method' in m && m.method === 'initialize' && 'id' in m) this.initialize = m as JSONRPCRequest;
     await this.ready;
     if (!this.transport) throw new Error(`the MCP server '${this.spec.name}' is not connected`);
-    await this.transport.send(m);
+    const key = headers && 'id' in m ? JSON.stringify(m.id) : undefined;
+    if (key) this.perCall.set(key, headers!);
+    try {
+      await this.transport.send(m);
+    } finally {
+      if (key) this.perCall.delete(key);
+    }
   }
+
+  /**
+   * The transports' fetch: a POST carrying a call that has its own credential gets it as a header.
+   * The message is found by its JSON-RPC id; only calls with a credential pay for the lookup.
+   */
+  private readonly fetchWithCredentials = (url: string | URL, init?: RequestInit): Promise<Response> => {
+    if (this.perCall.size > 0 && typeof init?.body === 'string') {
+      const id = (JSON.parse(init.body) as { id?: unknown }).id;
+      const extra = id === undefined ? undefined : this.perCall.get(JSON.stringify(id));
+      if (extra) init = { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...extra } };
+    }
+    return fetch(url, init);
+  };
 
   async close(): Promise<void> {
     this.closed = true;
@@ -124,10 +146,12 @@ export class Upstream {
     return s.transport === 'sse'
       ? new SSEClientTransport(url, {
           requestInit: { headers },
+          fetch: this.fetchWithCredentials,
           eventSourceInit: {
             fetch: (u, init) => fetch(u, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) } }),
           },
         })
-      : ((this.target = { url, headers }), new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+      : ((this.target = { url, headers }),
+        new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: this.fetchWithCredentials }));
   }
 }

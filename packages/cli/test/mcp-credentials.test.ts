@@ -1,0 +1,114 @@
+/**
+ * Credentials for MCP upstreams: a credential bound to an MCP tool is put on the HTTP request that
+ * carries that one call to a Streamable HTTP upstream, on the hot path (a Streamable HTTP client) and
+ * on the slow one (a legacy SSE client), never on other calls, never in the log. A stdio upstream has
+ * no request to carry it, so such a call is CREDENTIAL_UNAVAILABLE, recorded as a denial.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { decisionRecords, freePort, makeStack, startHttpServer, walText, type Stack } from './daemon-helpers.js';
+
+const fixture = fileURLToPath(new URL('../../test/fixtures/mcp-header-server.mjs', import.meta.url));
+
+let upstream: ChildProcess;
+let s: Stack;
+let port = 0;
+
+before(async () => {
+  const started = await startHttpServer(fixture, 'http');
+  upstream = started.child;
+  const upstreamPort = started.port;
+  port = await freePort();
+  s = makeStack(`runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+
+mcp_server "api" {
+  url = "http://127.0.0.1:${upstreamPort}/mcp"
+}
+
+mcp_server "local" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(fixture)}, "stdio"]
+}
+
+agent "coder" {
+  default deny
+  enforcement {
+    mcp_proxy_port = ${port}
+  }
+  rules {
+    permit api/whoami
+    permit api/plain
+    permit local/whoami
+  }
+  credential "key" {
+    provider = "not-declared"
+    header   = "X-Api-Key"
+    tools    = ["api/whoami", "local/whoami"]
+  }
+}
+`);
+  const applied = s.cli('apply');
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+});
+
+after(() => {
+  s.cli('apply', '--stop');
+  s.stop();
+  upstream.kill();
+});
+
+const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+
+async function withClient(make: () => StreamableHTTPClientTransport | SSEClientTransport, f: (c: Client) => Promise<void>) {
+  const c = new Client({ name: 'credentials-test', version: '1.0.0' });
+  await c.connect(make());
+  try {
+    await f(c);
+  } finally {
+    await c.close();
+  }
+}
+
+test('the bound tool gets its credential on the request that carries it, on the hot path and through legacy SSE; other tools do not', async () => {
+  await withClient(
+    () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/api`)),
+    async (c) => {
+      assert.equal(text(await c.callTool({ name: 'whoami', arguments: {} })), 'x-api-key: STUB-key');
+      assert.equal(text(await c.callTool({ name: 'plain', arguments: {} })), 'x-api-key: none');
+    },
+  );
+  await withClient(
+    () => new SSEClientTransport(new URL(`http://127.0.0.1:${port}/mcp/api/sse`)),
+    async (c) => {
+      assert.equal(text(await c.callTool({ name: 'whoami', arguments: {} })), 'x-api-key: STUB-key');
+      assert.equal(text(await c.callTool({ name: 'plain', arguments: {} })), 'x-api-key: none');
+    },
+  );
+  const refs = (await decisionRecords(s))
+    .filter((r) => r.tool === 'api/whoami')
+    .map((r) => (r.credential_ref as { provider: string }).provider);
+  assert.deepEqual(refs, ['stub', 'stub']);
+  assert.ok(!walText(join(s.dir, 'wal')).includes('STUB-key'), 'the credential never reaches the log');
+});
+
+test('a stdio upstream cannot carry a per-call credential: the call is CREDENTIAL_UNAVAILABLE, and says why', async () => {
+  await withClient(
+    () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/local`)),
+    async (c) => {
+      const r = (await c.callTool({ name: 'whoami', arguments: {} })) as { isError?: boolean; structuredContent?: { code?: string } };
+      assert.equal(r.isError, true);
+      assert.equal(r.structuredContent?.code, 'CREDENTIAL_UNAVAILABLE');
+      assert.match(text(r), /runs over stdio: a per-call credential has no request to ride in/);
+    },
+  );
+  assert.equal((await decisionRecords(s)).findLast((r) => r.tool === 'local/whoami')!.code, 'CREDENTIAL_UNAVAILABLE');
+});
