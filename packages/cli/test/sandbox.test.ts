@@ -24,12 +24,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { freePort, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 const linux = process.platform === 'linux';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
@@ -418,6 +419,70 @@ echo ok > mine && echo workspace-writable`,
     } finally {
       s.cli('apply', '--stop');
       s.stop();
+    }
+  },
+);
+
+test(
+  'TLS inspection from inside the sandbox: curl trusts the stack CA with no flags; each request is decided and gets its credential',
+  { skip: !linux },
+  async () => {
+    const tls = selfSignedCert(mkdtempSync(join(tmpdir(), 'fm-sbx-tls-')), 'upstream');
+    const seen: string[] = [];
+    const upstream = createHttpsServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => {
+      seen.push(`${req.url} ${String(req.headers['x-api-key'])}`);
+      res.end(`secure ${req.url}`);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const up = (upstream.address() as { port: number }).port;
+    const s = makeStack(
+      `runtime {
+  wal_dir          = "./wal"
+  socket           = "./.faramesh/runtime/agent.sock"
+  os_tier          = true
+  https_inspection = true
+}
+
+agent "a" {
+  default deny
+  enforcement {
+    http_proxy_port = ${await freePort()}
+  }
+  rules {
+    permit http/connect
+    permit http/get if path startsWith "/ok"
+  }
+  egress {
+    allow = ["127.0.0.1"]
+  }
+  credential "api" {
+    provider = "not-declared"
+    header   = "X-Api-Key"
+    tools    = ["http/get"]
+  }
+}
+`,
+      { NODE_EXTRA_CA_CERTS: tls.cert },
+    );
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+      const r = await run(
+        join(s.dir, '.faramesh', 'bin', 'agent'),
+        [
+          '--',
+          'sh',
+          '-c',
+          `curl -s -S https://127.0.0.1:${up}/ok/1; echo; curl -s -S -o /dev/null -w '%{http_code}' https://127.0.0.1:${up}/admin`,
+        ],
+        { env: AMBIENT, cwd: s.dir },
+      );
+      assert.equal(r.stdout, 'secure /ok/1\n403', r.stderr);
+      assert.deepEqual(seen, ['/ok/1 STUB-api'], 'the permitted request went on with its credential; the denied one never left');
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+      upstream.close();
     }
   },
 );

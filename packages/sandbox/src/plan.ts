@@ -191,6 +191,8 @@ export function buildPlan(s: SandboxSpec): Plan {
   inner('--min-abi', String(Math.max(s.minAbi ?? 1, full ? 6 : 1)));
   if (full) inner('--net', '--scope');
   for (const p of readable) inner('--ro', p);
+  // Read-only binds outside every readable tree (the stack CA under /run) must be readable to Landlock too.
+  for (const p of s.readOnly) if (existsSync(p)) inner('--ro', p);
   inner('--ro', '/proc', '--dev', '/dev', '--rw', '/dev/shm', '--rw', '/tmp');
   for (const p of writable) inner('--rw', p);
 
