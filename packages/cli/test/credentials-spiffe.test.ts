@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -145,6 +145,20 @@ test('the Workload API down: a credential it must issue is CREDENTIAL_UNAVAILABL
     spire.down = false;
   }
   assert.equal((await s.govern({ agent_id: 'ops', tool_id: 'api/other', args: {} })).effect, 'PERMIT');
+});
+
+test('an apply naming an unusable SPIFFE socket is refused, and the running daemon keeps serving', async () => {
+  writeFileSync(
+    join(s.dir, 'governance.fms'),
+    policy(spire.socket).replace(`socket       = "unix://${spire.socket}"`, 'socket       = "relative.sock"'),
+  );
+  const r = await s.cliAsync('apply');
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /absolute Unix socket path/);
+  // Past the Workload API's 5 s start window: nothing left behind may take the daemon down.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  assert.equal((await s.govern({ agent_id: 'ops', tool_id: 'plain', args: {} })).effect, 'PERMIT');
+  writeFileSync(join(s.dir, 'governance.fms'), policy(spire.socket));
 });
 
 test('a daemon whose Workload API does not answer does not start', async () => {

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
@@ -184,6 +185,20 @@ test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); pla
     assert.match(status.stdout, new RegExp(`http {12}shared :${shared}, web :${own} \\(https: tunnelled, not inspected\\)`));
   } finally {
     tls.close();
+  }
+});
+
+test('an upstream answering with a status no HTTP server may send (099) gets a 502, and the daemon serves on', async () => {
+  const odd = createNetServer((c) => c.once('data', () => c.end('HTTP/1.1 099 Odd\r\ncontent-length: 0\r\n\r\n')));
+  await new Promise<void>((r) => odd.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (odd.address() as { port: number }).port;
+    const r = await curl('-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${port}/odd`);
+    assert.equal(r.status, 502, r.body + r.stderr);
+    assert.match(r.body, /answered with status 99/);
+    assert.equal((await curl('-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/after`)).status, 200, 'still serving');
+  } finally {
+    odd.close();
   }
 });
 

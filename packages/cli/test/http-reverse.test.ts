@@ -73,6 +73,9 @@ paths:
       parameters:
         - { name: id, in: path, required: true, schema: { type: integer } }
         - $ref: '#/components/parameters/Amount'
+      requestBody:
+        content:
+          application/json: {}
   /notes:
     post:
       operationId: create_note
@@ -249,6 +252,31 @@ test('JSON body fields are arguments; the bytes go on as sent; ambiguous or unde
   assert.equal(seen.length, before, 'nothing refused reached the upstream');
 });
 
+test('what an upstream could read differently is refused: ; and letter case in the path, method overrides, repeated names, case-folded JSON keys, untyped or undeclared bodies', async () => {
+  const escaped = await call('GET', '/customers/%34%32');
+  assert.equal(escaped.status, 200, 'unreserved escapes decode before matching');
+  assert.equal(seen.at(-1)!.url, '/api/customers/42');
+  const before = seen.length;
+  const refused = async (status: number, why: RegExp, method: string, path: string, opts?: Parameters<typeof call>[2]) => {
+    const r = await call(method, path, opts);
+    assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.json)}`);
+    assert.match(String(r.json.error), why);
+  };
+  await refused(400, /; in the path/, 'GET', '/customers/42;x=1');
+  await refused(400, /only in letter case/, 'GET', '/CUSTOMERS/42');
+  await refused(400, /x-http-method-override is refused/, 'POST', '/notes', {
+    body: '{"title":"t"}',
+    type: 'application/json',
+    headers: { 'x-http-method-override': 'DELETE' },
+  });
+  await refused(400, /_method is refused/, 'GET', '/status?_method=DELETE');
+  await refused(400, /gives 'amount' more than once/, 'POST', '/orders/7/refund?amount=50&amount=5000');
+  await refused(400, /'Title' twice/, 'POST', '/notes', { body: '{"title":"ok","Title":"forbidden"}', type: 'application/json' });
+  await refused(415, /needs a content type/, 'POST', '/notes', { body: Buffer.from('{"title":"ok"}') });
+  await refused(415, /takes no bodies/, 'GET', '/customers/42', { body: '{}', type: 'application/json' });
+  assert.equal(seen.length, before, 'none of them reached the upstream');
+});
+
 test('the route map, unmatched requests as http/<method>, normalised paths, encoded slashes refused, the daemon keeps its own paths', async () => {
   assert.equal((await call('GET', '/status')).status, 200);
   assert.equal((await call('GET', '/customers/../status')).status, 200, 'dot segments resolve before matching');
@@ -280,6 +308,8 @@ test('agent tokens choose the agent and are never passed on; an upstream Authori
   assert.equal((await call('GET', '/status', { headers: { authorization: `Bearer ${op.stdout.trim()}` } })).status, 403);
   assert.equal((await call('GET', '/status', { headers: { authorization: 'Bearer upstream-key' } })).status, 200, 'http_agent');
   assert.equal(seen.at(-1)!.auth, 'Bearer upstream-key');
+  assert.equal((await call('GET', '/status', { headers: { authorization: 'Bearer fmt_revoked-or-unknown' } })).status, 200);
+  assert.equal(seen.at(-1)!.auth, undefined, 'a Faramesh token, even one that is not valid, never goes upstream');
 });
 
 test('large bodies stream through both ways, unread when no rule needs them', async () => {

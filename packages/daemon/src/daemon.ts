@@ -680,21 +680,26 @@ export class Daemon {
           throw new OperatorRefusal('refused', e.message);
         })
       : this.identity;
-    if (identityChanged) {
-      this.identity?.close();
-      this.identity = identity;
+    let appliedMs: number;
+    try {
+      if (signing) {
+        // What the old key had not signed is signed by it, then the log names the new key.
+        await this.log!.useSigner(signing.signer);
+        this.signing = signing;
+        this.say(`checkpoints now signed by ${signing.via}`);
+      }
+      // Recorded before any decision names the new version.
+      appliedMs = await this.recordPolicy(compiled, by);
+    } catch (e) {
+      if (identityChanged) identity?.close();
+      throw e;
     }
-    if (signing) {
-      // What the old key had not signed is signed by it, then the log names the new key.
-      await this.log!.useSigner(signing.signer);
-      this.signing = signing;
-      this.say(`checkpoints now signed by ${signing.via}`);
-    }
-    // Recorded before any decision names the new version.
-    const appliedMs = await this.recordPolicy(compiled, by);
-    // One synchronous step: no call sees the new policy with the old phase clock.
+    // One synchronous step: no call sees the new policy with the old phase clock, or the old identity provider.
+    const previous = this.identity;
+    this.identity = identity;
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
+    if (identityChanged) previous?.close();
     this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
     if (canonicalJson(current.ir.providers) !== canonicalJson(compiled.ir.providers)) {
       // Each sink resumes from its saved position: a changed sink ships on from where it was.

@@ -29,6 +29,7 @@ test('matching: concrete paths before templates, a named method before *, segmen
   assert.equal(table.match('POST', '/items')?.route.tool, 'create');
   assert.equal(table.match('GET', '/items/3/extra'), undefined);
   assert.throws(() => table.match('GET', '/items/%E0%A4%A'), RouteError);
+  assert.throws(() => table.match('POST', '/ITEMS'), /differs from the route \/items only in letter case/);
 });
 
 test('arguments: typed by their declarations, strings otherwise; a name twice with different values is refused', () => {
@@ -41,15 +42,16 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
     ],
   });
   const m = new RouteTable([r]).match('GET', '/orders/12')!;
-  const q = new URLSearchParams('ids=1&ids=2.5&full=true&free=a&free=b&note=x');
+  const q = new URLSearchParams('ids=1&ids=2.5&full=true&note=x');
   assert.deepEqual(routeArgs(m, q, { 'x-tenant': 'acme', 'x-other': 'no' }, undefined), {
     id: 12,
     ids: [1, 2.5],
     full: true,
-    free: ['a', 'b'],
     note: 'x',
     'x-tenant': 'acme',
   });
+  assert.throws(() => routeArgs(m, new URLSearchParams('free=a&free=b'), {}, undefined), /gives 'free' more than once/);
+  assert.throws(() => routeArgs(m, new URLSearchParams('full=true&full=false'), {}, undefined), /gives 'full' more than once/);
   assert.throws(() => routeArgs(m, new URLSearchParams('full=yes'), {}, undefined), /'full' must be true or false/);
   assert.throws(() => routeArgs(m, new URLSearchParams('ids=1,x'), {}, undefined), /'ids' must be a number/);
   assert.throws(() => routeArgs(new RouteTable([r]).match('GET', '/orders/1.5')!, q, {}, undefined), /'id' must be an integer/);
@@ -69,14 +71,20 @@ test('strict JSON: a key twice in one object is refused at any depth; the same k
   assert.equal(duplicateKey('{"x":{"k":"v","k":"w"}}'), 'k');
   assert.equal(duplicateKey('[{"q":1},{"q":1,"q":2}]'), 'q');
   assert.equal(duplicateKey('{"a\\"b":1,"a\\u0022b":2}'), 'a"b', 'escapes are compared decoded');
+  assert.equal(duplicateKey('{"amount":50,"Amount":5000}'), 'Amount', 'letter case aside, as Go and ASP.NET bind keys');
+  assert.equal(duplicateKey('{"sum":1,"\u017fum":2}'), '\u017fum', 'the long s folds to s');
+  assert.equal(duplicateKey('{"k":1,"\u212a":2}'), '\u212a', 'the Kelvin sign folds to k');
   assert.equal(duplicateKey('{"s":"a,\\"b\\":1","b":2}'), undefined, 'text inside strings is not structure');
   assert.throws(() => parseStrictJson('{"amount":5,"amount":5000}'), /'amount' twice/);
   assert.throws(() => parseStrictJson('{'), /not valid JSON/);
   assert.deepEqual(formFields('a=1&b=2&a=3'), { a: ['1', '3'], b: '2' });
 });
 
-test('paths: dot segments resolve, repeated slashes fold, encoded slashes and odd targets are refused', () => {
+test('paths: dot segments resolve, repeated slashes fold, unreserved escapes decode; encoded slashes, ; and odd targets are refused', () => {
   assert.deepEqual(cleanPath('/a/../b//c?x=1'), { path: '/b/c', search: '?x=1' });
+  assert.deepEqual(cleanPath('/orders/1/%72efund'), { path: '/orders/1/refund', search: '' });
+  assert.deepEqual(cleanPath('/x/%41%42%20c%3b'), { path: '/x/AB%20c%3B', search: '' });
+  assert.throws(() => cleanPath('/orders/1/refund;x=1'), /; in the path/);
   assert.deepEqual(cleanPath('//status'), { path: '/status', search: '' });
   assert.deepEqual(cleanPath('/a/%2e%2e/b'), { path: '/b', search: '' });
   assert.throws(() => cleanPath('/a%2Fb'), /encoded/);
@@ -89,7 +97,7 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
     `{"openapi":"3.1.0","paths":{
       "/pets/{id}":{"parameters":[{"name":"id","in":"path","schema":{"type":"string"}}],
         "put":{"operationId":"update_pet","parameters":[{"name":"id","in":"path","schema":{"type":["integer","null"]}},
-          {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"}],
+          {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"},{"name":"Authorization","in":"header"}],
           "requestBody":{"$ref":"#/components/requestBodies/Pet"}},
         "get":{"summary":"unnamed"}}},
      "components":{"requestBodies":{"Pet":{"content":{"application/json":{},"application/x-www-form-urlencoded":{}}}}}}`,
@@ -104,11 +112,14 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
         { name: 'id', in: 'path', type: 'integer' },
         { name: 'x-trace', in: 'header', type: 'string' },
       ],
-      body: 'json+form',
+      body: ['application/json', 'application/x-www-form-urlencoded'],
       ref: 'pets.json update_pet',
     },
   ]);
-  assert.deepEqual(warnings, ['pets.json: GET /pets/{id} has no operationId: its requests are decided as http/get']);
+  assert.deepEqual(warnings, [
+    'pets.json: GET /pets/{id} has no operationId: its requests are decided as http/get',
+    'pets.json: PUT /pets/{id} header parameter authorization carries a credential: it is not an argument',
+  ]);
   const bad = (doc: string, why: RegExp) => assert.throws(() => openApiRoutes(doc, 'api.yaml'), why);
   bad('openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "https://x/p.yaml" }] }\n', /only local \$refs/);
   bad(

@@ -206,11 +206,12 @@ export interface HttpRouteIR {
   /** Declared parameters (OpenAPI); a route map declares none and its values stay strings. */
   params: HttpParamIR[];
   /**
-   * The body an operation declares: only these content types are accepted (their fields become
-   * arguments; any other body is refused). Absent: a JSON or form body (by its content type) still
-   * gives its fields as arguments, and other bodies pass unread.
+   * The media types of the body an operation declares (`application/json`, `image/*`), lower case:
+   * only these are accepted, and an empty list takes no body. JSON and form bodies give their fields
+   * as arguments; other types pass unread. Absent (a route map): a JSON or form body still gives
+   * its fields, and other typed bodies pass unread.
    */
-  body?: 'json' | 'form' | 'json+form';
+  body?: string[];
   /** Where it was declared: `governance.fms` or the OpenAPI file, with the operation. */
   ref: string;
 }

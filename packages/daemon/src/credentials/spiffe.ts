@@ -173,6 +173,7 @@ export class X509Watch {
   private stream?: import('@grpc/grpc-js').ClientReadableStream<X509Response>;
   private closed = false;
   private retryMs = 250;
+  private retry?: NodeJS.Timeout;
   private first?: { resolve: () => void; reject: (e: Error) => void };
   /** The last stream error, for `status`. */
   lastError?: string;
@@ -186,20 +187,17 @@ export class X509Watch {
   /** Open the stream; resolves at the first set of SVIDs, rejects when none arrives in time. */
   async start(timeoutMs: number): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => (this.first = { resolve, reject }));
-    const timer = setTimeout(
-      () =>
-        this.first?.reject(
-          new Error(
-            `the SPIFFE Workload API at ${this.socket} sent no X.509-SVIDs within ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`,
-          ),
-        ),
-      timeoutMs,
-    );
-    await this.open();
+    const timer = setTimeout(() => {
+      const detail = this.lastError ? `: ${this.lastError}` : '';
+      this.first?.reject(new Error(`the SPIFFE Workload API at ${this.socket} sent no X.509-SVIDs within ${timeoutMs} ms${detail}`));
+      this.first = undefined;
+    }, timeoutMs);
     try {
+      await this.open();
       await ready;
     } finally {
       clearTimeout(timer);
+      this.first = undefined;
     }
   }
 
@@ -215,23 +213,31 @@ export class X509Watch {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.retry);
     this.stream?.cancel();
   }
 
   private async open(): Promise<void> {
     const { c } = await client(this.socket);
-    const stream = (this.stream = c.FetchX509SVID({}, await metadata()));
+    const md = await metadata();
+    if (this.closed) return;
+    const stream = (this.stream = c.FetchX509SVID({}, md));
     stream.on('data', (res: X509Response) => {
       this.retryMs = 250;
       this.accept(res);
     });
-    stream.on('error', (e: Error) => {
+    stream.on('error', (e: Error & { code?: number }) => {
       if (this.closed) return;
       this.lastError = grpcMessage(e);
+      // PERMISSION_DENIED: SPIRE has no identity left for this daemon; what it held is withdrawn now.
+      if (e.code === 7) this.svids = new Map();
     });
     stream.on('close', () => {
       if (this.closed) return;
-      setTimeout(() => void this.open().catch((e: Error) => (this.lastError = e.message)), this.retryMs).unref();
+      this.retry = setTimeout(() => {
+        if (!this.closed) void this.open().catch((e: Error) => (this.lastError = e.message));
+      }, this.retryMs);
+      this.retry.unref();
       this.retryMs = Math.min(this.retryMs * 2, 10_000);
     });
   }
@@ -252,23 +258,34 @@ export class X509Watch {
   }
 }
 
-/** The leaf names the SPIFFE id as its URI SAN, is in the trust domain, is in date, and chains to the bundle. */
+/**
+ * The SVID's certificates, checked as the X.509-SVID spec asks: the leaf names the SPIFFE id as its
+ * only URI SAN, is in the trust domain and is not a CA; every certificate (the bundle's roots too)
+ * is in date; each is signed by the next, and the next is a CA; the last by a bundle root.
+ */
 function checkSvid(s: X509Response['svids'][number], trustDomain: string): X509Svid {
   if (!s.spiffe_id.startsWith(`spiffe://${trustDomain}/`)) throw new Error(`not in trust domain ${trustDomain}`);
   const chain = splitDer(s.x509_svid).map((der) => new X509Certificate(der));
   const roots = splitDer(s.bundle).map((der) => new X509Certificate(der));
   const leaf = chain[0];
   if (!leaf) throw new Error('no certificate');
+  if (leaf.ca) throw new Error('the leaf is a CA certificate');
   const uris = (leaf.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('URI:'));
   if (uris.length !== 1 || uris[0] !== `URI:${s.spiffe_id}`) throw new Error(`the certificate names ${uris.join(', ') || 'no URI'}`);
   const now = Date.now();
-  for (const cert of chain)
-    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) <= now) throw new Error('a certificate is out of date');
-  // Each certificate is signed by the next; the last by a bundle root.
+  const inDate = (c: X509Certificate) => {
+    const from = Date.parse(c.validFrom);
+    const to = Date.parse(c.validTo);
+    return Number.isFinite(from) && Number.isFinite(to) && from <= now && now < to;
+  };
+  if (!chain.every(inDate)) throw new Error('a certificate is out of date');
+  const anchors = roots.filter((r) => r.ca && inDate(r));
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
-    const issuer = chain[i + 1] ?? roots.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
-    if (!issuer || !cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) throw new Error('it does not chain to the trust bundle');
+    const next = chain[i + 1];
+    const issuer = next ?? anchors.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
+    if (!issuer || !issuer.ca || !cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
+      throw new Error('it does not chain to the trust bundle');
   }
   const expiresMs = Date.parse(leaf.validTo);
   return { spiffe_id: s.spiffe_id, expires_at: new Date(expiresMs).toISOString(), expiresMs };

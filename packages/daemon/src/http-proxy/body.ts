@@ -1,7 +1,9 @@
 /**
  * Request bodies the daemon must read before deciding: read whole within a size and time limit, and
  * parsed so the policy sees what the upstream will. JSON with a key given twice is refused (parsers
- * disagree on which one wins, so a policy could check one amount while the upstream charged the other).
+ * disagree on which one wins, so a policy could check one amount while the upstream charged the
+ * other), and so is a key that differs from another only in case or Unicode form: Go and ASP.NET
+ * bind `Amount` (or `ſum` for `sum`) to the same field.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -42,13 +44,14 @@ export function parseStrictJson(text: string): unknown {
     throw new BodyError(400, 'the body is not valid JSON');
   }
   const dup = duplicateKey(text);
-  if (dup !== undefined) throw new BodyError(400, `the JSON body gives the key '${dup}' twice in one object`);
+  if (dup !== undefined)
+    throw new BodyError(400, `the JSON body gives the key '${dup}' twice in one object (letter case and Unicode form aside)`);
   return value;
 }
 
 /**
- * The first key repeated within one object of valid JSON text, if any. A single pass over the text:
- * a stack of the keys seen in each open object.
+ * The first key repeated within one object of valid JSON text (compared folded, see foldKey), if
+ * any. A single pass over the text: a stack of the keys seen in each open object.
  */
 export function duplicateKey(text: string): string | undefined {
   const stack: (Set<string> | null)[] = [];
@@ -61,8 +64,9 @@ export function duplicateKey(text: string): string | undefined {
       const top = stack.at(-1);
       if (expectKey && top) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.has(key)) return key;
-        top.add(key);
+        const folded = foldKey(key);
+        if (top.has(folded)) return key;
+        top.add(folded);
       }
       expectKey = false;
       i = j;
@@ -78,6 +82,11 @@ export function duplicateKey(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A key as lenient decoders compare them: compatibility-normalised, case-folded. */
+function foldKey(key: string): string {
+  return key.normalize('NFKC').toUpperCase().toLowerCase();
 }
 
 /** A form body's fields: one value, or every value of a repeated name. */

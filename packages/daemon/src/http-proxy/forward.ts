@@ -26,13 +26,13 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
-import { denialBody, HOP, reply, SECRET } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
 
 export interface ForwardDeps {
   decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
@@ -191,14 +191,21 @@ export class ForwardProxy {
         ? // Verified as usual, for the name the agent asked for, at the address that was checked.
           httpsRequest({ ...options, agent: this.tlsPool, ...(isIP(t.host) ? {} : { servername: t.host }) })
         : httpRequest({ ...options, agent: this.pool });
+    upstream.setTimeout(IDLE_MS, () => upstream.destroy(new Error(`idle for ${IDLE_MS / 1000} s`)));
+    // A client that leaves takes the upstream request with it: its socket goes back, or away.
+    res.once('close', () => res.writableFinished || upstream.destroy());
     upstream.on('response', (r) => {
+      if (!sendableStatus(r.statusCode)) {
+        r.destroy();
+        return reply(res, 502, { error: `${t.host} answered with status ${r.statusCode}` });
+      }
       const back: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
-      res.writeHead(r.statusCode ?? 502, back);
-      r.pipe(res);
+      res.writeHead(r.statusCode, back);
+      pipeline(r, res, () => {});
     });
     upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `${t.host}: ${e.message}` })));
-    req.pipe(upstream);
+    pipeline(req, upstream, () => {});
   }
 
   private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, fixed: string | undefined): Promise<void> {

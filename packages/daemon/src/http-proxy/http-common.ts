@@ -5,6 +5,8 @@ import type { GovernResult } from '../wire/agent-protocol.js';
 /** Headers of this hop alone: never passed on. */
 export const HOP = new Set([
   'connection',
+  // 100-continue is between the client and this hop (Node answers it); the upstream gets the body as it comes.
+  'expect',
   'keep-alive',
   'proxy-authorization',
   'proxy-connection',
@@ -16,6 +18,17 @@ export const HOP = new Set([
 /** Headers that carry credentials: never shown to the policy, so never in the log. */
 export const SECRET =
   /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
+
+/** A connection (to the client or the upstream) idle this long is dropped: a stalled peer cannot hold a socket. */
+export const IDLE_MS = 120_000;
+
+/**
+ * An upstream status a proxy can pass on. Node's client takes any three digits (`099`), and
+ * `writeHead` throws outside 100–599: such an answer is a 502, never a crash.
+ */
+export function sendableStatus(code: number | undefined): code is number {
+  return code !== undefined && code >= 100 && code <= 599;
+}
 
 /** A denial or defer as the proxies answer it: the structured denial, with the approval id for a defer. */
 export function denialBody(r: GovernResult): Record<string, unknown> {

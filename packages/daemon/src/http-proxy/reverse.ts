@@ -6,13 +6,17 @@
  * - Arguments: path and query parameters, declared headers, and the fields of a JSON or form body
  *   (read whole, at most 1 MiB, before deciding); the body is sent on byte for byte as it was read.
  * - Whose call it is: an agent token (`X-Faramesh-Token`, or `Authorization: Bearer`, which is then
- *   not passed on), else `runtime { http_agent }`; else 401.
+ *   not passed on), else `runtime { http_agent }`; else 401. No Faramesh token ever goes upstream.
+ * - Whatever could make the upstream run something other than what was decided is refused: method
+ *   overrides (`X-HTTP-Method-Override`, `_method`), URL rewrites (`X-Original-URL`), a body of an
+ *   undeclared type or with no type on a matched route.
  * - PERMIT sends it on with the brokered credential injected; DENY and DEFER are 403 with the
  *   structured denial (and the approval id). The upstream is the operator's, so the SSRF guard and
  *   egress lists, which are about where an agent reaches, do not apply to it.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream';
 import type { PolicyIR } from '@faramesh/fpl';
 import type { Principal } from '../core/tokens.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
@@ -21,7 +25,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
-import { denialBody, HOP, reply, SECRET } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
 
 /** What the policy in force says about the reverse proxy. */
@@ -41,6 +45,10 @@ export interface ReverseDeps {
 }
 
 const TOKEN_HEADER = 'x-faramesh-token';
+/** How a Faramesh token looks (`faramesh token issue`): never passed on, valid or not. */
+const FARAMESH_TOKEN = /^Bearer\s+fmt_/i;
+/** Headers some frameworks read as another method or URL than the request line's. */
+const REROUTING = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
 /** A policy's reverse proxy, or none; `env("…")` in http_upstream resolved now. Throws SettingsError. */
 export function reverseConfig(ir: PolicyIR, env: NodeJS.ProcessEnv): ReverseConfig | undefined {
@@ -52,7 +60,13 @@ export function reverseConfig(ir: PolicyIR, env: NodeJS.ProcessEnv): ReverseConf
   } catch {
     throw new SettingsError(`runtime.http_upstream '${String(raw)}' is not a URL`);
   }
-  if ((upstream.protocol !== 'http:' && upstream.protocol !== 'https:') || upstream.search || upstream.hash || upstream.username)
+  if (
+    (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') ||
+    upstream.search ||
+    upstream.hash ||
+    upstream.username ||
+    upstream.password
+  )
     throw new SettingsError(`runtime.http_upstream must be an http(s) URL without query, fragment or credentials, not '${String(raw)}'`);
   const agent = ir.runtime.http_agent;
   if (typeof agent === 'string' && !ir.agents.some((a) => a.id === agent))
@@ -89,8 +103,11 @@ export class ReverseProxy {
     const who = this.who(req, config);
     if ('status' in who) return reply(res, who.status, { error: who.error }, who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
     const method = (req.method ?? 'GET').toUpperCase();
+    const rerouting = REROUTING.find((h) => req.headers[h] !== undefined);
+    if (rerouting) throw new RouteError(400, `${rerouting} is refused: the upstream could run another method or path than the one decided`);
     const { path, search } = cleanPath(req.url ?? '/');
     const query = new URLSearchParams(search);
+    if (query.has('_method')) throw new RouteError(400, '_method is refused: the upstream could run another method than the one decided');
     const match = config.table.match(method, path);
     const body = await this.readIfGoverned(req, match);
     const headers: Record<string, string> = {};
@@ -112,7 +129,7 @@ export class ReverseProxy {
 
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== TOKEN_HEADER && v !== undefined) out[k] = v;
-    if (who.tokenInAuthorization) delete out.authorization;
+    if (who.tokenInAuthorization || FARAMESH_TOKEN.test(req.headers.authorization ?? '')) delete out.authorization;
     const up = config.upstream;
     out.host = up.host;
     out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
@@ -133,15 +150,22 @@ export class ReverseProxy {
     };
     const upstream =
       up.protocol === 'https:' ? httpsRequest({ ...options, agent: this.tlsPool }) : httpRequest({ ...options, agent: this.pool });
+    upstream.setTimeout(IDLE_MS, () => upstream.destroy(new Error(`idle for ${IDLE_MS / 1000} s`)));
+    // A client that leaves takes the upstream request with it: its socket goes back, or away.
+    res.once('close', () => res.writableFinished || upstream.destroy());
     upstream.on('response', (r) => {
+      if (!sendableStatus(r.statusCode)) {
+        r.destroy();
+        return reply(res, 502, { error: `upstream ${up.host} answered with status ${r.statusCode}` }, ids);
+      }
       const back: Record<string, string | string[]> = { ...ids };
       for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
-      res.writeHead(r.statusCode ?? 502, back);
-      r.pipe(res);
+      res.writeHead(r.statusCode, back);
+      pipeline(r, res, () => {});
     });
     upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `upstream ${up.host}: ${e.message}` }, ids)));
     if (body) upstream.end(body.bytes);
-    else req.pipe(upstream);
+    else pipeline(req, upstream, () => {});
   }
 
   /** Whose call this is; a Faramesh token in Authorization is ours and is not passed on. */
@@ -164,9 +188,10 @@ export class ReverseProxy {
   }
 
   /**
-   * The body, read whole, when the policy must see its fields: a route declaring JSON or form takes
-   * only those (anything else is 415); other matched routes read a JSON or form body by its content
-   * type. Unread bodies stream through untouched.
+   * The body, read whole, when the policy must see its fields. On a matched route a body needs a
+   * content type, and an operation that declares its body types takes only those (none declared:
+   * no body). JSON and form bodies are read for their fields; other declared types stream through
+   * unread. Unmatched requests (`http/<method>`) stream through as they are.
    */
   private async readIfGoverned(
     req: IncomingMessage,
@@ -175,23 +200,53 @@ export class ReverseProxy {
     if (!match) return undefined;
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return undefined;
-    const type = (req.headers['content-type'] ?? '').toLowerCase();
-    const json = isJsonType(type);
-    const form = /^application\/x-www-form-urlencoded\s*(?:;|$)/.test(type);
+    const type = mediaType(req.headers['content-type']);
     const declared = match.route.body;
-    if (declared && !((json && declared.includes('json')) || (form && declared.includes('form'))))
-      throw new BodyError(415, `${match.route.tool} takes ${declared.replace('+', ' or ')} bodies, not '${type || 'untyped'}'`);
+    if (!type) throw new BodyError(415, `${match.route.tool}: a request body needs a content type`);
+    if (declared && !declared.some((d) => sameMediaType(d, type)))
+      throw new BodyError(415, `${match.route.tool} takes ${declared.length ? declared.join(' or ') : 'no'} bodies, not ${type}`);
+    const json = isJsonType(type);
+    const form = type === 'application/x-www-form-urlencoded';
     if (!json && !form) return undefined;
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
       throw new BodyError(415, `a ${encoding}-encoded body cannot be read for the policy: send it unencoded`);
     const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
-    const text = bytes.toString('utf8');
-    if (form) return { bytes, fields: formFields(text) };
+    const text = utf8(bytes);
+    if (form) {
+      const fields = formFields(text);
+      const repeated = Object.keys(fields).find((k) => Array.isArray(fields[k]));
+      if (repeated) throw new BodyError(400, `the form gives '${repeated}' more than once`);
+      if ('_method' in fields) throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
+      return { bytes, fields };
+    }
     const value = parseStrictJson(text);
     return {
       bytes,
       fields: typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { body: value },
     };
+  }
+}
+
+/** `Application/JSON; charset=utf-8` → `application/json`; undefined when absent or empty. */
+function mediaType(header: string | undefined): string | undefined {
+  const t = header?.split(';')[0]?.trim().toLowerCase();
+  return t ? t : undefined;
+}
+
+/** A declared media type covers the request's: equal, a `type/*` range, or the any-type range. */
+function sameMediaType(declared: string, type: string): boolean {
+  if (declared === '*/*' || declared === type) return true;
+  if (declared.endsWith('/*')) return type.startsWith(declared.slice(0, -1));
+  // Any declared JSON type takes any JSON body (`application/json` and `application/merge-patch+json`).
+  return isJsonType(declared) && isJsonType(type);
+}
+
+/** UTF-8 text, refusing bytes that are not UTF-8 (a lenient decoder would read them differently). */
+function utf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new BodyError(400, 'the body is not valid UTF-8');
   }
 }

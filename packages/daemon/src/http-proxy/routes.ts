@@ -6,6 +6,7 @@
  * different things.
  */
 import type { HttpParamIR, HttpRouteIR } from '@faramesh/fpl';
+import { SECRET } from './http-common.js';
 
 export class RouteError extends Error {
   constructor(
@@ -48,16 +49,29 @@ export class RouteTable {
     }
   }
 
-  /** The route for a request (the path as normalised by `cleanPath`), if any. */
+  /**
+   * The route for a request (the path as normalised by `cleanPath`), if any. A path that matches a
+   * route only when letter case is ignored is refused: some upstreams route case-insensitively, and
+   * would run that operation while the policy decided `http/<method>`.
+   */
   match(method: string, path: string): Match | undefined {
+    const exact = this.find(method, path, false);
+    if (exact) return exact;
+    const folded = this.find(method, path, true);
+    if (folded) throw new RouteError(400, `the path ${path} differs from the route ${folded.route.path} only in letter case`);
+    return undefined;
+  }
+
+  private find(method: string, path: string, fold: boolean): Match | undefined {
     const parts = split(path);
+    const same = fold ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
     for (const c of this.byLength.get(parts.length) ?? []) {
       if (c.route.method !== method && c.route.method !== '*') continue;
       const bound: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
         const s = c.segments[i]!;
-        if ('literal' in s) ok = s.literal === parts[i];
+        if ('literal' in s) ok = same(s.literal, parts[i]!);
         else bound[s.param] = decode(parts[i]!);
       }
       if (ok) return { route: c.route, path: bound };
@@ -78,7 +92,9 @@ function decode(segment: string): string {
 
 /**
  * The request path as matched and as sent on: dot segments resolved (by the URL parser), repeated
- * slashes folded. An encoded slash or backslash is refused: upstreams disagree on what it means.
+ * slashes folded, percent-encoded letters, digits and `-._~` decoded (`%72efund` is `refund`, as
+ * most upstreams read it), other escapes upper-cased. Refused, because upstreams disagree on what
+ * they mean: an encoded slash or backslash, and `;` (path parameters, which some strip).
  */
 export function cleanPath(rawUrl: string): { path: string; search: string } {
   // Origin form (`/a?b`) is read as a path even when it starts `//`; absolute form gives its path.
@@ -89,7 +105,13 @@ export function cleanPath(rawUrl: string): { path: string; search: string } {
     throw new RouteError(400, `'${rawUrl}' is not a request target`);
   }
   if (/%2f|%5c/i.test(url.pathname)) throw new RouteError(400, 'an encoded / or \\ in the path is refused');
-  return { path: url.pathname.replace(/\/{2,}/g, '/'), search: url.search };
+  if (url.pathname.includes(';')) throw new RouteError(400, 'a ; in the path is refused (path parameters)');
+  const path = url.pathname.replace(/\/{2,}/g, '/').replace(/%[0-9a-f]{2}/gi, (esc) => {
+    const c = String.fromCharCode(parseInt(esc.slice(1), 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : esc.toUpperCase();
+  });
+  // Decoding can make a dot segment (`%2e` alone was already one to the URL parser): resolve again.
+  return { path: new URL(`http://upstream${path}`).pathname, search: url.search };
 }
 
 type Arg = string | number | boolean | string[] | (string | number | boolean)[];
@@ -115,14 +137,13 @@ export function routeArgs(
   for (const name of new Set(query.keys())) {
     const all = query.getAll(name);
     const p = declared(name, 'query');
-    put(
-      name,
-      p?.type === 'array' ? all.map((v) => scalar(v, p.items ?? 'string', name)) : all.length === 1 ? typed(all[0]!, p) : all,
-      'query',
-    );
+    // Given twice, a scalar is ambiguous: upstreams take the first, the last, or both.
+    if (all.length > 1 && p?.type !== 'array') throw new RouteError(400, `the query gives '${name}' more than once`);
+    put(name, p?.type === 'array' ? all.map((v) => scalar(v, p.items ?? 'string', name)) : typed(all[0]!, p), 'query');
   }
   for (const p of params) {
-    if (p.in !== 'header') continue;
+    // A header that carries a credential is never an argument (apply leaves them out; this is the backstop).
+    if (p.in !== 'header' || SECRET.test(p.name) || p.name === 'x-faramesh-token') continue;
     const v = headers[p.name];
     if (v !== undefined) put(p.name, typed(Array.isArray(v) ? v.join(', ') : v, p), 'headers');
   }

@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { sendableStatus } from '../http-proxy/http-common.js';
 
 export interface HttpTarget {
   url: URL;
@@ -60,14 +61,14 @@ export function relayCall(
       (upRes) => {
         upRes.once('end', () => resolve());
         upRes.once('error', () => failed('the response broke off'));
-        if ((upRes.statusCode ?? 500) >= 400) {
+        if (!sendableStatus(upRes.statusCode) || upRes.statusCode >= 400) {
           upRes.resume();
           return failed(`HTTP ${upRes.statusCode}${upRes.statusCode === 404 ? ' (its session ended: initialize again)' : ''}`);
         }
         if (gone()) return void upRes.resume();
         const out: Record<string, string> = {};
         for (const h of RETURNED) if (typeof upRes.headers[h] === 'string') out[h] = upRes.headers[h];
-        res.writeHead(upRes.statusCode ?? 200, out);
+        res.writeHead(upRes.statusCode, out);
         upRes.pipe(res);
         // The client left mid-stream: the rest is read and dropped.
         res.once('close', () => {

@@ -154,6 +154,8 @@ export class ProxySession {
   }
 
   private async call(m: JSONRPCMessage & { id: Id; method: string; params?: Record<string, unknown> }): Promise<void> {
+    // Ids tell answers (and a call's credential) apart: a second request under a live id is refused.
+    if (this.inFlight.has(m.id)) return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
     const decided = await this.decideCall(m);
     if (!decided) return this.error(m.id, 'tools/call needs a tool name and an arguments object', -32602);
     const task = m.params?.task as { ttl?: unknown } | undefined;
@@ -177,7 +179,7 @@ export class ProxySession {
     const call = m as JSONRPCMessage;
     if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
     const target = this.upstream.httpTarget();
-    if (!target) return false;
+    if (!target || this.inFlight.has(call.id)) return false;
     const decided = await this.decideCall(call);
     if (!decided) return false;
     if (decided.result.effect !== 'PERMIT') {

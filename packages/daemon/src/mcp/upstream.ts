@@ -71,6 +71,7 @@ export class Upstream {
     await this.ready;
     if (!this.transport) throw new Error(`the MCP server '${this.spec.name}' is not connected`);
     const key = headers && 'id' in m ? JSON.stringify(m.id) : undefined;
+    if (key && this.perCall.has(key)) throw new Error(`request id ${key} is already being sent`);
     if (key) this.perCall.set(key, headers!);
     try {
       await this.transport.send(m);
@@ -85,8 +86,8 @@ export class Upstream {
    */
   private readonly fetchWithCredentials = (url: string | URL, init?: RequestInit): Promise<Response> => {
     if (this.perCall.size > 0 && typeof init?.body === 'string') {
-      const id = (JSON.parse(init.body) as { id?: unknown }).id;
-      const extra = id === undefined ? undefined : this.perCall.get(JSON.stringify(id));
+      const { id, method } = JSON.parse(init.body) as { id?: unknown; method?: unknown };
+      const extra = id === undefined || method !== 'tools/call' ? undefined : this.perCall.get(JSON.stringify(id));
       if (extra) init = { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...extra } };
     }
     return fetch(url, init);

@@ -10,6 +10,7 @@ import { resolveStackPath } from './paths.js';
 import { SettingsError } from './settings.js';
 import { DAEMON_PATHS, isDaemonPath } from '../wire/http-api.js';
 import { RouteTable } from '../http-proxy/routes.js';
+import { SECRET } from '../http-proxy/http-common.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 const SCALARS = ['string', 'number', 'integer', 'boolean'] as const;
@@ -106,14 +107,19 @@ export function openApiRoutes(text: string, name: string): BuiltRoutes {
       }
       const own = parameters(op.parameters, deref, where);
       // An operation's parameter overrides the path item's of the same name and place.
-      const params = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own];
-      const body = requestBody(op.requestBody, deref, where);
+      const merged = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own];
+      // A header that carries a credential is never an argument: arguments reach sinks and approvers.
+      const params = merged.filter((p) => {
+        const secret = p.in === 'header' && (SECRET.test(p.name) || p.name === 'x-faramesh-token');
+        if (secret) warnings.push(`${name}: ${where} header parameter ${p.name} carries a credential: it is not an argument`);
+        return !secret;
+      });
       routes.push({
         method: method.toUpperCase(),
         path,
         tool: op.operationId,
         params,
-        ...(body ? { body } : {}),
+        body: requestBody(op.requestBody, deref, where),
         ref: `${name} ${op.operationId}`,
       });
     }
@@ -166,14 +172,12 @@ function typeOf(schema: unknown): HttpParamIR['type'] {
   return t === 'array' || (SCALARS as readonly unknown[]).includes(t) ? (t as HttpParamIR['type']) : 'string';
 }
 
-function requestBody(raw: unknown, deref: (v: unknown, where: string) => unknown, where: string): HttpRouteIR['body'] {
+/** The media types an operation's body may have; none when it declares no body. */
+function requestBody(raw: unknown, deref: (v: unknown, where: string) => unknown, where: string): string[] {
   const body = deref(raw, where);
-  if (body === undefined) return undefined;
+  if (body === undefined) return [];
   if (!isObj(body) || !isObj(body.content)) throw new SettingsError(`${where}: requestBody has no content`);
-  const types = Object.keys(body.content).map((t) => t.toLowerCase());
-  const json = types.some(isJsonType);
-  const form = types.includes('application/x-www-form-urlencoded');
-  return json && form ? 'json+form' : json ? 'json' : form ? 'form' : undefined;
+  return Object.keys(body.content).map((t) => t.split(';')[0]!.trim().toLowerCase());
 }
 
 /** `application/json`, `application/problem+json`, with or without parameters. */
