@@ -67,12 +67,6 @@ provider "es" {
   index   = "decisions"
 }
 
-provider "archive" {
-  type    = "gcs-sink"
-  project = "p"
-  bucket  = "audit"
-}
-
 agent "bot" {
   default deny
   rules {
@@ -156,7 +150,6 @@ test('audit sinks ship every durable record off the host in each wire format; al
         ['splunk', 'HEALTHY'],
         ['dd', 'HEALTHY'],
         ['es', 'HEALTHY'],
-        ['archive', 'UNSUPPORTED'],
       ],
     );
     assert.equal(status().alerts.sent, 2);

@@ -1,8 +1,9 @@
 /**
  * An in-process stand-in for Google Cloud's REST APIs as the official clients use them in REST
- * mode: Cloud KMS (`getPublicKey`, `asymmetricSign` with CRC32C checks both ways) and Secret
- * Manager (`access`), over TLS. Every request must carry the self-signed JWT a service account
- * makes (RS256, issued by its email, not expired), verified against the account's public key.
+ * mode: Cloud KMS (`getPublicKey`, `asymmetricSign` with CRC32C checks both ways), Secret Manager
+ * (`access`) and Cloud Storage (single-request multipart uploads, answered with the object's
+ * CRC32C and MD5), over TLS. Every request must carry the self-signed JWT a service account makes
+ * (RS256, issued by its email, not expired), verified against the account's public key.
  */
 import { createHash, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -23,6 +24,10 @@ export class FakeGcp {
   readonly calls: { method: string; path: string; authorized: boolean }[] = [];
   /** Send secret payloads with a wrong CRC32C, as a payload damaged on the way would arrive. */
   corrupt = false;
+  /** Cloud Storage objects by `bucket/name`. */
+  readonly objects = new Map<string, { body: string; contentType?: string }>();
+  /** Answer uploads 503, as an outage would. */
+  storageDown = false;
   private api?: TlsApi;
   url = '';
   /** The CA file the daemon must trust (NODE_EXTRA_CA_CERTS) and the service account key file. */
@@ -35,7 +40,8 @@ export class FakeGcp {
 
   async start(): Promise<void> {
     this.api = await startTlsApi(this.dir, 'gcp', (req, body, send) => {
-      const path = decodeURIComponent(new URL(req.url!, 'https://gcp').pathname);
+      const url = new URL(req.url!, 'https://gcp');
+      const path = decodeURIComponent(url.pathname);
       const authorized = this.authorized(req.headers.authorization);
       this.calls.push({ method: req.method!, path, authorized });
       if (!authorized)
@@ -82,6 +88,27 @@ export class FakeGcp {
           payload: { data: data.toString('base64'), dataCrc32c: String(crc32c(data) ^ (this.corrupt ? 1 : 0)) },
         });
       }
+      m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
+      if (req.method === 'POST' && m && url.searchParams.get('uploadType') === 'multipart') {
+        if (this.storageDown) return send(503, { error: { code: 503, message: 'Backend Error', status: 'UNAVAILABLE' } });
+        const upload = multipart(String(req.headers['content-type']), body);
+        if (!upload) return send(400, { error: { code: 400, message: 'not a multipart/related upload' } });
+        const name = String(upload.metadata.name ?? url.searchParams.get('name'));
+        this.objects.set(`${m[1]}/${name}`, { body: upload.data, ...(upload.contentType ? { contentType: upload.contentType } : {}) });
+        const bytes = Buffer.from(upload.data);
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32c(bytes) >>> 0);
+        return send(200, {
+          kind: 'storage#object',
+          bucket: m[1],
+          name,
+          size: String(bytes.length),
+          contentType: upload.contentType,
+          crc32c: crc.toString('base64'),
+          md5Hash: createHash('md5').update(bytes).digest('base64'),
+          generation: String(Date.now()),
+        });
+      }
       notFound();
     });
     this.url = this.api.url;
@@ -115,4 +142,27 @@ export class FakeGcp {
   stop(): void {
     this.api?.stop();
   }
+}
+
+/** A `multipart/related` upload: its JSON metadata part, then the object's bytes (as text) and type. */
+function multipart(
+  contentType: string,
+  body: string,
+): { metadata: Record<string, unknown>; data: string; contentType?: string } | undefined {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!/^multipart\/related/i.test(contentType) || !boundary) return undefined;
+  const parts = body
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((p) => {
+      const split = p.indexOf('\r\n\r\n');
+      const head = p.slice(0, split);
+      return { type: /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim(), content: p.slice(split + 4).replace(/\r\n$/, '') };
+    });
+  if (parts.length !== 2) return undefined;
+  return {
+    metadata: JSON.parse(parts[0]!.content) as Record<string, unknown>,
+    data: parts[1]!.content,
+    ...(parts[1]!.type ? { contentType: parts[1]!.type } : {}),
+  };
 }

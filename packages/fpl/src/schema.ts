@@ -153,7 +153,7 @@ export const PROVIDER_TYPES: Readonly<Record<string, readonly string[]>> = {
   'datadog-sink': ['api_key', 'site', 'url'],
   'elastic-sink': ['url', 'api_key', 'index'],
   's3-sink': ['region', 'bucket', 'prefix', 'path_style'],
-  'gcs-sink': ['project', 'bucket', 'prefix'],
+  'gcs-sink': ['project', 'bucket', 'prefix', 'endpoint'],
   'cost-static': [],
   'cost-http': ['url'],
 };

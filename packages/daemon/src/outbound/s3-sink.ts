@@ -7,34 +7,13 @@
  * S3-compatible stores that need it. The client is loaded on first use.
  */
 import type { SinkEvent } from './sink-formats.js';
+import { byHour, hourlyKey, ndjson } from './hourly-objects.js';
 
 export interface S3SinkConfig {
   region: string;
   bucket: string;
   prefix: string;
   pathStyle: boolean;
-}
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-/** The key an hour's records go to: `decisions/2026/11/22/16/000000000042-000000000097.ndjson`. */
-export function s3Key(prefix: string, hourMs: number, first: number, last: number): string {
-  const d = new Date(hourMs);
-  const hour = `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${pad(d.getUTCHours())}`;
-  return `${prefix}${hour}/${pad(first, 12)}-${pad(last, 12)}.ndjson`;
-}
-
-/** Split a batch by the hour of each record's time, keeping log order within each. */
-export function byHour(events: SinkEvent[]): { hourMs: number; events: SinkEvent[] }[] {
-  const groups = new Map<number, SinkEvent[]>();
-  for (const e of events) {
-    const t = Date.parse(String(e.time));
-    const hour = Number.isFinite(t) ? t - (t % 3_600_000) : 0;
-    let g = groups.get(hour);
-    if (!g) groups.set(hour, (g = []));
-    g.push(e);
-  }
-  return [...groups].map(([hourMs, events]) => ({ hourMs, events }));
 }
 
 export function s3Shipper(cfg: S3SinkConfig, timeoutMs: number): (events: SinkEvent[]) => Promise<string | undefined> {
@@ -50,8 +29,8 @@ export function s3Shipper(cfg: S3SinkConfig, timeoutMs: number): (events: SinkEv
           await s3.send(
             new PutObjectCommand({
               Bucket: cfg.bucket,
-              Key: s3Key(cfg.prefix, hourMs, first, last),
-              Body: hour.map((e) => JSON.stringify(e)).join('\n') + '\n',
+              Key: hourlyKey(cfg.prefix, hourMs, first, last),
+              Body: ndjson(hour),
               ContentType: 'application/x-ndjson',
             }),
             { abortSignal: AbortSignal.timeout(timeoutMs) },

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 import { s3Shipper } from './s3-sink.js';
+import { gcsShipper } from './gcs-sink.js';
 
 /** A record as shipped: the stored record, plus its redacted arguments when this daemon still holds them. */
 export type SinkEvent = Record<string, unknown>;
@@ -31,10 +32,10 @@ export interface SinkFormat {
   gatherMs?: number;
 }
 
-/** Sink providers: `stdout` and every `*-sink` (those sinkFormat does not know are declared but not served). */
+/** Sink providers: `stdout` and every `*-sink`. */
 export const isSinkType = (type: string): boolean => type === 'stdout' || type.endsWith('-sink');
 
-export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat | undefined {
+export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
   const where = `provider "${p.name}"`;
   const field = (key: string, required = false): string | undefined => {
     const v = resolvedField(p.fields[key], `${where}.${key}`, env);
@@ -174,7 +175,27 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat | 
         ),
       };
     }
+    case 'gcs-sink': {
+      const prefix = field('prefix') ?? '';
+      const project = field('project');
+      const endpoint = field('endpoint');
+      return {
+        name: p.name,
+        type: p.type,
+        gatherMs: 5_000,
+        ship: gcsShipper(
+          {
+            bucket: field('bucket', true)!,
+            prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+            ...(project ? { project } : {}),
+            ...(endpoint ? { endpoint } : {}),
+          },
+          10_000,
+        ),
+      };
+    }
     default:
-      return undefined;
+      // The policy schema names every sink type there is; one without a delivery here is refused, not ignored.
+      throw new SettingsError(`${where}: ${p.type} is not delivered by this build`);
   }
 }

@@ -23,7 +23,7 @@ const ARGS_HELD = 10_000;
 export interface SinkStatus {
   name: string;
   type: string;
-  status: 'HEALTHY' | 'DEGRADED' | 'UNSUPPORTED';
+  status: 'HEALTHY' | 'DEGRADED';
   shipped: number;
   last_error?: string;
   last_delivery?: string;
@@ -119,7 +119,6 @@ export function checkSinks(providers: readonly ProviderIR[], env: NodeJS.Process
 
 export class Sinks {
   private readonly workers: SinkWorker[] = [];
-  private readonly unsupported: SinkStatus[] = [];
   private readonly args = new Map<string, Record<string, unknown>>();
   private readonly cursors: Record<string, LogPosition>;
 
@@ -136,18 +135,8 @@ export class Sinks {
     this.cursors = existsSync(file)
       ? ((JSON.parse(readFileSync(file, 'utf8')) as { cursors?: Record<string, LogPosition> }).cursors ?? {})
       : {};
-    for (const p of providers.filter((x) => isSinkType(x.type))) {
-      const format = sinkFormat(p, env);
-      if (!format)
-        this.unsupported.push({
-          name: p.name,
-          type: p.type,
-          status: 'UNSUPPORTED',
-          shipped: 0,
-          last_error: `${p.type} is not delivered by this build`,
-        });
-      else this.workers.push(new SinkWorker(format, walDir, this.cursors[p.name] ?? tip, this));
-    }
+    for (const p of providers.filter((x) => isSinkType(x.type)))
+      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, this.cursors[p.name] ?? tip, this));
   }
 
   get active(): boolean {
@@ -180,7 +169,7 @@ export class Sinks {
   }
 
   statuses(): SinkStatus[] {
-    return [...this.workers.map((w) => w.status), ...this.unsupported];
+    return this.workers.map((w) => w.status);
   }
 
   async stop(ms = 2000): Promise<void> {
