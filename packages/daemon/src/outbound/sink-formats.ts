@@ -157,7 +157,6 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
       };
     }
     case 's3-sink': {
-      const prefix = field('prefix') ?? '';
       const pathStyle = resolvedField(p.fields.path_style, `${where}.path_style`, env);
       if (pathStyle !== undefined && typeof pathStyle !== 'boolean') throw new SettingsError(`${where}.path_style must be true or false`);
       return {
@@ -168,7 +167,7 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
           {
             region: field('region', true)!,
             bucket: field('bucket', true)!,
-            prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+            prefix: folder(field('prefix')),
             pathStyle: pathStyle === true,
           },
           10_000,
@@ -176,7 +175,6 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
       };
     }
     case 'gcs-sink': {
-      const prefix = field('prefix') ?? '';
       const project = field('project');
       const endpoint = field('endpoint');
       return {
@@ -186,7 +184,7 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
         ship: gcsShipper(
           {
             bucket: field('bucket', true)!,
-            prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+            prefix: folder(field('prefix')),
             ...(project ? { project } : {}),
             ...(endpoint ? { endpoint } : {}),
           },
@@ -198,4 +196,9 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
       // The policy schema names every sink type there is; one without a delivery here is refused, not ignored.
       throw new SettingsError(`${where}: ${p.type} is not delivered by this build`);
   }
+}
+
+/** An object-store prefix as a folder: `decisions` → `decisions/`; none stays none. */
+function folder(prefix: string | undefined): string {
+  return prefix && !prefix.endsWith('/') ? `${prefix}/` : (prefix ?? '');
 }
