@@ -3,10 +3,12 @@
  * them, over TLS: OpenID discovery and the client-credentials token endpoint (tenant, client id and
  * secret checked, the Key Vault scope required), then Key Vault's secrets API, which answers an
  * unauthenticated request with the bearer challenge the client follows, and a request with a token
- * it did not issue with 401.
+ * it did not issue with 401. Keys: `GET /keys/<name>[/<version>]` (the public JWK) and
+ * `POST …/sign` of a digest, answered as Key Vault does, with the raw r‖s signature.
  */
 import { randomBytes } from 'node:crypto';
 import { startTlsApi, type TlsApi } from './fake-tls-api.js';
+import type { KmsKey } from './kms-key.js';
 
 export class FakeAzure {
   readonly tenant = 'f00dcafe-0000-4000-8000-000000000001';
@@ -14,6 +16,10 @@ export class FakeAzure {
   readonly clientSecret = randomBytes(16).toString('base64url');
   /** Secrets by name: versions, the latest last. */
   readonly secrets = new Map<string, { version: string; value: string; enabled?: boolean }[]>();
+  /** Keys by name: versions, the latest last (EC keys that sign digests, as an HSM-backed key would). */
+  readonly keys = new Map<string, { version: string; key: KmsKey }[]>();
+  /** Sign requests, as received. */
+  readonly signs: { kid: string; alg: string }[] = [];
   readonly tokens = new Set<string>();
   readonly calls: { path: string; authorized: boolean }[] = [];
   tokenRequests = 0;
@@ -51,8 +57,9 @@ export class FakeAzure {
         this.tokens.add(token);
         return send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
       }
-      const m = /^\/secrets\/([0-9A-Za-z-]+)(?:\/([0-9a-f]*))?\/?$/.exec(u.pathname);
-      if (m && req.method === 'GET') {
+      const secret = /^\/secrets\/([0-9A-Za-z-]+)(?:\/([0-9a-f]*))?\/?$/.exec(u.pathname);
+      const key = /^\/keys\/([0-9A-Za-z-]+)(?:\/([0-9a-f]*))?(\/sign)?\/?$/.exec(u.pathname);
+      if ((secret && req.method === 'GET') || key) {
         const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
         const authorized = token !== undefined && this.tokens.has(token);
         this.calls.push({ path: u.pathname, authorized });
@@ -63,13 +70,42 @@ export class FakeAzure {
             { 'www-authenticate': `Bearer authorization="${base}", resource="https://vault.azure.net"` },
           );
         if (!u.searchParams.get('api-version')) return send(400, { error: { code: 'BadParameter', message: 'api-version required' } });
-        const versions = this.secrets.get(m[1]!);
-        const v = m[2] ? versions?.find((x) => x.version === m[2]) : versions?.at(-1);
+      }
+      if (secret && req.method === 'GET') {
+        const versions = this.secrets.get(secret[1]!);
+        const v = secret[2] ? versions?.find((x) => x.version === secret[2]) : versions?.at(-1);
         if (!v)
           return send(404, {
-            error: { code: 'SecretNotFound', message: `A secret with (name/id) ${m[1]} was not found in this key vault.` },
+            error: { code: 'SecretNotFound', message: `A secret with (name/id) ${secret[1]} was not found in this key vault.` },
           });
-        return send(200, { value: v.value, id: `${this.url}/secrets/${m[1]}/${v.version}`, attributes: { enabled: v.enabled ?? true } });
+        return send(200, {
+          value: v.value,
+          id: `${this.url}/secrets/${secret[1]}/${v.version}`,
+          attributes: { enabled: v.enabled ?? true },
+        });
+      }
+      if (key) {
+        const versions = this.keys.get(key[1]!);
+        const v = key[2] ? versions?.find((x) => x.version === key[2]) : versions?.at(-1);
+        if (!v)
+          return send(404, { error: { code: 'KeyNotFound', message: `A key with (name/id) ${key[1]} was not found in this key vault.` } });
+        const kid = `${this.url}/keys/${key[1]}/${v.version}`;
+        if (!key[3] && req.method === 'GET') {
+          const jwk = v.key.publicKey.export({ format: 'jwk' });
+          return send(200, {
+            key: { kid, kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y, key_ops: ['sign', 'verify'] },
+            attributes: { enabled: true },
+          });
+        }
+        if (key[3] && req.method === 'POST') {
+          const { alg, value } = JSON.parse(body) as { alg?: string; value?: string };
+          this.signs.push({ kid, alg: alg ?? '' });
+          const size = v.key.type === 'ecdsa-p256' ? 32 : 48;
+          if (alg !== (size === 32 ? 'ES256' : 'ES384'))
+            return send(400, { error: { code: 'BadParameter', message: `${alg} does not fit this key` } });
+          const signature = rawSignature(v.key.signDigest(Buffer.from(value ?? '', 'base64url')), size);
+          return send(200, { kid, value: signature.toString('base64url') });
+        }
       }
       send(404, { error: { code: 'NotFound', message: u.pathname } });
     });
@@ -80,4 +116,17 @@ export class FakeAzure {
   stop(): void {
     this.api?.stop();
   }
+}
+
+/** An ASN.1 DER ECDSA signature as JWS and Key Vault write it: r and s, each `size` bytes. */
+function rawSignature(der: Buffer, size: number): Buffer {
+  let at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  const int = () => {
+    const len = der[at + 1]!;
+    const v = der.subarray(at + 2, at + 2 + len);
+    at += 2 + len;
+    const trimmed = v.subarray(Math.max(0, v.length - size));
+    return Buffer.concat([Buffer.alloc(size - trimmed.length), trimmed]);
+  };
+  return Buffer.concat([int(), int()]);
 }

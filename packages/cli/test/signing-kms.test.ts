@@ -1,6 +1,7 @@
 /**
  * Checkpoints signed by a KMS that keeps the private key off the host: Vault Transit (ed25519 and
- * ECDSA), AWS KMS (SigV4 checked) and Cloud KMS (REST over TLS, a service account's JWT checked),
+ * ECDSA), AWS KMS (SigV4 checked), Cloud KMS (REST over TLS, a service account's JWT checked) and
+ * Azure Key Vault (an Entra token, the raw r‖s signature turned into DER),
  * each against a fake speaking its real wire protocol. `audit verify` checks the signatures
  * against the pinned key, and against the KMS's key alone when an auditor pins only that. Also:
  * fail closed at start, a KMS answering with another key, and moving to a KMS by `apply`.
@@ -13,6 +14,7 @@ import { basename, join } from 'node:path';
 import { encodeVerifierKey, originFor } from '@faramesh/audit';
 import { FakeAws } from './fake-aws.js';
 import { FakeGcp } from './fake-gcp.js';
+import { FakeAzure } from './fake-azure.js';
 import { FakeVault } from './fake-vault.js';
 import { makeStack, until, type Stack } from './daemon-helpers.js';
 import type { KmsKey } from './kms-key.js';
@@ -21,13 +23,16 @@ const work = mkdtempSync(join(tmpdir(), 'fm-kms-'));
 const vault = new FakeVault();
 const aws = new FakeAws();
 const gcp = new FakeGcp(work);
+const azure = new FakeAzure(work);
 const GCP_KEY = 'projects/test-project/locations/global/keyRings/faramesh/cryptoKeys/dpr/cryptoKeyVersions/1';
 const AWS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab';
 const stacks: Stack[] = [];
 
 let env: Record<string, string>;
 before(async () => {
-  await Promise.all([vault.start(), aws.start(), gcp.start()]);
+  await Promise.all([vault.start(), aws.start(), gcp.start(), azure.start()]);
+  const ca = join(work, 'clouds-ca.pem');
+  writeFileSync(ca, readFileSync(gcp.caFile, 'utf8') + readFileSync(azure.caFile, 'utf8'));
   env = {
     VAULT_TOKEN: vault.root,
     AWS_ACCESS_KEY_ID: aws.rootKey,
@@ -36,7 +41,8 @@ before(async () => {
     AWS_ENDPOINT_URL_STS: aws.url,
     AWS_EC2_METADATA_DISABLED: 'true',
     GOOGLE_APPLICATION_CREDENTIALS: gcp.credentialsFile,
-    NODE_EXTRA_CA_CERTS: gcp.caFile,
+    NODE_EXTRA_CA_CERTS: ca,
+    AZURE_CLIENT_SECRET: azure.clientSecret,
   };
 });
 after(() => {
@@ -44,6 +50,7 @@ after(() => {
   vault.stop();
   aws.stop();
   gcp.stop();
+  azure.stop();
 });
 
 const policy = (provider = '') => `runtime {
@@ -176,6 +183,26 @@ test('Cloud KMS: an EC_SIGN_P384_SHA384 key version over REST and TLS, with CRC3
   );
 });
 
+test('Azure Key Vault: an EC P-256 key version, signed remotely (ES256) with an Entra token; the raw signature becomes DER', async () => {
+  const key = new (await import('./kms-key.js')).KmsKey('ecdsa-p256');
+  azure.keys.set('dpr', [{ version: '0123456789abcdef0123456789abcdef', key }]);
+  const s = stack(`provider "kms-azure" {
+  type           = "azure-key-vault"
+  vault_url      = "${azure.url}"
+  key_name       = "dpr"
+  tenant_id      = "${azure.tenant}"
+  client_id      = "${azure.clientId}"
+  client_secret  = env("AZURE_CLIENT_SECRET")
+  authority_host = "${azure.url}"
+}`);
+  await exercise(s, key, /^azure-key-vault https:\/\/127\.0\.0\.1:\d+\/keys\/dpr\/0123456789abcdef0123456789abcdef$/, 'ecdsa');
+  assert.ok(
+    azure.signs.length > 0 && azure.signs.every((x) => x.alg === 'ES256' && x.kid.endsWith('/keys/dpr/0123456789abcdef0123456789abcdef')),
+  );
+  // The fake serves a key or a signature only to a token it issued; a first call without one gets the bearer challenge.
+  assert.ok(azure.calls.some((c) => c.path.endsWith('/sign') && c.authorized));
+});
+
 test('fail closed: an unusable KMS halts the start, naming the provider and why', async () => {
   const rsa = new (await import('./kms-key.js')).KmsKey('rsa-2048');
   aws.kmsKeys.set(`${AWS_KEY}-rsa`, rsa);
@@ -187,7 +214,7 @@ test('fail closed: an unusable KMS halts the start, naming the provider and why'
     ],
     [`provider "k" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = "wrong"\n  key = "dpr-ed"\n}`, /"k".*403/s],
     [
-      `provider "k" {\n  type = "azure-key-vault"\n  vault_url = "https://x.vault.azure.net"\n  key_name = "k"\n}`,
+      `provider "k" {\n  type = "pkcs11"\n  module_path = "/usr/lib/softhsm/libsofthsm2.so"\n  key_label = "k"\n}`,
       /not available in this build/,
     ],
   ];

@@ -33,21 +33,31 @@ const VAULT_DOMAINS = ['.vault.azure.net', '.vault.azure.cn', '.vault.usgovcloud
 type SecretClient = InstanceType<(typeof import('@azure/keyvault-secrets'))['SecretClient']>;
 const clients = new Map<string, SecretClient>();
 
-async function client(o: AzureOptions): Promise<SecretClient> {
-  const key = JSON.stringify(o);
-  let c = clients.get(key);
-  if (c) return c;
-  const [{ SecretClient }, identity] = await Promise.all([import('@azure/keyvault-secrets'), import('@azure/identity')]);
+/**
+ * How the daemon signs in to a vault (a service principal, or Azure's default chain), and the client
+ * options every Key Vault client shares: no retries of its own, and the bearer challenge checked
+ * against Azure's vault domains except on a private endpoint.
+ */
+export async function azureAccess(o: AzureOptions) {
+  const identity = await import('@azure/identity');
   const authority = o.authority_host ? { authorityHost: o.authority_host, disableInstanceDiscovery: true } : {};
   const credential =
     o.tenant_id && o.client_id && o.client_secret
       ? new identity.ClientSecretCredential(o.tenant_id, o.client_id, o.client_secret, authority)
       : new identity.DefaultAzureCredential(authority);
   const host = new URL(o.vault_url).hostname;
-  c = new SecretClient(o.vault_url, credential, {
-    disableChallengeResourceVerification: !VAULT_DOMAINS.some((d) => host.endsWith(d)),
-    retryOptions: { maxRetries: 0 },
-  });
+  return {
+    credential,
+    options: { disableChallengeResourceVerification: !VAULT_DOMAINS.some((d) => host.endsWith(d)), retryOptions: { maxRetries: 0 } },
+  };
+}
+
+async function client(o: AzureOptions): Promise<SecretClient> {
+  const key = JSON.stringify(o);
+  let c = clients.get(key);
+  if (c) return c;
+  const [{ SecretClient }, access] = await Promise.all([import('@azure/keyvault-secrets'), azureAccess(o)]);
+  c = new SecretClient(o.vault_url, access.credential, access.options);
   clients.set(key, c);
   return c;
 }

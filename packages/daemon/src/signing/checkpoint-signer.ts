@@ -1,7 +1,7 @@
 /**
  * Which key signs the log's checkpoints. By default the stack's own ed25519 key (under
- * `.faramesh/keys/`); with a signing provider declared (`aws-kms`, `gcp-kms`, `vault-transit`, or
- * `kms` with a `backend`), a KMS that keeps the private key off the host, so a root compromise of
+ * `.faramesh/keys/`); with a signing provider declared (`aws-kms`, `gcp-kms`, `azure-key-vault`,
+ * `vault-transit`, or `kms` with a `backend`), a KMS that keeps the private key off the host, so a root compromise of
  * the daemon's machine cannot forge a checkpoint. At most one signing provider per stack. A KMS
  * that cannot be reached when the daemon starts halts it (fail closed); at `apply`, the new policy
  * is refused and the running one stays.
@@ -12,12 +12,18 @@ import type { PolicyIR, ProviderIR } from '@faramesh/fpl/runtime';
 import { providerFields, type ProviderFields } from '../credentials/provider-fields.js';
 import { awsKmsSigner } from './aws-kms.js';
 import { gcpKmsSigner } from './gcp-kms.js';
+import { azureKeyVaultSigner } from './azure-key-vault.js';
 import { vaultTransitSigner } from './vault-transit.js';
 
-type Make = (name: string, f: ProviderFields) => Promise<Signer & { via: string }>;
-const SIGNERS: Readonly<Record<string, Make>> = { 'aws-kms': awsKmsSigner, 'gcp-kms': gcpKmsSigner, 'vault-transit': vaultTransitSigner };
+type Make = (name: string, f: ProviderFields, env: NodeJS.ProcessEnv) => Promise<Signer & { via: string }>;
+const SIGNERS: Readonly<Record<string, Make>> = {
+  'aws-kms': awsKmsSigner,
+  'gcp-kms': gcpKmsSigner,
+  'azure-key-vault': azureKeyVaultSigner,
+  'vault-transit': vaultTransitSigner,
+};
 /** `provider { type = "kms" backend = "…" }`, the generic spelling. */
-const BACKENDS: Readonly<Record<string, string>> = { aws: 'aws-kms', gcp: 'gcp-kms', vault: 'vault-transit' };
+const BACKENDS: Readonly<Record<string, string>> = { aws: 'aws-kms', gcp: 'gcp-kms', azure: 'azure-key-vault', vault: 'vault-transit' };
 const SIGNING_TYPES = new Set(['kms', 'aws-kms', 'gcp-kms', 'vault-transit', 'azure-key-vault', 'pkcs11']);
 
 export interface ActiveSigner {
@@ -48,10 +54,10 @@ export async function checkpointSigner(ir: PolicyIR, env: NodeJS.ProcessEnv, sta
   const make = type ? SIGNERS[type] : undefined;
   if (!make)
     throw new Error(
-      `signing provider "${p.name}" (${p.type}${p.type === 'kms' ? ` backend ${f.str('backend') ?? 'unset'}` : ''}) is not available in this build: use aws-kms, gcp-kms or vault-transit`,
+      `signing provider "${p.name}" (${p.type}${p.type === 'kms' ? ` backend ${f.str('backend') ?? 'unset'}` : ''}) is not available in this build: use aws-kms, gcp-kms, azure-key-vault or vault-transit`,
     );
   try {
-    const signer = await make(stackKey.name, f);
+    const signer = await make(stackKey.name, f, env);
     return { signer, via: signer.via, provider: p.name, source };
   } catch (e) {
     throw new Error(`signing provider "${p.name}": ${(e as Error).message}`);
