@@ -125,6 +125,37 @@ export async function until(what: string, f: () => boolean | Promise<boolean>, m
 
 export { alive } from '../src/commands/daemon/running.js';
 
+/**
+ * A stack whose agent's HTTPS goes through the inspecting proxy on its own port: CONNECT and GETs
+ * under /ok permitted (nothing else), an `X-Api-Key` stub credential (`STUB-api`) on each GET, the
+ * upstream on 127.0.0.1. `runtime` adds lines to the runtime block (`os_tier = true`).
+ */
+export const inspectedStack = (id: string, port: number, runtime = '') => `runtime {
+  wal_dir          = "./wal"
+  socket           = "./.faramesh/runtime/agent.sock"
+  https_inspection = true
+${runtime}}
+
+agent "${id}" {
+  default deny
+  enforcement {
+    http_proxy_port = ${port}
+  }
+  rules {
+    permit http/connect
+    permit http/get if path startsWith "/ok"
+  }
+  egress {
+    allow = ["127.0.0.1"]
+  }
+  credential "api" {
+    provider = "not-declared"
+    header   = "X-Api-Key"
+    tools    = ["http/get"]
+  }
+}
+`;
+
 /** A Node HTTP server script started on a free port (`PORT`), once its stderr says it is listening. */
 export async function startHttpServer(script: string, ...args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
+import { freePort, inspectedStack, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fm-inspect-'));
 const upstreamTls = selfSignedCert(dir, 'upstream');
@@ -34,31 +34,7 @@ before(async () => {
   up = (upstream.address() as { port: number }).port;
   own = await freePort();
   s = makeStack(
-    `runtime {
-  wal_dir          = "./wal"
-  socket           = "./.faramesh/runtime/agent.sock"
-  https_inspection = true
-}
-
-agent "web" {
-  default deny
-  enforcement {
-    http_proxy_port = ${own}
-  }
-  rules {
-    permit http/connect
-    permit http/get if path startsWith "/ok"
-  }
-  egress {
-    allow = ["127.0.0.1"]
-  }
-  credential "api" {
-    provider = "vault-not-declared"
-    header   = "X-Api-Key"
-    tools    = ["http/get"]
-  }
-}
-`,
+    inspectedStack('web', own),
     // The daemon verifies the upstream's certificate like any client: it trusts this one.
     { NODE_EXTRA_CA_CERTS: upstreamTls.cert },
   );

@@ -30,7 +30,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
+import { freePort, inspectedStack, makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 const linux = process.platform === 'linux';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
@@ -435,35 +435,7 @@ test(
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
     const up = (upstream.address() as { port: number }).port;
-    const s = makeStack(
-      `runtime {
-  wal_dir          = "./wal"
-  socket           = "./.faramesh/runtime/agent.sock"
-  os_tier          = true
-  https_inspection = true
-}
-
-agent "a" {
-  default deny
-  enforcement {
-    http_proxy_port = ${await freePort()}
-  }
-  rules {
-    permit http/connect
-    permit http/get if path startsWith "/ok"
-  }
-  egress {
-    allow = ["127.0.0.1"]
-  }
-  credential "api" {
-    provider = "not-declared"
-    header   = "X-Api-Key"
-    tools    = ["http/get"]
-  }
-}
-`,
-      { NODE_EXTRA_CA_CERTS: tls.cert },
-    );
+    const s = makeStack(inspectedStack('a', await freePort(), '  os_tier          = true\n'), { NODE_EXTRA_CA_CERTS: tls.cert });
     try {
       const applied = s.cli('apply');
       assert.equal(applied.code, 0, applied.stderr + applied.stdout);

@@ -159,43 +159,29 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     case 's3-sink': {
       const pathStyle = resolvedField(p.fields.path_style, `${where}.path_style`, env);
       if (pathStyle !== undefined && typeof pathStyle !== 'boolean') throw new SettingsError(`${where}.path_style must be true or false`);
-      return {
-        name: p.name,
-        type: p.type,
-        gatherMs: 5_000,
-        ship: s3Shipper(
-          {
-            region: field('region', true)!,
-            bucket: field('bucket', true)!,
-            prefix: folder(field('prefix')),
-            pathStyle: pathStyle === true,
-          },
-          10_000,
-        ),
-      };
+      const store = { region: field('region', true)!, bucket: field('bucket', true)!, prefix: folder(field('prefix')) };
+      return objectStore(p, s3Shipper({ ...store, pathStyle: pathStyle === true }, OBJECT_TIMEOUT_MS));
     }
     case 'gcs-sink': {
-      const project = field('project');
-      const endpoint = field('endpoint');
-      return {
-        name: p.name,
-        type: p.type,
-        gatherMs: 5_000,
-        ship: gcsShipper(
-          {
-            bucket: field('bucket', true)!,
-            prefix: folder(field('prefix')),
-            ...(project ? { project } : {}),
-            ...(endpoint ? { endpoint } : {}),
-          },
-          10_000,
-        ),
-      };
+      const [project, endpoint] = [field('project'), field('endpoint')];
+      const store = { bucket: field('bucket', true)!, prefix: folder(field('prefix')) };
+      return objectStore(
+        p,
+        gcsShipper({ ...store, ...(project ? { project } : {}), ...(endpoint ? { endpoint } : {}) }, OBJECT_TIMEOUT_MS),
+      );
     }
     default:
       // The policy schema names every sink type there is; one without a delivery here is refused, not ignored.
       throw new SettingsError(`${where}: ${p.type} is not delivered by this build`);
   }
+}
+
+/** How long one object upload may take. */
+const OBJECT_TIMEOUT_MS = 10_000;
+
+/** An object-store sink: records gather for 5 s, so each hour is a few large objects, not many small ones. */
+function objectStore(p: ProviderIR, ship: NonNullable<SinkFormat['ship']>): SinkFormat {
+  return { name: p.name, type: p.type, gatherMs: 5_000, ship };
 }
 
 /** An object-store prefix as a folder: `decisions` → `decisions/`; none stays none. */
