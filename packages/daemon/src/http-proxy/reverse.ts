@@ -113,11 +113,12 @@ export class ReverseProxy {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
     const tool = match?.route.tool ?? `http/${method.toLowerCase()}`;
-    const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: formFields(search) };
+    const queryFields = formFields(search);
+    const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: queryFields };
     const result = await this.deps.decide({ agent_id: who.agent, tool_id: tool, args }, tool, {
       method,
       path,
-      query: formFields(search),
+      query: queryFields,
       headers,
     });
     const ids: Record<string, string> = result.action_id ? { 'x-faramesh-action-id': result.action_id } : {};
