@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (o: { dir: string; strict?: boolean; offline?: boolean; strictEnv?: boolean; format: 'text' | 'json' }) => {
       const { check } = await import('./commands/check.js');
-      code = check({ ...o, noColor: noColor() });
+      code = await check({ ...o, noColor: noColor() });
     });
 
   program

@@ -354,3 +354,20 @@ test('apply refuses what it cannot serve, and changes nothing', () => {
   refuse(`${up}  http_agent = "ghost"`, {}, /http_agent names 'ghost'/);
   refuse(`${up}  http_routes = { "FETCH /x" = "x" }`, {}, /is not a route/);
 });
+
+test('faramesh check reads the OpenAPI document as apply will: its routes, its warnings, and what apply would refuse', () => {
+  const ok = s.cli('check');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /reverse proxy routes \(\d+\)/);
+  assert.match(ok.stderr, /GET \/untitled has no operationId/);
+  assert.equal(s.cli('check', '--strict').code, 3, 'a warning fails --strict');
+  const json = JSON.parse(s.cli('check', '--format', 'json').stdout) as { http_routes: { routes: number; warnings: string[] } };
+  assert.ok(json.http_routes.routes >= 7);
+  const t = makeStack(
+    `runtime {\n  http_listen = "127.0.0.1:0"\n  http_upstream = "http://127.0.0.1:1"\n  http_openapi = "./api.yaml"\n}\n`,
+  );
+  writeFileSync(join(t.dir, 'api.yaml'), 'swagger: "2.0"\npaths: {}\n');
+  const bad = t.cli('check');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Swagger 2\.0: convert it to OpenAPI 3/);
+});

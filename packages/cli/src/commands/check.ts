@@ -1,4 +1,4 @@
-import { diagnosticToJson, type CompileResult } from '@faramesh/fpl';
+import { diagnosticToJson, type CompileResult, type PolicyIR } from '@faramesh/fpl';
 import { makeOut, plural } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
@@ -24,11 +24,14 @@ export function exitCodeOf(result: CompileResult, strict: boolean): number {
   return 0;
 }
 
-export function check(opts: CheckOptions): number {
+export async function check(opts: CheckOptions): Promise<number> {
   const out = makeOut(opts.noColor);
   const { stack, result } = compileStack(opts.dir, opts);
-  const code = exitCodeOf(result, !!opts.strict);
+  let code = exitCodeOf(result, !!opts.strict);
   const diagnostics = result.diagnostics.sorted();
+  const routes = code === 0 && result.ir ? await reverseProxyRoutes(result.ir, stack.dir) : undefined;
+  if (routes?.error) code = 1;
+  else if (opts.strict && routes?.warnings.length) code = 3;
   if (opts.format === 'json') {
     out.print(
       JSON.stringify(
@@ -40,6 +43,7 @@ export function check(opts: CheckOptions): number {
           warnings: result.diagnostics.warningCount,
           ...(result.policyVersion ? { policy_version: result.policyVersion } : {}),
           diagnostics: diagnostics.map(diagnosticToJson),
+          ...(routes ? { http_routes: routes } : {}),
         },
         null,
         2,
@@ -53,6 +57,9 @@ export function check(opts: CheckOptions): number {
     if (result.ir.providers.length > 0) out.print(out.ok(`providers declared (${result.ir.providers.map((p) => p.name).join(', ')})`));
     if (result.ir.trust.keys.length > 0) out.print(out.ok(`trust roots loaded (${result.ir.trust.keys.length})`));
   }
+  for (const w of routes?.warnings ?? []) out.error(`! ${w}`);
+  if (routes?.error) out.error(out.fail(routes.error));
+  else if (routes) out.print(out.ok(`reverse proxy routes (${routes.routes})`));
   const counts = [
     result.diagnostics.errorCount && plural(result.diagnostics.errorCount, 'error'),
     result.diagnostics.warningCount && plural(result.diagnostics.warningCount, 'warning'),
@@ -60,6 +67,24 @@ export function check(opts: CheckOptions): number {
     .filter(Boolean)
     .join(', ');
   if (code === 0) out.print(out.ok(`${stack.source.name} valid${counts ? ` (${counts})` : ''}`));
-  else out.error(out.fail(`${stack.source.name}: ${counts}${code === 3 ? ' (--strict)' : ''}`));
+  else out.error(out.fail(`${stack.source.name}: ${counts || 'not servable'}${code === 3 ? ' (--strict)' : ''}`));
   return code;
+}
+
+/**
+ * The reverse proxy's routes as apply will build them (the OpenAPI document read and checked), when
+ * the policy has any; the daemon package loads only then.
+ */
+async function reverseProxyRoutes(
+  ir: PolicyIR,
+  stackDir: string,
+): Promise<{ routes: number; warnings: string[]; error?: string } | undefined> {
+  if (ir.runtime.http_openapi === undefined && ir.runtime.http_routes === undefined) return undefined;
+  const { buildHttpRoutes } = await import('@faramesh/daemon');
+  try {
+    const built = buildHttpRoutes(ir, stackDir);
+    return { routes: built.routes.length, warnings: built.warnings };
+  } catch (e) {
+    return { routes: 0, warnings: [], error: (e as Error).message };
+  }
 }
