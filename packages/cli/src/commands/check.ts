@@ -73,7 +73,7 @@ export async function check(opts: CheckOptions): Promise<number> {
 
 /**
  * The reverse proxy's routes as apply will build them (the OpenAPI document read and checked), when
- * the policy has any; the daemon package loads only then.
+ * the policy declares routes; the daemon package loads only then.
  */
 async function reverseProxyRoutes(
   ir: PolicyIR,
