@@ -17,7 +17,7 @@ import { FakeGcp } from './fake-gcp.js';
 import { FakeAzure } from './fake-azure.js';
 import { FakeVault } from './fake-vault.js';
 import { makeStack, until, type Stack } from './daemon-helpers.js';
-import type { KmsKey } from './kms-key.js';
+import { KmsKey } from './kms-key.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fm-kms-'));
 const vault = new FakeVault();
@@ -146,7 +146,7 @@ test('Vault Transit: an ecdsa-p256 key signs a SHA-256 digest (prehashed, ASN.1)
 });
 
 test('AWS KMS: an ECC_NIST_P256 key signs digests over SigV4-signed requests', async () => {
-  const key = new (await import('./kms-key.js')).KmsKey('ecdsa-p256');
+  const key = new KmsKey('ecdsa-p256');
   aws.kmsKeys.set(AWS_KEY, key);
   const s = stack(`provider "kms-aws" {
   type    = "aws-kms"
@@ -166,7 +166,7 @@ test('AWS KMS: an ECC_NIST_P256 key signs digests over SigV4-signed requests', a
 });
 
 test('Cloud KMS: an EC_SIGN_P384_SHA384 key version over REST and TLS, with CRC32C both ways', async () => {
-  const key = new (await import('./kms-key.js')).KmsKey('ecdsa-p384');
+  const key = new KmsKey('ecdsa-p384');
   gcp.kmsKeys.set(GCP_KEY, key);
   const s = stack(`provider "kms-gcp" {
   type     = "gcp-kms"
@@ -184,7 +184,7 @@ test('Cloud KMS: an EC_SIGN_P384_SHA384 key version over REST and TLS, with CRC3
 });
 
 test('Azure Key Vault: an EC P-256 key version, signed remotely (ES256) with an Entra token; the raw signature becomes DER', async () => {
-  const key = new (await import('./kms-key.js')).KmsKey('ecdsa-p256');
+  const key = new KmsKey('ecdsa-p256');
   azure.keys.set('dpr', [{ version: '0123456789abcdef0123456789abcdef', key }]);
   const s = stack(`provider "kms-azure" {
   type           = "azure-key-vault"
@@ -204,7 +204,7 @@ test('Azure Key Vault: an EC P-256 key version, signed remotely (ES256) with an 
 });
 
 test('fail closed: an unusable KMS halts the start, naming the provider and why', async () => {
-  const rsa = new (await import('./kms-key.js')).KmsKey('rsa-2048');
+  const rsa = new KmsKey('rsa-2048');
   aws.kmsKeys.set(`${AWS_KEY}-rsa`, rsa);
   const cases: [string, RegExp][] = [
     [`provider "k" {\n  type = "aws-kms"\n  region = "us-east-1"\n  key_arn = "${AWS_KEY}-rsa"\n}`, /"k".*RSA_2048.*ECC_NIST_P256/s],
@@ -227,7 +227,6 @@ test('fail closed: an unusable KMS halts the start, naming the provider and why'
 });
 
 test('a KMS answering with another key than it published: no checkpoint is written, status says why, the log still verifies', async () => {
-  const { KmsKey } = await import('./kms-key.js');
   const key = new KmsKey('ecdsa-p256');
   const name = GCP_KEY.replace('dpr', 'swap');
   gcp.kmsKeys.set(name, key);

@@ -24,7 +24,7 @@ export { checkSinks, type SinkStatus } from './outbound/sinks.js';
 export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';
 export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.js';
 export { StackCa } from './http-proxy/stack-ca.js';
-export { buildHttpRoutes, openApiRoutes } from './stack/http-routes.js';
+export { buildHttpRoutes } from './stack/http-routes.js';
 export { reverseConfig } from './http-proxy/reverse.js';
 export { WORKLOAD_PROTO } from './credentials/spiffe.js';
 export { commandArgv } from './supervisor/command.js';

@@ -71,7 +71,7 @@ function workloadApi() {
 }
 
 /** `unix:///run/spire/agent.sock`, `unix:/path` or a bare path → the address grpc-js dials. */
-export function workloadAddress(socket: string): string {
+function workloadAddress(socket: string): string {
   const path = socket.replace(/^unix:(\/\/)?/, '');
   if (!path.startsWith('/')) throw new Error(`the SPIFFE socket must be an absolute Unix socket path, not '${socket}'`);
   return `unix:${path}`;
@@ -102,7 +102,7 @@ async function metadata(): Promise<import('@grpc/grpc-js').Metadata> {
 }
 
 /** A SPIFFE id: `spiffe://<trust domain>/<path>`, lower-case trust domain, no query or fragment. */
-export function isSpiffeId(id: string): boolean {
+function isSpiffeId(id: string): boolean {
   return /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(id);
 }
 
@@ -292,7 +292,7 @@ function checkSvid(s: X509Response['svids'][number], trustDomain: string): X509S
 }
 
 /** Concatenated DER certificates → each one (a SEQUENCE with a long-form length). */
-export function splitDer(bytes: Buffer): Buffer[] {
+function splitDer(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let at = 0;
   while (at < bytes.length) {
