@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the command itself is compiled TypeScript in dist/.
-import { main } from '../dist/src/main.js';
+// Thin launcher: the command itself is compiled TypeScript, bundled into dist/bundle (scripts/bundle.mjs).
+import { main } from '../dist/bundle/main.js';
 
 // A reader that went away (`faramesh audit export | head`) is not an error.
 process.stdout.on('error', (e) => {

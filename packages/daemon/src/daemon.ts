@@ -56,7 +56,7 @@ import {
 } from './wire/agent-protocol.js';
 import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
-import { McpProxy } from './mcp/proxy.js';
+import type { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
 import { mcpServers, proxyPorts } from './stack/proxies.js';
@@ -280,6 +280,8 @@ export class Daemon {
     const policy = () => this.decisions!.policy;
     const record = (entry: RecordInput) =>
       void this.log?.append(entry).catch((e: Error) => this.say(`mcp: could not record: ${e.message}`));
+    // Loaded only for stacks that proxy MCP: the SDK's transports are most of the daemon's start-up.
+    const { McpProxy } = await import('./mcp/proxy.js');
     const tasks = (this.mcpTasks = new TaskBook((event) => record({ type: 'mcp_task', ...event })));
     const proxy = (this.mcp = new McpProxy({
       servers: () => mcpServers(policy().compiled.ir),

@@ -92,8 +92,8 @@ test('paths: dot segments resolve, repeated slashes fold, unreserved escapes dec
   assert.throws(() => cleanPath('*'), /not a request target/);
 });
 
-test('OpenAPI: $refs followed, path-level parameters overridden by the operation, 3.1 type lists, declared bodies', () => {
-  const { routes, warnings } = openApiRoutes(
+test('OpenAPI: $refs followed, path-level parameters overridden by the operation, 3.1 type lists, declared bodies', async () => {
+  const { routes, warnings } = await openApiRoutes(
     `{"openapi":"3.1.0","paths":{
       "/pets/{id}":{"parameters":[{"name":"id","in":"path","schema":{"type":"string"}}],
         "put":{"operationId":"update_pet","parameters":[{"name":"id","in":"path","schema":{"type":["integer","null"]}},
@@ -120,14 +120,17 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
     'pets.json: GET /pets/{id} has no operationId: its requests are decided as http/get',
     'pets.json: PUT /pets/{id} header parameter authorization carries a credential: it is not an argument',
   ]);
-  const bad = (doc: string, why: RegExp) => assert.throws(() => openApiRoutes(doc, 'api.yaml'), why);
-  bad('openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "https://x/p.yaml" }] }\n', /only local \$refs/);
-  bad(
+  const bad = (doc: string, why: RegExp) => assert.rejects(() => openApiRoutes(doc, 'api.yaml'), why);
+  await bad(
+    'openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "https://x/p.yaml" }] }\n',
+    /only local \$refs/,
+  );
+  await bad(
     'openapi: 3.0.0\npaths:\n  /a:\n    get: { operationId: x, parameters: [{ $ref: "#/components/parameters/Nope" }] }\n',
     /points nowhere/,
   );
-  bad('openapi: 3.0.0\npaths:\n  "/a{b}c": {}\n', /not a path template/);
-  bad('openapi: 3.0.0\nopenapi: 3.0.1\npaths: {}\n', /not YAML or JSON/);
-  bad('info: {}\n', /no 'openapi: 3.x' version/);
-  bad('a: &a [*a, *a]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n', /not YAML or JSON|no 'openapi/);
+  await bad('openapi: 3.0.0\npaths:\n  "/a{b}c": {}\n', /not a path template/);
+  await bad('openapi: 3.0.0\nopenapi: 3.0.1\npaths: {}\n', /not YAML or JSON/);
+  await bad('info: {}\n', /no 'openapi: 3.x' version/);
+  await bad('a: &a [*a, *a]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n', /not YAML or JSON|no 'openapi/);
 });

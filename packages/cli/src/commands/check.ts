@@ -82,7 +82,7 @@ async function reverseProxyRoutes(
   if (ir.runtime.http_openapi === undefined && ir.runtime.http_routes === undefined) return undefined;
   const { buildHttpRoutes } = await import('@faramesh/daemon');
   try {
-    const built = buildHttpRoutes(ir, stackDir);
+    const built = await buildHttpRoutes(ir, stackDir);
     return { routes: built.routes.length, warnings: built.warnings };
   } catch (e) {
     return { routes: 0, warnings: [], error: (e as Error).message };

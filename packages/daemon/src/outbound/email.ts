@@ -4,7 +4,7 @@
  * `smtps://…:465` is TLS from the start), the sender FARAMESH_SMTP_FROM (default faramesh@<host>).
  */
 import { hostname } from 'node:os';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { AlertEvent, AlertTarget } from './alerts.js';
 
 const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
@@ -15,12 +15,15 @@ export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv
   if (to.length === 0 || bad.length > 0) throw new Error(`notify '${notify}': ${bad.join(', ') || 'no address'} is not an email address`);
   const url = env.FARAMESH_SMTP_URL;
   if (!url) throw new Error(`notify '${notify}' needs FARAMESH_SMTP_URL (smtp://user:pass@host:port) in the daemon's environment`);
-  const transport = createTransport(url);
+  let transport: Promise<Transporter> | undefined;
+  const smtp = () => (transport ??= import('./smtp.js').then((m) => m.createTransport(url)));
   const from = env.FARAMESH_SMTP_FROM ?? `faramesh@${hostname()}`;
   return {
     async deliver(a) {
       try {
-        await transport.sendMail({
+        await (
+          await smtp()
+        ).sendMail({
           from,
           to,
           subject: summary(a),

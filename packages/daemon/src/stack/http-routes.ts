@@ -4,7 +4,6 @@
  * JSON). The daemon never reads the document itself: changing it is a new policy version, by apply.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { HttpParamIR, HttpRouteIR, PolicyIR } from '@faramesh/fpl';
 import { resolveStackPath } from './paths.js';
 import { SettingsError } from './settings.js';
@@ -23,7 +22,7 @@ export interface BuiltRoutes {
 }
 
 /** Routes for a policy, or none when it has no reverse proxy. Throws SettingsError on anything unusable. */
-export function buildHttpRoutes(ir: PolicyIR, stackDir: string): BuiltRoutes {
+export async function buildHttpRoutes(ir: PolicyIR, stackDir: string): Promise<BuiltRoutes> {
   const rt = ir.runtime;
   const map = rt.http_routes;
   const openapi = rt.http_openapi;
@@ -44,7 +43,7 @@ export function buildHttpRoutes(ir: PolicyIR, stackDir: string): BuiltRoutes {
     } catch (e) {
       throw new SettingsError(`runtime.http_openapi: cannot read ${file}: ${(e as Error).message}`);
     }
-    const built = openApiRoutes(text, openapi);
+    const built = await openApiRoutes(text, openapi);
     warnings.push(...built.warnings);
     for (const r of built.routes) {
       const same = routes.find((o) => o.method === r.method && samePath(o.path, r.path));
@@ -72,7 +71,9 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The operations of an OpenAPI 3 document as routes; `name` is how errors name the file. */
-export function openApiRoutes(text: string, name: string): BuiltRoutes {
+export async function openApiRoutes(text: string, name: string): Promise<BuiltRoutes> {
+  // Only apply and check read OpenAPI documents: the daemon never loads the YAML parser.
+  const { parseYaml } = await import('./yaml.js');
   let doc: unknown;
   try {
     doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });

@@ -4,7 +4,7 @@
  * validated; what does not validate gets a structured error, never a decision. Methods that would
  * resolve approvals or control the daemon do not exist here (the operator channel has them).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DecisionRequest, StructuredDenial } from '@faramesh/protocol';
 
 const text = z.string().min(1).max(4096);

@@ -4,7 +4,7 @@
  * `{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message"}}`. Approving, denying,
  * applying policy and stopping the daemon exist only here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const reason = z.string().max(4096).optional();
 const by = z.string().min(1).max(256);

@@ -26,7 +26,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
   const paths = stackPaths(o.dir);
   if (o.stop) return stop(paths, out);
 
-  const prepared = compileForDaemon(paths, out);
+  const prepared = await compileForDaemon(paths, out);
   if (typeof prepared === 'number') return prepared;
   const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);

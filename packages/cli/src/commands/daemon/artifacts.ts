@@ -4,15 +4,12 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PolicyIR } from '@faramesh/fpl';
 import type { RuntimeSettings, StackPaths } from '@faramesh/daemon';
 import { caEnv } from './ca-env.js';
 import { HELPER_PATH } from '@faramesh/sandbox';
 import { writeSandboxPlan } from './sandbox-plan.js';
-
-/** The CLI's own entry point (what the daemon is started with, and what cli.path names). */
-export const CLI_PATH = fileURLToPath(new URL('../../../../bin/faramesh.js', import.meta.url));
+import { CLI_PATH } from '../../cli-path.js';
 
 /**
  * Ambient credentials the launcher does not pass on to the agent (`runtime { strip_ambient_credentials }`,

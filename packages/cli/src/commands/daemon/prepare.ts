@@ -39,7 +39,7 @@ export interface CompiledStack {
 }
 
 /** Check and compile; prints diagnostics and returns the exit code when the stack cannot run. */
-export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | number {
+export async function compileForDaemon(paths: StackPaths, out: Out): Promise<CompiledStack | number> {
   const { stack, result } = compileStack(paths.stackDir);
   const code = exitCodeOf(result, false);
   const name = basename(stack.path);
@@ -57,7 +57,7 @@ export function compileForDaemon(paths: StackPaths, out: Out): CompiledStack | n
     if (result.ir.runtime.http_upstream !== undefined && !settings.http)
       throw new Error('runtime.http_upstream is served on runtime.http_listen: set it (e.g. "127.0.0.1:8443")');
     // The reverse proxy's routes are read now and signed with the policy: the daemon never reads the OpenAPI file.
-    const routes = buildHttpRoutes(result.ir, paths.stackDir);
+    const routes = await buildHttpRoutes(result.ir, paths.stackDir);
     for (const w of routes.warnings) out.error(`! ${w}`);
     if (routes.routes.length > 0) ir = { ...result.ir, http_routes: routes.routes };
     reverseConfig(ir, process.env);

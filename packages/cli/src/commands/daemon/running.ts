@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
 import type { BudgetUsage } from '@faramesh/engine';
-import { CLI_PATH } from './artifacts.js';
+import { CLI_PATH } from '../../cli-path.js';
 
 export interface DaemonStatus {
   state: string;
