@@ -3,7 +3,7 @@
  * redacted arguments, never argument values. Its canonical bytes are RFC 8785 JSON: what the Merkle
  * leaf and the per-agent `prev_hash` chain are computed over.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson, type StructuredDenial } from '@faramesh/protocol';
 import { leafHash } from './merkle.js';
 import type { Sequenced } from './events.js';
@@ -44,11 +44,9 @@ export interface DecisionRecord extends Sequenced {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-const sha256hex = (bytes: string | Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** The hash the record stores instead of argument values. */
+/** The hash the record stores instead of argument values (one-shot: a Hash object costs more than the hashing). */
 export function argsHash(redactedArgs: unknown): string {
-  return sha256hex(canonicalJson(redactedArgs ?? {}));
+  return hash('sha256', canonicalJson(redactedArgs ?? {}), 'hex');
 }
 
 export function recordBytes(record: DecisionRecord): Buffer {

@@ -1,4 +1,6 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -93,6 +95,38 @@ test('a busy log syncs on the threadpool: appends queue behind the sync, settled
   assert.equal(full.records, all.length);
   await scanned.close();
   assert.deepEqual(verifyLog(dir, { verifiers: [] }).problems, []);
+});
+
+test('busy(): a lone record syncs on the threadpool, so appends made meanwhile share the next fsync; a quiet log syncs inline', async () => {
+  // The threadpool fdatasync is held for 30 ms, so what "meanwhile" means does not depend on the disk.
+  const real = fs.fdatasync;
+  const threadpool = mock.method(fs, 'fdatasync', (fd: number, cb: (e: Error | null) => void) =>
+    real(fd, (e) => void setTimeout(() => cb(e), 30)),
+  );
+  syncBuiltinESMExports();
+  try {
+    for (const busy of [true, false]) {
+      const { log } = await AuditLog.open(tmp(), { busy: () => busy });
+      const before = threadpool.mock.callCount();
+      const appended = [log.append(delta('a', 0))];
+      for (let i = 1; i < 5; i++) {
+        await new Promise((r) => setImmediate(r));
+        appended.push(log.append(delta('a', i)));
+      }
+      await Promise.all(appended);
+      if (busy) {
+        assert.equal(log.fsyncs, 2, 'the first record alone, then the four appended while it synced');
+        assert.equal(threadpool.mock.callCount() - before, 2);
+      } else {
+        assert.equal(log.fsyncs, 5, 'inline: each record synced before the next was appended');
+        assert.equal(threadpool.mock.callCount() - before, 0);
+      }
+      await log.close();
+    }
+  } finally {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  }
 });
 
 test('one writer per directory', async () => {

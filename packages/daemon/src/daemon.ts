@@ -175,7 +175,11 @@ export class Daemon {
         this.identity = await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
           throw new HaltError(e.message);
         });
-      const { log } = await AuditLog.open(settings.walDir, { signer: signing.signer, dev: dev !== undefined });
+      const { log } = await AuditLog.open(settings.walDir, {
+        signer: signing.signer,
+        dev: dev !== undefined,
+        busy: () => (this.agentServer?.reading ?? 0) > 0,
+      });
       this.log = log;
       const feed = (this.feed = new RecordFeed(log.size));
       log.onRecord((record, payload) => feed.push(record, payload));

@@ -65,6 +65,25 @@ test('close waits for requests being answered and drops connections still sendin
   assert.equal(await partial, '');
 });
 
+test('reading counts connections whose request is still on its way (the audit log syncs off-thread while there are any)', async () => {
+  const path = socketPath();
+  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => why });
+  await server.listen(path, 0o600);
+  assert.equal(server.reading, 0);
+  const s = createConnection(path);
+  let data = '';
+  s.on('data', (d) => (data += d.toString()));
+  await new Promise((r) => s.once('connect', r));
+  s.write('hal');
+  while (server.reading === 0) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(server.reading, 1, 'connected, request not complete');
+  s.write('f\n');
+  await new Promise((r) => s.once('close', r));
+  assert.equal(data, 'echo half\n');
+  assert.equal(server.reading, 0, 'answered');
+  await server.close();
+});
+
 test('a socket path in use by a live server is refused; a stale one is replaced', async () => {
   const path = socketPath();
   const first = new LineServer({ handle: async () => 'one', refuse: (w) => w });

@@ -63,6 +63,11 @@ export interface OpenOptions {
   snapshotEvery?: number;
   /** Tag every record `dev: true` (`faramesh dev`: stub providers and a throwaway log). */
   dev?: boolean;
+  /**
+   * True when more appends are on their way (a request accepted but not yet read): the batch then
+   * syncs on the threadpool, so they are read and decided meanwhile and join the next batch.
+   */
+  busy?: () => boolean;
 }
 
 /** Told of each record once it is durable, in log order, with its canonical bytes. */
@@ -267,8 +272,10 @@ export class AuditLog {
   /**
    * Write everything pending in one go, fsync once, then wake every waiter of that batch. A quiet
    * log syncs inline: a threadpool round trip costs more than the fsync itself (measured: 460 µs
-   * against 175 µs). A busy one (a batch of many waiters) syncs on the threadpool, so the next
-   * batch is decided and queued while this one reaches the disk.
+   * against 175 µs). A busy one (a batch of many waiters, or `busy()`) syncs on the threadpool, so
+   * the next batch is decided and queued while this one reaches the disk. `busy()` matters for
+   * clients that connect per request: libuv accepts one connection per loop iteration, so without
+   * it each inline sync blocked the next accept and every batch held one record.
    */
   private async flush(): Promise<void> {
     const maxSegment = this.options.maxSegmentBytes ?? SEGMENT_BYTES;
@@ -282,7 +289,7 @@ export class AuditLog {
         this.pendingBytes = 0;
         this.waiters = [];
         // A full segment is sealed right after an inline sync, when nothing can have queued behind it.
-        const pipelined = waiters.length >= PIPELINE_AT && this.state.segmentBytes < maxSegment;
+        const pipelined = (waiters.length >= PIPELINE_AT || this.options.busy?.() === true) && this.state.segmentBytes < maxSegment;
         try {
           const t0 = performance.now();
           this.preallocate(this.state.segmentBytes + batch.length);

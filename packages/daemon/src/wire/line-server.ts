@@ -62,6 +62,13 @@ export class LineServer {
     chmodSync(path, mode);
   }
 
+  /** Connections accepted whose request has not been read yet: decisions on their way. */
+  get reading(): number {
+    let n = 0;
+    for (const phase of this.sockets.values()) if (phase === 'reading') n++;
+    return n;
+  }
+
   /** Stop accepting; resolve once every request in progress has been answered. */
   async close(): Promise<void> {
     this.closing = true;
