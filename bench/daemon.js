@@ -273,7 +273,7 @@ function coldStart() {
 const logSize = await grow(Math.max(0, logTotal - logAfterDecisions));
 // Without the engine-state snapshot the whole log is replayed (the drain below writes a new one).
 const engineSnapshot = join(stack, '.faramesh', 'state', 'engine-state.json');
-rmSync(engineSnapshot);
+rmSync(engineSnapshot, { force: true });
 const fullReplay = await coldStart();
 // The floor beside each start: node itself, from spawn to the exit of an empty program.
 const nodeStart = () =>

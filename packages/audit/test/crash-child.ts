@@ -11,8 +11,8 @@ if (!dir) process.exit(0);
 const signer = loadStackSigner(dir, 'faramesh/crash');
 const { log } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096, signer, checkpointEvery: 40, snapshotEvery: 25 });
 let i = 0;
-// Bursts of concurrent appends exercise group commit; bursts of 8 or more sync on the threadpool,
-// and the single appends running beside them arrive while such a sync is in flight.
+// Bursts of concurrent appends exercise group commit. Bursts of 8 or more sync on the threadpool as
+// long as appends arrive during those syncs, and the single appends running beside them do.
 async function bursts(): Promise<never> {
   for (;;) {
     const burst = Array.from({ length: 1 + (i % 16) }, () =>

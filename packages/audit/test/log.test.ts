@@ -97,36 +97,65 @@ test('a busy log syncs on the threadpool: appends queue behind the sync, settled
   assert.deepEqual(verifyLog(dir, { verifiers: [] }).problems, []);
 });
 
-test('busy(): a lone record syncs on the threadpool, so appends made meanwhile share the next fsync; a quiet log syncs inline', async () => {
-  // The threadpool fdatasync is held for 30 ms, so what "meanwhile" means does not depend on the disk.
+/** Hold every threadpool fdatasync for `ms`, so what happens "meanwhile" does not depend on the disk. */
+async function withHeldThreadpoolSyncs(ms: number, body: (calls: () => number) => Promise<void>): Promise<void> {
   const real = fs.fdatasync;
   const threadpool = mock.method(fs, 'fdatasync', (fd: number, cb: (e: Error | null) => void) =>
-    real(fd, (e) => void setTimeout(() => cb(e), 30)),
+    real(fd, (e) => void setTimeout(() => cb(e), ms)),
   );
   syncBuiltinESMExports();
   try {
+    await body(() => threadpool.mock.callCount());
+  } finally {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('busy(): a lone record syncs on the threadpool, so appends made meanwhile share the next fsync; a quiet log syncs inline', async () => {
+  await withHeldThreadpoolSyncs(30, async (threadpool) => {
     for (const busy of [true, false]) {
       const { log } = await AuditLog.open(tmp(), { busy: () => busy });
-      const before = threadpool.mock.callCount();
+      const before = threadpool();
       const appended = [log.append(delta('a', 0))];
       for (let i = 1; i < 5; i++) {
-        await new Promise((r) => setImmediate(r));
+        await turn();
         appended.push(log.append(delta('a', i)));
       }
       await Promise.all(appended);
       if (busy) {
         assert.equal(log.fsyncs, 2, 'the first record alone, then the four appended while it synced');
-        assert.equal(threadpool.mock.callCount() - before, 2);
+        assert.equal(threadpool() - before, 2);
       } else {
         assert.equal(log.fsyncs, 5, 'inline: each record synced before the next was appended');
-        assert.equal(threadpool.mock.callCount() - before, 0);
+        assert.equal(threadpool() - before, 0);
       }
       await log.close();
     }
-  } finally {
-    mock.restoreAll();
-    syncBuiltinESMExports();
-  }
+  });
+});
+
+test('large batches sync on the threadpool only while appends arrive during its syncs; otherwise inline, with a probe every 16', async () => {
+  await withHeldThreadpoolSyncs(30, async (threadpool) => {
+    const { log } = await AuditLog.open(tmp());
+    const batch = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => log.append(delta(`a${i % 4}`, i))));
+    await batch(16);
+    assert.equal(threadpool(), 1, 'the first large batch tries the threadpool');
+    for (let i = 0; i < 15; i++) await batch(16);
+    assert.equal(threadpool(), 1, 'nothing arrived during that sync: the next 15 large batches sync inline');
+    assert.equal(log.fsyncs, 16);
+    // The 16th is a probe; this time three appends arrive while it syncs.
+    const probe = batch(16);
+    await turn();
+    const late = batch(3);
+    await Promise.all([probe, late]);
+    assert.equal(threadpool(), 2, 'the probe went to the threadpool; the three late ones (a small batch) synced inline');
+    await batch(16);
+    assert.equal(threadpool(), 3, 'appends arrived during the probe: large batches use the threadpool again');
+    await log.close();
+  });
 });
 
 test('one writer per directory', async () => {

@@ -72,3 +72,30 @@ agent "bot" {
     smtp.close();
   }
 });
+
+test('apply says when email alerts cannot be delivered: no SMTP URL, or one that is not smtp(s)://host (its secret never shown)', () => {
+  const policy = `agent "bot" {
+  default deny
+  alert {
+    on     = "deny"
+    notify = "email://ops@example.com"
+  }
+}
+`;
+  for (const [env, why] of [
+    [{}, /needs FARAMESH_SMTP_URL/],
+    [{ FARAMESH_SMTP_URL: 'http://user:hunter2@mail.example:587' }, /not an smtp:\/\/ or smtps:\/\/ URL/],
+    [{ FARAMESH_SMTP_URL: 'mail.example:587' }, /not an smtp:\/\/ or smtps:\/\/ URL/],
+  ] as const) {
+    const s = makeStack(policy, env);
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, 'alerts never block apply');
+      assert.match(applied.stderr, /alert not deliverable: notify 'email:\/\/ops@example.com'/);
+      assert.match(applied.stderr, why);
+      assert.doesNotMatch(applied.stderr, /hunter2/);
+    } finally {
+      s.stop();
+    }
+  }
+});

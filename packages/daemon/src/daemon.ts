@@ -286,6 +286,7 @@ export class Daemon {
       void this.log?.append(entry).catch((e: Error) => this.say(`mcp: could not record: ${e.message}`));
     // Loaded only for stacks that proxy MCP: the SDK's transports are most of the daemon's start-up.
     const { McpProxy } = await import('./mcp/proxy.js');
+    if (this.draining) return; // stopped while the module loaded: nothing to listen for
     const tasks = (this.mcpTasks = new TaskBook((event) => record({ type: 'mcp_task', ...event })));
     const proxy = (this.mcp = new McpProxy({
       servers: () => mcpServers(policy().compiled.ir),

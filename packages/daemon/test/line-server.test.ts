@@ -65,23 +65,38 @@ test('close waits for requests being answered and drops connections still sendin
   assert.equal(await partial, '');
 });
 
-test('reading counts connections whose request is still on its way (the audit log syncs off-thread while there are any)', async () => {
+/** Wait until `done()`, for two seconds at most (the assertion after it says what failed). */
+async function within(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+test('reading counts connections whose request is still on its way, not those being answered (the audit log syncs off-thread while there are any)', async () => {
   const path = socketPath();
-  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => why });
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const server = new LineServer({ handle: async (l) => (await gate, `echo ${l}`), refuse: (why) => why });
   await server.listen(path, 0o600);
-  assert.equal(server.reading, 0);
   const s = createConnection(path);
-  let data = '';
-  s.on('data', (d) => (data += d.toString()));
-  await new Promise((r) => s.once('connect', r));
-  s.write('hal');
-  while (server.reading === 0) await new Promise((r) => setTimeout(r, 5));
-  assert.equal(server.reading, 1, 'connected, request not complete');
-  s.write('f\n');
-  await new Promise((r) => s.once('close', r));
-  assert.equal(data, 'echo half\n');
-  assert.equal(server.reading, 0, 'answered');
-  await server.close();
+  try {
+    assert.equal(server.reading, 0);
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    await new Promise((r) => s.once('connect', r));
+    s.write('hal');
+    await within(() => server.reading !== 0);
+    assert.equal(server.reading, 1, 'connected, request not complete');
+    s.write('f\n');
+    await within(() => server.reading !== 1);
+    assert.equal(server.reading, 0, 'the request is read: being answered is not reading');
+    release();
+    await new Promise((r) => s.once('close', r));
+    assert.equal(data, 'echo half\n');
+    assert.equal(server.reading, 0);
+  } finally {
+    release();
+    s.destroy();
+    await server.close();
+  }
 });
 
 test('a socket path in use by a live server is refused; a stale one is replaced', async () => {

@@ -9,14 +9,32 @@ import type { AlertEvent, AlertTarget } from './alerts.js';
 
 const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
 
+function smtpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv, summary: (a: AlertEvent) => string): AlertTarget {
   const to = rest.split(',').map((x) => decodeURIComponent(x.trim()));
   const bad = to.filter((x) => !ADDRESS.test(x));
   if (to.length === 0 || bad.length > 0) throw new Error(`notify '${notify}': ${bad.join(', ') || 'no address'} is not an email address`);
   const url = env.FARAMESH_SMTP_URL;
   if (!url) throw new Error(`notify '${notify}' needs FARAMESH_SMTP_URL (smtp://user:pass@host:port) in the daemon's environment`);
+  // Checked now, so apply can say so: nodemailer itself only loads with the first alert.
+  if (!smtpUrl(url))
+    throw new Error(`notify '${notify}': FARAMESH_SMTP_URL is not an smtp:// or smtps:// URL with a host (smtp://user:pass@host:port)`);
   let transport: Promise<Transporter> | undefined;
-  const smtp = () => (transport ??= import('./smtp.js').then((m) => m.createTransport(url)));
+  const smtp = () =>
+    (transport ??= import('./smtp.js')
+      .then((m) => m.createTransport(url))
+      .catch((e: Error) => {
+        transport = undefined; // the next alert tries again
+        throw e;
+      }));
   const from = env.FARAMESH_SMTP_FROM ?? `faramesh@${hostname()}`;
   return {
     async deliver(a) {
