@@ -110,6 +110,12 @@ test('apply starts the daemon; permit, deny, defer → approve → the identical
     assert.ok(records.some((r) => r.type === 'approval_resolved' && r.outcome === 'approved'));
     assert.ok(!JSON.stringify(records).includes('A-1'), 'argument values never reach the log');
     const pid = s.pid();
+    // Its young generation is capped, which keeps resident memory under the 150 MB target (docs/daemon.md).
+    assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, 4), [
+      '--max-semi-space-size=8',
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'cli.path'), 'utf8').trim(),
+      'serve',
+    ]);
     const stopped = s.cli('apply', '--stop');
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.ok(!alive(pid));

@@ -54,10 +54,17 @@ export async function daemonStatus(paths: StackPaths): Promise<DaemonStatus | un
   }
 }
 
+/**
+ * Node flags of the daemon apply starts. Its live heap is small (about 17 MB after 300,000
+ * decisions), but under load V8 grows the young generation to its 16 MB semi-space default and
+ * resident memory reached 214 MB; with 8 MB it stayed at 107–142 MB at the same throughput.
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
+
 /** Start `faramesh serve` in the background and wait until it is READY (or has failed). */
 export async function startDaemon(paths: StackPaths, timeoutMs: number): Promise<DaemonStatus> {
   const log = openSync(paths.log, 'a', 0o600);
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--dir', paths.stackDir], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI_PATH, 'serve', '--dir', paths.stackDir], {
     detached: true,
     stdio: ['ignore', log, log],
   });
