@@ -59,7 +59,7 @@ export async function daemonStatus(paths: StackPaths): Promise<DaemonStatus | un
  * decisions), but under load V8 grows the young generation to its 16 MB semi-space default and
  * resident memory reached 214 MB; with 8 MB it stayed at 107–142 MB at the same throughput.
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /** Start `faramesh serve` in the background and wait until it is READY (or has failed). */
 export async function startDaemon(paths: StackPaths, timeoutMs: number): Promise<DaemonStatus> {
