@@ -300,7 +300,7 @@ export class AuditLog {
         this.waiters = [];
         // A full segment is sealed right after an inline sync, when nothing can have queued behind it.
         const large = waiters.length >= PIPELINE_AT && (this.overlapped || ++this.sinceProbe >= PROBE_EVERY);
-        const pipelined = (this.options.busy?.() === true || large) && this.state.segmentBytes < maxSegment;
+        const pipelined = (large || this.options.busy?.() === true) && this.state.segmentBytes < maxSegment;
         try {
           const t0 = performance.now();
           this.preallocate(this.state.segmentBytes + batch.length);

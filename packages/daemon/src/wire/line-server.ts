@@ -62,7 +62,7 @@ export class LineServer {
     chmodSync(path, mode);
   }
 
-  /** Connections accepted whose request has not been read yet: decisions on their way. */
+  /** Connections accepted whose request has not been read yet: decisions on their way. (Counted when asked: the log asks once per small batch.) */
   get reading(): number {
     let n = 0;
     for (const phase of this.sockets.values()) if (phase === 'reading') n++;
