@@ -71,9 +71,9 @@ export function dataEnd(bytes: Buffer): number {
  * A frame with a wrong checksum and data after it is still yielded (the verifier reports it and
  * reads on). A length that cannot be right, or data after the end, is `impossible`.
  */
-export function* walkFrames(bytes: Buffer, start = 0): Generator<FrameStep> {
+export function* walkFrames(bytes: Buffer, start = 0, stop = Infinity): Generator<FrameStep> {
   let at = start;
-  while (at < bytes.length) {
+  while (at < bytes.length && at < stop) {
     if (bytes.length - at < FRAME_HEADER) return zeroFrom(bytes, at) ? undefined : yield { kind: 'torn', offset: at };
     const length = bytes.readUInt32BE(at);
     if (length === 0) {
@@ -92,6 +92,31 @@ export function* walkFrames(bytes: Buffer, start = 0): Generator<FrameStep> {
     yield { kind: 'frame', offset: at, payload, crcOk };
     at = end;
   }
+}
+
+/**
+ * Where to split the frames from `start` into runs of `per` frames, found by their lengths alone,
+ * so that several readers can walk one segment at once: run i is [starts[i], starts[i + 1]), the
+ * last one open-ended. Each start is the end of a frame followed by a non-zero length, which
+ * `walkFrames` from `start` passes through too (a frame followed by data is never torn), so the
+ * runs' walks together yield exactly the frames of one walk, and whatever ends the records (zeros,
+ * a torn or an impossible frame) is met in the last run.
+ */
+export function frameRuns(bytes: Buffer, start: number, per: number): number[] {
+  const starts = [start];
+  let at = start;
+  let n = 0;
+  while (bytes.length - at >= FRAME_HEADER) {
+    const length = bytes.readUInt32BE(at);
+    if (length === 0 || length > MAX_FRAME) break;
+    at += FRAME_HEADER + length;
+    if (bytes.length - at < FRAME_HEADER || bytes.readUInt32BE(at) === 0) break;
+    if (++n === per) {
+      starts.push(at);
+      n = 0;
+    }
+  }
+  return starts;
 }
 
 export type FrameScan =

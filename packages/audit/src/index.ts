@@ -12,3 +12,4 @@ export * from './verify/verify.js';
 export { checkFields, type FieldProblem } from './verify/fields.js';
 export * from './read/follower.js';
 export * from './read/proofs.js';
+export * from './verify/parallel.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog, Ed25519Signer, verifyLog, type VerifyReport } from '../src/index.js';
+import { AuditLog, Ed25519Signer, verifyLog, verifyLogParallel, type VerifyOptions, type VerifyReport } from '../src/index.js';
 import { decision, delta, policyApplied, POLICY, tearTail, tmp } from './helpers.js';
 import { locate, rewrite } from './tamper.js';
 
@@ -49,8 +49,21 @@ const seqsOf = (dir: string, agent: string): number[] => {
 };
 const first = (r: VerifyReport) => r.problems[0];
 
-test('an intact log verifies: records, chains, manifests, checkpoints, policy continuity', () => {
-  const r = verifyLog(fixture, { verifiers });
+const runs = { summary: 0, scan: 0, rescanned: 0 };
+/**
+ * Every log here is verified twice: inline, and on two worker threads with runs of three frames
+ * (so runs start and end everywhere). The reports must be the same, down to key order.
+ */
+async function verify(dir: string, options: VerifyOptions): Promise<VerifyReport> {
+  const inline = verifyLog(dir, options);
+  const parallel = await verifyLogParallel(dir, { ...options, workers: 2, minBytes: 0, runFrames: 3, onRun: (how) => runs[how]++ });
+  assert.deepEqual(parallel, inline);
+  assert.equal(JSON.stringify(parallel), JSON.stringify(inline));
+  return inline;
+}
+
+test('an intact log verifies: records, chains, manifests, checkpoints, policy continuity', async () => {
+  const r = await verify(fixture, { verifiers });
   assert.deepEqual(r.problems, []);
   assert.equal(r.ok, true);
   assert.ok(r.records >= 50, `${r.records} records`);
@@ -68,7 +81,7 @@ test('one agent with many records verifies (the original failed any agent with t
   await log.append(policyApplied());
   for (let i = 0; i < 12; i++) await log.append(decision('solo', i));
   await log.close();
-  const r = verifyLog(dir, { verifiers });
+  const r = await verify(dir, { verifiers });
   assert.deepEqual(r.problems, []);
   assert.equal(r.chains, 2);
 });
@@ -101,7 +114,7 @@ const ALTER: Record<string, (v: unknown) => unknown> = {
   approval: (v) => ({ ...(v as object), approved_by: 'mallory' }),
 };
 
-test('every field of a record, altered with the frame checksum fixed, is caught at that record', () => {
+test('every field of a record, altered with the frame checksum fixed, is caught at that record', async () => {
   const seqs = seqsOf(fixture, 'a');
   // One in a sealed segment, one in the active segment; each has later records on its chain.
   const targets = [seqs[2]!, seqs[seqs.length - 3]!];
@@ -111,7 +124,7 @@ test('every field of a record, altered with the frame checksum fixed, is caught 
     for (const field of fields) {
       const dir = copy();
       rewrite(dir, target, (r) => ({ ...r, [field]: ALTER[field]!(r[field]) }));
-      const r = verifyLog(dir, { verifiers });
+      const r = await verify(dir, { verifiers });
       assert.equal(r.ok, false, `${field}@${target} went unnoticed`);
       assert.equal(first(r)?.seq, target, `${field}@${target}: first problem ${JSON.stringify(first(r))}`);
       if (['seq', 'lamport_seq', 'prev_hash', 'schema', 'policy_version'].includes(field))
@@ -125,43 +138,60 @@ test('every field of a record, altered with the frame checksum fixed, is caught 
   }
 });
 
-test('removing a field, or adding one (such as raw arguments), is caught and named', () => {
+test('removing a field, or adding one (such as raw arguments), is caught and named', async () => {
   const target = seqsOf(fixture, 'b')[3]!;
   let dir = copy();
   rewrite(dir, target, (r) => ({ ...r, args: { card_number: '4242' } }));
-  let r = verifyLog(dir, { verifiers });
+  let r = await verify(dir, { verifiers });
   assert.deepEqual([first(r)?.seq, first(r)?.field], [target, 'args']);
   dir = copy();
   rewrite(dir, target, (r) => {
     delete r.args_hash;
     return r;
   });
-  r = verifyLog(dir, { verifiers });
+  r = await verify(dir, { verifiers });
   assert.deepEqual([first(r)?.seq, first(r)?.field, first(r)?.reason], [target, 'args_hash', 'is missing']);
 });
 
-test('a byte changed without fixing the checksum is a frame error at that record, with file and offset', () => {
+test('hostile names (a type or key such as constructor or __proto__) are reported at their record, never crash the verifier', async () => {
+  const target = seqsOf(fixture, 'b')[2]!;
+  const edits: [string, (r: Record<string, unknown>) => Record<string, unknown>][] = [
+    ['type', (r) => ({ ...r, type: 'constructor' })],
+    ['type', (r) => ({ ...r, type: 'toString' })],
+    ['constructor', (r) => ({ ...r, ['constructor']: 1 })],
+    ['__proto__', (r) => ({ ...r, ['__proto__']: { admin: true } })],
+    ['cost', (r) => ({ ...r, cost: { usd: 1, ['hasOwnProperty']: 2 } })],
+  ];
+  for (const [field, edit] of edits) {
+    const dir = copy();
+    rewrite(dir, target, edit);
+    const r = await verify(dir, { verifiers });
+    assert.deepEqual([first(r)?.seq, first(r)?.field], [target, field], JSON.stringify(first(r)));
+  }
+});
+
+test('a byte changed without fixing the checksum is a frame error at that record, with file and offset', async () => {
   const target = seqsOf(fixture, 'c')[4]!;
   const dir = copy();
   const at = rewrite(dir, target, (r) => ({ ...r, effect: 'permit' }), false);
-  const p = first(verifyLog(dir, { verifiers }))!;
+  const p = first(await verify(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field, p.segment, p.offset], [target, 'frame', at.segment, at.offset]);
   assert.match(p.reason, /CRC-32C/);
   assert.match(p.id ?? '', /^[0-9A-Z]{26}$/);
 });
 
-test('the last record of a chain, altered, is caught by the signed checkpoint after it', () => {
+test('the last record of a chain, altered, is caught by the signed checkpoint after it', async () => {
   const dir = copy();
   const seqs = seqsOf(dir, 'c');
   const target = seqs[seqs.length - 1]!;
   rewrite(dir, target, (r) => ({ ...r, effect: 'permit' }));
-  const r = verifyLog(dir, { verifiers });
+  const r = await verify(dir, { verifiers });
   assert.equal(r.ok, false);
   const p = r.problems.find((x) => x.field === 'root');
   assert.ok(p && p.seq > target, JSON.stringify(r.problems));
 });
 
-test('a deleted record is reported as missing at its position', () => {
+test('a deleted record is reported as missing at its position', async () => {
   const dir = copy();
   const target = seqsOf(dir, 'a')[10]!;
   const at = locate(dir, target);
@@ -169,11 +199,11 @@ test('a deleted record is reported as missing at its position', () => {
   const bytes = readFileSync(path);
   const length = bytes.readUInt32BE(at.offset);
   writeFileSync(path, Buffer.concat([bytes.subarray(0, at.offset), bytes.subarray(at.offset + 8 + length)]));
-  const p = first(verifyLog(dir, { verifiers }))!;
+  const p = first(await verify(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field], [target, 'seq']);
 });
 
-test('segments: a missing, renamed or edited sealed segment, or a damaged manifest, is reported at the segment', () => {
+test('segments: a missing, renamed or edited sealed segment, or a damaged manifest, is reported at the segment', async () => {
   const segments = readdirSync(fixture)
     .filter((f) => f.endsWith('.wal'))
     .sort();
@@ -181,14 +211,14 @@ test('segments: a missing, renamed or edited sealed segment, or a damaged manife
   // Missing.
   let dir = copy();
   unlinkSync(join(dir, segments[1]!));
-  let p = first(verifyLog(dir, { verifiers }))!;
+  let p = first(await verify(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field, p.segment], [firstSeqOf(segments[1]!), 'segment', segments[2]]);
   // Out of order: two sealed segments swap names.
   dir = copy();
   renameSync(join(dir, segments[1]!), join(dir, 'x'));
   renameSync(join(dir, segments[2]!), join(dir, segments[1]!));
   renameSync(join(dir, 'x'), join(dir, segments[2]!));
-  p = first(verifyLog(dir, { verifiers }))!;
+  p = first(await verify(dir, { verifiers }))!;
   assert.equal(p.field, 'segment');
   assert.equal(p.seq, firstSeqOf(segments[1]!));
   // Manifest edited, and removed.
@@ -198,33 +228,33 @@ test('segments: a missing, renamed or edited sealed segment, or a damaged manife
     manifest,
     readFileSync(manifest, 'utf8').replace(/"root":"(.)/, (_m, c: string) => `"root":"${c === 'f' ? 'e' : 'f'}`),
   );
-  p = first(verifyLog(dir, { verifiers }))!;
+  p = first(await verify(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field, p.segment], [0, 'manifest', segments[0]]);
   unlinkSync(manifest);
-  assert.match(first(verifyLog(dir, { verifiers }))!.reason, /no readable manifest/);
+  assert.match(first(await verify(dir, { verifiers }))!.reason, /no readable manifest/);
   // A sealed segment with a byte appended: its manifest no longer matches.
   dir = copy();
   writeFileSync(join(dir, segments[1]!), Buffer.concat([readFileSync(join(dir, segments[1]!)), Buffer.from([0])]));
   assert.ok(
-    verifyLog(dir, { verifiers }).problems.some((x) => x.segment === segments[1] && (x.field === 'manifest' || x.field === 'frame')),
+    (await verify(dir, { verifiers })).problems.some((x) => x.segment === segments[1] && (x.field === 'manifest' || x.field === 'frame')),
   );
 });
 
-test('checkpoints: only pinned keys count; a forged or altered checkpoint is reported at its record', () => {
+test('checkpoints: only pinned keys count; a forged or altered checkpoint is reported at its record', async () => {
   const other = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
-  let r = verifyLog(fixture, { verifiers: [other] });
+  let r = await verify(fixture, { verifiers: [other] });
   assert.equal(r.ok, false);
   const checkpoints = r.problems.filter((p) => p.field === 'note');
   assert.equal(checkpoints.length, r.checkpoints.total, 'every checkpoint fails under the wrong key');
   assert.match(checkpoints[0]!.reason, /pinned/);
-  assert.equal(verifyLog(fixture, { verifiers: [] }).checkpoints.verified, 0);
+  assert.equal((await verify(fixture, { verifiers: [] })).checkpoints.verified, 0);
 
   // The key recorded in the log is never trusted: forging a checkpoint with a key the attacker swaps in fails.
   const dir = copy();
   let target = -1;
   for (let seq = 0; target < 0; seq++) if (locate(dir, seq).record.type === 'checkpoint') target = seq;
   rewrite(dir, target, (rec) => ({ ...rec, note: String(rec.note).replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) - 1}\n`) }));
-  r = verifyLog(dir, { verifiers });
+  r = await verify(dir, { verifiers });
   assert.deepEqual([first(r)?.seq, first(r)?.field], [target, 'note']);
 });
 
@@ -236,7 +266,7 @@ test('policy continuity: a decision under a policy never applied is reported', a
   await log.append(decision('a', 2, { policy_version: 'ee'.repeat(32) }));
   await log.append(decision('a', 3, { dev: true }));
   await log.close();
-  const r = verifyLog(dir, { verifiers: [] });
+  const r = await verify(dir, { verifiers: [] });
   assert.deepEqual([first(r)?.seq, first(r)?.field], [2, 'policy_version']);
   assert.equal(r.dev, 1, 'dev-tagged records are counted');
   assert.equal(POLICY.length, 64);
@@ -249,9 +279,13 @@ test('a torn tail in the active segment is reported as pending, not as damage; -
     .sort();
   const active = join(dir, segments[segments.length - 1]!);
   tearTail(active, [0, 0, 1, 0, 9, 9]);
-  const r = verifyLog(dir, { verifiers, from: Date.now() + 3_600_000 });
+  const r = await verify(dir, { verifiers, from: Date.now() + 3_600_000 });
   assert.equal(r.ok, true, JSON.stringify(r.problems));
   assert.equal(r.pendingTail?.bytes, 6);
   assert.equal(r.inWindow, 0);
-  assert.equal(verifyLog(dir, { verifiers, from: 0, to: Date.now() + 1000 }).inWindow, r.records);
+  assert.equal((await verify(dir, { verifiers, from: 0, to: Date.now() + 1000 })).inWindow, r.records);
+});
+
+test('on worker threads, clean runs are folded from summaries, others whole, and runs that do not join are scanned again', () => {
+  assert.ok(runs.summary > 0 && runs.scan > 0 && runs.rescanned > 0, JSON.stringify(runs));
 });

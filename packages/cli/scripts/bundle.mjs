@@ -29,7 +29,8 @@ const external = [
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { main: `${root}dist/src/main.js` },
+  // `audit verify` starts worker threads from this file, found beside the chunk that starts them.
+  entryPoints: { main: `${root}dist/src/main.js`, 'verify-worker': `${root}../audit/dist/src/verify/verify-worker.js` },
   outdir,
   bundle: true,
   splitting: true,

@@ -215,3 +215,25 @@ test('audit show and explain <action-id>: the record, its hash, chain and checkp
   assert.equal(run(['explain', 'action-01JD3Z5Q8X9K2M4N6P7R8S9T0V'], fixture.stack).code, 1);
   assert.equal(run(['explain'], fixture.stack).code, 64);
 });
+
+test('the bundled CLI ships the worker `audit verify` scans large logs with, and it scans', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(fileURLToPath(new URL('../bundle/verify-worker.js', import.meta.url)));
+  try {
+    const segment = readdirSync(fixture.wal).find((f) => f.endsWith('.wal'))!;
+    const bytes = readFileSync(join(fixture.wal, segment));
+    const headerEnd = 8 + bytes.readUInt32BE(0);
+    const body = bytes.subarray(headerEnd);
+    const answer = new Promise<{ id: number; summary?: { count: number } }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const copy = new Uint8Array(body);
+    worker.postMessage({ id: 7, bytes: copy.buffer, base: headerEnd, stop: Infinity, window: {} }, [copy.buffer]);
+    const { id, summary } = await answer;
+    assert.equal(id, 7);
+    assert.ok(summary && summary.count > 0, 'a clean run comes back as its summary');
+  } finally {
+    await worker.terminate();
+  }
+});

@@ -221,13 +221,10 @@ export class AuditLog {
     const { frame, payload } = encodeTextFrame(canonicalJson(entry));
     // One hash per record: the Merkle leaf hash H(0x00 ‖ record) is also the chain link.
     const leaf = leafHash(payload);
-    this.state.advance(chain, entry.lamport_seq, leaf, entry);
+    const leafHex = leaf.toString('hex');
+    this.state.advance(chain, entry.lamport_seq, leaf, entry, leafHex);
     // Frames go into the active segment in order, after what is durable and what is queued.
-    this.last = {
-      segment: this.state.segment,
-      offset: this.state.segmentBytes + this.pendingBytes,
-      leaf: Buffer.from(leaf).toString('hex'),
-    };
+    this.last = { segment: this.state.segment, offset: this.state.segmentBytes + this.pendingBytes, leaf: leafHex };
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));

@@ -3,7 +3,7 @@
  * advance it through the same two steps, so a reopened log continues exactly where it stopped.
  */
 import { GENESIS_HASH } from '../record.js';
-import { MerkleFrontier, type Hash } from '../merkle.js';
+import { MerkleFrontier } from '../merkle.js';
 import type { Sequenced } from '../events.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -34,8 +34,14 @@ export class SequencerState {
   }
 
   /** Account for the record just placed at `nextSeq`. */
-  advance(chain: string, lamport: number, leaf: Hash, record: { type?: unknown; key?: unknown; size?: unknown }): void {
-    this.tips.set(chain, { hash: Buffer.from(leaf).toString('hex'), lamport });
+  advance(
+    chain: string,
+    lamport: number,
+    leaf: Buffer,
+    record: { type?: unknown; key?: unknown; size?: unknown },
+    leafHex = leaf.toString('hex'),
+  ): void {
+    this.tips.set(chain, { hash: leafHex, lamport });
     this.frontier.append(leaf);
     this.nextSeq++;
     if (record.type === 'checkpoint' && typeof record.size === 'number') this.checkpointSize = record.size;

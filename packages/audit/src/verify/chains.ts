@@ -81,6 +81,22 @@ export class ChainChecker {
     this.tips.set(chain, self);
   }
 
+  /** No broken link is waiting for its chain's next record to tell who is to blame. */
+  get settled(): boolean {
+    return this.open.size === 0;
+  }
+
+  /** Would the chain's next record, with this lamport_seq and prev_hash, link cleanly? */
+  links(chain: string, lamport: number, prevHash: string): boolean {
+    const tip = this.tips.get(chain);
+    return lamport === (tip?.lamport ?? -1) + 1 && prevHash === (tip?.hash ?? GENESIS_HASH);
+  }
+
+  /** Make `loc` the chain's tip, after a run of records that all linked cleanly. */
+  advance(chain: string, loc: Loc, hash: string, lamport: number): void {
+    this.tips.set(chain, { loc, hash, lamport });
+  }
+
   /** Resolve what is still open once the log has been read. */
   finish(): Blame[] {
     for (const suspect of this.open.values()) this.blameMissingLink(suspect, true);

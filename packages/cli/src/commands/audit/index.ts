@@ -29,7 +29,7 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
       .option('--strict', 'fail (exit 3) when dev-tagged records are present'),
   ).action(async (o: Parameters<typeof verifyCmd>[0]) => {
     const { verifyCmd } = await import('./verify.js');
-    setCode(verifyCmd({ ...o, noColor: noColor() }));
+    setCode(await verifyCmd({ ...o, noColor: noColor() }));
   });
 
   formatOption(

@@ -1,0 +1,198 @@
+/**
+ * The per-record half of verification: everything that needs one record alone — its checksum,
+ * leaf hash, JSON and fields — with nothing that depends on the records before it. Runs of frames
+ * can therefore be scanned in any order, on worker threads, and folded in log order afterwards
+ * (`fold.ts`). The result is columnar, one entry per frame, so it crosses threads cheaply.
+ */
+import { walkFrames, type FrameStep } from '../frames.js';
+import { leafHash } from '../merkle.js';
+import { parseJsonObject } from '../log/manifest.js';
+import { chainOf } from '../log/sequencer.js';
+import { checkFields, type FieldProblem } from './fields.js';
+import { inWindow, type TimeWindow } from './window.js';
+
+/** What a record is to the fold, beyond its chain link (numbers: they cross threads cheaply). */
+export const Kind = {
+  /** Not a JSON object. */
+  Unreadable: 0,
+  Other: 1,
+  /** A `policy_applied` record: `policies[i]` is the version it applies. */
+  AppliesPolicy: 2,
+  /** A decision: `policies[i]` is the version it was made under. */
+  Decision: 3,
+  /** A checkpoint: its note and size are in `checkpoints`. */
+  Checkpoint: 4,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export interface RecordScan {
+  /** Frames read (the records of the run). */
+  count: number;
+  offsets: number[];
+  crcOk: boolean[];
+  kinds: Kind[];
+  /** Leaf hashes, 32 bytes each, back to back. */
+  leaves: Uint8Array;
+  leafHex: string[];
+  ids: (string | undefined)[];
+  /** The fields as found, for the fold to check against what precedes them. */
+  seqs: unknown[];
+  lamports: unknown[];
+  prevs: unknown[];
+  chains: string[];
+  policies: (string | undefined)[];
+  checkpoints: { index: number; note: unknown; size: unknown }[];
+  /** Schema problems, by frame index. */
+  fieldProblems: { index: number; problems: FieldProblem[] }[];
+  dev: number;
+  inWindow: number;
+  /** Payload and header bytes read, for progress. */
+  bytes: number;
+  /** What ended the records, when this run met it. */
+  end?: Exclude<FrameStep, { kind: 'frame' }>;
+}
+
+/**
+ * Scan the frames that start in [from, stop) of `bytes`: a segment, or a part of one that starts at
+ * byte `base` of it (offsets are reported in the segment).
+ */
+export function scanRecords(bytes: Buffer, from: number, stop: number, window: TimeWindow, base = 0): RecordScan {
+  const scan: RecordScan = {
+    count: 0,
+    offsets: [],
+    crcOk: [],
+    kinds: [],
+    leaves: new Uint8Array(0),
+    leafHex: [],
+    ids: [],
+    seqs: [],
+    lamports: [],
+    prevs: [],
+    chains: [],
+    policies: [],
+    checkpoints: [],
+    fieldProblems: [],
+    dev: 0,
+    inWindow: 0,
+    bytes: 0,
+  };
+  const leaves: Buffer[] = [];
+  for (const step of walkFrames(bytes, from, stop)) {
+    if (step.kind !== 'frame') {
+      scan.end = { ...step, offset: base + step.offset };
+      break;
+    }
+    const i = scan.count++;
+    const leaf = leafHash(step.payload);
+    leaves.push(leaf);
+    scan.leafHex.push(leaf.toString('hex'));
+    scan.offsets.push(base + step.offset);
+    scan.crcOk.push(step.crcOk);
+    scan.bytes += step.payload.length + 8;
+    const record = parseJsonObject(step.payload);
+    if (!record) {
+      scan.kinds.push(Kind.Unreadable);
+      scan.ids.push(undefined);
+      scan.seqs.push(undefined);
+      scan.lamports.push(undefined);
+      scan.prevs.push(undefined);
+      scan.chains.push('');
+      scan.policies.push(undefined);
+      continue;
+    }
+    scan.ids.push(typeof record.id === 'string' ? record.id : undefined);
+    scan.seqs.push(record.seq);
+    scan.lamports.push(record.lamport_seq);
+    scan.prevs.push(record.prev_hash);
+    scan.chains.push(chainOf(record));
+    const problems = checkFields(record);
+    if (problems.length > 0) scan.fieldProblems.push({ index: i, problems });
+    if (record.dev === true) scan.dev++;
+    if (inWindow(record.time, window)) scan.inWindow++;
+    const version = typeof record.policy_version === 'string' ? record.policy_version : undefined;
+    if (record.type === 'policy_applied' && version !== undefined) scan.kinds.push(Kind.AppliesPolicy);
+    else if (record.type === 'decision' && version !== undefined) scan.kinds.push(Kind.Decision);
+    else if (record.type === 'checkpoint') {
+      scan.kinds.push(Kind.Checkpoint);
+      scan.checkpoints.push({ index: i, note: record.note, size: record.size });
+    } else scan.kinds.push(Kind.Other);
+    scan.policies.push(version);
+  }
+  // A buffer of its own (never a slice of Node's pool), so it can be transferred to another thread.
+  scan.leaves = new Uint8Array(leaves.length * 32);
+  for (let i = 0; i < leaves.length; i++) scan.leaves.set(leaves[i]!, i * 32);
+  return scan;
+}
+
+/** The last record a run holds of one chain: the chain's tip after the run. */
+export interface RunTip {
+  index: number;
+  offset: number;
+  id: string | undefined;
+  hash: string;
+  lamport: number;
+}
+
+/**
+ * A clean run in brief: every record read, checksummed, well-formed, numbered consecutively and
+ * linked to the one before it in its chain. The fold then only has to check how the run joins what
+ * precedes it (its first seq, each chain's first link, the policies its decisions use) and grow the
+ * tree; the per-record columns need not cross threads.
+ */
+export interface RunSummary {
+  count: number;
+  firstSeq: number;
+  leaves: Uint8Array;
+  /** Per chain: its first record's link, and its last record. */
+  chains: { chain: string; firstLamport: number; firstPrev: string; last: RunTip }[];
+  /** Each policy version applied in the run, and the index of the first record applying it. */
+  applied: [string, number][];
+  /** Each policy version decisions were made under, and the index of the first such decision. */
+  decided: [string, number][];
+  checkpoints: { index: number; offset: number; id: string | undefined; note: unknown; size: unknown }[];
+  dev: number;
+  inWindow: number;
+  bytes: number;
+  end?: RecordScan['end'];
+}
+
+/** The summary of a clean run, or undefined when any record needs the full fold to be judged. */
+export function summarize(scan: RecordScan): RunSummary | undefined {
+  if (scan.fieldProblems.length > 0) return undefined;
+  const firstSeq = scan.seqs[0];
+  if (scan.count > 0 && !Number.isSafeInteger(firstSeq)) return undefined;
+  const chains = new Map<string, { chain: string; firstLamport: number; firstPrev: string; last: RunTip }>();
+  const applied = new Map<string, number>();
+  const decided = new Map<string, number>();
+  const checkpoints: RunSummary['checkpoints'] = [];
+  for (let i = 0; i < scan.count; i++) {
+    const kind = scan.kinds[i]!;
+    const lamport = scan.lamports[i];
+    const prev = scan.prevs[i];
+    if (kind === Kind.Unreadable || !scan.crcOk[i] || scan.seqs[i] !== (firstSeq as number) + i) return undefined;
+    if (typeof lamport !== 'number' || typeof prev !== 'string') return undefined;
+    const chain = scan.chains[i]!;
+    const seen = chains.get(chain);
+    if (seen && (lamport !== seen.last.lamport + 1 || prev !== seen.last.hash)) return undefined;
+    const last: RunTip = { index: i, offset: scan.offsets[i]!, id: scan.ids[i], hash: scan.leafHex[i]!, lamport };
+    if (seen) seen.last = last;
+    else chains.set(chain, { chain, firstLamport: lamport, firstPrev: prev, last });
+    const version = scan.policies[i]!;
+    if (kind === Kind.AppliesPolicy && !applied.has(version)) applied.set(version, i);
+    if (kind === Kind.Decision && !decided.has(version)) decided.set(version, i);
+  }
+  for (const c of scan.checkpoints) checkpoints.push({ ...c, offset: scan.offsets[c.index]!, id: scan.ids[c.index] });
+  return {
+    count: scan.count,
+    firstSeq: scan.count > 0 ? (firstSeq as number) : 0,
+    leaves: scan.leaves,
+    chains: [...chains.values()],
+    applied: [...applied],
+    decided: [...decided],
+    checkpoints,
+    dev: scan.dev,
+    inWindow: scan.inWindow,
+    bytes: scan.bytes,
+    ...(scan.end ? { end: scan.end } : {}),
+  };
+}
