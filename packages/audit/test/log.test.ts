@@ -54,6 +54,23 @@ test('appends are sequenced, chained per agent, durable, and survive reopening',
   await again.close();
 });
 
+test('chains named by agent ids like __proto__ or constructor survive the snapshot and a reopen', async () => {
+  const dir = tmp();
+  const ids = ['__proto__', 'constructor', 'toString'];
+  const { log } = await AuditLog.open(dir);
+  const firsts = [];
+  for (const id of ids) firsts.push(await log.append(delta(id, 0)));
+  await log.close(); // writes the snapshot the next open resumes from
+  const { log: again } = await AuditLog.open(dir);
+  for (const [i, id] of ids.entries()) {
+    const next = await again.append(delta(id, 1));
+    assert.equal(next.lamport_seq, 1, `${id}: the chain goes on`);
+    assert.equal(next.prev_hash, sha(canonicalJson(firsts[i])), `${id}: linked to its first record`);
+  }
+  await again.close();
+  assert.deepEqual(verifyLog(dir, { verifiers: [] }).problems, []);
+});
+
 test('group commit: concurrent appends share fsyncs, and each resolves only when durable', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);

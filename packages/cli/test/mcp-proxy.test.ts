@@ -166,6 +166,12 @@ test('permit forwards; deny and defer answer with a CallToolResult and the upstr
     assert.match(JSON.stringify((await ev.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })).content), /5/);
     assert.equal(denialOf(await ev.callTool({ name: 'get-sum', arguments: { a: 500, b: 3 } })).code, 'POLICY_DENY');
     assert.match(JSON.stringify((await ev.callTool({ name: 'echo', arguments: { message: 'hi' } })).content), /hi/);
+    // Arguments hiding a __proto__ key are refused before any decision, relayed upstream or not.
+    for (const client of [files, ev]) {
+      const hidden = JSON.parse('{"message":"hi","opts":{"__proto__":{"x":1}}}') as Record<string, unknown>;
+      const e = await client.callTool({ name: 'echo', arguments: hidden }).catch((err: Error) => err);
+      assert.ok(e instanceof Error && /-32602.*arguments\.opts\.__proto__ is a key named __proto__/.test(e.message), String(e));
+    }
   } finally {
     await files.close();
     await ev.close();

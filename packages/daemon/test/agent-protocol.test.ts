@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAgentMessage, toolIdOf } from '../src/wire/agent-protocol.js';
+import { parseAgentMessage, parseGovernParams, toolIdOf } from '../src/wire/agent-protocol.js';
 
 test('tool ids from what the SDKs send: tool + operation, bare names, tool_id with /invoke', () => {
   assert.equal(toolIdOf({ tool: 'stripe', operation: 'refund' }), 'stripe/refund');
@@ -27,4 +27,21 @@ test('messages: JSON-RPC and the line form; operator methods and unknown ones ar
     assert.equal(parseAgentMessage(bad).kind, 'error', bad);
   const args = parseAgentMessage('{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"a","tool":"t","args":"rm -rf"}}');
   assert.equal(args.kind === 'error' && args.rpcCode, -32602);
+});
+
+test('a key named __proto__ anywhere in a request is refused with its path, never decided without it', () => {
+  const line = (args: string) => `{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool_id":"pay","args":${args}}}`;
+  for (const [args, path] of [
+    ['{"__proto__":{"amount":1}}', 'params.args.__proto__'],
+    ['{"items":[{"sku":"a"},{"__proto__":{}}]}', 'params.args.items[1].__proto__'],
+  ] as const) {
+    const m = parseAgentMessage(line(args));
+    assert.equal(m.kind, 'error');
+    assert.ok(m.kind === 'error' && m.rpcCode === -32602 && m.message.startsWith(`${path} is a key named __proto__`), JSON.stringify(m));
+  }
+  // The line form and the HTTP API refuse it too; an ordinary key of that spelling elsewhere in a value is fine.
+  assert.equal(parseAgentMessage('{"type":"govern","agent_id":"bot","tool_id":"pay","args":{"__proto__":1}}').kind, 'error');
+  const http = parseGovernParams(JSON.parse('{"agent_id":"bot","tool_id":"pay","principal":{"__proto__":{"role":"admin"}}}'));
+  assert.deepEqual(http.ok ? undefined : http.message.split(' ')[0], 'request.principal.__proto__');
+  assert.equal(parseAgentMessage(line('{"note":"__proto__"}')).kind, 'govern');
 });

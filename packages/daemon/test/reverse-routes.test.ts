@@ -63,6 +63,16 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
     { n: '007', amount: '5' },
     'a route map keeps strings',
   );
+  // Names like Object.prototype members: a path parameter `__proto__` is bound as a key, and a header
+  // parameter `constructor` the client did not send is absent (Node's headers inherit from Object).
+  const odd = route('GET', '/o/{__proto__}', 'odd', {
+    params: [
+      { name: '__proto__', in: 'path', type: 'string' },
+      { name: 'constructor', in: 'header', type: 'string' },
+    ],
+  });
+  const om = new RouteTable([odd]).match('GET', '/o/abc')!;
+  assert.deepEqual(Object.entries(routeArgs(om, new URLSearchParams(), {}, undefined)), [['__proto__', 'abc']]);
 });
 
 test('strict JSON: a key twice in one object is refused at any depth; the same key in sibling objects is not', () => {
@@ -78,6 +88,13 @@ test('strict JSON: a key twice in one object is refused at any depth; the same k
   assert.throws(() => parseStrictJson('{"amount":5,"amount":5000}'), /'amount' twice/);
   assert.throws(() => parseStrictJson('{'), /not valid JSON/);
   assert.deepEqual(formFields('a=1&b=2&a=3'), { a: ['1', '3'], b: '2' });
+  // A field named __proto__ is a field: defined on the result, not made its prototype.
+  const odd = formFields('__proto__=x&__proto__=y&constructor=z');
+  assert.equal(Object.getPrototypeOf(odd), Object.prototype);
+  assert.deepEqual(Object.entries(odd), [
+    ['__proto__', ['x', 'y']],
+    ['constructor', 'z'],
+  ]);
 });
 
 test('paths: dot segments resolve, repeated slashes fold, unreserved escapes decode; encoded slashes, ; and odd targets are refused', () => {

@@ -68,7 +68,8 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
         state.sessions[op.key] = { started_ms: op.started_ms, last_ms: op.last_ms };
         break;
       case 'spawn':
-        (state.spawns ??= {})[op.key] = op.live;
+        // Defined, not assigned: agent ids are the policy's, and `__proto__` or `constructor` is a name.
+        state.spawns = { ...state.spawns, [op.key]: op.live };
         break;
     }
   }
@@ -77,7 +78,13 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
 
 /** The delta that records the end of one of `agentId`'s spawned children. */
 export function spawnEnded(state: EngineState, agentId: string): StateDelta {
-  return [{ kind: 'spawn', key: agentId, live: Math.max(0, (state.spawns?.[agentId] ?? 0) - 1) }];
+  return [{ kind: 'spawn', key: agentId, live: Math.max(0, liveSpawns(state, agentId) - 1) }];
+}
+
+/** How many spawned children of `agentId` are live (own keys only: an agent may be named `constructor`). */
+export function liveSpawns(state: EngineState, agentId: string): number {
+  const live = state.spawns && Object.hasOwn(state.spawns, agentId) ? state.spawns[agentId] : undefined;
+  return typeof live === 'number' ? live : 0;
 }
 
 export const key = (...parts: string[]): string => parts.join('\u0000');

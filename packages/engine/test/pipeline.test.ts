@@ -228,6 +228,22 @@ describe('redaction', () => {
       headers: { authorization: '[REDACTED]' },
     });
   });
+  test('a key named __proto__ is copied as a key, at any depth, never made the prototype of the copy', () => {
+    const args = JSON.parse('{"card":{"number":"4242","__proto__":{"admin":true}},"__proto__":{"amount":999999}}') as Record<
+      string,
+      unknown
+    >;
+    const d = new Session(p).call({ tool: 'pay', args });
+    const r = d.redacted_args as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(r), Object.prototype);
+    assert.ok(Object.hasOwn(r, '__proto__'), 'kept as an own key');
+    assert.equal(r.amount, undefined, 'nothing is read through a planted prototype');
+    assert.equal(
+      JSON.stringify(r),
+      '{"card":{"number":"[REDACTED]","__proto__":{"admin":true}},"__proto__":{"amount":999999}}',
+      'the redacted copy is the arguments, masked: what the log hashes and the approver sees',
+    );
+  });
   test('other tools are not redacted', () =>
     assert.deepEqual(new Session(p).call({ tool: 'other', args: { card: { number: '1' } } }).redacted_args, { card: { number: '1' } }));
   test('redaction also applies to denied calls', () => {
@@ -325,6 +341,17 @@ describe('sessions, phases, selectors, delegation', () => {
     applyDelta(s.state, spawnEnded(s.state, 'bot'));
     assert.equal(s.call({ tool: 'spawn/analyst' }).effect, 'PERMIT');
     assert.equal(s.call({ tool: 'task/start' }).effect, 'PERMIT', 'not a spawn');
+  });
+  test('spawn: max_concurrent holds for agents named like Object.prototype members (__proto__, constructor)', () => {
+    for (const id of ['__proto__', 'constructor', 'toString']) {
+      const s = new Session(policy(agent('  rules {\n    permit spawn/*\n  }\n  spawn {\n    max_concurrent = 1\n  }', id)));
+      // The first spawn creates the table of live children; the second must find its own entry there.
+      assert.equal(s.call({ tool: 'spawn/analyst' }, id).effect, 'PERMIT', id);
+      const second = s.call({ tool: 'spawn/analyst' }, id);
+      assert.equal(second.effect, 'DENY', `${id}: a second live child`);
+      assert.match(second.human_message!, /already has 1 live children/);
+      assert.equal(s.state.spawns?.[id], 1);
+    }
   });
   test('delegation: allowed target, ttl and ceiling', () => {
     const p = policy(

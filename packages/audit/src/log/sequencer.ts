@@ -55,8 +55,8 @@ export class SequencerState {
   }
 
   toSnapshot(): Snapshot {
-    const tips: Snapshot['tips'] = {};
-    for (const [chain, t] of this.tips) tips[chain] = [t.hash, t.lamport];
+    // Chains are named by agent ids from the wire: keys are defined, never assigned (`__proto__` is one).
+    const tips: Snapshot['tips'] = Object.fromEntries([...this.tips].map(([chain, t]) => [chain, [t.hash, t.lamport]]));
     return {
       size: this.nextSeq,
       segment: this.segment,

@@ -92,10 +92,11 @@ function foldKey(key: string): string {
 /** A form body's fields: one value, or every value of a repeated name. */
 export function formFields(text: string): Record<string, string | string[]> {
   const params = new URLSearchParams(text);
-  const out: Record<string, string | string[]> = {};
-  for (const k of new Set(params.keys())) {
-    const all = params.getAll(k);
-    out[k] = all.length === 1 ? all[0]! : all;
-  }
-  return out;
+  // fromEntries defines keys: an assignment would turn a field named `__proto__` into a prototype.
+  return Object.fromEntries(
+    [...new Set(params.keys())].map((k) => {
+      const all = params.getAll(k);
+      return [k, all.length === 1 ? all[0]! : all];
+    }),
+  );
 }

@@ -67,14 +67,15 @@ export class RouteTable {
     const same = fold ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
     for (const c of this.byLength.get(parts.length) ?? []) {
       if (c.route.method !== method && c.route.method !== '*') continue;
-      const bound: Record<string, string> = {};
+      const bound: [string, string][] = [];
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
         const s = c.segments[i]!;
         if ('literal' in s) ok = same(s.literal, parts[i]!);
-        else bound[s.param] = decode(parts[i]!);
+        else bound.push([s.param, decode(parts[i]!)]);
       }
-      if (ok) return { route: c.route, path: bound };
+      // Defined, not assigned: a path template may name a parameter `__proto__`.
+      if (ok) return { route: c.route, path: Object.fromEntries(bound) };
     }
     return undefined;
   }
@@ -144,7 +145,8 @@ export function routeArgs(
   for (const p of params) {
     // A header that carries a credential is never an argument (apply leaves them out; this is the backstop).
     if (p.in !== 'header' || SECRET.test(p.name) || p.name === 'x-faramesh-token') continue;
-    const v = headers[p.name];
+    // Node's headers object inherits from Object.prototype: `constructor` is not a header the client sent.
+    const v = Object.hasOwn(headers, p.name) ? headers[p.name] : undefined;
     if (v !== undefined) put(p.name, typed(Array.isArray(v) ? v.join(', ') : v, p), 'headers');
   }
   for (const [name, value] of Object.entries(body ?? {})) put(name, value, 'body');

@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
+import { findProtoKey } from '@faramesh/protocol';
+import { protoKeyRefused, type GovernParams, type GovernResult } from '../wire/agent-protocol.js';
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
 import { relayCall } from './passthrough.js';
@@ -157,7 +158,7 @@ export class ProxySession {
     // Ids tell answers (and a call's credential) apart: a second request under a live id is refused.
     if (this.inFlight.has(m.id)) return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
     const decided = await this.decideCall(m);
-    if (!decided) return this.error(m.id, 'tools/call needs a tool name and an arguments object', -32602);
+    if (typeof decided === 'string') return this.error(m.id, decided, -32602);
     const task = m.params?.task as { ttl?: unknown } | undefined;
     const { result, name } = decided;
     if (result.effect === 'PERMIT')
@@ -181,7 +182,7 @@ export class ProxySession {
     const target = this.upstream.httpTarget();
     if (!target || this.inFlight.has(call.id)) return false;
     const decided = await this.decideCall(call);
-    if (!decided) return false;
+    if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(this.denial(call.id, decided)));
@@ -198,14 +199,16 @@ export class ProxySession {
     return true;
   }
 
-  /** The decision for a tools/call (undefined when it names no tool or its arguments are not an object). */
+  /** The decision for a tools/call, or why the call is invalid (no tool name, arguments not an object or hiding a `__proto__` key). */
   private async decideCall(
     m: JSONRPCMessage & { id: Id; params?: Record<string, unknown> },
-  ): Promise<{ name: string; tool: string; result: GovernResult } | undefined> {
+  ): Promise<{ name: string; tool: string; result: GovernResult } | string> {
     const name = m.params?.name;
     const args = m.params?.arguments;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
-      return undefined;
+      return 'tools/call needs a tool name and an arguments object';
+    const hidden = findProtoKey(args, 'arguments');
+    if (hidden) return protoKeyRefused(hidden);
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {

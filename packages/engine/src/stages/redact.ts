@@ -44,7 +44,6 @@ function mask(node: unknown, segments: string[], i: number): void {
 function structuredCloneJson(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(structuredCloneJson);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = structuredCloneJson((v as Record<string, unknown>)[k]);
-  return out;
+  // fromEntries defines keys: an assignment would turn a `__proto__` key into the copy's prototype.
+  return Object.fromEntries(Object.keys(v).map((k) => [k, structuredCloneJson((v as Record<string, unknown>)[k])]));
 }

@@ -1,6 +1,6 @@
 import type { AgentIR } from '@faramesh/fpl/runtime';
 import type { DecisionRequest } from '@faramesh/protocol';
-import type { DeltaOp, EngineState } from '../state.js';
+import { liveSpawns, type DeltaOp, type EngineState } from '../state.js';
 
 /**
  * A spawn is a call with `action: "spawn"` (the child's type in `args.type`) or a tool
@@ -20,7 +20,7 @@ export function checkSpawn(agent: AgentIR, type: string, state: EngineState): { 
   const allowed = [...spawn.allowed_types, ...spawn.allow];
   if (allowed.length > 0 && !allowed.includes(type))
     return { refused: `denied: agent '${agent.id}' may not spawn '${type || '(no type)'}'` };
-  const live = state.spawns?.[agent.id] ?? 0;
+  const live = liveSpawns(state, agent.id);
   if (spawn.max_concurrent !== undefined && live >= spawn.max_concurrent)
     return { refused: `denied: agent '${agent.id}' already has ${live} live children (max_concurrent ${spawn.max_concurrent})` };
   return { delta: { kind: 'spawn', key: agent.id, live: live + 1 } };

@@ -3,14 +3,19 @@ import pc from 'picocolors';
 
 type Rec = Record<string, unknown>;
 
-const EFFECT_COLOUR: Record<string, (s: string) => string> = { permit: pc.green, defer: pc.yellow, deny: pc.red };
+// A Map: the effect is read from the log, and `toString` or `__proto__` must not find a member.
+const EFFECT_COLOUR = new Map<unknown, (s: string) => string>([
+  ['permit', pc.green],
+  ['defer', pc.yellow],
+  ['deny', pc.red],
+]);
 
 /** `[time] action-<id>  agent  tool  EFFECT  code`; events show their type and gist. */
 export function recordLine(r: Rec, color: boolean): string {
   const time = `[${String(r.time)}]`;
   if (r.type === 'decision') {
     const effect = String(r.effect).toUpperCase().padEnd(6);
-    const painted = color ? (EFFECT_COLOUR[String(r.effect)] ?? String)(effect) : effect;
+    const painted = color ? (EFFECT_COLOUR.get(r.effect) ?? String)(effect) : effect;
     const why = (r.denial as { human_message?: string } | undefined)?.human_message ?? r.code ?? '';
     return `${time} action-${String(r.id)}  ${String(r.agent_id)}  ${String(r.tool)}  ${painted}  ${String(why)}`.trimEnd();
   }
