@@ -38,6 +38,9 @@ export interface Frame {
   payload: Buffer;
 }
 
+/** Where the byte after a frame is. */
+export const frameEnd = (frame: Frame): number => frame.offset + FRAME_HEADER + frame.payload.length;
+
 /** One step of reading frames: a whole frame (its checksum right or not), a torn end, or bytes that cannot be a frame. */
 export type FrameStep =
   | { kind: 'frame'; offset: number; payload: Buffer; crcOk: boolean }
@@ -134,7 +137,7 @@ export function scanFrames(bytes: Buffer, start = 0): FrameScan {
     if (step.kind === 'impossible') return { ok: false, frames, corruptAt: step.offset, reason: step.reason };
     if (!step.crcOk) return { ok: false, frames, corruptAt: step.offset, reason: 'checksum mismatch' };
     frames.push({ offset: step.offset, payload: step.payload });
-    end = step.offset + FRAME_HEADER + step.payload.length;
+    end = frameEnd(step);
   }
   return { ok: true, frames, end };
 }

@@ -1,6 +1,6 @@
 export { decide, type Clock, type DecideOptions, type DecideResult } from './decide.js';
 export { prepare, type PreparedPolicy } from './prepare.js';
-export { applyDelta, emptyState, spawnEnded, type EngineState, type StateDelta, type DeltaOp } from './state.js';
+export { applyDelta, emptyState, isDeltaOp, spawnEnded, type EngineState, type StateDelta, type DeltaOp } from './state.js';
 export { Trace } from './trace.js';
 export { checkToolId } from './tool-id.js';
 export { normaliseHost } from './stages/egress.js';

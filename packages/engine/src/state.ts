@@ -76,6 +76,27 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
   return state;
 }
 
+/** The numeric fields each kind of op carries (all finite, none negative). */
+const OP_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['bucket', ['tokens', 'updated_ms']],
+  ['budget', ['spent_usd', 'calls']],
+  ['session', ['started_ms', 'last_ms']],
+  ['spawn', ['live']],
+]);
+
+/**
+ * Whether a value read back from the log is a well-formed op. Replay trusts nothing it did not
+ * check: a budget counter that came back as a string or NaN would compare false against its limit
+ * and let spending through.
+ */
+export function isDeltaOp(value: unknown): value is DeltaOp {
+  if (typeof value !== 'object' || value === null) return false;
+  const op = value as Record<string, unknown>;
+  const fields = typeof op.kind === 'string' ? OP_FIELDS.get(op.kind) : undefined;
+  if (!fields || typeof op.key !== 'string') return false;
+  return fields.every((f) => Object.hasOwn(op, f) && typeof op[f] === 'number' && Number.isFinite(op[f]) && op[f] >= 0);
+}
+
 /** The delta that records the end of one of `agentId`'s spawned children. */
 export function spawnEnded(state: EngineState, agentId: string): StateDelta {
   return [{ kind: 'spawn', key: agentId, live: Math.max(0, liveSpawns(state, agentId) - 1) }];

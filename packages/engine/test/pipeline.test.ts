@@ -109,6 +109,21 @@ describe('rate limits', () => {
 });
 
 describe('budgets', () => {
+  test('ops read back from the log are checked (a counter replayed as NaN compares false against its cap)', async () => {
+    const { isDeltaOp } = await import('../src/index.js');
+    const p = policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n  }\n  rate_limit "x": 5 per minute'));
+    const state = emptyState();
+    const { stateDelta } = decide(p, { agent_id: 'bot', tool: 'x', session_id: 's1' }, state, { nowMs: T0 });
+    const ops = JSON.parse(JSON.stringify(stateDelta)) as Record<string, unknown>[];
+    assert.deepEqual(new Set(ops.map((op) => op.kind)), new Set(['bucket', 'budget', 'session']));
+    for (const op of ops) assert.ok(isDeltaOp(op), JSON.stringify(op));
+    const budget = ops.find((op) => op.kind === 'budget')!;
+    for (const calls of ['1', null, -1, Infinity, undefined]) assert.equal(isDeltaOp({ ...budget, calls }), false, `calls: ${String(calls)}`);
+    assert.equal(isDeltaOp({ ...budget, key: 7 }), false);
+    assert.equal(isDeltaOp({ ...budget, kind: 'constructor' }), false);
+    assert.equal(isDeltaOp({ kind: 'spawn', key: 'bot', live: 1 }), true);
+    assert.equal(isDeltaOp({ kind: 'spawn', key: 'bot', live: 'many' }), false);
+  });
   test('max_calls counts permitted calls per UTC day; deny gives budget_reset', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 2\n  }')));
     s.call({ tool: 'x' });

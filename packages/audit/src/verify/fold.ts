@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint } from '../checkpoint.js';
-import { dataEnd, walkFrames } from '../frames.js';
+import { dataEnd, frameEnd, walkFrames } from '../frames.js';
 import { MerkleFrontier, rootOf, type TreeState } from '../merkle.js';
 import { manifestName, SEGMENT } from '../log/files.js';
 import { parseHeader, readManifest, sha256hex } from '../log/manifest.js';
@@ -91,7 +91,7 @@ export class LogFold {
       const named = Number(SEGMENT.exec(name)![1]);
       if (named !== h.first_seq) this.problem(at, 'segment', `the file name says seq ${named}, its header ${h.first_seq}`);
     }
-    return step.value.offset + 8 + step.value.payload.length;
+    return frameEnd(step.value);
   }
 
   /** Fold the scan of the segment's next run of frames. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FRAME_HEADER, frameRuns, walkFrames } from '../frames.js';
+import { FRAME_HEADER, frameEnd, frameRuns, walkFrames } from '../frames.js';
 import { LogFold } from './fold.js';
 import { scanRecords, type RecordScan, type RunSummary } from './scan.js';
 import { listLog, RUN_FRAMES, verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
@@ -113,7 +113,7 @@ async function foldInParallel(
 /** Where a segment's records start: after its header frame (undefined when it has none). */
 function recordsStart(bytes: Buffer): number | undefined {
   const first = walkFrames(bytes).next();
-  return !first.done && first.value.kind === 'frame' ? first.value.offset + 8 + first.value.payload.length : undefined;
+  return !first.done && first.value.kind === 'frame' ? frameEnd(first.value) : undefined;
 }
 
 /**

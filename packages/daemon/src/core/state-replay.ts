@@ -5,7 +5,7 @@
  * lets the replay start near the end instead of at the first record.
  */
 import { LogFollower, type LogPosition } from '@faramesh/audit';
-import { applyDelta, emptyState, type DeltaOp, type EngineState } from '@faramesh/engine';
+import { applyDelta, emptyState, isDeltaOp, type EngineState } from '@faramesh/engine';
 
 export interface Replayed {
   state: EngineState;
@@ -13,8 +13,6 @@ export interface Replayed {
   /** Records read from the log (the tail after the snapshot, or all of them). */
   records: number;
 }
-
-const DELTA_KINDS = new Set(['bucket', 'budget', 'session', 'spawn']);
 
 /** Replay the log from `from` (default: the first record) onto `start` (default: an empty state). */
 export function replayLog(walDir: string, start?: { state: EngineState; position: LogPosition; lastPolicyVersion?: string }): Replayed {
@@ -32,10 +30,7 @@ export function replayLog(walDir: string, start?: { state: EngineState; position
     if (record.type !== 'state_delta') continue;
     const ops = (record.delta as { ops?: unknown }).ops;
     if (!Array.isArray(ops)) continue;
-    applyDelta(
-      state,
-      ops.filter((op): op is DeltaOp => typeof op === 'object' && op !== null && DELTA_KINDS.has((op as { kind?: string }).kind ?? '')),
-    );
+    applyDelta(state, ops.filter(isDeltaOp));
   }
   return { state, ...(lastPolicyVersion ? { lastPolicyVersion } : {}), records };
 }
