@@ -25,6 +25,17 @@ export async function main(argv: string[]): Promise<number> {
   const noColor = () => program.opts<{ color: boolean }>().color === false;
 
   program
+    .command('version')
+    .description('print the version of faramesh (and of node and the platform it runs on)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: { format: 'text' | 'json' }) => {
+      const about = { version: VERSION, node: process.version, platform: `${process.platform}-${process.arch}` };
+      process.stdout.write(
+        o.format === 'json' ? `${JSON.stringify(about)}\n` : `faramesh ${about.version} (node ${about.node}, ${about.platform})\n`,
+      );
+    });
+
+  program
     .command('check')
     .description('parse, type-check and resolve imports of governance.fms without starting anything')
     .option('--dir <dir>', 'stack directory', '.')

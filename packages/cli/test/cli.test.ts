@@ -20,6 +20,16 @@ function stack(text: string, name = 'governance.fms'): string {
   return dir;
 }
 
+test('version: `faramesh version` and `--version` name the same version', () => {
+  const text = run(['version']);
+  assert.equal(text.code, 0);
+  const flag = run(['--version']).stdout.trim();
+  assert.match(text.stdout, new RegExp(`^faramesh ${flag.replace(/\./g, '\\.')} \\(node v\\d+`));
+  const json = JSON.parse(run(['version', '--format', 'json']).stdout) as { version: string; node: string };
+  assert.equal(json.version, flag);
+  assert.equal(json.node, process.version);
+});
+
 test('check: the bundled example is valid (exit 0)', () => {
   const r = run(['check', '--dir', EXAMPLE]);
   assert.equal(r.code, 0, r.stderr);

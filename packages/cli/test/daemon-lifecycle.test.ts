@@ -1,9 +1,12 @@
 import { test } from 'node:test';
+import { execFileSync, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, makeStack, POLICY, sleep, until, type Stack } from './daemon-helpers.js';
+import { alive, makeStack, POLICY, request, sleep, until, type GovernReply, type Stack } from './daemon-helpers.js';
+import { FakeVault } from './fake-vault.js';
 
 async function withStack(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
   const s = makeStack(policy);
@@ -101,6 +104,94 @@ test('cold start: initialization past cold_start_deny_window is HALT (exit 3), a
     },
     POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "1ms"'),
   );
+});
+
+test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_READY; READY opens the socket', async () => {
+  // A checkpoint signer that is slow to answer holds the daemon in INITIALIZING, after the HTTP API opened.
+  const vault = new FakeVault();
+  await vault.start();
+  vault.addTransitKey('dpr', 'ed25519');
+  let release!: () => void;
+  vault.hold = new Promise<void>((r) => (release = r));
+  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n}\n`;
+  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  http_listen = "127.0.0.1:0"') + kms, { VAULT_TOKEN: vault.root });
+  try {
+    const applying = s.cliAsync('apply');
+    let http = '';
+    await until('INITIALIZING with the HTTP API open', async () => {
+      const st = JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as { daemon: { state: string; http?: string } };
+      http = st.daemon.http ?? '';
+      return st.daemon.state === 'INITIALIZING' && http !== '';
+    });
+    const res = await fetch(`${http}/v1/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agent_id: 'bot', tool_id: 'ticket/read', args: {} }),
+    });
+    const body = (await res.json()) as GovernReply;
+    assert.equal(body.effect, 'DENY');
+    assert.equal(body.structured_denial?.code, 'DAEMON_NOT_READY');
+    assert.deepEqual(body.structured_denial?.resolution, { type: 'retry_after', retry_after_seconds: 2 });
+    assert.equal(existsSync(s.socket), false, 'no agent socket before READY');
+    await assert.rejects(s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} }), /ENOENT|ECONNREFUSED/);
+    release();
+    const applied = await applying;
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    // READY and the socket come together: the first call after apply returns is decided.
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT');
+  } finally {
+    release?.();
+    s.cli('apply', '--stop');
+    s.stop();
+    vault.stop();
+  }
+});
+
+test("a start that fails on a socket held by another stack's daemon leaves that socket (and daemon) alone", async () => {
+  const shared = join(mkdtempSync(join(tmpdir(), 'fm-shared-')), 'agent.sock');
+  const policy = POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', `socket  = "${shared}"`);
+  const a = makeStack(policy);
+  const b = makeStack(policy);
+  try {
+    assert.equal(a.cli('apply').code, 0);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = b.cli('apply');
+      assert.equal(r.code, 1, 'the second stack cannot take the socket');
+      assert.match(r.stderr + r.stdout, /in use by another running daemon/);
+      assert.ok(existsSync(shared), 'the first daemon keeps its socket');
+      const reply = JSON.parse(await request(shared, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'govern', params: search }))) as {
+        result: GovernReply;
+      };
+      assert.equal(reply.result.effect, 'PERMIT', 'and is still the one deciding');
+    }
+  } finally {
+    for (const s of [a, b]) {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  }
+});
+
+test('immutable_config: apply locks the source, and locks it again when it changes nothing', async (t) => {
+  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  immutable_config = true'));
+  const src = join(s.dir, 'governance.fms');
+  const locked = () => /^\S*i\S*\s/.test(execFileSync('lsattr', [src], { encoding: 'utf8' }));
+  try {
+    const first = s.cli('apply');
+    assert.equal(first.code, 0, first.stderr);
+    if (/config not locked/.test(first.stdout)) return t.skip(`this filesystem has no immutable flag: ${first.stdout}`);
+    assert.match(first.stdout, /config locked: .*chattr \+i/);
+    assert.ok(locked());
+    assert.throws(() => writeFileSync(src, 'agent "x" {}\n'), /EPERM|EACCES/, 'even root cannot write it');
+    execFileSync('chattr', ['-i', src]);
+    const again = s.cli('apply');
+    assert.match(again.stdout, /no changes/);
+    assert.ok(locked(), 'an apply that changes nothing puts the lock back');
+  } finally {
+    spawnSync('chattr', ['-i', src]);
+    s.cli('apply', '--stop');
+    s.stop();
+  }
 });
 
 test('approvals expire after approval_ttl; the identical call then defers under a new approval', async () => {

@@ -27,6 +27,8 @@ export class FakeVault {
   /** Transit sign requests, as received. */
   readonly signs: Record<string, unknown>[] = [];
   logins = 0;
+  /** While set, every request waits for it: a Vault that is slow to answer. */
+  hold?: Promise<void>;
   private server?: Server;
   addr = '';
 
@@ -34,7 +36,8 @@ export class FakeVault {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
+      req.on('end', () => void Promise.resolve(this.hold).then(() => answer()));
+      const answer = () => {
         const send = (status: number, json: unknown) => {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(json));
@@ -106,7 +109,7 @@ export class FakeVault {
           return data ? send(200, { data: { data, metadata: { version: 3 } } }) : send(404, { errors: [] });
         }
         send(404, { errors: [`no handler for ${req.method} ${url.pathname}`] });
-      });
+      };
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.addr = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;

@@ -35,7 +35,7 @@ import { checkSinks, Sinks } from './outbound/sinks.js';
 import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
 import { agentSocketMirror, proxyCaFiles, proxyMirror, stackPaths, type StackPaths } from './stack/paths.js';
-import { mirrorOnUnix } from './wire/unix-mirror.js';
+import { openMirror } from './wire/unix-mirror.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { commandArgv } from './supervisor/command.js';
 import { supervisedEnv } from './supervisor/environment.js';
@@ -167,6 +167,27 @@ export class Daemon {
             `initialization took ${Math.round(spent)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
           );
       };
+      // The HTTP API listens from the start: until READY, it answers every decision DAEMON_NOT_READY
+      // (with a retry hint) rather than refusing connections.
+      const tokens = (this.tokens = new TokenBook(this.paths.tokens));
+      if (settings.http) {
+        const reverse = (this.reverseProxy = new ReverseProxy({
+          decide: (params, tool, http) => this.decide(params, tool, http),
+          principal: (token) => tokens.lookup(token),
+          ready: () => this.lifecycle.state === 'READY',
+          config: () => this.decisions?.policy.reverse,
+        }));
+        this.http = new HttpApi({
+          proxy: (req, res) => reverse.handle(req, res),
+          state: () => this.lifecycle.state,
+          tokens,
+          evaluate: (body, agent) => this.evaluate(body, agent),
+          approval: (id, agent) => this.approvalStatus(id, agent),
+          operate: (body, by) => this.operateRequest(body, by),
+          metrics: () => this.metrics(),
+        });
+        this.httpAddress = await this.http.listen(settings.http);
+      }
       const signing = (this.signing = await this.checkpointSigner(compiled).catch((e: Error) => {
         throw new HaltError(e.message);
       }));
@@ -238,34 +259,22 @@ export class Daemon {
         refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
         keepOpen: keepOpenAck,
       });
-      this.tokens = new TokenBook(this.paths.tokens);
-      deadline();
-      await this.agentServer.listen(settings.agentSocket, 0o666);
-      if (sandboxed(compiled.ir)) this.agentMirror = await mirrorOnUnix(this.agentServer.server, agentSocketMirror(this.paths));
-      if (settings.http) {
-        const tokens = this.tokens;
-        const reverse = (this.reverseProxy = new ReverseProxy({
-          decide: (params, tool, http) => this.decide(params, tool, http),
-          principal: (token) => tokens.lookup(token),
-          ready: () => this.lifecycle.state === 'READY',
-          config: () => this.decisions?.policy.reverse,
-        }));
-        this.http = new HttpApi({
-          proxy: (req, res) => reverse.handle(req, res),
-          state: () => this.lifecycle.state,
-          tokens,
-          evaluate: (body, agent) => this.evaluate(body, agent),
-          approval: (id, agent) => this.approvalStatus(id, agent),
-          operate: (body, by) => this.operateRequest(body, by),
-          metrics: () => this.metrics(),
-        });
-        this.httpAddress = await this.http.listen(settings.http);
-      }
       await this.startMcpProxy(compiled);
       await this.startHttpProxy(compiled);
+      await this.agentServer.prepare(settings.agentSocket);
+      deadline();
       this.sweeper = setInterval(() => void this.tick(), 1000);
       this.sweeper.unref();
+      // The agent socket opens only now, in the same step as READY: no agent ever meets a
+      // half-initialized daemon, and whoever sees READY finds the socket bound.
       this.lifecycle.to('READY');
+      const listening = [this.agentServer.bind(settings.agentSocket, 0o666)];
+      if (sandboxed(compiled.ir)) {
+        const mirror = openMirror(this.agentServer.server, agentSocketMirror(this.paths));
+        this.agentMirror = mirror.server;
+        listening.push(mirror.listening);
+      }
+      await Promise.all(listening);
       this.startSupervisor(compiled.ir);
       this.say(
         `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
@@ -419,9 +428,11 @@ export class Daemon {
   }
 
   private removeRuntimeFiles(): void {
+    // Only sockets this daemon bound: a start that failed because another daemon holds the path
+    // must leave that daemon's socket alone.
     for (const path of [
-      this.settings?.agentSocket,
-      this.paths.operatorSocket,
+      this.agentServer?.bound,
+      this.operatorServer.bound,
       this.log ? this.paths.walPointer : undefined,
       this.mcp ? this.mcpPortsFile : undefined,
     ])

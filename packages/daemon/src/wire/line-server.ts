@@ -39,6 +39,8 @@ export class LineServer {
   /** Kept-open connections, each with what ends it once its answers are out. */
   private readonly streams = new Map<Socket, () => void>();
   private closing = false;
+  /** The path this server listens on, once it does: only this server's own socket is ever removed. */
+  bound?: string;
 
   constructor(private readonly options: LineServerOptions) {
     // Half-open: a client may end its side to mark the end of its request and still read the reply.
@@ -47,19 +49,29 @@ export class LineServer {
 
   /** Listen on `path` (removing a stale socket file no one answers on) with the given mode. */
   async listen(path: string, mode: number): Promise<void> {
+    await this.prepare(path);
+    await this.bind(path, mode);
+  }
+
+  /** Make `path` free to listen on: its directory made, a stale socket no one answers on removed. */
+  async prepare(path: string): Promise<void> {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
-      if (await answers(path)) throw new Error(`${path} is in use by a running daemon (stop it with faramesh apply --stop)`);
+      if (await answers(path))
+        throw new Error(
+          `${path} is in use by another running daemon: stop that stack (faramesh apply --stop in its directory), or give this one its own runtime { socket }`,
+        );
       unlinkSync(path);
     }
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(path, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(path, mode);
+  }
+
+  /**
+   * Listen on a prepared `path`. The socket is bound and given its mode before this returns (Node
+   * binds a Unix socket synchronously), so the caller can open it in the same step as it changes
+   * state; the promise settles when listening is confirmed or has failed.
+   */
+  bind(path: string, mode: number): Promise<void> {
+    return bindUnix(this.server, path, mode).then(() => void (this.bound = path));
   }
 
   /** Connections accepted whose request has not been read yet: decisions on their way. (Counted when asked: the log asks once per small batch.) */
@@ -198,6 +210,20 @@ export class LineServer {
     });
     if (rest?.length) onData(rest);
   }
+}
+
+/** `server.listen(path)`, then its mode, both before returning; the promise is the outcome. */
+export function bindUnix(server: Server, path: string, mode: number): Promise<void> {
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // A failed bind leaves no file: its error arrives on the promise.
+  if (existsSync(path)) chmodSync(path, mode);
+  return listening;
 }
 
 /** Does something accept connections on this socket path? */

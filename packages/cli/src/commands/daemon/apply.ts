@@ -38,6 +38,8 @@ export async function apply(o: ApplyOptions): Promise<number> {
   const short = compiled.policy_version.slice(0, 16);
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
     out.print(out.ok(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`));
+    // The lock is put back even when nothing changed: someone may have lifted it to edit.
+    if (settings.immutableConfig) out.print(lockSource(prepared.source));
     return 0;
   }
   if (running && running.state !== 'READY') {
@@ -120,13 +122,18 @@ function uidSeparation(o: ApplyOptions): string | undefined {
   return undefined;
 }
 
-/** runtime { immutable_config = true }: set the immutable flag on the policy source. */
-function lockSource(file: string): string {
+/**
+ * runtime { immutable_config = true }: set the immutable flag on the policy source, so that even
+ * root must lift it before editing: `chattr +i` on Linux, the user-immutable flag (`chflags uchg`)
+ * on macOS and the BSDs.
+ */
+export function lockSource(file: string, platform: NodeJS.Platform = process.platform): string {
+  const [command, flag, unlock] = platform === 'linux' ? ['chattr', '+i', 'chattr -i'] : ['chflags', 'uchg', 'chflags nouchg'];
   try {
-    execFileSync('chattr', ['+i', file], { stdio: 'pipe' });
-    return `→ config locked: ${file} (chattr +i; lift it with chattr -i to edit)`;
+    execFileSync(command, [flag, file], { stdio: 'pipe' });
+    return `→ config locked: ${file} (${command} ${flag}; lift it with ${unlock} to edit)`;
   } catch (e) {
     const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
-    return `! config not locked: chattr +i failed on ${file} (${detail})`;
+    return `! config not locked: ${command} ${flag} failed on ${file} (${detail})`;
   }
 }
