@@ -58,6 +58,8 @@ export interface ApprovalResolved extends EventBase {
   type: 'approval_resolved';
   /** The deferred decision's id. */
   action_id: string;
+  /** The approval resolved: the decision it permits (if approved) names it in `approval.id`. */
+  approval_id: string;
   outcome: 'approved' | 'denied' | 'expired';
   by: string;
   reason?: string;

@@ -12,16 +12,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurable } from './log/files.js';
-import {
-  Ed25519Signer,
-  keyId,
-  SIGNATURE_TYPE_BYTE,
-  validKeyName,
-  verifierKey,
-  type SignatureType,
-  type Signer,
-  type Verifier,
-} from './note.js';
+import { Ed25519Signer, keyId, SIGNATURE_TYPE_BYTE, validKeyName, verifierKey, type SignatureType, type Verifier } from './note.js';
 
 export function encodeVerifierKey(v: Verifier): string {
   const id = Buffer.from(keyId(v)).toString('hex');
@@ -69,7 +60,7 @@ export function originFor(stackName: string): string {
 }
 
 /** Load the stack's signer, creating the key pair on first use. */
-export function loadStackSigner(stackDir: string, origin: string): Signer {
+export function loadStackSigner(stackDir: string, origin: string): Ed25519Signer {
   const file = privateKeyFile(stackDir);
   if (!existsSync(file)) return rotateStackKey(stackDir, origin);
   const signer = new Ed25519Signer(origin, createPrivateKey(readFileSync(file)));
@@ -83,7 +74,7 @@ export function loadStackSigner(stackDir: string, origin: string): Signer {
  * verifying), then the private key replaces the old one, each durably. The log records the rotation
  * on its next open.
  */
-export function rotateStackKey(stackDir: string, origin: string): Signer {
+export function rotateStackKey(stackDir: string, origin: string): Ed25519Signer {
   const dir = keysDir(stackDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

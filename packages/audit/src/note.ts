@@ -84,6 +84,11 @@ export class Ed25519Signer implements Signer {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.signSync(message);
+  }
+
+  /** The same signature, for callers that must not yield (the daemon's state files). */
+  signSync(message: Uint8Array): Buffer {
     return cryptoSign(null, message, this.privateKey);
   }
 }

@@ -21,9 +21,11 @@ async function build(): Promise<string> {
     type: 'approval_resolved',
     agent_id: 'a',
     action_id: 'action-01JD3Z5Q8X9K2M4N6P7R8S9T0V',
+    approval_id: 'apr-1',
     outcome: 'approved',
     by: 'alice',
   });
+  await log.append(decision('a', 46, { approval: { id: 'apr-1', approved_by: 'alice', at: '2026-05-17T10:00:00Z' } }));
   await log.append(delta('a', 99));
   await log.append({ type: 'daemon_stopped', reason: 'shutdown' });
   await log.close();
@@ -270,6 +272,42 @@ test('policy continuity: a decision under a policy never applied is reported', a
   assert.deepEqual([first(r)?.seq, first(r)?.field], [2, 'policy_version']);
   assert.equal(r.dev, 1, 'dev-tagged records are counted');
   assert.equal(POLICY.length, 64);
+});
+
+test('approvals: a decision permitted by one follows its grant, names the same operator, and spends it once', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  const grant = (id: string, by: string) =>
+    log.append({ type: 'approval_resolved', agent_id: 'a', action_id: `action-${id}`, approval_id: id, outcome: 'approved', by });
+  const spend = (i: number, id: string, by: string) =>
+    log.append(decision('a', i, { approval: { id, approved_by: by, at: '2026-05-17T10:00:00Z' } }));
+  await log.append(policyApplied());
+  await spend(1, 'apr-early', 'alice'); // 1: before any grant
+  await grant('apr-early', 'alice');
+  await spend(3, 'apr-early', 'alice'); // 3: fine
+  await spend(4, 'apr-early', 'alice'); // 4: spent twice
+  await grant('apr-bob', 'bob');
+  await spend(6, 'apr-bob', 'mallory'); // 6: another operator
+  await log.append({
+    type: 'approval_resolved',
+    agent_id: 'a',
+    action_id: 'action-x',
+    approval_id: 'apr-no',
+    outcome: 'denied',
+    by: 'bob',
+  });
+  await spend(8, 'apr-no', 'bob'); // 8: denied, never granted
+  await log.close();
+  const r = await verify(dir, { verifiers: [] });
+  assert.deepEqual(
+    r.problems.map((p) => [p.seq, p.field, p.reason]),
+    [
+      [1, 'approval', 'no approval_resolved record before this decision approves apr-early'],
+      [4, 'approval', 'apr-early was already spent: an approval permits one call'],
+      [6, 'approval', 'approved_by says mallory, but apr-bob was approved by bob'],
+      [8, 'approval', 'no approval_resolved record before this decision approves apr-no'],
+    ],
+  );
 });
 
 test('a torn tail in the active segment is reported as pending, not as damage; --from/--to count a window', async () => {

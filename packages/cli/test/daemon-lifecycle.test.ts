@@ -194,6 +194,36 @@ test('immutable_config: apply locks the source, and locks it again when it chang
   }
 });
 
+test('state files edited outside the daemon refuse the start: an approval marked approved, a token added', async () => {
+  await withStack(async (s) => {
+    const state = (name: string) => join(s.dir, '.faramesh', name.endsWith('tokens.json') ? 'keys' : 'state', name);
+    assert.equal(s.cli('apply').code, 0);
+    const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 5 } };
+    const token = (await s.govern(refund)).defer_token!;
+    assert.equal(s.cli('token', 'issue', '--operator', '--name', 'ops').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    for (const [name, edit] of [
+      ['approvals.json', (body: string) => body.replace('"status":"pending"', '"status":"approved"')],
+      ['tokens.json', (body: string) => body.replace('"name":"ops"', '"name":"mallory"')],
+    ] as const) {
+      const original = readFileSync(state(name), 'utf8');
+      const sealed = JSON.parse(original) as { body: string };
+      const edited = edit(sealed.body);
+      assert.notEqual(edited, sealed.body, `the edit changes ${name}`);
+      writeFileSync(state(name), JSON.stringify({ ...sealed, body: edited }));
+      const refused = s.cli('apply');
+      assert.equal(refused.code, 1, `${name}: ${refused.stdout}`);
+      assert.match(refused.stderr, new RegExp(`${name.replace('.', '\\.')} was changed outside the daemon`));
+      writeFileSync(state(name), original);
+    }
+    // Put back as the daemon sealed them, they open, and the refund is still waiting for a human.
+    assert.equal(s.cli('apply').code, 0);
+    const again = await s.govern(refund);
+    assert.equal(again.effect, 'DEFER');
+    assert.equal(again.defer_token, token);
+  });
+});
+
 test('approvals expire after approval_ttl; the identical call then defers under a new approval', async () => {
   await withStack(
     async (s) => {
@@ -280,19 +310,31 @@ test('a restart replays only the log after the state snapshot; a snapshot that d
     assert.match(rebuilt(), /from the snapshot and \d+ log records/);
     assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
     assert.equal(s.cli('apply', '--stop').code, 0);
-    // A snapshot whose last record is not the log's is ignored: the whole log is replayed.
-    const forged = JSON.parse(readFileSync(snapshot, 'utf8')) as { tip: { last: { leaf: string } }; state: { buckets: object } };
-    forged.tip.last.leaf = '0'.repeat(64);
-    forged.state.buckets = {};
-    writeFileSync(snapshot, JSON.stringify(forged));
+    // A snapshot edited by hand (the rate buckets emptied) fails its seal and is not used: the whole
+    // log is replayed, and the bucket stays empty.
+    const sealed = JSON.parse(readFileSync(snapshot, 'utf8')) as { body: string };
+    const body = JSON.parse(sealed.body) as { state: { buckets: object } };
+    body.state.buckets = {};
+    writeFileSync(snapshot, JSON.stringify({ ...sealed, body: JSON.stringify(body) }));
     assert.equal(s.cli('apply').code, 0);
-    assert.match(rebuilt(), /^state rebuilt from \d+ log records \(the log does not hold the record the state snapshot ends at\)/);
+    assert.match(
+      rebuilt(),
+      /^state rebuilt from \d+ log records \(the state snapshot is unusable \(engine-state\.json was changed outside the daemon/,
+    );
     assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
     // A new log (the old one removed) never inherits the old state.
     assert.equal(s.cli('apply', '--stop').code, 0);
+    const older = readFileSync(snapshot);
     rmSync(join(s.dir, 'wal'), { recursive: true });
     assert.equal(s.cli('apply').code, 0);
     assert.match(rebuilt(), /the state snapshot is ahead of the log/);
     assert.equal((await s.govern(search)).effect, 'PERMIT');
+    // Nor does it when the new log has grown past the old snapshot: the record it ends at is not this log's.
+    for (let i = 0; i < 30; i++)
+      assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    writeFileSync(snapshot, older);
+    assert.equal(s.cli('apply').code, 0);
+    assert.match(rebuilt(), /^state rebuilt from \d+ log records \(the log does not hold the record the state snapshot ends at\)/);
   });
 });

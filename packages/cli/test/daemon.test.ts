@@ -366,9 +366,9 @@ test('agent quiesce denies every call until resume, across a restart; rollback r
     assert.equal(none.code, 4, none.stderr);
     assert.equal(s.cli('rollback', '--to', 'not-a-version').code, 1);
     // A tampered kept copy is refused, and the policy in force stays.
-    const v1 = (
-      JSON.parse(readFileSync(join(s.dir, '.faramesh', 'state', 'policy-history.json'), 'utf8')) as { versions: { version: string }[] }
-    ).versions[0]!.version;
+    // The history is a sealed state file: its content is the body.
+    const sealed = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'state', 'policy-history.json'), 'utf8')) as { body: string };
+    const v1 = (JSON.parse(sealed.body) as { versions: { version: string }[] }).versions[0]!.version;
     const kept = join(s.dir, '.faramesh', 'versions', `${v1}.json`);
     writeFileSync(kept, readFileSync(kept, 'utf8').replace('ticket/read', 'ticket/reax'));
     const refused = s.cli('rollback', '--to', 'v1');

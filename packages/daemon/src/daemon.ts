@@ -17,6 +17,7 @@ import {
   publicKeyFile,
   readVerifierKeys,
   writeDurable,
+  type Ed25519Signer,
   type RecordInput,
 } from '@faramesh/audit';
 import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
@@ -36,6 +37,7 @@ import { Lifecycle } from './lifecycle.js';
 import { CompiledStateError, loadCompiled, versionFiles, type CompiledPolicy } from './stack/compiled.js';
 import { agentSocketMirror, proxyCaFiles, proxyMirror, stackPaths, type StackPaths } from './stack/paths.js';
 import { openMirror } from './wire/unix-mirror.js';
+import { StateSeal } from './stack/sealed-state.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { commandArgv } from './supervisor/command.js';
 import { supervisedEnv } from './supervisor/environment.js';
@@ -125,6 +127,8 @@ export class Daemon {
   /** Where the MCP proxy listens: the shared port, and each agent's own. */
   readonly mcpPorts: { shared?: number; agents: Record<string, number> } = { agents: {} };
   private tokens?: TokenBook;
+  private seal?: StateSeal;
+  private ownKey?: Ed25519Signer;
   /** Where the HTTP channel listens (its port, when http_listen asked for port 0). */
   httpAddress?: { address: string; port: number };
   private readonly operatorServer: LineServer;
@@ -156,6 +160,8 @@ export class Daemon {
     try {
       const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
       const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
+      // State files are sealed with the stack key: one edited outside the daemon refuses the start.
+      const seal = (this.seal = new StateSeal(this.stackKey(), verifiers));
       const configured = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
       const dev = this.options.dev;
       const settings = dev ? { ...configured, walDir: dev.walDir } : configured;
@@ -169,7 +175,7 @@ export class Daemon {
       };
       // The HTTP API listens from the start: until READY, it answers every decision DAEMON_NOT_READY
       // (with a retry hint) rather than refusing connections.
-      const tokens = (this.tokens = new TokenBook(this.paths.tokens));
+      const tokens = (this.tokens = new TokenBook(this.paths.tokens, seal));
       if (settings.http) {
         const reverse = (this.reverseProxy = new ReverseProxy({
           decide: (params, tool, http) => this.decide(params, tool, http),
@@ -210,7 +216,7 @@ export class Daemon {
       // The audit commands read the log this daemon writes, whatever governance.fms now says.
       writeFileSync(this.paths.walPointer, `${settings.walDir}\n`, { mode: 0o600 });
       deadline();
-      const restored = restoreState(this.paths.state, settings.walDir, log.size);
+      const restored = restoreState(this.paths.state, settings.walDir, log.size, seal);
       this.say(
         `state rebuilt from ${restored.from === 'snapshot' ? 'the snapshot and ' : ''}${restored.records} log records${restored.note ? ` (${restored.note})` : ''}`,
       );
@@ -248,6 +254,7 @@ export class Daemon {
       await log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION });
       if (restored.lastPolicyVersion !== compiled.policy_version) restored.state.policy_applied_ms = await this.recordPolicy(compiled);
       this.snapshots = new StateSnapshots(
+        seal,
         this.paths.state,
         settings.walDir,
         log,
@@ -543,6 +550,7 @@ export class Daemon {
             type: 'approval_resolved',
             agent_id: a.agent_id,
             action_id: a.action_id,
+            approval_id: a.id,
             outcome,
             by: r.params.by,
             ...(r.params.reason ? { reason: r.params.reason } : {}),
@@ -653,7 +661,7 @@ export class Daemon {
 
   /** The policy's audit sinks, reading the log from their saved positions (new ones from its end). */
   private startSinks(compiled: CompiledPolicy, log: AuditLog): void {
-    const sinks = new Sinks(compiled.ir.providers, this.settings!.walDir, this.paths.state, log.tip(), this.env, this.say);
+    const sinks = new Sinks(compiled.ir.providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say);
     this.sinks = sinks;
     this.unhookSinks?.();
     this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;
@@ -727,10 +735,15 @@ export class Daemon {
     return { changed: true, policy_version: compiled.policy_version };
   }
 
+  /** The stack's own ed25519 key (created on first use): it seals the state files, and signs checkpoints without a KMS. */
+  private stackKey(): Ed25519Signer {
+    this.ownKey ??= loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
+    return this.ownKey;
+  }
+
   /** The checkpoint signer a policy asks for; a KMS key is pinned in `audit.pub` beside the stack key. */
   private async checkpointSigner(compiled: CompiledPolicy): Promise<ActiveSigner> {
-    const stackKey = loadStackSigner(this.paths.stackDir, originFor(basename(this.paths.stackDir)));
-    const active = await checkpointSigner(compiled.ir, this.env, stackKey);
+    const active = await checkpointSigner(compiled.ir, this.env, this.stackKey());
     if (active.provider) pinKey(this.paths.stackDir, encodeVerifierKey(active.signer));
     return active;
   }
@@ -857,6 +870,7 @@ export class Daemon {
       type: 'approval_resolved',
       agent_id: a.agent_id,
       action_id: a.action_id,
+      approval_id: a.id,
       outcome: 'expired',
       by: 'ttl',
     }));
@@ -873,16 +887,15 @@ export class Daemon {
     this.writeState('approvals.json', { approvals: this.approvals!.toJSON() });
   }
 
-  /** A JSON file of `.faramesh/state/` (empty when absent). */
+  /** A sealed JSON file of `.faramesh/state/` (empty when absent; throws when its seal does not verify). */
   private readState<T extends object>(name: string): Partial<T> {
-    const file = join(this.paths.state, name);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<T>) : {};
+    const value = this.seal!.read(this.paths.state, name);
+    return typeof value === 'object' && value !== null ? (value as Partial<T>) : {};
   }
 
-  /** Replace a state file durably, before anything that depends on it is acknowledged. */
+  /** Replace a state file durably, sealed, before anything that depends on it is acknowledged. */
   private writeState(name: string, value: object): void {
-    mkdirSync(this.paths.state, { recursive: true, mode: 0o700 });
-    writeDurable(this.paths.state, name, JSON.stringify(value));
+    this.seal!.write(this.paths.state, name, value);
   }
 }
 

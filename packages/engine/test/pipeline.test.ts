@@ -118,7 +118,8 @@ describe('budgets', () => {
     assert.deepEqual(new Set(ops.map((op) => op.kind)), new Set(['bucket', 'budget', 'session']));
     for (const op of ops) assert.ok(isDeltaOp(op), JSON.stringify(op));
     const budget = ops.find((op) => op.kind === 'budget')!;
-    for (const calls of ['1', null, -1, Infinity, undefined]) assert.equal(isDeltaOp({ ...budget, calls }), false, `calls: ${String(calls)}`);
+    for (const calls of ['1', null, -1, Infinity, undefined])
+      assert.equal(isDeltaOp({ ...budget, calls }), false, `calls: ${String(calls)}`);
     assert.equal(isDeltaOp({ ...budget, key: 7 }), false);
     assert.equal(isDeltaOp({ ...budget, kind: 'constructor' }), false);
     assert.equal(isDeltaOp({ kind: 'spawn', key: 'bot', live: 1 }), true);

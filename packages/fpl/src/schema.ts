@@ -50,6 +50,8 @@ export interface BlockSpec {
   envAnywhere?: boolean;
   /** Other names people give a field (`environment` for `env`), suggested before spelling matches. */
   synonyms?: Readonly<Record<string, string>>;
+  /** Fields people put here that belong elsewhere (or do not exist): the hint says what to write instead. */
+  misplaced?: Readonly<Record<string, string>>;
 }
 
 const s = (extra: Partial<FieldSpec> = {}): FieldSpec => ({ kind: 'string', equals: true, ...extra });
@@ -253,7 +255,16 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
   session: { labels: 'none', fields: { max_duration: dur, idle_timeout: dur } },
   spawn: { labels: 'none', fields: { max_concurrent: { kind: 'integer', equals: true }, allowed_types: list, allow: list } },
   completion_gate: { labels: 'none', fields: { require: { kind: 'enum', values: COMPLETION_GATES, repeated: true, equals: false } } },
-  enforcement: { labels: 'none', fields: { mcp_proxy_port: port, http_proxy_port: port } },
+  enforcement: {
+    labels: 'none',
+    fields: { mcp_proxy_port: port, http_proxy_port: port },
+    // Some pages spell the OS tier `enforcement { os_tier = true }`; it is a stack-wide setting.
+    misplaced: {
+      os_tier: 'the OS tier is set for the whole stack: runtime { os_tier = true }',
+      filesystem: 'the sandbox is set in runtime { }: os_tier = true, and agent_enforce_profile = "full" or "minimal"',
+      isolation: 'microVM (Firecracker) isolation is not supported; the OS tier is runtime { os_tier = true }',
+    },
+  },
   alert: { labels: 'none', repeatable: true, fields: { on: enumOf(ALERT_ON), notify: s() } },
   delegate: {
     labels: 'optional',

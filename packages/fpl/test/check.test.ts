@@ -137,6 +137,18 @@ describe('check: errors', () => {
   }
 });
 
+test('OS-tier settings written in the enforcement block of an agent point to runtime { }', () => {
+  for (const [field, hint] of [
+    ['os_tier = true', /runtime \{ os_tier = true \}/],
+    ['isolation = "firecracker"', /not supported/],
+    ['filesystem = "tight"', /agent_enforce_profile/],
+  ] as const) {
+    const r = checkText(agent(`  default deny\n  enforcement {\n    ${field}\n  }`));
+    assert.deepEqual(r.summary, ['unknown-field@4'], field);
+    assert.match(r.errors[0]!.hint ?? '', hint, field);
+  }
+});
+
 describe('check: warnings', () => {
   for (const [title, text, expected, message] of warnings) {
     test(title, () => {

@@ -131,8 +131,9 @@ const SCHEMAS = new Map<string, Schema>(
     agent_resumed: schema(['agent_id', 'by'], { agent_id: str, by: str, reason: str }),
     daemon_started: schema(['pid', 'version'], { pid: count, version: str }),
     daemon_stopped: schema(['reason'], { reason: str }),
-    approval_resolved: schema(['action_id', 'outcome', 'by'], {
+    approval_resolved: schema(['action_id', 'approval_id', 'outcome', 'by'], {
       action_id: str,
+      approval_id: str,
       outcome: oneOf('approved', 'denied', 'expired'),
       by: str,
       reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'),

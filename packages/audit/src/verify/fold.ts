@@ -13,6 +13,7 @@ import { manifestName, SEGMENT } from '../log/files.js';
 import { parseHeader, readManifest, sha256hex } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
 import { ChainChecker, type Loc } from './chains.js';
+import { ApprovalLedger } from './approvals.js';
 import { Kind, type RecordScan, type RunSummary } from './scan.js';
 import type { Problem, VerifyOptions, VerifyReport } from './verify.js';
 
@@ -29,6 +30,7 @@ export class LogFold {
   private readonly tree = new MerkleFrontier();
   private readonly history: TreeState[] = new Array<TreeState>(HISTORY);
   private readonly policies = new Set<string>();
+  private readonly approvals = new ApprovalLedger();
   private readonly signers = new Set<string>();
   private readonly checkpointSeqs: number[] = [];
   private seq = 0;
@@ -98,6 +100,7 @@ export class LogFold {
   fold(scan: RecordScan, bytes: Buffer): void {
     const { chains, tree, history, segment } = this;
     let fields = 0;
+    let approvals = 0;
     for (let i = 0; i < scan.count; i++) {
       const seq = this.seq;
       const loc: Loc = { seq, segment, offset: scan.offsets[i]! };
@@ -128,6 +131,9 @@ export class LogFold {
             scan.checkpoints.find((c) => c.index === i)!,
             loc,
           );
+        const event = scan.approvals[approvals]?.index === i ? scan.approvals[approvals++] : undefined;
+        const wrong = event && this.approvals.take(event);
+        if (wrong) this.problem(loc, 'approval', wrong);
       }
       tree.append(scan.leaves.subarray(i * 32, i * 32 + 32));
       this.seq++;
@@ -147,6 +153,7 @@ export class LogFold {
       for (const c of run.chains) if (!chains.links(c.chain, c.firstLamport, c.firstPrev)) return false;
       const appliedAt = new Map(run.applied);
       for (const [version, at] of run.decided) if (!policies.has(version) && !((appliedAt.get(version) ?? Infinity) < at)) return false;
+      if (!this.approvals.accepts(run.approvals)) return false;
     }
     const base = this.seq;
     const locOf = (t: { index: number; offset: number; id: string | undefined }): Loc => {
@@ -156,6 +163,7 @@ export class LogFold {
     };
     for (const c of run.chains) chains.advance(c.chain, locOf(c.last), c.last.hash, c.last.lamport);
     for (const [version] of run.applied) policies.add(version);
+    for (const event of run.approvals) this.approvals.take(event);
     let next = 0;
     for (let i = 0; i < run.count; i++) {
       const c = run.checkpoints[next];

@@ -42,6 +42,8 @@ export interface RecordScan {
   chains: string[];
   policies: (string | undefined)[];
   checkpoints: { index: number; note: unknown; size: unknown }[];
+  /** Approvals granted (`approval_resolved`, approved) and spent (a decision permitted by one), in order. */
+  approvals: ApprovalEvent[];
   /** Schema problems, by frame index. */
   fieldProblems: { index: number; problems: FieldProblem[] }[];
   dev: number;
@@ -71,6 +73,7 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     chains: [],
     policies: [],
     checkpoints: [],
+    approvals: [],
     fieldProblems: [],
     dev: 0,
     inWindow: 0,
@@ -117,11 +120,35 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
       scan.checkpoints.push({ index: i, note: record.note, size: record.size });
     } else scan.kinds.push(Kind.Other);
     scan.policies.push(version);
+    const event = approvalEvent(record, i);
+    if (event) scan.approvals.push(event);
   }
   // A buffer of its own (never a slice of Node's pool), so it can be transferred to another thread.
   scan.leaves = new Uint8Array(leaves.length * 32);
   for (let i = 0; i < leaves.length; i++) scan.leaves.set(leaves[i]!, i * 32);
   return scan;
+}
+
+/**
+ * An approval granted by an operator, or spent by the decision it permitted. Each is a separate
+ * record, so whoever edits a decision to say it was approved must also forge the grant before it.
+ */
+export interface ApprovalEvent {
+  index: number;
+  id: string;
+  by: string;
+  grant: boolean;
+}
+
+function approvalEvent(record: Record<string, unknown>, index: number): ApprovalEvent | undefined {
+  if (record.type === 'approval_resolved' && record.outcome === 'approved' && typeof record.approval_id === 'string')
+    return { index, id: record.approval_id, by: String(record.by), grant: true };
+  const spent = record.type === 'decision' ? record.approval : undefined;
+  if (typeof spent === 'object' && spent !== null && typeof (spent as { id?: unknown }).id === 'string') {
+    const { id, approved_by } = spent as { id: string; approved_by?: unknown };
+    return { index, id, by: String(approved_by), grant: false };
+  }
+  return undefined;
 }
 
 /** The last record a run holds of one chain: the chain's tip after the run. */
@@ -150,6 +177,7 @@ export interface RunSummary {
   /** Each policy version decisions were made under, and the index of the first such decision. */
   decided: [string, number][];
   checkpoints: { index: number; offset: number; id: string | undefined; note: unknown; size: unknown }[];
+  approvals: ApprovalEvent[];
   dev: number;
   inWindow: number;
   bytes: number;
@@ -190,6 +218,7 @@ export function summarize(scan: RecordScan): RunSummary | undefined {
     applied: [...applied],
     decided: [...decided],
     checkpoints,
+    approvals: scan.approvals,
     dev: scan.dev,
     inWindow: scan.inWindow,
     bytes: scan.bytes,

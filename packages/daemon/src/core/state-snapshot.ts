@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { leafAt, writeDurable, type AuditLog, type LogTip } from '@faramesh/audit';
 import type { EngineState } from '@faramesh/engine';
 import { replayLog, type Replayed } from './state-replay.js';
+import type { StateSeal } from '../stack/sealed-state.js';
 
 export const STATE_SNAPSHOT_FILE = 'engine-state.json';
 const FORMAT = 'faramesh-state/1';
@@ -33,10 +34,10 @@ export interface Restored extends Replayed {
 }
 
 /** Rebuild the engine state: from the snapshot and the tail after it when it matches the log, else from the start. */
-export function restoreState(stateDir: string, walDir: string, logSize: number): Restored {
+export function restoreState(stateDir: string, walDir: string, logSize: number, seal: StateSeal): Restored {
   const file = join(stateDir, STATE_SNAPSHOT_FILE);
   if (!existsSync(file)) return { ...replayLog(walDir), from: 'start' };
-  const why = mismatch(file, walDir, logSize);
+  const why = mismatch(file, walDir, logSize, seal);
   if (typeof why === 'string') return { ...replayLog(walDir), from: 'start', note: why };
   try {
     return {
@@ -53,12 +54,13 @@ export function restoreState(stateDir: string, walDir: string, logSize: number):
 }
 
 /** The snapshot when it describes this log, else why not. */
-function mismatch(file: string, walDir: string, logSize: number): Stored | string {
+function mismatch(file: string, walDir: string, logSize: number, seal: StateSeal): Stored | string {
   let stored: Stored;
   try {
-    stored = JSON.parse(readFileSync(file, 'utf8')) as Stored;
+    // A snapshot whose seal fails (counters reset by hand) is not used: the log has the truth.
+    stored = seal.open(STATE_SNAPSHOT_FILE, readFileSync(file, 'utf8')) as Stored;
   } catch (e) {
-    return `the state snapshot is unreadable (${(e as Error).message})`;
+    return `the state snapshot is unusable (${(e as Error).message})`;
   }
   const { tip } = stored ?? {};
   if (stored?.format !== FORMAT || typeof stored.state !== 'object' || !tip || typeof tip.seq !== 'number')
@@ -77,6 +79,7 @@ export class StateSnapshots {
   private takenMs: number;
 
   constructor(
+    private readonly seal: StateSeal,
     private readonly stateDir: string,
     private readonly walDir: string,
     private readonly log: AuditLog,
@@ -97,7 +100,13 @@ export class StateSnapshots {
     this.writing ??= (async () => {
       const { state, policyVersion } = this.current();
       const tip = this.log.tip();
-      const text = JSON.stringify({ format: FORMAT, wal_dir: this.walDir, tip, policy_version: policyVersion, state } satisfies Stored);
+      const text = this.seal.seal(STATE_SNAPSHOT_FILE, {
+        format: FORMAT,
+        wal_dir: this.walDir,
+        tip,
+        policy_version: policyVersion,
+        state,
+      } satisfies Stored);
       try {
         await this.log.settled();
         mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });

@@ -5,9 +5,8 @@
  * a token is shown once, when issued, and can be revoked but never read back.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
-import { writeDurable } from '@faramesh/audit';
+import type { StateSeal } from '../stack/sealed-state.js';
 
 export type TokenRole = 'agent' | 'operator';
 
@@ -38,10 +37,13 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export class TokenBook {
   private readonly byHash = new Map<string, TokenEntry>();
 
-  constructor(private readonly file: string) {
-    if (!existsSync(file)) return;
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { tokens?: TokenEntry[] };
-    for (const t of parsed.tokens ?? []) this.byHash.set(t.sha256, t);
+  /** Sealed (see StateSeal): a token hash added by hand would be an operator nobody issued. */
+  constructor(
+    private readonly file: string,
+    private readonly seal: StateSeal,
+  ) {
+    const saved = seal.read(dirname(file), basename(file)) as { tokens?: TokenEntry[] } | undefined;
+    for (const t of saved?.tokens ?? []) this.byHash.set(t.sha256, t);
   }
 
   /** Who a presented bearer token is, if anyone. */
@@ -84,7 +86,6 @@ export class TokenBook {
   }
 
   private save(): void {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    writeDurable(dirname(this.file), basename(this.file), JSON.stringify({ tokens: [...this.byHash.values()] }, null, 2));
+    this.seal.write(dirname(this.file), basename(this.file), { tokens: [...this.byHash.values()] });
   }
 }

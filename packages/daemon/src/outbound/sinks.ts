@@ -6,9 +6,8 @@
  * delivered batch ended (`.faramesh/state/sinks.json`). A sink new to the stack starts at the end
  * of the log as it is then.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { LogFollower, writeDurable, type LogPosition, type StoredRecord } from '@faramesh/audit';
+import { LogFollower, type LogPosition, type StoredRecord } from '@faramesh/audit';
+import type { StateSeal } from '../stack/sealed-state.js';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { deliver } from './deliver.js';
 import { isSinkType, sinkFormat, type SinkEvent, type SinkFormat } from './sink-formats.js';
@@ -117,26 +116,29 @@ export function checkSinks(providers: readonly ProviderIR[], env: NodeJS.Process
   for (const p of providers) if (isSinkType(p.type)) sinkFormat(p, env);
 }
 
+/** Where each sink has shipped up to, in `.faramesh/state/`. */
+const CURSORS = 'sinks.json';
+
 export class Sinks {
   private readonly workers: SinkWorker[] = [];
   private readonly args = new Map<string, Record<string, unknown>>();
-  private readonly cursors: Record<string, LogPosition>;
+  private readonly cursors: Map<string, LogPosition>;
 
   /** Throws a SettingsError for a sink it cannot configure. */
   constructor(
     providers: readonly ProviderIR[],
     walDir: string,
     private readonly stateDir: string,
+    private readonly seal: StateSeal,
     tip: LogPosition,
     env: NodeJS.ProcessEnv,
     readonly say: (line: string) => void,
   ) {
-    const file = join(stateDir, 'sinks.json');
-    this.cursors = existsSync(file)
-      ? ((JSON.parse(readFileSync(file, 'utf8')) as { cursors?: Record<string, LogPosition> }).cursors ?? {})
-      : {};
+    // Sealed: a position moved by hand could skip records a sink never shipped.
+    const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, LogPosition> } | undefined;
+    this.cursors = new Map(Object.entries(saved?.cursors ?? {}));
     for (const p of providers.filter((x) => isSinkType(x.type)))
-      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, this.cursors[p.name] ?? tip, this));
+      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, this.cursors.get(p.name) ?? tip, this));
   }
 
   get active(): boolean {
@@ -161,9 +163,8 @@ export class Sinks {
   }
 
   delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
-    this.cursors[worker.format.name] = position;
-    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    writeDurable(this.stateDir, 'sinks.json', JSON.stringify({ cursors: this.cursors }));
+    this.cursors.set(worker.format.name, position);
+    this.seal.write(this.stateDir, CURSORS, { cursors: Object.fromEntries(this.cursors) });
     // With several sinks, the arguments stay for the others (the window is bounded either way).
     if (this.workers.length === 1) for (const r of batch) this.args.delete(String(r.record.id));
   }

@@ -134,7 +134,7 @@ function attribute(
       item.nameSpan,
       'unknown-field',
       isBlock ? `'${item.name}' is a block in ${where(block)}: write ${item.name} { … }` : `${where(block)}: unknown field '${item.name}'`,
-      isBlock ? undefined : (synonym(spec, item.name) ?? didYouMean(item.name, vocabulary)),
+      isBlock ? undefined : (misplaced(spec, item.name) ?? synonym(spec, item.name) ?? didYouMean(item.name, vocabulary)),
     );
     return;
   }
@@ -210,6 +210,10 @@ function statement(
     return;
   }
   handler(item);
+}
+
+function misplaced(spec: BlockSpec, name: string): string | undefined {
+  return spec.misplaced && Object.hasOwn(spec.misplaced, name) ? spec.misplaced[name] : undefined;
 }
 
 function synonym(spec: BlockSpec, name: string): string | undefined {
