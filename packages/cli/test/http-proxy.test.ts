@@ -112,6 +112,12 @@ test('plain HTTP: a permitted GET is forwarded with its Host; the decision names
   assert.equal(decision?.agent_id, 'web');
 });
 
+test('plain HTTP: the upstream gets the Host of the URL the policy judged, never one the agent sent beside it', async () => {
+  const r = await curl('-x', `http://127.0.0.1:${own}`, '-H', 'Host: attacker.example', `http://127.0.0.1:${up}/hello`);
+  assert.equal(r.status, 200, r.body + r.stderr);
+  assert.equal(seen.at(-1)!.host, `127.0.0.1:${up}`);
+});
+
 test('deny and defer are 403 with the structured denial; the upstream never sees them; conditions read the path', async () => {
   const before = seen.length;
   const denied = await request(`http://127.0.0.1:${up}/elsewhere`, { method: 'POST', body: 'x', dispatcher: viaOwn() });

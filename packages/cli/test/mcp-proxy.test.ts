@@ -31,6 +31,7 @@ const filesystem = require.resolve('@modelcontextprotocol/server-filesystem/dist
 const growing = fileURLToPath(new URL('../../test/fixtures/mcp-growing-server.mjs', import.meta.url));
 const jobs = fileURLToPath(new URL('../../test/fixtures/mcp-task-server.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'fm-mcp-work-'));
+const growingLog = join(work, 'growing-received.log');
 writeFileSync(join(work, 'notes.txt'), 'hello from the work dir\n');
 writeFileSync(join(work, 'big.txt'), 'x'.repeat(3 << 20));
 
@@ -53,6 +54,7 @@ mcp_server "files" {
 mcp_server "growing" {
   command = ${JSON.stringify(process.execPath)}
   args    = [${JSON.stringify(growing)}]
+  env     = { MCP_LOG = ${JSON.stringify(growingLog)} }
 }
 
 mcp_server "jobs" {
@@ -322,6 +324,28 @@ test('notifications/tools/list_changed is forwarded, and the new list is filtere
     await client.callTool({ name: 'unlock', arguments: {} });
     await changed;
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['read_report', 'unlock'], 'wipe_reports stays hidden');
+  } finally {
+    await client.close();
+  }
+});
+
+test('a request sent as a notification (no id), tools/call included, never reaches the upstream: dropped and recorded as a gap', async () => {
+  const client = await connect('growing');
+  try {
+    await client.notification({ method: 'tools/call', params: { name: 'wipe_reports', arguments: {} } } as never);
+    // A request after it, on the same session: the upstream reads its messages in order.
+    await client.listTools();
+    await until(
+      'the next request reached the upstream',
+      () => existsSync(growingLog) && /tools\/list/.test(readFileSync(growingLog, 'utf8')),
+    );
+    assert.doesNotMatch(readFileSync(growingLog, 'utf8'), /tools\/call \(no id\)/);
+    await until('the gap record', () =>
+      s
+        .cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '20')
+        .stdout.split('\n')
+        .some((l) => /"method":"tools\/call"/.test(l) && /"code":"RUNTIME_GAP"/.test(l) && /"type":"mcp_traffic"/.test(l)),
+    );
   } finally {
     await client.close();
   }

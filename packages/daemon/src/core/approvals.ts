@@ -94,6 +94,8 @@ export class ApprovalBook {
     if (a.status !== 'pending') throw new ApprovalError('not_pending', `approval ${id} is already ${a.status}`);
     a.status = outcome;
     a.resolved_at = new Date(nowMs).toISOString();
+    // The resolution stands for one ttl too: an approval left unspent does not permit the call months later.
+    a.expires_at = new Date(nowMs + this.ttlMs).toISOString();
     a.resolved_by = by;
     if (reason) a.resolution_reason = reason;
     return a;
@@ -124,7 +126,8 @@ export class ApprovalBook {
   }
 
   private expire(a: Approval, nowMs: number): boolean {
-    if (a.status === 'pending' && Date.parse(a.expires_at) <= nowMs) {
+    const open = a.status === 'pending' || ((a.status === 'approved' || a.status === 'denied') && !a.used_at);
+    if (open && Date.parse(a.expires_at) <= nowMs) {
       a.status = 'expired';
       a.resolved_at = a.expires_at;
       a.resolved_by = 'ttl';

@@ -183,6 +183,9 @@ export class ForwardProxy {
     if (addresses.length === 0) return reply(res, 502, { error: `${t.host} does not resolve` });
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+    // The host the policy judged, whatever Host the agent sent beside it (RFC 9112 §3.2.2): a shared
+    // front end would otherwise route the request, and its credential, to another virtual host.
+    out.host = hostHeader(t);
     // A brokered credential goes into the request here, at the boundary: the agent never sees it.
     if (result.credential) out[result.credential.header.toLowerCase()] = result.credential.value;
     const options = { host: addresses[0], port: t.port, method, path: `${t.path}${t.search}`, headers: out, setHost: false };
@@ -286,4 +289,10 @@ async function resolve(host: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** The Host header for a target: its name (bracketed when IPv6), and its port unless the scheme's default. */
+function hostHeader(t: Target): string {
+  const name = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
+  return t.port === (t.protocol === 'https:' ? 443 : 80) ? name : `${name}:${t.port}`;
 }

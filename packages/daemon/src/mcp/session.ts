@@ -132,9 +132,15 @@ export class ProxySession {
       const taskId = m.params?.taskId;
       return this.forward(m, typeof taskId === 'string' ? { taskId } : {});
     }
-    if (isNotification(m) && m.method === 'notifications/cancelled') {
-      const id = (m as { params?: { requestId?: Id } }).params?.requestId;
-      if (id !== undefined && !this.inFlight.has(id)) return; // a call we answered ourselves
+    if (isNotification(m)) {
+      // A request sent without an id (a `tools/call` among them) would reach the upstream with no
+      // decision: only notifications pass, and anything else is dropped and recorded as a gap.
+      if (!m.method.startsWith('notifications/'))
+        return this.deps.record({ agent_id: this.agent, server: this.server.name, method: m.method, from: 'client', code: 'RUNTIME_GAP' });
+      if (m.method === 'notifications/cancelled') {
+        const id = (m as { params?: { requestId?: Id } }).params?.requestId;
+        if (id !== undefined && !this.inFlight.has(id)) return; // a call we answered ourselves
+      }
     }
     await this.upstream.send(m).catch(() => {});
   }
