@@ -5,36 +5,44 @@
  */
 import type { ApprovalEvent } from './scan.js';
 
+interface Granted {
+  by: string;
+  spent: boolean;
+}
+
 export class ApprovalLedger {
   /** Granted approvals: who granted each, and whether a decision has spent it. */
-  private readonly granted = new Map<string, { by: string; spent: boolean }>();
+  private readonly granted = new Map<string, Granted>();
 
-  /** Account for one event in log order; what is wrong with it, if anything. */
+  /** Account for one event in log order; what is wrong with it, if anything (then nothing changes). */
   take(event: ApprovalEvent): string | undefined {
     const seen = this.granted.get(event.id);
-    if (event.grant) {
-      if (!seen) this.granted.set(event.id, { by: event.by, spent: false });
-      return undefined;
-    }
-    if (!seen) return `no approval_resolved record before this decision approves ${event.id}`;
-    if (seen.by !== event.by) return `approved_by says ${event.by}, but ${event.id} was approved by ${seen.by}`;
-    if (seen.spent) return `${event.id} was already spent: an approval permits one call`;
-    seen.spent = true;
-    return undefined;
+    const wrong = verdict(seen, event);
+    if (!wrong) this.granted.set(event.id, after(seen, event));
+    return wrong;
   }
 
   /** Whether a run's events, in order, would all be taken without a problem (nothing is changed). */
   accepts(events: readonly ApprovalEvent[]): boolean {
-    const local = new Map<string, { by: string; spent: boolean }>();
+    const local = new Map<string, Granted>();
     for (const e of events) {
       const seen = local.get(e.id) ?? this.granted.get(e.id);
-      if (e.grant) {
-        if (!seen) local.set(e.id, { by: e.by, spent: false });
-        continue;
-      }
-      if (!seen || seen.by !== e.by || seen.spent) return false;
-      local.set(e.id, { by: seen.by, spent: true });
+      if (verdict(seen, e)) return false;
+      local.set(e.id, after(seen, e));
     }
     return true;
   }
 }
+
+/** What is wrong with an event, given what the log granted before it. */
+function verdict(seen: Granted | undefined, e: ApprovalEvent): string | undefined {
+  if (e.grant) return undefined;
+  if (!seen) return `no approval_resolved record before this decision approves ${e.id}`;
+  if (seen.by !== e.by) return `approved_by says ${e.by}, but ${e.id} was approved by ${seen.by}`;
+  if (seen.spent) return `${e.id} was already spent: an approval permits one call`;
+  return undefined;
+}
+
+/** The approval after an event that was not wrong (a repeated grant changes nothing). */
+const after = (seen: Granted | undefined, e: ApprovalEvent): Granted =>
+  e.grant ? (seen ?? { by: e.by, spent: false }) : { by: seen!.by, spent: true };
