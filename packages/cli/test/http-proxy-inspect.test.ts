@@ -86,6 +86,14 @@ test('inside an inspected tunnel each request is decided on its path and gets it
   assert.ok(!records.includes('STUB-api'), 'the credential never reaches the log');
 });
 
+test('http/get asked for over the socket is not handed the credential the proxy attaches', async () => {
+  const direct = await s.govern({ agent_id: 'web', tool_id: 'http/get', args: { host: '127.0.0.1', method: 'GET', path: '/ok/1' } });
+  assert.equal(direct.effect, 'DENY');
+  assert.equal(direct.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.match(direct.structured_denial!.human_message, /http\/get is governed by the HTTP proxy/);
+  assert.equal(direct.credential, undefined);
+});
+
 test('an agent started by the launcher trusts the stack CA and goes through the proxy with no flags of its own', async () => {
   const env = readFileSync(join(s.dir, '.faramesh', 'runtime', 'agent.env'), 'utf8');
   assert.ok(env.split('\n').includes(`NODE_EXTRA_CA_CERTS='${ca}'`), env);

@@ -207,6 +207,13 @@ test('OpenAPI operations are the tools: typed path parameters in conditions, the
   assert.match(records, /"tool":"lookup_customer"/);
   assert.match(records, /"tool":"delete_customer"/);
   assert.ok(!records.includes('STUB-crm'), 'the credential never reaches the log');
+
+  // Asked for over the socket, a route's credential is refused: only the proxy holds it.
+  const direct = await s.govern({ agent_id: 'ops', tool_id: 'lookup_customer', args: { id: 42 } });
+  assert.equal(direct.effect, 'DENY');
+  assert.equal(direct.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.match(direct.structured_denial!.human_message, /governed by the HTTP proxy: its credential is attached there/);
+  assert.equal(direct.credential, undefined);
 });
 
 test('a query parameter typed by a $ref: permit under 100, defer at 100 → approve → the identical call runs once', async () => {

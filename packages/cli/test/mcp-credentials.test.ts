@@ -2,7 +2,9 @@
  * Credentials for MCP upstreams: a credential bound to an MCP tool is put on the HTTP request that
  * carries that one call to a Streamable HTTP upstream, on the hot path (a Streamable HTTP client) and
  * on the slow one (a legacy SSE client), never on other calls, never in the log. A stdio upstream has
- * no request to carry it, so such a call is CREDENTIAL_UNAVAILABLE, recorded as a denial.
+ * no request to carry it, so such a call is CREDENTIAL_UNAVAILABLE, recorded as a denial. Asked for
+ * over the socket or `/v1/evaluate`, an MCP tool's credential is refused the same way: only the proxy
+ * holds it, so it never enters the agent's process.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { decisionRecords, freePort, makeStack, startHttpServer, walText, type Stack } from './daemon-helpers.js';
+import { decisionRecords, freePort, makeStack, startHttpServer, walText, type GovernReply, type Stack } from './daemon-helpers.js';
 
 const fixture = fileURLToPath(new URL('../../test/fixtures/mcp-header-server.mjs', import.meta.url));
 
@@ -28,6 +30,7 @@ before(async () => {
   s = makeStack(`runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
+  http_listen = "127.0.0.1:0"
 }
 
 mcp_server "api" {
@@ -48,11 +51,17 @@ agent "coder" {
     permit api/whoami
     permit api/plain
     permit local/whoami
+    permit notes/read
   }
   credential "key" {
     provider = "not-declared"
     header   = "X-Api-Key"
     tools    = ["api/whoami", "local/whoami"]
+  }
+  credential "notes" {
+    provider = "not-declared"
+    header   = "X-Api-Key"
+    tools    = ["notes/read"]
   }
 }
 `);
@@ -111,4 +120,30 @@ test('a stdio upstream cannot carry a per-call credential: the call is CREDENTIA
     },
   );
   assert.equal((await decisionRecords(s)).findLast((r) => r.tool === 'local/whoami')!.code, 'CREDENTIAL_UNAVAILABLE');
+});
+
+test('the socket and /v1/evaluate never hand out a credential the MCP proxy attaches; an SDK tool still gets its own', async () => {
+  const http = JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.http as string;
+  const evaluate = async (body: object) =>
+    (await (
+      await fetch(`${http}/v1/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    ).json()) as GovernReply;
+  for (const asked of [
+    await s.govern({ agent_id: 'coder', tool_id: 'api/whoami', args: {} }),
+    await evaluate({ agent_id: 'coder', tool_id: 'api/whoami', args: {} }),
+  ]) {
+    assert.equal(asked.effect, 'DENY');
+    assert.equal(asked.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+    assert.match(
+      asked.structured_denial!.human_message,
+      /api\/whoami is a tool of mcp_server "api": its credential is attached by the MCP proxy/,
+    );
+    assert.deepEqual(asked.structured_denial!.resolution, { type: 'rule_block', rule_id: 'credential.key' }, 'no retry would help');
+    assert.equal(asked.credential, undefined);
+  }
+  const sdk = await s.govern({ agent_id: 'coder', tool_id: 'notes/read', args: {} });
+  assert.equal(sdk.effect, 'PERMIT');
+  assert.equal((sdk.credential as { value: string }).value, 'STUB-notes');
+  const ours = await evaluate({ agent_id: 'coder', tool_id: 'notes/read', args: {} });
+  assert.equal((ours.credential as { value: string }).value, 'STUB-notes');
 });

@@ -61,7 +61,7 @@ import { LineServer } from './wire/line-server.js';
 import type { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
-import { mcpServers, proxyPorts } from './stack/proxies.js';
+import { mcpServers, proxyOnlyCredentials, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
 import { ReverseProxy, reverseConfig } from './http-proxy/reverse.js';
 import { identitySource, WorkloadIdentity } from './core/workload-identity.js';
@@ -239,7 +239,13 @@ export class Daemon {
         credentials: (ir, agent, tool, nowMs, uncarried) => {
           const binding = broker.bindingFor(ir, agent, tool);
           if (!binding) return undefined;
-          if (uncarried) return Promise.resolve({ ok: false as const, provider: String(binding.provider ?? 'stub'), message: uncarried });
+          if (uncarried)
+            return Promise.resolve({
+              ok: false as const,
+              provider: String(binding.provider ?? 'stub'),
+              message: uncarried,
+              blockedBy: `credential.${binding.id}`,
+            });
           return broker.issue(ir, binding, agent, tool, nowMs);
         },
         // The dev identity stub: a SPIFFE id synthesized from the host, never attested.
@@ -462,7 +468,12 @@ export class Daemon {
       const why = 'govern needs `tool` (with `operation`) or `tool_id`';
       return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
     }
-    return reply(await this.decide(msg.params, tool));
+    return reply(await this.decide(msg.params, tool, undefined, this.sdkUncarried(tool)));
+  }
+
+  /** A credential the stack's proxies attach is never handed to a caller of the socket or `/v1/evaluate`. */
+  private sdkUncarried(tool: string): string | undefined {
+    return this.decisions?.policy.proxyOnly?.(tool);
   }
 
   /** Every channel's decisions come through here. */
@@ -482,7 +493,7 @@ export class Daemon {
         status: 403,
         body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.params.agent_id}` } },
       };
-    return { status: 200, body: await this.decide(parsed.params, parsed.tool) };
+    return { status: 200, body: await this.decide(parsed.params, parsed.tool, undefined, this.sdkUncarried(parsed.tool)) };
   }
 
   /** `GET /v1/approvals/<id>`: an agent token sees only its own agent's approvals. */
@@ -676,7 +687,14 @@ export class Daemon {
     const trustClaims = this.options.dev !== undefined || settings.trustSdkPrincipal;
     const principals = new PrincipalGate(compiled.ir.identities, this.paths.stackDir, this.env, trustClaims);
     const reverse = reverseConfig(compiled.ir, this.env);
-    return { compiled, prepared: prepare(compiled.ir), principals, ...(reverse ? { reverse } : {}), appliedAt: new Date().toISOString() };
+    return {
+      compiled,
+      prepared: prepare(compiled.ir),
+      principals,
+      ...(reverse ? { reverse } : {}),
+      proxyOnly: proxyOnlyCredentials(compiled.ir, reverse !== undefined),
+      appliedAt: new Date().toISOString(),
+    };
   }
 
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */

@@ -35,6 +35,8 @@ export interface PolicyInUse {
   principals: PrincipalGate;
   /** Its reverse proxy (`http_upstream` and the routes), if it has one. */
   reverse?: ReverseConfig;
+  /** Why a socket or `/v1/evaluate` caller may not hold a tool's credential: a proxy attaches it. */
+  proxyOnly?: (tool: string) => string | undefined;
   appliedAt: string;
 }
 
@@ -141,7 +143,8 @@ export class DecisionService {
           denial: {
             code: 'CREDENTIAL_UNAVAILABLE',
             human_message: got.message,
-            resolution: { type: 'retry_after', retry_after_seconds: 30 },
+            // A surface that can never carry the credential is a standing block; a provider's failure may pass.
+            resolution: got.blockedBy ? { type: 'rule_block', rule_id: got.blockedBy } : { type: 'retry_after', retry_after_seconds: 30 },
             provider: got.provider,
           },
         };

@@ -39,6 +39,8 @@ export interface Unavailable {
   ok: false;
   provider: string;
   message: string;
+  /** Set when no retry can help (the surface can never carry it): the binding at fault, as a rule id. */
+  blockedBy?: string;
 }
 
 const DEFAULT_TTL_S = 30;

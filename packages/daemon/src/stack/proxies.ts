@@ -21,3 +21,24 @@ export function proxyPorts(ir: PolicyIR, field: 'mcp_proxy_port' | 'http_proxy_p
   });
   return { shared: portOf(ir.runtime[field]), own };
 }
+
+/**
+ * For a policy: why a call asked for over the socket or `/v1/evaluate` may not be handed `tool`'s
+ * credential, because a proxy of this stack governs the tool and attaches the credential at its
+ * boundary, so that it never enters the agent's process. Undefined: an SDK tool, whose credential the
+ * shim carries. Built once per policy: the answer costs a few lookups on the hot path.
+ */
+export function proxyOnlyCredentials(ir: PolicyIR, reverseRoutes: boolean): (tool: string) => string | undefined {
+  const servers = new Set(mcpServers(ir).map((s) => s.name));
+  const forward = proxyPorts(ir, 'http_proxy_port');
+  const http = forward.shared !== undefined || forward.own.length > 0 || reverseRoutes;
+  const routes = new Set(reverseRoutes ? (ir.http_routes ?? []).map((r) => r.tool) : []);
+  return (tool) => {
+    const server = tool.slice(0, tool.indexOf('/'));
+    if (servers.has(server))
+      return `${tool} is a tool of mcp_server "${server}": its credential is attached by the MCP proxy, never handed to an SDK caller`;
+    if ((http && server === 'http') || routes.has(tool))
+      return `${tool} is governed by the HTTP proxy: its credential is attached there, never handed to an SDK caller`;
+    return undefined;
+  };
+}
