@@ -73,6 +73,13 @@ test('inside an inspected tunnel each request is decided on its path and gets it
   assert.equal(ok.body, 'secure hello /ok/1');
   assert.deepEqual(seen.at(-1), { method: 'GET', url: '/ok/1', key: 'STUB-api' }, 'the credential was injected inside TLS');
 
+  for (const path of ['/ok/../admin', '/ok/%2e%2e/admin', '/%6Fk/1/../../admin']) {
+    const dotted = await curl('--path-as-is', '--cacert', ca, '-x', `http://127.0.0.1:${own}`, `https://127.0.0.1:${up}${path}`);
+    assert.equal(dotted.status, 403, `${path} is /admin to the policy, as to the upstream`);
+  }
+  const decoded = await curl('--path-as-is', '--cacert', ca, '-x', `http://127.0.0.1:${own}`, `https://127.0.0.1:${up}/%6Fk//2`);
+  assert.equal(decoded.status, 200, decoded.stderr);
+  assert.deepEqual(seen.at(-1), { method: 'GET', url: '/ok/2', key: 'STUB-api' }, 'the upstream gets the path the policy judged');
   const before = seen.length;
   const denied = await curl('--cacert', ca, '-x', `http://127.0.0.1:${own}`, `https://127.0.0.1:${up}/admin`);
   assert.equal(denied.status, 403);

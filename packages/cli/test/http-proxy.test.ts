@@ -135,6 +135,13 @@ test('deny and defer are 403 with the structured denial; the upstream never sees
   const upload = await request(`http://127.0.0.1:${up}/upload`, { method: 'POST', body: 'data', dispatcher: viaOwn() });
   assert.equal(upload.statusCode, 200);
   assert.equal(await upload.body.text(), 'hello POST /upload (4 bytes)');
+  // The path judged is the path sent: escapes an upstream would decode are decoded first.
+  const escaped = await curl('--path-as-is', '-d', 'data', '-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/up%6Coad//x/../y`);
+  assert.equal(escaped.status, 200, escaped.body);
+  assert.equal(seen.at(-1)!.url, '/upload/y');
+  const slash = await curl('-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/a%2Fb`);
+  assert.equal(slash.status, 400);
+  assert.match(slash.body, /an encoded \/ or/);
 });
 
 test('large bodies stream through both ways intact', async () => {

@@ -32,6 +32,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
+import { cleanPath, RouteError } from './routes.js';
 import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
 
 export interface ForwardDeps {
@@ -81,7 +82,8 @@ export class ForwardProxy {
     this.inspected = createServer((req, res) => {
       const t = this.tunnels.get(req.socket);
       if (!t) return reply(res, 500, { error: 'not an inspected tunnel' });
-      const [path, search = ''] = (req.url ?? '/').split(/(?=\?)/);
+      const target = judgedPath(req.url ?? '/', res);
+      if (!target) return;
       const named = bare((req.headers.host ?? '').replace(/:\d+$/, ''));
       // The tunnel was permitted for one host: a request naming another is refused, not followed.
       if (named && named.toLowerCase() !== t.host.toLowerCase())
@@ -91,8 +93,7 @@ export class ForwardProxy {
         hostname: t.host,
         host: t.host,
         port: t.port,
-        path: path || '/',
-        search,
+        ...target,
         addresses: t.addresses,
       }).catch((e: Error) => reply(res, 502, { error: e.message }));
     });
@@ -156,13 +157,14 @@ export class ForwardProxy {
         { 'proxy-authenticate': 'Basic realm="faramesh"' },
       );
     if (!this.deps.ready()) return reply(res, 503, { error: 'the daemon is not ready (DAEMON_NOT_READY)' }, { 'retry-after': '2' });
+    const target = judgedPath(url.href, res);
+    if (!target) return;
     return this.forward(req, res, agent, {
       protocol: 'http:',
       hostname: url.hostname,
       host: bare(url.hostname),
       port: Number(url.port || 80),
-      path: url.pathname,
-      search: url.search,
+      ...target,
     });
   }
 
@@ -292,6 +294,21 @@ async function resolve(host: string): Promise<string[]> {
 }
 
 /** The Host header for a target: its name (bracketed when IPv6), and its port unless the scheme's default. */
+/**
+ * The path the policy judges and the upstream gets, the same one: dot segments resolved, slashes
+ * collapsed, needless escapes decoded (`/ad%6Din` is `/admin`). Undefined, with the refusal sent,
+ * for a path an upstream could read otherwise (an encoded slash, a `;`).
+ */
+function judgedPath(target: string, res: ServerResponse): { path: string; search: string } | undefined {
+  try {
+    return cleanPath(target);
+  } catch (e) {
+    if (!(e instanceof RouteError)) throw e;
+    reply(res, e.status, { error: e.message });
+    return undefined;
+  }
+}
+
 function hostHeader(t: Target): string {
   const name = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
   return t.port === (t.protocol === 'https:' ? 443 : 80) ? name : `${name}:${t.port}`;
