@@ -2,9 +2,16 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** This machine's address on a real interface: requests to it do not come from, or go to, loopback. */
+export function externalAddress(): string {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  throw new Error('these tests need a non-loopback IPv4 interface');
+}
 
 export const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
 

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request as httpRequest, Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { makeStack, POLICY, selfSignedCert, type Stack } from './daemon-helpers.js';
+import { externalAddress, makeStack, POLICY, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 /** The daemon's JSON replies are read loosely here: each test asserts the fields it needs. */
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -51,13 +50,6 @@ function call(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** This machine's address on a real interface: requests to it do not come from loopback. */
-function externalAddress(): string {
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
-  throw new Error('these tests need a non-loopback IPv4 interface');
 }
 
 const httpUrl = (s: Stack): string => JSON.parse(s.cli('status', '--format', 'json').stdout).daemon.http as string;

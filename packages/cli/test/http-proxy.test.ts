@@ -14,7 +14,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
-import { freePort, makeStack, selfSignedCert, walText, type Stack } from './daemon-helpers.js';
+import { externalAddress, freePort, makeStack, selfSignedCert, walText, type Stack } from './daemon-helpers.js';
 
 /** What the upstream received: method, path, headers, body size. */
 const seen: { method: string; url: string; host: string; bytes: number; auth?: string }[] = [];
@@ -38,10 +38,13 @@ let s: Stack;
 let up: number;
 let own: number;
 let shared: number;
+let outside: string;
 before(async () => {
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  // On every interface: a request to this machine's outside address leaves loopback.
+  await new Promise<void>((r) => upstream.listen(0, '0.0.0.0', () => r()));
   up = (upstream.address() as { port: number }).port;
   [own, shared] = [await freePort(), await freePort()];
+  outside = externalAddress();
   s = makeStack(`runtime {
   wal_dir         = "./wal"
   socket          = "./.faramesh/runtime/agent.sock"
@@ -58,10 +61,19 @@ agent "web" {
     permit http/post if path startsWith "/upload"
     defer  http/delete reason "deletes need a human"
     permit http/connect
+    permit http/put
+    permit http/patch
   }
   egress {
-    allow = ["127.0.0.1", "localhost", "blocked.example"]
+    allow = ["127.0.0.1", "localhost", "blocked.example", "${outside}"]
     deny  = ["blocked.example"]
+  }
+  credential "sealed" {
+    tools = ["http/patch"]
+  }
+  credential "plain" {
+    tools     = ["http/put"]
+    cleartext = true
   }
 }
 
@@ -142,6 +154,25 @@ test('deny and defer are 403 with the structured denial; the upstream never sees
   const slash = await curl('-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/a%2Fb`);
   assert.equal(slash.status, 400);
   assert.match(slash.body, /an encoded \/ or/);
+});
+
+test('a credential goes over plain HTTP only to this machine, unless its block says cleartext = true', async () => {
+  const local = await curl('-X', 'PATCH', '-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/local`);
+  assert.equal(local.status, 200, local.body);
+  assert.equal(seen.at(-1)!.auth, 'Bearer STUB-sealed');
+  const before = seen.length;
+  const away = await curl('-X', 'PATCH', '-x', `http://127.0.0.1:${own}`, `http://${outside}:${up}/away`);
+  assert.equal(away.status, 403);
+  const denial = JSON.parse(away.body) as { code: string; human_message: string };
+  assert.equal(denial.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.equal(
+    denial.human_message,
+    `http://${outside} would carry the credential unencrypted: use https, or set cleartext = true in credential "sealed"`,
+  );
+  assert.equal(seen.length, before, 'the request never left');
+  const allowed = await curl('-X', 'PUT', '-x', `http://127.0.0.1:${own}`, `http://${outside}:${up}/away`);
+  assert.equal(allowed.status, 200, allowed.body);
+  assert.deepEqual([seen.at(-1)!.url, seen.at(-1)!.auth], ['/away', 'Bearer STUB-plain']);
 });
 
 test('large bodies stream through both ways intact', async () => {

@@ -61,6 +61,7 @@ import { LineServer } from './wire/line-server.js';
 import type { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
+import type { Carrier } from './credentials/carrier.js';
 import { mcpServers, proxyOnlyCredentials, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
 import { ReverseProxy, reverseConfig } from './http-proxy/reverse.js';
@@ -178,7 +179,7 @@ export class Daemon {
       const tokens = (this.tokens = new TokenBook(this.paths.tokens, seal));
       if (settings.http) {
         const reverse = (this.reverseProxy = new ReverseProxy({
-          decide: (params, tool, http) => this.decide(params, tool, http),
+          decide: (params, tool, http, carrier) => this.decide(params, tool, http, carrier),
           principal: (token) => tokens.lookup(token),
           ready: () => this.lifecycle.state === 'READY',
           config: () => this.decisions?.policy.reverse,
@@ -236,14 +237,15 @@ export class Daemon {
         recording: (id, args) => this.sinks?.holdArgs(id, args),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
-        credentials: (ir, agent, tool, nowMs, uncarried) => {
+        credentials: (ir, agent, tool, nowMs, carrier) => {
           const binding = broker.bindingFor(ir, agent, tool);
           if (!binding) return undefined;
-          if (uncarried)
+          if (carrier && ('none' in carrier || binding.cleartext !== true))
             return Promise.resolve({
               ok: false as const,
               provider: String(binding.provider ?? 'stub'),
-              message: uncarried,
+              message:
+                'none' in carrier ? carrier.none : `${carrier.clear}: use https, or set cleartext = true in credential "${binding.id}"`,
               blockedBy: `credential.${binding.id}`,
             });
           return broker.issue(ir, binding, agent, tool, nowMs);
@@ -312,7 +314,7 @@ export class Daemon {
     const tasks = (this.mcpTasks = new TaskBook((event) => record({ type: 'mcp_task', ...event })));
     const proxy = (this.mcp = new McpProxy({
       servers: () => mcpServers(policy().compiled.ir),
-      decide: (params, tool, uncarried) => this.decide(params, tool, undefined, uncarried),
+      decide: (params, tool, carrier) => this.decide(params, tool, undefined, carrier),
       visible: (agent, tool) => mayPermit(policy().prepared, agent, tool),
       filterTools: () => policy().compiled.ir.runtime.mcp_filter_tools !== false,
       denyAsError: () => policy().compiled.ir.runtime.mcp_deny_as_error === true,
@@ -338,7 +340,7 @@ export class Daemon {
     const inspect = await httpsInspection(compiled.ir, keysDir(this.paths.stackDir), this.paths.mirrors);
     this.httpsMode = inspect ? `inspected (stack CA ${proxyCaFiles(this.paths.mirrors).cert})` : 'tunnelled, not inspected';
     const proxy = (this.httpProxy = new ForwardProxy({
-      decide: (params, tool, http) => this.decide(params, tool, http),
+      decide: (params, tool, http, carrier) => this.decide(params, tool, http, carrier),
       agentFor: (token) => this.agentForToken(token),
       ready: () => this.lifecycle.state === 'READY',
       say: this.say,
@@ -468,18 +470,19 @@ export class Daemon {
       const why = 'govern needs `tool` (with `operation`) or `tool_id`';
       return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
     }
-    return reply(await this.decide(msg.params, tool, undefined, this.sdkUncarried(tool)));
+    return reply(await this.decide(msg.params, tool, undefined, this.sdkCarrier(tool)));
   }
 
   /** A credential the stack's proxies attach is never handed to a caller of the socket or `/v1/evaluate`. */
-  private sdkUncarried(tool: string): string | undefined {
-    return this.decisions?.policy.proxyOnly?.(tool);
+  private sdkCarrier(tool: string): Carrier | undefined {
+    const why = this.decisions?.policy.proxyOnly?.(tool);
+    return why === undefined ? undefined : { none: why };
   }
 
   /** Every channel's decisions come through here. */
-  private decide(params: GovernParams, tool: string, http?: HttpFields, uncarried?: string): Promise<GovernResult> | GovernResult {
+  private decide(params: GovernParams, tool: string, http?: HttpFields, carrier?: Carrier): Promise<GovernResult> | GovernResult {
     if (this.lifecycle.state !== 'READY' || !this.decisions) return refusal(params.call_id ?? '', NOT_READY, performance.now());
-    return this.decisions.govern(params, tool, http, uncarried);
+    return this.decisions.govern(params, tool, http, carrier);
   }
 
   /** `POST /v1/evaluate`: an agent token fixes the agent; a body claiming another is refused. */
@@ -493,7 +496,7 @@ export class Daemon {
         status: 403,
         body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.params.agent_id}` } },
       };
-    return { status: 200, body: await this.decide(parsed.params, parsed.tool, undefined, this.sdkUncarried(parsed.tool)) };
+    return { status: 200, body: await this.decide(parsed.params, parsed.tool, undefined, this.sdkCarrier(parsed.tool)) };
   }
 
   /** `GET /v1/approvals/<id>`: an agent token sees only its own agent's approvals. */

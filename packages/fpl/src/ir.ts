@@ -120,6 +120,8 @@ export interface CredentialIR {
   tools: string[];
   /** The request header the HTTP proxy injects the secret into (default `Authorization: Bearer …`). */
   header?: string;
+  /** The proxies may send it over plain HTTP to another machine (`cleartext = true`). */
+  cleartext?: boolean;
   ref: string;
 }
 

@@ -311,6 +311,8 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
       tools: list,
       /** Where the HTTP proxy puts the secret: this request header (default Authorization, as a Bearer token). */
       header: s(),
+      /** A proxy may send it over plain HTTP off this machine (a network you trust); off by default. */
+      cleartext: bool,
     },
   },
 };

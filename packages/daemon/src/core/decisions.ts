@@ -20,6 +20,7 @@ import {
 import type { Decision, DecisionRequest, HttpFields, StructuredDenial } from '@faramesh/protocol';
 import type { PolicyIR } from '@faramesh/fpl';
 import type { Issued, Unavailable } from '../credentials/broker.js';
+import type { Carrier } from '../credentials/carrier.js';
 import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
@@ -63,9 +64,9 @@ export interface DecisionDeps {
   agentSvid?: (agent: string, nowMs: number) => { svid: string; expires_at?: string } | { refused: string } | undefined;
   /**
    * The credential a permitted call needs, fetched for it (undefined: none is bound to the tool).
-   * `uncarried`: why the surface cannot carry one, so a bound credential is unavailable, not fetched.
+   * `carrier`: where a proxy would send it, when that may rule the credential out (carrier.ts).
    */
-  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number, uncarried?: string) => Promise<Issued | Unavailable> | undefined;
+  credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number, carrier?: Carrier) => Promise<Issued | Unavailable> | undefined;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
   openTasks?: (agent: string) => string[];
 }
@@ -91,9 +92,9 @@ export class DecisionService {
 
   /**
    * `http`: the request's HTTP fields, set only by the daemon's own HTTP proxy (never from an agent's
-   * message). `uncarried`: the surface has nowhere to put a credential (a stdio MCP server), and says why.
+   * message). `carrier`: where a bound credential would travel, if that may rule it out (carrier.ts).
    */
-  async govern(params: GovernParams, tool: string, http?: HttpFields, uncarried?: string): Promise<GovernResult> {
+  async govern(params: GovernParams, tool: string, http?: HttpFields, carrier?: Carrier): Promise<GovernResult> {
     const started = performance.now();
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
@@ -131,7 +132,7 @@ export class DecisionService {
     const t0 = performance.now();
     // Undefined, synchronously, when no credential is bound: a plain permit awaits nothing more.
     const fetching =
-      outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, uncarried) : undefined;
+      outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, carrier) : undefined;
     if (fetching) {
       const got = await fetching;
       credentialMs = performance.now() - t0;

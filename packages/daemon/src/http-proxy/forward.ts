@@ -33,10 +33,12 @@ import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
+import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
 
 export interface ForwardDeps {
-  decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
+  /** `carrier`: set when the request is plain HTTP off this machine (a bound credential may not go there). */
+  decide(params: GovernParams, tool: string, http: HttpFields, carrier?: Carrier): Promise<GovernResult> | GovernResult;
   /** The agent a proxy credential (an agent token) speaks for. */
   agentFor(token: string): string | undefined;
   ready(): boolean;
@@ -180,6 +182,7 @@ export class ForwardProxy {
       { agent_id: agent, tool_id: tool, args: { host: t.hostname, method, path: t.path, query } },
       tool,
       { host: t.hostname, method, path: t.path, query, headers, addresses },
+      cleartextTo(t.protocol, t.hostname, addresses),
     );
     if (result.effect !== 'PERMIT') return reply(res, 403, denialBody(result), { 'x-faramesh-action-id': result.action_id ?? '' });
     if (addresses.length === 0) return reply(res, 502, { error: `${t.host} does not resolve` });

@@ -27,6 +27,7 @@ import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
 import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
+import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
 /** What the policy in force says about the reverse proxy. */
 export interface ReverseConfig {
@@ -37,7 +38,8 @@ export interface ReverseConfig {
 }
 
 export interface ReverseDeps {
-  decide(params: GovernParams, tool: string, http: HttpFields): Promise<GovernResult> | GovernResult;
+  /** `carrier`: set when the upstream is plain HTTP off this machine (a bound credential may not go there). */
+  decide(params: GovernParams, tool: string, http: HttpFields, carrier?: Carrier): Promise<GovernResult> | GovernResult;
   principal(token: string): Principal | undefined;
   ready(): boolean;
   /** The policy in force's reverse proxy, if it has one. */
@@ -115,12 +117,12 @@ export class ReverseProxy {
     const tool = match?.route.tool ?? `http/${method.toLowerCase()}`;
     const queryFields = formFields(search);
     const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: queryFields };
-    const result = await this.deps.decide({ agent_id: who.agent, tool_id: tool, args }, tool, {
-      method,
-      path,
-      query: queryFields,
-      headers,
-    });
+    const result = await this.deps.decide(
+      { agent_id: who.agent, tool_id: tool, args },
+      tool,
+      { method, path, query: queryFields, headers },
+      cleartextTo(config.upstream.protocol, config.upstream.hostname),
+    );
     const ids: Record<string, string> = result.action_id ? { 'x-faramesh-action-id': result.action_id } : {};
     if (result.effect !== 'PERMIT')
       return reply(res, 403, denialBody(result), {

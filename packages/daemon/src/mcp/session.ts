@@ -17,10 +17,11 @@ import { protoKeyRefused, type GovernParams, type GovernResult } from '../wire/a
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
 import { relayCall } from './passthrough.js';
+import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
 export interface SessionDeps {
-  /** `uncarried`: why this upstream cannot carry a per-call credential (so a bound one denies the call). */
-  decide(params: GovernParams, tool: string, uncarried?: string): Promise<GovernResult> | GovernResult;
+  /** `carrier`: how this upstream would carry a per-call credential, when that may rule it out. */
+  decide(params: GovernParams, tool: string, carrier?: Carrier): Promise<GovernResult> | GovernResult;
   /** Could this agent ever be permitted (or deferred) this tool? */
   visible(agent: string, tool: string): boolean;
   filterTools(): boolean;
@@ -83,6 +84,8 @@ export class ProxySession {
   private readonly key = randomUUID();
   private closed = false;
   private settled?: () => void;
+  /** A stdio server has no request to put a credential on; plain HTTP off this machine would show it. */
+  private readonly carrier: Carrier | undefined;
 
   constructor(
     readonly agent: string,
@@ -92,6 +95,12 @@ export class ProxySession {
   ) {
     // A message that cannot be delivered (the client went away mid-call) is logged, never thrown.
     const logged = (e: Error) => this.deps.say(`mcp ${server.name}: ${e.message}`);
+    const url = server.url === undefined ? undefined : new URL(server.url);
+    this.carrier = url
+      ? cleartextTo(url.protocol, url.hostname)
+      : {
+          none: `the MCP server '${server.name}' runs over stdio: a per-call credential has no request to ride in (give the server its own in mcp_server env, or serve it over HTTP)`,
+        };
     this.upstream = new Upstream(server, deps.stackDir, deps.env, {
       message: (m) => void this.fromServer(m).catch(logged),
       lost: (why, restarting) => this.lost(why, restarting),
@@ -224,9 +233,7 @@ export class ProxySession {
         call_id: `mcp-${this.server.name}-${String(m.id)}`,
       },
       tool,
-      this.server.command === undefined
-        ? undefined
-        : `the MCP server '${this.server.name}' runs over stdio: a per-call credential has no request to ride in (give the server its own in mcp_server env, or serve it over HTTP)`,
+      this.carrier,
     );
     return { name, tool, result };
   }

@@ -175,6 +175,7 @@ function lowerAgentBlock(ctx: LowerContext, node: BlockNode, agent: AgentIR): vo
           max_scope: str(f, 'max_scope'),
           tools,
           header: str(f, 'header'),
+          cleartext: f.values.get('cleartext') === true ? true : undefined,
           ref,
         }),
       );
