@@ -61,7 +61,7 @@ agent "web" {
     permit http/post if path startsWith "/upload"
     defer  http/delete reason "deletes need a human"
     permit http/connect
-    permit http/put
+    permit http/put if scheme == "http" and port == ${up}
     permit http/patch
   }
   egress {
@@ -156,7 +156,7 @@ test('deny and defer are 403 with the structured denial; the upstream never sees
   assert.match(slash.body, /an encoded \/ or/);
 });
 
-test('a credential goes over plain HTTP only to this machine, unless its block says cleartext = true', async () => {
+test('a credential goes over plain HTTP only to this machine, unless its block says cleartext = true; rules see scheme and port', async () => {
   const local = await curl('-X', 'PATCH', '-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/local`);
   assert.equal(local.status, 200, local.body);
   assert.equal(seen.at(-1)!.auth, 'Bearer STUB-sealed');
@@ -173,6 +173,10 @@ test('a credential goes over plain HTTP only to this machine, unless its block s
   const allowed = await curl('-X', 'PUT', '-x', `http://127.0.0.1:${own}`, `http://${outside}:${up}/away`);
   assert.equal(allowed.status, 200, allowed.body);
   assert.deepEqual([seen.at(-1)!.url, seen.at(-1)!.auth], ['/away', 'Bearer STUB-plain']);
+  // Rules see the scheme and the port: http/put is permitted to this one port only.
+  const port = await curl('-X', 'PUT', '-x', `http://127.0.0.1:${own}`, `http://${outside}:${shared}/away`);
+  assert.equal(port.status, 403);
+  assert.equal((JSON.parse(port.body) as { code: string }).code, 'POLICY_DENY');
 });
 
 test('large bodies stream through both ways intact', async () => {

@@ -179,7 +179,12 @@ export class ForwardProxy {
     const addresses = t.addresses ?? (await (this.deps.lookup ?? resolve)(t.host));
     const tool = `http/${method.toLowerCase()}`;
     const result = await this.deps.decide(
-      { agent_id: agent, tool_id: tool, args: { host: t.hostname, method, path: t.path, query } },
+      // The scheme and port too: a rule on the host alone would otherwise let any port, and plain HTTP, through.
+      {
+        agent_id: agent,
+        tool_id: tool,
+        args: { scheme: t.protocol.slice(0, -1), host: t.hostname, port: t.port, method, path: t.path, query },
+      },
       tool,
       { host: t.hostname, method, path: t.path, query, headers, addresses },
       cleartextTo(t.protocol, t.hostname, addresses),
