@@ -150,6 +150,28 @@ test('the agent socket cannot resolve approvals or control the daemon; the opera
   });
 });
 
+test('an agent deferring without end is refused past 100 waiting approvals, and the approval book stops growing', async () => {
+  await withDaemon(async (s) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) ids.push((await s.govern({ ...refund, args: { amount: 120, order: `B-${i}` } })).defer_token!);
+    const book = join(s.dir, '.faramesh', 'state', 'approvals.json');
+    const size = statSync(book).size;
+    const over = await s.govern({ ...refund, args: { amount: 120, order: 'B-100' } });
+    assert.equal(over.effect, 'DENY');
+    assert.equal(over.reason_code, 'RATE_EXCEEDED');
+    assert.match(over.structured_denial!.human_message, /agent bot cannot defer more: 100 approvals are already waiting/);
+    assert.deepEqual(over.structured_denial!.resolution, { type: 'pending_approvals', approval_ids: ids.slice(0, 20) });
+    assert.equal(statSync(book).size, size, 'nothing was written for the refused call');
+    assert.equal(
+      (await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect,
+      'PERMIT',
+      'the daemon serves on',
+    );
+    assert.equal(s.cli('approvals', 'approve', ids[0]!).code, 0);
+    assert.equal((await s.govern({ ...refund, args: { amount: 120, order: 'B-100' } })).effect, 'DEFER', 'a resolution makes room');
+  });
+});
+
 test('malformed and hostile messages get a structured error, never a decision, and the daemon keeps serving', async () => {
   await withDaemon(async (s) => {
     const cases: [string, number][] = [

@@ -1,14 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApprovalBook } from '../src/core/approvals.js';
+import { ApprovalBook, PENDING_LIMIT, type Approval } from '../src/core/approvals.js';
 
 const HOUR = 3_600_000;
 const call = { agent_id: 'bot', tool: 'stripe/refund', args: { amount: 5 }, binding: 'b1', action_id: 'action-1' };
 
+/** A deferral the test expects the book to take. */
+function deferred(book: ApprovalBook, c: Parameters<ApprovalBook['defer']>[0], nowMs: number): Approval {
+  const d = book.defer(c, nowMs);
+  assert.ok('approval' in d, `refused: ${JSON.stringify(d)}`);
+  return d.approval;
+}
+
 test('an approval left unspent expires one ttl after it was resolved; a spent one stays spent', () => {
   const book = new ApprovalBook(HOUR, []);
   const t0 = Date.parse('2026-05-17T10:00:00Z');
-  const { approval } = book.defer(call, t0);
+  const approval = deferred(book, call, t0);
   book.resolve(approval.id, 'approved', 'alice', undefined, t0 + HOUR - 1);
   assert.equal(book.resolvedFor('b1', t0 + 2 * HOUR - 2)?.id, approval.id, 'still good just before its ttl');
   assert.equal(book.resolvedFor('b1', t0 + 2 * HOUR), undefined, 'gone once its ttl from the resolution has passed');
@@ -19,8 +26,45 @@ test('an approval left unspent expires one ttl after it was resolved; a spent on
     'the expiry is reported (and recorded) once',
   );
 
-  const second = book.defer({ ...call, binding: 'b2' }, t0).approval;
+  const second = deferred(book, { ...call, binding: 'b2' }, t0);
   book.resolve(second.id, 'approved', 'alice', undefined, t0);
   book.spend(book.resolvedFor('b2', t0 + 1)!, t0 + 1);
   assert.equal(book.get(second.id, t0 + 10 * HOUR)?.status, 'approved', 'a spent approval is history, not expired');
+});
+
+test('an agent keeps at most PENDING_LIMIT waiting: the next deferral is refused, naming them, until some resolve or expire', () => {
+  const book = new ApprovalBook(HOUR, []);
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const ids = Array.from({ length: PENDING_LIMIT.count }, (_, i) => deferred(book, { ...call, binding: `b${i}` }, t0 + i).id);
+  const over = book.defer({ ...call, binding: 'one-more' }, t0 + 1000);
+  assert.ok('refused' in over);
+  assert.match(over.refused, /100 approvals are already waiting/);
+  assert.deepEqual(over.waiting, ids, 'oldest first');
+  assert.equal(deferred(book, { ...call, binding: 'b7' }, t0 + 1000).id, ids[7], 'the same call still finds its own approval');
+  assert.ok('approval' in book.defer({ ...call, agent_id: 'other', binding: 'o1' }, t0 + 1000), 'another agent is not held up');
+
+  book.resolve(ids[0]!, 'approved', 'alice', undefined, t0 + 2000);
+  assert.ok('approval' in book.defer({ ...call, binding: 'one-more' }, t0 + 2000), 'a resolution makes room');
+  assert.ok('refused' in book.defer({ ...call, binding: 'two-more' }, t0 + 2000));
+  assert.ok('approval' in book.defer({ ...call, binding: 'two-more' }, t0 + HOUR + 50), 'so does an expiry');
+  assert.equal(book.get(ids[1]!, t0 + HOUR + 50)?.status, 'expired');
+
+  book.prune(t0 + 9 * 24 * HOUR, HOUR);
+  assert.equal(book.get(ids[1]!, t0 + 9 * 24 * HOUR), undefined, 'old expired approvals are pruned');
+  assert.equal(book.resolvedFor('b0', t0 + 9 * 24 * HOUR), undefined);
+});
+
+test('an agent keeps at most PENDING_LIMIT.bytes of arguments waiting; reloaded pending approvals count', () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const big = { ...call, args: { blob: 'x'.repeat(PENDING_LIMIT.bytes / 4) } };
+  const book = new ApprovalBook(HOUR, []);
+  for (let i = 0; i < 3; i++) deferred(book, { ...big, binding: `big${i}` }, t0);
+  const over = book.defer({ ...big, binding: 'big3' }, t0);
+  assert.ok('refused' in over);
+  assert.match(over.refused, /more than 8388608 bytes of arguments/);
+  const huge = book.defer({ ...call, agent_id: 'fresh', binding: 'h', args: { blob: 'x'.repeat(PENDING_LIMIT.bytes) } }, t0);
+  assert.ok('refused' in huge && huge.waiting.length === 0, 'one call past the limit alone is refused too');
+
+  const reloaded = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
+  assert.ok('refused' in reloaded.defer({ ...big, binding: 'big3' }, t0), 'the limit survives a restart');
 });

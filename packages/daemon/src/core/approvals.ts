@@ -6,6 +6,8 @@
  *
  * The book is plain data plus the clock it is given; the daemon persists it (`toJSON`) before it
  * replies to any call that changed it, so an approval is never used twice, even across a crash.
+ * An agent may keep only so much waiting (`PENDING_LIMIT`): every deferral rewrites the book, and an
+ * agent deferring without end would otherwise fill the disk and stall the daemon for every agent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { canonicalJson } from '@faramesh/protocol';
@@ -40,18 +42,49 @@ export const bindingOf = (agent: string, tool: string, args: unknown): string =>
     .update(canonicalJson([agent, tool, args ?? {}]))
     .digest('hex');
 
+/** What one agent may keep waiting at once: approvals, and bytes of their arguments. */
+export const PENDING_LIMIT = { count: 100, bytes: 8 << 20 };
+
+/** A deferral the book would not take: the agent has too much waiting already. */
+export interface Refused {
+  refused: string;
+  /** The agent's waiting approvals, oldest first (resolving them makes room). */
+  waiting: string[];
+}
+
 /** Unguessable ids: an agent cannot poll or name another agent's approval by counting. */
 const newId = () => `apr-${randomBytes(12).toString('base64url')}`;
 
 export class ApprovalBook {
   private readonly byId = new Map<string, Approval>();
+  /** The approvals of each exact call: a deferral looks at its own call's, not at the whole book. */
+  private readonly byBinding = new Map<string, Approval[]>();
+  /** Each agent's pending approvals, with the size of their arguments. */
+  private readonly pendingOf = new Map<string, Map<Approval, number>>();
   private newlyExpired: Approval[] = [];
 
   constructor(
     private readonly ttlMs: number,
     approvals: Approval[] = [],
   ) {
-    for (const a of approvals) this.byId.set(a.id, a);
+    for (const a of approvals) this.add(a);
+  }
+
+  private add(a: Approval): void {
+    this.byId.set(a.id, a);
+    const same = this.byBinding.get(a.binding);
+    if (same) same.push(a);
+    else this.byBinding.set(a.binding, [a]);
+    if (a.status !== 'pending') return;
+    let mine = this.pendingOf.get(a.agent_id);
+    if (!mine) this.pendingOf.set(a.agent_id, (mine = new Map()));
+    mine.set(a, canonicalJson(a.args).length);
+  }
+
+  /** No longer pending (resolved or expired). */
+  private settle(a: Approval): void {
+    const mine = this.pendingOf.get(a.agent_id);
+    if (mine?.delete(a) && mine.size === 0) this.pendingOf.delete(a.agent_id);
   }
 
   get(id: string, nowMs: number): Approval | undefined {
@@ -67,15 +100,20 @@ export class ApprovalBook {
 
   /** The resolved, unspent approval for this exact call, if any. */
   resolvedFor(binding: string, nowMs: number): Approval | undefined {
-    for (const a of this.byId.values())
+    for (const a of this.byBinding.get(binding) ?? [])
       if (a.binding === binding && !a.used_at && (a.status === 'approved' || a.status === 'denied') && !this.expire(a, nowMs)) return a;
     return undefined;
   }
 
-  /** The pending approval for this exact call, or a new one. */
-  defer(call: Omit<Approval, 'id' | 'status' | 'deferred_at' | 'expires_at'>, nowMs: number): { approval: Approval; created: boolean } {
-    for (const a of this.byId.values())
-      if (a.binding === call.binding && a.status === 'pending' && !this.expire(a, nowMs)) return { approval: a, created: false };
+  /** The pending approval for this exact call, or a new one; refused when the agent has too much waiting. */
+  defer(
+    call: Omit<Approval, 'id' | 'status' | 'deferred_at' | 'expires_at'>,
+    nowMs: number,
+  ): { approval: Approval; created: boolean } | Refused {
+    for (const a of this.byBinding.get(call.binding) ?? [])
+      if (a.status === 'pending' && !this.expire(a, nowMs)) return { approval: a, created: false };
+    const full = this.full(call.agent_id, canonicalJson(call.args).length, nowMs);
+    if (full) return full;
     const approval: Approval = {
       ...call,
       id: newId(),
@@ -83,8 +121,23 @@ export class ApprovalBook {
       deferred_at: new Date(nowMs).toISOString(),
       expires_at: new Date(nowMs + this.ttlMs).toISOString(),
     };
-    this.byId.set(approval.id, approval);
+    this.add(approval);
     return { approval, created: true };
+  }
+
+  /** Why one more deferral of `bytes` of arguments would be too much for this agent, if it would. */
+  private full(agent: string, bytes: number, nowMs: number): Refused | undefined {
+    const mine = this.pendingOf.get(agent);
+    if (!mine)
+      return bytes > PENDING_LIMIT.bytes ? { refused: `its arguments alone pass ${PENDING_LIMIT.bytes} bytes`, waiting: [] } : undefined;
+    for (const a of [...mine.keys()]) this.expire(a, nowMs);
+    let held = bytes;
+    for (const size of mine.values()) held += size;
+    const waiting = [...mine.keys()].map((a) => a.id);
+    if (mine.size >= PENDING_LIMIT.count) return { refused: `${mine.size} approvals are already waiting`, waiting };
+    if (held > PENDING_LIMIT.bytes)
+      return { refused: `the waiting approvals would hold more than ${PENDING_LIMIT.bytes} bytes of arguments`, waiting };
+    return undefined;
   }
 
   /** An operator's decision. Only a pending approval can be resolved. */
@@ -93,6 +146,7 @@ export class ApprovalBook {
     if (!a) throw new ApprovalError('not_found', `no approval ${id}`);
     if (a.status !== 'pending') throw new ApprovalError('not_pending', `approval ${id} is already ${a.status}`);
     a.status = outcome;
+    this.settle(a);
     a.resolved_at = new Date(nowMs).toISOString();
     // The resolution stands for one ttl too: an approval left unspent does not permit the call months later.
     a.expires_at = new Date(nowMs + this.ttlMs).toISOString();
@@ -117,7 +171,11 @@ export class ApprovalBook {
   prune(nowMs: number, keepMs: number): void {
     for (const [id, a] of this.byId) {
       const done = a.used_at ?? (a.status === 'expired' ? a.expires_at : undefined);
-      if (done && Date.parse(done) < nowMs - keepMs) this.byId.delete(id);
+      if (!done || Date.parse(done) >= nowMs - keepMs) continue;
+      this.byId.delete(id);
+      const rest = this.byBinding.get(a.binding)?.filter((b) => b !== a) ?? [];
+      if (rest.length > 0) this.byBinding.set(a.binding, rest);
+      else this.byBinding.delete(a.binding);
     }
   }
 
@@ -128,6 +186,7 @@ export class ApprovalBook {
   private expire(a: Approval, nowMs: number): boolean {
     const open = a.status === 'pending' || ((a.status === 'approved' || a.status === 'denied') && !a.used_at);
     if (open && Date.parse(a.expires_at) <= nowMs) {
+      this.settle(a);
       a.status = 'expired';
       a.resolved_at = a.expires_at;
       a.resolved_by = 'ttl';

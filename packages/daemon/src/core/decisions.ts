@@ -285,7 +285,7 @@ export class DecisionService {
         },
       };
     }
-    const { approval, created } = approvals.defer(
+    const deferred = approvals.defer(
       {
         agent_id: agent,
         tool,
@@ -297,6 +297,19 @@ export class DecisionService {
       },
       nowMs,
     );
+    // Too much already waiting: this call is refused now, and nothing is written for it.
+    if ('refused' in deferred)
+      return {
+        effect: 'deny',
+        wire: 'DENY',
+        denial: {
+          code: 'RATE_EXCEEDED',
+          human_message: `${tool} needs an approval, and agent ${agent} cannot defer more: ${deferred.refused}. Resolve them, or let them expire, then retry`,
+          resolution: { type: 'pending_approvals', approval_ids: deferred.waiting.slice(0, 20) },
+          ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+        },
+      };
+    const { approval, created } = deferred;
     return {
       effect: 'defer',
       wire: 'DEFER',
