@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LineServer } from '../src/wire/line-server.js';
+import { LineServer, MAX_PIPELINED } from '../src/wire/line-server.js';
 import { Lifecycle } from '../src/lifecycle.js';
 
 const socketPath = () => join(mkdtempSync(join(tmpdir(), 'fm-ls-')), 's.sock');
@@ -43,6 +43,34 @@ test('a slow client is answered with an error and cut off; an oversized request 
     'echo hello\n',
   );
   assert.equal(await exchange(path, (s) => s.end('bye')), 'echo bye\n');
+  await server.close();
+});
+
+test('the request deadline counts from the connection: a client trickling bytes is cut off all the same', async () => {
+  const path = socketPath();
+  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, timeoutMs: 200 });
+  await server.listen(path, 0o600);
+  const started = Date.now();
+  let drip: NodeJS.Timeout | undefined;
+  const reply = await exchange(path, (s) => (drip = setInterval(() => s.destroyed || s.write('x'), 40)));
+  clearInterval(drip);
+  assert.equal(reply, 'refused: the request did not arrive within 200 ms\n');
+  assert.ok(Date.now() - started < 2000, 'cut off near its deadline, though it never went quiet');
+  await server.close();
+});
+
+test('past maxConnections a new connection hears why and is closed; a freed slot serves again', async () => {
+  const path = socketPath();
+  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 2 });
+  await server.listen(path, 0o600);
+  const held = [createConnection(path), createConnection(path)];
+  await Promise.all(held.map((c) => new Promise((r) => c.once('connect', r))));
+  await within(() => server.reading === 2);
+  assert.equal(await exchange(path, (s) => s.write('hello\n')), 'refused: the daemon has 2 connections open: retry shortly\n');
+  held[0]!.destroy();
+  await within(() => server.reading === 1);
+  assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
+  held[1]!.destroy();
   await server.close();
 });
 
@@ -149,6 +177,31 @@ test('keep-open: after the acknowledgement, pipelined lines are all answered on 
     await exchange(path, (s) => s.write(`open\nfast\n${'x'.repeat(100)}\nnever\n`)),
     'opened\nrefused: the request exceeds 64 bytes\necho fast\n',
   );
+  await server.close();
+});
+
+test('keep-open: a client with MAX_PIPELINED requests unanswered is not read further until answers go out', async () => {
+  const path = socketPath();
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  let handled = 0;
+  const server = new LineServer({
+    handle: async (l) => (handled++, await gate, `done ${l}`),
+    refuse: (why) => why,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+  });
+  await server.listen(path, 0o600);
+  const batch = (from: number) => Array.from({ length: 150 }, (_, i) => `r${from + i}\n`).join('');
+  const replies = exchange(path, (s) => {
+    s.write(`open\n${batch(0)}`);
+    setTimeout(() => s.write(batch(150)), 40);
+    setTimeout(() => s.end(batch(300)), 80);
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(handled >= MAX_PIPELINED && handled < 450, `read no further once ${MAX_PIPELINED} waited (took ${handled})`);
+  release();
+  const lines = (await replies).trim().split('\n');
+  assert.equal(lines.length, 451, 'every request is answered once the client is read again');
   await server.close();
 });
 

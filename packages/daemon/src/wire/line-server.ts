@@ -14,8 +14,12 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 /** Largest request accepted (a request is a tool call's arguments: this is generous). */
 export const MAX_REQUEST_BYTES = 1 << 20;
-/** A client must finish sending its request within this. */
+/** A client must finish sending its request within this of connecting (a deadline, not an idle timer). */
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** Connections open at once; past this a new one is answered with a refusal and closed. */
+export const MAX_CONNECTIONS = 1024;
+/** Requests a kept-open connection may have in flight; past this it is not read until answers go out. */
+export const MAX_PIPELINED = 256;
 /** How long a refused client may go on sending before its connection is cut. */
 const LINGER_MS = 2000;
 
@@ -28,6 +32,7 @@ export interface LineServerOptions {
   keepOpen?(line: string): string | undefined;
   maxBytes?: number;
   timeoutMs?: number;
+  maxConnections?: number;
 }
 
 export class LineServer {
@@ -93,10 +98,15 @@ export class LineServer {
   }
 
   private serve(socket: Socket): void {
-    const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS } = this.options;
+    const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS } = this.options;
+    socket.on('error', () => socket.destroy());
+    // Each connection may buffer a request: past the cap a client hears why, and nothing is read.
+    if (this.sockets.size >= maxConnections) {
+      socket.end(`${this.options.refuse(`the daemon has ${maxConnections} connections open: retry shortly`)}\n`, () => socket.destroy());
+      return;
+    }
     this.sockets.set(socket, 'reading');
     socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     let chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -109,7 +119,7 @@ export class LineServer {
     const refuse = (reason: string) => {
       done = true;
       this.sockets.set(socket, 'answering');
-      socket.setTimeout(0);
+      clearTimeout(deadline);
       if (socket.destroyed) return;
       // A client still sending (an oversized request) would get a reset, not the refusal, if the
       // socket closed on its unread bytes: they are read and dropped until it stops, for a moment.
@@ -120,8 +130,8 @@ export class LineServer {
     const answer = (line: string, rest?: Buffer) => {
       done = true;
       const ack = this.options.keepOpen?.(line);
+      clearTimeout(deadline);
       if (ack !== undefined) return this.stream(socket, ack, rest);
-      socket.setTimeout(0);
       this.sockets.set(socket, 'answering');
       this.inFlight++;
       this.options
@@ -132,9 +142,9 @@ export class LineServer {
           if (--this.inFlight === 0) this.idle?.();
         });
     };
-    socket.setTimeout(timeoutMs, () => {
-      if (!done) refuse(`the request did not arrive within ${timeoutMs} ms`);
-    });
+    // From the connection, not from the last byte: a client trickling its request cannot hold it open.
+    const deadline = setTimeout(() => done || refuse(`the request did not arrive within ${timeoutMs} ms`), timeoutMs);
+    socket.once('close', () => clearTimeout(deadline));
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
       const nl = chunk.indexOf(0x0a);
@@ -158,7 +168,7 @@ export class LineServer {
   /** A kept-open connection: lines in, answers out as they are ready, until either side ends it. */
   private stream(socket: Socket, ack: string, rest?: Buffer): void {
     const { maxBytes = MAX_REQUEST_BYTES } = this.options;
-    socket.removeAllListeners('data').removeAllListeners('end').setTimeout(0);
+    socket.removeAllListeners('data').removeAllListeners('end');
     this.sockets.set(socket, 'answering');
     let pending = 0;
     let ended = false;
@@ -167,11 +177,15 @@ export class LineServer {
     const endIfDone = () => {
       if ((ended || this.closing) && pending === 0 && !socket.destroyed) socket.end(() => socket.destroy());
     };
+    // A client that sends faster than it reads is not read further until its answers go out.
+    const flow = () => (pending >= MAX_PIPELINED || socket.writableNeedDrain ? socket.pause() : socket.resume());
+    socket.on('drain', flow);
     this.streams.set(socket, endIfDone);
     socket.once('close', () => this.streams.delete(socket));
     const onLine = (line: string) => {
       if (line.trim() === '') return;
       pending++;
+      flow();
       this.inFlight++;
       this.options
         .handle(line)
@@ -179,6 +193,7 @@ export class LineServer {
         .then((reply) => void (socket.destroyed || socket.write(`${reply}\n`)))
         .finally(() => {
           pending--;
+          flow();
           if (--this.inFlight === 0) this.idle?.();
           endIfDone();
         });
