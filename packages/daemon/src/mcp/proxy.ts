@@ -5,6 +5,11 @@
  * traffic there is that agent). A client session gets its own upstream connection, bound to the
  * agent and server it began with. Legacy SSE clients use `/mcp/<name>/sse` (the event stream) and
  * the `/mcp/<name>/messages` endpoint it names.
+ *
+ * Each session holds an upstream (a stdio server is a child process), so sessions are bounded: an
+ * agent keeps at most `perAgent` open, its least recently used one without a call in flight closing
+ * to make room, and a session with nothing open (no call, no event stream) for `idleMs` is closed.
+ * Its client hears 404 and initializes again, as MCP clients do.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,7 +34,21 @@ const DRAIN_GRACE_MS = 10_000;
 /** Largest request body taken (results, going the other way, are not limited). */
 const MAX_BODY = 16 << 20;
 
-type Entry = { session: ProxySession } & (
+/** How many sessions an agent may hold, and how long an unused one lives. */
+export interface SessionLimits {
+  perAgent: number;
+  idleMs: number;
+}
+const LIMITS: SessionLimits = { perAgent: 32, idleMs: 30 * 60_000 };
+
+/** A session's calls in flight, its open event streams (GET), and when it was last used. */
+interface Use {
+  calls: number;
+  streams: number;
+  last: number;
+}
+
+type Entry = { session: ProxySession; use: Use } & (
   { kind: 'streamable'; transport: StreamableHTTPServerTransport } | { kind: 'sse'; transport: SSEServerTransport }
 );
 
@@ -38,13 +57,53 @@ export class McpProxy {
   private readonly mirrors: NetServer[] = [];
   private readonly sessions = new Map<string, Entry>();
   private draining = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   /** Permitted tools/call relayed as HTTP (the hot path), since start. */
   relayedCalls = 0;
   private readonly sessionDeps: SessionDeps;
 
-  constructor(private readonly deps: ProxyDeps) {
+  constructor(
+    private readonly deps: ProxyDeps,
+    private readonly limits: SessionLimits = LIMITS,
+  ) {
     this.sessionDeps = { ...deps, relayed: () => void this.relayedCalls++ };
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, limits.idleMs)).unref();
+  }
+
+  /** Open sessions, by agent. */
+  sessionCount(agent: string): number {
+    let n = 0;
+    for (const e of this.sessions.values()) if (e.session.agent === agent) n++;
+    return n;
+  }
+
+  /** Close sessions unused for `idleMs`. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const e of this.sessions.values())
+      if (e.use.calls + e.use.streams === 0 && now - e.use.last >= this.limits.idleMs) void e.transport.close();
+  }
+
+  /** Room for one more session of `agent`: its least recently used idle one closes if it is at its limit. */
+  private async makeRoom(agent: string): Promise<boolean> {
+    const mine = [...this.sessions.values()].filter((e) => e.session.agent === agent);
+    if (mine.length < this.limits.perAgent) return true;
+    const idle = mine.filter((e) => e.use.calls === 0).sort((a, b) => a.use.last - b.use.last)[0];
+    if (!idle) return false;
+    await idle.transport.close();
+    return true;
+  }
+
+  /** Count a request against its session while it is open. */
+  private using(use: Use, req: IncomingMessage, res: ServerResponse): void {
+    const kind = req.method === 'GET' ? 'streams' : 'calls';
+    use[kind]++;
+    use.last = Date.now();
+    res.once('close', () => {
+      use[kind]--;
+      use.last = Date.now();
+    });
   }
 
   /**
@@ -65,6 +124,7 @@ export class McpProxy {
   /** Take no new request; let forwarded ones be answered (up to `graceMs`); then close every session. */
   async close(graceMs = DRAIN_GRACE_MS): Promise<void> {
     this.draining = true;
+    clearInterval(this.sweeper);
     const closed = [...this.listeners, ...this.mirrors].map((s) => new Promise<void>((r) => s.close(() => r())));
     const sessions = [...this.sessions.values()].map((e) => e.session);
     await Promise.race([Promise.all(sessions.map((s) => s.idle())), new Promise((r) => setTimeout(r, graceMs).unref())]);
@@ -98,14 +158,24 @@ export class McpProxy {
       if (!entry) return (fail(res, 404, 'no such MCP session (it ended, or the daemon restarted): initialize again'), undefined);
       if (entry.session.agent !== agent || entry.session.server.name !== name)
         return (fail(res, 403, 'this MCP session belongs to another agent or server'), undefined);
+      this.using(entry.use, req, res);
       return entry;
+    };
+    const room = async () => {
+      if (await this.makeRoom(agent)) return true;
+      res.setHeader('retry-after', '5');
+      fail(res, 429, `agent ${agent} has ${this.limits.perAgent} MCP sessions open, each with a call in flight: retry shortly`);
+      return false;
     };
     if (route[2] === '/sse') {
       if (req.method !== 'GET') return fail(res, 405, 'open the legacy SSE stream with GET');
+      if (!(await room())) return;
       const transport = new SSEServerTransport(`/mcp/${encodeURIComponent(name)}/messages`, res);
       const session = await this.open(agent, spec, transport, res);
       if (!session) return;
-      this.sessions.set(transport.sessionId, { kind: 'sse', transport, session });
+      const use = { calls: 0, streams: 0, last: Date.now() };
+      this.using(use, req, res);
+      this.sessions.set(transport.sessionId, { kind: 'sse', transport, session, use });
       return transport.start();
     }
     if (route[2] === '/messages') {
@@ -132,9 +202,12 @@ export class McpProxy {
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
     if ((first as { method?: unknown } | undefined)?.method !== 'initialize')
       return fail(res, 400, 'no MCP session: start with an initialize request');
+    if (!(await room())) return;
+    const use = { calls: 0, streams: 0, last: Date.now() };
+    this.using(use, req, res);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void (session && this.sessions.set(id, { kind: 'streamable', transport, session })),
+      onsessioninitialized: (id) => void (session && this.sessions.set(id, { kind: 'streamable', transport, session, use })),
     });
     const session = await this.open(agent, spec, transport, res);
     if (session) await transport.handleRequest(req, res, parsed);

@@ -1,0 +1,102 @@
+/**
+ * MCP proxy sessions are bounded: each holds an upstream (here a stdio child), so an agent keeps at
+ * most `perAgent` sessions, its least recently used idle one closing to make room, and a session
+ * unused for `idleMs` is closed. A closed session's client hears 404 and can initialize again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpProxy } from '../src/mcp/proxy.js';
+import { TaskBook } from '../src/mcp/tasks.js';
+
+const fixture = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-header-server.mjs', import.meta.url));
+
+function proxy(limits: { perAgent: number; idleMs: number }): McpProxy {
+  return new McpProxy(
+    {
+      servers: () => [{ name: 'h', command: process.execPath, args: [fixture, 'stdio'], env: {}, headers: {}, ref: 'test:1' }],
+      decide: (params) => ({ call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 }),
+      visible: () => true,
+      filterTools: () => false,
+      denyAsError: () => false,
+      record: () => {},
+      tasks: new TaskBook(() => {}),
+      agentFor: () => undefined,
+      ready: () => true,
+      stackDir: process.cwd(),
+      env: process.env,
+      say: () => {},
+    },
+    limits,
+  );
+}
+
+async function connect(port: number): Promise<Client> {
+  const c = new Client({ name: 'sessions-test', version: '1.0.0' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/h`)));
+  return c;
+}
+
+const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+
+test('an agent holds at most perAgent sessions: the least recently used one closes to make room', async () => {
+  const p = proxy({ perAgent: 2, idleMs: 60_000 });
+  const port = await p.listen(0, 'bot');
+  try {
+    const first = await connect(port);
+    const second = await connect(port);
+    assert.equal(text(await second.callTool({ name: 'plain', arguments: {} })), 'x-api-key: none');
+    assert.equal(p.sessionCount('bot'), 2);
+    const third = await connect(port);
+    assert.equal(p.sessionCount('bot'), 2, 'the third took the place of the least recently used');
+    await assert.rejects(first.callTool({ name: 'plain', arguments: {} }), /404|no such MCP session/);
+    assert.equal(text(await second.callTool({ name: 'plain', arguments: {} })), 'x-api-key: none');
+    assert.equal(text(await third.callTool({ name: 'plain', arguments: {} })), 'x-api-key: none');
+    await Promise.all([first, second, third].map((c) => c.close()));
+  } finally {
+    await p.close(0);
+  }
+});
+
+test('a session with nothing open for idleMs is closed, its upstream with it; one holding its event stream stays', async () => {
+  const p = proxy({ perAgent: 8, idleMs: 300 });
+  const port = await p.listen(0, 'bot');
+  try {
+    const listening = await connect(port);
+    await new Promise((r) => setTimeout(r, 100));
+    const sessionId = (
+      await fetch(`http://127.0.0.1:${port}/mcp/h`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+        }),
+      })
+    ).headers.get('mcp-session-id');
+    assert.ok(sessionId);
+    assert.equal(p.sessionCount('bot'), 2);
+    for (let i = 0; i < 100 && p.sessionCount('bot') > 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.sessionCount('bot'), 1, 'the session that only initialized is gone');
+    const gone = await fetch(`http://127.0.0.1:${port}/mcp/h`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    assert.equal(gone.status, 404);
+    assert.equal(
+      text(await listening.callTool({ name: 'plain', arguments: {} })),
+      'x-api-key: none',
+      'the client holding its stream is still served',
+    );
+    await listening.close();
+    for (let i = 0; i < 100 && p.sessionCount('bot') > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.sessionCount('bot'), 0, 'a client gone without ending its session leaves nothing behind');
+  } finally {
+    await p.close(0);
+  }
+});
