@@ -183,6 +183,12 @@ test('malformed and hostile messages get a structured error, never a decision, a
       ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"tool":"ticket"}}', -32602],
       ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot"}}', -32602],
       [`{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"${'x'.repeat(300)}","tool":"ticket"}}`, -32602],
+      // Refused before anything is decided, counted or fetched: a number read as Infinity, nesting past 64.
+      ['{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool":"search","args":{"n":1e400}}}', -32602],
+      [
+        `{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool":"search","args":{"d":${'['.repeat(5000)}${']'.repeat(5000)}}}}`,
+        -32602,
+      ],
     ];
     for (const [line, code] of cases) {
       const reply = JSON.parse(await s.raw(line)) as { error?: { code: number; message: string } };

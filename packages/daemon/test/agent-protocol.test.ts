@@ -45,3 +45,19 @@ test('a key named __proto__ anywhere in a request is refused with its path, neve
   assert.deepEqual(http.ok ? undefined : http.message.split(' ')[0], 'request.principal.__proto__');
   assert.equal(parseAgentMessage(line('{"note":"__proto__"}')).kind, 'govern');
 });
+
+test('a number read as Infinity, or nesting past MAX_JSON_DEPTH, is refused with its path before any decision', () => {
+  const line = (args: string) => `{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool_id":"pay","args":${args}}}`;
+  const refused = (args: string) => {
+    const m = parseAgentMessage(line(args));
+    return m.kind === 'error' && m.rpcCode === -32602 ? m.message : `not refused: ${JSON.stringify(m)}`;
+  };
+  assert.match(refused('{"amount":1e400}'), /^params\.args\.amount is a number too large to represent/);
+  assert.match(refused('{"x":[-1e999]}'), /^params\.args\.x\[0\] is a number too large/);
+  const deep = (n: number) => `{"d":${'['.repeat(n)}${']'.repeat(n)}}`;
+  // params is depth 0 and args 1; 62 nested arrays in d reach depth 63, allowed; 63 reach 64, refused.
+  assert.equal(parseAgentMessage(line(deep(62))).kind, 'govern');
+  assert.match(refused(deep(63)), /^params\.args\.d(\[0\]){62} nests deeper than 64 levels/);
+  assert.match(refused(deep(100_000)), /nests deeper than 64 levels/, 'no stack is spent on it');
+  assert.equal(parseAgentMessage(line('{"amount":1e300}')).kind, 'govern');
+});

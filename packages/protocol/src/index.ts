@@ -2,4 +2,4 @@ export * from './canonical-json.js';
 export * from './effects.js';
 export * from './denial-codes.js';
 export * from './decision.js';
-export * from './proto-key.js';
+export * from './faithful-json.js';

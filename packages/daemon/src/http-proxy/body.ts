@@ -6,6 +6,7 @@
  * bind `Amount` (or `ſum` for `sum`) to the same field.
  */
 import type { IncomingMessage } from 'node:http';
+import { unfaithfulJson } from '@faramesh/protocol';
 
 export class BodyError extends Error {
   constructor(
@@ -43,6 +44,8 @@ export function parseStrictJson(text: string): unknown {
   } catch {
     throw new BodyError(400, 'the body is not valid JSON');
   }
+  const unfaithful = unfaithfulJson(value, 'body');
+  if (unfaithful) throw new BodyError(400, unfaithful);
   const dup = duplicateKey(text);
   if (dup !== undefined)
     throw new BodyError(400, `the JSON body gives the key '${dup}' twice in one object (letter case and Unicode form aside)`);

@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { findProtoKey } from '@faramesh/protocol';
-import { protoKeyRefused, type GovernParams, type GovernResult } from '../wire/agent-protocol.js';
+import { unfaithfulJson } from '@faramesh/protocol';
+import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
 import { relayCall } from './passthrough.js';
@@ -222,8 +222,8 @@ export class ProxySession {
     const args = m.params?.arguments;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
       return 'tools/call needs a tool name and an arguments object';
-    const hidden = findProtoKey(args, 'arguments');
-    if (hidden) return protoKeyRefused(hidden);
+    const unfaithful = unfaithfulJson(args, 'arguments');
+    if (unfaithful) return unfaithful;
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {

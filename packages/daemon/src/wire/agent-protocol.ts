@@ -5,7 +5,7 @@
  * resolve approvals or control the daemon do not exist here (the operator channel has them).
  */
 import * as z from 'zod';
-import { findProtoKey, type DecisionRequest, type StructuredDenial } from '@faramesh/protocol';
+import { unfaithfulJson, type DecisionRequest, type StructuredDenial } from '@faramesh/protocol';
 
 const text = z.string().min(1).max(4096);
 const id = z.string().min(1).max(256);
@@ -82,8 +82,8 @@ export function parseAgentMessage(line: string): AgentMessage {
     message: `invalid ${method} params: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
   });
   if (method === 'govern') {
-    const hidden = findProtoKey(params, 'params');
-    if (hidden) return { kind: 'error', rpcId, legacy: isLegacy, rpcCode: RPC.invalidParams, message: protoKeyRefused(hidden) };
+    const unfaithful = unfaithfulJson(params, 'params');
+    if (unfaithful) return { kind: 'error', rpcId, legacy: isLegacy, rpcCode: RPC.invalidParams, message: unfaithful };
     const p = GovernParams.safeParse(params);
     return p.success ? { kind: 'govern', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
   }
@@ -104,18 +104,14 @@ export function parseAgentMessage(line: string): AgentMessage {
 
 /** `govern` params from another channel (the HTTP API): validated, with the policy tool id. */
 export function parseGovernParams(raw: unknown): { ok: true; params: GovernParams; tool: string } | { ok: false; message: string } {
-  const hidden = findProtoKey(raw, 'request');
-  if (hidden) return { ok: false, message: protoKeyRefused(hidden) };
+  const unfaithful = unfaithfulJson(raw, 'request');
+  if (unfaithful) return { ok: false, message: unfaithful };
   const p = GovernParams.safeParse(raw);
   if (!p.success) return { ok: false, message: `invalid evaluate request: ${z.prettifyError(p.error).replace(/\n/g, '; ')}` };
   const tool = toolIdOf(p.data);
   if (!tool) return { ok: false, message: 'the request needs `tool` (with `operation`) or `tool_id`' };
   return { ok: true, params: p.data, tool };
 }
-
-/** Why a request holding a `__proto__` key is refused (see `findProtoKey`). */
-export const protoKeyRefused = (path: string): string =>
-  `${path} is a key named __proto__: refused, because the policy and the log would not see the object the tool gets`;
 
 /**
  * The policy's tool id. The SDKs split `stripe/refund` into tool `stripe` and operation `refund`,
