@@ -69,11 +69,18 @@ test('apply starts the daemon; permit, deny, defer → approve → the identical
       'unknown',
     );
 
-    const listed = JSON.parse(s.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; args: unknown }[] };
+    const listed = JSON.parse(s.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; context?: string }[] };
     assert.deepEqual(
-      listed.approvals.map((a) => a.id),
-      [id],
+      listed.approvals.map((a) => [a.id, a.context]),
+      [[id, 'refunds need a human']],
     );
+    const since = (d: string) =>
+      (JSON.parse(s.cli('approvals', 'list', '--since', d, '--json').stdout) as { approvals: unknown[] }).approvals;
+    assert.equal(since('1h').length, 1);
+    assert.equal(since('0s').length, 0, 'deferred before the window');
+    const bad = s.cli('approvals', 'list', '--since', 'soon');
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /--since: 'soon' is not a duration/);
     const approved = s.cli('approvals', 'approve', id, '--reason', 'customer verified');
     assert.equal(approved.code, 0, approved.stderr);
     assert.equal((await poll(id)).status, 'approved');

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { parseDuration } from '@faramesh/fpl/runtime';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { makeOut, table, type Out } from '../../output.js';
-import { guarded } from './operator.js';
+import { guarded, UsageError } from './operator.js';
 import { duration } from './status.js';
 
 type Shown = Omit<Approval, 'binding'>;
@@ -26,6 +26,7 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
   const listing = (c: Command) =>
     dir(c)
       .option('--agent <id>', 'only this agent')
+      .option('--since <duration>', 'only approvals deferred this recently (24h, 7d)')
       .option('--json', 'JSON output (same as --format json)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
   const run = (f: (out: Out) => Promise<number>) => async () => setCode(await guarded(makeOut(noColor()), f));
@@ -34,9 +35,9 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
     .addOption(new Option('--status <status>', 'which approvals').choices(['pending', 'approved', 'denied', 'expired', 'all']))
     .action((o: ListOptions) => run((out) => list(out, o, o.status ?? 'pending'))());
   listing(cmd.command('pending').description('pending approvals')).action((o: ListOptions) => run((out) => list(out, o, 'pending'))());
-  listing(cmd.command('history').description('resolved and expired approvals'))
-    .option('--since <duration>', 'how far back', '24h')
-    .action((o: ListOptions) => run((out) => history(out, o))());
+  listing(cmd.command('history').description('resolved and expired approvals (the last 24h unless --since)')).action((o: ListOptions) =>
+    run((out) => history(out, { ...o, since: o.since ?? '24h' }))(),
+  );
   dir(cmd.command('show').description('one approval in full').argument('<approval-id>'))
     .option('--json', 'JSON output')
     .action((id: string, o: { dir: string; json?: boolean }) =>
@@ -75,18 +76,26 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
   return cmd;
 }
 
+/** Approvals in `status`, oldest first, deferred since `o.since` when given. */
 async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {
+  const seconds = o.since === undefined ? undefined : parseDuration(o.since);
+  if (o.since !== undefined && seconds === undefined) throw new UsageError(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`);
   const r = await operatorCall<{ approvals: Shown[] }>(stackPaths(o.dir).operatorSocket, 'approvals.list', {
     status,
     ...(o.agent ? { agent: o.agent } : {}),
   });
-  return r.approvals.sort((a, b) => a.deferred_at.localeCompare(b.deferred_at));
+  const from = seconds === undefined ? -Infinity : Date.now() - seconds * 1000;
+  return r.approvals.filter((a) => Date.parse(a.deferred_at) >= from).sort((a, b) => a.deferred_at.localeCompare(b.deferred_at));
 }
+
+/** The JSON form: each approval with its `context`, the reason the rule gave for deferring it. */
+const asJson = (approvals: Shown[]) =>
+  JSON.stringify({ approvals: approvals.map((a) => (a.reason === undefined ? a : { ...a, context: a.reason })) }, null, 2);
 
 async function list(out: Out, o: ListOptions, status: string): Promise<number> {
   const approvals = await fetchList(o, status);
   if (o.json || o.format === 'json') {
-    out.print(JSON.stringify({ approvals }, null, 2));
+    out.print(asJson(approvals));
     return 0;
   }
   out.print('Approval Queue\n──────────────');
@@ -102,15 +111,9 @@ async function list(out: Out, o: ListOptions, status: string): Promise<number> {
 }
 
 async function history(out: Out, o: ListOptions): Promise<number> {
-  const seconds = parseDuration(o.since ?? '24h');
-  if (seconds === undefined) {
-    out.error(out.fail(`--since: '${o.since}' is not a duration`));
-    return 64;
-  }
-  const from = Date.now() - seconds * 1000;
-  const approvals = (await fetchList(o, 'all')).filter((a) => a.status !== 'pending' && Date.parse(a.deferred_at) >= from);
+  const approvals = (await fetchList(o, 'all')).filter((a) => a.status !== 'pending');
   if (o.json || o.format === 'json') {
-    out.print(JSON.stringify({ approvals }, null, 2));
+    out.print(asJson(approvals));
     return 0;
   }
   out.print(`Approval History (${o.since ?? '24h'}, ${approvals.length} records)`);
