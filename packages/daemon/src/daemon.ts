@@ -26,7 +26,7 @@ import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } fr
 import type { Server as NetServer } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
-import { DecisionService, NOT_READY, refusal, type PolicyInUse } from './core/decisions.js';
+import { DecisionService, refusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
@@ -47,6 +47,7 @@ const SUPERVISOR_STOP_GRACE_MS = 10_000;
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
 import {
   keepOpenAck,
+  NOT_READY,
   parseAgentMessage,
   parseGovernParams,
   rpcError,

@@ -38,9 +38,10 @@ const proxy = new ForwardProxy({
         } as GovernResult);
   },
   agentFor: () => undefined,
-  ready: () => true,
+  ready: () => ready,
   say: () => {},
 });
+let ready = true;
 
 before(async () => {
   // Two upstreams on the same port, one per loopback address.
@@ -108,4 +109,29 @@ test('CONNECT: the tunnel is opened to the checked address', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(connections, [CHECKED]);
   assert.deepEqual(seen.at(-1), [CHECKED]);
+});
+
+test('a proxied request the daemon is not ready for gets the DAEMON_NOT_READY payload of errors.md, plain or CONNECT', async () => {
+  ready = false;
+  try {
+    const plain = await viaProxy('/early');
+    assert.equal(plain.status, 503);
+    assert.deepEqual(JSON.parse(plain.body), {
+      effect: 'DENY',
+      code: 'DAEMON_NOT_READY',
+      human_message: 'denied: daemon is initializing, retry in a moment',
+      resolution: { type: 'retry_after', retry_after_seconds: 2 },
+    });
+    const tunnel = await new Promise<string>((resolve, reject) => {
+      const s = connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT rebind.example:${port} HTTP/1.1\r\nHost: x\r\n\r\n`));
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
+    });
+    assert.match(tunnel, /^HTTP\/1\.1 503/);
+    assert.equal((JSON.parse(tunnel.split('\r\n\r\n')[1]!) as { code: string }).code, 'DAEMON_NOT_READY');
+  } finally {
+    ready = true;
+  }
 });

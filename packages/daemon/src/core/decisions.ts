@@ -385,12 +385,6 @@ export function auditUnavailable(why: string): StructuredDenial {
   };
 }
 
-export const NOT_READY: StructuredDenial = {
-  code: 'DAEMON_NOT_READY',
-  human_message: 'denied: daemon is initializing, retry in a moment',
-  resolution: { type: 'retry_after', retry_after_seconds: 2 },
-};
-
 /** A deny the daemon gives without deciding (not ready, log unavailable): nothing is recorded. */
 export function refusal(callId: string, denial: StructuredDenial, started: number): GovernResult {
   const result: GovernResult = { call_id: callId, effect: 'DENY', latency_ms: round(performance.now() - started) };

@@ -34,7 +34,8 @@ import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
-import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, notReady, reply, SECRET, sendableStatus } from './http-common.js';
+import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ForwardDeps {
   /** `carrier`: set when the request is plain HTTP off this machine (a bound credential may not go there). */
@@ -158,7 +159,7 @@ export class ForwardProxy {
         { error: 'proxy credentials required: an agent token (faramesh token issue --agent <id>)' },
         { 'proxy-authenticate': 'Basic realm="faramesh"' },
       );
-    if (!this.deps.ready()) return reply(res, 503, { error: 'the daemon is not ready (DAEMON_NOT_READY)' }, { 'retry-after': '2' });
+    if (!this.deps.ready()) return notReady(res);
     const target = judgedPath(url.href, res);
     if (!target) return;
     return this.forward(req, res, agent, {
@@ -234,7 +235,7 @@ export class ForwardProxy {
     const port = Number(target[2]);
     const agent = this.who(req, fixed);
     if (!agent) return refuse(407, 'Proxy Authentication Required', { error: 'proxy credentials required: an agent token' });
-    if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { error: 'the daemon is not ready (DAEMON_NOT_READY)' });
+    if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });
     const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(
       { agent_id: agent, tool_id: 'http/connect', args: { host, port, method: 'CONNECT' } },

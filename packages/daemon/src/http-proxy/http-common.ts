@@ -1,6 +1,6 @@
 /** What the forward and reverse proxies share: which headers stay behind, and how a refusal is written. */
 import type { ServerResponse } from 'node:http';
-import type { GovernResult } from '../wire/agent-protocol.js';
+import { NOT_READY, type GovernResult } from '../wire/agent-protocol.js';
 
 /** Headers of this hop alone: never passed on. */
 export const HOP = new Set([
@@ -38,6 +38,11 @@ export function denialBody(r: GovernResult): Record<string, unknown> {
     ...(r.action_id ? { action_id: r.action_id } : {}),
     ...(r.defer_token ? { approval_id: r.defer_token } : {}),
   };
+}
+
+/** A proxied request the daemon is not ready to decide: the errors.md payload, with its `retry-after`. */
+export function notReady(res: ServerResponse): void {
+  reply(res, 503, { effect: 'DENY', ...NOT_READY }, { 'retry-after': String(NOT_READY.resolution.retry_after_seconds) });
 }
 
 export function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {

@@ -25,7 +25,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
-import { denialBody, HOP, IDLE_MS, reply, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, notReady, reply, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
@@ -101,7 +101,7 @@ export class ReverseProxy {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, config: ReverseConfig): Promise<void> {
-    if (!this.deps.ready()) return reply(res, 503, { error: 'the daemon is not ready (DAEMON_NOT_READY)' }, { 'retry-after': '2' });
+    if (!this.deps.ready()) return notReady(res);
     const who = this.who(req, config);
     if ('status' in who) return reply(res, who.status, { error: who.error }, who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
     const method = (req.method ?? 'GET').toUpperCase();

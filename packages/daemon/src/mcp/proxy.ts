@@ -20,6 +20,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
+import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ProxyDeps extends SessionDeps {
   servers(): McpServerSpec[];
@@ -137,7 +138,7 @@ export class McpProxy {
   private async handle(req: IncomingMessage, res: ServerResponse, fixedAgent: string | undefined): Promise<void> {
     if (this.draining) {
       res.setHeader('retry-after', '2');
-      return fail(res, 503, 'the daemon is stopping (DAEMON_NOT_READY)');
+      return fail(res, 503, 'the daemon is stopping (DAEMON_NOT_READY)', NOT_READY);
     }
     const route = /^\/mcp\/([^/?]+)(\/sse|\/messages)?\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (!route) return fail(res, 404, 'the MCP proxy serves each upstream at /mcp/<name> (legacy SSE: /mcp/<name>/sse)');
@@ -152,7 +153,7 @@ export class McpProxy {
     }
     if (!this.deps.ready()) {
       res.setHeader('retry-after', '2');
-      return fail(res, 503, 'the daemon is not ready (DAEMON_NOT_READY)');
+      return fail(res, 503, 'the daemon is not ready (DAEMON_NOT_READY)', NOT_READY);
     }
     const owned = (entry: Entry | undefined) => {
       if (!entry) return (fail(res, 404, 'no such MCP session (it ended, or the daemon restarted): initialize again'), undefined);
@@ -248,8 +249,10 @@ async function body(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function fail(res: ServerResponse, status: number, message: string): void {
+/** A JSON-RPC error; `data`, when the refusal is one of errors.md's, is its structured payload. */
+function fail(res: ServerResponse, status: number, message: string, data?: object): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: status === 401 || status === 403 ? -32001 : -32600, message } }));
+  const code = status === 401 || status === 403 ? -32001 : -32600;
+  res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } }));
 }

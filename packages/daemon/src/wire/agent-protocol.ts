@@ -136,6 +136,13 @@ export function decisionRequest(p: GovernParams, tool: string): DecisionRequest 
   return request;
 }
 
+/** The denial of a call the daemon is not ready to decide (starting, or stopping), on every channel. */
+export const NOT_READY = {
+  code: 'DAEMON_NOT_READY',
+  human_message: 'denied: daemon is initializing, retry in a moment',
+  resolution: { type: 'retry_after', retry_after_seconds: 2 },
+} satisfies StructuredDenial;
+
 /** What `govern` answers: effects are only ever PERMIT, DENY or DEFER. */
 export interface GovernResult {
   call_id: string;
