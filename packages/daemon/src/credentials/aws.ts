@@ -78,6 +78,6 @@ export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: num
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const sm = new SecretsManagerClient({ region: cfg.region, ...(credentials ? { credentials } : {}) });
   const got = await sm.send(new GetSecretValueCommand({ SecretId: spec.path }), { abortSignal });
-  if (got.SecretString === undefined) throw new Error(`secret ${spec.path} has no SecretString`);
+  if (got.SecretString === undefined) throw new Error('the secret has no SecretString (binary secrets are not served)');
   return { value: secretValue(got.SecretString, spec.path), ttl_s, issuance_id: `version:${got.VersionId ?? '?'}${via}` };
 }
