@@ -93,6 +93,8 @@ test('test: --fixture runs one file; --fail-fast stops at the first mismatch', (
   const dir = stack({ 'a.fmtest.json': bad, 'b.fmtest.json': refunds });
   const one = run(['test', '--dir', dir, '--fixture', join(dir, 'tests', 'b.fmtest.json')]);
   assert.match(one.stdout, /3 passed, 0 failed/);
+  const underStack = run(['test', '--dir', dir, '--fixture', 'tests/b.fmtest.json']);
+  assert.match(underStack.stdout, /3 passed, 0 failed/, 'a relative path not found here is read under the stack');
   const fast = run(['test', '--dir', dir, '--fail-fast']);
   assert.equal(fast.code, 1);
   assert.match(fast.stdout, /\n0 passed, 1 failed\n$/);
@@ -116,6 +118,9 @@ test('test: a policy that does not compile exits 2', () => {
   const r = run(['test', '--dir', stack({ 'refunds.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n')]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown field 'pemit'/);
+  const none = run(['test', '--dir', mkdtempSync(join(tmpdir(), 'faramesh-test-'))]);
+  assert.equal(none.code, 2, 'no policy at all is a compile failure too');
+  assert.match(none.stderr, /no governance\.fms in/);
 });
 
 test('test: malformed fixtures are reported with their JSON path and fail', () => {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { applyDelta, decide, emptyState, prepare } from '@faramesh/engine';
+import { StackError } from '@faramesh/fpl';
 import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
 import { makeOut, plural, type Out } from '../output.js';
@@ -24,7 +25,16 @@ interface Outcome {
 /** faramesh test: run policy fixtures against the compiled policy (exit 0 pass, 1 failures, 2 compile failure). */
 export function runTests(opts: TestOptions): number {
   const out = makeOut(opts.noColor);
-  const { stack, result } = compileStack(opts.dir);
+  let compiled: ReturnType<typeof compileStack>;
+  try {
+    compiled = compileStack(opts.dir);
+  } catch (e) {
+    // No policy to test is a compile failure, as `check` would say.
+    if (!(e instanceof StackError)) throw e;
+    out.error(out.fail(e.message));
+    return 2;
+  }
+  const { stack, result } = compiled;
   process.stdout.write(`Compiling ${stack.source.name} ... `);
   if (!result.ir) {
     out.print('failed');
@@ -62,7 +72,8 @@ export function runTests(opts: TestOptions): number {
 }
 
 function fixtureFiles(opts: TestOptions): string[] {
-  if (opts.fixture) return [resolve(opts.fixture)];
+  // As given from where the command runs, else under the stack (`--dir stack --fixture tests/a.fmtest.json`).
+  if (opts.fixture) return [existsSync(opts.fixture) ? resolve(opts.fixture) : resolve(opts.dir, opts.fixture)];
   const dir = join(opts.dir, 'tests');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
