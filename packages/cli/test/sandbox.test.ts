@@ -241,9 +241,11 @@ describe('the OS tier: a hostile agent in the sandbox', { skip: !linux ? 'Linux 
         assert.equal(existsSync(join(s.dir, 'workspace-file')), true);
         process.kill(s.pid(), 0);
         const { daemon } = JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as {
-          daemon: { state: string; policy_version: string };
+          daemon: { state: string; policy_version: string; os_tier: { enabled: boolean; mechanism: string } };
         };
         assert.equal(daemon.state, 'READY');
+        assert.equal(daemon.os_tier.enabled, true);
+        assert.match(daemon.os_tier.mechanism, /^namespaces\+seccomp/, 'the summary status.md shows');
         assert.equal(daemon.policy_version, versionBefore);
         const verify = await s.cliAsync('audit', 'verify');
         assert.equal(verify.code, 0, verify.stdout + verify.stderr);

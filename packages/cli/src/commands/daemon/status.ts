@@ -114,6 +114,7 @@ export async function status(o: StatusOptions): Promise<number> {
 }
 
 function toJson(s: DaemonStatus): object {
+  const tier = osTier(s);
   return {
     daemon: {
       state: s.state,
@@ -130,6 +131,14 @@ function toJson(s: DaemonStatus): object {
       degraded: s.degraded,
       wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
       signing: s.signing ?? null,
+      // The summary status.md shows; the layers, each with whether this machine can apply it, are below.
+      os_tier: {
+        enabled: tier.profile !== 'off',
+        mechanism: tier.layers
+          .filter((l) => l.available && l.layer !== 'helper')
+          .map((l) => l.layer)
+          .join('+'),
+      },
     },
     decisions: s.decisions,
     providers: s.providers,
@@ -137,7 +146,7 @@ function toJson(s: DaemonStatus): object {
     credentials: s.credentials ?? [],
     identity: s.identity ?? null,
     proxies: s.proxies ?? {},
-    os_tier: osTier(s),
+    os_tier: tier,
     supervisor: s.supervisor ?? [],
     budgets: s.budgets,
     approvals: s.approvals,
@@ -162,7 +171,7 @@ function budgetRow(b: BudgetUsage): string {
   const share = cap ? `  (${((100 * b.spent_usd) / cap).toFixed(1)}%)` : '';
   const calls = `${b.calls}${b.max_calls !== undefined ? ` / ${b.max_calls}` : ''} calls`;
   const period = b.window === 'day' ? `today (${b.period})` : `${b.sessions} session${b.sessions === 1 ? '' : 's'}`;
-  return `  ${`${b.id} (${b.agent})`.padEnd(22)}${money}${share}  ${calls}  ${period}`;
+  return `  ${`${b.id} (${b.agent})`.padEnd(20)}  ${money}${share}  ${calls}  ${period}`;
 }
 
 export function duration(seconds: number): string {
