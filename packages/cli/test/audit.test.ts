@@ -100,8 +100,14 @@ test('audit verify: a rewritten record fails with its id, field, file and offset
   assert.match(r.stdout, /field: {3}content/);
   assert.match(r.stdout, new RegExp(`file: {4}wal/${segment} offset=${start - 8}`));
   assert.match(r.stdout, /audit chain verification failed/);
-  const json = JSON.parse(run(['audit', 'verify', '--format', 'json'], stack).stdout) as { ok: boolean; problems: { id: string }[] };
+  const json = JSON.parse(run(['audit', 'verify', '--format', 'json'], stack).stdout) as {
+    ok: boolean;
+    problems: { id: string }[];
+    problem_count: number;
+    in_window: number;
+  };
   assert.equal(json.ok, false);
+  assert.ok(json.problem_count >= 1 && json.in_window > 0, 'snake_case, as every JSON the CLI prints');
   assert.equal(json.problems[0]!.id, target);
 });
 

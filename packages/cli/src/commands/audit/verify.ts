@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import { verifyLogParallel, type Problem, type VerifyReport } from '@faramesh/audit';
-import { makeOut, plural } from '../../output.js';
+import { makeOut, plural, snakeKeys } from '../../output.js';
 import { pinnedKeys, timeBound, walDir, type AuditPathOptions } from './paths.js';
 
 export interface VerifyOptions extends AuditPathOptions {
@@ -51,7 +51,7 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
   }
   const devFail = !!o.strict && report.dev > 0;
   if (o.format === 'json') {
-    out.print(JSON.stringify({ ...report, keys: keySource ?? null }, null, 2));
+    out.print(JSON.stringify(snakeKeys({ ...report, keys: keySource ?? null }), null, 2));
     return report.ok ? (devFail ? 3 : 0) : 1;
   }
   if (!report.ok) {
