@@ -179,6 +179,34 @@ test('an agent deferring without end is refused past 100 waiting approvals, and 
   });
 });
 
+test('apply refuses a shared state or budget backend this build does not have, and changes nothing', () => {
+  for (const [line, why] of [
+    ['backend = "postgres"', /runtime\.backend = "postgres" is not available in this build/],
+    ['postgres_url = "postgres://db/faramesh"', /runtime\.backend = "postgres" is not available/],
+    [
+      'budget_backend = "redis://budgets:6379"',
+      /runtime\.budget_backend is not available in this build: each daemon enforces its budgets itself/,
+    ],
+  ] as const) {
+    const s = makeStack(POLICY.replace('runtime {', `runtime {\n  ${line}`));
+    try {
+      const r = s.cli('apply');
+      assert.equal(r.code, 1, line);
+      assert.match(r.stderr, why);
+      assert.equal(existsSync(join(s.dir, '.faramesh')), false, 'nothing was written');
+    } finally {
+      s.stop();
+    }
+  }
+  const local = makeStack(POLICY.replace('runtime {', 'runtime {\n  backend = "sqlite"'));
+  try {
+    assert.equal(local.cli('apply').code, 0, 'sqlite names the local default');
+  } finally {
+    local.cli('apply', '--stop');
+    local.stop();
+  }
+});
+
 test('malformed and hostile messages get a structured error, never a decision, and the daemon keeps serving', async () => {
   await withDaemon(async (s) => {
     const cases: [string, number][] = [

@@ -48,6 +48,16 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
     if (seconds === undefined || seconds <= 0) throw new SettingsError(`runtime.${key}: '${String(raw)}' is not a positive duration`);
     return seconds * 1000;
   };
+  // Shared state is not built. A stack asking for it would believe its state and budgets fleet-wide
+  // while each daemon kept its own: refused, rather than ignored. `sqlite` names the local default.
+  if (value('backend') === 'postgres' || value('postgres_url') !== undefined)
+    throw new SettingsError(
+      'runtime.backend = "postgres" is not available in this build: state and the log are local files (.faramesh/state, wal_dir). Remove backend and postgres_url (or write backend = "sqlite", the local default)',
+    );
+  if (value('budget_backend') !== undefined)
+    throw new SettingsError(
+      'runtime.budget_backend is not available in this build: each daemon enforces its budgets itself, so a fleet-wide ceiling would be one per machine. Remove it',
+    );
   const mode = text('mode', 'enforce');
   if (mode !== 'enforce' && mode !== 'audit') throw new SettingsError(`runtime.mode must be "enforce" or "audit", not "${mode}"`);
   const immutable = value('immutable_config') ?? false;
