@@ -316,6 +316,8 @@ agent "bot" {
   }
   budget daily {
     max_calls 3
+    max $10
+    warn_at 0.5
   }
   completion_gate {
     require "no_pending_approvals"
@@ -352,8 +354,18 @@ agent "free" {
     // The denied one was refused when retried; nothing is left open.
     assert.equal((await s.govern({ ...refund, args: { amount: 7, order: 'B-2' } })).effect, 'DENY');
     assert.equal((await complete()).effect, 'PERMIT');
-    // Three searches use up the daily budget of three calls.
-    for (let i = 0; i < 3; i++) await s.govern({ agent_id: 'bot', tool: 'search', args: { q: String(i) } });
+    // Three searches use up the daily budget of three calls. The second crosses half of each meter (calls
+    // and dollars): the agent is warned then, once per meter, and the call still runs.
+    const spent = [];
+    for (let i = 0; i < 3; i++) spent.push(await s.govern({ agent_id: 'bot', tool: 'search', args: { q: String(i) }, cost_usd: 3 }));
+    assert.deepEqual(
+      spent.map((x) => [x.effect, (x.signals as { human_message: string }[] | undefined)?.map((g) => g.human_message)]),
+      [
+        ['PERMIT', undefined],
+        ['PERMIT', ['budget 50% consumed ($6.00/$10.00 daily)', 'budget 50% consumed (2 calls/3 calls daily)']],
+        ['PERMIT', undefined],
+      ],
+    );
     r = await complete();
     assert.equal(r.effect, 'DENY');
     assert.match(r.structured_denial!.human_message, /^agent cannot complete: budget daily is used up/);
@@ -366,7 +378,7 @@ agent "free" {
       budgets.map((b) => [b.agent, b.id, b.window, b.calls, b.max_calls, b.period]),
       [['bot', 'daily', 'day', 3, 3, new Date().toISOString().slice(0, 10)]],
     );
-    assert.match(s.cli('status').stdout, /Budgets\n {2}daily \(bot\) +\$0\.00 {2}3 \/ 3 calls {2}today/);
+    assert.match(s.cli('status').stdout, /Budgets\n {2}daily \(bot\) +\$9\.00 \/ \$10\.00 {2}\(90\.0%\) {2}3 \/ 3 calls {2}today/);
     // An agent without a gate completes freely; every completion is a recorded decision.
     assert.equal((await complete('free')).effect, 'PERMIT');
     assert.equal(s.cli('apply', '--stop').code, 0);

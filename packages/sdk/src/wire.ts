@@ -42,6 +42,8 @@ export interface GovernResult {
   defer_token?: string;
   delegation_token?: string;
   structured_denial?: WireDenial;
+  /** Soft signals that did not change the effect: `{ code: 'BUDGET_WARNING', budget_id, human_message }`. */
+  signals?: { code: string; budget_id: string; human_message: string }[];
   /** A credential the daemon brokered for this one call. */
   credential?: { value: string; header: string; expires_at: string };
 }

@@ -205,6 +205,8 @@ export class DecisionService {
       latency_ms: round(elapsed),
     };
     if (outcome.wire !== 'PERMIT' && outcome.denial) describeDenial(result, outcome.denial, stamp.id);
+    // The agent hears a budget running low while its call still runs.
+    if (decision.signals.length > 0) result.signals = decision.signals;
     // For this call only: the SDK hands it to the tool, the HTTP proxy puts it in the request.
     if (credential && outcome.wire === 'PERMIT')
       result.credential = { value: credential.value, header: credential.header, expires_at: credential.expires_at };

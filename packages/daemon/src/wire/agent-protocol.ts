@@ -5,7 +5,7 @@
  * resolve approvals or control the daemon do not exist here (the operator channel has them).
  */
 import * as z from 'zod';
-import { unfaithfulJson, type DecisionRequest, type StructuredDenial } from '@faramesh/protocol';
+import { unfaithfulJson, type DecisionRequest, type DecisionSignal, type StructuredDenial } from '@faramesh/protocol';
 
 const text = z.string().min(1).max(4096);
 const id = z.string().min(1).max(256);
@@ -156,6 +156,8 @@ export interface GovernResult {
   /** A permitted `delegate/<agent>` call: the token that agent sends to prove the delegation. */
   delegation_token?: string;
   structured_denial?: StructuredDenial;
+  /** Soft signals that did not change the effect (BUDGET_WARNING as errors.md shows it). */
+  signals?: DecisionSignal[];
   /** A brokered credential for this one call (never recorded; the HTTP proxy injects it and keeps it). */
   credential?: { value: string; header: string; expires_at: string };
   latency_ms: number;
