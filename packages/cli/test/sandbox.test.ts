@@ -98,6 +98,7 @@ const SECCOMP_EPERM = [
 /** Outcomes the sandbox must produce: every attempt here fails... */
 const MUST_FAIL = [
   'kill',
+  'tkill',
   'tgkill',
   'pidfd_send_signal',
   'kill_process_group',

@@ -32,11 +32,12 @@ export function which(name: string, path = process.env.PATH ?? ''): string | und
     .find(executable);
 }
 
-export function probeLayers(helper = HELPER_PATH, bwrap = which('bwrap')): Layer[] {
+/** `platform`: the host's; a test passes another to check what macOS or Windows would be told. */
+export function probeLayers(helper = HELPER_PATH, bwrap = which('bwrap'), platform: NodeJS.Platform = process.platform): Layer[] {
   const layers: Layer[] = [];
-  if (process.platform !== 'linux') {
+  if (platform !== 'linux') {
     for (const layer of ['namespaces', 'seccomp', 'landlock', 'ebpf-lsm'] as const)
-      layers.push({ layer, available: false, detail: `not on ${process.platform}: the OS tier is Linux only` });
+      layers.push({ layer, available: false, detail: `not on ${platform}: the OS tier is Linux only` });
     return layers;
   }
   layers.push(
