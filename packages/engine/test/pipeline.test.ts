@@ -136,6 +136,17 @@ describe('budgets', () => {
     s.advance(14 * 3600);
     assert.equal(s.call({ tool: 'x' }).effect, 'PERMIT', 'a new UTC day');
   });
+  test('budgets are per agent, never pooled: two agents with the same budget id each have their own', () => {
+    // Seed: "No cross-agent budget pooling in v2.0. Each agent's budget is independent."
+    const body = '  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 2\n    max $10\n  }';
+    const s = new Session(policy(agent(body, 'a') + agent(body, 'b')));
+    assert.equal(s.call({ tool: 'x', cost_usd: 6 }, 'a').effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'x', cost_usd: 1 }, 'a').effect, 'PERMIT');
+    assert.equal(outcome(s.call({ tool: 'x' }, 'a')), 'DENY/BUDGET_EXCEEDED', "a's two calls are used up");
+    assert.equal(s.call({ tool: 'x', cost_usd: 9 }, 'b').effect, 'PERMIT', "b's $10 is untouched by a's $7");
+    assert.equal(s.call({ tool: 'x' }, 'b').effect, 'PERMIT', "b's two calls are its own");
+    assert.equal(outcome(s.call({ tool: 'x' }, 'b')), 'DENY/BUDGET_EXCEEDED');
+  });
   test('dollar budgets sum cost_usd; warn_at signals once when crossed', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $10\n    warn_at 0.5\n  }')));
     assert.deepEqual(s.call({ tool: 'x', cost_usd: 4 }).signals, []);
