@@ -79,6 +79,7 @@ agent "coder" {
     permit growing/read_report
     permit everything/simulate-research-query
     permit jobs/export
+    permit jobs/acks
   }
   completion_gate {
     require "no_uncommitted_writes"
@@ -421,7 +422,7 @@ test('MCP tasks: a running task blocks the completion gate until it ends; a task
   }
 });
 
-test('faramesh/tasks/complete from an upstream ends its task for the completion gate', async () => {
+test('faramesh/tasks/complete from an upstream, as a notification or a request, ends its task for the completion gate', async () => {
   const client = await connect('jobs');
   const Completion = z.object({ completed: z.boolean() });
   const complete = () => client.request({ method: 'faramesh/tasks/complete', params: {} }, Completion);
@@ -438,6 +439,22 @@ test('faramesh/tasks/complete from an upstream ends its task for the completion 
       done = (await complete()).completed;
     }
     assert.ok(done, 'the upstream reported the end, and the gate opened');
+
+    // The same report sent as a request: the proxy answers it, and the gate opens as well.
+    const asked = await client.request(
+      { method: 'tools/call', params: { name: 'export', arguments: { ack: true }, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    assert.equal(asked.task.taskId, 'job-2');
+    assert.equal((await complete()).completed, false);
+    done = false;
+    for (let i = 0; i < 50 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      done = (await complete()).completed;
+    }
+    assert.ok(done, 'the request form ended the task too');
+    const acks = (await client.callTool({ name: 'acks', arguments: {} })) as { content: { text: string }[] };
+    assert.equal(acks.content[0]!.text, '1', 'the upstream got its answer');
   } finally {
     await client.close();
   }
