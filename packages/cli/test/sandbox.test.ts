@@ -349,46 +349,85 @@ describe('the OS tier fails closed, naming the layer it cannot apply', { skip: !
   });
 });
 
-test('several agents: the launching agent (FARAMESH_AGENT_ID) gets its own proxy relay and identity', { skip: !linux }, async () => {
-  const [pa, pb] = [await freePort(), await freePort()];
-  const agent = (id: string, port: number) => `agent "${id}" {
+test(
+  'several agents: the launching agent (FARAMESH_AGENT_ID) gets its own proxy relay, and an agent socket where it alone speaks',
+  { skip: !linux },
+  async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const agent = (id: string, port: number) => `agent "${id}" {
   default deny
   enforcement {
     http_proxy_port = ${port}
   }
 }
 `;
-  const s = makeStack(
-    `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n  os_tier = true\n}\n\n${agent('a', pa)}\n${agent('b', pb)}`,
-  );
-  try {
-    assert.equal(s.cli('apply').code, 0);
-    const launcher = join(s.dir, '.faramesh', 'bin', 'agent');
-    const env = async (id?: string) =>
-      (
-        await run(
-          launcher,
-          [
-            '--',
-            'sh',
-            '-c',
-            `echo "$FARAMESH_AGENT_ID $HTTP_PROXY"; for p in ${pa} ${pb}; do [ -S /run/faramesh/http-$p.sock ] && echo $p; done`,
-          ],
-          {
-            env: { ...AMBIENT, ...(id ? { FARAMESH_AGENT_ID: id } : {}) },
-            cwd: s.dir,
-          },
-        )
-      ).stdout;
-    assert.equal(await env('b'), `b http://127.0.0.1:${pb}\n${pb}\n`);
-    assert.equal(await env('a'), `a http://127.0.0.1:${pa}\n${pa}\n`);
-    // No agent named: no agent's port (the agent socket still answers; the agent says who it is there).
-    assert.equal(await env(), ` \n`);
-  } finally {
-    s.cli('apply', '--stop');
-    s.stop();
-  }
-});
+    const s = makeStack(
+      `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n  os_tier = true\n}\n\n${agent('a', pa)}\n${agent('b', pb)}`,
+    );
+    try {
+      assert.equal(s.cli('apply').code, 0);
+      const launcher = join(s.dir, '.faramesh', 'bin', 'agent');
+      const env = async (id?: string) =>
+        (
+          await run(
+            launcher,
+            [
+              '--',
+              'sh',
+              '-c',
+              `echo "$FARAMESH_AGENT_ID $HTTP_PROXY"; for p in ${pa} ${pb}; do [ -S /run/faramesh/http-$p.sock ] && echo $p; done`,
+            ],
+            {
+              env: { ...AMBIENT, ...(id ? { FARAMESH_AGENT_ID: id } : {}) },
+              cwd: s.dir,
+            },
+          )
+        ).stdout;
+      assert.equal(await env('b'), `b http://127.0.0.1:${pb}\n${pb}\n`);
+      assert.equal(await env('a'), `a http://127.0.0.1:${pa}\n${pa}\n`);
+      // No agent named, or one the stack does not have: nothing starts.
+      const nobody = await run(launcher, ['--', 'sh', '-c', 'echo AGENT-RAN'], { env: AMBIENT, cwd: s.dir });
+      assert.notEqual(nobody.code, 0);
+      assert.doesNotMatch(nobody.stdout, /AGENT-RAN/);
+      assert.match(nobody.stderr, /several agents: set FARAMESH_AGENT_ID/);
+      const stranger = await run(launcher, ['--', 'sh', '-c', 'echo AGENT-RAN'], {
+        env: { ...AMBIENT, FARAMESH_AGENT_ID: 'c' },
+        cwd: s.dir,
+      });
+      assert.notEqual(stranger.code, 0);
+      assert.match(stranger.stderr, /FARAMESH_AGENT_ID names 'c', which is not an agent of this stack/);
+      // Inside a's sandbox the agent socket is a's own: speaking as b there is refused, as a it is decided.
+      const speak = (as: string) =>
+        `require('net').createConnection(process.env.FARAMESH_SOCKET).on('data', (d) => process.stdout.write(d)).end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'govern', params: { agent_id: '${as}', tool: 'x', args: {} } }) + '\\n')`;
+      const asB = await run(launcher, ['--', process.execPath, '-e', speak('b')], {
+        env: { ...AMBIENT, FARAMESH_AGENT_ID: 'a' },
+        cwd: s.dir,
+      });
+      assert.match(asB.stdout, /"code":-32602,"message":"this socket speaks for agent a only, not b"/, asB.stderr);
+      const asA = await run(launcher, ['--', process.execPath, '-e', speak('a')], {
+        env: { ...AMBIENT, FARAMESH_AGENT_ID: 'a' },
+        cwd: s.dir,
+      });
+      assert.match(asA.stdout, /"effect":"DENY"/, asA.stderr);
+      // An agent added by a hot-swapping apply can reach the daemon from its sandbox at once.
+      writeFileSync(
+        join(s.dir, 'governance.fms'),
+        `${readFileSync(join(s.dir, 'governance.fms'), 'utf8')}\nagent "c" {\n  default deny\n}\n`,
+      );
+      const swapped = s.cli('apply');
+      assert.equal(swapped.code, 0, swapped.stderr);
+      assert.match(swapped.stdout, /hot-swapped/);
+      const asC = await run(launcher, ['--', process.execPath, '-e', speak('c')], {
+        env: { ...AMBIENT, FARAMESH_AGENT_ID: 'c' },
+        cwd: s.dir,
+      });
+      assert.match(asC.stdout, /"effect":"DENY"/, asC.stderr);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  },
+);
 
 test(
   'the minimal profile: the host read-only but the home hidden, the daemon files hidden, the policy read-only',

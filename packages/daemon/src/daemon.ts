@@ -111,8 +111,8 @@ export class Daemon {
   private unhookSinks?: () => void;
   private agentServer?: LineServer;
   private supervisor?: Supervisor;
-  /** The agent socket's mirror, for sandboxed agents (OS tier). */
-  private agentMirror?: NetServer;
+  /** Each agent's own mirror of the agent socket, for sandboxed agents (OS tier). */
+  private readonly agentMirrors = new Map<string, NetServer>();
   private http?: HttpApi;
   private mcp?: McpProxy;
   private mcpTasks?: TaskBook;
@@ -271,7 +271,7 @@ export class Daemon {
         Date.now(),
       );
       this.agentServer = new LineServer({
-        handle: (line) => this.serveAgent(line),
+        handle: (line, agent) => this.serveAgent(line, agent),
         refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
         keepOpen: keepOpenAck,
       });
@@ -284,13 +284,7 @@ export class Daemon {
       // The agent socket opens only now, in the same step as READY: no agent ever meets a
       // half-initialized daemon, and whoever sees READY finds the socket bound.
       this.lifecycle.to('READY');
-      const listening = [this.agentServer.bind(settings.agentSocket, 0o666)];
-      if (sandboxed(compiled.ir)) {
-        const mirror = openMirror(this.agentServer.server, agentSocketMirror(this.paths));
-        this.agentMirror = mirror.server;
-        listening.push(mirror.listening);
-      }
-      await Promise.all(listening);
+      await Promise.all([this.agentServer.bind(settings.agentSocket, 0o666), ...this.syncAgentMirrors(compiled.ir)]);
       this.startSupervisor(compiled.ir);
       this.say(
         `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
@@ -408,10 +402,9 @@ export class Daemon {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
       // Supervised agents go first (SIGINT, then SIGTERM, then SIGKILL), while their calls are still answered.
       await this.supervisor?.stop(undefined, SUPERVISOR_STOP_GRACE_MS).catch((e: Error) => this.say(`supervisor: ${e.message}`));
-      this.agentMirror?.close();
+      for (const m of this.agentMirrors.values()) m.close();
       await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]);
       this.reverseProxy?.close();
-      this.identity?.close();
       this.identity?.close();
       this.mcpTasks?.close();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
@@ -426,7 +419,7 @@ export class Daemon {
 
   private async halt(why: string): Promise<void> {
     this.say(`halt: ${why}`);
-    this.agentMirror?.close();
+    for (const m of this.agentMirrors.values()) m.close();
     await Promise.all([this.agentServer?.close(), this.http?.close(), this.mcp?.close(), this.httpProxy?.close()]).catch(() => {});
     this.reverseProxy?.close();
     await this.teardown();
@@ -461,11 +454,37 @@ export class Daemon {
       }
   }
 
-  private async serveAgent(line: string): Promise<string> {
+  /**
+   * Under the OS tier, each agent's own mirror of the agent socket (its sandbox binds only that one):
+   * opened for agents the policy gained, closed for those it lost.
+   */
+  private syncAgentMirrors(ir: PolicyIR): Promise<void>[] {
+    const want = new Set(sandboxed(ir) ? ir.agents.map((a) => a.id) : []);
+    for (const [agent, server] of this.agentMirrors)
+      if (!want.has(agent)) {
+        server.close();
+        this.agentMirrors.delete(agent);
+      }
+    const opening: Promise<void>[] = [];
+    for (const agent of want)
+      if (!this.agentMirrors.has(agent)) {
+        const mirror = openMirror(this.agentServer!.adopter(agent), agentSocketMirror(this.paths, agent));
+        this.agentMirrors.set(agent, mirror.server);
+        opening.push(mirror.listening);
+      }
+    return opening;
+  }
+
+  /** One message from an agent; `fixed`: the agent whose own mirror it came through, who alone may speak there. */
+  private async serveAgent(line: string, fixed?: string): Promise<string> {
     const msg = parseAgentMessage(line);
     if (msg.kind === 'error') return msg.legacy ? JSON.stringify({ error: msg.message }) : rpcError(msg.rpcId, msg.rpcCode, msg.message);
     const reply = (result: unknown) => (msg.legacy ? JSON.stringify(result) : rpcResult(msg.rpcId, result));
-    if (msg.kind === 'poll') return reply(this.decisions!.poll(msg.params));
+    if (fixed !== undefined && msg.params.agent_id !== undefined && msg.params.agent_id !== fixed) {
+      const why = `this socket speaks for agent ${fixed} only, not ${msg.params.agent_id}`;
+      return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
+    }
+    if (msg.kind === 'poll') return reply(this.decisions!.poll(fixed === undefined ? msg.params : { ...msg.params, agent_id: fixed }));
     const tool = toolIdOf(msg.params);
     if (!tool) {
       const why = 'govern needs `tool` (with `operation`) or `tool_id`';
@@ -748,6 +767,8 @@ export class Daemon {
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
     if (identityChanged) previous?.close();
+    // An agent the policy gained can reach the daemon from its sandbox at once; one it lost, no longer.
+    await Promise.all(this.syncAgentMirrors(compiled.ir));
     this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
     if (canonicalJson(current.ir.providers) !== canonicalJson(compiled.ir.providers)) {
       // Each sink resumes from its saved position: a changed sink ships on from where it was.

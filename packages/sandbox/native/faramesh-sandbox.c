@@ -148,7 +148,7 @@ static void read_plan(const char *path, struct plan *p) {
 
 /* Operands each directive takes. */
 static int operands(const char *d) {
-  static const char *one[] = {"bwrap", "seccomp", "agent", "for", "allow", "deny", "workdir", "uid", "gid", "arg", "inner", "profile", NULL};
+  static const char *one[] = {"bwrap", "seccomp", "agent", "known", "for", "allow", "deny", "workdir", "uid", "gid", "arg", "inner", "profile", NULL};
   for (int i = 0; one[i]; i++)
     if (!strcmp(d, one[i])) return 1;
   if (!strcmp(d, "env")) return 2;
@@ -198,6 +198,16 @@ static int mode_exec(const char *plan_path, char **cmd) {
   /* The default agent comes first in the plan; a caller's FARAMESH_AGENT_ID picks another. */
   for (size_t i = 0; i + 1 < p.n; i++)
     if (!strcmp(p.tok[i], "agent") && (!agent || !*agent)) agent = p.tok[i + 1];
+  /* Only an agent of the stack is started: its own mirror of the agent socket is the only one it
+     gets, and every call there is that agent's. No agent named, or an unknown one: nothing starts. */
+  int known = 0, listed = 0;
+  for (size_t i = 0; i + 1 < p.n; i++)
+    if (!strcmp(p.tok[i], "known")) {
+      listed = 1;
+      if (agent && !strcmp(p.tok[i + 1], agent)) known = 1;
+    }
+  if (listed && (!agent || !*agent)) die("this stack has several agents: set FARAMESH_AGENT_ID to the one to start");
+  if (listed && !known) die("FARAMESH_AGENT_ID names '%s', which is not an agent of this stack", agent);
   int on = 1;
   for (size_t i = 0; i < p.n;) {
     const char *d = p.tok[i];
@@ -205,7 +215,7 @@ static int mode_exec(const char *plan_path, char **cmd) {
     if (k < 0 || i + (size_t)k >= p.n) die("the sandbox plan %s has a bad directive '%s'", plan_path, d);
     char *a = p.tok[i + 1];
     if (!strcmp(d, "for")) on = !strcmp(a, "*") || (agent && !strcmp(a, agent));
-    else if (!on || !strcmp(d, "agent")) ;
+    else if (!on || !strcmp(d, "agent") || !strcmp(d, "known")) ;
     else if (!strcmp(d, "bwrap")) bwrap = a;
     else if (!strcmp(d, "seccomp")) seccomp = a;
     else if (!strcmp(d, "workdir")) workdir = a;

@@ -80,8 +80,11 @@ export interface SandboxSpec {
   helper: string;
   bwrap: string;
   seccompFile: string;
-  /** The daemon's agent socket (its mirror for sandboxes, which any agent user can reach). */
-  agentSocket: string;
+  /**
+   * Each agent's own mirror of the daemon's agent socket: a sandbox binds only its agent's, where
+   * every call is that agent's. The agents listed are the only ones the launcher starts.
+   */
+  agentSockets: { agent: string; socket: string }[];
   relays: Relay[];
   /** Fixed environment, by agent (`*`: every agent). */
   env: { agent: string; name: string; value: string }[];
@@ -124,6 +127,7 @@ export function buildPlan(s: SandboxSpec): Plan {
 
   put('profile', s.profile, 'bwrap', s.bwrap, 'seccomp', s.seccompFile, 'workdir', s.stackDir);
   if (s.defaultAgent) put('agent', s.defaultAgent);
+  for (const { agent } of s.agentSockets) put('known', agent);
   if (s.uid !== undefined) put('uid', String(s.uid), 'gid', String(s.gid ?? s.uid));
   for (const p of s.allowEnv) put('allow', p);
   for (const p of [...DAEMON_ENV, ...s.denyEnv]) put('deny', p);
@@ -154,7 +158,11 @@ export function buildPlan(s: SandboxSpec): Plan {
   const home = s.home && s.home !== '/' && !under(s.home, s.stackDir) ? s.home : undefined;
   if (!full && home && existsSync(home)) arg('--tmpfs', home, '--remount-ro', home);
   arg('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME, '--tmpfs', '/run', '--dir', SANDBOX_RUN);
-  arg('--bind', s.agentSocket, SANDBOX_AGENT_SOCKET);
+  for (const { agent, socket } of s.agentSockets) {
+    put('for', agent);
+    arg('--bind', socket, SANDBOX_AGENT_SOCKET);
+    put('for', '*');
+  }
   const inside = (r: Relay) => `${SANDBOX_RUN}/${r.kind}-${r.port}.sock`;
   for (const r of s.relays) {
     if (r.agent) put('for', r.agent);

@@ -19,7 +19,10 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
   helper: '/opt/faramesh/bin/faramesh-sandbox',
   bwrap: '/usr/bin/bwrap',
   seccompFile: join(stack, '.faramesh', 'runtime', 'seccomp.bpf'),
-  agentSocket: '/run/faramesh/x/agent.sock',
+  agentSockets: [
+    { agent: 'a', socket: '/run/faramesh/x/agent-a.sock' },
+    { agent: 'b', socket: '/run/faramesh/x/agent-b.sock' },
+  ],
   relays: [
     { kind: 'http', port: 3128, socket: '/run/faramesh/x/http.sock' },
     { kind: 'http', port: 4000, socket: '/run/faramesh/x/http-b.sock', agent: 'b' },
@@ -66,7 +69,26 @@ describe('the sandbox plan', () => {
     assert.equal(d[forB + 1], 'arg --bind');
     assert.ok(d.includes('env HTTP_PROXY http://127.0.0.1:3128'));
     assert.ok(d.indexOf('env HTTP_PROXY http://127.0.0.1:4000') > d.indexOf('env HTTP_PROXY http://127.0.0.1:3128'));
-    assert.equal(d.filter((x) => x === 'for *').length, 2);
+    assert.equal(d.filter((x) => x === 'for *').length, 4, 'two agent sockets, a relay, an environment');
+  });
+
+  it("binds each agent's own mirror of the agent socket for that agent only, and lists the agents it may start", () => {
+    const d = directives(buildPlan(spec()).bytes).map((x) => x.join(' '));
+    assert.deepEqual(
+      d.filter((x) => x.startsWith('known ')),
+      ['known a', 'known b'],
+    );
+    for (const agent of ['a', 'b']) {
+      const at = d.indexOf(`for ${agent}`);
+      assert.deepEqual(d.slice(at, at + 5), [
+        `for ${agent}`,
+        'arg --bind',
+        `arg /run/faramesh/x/agent-${agent}.sock`,
+        'arg /run/faramesh/faramesh.sock',
+        'for *',
+      ]);
+    }
+    assert.equal(d.filter((x) => x === 'arg /run/faramesh/faramesh.sock').length, 2, 'no socket bound for every agent');
   });
 
   it('the full profile requires Landlock ABI 6 with TCP rules and scopes; minimal only ABI 1', () => {

@@ -76,8 +76,12 @@ function sandboxRunDir(stackDir: string): string {
   return join(base, id);
 }
 
-/** The agent socket's mirror for sandboxed agents (same protocol, same daemon). */
-export const agentSocketMirror = (paths: StackPaths) => join(paths.mirrors, 'agent.sock');
+/**
+ * An agent's own mirror of the agent socket, for sandboxed agents: same protocol, same daemon, but
+ * every call on it is that agent's (named by a hash: agent ids need not be file names).
+ */
+export const agentSocketMirror = (paths: StackPaths, agent: string) =>
+  join(paths.mirrors, `agent-${createHash('sha256').update(agent).digest('hex').slice(0, 12)}.sock`);
 
 /**
  * Where agents find the stack's proxy CA (TLS inspection): the certificate alone

@@ -24,8 +24,11 @@ export const MAX_PIPELINED = 256;
 const LINGER_MS = 2000;
 
 export interface LineServerOptions {
-  /** Answer one request (the line, without its newline). Must not throw; errors are replies. */
-  handle(line: string): Promise<string>;
+  /**
+   * Answer one request (the line, without its newline). Must not throw; errors are replies.
+   * `origin`: what the connection was adopted as (see `adopter`), if it was.
+   */
+  handle(line: string, origin?: string): Promise<string>;
   /** The reply when the request breaks a limit (too large, too slow, not one line). */
   refuse(reason: string): string;
   /** The acknowledgement, when this first line asks to keep the connection open for more. */
@@ -97,7 +100,15 @@ export class LineServer {
     await closed;
   }
 
-  private serve(socket: Socket): void {
+  /**
+   * Something that hands this server connections accepted elsewhere (a mirror socket), each served
+   * as if it had arrived here, with `origin` passed to `handle` for every request on it.
+   */
+  adopter(origin: string): { emit(event: 'connection', socket: Socket): boolean } {
+    return { emit: (_event, socket) => (this.serve(socket, origin), true) };
+  }
+
+  private serve(socket: Socket, origin?: string): void {
     const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS } = this.options;
     socket.on('error', () => socket.destroy());
     // Each connection may buffer a request: past the cap a client hears why, and nothing is read.
@@ -131,11 +142,11 @@ export class LineServer {
       done = true;
       const ack = this.options.keepOpen?.(line);
       clearTimeout(deadline);
-      if (ack !== undefined) return this.stream(socket, ack, rest);
+      if (ack !== undefined) return this.stream(socket, ack, rest, origin);
       this.sockets.set(socket, 'answering');
       this.inFlight++;
       this.options
-        .handle(line)
+        .handle(line, origin)
         .catch(() => this.options.refuse('internal error'))
         .then(finish)
         .finally(() => {
@@ -166,7 +177,7 @@ export class LineServer {
   }
 
   /** A kept-open connection: lines in, answers out as they are ready, until either side ends it. */
-  private stream(socket: Socket, ack: string, rest?: Buffer): void {
+  private stream(socket: Socket, ack: string, rest?: Buffer, origin?: string): void {
     const { maxBytes = MAX_REQUEST_BYTES } = this.options;
     socket.removeAllListeners('data').removeAllListeners('end');
     this.sockets.set(socket, 'answering');
@@ -188,7 +199,7 @@ export class LineServer {
       flow();
       this.inFlight++;
       this.options
-        .handle(line)
+        .handle(line, origin)
         .catch(() => this.options.refuse('internal error'))
         .then((reply) => void (socket.destroyed || socket.write(`${reply}\n`)))
         .finally(() => {

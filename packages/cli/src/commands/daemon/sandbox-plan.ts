@@ -117,7 +117,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     helper: HELPER_PATH,
     bwrap: bwrapPath(),
     seccompFile: paths.seccomp,
-    agentSocket: agentSocketMirror(paths),
+    agentSockets: ir.agents.map((a) => ({ agent: a.id, socket: agentSocketMirror(paths, a.id) })),
     relays,
     env,
     allowEnv: [...BASE_ENV_ALLOW, ...list(ir.runtime.agent_env)],
