@@ -70,7 +70,8 @@ export class ApprovalBook {
     for (const a of approvals) this.add(a);
   }
 
-  private add(a: Approval): void {
+  /** `size`: the canonical length of its arguments, when the caller has it already. */
+  private add(a: Approval, size?: number): void {
     this.byId.set(a.id, a);
     const same = this.byBinding.get(a.binding);
     if (same) same.push(a);
@@ -78,7 +79,7 @@ export class ApprovalBook {
     if (a.status !== 'pending') return;
     let mine = this.pendingOf.get(a.agent_id);
     if (!mine) this.pendingOf.set(a.agent_id, (mine = new Map()));
-    mine.set(a, canonicalJson(a.args).length);
+    mine.set(a, size ?? canonicalJson(a.args).length);
   }
 
   /** No longer pending (resolved or expired). */
@@ -112,7 +113,8 @@ export class ApprovalBook {
   ): { approval: Approval; created: boolean } | Refused {
     for (const a of this.byBinding.get(call.binding) ?? [])
       if (a.status === 'pending' && !this.expire(a, nowMs)) return { approval: a, created: false };
-    const full = this.full(call.agent_id, canonicalJson(call.args).length, nowMs);
+    const size = canonicalJson(call.args).length;
+    const full = this.full(call.agent_id, size, nowMs);
     if (full) return full;
     const approval: Approval = {
       ...call,
@@ -121,22 +123,20 @@ export class ApprovalBook {
       deferred_at: new Date(nowMs).toISOString(),
       expires_at: new Date(nowMs + this.ttlMs).toISOString(),
     };
-    this.add(approval);
+    this.add(approval, size);
     return { approval, created: true };
   }
 
   /** Why one more deferral of `bytes` of arguments would be too much for this agent, if it would. */
   private full(agent: string, bytes: number, nowMs: number): Refused | undefined {
-    const mine = this.pendingOf.get(agent);
-    if (!mine)
-      return bytes > PENDING_LIMIT.bytes ? { refused: `its arguments alone pass ${PENDING_LIMIT.bytes} bytes`, waiting: [] } : undefined;
+    const mine = this.pendingOf.get(agent) ?? new Map<Approval, number>();
     for (const a of [...mine.keys()]) this.expire(a, nowMs);
     let held = bytes;
     for (const size of mine.values()) held += size;
     const waiting = [...mine.keys()].map((a) => a.id);
     if (mine.size >= PENDING_LIMIT.count) return { refused: `${mine.size} approvals are already waiting`, waiting };
     if (held > PENDING_LIMIT.bytes)
-      return { refused: `the waiting approvals would hold more than ${PENDING_LIMIT.bytes} bytes of arguments`, waiting };
+      return { refused: `with this one, its approvals waiting would hold more than ${PENDING_LIMIT.bytes} bytes of arguments`, waiting };
     return undefined;
   }
 

@@ -72,11 +72,13 @@ export class McpProxy {
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, limits.idleMs)).unref();
   }
 
-  /** Open sessions, by agent. */
+  /** How many sessions an agent has open. */
   sessionCount(agent: string): number {
-    let n = 0;
-    for (const e of this.sessions.values()) if (e.session.agent === agent) n++;
-    return n;
+    return this.sessionsOf(agent).length;
+  }
+
+  private sessionsOf(agent: string): Entry[] {
+    return [...this.sessions.values()].filter((e) => e.session.agent === agent);
   }
 
   /** Close sessions unused for `idleMs`. */
@@ -88,7 +90,7 @@ export class McpProxy {
 
   /** Room for one more session of `agent`: its least recently used idle one closes if it is at its limit. */
   private async makeRoom(agent: string): Promise<boolean> {
-    const mine = [...this.sessions.values()].filter((e) => e.session.agent === agent);
+    const mine = this.sessionsOf(agent);
     if (mine.length < this.limits.perAgent) return true;
     const idle = mine.filter((e) => e.use.calls === 0).sort((a, b) => a.use.last - b.use.last)[0];
     if (!idle) return false;
