@@ -128,10 +128,22 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(auditCommand((c) => (code = c), noColor));
 
   program
+    .command('plan')
+    .description('dry run of apply: diff governance.fms against the policy in force and replay recent decisions under it')
+    .option('--dir <dir>', 'stack directory', '.')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--since <duration>', 'history window to replay (30m, 24h, 7d)', '24h')
+    .option('--strict-replay', 'exit 2 when the replay shows any call decided differently (or undetermined)')
+    .action(async (o: { dir: string; format: 'text' | 'json'; since: string; strictReplay?: boolean }) => {
+      const { plan } = await import('./commands/plan/index.js');
+      code = await plan({ ...o, noColor: noColor() });
+    });
+
+  program
     .command('apply')
     .description('check, compile and sign governance.fms, then start the daemon (or hot-swap its policy)')
     .option('--dir <dir>', 'stack directory', '.')
-    .option('--force', 'apply even if plan reports unexpected diffs')
+    .option('--force', 'accepted for compatibility: apply stops on a failed check either way')
     .option('--check-uid', 'refuse if the daemon would run as the same user as the agent')
     .option('--require-uid-separation', 'like --check-uid, and an error even when not root')
     .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")

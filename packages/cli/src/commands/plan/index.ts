@@ -1,0 +1,123 @@
+/**
+ * `faramesh plan [--dir] [--format text|json] [--since 24h] [--strict-replay]`: the dry run of apply.
+ * It compiles governance.fms as apply would, diffs it against the policy in force (the running
+ * daemon's, else the one apply last signed), and replays the log's recent decisions under it. It
+ * writes nothing, starts nothing and contacts no provider.
+ */
+import { existsSync } from 'node:fs';
+import { publicKeyFile, readVerifierKeys } from '@faramesh/audit';
+import { parseDuration, type PolicyIR } from '@faramesh/fpl';
+import { loadCompiled, stackPaths, versionFiles, type CompiledPolicy, type StackPaths } from '@faramesh/daemon';
+import { makeOut, type Out } from '../../output.js';
+import { walDir } from '../audit/paths.js';
+import { compileForDaemon } from '../daemon/prepare.js';
+import { daemonStatus } from '../daemon/running.js';
+import { diffPolicies, type DiffEntry } from './diff.js';
+import { renderPlan } from './render.js';
+import { replay, type ReplayResult } from './replay.js';
+
+export interface PlanOptions {
+  dir: string;
+  format: 'text' | 'json';
+  since: string;
+  strictReplay?: boolean;
+  noColor?: boolean;
+}
+
+/** The policy a plan is compared with, and where it came from. */
+export interface Baseline {
+  policy_version: string;
+  /** `running` (the daemon enforces it) or `applied` (signed by the last apply; no daemon runs). */
+  source: 'running' | 'applied';
+  ir: PolicyIR;
+}
+
+export interface Plan {
+  version: 'v1';
+  policy_version: string;
+  baseline: { policy_version: string; source: Baseline['source'] } | null;
+  diff: Record<
+    string,
+    {
+      added: Omit<DiffEntry, 'change' | 'kind'>[];
+      removed: Omit<DiffEntry, 'change' | 'kind'>[];
+      changed: Omit<DiffEntry, 'change' | 'kind'>[];
+    }
+  >;
+  replay: ReplayResult;
+}
+
+/** Kinds that are one block or one map each, not a list of items: their group keeps the kind's name. */
+const SINGULAR = new Set(['runtime', 'trust', 'egress', 'model_policy', 'session', 'spawn', 'completion_gate', 'enforcement', 'ambient']);
+const groupOf = (kind: string) => (kind === 'identity' ? 'identities' : SINGULAR.has(kind) ? kind : `${kind}s`);
+
+/** The groups the JSON always has, even when empty (others appear when something of theirs changed). */
+const ALWAYS = ['rules', 'rate_limits', 'budgets', 'providers'];
+
+export async function plan(o: PlanOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const seconds = parseDuration(o.since);
+  if (seconds === undefined || seconds <= 0) {
+    out.error(out.fail(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`));
+    return 64;
+  }
+  const paths = stackPaths(o.dir);
+  // JSON goes to stdout alone: compile's progress lines go to stderr then.
+  const progress: Out = o.format === 'json' ? { ...out, print: out.error } : out;
+  const prepared = await compileForDaemon(paths, progress);
+  if (typeof prepared === 'number') return prepared;
+  let baseline: Baseline | undefined;
+  try {
+    baseline = await currentPolicy(paths);
+  } catch (e) {
+    out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
+    return 1;
+  }
+  let result: Plan;
+  const entries = diffPolicies(baseline?.ir, prepared.ir);
+  try {
+    const log = walDir({ stack: o.dir });
+    result = {
+      version: 'v1',
+      policy_version: prepared.compiled.policy_version,
+      baseline: baseline ? { policy_version: baseline.policy_version, source: baseline.source } : null,
+      diff: groupDiff(entries),
+      replay: replay(paths, existsSync(log) ? log : null, prepared.ir, { text: o.since, seconds }, Date.now()),
+    };
+  } catch (e) {
+    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    return 1;
+  }
+  if (o.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else out.print(renderPlan(result, entries, prepared.name, out.color));
+  const changes = Object.keys(result.replay.transitions).length + result.replay.undetermined.length;
+  return o.strictReplay && changes > 0 ? 2 : 0;
+}
+
+/** The running daemon's policy, else the one apply last signed into `.faramesh/`; undefined when none was ever applied. */
+async function currentPolicy(paths: StackPaths): Promise<Baseline | undefined> {
+  const keyFile = publicKeyFile(paths.stackDir);
+  const verifiers = existsSync(keyFile) ? readVerifierKeys(keyFile) : [];
+  const running = await daemonStatus(paths).catch(() => undefined);
+  let compiled: CompiledPolicy;
+  if (running?.policy_version && !running.dev) {
+    const [file, sig] = versionFiles(paths, running.policy_version);
+    compiled = loadCompiled(file, sig, verifiers);
+  } else if (existsSync(paths.compiled)) compiled = loadCompiled(paths.compiled, paths.signature, verifiers);
+  else return undefined;
+  return {
+    policy_version: compiled.policy_version,
+    source: running?.policy_version && !running.dev ? 'running' : 'applied',
+    ir: compiled.ir,
+  };
+}
+
+function groupDiff(entries: DiffEntry[]): Plan['diff'] {
+  const groups: Plan['diff'] = {};
+  for (const g of ALWAYS) groups[g] = { added: [], removed: [], changed: [] };
+  for (const { change, kind, ...item } of entries) {
+    const g = (groups[groupOf(kind)] ??= { added: [], removed: [], changed: [] });
+    g[change].push(item);
+  }
+  return groups;
+}

@@ -1,0 +1,173 @@
+/**
+ * What a policy's rule stage (identity, phases, rules, default) would decide for a call the log
+ * recorded, knowing only what the log keeps: the agent, the tool and the time. The log never keeps
+ * argument values, HTTP fields, principals or session facts, so a rule whose condition reads one
+ * of them may or may not match: the outcome is then the set of effects it could have, with what it
+ * depends on. `faramesh plan` replays history with this; the daemon never calls it.
+ */
+import type { ExprIR } from '@faramesh/fpl/runtime';
+import { canonicalJson, type Effect } from '@faramesh/protocol';
+import { compileCondition } from './conditions.js';
+import type { EvalEnv } from './env.js';
+import { timeField } from './env.js';
+import type { PreparedAgent, PreparedPolicy, PreparedRule } from './prepare.js';
+import { checkToolId } from './tool-id.js';
+import { MISSING, type Truth } from './values.js';
+
+/** A recorded call: what the log holds of it. */
+export interface RecordedCall {
+  agent_id: string;
+  tool: string;
+  /** When it was decided (ms since the epoch): `time.*` conditions read it. */
+  time_ms: number;
+}
+
+export type RuleOutcome =
+  /** One effect whatever the unrecorded fields were; `rule_ref` when a single rule (not the default) decides. */
+  | { kind: 'decided'; effect: Effect; rule_ref?: string }
+  /** Several effects are possible; `on` names what the choice depends on (`args.to`, `host clause`, `phase "x"`). */
+  | { kind: 'depends'; effects: Effect[]; on: string[] };
+
+const WIRE = { permit: 'PERMIT', defer: 'DEFER', deny: 'DENY' } as const;
+const ORDER: readonly Effect[] = ['PERMIT', 'DEFER', 'DENY'];
+
+/** A condition's value when part of it cannot be known from the log. */
+const UNKNOWABLE = Symbol('unknowable');
+type Partial = Truth | typeof UNKNOWABLE;
+
+/** Request roots a recorded call still knows; every other variable is unrecorded. */
+const RECORDED_ROOTS = new Set(['tool', 'agent', 'time']);
+
+export function ruleOutcome(policy: PreparedPolicy, call: RecordedCall): RuleOutcome {
+  const agent = policy.agents.get(call.agent_id) ?? policy.flat;
+  const tool = checkToolId(call.tool);
+  if (!agent || 'problem' in tool) return { kind: 'decided', effect: 'DENY' };
+  const possible = new Set<Effect>();
+  const on = new Set<string>();
+  const env = recordedEnv(call, tool.tool);
+  // Phase rules are tried first while their phase runs; when that was is not replayed, so each may apply.
+  for (const phase of agent.phases)
+    for (const rule of phase.rules.candidates(tool.tool)) {
+      if (ruleTruth(agent, rule, env, possible, on) === false) continue;
+      possible.add(WIRE[rule.ir.effect]);
+      on.add(`phase "${phase.name}"`);
+    }
+  for (const rule of agent.rules.candidates(tool.tool)) {
+    const truth = ruleTruth(agent, rule, env, possible, on);
+    if (truth === false) continue;
+    possible.add(WIRE[rule.ir.effect]);
+    if (truth === true) return settle(possible, on, on.size === 0 ? rule.ir.ref : undefined);
+  }
+  possible.add(WIRE[agent.ir.default ?? 'deny']);
+  return settle(possible, on, undefined);
+}
+
+function settle(possible: Set<Effect>, on: Set<string>, ruleRef: string | undefined): RuleOutcome {
+  if (possible.size === 1) {
+    const [effect] = possible as unknown as [Effect];
+    return ruleRef === undefined ? { kind: 'decided', effect } : { kind: 'decided', effect, rule_ref: ruleRef };
+  }
+  return { kind: 'depends', effects: ORDER.filter((e) => possible.has(e)), on: [...on].sort() };
+}
+
+/**
+ * Whether the rule matches: true, false, or unknowable (false here covers the engine's "unknown",
+ * which never matches either). An unknowable rule records what it depends on; a rule reading a
+ * selector may also take the selector's fallback effect, so that joins the possible effects.
+ */
+function ruleTruth(agent: PreparedAgent, rule: PreparedRule, env: EvalEnv, possible: Set<Effect>, on: Set<string>): boolean | 'unknowable' {
+  let truth: Partial = true;
+  if (rule.clauses.length > 0) {
+    for (const clause of ['host', 'method', 'path'] as const) if (rule.ir[clause] !== undefined) on.add(`${clause} clause`);
+    truth = UNKNOWABLE;
+  }
+  if (rule.ir.when) {
+    for (const id of rule.selectors) {
+      const s = agent.selectors.get(id);
+      if (s) for (const e of [s.on_unavailable, s.on_timeout]) possible.add(WIRE[e]);
+      on.add(`selector ${id}`);
+    }
+    const when = partialTruth(rule.ir.when, env, on);
+    truth = truth === UNKNOWABLE ? (when === true || when === UNKNOWABLE ? UNKNOWABLE : false) : when;
+  }
+  return truth === UNKNOWABLE ? 'unknowable' : truth === true;
+}
+
+/**
+ * Kleene logic over the engine's three values plus "unknowable"; known leaves are evaluated by the
+ * engine itself. `on` gathers the unrecorded fields the result hangs on (not those a known operand
+ * overrides: `time.hour >= 22 or args.urgent` at 23:00 is true whatever the argument).
+ */
+function partialTruth(expr: ExprIR, env: EvalEnv, on: Set<string>): Partial {
+  const unrecorded = unrecordedFields(expr);
+  if (unrecorded.length === 0) return compileCondition(expr)(env);
+  if ('op' in expr && (expr.op === 'and' || expr.op === 'or' || expr.op === 'not')) {
+    const fields = new Set<string>();
+    if (expr.op === 'not') {
+      const a = partialTruth(expr.args[0], env, fields);
+      return joined(a === UNKNOWABLE || a === undefined ? a : !a, fields, on);
+    }
+    const a = partialTruth(expr.args[0], env, fields);
+    const b = partialTruth(expr.args[1], env, fields);
+    const dominant = expr.op === 'and' ? false : true;
+    if (a === dominant || b === dominant) return dominant;
+    if (a === UNKNOWABLE || b === UNKNOWABLE) return joined(UNKNOWABLE, fields, on);
+    return a === !dominant && b === !dominant ? !dominant : undefined;
+  }
+  return joined(UNKNOWABLE, new Set(unrecorded), on);
+}
+
+function joined(truth: Partial, fields: Set<string>, on: Set<string>): Partial {
+  if (truth === UNKNOWABLE) for (const f of fields) on.add(f);
+  return truth;
+}
+
+/** The unrecorded fields an expression reads (`args.to`, `principal.groups`, `selector user_role`). */
+function unrecordedFields(expr: ExprIR): string[] {
+  if ('lit' in expr) return [];
+  if ('list' in expr) return expr.list.flatMap(unrecordedFields);
+  if ('var' in expr) return RECORDED_ROOTS.has(expr.var[0]!) ? [] : [expr.var.join('.')];
+  if ('selector' in expr) return [`selector ${expr.selector}`];
+  return expr.args.flatMap((a: ExprIR) => unrecordedFields(a));
+}
+
+/** An evaluation context holding only what the log recorded; nothing else is ever read from it. */
+function recordedEnv(call: RecordedCall, tool: string): EvalEnv {
+  return {
+    request: { agent_id: call.agent_id, tool, args: {} },
+    tool,
+    time: (field) => timeField(call.time_ms, field),
+    session: () => MISSING,
+    delegation: () => MISSING,
+    selector: () => MISSING,
+  };
+}
+
+/**
+ * A fingerprint of everything the rule stage reads for this agent and tool: the rules that could
+ * match (without positions, reasons or notifications), the phases, the selectors they read, the
+ * default. Two policies with the same fingerprint decide the call alike whatever its arguments.
+ */
+export function ruleStageKey(policy: PreparedPolicy, agentId: string, toolId: string): string {
+  const agent = policy.agents.get(agentId) ?? policy.flat;
+  const tool = checkToolId(toolId);
+  if (!agent || 'problem' in tool) return 'refused';
+  const strip = (r: PreparedRule) => {
+    const { ref: _ref, reason: _reason, notify: _notify, origin: _origin, ...rest } = r.ir;
+    return rest;
+  };
+  const rules = agent.rules.candidates(tool.tool);
+  const phases = agent.phases.map((p) => ({
+    name: p.name,
+    duration_s: p.duration_s ?? null,
+    next: p.next ?? null,
+    rules: p.rules.candidates(tool.tool).map(strip),
+  }));
+  const selectorIds = new Set([...rules, ...agent.phases.flatMap((p) => p.rules.candidates(tool.tool))].flatMap((r) => r.selectors));
+  const selectors = [...selectorIds].sort().map((id) => {
+    const s = agent.selectors.get(id);
+    return s ? { id, source: s.source, on_unavailable: s.on_unavailable, on_timeout: s.on_timeout } : { id };
+  });
+  // Canonical JSON: a policy read back from its signed file has its keys in another order.
+  return canonicalJson({ default: agent.ir.default ?? 'deny', rules: rules.map(strip), phases, selectors });
+}
