@@ -36,6 +36,19 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('init')
+    .description('write a starter governance.fms: detect the framework, find the tools the sources register, defer each one')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--offline', 'do not write the registry import line')
+    .option('--non-interactive', 'never prompt: several frameworks detected leave the framework unknown')
+    .option('--yaml', 'write governance.fms.yaml (the same policy in YAML)')
+    .option('--json', 'write governance.fms.json (the same policy in JSON)')
+    .action(async (o: { dir: string; offline?: boolean; nonInteractive?: boolean; yaml?: boolean; json?: boolean }) => {
+      const { init } = await import('./commands/init/index.js');
+      code = await init({ ...o, noColor: noColor() });
+    });
+
+  program
     .command('check')
     .description('parse, type-check and resolve imports of governance.fms without starting anything')
     .option('--dir <dir>', 'stack directory', '.')
