@@ -9,7 +9,7 @@ import { approvalsCommand } from './commands/daemon/approvals.js';
 import { tokenCommand } from './commands/daemon/tokens.js';
 import { agentCommand } from './commands/daemon/agents.js';
 import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
-import type { explain } from './commands/explain.js';
+import type { ExplainCommandOptions } from './commands/explain/index.js';
 
 const VERSION = '0.1.0';
 
@@ -96,8 +96,11 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('explain')
-    .description('explain a recorded decision (by action id, from the audit log), or walk the pipeline for a hypothetical call')
-    .argument('[action-id]', 'a recorded decision: action-<ulid>')
+    .description(
+      'explain a decision, approval, agent or rule (decision|approval|agent|rule <id>, or an action id), or walk the pipeline for a hypothetical call',
+    )
+    .argument('[what]', 'decision, approval, agent or rule; or an action id (action-<ulid>)')
+    .argument('[id]', 'the action id, approval id, agent id or rule ref (governance.fms:LINE)')
     .option('--agent <id>', 'agent id (hypothetical call)')
     .option('--tool <tool>', 'tool id (hypothetical call)')
     .option('--args <json>', 'arguments as a JSON object', '{}')
@@ -109,34 +112,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--wal <dir>', "the WAL directory, for an action id (default: the stack's runtime { wal_dir })")
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(
-      async (
-        actionId: string | undefined,
-        o: Omit<Parameters<typeof explain>[0], 'noColor' | 'agent' | 'tool'> & {
-          agent?: string;
-          tool?: string;
-          wal?: string;
-          key?: string;
-        },
-      ) => {
-        if (actionId) {
-          const { explainRecord } = await import('./commands/explain-record.js');
-          code = explainRecord(actionId, {
-            stack: o.dir,
-            ...(o.wal ? { dir: o.wal } : {}),
-            ...(o.key ? { key: o.key } : {}),
-            format: o.format ?? 'text',
-            noColor: noColor(),
-          });
-        } else if (!o.agent || !o.tool) {
-          process.stderr.write('✗ explain needs an action id, or --agent and --tool for a hypothetical call\n');
-          code = 64;
-        } else {
-          const { explain } = await import('./commands/explain.js');
-          code = explain({ ...o, agent: o.agent, tool: o.tool, noColor: noColor() });
-        }
-      },
-    );
+    .action(async (what: string | undefined, id: string | undefined, o: ExplainCommandOptions) => {
+      const { explainCommand } = await import('./commands/explain/index.js');
+      code = await explainCommand(what, id, { ...o, noColor: noColor() });
+    });
 
   program.addCommand(auditCommand((c) => (code = c), noColor));
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, Source, stripPositions, type PolicyIR } from '@faramesh/fpl';
 import { diffPolicies } from '../src/commands/plan/diff.js';
-import { ruleText } from '../src/commands/plan/rule-text.js';
+import { ruleText } from '../src/rule-text.js';
 
 function ir(text: string): PolicyIR {
   const r = compile(new Source('governance.fms', text), { env: {} });

@@ -31,7 +31,7 @@ import {
 } from '@faramesh/fpl';
 import { canonicalJson } from '@faramesh/protocol';
 import { plural } from '../../output.js';
-import { ruleText, valueText } from './rule-text.js';
+import { ruleText, valueText } from '../../rule-text.js';
 
 export type Change = 'added' | 'removed' | 'changed';
 

@@ -5,13 +5,12 @@
  * writes nothing, starts nothing and contacts no provider.
  */
 import { existsSync } from 'node:fs';
-import { publicKeyFile, readVerifierKeys } from '@faramesh/audit';
-import { parseDuration, type PolicyIR } from '@faramesh/fpl';
-import { loadCompiled, stackPaths, versionFiles, type CompiledPolicy, type StackPaths } from '@faramesh/daemon';
+import { parseDuration } from '@faramesh/fpl';
+import { stackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { walDir } from '../audit/paths.js';
 import { compileForDaemon } from '../daemon/prepare.js';
-import { daemonStatus } from '../daemon/running.js';
+import { policyInForce, type PolicyInForce } from '../daemon/policy-in-force.js';
 import { diffPolicies, type DiffEntry } from './diff.js';
 import { renderPlan } from './render.js';
 import { replay, type ReplayResult } from './replay.js';
@@ -24,18 +23,10 @@ export interface PlanOptions {
   noColor?: boolean;
 }
 
-/** The policy a plan is compared with, and where it came from. */
-export interface Baseline {
-  policy_version: string;
-  /** `running` (the daemon enforces it) or `applied` (signed by the last apply; no daemon runs). */
-  source: 'running' | 'applied';
-  ir: PolicyIR;
-}
-
 export interface Plan {
   version: 'v1';
   policy_version: string;
-  baseline: { policy_version: string; source: Baseline['source'] } | null;
+  baseline: { policy_version: string; source: PolicyInForce['source'] } | null;
   diff: Record<
     string,
     {
@@ -66,9 +57,9 @@ export async function plan(o: PlanOptions): Promise<number> {
   const progress: Out = o.format === 'json' ? { ...out, print: out.error } : out;
   const prepared = await compileForDaemon(paths, progress);
   if (typeof prepared === 'number') return prepared;
-  let baseline: Baseline | undefined;
+  let baseline: PolicyInForce | undefined;
   try {
-    baseline = await currentPolicy(paths);
+    baseline = await policyInForce(paths);
   } catch (e) {
     out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
     return 1;
@@ -92,24 +83,6 @@ export async function plan(o: PlanOptions): Promise<number> {
   else out.print(renderPlan(result, entries, prepared.name, out.color));
   const changes = Object.keys(result.replay.transitions).length + result.replay.undetermined.length;
   return o.strictReplay && changes > 0 ? 2 : 0;
-}
-
-/** The running daemon's policy, else the one apply last signed into `.faramesh/`; undefined when none was ever applied. */
-async function currentPolicy(paths: StackPaths): Promise<Baseline | undefined> {
-  const keyFile = publicKeyFile(paths.stackDir);
-  const verifiers = existsSync(keyFile) ? readVerifierKeys(keyFile) : [];
-  const running = await daemonStatus(paths).catch(() => undefined);
-  let compiled: CompiledPolicy;
-  if (running?.policy_version && !running.dev) {
-    const [file, sig] = versionFiles(paths, running.policy_version);
-    compiled = loadCompiled(file, sig, verifiers);
-  } else if (existsSync(paths.compiled)) compiled = loadCompiled(paths.compiled, paths.signature, verifiers);
-  else return undefined;
-  return {
-    policy_version: compiled.policy_version,
-    source: running?.policy_version && !running.dev ? 'running' : 'applied',
-    ir: compiled.ir,
-  };
 }
 
 function groupDiff(entries: DiffEntry[]): Plan['diff'] {

@@ -10,11 +10,11 @@
  *   clause, a selector, a phase), or when a rate limit or budget decided it and the new rules would
  *   let it reach them again.
  */
-import { existsSync } from 'node:fs';
-import { LogFollower, readVerifierKeys, publicKeyFile, type Verifier } from '@faramesh/audit';
+import { LogFollower, type Verifier } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import { prepare, ruleOutcome, ruleStageKey, type PreparedPolicy } from '@faramesh/engine';
-import { loadCompiled, versionFiles, type StackPaths } from '@faramesh/daemon';
+import type { StackPaths } from '@faramesh/daemon';
+import { appliedVersion, stackVerifiers } from '../daemon/policy-in-force.js';
 
 export type PlanEffect = 'permit' | 'defer' | 'deny';
 
@@ -100,8 +100,7 @@ class Judge {
     private readonly paths: StackPaths,
     private readonly next: PreparedPolicy,
   ) {
-    const keyFile = publicKeyFile(paths.stackDir);
-    this.verifiers = existsSync(keyFile) ? readVerifierKeys(keyFile) : [];
+    this.verifiers = stackVerifiers(paths);
   }
 
   call(r: Recorded, timeMs: number): void {
@@ -153,8 +152,7 @@ class Judge {
     let p = this.applied.get(version);
     if (p === undefined) {
       try {
-        const [file, sig] = versionFiles(this.paths, version);
-        p = prepare(loadCompiled(file, sig, this.verifiers).ir);
+        p = prepare(appliedVersion(this.paths, version, this.verifiers).ir);
       } catch {
         p = null;
       }

@@ -1,13 +1,17 @@
 /**
- * faramesh explain <action-id>: a recorded decision, from the audit log — what was decided, by which
+ * faramesh explain [decision] <action-id>: a recorded decision, from the audit log — what was decided, by which
  * rule of which policy, what it cost and how long each stage took, whether its chain holds and which
  * signed checkpoint covers it. Argument values are not in the log (only their hash); the daemon's
  * sinks hold the redacted values.
  */
-import { makeOut } from '../output.js';
+import { makeOut } from '../../output.js';
 import { checkFields, type DecisionRecord } from '@faramesh/audit';
-import { chainLine, loadEvidence, signedLine } from './audit/show.js';
-import type { AuditPathOptions } from './audit/paths.js';
+import { chainLine, loadEvidence, signedLine } from '../audit/show.js';
+import type { AuditPathOptions } from '../audit/paths.js';
+import { stackPaths } from '@faramesh/daemon';
+import { ruleText } from '../../rule-text.js';
+import { appliedVersion } from '../daemon/policy-in-force.js';
+import { placedRules } from './rules.js';
 
 export interface ExplainRecordOptions extends AuditPathOptions {
   format?: 'text' | 'json';
@@ -41,6 +45,7 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
     ['Tool', `${r.tool}   (${r.action_type})`],
     ['Effect', [r.effect, r.code, r.denial?.human_message].filter(Boolean).join('  ')],
     ['Rule', r.rule_ref ? `${r.rule_ref}${r.rule_digest ? `   (digest ${String(r.rule_digest).slice(0, 12)})` : ''}` : '(default effect)'],
+    ['Rule text', r.rule_ref ? ruleAt(o.stack, r) : undefined],
     ['Policy', r.policy_version],
     ['Args', `sha256 ${r.args_hash}   (values are never stored in the log)`],
     [
@@ -78,4 +83,15 @@ function costLine(c: { usd?: number; input_tokens?: number; output_tokens?: numb
     c.output_tokens !== undefined ? `${c.output_tokens} out tokens` : undefined,
   ];
   return parts.filter(Boolean).join(' · ');
+}
+
+/** The rule as the signed policy that made the decision has it (when apply kept that version here). */
+function ruleAt(stack: string, r: DecisionRecord): string | undefined {
+  try {
+    const ir = appliedVersion(stackPaths(stack), r.policy_version).ir;
+    const found = placedRules(ir).find((p) => p.rule.ref === r.rule_ref && (p.agent === r.agent_id || p.agent === ''));
+    return found ? ruleText(found.rule) : undefined;
+  } catch {
+    return undefined;
+  }
 }

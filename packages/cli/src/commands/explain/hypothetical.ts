@@ -1,8 +1,8 @@
 import { decide, emptyState, prepare, Trace } from '@faramesh/engine';
 import type { DecisionRequest } from '@faramesh/protocol';
-import { makeOut } from '../output.js';
-import { renderDiagnostic } from '../diagnostics.js';
-import { compileStack } from '../stack-compile.js';
+import { makeOut } from '../../output.js';
+import { renderDiagnostic } from '../../diagnostics.js';
+import { compileStack } from '../../stack-compile.js';
 
 export interface ExplainOptions {
   dir: string;

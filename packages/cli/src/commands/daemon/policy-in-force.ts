@@ -1,0 +1,39 @@
+/**
+ * The policy a stack enforces, as the CLI reads it without changing anything: the running daemon's
+ * version, else the one apply last signed into `.faramesh/`. Every copy is checked against the
+ * stack's pinned key before it is believed, and earlier versions come from `.faramesh/versions/`.
+ */
+import { existsSync } from 'node:fs';
+import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit';
+import type { PolicyIR } from '@faramesh/fpl';
+import { loadCompiled, versionFiles, type CompiledPolicy, type StackPaths } from '@faramesh/daemon';
+import { daemonStatus } from './running.js';
+
+export interface PolicyInForce {
+  policy_version: string;
+  /** `running` (the daemon enforces it) or `applied` (signed by the last apply; no daemon runs). */
+  source: 'running' | 'applied';
+  ir: PolicyIR;
+}
+
+export function stackVerifiers(paths: StackPaths): Verifier[] {
+  const keyFile = publicKeyFile(paths.stackDir);
+  return existsSync(keyFile) ? readVerifierKeys(keyFile) : [];
+}
+
+/** Undefined when nothing was ever applied; throws when the copy does not verify. */
+export async function policyInForce(paths: StackPaths): Promise<PolicyInForce | undefined> {
+  const running = await daemonStatus(paths).catch(() => undefined);
+  const version = running?.policy_version && !running.dev ? running.policy_version : undefined;
+  let compiled: CompiledPolicy;
+  if (version) compiled = appliedVersion(paths, version);
+  else if (existsSync(paths.compiled)) compiled = loadCompiled(paths.compiled, paths.signature, stackVerifiers(paths));
+  else return undefined;
+  return { policy_version: compiled.policy_version, source: version ? 'running' : 'applied', ir: compiled.ir };
+}
+
+/** An applied version's signed copy; throws when it is missing or does not verify. */
+export function appliedVersion(paths: StackPaths, version: string, verifiers = stackVerifiers(paths)): CompiledPolicy {
+  const [file, sig] = versionFiles(paths, version);
+  return loadCompiled(file, sig, verifiers);
+}

@@ -1,0 +1,58 @@
+/**
+ * `faramesh explain`: one decision, approval, agent or rule, or a hypothetical call walked through
+ * the pipeline. `explain <action-id>` is `explain decision <action-id>`.
+ */
+import { makeOut } from '../../output.js';
+import type { ExplainOptions } from './hypothetical.js';
+
+export const EXPLAIN_KINDS = ['decision', 'approval', 'agent', 'rule'] as const;
+
+export interface ExplainCommandOptions extends Omit<ExplainOptions, 'agent' | 'tool'> {
+  agent?: string;
+  tool?: string;
+  wal?: string;
+  key?: string;
+}
+
+export async function explainCommand(what: string | undefined, id: string | undefined, o: ExplainCommandOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const format = o.format ?? 'text';
+  const kind = (EXPLAIN_KINDS as readonly string[]).includes(what ?? '') ? what : what === undefined ? undefined : 'decision';
+  const subject = kind === what ? id : what;
+  if (kind !== undefined && (subject === undefined || (kind !== what && id !== undefined))) {
+    out.error(out.fail(`explain ${kind} needs exactly one ${kind === 'decision' ? 'action id' : `${kind} id`}`));
+    return 64;
+  }
+  switch (kind) {
+    case 'decision': {
+      const { explainRecord } = await import('./decision.js');
+      return explainRecord(subject!, {
+        stack: o.dir,
+        ...(o.wal ? { dir: o.wal } : {}),
+        ...(o.key ? { key: o.key } : {}),
+        format,
+        ...flags(o),
+      });
+    }
+    case 'approval': {
+      const { explainApproval } = await import('./approval.js');
+      return explainApproval(subject!, { dir: o.dir, format, ...flags(o) });
+    }
+    case 'agent': {
+      const { explainAgent } = await import('./agent.js');
+      return explainAgent(subject!, { dir: o.dir, format, ...flags(o) });
+    }
+    case 'rule': {
+      const { explainRule } = await import('./rule.js');
+      return explainRule(subject!, { dir: o.dir, format, ...flags(o) });
+    }
+  }
+  if (!o.agent || !o.tool) {
+    out.error(out.fail(`explain needs ${EXPLAIN_KINDS.join('|')} and an id, an action id, or --agent and --tool for a hypothetical call`));
+    return 64;
+  }
+  const { explain } = await import('./hypothetical.js');
+  return explain({ ...o, agent: o.agent, tool: o.tool });
+}
+
+const flags = (o: { noColor?: boolean }) => (o.noColor ? { noColor: true } : {});

@@ -1,0 +1,145 @@
+/**
+ * faramesh explain rule <governance.fms:LINE>: what a rule of the policy in force says, since when
+ * it has been in force unchanged, and which decisions it made in the last day and week, from the
+ * log. A decision counts when its policy had this same rule at this same line.
+ */
+import { LogFollower } from '@faramesh/audit';
+import { stackPaths, type StackPaths } from '@faramesh/daemon';
+import { existsSync } from 'node:fs';
+import { makeOut } from '../../output.js';
+import { ruleText } from '../../rule-text.js';
+import { walDir } from '../audit/paths.js';
+import { appliedVersion, policyInForce } from '../daemon/policy-in-force.js';
+import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
+
+export interface ExplainRuleOptions {
+  dir: string;
+  format?: 'text' | 'json';
+  noColor?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+const SAMPLES = 5;
+
+interface RuleHistory {
+  /** When the run of applied policies holding this rule unchanged began, and how many applies ago. */
+  since?: { at: string; policy_version: string; applies_ago: number };
+  last_24h: number;
+  last_7d: number;
+  recent: { action_id: string; time: string; effect: string; tool: string; agent_id: string }[];
+}
+
+export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<number> {
+  const out = makeOut(o.noColor);
+  const paths = stackPaths(o.dir);
+  let inForce;
+  try {
+    inForce = await policyInForce(paths);
+  } catch (e) {
+    out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
+    return 1;
+  }
+  if (!inForce) {
+    out.error(out.fail('no policy has been applied in this stack (faramesh apply)'));
+    return 1;
+  }
+  const found = placedRules(inForce.ir).filter((p) => p.rule.ref === ref);
+  if (found.length === 0) {
+    out.error(
+      out.fail(`no rule at ${ref} in the policy in force (${inForce.policy_version.slice(0, 16)}): rules are named governance.fms:LINE`),
+    );
+    return 1;
+  }
+  let history: RuleHistory[];
+  try {
+    const log = walDir({ stack: o.dir });
+    history = found.map((p) => ruleHistory(paths, existsSync(log) ? log : undefined, p, Date.now()));
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
+  if (o.format === 'json') {
+    const rules = found.map((p, i) => ({
+      ref,
+      text: ruleText(p.rule),
+      effect: p.rule.effect.toUpperCase(),
+      agent: p.agent || null,
+      phase: p.phase ?? null,
+      policy_version: inForce.policy_version,
+      ...history[i]!,
+    }));
+    out.print(JSON.stringify({ rules }, null, 2));
+    return 0;
+  }
+  found.forEach((p, i) => {
+    const h = history[i]!;
+    const title = `Rule ${ref}`;
+    out.print([title, '─'.repeat(title.length)].join('\n'));
+    const rows: [string, string][] = [
+      ['text', ruleText(p.rule)],
+      ['effect', `${p.rule.effect.toUpperCase()}${p.rule.strict ? ' (strict: no later rule may permit what it denies)' : ''}`],
+      ['in', placeText(p)],
+      [
+        'policy',
+        `${inForce.policy_version.slice(0, 16)} (${inForce.source === 'running' ? 'enforced by the running daemon' : 'last applied'})`,
+      ],
+      [
+        'since',
+        h.since ? `${h.since.at} (policy ${h.since.policy_version.slice(0, 16)}, ${h.since.applies_ago} applies ago)` : 'not in the log',
+      ],
+      ['matches', `last 24h: ${h.last_24h} · last 7d: ${h.last_7d}`],
+    ];
+    if (p.rule.origin) rows.push(['from', p.rule.origin]);
+    for (const [k, v] of rows) out.print(`${k.padEnd(9)}${v}`);
+    if (h.recent.length > 0) {
+      out.print('\nRecent decisions:');
+      for (const d of h.recent) out.print(`  ${d.action_id}  ${d.effect.toUpperCase().padEnd(6)} ${d.agent_id} → ${d.tool}  ${d.time}`);
+    }
+    if (i < found.length - 1) out.print('');
+  });
+  return 0;
+}
+
+/** One pass over the log: when the rule came into force unchanged, and the decisions it made. */
+function ruleHistory(paths: StackPaths, log: string | undefined, placed: PlacedRule, nowMs: number): RuleHistory {
+  const history: RuleHistory = { last_24h: 0, last_7d: 0, recent: [] };
+  if (!log) return history;
+  const signature = ruleSignature(placed);
+  const holds = new Map<string, boolean>();
+  /** Whether a policy version had this same rule at this same line. */
+  const has = (version: string): boolean => {
+    let v = holds.get(version);
+    if (v === undefined) {
+      try {
+        v = placedRules(appliedVersion(paths, version).ir).some((p) => p.rule.ref === placed.rule.ref && ruleSignature(p) === signature);
+      } catch {
+        v = false;
+      }
+      holds.set(version, v);
+    }
+    return v;
+  };
+  const applies: { at: string; version: string }[] = [];
+  const follower = new LogFollower(log);
+  for (let batch = follower.poll(10_000); batch.length > 0; batch = follower.poll(10_000))
+    for (const { record: r } of batch) {
+      if (r.type === 'policy_applied') applies.push({ at: String(r.time), version: String(r.policy_version) });
+      if (r.type !== 'decision' || r.rule_ref !== placed.rule.ref) continue;
+      const age = nowMs - Date.parse(String(r.time));
+      if (!(age <= 7 * DAY_MS) || !has(String(r.policy_version))) continue;
+      history.last_7d++;
+      if (age <= DAY_MS) history.last_24h++;
+      history.recent.unshift({
+        action_id: `action-${String(r.id)}`,
+        time: String(r.time),
+        effect: String(r.effect),
+        tool: String(r.tool),
+        agent_id: String(r.agent_id),
+      });
+      history.recent.length = Math.min(history.recent.length, SAMPLES);
+    }
+  // The latest unbroken run of applies whose policy holds the rule.
+  for (let i = applies.length - 1; i >= 0 && has(applies[i]!.version); i--)
+    history.since = { at: applies[i]!.at, policy_version: applies[i]!.version, applies_ago: applies.length - 1 - i };
+  return history;
+}
