@@ -9,6 +9,7 @@ export function ruleText(r: RuleIR): string {
   if (r.when) parts.push('if', exprText(r.when));
   for (const clause of ['host', 'method', 'path'] as const) if (r[clause] !== undefined) parts.push(clause, quote(r[clause]));
   if (r.reason !== undefined) parts.push('reason', quote(r.reason));
+  if (r.notify !== undefined) parts.push('notify', quote(r.notify));
   return parts.join(' ');
 }
 
@@ -30,7 +31,8 @@ export function exprText(e: ExprIR, outer = 0): string {
 function literal(v: Extract<ExprIR, { lit: unknown }>['lit']): string {
   if (Array.isArray(v)) return `[${v.map((x) => literal(x)).join(', ')}]`;
   if (v === null) return 'nil';
-  return typeof v === 'string' ? quote(v) : String(v);
+  // `1e+21` is how JavaScript writes it; FPL reads `1e21`.
+  return typeof v === 'string' ? quote(v) : String(v).replace('e+', 'e');
 }
 
 /** A configuration value, compactly: strings quoted, `{ $env: X }` as env("X"). */

@@ -85,3 +85,30 @@ agent "fresh" {
     'a moved rule is removed in one place and added in another',
   );
 });
+
+test('the diff sees a second limit on one pattern, a new notify, a delegate ceiling; big numbers write back as FPL', () => {
+  const twice = ir(agent('    permit a', '  rate_limit "a": 3 per minute\n  rate_limit "a": 5 per minute\n'));
+  const once = ir(agent('    permit a', '  rate_limit "a": 5 per minute\n'));
+  assert.deepEqual(
+    diffPolicies(twice, once).map((e) => `${e.change} ${e.subject}`),
+    ['removed "a": 5 per minute', 'changed a'],
+    'one of two limits on "a" removed is a change, not silence',
+  );
+  const notified = ir(agent('    permit a notify "slack://ops"'));
+  assert.deepEqual(
+    diffPolicies(ir(agent('    permit a')), notified).map((e) => [e.old, e.new]),
+    [['permit a', 'permit a notify "slack://ops"']],
+  );
+  const grant = (ceiling: string) =>
+    ir(`${agent('    permit a', `  delegate {\n    to      = ["w"]\n    ceiling = "${ceiling}"\n  }\n`)}agent "w" {\n  default deny\n}\n`);
+  assert.deepEqual(
+    diffPolicies(grant('permit'), grant('defer')).map((e) => [e.subject, e.old, e.new]),
+    [['w.ceiling', '"permit"', '"defer"']],
+  );
+  const big = ir(agent('    permit n if args.n > 1e21 and args.m < -2.5e-7'));
+  assert.equal(ruleText(big.agents[0]!.rules[0]!), 'permit n if args.n > 1e21 and args.m < -2.5e-7');
+  assert.deepEqual(
+    stripPositions(ir(agent(`    ${ruleText(big.agents[0]!.rules[0]!)}`)).agents[0]!.rules),
+    stripPositions(big.agents[0]!.rules),
+  );
+});

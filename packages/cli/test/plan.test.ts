@@ -112,7 +112,7 @@ test('plan replays the log under the edited policy: transitions by tool, calls i
       deny_to_permit: [{ tool: 'wiki/read', count: 1 }],
     });
     assert.deepEqual(replay.undetermined, [
-      { tool: 'search', count: 1, effects: ['defer', 'deny'], on: ['RATE_EXCEEDED (rate and budget state is not replayed)'] },
+      { tool: 'search', count: 1, effects: ['defer', 'deny'], on: ['RATE_EXCEEDED (not replayed)'] },
       { tool: 'ticket/read', count: 1, effects: ['permit', 'deny'], on: ['args.id'] },
     ]);
     assert.equal(replay.unchanged, 1, 'stripe/payouts: the same rules');
@@ -168,6 +168,48 @@ test('plan refuses a bad window, a broken policy and a tampered applied policy, 
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /governance\.fms has errors/);
   } finally {
+    s.stop();
+  }
+});
+
+test('plan: a call a limit decided, an operator denied, or a quiesced agent met is never shown as a rule change', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const call = (tool: string, args: Record<string, unknown> = {}) => s.govern({ agent_id: 'bot', tool, args });
+    for (let i = 0; i < 4; i++) await call('search', { q: i }); // the fourth is RATE_EXCEEDED
+    const refund = await call('stripe/refund', { amount: 9 });
+    assert.equal(s.cli('approvals', 'deny', refund.defer_token!, '--reason', 'no').code, 0);
+    assert.equal((await call('stripe/refund', { amount: 9 })).reason_code, 'POLICY_DENY', 'the operator denied it');
+    assert.equal(s.cli('agent', 'quiesce', 'bot').code, 0);
+    assert.equal((await call('ticket/read')).effect, 'DENY');
+    assert.equal(s.cli('agent', 'resume', 'bot').code, 0);
+
+    // The same effects, other rules: the deferred-then-denied refund was deferred by its rule.
+    writeFileSync(
+      join(s.dir, 'governance.fms'),
+      POLICY.replace('permit ticket/read', 'permit ticket/read if time.hour >= 0')
+        .replace('defer  stripe/refund reason "refunds need a human"', 'defer  stripe/refund if time.hour >= 0')
+        .replace('  rate_limit "search": 3 per minute\n', ''),
+    );
+    const { replay } = planJson(s);
+    assert.equal(replay.total, 7);
+    assert.deepEqual(replay.transitions, {}, JSON.stringify(replay));
+    assert.deepEqual(
+      replay.undetermined.map((u) => [u.tool, u.count, u.effects.join('|'), u.on.join('; ')]),
+      [
+        [
+          'search',
+          4,
+          'permit|deny',
+          'RATE_EXCEEDED (not replayed); its rate limits, budgets, egress or grants changed (their state is not replayed)',
+        ],
+        ['ticket/read', 1, 'permit|deny', 'a refusal before the policy (a quiesced agent) (not replayed)'],
+      ],
+    );
+    assert.equal(replay.unchanged, 2, 'the refund and its denied retry: deferred before, deferred now');
+  } finally {
+    s.cli('apply', '--stop');
     s.stop();
   }
 });

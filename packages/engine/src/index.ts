@@ -11,4 +11,4 @@ export { checkCompletion, type CompletionFacts } from './stages/completion.js';
 export { budgetUsage, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
 export { mayPermit } from './stages/visibility.js';
-export { ruleOutcome, ruleStageKey, type RecordedCall, type RuleOutcome } from './replay.js';
+export { laterStageKey, ruleOutcome, ruleStageKey, type RecordedCall, type RuleOutcome } from './replay.js';

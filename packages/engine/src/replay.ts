@@ -5,7 +5,7 @@
  * of them may or may not match: the outcome is then the set of effects it could have, with what it
  * depends on. `faramesh plan` replays history with this; the daemon never calls it.
  */
-import type { ExprIR } from '@faramesh/fpl/runtime';
+import { matchTool, type ExprIR } from '@faramesh/fpl/runtime';
 import { canonicalJson, type Effect } from '@faramesh/protocol';
 import { compileCondition } from './conditions.js';
 import type { EvalEnv } from './env.js';
@@ -20,6 +20,8 @@ export interface RecordedCall {
   tool: string;
   /** When it was decided (ms since the epoch): `time.*` conditions read it. */
   time_ms: number;
+  /** The agents that delegated the call, outermost first (the record keeps them). */
+  delegation_chain?: readonly string[];
 }
 
 export type RuleOutcome =
@@ -39,6 +41,10 @@ type Partial = Truth | typeof UNKNOWABLE;
 const RECORDED_ROOTS = new Set(['tool', 'agent', 'time']);
 
 export function ruleOutcome(policy: PreparedPolicy, call: RecordedCall): RuleOutcome {
+  return delegated(policy, call, rulesOutcome(policy, call));
+}
+
+function rulesOutcome(policy: PreparedPolicy, call: RecordedCall): RuleOutcome {
   const agent = policy.agents.get(call.agent_id) ?? policy.flat;
   const tool = checkToolId(call.tool);
   if (!agent || 'problem' in tool) return { kind: 'decided', effect: 'DENY' };
@@ -60,6 +66,36 @@ export function ruleOutcome(policy: PreparedPolicy, call: RecordedCall): RuleOut
   }
   possible.add(WIRE[agent.ir.default ?? 'deny']);
   return settle(possible, on, undefined);
+}
+
+/**
+ * A delegated call: the grants along the chain must exist (else DENY, as decide() has it), and
+ * the effect is capped at their ceiling. A grant with a ttl depends on when the hop was issued,
+ * which the log does not keep, so it may also deny.
+ */
+function delegated(policy: PreparedPolicy, call: RecordedCall, outcome: RuleOutcome): RuleOutcome {
+  const chain = call.delegation_chain ?? [];
+  if (chain.length === 0) return outcome;
+  let ceiling = 2;
+  let target = call.agent_id;
+  let ttl = false;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const grant = policy.agents.get(chain[i]!)?.ir.delegates.find((d) => d.targets.includes(target));
+    if (!grant) return { kind: 'decided', effect: 'DENY' };
+    if (grant.ttl_s !== undefined) ttl = true;
+    const cap = { permit: 2, defer: 1, approval: 1, deny: 0 }[grant.ceiling ?? 'permit'] ?? 2;
+    ceiling = Math.min(ceiling, cap);
+    target = chain[i]!;
+  }
+  const capped = (e: Effect) => ORDER[2 - Math.min(2 - ORDER.indexOf(e), ceiling)]!;
+  const effects = new Set((outcome.kind === 'decided' ? [outcome.effect] : outcome.effects).map(capped));
+  const on = new Set(outcome.kind === 'depends' ? outcome.on : []);
+  if (ttl) {
+    effects.add('DENY');
+    on.add('delegation ttl');
+  }
+  const ref = outcome.kind === 'decided' && effects.size === 1 && capped(outcome.effect) === outcome.effect ? outcome.rule_ref : undefined;
+  return settle(effects, on, ref);
 }
 
 function settle(possible: Set<Effect>, on: Set<string>, ruleRef: string | undefined): RuleOutcome {
@@ -146,9 +182,10 @@ function recordedEnv(call: RecordedCall, tool: string): EvalEnv {
 /**
  * A fingerprint of everything the rule stage reads for this agent and tool: the rules that could
  * match (without positions, reasons or notifications), the phases, the selectors they read, the
- * default. Two policies with the same fingerprint decide the call alike whatever its arguments.
+ * default, and the delegation grants along the chain. Two policies with the same fingerprint give
+ * the call the same rule-stage effect whatever its arguments.
  */
-export function ruleStageKey(policy: PreparedPolicy, agentId: string, toolId: string): string {
+export function ruleStageKey(policy: PreparedPolicy, agentId: string, toolId: string, chain: readonly string[] = []): string {
   const agent = policy.agents.get(agentId) ?? policy.flat;
   const tool = checkToolId(toolId);
   if (!agent || 'problem' in tool) return 'refused';
@@ -164,10 +201,39 @@ export function ruleStageKey(policy: PreparedPolicy, agentId: string, toolId: st
     rules: p.rules.candidates(tool.tool).map(strip),
   }));
   const selectorIds = new Set([...rules, ...agent.phases.flatMap((p) => p.rules.candidates(tool.tool))].flatMap((r) => r.selectors));
-  const selectors = [...selectorIds].sort().map((id) => {
-    const s = agent.selectors.get(id);
-    return s ? { id, source: s.source, on_unavailable: s.on_unavailable, on_timeout: s.on_timeout } : { id };
-  });
+  const selectors = [...selectorIds].sort().map((id) => withoutRef(agent.selectors.get(id)) ?? { id });
+  const grants = chain.map((a) => (policy.agents.get(a)?.ir.delegates ?? []).map(withoutRef));
   // Canonical JSON: a policy read back from its signed file has its keys in another order.
-  return canonicalJson({ default: agent.ir.default ?? 'deny', rules: rules.map(strip), phases, selectors });
+  return canonicalJson({ default: agent.ir.default ?? 'deny', rules: rules.map(strip), phases, selectors, grants });
+}
+
+/**
+ * A fingerprint of what decides the call after its rules: the rate limits and declared cost for
+ * the tool, the agent's budgets, egress, model policy, session bounds, spawn limits, delegation
+ * grants, and the credentials bound to the tool. Their state (counters, spending) is not in the log,
+ * so a call these decided can only be replayed when they are unchanged.
+ */
+export function laterStageKey(policy: PreparedPolicy, agentId: string, toolId: string): string {
+  const agent = policy.agents.get(agentId) ?? policy.flat;
+  const tool = checkToolId(toolId);
+  if (!agent || 'problem' in tool) return 'refused';
+  const a = agent.ir;
+  const facts = agent.toolFacts(tool.tool);
+  return canonicalJson({
+    limits: facts.limits.map(withoutRef),
+    cost: facts.declaredCost ?? null,
+    budgets: a.budgets.map(withoutRef),
+    egress: withoutRef(a.egress) ?? null,
+    model_policy: withoutRef(a.model_policy) ?? null,
+    session: withoutRef(a.session) ?? null,
+    spawn: withoutRef(a.spawn) ?? null,
+    delegates: a.delegates.map(withoutRef),
+    credentials: a.credentials.filter((c) => c.tools.some((t) => matchTool(t, tool.tool))).map(withoutRef),
+  });
+}
+
+function withoutRef<T extends { ref: string }>(x: T | undefined): Omit<T, 'ref'> | undefined {
+  if (x === undefined) return undefined;
+  const { ref: _ref, ...rest } = x;
+  return rest;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, emptyState, ruleOutcome, ruleStageKey, type RuleOutcome } from '../src/index.js';
+import { decide, emptyState, laterStageKey, ruleOutcome, ruleStageKey, type RuleOutcome } from '../src/index.js';
 import { agent, policy, T0 } from './support.js';
 
 const at = (tool: string, agentId = 'bot', time_ms = T0) => ({ agent_id: agentId, tool, time_ms });
@@ -105,4 +105,67 @@ test('ruleStageKey: equal when the rules a call could meet are the same, whateve
   assert.notEqual(key(base, 'a'), key(policy('agent "bot" {\n  default permit\n  rules {\n    permit a\n  }\n}\n'), 'a'), 'the default');
   assert.equal(key(base, 'a'), key(base, 'a'));
   assert.equal(ruleStageKey(base, 'nobody', 'a'), 'refused');
+});
+
+test('ruleOutcome caps a delegated call at the grants along its chain, and a missing grant denies', () => {
+  const p = policy(`agent "boss" {
+  default deny
+  delegate {
+    to      = ["worker"]
+    ceiling = "defer"
+  }
+  delegate {
+    to  = ["temp"]
+    ttl = "10m"
+  }
+}
+agent "worker" {
+  default deny
+  rules {
+    permit search
+  }
+}
+agent "temp" {
+  default deny
+  rules {
+    permit search
+  }
+}
+`);
+  const via = (agentId: string, chain: string[]) => ruleOutcome(p, { ...at('search', agentId), delegation_chain: chain });
+  assert.deepEqual(via('worker', []), { kind: 'decided', effect: 'PERMIT', rule_ref: 'governance.fms:15' });
+  assert.deepEqual(via('worker', ['boss']), { kind: 'decided', effect: 'DEFER' }, 'capped at the ceiling');
+  assert.deepEqual(via('worker', ['temp']), { kind: 'decided', effect: 'DENY' }, 'no grant from temp');
+  assert.deepEqual(via('temp', ['boss']), { kind: 'depends', effects: ['PERMIT', 'DENY'], on: ['delegation ttl'] });
+  const real = decide(p, { agent_id: 'worker', tool: 'search', args: {}, delegation_chain: [{ agent_id: 'boss' }] }, emptyState(), {
+    nowMs: T0,
+  });
+  assert.equal(real.decision.effect, 'DEFER');
+  const open = policy(
+    `agent "boss" {\n  delegate {\n    to = ["worker"]\n  }\n}\nagent "worker" {\n  rules {\n    permit search\n  }\n}\n`,
+  );
+  assert.notEqual(
+    ruleStageKey(open, 'worker', 'search', ['boss']),
+    ruleStageKey(p, 'worker', 'search', ['boss']),
+    'the grants count in the key',
+  );
+});
+
+test('the keys see a selector cache, and everything after the rules: limits, budgets, egress', () => {
+  const selector = (cache: string) =>
+    policy(
+      agent(
+        `  selector "role" {\n    source = "http://127.0.0.1:9/r"\n${cache}    on_unavailable = "deny"\n  }\n  rules {\n    permit admin if role.value == "admin"\n  }`,
+      ),
+    );
+  assert.notEqual(ruleStageKey(selector(''), 'bot', 'admin'), ruleStageKey(selector('    cache = "60s"\n'), 'bot', 'admin'));
+  const base = policy(agent('  rules {\n    permit search\n  }\n  rate_limit "search": 3 per minute'));
+  const unlimited = policy(agent('  rules {\n    permit search\n  }'));
+  const budgeted = policy(
+    agent('  rules {\n    permit search\n  }\n  rate_limit "search": 3 per minute\n  budget daily {\n    max $5\n    on_exceed deny\n  }'),
+  );
+  assert.equal(ruleStageKey(base, 'bot', 'search'), ruleStageKey(unlimited, 'bot', 'search'));
+  assert.notEqual(laterStageKey(base, 'bot', 'search'), laterStageKey(unlimited, 'bot', 'search'));
+  assert.notEqual(laterStageKey(base, 'bot', 'search'), laterStageKey(budgeted, 'bot', 'search'));
+  assert.equal(laterStageKey(base, 'bot', 'other'), laterStageKey(unlimited, 'bot', 'other'), 'a limit on another tool does not count');
 });

@@ -38,14 +38,21 @@ export interface CompiledStack {
   compiled: CompiledPolicy;
 }
 
-/** Check and compile; prints diagnostics and returns the exit code when the stack cannot run. */
-export async function compileForDaemon(paths: StackPaths, out: Out): Promise<CompiledStack | number> {
+/**
+ * Check and compile; prints diagnostics and returns the exit code when the stack cannot run.
+ * `refusal` says what the failure means for the caller.
+ */
+export async function compileForDaemon(
+  paths: StackPaths,
+  out: Out,
+  refusal = 'nothing was applied (a running daemon keeps its policy)',
+): Promise<CompiledStack | number> {
   const { stack, result } = compileStack(paths.stackDir);
   const code = exitCodeOf(result, false);
   const name = basename(stack.path);
   if (code !== 0 || !result.ir) {
     for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
-    out.error(out.fail(`${name} has errors: nothing was applied (a running daemon keeps its policy)`));
+    out.error(out.fail(`${name} has errors: ${refusal}`));
     return code || 1;
   }
   out.print(out.ok(`${name} valid`));

@@ -105,7 +105,12 @@ const SELECTOR: Kind<SelectorIR> = { kind: 'selector', key: (x) => x.id, show: (
 const REDACTION: Kind<RedactionIR> = { kind: 'redaction', key: (r) => r.tool, show: (r) => `${r.tool}: ${r.paths.join(', ')}` };
 const COST: Kind<CostIR> = { kind: 'cost', key: (c) => c.pattern, show: (c) => `"${c.pattern}": $${c.usd}` };
 const ALERT: Kind<AlertIR> = { kind: 'alert', key: (a) => `${a.on} → ${a.notify}`, show: (a) => `on ${a.on} notify ${a.notify}` };
-const DELEGATE: Kind<DelegateIR> = { kind: 'delegate', key: (d) => d.targets.join(', '), show: (d) => d.targets.join(', ') };
+const DELEGATE: Kind<DelegateIR> = {
+  kind: 'delegate',
+  key: (d) => d.targets.join(', '),
+  show: (d) => d.targets.join(', '),
+  fields: restOf('targets'),
+};
 const USE: Kind<UseIR> = { kind: 'use', key: (u) => u.alias, show: (u) => u.alias };
 
 /** Every difference from `before` (undefined: nothing applied yet) to `after`, in a stable order. */
@@ -216,8 +221,8 @@ function settings(
 function keyed<T>(out: DiffEntry[], spec: Kind<T>, agent: string | undefined, was: readonly T[], now: readonly T[]): void {
   const { kind, key, show, fields } = spec;
   const scope = agent !== undefined ? { agent } : {};
-  const before = new Map(was.map((x) => [key(x), x]));
-  const after = new Map(now.map((x) => [key(x), x]));
+  const before = byKey(was, key);
+  const after = byKey(now, key);
   for (const [k, x] of before) if (!after.has(k)) out.push({ change: 'removed', kind, ...scope, subject: show(x) });
   for (const [k, x] of after) {
     const prior = before.get(k);
@@ -231,6 +236,18 @@ function keyed<T>(out: DiffEntry[], spec: Kind<T>, agent: string | undefined, wa
         if (!same(a[f], b[f])) out.push(changed(kind, agent, `${k}.${f}`, valueText(a[f] as IRValue), valueText(b[f] as IRValue)));
     }
   }
+}
+
+/** Items by key; a key used again (two limits on one pattern) gets `#2`, `#3`…, so none hides another. */
+function byKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const x of items) {
+    const k = key(x);
+    let n = 1;
+    while (map.has(n === 1 ? k : `${k} #${n}`)) n++;
+    map.set(n === 1 ? k : `${k} #${n}`, x);
+  }
+  return map;
 }
 
 /** Above this many rules on both sides of the differing middle, rules are compared as sets, not in order. */

@@ -55,8 +55,9 @@ export async function plan(o: PlanOptions): Promise<number> {
   const paths = stackPaths(o.dir);
   // JSON goes to stdout alone: compile's progress lines go to stderr then.
   const progress: Out = o.format === 'json' ? { ...out, print: out.error } : out;
-  const prepared = await compileForDaemon(paths, progress);
-  if (typeof prepared === 'number') return prepared;
+  const prepared = await compileForDaemon(paths, progress, 'nothing to plan');
+  // Exit 2 is --strict-replay's: every compile failure (an unresolved import included) is 1 here.
+  if (typeof prepared === 'number') return 1;
   let baseline: PolicyInForce | undefined;
   try {
     baseline = await policyInForce(paths);

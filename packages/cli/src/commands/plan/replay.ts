@@ -12,7 +12,8 @@
  */
 import { LogFollower, type Verifier } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
-import { prepare, ruleOutcome, ruleStageKey, type PreparedPolicy } from '@faramesh/engine';
+import { laterStageKey, prepare, ruleOutcome, ruleStageKey, type PreparedPolicy, type RuleOutcome } from '@faramesh/engine';
+import { placedRules } from '../explain/rules.js';
 import type { StackPaths } from '@faramesh/daemon';
 import { appliedVersion, stackVerifiers } from '../daemon/policy-in-force.js';
 
@@ -84,13 +85,22 @@ interface Recorded {
   tool: string;
   effect: PlanEffect;
   code?: string;
+  rule_ref?: string;
   policy_version: string;
   approval?: unknown;
+  delegation_chain?: string[];
+  denial?: { resolution?: { type?: string; rule_id?: string } };
+}
+
+/** The prepared policy of an applied version, and the effect of each of its rules by ref. */
+interface Applied {
+  policy: PreparedPolicy;
+  effects: Map<string, string>;
 }
 
 class Judge {
   private readonly verifiers: Verifier[];
-  private readonly applied = new Map<string, PreparedPolicy | null>();
+  private readonly applied = new Map<string, Applied | null>();
   private readonly keys = new Map<string, string>();
   private unchanged = 0;
   private readonly moves = new Map<string, Map<string, number>>();
@@ -104,26 +114,33 @@ class Judge {
   }
 
   call(r: Recorded, timeMs: number): void {
-    // A call run on an operator's approval was deferred by the policy.
-    const was: PlanEffect = r.approval !== undefined ? 'defer' : r.effect;
     const before = this.policy(r.policy_version);
-    if (before && this.stageKey(r.policy_version, before, r) === this.stageKey('next', this.next, r)) {
-      this.unchanged++;
-      return;
+    const chain = r.delegation_chain ?? [];
+    // Everything that decides this call is the same in both policies: whatever decided it would again.
+    const rulesSame = before !== null && this.key('rules', r.policy_version, before.policy, r) === this.key('rules', 'next', this.next, r);
+    const laterSame = before !== null && this.key('later', r.policy_version, before.policy, r) === this.key('later', 'next', this.next, r);
+    if (rulesSame && laterSame) return void this.unchanged++;
+    const now = ruleOutcome(this.next, { agent_id: r.agent_id, tool: r.tool, time_ms: timeMs, delegation_chain: chain });
+    const stage = decidedBy(r, before);
+    if (typeof stage === 'string') {
+      // Something after the rules (or before them) decided it: the new rules can only settle a deny.
+      if (now.kind === 'decided' && now.effect === 'DENY') return this.judged(r.effect, 'deny', r.tool);
+      return this.undetermined(r.tool, [...effectsOf(now), r.effect], [`${stage} (not replayed)`]);
     }
-    const call = { agent_id: r.agent_id, tool: r.tool, time_ms: timeMs };
-    const now = ruleOutcome(this.next, call);
-    if (now.kind === 'depends') return this.undetermined(r.tool, now.effects.map(lower), now.on);
+    if (now.kind === 'depends') return this.undetermined(r.tool, effectsOf(now), now.on);
     const effect = lower(now.effect);
-    if (r.code !== undefined && LATER_STAGES.has(r.code) && effect !== 'deny') {
-      // The rules let it through to the stage that decided it: unchanged if they did before too.
-      const old = before ? ruleOutcome(before, call) : undefined;
-      if (old?.kind === 'decided' && old.effect === now.effect) this.unchanged++;
-      else this.undetermined(r.tool, [effect, was], [`${r.code} (rate and budget state is not replayed)`]);
-      return;
-    }
-    if (effect === was) this.unchanged++;
-    else this.move(`${was}_to_${effect}`, r.tool);
+    if (effect !== 'deny' && before !== null && !laterSame)
+      return this.undetermined(
+        r.tool,
+        [effect, 'deny'],
+        ['its rate limits, budgets, egress or grants changed (their state is not replayed)'],
+      );
+    this.judged(stage.effect, effect, r.tool);
+  }
+
+  private judged(was: PlanEffect, now: PlanEffect, tool: string): void {
+    if (was === now) this.unchanged++;
+    else this.move(`${was}_to_${now}`, tool);
   }
 
   finish(result: ReplayResult): ReplayResult {
@@ -148,11 +165,12 @@ class Judge {
   }
 
   /** The policy a record was decided under, from the signed copies apply keeps; null when there is none that verifies. */
-  private policy(version: string): PreparedPolicy | null {
+  private policy(version: string): Applied | null {
     let p = this.applied.get(version);
     if (p === undefined) {
       try {
-        p = prepare(appliedVersion(this.paths, version, this.verifiers).ir);
+        const ir = appliedVersion(this.paths, version, this.verifiers).ir;
+        p = { policy: prepare(ir), effects: new Map(placedRules(ir).map((x) => [x.rule.ref, x.rule.effect])) };
       } catch {
         p = null;
       }
@@ -161,13 +179,37 @@ class Judge {
     return p;
   }
 
-  private stageKey(version: string, policy: PreparedPolicy, r: Recorded): string {
-    const k = `${version}\u0000${r.agent_id}\u0000${r.tool}`;
+  private key(stage: 'rules' | 'later', version: string, policy: PreparedPolicy, r: Recorded): string {
+    const chain = r.delegation_chain ?? [];
+    const k = `${stage}\u0000${version}\u0000${r.agent_id}\u0000${r.tool}\u0000${chain.join('\u0000')}`;
     let v = this.keys.get(k);
-    if (v === undefined) this.keys.set(k, (v = ruleStageKey(policy, r.agent_id, r.tool)));
+    if (v === undefined)
+      this.keys.set(
+        k,
+        (v = stage === 'rules' ? ruleStageKey(policy, r.agent_id, r.tool, chain) : laterStageKey(policy, r.agent_id, r.tool)),
+      );
     return v;
   }
 }
+
+/**
+ * What decided a recorded call: its rules (and the effect they gave), or the name of what else did.
+ * An approved call was deferred by its rule; a deferred call an operator denied carries its rule's
+ * ref with a deny, which the policy that decided it tells apart from a rule that denies.
+ */
+function decidedBy(r: Recorded, before: Applied | null): { effect: PlanEffect } | string {
+  if (r.code !== undefined && (LATER_STAGES.has(r.code) || r.code === 'IDENTITY_UNVERIFIED')) return r.code;
+  if (r.approval !== undefined) return { effect: 'defer' };
+  if (r.effect !== 'deny') return { effect: r.effect };
+  const resolution = r.denial?.resolution;
+  if (resolution?.type === 'manual_audit') return 'a refusal before the policy (a quiesced agent)';
+  const ruleId = resolution?.type === 'rule_block' ? resolution.rule_id : undefined;
+  if (ruleId !== undefined && ruleId !== r.rule_ref && ruleId !== 'default') return `the ${ruleId} check`;
+  if (r.rule_ref !== undefined && before?.effects.get(r.rule_ref) === 'defer') return { effect: 'defer' };
+  return { effect: 'deny' };
+}
+
+const effectsOf = (o: RuleOutcome): PlanEffect[] => (o.kind === 'decided' ? [o.effect] : o.effects).map(lower);
 
 const ORDER: readonly PlanEffect[] = ['permit', 'defer', 'deny'];
 const lower = (e: 'PERMIT' | 'DEFER' | 'DENY') => e.toLowerCase() as PlanEffect;
