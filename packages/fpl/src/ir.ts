@@ -252,6 +252,22 @@ export interface PolicyIR {
   packs: { name: string; version?: string; ref: string }[];
 }
 
+/** A policy with nothing declared: what lowering starts from, and what `plan` compares a first apply with. */
+export function emptyPolicy(): PolicyIR {
+  return {
+    format: IR_FORMAT,
+    imports: [],
+    runtime: {},
+    providers: [],
+    identities: [],
+    mcp_servers: [],
+    trust: { keys: [], entries: [] },
+    rules: [],
+    agents: [],
+    packs: [],
+  };
+}
+
 /** An agent with nothing declared yet: the lowering fills it in; the engine uses it for the top-level rules. */
 export function emptyAgent(id: string, ref: string): AgentIR {
   return {

@@ -1,6 +1,6 @@
 import type { BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
-import { IR_FORMAT, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
+import { emptyPolicy, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
 import { BLOCKS, EFFECTS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
 import { lowerAgent } from './agent.js';
 import type { LowerContext } from './context.js';
@@ -21,18 +21,7 @@ const NO_SCOPE = { vars: new Map<string, IRValue>(), selectors: new Set<string>(
 
 /** Lower one parsed file (local or imported) to IR. Imports are listed by the caller. */
 export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
-  const ir: PolicyIR = {
-    format: IR_FORMAT,
-    imports: [],
-    runtime: {},
-    providers: [],
-    identities: [],
-    mcp_servers: [],
-    trust: { keys: [], entries: [] },
-    rules: [],
-    agents: [],
-    packs: [],
-  };
+  const ir: PolicyIR = emptyPolicy();
   const seen = new Map<string, BlockNode>();
   const agentBlocks: BlockNode[] = [];
 

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import { loadCompiled, versionFiles, type CompiledPolicy, type StackPaths } from '@faramesh/daemon';
+import type { Out } from '../../output.js';
 import { daemonStatus } from './running.js';
 
 export interface PolicyInForce {
@@ -36,4 +37,16 @@ export async function policyInForce(paths: StackPaths): Promise<PolicyInForce | 
 export function appliedVersion(paths: StackPaths, version: string, verifiers = stackVerifiers(paths)): CompiledPolicy {
   const [file, sig] = versionFiles(paths, version);
   return loadCompiled(file, sig, verifiers);
+}
+
+/** The policy in force, or undefined after saying why there is none to read. */
+export async function requirePolicyInForce(paths: StackPaths, out: Out): Promise<PolicyInForce | undefined> {
+  try {
+    const inForce = await policyInForce(paths);
+    if (!inForce) out.error(out.fail('no policy has been applied in this stack (faramesh apply)'));
+    return inForce;
+  } catch (e) {
+    out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
+    return undefined;
+  }
 }

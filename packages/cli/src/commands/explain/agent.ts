@@ -8,7 +8,7 @@ import type { BudgetUsage } from '@faramesh/engine';
 import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { daemonStatus } from '../daemon/running.js';
-import { policyInForce } from '../daemon/policy-in-force.js';
+import { requirePolicyInForce } from '../daemon/policy-in-force.js';
 
 export interface ExplainAgentOptions {
   dir: string;
@@ -27,17 +27,8 @@ interface Standing {
 export async function explainAgent(id: string, o: ExplainAgentOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
-  let inForce;
-  try {
-    inForce = await policyInForce(paths);
-  } catch (e) {
-    out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
-    return 1;
-  }
-  if (!inForce) {
-    out.error(out.fail('no policy has been applied in this stack (faramesh apply)'));
-    return 1;
-  }
+  const inForce = await requirePolicyInForce(paths, out);
+  if (!inForce) return 1;
   const agent = inForce.ir.agents.find((a) => a.id === id);
   if (!agent) {
     const known = inForce.ir.agents.map((a) => a.id).join(', ') || 'none';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
-import { appliedVersion, policyInForce } from '../daemon/policy-in-force.js';
+import { appliedVersion, requirePolicyInForce } from '../daemon/policy-in-force.js';
 import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
 
 export interface ExplainRuleOptions {
@@ -32,17 +32,8 @@ interface RuleHistory {
 export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
-  let inForce;
-  try {
-    inForce = await policyInForce(paths);
-  } catch (e) {
-    out.error(out.fail(`the policy in force could not be read: ${(e as Error).message}`));
-    return 1;
-  }
-  if (!inForce) {
-    out.error(out.fail('no policy has been applied in this stack (faramesh apply)'));
-    return 1;
-  }
+  const inForce = await requirePolicyInForce(paths, out);
+  if (!inForce) return 1;
   const found = placedRules(inForce.ir).filter((p) => p.rule.ref === ref);
   if (found.length === 0) {
     out.error(

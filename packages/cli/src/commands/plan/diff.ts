@@ -7,7 +7,7 @@
  */
 import {
   emptyAgent,
-  IR_FORMAT,
+  emptyPolicy,
   stripPositions,
   type AgentIR,
   type AlertIR,
@@ -116,7 +116,7 @@ const USE: Kind<UseIR> = { kind: 'use', key: (u) => u.alias, show: (u) => u.alia
 /** Every difference from `before` (undefined: nothing applied yet) to `after`, in a stable order. */
 export function diffPolicies(before: PolicyIR | undefined, after: PolicyIR): DiffEntry[] {
   const out: DiffEntry[] = [];
-  const old = before ?? EMPTY;
+  const old = before ?? emptyPolicy();
   diffRules(out, TOP_LEVEL, old.rules, after.rules);
   const previous = new Map(old.agents.map((a) => [a.id, a]));
   const current = new Set(after.agents.map((a) => a.id));
@@ -138,20 +138,6 @@ export function diffPolicies(before: PolicyIR | undefined, after: PolicyIR): Dif
   settings(out, 'runtime', undefined, old.runtime, after.runtime);
   return out;
 }
-
-/** The baseline when nothing was applied yet. */
-const EMPTY: PolicyIR = {
-  format: IR_FORMAT,
-  imports: [],
-  runtime: {},
-  providers: [],
-  identities: [],
-  mcp_servers: [],
-  trust: { keys: [], entries: [] },
-  rules: [],
-  agents: [],
-  packs: [],
-};
 
 function diffAgent(out: DiffEntry[], was: AgentIR, now: AgentIR): void {
   const id = now.id;
