@@ -1,14 +1,15 @@
 /**
  * The replay of `faramesh plan`: every decision the log recorded in the window, judged again by the
- * new policy's rule stage. The log keeps the agent, the tool, the time and the outcome, never the
- * arguments; so a call is
- * - unchanged when the rules it could meet are the same in the policy that decided it and in the new
- *   one (then nothing about its arguments can make a difference), or when the new rules give the
- *   effect it had;
+ * new policy. The log keeps the agent, the tool, the delegation chain, the time and the outcome,
+ * never the arguments; so a call is
+ * - unchanged when everything that decides it (its candidate rules, phases, selectors and grants,
+ *   and after them its limits, budgets, egress, bounds and credentials) is the same in the policy
+ *   that decided it and in the new one, or when the new rules give it the effect its rules gave;
  * - a transition (`permit→deny`) when the new rules give one other effect whatever its arguments;
  * - undetermined when the new effect depends on what the log does not keep (an argument, an HTTP
- *   clause, a selector, a phase), or when a rate limit or budget decided it and the new rules would
- *   let it reach them again.
+ *   clause, a selector, a phase, a delegation ttl, the state of changed limits), or when something
+ *   other than the rules decided it (a limit, an operator, an identity check) and the new rules
+ *   would let it reach that point again.
  */
 import { LogFollower, type Verifier } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
