@@ -34,6 +34,10 @@ export interface DecisionRecord extends Sequenced {
   cost?: { usd?: number; input_tokens?: number; output_tokens?: number };
   latency_ms?: Record<string, number>;
   delegation_chain?: string[];
+  /** The caller's session (`session_id`): what session budgets and bounds count by. */
+  session_id?: string;
+  /** The caller's correlation id (`request_id`): every call of one task or run shares it (`audit trace`, `explain run`). */
+  request_id?: string;
   /** The operator approval this call ran under (single use): its id, who, why, when. */
   approval?: { id?: string; approved_by: string; reason?: string; at: string };
   /** `runtime { mode = "audit" }`: the agent was permitted whatever `effect` says enforcement would have done. */

@@ -41,6 +41,8 @@ export const decision = (agent: string, i: number, over: Partial<Extract<RecordI
   cost: { usd: 0.01, input_tokens: 10, output_tokens: 5 },
   latency_ms: { policy: 0.01, credential: 1.5 },
   delegation_chain: ['action-01JD3Z5Q8X9K2M4N6P7R8S9T0V'],
+  session_id: 'thread-7',
+  request_id: 'task-42',
   approval: { approved_by: 'alice', reason: 'ok', at: '2026-11-22T05:00:00Z' },
   ...over,
 });

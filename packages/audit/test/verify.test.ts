@@ -13,7 +13,7 @@ const verifiers = [signer];
 /** A log with every record type, several chains, sealed segments and checkpoints. */
 async function build(): Promise<string> {
   const dir = tmp();
-  const { log } = await AuditLog.open(dir, { signer, checkpointEvery: 10, maxSegmentBytes: 8000 });
+  const { log } = await AuditLog.open(dir, { signer, checkpointEvery: 10, maxSegmentBytes: 8500 });
   await log.append({ type: 'daemon_started', pid: 4242, version: '0.1.0' });
   await log.append(policyApplied());
   for (let i = 0; i < 45; i++) await log.append(decision(['a', 'b', 'c'][i % 3]!, i));
@@ -113,6 +113,8 @@ const ALTER: Record<string, (v: unknown) => unknown> = {
   cost: (v) => ({ ...(v as object), usd: 0 }),
   latency_ms: (v) => ({ ...(v as object), policy: 9 }),
   delegation_chain: () => [],
+  session_id: () => 'thread-8',
+  request_id: () => 'task-43',
   approval: (v) => ({ ...(v as object), approved_by: 'mallory' }),
 };
 
@@ -163,6 +165,9 @@ test('hostile names (a type or key such as constructor or __proto__) are reporte
     ['constructor', (r) => ({ ...r, ['constructor']: 1 })],
     ['__proto__', (r) => ({ ...r, ['__proto__']: { admin: true } })],
     ['cost', (r) => ({ ...r, cost: { usd: 1, ['hasOwnProperty']: 2 } })],
+    // A caller's id is bounded as the agent protocol bounds it.
+    ['request_id', (r) => ({ ...r, request_id: 'x'.repeat(257) })],
+    ['session_id', (r) => ({ ...r, session_id: '' })],
   ];
   for (const [field, edit] of edits) {
     const dir = copy();

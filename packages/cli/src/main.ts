@@ -97,10 +97,10 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('explain')
     .description(
-      'explain a decision, approval, agent or rule (decision|approval|agent|rule <id>, or an action id), or walk the pipeline for a hypothetical call',
+      'explain a decision, approval, agent, rule or run (decision|approval|agent|rule|run <id>, or an action id), or walk the pipeline for a hypothetical call',
     )
-    .argument('[what]', 'decision, approval, agent or rule; or an action id (action-<ulid>)')
-    .argument('[id]', 'the action id, approval id, agent id or rule ref (governance.fms:LINE)')
+    .argument('[what]', 'decision, approval, agent, rule or run; or an action id (action-<ulid>)')
+    .argument('[id]', 'the action id, approval id, agent id, rule ref (governance.fms:LINE) or correlation id (request_id or session_id)')
     .option('--agent <id>', 'agent id (hypothetical call)')
     .option('--tool <tool>', 'tool id (hypothetical call)')
     .option('--args <json>', 'arguments as a JSON object', '{}')
@@ -109,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--session <id>', 'session id')
     .option('--now <time>', 'decide as of this RFC 3339 time (default: now)')
     .option('--dir <dir>', 'stack directory', '.')
-    .option('--wal <dir>', "the WAL directory, for an action id (default: the stack's runtime { wal_dir })")
+    .option('--wal <dir>', "the WAL directory, for an action or correlation id (default: the stack's runtime { wal_dir })")
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (what: string | undefined, id: string | undefined, o: ExplainCommandOptions) => {

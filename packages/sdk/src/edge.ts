@@ -4,7 +4,7 @@
  */
 export { governedTools, type GovernedToolsOptions } from './tools.js';
 export { argsObject, isGoverned } from './wrap.js';
-export { Governor, type GovernOptions } from './govern.js';
+export { Governor, type GovernOptions, type CallContext } from './govern.js';
 export { ToolDeniedError, type Resolution, type DenialFields } from './errors.js';
 export { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 export { governMcpServer, deniedCallResult, type McpGovernOptions } from './mcp.js';

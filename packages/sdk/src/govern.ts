@@ -30,10 +30,21 @@ export interface GovernOptions {
   principalToken?: string;
   principal?: Record<string, unknown>;
   sessionId?: string;
-  requestId?: string;
+  /**
+   * The correlation id every call of one task shares, kept in each decision's record (`faramesh audit
+   * trace`, `faramesh explain run`). A function is asked on every call, e.g. to read the current
+   * task's id from an AsyncLocalStorage; a framework's own per-call request id wins over it.
+   */
+  requestId?: string | (() => string | undefined);
   tags?: string[];
   /** Where FARAMESH_* are read from (default: process.env where there is one). */
   env?: Record<string, string | undefined>;
+}
+
+/** What a framework tells about one call: its session (thread) and its correlation id. */
+export interface CallContext {
+  sessionId?: string;
+  requestId?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,16 +92,17 @@ export class Governor {
     toolId: string,
     args: Record<string, unknown>,
     execute: () => T | Promise<T>,
-    extra: { sessionId?: string } = {},
+    extra: CallContext = {},
   ): Promise<T | unknown> {
     const o = this.options;
+    const requestId = extra.requestId ?? (typeof o.requestId === 'function' ? o.requestId() : o.requestId);
     const request: GovernRequest = {
       agent_id: this.agentId,
       tool_id: toolId,
       args,
       call_id: globalThis.crypto.randomUUID(),
       ...((extra.sessionId ?? o.sessionId) ? { session_id: extra.sessionId ?? o.sessionId } : {}),
-      ...(o.requestId ? { request_id: o.requestId } : {}),
+      ...(requestId ? { request_id: requestId } : {}),
       ...(o.tags ? { tags: o.tags } : {}),
       ...(o.principal ? { principal: o.principal } : {}),
       ...(o.principalToken ? { principal_token: o.principalToken } : {}),

@@ -13,7 +13,7 @@
  * framework tool returns the structured denial as its result unless `denialResult: false`.
  */
 import { ToolDeniedError } from './errors.js';
-import type { Governor } from './govern.js';
+import type { CallContext, Governor } from './govern.js';
 
 /** Marks what is already governed, so wrapping twice (by hand and by autoload) decides once. */
 export const GOVERNED = Symbol.for('faramesh.governed');
@@ -111,17 +111,29 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
  * denial is then both (text for the model, the structured denial as the artifact).
  */
 export function governedLangChainCall(gov: Governor, toolId: string, call: Fn, responseFormat: unknown, asResult = true): Fn {
-  return function (this: unknown, args: unknown, runManager?: unknown, config?: { configurable?: { thread_id?: unknown } }) {
-    const thread = config?.configurable?.thread_id;
+  return function (this: unknown, args: unknown, runManager?: unknown, config?: LangChainConfig) {
     return gov
-      .run(toolId, argsObject(args), () => call.call(this, args as never, runManager as never, config as never), {
-        ...(typeof thread === 'string' ? { sessionId: thread } : {}),
-      })
+      .run(toolId, argsObject(args), () => call.call(this, args as never, runManager as never, config as never), langChainContext(config))
       .catch((e: unknown) => {
         if (!asResult || !(e instanceof ToolDeniedError)) throw e;
         return responseFormat === 'content_and_artifact' ? [asText(e), e.toJSON()] : asText(e);
       });
   } as Fn;
+}
+
+interface LangChainConfig {
+  configurable?: { thread_id?: unknown; request_id?: unknown };
+  metadata?: { request_id?: unknown };
+}
+
+/** A LangChain call's session (the graph's thread) and correlation id (`request_id` in its metadata or configurable). */
+function langChainContext(config: LangChainConfig | undefined): CallContext {
+  const thread = config?.configurable?.thread_id;
+  const request = config?.metadata?.request_id ?? config?.configurable?.request_id;
+  return {
+    ...(typeof thread === 'string' ? { sessionId: thread } : {}),
+    ...(typeof request === 'string' && request !== '' ? { requestId: request } : {}),
+  };
 }
 
 const asText = (e: ToolDeniedError) => JSON.stringify(e.toJSON());

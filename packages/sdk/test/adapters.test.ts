@@ -32,6 +32,27 @@ test('sessions: LangGraph thread_id and Mastra memory threads reach the daemon a
   );
 });
 
+test('correlation: a static or per-call requestId, and LangChain metadata, reach the daemon as request_id', async () => {
+  const stub = new StubTransport({ lookup: 'permit' });
+  const make = () => lcTool(async () => 'ok', { name: 'lookup', description: 'd', schema: z.object({}) });
+  const [fixed] = governedTools([make()], { agentId: 'a', transport: stub, requestId: 'run-1' });
+  await fixed!.invoke({});
+  let task = 'task-1';
+  const [current] = governedTools([make()], { agentId: 'a', transport: stub, requestId: () => task });
+  await current!.invoke({});
+  task = 'task-2';
+  await current!.invoke({});
+  // The framework's own id for the call wins over the option.
+  await current!.invoke({}, { metadata: { request_id: 'req-9' } });
+  await current!.invoke({}, { configurable: { request_id: 'req-10' } });
+  const [none] = governedTools([make()], { agentId: 'a', transport: stub, requestId: () => undefined });
+  await none!.invoke({});
+  assert.deepEqual(
+    stub.calls.map((c) => c.request_id),
+    ['run-1', 'task-1', 'task-2', 'req-9', 'req-10', undefined],
+  );
+});
+
 test('wrapping twice decides once; denialResult: false lets the denial throw out of the framework', async () => {
   const stub = new StubTransport({ payout: 'deny' });
   const raw = { payout: createTool({ id: 'payout', description: 'd', inputSchema: z.object({}), execute: async () => 'paid' }) };

@@ -129,3 +129,9 @@ export function leafAt(dir: string, segment: string, offset: number): string | u
 export function readRecords(dir: string): StoredRecord[] {
   return new LogFollower(dir).poll();
 }
+
+/** Visit every record of the log in order, read a batch at a time: a long log is never held whole. */
+export function eachRecord(dir: string, visit: (r: StoredRecord) => void, batch = 10_000): void {
+  const follower = new LogFollower(dir);
+  for (let records = follower.poll(batch); records.length > 0; records = follower.poll(batch)) for (const r of records) visit(r);
+}

@@ -28,6 +28,9 @@ const oneOf = (...values: readonly string[]): Check => {
   const allowed = new Set(values);
   return (v) => (typeof v === 'string' && allowed.has(v) ? undefined : `must be one of ${values.join(', ')}`);
 };
+/** An identifier a caller chose (a session or correlation id): as long as the agent protocol allows. */
+const ident: Check = (v) =>
+  typeof v === 'string' && v.length > 0 && v.length <= 256 ? undefined : 'must be a string of 1 to 256 characters';
 const strings: Check = (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'must be a list of strings');
 const object: Check = (v) => (isObject(v) ? undefined : 'must be an object');
 const numbers: Check = (v) => {
@@ -120,6 +123,8 @@ const SCHEMAS = new Map<string, Schema>(
       cost: shape({ usd: nonNegative, input_tokens: count, output_tokens: count }),
       latency_ms: numbers,
       delegation_chain: strings,
+      session_id: ident,
+      request_id: ident,
       approval: shape({ id: str, approved_by: str, reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'), at: time }, [
         'approved_by',
         'at',

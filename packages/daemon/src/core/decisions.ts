@@ -157,6 +157,8 @@ export class DecisionService {
       ...stamp,
       agent_id: request.agent_id,
       ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
+      ...(params.session_id ? { session_id: params.session_id } : {}),
+      ...(params.request_id ? { request_id: params.request_id } : {}),
       ...(svid && 'svid' in svid ? { agent_svid: svid.svid, ...(svid.expires_at ? { agent_svid_expiry: svid.expires_at } : {}) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',

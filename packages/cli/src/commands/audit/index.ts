@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { exportCmd } from './export.js';
 import type { tailCmd } from './tail.js';
+import type { traceCmd } from './trace.js';
 import type { verifyCmd } from './verify.js';
 
 type Format = 'text' | 'json';
@@ -89,6 +90,18 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   ).action(async (o: Parameters<typeof tailCmd>[0]) => {
     const { tailCmd } = await import('./tail.js');
     setCode(await tailCmd({ ...o, noColor: noColor() }));
+  });
+
+  formatOption(
+    located(
+      audit
+        .command('trace')
+        .description('every record of one task or run: the decisions whose request_id (or session_id) is the id, and what followed them')
+        .argument('<correlation-id>'),
+    ),
+  ).action(async (id: string, o: Parameters<typeof traceCmd>[1]) => {
+    const { traceCmd } = await import('./trace.js');
+    setCode(traceCmd(id, { ...o, noColor: noColor() }));
   });
 
   formatOption(

@@ -31,7 +31,7 @@ function eventGist(r: Rec): string {
     case 'daemon_stopped':
       return String(r.reason);
     case 'approval_resolved':
-      return `${String(r.action_id)} ${String(r.outcome)} by ${String(r.by)}`;
+      return `${String(r.approval_id)} of action-${String(r.action_id).replace(/^action-/, '')} ${String(r.outcome)} by ${String(r.by)}`;
     case 'checkpoint':
       return `tree size ${String(r.size)}`;
     case 'key_rotated':

@@ -1,11 +1,11 @@
 /**
- * `faramesh explain`: one decision, approval, agent or rule, or a hypothetical call walked through
+ * `faramesh explain`: one decision, approval, agent, rule or run (a correlation id), or a hypothetical call walked through
  * the pipeline. `explain <action-id>` is `explain decision <action-id>`.
  */
 import { makeOut } from '../../output.js';
 import type { ExplainOptions } from './hypothetical.js';
 
-export const EXPLAIN_KINDS = ['decision', 'approval', 'agent', 'rule'] as const;
+export const EXPLAIN_KINDS = ['decision', 'approval', 'agent', 'rule', 'run'] as const;
 
 export interface ExplainCommandOptions extends Omit<ExplainOptions, 'agent' | 'tool'> {
   agent?: string;
@@ -20,7 +20,9 @@ export async function explainCommand(what: string | undefined, id: string | unde
   const kind = (EXPLAIN_KINDS as readonly string[]).includes(what ?? '') ? what : what === undefined ? undefined : 'decision';
   const subject = kind === what ? id : what;
   if (kind !== undefined && (subject === undefined || (kind !== what && id !== undefined))) {
-    out.error(out.fail(`explain ${kind} needs exactly one ${kind === 'decision' ? 'action id' : `${kind} id`}`));
+    out.error(
+      out.fail(`explain ${kind} needs exactly one ${kind === 'decision' ? 'action id' : kind === 'run' ? 'correlation id' : `${kind} id`}`),
+    );
     return 64;
   }
   switch (kind) {
@@ -41,6 +43,10 @@ export async function explainCommand(what: string | undefined, id: string | unde
     case 'agent': {
       const { explainAgent } = await import('./agent.js');
       return explainAgent(subject!, { dir: o.dir, format, ...flags(o) });
+    }
+    case 'run': {
+      const { explainRun } = await import('./run.js');
+      return explainRun(subject!, { stack: o.dir, ...(o.wal ? { dir: o.wal } : {}), format, ...flags(o) });
     }
     case 'rule': {
       const { explainRule } = await import('./rule.js');

@@ -3,7 +3,7 @@
  * it has been in force unchanged, and which decisions it made in the last day and week, from the
  * log. A decision counts when its policy had this same rule at this same line.
  */
-import { LogFollower } from '@faramesh/audit';
+import { eachRecord } from '@faramesh/audit';
 import { stackPaths, type StackPaths } from '@faramesh/daemon';
 import { existsSync } from 'node:fs';
 import { makeOut } from '../../output.js';
@@ -111,24 +111,22 @@ function ruleHistory(paths: StackPaths, log: string | undefined, placed: PlacedR
     return v;
   };
   const applies: { at: string; version: string }[] = [];
-  const follower = new LogFollower(log);
-  for (let batch = follower.poll(10_000); batch.length > 0; batch = follower.poll(10_000))
-    for (const { record: r } of batch) {
-      if (r.type === 'policy_applied') applies.push({ at: String(r.time), version: String(r.policy_version) });
-      if (r.type !== 'decision' || r.rule_ref !== placed.rule.ref) continue;
-      const age = nowMs - Date.parse(String(r.time));
-      if (!(age <= 7 * DAY_MS) || !has(String(r.policy_version))) continue;
-      history.last_7d++;
-      if (age <= DAY_MS) history.last_24h++;
-      history.recent.unshift({
-        action_id: `action-${String(r.id)}`,
-        time: String(r.time),
-        effect: String(r.effect),
-        tool: String(r.tool),
-        agent_id: String(r.agent_id),
-      });
-      history.recent.length = Math.min(history.recent.length, SAMPLES);
-    }
+  eachRecord(log, ({ record: r }) => {
+    if (r.type === 'policy_applied') applies.push({ at: String(r.time), version: String(r.policy_version) });
+    if (r.type !== 'decision' || r.rule_ref !== placed.rule.ref) return;
+    const age = nowMs - Date.parse(String(r.time));
+    if (!(age <= 7 * DAY_MS) || !has(String(r.policy_version))) return;
+    history.last_7d++;
+    if (age <= DAY_MS) history.last_24h++;
+    history.recent.unshift({
+      action_id: `action-${String(r.id)}`,
+      time: String(r.time),
+      effect: String(r.effect),
+      tool: String(r.tool),
+      agent_id: String(r.agent_id),
+    });
+    history.recent.length = Math.min(history.recent.length, SAMPLES);
+  });
   // The latest unbroken run of applies whose policy holds the rule.
   for (let i = applies.length - 1; i >= 0 && has(applies[i]!.version); i--)
     history.since = { at: applies[i]!.at, policy_version: applies[i]!.version, applies_ago: applies.length - 1 - i };

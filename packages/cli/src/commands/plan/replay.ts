@@ -11,7 +11,7 @@
  *   other than the rules decided it (a limit, an operator, an identity check) and the new rules
  *   would let it reach that point again.
  */
-import { LogFollower, type Verifier } from '@faramesh/audit';
+import { eachRecord, type Verifier } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import { laterStageKey, prepare, ruleOutcome, ruleStageKey, type PreparedPolicy, type RuleOutcome } from '@faramesh/engine';
 import { placedRules } from '../explain/rules.js';
@@ -48,7 +48,6 @@ export interface ReplayResult {
 const LATER_STAGES = new Set(['RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED', 'CREDENTIAL_UNAVAILABLE']);
 /** Refusals that say nothing about the policy: the daemon could not decide at all. */
 const NOT_DECISIONS = new Set(['DAEMON_NOT_READY', 'AUDIT_UNAVAILABLE', 'RUNTIME_GAP']);
-const BATCH = 10_000;
 
 export function replay(
   paths: StackPaths,
@@ -69,15 +68,13 @@ export function replay(
   };
   if (log === null) return result;
   const judge = new Judge(paths, prepare(next));
-  const follower = new LogFollower(log);
-  for (let batch = follower.poll(BATCH); batch.length > 0; batch = follower.poll(BATCH))
-    for (const { record } of batch) {
-      if (record.type !== 'decision' || record.action_type === 'completion_event') continue;
-      const timeMs = Date.parse(String(record.time));
-      if (!(timeMs >= fromMs) || NOT_DECISIONS.has(String(record.code))) continue;
-      result.total++;
-      judge.call(record as unknown as Recorded, timeMs);
-    }
+  eachRecord(log, ({ record }) => {
+    if (record.type !== 'decision' || record.action_type === 'completion_event') return;
+    const timeMs = Date.parse(String(record.time));
+    if (!(timeMs >= fromMs) || NOT_DECISIONS.has(String(record.code))) return;
+    result.total++;
+    judge.call(record as unknown as Recorded, timeMs);
+  });
   return judge.finish(result);
 }
 

@@ -1,0 +1,117 @@
+/** Correlation ids: request_id and session_id in the records, `audit trace` and `explain run` over a real daemon. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeStack } from './daemon-helpers.js';
+
+test('a task’s calls share a request_id in their records; audit trace and explain run collect them and what followed', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const task = { agent_id: 'bot', request_id: 'task-1', session_id: 'thread-1' };
+    const read = await s.govern({ ...task, tool: 'ticket/read', args: {} });
+    const refund = await s.govern({ ...task, tool: 'stripe/refund', args: { amount: 80 } });
+    assert.equal(refund.effect, 'DEFER');
+    const approved = s.cli('approvals', 'approve', refund.defer_token!, '--reason', 'known customer');
+    assert.equal(approved.code, 0, approved.stderr);
+    const rerun = await s.govern({ ...task, tool: 'stripe/refund', args: { amount: 80 } });
+    assert.equal(rerun.effect, 'PERMIT');
+    const payout = await s.govern({ ...task, tool: 'stripe/payouts', args: {} });
+    assert.equal(payout.effect, 'DENY');
+    // Another task, and a call of the same session without a request id.
+    await s.govern({ agent_id: 'bot', request_id: 'task-2', tool: 'ticket/read', args: {} });
+    await s.govern({ agent_id: 'bot', session_id: 'thread-1', tool: 'search', args: {} });
+    // The agent protocol bounds the ids; a longer one is refused before any decision.
+    const long = JSON.parse(
+      await s.raw(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 9,
+          method: 'govern',
+          params: { agent_id: 'bot', tool: 'search', request_id: 'x'.repeat(257) },
+        }),
+      ),
+    ) as { error?: { message: string } };
+    assert.match(String(long.error?.message), /request_id/);
+
+    const trace = s.cli('audit', 'trace', 'task-1');
+    assert.equal(trace.code, 0, trace.stderr);
+    assert.match(trace.stdout, /^Run task-1: 4 decisions \(4 by request_id\)/);
+    const lines = trace.stdout.trim().split('\n').slice(2);
+    assert.deepEqual(
+      lines.map((l) => l.replace(/^\[[^\]]+\] /, '').replace(/action-\w+/g, 'A')),
+      [
+        'A  bot  ticket/read  PERMIT',
+        'A  bot  stripe/refund  DEFER   refunds need a human',
+        `approval_resolved  ${refund.defer_token!} of A approved by ${/by (\S+)/.exec(lines[2]!)?.[1] ?? '?'}`,
+        'A  bot  stripe/refund  PERMIT',
+        'A  bot  stripe/payouts  DENY    platform team only',
+      ],
+    );
+    assert.ok(lines[0]!.includes(read.action_id!) && lines[4]!.includes(payout.action_id!));
+    // JSON: the stored bytes of each record, the ids inside.
+    const records = s
+      .cli('audit', 'trace', 'task-1', '--format', 'json')
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      records.map((r) => [r.type, r.request_id, r.session_id]),
+      [
+        ['decision', 'task-1', 'thread-1'],
+        ['decision', 'task-1', 'thread-1'],
+        ['approval_resolved', undefined, undefined],
+        ['decision', 'task-1', 'thread-1'],
+        ['decision', 'task-1', 'thread-1'],
+      ],
+    );
+
+    const run = s.cli('explain', 'run', 'task-1');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Run task-1 \(4 decisions, \d+\.\d{3}s total\)\n─+\n/);
+    assert.match(run.stdout, /\[\+0\.000s\] {2}permit {2}ticket\/read {5}governance\.fms:\d+\n/);
+    assert.match(
+      run.stdout,
+      new RegExp(`defer {3}stripe/refund {3}POLICY_DEFER governance\\.fms:\\d+ → ${refund.defer_token!} approved by \\S+\\n`),
+    );
+    assert.match(run.stdout, new RegExp(`permit {2}stripe/refund {3}governance\\.fms:\\d+ \\(under ${refund.defer_token!}\\)\\n`));
+    assert.match(run.stdout, /deny {4}stripe\/payouts {2}POLICY_DENY governance\.fms:\d+\n/);
+    assert.match(
+      run.stdout,
+      /Identity: {3}bot\nTotal cost: \$0\.0000\nApprovals: {2}1 approved\nMatched: {4}4 decisions \(4 by request_id\)/,
+    );
+    const json = JSON.parse(s.cli('explain', 'run', 'task-1', '--format', 'json').stdout) as {
+      decisions: { effect: string; approval: { id: string; outcome: string } | null; ran_under: string | null }[];
+      approvals: Record<string, string[]>;
+    };
+    assert.deepEqual(
+      json.decisions.map((d) => [d.effect, d.approval?.outcome ?? null, d.ran_under]),
+      [
+        ['permit', null, null],
+        ['defer', 'approved', null],
+        ['permit', null, refund.defer_token],
+        ['deny', null, null],
+      ],
+    );
+    assert.deepEqual(json.approvals.approved, [refund.defer_token]);
+
+    // A session id gathers its calls too, with or without a request id; a pending deferral is listed.
+    const pending = await s.govern({ agent_id: 'bot', session_id: 'thread-1', tool: 'stripe/refund', args: { amount: 5 } });
+    const session = s.cli('explain', 'run', 'thread-1');
+    assert.equal(session.code, 0, session.stderr);
+    assert.match(session.stdout, /^Run thread-1 \(6 decisions/);
+    assert.match(session.stdout, new RegExp(`Approvals: {2}1 pending \\(${pending.defer_token!}\\), 1 approved\\n`));
+    assert.match(session.stdout, /Matched: {4}6 decisions \(6 by session_id\)/);
+
+    const none = s.cli('explain', 'run', 'task-404');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no decision in .* has request_id or session_id 'task-404'/);
+    assert.equal(s.cli('audit', 'trace', 'task-404').code, 1);
+    assert.equal(s.cli('explain', 'run').code, 64);
+    // The records with their new fields verify.
+    const verify = s.cli('audit', 'verify');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
