@@ -179,9 +179,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('-q, --quiet', 'print only the exit code')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (o: { dir: string; quiet?: boolean; format: 'text' | 'json' }) => {
+    .option('--watch', 'report again every two seconds until interrupted (JSON: one object per line when piped)')
+    .addOption(new Option('--interval <ms>', 'with --watch: milliseconds between reports').default('2000').hideHelp())
+    .action(async (o: { dir: string; quiet?: boolean; watch?: boolean; interval: string; format: 'text' | 'json' }) => {
       const { status } = await import('./commands/daemon/status.js');
-      code = await status({ ...o, noColor: noColor() });
+      const interval = Number(o.interval);
+      if (!Number.isFinite(interval) || interval < 50) {
+        process.stderr.write(`✗ --interval: '${o.interval}' is not a number of milliseconds (50 or more)\n`);
+        code = 64;
+        return;
+      }
+      code = await status({ ...o, interval, noColor: noColor() });
     });
 
   program.addCommand(approvalsCommand((c) => (code = c), noColor));

@@ -1,7 +1,7 @@
 /**
  * `faramesh status`: the daemon's lifecycle state, policy, log, providers, budgets and approvals.
  * Exit codes: 0 READY, 1 not running, 2 running but not READY (starting, initializing, draining),
- * 3 READY with a provider (an audit sink) DEGRADED.
+ * 3 READY with a provider (an audit sink) DEGRADED. `--watch` reports again every two seconds.
  */
 import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut, type Out } from '../../output.js';
@@ -14,11 +14,52 @@ export interface StatusOptions {
   dir: string;
   format?: 'text' | 'json';
   quiet?: boolean;
+  /** Print again every `interval` ms (default 2 s) until SIGINT or SIGTERM. */
+  watch?: boolean;
+  interval?: number;
   noColor?: boolean;
 }
 
 export async function status(o: StatusOptions): Promise<number> {
   const out = makeOut(o.noColor);
+  if (!o.watch) return report(o, out, 2);
+  return watch(o, out);
+}
+
+/**
+ * `--watch`: on a terminal each report replaces the last; piped, each follows the last under a
+ * time line, and `--format json` prints one compact object per line. Exits with the last code.
+ */
+async function watch(o: StatusOptions, out: Out): Promise<number> {
+  const tty = !!process.stdout.isTTY;
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  let code = 1;
+  try {
+    while (!stop.signal.aborted) {
+      const lines: string[] = [];
+      code = await report(o, { ...out, print: (t) => lines.push(t) }, o.format === 'json' && !tty ? 0 : 2);
+      const text = lines.join('\n');
+      if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n\n(every ${(o.interval ?? 2000) / 1000}s; Ctrl-C stops)\n`);
+      else out.print(o.format === 'json' || o.quiet ? text : `— ${new Date().toISOString()}\n${text}\n`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, o.interval ?? 2000);
+        const early = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        stop.signal.addEventListener('abort', early, { once: true });
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+  return code;
+}
+
+/** One report; `indent`: the JSON's indentation (0 for one line). */
+async function report(o: StatusOptions, out: Out, indent: number): Promise<number> {
   const s = await daemonStatus(stackPaths(o.dir));
   const degraded = s?.providers.some((p) => p.status === 'DEGRADED') ?? false;
   const code = !s ? 1 : s.state !== 'READY' ? 2 : degraded ? 3 : 0;
@@ -27,7 +68,7 @@ export async function status(o: StatusOptions): Promise<number> {
     return code;
   }
   if (o.format === 'json') {
-    out.print(JSON.stringify(s ? toJson(s) : { daemon: { state: 'STOPPED' } }, null, 2));
+    out.print(JSON.stringify(s ? toJson(s) : { daemon: { state: 'STOPPED' } }, null, indent));
     return code;
   }
   if (!s) {
