@@ -13,3 +13,4 @@ export { checkFields, type FieldProblem } from './verify/fields.js';
 export * from './read/follower.js';
 export * from './read/proofs.js';
 export * from './verify/parallel.js';
+export * from './read/inspect.js';

@@ -4,9 +4,11 @@
  */
 import { Command, Option } from 'commander';
 import type { exportCmd } from './export.js';
+import type { lsCmd, statsCmd } from './query.js';
 import type { tailCmd } from './tail.js';
 import type { traceCmd } from './trace.js';
 import type { verifyCmd } from './verify.js';
+import type { walInspectCmd } from './wal.js';
 
 type Format = 'text' | 'json';
 
@@ -92,6 +94,31 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
     setCode(await tailCmd({ ...o, noColor: noColor() }));
   });
 
+  const filters = (cmd: Command) =>
+    cmd
+      .option('--since <duration>', 'only decisions this recent (24h, 7d, 30m; default: the whole log)')
+      .option('--agent <id>', 'only this agent')
+      .option('--tool <tool>', 'only this tool')
+      .addOption(new Option('--effect <effect>', 'only decisions with this effect').choices(['permit', 'defer', 'deny']));
+
+  formatOption(
+    filters(located(audit.command('ls').description('list the decisions of a window, newest last'))).option(
+      '--limit <n>',
+      'how many of the newest to list',
+      '50',
+    ),
+  ).action(async (o: Parameters<typeof lsCmd>[0]) => {
+    const { lsCmd } = await import('./query.js');
+    setCode(lsCmd({ ...o, noColor: noColor() }));
+  });
+
+  formatOption(
+    filters(located(audit.command('stats').description('count the decisions of a window: by effect, top tools, agents and denial codes'))),
+  ).action(async (o: Parameters<typeof statsCmd>[0]) => {
+    const { statsCmd } = await import('./query.js');
+    setCode(statsCmd({ ...o, noColor: noColor() }));
+  });
+
   formatOption(
     located(
       audit
@@ -109,6 +136,13 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   ).action(async (id: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
     const { showCmd } = await import('./show.js');
     setCode(showCmd(id, { ...o, noColor: noColor() }));
+  });
+  const wal = audit.command('wal').description("the log's files (for debugging the log itself)");
+  formatOption(
+    located(wal.command('inspect').description('segments, records, the last record, the latest checkpoint, the snapshot and the writer')),
+  ).action(async (o: Parameters<typeof walInspectCmd>[0]) => {
+    const { walInspectCmd } = await import('./wal.js');
+    setCode(walInspectCmd({ ...o, noColor: noColor() }));
   });
   return audit;
 }

@@ -1,4 +1,7 @@
-/** Correlation ids: request_id and session_id in the records, `audit trace` and `explain run` over a real daemon. */
+/**
+ * Reading the log by task and by window, over a real daemon: request_id and session_id in the
+ * records, `audit trace`, `explain run`, `audit ls` and `audit stats`.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeStack } from './daemon-helpers.js';
@@ -107,6 +110,69 @@ test('a task’s calls share a request_id in their records; audit trace and expl
     assert.match(none.stderr, /no decision in .* has request_id or session_id 'task-404'/);
     assert.equal(s.cli('audit', 'trace', 'task-404').code, 1);
     assert.equal(s.cli('explain', 'run').code, 64);
+    // ls: the newest decisions, filtered; stats: the counts.
+    const ls = s.cli('audit', 'ls', '--since', '1h', '--tool', 'stripe/refund');
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.deepEqual(
+      ls.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s{2,}/).slice(2)),
+      [
+        ['AGENT', 'TOOL', 'EFFECT', 'REASON'],
+        ['bot', 'stripe/refund', 'DEFER', 'POLICY_DEFER: refunds need a human'],
+        ['bot', 'stripe/refund', 'PERMIT', '—'],
+        ['bot', 'stripe/refund', 'DEFER', 'POLICY_DEFER: refunds need a human'],
+      ],
+    );
+    const newest = s.cli('audit', 'ls', '--limit', '2', '--effect', 'permit');
+    assert.match(newest.stderr, /\(2 older matching decisions not shown/);
+    assert.deepEqual(
+      (
+        JSON.parse(s.cli('audit', 'ls', '--limit', '2', '--effect', 'permit', '--format', 'json').stdout) as {
+          matched: number;
+          decisions: { tool: string }[];
+        }
+      ).decisions.map((d) => d.tool),
+      ['ticket/read', 'search'],
+    );
+    const stats = JSON.parse(s.cli('audit', 'stats', '--since', '24h', '--format', 'json').stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      [stats.total, stats.effects, stats.tools, stats.denial_codes],
+      [
+        7,
+        { permit: 4, defer: 2, deny: 1 },
+        [
+          { name: 'stripe/refund', count: 3 },
+          { name: 'ticket/read', count: 2 },
+          { name: 'search', count: 1 },
+          { name: 'stripe/payouts', count: 1 },
+        ],
+        [
+          { name: 'POLICY_DEFER', count: 2 },
+          { name: 'POLICY_DENY', count: 1 },
+        ],
+      ],
+    );
+    const text = s.cli('audit', 'stats', '--since', '24h');
+    assert.match(
+      text.stdout,
+      /^Decisions \(last 24h\)\n─+\ntotal {3}7\npermit {2}4 {2}\(57\.1%\)\ndefer {3}2 {2}\(28\.6%\)\ndeny {4}1 {2}\(14\.3%\)\n/,
+    );
+    assert.match(text.stdout, /Top tools\n {2}stripe\/refund {3}3\n/);
+    assert.equal(s.cli('audit', 'stats', '--since', 'yesterday').code, 64);
+    assert.equal(s.cli('audit', 'ls', '--limit', '0').code, 64);
+    // wal inspect: the running daemon holds the writer's lock.
+    const wal = s.cli('audit', 'wal', 'inspect');
+    assert.equal(wal.code, 0, wal.stderr);
+    assert.match(wal.stdout, new RegExp(`writer: {7}pid ${s.pid()}\\n`));
+    assert.match(wal.stdout, /segments: {5}1 \(0 sealed\)\nrecords: {6}\d+\n/);
+    assert.match(wal.stdout, /SEGMENT +STATE +FIRST SEQ +RECORDS +BYTES +ROOT \/ PROBLEM\nseg-0000000000000000\.wal +active +0 +\d+/);
+    const inspected = JSON.parse(s.cli('audit', 'wal', 'inspect', '--format', 'json').stdout) as {
+      records: number;
+      last: { type: string };
+    };
+    assert.ok(inspected.records > 9 && inspected.last.type.length > 0);
     // The records with their new fields verify.
     const verify = s.cli('audit', 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
