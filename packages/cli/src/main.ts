@@ -92,6 +92,18 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
       const { runTests } = await import('./commands/test.js');
       code = runTests({ ...o, noColor: noColor() });
+    })
+    .command('record')
+    .description('write fixtures from the audit log: each tool called in the window, expecting its latest decision')
+    .option('--since <duration>', 'how far back to read (24h, 7d, 30m)', '24h')
+    .option('--out <file>', 'the fixture to write (one per agent when several: <name>.<agent>.fmtest.json)', 'tests/recorded.fmtest.json')
+    .option('--agent <id>', 'only this agent')
+    .option('--force', 'replace fixtures already there')
+    // `--dir` belongs to `test`, which parses it wherever it stands.
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ dir: string; since: string; out: string; agent?: string; force?: boolean }>();
+      const { recordFixtures } = await import('./commands/test-record.js');
+      code = recordFixtures({ ...o, noColor: noColor() });
     });
 
   program

@@ -11,14 +11,13 @@
  *   other than the rules decided it (a limit, an operator, an identity check) and the new rules
  *   would let it reach that point again.
  */
-import { eachRecord, type Verifier } from '@faramesh/audit';
+import { eachRecord } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import { laterStageKey, prepare, ruleOutcome, ruleStageKey, type PreparedPolicy, type RuleOutcome } from '@faramesh/engine';
-import { placedRules } from '../explain/rules.js';
 import type { StackPaths } from '@faramesh/daemon';
-import { appliedVersion, stackVerifiers } from '../daemon/policy-in-force.js';
+import { AppliedPolicies, decidedBy, NOT_DECISIONS, type PlanEffect, type Recorded } from './recorded.js';
 
-export type PlanEffect = 'permit' | 'defer' | 'deny';
+export type { PlanEffect } from './recorded.js';
 
 export interface ToolCount {
   tool: string;
@@ -43,11 +42,6 @@ export interface ReplayResult {
   transitions: Record<string, ToolCount[]>;
   undetermined: Undetermined[];
 }
-
-/** Codes of decisions made after the rule stage, by state the log does not replay. */
-const LATER_STAGES = new Set(['RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED', 'CREDENTIAL_UNAVAILABLE']);
-/** Refusals that say nothing about the policy: the daemon could not decide at all. */
-const NOT_DECISIONS = new Set(['DAEMON_NOT_READY', 'AUDIT_UNAVAILABLE', 'RUNTIME_GAP']);
 
 export function replay(
   paths: StackPaths,
@@ -78,41 +72,22 @@ export function replay(
   return judge.finish(result);
 }
 
-interface Recorded {
-  agent_id: string;
-  tool: string;
-  effect: PlanEffect;
-  code?: string;
-  rule_ref?: string;
-  policy_version: string;
-  approval?: unknown;
-  delegation_chain?: string[];
-  denial?: { resolution?: { type?: string; rule_id?: string } };
-}
-
-/** The prepared policy of an applied version, and the effect of each of its rules by ref. */
-interface Applied {
-  policy: PreparedPolicy;
-  effects: Map<string, string>;
-}
-
 class Judge {
-  private readonly verifiers: Verifier[];
-  private readonly applied = new Map<string, Applied | null>();
+  private readonly applied: AppliedPolicies;
   private readonly keys = new Map<string, string>();
   private unchanged = 0;
   private readonly moves = new Map<string, Map<string, number>>();
   private readonly open = new Map<string, Undetermined>();
 
   constructor(
-    private readonly paths: StackPaths,
+    paths: StackPaths,
     private readonly next: PreparedPolicy,
   ) {
-    this.verifiers = stackVerifiers(paths);
+    this.applied = new AppliedPolicies(paths);
   }
 
   call(r: Recorded, timeMs: number): void {
-    const before = this.policy(r.policy_version);
+    const before = this.applied.get(r.policy_version);
     const chain = r.delegation_chain ?? [];
     // Everything that decides this call is the same in both policies: whatever decided it would again.
     const rulesSame = before !== null && this.key('rules', r.policy_version, before.policy, r) === this.key('rules', 'next', this.next, r);
@@ -162,21 +137,6 @@ class Judge {
     this.open.set(tool, entry);
   }
 
-  /** The policy a record was decided under, from the signed copies apply keeps; null when there is none that verifies. */
-  private policy(version: string): Applied | null {
-    let p = this.applied.get(version);
-    if (p === undefined) {
-      try {
-        const ir = appliedVersion(this.paths, version, this.verifiers).ir;
-        p = { policy: prepare(ir), effects: new Map(placedRules(ir).map((x) => [x.rule.ref, x.rule.effect])) };
-      } catch {
-        p = null;
-      }
-      this.applied.set(version, p);
-    }
-    return p;
-  }
-
   private key(stage: 'rules' | 'later', version: string, policy: PreparedPolicy, r: Recorded): string {
     const chain = r.delegation_chain ?? [];
     const k = `${stage}\u0000${version}\u0000${r.agent_id}\u0000${r.tool}\u0000${chain.join('\u0000')}`;
@@ -188,23 +148,6 @@ class Judge {
       );
     return v;
   }
-}
-
-/**
- * What decided a recorded call: its rules (and the effect they gave), or the name of what else did.
- * An approved call was deferred by its rule; a deferred call an operator denied carries its rule's
- * ref with a deny, which the policy that decided it tells apart from a rule that denies.
- */
-function decidedBy(r: Recorded, before: Applied | null): { effect: PlanEffect } | string {
-  if (r.code !== undefined && (LATER_STAGES.has(r.code) || r.code === 'IDENTITY_UNVERIFIED')) return r.code;
-  if (r.approval !== undefined) return { effect: 'defer' };
-  if (r.effect !== 'deny') return { effect: r.effect };
-  const resolution = r.denial?.resolution;
-  if (resolution?.type === 'manual_audit') return 'a refusal before the policy (a quiesced agent)';
-  const ruleId = resolution?.type === 'rule_block' ? resolution.rule_id : undefined;
-  if (ruleId !== undefined && ruleId !== r.rule_ref && ruleId !== 'default') return `the ${ruleId} check`;
-  if (r.rule_ref !== undefined && before?.effects.get(r.rule_ref) === 'defer') return { effect: 'defer' };
-  return { effect: 'deny' };
 }
 
 const effectsOf = (o: RuleOutcome): PlanEffect[] => (o.kind === 'decided' ? [o.effect] : o.effects).map(lower);

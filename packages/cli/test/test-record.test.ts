@@ -1,0 +1,84 @@
+/** `faramesh test record`: fixtures from a real daemon's log, which `faramesh test` then passes and later catches changes with. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeStack, POLICY } from './daemon-helpers.js';
+
+const policy = POLICY.replace(
+  '    deny!  stripe/payouts reason "platform team only"\n',
+  '    deny!  stripe/payouts reason "platform team only"\n    permit email/send if args.to == "ops@corp.example"\n',
+).replace('agent "bot" {', 'agent "helper" {\n  default deny\n  rules {\n    permit ticket/read\n  }\n}\n\nagent "bot" {');
+
+test('test record writes the decisions the log can vouch for without arguments; faramesh test passes them, then catches a change', async () => {
+  const s = makeStack(policy);
+  try {
+    assert.equal(s.cli('apply').code, 0, 'apply');
+    const bot = (tool: string, args: Record<string, unknown> = {}) => s.govern({ agent_id: 'bot', tool, args });
+    await bot('ticket/read');
+    await bot('ticket/read');
+    const refund = await bot('stripe/refund', { amount: 80 });
+    assert.equal(s.cli('approvals', 'approve', refund.defer_token!).code, 0);
+    assert.equal((await bot('stripe/refund', { amount: 80 })).effect, 'PERMIT', 'the approved call runs');
+    await bot('stripe/payouts');
+    await bot('email/send', { to: 'ops@corp.example' });
+    for (let i = 0; i < 3; i++) await bot('search');
+    assert.equal((await bot('search')).reason_code, 'RATE_EXCEEDED');
+    await s.govern({ agent_id: 'helper', tool: 'ticket/read', args: {} });
+
+    const r = s.cli('test', 'record', '--since', '1h');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const botFile = join(s.dir, 'tests', 'recorded.bot.fmtest.json');
+    const helperFile = join(s.dir, 'tests', 'recorded.helper.fmtest.json');
+    assert.match(r.stdout, new RegExp(`✓ 4 cases for agent bot → ${botFile.replace(/\./g, '\\.')}`));
+    assert.match(r.stdout, /✓ 1 case for agent helper/);
+    const fixture = JSON.parse(readFileSync(botFile, 'utf8')) as { agent_id: string; cases: { name: string; tool: string; expect: unknown }[] };
+    assert.equal(fixture.agent_id, 'bot');
+    assert.deepEqual(
+      fixture.cases.map((c) => [c.tool, c.expect]),
+      [
+        ['ticket/read', { effect: 'PERMIT' }],
+        // The approved call was deferred by its rule: that is what is recorded.
+        ['stripe/refund', { effect: 'DEFER', code: 'POLICY_DEFER' }],
+        ['stripe/payouts', { effect: 'DENY', code: 'POLICY_DENY' }],
+        ['search', { effect: 'PERMIT' }],
+      ],
+    );
+    assert.equal(fixture.cases[0]!.name, 'ticket/read → PERMIT (seen 2×)');
+    assert.equal(fixture.cases[3]!.name, 'search → PERMIT (seen 3×)');
+    // What depends on arguments or on state is reported, not guessed.
+    assert.match(r.stdout, /email\/send +1 +depends on args\.to/);
+    assert.match(r.stdout, /search +1 +RATE_EXCEEDED decided it, not the rules/);
+    assert.match(r.stdout, /11 decisions read \(last 1h\); 9 recorded as 5 cases\./);
+
+    // The recorded fixtures pass against the policy that made them.
+    const passed = s.cli('test');
+    assert.equal(passed.code, 0, passed.stdout);
+    assert.match(passed.stdout, /5 passed, 0 failed/);
+
+    // Recording again does not overwrite without --force; one agent, one file named by --out.
+    const again = s.cli('test', 'record', '--since', '1h');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists: pass --force/);
+    const one = s.cli('test', 'record', '--agent', 'helper', '--out', 'tests/helper.fmtest.json');
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(existsSync(join(s.dir, 'tests', 'helper.fmtest.json')));
+    assert.equal(s.cli('test', 'record', '--since', '1h', '--force').code, 0);
+
+    // A policy change the fixtures cover fails them.
+    writeFileSync(join(s.dir, 'governance.fms'), policy.replace('defer  stripe/refund reason "refunds need a human"', 'deny stripe/refund'));
+    const failed = s.cli('test');
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /✗ stripe\/refund → DEFER \(seen 2×\)/);
+    assert.ok(existsSync(helperFile));
+
+    assert.equal(s.cli('test', 'record', '--since', 'a while').code, 64);
+    assert.equal(s.cli('test', 'record', '--out', 'tests/x.json').code, 64);
+    const none = s.cli('test', 'record', '--agent', 'nobody', '--out', 'tests/n.fmtest.json');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no decisions in the last 24h/);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
