@@ -19,6 +19,7 @@ import {
   leafAt,
   LogFollower,
   readRecords,
+  eachRecord,
 } from '../src/index.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
@@ -377,4 +378,25 @@ test('tip and settled: a position captured with the state it describes; a follow
     reader = new LogFollower(dir, reader.position());
   }
   assert.deepEqual(seen, all);
+});
+
+test('bounded reads cross a sealed segment larger than one read: every record, in order, and then the next segment', async () => {
+  const dir = tmp();
+  // About 2.5 MiB of records in the first segment, so a bounded poll reads it in several pieces.
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 2_500_000 });
+  for (let i = 0; i < 1300; i++) await log.append(delta('a', i, { pad: 'x'.repeat(2000) }));
+  for (let i = 0; i < 5; i++) await log.append(delta('b', i));
+  await log.close();
+  assert.ok(readdirSync(dir).filter((f) => f.endsWith('.wal')).length >= 2, 'the first segment was sealed');
+  const all = readRecords(dir).map((r) => r.seq);
+  const paged: number[] = [];
+  eachRecord(dir, (r) => paged.push(r.seq), 10_000);
+  assert.deepEqual(paged, all);
+  const small: number[] = [];
+  for (const reader = new LogFollower(dir); ;) {
+    const page = reader.poll(700);
+    if (page.length === 0) break;
+    small.push(...page.map((r) => r.seq));
+  }
+  assert.deepEqual(small, all);
 });

@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     // `--dir` belongs to `test`, which parses it wherever it stands.
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<{ dir: string; since: string; out: string; agent?: string; force?: boolean }>();
-      const { recordFixtures } = await import('./commands/test-record.js');
+      const { recordFixtures } = await import('./commands/test-record/index.js');
       code = recordFixtures({ ...o, noColor: noColor() });
     });
 

@@ -77,7 +77,7 @@ test('a task’s calls share a request_id in their records; audit trace and expl
       new RegExp(`defer {3}stripe/refund {3}POLICY_DEFER governance\\.fms:\\d+ → ${refund.defer_token!} approved by \\S+\\n`),
     );
     assert.match(run.stdout, new RegExp(`permit {2}stripe/refund {3}governance\\.fms:\\d+ \\(under ${refund.defer_token!}\\)\\n`));
-    assert.match(run.stdout, /deny {4}stripe\/payouts {2}POLICY_DENY governance\.fms:\d+\n/);
+    assert.match(run.stdout, /deny {4}stripe\/payouts {2}POLICY_DENY governance\.fms:\d+ — platform team only\n/);
     assert.match(
       run.stdout,
       /Identity: {3}bot\nTotal cost: \$0\.0000\nApprovals: {2}1 approved\nMatched: {4}4 decisions \(4 by request_id\)/,
@@ -173,6 +173,21 @@ test('a task’s calls share a request_id in their records; audit trace and expl
       last: { type: string };
     };
     assert.ok(inspected.records > 9 && inspected.last.type.length > 0);
+    // A call retried while its approval waits joins it, under another request too: one approval, resolved for both.
+    const first = await s.govern({ agent_id: 'bot', request_id: 'task-5', tool: 'stripe/refund', args: { amount: 6 } });
+    await s.govern({ agent_id: 'bot', request_id: 'task-5', tool: 'stripe/refund', args: { amount: 6 } });
+    const other = await s.govern({ agent_id: 'bot', request_id: 'task-6', tool: 'stripe/refund', args: { amount: 6 } });
+    assert.equal(other.defer_token, first.defer_token);
+    assert.equal(s.cli('approvals', 'deny', first.defer_token!, '--reason', 'not this one').code, 0);
+    await s.govern({ agent_id: 'bot', request_id: 'task-6', tool: 'stripe/refund', args: { amount: 6 } });
+    const five = s.cli('explain', 'run', 'task-5');
+    assert.match(five.stdout, /Approvals: {2}1 denied\n/);
+    const six = s.cli('explain', 'run', 'task-6');
+    assert.match(six.stdout, new RegExp(`→ ${first.defer_token!} denied by \\S+\\n`));
+    // The operator's denial of the retried call says so, though its rule defers.
+    assert.match(six.stdout, /deny {4}stripe\/refund {2}POLICY_DENY governance\.fms:\d+ — denied by \S+: not this one\n/);
+    assert.match(six.stdout, /Approvals: {2}1 denied\n/);
+
     // The records with their new fields verify.
     const verify = s.cli('audit', 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);

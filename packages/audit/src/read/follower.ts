@@ -70,7 +70,17 @@ export class LogFollower {
     return this.segment === undefined ? undefined : { seq: this.seq, segment: this.segment, offset: this.offset };
   }
 
+  /** This segment's records from the current offset: until `max` are read or its data ends. */
   private readNew(out: StoredRecord[], max: number): void {
+    // A bounded read can stop inside the segment: read on, or the rest would be skipped.
+    while (out.length < max) {
+      const from = this.offset;
+      if (!this.readChunk(out, max) || this.offset === from) return;
+    }
+  }
+
+  /** One read of the segment; true when it was cut by the bound (more may follow in the file). */
+  private readChunk(out: StoredRecord[], max: number): boolean {
     const name = this.segment!;
     const base = this.offset;
     // Bounded reads when only some records are wanted; a frame larger than the bound is read whole.
@@ -82,10 +92,11 @@ export class LogFollower {
         bytes = readFileFrom(join(this.dir, name), base, (limit = FRAME_HEADER + first));
     }
     if (!bytes) throw new LogCorruptError(name, base, 'the segment shrank while being read');
+    const cut = bytes.length === limit;
     for (const step of walkFrames(bytes)) {
-      if (out.length >= max) return;
+      if (out.length >= max) return cut;
       // A frame cut by the bound reads as torn too: not read yet, like one still being written.
-      if (step.kind === 'torn') return;
+      if (step.kind === 'torn') return cut;
       const at = base + step.offset;
       if (step.kind === 'impossible') throw new LogCorruptError(name, at, step.reason, this.seq);
       if (!step.crcOk) throw new LogCorruptError(name, at, 'checksum mismatch', this.seq);
@@ -101,6 +112,7 @@ export class LogFollower {
       }
       this.offset = end;
     }
+    return cut;
   }
 }
 

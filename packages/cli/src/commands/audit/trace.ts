@@ -22,10 +22,15 @@ export interface RunRecords {
 /** The ULID of an action id (`action-<ulid>` or the bare ULID). */
 const bare = (actionId: unknown) => String(actionId).replace(/^action-/, '');
 
-/** One pass over the log: a resolution or a task always comes after the decision it follows. */
+/**
+ * One pass over the log: a resolution or a task always comes after the decision it follows. An
+ * approval is followed by its id too: a call retried while it waits joins the same approval, which
+ * names only the first call's action.
+ */
 export function collectRun(dir: string, id: string): RunRecords {
   const run: RunRecords = { id, records: [], matched: { request_id: 0, session_id: 0 } };
   const actions = new Set<string>();
+  const approvals = new Set<string>();
   eachRecord(dir, (stored) => {
     const r = stored.record as Rec;
     if (r.type === 'decision') {
@@ -33,9 +38,12 @@ export function collectRun(dir: string, id: string): RunRecords {
       if (!by) return;
       run.matched[by]++;
       actions.add(String(r.id));
+      const waiting = (r.denial as { resolution?: { approval_id?: unknown } } | undefined)?.resolution?.approval_id;
+      if (typeof waiting === 'string') approvals.add(waiting);
       run.records.push(stored);
-    } else if ((r.type === 'approval_resolved' || r.type === 'mcp_task') && r.action_id !== undefined && actions.has(bare(r.action_id)))
+    } else if (r.type === 'approval_resolved' && (approvals.has(String(r.approval_id)) || actions.has(bare(r.action_id))))
       run.records.push(stored);
+    else if (r.type === 'mcp_task' && r.action_id !== undefined && actions.has(bare(r.action_id))) run.records.push(stored);
   });
   return run;
 }

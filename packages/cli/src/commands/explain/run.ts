@@ -25,6 +25,8 @@ interface Step {
   effect: DecisionRecord['effect'];
   code: string | null;
   rule_ref: string | null;
+  /** Why it was denied (an operator's denial of a deferred call says who denied it). */
+  message: string | null;
   /** The approval this deferral waits on, and what became of it. */
   approval: { id: string; outcome: Outcome; by?: string } | null;
   /** The approval this call ran under (the identical call after an operator approved it). */
@@ -73,7 +75,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
   const toolWidth = Math.max(...s.decisions.map((d) => d.tool.length));
   const several = s.agents.length > 1;
   for (const d of s.decisions) {
-    const why = [d.code, d.rule_ref ?? '(default effect)'].filter(Boolean).join(' ');
+    const why = [d.code, d.rule_ref ?? '(default effect)', d.message ? `— ${d.message}` : ''].filter(Boolean).join(' ');
     const approval = d.approval
       ? ` → ${d.approval.id} ${d.approval.outcome}${d.approval.by && d.approval.outcome !== 'expired' ? ` by ${d.approval.by}` : ''}`
       : d.ran_under
@@ -112,7 +114,8 @@ function summarise(run: RunRecords): RunSummary {
     if (waiting) {
       const r = resolved.get(waiting);
       approval = { id: waiting, outcome: r?.outcome ?? 'pending', ...(r ? { by: r.by } : {}) };
-      approvals[approval.outcome].push(waiting);
+      // A call retried while its approval waits joins the same one: counted once.
+      if (!approvals[approval.outcome].includes(waiting)) approvals[approval.outcome].push(waiting);
     }
     return {
       action_id: `action-${d.id}`,
@@ -123,6 +126,7 @@ function summarise(run: RunRecords): RunSummary {
       effect: d.effect,
       code: d.code ?? null,
       rule_ref: d.rule_ref ?? null,
+      message: d.effect === 'deny' ? (d.denial?.human_message ?? null) : null,
       approval,
       ran_under: d.approval?.id ?? null,
     };
