@@ -14,3 +14,4 @@ export * from './read/follower.js';
 export * from './read/proofs.js';
 export * from './verify/parallel.js';
 export * from './read/inspect.js';
+export * from './read/bundle.js';

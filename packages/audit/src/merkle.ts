@@ -132,6 +132,43 @@ export function inclusionProof(leaves: readonly Hash[], index: number, lo = 0, h
     : [...inclusionProof(leaves, index - k, lo + k, hi), subtreeRoot(leaves, lo, lo + k)];
 }
 
+/**
+ * A range proof: the hashes that, with the leaves D[a:b] themselves, rebuild MTH(D[0:n]) — one for
+ * each largest subtree the range does not touch, in the order `rootFromRange` takes them. It proves
+ * a contiguous run of records is in a signed tree with O(log n) hashes (an evidence bundle).
+ */
+export function rangeProof(leaves: readonly Hash[], a: number, b: number, n = leaves.length): Hash[] {
+  if (!(a >= 0 && a < b && b <= n && n <= leaves.length)) throw new RangeError(`no range proof for [${a}, ${b}) in a tree of ${n}`);
+  const out: Hash[] = [];
+  const walk = (lo: number, hi: number): void => {
+    if (b <= lo || hi <= a) out.push(subtreeRoot(leaves, lo, hi));
+    else if (a > lo || hi > b) {
+      const k = split(hi - lo);
+      walk(lo, lo + k);
+      walk(lo + k, hi);
+    }
+  };
+  walk(0, n);
+  return out;
+}
+
+/** MTH(D[0:size]) from the leaves D[a:a+range.length] and their range proof; undefined when the proof does not fit. */
+export function rootFromRange(size: number, a: number, range: readonly Hash[], proof: readonly Hash[]): Hash | undefined {
+  const b = a + range.length;
+  if (!(Number.isSafeInteger(a) && Number.isSafeInteger(size) && a >= 0 && a < b && b <= size)) return undefined;
+  let next = 0;
+  const walk = (lo: number, hi: number): Hash | undefined => {
+    if (b <= lo || hi <= a) return proof[next++];
+    if (a <= lo && hi <= b) return subtreeRoot(range, lo - a, hi - a);
+    const k = split(hi - lo);
+    const left = walk(lo, lo + k);
+    const right = left && walk(lo + k, hi);
+    return right && nodeHash(left!, right);
+  };
+  const root = walk(0, size);
+  return root && next === proof.length ? root : undefined;
+}
+
 /** RFC 6962 PROOF(m, D[0:n]): the consistency proof from a tree of size m to one of size n. */
 export function consistencyProof(leaves: readonly Hash[], m: number, n = leaves.length): Hash[] {
   if (m < 0 || m > n || n > leaves.length) throw new RangeError(`no consistency proof from ${m} to ${n}`);

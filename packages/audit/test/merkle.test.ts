@@ -7,6 +7,8 @@ import {
   inclusionProof,
   leafHash,
   MerkleFrontier,
+  rangeProof,
+  rootFromRange,
   subtreeRoot,
   verifyConsistency,
   verifyInclusion,
@@ -92,6 +94,36 @@ test('consistency proofs verify between random sizes, and fail for altered trees
     }),
     { numRuns: 300 },
   );
+});
+
+test('range proofs: every run of leaves in every tree up to 40 rebuilds the root; any change to leaves, proof or position does not', () => {
+  const all = Array.from({ length: 40 }, (_, i) => leafHash(Buffer.from(`record ${i}`)));
+  const other = leafHash(Buffer.from('forged'));
+  for (let n = 1; n <= all.length; n++) {
+    const root = hex(subtreeRoot(all, 0, n));
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b <= n; b++) {
+        const range = all.slice(a, b);
+        const proof = rangeProof(all, a, b, n);
+        assert.ok(proof.length <= 2 * Math.ceil(Math.log2(n + 1)), `${proof.length} hashes for [${a}, ${b}) of ${n}`);
+        assert.equal(hex(rootFromRange(n, a, range, proof)!), root);
+        const forged = [...range];
+        forged[(a * 7 + b) % range.length] = other;
+        assert.notEqual(hex(rootFromRange(n, a, forged, proof) ?? new Uint8Array()), root);
+        // Dropping a record from either end, or shifting the run, fails.
+        if (range.length > 1) assert.notEqual(hex(rootFromRange(n, a, range.slice(1), proof) ?? new Uint8Array()), root);
+        if (b < n) assert.notEqual(hex(rootFromRange(n, a + 1, range, proof) ?? new Uint8Array()), root);
+        if (proof.length > 0) {
+          assert.equal(rootFromRange(n, a, range, proof.slice(1)), undefined, 'a proof one hash short');
+          const bent = [...proof];
+          bent[0] = other;
+          assert.notEqual(hex(rootFromRange(n, a, range, bent)!), root);
+        }
+        assert.equal(rootFromRange(n, a, range, [...proof, other]), undefined, 'a proof one hash long');
+      }
+  }
+  assert.throws(() => rangeProof(all, 3, 3), RangeError);
+  assert.equal(rootFromRange(4, 3, all.slice(0, 2), []), undefined, 'a run past the tree');
 });
 
 test('proof requests outside the tree are refused', () => {

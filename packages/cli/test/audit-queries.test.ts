@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeStack } from './daemon-helpers.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, makeStack } from './daemon-helpers.js';
 
 test('a task’s calls share a request_id in their records; audit trace and explain run collect them and what followed', async () => {
   const s = makeStack();
@@ -191,6 +194,27 @@ test('a task’s calls share a request_id in their records; audit trace and expl
     // The records with their new fields verify.
     const verify = s.cli('audit', 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+
+    // An evidence bundle, once the daemon's shutdown checkpoint signs every record: checked offline, from the file alone.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const evidence = join(s.dir, 'evidence.json');
+    const exported = s.cli('audit', 'export', '--include-public-keys', '--out', evidence);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /^✓ \d+ records \(seq 0–\d+\) proven against the checkpoint of tree size \d+, keys from .*audit\.pub\n$/);
+    const offline = (...args: string[]) => spawnSync(process.execPath, [BIN, 'audit', 'verify-bundle', ...args], { encoding: 'utf8' });
+    const checked = offline(evidence);
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /keys the bundle's own: compare their ids/);
+    assert.match(
+      checked.stdout,
+      /✓ every record well formed and in canonical form; \d+ chains linked within the bundle\nbundle verified\n$/,
+    );
+    assert.equal(offline(evidence, '--key', join(s.dir, '.faramesh', 'keys', 'audit.pub')).status, 0);
+    writeFileSync(evidence, readFileSync(evidence, 'utf8').replace(/\\"effect\\":\\"deny\\"/, '\\"effect\\":\\"permit\\"'));
+    const forged = offline(evidence);
+    assert.equal(forged.status, 1);
+    assert.match(forged.stdout, /'proof' the records are not the run of leaves the checkpoint signed/);
+    assert.equal(s.cli('audit', 'export', '--include-public-keys', '--format', 'csv').code, 64);
   } finally {
     s.cli('apply', '--stop');
     s.stop();

@@ -6,28 +6,38 @@
 import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsistency, verifyInclusion, type Hash } from '../merkle.js';
 import type { Verifier } from '../note.js';
-import { readRecords, type StoredRecord } from './follower.js';
+import { eachRecord, type StoredRecord } from './follower.js';
 
 const hex = (h: Hash) => Buffer.from(h).toString('hex');
 
-interface Latest {
+export interface Latest {
   checkpoint: Checkpoint;
   note: string;
   seq: number;
 }
 
-/** The log's leaves and its latest checkpoint that verifies under the pinned keys and matches the leaves. */
-function load(dir: string, verifiers: readonly Verifier[]): { records: StoredRecord[]; leaves: Hash[]; latest?: Latest } {
-  const records = readRecords(dir);
-  const leaves = records.map((r) => leafHash(r.payload));
+/**
+ * The log's leaves and its latest checkpoint that verifies under the pinned keys and matches the
+ * leaves, in one streaming pass; of the records themselves only those `keep` asks for are held
+ * (a long log is never in memory whole, only its 32-byte leaves).
+ */
+export function loadProvable(
+  dir: string,
+  verifiers: readonly Verifier[],
+  keep: (r: StoredRecord) => boolean = () => false,
+): { records: StoredRecord[]; leaves: Hash[]; latest?: Latest } {
+  const records: StoredRecord[] = [];
+  const leaves: Hash[] = [];
   let latest: Latest | undefined;
-  for (const r of records) {
-    if (r.record.type !== 'checkpoint') continue;
+  eachRecord(dir, (r) => {
+    leaves.push(leafHash(r.payload));
+    if (keep(r)) records.push(r);
+    if (r.record.type !== 'checkpoint') return;
     const opened = openCheckpoint(String(r.record.note), verifiers);
-    if (!opened.ok || opened.checkpoint.size > r.seq) continue;
+    if (!opened.ok || opened.checkpoint.size > r.seq) return;
     if (!latest || opened.checkpoint.size >= latest.checkpoint.size)
       latest = { checkpoint: opened.checkpoint, note: String(r.record.note), seq: r.seq };
-  }
+  });
   if (latest && hex(subtreeRoot(leaves, 0, latest.checkpoint.size)) !== hex(latest.checkpoint.root))
     throw new Error(`the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`);
   return { records, leaves, ...(latest ? { latest } : {}) };
@@ -35,7 +45,7 @@ function load(dir: string, verifiers: readonly Verifier[]): { records: StoredRec
 
 /** The latest checkpoint that verifies under the pinned keys and matches the log: to keep off-host. */
 export function latestCheckpoint(dir: string, verifiers: readonly Verifier[]): { note: string; size: number } | undefined {
-  const { latest } = load(dir, verifiers);
+  const { latest } = loadProvable(dir, verifiers);
   return latest && { note: latest.note, size: latest.checkpoint.size };
 }
 
@@ -60,8 +70,9 @@ export function findRecord(records: readonly StoredRecord[], ref: string): Store
 }
 
 export function proveInclusion(dir: string, ref: string, verifiers: readonly Verifier[]): InclusionResult {
-  const { records, leaves, latest } = load(dir, verifiers);
-  const target = findRecord(records, ref);
+  const id = recordId(ref);
+  const { records, leaves, latest } = loadProvable(dir, verifiers, (r) => r.record.id === id);
+  const target = records[0];
   if (!target) throw new Error(`no record ${ref} in ${dir}`);
   if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet');
   const size = latest.checkpoint.size;
@@ -91,7 +102,7 @@ export type ConsistencyResult =
 export function proveConsistency(dir: string, oldNote: string, verifiers: readonly Verifier[]): ConsistencyResult {
   const old = openCheckpoint(oldNote, verifiers);
   if (!old.ok) return { ok: false, reason: `the old checkpoint does not verify against a pinned key: ${old.reason}` };
-  const { leaves, latest } = load(dir, verifiers);
+  const { leaves, latest } = loadProvable(dir, verifiers);
   const m = old.checkpoint.size;
   if (latest && latest.checkpoint.origin !== old.checkpoint.origin)
     return { ok: false, reason: `the old checkpoint is for log '${old.checkpoint.origin}', this log is '${latest.checkpoint.origin}'` };

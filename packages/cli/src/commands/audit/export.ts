@@ -1,16 +1,23 @@
 /**
- * faramesh audit export [--from] [--to] [--format json|jsonl|csv]: records in a time window, read-only.
- * `jsonl` writes each record's stored canonical bytes, so a consumer can recompute every hash.
+ * faramesh audit export [--from] [--to] [--format json|jsonl|csv] [--out FILE] [--include-public-keys]:
+ * records in a time window, read-only. `jsonl` writes each record's stored canonical bytes, so a
+ * consumer can recompute every hash; `--include-public-keys` writes an evidence bundle instead, which
+ * `audit verify-bundle` checks offline.
  */
 import { stringify } from 'csv-stringify/sync';
-import { inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
-import { makeOut } from '../../output.js';
-import { timeBound, walDir, type AuditPathOptions } from './paths.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { exportBundle, inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
+import { makeOut, plural, type Out } from '../../output.js';
+import { pinnedKeys, timeBound, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ExportOptions extends AuditPathOptions {
   from?: string;
   to?: string;
   format: 'json' | 'jsonl' | 'csv';
+  /** Write here instead of to stdout. */
+  out?: string;
+  /** An evidence bundle instead (bundle.ts): the records with their proof, checkpoint and public keys. */
+  includePublicKeys?: boolean;
   noColor?: boolean;
 }
 
@@ -34,15 +41,34 @@ export function exportCmd(o: ExportOptions): number {
   let records: StoredRecord[];
   let from: number | undefined;
   let to: number | undefined;
+  const chunks: string[] = [];
+  const write = (s: string) => (o.out ? chunks.push(s) : process.stdout.write(s));
   try {
     from = timeBound(o.from, '--from');
     to = timeBound(o.to, '--to');
+    if (o.includePublicKeys) {
+      const { verifiers, source } = pinnedKeys(o);
+      if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');
+      const { bundle, unsigned } = exportBundle(
+        walDir(o),
+        verifiers,
+        { from, to },
+        { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) },
+      );
+      write(`${JSON.stringify(bundle, null, 2)}\n`);
+      out.error(
+        out.ok(
+          `${plural(bundle.records.length, 'record')} (seq ${bundle.first_seq}–${bundle.first_seq + bundle.records.length - 1}) proven against the checkpoint of tree size ${bundle.tree_size}, keys from ${source}`,
+        ),
+      );
+      if (unsigned > 0) out.error(`! ${plural(unsigned, 'record')} of the window came after that checkpoint and are not in the bundle`);
+      return finish(o, chunks, out);
+    }
     records = readRecords(walDir(o)).filter((r) => inWindow(r.record.time, { from, to }));
   } catch (e) {
     out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
     return 1;
   }
-  const write = (s: string) => process.stdout.write(s);
   if (o.format === 'jsonl') for (const r of records) write(`${r.payload.toString('utf8')}\n`);
   else if (o.format === 'json') {
     const meta = {
@@ -59,6 +85,20 @@ export function exportCmd(o: ExportOptions): number {
       return [...COLUMNS.map((c) => cell(r.record[c])), Buffer.from(leafHash(r.payload)).toString('hex'), JSON.stringify(rest)];
     });
     write(stringify(rows, { header: true, columns: [...COLUMNS, 'leaf_hash', 'detail'] }));
+  }
+  return finish(o, chunks, out);
+}
+
+/** With --out, the export lands whole or not at all. */
+function finish(o: ExportOptions, chunks: string[], out: Out): number {
+  if (!o.out) return 0;
+  try {
+    const tmp = `${o.out}.${process.pid}.tmp`;
+    writeFileSync(tmp, chunks.join(''), { mode: 0o600 });
+    renameSync(tmp, o.out);
+  } catch (e) {
+    out.error(out.fail(`--out: ${(e as Error).message}`));
+    return 1;
   }
   return 0;
 }

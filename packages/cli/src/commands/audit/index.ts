@@ -3,6 +3,7 @@
  * subcommand's code loads when it runs.
  */
 import { Command, Option } from 'commander';
+import type { verifyBundleCmd } from './bundle.js';
 import type { exportCmd } from './export.js';
 import type { lsCmd, statsCmd } from './query.js';
 import type { tailCmd } from './tail.js';
@@ -72,14 +73,34 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   });
 
   formatOption(
-    located(audit.command('export').description('write the records of a time window for SIEMs and auditors'))
+    keyOption(located(audit.command('export').description('write the records of a time window for SIEMs and auditors')))
       .option('--from <time>', 'from this date or RFC 3339 time')
-      .option('--to <time>', 'up to this date (inclusive) or RFC 3339 time'),
+      .option('--to <time>', 'up to this date (inclusive) or RFC 3339 time')
+      .option('--out <file>', 'write to this file (whole or not at all) instead of stdout')
+      .option(
+        '--include-public-keys',
+        'write an evidence bundle instead: the records with a proof against the latest signed checkpoint and the keys that verify it (checked offline by audit verify-bundle)',
+      ),
     ['json', 'jsonl', 'csv'],
     'jsonl',
-  ).action(async (o: Parameters<typeof exportCmd>[0]) => {
+  ).action(async (o: Parameters<typeof exportCmd>[0], cmd: Command) => {
+    if (o.includePublicKeys && cmd.getOptionValueSource('format') === 'cli' && o.format !== 'json') {
+      process.stderr.write(`✗ --include-public-keys writes a JSON evidence bundle: --format ${o.format} does not apply\n`);
+      return setCode(64);
+    }
     const { exportCmd } = await import('./export.js');
     setCode(exportCmd({ ...o, noColor: noColor() }));
+  });
+
+  formatOption(
+    audit
+      .command('verify-bundle')
+      .description('check an evidence bundle offline: the checkpoint signature, the range proof of its records, their fields and chains')
+      .argument('<file>')
+      .option('--key <file>', "trust only the verifier keys in this file (default: the bundle's own keys, whose ids are printed)"),
+  ).action(async (file: string, o: Parameters<typeof verifyBundleCmd>[1]) => {
+    const { verifyBundleCmd } = await import('./bundle.js');
+    setCode(verifyBundleCmd(file, { ...o, noColor: noColor() }));
   });
 
   formatOption(
