@@ -20,7 +20,8 @@ export function signCheckpoint(c: Checkpoint, signer: Signer): Promise<string> {
   return signNote(checkpointText(c), [signer]);
 }
 
-export type CheckpointCheck = { ok: true; checkpoint: Checkpoint; verifiedBy: string[] } | { ok: false; reason: string };
+export type CheckpointCheck =
+  { ok: true; checkpoint: Checkpoint; verifiedBy: string[]; signers: Verifier[] } | { ok: false; reason: string };
 
 /** Verify a signed checkpoint against pinned keys and parse it. */
 export function openCheckpoint(note: string, verifiers: readonly Verifier[]): CheckpointCheck {
@@ -34,5 +35,10 @@ export function openCheckpoint(note: string, verifiers: readonly Verifier[]): Ch
   if (rootBytes.length !== 32 || rootBytes.toString('base64') !== root)
     return { ok: false, reason: 'the root hash is not 32 bytes of base64' };
   const time = ext.find((l) => l.startsWith('time '))?.slice(5) ?? '';
-  return { ok: true, checkpoint: { origin, size: Number(size), root: rootBytes, time }, verifiedBy: opened.verifiedBy };
+  return {
+    ok: true,
+    checkpoint: { origin, size: Number(size), root: rootBytes, time },
+    verifiedBy: opened.verifiedBy,
+    signers: opened.signers,
+  };
 }

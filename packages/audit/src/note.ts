@@ -105,7 +105,8 @@ export async function signNote(text: string, signers: readonly Signer[]): Promis
   return `${text}\n${lines.join('')}`;
 }
 
-export type NoteCheck = { ok: true; text: string; verifiedBy: string[] } | { ok: false; reason: string };
+/** `verifiedBy`: the signers' names; `signers`: the very keys whose signatures verified (a rotated key keeps its name). */
+export type NoteCheck = { ok: true; text: string; verifiedBy: string[]; signers: Verifier[] } | { ok: false; reason: string };
 
 /**
  * Open a signed note with pinned verifiers: at least one must have signed it, and every signature
@@ -120,6 +121,7 @@ export function openNote(note: string, verifiers: readonly Verifier[]): NoteChec
   if (sigLines.pop() !== '') return { ok: false, reason: 'the signature block does not end with a newline' };
   if (sigLines.length === 0 || sigLines.length > 100) return { ok: false, reason: 'a note has 1 to 100 signatures' };
   const verifiedBy: string[] = [];
+  const signers: Verifier[] = [];
   for (const line of sigLines) {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/u.exec(line);
     if (!m) return { ok: false, reason: `malformed signature line '${line.slice(0, 60)}'` };
@@ -131,8 +133,9 @@ export function openNote(note: string, verifiers: readonly Verifier[]): NoteChec
       if (!verifySignature(v, Buffer.from(text, 'utf8'), blob.subarray(4)))
         return { ok: false, reason: `the signature by '${v.name}' does not verify` };
       verifiedBy.push(v.name);
+      if (!signers.includes(v)) signers.push(v);
     }
   }
   if (verifiedBy.length === 0) return { ok: false, reason: 'no signature by a pinned key' };
-  return { ok: true, text, verifiedBy };
+  return { ok: true, text, verifiedBy, signers };
 }

@@ -7,6 +7,9 @@ import {
   Ed25519Signer,
   encodeVerifierKey,
   exportBundle,
+  leafHash,
+  rangeProof,
+  readRecords,
   signCheckpoint,
   verifyBundle,
   type EvidenceBundle,
@@ -29,7 +32,7 @@ async function build(): Promise<string> {
   return dir;
 }
 const dir = await build();
-const all = exportBundle(dir, [signer], {}, {});
+const all = exportBundle(dir, [signer], {});
 const copy = (): EvidenceBundle => structuredClone(all.bundle);
 
 test('an evidence bundle of the whole log verifies offline, with its own keys or pinned ones; what came after the checkpoint is left out', () => {
@@ -49,15 +52,15 @@ test('a window is proven as a run in the middle of the tree', () => {
   const times = all.bundle.records.map((t) => String((JSON.parse(t) as { time: string }).time));
   const from = Date.parse(times[20]!);
   const to = Date.parse(times[30]!);
-  const { bundle } = exportBundle(dir, [signer], { from, to }, {});
+  const { bundle } = exportBundle(dir, [signer], { from, to });
   assert.ok(bundle.first_seq <= 20 && bundle.first_seq + bundle.records.length - 1 >= 30);
   assert.ok(bundle.proof.length > 0 && bundle.proof.length < 16);
   assert.equal(verifyBundle(bundle, [signer]).ok, true);
   assert.throws(
-    () => exportBundle(dir, [signer], { from: Date.parse('2001-01-01'), to: Date.parse('2001-01-02') }, {}),
+    () => exportBundle(dir, [signer], { from: Date.parse('2001-01-01'), to: Date.parse('2001-01-02') }),
     /no records in the window/,
   );
-  assert.throws(() => exportBundle(dir, [mallory], {}, {}), /no checkpoint signed by a pinned key/);
+  assert.throws(() => exportBundle(dir, [mallory], {}), /no checkpoint signed by a pinned key/);
 });
 
 test('every forgery is caught: a record changed, dropped, reordered or not canonical; a bent proof; another key; a wrong size', async () => {
@@ -121,4 +124,65 @@ test('every forgery is caught: a record changed, dropped, reordered or not canon
     { ...copy(), keys: ['nope'] },
   ])
     assert.equal(verifyBundle(hostile).ok, false);
+});
+
+test('the window: a run reaching one record past each end shows nothing of the window was left out; a trimmed run says so', () => {
+  const records = readRecords(dir);
+  const time = (seq: number) => Date.parse(String(records[seq]!.record.time));
+  // Records are appended a millisecond or more apart here only sometimes: pick bounds between distinct times.
+  const lo = records.findIndex((r, i) => i >= 20 && time(i) > time(i - 1));
+  const hi = records.findIndex((r, i) => i >= 30 && time(i + 1) > time(i));
+  const { bundle } = exportBundle(dir, [signer], { from: time(lo), to: time(hi) });
+  assert.deepEqual([bundle.first_seq, bundle.first_seq + bundle.records.length - 1], [lo - 1, hi + 1], 'one record past each end');
+  const report = verifyBundle(bundle, [signer]);
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.window, {
+    from: new Date(time(lo)).toISOString(),
+    to: new Date(time(hi)).toISOString(),
+    records: hi - lo + 1,
+    complete: { start: true, end: true },
+  });
+  // The whole log: complete from its first record; its end is the checkpoint's, with records after it.
+  assert.deepEqual(verifyBundle(all.bundle, [signer]).window!.complete, { start: true, end: false });
+  // A run cut to begin inside the window, with a proof made for the shorter run: authentic, and reported incomplete.
+  const leaves = records.map((r) => leafHash(r.payload));
+  const trimmed: EvidenceBundle = {
+    ...bundle,
+    first_seq: lo + 1,
+    records: bundle.records.slice(2),
+    proof: rangeProof(leaves, lo + 1, hi + 2, bundle.tree_size).map((h) => Buffer.from(h).toString('hex')),
+  };
+  const cut = verifyBundle(trimmed, [signer]);
+  assert.equal(cut.ok, true);
+  assert.deepEqual(cut.window!.complete, { start: false, end: true });
+  // A claimed window the records are not in.
+  const elsewhere = verifyBundle({ ...bundle, window: { from: '2030-01-01T00:00:00.000Z', to: '2030-01-02T00:00:00.000Z' } }, [signer]);
+  assert.equal(elsewhere.window!.records, 0);
+  assert.equal(verifyBundle({ ...bundle, window: { from: 'yesterday', to: null } }).problems[0]!.field, 'window');
+});
+
+test("only keys whose signatures verify are named: a listed key sharing the signer's name is not", async () => {
+  const b = copy();
+  const text = b.checkpoint.split('\n\n')[0]! + '\n';
+  const [origin, size, root, time] = text.split('\n');
+  b.checkpoint = await signCheckpoint(
+    { origin: origin!, size: Number(size), root: Buffer.from(root!, 'base64'), time: time!.slice(5) },
+    mallory,
+  );
+  // The genuine key listed first, the forger's second: only the forger's verifies, and only it is named.
+  b.keys = [encodeVerifierKey(signer), encodeVerifierKey(mallory)];
+  const forged = verifyBundle(b);
+  assert.deepEqual(forged.signed_by, [encodeVerifierKey(mallory).split('+').slice(0, 2).join('+')]);
+  // A rotated key keeps its name: export lists only the key that signed.
+  const both = exportBundle(dir, [mallory, signer], {});
+  assert.deepEqual(both.bundle.keys, [encodeVerifierKey(signer)]);
+});
+
+test('records built to break the checks are reported at their record, never thrown', () => {
+  for (const text of ['{"seq":0,"x":1e400}', `${'['.repeat(200_000)}${']'.repeat(200_000)}`, '{"seq":0,"time":"x"}']) {
+    const b = { ...copy(), records: [text], first_seq: 0 };
+    const r = verifyBundle(b, [signer]);
+    assert.equal(r.ok, false);
+    assert.equal(r.problems[0]!.seq, 0);
+  }
 });

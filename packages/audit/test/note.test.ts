@@ -15,7 +15,7 @@ test('a signed note opens with its pinned key and has the C2SP layout', async ()
   const blob = Buffer.from(note.split(' ').pop()!.trim(), 'base64');
   assert.deepEqual(blob.subarray(0, 4), Buffer.from(keyId(s)));
   assert.equal(blob.length, 68);
-  assert.deepEqual(openNote(note, [s]), { ok: true, text: 'hello\nworld\n', verifiedBy: ['faramesh.local/stack'] });
+  assert.deepEqual(openNote(note, [s]), { ok: true, text: 'hello\nworld\n', verifiedBy: ['faramesh.local/stack'], signers: [s] });
 });
 
 test('a note is refused when tampered, unsigned by a pinned key, or malformed', async () => {
@@ -66,7 +66,7 @@ test('ECDSA notes (type 0x02, as the cloud KMSs sign): P-256 and P-384, key id f
     const blob = Buffer.from(note.split(' ').pop()!.trim(), 'base64');
     assert.deepEqual(blob.subarray(0, 4), createHash('sha256').update(s.publicKey).digest().subarray(0, 4));
     assert.equal(blob[4], 0x30, 'an ASN.1 DER SEQUENCE');
-    assert.deepEqual(openNote(note, [s]), { ok: true, text: 'tree 9\n', verifiedBy: ['faramesh/kms'] });
+    assert.deepEqual(openNote(note, [s]), { ok: true, text: 'tree 9\n', verifiedBy: ['faramesh/kms'], signers: [s] });
     assert.equal(openNote(note.replace('tree 9', 'tree 8'), [s]).ok, false);
     assert.equal(openNote(note, [ecdsaSigner('faramesh/kms', curve)]).ok, false, 'another key under the same name');
     const vkey = encodeVerifierKey(s);

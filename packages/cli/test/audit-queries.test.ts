@@ -207,7 +207,7 @@ test('a task’s calls share a request_id in their records; audit trace and expl
     assert.match(checked.stdout, /keys the bundle's own: compare their ids/);
     assert.match(
       checked.stdout,
-      /✓ every record well formed and in canonical form; \d+ chains linked within the bundle\nbundle verified\n$/,
+      /✓ every record well formed and in canonical form; \d+ chains linked within the bundle\n✓ window the start of the log to the checkpoint: \d+ records of the bundle fall in it\n {2}the run ends with the signed tree: records written after the checkpoint are not in it\nbundle verified\n$/,
     );
     assert.equal(offline(evidence, '--key', join(s.dir, '.faramesh', 'keys', 'audit.pub')).status, 0);
     writeFileSync(evidence, readFileSync(evidence, 'utf8').replace(/\\"effect\\":\\"deny\\"/, '\\"effect\\":\\"permit\\"'));

@@ -2,17 +2,21 @@
  * Evidence bundles (`audit export --include-public-keys`, `audit verify-bundle`): a run of records
  * with what an auditor needs to check them offline, without the log and without the KMS — the
  * checkpoint signed over the log, a range proof that the records are the run of leaves it signed
- * at their positions, and the public keys that verify it. The verifier recomputes every leaf, the
- * root and the signature, checks each record's fields, and the chain links inside the run.
+ * at their positions, and the public keys that verify it. The run reaches one record past each end
+ * of the window, so the verifier can also show that no record of the window was left out. The
+ * verifier recomputes every leaf, the root and the signature, checks each record's fields, and the
+ * chain links inside the run.
  */
 import { canonicalJson } from '@faramesh/protocol';
 import { openCheckpoint } from '../checkpoint.js';
 import { encodeVerifierKey, parseVerifierKey } from '../keys.js';
 import { leafHash, rangeProof, rootFromRange } from '../merkle.js';
 import type { Verifier } from '../note.js';
+import type { LogPosition } from '../log/audit-log.js';
 import { chainOf } from '../log/sequencer.js';
 import { inWindow, type TimeWindow } from '../verify/window.js';
 import { checkFields } from '../verify/fields.js';
+import { LogFollower, type StoredRecord } from './follower.js';
 import { loadProvable } from './proofs.js';
 
 export const BUNDLE_FORMAT = 'faramesh-audit-bundle/1';
@@ -20,14 +24,13 @@ export const BUNDLE_FORMAT = 'faramesh-audit-bundle/1';
 export interface EvidenceBundle {
   format: typeof BUNDLE_FORMAT;
   exported_at: string;
-  /** The window asked for (RFC 3339 or null), and the run of records that covers it. */
-  from: string | null;
-  to: string | null;
+  /** The window (RFC 3339, inclusive; null: open). Records of the run outside it are its edges. */
+  window: { from: string | null; to: string | null };
   first_seq: number;
   /** The signed checkpoint (a C2SP signed note) the records are proven against. */
   checkpoint: string;
   tree_size: number;
-  /** The verifier keys that sign the checkpoint (`name+id+key`): compare their ids with the ones the operator published. */
+  /** The verifier keys whose signatures on the checkpoint verify (`name+id+key`): compare their ids with the ones the operator published. */
   keys: string[];
   /** Range proof (hex), leaves [first_seq, first_seq + records.length) of the checkpoint's tree. */
   proof: string[];
@@ -42,53 +45,63 @@ export interface BundleExport {
 }
 
 const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * The bundle for the records in `window` (epoch ms bounds), against the latest checkpoint a pinned
- * key signed. The run is contiguous: a record between two in the window is included too.
+ * key signed: the run from the record before the window's first to the record after its last
+ * (where the checkpoint covers them). Two passes: the leaves and the window's positions, then the
+ * run itself read again, so only the run is ever held.
  */
-export function exportBundle(
-  dir: string,
-  verifiers: readonly Verifier[],
-  window: TimeWindow,
-  bounds: { from?: string; to?: string },
-): BundleExport {
-  // Held from the window's first record on: the run is what lies between its first and last.
-  let started = false;
-  const matches = new Set<number>();
-  const { records, leaves, latest } = loadProvable(dir, verifiers, (r) => {
-    if (inWindow(r.record.time, window)) matches.add(r.seq);
-    return (started ||= matches.has(r.seq));
+export function exportBundle(dir: string, verifiers: readonly Verifier[], window: TimeWindow): BundleExport {
+  const matches: number[] = [];
+  /** Checkpoints' own records in the window: each follows the tree it signs, so none is ever "left out". */
+  const checkpoints = new Set<number>();
+  let previous: LogPosition | undefined;
+  let start: LogPosition | undefined;
+  const { leaves, latest } = loadProvable(dir, verifiers, (r) => {
+    if (inWindow(r.record.time, window)) {
+      matches.push(r.seq);
+      start ??= previous ?? { seq: r.seq, segment: r.segment, offset: r.offset };
+      if (r.record.type === 'checkpoint') checkpoints.add(r.seq);
+    }
+    previous = { seq: r.seq, segment: r.segment, offset: r.offset };
   });
   if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet: nothing can be proven');
   const size = latest.checkpoint.size;
-  const matching = records.filter((r) => matches.has(r.seq));
-  const covered = matching.filter((r) => r.seq < size);
+  const covered = matches.filter((seq) => seq < size);
   if (covered.length === 0)
     throw new Error(
-      matching.length > 0
-        ? `the window's ${matching.length} records are all after the latest checkpoint (tree size ${size}): export again after the next one`
+      matches.length > 0
+        ? `the window's ${matches.length} records are all after the latest checkpoint (tree size ${size}): export again after the next one`
         : 'no records in the window',
     );
-  const a = covered[0]!.seq;
-  const b = covered.at(-1)!.seq + 1;
+  const a = start!.seq;
+  const b = Math.min(size, covered.at(-1)! + 2);
+  const run: StoredRecord[] = [];
+  const reader = new LogFollower(dir, start);
+  for (
+    let page = reader.poll(Math.min(10_000, b - a));
+    run.length < b - a && page.length > 0;
+    page = reader.poll(Math.min(10_000, b - a - run.length))
+  )
+    run.push(...page);
+  if (run.length !== b - a || run.some((r, i) => hex(leafHash(r.payload)) !== hex(leaves[a + i]!)))
+    throw new Error('the log changed while it was being exported: run faramesh audit verify');
   const opened = openCheckpoint(latest.note, verifiers);
-  const signers = new Set(opened.ok ? opened.verifiedBy : []);
   return {
     bundle: {
       format: BUNDLE_FORMAT,
       exported_at: new Date().toISOString(),
-      from: bounds.from ?? null,
-      to: bounds.to ?? null,
+      window: { from: iso(window.from), to: iso(window.to) },
       first_seq: a,
       checkpoint: latest.note,
       tree_size: size,
-      keys: verifiers.filter((v) => signers.has(v.name)).map(encodeVerifierKey),
+      keys: (opened.ok ? opened.signers : []).map(encodeVerifierKey),
       proof: rangeProof(leaves, a, b, size).map(hex),
-      records: records.slice(0, b - a).map((r) => r.payload.toString('utf8')),
+      records: run.map((r) => r.payload.toString('utf8')),
     },
-    // A checkpoint's own record comes after the tree it signs: not counted as left out.
-    unsigned: matching.filter((r) => r.seq >= size && r.record.type !== 'checkpoint').length,
+    unsigned: matches.filter((seq) => seq >= size && !checkpoints.has(seq)).length,
   };
 }
 
@@ -106,15 +119,19 @@ export interface BundleReport {
   tree_size: number | null;
   origin: string | null;
   checkpoint_time: string | null;
-  /** The keys the checkpoint verified under, and whether they were pinned by the caller or taken from the bundle. */
+  /** The keys whose signatures on the checkpoint verified, and whether they were pinned by the caller or taken from the bundle. */
   signed_by: string[];
   keys_from: 'pinned' | 'bundle';
   chains: number;
+  /** The window the bundle claims, how many of its records fall in it, and whether a record of the window could be missing at either end. */
+  window: { from: string | null; to: string | null; records: number; complete: { start: boolean; end: boolean } } | null;
   problems: BundleProblem[];
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const bound = (v: unknown): v is string | null => v === null || (typeof v === 'string' && RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
 /** Check a parsed bundle; `pinned`: keys the auditor trusts (else the bundle's own, reported as such). */
 export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): BundleReport {
@@ -128,6 +145,7 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
     signed_by: [],
     keys_from: pinned ? 'pinned' : 'bundle',
     chains: 0,
+    window: null,
     problems: [],
   };
   const fail = (field: string, reason: string, seq?: number) => {
@@ -143,6 +161,9 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
   if (!isStrings(b.keys)) return fail('keys', 'must be a list of verifier keys');
   if (!isStrings(b.proof) || !b.proof.every((h) => HEX64.test(h))) return fail('proof', 'must be a list of SHA-256 hashes (hex)');
   if (!isStrings(b.records) || b.records.length === 0) return fail('records', 'must be a non-empty list of records');
+  const w = b.window as { from?: unknown; to?: unknown } | undefined;
+  if (w === null || typeof w !== 'object' || !bound(w.from) || !bound(w.to))
+    return fail('window', 'must be { from, to }, each an RFC 3339 UTC time or null');
   report.first_seq = b.first_seq!;
   report.tree_size = b.tree_size!;
   report.records = b.records.length;
@@ -157,35 +178,23 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
   if (!opened.ok) return fail('checkpoint', `does not verify under the ${pinned ? 'pinned' : "bundle's"} keys: ${opened.reason}`);
   report.origin = opened.checkpoint.origin;
   report.checkpoint_time = opened.checkpoint.time;
-  report.signed_by = verifiers
-    .filter((v) => opened.verifiedBy.includes(v.name))
-    .map((v) => encodeVerifierKey(v).split('+').slice(0, 2).join('+'));
+  // The keys whose signatures verified, by id: a key merely listed, or sharing a name, is not named.
+  report.signed_by = opened.signers.map((v) => encodeVerifierKey(v).split('+').slice(0, 2).join('+'));
   if (opened.checkpoint.size !== b.tree_size) return fail('tree_size', `is ${b.tree_size}, the checkpoint signs ${opened.checkpoint.size}`);
 
-  // Each record: whole, in place, well formed, as stored (canonical JSON); then its chain link.
+  // Each record: whole, in place, as stored (canonical JSON), well formed; then its chain link.
   const tips = new Map<string, { leaf: string; lamport: number }>();
+  const times: number[] = [];
   const leaves = b.records.map((text, i) => {
     const seq = b.first_seq! + i;
-    let record: Record<string, unknown> | undefined;
-    try {
-      const v: unknown = JSON.parse(text);
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) record = v as Record<string, unknown>;
-    } catch {
-      // Reported below.
-    }
     const leaf = leafHash(Buffer.from(text, 'utf8'));
-    if (!record) fail('record', 'is not a JSON object', seq);
-    else if (record.seq !== seq) fail('seq', `is ${String(record.seq)}, its place in the bundle is ${seq}`, seq);
-    else if (canonicalJson(record) !== text) fail('record', 'is not in canonical form (RFC 8785): it is not the stored bytes', seq);
-    else {
-      const bad = checkFields(record)[0];
-      if (bad) fail(bad.field, bad.reason, seq);
-      const chain = chainOf(record);
-      const tip = tips.get(chain);
-      if (tip && record.lamport_seq !== tip.lamport + 1)
-        fail('lamport_seq', `expected ${tip.lamport + 1} after the chain's previous record`, seq);
-      else if (tip && record.prev_hash !== tip.leaf) fail('prev_hash', "does not link to the chain's previous record", seq);
-      tips.set(chain, { leaf: hex(leaf), lamport: Number(record.lamport_seq) });
+    try {
+      const why = checkRecord(text, seq, tips, hex(leaf));
+      if (why) fail(why.field, why.reason, seq);
+      else times.push(Date.parse(String((JSON.parse(text) as { time: string }).time)));
+    } catch (e) {
+      // A record built to break the checks (a number JSON cannot hold, nesting deeper than the stack).
+      fail('record', `cannot be checked: ${(e as Error).message}`, seq);
     }
     return leaf;
   });
@@ -198,6 +207,51 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
   );
   if (!root || hex(root) !== hex(opened.checkpoint.root))
     fail('proof', 'the records are not the run of leaves the checkpoint signed at these positions');
+  if (times.length === b.records.length) report.window = windowCoverage(w.from as string | null, w.to as string | null, times, b);
   report.ok = report.problems.length === 0;
   return report;
+}
+
+/** Why a record is not what the log stores at `seq`, or undefined; advances its chain's tip. */
+function checkRecord(
+  text: string,
+  seq: number,
+  tips: Map<string, { leaf: string; lamport: number }>,
+  leaf: string,
+): BundleProblem | undefined {
+  const v: unknown = JSON.parse(text);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { field: 'record', reason: 'is not a JSON object' };
+  const record = v as Record<string, unknown>;
+  if (record.seq !== seq) return { field: 'seq', reason: `is ${String(record.seq)}, its place in the bundle is ${seq}` };
+  if (canonicalJson(record) !== text) return { field: 'record', reason: 'is not in canonical form (RFC 8785): it is not the stored bytes' };
+  const bad = checkFields(record)[0];
+  if (bad) return bad;
+  const chain = chainOf(record);
+  const tip = tips.get(chain);
+  tips.set(chain, { leaf, lamport: Number(record.lamport_seq) });
+  if (tip && record.lamport_seq !== tip.lamport + 1)
+    return { field: 'lamport_seq', reason: `expected ${tip.lamport + 1} after the chain's previous record` };
+  if (tip && record.prev_hash !== tip.leaf) return { field: 'prev_hash', reason: "does not link to the chain's previous record" };
+  return undefined;
+}
+
+/**
+ * How the run covers the window it claims. The start is complete when the run's first record is
+ * before the window or is the log's first; the end, when its last record is after the window. A
+ * run that ends at the checkpoint's edge inside the window may be followed by records not signed yet.
+ */
+function windowCoverage(
+  from: string | null,
+  to: string | null,
+  times: number[],
+  b: Partial<EvidenceBundle>,
+): NonNullable<BundleReport['window']> {
+  const lo = from === null ? -Infinity : Date.parse(from);
+  const hi = to === null ? Infinity : Date.parse(to);
+  return {
+    from,
+    to,
+    records: times.filter((t) => t >= lo && t <= hi).length,
+    complete: { start: b.first_seq === 0 || times[0]! < lo, end: times.at(-1)! > hi },
+  };
 }

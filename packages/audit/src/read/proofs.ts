@@ -18,20 +18,19 @@ export interface Latest {
 
 /**
  * The log's leaves and its latest checkpoint that verifies under the pinned keys and matches the
- * leaves, in one streaming pass; of the records themselves only those `keep` asks for are held
- * (a long log is never in memory whole, only its 32-byte leaves).
+ * leaves, in one streaming pass that hands each record to `visit` (a long log is never held whole,
+ * only its 32-byte leaves).
  */
 export function loadProvable(
   dir: string,
   verifiers: readonly Verifier[],
-  keep: (r: StoredRecord) => boolean = () => false,
-): { records: StoredRecord[]; leaves: Hash[]; latest?: Latest } {
-  const records: StoredRecord[] = [];
+  visit: (r: StoredRecord) => void = () => {},
+): { leaves: Hash[]; latest?: Latest } {
   const leaves: Hash[] = [];
   let latest: Latest | undefined;
   eachRecord(dir, (r) => {
     leaves.push(leafHash(r.payload));
-    if (keep(r)) records.push(r);
+    visit(r);
     if (r.record.type !== 'checkpoint') return;
     const opened = openCheckpoint(String(r.record.note), verifiers);
     if (!opened.ok || opened.checkpoint.size > r.seq) return;
@@ -40,7 +39,7 @@ export function loadProvable(
   });
   if (latest && hex(subtreeRoot(leaves, 0, latest.checkpoint.size)) !== hex(latest.checkpoint.root))
     throw new Error(`the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`);
-  return { records, leaves, ...(latest ? { latest } : {}) };
+  return { leaves, ...(latest ? { latest } : {}) };
 }
 
 /** The latest checkpoint that verifies under the pinned keys and matches the log: to keep off-host. */
@@ -71,8 +70,10 @@ export function findRecord(records: readonly StoredRecord[], ref: string): Store
 
 export function proveInclusion(dir: string, ref: string, verifiers: readonly Verifier[]): InclusionResult {
   const id = recordId(ref);
-  const { records, leaves, latest } = loadProvable(dir, verifiers, (r) => r.record.id === id);
-  const target = records[0];
+  let target: StoredRecord | undefined;
+  const { leaves, latest } = loadProvable(dir, verifiers, (r) => {
+    if (r.record.id === id) target ??= r;
+  });
   if (!target) throw new Error(`no record ${ref} in ${dir}`);
   if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet');
   const size = latest.checkpoint.size;

@@ -51,6 +51,13 @@ function print(r: BundleReport, out: ReturnType<typeof makeOut>): void {
   if (r.ok) {
     out.print(out.ok(`${plural(r.records, 'record')} (seq ${r.first_seq}–${last}) are those leaves of the signed tree (range proof)`));
     out.print(out.ok(`every record well formed and in canonical form; ${plural(r.chains, 'chain')} linked within the bundle`));
+    const w = r.window!;
+    const span = `${w.from ?? 'the start of the log'} to ${w.to ?? 'the checkpoint'}`;
+    out.print(out.ok(`window ${span}: ${plural(w.records, 'record')} of the bundle fall in it`));
+    if (!w.complete.start) out.print(`! the run starts inside the window: earlier records of the window may have been left out`);
+    if (w.to === null) out.print(`  the run ends with the signed tree: records written after the checkpoint are not in it`);
+    else if (!w.complete.end)
+      out.print(`! the run ends inside the window: later records of the window may have been left out (or were not signed yet)`);
     out.print('bundle verified');
     return;
   }

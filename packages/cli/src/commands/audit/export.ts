@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { renameSync, writeFileSync } from 'node:fs';
 import { exportBundle, inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural, type Out } from '../../output.js';
-import { pinnedKeys, timeBound, walDir, type AuditPathOptions } from './paths.js';
+import { pinnedKeys, readFailure, timeBound, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ExportOptions extends AuditPathOptions {
   from?: string;
@@ -49,12 +49,7 @@ export function exportCmd(o: ExportOptions): number {
     if (o.includePublicKeys) {
       const { verifiers, source } = pinnedKeys(o);
       if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');
-      const { bundle, unsigned } = exportBundle(
-        walDir(o),
-        verifiers,
-        { from, to },
-        { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) },
-      );
+      const { bundle, unsigned } = exportBundle(walDir(o), verifiers, { from, to });
       write(`${JSON.stringify(bundle, null, 2)}\n`);
       out.error(
         out.ok(
@@ -66,7 +61,7 @@ export function exportCmd(o: ExportOptions): number {
     }
     records = readRecords(walDir(o)).filter((r) => inWindow(r.record.time, { from, to }));
   } catch (e) {
-    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    out.error(out.fail(readFailure(e)));
     return 1;
   }
   if (o.format === 'jsonl') for (const r of records) write(`${r.payload.toString('utf8')}\n`);

@@ -54,3 +54,9 @@ export function timeBound(value: string | undefined, flag: '--from' | '--to'): n
     throw new Error(`${flag}: '${value}' is not a date or an RFC 3339 time`);
   return dateOnly && flag === '--to' ? t + 86_400_000 - 1 : t;
 }
+
+/** What to say when the log cannot be read: damage points at `audit verify`, which names the record. */
+export function readFailure(e: unknown): string {
+  const error = e as Error;
+  return `${error.message}${error.name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`;
+}

@@ -5,7 +5,7 @@
 import { eachRecord } from '@faramesh/audit';
 import { parseDuration } from '@faramesh/fpl';
 import { makeOut, table, type Out } from '../../output.js';
-import { walDir, type AuditPathOptions } from './paths.js';
+import { readFailure, walDir, type AuditPathOptions } from './paths.js';
 
 type Rec = Record<string, unknown>;
 type Effect = 'permit' | 'defer' | 'deny';
@@ -42,7 +42,7 @@ function scan(o: QueryOptions, out: Out, visit: (r: Rec) => void): { from: numbe
       visit(r);
     });
   } catch (e) {
-    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    out.error(out.fail(readFailure(e)));
     return 1;
   }
   return { from };

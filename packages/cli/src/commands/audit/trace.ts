@@ -7,7 +7,7 @@
 import { eachRecord, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
 import { recordLine } from './render.js';
-import { walDir, type AuditPathOptions } from './paths.js';
+import { readFailure, walDir, type AuditPathOptions } from './paths.js';
 
 type Rec = Record<string, unknown>;
 
@@ -61,7 +61,7 @@ export function traceCmd(id: string, o: TraceOptions): number {
   try {
     run = collectRun(dir, id);
   } catch (e) {
-    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    out.error(out.fail(readFailure(e)));
     return 1;
   }
   if (run.records.length === 0) {

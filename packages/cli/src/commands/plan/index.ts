@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { parseDuration } from '@faramesh/fpl';
 import { stackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { walDir } from '../audit/paths.js';
+import { readFailure, walDir } from '../audit/paths.js';
 import { compileForDaemon } from '../daemon/prepare.js';
 import { policyInForce, type PolicyInForce } from '../daemon/policy-in-force.js';
 import { diffPolicies, type DiffEntry } from './diff.js';
@@ -77,7 +77,7 @@ export async function plan(o: PlanOptions): Promise<number> {
       replay: replay(paths, existsSync(log) ? log : null, prepared.ir, { text: o.since, seconds }, Date.now()),
     };
   } catch (e) {
-    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    out.error(out.fail(readFailure(e)));
     return 1;
   }
   if (o.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

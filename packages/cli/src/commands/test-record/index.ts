@@ -12,7 +12,7 @@ import { stackPaths } from '@faramesh/daemon';
 import { parseDuration } from '@faramesh/fpl';
 import type { Fixture } from '../../fixtures.js';
 import { makeOut, plural, table } from '../../output.js';
-import { walDir } from '../audit/paths.js';
+import { readFailure, walDir } from '../audit/paths.js';
 import { AppliedPolicies, type Recorded } from '../plan/recorded.js';
 import { caseOf, inSequence, type Kept } from './cases.js';
 
@@ -71,7 +71,7 @@ export function recordFixtures(o: RecordOptions): number {
       kept.set(key, { agent: r.agent_id, timeMs, seen: (before?.seen ?? 0) + 1, changed, ...judged });
     });
   } catch (e) {
-    out.error(out.fail(`${(e as Error).message}${(e as Error).name === 'LogCorruptError' ? ' (run faramesh audit verify)' : ''}`));
+    out.error(out.fail(readFailure(e)));
     return 1;
   }
   const byAgent = new Map<string, Kept[]>();
