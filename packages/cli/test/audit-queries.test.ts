@@ -71,6 +71,9 @@ test('a task’s calls share a request_id in their records; audit trace and expl
       ],
     );
 
+    // From one decision to its run.
+    const one = s.cli('explain', 'decision', read.action_id!);
+    assert.match(one.stdout, /\nRun {8}task-1 {3}\(faramesh explain run task-1\)\nSession {4}thread-1\n/);
     const run = s.cli('explain', 'run', 'task-1');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Run task-1 \(4 decisions, \d+\.\d{3}s total\)\n─+\n/);

@@ -240,6 +240,13 @@ test('resources and prompts pass through and are recorded; every decision is one
   assert.equal(verified.code, 0, `the log with its MCP records verifies: ${verified.stdout}${verified.stderr}`);
   const sums = records.filter((r) => r.type === 'decision' && r.tool === 'everything/get-sum');
   assert.equal(sums.length, 2, 'one record per decision');
+  // One client session is one run: its calls share a request id, and explain run follows it.
+  const runs = [...new Set(sums.map((r) => r.request_id))];
+  assert.equal(runs.length, 1);
+  assert.match(String(runs[0]), /^mcp-[0-9a-f-]{36}$/);
+  const run = s.cli('explain', 'run', String(runs[0]));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /permit {2}everything\/get-sum[^\n]*\n[^\n]*deny {4}everything\/get-sum/);
 });
 
 test('the shared port needs an agent token; a token speaks for its agent; a session cannot change hands', async () => {

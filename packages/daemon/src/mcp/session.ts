@@ -231,6 +231,8 @@ export class ProxySession {
         tool_id: tool,
         args: (args ?? {}) as Record<string, unknown>,
         call_id: `mcp-${this.server.name}-${String(m.id)}`,
+        // The client's session is its run: `faramesh explain run mcp-<key>` shows its calls.
+        request_id: `mcp-${this.key}`,
       },
       tool,
       this.carrier,

@@ -77,6 +77,7 @@ export function lsCmd(o: LsOptions): number {
     effect: String(r.effect).toUpperCase(),
     code: typeof r.code === 'string' ? r.code : null,
     reason: (r.denial as { human_message?: unknown } | undefined)?.human_message ?? null,
+    request_id: typeof r.request_id === 'string' ? r.request_id : null,
   }));
   if (o.format === 'json') {
     out.print(JSON.stringify({ matched, shown: rows.length, decisions: rows }, null, 2));

@@ -68,6 +68,8 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
       r.approval ? `by ${r.approval.approved_by} at ${r.approval.at}${r.approval.reason ? ` — ${r.approval.reason}` : ''}` : undefined,
     ],
     ['Delegation', r.delegation_chain?.length ? r.delegation_chain.join(' → ') : undefined],
+    ['Run', r.request_id ? `${r.request_id}   (faramesh explain run ${r.request_id})` : undefined],
+    ['Session', r.session_id],
     ['Dev', r.dev ? 'yes: stub providers signed or served this run' : undefined],
     ['Chain', chainLine(ev)],
     ['Signed', signedLine(ev)],
