@@ -10,6 +10,7 @@ import { tokenCommand } from './commands/daemon/tokens.js';
 import { agentCommand } from './commands/daemon/agents.js';
 import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { ExplainCommandOptions } from './commands/explain/index.js';
+import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
 
 const VERSION = '0.1.0';
 
@@ -54,12 +55,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--strict', 'fail (exit 3) on warnings too')
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
+    .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
     .option('--strict-env', 'an unset env("X") is an error')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (o: { dir: string; strict?: boolean; offline?: boolean; strictEnv?: boolean; format: 'text' | 'json' }) => {
-      const { check } = await import('./commands/check.js');
-      code = await check({ ...o, noColor: noColor() });
-    });
+    .action(
+      async (o: { dir: string; strict?: boolean; offline?: boolean; bundle?: string; strictEnv?: boolean; format: 'text' | 'json' }) => {
+        const { check } = await import('./commands/check.js');
+        code = await check({ ...o, noColor: noColor() });
+      },
+    );
 
   program
     .command('fmt')
@@ -79,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .action(async (o: { dir: string; out?: string; offline?: boolean }) => {
       const { compileCmd } = await import('./commands/compile.js');
-      code = compileCmd({ ...o, noColor: noColor() });
+      code = await compileCmd({ ...o, noColor: noColor() });
     });
 
   program
@@ -91,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--update', "rewrite fixtures' expectations to the actual decisions (prints the diff first)")
     .action(async (o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
       const { runTests } = await import('./commands/test.js');
-      code = runTests({ ...o, noColor: noColor() });
+      code = await runTests({ ...o, noColor: noColor() });
     })
     .command('record')
     .description('write fixtures from the audit log: each tool called in the window, expecting its latest decision')
@@ -151,10 +155,22 @@ export async function main(argv: string[]): Promise<number> {
     .option('--check-uid', 'refuse if the daemon would run as the same user as the agent')
     .option('--require-uid-separation', 'like --check-uid, and an error even when not root')
     .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")
-    .action(async (o: { dir: string; force?: boolean; stop?: boolean; checkUid?: boolean; requireUidSeparation?: boolean }) => {
-      const { apply } = await import('./commands/daemon/apply.js');
-      code = await apply({ ...o, noColor: noColor() });
-    });
+    .option('--offline', 'resolve imports from .faramesh/import-cache only')
+    .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
+    .action(
+      async (o: {
+        dir: string;
+        force?: boolean;
+        stop?: boolean;
+        checkUid?: boolean;
+        requireUidSeparation?: boolean;
+        offline?: boolean;
+        bundle?: string;
+      }) => {
+        const { apply } = await import('./commands/daemon/apply.js');
+        code = await apply({ ...o, noColor: noColor() });
+      },
+    );
 
   program
     .command('dev')
@@ -208,6 +224,9 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(tokenCommand((c) => (code = c), noColor));
   program.addCommand(agentCommand((c) => (code = c), noColor));
   program.addCommand(supervisorCommand((c) => (code = c), noColor));
+  program.addCommand(registryCommand((c) => (code = c), noColor));
+  program.addCommand(authCommand((c) => (code = c), noColor));
+  program.addCommand(bundleCommand((c) => (code = c), noColor));
   program
     .command('__agent-exec', { hidden: true })
     .description("start a command through the stack's launcher (the same sandbox as .faramesh/bin/agent)")
@@ -246,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .action(async (o: { dir: string; agent: string; tool: string }) => {
       const { credentialPreview } = await import('./commands/credential.js');
-      code = credentialPreview({ ...o, noColor: noColor() });
+      code = await credentialPreview({ ...o, noColor: noColor() });
     });
 
   program

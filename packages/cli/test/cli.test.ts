@@ -64,7 +64,8 @@ test('check: several errors in one run', () => {
 
 test('check: an unresolvable import exits 2', () => {
   const dir = stack('import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@1.0.0"\nagent "a" {\n  default deny\n}\n');
-  const r = run(['check', '--dir', dir], { FARAMESH_REGISTRY_ROOT: '' });
+  // A registry no request can reach (fetch refuses port 9).
+  const r = run(['check', '--dir', dir], { FARAMESH_REGISTRY_ROOT: '', FARAMESH_REGISTRY_URL: 'http://127.0.0.1:9/' });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /import/);
 });

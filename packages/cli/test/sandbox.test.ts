@@ -45,6 +45,7 @@ const AMBIENT = {
   VAULT_TOKEN: 'hvs.secret',
   GITHUB_TOKEN: 'ghp_secret',
   FARAMESH_SMTP_URL: 'smtp://user:daemon-secret@mail',
+  FARAMESH_TOKEN: 'registry-token',
   OPERATOR_SECRET: 'not-allowlisted',
   MODEL_KEY: 'model-key',
   PATH: process.env.PATH!,
@@ -304,7 +305,7 @@ await tools.rm({}).then(console.log, (e) => console.log('denied', e.code));
         assert.equal(env.FARAMESH_SOCKET, '/run/faramesh/faramesh.sock');
         assert.equal(env.FARAMESH_AGENT_ID, 'a');
         assert.equal(env.HOME, '/tmp/home');
-        for (const k of ['AWS_SECRET_ACCESS_KEY', 'VAULT_TOKEN', 'GITHUB_TOKEN', 'FARAMESH_SMTP_URL', 'OPERATOR_SECRET'])
+        for (const k of ['AWS_SECRET_ACCESS_KEY', 'VAULT_TOKEN', 'GITHUB_TOKEN', 'FARAMESH_SMTP_URL', 'FARAMESH_TOKEN', 'OPERATOR_SECRET'])
           assert.equal(env[k], undefined, k);
       });
     });

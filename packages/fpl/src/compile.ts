@@ -1,6 +1,6 @@
 import { checkRuleOrder } from './analysis/reachability.js';
 import { parseJsonPolicy, parseYamlPolicy } from './forms/index.js';
-import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport } from './imports/index.js';
+import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport, type ResolveOptions } from './imports/index.js';
 import type { ImportIR, PolicyIR } from './ir.js';
 import { LowerContext, type Locations, type LowerOptions } from './lower/context.js';
 import { lowerFile } from './lower/file.js';
@@ -19,6 +19,8 @@ export interface CompileOptions extends LowerOptions {
   registryRoot?: string;
   /** Resolve imports from the cache only. */
   offline?: boolean;
+  /** Imports a remote registry served (see `ResolveOptions.fetched`). */
+  fetched?: ResolveOptions['fetched'];
 }
 
 export interface CompileResult {
@@ -51,6 +53,7 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
         stackDir: options.stackDir ?? '.',
         ...(options.registryRoot ? { registryRoot: options.registryRoot } : {}),
         offline: !!options.offline,
+        ...(options.fetched ? { fetched: options.fetched } : {}),
         // Malformed trust lines were already reported by the lowering above.
         trust: collectTrustKeys(file, new Diagnostics()),
       })

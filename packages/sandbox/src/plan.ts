@@ -45,7 +45,7 @@ export const BASE_ENV_ALLOW = [
 ];
 
 /** The daemon's own secrets and settings: never an agent's, even under the FARAMESH_ prefix. */
-export const DAEMON_ENV = ['FARAMESH_SMTP_*', 'FARAMESH_SLACK_*', 'FARAMESH_PAGERDUTY_*', 'FARAMESH_REGISTRY_ROOT'];
+export const DAEMON_ENV = ['FARAMESH_SMTP_*', 'FARAMESH_SLACK_*', 'FARAMESH_PAGERDUTY_*', 'FARAMESH_REGISTRY_*', 'FARAMESH_TOKEN'];
 
 /** System paths shown read-only (those a machine lacks are skipped; merged-/usr symlinks stay symlinks). */
 const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];

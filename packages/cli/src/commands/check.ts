@@ -7,6 +7,8 @@ export interface CheckOptions {
   dir: string;
   strict?: boolean;
   offline?: boolean;
+  /** An offline bundle to install into the import cache first. */
+  bundle?: string;
   strictEnv?: boolean;
   format?: 'text' | 'json';
   noColor?: boolean;
@@ -26,7 +28,12 @@ export function exitCodeOf(result: CompileResult, strict: boolean): number {
 
 export async function check(opts: CheckOptions): Promise<number> {
   const out = makeOut(opts.noColor);
-  const { stack, result } = compileStack(opts.dir, opts);
+  if (opts.bundle) {
+    const { useBundle } = await import('./bundle/index.js');
+    const failed = await useBundle(opts.dir, opts.bundle, out);
+    if (failed !== undefined) return failed;
+  }
+  const { stack, result } = await compileStack(opts.dir, opts);
   let code = exitCodeOf(result, !!opts.strict);
   const diagnostics = result.diagnostics.sorted();
   const routes = code === 0 && result.ir ? await reverseProxyRoutes(result.ir, stack.dir) : undefined;

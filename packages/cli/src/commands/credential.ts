@@ -21,8 +21,8 @@ interface Options {
   noColor?: boolean;
 }
 
-function policyOf(dir: string, out: Out): PolicyIR | undefined {
-  const { result } = compileStack(resolve(dir));
+async function policyOf(dir: string, out: Out): Promise<PolicyIR | undefined> {
+  const { result } = await compileStack(resolve(dir));
   if (!result.ir) {
     for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
     return undefined;
@@ -32,7 +32,7 @@ function policyOf(dir: string, out: Out): PolicyIR | undefined {
 
 export async function credentialProbe(provider: string, o: Options): Promise<number> {
   const out = makeOut(o.noColor);
-  const ir = policyOf(o.dir, out);
+  const ir = await policyOf(o.dir, out);
   if (!ir) return 1;
   if (!ir.providers.some((p) => p.name === provider)) {
     out.error(out.fail(`no provider "${provider}" in the policy (providers: ${ir.providers.map((p) => p.name).join(', ') || 'none'})`));
@@ -72,9 +72,9 @@ async function probeSigner(ir: PolicyIR, dir: string, out: Out): Promise<number>
   }
 }
 
-export function credentialPreview(o: Options & { agent: string; tool: string }): number {
+export async function credentialPreview(o: Options & { agent: string; tool: string }): Promise<number> {
   const out = makeOut(o.noColor);
-  const ir = policyOf(o.dir, out);
+  const ir = await policyOf(o.dir, out);
   if (!ir) return 1;
   const binding: CredentialIR | undefined = new CredentialBroker(process.env).bindingFor(ir, o.agent, o.tool);
   if (!binding) {

@@ -6,7 +6,7 @@ import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
 import { makeOut, plural, type Out } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
-import { compileStack } from '../stack-compile.js';
+import { compileStack, type StackCompile } from '../stack-compile.js';
 
 export interface TestOptions {
   dir: string;
@@ -23,11 +23,11 @@ interface Outcome {
 }
 
 /** faramesh test: run policy fixtures against the compiled policy (exit 0 pass, 1 failures, 2 compile failure). */
-export function runTests(opts: TestOptions): number {
+export async function runTests(opts: TestOptions): Promise<number> {
   const out = makeOut(opts.noColor);
-  let compiled: ReturnType<typeof compileStack>;
+  let compiled: StackCompile;
   try {
-    compiled = compileStack(opts.dir);
+    compiled = await compileStack(opts.dir);
   } catch (e) {
     // No policy to test is a compile failure, as `check` would say.
     if (!(e instanceof StackError)) throw e;

@@ -3,8 +3,11 @@
  * local registry mirror or the stack's import cache, and accepted only when a key pinned in the
  * policy's `trust { }` block verifies the artifact's detached ed25519 signature.
  */
-export { parseImportRef, refKey, refLabel, IMPORT_KINDS, type ImportRef, type ImportKind } from './ref.js';
+export { parseImportRef, refKey, refLabel, refSegments, IMPORT_KINDS, type ImportRef, type ImportKind } from './ref.js';
 export { collectTrustKeys, parseKeyValue, type TrustKey } from './trust.js';
-export { resolveImports, MAX_IMPORT_DEPTH, type ResolvedImport, type ResolveOptions } from './resolve.js';
-export { cacheDir } from './cache.js';
-export type { ImportProblem } from './problem.js';
+export { resolveImports, MAX_IMPORT_DEPTH, type FetchedImport, type ResolvedImport, type ResolveOptions } from './resolve.js';
+export { ARTIFACT_FILES, type Artifact } from './artifact.js';
+export { noKeyList, parseRegistryKeys, type RegistryKey, type RegistryKeys } from './registry.js';
+export { verifyArtifact } from './verify.js';
+export { cacheDir, readCached, writeCached } from './cache.js';
+export { problem as importProblem, type ImportProblem } from './problem.js';

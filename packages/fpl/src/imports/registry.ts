@@ -12,9 +12,12 @@ export interface RegistryKey {
   publicKey?: Uint8Array;
 }
 
+/** A registry's key list as read, or why it could not be. */
+export type RegistryKeys = { keys?: Map<string, RegistryKey>; error?: ImportProblem };
+
 /** A local registry mirror (`FARAMESH_REGISTRY_ROOT`): a clone of the catalog repository. */
 export class LocalRegistry {
-  private keysCache?: { keys?: Map<string, RegistryKey>; error?: ImportProblem };
+  private keysCache?: RegistryKeys;
 
   private constructor(
     readonly root: string,
@@ -45,49 +48,66 @@ export class LocalRegistry {
   }
 
   /** `catalog/trust/keys.json`, read once per run. */
-  keys(): { keys?: Map<string, RegistryKey>; error?: ImportProblem } {
+  keys(): RegistryKeys {
     this.keysCache ??= this.loadKeys();
     return this.keysCache;
   }
 
-  private loadKeys(): { keys?: Map<string, RegistryKey>; error?: ImportProblem } {
+  private loadKeys(): RegistryKeys {
     const path = join(this.catalogDir, 'trust', 'keys.json');
-    const invalid = (why: string) => ({
-      error: problem(
-        'import-invalid-keys',
-        `${path} is invalid: ${why}`,
-        'expected {"keys": [{"id": "…", "algorithm": "ed25519", "public_key_b64": "…"}]}',
-      ),
-    });
-    let json: unknown;
+    let text: string;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      text = readFileSync(path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        return {
-          error: problem('import-unknown-key', `the registry has no key list (${path} not found), so the signing key cannot be checked`),
-        };
-      }
-      return invalid(e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return noKeyList(path);
+      return { error: problem('import-invalid-keys', `${path} is invalid: ${(e as Error).message}`) };
     }
-    const list = (json as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(list)) return invalid("missing 'keys' array");
-    const keys = new Map<string, RegistryKey>();
-    for (const entry of list as unknown[]) {
-      if (typeof entry !== 'object' || entry === null) return invalid('a key entry is not an object');
-      const e = entry as Record<string, unknown>;
-      const id = typeof e.id === 'string' ? e.id : e.key_id;
-      if (typeof id !== 'string' || id === '') return invalid("a key entry has no 'id'");
-      const key: RegistryKey = { id, algorithm: typeof e.algorithm === 'string' ? e.algorithm.toLowerCase() : 'ed25519' };
-      if (typeof e.public_key_b64 === 'string') {
-        const publicKey = decodeBase64(e.public_key_b64);
-        if (!publicKey || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return invalid(`key '${id}' has a malformed 'public_key_b64'`);
-        key.publicKey = publicKey;
-      }
-      keys.set(id, key);
-    }
-    return { keys };
+    return parseRegistryKeys(text, path);
   }
+}
+
+/** The error when a registry publishes no key list: the signing key cannot be cross-checked. */
+export function noKeyList(where: string): { error: ImportProblem } {
+  return {
+    error: problem('import-unknown-key', `the registry has no key list (${where} not found), so the signing key cannot be checked`),
+  };
+}
+
+/**
+ * A registry's key list: `catalog/trust/keys.json`, or the HTTP registry's `/v1/trust/keys` (which
+ * names the id `key_id`). `where` names the source in messages.
+ */
+export function parseRegistryKeys(text: string, where: string): RegistryKeys {
+  const invalid = (why: string) => ({
+    error: problem(
+      'import-invalid-keys',
+      `${where} is invalid: ${why}`,
+      'expected {"keys": [{"id": "…", "algorithm": "ed25519", "public_key_b64": "…"}]}',
+    ),
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return invalid('not valid JSON');
+  }
+  const list = (json as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(list)) return invalid("missing 'keys' array");
+  const keys = new Map<string, RegistryKey>();
+  for (const entry of list as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) return invalid('a key entry is not an object');
+    const e = entry as Record<string, unknown>;
+    const id = typeof e.id === 'string' ? e.id : e.key_id;
+    if (typeof id !== 'string' || id === '') return invalid("a key entry has no 'id'");
+    const key: RegistryKey = { id, algorithm: typeof e.algorithm === 'string' ? e.algorithm.toLowerCase() : 'ed25519' };
+    if (typeof e.public_key_b64 === 'string') {
+      const publicKey = decodeBase64(e.public_key_b64);
+      if (!publicKey || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return invalid(`key '${id}' has a malformed 'public_key_b64'`);
+      key.publicKey = publicKey;
+    }
+    keys.set(id, key);
+  }
+  return { keys };
 }
 
 function isDirectory(path: string): boolean {

@@ -7,7 +7,7 @@ import type { Artifact } from './artifact.js';
 import { readCached, writeCached } from './cache.js';
 import { problem, type ImportProblem } from './problem.js';
 import { packageKey, parseImportRef, refKey, refLabel, type ImportRef } from './ref.js';
-import { LocalRegistry } from './registry.js';
+import { LocalRegistry, type RegistryKeys } from './registry.js';
 import { collectTrustKeys, type TrustKey } from './trust.js';
 import { verifyArtifact } from './verify.js';
 
@@ -59,7 +59,15 @@ export interface ResolveOptions {
   writeCache?: boolean;
   /** Pinned keys, if the caller already collected them; otherwise they are collected (and reported) here. */
   trust?: readonly TrustKey[];
+  /**
+   * Artifacts a remote registry already served (by `refKey`), with that registry's key list, or why
+   * one could not be fetched. A ref not in the map is read from the cache. Ignored with `offline`.
+   */
+  fetched?: ReadonlyMap<string, FetchedImport>;
 }
+
+/** One import as a remote registry answered it, not yet verified. */
+export type FetchedImport = { artifact: Artifact; registryKeys: RegistryKeys } | { error: ImportProblem };
 
 export const MAX_IMPORT_DEPTH = 16;
 
@@ -198,6 +206,10 @@ class Resolver {
     // Every artifact must be signed by a pinned key: a provider manifest lists the binary hashes apply will trust.
     const signatureRequired = true;
 
+    const fetched = offline ? undefined : this.options.fetched?.get(refKey(ref));
+    if (fetched && 'error' in fetched) return { error: fetched.error };
+    if (fetched) return this.accept(ref, fetched.artifact, fetched.registryKeys);
+
     if (offline || registryRoot === undefined) {
       const cached = readCached(stackDir, ref);
       if (!cached.artifact) {
@@ -236,12 +248,18 @@ class Resolver {
           ),
       };
     }
-    const verified = verifyArtifact({ ref, artifact: found.artifact, trust: this.trust, registryKeys: registry.keys(), signatureRequired });
+    return this.accept(ref, found.artifact, registry.keys());
+  }
+
+  /** Verify an artifact read from a registry, then cache it. */
+  private accept(ref: ImportRef, artifact: Artifact, registryKeys: RegistryKeys): ReturnType<Resolver['fetch']> {
+    const verified = verifyArtifact({ ref, artifact, trust: this.trust, registryKeys, signatureRequired: true });
     if (verified.error) return { error: verified.error };
-    const result = { artifact: found.artifact, ...verified };
+    const result = { artifact, ...verified };
     if (this.options.writeCache === false) return result;
+    const label = refLabel(ref);
     try {
-      writeCached(stackDir, ref, found.artifact);
+      writeCached(this.options.stackDir, ref, artifact);
       return result;
     } catch (e) {
       return {

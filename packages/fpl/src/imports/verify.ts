@@ -59,7 +59,7 @@ export function verifyArtifact(input: VerifyInput): { keyId?: string; error?: Im
       return {
         error: problem(
           'import-unknown-key',
-          `${label} is signed by key '${sig.keyId}', which the registry does not list in catalog/trust/keys.json`,
+          `${label} is signed by key '${sig.keyId}', which the registry does not list in its keys (catalog/trust/keys.json)`,
         ),
       };
     if (listed.algorithm !== 'ed25519')
@@ -73,7 +73,7 @@ export function verifyArtifact(input: VerifyInput): { keyId?: string; error?: Im
       return {
         error: problem(
           'import-key-mismatch',
-          `${sigName} of ${label} names key '${sig.keyId}' with a different public key than catalog/trust/keys.json lists for it`,
+          `${sigName} of ${label} names key '${sig.keyId}' with a different public key than the registry's key list gives it`,
         ),
       };
     }

@@ -18,6 +18,10 @@ export interface ApplyOptions {
   stop?: boolean;
   checkUid?: boolean;
   requireUidSeparation?: boolean;
+  /** Resolve imports from the import cache only. */
+  offline?: boolean;
+  /** An offline bundle (`faramesh bundle`) to install into the import cache first. */
+  bundle?: string;
   noColor?: boolean;
 }
 
@@ -26,7 +30,12 @@ export async function apply(o: ApplyOptions): Promise<number> {
   const paths = stackPaths(o.dir);
   if (o.stop) return stop(paths, out);
 
-  const prepared = await compileForDaemon(paths, out);
+  if (o.bundle) {
+    const { useBundle } = await import('../bundle/index.js');
+    const failed = await useBundle(paths.stackDir, o.bundle, out);
+    if (failed !== undefined) return failed;
+  }
+  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline });
   if (typeof prepared === 'number') return prepared;
   const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);

@@ -46,8 +46,9 @@ export async function compileForDaemon(
   paths: StackPaths,
   out: Out,
   refusal = 'nothing was applied (a running daemon keeps its policy)',
+  opts: { offline?: boolean } = {},
 ): Promise<CompiledStack | number> {
-  const { stack, result } = compileStack(paths.stackDir);
+  const { stack, result } = await compileStack(paths.stackDir, opts);
   const code = exitCodeOf(result, false);
   const name = basename(stack.path);
   if (code !== 0 || !result.ir) {

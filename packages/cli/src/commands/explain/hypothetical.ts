@@ -21,7 +21,7 @@ export interface ExplainOptions {
  * faramesh explain --agent A --tool T --args JSON: walk the pipeline for a hypothetical call and
  * print every step. (Explaining a recorded decision by its action id needs the audit log.)
  */
-export function explain(opts: ExplainOptions): number {
+export async function explain(opts: ExplainOptions): Promise<number> {
   const out = makeOut(opts.noColor);
   const parsed = parseJsonOptions(opts);
   if (typeof parsed === 'string') {
@@ -33,7 +33,7 @@ export function explain(opts: ExplainOptions): number {
     out.error(out.fail(`--now: '${opts.now}' is not an RFC 3339 time`));
     return 1;
   }
-  const { stack, result } = compileStack(opts.dir);
+  const { stack, result } = await compileStack(opts.dir);
   if (!result.ir) {
     for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
     return 2;

@@ -1,0 +1,456 @@
+/**
+ * Remote registries end to end: `check` and `apply` fetch imports from an HTTP registry (and over
+ * HTTPS by registry name), tokens from `auth login` or FARAMESH_TOKEN reach only their own origin,
+ * `registry list|search|info` browse the catalog, and `bundle` carries imports to an offline host.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack } from 'tar-stream';
+import { BIN, externalAddress, freePort } from './daemon-helpers.js';
+import { FakeRegistry } from './fake-registry.js';
+import { fetchImports } from '../src/registry/fetch-imports.js';
+import { registryHttp } from '../src/registry/http.js';
+import { sourceFor } from '../src/registry/sources.js';
+import { parseAny, Source } from '@faramesh/fpl';
+
+const REG = 'github.com/faramesh/faramesh-registry';
+const PROFILE = 'runtime {\n  mcp_filter_tools = true\n}\n';
+const PACK = `import "${REG}/frameworks/langgraph@1.0.0"\npack "refunds" {\n  rules {\n    permit stripe/refund if amount < 500\n  }\n}\n`;
+
+const registries: FakeRegistry[] = [];
+after(() => registries.forEach((r) => r.cleanup()));
+
+async function registry(opts: { tls?: boolean; host?: string } = {}): Promise<FakeRegistry> {
+  const r = new FakeRegistry();
+  registries.push(r);
+  r.add('framework', 'langgraph', '1.0.0', PROFILE, 'LangGraph framework profile');
+  r.add('policy', 'acme/refunds', '1.0.0', PACK, 'Refund guardrails');
+  r.add('policy', 'acme/shell', '2.0.0', 'pack "shell" {\n  rules {\n    deny shell/exec\n  }\n}\n', 'Shell baselines');
+  r.add('policy', 'acme/shell', '2.1.0', 'pack "shell" {\n  rules {\n    deny! shell/exec\n  }\n}\n', 'Shell baselines');
+  r.add('provider', 'acme/vault', '1.0.0', '{"name":"vault","downloads":{}}', 'Vault secrets');
+  return r.start(opts);
+}
+
+function policy(reg: FakeRegistry, registryName = REG): string {
+  return `import "${registryName}/policies/acme/refunds@1.0.0" as refunds\n${reg.trust(registryName)}agent "bot" {\n  default deny\n  use refunds\n}\n`;
+}
+
+function stackDir(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-reg-'));
+  writeFileSync(join(dir, 'governance.fms'), text);
+  return dir;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process, without blocking this process (the registry answers from it). */
+function cli(args: string[], env: Record<string, string>, input?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', FARAMESH_REGISTRY_ROOT: '', FARAMESH_REGISTRY_URL: '', FARAMESH_TOKEN: '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(input ?? '');
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A registry URL where nothing listens. */
+let closed = '';
+before(async () => {
+  closed = `http://127.0.0.1:${await freePort()}/`;
+});
+
+const home = () => mkdtempSync(join(tmpdir(), 'fm-home-'));
+const cached = (dir: string, ...rest: string[]) => join(dir, '.faramesh', 'import-cache', ...rest);
+
+test('check fetches imports (and what they import) from an HTTP registry, verifies them, and caches them', async () => {
+  const reg = await registry();
+  const dir = stackDir(policy(reg));
+  const env = { HOME: home(), FARAMESH_REGISTRY_URL: reg.url };
+  const r = await cli(['check', '--dir', dir], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /imports resolved \(1\)/);
+  assert.equal(readFileSync(cached(dir, 'policies', 'acme', 'refunds', '1.0.0', 'policy.fpl'), 'utf8'), PACK);
+  assert.ok(existsSync(cached(dir, 'frameworks', 'langgraph', '1.0.0', 'profile.fpl.sig')), 'the nested import is cached too');
+  const paths = reg.seen.map((s) => s.path);
+  assert.ok(paths.includes('/artifacts/policies/acme/refunds/1.0.0/policy.fpl'));
+  assert.ok(paths.includes('/artifacts/frameworks/langgraph/1.0.0/profile.fpl'));
+  assert.equal(paths.filter((p) => p === '/v1/trust/keys').length, 1, 'the key list is read once');
+
+  // Cached now: the registry is not asked again, even when it is gone.
+  reg.stop();
+  const seen = reg.seen.length;
+  const again = await cli(['check', '--dir', dir], env);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(reg.seen.length, seen);
+  // The policy compiled from the fetched pack: the rule is there.
+  const ir = JSON.parse((await cli(['compile', '--dir', dir], env)).stdout) as { policy: { agents: { rules: { tool: string }[] }[] } };
+  assert.ok(ir.policy.agents[0]!.rules.some((rule) => rule.tool === 'stripe/refund'));
+});
+
+test('a registry serving altered bytes, a missing artifact, an oversized one or nothing at all: exit 2, nothing cached', async () => {
+  const reg = await registry();
+  const env = { HOME: home(), FARAMESH_REGISTRY_URL: reg.url };
+  // Altered after signing.
+  const file = reg.add('policy', 'acme/altered', '1.0.0', 'pack "a" {\n  rules {\n    deny x\n  }\n}\n');
+  writeFileSync(file, 'pack "a" {\n  rules {\n    permit x\n  }\n}\n');
+  let dir = stackDir(`import "${REG}/policies/acme/altered@1.0.0" as a\n${reg.trust(REG)}`);
+  let r = await cli(['check', '--dir', dir], env);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /signature of policies\/acme\/altered@1\.0\.0 does not verify under the key pinned/);
+  assert.equal(existsSync(cached(dir, 'policies', 'acme', 'altered')), false);
+
+  dir = stackDir(`import "${REG}/policies/acme/refunds@9.9.9" as a\n${reg.trust(REG)}`);
+  r = await cli(['check', '--dir', dir], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /refunds@9\.9\.9 is not in the registry http:\/\/127\.0\.0\.1:\d+\/: .* has no policy\.fpl/);
+
+  reg.add('policy', 'acme/huge', '1.0.0', `# ${'x'.repeat(5 * 1024 * 1024)}\n`);
+  dir = stackDir(`import "${REG}/policies/acme/huge@1.0.0" as a\n${reg.trust(REG)}`);
+  r = await cli(['check', '--dir', dir], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /is larger than 4194304 bytes/);
+
+  dir = stackDir(policy(reg));
+  r = await cli(['check', '--dir', dir], { ...env, FARAMESH_REGISTRY_URL: closed });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+});
+
+test('a registry named by host is reached over HTTPS, and its key is pinned under that name', async () => {
+  const reg = await registry({ tls: true });
+  const name = new URL(reg.url).host; // 127.0.0.1:<port>
+  const dir = stackDir(`import "${name}/frameworks/langgraph@1.0.0"\n${reg.trust(name)}`);
+  const HOME = home();
+  // Without its certificate trusted, TLS fails and nothing resolves.
+  const untrusted = await cli(['check', '--dir', dir], { HOME });
+  assert.equal(untrusted.code, 2);
+  assert.match(untrusted.stderr, /cannot reach https:\/\/127\.0\.0\.1:\d+ \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+  const r = await cli(['check', '--dir', dir], { HOME, NODE_EXTRA_CA_CERTS: reg.caFile! });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(reg.seen.some((s) => s.path === '/artifacts/frameworks/langgraph/1.0.0/profile.fpl'));
+  assert.ok(reg.seen.some((s) => s.path === '/v1/trust/keys'));
+});
+
+test('the GitHub layout: raw catalog files at a branch, tag or commit (FARAMESH_REGISTRY_GITHUB_REF)', async () => {
+  const reg = await registry();
+  assert.deepEqual(sourceFor(REG, {}), {
+    kind: 'files',
+    base: 'https://raw.githubusercontent.com/faramesh/faramesh-registry/main/catalog/',
+    label: `${REG}@main`,
+  });
+  assert.throws(() => sourceFor(REG, { FARAMESH_REGISTRY_GITHUB_REF: '../x' }), /not a branch, tag or commit/);
+  assert.equal(sourceFor('registry.internal/team', {}).kind, 'api');
+  assert.throws(() => sourceFor(REG, { FARAMESH_REGISTRY_URL: 'https://user:pw@registry.internal' }), /must not hold credentials/);
+
+  // Served from the fake registry's raw files: every URL the GitHub source asks for, rewritten to it.
+  const raw = 'https://raw.githubusercontent.com/faramesh/faramesh-registry/v2.0.0/catalog/';
+  const asked: string[] = [];
+  const local = registryHttp({}, () => new Map());
+  const http = {
+    get: (url: string, what: string) => {
+      asked.push(url);
+      return local.get(url.replace(raw, reg.url), what);
+    },
+  };
+  const dir = stackDir(policy(reg));
+  const file = parseAny(new Source('governance.fms', readFileSync(join(dir, 'governance.fms'), 'utf8')));
+  const fetched = await fetchImports(file, dir, { FARAMESH_REGISTRY_GITHUB_REF: 'v2.0.0' }, http);
+  assert.deepEqual(
+    asked.sort(),
+    [
+      `${raw}artifacts/frameworks/langgraph/1.0.0/profile.fpl`,
+      `${raw}artifacts/frameworks/langgraph/1.0.0/profile.fpl.sig`,
+      `${raw}artifacts/policies/acme/refunds/1.0.0/policy.fpl`,
+      `${raw}artifacts/policies/acme/refunds/1.0.0/policy.fpl.sig`,
+      `${raw}trust/keys.json`,
+    ].sort(),
+  );
+  assert.equal(fetched?.size, 2);
+  for (const f of fetched!.values()) assert.ok('artifact' in f && f.registryKeys.keys?.has(reg.keyId));
+});
+
+test('auth: login checks and stores a token (0600), whoami reports it by digest, the registry gets it, logout forgets it', async () => {
+  const reg = await registry();
+  reg.token = 'reg-token-123';
+  const HOME = home();
+  const env = { HOME, FARAMESH_REGISTRY_URL: reg.url };
+  const dir = stackDir(policy(reg));
+
+  const denied = await cli(['check', '--dir', dir], env);
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /http:\/\/127\.0\.0\.1:\d+ answered HTTP 401/);
+  assert.match(denied.stderr, /faramesh auth login --registry http:\/\/127\.0\.0\.1:\d+/);
+
+  const wrong = await cli(['auth', 'login', '--registry', reg.url], env, 'not-the-token\n');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /refused the token.*not stored/);
+  assert.equal(existsSync(join(HOME, '.faramesh', 'registry-auth.json')), false);
+
+  const login = await cli(['auth', 'login', '--registry', reg.url], env, 'reg-token-123\n');
+  assert.equal(login.code, 0, login.stderr);
+  assert.doesNotMatch(login.stdout + login.stderr, /reg-token-123/);
+  const file = join(HOME, '.faramesh', 'registry-auth.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+
+  const before = reg.seen.length;
+  const ok = await cli(['check', '--dir', dir], env);
+  assert.equal(ok.code, 0, ok.stderr);
+  const fetched = reg.seen.slice(before).filter((s) => s.path.startsWith('/artifacts/'));
+  assert.equal(fetched.length, 4);
+  assert.ok(fetched.every((s) => s.authorization === 'Bearer reg-token-123'));
+
+  const who = await cli(['auth', 'whoami', '--format', 'json'], env);
+  assert.equal(who.code, 0, who.stderr);
+  assert.doesNotMatch(who.stdout, /reg-token-123/);
+  const logins = (JSON.parse(who.stdout) as { logins: { origin: string; token: string; status: string }[] }).logins;
+  assert.deepEqual(
+    logins.map((l) => [l.origin, l.status]),
+    [[new URL(reg.url).origin, 'accepted']],
+  );
+  assert.match(logins[0]!.token, /^sha256:[0-9a-f]{12}$/);
+
+  // A login file others can read is refused, not used.
+  const { chmodSync } = await import('node:fs');
+  chmodSync(file, 0o644);
+  const open = await cli(['auth', 'whoami'], env);
+  assert.equal(open.code, 1);
+  assert.match(open.stderr, /chmod 600/);
+  chmodSync(file, 0o600);
+
+  const out = await cli(['auth', 'logout', '--registry', reg.url], env);
+  assert.equal(out.code, 0);
+  assert.equal((await cli(['auth', 'whoami'], env)).code, 1);
+
+  // FARAMESH_TOKEN serves as well, for CI.
+  const viaEnv = await cli(['check', '--dir', stackDir(policy(reg))], { ...env, FARAMESH_TOKEN: 'reg-token-123' });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+});
+
+test('a token never follows a redirect to another origin, and never goes over plain http to another machine', async () => {
+  const other = await registry();
+  const reg = await registry();
+  reg.redirects.set('/artifacts/', `${other.url}artifacts/`);
+  const env = { HOME: home(), FARAMESH_REGISTRY_URL: reg.url, FARAMESH_TOKEN: 'secret-for-reg' };
+  // `other` signs with its own key: pin that one, since the artifacts come from it.
+  const r = await cli(['check', '--dir', stackDir(policy(other))], env);
+  // The key list comes from reg, whose key of that id differs: refused, but only after the redirect was followed.
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /with a different public key than the registry's key list gives it/);
+  assert.ok(
+    other.seen.some((s) => s.path.startsWith('/artifacts/')),
+    'the redirect was followed',
+  );
+  assert.ok(
+    other.seen.every((s) => s.authorization === undefined),
+    'the token stayed with its origin',
+  );
+  assert.ok(reg.seen.some((s) => s.authorization === 'Bearer secret-for-reg'));
+
+  const remote = await registry({ host: externalAddress() });
+  remote.token = 'secret-for-remote';
+  const plain = await cli(['check', '--dir', stackDir(policy(remote))], {
+    ...env,
+    FARAMESH_REGISTRY_URL: remote.url,
+    FARAMESH_TOKEN: 'secret-for-remote',
+  });
+  assert.equal(plain.code, 2);
+  assert.match(plain.stderr, /never sent over plain http/);
+  assert.ok(remote.seen.every((s) => s.authorization === undefined));
+});
+
+test('registry list, search and info browse the catalog (HTTP registry and local clone alike)', async () => {
+  const reg = await registry();
+  const envs: Record<string, string>[] = [
+    { HOME: home(), FARAMESH_REGISTRY_URL: reg.url },
+    { HOME: home(), FARAMESH_REGISTRY_ROOT: reg.base },
+  ];
+  for (const env of envs) {
+    const list = await cli(['registry', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^KIND\s+NAME\s+LATEST\s+TIER\s+DESCRIPTION$/m);
+    assert.match(list.stdout, /^framework\s+langgraph\s+1\.0\.0\s+official\s+LangGraph framework profile$/m);
+    assert.match(list.stdout, /^policy\s+acme\/shell\s+2\.1\.0/m);
+    assert.match(list.stdout, /^provider\s+acme\/vault/m);
+
+    const policies = JSON.parse((await cli(['registry', 'list', '--kind', 'policy', '--format', 'json'], env)).stdout) as {
+      entries: { kind: string; name: string; latest_version: string }[];
+    };
+    assert.deepEqual(
+      policies.entries.map((e) => e.name),
+      ['acme/refunds', 'acme/shell'],
+    );
+
+    const search = await cli(['registry', 'search', 'GUARDRAILS'], env);
+    assert.equal(search.code, 0);
+    assert.match(search.stdout, /acme\/refunds/);
+    assert.doesNotMatch(search.stdout, /acme\/shell/);
+    const none = await cli(['registry', 'search', 'nothing-like-this'], env);
+    assert.equal(none.code, 0);
+    assert.match(none.stderr, /matches 'nothing-like-this'/);
+
+    // info, from a stack that pins the key, and from one that does not.
+    const pinned = stackDir(policy(reg));
+    const info = await cli(['registry', 'info', 'policies/acme/refunds', '--dir', pinned], env);
+    assert.equal(info.code, 0, info.stderr);
+    assert.ok(info.stdout.startsWith('policies/acme/refunds@1.0.0  ('), info.stdout);
+    assert.match(info.stdout, /artifact\s+policy\.fpl, \d+ bytes, sha256 [0-9a-f]{64}/);
+    assert.match(info.stdout, new RegExp(`signed by\\s+${reg.keyId}`));
+    assert.match(info.stdout, /pinned here\s+yes: verifies under the key pinned/);
+    assert.match(info.stdout, /import "github\.com\/faramesh\/faramesh-registry\/policies\/acme\/refunds@1\.0\.0"/);
+    const unpinned = JSON.parse(
+      (
+        await cli(
+          ['registry', 'info', 'frameworks/langgraph@1.0.0', '--dir', stackDir('agent "a" {\n  default deny\n}\n'), '--format', 'json'],
+          env,
+        )
+      ).stdout,
+    ) as {
+      pinned: { verified: boolean; detail: string };
+      listed: boolean;
+    };
+    assert.equal(unpinned.listed, true);
+    assert.equal(unpinned.pinned.verified, false);
+    assert.match(unpinned.pinned.detail, /no key is pinned/);
+
+    // Every version is listed, by the catalog file or the registry's versions API.
+    const shell = JSON.parse((await cli(['registry', 'info', 'policies/acme/shell@2.0.0', '--format', 'json'], env)).stdout) as {
+      versions: string[];
+      latest_version: string;
+      listed: boolean;
+    };
+    assert.deepEqual([shell.versions, shell.latest_version, shell.listed], [['2.0.0', '2.1.0'], '2.1.0', true]);
+
+    const missing = await cli(['registry', 'info', 'policies/acme/refunds@3.0.0'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stdout, /in catalog\s+no/);
+    const bad = await cli(['registry', 'info', 'stripe'], env);
+    assert.equal(bad.code, 64);
+  }
+});
+
+test('bundle packs every import; an offline host installs it only when its own pinned key verifies each one', async () => {
+  const reg = await registry();
+  const HOME = home();
+  const online = stackDir(policy(reg));
+  const file = join(online, 'imports.tar');
+  const made = await cli(['bundle', '--dir', online, '--out', file], { HOME, FARAMESH_REGISTRY_URL: reg.url });
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /wrote .*imports\.tar \(2 imports, \d+ bytes\)/);
+  reg.stop();
+
+  // The offline host: same policy, empty cache, no registry.
+  const offline = stackDir(policy(reg));
+  const env = { HOME, FARAMESH_REGISTRY_URL: closed };
+  assert.equal((await cli(['check', '--offline', '--dir', offline], env)).code, 2);
+  const checked = await cli(['check', '--offline', '--bundle', file, '--dir', offline], env);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(checked.stderr, /2 imports verified and installed/);
+  assert.equal(readFileSync(cached(offline, 'policies', 'acme', 'refunds', '1.0.0', 'policy.fpl'), 'utf8'), PACK);
+
+  // A host that pins another key refuses the whole bundle and installs nothing.
+  const stranger = new FakeRegistry();
+  registries.push(stranger);
+  const other = stackDir(policy(stranger));
+  const refused = await cli(['check', '--offline', '--bundle', file, '--dir', other], env);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /is not the key pinned/);
+  assert.match(refused.stderr, /nothing was installed/);
+  assert.equal(existsSync(join(other, '.faramesh', 'import-cache')), false);
+
+  // apply --offline --bundle starts the daemon on the installed imports.
+  const applyDir = stackDir(`runtime {\n  wal_dir = "./wal"\n  socket = "./.faramesh/runtime/agent.sock"\n}\n${policy(reg)}`);
+  const applied = await cli(['apply', '--offline', '--bundle', file, '--dir', applyDir], { ...env, HOME: applyDir });
+  try {
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout + applied.stderr, /READY|started|pid/i);
+  } finally {
+    await cli(['apply', '--stop', '--dir', applyDir], { ...env, HOME: applyDir });
+  }
+});
+
+test('a forged or hostile bundle is refused and changes nothing', async () => {
+  const reg = await registry();
+  const HOME = home();
+  const online = stackDir(policy(reg));
+  const good = join(online, 'good.tar');
+  assert.equal((await cli(['bundle', '--dir', online, '--out', good], { HOME, FARAMESH_REGISTRY_URL: reg.url })).code, 0);
+  const env = { HOME, FARAMESH_REGISTRY_URL: closed };
+  const entries = await readEntries(good);
+
+  // The pack's bytes changed and its digest updated to match: the signature still catches it.
+  const altered = new Map(entries);
+  const path = 'artifacts/policies/acme/refunds/1.0.0/policy.fpl';
+  const forged = Buffer.from(PACK.replace('permit stripe/refund if amount < 500', 'permit stripe/*'));
+  altered.set(path, forged);
+  const manifest = JSON.parse(entries.get('faramesh-bundle.json')!.toString()) as {
+    imports: { file: string; sha256: string; import: string }[];
+  };
+  const { createHash } = await import('node:crypto');
+  manifest.imports.find((i) => i.import.includes('refunds'))!.sha256 = createHash('sha256').update(forged).digest('hex');
+  altered.set('faramesh-bundle.json', Buffer.from(JSON.stringify(manifest)));
+  // And an entry that tries to climb out of the cache: never written anywhere.
+  altered.set('../../escaped.txt', Buffer.from('x'));
+  const dir = stackDir(policy(reg));
+  const forgedFile = join(dir, 'forged.tar');
+  writeFileSync(forgedFile, await writeEntries(altered));
+  const r = await cli(['check', '--offline', '--bundle', forgedFile, '--dir', dir], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /does not verify/);
+  assert.equal(existsSync(join(dir, '.faramesh', 'import-cache')), false);
+  assert.equal(existsSync(join(dir, '..', 'escaped.txt')), false);
+
+  // Not a tar, not a bundle, not there.
+  writeFileSync(join(dir, 'junk.tar'), 'this is not a tar file at all'.repeat(40));
+  const junk = await cli(['check', '--bundle', join(dir, 'junk.tar'), '--dir', dir], env);
+  assert.equal(junk.code, 2);
+  const plain = join(dir, 'plain.tar');
+  writeFileSync(plain, await writeEntries(new Map([['hello.txt', Buffer.from('hi')]])));
+  const notBundle = await cli(['check', '--bundle', plain, '--dir', dir], env);
+  assert.equal(notBundle.code, 2);
+  assert.match(notBundle.stderr, /not a faramesh bundle/);
+  const absent = await cli(['check', '--bundle', join(dir, 'absent.tar'), '--dir', dir], env);
+  assert.equal(absent.code, 2);
+  assert.match(absent.stderr, /no bundle at/);
+  assert.deepEqual(readdirSync(dir).sort(), ['forged.tar', 'governance.fms', 'junk.tar', 'plain.tar']);
+});
+
+async function readEntries(file: string): Promise<Map<string, Buffer>> {
+  const { extract } = await import('tar-stream');
+  const ex = extract();
+  const out = new Map<string, Buffer>();
+  ex.on('entry', (h, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      out.set(h.name, Buffer.concat(chunks));
+      next();
+    });
+  });
+  const done = new Promise((r) => ex.on('finish', () => r(undefined)));
+  ex.end(readFileSync(file));
+  await done;
+  return out;
+}
+
+async function writeEntries(entries: Map<string, Buffer>): Promise<Buffer> {
+  const p = pack();
+  for (const [name, data] of entries) p.entry({ name }, data);
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
