@@ -11,6 +11,7 @@ import { agentCommand } from './commands/daemon/agents.js';
 import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { ExplainCommandOptions } from './commands/explain/index.js';
 import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
+import { setQuiet } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -21,9 +22,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('Governance for AI agent tool calls: check, compile and enforce governance.fms.')
     .version(VERSION)
     .option('--no-color', 'disable ANSI colours')
+    .option('-q, --quiet', 'leave out confirmations and hints: data, warnings, errors and the exit code remain')
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const noColor = () => program.opts<{ color: boolean }>().color === false;
+  const quiet = () => program.opts<{ quiet?: boolean }>().quiet === true;
+  program.hook('preAction', () => setQuiet(quiet()));
 
   program
     .command('version')
@@ -176,10 +181,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('dev')
     .description('run the daemon in the foreground on a throwaway in-memory log (dev-tagged records, stub identity); Ctrl-C stops it')
     .option('--dir <dir>', 'stack directory', '.')
-    .option('-q, --quiet', 'do not echo records to stderr')
-    .action(async (o: { dir: string; quiet?: boolean }) => {
+    // -q (global): records are not echoed to stderr.
+    .action(async (o: { dir: string }) => {
       const { dev } = await import('./commands/daemon/dev.js');
-      code = await dev({ ...o, noColor: noColor() });
+      code = await dev({ ...o, quiet: quiet(), noColor: noColor() });
     });
 
   program
@@ -205,11 +210,11 @@ export async function main(argv: string[]): Promise<number> {
     .command('status')
     .description("the daemon's state, policy, log and approvals")
     .option('--dir <dir>', 'stack directory', '.')
-    .option('-q, --quiet', 'print only the exit code')
+    // -q (global): print nothing, only the exit code.
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--watch', 'report again every two seconds until interrupted (JSON: one object per line when piped)')
     .addOption(new Option('--interval <ms>', 'with --watch: milliseconds between reports').default('2000').hideHelp())
-    .action(async (o: { dir: string; quiet?: boolean; watch?: boolean; interval: string; format: 'text' | 'json' }) => {
+    .action(async (o: { dir: string; watch?: boolean; interval: string; format: 'text' | 'json' }) => {
       const { status } = await import('./commands/daemon/status.js');
       const interval = Number(o.interval);
       if (!Number.isFinite(interval) || interval < 50) {
@@ -217,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
         code = 64;
         return;
       }
-      code = await status({ ...o, interval, noColor: noColor() });
+      code = await status({ ...o, quiet: quiet(), interval, noColor: noColor() });
     });
 
   program.addCommand(approvalsCommand((c) => (code = c), noColor));

@@ -5,10 +5,27 @@ export function useColor(stream: NodeJS.WriteStream, noColor: boolean | undefine
   return !noColor && !process.env.NO_COLOR && !!stream.isTTY;
 }
 
+let quiet = false;
+
+/** The global `--quiet`: confirmations and hints are left out; data, warnings and failures never are. */
+export function setQuiet(on: boolean): void {
+  quiet = on;
+}
+
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 export interface Out {
   color: boolean;
+  /** Data, on stdout. */
   print(text: string): void;
+  /** Failures, warnings and diagnostics, on stderr. */
   error(text: string): void;
+  /** A `✓` confirmation where `print` writes; left out under `--quiet`. */
+  done(text: string): void;
+  /** A hint or progress line on stderr; left out under `--quiet`. */
+  note(text: string): void;
   ok(text: string): string;
   fail(text: string): string;
 }
@@ -19,6 +36,13 @@ export function makeOut(noColor?: boolean): Out {
     color,
     print: (text) => process.stdout.write(text + '\n'),
     error: (text) => process.stderr.write(text + '\n'),
+    // Methods, not arrows: an Out copied with another `print` (plan's JSON mode) keeps using it.
+    done(text) {
+      if (!quiet) this.print(this.ok(text));
+    },
+    note(text) {
+      if (!quiet) this.error(text);
+    },
     ok: (text) => (color ? pc.green(`✓ ${text}`) : `✓ ${text}`),
     fail: (text) => (color ? pc.red(`✗ ${text}`) : `✗ ${text}`),
   };

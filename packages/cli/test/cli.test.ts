@@ -76,6 +76,27 @@ test('check: @latest is a policy error (exit 1), not an unreachable import', () 
   assert.match(r.stderr, /@latest/);
 });
 
+test('--quiet leaves out confirmations and hints, never data, diagnostics or the exit code', () => {
+  const dir = stack('agent "a" {\n  default deny\n}\n');
+  const loud = run(['check', '--dir', dir]);
+  assert.match(loud.stdout, /✓ governance\.fms valid/);
+  for (const args of [
+    ['check', '-q', '--dir', dir],
+    ['--quiet', 'check', '--dir', dir],
+  ]) {
+    const r = run(args);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);
+  }
+  const json = run(['check', '-q', '--format', 'json', '--dir', dir]);
+  assert.equal((JSON.parse(json.stdout) as { valid: boolean }).valid, true);
+  const bad = run(['check', '-q', '--dir', stack('agent "a" {\n  default dney\n}\n')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /'default' expects one of permit, defer, deny/);
+  assert.match(bad.stderr, /✗ governance\.fms: 1 error/);
+  const compiled = run(['compile', '-q', '--dir', dir]);
+  assert.match(compiled.stdout, /"policy_version"/);
+});
+
 test('check: warnings pass, but --strict exits 3', () => {
   const dir = stack('agent "a" {\n  rules {\n    permit x\n  }\n}\n');
   const lenient = run(['check', '--dir', dir]);

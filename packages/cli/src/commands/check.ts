@@ -60,20 +60,20 @@ export async function check(opts: CheckOptions): Promise<number> {
   }
   for (const d of diagnostics) out.error(renderDiagnostic(d, out.color) + '\n');
   if (result.ir) {
-    if (result.ir.imports.length > 0) out.print(out.ok(`imports resolved (${result.ir.imports.length})`));
-    if (result.ir.providers.length > 0) out.print(out.ok(`providers declared (${result.ir.providers.map((p) => p.name).join(', ')})`));
-    if (result.ir.trust.keys.length > 0) out.print(out.ok(`trust roots loaded (${result.ir.trust.keys.length})`));
+    if (result.ir.imports.length > 0) out.done(`imports resolved (${result.ir.imports.length})`);
+    if (result.ir.providers.length > 0) out.done(`providers declared (${result.ir.providers.map((p) => p.name).join(', ')})`);
+    if (result.ir.trust.keys.length > 0) out.done(`trust roots loaded (${result.ir.trust.keys.length})`);
   }
   for (const w of routes?.warnings ?? []) out.error(`! ${w}`);
   if (routes?.error) out.error(out.fail(routes.error));
-  else if (routes) out.print(out.ok(`reverse proxy routes (${routes.routes})`));
+  else if (routes) out.done(`reverse proxy routes (${routes.routes})`);
   const counts = [
     result.diagnostics.errorCount && plural(result.diagnostics.errorCount, 'error'),
     result.diagnostics.warningCount && plural(result.diagnostics.warningCount, 'warning'),
   ]
     .filter(Boolean)
     .join(', ');
-  if (code === 0) out.print(out.ok(`${stack.source.name} valid${counts ? ` (${counts})` : ''}`));
+  if (code === 0) out.done(`${stack.source.name} valid${counts ? ` (${counts})` : ''}`);
   else out.error(out.fail(`${stack.source.name}: ${counts || 'not servable'}${code === 3 ? ' (--strict)' : ''}`));
   return code;
 }

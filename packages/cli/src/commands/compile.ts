@@ -22,7 +22,7 @@ export async function compileCmd(opts: CompileCmdOptions): Promise<number> {
   const json = canonicalJson({ policy_version: result.policyVersion, policy: result.ir });
   if (opts.out) {
     writeFileSync(opts.out, json + '\n');
-    out.error(out.ok(`wrote ${opts.out} (policy_version ${result.policyVersion})`));
+    out.note(out.ok(`wrote ${opts.out} (policy_version ${result.policyVersion})`));
   } else {
     out.print(json);
   }

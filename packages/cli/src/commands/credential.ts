@@ -48,7 +48,7 @@ export async function credentialProbe(provider: string, o: Options): Promise<num
   let failed = 0;
   for (const { agent, c } of bound) {
     const got = await broker.issue(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
-    if (got.ok) out.print(out.ok(`${agent}/${c.id}: issued, ttl ${got.ref.ttl_s}s, ${got.ref.issuance_id}`));
+    if (got.ok) out.done(`${agent}/${c.id}: issued, ttl ${got.ref.ttl_s}s, ${got.ref.issuance_id}`);
     else {
       failed++;
       out.error(out.fail(`${agent}/${c.id}: ${got.message}`));
@@ -63,7 +63,7 @@ async function probeSigner(ir: PolicyIR, dir: string, out: Out): Promise<number>
     const { signer, via } = await checkpointSigner(ir, process.env, loadStackSigner(stackDir, originFor(basename(stackDir))));
     const note = await signNote(`faramesh signing probe\n${new Date().toISOString()}\n`, [signer]);
     if (!openNote(note, [signer]).ok) throw new Error(`${via} signed, but the signature does not verify against its public key`);
-    out.print(out.ok(`${via}: signs checkpoints (${signer.type}); the verifier key to pin:`));
+    out.done(`${via}: signs checkpoints (${signer.type}); the verifier key to pin:`);
     out.print(encodeVerifierKey(signer));
     return 0;
   } catch (e) {

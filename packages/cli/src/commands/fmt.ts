@@ -26,7 +26,7 @@ export function fmt(opts: FmtOptions): number {
   }
   const formatted = print(file);
   if (formatted === stack.source.text) {
-    out.print(out.ok(`${stack.source.name} already formatted`));
+    out.done(`${stack.source.name} already formatted`);
     return 0;
   }
   if (opts.check) {
@@ -36,6 +36,6 @@ export function fmt(opts: FmtOptions): number {
   const tmp = `${stack.path}.fmt-${process.pid}.tmp`;
   writeFileSync(tmp, formatted);
   renameSync(tmp, stack.path);
-  out.print(out.ok(`formatted ${stack.source.name}`));
+  out.done(`formatted ${stack.source.name}`);
   return 0;
 }

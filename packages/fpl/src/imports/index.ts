@@ -1,7 +1,8 @@
 /**
  * Registry imports: `import "<registry>/<kind>/[<ns>/]<name>@<version>" [as alias]`, resolved from a
- * local registry mirror or the stack's import cache, and accepted only when a key pinned in the
- * policy's `trust { }` block verifies the artifact's detached ed25519 signature.
+ * local registry mirror, what the CLI fetched from a remote registry, or the stack's import cache,
+ * and accepted only when a key pinned in the policy's `trust { }` block verifies the artifact's
+ * detached ed25519 signature.
  */
 export { parseImportRef, refKey, refLabel, refSegments, IMPORT_KINDS, type ImportRef, type ImportKind } from './ref.js';
 export { collectTrustKeys, parseKeyValue, type TrustKey } from './trust.js';

@@ -31,6 +31,9 @@ import { verifyArtifact } from './verify.js';
  *   import-bad-signature        the pinned key does not verify the bytes (tampered artifact or cache)
  *   import-invalid-manifest     a provider's manifest.json is not a JSON object
  *   import-cycle, import-too-deep  nested imports loop or nest more than MAX_IMPORT_DEPTH levels
+ *   import-unreachable, import-unauthorized, import-too-large
+ *                               (from the CLI's fetching, passed in `fetched`) a remote registry could
+ *                               not be reached, refused the request, or sent an oversized file
  *   import-cache-write-failed   (warning) the verified artifact could not be cached
  */
 

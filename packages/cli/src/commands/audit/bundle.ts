@@ -49,11 +49,11 @@ function print(r: BundleReport, out: ReturnType<typeof makeOut>): void {
   );
   const last = r.first_seq! + r.records - 1;
   if (r.ok) {
-    out.print(out.ok(`${plural(r.records, 'record')} (seq ${r.first_seq}–${last}) are those leaves of the signed tree (range proof)`));
-    out.print(out.ok(`every record well formed and in canonical form; ${plural(r.chains, 'chain')} linked within the bundle`));
+    out.done(`${plural(r.records, 'record')} (seq ${r.first_seq}–${last}) are those leaves of the signed tree (range proof)`);
+    out.done(`every record well formed and in canonical form; ${plural(r.chains, 'chain')} linked within the bundle`);
     const w = r.window!;
     const span = `${w.from ?? 'the start of the log'} to ${w.to ?? 'the checkpoint'}`;
-    out.print(out.ok(`window ${span}: ${plural(w.records, 'record')} of the bundle fall in it`));
+    out.done(`window ${span}: ${plural(w.records, 'record')} of the bundle fall in it`);
     if (!w.complete.start) out.print(`! the run starts inside the window: earlier records of the window may have been left out`);
     if (w.to === null) out.print(`  the run ends with the signed tree: records written after the checkpoint are not in it`);
     else if (!w.complete.end)

@@ -20,7 +20,7 @@ export function proofCmd(ref: string, o: ProofOptions): number {
     const p = proveInclusion(walDir(o), ref, pinnedKeys(o).verifiers);
     if (o.format === 'json') out.print(JSON.stringify(p, null, 2));
     else {
-      out.print(out.ok(`${p.action_id} is record ${p.seq} of the tree of ${p.tree_size} signed by the latest checkpoint`));
+      out.done(`${p.action_id} is record ${p.seq} of the tree of ${p.tree_size} signed by the latest checkpoint`);
       out.print(`  leaf hash   ${p.leaf_hash}`);
       out.print(`  root        ${p.root}`);
       out.print(`  audit path  ${p.proof.length ? p.proof.join('\n              ') : '(none: a single-record tree)'}`);
@@ -47,7 +47,7 @@ export function consistencyCmd(file: string, o: ProofOptions): number {
     if (o.format === 'json') out.print(JSON.stringify(r, null, 2));
     else if (!r.ok) out.print(out.fail(r.reason));
     else {
-      out.print(out.ok(`the log extends the old checkpoint: tree size ${r.old_size} → ${r.new_size}`));
+      out.done(`the log extends the old checkpoint: tree size ${r.old_size} → ${r.new_size}`);
       out.print(`  old root  ${r.old_root}\n  new root  ${r.new_root}`);
       out.print(`  proof     ${r.proof.length ? r.proof.join('\n            ') : '(none needed)'}`);
     }

@@ -93,7 +93,7 @@ export function lsCmd(o: LsOptions): number {
       rows.map((r) => [r.time, r.action_id, r.agent_id, r.tool, r.effect, [r.code, r.reason].filter(Boolean).join(': ') || '—']),
     ),
   );
-  if (matched > rows.length) out.error(`(${matched - rows.length} older matching decisions not shown: raise --limit or narrow --since)`);
+  if (matched > rows.length) out.note(`(${matched - rows.length} older matching decisions not shown: raise --limit or narrow --since)`);
   return 0;
 }
 

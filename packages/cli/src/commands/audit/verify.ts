@@ -59,9 +59,9 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
     return 1;
   }
   const windowed = o.from !== undefined || o.to !== undefined ? ` (${n(report.inWindow)} in the window)` : '';
-  out.print(out.ok(`${n(report.records)} records${windowed} in ${plural(report.segments, 'segment')}, ${plural(report.chains, 'chain')}`));
-  out.print(out.ok('hash chains intact (no gaps, no rewrites)'));
-  out.print(out.ok(`segment manifests: ${report.manifestsOk}/${report.sealed} ok`));
+  out.done(`${n(report.records)} records${windowed} in ${plural(report.segments, 'segment')}, ${plural(report.chains, 'chain')}`);
+  out.done('hash chains intact (no gaps, no rewrites)');
+  out.done(`segment manifests: ${report.manifestsOk}/${report.sealed} ok`);
   const c = report.checkpoints;
   if (c.total === 0) out.print(`  no checkpoints yet`);
   else
@@ -71,9 +71,9 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
       ),
     );
   if (report.unsigned > 0) out.print(`  ${plural(report.unsigned, 'record')} after the last checkpoint (signed at the next one)`);
-  out.print(out.ok(`policy continuity: ${plural(report.policyVersions, 'policy version')}, every decision under an applied one`));
+  out.done(`policy continuity: ${plural(report.policyVersions, 'policy version')}, every decision under an applied one`);
   const dev = `${plural(report.dev, 'dev-tagged record')} (stub providers signed or served them)`;
-  if (report.dev === 0) out.print(out.ok('no dev-mode records'));
+  if (report.dev === 0) out.done('no dev-mode records');
   else out.print(devFail ? out.fail(dev) : `! ${dev}`);
   if (report.pendingTail)
     out.print(

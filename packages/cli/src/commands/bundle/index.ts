@@ -38,9 +38,9 @@ export async function bundleCmd(o: { dir: string; out: string; noColor?: boolean
     out.error(out.fail(`cannot write ${o.out}: ${(e as Error).message}`));
     return 1;
   }
-  out.print(out.ok(`wrote ${o.out} (${plural(imports.length, 'import')}, ${data.length} bytes)`));
-  if (imports.length === 0) out.error('governance.fms imports nothing: the bundle is empty');
-  out.error(`on the offline host: faramesh apply --offline --bundle ${o.out}`);
+  out.done(`wrote ${o.out} (${plural(imports.length, 'import')}, ${data.length} bytes)`);
+  if (imports.length === 0) out.note('governance.fms imports nothing: the bundle is empty');
+  out.note(`on the offline host: faramesh apply --offline --bundle ${o.out}`);
   return 0;
 }
 
@@ -53,7 +53,7 @@ export async function useBundle(dir: string, file: string, out: Out): Promise<nu
   try {
     const policy = pinnedTrust(parseAny(loadStack(dir).source));
     const { imports } = await installBundle(dir, file, policy);
-    out.error(out.ok(`bundle ${file}: ${plural(imports.length, 'import')} verified and installed in .faramesh/import-cache`));
+    out.note(out.ok(`bundle ${file}: ${plural(imports.length, 'import')} verified and installed in .faramesh/import-cache`));
     return undefined;
   } catch (e) {
     if (e instanceof StackError) {

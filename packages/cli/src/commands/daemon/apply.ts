@@ -46,7 +46,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
   const running = await daemonStatus(paths);
   const short = compiled.policy_version.slice(0, 16);
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
-    out.print(out.ok(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`));
+    out.done(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`);
     // The lock is put back even when nothing changed: someone may have lifted it to edit.
     if (settings.immutableConfig) out.print(lockSource(prepared.source));
     return 0;
@@ -64,7 +64,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
     out.error(out.fail(`${(e as Error).message}: nothing was applied`));
     return 1;
   }
-  out.print(out.ok(`${name} compiled (policy ${short}, signed)`));
+  out.done(`${name} compiled (policy ${short}, signed)`);
   if (ir.providers.length > 0) out.print(`→ providers declared: ${ir.providers.map((p) => p.name).join(', ')}`);
   // The seed's staging posture (enforce, local key) is allowed, but never silently.
   if (settings.mode === 'enforce' && !signingProvider(ir) && ir.runtime.signing_warning_acknowledged !== true)
@@ -102,7 +102,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
 async function stop(paths: StackPaths, out: Out): Promise<number> {
   const running = await daemonStatus(paths);
   if (!running) {
-    out.print(out.ok('no daemon is running for this stack'));
+    out.done('no daemon is running for this stack');
     return 0;
   }
   await operatorCall(paths.operatorSocket, 'stop', { reason: 'faramesh apply --stop' });
@@ -112,7 +112,7 @@ async function stop(paths: StackPaths, out: Out): Promise<number> {
     out.error(out.fail(`the daemon (pid ${running.pid}) did not exit within 15 s; resolve it by hand`));
     return 1;
   }
-  out.print(out.ok(`daemon stopped (pid ${running.pid}); runtime socket removed`));
+  out.done(`daemon stopped (pid ${running.pid}); runtime socket removed`);
   return 0;
 }
 

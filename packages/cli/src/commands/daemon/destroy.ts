@@ -56,13 +56,13 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     records = undefined;
   }
   for (const p of doomed) rmSync(p, { recursive: true, force: true });
-  out.print(out.ok('runtime socket removed'));
-  out.print(out.ok('compiled artifacts removed'));
+  out.done('runtime socket removed');
+  out.done('compiled artifacts removed');
   const count = records === undefined ? '' : ` (${records.toLocaleString('en-US')} records)`;
   if (o.keepWal) out.print(`→ WAL kept at ${walDir}${count ? ` ${count.trim()} preserved for audit` : ''}`);
-  else if (records !== undefined) out.print(out.ok(`WAL removed${count}`));
+  else if (records !== undefined) out.done(`WAL removed${count}`);
   if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
-  out.print(out.ok('stack destroyed'));
+  out.done('stack destroyed');
   return 0;
 }
 
@@ -88,7 +88,7 @@ async function stopDaemon(paths: StackPaths, out: Out): Promise<boolean | undefi
     out.error(out.fail(`the daemon (pid ${pid}) could not be stopped`));
     return false;
   }
-  out.print(out.ok(`daemon stopped (pid ${pid})`));
+  out.done(`daemon stopped (pid ${pid})`);
   return true;
 }
 

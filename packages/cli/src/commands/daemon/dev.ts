@@ -31,7 +31,7 @@ export async function dev(o: DevOptions): Promise<number> {
     return 1;
   }
   await writeStack(paths, prepared);
-  out.print(out.ok(`${prepared.name} compiled (policy ${prepared.compiled.policy_version.slice(0, 16)}, signed)`));
+  out.done(`${prepared.name} compiled (policy ${prepared.compiled.policy_version.slice(0, 16)}, signed)`);
 
   const scratch = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'faramesh-dev-'));
   const walDir = join(scratch, 'wal');
@@ -46,11 +46,11 @@ export async function dev(o: DevOptions): Promise<number> {
     dev: { walDir, stateDir, ...(o.quiet ? {} : { echo: (json) => process.stderr.write(`${json}\n`) }) },
     onReady: () => {
       const declared = ir.providers.map((p) => `${p.name} (${p.type})`);
-      out.print(out.ok(`WAL: in-memory (${walDir}), every record dev-tagged; removed when dev stops`));
-      out.print(out.ok('identity: stub (spiffe://localhost/dev/<host>/<stack>/<agent>, not attested)'));
-      out.print(out.ok(`audit sink: ${o.quiet ? 'off (--quiet)' : 'JSON Lines to stderr'}`));
+      out.done(`WAL: in-memory (${walDir}), every record dev-tagged; removed when dev stops`);
+      out.done('identity: stub (spiffe://localhost/dev/<host>/<stack>/<agent>, not attested)');
+      out.done(`audit sink: ${o.quiet ? 'off (--quiet)' : 'JSON Lines to stderr'}`);
       if (declared.length > 0) out.print(`→ providers declared (${declared.join(', ')}): not contacted in dev`);
-      out.print(out.ok('enforcement: application tier only (no OS sandbox in dev)'));
+      out.done('enforcement: application tier only (no OS sandbox in dev)');
       out.print(`→ Unix socket: ${settings.agentSocket}`);
       out.print(`→ status:    faramesh status${o.dir === '.' ? '' : ` --dir ${o.dir}`}`);
       out.print(`→ approvals: faramesh approvals list${o.dir === '.' ? '' : ` --dir ${o.dir}`}`);

@@ -56,7 +56,7 @@ export async function compileForDaemon(
     out.error(out.fail(`${name} has errors: ${refusal}`));
     return code || 1;
   }
-  out.print(out.ok(`${name} valid`));
+  out.done(`${name} valid`);
   for (const problem of Alerts.problems(notifyTargets(result.ir), process.env)) out.error(`! alert not deliverable: ${problem}`);
   let settings: RuntimeSettings;
   let ir = result.ir;

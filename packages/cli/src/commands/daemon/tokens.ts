@@ -45,7 +45,7 @@ export function tokenCommand(setCode: (code: number) => void, noColor: () => boo
         if (o.format === 'json') out.print(JSON.stringify({ ...issued.entry, token: issued.token }, null, 2));
         else {
           out.print(issued.token);
-          out.error(out.ok(`token ${name} issued (${o.operator ? 'operator' : `agent ${o.agent}`}); it is not shown again`));
+          out.note(out.ok(`token ${name} issued (${o.operator ? 'operator' : `agent ${o.agent}`}); it is not shown again`));
         }
         return 0;
       })(),
@@ -78,7 +78,7 @@ export function tokenCommand(setCode: (code: number) => void, noColor: () => boo
     .action((name: string, o: { dir: string }) =>
       run(async (out) => {
         await operatorCall(stackPaths(o.dir).operatorSocket, 'tokens.revoke', { name });
-        out.print(out.ok(`token ${name} revoked`));
+        out.done(`token ${name} revoked`);
         return 0;
       })(),
     );

@@ -81,7 +81,7 @@ export async function init(o: InitOptions, choose: Chooser = promptFramework): P
         : '! Framework not detected (unknown): add its registry import by hand';
   out.print(frameworkLine);
   const names = found.tools.length > 8 ? `${found.tools.slice(0, 8).join(', ')}, …` : found.tools.join(', ');
-  out.print(out.ok(`Tools discovered: ${found.tools.length}${found.tools.length > 0 ? ` (${names})` : ''}`));
+  out.done(`Tools discovered: ${found.tools.length}${found.tools.length > 0 ? ` (${names})` : ''}`);
   if (found.truncated) out.print(`! Stopped after ${found.files} source files: tools in the rest were not looked for`);
   if (starter.registry?.mode === 'comment')
     out.print(
@@ -89,7 +89,7 @@ export async function init(o: InitOptions, choose: Chooser = promptFramework): P
         ? `→ No registry import written (JSON has no comments): add "import": "${starter.registry.path}" once the registry's key is pinned in trust`
         : `→ Registry import written as a comment: pin the registry's key in trust { }, then uncomment it`,
     );
-  out.print(out.ok(`${file} written`));
+  out.done(`${file} written`);
   out.print(
     [
       '',

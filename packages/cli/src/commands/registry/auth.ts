@@ -31,7 +31,7 @@ export async function authLogin(o: Common & { registry: string; verify: boolean 
     const check = await checkToken(target.source, token);
     if (check.status !== 'accepted') {
       out.error(out.fail(`${target.origin} ${check.detail}; the token was not stored`));
-      if (check.status === 'unreachable') out.error('  to store it anyway: faramesh auth login --no-verify');
+      if (check.status === 'unreachable') out.note('  to store it anyway: faramesh auth login --no-verify');
       return check.status === 'refused' ? 1 : 2;
     }
   }
@@ -65,7 +65,7 @@ export function authLogout(o: Common & { registry: string }): number {
     out.error(out.fail((e as Error).message));
     return 1;
   }
-  out.print(out.ok(`logged out of ${target.origin}`));
+  out.done(`logged out of ${target.origin}`);
   return 0;
 }
 

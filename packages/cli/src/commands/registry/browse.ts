@@ -61,7 +61,7 @@ export async function registryList(term: string | undefined, o: BrowseOptions): 
     return 0;
   }
   if (entries.length === 0) {
-    out.error(`nothing in ${opened.source.label}${term ? ` matches '${term}'` : ''}${o.kind ? ` among ${o.kind} entries` : ''}`);
+    out.note(`nothing in ${opened.source.label}${term ? ` matches '${term}'` : ''}${o.kind ? ` among ${o.kind} entries` : ''}`);
     return 0;
   }
   out.print(
@@ -71,7 +71,7 @@ export async function registryList(term: string | undefined, o: BrowseOptions): 
     ),
   );
   const e = entries[0]!;
-  out.error(
+  out.note(
     `${entries.length} in ${opened.source.label}; import one by its kind and version: import "${opened.registry}/${IMPORT_KIND[e.kind]}/${e.name}@${e.latestVersion}"`,
   );
   return 0;

@@ -106,7 +106,7 @@ export function recordFixtures(o: RecordOptions): number {
     const tmp = `${f.path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(fixture, null, 2) + '\n');
     renameSync(tmp, f.path);
-    out.print(out.ok(`${plural(f.cases.length, 'case')} for agent ${f.agent} → ${f.path}`));
+    out.done(`${plural(f.cases.length, 'case')} for agent ${f.agent} → ${f.path}`);
   }
   const cases = files.flatMap((f) => f.cases);
   const recorded = cases.reduce((n, k) => n + k.seen, 0);
