@@ -124,6 +124,33 @@ test('plain HTTP: a permitted GET is forwarded with its Host; the decision names
   assert.equal(decision?.agent_id, 'web');
 });
 
+test("a request id header (X-Faramesh-Request-Id, X-Request-Id or traceparent) becomes the record's request_id", async () => {
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const sent = [
+    ['-H', 'X-Faramesh-Request-Id: task-42', '-H', 'X-Request-Id: ignored-when-faramesh-one-is-set'],
+    ['-H', 'X-Request-Id: task-42'],
+    ['-H', `traceparent: 00-${trace}-00f067aa0ba902b7-01`],
+  ];
+  for (const headers of sent)
+    assert.equal((await curl('-x', `http://127.0.0.1:${own}`, ...headers, `http://127.0.0.1:${up}/traced`)).status, 200);
+  // CONNECT carries it too.
+  await curl('-p', '-x', `http://127.0.0.1:${own}`, '--proxy-header', 'X-Request-Id: task-42', `https://127.0.0.1:${up}/`);
+  // The stored records, one per line, in log order.
+  const lines = s.cli('audit', 'trace', 'task-42', '--format', 'json').stdout.trim().split('\n');
+  const records = lines.map((l) => JSON.parse(l) as { tool: string; request_id: string });
+  assert.deepEqual(
+    records.map((r) => [r.tool, r.request_id]),
+    [
+      ['http/get', 'task-42'],
+      ['http/get', 'task-42'],
+      ['http/connect', 'task-42'],
+    ],
+  );
+  const traced = s.cli('audit', 'trace', trace, '--format', 'json').stdout.trim().split('\n');
+  assert.equal(traced.length, 1);
+  assert.equal((JSON.parse(traced[0]!) as { request_id: string }).request_id, trace);
+});
+
 test('plain HTTP: the upstream gets the Host of the URL the policy judged, never one the agent sent beside it', async () => {
   const r = await curl('-x', `http://127.0.0.1:${own}`, '-H', 'Host: attacker.example', `http://127.0.0.1:${up}/hello`);
   assert.equal(r.status, 200, r.body + r.stderr);

@@ -190,6 +190,14 @@ test('OpenAPI operations are the tools: typed path parameters in conditions, the
   assert.match(String(ok.headers['x-faramesh-action-id']), /^action-/);
   assert.deepEqual(seen.at(-1), { method: 'GET', url: '/api/customers/42', bytes: 0, body: '', key: 'STUB-crm' });
 
+  // A caller's request id is the record's request_id: the run can be traced.
+  await call('GET', '/customers/7', { headers: { 'x-request-id': 'crm-run-1' } });
+  const run = (await s.cliAsync('audit', 'trace', 'crm-run-1', '--format', 'json')).stdout.trim().split('\n');
+  assert.deepEqual(
+    run.map((l) => (JSON.parse(l) as { tool: string }).tool),
+    ['lookup_customer'],
+  );
+
   const before = seen.length;
   const big = await call('GET', '/customers/5000');
   assert.equal(big.status, 403, 'id is an integer, and 5000 is not < 1000');

@@ -34,7 +34,7 @@ import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
-import { denialBody, HOP, IDLE_MS, notReady, reply, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ForwardDeps {
@@ -185,6 +185,7 @@ export class ForwardProxy {
         agent_id: agent,
         tool_id: tool,
         args: { scheme: t.protocol.slice(0, -1), host: t.hostname, port: t.port, method, path: t.path, query },
+        ...requestIdOf(req.headers),
       },
       tool,
       { host: t.hostname, method, path: t.path, query, headers, addresses },
@@ -238,7 +239,7 @@ export class ForwardProxy {
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });
     const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(
-      { agent_id: agent, tool_id: 'http/connect', args: { host, port, method: 'CONNECT' } },
+      { agent_id: agent, tool_id: 'http/connect', args: { host, port, method: 'CONNECT' }, ...requestIdOf(req.headers) },
       'http/connect',
       { host, method: 'CONNECT', addresses },
     );

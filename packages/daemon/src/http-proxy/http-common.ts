@@ -1,5 +1,5 @@
 /** What the forward and reverse proxies share: which headers stay behind, and how a refusal is written. */
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { NOT_READY, type GovernResult } from '../wire/agent-protocol.js';
 
 /** Headers of this hop alone: never passed on. */
@@ -18,6 +18,20 @@ export const HOP = new Set([
 /** Headers that carry credentials: never shown to the policy, so never in the log. */
 export const SECRET =
   /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The caller's correlation id, kept as the record's `request_id` so `audit trace` and `explain run`
+ * find a task's requests: `X-Faramesh-Request-Id`, else `X-Request-Id`, else the trace id of a W3C
+ * `traceparent`. It groups records and decides nothing; an id longer than a record holds is ignored.
+ */
+export function requestIdOf(headers: IncomingHttpHeaders): { request_id?: string } {
+  const one = (v: string | string[] | undefined) => (typeof v === 'string' ? v.trim() : '');
+  const id =
+    one(headers['x-faramesh-request-id']) || one(headers['x-request-id']) || (TRACEPARENT.exec(one(headers.traceparent))?.[1] ?? '');
+  return id && id.length <= 256 ? { request_id: id } : {};
+}
 
 /** A connection (to the client or the upstream) idle this long is dropped: a stalled peer cannot hold a socket. */
 export const IDLE_MS = 120_000;

@@ -25,7 +25,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
-import { denialBody, HOP, IDLE_MS, notReady, reply, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
@@ -118,7 +118,7 @@ export class ReverseProxy {
     const queryFields = formFields(search);
     const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: queryFields };
     const result = await this.deps.decide(
-      { agent_id: who.agent, tool_id: tool, args },
+      { agent_id: who.agent, tool_id: tool, args, ...requestIdOf(req.headers) },
       tool,
       { method, path, query: queryFields, headers },
       cleartextTo(config.upstream.protocol, config.upstream.hostname),
