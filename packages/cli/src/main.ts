@@ -10,6 +10,7 @@ import { tokenCommand } from './commands/daemon/tokens.js';
 import { agentCommand } from './commands/daemon/agents.js';
 import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { ExplainCommandOptions } from './commands/explain/index.js';
+import type { ApplyOptions } from './commands/daemon/apply.js';
 import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
 import { setQuiet } from './output.js';
 
@@ -162,20 +163,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
-    .action(
-      async (o: {
-        dir: string;
-        force?: boolean;
-        stop?: boolean;
-        checkUid?: boolean;
-        requireUidSeparation?: boolean;
-        offline?: boolean;
-        bundle?: string;
-      }) => {
-        const { apply } = await import('./commands/daemon/apply.js');
-        code = await apply({ ...o, noColor: noColor() });
-      },
-    );
+    .action(async (o: ApplyOptions) => {
+      const { apply } = await import('./commands/daemon/apply.js');
+      code = await apply({ ...o, noColor: noColor() });
+    });
 
   program
     .command('dev')
