@@ -12,7 +12,7 @@ export interface StackCompile {
  */
 export async function compileStack(dir: string, opts: CompileStackOptions = {}): Promise<StackCompile> {
   const stack = loadStack(dir);
-  const fetched = opts.offline || !/\bimport\b/.test(stack.source.text) ? undefined : await fetchImports(parseAny(stack.source), dir);
+  const fetched = opts.offline || !/\bimports?\b/.test(stack.source.text) ? undefined : await fetchImports(parseAny(stack.source), dir);
   return compileLoaded(stack, opts, fetched);
 }
 

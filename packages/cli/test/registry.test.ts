@@ -6,13 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import { BIN, externalAddress, freePort } from './daemon-helpers.js';
 import { FakeRegistry } from './fake-registry.js';
-import { fetchImports } from '../src/registry/fetch-imports.js';
+import { FETCH_LIMITS, fetchImports } from '../src/registry/fetch-imports.js';
 import { registryHttp } from '../src/registry/http.js';
 import { sourceFor } from '../src/registry/sources.js';
 import { parseAny, Source } from '@faramesh/fpl';
@@ -74,7 +74,16 @@ before(async () => {
 });
 
 const home = () => mkdtempSync(join(tmpdir(), 'fm-home-'));
-const cached = (dir: string, ...rest: string[]) => join(dir, '.faramesh', 'import-cache', ...rest);
+/** Where the import cache keeps an artifact of `registry` (GitHub's, unless named). */
+const cached = (dir: string, ...rest: string[]) => join(dir, '.faramesh', 'import-cache', encodeURIComponent(REG), ...rest);
+
+/** Registries served over HTTPS under their host names, with one CA file that trusts them all. */
+async function tlsRegistries(n: number): Promise<{ regs: FakeRegistry[]; names: string[]; ca: string }> {
+  const regs = await Promise.all(Array.from({ length: n }, () => registry({ tls: true })));
+  const ca = join(regs[0]!.base, 'all-ca.pem');
+  writeFileSync(ca, regs.map((r) => readFileSync(r.caFile!, 'utf8')).join('\n'));
+  return { regs, names: regs.map((r) => new URL(r.url).host), ca };
+}
 
 test('check fetches imports (and what they import) from an HTTP registry, verifies them, and caches them', async () => {
   const reg = await registry();
@@ -143,6 +152,101 @@ test('a registry named by host is reached over HTTPS, and its key is pinned unde
   assert.equal(r.code, 0, r.stderr);
   assert.ok(reg.seen.some((s) => s.path === '/artifacts/frameworks/langgraph/1.0.0/profile.fpl'));
   assert.ok(reg.seen.some((s) => s.path === '/v1/trust/keys'));
+});
+
+test('an artifact that does not verify is never read for its imports, and FARAMESH_TOKEN goes to FARAMESH_REGISTRY_URL alone', async () => {
+  const { regs, names, ca } = await tlsRegistries(2);
+  const [a, evil] = regs as [FakeRegistry, FakeRegistry];
+  const [nameA, nameEvil] = names as [string, string];
+  // Signed, then altered to import from another host.
+  const file = a.add('policy', 'acme/tampered', '1.0.0', 'pack "t" {\n  rules {\n    deny x\n  }\n}\n');
+  writeFileSync(file, `import "${nameEvil}/policies/steal/it@1.0.0"\npack "t" {\n  rules {\n    permit x\n  }\n}\n`);
+  const env = { HOME: home(), NODE_EXTRA_CA_CERTS: ca, FARAMESH_TOKEN: 'secret-for-a' };
+  const r = await cli(['check', '--dir', stackDir(`import "${nameA}/policies/acme/tampered@1.0.0" as t\n${a.trust(nameA)}`)], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /does not verify under the key pinned/);
+  assert.equal(evil.seen.length, 0, 'the host named inside the unverified artifact was never asked');
+  assert.ok(
+    a.seen.every((s) => s.authorization === undefined),
+    'without FARAMESH_REGISTRY_URL the token is sent nowhere',
+  );
+
+  // A verified pack may import from another registry, when the policy pins that one too.
+  evil.add('framework', 'other', '1.0.0', PROFILE);
+  a.add('policy', 'acme/nested', '1.0.0', `import "${nameEvil}/frameworks/other@1.0.0"\npack "n" {\n  rules {\n    deny y\n  }\n}\n`);
+  const both = `import "${nameA}/policies/acme/nested@1.0.0" as n\ntrust {\n  key "${nameA}" ed25519:${a.publicB64}\n  key "${nameEvil}" ed25519:${evil.publicB64}\n}\n`;
+  const ok = await cli(['check', '--dir', stackDir(both)], env);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(evil.seen.some((s) => s.path === '/artifacts/frameworks/other/1.0.0/profile.fpl'));
+  assert.ok([...a.seen, ...evil.seen].every((s) => s.authorization === undefined));
+});
+
+test('two registries may publish the same name and version: each keeps its own cache entry', async () => {
+  const { regs, names, ca } = await tlsRegistries(2);
+  const [a, b] = regs as [FakeRegistry, FakeRegistry];
+  a.add('policy', 'acme/x', '1.0.0', 'pack "x" {\n  rules {\n    deny x\n  }\n}\n');
+  b.add('policy', 'acme/x', '1.0.0', 'pack "x" {\n  rules {\n    permit x\n  }\n}\n');
+  const policy = `import "${names[0]}/policies/acme/x@1.0.0" as a\nimport "${names[1]}/policies/acme/x@1.0.0" as b\ntrust {\n  key "${names[0]}" ed25519:${a.publicB64}\n  key "${names[1]}" ed25519:${b.publicB64}\n}\n`;
+  const dir = stackDir(policy);
+  const env = { HOME: home(), NODE_EXTRA_CA_CERTS: ca };
+  for (let round = 0; round < 2; round++) {
+    const r = await cli(['check', '--dir', dir], env);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.deepEqual(readdirSync(join(dir, '.faramesh', 'import-cache')).sort(), names.map(encodeURIComponent).sort());
+});
+
+test('hostile answers: a redirect to nowhere, a token no header can carry; each a clear error, never a stack trace', async () => {
+  const reg = await registry();
+  reg.redirects.set('/artifacts/', 'http://[');
+  const env = { HOME: home(), FARAMESH_REGISTRY_URL: reg.url };
+  const r = await cli(['check', '--dir', stackDir(policy(reg))], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /redirects to an unusable location/);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  reg.redirects.clear();
+
+  const bad = await cli(['check', '--dir', stackDir(policy(reg))], { ...env, FARAMESH_TOKEN: 'line\nbreak-secret' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /FARAMESH_TOKEN holds spaces or control characters/);
+  assert.doesNotMatch(bad.stderr, /break-secret/);
+  const login = await cli(['auth', 'login', '--registry', reg.url], env, 'ctrl\x01secret\n');
+  assert.equal(login.code, 64);
+  assert.doesNotMatch(login.stderr, /secret/);
+});
+
+test('YAML and JSON policies fetch their imports too', async () => {
+  const reg = await registry();
+  const dir = mkdtempSync(join(tmpdir(), 'fm-reg-'));
+  writeFileSync(
+    join(dir, 'governance.fms.json'),
+    JSON.stringify({
+      imports: [{ path: `${REG}/policies/acme/shell@2.1.0`, as: 'shell' }],
+      trust: { keys: [{ registry: REG, key: `ed25519:${reg.publicB64}` }] },
+    }),
+  );
+  const r = await cli(['check', '--dir', dir], { HOME: home(), FARAMESH_REGISTRY_URL: reg.url });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(cached(dir, 'policies', 'acme', 'shell', '2.1.0', 'policy.fpl')));
+});
+
+test('fetching is bounded: eight requests at a time, and at most 256 artifacts', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const http = {
+    get: async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight--;
+      return { missing: true as const };
+    },
+  };
+  const lines = Array.from({ length: 300 }, (_, i) => `import "${REG}/policies/acme/p${i}@1.0.0" as p${i}`).join('\n');
+  const dir = stackDir(lines);
+  const fetched = await fetchImports(parseAny(new Source('governance.fms', lines)), dir, {}, http);
+  assert.equal(most, FETCH_LIMITS.concurrent);
+  const refused = [...fetched!.values()].filter((f) => 'error' in f && f.error.code === 'import-too-large');
+  assert.equal(refused.length, 300 - FETCH_LIMITS.artifacts);
 });
 
 test('the GitHub layout: raw catalog files at a branch, tag or commit (FARAMESH_REGISTRY_GITHUB_REF)', async () => {
@@ -393,7 +497,7 @@ test('a forged or hostile bundle is refused and changes nothing', async () => {
 
   // The pack's bytes changed and its digest updated to match: the signature still catches it.
   const altered = new Map(entries);
-  const path = 'artifacts/policies/acme/refunds/1.0.0/policy.fpl';
+  const path = `artifacts/${encodeURIComponent(REG)}/policies/acme/refunds/1.0.0/policy.fpl`;
   const forged = Buffer.from(PACK.replace('permit stripe/refund if amount < 500', 'permit stripe/*'));
   altered.set(path, forged);
   const manifest = JSON.parse(entries.get('faramesh-bundle.json')!.toString()) as {
@@ -413,6 +517,31 @@ test('a forged or hostile bundle is refused and changes nothing', async () => {
   assert.equal(existsSync(join(dir, '.faramesh', 'import-cache')), false);
   assert.equal(existsSync(join(dir, '..', 'escaped.txt')), false);
 
+  // A bundle that verifies, carrying hostile names beside its artifacts: installed, and only its artifacts written.
+  const hostile = new Map(entries);
+  for (const name of ['../../escaped.txt', '/tmp/absolute-escape.txt', 'artifacts/../../../up.txt']) hostile.set(name, Buffer.from('x'));
+  const hostileFile = join(dir, 'hostile.tar');
+  writeFileSync(hostileFile, await writeEntries(hostile));
+  const installed = await cli(['check', '--offline', '--bundle', hostileFile, '--dir', dir], env);
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.equal(existsSync(join(dir, '..', 'escaped.txt')), false);
+  assert.equal(existsSync('/tmp/absolute-escape.txt'), false);
+  assert.deepEqual(readdirSync(join(dir, '.faramesh', 'import-cache')), [encodeURIComponent(REG)]);
+  rmSync(join(dir, '.faramesh'), { recursive: true });
+
+  // Cut short, or with an entry too large: refused with a message.
+  const whole = readFileSync(good);
+  writeFileSync(join(dir, 'cut.tar'), whole.subarray(0, 700));
+  const cut = await cli(['check', '--bundle', join(dir, 'cut.tar'), '--dir', dir], env);
+  assert.equal(cut.code, 2);
+  assert.match(cut.stderr, /is not a readable tar/);
+  const huge = join(dir, 'huge.tar');
+  writeFileSync(huge, await writeEntries(new Map([['faramesh-bundle.json', Buffer.alloc(5 * 1024 * 1024)]])));
+  const big = await cli(['check', '--bundle', huge, '--dir', dir], env);
+  assert.equal(big.code, 2);
+  assert.match(big.stderr, /larger than 4194304 bytes/);
+  for (const f of [cut, big]) assert.doesNotMatch(f.stderr, /at .*\.js:\d+/);
+
   // Not a tar, not a bundle, not there.
   writeFileSync(join(dir, 'junk.tar'), 'this is not a tar file at all'.repeat(40));
   const junk = await cli(['check', '--bundle', join(dir, 'junk.tar'), '--dir', dir], env);
@@ -425,7 +554,15 @@ test('a forged or hostile bundle is refused and changes nothing', async () => {
   const absent = await cli(['check', '--bundle', join(dir, 'absent.tar'), '--dir', dir], env);
   assert.equal(absent.code, 2);
   assert.match(absent.stderr, /no bundle at/);
-  assert.deepEqual(readdirSync(dir).sort(), ['forged.tar', 'governance.fms', 'junk.tar', 'plain.tar']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'cut.tar',
+    'forged.tar',
+    'governance.fms',
+    'hostile.tar',
+    'huge.tar',
+    'junk.tar',
+    'plain.tar',
+  ]);
 });
 
 async function readEntries(file: string): Promise<Map<string, Buffer>> {

@@ -46,7 +46,20 @@ test('happy path: verifies, parses and caches a signed policy pack', () => {
   assert.equal(imp.file?.items[0]?.kind, 'Block');
   assert.deepEqual(imp.imports, []);
   const cached = cachedPath(reg, STRIPE, 'policy.fpl');
-  assert.equal(cached, join(reg.stackDir, '.faramesh', 'import-cache', 'policies', 'faramesh', 'stripe', '1.0.0', 'policy.fpl'));
+  assert.equal(
+    cached,
+    join(
+      reg.stackDir,
+      '.faramesh',
+      'import-cache',
+      'github.com%2Ffaramesh%2Ffaramesh-registry',
+      'policies',
+      'faramesh',
+      'stripe',
+      '1.0.0',
+      'policy.fpl',
+    ),
+  );
   assert.equal(readFileSync(cached, 'utf8'), STRIPE_FPL);
   assert.deepEqual(readFileSync(`${cached}.sig`), readFileSync(`${artifact}.sig`));
 });
@@ -74,7 +87,20 @@ test('a framework without namespace resolves profile.fpl, or policy.fpl', () => 
       ['crewai', undefined],
     ],
   );
-  assert.ok(existsSync(join(reg.stackDir, '.faramesh', 'import-cache', 'frameworks', 'langgraph', '1.0.0', 'profile.fpl.sig')));
+  assert.ok(
+    existsSync(
+      join(
+        reg.stackDir,
+        '.faramesh',
+        'import-cache',
+        'github.com%2Ffaramesh%2Ffaramesh-registry',
+        'frameworks',
+        'langgraph',
+        '1.0.0',
+        'profile.fpl.sig',
+      ),
+    ),
+  );
 });
 
 test('no pinned key for the registry: import-no-trust-key, at the import path', () => {
@@ -201,12 +227,14 @@ test('a registry root that is not a catalog: import-no-registry', () => {
   assert.match(first!.hint!, /FARAMESH_REGISTRY_ROOT/);
 });
 
-test('no registry root and no cache: import-not-found naming FARAMESH_REGISTRY_ROOT', () => {
+test('no registry root, nothing fetched and no cache: import-not-found, saying how to fetch it', () => {
   const reg = registry();
   const { codes, first } = check(reg, `import "${STRIPE}"\n${reg.trust()}`, { registryRoot: undefined });
   assert.deepEqual(codes, ['import-not-found']);
-  assert.match(first!.message, /not in the import cache and FARAMESH_REGISTRY_ROOT is not set/);
-  assert.match(first!.hint!, /set FARAMESH_REGISTRY_ROOT/);
+  assert.match(first!.message, /stripe@1\.0\.0 is not in the import cache$/);
+  assert.match(first!.hint!, /run faramesh check to fetch it/);
+  const offline = check(reg, `import "${STRIPE}"\n${reg.trust()}`, { registryRoot: undefined, offline: true }).first!;
+  assert.match(offline.hint!, /--offline --bundle FILE/);
 });
 
 test('offline, and without a registry root, the verified cache is used', () => {
@@ -344,6 +372,15 @@ test('a key pinned under the publisher key id verifies community packs', () => {
   reg.add('policies/acme/payments/1.0.0', STRIPE_FPL, { signer: publisher });
   const policy = `import "${REGISTRY}/policies/acme/payments@1.0.0"\ntrust {\n  key "acme-publisher" = "${publisher.publicB64}"\n}\n`;
   assert.deepEqual(check(reg, policy).codes, []);
+});
+
+test("a publisher's key pinned by key id cannot pass its pack off under a registry that has its own pinned key", () => {
+  const reg = registry();
+  const publisher = makeKey('acme-publisher');
+  reg.writeKeys([reg.key, publisher]);
+  reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL, { signer: publisher });
+  const pins = `trust {\n  key "${REGISTRY}" ed25519:${reg.key.publicB64}\n  key "acme-publisher" ed25519:${publisher.publicB64}\n}\n`;
+  assert.deepEqual(check(reg, `import "${STRIPE}"\n${pins}`).codes, ['import-untrusted']);
 });
 
 test('providers: the manifest must exist and be signed by a pinned key, like every artifact', () => {

@@ -5,16 +5,17 @@
  * written, so a bundle adds no trust of its own.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ARTIFACT_FILES,
+  cacheDir,
+  cachePath,
   collectTrustKeys,
   Diagnostics,
   parseImportRef,
   readCached,
   refLabel,
-  refSegments,
   verifyArtifact,
   writeCached,
   type Artifact,
@@ -65,7 +66,7 @@ export async function makeBundle(
   for (const imp of flattenImports(imports)) {
     const { artifact, error } = readCached(stackDir, imp.ref);
     if (!artifact) throw new Error(`${refLabel(imp.ref)} is not in the import cache${error ? `: ${error.message}` : ''}`);
-    const path = `artifacts/${refSegments(imp.ref).join('/')}/${artifact.fileName}`;
+    const path = `artifacts/${cachePath(imp.ref).join('/')}/${artifact.fileName}`;
     entries.push([path, artifact.bytes]);
     if (artifact.sig) entries.push([`${path}.sig`, artifact.sig]);
     listed.push({ import: imp.ref.raw, file: artifact.fileName, sha256: imp.sha256, ...(imp.keyId ? { key_id: imp.keyId } : {}) });
@@ -93,7 +94,14 @@ export async function makeBundle(
  * the stack's import cache. All or nothing: one that fails leaves the cache as it was.
  */
 export async function installBundle(stackDir: string, file: string, policy: { trust: TrustKey[] }): Promise<{ imports: BundledImport[] }> {
-  const size = statSync(file).size;
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new Error(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no bundle at ${file}` : `cannot read ${file}: ${(e as Error).message}`,
+    );
+  }
   if (size > MAX_BUNDLE) throw new Error(`${file} is ${size} bytes; a bundle holds at most ${MAX_BUNDLE}`);
   const entries = await readTar(readFileSync(file), file);
   const manifestBytes = entries.get(MANIFEST);
@@ -105,7 +113,7 @@ export async function installBundle(stackDir: string, file: string, policy: { tr
     if (!ref) throw new Error(`${file}: '${listed.import}' is not an import path (${error!.message})`);
     if (!ARTIFACT_FILES[ref.kind].includes(listed.file))
       throw new Error(`${file}: ${refLabel(ref)} names an unexpected file '${listed.file}'`);
-    const path = `artifacts/${refSegments(ref).join('/')}/${listed.file}`;
+    const path = `artifacts/${cachePath(ref).join('/')}/${listed.file}`;
     const bytes = entries.get(path);
     if (!bytes) throw new Error(`${file} lists ${refLabel(ref)} but holds no ${path}`);
     const digest = createHash('sha256').update(bytes).digest('hex');
@@ -116,9 +124,26 @@ export async function installBundle(stackDir: string, file: string, policy: { tr
     if (verified.error) throw new Error(`${file}: ${verified.error.message}${verified.error.hint ? ` (${verified.error.hint})` : ''}`);
     checked.push({ ref, artifact, listed });
   }
-  for (const { ref, artifact } of checked) writeCached(stackDir, ref, artifact);
+  // Every directory first, so that a cache that cannot take one stops the install before any write.
+  try {
+    for (const { ref } of checked) mkdirSync(cacheDir(stackDir, ref), { recursive: true });
+  } catch (e) {
+    throw new Error(`cannot prepare ${join(stackDir, '.faramesh', 'import-cache')}: ${(e as Error).message}`);
+  }
+  let written = 0;
+  try {
+    for (const { ref, artifact } of checked) {
+      writeCached(stackDir, ref, artifact);
+      written++;
+    }
+  } catch (e) {
+    throw new PartialInstall(`installing stopped after ${written} of ${checked.length} artifacts (each verified): ${(e as Error).message}`);
+  }
   return { imports: checked.map((c) => c.listed) };
 }
+
+/** An install that wrote some verified artifacts before it failed. */
+export class PartialInstall extends Error {}
 
 /** The keys a policy pins, for `installBundle`. */
 export function pinnedTrust(file: Parameters<typeof collectTrustKeys>[0]): { trust: TrustKey[] } {
@@ -147,34 +172,23 @@ function parseManifest(bytes: Uint8Array, file: string): Manifest {
 async function readTar(data: Buffer, file: string): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const ex = extract();
+  ex.end(data);
   let count = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      if (++count > MAX_ENTRIES) {
-        ex.destroy(new Error(`${file} holds more than ${MAX_ENTRIES} entries`));
-        return;
-      }
-      if ((header.size ?? 0) > MAX_ENTRY) {
-        ex.destroy(new Error(`${file}: ${header.name} is larger than ${MAX_ENTRY} bytes`));
-        return;
-      }
-      if (header.type !== 'file') {
-        stream.on('end', next);
-        stream.resume();
-        return;
-      }
+  try {
+    for await (const entry of ex) {
+      const { name, type, size = 0 } = entry.header;
+      if (++count > MAX_ENTRIES) throw new Error(`${file} holds more than ${MAX_ENTRIES} entries`);
+      if (size > MAX_ENTRY) throw new Error(`${file}: ${name} is larger than ${MAX_ENTRY} bytes`);
       const chunks: Buffer[] = [];
-      stream.on('data', (c) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        files.set(header.name.replace(/^\.\//, ''), new Uint8Array(Buffer.concat(chunks)));
-        next();
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', (e: Error) => reject(new Error(e.message.startsWith(file) ? e.message : `${file} is not a readable tar: ${e.message}`)));
-  });
-  Readable.from([data]).pipe(ex);
-  await done;
+      for await (const chunk of entry) if (type === 'file') chunks.push(chunk as Buffer);
+      if (type === 'file') files.set(name.replace(/^\.\//, ''), new Uint8Array(Buffer.concat(chunks)));
+    }
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new Error(message.startsWith(file) ? message : `${file} is not a readable tar: ${message}`);
+  } finally {
+    ex.destroy();
+  }
   return files;
 }
 

@@ -1,13 +1,16 @@
 /**
  * Imports from remote registries, fetched before the (synchronous) compiler runs. What the stack's
- * import cache already holds is not fetched again: a pinned version names fixed bytes, and the
- * resolver verifies the cached copy against the pinned keys on every use anyway.
+ * import cache holds and still verifies is not fetched again: a pinned version names fixed bytes.
+ * Only an artifact that verifies under the policy's pinned keys is read for imports of its own, so
+ * an unverified one cannot send the CLI to other hosts. The walk is bounded in breadth, total count
+ * and bytes.
  */
 import {
   ARTIFACT_FILES,
   Diagnostics,
   MAX_IMPORT_DEPTH,
   Source,
+  collectTrustKeys,
   decodePolicyBytes,
   importProblem,
   noKeyList,
@@ -18,6 +21,7 @@ import {
   refKey,
   refLabel,
   refSegments,
+  verifyArtifact,
   type Artifact,
   type FetchedImport,
   type FileNode,
@@ -31,6 +35,9 @@ import { sourceFor, type RegistrySource } from './sources.js';
 
 type Env = Record<string, string | undefined>;
 
+/** Requests in flight at once, artifacts fetched in all, and their bytes in all. */
+export const FETCH_LIMITS = { concurrent: 8, artifacts: 256, bytes: 64 * 1024 * 1024 };
+
 /**
  * Fetch every import of `file` (and what those import) that the cache lacks. Undefined when imports
  * resolve from a local clone (`FARAMESH_REGISTRY_ROOT`), which the resolver reads itself.
@@ -42,6 +49,8 @@ export async function fetchImports(
   http: RegistryHttp = registryHttp(env),
 ): Promise<Map<string, FetchedImport> | undefined> {
   if (env.FARAMESH_REGISTRY_ROOT) return undefined;
+  // Nested imports are trusted by the root policy's keys alone, as the resolver does.
+  const trust = collectTrustKeys(file, new Diagnostics());
   const fetched = new Map<string, FetchedImport>();
   const seen = new Set<string>();
   const keyLists = new Map<string, Promise<RegistryKeys>>();
@@ -49,6 +58,20 @@ export async function fetchImports(
     let keys = keyLists.get(source.label);
     if (!keys) keyLists.set(source.label, (keys = readKeys(source, catalogReader(source, http))));
     return keys;
+  };
+  let count = 0;
+  let bytes = 0;
+  const fetchBounded = async (ref: ImportRef): Promise<FetchedImport> => {
+    if (++count > FETCH_LIMITS.artifacts || bytes > FETCH_LIMITS.bytes)
+      return {
+        error: importProblem(
+          'import-too-large',
+          `${refLabel(ref)}: the imports reach more than ${FETCH_LIMITS.artifacts} artifacts or ${FETCH_LIMITS.bytes} bytes`,
+        ),
+      };
+    const got = await fetchOne(ref, env, http, keysOf);
+    if ('artifact' in got) bytes += got.artifact.bytes.length;
+    return got;
   };
 
   let level: FileNode[] = [file];
@@ -60,21 +83,34 @@ export async function fetchImports(
       refs.push(ref);
     }
     const next: FileNode[] = [];
-    await Promise.all(
-      refs.map(async (ref) => {
-        let artifact = readCached(stackDir, ref).artifact;
-        if (!artifact) {
-          const got = await fetchOne(ref, env, http, keysOf);
-          fetched.set(refKey(ref), got);
-          if ('error' in got) return;
-          artifact = got.artifact;
-        }
-        if (ref.kind !== 'providers') next.push(parseArtifact(ref, artifact));
-      }),
-    );
+    await eachLimited(refs, FETCH_LIMITS.concurrent, async (ref) => {
+      let artifact = readCached(stackDir, ref).artifact;
+      // A cached copy the pinned keys no longer accept (a key rotated, a file edited) is fetched again.
+      if (artifact && verifyArtifact({ ref, artifact, trust, signatureRequired: true }).error) artifact = undefined;
+      if (!artifact) {
+        const got = await fetchBounded(ref);
+        fetched.set(refKey(ref), got);
+        if (
+          'error' in got ||
+          verifyArtifact({ ref, artifact: got.artifact, trust, registryKeys: got.registryKeys, signatureRequired: true }).error
+        )
+          return; // the resolver reports why
+        artifact = got.artifact;
+      }
+      if (ref.kind !== 'providers') next.push(parseArtifact(ref, artifact));
+    });
     level = next;
   }
   return fetched;
+}
+
+/** Run `f` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) await f(items[i++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function fetchOne(

@@ -1,9 +1,10 @@
 /**
  * GET requests to registries: bounded in size and time, redirects followed by hand so that a token
- * never leaves the origin it belongs to, and never sent in clear text off the machine.
+ * is sent only to the origin it belongs to, and never in clear text off the machine.
  */
 import { importProblem, type ImportProblem } from '@faramesh/fpl';
 import { readLogins, type Login } from './logins.js';
+import { envTokenOrigin, TOKEN_TEXT } from './sources.js';
 
 /** Largest body read from a registry: policy packs, manifests and catalogs are far smaller. */
 export const MAX_REGISTRY_BODY = 4 * 1024 * 1024;
@@ -13,20 +14,24 @@ const MAX_REDIRECTS = 5;
 export type GetResult = { bytes: Uint8Array } | { missing: true } | { error: ImportProblem };
 
 export interface RegistryHttp {
-  /** `url` on `origin`'s registry; `what` names the thing in messages. */
+  /** GET `url`; `what` names the thing in messages. */
   get(url: string, what: string, limit?: number): Promise<GetResult>;
 }
 
 type Env = Record<string, string | undefined>;
 
 /**
- * The token for a request: `FARAMESH_TOKEN` for the registry the command resolves from (the first
- * hop), otherwise a stored login for the request's origin.
+ * The token for a request to an origin: `FARAMESH_TOKEN` for `FARAMESH_REGISTRY_URL`'s origin,
+ * otherwise a stored login for that origin, otherwise none. Every hop is judged on its own origin.
  */
 export function registryHttp(env: Env = process.env, logins: () => Map<string, Login> = readLogins): RegistryHttp {
   let stored: Map<string, Login> | undefined;
-  const tokenFor = (origin: string, firstHop: boolean): string | undefined => {
-    if (firstHop && env.FARAMESH_TOKEN) return env.FARAMESH_TOKEN;
+  const envOrigin = envTokenOrigin(env);
+  const tokenFor = (origin: string): string | undefined => {
+    if (origin === envOrigin) {
+      if (!TOKEN_TEXT.test(env.FARAMESH_TOKEN!)) throw new Error('FARAMESH_TOKEN holds spaces or control characters, which no token has');
+      return env.FARAMESH_TOKEN;
+    }
     stored ??= logins();
     return stored.get(origin)?.token;
   };
@@ -36,9 +41,9 @@ export function registryHttp(env: Env = process.env, logins: () => Map<string, L
       for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
         let token: string | undefined;
         try {
-          token = tokenFor(target.origin, hop === 0);
+          token = tokenFor(target.origin);
         } catch (e) {
-          return { error: importProblem('import-read-failed', `registry logins: ${(e as Error).message}`) };
+          return { error: importProblem('import-read-failed', `registry token: ${(e as Error).message}`) };
         }
         const withheld = token !== undefined && !mayCarryToken(target);
         let res: Response;
@@ -53,9 +58,11 @@ export function registryHttp(env: Env = process.env, logins: () => Map<string, L
         }
         if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
           await res.body?.cancel();
-          target = new URL(res.headers.get('location')!, target);
-          if (target.protocol !== 'https:' && target.protocol !== 'http:')
-            return { error: importProblem('import-unreachable', `${what}: ${url} redirects to a ${target.protocol} URL`) };
+          const location = res.headers.get('location')!;
+          const next = URL.canParse(location, target.href) ? new URL(location, target) : undefined;
+          if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:'))
+            return { error: importProblem('import-unreachable', `${what}: ${target.href} redirects to an unusable location`) };
+          target = next;
           continue;
         }
         if (res.status === 404 || res.status === 410) {
@@ -64,7 +71,7 @@ export function registryHttp(env: Env = process.env, logins: () => Map<string, L
         }
         if (res.status === 401 || res.status === 403) {
           await res.body?.cancel();
-          return { error: refused(what, target, res.status, token !== undefined, withheld) };
+          return { error: refused(what, target, res.status, token !== undefined, withheld, env) };
         }
         if (!res.ok) {
           await res.body?.cancel();
@@ -108,10 +115,17 @@ async function readBounded(res: Response, what: string, url: URL, limit: number)
   return { bytes: new Uint8Array(Buffer.concat(chunks)) };
 }
 
+/** The cause by its code or the socket's own words; never the error's message, which may quote request headers. */
 function unreachable(what: string, url: URL, e: unknown): ImportProblem {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const err = e as Error & { cause?: { code?: unknown; message?: unknown } };
   const why =
-    err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
+    err.name === 'TimeoutError'
+      ? `no answer within ${TIMEOUT_MS / 1000} s`
+      : typeof err.cause?.code === 'string'
+        ? err.cause.code
+        : typeof err.cause?.message === 'string'
+          ? err.cause.message
+          : 'the request failed';
   return importProblem(
     'import-unreachable',
     `${what}: cannot reach ${url.origin} (${why})`,
@@ -119,11 +133,14 @@ function unreachable(what: string, url: URL, e: unknown): ImportProblem {
   );
 }
 
-function refused(what: string, url: URL, status: number, hadToken: boolean, withheld: boolean): ImportProblem {
+function refused(what: string, url: URL, status: number, hadToken: boolean, withheld: boolean, env: Env): ImportProblem {
+  const login = `faramesh auth login --registry ${url.origin}`;
   const hint = withheld
     ? `a token is set, but it is never sent over plain http to another machine; use https for ${url.origin}`
     : hadToken
-      ? `the registry refused the token; log in again: faramesh auth login --registry ${url.origin}`
-      : `log in first: faramesh auth login --registry ${url.origin} (or set FARAMESH_TOKEN)`;
+      ? `the registry refused the token; log in again: ${login}`
+      : env.FARAMESH_TOKEN
+        ? `FARAMESH_TOKEN is sent only to FARAMESH_REGISTRY_URL's origin; for ${url.origin}: ${login}`
+        : `log in first: ${login} (or set FARAMESH_REGISTRY_URL and FARAMESH_TOKEN)`;
   return importProblem('import-unauthorized', `${what}: ${url.origin} answered HTTP ${status}`, hint);
 }

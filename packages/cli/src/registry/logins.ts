@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TOKEN_TEXT } from './sources.js';
 
 export interface Login {
   /** The registry as given to `auth login` (a name like `registry.internal`, or a URL). */
@@ -44,7 +45,8 @@ export function readLogins(path = loginsPath()): Map<string, Login> {
   if (typeof logins !== 'object' || logins === null || Array.isArray(logins)) throw new Error(`${path} has no 'logins' object`);
   const out = new Map<string, Login>();
   for (const [origin, l] of Object.entries(logins)) {
-    if (typeof l?.token !== 'string' || l.token === '') throw new Error(`${path}: the login for ${origin} has no token`);
+    if (typeof l?.token !== 'string' || !TOKEN_TEXT.test(l.token))
+      throw new Error(`${path}: the login for ${origin} holds no usable token; log in again`);
     out.set(origin, { registry: String(l.registry ?? origin), token: l.token, saved_at: String(l.saved_at ?? '') });
   }
   return out;

@@ -26,8 +26,15 @@ type Env = Record<string, string | undefined>;
 // A branch, tag or commit: what may stand in a raw-file URL path without escaping.
 const GIT_REF = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
-/** The source for `registry` under `env`; throws an Error with a readable message when misconfigured. */
+/**
+ * The source for `registry` (a registry name, or an http(s) URL given on the command line) under
+ * `env`; throws an Error with a readable message when misconfigured.
+ */
 export function sourceFor(registry: string, env: Env = process.env): RegistrySource {
+  if (/^https?:\/\//i.test(registry)) {
+    const base = httpBase(registry, '--registry');
+    return { kind: 'api', base, label: base };
+  }
   if (env.FARAMESH_REGISTRY_ROOT) return { kind: 'local', root: env.FARAMESH_REGISTRY_ROOT, label: env.FARAMESH_REGISTRY_ROOT };
   if (env.FARAMESH_REGISTRY_URL) {
     const base = httpBase(env.FARAMESH_REGISTRY_URL, 'FARAMESH_REGISTRY_URL');
@@ -68,8 +75,28 @@ export function httpBase(text: string, what: string): string {
  * GitHub's raw file host.
  */
 export function loginOrigin(registry: string, env: Env = process.env): string {
-  if (/^https?:\/\//i.test(registry)) return new URL(httpBase(registry, '--registry')).origin;
-  const source = sourceFor(registry, { ...env, FARAMESH_REGISTRY_ROOT: '', FARAMESH_REGISTRY_URL: '' });
+  const source = loginSource(registry, env);
   if (source.kind === 'local') throw new Error('a local registry needs no login');
   return new URL(source.base).origin;
+}
+
+/** A login is for the registry it names, whatever FARAMESH_REGISTRY_ROOT or _URL say in this shell. */
+export function loginSource(registry: string, env: Env = process.env): RegistrySource {
+  return sourceFor(registry, { ...env, FARAMESH_REGISTRY_ROOT: '', FARAMESH_REGISTRY_URL: '' });
+}
+
+/** What a token may hold: printable ASCII, no spaces (so it can never break a header or a message). */
+export const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
+/**
+ * The one origin `FARAMESH_TOKEN` is sent to: `FARAMESH_REGISTRY_URL`'s. Without that setting it is
+ * sent nowhere, since an import may name any host.
+ */
+export function envTokenOrigin(env: Env = process.env): string | undefined {
+  if (!env.FARAMESH_TOKEN || !env.FARAMESH_REGISTRY_URL) return undefined;
+  try {
+    return new URL(httpBase(env.FARAMESH_REGISTRY_URL, 'FARAMESH_REGISTRY_URL')).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,12 +6,18 @@ import type { ImportProblem } from './problem.js';
 import { refSegments, type ImportRef } from './ref.js';
 
 /**
- * Verified artifacts copied under `<stack>/.faramesh/import-cache/<kind>/[<ns>/]<name>/<version>/`.
- * The cache is a convenience, not a trust anchor: whatever is read back is verified again against
- * the pinned keys, so editing it can only make a check fail.
+ * Verified artifacts copied under `<stack>/.faramesh/import-cache/<registry>/<kind>/[<ns>/]<name>/<version>/`,
+ * the registry as one escaped segment (`github.com%2Ffaramesh%2Ffaramesh-registry`): two registries
+ * publishing the same name and version never share an entry. The cache is a convenience, not a
+ * trust anchor: whatever is read back is verified again against the pinned keys.
  */
 export function cacheDir(stackDir: string, ref: ImportRef): string {
-  return join(stackDir, '.faramesh', 'import-cache', ...refSegments(ref));
+  return join(stackDir, '.faramesh', 'import-cache', ...cachePath(ref));
+}
+
+/** The cache's (and a bundle's) path segments for an artifact. */
+export function cachePath(ref: ImportRef): string[] {
+  return [encodeURIComponent(ref.registry), ...refSegments(ref)];
 }
 
 export function readCached(stackDir: string, ref: ImportRef): { artifact?: Artifact; error?: ImportProblem } {

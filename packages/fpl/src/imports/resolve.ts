@@ -223,12 +223,12 @@ class Resolver {
               ? problem(
                   'import-not-found',
                   `${label} is not in the import cache, and --offline allows no other source`,
-                  'run faramesh check once without --offline (with FARAMESH_REGISTRY_ROOT set) to fill .faramesh/import-cache',
+                  'run faramesh check once without --offline to fetch it, or install a bundle: --offline --bundle FILE',
                 )
               : problem(
                   'import-not-found',
-                  `${label} is not in the import cache and FARAMESH_REGISTRY_ROOT is not set`,
-                  'set FARAMESH_REGISTRY_ROOT to a local clone of the catalog',
+                  `${label} is not in the import cache`,
+                  'run faramesh check to fetch it from its registry (or set FARAMESH_REGISTRY_ROOT to a local clone)',
                 )),
         };
       }

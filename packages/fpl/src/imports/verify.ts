@@ -38,9 +38,11 @@ export function verifyArtifact(input: VerifyInput): { keyId?: string; error?: Im
   if (!parsed.signature) return { error: parsed.error! };
   const sig = parsed.signature;
 
-  // A key is pinned for this import if it names the import's registry, or the publisher key id that
-  // signed it (the form the registry docs give for community packs).
-  const pinned = input.trust.filter((k) => k.registry === ref.registry || k.registry === sig.keyId);
+  // The keys pinned under the import's registry decide. Only a registry with none pinned may be
+  // vouched for by a key pinned under the publisher's key id (the registry docs' form for community
+  // packs): otherwise a publisher's pack could pass as a registry's own under its name.
+  const byRegistry = input.trust.filter((k) => k.registry === ref.registry);
+  const pinned = byRegistry.length > 0 ? byRegistry : input.trust.filter((k) => k.registry === sig.keyId);
   if (pinned.length === 0) {
     return {
       error: problem(

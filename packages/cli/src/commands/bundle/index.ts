@@ -7,7 +7,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadStack, parseAny, StackError } from '@faramesh/fpl';
 import { renderDiagnostic } from '../../diagnostics.js';
 import { makeOut, plural, type Out } from '../../output.js';
-import { installBundle, makeBundle, pinnedTrust } from '../../registry/bundle.js';
+import { installBundle, makeBundle, PartialInstall, pinnedTrust } from '../../registry/bundle.js';
 import { compileStack } from '../../stack-compile.js';
 import { exitCodeOf } from '../check.js';
 
@@ -28,7 +28,14 @@ export async function bundleCmd(o: { dir: string; out: string; noColor?: boolean
     out.error(out.fail('the policy does not check: nothing was bundled'));
     return code;
   }
-  const { data, imports } = await makeBundle(o.dir, result.imports, result.policyVersion);
+  let made: Awaited<ReturnType<typeof makeBundle>>;
+  try {
+    made = await makeBundle(o.dir, result.imports, result.policyVersion);
+  } catch (e) {
+    out.error(out.fail(`cannot bundle: ${(e as Error).message}`));
+    return 1;
+  }
+  const { data, imports } = made;
   const tmp = `${o.out}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     writeFileSync(tmp, data);
@@ -60,9 +67,8 @@ export async function useBundle(dir: string, file: string, out: Out): Promise<nu
       out.error(out.fail(e.message));
       return 1;
     }
-    const err = e as NodeJS.ErrnoException;
-    out.error(out.fail(err.code === 'ENOENT' ? `no bundle at ${file}` : err.message));
-    out.error('nothing was installed');
+    out.error(out.fail((e as Error).message));
+    if (!(e instanceof PartialInstall)) out.error('nothing was installed');
     return 2;
   }
 }

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { makeOut, snakeKeys, table, type Out } from '../../output.js';
 import { registryHttp } from '../../registry/http.js';
 import { fingerprint, loginsPath, readLogins, writeLogins, type Login } from '../../registry/logins.js';
-import { httpBase, loginOrigin, sourceFor, type RegistrySource } from '../../registry/sources.js';
+import { envTokenOrigin, loginOrigin, loginSource, TOKEN_TEXT, type RegistrySource } from '../../registry/sources.js';
 
 interface Common {
   noColor?: boolean;
@@ -23,8 +23,8 @@ export async function authLogin(o: Common & { registry: string; verify: boolean 
     out.error(out.fail('no token given (pipe it on stdin, or type it at the prompt)'));
     return 64;
   }
-  if (/\s/.test(token)) {
-    out.error(out.fail('a token has no spaces or line breaks'));
+  if (!TOKEN_TEXT.test(token)) {
+    out.error(out.fail('that is not a token: a token is printable ASCII, without spaces or control characters'));
     return 64;
   }
   if (o.verify) {
@@ -83,7 +83,7 @@ export async function authWhoami(o: Common & { format: 'text' | 'json' }): Promi
     [...logins].map(async ([origin, l]) => {
       let source: RegistrySource | undefined;
       try {
-        source = sourceOfLogin(l.registry);
+        source = loginSource(l.registry);
       } catch {
         // A login whose registry name no longer parses is still listed.
       }
@@ -91,12 +91,18 @@ export async function authWhoami(o: Common & { format: 'text' | 'json' }): Promi
       return { origin, registry: l.registry, token: fingerprint(l.token), savedAt: l.saved_at, status: check.status, detail: check.detail };
     }),
   );
-  const env = process.env.FARAMESH_TOKEN ? { token: fingerprint(process.env.FARAMESH_TOKEN) } : undefined;
+  const envOrigin = envTokenOrigin();
+  const env = process.env.FARAMESH_TOKEN ? { token: fingerprint(process.env.FARAMESH_TOKEN), sentTo: envOrigin ?? null } : undefined;
   if (o.format === 'json') {
     out.print(JSON.stringify(snakeKeys({ logins: rows, faramesh_token: env ?? null, file: loginsPath() }), null, 2));
     return rows.length > 0 || env ? 0 : 1;
   }
-  if (env) out.print(`FARAMESH_TOKEN is set (${env.token}): sent to the registry each command reads from, before any login below`);
+  if (env)
+    out.print(
+      envOrigin
+        ? `FARAMESH_TOKEN is set (${env.token}): sent to ${envOrigin} (FARAMESH_REGISTRY_URL), in place of a login there`
+        : `FARAMESH_TOKEN is set (${env.token}) but sent nowhere: it goes only to FARAMESH_REGISTRY_URL, which is not set`,
+    );
   if (rows.length === 0) {
     if (!env) out.error('not logged in to any registry (faramesh auth login --registry <name>)');
     return env ? 0 : 1;
@@ -113,20 +119,11 @@ export async function authWhoami(o: Common & { format: 'text' | 'json' }): Promi
 /** The origin a login is kept under, and the source to check a token against. */
 function resolveTarget(registry: string, out: Out): { origin: string; source: RegistrySource } | undefined {
   try {
-    return { origin: loginOrigin(registry), source: sourceOfLogin(registry) };
+    return { origin: loginOrigin(registry), source: loginSource(registry) };
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return undefined;
   }
-}
-
-/** A login is for the registry it names, whatever FARAMESH_REGISTRY_ROOT or _URL say for this shell. */
-function sourceOfLogin(registry: string): RegistrySource {
-  if (/^https?:\/\//i.test(registry)) {
-    const base = httpBase(registry, '--registry');
-    return { kind: 'api', base, label: base };
-  }
-  return sourceFor(registry, { ...process.env, FARAMESH_REGISTRY_ROOT: '', FARAMESH_REGISTRY_URL: '' });
 }
 
 /** Ask the registry for its index with this token alone: an HTTP registry's well-known document, or the catalog file. */
@@ -135,7 +132,8 @@ async function checkToken(
   token: string,
 ): Promise<{ status: 'accepted' | 'refused' | 'unreachable'; detail: string }> {
   if (source.kind === 'local') return { status: 'accepted', detail: 'a local registry' };
-  const http = registryHttp({ FARAMESH_TOKEN: token }, () => new Map());
+  const origin = new URL(source.base).origin;
+  const http = registryHttp({}, () => new Map([[origin, { registry: origin, token, saved_at: '' }]]));
   const path = source.kind === 'api' ? '.well-known/faramesh.json' : 'catalog.json';
   const got = await http.get(source.base + path, 'the registry index');
   if ('bytes' in got) return { status: 'accepted', detail: 'accepted' };

@@ -67,12 +67,14 @@ export async function registryList(term: string | undefined, o: BrowseOptions): 
   out.print(
     table(
       ['KIND', 'NAME', 'LATEST', 'TIER', 'DESCRIPTION'],
-      entries.map((e) => [e.kind, e.name, e.latestVersion, e.trustTier, e.description]),
+      entries.map((e) => [e.kind, e.name, e.latestVersion, e.trustTier, e.description].map(printable)),
     ),
   );
   const e = entries[0]!;
   out.note(
-    `${entries.length} in ${opened.source.label}; import one by its kind and version: import "${opened.registry}/${IMPORT_KIND[e.kind]}/${e.name}@${e.latestVersion}"`,
+    printable(
+      `${entries.length} in ${opened.source.label}; import one by its kind and version: import "${opened.registry}/${IMPORT_KIND[e.kind]}/${e.name}@${e.latestVersion || '<version>'}"`,
+    ),
   );
   return 0;
 }
@@ -154,11 +156,11 @@ function printInfo(out: Out, info: Info): void {
     ['pinned here', info.pinned ? `${info.pinned.verified ? 'yes' : 'no'}: ${info.pinned.detail}` : undefined],
     ['import', `import "${info.import}"`],
   ];
-  out.print(`${String(info.label)}  (${info.registry})`);
+  out.print(printable(`${String(info.label)}  (${info.registry})`));
   out.print(
     table(
       ['', ''],
-      rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [`  ${k}`, String(v)]),
+      rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [`  ${k}`, printable(String(v))]),
     )
       .split('\n')
       .slice(1)
@@ -200,6 +202,11 @@ function pinnedCheck(
   const checked = verifyArtifact({ ref, artifact: fetched.artifact, trust, registryKeys: fetched.registryKeys, signatureRequired: true });
   if (checked.error) return { verified: false, detail: checked.error.message };
   return { verified: true, detail: `verifies under the key pinned for "${ref.registry}" (key ${checked.keyId})` };
+}
+
+/** Catalog text as it may be shown on a terminal: control characters (escape sequences) made visible. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** What `info` was asked about: kind, catalog name and version, and the registry it names (if any). */
