@@ -44,8 +44,17 @@ export function makeOut(noColor?: boolean): Out {
       if (!quiet) this.error(text);
     },
     ok: (text) => (color ? pc.green(`✓ ${text}`) : `✓ ${text}`),
-    fail: (text) => (color ? pc.red(`✗ ${text}`) : `✗ ${text}`),
+    fail: (text) => (color ? pc.red(`✗ ${printable(text)}`) : `✗ ${printable(text)}`),
   };
+}
+
+/**
+ * Text that may come from outside (a registry, a signature file, a log) made safe for a terminal:
+ * control characters other than line breaks and tabs are shown as `\xNN`, so none can move the
+ * cursor, retitle the window or hide what follows.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function plural(n: number, word: string): string {

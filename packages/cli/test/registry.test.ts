@@ -215,6 +215,20 @@ test('hostile answers: a redirect to nowhere, a token no header can carry; each 
   assert.doesNotMatch(login.stderr, /secret/);
 });
 
+test('what a registry sends is printed with its control characters escaped', async () => {
+  const reg = await registry();
+  const file = reg.add('policy', 'acme/esc', '1.0.0', 'pack "e" {\n  rules {\n    deny x\n  }\n}\n');
+  const sig = JSON.parse(readFileSync(`${file}.sig`, 'utf8')) as Record<string, string>;
+  writeFileSync(`${file}.sig`, JSON.stringify({ ...sig, key_id: 'k\u001b]0;pwned\u0007' }));
+  const r = await cli(['check', '--dir', stackDir(`import "${REG}/policies/acme/esc@1.0.0" as e\n${reg.trust(REG)}`)], {
+    HOME: home(),
+    FARAMESH_REGISTRY_URL: reg.url,
+  });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /k\\x1b\]0;pwned\\x07/);
+  assert.doesNotMatch(r.stderr, /\u001b/);
+});
+
 test('YAML and JSON policies fetch their imports too', async () => {
   const reg = await registry();
   const dir = mkdtempSync(join(tmpdir(), 'fm-reg-'));
@@ -339,6 +353,25 @@ test('auth: login checks and stores a token (0600), whoami reports it by digest,
   assert.equal(out.code, 0);
   assert.equal((await cli(['auth', 'whoami'], env)).code, 1);
 
+  // A login file with one unusable token (from an older version, or edited): the other registries
+  // still work, whoami says so, and a new login replaces it.
+  writeFileSync(
+    file,
+    JSON.stringify({
+      format: 'faramesh-registry-auth/1',
+      logins: { 'https://other.example': { registry: 'other.example', token: 'bad\u0000token' } },
+    }),
+    { mode: 0o600 },
+  );
+  reg.token = undefined;
+  assert.equal((await cli(['check', '--dir', stackDir(policy(reg))], env)).code, 0);
+  const unusable = JSON.parse((await cli(['auth', 'whoami', '--format', 'json'], env)).stdout) as { logins: { status: string }[] };
+  assert.deepEqual(
+    unusable.logins.map((l) => l.status),
+    ['unusable'],
+  );
+  reg.token = 'reg-token-123';
+
   // FARAMESH_TOKEN serves as well, for CI.
   const viaEnv = await cli(['check', '--dir', stackDir(policy(reg))], { ...env, FARAMESH_TOKEN: 'reg-token-123' });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
@@ -437,6 +470,13 @@ test('registry list, search and info browse the catalog (HTTP registry and local
       listed: boolean;
     };
     assert.deepEqual([shell.versions, shell.latest_version, shell.listed], [['2.0.0', '2.1.0'], '2.1.0', true]);
+
+    if (env.FARAMESH_REGISTRY_URL) {
+      // The registry given as a URL: read from it, imported under the default name.
+      const byUrl = await cli(['registry', 'info', 'policies/acme/refunds', '--registry', reg.url], { HOME: env.HOME! });
+      assert.equal(byUrl.code, 0, byUrl.stderr);
+      assert.match(byUrl.stdout, /import "github\.com\/faramesh\/faramesh-registry\/policies\/acme\/refunds@1\.0\.0"/);
+    }
 
     const missing = await cli(['registry', 'info', 'policies/acme/refunds@3.0.0'], env);
     assert.equal(missing.code, 2);

@@ -380,7 +380,9 @@ test("a publisher's key pinned by key id cannot pass its pack off under a regist
   reg.writeKeys([reg.key, publisher]);
   reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL, { signer: publisher });
   const pins = `trust {\n  key "${REGISTRY}" ed25519:${reg.key.publicB64}\n  key "acme-publisher" ed25519:${publisher.publicB64}\n}\n`;
-  assert.deepEqual(check(reg, `import "${STRIPE}"\n${pins}`).codes, ['import-untrusted']);
+  const { codes, first } = check(reg, `import "${STRIPE}"\n${pins}`);
+  assert.deepEqual(codes, ['import-untrusted']);
+  assert.match(first!.message, /publisher key 'acme-publisher', which is pinned by its id; such a key is not used for "github\.com/);
 });
 
 test('providers: the manifest must exist and be signed by a pinned key, like every artifact', () => {

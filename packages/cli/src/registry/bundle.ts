@@ -91,7 +91,8 @@ export async function makeBundle(
 
 /**
  * Verify every artifact of the bundle against `trust` (the stack's pinned keys), then copy them into
- * the stack's import cache. All or nothing: one that fails leaves the cache as it was.
+ * the stack's import cache. One that fails verification installs nothing; a write that fails midway
+ * (a full disk) leaves the artifacts already written, each of them verified, and says so.
  */
 export async function installBundle(stackDir: string, file: string, policy: { trust: TrustKey[] }): Promise<{ imports: BundledImport[] }> {
   let size: number;

@@ -33,7 +33,7 @@ export function registryHttp(env: Env = process.env, logins: () => Map<string, L
       return env.FARAMESH_TOKEN;
     }
     stored ??= logins();
-    return stored.get(origin)?.token;
+    return stored.get(origin)?.token || undefined;
   };
   return {
     async get(url, what, limit = MAX_REGISTRY_BODY) {

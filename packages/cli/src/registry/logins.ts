@@ -11,6 +11,7 @@ import { TOKEN_TEXT } from './sources.js';
 export interface Login {
   /** The registry as given to `auth login` (a name like `registry.internal`, or a URL). */
   registry: string;
+  /** Empty when the stored one is unusable (not printable ASCII): it is never sent, and a new login replaces it. */
   token: string;
   saved_at: string;
 }
@@ -24,7 +25,10 @@ export function loginsPath(): string {
   return join(homedir(), '.faramesh', 'registry-auth.json');
 }
 
-/** Every stored login by origin. Throws when the file is unreadable, malformed, or readable by others. */
+/**
+ * Every stored login by origin. Throws when the file is unreadable, malformed, or readable by others;
+ * one unusable entry only makes that entry's token empty, so the others, and `auth login`, still work.
+ */
 export function readLogins(path = loginsPath()): Map<string, Login> {
   let text: string;
   try {
@@ -45,9 +49,8 @@ export function readLogins(path = loginsPath()): Map<string, Login> {
   if (typeof logins !== 'object' || logins === null || Array.isArray(logins)) throw new Error(`${path} has no 'logins' object`);
   const out = new Map<string, Login>();
   for (const [origin, l] of Object.entries(logins)) {
-    if (typeof l?.token !== 'string' || !TOKEN_TEXT.test(l.token))
-      throw new Error(`${path}: the login for ${origin} holds no usable token; log in again`);
-    out.set(origin, { registry: String(l.registry ?? origin), token: l.token, saved_at: String(l.saved_at ?? '') });
+    const token = typeof l?.token === 'string' && TOKEN_TEXT.test(l.token) ? l.token : '';
+    out.set(origin, { registry: String(l?.registry ?? origin), token, saved_at: String(l?.saved_at ?? '') });
   }
   return out;
 }

@@ -81,11 +81,25 @@ export function verifyArtifact(input: VerifyInput): { keyId?: string; error?: Im
     }
   }
 
+  // Signed by a publisher whose key is pinned by id, under a registry that has its own pinned key.
+  const byPublisherId = () =>
+    byRegistry.length > 0 && input.trust.some((k) => k.registry === sig.keyId)
+      ? {
+          error: problem(
+            'import-untrusted',
+            `${label} is signed by publisher key '${sig.keyId}', which is pinned by its id; such a key is not used for "${ref.registry}", which has its own pinned key`,
+            `a registry's own pinned key decides for its name; import the pack under a registry or mirror name with no key pinned, or have "${ref.registry}" sign it`,
+          ),
+        }
+      : undefined;
+
   let candidates = pinned;
   if (sig.publicKey) {
     const claimed = sig.publicKey;
     candidates = pinned.filter((k) => sameBytes(k.publicKey, claimed));
     if (candidates.length === 0) {
+      const publisher = byPublisherId();
+      if (publisher) return publisher;
       return {
         error: problem(
           'import-untrusted',
@@ -96,6 +110,8 @@ export function verifyArtifact(input: VerifyInput): { keyId?: string; error?: Im
     }
   }
   if (candidates.some((k) => verifyEd25519(k.publicKey, artifact.bytes, sig.value))) return { keyId: sig.keyId };
+  const publisher = byPublisherId();
+  if (publisher) return publisher;
   return {
     error:
       artifact.origin === 'cache'

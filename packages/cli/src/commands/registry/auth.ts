@@ -87,8 +87,19 @@ export async function authWhoami(o: Common & { format: 'text' | 'json' }): Promi
       } catch {
         // A login whose registry name no longer parses is still listed.
       }
-      const check = source ? await checkToken(source, l.token) : { status: 'unchecked', detail: 'not checked' };
-      return { origin, registry: l.registry, token: fingerprint(l.token), savedAt: l.saved_at, status: check.status, detail: check.detail };
+      const check = !l.token
+        ? { status: 'unusable', detail: 'unusable token (not sent): log in again' }
+        : source
+          ? await checkToken(source, l.token)
+          : { status: 'unchecked', detail: 'not checked' };
+      return {
+        origin,
+        registry: l.registry,
+        token: l.token ? fingerprint(l.token) : '-',
+        savedAt: l.saved_at,
+        status: check.status,
+        detail: check.detail,
+      };
     }),
   );
   const envOrigin = envTokenOrigin();

@@ -18,7 +18,7 @@ import {
   type RegistryKeys,
   type TrustKey,
 } from '@faramesh/fpl';
-import { makeOut, snakeKeys, table, type Out } from '../../output.js';
+import { makeOut, printable as escaped, snakeKeys, table, type Out } from '../../output.js';
 import {
   ENTRY_KIND,
   IMPORT_KIND,
@@ -85,12 +85,13 @@ export async function registryList(term: string | undefined, o: BrowseOptions): 
  */
 export async function registryInfo(what: string, o: BrowseOptions & { dir: string }): Promise<number> {
   const out = makeOut(o.noColor);
-  const named = nameRef(what, o.registry ?? DEFAULT_REGISTRY);
+  const url = isUrl(o.registry);
+  const named = nameRef(what, url || !o.registry ? DEFAULT_REGISTRY : o.registry);
   if ('error' in named) {
     out.error(out.fail(named.error));
     return 64;
   }
-  const opened = open({ ...o, registry: named.registry }, out);
+  const opened = open({ registry: url ? o.registry : named.registry }, out);
   if (!opened) return 2;
   const http = registryHttp();
   let entry: CatalogEntry | undefined;
@@ -204,10 +205,8 @@ function pinnedCheck(
   return { verified: true, detail: `verifies under the key pinned for "${ref.registry}" (key ${checked.keyId})` };
 }
 
-/** Catalog text as it may be shown on a terminal: control characters (escape sequences) made visible. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** A table cell of catalog text: escaped, on one line. */
+const printable = (text: string) => escaped(text.replace(/[\n\t]/g, ' '));
 
 /** What `info` was asked about: kind, catalog name and version, and the registry it names (if any). */
 function nameRef(
@@ -238,10 +237,17 @@ function nameRef(
   };
 }
 
+const isUrl = (registry: string | undefined) => registry !== undefined && /^https?:\/\//i.test(registry);
+
+/**
+ * The source to read, and the registry name imports use for it: an HTTP registry given by URL is
+ * served under whatever name the policy imports it as (with FARAMESH_REGISTRY_URL), the default here.
+ */
 function open(o: { registry?: string }, out: Out): { source: RegistrySource; registry: string } | undefined {
-  const registry = o.registry ?? DEFAULT_REGISTRY;
+  const given = o.registry ?? DEFAULT_REGISTRY;
+  const registry = isUrl(given) ? DEFAULT_REGISTRY : given;
   try {
-    const source = sourceFor(registry);
+    const source = sourceFor(given);
     if (source.kind === 'local' && !existsSync(source.root)) throw new Error(`FARAMESH_REGISTRY_ROOT ${source.root} does not exist`);
     return { source, registry };
   } catch (e) {
