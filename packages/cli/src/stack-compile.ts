@@ -1,5 +1,6 @@
 import { compile, loadStack, parseAny, StackError, type CompileResult, type FetchedImport, type Stack } from '@faramesh/fpl';
 import { fetchImports } from './registry/fetch-imports.js';
+import { lockOf, readLock, updateLock, type LockEntry } from './registry/lock.js';
 
 export interface StackCompile {
   stack: Stack;
@@ -8,17 +9,25 @@ export interface StackCompile {
 
 /**
  * Load and compile the stack in `dir` with the environment's settings; throws StackError when there
- * is no policy. Imports the cache lacks are fetched from their registry first, unless `offline`.
+ * is no policy (or its lock is malformed). Imports the cache lacks are fetched from their registry
+ * first, unless `offline`; every import must have the digest `governance.fms.lock` pins, and a
+ * successful resolution records the digests of new imports there.
  */
 export async function compileStack(dir: string, opts: CompileStackOptions = {}): Promise<StackCompile> {
   const stack = loadStack(dir);
-  const fetched = opts.offline || !/\bimports?\b/.test(stack.source.text) ? undefined : await fetchImports(parseAny(stack.source), dir);
-  return compileLoaded(stack, opts, fetched);
+  const locked = readLock(dir);
+  const fetched =
+    opts.offline || !/\bimports?\b/.test(stack.source.text)
+      ? undefined
+      : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
+  const compiled = compileLoaded(stack, opts, fetched, locked);
+  if (compiled.result.ir) updateLock(dir, locked, lockOf(compiled.result.imports));
+  return compiled;
 }
 
-/** The same without the network: imports come from the cache (or a local clone) only. */
+/** The same without the network, and without writing the lock: imports come from the cache (or a local clone) only. */
 export function compileCached(dir: string, opts: CompileStackOptions = {}): StackCompile {
-  return compileLoaded(loadStack(dir), opts);
+  return compileLoaded(loadStack(dir), opts, undefined, readLock(dir));
 }
 
 export interface CompileStackOptions {
@@ -26,13 +35,19 @@ export interface CompileStackOptions {
   strictEnv?: boolean;
 }
 
-function compileLoaded(stack: Stack, opts: CompileStackOptions, fetched?: Map<string, FetchedImport>): StackCompile {
+function compileLoaded(
+  stack: Stack,
+  opts: CompileStackOptions,
+  fetched?: Map<string, FetchedImport>,
+  locked?: Map<string, LockEntry>,
+): StackCompile {
   const dir = stack.dir;
   const result = compile(stack.source, {
     stackDir: dir,
     env: process.env,
     ...(process.env.FARAMESH_REGISTRY_ROOT ? { registryRoot: process.env.FARAMESH_REGISTRY_ROOT } : {}),
     ...(fetched ? { fetched } : {}),
+    ...(locked ? { locked: new Map([...locked].map(([k, e]) => [k, e.sha256])) } : {}),
     offline: !!opts.offline,
     strictEnv: !!opts.strictEnv,
   });

@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +228,72 @@ test('what a registry sends is printed with its control characters escaped', asy
   assert.equal(r.code, 2);
   assert.match(r.stderr, /k\\x1b\]0;pwned\\x07/);
   assert.doesNotMatch(r.stderr, /\u001b/);
+});
+
+test("governance.fms.lock pins each import's bytes: another artifact signed by the same key is refused, from a registry, a cache or a bundle", async () => {
+  const reg = await registry();
+  const HOME = home();
+  const env = { HOME, FARAMESH_REGISTRY_URL: reg.url };
+  const shell = (v: string) =>
+    `import "${REG}/policies/acme/shell@${v}" as shell\n${reg.trust(REG)}agent "a" {\n  default deny\n  use shell\n}\n`;
+  const dir = stackDir(shell('2.1.0'));
+  assert.equal((await cli(['check', '--dir', dir], env)).code, 0);
+  const lockPath = join(dir, 'governance.fms.lock');
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as {
+    format: string;
+    imports: Record<string, { sha256: string; key_id: string }>;
+  };
+  assert.equal(lock.format, 'faramesh-lock/1');
+  const entry = lock.imports[`${REG}/policies/acme/shell@2.1.0`]!;
+  assert.match(entry.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(entry.key_id, reg.keyId);
+  // Nested imports are locked too.
+  const nested = stackDir(policy(reg));
+  assert.equal((await cli(['check', '--dir', nested], env)).code, 0);
+  assert.deepEqual(Object.keys((JSON.parse(readFileSync(join(nested, 'governance.fms.lock'), 'utf8')) as typeof lock).imports), [
+    `${REG}/frameworks/langgraph@1.0.0`,
+    `${REG}/policies/acme/refunds@1.0.0`,
+  ]);
+
+  // The cache now holds 2.0.0's bytes under 2.1.0's name (signed by the same key): fetched again online, refused offline.
+  const cachedFile = cached(dir, 'policies', 'acme', 'shell', '2.1.0', 'policy.fpl');
+  const olderDir = stackDir(shell('2.0.0'));
+  const older = cached(olderDir, 'policies', 'acme', 'shell', '2.0.0', 'policy.fpl');
+  assert.equal((await cli(['check', '--dir', olderDir], env)).code, 0);
+  writeFileSync(cachedFile, readFileSync(older));
+  writeFileSync(`${cachedFile}.sig`, readFileSync(`${older}.sig`));
+  const offline = await cli(['check', '--offline', '--dir', dir], env);
+  assert.equal(offline.code, 2);
+  assert.match(
+    offline.stderr,
+    /shell@2\.1\.0 from the import cache has sha256 [0-9a-f]{16}…, but governance\.fms\.lock pins [0-9a-f]{16}…/,
+  );
+  const online = await cli(['check', '--dir', dir], env);
+  assert.equal(online.code, 0, online.stderr);
+  assert.equal(createHash('sha256').update(readFileSync(cachedFile)).digest('hex'), entry.sha256);
+
+  // The registry re-publishes 2.1.0 with other bytes (validly signed): refused while the lock pins the old ones.
+  rmSync(join(dir, '.faramesh'), { recursive: true });
+  reg.add('policy', 'acme/shell', '2.1.0', 'pack "shell" {\n  rules {\n    permit shell/exec\n  }\n}\n');
+  const republished = await cli(['check', '--dir', dir], env);
+  assert.equal(republished.code, 2);
+  assert.match(republished.stderr, /governance\.fms\.lock pins/);
+  assert.equal(existsSync(cachedFile), false, 'the other bytes were not cached');
+
+  // A bundle carrying them is refused whole by a host that has the lock.
+  const maker = stackDir(shell('2.1.0'));
+  const tar = join(maker, 'b.tar');
+  assert.equal((await cli(['bundle', '--dir', maker, '--out', tar], env)).code, 0);
+  const refused = await cli(['check', '--offline', '--bundle', tar, '--dir', dir], env);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /but governance\.fms\.lock pins .*: not the artifact this policy was locked to/);
+  assert.equal(existsSync(cachedFile), false);
+
+  // A malformed lock is an error, not a reason to drop the pins.
+  writeFileSync(lockPath, '{"format": "faramesh-lock/1", "imports": {"x": {"sha256": "nope"}}}');
+  const malformed = await cli(['check', '--dir', dir], env);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /governance\.fms\.lock is malformed \(x has no sha256\)/);
 });
 
 test('YAML and JSON policies fetch their imports too', async () => {
@@ -543,7 +610,6 @@ test('a forged or hostile bundle is refused and changes nothing', async () => {
   const manifest = JSON.parse(entries.get('faramesh-bundle.json')!.toString()) as {
     imports: { file: string; sha256: string; import: string }[];
   };
-  const { createHash } = await import('node:crypto');
   manifest.imports.find((i) => i.import.includes('refunds'))!.sha256 = createHash('sha256').update(forged).digest('hex');
   altered.set('faramesh-bundle.json', Buffer.from(JSON.stringify(manifest)));
   // And an entry that tries to climb out of the cache: never written anywhere.
@@ -598,6 +664,7 @@ test('a forged or hostile bundle is refused and changes nothing', async () => {
     'cut.tar',
     'forged.tar',
     'governance.fms',
+    'governance.fms.lock',
     'hostile.tar',
     'huge.tar',
     'junk.tar',

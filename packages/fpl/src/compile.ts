@@ -21,6 +21,8 @@ export interface CompileOptions extends LowerOptions {
   offline?: boolean;
   /** Imports a remote registry served (see `ResolveOptions.fetched`). */
   fetched?: ResolveOptions['fetched'];
+  /** Pinned digests (see `ResolveOptions.locked`). */
+  locked?: ResolveOptions['locked'];
 }
 
 export interface CompileResult {
@@ -54,6 +56,7 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
         ...(options.registryRoot ? { registryRoot: options.registryRoot } : {}),
         offline: !!options.offline,
         ...(options.fetched ? { fetched: options.fetched } : {}),
+        ...(options.locked ? { locked: options.locked } : {}),
         // Malformed trust lines were already reported by the lowering above.
         trust: collectTrustKeys(file, new Diagnostics()),
       })

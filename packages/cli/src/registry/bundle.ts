@@ -15,6 +15,7 @@ import {
   Diagnostics,
   parseImportRef,
   readCached,
+  refKey,
   refLabel,
   verifyArtifact,
   writeCached,
@@ -24,6 +25,7 @@ import {
   type TrustKey,
 } from '@faramesh/fpl';
 import { extract, pack } from 'tar-stream';
+import { flattenImports } from './lock.js';
 
 export const BUNDLE_FORMAT = 'faramesh-bundle/1';
 const MANIFEST = 'faramesh-bundle.json';
@@ -44,15 +46,6 @@ interface Manifest {
   /** The policy the bundle was made for; another policy may use it as long as its imports are inside. */
   policy_version?: string;
   imports: BundledImport[];
-}
-
-/** Every import resolved for a stack, nested ones included, each once. */
-export function flattenImports(imports: readonly ResolvedImport[], seen = new Set<string>()): ResolvedImport[] {
-  return imports.flatMap((i) => {
-    if (seen.has(i.ref.raw)) return [];
-    seen.add(i.ref.raw);
-    return [i, ...flattenImports(i.imports, seen)];
-  });
 }
 
 /** The tar of a stack's resolved imports, read back from its import cache (where the resolver left them, verified). */
@@ -94,7 +87,11 @@ export async function makeBundle(
  * the stack's import cache. One that fails verification installs nothing; a write that fails midway
  * (a full disk) leaves the artifacts already written, each of them verified, and says so.
  */
-export async function installBundle(stackDir: string, file: string, policy: { trust: TrustKey[] }): Promise<{ imports: BundledImport[] }> {
+export async function installBundle(
+  stackDir: string,
+  file: string,
+  policy: { trust: TrustKey[]; locked?: ReadonlyMap<string, { sha256: string }> },
+): Promise<{ imports: BundledImport[] }> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -119,6 +116,11 @@ export async function installBundle(stackDir: string, file: string, policy: { tr
     if (!bytes) throw new Error(`${file} lists ${refLabel(ref)} but holds no ${path}`);
     const digest = createHash('sha256').update(bytes).digest('hex');
     if (digest !== listed.sha256) throw new Error(`${file}: ${path} does not match the digest its manifest lists`);
+    const pinned = policy.locked?.get(refKey(ref))?.sha256;
+    if (pinned !== undefined && pinned !== digest)
+      throw new Error(
+        `${file}: ${refLabel(ref)} has sha256 ${digest}, but governance.fms.lock pins ${pinned}: not the artifact this policy was locked to`,
+      );
     const sig = entries.get(`${path}.sig`);
     const artifact: Artifact = { fileName: listed.file, bytes, dir: `${file}:${path}`, origin: 'registry', ...(sig ? { sig } : {}) };
     const verified = verifyArtifact({ ref, artifact, trust: policy.trust, signatureRequired: true });

@@ -28,6 +28,7 @@ import {
   type ImportRef,
   type RegistryKeys,
 } from '@faramesh/fpl';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { catalogReader, type CatalogRead } from './catalog.js';
 import { registryHttp, type RegistryHttp } from './http.js';
@@ -47,6 +48,7 @@ export async function fetchImports(
   stackDir: string,
   env: Env = process.env,
   http: RegistryHttp = registryHttp(env),
+  locked?: ReadonlyMap<string, { sha256: string }>,
 ): Promise<Map<string, FetchedImport> | undefined> {
   if (env.FARAMESH_REGISTRY_ROOT) return undefined;
   // Nested imports are trusted by the root policy's keys alone, as the resolver does.
@@ -85,8 +87,11 @@ export async function fetchImports(
     const next: FileNode[] = [];
     await eachLimited(refs, FETCH_LIMITS.concurrent, async (ref) => {
       let artifact = readCached(stackDir, ref).artifact;
-      // A cached copy the pinned keys no longer accept (a key rotated, a file edited) is fetched again.
-      if (artifact && verifyArtifact({ ref, artifact, trust, signatureRequired: true }).error) artifact = undefined;
+      // A cached copy the pinned keys no longer accept (a key rotated, a file edited), or that is not
+      // the one the lock pins, is fetched again.
+      const pinned = locked?.get(refKey(ref))?.sha256;
+      if (artifact && (verifyArtifact({ ref, artifact, trust, signatureRequired: true }).error || (pinned && sha256(artifact) !== pinned)))
+        artifact = undefined;
       if (!artifact) {
         const got = await fetchBounded(ref);
         fetched.set(refKey(ref), got);
@@ -103,6 +108,8 @@ export async function fetchImports(
   }
   return fetched;
 }
+
+const sha256 = (a: Artifact) => createHash('sha256').update(a.bytes).digest('hex');
 
 /** Run `f` over `items`, at most `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {

@@ -31,6 +31,7 @@ import { verifyArtifact } from './verify.js';
  *   import-bad-signature        the pinned key does not verify the bytes (tampered artifact or cache)
  *   import-invalid-manifest     a provider's manifest.json is not a JSON object
  *   import-cycle, import-too-deep  nested imports loop or nest more than MAX_IMPORT_DEPTH levels
+ *   import-digest-mismatch      verified, but not the bytes governance.fms.lock records for it
  *   import-unreachable, import-unauthorized, import-too-large
  *                               (from the CLI's fetching, passed in `fetched`) a remote registry could
  *                               not be reached, refused the request, or sent an oversized file
@@ -67,6 +68,11 @@ export interface ResolveOptions {
    * one could not be fetched. A ref not in the map is read from the cache. Ignored with `offline`.
    */
   fetched?: ReadonlyMap<string, FetchedImport>;
+  /**
+   * The SHA-256 (hex) each import must have, by `refKey` (the stack's `governance.fms.lock`): pinned
+   * bytes, so a mirror, bundle or cache cannot hand over another artifact the same key signed.
+   */
+  locked?: ReadonlyMap<string, string>;
 }
 
 /** One import as a remote registry answered it, not yet verified. */
@@ -233,7 +239,8 @@ class Resolver {
         };
       }
       const verified = verifyArtifact({ ref, artifact: cached.artifact, trust: this.trust, signatureRequired });
-      return verified.error ? { error: verified.error } : { artifact: cached.artifact, ...verified };
+      const wrong = verified.error ?? this.unlocked(ref, cached.artifact);
+      return wrong ? { error: wrong } : { artifact: cached.artifact, ...verified };
     }
 
     this.registry ??= LocalRegistry.open(registryRoot);
@@ -254,10 +261,25 @@ class Resolver {
     return this.accept(ref, found.artifact, registry.keys());
   }
 
+  /** The lock's objection to these bytes, if it records others for this import. */
+  private unlocked(ref: ImportRef, artifact: Artifact): ImportProblem | undefined {
+    const want = this.options.locked?.get(refKey(ref));
+    if (want === undefined) return undefined;
+    const got = createHash('sha256').update(artifact.bytes).digest('hex');
+    if (got === want) return undefined;
+    return problem(
+      'import-digest-mismatch',
+      `${refLabel(ref)} from ${artifact.origin === 'cache' ? 'the import cache' : artifact.dir} has sha256 ${got.slice(0, 16)}…, but governance.fms.lock pins ${want.slice(0, 16)}…: a registry, mirror, bundle or cache handed over other bytes, though signed by the same key`,
+      'if the change is intended (the artifact was re-published), remove its entry from governance.fms.lock and check again',
+    );
+  }
+
   /** Verify an artifact read from a registry, then cache it. */
   private accept(ref: ImportRef, artifact: Artifact, registryKeys: RegistryKeys): ReturnType<Resolver['fetch']> {
     const verified = verifyArtifact({ ref, artifact, trust: this.trust, registryKeys, signatureRequired: true });
     if (verified.error) return { error: verified.error };
+    const wrong = this.unlocked(ref, artifact);
+    if (wrong) return { error: wrong };
     const result = { artifact, ...verified };
     if (this.options.writeCache === false) return result;
     const label = refLabel(ref);

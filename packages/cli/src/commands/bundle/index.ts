@@ -8,6 +8,7 @@ import { loadStack, parseAny, StackError } from '@faramesh/fpl';
 import { renderDiagnostic } from '../../diagnostics.js';
 import { makeOut, plural, type Out } from '../../output.js';
 import { installBundle, makeBundle, PartialInstall, pinnedTrust } from '../../registry/bundle.js';
+import { readLock } from '../../registry/lock.js';
 import { compileStack } from '../../stack-compile.js';
 import { exitCodeOf } from '../check.js';
 
@@ -58,7 +59,8 @@ export async function bundleCmd(o: { dir: string; out: string; noColor?: boolean
  */
 export async function useBundle(dir: string, file: string, out: Out): Promise<number | undefined> {
   try {
-    const policy = pinnedTrust(parseAny(loadStack(dir).source));
+    const locked = readLock(dir);
+    const policy = { ...pinnedTrust(parseAny(loadStack(dir).source)), ...(locked ? { locked } : {}) };
     const { imports } = await installBundle(dir, file, policy);
     out.note(out.ok(`bundle ${file}: ${plural(imports.length, 'import')} verified and installed in .faramesh/import-cache`));
     return undefined;
