@@ -10,8 +10,8 @@ export interface StackCompile {
 /**
  * Load and compile the stack in `dir` with the environment's settings; throws StackError when there
  * is no policy (or its lock is malformed). Imports the cache lacks are fetched from their registry
- * first, unless `offline`; every import must have the digest `governance.fms.lock` pins, and a
- * successful resolution records the digests of new imports there.
+ * first, unless `offline`; every import must have the digest `governance.fms.lock` pins, and with
+ * `recordLock` a successful resolution records the digests of new imports there.
  */
 export async function compileStack(dir: string, opts: CompileStackOptions = {}): Promise<StackCompile> {
   const stack = loadStack(dir);
@@ -21,7 +21,7 @@ export async function compileStack(dir: string, opts: CompileStackOptions = {}):
       ? undefined
       : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
   const compiled = compileLoaded(stack, opts, fetched, locked);
-  if (compiled.result.ir) updateLock(dir, locked, lockOf(compiled.result.imports));
+  if (opts.recordLock && compiled.result.ir) updateLock(dir, locked, lockOf(compiled.result.imports));
   return compiled;
 }
 
@@ -33,6 +33,11 @@ export function compileCached(dir: string, opts: CompileStackOptions = {}): Stac
 export interface CompileStackOptions {
   offline?: boolean;
   strictEnv?: boolean;
+  /**
+   * Write `governance.fms.lock` when the imports resolved add to it or drop from it: what check,
+   * compile, apply, dev and bundle do. Read-only commands (plan, test, explain) only obey it.
+   */
+  recordLock?: boolean;
 }
 
 function compileLoaded(

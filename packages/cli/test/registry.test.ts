@@ -237,8 +237,12 @@ test("governance.fms.lock pins each import's bytes: another artifact signed by t
   const shell = (v: string) =>
     `import "${REG}/policies/acme/shell@${v}" as shell\n${reg.trust(REG)}agent "a" {\n  default deny\n  use shell\n}\n`;
   const dir = stackDir(shell('2.1.0'));
-  assert.equal((await cli(['check', '--dir', dir], env)).code, 0);
   const lockPath = join(dir, 'governance.fms.lock');
+  // A read-only command resolves (and caches) the imports, but records nothing.
+  const explained = await cli(['explain', '--agent', 'a', '--tool', 'shell/exec', '--dir', dir], env);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.equal(existsSync(lockPath), false);
+  assert.equal((await cli(['check', '--dir', dir], env)).code, 0);
   const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as {
     format: string;
     imports: Record<string, { sha256: string; key_id: string }>;

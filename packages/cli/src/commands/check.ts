@@ -33,7 +33,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     const failed = await useBundle(opts.dir, opts.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const { stack, result } = await compileStack(opts.dir, opts);
+  const { stack, result } = await compileStack(opts.dir, { ...opts, recordLock: true });
   let code = exitCodeOf(result, !!opts.strict);
   const diagnostics = result.diagnostics.sorted();
   const routes = code === 0 && result.ir ? await reverseProxyRoutes(result.ir, stack.dir) : undefined;

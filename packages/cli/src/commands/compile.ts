@@ -15,7 +15,7 @@ export interface CompileCmdOptions {
 /** Print (or write) the compiled policy IR as canonical JSON, with its policy_version. */
 export async function compileCmd(opts: CompileCmdOptions): Promise<number> {
   const out = makeOut(opts.noColor);
-  const { result } = await compileStack(opts.dir, opts);
+  const { result } = await compileStack(opts.dir, { ...opts, recordLock: true });
   const code = exitCodeOf(result, false);
   for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
   if (code !== 0 || !result.ir) return code || 1;

@@ -16,7 +16,7 @@ export async function bundleCmd(o: { dir: string; out: string; noColor?: boolean
   const out = makeOut(o.noColor);
   let compiled: Awaited<ReturnType<typeof compileStack>>;
   try {
-    compiled = await compileStack(o.dir);
+    compiled = await compileStack(o.dir, { recordLock: true });
   } catch (e) {
     if (!(e instanceof StackError)) throw e;
     out.error(out.fail(e.message));

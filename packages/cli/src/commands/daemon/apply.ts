@@ -35,7 +35,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
     const failed = await useBundle(paths.stackDir, o.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline });
+  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline, recordLock: true });
   if (typeof prepared === 'number') return prepared;
   const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);

@@ -23,7 +23,7 @@ export interface DevOptions {
 export async function dev(o: DevOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
-  const prepared = await compileForDaemon(paths, out);
+  const prepared = await compileForDaemon(paths, out, undefined, { recordLock: true });
   if (typeof prepared === 'number') return prepared;
   const running = await daemonStatus(paths);
   if (running) {

@@ -24,7 +24,7 @@ import {
 } from '@faramesh/daemon';
 import type { Out } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
-import { compileStack } from '../../stack-compile.js';
+import { compileStack, type CompileStackOptions } from '../../stack-compile.js';
 import { exitCodeOf } from '../check.js';
 import { strippedEnv, writeAgentArtifacts } from './artifacts.js';
 
@@ -46,7 +46,7 @@ export async function compileForDaemon(
   paths: StackPaths,
   out: Out,
   refusal = 'nothing was applied (a running daemon keeps its policy)',
-  opts: { offline?: boolean } = {},
+  opts: CompileStackOptions = {},
 ): Promise<CompiledStack | number> {
   const { stack, result } = await compileStack(paths.stackDir, opts);
   const code = exitCodeOf(result, false);
