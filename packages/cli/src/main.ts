@@ -12,7 +12,7 @@ import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { ExplainCommandOptions } from './commands/explain/index.js';
 import type { ApplyOptions } from './commands/daemon/apply.js';
 import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
-import { setQuiet } from './output.js';
+import { printable, setQuiet } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -281,7 +281,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 64;
     // A stack that cannot be loaded (StackError, from the compiler, which may not be loaded at all).
     if (e instanceof Error && e.name === 'StackError') {
-      process.stderr.write(`✗ ${e.message}\n`);
+      process.stderr.write(`✗ ${printable(e.message)}\n`);
       return 1;
     }
     throw e;

@@ -21,18 +21,26 @@ export async function compileStack(dir: string, opts: CompileStackOptions = {}):
       ? undefined
       : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
   const compiled = compileLoaded(stack, opts, fetched, locked);
-  if (opts.recordLock && compiled.result.ir) updateLock(dir, locked, lockOf(compiled.result.imports));
+  if (opts.recordLock && compiled.result.ir) {
+    const failed = updateLock(dir, locked, lockOf(compiled.result.imports));
+    if (failed) process.stderr.write(`! governance.fms.lock not written (${failed}): the imports' digests are not pinned yet\n`);
+  }
   return compiled;
 }
 
-/** The same without the network, and without writing the lock: imports come from the cache (or a local clone) only. */
-export function compileCached(dir: string, opts: CompileStackOptions = {}): StackCompile {
-  return compileLoaded(loadStack(dir), opts, undefined, readLock(dir));
+/**
+ * The root policy alone, imports not resolved: its own settings (`runtime { wal_dir }`) for the audit
+ * commands, which must find the log even when an import is unreachable or the lock refuses one.
+ */
+export function compileSettings(dir: string): StackCompile {
+  return compileLoaded(loadStack(dir), { skipImports: true });
 }
 
 export interface CompileStackOptions {
   offline?: boolean;
   strictEnv?: boolean;
+  /** See fpl's `CompileOptions.skipImports`. */
+  skipImports?: boolean;
   /**
    * Write `governance.fms.lock` when the imports resolved add to it or drop from it: what check,
    * compile, apply, dev and bundle do. Read-only commands (plan, test, explain) only obey it.
@@ -55,6 +63,7 @@ function compileLoaded(
     ...(locked ? { locked: new Map([...locked].map(([k, e]) => [k, e.sha256])) } : {}),
     offline: !!opts.offline,
     strictEnv: !!opts.strictEnv,
+    skipImports: !!opts.skipImports,
   });
   if (stack.invalidUtf8At !== undefined) {
     const at = stack.source.text.indexOf('\uFFFD');

@@ -14,6 +14,7 @@ import { pack } from 'tar-stream';
 import { BIN, externalAddress, freePort } from './daemon-helpers.js';
 import { FakeRegistry } from './fake-registry.js';
 import { FETCH_LIMITS, fetchImports } from '../src/registry/fetch-imports.js';
+import { updateLock } from '../src/registry/lock.js';
 import { registryHttp } from '../src/registry/http.js';
 import { sourceFor } from '../src/registry/sources.js';
 import { parseAny, Source } from '@faramesh/fpl';
@@ -272,6 +273,7 @@ test("governance.fms.lock pins each import's bytes: another artifact signed by t
     offline.stderr,
     /shell@2\.1\.0 from the import cache has sha256 [0-9a-f]{16}…, but governance\.fms\.lock pins [0-9a-f]{16}…/,
   );
+  assert.match(offline.stderr, /fetch the pinned bytes again .*do not edit the lock/);
   const online = await cli(['check', '--dir', dir], env);
   assert.equal(online.code, 0, online.stderr);
   assert.equal(createHash('sha256').update(readFileSync(cachedFile)).digest('hex'), entry.sha256);
@@ -293,11 +295,17 @@ test("governance.fms.lock pins each import's bytes: another artifact signed by t
   assert.match(refused.stderr, /but governance\.fms\.lock pins .*: not the artifact this policy was locked to/);
   assert.equal(existsSync(cachedFile), false);
 
-  // A malformed lock is an error, not a reason to drop the pins.
-  writeFileSync(lockPath, '{"format": "faramesh-lock/1", "imports": {"x": {"sha256": "nope"}}}');
+  // A malformed lock is an error, not a reason to drop the pins; the audit commands still find the log.
+  writeFileSync(lockPath, '{"format": "faramesh-lock/1", "imports": {"x\\u001b[2J": {"sha256": "nope"}}}');
   const malformed = await cli(['check', '--dir', dir], env);
   assert.equal(malformed.code, 1);
-  assert.match(malformed.stderr, /governance\.fms\.lock is malformed \(x has no sha256\)/);
+  assert.match(malformed.stderr, /governance\.fms\.lock is malformed \(x\\x1b\[2J has no sha256\)/);
+  writeFileSync(join(dir, 'governance.fms'), `runtime {\n  wal_dir = "./configured-wal"\n}\n${shell('2.1.0')}`);
+  const verify = await cli(['audit', 'verify', '--stack', dir], env);
+  assert.match(verify.stderr + verify.stdout, /configured-wal/);
+
+  // A lock that cannot be written is said, not skipped in silence.
+  assert.match(updateLock(join(dir, 'no-such-dir'), undefined, new Map([['x', { sha256: 'a'.repeat(64) }]]))!, /ENOENT/);
 });
 
 test('YAML and JSON policies fetch their imports too', async () => {

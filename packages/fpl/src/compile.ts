@@ -23,6 +23,11 @@ export interface CompileOptions extends LowerOptions {
   fetched?: ResolveOptions['fetched'];
   /** Pinned digests (see `ResolveOptions.locked`). */
   locked?: ResolveOptions['locked'];
+  /**
+   * Do not resolve imports at all: for reading the root policy's own settings (`runtime`, which an
+   * import can only hint at), where an unreachable or refused import must not hide them.
+   */
+  skipImports?: boolean;
 }
 
 export interface CompileResult {
@@ -50,17 +55,18 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
   const ctx = new LowerContext(locations, source, diagnostics, options);
   const ir = lowerFile(ctx, file);
 
-  const imports = file.items.some((i) => i.kind === 'Import')
-    ? resolveImports(file, diagnostics, {
-        stackDir: options.stackDir ?? '.',
-        ...(options.registryRoot ? { registryRoot: options.registryRoot } : {}),
-        offline: !!options.offline,
-        ...(options.fetched ? { fetched: options.fetched } : {}),
-        ...(options.locked ? { locked: options.locked } : {}),
-        // Malformed trust lines were already reported by the lowering above.
-        trust: collectTrustKeys(file, new Diagnostics()),
-      })
-    : [];
+  const imports =
+    !options.skipImports && file.items.some((i) => i.kind === 'Import')
+      ? resolveImports(file, diagnostics, {
+          stackDir: options.stackDir ?? '.',
+          ...(options.registryRoot ? { registryRoot: options.registryRoot } : {}),
+          offline: !!options.offline,
+          ...(options.fetched ? { fetched: options.fetched } : {}),
+          ...(options.locked ? { locked: options.locked } : {}),
+          // Malformed trust lines were already reported by the lowering above.
+          trust: collectTrustKeys(file, new Diagnostics()),
+        })
+      : [];
   ir.imports = file.items.flatMap((item): ImportIR[] => {
     if (item.kind !== 'Import') return [];
     const ref = parseImportRef(item.path.value).ref;

@@ -59,6 +59,8 @@ export async function makeBundle(
   for (const imp of flattenImports(imports)) {
     const { artifact, error } = readCached(stackDir, imp.ref);
     if (!artifact) throw new Error(`${refLabel(imp.ref)} is not in the import cache${error ? `: ${error.message}` : ''}`);
+    if (createHash('sha256').update(artifact.bytes).digest('hex') !== imp.sha256)
+      throw new Error(`the import cache's copy of ${refLabel(imp.ref)} is not the one just resolved; run faramesh check and bundle again`);
     const path = `artifacts/${cachePath(imp.ref).join('/')}/${artifact.fileName}`;
     entries.push([path, artifact.bytes]);
     if (artifact.sig) entries.push([`${path}.sig`, artifact.sig]);

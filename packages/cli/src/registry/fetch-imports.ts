@@ -97,7 +97,8 @@ export async function fetchImports(
         fetched.set(refKey(ref), got);
         if (
           'error' in got ||
-          verifyArtifact({ ref, artifact: got.artifact, trust, registryKeys: got.registryKeys, signatureRequired: true }).error
+          verifyArtifact({ ref, artifact: got.artifact, trust, registryKeys: got.registryKeys, signatureRequired: true }).error ||
+          (pinned !== undefined && sha256(got.artifact) !== pinned)
         )
           return; // the resolver reports why
         artifact = got.artifact;

@@ -6,12 +6,13 @@
  * (an older version) could stand in for the pinned one.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refKey, StackError, type ResolvedImport } from '@faramesh/fpl';
 
 export const LOCK_FILE = 'governance.fms.lock';
 const FORMAT = 'faramesh-lock/1';
+const MAX_LOCK = 4 * 1024 * 1024;
 
 export interface LockEntry {
   sha256: string;
@@ -23,6 +24,10 @@ export function readLock(stackDir: string): Map<string, LockEntry> | undefined {
   const path = join(stackDir, LOCK_FILE);
   let text: string;
   try {
+    const st = statSync(path);
+    // Not a FIFO or a device, which could hang the read; and no larger than a lock can be.
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_LOCK) throw new Error(`larger than ${MAX_LOCK} bytes`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -66,18 +71,25 @@ export function lockOf(imports: readonly ResolvedImport[]): Map<string, LockEntr
   return new Map(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Write the lock when it differs from what was read (a stack without imports gets none). Returns whether it wrote. */
-export function updateLock(stackDir: string, before: Map<string, LockEntry> | undefined, after: Map<string, LockEntry>): boolean {
+/**
+ * Write the lock when it differs from what was read (a stack without imports gets none). Returns why
+ * it could not (a read-only checkout, an immutable lock), or undefined.
+ */
+export function updateLock(
+  stackDir: string,
+  before: Map<string, LockEntry> | undefined,
+  after: Map<string, LockEntry>,
+): string | undefined {
   const text = (m: Map<string, LockEntry>) => JSON.stringify({ format: FORMAT, imports: Object.fromEntries(m) }, null, 2) + '\n';
-  if (before === undefined ? after.size === 0 : text(before) === text(after)) return false;
+  if (before === undefined ? after.size === 0 : text(before) === text(after)) return undefined;
   const path = join(stackDir, LOCK_FILE);
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     writeFileSync(tmp, text(after));
     renameSync(tmp, path);
-  } catch {
+    return undefined;
+  } catch (e) {
     rmSync(tmp, { force: true });
-    return false; // a read-only stack still checks; the lock is recorded by a later run
+    return (e as Error).message;
   }
-  return true;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readArtifact, type Artifact } from './artifact.js';
+import { ARTIFACT_FILES, readArtifact, type Artifact } from './artifact.js';
 import type { ImportProblem } from './problem.js';
 import { refSegments, type ImportRef } from './ref.js';
 
@@ -28,6 +28,9 @@ export function readCached(stackDir: string, ref: ImportRef): { artifact?: Artif
 export function writeCached(stackDir: string, ref: ImportRef, artifact: Artifact): string {
   const dir = cacheDir(stackDir, ref);
   mkdirSync(dir, { recursive: true });
+  // Another file the kind may use (a framework's profile.fpl or policy.fpl) would be read first next time.
+  for (const other of ARTIFACT_FILES[ref.kind])
+    if (other !== artifact.fileName) for (const f of [other, `${other}.sig`]) rmSync(join(dir, f), { force: true });
   writeAtomically(join(dir, artifact.fileName), artifact.bytes);
   const sigPath = join(dir, `${artifact.fileName}.sig`);
   // A stale signature beside a re-cached unsigned artifact would make the next offline check fail.

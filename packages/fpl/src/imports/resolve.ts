@@ -270,7 +270,9 @@ class Resolver {
     return problem(
       'import-digest-mismatch',
       `${refLabel(ref)} from ${artifact.origin === 'cache' ? 'the import cache' : artifact.dir} has sha256 ${got.slice(0, 16)}…, but governance.fms.lock pins ${want.slice(0, 16)}…: a registry, mirror, bundle or cache handed over other bytes, though signed by the same key`,
-      'if the change is intended (the artifact was re-published), remove its entry from governance.fms.lock and check again',
+      artifact.origin === 'cache'
+        ? 'run faramesh check online to fetch the pinned bytes again (or install a bundle of them); do not edit the lock to accept these'
+        : 'if the registry re-published it on purpose, and you have confirmed that, remove its entry from governance.fms.lock and check again',
     );
   }
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit';
 import { stackPaths } from '@faramesh/daemon/client';
-import { compileCached } from '../../stack-compile.js';
+import { compileSettings } from '../../stack-compile.js';
 
 export interface AuditPathOptions {
   dir?: string;
@@ -27,7 +27,7 @@ export function walDir(o: { dir?: string; stack: string }): string {
   }
   let configured: unknown;
   try {
-    configured = compileCached(o.stack).result.ir?.runtime.wal_dir;
+    configured = compileSettings(o.stack).result.ir?.runtime.wal_dir;
   } catch {
     // No governance.fms here: the default location.
   }

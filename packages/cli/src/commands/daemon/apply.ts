@@ -5,6 +5,9 @@
  * running daemon and its policy untouched.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LOCK_FILE } from '../../registry/lock.js';
 import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { compileForDaemon, writeStack } from './prepare.js';
@@ -48,7 +51,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
     out.done(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`);
     // The lock is put back even when nothing changed: someone may have lifted it to edit.
-    if (settings.immutableConfig) out.print(lockSource(prepared.source));
+    if (settings.immutableConfig) lockConfig(prepared.source, out);
     return 0;
   }
   if (running && running.state !== 'READY') {
@@ -95,7 +98,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
     out.print(`→ OS tier: ${sandbox}`);
     for (const l of missingLayers()) out.error(`! OS tier: ${l.layer} unavailable (${l.detail}): the launcher will refuse to start agents`);
   } else if (ir.runtime.os_tier === true) out.print('→ OS tier: off (agent_enforce_profile = "off"): application tier only');
-  if (settings.immutableConfig) out.print(lockSource(prepared.source));
+  if (settings.immutableConfig) lockConfig(prepared.source, out);
   return 0;
 }
 
@@ -129,6 +132,13 @@ function uidSeparation(o: ApplyOptions): string | undefined {
   if (o.requireUidSeparation || daemonUid === 0) return `${why} (set FARAMESH_AGENT_UID to the agent's user)`;
   process.stderr.write(`! ${why}\n`);
   return undefined;
+}
+
+/** The policy and its import lock (which decides the imported rules' bytes) made immutable. */
+function lockConfig(source: string, out: Out): void {
+  out.print(lockSource(source));
+  const lock = join(dirname(source), LOCK_FILE);
+  if (existsSync(lock)) out.print(lockSource(lock));
 }
 
 /**
