@@ -11,6 +11,7 @@ import { agentCommand } from './commands/daemon/agents.js';
 import { agentExec, supervisorCommand } from './commands/daemon/supervisor.js';
 import type { ExplainCommandOptions } from './commands/explain/index.js';
 import type { ApplyOptions } from './commands/daemon/apply.js';
+import type { CheckOptions } from './commands/check.js';
 import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
 import { printable, setQuiet } from './output.js';
 
@@ -62,14 +63,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--strict', 'fail (exit 3) on warnings too')
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
+    .option('--locked', 'every import must already be in governance.fms.lock (exit 2 otherwise); record nothing')
     .option('--strict-env', 'an unset env("X") is an error')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(
-      async (o: { dir: string; strict?: boolean; offline?: boolean; bundle?: string; strictEnv?: boolean; format: 'text' | 'json' }) => {
-        const { check } = await import('./commands/check.js');
-        code = await check({ ...o, noColor: noColor() });
-      },
-    );
+    .action(async (o: CheckOptions) => {
+      const { check } = await import('./commands/check.js');
+      code = await check({ ...o, noColor: noColor() });
+    });
 
   program
     .command('fmt')
@@ -163,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--stop', "stop this stack's daemon (drain, checkpoint the log, remove the socket)")
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
     .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
+    .option('--locked', 'every import must already be in governance.fms.lock; record nothing')
     .action(async (o: ApplyOptions) => {
       const { apply } = await import('./commands/daemon/apply.js');
       code = await apply({ ...o, noColor: noColor() });

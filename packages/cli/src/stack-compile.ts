@@ -1,4 +1,15 @@
-import { compile, loadStack, parseAny, StackError, type CompileResult, type FetchedImport, type Stack } from '@faramesh/fpl';
+import {
+  compile,
+  loadStack,
+  parseAny,
+  refKey,
+  StackError,
+  type CompileResult,
+  type FetchedImport,
+  type ResolvedImport,
+  type Source,
+  type Stack,
+} from '@faramesh/fpl';
 import { fetchImports } from './registry/fetch-imports.js';
 import { lockOf, readLock, updateLock, type LockEntry } from './registry/lock.js';
 
@@ -21,6 +32,9 @@ export async function compileStack(dir: string, opts: CompileStackOptions = {}):
       ? undefined
       : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
   const compiled = compileLoaded(stack, opts, fetched, locked);
+  if (opts.locked && compiled.result.ir) {
+    if (requireLocked(stack, compiled.result, locked)) return compiled;
+  }
   if (opts.recordLock && compiled.result.ir) {
     const failed = updateLock(dir, locked, lockOf(compiled.result.imports));
     if (failed) process.stderr.write(`! governance.fms.lock not written (${failed}): the imports' digests are not pinned yet\n`);
@@ -41,11 +55,42 @@ export interface CompileStackOptions {
   strictEnv?: boolean;
   /** See fpl's `CompileOptions.skipImports`. */
   skipImports?: boolean;
+  /** `--locked`: every import must already be in `governance.fms.lock`; nothing is recorded (CI, deploys). */
+  locked?: boolean;
   /**
    * Write `governance.fms.lock` when the imports resolved add to it or drop from it: what check,
    * compile, apply, dev and bundle do. Read-only commands (plan, test, explain) only obey it.
    */
   recordLock?: boolean;
+}
+
+/**
+ * Report each resolved import the lock does not list, at its import line, as an error (exit 2);
+ * the policy is then not servable. Returns whether any was missing.
+ */
+function requireLocked(stack: Stack, result: CompileResult, locked: Map<string, LockEntry> | undefined): boolean {
+  let missing = false;
+  const walk = (imports: readonly ResolvedImport[], source: Source) => {
+    for (const imp of imports) {
+      if (!locked?.has(refKey(imp.ref))) {
+        missing = true;
+        result.diagnostics.error(
+          source,
+          imp.node.path.span,
+          'import-unlocked',
+          `${imp.ref.raw} is not in governance.fms.lock, and --locked records nothing`,
+          'run faramesh check without --locked to record it, review the change to governance.fms.lock, and commit it',
+        );
+      }
+      if (imp.file) walk(imp.imports, imp.file.source);
+    }
+  };
+  walk(result.imports, stack.source);
+  if (missing) {
+    delete result.ir;
+    delete result.policyVersion;
+  }
+  return missing;
 }
 
 function compileLoaded(

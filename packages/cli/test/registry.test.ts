@@ -243,7 +243,13 @@ test("governance.fms.lock pins each import's bytes: another artifact signed by t
   const explained = await cli(['explain', '--agent', 'a', '--tool', 'shell/exec', '--dir', dir], env);
   assert.equal(explained.code, 0, explained.stderr);
   assert.equal(existsSync(lockPath), false);
+  // --locked (CI, deploys): an import the lock does not list is an error, and nothing is recorded.
+  const unlocked = await cli(['check', '--locked', '--dir', dir], env);
+  assert.equal(unlocked.code, 2);
+  assert.match(unlocked.stderr, /shell@2\.1\.0 is not in governance\.fms\.lock, and --locked records nothing/);
+  assert.equal(existsSync(lockPath), false);
   assert.equal((await cli(['check', '--dir', dir], env)).code, 0);
+  assert.equal((await cli(['check', '--locked', '--dir', dir], env)).code, 0);
   const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as {
     format: string;
     imports: Record<string, { sha256: string; key_id: string }>;

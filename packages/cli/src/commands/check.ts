@@ -9,6 +9,8 @@ export interface CheckOptions {
   offline?: boolean;
   /** An offline bundle to install into the import cache first. */
   bundle?: string;
+  /** Every import must already be in governance.fms.lock; nothing is recorded. */
+  locked?: boolean;
   strictEnv?: boolean;
   format?: 'text' | 'json';
   noColor?: boolean;
@@ -33,7 +35,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     const failed = await useBundle(opts.dir, opts.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const { stack, result } = await compileStack(opts.dir, { ...opts, recordLock: true });
+  const { stack, result } = await compileStack(opts.dir, { ...opts, recordLock: !opts.locked });
   let code = exitCodeOf(result, !!opts.strict);
   const diagnostics = result.diagnostics.sorted();
   const routes = code === 0 && result.ir ? await reverseProxyRoutes(result.ir, stack.dir) : undefined;

@@ -25,6 +25,8 @@ export interface ApplyOptions {
   offline?: boolean;
   /** An offline bundle (`faramesh bundle`) to install into the import cache first. */
   bundle?: string;
+  /** Every import must already be in governance.fms.lock; nothing is recorded. */
+  locked?: boolean;
   noColor?: boolean;
 }
 
@@ -38,7 +40,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
     const failed = await useBundle(paths.stackDir, o.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline, recordLock: true });
+  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline, locked: !!o.locked, recordLock: !o.locked });
   if (typeof prepared === 'number') return prepared;
   const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);
