@@ -4,11 +4,11 @@
  * every artifact against the keys pinned in that host's own `governance.fms` before anything is
  * written, so a bundle adds no trust of its own.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARTIFACT_FILES,
+  artifactDigest,
   cacheDir,
   cachePath,
   collectTrustKeys,
@@ -59,7 +59,7 @@ export async function makeBundle(
   for (const imp of flattenImports(imports)) {
     const { artifact, error } = readCached(stackDir, imp.ref);
     if (!artifact) throw new Error(`${refLabel(imp.ref)} is not in the import cache${error ? `: ${error.message}` : ''}`);
-    if (createHash('sha256').update(artifact.bytes).digest('hex') !== imp.sha256)
+    if (artifactDigest(artifact.bytes) !== imp.sha256)
       throw new Error(`the import cache's copy of ${refLabel(imp.ref)} is not the one just resolved; run faramesh check and bundle again`);
     const path = `artifacts/${cachePath(imp.ref).join('/')}/${artifact.fileName}`;
     entries.push([path, artifact.bytes]);
@@ -116,7 +116,7 @@ export async function installBundle(
     const path = `artifacts/${cachePath(ref).join('/')}/${listed.file}`;
     const bytes = entries.get(path);
     if (!bytes) throw new Error(`${file} lists ${refLabel(ref)} but holds no ${path}`);
-    const digest = createHash('sha256').update(bytes).digest('hex');
+    const digest = artifactDigest(bytes);
     if (digest !== listed.sha256) throw new Error(`${file}: ${path} does not match the digest its manifest lists`);
     const pinned = policy.locked?.get(refKey(ref))?.sha256;
     if (pinned !== undefined && pinned !== digest)

@@ -7,6 +7,7 @@
  */
 import {
   ARTIFACT_FILES,
+  artifactDigest,
   Diagnostics,
   MAX_IMPORT_DEPTH,
   Source,
@@ -28,7 +29,6 @@ import {
   type ImportRef,
   type RegistryKeys,
 } from '@faramesh/fpl';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { catalogReader, type CatalogRead } from './catalog.js';
 import { registryHttp, type RegistryHttp } from './http.js';
@@ -90,7 +90,10 @@ export async function fetchImports(
       // A cached copy the pinned keys no longer accept (a key rotated, a file edited), or that is not
       // the one the lock pins, is fetched again.
       const pinned = locked?.get(refKey(ref))?.sha256;
-      if (artifact && (verifyArtifact({ ref, artifact, trust, signatureRequired: true }).error || (pinned && sha256(artifact) !== pinned)))
+      if (
+        artifact &&
+        (verifyArtifact({ ref, artifact, trust, signatureRequired: true }).error || (pinned && artifactDigest(artifact.bytes) !== pinned))
+      )
         artifact = undefined;
       if (!artifact) {
         const got = await fetchBounded(ref);
@@ -98,7 +101,7 @@ export async function fetchImports(
         if (
           'error' in got ||
           verifyArtifact({ ref, artifact: got.artifact, trust, registryKeys: got.registryKeys, signatureRequired: true }).error ||
-          (pinned !== undefined && sha256(got.artifact) !== pinned)
+          (pinned !== undefined && artifactDigest(got.artifact.bytes) !== pinned)
         )
           return; // the resolver reports why
         artifact = got.artifact;
@@ -109,8 +112,6 @@ export async function fetchImports(
   }
   return fetched;
 }
-
-const sha256 = (a: Artifact) => createHash('sha256').update(a.bytes).digest('hex');
 
 /** Run `f` over `items`, at most `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem, type ImportProblem } from './problem.js';
@@ -9,6 +10,11 @@ export const ARTIFACT_FILES: Readonly<Record<ImportKind, readonly string[]>> = {
   frameworks: ['profile.fpl', 'policy.fpl'],
   providers: ['manifest.json'],
 };
+
+/** An artifact's SHA-256 (hex): what the compiled policy, the lock and bundles record of it. */
+export function artifactDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /** One artifact as read from disk, not yet verified. */
 export interface Artifact {

@@ -7,7 +7,7 @@
 export { parseImportRef, refKey, refLabel, refSegments, IMPORT_KINDS, type ImportRef, type ImportKind } from './ref.js';
 export { collectTrustKeys, parseKeyValue, type TrustKey } from './trust.js';
 export { resolveImports, MAX_IMPORT_DEPTH, type FetchedImport, type ResolvedImport, type ResolveOptions } from './resolve.js';
-export { ARTIFACT_FILES, type Artifact } from './artifact.js';
+export { ARTIFACT_FILES, artifactDigest, type Artifact } from './artifact.js';
 export { noKeyList, parseRegistryKeys, type RegistryKey, type RegistryKeys } from './registry.js';
 export { verifyArtifact } from './verify.js';
 export { cacheDir, cachePath, readCached, writeCached } from './cache.js';

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { FileNode, ImportNode } from '../syntax/ast.js';
 import type { Diagnostics } from '../syntax/diagnostics.js';
 import { parse } from '../syntax/parser.js';
 import { decodePolicyBytes, Source } from '../syntax/source.js';
-import type { Artifact } from './artifact.js';
+import { artifactDigest, type Artifact } from './artifact.js';
 import { readCached, writeCached } from './cache.js';
 import { problem, type ImportProblem } from './problem.js';
 import { packageKey, parseImportRef, refKey, refLabel, type ImportRef } from './ref.js';
@@ -175,7 +174,7 @@ class Resolver {
       return undefined;
     }
     const { artifact, keyId } = fetched;
-    const sha256 = createHash('sha256').update(artifact.bytes).digest('hex');
+    const sha256 = artifactDigest(artifact.bytes);
     const base = { sha256, ...(keyId !== undefined ? { keyId } : {}) };
 
     if (ref.kind === 'providers') {
@@ -265,7 +264,7 @@ class Resolver {
   private unlocked(ref: ImportRef, artifact: Artifact): ImportProblem | undefined {
     const want = this.options.locked?.get(refKey(ref));
     if (want === undefined) return undefined;
-    const got = createHash('sha256').update(artifact.bytes).digest('hex');
+    const got = artifactDigest(artifact.bytes);
     if (got === want) return undefined;
     return problem(
       'import-digest-mismatch',

@@ -2,9 +2,9 @@
  * `faramesh registry list|search|info`: browse a registry's catalog, and check one artifact's
  * signature against the keys the stack pins, before importing it.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
+  artifactDigest,
   collectTrustKeys,
   Diagnostics,
   IMPORT_KINDS,
@@ -183,7 +183,7 @@ function artifactFacts(artifact: { fileName: string; bytes: Uint8Array; sig?: Ui
   return {
     file: artifact.fileName,
     size: artifact.bytes.length,
-    sha256: createHash('sha256').update(artifact.bytes).digest('hex'),
+    sha256: artifactDigest(artifact.bytes),
     ...(signedBy ? { signedBy } : {}),
   };
 }
