@@ -390,7 +390,7 @@ test('bounded reads cross a sealed segment larger than one read: every record, i
   assert.ok(readdirSync(dir).filter((f) => f.endsWith('.wal')).length >= 2, 'the first segment was sealed');
   const all = readRecords(dir).map((r) => r.seq);
   const paged: number[] = [];
-  eachRecord(dir, (r) => paged.push(r.seq), 10_000);
+  eachRecord(dir, (r) => paged.push(r.seq), undefined, 10_000);
   assert.deepEqual(paged, all);
   const small: number[] = [];
   for (const reader = new LogFollower(dir); ;) {
@@ -399,4 +399,88 @@ test('bounded reads cross a sealed segment larger than one read: every record, i
     small.push(...page.map((r) => r.seq));
   }
   assert.deepEqual(small, all);
+});
+
+/** The sealed segments of `dir` with their manifests, oldest first. */
+const sealedSegments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.manifest.json'))
+    .sort()
+    .map((f) => ({
+      segment: f.replace('.manifest.json', '.wal'),
+      manifest: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>,
+    }));
+
+test('a sealed segment keeps its latest record time; readers of a window skip older segments unread', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 600 });
+  const base = Date.parse('2026-11-01T00:00:00.000Z');
+  const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+  for (let i = 0; i < 60; i++) {
+    // Times mostly rise, but one steps back and one is written with an offset, as callers may.
+    const time = i === 25 ? '2026-11-01T02:30:00+02:00' : at(i === 13 ? 2 : i);
+    await log.append({ ...delta('a', i), id: `01JD3Z5Q8X9K2M4N6P7R8S${String(i).padStart(4, '0')}`, time });
+  }
+  await log.close();
+  const sealed = sealedSegments(dir);
+  assert.ok(sealed.length >= 4, `${sealed.length} sealed segments`);
+  const records = readRecords(dir);
+  for (const { segment, manifest } of sealed) {
+    const times = records.filter((r) => r.segment === segment).map((r) => new Date(String(r.record.time)).toISOString());
+    assert.equal(manifest.max_time, times.sort().at(-1), segment);
+  }
+  assert.deepEqual(verifyLog(dir, { verifiers: [] }).problems, []);
+
+  // Damage a record of the oldest segment (its manifest stays): a reader that entered it would throw.
+  const old = join(dir, sealed[0]!.segment);
+  const bytes = readFileSync(old);
+  bytes[bytes.length - 3]! ^= 1;
+  writeFileSync(old, bytes);
+  // Its last record, damaged, reads like a write in progress; in a sealed segment that is damage.
+  assert.throws(() => eachRecord(dir, () => {}), /a sealed segment ends in a partial or damaged frame/);
+  const since = Date.parse(String(sealed[1]!.manifest.max_time)) + 1;
+  const seen: number[] = [];
+  eachRecord(dir, (r) => seen.push(r.seq), since);
+  // Every record at or after `since` is there; what was passed over is whole segments before it.
+  const wanted = records.filter((r) => Date.parse(String(r.record.time)) >= since).map((r) => r.seq);
+  assert.ok(wanted.length > 0 && wanted.every((seq) => seen.includes(seq)), 'no record of the window is missed');
+  assert.equal(seen[0], Number(sealed[2]!.manifest.first_seq), 'the first two sealed segments were skipped');
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+  );
+  // A follower from the start with no window still reads (and refuses) the damaged segment.
+  assert.throws(() => new LogFollower(dir).poll(), LogCorruptError);
+});
+
+test('the time bound of the active segment survives a restart from the snapshot', async () => {
+  const dir = tmp();
+  const late = '2026-11-05T12:00:00.000Z';
+  let opened = await AuditLog.open(dir, { maxSegmentBytes: 2000 });
+  await opened.log.append({ ...delta('a', 0), id: '01JD3Z5Q8X9K2M4N6P7R8S9T0V', time: late });
+  await opened.log.close();
+  opened = await AuditLog.open(dir, { maxSegmentBytes: 2000 });
+  assert.equal(opened.report.snapshot, 'used');
+  // Later records with earlier times (a clock set back): the segment's bound is still the late one.
+  for (let i = 1; sealedSegments(dir).length === 0; i++)
+    await opened.log.append({
+      ...delta('a', i),
+      id: `01JD3Z5Q8X9K2M4N6P7R8S${String(i).padStart(4, '0')}`,
+      time: '2026-11-01T00:00:00.000Z',
+    });
+  await opened.log.close();
+  assert.equal(sealedSegments(dir)[0]!.manifest.max_time, late);
+  assert.deepEqual(verifyLog(dir, { verifiers: [] }).problems, []);
+});
+
+test('a record whose time cannot be read leaves its segment unbounded: it is always read', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 400 });
+  await log.append({ ...delta('a', 0), id: '01JD3Z5Q8X9K2M4N6P7R8S9T0V', time: 'yesterday' });
+  while (sealedSegments(dir).length === 0) await log.append(delta('a', 1));
+  await log.close();
+  assert.equal(sealedSegments(dir)[0]!.manifest.max_time, undefined);
+  const seen: number[] = [];
+  eachRecord(dir, (r) => seen.push(r.seq), Date.now() + 60_000);
+  assert.equal(seen[0], 0, 'the unbounded segment was read');
 });

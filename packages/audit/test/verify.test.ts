@@ -247,6 +247,23 @@ test('segments: a missing, renamed or edited sealed segment, or a damaged manife
   );
 });
 
+test("a sealed segment's time bound is checked: one that would hide records from a window's readers is reported", async () => {
+  const segments = readdirSync(fixture)
+    .filter((f) => f.endsWith('.manifest.json'))
+    .sort();
+  const dir = copy();
+  const manifest = join(dir, segments[1]!);
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { max_time: string; segment: string; first_seq: number };
+  assert.match(m.max_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  writeFileSync(manifest, JSON.stringify({ ...m, max_time: '2000-01-01T00:00:00.000Z' }));
+  const p = first(await verify(dir, { verifiers }))!;
+  assert.deepEqual([p.seq, p.field, p.segment], [m.first_seq, 'max_time', m.segment]);
+  assert.match(p.reason, /2000-01-01T00:00:00\.000Z/);
+  // Not a time at all: the manifest is malformed.
+  writeFileSync(manifest, JSON.stringify({ ...m, max_time: 'soon' }));
+  assert.deepEqual(first(await verify(dir, { verifiers }))!.reason, 'the manifest is malformed');
+});
+
 test('checkpoints: only pinned keys count; a forged or altered checkpoint is reported at its record', async () => {
   const other = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
   let r = await verify(fixture, { verifiers: [other] });

@@ -243,3 +243,35 @@ test('the bundled CLI ships the worker `audit verify` scans large logs with, and
     await worker.terminate();
   }
 });
+
+test('audit ls and stats --since read only the sealed segments the window can reach (their manifests bound their times)', async () => {
+  // A log of May, unsigned (a checkpoint's record would be stamped now), then four decisions of now.
+  const stack = mkdtempSync(join(tmpdir(), 'faramesh-audit-cli-'));
+  writeFileSync(join(stack, 'governance.fms'), readFileSync(join(fixture.stack, 'governance.fms')));
+  const wal = join(stack, 'wal');
+  const { log } = await AuditLog.open(wal, { maxSegmentBytes: 6000 });
+  await log.append({ type: 'policy_applied', policy_version: POLICY, source_hash: 'cd'.repeat(32), time: '2026-05-01T00:00:00Z' });
+  for (let i = 0; i < 30; i++) await log.append(decision('may-bot', i, `2026-05-01T10:${String(i).padStart(2, '0')}:00Z`));
+  for (let i = 0; i < 4; i++) await log.append(decision('fresh-bot', i, new Date().toISOString()));
+  await log.close();
+  // Damage a record in the oldest segment (May): a reader that entered it would stop there.
+  const oldest = readdirSync(wal)
+    .filter((f) => f.endsWith('.wal'))
+    .sort()[0]!;
+  const bytes = readFileSync(join(wal, oldest));
+  bytes[bytes.length - 3]! ^= 1;
+  writeFileSync(join(wal, oldest), bytes);
+  const recent = run(['audit', 'ls', '--since', '1h', '--format', 'json'], stack);
+  assert.equal(recent.code, 0, recent.stderr);
+  const rows = (JSON.parse(recent.stdout) as { decisions: { agent_id: string }[] }).decisions;
+  assert.deepEqual(
+    rows.map((r) => r.agent_id),
+    ['fresh-bot', 'fresh-bot', 'fresh-bot', 'fresh-bot'],
+  );
+  assert.equal(run(['audit', 'stats', '--since', '1h'], stack).code, 0);
+  // The whole log is read without a window, and the damage is reported; verify names it.
+  const all = run(['audit', 'ls'], stack);
+  assert.equal(all.code, 1);
+  assert.match(all.stderr, /audit log damaged in seg-0+\.wal/);
+  assert.equal(run(['audit', 'verify'], stack).code, 1);
+});

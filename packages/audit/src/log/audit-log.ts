@@ -374,6 +374,7 @@ export class AuditLog {
         root: Buffer.from(s.frontier.root()).toString('hex'),
         sha256: sha256hex(bytes),
         bytes: bytes.length,
+        ...(s.segmentMaxTime ? { max_time: s.segmentMaxTime } : {}),
       });
       const created = createSegment(this.dir, s.nextSeq);
       closeSync(this.fd);

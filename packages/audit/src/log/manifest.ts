@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
 import { encodeFrame } from '../frames.js';
 import { manifestName, segmentName, writeDurable } from './files.js';
+import { isTimeBound } from './time-bound.js';
 
 export const WAL_FORMAT = 'faramesh-wal/1';
 
@@ -18,6 +19,12 @@ export interface SegmentManifest {
   /** SHA-256 (hex) and length of the sealed file. */
   sha256: string;
   bytes: number;
+  /**
+   * The latest record `time` in the segment (canonical UTC): readers of a recent window skip the
+   * segment when it is older. Absent when a record's time could not be read, or in logs from
+   * before it was kept; `audit verify` checks it against the records.
+   */
+  max_time?: string;
 }
 
 export const sha256hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -49,7 +56,8 @@ export function readManifest(dir: string, segment: string): SegmentManifest | st
     Number.isSafeInteger(m.count) &&
     Number.isSafeInteger(m.bytes) &&
     typeof m.root === 'string' &&
-    typeof m.sha256 === 'string';
+    typeof m.sha256 === 'string' &&
+    (m.max_time === undefined || isTimeBound(m.max_time));
   return ok ? (m as SegmentManifest) : 'the manifest is malformed';
 }
 

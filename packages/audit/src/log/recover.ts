@@ -137,4 +137,6 @@ function checkManifest(name: string, m: SegmentManifest, state: SequencerState, 
     throw new LogCorruptError(name, 0, 'the manifest disagrees with the segment about its records');
   if (m.root !== Buffer.from(state.frontier.root()).toString('hex'))
     throw new LogCorruptError(name, 0, 'the manifest Merkle root does not match the records');
+  if (m.max_time !== undefined && state.segmentMaxTime !== null && m.max_time !== state.segmentMaxTime)
+    throw new LogCorruptError(name, 0, 'the manifest max_time is not the latest record time of the segment');
 }

@@ -6,6 +6,7 @@ import { GENESIS_HASH } from '../record.js';
 import { MerkleFrontier } from '../merkle.js';
 import type { Sequenced } from '../events.js';
 import type { Snapshot } from './snapshot.js';
+import { foldTime, isTimeBound } from './time-bound.js';
 
 interface Tip {
   hash: string;
@@ -23,6 +24,8 @@ export class SequencerState {
   segment = '';
   segmentBytes = 0;
   segmentFirstSeq = 0;
+  /** The latest record time in the active segment ('' none yet; null: one could not be read). */
+  segmentMaxTime: string | null = '';
   /** The tree size the last checkpoint signed: what a reopened log has yet to sign starts there. */
   checkpointSize?: number;
   key?: string;
@@ -38,12 +41,13 @@ export class SequencerState {
     chain: string,
     lamport: number,
     leaf: Buffer,
-    record: { type?: unknown; key?: unknown; size?: unknown },
+    record: { type?: unknown; key?: unknown; size?: unknown; time?: unknown },
     leafHex = leaf.toString('hex'),
   ): void {
     this.tips.set(chain, { hash: leafHex, lamport });
     this.frontier.append(leaf);
     this.nextSeq++;
+    this.segmentMaxTime = foldTime(this.segmentMaxTime, record.time);
     if (record.type === 'checkpoint' && typeof record.size === 'number') this.checkpointSize = record.size;
     if ((record.type === 'checkpoint' || record.type === 'key_rotated') && typeof record.key === 'string') this.key = record.key;
   }
@@ -52,6 +56,7 @@ export class SequencerState {
     this.segment = name;
     this.segmentFirstSeq = firstSeq;
     this.segmentBytes = headerBytes;
+    this.segmentMaxTime = '';
   }
 
   toSnapshot(): Snapshot {
@@ -62,6 +67,7 @@ export class SequencerState {
       segment: this.segment,
       offset: this.segmentBytes,
       segment_first_seq: this.segmentFirstSeq,
+      ...(this.segmentMaxTime !== null ? { segment_max_time: this.segmentMaxTime } : {}),
       edge: this.frontier.toJSON(),
       tips,
       ...(this.checkpointSize !== undefined ? { checkpoint_size: this.checkpointSize } : {}),
@@ -83,6 +89,9 @@ export class SequencerState {
     state.segment = s.segment;
     state.segmentBytes = s.offset;
     state.segmentFirstSeq = s.segment_first_seq;
+    // A snapshot from before segments kept a time bound: this segment's earlier records are unknown.
+    const bound = s.segment_max_time;
+    state.segmentMaxTime = bound === '' || isTimeBound(bound) ? bound : null;
     if (s.checkpoint_size !== undefined) state.checkpointSize = s.checkpoint_size;
     if (s.key !== undefined) state.key = s.key;
     return state;

@@ -20,6 +20,8 @@ export interface Snapshot {
   segment: string;
   offset: number;
   segment_first_seq: number;
+  /** The latest record time in that segment so far ('' none), when every one was readable. */
+  segment_max_time?: string;
   /** The Merkle tree's right edge (hex, subtree size). */
   edge: [string, number][];
   /** Per chain: the last record's leaf hash and lamport_seq. */

@@ -4,7 +4,7 @@
  * LogCorruptError (`audit verify` explains it); a partial frame at the end is a write in progress
  * and is read once it is whole.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../crc32c.js';
 import { FRAME_HEADER, MAX_FRAME, walkFrames } from '../frames.js';
@@ -12,7 +12,8 @@ import { leafHash } from '../merkle.js';
 import type { LogPosition } from '../log/audit-log.js';
 import { LogCorruptError } from '../log/errors.js';
 import { listSegments, manifestName, readFileFrom } from '../log/files.js';
-import { parseHeader, parseJsonObject } from '../log/manifest.js';
+import { parseHeader, parseJsonObject, readManifest } from '../log/manifest.js';
+import { mayReach } from '../log/time-bound.js';
 
 export interface StoredRecord {
   seq: number;
@@ -31,10 +32,15 @@ export class LogFollower {
   private offset = 0;
   private seq = 0;
 
-  /** From the start of the log, or from a position `AuditLog.tip()` gave (the record there must be `from.seq`). */
+  /**
+   * From the start of the log, or from a position `AuditLog.tip()` gave (the record there must be
+   * `from.seq`). With `since` (epoch ms), sealed segments whose manifest says every record is older
+   * are skipped unread: records before `since` may still come back, none at or after it is missed.
+   */
   constructor(
     readonly dir: string,
     from?: LogPosition,
+    private readonly since?: number,
   ) {
     if (from) {
       this.segment = from.segment;
@@ -55,14 +61,32 @@ export class LogFollower {
       if (!this.segment) this.segment = segments[0]!;
       const index = segments.indexOf(this.segment);
       if (index === -1) throw new LogCorruptError(this.segment, this.offset, 'the segment being read disappeared');
+      const next = segments[index + 1];
+      if (next && this.skippable(this.segment)) {
+        this.segment = next;
+        continue;
+      }
       this.readNew(out, max);
       if (out.length >= max) return out;
-      const next = segments[index + 1];
       // Move on only once this segment is sealed: then nothing more will be written to it.
       if (!next || !existsSync(join(this.dir, manifestName(this.segment)))) return out;
+      // What was appended before the seal, since the read above; then the segment must end here.
+      this.readNew(out, max);
+      if (out.length >= max) return out;
+      if (this.offset !== statSync(join(this.dir, this.segment)).size)
+        throw new LogCorruptError(this.segment, this.offset, 'a sealed segment ends in a partial or damaged frame', this.seq);
       this.segment = next;
       this.offset = 0;
     }
+  }
+
+  /** Is the segment, not yet entered, sealed with every record before `since`? Then it is passed over. */
+  private skippable(segment: string): boolean {
+    if (this.since === undefined || this.offset !== 0) return false;
+    const m = readManifest(this.dir, segment);
+    if (typeof m === 'string' || m.first_seq !== this.seq || mayReach(m.max_time, this.since)) return false;
+    this.seq += m.count;
+    return true;
   }
 
   /** Where the last record returned ends: a position `new LogFollower(dir, position)` resumes from. */
@@ -142,8 +166,12 @@ export function readRecords(dir: string): StoredRecord[] {
   return new LogFollower(dir).poll();
 }
 
-/** Visit every record of the log in order, read a batch at a time: a long log is never held whole. */
-export function eachRecord(dir: string, visit: (r: StoredRecord) => void, batch = 10_000): void {
-  const follower = new LogFollower(dir);
+/**
+ * Visit every record of the log in order, read a batch at a time: a long log is never held whole.
+ * With `since` (epoch ms), sealed segments older than it are passed over (see `LogFollower`); the
+ * visitor still filters by time, as records just before `since` may come.
+ */
+export function eachRecord(dir: string, visit: (r: StoredRecord) => void, since?: number, batch = 10_000): void {
+  const follower = new LogFollower(dir, undefined, since);
   for (let records = follower.poll(batch); records.length > 0; records = follower.poll(batch)) for (const r of records) visit(r);
 }

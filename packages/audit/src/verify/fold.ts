@@ -12,6 +12,7 @@ import { MerkleFrontier, rootOf, type TreeState } from '../merkle.js';
 import { manifestName, SEGMENT } from '../log/files.js';
 import { parseHeader, readManifest, sha256hex } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
+import { joinBounds } from '../log/time-bound.js';
 import { ChainChecker, type Loc } from './chains.js';
 import { ApprovalLedger } from './approvals.js';
 import { Kind, type RecordScan, type RunSummary } from './scan.js';
@@ -38,6 +39,8 @@ export class LogFold {
   private segment = '';
   private last = false;
   private firstSeq = 0;
+  /** The latest record time of the segment so far, as its manifest's `max_time` must state it. */
+  private maxTime: string | null = '';
 
   constructor(
     private readonly dir: string,
@@ -77,6 +80,7 @@ export class LogFold {
     this.segment = name;
     this.last = index === this.segments.length - 1;
     this.firstSeq = this.seq;
+    this.maxTime = '';
     const step = walkFrames(bytes).next();
     if (step.done) return undefined;
     if (step.value.kind !== 'frame') {
@@ -179,8 +183,9 @@ export class LogFold {
     return true;
   }
 
-  private finishRun(run: { dev: number; inWindow: number; bytes: number; end?: RecordScan['end'] }, bytes: Buffer): void {
+  private finishRun(run: Pick<RecordScan, 'dev' | 'inWindow' | 'maxTime' | 'bytes' | 'end'>, bytes: Buffer): void {
     this.report.dev += run.dev;
+    this.maxTime = joinBounds(this.maxTime, run.maxTime);
     this.report.inWindow += run.inWindow;
     this.done += run.bytes;
     if (run.end) this.ended(run.end, bytes);
@@ -245,6 +250,12 @@ export class LogFold {
       );
     if (m.root !== Buffer.from(this.tree.root()).toString('hex'))
       return problem('manifest', 'the manifest Merkle root does not match the records');
+    // Readers of a recent window skip the segment by this bound: a wrong one would hide records from them.
+    if (m.max_time !== undefined && m.max_time !== this.maxTime)
+      return problem(
+        'max_time',
+        `the manifest says the latest record is at ${m.max_time}, the records say ${this.maxTime || 'none is readable'}`,
+      );
     this.report.manifestsOk++;
   }
 

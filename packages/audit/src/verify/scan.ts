@@ -8,6 +8,7 @@ import { walkFrames, type FrameStep } from '../frames.js';
 import { leafHash } from '../merkle.js';
 import { parseJsonObject } from '../log/manifest.js';
 import { chainOf } from '../log/sequencer.js';
+import { foldTime } from '../log/time-bound.js';
 import { checkFields, type FieldProblem } from './fields.js';
 import { inWindow, type TimeWindow } from './window.js';
 
@@ -48,6 +49,8 @@ export interface RecordScan {
   fieldProblems: { index: number; problems: FieldProblem[] }[];
   dev: number;
   inWindow: number;
+  /** The latest record time of the run, as the segment manifest's `max_time` is made (`foldTime`). */
+  maxTime: string | null;
   /** Payload and header bytes read, for progress. */
   bytes: number;
   /** What ended the records, when this run met it. */
@@ -77,6 +80,7 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     fieldProblems: [],
     dev: 0,
     inWindow: 0,
+    maxTime: '',
     bytes: 0,
   };
   const leaves: Buffer[] = [];
@@ -93,6 +97,7 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     scan.crcOk.push(step.crcOk);
     scan.bytes += step.payload.length + 8;
     const record = parseJsonObject(step.payload);
+    scan.maxTime = foldTime(scan.maxTime, record?.time);
     if (!record) {
       scan.kinds.push(Kind.Unreadable);
       scan.ids.push(undefined);
@@ -180,6 +185,7 @@ export interface RunSummary {
   approvals: ApprovalEvent[];
   dev: number;
   inWindow: number;
+  maxTime: string | null;
   bytes: number;
   end?: RecordScan['end'];
 }
@@ -221,6 +227,7 @@ export function summarize(scan: RecordScan): RunSummary | undefined {
     approvals: scan.approvals,
     dev: scan.dev,
     inWindow: scan.inWindow,
+    maxTime: scan.maxTime,
     bytes: scan.bytes,
     ...(scan.end ? { end: scan.end } : {}),
   };

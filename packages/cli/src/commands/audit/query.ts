@@ -34,13 +34,17 @@ function scan(o: QueryOptions, out: Out, visit: (r: Rec) => void): { from: numbe
     from = Date.now() - seconds * 1000;
   }
   try {
-    eachRecord(walDir(o), ({ record: r }) => {
-      if (r.type !== 'decision') return;
-      if (from !== undefined && !(Date.parse(String(r.time)) >= from)) return;
-      if ((o.agent !== undefined && r.agent_id !== o.agent) || (o.tool !== undefined && r.tool !== o.tool)) return;
-      if (o.effect !== undefined && r.effect !== o.effect) return;
-      visit(r);
-    });
+    eachRecord(
+      walDir(o),
+      ({ record: r }) => {
+        if (r.type !== 'decision') return;
+        if (from !== undefined && !(Date.parse(String(r.time)) >= from)) return;
+        if ((o.agent !== undefined && r.agent_id !== o.agent) || (o.tool !== undefined && r.tool !== o.tool)) return;
+        if (o.effect !== undefined && r.effect !== o.effect) return;
+        visit(r);
+      },
+      from,
+    );
   } catch (e) {
     out.error(out.fail(readFailure(e)));
     return 1;

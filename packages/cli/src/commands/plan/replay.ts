@@ -62,13 +62,17 @@ export function replay(
   };
   if (log === null) return result;
   const judge = new Judge(paths, prepare(next));
-  eachRecord(log, ({ record }) => {
-    if (record.type !== 'decision' || record.action_type === 'completion_event') return;
-    const timeMs = Date.parse(String(record.time));
-    if (!(timeMs >= fromMs) || NOT_DECISIONS.has(String(record.code))) return;
-    result.total++;
-    judge.call(record as unknown as Recorded, timeMs);
-  });
+  eachRecord(
+    log,
+    ({ record }) => {
+      if (record.type !== 'decision' || record.action_type === 'completion_event') return;
+      const timeMs = Date.parse(String(record.time));
+      if (!(timeMs >= fromMs) || NOT_DECISIONS.has(String(record.code))) return;
+      result.total++;
+      judge.call(record as unknown as Recorded, timeMs);
+    },
+    fromMs,
+  );
   return judge.finish(result);
 }
 

@@ -54,22 +54,26 @@ export function recordFixtures(o: RecordOptions): number {
   };
   let read = 0;
   try {
-    eachRecord(log, ({ seq, record }) => {
-      if (record.type !== 'decision') return;
-      // Read back from disk: judged only once it has the shape of a decision.
-      const malformed = checkFields(record)[0];
-      if (malformed) throw new Error(`record ${seq} is malformed: '${malformed.field}' ${malformed.reason} (run faramesh audit verify)`);
-      const r = record as unknown as Recorded & { session_id?: string };
-      const timeMs = Date.parse(r.time);
-      if (!(timeMs >= fromMs) || (o.agent !== undefined && r.agent_id !== o.agent)) return;
-      read++;
-      const judged = caseOf(r, timeMs, applied);
-      if (typeof judged === 'string') return skip(judged, r.tool);
-      const key = `${r.agent_id}\u0000${r.tool}`;
-      const before = kept.get(key);
-      const changed = !!before && (before.changed || JSON.stringify(before.case.expect) !== JSON.stringify(judged.case.expect));
-      kept.set(key, { agent: r.agent_id, timeMs, seen: (before?.seen ?? 0) + 1, changed, ...judged });
-    });
+    eachRecord(
+      log,
+      ({ seq, record }) => {
+        if (record.type !== 'decision') return;
+        // Read back from disk: judged only once it has the shape of a decision.
+        const malformed = checkFields(record)[0];
+        if (malformed) throw new Error(`record ${seq} is malformed: '${malformed.field}' ${malformed.reason} (run faramesh audit verify)`);
+        const r = record as unknown as Recorded & { session_id?: string };
+        const timeMs = Date.parse(r.time);
+        if (!(timeMs >= fromMs) || (o.agent !== undefined && r.agent_id !== o.agent)) return;
+        read++;
+        const judged = caseOf(r, timeMs, applied);
+        if (typeof judged === 'string') return skip(judged, r.tool);
+        const key = `${r.agent_id}\u0000${r.tool}`;
+        const before = kept.get(key);
+        const changed = !!before && (before.changed || JSON.stringify(before.case.expect) !== JSON.stringify(judged.case.expect));
+        kept.set(key, { agent: r.agent_id, timeMs, seen: (before?.seen ?? 0) + 1, changed, ...judged });
+      },
+      fromMs,
+    );
   } catch (e) {
     out.error(out.fail(readFailure(e)));
     return 1;
