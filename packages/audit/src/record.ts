@@ -20,6 +20,8 @@ export interface DecisionRecord extends Sequenced {
   agent_svid?: string;
   /** When the SVID the agent was attested by expires (a SPIFFE identity provider). */
   agent_svid_expiry?: string;
+  /** SHA-256 (hex) of the canonical claims of the verified principal the call was decided for (`principal.*`). */
+  principal_claims_hash?: string;
   tool: string;
   action_type: 'tool_call' | 'delegate' | 'completion_event' | 'model_call';
   /** SHA-256 (hex) of the canonical redacted argument tree. */

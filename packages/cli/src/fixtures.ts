@@ -1,12 +1,12 @@
 /**
  * Policy fixtures (`tests/*.fmtest.json`, cli/test.md) and their validation. Beyond the
  * documented fields, a fixture or case may set `now` (RFC 3339), and a case `principal`,
- * `model`, `session`, `http`, `cost_usd` and `usage`.
+ * `model`, `session`, `tags`, `http`, `cost_usd` and `usage`.
  */
 import type { DecisionRequest, Effect } from '@faramesh/protocol';
 
 /** A case is a request (less the agent, which the fixture names) with a name and an expectation. */
-export type FixtureCase = Pick<DecisionRequest, 'tool' | 'args' | 'principal' | 'model' | 'http' | 'cost_usd' | 'usage'> & {
+export type FixtureCase = Pick<DecisionRequest, 'tool' | 'args' | 'principal' | 'model' | 'tags' | 'http' | 'cost_usd' | 'usage'> & {
   name?: string;
   /** The session id (`session_id` in the request). */
   session?: string;
@@ -40,6 +40,8 @@ export function fixtureProblems(data: unknown): string[] {
       if (c[k] !== undefined && !isObject(c[k])) problems.push(`${at}.${k}: must be an object`);
     for (const k of ['model', 'session'] as const)
       if (c[k] !== undefined && typeof c[k] !== 'string') problems.push(`${at}.${k}: must be a string`);
+    if (c.tags !== undefined && !(Array.isArray(c.tags) && c.tags.every((t) => typeof t === 'string')))
+      problems.push(`${at}.tags: must be a list of strings`);
     if (c.now !== undefined && !validTime(c.now)) problems.push(`${at}.now: must be an RFC 3339 time`);
     if (!isObject(c.expect) || !EFFECTS.includes(c.expect.effect as string))
       problems.push(`${at}.expect.effect: required, one of ${EFFECTS.join(', ')}`);
@@ -67,6 +69,7 @@ export function requestOf(fixture: Fixture, c: FixtureCase): DecisionRequest {
     ...(c.principal ? { principal: c.principal } : {}),
     ...(c.model !== undefined ? { model: c.model } : {}),
     ...(c.session !== undefined ? { session_id: c.session } : {}),
+    ...(c.tags ? { tags: c.tags } : {}),
     ...(c.http ? { http: c.http } : {}),
     ...(c.cost_usd !== undefined ? { cost_usd: c.cost_usd } : {}),
     ...(c.usage ? { usage: c.usage } : {}),

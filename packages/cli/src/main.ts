@@ -129,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--principal <json>', 'principal claims as a JSON object')
     .option('--model <model>', 'the model the agent runs on')
     .option('--session <id>', 'session id')
+    .option('--tags <list>', "the caller's tags (comma-separated), as the SDK sends them")
     .option('--now <time>', 'decide as of this RFC 3339 time (default: now)')
     .option('--dir <dir>', 'stack directory', '.')
     .option('--wal <dir>', "the WAL directory, for an action or correlation id (default: the stack's runtime { wal_dir })")

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { readRecords } from '@faramesh/audit';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { argsHash, readRecords } from '@faramesh/audit';
 import { makeStack } from './daemon-helpers.js';
 
 const policy = (extra = '') => `runtime {
@@ -68,7 +68,8 @@ test('principal.* is what the daemon verified: a signed principal_token for this
       /agent bot sent principal claims without a principal_token: ignored/,
     );
 
-    assert.equal((await read({ principal_token: await token(k.signing, examiner) })).effect, 'PERMIT');
+    const examinerToken = await token(k.signing, examiner);
+    assert.equal((await read({ principal_token: examinerToken })).effect, 'PERMIT');
     // A verified token wins over stated claims sent beside it.
     const clerk = await read({ principal_token: await token(k.signing, { agent: 'bot', role: 'clerk' }), principal: { role: 'examiner' } });
     assert.equal(clerk.effect, 'DENY');
@@ -104,6 +105,16 @@ test('principal.* is what the daemon verified: a signed principal_token for this
       .filter((r) => r.type === 'decision')
       .map((r) => r.code ?? r.effect);
     assert.deepEqual(codes, ['POLICY_DENY', 'permit', 'POLICY_DENY', ...refused.map(() => 'IDENTITY_UNVERIFIED')]);
+    // A decision made for a verified principal carries the hash of its claims (never the claims).
+    const hashes = readRecords(join(s.dir, 'wal'))
+      .map((r) => r.record)
+      .filter((r) => r.type === 'decision')
+      .map((r) => r.principal_claims_hash);
+    assert.equal(hashes[1], argsHash(decodeJwt(examinerToken)));
+    assert.match(String(hashes[2]), /^[0-9a-f]{64}$/);
+    assert.notEqual(hashes[2], hashes[1]);
+    assert.deepEqual([hashes[0], ...hashes.slice(3)], [undefined, ...refused.map(() => undefined)], 'stated claims and refused tokens');
+    assert.ok(!readFileSync(join(s.dir, 'wal', 'seg-0000000000000000.wal'), 'utf8').includes('examiner'), 'no claim value in the log');
     assert.equal(s.cli('audit', 'verify').code, 0);
   } finally {
     s.cli('apply', '--stop');

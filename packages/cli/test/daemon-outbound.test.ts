@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeStack, until } from './daemon-helpers.js';
+import { argsHash } from '@faramesh/audit';
 
 interface Received {
   path: string;
@@ -39,6 +40,7 @@ async function receiver(): Promise<{ url: string; got: Received[]; failing: Set<
 const policy = (url: string) => `runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
+  trust_sdk_principal = true
 }
 
 provider "hook" {
@@ -94,7 +96,13 @@ test('audit sinks ship every durable record off the host in each wire format; al
   const s = makeStack(policy(rx.url), { FARAMESH_SLACK_WEBHOOK_URL: `${rx.url}/slack`, FARAMESH_PAGERDUTY_URL: `${rx.url}/pd` });
   try {
     assert.equal(s.cli('apply').code, 0);
-    const permit = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { id: 7, card: '4111 1111 1111 1111' } });
+    const permit = await s.govern({
+      agent_id: 'bot',
+      tool: 'ticket',
+      operation: 'read',
+      args: { id: 7, card: '4111 1111 1111 1111' },
+      principal: { sub: 'u-1', email: 'ana@corp.example' },
+    });
     const deny = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: { amount: 9 } });
     const defer = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 5 } });
     const ids = [permit, deny, defer].map((r) => r.action_id!.slice('action-'.length));
@@ -107,6 +115,9 @@ test('audit sinks ship every durable record off the host in each wire format; al
     assert.equal(shipped.effect, 'permit');
     assert.match(String(shipped.args_hash), /^[0-9a-f]{64}$/);
     assert.deepEqual(shipped.args, { id: 7, card: '[REDACTED]' });
+    // The principal's claims go to the sinks; the log keeps only their hash.
+    assert.deepEqual(shipped.principal_claims, { sub: 'u-1', email: 'ana@corp.example' });
+    assert.equal(shipped.principal_claims_hash, argsHash({ sub: 'u-1', email: 'ana@corp.example' }));
 
     await until('splunk, datadog and elastic', () =>
       ['/services/collector/event', '/dd', '/es/_bulk'].every((p) => rx.got.some((r) => r.path === p)),

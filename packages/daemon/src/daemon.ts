@@ -235,7 +235,7 @@ export class Daemon {
         now: Date.now,
         say: this.say,
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
-        recording: (id, args) => this.sinks?.holdArgs(id, args),
+        recording: (id, args, principal) => this.sinks?.holdArgs(id, args, principal),
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
         credentials: (ir, agent, tool, nowMs, carrier) => {

@@ -159,6 +159,9 @@ function compileVariable(path: readonly string[]): Getter {
       return (env) => getPath(env.delegation(), rest);
     case 'cost':
       return (env) => env.request.cost_usd ?? MISSING;
+    // Only what the caller's code sent: an argument named tags never stands in for them.
+    case 'tags':
+      return (env) => env.request.tags ?? MISSING;
     default:
       return (env) => getPath(env.request.args ?? MISSING, path);
   }

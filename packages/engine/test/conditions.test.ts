@@ -27,8 +27,8 @@ const rows: Row[] = [
   ['currency in ["USD", "EUR"]', { currency: 'GBP' }, 'F'],
   ['currency in ["USD", "EUR"]', {}, 'U'],
   ['currency in ["USD", "EUR"]', { currency: 5 }, 'U'],
-  ['tags contains "ops"', { tags: ['dev', 'ops'] }, 'T'],
-  ['tags contains "ops"', { tags: ['dev'] }, 'F'],
+  ['labels contains "ops"', { labels: ['dev', 'ops'] }, 'T'],
+  ['labels contains "ops"', { labels: ['dev'] }, 'F'],
   ['body contains "secret"', { body: 'top secret' }, 'T'],
   ['body contains "secret"', { body: 42 }, 'U'],
   ['to matches "@example\\\\.com$"', { to: 'a@example.com' }, 'T'],
@@ -70,7 +70,7 @@ test('a missing field falls through to later rules, never matching by accident',
 describe('request variables', () => {
   const p = policy(
     agent(
-      '  rules {\n    permit a if tool == "a" and agent == "bot"\n    permit b if model == "m1"\n    permit c if principal.groups contains "ops"\n    permit d if time.hour >= 9 and time.weekday == 7\n    permit e if host == "api.x.com" and method == "GET" and path == "/v1"\n    permit f if query.limit == "10" and headers.x-team == "red"\n    permit g if session.id == "s1"\n    permit h if action == "read"\n  }',
+      '  rules {\n    permit a if tool == "a" and agent == "bot"\n    permit b if model == "m1"\n    permit c if principal.groups contains "ops"\n    permit d if time.hour >= 9 and time.weekday == 7\n    permit e if host == "api.x.com" and method == "GET" and path == "/v1"\n    permit f if query.limit == "10" and headers.x-team == "red"\n    permit g if session.id == "s1"\n    permit h if action == "read"\n    permit i if tags contains "vip"\n  }',
     ),
   );
   const s = new Session(p); // 2026-05-17 10:00 UTC is a Sunday
@@ -85,6 +85,12 @@ describe('request variables', () => {
     assert.equal(s.call({ tool: 'f', http: { query: { limit: '10' }, headers: { 'X-Team': 'red' } } }).effect, 'PERMIT'));
   test('session id', () => assert.equal(s.call({ tool: 'g', session_id: 's1' }).effect, 'PERMIT'));
   test('action', () => assert.equal(s.call({ tool: 'h', action: 'read' }).effect, 'PERMIT'));
+  test("tags are the caller's, never an argument of that name", () => {
+    assert.equal(s.call({ tool: 'i', tags: ['ops', 'vip'] }).effect, 'PERMIT');
+    assert.equal(s.call({ tool: 'i', tags: ['ops'] }).effect, 'DENY');
+    assert.equal(s.call({ tool: 'i', args: { tags: ['vip'] } }).effect, 'DENY');
+    assert.equal(s.call({ tool: 'i', args: { tags: ['vip'] }, tags: [] }).effect, 'DENY');
+  });
   test('conditions see original, not redacted, arguments', () => {
     const r = new Session(policy(agent('  rules {\n    permit pay if card == "4242"\n  }\n  redact pay args: ["card"]')));
     const d = r.call({ tool: 'pay', args: { card: '4242' } });

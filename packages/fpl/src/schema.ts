@@ -340,7 +340,8 @@ export const REQUEST_ROOTS = new Set([
   'args',
   'delegation',
   'cost',
+  'tags',
 ]);
 export const TIME_FIELDS = ['hour', 'minute', 'weekday', 'day', 'month', 'year', 'now'];
 /** Roots that are scalars: `tool.x` is a mistake. */
-export const SCALAR_ROOTS = new Set(['tool', 'agent', 'action', 'model', 'method']);
+export const SCALAR_ROOTS = new Set(['tool', 'agent', 'action', 'model', 'method', 'tags']);

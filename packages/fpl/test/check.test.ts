@@ -76,6 +76,7 @@ const errors: Case[] = [
   ['in needs a list', agent('  rules {\n    permit x if a in "abc"\n  }'), ['invalid-operand@3'], /contains/],
   ['unknown time field', agent('  rules {\n    permit x if time.hours > 3\n  }'), ['unknown-variable@3'], /time.hour/],
   ['scalar root has no fields', agent('  rules {\n    permit x if tool.name == "x"\n  }'), ['unknown-variable@3']],
+  ['tags has no fields', agent('  rules {\n    permit x if tags.first == "x"\n  }'), ['unknown-variable@3'], /'tags' has no fields/],
   ['unset env in condition', agent('  rules {\n    permit x if a == env("NOPE_NOT_SET")\n  }'), ['unset-env@3']],
   ['strict deny then permit', agent('  default deny\n  rules {\n    deny! shell/*\n    permit shell/ls\n  }'), ['strict-deny-violated@5']],
   [

@@ -12,6 +12,8 @@ export interface DecisionRequest {
   /** The model the agent is running on, for `model_policy`. */
   model?: string;
   session_id?: string;
+  /** The caller's free-form tags (`tags` in conditions): set by the agent's code through the SDK, never read from the arguments. */
+  tags?: string[];
   /** Free-form action type (`action` in conditions). */
   action?: string;
   /** Agents the call was delegated through, outermost first. */

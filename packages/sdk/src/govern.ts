@@ -26,7 +26,7 @@ export interface GovernOptions {
   pollIntervalMs?: number;
   /** Run tools when the daemon cannot be reached. Never in production; never on a deny. */
   failOpen?: boolean;
-  /** Forwarded to the daemon: verified identity (a JWT), stated claims, correlation, tags. */
+  /** Forwarded to the daemon: verified identity (a JWT; default: FARAMESH_PRINCIPAL_TOKEN), stated claims, correlation, tags. */
   principalToken?: string;
   principal?: Record<string, unknown>;
   sessionId?: string;
@@ -68,12 +68,14 @@ export class Governor {
   readonly agentId: string;
   private transport?: Promise<Transport>;
   private warnedOpen = false;
+  private readonly principalToken: string | undefined;
 
   constructor(private readonly options: GovernOptions) {
     const env = options.env ?? processEnv();
     const agentId = options.agentId ?? env.FARAMESH_AGENT_ID;
     if (!agentId) throw new TypeError('governedTools needs agentId (or FARAMESH_AGENT_ID): the agent "<id>" of governance.fms');
     this.agentId = agentId;
+    this.principalToken = options.principalToken || env.FARAMESH_PRINCIPAL_TOKEN || undefined;
     if (options.onDeny === ('block' as unknown)) throw new TypeError('onDeny cannot be "block": a deny is final');
     if (options.transport) this.transport = Promise.resolve(options.transport);
   }
@@ -100,12 +102,12 @@ export class Governor {
       agent_id: this.agentId,
       tool_id: toolId,
       args,
-      call_id: globalThis.crypto.randomUUID(),
+      call_id: newCallId(),
       ...((extra.sessionId ?? o.sessionId) ? { session_id: extra.sessionId ?? o.sessionId } : {}),
       ...(requestId ? { request_id: requestId } : {}),
       ...(o.tags ? { tags: o.tags } : {}),
       ...(o.principal ? { principal: o.principal } : {}),
-      ...(o.principalToken ? { principal_token: o.principalToken } : {}),
+      ...(this.principalToken ? { principal_token: this.principalToken } : {}),
     };
     let result: GovernResult;
     try {
@@ -146,33 +148,62 @@ export class Governor {
     }
   }
 
-  /** `onDefer: "block"`: wait for the operator, then ask again (the approval lets the identical call run once). */
-  private async awaitApproval<T>(request: GovernRequest, denial: ToolDeniedError, execute: () => T | Promise<T>): Promise<T> {
+  /**
+   * `onDefer: "block"`: wait for the operator, then ask again (the approval lets the identical call
+   * run once). When another identical call spent the approval first, the daemon defers this one
+   * anew and the wait goes on for that approval. A daemon lost while waiting denies, as before it.
+   */
+  private async awaitApproval<T>(request: GovernRequest, first: ToolDeniedError, execute: () => T | Promise<T>): Promise<T> {
     const o = this.options;
-    const transport = await this.transportNow();
-    const deadline = Date.now() + (o.approvalTimeoutMs ?? 600_000);
+    const timeoutMs = o.approvalTimeoutMs ?? 600_000;
+    const deadline = Date.now() + timeoutMs;
     const every = o.pollIntervalMs ?? 1000;
+    let denial = first;
     for (;;) {
-      const status = await transport.poll(denial.approvalId!, this.agentId, this.timeoutMs);
-      if (status === 'approved') {
-        const again = await this.decide({ ...request, call_id: globalThis.crypto.randomUUID() });
-        if (again.effect === 'PERMIT') return withCredential(granted(again), execute);
-        throw deniedBy(again, request.tool_id);
+      let status: Awaited<ReturnType<Transport['poll']>>;
+      let again: GovernResult | undefined;
+      try {
+        status = await (await this.transportNow()).poll(denial.approvalId!, this.agentId, this.timeoutMs);
+        if (status === 'approved') again = await this.decide({ ...request, call_id: newCallId() });
+      } catch (e) {
+        if (e instanceof TransportError) throw unreachable(request.tool_id, e);
+        throw e;
       }
-      if (status === 'denied' || status === 'expired' || status === 'unknown' || Date.now() + every > deadline)
+      if (again?.effect === 'PERMIT') return withCredential(granted(again), execute);
+      if (again) {
+        const next = deniedBy(again, request.tool_id);
+        if (again.effect !== 'DEFER' || !next.approvalId || Date.now() + every > deadline) throw next;
+        denial = next;
+      } else if (status === 'denied')
         throw new ToolDeniedError({
           ...denial,
-          code: status === 'denied' ? 'POLICY_DENY' : denial.code,
-          effect: status === 'denied' ? 'DENY' : 'DEFER',
+          code: 'POLICY_DENY',
+          effect: 'DENY',
+          humanMessage: `${denial.humanMessage} (approval denied)`,
+          // Final: the operator said no, so nothing is pending any more.
+          resolution: { type: 'rule_block', ruleId: denial.ruleRef ?? '' },
+        });
+      else if (status !== 'pending' || Date.now() + every > deadline)
+        throw new ToolDeniedError({
+          ...denial,
           humanMessage:
             status === 'pending'
-              ? `${denial.humanMessage} (no decision within ${Math.round((o.approvalTimeoutMs ?? 600_000) / 1000)} s)`
+              ? `${denial.humanMessage} (no decision within ${Math.round(timeoutMs / 1000)} s)`
               : `${denial.humanMessage} (approval ${status})`,
         });
       await sleep(every);
     }
   }
 }
+
+/** A call id: random where the runtime has Web Crypto (Node 19+, Node 18 with it enabled, edge runtimes). */
+function newCallId(): string {
+  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
+  if (uuid) return uuid.call(globalThis.crypto);
+  // Node 18 without the global: unique within the process, which is all a call id needs to be.
+  return `call-${Date.now().toString(36)}-${(++calls).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+let calls = 0;
 
 /** The daemon could not be asked: a denial, since nothing decided the call. */
 function unreachable(toolId: string, e: TransportError): ToolDeniedError {

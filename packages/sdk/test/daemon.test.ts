@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { generateText, isStepCount, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
+import { createConnection } from 'node:net';
 import { credential, governedTools, SocketTransport, ToolDeniedError } from '../src/index.js';
 import { approveFromCli, POLICY, startDaemon } from './daemon.js';
 
@@ -39,6 +40,85 @@ test('against a real daemon: permit runs, deny never runs the tool, defer → ap
     assert.deepEqual(ran, ['search fees', 'refund 7']);
     // The approval was for that call once: the identical call defers again.
     assert.equal(((await tools.refund({ amount: 7 }).catch((e: unknown) => e)) as ToolDeniedError).effect, 'DEFER');
+  } finally {
+    d.stop();
+  }
+});
+
+test('block: identical calls each wait for their own approval; an operator deny is final; a daemon lost while waiting denies', async () => {
+  const d = startDaemon();
+  try {
+    const ran: number[] = [];
+    const blocking = governedTools(
+      { refund: async (a: { amount: number }) => (ran.push(a.amount), 'refunded') },
+      { agentId: 'bot', transport: new SocketTransport(d.socket), onDefer: 'block', pollIntervalMs: 50 },
+    );
+    // Two identical calls share one approval; it lets one run, and the other waits for the next.
+    const one = blocking.refund({ amount: 3 });
+    const two = blocking.refund({ amount: 3 });
+    const first = await approveFromCli(d, (args) => args.amount === 3);
+    const second = await approveFromCli(d, (args) => args.amount === 3);
+    assert.notEqual(second, first);
+    assert.deepEqual(await Promise.all([one, two]), ['refunded', 'refunded']);
+    assert.deepEqual(ran, [3, 3]);
+
+    // Denied by the operator: a final denial, nothing pending any more.
+    const denying = blocking.refund({ amount: 4 }).catch((e: unknown) => e);
+    for (let i = 0; i < 200; i++) {
+      const list = JSON.parse(d.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string }[] };
+      if (list.approvals[0]) {
+        assert.equal(d.cli('approvals', 'deny', list.approvals[0].id, '--reason', 'no').code, 0);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const denied = (await denying) as ToolDeniedError;
+    assert.ok(denied instanceof ToolDeniedError);
+    assert.deepEqual([denied.code, denied.effect, denied.resolution.type], ['POLICY_DENY', 'DENY', 'rule_block']);
+    assert.match(denied.humanMessage, /\(approval denied\)$/);
+
+    // The daemon stops while a call waits: the call is denied as unreachable, never run, never a raw transport error.
+    const lost = blocking.refund({ amount: 5 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    d.stop();
+    const gone = (await lost) as ToolDeniedError;
+    assert.ok(gone instanceof ToolDeniedError, String(gone));
+    assert.equal(gone.code, 'DAEMON_UNREACHABLE');
+    assert.deepEqual(ran, [3, 3]);
+  } finally {
+    d.stop();
+  }
+});
+
+test('tags reach conditions as tags (an argument named tags never does); an empty principal token is no token', async () => {
+  const d = startDaemon(POLICY.replace('permit searchDocs', 'permit searchDocs\n    permit vipOnly if tags contains "vip"'));
+  try {
+    const vipOnly = async () => 'ran';
+    const tagged = governedTools({ vipOnly }, { agentId: 'bot', env: { FARAMESH_SOCKET: d.socket }, tags: ['vip'] });
+    assert.equal(await tagged.vipOnly(), 'ran');
+    const untagged = governedTools(
+      { vipOnly: async (_a: { tags: string[] }) => 'ran' },
+      { agentId: 'bot', env: { FARAMESH_SOCKET: d.socket } },
+    );
+    const e = await untagged.vipOnly({ tags: ['vip'] }).catch((x: unknown) => x);
+    assert.ok(e instanceof ToolDeniedError && e.code === 'POLICY_DENY', String(e));
+    // The published SDKs send principal_token "" when FARAMESH_PRINCIPAL_TOKEN is unset.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = createConnection(d.socket);
+      let got = '';
+      c.on('data', (b) => (got += String(b)));
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+      c.write(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'govern',
+          params: { agent_id: 'bot', tool: 'searchDocs', operation: 'invoke', args: {}, principal_token: '' },
+        }) + '\n',
+      );
+    });
+    assert.equal((JSON.parse(reply) as { result: { effect: string } }).result.effect, 'PERMIT', reply);
   } finally {
     d.stop();
   }

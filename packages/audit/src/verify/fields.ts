@@ -93,6 +93,7 @@ const SCHEMAS = new Map<string, Schema>(
       schema: oneOf('dpr/2.0'),
       agent_svid: str,
       agent_svid_expiry: time,
+      principal_claims_hash: hex64,
       tool: str,
       action_type: oneOf('tool_call', 'delegate', 'completion_event', 'model_call'),
       args_hash: hex64,

@@ -54,7 +54,7 @@ export interface DecisionDeps {
   /** Diagnostic lines for the daemon log. */
   say?: (line: string) => void;
   /** Before a decision's record is appended: its id and the redacted arguments (for the sink stream). */
-  recording?: (id: string, redactedArgs: Record<string, unknown>) => void;
+  recording?: (id: string, redactedArgs: Record<string, unknown>, principal?: Record<string, unknown>) => void;
   /** Once a decision's record is durable, the alerts it fired (never before: an alert names a recorded decision). */
   alert?: (fired: Decision['alerts'], subject: AlertSubject) => void;
   /**
@@ -159,6 +159,8 @@ export class DecisionService {
       ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
       ...(params.session_id ? { session_id: params.session_id } : {}),
       ...(params.request_id ? { request_id: params.request_id } : {}),
+      // The claims themselves may be personal data: the log keeps their hash, the sinks the claims.
+      ...(request.principal ? { principal_claims_hash: argsHash(request.principal) } : {}),
       ...(svid && 'svid' in svid ? { agent_svid: svid.svid, ...(svid.expires_at ? { agent_svid_expiry: svid.expires_at } : {}) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',
@@ -172,7 +174,7 @@ export class DecisionService {
       ...(outcome.approval ? { approval: outcome.approval } : {}),
       ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
     };
-    this.deps.recording?.(stamp.id, decision.redacted_args);
+    this.deps.recording?.(stamp.id, decision.redacted_args, request.principal);
     const writes: Promise<unknown>[] = [log.append(record)];
     if (stateDelta.length > 0)
       writes.push(log.append({ type: 'state_delta', agent_id: request.agent_id, delta: { ops: [...stateDelta] } }));

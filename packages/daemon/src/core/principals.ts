@@ -49,7 +49,8 @@ export class PrincipalGate {
     p: { agent_id: string; principal?: Principal; principal_token?: string },
     nowMs: number,
   ): PrincipalOutcome | Promise<PrincipalOutcome> {
-    if (p.principal_token !== undefined) return this.verify(p.principal_token, p.agent_id, nowMs);
+    // The published SDKs send an empty principal_token when none is configured: that is no token.
+    if (p.principal_token !== undefined && p.principal_token !== '') return this.verify(p.principal_token, p.agent_id, nowMs);
     if (p.principal === undefined) return {};
     return this.trustClaims ? { principal: p.principal } : { ignored: 'untrusted_claims' };
   }

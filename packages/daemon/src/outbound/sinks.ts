@@ -121,7 +121,8 @@ const CURSORS = 'sinks.json';
 
 export class Sinks {
   private readonly workers: SinkWorker[] = [];
-  private readonly args = new Map<string, Record<string, unknown>>();
+  /** What a record holds only the hashes of: its redacted arguments and the principal's claims. */
+  private readonly held = new Map<string, { args: Record<string, unknown>; principal_claims?: Record<string, unknown> }>();
   private readonly cursors: Map<string, LogPosition>;
 
   /** Throws a SettingsError for a sink it cannot configure. */
@@ -145,11 +146,14 @@ export class Sinks {
     return this.workers.length > 0;
   }
 
-  /** A decision's redacted arguments, shipped with its record (the record itself holds only their hash). */
-  holdArgs(recordId: string, args: Record<string, unknown>): void {
+  /**
+   * A decision's redacted arguments and verified principal claims, shipped with its record (the
+   * record itself holds only their hashes: claims may be personal data, kept out of the log).
+   */
+  holdArgs(recordId: string, args: Record<string, unknown>, principal?: Record<string, unknown>): void {
     if (this.workers.length === 0) return;
-    if (this.args.size >= ARGS_HELD) this.args.delete(this.args.keys().next().value!);
-    this.args.set(recordId, args);
+    if (this.held.size >= ARGS_HELD) this.held.delete(this.held.keys().next().value!);
+    this.held.set(recordId, principal ? { args, principal_claims: principal } : { args });
   }
 
   /** Records became durable. */
@@ -158,15 +162,15 @@ export class Sinks {
   }
 
   event(r: StoredRecord): SinkEvent {
-    const args = this.args.get(String(r.record.id));
-    return args ? { ...r.record, args } : r.record;
+    const held = this.held.get(String(r.record.id));
+    return held ? { ...r.record, ...held } : r.record;
   }
 
   delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
     this.cursors.set(worker.format.name, position);
     this.seal.write(this.stateDir, CURSORS, { cursors: Object.fromEntries(this.cursors) });
     // With several sinks, the arguments stay for the others (the window is bounded either way).
-    if (this.workers.length === 1) for (const r of batch) this.args.delete(String(r.record.id));
+    if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));
   }
 
   statuses(): SinkStatus[] {

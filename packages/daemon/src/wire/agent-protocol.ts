@@ -130,6 +130,7 @@ export function decisionRequest(p: GovernParams, tool: string): DecisionRequest 
   const model = p.model ?? p.model_name;
   if (model) request.model = model;
   if (p.session_id) request.session_id = p.session_id;
+  if (p.tags) request.tags = p.tags;
   if (p.action_type) request.action = p.action_type;
   if (p.cost_usd !== undefined) request.cost_usd = p.cost_usd;
   if (p.usage) request.usage = p.usage;

@@ -12,6 +12,8 @@ export interface ExplainOptions {
   principal?: string;
   model?: string;
   session?: string;
+  /** Comma-separated. */
+  tags?: string;
   now?: string;
   format?: 'text' | 'json';
   noColor?: boolean;
@@ -45,6 +47,14 @@ export async function explain(opts: ExplainOptions): Promise<number> {
     ...(parsed.principal ? { principal: parsed.principal } : {}),
     ...(opts.model !== undefined ? { model: opts.model } : {}),
     ...(opts.session !== undefined ? { session_id: opts.session } : {}),
+    ...(opts.tags !== undefined
+      ? {
+          tags: opts.tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
+        }
+      : {}),
   };
   const trace = new Trace();
   const { decision } = decide(prepare(result.ir), request, { ...emptyState(), policy_applied_ms: nowMs }, { nowMs }, { trace });
