@@ -7,7 +7,7 @@ export * from './record.js';
 export * from './events.js';
 export * from './keys.js';
 export * from './log/audit-log.js';
-export { LogLockedError, processAlive, writeDurable } from './log/files.js';
+export { LogLockedError, processAlive, removeLog, writeDurable } from './log/files.js';
 export * from './verify/verify.js';
 export { checkFields, type FieldProblem } from './verify/fields.js';
 export * from './read/follower.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,13 @@ test('--quiet leaves out confirmations and hints, never data, diagnostics or the
   assert.match(bad.stderr, /✗ governance\.fms: 1 error/);
   const compiled = run(['compile', '-q', '--dir', dir]);
   assert.match(compiled.stdout, /"policy_version"/);
+  // init writes its file and says nothing else.
+  const project = mkdtempSync(join(tmpdir(), 'fm-quiet-init-'));
+  const init = run(['-q', 'init', '--dir', project, '--non-interactive', '--offline']);
+  assert.deepEqual([init.code, init.stdout], [0, '']);
+  assert.ok(existsSync(join(project, 'governance.fms')));
+  // A usage error in audit verify is 64, not 2 (which says there is no log).
+  for (const flag of ['--from', '--to']) assert.equal(run(['audit', 'verify', flag, 'garbage', '--stack', dir]).code, 64);
 });
 
 test('check: warnings pass, but --strict exits 3', () => {

@@ -46,6 +46,10 @@ test('faramesh dev: same engine and protocol, a dev-tagged in-memory log with a 
     const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { dev: boolean; wal: { path: string } } };
     assert.equal(status.daemon.dev, true);
     assert.equal(status.daemon.wal.path, wal);
+    // apply does not hot-swap into a throwaway dev daemon, which would discard what it applied.
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 1);
+    assert.match(applied.stderr, /a faramesh dev daemon \(pid=\d+\) is running this stack, on a throwaway log/);
     // Nothing of the run is in the stack's own WAL or state.
     assert.equal(existsSync(join(s.dir, 'wal')), false);
     assert.equal(existsSync(join(s.dir, '.faramesh', 'state', 'approvals.json')), false);

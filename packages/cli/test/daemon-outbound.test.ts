@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { makeStack, until } from './daemon-helpers.js';
+import { makeStack, POLICY, until } from './daemon-helpers.js';
 import { argsHash } from '@faramesh/audit';
 
 interface Received {
@@ -214,4 +216,28 @@ test('a sink that cannot be configured refuses apply; an alert that cannot be de
   assert.match(r.stderr, /! alert not deliverable: notify 'email:\/\/oncall@example\.com' needs FARAMESH_SMTP_URL/);
   assert.match(r.stderr, /! alert not deliverable: notify 'slack:\/\/#sec-alerts' needs FARAMESH_SLACK_WEBHOOK_URL/);
   assert.equal(s.cli('status').code, 1, 'nothing started');
+});
+
+test('a sink whose saved position is not in the log (destroy --keep-state, then apply) ships the new log from its start', async () => {
+  const s = makeStack(POLICY.replace('}\n\nagent "bot"', '}\n\nprovider "out" {\n  type = "stdout"\n}\n\nagent "bot"'));
+  const log = () => readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8');
+  const sink = () =>
+    (
+      JSON.parse(s.cli('status', '--format', 'json').stdout) as { providers: { name: string; status: string; shipped: number }[] }
+    ).providers.find((p) => p.name === 'out');
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    for (let i = 0; i < 5; i++) await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { i } });
+    await until('the first log shipped', () => (sink()?.shipped ?? 0) >= 5);
+    assert.equal(s.cli('destroy', '--yes', '--keep-state').code, 0);
+    assert.equal(s.cli('apply').code, 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { i } })).action_id!);
+    await until('the new log shipped', () => ids.every((id) => log().includes(id.slice('action-'.length))));
+    assert.match(log(), /sink out: its saved position is not in this log \(the log was replaced\): shipping this log from its start/);
+    assert.equal(sink()?.status, 'HEALTHY');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
 import { alive, makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
@@ -81,8 +82,8 @@ test('apply starts the daemon; permit, deny, defer → approve → the identical
     const bad = s.cli('approvals', 'list', '--since', 'soon');
     assert.equal(bad.code, 64);
     assert.match(bad.stderr, /--since: 'soon' is not a duration/);
-    const approved = s.cli('approvals', 'approve', id, '--reason', 'customer verified');
-    assert.equal(approved.code, 0, approved.stderr);
+    const approved = s.cli('-q', 'approvals', 'approve', id, '--reason', 'customer verified');
+    assert.deepEqual([approved.code, approved.stdout], [0, ''], approved.stderr);
     assert.equal((await poll(id)).status, 'approved');
     // A different call is not covered by the approval.
     assert.equal((await s.govern({ ...refund, args: { amount: 999, order: 'A-1' } })).effect, 'DEFER');
@@ -268,6 +269,65 @@ test('load-once: editing governance.fms or SIGHUP changes nothing; only apply sw
     assert.equal(versions.length, 2);
     assert.equal(versions[0], before);
   });
+});
+
+test('a hot swap takes runtime { mode } with the policy; what the daemon takes only at start is refused, and the files it starts from stay', async () => {
+  const s = makeStack(
+    POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', 'socket  = "./.faramesh/runtime/agent.sock"\n  mode    = "audit"'),
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const payout = { agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} };
+    assert.equal((await s.govern(payout)).effect, 'PERMIT', 'audit mode permits what enforcement would deny');
+    const src = join(s.dir, 'governance.fms');
+    writeFileSync(src, readFileSync(src, 'utf8').replace('mode    = "audit"', 'mode    = "enforce"'));
+    const swapped = s.cli('apply');
+    assert.equal(swapped.code, 0, swapped.stderr);
+    assert.match(swapped.stdout, /hot-swapped/);
+    assert.equal((await s.govern(payout)).effect, 'DENY', 'enforced from the swap on, without a restart');
+    const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { runtime_mode: string; policy_version: string } };
+    assert.equal(status.daemon.runtime_mode, 'enforce');
+
+    // A new socket: the running daemon cannot move, so the swap is refused and nothing on disk changes.
+    const compiled = join(s.dir, '.faramesh', 'governance.compiled.json');
+    const agentEnv = join(s.dir, '.faramesh', 'runtime', 'agent.env');
+    const before = [readFileSync(compiled, 'utf8'), readFileSync(agentEnv, 'utf8')];
+    writeFileSync(src, readFileSync(src, 'utf8').replace('agent.sock"', 'agent2.sock"').replace('permit ticket/read', 'deny ticket/read'));
+    const refused = s.cli('apply');
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /hot-swap refused: runtime\.socket changed, and the running daemon takes it only when it starts: run faramesh apply --stop, then faramesh apply/,
+    );
+    assert.deepEqual([readFileSync(compiled, 'utf8'), readFileSync(agentEnv, 'utf8')], before);
+    assert.equal(
+      (await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect,
+      'PERMIT',
+      'the old policy runs',
+    );
+    // Its next start takes the policy it runs, until the new one is applied with a restart.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    assert.equal(s.cli('apply').code, 0);
+    assert.ok(existsSync(join(s.dir, '.faramesh', 'runtime', 'agent2.sock')));
+  } finally {
+    s.stop();
+  }
+});
+
+test('faramesh test: a fixture whose agent_id names no agent of the policy fails, saying so', () => {
+  const s = makeStack();
+  try {
+    mkdirSync(join(s.dir, 'tests'));
+    writeFileSync(
+      join(s.dir, 'tests', 'typo.fmtest.json'),
+      JSON.stringify({ agent_id: 'typo-bot', cases: [{ tool: 'stripe/payouts', expect: { effect: 'DENY', code: 'POLICY_DENY' } }] }),
+    );
+    const r = s.cli('test');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /✗ agent_id 'typo-bot' is not an agent of the policy \(bot\)/);
+  } finally {
+    s.stop();
+  }
 });
 
 test('tampered compiled state is refused at load; a second daemon for the same stack is refused', async () => {
@@ -485,5 +545,38 @@ test('destroy stops the daemon and removes what apply made; --keep-wal keeps a v
     assert.equal(s.cli('status', '-q').stdout.trim(), '1');
   } finally {
     s.stop();
+  }
+});
+
+test('destroy removes nothing outside the stack directory, and in it only the log’s own files', async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'fm-outside-wal-'));
+  writeFileSync(join(outside, 'precious.txt'), 'keep me');
+  const s = makeStack(POLICY.replace('wal_dir = "./wal"', `wal_dir = "${outside}"`));
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    const r = s.cli('destroy', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /WAL kept at .*fm-outside-wal-\w+ \(\d+ records\): it is outside the stack directory/);
+    assert.equal(readFileSync(join(outside, 'precious.txt'), 'utf8'), 'keep me');
+    assert.ok(
+      readdirSync(outside).some((f) => f.endsWith('.wal')),
+      'the log is still there',
+    );
+  } finally {
+    s.stop();
+  }
+  // Inside the stack, a directory shared with other files keeps them (and itself).
+  const t = makeStack();
+  try {
+    assert.equal(t.cli('apply').code, 0);
+    writeFileSync(join(t.dir, 'wal', 'notes.txt'), 'mine');
+    const r = t.cli('destroy', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /WAL removed/);
+    assert.match(r.stdout, /wal kept: it also holds 1 file\(s\) that are not the log's/);
+    assert.deepEqual(readdirSync(join(t.dir, 'wal')), ['notes.txt']);
+  } finally {
+    t.stop();
   }
 });

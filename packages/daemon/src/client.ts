@@ -25,11 +25,16 @@ export function requestLine(socketPath: string, line: string, timeoutMs = 10_000
     socket.on('data', (d: string) => (data += d));
     socket.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new DaemonUnreachableError(`no daemon is listening on ${socketPath}`) : e);
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new DaemonUnreachableError(`no daemon is listening on ${socketPath}`));
+      // A daemon that exits while answering (it was stopping) is gone, not broken.
+      else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') reject(new DaemonUnreachableError(`the daemon went away (${e.code})`));
+      else reject(e);
     });
     socket.on('end', () => {
       clearTimeout(timer);
-      resolve(data.trimEnd());
+      const reply = data.trimEnd();
+      if (reply === '') reject(new DaemonUnreachableError('the daemon closed the connection without replying (it is stopping)'));
+      else resolve(reply);
     });
   });
 }

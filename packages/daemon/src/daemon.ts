@@ -45,6 +45,7 @@ import { supervisedEnv } from './supervisor/environment.js';
 /** How long supervised agents get to stop on DRAINING before they are killed. */
 const SUPERVISOR_STOP_GRACE_MS = 10_000;
 import { runtimeSettings, type RuntimeSettings } from './stack/settings.js';
+import { fixedAtStartChanges } from './stack/fixed-at-start.js';
 import {
   keepOpenAck,
   NOT_READY,
@@ -231,7 +232,6 @@ export class Daemon {
         state: restored.state,
         approvals: this.approvals,
         persistApprovals: async () => this.writeApprovals(),
-        mode: settings.mode,
         now: Date.now,
         say: this.say,
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
@@ -717,6 +717,7 @@ export class Daemon {
       ...(reverse ? { reverse } : {}),
       proxyOnly: proxyOnlyCredentials(compiled.ir, reverse !== undefined),
       appliedAt: new Date().toISOString(),
+      mode: settings.mode,
     };
   }
 
@@ -726,6 +727,12 @@ export class Daemon {
     const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
     const current = this.decisions!.policy.compiled;
     if (current.policy_version === compiled.policy_version) return { changed: false, policy_version: compiled.policy_version };
+    const fixed = fixedAtStartChanges(current.ir, compiled.ir, this.paths.stackDir, this.env);
+    if (fixed.length > 0)
+      throw new OperatorRefusal(
+        'refused',
+        `${fixed.join(', ')} changed, and the running daemon takes ${fixed.length === 1 ? 'it' : 'them'} only when it starts: run faramesh apply --stop, then faramesh apply`,
+      );
     let next: PolicyInUse;
     try {
       next = this.policyInUse(compiled);
@@ -766,6 +773,7 @@ export class Daemon {
     this.identity = identity;
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
+    this.approvals!.ttlMs = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env).approvalTtlMs;
     if (identityChanged) previous?.close();
     // An agent the policy gained can reach the daemon from its sandbox at once; one it lost, no longer.
     await Promise.all(this.syncAgentMirrors(compiled.ir));
@@ -838,9 +846,22 @@ export class Daemon {
       throw new OperatorRefusal('not_found', `the signed copy of ${target.slice(0, 16)} is missing from ${this.paths.versions}`);
     // Checked before it becomes current: a tampered copy changes nothing.
     loadCompiled(file, sig, readVerifierKeys(publicKeyFile(this.paths.stackDir)));
+    this.installVersion(target);
+    try {
+      return { ...(await this.swapPolicy(by)), from: current };
+    } catch (e) {
+      // Refused: the files the daemon starts from are the policy it still runs.
+      this.installVersion(current);
+      throw e;
+    }
+  }
+
+  /** Make a kept signed version the compiled policy the daemon loads (on apply, or its next start). */
+  private installVersion(version: string): void {
+    const [file, sig] = versionFiles(this.paths, version);
+    if (!existsSync(file) || !existsSync(sig)) return;
     writeDurable(dirname(this.paths.compiled), basename(this.paths.compiled), readFileSync(file), 0o644);
     writeDurable(dirname(this.paths.signature), basename(this.paths.signature), readFileSync(sig), 0o644);
-    return { ...(await this.swapPolicy(by)), from: current };
   }
 
   private status(): object {
@@ -858,7 +879,7 @@ export class Daemon {
       policy_version: policy?.compiled.policy_version ?? null,
       policy_source: policy?.compiled.source ?? null,
       applied_at: policy?.appliedAt ?? null,
-      runtime_mode: this.settings?.mode ?? null,
+      runtime_mode: this.decisions?.policy.mode ?? this.settings?.mode ?? null,
       dev: this.options.dev !== undefined,
       degraded: this.decisions?.degraded ?? null,
       providers: this.sinks?.statuses() ?? [],

@@ -9,6 +9,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmdirSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -126,4 +127,25 @@ export function readFileFrom(path: string, from: number, max = Infinity): Buffer
   } finally {
     closeSync(fd);
   }
+}
+
+/** Is `name` one of the files a log directory holds (segments, manifests, the snapshot, the lock, their temp files)? */
+export function isLogFile(name: string): boolean {
+  const base = /^\.(.+)\.tmp$/.exec(name)?.[1] ?? name;
+  return SEGMENT.test(base) || /^seg-\d{16}\.manifest\.json$/.test(base) || base === 'snapshot.json' || base === 'LOCK';
+}
+
+/**
+ * Remove a log: its own files only, then the directory if nothing else is in it. Returns the names
+ * of other files, which are left where they are (the directory may be shared with something else).
+ */
+export function removeLog(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const others: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (isLogFile(name)) unlinkSync(join(dir, name));
+    else others.push(name);
+  }
+  if (others.length === 0) rmdirSync(dir);
+  return others;
 }

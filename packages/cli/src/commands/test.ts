@@ -61,6 +61,17 @@ export async function runTests(opts: TestOptions): Promise<number> {
       if (opts.failFast) break;
       continue;
     }
+    // A typo would otherwise pass every deny case against the default of no agent at all.
+    // (Top-level rules govern agents without a block of their own: then any id is one.)
+    const agents = result.ir.agents.map((a) => a.id);
+    if (!policy.flat && !agents.includes(f.fixture.agent_id)) {
+      out.print(
+        `    ${out.fail(`agent_id '${f.fixture.agent_id}' is not an agent of the policy (${agents.join(', ') || 'it has none'})`)}`,
+      );
+      total.failed++;
+      if (opts.failFast) break;
+      continue;
+    }
     const r = runFixture(f.fixture, policy, out, opts, f.path);
     total.passed += r.passed;
     total.failed += r.failed;

@@ -64,7 +64,8 @@ export class ApprovalBook {
   private newlyExpired: Approval[] = [];
 
   constructor(
-    private readonly ttlMs: number,
+    /** `runtime { approval_ttl }`: new deferrals wait this long (a hot swap may change it). */
+    public ttlMs: number,
     approvals: Approval[] = [],
   ) {
     for (const a of approvals) this.add(a);

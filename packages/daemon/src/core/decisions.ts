@@ -39,6 +39,8 @@ export interface PolicyInUse {
   /** Why a socket or `/v1/evaluate` caller may not hold a tool's credential: a proxy attaches it. */
   proxyOnly?: (tool: string) => string | undefined;
   appliedAt: string;
+  /** `runtime { mode }`: swapped with the policy, so flipping audit → enforce takes effect on apply. */
+  mode: 'enforce' | 'audit';
 }
 
 export interface DecisionDeps {
@@ -47,7 +49,6 @@ export interface DecisionDeps {
   approvals: ApprovalBook;
   /** Make the approval book durable (before any reply that depends on it). */
   persistApprovals(): Promise<void>;
-  mode: 'enforce' | 'audit';
   now(): number;
   /** Mints and verifies delegation tokens. */
   delegation: DelegationTokens;
@@ -98,8 +99,9 @@ export class DecisionService {
     const started = performance.now();
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
-    const { log, state, mode } = this.deps;
+    const { log, state } = this.deps;
     const policy = this.policy;
+    const mode = policy.mode;
     const nowMs = this.deps.now();
     const request = decisionRequest(params, tool);
     if (http) request.http = http;
@@ -125,7 +127,7 @@ export class DecisionService {
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
     const stamp = log.stamp();
-    let outcome = this.resolveApproval(decision, request.agent_id, tool, request.args, stamp.id, nowMs);
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, request.args, stamp.id, nowMs, mode);
     // A permitted call's credential is fetched before anything is recorded: a provider that fails blocks it.
     let credential: Issued | undefined;
     let credentialMs: number | undefined;
@@ -256,11 +258,19 @@ export class DecisionService {
   }
 
   /** What a deferred call becomes given the approvals: permitted or denied once by an operator's decision, else pending. */
-  private resolveApproval(decision: Decision, agent: string, tool: string, args: unknown, actionId: string, nowMs: number): Outcome {
+  private resolveApproval(
+    decision: Decision,
+    agent: string,
+    tool: string,
+    args: unknown,
+    actionId: string,
+    nowMs: number,
+    mode: PolicyInUse['mode'],
+  ): Outcome {
     const denial = denialOf(decision);
     if (decision.effect === 'PERMIT') return { effect: 'permit', wire: 'PERMIT' };
     if (decision.effect === 'DENY') return { effect: 'deny', wire: 'DENY', denial };
-    if (this.deps.mode === 'audit') return { effect: 'defer', wire: 'DEFER', denial };
+    if (mode === 'audit') return { effect: 'defer', wire: 'DEFER', denial };
     const { approvals } = this.deps;
     const binding = bindingOf(agent, tool, args);
     const resolved = approvals.resolvedFor(binding, nowMs);

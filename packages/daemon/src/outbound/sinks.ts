@@ -4,9 +4,10 @@
  * is DEGRADED in `status` and retried with backoff, and since it reads from the log, not from a
  * queue in memory, it loses nothing: across outages and restarts it resumes where its last
  * delivered batch ended (`.faramesh/state/sinks.json`). A sink new to the stack starts at the end
- * of the log as it is then.
+ * of the log as it is then. A saved position that is not in this log (the log was removed and a new
+ * one begun, as `destroy --keep-state` does) ships the new log from its start.
  */
-import { LogFollower, type LogPosition, type StoredRecord } from '@faramesh/audit';
+import { leafAt, leafHash, LogFollower, type LogPosition, type LogTip, type StoredRecord } from '@faramesh/audit';
 import type { StateSeal } from '../stack/sealed-state.js';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { deliver } from './deliver.js';
@@ -40,7 +41,7 @@ class SinkWorker {
   constructor(
     readonly format: SinkFormat,
     walDir: string,
-    from: LogPosition,
+    from: LogPosition | undefined,
     private readonly owner: Sinks,
   ) {
     this.status = { name: format.name, type: format.type, status: 'HEALTHY', shipped: 0 };
@@ -119,11 +120,21 @@ export function checkSinks(providers: readonly ProviderIR[], env: NodeJS.Process
 /** Where each sink has shipped up to, in `.faramesh/state/`. */
 const CURSORS = 'sinks.json';
 
+/** A sink's position, with the last record it shipped (to recognise the log it was in). */
+type Cursor = LogPosition & { last?: { segment: string; offset: number; leaf: string } };
+
+/** Is a saved position in this log: not past its end, and (when it says) after the very record it shipped last? */
+function inLog(walDir: string, c: Cursor, tip: LogTip): boolean {
+  if (c.seq > tip.seq) return false;
+  if (c === tip || c.seq === 0 || !c.last) return true;
+  return leafAt(walDir, c.last.segment, c.last.offset) === c.last.leaf;
+}
+
 export class Sinks {
   private readonly workers: SinkWorker[] = [];
   /** What a record holds only the hashes of: its redacted arguments and the principal's claims. */
   private readonly held = new Map<string, { args: Record<string, unknown>; principal_claims?: Record<string, unknown> }>();
-  private readonly cursors: Map<string, LogPosition>;
+  private readonly cursors: Map<string, Cursor>;
 
   /** Throws a SettingsError for a sink it cannot configure. */
   constructor(
@@ -131,15 +142,21 @@ export class Sinks {
     walDir: string,
     private readonly stateDir: string,
     private readonly seal: StateSeal,
-    tip: LogPosition,
+    tip: LogTip,
     env: NodeJS.ProcessEnv,
     readonly say: (line: string) => void,
   ) {
     // Sealed: a position moved by hand could skip records a sink never shipped.
-    const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, LogPosition> } | undefined;
+    const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, Cursor> } | undefined;
     this.cursors = new Map(Object.entries(saved?.cursors ?? {}));
-    for (const p of providers.filter((x) => isSinkType(x.type)))
-      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, this.cursors.get(p.name) ?? tip, this));
+    for (const p of providers.filter((x) => isSinkType(x.type))) {
+      let from: LogPosition | undefined = this.cursors.get(p.name) ?? tip;
+      if (!inLog(walDir, from, tip)) {
+        say(`sink ${p.name}: its saved position is not in this log (the log was replaced): shipping this log from its start`);
+        from = undefined;
+      }
+      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, from, this));
+    }
   }
 
   get active(): boolean {
@@ -167,7 +184,11 @@ export class Sinks {
   }
 
   delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
-    this.cursors.set(worker.format.name, position);
+    const last = batch[batch.length - 1]!;
+    this.cursors.set(worker.format.name, {
+      ...position,
+      last: { segment: last.segment, offset: last.offset, leaf: leafHash(last.payload).toString('hex') },
+    });
     this.seal.write(this.stateDir, CURSORS, { cursors: Object.fromEntries(this.cursors) });
     // With several sinks, the arguments stay for the others (the window is bounded either way).
     if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));

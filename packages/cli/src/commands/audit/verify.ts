@@ -23,11 +23,19 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
   const dir = walDir(o);
   let report: VerifyReport;
   let keySource: string | undefined;
+  let from: number | undefined;
+  let to: number | undefined;
+  try {
+    from = timeBound(o.from, '--from');
+    to = timeBound(o.to, '--to');
+  } catch (e) {
+    // A usage error, not a missing log (exit 2): a script must not read a typo as "nothing logged yet".
+    out.error(out.fail((e as Error).message));
+    return 64;
+  }
   try {
     const keys = pinnedKeys(o);
     keySource = keys.source;
-    const from = timeBound(o.from, '--from');
-    const to = timeBound(o.to, '--to');
     if (o.format === 'text') out.print(`Verifying audit log at ${dir} ...`);
     const bar =
       o.format === 'text' && process.stderr.isTTY

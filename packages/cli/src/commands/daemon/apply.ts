@@ -5,8 +5,9 @@
  * running daemon and its policy untouched.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { writeDurable } from '@faramesh/audit';
 import { LOCK_FILE } from '../../registry/lock.js';
 import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
@@ -50,6 +51,14 @@ export async function apply(o: ApplyOptions): Promise<number> {
   }
   const running = await daemonStatus(paths);
   const short = compiled.policy_version.slice(0, 16);
+  if (running?.dev) {
+    out.error(
+      out.fail(
+        `a faramesh dev daemon (pid=${running.pid}) is running this stack, on a throwaway log: stop it (Ctrl-C) before faramesh apply`,
+      ),
+    );
+    return 1;
+  }
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
     out.done(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`);
     // The lock is put back even when nothing changed: someone may have lifted it to edit.
@@ -62,10 +71,14 @@ export async function apply(o: ApplyOptions): Promise<number> {
     );
     return 1;
   }
+  // What a running daemon was started with stays on disk until it takes the new policy: a refused
+  // swap must not leave the refused policy for the next start to enforce.
+  const restore = running ? keepCopies(paths) : undefined;
   let sandbox: string | undefined;
   try {
     sandbox = await writeStack(paths, prepared);
   } catch (e) {
+    restore?.();
     out.error(out.fail(`${(e as Error).message}: nothing was applied`));
     return 1;
   }
@@ -81,7 +94,12 @@ export async function apply(o: ApplyOptions): Promise<number> {
     try {
       await operatorCall(paths.operatorSocket, 'apply', {}, 30_000);
     } catch (e) {
-      out.error(out.fail(`hot-swap refused: ${(e as Error).message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)})`));
+      restore?.();
+      out.error(
+        out.fail(
+          `hot-swap refused: ${(e as Error).message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)}, and so do the files it starts from)`,
+        ),
+      );
       return 1;
     }
     out.print(`→ policy hot-swapped (pid=${running.pid}): ${running.policy_version?.slice(0, 16)} → ${short}`);
@@ -102,6 +120,21 @@ export async function apply(o: ApplyOptions): Promise<number> {
   } else if (ir.runtime.os_tier === true) out.print('→ OS tier: off (agent_enforce_profile = "off"): application tier only');
   if (settings.immutableConfig) lockConfig(prepared.source, out);
   return 0;
+}
+
+/** The files apply rewrites, as they are now; the function puts them back (or removes those that were absent). */
+function keepCopies(paths: StackPaths): () => void {
+  const kept = [paths.compiled, paths.signature, paths.agentEnv, paths.cliPath, paths.launcher, paths.sandboxPlan].map((file) => ({
+    file,
+    bytes: existsSync(file) ? readFileSync(file) : undefined,
+    mode: existsSync(file) ? statSync(file).mode & 0o7777 : 0,
+  }));
+  return () => {
+    for (const k of kept) {
+      if (k.bytes === undefined) rmSync(k.file, { force: true });
+      else writeDurable(dirname(k.file), basename(k.file), k.bytes, k.mode);
+    }
+  };
 }
 
 async function stop(paths: StackPaths, out: Out): Promise<number> {

@@ -62,10 +62,8 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
             by: userInfo().username,
             ...(o.reason ? { reason: o.reason } : {}),
           });
-          out.print(
-            out.ok(
-              `${a.id} ${a.status}: ${verb === 'approve' ? `the next identical ${a.tool} call by ${a.agent_id} runs once` : `${a.agent_id}'s ${a.tool} call is refused`}`,
-            ),
+          out.done(
+            `${a.id} ${a.status}: ${verb === 'approve' ? `the next identical ${a.tool} call by ${a.agent_id} runs once` : `${a.agent_id}'s ${a.tool} call is refused`}`,
           );
           return 0;
         })(),

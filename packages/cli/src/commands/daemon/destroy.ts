@@ -3,11 +3,13 @@
  * SIGKILL after 10 s), then remove what apply made: sockets, the pid file, the compiled policy and
  * its kept versions, the launcher and agent files; the audit log unless --keep-wal; the daemon's
  * state and tokens unless --keep-state. The stack's keys go only with both the log and the state
- * (a kept log must stay verifiable). governance.fms is never touched.
+ * (a kept log must stay verifiable). governance.fms is never touched, and nothing outside the stack
+ * directory is: a `wal_dir` elsewhere is kept, and in the stack only the log's own files are removed.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { readRecords } from '@faramesh/audit';
+import { readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { alive, daemonStatus } from './running.js';
@@ -24,13 +26,15 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
   const walDir = walDirOf(paths);
+  const within = relative(paths.stackDir, walDir);
+  const walInside = within !== '' && !within.startsWith('..') && !isAbsolute(within);
+  const removeWal = !o.keepWal && walInside && existsSync(walDir);
   const doomed = [
     paths.runtime,
     paths.compiled,
     paths.signature,
     `${paths.root}/bin`,
     ...(o.keepState ? [] : [paths.versions, paths.state, paths.tokens]),
-    ...(o.keepWal ? [] : [walDir]),
     ...(o.keepWal || o.keepState ? [] : [`${paths.root}/keys`]),
   ].filter((p) => existsSync(p));
   if (!o.yes) {
@@ -38,7 +42,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
       out.error(out.fail('destroy removes files; pass --yes to confirm when not at a terminal'));
       return 1;
     }
-    out.print(['This removes:', ...doomed.map((p) => `  ${p}`)].join('\n'));
+    out.print(['This removes:', ...doomed.map((p) => `  ${p}`), ...(removeWal ? [`  the audit log in ${walDir}`] : [])].join('\n'));
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     const answer = await rl.question('Continue? [y/N] ');
     rl.close();
@@ -60,7 +64,13 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   out.done('compiled artifacts removed');
   const count = records === undefined ? '' : ` (${records.toLocaleString('en-US')} records)`;
   if (o.keepWal) out.print(`→ WAL kept at ${walDir}${count ? ` ${count.trim()} preserved for audit` : ''}`);
-  else if (records !== undefined) out.done(`WAL removed${count}`);
+  else if (!walInside && existsSync(walDir))
+    out.print(`→ WAL kept at ${walDir}${count}: it is outside the stack directory, which destroy never touches`);
+  else if (removeWal) {
+    const others = removeLog(walDir);
+    if (records !== undefined) out.done(`WAL removed${count}`);
+    if (others.length > 0) out.print(`→ ${walDir} kept: it also holds ${others.length} file(s) that are not the log's`);
+  }
   if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
   out.done('stack destroyed');
   return 0;

@@ -39,7 +39,13 @@ async function watch(o: StatusOptions, out: Out): Promise<number> {
   try {
     while (!stop.signal.aborted) {
       const lines: string[] = [];
-      code = await report(o, { ...out, print: (t) => lines.push(t) }, o.format === 'json' && !tty ? 0 : 2);
+      try {
+        code = await report(o, { ...out, print: (t) => lines.push(t) }, o.format === 'json' && !tty ? 0 : 2);
+      } catch (e) {
+        // One report that could not be had (a daemon too busy to answer in time) does not end the watch.
+        out.error(out.fail(`no status: ${(e as Error).message}`));
+        code = 2;
+      }
       const text = lines.join('\n');
       if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n\n(every ${(o.interval ?? 2000) / 1000}s; Ctrl-C stops)\n`);
       else out.print(o.format === 'json' || o.quiet ? text : `— ${new Date().toISOString()}\n${text}\n`);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { compile, Source, STACK_FILES } from '@faramesh/fpl';
-import { makeOut, plural } from '../../output.js';
+import { isQuiet, makeOut, plural } from '../../output.js';
 import { detectFrameworks, type Framework } from './detect.js';
 import { discoverTools, hasInputSchemas } from './discover.js';
 import { STARTER_FILE, starterText, type Starter, type StarterFormat } from './starter.js';
@@ -73,37 +73,40 @@ export async function init(o: InitOptions, choose: Chooser = promptFramework): P
     return 1;
   }
 
-  const frameworkLine =
-    framework !== undefined
-      ? out.ok(`Framework detected: ${framework}`)
-      : matches.length > 1
+  if (framework !== undefined) out.done(`Framework detected: ${framework}`);
+  // Warnings go where warnings go (stderr): never left out, never mixed with what --quiet keeps.
+  else
+    out.error(
+      matches.length > 1
         ? `! Frameworks detected: ${matches.join(', ')}: pick one by hand (framework unknown)`
-        : '! Framework not detected (unknown): add its registry import by hand';
-  out.print(frameworkLine);
+        : '! Framework not detected (unknown): add its registry import by hand',
+    );
   const names = found.tools.length > 8 ? `${found.tools.slice(0, 8).join(', ')}, …` : found.tools.join(', ');
   out.done(`Tools discovered: ${found.tools.length}${found.tools.length > 0 ? ` (${names})` : ''}`);
-  if (found.truncated) out.print(`! Stopped after ${found.files} source files: tools in the rest were not looked for`);
-  if (starter.registry?.mode === 'comment')
+  if (found.truncated) out.error(`! Stopped after ${found.files} source files: tools in the rest were not looked for`);
+  if (starter.registry?.mode === 'comment' && !isQuiet())
     out.print(
       format === 'json'
         ? `→ No registry import written (JSON has no comments): add "import": "${starter.registry.path}" once the registry's key is pinned in trust`
         : `→ Registry import written as a comment: pin the registry's key in trust { }, then uncomment it`,
     );
   out.done(`${file} written`);
-  out.print(
-    [
-      '',
-      'Next steps:',
-      '  Check the policy:',
-      '    faramesh check',
-      '  Run your agent with governance:',
-      '    faramesh dev',
-      '  Review what your agent is doing:',
-      '    faramesh approvals list',
-      '  When ready for full enforcement:',
-      '    faramesh apply',
-    ].join('\n'),
-  );
+  // Guidance, not data: left out under --quiet, like the confirmations.
+  if (!isQuiet())
+    out.print(
+      [
+        '',
+        'Next steps:',
+        '  Check the policy:',
+        '    faramesh check',
+        '  Run your agent with governance:',
+        '    faramesh dev',
+        '  Review what your agent is doing:',
+        '    faramesh approvals list',
+        '  When ready for full enforcement:',
+        '    faramesh apply',
+      ].join('\n'),
+    );
   return 0;
 }
 
