@@ -238,12 +238,13 @@ export async function main(argv: string[]): Promise<number> {
     .command('destroy')
     .description("stop the stack's daemon and remove what apply made (governance.fms is kept)")
     .option('--dir <dir>', 'stack directory', '.')
+    .option('--stack <dir>', 'the same as --dir (as the audit commands name the stack)')
     .option('--keep-wal', 'keep the audit log (and the keys that verify it)')
     .option('--keep-state', 'keep approvals, engine state, tokens and policy versions')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (o: { dir: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }) => {
+    .action(async (o: { dir: string; stack?: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }) => {
       const { destroy } = await import('./commands/daemon/destroy.js');
-      code = await destroy({ ...o, noColor: noColor() });
+      code = await destroy({ ...o, dir: o.stack ?? o.dir, noColor: noColor() });
     });
 
   const credential = program.command('credential').description('the credential broker: check a provider, or preview what a call would get');

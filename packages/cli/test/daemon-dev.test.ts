@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { operatorCall } from '@faramesh/daemon/client';
-import { makeStack, until, type Stack } from './daemon-helpers.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
 
 /** Collect a child's output as it comes. */
 function collect(child: ChildProcess): { out: () => string; err: () => string; exited: Promise<number> } {
@@ -136,5 +138,68 @@ test('audit tail through the daemon: the operator socket serves the newest recor
   } finally {
     s.cli('apply', '--stop');
     s.stop();
+  }
+});
+
+test('faramesh dev contacts no provider: stub credentials, the stack key for checkpoints, no sink, no alert; their env() need not be set', async () => {
+  const hits: string[] = [];
+  const listener = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.end('{}');
+  });
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  const s = makeStack(
+    POLICY.replace(
+      '}\n\nagent "bot" {',
+      `}
+
+provider "vault" {
+  type  = "vault"
+  addr  = "${url}"
+  token = env("DEV_TEST_UNSET_VAULT_TOKEN")
+}
+
+provider "splunk" {
+  type  = "splunk-sink"
+  url   = "${url}"
+  token = env("DEV_TEST_UNSET_HEC_TOKEN")
+  index = "x"
+}
+
+provider "signing" {
+  type    = "kms"
+  backend = "aws-kms"
+  key_arn = "arn:aws:kms:us-west-2:123456789012:key/abc"
+}
+
+agent "bot" {
+  credential "db" {
+    provider = "vault"
+    path     = "payments/db"
+    tools    = ["ticket/read"]
+  }
+  alert {
+    on     = "deny"
+    notify = "slack://#sec"
+  }`,
+    ),
+    { FARAMESH_SLACK_WEBHOOK_URL: `${url}/slack` },
+  );
+  const child = s.spawnCli('dev');
+  const dev = collect(child);
+  try {
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    assert.match(dev.out(), /providers declared \(vault \(vault\), splunk \(splunk-sink\), signing \(kms\)\): not contacted in dev/);
+    const read = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    assert.equal(read.effect, 'PERMIT');
+    assert.equal((read.credential as { value: string }).value, 'Bearer STUB-db');
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'DENY');
+    await until('the alert to be said', () => dev.err().includes('alert deny → slack://#sec (faramesh dev: not sent)'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(hits, [], 'nothing reached the providers');
+  } finally {
+    child.kill('SIGKILL');
+    listener.close();
   }
 });

@@ -134,9 +134,10 @@ test('Vault Transit: an ed25519 key signs the note itself, the key version pinne
 test('Vault Transit: an ecdsa-p256 key signs a SHA-256 digest (prehashed, ASN.1)', async () => {
   const key = vault.addTransitKey('dpr-ec', 'ecdsa-p256');
   const before = vault.signs.length;
+  // The type's own name is a backend too, as the reference guides write it.
   const s = stack(`provider "kms-vault" {
   type  = "kms"
-  backend = "vault"
+  backend = "vault-transit"
   addr  = "${vault.addr}"
   token = env("VAULT_TOKEN")
   key   = "dpr-ec"

@@ -214,7 +214,7 @@ export class Daemon {
       const feed = (this.feed = new RecordFeed(log.size));
       log.onRecord((record, payload) => feed.push(record, payload));
       if (dev?.echo) log.onRecord((_record, payload) => dev.echo!(payload.toString('utf8')));
-      this.alerts = new Alerts(this.env, this.say);
+      this.alerts = new Alerts(this.env, this.say, dev !== undefined);
       this.startSinks(compiled, log);
       // The audit commands read the log this daemon writes, whatever governance.fms now says.
       writeFileSync(this.paths.walPointer, `${settings.walDir}\n`, { mode: 0o600 });
@@ -226,7 +226,7 @@ export class Daemon {
       deadline();
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
-      const broker = (this.broker = new CredentialBroker(this.env));
+      const broker = (this.broker = new CredentialBroker(this.env, dev !== undefined));
       this.decisions = new DecisionService(this.policyInUse(compiled), {
         log,
         state: restored.state,
@@ -695,7 +695,9 @@ export class Daemon {
 
   /** The policy's audit sinks, reading the log from their saved positions (new ones from its end). */
   private startSinks(compiled: CompiledPolicy, log: AuditLog): void {
-    const sinks = new Sinks(compiled.ir.providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say);
+    // faramesh dev ships nowhere: its records are echoed to stderr instead.
+    const providers = this.options.dev ? [] : compiled.ir.providers;
+    const sinks = new Sinks(providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say);
     this.sinks = sinks;
     this.unhookSinks?.();
     this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;
@@ -704,8 +706,11 @@ export class Daemon {
   /** A compiled policy made ready to decide with: prepared rules, and its identity providers loaded. */
   private policyInUse(compiled: CompiledPolicy): PolicyInUse {
     // Sinks that cannot be configured refuse the policy; alerts that cannot be delivered are only said.
-    checkSinks(compiled.ir.providers, this.env);
-    for (const problem of Alerts.problems(notifyTargets(compiled.ir), this.env)) this.say(`alerts: ${problem}`);
+    // (faramesh dev uses neither.)
+    if (!this.options.dev) {
+      checkSinks(compiled.ir.providers, this.env);
+      for (const problem of Alerts.problems(notifyTargets(compiled.ir), this.env)) this.say(`alerts: ${problem}`);
+    }
     const settings = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
     const trustClaims = this.options.dev !== undefined || settings.trustSdkPrincipal;
     const principals = new PrincipalGate(compiled.ir.identities, this.paths.stackDir, this.env, trustClaims);
@@ -794,6 +799,8 @@ export class Daemon {
 
   /** The checkpoint signer a policy asks for; a KMS key is pinned in `audit.pub` beside the stack key. */
   private async checkpointSigner(compiled: CompiledPolicy): Promise<ActiveSigner> {
+    // faramesh dev contacts no KMS: its throwaway log is signed with the stack key.
+    if (this.options.dev) return { signer: this.stackKey(), via: 'local key (faramesh dev: no KMS)', source: signingSource(compiled.ir) };
     const active = await checkpointSigner(compiled.ir, this.env, this.stackKey());
     if (active.provider) pinKey(this.paths.stackDir, encodeVerifierKey(active.signer));
     return active;

@@ -164,6 +164,8 @@ export const PROVIDER_TYPES: Readonly<Record<string, readonly string[]>> = {
   'cost-http': ['url'],
 };
 export const PROVIDER_COMMON_FIELDS = ['type', 'scope_required', 'max_ttl', 'timeout'];
+/** `provider { type = "kms" backend = … }`: the short names and the provider types' own. */
+export const KMS_BACKENDS = ['aws', 'gcp', 'azure', 'vault', 'aws-kms', 'gcp-kms', 'azure-key-vault', 'azure-kv', 'vault-transit'];
 
 export const IDENTITY_TYPES: Readonly<Record<string, readonly string[]>> = {
   spiffe: ['socket', 'trust_domain'],

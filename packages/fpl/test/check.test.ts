@@ -76,6 +76,18 @@ const errors: Case[] = [
   ['in needs a list', agent('  rules {\n    permit x if a in "abc"\n  }'), ['invalid-operand@3'], /contains/],
   ['unknown time field', agent('  rules {\n    permit x if time.hours > 3\n  }'), ['unknown-variable@3'], /time.hour/],
   ['scalar root has no fields', agent('  rules {\n    permit x if tool.name == "x"\n  }'), ['unknown-variable@3']],
+  [
+    'kms without backend',
+    'provider "k" {\n  type = "kms"\n  key_arn = "arn:x"\n}\n',
+    ['missing-field@1'],
+    /needs backend = one of aws, gcp/,
+  ],
+  [
+    'kms with an unknown backend',
+    'provider "k" {\n  type = "kms"\n  backend = "aws-kmz"\n}\n',
+    ['invalid-value@2'],
+    /backend 'aws-kmz' is not one of/,
+  ],
   ['tags has no fields', agent('  rules {\n    permit x if tags.first == "x"\n  }'), ['unknown-variable@3'], /'tags' has no fields/],
   ['unset env in condition', agent('  rules {\n    permit x if a == env("NOPE_NOT_SET")\n  }'), ['unset-env@3']],
   ['strict deny then permit', agent('  default deny\n  rules {\n    deny! shell/*\n    permit shell/ls\n  }'), ['strict-deny-violated@5']],
@@ -97,6 +109,13 @@ const errors: Case[] = [
 
 const warnings: Case[] = [
   ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
+  [
+    'an oidc identity without keys',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n}\n',
+    ['missing-field@1'],
+    /no jwks_url or jwks_file: apply will refuse it/,
+  ],
+  ['pkcs11 signing', 'provider "hsm" {\n  type = "pkcs11"\n  slot = 0\n}\n', ['unsupported@2'], /not available in this build/],
   [
     'shadowed exact rule',
     agent('  default deny\n  rules {\n    deny refund\n    permit refund if amount < 5\n  }'),

@@ -80,7 +80,11 @@ export class CredentialBroker {
     }
   }
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  /** `stubOnly` (faramesh dev): every credential is a `STUB-<id>` secret; no provider is contacted. */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly stubOnly = false,
+  ) {}
 
   /** The agent's credential binding for this tool, if any. */
   bindingFor(ir: PolicyIR, agentId: string, tool: string): CredentialIR | undefined {
@@ -98,7 +102,7 @@ export class CredentialBroker {
 
   private async attempt(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
     const providerName = typeof c.provider === 'string' ? c.provider : 'stub';
-    const provider = ir.providers.find((p) => p.name === providerName);
+    const provider = this.stubOnly ? undefined : ir.providers.find((p) => p.name === providerName);
     const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;
     const header = c.header ?? 'Authorization';
     try {

@@ -102,9 +102,11 @@ export class Alerts {
   private queued = 0;
   private readonly targets = new Map<string, AlertTarget>();
 
+  /** `dryRun` (faramesh dev): each alert is said, never sent. */
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly say: (line: string) => void,
+    private readonly dryRun = false,
   ) {}
 
   /** Why each undeliverable notify target of a policy cannot be reached (apply and start warn; alerts never block). */
@@ -126,6 +128,10 @@ export class Alerts {
   }
 
   send(a: AlertEvent): void {
+    if (this.dryRun) {
+      this.say(`alert ${a.on} → ${a.notify} (faramesh dev: not sent): ${a.agent_id} ${a.tool} ${a.effect}`);
+      return;
+    }
     if (this.queued >= MAX_QUEUED) {
       this.counts.dropped++;
       return;

@@ -23,7 +23,18 @@ const SIGNERS: Readonly<Record<string, Make>> = {
   'vault-transit': vaultTransitSigner,
 };
 /** `provider { type = "kms" backend = "…" }`, the generic spelling. */
-const BACKENDS: Readonly<Record<string, string>> = { aws: 'aws-kms', gcp: 'gcp-kms', azure: 'azure-key-vault', vault: 'vault-transit' };
+const BACKENDS: Readonly<Record<string, string>> = {
+  aws: 'aws-kms',
+  gcp: 'gcp-kms',
+  azure: 'azure-key-vault',
+  vault: 'vault-transit',
+  // The provider types' own names, as the reference guides write them (`backend = "aws-kms"`).
+  'aws-kms': 'aws-kms',
+  'gcp-kms': 'gcp-kms',
+  'azure-key-vault': 'azure-key-vault',
+  'azure-kv': 'azure-key-vault',
+  'vault-transit': 'vault-transit',
+};
 const SIGNING_TYPES = new Set(['kms', 'aws-kms', 'gcp-kms', 'vault-transit', 'azure-key-vault', 'pkcs11']);
 
 export interface ActiveSigner {
@@ -54,7 +65,9 @@ export async function checkpointSigner(ir: PolicyIR, env: NodeJS.ProcessEnv, sta
   const make = type ? SIGNERS[type] : undefined;
   if (!make)
     throw new Error(
-      `signing provider "${p.name}" (${p.type}${p.type === 'kms' ? ` backend ${f.str('backend') ?? 'unset'}` : ''}) is not available in this build: use aws-kms, gcp-kms, azure-key-vault or vault-transit`,
+      p.type === 'kms'
+        ? `signing provider "${p.name}": backend ${JSON.stringify(f.str('backend') ?? null)} is not one of ${Object.keys(BACKENDS).join(', ')}`
+        : `signing provider "${p.name}" (${p.type}) is not available in this build: use type aws-kms, gcp-kms, azure-key-vault or vault-transit`,
     );
   try {
     const signer = await make(stackKey.name, f, env);

@@ -1,7 +1,7 @@
 import type { BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
 import { emptyPolicy, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
-import { BLOCKS, EFFECTS, IDENTITY_TYPES, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
+import { BLOCKS, EFFECTS, IDENTITY_TYPES, KMS_BACKENDS, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
 import { lowerAgent } from './agent.js';
 import type { LowerContext } from './context.js';
 import { checkLabels, walkBody, where } from './fields.js';
@@ -176,7 +176,47 @@ function lowerTyped(
     }
     fields[key] = value;
   }
+  requiredOfType(ctx, block, name, type, f.values, f.nodes.get('type')![0]!.value.span);
   return { name, type, fields, ref };
+}
+
+/** What a provider or identity of a type cannot work without: caught by check, not by the daemon halting. */
+function requiredOfType(
+  ctx: LowerContext,
+  block: BlockNode,
+  name: string,
+  type: string,
+  values: ReadonlyMap<string, IRValue>,
+  typeSpan: { start: number; end: number },
+): void {
+  const where = `${block.type} "${name}"`;
+  if (block.type === 'provider' && type === 'kms') {
+    const backend = values.get('backend');
+    // (A backend from env() is known only where the daemon runs.)
+    if (backend === undefined)
+      ctx.error(block.typeSpan, 'missing-field', `${where} (type kms) needs backend = one of ${KMS_BACKENDS.join(', ')}`);
+    else if (typeof backend === 'string' && !KMS_BACKENDS.includes(backend))
+      ctx.error(
+        typeSpan,
+        'invalid-value',
+        `${where}: backend '${backend}' is not one of ${KMS_BACKENDS.join(', ')}`,
+        didYouMean(backend, KMS_BACKENDS),
+      );
+  }
+  // Valid FPL the daemon cannot run: a warning here (check --strict fails), a refusal at apply.
+  if (block.type === 'provider' && type === 'pkcs11')
+    ctx.warning(
+      typeSpan,
+      'unsupported',
+      `${where}: pkcs11 signing is not available in this build: apply will refuse it`,
+      'use aws-kms, gcp-kms, azure-key-vault or vault-transit',
+    );
+  if (block.type === 'identity' && type === 'oidc' && !values.has('jwks_url') && !values.has('jwks_file'))
+    ctx.warning(
+      block.typeSpan,
+      'missing-field',
+      `${where} (type oidc) has no jwks_url or jwks_file: apply will refuse it, as principal tokens could not be verified`,
+    );
 }
 
 function lowerTrustEntry(ctx: LowerContext, e: TrustEntryNode, ir: PolicyIR): void {

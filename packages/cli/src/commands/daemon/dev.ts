@@ -23,7 +23,7 @@ export interface DevOptions {
 export async function dev(o: DevOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
-  const prepared = await compileForDaemon(paths, out, undefined, { recordLock: true });
+  const prepared = await compileForDaemon(paths, out, undefined, { recordLock: true, dev: true });
   if (typeof prepared === 'number') return prepared;
   const running = await daemonStatus(paths);
   if (running) {
@@ -49,7 +49,10 @@ export async function dev(o: DevOptions): Promise<number> {
       out.done(`WAL: in-memory (${walDir}), every record dev-tagged; removed when dev stops`);
       out.done('identity: stub (spiffe://localhost/dev/<host>/<stack>/<agent>, not attested)');
       out.done(`audit sink: ${o.quiet ? 'off (--quiet)' : 'JSON Lines to stderr'}`);
-      if (declared.length > 0) out.print(`→ providers declared (${declared.join(', ')}): not contacted in dev`);
+      if (declared.length > 0)
+        out.print(
+          `→ providers declared (${declared.join(', ')}): not contacted in dev (credentials are STUB-<id> secrets, checkpoints are signed with the stack key, sinks and alerts go to stderr)`,
+        );
       out.done('enforcement: application tier only (no OS sandbox in dev)');
       out.print(`→ Unix socket: ${settings.agentSocket}`);
       out.print(`→ status:    faramesh status${o.dir === '.' ? '' : ` --dir ${o.dir}`}`);
