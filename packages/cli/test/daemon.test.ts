@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
@@ -314,6 +314,69 @@ test('a hot swap takes runtime { mode } with the policy; what the daemon takes o
   }
 });
 
+test('an approved call spends its budget like any permit; a budget that denies still denies it; the approval binds the declared cost', async () => {
+  const s = makeStack(
+    POLICY.replace('  rate_limit "search"', '  budget daily {\n    max       $10\n    on_exceed deny\n  }\n  rate_limit "search"'),
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const refund = (amount: number, cost_usd: number) =>
+      s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount }, cost_usd });
+    const spent = () =>
+      (JSON.parse(s.cli('status', '--format', 'json').stdout) as { budgets: { spent_usd: number; calls: number }[] }).budgets[0];
+    const first = await refund(5, 6);
+    assert.equal(first.effect, 'DEFER');
+    assert.equal(spent()?.spent_usd, 0, 'a deferred call spends nothing');
+    assert.equal(s.cli('approvals', 'approve', first.defer_token!).code, 0);
+    assert.equal((await refund(5, 6)).effect, 'PERMIT');
+    assert.deepEqual(spent(), { ...spent(), spent_usd: 6, calls: 1 });
+
+    // Approved at one cost, the call cannot come back declaring another.
+    const cheap = await refund(7, 1);
+    assert.equal(s.cli('approvals', 'approve', cheap.defer_token!).code, 0);
+    const dear = await refund(7, 1000);
+    assert.equal(dear.effect, 'DEFER');
+    assert.notEqual(dear.defer_token, cheap.defer_token);
+    // Approved at its own cost, it still meets the budget that denies.
+    assert.equal(s.cli('approvals', 'approve', dear.defer_token!).code, 0);
+    const over = await refund(7, 1000);
+    assert.deepEqual([over.effect, over.reason_code], ['DENY', 'BUDGET_EXCEEDED']);
+    assert.equal((await refund(7, 1)).effect, 'PERMIT', 'the cheap approval still holds');
+    assert.equal(spent()?.spent_usd, 7);
+  } finally {
+    s.stop();
+  }
+});
+
+test('approvals that cannot be saved refuse that call only: the record says so, the daemon is not latched, the next save succeeds', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    // The book is written to a temp file and renamed: a directory in its place makes every save fail.
+    const blocker = join(s.dir, '.faramesh', 'state', '.approvals.json.tmp');
+    mkdirSync(blocker, { recursive: true });
+    const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 3 } };
+    const refused = await s.govern(refund);
+    assert.deepEqual([refused.effect, refused.reason_code], ['DENY', 'AUDIT_UNAVAILABLE']);
+    assert.match(refused.structured_denial!.human_message, /the approvals could not be saved/);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT', 'not latched');
+    assert.equal(s.cli('status', '-q').stdout.trim(), '0');
+    rmSync(blocker, { recursive: true });
+    assert.equal((await s.govern(refund)).effect, 'DEFER');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const refunds = readRecords(join(s.dir, 'wal'))
+      .map((r) => r.record)
+      .filter((r) => r.type === 'decision' && r.tool === 'stripe/refund')
+      .map((r) => [r.effect, r.code]);
+    assert.deepEqual(refunds, [
+      ['deny', 'AUDIT_UNAVAILABLE'],
+      ['defer', 'POLICY_DEFER'],
+    ]);
+  } finally {
+    s.stop();
+  }
+});
+
 test('faramesh test: a fixture whose agent_id names no agent of the policy fails, saying so', () => {
   const s = makeStack();
   try {
@@ -414,16 +477,16 @@ agent "free" {
     // The denied one was refused when retried; nothing is left open.
     assert.equal((await s.govern({ ...refund, args: { amount: 7, order: 'B-2' } })).effect, 'DENY');
     assert.equal((await complete()).effect, 'PERMIT');
-    // Three searches use up the daily budget of three calls. The second crosses half of each meter (calls
-    // and dollars): the agent is warned then, once per meter, and the call still runs.
+    // The approved refund ran as a permit, so it counts: two searches use up the daily budget of three
+    // calls. Each crosses half of one meter (calls, then dollars): the agent is warned once per meter,
+    // and the call still runs.
     const spent = [];
-    for (let i = 0; i < 3; i++) spent.push(await s.govern({ agent_id: 'bot', tool: 'search', args: { q: String(i) }, cost_usd: 3 }));
+    for (let i = 0; i < 2; i++) spent.push(await s.govern({ agent_id: 'bot', tool: 'search', args: { q: String(i) }, cost_usd: 4.5 }));
     assert.deepEqual(
       spent.map((x) => [x.effect, (x.signals as { human_message: string }[] | undefined)?.map((g) => g.human_message)]),
       [
-        ['PERMIT', undefined],
-        ['PERMIT', ['budget 50% consumed ($6.00/$10.00 daily)', 'budget 50% consumed (2 calls/3 calls daily)']],
-        ['PERMIT', undefined],
+        ['PERMIT', ['budget 50% consumed (2 calls/3 calls daily)']],
+        ['PERMIT', ['budget 50% consumed ($9.00/$10.00 daily)']],
       ],
     );
     r = await complete();

@@ -954,7 +954,7 @@ export class Daemon {
   }
 
   private writeApprovals(): void {
-    this.approvals!.prune(Date.now(), 7 * 86_400_000);
+    this.approvals!.prune(Date.now(), 7 * 86_400_000, 3_600_000);
     this.writeState('approvals.json', { approvals: this.approvals!.toJSON() });
   }
 

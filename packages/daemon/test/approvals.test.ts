@@ -68,3 +68,19 @@ test('an agent keeps at most PENDING_LIMIT.bytes of arguments waiting; reloaded 
   const reloaded = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
   assert.ok('refused' in reloaded.defer({ ...big, binding: 'big3' }, t0), 'the limit survives a restart');
 });
+
+test('the arguments of an approval done with are dropped after argsMs, its record kept until keepMs', () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const book = new ApprovalBook(HOUR, []);
+  const big = { ...call, args: { blob: 'x'.repeat(100_000) } };
+  const expired = deferred(book, { ...big, binding: 'e' }, t0);
+  const pending = deferred(book, { ...big, binding: 'p' }, t0 + 2 * HOUR);
+  book.get(expired.id, t0 + HOUR + 1);
+  book.prune(t0 + HOUR + 30 * 60_000, 7 * 24 * HOUR, HOUR);
+  assert.equal(book.get(expired.id, t0 + HOUR + 30 * 60_000)?.args_dropped, undefined, 'within the hour: kept whole');
+  book.prune(t0 + 2 * HOUR + 60_000, 7 * 24 * HOUR, HOUR);
+  const gone = book.get(expired.id, t0 + 2 * HOUR + 60_000)!;
+  assert.deepEqual([gone.status, gone.args, gone.args_dropped], ['expired', {}, true]);
+  assert.equal(book.get(pending.id, t0 + 2 * HOUR + 60_000)?.args.blob, big.args.blob, 'a pending approval keeps its arguments');
+  assert.ok(JSON.stringify(book.toJSON()).length < 150_000, 'the book no longer holds the expired call');
+});

@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { MAX_HTTP_CONNECTIONS } from '../src/wire/line-server.js';
 import { ForwardProxy } from '../src/http-proxy/forward.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
@@ -134,4 +135,23 @@ test('a proxied request the daemon is not ready for gets the DAEMON_NOT_READY pa
   } finally {
     ready = true;
   }
+});
+
+test('a flood of idle connections fills the listener (MAX_HTTP_CONNECTIONS), never the daemon: freed slots serve again', async () => {
+  const idle: Socket[] = [];
+  let closed = 0;
+  for (let i = 0; i < MAX_HTTP_CONNECTIONS + 20; i++)
+    idle.push(
+      await new Promise<Socket>((resolve) => {
+        const s = connect(proxyPort, '127.0.0.1', () => resolve(s));
+        s.on('error', () => {});
+        s.once('close', () => closed++);
+      }),
+    );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(closed >= 20, `${closed} connections past the cap were dropped`);
+  for (const s of idle) s.destroy();
+  await new Promise((r) => setTimeout(r, 300));
+  const after = await viaProxy('/after');
+  assert.ok([200, 403].includes(after.status), `the proxy decides again: ${after.status}`);
 });

@@ -229,3 +229,28 @@ test('keep-open: close answers what is in flight, reads no new line, and ends id
   assert.equal(await idle, 'opened\n');
   assert.equal(await busy, 'opened\ndone a\n', 'the line sent after close was not taken');
 });
+
+test('keep-open: each line must arrive whole within the deadline from its first byte; a trickled line is refused and the connection ends', async () => {
+  const path = socketPath();
+  const server = new LineServer({
+    handle: async (l) => `echo ${l}`,
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+    timeoutMs: 200,
+  });
+  await server.listen(path, 0o600);
+  const started = Date.now();
+  let drip: NodeJS.Timeout | undefined;
+  // Whole lines are answered at any pace; a line whose bytes trickle is cut at its deadline.
+  const reply = await exchange(path, (s) => {
+    s.write('open\nfirst\n');
+    setTimeout(() => {
+      s.write('second\n');
+      drip = setInterval(() => s.destroyed || s.write('x'), 40);
+    }, 300);
+  });
+  clearInterval(drip);
+  assert.equal(reply, 'opened\necho first\necho second\nrefused: the request did not arrive within 200 ms\n');
+  assert.ok(Date.now() - started < 3000);
+  await server.close();
+});

@@ -33,6 +33,12 @@ export interface DecideResult {
 export interface DecideOptions {
   /** Collect every step for `faramesh explain` (costs time; off on the hot path). */
   trace?: Trace;
+  /**
+   * An operator approved this exact call: what would defer it (a rule, a budget's `on_exceed defer`,
+   * a delegation ceiling) lets it run, and it runs as any permit does: limits, budgets that deny,
+   * egress and model policy still apply, and it spends.
+   */
+  approved?: boolean;
 }
 
 /** Shared empty list: most calls have no alerts, no session and no delta of a kind. */
@@ -49,7 +55,7 @@ export function decide(
   options: DecideOptions = {},
 ): DecideResult {
   try {
-    return pipeline(policy, request, state, clock.nowMs, options.trace);
+    return pipeline(policy, request, state, clock.nowMs, options.trace, options.approved === true);
   } catch (e) {
     // Fail closed: a bug must never become a permit.
     return { decision: deny(`denied: the decision could not be computed (${(e as Error).message})`, 'internal'), stateDelta: [] };
@@ -62,6 +68,7 @@ function pipeline(
   state: EngineState,
   nowMs: number,
   trace: Trace | undefined,
+  approved: boolean,
 ): DecideResult {
   // 1. Identity.
   const idProblem = agentIdProblem(request?.agent_id);
@@ -93,6 +100,10 @@ function pipeline(
     trace?.step('rule match', `no rule matches: default ${agent.ir.default ?? 'deny'}${agent.ir.default ? '' : ' (no default declared)'}`);
   }
   const redacted = () => redact(request.args ?? {}, facts.redactPaths, facts.redactSegments);
+  if (approved && effect === 'DEFER') {
+    effect = 'PERMIT';
+    trace?.step('approval', 'an operator approved this call: it runs as a permit');
+  }
 
   if (effect === 'DENY') {
     const message =
@@ -163,7 +174,7 @@ function pipeline(
           trace,
         );
       }
-      if (b.on_exceed === 'defer') budgetDefer = { id: b.id, message };
+      if (b.on_exceed === 'defer' && !approved) budgetDefer = { id: b.id, message };
       else {
         auditFlag = `budget_exceeded:${b.id}`;
         signals.push({ code: 'BUDGET_EXCEEDED', budget_id: b.id, human_message: message });
@@ -240,7 +251,7 @@ function pipeline(
   }
 
   // 8. Delegation ceiling, then the decision.
-  if (delegation && STRENGTH[effect] > STRENGTH[delegation.ceiling]) {
+  if (delegation && STRENGTH[effect] > STRENGTH[delegation.ceiling] && !(approved && delegation.ceiling === 'DEFER')) {
     trace?.step('delegation', `effect capped at the delegation ceiling ${delegation.ceiling}`);
     effect = delegation.ceiling;
   }

@@ -125,6 +125,22 @@ describe('budgets', () => {
     assert.equal(isDeltaOp({ kind: 'spawn', key: 'bot', live: 1 }), true);
     assert.equal(isDeltaOp({ kind: 'spawn', key: 'bot', live: 'many' }), false);
   });
+  test('an approved call runs as a permit: it spends, a budget that denies still denies, and one that defers lets it run', () => {
+    const spend = (onExceed: string) =>
+      new Session(policy(agent(`  rules {\n    defer refund\n  }\n  budget daily {\n    max $10\n    on_exceed ${onExceed}\n  }`)));
+    const s = spend('deny');
+    assert.equal(s.call({ tool: 'refund', cost_usd: 6 }).effect, 'DEFER', 'unapproved, it waits and spends nothing');
+    assert.equal(s.call({ tool: 'refund', cost_usd: 6 }, 'bot', { approved: true }).effect, 'PERMIT');
+    const over = s.call({ tool: 'refund', cost_usd: 6 }, 'bot', { approved: true });
+    assert.deepEqual([over.effect, over.code], ['DENY', 'BUDGET_EXCEEDED'], 'the $6 spent counts: $12 is over the cap');
+    const d = spend('defer');
+    assert.equal(d.call({ tool: 'refund', cost_usd: 8 }, 'bot', { approved: true }).effect, 'PERMIT');
+    assert.deepEqual([d.call({ tool: 'refund', cost_usd: 8 }).code], ['POLICY_DEFER']);
+    const approvedOver = d.call({ tool: 'refund', cost_usd: 8 }, 'bot', { approved: true });
+    assert.equal(approvedOver.effect, 'PERMIT', 'the operator approved spending past a budget that defers');
+    assert.equal(approvedOver.signals.at(-1)?.code, 'BUDGET_EXCEEDED');
+  });
+
   test('max_calls counts permitted calls per UTC day; deny gives budget_reset', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 2\n  }')));
     s.call({ tool: 'x' });

@@ -16,8 +16,8 @@ export class Session {
   now = T0;
   constructor(readonly p: PreparedPolicy) {}
 
-  call(req: Partial<DecisionRequest> & { tool: string }, agent = 'bot'): Decision {
-    const r = decide(this.p, { agent_id: agent, ...req }, this.state, { nowMs: this.now });
+  call(req: Partial<DecisionRequest> & { tool: string }, agent = 'bot', options: { approved?: boolean } = {}): Decision {
+    const r = decide(this.p, { agent_id: agent, ...req }, this.state, { nowMs: this.now }, options);
     applyDelta(this.state, r.stateDelta);
     return r.decision;
   }

@@ -35,11 +35,14 @@ export interface Approval {
   resolution_reason?: string;
   /** Set once the agent's identical call has run (approved) or been refused (denied). */
   used_at?: string;
+  /** The arguments were dropped from the book, an hour after it was done with (the record remains). */
+  args_dropped?: true;
 }
 
-export const bindingOf = (agent: string, tool: string, args: unknown): string =>
+/** The exact call an approval is for: the agent, the tool, the arguments and, when it declares one, its cost. */
+export const bindingOf = (agent: string, tool: string, args: unknown, cost?: object): string =>
   createHash('sha256')
-    .update(canonicalJson([agent, tool, args ?? {}]))
+    .update(canonicalJson(cost === undefined ? [agent, tool, args ?? {}] : [agent, tool, args ?? {}, cost]))
     .digest('hex');
 
 /** What one agent may keep waiting at once: approvals, and bytes of their arguments. */
@@ -169,10 +172,21 @@ export class ApprovalBook {
   }
 
   /** Drop spent and expired approvals older than `keepMs` (history stays in the log). */
-  prune(nowMs: number, keepMs: number): void {
+  /**
+   * Forget approvals done with (used, or expired) more than `keepMs` ago, and the arguments of those
+   * done with more than `argsMs` ago: only pending approvals are bounded by PENDING_LIMIT, so without
+   * this an agent deferring large calls all day would grow the book the daemon rewrites on every
+   * deferral.
+   */
+  prune(nowMs: number, keepMs: number, argsMs = keepMs): void {
     for (const [id, a] of this.byId) {
       const done = a.used_at ?? (a.status === 'expired' ? a.expires_at : undefined);
-      if (!done || Date.parse(done) >= nowMs - keepMs) continue;
+      if (!done) continue;
+      if (Date.parse(done) < nowMs - argsMs && !a.args_dropped) {
+        a.args = {};
+        a.args_dropped = true;
+      }
+      if (Date.parse(done) >= nowMs - keepMs) continue;
       this.byId.delete(id);
       const rest = this.byBinding.get(a.binding)?.filter((b) => b !== a) ?? [];
       if (rest.length > 0) this.byBinding.set(a.binding, rest);

@@ -117,17 +117,24 @@ export class DecisionService {
       if ('refused' in proven) who = proven;
       else request.delegation_chain = proven.chain;
     }
-    const { decision, stateDelta } =
+    let { decision, stateDelta } =
       'refused' in who
         ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
         : this.quiesced.has(request.agent_id)
           ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
           : this.decideRequest(policy, request, nowMs);
+    // A deferral an operator resolved: approved, the call is decided again as approved (the engine is
+    // pure and nothing has changed yet), so it runs as a permit runs: it spends, and a budget that
+    // denies still denies.
+    const binding =
+      decision.effect === 'DEFER' && mode !== 'audit' ? bindingOf(request.agent_id, tool, request.args, costOf(request)) : undefined;
+    const resolved = binding === undefined ? undefined : this.deps.approvals.resolvedFor(binding, nowMs);
+    if (resolved?.status === 'approved') ({ decision, stateDelta } = this.decideRequest(policy, request, nowMs, true));
     // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
     const stamp = log.stamp();
-    let outcome = this.resolveApproval(decision, request.agent_id, tool, request.args, stamp.id, nowMs, mode);
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
     // A permitted call's credential is fetched before anything is recorded: a provider that fails blocks it.
     let credential: Issued | undefined;
     let credentialMs: number | undefined;
@@ -151,6 +158,24 @@ export class DecisionService {
             provider: got.provider,
           },
         };
+    }
+    // The approval book is saved before the decision is recorded, so the record says what happened.
+    // A book that cannot be saved (a full disk, no file descriptors left) refuses this call only: the
+    // next save writes the whole book, and the log itself is unharmed.
+    if (outcome.approvalsChanged) {
+      try {
+        await this.deps.persistApprovals();
+      } catch (e) {
+        outcome = {
+          effect: 'deny',
+          wire: 'DENY',
+          denial: {
+            code: 'AUDIT_UNAVAILABLE',
+            human_message: `denied: the approvals could not be saved (${(e as Error).message}); retry`,
+            resolution: { type: 'retry_after', retry_after_seconds: 5 },
+          },
+        };
+      }
     }
     if (mode === 'audit') outcome = { ...outcome, wire: 'PERMIT' };
     const record: RecordInput = {
@@ -180,7 +205,6 @@ export class DecisionService {
     const writes: Promise<unknown>[] = [log.append(record)];
     if (stateDelta.length > 0)
       writes.push(log.append({ type: 'state_delta', agent_id: request.agent_id, delta: { ops: [...stateDelta] } }));
-    if (outcome.approvalsChanged) writes.push(this.deps.persistApprovals());
     try {
       await Promise.all(writes);
     } catch (e) {
@@ -245,9 +269,9 @@ export class DecisionService {
   }
 
   /** A tool call goes to the engine; an agent's completion event to its completion gate. */
-  private decideRequest(policy: PolicyInUse, request: DecisionRequest, nowMs: number): DecideResult {
+  private decideRequest(policy: PolicyInUse, request: DecisionRequest, nowMs: number, approved = false): DecideResult {
     const agent = request.action === 'completion_event' ? policy.compiled.ir.agents.find((a) => a.id === request.agent_id) : undefined;
-    if (!agent) return decide(policy.prepared, request, this.deps.state, { nowMs });
+    if (!agent) return decide(policy.prepared, request, this.deps.state, { nowMs }, { approved });
     const mine = this.deps.approvals.list(nowMs).filter((a) => a.agent_id === agent.id);
     const facts = {
       pending: mine.filter((a) => a.status === 'pending').map((a) => a.id),
@@ -257,38 +281,43 @@ export class DecisionService {
     return { decision: checkCompletion(agent, request, this.deps.state, facts, nowMs), stateDelta: [] };
   }
 
-  /** What a deferred call becomes given the approvals: permitted or denied once by an operator's decision, else pending. */
+  /**
+   * What a call becomes given the approvals. `binding`: a deferral's exact call (its arguments and
+   * declared cost); `resolved`: an operator's decision on it, spent here. Approved, `decision` was made
+   * as approved: a permit runs once under the approval; a deny (a budget that denies, a limit) leaves
+   * the approval for a later try. Denied, the call is denied once. Otherwise the deferral waits.
+   */
   private resolveApproval(
     decision: Decision,
     agent: string,
     tool: string,
-    args: unknown,
     actionId: string,
     nowMs: number,
-    mode: PolicyInUse['mode'],
+    binding: string | undefined,
+    resolved: Approval | undefined,
   ): Outcome {
     const denial = denialOf(decision);
+    const { approvals } = this.deps;
+    if (resolved?.status === 'approved' && decision.effect === 'PERMIT') {
+      approvals.spend(resolved, nowMs);
+      return {
+        effect: 'permit',
+        wire: 'PERMIT',
+        approvalsChanged: true,
+        approval: {
+          id: resolved.id,
+          approved_by: resolved.resolved_by ?? 'operator',
+          at: resolved.resolved_at!,
+          ...(resolved.resolution_reason ? { reason: resolved.resolution_reason } : {}),
+        },
+      };
+    }
     if (decision.effect === 'PERMIT') return { effect: 'permit', wire: 'PERMIT' };
     if (decision.effect === 'DENY') return { effect: 'deny', wire: 'DENY', denial };
-    if (mode === 'audit') return { effect: 'defer', wire: 'DEFER', denial };
-    const { approvals } = this.deps;
-    const binding = bindingOf(agent, tool, args);
-    const resolved = approvals.resolvedFor(binding, nowMs);
-    if (resolved) {
+    if (binding === undefined) return { effect: 'defer', wire: 'DEFER', denial };
+    if (resolved?.status === 'denied') {
       approvals.spend(resolved, nowMs);
       const by = resolved.resolved_by ?? 'operator';
-      if (resolved.status === 'approved')
-        return {
-          effect: 'permit',
-          wire: 'PERMIT',
-          approvalsChanged: true,
-          approval: {
-            id: resolved.id,
-            approved_by: by,
-            at: resolved.resolved_at!,
-            ...(resolved.resolution_reason ? { reason: resolved.resolution_reason } : {}),
-          },
-        };
       return {
         effect: 'deny',
         wire: 'DENY',
@@ -351,6 +380,11 @@ interface Outcome {
   denial?: StructuredDenial;
   approval?: { id: string; approved_by: string; reason?: string; at: string };
   approvalsChanged?: boolean;
+}
+
+/** What a call declares it costs, which an approval binds with its arguments. */
+function costOf(r: DecisionRequest): object | undefined {
+  return r.cost_usd === undefined && r.usage === undefined ? undefined : { cost_usd: r.cost_usd ?? null, usage: r.usage ?? null };
 }
 
 /** A deny made before the policy looked at the call: nothing of the arguments is shown, only their hash is recorded. */

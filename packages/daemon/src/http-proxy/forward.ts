@@ -30,6 +30,7 @@ import { pipeline, type Duplex } from 'node:stream';
 import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
+import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
 import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
@@ -108,6 +109,7 @@ export class ForwardProxy {
    */
   async listen(port: number, agent?: string, mirror?: string): Promise<number> {
     const server = createServer((req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, { error: e.message })));
+    server.maxConnections = MAX_HTTP_CONNECTIONS;
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.
       socket.on('error', () => socket.destroy());

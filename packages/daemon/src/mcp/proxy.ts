@@ -20,6 +20,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
+import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ProxyDeps extends SessionDeps {
@@ -115,6 +116,7 @@ export class McpProxy {
    */
   async listen(port: number, agent?: string, mirror?: string): Promise<number> {
     const server = createServer((req, res) => void this.handle(req, res, agent).catch((e: Error) => fail(res, 500, e.message)));
+    server.maxConnections = MAX_HTTP_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
-import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
+import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
 import { IDLE_MS } from '../http-proxy/http-common.js';
 
@@ -64,6 +64,7 @@ export class HttpApi {
       : createHttpServer(handler);
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;
+    server.maxConnections = MAX_HTTP_CONNECTIONS;
     // A connection with nothing moving either way for this long is dropped (a stalled upload or reader).
     server.timeout = IDLE_MS;
     server.headersTimeout = REQUEST_TIMEOUT_MS;

@@ -18,8 +18,16 @@ export const MAX_REQUEST_BYTES = 1 << 20;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** Connections open at once; past this a new one is answered with a refusal and closed. */
 export const MAX_CONNECTIONS = 1024;
+/**
+ * Connections one HTTP listener (a proxy port, the HTTP API) keeps open at once; past this new ones
+ * are dropped. A flood of idle connections then fills that listener, never the daemon's file
+ * descriptors, which its log and state files need.
+ */
+export const MAX_HTTP_CONNECTIONS = 512;
 /** Requests a kept-open connection may have in flight; past this it is not read until answers go out. */
 export const MAX_PIPELINED = 256;
+/** A kept-open connection with nothing sent or answered for this long is closed (clients reconnect). */
+export const KEEP_OPEN_IDLE_MS = 5 * 60_000;
 /** How long a refused client may go on sending before its connection is cut. */
 const LINGER_MS = 2000;
 
@@ -178,7 +186,7 @@ export class LineServer {
 
   /** A kept-open connection: lines in, answers out as they are ready, until either side ends it. */
   private stream(socket: Socket, ack: string, rest?: Buffer, origin?: string): void {
-    const { maxBytes = MAX_REQUEST_BYTES } = this.options;
+    const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS } = this.options;
     socket.removeAllListeners('data').removeAllListeners('end');
     this.sockets.set(socket, 'answering');
     let pending = 0;
@@ -209,17 +217,35 @@ export class LineServer {
           endIfDone();
         });
     };
+    // As on a one-shot connection, each line must arrive whole within the deadline from its first
+    // byte: a client trickling lines cannot hold their bytes in memory.
+    let lineTimer: NodeJS.Timeout | undefined;
+    const refuseAndEnd = (reason: string) => {
+      ended = true;
+      chunks = [];
+      clearTimeout(lineTimer);
+      socket.write(`${this.options.refuse(reason)}\n`);
+      endIfDone();
+    };
+    socket.once('close', () => clearTimeout(lineTimer));
+    socket.setTimeout(KEEP_OPEN_IDLE_MS, () => {
+      if (pending === 0) {
+        ended = true;
+        endIfDone();
+      }
+    });
     const onData = (chunk: Buffer) => {
       for (let start = 0; start < chunk.length && !ended && !this.closing;) {
         const nl = chunk.indexOf(0x0a, start);
         size += (nl === -1 ? chunk.length : nl) - start;
-        if (size > maxBytes) {
-          // The stream cannot be resynchronised after a line too long: refuse it and end.
-          ended = true;
-          socket.write(`${this.options.refuse(`the request exceeds ${maxBytes} bytes`)}\n`);
-          return endIfDone();
+        // The stream cannot be resynchronised after a line too long: refuse it and end.
+        if (size > maxBytes) return refuseAndEnd(`the request exceeds ${maxBytes} bytes`);
+        if (nl === -1) {
+          lineTimer ??= setTimeout(() => refuseAndEnd(`the request did not arrive within ${timeoutMs} ms`), timeoutMs);
+          return void chunks.push(chunk.subarray(start));
         }
-        if (nl === -1) return void chunks.push(chunk.subarray(start));
+        clearTimeout(lineTimer);
+        lineTimer = undefined;
         chunks.push(chunk.subarray(start, nl));
         const line = Buffer.concat(chunks).toString('utf8');
         chunks = [];

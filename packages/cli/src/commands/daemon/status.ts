@@ -67,7 +67,7 @@ async function watch(o: StatusOptions, out: Out): Promise<number> {
 /** One report; `indent`: the JSON's indentation (0 for one line). */
 async function report(o: StatusOptions, out: Out, indent: number): Promise<number> {
   const s = await daemonStatus(stackPaths(o.dir));
-  const degraded = s?.providers.some((p) => p.status === 'DEGRADED') ?? false;
+  const degraded = (s?.providers.some((p) => p.status === 'DEGRADED') ?? false) || !!s?.degraded;
   const code = !s ? 1 : s.state !== 'READY' ? 2 : degraded ? 3 : 0;
   if (o.quiet) {
     out.print(String(code));
