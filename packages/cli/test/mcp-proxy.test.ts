@@ -175,6 +175,11 @@ test('permit forwards; deny and defer answer with a CallToolResult and the upstr
       const e = await client.callTool({ name: 'echo', arguments: hidden }).catch((err: Error) => err);
       assert.ok(e instanceof Error && /-32602.*arguments\.opts\.__proto__ is a key named __proto__/.test(e.message), String(e));
     }
+    // So are keys that differ only in letter case: a lenient upstream (Go's encoding/json) could bind either.
+    for (const client of [files, ev]) {
+      const e = await client.callTool({ name: 'echo', arguments: { message: 'hi', Message: 'other' } }).catch((err: Error) => err);
+      assert.ok(e instanceof Error && /-32602.*arguments has keys 'message' and 'Message'/.test(e.message), String(e));
+    }
   } finally {
     await files.close();
     await ev.close();

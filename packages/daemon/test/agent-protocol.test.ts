@@ -11,6 +11,11 @@ test('tool ids from what the SDKs send: tool + operation, bare names, tool_id wi
   assert.equal(toolIdOf({ tool_id: 'send_email/invoke' }), 'send_email');
   assert.equal(toolIdOf({ tool_id: 'http/get' }), 'http/get');
   assert.equal(toolIdOf({}), undefined);
+  // A completion event is recorded as `completion` whatever tool it names (else the log would show a
+  // permit of that tool, even of one the policy denies).
+  assert.equal(toolIdOf({ action_type: 'completion_event' }), 'completion');
+  assert.equal(toolIdOf({ action_type: 'completion_event', tool_id: 'stripe/payouts' }), 'completion');
+  assert.equal(toolIdOf({ action_type: 'completion_event', tool: 'stripe', operation: 'payouts' }), 'completion');
 });
 
 test('messages: JSON-RPC and the line form; operator methods and unknown ones are errors', () => {

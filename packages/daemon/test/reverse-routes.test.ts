@@ -57,6 +57,13 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
   assert.throws(() => routeArgs(new RouteTable([r]).match('GET', '/orders/1.5')!, q, {}, undefined), /'id' must be an integer/);
   assert.deepEqual(routeArgs(m, new URLSearchParams(), {}, { id: 12, title: 't' }), { id: 12, title: 't' }, 'equal values agree');
   assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { id: 13 }), /'id' is given twice, in the path and in the body/);
+  // Names that differ only in letter case, in one source or across two: an upstream may read either.
+  assert.throws(
+    () => routeArgs(m, new URLSearchParams('AMOUNT=5000&amount=50'), {}, undefined),
+    /'AMOUNT' \(query\) and 'amount' \(query\) differ only in letter case/,
+  );
+  assert.throws(() => routeArgs(m, new URLSearchParams('amount=50'), {}, { Amount: 5000 }), /'amount' \(query\) and 'Amount' \(body\)/);
+  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { ID: '2' }), /'id' \(path\) and 'ID' \(body\)/);
   const untyped = new RouteTable([route('GET', '/n/{n}', 'n')]).match('GET', '/n/007')!;
   assert.deepEqual(
     routeArgs(untyped, new URLSearchParams('amount=5'), {}, undefined),

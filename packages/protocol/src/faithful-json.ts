@@ -15,7 +15,16 @@
 export const MAX_JSON_DEPTH = 64;
 
 /** Why the request cannot be decided on faithfully, naming the path at fault; undefined if it can. */
-export function unfaithfulJson(value: unknown, root = '$'): string | undefined {
+/** A key as lenient decoders compare them (Go's encoding/json, ASP.NET binding): compatibility-normalised, case-folded. */
+export function foldKey(key: string): string {
+  return key.normalize('NFKC').toUpperCase().toLowerCase();
+}
+
+/**
+ * `foldedKeys`: also refuse an object with two keys that differ only in letter case or Unicode
+ * form, which a lenient decoder on the other side could read either of (the MCP proxy's upstreams).
+ */
+export function unfaithfulJson(value: unknown, root = '$', options: { foldedKeys?: boolean } = {}): string | undefined {
   const stack: [unknown, string, number][] = [[value, root, 0]];
   while (stack.length > 0) {
     const [v, path, depth] = stack.pop()!;
@@ -29,7 +38,17 @@ export function unfaithfulJson(value: unknown, root = '$'): string | undefined {
     }
     if (Object.hasOwn(v, '__proto__'))
       return `${path}.__proto__ is a key named __proto__: refused, because the policy and the log would not see the object the tool gets`;
-    for (const k of Object.keys(v).reverse()) stack.push([(v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1]);
+    const keys = Object.keys(v);
+    if (options.foldedKeys && keys.length > 1) {
+      const seen = new Map<string, string>();
+      for (const k of keys) {
+        const other = seen.get(foldKey(k));
+        if (other !== undefined)
+          return `${path} has keys '${other}' and '${k}', which differ only in letter case or Unicode form: refused, because the tool could read either`;
+        seen.set(foldKey(k), k);
+      }
+    }
+    for (const k of keys.reverse()) stack.push([(v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1]);
   }
   return undefined;
 }

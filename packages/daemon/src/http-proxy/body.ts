@@ -6,7 +6,7 @@
  * bind `Amount` (or `ſum` for `sum`) to the same field.
  */
 import type { IncomingMessage } from 'node:http';
-import { unfaithfulJson } from '@faramesh/protocol';
+import { foldKey, unfaithfulJson } from '@faramesh/protocol';
 
 export class BodyError extends Error {
   constructor(
@@ -85,11 +85,6 @@ export function duplicateKey(text: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A key as lenient decoders compare them: compatibility-normalised, case-folded. */
-function foldKey(key: string): string {
-  return key.normalize('NFKC').toUpperCase().toLowerCase();
 }
 
 /** A form body's fields: one value, or every value of a repeated name. */

@@ -7,6 +7,7 @@
  */
 import type { HttpParamIR, HttpRouteIR } from '@faramesh/fpl';
 import { SECRET } from './http-common.js';
+import { foldKey } from '@faramesh/protocol';
 
 export class RouteError extends Error {
   constructor(
@@ -128,7 +129,15 @@ export function routeArgs(
   const declared = (name: string, where: HttpParamIR['in']) => params.find((p) => p.name === name && p.in === where);
   const args: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const from: Record<string, string> = Object.create(null) as Record<string, string>;
+  // Names as lenient frameworks compare them (ASP.NET binds query keys case-insensitively, Go's JSON
+  // matches fields so): two that differ only so could be read as either by the upstream.
+  const folded = new Map<string, string>();
   const put = (name: string, value: unknown, where: string) => {
+    const fold = foldKey(name);
+    const other = folded.get(fold);
+    if (other !== undefined && other !== name)
+      throw new RouteError(400, `'${other}' (${from[other]}) and '${name}' (${where}) differ only in letter case or Unicode form`);
+    folded.set(fold, name);
     if (name in args && JSON.stringify(args[name]) !== JSON.stringify(value))
       throw new RouteError(400, `'${name}' is given twice, in the ${from[name]} and in the ${where}, with different values`);
     args[name] = value;

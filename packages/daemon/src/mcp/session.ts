@@ -222,7 +222,7 @@ export class ProxySession {
     const args = m.params?.arguments;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
       return 'tools/call needs a tool name and an arguments object';
-    const unfaithful = unfaithfulJson(args, 'arguments');
+    const unfaithful = unfaithfulJson(args, 'arguments', { foldedKeys: true });
     if (unfaithful) return unfaithful;
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(

@@ -118,10 +118,12 @@ export function parseGovernParams(raw: unknown): { ok: true; params: GovernParam
  * and send operation `invoke` for a bare name; `tool_id` alone (the HTTP form) may end in `/invoke`.
  */
 export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id' | 'action_type'>): string | undefined {
+  // A completion event is not a call to a tool, whatever tool it names: recorded as `completion`, it
+  // can never read in the log as a permit of a tool the policy denies.
+  if (p.action_type === 'completion_event') return 'completion';
   if (p.tool) return !p.operation || p.operation === 'invoke' ? p.tool : `${p.tool}/${p.operation}`;
   if (p.tool_id) return p.tool_id.endsWith('/invoke') ? p.tool_id.slice(0, -'/invoke'.length) : p.tool_id;
-  // A completion event is not a call to a tool: it may name none.
-  return p.action_type === 'completion_event' ? 'completion' : undefined;
+  return undefined;
 }
 
 export function decisionRequest(p: GovernParams, tool: string): DecisionRequest {
