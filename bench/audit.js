@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { AuditLog, Ed25519Signer, PARALLEL_MIN_BYTES, verifyLog, verifyLogParallel } from '@faramesh/audit';
-import { generateKeyPairSync } from 'node:crypto';
+import { AuditLog, Ed25519Signer, newEd25519Key, PARALLEL_MIN_BYTES, verifyLog, verifyLogParallel } from '@faramesh/audit';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -54,7 +53,7 @@ const record = (i) => ({
   policy_version: 'cd'.repeat(32),
   latency_ms: { policy: 0.01 },
 });
-const signer = new Ed25519Signer('faramesh/bench', generateKeyPairSync('ed25519').privateKey);
+const signer = new Ed25519Signer('faramesh/bench', newEd25519Key());
 const policy = { type: 'policy_applied', policy_version: 'cd'.repeat(32), source_hash: 'ef'.repeat(32) };
 
 // One appender: each append waits for its own fsync.

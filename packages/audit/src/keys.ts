@@ -8,11 +8,20 @@
  *   checkpoints signed before a rotation still verify. Verification reads keys from here or from
  *   `--key`, never from the log.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurable } from './log/files.js';
-import { Ed25519Signer, keyId, SIGNATURE_TYPE_BYTE, validKeyName, verifierKey, type SignatureType, type Verifier } from './note.js';
+import {
+  Ed25519Signer,
+  keyId,
+  newEd25519Key,
+  SIGNATURE_TYPE_BYTE,
+  validKeyName,
+  verifierKey,
+  type SignatureType,
+  type Verifier,
+} from './note.js';
 
 export function encodeVerifierKey(v: Verifier): string {
   const id = Buffer.from(keyId(v)).toString('hex');
@@ -78,7 +87,7 @@ export function rotateStackKey(stackDir: string, origin: string): Ed25519Signer 
   const dir = keysDir(stackDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const { privateKey } = generateKeyPairSync('ed25519');
+  const privateKey = newEd25519Key();
   const signer = new Ed25519Signer(origin, privateKey);
   pinKey(stackDir, encodeVerifierKey(signer));
   writeDurable(dir, 'audit.key', privateKey.export({ format: 'pem', type: 'pkcs8' }));

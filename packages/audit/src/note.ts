@@ -7,7 +7,15 @@
  * signature over SHA-256 for P-256, SHA-384 for P-384) for the cloud KMSs, which sign only ECDSA.
  * Verification trusts only keys the verifier pins, never one found in the note.
  */
-import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 
 const DASH = '\u2014 ';
 
@@ -79,8 +87,7 @@ export class Ed25519Signer implements Signer {
     private readonly privateKey: KeyObject,
   ) {
     if (!validKeyName(name)) throw new Error(`invalid key name '${name}'`);
-    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-    this.publicKey = Buffer.from(jwk.x!, 'base64url');
+    this.publicKey = ed25519PublicKey(privateKey);
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
@@ -138,4 +145,24 @@ export function openNote(note: string, verifiers: readonly Verifier[]): NoteChec
   }
   if (verifiedBy.length === 0) return { ok: false, reason: 'no signature by a pinned key' };
   return { ok: true, text, verifiedBy, signers };
+}
+
+/** An Ed25519 SubjectPublicKeyInfo is this prefix and the 32 key bytes; a PKCS#8 private key, this prefix and the 32-byte seed. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The raw 32-byte public key of an Ed25519 key (private or public). */
+export function ed25519PublicKey(key: KeyObject): Buffer {
+  const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'der', type: 'spki' });
+  if (spki.length !== 44 || !spki.subarray(0, 12).equals(ED25519_SPKI_PREFIX)) throw new Error('not an Ed25519 key');
+  return spki.subarray(12);
+}
+
+/**
+ * A new Ed25519 private key, from 32 random bytes. Not generateKeyPairSync: on Node 20 exporting a
+ * key while V8 collects the job that generated it can deadlock (the job's destructor waits for the
+ * key's mutex, which the export holds), and a key made from bytes has no such job.
+ */
+export function newEd25519Key(): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+
 import { canonicalJson } from '@faramesh/protocol';
 import {
   AuditLog,
@@ -8,6 +8,7 @@ import {
   encodeVerifierKey,
   exportBundle,
   leafHash,
+  newEd25519Key,
   rangeProof,
   readRecords,
   signCheckpoint,
@@ -16,8 +17,8 @@ import {
 } from '../src/index.js';
 import { decision, policyApplied, tmp } from './helpers.js';
 
-const signer = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
-const mallory = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
+const mallory = new Ed25519Signer('faramesh/test', newEd25519Key());
 
 /** 60 records over three chains, checkpoints every 10, and 3 records after the last checkpoint. */
 async function build(): Promise<string> {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+
 import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog, Ed25519Signer, encodeVerifierKey, inspectLog } from '../src/index.js';
+import { AuditLog, Ed25519Signer, encodeVerifierKey, inspectLog, newEd25519Key } from '../src/index.js';
 import { decision, policyApplied, tmp } from './helpers.js';
 
-const signer = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
 
 test('wal inspect: sealed segments from manifests, the active one read, the last record, the latest checkpoint, snapshot and writer', async () => {
   const dir = tmp();

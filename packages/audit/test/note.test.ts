@@ -4,9 +4,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { openCheckpoint, signCheckpoint } from '../src/checkpoint.js';
 import { createPrivateKey, sign as cryptoSign, createHash } from 'node:crypto';
 import { encodeVerifierKey, parseVerifierKey } from '../src/keys.js';
-import { Ed25519Signer, keyId, openNote, signNote, type Signer } from '../src/note.js';
+import { Ed25519Signer, keyId, newEd25519Key, openNote, signNote, type Signer } from '../src/note.js';
 
-const signer = (name: string) => new Ed25519Signer(name, generateKeyPairSync('ed25519').privateKey);
+const signer = (name: string) => new Ed25519Signer(name, newEd25519Key());
 
 test('a signed note opens with its pinned key and has the C2SP layout', async () => {
   const s = signer('faramesh.local/stack');

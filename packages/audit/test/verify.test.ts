@@ -1,13 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+
 import { cpSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog, Ed25519Signer, verifyLog, verifyLogParallel, type VerifyOptions, type VerifyReport } from '../src/index.js';
+import {
+  AuditLog,
+  Ed25519Signer,
+  newEd25519Key,
+  verifyLog,
+  verifyLogParallel,
+  type VerifyOptions,
+  type VerifyReport,
+} from '../src/index.js';
 import { decision, delta, policyApplied, POLICY, tearTail, tmp } from './helpers.js';
 import { locate, rewrite } from './tamper.js';
 
-const signer = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
 const verifiers = [signer];
 
 /** A log with every record type, several chains, sealed segments and checkpoints. */
@@ -265,7 +273,7 @@ test("a sealed segment's time bound is checked: one that would hide records from
 });
 
 test('checkpoints: only pinned keys count; a forged or altered checkpoint is reported at its record', async () => {
-  const other = new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey);
+  const other = new Ed25519Signer('faramesh/test', newEd25519Key());
   let r = await verify(fixture, { verifiers: [other] });
   assert.equal(r.ok, false);
   const checkpoints = r.problems.filter((p) => p.field === 'note');

@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '@faramesh/protocol';
-import { argsHash, AuditLog, Ed25519Signer, encodeTextFrame, encodeVerifierKey, loadStackSigner, type RecordInput } from '@faramesh/audit';
+import {
+  argsHash,
+  AuditLog,
+  Ed25519Signer,
+  encodeTextFrame,
+  encodeVerifierKey,
+  loadStackSigner,
+  newEd25519Key,
+  type RecordInput,
+} from '@faramesh/audit';
 
 const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
 const POLICY = 'ab'.repeat(32);
@@ -113,7 +122,7 @@ test('audit verify: a rewritten record fails with its id, field, file and offset
 
 test('audit verify: only pinned keys are trusted; no log is exit 2', () => {
   const other = join(fixture.stack, 'other.pub');
-  writeFileSync(other, encodeVerifierKey(new Ed25519Signer('faramesh/test', generateKeyPairSync('ed25519').privateKey)) + '\n');
+  writeFileSync(other, encodeVerifierKey(new Ed25519Signer('faramesh/test', newEd25519Key())) + '\n');
   const r = run(['audit', 'verify', '--key', other], fixture.stack);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /note problem at .*\n.*\n {4}reason: {2}the checkpoint signature does not verify against a pinned key/);

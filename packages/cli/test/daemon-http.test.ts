@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request as httpRequest, Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { externalAddress, makeStack, POLICY, selfSignedCert, type Stack } from './daemon-helpers.js';
@@ -224,4 +225,21 @@ test('HTTP API over TLS with tls_cert_file and tls_key_file', async () => {
     s.cli('apply', '--stop');
     s.stop();
   }
+});
+
+test('a client trickling its headers is cut off near the 10 s deadline, not half a minute later', async () => {
+  await withHttpStack('  http_listen = "127.0.0.1:0"', async (_s, url) => {
+    const { hostname, port } = new URL(url);
+    const started = Date.now();
+    const lasted = await new Promise<number>((resolve) => {
+      const socket = connectTcp(Number(port), hostname, () => socket.write('POST /v1/evaluate HTTP/1.1\r\nHost: x\r\n'));
+      const drip = setInterval(() => socket.destroyed || socket.write('X-Slow: 1\r\n'), 300);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve(Date.now() - started);
+      });
+    });
+    assert.ok(lasted >= 9_000 && lasted < 14_000, `cut off after ${lasted} ms`);
+  });
 });

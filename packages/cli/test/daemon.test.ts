@@ -362,7 +362,15 @@ test('approvals that cannot be saved refuse that call only: the record says so, 
     assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT', 'not latched');
     assert.equal(s.cli('status', '-q').stdout.trim(), '0');
     rmSync(blocker, { recursive: true });
-    assert.equal((await s.govern(refund)).effect, 'DEFER');
+    const deferred = await s.govern(refund);
+    assert.equal(deferred.effect, 'DEFER');
+    // An approved call refused because the book could not be saved keeps its approval for the retry.
+    assert.equal(s.cli('approvals', 'approve', deferred.defer_token!).code, 0);
+    mkdirSync(blocker);
+    assert.equal((await s.govern(refund)).reason_code, 'AUDIT_UNAVAILABLE');
+    rmSync(blocker, { recursive: true });
+    const ran = await s.govern(refund);
+    assert.equal(ran.effect, 'PERMIT');
     assert.equal(s.cli('apply', '--stop').code, 0);
     const refunds = readRecords(join(s.dir, 'wal'))
       .map((r) => r.record)
@@ -371,6 +379,8 @@ test('approvals that cannot be saved refuse that call only: the record says so, 
     assert.deepEqual(refunds, [
       ['deny', 'AUDIT_UNAVAILABLE'],
       ['defer', 'POLICY_DEFER'],
+      ['deny', 'AUDIT_UNAVAILABLE'],
+      ['permit', undefined],
     ]);
   } finally {
     s.stop();
@@ -626,6 +636,8 @@ test('destroy removes nothing outside the stack directory, and in it only the lo
       readdirSync(outside).some((f) => f.endsWith('.wal')),
       'the log is still there',
     );
+    assert.ok(existsSync(join(s.dir, '.faramesh', 'keys')), 'and the keys that verify it');
+    assert.equal(s.cli('audit', 'verify', '--dir', outside).code, 0);
   } finally {
     s.stop();
   }
@@ -641,5 +653,21 @@ test('destroy removes nothing outside the stack directory, and in it only the lo
     assert.deepEqual(readdirSync(join(t.dir, 'wal')), ['notes.txt']);
   } finally {
     t.stop();
+  }
+});
+
+test('a completion event is never handed a credential, whatever tool it names', async () => {
+  const s = makeStack(POLICY.replace('  rate_limit "search"', '  credential "gw" {\n    tools = ["**"]\n  }\n  rate_limit "search"'));
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const read = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    assert.equal((read.credential as { value: string } | undefined)?.value, 'Bearer STUB-gw', 'a permitted tool call gets it');
+    for (const named of [{}, { tool: 'stripe', operation: 'payouts' }]) {
+      const done = await s.govern({ agent_id: 'bot', action_type: 'completion_event', args: {}, ...named });
+      assert.equal(done.effect, 'PERMIT');
+      assert.equal(done.credential, undefined);
+    }
+  } finally {
+    s.stop();
   }
 });

@@ -4,7 +4,8 @@
  * `/v1/search`, `/.well-known/faramesh.json`), plus its raw files (`/catalog.json`,
  * `/trust/keys.json`) as GitHub serves them. It records every request and may demand a token.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
+import { ed25519PublicKey, newEd25519Key } from '@faramesh/audit';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -38,9 +39,8 @@ export class FakeRegistry {
   private readonly index: Record<string, Record<string, unknown>[]> = { policies: [], frameworks: [], providers: [] };
 
   constructor() {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    this.privateKey = privateKey;
-    this.publicB64 = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+    this.privateKey = newEd25519Key();
+    this.publicB64 = ed25519PublicKey(this.privateKey).toString('base64');
     mkdirSync(join(this.catalog, 'trust'), { recursive: true });
     const key = { id: this.keyId, algorithm: 'ed25519', public_key_b64: this.publicB64 };
     writeFileSync(join(this.catalog, 'trust', 'keys.json'), JSON.stringify({ keys: [key] }));

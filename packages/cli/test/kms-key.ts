@@ -4,8 +4,9 @@
  * HSM would: the digest in, an ASN.1 DER signature out.
  */
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { ed25519PublicKey } from '@faramesh/audit';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,16 +20,19 @@ export class KmsKey {
   impostor?: KmsKey;
 
   constructor(readonly type: KmsKeyType) {
-    const pair =
-      type === 'ed25519'
-        ? generateKeyPairSync('ed25519')
-        : type === 'rsa-2048'
-          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-          : generateKeyPairSync('ec', { namedCurve: type === 'ecdsa-p256' ? 'P-256' : 'P-384' });
-    this.privateKey = pair.privateKey;
-    this.publicKey = pair.publicKey;
+    // Made by openssl, not generateKeyPairSync: on Node 20, exporting a freshly generated key while V8
+    // collects its generator job can deadlock (it hung a CI run).
     this.pemFile = join(mkdtempSync(join(tmpdir(), 'faramesh-kms-')), 'key.pem');
-    writeFileSync(this.pemFile, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    const algorithm =
+      type === 'ed25519'
+        ? ['-algorithm', 'ed25519']
+        : type === 'rsa-2048'
+          ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']
+          : ['-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${type === 'ecdsa-p256' ? 'P-256' : 'P-384'}`];
+    execFileSync('openssl', ['genpkey', ...algorithm, '-out', this.pemFile]);
+    chmodSync(this.pemFile, 0o600);
+    this.privateKey = createPrivateKey(readFileSync(this.pemFile));
+    this.publicKey = createPublicKey(this.privateKey);
   }
 
   get publicPem(): string {
@@ -41,7 +45,7 @@ export class KmsKey {
 
   /** The raw 32 bytes of an ed25519 key. */
   get raw(): Buffer {
-    return Buffer.from(this.publicKey.export({ format: 'jwk' }).x!, 'base64url');
+    return ed25519PublicKey(this.publicKey);
   }
 
   signDigest(digest: Buffer): Buffer {

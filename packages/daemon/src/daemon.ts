@@ -231,7 +231,7 @@ export class Daemon {
         log,
         state: restored.state,
         approvals: this.approvals,
-        persistApprovals: async () => this.writeApprovals(),
+        saveApprovals: () => this.writeApprovals(),
         now: Date.now,
         say: this.say,
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),

@@ -254,3 +254,22 @@ test('keep-open: each line must arrive whole within the deadline from its first 
   assert.ok(Date.now() - started < 3000);
   await server.close();
 });
+
+test('keep-open: a line the daemon stopped reading (too much in flight) is not blamed on the client', async () => {
+  const path = socketPath();
+  const server = new LineServer({
+    handle: async (l) => (await new Promise((r) => setTimeout(r, 400)), `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+    timeoutMs: 150,
+  });
+  await server.listen(path, 0o600);
+  const lines = Array.from({ length: MAX_PIPELINED + 4 }, (_, i) => `l${i}`);
+  const reply = await exchange(path, (s) => {
+    s.write(`open\n${lines.join('\n')}\npartial-`);
+    setTimeout(() => s.end('rest\n'), 20);
+  });
+  assert.ok(!reply.includes('refused'), reply.slice(0, 200));
+  assert.equal(reply.trim().split('\n').length, lines.length + 2, 'every line answered, the split one too');
+  await server.close();
+});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Ed25519Signer } from '@faramesh/audit';
+
+import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
 import { StateSeal, TamperedStateError } from '../src/stack/sealed-state.js';
 
-const key = (name = 'faramesh/stack') => new Ed25519Signer(name, generateKeyPairSync('ed25519').privateKey);
+const key = (name = 'faramesh/stack') => new Ed25519Signer(name, newEd25519Key());
 
 test('a sealed state file opens to what was sealed, and to nothing else', () => {
   const k = key();

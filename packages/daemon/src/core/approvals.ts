@@ -163,6 +163,24 @@ export class ApprovalBook {
     a.used_at = new Date(nowMs).toISOString();
   }
 
+  /** Take back `spend`: the call it was spent on was refused after all (the book could not be saved). */
+  unspend(a: Approval): void {
+    delete a.used_at;
+  }
+
+  /** Take back an approval `defer` just created: its call was refused after all. */
+  withdraw(a: Approval): void {
+    this.settle(a);
+    this.forget(a);
+  }
+
+  private forget(a: Approval): void {
+    this.byId.delete(a.id);
+    const rest = this.byBinding.get(a.binding)?.filter((b) => b !== a) ?? [];
+    if (rest.length > 0) this.byBinding.set(a.binding, rest);
+    else this.byBinding.delete(a.binding);
+  }
+
   /** Approvals that expired since the last call (each reported once), looking at every pending one. */
   takeExpired(nowMs: number): Approval[] {
     for (const a of this.byId.values()) this.expire(a, nowMs);
@@ -171,7 +189,6 @@ export class ApprovalBook {
     return expired;
   }
 
-  /** Drop spent and expired approvals older than `keepMs` (history stays in the log). */
   /**
    * Forget approvals done with (used, or expired) more than `keepMs` ago, and the arguments of those
    * done with more than `argsMs` ago: only pending approvals are bounded by PENDING_LIMIT, so without
@@ -179,7 +196,7 @@ export class ApprovalBook {
    * deferral.
    */
   prune(nowMs: number, keepMs: number, argsMs = keepMs): void {
-    for (const [id, a] of this.byId) {
+    for (const a of this.byId.values()) {
       const done = a.used_at ?? (a.status === 'expired' ? a.expires_at : undefined);
       if (!done) continue;
       if (Date.parse(done) < nowMs - argsMs && !a.args_dropped) {
@@ -187,10 +204,7 @@ export class ApprovalBook {
         a.args_dropped = true;
       }
       if (Date.parse(done) >= nowMs - keepMs) continue;
-      this.byId.delete(id);
-      const rest = this.byBinding.get(a.binding)?.filter((b) => b !== a) ?? [];
-      if (rest.length > 0) this.byBinding.set(a.binding, rest);
-      else this.byBinding.delete(a.binding);
+      this.forget(a);
     }
   }
 

@@ -47,8 +47,8 @@ export interface DecisionDeps {
   log: AuditLog;
   state: EngineState;
   approvals: ApprovalBook;
-  /** Make the approval book durable (before any reply that depends on it). */
-  persistApprovals(): Promise<void>;
+  /** Make the approval book durable, synchronously (before anything that depends on it); throws when it cannot. */
+  saveApprovals(): void;
   now(): number;
   /** Mints and verifies delegation tokens. */
   delegation: DelegationTokens;
@@ -130,18 +130,41 @@ export class DecisionService {
       decision.effect === 'DEFER' && mode !== 'audit' ? bindingOf(request.agent_id, tool, request.args, costOf(request)) : undefined;
     const resolved = binding === undefined ? undefined : this.deps.approvals.resolvedFor(binding, nowMs);
     if (resolved?.status === 'approved') ({ decision, stateDelta } = this.decideRequest(policy, request, nowMs, true));
+    const stamp = log.stamp();
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
+    // The approval book is saved before anything is applied or recorded, so the record says what
+    // happened. A book that cannot be saved (a full disk, no file descriptors left) refuses this call
+    // alone: its change to the book is taken back and nothing of it is counted; the log is unharmed.
+    if (outcome.approvalsChanged) {
+      try {
+        this.deps.saveApprovals();
+      } catch (e) {
+        outcome.undo?.();
+        stateDelta = [];
+        outcome = {
+          effect: 'deny',
+          wire: 'DENY',
+          denial: {
+            code: 'AUDIT_UNAVAILABLE',
+            human_message: `denied: the approvals could not be saved (${(e as Error).message}); retry`,
+            resolution: { type: 'retry_after', retry_after_seconds: 5 },
+          },
+        };
+      }
+    }
     // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
-    const stamp = log.stamp();
-    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
-    // A permitted call's credential is fetched before anything is recorded: a provider that fails blocks it.
+    // A permitted call's credential is fetched before anything is recorded: a provider that fails
+    // blocks it. A completion event is no call to a tool: it is never handed a credential.
     let credential: Issued | undefined;
     let credentialMs: number | undefined;
     const t0 = performance.now();
     // Undefined, synchronously, when no credential is bound: a plain permit awaits nothing more.
     const fetching =
-      outcome.effect === 'permit' ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, carrier) : undefined;
+      outcome.effect === 'permit' && request.action !== 'completion_event'
+        ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, carrier)
+        : undefined;
     if (fetching) {
       const got = await fetching;
       credentialMs = performance.now() - t0;
@@ -158,24 +181,6 @@ export class DecisionService {
             provider: got.provider,
           },
         };
-    }
-    // The approval book is saved before the decision is recorded, so the record says what happened.
-    // A book that cannot be saved (a full disk, no file descriptors left) refuses this call only: the
-    // next save writes the whole book, and the log itself is unharmed.
-    if (outcome.approvalsChanged) {
-      try {
-        await this.deps.persistApprovals();
-      } catch (e) {
-        outcome = {
-          effect: 'deny',
-          wire: 'DENY',
-          denial: {
-            code: 'AUDIT_UNAVAILABLE',
-            human_message: `denied: the approvals could not be saved (${(e as Error).message}); retry`,
-            resolution: { type: 'retry_after', retry_after_seconds: 5 },
-          },
-        };
-      }
     }
     if (mode === 'audit') outcome = { ...outcome, wire: 'PERMIT' };
     const record: RecordInput = {
@@ -304,6 +309,7 @@ export class DecisionService {
         effect: 'permit',
         wire: 'PERMIT',
         approvalsChanged: true,
+        undo: () => approvals.unspend(resolved),
         approval: {
           id: resolved.id,
           approved_by: resolved.resolved_by ?? 'operator',
@@ -322,6 +328,7 @@ export class DecisionService {
         effect: 'deny',
         wire: 'DENY',
         approvalsChanged: true,
+        undo: () => approvals.unspend(resolved),
         denial: {
           code: 'POLICY_DENY',
           human_message: `denied by ${by}${resolved.resolution_reason ? `: ${resolved.resolution_reason}` : ''}`,
@@ -359,6 +366,7 @@ export class DecisionService {
       effect: 'defer',
       wire: 'DEFER',
       approvalsChanged: created,
+      ...(created ? { undo: () => approvals.withdraw(approval) } : {}),
       denial: {
         ...(denial ?? { code: 'POLICY_DEFER', human_message: `${tool} deferred for operator approval` }),
         resolution: { type: 'pending_approval', approval_id: approval.id },
@@ -380,6 +388,8 @@ interface Outcome {
   denial?: StructuredDenial;
   approval?: { id: string; approved_by: string; reason?: string; at: string };
   approvalsChanged?: boolean;
+  /** Takes the change to the approval book back, when it cannot be saved. */
+  undo?: () => void;
 }
 
 /** What a call declares it costs, which an approval binds with its arguments. */

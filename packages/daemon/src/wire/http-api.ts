@@ -59,9 +59,12 @@ export class HttpApi {
 
   async listen(at: HttpListen): Promise<AddressInfo> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res);
+    // Node checks the headers deadline on this interval (30 s by default): a client trickling its
+    // headers would otherwise be cut near 30 s, not at REQUEST_TIMEOUT_MS.
+    const checking = { connectionsCheckingInterval: 1000 };
     const server = at.tls
-      ? createHttpsServer({ cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) }, handler)
-      : createHttpServer(handler);
+      ? createHttpsServer({ ...checking, cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) }, handler)
+      : createHttpServer(checking, handler);
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;
     server.maxConnections = MAX_HTTP_CONNECTIONS;

@@ -241,7 +241,13 @@ export class LineServer {
         // The stream cannot be resynchronised after a line too long: refuse it and end.
         if (size > maxBytes) return refuseAndEnd(`the request exceeds ${maxBytes} bytes`);
         if (nl === -1) {
-          lineTimer ??= setTimeout(() => refuseAndEnd(`the request did not arrive within ${timeoutMs} ms`), timeoutMs);
+          // While the daemon itself is not reading (flow() paused it), the rest cannot arrive: the
+          // deadline starts again once it reads.
+          const expire = () =>
+            socket.isPaused()
+              ? (lineTimer = setTimeout(expire, timeoutMs))
+              : refuseAndEnd(`the request did not arrive within ${timeoutMs} ms`);
+          lineTimer ??= setTimeout(expire, timeoutMs);
           return void chunks.push(chunk.subarray(start));
         }
         clearTimeout(lineTimer);

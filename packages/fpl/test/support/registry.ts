@@ -1,10 +1,13 @@
 /** A throwaway registry catalog on disk, signed with freshly generated ed25519 keys, for import tests. */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REGISTRY = 'github.com/faramesh/faramesh-registry';
+
+/** PKCS#8 DER of an Ed25519 key, before its 32-byte seed. */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export interface TestKey {
   id: string;
@@ -14,9 +17,11 @@ export interface TestKey {
 }
 
 export function makeKey(id: string): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const x = publicKey.export({ format: 'jwk' }).x!;
-  return { id, privateKey, publicB64: Buffer.from(x, 'base64url').toString('base64') };
+  // From random bytes, not generateKeyPairSync: on Node 20, exporting a freshly generated key while V8
+  // collects its generator job can deadlock (this hung a CI run).
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return { id, privateKey, publicB64: spki.subarray(12).toString('base64') };
 }
 
 export function signatureJson(key: TestKey, bytes: Uint8Array, overrides: Record<string, unknown> = {}): string {

@@ -27,7 +27,8 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   const paths = stackPaths(o.dir);
   const walDir = walDirOf(paths);
   const within = relative(paths.stackDir, walDir);
-  const walInside = within !== '' && !within.startsWith('..') && !isAbsolute(within);
+  // The stack directory itself counts as inside: there, too, only the log's own files go.
+  const walInside = !within.startsWith('..') && !isAbsolute(within);
   const removeWal = !o.keepWal && walInside && existsSync(walDir);
   const doomed = [
     paths.runtime,
@@ -35,7 +36,8 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     paths.signature,
     `${paths.root}/bin`,
     ...(o.keepState ? [] : [paths.versions, paths.state, paths.tokens]),
-    ...(o.keepWal || o.keepState ? [] : [`${paths.root}/keys`]),
+    // A log left in place (kept, or outside the stack) keeps the keys that verify it.
+    ...(o.keepWal || o.keepState || (existsSync(walDir) && !removeWal) ? [] : [`${paths.root}/keys`]),
   ].filter((p) => existsSync(p));
   if (!o.yes) {
     if (!process.stdin.isTTY) {
