@@ -8,6 +8,7 @@
  * Verification trusts only keys the verifier pins, never one found in the note.
  */
 import {
+  createECDH,
   createHash,
   createPrivateKey,
   createPublicKey,
@@ -165,4 +166,20 @@ export function ed25519PublicKey(key: KeyObject): Buffer {
  */
 export function newEd25519Key(): KeyObject {
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+}
+
+const EC_CURVES = { 'P-256': ['prime256v1', 32], 'P-384': ['secp384r1', 48], secp256k1: ['secp256k1', 32] } as const;
+
+/** A new EC key pair, from ECDH's key material (not generateKeyPairSync, for the reason above). */
+export function newEcKey(curve: keyof typeof EC_CURVES): { privateKey: KeyObject; publicKey: KeyObject } {
+  const [name, size] = EC_CURVES[curve];
+  const ecdh = createECDH(name);
+  const point = ecdh.generateKeys();
+  const raw = ecdh.getPrivateKey();
+  const d = Buffer.alloc(size);
+  raw.copy(d, size - raw.length);
+  const b64 = (b: Buffer) => b.toString('base64url');
+  const jwk = { kty: 'EC', crv: curve, d: b64(d), x: b64(point.subarray(1, 1 + size)), y: b64(point.subarray(1 + size)) };
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }

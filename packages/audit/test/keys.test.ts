@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuditLog,
+  newEcKey,
   encodeVerifierKey,
   loadStackSigner,
   parseVerifierKey,
@@ -76,7 +77,7 @@ test('useSigner: a running log moves to another key (an ECDSA KMS key); what the
   const local = loadStackSigner(stack, 'faramesh/demo');
   const { log } = await AuditLog.open(wal, { signer: local, checkpointEvery: 1000 });
   for (let i = 0; i < 3; i++) await log.append(delta('a', i));
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = newEcKey('P-256');
   const kms: Signer = {
     name: 'faramesh/demo',
     type: 'ecdsa',

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { openCheckpoint, signCheckpoint } from '../src/checkpoint.js';
 import { createPrivateKey, sign as cryptoSign, createHash } from 'node:crypto';
 import { encodeVerifierKey, parseVerifierKey } from '../src/keys.js';
-import { Ed25519Signer, keyId, newEd25519Key, openNote, signNote, type Signer } from '../src/note.js';
+import { Ed25519Signer, keyId, newEcKey, newEd25519Key, openNote, signNote, type Signer } from '../src/note.js';
 
 const signer = (name: string) => new Ed25519Signer(name, newEd25519Key());
 
@@ -48,7 +47,7 @@ test('a checkpoint round-trips and verifies only under the pinned key', async ()
 
 /** An ECDSA signer as a KMS is one: it gets a digest and returns an ASN.1 DER signature. */
 function ecdsaSigner(name: string, curve: 'P-256' | 'P-384'): Signer {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+  const { privateKey, publicKey } = newEcKey(curve);
   const hash = curve === 'P-256' ? 'sha256' : 'sha384';
   return {
     name,
@@ -76,7 +75,7 @@ test('ECDSA notes (type 0x02, as the cloud KMSs sign): P-256 and P-384, key id f
     assert.equal(openNote(note, [pinned]).ok, true);
   }
   // A key on another curve is no checkpoint key.
-  const k = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ format: 'der', type: 'spki' });
+  const k = newEcKey('secp256k1').publicKey.export({ format: 'der', type: 'spki' });
   const v = { name: 'x', type: 'ecdsa' as const, publicKey: k };
   assert.throws(() => parseVerifierKey(encodeVerifierKey(v)), /P-256 or P-384/);
   assert.throws(() => parseVerifierKey('x+00000000+' + Buffer.from([9, 1, 2]).toString('base64')), /neither ed25519/);

@@ -5,7 +5,8 @@
  * CRC32C and MD5), over TLS. Every request must carry the self-signed JWT a service account makes
  * (RS256, issued by its email, not expired), verified against the account's public key.
  */
-import { createHash, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createPrivateKey, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@faramesh/audit';
@@ -35,7 +36,11 @@ export class FakeGcp {
   credentialsFile = '';
 
   constructor(private readonly dir: string) {
-    this.account = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // Made by openssl, not generateKeyPairSync: on Node 20 exporting a freshly generated key while V8
+    // collects its generator job can deadlock.
+    const pem = execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
+    const privateKey = createPrivateKey(pem);
+    this.account = { privateKey, publicKey: createPublicKey(privateKey) };
   }
 
   async start(): Promise<void> {

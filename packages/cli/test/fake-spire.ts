@@ -5,7 +5,8 @@
  * new set on every `setSvids`, as a rotation would.
  */
 import 'reflect-metadata';
-import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
+import { newEcKey } from '@faramesh/audit';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
@@ -30,7 +31,7 @@ export class FakeSpire {
   down = false;
   private held: Held[] = [];
   private readonly streams = new Set<grpc.ServerWritableStream<object, { svids: Held[] }>>();
-  private readonly jwtKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  private readonly jwtKey = newEcKey('P-256').privateKey;
 
   private constructor(
     readonly socket: string,

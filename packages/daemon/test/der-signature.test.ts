@@ -1,7 +1,8 @@
 /** Key Vault's raw r‖s ECDSA signatures become the DER the log keeps: every one must still verify. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
+import { newEcKey } from '@faramesh/audit';
 import { derSignature } from '../src/signing/azure-key-vault.js';
 
 test('raw r‖s → DER verifies for P-256 and P-384, high bits and leading zeros included', () => {
@@ -9,7 +10,7 @@ test('raw r‖s → DER verifies for P-256 and P-384, high bits and leading zero
     ['P-256', 'sha256'],
     ['P-384', 'sha384'],
   ] as const) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    const { privateKey, publicKey } = newEcKey(curve);
     let highBit = 0;
     for (let i = 0; i < 300; i++) {
       const message = Buffer.from(`checkpoint ${i}`);

@@ -5,12 +5,12 @@
  * and as a bundle with the system's roots. Leaf certificates are minted per host on demand, all
  * over one key pair of this run, and kept for the run (or until a day before they expire).
  */
-import { createECDH, createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { writeDurable } from '@faramesh/audit';
+import { newEcKey, writeDurable } from '@faramesh/audit';
 import { proxyCaFiles } from '../stack/paths.js';
 
 type X509 = typeof import('@peculiar/x509');
@@ -35,7 +35,7 @@ export class StackCa {
     private readonly caKey: CryptoKey,
     private readonly caCert: InstanceType<X509['X509Certificate']>,
   ) {
-    const pair = newP256Key();
+    const pair = newEcKey('P-256');
     this.leafKey = {
       pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       public: webcrypto.subtle.importKey('spki', pair.publicKey.export({ format: 'der', type: 'spki' }), ALG, true, ['verify']),
@@ -59,7 +59,7 @@ export class StackCa {
     } else {
       mkdirSync(keysDir, { recursive: true, mode: 0o700 });
       chmodSync(keysDir, 0o700);
-      const pair = newP256Key();
+      const pair = newEcKey('P-256');
       key = await webcrypto.subtle.importKey('pkcs8', pair.privateKey.export({ format: 'der', type: 'pkcs8' }), ALG, false, ['sign']);
       cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: serial(),
@@ -130,24 +130,6 @@ export class StackCa {
 
 /** A positive serial number of 16 random bytes. */
 const serial = () => `7${randomBytes(15).toString('hex')}`;
-
-/**
- * A new P-256 key pair, made from ECDH's key material rather than generateKeyPairSync: on Node 20,
- * exporting a freshly generated key while V8 collects its generator job can deadlock.
- */
-function newP256Key(): { privateKey: KeyObject; publicKey: KeyObject } {
-  const ecdh = createECDH('prime256v1');
-  const point = ecdh.generateKeys();
-  const b64 = (b: Buffer) => b.toString('base64url');
-  const d = Buffer.alloc(32);
-  const raw = ecdh.getPrivateKey();
-  raw.copy(d, 32 - raw.length);
-  const privateKey = createPrivateKey({
-    key: { kty: 'EC', crv: 'P-256', d: b64(d), x: b64(point.subarray(1, 33)), y: b64(point.subarray(33)) },
-    format: 'jwk',
-  });
-  return { privateKey, publicKey: createPublicKey(privateKey) };
-}
 
 function pemBody(pem: string): Buffer {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
