@@ -68,6 +68,7 @@ agent "pay" {
     permit stripe/charge
     permit tight/thing
     permit dev/thing
+    defer  tight/gated
   }
   egress {
     allow = ["127.0.0.1"]
@@ -82,7 +83,7 @@ ${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
     provider = "tight"
     scope    = ["x"]
     ttl      = "1h"
-    tools    = ["tight/thing"]
+    tools    = ["tight/thing", "tight/gated"]
   }
   credential "dev" {
     provider = "nowhere"
@@ -236,4 +237,17 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   assert.ok(v.issued >= 3 && v.failed >= 1);
   assert.match(String(v.last_error), /vault/);
   assert.match(s.cli('status').stdout, /Credentials\n {2}stub {12}1 issued/);
+});
+
+test('an approved call whose credential cannot be had does not run, and keeps its approval for the retry', async () => {
+  const gated = () => s.govern({ agent_id: 'pay', tool_id: 'tight/gated', args: { n: 1 } });
+  const deferred = await gated();
+  assert.equal(deferred.effect, 'DEFER');
+  assert.equal(s.cli('approvals', 'approve', deferred.defer_token!).code, 0);
+  for (let i = 0; i < 2; i++) {
+    const r = await gated();
+    assert.deepEqual([r.effect, r.reason_code], ['DENY', 'CREDENTIAL_UNAVAILABLE'], `retry ${i}: the approval is still there`);
+  }
+  const shown = JSON.parse(s.cli('approvals', 'show', deferred.defer_token!, '--json').stdout) as { status: string; used_at?: string };
+  assert.deepEqual([shown.status, shown.used_at], ['approved', undefined]);
 });

@@ -364,6 +364,13 @@ test('approvals that cannot be saved refuse that call only: the record says so, 
     rmSync(blocker, { recursive: true });
     const deferred = await s.govern(refund);
     assert.equal(deferred.effect, 'DEFER');
+    // An operator's resolution that cannot be saved is refused and taken back: the approval still waits.
+    mkdirSync(blocker);
+    const unsaved = s.cli('approvals', 'approve', deferred.defer_token!);
+    assert.notEqual(unsaved.code, 0);
+    assert.match(unsaved.stderr, /the approvals could not be saved .*: apr-\S+ is still pending/);
+    rmSync(blocker, { recursive: true });
+    assert.equal((await s.govern(refund)).defer_token, deferred.defer_token, 'still the same pending approval');
     // An approved call refused because the book could not be saved keeps its approval for the retry.
     assert.equal(s.cli('approvals', 'approve', deferred.defer_token!).code, 0);
     mkdirSync(blocker);
@@ -379,9 +386,33 @@ test('approvals that cannot be saved refuse that call only: the record says so, 
     assert.deepEqual(refunds, [
       ['deny', 'AUDIT_UNAVAILABLE'],
       ['defer', 'POLICY_DEFER'],
+      ['defer', 'POLICY_DEFER'],
       ['deny', 'AUDIT_UNAVAILABLE'],
       ['permit', undefined],
     ]);
+  } finally {
+    s.stop();
+  }
+});
+
+test('approvals that expire while the book cannot be saved expire all the same; the daemon stays up', async () => {
+  const s = makeStack(
+    POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', 'socket  = "./.faramesh/runtime/agent.sock"\n  approval_ttl = "1s"'),
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 3 } };
+    const first = await s.govern(refund);
+    const blocker = join(s.dir, '.faramesh', 'state', '.approvals.json.tmp');
+    mkdirSync(blocker);
+    await until('the daemon to say it could not save the expiry', () =>
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8').includes('could not save the approvals after expiring 1'),
+    );
+    assert.equal(s.cli('status', '-q').stdout.trim(), '0', 'still READY');
+    rmSync(blocker, { recursive: true });
+    const again = await s.govern(refund);
+    assert.equal(again.effect, 'DEFER');
+    assert.notEqual(again.defer_token, first.defer_token, 'the first one expired');
   } finally {
     s.stop();
   }
@@ -653,6 +684,18 @@ test('destroy removes nothing outside the stack directory, and in it only the lo
     assert.deepEqual(readdirSync(join(t.dir, 'wal')), ['notes.txt']);
   } finally {
     t.stop();
+  }
+  // A kept log inside a directory destroy would remove keeps that directory.
+  const u = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./.faramesh/state/wal"'));
+  try {
+    assert.equal(u.cli('apply').code, 0);
+    await u.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    const r = u.cli('destroy', '--yes', '--keep-wal');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\.faramesh\/state kept: it holds the kept log/);
+    assert.equal(u.cli('audit', 'verify', '--dir', join(u.dir, '.faramesh', 'state', 'wal')).code, 0);
+  } finally {
+    u.stop();
   }
 });
 

@@ -279,7 +279,8 @@ export class Daemon {
       await this.startHttpProxy(compiled);
       await this.agentServer.prepare(settings.agentSocket);
       deadline();
-      this.sweeper = setInterval(() => void this.tick(), 1000);
+      // A housekeeping step that fails is said and tried again next second; it never takes the daemon down.
+      this.sweeper = setInterval(() => void this.tick().catch((e: Error) => this.say(`housekeeping failed: ${e.message}`)), 1000);
       this.sweeper.unref();
       // The agent socket opens only now, in the same step as READY: no agent ever meets a
       // half-initialized daemon, and whoever sees READY finds the socket bound.
@@ -577,9 +578,17 @@ export class Daemon {
       case 'approvals.deny': {
         const outcome = r.method === 'approvals.approve' ? 'approved' : 'denied';
         try {
+          const found = this.approvals.get(r.params.id, now);
+          const before = found ? { ...found } : undefined;
           const a = this.approvals.resolve(r.params.id, outcome, r.params.by, r.params.reason, now);
-          // Durable before it is acknowledged: a restart keeps the operator's decision.
-          this.writeApprovals();
+          // Durable before it is acknowledged: a restart keeps the operator's decision. One that
+          // cannot be saved is taken back, so that no call runs under a resolution the log lacks.
+          try {
+            this.writeApprovals();
+          } catch (e) {
+            this.approvals.unresolve(before!);
+            return operatorError('unavailable', `the approvals could not be saved (${(e as Error).message}): ${a.id} is still pending`);
+          }
           await this.log!.append({
             type: 'approval_resolved',
             agent_id: a.agent_id,
@@ -936,7 +945,12 @@ export class Daemon {
     if (!this.approvals || !this.log || this.lifecycle.state !== 'READY') return;
     const expired = this.approvals.takeExpired(Date.now());
     if (expired.length === 0) return;
-    this.writeApprovals();
+    try {
+      this.writeApprovals();
+    } catch (e) {
+      // Expired in memory all the same (nothing can run under them); the next save writes the book.
+      this.say(`could not save the approvals after expiring ${expired.length}: ${(e as Error).message}`);
+    }
     const records: RecordInput[] = expired.map((a) => ({
       type: 'approval_resolved',
       agent_id: a.agent_id,

@@ -273,3 +273,27 @@ test('keep-open: a line the daemon stopped reading (too much in flight) is not b
   assert.equal(reply.trim().split('\n').length, lines.length + 2, 'every line answered, the split one too');
   await server.close();
 });
+
+test('keep-open: a client that sends without reading its answers is not read further, and is cut off at the deadline', async () => {
+  const path = socketPath();
+  let handled = 0;
+  const server = new LineServer({
+    handle: async (l) => (handled++, `echo ${l}`.repeat(20)),
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+    timeoutMs: 300,
+  });
+  await server.listen(path, 0o600);
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    const s = createConnection(path, () => {
+      s.pause(); // never reads
+      s.write(`open\n${'x\n'.repeat(200_000)}`);
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+  });
+  assert.ok(Date.now() - started < 5_000, `cut off after ${Date.now() - started} ms`);
+  assert.ok(handled < 200_000, `${handled} lines decided: the rest waited, unread`);
+  await server.close();
+});

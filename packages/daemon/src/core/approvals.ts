@@ -159,6 +159,19 @@ export class ApprovalBook {
     return a;
   }
 
+  /** Take back `resolve`: `before` is a copy of the approval as it was (the book could not be saved). */
+  unresolve(before: Approval): void {
+    const a = this.byId.get(before.id);
+    if (!a) return;
+    for (const k of Object.keys(a) as (keyof Approval)[]) delete a[k];
+    Object.assign(a, before);
+    if (a.status === 'pending') {
+      let mine = this.pendingOf.get(a.agent_id);
+      if (!mine) this.pendingOf.set(a.agent_id, (mine = new Map()));
+      mine.set(a, canonicalJson(a.args).length);
+    }
+  }
+
   spend(a: Approval, nowMs: number): void {
     a.used_at = new Date(nowMs).toISOString();
   }

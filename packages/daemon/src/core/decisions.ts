@@ -169,7 +169,16 @@ export class DecisionService {
       const got = await fetching;
       credentialMs = performance.now() - t0;
       if (got.ok) credential = got;
-      else
+      else {
+        // The call does not run: an approval it spent stays for the retry.
+        if (outcome.undo) {
+          outcome.undo();
+          try {
+            this.deps.saveApprovals();
+          } catch {
+            // The book is saved whole by the next call that changes it.
+          }
+        }
         outcome = {
           effect: 'deny',
           wire: 'DENY',
@@ -181,6 +190,7 @@ export class DecisionService {
             provider: got.provider,
           },
         };
+      }
     }
     if (mode === 'audit') outcome = { ...outcome, wire: 'PERMIT' };
     const record: RecordInput = {

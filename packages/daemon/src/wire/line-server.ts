@@ -194,10 +194,32 @@ export class LineServer {
     let chunks: Buffer[] = [];
     let size = 0;
     const endIfDone = () => {
-      if ((ended || this.closing) && pending === 0 && !socket.destroyed) socket.end(() => socket.destroy());
+      if (!(ended || this.closing) || pending !== 0 || socket.destroyed || socket.writableEnded) return;
+      socket.end(() => socket.destroy());
+      // A client that never reads would hold the flush, and the connection, for ever.
+      setTimeout(() => socket.destroy(), timeoutMs).unref();
     };
-    // A client that sends faster than it reads is not read further until its answers go out.
-    const flow = () => (pending >= MAX_PIPELINED || socket.writableNeedDrain ? socket.pause() : socket.resume());
+    // A client that sends faster than it reads is not read further until its answers go out: what
+    // is left of the chunk being read waits (`held`) rather than being decided. A client that does
+    // not read its answers within the deadline is cut off, so unread answers cannot pile up.
+    let held: Buffer | undefined;
+    let stalled: NodeJS.Timeout | undefined;
+    const flow = (): void => {
+      if (pending >= MAX_PIPELINED || socket.writableNeedDrain) {
+        socket.pause();
+        if (socket.writableNeedDrain) stalled ??= setTimeout(() => socket.destroy(), timeoutMs);
+        return;
+      }
+      clearTimeout(stalled);
+      stalled = undefined;
+      socket.resume();
+      if (held) {
+        const rest = held;
+        held = undefined;
+        onData(rest);
+      }
+    };
+    socket.once('close', () => clearTimeout(stalled));
     socket.on('drain', flow);
     this.streams.set(socket, endIfDone);
     socket.once('close', () => this.streams.delete(socket));
@@ -258,6 +280,10 @@ export class LineServer {
         size = 0;
         start = nl + 1;
         onLine(line);
+        if (socket.isPaused() && start < chunk.length) {
+          held = chunk.subarray(start);
+          return;
+        }
       }
     };
     socket.write(`${ack}\n`);

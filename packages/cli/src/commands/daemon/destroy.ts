@@ -30,6 +30,13 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   // The stack directory itself counts as inside: there, too, only the log's own files go.
   const walInside = !within.startsWith('..') && !isAbsolute(within);
   const removeWal = !o.keepWal && walInside && existsSync(walDir);
+  const keptLog = existsSync(walDir) && !removeWal;
+  // A directory that holds a kept log is not removed with it (however odd the log's place).
+  const holdsLog = (p: string) => {
+    const r = relative(p, walDir);
+    return !r.startsWith('..') && !isAbsolute(r);
+  };
+  const spared: string[] = [];
   const doomed = [
     paths.runtime,
     paths.compiled,
@@ -37,8 +44,8 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     `${paths.root}/bin`,
     ...(o.keepState ? [] : [paths.versions, paths.state, paths.tokens]),
     // A log left in place (kept, or outside the stack) keeps the keys that verify it.
-    ...(o.keepWal || o.keepState || (existsSync(walDir) && !removeWal) ? [] : [`${paths.root}/keys`]),
-  ].filter((p) => existsSync(p));
+    ...(o.keepWal || o.keepState || keptLog ? [] : [`${paths.root}/keys`]),
+  ].filter((p) => existsSync(p) && !(keptLog && holdsLog(p) && spared.push(p)));
   if (!o.yes) {
     if (!process.stdin.isTTY) {
       out.error(out.fail('destroy removes files; pass --yes to confirm when not at a terminal'));
@@ -74,6 +81,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     if (others.length > 0) out.print(`→ ${walDir} kept: it also holds ${others.length} file(s) that are not the log's`);
   }
   if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
+  for (const p of spared) out.print(`→ ${p} kept: it holds the kept log`);
   out.done('stack destroyed');
   return 0;
 }
