@@ -313,13 +313,16 @@ export class DecisionService {
   ): Outcome {
     const denial = denialOf(decision);
     const { approvals } = this.deps;
+    // Spent now, in the same step as the decision: no concurrent identical call can spend it too.
+    const spend = (a: Approval) => {
+      approvals.spend(a, nowMs);
+      return { approvalsChanged: true, undo: () => approvals.unspend(a) };
+    };
     if (resolved?.status === 'approved' && decision.effect === 'PERMIT') {
-      approvals.spend(resolved, nowMs);
       return {
         effect: 'permit',
         wire: 'PERMIT',
-        approvalsChanged: true,
-        undo: () => approvals.unspend(resolved),
+        ...spend(resolved),
         approval: {
           id: resolved.id,
           approved_by: resolved.resolved_by ?? 'operator',
@@ -332,13 +335,11 @@ export class DecisionService {
     if (decision.effect === 'DENY') return { effect: 'deny', wire: 'DENY', denial };
     if (binding === undefined) return { effect: 'defer', wire: 'DEFER', denial };
     if (resolved?.status === 'denied') {
-      approvals.spend(resolved, nowMs);
       const by = resolved.resolved_by ?? 'operator';
       return {
         effect: 'deny',
         wire: 'DENY',
-        approvalsChanged: true,
-        undo: () => approvals.unspend(resolved),
+        ...spend(resolved),
         denial: {
           code: 'POLICY_DENY',
           human_message: `denied by ${by}${resolved.resolution_reason ? `: ${resolved.resolution_reason}` : ''}`,
