@@ -70,6 +70,11 @@ agent "pay" {
     permit dev/thing
     defer  tight/gated
   }
+  rate_limit "tight/thing": 2 per minute
+  budget daily {
+    max       $5
+    on_exceed deny
+  }
   egress {
     allow = ["127.0.0.1"]
   }
@@ -237,6 +242,23 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   assert.ok(v.issued >= 3 && v.failed >= 1);
   assert.match(String(v.last_error), /vault/);
   assert.match(s.cli('status').stdout, /Credentials\n {2}stub {12}1 issued/);
+});
+
+test('a call whose credential cannot be had does not run, so it spends no rate limit and no budget', async () => {
+  // tight/thing's credential is always refused (past max_ttl); its rate limit is 2 a minute, the budget $5.
+  for (let i = 0; i < 4; i++) {
+    const r = await s.govern({ agent_id: 'pay', tool_id: 'tight/thing', args: {}, cost_usd: 2 });
+    assert.deepEqual([r.effect, r.reason_code], ['DENY', 'CREDENTIAL_UNAVAILABLE'], `call ${i}: neither RATE_EXCEEDED nor BUDGET_EXCEEDED`);
+  }
+  const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { budgets?: { agent: string; spent_usd: number }[] };
+  const spent = status.budgets?.filter((b) => b.agent === 'pay').reduce((sum, b) => sum + b.spent_usd, 0) ?? 0;
+  // Not more than what other tests' charges spent (stripe/charge costs nothing).
+  assert.equal(spent, 0, 'nothing spent');
+  // A restart rebuilds the state from the log: the given-back use stays given back.
+  assert.equal(s.cli('apply', '--stop').code, 0);
+  assert.equal(s.cli('apply').code, 0);
+  const again = await s.govern({ agent_id: 'pay', tool_id: 'tight/thing', args: {}, cost_usd: 2 });
+  assert.equal(again.reason_code, 'CREDENTIAL_UNAVAILABLE');
 });
 
 test('an approved call whose credential cannot be had does not run, and keeps its approval for the retry', async () => {

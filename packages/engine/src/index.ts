@@ -1,6 +1,16 @@
 export { decide, type Clock, type DecideOptions, type DecideResult } from './decide.js';
 export { prepare, type PreparedPolicy } from './prepare.js';
-export { applyDelta, emptyState, isDeltaOp, spawnEnded, type EngineState, type StateDelta, type DeltaOp } from './state.js';
+export {
+  applyDelta,
+  emptyState,
+  giveBack,
+  isDeltaOp,
+  valuesOf,
+  spawnEnded,
+  type EngineState,
+  type StateDelta,
+  type DeltaOp,
+} from './state.js';
 export { Trace } from './trace.js';
 export { checkToolId } from './tool-id.js';
 export { normaliseHost } from './stages/egress.js';

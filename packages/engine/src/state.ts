@@ -76,6 +76,62 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
   return state;
 }
 
+/**
+ * The state's values now for a delta's keys (absent keys as zero): taken before a delta is applied,
+ * so its use can be given back; after an await, so the log records what the state holds.
+ */
+export function valuesOf(state: EngineState, delta: StateDelta): StateDelta {
+  return delta.map((op) => valueOf(state, op));
+}
+
+/**
+ * Give back what a call took when it did not run after all (its credential could not be had):
+ * budgets and spawn counts lose what the delta added, and each rate bucket gets back the one token
+ * a call takes from it (rate-limit.ts; a refill caps it at the limit). Relative, never a restore:
+ * calls decided meanwhile keep their use. Returns the keys' values now, to be recorded.
+ */
+export function giveBack(state: EngineState, applied: StateDelta, prior: StateDelta): StateDelta {
+  const undo = applied.map((op, i): DeltaOp => {
+    const now = valueOf(state, op);
+    const before = prior[i];
+    if (now.kind === 'bucket') return { ...now, tokens: now.tokens + 1 };
+    if (now.kind === 'budget' && op.kind === 'budget' && before?.kind === 'budget')
+      return {
+        ...now,
+        spent_usd: Math.max(0, now.spent_usd - (op.spent_usd - before.spent_usd)),
+        calls: Math.max(0, now.calls - (op.calls - before.calls)),
+      };
+    if (now.kind === 'spawn' && op.kind === 'spawn' && before?.kind === 'spawn')
+      return { ...now, live: Math.max(0, now.live - (op.live - before.live)) };
+    // A session saw the attempt: its facts stay.
+    return now;
+  });
+  applyDelta(state, undo);
+  return undo;
+}
+
+/** The state's value now for an op's key, as an op of the same kind. */
+function valueOf(state: EngineState, op: DeltaOp): DeltaOp {
+  const own = <T>(table: Record<string, T> | undefined): T | undefined =>
+    table && Object.hasOwn(table, op.key) ? table[op.key] : undefined;
+  switch (op.kind) {
+    case 'bucket': {
+      const b = own(state.buckets);
+      return { kind: 'bucket', key: op.key, tokens: b?.tokens ?? 0, updated_ms: b?.updated_ms ?? 0 };
+    }
+    case 'budget': {
+      const b = own(state.budgets);
+      return { kind: 'budget', key: op.key, spent_usd: b?.spent_usd ?? 0, calls: b?.calls ?? 0 };
+    }
+    case 'session': {
+      const s = own(state.sessions);
+      return { kind: 'session', key: op.key, started_ms: s?.started_ms ?? 0, last_ms: s?.last_ms ?? 0 };
+    }
+    case 'spawn':
+      return { kind: 'spawn', key: op.key, live: liveSpawns(state, op.key) };
+  }
+}
+
 /** The numeric fields each kind of op carries (all finite, none negative). */
 const OP_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
   ['bucket', ['tokens', 'updated_ms']],

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, emptyState } from '../src/index.js';
+import { applyDelta, decide, emptyState, giveBack, valuesOf } from '../src/index.js';
 import { agent, outcome, policy, Session, T0 } from './support.js';
 
 describe('rule match', () => {
@@ -415,5 +415,25 @@ describe('sessions, phases, selectors, delegation', () => {
     );
     s.advance(601);
     assert.match(s.call({ tool: 'web/fetch', delegation_chain: chain }, 'researcher').human_message!, /expired/);
+  });
+});
+
+describe('giving back a call that did not run', () => {
+  test('budgets, spawn counts and rate buckets lose only that call’s use, not what calls decided since spent', () => {
+    const p = policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $10\n  }\n  rate_limit "x": 2 per minute'));
+    const state = emptyState();
+    const call = (cost: number) => decide(p, { agent_id: 'bot', tool: 'x', cost_usd: cost }, state, { nowMs: T0 }).stateDelta;
+    const first = call(3);
+    const prior = valuesOf(state, first);
+    applyDelta(state, first);
+    applyDelta(state, call(4)); // decided while the first waited for its credential
+    assert.equal(decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).decision.code, 'RATE_EXCEEDED');
+    const now = giveBack(state, first, prior);
+    const budget = Object.values(state.budgets)[0]!;
+    assert.deepEqual([budget.spent_usd, budget.calls], [4, 1], 'the $4 call keeps its use; the $3 one is given back');
+    assert.deepEqual(now, valuesOf(state, first), 'what the log records is what the state holds');
+    assert.equal(decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).decision.effect, 'PERMIT', 'its token is back');
+    applyDelta(state, decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).stateDelta);
+    assert.equal(decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).decision.code, 'RATE_EXCEEDED', 'and only one');
   });
 });

@@ -11,6 +11,8 @@ import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
 import {
   applyDelta,
   checkCompletion,
+  giveBack,
+  valuesOf,
   decide,
   delegateTarget,
   type DecideResult,
@@ -152,7 +154,9 @@ export class DecisionService {
         };
       }
     }
-    // Applied before anything awaits: the next call, even a concurrent one, sees this one's use.
+    // Applied before anything awaits: the next call, even a concurrent one, sees this one's use. A
+    // permit whose credential may yet fail keeps what it changed, to give it back.
+    const prior = outcome.effect === 'permit' && this.deps.credentials && stateDelta.length > 0 ? valuesOf(state, stateDelta) : undefined;
     applyDelta(state, stateDelta);
     const decided = performance.now() - started;
     // A permitted call's credential is fetched before anything is recorded: a provider that fails
@@ -168,9 +172,14 @@ export class DecisionService {
     if (fetching) {
       const got = await fetching;
       credentialMs = performance.now() - t0;
-      if (got.ok) credential = got;
-      else {
-        // The call does not run: an approval it spent stays for the retry.
+      // Calls decided during the wait may have moved the same counters: the log gets their values now.
+      if (got.ok) {
+        credential = got;
+        stateDelta = valuesOf(state, stateDelta);
+      } else {
+        // The call does not run: its rate, budget and spawn use is given back (the log records the
+        // values now), and an approval it spent stays for the retry.
+        if (prior) stateDelta = giveBack(state, stateDelta, prior);
         if (outcome.undo) {
           outcome.undo();
           try {
