@@ -3,8 +3,8 @@
  * ToolDeniedError (or what the caller's onDeny/onDefer returns — never the tool's own run). With
  * `onDefer: "block"` the SDK waits for the operator's decision and, once approved, asks again: the
  * daemon permits the identical call once. DAEMON_NOT_READY is retried after the daemon's
- * `retry_after` within the timeout. `failOpen` runs the tool only when the daemon cannot be reached
- * at all — never on a deny.
+ * `retry_after` within the timeout, and a daemon that is not there yet (restarting) is waited for
+ * briefly. `failOpen` runs the tool only when the daemon cannot be reached at all — never on a deny.
  */
 import { deniedBy, ToolDeniedError } from './errors.js';
 import { processEnv, transportFromEnv } from './transports/select.js';
@@ -21,6 +21,12 @@ export interface GovernOptions {
   onDeny?: 'throw' | ((denial: ToolDeniedError) => unknown);
   /** Cap on asking the daemon, retries included (default 10 s). */
   timeoutMs?: number;
+  /**
+   * How long a call waits for a daemon that is not there yet — starting beside the agent, or
+   * restarting for an apply — before it is DAEMON_UNREACHABLE (default 2 s, within timeoutMs). Once
+   * such a wait was in vain, calls fail at once until the daemon answers again.
+   */
+  startGraceMs?: number;
   /** `onDefer: "block"`: how long to wait for a human (default 10 min), and how often to ask (default 1 s). */
   approvalTimeoutMs?: number;
   pollIntervalMs?: number;
@@ -68,6 +74,8 @@ export class Governor {
   readonly agentId: string;
   private transport?: Promise<Transport>;
   private warnedOpen = false;
+  /** The last wait for the daemon was in vain: the next calls try once, without waiting. */
+  private absent = false;
   private readonly principalToken: string | undefined;
 
   constructor(private readonly options: GovernOptions) {
@@ -137,14 +145,36 @@ export class Governor {
     const transport = await this.transportNow();
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TransportError(`no decision within ${this.timeoutMs} ms`, false);
-      const result = await transport.govern(request, left);
+      const result = await this.reach((left) => transport.govern(request, left), deadline);
       const r = result.structured_denial?.resolution;
       if (result.effect !== 'DENY' || result.structured_denial?.code !== 'DAEMON_NOT_READY' || r?.type !== 'retry_after') return result;
       const wait = r.retry_after_seconds * 1000;
       if (Date.now() + wait >= deadline) return result;
       await sleep(wait);
+    }
+  }
+
+  /**
+   * Ask the daemon; one that is not there yet (restarting) is asked again until `startGraceMs` has
+   * passed. Unreachable means never connected: the daemon has not seen the request, so asking again is safe.
+   */
+  private async reach<T>(ask: (left: number) => Promise<T>, deadline: number): Promise<T> {
+    const graceEnd = this.absent ? 0 : Date.now() + (this.options.startGraceMs ?? 2000);
+    for (let pause = 50; ; pause = Math.min(pause * 2, 400)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TransportError(`no decision within ${this.timeoutMs} ms`, false);
+      try {
+        const answer = await ask(left);
+        this.absent = false;
+        return answer;
+      } catch (e) {
+        const unreachable = e instanceof TransportError && e.unreachable;
+        if (!unreachable || Date.now() + pause > Math.min(graceEnd, deadline)) {
+          if (unreachable) this.absent = true;
+          throw e;
+        }
+        await sleep(pause);
+      }
     }
   }
 
@@ -163,7 +193,8 @@ export class Governor {
       let status: Awaited<ReturnType<Transport['poll']>>;
       let again: GovernResult | undefined;
       try {
-        status = await (await this.transportNow()).poll(denial.approvalId!, this.agentId, this.timeoutMs);
+        const transport = await this.transportNow();
+        status = await this.reach((left) => transport.poll(denial.approvalId!, this.agentId, left), Date.now() + this.timeoutMs);
         if (status === 'approved') again = await this.decide({ ...request, call_id: newCallId() });
       } catch (e) {
         if (e instanceof TransportError) throw unreachable(request.tool_id, e);

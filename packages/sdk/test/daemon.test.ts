@@ -203,7 +203,7 @@ test('Vercel AI SDK: generateText with governed tools; a denial reaches the mode
   }
 });
 
-test('SocketTransport keeps one connection for every call, and opens another after the daemon restarts', async () => {
+test('SocketTransport keeps one connection for every call, and opens another after the daemon restarts; a call made during the restart waits for it', async () => {
   const d = startDaemon();
   try {
     const transport = new SocketTransport(d.socket);
@@ -214,8 +214,18 @@ test('SocketTransport keeps one connection for every call, and opens another aft
     assert.equal(((await tools.searchDocs().catch((e: unknown) => e)) as ToolDeniedError).code, 'DAEMON_UNREACHABLE');
     assert.equal(d.cli('apply').code, 0);
     assert.equal(await tools.searchDocs(), 'ran');
+    // A call made while the daemon restarts waits for it (startGraceMs) and is decided, not refused.
+    assert.equal(d.cli('apply', '--stop').code, 0);
+    const patient = governedTools(
+      { searchDocs: async () => 'ran' },
+      { agentId: 'bot', transport, startGraceMs: 60_000, timeoutMs: 60_000 },
+    );
+    const during = patient.searchDocs();
+    await new Promise((r) => setTimeout(r, 100)); // it has found no socket, and waits
+    assert.equal(d.cli('apply').code, 0);
+    assert.equal(await during, 'ran');
     const list = d.cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '50').stdout;
-    assert.equal(list.split('\n').filter((l) => l.includes('"tool":"searchDocs"')).length, 4);
+    assert.equal(list.split('\n').filter((l) => l.includes('"tool":"searchDocs"')).length, 5);
   } finally {
     d.stop();
   }

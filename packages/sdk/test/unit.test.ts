@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { governedTools, HttpTransport, StubTransport, ToolDeniedError, type GovernRequest } from '../src/index.js';
+import {
+  governedTools,
+  HttpTransport,
+  StubTransport,
+  ToolDeniedError,
+  TransportError,
+  type GovernRequest,
+  type Transport,
+} from '../src/index.js';
 
 test('StubTransport: permit runs the tool with its arguments; deny and defer throw ToolDeniedError and the tool never runs', async () => {
   const ran: string[] = [];
@@ -82,6 +90,47 @@ test('onDeny and onDefer callbacks stand in for the tool; block waits for the ap
     .catch((x: unknown) => x);
   assert.ok(late instanceof ToolDeniedError);
   assert.match(late.humanMessage, /no decision within/);
+});
+
+test('a daemon not there yet is waited for (startGraceMs); after one wait in vain, calls fail at once until it answers', async () => {
+  let up = false;
+  let asked = 0;
+  const transport: Transport = {
+    govern: async () => {
+      asked++;
+      if (!up) throw new TransportError('agent.sock: ENOENT', true);
+      return { call_id: 'c', action_id: 'a', effect: 'PERMIT' };
+    },
+    poll: async () => 'pending',
+  };
+  const tools = governedTools({ t: async () => 'ran' }, { agentId: 'bot', transport, startGraceMs: 400 });
+  // Starting: it comes up while the call waits.
+  setTimeout(() => (up = true), 120);
+  assert.equal(await tools.t(), 'ran');
+  assert.ok(asked >= 2, `asked ${asked} times`);
+  // Gone for good: the call waits out its grace, then is DAEMON_UNREACHABLE, never a raw error.
+  up = false;
+  asked = 0;
+  const gone = await tools.t().catch((e: unknown) => e);
+  assert.ok(gone instanceof ToolDeniedError && gone.code === 'DAEMON_UNREACHABLE', String(gone));
+  assert.ok(asked >= 2, `asked ${asked} times during the grace`);
+  asked = 0;
+  assert.equal(((await tools.t().catch((e: unknown) => e)) as ToolDeniedError).code, 'DAEMON_UNREACHABLE');
+  assert.equal(asked, 1, 'the next call does not wait again');
+  // Back: one call reaches it, and the grace applies again after that.
+  up = true;
+  assert.equal(await tools.t(), 'ran');
+  up = false;
+  asked = 0;
+  setTimeout(() => (up = true), 120);
+  assert.equal(await tools.t(), 'ran');
+  assert.ok(asked >= 2);
+  // A reply that is no decision is not "unreachable": it is never asked again.
+  asked = 0;
+  const broken: Transport = { ...transport, govern: async () => (asked++, Promise.reject(new TransportError('not JSON', false))) };
+  const once = governedTools({ t: async () => 'ran' }, { agentId: 'bot', transport: broken, startGraceMs: 400 });
+  assert.equal(((await once.t().catch((e: unknown) => e)) as ToolDeniedError).code, 'DAEMON_ERROR');
+  assert.equal(asked, 1);
 });
 
 test('agentId is required; onDeny cannot block', () => {

@@ -11,6 +11,18 @@ export interface HttpTransportOptions {
   fetch?: typeof fetch;
 }
 
+/** Errors that mean no connection was made. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EACCES',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 export class HttpTransport implements Transport {
   private readonly base: string;
   private readonly fetch: typeof fetch;
@@ -48,7 +60,13 @@ export class HttpTransport implements Transport {
       });
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
-      throw new TransportError(`${this.base}: ${timedOut ? `no answer within ${timeoutMs} ms` : (e as Error).message}`, !timedOut);
+      const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+      // Unreachable only when no connection was made: a request cut off after it was sent may have been decided.
+      const unreachable = !timedOut && (typeof cause?.code !== 'string' || NOT_CONNECTED.has(cause.code));
+      const why = timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `${(e as Error).message}${typeof cause?.message === 'string' ? `: ${cause.message}` : ''}`;
+      throw new TransportError(`${this.base}: ${why}`, unreachable);
     }
     const text = await res.text();
     let parsed: unknown;
