@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
@@ -212,6 +212,31 @@ test('large bodies stream through both ways intact', async () => {
   assert.equal(await up5.body.text(), `hello POST /upload/big (${5 << 20} bytes)`);
   const down = await request(`http://127.0.0.1:${up}/big`, { dispatcher: viaOwn() });
   assert.equal((await down.body.text()).length, 4 << 20);
+});
+
+test('a chunked body is sent on chunked: a request hidden in it never reaches the upstream as a request of its own', async () => {
+  const hidden = `GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  const chunk = `${Buffer.byteLength(hidden).toString(16)}\r\n${hidden}\r\n0\r\n\r\n`;
+  const before = seen.length;
+  const answer = await new Promise<string>((resolve, reject) => {
+    const c = createConnection(own, '127.0.0.1');
+    let got = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => {
+      got += d;
+      if (got.includes('bytes)')) c.end();
+    });
+    c.on('close', () => resolve(got));
+    c.on('error', reject);
+    c.write(`GET http://127.0.0.1:${up}/carrier HTTP/1.1\r\nHost: 127.0.0.1:${up}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
+  });
+  assert.match(answer, new RegExp(`hello GET /carrier \\(${Buffer.byteLength(hidden)} bytes\\)`));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    seen.slice(before).map((x) => [x.url, x.bytes]),
+    [['/carrier', Buffer.byteLength(hidden)]],
+    'one request, its body intact',
+  );
 });
 
 test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, IPv6, trailing dot and userinfo unless named', async () => {

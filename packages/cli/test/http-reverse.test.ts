@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { Agent, request } from 'undici';
 import { makeStack, selfSignedCert, type Stack } from './daemon-helpers.js';
 
@@ -334,6 +335,35 @@ test('large bodies stream through both ways, unread when no rule needs them', as
   const up = await call('PUT', '/blobs/upload', { body: Buffer.alloc(8 << 20, 1), type: 'application/octet-stream' });
   assert.equal(up.status, 200, JSON.stringify(up.json));
   assert.equal(seen.at(-1)!.bytes, 8 << 20);
+});
+
+test('a chunked body is sent on chunked: a request hidden in it never reaches the upstream as a request of its own', async () => {
+  const hidden = `POST /api/orders/1/refund?amount=5000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n`;
+  const size = Buffer.byteLength(hidden);
+  const before = seen.length;
+  const { hostname: host, port } = new URL(url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const c = tlsConnect({ host, port: Number(port), ca: readText(listenCa), servername: 'localhost' });
+    let got = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => {
+      got += d;
+      if (got.includes('"bytes"')) c.end();
+    });
+    c.on('close', () => resolve(got));
+    c.on('error', reject);
+    c.write(
+      `GET /status HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `${size.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`,
+    );
+  });
+  assert.match(answer, new RegExp(`"bytes":${size}`), answer);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    seen.slice(before).map((x) => [x.method, x.url, x.bytes]),
+    [['GET', '/api/status', size]],
+    'one request, its body intact',
+  );
 });
 
 test('status shows the reverse proxy; apply changes its routes without a restart', async () => {

@@ -35,7 +35,7 @@ import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
-import { denialBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ForwardDeps {
@@ -197,6 +197,7 @@ export class ForwardProxy {
     if (addresses.length === 0) return reply(res, 502, { error: `${t.host} does not resolve` });
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+    frameBody(req, out);
     // The host the policy judged, whatever Host the agent sent beside it (RFC 9112 §3.2.2): a shared
     // front end would otherwise route the request, and its credential, to another virtual host.
     out.host = hostHeader(t);

@@ -1,5 +1,5 @@
 /** What the forward and reverse proxies share: which headers stay behind, and how a refusal is written. */
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { NOT_READY, type GovernResult } from '../wire/agent-protocol.js';
 
 /** Headers of this hop alone: never passed on. */
@@ -15,6 +15,17 @@ export const HOP = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+/**
+ * A streamed body's framing, stated again for the upstream. `transfer-encoding` belongs to this hop,
+ * and Node frames a GET, HEAD, DELETE or OPTIONS of its own only by a length: a chunked body sent on
+ * without its framing would reach the upstream raw, read there as a second request no one decided.
+ */
+export function frameBody(req: IncomingMessage, out: Record<string, string | string[]>): void {
+  if (req.headers['transfer-encoding'] === undefined) return;
+  out['transfer-encoding'] = 'chunked';
+  delete out['content-length'];
+}
+
 /** Headers that carry credentials: never shown to the policy, so never in the log. */
 export const SECRET =
   /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;

@@ -25,7 +25,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
-import { denialBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
@@ -138,10 +138,8 @@ export class ReverseProxy {
     out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     out['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
     if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
-    if (body) {
-      out['content-length'] = String(body.bytes.length);
-      delete out['transfer-encoding'];
-    }
+    if (body) out['content-length'] = String(body.bytes.length);
+    else frameBody(req, out);
     // A brokered credential goes in here, at the boundary: the caller never sees it.
     if (result.credential) out[result.credential.header.toLowerCase()] = result.credential.value;
     const options = {
