@@ -254,6 +254,9 @@ test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, 
     `http://localhost.:${up}/`,
     `http://user:pw@127.0.0.1:${up}/`,
     `http://[::1]:${up}/`,
+    // IPv4 inside IPv6: the URL parser writes these in hex (::ffff:7f00:1).
+    `http://[::ffff:127.0.0.1]:${up}/`,
+    `http://[64:ff9b::7f00:1]:${up}/`,
   ]) {
     const r = await curl(...asOther, target);
     assert.equal(r.status, 403, `${target}: ${r.body}`);
@@ -261,6 +264,8 @@ test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, 
     assert.equal(denial.code, 'EGRESS_DENIED', target);
     assert.match(denial.human_message, /resolves to a loopback address/);
   }
+  for (const target of [`https://[::ffff:7f00:1]:${up}/`, `https://127.0.0.1:${up}/`])
+    assert.match((await curl('-k', ...asOther, target)).stderr, /CONNECT tunnel failed, response 403/, target);
   assert.equal((await curl('-x', `http://127.0.0.1:${own}`, `http://localhost:${up}/named`)).status, 200, 'named in egress allow');
 });
 

@@ -33,12 +33,45 @@ const lists = RANGES.map(([net, prefix, family, kind]) => {
 /** What kind of non-public address this is, or undefined for a public one (and for a non-address). */
 export function addressClass(address: string): string | undefined {
   let ip = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
-  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, or NAT64 64:ff9b::a.b.c.d) is judged as the IPv4 it carries.
-  const embedded = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (embedded) ip = embedded[1]!;
-  const family = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : undefined;
-  if (!family) return undefined;
-  return lists.find((l) => l.family === family && l.list.check(ip, family))?.kind;
+  ip = ip.replace(/%.*$/, ''); // a zone id names an interface, not another address
+  if (isIPv4(ip)) return lists.find((l) => l.family === 'ipv4' && l.list.check(ip, 'ipv4'))?.kind;
+  if (!isIPv6(ip)) return undefined;
+  // An IPv4 address inside IPv6 is judged as that IPv4 address, however the IPv6 is written.
+  const carried = embeddedIPv4(ipv6Words(ip));
+  if (carried === 'special-purpose') return carried;
+  if (carried) return addressClass(carried);
+  return lists.find((l) => l.family === 'ipv6' && l.list.check(ip, 'ipv6'))?.kind;
+}
+
+/** The eight 16-bit words of a valid IPv6 address (a trailing dotted quad included). */
+function ipv6Words(ip: string): number[] {
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  let text = ip;
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${ip.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const words = (part: string | undefined) => (part ? part.split(':').map((w) => parseInt(w, 16)) : []);
+  const front = words(head);
+  const back = words(tail);
+  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/**
+ * The IPv4 address an IPv6 one carries: mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96),
+ * IPv4-compatible (::/96, past :: and ::1), 6to4 (2002::/16). The local-use NAT64 prefix
+ * (64:ff9b:1::/48) places it by a length only its network knows: that is special-purpose.
+ */
+function embeddedIPv4(w: number[]): string | undefined {
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  const zeros = (from: number, to: number) => w.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && w[5] === 0xffff) return v4(w[6]!, w[7]!);
+  if (w[0] === 0x64 && w[1] === 0xff9b && zeros(2, 6)) return v4(w[6]!, w[7]!);
+  if (w[0] === 0x64 && w[1] === 0xff9b && w[2] === 1) return 'special-purpose';
+  if (zeros(0, 6) && (w[6] !== 0 || w[7]! > 1)) return v4(w[6]!, w[7]!);
+  if (w[0] === 0x2002) return v4(w[1]!, w[2]!);
+  return undefined;
 }
 
 /** The refusal, if `host` resolved to a non-public address the policy does not name. */
