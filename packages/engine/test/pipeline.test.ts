@@ -418,6 +418,17 @@ describe('sessions, phases, selectors, delegation', () => {
   });
 });
 
+test('a delegation is a delegate/<agent> call or an action "delegate", never an argument named target_agent', async () => {
+  const { delegateTarget } = await import('../src/index.js');
+  assert.equal(delegateTarget({ agent_id: 'a', tool: 'web/fetch', args: { target_agent: 'worker' } }, 'web/fetch'), undefined);
+  assert.equal(delegateTarget({ agent_id: 'a', tool: 'delegate/worker' }, 'delegate/worker'), 'worker');
+  assert.equal(delegateTarget({ agent_id: 'a', tool: 'hand', action: 'delegate', args: { target_agent: 'w' } }, 'hand'), 'w');
+  assert.equal(delegateTarget({ agent_id: 'a', tool: 'hand', action: 'delegate' }, 'hand'), '');
+  // An agent without any delegate grant is not denied for an argument's name.
+  const s = new Session(policy(agent('  rules {\n    permit kv/*\n  }')));
+  assert.equal(s.call({ tool: 'kv/put', args: { target_agent: 'someone' } }).effect, 'PERMIT');
+});
+
 describe('giving back a call that did not run', () => {
   test('budgets, spawn counts and rate buckets lose only that call’s use, not what calls decided since spent', () => {
     const p = policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $10\n  }\n  rate_limit "x": 2 per minute'));

@@ -26,10 +26,14 @@ export function checkSpawn(agent: AgentIR, type: string, state: EngineState): { 
   return { delta: { kind: 'spawn', key: agent.id, live: live + 1 } };
 }
 
-/** The agent a `delegate` call hands work to: `args.target_agent`, or the tool `delegate/<agent>`. */
+/**
+ * The agent a delegation hands work to: the tool `delegate/<agent>`, or `args.target_agent` of a call
+ * whose action is `delegate`. An argument alone makes no delegation: the model writes the arguments,
+ * and a `target_agent` in any permitted call's would mint a token past the `delegate/…` rules.
+ */
 export function delegateTarget(request: DecisionRequest, tool: string): string | undefined {
-  const named = request.args?.target_agent;
-  if (typeof named === 'string' && named !== '') return named;
   if (tool.startsWith('delegate/')) return tool.slice('delegate/'.length);
-  return request.action === 'delegate' ? '' : undefined;
+  if (request.action !== 'delegate') return undefined;
+  const named = request.args?.target_agent;
+  return typeof named === 'string' ? named : '';
 }
