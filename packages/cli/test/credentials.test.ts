@@ -50,6 +50,13 @@ provider "vault" {
   mount = "kv"
 }
 
+provider "capped" {
+  type           = "vault"
+  addr           = env("VAULT_ADDR")
+  token          = env("VAULT_TOKEN")
+  scope_required = true
+}
+
 provider "tight" {
   type           = "vault"
   addr           = env("VAULT_ADDR")
@@ -68,6 +75,9 @@ agent "pay" {
     permit stripe/charge
     permit tight/thing
     permit dev/thing
+    permit region/thing
+    permit wide/thing
+    permit capped/thing
     defer  tight/gated
   }
   rate_limit "tight/thing": 2 per minute
@@ -94,9 +104,25 @@ ${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
     provider = "nowhere"
     tools    = ["dev/thing"]
   }
+  credential "regional" {
+    provider = env("REGION_PROVIDER")
+    path     = "payments/stripe"
+    header   = "X-Api-Key"
+    tools    = ["region/thing"]
+  }
+  credential "wide" {
+    backend = env("REGION_PROVIDER")
+    tools   = ["wide/thing"]
+  }
+  credential "capped" {
+    provider = "capped"
+    scope    = ["payments-write"]
+    ttl      = "5s"
+    tools    = ["capped/thing"]
+  }
 }
 `,
-    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
+    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root, REGION_PROVIDER: 'vault' },
   );
   const applied = s.cli('apply');
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
@@ -151,7 +177,10 @@ test('the socket channel: a single-use child token with the scope as policies an
 
 test('faramesh credential probe fetches a fresh one per block and prints no value; preview says what a call would get', async () => {
   const probe = await s.cliAsync('credential', 'probe', 'vault');
-  assert.equal(probe.code, 0, probe.stderr);
+  // Every block the provider serves, env("…") ones included; the unscoped one fails as a call would.
+  assert.equal(probe.code, 1, probe.stderr);
+  assert.match(probe.stderr, /pay\/wide: vault provider: a minted token needs scope/);
+  assert.match(probe.stdout, /pay\/regional: issued, ttl 30s, kv:payments\/stripe@3/);
   assert.match(probe.stdout, /pay\/stripe-key: issued, ttl 30s, kv:payments\/stripe@3/);
   assert.match(probe.stdout, /pay\/charge: issued, ttl 30s, accessor:/);
   assert.doesNotMatch(probe.stdout + probe.stderr, /SECRET_FROM_VAULT|hvs\./);
@@ -216,6 +245,28 @@ ${minted('charge', 'approle', 'stripe/charge')}${minted('refund', 'badrole', 'st
   }
 });
 
+test('provider = env(…) names the provider where the daemon runs; a Vault token with no policies is never minted; scope_required caps at the ttl', async () => {
+  const regional = await s.govern({ agent_id: 'pay', tool_id: 'region/thing', args: {} });
+  assert.equal(regional.effect, 'PERMIT');
+  assert.equal((regional.credential as { value: string }).value, 'sk_live_SECRET_FROM_VAULT', 'read from Vault, not a stub');
+  const minted = vault.tokens.size;
+  const wide = await s.govern({ agent_id: 'pay', tool_id: 'wide/thing', args: {} });
+  assert.deepEqual([wide.effect, wide.reason_code], ['DENY', 'CREDENTIAL_UNAVAILABLE']);
+  assert.match(wide.structured_denial!.human_message, /needs scope/);
+  assert.equal(vault.tokens.size, minted, 'Vault was never asked for an unscoped token');
+  assert.equal((await s.govern({ agent_id: 'pay', tool_id: 'capped/thing', args: {} })).effect, 'PERMIT');
+  vault.mintedTtl = 60;
+  try {
+    const long = await s.govern({ agent_id: 'pay', tool_id: 'capped/thing', args: {} });
+    assert.equal(long.reason_code, 'CREDENTIAL_UNAVAILABLE');
+    assert.match(long.structured_denial!.human_message, /living 60s, past its ttl 5s/);
+  } finally {
+    delete vault.mintedTtl;
+  }
+  const preview = s.cli('credential', 'preview', '--agent', 'pay', '--tool', 'region/thing');
+  assert.match(preview.stdout, /provider {2}vault \(vault\)/);
+});
+
 test('fail closed: scope_required refuses a credential past max_ttl; an undeclared provider gets a stub; Vault down is CREDENTIAL_UNAVAILABLE', async () => {
   const tight = await s.govern({ agent_id: 'pay', tool_id: 'tight/thing', args: {} });
   assert.equal(tight.effect, 'DENY');
@@ -241,7 +292,7 @@ test('fail closed: scope_required refuses a credential past max_ttl; an undeclar
   const v = status.credentials.find((c) => c.provider === 'vault')!;
   assert.ok(v.issued >= 3 && v.failed >= 1);
   assert.match(String(v.last_error), /vault/);
-  assert.match(s.cli('status').stdout, /Credentials\n {2}stub {12}1 issued/);
+  assert.match(s.cli('status').stdout, /\n {2}stub {12}1 issued/);
 });
 
 test('a call whose credential cannot be had does not run, so it spends no rate limit and no budget', async () => {

@@ -27,6 +27,8 @@ export class FakeVault {
   /** Transit sign requests, as received. */
   readonly signs: Record<string, unknown>[] = [];
   logins = 0;
+  /** When set, minted tokens live this long, whatever ttl was asked for. */
+  mintedTtl?: number;
   /** While set, every request waits for it: a Vault that is slow to answer. */
   hold?: Promise<void>;
   private server?: Server;
@@ -63,7 +65,7 @@ export class FakeVault {
         const url = new URL(req.url!, 'http://vault');
         if (req.method === 'POST' && url.pathname === '/v1/auth/token/create') {
           const p = JSON.parse(body || '{}') as { policies?: string[]; ttl?: string; num_uses?: number; meta?: Record<string, string> };
-          const ttl = Number(/^(\d+)s$/.exec(p.ttl ?? '')?.[1] ?? 2764800);
+          const ttl = this.mintedTtl ?? Number(/^(\d+)s$/.exec(p.ttl ?? '')?.[1] ?? 2764800);
           const client = `hvs.${randomBytes(12).toString('base64url')}`;
           const accessor = randomBytes(8).toString('hex');
           this.tokens.set(client, {

@@ -60,6 +60,12 @@ const errors: Case[] = [
   ['delegate ceiling', agent('  delegate {\n    target_agent = "r"\n    ceiling = "everything"\n  }'), ['invalid-value@4']],
   ['delegate without target', agent('  delegate {\n    ttl = "5m"\n  }'), ['missing-field@2']],
   ['phase without name', agent('  phase {\n    duration = "1h"\n  }'), ['missing-label@2']],
+  [
+    'vault credential minting a token with no policies',
+    'provider "v" {\n  type = "vault"\n}\n' + agent('  credential "db" {\n    provider = "v"\n    tools = ["db/*"]\n  }'),
+    ['credential-unscoped@5'],
+    /every policy of the daemon's own token/,
+  ],
   ['provider without type', 'provider "v" {\n  addr = "x"\n}\n', ['missing-field@1']],
   ['provider unknown type', 'provider "v" {\n  type = "vualt"\n}\n', ['invalid-value@2'], /unknown provider type 'vualt'/],
   ['provider unknown field', 'provider "v" {\n  type = "vault"\n  adr = "x"\n}\n', ['unknown-field@3'], /adr/],

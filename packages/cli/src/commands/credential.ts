@@ -39,12 +39,19 @@ export async function credentialProbe(provider: string, o: Options): Promise<num
     return 1;
   }
   if (signingProvider(ir)?.name === provider) return probeSigner(ir, o.dir, out);
-  const bound = ir.agents.flatMap((a) => a.credentials.filter((c) => c.provider === provider).map((c) => ({ agent: a.id, c })));
+  const broker = new CredentialBroker(process.env);
+  const names = (c: CredentialIR) => {
+    try {
+      return broker.providerOf(c) === provider;
+    } catch {
+      return false;
+    }
+  };
+  const bound = ir.agents.flatMap((a) => a.credentials.filter(names).map((c) => ({ agent: a.id, c })));
   if (bound.length === 0) {
     out.error(out.fail(`no credential block uses provider "${provider}"`));
     return 1;
   }
-  const broker = new CredentialBroker(process.env);
   let failed = 0;
   for (const { agent, c } of bound) {
     const got = await broker.issue(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
@@ -76,12 +83,19 @@ export async function credentialPreview(o: Options & { agent: string; tool: stri
   const out = makeOut(o.noColor);
   const ir = await policyOf(o.dir, out);
   if (!ir) return 1;
-  const binding: CredentialIR | undefined = new CredentialBroker(process.env).bindingFor(ir, o.agent, o.tool);
+  const broker = new CredentialBroker(process.env);
+  const binding: CredentialIR | undefined = broker.bindingFor(ir, o.agent, o.tool);
   if (!binding) {
     out.print(`${o.agent} calling ${o.tool}: no credential is bound (the call gets none)`);
     return 0;
   }
-  const provider = typeof binding.provider === 'string' ? binding.provider : 'stub';
+  let provider: string;
+  try {
+    provider = broker.providerOf(binding);
+  } catch (e) {
+    out.error(out.fail((e as Error).message));
+    return 1;
+  }
   const declared = ir.providers.find((p) => p.name === provider);
   out.print(`${o.agent} calling ${o.tool}: credential "${binding.id}" (${binding.ref})`);
   out.print(`  provider  ${provider}${declared ? ` (${declared.type})` : ' (not declared: a STUB secret)'}`);

@@ -13,6 +13,7 @@ import { awsSecret } from './aws.js';
 import { azureOptions, azureSecret } from './azure.js';
 import { gcpOptions, gcpSecret } from './gcp.js';
 import { providerFields } from './provider-fields.js';
+import { resolvedField } from '../stack/settings.js';
 import type { Secret } from './secret-value.js';
 import { vaultIssue, vaultLogin } from './vault.js';
 import { jwtSvid, spiffeSocket } from './spiffe.js';
@@ -94,6 +95,14 @@ export class CredentialBroker {
     return index.get(agentId)?.find((c) => c.tools.some((t) => matchTool(t, tool)));
   }
 
+  /** The provider a credential names: `provider = env("…")` is read where the daemon runs. */
+  providerOf(c: CredentialIR): string {
+    const name = resolvedField(c.provider, `credential "${c.id}" provider`, this.env);
+    if (name === undefined) return 'stub';
+    if (typeof name !== 'string' || name === '') throw new Error(`credential "${c.id}": provider must name a provider block`);
+    return name;
+  }
+
   async issue(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
     const got = await this.attempt(ir, c, agent, tool, nowMs);
     this.count(got.ok ? got.ref.provider : got.provider, got.ok ? undefined : got.message, nowMs);
@@ -101,19 +110,26 @@ export class CredentialBroker {
   }
 
   private async attempt(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
-    const providerName = typeof c.provider === 'string' ? c.provider : 'stub';
+    let providerName: string;
+    try {
+      providerName = this.providerOf(c);
+    } catch (e) {
+      return { ok: false, provider: 'unknown', message: (e as Error).message };
+    }
     const provider = this.stubOnly ? undefined : ir.providers.find((p) => p.name === providerName);
     const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;
     const header = c.header ?? 'Authorization';
     try {
       const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
       const f = provider ? providerFields(provider, this.env) : undefined;
+      // scope_required: a credential may live no longer than max_ttl, or than its own ttl without one.
       const max = f?.seconds('max_ttl');
-      if (f?.raw('scope_required') === true && max !== undefined && secret.ttl_s > max)
+      const ceiling = max ?? ttl_s;
+      if (f?.raw('scope_required') === true && secret.ttl_s > ceiling)
         return {
           ok: false,
           provider: providerName,
-          message: `${providerName} returned a credential living ${secret.ttl_s}s, past max_ttl ${max}s`,
+          message: `${providerName} returned a credential living ${secret.ttl_s}s, past ${max !== undefined ? 'max_ttl' : 'its ttl'} ${ceiling}s`,
         };
       return {
         ok: true,

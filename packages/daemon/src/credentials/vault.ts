@@ -85,6 +85,9 @@ export async function vaultIssue(
     const value = secretValue(r.data?.data ?? {}, spec.path);
     return { value, ttl_s: spec.ttl_s, issuance_id: `kv:${spec.path}@${r.data?.metadata?.version ?? '?'}` };
   }
+  // Vault fills an empty policy list with the parent's: the daemon's whole authority, to the agent.
+  if (spec.scope.length === 0)
+    throw new VaultError("a minted token needs scope (its Vault policies); with none it would carry every policy of the daemon's token");
   const r = (await call('POST', 'auth/token/create', {
     policies: spec.scope,
     ttl: `${spec.ttl_s}s`,

@@ -166,18 +166,21 @@ function lowerAgentBlock(ctx: LowerContext, node: BlockNode, agent: AgentIR): vo
         if (p) tools.push(p);
       }
       agent.credentials.push(
-        defined({
-          id: label ?? '',
-          provider: f.values.get('provider') ?? f.values.get('backend'),
-          path: str(f, 'path'),
-          scope: list(f, 'scope'),
-          ttl_s: num(f, 'ttl'),
-          max_scope: str(f, 'max_scope'),
-          tools,
-          header: str(f, 'header'),
-          cleartext: f.values.get('cleartext') === true ? true : undefined,
-          ref,
-        }),
+        ctx.track(
+          defined({
+            id: label ?? '',
+            provider: f.values.get('provider') ?? f.values.get('backend'),
+            path: str(f, 'path'),
+            scope: list(f, 'scope'),
+            ttl_s: num(f, 'ttl'),
+            max_scope: str(f, 'max_scope'),
+            tools,
+            header: str(f, 'header'),
+            cleartext: f.values.get('cleartext') === true ? true : undefined,
+            ref,
+          }),
+          node.typeSpan,
+        ),
       );
       break;
     }

@@ -1,0 +1,26 @@
+import type { Diagnostics } from '../syntax/diagnostics.js';
+import type { Locations } from '../lower/context.js';
+import type { PolicyIR } from '../ir.js';
+
+/**
+ * Credential blocks that would hand out more than they name. A Vault credential without a `path`
+ * is a child token minted per call, whose policies are its `scope`; with no scope, Vault gives the
+ * child every policy of the daemon's own token — the daemon's whole authority, to the agent.
+ */
+export function checkCredentials(ir: PolicyIR, diagnostics: Diagnostics, locate: Locations): void {
+  const types = new Map(ir.providers.map((p) => [p.name, p.type]));
+  for (const agent of ir.agents)
+    for (const c of agent.credentials) {
+      if (typeof c.provider !== 'string' || types.get(c.provider) !== 'vault') continue;
+      if (c.path !== undefined || c.scope.length > 0) continue;
+      const at = locate.get(c);
+      if (at)
+        diagnostics.error(
+          at.source,
+          at.span,
+          'credential-unscoped',
+          `agent "${agent.id}": credential "${c.id}" would mint a Vault token with no policies, which Vault fills with every policy of the daemon's own token`,
+          'name its policies with scope = ["…"], or a KV secret with path = "…"',
+        );
+    }
+}
