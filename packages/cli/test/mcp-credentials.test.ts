@@ -109,6 +109,48 @@ test('the bound tool gets its credential on the request that carries it, on the 
   assert.ok(!walText(join(s.dir, 'wal')).includes('STUB-key'), 'the credential never reaches the log');
 });
 
+test("a batch repeating a request id: the second call is refused, so no credential rides on another tool's request", async () => {
+  const url = `http://127.0.0.1:${port}/mcp/api`;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const post = async (body: unknown) => {
+    const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+    const text = await r.text();
+    return {
+      session: r.headers.get('mcp-session-id'),
+      messages: (text.trimStart().startsWith('event:') || text.trimStart().startsWith('data:')
+        ? text
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => JSON.parse(l.slice(5)) as unknown)
+        : text
+          ? [JSON.parse(text) as unknown].flat()
+          : []) as { id?: unknown; result?: { content: { text: string }[] }; error?: { message: string } }[],
+    };
+  };
+  const init = await post({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'batch', version: '1' } },
+  });
+  headers['mcp-session-id'] = init.session!;
+  headers['mcp-protocol-version'] = '2025-03-26';
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  const plainCalls = async () => (await decisionRecords(s)).filter((r) => r.tool === 'api/plain').length;
+  const before = await plainCalls();
+  const { messages } = await post([
+    { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+    { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'plain', arguments: {} } },
+  ]);
+  // (The transport answers a batch per id: the refusal is the answer the client sees for id 7.)
+  assert.ok(
+    messages.some((m) => m.error?.message === 'request id 7 is already in flight'),
+    JSON.stringify(messages),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await plainCalls(), before, 'the repeated id was refused before it was decided or sent on');
+});
+
 test('a stdio upstream cannot carry a per-call credential: the call is CREDENTIAL_UNAVAILABLE, and says why', async () => {
   await withClient(
     () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/local`)),

@@ -171,17 +171,21 @@ export class ProxySession {
 
   private async call(m: JSONRPCMessage & { id: Id; method: string; params?: Record<string, unknown> }): Promise<void> {
     // Ids tell answers (and a call's credential) apart: a second request under a live id is refused.
+    // The id is taken before the decision is awaited, so a batch repeating it cannot slip in meanwhile.
     if (this.inFlight.has(m.id)) return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
+    this.inFlight.set(m.id, { method: m.method });
     const decided = await this.decideCall(m);
-    if (typeof decided === 'string') return this.error(m.id, decided, -32602);
     const task = m.params?.task as { ttl?: unknown } | undefined;
-    const { result, name } = decided;
-    if (result.effect === 'PERMIT')
+    if (typeof decided !== 'string' && decided.result.effect === 'PERMIT') {
+      const { result, name } = decided;
       return this.forward(
         m,
         task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
         result.credential,
       );
+    }
+    this.answered(m.id);
+    if (typeof decided === 'string') return this.error(m.id, decided, -32602);
     await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
   }
 
@@ -196,14 +200,15 @@ export class ProxySession {
     if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
     const target = this.upstream.httpTarget();
     if (!target || this.inFlight.has(call.id)) return false;
+    this.inFlight.set(call.id, { method: call.method });
     const decided = await this.decideCall(call);
+    if (typeof decided === 'string' || decided.result.effect !== 'PERMIT') this.answered(call.id);
     if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(this.denial(call.id, decided)));
       return true;
     }
-    this.inFlight.set(call.id, { method: call.method });
     this.deps.relayed?.();
     try {
       const c = decided.result.credential;
