@@ -7,6 +7,8 @@ import { RE2JS } from 're2js';
 import type { ExprIR } from '@faramesh/fpl/runtime';
 import type { EvalEnv } from './env.js';
 import { and, getPath, MISSING, not, or, type Truth, type Value } from './values.js';
+import { isIPv6 } from 'node:net';
+import { normaliseHost } from './stages/egress.js';
 
 export type Predicate = (env: EvalEnv) => Truth;
 type Getter = (env: EvalEnv) => Value;
@@ -130,8 +132,14 @@ function compileVariable(path: readonly string[]): Getter {
       return argFallback((env) => env.request.action);
     case 'model':
       return argFallback((env) => env.request.model);
-    case 'host':
-      return argFallback((env) => env.request.http?.host);
+    case 'host': {
+      // Compared as egress compares it (lower case, IDNA, no trailing dot): `LOCALHOST.` is `localhost`.
+      const raw = argFallback((env) => env.request.http?.host);
+      return (env) => {
+        const v = raw(env);
+        return typeof v === 'string' ? normaliseHost(isIPv6(v) ? `[${v}]` : v) : v;
+      };
+    }
     case 'method':
       return argFallback((env) => env.request.http?.method);
     case 'path':

@@ -79,6 +79,16 @@ describe('request variables', () => {
   test('principal claims', () => assert.equal(s.call({ tool: 'c', principal: { groups: ['ops'] } }).effect, 'PERMIT'));
   test('time in UTC, weekday 1–7', () => assert.equal(s.call({ tool: 'd' }).effect, 'PERMIT'));
   test('HTTP fields', () => assert.equal(s.call({ tool: 'e', http: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
+  test('host is compared as egress compares it: letter case, a trailing dot and IDNA make no other host', () => {
+    for (const host of ['API.X.COM', 'api.x.com.', 'Api.X.Com.'])
+      assert.equal(s.call({ tool: 'e', http: { host, method: 'GET', path: '/v1' } }).effect, 'PERMIT', host);
+    const d = new Session(policy(agent('  rules {\n    deny http/get if host == "localhost"\n    permit http/get\n  }')));
+    for (const host of ['localhost', 'LOCALHOST', 'localhost.', 'LocalHost.'])
+      assert.equal(d.call({ tool: 'http/get', http: { host, method: 'GET', path: '/' } }).effect, 'DENY', host);
+    const v6 = new Session(policy(agent('  rules {\n    deny http/connect if host == "[::1]"\n    permit http/connect\n  }')));
+    assert.equal(v6.call({ tool: 'http/connect', http: { host: '::1', method: 'CONNECT' } }).effect, 'DENY');
+    assert.equal(v6.call({ tool: 'http/connect', args: { host: '0:0::1' } }).effect, 'DENY', 'an argument too');
+  });
   test('bare HTTP names fall back to arguments', () =>
     assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
   test('query and case-insensitive headers', () =>
