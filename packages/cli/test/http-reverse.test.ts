@@ -289,6 +289,8 @@ test('what an upstream could read differently is refused: ; and letter case in t
   await refused(400, /gives 'amount' more than once/, 'POST', '/orders/7/refund?amount=50&amount=5000');
   await refused(400, /'Title' twice/, 'POST', '/notes', { body: '{"title":"ok","Title":"forbidden"}', type: 'application/json' });
   await refused(415, /needs a content type/, 'POST', '/notes', { body: Buffer.from('{"title":"ok"}') });
+  await refused(400, /'amount\[\]': a name with brackets/, 'POST', '/orders/7/refund?amount[]=5000');
+  await refused(400, /'amount\[0\]': a name with brackets/, 'POST', '/orders/7/refund?amount[0]=5000');
   await refused(415, /takes no bodies/, 'GET', '/customers/42', { body: '{}', type: 'application/json' });
   assert.equal(seen.length, before, 'none of them reached the upstream');
 });

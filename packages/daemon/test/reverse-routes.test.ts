@@ -55,15 +55,45 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
   assert.throws(() => routeArgs(m, new URLSearchParams('full=yes'), {}, undefined), /'full' must be true or false/);
   assert.throws(() => routeArgs(m, new URLSearchParams('ids=1,x'), {}, undefined), /'ids' must be a number/);
   assert.throws(() => routeArgs(new RouteTable([r]).match('GET', '/orders/1.5')!, q, {}, undefined), /'id' must be an integer/);
-  assert.deepEqual(routeArgs(m, new URLSearchParams(), {}, { id: 12, title: 't' }), { id: 12, title: 't' }, 'equal values agree');
-  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { id: 13 }), /'id' is given twice, in the path and in the body/);
+  assert.deepEqual(
+    routeArgs(m, new URLSearchParams(), {}, { fields: { id: 12, title: 't' }, form: false }),
+    { id: 12, title: 't' },
+    'equal values agree',
+  );
+  assert.throws(
+    () => routeArgs(m, new URLSearchParams(), {}, { fields: { id: 13 }, form: false }),
+    /'id' is given twice, in the path and in the body/,
+  );
   // Names that differ only in letter case, in one source or across two: an upstream may read either.
   assert.throws(
     () => routeArgs(m, new URLSearchParams('AMOUNT=5000&amount=50'), {}, undefined),
     /'AMOUNT' \(query\) and 'amount' \(query\) differ only in letter case/,
   );
-  assert.throws(() => routeArgs(m, new URLSearchParams('amount=50'), {}, { Amount: 5000 }), /'amount' \(query\) and 'Amount' \(body\)/);
-  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { ID: '2' }), /'id' \(path\) and 'ID' \(body\)/);
+  assert.throws(
+    () => routeArgs(m, new URLSearchParams('amount=50'), {}, { fields: { Amount: 5000 }, form: false }),
+    /'amount' \(query\) and 'Amount' \(body\)/,
+  );
+  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { fields: { ID: '2' }, form: false }), /'id' \(path\) and 'ID' \(body\)/);
+  // Bracket names are lists or objects to PHP, Rails and qs: refused unless the document names them so.
+  assert.throws(() => routeArgs(m, new URLSearchParams('amount[]=5000'), {}, undefined), /'amount\[\]': a name with brackets/);
+  assert.throws(() => routeArgs(m, new URLSearchParams(), {}, { fields: { 'amount[0]': '5000' }, form: true }), /a name with brackets/);
+  const typedBody = route('POST', '/refund', 'refund', {
+    params: [
+      { name: 'amount', in: 'body', type: 'integer' },
+      { name: 'tags', in: 'body', type: 'array', items: 'string' },
+    ],
+  });
+  const b = new RouteTable([typedBody]).match('POST', '/refund')!;
+  const none = new URLSearchParams();
+  assert.deepEqual(routeArgs(b, none, {}, { fields: { amount: '5000' }, form: true }), { amount: 5000 }, 'a form field is typed');
+  assert.throws(() => routeArgs(b, none, {}, { fields: { amount: 'abc' }, form: true }), /'amount' must be an integer/);
+  assert.throws(() => routeArgs(b, none, {}, { fields: { amount: '5000' }, form: false }), /'amount' must be integer .*not "5000"/);
+  assert.throws(() => routeArgs(b, none, {}, { fields: { tags: ['a', 1] }, form: false }), /must be an array of string/);
+  assert.deepEqual(routeArgs(b, none, {}, { fields: { amount: 12, tags: ['a'], note: 'x' }, form: false }), {
+    amount: 12,
+    tags: ['a'],
+    note: 'x',
+  });
   const untyped = new RouteTable([route('GET', '/n/{n}', 'n')]).match('GET', '/n/007')!;
   assert.deepEqual(
     routeArgs(untyped, new URLSearchParams('amount=5'), {}, undefined),
@@ -116,7 +146,7 @@ test('paths: dot segments resolve, repeated slashes fold, unreserved escapes dec
   assert.throws(() => cleanPath('*'), /not a request target/);
 });
 
-test('OpenAPI: $refs followed, path-level parameters overridden by the operation, 3.1 type lists, declared bodies', async () => {
+test('OpenAPI: $refs followed, path-level parameters overridden by the operation, 3.1 type lists, declared bodies and their fields', async () => {
   const { routes, warnings } = await openApiRoutes(
     `{"openapi":"3.1.0","paths":{
       "/pets/{id}":{"parameters":[{"name":"id","in":"path","schema":{"type":"string"}}],
@@ -124,7 +154,9 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
           {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"},{"name":"Authorization","in":"header"}],
           "requestBody":{"$ref":"#/components/requestBodies/Pet"}},
         "get":{"summary":"unnamed"}}},
-     "components":{"requestBodies":{"Pet":{"content":{"application/json":{},"application/x-www-form-urlencoded":{}}}}}}`,
+     "components":{"requestBodies":{"Pet":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Pet"}},"application/x-www-form-urlencoded":{}}}},
+       "schemas":{"Pet":{"type":"object","properties":{"age":{"type":["integer","null"]},"tags":{"type":"array","items":{"type":"string"}},
+         "owner":{"type":"object"},"name":{}}}}}}`,
     'pets.json',
   );
   assert.deepEqual(routes, [
@@ -135,6 +167,9 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
       params: [
         { name: 'id', in: 'path', type: 'integer' },
         { name: 'x-trace', in: 'header', type: 'string' },
+        // The body schema's plainly typed fields (an object or an untyped field is not typed).
+        { name: 'age', in: 'body', type: 'integer' },
+        { name: 'tags', in: 'body', type: 'array', items: 'string' },
       ],
       body: ['application/json', 'application/x-www-form-urlencoded'],
       ref: 'pets.json update_pet',

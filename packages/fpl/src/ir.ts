@@ -189,7 +189,8 @@ export interface McpServerIR {
 /** A parameter of a reverse-proxy route, with the type its value takes as an argument. */
 export interface HttpParamIR {
   name: string;
-  in: 'path' | 'query' | 'header';
+  /** `body`: a top-level field of a JSON or form body, as the operation's body schema declares it. */
+  in: 'path' | 'query' | 'header' | 'body';
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
   /** For arrays: the type of each item. */
   items?: 'string' | 'number' | 'integer' | 'boolean';

@@ -116,7 +116,7 @@ export class ReverseProxy {
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;
     const tool = match?.route.tool ?? `http/${method.toLowerCase()}`;
     const queryFields = formFields(search);
-    const args = match ? routeArgs(match, query, req.headers, body?.fields) : { method, path, query: queryFields };
+    const args = match ? routeArgs(match, query, req.headers, body) : { method, path, query: queryFields };
     const result = await this.deps.decide(
       { agent_id: who.agent, tool_id: tool, args, ...requestIdOf(req.headers) },
       tool,
@@ -197,7 +197,7 @@ export class ReverseProxy {
   private async readIfGoverned(
     req: IncomingMessage,
     match: Match | undefined,
-  ): Promise<{ bytes: Buffer; fields: Record<string, unknown> } | undefined> {
+  ): Promise<{ bytes: Buffer; fields: Record<string, unknown>; form: boolean } | undefined> {
     if (!match) return undefined;
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return undefined;
@@ -219,12 +219,13 @@ export class ReverseProxy {
       const repeated = Object.keys(fields).find((k) => Array.isArray(fields[k]));
       if (repeated) throw new BodyError(400, `the form gives '${repeated}' more than once`);
       if ('_method' in fields) throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
-      return { bytes, fields };
+      return { bytes, fields, form: true };
     }
     const value = parseStrictJson(text);
     return {
       bytes,
       fields: typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { body: value },
+      form: false,
     };
   }
 }

@@ -118,12 +118,12 @@ export function cleanPath(rawUrl: string): { path: string; search: string } {
 
 type Arg = string | number | boolean | string[] | (string | number | boolean)[];
 
-/** The flat arguments of a matched request; `body` is the parsed body's fields, if it was read. */
+/** The flat arguments of a matched request; `body` is the parsed body's fields (and whether it was a form), if it was read. */
 export function routeArgs(
   m: Match | undefined,
   query: URLSearchParams,
   headers: Record<string, string | string[] | undefined>,
-  body: Record<string, unknown> | undefined,
+  body: { fields: Record<string, unknown>; form: boolean } | undefined,
 ): Record<string, unknown> {
   const params = m?.route.params ?? [];
   const declared = (name: string, where: HttpParamIR['in']) => params.find((p) => p.name === name && p.in === where);
@@ -144,7 +144,13 @@ export function routeArgs(
     from[name] = where;
   };
   for (const [name, value] of Object.entries(m?.path ?? {})) put(name, typed(value, declared(name, 'path')), 'path');
+  // `amount[]=5000` is `amount` to PHP, Rails and Express's qs, but `amount[]` to the policy.
+  const plain = (name: string, where: 'query' | 'body') => {
+    if (/[[\]]/.test(name) && !declared(name, where))
+      throw new RouteError(400, `'${name}': a name with brackets is read as a list or an object by many frameworks`);
+  };
   for (const name of new Set(query.keys())) {
+    plain(name, 'query');
     const all = query.getAll(name);
     const p = declared(name, 'query');
     // Given twice, a scalar is ambiguous: upstreams take the first, the last, or both.
@@ -158,8 +164,39 @@ export function routeArgs(
     const v = Object.hasOwn(headers, p.name) ? headers[p.name] : undefined;
     if (v !== undefined) put(p.name, typed(Array.isArray(v) ? v.join(', ') : v, p), 'headers');
   }
-  for (const [name, value] of Object.entries(body ?? {})) put(name, value, 'body');
+  for (const [name, value] of Object.entries(body?.fields ?? {})) {
+    const p = declared(name, 'body');
+    if (body!.form) {
+      plain(name, 'body');
+      put(name, typeof value === 'string' ? typed(value, p) : value, 'body');
+    } else put(name, p ? conforming(value, p) : value, 'body');
+  }
   return { ...args };
+}
+
+/** A JSON field as its schema types it: anything else (the string "5000" for an integer) an upstream may read otherwise. */
+function conforming(value: unknown, p: HttpParamIR): unknown {
+  const fits = (v: unknown, type: HttpParamIR['type']): boolean => {
+    if (v === null) return true;
+    switch (type) {
+      case 'string':
+        return typeof v === 'string';
+      case 'boolean':
+        return typeof v === 'boolean';
+      case 'number':
+        return typeof v === 'number';
+      case 'integer':
+        return typeof v === 'number' && Number.isInteger(v);
+      case 'array':
+        return Array.isArray(v) && v.every((x) => fits(x, p.items ?? 'string'));
+    }
+  };
+  if (!fits(value, p.type))
+    throw new RouteError(
+      400,
+      `'${p.name}' must be ${p.type === 'array' ? `an array of ${p.items ?? 'string'}` : p.type} (the operation's body schema), not ${JSON.stringify(value).slice(0, 40)}`,
+    );
+  return value;
 }
 
 function typed(value: string, p: HttpParamIR | undefined): Arg {

@@ -115,12 +115,13 @@ export async function openApiRoutes(text: string, name: string): Promise<BuiltRo
         if (secret) warnings.push(`${name}: ${where} header parameter ${p.name} carries a credential: it is not an argument`);
         return !secret;
       });
+      const body = requestBody(op.requestBody, deref, where);
       routes.push({
         method: method.toUpperCase(),
         path,
         tool: op.operationId,
-        params,
-        body: requestBody(op.requestBody, deref, where),
+        params: [...params, ...body.fields],
+        body: body.types,
         ref: `${name} ${op.operationId}`,
       });
     }
@@ -173,12 +174,42 @@ function typeOf(schema: unknown): HttpParamIR['type'] {
   return t === 'array' || (SCALARS as readonly unknown[]).includes(t) ? (t as HttpParamIR['type']) : 'string';
 }
 
-/** The media types an operation's body may have; none when it declares no body. */
-function requestBody(raw: unknown, deref: (v: unknown, where: string) => unknown, where: string): string[] {
+/**
+ * The media types an operation's body may have (none when it declares no body), and the types of
+ * the top-level fields its JSON and form schemas declare: a form's fields are text until typed, and
+ * a JSON string where a number is declared may be read as that number upstream.
+ */
+function requestBody(
+  raw: unknown,
+  deref: (v: unknown, where: string) => unknown,
+  where: string,
+): { types: string[]; fields: HttpParamIR[] } {
   const body = deref(raw, where);
-  if (body === undefined) return [];
+  if (body === undefined) return { types: [], fields: [] };
   if (!isObj(body) || !isObj(body.content)) throw new SettingsError(`${where}: requestBody has no content`);
-  return Object.keys(body.content).map((t) => t.split(';')[0]!.trim().toLowerCase());
+  const fields: HttpParamIR[] = [];
+  for (const [type, media] of Object.entries(body.content)) {
+    const t = type.split(';')[0]!.trim().toLowerCase();
+    if (!isJsonType(t) && t !== 'application/x-www-form-urlencoded') continue;
+    const schema = isObj(media) ? deref(media.schema, `${where} ${t}`) : undefined;
+    const properties = isObj(schema) && isObj(schema.properties) ? schema.properties : {};
+    for (const [name, raw] of Object.entries(properties)) {
+      if (fields.some((f) => f.name === name)) continue;
+      const p = deref(raw, `${where} ${name}`);
+      // Only what the schema types plainly (objects and untyped fields pass as they are).
+      const stated = isObj(p) ? (Array.isArray(p.type) ? (p.type as unknown[]).find((x) => x !== 'null') : p.type) : undefined;
+      if (stated !== 'array' && !(SCALARS as readonly unknown[]).includes(stated)) continue;
+      const kind = typeOf(p);
+      const items = kind === 'array' && isObj(p) ? typeOf(deref(p.items, `${where} ${name}`)) : undefined;
+      fields.push({
+        name,
+        in: 'body',
+        type: kind,
+        ...(kind === 'array' ? { items: items === 'array' ? 'string' : (items as Scalar) } : {}),
+      });
+    }
+  }
+  return { types: Object.keys(body.content).map((t) => t.split(';')[0]!.trim().toLowerCase()), fields };
 }
 
 /** `application/json`, `application/problem+json`, with or without parameters. */
