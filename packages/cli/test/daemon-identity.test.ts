@@ -122,7 +122,7 @@ test('principal.* is what the daemon verified: a signed principal_token for this
   }
 });
 
-test('runtime { trust_sdk_principal = true } takes stated claims; an identity without keys is refused at apply', async () => {
+test('runtime { trust_sdk_principal = true } takes stated claims; an identity without keys, issuer or audience, or with keys over plain HTTP, is refused at apply', async () => {
   const k = await keys();
   const s = makeStack(policy('trust_sdk_principal = true'));
   writeFileSync(join(s.dir, 'jwks.json'), k.jwks);
@@ -149,4 +149,16 @@ test('runtime { trust_sdk_principal = true } takes stated claims; an identity wi
   assert.equal(applied.code, 1);
   assert.match(applied.stderr, /identity "corp": cannot load the JWKS from \.\/missing\.json/);
   assert.equal(broken.cli('status').code, 1, 'nothing was started');
+  // Verification that tokens issued elsewhere, or keys fetched in clear, would pass: refused too.
+  for (const [from, to, why] of [
+    ['  audience       = "faramesh"\n', '', /identity "corp" needs audience \(or client_id\)/],
+    ['  issuer         = "https://idp.example.test"\n', '', /identity "corp" needs issuer/],
+    ['jwks_file      = "./jwks.json"', 'jwks_url = "http://idp.example.test/jwks.json"', /jwks_url must be an https:\/\//],
+  ] as const) {
+    const weak = makeStack(policy().replace(from, to));
+    const r = weak.cli('apply');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, why);
+    assert.equal(weak.cli('status').code, 1, 'nothing was started');
+  }
 });

@@ -117,9 +117,15 @@ const warnings: Case[] = [
   ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
   [
     'an oidc identity without keys',
-    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n}\n',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  audience = "faramesh"\n}\n',
     ['missing-field@1'],
     /no jwks_url or jwks_file: apply will refuse it/,
+  ],
+  [
+    'an oidc identity that would take tokens issued to any application',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  jwks_file = "./jwks.json"\n}\n',
+    ['missing-field@1'],
+    /needs issuer and audience \(or client_id\): apply will refuse it/,
   ],
   ['pkcs11 signing', 'provider "hsm" {\n  type = "pkcs11"\n  slot = 0\n}\n', ['unsupported@2'], /not available in this build/],
   [

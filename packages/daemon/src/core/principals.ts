@@ -102,6 +102,12 @@ function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv
     if (typeof v !== 'string' || v === '') throw new SettingsError(`${where}.${key} must be a non-empty string`);
     return v;
   };
+  const issuer = text('issuer');
+  const audience = text('audience') ?? text('client_id');
+  // Without them, a token the IdP issued to any other application, or another IdP signing with a
+  // key in this set, would pass.
+  if (!issuer) throw new SettingsError(`${where} needs issuer: the iss every principal token must carry`);
+  if (!audience) throw new SettingsError(`${where} needs audience (or client_id): else tokens issued to any application of the IdP pass`);
   const url = text('jwks_url');
   const file = text('jwks_file') ?? (url?.startsWith('file://') ? new URL(url).pathname : undefined);
   let keys: JWTVerifyGetKey;
@@ -114,11 +120,13 @@ function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv
       throw new SettingsError(`${where}: cannot load the JWKS from ${file}: ${(e as Error).message}`);
     }
   } else if (url !== undefined) {
-    if (!/^https?:\/\//.test(url)) throw new SettingsError(`${where}.jwks_url must be an https:// (or file://) URL`);
+    // Keys fetched in clear could be swapped on the way: https, or plain HTTP to this machine only.
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    const loopback = parsed?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+    if (parsed?.protocol !== 'https:' && !loopback)
+      throw new SettingsError(`${where}.jwks_url must be an https:// (or file://, or http:// on this machine) URL`);
     keys = createRemoteJWKSet(new URL(url), { timeoutDuration: JWKS_TIMEOUT_MS });
   } else throw new SettingsError(`${where} needs jwks_url or jwks_file to verify principal tokens`);
-  const issuer = text('issuer');
-  const audience = text('audience') ?? text('client_id');
   const claimAgentId = text('claim_agent_id');
   const claimGroups = text('claim_groups');
   return {

@@ -217,6 +217,12 @@ function requiredOfType(
       'missing-field',
       `${where} (type oidc) has no jwks_url or jwks_file: apply will refuse it, as principal tokens could not be verified`,
     );
+  if (block.type === 'identity' && type === 'oidc' && (!values.has('issuer') || (!values.has('audience') && !values.has('client_id'))))
+    ctx.warning(
+      block.typeSpan,
+      'missing-field',
+      `${where} (type oidc) needs issuer and audience (or client_id): apply will refuse it, as tokens the IdP issued to other applications would pass`,
+    );
 }
 
 function lowerTrustEntry(ctx: LowerContext, e: TrustEntryNode, ir: PolicyIR): void {
