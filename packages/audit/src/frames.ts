@@ -88,13 +88,45 @@ export function* walkFrames(bytes: Buffer, start = 0, stop = Infinity): Generato
       return yield { kind: 'impossible', offset: at, reason: `frame length ${length} is impossible` };
     }
     const end = at + FRAME_HEADER + length;
-    if (end > bytes.length) return yield { kind: 'torn', offset: at };
+    if (end > bytes.length) {
+      // A write cut short leaves only a prefix of itself: whole frames further on mean this length
+      // was damaged, and cutting here would drop them.
+      if (wholeFrameAfter(bytes, at + FRAME_HEADER))
+        return yield { kind: 'impossible', offset: at, reason: `frame length ${length} runs past the end, over whole frames` };
+      return yield { kind: 'torn', offset: at };
+    }
     const payload = bytes.subarray(at + FRAME_HEADER, end);
     const crcOk = crc32c(payload) === bytes.readUInt32BE(at + 4);
-    if (!crcOk && zeroFrom(bytes, end)) return yield { kind: 'torn', offset: at };
+    if (!crcOk && zeroFrom(bytes, end)) {
+      if (wholeFrameAfter(bytes, at + FRAME_HEADER))
+        return yield { kind: 'impossible', offset: at, reason: `frame length ${length} runs over whole frames` };
+      return yield { kind: 'torn', offset: at };
+    }
     yield { kind: 'frame', offset: at, payload, crcOk };
     at = end;
   }
+}
+
+/**
+ * Whether a whole frame (a plausible length, a matching checksum) starts anywhere from `from` on.
+ * A frame's length has a zero first byte (MAX_FRAME is 2^24), and record payloads are JSON text,
+ * which holds no zero byte: only offsets at a zero byte, before the zeros that end the data, can
+ * start one.
+ */
+function wholeFrameAfter(bytes: Buffer, from: number): boolean {
+  const last = dataEnd(bytes);
+  for (let o = bytes.indexOf(0, from); o !== -1 && o + FRAME_HEADER < last; o = bytes.indexOf(0, o + 1)) {
+    const length = bytes.readUInt32BE(o);
+    const end = o + FRAME_HEADER + length;
+    if (
+      length > 0 &&
+      length <= MAX_FRAME &&
+      end <= bytes.length &&
+      crc32c(bytes.subarray(o + FRAME_HEADER, end)) === bytes.readUInt32BE(o + 4)
+    )
+      return true;
+  }
+  return false;
 }
 
 /**

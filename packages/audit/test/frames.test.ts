@@ -73,6 +73,25 @@ test('damage before the last frame refuses, naming the frame; it is never read a
   );
 });
 
+test('a damaged length that runs past the end, over whole frames, is damage, not a torn tail', () => {
+  const records = Array.from({ length: 5 }, (_, i) => encodeFrame(Buffer.from(JSON.stringify({ seq: i, type: 'decision' }))));
+  for (const tail of [Buffer.alloc(0), Buffer.alloc(4096)])
+    for (const length of [0x00a00000, records[2]!.length * 10]) {
+      const bytes = Buffer.concat([...records, tail]);
+      const offset = records[0]!.length + records[1]!.length;
+      bytes.writeUInt32BE(length, offset);
+      const scan = scanFrames(bytes);
+      assert.equal(scan.ok, false, `length ${length}, ${tail.length} zeros after`);
+      assert.equal(!scan.ok && scan.corruptAt, offset);
+      assert.equal(scan.frames.length, 2, 'the frames before it are still read');
+    }
+  // The last frame's length damaged: nothing whole follows, so it reads as a torn tail (never acknowledged).
+  const bytes = Buffer.concat(records);
+  bytes.writeUInt32BE(0x00a00000, bytes.length - records[4]!.length);
+  const scan = scanFrames(bytes);
+  assert.ok(scan.ok && scan.tornAt === bytes.length - records[4]!.length);
+});
+
 test('preallocated zeros end the records; data after them is damage', () => {
   const frames = Buffer.concat([encodeFrame(Buffer.from('one')), encodeFrame(Buffer.from('two'))]);
   const scan = scanFrames(Buffer.concat([frames, Buffer.alloc(4096)]));

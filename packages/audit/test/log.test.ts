@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -305,6 +305,48 @@ test('damage after the snapshot refuses to open; a segment cut short of the snap
   const { log: again, report } = await AuditLog.open(dir);
   assert.deepEqual([report.snapshot, report.scanned, report.records], ['used', 2, 5]);
   await again.close();
+});
+
+test('a snapshot that cannot be written harms no append: the records are durable, and it is said', async () => {
+  const dir = tmp();
+  const said: string[] = [];
+  const { log } = await AuditLog.open(dir, { snapshotEvery: 2, warn: (m) => said.push(m) });
+  // Its temporary file cannot be written (as on a full disk, or a directory made read-only).
+  mkdirSync(join(dir, '.snapshot.json.tmp'));
+  for (let i = 0; i < 5; i++) await log.append(delta('a', i));
+  assert.match(String(log.lastSnapshotError), /EISDIR/);
+  assert.match(said[0]!, /could not write its snapshot/);
+  await assert.rejects(log.close(), /EISDIR/, 'closing says so too');
+  rmdirSync(join(dir, '.snapshot.json.tmp'));
+  const { log: again, report } = await AuditLog.open(dir);
+  assert.equal(report.records, 5, 'every acknowledged record is there');
+  await again.close();
+});
+
+test('segments taken away while the snapshot remembers them refuse to open: a fresh log would erase the evidence', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 300 });
+  for (let i = 0; i < 30; i++) await log.append(delta('a', i, { payload: 'x'.repeat(20) }));
+  await log.close();
+  const segments = readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+  const saved = new Map(segments.map((f) => [f, readFileSync(join(dir, f))]));
+  // The active segment (the one the snapshot ends in) removed.
+  unlinkSync(join(dir, segments.at(-1)!));
+  await assert.rejects(AuditLog.open(dir), /the segment is missing, but the snapshot remembers 30 records/);
+  // Every segment removed.
+  for (const f of segments) if (saved.has(f) && readdirSync(dir).includes(f)) unlinkSync(join(dir, f));
+  await assert.rejects(AuditLog.open(dir), /the log's segments are gone, but its snapshot remembers 30 records/);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.wal')),
+    [],
+    'nothing was created in their place',
+  );
+  for (const [f, bytes] of saved) writeFileSync(join(dir, f), bytes);
+  const { log: back, report } = await AuditLog.open(dir, { maxSegmentBytes: 300 });
+  assert.equal(report.records, 30);
+  await back.close();
 });
 
 test('crash: SIGKILL at random moments never loses an acknowledged record', async () => {

@@ -91,6 +91,17 @@ test('audit verify: finds the WAL from runtime { wal_dir } and the pinned key un
   assert.match(r.stdout, /audit chain verified\n$/);
   const w = run(['audit', 'verify', '--dir', fixture.wal, '--stack', fixture.stack, '--from', '2026-05-02', '--to', '2026-05-02']);
   assert.match(w.stdout, /\(15 in the window\)/);
+  // Windows that cannot be meant are usage errors (64), never an empty window that "verifies".
+  for (const [flags, why] of [
+    [['--from', '2026-02-30'], /'2026-02-30' is not a date/],
+    [['--to', '2026-05-02T10:00:00'], /RFC 3339 time with its offset/],
+    [['--from', '2026-05-02T10:00:00Z', '--to', '2026-05-02T09:00:00Z'], /is after --to/],
+  ] as const) {
+    const bad = run(['audit', 'verify', '--dir', fixture.wal, '--stack', fixture.stack, ...flags]);
+    assert.equal(bad.code, 64, bad.stdout);
+    assert.match(bad.stderr, why);
+  }
+  assert.equal(run(['audit', 'verify', '--dir', fixture.wal, '--stack', fixture.stack, '--to', '2026-05-02T10:00:00+02:00']).code, 0);
 });
 
 test('audit verify: a rewritten record fails with its id, field, file and offset (exit 1)', () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -345,6 +346,60 @@ test('an approved call spends its budget like any permit; a budget that denies s
     assert.equal(spent()?.spent_usd, 7);
   } finally {
     s.stop();
+  }
+});
+
+test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused and taken back, and after a restart nothing acknowledged is lost', async (t) => {
+  const s = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
+  const mount = join(s.dir, 'full');
+  mkdirSync(mount);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]).status !== 0) {
+    s.stop();
+    return t.skip('mounting a tmpfs needs root');
+  }
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 3 } };
+    const deferred = await s.govern(refund);
+    assert.equal(deferred.effect, 'DEFER');
+    // Fill the disk; the segment's preallocated tail still takes records until it runs out.
+    try {
+      writeFileSync(join(mount, 'filler'), Buffer.alloc(3 << 20));
+    } catch {
+      // ENOSPC: full, as intended.
+    }
+    const acked: string[] = [];
+    let refused: Awaited<ReturnType<Stack['govern']>> | undefined;
+    for (let i = 0; i < 20_000 && !refused; i++) {
+      const r = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+      if (r.reason_code === 'AUDIT_UNAVAILABLE') refused = r;
+      else acked.push(r.action_id!);
+    }
+    assert.ok(refused, 'the log filled up');
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).reason_code, 'AUDIT_UNAVAILABLE');
+    assert.equal(s.cli('status').code, 3, 'status says the log failed');
+    const approve = s.cli('approvals', 'approve', deferred.defer_token!);
+    assert.notEqual(approve.code, 0);
+    assert.match(approve.stderr, /the audit log could not record it .*: apr-\S+ is still pending/);
+    // Space comes back; a restart opens the log where it was.
+    rmSync(join(mount, 'filler'));
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(refund)).effect, 'DEFER', 'the refused approve never took effect');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const recorded = new Set(
+      readRecords(join(mount, 'wal'))
+        .map((r) => r.record)
+        .filter((r) => r.type === 'decision')
+        .map((r) => `action-${String(r.id)}`),
+    );
+    for (const a of acked) assert.ok(recorded.has(a), `acknowledged ${a} is in the log`);
+    const verified = s.cli('audit', 'verify');
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+    spawnSync('umount', [mount]);
   }
 });
 

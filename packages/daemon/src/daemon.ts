@@ -205,12 +205,18 @@ export class Daemon {
         this.identity = await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
           throw new HaltError(e.message);
         });
-      const { log } = await AuditLog.open(settings.walDir, {
+      const { log, report } = await AuditLog.open(settings.walDir, {
+        warn: this.say,
         signer: signing.signer,
         dev: dev !== undefined,
         busy: () => (this.agentServer?.reading ?? 0) > 0,
       });
       this.log = log;
+      if (report.truncated)
+        this.say(
+          `audit log: cut a torn final write (never acknowledged) of ${report.truncated.bytes} bytes at ${report.truncated.segment} offset ${report.truncated.offset}`,
+        );
+      if (report.snapshot === 'unusable') this.say('audit log: its snapshot was unusable; opened by reading every segment');
       const feed = (this.feed = new RecordFeed(log.size));
       log.onRecord((record, payload) => feed.push(record, payload));
       if (dev?.echo) log.onRecord((_record, payload) => dev.echo!(payload.toString('utf8')));
@@ -589,15 +595,27 @@ export class Daemon {
             this.approvals.unresolve(before!);
             return operatorError('unavailable', `the approvals could not be saved (${(e as Error).message}): ${a.id} is still pending`);
           }
-          await this.log!.append({
-            type: 'approval_resolved',
-            agent_id: a.agent_id,
-            action_id: a.action_id,
-            approval_id: a.id,
-            outcome,
-            by: r.params.by,
-            ...(r.params.reason ? { reason: r.params.reason } : {}),
-          });
+          try {
+            await this.log!.append({
+              type: 'approval_resolved',
+              agent_id: a.agent_id,
+              action_id: a.action_id,
+              approval_id: a.id,
+              outcome,
+              by: r.params.by,
+              ...(r.params.reason ? { reason: r.params.reason } : {}),
+            });
+          } catch (e) {
+            // A resolution the log does not hold is taken back too: a call run under it would be a
+            // decision no record explains (and calls decided meanwhile were refused with the log).
+            this.approvals.unresolve(before!);
+            try {
+              this.writeApprovals();
+            } catch {
+              // Saved whole by the next change that can be saved; the log refuses everything meanwhile.
+            }
+            return operatorError('unavailable', `the audit log could not record it (${(e as Error).message}): ${a.id} is still pending`);
+          }
           return operatorResult(publicApproval(a));
         } catch (e) {
           if (e instanceof ApprovalError) return operatorError(e.kind, e.message);

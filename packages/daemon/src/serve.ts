@@ -15,6 +15,9 @@ export interface ServeOptions {
 }
 
 export async function serve(stackDir: string, options: ServeOptions = {}): Promise<number> {
+  // The daemon log is stderr (a file under apply): a line it cannot take (a full disk) is lost, and
+  // the daemon, which fails closed on its own log, keeps serving.
+  for (const stream of [process.stderr, process.stdout]) if (stream.listenerCount('error') === 0) stream.on('error', () => {});
   const say = options.say ?? ((l: string) => process.stderr.write(`${l}\n`));
   const stamped = (line: string) => say(`${new Date().toISOString()} ${line}`);
   let exit: (code: number) => void = () => {};

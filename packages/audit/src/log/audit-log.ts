@@ -53,6 +53,8 @@ const PIPELINE_AT = 8;
 const PROBE_EVERY = 16;
 
 export interface OpenOptions {
+  /** Told what went wrong beside the records (a snapshot that could not be written); appends are unharmed. */
+  warn?: (message: string) => void;
   /** Seal a segment and start the next once it reaches this size (default 64 MiB). */
   maxSegmentBytes?: number;
   /** Signs checkpoints; without one the log keeps no checkpoints. */
@@ -122,6 +124,8 @@ export class AuditLog {
   private snapshotDue = false;
   /** The last checkpoint failure (signing or appending); the next checkpoint retries. */
   lastCheckpointError?: Error;
+  /** The last snapshot that could not be written (the records it described were durable all the same). */
+  lastSnapshotError?: Error;
   /** fsyncs issued and the time spent in write + fsync, for the group-commit tests and the benchmark. */
   fsyncs = 0;
   syncMs = 0;
@@ -298,6 +302,7 @@ export class AuditLog {
         // A full segment is sealed right after an inline sync, when nothing can have queued behind it.
         const large = waiters.length >= PIPELINE_AT && (this.overlapped || ++this.sinceProbe >= PROBE_EVERY);
         const pipelined = (large || this.options.busy?.() === true) && this.state.segmentBytes < maxSegment;
+        let snapshot: Snapshot | undefined;
         try {
           const t0 = performance.now();
           this.preallocate(this.state.segmentBytes + batch.length);
@@ -306,8 +311,7 @@ export class AuditLog {
           this.state.segmentBytes += batch.length;
           // Captured now, while the state is exactly this batch and what came before: the snapshot
           // must describe the durable log, not appends that arrive during the sync.
-          const snapshot =
-            this.snapshotDue || this.sinceSnapshot >= (this.options.snapshotEvery ?? 10_000) ? this.takeSnapshot() : undefined;
+          snapshot = this.snapshotDue || this.sinceSnapshot >= (this.options.snapshotEvery ?? 10_000) ? this.takeSnapshot() : undefined;
           if (pipelined) {
             this.syncing = waiters;
             await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
@@ -317,13 +321,21 @@ export class AuditLog {
           } else fdatasyncSync(this.fd);
           this.syncMs += performance.now() - t0;
           this.fsyncs++;
-          if (snapshot) writeSnapshot(this.dir, snapshot);
         } catch (e) {
           this.syncing = undefined;
           this.fail(e as Error, waiters);
           return;
         }
         for (const w of waiters) w.resolve();
+        // The batch is durable whatever becomes of the snapshot, an accelerator: one that cannot be
+        // written (a full disk, a directory made read-only) is said, and the next checkpoint tries again.
+        if (snapshot)
+          try {
+            writeSnapshot(this.dir, snapshot);
+          } catch (e) {
+            this.lastSnapshotError = e as Error;
+            this.options.warn?.(`audit log: could not write its snapshot (${(e as Error).message}); reopening will read more of the log`);
+          }
         if (this.state.segmentBytes >= maxSegment && this.pending.length === 0) this.rotate();
       }
     } finally {

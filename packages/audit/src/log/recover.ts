@@ -14,7 +14,7 @@ import { LogCorruptError } from './errors.js';
 import { listSegments, manifestName, readFileFrom, SEGMENT } from './files.js';
 import { createSegment, parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
 import { chainOf, SequencerState } from './sequencer.js';
-import { readSnapshot, type Snapshot } from './snapshot.js';
+import { readSnapshot, SNAPSHOT_FILE, type Snapshot } from './snapshot.js';
 
 export interface OpenReport {
   /** Records in the log. */
@@ -30,13 +30,21 @@ const firstSeqOf = (segment: string) => Number(SEGMENT.exec(segment)![1]);
 
 export function recover(dir: string): { state: SequencerState; report: OpenReport } {
   const segments = listSegments(dir);
+  const snap = readSnapshot(dir);
   if (segments.length === 0) {
+    // Segments are never removed: a snapshot with none left means the log was taken away, and
+    // starting afresh would erase the only evidence of it (and every budget it counted).
+    if (snap === 'damaged' || (snap && snap.size > 0))
+      throw new LogCorruptError(
+        snap === 'damaged' ? SNAPSHOT_FILE : snap.segment,
+        0,
+        `the log's segments are gone, but its snapshot remembers ${snap === 'damaged' ? 'records' : `${snap.size} records`}`,
+      );
     const created = createSegment(dir, 0);
     const state = new SequencerState();
     state.startSegment(created.name, 0, created.headerBytes);
     return { state, report: { records: 0, scanned: 0, snapshot: 'absent' } };
   }
-  const snap = readSnapshot(dir);
   const resumed = snap && snap !== 'damaged' ? resume(dir, segments, snap) : undefined;
   const state = resumed ?? new SequencerState();
   const report: OpenReport = { records: 0, scanned: 0, snapshot: resumed ? 'used' : snap ? 'unusable' : 'absent' };
@@ -59,7 +67,10 @@ export function recover(dir: string): { state: SequencerState; report: OpenRepor
 /** The state a snapshot holds, if it fits the segments on disk (else a full scan is due). */
 function resume(dir: string, segments: string[], snap: Snapshot): SequencerState | undefined {
   const at = segments.indexOf(snap.segment);
-  if (at === -1 || firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
+  // The segment the snapshot ends in is gone (segments are never removed): records were taken away.
+  if (at === -1)
+    throw new LogCorruptError(snap.segment, 0, `the segment is missing, but the snapshot remembers ${snap.size} records up to it`);
+  if (firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
   let state: SequencerState;
   try {
     state = SequencerState.fromSnapshot(snap);

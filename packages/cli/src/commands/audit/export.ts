@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { renameSync, writeFileSync } from 'node:fs';
 import { exportBundle, inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural, type Out } from '../../output.js';
-import { pinnedKeys, readFailure, timeBound, walDir, type AuditPathOptions } from './paths.js';
+import { pinnedKeys, readFailure, timeWindow, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ExportOptions extends AuditPathOptions {
   from?: string;
@@ -44,8 +44,7 @@ export function exportCmd(o: ExportOptions): number {
   const chunks: string[] = [];
   const write = (s: string) => (o.out ? chunks.push(s) : process.stdout.write(s));
   try {
-    from = timeBound(o.from, '--from');
-    to = timeBound(o.to, '--to');
+    ({ from, to } = timeWindow(o.from, o.to));
     if (o.includePublicKeys) {
       const { verifiers, source } = pinnedKeys(o);
       if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');

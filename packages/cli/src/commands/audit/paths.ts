@@ -48,11 +48,23 @@ export function pinnedKeys(o: { key?: string; stack: string }): { verifiers: Ver
  */
 export function timeBound(value: string | undefined, flag: '--from' | '--to'): number | undefined {
   if (value === undefined) return undefined;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const t = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(t) || (!dateOnly && !/^\d{4}-\d{2}-\d{2}T/.test(value)))
-    throw new Error(`${flag}: '${value}' is not a date or an RFC 3339 time`);
+  // RFC 3339 with its offset (a time without one would be read as this machine's local time), and a
+  // real day of the calendar (Date.parse takes 2026-02-30 as 2 March).
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/i.exec(value);
+  const dateOnly = m !== null && m[4] === undefined;
+  const t = m ? Date.parse(dateOnly ? `${value}T00:00:00Z` : value) : NaN;
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (Number.isNaN(t) || day?.getUTCDate() !== Number(m![3]) || day.getUTCMonth() !== Number(m![2]) - 1)
+    throw new Error(`${flag}: '${value}' is not a date (YYYY-MM-DD) or an RFC 3339 time with its offset`);
   return dateOnly && flag === '--to' ? t + 86_400_000 - 1 : t;
+}
+
+/** `--from` and `--to` together: each a time bound, and the window not reversed. */
+export function timeWindow(from: string | undefined, to: string | undefined): { from?: number; to?: number } {
+  const f = timeBound(from, '--from');
+  const t = timeBound(to, '--to');
+  if (f !== undefined && t !== undefined && f > t) throw new Error(`--from ${from} is after --to ${to}: the window holds nothing`);
+  return { ...(f !== undefined ? { from: f } : {}), ...(t !== undefined ? { to: t } : {}) };
 }
 
 /** What to say when the log cannot be read: damage points at `audit verify`, which names the record. */

@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import { verifyLogParallel, type Problem, type VerifyReport } from '@faramesh/audit';
 import { makeOut, plural, snakeKeys } from '../../output.js';
-import { pinnedKeys, timeBound, walDir, type AuditPathOptions } from './paths.js';
+import { pinnedKeys, timeWindow, walDir, type AuditPathOptions } from './paths.js';
 
 export interface VerifyOptions extends AuditPathOptions {
   from?: string;
@@ -26,8 +26,7 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
   let from: number | undefined;
   let to: number | undefined;
   try {
-    from = timeBound(o.from, '--from');
-    to = timeBound(o.to, '--to');
+    ({ from, to } = timeWindow(o.from, o.to));
   } catch (e) {
     // A usage error, not a missing log (exit 2): a script must not read a typo as "nothing logged yet".
     out.error(out.fail((e as Error).message));
