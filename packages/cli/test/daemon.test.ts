@@ -181,7 +181,7 @@ test('an agent deferring without end is refused past 100 waiting approvals, and 
   });
 });
 
-test('apply refuses a shared state or budget backend this build does not have, and changes nothing', () => {
+test('apply refuses a shared state or budget backend, fleet budgets, inherited budgets, federated trust or cost-http, which this build does not have, and changes nothing', () => {
   for (const [line, why] of [
     ['backend = "postgres"', /runtime\.backend = "postgres" is not available in this build/],
     ['postgres_url = "postgres://db/faramesh"', /runtime\.backend = "postgres" is not available/],
@@ -194,6 +194,37 @@ test('apply refuses a shared state or budget backend this build does not have, a
     try {
       const r = s.cli('apply');
       assert.equal(r.code, 1, line);
+      assert.match(r.stderr, why);
+      assert.equal(existsSync(join(s.dir, '.faramesh')), false, 'nothing was written');
+    } finally {
+      s.stop();
+    }
+  }
+  // The same for what check warns this build cannot honour, written anywhere in the policy.
+  const bot = 'agent "bot" {';
+  for (const [from, to, why] of [
+    [
+      bot,
+      `${bot}\n  delegate {\n    to = ["bot"]\n    inherits = ["budget.daily"]\n  }`,
+      /delegate inherits is not available in this build/,
+    ],
+    [bot, `${bot}\n  budget {\n    id = "global"\n    usd = 1000\n    scope = "fleet"\n  }`, /budget 'global' .* is fleet-wide/],
+    [
+      'runtime {',
+      'provider "quote" {\n  type = "cost-http"\n  url  = "https://cost.internal/quote"\n}\n\nruntime {',
+      /cost-http is not available/,
+    ],
+    [
+      'runtime {',
+      'trust {\n  spiffe_federated "spiffe://partner.example" bundle_url = "https://partner.example/b"\n}\n\nruntime {',
+      /spiffe_federated/,
+    ],
+  ] as const) {
+    const s = makeStack(POLICY.replace(from, to));
+    try {
+      assert.match(s.cli('check').stderr, /not available in this build|fleet-wide/, 'check warns');
+      const r = s.cli('apply');
+      assert.equal(r.code, 1, r.stdout);
       assert.match(r.stderr, why);
       assert.equal(existsSync(join(s.dir, '.faramesh')), false, 'nothing was written');
     } finally {

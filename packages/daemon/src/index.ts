@@ -12,6 +12,7 @@ export {
   type StackPaths,
 } from './stack/paths.js';
 export { mcpServers, portOf, proxyPorts } from './stack/proxies.js';
+export { unsupportedFeature } from './stack/unsupported.js';
 export { runtimeSettings, SettingsError, type RuntimeSettings } from './stack/settings.js';
 export { compiledPolicy, writeCompiled, loadCompiled, versionFiles, CompiledStateError, type CompiledPolicy } from './stack/compiled.js';
 export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from './client.js';

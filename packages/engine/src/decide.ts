@@ -4,7 +4,7 @@
  * redaction → decision). Pure and total: no I/O, no clock of its own, and any unexpected error
  * becomes a DENY — it never throws.
  */
-import type { DelegateIR, RuleIR } from '@faramesh/fpl/runtime';
+import { matchTool, type DelegateIR, type RuleIR } from '@faramesh/fpl/runtime';
 import type { Decision, DecisionRequest, DecisionSignal, Effect } from '@faramesh/protocol';
 import type { EvalEnv } from './env.js';
 import { timeField } from './env.js';
@@ -78,7 +78,7 @@ function pipeline(
   const agent = policy.agents.get(request.agent_id) ?? policy.flat;
   if (!agent) return refuse(request, `denied: agent '${request.agent_id}' is not declared in the policy`, trace, 'identity');
   trace?.step('identity', `agent ${request.agent_id}${policy.agents.has(request.agent_id) ? '' : ' (top-level rules)'}`);
-  const delegation = checkDelegation(policy, request, nowMs);
+  const delegation = checkDelegation(policy, request, tool.tool, nowMs);
   if (typeof delegation === 'string') return refuse(request, delegation, trace, 'identity');
   const session = checkSession(agent, request, state, nowMs);
   if (typeof session === 'string') return refuse(request, session, trace, 'session');
@@ -244,8 +244,12 @@ function pipeline(
 
   // A delegation only to an agent this one declared a `delegate` grant for.
   const delegating = delegateTarget(request, tool.tool);
-  if (delegating !== undefined && !agent.ir.delegates.some((d) => d.targets.includes(delegating))) {
-    const why = `denied: agent '${request.agent_id}' has no delegate block naming '${delegating || '(no target)'}'`;
+  const hops = (request.delegation_chain?.length ?? 0) + 1;
+  if (delegating !== undefined && (hops > MAX_DELEGATION_HOPS || !agent.ir.delegates.some((d) => d.targets.includes(delegating)))) {
+    const why =
+      hops > MAX_DELEGATION_HOPS
+        ? `denied: delegating to '${delegating}' would make a chain of ${hops} hops (at most ${MAX_DELEGATION_HOPS})`
+        : `denied: agent '${request.agent_id}' has no delegate block naming '${delegating || '(no target)'}'`;
     trace?.step('delegation', why);
     return done(denial('POLICY_DENY', why, rule, 'delegate', redacted(), collectAlerts(agent, 'deny')), NONE, trace);
   }
@@ -494,11 +498,19 @@ function checkSession(agent: PreparedAgent, request: DecisionRequest, state: Eng
   return [{ kind: 'session', key: k, started_ms: facts?.started_ms ?? nowMs, last_ms: nowMs }];
 }
 
+/** The longest delegation chain a token may carry: a delegation past it is refused when asked for. */
+export const MAX_DELEGATION_HOPS = 8;
+
 /**
  * A delegated call (non-empty chain) is allowed only if the agent that delegated declared a
  * `delegate` block naming this agent, within its ttl; the result never exceeds its ceiling.
  */
-function checkDelegation(policy: PreparedPolicy, request: DecisionRequest, nowMs: number): { ceiling: Effect } | undefined | string {
+function checkDelegation(
+  policy: PreparedPolicy,
+  request: DecisionRequest,
+  tool: string,
+  nowMs: number,
+): { ceiling: Effect } | undefined | string {
   const chain = request.delegation_chain;
   if (!chain || chain.length === 0) return undefined;
   let ceiling: Effect = 'PERMIT';
@@ -508,6 +520,9 @@ function checkDelegation(policy: PreparedPolicy, request: DecisionRequest, nowMs
     const from = policy.agents.get(hop.agent_id);
     const grant: DelegateIR | undefined = from?.ir.delegates.find((d) => d.targets.includes(target));
     if (!grant) return `denied: agent '${hop.agent_id}' may not delegate to '${target}'`;
+    // Every hop's scope holds: work handed on can only narrow.
+    if (grant.scope && !grant.scope.some((p) => matchTool(p, tool)))
+      return `denied: ${tool} is outside the scope of the delegation from '${hop.agent_id}' (${grant.scope.join(', ')})`;
     if (grant.ttl_s !== undefined) {
       const issued = hop.issued_at === undefined ? NaN : Date.parse(hop.issued_at);
       if (!Number.isFinite(issued) || nowMs > issued + grant.ttl_s * 1000)

@@ -20,5 +20,6 @@ export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';
 export { budgetUsage, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
+export { MAX_DELEGATION_HOPS } from './decide.js';
 export { mayPermit } from './stages/visibility.js';
 export { laterStageKey, ruleOutcome, ruleStageKey, type RecordedCall, type RuleOutcome } from './replay.js';

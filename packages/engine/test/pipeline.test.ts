@@ -418,6 +418,45 @@ describe('sessions, phases, selectors, delegation', () => {
   });
 });
 
+test("delegation scope: a delegated call outside any hop's scope is denied; undelegated calls are the worker's own", () => {
+  const p = policy(
+    agent('  delegate {\n    target_agent = "researcher"\n    scope = ["web/*", "docs/read"]\n  }', 'orchestrator') +
+      agent('  delegate {\n    target_agent = "writer"\n    scope = "docs/*"\n  }\n  rules {\n    permit **\n  }', 'researcher') +
+      agent('  rules {\n    permit **\n  }', 'writer') +
+      agent('  rules {\n    permit web/fetch\n    permit fs/write\n  }', 'researcher2'),
+  );
+  const s = new Session(p);
+  const now = new Date(T0).toISOString();
+  const one = [{ agent_id: 'orchestrator', issued_at: now }];
+  assert.equal(s.call({ tool: 'web/fetch', delegation_chain: one }, 'researcher').effect, 'PERMIT');
+  const outside = s.call({ tool: 'fs/write', args: { path: '/etc/x' }, delegation_chain: one }, 'researcher');
+  assert.equal(outside.effect, 'DENY');
+  assert.match(outside.human_message!, /fs\/write is outside the scope of the delegation from 'orchestrator' \(web\/\*, docs\/read\)/);
+  assert.equal(s.call({ tool: 'fs/write' }, 'researcher').effect, 'PERMIT', "on its own, the worker's rules decide");
+  // Two hops: each scope holds, so the work only narrows.
+  const two = [...one, { agent_id: 'researcher', issued_at: now }];
+  assert.equal(s.call({ tool: 'docs/read', delegation_chain: two }, 'writer').effect, 'PERMIT');
+  assert.equal(s.call({ tool: 'docs/write', delegation_chain: two }, 'writer').effect, 'DENY', "outside the first hop's scope");
+  assert.equal(s.call({ tool: 'web/fetch', delegation_chain: two }, 'writer').effect, 'DENY', "outside the second hop's scope");
+});
+
+test('a delegation past 8 hops is refused on the delegating call, not after its token is minted', () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `a${i}`);
+  const p = policy(
+    ids
+      .map((id, i) =>
+        agent(`  rules {\n    permit delegate/*\n  }${i < 9 ? `\n  delegate {\n    target_agent = "a${i + 1}"\n  }` : ''}`, id),
+      )
+      .join(''),
+  );
+  const s = new Session(p);
+  const chain = (n: number) => ids.slice(0, n).map((agent_id) => ({ agent_id, issued_at: new Date(T0).toISOString() }));
+  assert.equal(s.call({ tool: 'delegate/a8', delegation_chain: chain(7) }, 'a7').effect, 'PERMIT', 'the 8th hop');
+  const ninth = s.call({ tool: 'delegate/a9', delegation_chain: chain(8) }, 'a8');
+  assert.equal(ninth.effect, 'DENY');
+  assert.match(ninth.human_message!, /would make a chain of 9 hops \(at most 8\)/);
+});
+
 test('a delegation is a delegate/<agent> call or an action "delegate", never an argument named target_agent', async () => {
   const { delegateTarget } = await import('../src/index.js');
   assert.equal(delegateTarget({ agent_id: 'a', tool: 'web/fetch', args: { target_agent: 'worker' } }, 'web/fetch'), undefined);

@@ -94,7 +94,8 @@ export interface PhaseIR {
 
 export interface DelegateIR {
   targets: string[];
-  scope?: string;
+  /** Tool patterns the delegated agent may call under this grant (none: any its own rules allow). */
+  scope?: string[];
   ttl_s?: number;
   ceiling?: string;
   inherits: string[];

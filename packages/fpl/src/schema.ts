@@ -274,7 +274,7 @@ export const BLOCKS: Readonly<Record<string, BlockSpec>> = {
     fields: {
       target_agent: s(),
       to: list,
-      scope: s(),
+      scope: { kind: 'string-or-list', equals: true },
       ttl: dur,
       ceiling: enumOf(['permit', 'defer', 'deny', 'inherited', 'approval']),
       inherits: list,

@@ -127,6 +127,27 @@ const warnings: Case[] = [
     ['missing-field@1'],
     /needs issuer and audience \(or client_id\): apply will refuse it/,
   ],
+  [
+    'a delegate scope copied as a label names no tool the worker may call',
+    agent('  delegate {\n    target_agent = "r"\n    scope = "read-only"\n  }', 'sup') +
+      agent('  default deny\n  rules {\n    permit web/fetch\n  }', 'r'),
+    ['delegate-scope@2'],
+    /delegate scope \[read-only\] names no tool agent "r" may call/,
+  ],
+  [
+    'delegate inherits',
+    agent('  delegate {\n    to = ["w"]\n    inherits = ["budget.daily"]\n  }'),
+    ['unsupported@4'],
+    /inherits is not available/,
+  ],
+  ['fleet budget', agent('  budget {\n    id = "g"\n    usd = 10\n    scope = "fleet"\n  }'), ['unsupported@5'], /fleet-wide budgets/],
+  ['cost-http provider', 'provider "q" {\n  type = "cost-http"\n  url = "https://q"\n}\n', ['unsupported@2'], /cost-http is not available/],
+  [
+    'federated trust',
+    'trust {\n  spiffe_federated "spiffe://p.example" bundle_url = "https://p.example/b"\n}\n',
+    ['unsupported@2'],
+    /federated SPIFFE trust domains are not available/,
+  ],
   ['pkcs11 signing', 'provider "hsm" {\n  type = "pkcs11"\n  slot = 0\n}\n', ['unsupported@2'], /not available in this build/],
   [
     'shadowed exact rule',

@@ -13,10 +13,11 @@ import { basename, dirname } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import type { DelegationHop } from '@faramesh/protocol';
 import { writeDurable } from '@faramesh/audit';
+import { MAX_DELEGATION_HOPS } from '@faramesh/engine';
 
 const ISSUER = 'faramesh-daemon';
 /** Agents a call may have come through. */
-export const MAX_CHAIN = 8;
+export const MAX_CHAIN = MAX_DELEGATION_HOPS;
 /** A grant without a ttl: how long its token lasts. */
 const DEFAULT_TTL_S = 3600;
 

@@ -137,8 +137,30 @@ function lowerAgentBlock(ctx: LowerContext, node: BlockNode, agent: AgentIR): vo
       const target = str(f, 'target_agent') ?? label;
       const targets = f.values.has('to') ? list(f, 'to') : target ? [target] : [];
       if (targets.length === 0) ctx.error(node.typeSpan, 'missing-field', 'delegate needs a target: target_agent = "…" or to = ["…"]');
+      if (list(f, 'inherits').length > 0)
+        ctx.warning(
+          f.nodes.get('inherits')![0]!.value.span,
+          'unsupported',
+          'delegate inherits is not available in this build (a worker spends only its own budgets): apply will refuse it',
+          'give the worker its own budget',
+        );
+      const scope: string[] = [];
+      for (const t of list(f, 'scope')) {
+        const p = lowerToolPattern(ctx, { value: t, span: f.nodes.get('scope')![0]!.value.span });
+        if (p) scope.push(p);
+      }
       agent.delegates.push(
-        defined({ targets, scope: str(f, 'scope'), ttl_s: num(f, 'ttl'), ceiling: str(f, 'ceiling'), inherits: list(f, 'inherits'), ref }),
+        ctx.track(
+          defined({
+            targets,
+            scope: f.values.has('scope') ? scope : undefined,
+            ttl_s: num(f, 'ttl'),
+            ceiling: str(f, 'ceiling'),
+            inherits: list(f, 'inherits'),
+            ref,
+          }),
+          node.typeSpan,
+        ),
       );
       break;
     }
@@ -209,6 +231,13 @@ function lowerBudget(ctx: LowerContext, node: BlockNode, f: Fields, label: strin
     scope: str(f, 'scope') as BudgetIR['scope'],
     ref: ctx.ref(node.span),
   });
+  if (budget.scope === 'fleet')
+    ctx.warning(
+      f.nodes.get('scope')![0]!.value.span,
+      'unsupported',
+      `budget '${id}': fleet-wide budgets are not available in this build (each daemon would count its own): apply will refuse it`,
+      'drop scope = "fleet": the budget is then per agent, on this daemon',
+    );
   if (
     budget.max === undefined &&
     budget.daily === undefined &&

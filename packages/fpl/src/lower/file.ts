@@ -204,6 +204,13 @@ function requiredOfType(
       );
   }
   // Valid FPL the daemon cannot run: a warning here (check --strict fails), a refusal at apply.
+  if (block.type === 'provider' && type === 'cost-http')
+    ctx.warning(
+      typeSpan,
+      'unsupported',
+      `${where}: cost-http is not available in this build: apply will refuse it`,
+      'a call\'s cost comes from its cost_usd, its model usage at bundled prices, or a cost "<tool>": $… declaration',
+    );
   if (block.type === 'provider' && type === 'pkcs11')
     ctx.warning(
       typeSpan,
@@ -248,6 +255,12 @@ function lowerTrustEntry(ctx: LowerContext, e: TrustEntryNode, ir: PolicyIR): vo
   }
   if (e.keyword === 'spiffe_federated') {
     ir.trust.entries.push({ keyword: e.keyword, ...(e.subject ? { subject: e.subject.value } : {}), value: e.rest.text, ref });
+    ctx.warning(
+      e.keywordSpan,
+      'unsupported',
+      'trust spiffe_federated: federated SPIFFE trust domains are not available in this build: apply will refuse it',
+      "agents attest in the stack's own trust domain",
+    );
     return;
   }
   ctx.error(

@@ -21,6 +21,7 @@ import {
   type CompiledPolicy,
   type RuntimeSettings,
   type StackPaths,
+  unsupportedFeature,
 } from '@faramesh/daemon';
 import type { Out } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
@@ -63,6 +64,9 @@ export async function compileForDaemon(
   let settings: RuntimeSettings;
   let ir = result.ir;
   try {
+    // What check warned this build cannot honour: a stack relying on it would believe it held.
+    const unsupported = unsupportedFeature(result.ir);
+    if (unsupported) throw new Error(unsupported);
     settings = runtimeSettings(result.ir.runtime, paths.stackDir, process.env);
     if (result.ir.runtime.http_upstream !== undefined && !settings.http)
       throw new Error('runtime.http_upstream is served on runtime.http_listen: set it (e.g. "127.0.0.1:8443")');
