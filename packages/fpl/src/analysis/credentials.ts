@@ -1,6 +1,7 @@
 import type { Diagnostics } from '../syntax/diagnostics.js';
 import type { Locations } from '../lower/context.js';
 import type { PolicyIR } from '../ir.js';
+import { reportAt } from './report.js';
 
 /**
  * Credential blocks that would hand out more than they name. A Vault credential without a `path`
@@ -13,14 +14,14 @@ export function checkCredentials(ir: PolicyIR, diagnostics: Diagnostics, locate:
     for (const c of agent.credentials) {
       if (typeof c.provider !== 'string' || types.get(c.provider) !== 'vault') continue;
       if (c.path !== undefined || c.scope.length > 0) continue;
-      const at = locate.get(c);
-      if (at)
-        diagnostics.error(
-          at.source,
-          at.span,
-          'credential-unscoped',
-          `agent "${agent.id}": credential "${c.id}" would mint a Vault token with no policies, which Vault fills with every policy of the daemon's own token`,
-          'name its policies with scope = ["…"], or a KV secret with path = "…"',
-        );
+      reportAt(
+        diagnostics,
+        locate,
+        c,
+        'error',
+        'credential-unscoped',
+        `agent "${agent.id}": credential "${c.id}" would mint a Vault token with no policies, which Vault fills with every policy of the daemon's own token`,
+        'name its policies with scope = ["…"], or a KV secret with path = "…"',
+      );
     }
 }

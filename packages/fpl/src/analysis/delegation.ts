@@ -2,6 +2,7 @@ import type { Diagnostics } from '../syntax/diagnostics.js';
 import type { Locations } from '../lower/context.js';
 import type { PolicyIR } from '../ir.js';
 import { overlaps } from '../patterns.js';
+import { reportAt } from './report.js';
 
 /**
  * A delegate grant's `scope` holds tool patterns. One that meets none of the tools a target's rules
@@ -17,15 +18,15 @@ export function checkDelegationScopes(ir: PolicyIR, diagnostics: Diagnostics, lo
         if (!worker || worker.default === 'permit') continue;
         const tools = [...worker.rules, ...worker.phases.flatMap((p) => p.rules)].filter((r) => r.effect !== 'deny').map((r) => r.tool);
         if (grant.scope.some((p) => tools.some((t) => overlaps(p, t)))) continue;
-        const at = locate.get(grant);
-        if (at)
-          diagnostics.warning(
-            at.source,
-            at.span,
-            'delegate-scope',
-            `agent "${agent.id}": delegate scope [${grant.scope.join(', ')}] names no tool agent "${target}" may call: every call delegated to it is denied`,
-            'scope holds tool patterns, e.g. scope = ["web/*", "docs/read"]',
-          );
+        reportAt(
+          diagnostics,
+          locate,
+          grant,
+          'warning',
+          'delegate-scope',
+          `agent "${agent.id}": delegate scope [${grant.scope.join(', ')}] names no tool agent "${target}" may call: every call delegated to it is denied`,
+          'scope holds tool patterns, e.g. scope = ["web/*", "docs/read"]',
+        );
       }
     }
 }

@@ -3,6 +3,7 @@ import type { Locations } from '../lower/context.js';
 import type { AgentIR, PolicyIR, RuleIR } from '../ir.js';
 import { covers, overlaps } from '../patterns.js';
 import { PatternIndex } from './pattern-index.js';
+import { reportAt } from './report.js';
 
 /** A rule with no condition and no HTTP clause matches every call to its pattern. */
 function unconditional(rule: RuleIR): boolean {
@@ -28,22 +29,20 @@ export function checkRuleOrder(ir: PolicyIR, diagnostics: Diagnostics, locate: L
 
 function checkDefault(agent: AgentIR, diagnostics: Diagnostics, locate: Locations): void {
   if (agent.default !== undefined || agent.rules.length === 0) return;
-  const at = locate.get(agent);
-  if (at)
-    diagnostics.warning(
-      at.source,
-      at.span,
-      'missing-default',
-      `agent "${agent.id}" has rules but no 'default deny|permit'; calls no rule matches are denied`,
-      "add 'default deny' to make that explicit",
-    );
+  reportAt(
+    diagnostics,
+    locate,
+    agent,
+    'warning',
+    'missing-default',
+    `agent "${agent.id}" has rules but no 'default deny|permit'; calls no rule matches are denied`,
+    "add 'default deny' to make that explicit",
+  );
 }
 
 function checkList(rules: RuleIR[], triedFirst: RuleIR[], owner: string, diagnostics: Diagnostics, locate: Locations): void {
-  const report = (rule: RuleIR, severity: 'error' | 'warning', code: string, message: string, hint: string) => {
-    const at = locate.get(rule);
-    if (at) diagnostics[severity](at.source, at.span, code, `${owner}: ${message}`, hint);
-  };
+  const report = (rule: RuleIR, severity: 'error' | 'warning', code: string, message: string, hint: string) =>
+    reportAt(diagnostics, locate, rule, severity, code, `${owner}: ${message}`, hint);
   const strictViolation = (permit: RuleIR, deny: RuleIR, where: string) =>
     report(
       permit,
