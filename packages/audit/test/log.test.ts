@@ -176,6 +176,28 @@ test('large batches sync on the threadpool only while appends arrive during its 
   });
 });
 
+test('no append resolves before an fdatasync that covers it, inline or on the threadpool', async () => {
+  let syncs = 0;
+  mock.method(fs, 'fdatasyncSync', (fd: number) => (syncs++, void fd));
+  mock.method(fs, 'fdatasync', (fd: number, cb: (e: Error | null) => void) => (syncs++, void fd, setImmediate(() => cb(null))));
+  syncBuiltinESMExports();
+  try {
+    const { log } = await AuditLog.open(tmp());
+    for (let i = 0; i < 5; i++) {
+      const before = syncs;
+      await log.append(delta('a', i));
+      assert.ok(syncs > before, `append ${i} resolved after a sync`);
+    }
+    const before = syncs;
+    await Promise.all(Array.from({ length: 32 }, (_, i) => log.append(delta(`b${i % 4}`, i))));
+    assert.ok(syncs > before, 'a batch resolved after a sync');
+    await log.close();
+  } finally {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+});
+
 test('one writer per directory', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);

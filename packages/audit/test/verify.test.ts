@@ -57,6 +57,16 @@ const seqsOf = (dir: string, agent: string): number[] => {
     }
   }
 };
+/** How many records the log holds, by locating them one by one. */
+const recordCount = (dir: string): number => {
+  for (let n = 0; ; n++) {
+    try {
+      locate(dir, n);
+    } catch {
+      return n;
+    }
+  }
+};
 const first = (r: VerifyReport) => r.problems[0];
 
 const runs = { summary: 0, scan: 0, rescanned: 0 };
@@ -216,6 +226,26 @@ test('a deleted record is reported as missing at its position', async () => {
   writeFileSync(path, Buffer.concat([bytes.subarray(0, at.offset), bytes.subarray(at.offset + 8 + length)]));
   const p = first(await verify(dir, { verifiers }))!;
   assert.deepEqual([p.seq, p.field], [target, 'seq']);
+});
+
+test('records cut from the end, while the snapshot remembers them, are reported: one record is enough', async () => {
+  const dir = copy();
+  const active = readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort()
+    .at(-1)!;
+  const size = recordCount(dir);
+  const last = locate(dir, size - 1);
+  assert.equal(last.segment, active);
+  // The last record is removed; the snapshot, written at close, counted it.
+  writeFileSync(join(dir, active), readFileSync(join(dir, active)).subarray(0, last.offset));
+  const report = await verify(dir, { verifiers });
+  assert.equal(report.ok, false);
+  const cut = report.problems.find((p) => p.field === 'size')!;
+  assert.equal(
+    cut.reason,
+    `the log held ${size} records when last snapshotted and now holds ${size - 1}: records were removed from its end`,
+  );
 });
 
 test('segments: a missing, renamed or edited sealed segment, or a damaged manifest, is reported at the segment', async () => {

@@ -67,6 +67,27 @@ describe('identity', () => {
       const r = decide(p2, req as never, emptyState(), { nowMs: T0 });
       assert.ok(['PERMIT', 'DENY'].includes(r.decision.effect));
     }
+    // A request the pipeline cannot read at all (here, arguments that throw when touched) is denied:
+    // an error inside the engine never becomes a permit.
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+        getOwnPropertyDescriptor: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    const reads = policy(agent('  rules {\n    permit a if amount < 5\n    permit **\n  }'));
+    const r = decide(reads, { agent_id: 'bot', tool: 'a', args: hostile }, emptyState(), { nowMs: T0 });
+    assert.equal(r.decision.effect, 'DENY');
+    assert.match(r.decision.human_message!, /the decision could not be computed \(boom\)/);
+    assert.deepEqual(r.stateDelta, []);
   });
 });
 
@@ -223,6 +244,9 @@ describe('egress', () => {
     [{ url: 'https://user:pw@api.stripe.com:8443/x' }, 'PERMIT'],
     [{ host: 'docs.example.com' }, 'PERMIT'],
     [{ host: 'example.com' }, 'DENY/EGRESS_DENIED'],
+    // A look-alike that ends with the same letters but is no subdomain.
+    [{ host: 'badexample.com' }, 'DENY/EGRESS_DENIED'],
+    [{ host: 'a.badexample.com' }, 'DENY/EGRESS_DENIED'],
     [{ host: 'evil.example.com' }, 'DENY/EGRESS_DENIED'],
     [{ endpoint: 'https://xn--bcher-kva.de/' }, 'PERMIT'],
     [{ base_url: 'https://bücher.de' }, 'PERMIT'],
