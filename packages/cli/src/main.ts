@@ -13,7 +13,7 @@ import type { ExplainCommandOptions } from './commands/explain/index.js';
 import type { ApplyOptions } from './commands/daemon/apply.js';
 import type { CheckOptions } from './commands/check.js';
 import { authCommand, bundleCommand, registryCommand } from './commands/registry/index.js';
-import { printable, setQuiet } from './output.js';
+import { formatOption, printable, setQuiet, type Format } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -35,8 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('version')
     .description('print the version of faramesh (and of node and the platform it runs on)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((o: { format: 'text' | 'json' }) => {
+    .addOption(formatOption())
+    .action((o: { format: Format }) => {
       const about = { version: VERSION, node: process.version, platform: `${process.platform}-${process.arch}` };
       process.stdout.write(
         o.format === 'json' ? `${JSON.stringify(about)}\n` : `faramesh ${about.version} (node ${about.node}, ${about.platform})\n`,
@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--bundle <file>', 'install an offline bundle (faramesh bundle) into the import cache first')
     .option('--locked', 'every import must already be in governance.fms.lock (exit 2 otherwise); record nothing')
     .option('--strict-env', 'an unset env("X") is an error')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .action(async (o: CheckOptions) => {
       const { check } = await import('./commands/check.js');
       code = await check({ ...o, noColor: noColor() });
@@ -76,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('rewrite governance.fms in canonical form')
     .option('--dir <dir>', 'stack directory', '.')
     .option('--check', 'only report whether the file is formatted (exit 1 if not)')
-    .action(async (o: { dir: string; check?: boolean }) => {
+    .addOption(formatOption())
+    .action(async (o: { dir: string; check?: boolean; format: Format }) => {
       const { fmt } = await import('./commands/fmt.js');
       code = fmt({ ...o, noColor: noColor() });
     });
@@ -87,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--offline', 'resolve imports from .faramesh/import-cache only')
-    .action(async (o: { dir: string; out?: string; offline?: boolean }) => {
+    .addOption(formatOption('output format (the IR is JSON in both; json says what --out wrote)'))
+    .action(async (o: { dir: string; out?: string; offline?: boolean; format: Format }) => {
       const { compileCmd } = await import('./commands/compile.js');
       code = await compileCmd({ ...o, noColor: noColor() });
     });
@@ -99,7 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--fixture <file>', 'run a single fixture file')
     .option('--fail-fast', 'stop at the first mismatch')
     .option('--update', "rewrite fixtures' expectations to the actual decisions (prints the diff first)")
-    .action(async (o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean }) => {
+    .addOption(formatOption())
+    .action(async (o: { dir: string; fixture?: string; failFast?: boolean; update?: boolean; format: Format }) => {
       const { runTests } = await import('./commands/test.js');
       code = await runTests({ ...o, noColor: noColor() });
     })
@@ -109,9 +112,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'the fixture to write (one per agent when several: <name>.<agent>.fmtest.json)', 'tests/recorded.fmtest.json')
     .option('--agent <id>', 'only this agent')
     .option('--force', 'replace fixtures already there')
-    // `--dir` belongs to `test`, which parses it wherever it stands.
+    // `--dir` and `--format` belong to `test`, which parses them wherever they stand.
     .action(async (_o: unknown, cmd: Command) => {
-      const o = cmd.optsWithGlobals<{ dir: string; since: string; out: string; agent?: string; force?: boolean }>();
+      const o = cmd.optsWithGlobals<{ dir: string; since: string; out: string; agent?: string; force?: boolean; format: Format }>();
+      if (o.format === 'json') {
+        process.stderr.write('✗ --format json: test record writes fixtures and reports in text only\n');
+        code = 64;
+        return;
+      }
       const { recordFixtures } = await import('./commands/test-record/index.js');
       code = recordFixtures({ ...o, noColor: noColor() });
     });
@@ -134,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--wal <dir>', "the WAL directory, for an action or correlation id (default: the stack's runtime { wal_dir })")
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .action(async (what: string | undefined, id: string | undefined, o: ExplainCommandOptions) => {
       const { explainCommand } = await import('./commands/explain/index.js');
       code = await explainCommand(what, id, { ...o, noColor: noColor() });
@@ -146,10 +154,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('plan')
     .description('dry run of apply: diff governance.fms against the policy in force and replay recent decisions under it')
     .option('--dir <dir>', 'stack directory', '.')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .option('--since <duration>', 'history window to replay (30m, 24h, 7d)', '24h')
     .option('--strict-replay', 'exit 2 when the replay shows any call decided differently (or undetermined)')
-    .action(async (o: { dir: string; format: 'text' | 'json'; since: string; strictReplay?: boolean }) => {
+    .action(async (o: { dir: string; format: Format; since: string; strictReplay?: boolean }) => {
       const { plan } = await import('./commands/plan/index.js');
       code = await plan({ ...o, noColor: noColor() });
     });
@@ -204,10 +212,10 @@ export async function main(argv: string[]): Promise<number> {
     .description("the daemon's state, policy, log and approvals")
     .option('--dir <dir>', 'stack directory', '.')
     // -q (global): print nothing, only the exit code.
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .option('--watch', 'report again every two seconds until interrupted (JSON: one object per line when piped)')
     .addOption(new Option('--interval <ms>', 'with --watch: milliseconds between reports').default('2000').hideHelp())
-    .action(async (o: { dir: string; watch?: boolean; interval: string; format: 'text' | 'json' }) => {
+    .action(async (o: { dir: string; watch?: boolean; interval: string; format: Format }) => {
       const { status } = await import('./commands/daemon/status.js');
       const interval = Number(o.interval);
       if (!Number.isFinite(interval) || interval < 50) {
@@ -252,7 +260,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('probe <provider>')
     .description('fetch a fresh credential for each credential block using this provider (values are never printed)')
     .option('--dir <dir>', 'stack directory', '.')
-    .action(async (provider: string, o: { dir: string }) => {
+    .addOption(formatOption())
+    .action(async (provider: string, o: { dir: string; format: Format }) => {
       const { credentialProbe } = await import('./commands/credential.js');
       code = await credentialProbe(provider, { ...o, noColor: noColor() });
     });
@@ -262,7 +271,8 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--agent <id>', 'the agent')
     .requiredOption('--tool <tool>', 'the tool id')
     .option('--dir <dir>', 'stack directory', '.')
-    .action(async (o: { dir: string; agent: string; tool: string }) => {
+    .addOption(formatOption())
+    .action(async (o: { dir: string; agent: string; tool: string; format: Format }) => {
       const { credentialPreview } = await import('./commands/credential.js');
       code = await credentialPreview({ ...o, noColor: noColor() });
     });
@@ -273,7 +283,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--to <version>', 'v<N> from --list, or a policy version hash (8+ characters)')
     .option('--list', 'list the applied versions instead')
-    .action(async (o: { dir: string; to?: string; list?: boolean }) => {
+    .addOption(formatOption())
+    .action(async (o: { dir: string; to?: string; list?: boolean; format: Format }) => {
       const { rollback } = await import('./commands/daemon/rollback.js');
       code = await rollback({ ...o, noColor: noColor() });
     });

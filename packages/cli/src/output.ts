@@ -1,8 +1,16 @@
+import { Option } from 'commander';
 import pc from 'picocolors';
 
 /** Colours only on a TTY, and never when NO_COLOR or --no-color says so. */
 export function useColor(stream: NodeJS.WriteStream, noColor: boolean | undefined): boolean {
   return !noColor && !process.env.NO_COLOR && !!stream.isTTY;
+}
+
+export type Format = 'text' | 'json';
+
+/** `--format text|json` (default text): with json a command prints one JSON object on stdout. */
+export function formatOption(description = 'output format'): Option {
+  return new Option('--format <format>', description).choices(['text', 'json']).default('text');
 }
 
 let quiet = false;

@@ -182,6 +182,18 @@ test('fmt rewrites to canonical form; --check reports without writing', () => {
   assert.equal(run(['fmt', '--dir', dir, '--check']).code, 0);
 });
 
+test('fmt --format json: whether the file is formatted and whether fmt changed it', () => {
+  const dir = stack('agent "a" {\ndefault deny\n}\n');
+  const fmtJson = (...args: string[]) => {
+    const r = run(['fmt', '--dir', dir, '--format', 'json', ...args]);
+    return [r.code, JSON.parse(r.stdout) as unknown];
+  };
+  assert.deepEqual(fmtJson('--check'), [1, { file: 'governance.fms', formatted: false, changed: false }]);
+  assert.deepEqual(fmtJson(), [0, { file: 'governance.fms', formatted: true, changed: true }]);
+  assert.deepEqual(fmtJson('--check'), [0, { file: 'governance.fms', formatted: true, changed: false }]);
+  assert.deepEqual(fmtJson(), [0, { file: 'governance.fms', formatted: true, changed: false }]);
+});
+
 test('fmt refuses a file with syntax errors and leaves it untouched', () => {
   const text = 'agent "a" {\n  rules { permit }\n';
   const dir = stack(text);
@@ -197,6 +209,12 @@ test('compile prints the canonical IR with its policy_version', () => {
   assert.equal(out.policy.agents[0]!.rules[0]!.ref, 'governance.fms:14');
   const json = JSON.parse(run(['check', '--dir', EXAMPLE, '--format', 'json']).stdout) as { policy_version: string };
   assert.equal(out.policy_version, json.policy_version);
+  // The IR is JSON under either --format; with --out, json says what was written.
+  for (const format of ['json', 'text']) assert.equal(run(['compile', '--dir', EXAMPLE, '--format', format]).stdout, r.stdout);
+  const file = join(mkdtempSync(join(tmpdir(), 'faramesh-cli-')), 'ir.json');
+  const wrote = run(['compile', '--dir', EXAMPLE, '--format', 'json', '--out', file]);
+  assert.deepEqual(JSON.parse(wrote.stdout), { policy_version: out.policy_version, out: file });
+  assert.equal(readFileSync(file, 'utf8'), r.stdout);
 });
 
 test('unknown commands and flags exit non-zero with usage, not a stack trace', () => {

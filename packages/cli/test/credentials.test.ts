@@ -193,6 +193,44 @@ test('faramesh credential probe fetches a fresh one per block and prints no valu
   assert.match((await s.cliAsync('credential', 'preview', '--agent', 'pay', '--tool', 'other/thing')).stdout, /no credential is bound/);
 });
 
+test('credential probe and preview --format json: the same findings as one object, and still no value', async () => {
+  const probe = await s.cliAsync('credential', 'probe', 'vault', '--format', 'json');
+  assert.equal(probe.code, 1, probe.stderr);
+  assert.doesNotMatch(probe.stdout + probe.stderr, /SECRET_FROM_VAULT|hvs\./);
+  const { provider, results } = JSON.parse(probe.stdout) as {
+    provider: string;
+    results: { agent: string; credential: string; ok: boolean; ttl_s?: number; issuance_id?: string; error?: string }[];
+  };
+  assert.equal(provider, 'vault');
+  const by = (id: string) => results.find((r) => r.credential === id);
+  assert.deepEqual(by('stripe-key'), { agent: 'pay', credential: 'stripe-key', ok: true, ttl_s: 30, issuance_id: 'kv:payments/stripe@3' });
+  assert.match(String(by('charge')?.issuance_id), /^accessor:/);
+  assert.equal(by('wide')?.ok, false);
+  assert.match(String(by('wide')?.error), /a minted token needs scope/);
+  const preview = async (tool: string) => {
+    const r = await s.cliAsync('credential', 'preview', '--agent', 'pay', '--tool', tool, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { agent: string; tool: string; credential: Record<string, unknown> | null };
+  };
+  assert.deepEqual(await preview('http/get'), {
+    agent: 'pay',
+    tool: 'http/get',
+    credential: {
+      id: 'stripe-key',
+      ref: 'governance.fms:51',
+      provider: 'vault',
+      provider_type: 'vault',
+      stub: false,
+      what: 'KV read of payments/stripe',
+      ttl_s: 30,
+      header: 'X-Api-Key',
+    },
+  });
+  const dev = (await preview('dev/thing')).credential!;
+  assert.deepEqual([dev.provider, dev.provider_type, dev.stub, dev.header], ['nowhere', null, true, 'Authorization: Bearer …']);
+  assert.deepEqual(await preview('other/thing'), { agent: 'pay', tool: 'other/thing', credential: null });
+});
+
 test('AppRole: the daemon logs in with role and secret_id once and reuses the token; a wrong secret_id is CREDENTIAL_UNAVAILABLE', async () => {
   vault.approles.set('role-payments', { secretId: 'secret-right', policies: ['broker'] });
   const app = makeStack(

@@ -685,7 +685,25 @@ test('agent quiesce denies every call until resume, across a restart; rollback r
     assert.equal((await s.govern(read)).effect, 'PERMIT');
     const list = s.cli('rollback', '--list').stdout;
     assert.match(list, /^v1 .*\nv2 .*\nv3 .*\(rollback by .*\)\ncurrent: /);
-    assert.equal(s.cli('rollback', '--to', 'v2').code, 0);
+    const history = JSON.parse(s.cli('rollback', '--list', '--format', 'json').stdout) as {
+      current: string;
+      versions: { n: string; version: string; applied_at: string; source: string; by?: string }[];
+    };
+    assert.deepEqual(
+      history.versions.map((v) => [v.n, v.version.length, !!v.by]),
+      [
+        ['v1', 64, false],
+        ['v2', 64, false],
+        ['v3', 64, true],
+      ],
+    );
+    assert.equal(history.current, history.versions[2]!.version);
+    assert.equal(history.versions[2]!.version, history.versions[0]!.version, 'v3 re-applied v1');
+    const forward = JSON.parse(s.cli('rollback', '--to', 'v2', '--format', 'json').stdout) as object;
+    assert.deepEqual(forward, { changed: true, policy_version: history.versions[1]!.version, from: history.current });
+    const again = s.cli('rollback', '--to', 'v2', '--format', 'json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), { ...forward, changed: false, from: history.versions[1]!.version });
     assert.equal((await s.govern(read)).effect, 'DENY');
     const none = s.cli('rollback', '--to', 'v9');
     assert.equal(none.code, 4, none.stderr);

@@ -158,6 +158,15 @@ test('AWS KMS: an ECC_NIST_P256 key signs digests over SigV4-signed requests', a
   const probe = await s.cliAsync('credential', 'probe', 'kms-aws');
   assert.equal(probe.code, 0, probe.stderr);
   assert.equal(probe.stdout.trim().split('\n').at(-1), readFileSync(auditorKey(s, key), 'utf8').trim(), 'probe prints the key to pin');
+  const probed = JSON.parse((await s.cliAsync('credential', 'probe', 'kms-aws', '--format', 'json')).stdout) as {
+    provider: string;
+    signer: { ok: boolean; via: string; type: string; verifier_key: string };
+  };
+  assert.equal(probed.provider, 'kms-aws');
+  assert.deepEqual(
+    { ...probed.signer, via: probed.signer.via.replace(/ .*/, '') },
+    { ok: true, via: 'aws-kms', type: 'ecdsa', verifier_key: readFileSync(auditorKey(s, key), 'utf8').trim() },
+  );
   const kms = aws.calls.filter((c) => c.service === 'kms');
   assert.deepEqual([...new Set(kms.map((c) => c.action))].sort(), ['GetPublicKey', 'Sign']);
   assert.ok(

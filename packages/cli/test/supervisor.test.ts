@@ -100,6 +100,17 @@ describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => 
       const listed = await s.cliAsync('supervisor', 'list');
       assert.match(listed.stdout, /agent-1\s+running\s+\d+\s+0\s+—\s+sh \.\/agent\.sh run forever/);
       assert.match(listed.stdout, new RegExp(`${launched.id}\\s+stopped`));
+      const json = JSON.parse((await s.cliAsync('supervisor', 'list', '--format', 'json')).stdout) as {
+        children: { id: string; state: string; pid?: number; restarts: number; argv: string[] }[];
+      };
+      assert.deepEqual(
+        json.children.map((c) => [c.id, c.state, c.restarts, c.argv]),
+        [
+          ['agent-1', 'running', 0, ['sh', './agent.sh', 'run forever']],
+          [launched.id, 'stopped', 0, ['sh', './agent.sh']],
+        ],
+      );
+      assert.equal(typeof json.children[0]!.pid, 'number');
     });
 
     test('DRAINING stops the supervised agent (SIGINT first) before the daemon exits', async () => {

@@ -138,6 +138,64 @@ test('test: malformed fixtures are reported with their JSON path and fail', () =
   assert.match(r.stdout, /cases\[0\]\.expect\.effect: required, one of PERMIT, DEFER, DENY/);
 });
 
+test('test: --format json is one object with each case, the problems and the totals; --update lists what it rewrote', () => {
+  const broken = structuredClone(refunds);
+  broken.cases[2]!.expect = { effect: 'PERMIT' } as never;
+  const dir = stack({ 'a.fmtest.json': broken, 'b.fmtest.json': { ...refunds, agent_id: 'nobody' }, 'c.fmtest.json': '{ not json' });
+  interface Report {
+    policy: string;
+    fixtures: {
+      fixture: string;
+      file: string;
+      agent_id: string | null;
+      cases: { name: string; tool: string; passed: boolean; expected: object; got: object; diff: string | null }[];
+      problems: string[];
+      updated?: { name: string; from: object; to: object }[];
+    }[];
+    passed: number;
+    failed: number;
+  }
+  const r = run(['test', '--dir', dir, '--format', 'json']);
+  assert.equal(r.code, 1);
+  assert.ok(r.stdout.endsWith('}\n'));
+  const report = JSON.parse(r.stdout) as Report;
+  assert.deepEqual([report.policy, report.passed, report.failed], ['governance.fms', 2, 3]);
+  const [a, b, c] = report.fixtures;
+  assert.deepEqual([a!.fixture, a!.file, a!.agent_id, a!.problems], ['refunds', join(dir, 'tests', 'a.fmtest.json'), 'support-bot', []]);
+  assert.deepEqual(a!.cases[0], {
+    name: 'small refund permits',
+    tool: 'stripe/refund',
+    passed: true,
+    expected: { effect: 'PERMIT', rule_ref: 'governance.fms:4' },
+    got: { effect: 'PERMIT', code: null, rule_ref: 'governance.fms:4' },
+    diff: null,
+  });
+  assert.deepEqual(a!.cases[2], {
+    name: 'payouts always deny',
+    tool: 'stripe/payouts',
+    passed: false,
+    expected: { effect: 'PERMIT' },
+    got: { effect: 'DENY', code: 'POLICY_DENY', rule_ref: 'governance.fms:6' },
+    diff: 'effect DENY instead of PERMIT',
+  });
+  assert.equal(a!.updated, undefined, 'nothing rewritten without --update');
+  assert.deepEqual([b!.agent_id, b!.cases, b!.problems], ['nobody', [], ["agent_id 'nobody' is not an agent of the policy (support-bot)"]]);
+  assert.deepEqual([c!.fixture, c!.agent_id], ['c', null]);
+  assert.match(c!.problems[0]!, /^c\.fmtest\.json: .*JSON/);
+  const fast = JSON.parse(run(['test', '--dir', dir, '--format', 'json', '--fail-fast']).stdout) as Report;
+  assert.deepEqual([fast.fixtures.length, fast.fixtures[0]!.cases.length, fast.passed, fast.failed], [1, 3, 2, 1]);
+  const updated = JSON.parse(
+    run(['test', '--dir', dir, '--format', 'json', '--update', '--fixture', 'tests/a.fmtest.json']).stdout,
+  ) as Report;
+  assert.deepEqual(updated.fixtures[0]!.updated, [
+    { name: 'payouts always deny', from: { effect: 'PERMIT' }, to: { effect: 'DENY', code: 'POLICY_DENY' } },
+  ]);
+  assert.equal(run(['test', '--dir', dir, '--fixture', 'tests/a.fmtest.json']).code, 0, 'and the fixture was rewritten');
+  const broke = run(['test', '--dir', stack({ 'a.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n'), '--format', 'json']);
+  assert.deepEqual([broke.code, broke.stdout], [2, ''], 'a compile failure is said on stderr only');
+  assert.equal(run(['test', 'record', '--dir', dir, '--format', 'json']).code, 64, 'record has no JSON form');
+});
+
 test('test: per-case principal, model, session, http and now', () => {
   const policy =
     'agent "a" {\n  default deny\n  rules {\n    permit x if principal.role == "ops" and model == "m" and session.id == "s" and host == "h.com" and time.hour == 9\n  }\n}\n';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { canonicalJson } from '@faramesh/protocol';
-import { makeOut } from '../output.js';
+import { makeOut, type Format } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack } from '../stack-compile.js';
 import { exitCodeOf } from './check.js';
@@ -9,6 +9,8 @@ export interface CompileCmdOptions {
   dir: string;
   out?: string;
   offline?: boolean;
+  /** The IR is JSON in both; json only adds a summary on stdout when --out takes the IR. */
+  format?: Format;
   noColor?: boolean;
 }
 
@@ -22,7 +24,8 @@ export async function compileCmd(opts: CompileCmdOptions): Promise<number> {
   const json = canonicalJson({ policy_version: result.policyVersion, policy: result.ir });
   if (opts.out) {
     writeFileSync(opts.out, json + '\n');
-    out.note(out.ok(`wrote ${opts.out} (policy_version ${result.policyVersion})`));
+    if (opts.format === 'json') out.print(JSON.stringify({ policy_version: result.policyVersion, out: opts.out }, null, 2));
+    else out.note(out.ok(`wrote ${opts.out} (policy_version ${result.policyVersion})`));
   } else {
     out.print(json);
   }

@@ -12,12 +12,13 @@ import { basename, resolve } from 'node:path';
 import { encodeVerifierKey, loadStackSigner, openNote, originFor, signNote } from '@faramesh/audit';
 import { checkpointSigner, CredentialBroker, signingProvider } from '@faramesh/daemon';
 import type { CredentialIR, PolicyIR } from '@faramesh/fpl';
-import { makeOut, type Out } from '../output.js';
+import { makeOut, type Format, type Out } from '../output.js';
 import { compileStack } from '../stack-compile.js';
 import { renderDiagnostic } from '../diagnostics.js';
 
 interface Options {
   dir: string;
+  format?: Format;
   noColor?: boolean;
 }
 
@@ -30,6 +31,13 @@ async function policyOf(dir: string, out: Out): Promise<PolicyIR | undefined> {
   return result.ir;
 }
 
+/** What probe found, never a credential's value: one result per credential block, or the signer's. */
+interface ProbeReport {
+  provider: string;
+  results?: ({ agent: string; credential: string } & ({ ok: true; ttl_s: number; issuance_id: string } | { ok: false; error: string }))[];
+  signer?: { ok: true; via: string; type: string; verifier_key: string } | { ok: false; error: string };
+}
+
 export async function credentialProbe(provider: string, o: Options): Promise<number> {
   const out = makeOut(o.noColor);
   const ir = await policyOf(o.dir, out);
@@ -38,45 +46,76 @@ export async function credentialProbe(provider: string, o: Options): Promise<num
     out.error(out.fail(`no provider "${provider}" in the policy (providers: ${ir.providers.map((p) => p.name).join(', ') || 'none'})`));
     return 1;
   }
-  if (signingProvider(ir)?.name === provider) return probeSigner(ir, o.dir, out);
-  const broker = new CredentialBroker(process.env);
-  const names = (c: CredentialIR) => {
-    try {
-      return broker.providerOf(c) === provider;
-    } catch {
-      return false;
+  const report: ProbeReport = { provider };
+  if (signingProvider(ir)?.name === provider) report.signer = await probeSigner(ir, o.dir);
+  else {
+    const broker = new CredentialBroker(process.env);
+    const names = (c: CredentialIR) => {
+      try {
+        return broker.providerOf(c) === provider;
+      } catch {
+        return false;
+      }
+    };
+    const bound = ir.agents.flatMap((a) => a.credentials.filter(names).map((c) => ({ agent: a.id, c })));
+    if (bound.length === 0) {
+      out.error(out.fail(`no credential block uses provider "${provider}"`));
+      return 1;
     }
-  };
-  const bound = ir.agents.flatMap((a) => a.credentials.filter(names).map((c) => ({ agent: a.id, c })));
-  if (bound.length === 0) {
-    out.error(out.fail(`no credential block uses provider "${provider}"`));
-    return 1;
-  }
-  let failed = 0;
-  for (const { agent, c } of bound) {
-    const got = await broker.issue(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
-    if (got.ok) out.done(`${agent}/${c.id}: issued, ttl ${got.ref.ttl_s}s, ${got.ref.issuance_id}`);
-    else {
-      failed++;
-      out.error(out.fail(`${agent}/${c.id}: ${got.message}`));
+    report.results = [];
+    for (const { agent, c } of bound) {
+      const got = await broker.issue(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
+      report.results.push(
+        got.ok
+          ? { agent, credential: c.id, ok: true, ttl_s: got.ref.ttl_s, issuance_id: got.ref.issuance_id }
+          : { agent, credential: c.id, ok: false, error: got.message },
+      );
     }
   }
-  return failed === 0 ? 0 : 1;
+  if (o.format === 'json') out.print(JSON.stringify(report, null, 2));
+  else printProbe(out, report);
+  return [...(report.results ?? []), ...(report.signer ? [report.signer] : [])].every((r) => r.ok) ? 0 : 1;
 }
 
-async function probeSigner(ir: PolicyIR, dir: string, out: Out): Promise<number> {
+function printProbe(out: Out, { results, signer }: ProbeReport): void {
+  for (const r of results ?? []) {
+    if (r.ok) out.done(`${r.agent}/${r.credential}: issued, ttl ${r.ttl_s}s, ${r.issuance_id}`);
+    else out.error(out.fail(`${r.agent}/${r.credential}: ${r.error}`));
+  }
+  if (signer?.ok) {
+    out.done(`${signer.via}: signs checkpoints (${signer.type}); the verifier key to pin:`);
+    out.print(signer.verifier_key);
+  } else if (signer) out.error(out.fail(signer.error));
+}
+
+/** The signing provider (a KMS): it signs a probe, and the signature verifies against its public key. */
+async function probeSigner(ir: PolicyIR, dir: string): Promise<ProbeReport['signer']> {
   try {
     const stackDir = resolve(dir);
     const { signer, via } = await checkpointSigner(ir, process.env, loadStackSigner(stackDir, originFor(basename(stackDir))));
     const note = await signNote(`faramesh signing probe\n${new Date().toISOString()}\n`, [signer]);
     if (!openNote(note, [signer]).ok) throw new Error(`${via} signed, but the signature does not verify against its public key`);
-    out.done(`${via}: signs checkpoints (${signer.type}); the verifier key to pin:`);
-    out.print(encodeVerifierKey(signer));
-    return 0;
+    return { ok: true, via, type: signer.type, verifier_key: encodeVerifierKey(signer) };
   } catch (e) {
-    out.error(out.fail((e as Error).message));
-    return 1;
+    return { ok: false, error: (e as Error).message };
   }
+}
+
+/** Which credential a permitted call would get; `credential: null` when no block binds the tool. */
+interface Preview {
+  agent: string;
+  tool: string;
+  credential: {
+    id: string;
+    ref: string;
+    provider: string;
+    /** The declared provider's type; null when it is not declared, so the call gets a stub secret. */
+    provider_type: string | null;
+    stub: boolean;
+    what: string;
+    ttl_s: number;
+    header: string;
+  } | null;
 }
 
 export async function credentialPreview(o: Options & { agent: string; tool: string }): Promise<number> {
@@ -85,24 +124,40 @@ export async function credentialPreview(o: Options & { agent: string; tool: stri
   if (!ir) return 1;
   const broker = new CredentialBroker(process.env);
   const binding: CredentialIR | undefined = broker.bindingFor(ir, o.agent, o.tool);
-  if (!binding) {
-    out.print(`${o.agent} calling ${o.tool}: no credential is bound (the call gets none)`);
-    return 0;
+  const preview: Preview = { agent: o.agent, tool: o.tool, credential: null };
+  if (binding) {
+    let provider: string;
+    try {
+      provider = broker.providerOf(binding);
+    } catch (e) {
+      out.error(out.fail((e as Error).message));
+      return 1;
+    }
+    const declared = ir.providers.find((p) => p.name === provider);
+    preview.credential = {
+      id: binding.id,
+      ref: binding.ref,
+      provider,
+      provider_type: declared?.type ?? null,
+      stub: !declared,
+      what: binding.path !== undefined ? `KV read of ${binding.path}` : `a child token with policies [${binding.scope.join(', ')}]`,
+      ttl_s: binding.ttl_s ?? 30,
+      header: binding.header ?? 'Authorization: Bearer …',
+    };
   }
-  let provider: string;
-  try {
-    provider = broker.providerOf(binding);
-  } catch (e) {
-    out.error(out.fail((e as Error).message));
-    return 1;
-  }
-  const declared = ir.providers.find((p) => p.name === provider);
-  out.print(`${o.agent} calling ${o.tool}: credential "${binding.id}" (${binding.ref})`);
-  out.print(`  provider  ${provider}${declared ? ` (${declared.type})` : ' (not declared: a STUB secret)'}`);
-  out.print(
-    `  what      ${binding.path !== undefined ? `KV read of ${binding.path}` : `a child token with policies [${binding.scope.join(', ')}]`}`,
-  );
-  out.print(`  ttl       ${binding.ttl_s ?? 30}s`);
-  out.print(`  injected  as ${binding.header ?? 'Authorization: Bearer …'} by the HTTP proxy, or by credential() in the SDK`);
+  if (o.format === 'json') out.print(JSON.stringify(preview, null, 2));
+  else printPreview(out, preview);
   return 0;
+}
+
+function printPreview(out: Out, { agent, tool, credential: c }: Preview): void {
+  if (!c) {
+    out.print(`${agent} calling ${tool}: no credential is bound (the call gets none)`);
+    return;
+  }
+  out.print(`${agent} calling ${tool}: credential "${c.id}" (${c.ref})`);
+  out.print(`  provider  ${c.provider}${c.provider_type !== null ? ` (${c.provider_type})` : ' (not declared: a STUB secret)'}`);
+  out.print(`  what      ${c.what}`);
+  out.print(`  ttl       ${c.ttl_s}s`);
+  out.print(`  injected  as ${c.header} by the HTTP proxy, or by credential() in the SDK`);
 }

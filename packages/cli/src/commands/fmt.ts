@@ -1,13 +1,21 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parse, print } from '@faramesh/fpl';
-import { makeOut } from '../output.js';
+import { makeOut, type Format, type Out } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
 import { loadStack } from '@faramesh/fpl';
 
 export interface FmtOptions {
   dir: string;
   check?: boolean;
+  format?: Format;
   noColor?: boolean;
+}
+
+/** What fmt found: `formatted` is whether the file is canonical now, `changed` whether fmt rewrote it. */
+interface FmtReport {
+  file: string;
+  formatted: boolean;
+  changed: boolean;
 }
 
 /** Rewrite governance.fms in canonical form (or, with --check, only say whether it is). */
@@ -25,17 +33,20 @@ export function fmt(opts: FmtOptions): number {
     return 1;
   }
   const formatted = print(file);
-  if (formatted === stack.source.text) {
-    out.done(`${stack.source.name} already formatted`);
-    return 0;
+  const report: FmtReport = { file: stack.source.name, formatted: formatted === stack.source.text, changed: false };
+  if (!report.formatted && !opts.check) {
+    const tmp = `${stack.path}.fmt-${process.pid}.tmp`;
+    writeFileSync(tmp, formatted);
+    renameSync(tmp, stack.path);
+    report.formatted = report.changed = true;
   }
-  if (opts.check) {
-    out.error(out.fail(`${stack.source.name} is not formatted: run faramesh fmt`));
-    return 1;
-  }
-  const tmp = `${stack.path}.fmt-${process.pid}.tmp`;
-  writeFileSync(tmp, formatted);
-  renameSync(tmp, stack.path);
-  out.done(`formatted ${stack.source.name}`);
-  return 0;
+  if (opts.format === 'json') out.print(JSON.stringify(report, null, 2));
+  else printReport(out, report);
+  return report.formatted ? 0 : 1;
+}
+
+function printReport(out: Out, r: FmtReport): void {
+  if (r.changed) out.done(`formatted ${r.file}`);
+  else if (r.formatted) out.done(`${r.file} already formatted`);
+  else out.error(out.fail(`${r.file} is not formatted: run faramesh fmt`));
 }

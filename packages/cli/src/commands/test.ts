@@ -4,7 +4,7 @@ import { applyDelta, decide, emptyState, prepare } from '@faramesh/engine';
 import { StackError } from '@faramesh/fpl';
 import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
-import { makeOut, plural, type Out } from '../output.js';
+import { makeOut, plural, type Format, type Out } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
 import { compileStack, type StackCompile } from '../stack-compile.js';
 
@@ -13,18 +13,30 @@ export interface TestOptions {
   fixture?: string;
   failFast?: boolean;
   update?: boolean;
+  format?: Format;
   noColor?: boolean;
 }
 
-interface Outcome {
-  passed: number;
-  failed: number;
-  stop: boolean;
+type Expect = FixtureCase['expect'];
+type Got = { effect: Decision['effect']; code: string | null; rule_ref: string | null };
+
+/** One fixture's run, as both the text and the JSON report show it. */
+interface FixtureReport {
+  fixture: string;
+  file: string;
+  agent_id: string | null;
+  /** The cases run, in order (--fail-fast stops at the first mismatch). */
+  cases: { name: string; tool: string; passed: boolean; expected: Expect; got: Got; diff: string | null }[];
+  /** Why the fixture could not run; it then counts as one failure. */
+  problems: string[];
+  /** With --update: the expectations rewritten. */
+  updated?: { name: string; from: Expect; to: Expect }[];
 }
 
 /** faramesh test: run policy fixtures against the compiled policy (exit 0 pass, 1 failures, 2 compile failure). */
 export async function runTests(opts: TestOptions): Promise<number> {
   const out = makeOut(opts.noColor);
+  const json = opts.format === 'json';
   let compiled: StackCompile;
   try {
     compiled = await compileStack(opts.dir);
@@ -35,13 +47,13 @@ export async function runTests(opts: TestOptions): Promise<number> {
     return 2;
   }
   const { stack, result } = compiled;
-  process.stdout.write(`Compiling ${stack.source.name} ... `);
+  if (!json) process.stdout.write(`Compiling ${stack.source.name} ... `);
   if (!result.ir) {
-    out.print('failed');
+    if (!json) out.print('failed');
     for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
     return 2;
   }
-  out.print('ok');
+  if (!json) out.print('ok');
   const policy = prepare(result.ir);
   const files = fixtureFiles(opts);
   if (files.length === 0) {
@@ -49,37 +61,49 @@ export async function runTests(opts: TestOptions): Promise<number> {
     return 1;
   }
   const loaded = files.map((path) => ({ path, ...load(path) }));
-  const cases = loaded.reduce((n, f) => n + (f.fixture?.cases.length ?? 0), 0);
-  out.print(`Running ${plural(loaded.length, 'fixture')}, ${plural(cases, 'case')} ...\n`);
-
-  const total: Outcome = { passed: 0, failed: 0, stop: false };
+  // Top-level rules govern agents without a block of their own: then any id is one.
+  const agents = policy.flat ? undefined : result.ir.agents.map((a) => a.id);
+  const reports: FixtureReport[] = [];
   for (const f of loaded) {
-    out.print(`  ${f.fixture?.fixture ?? basename(f.path, '.fmtest.json')}`);
-    if (!f.fixture) {
-      for (const p of f.problems) out.print(`    ${out.fail(p)}`);
-      total.failed++;
-      if (opts.failFast) break;
-      continue;
-    }
-    // A typo would otherwise pass every deny case against the default of no agent at all.
-    // (Top-level rules govern agents without a block of their own: then any id is one.)
-    const agents = result.ir.agents.map((a) => a.id);
-    if (!policy.flat && !agents.includes(f.fixture.agent_id)) {
-      out.print(
-        `    ${out.fail(`agent_id '${f.fixture.agent_id}' is not an agent of the policy (${agents.join(', ') || 'it has none'})`)}`,
-      );
-      total.failed++;
-      if (opts.failFast) break;
-      continue;
-    }
-    const r = runFixture(f.fixture, policy, out, opts, f.path);
-    total.passed += r.passed;
-    total.failed += r.failed;
-    out.print('');
-    if (r.stop) break;
+    const report = runFixture(f, policy, agents, opts);
+    reports.push(report);
+    if (opts.failFast && failures(report) > 0) break;
   }
-  out.print(`${total.passed} passed, ${total.failed} failed`);
-  return total.failed > 0 ? 1 : 0;
+  const passed = reports.reduce((n, r) => n + r.cases.filter((c) => c.passed).length, 0);
+  const failed = reports.reduce((n, r) => n + failures(r), 0);
+  if (json) out.print(JSON.stringify({ policy: stack.source.name, fixtures: reports, passed, failed }, null, 2));
+  else {
+    const cases = loaded.reduce((n, f) => n + (f.fixture?.cases.length ?? 0), 0);
+    out.print(`Running ${plural(loaded.length, 'fixture')}, ${plural(cases, 'case')} ...\n`);
+    for (const r of reports) printFixture(out, r);
+    out.print(`${passed} passed, ${failed} failed`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+const failures = (r: FixtureReport) => (r.problems.length > 0 ? 1 : r.cases.filter((c) => !c.passed).length);
+
+function printFixture(out: Out, r: FixtureReport): void {
+  out.print(`  ${r.fixture}`);
+  if (r.problems.length > 0) {
+    for (const p of r.problems) out.print(`    ${out.fail(p)}`);
+    return;
+  }
+  for (const c of r.cases) {
+    if (c.passed) {
+      out.print(`    ${out.ok(c.name)}`);
+      continue;
+    }
+    out.print(`    ${out.fail(c.name)}`);
+    out.print(`        expected: ${describeExpect(c.expected)}`);
+    out.print(`        got:      ${describeDecision(c.got)}`);
+    out.print(`        diff:     ${c.diff}`);
+  }
+  if (r.updated?.length) {
+    out.print(`    updating ${basename(r.file)}:`);
+    for (const u of r.updated) out.print(`      ${u.name}: ${JSON.stringify(u.from)} → ${JSON.stringify(u.to)}`);
+  }
+  out.print('');
 }
 
 function fixtureFiles(opts: TestOptions): string[] {
@@ -104,43 +128,52 @@ function load(path: string): { fixture?: Fixture; problems: string[] } {
   return problems.length > 0 ? { problems: problems.map((p) => `${basename(path)}: ${p}`) } : { fixture: data as Fixture, problems: [] };
 }
 
-/** The cases of one fixture run in order against one fresh state. */
-function runFixture(fixture: Fixture, policy: ReturnType<typeof prepare>, out: Out, opts: TestOptions, path: string): Outcome {
+/** The cases of one fixture run in order against one fresh state; with --update, the file rewritten. */
+function runFixture(
+  f: { path: string; fixture?: Fixture; problems: string[] },
+  policy: ReturnType<typeof prepare>,
+  agents: string[] | undefined,
+  opts: TestOptions,
+): FixtureReport {
+  const { path, fixture } = f;
+  const report: FixtureReport = {
+    fixture: fixture?.fixture ?? basename(path, '.fmtest.json'),
+    file: path,
+    agent_id: fixture?.agent_id ?? null,
+    cases: [],
+    problems: f.problems,
+  };
+  if (!fixture) return report;
+  // A typo would otherwise pass every deny case against the default of no agent at all.
+  if (agents && !agents.includes(fixture.agent_id)) {
+    report.problems = [`agent_id '${fixture.agent_id}' is not an agent of the policy (${agents.join(', ') || 'it has none'})`];
+    return report;
+  }
   const state = emptyState();
-  const r: Outcome = { passed: 0, failed: 0, stop: false };
-  const updates: { c: FixtureCase; from: FixtureCase['expect']; to: FixtureCase['expect'] }[] = [];
+  if (opts.update) report.updated = [];
   for (const c of fixture.cases) {
     const nowMs = Date.parse(c.now ?? fixture.now ?? new Date().toISOString());
     state.policy_applied_ms ??= nowMs;
     const { decision, stateDelta } = decide(policy, requestOf(fixture, c), state, { nowMs });
     applyDelta(state, stateDelta);
-    const mismatch = compare(c.expect, decision);
+    const diff = compare(c.expect, decision) ?? null;
     const name = c.name ?? c.tool;
-    if (!mismatch) {
-      r.passed++;
-      out.print(`    ${out.ok(name)}`);
-      continue;
+    const got = { effect: decision.effect, code: decision.code ?? null, rule_ref: decision.rule_ref ?? null };
+    report.cases.push({ name, tool: c.tool, passed: !diff, expected: c.expect, got, diff });
+    if (!diff) continue;
+    if (report.updated) {
+      const to = actualExpect(c.expect, decision);
+      report.updated.push({ name, from: c.expect, to });
+      c.expect = to;
     }
-    r.failed++;
-    out.print(`    ${out.fail(name)}`);
-    out.print(`        expected: ${describeExpect(c.expect)}`);
-    out.print(`        got:      ${describeDecision(decision)}`);
-    out.print(`        diff:     ${mismatch}`);
-    if (opts.update) updates.push({ c, from: c.expect, to: actualExpect(c.expect, decision) });
-    if (opts.failFast) {
-      r.stop = true;
-      break;
-    }
+    if (opts.failFast) break;
   }
-  if (opts.update && updates.length > 0) {
-    out.print(`    updating ${basename(path)}:`);
-    for (const u of updates) out.print(`      ${u.c.name ?? u.c.tool}: ${JSON.stringify(u.from)} → ${JSON.stringify(u.to)}`);
-    for (const u of updates) u.c.expect = u.to;
+  if (report.updated?.length) {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(fixture, null, 2) + '\n');
     renameSync(tmp, path);
   }
-  return r;
+  return report;
 }
 
 /** Why a decision does not meet the expectation, or undefined when it does. */
@@ -169,6 +202,6 @@ function describeExpect(e: FixtureCase['expect']): string {
   return `${e.effect}${e.code ? ` (${e.code})` : ''}${e.rule_ref ? ` at ${e.rule_ref}` : ''}`;
 }
 
-function describeDecision(d: Decision): string {
+function describeDecision(d: Got): string {
   return `${d.effect}${d.code ? ` (${d.code})` : ''}${d.rule_ref ? ` (matched rule ${d.rule_ref})` : ' (no rule matched)'}`;
 }

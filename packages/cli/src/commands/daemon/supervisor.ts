@@ -8,14 +8,15 @@ import { constants } from 'node:os';
 import { Command } from 'commander';
 import type { ChildInfo } from '@faramesh/daemon';
 import { operatorCall, stackPaths } from '@faramesh/daemon/client';
-import { makeOut, table } from '../../output.js';
+import { formatOption, makeOut, table, type Format } from '../../output.js';
 import { guarded } from './operator.js';
 
 export function supervisorCommand(setCode: (code: number) => void, noColor: () => boolean): Command {
   const cmd = new Command('supervisor').description("the daemon's agent supervisor (operator channel)");
   const run = (f: Parameters<typeof guarded>[1]) => async () => setCode(await guarded(makeOut(noColor()), f));
   const call = <T>(dir: string, method: string, params: object = {}) => operatorCall<T>(stackPaths(dir).operatorSocket, method, params);
-  const print = (out: ReturnType<typeof makeOut>, children: ChildInfo[]) =>
+  const print = (out: ReturnType<typeof makeOut>, children: ChildInfo[], format?: Format) => {
+    if (format === 'json') return out.print(JSON.stringify({ children }, null, 2));
     out.print(
       children.length === 0
         ? 'no supervised agents'
@@ -31,13 +32,15 @@ export function supervisorCommand(setCode: (code: number) => void, noColor: () =
             ]),
           ),
     );
+  };
   cmd
     .command('list')
     .description('the supervised agents')
     .option('--dir <dir>', 'stack directory', '.')
-    .action((o: { dir: string }) =>
+    .addOption(formatOption())
+    .action((o: { dir: string; format: Format }) =>
       run(async (out) => {
-        print(out, (await call<{ children: ChildInfo[] }>(o.dir, 'supervisor_list')).children);
+        print(out, (await call<{ children: ChildInfo[] }>(o.dir, 'supervisor_list')).children, o.format);
         return 0;
       })(),
     );
