@@ -121,6 +121,39 @@ describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => 
     });
   });
 
+  test('without the OS tier the agent still gets none of the daemon secrets; a call during the drain is DAEMON_NOT_READY', async () => {
+    // An agent that ignores SIGINT: the drain waits for SIGTERM, half its 10 s grace later.
+    const STUBBORN = `#!/bin/sh\ntrap '' INT\ntrap 'exit 0' TERM\nenv > env.txt\nwhile true; do sleep 0.1; done\n`;
+    const s = makeStack(
+      policy('  supervised_command = "sh ./agent.sh"\n  http_listen = "127.0.0.1:0"\n').replace('  os_tier = true\n', ''),
+      { FARAMESH_SMTP_URL: 'smtp://user:daemon-secret@mail', OPERATOR_SECRET: 'op-secret', LANG: 'C.UTF-8' },
+    );
+    writeFileSync(join(s.dir, 'agent.sh'), STUBBORN, { mode: 0o755 });
+    try {
+      assert.equal(s.cli('apply').code, 0);
+      await until('the supervised agent', () => read(s, 'env.txt').includes('FARAMESH_SOCKET'), 10_000);
+      const env = read(s, 'env.txt');
+      assert.match(env, /^LANG=C.UTF-8$/m);
+      assert.doesNotMatch(env, /daemon-secret|op-secret|OPERATOR_SECRET|FARAMESH_SMTP_URL/);
+      const url = (JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as { daemon: { http: string } }).daemon.http;
+      const stopping = s.cliAsync('apply', '--stop');
+      await until('DRAINING', async () => (await s.cliAsync('status', '-q')).stdout.trim() === '2', 5000);
+      const r = await fetch(`${url}/v1/evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ agent_id: 'a', tool: 'shell/echo', args: {} }),
+      });
+      const body = (await r.json()) as { effect: string; structured_denial?: { code: string; human_message: string } };
+      assert.equal(body.effect, 'DENY');
+      assert.equal(body.structured_denial?.code, 'DAEMON_NOT_READY');
+      assert.match(body.structured_denial!.human_message, /daemon is stopping/);
+      assert.equal((await stopping).code, 0);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  });
+
   test('a failing agent is restarted with backoff; supervisor_restart = "never" leaves it down', async () => {
     const s = makeStack(policy('  supervised_command = "sh ./agent.sh fail"\n'));
     writeFileSync(join(s.dir, 'agent.sh'), AGENT, { mode: 0o755 });

@@ -49,6 +49,7 @@ import { fixedAtStartChanges } from './stack/fixed-at-start.js';
 import {
   keepOpenAck,
   NOT_READY,
+  STOPPING,
   parseAgentMessage,
   parseGovernParams,
   rpcError,
@@ -508,7 +509,9 @@ export class Daemon {
 
   /** Every channel's decisions come through here. */
   private decide(params: GovernParams, tool: string, http?: HttpFields, carrier?: Carrier): Promise<GovernResult> | GovernResult {
-    if (this.lifecycle.state !== 'READY' || !this.decisions) return refusal(params.call_id ?? '', NOT_READY, performance.now());
+    const state = this.lifecycle.state;
+    if (state !== 'READY' || !this.decisions)
+      return refusal(params.call_id ?? '', state === 'DRAINING' || state === 'HALT' ? STOPPING : NOT_READY, performance.now());
     return this.decisions.govern(params, tool, http, carrier);
   }
 

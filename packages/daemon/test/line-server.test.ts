@@ -26,6 +26,15 @@ test('a slow client is answered with an error and cut off; an oversized request 
   await server.listen(path, 0o600);
   assert.equal(await exchange(path, () => {}), 'refused: the request did not arrive within 150 ms\n');
   assert.equal(await exchange(path, (s) => s.write('x'.repeat(100))), 'refused: the request exceeds 64 bytes\n');
+  // Oversized and ended by its newline in the same chunk: refused all the same, never handled.
+  assert.equal(await exchange(path, (s) => s.write(`${'x'.repeat(100)}\n`)), 'refused: the request exceeds 64 bytes\n');
+  assert.equal(
+    await exchange(path, (s) => {
+      s.write('x'.repeat(40));
+      setTimeout(() => s.write(`${'x'.repeat(40)}\n`), 20);
+    }),
+    'refused: the request exceeds 64 bytes\n',
+  );
   // A client still pushing megabytes when refused reads the refusal, not a reset.
   assert.equal(
     await exchange(path, (s) => {

@@ -146,6 +146,9 @@ export const NOT_READY = {
   resolution: { type: 'retry_after', retry_after_seconds: 2 },
 } satisfies StructuredDenial;
 
+/** The same, once the daemon is stopping (a restart's drain): the next one will answer. */
+export const STOPPING = { ...NOT_READY, human_message: 'denied: daemon is stopping, retry in a moment' } satisfies StructuredDenial;
+
 /** What `govern` answers: effects are only ever PERMIT, DENY or DEFER. */
 export interface GovernResult {
   call_id: string;
