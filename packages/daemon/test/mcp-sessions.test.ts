@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -40,6 +43,44 @@ async function connect(port: number): Promise<Client> {
 }
 
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+
+test('a call still being decided when its server restarts is not failed: it goes on after, and runs once', async () => {
+  const effects = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'effects.log');
+  const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
+  const p = new McpProxy(
+    {
+      servers: () => [{ name: 'h', command: process.execPath, args: [crashing], env: { EFFECTS: effects }, headers: {}, ref: 'test:1' }],
+      // The effect's decision takes a while (a slow credential, a slow disk): the server dies meanwhile.
+      decide: async (params) => {
+        if (params.tool_id === 'h/effect') await new Promise((r) => setTimeout(r, 400));
+        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
+      },
+      visible: () => true,
+      filterTools: () => false,
+      denyAsError: () => false,
+      record: () => {},
+      tasks: new TaskBook(() => {}),
+      agentFor: () => undefined,
+      ready: () => true,
+      stackDir: process.cwd(),
+      env: process.env,
+      say: () => {},
+    },
+    { perAgent: 4, idleMs: 60_000 },
+  );
+  const port = await p.listen(0, 'bot');
+  const c = await connect(port);
+  try {
+    const effect = c.callTool({ name: 'effect', arguments: {} });
+    await new Promise((r) => setTimeout(r, 100));
+    await c.callTool({ name: 'crash', arguments: {} }).catch(() => undefined);
+    assert.equal(text(await effect), 'done', 'answered with its result, not the restart error');
+    assert.equal(readFileSync(effects, 'utf8'), 'ran\n', 'and it ran once');
+  } finally {
+    await c.close().catch(() => {});
+    await p.close(0);
+  }
+});
 
 test('an agent holds at most perAgent sessions: the least recently used one closes to make room', async () => {
   const p = proxy({ perAgent: 2, idleMs: 60_000 });

@@ -89,6 +89,12 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
   assert.throws(() => routeArgs(b, none, {}, { fields: { amount: 'abc' }, form: true }), /'amount' must be an integer/);
   assert.throws(() => routeArgs(b, none, {}, { fields: { amount: '5000' }, form: false }), /'amount' must be integer .*not "5000"/);
   assert.throws(() => routeArgs(b, none, {}, { fields: { tags: ['a', 1] }, form: false }), /must be an array of string/);
+  // A declared name in other letters is read as that name by lenient upstreams: never untyped.
+  assert.throws(() => routeArgs(b, none, {}, { fields: { Amount: '5000' }, form: false }), /'Amount' differs from the declared 'amount'/);
+  assert.throws(() => routeArgs(b, none, {}, { fields: { AMOUNT: '5000' }, form: true }), /differs from the declared 'amount'/);
+  // PHP reads dots and spaces in names as underscores.
+  assert.throws(() => routeArgs(m, new URLSearchParams('max.amount=5000'), {}, undefined), /PHP reads a name's dots and spaces/);
+  assert.throws(() => routeArgs(m, new URLSearchParams('max%20amount=5000'), {}, undefined), /PHP reads/);
   assert.deepEqual(routeArgs(b, none, {}, { fields: { amount: 12, tags: ['a'], note: 'x' }, form: false }), {
     amount: 12,
     tags: ['a'],

@@ -34,8 +34,10 @@ export function compileCondition(expr: ExprIR): Predicate {
         const a = compileCondition(expr.args[0]);
         return (env) => not(a(env));
       }
-      default:
-        return compileComparison(expr.op, compileValue(expr.args[0]), expr.args[1]);
+      default: {
+        const [left, right] = expr.args;
+        return compileComparison(expr.op, compileValue(left), isHost(left) ? hostLiterals(expr.op, right) : right);
+      }
     }
   }
   // A bare value used as a condition: true only when it is the boolean true.
@@ -80,6 +82,27 @@ function compileComparison(op: string, left: Getter, rightIR: ExprIR): Predicate
     default:
       return () => undefined;
   }
+}
+
+const isHost = (e: ExprIR): boolean => 'var' in e && e.var.length === 1 && e.var[0] === 'host';
+
+/**
+ * The literals a `host` value is compared with, in the form the value takes (compileVariable): a
+ * host written `Metadata.Google.Internal.` is the host it names. Only ever the same host: a literal
+ * with a port, a path or userinfo (which check refuses) is kept as written, never widened.
+ */
+function hostLiterals(op: string, e: ExprIR): ExprIR {
+  type Scalar = string | number | boolean | null;
+  const one = (v: Scalar): Scalar => {
+    if (typeof v !== 'string') return v;
+    if (op === 'startsWith' || op === 'endsWith' || op === 'contains') return v.toLowerCase();
+    if (isIPv6(v)) return normaliseHost(`[${v}]`);
+    if (/[/@]/.test(v) || /:\d*$/.test(v.replace(/^\[[^\]]*\]/, ''))) return v;
+    return normaliseHost(v) || v;
+  };
+  if ('lit' in e) return { lit: Array.isArray(e.lit) ? e.lit.map(one) : one(e.lit) };
+  if ('list' in e) return { list: e.list.map((item) => hostLiterals(op, item)) };
+  return e;
 }
 
 function compileRegex(pattern: string): RE2JS | undefined {

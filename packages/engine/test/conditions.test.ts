@@ -88,6 +88,18 @@ describe('request variables', () => {
     const v6 = new Session(policy(agent('  rules {\n    deny http/connect if host == "[::1]"\n    permit http/connect\n  }')));
     assert.equal(v6.call({ tool: 'http/connect', http: { host: '::1', method: 'CONNECT' } }).effect, 'DENY');
     assert.equal(v6.call({ tool: 'http/connect', args: { host: '0:0::1' } }).effect, 'DENY', 'an argument too');
+    // The policy's literals are read the same way: written in capitals or with a trailing dot, they
+    // still name the host (a deny that silently never matched would fail open).
+    const written = new Session(
+      policy(
+        agent(
+          '  rules {\n    deny net/fetch if host == "Metadata.Google.Internal."\n    deny net/fetch if host in ["API.Example.COM", "::1"]\n    deny net/fetch if host endsWith ".Corp.Example"\n    permit net/fetch\n  }',
+        ),
+      ),
+    );
+    for (const host of ['metadata.google.internal', 'api.example.com', '[::1]', 'db.corp.example'])
+      assert.equal(written.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
+    assert.equal(written.call({ tool: 'net/fetch', args: { host: 'example.org' } }).effect, 'PERMIT');
   });
   test('bare HTTP names fall back to arguments', () =>
     assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));

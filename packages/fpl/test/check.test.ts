@@ -109,6 +109,13 @@ const errors: Case[] = [
   ['import latest', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@latest"\n', ['import-unpinned@1']],
   ['import unpinned', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe"\n', ['import-unpinned@1']],
   ['import range', 'import "github.com/faramesh/faramesh-registry/policies/faramesh/stripe@^1.0.0"\n', ['import-unpinned@1']],
+  [
+    'a host compared with a port',
+    agent('  rules {\n    deny db/query if host == "db.internal:5432"\n  }'),
+    ['invalid-value@3'],
+    /host is a host name alone, compared without port, path or userinfo: 'db.internal:5432' would never match/,
+  ],
+  ['a host list with a path', agent('  rules {\n    deny x if host in ["a.com", "b.com/x"]\n  }'), ['invalid-value@3']],
   ['var used in condition must be scalar', agent('  var m = { a = 1 }\n  rules {\n    permit x if m == 1\n  }'), ['invalid-variable@4']],
   ['duplicate var', agent('  var a = 1\n  var a = 2'), ['duplicate-var@3']],
 ];
@@ -126,6 +133,12 @@ const warnings: Case[] = [
     'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  jwks_file = "./jwks.json"\n}\n',
     ['missing-field@1'],
     /needs issuer and audience \(or client_id\): apply will refuse it/,
+  ],
+  [
+    'a label scope for a worker whose default permits (the reference example)',
+    agent('  delegate {\n    target_agent = "r"\n    scope = "read-only"\n  }', 'sup') + agent('  default permit', 'r'),
+    ['delegate-scope@2'],
+    /names no tool this policy knows/,
   ],
   [
     'a delegate scope copied as a label names no tool the worker may call',

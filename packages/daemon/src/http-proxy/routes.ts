@@ -126,7 +126,14 @@ export function routeArgs(
   body: { fields: Record<string, unknown>; form: boolean } | undefined,
 ): Record<string, unknown> {
   const params = m?.route.params ?? [];
-  const declared = (name: string, where: HttpParamIR['in']) => params.find((p) => p.name === name && p.in === where);
+  // A declared name, or one that differs from it only in letter case or Unicode form: lenient
+  // upstreams (Go's JSON, ASP.NET) bind `Amount` to `amount`, so it is typed as `amount` is or refused.
+  const declared = (name: string, where: HttpParamIR['in']) => {
+    const p = params.find((q) => q.in === where && (q.name === name || foldKey(q.name) === foldKey(name)));
+    if (p && p.name !== name)
+      throw new RouteError(400, `'${name}' differs from the declared '${p.name}' only in letter case or Unicode form`);
+    return p;
+  };
   const args: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const from: Record<string, string> = Object.create(null) as Record<string, string>;
   // Names as lenient frameworks compare them (ASP.NET binds query keys case-insensitively, Go's JSON
@@ -144,10 +151,12 @@ export function routeArgs(
     from[name] = where;
   };
   for (const [name, value] of Object.entries(m?.path ?? {})) put(name, typed(value, declared(name, 'path')), 'path');
-  // `amount[]=5000` is `amount` to PHP, Rails and Express's qs, but `amount[]` to the policy.
+  // `amount[]=5000` is `amount` to PHP, Rails and Express's qs, and PHP reads `max.amount` and
+  // `max amount` as `max_amount`; the policy would read them as written.
   const plain = (name: string, where: 'query' | 'body') => {
-    if (/[[\]]/.test(name) && !declared(name, where))
-      throw new RouteError(400, `'${name}': a name with brackets is read as a list or an object by many frameworks`);
+    if (declared(name, where)) return;
+    if (/[[\]]/.test(name)) throw new RouteError(400, `'${name}': a name with brackets is read as a list or an object by many frameworks`);
+    if (/[. ]/.test(name)) throw new RouteError(400, `'${name}': PHP reads a name's dots and spaces as underscores`);
   };
   for (const name of new Set(query.keys())) {
     plain(name, 'query');

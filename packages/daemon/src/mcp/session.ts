@@ -79,6 +79,11 @@ export class ProxySession {
   readonly upstream: Upstream;
   /** Client requests forwarded and not yet answered: their method (and task), to route and read the reply. */
   private readonly inFlight = new Map<Id, { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } }>();
+  /**
+   * Calls whose decision is awaited: their ids are taken (a batch repeating one is refused), but
+   * nothing has gone upstream, so an upstream restart meanwhile does not fail them — they go on after.
+   */
+  private readonly deciding = new Set<Id>();
   /** Tools the upstream marks read-only (`annotations.readOnlyHint`): their tasks write nothing. */
   private readonly readOnly = new Set<string>();
   private readonly key = randomUUID();
@@ -172,9 +177,10 @@ export class ProxySession {
   private async call(m: JSONRPCMessage & { id: Id; method: string; params?: Record<string, unknown> }): Promise<void> {
     // Ids tell answers (and a call's credential) apart: a second request under a live id is refused.
     // The id is taken before the decision is awaited, so a batch repeating it cannot slip in meanwhile.
-    if (this.inFlight.has(m.id)) return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
-    this.inFlight.set(m.id, { method: m.method });
-    const decided = await this.decideCall(m);
+    if (this.inFlight.has(m.id) || this.deciding.has(m.id))
+      return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
+    this.deciding.add(m.id);
+    const decided = await this.decideCall(m).finally(() => this.deciding.delete(m.id));
     const task = m.params?.task as { ttl?: unknown } | undefined;
     if (typeof decided !== 'string' && decided.result.effect === 'PERMIT') {
       const { result, name } = decided;
@@ -184,7 +190,6 @@ export class ProxySession {
         result.credential,
       );
     }
-    this.answered(m.id);
     if (typeof decided === 'string') return this.error(m.id, decided, -32602);
     await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
   }
@@ -199,16 +204,16 @@ export class ProxySession {
     const call = m as JSONRPCMessage;
     if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
     const target = this.upstream.httpTarget();
-    if (!target || this.inFlight.has(call.id)) return false;
-    this.inFlight.set(call.id, { method: call.method });
-    const decided = await this.decideCall(call);
-    if (typeof decided === 'string' || decided.result.effect !== 'PERMIT') this.answered(call.id);
+    if (!target || this.inFlight.has(call.id) || this.deciding.has(call.id)) return false;
+    this.deciding.add(call.id);
+    const decided = await this.decideCall(call).finally(() => this.deciding.delete(call.id));
     if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(this.denial(call.id, decided)));
       return true;
     }
+    this.inFlight.set(call.id, { method: call.method });
     this.deps.relayed?.();
     try {
       const c = decided.result.credential;

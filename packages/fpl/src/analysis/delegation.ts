@@ -4,6 +4,19 @@ import type { PolicyIR } from '../ir.js';
 import { overlaps } from '../patterns.js';
 import { reportAt } from './report.js';
 
+/** Every tool pattern the policy names anywhere: rules, rate limits and credentials. */
+function knownTools(ir: PolicyIR): string[] {
+  return [
+    ...ir.rules.map((r) => r.tool),
+    ...ir.agents.flatMap((a) => [
+      ...a.rules.map((r) => r.tool),
+      ...a.phases.flatMap((p) => p.rules.map((r) => r.tool)),
+      ...a.rate_limits.map((l) => l.pattern),
+      ...a.credentials.flatMap((c) => c.tools),
+    ]),
+  ];
+}
+
 /**
  * A delegate grant's `scope` holds tool patterns. One that meets none of the tools a target's rules
  * name (`scope = "read-only"`, copied as a label) would deny every call delegated to that agent.
@@ -14,9 +27,12 @@ export function checkDelegationScopes(ir: PolicyIR, diagnostics: Diagnostics, lo
       if (!grant.scope) continue;
       for (const target of grant.targets) {
         const worker = ir.agents.find((a) => a.id === target);
-        // A worker whose default permits may call tools its rules never name.
-        if (!worker || worker.default === 'permit') continue;
-        const tools = [...worker.rules, ...worker.phases.flatMap((p) => p.rules)].filter((r) => r.effect !== 'deny').map((r) => r.tool);
+        // A worker whose default permits (or one not declared here) may call tools no rule of its
+        // own names: then the scope must at least name a tool the policy knows somewhere.
+        const own = worker !== undefined && worker.default !== 'permit';
+        const tools = own
+          ? [...worker.rules, ...worker.phases.flatMap((p) => p.rules)].filter((r) => r.effect !== 'deny').map((r) => r.tool)
+          : knownTools(ir);
         if (grant.scope.some((p) => tools.some((t) => overlaps(p, t)))) continue;
         reportAt(
           diagnostics,
@@ -24,7 +40,7 @@ export function checkDelegationScopes(ir: PolicyIR, diagnostics: Diagnostics, lo
           grant,
           'warning',
           'delegate-scope',
-          `agent "${agent.id}": delegate scope [${grant.scope.join(', ')}] names no tool agent "${target}" may call: every call delegated to it is denied`,
+          `agent "${agent.id}": delegate scope [${grant.scope.join(', ')}] names no tool ${own ? `agent "${target}" may call` : 'this policy knows'}: every call delegated to "${target}" may be denied`,
           'scope holds tool patterns, e.g. scope = ["web/*", "docs/read"]',
         );
       }

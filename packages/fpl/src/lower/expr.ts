@@ -2,6 +2,7 @@ import { RE2JS } from 're2js';
 import type { ExprNode, ListLit } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
 import type { ExprIR, IRValue } from '../ir.js';
+import { isIPv6 } from 'node:net';
 import { REQUEST_ROOTS, SCALAR_ROOTS, TIME_FIELDS } from '../schema.js';
 import type { LowerContext } from './context.js';
 
@@ -104,9 +105,27 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
         );
         return undefined;
       }
+      if ((node.op === '==' || node.op === '!=' || node.op === 'in') && 'var' in left && left.var.join('.') === 'host') {
+        const notHost = hostLiterals(right).find((h) => /[/@]/.test(h) || /:\d*$/.test(h.replace(/^\[[^\]]*\]/, '')));
+        if (notHost !== undefined) {
+          ctx.error(
+            node.right.span,
+            'invalid-value',
+            `host is a host name alone, compared without port, path or userinfo: '${notHost}' would never match`,
+            'compare the port on its own: host == "db.internal" and port == 5432',
+          );
+          return undefined;
+        }
+      }
       return { op: node.op, args: [left, right] } as ExprIR;
     }
   }
+}
+
+/** The strings a comparison's right side holds (an IPv6 address alone has colons, and is left out). */
+function hostLiterals(e: ExprIR): string[] {
+  const values = 'lit' in e ? [e.lit].flat() : 'list' in e ? e.list.flatMap((x) => ('lit' in x ? [x.lit].flat() : [])) : [];
+  return values.filter((v): v is string => typeof v === 'string' && !isIPv6(v));
 }
 
 function lowerList(ctx: LowerContext, node: ListLit, scope: Scope): ExprIR | undefined {
