@@ -20,6 +20,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -465,6 +466,77 @@ echo ok > mine && echo workspace-writable`,
     }
   },
 );
+
+test(
+  'the minimal profile with the stack inside the home: the rest of the home is hidden, the key set and lock read-only',
+  { skip: !linux },
+  async () => {
+    // The stack in a directory of the home, as `~/proj` usually is.
+    const home = mkdtempSync(join('/var/tmp', 'fm-home-'));
+    writeFileSync(join(home, 'credentials'), 'aws-secret');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = home;
+    const s = makeStack(
+      `runtime {\n  wal_dir = "./wal"\n  os_tier = true\n  agent_enforce_profile = "minimal"\n}\n\nidentity "corp" {\n  type = "oidc"\n  issuer = "https://idp.example.test"\n  audience = "faramesh"\n  jwks_file = "./jwks.json"\n}\n\nagent "a" {\n  default deny\n}\n`,
+      { HOME: home },
+    );
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    writeFileSync(
+      join(s.dir, 'jwks.json'),
+      JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] }),
+    );
+    writeFileSync(join(s.dir, 'governance.fms.lock'), '{"format":"faramesh-lock/1","imports":{}}\n');
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr);
+      const r = await run(
+        join(s.dir, '.faramesh', 'bin', 'agent'),
+        [
+          '--',
+          'sh',
+          '-c',
+          `cat ${home}/credentials 2>/dev/null || echo home-hidden
+test -e ${home}/.faramesh && echo default-socket-dir-visible || echo default-socket-dir-hidden
+echo x >> jwks.json 2>/dev/null || echo keys-read-only
+echo x >> governance.fms.lock 2>/dev/null || echo lock-read-only
+echo ok > mine && echo workspace-writable`,
+        ],
+        { env: { ...AMBIENT, HOME: home }, cwd: s.dir },
+      );
+      assert.equal(r.stdout, 'home-hidden\ndefault-socket-dir-hidden\nkeys-read-only\nlock-read-only\nworkspace-writable\n', r.stderr);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  },
+);
+
+test('apply refuses an agent socket the sandbox would show; a symlink planted as *.fms is never bound', { skip: !linux }, async () => {
+  const s = makeStack(
+    `runtime {\n  wal_dir = "./wal"\n  socket = "./faramesh.sock"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`,
+  );
+  try {
+    const refused = s.cli('apply');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /runtime\.socket .*faramesh\.sock would be visible to sandboxed agents/);
+    writeFileSync(
+      join(s.dir, 'governance.fms'),
+      readFileSync(join(s.dir, 'governance.fms'), 'utf8').replace('  socket = "./faramesh.sock"\n', ''),
+    );
+    // As if an agent had left it in the workspace before this apply.
+    symlinkSync('/etc/shadow', join(s.dir, 'shadow.fms'));
+    assert.equal(s.cli('apply').code, 0);
+    const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'cat /etc/shadow 2>/dev/null | wc -c'], {
+      env: AMBIENT,
+      cwd: s.dir,
+    });
+    assert.equal(r.stdout.trim(), '0', `/etc/shadow stays masked: ${r.stderr}`);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
 
 test(
   'TLS inspection from inside the sandbox: curl trusts the stack CA with no flags; each request is decided and gets its credential',

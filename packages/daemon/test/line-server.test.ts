@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LineServer, MAX_PIPELINED } from '../src/wire/line-server.js';
@@ -80,6 +80,32 @@ test('past maxConnections a new connection hears why and is closed; a freed slot
   await within(() => server.reading === 1);
   assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
   held[1]!.destroy();
+  await server.close();
+});
+
+test("one origin (an agent's mirror) holds at most its share of the connections: it cannot lock the others out", async () => {
+  const path = socketPath();
+  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 8 });
+  await server.listen(path, 0o600);
+  const mirror = async (origin: string) => {
+    const at = socketPath();
+    const m = createServer((c) => server.adopter(origin).emit('connection', c));
+    await new Promise<void>((r) => m.listen(at, r));
+    return { at, m };
+  };
+  const [a, b] = [await mirror('a'), await mirror('b')];
+  const held = [createConnection(a.at), createConnection(a.at)];
+  await Promise.all(held.map((c) => new Promise((r) => c.once('connect', r))));
+  await within(() => server.reading === 2);
+  assert.equal(await exchange(a.at, (s) => s.write('hello\n')), 'refused: agent a has 2 connections open: retry shortly\n');
+  assert.equal(await exchange(b.at, (s) => s.write('hello\n')), 'echo hello\n', 'another agent is served');
+  assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
+  held[0]!.destroy();
+  await within(() => server.reading === 1);
+  assert.equal(await exchange(a.at, (s) => s.write('again\n')), 'echo again\n', 'a freed slot serves it again');
+  held[1]!.destroy();
+  a.m.close();
+  b.m.close();
   await server.close();
 });
 

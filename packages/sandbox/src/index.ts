@@ -13,6 +13,7 @@ export {
   SANDBOX_AGENT_SOCKET,
   SANDBOX_HOME,
   type SandboxSpec,
+  shownInSandbox,
 } from './plan.js';
 export { type Layer, probeLayers, which } from './layers.js';
 export { HELPER_PATH } from './helper.js';

@@ -47,6 +47,8 @@ export const BASE_ENV_ALLOW = [
 /** The daemon's own secrets and settings: never an agent's, even under the FARAMESH_ prefix. */
 export const DAEMON_ENV = ['FARAMESH_SMTP_*', 'FARAMESH_SLACK_*', 'FARAMESH_PAGERDUTY_*', 'FARAMESH_REGISTRY_*', 'FARAMESH_TOKEN'];
 
+/** Private to each sandbox (a tmpfs of its own): nothing of the host's is there. */
+const PRIVATE = ['/tmp', '/run'];
 /** System paths shown read-only (those a machine lacks are skipped; merged-/usr symlinks stay symlinks). */
 const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
 const SYSTEM_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -118,6 +120,20 @@ function nodePrefix(node: string): string {
   return dirname(dirname(realpathSync(node)));
 }
 
+/**
+ * Whether the agent would see `p` in its sandbox: the view the mounts of buildPlan make. A Unix
+ * socket it sees, it can connect to (Landlock does not govern connecting to one), read-only or not.
+ */
+export function shownInSandbox(s: SandboxSpec, p: string): boolean {
+  if (s.hidden.some((h) => (h.dir ? under(h.path, p) : h.path === p))) return false;
+  const node = s.nodePath ? nodePrefix(s.nodePath) : undefined;
+  const bound = [s.stackDir, s.installRoot, ...(node ? [node] : []), ...(s.extraRead ?? []), ...(s.extraWrite ?? [])];
+  if (bound.some((d) => under(d, p))) return true;
+  if ([...PRIVATE, '/proc', '/dev'].some((d) => under(d, p))) return false;
+  if (s.profile === 'minimal') return !(s.home && s.home !== '/' && under(s.home, p));
+  return [...SYSTEM_DIRS, ...SYSTEM_LINKS].some((d) => under(d, p));
+}
+
 export function buildPlan(s: SandboxSpec): Plan {
   const d: string[] = [];
   const put = (...t: string[]) => d.push(...t);
@@ -154,9 +170,13 @@ export function buildPlan(s: SandboxSpec): Plan {
     arg('--ro-bind', '/', '/');
     readable.push('/');
   }
-  // The launching user's home holds their own credentials (~/.aws, ~/.ssh): never shown, in any profile.
-  const home = s.home && s.home !== '/' && !under(s.home, s.stackDir) ? s.home : undefined;
-  if (!full && home && existsSync(home)) arg('--tmpfs', home, '--remount-ro', home);
+  // The launching user's home holds their own credentials (~/.aws, ~/.ssh) and the default agent
+  // socket: never shown, in any profile. A workspace inside it is bound again below, on the tmpfs
+  // (made read-only only after that bind has made its mount point).
+  const home = s.home && s.home !== '/' && s.home !== s.stackDir && !under(s.stackDir, s.home) ? s.home : undefined;
+  // (Under /tmp or /run it is gone anyway: those are private tmpfs below.)
+  const hideHome = !full && home !== undefined && existsSync(home) && !PRIVATE.some((d) => under(d, home));
+  if (hideHome) arg('--tmpfs', home);
   arg('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME, '--tmpfs', '/run', '--dir', SANDBOX_RUN);
   for (const { agent, socket } of s.agentSockets) {
     put('for', agent);
@@ -171,7 +191,7 @@ export function buildPlan(s: SandboxSpec): Plan {
     if (r.agent) put('for', '*');
   }
   // Shown by its own bind when no read-only view covers it, or a private tmpfs hides it (/tmp, /run, the home).
-  const hiddenBy = ['/tmp', '/run', ...(home && !full ? [home] : [])];
+  const hiddenBy = [...PRIVATE, ...(home && !full ? [home] : [])];
   const outsideSystem = (p: string) => !readable.some((r) => under(r, p)) || hiddenBy.some((h) => under(h, p));
   const node = s.nodePath ? nodePrefix(s.nodePath) : undefined;
   for (const p of [s.installRoot, ...(node ? [node] : []), ...(s.extraRead ?? [])])
@@ -179,6 +199,7 @@ export function buildPlan(s: SandboxSpec): Plan {
   const writable = [s.stackDir, ...(s.extraWrite ?? [])];
   arg('--bind', s.stackDir, s.stackDir);
   for (const p of s.extraWrite ?? []) arg('--bind-try', p, p);
+  if (hideHome) arg('--remount-ro', home);
   // Inside the workspace, Faramesh's code and the policy stay read-only, and the daemon's files unseen.
   for (const p of [s.installRoot, ...(node ? [node] : [])]) if (under(s.stackDir, p)) arg('--ro-bind', p, p);
   for (const p of s.readOnly) if (existsSync(p)) arg('--ro-bind', p, p);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -104,11 +104,22 @@ describe('the sandbox plan', () => {
   });
 
   it('in the minimal profile, code under /tmp or the hidden home is bound again (a tmpfs covers it)', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fm-home-'));
+    const home = mkdtempSync(join('/var/tmp', 'fm-home-')); // not under /tmp, which is private anyway
     const args = bwrapArgs(buildPlan(spec({ profile: 'minimal', installRoot: '/tmp/somewhere/faramesh', home })).bytes);
-    assert.ok(args.includes(`--ro-bind / / --tmpfs ${home} --remount-ro ${home}`));
+    assert.ok(args.includes(`--ro-bind / / --tmpfs ${home} `));
     assert.ok(args.includes('--ro-bind-try /tmp/somewhere/faramesh /tmp/somewhere/faramesh'));
     const inHome = bwrapArgs(buildPlan(spec({ profile: 'minimal', installRoot: `${home}/faramesh`, home })).bytes);
     assert.ok(inHome.includes(`--ro-bind-try ${home}/faramesh ${home}/faramesh`));
+  });
+
+  it('in the minimal profile the home is hidden even when the stack is inside it: the workspace alone is bound again', () => {
+    const home = mkdtempSync(join('/var/tmp', 'fm-home-')); // not under /tmp, which is private anyway
+    const stackDir = join(home, 'proj');
+    mkdirSync(stackDir);
+    const args = bwrapArgs(buildPlan(spec({ profile: 'minimal', stackDir, home })).bytes);
+    const at = (s: string) => args.indexOf(s);
+    assert.ok(at(`--tmpfs ${home} `) > at('--ro-bind / /'), 'the home is covered');
+    assert.ok(at(`--bind ${stackDir} ${stackDir}`) > at(`--tmpfs ${home} `), 'then the workspace is shown on it');
+    assert.ok(at(`--remount-ro ${home}`) > at(`--bind ${stackDir} ${stackDir}`), 'and only then is the tmpfs made read-only');
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decode, encode, RET } from '../src/seccomp/bpf.js';
 import { checkProgram, runProgram } from '../src/seccomp/check.js';
-import { AF, agentFilter, SOCK, TIOC } from '../src/seccomp/filter.js';
+import { AF, agentFilter, IPPROTO, SOCK, TIOC } from '../src/seccomp/filter.js';
 import { type Arch, AUDIT_ARCH, DENIED, hostArch, NR } from '../src/seccomp/syscalls.js';
 import { which } from '../src/layers.js';
 
@@ -49,7 +49,7 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
       assert.equal(call('clone3'), ENOSYS);
     });
 
-    it('refuses packet, netlink, raw and UDP sockets, and allows the rest', () => {
+    it('allows Unix sockets and plain TCP only: packet, netlink, vsock, raw, UDP and MPTCP fail', () => {
       assert.equal(call('socket', AF.PACKET, SOCK.RAW), EPERM);
       assert.equal(call('socket', AF.NETLINK, 2), EPERM);
       assert.equal(call('socket', 2 /* INET */, SOCK.RAW), EPERM);
@@ -60,6 +60,12 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
       assert.equal(call('socket', 10, 1 /* STREAM */), RET.allow);
       assert.equal(call('socket', 1 /* UNIX */, 2 /* DGRAM */), RET.allow);
       assert.equal(call('socket', 1 /* UNIX */, 1), RET.allow);
+      assert.equal(call('socket', AF.VSOCK, 1 /* STREAM */), EPERM, 'vsock reaches the hypervisor');
+      assert.equal(call('socket', 31 /* BLUETOOTH */, 1), EPERM);
+      assert.equal(call('socket', 2, 1, IPPROTO.MPTCP), EPERM, 'MPTCP escapes Landlock TCP rules');
+      assert.equal(call('socket', 10, 1 | 0x80000, IPPROTO.MPTCP), EPERM);
+      assert.equal(call('socket', 2, 1, IPPROTO.TCP), RET.allow);
+      assert.equal(call('socket', 2, 5 /* SEQPACKET */), EPERM);
     });
 
     it('refuses TIOCSTI and TIOCLINUX, whatever the high bits of the request', () => {

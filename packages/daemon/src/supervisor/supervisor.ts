@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { eachLine } from './output-lines.js';
 
 export type RestartPolicy = 'on-failure' | 'always' | 'never';
 
@@ -86,8 +86,7 @@ export class Supervisor {
     c.startedMs = Date.now();
     c.started_at = new Date(c.startedMs).toISOString();
     this.o.say(`supervisor: started ${c.id} (pid ${proc.pid}): ${c.argv.join(' ')}`);
-    for (const stream of [proc.stdout!, proc.stderr!])
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (l) => this.o.say(`${c.id}[${proc.pid}]: ${l}`));
+    for (const stream of [proc.stdout!, proc.stderr!]) eachLine(stream, (l) => this.o.say(`${c.id}[${proc.pid}]: ${l}`));
     c.exited = new Promise((resolve) => {
       proc.once('error', (e) => this.o.say(`supervisor: ${c.id} could not start: ${e.message}`));
       proc.once('close', (code, signal) => {

@@ -18,6 +18,8 @@ export const MAX_REQUEST_BYTES = 1 << 20;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** Connections open at once; past this a new one is answered with a refusal and closed. */
 export const MAX_CONNECTIONS = 1024;
+/** The share of them one origin (a sandboxed agent's mirror) may hold: one agent cannot lock out the rest. */
+export const ORIGIN_SHARE = 4;
 /**
  * Connections one HTTP listener (a proxy port, the HTTP API) keeps open at once; past this new ones
  * are dropped. A flood of idle connections then fills that listener, never the daemon's file
@@ -52,6 +54,8 @@ export class LineServer {
   private idle?: () => void;
   /** Open connections, and whether their request is still being read. */
   private readonly sockets = new Map<Socket, 'reading' | 'answering'>();
+  /** Open connections by origin (mirror), for its share. */
+  private readonly byOrigin = new Map<string, number>();
   /** Kept-open connections, each with what ends it once its answers are out. */
   private readonly streams = new Map<Socket, () => void>();
   private closing = false;
@@ -120,12 +124,22 @@ export class LineServer {
     const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS } = this.options;
     socket.on('error', () => socket.destroy());
     // Each connection may buffer a request: past the cap a client hears why, and nothing is read.
-    if (this.sockets.size >= maxConnections) {
-      socket.end(`${this.options.refuse(`the daemon has ${maxConnections} connections open: retry shortly`)}\n`, () => socket.destroy());
+    const share = Math.max(1, Math.floor(maxConnections / ORIGIN_SHARE));
+    const mine = origin === undefined ? 0 : (this.byOrigin.get(origin) ?? 0);
+    if (this.sockets.size >= maxConnections || mine >= share) {
+      const why = mine >= share ? `agent ${origin} has ${share} connections open` : `the daemon has ${maxConnections} connections open`;
+      socket.end(`${this.options.refuse(`${why}: retry shortly`)}\n`, () => socket.destroy());
       return;
     }
     this.sockets.set(socket, 'reading');
-    socket.on('close', () => this.sockets.delete(socket));
+    if (origin !== undefined) this.byOrigin.set(origin, mine + 1);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (origin === undefined) return;
+      const left = (this.byOrigin.get(origin) ?? 1) - 1;
+      if (left > 0) this.byOrigin.set(origin, left);
+      else this.byOrigin.delete(origin);
+    });
     let chunks: Buffer[] = [];
     let size = 0;
     let done = false;

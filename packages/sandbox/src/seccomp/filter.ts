@@ -4,7 +4,9 @@
  * - The syscalls in DENIED fail with EPERM.
  * - clone with any CLONE_NEW* flag fails (no namespaces); clone3 reports ENOSYS, so libc falls back
  *   to clone, whose flags the filter can read (clone3 passes them behind a pointer).
- * - socket: no packet or netlink sockets, no raw sockets of any family, no UDP (IPv4 or IPv6).
+ * - socket: Unix sockets, and TCP over IPv4 or IPv6 (plain TCP: MPTCP escapes Landlock's TCP port
+ *   rules). Every other family (packet, netlink, vsock — a way to the hypervisor the network
+ *   namespace does not cover —, Bluetooth, …) and every other INET type (UDP, raw) fails.
  * - ioctl: no TIOCSTI or TIOCLINUX (pushing input into the terminal of whoever started the agent).
  * Signals to processes outside the sandbox are stopped by the PID namespace and Landlock's signal
  * scope, which know which processes are foreign; a BPF filter cannot.
@@ -14,8 +16,9 @@ import { type Arch, AUDIT_ARCH, DENIED, NR, X32_SYSCALL_BIT } from './syscalls.j
 
 /** CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET. */
 export const CLONE_NEW_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
-export const AF = { INET: 2, INET6: 10, NETLINK: 16, PACKET: 17 } as const;
-export const SOCK = { DGRAM: 2, RAW: 3, PACKET: 10, TYPE_MASK: 0xf } as const;
+export const AF = { UNIX: 1, INET: 2, INET6: 10, NETLINK: 16, PACKET: 17, VSOCK: 40 } as const;
+export const SOCK = { STREAM: 1, DGRAM: 2, RAW: 3, PACKET: 10, TYPE_MASK: 0xf } as const;
+export const IPPROTO = { IP: 0, TCP: 6, MPTCP: 262 } as const;
 export const TIOC = { STI: 0x5412, LINUX: 0x541c } as const;
 
 export function agentFilter(arch: Arch): Insn[] {
@@ -27,19 +30,19 @@ export function agentFilter(arch: Arch): Insn[] {
 
   a.label('clone').load(DATA.argLow(0)).jset(CLONE_NEW_MASK, 'deny').ret(RET.allow);
 
-  a.label('socket')
-    .load(DATA.argLow(0))
-    .jeq(AF.PACKET, 'deny')
-    .jeq(AF.NETLINK, 'deny')
-    .jeq(AF.INET, 'inet')
-    .jeq(AF.INET6, 'inet')
+  // An allow-list of families: a new one in the kernel is refused until reviewed.
+  a.label('socket').load(DATA.argLow(0)).jeq(AF.UNIX, 'allow').jeq(AF.INET, 'inet').jeq(AF.INET6, 'inet').ret(RET.errno(ERRNO.EPERM));
+  // The sandbox's only network is loopback to the proxy relays, which speak plain TCP: a stream
+  // socket with protocol 0 or TCP, nothing else.
+  a.label('inet')
     .load(DATA.argLow(1))
     .and(SOCK.TYPE_MASK)
-    .jeq(SOCK.RAW, 'deny')
-    .jeq(SOCK.PACKET, 'deny')
-    .ret(RET.allow);
-  // The sandbox's only network is loopback to the proxy relays, which speak TCP: no datagrams at all.
-  a.label('inet').load(DATA.argLow(1)).and(SOCK.TYPE_MASK).jeq(SOCK.DGRAM, 'deny').jeq(SOCK.RAW, 'deny').ret(RET.allow);
+    .jeq(SOCK.STREAM, '', 'deny')
+    .load(DATA.argLow(2))
+    .jeq(IPPROTO.IP, 'allow')
+    .jeq(IPPROTO.TCP, 'allow')
+    .ret(RET.errno(ERRNO.EPERM));
+  a.label('allow').ret(RET.allow);
 
   // The request is an unsigned int in the tty layer: only its low 32 bits count.
   a.label('ioctl').load(DATA.argLow(1)).jeq(TIOC.STI, 'deny').jeq(TIOC.LINUX, 'deny').ret(RET.allow);

@@ -3,7 +3,7 @@
  * native helper reads at launch, and the agent's seccomp program. Everything that can be decided
  * before launch is decided here, so starting a sandboxed agent runs no Node.js of ours.
  */
-import { readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
@@ -15,6 +15,7 @@ import {
   type RuntimeSettings,
   type StackPaths,
 } from '@faramesh/daemon/client';
+import { LOCK_FILE } from '../../registry/lock.js';
 import { separateAgentUser } from './agent-user.js';
 import { caEnv } from './ca-env.js';
 import {
@@ -31,6 +32,8 @@ import {
   type Relay,
   SANDBOX_AGENT_SOCKET,
   SANDBOX_HOME,
+  type SandboxSpec,
+  shownInSandbox,
   which,
 } from '@faramesh/sandbox';
 
@@ -93,12 +96,11 @@ export function writeSandboxPlan(i: SandboxInputs): string {
 
   // Policy sources stay read-only; the daemon's own files (keys, state, log, TLS key) are not there at all.
   const stackDir = paths.stackDir;
-  const sources = [
-    i.source,
-    ...readdirSync(stackDir)
-      .filter((f) => f.endsWith('.fms'))
-      .map((f) => join(stackDir, f)),
-  ];
+  const fms = readdirSync(stackDir)
+    .filter((f) => f.endsWith('.fms'))
+    .map((f) => join(stackDir, f));
+  // Regular files only: a symlink planted as `x.fms` would become a bind of whatever it points at.
+  const sources = [i.source, ...[...fms, ...policyInputs(i.source, ir, settings)].filter(regularFile)];
   const hidden = [
     { path: paths.root, dir: true },
     { path: settings.walDir, dir: true },
@@ -106,7 +108,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
   ];
   const user = separateAgentUser();
   const stackPathsOf = (v: unknown) => list(v).map((p) => resolveStackPath(p, stackDir));
-  const plan = buildPlan({
+  const spec: SandboxSpec = {
     profile: i.profile,
     stackDir,
     // With TLS inspection, the stack CA agents must trust (made by apply before this plan).
@@ -129,10 +131,39 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     home: homedir(),
     // FARAMESH_LANDLOCK_MIN_ABI: require a newer Landlock than the profile does.
     ...(/^\d+$/.test(process.env.FARAMESH_LANDLOCK_MIN_ABI ?? '') ? { minAbi: Number(process.env.FARAMESH_LANDLOCK_MIN_ABI) } : {}),
-  });
+  };
+  // The daemon's own socket answers for every agent: one the sandbox shows could be connected to
+  // (or replaced, in the workspace), around the agent's mirror.
+  if (shownInSandbox(spec, settings.agentSocket))
+    throw new Error(
+      `runtime.socket ${settings.agentSocket} would be visible to sandboxed agents, who could speak as any agent there: put it outside the workspace (the default, ~/.faramesh/runtime/faramesh.sock, or under .faramesh/)`,
+    );
+  const plan = buildPlan(spec);
   writeFileSync(paths.sandboxPlan, plan.bytes, { mode: 0o644 });
   return plan.summary;
 }
+
+/**
+ * What apply and the daemon read besides the policy: the import lock, the identities' key sets, the
+ * OpenAPI document, the TLS certificate. In the workspace, an agent could rewrite them for the next
+ * apply (a key set of its own makes its principal tokens verify): they are shown read-only.
+ */
+function policyInputs(source: string, ir: PolicyIR, settings: RuntimeSettings): string[] {
+  const stackDir = dirname(source);
+  const files = [join(stackDir, LOCK_FILE), ...(settings.http?.tls ? [settings.http.tls.cert] : [])];
+  const named = [ir.runtime.http_openapi, ...ir.identities.map((d) => d.fields.jwks_file)];
+  for (const f of named) if (typeof f === 'string' && f !== '') files.push(resolveStackPath(f, stackDir));
+  // Outside the workspace they are not the agent's to write (and showing them would reveal them).
+  return files.filter((f) => f.startsWith(`${stackDir}/`));
+}
+
+const regularFile = (f: string): boolean => {
+  try {
+    return lstatSync(f).isFile();
+  } catch {
+    return false;
+  }
+};
 
 /** FARAMESH_BWRAP: another bubblewrap than the one on PATH. */
 const bwrapPath = () => process.env.FARAMESH_BWRAP ?? which('bwrap') ?? '/usr/bin/bwrap';
