@@ -16,7 +16,7 @@ const stack = applyStack(
   'sandbox',
   `runtime {
   wal_dir = "./wal"
-  socket  = "./agent.sock"
+  socket  = "./.faramesh/runtime/agent.sock"
   os_tier = true
 }
 agent "bench" {

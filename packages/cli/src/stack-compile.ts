@@ -26,11 +26,10 @@ export interface StackCompile {
  */
 export async function compileStack(dir: string, opts: CompileStackOptions = {}): Promise<StackCompile> {
   const stack = loadStack(dir);
-  const locked = readLock(dir);
-  const fetched =
-    opts.offline || !/\bimports?\b/.test(stack.source.text)
-      ? undefined
-      : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
+  // A policy without imports never reads the lock: a stray one (an agent's, say) changes nothing.
+  const imports = /\bimports?\b/.test(stack.source.text);
+  const locked = imports ? readLock(dir) : undefined;
+  const fetched = opts.offline || !imports ? undefined : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
   const compiled = compileLoaded(stack, opts, fetched, locked);
   if (opts.locked && compiled.result.ir) {
     if (requireLocked(stack, compiled.result, locked)) return compiled;

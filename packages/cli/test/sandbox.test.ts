@@ -19,7 +19,9 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  mkdirSync,
   readFileSync,
+  renameSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -505,6 +507,45 @@ echo ok > mine && echo workspace-writable`,
         { env: { ...AMBIENT, HOME: home }, cwd: s.dir },
       );
       assert.equal(r.stdout, 'home-hidden\ndefault-socket-dir-hidden\nkeys-read-only\nlock-read-only\nworkspace-writable\n', r.stderr);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  },
+);
+
+test(
+  'a key set in a workspace subdirectory cannot be swapped by renaming the directory; one behind a symlink is refused',
+  { skip: !linux },
+  async () => {
+    const identity = (file: string) =>
+      `runtime {\n  wal_dir = "./wal"\n  os_tier = true\n}\n\nidentity "corp" {\n  type = "oidc"\n  issuer = "https://idp.example.test"\n  audience = "faramesh"\n  jwks_file = "${file}"\n}\n\nagent "a" {\n  default deny\n}\n`;
+    const jwks = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] });
+    const s = makeStack(identity('./keys/jwks.json'));
+    try {
+      mkdirSync(join(s.dir, 'keys'));
+      writeFileSync(join(s.dir, 'keys', 'jwks.json'), jwks);
+      assert.equal(s.cli('apply').code, 0);
+      const r = await run(
+        join(s.dir, '.faramesh', 'bin', 'agent'),
+        [
+          '--',
+          'sh',
+          '-c',
+          'mv keys keys.old 2>/dev/null || echo cannot-move; echo x > keys/planted 2>/dev/null || echo read-only; echo x > governance.fms.lock && echo lock-written',
+        ],
+        { env: AMBIENT, cwd: s.dir },
+      );
+      assert.equal(r.stdout, 'cannot-move\nread-only\nlock-written\n', r.stderr);
+      assert.equal(readFileSync(join(s.dir, 'keys', 'jwks.json'), 'utf8'), jwks);
+      // A lock the agent wrote changes nothing for a policy without imports.
+      assert.equal(s.cli('apply').code, 0, 'the stray lock is not read');
+      assert.equal(s.cli('apply', '--stop').code, 0);
+      renameSync(join(s.dir, 'keys'), join(s.dir, 'real-keys'));
+      symlinkSync(join(s.dir, 'real-keys'), join(s.dir, 'keys'));
+      const refused = s.cli('apply');
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /keys is a symlink in the agents' workspace/);
     } finally {
       s.cli('apply', '--stop');
       s.stop();

@@ -82,6 +82,46 @@ test('a call still being decided when its server restarts is not failed: it goes
   }
 });
 
+test('a drain waits for a call still being decided: it is answered, and it ran', async () => {
+  const effects = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'effects.log');
+  const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
+  const p = new McpProxy(
+    {
+      servers: () => [{ name: 'h', command: process.execPath, args: [crashing], env: { EFFECTS: effects }, headers: {}, ref: 'test:1' }],
+      decide: async (params) => {
+        await new Promise((r) => setTimeout(r, 500));
+        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
+      },
+      visible: () => true,
+      filterTools: () => false,
+      denyAsError: () => false,
+      record: () => {},
+      tasks: new TaskBook(() => {}),
+      agentFor: () => undefined,
+      ready: () => true,
+      stackDir: process.cwd(),
+      env: process.env,
+      say: () => {},
+    },
+    { perAgent: 4, idleMs: 60_000 },
+  );
+  const port = await p.listen(0, 'bot');
+  const c = await connect(port);
+  try {
+    const effect = c.callTool({ name: 'effect', arguments: {} });
+    await new Promise((r) => setTimeout(r, 100));
+    let closedAt = 0;
+    const closing = p.close(10_000).then(() => (closedAt = Date.now()));
+    assert.equal(text(await effect), 'done');
+    const answeredAt = Date.now();
+    await closing;
+    assert.ok(closedAt >= answeredAt, 'the drain ended after the answer');
+    assert.equal(readFileSync(effects, 'utf8'), 'ran\n');
+  } finally {
+    await c.close().catch(() => {});
+  }
+});
+
 test('an agent holds at most perAgent sessions: the least recently used one closes to make room', async () => {
   const p = proxy({ perAgent: 2, idleMs: 60_000 });
   const port = await p.listen(0, 'bot');

@@ -8,6 +8,7 @@ import type { ExprIR } from '@faramesh/fpl/runtime';
 import type { EvalEnv } from './env.js';
 import { and, getPath, MISSING, not, or, type Truth, type Value } from './values.js';
 import { isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
 
 export type Predicate = (env: EvalEnv) => Truth;
@@ -35,8 +36,10 @@ export function compileCondition(expr: ExprIR): Predicate {
         return (env) => not(a(env));
       }
       default: {
+        // The literal a host is compared with, on either side, is read as the host value is.
         const [left, right] = expr.args;
-        return compileComparison(expr.op, compileValue(left), isHost(left) ? hostLiterals(expr.op, right) : right);
+        const l = isHost(right) && !isHost(left) ? hostLiterals(expr.op, left) : left;
+        return compileComparison(expr.op, compileValue(l), isHost(left) ? hostLiterals(expr.op, right) : right);
       }
     }
   }
@@ -95,7 +98,11 @@ function hostLiterals(op: string, e: ExprIR): ExprIR {
   type Scalar = string | number | boolean | null;
   const one = (v: Scalar): Scalar => {
     if (typeof v !== 'string') return v;
-    if (op === 'startsWith' || op === 'endsWith' || op === 'contains') return v.toLowerCase();
+    if (op === 'startsWith' || op === 'endsWith' || op === 'contains') {
+      // A part of a host name: lower case and IDNA as the value, and a suffix without the root's dot.
+      const ascii = domainToASCII(v) || v.toLowerCase();
+      return op === 'endsWith' && ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
+    }
     if (isIPv6(v)) return normaliseHost(`[${v}]`);
     if (/[/@]/.test(v) || /:\d*$/.test(v.replace(/^\[[^\]]*\]/, ''))) return v;
     return normaliseHost(v) || v;

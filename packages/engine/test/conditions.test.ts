@@ -100,6 +100,16 @@ describe('request variables', () => {
     for (const host of ['metadata.google.internal', 'api.example.com', '[::1]', 'db.corp.example'])
       assert.equal(written.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
     assert.equal(written.call({ tool: 'net/fetch', args: { host: 'example.org' } }).effect, 'PERMIT');
+    const parts = new Session(
+      policy(
+        agent(
+          '  rules {\n    deny net/fetch if host endsWith ".bücher.example"\n    deny net/fetch if host endsWith ".Internal."\n    deny net/fetch if "Metadata.Google.Internal." == host\n    deny net/fetch if host startsWith "Admin."\n    permit net/fetch\n  }',
+        ),
+      ),
+    );
+    for (const host of ['shop.bücher.example', 'shop.xn--bcher-kva.example', 'metadata.google.internal', 'db.internal', 'admin.x.com'])
+      assert.equal(parts.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
+    assert.equal(parts.call({ tool: 'net/fetch', args: { host: 'example.org' } }).effect, 'PERMIT');
   });
   test('bare HTTP names fall back to arguments', () =>
     assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));

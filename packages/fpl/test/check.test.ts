@@ -186,6 +186,12 @@ const valid: [string, string][] = [
   ],
   ['method call spelling', agent('  default deny\n  rules {\n    permit fs/write if path.starts_with("./drafts/")\n  }')],
   ['env resolved when set', agent('  default deny\n  rules {\n    permit x if a == env("HOME")\n  }')],
+  [
+    "a delegate scope naming an MCP server's tools, for a worker whose default permits",
+    'mcp_server "web" {\n  url = "https://mcp.example/mcp"\n}\n' +
+      agent('  delegate {\n    target_agent = "w"\n    scope = ["web/*"]\n  }', 'sup') +
+      agent('  default permit', 'w'),
+  ],
 ];
 
 describe('check: errors', () => {

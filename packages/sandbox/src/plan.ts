@@ -9,7 +9,7 @@
  *   env NAME VALUE · arg TOKEN (to bubblewrap) · inner TOKEN (to the helper inside)
  */
 import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 
 export type Profile = 'full' | 'minimal';
 
@@ -115,6 +115,16 @@ const under = (dir: string, p: string) => {
   return r === '' || (!r.startsWith('..') && !isAbsolute(r));
 };
 
+/** The real path of `p`, or of its deepest existing ancestor with the rest appended. */
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPath(parent), basename(p));
+  }
+}
+
 /** The directory tree a Node binary lives in (`…/bin/node` → `…`). */
 function nodePrefix(node: string): string {
   return dirname(dirname(realpathSync(node)));
@@ -124,13 +134,15 @@ function nodePrefix(node: string): string {
  * Whether the agent would see `p` in its sandbox: the view the mounts of buildPlan make. A Unix
  * socket it sees, it can connect to (Landlock does not govern connecting to one), read-only or not.
  */
-export function shownInSandbox(s: SandboxSpec, p: string): boolean {
-  if (s.hidden.some((h) => (h.dir ? under(h.path, p) : h.path === p))) return false;
+export function shownInSandbox(s: SandboxSpec, path: string): boolean {
+  // Judged where the path really leads (`/var/run` is `/run`, private in the sandbox).
+  const p = realPath(path);
+  if (s.hidden.some((h) => (h.dir ? under(realPath(h.path), p) : realPath(h.path) === p))) return false;
   const node = s.nodePath ? nodePrefix(s.nodePath) : undefined;
   const bound = [s.stackDir, s.installRoot, ...(node ? [node] : []), ...(s.extraRead ?? []), ...(s.extraWrite ?? [])];
-  if (bound.some((d) => under(d, p))) return true;
+  if (bound.some((d) => under(realPath(d), p))) return true;
   if ([...PRIVATE, '/proc', '/dev'].some((d) => under(d, p))) return false;
-  if (s.profile === 'minimal') return !(s.home && s.home !== '/' && under(s.home, p));
+  if (s.profile === 'minimal') return !(s.home && s.home !== '/' && under(realPath(s.home), p));
   return [...SYSTEM_DIRS, ...SYSTEM_LINKS].some((d) => under(d, p));
 }
 
@@ -173,9 +185,11 @@ export function buildPlan(s: SandboxSpec): Plan {
   // The launching user's home holds their own credentials (~/.aws, ~/.ssh) and the default agent
   // socket: never shown, in any profile. A workspace inside it is bound again below, on the tmpfs
   // (made read-only only after that bind has made its mount point).
-  const home = s.home && s.home !== '/' && s.home !== s.stackDir && !under(s.stackDir, s.home) ? s.home : undefined;
+  // bubblewrap mounts on the real path: a home reached through a symlink is mounted where it leads.
+  const realHome = s.home && existsSync(s.home) ? realpathSync(s.home) : undefined;
+  const home = realHome && realHome !== '/' && realHome !== s.stackDir && !under(s.stackDir, realHome) ? realHome : undefined;
   // (Under /tmp or /run it is gone anyway: those are private tmpfs below.)
-  const hideHome = !full && home !== undefined && existsSync(home) && !PRIVATE.some((d) => under(d, home));
+  const hideHome = !full && home !== undefined && !PRIVATE.some((d) => under(d, home));
   if (hideHome) arg('--tmpfs', home);
   arg('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME, '--tmpfs', '/run', '--dir', SANDBOX_RUN);
   for (const { agent, socket } of s.agentSockets) {
@@ -199,7 +213,6 @@ export function buildPlan(s: SandboxSpec): Plan {
   const writable = [s.stackDir, ...(s.extraWrite ?? [])];
   arg('--bind', s.stackDir, s.stackDir);
   for (const p of s.extraWrite ?? []) arg('--bind-try', p, p);
-  if (hideHome) arg('--remount-ro', home);
   // Inside the workspace, Faramesh's code and the policy stay read-only, and the daemon's files unseen.
   for (const p of [s.installRoot, ...(node ? [node] : [])]) if (under(s.stackDir, p)) arg('--ro-bind', p, p);
   for (const p of s.readOnly) if (existsSync(p)) arg('--ro-bind', p, p);
@@ -209,6 +222,8 @@ export function buildPlan(s: SandboxSpec): Plan {
       arg('--tmpfs', path, '--remount-ro', path);
     } else if (existsSync(path)) arg('--ro-bind', '/dev/null', path);
   }
+  // Last: every mount point under the home has been made while it was writable.
+  if (hideHome) arg('--remount-ro', home);
 
   // The environment the helper adds to the allowlisted one.
   for (const e of s.env) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildPlan, type SandboxSpec } from '../src/plan.js';
+import { buildPlan, shownInSandbox, type SandboxSpec } from '../src/plan.js';
 
 const stack = mkdtempSync(join(tmpdir(), 'fm-plan-'));
 writeFileSync(join(stack, 'governance.fms'), '');
@@ -110,6 +110,25 @@ describe('the sandbox plan', () => {
     assert.ok(args.includes('--ro-bind-try /tmp/somewhere/faramesh /tmp/somewhere/faramesh'));
     const inHome = bwrapArgs(buildPlan(spec({ profile: 'minimal', installRoot: `${home}/faramesh`, home })).bytes);
     assert.ok(inHome.includes(`--ro-bind-try ${home}/faramesh ${home}/faramesh`));
+  });
+
+  it('the home is judged where it really is, and made read-only after every mount point in it; sockets where they lead', () => {
+    const real = mkdtempSync(join('/var/tmp', 'fm-realhome-'));
+    const link = join(mkdtempSync(join('/var/tmp', 'fm-link-')), 'home');
+    symlinkSync(real, link);
+    const stackDir = join(real, 'proj');
+    mkdirSync(stackDir);
+    const wal = join(real, 'wal');
+    const args = bwrapArgs(buildPlan(spec({ profile: 'minimal', stackDir, home: link, hidden: [{ path: wal, dir: true }] })).bytes);
+    assert.ok(args.includes(`--tmpfs ${real} `), 'mounted on its real path');
+    assert.ok(args.indexOf(`--remount-ro ${real}`) > args.indexOf(`--tmpfs ${wal}`), 'after the hidden log under it');
+    const minimal = spec({ profile: 'minimal', home: link });
+    assert.equal(shownInSandbox(minimal, join(link, '.faramesh', 'runtime', 'faramesh.sock')), false, 'in the hidden home');
+    assert.equal(shownInSandbox(minimal, '/srv/other-stack/.faramesh/runtime/operator.sock'), true, 'the host view shows it');
+    if (existsSync('/var/run') && realpathSync('/var/run') === '/run')
+      assert.equal(shownInSandbox(minimal, '/var/run/fm.sock'), false, '/var/run is /run, private in the sandbox');
+    assert.equal(shownInSandbox(spec(), join(stack, 'agent.sock')), true, 'the workspace');
+    assert.equal(shownInSandbox(spec(), join(stack, '.faramesh', 'runtime', 'agent.sock')), false, 'under .faramesh/');
   });
 
   it('in the minimal profile the home is hidden even when the stack is inside it: the workspace alone is bound again', () => {

@@ -118,15 +118,25 @@ export class ProxySession {
     await this.upstream.start();
   }
 
-  /** Resolves once no forwarded request waits for its answer (the daemon drains through this). */
+  /** Resolves once no call waits for its decision or its answer (the daemon drains through this). */
   idle(): Promise<void> {
-    if (this.inFlight.size === 0 || this.closed) return Promise.resolve();
+    if ((this.inFlight.size === 0 && this.deciding.size === 0) || this.closed) return Promise.resolve();
     return new Promise((resolve) => (this.settled = resolve));
   }
 
   private answered(id: Id): void {
     this.inFlight.delete(id);
-    if (this.inFlight.size === 0) this.settled?.();
+    this.settleIfIdle();
+  }
+
+  /** A decided call leaves `deciding` only once it is in flight (or answered): a drain never sees a gap between. */
+  private decidedOn(id: Id): void {
+    this.deciding.delete(id);
+    this.settleIfIdle();
+  }
+
+  private settleIfIdle(): void {
+    if (this.inFlight.size === 0 && this.deciding.size === 0) this.settled?.();
   }
 
   async close(): Promise<void> {
@@ -180,16 +190,23 @@ export class ProxySession {
     if (this.inFlight.has(m.id) || this.deciding.has(m.id))
       return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
     this.deciding.add(m.id);
-    const decided = await this.decideCall(m).finally(() => this.deciding.delete(m.id));
+    const decided = await this.decideCall(m).catch((e: unknown) => {
+      this.decidedOn(m.id);
+      throw e;
+    });
     const task = m.params?.task as { ttl?: unknown } | undefined;
     if (typeof decided !== 'string' && decided.result.effect === 'PERMIT') {
       const { result, name } = decided;
-      return this.forward(
+      // forward() marks the call in flight before its first await, so the drain keeps waiting.
+      const sent = this.forward(
         m,
         task ? { call: { tool: name, ...(result.action_id ? { actionId: result.action_id } : {}), ttl: task.ttl } } : {},
         result.credential,
       );
+      this.decidedOn(m.id);
+      return sent;
     }
+    this.decidedOn(m.id);
     if (typeof decided === 'string') return this.error(m.id, decided, -32602);
     await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
   }
@@ -206,7 +223,11 @@ export class ProxySession {
     const target = this.upstream.httpTarget();
     if (!target || this.inFlight.has(call.id) || this.deciding.has(call.id)) return false;
     this.deciding.add(call.id);
-    const decided = await this.decideCall(call).finally(() => this.deciding.delete(call.id));
+    const decided = await this.decideCall(call).catch((e: unknown) => {
+      this.decidedOn(call.id);
+      throw e;
+    });
+    if (typeof decided === 'string' || decided.result.effect !== 'PERMIT') this.decidedOn(call.id);
     if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -214,6 +235,7 @@ export class ProxySession {
       return true;
     }
     this.inFlight.set(call.id, { method: call.method });
+    this.decidedOn(call.id);
     this.deps.relayed?.();
     try {
       const c = decided.result.credential;

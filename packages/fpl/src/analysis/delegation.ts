@@ -4,9 +4,11 @@ import type { PolicyIR } from '../ir.js';
 import { overlaps } from '../patterns.js';
 import { reportAt } from './report.js';
 
-/** Every tool pattern the policy names anywhere: rules, rate limits and credentials. */
+/** Every tool pattern the policy names anywhere: rules, rate limits, credentials, MCP servers' tools and the HTTP proxies'. */
 function knownTools(ir: PolicyIR): string[] {
   return [
+    'http/*',
+    ...ir.mcp_servers.map((m) => `${m.name}/*`),
     ...ir.rules.map((r) => r.tool),
     ...ir.agents.flatMap((a) => [
       ...a.rules.map((r) => r.tool),

@@ -5,7 +5,7 @@
  */
 import { lstatSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
   agentSocketMirror,
@@ -100,7 +100,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     .filter((f) => f.endsWith('.fms'))
     .map((f) => join(stackDir, f));
   // Regular files only: a symlink planted as `x.fms` would become a bind of whatever it points at.
-  const sources = [i.source, ...[...fms, ...policyInputs(i.source, ir, settings)].filter(regularFile)];
+  const sources = [i.source, ...fms.filter(regularFile), ...protectedInputs(policyInputs(i.source, ir, settings), paths)];
   const hidden = [
     { path: paths.root, dir: true },
     { path: settings.walDir, dir: true },
@@ -155,6 +155,32 @@ function policyInputs(source: string, ir: PolicyIR, settings: RuntimeSettings): 
   for (const f of named) if (typeof f === 'string' && f !== '') files.push(resolveStackPath(f, stackDir));
   // Outside the workspace they are not the agent's to write (and showing them would reveal them).
   return files.filter((f) => f.startsWith(`${stackDir}/`));
+}
+
+/**
+ * The workspace entries that hold the policy inputs, shown read-only whole: a file bound alone in a
+ * subdirectory moves with it when the agent renames the subdirectory, and a symlink the agent could
+ * replace (so apply refuses one). An input not there yet is the agent's to create, and apply then
+ * refuses what it planted, or ignores it (a lock without imports).
+ */
+function protectedInputs(files: string[], paths: StackPaths): string[] {
+  const tops = new Set<string>();
+  for (const f of files) {
+    const top = join(paths.stackDir, relative(paths.stackDir, f).split(sep)[0]!);
+    if (top === paths.root) continue; // .faramesh/ is hidden
+    let entry;
+    try {
+      entry = lstatSync(top);
+    } catch {
+      continue;
+    }
+    if (entry.isSymbolicLink())
+      throw new Error(
+        `${relative(paths.stackDir, top)} is a symlink in the agents' workspace, and the daemon reads ${f} through it: an agent could replace it; use the file itself`,
+      );
+    tops.add(top);
+  }
+  return [...tops];
 }
 
 const regularFile = (f: string): boolean => {
