@@ -62,6 +62,10 @@ const run = (file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
     ),
   );
 
+/** A shell script run as the agent, through the stack's launcher, from its workspace. */
+const asAgent = (s: Stack, script: string, env: NodeJS.ProcessEnv = AMBIENT) =>
+  run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', script], { env, cwd: s.dir });
+
 const policy = (extra: string, proxy: number) => `runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
@@ -322,7 +326,7 @@ describe('the OS tier fails closed, naming the layer it cannot apply', { skip: !
       const applied = s.cli('apply');
       assert.equal(applied.code, 0, applied.stderr + applied.stdout);
       damage?.(s);
-      const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'echo AGENT-RAN'], { env: AMBIENT, cwd: s.dir });
+      const r = await asAgent(s, 'echo AGENT-RAN');
       return { ...r, applied };
     } finally {
       s.cli('apply', '--stop');
@@ -447,19 +451,13 @@ test(
       const applied = s.cli('apply');
       assert.equal(applied.code, 0, applied.stderr);
       assert.match(applied.stdout, /OS tier: minimal: .*host read-only/);
-      const r = await run(
-        join(s.dir, '.faramesh', 'bin', 'agent'),
-        [
-          '--',
-          'sh',
-          '-c',
-          `test -r /var/lib/dpkg/status -o -d /var && echo host-visible
+      const r = await asAgent(
+        s,
+        `test -r /var/lib/dpkg/status -o -d /var && echo host-visible
 cat ${home}/credentials 2>/dev/null || echo home-hidden
 ls -A .faramesh | wc -l
 echo x >> governance.fms 2>/dev/null || echo policy-read-only
 echo ok > mine && echo workspace-writable`,
-        ],
-        { env: AMBIENT, cwd: s.dir },
       );
       assert.equal(r.stdout, 'host-visible\nhome-hidden\n0\npolicy-read-only\nworkspace-writable\n', r.stderr);
     } finally {
@@ -492,19 +490,14 @@ test(
     try {
       const applied = s.cli('apply');
       assert.equal(applied.code, 0, applied.stderr);
-      const r = await run(
-        join(s.dir, '.faramesh', 'bin', 'agent'),
-        [
-          '--',
-          'sh',
-          '-c',
-          `cat ${home}/credentials 2>/dev/null || echo home-hidden
+      const r = await asAgent(
+        s,
+        `cat ${home}/credentials 2>/dev/null || echo home-hidden
 test -e ${home}/.faramesh && echo default-socket-dir-visible || echo default-socket-dir-hidden
 echo x >> jwks.json 2>/dev/null || echo keys-read-only
 echo x >> governance.fms.lock 2>/dev/null || echo lock-read-only
 echo ok > mine && echo workspace-writable`,
-        ],
-        { env: { ...AMBIENT, HOME: home }, cwd: s.dir },
+        { ...AMBIENT, HOME: home },
       );
       assert.equal(r.stdout, 'home-hidden\ndefault-socket-dir-hidden\nkeys-read-only\nlock-read-only\nworkspace-writable\n', r.stderr);
     } finally {
@@ -526,15 +519,9 @@ test(
       mkdirSync(join(s.dir, 'keys'));
       writeFileSync(join(s.dir, 'keys', 'jwks.json'), jwks);
       assert.equal(s.cli('apply').code, 0);
-      const r = await run(
-        join(s.dir, '.faramesh', 'bin', 'agent'),
-        [
-          '--',
-          'sh',
-          '-c',
-          'mv keys keys.old 2>/dev/null || echo cannot-move; echo x > keys/planted 2>/dev/null || echo read-only; echo x > governance.fms.lock && echo lock-written',
-        ],
-        { env: AMBIENT, cwd: s.dir },
+      const r = await asAgent(
+        s,
+        'mv keys keys.old 2>/dev/null || echo cannot-move; echo x > keys/planted 2>/dev/null || echo read-only; echo x > governance.fms.lock && echo lock-written',
       );
       assert.equal(r.stdout, 'cannot-move\nread-only\nlock-written\n', r.stderr);
       assert.equal(readFileSync(join(s.dir, 'keys', 'jwks.json'), 'utf8'), jwks);
@@ -568,10 +555,7 @@ test('apply refuses an agent socket the sandbox would show; a symlink planted as
     // As if an agent had left it in the workspace before this apply.
     symlinkSync('/etc/shadow', join(s.dir, 'shadow.fms'));
     assert.equal(s.cli('apply').code, 0);
-    const r = await run(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'cat /etc/shadow 2>/dev/null | wc -c'], {
-      env: AMBIENT,
-      cwd: s.dir,
-    });
+    const r = await asAgent(s, 'cat /etc/shadow 2>/dev/null | wc -c');
     assert.equal(r.stdout.trim(), '0', `/etc/shadow stays masked: ${r.stderr}`);
   } finally {
     s.cli('apply', '--stop');
@@ -595,15 +579,9 @@ test(
     try {
       const applied = s.cli('apply');
       assert.equal(applied.code, 0, applied.stderr + applied.stdout);
-      const r = await run(
-        join(s.dir, '.faramesh', 'bin', 'agent'),
-        [
-          '--',
-          'sh',
-          '-c',
-          `curl -s -S https://127.0.0.1:${up}/ok/1; echo; curl -s -S -o /dev/null -w '%{http_code}' https://127.0.0.1:${up}/admin`,
-        ],
-        { env: AMBIENT, cwd: s.dir },
+      const r = await asAgent(
+        s,
+        `curl -s -S https://127.0.0.1:${up}/ok/1; echo; curl -s -S -o /dev/null -w '%{http_code}' https://127.0.0.1:${up}/admin`,
       );
       assert.equal(r.stdout, 'secure /ok/1\n403', r.stderr);
       assert.deepEqual(seen, ['/ok/1 STUB-api'], 'the permitted request went on with its credential; the denied one never left');

@@ -15,12 +15,25 @@ import { McpProxy } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
 
 const fixture = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-header-server.mjs', import.meta.url));
+const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
 
-function proxy(limits: { perAgent: number; idleMs: number }): McpProxy {
+/**
+ * A proxy for one stdio server `h` (by default the header server) that permits every call, each
+ * decision taking `slowMs(tool)` (a slow credential, a slow disk).
+ */
+function proxy(
+  limits: { perAgent: number; idleMs: number },
+  server: { args: string[]; env?: Record<string, string> } = { args: [fixture, 'stdio'] },
+  slowMs: (tool: string) => number = () => 0,
+): McpProxy {
   return new McpProxy(
     {
-      servers: () => [{ name: 'h', command: process.execPath, args: [fixture, 'stdio'], env: {}, headers: {}, ref: 'test:1' }],
-      decide: (params) => ({ call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 }),
+      servers: () => [{ name: 'h', command: process.execPath, args: server.args, env: server.env ?? {}, headers: {}, ref: 'test:1' }],
+      decide: async (params) => {
+        const wait = slowMs(params.tool_id ?? '');
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
+      },
       visible: () => true,
       filterTools: () => false,
       denyAsError: () => false,
@@ -36,6 +49,12 @@ function proxy(limits: { perAgent: number; idleMs: number }): McpProxy {
   );
 }
 
+/** The crashing server, writing each run of `effect` to a file of its own. */
+function crashingServer(): { args: string[]; env: Record<string, string>; effects: string } {
+  const effects = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'effects.log');
+  return { args: [crashing], env: { EFFECTS: effects }, effects };
+}
+
 async function connect(port: number): Promise<Client> {
   const c = new Client({ name: 'sessions-test', version: '1.0.0' });
   await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/h`)));
@@ -45,29 +64,10 @@ async function connect(port: number): Promise<Client> {
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
 
 test('a call still being decided when its server restarts is not failed: it goes on after, and runs once', async () => {
-  const effects = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'effects.log');
-  const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
-  const p = new McpProxy(
-    {
-      servers: () => [{ name: 'h', command: process.execPath, args: [crashing], env: { EFFECTS: effects }, headers: {}, ref: 'test:1' }],
-      // The effect's decision takes a while (a slow credential, a slow disk): the server dies meanwhile.
-      decide: async (params) => {
-        if (params.tool_id === 'h/effect') await new Promise((r) => setTimeout(r, 400));
-        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
-      },
-      visible: () => true,
-      filterTools: () => false,
-      denyAsError: () => false,
-      record: () => {},
-      tasks: new TaskBook(() => {}),
-      agentFor: () => undefined,
-      ready: () => true,
-      stackDir: process.cwd(),
-      env: process.env,
-      say: () => {},
-    },
-    { perAgent: 4, idleMs: 60_000 },
-  );
+  // The effect's decision takes a while: the server dies meanwhile.
+  const server = crashingServer();
+  const { effects } = server;
+  const p = proxy({ perAgent: 4, idleMs: 60_000 }, server, (tool) => (tool === 'h/effect' ? 400 : 0));
   const port = await p.listen(0, 'bot');
   const c = await connect(port);
   try {
@@ -83,28 +83,9 @@ test('a call still being decided when its server restarts is not failed: it goes
 });
 
 test('a drain waits for a call still being decided: it is answered, and it ran', async () => {
-  const effects = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'effects.log');
-  const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
-  const p = new McpProxy(
-    {
-      servers: () => [{ name: 'h', command: process.execPath, args: [crashing], env: { EFFECTS: effects }, headers: {}, ref: 'test:1' }],
-      decide: async (params) => {
-        await new Promise((r) => setTimeout(r, 500));
-        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
-      },
-      visible: () => true,
-      filterTools: () => false,
-      denyAsError: () => false,
-      record: () => {},
-      tasks: new TaskBook(() => {}),
-      agentFor: () => undefined,
-      ready: () => true,
-      stackDir: process.cwd(),
-      env: process.env,
-      say: () => {},
-    },
-    { perAgent: 4, idleMs: 60_000 },
-  );
+  const server = crashingServer();
+  const { effects } = server;
+  const p = proxy({ perAgent: 4, idleMs: 60_000 }, server, () => 500);
   const port = await p.listen(0, 'bot');
   const c = await connect(port);
   try {
