@@ -78,6 +78,7 @@ agent "pay" {
     permit region/thing
     permit wide/thing
     permit capped/thing
+    permit typo/thing
     defer  tight/gated
   }
   rate_limit "tight/thing": 2 per minute
@@ -114,6 +115,10 @@ ${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
     backend = env("REGION_PROVIDER")
     tools   = ["wide/thing"]
   }
+  credential "typo" {
+    provider = env("TYPO_PROVIDER")
+    tools    = ["typo/thing"]
+  }
   credential "capped" {
     provider = "capped"
     scope    = ["payments-write"]
@@ -122,7 +127,7 @@ ${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
   }
 }
 `,
-    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root, REGION_PROVIDER: 'vault' },
+    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root, REGION_PROVIDER: 'vault', TYPO_PROVIDER: 'vault-EU' },
   );
   const applied = s.cli('apply');
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
@@ -217,7 +222,7 @@ test('credential probe and preview --format json: the same findings as one objec
     tool: 'http/get',
     credential: {
       id: 'stripe-key',
-      ref: 'governance.fms:51',
+      ref: 'governance.fms:52',
       provider: 'vault',
       provider_type: 'vault',
       stub: false,
@@ -301,6 +306,10 @@ test('provider = env(…) names the provider where the daemon runs; a Vault toke
   } finally {
     delete vault.mintedTtl;
   }
+  // A name from the environment that matches no provider block is a mistake, never a stub.
+  const typo = await s.govern({ agent_id: 'pay', tool_id: 'typo/thing', args: {} });
+  assert.deepEqual([typo.effect, typo.reason_code], ['DENY', 'CREDENTIAL_UNAVAILABLE']);
+  assert.match(typo.structured_denial!.human_message, /provider "vault-EU" \(from the environment\) names no provider block/);
   const preview = s.cli('credential', 'preview', '--agent', 'pay', '--tool', 'region/thing');
   assert.match(preview.stdout, /provider {2}vault \(vault\)/);
 });

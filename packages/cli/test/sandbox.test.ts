@@ -22,6 +22,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -533,9 +534,29 @@ test(
       const refused = s.cli('apply');
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /keys is a symlink in the agents' workspace/);
+      rmSync(join(s.dir, 'keys'));
+      renameSync(join(s.dir, 'real-keys'), join(s.dir, 'keys'));
+      // The policy itself behind a symlink: its read-only mount would land on the target.
+      renameSync(join(s.dir, 'governance.fms'), join(s.dir, 'policy.txt'));
+      symlinkSync(join(s.dir, 'policy.txt'), join(s.dir, 'governance.fms'));
+      const linked = s.cli('apply');
+      assert.equal(linked.code, 1);
+      assert.match(linked.stderr, /governance\.fms is not a regular file/);
     } finally {
       s.cli('apply', '--stop');
       s.stop();
+    }
+    // A key set named through env() is protected as one written out.
+    const named = makeStack(identity('env("JWKS")').replace('"env("JWKS")"', 'env("JWKS")'), { JWKS: './keys/jwks.json' });
+    try {
+      mkdirSync(join(named.dir, 'keys'));
+      writeFileSync(join(named.dir, 'keys', 'jwks.json'), jwks);
+      const applied = named.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.equal((await asAgent(named, 'echo x > keys/planted 2>/dev/null || echo read-only')).stdout, 'read-only\n');
+    } finally {
+      named.cli('apply', '--stop');
+      named.stop();
     }
   },
 );

@@ -157,11 +157,12 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
     `{"openapi":"3.1.0","paths":{
       "/pets/{id}":{"parameters":[{"name":"id","in":"path","schema":{"type":"string"}}],
         "put":{"operationId":"update_pet","parameters":[{"name":"id","in":"path","schema":{"type":["integer","null"]}},
-          {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"},{"name":"Authorization","in":"header"}],
+          {"name":"session","in":"cookie"},{"name":"X-Trace","in":"header"},{"name":"Authorization","in":"header"},
+          {"name":"limit","in":"query","schema":{"anyOf":[{"type":"integer"},{"type":"null"}]}}],
           "requestBody":{"$ref":"#/components/requestBodies/Pet"}},
         "get":{"summary":"unnamed"}}},
      "components":{"requestBodies":{"Pet":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Pet"}},"application/x-www-form-urlencoded":{}}}},
-       "schemas":{"Pet":{"type":"object","properties":{"age":{"type":["integer","null"]},"tags":{"type":"array","items":{"type":"string"}},
+       "schemas":{"Pet":{"type":"object","properties":{"age":{"type":["integer","null"]},"weight":{"oneOf":[{"type":"number"},{"type":"null"}]},"tags":{"type":"array","items":{"type":"string"}},
          "owner":{"type":"object"},"name":{}}}}}}`,
     'pets.json',
   );
@@ -173,8 +174,11 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
       params: [
         { name: 'id', in: 'path', type: 'integer' },
         { name: 'x-trace', in: 'header', type: 'string' },
+        // Nullable as FastAPI writes it (anyOf a type and null): still that type.
+        { name: 'limit', in: 'query', type: 'integer' },
         // The body schema's plainly typed fields (an object or an untyped field is not typed).
         { name: 'age', in: 'body', type: 'integer' },
+        { name: 'weight', in: 'body', type: 'number' },
         { name: 'tags', in: 'body', type: 'array', items: 'string' },
       ],
       body: ['application/json', 'application/x-www-form-urlencoded'],

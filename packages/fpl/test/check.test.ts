@@ -116,6 +116,7 @@ const errors: Case[] = [
     /host is a host name alone, compared without port, path or userinfo: 'db.internal:5432' would never match/,
   ],
   ['a host list with a path', agent('  rules {\n    deny x if host in ["a.com", "b.com/x"]\n  }'), ['invalid-value@3']],
+  ['a host with a port on the left', agent('  rules {\n    deny x if "db.internal:5432" == host\n  }'), ['invalid-value@3']],
   ['var used in condition must be scalar', agent('  var m = { a = 1 }\n  rules {\n    permit x if m == 1\n  }'), ['invalid-variable@4']],
   ['duplicate var', agent('  var a = 1\n  var a = 2'), ['duplicate-var@3']],
 ];

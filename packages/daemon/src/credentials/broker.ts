@@ -117,6 +117,13 @@ export class CredentialBroker {
       return { ok: false, provider: 'unknown', message: (e as Error).message };
     }
     const provider = this.stubOnly ? undefined : ir.providers.find((p) => p.name === providerName);
+    // A name read from the environment means a real provider: one that names none is a mistake, never a stub.
+    if (!provider && !this.stubOnly && typeof c.provider !== 'string' && c.provider !== undefined)
+      return {
+        ok: false,
+        provider: providerName,
+        message: `credential "${c.id}": provider "${providerName}" (from the environment) names no provider block`,
+      };
     const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;
     const header = c.header ?? 'Authorization';
     try {

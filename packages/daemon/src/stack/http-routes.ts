@@ -167,10 +167,21 @@ function parameters(list: unknown, deref: (v: unknown, where: string) => unknown
   return out;
 }
 
-/** A schema's type (3.1 allows `[T, "null"]`); objects and anything unknown stay strings. */
+/**
+ * The type a schema states, nullable or not: `T`, 3.1's `[T, "null"]`, or `anyOf`/`oneOf` of one
+ * type and null (FastAPI writes `Optional[int]` so). Undefined for anything else.
+ */
+function statedType(schema: unknown): unknown {
+  if (!isObj(schema)) return undefined;
+  if (schema.type !== undefined) return Array.isArray(schema.type) ? schema.type.find((x) => x !== 'null') : schema.type;
+  const options = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  const real = options?.filter((o) => !(isObj(o) && o.type === 'null'));
+  return real?.length === 1 ? statedType(real[0]) : undefined;
+}
+
+/** A schema's type, as statedType reads it; objects and anything unknown stay strings. */
 function typeOf(schema: unknown): HttpParamIR['type'] {
-  if (!isObj(schema)) return 'string';
-  const t = Array.isArray(schema.type) ? schema.type.find((x) => x !== 'null') : schema.type;
+  const t = statedType(schema);
   return t === 'array' || (SCALARS as readonly unknown[]).includes(t) ? (t as HttpParamIR['type']) : 'string';
 }
 
@@ -197,7 +208,7 @@ function requestBody(
       if (fields.some((f) => f.name === name)) continue;
       const p = deref(raw, `${where} ${name}`);
       // Only what the schema types plainly (objects and untyped fields pass as they are).
-      const stated = isObj(p) ? (Array.isArray(p.type) ? (p.type as unknown[]).find((x) => x !== 'null') : p.type) : undefined;
+      const stated = statedType(p);
       if (stated !== 'array' && !(SCALARS as readonly unknown[]).includes(stated)) continue;
       const kind = typeOf(p);
       const items = kind === 'array' && isObj(p) ? typeOf(deref(p.items, `${where} ${name}`)) : undefined;

@@ -12,6 +12,16 @@ export function checkCredentials(ir: PolicyIR, diagnostics: Diagnostics, locate:
   const types = new Map(ir.providers.map((p) => [p.name, p.type]));
   for (const agent of ir.agents)
     for (const c of agent.credentials) {
+      if (typeof c.provider === 'string' && !types.has(c.provider))
+        reportAt(
+          diagnostics,
+          locate,
+          c,
+          'warning',
+          'credential-stub',
+          `agent "${agent.id}": credential "${c.id}" names no provider block "${c.provider}": its calls get a STUB secret (development only)`,
+          'declare provider "…" { type = … }, or fix the name',
+        );
       if (typeof c.provider !== 'string' || types.get(c.provider) !== 'vault') continue;
       if (c.path !== undefined || c.scope.length > 0) continue;
       reportAt(

@@ -105,8 +105,11 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
         );
         return undefined;
       }
-      if ((node.op === '==' || node.op === '!=' || node.op === 'in') && 'var' in left && left.var.join('.') === 'host') {
-        const notHost = hostLiterals(right).find((h) => /[/@]/.test(h) || /:\d*$/.test(h.replace(/^\[[^\]]*\]/, '')));
+      const isHost = (e: ExprIR) => 'var' in e && e.var.join('.') === 'host';
+      // On either side: `"db.internal:5432" == host` is the same comparison.
+      const literal = isHost(left) ? right : isHost(right) ? left : undefined;
+      if (literal && (node.op === '==' || node.op === '!=' || node.op === 'in')) {
+        const notHost = hostLiterals(literal).find((h) => /[/@]/.test(h) || /:\d*$/.test(h.replace(/^\[[^\]]*\]/, '')));
         if (notHost !== undefined) {
           ctx.error(
             node.right.span,

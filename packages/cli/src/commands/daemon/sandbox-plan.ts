@@ -100,6 +100,12 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     .filter((f) => f.endsWith('.fms'))
     .map((f) => join(stackDir, f));
   // Regular files only: a symlink planted as `x.fms` would become a bind of whatever it points at.
+  // The policy itself must be a file: the read-only mount of a symlink lands on its target, and the
+  // link could be replaced.
+  if (!regularFile(i.source))
+    throw new Error(
+      `${i.source} is not a regular file: in the agents' workspace a symlink could be replaced; keep the policy itself there`,
+    );
   const sources = [i.source, ...fms.filter(regularFile), ...protectedInputs(policyInputs(i.source, ir, settings), paths)];
   const hidden = [
     { path: paths.root, dir: true },
@@ -151,8 +157,17 @@ export function writeSandboxPlan(i: SandboxInputs): string {
 function policyInputs(source: string, ir: PolicyIR, settings: RuntimeSettings): string[] {
   const stackDir = dirname(source);
   const files = [join(stackDir, LOCK_FILE), ...(settings.http?.tls ? [settings.http.tls.cert] : [])];
-  const named = [ir.runtime.http_openapi, ...ir.identities.map((d) => d.fields.jwks_file)];
-  for (const f of named) if (typeof f === 'string' && f !== '') files.push(resolveStackPath(f, stackDir));
+  // Named as written, through env() (read here, as the daemon will), or as a file:// key set URL.
+  const text = (v: unknown): string | undefined => {
+    const s = v && typeof v === 'object' && '$env' in v ? process.env[String((v as { $env: unknown }).$env)] : v;
+    return typeof s === 'string' && s !== '' ? s : undefined;
+  };
+  const url = (v: unknown) => {
+    const u = text(v);
+    return u?.startsWith('file://') ? new URL(u).pathname : undefined;
+  };
+  const named = [text(ir.runtime.http_openapi), ...ir.identities.flatMap((d) => [text(d.fields.jwks_file), url(d.fields.jwks_url)])];
+  for (const f of named) if (f) files.push(resolveStackPath(f, stackDir));
   // Outside the workspace they are not the agent's to write (and showing them would reveal them).
   return files.filter((f) => f.startsWith(`${stackDir}/`));
 }
