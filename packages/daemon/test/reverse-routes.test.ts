@@ -86,6 +86,8 @@ test('arguments: typed by their declarations, strings otherwise; a name twice wi
   const b = new RouteTable([typedBody]).match('POST', '/refund')!;
   const none = new URLSearchParams();
   assert.deepEqual(routeArgs(b, none, {}, { fields: { amount: '5000' }, form: true }), { amount: 5000 }, 'a form field is typed');
+  assert.deepEqual(routeArgs(b, none, {}, { fields: { tags: ['a', 'b'] }, form: true }), { tags: ['a', 'b'] }, 'repeated: the values');
+  assert.deepEqual(routeArgs(b, none, {}, { fields: { tags: 'a,b' }, form: true }), { tags: ['a,b'] }, 'one value, comma and all');
   assert.throws(() => routeArgs(b, none, {}, { fields: { amount: 'abc' }, form: true }), /'amount' must be an integer/);
   assert.throws(() => routeArgs(b, none, {}, { fields: { amount: '5000' }, form: false }), /'amount' must be integer .*not "5000"/);
   assert.throws(() => routeArgs(b, none, {}, { fields: { tags: ['a', 1] }, form: false }), /must be an array of string/);

@@ -216,7 +216,9 @@ export class ReverseProxy {
     const text = utf8(bytes);
     if (form) {
       const fields = formFields(text);
-      const repeated = Object.keys(fields).find((k) => Array.isArray(fields[k]));
+      // Given twice, only a field the operation declares an array is unambiguous.
+      const array = (k: string) => match.route.params.some((p) => p.in === 'body' && p.name === k && p.type === 'array');
+      const repeated = Object.keys(fields).find((k) => Array.isArray(fields[k]) && !array(k));
       if (repeated) throw new BodyError(400, `the form gives '${repeated}' more than once`);
       if ('_method' in fields) throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
       return { bytes, fields, form: true };

@@ -177,7 +177,14 @@ export function routeArgs(
     const p = declared(name, 'body');
     if (body!.form) {
       plain(name, 'body');
-      put(name, typeof value === 'string' ? typed(value, p) : value, 'body');
+      // A declared array is the name's values, one per repetition (a comma is part of a form value).
+      if (p?.type === 'array')
+        put(
+          name,
+          [value].flat().map((v) => scalar(String(v), p.items ?? 'string', name)),
+          'body',
+        );
+      else put(name, typeof value === 'string' ? typed(value, p) : value, 'body');
     } else put(name, p ? conforming(value, p) : value, 'body');
   }
   return { ...args };

@@ -45,6 +45,12 @@ export function exportCmd(o: ExportOptions): number {
   const write = (s: string) => (o.out ? chunks.push(s) : process.stdout.write(s));
   try {
     ({ from, to } = timeWindow(o.from, o.to));
+  } catch (e) {
+    // A usage error, as for audit verify.
+    out.error(out.fail((e as Error).message));
+    return 64;
+  }
+  try {
     if (o.includePublicKeys) {
       const { verifiers, source } = pinnedKeys(o);
       if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');
