@@ -1,8 +1,11 @@
 /**
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every log frame.
- * Slicing-by-8: eight tables let each step fold eight bytes, about four times the speed of the
- * byte-at-a-time loop (verification reads every frame).
+ * `@node-rs/crc32` computes it with the CPU's CRC instructions, in half the time of the portable
+ * code below for a record (verification reads every frame). The portable code — slicing-by-8:
+ * eight tables fold eight bytes a step — stands in where no prebuilt binary loads.
  */
+import { createRequire } from 'node:module';
+
 const TABLES = (() => {
   const t = Array.from({ length: 8 }, () => new Uint32Array(256));
   for (let n = 0; n < 256; n++) {
@@ -24,7 +27,7 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
   Uint32Array,
 ];
 
-export function crc32c(bytes: Uint8Array, crc = 0): number {
+export function crc32cPortable(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   let i = 0;
   const end8 = bytes.length - (bytes.length % 8);
@@ -43,3 +46,21 @@ export function crc32c(bytes: Uint8Array, crc = 0): number {
   for (; i < bytes.length; i++) c = T0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+type Crc32c = (bytes: Uint8Array, crc?: number) => number;
+
+const native = ((): Crc32c | undefined => {
+  try {
+    const { crc32c } = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: (b: Buffer, crc?: number) => number };
+    // Checked once against the portable code: a binary that answers differently is not used.
+    const probe = Buffer.from('123456789');
+    return crc32c(probe) === 0xe3069283 && crc32c(probe, 0x1234) === crc32cPortable(probe, 0x1234)
+      ? (bytes, crc) => crc32c(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), crc)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CRC-32C of `bytes`, continuing from `crc` (the CRC of what came before them). */
+export const crc32c: Crc32c = native ?? crc32cPortable;

@@ -13,11 +13,22 @@ export type Hash = Uint8Array;
 const nodeInput = Buffer.alloc(65, 1);
 const sha256 = (input: Buffer): Buffer => Buffer.from(hash('sha256', input, 'binary'), 'latin1');
 
+// The leaf's input, 0x00 ‖ record, is assembled in one reused buffer (hashing is synchronous).
+let leafInput = Buffer.alloc(4096);
+function leafInputOf(record: Uint8Array): Buffer {
+  if (record.length >= leafInput.length) leafInput = Buffer.alloc(2 ** Math.ceil(Math.log2(record.length + 1)));
+  leafInput[0] = 0;
+  leafInput.set(record, 1);
+  return leafInput.subarray(0, record.length + 1);
+}
+
 export function leafHash(record: Uint8Array): Buffer {
-  const input = Buffer.allocUnsafe(record.length + 1);
-  input[0] = 0;
-  input.set(record, 1);
-  return sha256(input);
+  return sha256(leafInputOf(record));
+}
+
+/** The leaf hash as lowercase hex, the form records link by (`prev_hash`). */
+export function leafHashHex(record: Uint8Array): string {
+  return hash('sha256', leafInputOf(record), 'hex');
 }
 
 export function nodeHash(left: Hash, right: Hash): Buffer {

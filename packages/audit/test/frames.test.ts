@@ -1,15 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { crc32c } from '../src/crc32c.js';
+import { crc32c, crc32cPortable } from '../src/crc32c.js';
 import { encodeFrame, FRAME_HEADER, scanFrames } from '../src/frames.js';
 
-test('CRC-32C check values (RFC 3720 B.4 and the "123456789" check)', () => {
-  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
-  assert.equal(crc32c(Buffer.alloc(32, 0)), 0x8a9136aa);
-  assert.equal(crc32c(Buffer.alloc(32, 0xff)), 0x62a8ab43);
-  assert.equal(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => i))), 0x46dd794e);
-  assert.equal(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i))), 0x113fdb5c);
+test('CRC-32C check values (RFC 3720 B.4 and the "123456789" check), native and portable', () => {
+  assert.notEqual(crc32c, crc32cPortable, 'the native CRC (@node-rs/crc32) loads on this platform');
+  for (const crc of [crc32c, crc32cPortable]) {
+    assert.equal(crc(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc(Buffer.alloc(32, 0)), 0x8a9136aa);
+    assert.equal(crc(Buffer.alloc(32, 0xff)), 0x62a8ab43);
+    assert.equal(crc(Buffer.from(Array.from({ length: 32 }, (_, i) => i))), 0x46dd794e);
+    assert.equal(crc(Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i))), 0x113fdb5c);
+  }
+});
+
+test('the native and portable CRC-32C agree on any bytes, views and continued checksums', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(16), fc.integer({ min: 0, max: 0xffffffff }), (bytes, cut, seed) => {
+      const view = bytes.subarray(Math.min(cut, bytes.length));
+      assert.equal(crc32c(view), crc32cPortable(view));
+      assert.equal(crc32c(view, seed), crc32cPortable(view, seed));
+      assert.equal(crc32c(Buffer.from(view)), crc32cPortable(view));
+      // A checksum continued over two halves is the checksum of the whole.
+      const half = view.length >> 1;
+      assert.equal(crc32c(view.subarray(half), crc32c(view.subarray(0, half))), crc32cPortable(view));
+    }),
+  );
 });
 
 // Frames are never empty: a zero length header marks where the records end.

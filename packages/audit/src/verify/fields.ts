@@ -81,9 +81,27 @@ const COMMON: Record<string, Check> = {
 };
 const SEQUENCED = ['type', 'id', 'time', 'seq', 'lamport_seq', 'prev_hash'];
 
+/**
+ * The check, remembering the last string it accepted: consecutive records repeat most values
+ * (the policy version, the time of a busy millisecond, an agent's id), and comparing two strings
+ * costs less than matching a pattern or parsing a time again. Strings are immutable, so a value
+ * once accepted stays acceptable.
+ */
+const remembering = (check: Check): Check => {
+  let last: string | undefined;
+  return (v) => {
+    if (typeof v === 'string' && v === last) return undefined;
+    const why = check(v);
+    if (why === undefined && typeof v === 'string') last = v;
+    return why;
+  };
+};
+
 const schema = (required: readonly string[], fields: Record<string, Check>): Schema => {
   const all = [...SEQUENCED, ...required];
-  const checks = Object.entries({ ...COMMON, ...fields }).map(([k, check]) => [k, { check, required: all.includes(k) }] as const);
+  const checks = Object.entries({ ...COMMON, ...fields }).map(
+    ([k, check]) => [k, { check: remembering(check), required: all.includes(k) }] as const,
+  );
   return { required: all, fields: new Map(checks) };
 };
 

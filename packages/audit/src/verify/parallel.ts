@@ -4,11 +4,11 @@
  * most of the work) while the main thread folds the finished scans in log order (links, tree,
  * checkpoints). Same scan, same fold as `verifyLog`, so the report is the same.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FRAME_HEADER, frameEnd, frameRuns, walkFrames } from '../frames.js';
+import { frameEnd, frameRuns, walkFrames } from '../frames.js';
 import { LogFold } from './fold.js';
 import { scanRecords, type RecordScan, type RunSummary } from './scan.js';
 import { listLog, RUN_FRAMES, verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
@@ -27,11 +27,11 @@ export interface ParallelOptions extends VerifyOptions {
 
 export interface ScanTask {
   id: number;
-  /** The run's bytes, from its first frame to the next run's first frame header (or the segment's end). */
-  bytes: ArrayBuffer;
-  /** Where `bytes` starts in the segment. */
-  base: number;
-  /** Where the next run starts, in `bytes`. */
+  /** The whole segment, shared with the main thread (never written once read). */
+  bytes: SharedArrayBuffer;
+  /** Where the run's first frame starts. */
+  from: number;
+  /** Where the next run starts (`Infinity` for the segment's last run). */
   stop: number;
   window: TimeWindow;
 }
@@ -79,12 +79,12 @@ async function foldInParallel(
   const ahead: Segment[] = [];
   let read = 0;
   const readNext = () => {
-    const bytes = readFileSync(join(dir, segments[read++]!));
+    const bytes = readShared(join(dir, segments[read++]!));
     const start = recordsStart(bytes);
     const starts = start === undefined ? [] : frameRuns(bytes, start, perRun);
     const runs = starts.map((from, k) => {
       const stop = starts[k + 1] ?? Infinity;
-      return { from, stop, result: pool.scan(runTask(bytes, from, stop, window)) };
+      return { from, stop, result: pool.scan({ bytes: bytes.buffer as SharedArrayBuffer, from, stop, window }) };
     });
     ahead.push({ bytes, runs });
   };
@@ -117,16 +117,21 @@ function recordsStart(bytes: Buffer): number | undefined {
 }
 
 /**
- * A run's bytes for a worker, copied so that they can be transferred (memory shared between
- * threads made the scan slower). A middle run's copy includes the next run's frame header: a
- * non-zero length after its last frame, so a bad checksum there reads as damage, not a torn end.
+ * A segment read into memory the workers share: each scans its runs in place, as `verifyLog`
+ * scans them, seeing the whole segment (copying each run out for a worker cost the main thread
+ * more than the shared memory costs the scan). The size is taken once: a live daemon may append
+ * meanwhile, and what it appends later is not read.
  */
-function runTask(bytes: Buffer, from: number, stop: number, window: TimeWindow): Omit<ScanTask, 'id'> {
-  const end = Math.min(bytes.length, stop + FRAME_HEADER);
-  // Not zero-filled, and never a slice of Node's shared pool (it is transferred).
-  const copy = Buffer.allocUnsafeSlow(end - from);
-  bytes.copy(copy, 0, from, end);
-  return { bytes: copy.buffer as ArrayBuffer, base: from, stop: stop - from, window };
+function readShared(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.from(new SharedArrayBuffer(fstatSync(fd).size));
+    let done = 0;
+    for (let n = 1; done < bytes.length && n > 0; done += n) n = readSync(fd, bytes, done, bytes.length - done, done);
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 class PoolError extends Error {
@@ -179,7 +184,7 @@ class ScanPool {
 
   private next(worker: Worker): void {
     const task = this.queue.shift();
-    if (task) worker.postMessage(task, [task.bytes]);
+    if (task) worker.postMessage(task);
     else this.idle.push(worker);
   }
 

@@ -5,7 +5,7 @@
  * (`fold.ts`). The result is columnar, one entry per frame, so it crosses threads cheaply.
  */
 import { walkFrames, type FrameStep } from '../frames.js';
-import { leafHash } from '../merkle.js';
+import { leafHashHex } from '../merkle.js';
 import { parseJsonObject } from '../log/manifest.js';
 import { chainOf } from '../log/sequencer.js';
 import { foldTime } from '../log/time-bound.js';
@@ -83,16 +83,13 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     maxTime: '',
     bytes: 0,
   };
-  const leaves: Buffer[] = [];
   for (const step of walkFrames(bytes, from, stop)) {
     if (step.kind !== 'frame') {
       scan.end = { ...step, offset: base + step.offset };
       break;
     }
     const i = scan.count++;
-    const leaf = leafHash(step.payload);
-    leaves.push(leaf);
-    scan.leafHex.push(leaf.toString('hex'));
+    scan.leafHex.push(leafHashHex(step.payload));
     scan.offsets.push(base + step.offset);
     scan.crcOk.push(step.crcOk);
     scan.bytes += step.payload.length + 8;
@@ -129,8 +126,9 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     if (event) scan.approvals.push(event);
   }
   // A buffer of its own (never a slice of Node's pool), so it can be transferred to another thread.
-  scan.leaves = new Uint8Array(leaves.length * 32);
-  for (let i = 0; i < leaves.length; i++) scan.leaves.set(leaves[i]!, i * 32);
+  const leaves = Buffer.allocUnsafeSlow(scan.count * 32);
+  leaves.write(scan.leafHex.join(''), 'hex');
+  scan.leaves = leaves;
   return scan;
 }
 
