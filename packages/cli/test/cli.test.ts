@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,6 +192,17 @@ test('fmt --format json: whether the file is formatted and whether fmt changed i
   assert.deepEqual(fmtJson(), [0, { file: 'governance.fms', formatted: true, changed: true }]);
   assert.deepEqual(fmtJson('--check'), [0, { file: 'governance.fms', formatted: true, changed: false }]);
   assert.deepEqual(fmtJson(), [0, { file: 'governance.fms', formatted: true, changed: false }]);
+});
+
+test('fmt rewrites a symlinked policy through the link and keeps the file mode', () => {
+  const real = stack('permit   a\n', 'policy.fms');
+  chmodSync(join(real, 'policy.fms'), 0o600);
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-cli-'));
+  symlinkSync(join(real, 'policy.fms'), join(dir, 'governance.fms'));
+  assert.equal(run(['fmt', '--dir', dir]).code, 0);
+  assert.ok(lstatSync(join(dir, 'governance.fms')).isSymbolicLink(), 'the link is kept');
+  assert.equal(readFileSync(join(real, 'policy.fms'), 'utf8'), 'permit a\n');
+  assert.equal(statSync(join(real, 'policy.fms')).mode & 0o777, 0o600);
 });
 
 test('fmt refuses a file with syntax errors and leaves it untouched', () => {

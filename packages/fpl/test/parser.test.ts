@@ -163,6 +163,10 @@ describe('recovery', () => {
     ['unknown function', 'permit a if len(x) > 3\n', ['unknown-function@1']],
     ['unquoted glob in condition', 'permit a if tool == stripe/*\n', ['invalid-variable@1']],
     ['empty path segment', 'permit a if args..x == 1\n', ['invalid-variable@1']],
+    // Not numbers, and not argument names either: as `args.10_000` the deny would never match.
+    ['digit separators are not a number', 'deny a if amount > 10_000\npermit a\n', ['invalid-number@1']],
+    ['units are not a number', 'defer a if time.hour >= 18h\n', ['invalid-number@1']],
+    ['a version is not a number', 'deny a if v == 1.2.3\n', ['invalid-number@1']],
     ['duplicate clause', 'permit a if x == 1 if y == 2\n', ['duplicate-clause@1']],
     ['value missing', 'agent "a" {\n  default\n}\n', ['expected-value@2']],
     ['import needs a string', 'import foo\n', ['expected-token@1']],

@@ -67,3 +67,14 @@ test('fmt is idempotent and meaning-preserving on the example stack', async () =
   const text = await readFile(new URL('../../../../examples/support-stack/governance.fms', import.meta.url), 'utf8');
   assert.equal(assertFormatsSafely(text), text, 'the example is already canonical');
 });
+
+test('fmt escapes what the lexer refuses raw or UTF-8 cannot hold', () => {
+  // A bidi control written as an escape must stay one (a raw one fails check), and a lone
+  // surrogate must not be written raw (it would be saved as U+FFFD, another value).
+  for (const escaped of ['\\u202e', '\\u2066', '\\ud83d', '\\ude00']) {
+    const text = `permit a if x == "${escaped}"\n`;
+    assert.equal(assertFormatsSafely(text), text);
+  }
+  const pair = 'permit a if x == "\\ud83d\\ude00"\n';
+  assert.equal(fmt(pair), 'permit a if x == "\u{1F600}"\n');
+});

@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parse, print } from '@faramesh/fpl';
 import { makeOut, type Format, type Out } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
@@ -35,9 +35,14 @@ export function fmt(opts: FmtOptions): number {
   const formatted = print(file);
   const report: FmtReport = { file: stack.source.name, formatted: formatted === stack.source.text, changed: false };
   if (!report.formatted && !opts.check) {
-    const tmp = `${stack.path}.fmt-${process.pid}.tmp`;
-    writeFileSync(tmp, formatted);
-    renameSync(tmp, stack.path);
+    // Rewrite the file itself: a symlinked policy stays a link to its (now formatted) target, and
+    // the file keeps its permissions.
+    const target = realpathSync(stack.path);
+    const mode = statSync(target).mode & 0o7777;
+    const tmp = `${target}.fmt-${process.pid}.tmp`;
+    writeFileSync(tmp, formatted, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, target);
     report.formatted = report.changed = true;
   }
   if (opts.format === 'json') out.print(JSON.stringify(report, null, 2));

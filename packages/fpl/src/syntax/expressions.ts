@@ -213,6 +213,17 @@ export class ExpressionParser {
       throw new ParseAbort();
     }
     this.ts.next();
+    // `10_000`, `1k`, `18h` or `1.2.3` read as a number but are none: taken as the name of an
+    // argument, the comparison would never hold, silently.
+    if (/^-?\.?\d/.test(word)) {
+      this.ts.error(
+        span(t),
+        'invalid-number',
+        `'${word}' is not a number`,
+        `write numbers as 10000, 3.5 or 1e4 (no '_', units or suffixes), quote a string ("${word}"), or write args.${word.replace(/^-/, '')} for an argument of that name`,
+      );
+      throw new ParseAbort();
+    }
     if (/[/*@]/.test(word)) {
       this.ts.error(span(t), 'invalid-variable', `'${word}' is not a variable name`, `quote it if you meant a string: "${word}"`);
       throw new ParseAbort();

@@ -258,13 +258,20 @@ export function valueText(v: ValueNode | ExprNode): string {
   }
 }
 
-/** A double-quoted FPL string the lexer reads back to the same value. */
+/**
+ * A double-quoted FPL string the lexer reads back to the same value. Characters the lexer refuses
+ * raw (bidirectional controls, line separators) and lone surrogates, which UTF-8 cannot hold, are
+ * written as escapes.
+ */
 export function quote(s: string): string {
-  return `"${s.replace(/[\\"\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
-    if (c === '\\' || c === '"') return `\\${c}`;
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  })}"`;
+  return `"${s.replace(
+    /[\\"\u0000-\u001f\u007f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      if (c === '\\' || c === '"') return `\\${c}`;
+      if (c === '\n') return '\\n';
+      if (c === '\t') return '\\t';
+      if (c === '\r') return '\\r';
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    },
+  )}"`;
 }
