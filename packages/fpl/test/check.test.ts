@@ -124,6 +124,12 @@ const errors: Case[] = [
 const warnings: Case[] = [
   ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
   [
+    'a host clause naming a misspelt var',
+    agent('  default deny\n  var internal_host = "db.internal"\n  rules {\n    deny http/* host intrnal_host\n    permit http/*\n  }'),
+    ['unknown-var@5'],
+    /host 'intrnal_host' is not a declared var, so it is taken literally/,
+  ],
+  [
     'an oidc identity without keys',
     'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  audience = "faramesh"\n}\n',
     ['missing-field@1'],

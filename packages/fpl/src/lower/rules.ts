@@ -4,6 +4,7 @@ import { patternProblem } from '../patterns.js';
 import type { LowerContext } from './context.js';
 import { lowerExpr, type Scope } from './expr.js';
 import { normaliseEgressHost } from './hosts.js';
+import { closest } from '../syntax/suggest.js';
 
 /** NFC-normalise and validate a tool pattern; undefined after reporting when malformed. */
 export function lowerToolPattern(
@@ -61,5 +62,15 @@ function clause(ctx: LowerContext, value: ClauseValue, scope: Scope, name: strin
     ctx.error(value.span, 'invalid-value', `${name} cannot be empty`);
     return undefined;
   }
+  // A bare word that is almost a declared var is most likely that var misspelt: taken literally,
+  // the clause would match nothing (a deny that never applies).
+  const meant = value.kind === 'Word' ? closest(value.value, scope.vars.keys()) : undefined;
+  if (meant !== undefined)
+    ctx.warning(
+      value.span,
+      'unknown-var',
+      `${name} '${value.value}' is not a declared var, so it is taken literally`,
+      `did you mean the var '${meant}'? Quote the value if the literal is meant`,
+    );
   return value.value;
 }
