@@ -99,6 +99,8 @@ test('HTTP API from loopback: evaluate permits, denies and defers like the socke
     assert.equal((await call(url, 'POST', '/v1/evaluate', { body: { agent_id: 'bot', tool: 'x', args: [1] } })).status, 400);
     assert.equal((await call(url, 'POST', '/v1/evaluate', { raw: 'x=1', type: 'application/x-www-form-urlencoded' })).status, 415);
     assert.equal((await call(url, 'GET', '/v1/evaluate')).status, 405);
+    const malformed = await call(url, 'GET', '/v1/approvals/%E0%A4%A');
+    assert.equal(malformed.status, 400, malformed.body);
     assert.equal((await call(url, 'GET', '/v1/nothing')).status, 404);
     const huge = await call(url, 'POST', '/v1/evaluate', {
       raw: JSON.stringify({ agent_id: 'bot', tool: 'x', args: { a: 'x'.repeat(1.1e6) } }),

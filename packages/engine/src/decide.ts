@@ -259,6 +259,20 @@ function pipeline(
     trace?.step('delegation', `effect capped at the delegation ceiling ${delegation.ceiling}`);
     effect = delegation.ceiling;
   }
+  // A `ceiling = "deny"` grant: nothing this agent does under it runs (and nothing is spent or taken).
+  if (effect === 'DENY')
+    return done(
+      denial(
+        'POLICY_DENY',
+        `denied: ${tool.tool} is capped at deny by the delegation ceiling`,
+        rule,
+        'delegate',
+        redacted(),
+        collectAlerts(agent, 'deny'),
+      ),
+      NONE,
+      trace,
+    );
   const warned = signals.length > 0 && signals.some((x) => x.code === 'BUDGET_WARNING') ? 'budget_warning' : undefined;
   if (budgetDefer || effect === 'DEFER') {
     const decision: Decision = {

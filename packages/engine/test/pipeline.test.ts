@@ -130,6 +130,26 @@ describe('rate limits', () => {
 });
 
 describe('budgets', () => {
+  test('a budget that denies is not passed over for an earlier one that audits or defers', () => {
+    for (const soft of ['audit', 'defer']) {
+      const p = policy(
+        agent(
+          `  rules {\n    permit **\n  }\n  budget soft {\n    max $5\n    on_exceed ${soft}\n  }\n  budget hard {\n    max $10\n    on_exceed deny\n  }`,
+        ),
+      );
+      // $3 a call: the soft budget is past its $5 from the second call, the hard one would pass $10 on the fourth.
+      // (A deferring budget is passed only under an approval.)
+      const s = new Session(p);
+      const out = [0, 1, 2, 3, 4].map(() => outcome(s.call({ tool: 'x', cost_usd: 3 }, 'bot', { approved: soft === 'defer' })));
+      assert.deepEqual(out, ['PERMIT', 'PERMIT', 'PERMIT', 'DENY/BUDGET_EXCEEDED', 'DENY/BUDGET_EXCEEDED'], soft);
+      assert.ok(
+        Object.values(s.state.budgets).every((b) => b.spent_usd <= 10),
+        `${soft}: the deny budget's $10 is never passed`,
+      );
+      // Both exceeded, no approval: a deny, not a deferral an operator could approve past the hard cap.
+      assert.equal(outcome(s.call({ tool: 'x', cost_usd: 3 })), 'DENY/BUDGET_EXCEEDED', soft);
+    }
+  });
   test('ops read back from the log are checked (a counter replayed as NaN compares false against its cap)', async () => {
     const { isDeltaOp } = await import('../src/index.js');
     const p = policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n  }\n  rate_limit "x": 5 per minute'));
@@ -253,6 +273,10 @@ describe('egress', () => {
     [{ url: 'http://[::1]:8080/' }, 'PERMIT'],
     [{ url: 'https://api.stripe.com.evil.net/' }, 'DENY/EGRESS_DENIED'],
     [{ url: 'not a url at all' }, 'DENY/EGRESS_DENIED'],
+    // fetch(["https://evil.com"]) and fetch({ toString }) go to evil.com: a destination that is not a string is not a host.
+    [{ url: ['https://evil.example.com/'] }, 'DENY/EGRESS_DENIED'],
+    [{ url: { href: 'https://evil.example.com/' } }, 'DENY/EGRESS_DENIED'],
+    [{ url: ['https://evil.example.com/'], host: 'api.stripe.com' }, 'DENY/EGRESS_DENIED'],
     [{}, 'PERMIT'],
   ];
   for (const [args, expected] of cases)
@@ -310,6 +334,10 @@ describe('redaction', () => {
       '{"card":{"number":"[REDACTED]","__proto__":{"admin":true}},"__proto__":{"amount":999999}}',
       'the redacted copy is the arguments, masked: what the log hashes and the approver sees',
     );
+  });
+  test('a literal dotted key does not shield the nested path it also names', () => {
+    const d = new Session(p).call({ tool: 'pay', args: { 'card.number': 'x', card: { number: '4242424242424242', brand: 'visa' } } });
+    assert.deepEqual(d.redacted_args, { 'card.number': '[REDACTED]', card: { number: '[REDACTED]', brand: 'visa' } });
   });
   test('other tools are not redacted', () =>
     assert.deepEqual(new Session(p).call({ tool: 'other', args: { card: { number: '1' } } }).redacted_args, { card: { number: '1' } }));
@@ -439,6 +467,20 @@ describe('sessions, phases, selectors, delegation', () => {
     );
     s.advance(601);
     assert.match(s.call({ tool: 'web/fetch', delegation_chain: chain }, 'researcher').human_message!, /expired/);
+  });
+  test('delegation: a ceiling of deny denies, and spends nothing', () => {
+    const p = policy(
+      agent('  delegate {\n    target_agent = "writer"\n    ceiling = "deny"\n  }', 'orchestrator') +
+        agent('  rules {\n    permit fs/write\n  }\n  budget daily {\n    max_calls 5\n  }\n  rate_limit "fs/*": 5 per minute', 'writer'),
+    );
+    const s = new Session(p);
+    const chain = [{ agent_id: 'orchestrator', issued_at: new Date(T0).toISOString() }];
+    const d = s.call({ tool: 'fs/write', delegation_chain: chain }, 'writer');
+    assert.equal(outcome(d), 'DENY/POLICY_DENY', 'capped at the ceiling');
+    assert.deepEqual(d.resolution, { type: 'rule_block', rule_id: 'delegate' });
+    assert.deepEqual(s.state.budgets, {});
+    assert.deepEqual(s.state.buckets, {});
+    assert.equal(s.call({ tool: 'fs/write' }, 'writer').effect, 'PERMIT', 'undelegated');
   });
 });
 

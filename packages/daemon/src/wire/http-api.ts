@@ -115,7 +115,7 @@ export class HttpApi {
       if (approval) {
         allow(req, 'GET');
         const agent = who?.role === 'agent' ? who.agent_id : undefined;
-        return json(res, 200, this.handlers.approval(decodeURIComponent(approval[1]!), agent));
+        return json(res, 200, this.handlers.approval(decodePathSegment(approval[1]!), agent));
       }
       if (url.pathname === '/v1/operator') {
         allow(req, 'POST');
@@ -161,6 +161,15 @@ export const DAEMON_PATHS = ['/v1/evaluate', '/v1/operator', '/healthz', '/ready
 
 export function isDaemonPath(path: string): boolean {
   return DAEMON_PATHS.includes(path) || path.startsWith('/v1/approvals/');
+}
+
+/** A percent-encoded path segment; a malformed escape (`%E0%A4%A`) is the client's error, not the daemon's. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'bad_request', 'the path holds a malformed percent-escape');
+  }
 }
 
 function allow(req: IncomingMessage, method: string): void {

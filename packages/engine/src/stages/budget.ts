@@ -4,8 +4,10 @@ import type { DeltaOp, EngineState } from '../state.js';
 import { key } from '../state.js';
 import { priceUsage } from './pricing.js';
 
+const STRICTNESS: Record<BudgetIR['on_exceed'], number> = { audit: 0, defer: 1, deny: 2 };
+
 export interface BudgetResult {
-  /** The first budget this call would exceed. */
+  /** The budget this call would exceed whose `on_exceed` is strictest (deny, then defer, then audit); the first of those. */
   exceeded?: { budget: BudgetIR; resetsAt?: string; message: string };
   signals: DecisionSignal[];
   delta: DeltaOp[];
@@ -69,7 +71,10 @@ export function checkBudgets(
       if (after > limit) {
         const resetsAt = budget.window === 'day' || (dailyKey && limit === budget.daily) ? today.resetsAt : undefined;
         const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
-        if (!result.exceeded) result.exceeded = { budget, message, ...(resetsAt ? { resetsAt } : {}) };
+        // Every exceeded budget's on_exceed applies, so the strictest decides: a budget that denies is
+        // never passed over for one that only defers or audits (an approval lifts a defer, not a deny).
+        if (!result.exceeded || STRICTNESS[budget.on_exceed] > STRICTNESS[result.exceeded.budget.on_exceed])
+          result.exceeded = { budget, message, ...(resetsAt ? { resetsAt } : {}) };
         break;
       }
       if (budget.warn_at !== undefined && before < budget.warn_at * limit && after >= budget.warn_at * limit) {

@@ -9,8 +9,13 @@ export function destinationOf(request: DecisionRequest): string | undefined {
 function firstString(args: Record<string, unknown> | undefined, keys: string[]): string | undefined {
   if (!args) return undefined;
   for (const k of keys) {
+    if (!Object.hasOwn(args, k)) continue;
     const v = args[k];
     if (typeof v === 'string' && v !== '') return v;
+    // A destination given as something other than a string (`["https://evil.com"]`, an object with
+    // an href) is still a destination: a tool that stringifies it goes there. It names no host, so
+    // no allow list passes it.
+    if (v !== null && v !== undefined && typeof v !== 'string') return '';
   }
   return undefined;
 }

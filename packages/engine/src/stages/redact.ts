@@ -3,7 +3,7 @@
  * digest, approval views, sink payloads). Conditions always see the original arguments.
  *
  * Paths: `card_number`, `card.number`, `items[*].card`, `items.*.card`; a key containing dots
- * (`.env`, `secrets.json`) is also matched as a literal key first.
+ * (`.env`, `secrets.json`) is also matched as a literal key, as well as the nested path.
  */
 export const REDACTED = '[REDACTED]';
 
@@ -15,8 +15,10 @@ export function redact(
   if (paths.length === 0) return args;
   const copy = structuredCloneJson(args) as Record<string, unknown>;
   paths.forEach((path, i) => {
+    // Both spellings a path can name are masked: a literal key `card.number` beside a nested
+    // `card: { number }` must not leave the nested value in the clear.
     if (Object.hasOwn(copy, path)) copy[path] = REDACTED;
-    else mask(copy, parsed[i]!, 0);
+    mask(copy, parsed[i]!, 0);
   });
   return copy;
 }
