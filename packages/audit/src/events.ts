@@ -69,6 +69,8 @@ export interface StateDelta extends EventBase {
   type: 'state_delta';
   /** What changed in rate, budget or session state; the daemon's to interpret. */
   delta: Record<string, unknown>;
+  /** The operator who said so, for a change an operator made (spawned children ended). */
+  by?: string;
 }
 
 export interface KeyRotated extends EventBase {

@@ -20,13 +20,13 @@ import {
   type Ed25519Signer,
   type RecordInput,
 } from '@faramesh/audit';
-import { budgetUsage, mayPermit, prepare, type EngineState } from '@faramesh/engine';
+import { budgetUsage, liveSpawns, mayPermit, prepare, type EngineState } from '@faramesh/engine';
 import { canonicalJson, type HttpFields } from '@faramesh/protocol';
 import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } from './signing/checkpoint-signer.js';
 import type { Server as NetServer } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
-import { DecisionService, refusal, type PolicyInUse } from './core/decisions.js';
+import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
@@ -55,6 +55,7 @@ import {
   rpcError,
   rpcResult,
   RPC,
+  SpawnEndedParams,
   toolIdOf,
   type GovernParams,
   type GovernResult,
@@ -192,6 +193,7 @@ export class Daemon {
           state: () => this.lifecycle.state,
           tokens,
           evaluate: (body, agent) => this.evaluate(body, agent),
+          spawnEnded: (body, agent) => this.spawnEndedOverHttp(body, agent),
           approval: (id, agent) => this.approvalStatus(id, agent),
           operate: (body, by) => this.operateRequest(body, by),
           metrics: () => this.metrics(),
@@ -493,12 +495,54 @@ export class Daemon {
       return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
     }
     if (msg.kind === 'poll') return reply(this.decisions!.poll(fixed === undefined ? msg.params : { ...msg.params, agent_id: fixed }));
+    if (msg.kind === 'spawn_ended') {
+      const ended = await this.endSpawns(msg.params.agent_id, msg.params.count ?? 1);
+      if ('result' in ended) return reply(ended.result);
+      return msg.legacy
+        ? JSON.stringify({ error: ended.error.message })
+        : rpcError(msg.rpcId, RPC.server, `${ended.error.code}: ${ended.error.message}`);
+    }
     const tool = toolIdOf(msg.params);
     if (!tool) {
       const why = 'govern needs `tool` (with `operation`) or `tool_id`';
       return msg.legacy ? JSON.stringify({ error: why }) : rpcError(msg.rpcId, RPC.invalidParams, why);
     }
     return reply(await this.decide(msg.params, tool, undefined, this.sdkCarrier(tool)));
+  }
+
+  /** Spawned children ended, from an agent or an operator: refused while the daemon is not READY. */
+  private async endSpawns(
+    agent: string,
+    count: number,
+    by?: string,
+  ): Promise<{ result: { agent_id: string; ended: number; live: number } } | { error: { code: string; message: string } }> {
+    if (this.lifecycle.state !== 'READY' || !this.decisions)
+      return { error: { code: 'DAEMON_NOT_READY', message: 'the daemon is not ready' } };
+    try {
+      return { result: await this.decisions.endSpawns(agent, count, by) };
+    } catch (e) {
+      if (e instanceof SpawnRefusal) return { error: { code: e.code, message: e.message } };
+      throw e;
+    }
+  }
+
+  /** `POST /v1/spawn_ended`: as on the socket; an agent token fixes the agent. */
+  private async spawnEndedOverHttp(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }> {
+    const claimed = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    const parsed = SpawnEndedParams.safeParse(agent && claimed && claimed.agent_id === undefined ? { ...claimed, agent_id: agent } : body);
+    if (!parsed.success)
+      return {
+        status: 400,
+        body: { error: { code: 'bad_request', message: `invalid spawn_ended request: ${parsed.error.issues[0]?.message}` } },
+      };
+    if (agent && parsed.data.agent_id !== agent)
+      return {
+        status: 403,
+        body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.data.agent_id}` } },
+      };
+    const ended = await this.endSpawns(parsed.data.agent_id, parsed.data.count ?? 1);
+    if ('result' in ended) return { status: 200, body: ended.result };
+    return { status: ended.error.code === 'NO_LIVE_SPAWNS' ? 409 : 503, body: { error: ended.error } };
   }
 
   /** A credential the stack's proxies attach is never handed to a caller of the socket or `/v1/evaluate`. */
@@ -646,6 +690,15 @@ export class Daemon {
         await this.log!.append({ type: quiesce ? 'agent_quiesced' : 'agent_resumed', agent_id: id, by, ...(reason ? { reason } : {}) });
         return operatorResult(this.agents(now).find((a) => a.id === id));
       }
+      case 'agents.spawn_ended': {
+        const { id, by, count } = r.params;
+        if (!this.decisions.policy.compiled.ir.agents.some((a) => a.id === id))
+          return operatorError('not_found', `no agent ${id} in the applied policy`);
+        const ended = await this.endSpawns(id, count ?? 1, by);
+        return 'result' in ended
+          ? operatorResult(ended.result)
+          : operatorError(ended.error.code === 'NO_LIVE_SPAWNS' ? 'not_found' : 'unavailable', ended.error.message);
+      }
       case 'policy.history': {
         const current = this.decisions.policy.compiled.policy_version;
         return operatorResult({ current, versions: this.policyHistory().map((h, i) => ({ n: `v${i + 1}`, ...h })) });
@@ -705,6 +758,7 @@ export class Daemon {
         default: a.default ?? 'deny',
         rules: a.rules.length,
         budgets: a.budgets.map((b) => b.id),
+        ...(a.spawn ? { spawns: { live: liveSpawns(this.engineState!, a.id), max_concurrent: a.spawn.max_concurrent ?? null } } : {}),
         decisions: this.decisions!.countsByAgent.get(a.id) ?? { permit: 0, deny: 0, defer: 0 },
         pending_approvals: pending.filter((p) => p.agent_id === a.id).length,
       };

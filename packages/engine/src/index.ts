@@ -7,6 +7,7 @@ export {
   isDeltaOp,
   valuesOf,
   spawnEnded,
+  liveSpawns,
   type EngineState,
   type StateDelta,
   type DeltaOp,

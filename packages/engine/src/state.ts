@@ -153,9 +153,9 @@ export function isDeltaOp(value: unknown): value is DeltaOp {
   return fields.every((f) => Object.hasOwn(op, f) && typeof op[f] === 'number' && Number.isFinite(op[f]) && op[f] >= 0);
 }
 
-/** The delta that records the end of one of `agentId`'s spawned children. */
-export function spawnEnded(state: EngineState, agentId: string): StateDelta {
-  return [{ kind: 'spawn', key: agentId, live: Math.max(0, liveSpawns(state, agentId) - 1) }];
+/** The delta that records the end of `count` of `agentId`'s spawned children (never below none live). */
+export function spawnEnded(state: EngineState, agentId: string, count = 1): StateDelta {
+  return [{ kind: 'spawn', key: agentId, live: Math.max(0, liveSpawns(state, agentId) - count) }];
 }
 
 /** How many spawned children of `agentId` are live (own keys only: an agent may be named `constructor`). */

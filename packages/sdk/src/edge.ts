@@ -10,4 +10,4 @@ export { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 export { governMcpServer, deniedCallResult, type McpGovernOptions } from './mcp.js';
 export { StubTransport, type StubDecision } from './transports/stub.js';
 export { transportFromEnv } from './transports/select.js';
-export { TransportError, type Transport, type GovernRequest, type GovernResult, type ApprovalStatus } from './wire.js';
+export { TransportError, type Transport, type GovernRequest, type GovernResult, type ApprovalStatus, type SpawnEnded } from './wire.js';

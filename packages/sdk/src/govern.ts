@@ -8,7 +8,7 @@
  */
 import { deniedBy, ToolDeniedError } from './errors.js';
 import { processEnv, transportFromEnv } from './transports/select.js';
-import { TransportError, type GovernRequest, type GovernResult, type Transport } from './wire.js';
+import { TransportError, type GovernRequest, type GovernResult, type SpawnEnded, type Transport } from './wire.js';
 
 export interface GovernOptions {
   /** The `agent "<id>"` of governance.fms (default: FARAMESH_AGENT_ID). */
@@ -138,6 +138,18 @@ export class Governor {
     }
     if (typeof o.onDeny === 'function') return o.onDeny(denial);
     throw denial;
+  }
+
+  /**
+   * Tell the daemon that `count` children this agent spawned (permitted `spawn/<type>` calls) have
+   * ended, so that `spawn { max_concurrent }` counts only the live ones. Rejects with a
+   * TransportError when none was live or the daemon cannot be reached.
+   */
+  async spawnEnded(count = 1): Promise<SpawnEnded> {
+    const transport = await this.transportNow();
+    if (!transport.spawnEnded) throw new TypeError('this transport cannot report ended spawns');
+    const end = transport.spawnEnded.bind(transport);
+    return this.reach((left) => end(this.agentId, count, left), Date.now() + this.timeoutMs);
   }
 
   /** Ask the daemon, retrying DAEMON_NOT_READY after its retry_after, within the timeout. */

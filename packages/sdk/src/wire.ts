@@ -55,6 +55,13 @@ export interface Transport {
   govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult>;
   /** Where a deferred call's approval stands. */
   poll(approvalId: string, agentId: string, timeoutMs: number): Promise<ApprovalStatus>;
+  /** `count` children the agent spawned have ended: how many the daemon marked ended, and how many stay live. */
+  spawnEnded?(agentId: string, count: number, timeoutMs: number): Promise<SpawnEnded>;
+}
+
+export interface SpawnEnded {
+  ended: number;
+  live: number;
 }
 
 /** The daemon could not be asked (`unreachable`: not there at all, what `failOpen` is about), or its answer made no sense. */
@@ -74,4 +81,12 @@ export function checkResult(value: unknown): GovernResult {
   if (!r || typeof r !== 'object' || !['PERMIT', 'DENY', 'DEFER'].includes(r.effect))
     throw new TransportError(`the daemon's reply is not a decision: ${JSON.stringify(value)?.slice(0, 200)}`, false);
   return r;
+}
+
+/** A `spawn_ended` answer, checked. */
+export function spawnCounts(value: unknown): SpawnEnded {
+  const v = value as Partial<SpawnEnded> | null;
+  if (typeof v !== 'object' || v === null || !Number.isInteger(v.ended) || !Number.isInteger(v.live))
+    throw new TransportError('the daemon answered spawn_ended with something that is not {ended, live}', false);
+  return { ended: v.ended!, live: v.live! };
 }

@@ -162,7 +162,7 @@ const SCHEMAS = new Map<string, Schema>(
       by: str,
       reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
     }),
-    state_delta: schema(['delta'], { delta: object }),
+    state_delta: schema(['delta'], { delta: object, by: str }),
     key_rotated: schema(['key'], { key: vkey, previous_key: vkey }),
     mcp_traffic: schema(['agent_id', 'server', 'method', 'from'], {
       agent_id: str,

@@ -12,6 +12,8 @@ import {
   applyDelta,
   checkCompletion,
   giveBack,
+  liveSpawns,
+  spawnEnded,
   valuesOf,
   decide,
   delegateTarget,
@@ -281,6 +283,28 @@ export class DecisionService {
     return result;
   }
 
+  /**
+   * `count` of `agent`'s spawned children have ended (the agent says so, or an operator): their
+   * places under `spawn { max_concurrent }` are free again. Recorded before the answer, as a
+   * state delta (naming the operator, when one said it); with none live, nothing changes.
+   */
+  async endSpawns(agent: string, count: number, by?: string): Promise<{ agent_id: string; ended: number; live: number }> {
+    if (this.degraded) throw new SpawnRefusal('AUDIT_UNAVAILABLE', `the audit log failed (${this.degraded}): nothing can be recorded`);
+    const { state, log } = this.deps;
+    const before = liveSpawns(state, agent);
+    if (before === 0) throw new SpawnRefusal('NO_LIVE_SPAWNS', `agent ${agent} has no live spawned children`);
+    const delta = spawnEnded(state, agent, count);
+    applyDelta(state, delta);
+    try {
+      await log.append({ type: 'state_delta', agent_id: agent, ...(by ? { by } : {}), delta: { ops: [...delta] } });
+    } catch (e) {
+      this.degraded = (e as Error).message;
+      throw new SpawnRefusal('AUDIT_UNAVAILABLE', `the audit log failed (${this.degraded}): nothing can be recorded`);
+    }
+    const live = liveSpawns(state, agent);
+    return { agent_id: agent, ended: before - live, live };
+  }
+
   /** Agents whose unverified claims were dropped, told once each in the daemon log. */
   private readonly claimsNoted = new Set<string>();
 
@@ -474,3 +498,14 @@ export function refusal(callId: string, denial: StructuredDenial, started: numbe
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** Spawned children could not be marked ended: none is live, or nothing can be recorded. */
+export class SpawnRefusal extends Error {
+  override name = 'SpawnRefusal';
+  constructor(
+    readonly code: 'NO_LIVE_SPAWNS' | 'AUDIT_UNAVAILABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * The agent socket's messages, as the published Faramesh SDKs speak them: JSON-RPC 2.0 `govern`
- * and `poll_defer`, and the older line form `{"type": "govern" | "poll_defer", …}`. Every message is
+ * and `poll_defer` (and `spawn_ended`, ours), and the older line form `{"type": "govern" | "poll_defer", …}`. Every message is
  * validated; what does not validate gets a structured error, never a decision. Methods that would
  * resolve approvals or control the daemon do not exist here (the operator channel has them).
  */
@@ -40,6 +40,10 @@ export type GovernParams = z.infer<typeof GovernParams>;
 export const PollParams = z.object({ agent_id: id.optional(), defer_token: id });
 export type PollParams = z.infer<typeof PollParams>;
 
+/** Children the agent spawned (permitted `spawn/<type>` calls) that have ended: `count` of them, default one. */
+export const SpawnEndedParams = z.object({ agent_id: id, count: z.number().int().min(1).max(1000).optional() });
+export type SpawnEndedParams = z.infer<typeof SpawnEndedParams>;
+
 const JsonRpc = z.object({
   jsonrpc: z.literal('2.0'),
   id: z.union([z.string().max(256), z.number(), z.null()]).optional(),
@@ -52,6 +56,7 @@ const Legacy = z.looseObject({ type: z.string().max(128) });
 export type AgentMessage =
   | { kind: 'govern'; rpcId?: string | number | null; legacy: boolean; params: GovernParams }
   | { kind: 'poll'; rpcId?: string | number | null; legacy: boolean; params: PollParams }
+  | { kind: 'spawn_ended'; rpcId?: string | number | null; legacy: boolean; params: SpawnEndedParams }
   | { kind: 'error'; rpcId?: string | number | null; legacy: boolean; rpcCode: number; message: string };
 
 /** JSON-RPC error codes. */
@@ -90,6 +95,10 @@ export function parseAgentMessage(line: string): AgentMessage {
   if (method === 'poll_defer') {
     const p = PollParams.safeParse(params);
     return p.success ? { kind: 'poll', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
+  }
+  if (method === 'spawn_ended') {
+    const p = SpawnEndedParams.safeParse(params);
+    return p.success ? { kind: 'spawn_ended', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
   }
   return {
     kind: 'error',

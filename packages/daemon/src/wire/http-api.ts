@@ -2,6 +2,7 @@
  * The daemon's HTTP channel (`runtime { http_listen }`, TLS with `tls_cert_file`/`tls_key_file`):
  *
  *   POST /v1/evaluate          a govern request as JSON → the same decision the socket gives
+ *   POST /v1/spawn_ended       children the agent spawned have ended (as the socket's `spawn_ended`)
  *   GET  /v1/approvals/<id>    where a deferred call's approval stands (read-only)
  *   POST /v1/operator          an operator request, as on the operator socket (operator token only)
  *   GET  /healthz /readyz      liveness; readiness (503 unless READY)
@@ -28,6 +29,7 @@ export interface HttpApiHandlers {
   tokens: TokenBook;
   /** A decision for a govern body; `agent` is set when an agent token fixed who is asking. */
   evaluate(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }>;
+  spawnEnded(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }>;
   approval(id: string, agent: string | undefined): unknown;
   /** An operator request; `by` names the operator (the token) for the record. */
   operate(body: unknown, by: string): Promise<string>;
@@ -111,6 +113,12 @@ export class HttpApi {
         const reply = await this.handlers.evaluate(await readJson(req), who?.agent_id);
         return json(res, reply.status, reply.body);
       }
+      if (url.pathname === '/v1/spawn_ended') {
+        allow(req, 'POST');
+        if (who?.role === 'operator') throw new HttpError(403, 'forbidden', "an operator ends an agent's spawns through /v1/operator");
+        const reply = await this.handlers.spawnEnded(await readJson(req), who?.agent_id);
+        return json(res, reply.status, reply.body);
+      }
       const approval = /^\/v1\/approvals\/([^/]+)$/.exec(url.pathname);
       if (approval) {
         allow(req, 'GET');
@@ -157,7 +165,7 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /** The daemon's own paths (and every path under /v1/approvals/), which the reverse proxy never takes. */
-export const DAEMON_PATHS = ['/v1/evaluate', '/v1/operator', '/healthz', '/readyz', '/metrics'];
+export const DAEMON_PATHS = ['/v1/evaluate', '/v1/spawn_ended', '/v1/operator', '/healthz', '/readyz', '/metrics'];
 
 export function isDaemonPath(path: string): boolean {
   return DAEMON_PATHS.includes(path) || path.startsWith('/v1/approvals/');

@@ -37,6 +37,11 @@ export const OperatorRequest = z.discriminatedUnion('method', [
   z.object({ method: z.literal('agents.list'), params: z.object({}).optional() }),
   z.object({ method: z.literal('agents.quiesce'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
   z.object({ method: z.literal('agents.resume'), params: z.object({ id: z.string().min(1).max(256), by, reason }) }),
+  /** Children an agent spawned have ended (it crashed before saying so): their places under max_concurrent are free. */
+  z.object({
+    method: z.literal('agents.spawn_ended'),
+    params: z.object({ id: z.string().min(1).max(256), by, count: z.number().int().min(1).max(1000).optional() }),
+  }),
   /** Policy versions applied, oldest first; rollback re-applies one (default: the one before the current). */
   z.object({ method: z.literal('policy.history'), params: z.object({}).optional() }),
   z.object({ method: z.literal('rollback'), params: z.object({ to: z.string().min(1).max(128).optional(), by }) }),

@@ -2,7 +2,16 @@
  * HttpTransport: the daemon's HTTP API (`POST /v1/evaluate`, `GET /v1/approvals/<id>`), for remote
  * daemons and edge runtimes. Only `fetch` is used, and nothing from `node:`: it runs in Workers.
  */
-import { checkResult, TransportError, type ApprovalStatus, type GovernRequest, type GovernResult, type Transport } from '../wire.js';
+import {
+  checkResult,
+  spawnCounts,
+  TransportError,
+  type ApprovalStatus,
+  type GovernRequest,
+  type GovernResult,
+  type SpawnEnded,
+  type Transport,
+} from '../wire.js';
 
 export interface HttpTransportOptions {
   /** Bearer token (`faramesh token issue --agent <id>`); required off loopback. */
@@ -44,6 +53,10 @@ export class HttpTransport implements Transport {
   async poll(approvalId: string, _agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
     const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs)) as { status?: ApprovalStatus };
     return reply.status ?? 'unknown';
+  }
+
+  async spawnEnded(agentId: string, count: number, timeoutMs: number): Promise<SpawnEnded> {
+    return spawnCounts(await this.call('POST', '/v1/spawn_ended', timeoutMs, JSON.stringify({ agent_id: agentId, count })));
   }
 
   private async call(method: string, path: string, timeoutMs: number, body?: string): Promise<unknown> {

@@ -5,7 +5,16 @@
  * before. The idle connection does not keep the process alive.
  */
 import { createConnection, type Socket } from 'node:net';
-import { checkResult, TransportError, type ApprovalStatus, type GovernRequest, type GovernResult, type Transport } from '../wire.js';
+import {
+  checkResult,
+  spawnCounts,
+  TransportError,
+  type ApprovalStatus,
+  type GovernRequest,
+  type GovernResult,
+  type SpawnEnded,
+  type Transport,
+} from '../wire.js';
 
 interface RpcReply {
   id?: unknown;
@@ -47,6 +56,12 @@ export class SocketTransport implements Transport {
   async poll(approvalId: string, agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
     const reply = await this.call('poll_defer', { agent_id: agentId, defer_token: approvalId }, timeoutMs);
     return (reply.result as { status?: ApprovalStatus } | undefined)?.status ?? 'unknown';
+  }
+
+  async spawnEnded(agentId: string, count: number, timeoutMs: number): Promise<SpawnEnded> {
+    const reply = await this.call('spawn_ended', { agent_id: agentId, count }, timeoutMs);
+    if (reply.error) throw new TransportError(`the daemon refused spawn_ended: ${reply.error.message ?? 'error'}`, false);
+    return spawnCounts(reply.result);
   }
 
   /** Close the shared connection (it is reopened on the next call). */

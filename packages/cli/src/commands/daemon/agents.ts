@@ -1,6 +1,6 @@
 /**
- * `faramesh agent list|show|quiesce|resume`: the agents of the applied policy as the daemon sees
- * them. A quiesced agent's every call is denied (and recorded) until it is resumed; both are log
+ * `faramesh agent list|show|quiesce|resume|spawn-ended`: the agents of the applied policy as the
+ * daemon sees them. A quiesced agent's every call is denied (and recorded) until it is resumed; both are log
  * records naming the operator, and the standing survives restarts.
  */
 import { userInfo } from 'node:os';
@@ -18,6 +18,8 @@ interface AgentView {
   budgets: string[];
   decisions: { permit: number; deny: number; defer: number };
   pending_approvals: number;
+  /** With a `spawn { }` block: children live now, and the ceiling. */
+  spawns?: { live: number; max_concurrent: number | null };
 }
 
 export function agentCommand(setCode: (code: number) => void, noColor: () => boolean): Command {
@@ -73,6 +75,9 @@ export function agentCommand(setCode: (code: number) => void, noColor: () => boo
               `  budgets:        ${a.budgets.join(', ') || '—'}`,
               `  decisions:      permit ${a.decisions.permit} · defer ${a.decisions.defer} · deny ${a.decisions.deny} (since the daemon started)`,
               `  pending:        ${a.pending_approvals} approval(s)`,
+              ...(a.spawns
+                ? [`  spawned:        ${a.spawns.live} live${a.spawns.max_concurrent === null ? '' : ` of ${a.spawns.max_concurrent}`}`]
+                : []),
             ].join('\n'),
           );
         return 0;
@@ -98,5 +103,28 @@ export function agentCommand(setCode: (code: number) => void, noColor: () => boo
           return 0;
         })(),
       );
+  cmd
+    .command('spawn-ended')
+    .description('children the agent spawned have ended (it could not say so): free their places under spawn { max_concurrent }')
+    .argument('<id>')
+    .option('--dir <dir>', 'stack directory', '.')
+    .option('--count <n>', 'how many ended', (v) => Number(v), 1)
+    .addOption(format())
+    .action((id: string, o: { dir: string; count: number; format: 'text' | 'json' }) =>
+      run(async (out) => {
+        if (!Number.isInteger(o.count) || o.count < 1 || o.count > 1000) {
+          out.error(out.fail('--count must be a whole number from 1 to 1000'));
+          return 64;
+        }
+        const r = await operatorCall<{ ended: number; live: number }>(stackPaths(o.dir).operatorSocket, 'agents.spawn_ended', {
+          id,
+          by: userInfo().username,
+          count: o.count,
+        });
+        if (o.format === 'json') out.print(JSON.stringify({ agent_id: id, ...r }, null, 2));
+        else out.print(out.ok(`${id}: ${r.ended} spawned child(ren) marked ended, ${r.live} live`));
+        return 0;
+      })(),
+    );
   return cmd;
 }
