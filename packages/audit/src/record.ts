@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import { canonicalJson, type StructuredDenial } from '@faramesh/protocol';
-import { leafHash } from './merkle.js';
+import { leafHashHex } from './merkle.js';
 import type { Sequenced } from './events.js';
 
 export const DPR_VERSION = 'dpr/2.0';
@@ -61,7 +61,7 @@ export function recordBytes(record: DecisionRecord): Buffer {
 
 /** What the agent's next record carries as `prev_hash`: its Merkle leaf hash, H(0x00 ‖ canonical bytes). */
 export function recordHash(record: DecisionRecord | Record<string, unknown>): string {
-  return Buffer.from(leafHash(Buffer.from(canonicalJson(record), 'utf8'))).toString('hex');
+  return leafHashHex(Buffer.from(canonicalJson(record), 'utf8'));
 }
 
 export const actionId = (id: string): string => `action-${id}`;

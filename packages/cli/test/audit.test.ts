@@ -172,6 +172,28 @@ test('audit proof, checkpoint and consistency: an off-host checkpoint exposes tr
   assert.match(bad.stdout + bad.stderr, /truncated|no longer matches|damaged|missing/);
 });
 
+test('audit consistency: a rewritten log is a failed proof (exit 1, and JSON with --format json), like a truncated one', () => {
+  const { stack, wal } = fresh();
+  const kept = join(stack, 'kept.ckpt');
+  writeFileSync(kept, run(['audit', 'checkpoint'], stack).stdout);
+  const target = fixture.ids[3]!;
+  const segment = readdirSync(wal).find((f) => f.endsWith('.wal') && readFileSync(join(wal, f), 'utf8').includes(target))!;
+  const bytes = readFileSync(join(wal, segment));
+  const start = bytes.lastIndexOf('{"action_type"', bytes.indexOf(target));
+  const length = bytes.readUInt32BE(start - 8);
+  const record = JSON.parse(bytes.subarray(start, start + length).toString()) as Record<string, unknown>;
+  const { frame } = encodeTextFrame(canonicalJson({ ...record, effect: record.effect === 'deny' ? 'permit' : 'deny' }));
+  writeFileSync(join(wal, segment), Buffer.concat([bytes.subarray(0, start - 8), frame, bytes.subarray(start + length)]));
+  const text = run(['audit', 'consistency', kept], stack);
+  assert.equal(text.code, 1, text.stdout + text.stderr);
+  assert.match(text.stdout, /rewritten/);
+  const json = run(['audit', 'consistency', kept, '--format', 'json'], stack);
+  assert.equal(json.code, 1, json.stdout + json.stderr);
+  const parsed = JSON.parse(json.stdout) as { ok: boolean; reason: string };
+  assert.equal(parsed.ok, false);
+  assert.match(parsed.reason, /rewritten/);
+});
+
 test('audit export: jsonl keeps the stored bytes; json and csv; --from/--to select by day', () => {
   const jsonl = run(['audit', 'export', '--from', '2026-05-02', '--format', 'jsonl'], fixture.stack);
   assert.equal(jsonl.code, 0, jsonl.stderr);
@@ -190,6 +212,19 @@ test('audit export: jsonl keeps the stored bytes; json and csv; --from/--to sele
   assert.equal(csv[0], 'seq,id,time,type,agent_id,tool,effect,code,rule_ref,policy_version,args_hash,prev_hash,leaf_hash,detail');
   assert.equal(csv.length, 4, csv.join('\n'));
   assert.equal(run(['audit', 'export', '--from', 'yesterday'], fixture.stack).code, 64, 'a usage error, as for verify');
+});
+
+test('audit export --format csv: a text a spreadsheet would run as a formula stays text', async () => {
+  const { stack, wal } = fresh();
+  const { log } = await AuditLog.open(wal, { signer: loadStackSigner(stack, 'faramesh/test') });
+  await log.append({ ...decision('@SUM(1+1)', 1, '2026-05-03T10:00:00Z'), tool: '=cmd|calc' });
+  await log.close();
+  const csv = run(['audit', 'export', '--format', 'csv'], stack).stdout.trimEnd().split('\n');
+  const row = csv.find((l) => l.includes('calc'));
+  assert.ok(row, csv.join('\n'));
+  const [, , , , agent, tool] = row.split(',');
+  assert.equal(agent, "'@SUM(1+1)");
+  assert.equal(tool, "'=cmd|calc");
 });
 
 test('audit tail: filters, limit and json; follows new records live from the files', async () => {

@@ -5,7 +5,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { externalAddress, makeStack, POLICY, selfSignedCert, type Stack } from './daemon-helpers.js';
 
 /** The daemon's JSON replies are read loosely here: each test asserts the fields it needs. */
@@ -243,5 +243,24 @@ test('a client trickling its headers is cut off near the 10 s deadline, not half
       });
     });
     assert.ok(lasted >= 9_000 && lasted < 14_000, `cut off after ${lasted} ms`);
+  });
+});
+
+test('an operator token over HTTP cannot name a command for the supervisor to run (no shell on the daemon host)', async () => {
+  await withHttpStack('  http_listen = "127.0.0.1:0"', async (s, url) => {
+    const issued = s.cli('token', 'issue', '--operator', '--name', 'remote-op', '--format', 'json');
+    assert.equal(issued.code, 0, issued.stderr);
+    const token = (JSON.parse(issued.stdout) as { token: string }).token;
+    const marker = join(s.dir, 'ran-by-http');
+    const r = await call(url, 'POST', '/v1/operator', {
+      body: { method: 'supervisor_launch', params: { command: ['sh', '-c', `touch ${marker}`] } },
+      token,
+    });
+    assert.equal(r.json().ok, false, r.body);
+    assert.equal(r.json().error.code, 'forbidden');
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(existsSync(marker), false, 'the command ran');
+    // The operator token still does what it is for.
+    assert.equal((await call(url, 'POST', '/v1/operator', { body: { method: 'status' }, token })).json().ok, true);
   });
 });

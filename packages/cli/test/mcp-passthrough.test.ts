@@ -97,6 +97,43 @@ test('a permitted call is relayed as HTTP, progress notifications and all; a den
   }
 });
 
+test('a malformed tools/call (no jsonrpc, a null or fractional id) is refused before any decision', async () => {
+  const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${proxyPort}/mcp/everything`));
+  const c = new Client({ name: 'passthrough-test', version: '1.0.0' });
+  await c.connect(transport);
+  try {
+    const decisions = async () =>
+      (await s.cliAsync('audit', 'tail', '--no-follow', '--format', 'json', '--limit', '1000')).stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('"type":"decision"')).length;
+    const before = await decisions();
+    const params = { name: 'echo', arguments: { message: 'x' } };
+    for (const message of [
+      { id: 41, method: 'tools/call', params },
+      { jsonrpc: '2.0', id: null, method: 'tools/call', params },
+      { jsonrpc: '2.0', id: 1.5, method: 'tools/call', params },
+    ]) {
+      const res = await fetch(`http://127.0.0.1:${proxyPort}/mcp/everything`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify(message),
+      });
+      const text = await res.text();
+      assert.ok(res.status >= 400 || /"error"/.test(text), `${JSON.stringify(message)}: ${res.status} ${text}`);
+      assert.doesNotMatch(text, /Echo: x/);
+    }
+    assert.equal(await decisions(), before, 'no decision was recorded for a call that never ran');
+  } finally {
+    await c.close();
+  }
+});
+
 test('draining waits for a relayed call in flight, then stops', async () => {
   const c = await connect();
   const inFlight = c.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 2, steps: 2 } });

@@ -125,10 +125,13 @@ interface Denial {
   message: string;
   approval_id?: string;
 }
+/** The structured denial: in structuredContent, or in `_meta` for a tool listed with an outputSchema (never both). */
 const denialOf = (r: object) => {
-  const result = r as { structuredContent?: unknown; isError?: unknown };
+  const result = r as { structuredContent?: unknown; isError?: unknown; _meta?: Record<string, unknown> };
   assert.equal(result.isError, true, JSON.stringify(r));
-  return result.structuredContent as Denial;
+  const meta = result._meta?.['faramesh/denial'];
+  assert.ok((result.structuredContent === undefined) !== (meta === undefined), JSON.stringify(r));
+  return (result.structuredContent ?? meta) as Denial;
 };
 
 test('tools/list shows only what this agent could ever be permitted or deferred', async () => {

@@ -602,6 +602,14 @@ export class Daemon {
     const req = OperatorRequest.safeParse(parsed);
     if (!req.success) return operatorError('bad_request', `not an operator request: ${req.error.issues[0]?.message ?? 'invalid'}`);
     const r = req.data;
+    // Over HTTP an operator token resolves approvals, applies the signed policy and reads state; it
+    // never names a command for the daemon to run: that would be a shell on the daemon's host (its
+    // keys, its policy) for anyone holding a token. Only the stack's own supervised_command starts.
+    if (by !== undefined && r.method === 'supervisor_launch' && r.params?.command !== undefined)
+      return operatorError(
+        'forbidden',
+        "supervisor_launch with a command is on the operator socket only; over HTTP it starts the stack's supervised_command",
+      );
     if (r.method === 'status') return operatorResult(this.status());
     if (r.method === 'audit.tail')
       return this.feed

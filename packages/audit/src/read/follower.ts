@@ -8,7 +8,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../crc32c.js';
 import { FRAME_HEADER, MAX_FRAME, walkFrames } from '../frames.js';
-import { leafHash } from '../merkle.js';
+import { leafHashHex } from '../merkle.js';
 import type { LogPosition } from '../log/audit-log.js';
 import { LogCorruptError } from '../log/errors.js';
 import { listSegments, manifestName, readFileFrom } from '../log/files.js';
@@ -155,7 +155,7 @@ export function leafAt(dir: string, segment: string, offset: number): string | u
     if (length === 0 || length > MAX_FRAME) return undefined;
     const payload = Buffer.alloc(length);
     if (readSync(fd, payload, 0, length, offset + FRAME_HEADER) !== length || crc32c(payload) !== header.readUInt32BE(4)) return undefined;
-    return Buffer.from(leafHash(payload)).toString('hex');
+    return leafHashHex(payload);
   } finally {
     closeSync(fd);
   }

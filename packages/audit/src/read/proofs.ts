@@ -10,6 +10,11 @@ import { eachRecord, type StoredRecord } from './follower.js';
 
 const hex = (h: Hash) => Buffer.from(h).toString('hex');
 
+/** The log's records no longer hash to the root of a checkpoint it holds: it was altered since. */
+export class LogMismatchError extends Error {
+  override name = 'LogMismatchError';
+}
+
 export interface Latest {
   checkpoint: Checkpoint;
   note: string;
@@ -38,7 +43,9 @@ export function loadProvable(
       latest = { checkpoint: opened.checkpoint, note: String(r.record.note), seq: r.seq };
   });
   if (latest && hex(subtreeRoot(leaves, 0, latest.checkpoint.size)) !== hex(latest.checkpoint.root))
-    throw new Error(`the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`);
+    throw new LogMismatchError(
+      `the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`,
+    );
   return { leaves, ...(latest ? { latest } : {}) };
 }
 
@@ -103,7 +110,15 @@ export type ConsistencyResult =
 export function proveConsistency(dir: string, oldNote: string, verifiers: readonly Verifier[]): ConsistencyResult {
   const old = openCheckpoint(oldNote, verifiers);
   if (!old.ok) return { ok: false, reason: `the old checkpoint does not verify against a pinned key: ${old.reason}` };
-  const { leaves, latest } = loadProvable(dir, verifiers);
+  let provable: ReturnType<typeof loadProvable>;
+  try {
+    provable = loadProvable(dir, verifiers);
+  } catch (e) {
+    // The log no longer matches a checkpoint it holds: it was rewritten. That is the answer, not a failure to give one.
+    if (e instanceof LogMismatchError) return { ok: false, reason: `${e.message}: the log was rewritten` };
+    throw e;
+  }
+  const { leaves, latest } = provable;
   const m = old.checkpoint.size;
   if (latest && latest.checkpoint.origin !== old.checkpoint.origin)
     return { ok: false, reason: `the old checkpoint is for log '${old.checkpoint.origin}', this log is '${latest.checkpoint.origin}'` };

@@ -43,6 +43,9 @@ export const DENIED = -32003;
 /** The MCP extension by which a client marks its work complete, and an upstream reports a task done. */
 export const COMPLETE = 'faramesh/tasks/complete';
 
+/** Where a denial of a tool with an `outputSchema` carries its structured form (`_meta`), not in structuredContent. */
+export const DENIAL_META = 'faramesh/denial';
+
 /** Methods of the MCP specification the proxy passes through knowingly. */
 const KNOWN = new Set([
   'initialize',
@@ -86,6 +89,11 @@ export class ProxySession {
   private readonly deciding = new Set<Id>();
   /** Tools the upstream marks read-only (`annotations.readOnlyHint`): their tasks write nothing. */
   private readonly readOnly = new Set<string>();
+  /**
+   * Tools the upstream lists with an `outputSchema`: MCP clients check a result's structuredContent
+   * against it (the official SDK even for an isError result), so their denials carry it in `_meta`.
+   */
+  private readonly withOutputSchema = new Set<string>();
   private readonly key = randomUUID();
   private closed = false;
   private settled?: () => void;
@@ -152,6 +160,10 @@ export class ProxySession {
     if (isRequest(m)) {
       if (m.method === 'tools/call') return this.call(m);
       if (m.method === COMPLETE) return this.complete(m.id);
+      // Replies are matched to their request by id: a second request under a live id would take the
+      // first one's place, so a tools/list reply would go unfiltered and a task go untracked.
+      if (this.inFlight.has(m.id) || this.deciding.has(m.id))
+        return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
       this.note(m.method, 'client');
       const taskId = m.params?.taskId;
       return this.forward(m, typeof taskId === 'string' ? { taskId } : {});
@@ -220,6 +232,11 @@ export class ProxySession {
     if (typeof m !== 'object' || m === null || Array.isArray(m) || this.closed) return false;
     const call = m as JSONRPCMessage;
     if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
+    // Only a well-formed JSON-RPC request is decided here: anything else goes to the transport, which
+    // refuses it before any decision (a decision recorded for a call that never runs is a false record).
+    const { jsonrpc, id, params } = call as { jsonrpc?: unknown; id?: unknown; params?: unknown };
+    const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
+    if (jsonrpc !== '2.0' || !validId || typeof params !== 'object' || params === null || Array.isArray(params)) return false;
     const target = this.upstream.httpTarget();
     if (!target || this.inFlight.has(call.id) || this.deciding.has(call.id)) return false;
     this.deciding.add(call.id);
@@ -273,11 +290,13 @@ export class ProxySession {
   }
 
   /** A denied or deferred call's answer: a CallToolResult, or a JSON-RPC error when the stack asks. */
-  private denial(id: Id, { result, tool }: { result: GovernResult; tool: string }): JSONRPCMessage {
+  private denial(id: Id, { result, tool, name }: { result: GovernResult; tool: string; name: string }): JSONRPCMessage {
     const denied = deniedResult(result, tool);
-    return this.deps.denyAsError()
-      ? { jsonrpc: '2.0', id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } }
-      : { jsonrpc: '2.0', id, result: denied };
+    if (this.deps.denyAsError())
+      return { jsonrpc: '2.0', id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } };
+    if (!this.withOutputSchema.has(name)) return { jsonrpc: '2.0', id, result: denied };
+    const { structuredContent, ...rest } = denied;
+    return { jsonrpc: '2.0', id, result: { ...rest, _meta: { [DENIAL_META]: structuredContent } } };
   }
 
   private async fromServer(m: JSONRPCMessage): Promise<void> {
@@ -339,8 +358,13 @@ export class ProxySession {
   }
 
   private learnTools(result: unknown): void {
-    for (const t of (result as { tools?: { name?: unknown; annotations?: { readOnlyHint?: unknown } }[] }).tools ?? [])
-      if (typeof t.name === 'string' && t.annotations?.readOnlyHint === true) this.readOnly.add(t.name);
+    for (const t of (result as { tools?: { name?: unknown; outputSchema?: unknown; annotations?: { readOnlyHint?: unknown } }[] }).tools ??
+      []) {
+      if (typeof t.name !== 'string') continue;
+      if (t.annotations?.readOnlyHint === true) this.readOnly.add(t.name);
+      if (t.outputSchema !== undefined) this.withOutputSchema.add(t.name);
+      else this.withOutputSchema.delete(t.name);
+    }
   }
 
   /** The client marks its work complete: the agent's completion gate decides, against live state. */

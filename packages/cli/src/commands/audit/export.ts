@@ -6,7 +6,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { renameSync, writeFileSync } from 'node:fs';
-import { exportBundle, inWindow, leafHash, readRecords, type StoredRecord } from '@faramesh/audit';
+import { exportBundle, inWindow, leafHashHex, readRecords, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural, type Out } from '../../output.js';
 import { pinnedKeys, readFailure, timeWindow, walDir, type AuditPathOptions } from './paths.js';
 
@@ -82,7 +82,7 @@ export function exportCmd(o: ExportOptions): number {
   } else {
     const rows = records.map((r) => {
       const rest = Object.fromEntries(Object.entries(r.record).filter(([k]) => !(COLUMNS as readonly string[]).includes(k)));
-      return [...COLUMNS.map((c) => cell(r.record[c])), Buffer.from(leafHash(r.payload)).toString('hex'), JSON.stringify(rest)];
+      return [...COLUMNS.map((c) => cell(r.record[c])), leafHashHex(r.payload), JSON.stringify(rest)];
     });
     write(stringify(rows, { header: true, columns: [...COLUMNS, 'leaf_hash', 'detail'] }));
   }
@@ -103,4 +103,8 @@ function finish(o: ExportOptions, chunks: string[], out: Out): number {
   return 0;
 }
 
-const cell = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+/**
+ * A CSV cell. A text that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or
+ * a carriage return: an agent chose the tool name) gets a leading apostrophe, so it stays text.
+ */
+const cell = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v) : JSON.stringify(v));

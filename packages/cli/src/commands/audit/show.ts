@@ -2,7 +2,7 @@
  * faramesh audit show <id> and the record side of faramesh explain <action-id>: one record, where it
  * sits in the log, whether its chain holds up to it, and which signed checkpoint covers it.
  */
-import { findRecord, leafHash, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
+import { findRecord, leafHashHex, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
 import { makeOut, type Out } from '../../output.js';
 import { recordBlock } from './render.js';
 import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
@@ -32,7 +32,7 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
   const problem = report.problems.find((p) => p.seq <= record.seq && p.field !== 'note');
   const evidence: Evidence = {
     record,
-    leaf_hash: Buffer.from(leafHash(record.payload)).toString('hex'),
+    leaf_hash: leafHashHex(record.payload),
     chain: problem ? { ok: false, seq: problem.seq, field: problem.field, reason: problem.reason } : { ok: true },
   };
   try {

@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 
 export interface BridgeOptions {
   dir: string;
@@ -36,17 +37,61 @@ export async function mcpBridge(server: string, o: BridgeOptions): Promise<numbe
   return relay(new URL(`http://127.0.0.1:${own ?? ports.shared}/mcp/${encodeURIComponent(server)}`), own === undefined ? token : undefined);
 }
 
-/** stdin/stdout ⇄ the proxy at `url` (with `token` as the bearer, on a shared port). */
+/**
+ * stdin/stdout ⇄ the proxy at `url` (with `token` as the bearer, on a shared port). A client on stdio
+ * cannot initialize again, so when the proxy has lost its session (404: the daemon restarted, or the
+ * session sat idle), the bridge opens a new one with the client's own `initialize` and goes on.
+ */
 async function relay(url: URL, token: string | undefined): Promise<number> {
-  const upstream = new StreamableHTTPClientTransport(url, token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
+  const options = token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {};
   const local = new StdioServerTransport();
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (done = r));
-  local.onmessage = (m) => void upstream.send(m).catch((e: Error) => reportError(m, e));
-  upstream.onmessage = (m) => void local.send(m);
+  /** The client's initialize, replayed to open a new session; replies to replays are the bridge's. */
+  let initialize: JSONRPCRequest | undefined;
+  const replays = new Map<string, () => void>();
+  let reopening: Promise<void> | undefined;
+  let reopened = 0;
+  const open = () => {
+    const t = new StreamableHTTPClientTransport(url, options);
+    t.onmessage = (m) => {
+      const id = 'id' in m && !('method' in m) ? m.id : undefined;
+      const replayed = typeof id === 'string' ? replays.get(id) : undefined;
+      if (replayed) return void (replays.delete(id as string), replayed());
+      void local.send(m);
+    };
+    t.onclose = () => void (t === upstream && local.close().finally(() => done(0)));
+    t.onerror = (e) => process.stderr.write(`faramesh mcp: ${e.message}\n`);
+    return t;
+  };
+  let upstream = open();
+  const reopen = async () => {
+    const old = upstream;
+    upstream = open();
+    void old.close().catch(() => {});
+    await upstream.start();
+    const id = `faramesh-bridge-reinit-${++reopened}`;
+    const answered = new Promise<void>((r) => replays.set(id, r));
+    await upstream.send({ ...initialize!, id });
+    await answered;
+    await upstream.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  };
+  const send = async (m: JSONRPCMessage) => {
+    if ('method' in m && m.method === 'initialize' && 'id' in m) initialize = m as JSONRPCRequest;
+    if (reopening) await reopening;
+    const sent = upstream;
+    try {
+      await sent.send(m);
+    } catch (e) {
+      const lost = e instanceof StreamableHTTPError && e.code === 404;
+      if (!lost || !initialize || m === initialize) throw e;
+      if (upstream === sent) reopening ??= reopen().finally(() => (reopening = undefined));
+      await reopening;
+      await upstream.send(m);
+    }
+  };
+  local.onmessage = (m) => void send(m).catch((e: Error) => reportError(m, e));
   local.onclose = () => void upstream.close().finally(() => done(0));
-  upstream.onclose = () => void local.close().finally(() => done(0));
-  upstream.onerror = (e) => process.stderr.write(`faramesh mcp: ${e.message}\n`);
   // A request the proxy could not take is answered here, so the client is never left waiting.
   const reportError = (m: object, e: Error) => {
     const id = (m as { id?: string | number }).id;

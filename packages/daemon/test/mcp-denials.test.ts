@@ -1,0 +1,58 @@
+/**
+ * A denial is a CallToolResult the official MCP client accepts, even for a tool whose listing has an
+ * outputSchema (the SDK checks structuredContent against it, isError or not): the client reads the
+ * denial, and a program finds its structured form in `_meta`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpProxy } from '../src/mcp/proxy.js';
+import { TaskBook } from '../src/mcp/tasks.js';
+
+const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+
+test('a denied call of a tool with an outputSchema is a result the SDK client accepts', async () => {
+  const p = new McpProxy({
+    servers: () => [{ name: 'ev', command: process.execPath, args: [everything, 'stdio'], env: {}, headers: {}, ref: 'test:1' }],
+    decide: (params) => ({
+      call_id: params.call_id ?? '',
+      action_id: 'action-1',
+      effect: params.tool_id === 'ev/echo' ? 'PERMIT' : 'DENY',
+      latency_ms: 0,
+      structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
+    }),
+    visible: () => true,
+    filterTools: () => true,
+    denyAsError: () => false,
+    record: () => {},
+    tasks: new TaskBook(() => {}),
+    agentFor: () => undefined,
+    ready: () => true,
+    stackDir: process.cwd(),
+    env: process.env,
+    say: () => {},
+  });
+  const port = await p.listen(0, 'bot');
+  const c = new Client({ name: 'denials-test', version: '1.0.0' });
+  try {
+    await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/ev`)));
+    const tools = (await c.listTools()).tools;
+    assert.ok(tools.find((t) => t.name === 'get-structured-content')?.outputSchema, 'the tool has an outputSchema');
+    const r = (await c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } })) as {
+      isError?: boolean;
+      content: { text: string }[];
+      _meta?: Record<string, { code?: string }>;
+    };
+    assert.equal(r.isError, true);
+    assert.match(r.content[0]!.text, /not this one \(POLICY_DENY\)/);
+    assert.equal(r._meta?.['faramesh/denial']?.code, 'POLICY_DENY');
+    // A tool without one keeps the denial in structuredContent.
+    const plain = (await c.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })) as { structuredContent?: { code?: string } };
+    assert.equal(plain.structuredContent?.code, 'POLICY_DENY');
+  } finally {
+    await c.close().catch(() => {});
+    await p.close(0);
+  }
+});
