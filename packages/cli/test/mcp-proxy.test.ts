@@ -382,6 +382,29 @@ test('legacy SSE: /mcp/<name>/sse and its messages endpoint, governed the same w
   }
 });
 
+test('a body that is not JSON is a parse error, on the Streamable HTTP and the legacy SSE endpoints alike', async () => {
+  const base = `http://127.0.0.1:${ports.agents.coder}`;
+  const post = (path: string) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc": "2.0", "id": 1, "method": ',
+    });
+  const parseError = async (res: Response) => {
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32700);
+  };
+  await parseError(await post('/mcp/files'));
+  const stream = new AbortController();
+  const sse = await fetch(`${base}/mcp/files/sse`, { headers: { accept: 'text/event-stream' }, signal: stream.signal });
+  const reader = sse.body!.getReader();
+  let text = '';
+  while (!/data: (\S+)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  const endpoint = /data: (\S+)/.exec(text)![1]!;
+  await parseError(await post(endpoint.startsWith('http') ? new URL(endpoint).pathname + new URL(endpoint).search : endpoint));
+  stream.abort();
+});
+
 test('MCP tasks: a running task blocks the completion gate until it ends; a task its session outlives is a RUNTIME_GAP', async () => {
   const ev = await connect('everything');
   const Completion = z.object({

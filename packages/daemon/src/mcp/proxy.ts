@@ -188,7 +188,7 @@ export class McpProxy {
       if (!entry) return;
       if (entry.kind !== 'sse') return fail(res, 400, 'this session speaks Streamable HTTP: post to /mcp/<name>');
       const parsed = await body(req);
-      if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+      if (refusedBody(res, parsed)) return;
       return entry.transport.handlePostMessage(req, res, parsed);
     }
     const sessionId = req.headers['mcp-session-id'];
@@ -197,13 +197,13 @@ export class McpProxy {
       if (!entry) return;
       if (entry.kind !== 'streamable') return fail(res, 400, 'this session speaks legacy SSE: post to its messages endpoint');
       const parsed = req.method === 'POST' ? await body(req) : undefined;
-      if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+      if (refusedBody(res, parsed)) return;
       if (parsed !== undefined && (await entry.session.relay(parsed, req, res))) return;
       return entry.transport.handleRequest(req, res, parsed);
     }
     if (req.method !== 'POST') return fail(res, 400, 'start with an initialize request (POST)');
     const parsed = await body(req);
-    if (parsed === TOO_LARGE) return fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+    if (refusedBody(res, parsed)) return;
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
     if ((first as { method?: unknown } | undefined)?.method !== 'initialize')
       return fail(res, 400, 'no MCP session: start with an initialize request');
@@ -237,6 +237,7 @@ export class McpProxy {
 }
 
 const TOO_LARGE = Symbol('too large');
+const NOT_JSON = Symbol('not JSON');
 
 async function body(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -249,14 +250,22 @@ async function body(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    return undefined;
+    return NOT_JSON;
   }
 }
 
+/** A body that cannot be taken: too large, or not JSON (answered here: the transports would read the spent stream again). */
+function refusedBody(res: ServerResponse, parsed: unknown): boolean {
+  if (parsed === TOO_LARGE) fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
+  else if (parsed === NOT_JSON) fail(res, 400, 'the request body is not JSON', undefined, -32700);
+  else return false;
+  return true;
+}
+
 /** A JSON-RPC error; `data`, when the refusal is one of errors.md's, is its structured payload. */
-function fail(res: ServerResponse, status: number, message: string, data?: object): void {
+function fail(res: ServerResponse, status: number, message: string, data?: object, rpcCode?: number): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json' });
-  const code = status === 401 || status === 403 ? -32001 : -32600;
+  const code = rpcCode ?? (status === 401 || status === 403 ? -32001 : -32600);
   res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } }));
 }
