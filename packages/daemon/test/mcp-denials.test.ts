@@ -9,31 +9,26 @@ import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { TaskBook } from '../src/mcp/tasks.js';
+import { testProxyDeps } from './mcp-test-deps.js';
 
 const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
 test('a denied call of a tool with an outputSchema is a result the SDK client accepts', async () => {
-  const p = new McpProxy({
-    servers: () => [{ name: 'ev', command: process.execPath, args: [everything, 'stdio'], env: {}, headers: {}, ref: 'test:1' }],
-    decide: (params) => ({
-      call_id: params.call_id ?? '',
-      action_id: 'action-1',
-      effect: params.tool_id === 'ev/echo' ? 'PERMIT' : 'DENY',
-      latency_ms: 0,
-      structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
-    }),
-    visible: () => true,
-    filterTools: () => true,
-    denyAsError: () => false,
-    record: () => {},
-    tasks: new TaskBook(() => {}),
-    agentFor: () => undefined,
-    ready: () => true,
-    stackDir: process.cwd(),
-    env: process.env,
-    say: () => {},
-  });
+  const p = new McpProxy(
+    testProxyDeps(
+      [everything, 'stdio'],
+      {
+        decide: (params) => ({
+          call_id: params.call_id ?? '',
+          action_id: 'action-1',
+          effect: params.tool_id === 'ev/echo' ? 'PERMIT' : 'DENY',
+          latency_ms: 0,
+          structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
+        }),
+      },
+      'ev',
+    ),
+  );
   const port = await p.listen(0, 'bot');
   const c = new Client({ name: 'denials-test', version: '1.0.0' });
   try {

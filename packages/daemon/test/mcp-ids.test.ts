@@ -8,25 +8,13 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { McpProxy } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
+import { testProxyDeps } from './mcp-test-deps.js';
 
 const header = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-header-server.mjs', import.meta.url));
 const jobs = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-task-server.mjs', import.meta.url));
 
 function proxy(args: string[], visible: (tool: string) => boolean, events: { status: string }[]): McpProxy {
-  return new McpProxy({
-    servers: () => [{ name: 'h', command: process.execPath, args, env: {}, headers: {}, ref: 'test:1' }],
-    decide: (params) => ({ call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 }),
-    visible: (_agent, tool) => visible(tool),
-    filterTools: () => true,
-    denyAsError: () => false,
-    record: () => {},
-    tasks: new TaskBook((e) => void events.push(e)),
-    agentFor: () => undefined,
-    ready: () => true,
-    stackDir: process.cwd(),
-    env: process.env,
-    say: () => {},
-  });
+  return new McpProxy(testProxyDeps(args, { visible: (_agent, tool) => visible(tool), tasks: new TaskBook((e) => void events.push(e)) }));
 }
 
 async function post(url: string, body: unknown, sid?: string): Promise<{ sid: string | null; text: string }> {

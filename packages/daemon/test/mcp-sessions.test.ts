@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { TaskBook } from '../src/mcp/tasks.js';
+import { testProxyDeps } from './mcp-test-deps.js';
 
 const fixture = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-header-server.mjs', import.meta.url));
 const crashing = fileURLToPath(new URL('../../../cli/test/fixtures/mcp-crash-server.mjs', import.meta.url));
@@ -28,22 +28,13 @@ function proxy(
 ): McpProxy {
   return new McpProxy(
     {
+      ...testProxyDeps(server.args, { filterTools: () => false }),
       servers: () => [{ name: 'h', command: process.execPath, args: server.args, env: server.env ?? {}, headers: {}, ref: 'test:1' }],
       decide: async (params) => {
         const wait = slowMs(params.tool_id ?? '');
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
       },
-      visible: () => true,
-      filterTools: () => false,
-      denyAsError: () => false,
-      record: () => {},
-      tasks: new TaskBook(() => {}),
-      agentFor: () => undefined,
-      ready: () => true,
-      stackDir: process.cwd(),
-      env: process.env,
-      say: () => {},
     },
     limits,
   );
