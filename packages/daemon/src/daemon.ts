@@ -789,7 +789,7 @@ export class Daemon {
   private startSinks(compiled: CompiledPolicy, log: AuditLog): void {
     // faramesh dev ships nowhere: its records are echoed to stderr instead.
     const providers = this.options.dev ? [] : compiled.ir.providers;
-    const sinks = new Sinks(providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say);
+    const sinks = new Sinks(providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say, this.sinks);
     this.sinks = sinks;
     this.unhookSinks?.();
     this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;

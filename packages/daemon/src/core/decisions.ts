@@ -237,8 +237,9 @@ export class DecisionService {
       this.degraded = (e as Error).message;
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
-    if (decision.alerts.length > 0)
-      this.deps.alert?.(decision.alerts, {
+    const alerts = recordedAlerts(decision, outcome.effect, policy.prepared.agents.get(request.agent_id) ?? policy.prepared.flat);
+    if (alerts.length > 0)
+      this.deps.alert?.(alerts, {
         agent_id: request.agent_id,
         tool,
         effect: outcome.effect,
@@ -508,4 +509,22 @@ export class SpawnRefusal extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The alerts of the effect recorded: the engine's, unless the call ended otherwise (a permit whose
+ * credential failed, a deferral an operator denied), when those of the engine's effect give way to
+ * the agent's alerts on the recorded one.
+ */
+function recordedAlerts(
+  decision: Decision,
+  recorded: 'permit' | 'defer' | 'deny',
+  agent: { alerts: ReadonlyMap<string, readonly { on: string; notify: string }[]> } | undefined,
+): Decision['alerts'] {
+  const decided = decision.effect.toLowerCase();
+  if (decided === recorded) return decision.alerts;
+  return [
+    ...decision.alerts.filter((a) => a.on !== decided),
+    ...(agent?.alerts.get(recorded) ?? []).map((a) => ({ on: a.on, notify: a.notify })),
+  ];
 }

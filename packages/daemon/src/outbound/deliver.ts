@@ -3,6 +3,26 @@ import type { SinkEvent, SinkFormat } from './sink-formats.js';
 
 /** No delivery may hold a worker longer than this. */
 const TIMEOUT_MS = 10_000;
+/** The most of a reply that is read (elastic's to 500 creates is well under it); the rest is not fetched. */
+const MAX_REPLY = 4 << 20;
+
+/** A reply's text, up to MAX_REPLY bytes; `cut` when there was more. */
+async function replyText(res: Response): Promise<{ text: string; cut: boolean }> {
+  if (!res.body) return { text: '', cut: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
+    chunks.push(value);
+    size += value.length;
+    if (size > MAX_REPLY) {
+      await reader.cancel().catch(() => {});
+      return { text: Buffer.concat(chunks).subarray(0, MAX_REPLY).toString('utf8'), cut: true };
+    }
+  }
+}
 
 /** POST and read the reply; the error, if it did not land. */
 export async function post(
@@ -12,9 +32,17 @@ export async function post(
   accepted?: (status: number, body: string) => string | undefined,
 ): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const text = await res.text();
+    // A redirect is not followed: a 301/302/303 would turn the POST into a GET without its body (and
+    // its 200 be taken for a delivery), and any would carry the headers (API keys) to another host.
+    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      const to = res.headers.get('location');
+      return `${res.status} ${res.statusText}: redirected${to ? ` to ${to.slice(0, 200)}` : ''}, not followed (name the final URL)`;
+    }
+    const { text, cut } = await replyText(res);
     if (res.status < 200 || res.status >= 300) return `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    if (cut && accepted) return `${res.status} ${res.statusText}: a reply of more than ${MAX_REPLY} bytes, not read whole`;
     return accepted?.(res.status, text);
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;

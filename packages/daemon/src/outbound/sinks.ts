@@ -7,7 +7,7 @@
  * of the log as it is then. A saved position that is not in this log (the log was removed and a new
  * one begun, as `destroy --keep-state` does) ships the new log from its start.
  */
-import { leafAt, leafHash, LogFollower, type LogPosition, type LogTip, type StoredRecord } from '@faramesh/audit';
+import { leafAt, leafHashHex, LogFollower, type LogPosition, type LogTip, type StoredRecord } from '@faramesh/audit';
 import type { StateSeal } from '../stack/sealed-state.js';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { deliver } from './deliver.js';
@@ -145,18 +145,38 @@ export class Sinks {
     tip: LogTip,
     env: NodeJS.ProcessEnv,
     readonly say: (line: string) => void,
+    previous?: Sinks,
   ) {
+    // A hot swap: the arguments held for records not yet shipped stay with them.
+    if (previous) for (const [id, held] of previous.held) this.held.set(id, held);
     // Sealed: a position moved by hand could skip records a sink never shipped.
     const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, Cursor> } | undefined;
     this.cursors = new Map(Object.entries(saved?.cursors ?? {}));
+    let added = false;
     for (const p of providers.filter((x) => isSinkType(x.type))) {
-      let from: LogPosition | undefined = this.cursors.get(p.name) ?? tip;
+      let from: LogPosition | undefined = this.cursors.get(p.name);
+      if (!from) {
+        // New to the stack: it starts at the end of the log as it is now, and that is saved at once,
+        // or a restart before its first delivery would start it at the end again, skipping the rest.
+        this.cursors.set(p.name, (from = tip));
+        added = true;
+      }
       if (!inLog(walDir, from, tip)) {
         say(`sink ${p.name}: its saved position is not in this log (the log was replaced): shipping this log from its start`);
         from = undefined;
       }
       this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, from, this));
     }
+    if (added)
+      try {
+        this.saveCursors();
+      } catch (e) {
+        say(`sinks: could not save their starting positions: ${(e as Error).message}`);
+      }
+  }
+
+  private saveCursors(): void {
+    this.seal.write(this.stateDir, CURSORS, { cursors: Object.fromEntries(this.cursors) });
   }
 
   get active(): boolean {
@@ -187,9 +207,9 @@ export class Sinks {
     const last = batch[batch.length - 1]!;
     this.cursors.set(worker.format.name, {
       ...position,
-      last: { segment: last.segment, offset: last.offset, leaf: leafHash(last.payload).toString('hex') },
+      last: { segment: last.segment, offset: last.offset, leaf: leafHashHex(last.payload) },
     });
-    this.seal.write(this.stateDir, CURSORS, { cursors: Object.fromEntries(this.cursors) });
+    this.saveCursors();
     // With several sinks, the arguments stay for the others (the window is bounded either way).
     if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));
   }
