@@ -6,7 +6,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setCredentialRunner, type CallCredential } from './govern.js';
 
-const current = new AsyncLocalStorage<CallCredential | undefined>();
+// One store per process, shared by the ESM and CommonJS builds (see setCredentialRunner).
+const STORE = Symbol.for('faramesh.sdk.credentialStore');
+const holder = globalThis as { [STORE]?: AsyncLocalStorage<CallCredential | undefined> };
+const current = (holder[STORE] ??= new AsyncLocalStorage<CallCredential | undefined>());
 setCredentialRunner((credential, run) => current.run(credential, run));
 
 export function credential(): CallCredential | undefined {

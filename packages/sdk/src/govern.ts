@@ -62,10 +62,20 @@ export interface CallCredential {
   expiresAt: string;
 }
 type Runner = <T>(credential: CallCredential | undefined, run: () => T) => T;
-let withCredential: Runner = (_c, run) => run();
+/**
+ * Kept on globalThis, not in this module: the ESM and the CommonJS builds are two module instances
+ * (an autoloaded agent's frameworks are governed by the ESM one while a `require()` reads
+ * `credential()` from the other), and a credential must reach the tool whichever decided the call.
+ */
+const RUNNER = Symbol.for('faramesh.sdk.credentialRunner');
+const runnerHolder = globalThis as { [RUNNER]?: Runner };
+const withCredential: Runner = (credential, run) => {
+  const runner = runnerHolder[RUNNER];
+  return runner ? runner(credential, run) : run();
+};
 /** How a permitted call's credential reaches the tool body (set by the Node entry point; edge runtimes have none). */
 export function setCredentialRunner(runner: Runner): void {
-  withCredential = runner;
+  runnerHolder[RUNNER] = runner;
 }
 const granted = (r: GovernResult): CallCredential | undefined =>
   r.credential ? { value: r.credential.value, header: r.credential.header, expiresAt: r.credential.expires_at } : undefined;
@@ -122,7 +132,8 @@ export class Governor {
       result = await this.decide(request);
     } catch (e) {
       if (!(e instanceof TransportError)) throw e;
-      if (e.unreachable && o.failOpen) {
+      // Only a daemon that never had the request: one that received it may have denied it.
+      if (e.unreachable && !e.delivered && o.failOpen) {
         if (!this.warnedOpen) console.warn(`faramesh: the daemon is unreachable (${e.message}); failOpen runs ${toolId} ungoverned`);
         this.warnedOpen = true;
         return execute();
@@ -172,6 +183,8 @@ export class Governor {
    */
   private async reach<T>(ask: (left: number) => Promise<T>, deadline: number): Promise<T> {
     const graceEnd = this.absent ? 0 : Date.now() + (this.options.startGraceMs ?? 2000);
+    // Once an attempt may have reached the daemon, so may the call: later attempts' errors say so too.
+    let delivered = false;
     for (let pause = 50; ; pause = Math.min(pause * 2, 400)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new TransportError(`no decision within ${this.timeoutMs} ms`, false);
@@ -181,8 +194,10 @@ export class Governor {
         return answer;
       } catch (e) {
         const unreachable = e instanceof TransportError && e.unreachable;
+        if (e instanceof TransportError && e.delivered) delivered = true;
         if (!unreachable || Date.now() + pause > Math.min(graceEnd, deadline)) {
           if (unreachable) this.absent = true;
+          if (delivered && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true);
           throw e;
         }
         await sleep(pause);

@@ -9,7 +9,7 @@
  */
 import { ToolDeniedError } from './errors.js';
 import { Governor, type GovernOptions } from './govern.js';
-import { argsObject, GOVERNED, isGoverned } from './wrap.js';
+import { argsObject, asParsed, GOVERNED, isGoverned } from './wrap.js';
 
 type Handler = (request: CallRequest, extra?: { sessionId?: string }) => Promise<unknown>;
 interface CallRequest {
@@ -44,7 +44,10 @@ export function governMcpServer<S extends object>(server: S, options: McpGovernO
       const name = request.params?.name;
       if (typeof name !== 'string') return handler(request, extra);
       try {
-        return await gov.run(`${prefix}${name}`, argsObject(request.params?.arguments), () => handler(request, extra), {
+        // McpServer parses a registered tool's arguments with its schema before the callback runs.
+        const schema = (server as { _registeredTools?: Record<string, { inputSchema?: unknown }> })._registeredTools?.[name]?.inputSchema;
+        const args = argsObject(asParsed(schema, request.params?.arguments ?? {}));
+        return await gov.run(`${prefix}${name}`, args, () => handler(request, extra), {
           ...(extra?.sessionId ? { sessionId: extra.sessionId } : {}),
         });
       } catch (e) {

@@ -70,6 +70,8 @@ export class TransportError extends Error {
   constructor(
     message: string,
     readonly unreachable: boolean,
+    /** The request did reach the daemon once (on a connection that then closed unanswered): it may have been decided. */
+    readonly delivered = false,
   ) {
     super(message);
   }

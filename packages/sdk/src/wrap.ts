@@ -5,7 +5,8 @@
  * - a plain function: called with the arguments object; a denial throws ToolDeniedError;
  * - LangChain.js (`tool()`, any StructuredTool): `_call(args, runManager, config)`, after LangChain
  *   parsed the arguments; the session is LangGraph's `configurable.thread_id`;
- * - OpenAI Agents JS (`tool()`): `invoke(runContext, jsonText, details)`;
+ * - OpenAI Agents JS (`tool()`): `invoke(runContext, jsonText, details)`, decided on the JSON as the
+ *   model sent it (the tool keeps its zod schema to itself);
  * - the Vercel AI SDK (`tool({...})`) and Mastra (`createTool`): `execute(input, options)`; Mastra's
  *   memory thread is the session.
  *
@@ -30,6 +31,24 @@ export interface WrapOptions {
 export function argsObject(value: unknown): Record<string, unknown> {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   return value === undefined ? {} : { input: value };
+}
+
+/**
+ * The arguments as the tool's body will get them. A framework that parses them with the tool's
+ * schema before the body runs (Mastra, an MCP server's registered tool) may coerce `"5000"` to 5000
+ * or fill defaults, so the policy decides on the parsed value, not on what the model sent. What the
+ * schema refuses is decided as sent: the framework refuses it before the body runs.
+ */
+export function asParsed(schema: unknown, input: unknown): unknown {
+  const parse = (schema as { safeParse?: unknown } | null | undefined)?.safeParse;
+  if (typeof parse !== 'function') return input;
+  try {
+    const r = (parse as (v: unknown) => { success?: unknown; data?: unknown }).call(schema, input);
+    return r?.success === true ? r.data : input;
+  } catch {
+    // An asynchronous refinement (zod refuses to run it synchronously): decided as sent.
+    return input;
+  }
 }
 
 export const isGoverned = (t: unknown): boolean => (typeof t === 'object' || typeof t === 'function') && t !== null && GOVERNED in t;
@@ -90,11 +109,23 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
     case 'execute': {
       const t = tool as Obj;
       const execute = fn(t, 'execute')!;
+      // An AI SDK tool that streams its results (`async *execute`): the framework iterates what
+      // execute returns, so the governed one must be a generator too, deciding before the first step.
+      if (Object.prototype.toString.call(execute) === '[object AsyncGeneratorFunction]')
+        return clone(t, {
+          execute: async function* (this: Obj, input: unknown, context?: unknown) {
+            const out = await gov
+              .run(toolId, argsObject(asParsed(t.inputSchema, input)), () => execute.call(this, input as never, context as never))
+              .catch(denied((e) => e.toJSON()));
+            if (typeof (out as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function') yield* out as AsyncIterable<unknown>;
+            else yield out;
+          } as Fn,
+        });
       return clone(t, {
         execute(this: Obj, input: unknown, context?: { agent?: { threadId?: unknown } }) {
           const thread = context?.agent?.threadId;
           return gov
-            .run(toolId, argsObject(input), () => execute.call(this, input as never, context as never), {
+            .run(toolId, argsObject(asParsed(t.inputSchema, input)), () => execute.call(this, input as never, context as never), {
               ...(typeof thread === 'string' ? { sessionId: thread } : {}),
             })
             .catch(denied((e) => e.toJSON()));

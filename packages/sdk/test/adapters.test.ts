@@ -92,6 +92,34 @@ test('governMcpServer: toolPrefix names the tool ids; a non-server is refused; g
   assert.throws(() => governMcpServer({}, { agentId: 'a' }), /McpServer or Server/);
 });
 
+test('the policy decides on the arguments the body gets: a schema that coerces or fills defaults is applied first', async () => {
+  const stub = new StubTransport({ pay: 'permit', 'm/pay': 'permit' });
+  const schema = z.object({ amount: z.coerce.number(), currency: z.string().default('USD') });
+  const paid: unknown[] = [];
+  const mastra = governedTools(
+    { pay: createTool({ id: 'pay', description: 'd', inputSchema: schema, execute: async (input) => void paid.push(input) }) },
+    { agentId: 'a', transport: stub },
+  );
+  await mastra.pay.execute!({ amount: ' 5000' } as never, {} as never);
+  const server = new McpServer({ name: 'm', version: '1.0.0' });
+  server.registerTool('pay', { inputSchema: { amount: z.coerce.number() } }, async ({ amount }) => {
+    paid.push({ amount });
+    return { content: [{ type: 'text', text: 'paid' }] };
+  });
+  governMcpServer(server, { agentId: 'a', transport: stub, toolPrefix: 'm/' });
+  const [x, y] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'c', version: '1' });
+  await Promise.all([server.connect(x), client.connect(y)]);
+  await client.callTool({ name: 'pay', arguments: { amount: '5000' } });
+  await client.close();
+  assert.deepEqual(
+    stub.calls.map((c) => c.args),
+    [{ amount: 5000, currency: 'USD' }, { amount: 5000 }],
+    'decided on numbers, as the bodies got them',
+  );
+  assert.deepEqual(paid, [{ amount: 5000, currency: 'USD' }, { amount: 5000 }]);
+});
+
 test('timeouts: a daemon that accepts but never answers is a denial after timeoutMs, and failOpen does not open it', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'fm-mute-')), 'mute.sock');
   const mute = createServer(() => undefined);

@@ -74,14 +74,25 @@ export class HttpTransport implements Transport {
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
       const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
-      // Unreachable only when no connection was made: a request cut off after it was sent may have been decided.
-      const unreachable = !timedOut && (typeof cause?.code !== 'string' || NOT_CONNECTED.has(cause.code));
+      // Unreachable only when no connection was made: a request cut off after it was sent may have
+      // been decided. An error that does not say so (an edge runtime's fetch, a redirect loop) is not.
+      const unreachable = !timedOut && typeof cause?.code === 'string' && NOT_CONNECTED.has(cause.code);
       const why = timedOut
         ? `no answer within ${timeoutMs} ms`
         : `${(e as Error).message}${typeof cause?.message === 'string' ? `: ${cause.message}` : ''}`;
       throw new TransportError(`${this.base}: ${why}`, unreachable);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      // The answer was cut off, or did not finish within the timeout: no decision to act on.
+      const why =
+        (e as Error).name === 'TimeoutError'
+          ? `no whole answer within ${timeoutMs} ms`
+          : `the answer was cut off (${(e as Error).message})`;
+      throw new TransportError(`${this.base}${path}: ${why}`, false);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

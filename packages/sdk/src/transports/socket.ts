@@ -71,6 +71,15 @@ export class SocketTransport implements Transport {
   }
 
   private async call(method: string, params: object, timeoutMs: number): Promise<RpcReply> {
+    const sent = { lost: false };
+    return this.send(method, params, timeoutMs, sent).catch((e: unknown) => {
+      // The request went out on a connection that then closed unanswered: the daemon may have seen it.
+      if (sent.lost && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true);
+      throw e;
+    });
+  }
+
+  private async send(method: string, params: object, timeoutMs: number, sent: { lost: boolean }): Promise<RpcReply> {
     const message = { jsonrpc: '2.0', id: ++this.id, method, params };
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; !this.perRequest && attempt < 2; attempt++) {
@@ -96,6 +105,7 @@ export class SocketTransport implements Transport {
         // The connection went away unanswered (the daemon restarted while it sat idle): once more
         // on a fresh one. At worst the daemon decides the call twice; the tool still runs once.
         if (!(e instanceof ConnectionLost) || attempt > 0) throw e;
+        sent.lost = true;
         if (this.shared === shared) this.shared = undefined;
       }
     }
@@ -119,6 +129,9 @@ export class SocketTransport implements Transport {
 
 class ConnectionLost extends TransportError {}
 
+/** A reply the transport can read fields of: a JSON object. */
+const isMessage = (v: unknown): v is RpcReply => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** One socket, many requests in flight; answers are lines, matched by id. */
 class Connection {
   readonly socket: Socket;
@@ -126,6 +139,8 @@ class Connection {
   private connected = false;
   private buffer = '';
   private readonly pending = new Map<unknown, Pending>();
+  /** A refusal the daemon sent without an id while several requests were waiting. */
+  private refusal?: string;
 
   constructor(readonly path: string) {
     this.socket = createConnection(path);
@@ -166,15 +181,28 @@ class Connection {
       try {
         reply = JSON.parse(line) as RpcReply;
       } catch {
-        this.fail(new TransportError(`${this.path}: the reply is not JSON`, false));
+        reply = undefined as unknown as RpcReply;
+      }
+      // Not a JSON-RPC message (not JSON, or `null`, a number…): the stream cannot be trusted any more.
+      if (!isMessage(reply)) {
+        this.fail(new TransportError(`${this.path}: the reply is not a JSON-RPC message`, false));
         this.socket.destroy();
         return;
       }
-      const p = this.pending.get(reply.id);
-      // A refusal without an id (a request the daemon could not read) answers the oldest request.
-      const waiter = p ?? (reply.id === null ? this.pending.values().next().value : undefined);
-      if (!waiter) continue;
-      this.pending.delete(p ? reply.id : [...this.pending.entries()].find(([, w]) => w === waiter)![0]);
+      let key: unknown = reply.id;
+      if (!this.pending.has(key)) {
+        // A refusal without an id: the daemon could not read one of our lines (too large, say), reads
+        // no more, answers the lines before it and closes. Which request it was is known only when one
+        // is waiting; otherwise the requests still unanswered at the close hear it then.
+        if (reply.id !== null || !reply.error) continue;
+        if (this.pending.size !== 1) {
+          this.refusal = reply.error.message ?? 'error';
+          continue;
+        }
+        key = this.pending.keys().next().value;
+      }
+      const waiter = this.pending.get(key)!;
+      this.pending.delete(key);
       clearTimeout(waiter.timer);
       waiter.resolve(reply);
     }
@@ -183,6 +211,8 @@ class Connection {
 
   private fail(e: TransportError): void {
     this.closed = true;
+    if (this.refusal !== undefined && e instanceof ConnectionLost)
+      e = new ConnectionLost(`${this.path}: the daemon refused a request on this connection (${this.refusal}) and closed it`, false);
     for (const w of this.pending.values()) {
       clearTimeout(w.timer);
       w.reject(e);
@@ -213,11 +243,14 @@ function exchange(path: string, message: object, timeoutMs: number): Promise<unk
     });
     socket.on('end', () => {
       clearTimeout(timer);
+      let reply: unknown;
       try {
-        resolve(JSON.parse(data));
+        reply = JSON.parse(data);
       } catch {
-        reject(new TransportError(`${path}: the reply is not JSON`, false));
+        return reject(new TransportError(`${path}: the reply is not JSON`, false));
       }
+      if (isMessage(reply)) resolve(reply);
+      else reject(new TransportError(`${path}: the reply is not a JSON-RPC message`, false));
     });
   });
 }
