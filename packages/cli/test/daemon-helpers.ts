@@ -1,7 +1,8 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,4 +210,31 @@ export function selfSignedCert(dir: string, name = 'tls'): { key: string; cert: 
   });
   if (gen.status !== 0) throw new Error(`openssl: ${gen.stderr}`);
   return { key, cert };
+}
+
+/** A webhook collector for sink tests: the records it accepted; while `down`, it answers 503. */
+export async function sinkCollector(down = false): Promise<{
+  url: string;
+  shipped: Record<string, unknown>[];
+  down: boolean;
+  close(): void;
+}> {
+  const shipped: Record<string, unknown>[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (collector.down) return void res.writeHead(503).end('down');
+      shipped.push(...(JSON.parse(body) as { records: Record<string, unknown>[] }).records);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const collector = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    shipped,
+    down,
+    close: () => void server.close(),
+  };
+  return collector;
 }
