@@ -147,6 +147,63 @@ test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_R
   }
 });
 
+test('cold start: a step that hangs past cold_start_deny_window is HALT (exit 3) when the window closes, not when the step gives up', async () => {
+  // A checkpoint signer that never answers (its own timeout is 30 s): the window (1 s) must end the start.
+  const vault = new FakeVault();
+  await vault.start();
+  vault.addTransitKey('dpr', 'ed25519');
+  let release!: () => void;
+  vault.hold = new Promise<void>((r) => (release = r));
+  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n  timeout = 30\n}\n`;
+  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "1s"') + kms, { VAULT_TOKEN: vault.root });
+  try {
+    const t0 = Date.now();
+    const r = await s.cliAsync('apply');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /exited \(code 3\)/, r.stderr);
+    assert.match(
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'),
+      /HALT: initialization took .* past cold_start_deny_window/,
+    );
+    assert.ok(Date.now() - t0 < 5000, `HALT came ${Date.now() - t0} ms after apply began`);
+    assert.equal(existsSync(s.socket), false, 'the agent socket never opened');
+  } finally {
+    release?.();
+    s.cli('apply', '--stop');
+    s.stop();
+    vault.stop();
+  }
+});
+
+test('apply --stop while the daemon initializes ends its process, with a step still hanging', async () => {
+  const vault = new FakeVault();
+  await vault.start();
+  vault.addTransitKey('dpr', 'ed25519');
+  let release!: () => void;
+  vault.hold = new Promise<void>((r) => (release = r));
+  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n  timeout = 30\n}\n`;
+  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "60s"') + kms, { VAULT_TOKEN: vault.root });
+  try {
+    const applying = s.cliAsync('apply');
+    let pid = 0;
+    await until('INITIALIZING', async () => {
+      const st = JSON.parse((await s.cliAsync('status', '--format', 'json')).stdout) as { daemon: { state: string; pid?: number } };
+      pid = st.daemon.pid ?? 0;
+      return st.daemon.state === 'INITIALIZING';
+    });
+    const stopped = await s.cliAsync('apply', '--stop');
+    assert.equal(stopped.code, 0, stopped.stderr + stopped.stdout);
+    assert.equal(alive(pid), false, 'the process is gone');
+    assert.equal((await applying).code, 1);
+    assert.equal(existsSync(s.socket), false, 'the agent socket never opened');
+  } finally {
+    release?.();
+    s.cli('apply', '--stop');
+    s.stop();
+    vault.stop();
+  }
+});
+
 test("a start that fails on a socket held by another stack's daemon leaves that socket (and daemon) alone", async () => {
   const shared = join(mkdtempSync(join(tmpdir(), 'fm-shared-')), 'agent.sock');
   const policy = POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', `socket  = "${shared}"`);

@@ -139,6 +139,8 @@ export class Daemon {
   private readonly operatorServer: LineServer;
   private sweeper?: NodeJS.Timeout;
   private draining?: Promise<void>;
+  /** Ends a start still initializing (a stop came first). */
+  private abortStart?: (why: Error) => void;
   private readonly startedMs = Date.now();
   private readonly env: NodeJS.ProcessEnv;
   private readonly say: (line: string) => void;
@@ -158,6 +160,7 @@ export class Daemon {
   /** Start and resolve once READY; rejects (after going to HALT) when initialization fails or takes too long. */
   async start(): Promise<void> {
     const t0 = performance.now();
+    let windowTimer: NodeJS.Timeout | undefined;
     mkdirSync(this.paths.runtime, { recursive: true, mode: 0o700 });
     // The operator channel answers `status` from the start; agents get nothing before READY.
     await this.operatorServer.listen(this.paths.operatorSocket, 0o600);
@@ -178,6 +181,23 @@ export class Daemon {
             `initialization took ${Math.round(spent)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
           );
       };
+      // The window is a timer, not only a check between steps: a step that hangs (a KMS or SPIRE
+      // that never answers, a slow disk) must not hold the daemon in INITIALIZING past it.
+      const expired = new Promise<never>((_, reject) => {
+        // A stop while initializing ends the start too: its process must exit, not finish a start nobody wants.
+        this.abortStart = reject;
+        windowTimer = setTimeout(
+          () =>
+            reject(
+              new HaltError(
+                `initialization took ${Math.round(performance.now() - t0)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
+              ),
+            ),
+          Math.max(0, settings.coldStartWindowMs - (performance.now() - t0)),
+        );
+      });
+      expired.catch(() => {});
+      const within = <T>(step: Promise<T>): Promise<T> => Promise.race([step, expired]);
       // The HTTP API listens from the start: until READY, it answers every decision DAEMON_NOT_READY
       // (with a retry hint) rather than refusing connections.
       const tokens = (this.tokens = new TokenBook(this.paths.tokens, seal));
@@ -198,22 +218,34 @@ export class Daemon {
           operate: (body, by) => this.operateRequest(body, by),
           metrics: () => this.metrics(),
         });
-        this.httpAddress = await this.http.listen(settings.http);
+        this.httpAddress = await within(this.http.listen(settings.http));
       }
-      const signing = (this.signing = await this.checkpointSigner(compiled).catch((e: Error) => {
-        throw new HaltError(e.message);
-      }));
+      const signing = (this.signing = await within(
+        this.checkpointSigner(compiled).catch((e: Error) => {
+          throw new HaltError(e.message);
+        }),
+      ));
       // Agents attested by SPIFFE: the Workload API must answer before anything is decided.
       if (!dev)
-        this.identity = await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
-          throw new HaltError(e.message);
-        });
-      const { log, report } = await AuditLog.open(settings.walDir, {
+        this.identity = await within(
+          WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
+            throw new HaltError(e.message);
+          }),
+        );
+      const opening = AuditLog.open(settings.walDir, {
         warn: this.say,
         signer: signing.signer,
         dev: dev !== undefined,
         busy: () => (this.agentServer?.reading ?? 0) > 0,
       });
+      // A log that opens only after the window closed is closed again (its lock released).
+      void opening.then(
+        ({ log }) => {
+          if (this.lifecycle.state === 'HALT') void log.close().catch(() => {});
+        },
+        () => {},
+      );
+      const { log, report } = await within(opening);
       this.log = log;
       if (report.truncated)
         this.say(
@@ -269,8 +301,9 @@ export class Daemon {
         this.readState<{ quiesced?: Record<string, { by: string; at: string; reason?: string }> }>('agents.json').quiesced ?? {},
       ))
         this.decisions.quiesced.set(id, q);
-      await log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION });
-      if (restored.lastPolicyVersion !== compiled.policy_version) restored.state.policy_applied_ms = await this.recordPolicy(compiled);
+      await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));
+      if (restored.lastPolicyVersion !== compiled.policy_version)
+        restored.state.policy_applied_ms = await within(this.recordPolicy(compiled));
       this.snapshots = new StateSnapshots(
         seal,
         this.paths.state,
@@ -284,10 +317,11 @@ export class Daemon {
         refuse: (reason) => rpcError(null, RPC.invalidRequest, reason),
         keepOpen: keepOpenAck,
       });
-      await this.startMcpProxy(compiled);
-      await this.startHttpProxy(compiled);
-      await this.agentServer.prepare(settings.agentSocket);
+      await within(this.startMcpProxy(compiled));
+      await within(this.startHttpProxy(compiled));
+      await within(this.agentServer.prepare(settings.agentSocket));
       deadline();
+      clearTimeout(windowTimer);
       // A housekeeping step that fails is said and tried again next second; it never takes the daemon down.
       this.sweeper = setInterval(() => void this.tick().catch((e: Error) => this.say(`housekeeping failed: ${e.message}`)), 1000);
       this.sweeper.unref();
@@ -300,6 +334,7 @@ export class Daemon {
         `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
       );
     } catch (e) {
+      clearTimeout(windowTimer);
       await this.halt((e as Error).message);
       throw e;
     }
@@ -410,6 +445,7 @@ export class Daemon {
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
+      else if (this.lifecycle.state === 'INITIALIZING') this.abortStart?.(new HaltError(`stopped while initializing (${reason})`));
       // Supervised agents go first (SIGINT, then SIGTERM, then SIGKILL), while their calls are still answered.
       await this.supervisor?.stop(undefined, SUPERVISOR_STOP_GRACE_MS).catch((e: Error) => this.say(`supervisor: ${e.message}`));
       for (const m of this.agentMirrors.values()) m.close();

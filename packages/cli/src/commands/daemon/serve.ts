@@ -1,6 +1,10 @@
 import { serve } from '@faramesh/daemon';
 
 /** `faramesh serve`: the daemon in the foreground (apply starts it this way, in the background). */
-export function serveCmd(o: { dir: string }): Promise<number> {
-  return serve(o.dir);
+export async function serveCmd(o: { dir: string }): Promise<number> {
+  const code = await serve(o.dir);
+  // HALT ends the process now: a step abandoned when the cold-start window closed (a KMS request
+  // still waiting on its own timeout) must not keep a halted daemon's process alive.
+  if (code === 3) process.exit(3);
+  return code;
 }
