@@ -106,15 +106,30 @@ test('cold start: initialization past cold_start_deny_window is HALT (exit 3), a
   );
 });
 
-test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_READY; READY opens the socket', async () => {
-  // A checkpoint signer that is slow to answer holds the daemon in INITIALIZING, after the HTTP API opened.
+/**
+ * A stack whose checkpoint signer (a Vault Transit key) does not answer until `release()`: the daemon
+ * waits in INITIALIZING. `runtime` lines go into its runtime block; `timeout` is the provider's own.
+ */
+async function heldSignerStack(runtime: string, timeout?: number) {
   const vault = new FakeVault();
   await vault.start();
   vault.addTransitKey('dpr', 'ed25519');
   let release!: () => void;
   vault.hold = new Promise<void>((r) => (release = r));
-  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n}\n`;
-  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  http_listen = "127.0.0.1:0"') + kms, { VAULT_TOKEN: vault.root });
+  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n${timeout === undefined ? '' : `  timeout = ${timeout}\n`}}\n`;
+  const s = makeStack(POLICY.replace('runtime {', `runtime {\n  ${runtime}`) + kms, { VAULT_TOKEN: vault.root });
+  const cleanUp = () => {
+    release();
+    s.cli('apply', '--stop');
+    s.stop();
+    vault.stop();
+  };
+  return { s, release, cleanUp };
+}
+
+test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_READY; READY opens the socket', async () => {
+  // A checkpoint signer that is slow to answer holds the daemon in INITIALIZING, after the HTTP API opened.
+  const { s, release, cleanUp } = await heldSignerStack('http_listen = "127.0.0.1:0"');
   try {
     const applying = s.cliAsync('apply');
     let http = '';
@@ -140,22 +155,13 @@ test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_R
     // READY and the socket come together: the first call after apply returns is decided.
     assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT');
   } finally {
-    release?.();
-    s.cli('apply', '--stop');
-    s.stop();
-    vault.stop();
+    cleanUp();
   }
 });
 
 test('cold start: a step that hangs past cold_start_deny_window is HALT (exit 3) when the window closes, not when the step gives up', async () => {
   // A checkpoint signer that never answers (its own timeout is 30 s): the window (1 s) must end the start.
-  const vault = new FakeVault();
-  await vault.start();
-  vault.addTransitKey('dpr', 'ed25519');
-  let release!: () => void;
-  vault.hold = new Promise<void>((r) => (release = r));
-  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n  timeout = 30\n}\n`;
-  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "1s"') + kms, { VAULT_TOKEN: vault.root });
+  const { s, cleanUp } = await heldSignerStack('cold_start_deny_window = "1s"', 30);
   try {
     const t0 = Date.now();
     const r = await s.cliAsync('apply');
@@ -168,21 +174,12 @@ test('cold start: a step that hangs past cold_start_deny_window is HALT (exit 3)
     assert.ok(Date.now() - t0 < 5000, `HALT came ${Date.now() - t0} ms after apply began`);
     assert.equal(existsSync(s.socket), false, 'the agent socket never opened');
   } finally {
-    release?.();
-    s.cli('apply', '--stop');
-    s.stop();
-    vault.stop();
+    cleanUp();
   }
 });
 
 test('apply --stop while the daemon initializes ends its process, with a step still hanging', async () => {
-  const vault = new FakeVault();
-  await vault.start();
-  vault.addTransitKey('dpr', 'ed25519');
-  let release!: () => void;
-  vault.hold = new Promise<void>((r) => (release = r));
-  const kms = `provider "kms" {\n  type = "vault-transit"\n  addr = "${vault.addr}"\n  token = env("VAULT_TOKEN")\n  key = "dpr"\n  timeout = 30\n}\n`;
-  const s = makeStack(POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "60s"') + kms, { VAULT_TOKEN: vault.root });
+  const { s, cleanUp } = await heldSignerStack('cold_start_deny_window = "60s"', 30);
   try {
     const applying = s.cliAsync('apply');
     let pid = 0;
@@ -197,10 +194,7 @@ test('apply --stop while the daemon initializes ends its process, with a step st
     assert.equal((await applying).code, 1);
     assert.equal(existsSync(s.socket), false, 'the agent socket never opened');
   } finally {
-    release?.();
-    s.cli('apply', '--stop');
-    s.stop();
-    vault.stop();
+    cleanUp();
   }
 });
 
