@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { makeStack, sleep, until } from './daemon-helpers.js';
+import { jsonCollector, makeStack, sleep, until } from './daemon-helpers.js';
 
 test('a permit recorded as a DENY (its credential failed) fires the deny alerts, not the permit ones', async () => {
   const got: { routing_key: string; payload: { summary: string } }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      got.push(JSON.parse(body) as (typeof got)[number]);
-      res.writeHead(202).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const collector = await jsonCollector((b) => got.push(b as (typeof got)[number]), { status: 202 });
+  const { url } = collector;
   const s = makeStack(
     `runtime {
   wal_dir = "./wal"
@@ -57,6 +47,6 @@ agent "bot" {
   } finally {
     await s.cliAsync('apply', '--stop');
     s.stop();
-    server.close();
+    collector.close();
   }
 });

@@ -212,29 +212,35 @@ export function selfSignedCert(dir: string, name = 'tls'): { key: string; cert: 
   return { key, cert };
 }
 
-/** A webhook collector for sink tests: the records it accepted; while `down`, it answers 503. */
-export async function sinkCollector(down = false): Promise<{
-  url: string;
-  shipped: Record<string, unknown>[];
-  down: boolean;
-  close(): void;
-}> {
-  const shipped: Record<string, unknown>[] = [];
+/**
+ * A local HTTP endpoint that takes JSON posts (a sink's batches, an alert's payload), hands each body
+ * to `onBody` and answers `status`; while `down`, it answers 503 and keeps nothing.
+ */
+export async function jsonCollector(
+  onBody: (body: unknown) => void,
+  options: { down?: boolean; status?: number } = {},
+): Promise<{ url: string; down: boolean; close(): void }> {
   const server = createHttpServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       if (collector.down) return void res.writeHead(503).end('down');
-      shipped.push(...(JSON.parse(body) as { records: Record<string, unknown>[] }).records);
-      res.writeHead(200).end('{}');
+      onBody(JSON.parse(body));
+      res.writeHead(options.status ?? 200).end('{}');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const collector = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    shipped,
-    down,
+    down: options.down ?? false,
     close: () => void server.close(),
   };
   return collector;
+}
+
+/** A webhook sink's collector: the records it accepted. */
+export async function sinkCollector(down = false) {
+  const shipped: Record<string, unknown>[] = [];
+  const collector = await jsonCollector((b) => shipped.push(...(b as { records: Record<string, unknown>[] }).records), { down });
+  return Object.assign(collector, { shipped });
 }

@@ -564,18 +564,10 @@ export class Daemon {
 
   /** `POST /v1/spawn_ended`: as on the socket; an agent token fixes the agent. */
   private async spawnEndedOverHttp(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }> {
-    const claimed = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-    const parsed = SpawnEndedParams.safeParse(agent && claimed && claimed.agent_id === undefined ? { ...claimed, agent_id: agent } : body);
-    if (!parsed.success)
-      return {
-        status: 400,
-        body: { error: { code: 'bad_request', message: `invalid spawn_ended request: ${parsed.error.issues[0]?.message}` } },
-      };
-    if (agent && parsed.data.agent_id !== agent)
-      return {
-        status: 403,
-        body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.data.agent_id}` } },
-      };
+    const parsed = SpawnEndedParams.safeParse(withTokenAgent(body, agent));
+    if (!parsed.success) return httpError(400, 'bad_request', `invalid spawn_ended request: ${parsed.error.issues[0]?.message}`);
+    const foreign = otherAgent(agent, parsed.data.agent_id);
+    if (foreign) return foreign;
     const ended = await this.endSpawns(parsed.data.agent_id, parsed.data.count ?? 1);
     if ('result' in ended) return { status: 200, body: ended.result };
     return { status: ended.error.code === 'NO_LIVE_SPAWNS' ? 409 : 503, body: { error: ended.error } };
@@ -597,15 +589,10 @@ export class Daemon {
 
   /** `POST /v1/evaluate`: an agent token fixes the agent; a body claiming another is refused. */
   private async evaluate(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }> {
-    const claimed = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-    const input = agent && claimed && claimed.agent_id === undefined ? { ...claimed, agent_id: agent } : body;
-    const parsed = parseGovernParams(input);
-    if (!parsed.ok) return { status: 400, body: { error: { code: 'bad_request', message: parsed.message } } };
-    if (agent && parsed.params.agent_id !== agent)
-      return {
-        status: 403,
-        body: { error: { code: 'forbidden', message: `this token speaks for agent ${agent}, not ${parsed.params.agent_id}` } },
-      };
+    const parsed = parseGovernParams(withTokenAgent(body, agent));
+    if (!parsed.ok) return httpError(400, 'bad_request', parsed.message);
+    const foreign = otherAgent(agent, parsed.params.agent_id);
+    if (foreign) return foreign;
     return { status: 200, body: await this.decide(parsed.params, parsed.tool, undefined, this.sdkCarrier(parsed.tool)) };
   }
 
@@ -1113,3 +1100,16 @@ function publicApproval(a: Approval): Omit<Approval, 'binding'> {
 function sandboxed(ir: PolicyIR): boolean {
   return ir.runtime.os_tier === true && ir.runtime.agent_enforce_profile !== 'off';
 }
+
+/** An HTTP API body naming no agent is the agent token's: the token fixes the agent. */
+function withTokenAgent(body: unknown, agent: string | undefined): unknown {
+  const claimed = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  return agent && claimed && claimed.agent_id === undefined ? { ...claimed, agent_id: agent } : body;
+}
+
+/** A body claiming another agent than its token's is refused. */
+function otherAgent(agent: string | undefined, claimed: string): { status: number; body: unknown } | undefined {
+  return agent && claimed !== agent ? httpError(403, 'forbidden', `this token speaks for agent ${agent}, not ${claimed}`) : undefined;
+}
+
+const httpError = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
