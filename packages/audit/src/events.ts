@@ -73,6 +73,22 @@ export interface StateDelta extends EventBase {
   by?: string;
 }
 
+/**
+ * The daemon replaced one of the state files whose every version the log records (approvals, HTTP
+ * tokens, policy history), or started without one that had been removed. On start, a copy older than
+ * the log's latest generation is refused: a backup put back cannot revive a spent approval or a
+ * revoked token.
+ */
+export interface StateSealed extends EventBase {
+  type: 'state_sealed';
+  /** The file's name (`approvals.json`, `tokens.json`, `policy-history.json`). */
+  file: string;
+  /** One more than the file's previous generation. */
+  generation: number;
+  /** SHA-256 (hex) of the sealed content; absent when the daemon found the file removed and started without it. */
+  body_sha256?: string;
+}
+
 export interface KeyRotated extends EventBase {
   type: 'key_rotated';
   /** The verifier key (C2SP vkey) that signed checkpoints before, if any. */
@@ -127,6 +143,7 @@ export type EventRecord =
   | DaemonStopped
   | ApprovalResolved
   | StateDelta
+  | StateSealed
   | KeyRotated
   | McpTraffic
   | McpTask
@@ -147,6 +164,7 @@ export const RECORD_TYPES: readonly RecordType[] = [
   'daemon_stopped',
   'approval_resolved',
   'state_delta',
+  'state_sealed',
   'key_rotated',
   'mcp_traffic',
   'mcp_task',

@@ -107,6 +107,17 @@ export function makeStack(policy = POLICY, extraEnv: Record<string, string> = {}
   return stack;
 }
 
+/** Run `f` on a fresh stack (not applied yet); its daemon is stopped after, however `f` ends. */
+export async function withStack(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
+  const s = makeStack(policy);
+  try {
+    await f(s);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+}
+
 /** One request, one reply line, as the SDKs do it. */
 export function request(socket: string, line: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -5,18 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, makeStack, POLICY, request, sleep, until, type GovernReply, type Stack } from './daemon-helpers.js';
+import { alive, makeStack, POLICY, request, sleep, until, withStack, type GovernReply, type Stack } from './daemon-helpers.js';
 import { FakeVault } from './fake-vault.js';
-
-async function withStack(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
-  const s = makeStack(policy);
-  try {
-    await f(s);
-  } finally {
-    s.cli('apply', '--stop');
-    s.stop();
-  }
-}
 
 const search = { agent_id: 'bot', tool: 'search', args: { q: 'x' } };
 const decisionsIn = (s: Stack) =>

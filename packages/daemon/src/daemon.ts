@@ -264,6 +264,19 @@ export class Daemon {
       this.say(
         `state rebuilt from ${restored.from === 'snapshot' ? 'the snapshot and ' : ''}${restored.records} log records${restored.note ? ` (${restored.note})` : ''}`,
       );
+      // The log now says which copy of each anchored state file is the latest: an older one refuses the start.
+      await within(
+        seal.anchor(
+          restored.sealed,
+          { 'approvals.json': this.paths.state, 'policy-history.json': this.paths.state, 'tokens.json': dirname(this.paths.tokens) },
+          (fields) => {
+            const appended = log.append({ type: 'state_sealed', ...fields });
+            appended.catch((e: Error) => this.say(`could not record ${fields.file} generation ${fields.generation}: ${e.message}`));
+            return appended;
+          },
+        ),
+      );
+      tokens.load();
       deadline();
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
@@ -297,10 +310,8 @@ export class Daemon {
           ? { agentSvid: (agent: string) => ({ svid: `spiffe://localhost/dev/${hostname()}/${basename(this.paths.stackDir)}/${agent}` }) }
           : { agentSvid: (agent: string, nowMs: number) => this.identity?.svidFor(agent, nowMs) }),
       });
-      for (const [id, q] of Object.entries(
-        this.readState<{ quiesced?: Record<string, { by: string; at: string; reason?: string }> }>('agents.json').quiesced ?? {},
-      ))
-        this.decisions.quiesced.set(id, q);
+      // Quiesced agents come from the log (agent_quiesced / agent_resumed), never from a file that could be put back.
+      for (const [id, q] of Object.entries(restored.quiesced)) this.decisions.quiesced.set(id, q);
       await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));
       if (restored.lastPolicyVersion !== compiled.policy_version)
         restored.state.policy_applied_ms = await within(this.recordPolicy(compiled));
@@ -309,7 +320,14 @@ export class Daemon {
         this.paths.state,
         settings.walDir,
         log,
-        () => ({ state: restored.state, policyVersion: this.decisions!.policy.compiled.policy_version }),
+        () => ({
+          state: restored.state,
+          facts: {
+            lastPolicyVersion: this.decisions!.policy.compiled.policy_version,
+            quiesced: Object.fromEntries(this.decisions!.quiesced),
+            sealed: seal.loggedState(),
+          },
+        }),
         Date.now(),
       );
       this.agentServer = new LineServer({
@@ -717,7 +735,7 @@ export class Daemon {
         const quiesce = r.method === 'agents.quiesce';
         if (quiesce) this.decisions.quiesced.set(id, { by, at: new Date(now).toISOString(), ...(reason ? { reason } : {}) });
         else this.decisions.quiesced.delete(id);
-        this.writeState('agents.json', { quiesced: Object.fromEntries(this.decisions.quiesced) });
+        // The record is the state: a restart rebuilds the quiesced agents from the log.
         await this.log!.append({ type: quiesce ? 'agent_quiesced' : 'agent_resumed', agent_id: id, by, ...(reason ? { reason } : {}) });
         return operatorResult(this.agents(now).find((a) => a.id === id));
       }

@@ -163,6 +163,7 @@ const SCHEMAS = new Map<string, Schema>(
       reason: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
     }),
     state_delta: schema(['delta'], { delta: object, by: str }),
+    state_sealed: schema(['file', 'generation'], { file: str, generation: count, body_sha256: hex64 }),
     key_rotated: schema(['key'], { key: vkey, previous_key: vkey }),
     mcp_traffic: schema(['agent_id', 'server', 'method', 'from'], {
       agent_id: str,

@@ -10,11 +10,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leafAt, writeDurable, type AuditLog, type LogTip } from '@faramesh/audit';
 import type { EngineState } from '@faramesh/engine';
-import { replayLog, type Replayed } from './state-replay.js';
+import { replayLog, type LogFacts, type Replayed } from './state-replay.js';
 import type { StateSeal } from '../stack/sealed-state.js';
 
 export const STATE_SNAPSHOT_FILE = 'engine-state.json';
-const FORMAT = 'faramesh-state/1';
+// 2: the snapshot carries the quiesced agents and the state files' generations (a /1 snapshot lacks them: the log is replayed whole).
+const FORMAT = 'faramesh-state/2';
 /** Take a snapshot after this many records, or this long after the last one if anything was appended. */
 const EVERY_RECORDS = 20_000;
 const EVERY_MS = 10_000;
@@ -23,8 +24,8 @@ interface Stored {
   format: typeof FORMAT;
   wal_dir: string;
   tip: LogTip;
-  policy_version?: string;
   state: EngineState;
+  facts: LogFacts;
 }
 
 export interface Restored extends Replayed {
@@ -41,11 +42,7 @@ export function restoreState(stateDir: string, walDir: string, logSize: number, 
   if (typeof why === 'string') return { ...replayLog(walDir), from: 'start', note: why };
   try {
     return {
-      ...replayLog(walDir, {
-        state: why.state,
-        position: why.tip,
-        ...(why.policy_version ? { lastPolicyVersion: why.policy_version } : {}),
-      }),
+      ...replayLog(walDir, { state: why.state, position: why.tip, facts: why.facts }),
       from: 'snapshot',
     };
   } catch (e) {
@@ -63,7 +60,14 @@ function mismatch(file: string, walDir: string, logSize: number, seal: StateSeal
     return `the state snapshot is unusable (${(e as Error).message})`;
   }
   const { tip } = stored ?? {};
-  if (stored?.format !== FORMAT || typeof stored.state !== 'object' || !tip || typeof tip.seq !== 'number')
+  if (
+    stored?.format !== FORMAT ||
+    typeof stored.state !== 'object' ||
+    typeof stored.facts?.quiesced !== 'object' ||
+    typeof stored.facts.sealed !== 'object' ||
+    !tip ||
+    typeof tip.seq !== 'number'
+  )
     return 'the state snapshot has an unknown format';
   if (stored.wal_dir !== walDir) return `the state snapshot belongs to another log (${stored.wal_dir})`;
   if (tip.seq > logSize) return `the state snapshot is ahead of the log (record ${tip.seq} of ${logSize})`;
@@ -83,7 +87,7 @@ export class StateSnapshots {
     private readonly stateDir: string,
     private readonly walDir: string,
     private readonly log: AuditLog,
-    private readonly current: () => { state: EngineState; policyVersion: string },
+    private readonly current: () => { state: EngineState; facts: LogFacts },
     nowMs: number,
   ) {
     this.coveredSeq = log.size;
@@ -98,15 +102,9 @@ export class StateSnapshots {
   /** Capture now, write once what it covers is durable. A failing log means no snapshot (the log is the truth). */
   take(nowMs: number): Promise<void> {
     this.writing ??= (async () => {
-      const { state, policyVersion } = this.current();
+      const { state, facts } = this.current();
       const tip = this.log.tip();
-      const text = this.seal.seal(STATE_SNAPSHOT_FILE, {
-        format: FORMAT,
-        wal_dir: this.walDir,
-        tip,
-        policy_version: policyVersion,
-        state,
-      } satisfies Stored);
+      const text = this.seal.seal(STATE_SNAPSHOT_FILE, { format: FORMAT, wal_dir: this.walDir, tip, state, facts } satisfies Stored);
       try {
         await this.log.settled();
         mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });

@@ -36,14 +36,28 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export class TokenBook {
   private readonly byHash = new Map<string, TokenEntry>();
+  private read = false;
 
   /** Sealed (see StateSeal): a token hash added by hand would be an operator nobody issued. */
   constructor(
     private readonly file: string,
     private readonly seal: StateSeal,
-  ) {
-    const saved = seal.read(dirname(file), basename(file)) as { tokens?: TokenEntry[] } | undefined;
+  ) {}
+
+  /**
+   * Read the tokens. The daemon calls this once its log has said which copy of the file is the
+   * latest: until then no token authenticates, so an older copy (a revoked token) never does.
+   */
+  load(): void {
+    this.read = true;
+    this.byHash.clear();
+    const saved = this.seal.read(dirname(this.file), basename(this.file)) as { tokens?: TokenEntry[] } | undefined;
     for (const t of saved?.tokens ?? []) this.byHash.set(t.sha256, t);
+  }
+
+  /** Whether load() has run: before, no token can be told valid or not. */
+  get loaded(): boolean {
+    return this.read;
   }
 
   /** Who a presented bearer token is, if anyone. */
@@ -86,6 +100,8 @@ export class TokenBook {
   }
 
   private save(): void {
+    // Saving a book never read would drop every token in the file.
+    if (!this.read) throw new Error('the tokens were changed before the token file was read');
     this.seal.write(dirname(this.file), basename(this.file), { tokens: [...this.byHash.values()] });
   }
 }

@@ -20,6 +20,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
+import { refusal } from '../core/decisions.js';
+import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
 import { IDLE_MS } from '../http-proxy/http-common.js';
@@ -98,6 +100,13 @@ export class HttpApi {
     try {
       const url = new URL(req.url ?? '/', 'http://daemon');
       if (this.handlers.proxy && !isDaemonPath(url.pathname) && (await this.handlers.proxy(req, res))) return;
+      // Until the token file has been checked against the log, a token is neither valid nor invalid:
+      // a decision is DAEMON_NOT_READY (which SDKs retry), anything else waits likewise.
+      if (req.headers.authorization !== undefined && !this.handlers.tokens.loaded) {
+        res.setHeader('retry-after', String(NOT_READY.resolution.retry_after_seconds));
+        if (url.pathname === '/v1/evaluate') return json(res, 200, refusal('', NOT_READY, performance.now()));
+        throw new HttpError(503, 'not_ready', `the daemon is ${this.handlers.state()}: tokens are accepted once it has checked them`);
+      }
       const who = this.authenticate(req);
       const route = `${req.method} ${url.pathname}`;
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') {

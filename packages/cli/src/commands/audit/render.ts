@@ -32,6 +32,8 @@ function eventGist(r: Rec): string {
       return String(r.reason);
     case 'approval_resolved':
       return `${String(r.approval_id)} of action-${String(r.action_id).replace(/^action-/, '')} ${String(r.outcome)} by ${String(r.by)}`;
+    case 'state_sealed':
+      return `${String(r.file)} generation ${String(r.generation)}${r.body_sha256 === undefined ? ' (removed; started without it)' : ''}`;
     case 'checkpoint':
       return `tree size ${String(r.size)}`;
     case 'key_rotated':
