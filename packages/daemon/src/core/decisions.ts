@@ -32,6 +32,7 @@ import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
 import type { PrincipalGate } from './principals.js';
 import type { DelegationTokens } from './delegation.js';
 import type { AlertSubject } from '../outbound/alerts.js';
+import type { Quiesced } from './state-replay.js';
 
 export interface PolicyInUse {
   compiled: CompiledPolicy;
@@ -85,7 +86,7 @@ export class DecisionService {
   /** The same, per agent. */
   readonly countsByAgent = new Map<string, { permit: number; deny: number; defer: number }>();
   /** Agents an operator quiesced: every call of theirs is denied (and recorded) until resumed. */
-  readonly quiesced = new Map<string, { by: string; at: string; reason?: string }>();
+  readonly quiesced = new Map<string, Quiesced>();
   readonly latency = new LatencyHistogram();
 
   constructor(

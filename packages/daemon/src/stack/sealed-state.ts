@@ -149,13 +149,11 @@ export class StateSeal {
       if (dir === undefined) throw new Error(`no directory for the state file ${name}`);
       const last = this.logged.get(name);
       if (existsSync(join(dir, name))) {
-        this.seen.delete(name);
         this.read(dir, name);
         const seen = this.seen.get(name)!;
         if (seen.generation > 0 && seen.generation !== last?.generation) catchUp.push({ file: name, ...seen });
       } else if (last?.body_sha256 !== undefined) {
         // Removed while stopped: the daemon starts without it, and an older copy stays refused.
-        this.seen.delete(name);
         catchUp.push({ file: name, generation: last.generation + 1 });
       }
     }
