@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,6 +20,7 @@ import {
   LogFollower,
   readRecords,
   eachRecord,
+  writeDurable,
 } from '../src/index.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
@@ -547,4 +548,18 @@ test('a record whose time cannot be read leaves its segment unbounded: it is alw
   const seen: number[] = [];
   eachRecord(dir, (r) => seen.push(r.seq), Date.now() + 60_000);
   assert.equal(seen[0], 0, 'the unbounded segment was read');
+});
+
+test('a durable write never goes through what lies at its temp path: a planted symlink or a leftover', () => {
+  const dir = tmp();
+  const victim = join(tmp(), 'victim');
+  writeFileSync(victim, 'untouched');
+  symlinkSync(victim, join(dir, '.snapshot.json.tmp'));
+  writeDurable(dir, 'snapshot.json', 'new');
+  assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+  assert.equal(readFileSync(join(dir, 'snapshot.json'), 'utf8'), 'new');
+  writeFileSync(join(dir, '.state.json.tmp'), 'a leftover of a crash, longer than what replaces it');
+  writeDurable(dir, 'state.json', 'short');
+  assert.equal(readFileSync(join(dir, 'state.json'), 'utf8'), 'short');
+  assert.deepEqual(readdirSync(dir).sort(), ['snapshot.json', 'state.json']);
 });

@@ -561,6 +561,32 @@ test(
   },
 );
 
+test(
+  'a wal_dir in a workspace subdirectory cannot be moved away and replaced: the daemon never writes where the agent chose',
+  { skip: !linux },
+  async () => {
+    const s = makeStack(`runtime {\n  wal_dir = "./data/wal"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`);
+    const victim = join(mkdtempSync(join(tmpdir(), 'fm-victim-')), 'file');
+    writeFileSync(victim, 'untouched');
+    try {
+      const applied = s.cli('apply');
+      assert.equal(applied.code, 0, applied.stderr);
+      const r = await asAgent(
+        s,
+        `mv data data.old 2>/dev/null && echo moved || echo cannot-move
+mkdir -p data/wal 2>/dev/null; ln -s ${victim} data/wal/.snapshot.json.tmp 2>/dev/null && echo planted || echo cannot-plant`,
+      );
+      assert.equal(r.stdout, 'cannot-move\ncannot-plant\n', r.stderr);
+      assert.equal(s.cli('apply', '--stop').code, 0);
+      assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+      assert.ok(existsSync(join(s.dir, 'data', 'wal', 'snapshot.json')), 'the snapshot is in the real log directory');
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  },
+);
+
 test('apply refuses an agent socket the sandbox would show; a symlink planted as *.fms is never bound', { skip: !linux }, async () => {
   const s = makeStack(
     `runtime {\n  wal_dir = "./wal"\n  socket = "./faramesh.sock"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`,

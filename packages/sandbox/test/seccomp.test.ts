@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { decode, encode, RET } from '../src/seccomp/bpf.js';
 import { checkProgram, runProgram } from '../src/seccomp/check.js';
 import { AF, agentFilter, IPPROTO, SOCK, TIOC } from '../src/seccomp/filter.js';
-import { type Arch, AUDIT_ARCH, DENIED, hostArch, NR } from '../src/seccomp/syscalls.js';
+import { type Arch, AUDIT_ARCH, DENIED, hostArch, MODE_CALLS, NR } from '../src/seccomp/syscalls.js';
 import { which } from '../src/layers.js';
 
 const golden = (arch: Arch) => new URL(`../../test/golden/agent-filter-${arch}.hex`, import.meta.url);
@@ -66,6 +66,21 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
       assert.equal(call('socket', 10, 1 | 0x80000, IPPROTO.MPTCP), EPERM);
       assert.equal(call('socket', 2, 1, IPPROTO.TCP), RET.allow);
       assert.equal(call('socket', 2, 5 /* SEQPACKET */), EPERM);
+    });
+
+    it('refuses a setuid or setgid mode on every call that sets one; openat2 is ENOSYS', () => {
+      for (const [nr, arg] of MODE_CALLS[arch]) {
+        const at = (mode: number) => {
+          const args = [0, 0, 0, 0];
+          args[arg] = mode;
+          return runProgram(program, { arch: AUDIT_ARCH[arch], nr, args });
+        };
+        assert.equal(at(0o4755), EPERM, `nr ${nr} setuid`);
+        assert.equal(at(0o2755), EPERM, `nr ${nr} setgid`);
+        assert.equal(at(0o755), RET.allow, `nr ${nr} plain`);
+        assert.equal(at(0o1777), RET.allow, `nr ${nr} sticky`);
+      }
+      assert.equal(runProgram(program, { arch: AUDIT_ARCH[arch], nr: 437 }), ENOSYS);
     });
 
     it('refuses TIOCSTI and TIOCLINUX, whatever the high bits of the request', () => {

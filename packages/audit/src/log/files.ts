@@ -10,6 +10,7 @@ import {
   readSync,
   renameSync,
   rmdirSync,
+  rmSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,7 +40,10 @@ export function fsyncDir(dir: string): void {
 /** Write a small file durably: temp file, fsync, rename, fsync the directory. */
 export function writeDurable(dir: string, name: string, data: string | Buffer, mode = 0o600): void {
   const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, data, { mode });
+  // Created afresh (O_EXCL): whatever lies at the temp path (a leftover of a crash, or a symlink
+  // planted to aim this write elsewhere) is removed, never written through.
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, data, { mode, flag: 'wx' });
   const fd = openSync(tmp, 'r+');
   try {
     fsyncSync(fd);

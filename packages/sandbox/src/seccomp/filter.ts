@@ -8,11 +8,13 @@
  *   rules). Every other family (packet, netlink, vsock — a way to the hypervisor the network
  *   namespace does not cover —, Bluetooth, …) and every other INET type (UDP, raw) fails.
  * - ioctl: no TIOCSTI or TIOCLINUX (pushing input into the terminal of whoever started the agent).
+ * - no file gets a setuid or setgid bit (open, creat, mknod, chmod and their *at forms); openat2,
+ *   whose mode the filter cannot read, reports ENOSYS.
  * Signals to processes outside the sandbox are stopped by the PID namespace and Landlock's signal
  * scope, which know which processes are foreign; a BPF filter cannot.
  */
 import { Assembler, DATA, ERRNO, type Insn, RET } from './bpf.js';
-import { type Arch, AUDIT_ARCH, DENIED, NR, X32_SYSCALL_BIT } from './syscalls.js';
+import { type Arch, AUDIT_ARCH, DENIED, MODE_CALLS, NR, OPENAT2, SETID_BITS, X32_SYSCALL_BIT } from './syscalls.js';
 
 /** CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET. */
 export const CLONE_NEW_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
@@ -26,7 +28,13 @@ export function agentFilter(arch: Arch): Insn[] {
   const a = new Assembler().load(DATA.arch).jeq(AUDIT_ARCH[arch], '', 'kill').load(DATA.nr);
   if (arch === 'x86_64') a.jge(X32_SYSCALL_BIT, 'kill');
   for (const name of Object.keys(DENIED) as (keyof typeof DENIED)[]) a.jeq(nr[name], 'deny');
+  for (const [call, arg] of MODE_CALLS[arch]) a.jeq(call, `mode${arg}`);
+  a.jeq(OPENAT2, 'enosys');
   a.jeq(nr.clone, 'clone').jeq(nr.clone3, 'enosys').jeq(nr.socket, 'socket').jeq(nr.ioctl, 'ioctl').ret(RET.allow);
+
+  // No setuid or setgid file: on the host it would run with the launching user's (root's) rights.
+  for (const arg of [...new Set(MODE_CALLS[arch].map(([, n]) => n))].sort())
+    a.label(`mode${arg}`).load(DATA.argLow(arg)).jset(SETID_BITS, 'deny').ret(RET.allow);
 
   a.label('clone').load(DATA.argLow(0)).jset(CLONE_NEW_MASK, 'deny').ret(RET.allow);
 

@@ -169,6 +169,23 @@ export const NR: Record<Arch, Record<Syscall, number>> = {
   },
 };
 
+/**
+ * Calls that give a file its mode, by number, with the argument that holds the mode: a setuid or
+ * setgid bit there is refused. The agent's files are the launching user's on the host, where no
+ * mount is nosuid: a setuid copy of a shell left in the workspace would run as that user (as root,
+ * when root launched the agent) for anyone on the machine.
+ */
+export const MODE_CALLS: Record<Arch, [nr: number, arg: number][]> = {
+  // open, creat, chmod, fchmod, mknod, openat, mknodat, fchmodat, fchmodat2
+  x86_64: [[2, 2], [85, 1], [90, 1], [91, 1], [133, 1], [257, 3], [259, 2], [268, 2], [452, 2]],
+  // mknodat, fchmod, fchmodat, openat, fchmodat2
+  aarch64: [[33, 2], [52, 1], [53, 2], [56, 3], [452, 2]],
+};
+/** openat2 passes its mode behind a pointer the filter cannot read: ENOSYS, so callers fall back to openat. */
+export const OPENAT2 = 437;
+/** S_ISUID | S_ISGID. */
+export const SETID_BITS = 0o6000;
+
 /** The machine's architecture as the filter names it, or undefined where there is no table. */
 export function hostArch(arch = process.arch): Arch | undefined {
   return arch === 'x64' ? 'x86_64' : arch === 'arm64' ? 'aarch64' : undefined;

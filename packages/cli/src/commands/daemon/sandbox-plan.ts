@@ -3,7 +3,7 @@
  * native helper reads at launch, and the agent's seccomp program. Everything that can be decided
  * before launch is decided here, so starting a sandboxed agent runs no Node.js of ours.
  */
-import { lstatSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
@@ -114,11 +114,15 @@ export function writeSandboxPlan(i: SandboxInputs): string {
   ];
   const user = separateAgentUser();
   const stackPathsOf = (v: unknown) => list(v).map((p) => resolveStackPath(p, stackDir));
+  const extraWrite = stackPathsOf(ir.runtime.agent_write_paths);
   const spec: SandboxSpec = {
     profile: i.profile,
     stackDir,
     // With TLS inspection, the stack CA agents must trust (made by apply before this plan).
-    readOnly: [...new Set(sources), ...Object.values(caEnv(paths, ir)).filter((f, n, all) => all.indexOf(f) === n)],
+    readOnly: [
+      ...new Set([...sources, ...hiddenHolders(hidden, [stackDir, ...extraWrite])]),
+      ...Object.values(caEnv(paths, ir)).filter((f, n, all) => all.indexOf(f) === n),
+    ],
     hidden,
     installRoot: INSTALL_ROOT,
     nodePath: process.execPath,
@@ -133,7 +137,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     ...(ir.agents.length === 1 ? { defaultAgent: ir.agents[0]!.id } : {}),
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
     extraRead: stackPathsOf(ir.runtime.agent_read_paths),
-    extraWrite: stackPathsOf(ir.runtime.agent_write_paths),
+    extraWrite,
     home: homedir(),
     // FARAMESH_LANDLOCK_MIN_ABI: require a newer Landlock than the profile does.
     ...(/^\d+$/.test(process.env.FARAMESH_LANDLOCK_MIN_ABI ?? '') ? { minAbi: Number(process.env.FARAMESH_LANDLOCK_MIN_ABI) } : {}),
@@ -196,6 +200,38 @@ function protectedInputs(files: string[], paths: StackPaths): string[] {
     tops.add(top);
   }
   return [...tops];
+}
+
+/**
+ * The daemon's own paths hidden below a writable entry (`wal_dir = "./data/wal"`): that entry, the one
+ * right under the writable tree, is shown read-only whole. Otherwise the agent renames it (a directory
+ * holding a mount point moves freely) and plants its own in its place: the daemon would then write its
+ * log and snapshots where the agent chose (through a symlink, any file the daemon can write), and the
+ * next sandbox would show the real log under the new name. A symlink there is refused.
+ */
+function hiddenHolders(hidden: { path: string; dir: boolean }[], writable: string[]): string[] {
+  const holders = new Set<string>();
+  for (const h of hidden) {
+    // Made now, as the plan would make it: its holder must exist to be bound.
+    if (h.dir) mkdirSync(h.path, { recursive: true, mode: 0o700 });
+    for (const root of writable) {
+      if (!h.path.startsWith(`${root}/`)) continue;
+      const entry = join(root, relative(root, h.path).split(sep)[0]!);
+      if (entry === h.path) continue; // itself a mount point: it cannot be renamed
+      let st;
+      try {
+        st = lstatSync(entry);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink())
+        throw new Error(
+          `${entry} is a symlink the agents can write, and the daemon keeps ${h.path} through it: an agent could replace it; use the directory itself`,
+        );
+      holders.add(entry);
+    }
+  }
+  return [...holders];
 }
 
 const regularFile = (f: string): boolean => {
