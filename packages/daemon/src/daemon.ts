@@ -298,7 +298,8 @@ export class Daemon {
           if (carrier && ('none' in carrier || binding.cleartext !== true))
             return Promise.resolve({
               ok: false as const,
-              provider: String(binding.provider ?? 'stub'),
+              // The provider's name (`env("…")` read), as a provider failure names it.
+              provider: broker.providerLabel(binding),
               message:
                 'none' in carrier ? carrier.none : `${carrier.clear}: use https, or set cleartext = true in credential "${binding.id}"`,
               blockedBy: `credential.${binding.id}`,

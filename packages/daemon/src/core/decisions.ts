@@ -225,6 +225,9 @@ export class DecisionService {
       policy_version: policy.compiled.policy_version,
       latency_ms: { decide: round(decided), ...(credentialMs !== undefined ? { credential: round(credentialMs) } : {}) },
       ...(credential ? { credential_ref: credential.ref } : {}),
+      // A stub secret served outside `faramesh dev` (a provider no block declares) is as obvious in
+      // the log as dev mode is: `audit verify --strict` refuses it.
+      ...(credential?.ref.provider === 'stub' ? { dev: true as const } : {}),
       ...(outcome.approval ? { approval: outcome.approval } : {}),
       ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
     };

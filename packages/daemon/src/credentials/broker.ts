@@ -12,7 +12,7 @@ import { matchTool, type CredentialIR, type PolicyIR, type ProviderIR } from '@f
 import { awsSecret } from './aws.js';
 import { azureOptions, azureSecret } from './azure.js';
 import { gcpOptions, gcpSecret } from './gcp.js';
-import { providerFields } from './provider-fields.js';
+import { providerFields, type ProviderFields } from './provider-fields.js';
 import { resolvedField } from '../stack/settings.js';
 import type { Secret } from './secret-value.js';
 import { vaultIssue, vaultLogin } from './vault.js';
@@ -58,7 +58,8 @@ export interface BrokerStat {
 }
 
 export class CredentialBroker {
-  private readonly cache = new Map<string, { secret: Secret; until: number }>();
+  /** Stored-secret reads by provider and path, with when each was read. */
+  private readonly cache = new Map<string, { secret: Secret; at: number }>();
   /** AppRole login tokens, by provider (a login in progress is shared by the calls waiting on it). */
   private readonly logins = new Map<string, { token: Promise<string>; until: number }>();
   private readonly stats = new Map<string, BrokerStat>();
@@ -101,6 +102,15 @@ export class CredentialBroker {
     if (name === undefined) return 'stub';
     if (typeof name !== 'string' || name === '') throw new Error(`credential "${c.id}": provider must name a provider block`);
     return name;
+  }
+
+  /** The provider's name as a denial states it: `unknown` when the credential names none readable. */
+  providerLabel(c: CredentialIR): string {
+    try {
+      return this.providerOf(c);
+    } catch {
+      return 'unknown';
+    }
   }
 
   async issue(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
@@ -160,12 +170,16 @@ export class CredentialBroker {
   }
 
   private async fetch(p: ProviderIR, c: CredentialIR, agent: string, tool: string, ttl_s: number, nowMs: number): Promise<Secret> {
-    const key = c.path === undefined ? undefined : `${p.name}\u0000${c.path}`;
-    const hit = key ? this.cache.get(key) : undefined;
-    if (hit && hit.until > nowMs) return hit.secret;
     const f = providerFields(p, this.env);
+    // Keyed by what the provider block says now, not its name alone: a policy swapped in that points
+    // the name elsewhere never gets what the old one read.
+    const key = c.path === undefined ? undefined : `${configKey(p, f)}\u0000${c.path}`;
+    // A read is reused only within this credential's own TTL (at most CACHE_S), whichever credential
+    // made it, and it is handed out with this credential's TTL, not the one it was read for.
+    const hit = key ? this.cache.get(key) : undefined;
+    if (hit && nowMs - hit.at < Math.min(ttl_s, CACHE_S) * 1000) return { ...hit.secret, ttl_s };
     const keep = (secret: Secret): Secret => {
-      if (key) this.cache.set(key, { secret, until: nowMs + Math.min(secret.ttl_s, CACHE_S) * 1000 });
+      if (key) this.cache.set(key, { secret, at: nowMs });
       return secret;
     };
     const path = () => {
@@ -203,8 +217,9 @@ export class CredentialBroker {
     }
     const addr = f.need('addr');
     const namespace = f.str('namespace');
+    const login = configKey(p, f);
     const token = await this.vaultToken(
-      p.name,
+      login,
       { addr, ...(namespace ? { namespace } : {}) },
       f.str('token'),
       f.str('role'),
@@ -219,14 +234,18 @@ export class CredentialBroker {
       f.timeoutMs,
     ).catch((e: Error) => {
       // A login token Vault no longer honours is dropped: the next call logs in again.
-      if (!f.str('token')) this.logins.delete(p.name);
+      if (!f.str('token')) this.logins.delete(login);
       throw e;
     });
     // A minted token is never cached: it is single-use.
     return key ? keep(secret) : secret;
   }
 
-  /** The token the daemon calls Vault with: `token`, or an AppRole login (`role`, `secret_id`) kept until its lease is mostly spent. */
+  /**
+   * The token the daemon calls Vault with: `token`, or an AppRole login (`role`, `secret_id`) kept
+   * until its lease is mostly spent, for the provider block as it stands (`provider`: its configKey),
+   * so a login is never sent to another Vault.
+   */
   private vaultToken(
     provider: string,
     v: { addr: string; namespace?: string },
@@ -249,6 +268,22 @@ export class CredentialBroker {
     );
     return entry.token;
   }
+}
+
+/** A provider block as it resolves now (its type and every field, `env()` read): what caches are keyed by. */
+function configKey(p: ProviderIR, f: ProviderFields): string {
+  const fields = Object.keys(p.fields)
+    .sort()
+    .map((k) => {
+      try {
+        return [k, f.raw(k) ?? null];
+      } catch {
+        return [k, { unset: true }];
+      }
+    });
+  return createHash('sha256')
+    .update(JSON.stringify([p.name, p.type, fields]))
+    .digest('hex');
 }
 
 /** A login token is used until this share of its lease has passed, then the daemon logs in again. */

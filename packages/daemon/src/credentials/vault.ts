@@ -79,8 +79,9 @@ export async function vaultIssue(
   const call = (method: string, path: string, body?: unknown) => vaultCall(v, v.token, timeoutMs, method, path, body);
   if (spec.path !== undefined) {
     const mount = (v.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
-    // `mount = "kv/data/payments"` already names the data path; `mount = "kv"` does not.
-    const url = mount.includes('/data') ? `${mount}/${spec.path}` : `${mount}/data/${spec.path}`;
+    // `mount = "kv/data/payments"` already names the data path (a `data` segment after the mount's
+    // own); `mount = "kv"` or `mount = "apps/data-platform"` does not.
+    const url = mount.split('/').slice(1).includes('data') ? `${mount}/${spec.path}` : `${mount}/data/${spec.path}`;
     const r = (await call('GET', url)) as { data?: { data?: Record<string, unknown>; metadata?: { version?: number } } };
     const value = secretValue(r.data?.data ?? {}, spec.path);
     return { value, ttl_s: spec.ttl_s, issuance_id: `kv:${spec.path}@${r.data?.metadata?.version ?? '?'}` };

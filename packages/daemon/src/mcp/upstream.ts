@@ -11,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { resolve } from 'node:path';
 import { resolvedField } from '../stack/settings.js';
+import { AMBIENT_CREDENTIALS } from '../credentials/ambient.js';
 import type { IRValue, McpServerIR } from '@faramesh/fpl';
 import type { HttpTarget } from './passthrough.js';
 
@@ -131,7 +132,10 @@ export class Upstream {
     const field = (v: IRValue, where: string) => String(resolvedField(v, `mcp_server "${s.name}" ${where}`, this.env));
     if (s.command !== undefined) {
       const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      // The daemon's own credentials (its Vault token, its cloud keys) stay with the daemon: a server
+      // gets one only when its `env` names it.
+      const ambient = new Set(AMBIENT_CREDENTIALS);
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !ambient.has(k)) env[k] = v;
       for (const [k, v] of Object.entries(s.env)) env[k] = field(v, `env.${k}`);
       return new StdioClientTransport({
         command: s.command,
