@@ -293,6 +293,21 @@ test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); pla
   }
 });
 
+test('CONNECT to a target that is not a host name or IP address with a port from 1 to 65535 is refused before any decision', async () => {
+  const raw = (target: string) =>
+    new Promise<string>((resolve, reject) => {
+      const c = createConnection(own, '127.0.0.1', () => c.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
+      let got = '';
+      c.on('data', (d) => (got += String(d)));
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+    });
+  const before = walText(join(s.dir, 'wal')).split('http/connect').length;
+  for (const target of ['api.example.com/x.evil.test:443', 'api.example.com?x=evil.test:443', '127.0.0.1:0', '127.0.0.1:70000'])
+    assert.match(await raw(target), /^HTTP\/1\.1 400 [^]*a port from 1 to 65535/, target);
+  assert.equal(walText(join(s.dir, 'wal')).split('http/connect').length, before, 'nothing was decided or recorded');
+});
+
 test('an upstream answering with a status no HTTP server may send (099) gets a 502, and the daemon serves on', async () => {
   const odd = createNetServer((c) => c.once('data', () => c.end('HTTP/1.1 099 Odd\r\ncontent-length: 0\r\n\r\n')));
   await new Promise<void>((r) => odd.listen(0, '127.0.0.1', () => r()));

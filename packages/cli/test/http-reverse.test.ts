@@ -328,6 +328,10 @@ test('agent tokens choose the agent and are never passed on; an upstream Authori
   assert.equal(seen.at(-1)!.auth, 'Bearer upstream-key');
   assert.equal((await call('GET', '/status', { headers: { authorization: 'Bearer fmt_revoked-or-unknown' } })).status, 200);
   assert.equal(seen.at(-1)!.auth, undefined, 'a Faramesh token, even one that is not valid, never goes upstream');
+  // Nor inside Basic, as a client sends it for http://reader:fmt_…@host (the forward proxy's form).
+  const basic = `Basic ${Buffer.from(`reader:${token}`).toString('base64')}`;
+  assert.equal((await call('GET', '/status', { headers: { authorization: basic } })).status, 200);
+  assert.equal(seen.at(-1)!.auth, undefined, 'a Faramesh token in Basic never goes upstream');
 });
 
 test('large bodies stream through both ways, unread when no rule needs them', async () => {

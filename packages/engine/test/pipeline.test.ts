@@ -288,6 +288,24 @@ describe('egress', () => {
     ));
 });
 
+describe('an IPv6 host as a CONNECT line gives it (no brackets)', () => {
+  // The forward proxy's CONNECT `[2606:4700:4700::1111]:443` reaches the policy as `2606:4700:4700::1111`;
+  // a plain `http://[2606:4700:4700::1111]/` as `[2606:4700:4700::1111]`. Both name one host.
+  const v6 = '2606:4700:4700::1111';
+  const deny = policy(agent(`  rules {\n    deny http/connect host "[${v6}]"\n    permit http/connect\n  }`));
+  const allow = policy(agent(`  rules {\n    permit http/connect\n  }\n  egress {\n    allow = ["[${v6}]"]\n  }`));
+  const call = (p: typeof deny, host: string) =>
+    outcome(new Session(p).call({ tool: 'http/connect', http: { host, method: 'CONNECT', addresses: [v6] }, args: { host, port: 443 } }));
+  test('a host clause naming it matches, bracketed or not', () => {
+    assert.equal(call(deny, `[${v6}]`), 'DENY/POLICY_DENY');
+    assert.equal(call(deny, v6), 'DENY/POLICY_DENY');
+  });
+  test('egress allow naming it lets it through, bracketed or not', () => {
+    assert.equal(call(allow, `[${v6}]`), 'PERMIT');
+    assert.equal(call(allow, v6), 'PERMIT');
+  });
+});
+
 describe('model policy', () => {
   const p = policy(agent('  rules {\n    permit **\n  }\n  model_policy {\n    allow = ["claude-sonnet-4"]\n  }'));
   test('allowed model', () => assert.equal(new Session(p).call({ tool: 'x', model: 'claude-sonnet-4' }).effect, 'PERMIT'));

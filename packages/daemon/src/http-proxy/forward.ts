@@ -233,10 +233,13 @@ export class ForwardProxy {
         `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
       );
     };
-    const target = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(req.url ?? '');
-    if (!target) return refuse(400, 'Bad Request', { error: 'CONNECT needs host:port' });
+    // A host name's characters, or an IPv6 literal: the string decided on is the one resolved and
+    // matched, so nothing a resolver might read differently (`api.example.com/x.evil.test`) passes.
+    const target = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(req.url ?? '');
+    const port = Number(target?.[2]);
+    if (!target || port < 1 || port > 65535)
+      return refuse(400, 'Bad Request', { error: 'CONNECT needs host:port (a host name or IP address, a port from 1 to 65535)' });
     const host = bare(target[1]!);
-    const port = Number(target[2]);
     const agent = this.who(req, fixed);
     if (!agent) return refuse(407, 'Proxy Authentication Required', { error: 'proxy credentials required: an agent token' });
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });

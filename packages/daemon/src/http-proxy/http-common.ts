@@ -26,9 +26,13 @@ export function frameBody(req: IncomingMessage, out: Record<string, string | str
   delete out['content-length'];
 }
 
-/** Headers that carry credentials: never shown to the policy, so never in the log. */
-export const SECRET =
-  /^(authorization|cookie|set-cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-amz-security-token)$|token|secret|password/i;
+/**
+ * Headers that carry credentials: never shown to the policy, so never in the log, an approval or a
+ * sink. Matched broadly (any `auth`, `token`, `secret`, `session`, `signature` or `…-key` name:
+ * `X-Goog-Api-Key`, `Ocp-Apim-Subscription-Key`, `apikey`), since hiding a harmless header costs a
+ * rule a field while showing a credential leaks it.
+ */
+export const SECRET = /^(cookie|set-cookie)$|auth|token|secret|passw|credential|session|signature|api-?key|[-_]key$/i;
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 

@@ -49,6 +49,17 @@ export interface ReverseDeps {
 const TOKEN_HEADER = 'x-faramesh-token';
 /** How a Faramesh token looks (`faramesh token issue`): never passed on, valid or not. */
 const FARAMESH_TOKEN = /^Bearer\s+fmt_/i;
+
+/**
+ * Whether an Authorization header carries a Faramesh token: as Bearer, or inside Basic (a URL such
+ * as `http://agent:fmt_…@host`, the form the forward proxy takes), where it is the user or password.
+ */
+function carriesOurToken(auth: string | undefined): boolean {
+  if (auth === undefined) return false;
+  if (FARAMESH_TOKEN.test(auth)) return true;
+  const basic = /^Basic\s+(\S+)\s*$/i.exec(auth)?.[1];
+  return basic !== undefined && /(^|:)fmt_/.test(Buffer.from(basic, 'base64').toString('utf8'));
+}
 /** Headers some frameworks read as another method or URL than the request line's. */
 const REROUTING = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
@@ -132,7 +143,7 @@ export class ReverseProxy {
 
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== TOKEN_HEADER && v !== undefined) out[k] = v;
-    if (who.tokenInAuthorization || FARAMESH_TOKEN.test(req.headers.authorization ?? '')) delete out.authorization;
+    if (who.tokenInAuthorization || carriesOurToken(req.headers.authorization)) delete out.authorization;
     const up = config.upstream;
     out.host = up.host;
     out['x-forwarded-for'] = req.socket.remoteAddress ?? '';

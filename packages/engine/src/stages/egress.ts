@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { DecisionRequest } from '@faramesh/protocol';
 
 /** Where a call is going: the HTTP host, else `args.url`, `args.host`, `args.endpoint` or `args.base_url`. */
@@ -22,10 +23,12 @@ function firstString(args: Record<string, unknown> | undefined, keys: string[]):
 
 /**
  * Lowercase, IDNA to ASCII, no trailing dot, no port, no userinfo; IPv6 literals keep their
- * brackets. Returns '' for something that is not a host at all (which no allow list matches).
+ * brackets (and get them when given bare). Returns '' for something that is not a host at all (which no allow list matches).
  */
 export function normaliseHost(raw: string): string {
   let text = raw.trim();
+  // A bare IPv6 address (a CONNECT line's host, once its brackets are off) is that address, not ''.
+  if (isIPv6(text)) text = `[${text}]`;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `http://${text}`;
   try {
     const host = new URL(text).hostname.toLowerCase();
