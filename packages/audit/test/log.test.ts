@@ -208,6 +208,51 @@ test('one writer per directory', async () => {
   await again.close();
 });
 
+test('a lock left by a killed writer whose pid another process now has is stale: the log opens', async () => {
+  const dir = tmp();
+  const lock = join(dir, 'LOCK');
+  const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+  const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+  // The pid is alive (our parent's), but the writer that held it started at another time.
+  writeFileSync(lock, `${process.ppid} ${Number(started) + 1}`);
+  const { log } = await AuditLog.open(dir);
+  assert.match(readFileSync(lock, 'utf8'), new RegExp(`^${process.pid} \\d+$`));
+  await log.close();
+  // The very process still running holds it, with or without its start time.
+  for (const text of [`${process.ppid} ${started}`, String(process.ppid)]) {
+    writeFileSync(lock, text);
+    await assert.rejects(AuditLog.open(dir), LogLockedError);
+  }
+});
+
+test('a stale lock taken over by another process meanwhile is not taken from it: one writer, never two', async () => {
+  const dir = tmp();
+  const lock = join(dir, 'LOCK');
+  writeFileSync(lock, '999999999'); // left by a process that died
+  // Another process (alive: our parent) judged it stale too and took it over right after we read it.
+  const read = fs.readFileSync;
+  let raced = false;
+  mock.method(fs, 'readFileSync', (...args: Parameters<typeof read>) => {
+    const out = read(...args);
+    if (!raced && args[0] === lock) {
+      raced = true;
+      fs.unlinkSync(lock);
+      fs.writeFileSync(lock, String(process.ppid));
+    }
+    return out;
+  });
+  syncBuiltinESMExports();
+  try {
+    await assert.rejects(AuditLog.open(dir), (e: unknown) => e instanceof LogLockedError && e.message.includes(`process ${process.ppid}`));
+  } finally {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+  assert.ok(raced);
+  assert.equal(readFileSync(lock, 'utf8'), String(process.ppid), "the other process's lock is left in place");
+  assert.deepEqual(readdirSync(dir).sort(), ['LOCK'], 'no temporary lock file is left behind');
+});
+
 test('a torn final frame is truncated and reported; every whole record is kept', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);
@@ -277,6 +322,24 @@ test('sealed segments: rotation writes manifests; a missing or edited segment re
   writeFileSync(edited, original);
   unlinkSync(edited);
   await assert.rejects(AuditLog.open(dir), /a segment is missing or out of order/);
+  writeFileSync(edited, original);
+
+  // The first segment (and its manifest) taken away: the snapshot's contiguity checks start after it.
+  const first = join(dir, segments[0]!);
+  const firstManifest = first.replace(/\.wal$/, '.manifest.json');
+  const saved = [readFileSync(first), readFileSync(firstManifest)] as const;
+  unlinkSync(first);
+  unlinkSync(firstManifest);
+  await assert.rejects(AuditLog.open(dir), (e: unknown) => e instanceof LogCorruptError && /a segment is missing/.test(e.reason));
+  // Every segment before the snapshot's taken away: the snapshot's segment comes first.
+  writeFileSync(first, saved[0]);
+  writeFileSync(firstManifest, saved[1]);
+  const snapAt = (JSON.parse(JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')).body) as { segment: string }).segment;
+  for (const s of segments.filter((s) => s < snapAt)) {
+    unlinkSync(join(dir, s));
+    unlinkSync(join(dir, s.replace(/\.wal$/, '.manifest.json')));
+  }
+  await assert.rejects(AuditLog.open(dir), (e: unknown) => e instanceof LogCorruptError && /a segment is missing/.test(e.reason));
 });
 
 test('opening resumes from the snapshot and reads only the tail; a bad snapshot means a full scan', async () => {

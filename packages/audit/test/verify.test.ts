@@ -285,6 +285,22 @@ test('segments: a missing, renamed or edited sealed segment, or a damaged manife
   );
 });
 
+test('the active segment emptied or zeroed (its header gone with its records) is reported, as opening refuses it', async () => {
+  const segments = readdirSync(fixture)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+  const active = segments.at(-1)!;
+  for (const bytes of [Buffer.alloc(0), Buffer.alloc(readFileSync(join(fixture, active)).length), Buffer.from([0, 0, 0])]) {
+    const dir = copy();
+    writeFileSync(join(dir, active), bytes);
+    unlinkSync(join(dir, 'snapshot.json'));
+    await assert.rejects(AuditLog.open(dir), /missing segment header/);
+    const report = await verify(dir, { verifiers });
+    assert.equal(report.ok, false);
+    assert.deepEqual([first(report)!.field, first(report)!.segment], ['segment', active]);
+  }
+});
+
 test("a sealed segment's time bound is checked: one that would hide records from a window's readers is reported", async () => {
   const segments = readdirSync(fixture)
     .filter((f) => f.endsWith('.manifest.json'))

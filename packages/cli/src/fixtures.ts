@@ -43,6 +43,17 @@ export function fixtureProblems(data: unknown): string[] {
     if (c.tags !== undefined && !(Array.isArray(c.tags) && c.tags.every((t) => typeof t === 'string')))
       problems.push(`${at}.tags: must be a list of strings`);
     if (c.now !== undefined && !validTime(c.now)) problems.push(`${at}.now: must be an RFC 3339 time`);
+    // As the daemon validates a call: one it would refuse must not be decided here as another call.
+    if (c.cost_usd !== undefined && !(typeof c.cost_usd === 'number' && Number.isFinite(c.cost_usd) && c.cost_usd >= 0))
+      problems.push(`${at}.cost_usd: must be a non-negative number`);
+    if (isObject(c.usage)) {
+      if (c.usage.model !== undefined && typeof c.usage.model !== 'string') problems.push(`${at}.usage.model: must be a string`);
+      for (const k of ['input_tokens', 'output_tokens'] as const) {
+        const n = c.usage[k];
+        if (n !== undefined && !(Number.isInteger(n) && (n as number) >= 0))
+          problems.push(`${at}.usage.${k}: must be a non-negative integer`);
+      }
+    }
     if (!isObject(c.expect) || !EFFECTS.includes(c.expect.effect as string))
       problems.push(`${at}.expect.effect: required, one of ${EFFECTS.join(', ')}`);
     else {

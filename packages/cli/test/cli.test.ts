@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +214,24 @@ test('fmt rewrites a symlinked policy through the link and keeps the file mode',
   assert.ok(lstatSync(join(dir, 'governance.fms')).isSymbolicLink(), 'the link is kept');
   assert.equal(readFileSync(join(real, 'policy.fms'), 'utf8'), 'permit a\n');
   assert.equal(statSync(join(real, 'policy.fms')).mode & 0o777, 0o600);
+});
+
+test('fmt on a policy it cannot rewrite (locked by immutable_config) says so, exits 1 and leaves no temporary file', (t) => {
+  const text = 'agent "a" {\n default deny\n}\n';
+  const dir = stack(text);
+  const file = join(dir, 'governance.fms');
+  // What apply does with runtime { immutable_config = true } on Linux; not every filesystem or user can.
+  if (spawnSync('chattr', ['+i', file]).status !== 0) return t.skip('chattr +i is not available here');
+  try {
+    const r = run(['fmt', '--dir', dir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /✗ governance\.fms could not be rewritten .*nothing was changed/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(readFileSync(file, 'utf8'), text);
+    assert.deepEqual(readdirSync(dir), ['governance.fms']);
+  } finally {
+    spawnSync('chattr', ['-i', file]);
+  }
 });
 
 test('fmt refuses a file with syntax errors and leaves it untouched', () => {

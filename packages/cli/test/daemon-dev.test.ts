@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { operatorCall } from '@faramesh/daemon/client';
@@ -84,6 +84,56 @@ test('faramesh dev: same engine and protocol, a dev-tagged in-memory log with a 
     assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'wal.path')), false);
     assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'daemon.pid')), false);
   });
+});
+
+test('a policy tried in faramesh dev does not outlive the session: the next start enforces what apply applied', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const compiled = join(s.dir, '.faramesh', 'governance.compiled.json');
+    const applied = readFileSync(compiled);
+    const appliedSig = readFileSync(join(s.dir, '.faramesh', 'governance.compiled.sig'));
+    // Try an edit in dev (payouts permitted), then stop it, without ever applying the edit.
+    writeFileSync(
+      join(s.dir, 'governance.fms'),
+      POLICY.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts'),
+    );
+    const child = s.spawnCli('dev');
+    const dev = collect(child);
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'PERMIT');
+    child.kill('SIGINT');
+    assert.equal(await dev.exited, 0);
+    assert.deepEqual(readFileSync(compiled), applied, 'the compiled policy apply signed is back');
+    assert.deepEqual(readFileSync(join(s.dir, '.faramesh', 'governance.compiled.sig')), appliedSig);
+    // So a daemon started from the stack's files (a service manager's `faramesh serve`) enforces the applied policy.
+    const serve = s.spawnCli('serve');
+    try {
+      await until('serve to be ready', () => existsSync(s.socket), 15_000);
+      assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'DENY');
+    } finally {
+      serve.kill('SIGKILL');
+    }
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
+test('faramesh dev on a stack never applied leaves no compiled policy behind', async () => {
+  const s = makeStack();
+  const child = s.spawnCli('dev');
+  const dev = collect(child);
+  try {
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    child.kill('SIGINT');
+    assert.equal(await dev.exited, 0);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'governance.compiled.json')), false);
+    assert.equal(existsSync(join(s.dir, '.faramesh', 'governance.compiled.sig')), false);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('faramesh dev refuses to start beside a running daemon of the same stack, which keeps running', async () => {
@@ -201,5 +251,32 @@ agent "bot" {
   } finally {
     child.kill('SIGKILL');
     listener.close();
+  }
+});
+
+test('a policy left behind by a killed faramesh dev is loaded by no other daemon: serve refuses it, apply replaces it', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    writeFileSync(
+      join(s.dir, 'governance.fms'),
+      POLICY.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts'),
+    );
+    const child = s.spawnCli('dev');
+    const dev = collect(child);
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    // Killed: nothing of dev's own runs to put the applied policy back.
+    child.kill('SIGKILL');
+    await dev.exited;
+    const serve = s.cli('serve');
+    assert.notEqual(serve.code, 0);
+    assert.match(serve.stdout + serve.stderr, /faramesh dev tried, left behind when dev was killed: run faramesh apply/);
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'PERMIT', 'what apply applied');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
   }
 });

@@ -69,7 +69,12 @@ export function makeStack(policy = POLICY, extraEnv: Record<string, string> = {}
     socket,
     cli: (...args) => {
       // The audit commands' --dir is the WAL; --stack is the stack.
-      const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], { encoding: 'utf8', env });
+      // A command that should end but does not (a daemon that should have refused to start) fails the test, never hangs it.
+      const r = spawnSync(process.execPath, [BIN, ...args, args[0] === 'audit' ? '--stack' : '--dir', dir], {
+        encoding: 'utf8',
+        env,
+        timeout: 120_000,
+      });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
     cliAsync: (...args) =>

@@ -81,6 +81,22 @@ test('init: a LangGraph project gets a policy deferring each tool it registers, 
   }
 });
 
+test('init: tools named like a rule keyword (notify, reason, method, when) are written quoted, and the policy checks', () => {
+  const dir = project({
+    'requirements.txt': 'langgraph>=0.2\n',
+    'src/agent.py': ['notify', 'reason', 'method', 'when', 'search_docs']
+      .map((name) => `@tool\ndef ${name}(x: str) -> str:\n    """${name}."""\n    return ""\n`)
+      .join('\n'),
+  });
+  const r = cli('init', '--dir', dir, '--non-interactive');
+  assert.equal(r.code, 0, r.stderr);
+  const text = readFileSync(join(dir, 'governance.fms'), 'utf8');
+  for (const name of ['notify', 'reason', 'method', 'when']) assert.match(text, new RegExp(`defer "${name}"`));
+  assert.match(text, /defer search_docs/);
+  const check = cli('check', '--dir', dir);
+  assert.equal(check.code, 0, check.stderr);
+});
+
 test('init --yaml and --json write the same policy as the FPL form; --offline leaves out the import', () => {
   const files = {
     'package.json': JSON.stringify({ dependencies: { '@modelcontextprotocol/sdk': '^1.0.0' } }),

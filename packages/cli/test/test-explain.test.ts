@@ -138,6 +138,46 @@ test('test: malformed fixtures are reported with their JSON path and fail', () =
   assert.match(r.stdout, /cases\[0\]\.expect\.effect: required, one of PERMIT, DEFER, DENY/);
 });
 
+test('test: a cost or usage the daemon would refuse is a malformed fixture, not a call without cost', () => {
+  const policy = `agent "bot" {
+  default deny
+  rules {
+    permit llm/call
+  }
+  budget daily {
+    max       $1
+    on_exceed deny
+  }
+}
+`;
+  const cases = (cost: unknown, usage?: unknown) => ({
+    agent_id: 'bot',
+    now: '2026-05-17T10:00:00Z',
+    cases: [
+      { name: 'first', tool: 'llm/call', cost_usd: cost, ...(usage ? { usage } : {}), expect: { effect: 'PERMIT' } },
+      { name: 'second', tool: 'llm/call', cost_usd: cost, expect: { effect: 'PERMIT' } },
+    ],
+  });
+  const r = run([
+    'test',
+    '--dir',
+    stack(
+      {
+        'a.fmtest.json': cases('0.9'),
+        'b.fmtest.json': cases(-1),
+        'c.fmtest.json': cases(0.1, { model: 'gpt-4o', input_tokens: '1000', output_tokens: -2 }),
+      },
+      policy,
+    ),
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /a\.fmtest\.json: cases\[0\]\.cost_usd: must be a non-negative number/);
+  assert.match(r.stdout, /b\.fmtest\.json: cases\[0\]\.cost_usd: must be a non-negative number/);
+  assert.match(r.stdout, /c\.fmtest\.json: cases\[0\]\.usage\.input_tokens: must be a non-negative integer/);
+  assert.match(r.stdout, /c\.fmtest\.json: cases\[0\]\.usage\.output_tokens: must be a non-negative integer/);
+  assert.match(r.stdout, /0 passed, 3 failed/);
+});
+
 test('test: --format json is one object with each case, the problems and the totals; --update lists what it rewrote', () => {
   const broken = structuredClone(refunds);
   broken.cases[2]!.expect = { effect: 'PERMIT' } as never;

@@ -184,3 +184,19 @@ agent "team_a" {
   assert.match(damaged.stderr, /record \d+ is malformed: 'agent_id' must be a non-empty string \(run faramesh audit verify\)/);
   assert.ok(!existsSync(join(s.dir, 'tests', 'again.fmtest.json')));
 });
+
+test('test record: an --out it cannot write is an error (exit 1), not a crash', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0, 'apply');
+    await s.govern({ agent_id: 'bot', tool: 'ticket/read', args: {} });
+    // governance.fms is a file: no directory can be made there.
+    const r = s.cli('test', 'record', '--out', 'governance.fms/recorded.fmtest.json');
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /✗ .*governance\.fms\/recorded\.fmtest\.json could not be written/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

@@ -167,7 +167,7 @@ export class Daemon {
     this.lifecycle.to('INITIALIZING');
     try {
       const verifiers = readVerifierKeys(publicKeyFile(this.paths.stackDir));
-      const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers);
+      const compiled = loadCompiled(this.paths.compiled, this.paths.signature, verifiers, this.options.dev !== undefined);
       // State files are sealed with the stack key: one edited outside the daemon refuses the start.
       const seal = (this.seal = new StateSeal(this.stackKey(), verifiers));
       const configured = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);

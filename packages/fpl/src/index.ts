@@ -10,6 +10,7 @@ export {
 } from './syntax/diagnostics.js';
 export { parse, EFFECT_WORDS } from './syntax/parser.js';
 export { print, quote } from './syntax/printer.js';
+export { isRuleClause } from './syntax/parser.js';
 export { compile, parseAny, type CompileOptions, type CompileResult } from './compile.js';
 export { policyVersion } from './version.js';
 export { loadStack, StackError, STACK_FILES, type Stack } from './stack.js';

@@ -1,6 +1,8 @@
 /** File-level helpers for the log directory: names, fsync of files and directories, the writer lock. */
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  linkSync,
   existsSync,
   fstatSync,
   fsyncSync,
@@ -69,29 +71,104 @@ const heldHere = new Set<string>();
 export function acquireLock(dir: string): () => void {
   const path = join(dir, 'LOCK');
   if (heldHere.has(path)) throw new LogLockedError(`the log in ${dir} is already open in this process`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      heldHere.add(path);
-      return () => {
-        heldHere.delete(path);
+  const unique = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  // The lock appears with its owner already in it (linked from a file written first): a lock read
+  // between its creation and its pid being written would read as nobody's and be taken over.
+  writeFileSync(unique, lockText(process.pid), { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      try {
+        createLock(unique, path);
+        heldHere.add(path);
+        return () => {
+          heldHere.delete(path);
+          try {
+            unlinkSync(path);
+          } catch {
+            /* already gone */
+          }
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let stale: string;
+      try {
+        stale = readFileSync(path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      const owner = lockHolder(stale);
+      if (owner && owner.pid !== process.pid && owner.alive) throw new LogLockedError(`the log in ${dir} is open by process ${owner.pid}`);
+      // Take over the stale lock only if it is still the one judged stale: another process may have
+      // taken it over meanwhile, and removing its fresh lock would let two writers in.
+      const moved = `${unique}.stale`;
+      try {
+        renameSync(path, moved);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      if (readFileSync(moved, 'utf8') !== stale)
         try {
-          unlinkSync(path);
+          linkSync(moved, path); // someone else's lock: put it back
         } catch {
-          /* already gone */
+          /* a third process locked meanwhile: its lock stands */
         }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner))
-        throw new LogLockedError(`the log in ${dir} is open by process ${owner}`);
-      unlinkSync(path);
+      unlinkSync(moved);
+    }
+    throw new LogLockedError(`could not lock ${dir}`);
+  } finally {
+    unlinkSync(unique);
+  }
+}
+
+/** Create `path` holding what `from` holds, failing with EEXIST when it exists. */
+function createLock(from: string, path: string): void {
+  try {
+    linkSync(from, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A filesystem without hard links: create and write (a reader may briefly see it empty).
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeFileSync(fd, readFileSync(from));
+    } finally {
+      closeSync(fd);
     }
   }
-  throw new LogLockedError(`could not lock ${dir}`);
+}
+
+/**
+ * What a lock file holds: the owner's pid and, where /proc tells it, the owner's start time, so a
+ * lock left by a killed process whose pid now belongs to another process is still known as stale.
+ */
+const lockText = (pid: number): string => {
+  const start = startTimeOf(pid);
+  return start === undefined ? String(pid) : `${pid} ${start}`;
+};
+
+/** The holder a lock file names, and whether that very process still runs; undefined when it names none. */
+export function lockHolder(text: string): { pid: number; alive: boolean } | undefined {
+  const [pidText, start] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (!processAlive(pid)) return { pid, alive: false };
+  // The pid is in use: by the holder, unless the process using it started at another time.
+  const now = start === undefined ? undefined : startTimeOf(pid);
+  return { pid, alive: now === undefined || now === start };
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), where /proc has it. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ppid …": fields after the last ')' start at field 3.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -136,7 +213,12 @@ export function readFileFrom(path: string, from: number, max = Infinity): Buffer
 /** Is `name` one of the files a log directory holds (segments, manifests, the snapshot, the lock, their temp files)? */
 export function isLogFile(name: string): boolean {
   const base = /^\.(.+)\.tmp$/.exec(name)?.[1] ?? name;
-  return SEGMENT.test(base) || /^seg-\d{16}\.manifest\.json$/.test(base) || base === 'snapshot.json' || base === 'LOCK';
+  return (
+    SEGMENT.test(base) ||
+    /^seg-\d{16}\.manifest\.json$/.test(base) ||
+    base === 'snapshot.json' ||
+    /^LOCK(\.\d+\.[0-9a-f]+(\.stale)?)?$/.test(base)
+  );
 }
 
 /**

@@ -70,6 +70,9 @@ function resume(dir: string, segments: string[], snap: Snapshot): SequencerState
   // The segment the snapshot ends in is gone (segments are never removed): records were taken away.
   if (at === -1)
     throw new LogCorruptError(snap.segment, 0, `the segment is missing, but the snapshot remembers ${snap.size} records up to it`);
+  // The first segments are gone: the log starts at seq 0, whatever the snapshot says.
+  if (firstSeqOf(segments[0]!) !== 0)
+    throw new LogCorruptError(segments[0]!, 0, `the log starts at seq ${firstSeqOf(segments[0]!)}: a segment is missing`);
   if (firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
   let state: SequencerState;
   try {

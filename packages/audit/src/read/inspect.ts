@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments, processAlive, SEGMENT } from '../log/files.js';
+import { listSegments, lockHolder, SEGMENT } from '../log/files.js';
 import { readManifest, WAL_FORMAT } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
 import { LogFollower, type StoredRecord } from './follower.js';
@@ -105,11 +105,11 @@ function snapshotOf(dir: string): LogInspection['snapshot'] {
 }
 
 function writerOf(dir: string): LogInspection['writer'] {
-  let pid: number;
+  let text: string;
   try {
-    pid = Number(readFileSync(join(dir, 'LOCK'), 'utf8'));
+    text = readFileSync(join(dir, 'LOCK'), 'utf8');
   } catch {
     return null;
   }
-  return Number.isSafeInteger(pid) && pid > 0 ? { pid, alive: processAlive(pid) } : null;
+  return lockHolder(text) ?? null;
 }

@@ -82,12 +82,17 @@ export class LogFold {
     this.firstSeq = this.seq;
     this.maxTime = '';
     const step = walkFrames(bytes).next();
-    if (step.done) return undefined;
+    const at: Loc = { seq: this.seq, segment: name, offset: 0 };
+    // Every segment is created whole, header first: one without it (empty, zeros, a partial header)
+    // lost its records, and the log would refuse to open with it.
+    if (step.done || step.value.kind === 'torn') {
+      this.problem(at, 'segment', 'the segment has no header: it is empty, zeros or cut short');
+      return undefined;
+    }
     if (step.value.kind !== 'frame') {
       this.ended(step.value, bytes);
       return undefined;
     }
-    const at: Loc = { seq: this.seq, segment: name, offset: 0 };
     const h = parseHeader(step.value.payload);
     if (!step.value.crcOk || !h) this.problem(at, 'segment', 'the segment header is damaged');
     else {

@@ -1,4 +1,4 @@
-import { chmodSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parse, print } from '@faramesh/fpl';
 import { makeOut, type Format, type Out } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
@@ -40,9 +40,22 @@ export function fmt(opts: FmtOptions): number {
     const target = realpathSync(stack.path);
     const mode = statSync(target).mode & 0o7777;
     const tmp = `${target}.fmt-${process.pid}.tmp`;
-    writeFileSync(tmp, formatted, { mode });
-    chmodSync(tmp, mode);
-    renameSync(tmp, target);
+    try {
+      writeFileSync(tmp, formatted, { mode });
+      chmodSync(tmp, mode);
+      renameSync(tmp, target);
+    } catch (e) {
+      // A locked policy (runtime { immutable_config } sets the immutable flag) or a read-only directory.
+      rmSync(tmp, { force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      const locked = code === 'EPERM' || code === 'EACCES' || code === 'EROFS';
+      out.error(
+        out.fail(
+          `${stack.source.name} could not be rewritten (${(e as Error).message}): nothing was changed${locked ? '; if apply locked it (runtime { immutable_config }), lift the flag first (chattr -i, or chflags nouchg)' : ''}`,
+        ),
+      );
+      return 1;
+    }
     report.formatted = report.changed = true;
   }
   if (opts.format === 'json') out.print(JSON.stringify(report, null, 2));

@@ -30,15 +30,20 @@ export class CompiledStateError extends Error {
 
 const sha256 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('hex');
 const NOTE_TITLE = 'faramesh compiled policy';
+/**
+ * `faramesh dev` signs what it compiles under another title. Dev puts back what apply left when it
+ * stops; if it is killed first, its policy is still there, and only a dev daemon will load it.
+ */
+const DEV_NOTE_TITLE = 'faramesh dev compiled policy';
 
 export function compiledPolicy(ir: PolicyIR, sourceBytes: Buffer, source: string): CompiledPolicy {
   return { format: COMPILED_FORMAT, policy_version: policyVersion(ir), source_hash: sha256(sourceBytes), source, ir };
 }
 
 /** Sign and write the compiled policy as the current one, and keep a copy by version for rollback. */
-export async function writeCompiled(paths: StackPaths, compiled: CompiledPolicy, signer: Signer): Promise<void> {
+export async function writeCompiled(paths: StackPaths, compiled: CompiledPolicy, signer: Signer, dev = false): Promise<void> {
   const bytes = canonicalJson(compiled);
-  const note = await signNote(`${NOTE_TITLE}\n${compiled.policy_version}\n${sha256(bytes)}\n`, [signer]);
+  const note = await signNote(`${dev ? DEV_NOTE_TITLE : NOTE_TITLE}\n${compiled.policy_version}\n${sha256(bytes)}\n`, [signer]);
   mkdirSync(paths.versions, { recursive: true, mode: 0o700 });
   for (const [file, sig] of [versionFiles(paths, compiled.policy_version), [paths.compiled, paths.signature]] as const) {
     // The policy first, then its signature: a crash between leaves a pair that fails to load, never a wrong one.
@@ -52,15 +57,20 @@ export function versionFiles(paths: StackPaths, version: string): [string, strin
   return [join(paths.versions, `${version}.json`), join(paths.versions, `${version}.sig`)];
 }
 
-/** Load and check a compiled policy against the pinned stack keys. */
-export function loadCompiled(file: string, signatureFile: string, verifiers: readonly Verifier[]): CompiledPolicy {
+/** Load and check a compiled policy against the pinned stack keys (`dev`: one `faramesh dev` wrote is accepted too). */
+export function loadCompiled(file: string, signatureFile: string, verifiers: readonly Verifier[], dev = false): CompiledPolicy {
   if (!existsSync(file)) throw new CompiledStateError(`no compiled policy at ${file}: run faramesh apply`);
   if (!existsSync(signatureFile)) throw new CompiledStateError(`the compiled policy has no signature (${signatureFile})`);
   const bytes = readFileSync(file);
   const opened = openNote(readFileSync(signatureFile, 'utf8'), verifiers);
   if (!opened.ok) throw new CompiledStateError(`the compiled policy's signature does not verify against the stack key: ${opened.reason}`);
   const [title, version, hash] = opened.text.split('\n');
-  if (title !== NOTE_TITLE || !version || !hash) throw new CompiledStateError('the signature is not over a compiled policy');
+  if (title === DEV_NOTE_TITLE && !dev)
+    throw new CompiledStateError(
+      'the compiled policy is one faramesh dev tried, left behind when dev was killed: run faramesh apply to apply governance.fms',
+    );
+  if ((title !== NOTE_TITLE && title !== DEV_NOTE_TITLE) || !version || !hash)
+    throw new CompiledStateError('the signature is not over a compiled policy');
   if (hash !== sha256(bytes)) throw new CompiledStateError('the compiled policy was changed after it was signed (hash mismatch)');
   let compiled: CompiledPolicy;
   try {

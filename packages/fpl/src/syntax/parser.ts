@@ -39,6 +39,9 @@ export const EFFECT_WORDS: Readonly<Record<string, PolicyEffectWord>> = {
 const RULE_CONTEXTS = new Set(['<file>', 'rules', 'phase', 'agent', 'pack']);
 const CLAUSES = new Set(['if', 'when', 'host', 'method', 'path', 'reason', 'notify']);
 
+/** A word a rule reads as one of its clauses: a tool so named must be written quoted (`defer "notify"`). */
+export const isRuleClause = (word: string): boolean => CLAUSES.has(word);
+
 export interface ParseResult {
   file: FileNode;
   diagnostics: Diagnostics;

@@ -17,6 +17,7 @@ import type {
   ValueNode,
 } from './ast.js';
 import type { Comment } from './tokens.js';
+import { isRuleClause } from './parser.js';
 
 const INDENT = '  ';
 
@@ -187,7 +188,7 @@ function attributeText(a: AttributeNode, width: number | undefined): string {
 }
 
 function toolText(tool: { text: string; quoted: boolean }): string {
-  return tool.quoted || !/^[^\s"'#{}()[\],;=<>!$]+$/.test(tool.text) || /^(if|when|host|method|path|reason|notify)$/.test(tool.text)
+  return tool.quoted || !/^[^\s"'#{}()[\],;=<>!$]+$/.test(tool.text) || isRuleClause(tool.text)
     ? quote(tool.text)
     : tool.text;
 }

@@ -177,9 +177,25 @@ export const NR: Record<Arch, Record<Syscall, number>> = {
  */
 export const MODE_CALLS: Record<Arch, [nr: number, arg: number][]> = {
   // open, creat, chmod, fchmod, mknod, openat, mknodat, fchmodat, fchmodat2
-  x86_64: [[2, 2], [85, 1], [90, 1], [91, 1], [133, 1], [257, 3], [259, 2], [268, 2], [452, 2]],
+  x86_64: [
+    [2, 2],
+    [85, 1],
+    [90, 1],
+    [91, 1],
+    [133, 1],
+    [257, 3],
+    [259, 2],
+    [268, 2],
+    [452, 2],
+  ],
   // mknodat, fchmod, fchmodat, openat, fchmodat2
-  aarch64: [[33, 2], [52, 1], [53, 2], [56, 3], [452, 2]],
+  aarch64: [
+    [33, 2],
+    [52, 1],
+    [53, 2],
+    [56, 3],
+    [452, 2],
+  ],
 };
 /** openat2 passes its mode behind a pointer the filter cannot read: ENOSYS, so callers fall back to openat. */
 export const OPENAT2 = 437;

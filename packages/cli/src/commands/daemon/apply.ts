@@ -5,13 +5,12 @@
  * running daemon and its policy untouched.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { writeDurable } from '@faramesh/audit';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LOCK_FILE } from '../../registry/lock.js';
 import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { compileForDaemon, writeStack } from './prepare.js';
+import { compileForDaemon, keepCopies, writeStack } from './prepare.js';
 import { missingLayers } from './sandbox-plan.js';
 import { agentUser } from './agent-user.js';
 import { alive, daemonStatus, startDaemon } from './running.js';
@@ -120,21 +119,6 @@ export async function apply(o: ApplyOptions): Promise<number> {
   } else if (ir.runtime.os_tier === true) out.print('→ OS tier: off (agent_enforce_profile = "off"): application tier only');
   if (settings.immutableConfig) lockConfig(prepared.source, out);
   return 0;
-}
-
-/** The files apply rewrites, as they are now; the function puts them back (or removes those that were absent). */
-function keepCopies(paths: StackPaths): () => void {
-  const kept = [paths.compiled, paths.signature, paths.agentEnv, paths.cliPath, paths.launcher, paths.sandboxPlan].map((file) => ({
-    file,
-    bytes: existsSync(file) ? readFileSync(file) : undefined,
-    mode: existsSync(file) ? statSync(file).mode & 0o7777 : 0,
-  }));
-  return () => {
-    for (const k of kept) {
-      if (k.bytes === undefined) rmSync(k.file, { force: true });
-      else writeDurable(dirname(k.file), basename(k.file), k.bytes, k.mode);
-    }
-  };
 }
 
 async function stop(paths: StackPaths, out: Out): Promise<number> {

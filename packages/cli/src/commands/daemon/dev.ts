@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, stackPaths } from '@faramesh/daemon';
 import { makeOut } from '../../output.js';
-import { compileForDaemon, writeStack } from './prepare.js';
+import { compileForDaemon, keepCopies, writeStack } from './prepare.js';
 import { daemonStatus } from './running.js';
 
 export interface DevOptions {
@@ -30,14 +30,25 @@ export async function dev(o: DevOptions): Promise<number> {
     out.error(out.fail(`a daemon (pid=${running.pid}) already runs this stack; stop it first with faramesh apply --stop`));
     return 1;
   }
-  await writeStack(paths, prepared);
+  // The stack's own compiled policy is what its next `serve` or apply-started daemon enforces: the
+  // policy tried in dev must not outlive the session, so what apply left there is put back at the end.
+  const restore = keepCopies(paths);
+  try {
+    await writeStack(paths, prepared, true);
+  } catch (e) {
+    restore();
+    throw e;
+  }
   out.done(`${prepared.name} compiled (policy ${prepared.compiled.policy_version.slice(0, 16)}, signed)`);
 
   const scratch = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'faramesh-dev-'));
   const walDir = join(scratch, 'wal');
   const stateDir = join(scratch, 'state');
   mkdirSync(stateDir, { mode: 0o700 });
-  const cleanup = () => rmSync(scratch, { recursive: true, force: true });
+  const cleanup = () => {
+    rmSync(scratch, { recursive: true, force: true });
+    restore();
+  };
   // Even an abrupt end leaves nothing behind that could be mistaken for a trail.
   process.once('exit', cleanup);
   const { settings, ir } = prepared;

@@ -2,9 +2,9 @@
  * What apply and dev share before a daemon runs: check and compile governance.fms, read its runtime
  * settings, then sign the compiled policy into `.faramesh/` with the agent's artifacts beside it.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { keysDir, loadStackSigner, originFor } from '@faramesh/audit';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { keysDir, loadStackSigner, originFor, writeDurable } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
   Alerts,
@@ -90,10 +90,28 @@ export async function compileForDaemon(
   return { name, source: stack.path, ir, settings, compiled: compiledPolicy(ir, readFileSync(stack.path), name) };
 }
 
-/** Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts. */
-export async function writeStack(paths: StackPaths, c: CompiledStack): Promise<string | undefined> {
-  await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))));
+/**
+ * Sign the compiled policy with the stack's key into `.faramesh/`, and write the agent's artifacts.
+ * `dev`: signed as `faramesh dev`'s, which no other daemon loads.
+ */
+export async function writeStack(paths: StackPaths, c: CompiledStack, dev = false): Promise<string | undefined> {
+  await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))), dev);
   // TLS inspection: the CA exists before the sandbox plan that shows it to agents is written.
   if (c.ir.runtime.https_inspection === true) await StackCa.load(keysDir(paths.stackDir), paths.mirrors);
   return writeAgentArtifacts(paths, c.settings, c.ir, c.source);
+}
+
+/** The files writeStack rewrites (but for the kept versions), as they are now; the function puts them back (or removes those that were absent). */
+export function keepCopies(paths: StackPaths): () => void {
+  const kept = [paths.compiled, paths.signature, paths.agentEnv, paths.cliPath, paths.launcher, paths.sandboxPlan].map((file) => ({
+    file,
+    bytes: existsSync(file) ? readFileSync(file) : undefined,
+    mode: existsSync(file) ? statSync(file).mode & 0o7777 : 0,
+  }));
+  return () => {
+    for (const k of kept) {
+      if (k.bytes === undefined) rmSync(k.file, { force: true });
+      else writeDurable(dirname(k.file), basename(k.file), k.bytes, k.mode);
+    }
+  };
 }

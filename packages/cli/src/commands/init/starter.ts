@@ -3,7 +3,7 @@
  * human, a small daily budget, and an empty egress block, in FPL or in its YAML or JSON form (the
  * same policy: a test compiles all three and compares).
  */
-import { quote } from '@faramesh/fpl';
+import { isRuleClause, quote } from '@faramesh/fpl';
 
 export interface Starter {
   agent: string;
@@ -116,7 +116,10 @@ function yaml(s: Starter): string {
   ].join('\n');
 }
 
-/** A tool id as FPL writes it: bare when it is a plain pattern, else quoted. */
+/**
+ * A tool id as FPL writes it: bare when it is a plain pattern, else quoted. A word a rule reads as
+ * its own keyword (`defer notify` is a rule missing its tool) is quoted too, as `faramesh fmt` does.
+ */
 function toolText(tool: string): string {
-  return /^[A-Za-z_][\w.-]*(?:\/[\w.-]+)*$/.test(tool) ? tool : quote(tool);
+  return /^[A-Za-z_][\w.-]*(?:\/[\w.-]+)*$/.test(tool) && !isRuleClause(tool) ? tool : quote(tool);
 }

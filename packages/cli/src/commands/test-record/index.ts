@@ -5,7 +5,7 @@
  * Which decisions can be cases is `cases.ts`; every other one is reported with the reason.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkFields, eachRecord } from '@faramesh/audit';
 import { stackPaths } from '@faramesh/daemon';
@@ -106,10 +106,20 @@ export function recordFixtures(o: RecordOptions): number {
         name: `${k.case.name} (seen ${k.seen}×${k.changed ? '; changed within the window, latest kept' : ''})`,
       })),
     };
-    mkdirSync(dirname(f.path), { recursive: true });
     const tmp = `${f.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(fixture, null, 2) + '\n');
-    renameSync(tmp, f.path);
+    try {
+      mkdirSync(dirname(f.path), { recursive: true });
+      writeFileSync(tmp, JSON.stringify(fixture, null, 2) + '\n');
+      renameSync(tmp, f.path);
+    } catch (e) {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // No directory to hold it: nothing was written.
+      }
+      out.error(out.fail(`${f.path} could not be written: ${(e as Error).message}`));
+      return 1;
+    }
     out.done(`${plural(f.cases.length, 'case')} for agent ${f.agent} → ${f.path}`);
   }
   const cases = files.flatMap((f) => f.cases);
