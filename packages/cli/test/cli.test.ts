@@ -263,3 +263,13 @@ test('unknown commands and flags exit non-zero with usage, not a stack trace', (
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.notEqual(run(['check', '--bogus']).code, 0);
 });
+
+test('destroy on a directory holding no applied stack says so and exits 1', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'fm-no-stack-'));
+  for (const dir of [empty, join(empty, 'missing')]) {
+    const r = run(['destroy', '--yes', '--dir', dir]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /holds no applied stack \(no \.faramesh\/\): nothing to destroy/);
+    assert.doesNotMatch(r.stdout, /destroyed/);
+  }
+});

@@ -274,7 +274,11 @@ test('a policy left behind by a killed faramesh dev is loaded by no other daemon
     assert.match(serve.stdout + serve.stderr, /faramesh dev tried, left behind when dev was killed: run faramesh apply/);
     const applied = s.cli('apply');
     assert.equal(applied.code, 0, applied.stderr);
-    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'PERMIT', 'what apply applied');
+    assert.equal(
+      (await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect,
+      'PERMIT',
+      'what apply applied',
+    );
   } finally {
     s.cli('apply', '--stop');
     s.stop();

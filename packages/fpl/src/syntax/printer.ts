@@ -188,9 +188,7 @@ function attributeText(a: AttributeNode, width: number | undefined): string {
 }
 
 function toolText(tool: { text: string; quoted: boolean }): string {
-  return tool.quoted || !/^[^\s"'#{}()[\],;=<>!$]+$/.test(tool.text) || isRuleClause(tool.text)
-    ? quote(tool.text)
-    : tool.text;
+  return tool.quoted || !/^[^\s"'#{}()[\],;=<>!$]+$/.test(tool.text) || isRuleClause(tool.text) ? quote(tool.text) : tool.text;
 }
 
 function ruleText(rule: RuleNode): string {

@@ -25,6 +25,10 @@ export interface DestroyOptions {
 export async function destroy(o: DestroyOptions): Promise<number> {
   const out = makeOut(o.noColor);
   const paths = stackPaths(o.dir);
+  if (!existsSync(paths.stackDir) || !existsSync(paths.root)) {
+    out.error(out.fail(`${paths.stackDir} holds no applied stack (no .faramesh/): nothing to destroy`));
+    return 1;
+  }
   const walDir = walDirOf(paths);
   const within = relative(paths.stackDir, walDir);
   // The stack directory itself counts as inside: there, too, only the log's own files go.
