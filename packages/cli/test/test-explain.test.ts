@@ -290,3 +290,12 @@ test('explain: bad --args is a clear error', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--args is not valid JSON/);
 });
+
+test('explain: a kind it does not know, or a kind without its id, is a usage error that says which', () => {
+  const bogus = run(['explain', 'bogus', '123', '--dir', EXAMPLE]);
+  assert.equal(bogus.code, 64);
+  assert.match(bogus.stderr, /'bogus' is not one of decision, approval, agent, rule, run/);
+  const bare = run(['explain', 'agent', '--dir', EXAMPLE]);
+  assert.equal(bare.code, 64);
+  assert.match(bare.stderr, /explain agent needs exactly one agent id/);
+});

@@ -3,7 +3,7 @@
  * from the files in one streaming pass (a long log is never held whole).
  */
 import { eachRecord } from '@faramesh/audit';
-import { parseDuration } from '@faramesh/fpl';
+import { sinceProblem, sinceSeconds } from '../../since.js';
 import { makeOut, table, type Out } from '../../output.js';
 import { readFailure, walDir, type AuditPathOptions } from './paths.js';
 
@@ -26,9 +26,9 @@ export interface QueryOptions extends AuditPathOptions {
 function scan(o: QueryOptions, out: Out, visit: (r: Rec) => void): { from: number | undefined } | number {
   let from: number | undefined;
   if (o.since !== undefined) {
-    const seconds = parseDuration(o.since);
+    const seconds = sinceSeconds(o.since);
     if (seconds === undefined) {
-      out.error(out.fail(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`));
+      out.error(out.fail(sinceProblem(o.since)));
       return 64;
     }
     from = Date.now() - seconds * 1000;

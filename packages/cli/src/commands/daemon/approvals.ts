@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { parseDuration } from '@faramesh/fpl/runtime';
+import { sinceProblem, sinceSeconds } from '../../since.js';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { makeOut, table, type Out } from '../../output.js';
 import { guarded, UsageError } from './operator.js';
@@ -76,8 +76,8 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
 
 /** Approvals in `status`, oldest first, deferred since `o.since` when given. */
 async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {
-  const seconds = o.since === undefined ? undefined : parseDuration(o.since);
-  if (o.since !== undefined && seconds === undefined) throw new UsageError(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`);
+  const seconds = o.since === undefined ? undefined : sinceSeconds(o.since);
+  if (o.since !== undefined && seconds === undefined) throw new UsageError(sinceProblem(o.since));
   const r = await operatorCall<{ approvals: Shown[] }>(stackPaths(o.dir).operatorSocket, 'approvals.list', {
     status,
     ...(o.agent ? { agent: o.agent } : {}),

@@ -19,7 +19,12 @@ export async function explainCommand(what: string | undefined, id: string | unde
   const format = o.format ?? 'text';
   const kind = (EXPLAIN_KINDS as readonly string[]).includes(what ?? '') ? what : what === undefined ? undefined : 'decision';
   const subject = kind === what ? id : what;
-  if (kind !== undefined && (subject === undefined || (kind !== what && id !== undefined))) {
+  // `explain bogus 123`: two words, the first no kind explain knows.
+  if (kind !== what && id !== undefined) {
+    out.error(out.fail(`explain: '${what}' is not one of ${EXPLAIN_KINDS.join(', ')} (or give an action id alone)`));
+    return 64;
+  }
+  if (kind !== undefined && subject === undefined) {
     out.error(
       out.fail(`explain ${kind} needs exactly one ${kind === 'decision' ? 'action id' : kind === 'run' ? 'correlation id' : `${kind} id`}`),
     );

@@ -5,7 +5,7 @@
  * writes nothing, starts nothing and contacts no provider.
  */
 import { existsSync } from 'node:fs';
-import { parseDuration } from '@faramesh/fpl';
+import { sinceProblem, sinceSeconds } from '../../since.js';
 import { stackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { readFailure, walDir } from '../audit/paths.js';
@@ -47,9 +47,9 @@ const ALWAYS = ['rules', 'rate_limits', 'budgets', 'providers'];
 
 export async function plan(o: PlanOptions): Promise<number> {
   const out = makeOut(o.noColor);
-  const seconds = parseDuration(o.since);
-  if (seconds === undefined || seconds <= 0) {
-    out.error(out.fail(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`));
+  const seconds = sinceSeconds(o.since);
+  if (seconds === undefined) {
+    out.error(out.fail(sinceProblem(o.since)));
     return 64;
   }
   const paths = stackPaths(o.dir);

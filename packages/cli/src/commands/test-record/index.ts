@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { dirname, resolve } from 'node:path';
 import { checkFields, eachRecord } from '@faramesh/audit';
 import { stackPaths } from '@faramesh/daemon';
-import { parseDuration } from '@faramesh/fpl';
+import { sinceProblem, sinceSeconds } from '../../since.js';
 import type { Fixture } from '../../fixtures.js';
 import { makeOut, plural, table } from '../../output.js';
 import { readFailure, walDir } from '../audit/paths.js';
@@ -28,9 +28,9 @@ export interface RecordOptions {
 /** Exit 0 written; 1 nothing to record, an unreadable or damaged log, or a file in the way; 64 bad options. */
 export function recordFixtures(o: RecordOptions): number {
   const out = makeOut(o.noColor);
-  const seconds = parseDuration(o.since);
+  const seconds = sinceSeconds(o.since);
   if (seconds === undefined) {
-    out.error(out.fail(`--since: '${o.since}' is not a duration (24h, 7d, 30m)`));
+    out.error(out.fail(sinceProblem(o.since)));
     return 64;
   }
   if (!o.out.endsWith('.fmtest.json')) {
