@@ -79,6 +79,9 @@ export class FakeAws {
       region: region!,
       service: service!,
       sha256: Sha256,
+      // S3 alone takes the path as sent, encoded once and not normalized; every other service's
+      // canonical URI encodes each segment twice (SigV4: "Create a canonical request").
+      uriEscapePath: service !== 's3',
     });
     const names = signedHeaders!.split(';');
     const only: Record<string, string> = {};
@@ -121,6 +124,12 @@ export class FakeAws {
       signed: ok,
       ...(this.keys.get(key)?.sessionName ? { session: this.keys.get(key)!.sessionName! } : {}),
     });
+    if (!ok && service === 's3') {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      return void res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message></Error>',
+      );
+    }
     if (!ok) {
       res.writeHead(403, { 'content-type': 'application/x-amz-json-1.1' });
       return void res.end(

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { operatorCall } from '@faramesh/daemon';
-import { makeStack, until, type Stack } from './daemon-helpers.js';
+import { alive, makeStack, until, type Stack } from './daemon-helpers.js';
 
 const linux = process.platform === 'linux';
 
@@ -151,6 +151,27 @@ describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => 
     } finally {
       s.cli('apply', '--stop');
       s.stop();
+    }
+  });
+
+  test('stopping the agent also stops the helper it left in its process group (no orphan outlives the daemon)', async () => {
+    // The helper runs in the background, so it ignores SIGINT (as a shell's background jobs do), and
+    // holds none of the agent's output: the agent itself exits on the first SIGINT.
+    const LEAVES_HELPER = `#!/bin/sh\nsh -c 'echo $$ > helper.pid; exec sleep 1000' >/dev/null 2>&1 &\nexec sleep 2000\n`;
+    const s = makeStack(policy('  supervised_command = "sh ./agent.sh"\n').replace('  os_tier = true\n', ''));
+    writeFileSync(join(s.dir, 'agent.sh'), LEAVES_HELPER, { mode: 0o755 });
+    let helper = 0;
+    try {
+      assert.equal(s.cli('apply').code, 0);
+      await until('the helper', () => read(s, 'helper.pid').trim() !== '', 10_000);
+      helper = Number(read(s, 'helper.pid'));
+      const stopped = await s.cliAsync('apply', '--stop');
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await until('the helper to be gone', () => !alive(helper), 3000);
+    } finally {
+      s.cli('apply', '--stop');
+      s.stop();
+      if (helper && alive(helper)) process.kill(helper, 'SIGKILL');
     }
   });
 

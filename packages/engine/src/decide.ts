@@ -73,15 +73,17 @@ function pipeline(
   // 1. Identity.
   const idProblem = agentIdProblem(request?.agent_id);
   if (idProblem) return refuse(request, idProblem, trace, 'identity');
-  const tool = checkToolId(request.tool);
-  if ('problem' in tool) return refuse(request, `denied: ${tool.problem}`, trace, 'identity');
   const agent = policy.agents.get(request.agent_id) ?? policy.flat;
+  // A declared agent's refusals fire its deny alerts, whatever stage refused: a malformed tool id
+  // must not be a way to be denied quietly.
+  const tool = checkToolId(request.tool);
+  if ('problem' in tool) return refuse(request, `denied: ${tool.problem}`, trace, 'identity', agent);
   if (!agent) return refuse(request, `denied: agent '${request.agent_id}' is not declared in the policy`, trace, 'identity');
   trace?.step('identity', `agent ${request.agent_id}${policy.agents.has(request.agent_id) ? '' : ' (top-level rules)'}`);
   const delegation = checkDelegation(policy, request, tool.tool, nowMs);
-  if (typeof delegation === 'string') return refuse(request, delegation, trace, 'identity');
+  if (typeof delegation === 'string') return refuse(request, delegation, trace, 'identity', agent);
   const session = checkSession(agent, request, state, nowMs);
-  if (typeof session === 'string') return refuse(request, session, trace, 'session');
+  if (typeof session === 'string') return refuse(request, session, trace, 'session', agent);
 
   // 2–3. Rule match and conditions.
   const env = new CallEnv(request, tool.tool, agent, state, nowMs);
@@ -326,14 +328,14 @@ function done(decision: Decision, stateDelta: readonly DeltaOp[], trace: Trace |
   return { decision, stateDelta };
 }
 
-function refuse(request: DecisionRequest, message: string, trace: Trace | undefined, stage: string): DecideResult {
+function refuse(request: DecisionRequest, message: string, trace: Trace | undefined, stage: string, agent?: PreparedAgent): DecideResult {
   trace?.step(stage, message);
-  return done(deny(message, stage), [], trace);
+  return done(deny(message, stage, agent ? collectAlerts(agent, 'deny') : []), [], trace);
 }
 
 /** A refusal before the policy was consulted: nothing is known about redaction, so no argument values are kept. */
-function deny(message: string, ruleId: string): Decision {
-  return denial('POLICY_DENY', message, undefined, ruleId, {}, []);
+function deny(message: string, ruleId: string, alerts: Decision['alerts'] = []): Decision {
+  return denial('POLICY_DENY', message, undefined, ruleId, {}, alerts);
 }
 
 /** A denial built in one object literal (spreads make slow, dictionary-mode objects on the hot path). */

@@ -374,6 +374,13 @@ describe('alerts', () => {
   test('deny alerts fire on denials', () =>
     assert.deepEqual(new Session(p).call({ tool: 'no' }).alerts, [{ on: 'deny', notify: 'slack://#sec' }]));
   test('no alert on a plain permit', () => assert.deepEqual(new Session(p).call({ tool: 'ok' }).alerts, []));
+  test('a refusal before the rules (a malformed tool id) fires the declared agent its deny alerts too', () => {
+    for (const tool of ['ticket/a//b', '/x', 'a/../b']) {
+      const d = new Session(p).call({ tool });
+      assert.equal(d.effect, 'DENY', tool);
+      assert.deepEqual(d.alerts, [{ on: 'deny', notify: 'slack://#sec' }], tool);
+    }
+  });
   test('rate alerts', () => {
     const s = new Session(p);
     s.call({ tool: 'ok' });

@@ -70,11 +70,14 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
     case 'webhook':
       return json(`https://${rest}`, (a) => ({ source: 'faramesh', alert: a }));
     case 'slack': {
-      if (!rest.startsWith('#')) return json(`https://${rest}`, (a) => ({ text: summary(a) }));
+      // Slack reads `<…>` in text as mentions and links (`<!channel>`, `<https://…|label>`), and the
+      // agent names its tools: its words are escaped, as Slack asks, so they stay words.
+      const text = (a: AlertEvent) => slackEscape(summary(a));
+      if (!rest.startsWith('#')) return json(`https://${rest}`, (a) => ({ text: text(a) }));
       const hook = env.FARAMESH_SLACK_WEBHOOK_URL;
       if (!hook)
         throw new Error(`notify '${notify}' needs FARAMESH_SLACK_WEBHOOK_URL (a Slack incoming webhook) in the daemon's environment`);
-      return json(hook, (a) => ({ channel: rest, text: summary(a) }));
+      return json(hook, (a) => ({ channel: rest, text: text(a) }));
     }
     case 'pagerduty':
       return json(env.FARAMESH_PAGERDUTY_URL ?? 'https://events.pagerduty.com/v2/enqueue', (a) => ({
@@ -96,6 +99,9 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
       throw new Error(`notify '${notify}': unknown scheme ${scheme}`);
   }
 }
+
+/** Slack's control characters in message text, escaped (api.slack.com: formatting, escaping text). */
+const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export class Alerts {
   readonly counts = { sent: 0, failed: 0, dropped: 0 };

@@ -81,6 +81,10 @@ class SinkWorker {
       }
       this.held = undefined;
       this.failures = 0;
+      // Stopped meanwhile (a drain or hot swap that did not wait for this delivery): the position is
+      // not saved, since a newer Sinks may own the file now and an older map would drop its sinks'
+      // positions. The batch is shipped again from the saved position (at least once).
+      if (this.stopped) return;
       this.status = {
         name: this.format.name,
         type: this.format.type,
@@ -99,14 +103,19 @@ class SinkWorker {
     if (!this.stopped) this.schedule(wait);
   }
 
-  /** Ship what is durable, for up to `ms` (the daemon is draining), then stop. */
+  /** Ship what is durable, for up to `ms` in all (the daemon is draining), then stop. */
   async stop(ms: number): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.status.status === 'HEALTHY') {
-      await this.running;
-      this.running = this.run();
-      await Promise.race([this.running, new Promise((r) => setTimeout(r, ms).unref())]);
+      // The delivery in flight counts against the same `ms`: a slow sink must not hold the drain.
+      const finish = (async () => {
+        await this.running;
+        if (this.stopped) return;
+        this.running = this.run().finally(() => (this.running = undefined));
+        await this.running;
+      })();
+      await Promise.race([finish, new Promise((r) => setTimeout(r, ms).unref())]);
     }
     this.stopped = true;
   }
@@ -209,7 +218,13 @@ export class Sinks {
       ...position,
       last: { segment: last.segment, offset: last.offset, leaf: leafHashHex(last.payload) },
     });
-    this.saveCursors();
+    // A position that cannot be saved (a full disk) is kept here and saved with the next delivery;
+    // a restart before then only ships these records again. It must never end the daemon.
+    try {
+      this.saveCursors();
+    } catch (e) {
+      this.say(`sinks: could not save their positions: ${(e as Error).message}`);
+    }
     // With several sinks, the arguments stay for the others (the window is bounded either way).
     if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));
   }

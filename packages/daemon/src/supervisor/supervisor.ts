@@ -130,12 +130,16 @@ export class Supervisor {
     const exited = c.exited!;
     const within = (ms: number) =>
       Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    // Once the agent is gone, what it started and left in its process group (a helper that ignored
+    // the SIGINT, as a shell's background jobs do) goes too: nothing outlives the stop.
+    const sweep = () => kill(-pid, 'SIGKILL');
     signalAgent(pid, 'SIGINT');
-    if (await within(graceMs / 2)) return;
+    if (await within(graceMs / 2)) return sweep();
     signalAgent(pid, 'SIGTERM');
-    if (await within(graceMs / 2)) return;
+    if (await within(graceMs / 2)) return sweep();
     signalTree(pid, 'SIGKILL');
     await exited;
+    sweep();
   }
 }
 
