@@ -39,7 +39,7 @@ export function compileCondition(expr: ExprIR): Predicate {
         // The literal a host is compared with, on either side, is read as the host value is.
         const [left, right] = expr.args;
         const l = isHost(right) && !isHost(left) ? hostLiterals(expr.op, left) : left;
-        return compileComparison(expr.op, compileValue(l), isHost(left) ? hostLiterals(expr.op, right) : right);
+        return compileComparison(expr.op, compileValue(l), isHost(left) ? hostLiterals(expr.op, right) : right, isHost(left));
       }
     }
   }
@@ -51,10 +51,11 @@ export function compileCondition(expr: ExprIR): Predicate {
   };
 }
 
-function compileComparison(op: string, left: Getter, rightIR: ExprIR): Predicate {
+function compileComparison(op: string, left: Getter, rightIR: ExprIR, host = false): Predicate {
   if (op === 'matches') {
     const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
-    const re = pattern === undefined ? undefined : compileRegex(pattern);
+    // Host names are case-insensitive (the value is lower case): `host matches "Evil"` still matches.
+    const re = pattern === undefined ? undefined : compileRegex(pattern, host ? RE2JS.CASE_INSENSITIVE : 0);
     return (env) => {
       const v = left(env);
       return typeof v === 'string' && re ? re.test(v) : undefined;
@@ -98,9 +99,12 @@ function hostLiterals(op: string, e: ExprIR): ExprIR {
   type Scalar = string | number | boolean | null;
   const one = (v: Scalar): Scalar => {
     if (typeof v !== 'string') return v;
+    // A regular expression is no host name: read as one, `"10.0"` would become `"10.0.0.0"`. Only
+    // its non-ASCII labels are IDNA-encoded, as the value's are (its case is ignored when matching).
+    if (op === 'matches') return idnaLabels(v);
     if (op === 'startsWith' || op === 'endsWith' || op === 'contains') {
       // A part of a host name: lower case and IDNA as the value, and a suffix without the root's dot.
-      const ascii = domainToASCII(v) || v.toLowerCase();
+      const ascii = hostPart(v);
       return op === 'endsWith' && ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
     }
     if (isIPv6(v)) return normaliseHost(`[${v}]`);
@@ -112,9 +116,27 @@ function hostLiterals(op: string, e: ExprIR): ExprIR {
   return e;
 }
 
-function compileRegex(pattern: string): RE2JS | undefined {
+/**
+ * A fragment of a host name in the form host values take: lower case, each label that needs it
+ * IDNA-encoded. Never read as a whole host: the URL parser reads `"10."` or `"192.168."` as IPv4
+ * addresses (`0.0.0.10`, `192.0.0.168`), and a prefix rewritten so would never match.
+ */
+function hostPart(v: string): string {
+  return idnaLabels(v.toLowerCase());
+}
+
+/** Each label with non-ASCII characters IDNA-encoded (`bücher` → `xn--bcher-kva`); the rest as written. */
+function idnaLabels(v: string): string {
+  if (!/[^\x00-\x7f]/.test(v)) return v;
+  return v
+    .split('.')
+    .map((label) => (/[^\x00-\x7f]/.test(label) ? domainToASCII(`${label}.x`).slice(0, -2) || label : label))
+    .join('.');
+}
+
+function compileRegex(pattern: string, flags = 0): RE2JS | undefined {
   try {
-    return RE2JS.compile(pattern);
+    return RE2JS.compile(pattern, flags);
   } catch {
     return undefined; // rejected at check time; unknown here, never a throw
   }

@@ -25,7 +25,7 @@ function slowCheck(tool: string): ToolIdCheck {
   const id = tool.normalize('NFC');
   if (id.length === 0) return { problem: 'the tool id is empty' };
   if (id.length > 1024) return { problem: 'the tool id is longer than 1024 characters' };
-  if (/[\u0000-\u001f\u007f]/.test(id)) return { problem: 'the tool id contains a control character' };
+  if (/\p{Cc}/u.test(id)) return { problem: 'the tool id contains a control character' };
   for (const segment of id.split('/')) {
     if (segment === '') return { problem: 'the tool id has an empty segment' };
     if (segment === '.' || segment === '..') return { problem: `the tool id has a '${segment}' segment` };

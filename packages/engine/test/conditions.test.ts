@@ -110,6 +110,19 @@ describe('request variables', () => {
     for (const host of ['shop.bücher.example', 'shop.xn--bcher-kva.example', 'metadata.google.internal', 'db.internal', 'admin.x.com'])
       assert.equal(parts.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
     assert.equal(parts.call({ tool: 'net/fetch', args: { host: 'example.org' } }).effect, 'PERMIT');
+    // Parts of an address are not addresses: "10." is a prefix, not the IPv4 address 0.0.0.10, and a
+    // regex is a regex. Read as hosts, these denies never matched the addresses they name.
+    const ranges = new Session(
+      policy(
+        agent(
+          '  rules {\n    deny net/fetch if host startsWith "10."\n    deny net/fetch if host startsWith "192.168."\n    deny net/fetch if host contains "169.254"\n    deny net/fetch if host matches "^127\\\\.|Metadata"\n    deny net/fetch if host matches "bücher"\n    permit net/fetch\n  }',
+        ),
+      ),
+    );
+    for (const host of ['10.1.2.3', '192.168.1.10', '169.254.169.254', '127.0.0.1', 'metadata.google.internal', 'shop.bücher.example'])
+      assert.equal(ranges.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
+    assert.equal(ranges.call({ tool: 'net/fetch', http: { host: '192.168.0.1', method: 'GET', path: '/' } }).effect, 'DENY');
+    assert.equal(ranges.call({ tool: 'net/fetch', args: { host: '11.0.0.10' } }).effect, 'PERMIT');
   });
   test('bare HTTP names fall back to arguments', () =>
     assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));

@@ -7,7 +7,7 @@
 export function patternProblem(pattern: string): string | undefined {
   if (pattern.length === 0) return 'is empty';
   if (pattern.length > 1024) return 'is longer than 1024 characters';
-  if (/[\u0000-\u0020\u007f]/.test(pattern)) return 'contains whitespace or a control character';
+  if (/[\s\p{Cc}]/u.test(pattern)) return 'contains whitespace or a control character';
   for (const segment of pattern.split('/')) {
     if (segment === '') return "has an empty segment (a leading, trailing or doubled '/')";
     if (segment === '.' || segment === '..') return `has a '${segment}' segment`;
@@ -23,15 +23,20 @@ export function isGlob(pattern: string): boolean {
 /** Does `pattern` match the tool id? */
 export function matchTool(pattern: string, tool: string): boolean {
   if (!isGlob(pattern)) return pattern === tool;
-  return matchSegments(pattern.split('/'), 0, tool.split('/'), 0);
+  return matchSegments(pattern.split('/'), 0, tool.split('/'), 0, new Set());
 }
 
-function matchSegments(p: string[], i: number, t: string[], j: number): boolean {
+/**
+ * Segment lists are matched by recursion at each `**`. The positions `(i, j)` already known not to
+ * match are remembered (`failed`), so several `**` cost O(|p|·|t|²), never |t|^(number of `**`):
+ * a tool id of a few hundred segments must not stall the decision.
+ */
+function matchSegments(p: string[], i: number, t: string[], j: number, failed: Set<number>): boolean {
   while (i < p.length) {
     const seg = p[i]!;
     if (seg === '**') {
       if (i === p.length - 1) return true;
-      for (let k = j; k <= t.length; k++) if (matchSegments(p, i + 1, t, k)) return true;
+      for (let k = j; k <= t.length; k++) if (tryOnce(failed, i + 1, k, t.length, () => matchSegments(p, i + 1, t, k, failed))) return true;
       return false;
     }
     if (j >= t.length || !matchSegment(seg, t[j]!)) return false;
@@ -72,15 +77,15 @@ export function matchSegment(pattern: string, text: string): boolean {
 export function covers(outer: string, inner: string): boolean {
   if (outer === inner) return true;
   if (!isGlob(inner)) return matchTool(outer, inner);
-  return coverSegments(outer.split('/'), 0, inner.split('/'), 0);
+  return coverSegments(outer.split('/'), 0, inner.split('/'), 0, new Set());
 }
 
-function coverSegments(o: string[], i: number, n: string[], j: number): boolean {
+function coverSegments(o: string[], i: number, n: string[], j: number, failed: Set<number>): boolean {
   while (i < o.length) {
     const seg = o[i]!;
     if (seg === '**') {
       if (i === o.length - 1) return true;
-      for (let k = j; k <= n.length; k++) if (coverSegments(o, i + 1, n, k)) return true;
+      for (let k = j; k <= n.length; k++) if (tryOnce(failed, i + 1, k, n.length, () => coverSegments(o, i + 1, n, k, failed))) return true;
       return false;
     }
     if (j >= n.length) return false;
@@ -96,15 +101,25 @@ function coverSegments(o: string[], i: number, n: string[], j: number): boolean 
 /** Could some tool match both patterns? Conservative: true unless provably disjoint. */
 export function overlaps(a: string, b: string): boolean {
   if (a === b) return true;
-  return overlapSegments(a.split('/'), 0, b.split('/'), 0);
+  return overlapSegments(a.split('/'), 0, b.split('/'), 0, new Set());
 }
 
-function overlapSegments(p: string[], i: number, q: string[], j: number): boolean {
+function overlapSegments(p: string[], i: number, q: string[], j: number, failed: Set<number>): boolean {
+  const next = (i2: number, j2: number) => tryOnce(failed, i2, j2, q.length, () => overlapSegments(p, i2, q, j2, failed));
   if (i === p.length && j === q.length) return true;
-  if (i < p.length && p[i] === '**') return overlapSegments(p, i + 1, q, j) || (j < q.length && overlapSegments(p, i, q, j + 1));
-  if (j < q.length && q[j] === '**') return overlapSegments(p, i, q, j + 1) || (i < p.length && overlapSegments(p, i + 1, q, j));
+  if (i < p.length && p[i] === '**') return next(i + 1, j) || (j < q.length && next(i, j + 1));
+  if (j < q.length && q[j] === '**') return next(i, j + 1) || (i < p.length && next(i + 1, j));
   if (i === p.length || j === q.length) return false;
-  return segmentsOverlap(p[i]!, q[j]!) && overlapSegments(p, i + 1, q, j + 1);
+  return segmentsOverlap(p[i]!, q[j]!) && next(i + 1, j + 1);
+}
+
+/** `f()` for the position `(i, j)`, unless it is already known to fail there. */
+function tryOnce(failed: Set<number>, i: number, j: number, width: number, f: () => boolean): boolean {
+  const at = i * (width + 1) + j;
+  if (failed.has(at)) return false;
+  if (f()) return true;
+  failed.add(at);
+  return false;
 }
 
 function segmentsOverlap(a: string, b: string): boolean {

@@ -15,11 +15,25 @@ describe('numbers the IR cannot carry are errors, not crashes', () => {
     agent('  budget daily {\n    max $1e999\n  }'),
     agent('  var big = 1e999'),
     'permit x if n == 9007199254740993\n',
+    'permit x if n == 9007199254740993.0\n',
+    'permit x if n == 1e17\n',
+    agent('  budget daily {\n    max $9007199254740993.00\n  }'),
   ]) {
     test(JSON.stringify(text.slice(0, 40)), () =>
       assert.deepEqual([...new Set(checkText(text).errors.map((e) => e.code))], ['invalid-number']),
     );
   }
+  test('JSON numbers and money that would be rounded too', () => {
+    for (const max of ['9007199254740993', '"$9007199254740993"']) {
+      const json = `{"agents":[{"id":"a","default":"deny","budgets":[{"id":"daily","max":${max},"on_exceed":"deny"}]}]}`;
+      const r = compile(new Source('governance.fms.json', json), { env: {} });
+      assert.ok(
+        r.diagnostics.items.some((d) => d.code === 'invalid-number'),
+        max,
+      );
+      assert.equal(r.ir, undefined);
+    }
+  });
   test('YAML money and conditions too', () => {
     const yaml =
       'agent:\n  - id: a\n    budgets:\n      - { id: daily, max: "$1e999" }\n    rules:\n      - { effect: permit, tool: x, condition: "amount < 1e999" }\n';
@@ -27,6 +41,11 @@ describe('numbers the IR cannot carry are errors, not crashes', () => {
     assert.ok(r.diagnostics.errorCount >= 2);
     assert.equal(r.ir, undefined);
   });
+});
+
+test('a duration too large for a number is an invalid value, not a crash of compile', () => {
+  const r = checkText(agent(`  session {\n    idle_timeout = "${'9'.repeat(400)}w"\n  }`));
+  assert.deepEqual(r.summary, ['invalid-value@3']);
 });
 
 test('a very long and/or chain is refused, not a stack overflow', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { covers, matchTool, patternProblem } from '../src/patterns.js';
+import { covers, matchTool, overlaps, patternProblem } from '../src/patterns.js';
 
 const matches: [string, string, boolean][] = [
   ['stripe/refund', 'stripe/refund', true],
@@ -59,6 +59,17 @@ test('segment matching is linear on hostile input', () => {
   assert.ok(process.hrtime.bigint() - started < 2_000_000_000n);
 });
 
+test('several ** stay fast on a tool id of hundreds of segments, and in check', () => {
+  const tool = Array(200).fill('a').join('/');
+  const many = Array(11).fill('**').join('/');
+  const start = performance.now();
+  assert.equal(matchTool('**/a/**/a/**/a/**/x', tool), false);
+  assert.equal(matchTool('**/a/**/a/**/a/**/a', tool), true);
+  assert.equal(covers(`${many}/z`, Array(22).fill('a').join('/') + '/y'), false);
+  assert.equal(overlaps(`${many}/y`, `${many}/z`), false);
+  assert.ok(performance.now() - start < 1000, `took ${performance.now() - start} ms`);
+});
+
 test('pattern problems', () => {
   assert.equal(patternProblem('a/b'), undefined);
   assert.match(patternProblem('')!, /empty/);
@@ -68,5 +79,8 @@ test('pattern problems', () => {
   assert.match(patternProblem('a/./b')!, /'\.'/);
   assert.match(patternProblem('a b')!, /whitespace/);
   assert.match(patternProblem('a\u0000')!, /control/);
+  assert.match(patternProblem('a\u0085')!, /control/);
+  assert.match(patternProblem('a\u00a0b')!, /whitespace/);
+  assert.match(patternProblem('a\u2003b')!, /whitespace/);
   assert.match(patternProblem('a**')!, /whole segment/);
 });

@@ -3,7 +3,7 @@ import { isMap, isScalar, isSeq, type Node as YNode, type Scalar } from 'yaml';
 import type { AttributeNode, ClauseValue, MoneyLit, NumberLit, ValueNode, WordLit } from '../syntax/ast.js';
 import { Diagnostics } from '../syntax/diagnostics.js';
 import { MAX_NESTING } from '../syntax/expressions.js';
-import { Lexer } from '../syntax/lexer.js';
+import { Lexer, numberProblem } from '../syntax/lexer.js';
 import { Source, type Span } from '../syntax/source.js';
 import { describe, entries, expectMap, expectScalar, spanOf, type Entry, type FormContext } from './context.js';
 
@@ -74,9 +74,13 @@ export function toValue(ctx: FormContext, node: YNode | null, at: Span, options:
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return invalid(ctx, span, `${String(v)} is not a usable number`);
     const raw = numberRaw(ctx, scalar, v);
+    if (numberIsInexact(ctx, raw, span)) return undefined;
     return options.money ? { kind: 'Money', value: v, raw: `$${raw}`, span } : { kind: 'Number', value: v, raw, span };
   }
-  if (typeof v === 'string') return stringValue(v, span);
+  if (typeof v === 'string') {
+    const value = stringValue(v, span);
+    return value.kind === 'Money' && numberIsInexact(ctx, value.raw.slice(1), span) ? undefined : value;
+  }
   return invalid(ctx, span, `unsupported value: ${describe(scalar)}`);
 }
 
@@ -134,5 +138,14 @@ export function numberValue(ctx: FormContext, node: YNode | null, what: string, 
   if (typeof scalar.value !== 'number' || !Number.isFinite(scalar.value)) {
     return invalid(ctx, span, `${what} must be a number, got ${describe(scalar)}`);
   }
-  return { kind: 'Number', value: scalar.value, raw: numberRaw(ctx, scalar, scalar.value), span };
+  const raw = numberRaw(ctx, scalar, scalar.value);
+  if (numberIsInexact(ctx, raw, span)) return undefined;
+  return { kind: 'Number', value: scalar.value, raw, span };
+}
+
+/** As in FPL text: a number the IR would carry rounded (a whole number past 2^53 − 1) is an error. */
+function numberIsInexact(ctx: FormContext, raw: string, span: Span): boolean {
+  const problem = numberProblem(raw);
+  if (problem) ctx.diagnostics.error(ctx.source, span, 'invalid-number', `${raw} ${problem}`);
+  return problem !== undefined;
 }

@@ -12,7 +12,9 @@ export function parseDuration(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined;
   let total = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-  return Math.round(total * 1000) / 1000;
+  const seconds = Math.round(total * 1000) / 1000;
+  // `"999…9w"` overflows to Infinity, which no compiled policy (JSON) can hold: not a duration.
+  return Number.isFinite(seconds) ? seconds : undefined;
 }
 
 function describe(v: ValueNode): string {

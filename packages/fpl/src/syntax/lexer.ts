@@ -337,7 +337,8 @@ export class Lexer {
 export function numberProblem(raw: string): string | undefined {
   const n = Number(raw);
   if (!Number.isFinite(n)) return 'is too large a number';
-  if (/^-?\d+$/.test(raw) && !Number.isSafeInteger(n))
+  // `9007199254740993.0` and `1e17` are whole numbers too: past 2^53 − 1 they are rounded, so refused.
+  if (Number.isInteger(n) && !Number.isSafeInteger(n))
     return `is too large to represent exactly (the largest whole number is ${Number.MAX_SAFE_INTEGER})`;
   return undefined;
 }
