@@ -47,8 +47,17 @@ export function compileCondition(expr: ExprIR): Predicate {
   const get = compileValue(expr);
   return (env) => {
     const v = get(env);
-    return typeof v === 'boolean' ? v : undefined;
+    return typeof v === 'boolean' ? v : judged(env, v, false, undefined);
   };
+}
+
+/** Present: neither missing nor null (a null compares as a missing field does, never as a type error). */
+const present = (v: Value): boolean => v !== MISSING && v !== undefined && v !== null;
+
+/** `t`, noting in `env` when it is unknown although both sides were there (their kinds do not compare). */
+function judged(env: EvalEnv, a: Value, b: Value, t: Truth): Truth {
+  if (t === undefined && present(a) && present(b)) env.mismatch = true;
+  return t;
 }
 
 function compileComparison(op: string, left: Getter, rightIR: ExprIR, host = false): Predicate {
@@ -58,33 +67,43 @@ function compileComparison(op: string, left: Getter, rightIR: ExprIR, host = fal
     const re = pattern === undefined ? undefined : compileRegex(pattern, host ? RE2JS.CASE_INSENSITIVE : 0);
     return (env) => {
       const v = left(env);
-      return typeof v === 'string' && re ? re.test(v) : undefined;
+      return typeof v === 'string' ? (re ? re.test(v) : undefined) : judged(env, v, re, undefined);
     };
   }
   const right = compileValue(rightIR);
+  const test = comparator(op);
+  if (!test) return () => undefined;
+  return (env) => {
+    const a = left(env);
+    const b = right(env);
+    return judged(env, a, b, test(a, b));
+  };
+}
+
+function comparator(op: string): ((a: Value, b: Value) => Truth) | undefined {
   switch (op) {
     case '==':
-      return (env) => equals(left(env), right(env));
+      return equals;
     case '!=':
-      return (env) => not(equals(left(env), right(env)));
+      return (a, b) => not(equals(a, b));
     case '<':
-      return (env) => order(left(env), right(env), (c) => c < 0);
+      return (a, b) => order(a, b, (c) => c < 0);
     case '<=':
-      return (env) => order(left(env), right(env), (c) => c <= 0);
+      return (a, b) => order(a, b, (c) => c <= 0);
     case '>':
-      return (env) => order(left(env), right(env), (c) => c > 0);
+      return (a, b) => order(a, b, (c) => c > 0);
     case '>=':
-      return (env) => order(left(env), right(env), (c) => c >= 0);
+      return (a, b) => order(a, b, (c) => c >= 0);
     case 'in':
-      return (env) => member(right(env), left(env));
+      return (a, b) => member(b, a);
     case 'contains':
-      return (env) => contains(left(env), right(env));
+      return contains;
     case 'startsWith':
-      return (env) => strings(left(env), right(env), (a, b) => a.startsWith(b));
+      return (a, b) => strings(a, b, (x, y) => x.startsWith(y));
     case 'endsWith':
-      return (env) => strings(left(env), right(env), (a, b) => a.endsWith(b));
+      return (a, b) => strings(a, b, (x, y) => x.endsWith(y));
     default:
-      return () => undefined;
+      return undefined;
   }
 }
 

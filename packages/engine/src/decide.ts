@@ -420,7 +420,22 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
             fallback: { effect, message: `${effect === 'deny' ? 'denied' : 'deferred'}: selector '${unavailable.id}' is ${unavailable.s}` },
           };
         }
+        env.mismatch = false;
         const truth = rule.when(env);
+        // A deny or defer whose condition is unknown only because an argument came as another type
+        // (`"600"` against `amount > 500`) applies: the model chooses argument types, and a rule
+        // meant to stop a call must not be skipped for that. A missing field still skips it.
+        if (truth === undefined && env.mismatch && rule.ir.effect !== 'permit') {
+          const effect = rule.ir.effect;
+          trace?.rule(rule.ir, `condition unknown: it compares values of different types → ${effect.toUpperCase()}`);
+          return {
+            rule,
+            fallback: {
+              effect,
+              message: `${effect === 'deny' ? 'denied' : 'deferred'}: the condition of the rule at ${rule.ir.ref} compares values of different types (an argument sent as another type), so the rule applies`,
+            },
+          };
+        }
         if (truth !== true) {
           trace?.rule(
             rule.ir,
@@ -439,6 +454,7 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
 /** The evaluation context of one call: a single object, so deciding allocates little. */
 class CallEnv implements EvalEnv {
   private fields?: { host?: string; method?: string; path?: string };
+  mismatch = false;
 
   constructor(
     readonly request: DecisionRequest,

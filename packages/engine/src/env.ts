@@ -10,6 +10,12 @@ export interface EvalEnv {
   session(): Value;
   delegation(): Value;
   selector(id: string): Value;
+  /**
+   * Set by a comparison left unknown because both its sides were present but of kinds that do not
+   * compare (`"600" > 500`, an object `== "x"`): the caller resets it before a condition and reads
+   * it after, so a deny or defer rule is never skipped because an argument came as another type.
+   */
+  mismatch: boolean;
 }
 
 /** `time.*` in UTC; `weekday` is 1 (Monday) to 7 (Sunday). */

@@ -123,7 +123,10 @@ function ruleTruth(agent: PreparedAgent, rule: PreparedRule, env: EvalEnv, possi
       if (s) for (const e of [s.on_unavailable, s.on_timeout]) possible.add(WIRE[e]);
       on.add(`selector ${id}`);
     }
-    const when = partialTruth(rule.ir.when, env, on);
+    env.mismatch = false;
+    let when = partialTruth(rule.ir.when, env, on);
+    // As the engine decides: a deny or defer left unknown by values of different types applies.
+    if (when === undefined && env.mismatch && rule.ir.effect !== 'permit') when = true;
     truth = truth === UNKNOWABLE ? (when === true || when === UNKNOWABLE ? UNKNOWABLE : false) : when;
   }
   return truth === UNKNOWABLE ? 'unknowable' : truth === true;
@@ -176,6 +179,7 @@ function recordedEnv(call: RecordedCall, tool: string): EvalEnv {
     session: () => MISSING,
     delegation: () => MISSING,
     selector: () => MISSING,
+    mismatch: false,
   };
 }
 

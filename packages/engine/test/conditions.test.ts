@@ -150,3 +150,40 @@ test('regex matching is linear time on hostile input', () => {
   assert.equal(s.call({ tool: 't', args: { x: 'a'.repeat(50_000) + '!' } }).effect, 'DENY');
   assert.ok(process.hrtime.bigint() - started < 2_000_000_000n, 'no catastrophic backtracking');
 });
+
+describe('a deny or defer is not skipped because an argument came as another type', () => {
+  const rows: [string, Record<string, unknown>, string][] = [
+    ['deny t if amount > $500', { amount: 600 }, 'DENY/POLICY_DENY'],
+    ['deny t if amount > $500', { amount: 100 }, 'PERMIT'],
+    ['deny t if amount > $500', { amount: '600' }, 'DENY/POLICY_DENY'],
+    ['deny t if amount > $500', { amount: '100' }, 'DENY/POLICY_DENY'],
+    ['deny t if amount > $500', { amount: { value: 600 } }, 'DENY/POLICY_DENY'],
+    // Missing (or null) is not a type: the rule falls through as before.
+    ['deny t if amount > $500', {}, 'PERMIT'],
+    ['deny t if amount > $500', { amount: null }, 'PERMIT'],
+    ['deny t if not amount <= $500', { amount: '600' }, 'DENY/POLICY_DENY'],
+    ['deny t if to matches "^x"', { to: 5 }, 'DENY/POLICY_DENY'],
+    ['deny t if body contains "secret"', { body: { a: 'secret' } }, 'DENY/POLICY_DENY'],
+    ['deny t if currency in ["USD", "EUR"]', { currency: 5 }, 'DENY/POLICY_DENY'],
+    ['deny t if flag', { flag: 'yes' }, 'DENY/POLICY_DENY'],
+    ['defer t if x == 5', { x: '5' }, 'DEFER/POLICY_DEFER'],
+    // A part that is definitely false settles it: the deny does not apply whatever the other part.
+    ['deny t if a == 1 and b == 2', { a: '1', b: 3 }, 'PERMIT'],
+    ['deny t if a == 1 or b == 2', { a: '1', b: 2 }, 'DENY/POLICY_DENY'],
+  ];
+  for (const [rule, args, expected] of rows)
+    test(`${rule} with ${JSON.stringify(args)} → ${expected}`, () => {
+      const s = new Session(policy(agent(`  rules {\n    ${rule}\n    permit t\n  }`)));
+      assert.equal(outcome(s.call({ tool: 't', args })), expected);
+    });
+  test('the denial says why the rule applied', () => {
+    const s = new Session(policy(agent('  rules {\n    deny t if amount > $500 reason "too much"\n    permit t\n  }')));
+    const d = s.call({ tool: 't', args: { amount: '9000' } });
+    assert.match(d.human_message ?? '', /compares values of different types \(an argument sent as another type\), so the rule applies/);
+    assert.ok(d.rule_ref, 'the rule that applied is named');
+  });
+  test('a permit is never granted that way', () => {
+    const s = new Session(policy(agent('  rules {\n    permit t if amount <= $500\n  }')));
+    assert.equal(outcome(s.call({ tool: 't', args: { amount: '100' } })), 'DENY/POLICY_DENY');
+  });
+});

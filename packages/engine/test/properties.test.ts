@@ -62,8 +62,11 @@ function naiveGlob(p: string[], t: string[]): boolean {
   return t.length > 0 && (head === '*' || head === t[0]) && naiveGlob(rest, t.slice(1));
 }
 
-/** true / false / 'unknown', written independently of the engine. */
-function naiveCond(c: Cond, args: Record<string, unknown>): boolean | 'unknown' {
+/**
+ * true / false / 'unknown' (a field missing) / 'mismatch' (present, but of a type that does not
+ * compare), written independently of the engine.
+ */
+function naiveCond(c: Cond, args: Record<string, unknown>): boolean | 'unknown' | 'mismatch' {
   if (!c) return true;
   const has = Object.hasOwn(args, c.field);
   const v = args[c.field];
@@ -71,11 +74,11 @@ function naiveCond(c: Cond, args: Record<string, unknown>): boolean | 'unknown' 
     if (!has) return 'unknown';
     const list = c.value as string[];
     if (list.includes(v as string)) return true;
-    return list.length === 0 || typeof v === 'string' ? false : 'unknown';
+    return list.length === 0 || typeof v === 'string' || v === null ? false : 'mismatch';
   }
   if (!has) return 'unknown';
   if (v === null) return c.op === '!=' ? true : false;
-  if (typeof v !== typeof c.value) return 'unknown';
+  if (typeof v !== typeof c.value) return 'mismatch';
   if (c.op === '<') return (v as number) < (c.value as number);
   return c.op === '==' ? v === c.value : v !== c.value;
 }
@@ -86,7 +89,9 @@ function naiveDecide(
   req: { tool: string; args: Record<string, unknown> },
 ): { effect: string; ref?: string } {
   for (const r of rs) {
-    if (naiveGlob(r.pattern.split('/'), req.tool.split('/')) && naiveCond(r.cond, req.args) === true)
+    const truth = naiveGlob(r.pattern.split('/'), req.tool.split('/')) ? naiveCond(r.cond, req.args) : false;
+    // A deny or defer applies when its condition could not compare an argument of another type.
+    if (truth === true || (truth === 'mismatch' && r.effect !== 'permit'))
       return { effect: r.effect.toUpperCase(), ref: `governance.fms:${r.line}` };
   }
   return { effect: (dflt ?? 'deny').toUpperCase() };
