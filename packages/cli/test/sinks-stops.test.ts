@@ -1,7 +1,8 @@
 /**
- * A delivery that lands after a hot swap stopped its sinks must not save their older map of positions
- * over the new one: a sink the swap added would lose its position, and after a restart start at the
- * end of the log, skipping every record that came between.
+ * Sink deliveries against the daemon's stops. A slow sink gets 2 s of the drain in all, whatever the
+ * delivery in flight. A delivery that lands after a hot swap stopped its sinks must not save their
+ * older map of positions over the new one: a sink the swap added would lose its position, and after
+ * a restart start at the end of the log, skipping every record that came between.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,26 @@ async function endpoint(status: (n: number) => number, delay: (n: number) => num
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
+
+test('a sink that answers slowly does not hold the drain past its 2 s', async () => {
+  const slow = await endpoint(
+    () => 200,
+    () => 8000,
+  );
+  const s = makeStack(policy('hook', slow.url));
+  try {
+    assert.equal((await s.cliAsync('apply')).code, 0);
+    for (let i = 0; i < 1200; i++) await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { id: i } });
+    const started = Date.now();
+    const stopped = await s.cliAsync('apply', '--stop');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(Date.now() - started < 7000, `the drain took ${Date.now() - started} ms`);
+  } finally {
+    s.stop();
+    slow.server.close();
+    slow.server.closeAllConnections();
+  }
+});
 
 test('a delivery landing after a hot swap stopped its sink does not drop the position of a sink the swap added', async () => {
   // The first delivery fails at once; the retry lands 8 s later, after the swap.
