@@ -121,6 +121,33 @@ test('a policy tried in faramesh dev does not outlive the session: the next star
   }
 });
 
+test('an applied version tried again in faramesh dev can still be rolled back to', async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const original = readFileSync(join(s.dir, 'governance.fms'), 'utf8');
+    const edited = original.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts');
+    writeFileSync(join(s.dir, 'governance.fms'), edited);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // The first version, tried again in dev.
+    writeFileSync(join(s.dir, 'governance.fms'), original);
+    const child = s.spawnCli('dev');
+    const dev = collect(child);
+    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    child.kill('SIGINT');
+    assert.equal(await dev.exited, 0);
+    writeFileSync(join(s.dir, 'governance.fms'), edited);
+    assert.equal(s.cli('apply').code, 0);
+    const rolled = s.cli('rollback');
+    assert.equal(rolled.code, 0, rolled.stdout + rolled.stderr);
+    assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'DENY');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
 test('faramesh dev on a stack never applied leaves no compiled policy behind', async () => {
   const s = makeStack();
   const child = s.spawnCli('dev');

@@ -587,6 +587,27 @@ mkdir -p data/wal 2>/dev/null; ln -s ${victim} data/wal/.snapshot.json.tmp 2>/de
   },
 );
 
+test('an agent_write_paths entry inside the read-only entry that holds a wal_dir stays writable', { skip: !linux }, async () => {
+  const s = makeStack(
+    `runtime {\n  wal_dir = "./data/wal"\n  os_tier = true\n  agent_write_paths = ["./data/out"]\n}\n\nagent "a" {\n  default deny\n}\n`,
+  );
+  mkdirSync(join(s.dir, 'data', 'out'), { recursive: true });
+  try {
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+    const r = await asAgent(
+      s,
+      `touch data/out/x 2>/dev/null && echo wrote || echo cannot-write
+mv data data.old 2>/dev/null && echo moved || echo cannot-move
+touch data/y 2>/dev/null && echo wrote-data || echo data-read-only`,
+    );
+    assert.equal(r.stdout, 'wrote\ncannot-move\ndata-read-only\n', r.stderr);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
 test('apply refuses an agent socket the sandbox would show; a symlink planted as *.fms is never bound', { skip: !linux }, async () => {
   const s = makeStack(
     `runtime {\n  wal_dir = "./wal"\n  socket = "./faramesh.sock"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`,

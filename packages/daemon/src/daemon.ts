@@ -65,6 +65,7 @@ import { LineServer } from './wire/line-server.js';
 import type { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
 import { CredentialBroker } from './credentials/broker.js';
+import { withheldFromServers } from './credentials/ambient.js';
 import type { Carrier } from './credentials/carrier.js';
 import { mcpServers, proxyOnlyCredentials, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
@@ -383,6 +384,7 @@ export class Daemon {
       ready: () => this.lifecycle.state === 'READY',
       stackDir: this.paths.stackDir,
       env: this.env,
+      withheld: () => withheldFromServers(policy().compiled.ir),
       say: this.say,
     }));
     const mirror = this.mirrorFor(ir, 'mcp');

@@ -20,15 +20,17 @@ export function compileCondition(expr: ExprIR): Predicate {
       case 'and': {
         const [a, b] = expr.args.map(compileCondition) as [Predicate, Predicate];
         return (env) => {
+          const before = env.mismatch;
           const x = a(env);
-          return x === false ? false : and(x, b(env));
+          return settled(env, before, x === false ? false : and(x, b(env)));
         };
       }
       case 'or': {
         const [a, b] = expr.args.map(compileCondition) as [Predicate, Predicate];
         return (env) => {
+          const before = env.mismatch;
           const x = a(env);
-          return x === true ? true : or(x, b(env));
+          return settled(env, before, x === true ? true : or(x, b(env)));
         };
       }
       case 'not': {
@@ -49,6 +51,15 @@ export function compileCondition(expr: ExprIR): Predicate {
     const v = get(env);
     return typeof v === 'boolean' ? v : judged(env, v, false, undefined);
   };
+}
+
+/**
+ * `t`; when it is known, a mismatch noted while computing it is forgotten: an operand it overrode
+ * (`n == "x" or n == 5` with `n: 5`) is not why an enclosing condition is unknown.
+ */
+function settled(env: EvalEnv, before: boolean, t: Truth): Truth {
+  if (t !== undefined) env.mismatch = before;
+  return t;
 }
 
 /** Present: neither missing nor null (a null compares as a missing field does, never as a type error). */
@@ -74,9 +85,10 @@ function compileComparison(op: string, left: Getter, rightIR: ExprIR, host = fal
   const test = comparator(op);
   if (!test) return () => undefined;
   return (env) => {
+    const before = env.mismatch;
     const a = left(env);
     const b = right(env);
-    return judged(env, a, b, test(a, b));
+    return settled(env, before, judged(env, a, b, test(a, b)));
   };
 }
 
@@ -144,13 +156,14 @@ function hostPart(v: string): string {
   return idnaLabels(v.toLowerCase());
 }
 
-/** Each label with non-ASCII characters IDNA-encoded (`bücher` → `xn--bcher-kva`); the rest as written. */
+/**
+ * Each run of label characters with non-ASCII ones IDNA-encoded (`bücher` → `xn--bcher-kva`); the rest
+ * as written. Runs, not the text between dots: in a regex, `bücher\\.example` or `^bücher$` hold
+ * characters no label has, and a label read with them is no longer the label.
+ */
 function idnaLabels(v: string): string {
   if (!/[^\x00-\x7f]/.test(v)) return v;
-  return v
-    .split('.')
-    .map((label) => (/[^\x00-\x7f]/.test(label) ? domainToASCII(`${label}.x`).slice(0, -2) || label : label))
-    .join('.');
+  return v.replace(/(?<!\\)[\p{L}\p{M}\p{N}-]*[^\x00-\x7f][\p{L}\p{M}\p{N}-]*/gu, (run) => domainToASCII(`${run}.x`).slice(0, -2) || run);
 }
 
 function compileRegex(pattern: string, flags = 0): RE2JS | undefined {

@@ -146,10 +146,14 @@ function partialTruth(expr: ExprIR, env: EvalEnv, on: Set<string>): Partial {
       const a = partialTruth(expr.args[0], env, fields);
       return joined(a === UNKNOWABLE || a === undefined ? a : !a, fields, on);
     }
+    const before = env.mismatch;
     const a = partialTruth(expr.args[0], env, fields);
     const b = partialTruth(expr.args[1], env, fields);
     const dominant = expr.op === 'and' ? false : true;
-    if (a === dominant || b === dominant) return dominant;
+    if (a === dominant || b === dominant) {
+      env.mismatch = before; // as the engine: an overridden operand's mismatch is not why the rest is unknown
+      return dominant;
+    }
     if (a === UNKNOWABLE || b === UNKNOWABLE) return joined(UNKNOWABLE, fields, on);
     return a === !dominant && b === !dominant ? !dominant : undefined;
   }

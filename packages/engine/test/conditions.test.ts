@@ -123,6 +123,12 @@ describe('request variables', () => {
       assert.equal(ranges.call({ tool: 'net/fetch', args: { host } }).effect, 'DENY', host);
     assert.equal(ranges.call({ tool: 'net/fetch', http: { host: '192.168.0.1', method: 'GET', path: '/' } }).effect, 'DENY');
     assert.equal(ranges.call({ tool: 'net/fetch', args: { host: '11.0.0.10' } }).effect, 'PERMIT');
+    // A regex naming an IDN host with regex syntax around the name (an escaped dot, anchors, groups).
+    for (const re of ['bücher\\\\.example', '^shop\\\\.bücher\\\\.', '(bücher|bucher)\\\\.example$', 'BÜCHER']) {
+      const s2 = new Session(policy(agent(`  rules {\n    deny net/fetch if host matches "${re}"\n    permit net/fetch\n  }`)));
+      assert.equal(s2.call({ tool: 'net/fetch', args: { host: 'shop.bücher.example' } }).effect, 'DENY', re);
+      assert.equal(s2.call({ tool: 'net/fetch', args: { host: 'shop.other.example' } }).effect, 'PERMIT', re);
+    }
   });
   test('bare HTTP names fall back to arguments', () =>
     assert.equal(s.call({ tool: 'e', args: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
@@ -170,6 +176,11 @@ describe('a deny or defer is not skipped because an argument came as another typ
     // A part that is definitely false settles it: the deny does not apply whatever the other part.
     ['deny t if a == 1 and b == 2', { a: '1', b: 3 }, 'PERMIT'],
     ['deny t if a == 1 or b == 2', { a: '1', b: 2 }, 'DENY/POLICY_DENY'],
+    // A mismatch in an operand the rest overrode is not why the condition is unknown: a missing `b` is.
+    ['deny t if (n == "x" or n == 5) and b > 3', { n: 5 }, 'PERMIT'],
+    ['deny t if b > 3 and (kind == "bulk" or kind == 1)', { kind: 1 }, 'PERMIT'],
+    ['deny t if b > 3 and not (n == "x" and n == 6)', { n: 5 }, 'PERMIT'],
+    ['deny t if (n == "x" or n == 5) and b > 3', { n: 6 }, 'DENY/POLICY_DENY'],
   ];
   for (const [rule, args, expected] of rows)
     test(`${rule} with ${JSON.stringify(args)} → ${expected}`, () => {

@@ -216,6 +216,11 @@ export function buildPlan(s: SandboxSpec): Plan {
   // Inside the workspace, Faramesh's code and the policy stay read-only, and the daemon's files unseen.
   for (const p of [s.installRoot, ...(node ? [node] : [])]) if (under(s.stackDir, p)) arg('--ro-bind', p, p);
   for (const p of s.readOnly) if (existsSync(p)) arg('--ro-bind', p, p);
+  // An agent_write_paths entry below a read-only one (`./data/out` when `./data` is shown read-only
+  // because it holds the wal_dir) stays writable: bound again, then what must stay read-only inside it.
+  const rebound = (s.extraWrite ?? []).filter((p) => s.readOnly.some((r) => r !== p && under(r, p)));
+  for (const p of rebound) arg('--bind-try', p, p);
+  for (const p of s.readOnly) if (existsSync(p) && rebound.some((w) => under(w, p))) arg('--ro-bind', p, p);
   for (const { path, dir } of s.hidden) {
     if (dir) {
       mkdirSync(path, { recursive: true, mode: 0o700 });

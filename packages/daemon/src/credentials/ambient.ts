@@ -32,3 +32,29 @@ export const AMBIENT_CREDENTIALS = [
   'STRIPE_SECRET_KEY',
   'SLACK_BOT_TOKEN',
 ];
+
+/**
+ * What a stdio MCP server never inherits from the daemon's environment (its own `env` still gives it
+ * anything by name): the ambient credentials, the operator's `runtime { strip_env }` (names, or
+ * prefixes ending in `*`), and every variable the policy reads through `env()` (a provider's token,
+ * whatever its name, is the daemon's).
+ */
+export function withheldFromServers(ir: { runtime: Record<string, unknown> }): (name: string) => boolean {
+  const names = new Set<string>(AMBIENT_CREDENTIALS);
+  const prefixes: string[] = [];
+  const strip = ir.runtime.strip_env;
+  if (Array.isArray(strip))
+    for (const e of strip.map(String))
+      if (e.endsWith('*')) prefixes.push(e.slice(0, -1));
+      else names.add(e);
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const ref = (v as { $env?: unknown }).$env;
+      if (typeof ref === 'string') names.add(ref);
+      else Object.values(v).forEach(walk);
+    }
+  };
+  walk(ir);
+  return (name) => names.has(name) || prefixes.some((p) => name.startsWith(p));
+}

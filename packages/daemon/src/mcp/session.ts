@@ -34,6 +34,8 @@ export interface SessionDeps {
   tasks: TaskBook;
   stackDir: string;
   env: NodeJS.ProcessEnv;
+  /** The daemon's variables a stdio server never inherits, under the policy in force. */
+  withheld?(): (name: string) => boolean;
   say(line: string): void;
 }
 
@@ -114,10 +116,16 @@ export class ProxySession {
       : {
           none: `the MCP server '${server.name}' runs over stdio: a per-call credential has no request to ride in (give the server its own in mcp_server env, or serve it over HTTP)`,
         };
-    this.upstream = new Upstream(server, deps.stackDir, deps.env, {
-      message: (m) => void this.fromServer(m).catch(logged),
-      lost: (why, restarting) => this.lost(why, restarting),
-    });
+    this.upstream = new Upstream(
+      server,
+      deps.stackDir,
+      deps.env,
+      {
+        message: (m) => void this.fromServer(m).catch(logged),
+        lost: (why, restarting) => this.lost(why, restarting),
+      },
+      deps.withheld?.(),
+    );
     client.onmessage = (m) => void this.fromClient(m).catch(logged);
     client.onclose = () => void this.close().catch(logged);
   }

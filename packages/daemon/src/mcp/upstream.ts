@@ -44,6 +44,8 @@ export class Upstream {
     private readonly stackDir: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly events: UpstreamEvents,
+    /** The daemon's variables a stdio server never inherits (default: the ambient credentials). */
+    private readonly withheld?: (name: string) => boolean,
   ) {}
 
   get live(): boolean {
@@ -135,7 +137,8 @@ export class Upstream {
       // The daemon's own credentials (its Vault token, its cloud keys) stay with the daemon: a server
       // gets one only when its `env` names it.
       const ambient = new Set(AMBIENT_CREDENTIALS);
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !ambient.has(k)) env[k] = v;
+      const withheld = this.withheld ?? ((k: string) => ambient.has(k));
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !withheld(k)) env[k] = v;
       for (const [k, v] of Object.entries(s.env)) env[k] = field(v, `env.${k}`);
       return new StdioClientTransport({
         command: s.command,

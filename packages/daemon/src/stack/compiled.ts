@@ -40,12 +40,15 @@ export function compiledPolicy(ir: PolicyIR, sourceBytes: Buffer, source: string
   return { format: COMPILED_FORMAT, policy_version: policyVersion(ir), source_hash: sha256(sourceBytes), source, ir };
 }
 
-/** Sign and write the compiled policy as the current one, and keep a copy by version for rollback. */
+/** Sign and write the compiled policy as the current one, and (but for dev's) keep a copy by version for rollback. */
 export async function writeCompiled(paths: StackPaths, compiled: CompiledPolicy, signer: Signer, dev = false): Promise<void> {
   const bytes = canonicalJson(compiled);
   const note = await signNote(`${dev ? DEV_NOTE_TITLE : NOTE_TITLE}\n${compiled.policy_version}\n${sha256(bytes)}\n`, [signer]);
-  mkdirSync(paths.versions, { recursive: true, mode: 0o700 });
-  for (const [file, sig] of [versionFiles(paths, compiled.policy_version), [paths.compiled, paths.signature]] as const) {
+  // Dev keeps no copy by version: its title would replace the signed copy of a version apply applied,
+  // which rollback, explain and plan read (and refuse as dev's).
+  if (!dev) mkdirSync(paths.versions, { recursive: true, mode: 0o700 });
+  const targets: [string, string][] = dev ? [] : [versionFiles(paths, compiled.policy_version)];
+  for (const [file, sig] of [...targets, [paths.compiled, paths.signature] as [string, string]]) {
     // The policy first, then its signature: a crash between leaves a pair that fails to load, never a wrong one.
     writeDurable(dirname(file), basename(file), bytes, 0o644);
     writeDurable(dirname(sig), basename(sig), note, 0o644);
