@@ -1,6 +1,8 @@
 /**
- * A stdio MCP server the daemon starts does not inherit the daemon's own credentials (its Vault
- * token, its cloud keys): a tool must not fall back on them. What its `env` names it still gets.
+ * A stdio MCP server the daemon starts does not inherit the daemon's own credentials: the ambient
+ * ones (cloud keys), whatever the policy reads through env() (a provider's token, by any name) and
+ * what strip_env withholds from agents. A tool must not fall back on them. What its `env` names it
+ * still gets.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,13 +23,14 @@ before(async () => {
   s = makeStack(
     `runtime {
   wal_dir = "./wal"
+  strip_env = ["OPERATOR_SECRET", "ACME_*"]
   socket  = "./.faramesh/runtime/agent.sock"
 }
 
 provider "vault" {
   type  = "vault"
   addr  = env("VAULT_ADDR")
-  token = env("VAULT_TOKEN")
+  token = env("PROD_VAULT_TOKEN")
 }
 
 mcp_server "local" {
@@ -48,7 +51,9 @@ agent "coder" {
 `,
     {
       VAULT_ADDR: 'http://127.0.0.1:1',
-      VAULT_TOKEN: 'hvs.DAEMON-TOKEN',
+      PROD_VAULT_TOKEN: 'hvs.DAEMON-TOKEN',
+      OPERATOR_SECRET: 'OP-SECRET',
+      ACME_KEY: 'ACME-SECRET',
       AWS_SECRET_ACCESS_KEY: 'DAEMON-AWS-SECRET',
       FARAMESH_PROBE_PLAIN: 'kept',
     },
@@ -77,6 +82,7 @@ test("a stdio MCP server gets its env and the daemon's plain environment, never 
   const env = readFileSync(out, 'utf8');
   assert.doesNotMatch(env, /DAEMON-TOKEN/, "the daemon's Vault token");
   assert.doesNotMatch(env, /DAEMON-AWS-SECRET/, "the daemon's AWS key");
+  assert.doesNotMatch(env, /OP-SECRET|ACME-SECRET/, 'what strip_env withholds from agents');
   assert.match(env, /^GITHUB_TOKEN=given-on-purpose$/m, 'what env names, it gets');
   assert.match(env, /^FARAMESH_PROBE_PLAIN=kept$/m);
 });
