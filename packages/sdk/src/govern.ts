@@ -77,6 +77,27 @@ const withCredential: Runner = (credential, run) => {
 export function setCredentialRunner(runner: Runner): void {
   runnerHolder[RUNNER] = runner;
 }
+/**
+ * A stream a permitted tool returns, each step run with the call's credential: an async generator's
+ * body runs on `next()`, after `run` has returned, so the credential must go along with every step.
+ */
+export function withCredentialEach<T>(credential: CallCredential | undefined, stream: AsyncIterator<T>): AsyncIterableIterator<T> {
+  const step =
+    (k: 'next' | 'return' | 'throw') =>
+    (v?: unknown): Promise<IteratorResult<T>> => {
+      const f = stream[k] as ((v?: unknown) => Promise<IteratorResult<T>>) | undefined;
+      if (!f) return k === 'throw' ? Promise.reject(v) : Promise.resolve({ done: true, value: v as T });
+      return withCredential(credential, () => f.call(stream, v));
+    };
+  return {
+    next: step('next'),
+    return: step('return'),
+    throw: step('throw'),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 const granted = (r: GovernResult): CallCredential | undefined =>
   r.credential ? { value: r.credential.value, header: r.credential.header, expiresAt: r.credential.expires_at } : undefined;
 
@@ -111,7 +132,7 @@ export class Governor {
   async run<T>(
     toolId: string,
     args: Record<string, unknown>,
-    execute: () => T | Promise<T>,
+    execute: (credential?: CallCredential) => T | Promise<T>,
     extra: CallContext = {},
   ): Promise<T | unknown> {
     const o = this.options;
@@ -140,7 +161,7 @@ export class Governor {
       }
       throw unreachable(toolId, e);
     }
-    if (result.effect === 'PERMIT') return withCredential(granted(result), execute);
+    if (result.effect === 'PERMIT') return runGranted(granted(result), execute);
     const denial = deniedBy(result, toolId);
     if (result.effect === 'DEFER') {
       if (o.onDefer === 'block' && denial.approvalId) return this.awaitApproval(request, denial, execute);
@@ -210,7 +231,11 @@ export class Governor {
    * run once). When another identical call spent the approval first, the daemon defers this one
    * anew and the wait goes on for that approval. A daemon lost while waiting denies, as before it.
    */
-  private async awaitApproval<T>(request: GovernRequest, first: ToolDeniedError, execute: () => T | Promise<T>): Promise<T> {
+  private async awaitApproval<T>(
+    request: GovernRequest,
+    first: ToolDeniedError,
+    execute: (credential?: CallCredential) => T | Promise<T>,
+  ): Promise<T> {
     const o = this.options;
     const timeoutMs = o.approvalTimeoutMs ?? 600_000;
     const deadline = Date.now() + timeoutMs;
@@ -227,7 +252,7 @@ export class Governor {
         if (e instanceof TransportError) throw unreachable(request.tool_id, e);
         throw e;
       }
-      if (again?.effect === 'PERMIT') return withCredential(granted(again), execute);
+      if (again?.effect === 'PERMIT') return runGranted(granted(again), execute);
       if (again) {
         const next = deniedBy(again, request.tool_id);
         if (again.effect !== 'DEFER' || !next.approvalId || Date.now() + every > deadline) throw next;
@@ -253,6 +278,9 @@ export class Governor {
     }
   }
 }
+
+const runGranted = <T>(credential: CallCredential | undefined, execute: (credential?: CallCredential) => T): T =>
+  withCredential(credential, () => execute(credential));
 
 /** A call id: random where the runtime has Web Crypto (Node 19+, Node 18 with it enabled, edge runtimes). */
 function newCallId(): string {

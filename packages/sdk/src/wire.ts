@@ -80,8 +80,19 @@ export class TransportError extends Error {
 /** A result the SDK can act on, or a TransportError. */
 export function checkResult(value: unknown): GovernResult {
   const r = value as GovernResult | undefined;
-  if (!r || typeof r !== 'object' || !['PERMIT', 'DENY', 'DEFER'].includes(r.effect))
-    throw new TransportError(`the daemon's reply is not a decision: ${JSON.stringify(value)?.slice(0, 200)}`, false);
+  if (!r || typeof r !== 'object' || !['PERMIT', 'DENY', 'DEFER'].includes(r.effect)) {
+    // Named by its shape, never quoted: the reply may carry a brokered credential, and this message
+    // reaches the model (a framework tool's denial result) and the agent's logs.
+    const what =
+      r && typeof r === 'object' && !Array.isArray(r)
+        ? `effect ${'effect' in r ? JSON.stringify(r.effect)?.slice(0, 40) : 'missing'}`
+        : Array.isArray(r)
+          ? 'an array'
+          : r === null
+            ? 'null'
+            : `a ${typeof r}`;
+    throw new TransportError(`the daemon's reply is not a decision (${what})`, false);
+  }
   return r;
 }
 

@@ -14,7 +14,7 @@
  * framework tool returns the structured denial as its result unless `denialResult: false`.
  */
 import { ToolDeniedError } from './errors.js';
-import type { CallContext, Governor } from './govern.js';
+import { withCredentialEach, type CallContext, type Governor } from './govern.js';
 
 /** Marks what is already governed, so wrapping twice (by hand and by autoload) decides once. */
 export const GOVERNED = Symbol.for('faramesh.governed');
@@ -115,7 +115,10 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
         return clone(t, {
           execute: async function* (this: Obj, input: unknown, context?: unknown) {
             const out = await gov
-              .run(toolId, argsObject(asParsed(t.inputSchema, input)), () => execute.call(this, input as never, context as never))
+              .run(toolId, argsObject(asParsed(t.inputSchema, input)), (credential) =>
+                // The body runs as the framework iterates, after the decision: credential() in every step.
+                withCredentialEach(credential, execute.call(this, input as never, context as never) as AsyncIterator<unknown>),
+              )
               .catch(denied((e) => e.toJSON()));
             if (typeof (out as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function') yield* out as AsyncIterable<unknown>;
             else yield out;

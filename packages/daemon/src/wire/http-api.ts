@@ -67,7 +67,12 @@ export class HttpApi {
     // headers would otherwise be cut near 30 s, not at REQUEST_TIMEOUT_MS.
     const checking = { connectionsCheckingInterval: 1000 };
     const server = at.tls
-      ? createHttpsServer({ ...checking, cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) }, handler)
+      ? createHttpsServer(
+          // A connection that never finishes its TLS handshake is cut like one that never sends its
+          // headers (Node's default waits 120 s: 512 silent connections would hold the API that long).
+          { ...checking, handshakeTimeout: REQUEST_TIMEOUT_MS, cert: readFileSync(at.tls.cert), key: readFileSync(at.tls.key) },
+          handler,
+        )
       : createHttpServer(checking, handler);
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;

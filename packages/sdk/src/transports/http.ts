@@ -51,8 +51,11 @@ export class HttpTransport implements Transport {
   }
 
   async poll(approvalId: string, _agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
-    const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs)) as { status?: ApprovalStatus };
-    return reply.status ?? 'unknown';
+    const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs)) as {
+      status?: ApprovalStatus;
+    } | null;
+    // Any JSON may come back (`null`, a list): what is not a status object says nothing about the approval.
+    return (typeof reply === 'object' && reply?.status) || 'unknown';
   }
 
   async spawnEnded(agentId: string, count: number, timeoutMs: number): Promise<SpawnEnded> {
@@ -69,6 +72,9 @@ export class HttpTransport implements Transport {
         method,
         headers,
         ...(body !== undefined ? { body } : {}),
+        // Never followed: another origin's answer is not the daemon's decision, and a 307/308 would
+        // hand it the request (args, principal token).
+        redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
@@ -81,6 +87,11 @@ export class HttpTransport implements Transport {
         ? `no answer within ${timeoutMs} ms`
         : `${(e as Error).message}${typeof cause?.message === 'string' ? `: ${cause.message}` : ''}`;
       throw new TransportError(`${this.base}: ${why}`, unreachable);
+    }
+    // `manual`: a runtime gives the 3xx itself, or (in browsers) an opaque redirect with status 0.
+    if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+      void res.body?.cancel().catch(() => {});
+      throw new TransportError(`${this.base}${path}: ${res.status || 'a'} redirect, not followed (set the daemon's own URL)`, false);
     }
     let text: string;
     try {
