@@ -330,3 +330,65 @@ test('audit ls and stats --since read only the sealed segments the window can re
   assert.match(all.stderr, /audit log damaged in seg-0+\.wal/);
   assert.equal(run(['audit', 'verify'], stack).code, 1);
 });
+
+test('audit tail, ls, stats, show, trace and explain: an agent-chosen tool name or agent id cannot reach the terminal as escape sequences or a forged line', async () => {
+  const stack = mkdtempSync(join(tmpdir(), 'faramesh-audit-cli-'));
+  writeFileSync(join(stack, 'governance.fms'), 'runtime {\n  wal_dir = "./wal"\n}\n');
+  const { log } = await AuditLog.open(join(stack, 'wal'), { signer: loadStackSigner(stack, 'faramesh/test') });
+  await log.append({ type: 'policy_applied', policy_version: POLICY, source_hash: 'cd'.repeat(32), time: '2026-05-01T00:00:00Z' });
+  const hostile = {
+    ...decision('\x1b[31mbot\x1b[0m', 3, '2026-05-01T10:00:00Z'),
+    tool: 'evil\x1b]0;PWNED\x07\x1b[2J\u009b2J\n[2026-05-01T10:00:01Z] action-X  support-bot  stripe/refund  PERMIT',
+    request_id: 'req-1',
+  } as RecordInput;
+  const { id } = await log.append(hostile);
+  await log.close();
+  const commands = [
+    ['audit', 'tail', '--no-follow'],
+    ['audit', 'ls'],
+    ['audit', 'stats'],
+    ['audit', 'show', `action-${id}`],
+    ['audit', 'trace', 'req-1'],
+    ['explain', `action-${id}`],
+    ['explain', 'run', 'req-1'],
+  ];
+  for (const args of commands) {
+    const r = run(args, stack);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, `${args.join(' ')} printed a control character`);
+    assert.match(r.stdout, /evil\\x1b\]0;PWNED\\x07/, args.join(' '));
+    if (args[0] === 'audit' && args[1] !== 'show')
+      assert.doesNotMatch(r.stdout, /\n\[2026-05-01T10:00:01Z\] action-X/, `${args.join(' ')} forged a line`);
+  }
+});
+
+test('audit show and explain: a record altered as the last of its chain is not said to verify (only the checkpoint root exposes it)', () => {
+  const { stack, wal } = fresh();
+  const target = fixture.ids.at(-1)!;
+  for (const segment of readdirSync(wal).filter((f) => f.endsWith('.wal'))) {
+    const bytes = readFileSync(join(wal, segment));
+    for (let at = 0; at + 8 <= bytes.length;) {
+      const length = bytes.readUInt32BE(at);
+      if (length === 0) break;
+      const payload = bytes.subarray(at + 8, at + 8 + length);
+      const record = JSON.parse(payload.toString()) as Record<string, unknown>;
+      if (record.id === target) {
+        const { frame } = encodeTextFrame(canonicalJson({ ...record, effect: record.effect === 'deny' ? 'permit' : 'deny' }));
+        writeFileSync(join(wal, segment), Buffer.concat([bytes.subarray(0, at), frame, bytes.subarray(at + 8 + length)]));
+      }
+      at += 8 + length;
+    }
+  }
+  assert.equal(run(['audit', 'verify'], stack).code, 1);
+  for (const args of [
+    ['audit', 'show', `action-${target}`],
+    ['explain', `action-${target}`],
+  ]) {
+    const r = run(args, stack);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /the log verifies up to this record/, args.join(' '));
+    assert.match(r.stdout, /broken at seq \d+ \(root: /, args.join(' '));
+  }
+  // Records before the last checkpoint that matched still verify.
+  assert.match(run(['audit', 'show', `action-${fixture.ids[0]!}`], stack).stdout, /the log verifies up to this record/);
+});

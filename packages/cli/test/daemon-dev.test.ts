@@ -188,16 +188,27 @@ test('audit tail through the daemon: the operator socket serves the newest recor
     const before = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} });
     const follow = s.spawnCli('audit', 'tail', '--effect', 'deny', '--limit', '1');
     const tail = collect(follow);
+    const json = collect(s.spawnCli('audit', 'tail', '--format', 'json', '--limit', '1'));
     // The newest deny is printed first: from then on the tail is following.
     await until('the tail to start', () => tail.out().includes(before.action_id!), 15_000);
     await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
     const denied = await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} });
     await until('the live deny', () => tail.out().includes(denied.action_id!));
+    await until('the live deny in JSON', () => json.out().includes(denied.action_id!.replace(/^action-/, '')));
     assert.doesNotMatch(tail.out(), /PERMIT/);
     // Stopping the daemon ends the tail cleanly.
     assert.equal(s.cli('apply', '--stop').code, 0);
     assert.equal(await tail.exited, 0, tail.err());
-    assert.match(tail.out(), /the daemon stopped/);
+    assert.match(tail.err(), /the daemon stopped/);
+    // With --format json, stdout is JSON Lines to the end: the notice goes to stderr.
+    assert.equal(await json.exited, 0, json.err());
+    const lines = json.out().trim().split('\n');
+    assert.ok(
+      lines.some((l) => l.includes(denied.action_id!.replace(/^action-/, ''))),
+      json.out(),
+    );
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+    assert.match(json.err(), /the daemon stopped/);
     // A stopped daemon's log is still read from its files.
     const files = s.cli('audit', 'tail', '--no-follow', '--effect', 'deny');
     assert.match(files.stdout, new RegExp(denied.action_id!));

@@ -6,6 +6,7 @@ import { eachRecord } from '@faramesh/audit';
 import { sinceProblem, sinceSeconds } from '../../since.js';
 import { makeOut, table, type Out } from '../../output.js';
 import { readFailure, walDir, type AuditPathOptions } from './paths.js';
+import { inline } from './render.js';
 
 type Rec = Record<string, unknown>;
 type Effect = 'permit' | 'defer' | 'deny';
@@ -94,7 +95,9 @@ export function lsCmd(o: LsOptions): number {
   out.print(
     table(
       ['TIME', 'ACTION', 'AGENT', 'TOOL', 'EFFECT', 'REASON'],
-      rows.map((r) => [r.time, r.action_id, r.agent_id, r.tool, r.effect, [r.code, r.reason].filter(Boolean).join(': ') || '—']),
+      rows.map((r) =>
+        [r.time, r.action_id, r.agent_id, r.tool, r.effect, [r.code, r.reason].filter(Boolean).join(': ') || '—'].map(inline),
+      ),
     ),
   );
   if (matched > rows.length) out.note(`(${matched - rows.length} older matching decisions not shown: raise --limit or narrow --since)`);
@@ -152,9 +155,10 @@ export function statsCmd(o: QueryOptions): number {
   if (usd > 0) out.print(`cost    $${usd.toFixed(4)}`);
   const block = (heading: string, rows: { name: string; count: number }[]) => {
     if (rows.length === 0) return;
-    const w = Math.max(...rows.map((r) => r.name.length));
+    const names = rows.map((r) => inline(r.name));
+    const w = Math.max(...names.map((n) => n.length));
     out.print(`\n${heading}`);
-    for (const r of rows) out.print(`  ${r.name.padEnd(w)}  ${r.count.toLocaleString('en-US')}`);
+    rows.forEach((r, i) => out.print(`  ${names[i]!.padEnd(w)}  ${r.count.toLocaleString('en-US')}`));
   };
   block('Top tools', stats.tools);
   block('Top agents', stats.agents);

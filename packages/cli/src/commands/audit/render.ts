@@ -1,7 +1,16 @@
 /** How records read in a terminal: one line for `tail`, a block for `show`. */
 import pc from 'picocolors';
+import { printable } from '../../output.js';
 
 type Rec = Record<string, unknown>;
+
+/**
+ * A value read from the log, for one line of a terminal: an agent chose the tool name and the
+ * identifiers, so control characters (escape sequences, and line breaks that would forge a line) are
+ * shown as `\xNN`.
+ */
+export const inline = (v: unknown): string =>
+  printable(String(v)).replace(/[\n\t]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 // A Map: the effect is read from the log, and `toString` or `__proto__` must not find a member.
 const EFFECT_COLOUR = new Map<unknown, (s: string) => string>([
@@ -12,14 +21,14 @@ const EFFECT_COLOUR = new Map<unknown, (s: string) => string>([
 
 /** `[time] action-<id>  agent  tool  EFFECT  code`; events show their type and gist. */
 export function recordLine(r: Rec, color: boolean): string {
-  const time = `[${String(r.time)}]`;
+  const time = `[${inline(r.time)}]`;
   if (r.type === 'decision') {
-    const effect = String(r.effect).toUpperCase().padEnd(6);
+    const effect = inline(r.effect).toUpperCase().padEnd(6);
     const painted = color ? (EFFECT_COLOUR.get(r.effect) ?? String)(effect) : effect;
     const why = (r.denial as { human_message?: string } | undefined)?.human_message ?? r.code ?? '';
-    return `${time} action-${String(r.id)}  ${String(r.agent_id)}  ${String(r.tool)}  ${painted}  ${String(why)}`.trimEnd();
+    return `${time} action-${inline(r.id)}  ${inline(r.agent_id)}  ${inline(r.tool)}  ${painted}  ${inline(why)}`.trimEnd();
   }
-  return `${time} ${String(r.type)}  ${eventGist(r)}`.trimEnd();
+  return `${time} ${inline(r.type)}  ${inline(eventGist(r))}`.trimEnd();
 }
 
 function eventGist(r: Rec): string {
@@ -50,7 +59,7 @@ function eventGist(r: Rec): string {
 /** Every field, one per line, nested values as compact JSON. */
 export function recordBlock(r: Rec, extra: [string, string][] = []): string {
   const rows: [string, string][] = [
-    ...Object.entries(r).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    ...Object.entries(r).map(([k, v]): [string, string] => [inline(k), printable(typeof v === 'string' ? v : JSON.stringify(v))]),
     ...extra,
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;

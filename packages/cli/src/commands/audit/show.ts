@@ -29,7 +29,12 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
   if (!record) return undefined;
   const { verifiers } = pinnedKeys(o);
   const report = verifyLog(dir, { verifiers });
-  const problem = report.problems.find((p) => p.seq <= record.seq && p.field !== 'note');
+  // A checkpoint whose root does not match names itself, not the record that was altered: that one is
+  // somewhere after the last checkpoint that matched, and the last record of a chain has no successor
+  // to expose it. So no record from there on can be said to verify.
+  const problem = report.problems.find(
+    (p) => p.field !== 'note' && (p.seq <= record.seq || (p.field === 'root' && record.seq >= report.checkpoints.lastSize)),
+  );
   const evidence: Evidence = {
     record,
     leaf_hash: leafHashHex(record.payload),

@@ -91,7 +91,8 @@ async function throughDaemon(socket: string, o: TailOptions, limit: number, prin
       } catch (e) {
         if (stopped.aborted) return 0;
         if (e instanceof DaemonUnreachableError) {
-          out.print('— the daemon stopped');
+          // A notice, not a record: on stderr, so `--format json` stays one JSON record per line.
+          out.error('— the daemon stopped');
           return 0;
         }
         // A connection cut while the daemon shuts down: ask again, and it will not answer at all.

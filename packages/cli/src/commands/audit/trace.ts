@@ -6,7 +6,7 @@
  */
 import { eachRecord, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
-import { recordLine } from './render.js';
+import { inline, recordLine } from './render.js';
 import { readFailure, walDir, type AuditPathOptions } from './paths.js';
 
 type Rec = Record<string, unknown>;
@@ -81,5 +81,5 @@ export function traceCmd(id: string, o: TraceOptions): number {
 /** `Run req-1: 5 decisions by request_id, 1 by session_id`. */
 export function matchedLine(run: RunRecords): string {
   const parts = (['request_id', 'session_id'] as const).filter((k) => run.matched[k] > 0).map((k) => `${run.matched[k]} by ${k}`);
-  return `Run ${run.id}: ${plural(run.matched.request_id + run.matched.session_id, 'decision')} (${parts.join(', ')})`;
+  return `Run ${inline(run.id)}: ${plural(run.matched.request_id + run.matched.session_id, 'decision')} (${parts.join(', ')})`;
 }

@@ -4,7 +4,8 @@
  * signed checkpoint covers it. Argument values are not in the log (only their hash); the daemon's
  * sinks hold the redacted values.
  */
-import { makeOut } from '../../output.js';
+import { makeOut, printable } from '../../output.js';
+import { inline } from '../audit/render.js';
 import { checkFields, type DecisionRecord } from '@faramesh/audit';
 import { chainLine, loadEvidence, signedLine } from '../audit/show.js';
 import type { AuditPathOptions } from '../audit/paths.js';
@@ -74,7 +75,9 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
     ['Chain', chainLine(ev)],
     ['Signed', signedLine(ev)],
   ];
-  for (const [k, v] of rows) if (v !== undefined) out.print(`${k.padEnd(11)}${v}`);
+  // The agent chose the tool name and the ids: no escape sequence of theirs reaches the terminal.
+  for (const [k, v] of rows)
+    if (v !== undefined) out.print(`${k.padEnd(11)}${['Rule text', 'Chain', 'Signed'].includes(k) ? printable(v) : inline(v)}`);
   return ev.chain.ok ? 0 : 1;
 }
 

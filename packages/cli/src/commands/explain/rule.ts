@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
+import { inline } from '../audit/render.js';
 import { appliedVersion, requirePolicyInForce } from '../daemon/policy-in-force.js';
 import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
 
@@ -84,7 +85,8 @@ export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<n
     for (const [k, v] of rows) out.print(`${k.padEnd(9)}${v}`);
     if (h.recent.length > 0) {
       out.print('\nRecent decisions:');
-      for (const d of h.recent) out.print(`  ${d.action_id}  ${d.effect.toUpperCase().padEnd(6)} ${d.agent_id} → ${d.tool}  ${d.time}`);
+      for (const d of h.recent)
+        out.print(`  ${d.action_id}  ${d.effect.toUpperCase().padEnd(6)} ${inline(d.agent_id)} → ${inline(d.tool)}  ${d.time}`);
     }
     if (i < found.length - 1) out.print('');
   });

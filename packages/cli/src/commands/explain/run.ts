@@ -8,6 +8,7 @@ import { checkFields, type DecisionRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
 import { walDir, type AuditPathOptions } from '../audit/paths.js';
 import { collectRun, matchedLine, type RunRecords } from '../audit/trace.js';
+import { inline } from '../audit/render.js';
 
 export interface ExplainRunOptions extends AuditPathOptions {
   format?: 'text' | 'json';
@@ -70,9 +71,9 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
     out.print(JSON.stringify(s, null, 2));
     return 0;
   }
-  const title = `Run ${id} (${plural(s.decisions.length, 'decision')}, ${s.duration_s.toFixed(3)}s total)`;
+  const title = `Run ${inline(id)} (${plural(s.decisions.length, 'decision')}, ${s.duration_s.toFixed(3)}s total)`;
   out.print([title, '─'.repeat(title.length)].join('\n'));
-  const toolWidth = Math.max(...s.decisions.map((d) => d.tool.length));
+  const toolWidth = Math.max(...s.decisions.map((d) => inline(d.tool).length));
   const several = s.agents.length > 1;
   for (const d of s.decisions) {
     const why = [d.code, d.rule_ref ?? '(default effect)', d.message ? `— ${d.message}` : ''].filter(Boolean).join(' ');
@@ -82,7 +83,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
         ? ` (under ${d.ran_under})`
         : '';
     out.print(
-      `[+${d.offset_s.toFixed(3)}s]  ${d.effect.padEnd(6)}  ${several ? `${d.agent_id}: ` : ''}${d.tool.padEnd(toolWidth)}  ${why}${approval}`,
+      `[+${d.offset_s.toFixed(3)}s]  ${d.effect.padEnd(6)}  ${several ? `${inline(d.agent_id)}: ` : ''}${inline(d.tool).padEnd(toolWidth)}  ${inline(why)}${inline(approval)}`,
     );
   }
   out.print('');
@@ -92,7 +93,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
     ['Approvals', approvalsLine(s.approvals)],
     ['Matched', matchedLine(run).replace(/^Run \S+: /, '')],
   ];
-  for (const [k, v] of rows) out.print(`${`${k}:`.padEnd(12)}${v}`);
+  for (const [k, v] of rows) out.print(`${`${k}:`.padEnd(12)}${inline(v)}`);
   out.print(`\nArgument values are never logged: faramesh explain decision <action-id> shows one call in full.`);
   return 0;
 }
