@@ -65,12 +65,18 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** One field on one line: `printable`, and a line break or tab in it shown as `\xNN` too (it cannot forge a line). */
+export const inline = (v: unknown): string =>
+  printable(String(v)).replace(/[\n\t]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Columns padded to their widest cell, two spaces apart (the last column unpadded). */
 export function table(header: string[], rows: string[][]): string {
+  // Cells often hold what agents chose (tool names, arguments): one line each, no control characters.
+  rows = rows.map((r) => r.map(inline));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows]
     .map((r) =>

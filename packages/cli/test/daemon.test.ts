@@ -818,3 +818,21 @@ test('a completion event is never handed a credential, whatever tool it names', 
     s.stop();
   }
 });
+
+test('approvals list, show and explain approval print what the agent sent escaped: no escape sequence or forged line', async () => {
+  await withDaemon(async (s) => {
+    const hostile = '\u001b]0;PWNED\u0007\u001b[2J\nAPPROVED by alice';
+    const deferred = await s.govern({ ...refund, args: { amount: 120, order: hostile } });
+    assert.equal(deferred.effect, 'DEFER');
+    for (const args of [
+      ['approvals', 'list'],
+      ['approvals', 'show', deferred.defer_token!],
+      ['explain', 'approval', deferred.defer_token!],
+    ]) {
+      const r = s.cli(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, `${args.join(' ')} printed a control character`);
+      assert.doesNotMatch(r.stdout, /\nAPPROVED by alice/, `${args.join(' ')} let the agent forge a line`);
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { eachRecord } from '@faramesh/audit';
 import { sinceProblem, sinceSeconds } from '../../since.js';
 import { makeOut, table, type Out } from '../../output.js';
 import { readFailure, walDir, type AuditPathOptions } from './paths.js';
-import { inline } from './render.js';
+import { inline } from '../../output.js';
 
 type Rec = Record<string, unknown>;
 type Effect = 'permit' | 'defer' | 'deny';

@@ -1,16 +1,8 @@
 /** How records read in a terminal: one line for `tail`, a block for `show`. */
 import pc from 'picocolors';
-import { printable } from '../../output.js';
+import { inline, printable } from '../../output.js';
 
 type Rec = Record<string, unknown>;
-
-/**
- * A value read from the log, for one line of a terminal: an agent chose the tool name and the
- * identifiers, so control characters (escape sequences, and line breaks that would forge a line) are
- * shown as `\xNN`.
- */
-export const inline = (v: unknown): string =>
-  printable(String(v)).replace(/[\n\t]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 // A Map: the effect is read from the log, and `toString` or `__proto__` must not find a member.
 const EFFECT_COLOUR = new Map<unknown, (s: string) => string>([

@@ -6,7 +6,8 @@
  */
 import { eachRecord, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
-import { inline, recordLine } from './render.js';
+import { recordLine } from './render.js';
+import { inline } from '../../output.js';
 import { readFailure, walDir, type AuditPathOptions } from './paths.js';
 
 type Rec = Record<string, unknown>;

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { sinceProblem, sinceSeconds } from '../../since.js';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
-import { makeOut, table, type Out } from '../../output.js';
+import { inline, makeOut, table, type Out } from '../../output.js';
 import { guarded, UsageError } from './operator.js';
 import { duration } from './status.js';
 
@@ -138,7 +138,7 @@ async function watch(out: Out, o: { dir: string; agent?: string }): Promise<numb
     for (const a of await fetchList({ dir: o.dir, ...(o.agent ? { agent: o.agent } : {}) }, 'pending'))
       if (!seen.has(a.id)) {
         seen.add(a.id);
-        out.print(`[${a.deferred_at}] ${a.id}  ${a.agent_id}  ${a.tool}  ${context(a)}`);
+        out.print(`[${a.deferred_at}] ${a.id}  ${inline(a.agent_id)}  ${inline(a.tool)}  ${inline(context(a))}`);
       }
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -150,16 +150,16 @@ function detail(a: Shown): string {
     '───────────────',
     `Approval ID:  ${a.id}`,
     `Status:       ${a.status.toUpperCase()}`,
-    `Agent:        ${a.agent_id}`,
-    `Tool:         ${a.tool}`,
-    `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${a.reason})` : ''}`,
+    `Agent:        ${inline(a.agent_id)}`,
+    `Tool:         ${inline(a.tool)}`,
+    `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${inline(a.reason)})` : ''}`,
     `Args:         ${JSON.stringify(a.args)}  (after redaction, as recorded)`,
     `Deferred at:  ${a.deferred_at}`,
     `Expires at:   ${a.expires_at}`,
     `Action id:    action-${a.action_id}`,
     ...(a.resolved_at
       ? [
-          `Resolved:     ${a.status} by ${a.resolved_by ?? '—'} at ${a.resolved_at}${a.resolution_reason ? ` ("${a.resolution_reason}")` : ''}`,
+          `Resolved:     ${a.status} by ${inline(a.resolved_by ?? '—')} at ${a.resolved_at}${a.resolution_reason ? ` ("${inline(a.resolution_reason)}")` : ''}`,
         ]
       : []),
     ...(a.used_at ? [`Used at:      ${a.used_at}`] : []),

@@ -6,7 +6,7 @@
 import { findRecord, readRecords } from '@faramesh/audit';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, REDACTED, Trace } from '@faramesh/engine';
-import { makeOut } from '../../output.js';
+import { inline, makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { guarded } from '../daemon/operator.js';
@@ -34,7 +34,8 @@ export function explainApproval(id: string, o: ExplainApprovalOptions): Promise<
     const title = `Approval ${a.id}`;
     const waited = Math.max(0, Math.round((Date.now() - Date.parse(a.deferred_at)) / 1000));
     const lines = [title, '─'.repeat(title.length)];
-    const row = (k: string, v: string) => lines.push(`${k.padEnd(12)}${v}`);
+    // Values an agent chose (its id, the tool, the arguments) are shown on one line, escaped.
+    const row = (k: string, v: string) => lines.push(`${k.padEnd(12)}${inline(v)}`);
     row('status', `${a.status.toUpperCase()}${a.status === 'pending' ? ` (${duration(waited)}, expires ${a.expires_at})` : ''}`);
     row('agent', a.agent_id);
     row('tool', a.tool);
@@ -50,7 +51,7 @@ export function explainApproval(id: string, o: ExplainApprovalOptions): Promise<
       lines.push(
         '',
         'What happens on approve:',
-        `  ${a.agent_id}'s identical ${a.tool} call (same arguments) is permitted once; its record names you`,
+        `  ${inline(a.agent_id)}'s identical ${inline(a.tool)} call (same arguments) is permitted once; its record names you`,
         'What happens on deny:',
         `  that call gets POLICY_DENY with your reason`,
         '',

@@ -5,7 +5,7 @@
  * sinks hold the redacted values.
  */
 import { makeOut, printable } from '../../output.js';
-import { inline } from '../audit/render.js';
+import { inline } from '../../output.js';
 import { checkFields, type DecisionRecord } from '@faramesh/audit';
 import { chainLine, loadEvidence, signedLine } from '../audit/show.js';
 import type { AuditPathOptions } from '../audit/paths.js';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
-import { inline } from '../audit/render.js';
+import { inline } from '../../output.js';
 import { appliedVersion, requirePolicyInForce } from '../daemon/policy-in-force.js';
 import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
 

@@ -8,7 +8,7 @@ import { checkFields, type DecisionRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
 import { walDir, type AuditPathOptions } from '../audit/paths.js';
 import { collectRun, matchedLine, type RunRecords } from '../audit/trace.js';
-import { inline } from '../audit/render.js';
+import { inline } from '../../output.js';
 
 export interface ExplainRunOptions extends AuditPathOptions {
   format?: 'text' | 'json';
