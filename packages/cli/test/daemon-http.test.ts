@@ -264,3 +264,22 @@ test('an operator token over HTTP cannot name a command for the supervisor to ru
     assert.equal((await call(url, 'POST', '/v1/operator', { body: { method: 'status' }, token })).json().ok, true);
   });
 });
+
+test('a stop is not held up by an operator waiting on audit.tail over HTTP: the wait ends, and the daemon exits at once', async () => {
+  await withHttpStack('  http_listen = "127.0.0.1:0"', async (s, url) => {
+    const issued = s.cli('token', 'issue', '--operator', '--name', 'tail-op', '--format', 'json');
+    assert.equal(issued.code, 0, issued.stderr);
+    const token = (JSON.parse(issued.stdout) as { token: string }).token;
+    // A long poll past the end of the log: nothing comes for 25 s.
+    const waiting = call(url, 'POST', '/v1/operator', {
+      body: { method: 'audit.tail', params: { after: 1_000_000, wait_ms: 25_000 } },
+      token,
+    });
+    await new Promise((res) => setTimeout(res, 300));
+    const t0 = Date.now();
+    const stopped = s.cli('apply', '--stop');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(Date.now() - t0 < 10_000, `the stop took ${Date.now() - t0} ms`);
+    assert.equal((await waiting).json().ok, true);
+  });
+});

@@ -718,6 +718,19 @@ test('agent quiesce denies every call until resume, across a restart; rollback r
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /changed after it was signed/);
     assert.equal((await s.govern(read)).effect, 'DENY');
+    // Another signed version put in place of v1's copy is refused too: rollback --to v1 never installs v2.
+    const v2 = (JSON.parse(sealed.body) as { versions: { version: string }[] }).versions[1]!.version;
+    for (const ext of ['json', 'sig'])
+      writeFileSync(
+        join(s.dir, '.faramesh', 'versions', `${v1}.${ext}`),
+        readFileSync(join(s.dir, '.faramesh', 'versions', `${v2}.${ext}`)),
+      );
+    writeFileSync(src, readFileSync(src, 'utf8').replace('deny ticket/read reason "frozen"', 'deny ticket/read reason "frozen again"'));
+    assert.equal(s.cli('apply').code, 0);
+    const swapped = s.cli('rollback', '--to', 'v1', '--format', 'json');
+    assert.equal(swapped.code, 1, swapped.stdout);
+    assert.match(swapped.stderr, /holds policy .* instead: refused/);
+    assert.notEqual(JSON.parse(s.cli('rollback', '--list', '--format', 'json').stdout).current, v2);
     assert.equal(s.cli('apply', '--stop').code, 0);
     const verified = s.cli('audit', 'verify');
     assert.equal(verified.code, 0, verified.stdout);

@@ -467,6 +467,9 @@ export class Daemon {
     this.draining ??= (async () => {
       if (this.lifecycle.state === 'READY') this.lifecycle.to('DRAINING');
       else if (this.lifecycle.state === 'INITIALIZING') this.abortStart?.(new HaltError(`stopped while initializing (${reason})`));
+      // Waiting tails answer now: an operator's long poll over HTTP (up to 25 s) must not hold the
+      // HTTP API open, and with it the whole stop, past what apply --stop waits.
+      this.feed?.close();
       // Supervised agents go first (SIGINT, then SIGTERM, then SIGKILL), while their calls are still answered.
       await this.supervisor?.stop(undefined, SUPERVISOR_STOP_GRACE_MS).catch((e: Error) => this.say(`supervisor: ${e.message}`));
       for (const m of this.agentMirrors.values()) m.close();
@@ -987,8 +990,14 @@ export class Daemon {
     const [file, sig] = versionFiles(this.paths, target);
     if (!existsSync(file) || !existsSync(sig))
       throw new OperatorRefusal('not_found', `the signed copy of ${target.slice(0, 16)} is missing from ${this.paths.versions}`);
-    // Checked before it becomes current: a tampered copy changes nothing.
-    loadCompiled(file, sig, readVerifierKeys(publicKeyFile(this.paths.stackDir)));
+    // Checked before it becomes current: a tampered copy changes nothing, and neither does another
+    // signed policy put in its place (the operator asked for this version, not whatever the file holds).
+    const kept = loadCompiled(file, sig, readVerifierKeys(publicKeyFile(this.paths.stackDir)));
+    if (kept.policy_version !== target)
+      throw new OperatorRefusal(
+        'refused',
+        `the signed copy kept for ${target.slice(0, 16)} holds policy ${kept.policy_version.slice(0, 16)} instead: refused, nothing changed`,
+      );
     this.installVersion(target);
     try {
       return { ...(await this.swapPolicy(by)), from: current };

@@ -19,7 +19,9 @@ test('an approval left unspent expires one ttl after it was resolved; a spent on
   book.resolve(approval.id, 'approved', 'alice', undefined, t0 + HOUR - 1);
   assert.equal(book.resolvedFor('b1', t0 + 2 * HOUR - 2)?.id, approval.id, 'still good just before its ttl');
   assert.equal(book.resolvedFor('b1', t0 + 2 * HOUR), undefined, 'gone once its ttl from the resolution has passed');
-  assert.equal(book.get(approval.id, t0 + 2 * HOUR)?.status, 'expired');
+  const lapsed = book.get(approval.id, t0 + 2 * HOUR)!;
+  assert.equal(lapsed.status, 'expired');
+  assert.deepEqual([lapsed.lapsed, lapsed.resolved_by], ['approved', 'alice'], 'who approved stays in the book');
   assert.deepEqual(
     book.takeExpired(t0 + 2 * HOUR).map((a) => a.id),
     [approval.id],
@@ -30,6 +32,14 @@ test('an approval left unspent expires one ttl after it was resolved; a spent on
   book.resolve(second.id, 'approved', 'alice', undefined, t0);
   book.spend(book.resolvedFor('b2', t0 + 1)!, t0 + 1);
   assert.equal(book.get(second.id, t0 + 10 * HOUR)?.status, 'approved', 'a spent approval is history, not expired');
+
+  const waited = deferred(book, { ...call, binding: 'b3' }, t0);
+  const untouched = book.get(waited.id, t0 + 2 * HOUR)!;
+  assert.deepEqual(
+    [untouched.status, untouched.resolved_by, untouched.lapsed],
+    ['expired', 'ttl', undefined],
+    'never resolved: expired by ttl',
+  );
 });
 
 test('an agent keeps at most PENDING_LIMIT waiting: the next deferral is refused, naming them, until some resolve or expire', () => {

@@ -37,6 +37,11 @@ export interface Approval {
   used_at?: string;
   /** The arguments were dropped from the book, an hour after it was done with (the record remains). */
   args_dropped?: true;
+  /**
+   * An operator's outcome that lapsed unused: no identical call came before `expires_at`. The status
+   * is then `expired`, and `resolved_by`, `resolved_at` and `resolution_reason` stay the operator's.
+   */
+  lapsed?: 'approved' | 'denied';
 }
 
 /** The exact call an approval is for: the agent, the tool, the arguments and, when it declares one, its cost. */
@@ -229,9 +234,13 @@ export class ApprovalBook {
     const open = a.status === 'pending' || ((a.status === 'approved' || a.status === 'denied') && !a.used_at);
     if (open && Date.parse(a.expires_at) <= nowMs) {
       this.settle(a);
+      // Who decided stays in the book: only an approval nobody resolved expired "by ttl".
+      if (a.status === 'approved' || a.status === 'denied') a.lapsed = a.status;
+      else {
+        a.resolved_at = a.expires_at;
+        a.resolved_by = 'ttl';
+      }
       a.status = 'expired';
-      a.resolved_at = a.expires_at;
-      a.resolved_by = 'ttl';
       this.newlyExpired.push(a);
     }
     return a.status === 'expired';

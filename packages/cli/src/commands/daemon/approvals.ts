@@ -102,7 +102,7 @@ async function list(out: Out, o: ListOptions, status: string): Promise<number> {
     out.print(
       table(
         ['APPROVAL ID', 'AGENT', 'TOOL', 'STATUS', 'AGE', 'CONTEXT'],
-        approvals.map((a) => [a.id, a.agent_id, a.tool, a.status.toUpperCase(), age(a.deferred_at), context(a)]),
+        approvals.map((a) => [a.id, a.agent_id, a.tool, statusLabel(a), age(a.deferred_at), context(a)]),
       ),
     );
   return 0;
@@ -123,7 +123,7 @@ async function history(out: Out, o: ListOptions): Promise<number> {
           a.id,
           a.agent_id,
           a.tool,
-          a.status.toUpperCase(),
+          statusLabel(a),
           a.resolved_at ? duration(Math.round((Date.parse(a.resolved_at) - Date.parse(a.deferred_at)) / 1000)) : '—',
           a.resolution_reason ? JSON.stringify(a.resolution_reason) : '—',
         ]),
@@ -144,12 +144,17 @@ async function watch(out: Out, o: { dir: string; agent?: string }): Promise<numb
   }
 }
 
+/** The status as shown: an operator's decision that lapsed unused keeps its name (EXPIRED is for no decision). */
+export function statusLabel(a: Pick<Shown, 'status' | 'lapsed'>): string {
+  return a.lapsed ? `${a.lapsed.toUpperCase()}, LAPSED UNUSED` : a.status.toUpperCase();
+}
+
 function detail(a: Shown): string {
   return [
     'Approval Detail',
     '───────────────',
     `Approval ID:  ${a.id}`,
-    `Status:       ${a.status.toUpperCase()}`,
+    `Status:       ${statusLabel(a)}`,
     `Agent:        ${inline(a.agent_id)}`,
     `Tool:         ${inline(a.tool)}`,
     `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${inline(a.reason)})` : ''}`,
@@ -159,7 +164,7 @@ function detail(a: Shown): string {
     `Action id:    action-${a.action_id}`,
     ...(a.resolved_at
       ? [
-          `Resolved:     ${a.status} by ${inline(a.resolved_by ?? '—')} at ${a.resolved_at}${a.resolution_reason ? ` ("${inline(a.resolution_reason)}")` : ''}`,
+          `Resolved:     ${a.lapsed ?? a.status} by ${inline(a.resolved_by ?? '—')} at ${a.resolved_at}${a.resolution_reason ? ` ("${inline(a.resolution_reason)}")` : ''}`,
         ]
       : []),
     ...(a.used_at ? [`Used at:      ${a.used_at}`] : []),

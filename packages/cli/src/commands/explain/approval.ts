@@ -7,6 +7,7 @@ import { findRecord, readRecords } from '@faramesh/audit';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, REDACTED, Trace } from '@faramesh/engine';
 import { inline, makeOut } from '../../output.js';
+import { statusLabel } from '../daemon/approvals.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { guarded } from '../daemon/operator.js';
@@ -36,7 +37,7 @@ export function explainApproval(id: string, o: ExplainApprovalOptions): Promise<
     const lines = [title, '─'.repeat(title.length)];
     // Values an agent chose (its id, the tool, the arguments) are shown on one line, escaped.
     const row = (k: string, v: string) => lines.push(`${k.padEnd(12)}${inline(v)}`);
-    row('status', `${a.status.toUpperCase()}${a.status === 'pending' ? ` (${duration(waited)}, expires ${a.expires_at})` : ''}`);
+    row('status', `${statusLabel(a)}${a.status === 'pending' ? ` (${duration(waited)}, expires ${a.expires_at})` : ''}`);
     row('agent', a.agent_id);
     row('tool', a.tool);
     row('defer rule', a.rule_ref ? `${a.rule_ref}${walk?.deferredBy ? `   (${walk.deferredBy})` : ''}` : '(default effect, or a budget)');
