@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { sendableStatus } from '../http-proxy/http-common.js';
 
 export interface HttpTarget {
@@ -36,6 +37,8 @@ export function relayCall(
   id: string | number,
   /** The call's brokered credential, as a header: for the upstream only. */
   credential: Record<string, string> = {},
+  /** Each request the upstream sends the client within the call's event stream (sampling, elicitation, …). */
+  serverRequest: (method: string) => void = () => {},
 ): Promise<void> {
   return new Promise((resolve) => {
     const https = target.url.protocol === 'https:';
@@ -69,6 +72,7 @@ export function relayCall(
         const out: Record<string, string> = {};
         for (const h of RETURNED) if (typeof upRes.headers[h] === 'string') out[h] = upRes.headers[h];
         res.writeHead(upRes.statusCode, out);
+        if (/^text\/event-stream\b/i.test(upRes.headers['content-type'] ?? '')) watchEvents(upRes, serverRequest);
         upRes.pipe(res);
         // The client left mid-stream: the rest is read and dropped.
         res.once('close', () => {
@@ -80,5 +84,48 @@ export function relayCall(
     );
     up.once('error', (e) => failed(e.message));
     up.end(body);
+  });
+}
+
+/**
+ * Read an SSE stream as it passes (the bytes go on unchanged) for the requests among its messages:
+ * the server asking the client something mid-call (sampling, elicitation) is recorded, as it is on
+ * the full path. Each character is looked at once, however long the event.
+ */
+function watchEvents(stream: IncomingMessage, serverRequest: (method: string) => void): void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let cr = false;
+  let data: string[] = [];
+  const line = (l: string) => {
+    if (l.startsWith('data:')) return void data.push(l.slice(l.startsWith('data: ') ? 6 : 5));
+    if (l !== '' || data.length === 0) return;
+    const event = data.join('\n');
+    data = [];
+    if (!event.includes('"method"')) return;
+    try {
+      const m = JSON.parse(event) as { method?: unknown; id?: unknown };
+      if (typeof m.method === 'string' && m.id !== undefined) serverRequest(m.method);
+    } catch {
+      // not JSON: the client will say so
+    }
+  };
+  stream.on('data', (chunk: Buffer) => {
+    const text = decoder.write(chunk);
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 && cr) {
+        cr = false;
+        start = i + 1;
+        continue;
+      }
+      cr = c === 13;
+      if (c !== 10 && c !== 13) continue;
+      line(pending + text.slice(start, i));
+      pending = '';
+      start = i + 1;
+    }
+    pending += text.slice(start);
   });
 }

@@ -215,7 +215,11 @@ export class McpProxy {
       onsessioninitialized: (id) => void (session && this.sessions.set(id, { kind: 'streamable', transport, session, use })),
     });
     const session = await this.open(agent, spec, transport, res);
-    if (session) await transport.handleRequest(req, res, parsed);
+    if (!session) return;
+    await transport.handleRequest(req, res, parsed);
+    // The transport refused the initialize (an Accept header without text/event-stream, a batch
+    // around it, …): no session was made, so nothing would ever close its upstream (a child process).
+    if (transport.sessionId === undefined) await session.close();
   }
 
   /** A client session and its upstream connection; undefined (the client told why) when the upstream cannot start. */

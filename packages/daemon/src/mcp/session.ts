@@ -264,7 +264,9 @@ export class ProxySession {
     this.deps.relayed?.();
     try {
       const c = decided.result.credential;
-      await relayCall(target, JSON.stringify(call), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {});
+      await relayCall(target, JSON.stringify(call), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {}, (method) =>
+        this.note(method, 'server'),
+      );
     } finally {
       this.answered(call.id);
     }

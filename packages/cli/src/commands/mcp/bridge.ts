@@ -91,7 +91,19 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
     }
   };
   local.onmessage = (m) => void send(m).catch((e: Error) => reportError(m, e));
-  local.onclose = () => void upstream.close().finally(() => done(0));
+  // The client is gone (it closed our stdin, as MCP clients end a stdio server): end the proxy's
+  // session too, so the daemon closes its upstream now rather than after the idle timeout.
+  let ending = false;
+  local.onclose = () => {
+    if (ending) return;
+    ending = true;
+    void upstream
+      .terminateSession()
+      .catch(() => {})
+      .then(() => upstream.close())
+      .finally(() => done(0));
+  };
+  process.stdin.once('end', () => void local.close());
   // A request the proxy could not take is answered here, so the client is never left waiting.
   const reportError = (m: object, e: Error) => {
     const id = (m as { id?: string | number }).id;
