@@ -50,3 +50,42 @@ agent "bot" {
     collector.close();
   }
 });
+
+test('alert { on = "approved" } fires once an operator approval is recorded, naming who approved', async () => {
+  const got: { routing_key: string; payload: { summary: string } }[] = [];
+  const collector = await jsonCollector((b) => got.push(b as (typeof got)[number]), { status: 202 });
+  const s = makeStack(
+    `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+agent "bot" {
+  default deny
+  rules {
+    defer ticket/refund
+  }
+  alert {
+    on     = "approved"
+    notify = "pagerduty://on-approved"
+  }
+}
+`,
+    { FARAMESH_PAGERDUTY_URL: `${collector.url}/pd` },
+  );
+  try {
+    assert.equal((await s.cliAsync('apply')).code, 0);
+    const deferred = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'refund', args: { id: 1 } });
+    assert.equal(deferred.effect, 'DEFER');
+    await sleep(300);
+    assert.equal(got.length, 0, 'a deferral is not an approval');
+    const approved = await s.cliAsync('approvals', 'approve', deferred.defer_token!, '--reason', 'checked');
+    assert.equal(approved.code, 0, approved.stderr);
+    await until('the approved alert', () => got.length > 0);
+    assert.equal(got[0]!.routing_key, 'on-approved');
+    assert.match(got[0]!.payload.summary, /approved by .+: checked/);
+  } finally {
+    await s.cliAsync('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
+});

@@ -718,6 +718,7 @@ export class Daemon {
             }
             return operatorError('unavailable', `the audit log could not record it (${(e as Error).message}): ${a.id} is still pending`);
           }
+          if (outcome === 'approved') this.alertApproved(a, r.params.by, r.params.reason);
           return operatorResult(publicApproval(a));
         } catch (e) {
           if (e instanceof ApprovalError) return operatorError(e.kind, e.message);
@@ -1075,6 +1076,26 @@ export class Daemon {
     if (this.snapshots?.due(now) && this.lifecycle.state === 'READY')
       void this.snapshots.take(now).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
     await this.sweepApprovals();
+  }
+
+  /** `alert { on = "approved" }` of the approval's agent, once the approval is recorded. */
+  private alertApproved(a: Approval, by: string, reason: string | undefined): void {
+    const compiled = this.decisions?.policy.compiled;
+    const fired = compiled?.ir.agents.find((g) => g.id === a.agent_id)?.alerts.filter((x) => x.on === 'approved') ?? [];
+    if (fired.length === 0 || !compiled) return;
+    this.alerts?.fire(
+      fired.map(({ on, notify }) => ({ on, notify })),
+      {
+        agent_id: a.agent_id,
+        tool: a.tool,
+        effect: 'approved',
+        message: `approved by ${by}${reason ? `: ${reason}` : ''} (${a.id}); the identical call runs once`,
+        ...(a.rule_ref ? { rule_ref: a.rule_ref } : {}),
+        action_id: a.action_id,
+        time: new Date().toISOString(),
+        policy_version: compiled.policy_version,
+      },
+    );
   }
 
   private async sweepApprovals(): Promise<void> {

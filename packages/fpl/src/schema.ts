@@ -63,7 +63,8 @@ const enumOf = (values: readonly string[], equals = true): FieldSpec => ({ kind:
 
 export const EFFECTS = ['permit', 'defer', 'deny'] as const;
 export const WINDOWS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
-export const ALERT_ON = ['deny', 'defer', 'permit', 'budget_warning', 'budget_exceeded', 'rate_exceeded'] as const;
+/** What an alert fires on: a decision's effect or budget/rate signal, or an operator approving a deferred call. */
+export const ALERT_ON = ['deny', 'defer', 'permit', 'budget_warning', 'budget_exceeded', 'rate_exceeded', 'approved'] as const;
 export const NOTIFY_SCHEMES = ['slack', 'email', 'pagerduty', 'webhook'] as const;
 export const ON_EXCEED = ['deny', 'defer', 'audit'] as const;
 export const COMPLETION_GATES = ['no_pending_approvals', 'budget_under_limit', 'no_uncommitted_writes'] as const;
