@@ -27,9 +27,11 @@ export interface StackCompile {
 export async function compileStack(dir: string, opts: CompileStackOptions = {}): Promise<StackCompile> {
   const stack = loadStack(dir);
   // A policy without imports never reads the lock: a stray one (an agent's, say) changes nothing.
-  const imports = /\bimports?\b/.test(stack.source.text);
+  // Decided on the parsed policy, not its text: a YAML or JSON key may spell `import` with escapes.
+  const file = parseAny(stack.source);
+  const imports = file.items.some((item) => item.kind === 'Import');
   const locked = imports ? readLock(dir) : undefined;
-  const fetched = opts.offline || !imports ? undefined : await fetchImports(parseAny(stack.source), dir, process.env, undefined, locked);
+  const fetched = opts.offline || !imports ? undefined : await fetchImports(file, dir, process.env, undefined, locked);
   const compiled = compileLoaded(stack, opts, fetched, locked);
   if (opts.locked && compiled.result.ir) {
     if (requireLocked(stack, compiled.result, locked)) return compiled;

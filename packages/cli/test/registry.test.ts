@@ -329,6 +329,28 @@ test('YAML and JSON policies fetch their imports too', async () => {
   assert.ok(existsSync(cached(dir, 'policies', 'acme', 'shell', '2.1.0', 'policy.fpl')));
 });
 
+test('a JSON policy spelling its import key with escapes still obeys governance.fms.lock', async () => {
+  const reg = await registry();
+  const dir = mkdtempSync(join(tmpdir(), 'fm-reg-'));
+  const policy = (key: string) =>
+    `{"${key}": ["${REG}/policies/acme/shell@2.0.0"], "trust": {"keys": [{"registry": "${REG}", "key": "ed25519:${reg.publicB64}"}]}}`;
+  writeFileSync(join(dir, 'governance.fms.json'), policy('import'));
+  const first = await cli(['check', '--dir', dir], { HOME: home(), FARAMESH_REGISTRY_URL: reg.url });
+  assert.equal(first.code, 0, first.stderr);
+  const lock = readFileSync(join(dir, 'governance.fms.lock'), 'utf8');
+  // A writer of the cache puts 2.1.0's bytes (signed by the same key) where 2.0.0 is kept.
+  for (const f of ['policy.fpl', 'policy.fpl.sig'])
+    writeFileSync(
+      cached(dir, 'policies', 'acme', 'shell', '2.0.0', f),
+      readFileSync(join(reg.catalog, 'artifacts', 'policies', 'acme', 'shell', '2.1.0', f)),
+    );
+  writeFileSync(join(dir, 'governance.fms.json'), policy('\\u0069mport'));
+  const r = await cli(['check', '--offline', '--dir', dir], { HOME: home() });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /governance\.fms\.lock pins/);
+  assert.equal(readFileSync(join(dir, 'governance.fms.lock'), 'utf8'), lock, 'the lock is not rewritten');
+});
+
 test('fetching is bounded: eight requests at a time, and at most 256 artifacts', async () => {
   let inFlight = 0;
   let most = 0;

@@ -15,11 +15,14 @@ export function requestLine(socketPath: string, line: string, timeoutMs = 10_000
       socket.destroy();
       reject(new Error(`no reply from ${socketPath} within ${timeoutMs} ms`));
     }, timeoutMs);
-    signal?.addEventListener('abort', () => {
+    const abandoned = () => {
       clearTimeout(timer);
       socket.destroy();
       reject(new Error('abandoned'));
-    });
+    };
+    // Removed once the call is over: a tail makes one call after another with the same signal.
+    signal?.addEventListener('abort', abandoned);
+    socket.once('close', () => signal?.removeEventListener('abort', abandoned));
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${line}\n`));
     socket.on('data', (d: string) => (data += d));

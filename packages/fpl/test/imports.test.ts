@@ -1,7 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { cacheDir, MAX_IMPORT_DEPTH, parseImportRef, resolveImports, type ResolveOptions } from '../src/imports/index.js';
 import { parse } from '../src/syntax/parser.js';
@@ -267,6 +270,46 @@ test('offline: a cache miss is import-not-found, and a tampered cache is import-
   // Back online, the registry copy is verified and re-cached.
   assert.deepEqual(check(reg, policy).codes, []);
   assert.deepEqual(check(reg, policy, { offline: true }).codes, []);
+});
+
+test('a FIFO, a device or a huge file planted in the cache is import-read-failed, never a hang or an endless read', () => {
+  const reg = registry();
+  reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL);
+  const policy = `import "${STRIPE}"\n${reg.trust()}`;
+  assert.deepEqual(check(reg, policy).codes, []);
+  const cached = cachedPath(reg, STRIPE, 'policy.fpl');
+  const plant = [
+    () => execFileSync('mkfifo', [cached]),
+    () => symlinkSync('/dev/zero', cached),
+    () => {
+      writeFileSync(cached, '');
+      truncateSync(cached, 64 * 1024 * 1024);
+    },
+  ];
+  for (const make of plant) {
+    rmSync(cached, { force: true });
+    make();
+    const planted = check(reg, policy, { offline: true });
+    assert.deepEqual(planted.codes, ['import-read-failed']);
+  }
+  // Back online, the registry copy replaces it.
+  assert.deepEqual(check(reg, policy).codes, []);
+  assert.deepEqual(check(reg, policy, { offline: true }).codes, []);
+});
+
+test('a symlink planted in the cache never makes caching write or delete files elsewhere', () => {
+  const reg = registry();
+  reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL);
+  const policy = `import "${STRIPE}"\n${reg.trust()}`;
+  const victim = mkdtempSync(join(tmpdir(), 'fm-victim-'));
+  writeFileSync(join(victim, 'keep.txt'), 'precious');
+  const entry = dirname(cachedPath(reg, STRIPE, 'policy.fpl'));
+  mkdirSync(dirname(entry), { recursive: true });
+  symlinkSync(victim, entry);
+  const { codes } = check(reg, policy);
+  assert.deepEqual(codes, ['import-cache-write-failed']);
+  assert.deepEqual(readdirSync(victim), ['keep.txt']);
+  rmSync(victim, { recursive: true, force: true });
 });
 
 test('writeCache: false leaves the stack untouched', () => {

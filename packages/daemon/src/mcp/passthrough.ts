@@ -87,6 +87,9 @@ export function relayCall(
   });
 }
 
+/** The most of one event the watch holds (a server's request is far smaller; a result may be far larger). */
+const WATCHED_EVENT_CHARS = 8 * 1024 * 1024;
+
 /**
  * Read an SSE stream as it passes (the bytes go on unchanged) for the requests among its messages:
  * the server asking the client something mid-call (sampling, elicitation) is recorded, as it is on
@@ -97,18 +100,38 @@ function watchEvents(stream: IncomingMessage, serverRequest: (method: string) =>
   let pending = '';
   let cr = false;
   let data: string[] = [];
-  const line = (l: string) => {
-    if (l.startsWith('data:')) return void data.push(l.slice(l.startsWith('data: ') ? 6 : 5));
-    if (l !== '' || data.length === 0) return;
-    const event = data.join('\n');
+  /** The current line's length, and the characters held for the event being read. */
+  let lineChars = 0;
+  let held = 0;
+  /** The event outgrew WATCHED_EVENT_CHARS: a result, not a server's request (those are small), passed on unread. */
+  let tooLong = false;
+  const event = () => {
+    const text = tooLong ? '' : data.join('\n');
     data = [];
-    if (!event.includes('"method"')) return;
+    held = 0;
+    tooLong = false;
+    if (!text.includes('"method"')) return;
     try {
-      const m = JSON.parse(event) as { method?: unknown; id?: unknown };
+      const m = JSON.parse(text) as { method?: unknown; id?: unknown };
       if (typeof m.method === 'string' && m.id !== undefined) serverRequest(m.method);
     } catch {
       // not JSON: the client will say so
     }
+  };
+  const lineEnd = () => {
+    if (lineChars === 0) event();
+    else if (!tooLong && pending.startsWith('data:')) data.push(pending.slice(pending.startsWith('data: ') ? 6 : 5));
+    pending = '';
+    lineChars = 0;
+  };
+  const keep = (text: string) => {
+    lineChars += text.length;
+    if (tooLong || text === '') return;
+    held += text.length;
+    if (held <= WATCHED_EVENT_CHARS) return void (pending += text);
+    tooLong = true;
+    pending = '';
+    data = [];
   };
   stream.on('data', (chunk: Buffer) => {
     const text = decoder.write(chunk);
@@ -122,10 +145,10 @@ function watchEvents(stream: IncomingMessage, serverRequest: (method: string) =>
       }
       cr = c === 13;
       if (c !== 10 && c !== 13) continue;
-      line(pending + text.slice(start, i));
-      pending = '';
+      keep(text.slice(start, i));
+      lineEnd();
       start = i + 1;
     }
-    pending += text.slice(start);
+    keep(text.slice(start));
   });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem, type ImportProblem } from './problem.js';
 import type { ImportKind } from './ref.js';
@@ -40,12 +40,29 @@ export function readArtifact(dir: string, kind: ImportKind, origin: Artifact['or
   return {};
 }
 
+/** Largest artifact or signature file read from a registry clone or the cache (as fetching allows). */
+export const MAX_ARTIFACT_FILE = 4 * 1024 * 1024;
+
 function readIfExists(path: string): { data?: Uint8Array } | { error: ImportProblem } {
+  let fd: number;
   try {
-    return { data: new Uint8Array(readFileSync(path)) };
+    // O_NONBLOCK: a FIFO planted in the cache must not hang the open.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return {};
     return { error: problem('import-read-failed', `cannot read ${path}: ${(e as Error).message}`) };
+  }
+  try {
+    // Not a FIFO or a device (a symlink to /dev/zero would be read forever), nor larger than an artifact can be.
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { error: problem('import-read-failed', `cannot read ${path}: not a regular file`) };
+    if (st.size > MAX_ARTIFACT_FILE)
+      return { error: problem('import-read-failed', `cannot read ${path}: larger than ${MAX_ARTIFACT_FILE} bytes`) };
+    return { data: new Uint8Array(readFileSync(fd)) };
+  } catch (e) {
+    return { error: problem('import-read-failed', `cannot read ${path}: ${(e as Error).message}`) };
+  } finally {
+    closeSync(fd);
   }
 }

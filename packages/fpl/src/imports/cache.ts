@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ARTIFACT_FILES, readArtifact, type Artifact } from './artifact.js';
@@ -28,6 +28,12 @@ export function readCached(stackDir: string, ref: ImportRef): { artifact?: Artif
 export function writeCached(stackDir: string, ref: ImportRef, artifact: Artifact): string {
   const dir = cacheDir(stackDir, ref);
   mkdirSync(dir, { recursive: true });
+  // A symlink planted in the cache must not turn the writes and removals below into ones elsewhere.
+  let at = stackDir;
+  for (const segment of ['.faramesh', 'import-cache', ...cachePath(ref)]) {
+    at = join(at, segment);
+    if (lstatSync(at).isSymbolicLink()) throw new Error(`${at} is a symbolic link; the import cache holds none`);
+  }
   // Another file the kind may use (a framework's profile.fpl or policy.fpl) would be read first next time.
   for (const other of ARTIFACT_FILES[ref.kind])
     if (other !== artifact.fileName) for (const f of [other, `${other}.sig`]) rmSync(join(dir, f), { force: true });

@@ -26,6 +26,8 @@ export interface TailOptions extends AuditPathOptions {
 
 /** How long one poll through the daemon waits for a record before asking again. */
 const LONG_POLL_MS = 20_000;
+/** The pause after a poll that brought nothing. */
+const EMPTY_POLL_PAUSE_MS = 250;
 
 export async function tailCmd(o: TailOptions): Promise<number> {
   const out = makeOut(o.noColor);
@@ -88,6 +90,18 @@ async function throughDaemon(socket: string, o: TailOptions, limit: number, prin
         show(more);
         next = more.next;
         failures = 0;
+        // Nothing came, and at once (a draining daemon answers its long polls without waiting): ask
+        // again a moment later, not in a loop, until it has stopped.
+        if (more.records.length === 0 && !stopped.aborted)
+          await new Promise<void>((r) => {
+            const timer = setTimeout(done, EMPTY_POLL_PAUSE_MS);
+            function done() {
+              clearTimeout(timer);
+              stopped.removeEventListener('abort', done);
+              r();
+            }
+            stopped.addEventListener('abort', done);
+          });
       } catch (e) {
         if (stopped.aborted) return 0;
         if (e instanceof DaemonUnreachableError) {

@@ -63,7 +63,7 @@ export function explainApproval(id: string, o: ExplainApprovalOptions): Promise<
     } else if (a.resolved_at)
       row(
         'resolved',
-        `${a.status} by ${a.resolved_by ?? '—'} at ${a.resolved_at}${a.resolution_reason ? ` ("${a.resolution_reason}")` : ''}`,
+        `${a.lapsed ?? a.status} by ${a.resolved_by ?? '—'} at ${a.resolved_at}${a.resolution_reason ? ` ("${a.resolution_reason}")` : ''}`,
       );
     out.print(lines.join('\n'));
     return 0;

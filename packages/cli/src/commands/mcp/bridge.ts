@@ -58,7 +58,7 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
       const id = 'id' in m && !('method' in m) ? m.id : undefined;
       const replayed = typeof id === 'string' ? replays.get(id) : undefined;
       if (replayed) return void (replays.delete(id as string), replayed());
-      void local.send(m);
+      void local.send(m).finally(() => id !== undefined && answered(id));
     };
     t.onclose = () => void (t === upstream && local.close().finally(() => done(0)));
     t.onerror = (e) => process.stderr.write(`faramesh mcp: ${e.message}\n`);
@@ -90,7 +90,17 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
       await upstream.send(m);
     }
   };
-  local.onmessage = (m) => void send(m).catch((e: Error) => reportError(m, e));
+  /** The client's requests not answered yet: stdin ending does not take their replies away. */
+  const inFlight = new Set<string | number>();
+  let inputEnded = false;
+  const answered = (id: string | number) => {
+    inFlight.delete(id);
+    if (inputEnded && inFlight.size === 0) void local.close();
+  };
+  local.onmessage = (m) => {
+    if ('method' in m && 'id' in m) inFlight.add(m.id);
+    void send(m).catch((e: Error) => reportError(m, e));
+  };
   // The client is gone (it closed our stdin, as MCP clients end a stdio server): end the proxy's
   // session too, so the daemon closes its upstream now rather than after the idle timeout.
   let ending = false;
@@ -103,12 +113,18 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
       .then(() => upstream.close())
       .finally(() => done(0));
   };
-  process.stdin.once('end', () => void local.close());
+  // Its requests already sent are answered first: a client that writes them and closes its end gets every reply.
+  process.stdin.once('end', () => {
+    inputEnded = true;
+    if (inFlight.size === 0) void local.close();
+  });
   // A request the proxy could not take is answered here, so the client is never left waiting.
   const reportError = (m: object, e: Error) => {
     const id = (m as { id?: string | number }).id;
     if (id !== undefined)
-      void local.send({ jsonrpc: '2.0', id, error: { code: -32603, message: `the Faramesh MCP proxy at ${url.href}: ${e.message}` } });
+      void local
+        .send({ jsonrpc: '2.0', id, error: { code: -32603, message: `the Faramesh MCP proxy at ${url.href}: ${e.message}` } })
+        .finally(() => answered(id));
   };
   await upstream.start();
   await local.start();
