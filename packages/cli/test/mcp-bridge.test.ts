@@ -1,20 +1,27 @@
 /**
- * faramesh mcp <server>: a client on stdio cannot initialize again, so when the proxy has lost the
- * bridge's session (the daemon restarted, or the session sat idle), the bridge opens a new one with
- * the client's initialize and the client's next call goes through.
+ * faramesh mcp <server>, the stdio entry for clients that launch a command:
+ * - it ends when its client closes stdin (how MCP clients end a stdio server), after answering what
+ *   was asked before, and ends its proxy session, so the daemon closes that session's upstream;
+ * - a client on stdio cannot initialize again, so when the proxy has lost the bridge's session (the
+ *   daemon restarted, or the session sat idle), the bridge opens a new one with the client's
+ *   initialize and the client's next call goes through.
  */
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, freePort, makeStack, type Stack } from './daemon-helpers.js';
 
 const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
-let s: Stack | undefined;
-after(() => s?.cli('apply', '--stop'));
+let s: Stack;
+let pids = '';
 
-test('the stdio entry outlives a daemon restart: the next call opens a new session and runs', async () => {
+before(async () => {
   s = makeStack(`runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
@@ -22,7 +29,7 @@ test('the stdio entry outlives a daemon restart: the next call opens a new sessi
 
 mcp_server "everything" {
   command = ${JSON.stringify(process.execPath)}
-  args    = [${JSON.stringify(everything)}, "stdio"]
+  args    = ["./upstream.mjs", "stdio"]
 }
 
 agent "coder" {
@@ -32,10 +39,101 @@ agent "coder" {
   }
   rules {
     permit everything/echo
+    permit everything/trigger-long-running-operation
   }
 }
 `);
+  // Each upstream notes its pid, then is the everything server.
+  pids = join(s.dir, 'pids');
+  writeFileSync(pids, '');
+  writeFileSync(
+    join(s.dir, 'upstream.mjs'),
+    `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(pids)}, process.pid + '\\n');\nawait import(${JSON.stringify(pathToFileURL(everything).href)});\n`,
+  );
   assert.equal(s.cli('apply').code, 0);
+});
+after(() => s.cli('apply', '--stop'));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const upstreams = () => readFileSync(pids, 'utf8').trim().split('\n').filter(Boolean).map(Number);
+
+/** The bridge on raw stdio: send lines, wait for the reply to an id, and how it exited. */
+function bridge() {
+  const child = spawn(process.execPath, [BIN, 'mcp', 'everything', '--dir', s.dir, '--agent', 'coder'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
+  const reply = async (id: number) => {
+    const deadline = Date.now() + 10_000;
+    while (!out.includes(`"id":${id},`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(out.includes(`"id":${id},`), `reply ${id}: ${out}`);
+  };
+  const initialize = async () => {
+    send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bridge-test', version: '1' } },
+    });
+    await reply(0);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  };
+  /** The exit code once stdin is closed, or 'still running' after `ms`. */
+  const close = (ms: number) => {
+    child.stdin.end();
+    return Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), ms))]);
+  };
+  return { child, send, reply, initialize, close, out: () => out };
+}
+
+test('the stdio entry exits when its client closes stdin, and the upstream it used is closed', async () => {
+  const b = bridge();
+  try {
+    const before = upstreams().length;
+    await b.initialize();
+    b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' } } });
+    await b.reply(1);
+    assert.match(b.out(), /Echo: hi/);
+    const mine = upstreams().slice(before);
+    assert.equal(mine.length, 1);
+    assert.ok(alive(mine[0]!));
+    assert.equal(await b.close(5000), 0, 'the bridge ends with its client');
+    const deadline = Date.now() + 5000;
+    while (alive(mine[0]!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(mine[0]!), false, "the daemon closed the bridge's upstream");
+  } finally {
+    b.child.kill();
+  }
+});
+
+test('a call in flight when the client closes stdin is answered before the bridge exits', async () => {
+  const b = bridge();
+  try {
+    await b.initialize();
+    b.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 1 } },
+    });
+    assert.equal(await b.close(10_000), 0);
+    assert.ok(b.out().includes('"id":1,'), `the call's reply reached the client before the bridge exited: ${b.out()}`);
+  } finally {
+    b.child.kill();
+  }
+});
+
+test('the stdio entry outlives a daemon restart: the next call opens a new session and runs', async () => {
   const client = new Client({ name: 'bridge-test', version: '1.0.0' });
   await client.connect(
     new StdioClientTransport({
