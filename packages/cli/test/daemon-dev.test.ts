@@ -18,12 +18,24 @@ function collect(child: ChildProcess): { out: () => string; err: () => string; e
   return { out: () => out, err: () => err, exited };
 }
 
-async function withDev(f: (s: Stack, dev: ReturnType<typeof collect>, child: ChildProcess) => Promise<void>): Promise<void> {
-  const s = makeStack();
+/** `faramesh dev` on the stack, once it says it is ready (a child the caller must end). */
+async function startDev(s: Stack): Promise<{ child: ChildProcess; dev: ReturnType<typeof collect> }> {
   const child = s.spawnCli('dev');
   const dev = collect(child);
+  await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000).catch((e: Error) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  return { child, dev };
+}
+
+/** The stack's policy with payouts permitted: an edit tried in dev. */
+const PAYOUTS_PERMITTED = (policy: string) => policy.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts');
+
+async function withDev(f: (s: Stack, dev: ReturnType<typeof collect>, child: ChildProcess) => Promise<void>): Promise<void> {
+  const s = makeStack();
+  const { child, dev } = await startDev(s);
   try {
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
     await f(s, dev, child);
   } finally {
     child.kill('SIGKILL');
@@ -95,13 +107,8 @@ test('a policy tried in faramesh dev does not outlive the session: the next star
     const applied = readFileSync(compiled);
     const appliedSig = readFileSync(join(s.dir, '.faramesh', 'governance.compiled.sig'));
     // Try an edit in dev (payouts permitted), then stop it, without ever applying the edit.
-    writeFileSync(
-      join(s.dir, 'governance.fms'),
-      POLICY.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts'),
-    );
-    const child = s.spawnCli('dev');
-    const dev = collect(child);
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    writeFileSync(join(s.dir, 'governance.fms'), PAYOUTS_PERMITTED(POLICY));
+    const { child, dev } = await startDev(s);
     assert.equal((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'payouts', args: {} })).effect, 'PERMIT');
     child.kill('SIGINT');
     assert.equal(await dev.exited, 0);
@@ -126,15 +133,13 @@ test('an applied version tried again in faramesh dev can still be rolled back to
   try {
     assert.equal(s.cli('apply').code, 0);
     const original = readFileSync(join(s.dir, 'governance.fms'), 'utf8');
-    const edited = original.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts');
+    const edited = PAYOUTS_PERMITTED(original);
     writeFileSync(join(s.dir, 'governance.fms'), edited);
     assert.equal(s.cli('apply').code, 0);
     assert.equal(s.cli('apply', '--stop').code, 0);
     // The first version, tried again in dev.
     writeFileSync(join(s.dir, 'governance.fms'), original);
-    const child = s.spawnCli('dev');
-    const dev = collect(child);
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    const { child, dev } = await startDev(s);
     child.kill('SIGINT');
     assert.equal(await dev.exited, 0);
     writeFileSync(join(s.dir, 'governance.fms'), edited);
@@ -150,10 +155,8 @@ test('an applied version tried again in faramesh dev can still be rolled back to
 
 test('faramesh dev on a stack never applied leaves no compiled policy behind', async () => {
   const s = makeStack();
-  const child = s.spawnCli('dev');
-  const dev = collect(child);
+  const { child, dev } = await startDev(s);
   try {
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
     child.kill('SIGINT');
     assert.equal(await dev.exited, 0);
     assert.equal(existsSync(join(s.dir, '.faramesh', 'governance.compiled.json')), false);
@@ -274,10 +277,8 @@ agent "bot" {
     ),
     { FARAMESH_SLACK_WEBHOOK_URL: `${url}/slack` },
   );
-  const child = s.spawnCli('dev');
-  const dev = collect(child);
+  const { child, dev } = await startDev(s);
   try {
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
     assert.match(dev.out(), /providers declared \(vault \(vault\), splunk \(splunk-sink\), signing \(kms\)\): not contacted in dev/);
     const read = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
     assert.equal(read.effect, 'PERMIT');
@@ -297,13 +298,8 @@ test('a policy left behind by a killed faramesh dev is loaded by no other daemon
   try {
     assert.equal(s.cli('apply').code, 0);
     assert.equal(s.cli('apply', '--stop').code, 0);
-    writeFileSync(
-      join(s.dir, 'governance.fms'),
-      POLICY.replace('deny!  stripe/payouts reason "platform team only"', 'permit stripe/payouts'),
-    );
-    const child = s.spawnCli('dev');
-    const dev = collect(child);
-    await until('dev to be ready', () => dev.out().includes('Ctrl-C stops it'), 15_000);
+    writeFileSync(join(s.dir, 'governance.fms'), PAYOUTS_PERMITTED(POLICY));
+    const { child, dev } = await startDev(s);
     // Killed: nothing of dev's own runs to put the applied policy back.
     child.kill('SIGKILL');
     await dev.exited;
