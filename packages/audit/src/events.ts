@@ -136,6 +136,25 @@ export interface CheckpointRecord extends EventBase {
   key: string;
 }
 
+/**
+ * Old sealed segments were moved to an archive file (`faramesh audit compact`, `runtime {
+ * wal_retention }`): records 0 … size-1 are there, and the log directory keeps a base whose SHA-256
+ * this names. Appended before the base is written, so the checkpoints after it sign the base.
+ */
+export interface LogCompacted extends EventBase {
+  type: 'log_compacted';
+  /** Records compacted in all (this compaction and earlier ones). */
+  size: number;
+  /** The first record this compaction archived. */
+  first_seq: number;
+  /** SHA-256 (hex) of the base file (`base.json`) written after this record. */
+  base_sha256: string;
+  /** The archive file this compaction wrote, and its SHA-256 (hex). */
+  archive: string;
+  archive_sha256: string;
+  by?: string;
+}
+
 export type EventRecord =
   | PolicyApplied
   | AgentStanding
@@ -147,6 +166,7 @@ export type EventRecord =
   | KeyRotated
   | McpTraffic
   | McpTask
+  | LogCompacted
   | CheckpointRecord;
 export type LogRecord = DecisionRecord | EventRecord;
 export type RecordType = LogRecord['type'];
@@ -168,5 +188,6 @@ export const RECORD_TYPES: readonly RecordType[] = [
   'key_rotated',
   'mcp_traffic',
   'mcp_task',
+  'log_compacted',
   'checkpoint',
 ];

@@ -7,6 +7,7 @@ export * from './record.js';
 export * from './events.js';
 export * from './keys.js';
 export * from './log/audit-log.js';
+export { readBase, type LogBase, type ArchiveRef } from './log/base.js';
 export { LogLockedError, processAlive, removeLog, writeDurable } from './log/files.js';
 export * from './verify/verify.js';
 export { checkFields, type FieldProblem } from './verify/fields.js';

@@ -28,6 +28,7 @@ import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
+import { compactLog, RETENTION_EVERY_MS } from './core/log-retention.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
 import { DelegationTokens } from './core/delegation.js';
@@ -111,6 +112,8 @@ export class Daemon {
   private snapshots?: StateSnapshots;
   private feed?: RecordFeed;
   private sinks?: Sinks;
+  /** When `wal_retention` is next applied (first: once READY). */
+  private retentionDueMs = 0;
   private alerts?: Alerts;
   private unhookSinks?: () => void;
   private agentServer?: LineServer;
@@ -657,6 +660,12 @@ export class Daemon {
         'forbidden',
         "supervisor_launch with a command is on the operator socket only; over HTTP it starts the stack's supervised_command",
       );
+    // Nor a directory for the daemon to write to.
+    if (by !== undefined && r.method === 'audit.compact' && r.params.archive_dir !== undefined)
+      return operatorError(
+        'forbidden',
+        'audit.compact with an archive_dir is on the operator socket only; over HTTP it archives beside the log',
+      );
     if (r.method === 'status') return operatorResult(this.status());
     if (r.method === 'audit.tail')
       return this.feed
@@ -767,6 +776,12 @@ export class Daemon {
           if (e instanceof CompiledStateError) return operatorError('refused', e.message);
           throw e;
         }
+      case 'audit.compact':
+        try {
+          return operatorResult(await this.compact(r.params.older_than_s * 1000, r.params.by, r.params.archive_dir));
+        } catch (e) {
+          return operatorError('refused', `the log was not compacted: ${(e as Error).message}`);
+        }
       case 'supervisor_list':
         return operatorResult({ children: this.supervisor!.list() });
       case 'supervisor_launch':
@@ -863,6 +878,7 @@ export class Daemon {
       proxyOnly: proxyOnlyCredentials(compiled.ir, reverse !== undefined),
       appliedAt: new Date().toISOString(),
       mode: settings.mode,
+      ...(settings.walRetentionMs !== undefined ? { walRetentionMs: settings.walRetentionMs } : {}),
     };
   }
 
@@ -1070,12 +1086,35 @@ export class Daemon {
     };
   }
 
-  /** Once a second: expire approvals, snapshot the state when due. */
+  /** Once a second: expire approvals, snapshot the state when due, apply `wal_retention` when due. */
   private async tick(): Promise<void> {
     const now = Date.now();
     if (this.snapshots?.due(now) && this.lifecycle.state === 'READY')
       void this.snapshots.take(now).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
+    const retention = this.decisions?.policy.walRetentionMs;
+    if (retention !== undefined && now >= this.retentionDueMs && this.lifecycle.state === 'READY') {
+      this.retentionDueMs = now + RETENTION_EVERY_MS;
+      void this.compact(retention, 'wal_retention').then(
+        (done) => done.records > 0 && this.say(`wal_retention: ${done.records} records compacted into ${done.archive}`),
+        (e: Error) => this.say(`wal_retention: the log was not compacted: ${e.message}`),
+      );
+    }
     await this.sweepApprovals();
+  }
+
+  /** Compact the log's sealed segments older than `olderThanMs` (see core/log-retention.ts). */
+  private compact(olderThanMs: number, by: string, archiveDir?: string): ReturnType<typeof compactLog> {
+    if (!this.log || !this.snapshots) throw new Error(`the daemon is ${this.lifecycle.state}`);
+    return compactLog({
+      log: this.log,
+      snapshots: this.snapshots,
+      stateDir: this.paths.state,
+      ...(this.sinks ? { sinks: this.sinks } : {}),
+      olderThanMs,
+      nowMs: Date.now(),
+      archiveDir: archiveDir ?? this.settings!.walArchiveDir,
+      by,
+    });
   }
 
   /** `alert { on = "approved" }` of the approval's agent, once the approval is recorded. */

@@ -25,7 +25,7 @@ import {
   readFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { canonicalJson } from '@faramesh/protocol';
 import { signCheckpoint } from '../checkpoint.js';
@@ -34,7 +34,9 @@ import { leafHash, type Hash } from '../merkle.js';
 import type { Signer } from '../note.js';
 import type { CheckpointRecord, RecordInput, Sequenced } from '../events.js';
 import { encodeVerifierKey } from '../keys.js';
-import { acquireLock } from './files.js';
+import { BASE_FILE, leavesName, liveSegments } from './base.js';
+import { planCompaction, removeCompacted, writeCompaction, type CompactOptions, type CompactResult } from './compact.js';
+import { acquireLock, writeDurable } from './files.js';
 import { createSegment, sha256hex, writeManifest } from './manifest.js';
 import { recover, type OpenReport } from './recover.js';
 import { RecordClock } from './clock.js';
@@ -42,6 +44,7 @@ import { chainOf, type SequencerState } from './sequencer.js';
 import { writeSnapshot, type Snapshot } from './snapshot.js';
 
 export { LogCorruptError } from './errors.js';
+export type { CompactOptions, CompactResult } from './compact.js';
 export type { OpenReport } from './recover.js';
 export { WAL_FORMAT, type SegmentManifest } from './manifest.js';
 
@@ -115,6 +118,7 @@ export class AuditLog {
   private signerKey?: string;
   private readonly clock = new RecordClock();
   private checkpointing?: Promise<CheckpointRecord | undefined>;
+  private compacting = false;
   private checkpointTimer?: NodeJS.Timeout;
   /** Records (other than checkpoints) not yet covered by a checkpoint, and since the last snapshot. */
   private unsigned: number;
@@ -425,6 +429,53 @@ export class AuditLog {
       }
     })();
     return this.checkpointing;
+  }
+
+  /**
+   * Move old sealed segments into an archive file (see `compact.ts`). In order, so that a crash at
+   * any point leaves a log that opens and verifies: the archive and the new leaves file are written;
+   * a `log_compacted` record naming the new base's SHA-256 is appended (and checkpointed); the base
+   * is written; only then are the segments removed (an open finishes that when a crash interrupted it).
+   */
+  async compact(options: CompactOptions): Promise<CompactResult> {
+    if (this.failed) throw this.failed;
+    if (this.closed) throw new Error('the audit log is closed');
+    if (this.compacting) throw new Error('a compaction of this log is already running');
+    const inside = relative(resolve(this.dir), resolve(options.archiveDir));
+    if (!inside.startsWith('..') && !isAbsolute(inside))
+      throw new Error(`the archive directory ${options.archiveDir} is inside the log directory, which holds the log alone`);
+    this.compacting = true;
+    try {
+      const { segments, base: previous } = liveSegments(this.dir);
+      const size = previous?.base.size ?? 0;
+      const plan = planCompaction(this.dir, segments, this.state.segment, options);
+      if (plan.length === 0) return { records: 0, segments: 0, size };
+      const made = await writeCompaction(this.dir, plan, previous?.base, options);
+      await this.append({
+        type: 'log_compacted',
+        size: made.base.size,
+        first_seq: made.archive.first_seq,
+        base_sha256: sha256hex(made.text),
+        archive: made.archive.file,
+        archive_sha256: made.archive.sha256,
+        ...(options.by !== undefined ? { by: options.by } : {}),
+      });
+      await this.checkpoint();
+      writeDurable(this.dir, BASE_FILE, made.text);
+      removeCompacted(
+        this.dir,
+        plan.map((m) => m.segment),
+        previous && previous.base.leaves.file !== leavesName(made.base.size) ? previous.base.leaves.file : undefined,
+      );
+      return {
+        records: made.archive.count,
+        segments: plan.length,
+        size: made.base.size,
+        archive: join(options.archiveDir, made.archive.file),
+      };
+    } finally {
+      this.compacting = false;
+    }
   }
 
   /** Sign what is unsigned, flush, snapshot, release the directory. */

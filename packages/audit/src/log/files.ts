@@ -19,6 +19,8 @@ import {
 import { join } from 'node:path';
 
 export const SEGMENT = /^seg-(\d{16})\.wal$/;
+/** The first seq a segment's name says it holds. */
+export const firstSeqOf = (segment: string) => Number(SEGMENT.exec(segment)![1]);
 export const segmentName = (firstSeq: number) => `seg-${String(firstSeq).padStart(16, '0')}.wal`;
 export const manifestName = (segment: string) => segment.replace(/\.wal$/, '.manifest.json');
 
@@ -210,13 +212,15 @@ export function readFileFrom(path: string, from: number, max = Infinity): Buffer
   }
 }
 
-/** Is `name` one of the files a log directory holds (segments, manifests, the snapshot, the lock, their temp files)? */
+/** Is `name` one of the files a log directory holds (segments, manifests, the snapshot, a compacted base, the lock, their temp files)? */
 export function isLogFile(name: string): boolean {
   const base = /^\.(.+)\.tmp$/.exec(name)?.[1] ?? name;
   return (
     SEGMENT.test(base) ||
     /^seg-\d{16}\.manifest\.json$/.test(base) ||
     base === 'snapshot.json' ||
+    base === 'base.json' ||
+    /^base-\d{16}\.leaves$/.test(base) ||
     /^LOCK(\.\d+\.[0-9a-f]+(\.stale)?)?$/.test(base)
   );
 }

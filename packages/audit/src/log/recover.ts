@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { dataEnd, scanFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
 import { LogCorruptError } from './errors.js';
-import { listSegments, manifestName, readFileFrom, SEGMENT } from './files.js';
+import { BASE_FILE, liveSegments } from './base.js';
+import { removeCompacted } from './compact.js';
+import { firstSeqOf, manifestName, readFileFrom } from './files.js';
 import { createSegment, parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
 import { chainOf, SequencerState } from './sequencer.js';
 import { readSnapshot, SNAPSHOT_FILE, type Snapshot } from './snapshot.js';
@@ -26,27 +28,39 @@ export interface OpenReport {
   truncated?: { segment: string; offset: number; bytes: number };
 }
 
-const firstSeqOf = (segment: string) => Number(SEGMENT.exec(segment)![1]);
-
 export function recover(dir: string): { state: SequencerState; report: OpenReport } {
-  const segments = listSegments(dir);
+  const { segments, stale, base } = liveSegments(dir);
+  // A compaction interrupted after its base was written: finish removing what it archived.
+  if (stale.length > 0) removeCompacted(dir, stale);
+  const first = base?.base.size ?? 0;
+  const fresh = (): SequencerState => {
+    if (!base) return new SequencerState();
+    try {
+      return SequencerState.at(base.base);
+    } catch (e) {
+      throw new LogCorruptError(BASE_FILE, 0, `the base of the compacted log is inconsistent (${(e as Error).message})`);
+    }
+  };
   const snap = readSnapshot(dir);
   if (segments.length === 0) {
-    // Segments are never removed: a snapshot with none left means the log was taken away, and
-    // starting afresh would erase the only evidence of it (and every budget it counted).
-    if (snap === 'damaged' || (snap && snap.size > 0))
+    // Segments are never removed but by compaction: a snapshot past the base with none left means
+    // the log was taken away, and starting afresh would erase the only evidence of it (and every
+    // budget it counted).
+    if (snap === 'damaged' || (snap && snap.size > first))
       throw new LogCorruptError(
         snap === 'damaged' ? SNAPSHOT_FILE : snap.segment,
         0,
         `the log's segments are gone, but its snapshot remembers ${snap === 'damaged' ? 'records' : `${snap.size} records`}`,
       );
-    const created = createSegment(dir, 0);
-    const state = new SequencerState();
-    state.startSegment(created.name, 0, created.headerBytes);
-    return { state, report: { records: 0, scanned: 0, snapshot: 'absent' } };
+    const created = createSegment(dir, first);
+    const state = fresh();
+    state.startSegment(created.name, first, created.headerBytes);
+    return { state, report: { records: first, scanned: 0, snapshot: 'absent' } };
   }
-  const resumed = snap && snap !== 'damaged' ? resume(dir, segments, snap) : undefined;
-  const state = resumed ?? new SequencerState();
+  // A snapshot from before the last compaction describes records that are archived now: not used.
+  const usable = snap && snap !== 'damaged' && snap.size >= first && snap.segment_first_seq >= first;
+  const resumed = usable ? resume(dir, segments, snap, first) : undefined;
+  const state = resumed ?? fresh();
   const report: OpenReport = { records: 0, scanned: 0, snapshot: resumed ? 'used' : snap ? 'unusable' : 'absent' };
   const startIndex = resumed ? segments.indexOf(resumed.segment) : 0;
   // A sealed last segment is a crash between sealing it and starting the next: start the next now.
@@ -65,13 +79,13 @@ export function recover(dir: string): { state: SequencerState; report: OpenRepor
 }
 
 /** The state a snapshot holds, if it fits the segments on disk (else a full scan is due). */
-function resume(dir: string, segments: string[], snap: Snapshot): SequencerState | undefined {
+function resume(dir: string, segments: string[], snap: Snapshot, first: number): SequencerState | undefined {
   const at = segments.indexOf(snap.segment);
   // The segment the snapshot ends in is gone (segments are never removed): records were taken away.
   if (at === -1)
     throw new LogCorruptError(snap.segment, 0, `the segment is missing, but the snapshot remembers ${snap.size} records up to it`);
-  // The first segments are gone: the log starts at seq 0, whatever the snapshot says.
-  if (firstSeqOf(segments[0]!) !== 0)
+  // The first segments are gone: the log starts at seq 0 (or where its compacted base ends), whatever the snapshot says.
+  if (firstSeqOf(segments[0]!) !== first)
     throw new LogCorruptError(segments[0]!, 0, `the log starts at seq ${firstSeqOf(segments[0]!)}: a segment is missing`);
   if (firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
   let state: SequencerState;

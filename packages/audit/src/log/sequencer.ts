@@ -59,9 +59,14 @@ export class SequencerState {
     this.segmentMaxTime = '';
   }
 
-  toSnapshot(): Snapshot {
+  /** The chain tips as a snapshot or a base stores them. */
+  tipsJSON(): Snapshot['tips'] {
     // Chains are named by agent ids from the wire: keys are defined, never assigned (`__proto__` is one).
-    const tips: Snapshot['tips'] = Object.fromEntries([...this.tips].map(([chain, t]) => [chain, [t.hash, t.lamport]]));
+    return Object.fromEntries([...this.tips].map(([chain, t]) => [chain, [t.hash, t.lamport]]));
+  }
+
+  toSnapshot(): Snapshot {
+    const tips = this.tipsJSON();
     return {
       size: this.nextSeq,
       segment: this.segment,
@@ -77,21 +82,30 @@ export class SequencerState {
 
   /** Rebuild from a snapshot; throws when it is inconsistent. */
   static fromSnapshot(s: Snapshot): SequencerState {
-    const state = new SequencerState();
-    state.frontier = MerkleFrontier.fromJSON(s.edge);
-    if (state.frontier.size !== s.size || s.segment_first_seq > s.size)
-      throw new Error('the snapshot disagrees with itself about its size');
-    for (const [chain, tip] of Object.entries(s.tips)) {
-      if (!Array.isArray(tip) || typeof tip[0] !== 'string' || !Number.isSafeInteger(tip[1])) throw new Error('malformed chain tip');
-      state.tips.set(chain, { hash: tip[0], lamport: tip[1] });
-    }
-    state.nextSeq = s.size;
+    const state = SequencerState.at(s);
+    if (s.segment_first_seq > s.size) throw new Error('the snapshot disagrees with itself about its size');
     state.segment = s.segment;
     state.segmentBytes = s.offset;
     state.segmentFirstSeq = s.segment_first_seq;
     // A snapshot from before segments kept a time bound: this segment's earlier records are unknown.
     const bound = s.segment_max_time;
     state.segmentMaxTime = bound === '' || isTimeBound(bound) ? bound : null;
+    return state;
+  }
+
+  /**
+   * The state after `size` records, from their tree edge, chain tips, last checkpoint and key (a
+   * snapshot's, or a compacted log's base); throws when they are inconsistent.
+   */
+  static at(s: Pick<Snapshot, 'size' | 'edge' | 'tips' | 'checkpoint_size' | 'key'>): SequencerState {
+    const state = new SequencerState();
+    state.frontier = MerkleFrontier.fromJSON(s.edge);
+    if (state.frontier.size !== s.size) throw new Error('the tree edge does not hold as many records as the state says');
+    for (const [chain, tip] of Object.entries(s.tips)) {
+      if (!Array.isArray(tip) || typeof tip[0] !== 'string' || !Number.isSafeInteger(tip[1])) throw new Error('malformed chain tip');
+      state.tips.set(chain, { hash: tip[0], lamport: tip[1] });
+    }
+    state.nextSeq = s.size;
     if (s.checkpoint_size !== undefined) state.checkpointSize = s.checkpoint_size;
     if (s.key !== undefined) state.key = s.key;
     return state;

@@ -11,7 +11,8 @@ import { FRAME_HEADER, MAX_FRAME, walkFrames } from '../frames.js';
 import { leafHashHex } from '../merkle.js';
 import type { LogPosition } from '../log/audit-log.js';
 import { LogCorruptError } from '../log/errors.js';
-import { listSegments, manifestName, readFileFrom } from '../log/files.js';
+import { readBase } from '../log/base.js';
+import { firstSeqOf, listSegments, manifestName, readFileFrom } from '../log/files.js';
 import { parseHeader, parseJsonObject, readManifest } from '../log/manifest.js';
 import { mayReach } from '../log/time-bound.js';
 
@@ -58,7 +59,12 @@ export class LogFollower {
     for (;;) {
       const segments = listSegments(this.dir);
       if (segments.length === 0) throw new Error(`no audit log in ${this.dir} (no segment files)`);
-      if (!this.segment) this.segment = segments[0]!;
+      if (!this.segment) {
+        // A compacted log goes on from its base: the first live segment is where the base ends.
+        const floor = readBase(this.dir)?.base.size ?? 0;
+        this.segment = segments.find((name) => firstSeqOf(name) >= floor) ?? segments[segments.length - 1]!;
+        this.seq = floor;
+      }
       const index = segments.indexOf(this.segment);
       if (index === -1) throw new LogCorruptError(this.segment, this.offset, 'the segment being read disappeared');
       const next = segments[index + 1];

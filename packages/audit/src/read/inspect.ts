@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments, lockHolder, SEGMENT } from '../log/files.js';
+import { liveSegments } from '../log/base.js';
+import { firstSeqOf, lockHolder } from '../log/files.js';
 import { readManifest, WAL_FORMAT } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
 import { LogFollower, type StoredRecord } from './follower.js';
@@ -33,12 +34,14 @@ export interface LogInspection {
   last?: { seq: number; id: string; type: string; time: string };
   checkpoint?: { seq: number; size: number; time: string; key: string };
   snapshot: { size: number; segment: string } | 'damaged' | null;
+  /** Records compacted into archive files (counted in `records`), and where those are. */
+  compacted?: { records: number; segments: number; archives: number; archive_dir: string };
   /** The process holding the writer's lock, and whether it still runs. */
   writer: { pid: number; alive: boolean } | null;
 }
 
 export function inspectLog(dir: string): LogInspection {
-  const names = listSegments(dir);
+  const { segments: names, base } = liveSegments(dir);
   if (names.length === 0) throw new Error(`no audit log in ${dir} (no segment files)`);
   const read = new Map<string, StoredRecord[]>();
   /** Every record of one segment, or why not. */
@@ -54,7 +57,7 @@ export function inspectLog(dir: string): LogInspection {
     const info: SegmentInfo = {
       name,
       state: 'active',
-      first_seq: Number(SEGMENT.exec(name)![1]),
+      first_seq: firstSeqOf(name),
       records: 0,
       bytes: statSync(join(dir, name)).size,
     };
@@ -74,11 +77,15 @@ export function inspectLog(dir: string): LogInspection {
     dir,
     format: WAL_FORMAT,
     segments,
-    records: segments.reduce((n, s) => n + s.records, 0),
+    records: segments.reduce((n, s) => n + s.records, base?.base.size ?? 0),
     bytes: segments.reduce((n, s) => n + s.bytes, 0),
     snapshot: snapshotOf(dir),
     writer: writerOf(dir),
   };
+  if (base) {
+    const b = base.base;
+    inspection.compacted = { records: b.size, segments: b.segments.length, archives: b.archives.length, archive_dir: b.archive_dir };
+  }
   // Newest segment first, until one holds a checkpoint.
   for (let i = segments.length - 1; i >= 0 && !inspection.checkpoint; i--) {
     const info = segments[i]!;

@@ -4,6 +4,7 @@
  * off-host copy of an old checkpoint exposes truncation or rewriting.
  */
 import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { readBase, readBaseLeaves } from '../log/base.js';
 import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsistency, verifyInclusion, type Hash } from '../merkle.js';
 import type { Verifier } from '../note.js';
 import { eachRecord, type StoredRecord } from './follower.js';
@@ -31,7 +32,7 @@ export function loadProvable(
   verifiers: readonly Verifier[],
   visit: (r: StoredRecord) => void = () => {},
 ): { leaves: Hash[]; latest?: Latest } {
-  const leaves: Hash[] = [];
+  const leaves: Hash[] = compactedLeaves(dir);
   let latest: Latest | undefined;
   eachRecord(dir, (r) => {
     leaves.push(leafHash(r.payload));
@@ -47,6 +48,20 @@ export function loadProvable(
       `the log no longer matches its latest checkpoint (tree size ${latest.checkpoint.size}): run faramesh audit verify`,
     );
   return { leaves, ...(latest ? { latest } : {}) };
+}
+
+/** The leaf hashes of records compacted into archive files (none when the log was never compacted). */
+function compactedLeaves(dir: string): Hash[] {
+  const base = readBase(dir);
+  if (!base) return [];
+  const all = readBaseLeaves(dir, base.base);
+  return Array.from({ length: base.base.size }, (_, i) => all.subarray(i * 32, i * 32 + 32));
+}
+
+/** For a record not found: where the log's older records went, if it was compacted ('' if not). */
+export function compactedNote(dir: string): string {
+  const base = readBase(dir)?.base;
+  return base ? ` (the log's first ${base.size} records were compacted into archive files in ${base.archive_dir})` : '';
 }
 
 /** The latest checkpoint that verifies under the pinned keys and matches the log: to keep off-host. */
@@ -81,7 +96,7 @@ export function proveInclusion(dir: string, ref: string, verifiers: readonly Ver
   const { leaves, latest } = loadProvable(dir, verifiers, (r) => {
     if (r.record.id === id) target ??= r;
   });
-  if (!target) throw new Error(`no record ${ref} in ${dir}`);
+  if (!target) throw new Error(`no record ${ref} in ${dir}${compactedNote(dir)}`);
   if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet');
   const size = latest.checkpoint.size;
   if (target.seq >= size)

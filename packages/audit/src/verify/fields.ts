@@ -181,6 +181,14 @@ const SCHEMAS = new Map<string, Schema>(
       action_id: str,
       code: oneOf('RUNTIME_GAP'),
     }),
+    log_compacted: schema(['size', 'first_seq', 'base_sha256', 'archive', 'archive_sha256'], {
+      size: count,
+      first_seq: count,
+      base_sha256: hex64,
+      archive: str,
+      archive_sha256: hex64,
+      by: str,
+    }),
     checkpoint: schema(['size', 'note', 'key'], { size: count, note: str, key: vkey }),
   }),
 );

@@ -4,18 +4,19 @@
  * frames (`scan.ts`) are folded here strictly in log order, whether they were made inline or on
  * worker threads, so both give the same report.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { openCheckpoint } from '../checkpoint.js';
 import { dataEnd, frameEnd, walkFrames } from '../frames.js';
 import { MerkleFrontier, rootOf, type TreeState } from '../merkle.js';
-import { manifestName, SEGMENT } from '../log/files.js';
-import { parseHeader, readManifest, sha256hex } from '../log/manifest.js';
+import { canonicalJson } from '@faramesh/protocol';
+import { BASE_FILE, readBaseLeaves, type LogBase } from '../log/base.js';
+import { LogCorruptError } from '../log/errors.js';
+import { parseHeader, sha256hex, type SegmentManifest } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
 import { joinBounds } from '../log/time-bound.js';
 import { ChainChecker, type Loc } from './chains.js';
 import { ApprovalLedger } from './approvals.js';
 import { Kind, type RecordScan, type RunSummary } from './scan.js';
+import { sourceManifest, type LogSources, type SegmentSource } from './sources.js';
 import type { Problem, VerifyOptions, VerifyReport } from './verify.js';
 
 /** How far back a checkpoint may sign: the verifier keeps this many past tree states. */
@@ -28,12 +29,17 @@ export class LogFold {
   /** A manifest mismatch is a consequence of a record problem in its segment, when there is one: reported there, after it. */
   private readonly manifestProblems: (Problem & { end: number })[] = [];
   private readonly chains = new ChainChecker();
-  private readonly tree = new MerkleFrontier();
+  private tree = new MerkleFrontier();
   private readonly history: TreeState[] = new Array<TreeState>(HISTORY);
   private readonly policies = new Set<string>();
   private readonly approvals = new ApprovalLedger();
   private readonly signers = new Set<string>();
   private readonly checkpointSeqs: number[] = [];
+  /** `log_compacted` records: the base each one names. */
+  private readonly compactions: { size: unknown; base: unknown }[] = [];
+  private readonly segments: readonly SegmentSource[];
+  private readonly total: number;
+  private readonly base?: { base: LogBase; text: string };
   private seq = 0;
   private done = 0;
   private segment = '';
@@ -44,10 +50,12 @@ export class LogFold {
 
   constructor(
     private readonly dir: string,
-    private readonly segments: readonly string[],
-    private readonly total: number,
+    log: LogSources,
     private readonly options: VerifyOptions,
   ) {
+    const segments = (this.segments = log.sources);
+    this.total = log.total;
+    if (log.base) this.base = log.base;
     this.report = {
       dir,
       ok: false,
@@ -65,6 +73,97 @@ export class LogFold {
       problemCount: 0,
     };
     this.history[0] = this.tree.state();
+    this.problems.push(...log.problems);
+    if (log.base) {
+      const { base } = log.base;
+      this.report.compacted = {
+        records: base.size,
+        segments: base.segments.length,
+        archives: base.archives.length,
+        included: log.archivedIncluded,
+      };
+      // Without the archives, the live log goes on from the base.
+      if (!log.archivedIncluded) this.fromBase(base);
+    }
+  }
+
+  /**
+   * Start where the base ends: the tree rebuilt from the compacted records' leaf hashes (each
+   * compacted segment's root and the base's edge checked against it), the chains, policies and
+   * approvals as the base states them. Its own truth comes from the log: the `log_compacted` record
+   * naming its hash, which the checkpoints after it sign (see `finish`).
+   */
+  private fromBase(base: LogBase): void {
+    const at: Loc = { seq: base.size, segment: BASE_FILE, offset: 0 };
+    let leaves: Buffer;
+    try {
+      leaves = readBaseLeaves(this.dir, base);
+    } catch (e) {
+      this.problem(at, 'leaves', e instanceof LogCorruptError ? `${e.segment}: ${e.reason}` : (e as Error).message);
+      leaves = Buffer.alloc(0);
+    }
+    this.growFromLeaves(leaves, base, at);
+    const tip: Loc = { seq: base.size - 1, segment: BASE_FILE, offset: 0 };
+    for (const [chain, [hash, lamport]] of Object.entries(base.tips)) this.chains.advance(chain, tip, hash, lamport);
+    for (const version of base.policies) this.policies.add(version);
+    for (const [id, by] of Object.entries(base.approvals)) this.approvals.take({ index: 0, id, by, grant: true });
+    this.report.checkpoints.lastSize = base.checkpoint_size ?? 0;
+  }
+
+  /** Grow the tree over the compacted leaves (when they check out), checking each manifest root on the way. */
+  private growFromLeaves(leaves: Buffer, base: LogBase, at: Loc): void {
+    const { tree, history } = this;
+    if (leaves.length === base.size * 32) {
+      let next = 0;
+      for (let i = 0; i < base.size; i++) {
+        tree.append(leaves.subarray(i * 32, i * 32 + 32));
+        history[tree.size % HISTORY] = tree.state();
+        const m = base.segments[next];
+        if (m && tree.size === m.first_seq + m.count) {
+          next++;
+          if (m.root !== Buffer.from(tree.root()).toString('hex'))
+            this.problem({ ...at, seq: m.first_seq }, 'leaves', `the compacted leaf hashes do not give ${m.segment}'s manifest root`);
+        }
+      }
+    }
+    if (canonicalJson(tree.toJSON()) !== canonicalJson(base.edge)) {
+      if (leaves.length === base.size * 32) this.problem(at, 'edge', "the base's Merkle edge is not the one its leaf hashes give");
+      // Go on from the edge the base states: later checkpoints then show whether it is right.
+      this.tree = MerkleFrontier.fromJSON(base.edge);
+      this.history[this.tree.size % HISTORY] = this.tree.state();
+    }
+    this.seq = base.size;
+  }
+
+  /**
+   * Having read the archived records, the live log must go on from exactly what the base states:
+   * the tree, each chain's tip, the policies applied.
+   */
+  private checkBase(base: LogBase): void {
+    const at: Loc = { seq: this.seq, segment: BASE_FILE, offset: 0 };
+    if (this.seq !== base.size) return this.problem(at, 'size', `the archives hold ${this.seq} records, the base says ${base.size}`);
+    if (canonicalJson(this.tree.toJSON()) !== canonicalJson(base.edge))
+      this.problem(at, 'edge', 'the base is not the tree the archived records make');
+    for (const [chain, [hash, lamport]] of Object.entries(base.tips))
+      if (!this.chains.links(chain, lamport + 1, hash))
+        this.problem(at, 'tips', `the base's tip of chain '${chain}' is not the archived records' last`);
+    if (this.chains.chains !== Object.keys(base.tips).length)
+      this.problem(at, 'tips', 'the base does not list every chain of the archived records');
+    const policies = [...this.policies].sort();
+    if (canonicalJson(policies) !== canonicalJson([...base.policies].sort()))
+      this.problem(at, 'policies', 'the base does not list the policy versions the archived records applied');
+    let leaves: Buffer | undefined;
+    try {
+      leaves = readBaseLeaves(this.dir, base);
+    } catch (e) {
+      this.problem(at, 'leaves', e instanceof LogCorruptError ? `${e.segment}: ${e.reason}` : (e as Error).message);
+    }
+    if (leaves) {
+      const check = new MerkleFrontier();
+      for (let i = 0; i < base.size; i++) check.append(leaves.subarray(i * 32, i * 32 + 32));
+      if (canonicalJson(check.toJSON()) !== canonicalJson(base.edge))
+        this.problem(at, 'leaves', 'the leaf hashes file is not the archived records');
+    }
   }
 
   private problem(at: Loc, field: string, reason: string): void {
@@ -76,7 +175,9 @@ export class LogFold {
    * undefined when it holds none (nothing, or an end met before any record).
    */
   beginSegment(index: number, bytes: Buffer): number | undefined {
-    const name = this.segments[index]!;
+    const src = this.segments[index]!;
+    const name = src.name;
+    if (this.base && !src.archived && index > 0 && this.segments[index - 1]!.archived) this.checkBase(this.base.base);
     this.segment = name;
     this.last = index === this.segments.length - 1;
     this.firstSeq = this.seq;
@@ -99,7 +200,7 @@ export class LogFold {
       this.firstSeq = h.first_seq;
       if (h.first_seq !== this.seq)
         this.problem(at, 'segment', `the segment starts at seq ${h.first_seq}, expected ${this.seq}: a segment is missing or out of order`);
-      const named = Number(SEGMENT.exec(name)![1]);
+      const named = src.firstSeq;
       if (named !== h.first_seq) this.problem(at, 'segment', `the file name says seq ${named}, its header ${h.first_seq}`);
     }
     return frameEnd(step.value);
@@ -135,6 +236,7 @@ export class LogFold {
         if (kind === Kind.AppliesPolicy) this.policies.add(scan.policies[i]!);
         else if (kind === Kind.Decision && !this.policies.has(scan.policies[i]!))
           this.problem(loc, 'policy_version', 'no policy_applied record before this decision applied this policy version');
+        else if (kind === Kind.Compacted) this.compactions.push(scan.compactions.find((c) => c.index === i)!);
         else if (kind === Kind.Checkpoint)
           this.checkpoint(
             scan.checkpoints.find((c) => c.index === i)!,
@@ -173,6 +275,7 @@ export class LogFold {
     for (const c of run.chains) chains.advance(c.chain, locOf(c.last), c.last.hash, c.last.lamport);
     for (const [version] of run.applied) policies.add(version);
     for (const event of run.approvals) this.approvals.take(event);
+    this.compactions.push(...run.compactions);
     let next = 0;
     for (let i = 0; i < run.count; i++) {
       const c = run.checkpoints[next];
@@ -208,7 +311,9 @@ export class LogFold {
   /** Finish the segment: a sealed one must match its manifest. */
   endSegment(bytes: Buffer): void {
     // The last segment is sealed only after a crash between sealing it and starting the next; the next open starts it.
-    if (!this.last || existsSync(join(this.dir, manifestName(this.segment)))) this.checkSealed(bytes);
+    const index = this.segments.findIndex((s) => s.name === this.segment);
+    const m = sourceManifest(this.dir, this.segments[index]!, this.last, this.base?.base);
+    if (m !== undefined) this.checkSealed(bytes, m);
   }
 
   private checkpoint(c: { note: unknown; size: unknown }, loc: Loc): void {
@@ -237,14 +342,13 @@ export class LogFold {
     for (const s of opened.verifiedBy) this.signers.add(s);
   }
 
-  private checkSealed(bytes: Buffer): void {
+  private checkSealed(bytes: Buffer, m: SegmentManifest | string): void {
     const { firstSeq, segment } = this;
     const count = this.seq - firstSeq;
     const at: Loc = { seq: firstSeq, segment, offset: 0 };
     this.report.sealed++;
     const problem = (field: string, reason: string): void =>
       void this.manifestProblems.push({ ...at, field, reason, end: firstSeq + count });
-    const m = readManifest(this.dir, segment);
     if (typeof m === 'string') return problem('manifest', m);
     if (m.sha256 !== sha256hex(bytes) || m.bytes !== bytes.length)
       return problem('manifest', 'the sealed segment no longer matches its manifest (sha256)');
@@ -264,6 +368,19 @@ export class LogFold {
     this.report.manifestsOk++;
   }
 
+  /** The base must be the one a `log_compacted` record named: the checkpoints after that record sign it. */
+  private checkCompaction(): void {
+    if (!this.base) return;
+    const { base, text } = this.base;
+    const sha = sha256hex(text);
+    if (!this.compactions.some((c) => c.size === base.size && c.base === sha))
+      this.problem(
+        { seq: base.size, segment: BASE_FILE, offset: 0 },
+        'base',
+        `no log_compacted record names this base (sha256 ${sha}): it was replaced or altered after the compaction`,
+      );
+  }
+
   /** The report, once every segment has been folded. */
   finish(): VerifyReport {
     const { report, problems, seq } = this;
@@ -271,11 +388,12 @@ export class LogFold {
     const snap = readSnapshot(this.dir);
     if (snap && snap !== 'damaged' && snap.size > seq)
       this.problem(
-        { seq, segment: this.segments[this.segments.length - 1]!, offset: 0 },
+        { seq, segment: this.segments[this.segments.length - 1]?.name ?? BASE_FILE, offset: 0 },
         'size',
         `the log held ${snap.size} records when last snapshotted and now holds ${seq}: records were removed from its end`,
       );
     for (const b of this.chains.finish()) this.problem(b.at, b.field, b.reason);
+    this.checkCompaction();
     report.records = seq;
     report.chains = this.chains.chains;
     report.policyVersions = this.policies.size;

@@ -4,14 +4,13 @@
  * most of the work) while the main thread folds the finished scans in log order (links, tree,
  * checkpoints). Same scan, same fold as `verifyLog`, so the report is the same.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { frameEnd, frameRuns, walkFrames } from '../frames.js';
 import { LogFold } from './fold.js';
 import { scanRecords, type RecordScan, type RunSummary } from './scan.js';
-import { listLog, RUN_FRAMES, verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
+import { logSources, readSource, type LogSources } from './sources.js';
+import { RUN_FRAMES, verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
 import type { TimeWindow } from './window.js';
 
 export interface ParallelOptions extends VerifyOptions {
@@ -52,12 +51,12 @@ interface Segment {
 }
 
 export async function verifyLogParallel(dir: string, options: ParallelOptions): Promise<VerifyReport> {
-  const { segments, total } = listLog(dir);
+  const log = logSources(dir, options);
   const count = options.workers ?? Math.min(4, availableParallelism());
-  if (count === 0 || total < (options.minBytes ?? PARALLEL_MIN_BYTES)) return verifyLog(dir, options);
+  if (count === 0 || log.total < (options.minBytes ?? PARALLEL_MIN_BYTES)) return verifyLog(dir, options);
   const pool = new ScanPool(count);
   try {
-    return await foldInParallel(dir, segments, total, pool, options);
+    return await foldInParallel(dir, log, pool, options);
   } catch (e) {
     // Workers that fail (they could not start, or died) cost speed, not the verdict: verify inline.
     if (!(e instanceof PoolError)) throw e;
@@ -67,19 +66,16 @@ export async function verifyLogParallel(dir: string, options: ParallelOptions): 
   }
 }
 
-async function foldInParallel(
-  dir: string,
-  segments: string[],
-  total: number,
-  pool: ScanPool,
-  options: ParallelOptions,
-): Promise<VerifyReport> {
+async function foldInParallel(dir: string, log: LogSources, pool: ScanPool, options: ParallelOptions): Promise<VerifyReport> {
+  const segments = log.sources;
   const window: TimeWindow = { from: options.from, to: options.to };
   const perRun = options.runFrames ?? RUN_FRAMES;
   const ahead: Segment[] = [];
   let read = 0;
   const readNext = () => {
-    const bytes = readShared(join(dir, segments[read++]!));
+    // Read into memory the workers share: each scans its runs in place (copying each run out cost
+    // the main thread more). A live segment's size is taken once: what is appended later is not read.
+    const bytes = readSource(segments[read++]!, (size) => Buffer.from(new SharedArrayBuffer(size)));
     const start = recordsStart(bytes);
     const starts = start === undefined ? [] : frameRuns(bytes, start, perRun);
     const runs = starts.map((from, k) => {
@@ -88,7 +84,7 @@ async function foldInParallel(
     });
     ahead.push({ bytes, runs });
   };
-  const fold = new LogFold(dir, segments, total, options);
+  const fold = new LogFold(dir, log, options);
   for (let i = 0; i < segments.length; i++) {
     while (read < Math.min(segments.length, i + READ_AHEAD)) readNext();
     const { bytes, runs } = ahead.shift()!;
@@ -114,24 +110,6 @@ async function foldInParallel(
 function recordsStart(bytes: Buffer): number | undefined {
   const first = walkFrames(bytes).next();
   return !first.done && first.value.kind === 'frame' ? frameEnd(first.value) : undefined;
-}
-
-/**
- * A segment read into memory the workers share: each scans its runs in place, as `verifyLog`
- * scans them, seeing the whole segment (copying each run out for a worker cost the main thread
- * more than the shared memory costs the scan). The size is taken once: a live daemon may append
- * meanwhile, and what it appends later is not read.
- */
-function readShared(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const bytes = Buffer.from(new SharedArrayBuffer(fstatSync(fd).size));
-    let done = 0;
-    for (let n = 1; done < bytes.length && n > 0; done += n) n = readSync(fd, bytes, done, bytes.length - done, done);
-    return bytes.subarray(0, done);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 class PoolError extends Error {

@@ -23,6 +23,8 @@ export const Kind = {
   Decision: 3,
   /** A checkpoint: its note and size are in `checkpoints`. */
   Checkpoint: 4,
+  /** A `log_compacted` record: the base it names is in `compactions`. */
+  Compacted: 5,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -43,6 +45,7 @@ export interface RecordScan {
   chains: string[];
   policies: (string | undefined)[];
   checkpoints: { index: number; note: unknown; size: unknown }[];
+  compactions: Compaction[];
   /** Approvals granted (`approval_resolved`, approved) and spent (a decision permitted by one), in order. */
   approvals: ApprovalEvent[];
   /** Schema problems, by frame index. */
@@ -76,6 +79,7 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     chains: [],
     policies: [],
     checkpoints: [],
+    compactions: [],
     approvals: [],
     fieldProblems: [],
     dev: 0,
@@ -120,6 +124,9 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     else if (record.type === 'checkpoint') {
       scan.kinds.push(Kind.Checkpoint);
       scan.checkpoints.push({ index: i, note: record.note, size: record.size });
+    } else if (record.type === 'log_compacted') {
+      scan.kinds.push(Kind.Compacted);
+      scan.compactions.push({ index: i, size: record.size, base: record.base_sha256 });
     } else scan.kinds.push(Kind.Other);
     scan.policies.push(version);
     const event = approvalEvent(record, i);
@@ -130,6 +137,13 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
   leaves.write(scan.leafHex.join(''), 'hex');
   scan.leaves = leaves;
   return scan;
+}
+
+/** A `log_compacted` record: the size and base hash it names. */
+export interface Compaction {
+  index: number;
+  size: unknown;
+  base: unknown;
 }
 
 /**
@@ -143,7 +157,7 @@ export interface ApprovalEvent {
   grant: boolean;
 }
 
-function approvalEvent(record: Record<string, unknown>, index: number): ApprovalEvent | undefined {
+export function approvalEvent(record: Record<string, unknown>, index: number): ApprovalEvent | undefined {
   if (record.type === 'approval_resolved' && record.outcome === 'approved' && typeof record.approval_id === 'string')
     return { index, id: record.approval_id, by: String(record.by), grant: true };
   const spent = record.type === 'decision' ? record.approval : undefined;
@@ -180,6 +194,7 @@ export interface RunSummary {
   /** Each policy version decisions were made under, and the index of the first such decision. */
   decided: [string, number][];
   checkpoints: { index: number; offset: number; id: string | undefined; note: unknown; size: unknown }[];
+  compactions: Compaction[];
   approvals: ApprovalEvent[];
   dev: number;
   inWindow: number;
@@ -222,6 +237,7 @@ export function summarize(scan: RecordScan): RunSummary | undefined {
     applied: [...applied],
     decided: [...decided],
     checkpoints,
+    compactions: scan.compactions,
     approvals: scan.approvals,
     dev: scan.dev,
     inWindow: scan.inWindow,

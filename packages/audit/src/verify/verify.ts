@@ -5,18 +5,16 @@
  * and that every decision names a policy version applied before it. Read-only; runs beside a live
  * daemon. Problems name the record (seq, id, file, byte offset) and the field.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { frameRuns } from '../frames.js';
 import type { Verifier } from '../note.js';
-import { listSegments } from '../log/files.js';
 import type { Loc } from './chains.js';
 import { LogFold } from './fold.js';
 import { scanRecords } from './scan.js';
+import { logSources, readSource, type SourceOptions } from './sources.js';
 
 export { inWindow, type TimeWindow } from './window.js';
 
-export interface VerifyOptions {
+export interface VerifyOptions extends SourceOptions {
   /** Pinned checkpoint keys. Keys named inside the log are never trusted. */
   verifiers: readonly Verifier[];
   /** Count and list only records whose time falls in [from, to] (epoch ms); the whole log is checked regardless. */
@@ -45,6 +43,12 @@ export interface VerifyReport {
   unsigned: number;
   policyVersions: number;
   dev: number;
+  /**
+   * Records compacted into archive files, when the log was compacted: verified from the base
+   * (their leaf hashes, manifests and the record of the compaction), or read in full from the
+   * archives (`includeArchived`).
+   */
+  compacted?: { records: number; segments: number; archives: number; included: boolean };
   /** A partial frame at the end of the active segment: a crash (truncated on the next open) or a write in progress. */
   pendingTail?: { segment: string; offset: number; bytes: number };
   /** Every problem, in log order; the first is the first offending record. */
@@ -57,10 +61,10 @@ export interface VerifyReport {
 export const RUN_FRAMES = 8192;
 
 export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
-  const { segments, total } = listLog(dir);
-  const fold = new LogFold(dir, segments, total, options);
-  for (let i = 0; i < segments.length; i++) {
-    const bytes = readFileSync(join(dir, segments[i]!));
+  const log = logSources(dir, options);
+  const fold = new LogFold(dir, log, options);
+  for (let i = 0; i < log.sources.length; i++) {
+    const bytes = readSource(log.sources[i]!);
     const start = fold.beginSegment(i, bytes);
     if (start !== undefined) {
       const starts = frameRuns(bytes, start, RUN_FRAMES);
@@ -69,11 +73,4 @@ export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
     fold.endSegment(bytes);
   }
   return fold.finish();
-}
-
-/** The log's segment files, in order, and their total size. */
-export function listLog(dir: string): { segments: string[]; total: number } {
-  const segments = listSegments(dir);
-  if (segments.length === 0) throw new Error(`no audit log in ${dir} (no segment files)`);
-  return { segments, total: segments.reduce((n, s) => n + statSync(join(dir, s)).size, 0) };
 }

@@ -46,6 +46,8 @@ export interface PolicyInUse {
   appliedAt: string;
   /** `runtime { mode }`: swapped with the policy, so flipping audit → enforce takes effect on apply. */
   mode: 'enforce' | 'audit';
+  /** `runtime { wal_retention }`, when set. */
+  walRetentionMs?: number;
 }
 
 export interface DecisionDeps {

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { leafAt, writeDurable, type AuditLog, type LogTip } from '@faramesh/audit';
+import { leafAt, readBase, writeDurable, type AuditLog, type LogTip } from '@faramesh/audit';
 import type { EngineState } from '@faramesh/engine';
 import { replayLog, type LogFacts, type Replayed } from './state-replay.js';
 import type { StateSeal } from '../stack/sealed-state.js';
@@ -34,28 +34,45 @@ export interface Restored extends Replayed {
   note?: string;
 }
 
-/** Rebuild the engine state: from the snapshot and the tail after it when it matches the log, else from the start. */
+/**
+ * Rebuild the engine state: from a snapshot and the tail after it, when one matches the log, else
+ * from the first record. A compacted log no longer holds its first records: its base keeps a
+ * snapshot of its own (taken when it was compacted), and when neither matches, the state cannot be
+ * rebuilt and the start is refused (budgets and rate limits would restart at zero).
+ */
 export function restoreState(stateDir: string, walDir: string, logSize: number, seal: StateSeal): Restored {
   const file = join(stateDir, STATE_SNAPSHOT_FILE);
-  if (!existsSync(file)) return { ...replayLog(walDir), from: 'start' };
-  const why = mismatch(file, walDir, logSize, seal);
-  if (typeof why === 'string') return { ...replayLog(walDir), from: 'start', note: why };
-  try {
-    return {
-      ...replayLog(walDir, { state: why.state, position: why.tip, facts: why.facts }),
-      from: 'snapshot',
-    };
-  } catch (e) {
-    return { ...replayLog(walDir), from: 'start', note: `the tail after the snapshot could not be read (${(e as Error).message})` };
+  const candidates: [string, string | undefined][] = [[STATE_SNAPSHOT_FILE, existsSync(file) ? readFileSync(file, 'utf8') : undefined]];
+  const base = readBase(walDir)?.base;
+  if (base) candidates.push(['the snapshot the log kept when it was compacted', base.carry]);
+  const notes: string[] = [];
+  for (const [label, text] of candidates) {
+    if (text === undefined) continue;
+    const stored = usable(text, walDir, logSize, seal);
+    if (typeof stored === 'string') {
+      notes.push(label === STATE_SNAPSHOT_FILE ? stored : `${label}: ${stored}`);
+      continue;
+    }
+    try {
+      const note = notes.length > 0 ? { note: notes.join('; ') } : {};
+      return { ...replayLog(walDir, { state: stored.state, position: stored.tip, facts: stored.facts }), from: 'snapshot', ...note };
+    } catch (e) {
+      notes.push(`the tail after ${label === STATE_SNAPSHOT_FILE ? 'the snapshot' : label} could not be read (${(e as Error).message})`);
+    }
   }
+  if (base)
+    throw new Error(
+      `the log's first ${base.size} records were compacted and no state snapshot matches the log${notes.length ? ` (${notes.join('; ')})` : ''}: the engine state (budgets, rate limits) cannot be rebuilt`,
+    );
+  return { ...replayLog(walDir), from: 'start', ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
 }
 
 /** The snapshot when it describes this log, else why not. */
-function mismatch(file: string, walDir: string, logSize: number, seal: StateSeal): Stored | string {
+function usable(text: string, walDir: string, logSize: number, seal: StateSeal): Stored | string {
   let stored: Stored;
   try {
     // A snapshot whose seal fails (counters reset by hand) is not used: the log has the truth.
-    stored = seal.open(STATE_SNAPSHOT_FILE, readFileSync(file, 'utf8')) as Stored;
+    stored = seal.open(STATE_SNAPSHOT_FILE, text) as Stored;
   } catch (e) {
     return `the state snapshot is unusable (${(e as Error).message})`;
   }
@@ -92,6 +109,11 @@ export class StateSnapshots {
   ) {
     this.coveredSeq = log.size;
     this.takenMs = nowMs;
+  }
+
+  /** The log position the last snapshot written is exact for. */
+  get covered(): number {
+    return this.coveredSeq;
   }
 
   due(nowMs: number): boolean {

@@ -229,6 +229,16 @@ export class Sinks {
     if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));
   }
 
+  /**
+   * The last record some sink has shipped (undefined without sinks): it and every record after it
+   * stay in the live log, where each sink resumes (and recognises its position by that record).
+   */
+  lastShipped(): number | undefined {
+    let min: number | undefined;
+    for (const w of this.workers) min = Math.min(min ?? Infinity, (this.cursors.get(w.format.name)?.seq ?? 0) - 1);
+    return min;
+  }
+
   statuses(): SinkStatus[] {
     return this.workers.map((w) => w.status);
   }

@@ -8,6 +8,8 @@ import { DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, resolveStackPath } from './paths
 export interface RuntimeSettings {
   mode: 'enforce' | 'audit';
   walDir: string;
+  /** Where compaction writes archive files unless told otherwise: beside the log, never inside it. */
+  walArchiveDir: string;
   agentSocket: string;
   approvalTtlMs: number;
   /** Initialization must reach READY within this, else HALT. */
@@ -15,6 +17,8 @@ export interface RuntimeSettings {
   immutableConfig: boolean;
   /** `trust_sdk_principal`: structured principal claims count without a verified token. */
   trustSdkPrincipal: boolean;
+  /** `wal_retention`: sealed log segments older than this move to archive files (see `core/log-retention.ts`). */
+  walRetentionMs?: number;
   /** The HTTP channel, when `http_listen` is set (TLS when both files are). */
   http?: { host: string; port: number; tls?: { cert: string; key: string } };
 }
@@ -81,14 +85,17 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
         : {}),
     };
   }
+  const walDir = resolveStackPath(text('wal_dir', DEFAULT_WAL_DIR), stackDir);
   return {
     mode,
-    walDir: resolveStackPath(text('wal_dir', DEFAULT_WAL_DIR), stackDir),
+    walDir,
+    walArchiveDir: `${walDir.replace(/\/+$/, '')}-archive`,
     agentSocket: resolveStackPath(text('socket', DEFAULT_AGENT_SOCKET), stackDir),
     approvalTtlMs: duration('approval_ttl', '24h'),
     coldStartWindowMs: duration('cold_start_deny_window', '30s', 'cold_start_grace'),
     immutableConfig: immutable === true || immutable === 'true',
     trustSdkPrincipal: [true, 'true'].includes(value('trust_sdk_principal') as boolean | string),
+    ...(value('wal_retention') !== undefined ? { walRetentionMs: duration('wal_retention', '') } : {}),
     ...(http ? { http } : {}),
   };
 }

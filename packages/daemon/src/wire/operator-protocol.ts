@@ -60,6 +60,19 @@ export const OperatorRequest = z.discriminatedUnion('method', [
       .optional(),
   }),
   z.object({ method: z.literal('supervisor_list'), params: z.object({}).optional() }),
+  /** Move sealed log segments older than `older_than_s` to an archive file (to `archive_dir` on the socket only). */
+  z.object({
+    method: z.literal('audit.compact'),
+    params: z.object({
+      older_than_s: z
+        .number()
+        .int()
+        .nonnegative()
+        .max(100 * 365 * 86_400),
+      archive_dir: z.string().min(1).max(4096).optional(),
+      by,
+    }),
+  }),
   /** The newest records (a window of the last 10,000), and a long poll for the next ones. */
   z.object({
     method: z.literal('audit.tail'),

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import type { verifyBundleCmd } from './bundle.js';
+import type { compactCmd } from './compact.js';
 import type { exportCmd } from './export.js';
 import type { lsCmd, statsCmd } from './query.js';
 import type { tailCmd } from './tail.js';
@@ -30,10 +31,24 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
     keyOption(located(audit.command('verify').description('recompute every hash, chain, manifest, Merkle root and checkpoint signature')))
       .option('--from <time>', 'count records from this date or RFC 3339 time')
       .option('--to <time>', 'count records up to this date or RFC 3339 time')
-      .option('--strict', 'fail (exit 3) when dev-tagged records are present'),
+      .option('--strict', 'fail (exit 3) when dev-tagged records are present')
+      .option('--include-archived', 'also read the records compaction moved to archive files, in full')
+      .option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)'),
   ).action(async (o: Parameters<typeof verifyCmd>[0]) => {
     const { verifyCmd } = await import('./verify.js');
     setCode(await verifyCmd({ ...o, noColor: noColor() }));
+  });
+
+  formatOption(
+    audit
+      .command('compact')
+      .description('move sealed log segments older than a duration into an archive file (the running daemon does it)')
+      .requiredOption('--older-than <duration>', 'compact segments whose every record is older than this (90d, 24h)')
+      .option('--archive <dir>', 'where the archive file goes (default: beside the log, <wal_dir>-archive)')
+      .option('--stack <dir>', 'the stack directory', '.'),
+  ).action(async (o: Parameters<typeof compactCmd>[0]) => {
+    const { compactCmd } = await import('./compact.js');
+    setCode(await compactCmd({ ...o, noColor: noColor() }));
   });
 
   formatOption(

@@ -2,7 +2,7 @@
  * faramesh audit show <id> and the record side of faramesh explain <action-id>: one record, where it
  * sits in the log, whether its chain holds up to it, and which signed checkpoint covers it.
  */
-import { findRecord, leafHashHex, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
+import { compactedNote, findRecord, leafHashHex, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
 import { makeOut, type Out } from '../../output.js';
 import { recordBlock } from './render.js';
 import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
@@ -57,7 +57,7 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
 export function loadEvidence(ref: string, o: AuditPathOptions, out: Out): Evidence | undefined {
   try {
     const ev = evidenceFor(ref, o);
-    if (!ev) out.error(out.fail(`no record ${ref} in ${walDir(o)}`));
+    if (!ev) out.error(out.fail(`no record ${ref} in ${walDir(o)}${compactedNote(walDir(o))}`));
     return ev;
   } catch (e) {
     out.error(out.fail((e as Error).message));

@@ -1,8 +1,9 @@
 /**
- * faramesh audit verify [--dir] [--from] [--to] [--key] [--strict] [--format]: check the log end to
- * end. Exit 0 verified; 1 a problem (the first offending record, its field and why); 2 the log
+ * faramesh audit verify [--dir] [--from] [--to] [--key] [--strict] [--include-archived [--archive DIR]]
+ * [--format]: check the log end to end (a compacted log from its base, or with its archives read in full). Exit 0 verified; 1 a problem (the first offending record, its field and why); 2 the log
  * cannot be read; 3 dev-tagged records under --strict.
  */
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { verifyLogParallel, type Problem, type VerifyReport } from '@faramesh/audit';
 import { makeOut, plural, snakeKeys } from '../../output.js';
@@ -12,6 +13,9 @@ export interface VerifyOptions extends AuditPathOptions {
   from?: string;
   to?: string;
   strict?: boolean;
+  includeArchived?: boolean;
+  /** Where the archive files are, when not where the compaction wrote them. */
+  archive?: string;
   format: 'text' | 'json';
   noColor?: boolean;
 }
@@ -47,6 +51,8 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
         verifiers: keys.verifiers,
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
+        ...(o.includeArchived ? { includeArchived: true } : {}),
+        ...(o.archive !== undefined ? { archiveDir: resolve(o.archive) } : {}),
         ...(bar ? { onProgress: (done: number, total: number) => (bar.setTotal(total), bar.update(done)) } : {}),
       });
     } finally {
@@ -68,6 +74,13 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
   const windowed = o.from !== undefined || o.to !== undefined ? ` (${n(report.inWindow)} in the window)` : '';
   out.done(`${n(report.records)} records${windowed} in ${plural(report.segments, 'segment')}, ${plural(report.chains, 'chain')}`);
   out.done('hash chains intact (no gaps, no rewrites)');
+  const compacted = report.compacted;
+  if (compacted?.included)
+    out.done(`compacted: the first ${n(compacted.records)} records read in full from ${plural(compacted.archives, 'archive file')}`);
+  else if (compacted)
+    out.done(
+      `compacted: the first ${n(compacted.records)} records checked by their leaf hashes and the record of the compaction (--include-archived reads the archives)`,
+    );
   out.done(`segment manifests: ${report.manifestsOk}/${report.sealed} ok`);
   const c = report.checkpoints;
   if (c.total === 0) out.print(`  no checkpoints yet`);

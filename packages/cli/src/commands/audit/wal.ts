@@ -28,6 +28,12 @@ export function walInspectCmd(o: WalInspectOptions): number {
     ['format', `${w.format} (decision records: ${DPR_VERSION})`],
     ['segments', `${w.segments.length} (${w.segments.filter((s) => s.state === 'sealed').length} sealed)`],
     ['records', w.records.toLocaleString('en-US')],
+    [
+      'compacted',
+      w.compacted
+        ? `the first ${w.compacted.records.toLocaleString('en-US')} records (${w.compacted.segments} segments) in ${w.compacted.archives} archive file(s) in ${w.compacted.archive_dir}`
+        : 'no',
+    ],
     ['size', `${(w.bytes / 1048576).toFixed(1)} MiB (the active segment is preallocated ahead of its records)`],
     ['last record', w.last ? `seq ${w.last.seq} · ${w.last.type} ${w.last.id} · ${w.last.time}` : '—'],
     ['checkpoint', w.checkpoint ? `seq ${w.checkpoint.seq} · tree size ${w.checkpoint.size} · ${w.checkpoint.time}` : 'none'],

@@ -5,11 +5,12 @@
  * state and tokens unless --keep-state. The stack's keys go only with both the log and the state
  * (a kept log must stay verifiable). governance.fms is never touched, and nothing outside the stack
  * directory is: a `wal_dir` elsewhere is kept, and in the stack only the log's own files are removed.
+ * The archive files of a compacted log are always kept (and with them the keys).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { readRecords, removeLog } from '@faramesh/audit';
+import { readBase, readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { alive, daemonStatus } from './running.js';
@@ -34,7 +35,15 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   // The stack directory itself counts as inside: there, too, only the log's own files go.
   const walInside = !within.startsWith('..') && !isAbsolute(within);
   const removeWal = !o.keepWal && walInside && existsSync(walDir);
-  const keptLog = existsSync(walDir) && !removeWal;
+  // Archive files of a compacted log are never removed: they are the log's oldest records.
+  let archived: { size: number; dir: string } | undefined;
+  try {
+    const base = existsSync(walDir) ? readBase(walDir)?.base : undefined;
+    if (base && existsSync(base.archive_dir)) archived = { size: base.size, dir: base.archive_dir };
+  } catch {
+    archived = undefined;
+  }
+  const keptLog = (existsSync(walDir) && !removeWal) || archived !== undefined;
   // A directory that holds a kept log is not removed with it (however odd the log's place).
   const holdsLog = (p: string) => {
     const r = relative(p, walDir);
@@ -68,7 +77,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   if (stopped === false) return 1;
   let records: number | undefined;
   try {
-    records = existsSync(walDir) ? readRecords(walDir).length : undefined;
+    records = existsSync(walDir) ? readRecords(walDir).length + (archived?.size ?? 0) : undefined;
   } catch {
     records = undefined;
   }
@@ -84,6 +93,8 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     if (records !== undefined) out.done(`WAL removed${count}`);
     if (others.length > 0) out.print(`→ ${walDir} kept: it also holds ${others.length} file(s) that are not the log's`);
   }
+  if (archived)
+    out.print(`→ archive files kept in ${archived.dir}: they hold the log's first ${archived.size.toLocaleString('en-US')} records`);
   if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
   for (const p of spared) out.print(`→ ${p} kept: it holds the kept log`);
   out.done('stack destroyed');

@@ -110,6 +110,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
   const hidden = [
     { path: paths.root, dir: true },
     { path: settings.walDir, dir: true },
+    { path: settings.walArchiveDir, dir: true },
     ...(settings.http?.tls ? [{ path: settings.http.tls.key, dir: false }] : []),
   ];
   const user = separateAgentUser();

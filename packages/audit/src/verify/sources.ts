@@ -1,0 +1,130 @@
+/**
+ * What `audit verify` reads: the live segments of the log directory and, with `includeArchived`,
+ * the segments a compaction moved into archive files before them. An archive that is missing or
+ * does not match its base is a problem, and the live log is then verified from the base alone.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { canonicalJson } from '@faramesh/protocol';
+import { ARCHIVE_FORMAT, liveSegments, type LogBase } from '../log/base.js';
+import { firstSeqOf, manifestName } from '../log/files.js';
+import { parseJsonObject, readManifest, type SegmentManifest } from '../log/manifest.js';
+import type { Problem } from './verify.js';
+
+export interface SegmentSource {
+  /** As problems name it: the segment's file name, or `<archive>:<segment>` inside an archive. */
+  name: string;
+  /** The seq its name says it starts at. */
+  firstSeq: number;
+  path: string;
+  offset: number;
+  /** Bytes, for a segment inside an archive; a live segment is read to its current end. */
+  length?: number;
+  archived: boolean;
+}
+
+export interface LogSources {
+  sources: SegmentSource[];
+  total: number;
+  base?: { base: LogBase; text: string };
+  /** The archived segments are among the sources (they were asked for and all could be read). */
+  archivedIncluded: boolean;
+  problems: Problem[];
+}
+
+export interface SourceOptions {
+  includeArchived?: boolean;
+  /** Where the archive files are (default: where the base says they were written). */
+  archiveDir?: string;
+}
+
+export function logSources(dir: string, o: SourceOptions = {}): LogSources {
+  const { segments, base } = liveSegments(dir);
+  if (segments.length === 0 && !base) throw new Error(`no audit log in ${dir} (no segment files)`);
+  const live = segments.map((name): SegmentSource => ({
+    name,
+    firstSeq: firstSeqOf(name),
+    path: join(dir, name),
+    offset: 0,
+    archived: false,
+  }));
+  const problems: Problem[] = [];
+  let archived: SegmentSource[] = [];
+  if (base && o.includeArchived) {
+    const archiveDir = o.archiveDir ?? base.base.archive_dir;
+    for (const ref of base.base.archives) {
+      const opened = openArchive(join(archiveDir, ref.file), ref, base.base.segments);
+      if (typeof opened === 'string') {
+        problems.push({ seq: ref.first_seq, segment: ref.file, offset: 0, field: 'archive', reason: opened });
+        archived = [];
+        break;
+      }
+      archived.push(...opened);
+    }
+  }
+  const sources = [...archived, ...live];
+  const total = sources.reduce((n, s) => n + (s.length ?? statSync(s.path).size), 0);
+  return { sources, total, ...(base ? { base } : {}), archivedIncluded: archived.length > 0, problems };
+}
+
+/** The manifest a sealed source must match; undefined for the active segment (the last, unsealed). */
+export function sourceManifest(dir: string, src: SegmentSource, last: boolean, base?: LogBase): SegmentManifest | string | undefined {
+  if (src.archived) return base!.segments.find((m) => m.segment === src.name.slice(src.name.indexOf(':') + 1))!;
+  if (last && !existsSync(join(dir, manifestName(src.name)))) return undefined;
+  return readManifest(dir, src.name);
+}
+
+/** The segments of an archive file, checked against the archive's entry in the base; else why not. */
+function openArchive(path: string, ref: LogBase['archives'][number], manifests: readonly SegmentManifest[]): SegmentSource[] | string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return `the archive file cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pass --archive <dir> where it is kept`;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== ref.bytes) return `the archive holds ${size} bytes, the base says ${ref.bytes}`;
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    let headerEnd = -1;
+    let head = Buffer.alloc(0);
+    for (let at = 0, n = 1; at < size && n > 0; at += n) {
+      n = readSync(fd, chunk, 0, chunk.length, at);
+      hash.update(chunk.subarray(0, n));
+      if (headerEnd < 0) {
+        head = Buffer.concat([head, chunk.subarray(0, n)]);
+        headerEnd = head.indexOf(0x0a);
+      }
+    }
+    if (hash.digest('hex') !== ref.sha256) return 'the archive file no longer matches its SHA-256 in the base';
+    const header = headerEnd < 0 ? undefined : parseJsonObject(head.subarray(0, headerEnd));
+    const expected = manifests.filter((m) => m.first_seq >= ref.first_seq && m.first_seq < ref.first_seq + ref.count);
+    if (header?.format !== ARCHIVE_FORMAT || canonicalJson(header.segments) !== canonicalJson(expected))
+      return `the archive's header does not list the segments the base says it holds`;
+    let offset = headerEnd + 1;
+    const out = expected.map((m): SegmentSource => {
+      const src = { name: `${ref.file}:${m.segment}`, firstSeq: m.first_seq, path, offset, length: m.bytes, archived: true };
+      offset += m.bytes;
+      return src;
+    });
+    return offset === size ? out : 'the archive is longer or shorter than the segments it lists';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A source's bytes: the whole live segment as it is now, or the archived segment's range. */
+export function readSource(src: SegmentSource, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const fd = openSync(src.path, 'r');
+  try {
+    const length = src.length ?? fstatSync(fd).size;
+    const bytes = alloc(length);
+    let done = 0;
+    for (let n = 1; done < length && n > 0; done += n) n = readSync(fd, bytes, done, length - done, src.offset + done);
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}

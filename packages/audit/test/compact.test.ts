@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AuditLog,
+  Ed25519Signer,
+  latestCheckpoint,
+  newEd25519Key,
+  proveInclusion,
+  readBase,
+  readRecords,
+  verifyLog,
+  verifyLogParallel,
+} from '../src/index.js';
+import { decision, policyApplied, tmp } from './helpers.js';
+
+const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
+const verifiers = [signer];
+const FUTURE = () => Date.now() + 60_000;
+
+/** A log of several sealed segments, an approval granted in the first and spent after the cut. */
+async function filled(records = 60) {
+  const dir = tmp();
+  const wal = join(dir, 'wal');
+  const archiveDir = join(dir, 'archive');
+  const { log } = await AuditLog.open(wal, { signer, checkpointEvery: 10, maxSegmentBytes: 4000 });
+  await log.append(policyApplied());
+  await log.append({ type: 'approval_resolved', action_id: 'a1', approval_id: 'apv-1', outcome: 'approved', by: 'alice' });
+  for (let i = 0; i < records; i++) await log.append(decision(`agent-${i % 3}`, i));
+  return { dir, wal, archiveDir, log };
+}
+
+const segmentsOf = (wal: string) =>
+  readdirSync(wal)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+
+test('compact: old sealed segments move to one archive; the live log goes on from the base and verifies, with or without the archive', async () => {
+  const { wal, archiveDir, log } = await filled();
+  const before = segmentsOf(wal);
+  const size = log.size;
+  const result = await log.compact({ before: FUTURE(), archiveDir, by: 'ops' });
+  assert.ok(result.segments >= 2 && result.records > 0, JSON.stringify(result));
+  assert.equal(result.size, result.records);
+  assert.ok(existsSync(result.archive!));
+  // The compacted segments and their manifests are gone; the active one stays.
+  const after = segmentsOf(wal);
+  assert.equal(after.length, before.length - result.segments);
+  assert.equal(Number(/seg-(\d+)/.exec(after[0]!)![1]), result.size);
+  // The compaction is a record of the log, naming the base.
+  const records = readRecords(wal);
+  assert.equal(records[0]!.seq, result.size);
+  const compacted = records.find((r) => r.record.type === 'log_compacted')!;
+  assert.equal(compacted.record.size, result.size);
+  assert.equal(compacted.record.by, 'ops');
+  // The approval granted before the cut is spent after it: the base carries it.
+  await log.append(decision('agent-0', 99, { approval: { id: 'apv-1', approved_by: 'alice', at: '2026-11-22T05:00:00Z' } }));
+  await log.close();
+
+  const report = verifyLog(wal, { verifiers });
+  assert.deepEqual(report.problems, []);
+  assert.ok(report.ok);
+  assert.deepEqual(report.compacted, { records: result.size, segments: result.segments, archives: 1, included: false });
+  assert.ok(report.records > size && report.checkpoints.verified > 0);
+  const full = verifyLog(wal, { verifiers, includeArchived: true });
+  assert.deepEqual(full.problems, []);
+  assert.equal(full.compacted!.included, true);
+  assert.equal(full.records, report.records);
+  // The parallel verifier reads the same sources.
+  const parallel = await verifyLogParallel(wal, { verifiers, includeArchived: true, minBytes: 0, workers: 2, runFrames: 7 });
+  assert.deepEqual(parallel.problems, []);
+
+  // Proofs still reach the compacted leaves (the tree is whole); a compacted record is said to be archived.
+  const last = readRecords(wal).at(-3)!;
+  assert.ok(proveInclusion(wal, `action-${String(last.record.id)}`, verifiers).proof.length > 0);
+  assert.ok(latestCheckpoint(wal, verifiers)!.size > result.size);
+  assert.throws(() => proveInclusion(wal, 'action-01JD3Z5Q8X9K2M4N6P7R8S9T0V', verifiers), /compacted into archive files/);
+
+  // Reopened from its snapshot, or by a full scan from the base, it goes on where it stopped.
+  for (const dropSnapshot of [false, true]) {
+    if (dropSnapshot) rmSync(join(wal, 'snapshot.json'));
+    const { log: again, report: opened } = await AuditLog.open(wal, { signer });
+    assert.equal(opened.snapshot, dropSnapshot ? 'absent' : 'used');
+    await again.append(decision('agent-1', 100));
+    await again.close();
+    assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
+  }
+});
+
+test('compact: a second compaction extends the base; nothing newer than `before` or past `maxSeq` moves', async () => {
+  const { wal, archiveDir, log } = await filled(90);
+  assert.deepEqual(await log.compact({ before: Date.parse('2000-01-01T00:00:00Z'), archiveDir }), { records: 0, segments: 0, size: 0 });
+  await assert.rejects(log.compact({ before: FUTURE(), archiveDir: join(wal, 'old') }), /inside the log directory/);
+  const first = await log.compact({ before: FUTURE(), archiveDir, maxSeq: 30 });
+  assert.ok(first.size <= 30 && first.size > 0, JSON.stringify(first));
+  for (let i = 0; i < 60; i++) await log.append(decision('agent-9', i));
+  const second = await log.compact({ before: FUTURE(), archiveDir });
+  assert.ok(second.size > first.size && second.records === second.size - first.size);
+  await log.close();
+  const base = readBase(wal)!.base;
+  assert.equal(base.archives.length, 2);
+  assert.equal(readdirSync(wal).filter((f) => f.endsWith('.leaves')).length, 1, 'the old leaves file is replaced');
+  assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
+  assert.deepEqual(verifyLog(wal, { verifiers, includeArchived: true }).problems, []);
+});
+
+test('compact: a base, leaves file or archive altered after the compaction is caught', async () => {
+  const { dir, wal, archiveDir, log } = await filled();
+  const result = await log.compact({ before: FUTURE(), archiveDir });
+  await log.close();
+  const keep = join(dir, 'keep');
+  mkdirSync(keep);
+  const files = ['base.json', readBase(wal)!.base.leaves.file];
+  for (const f of files) copyFileSync(join(wal, f), join(keep, f));
+  const restore = () => files.forEach((f) => copyFileSync(join(keep, f), join(wal, f)));
+  const problems = (o: { includeArchived?: boolean } = {}) => verifyLog(wal, { verifiers, ...o }).problems;
+
+  // A policy version slipped into the base: no log_compacted record names that base.
+  const base = JSON.parse(readFileSync(join(wal, 'base.json'), 'utf8')) as { policies: string[] };
+  base.policies.push('cd'.repeat(32));
+  writeFileSync(join(wal, 'base.json'), JSON.stringify(base));
+  assert.ok(
+    problems().some((p) => p.field === 'base'),
+    'base altered',
+  );
+  restore();
+
+  // A leaf hash changed.
+  const leavesFile = join(wal, files[1]!);
+  const leaves = readFileSync(leavesFile);
+  leaves[5]! ^= 1;
+  writeFileSync(leavesFile, leaves);
+  assert.ok(
+    problems().some((p) => p.field === 'leaves'),
+    'leaves altered',
+  );
+  restore();
+
+  // An archived byte changed: only a verify that reads the archives can tell.
+  const archive = result.archive!;
+  const bytes = readFileSync(archive);
+  bytes[bytes.length - 10]! ^= 1;
+  writeFileSync(archive, bytes);
+  assert.deepEqual(problems(), []);
+  assert.ok(problems({ includeArchived: true }).some((p) => p.field === 'archive'));
+  rmSync(archive);
+  assert.match(problems({ includeArchived: true }).find((p) => p.field === 'archive')!.reason, /cannot be read/);
+
+  // The base removed: the live log no longer starts at seq 0, and the log refuses to open.
+  rmSync(join(wal, 'base.json'));
+  assert.ok(problems().some((p) => p.field === 'segment'));
+  await assert.rejects(AuditLog.open(wal), /segment is missing|starts at seq/);
+});
+
+test('compact: interrupted after the base was written, the next open finishes it; before, nothing is lost', async () => {
+  const { dir, wal, archiveDir, log } = await filled();
+  const aside = join(dir, 'aside');
+  mkdirSync(aside);
+  for (const f of readdirSync(wal)) if (/^seg-.*\.(wal|manifest\.json)$/.test(f)) copyFileSync(join(wal, f), join(aside, f));
+  await log.compact({ before: FUTURE(), archiveDir });
+  await log.close();
+  const live = segmentsOf(wal);
+  // The compacted segments back in place: as if the crash came just after the base was written.
+  for (const f of readdirSync(aside)) if (!existsSync(join(wal, f))) copyFileSync(join(aside, f), join(wal, f));
+  assert.ok(segmentsOf(wal).length > live.length);
+  assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
+  const { log: again } = await AuditLog.open(wal, { signer });
+  assert.deepEqual(segmentsOf(wal), live.length ? segmentsOf(wal).filter((s) => s >= live[0]!) : []);
+  await again.close();
+  assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
+
+  // Before the base was written: the record of the compaction is there, every segment too.
+  for (const f of readdirSync(aside)) copyFileSync(join(aside, f), join(wal, f));
+  rmSync(join(wal, 'base.json'));
+  rmSync(join(wal, 'snapshot.json'));
+  const report = verifyLog(wal, { verifiers });
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.compacted, undefined);
+});

@@ -1,0 +1,52 @@
+/**
+ * `faramesh audit compact --older-than 90d [--archive DIR]`: the daemon moves sealed log segments
+ * whose every record is older than that into one archive file, and keeps a base in the log
+ * directory so the live log goes on and `audit verify` still checks it (`--include-archived` reads
+ * the archives too). The daemon does it, since it holds the log's writer lock, its signing key,
+ * the sinks' positions and the engine state the base must carry.
+ */
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { operatorCall, stackPaths } from '@faramesh/daemon/client';
+import { makeOut, type Format } from '../../output.js';
+import { guarded, UsageError } from '../daemon/operator.js';
+import { sinceSeconds } from '../../since.js';
+
+export interface CompactOptions {
+  stack: string;
+  olderThan: string;
+  archive?: string;
+  format: Format;
+  noColor?: boolean;
+}
+
+interface Compacted {
+  records: number;
+  segments: number;
+  size: number;
+  archive?: string;
+  archive_dir: string;
+}
+
+export function compactCmd(o: CompactOptions): Promise<number> {
+  return guarded(makeOut(o.noColor), async (out) => {
+    const seconds = sinceSeconds(o.olderThan);
+    if (seconds === undefined) throw new UsageError(`--older-than: '${o.olderThan}' is not a duration (90d, 24h, 30m)`);
+    const params = { older_than_s: seconds, by: userInfo().username, ...(o.archive ? { archive_dir: resolve(o.archive) } : {}) };
+    const r = await operatorCall<Compacted>(stackPaths(o.stack).operatorSocket, 'audit.compact', params, 600_000);
+    if (o.format === 'json') out.print(JSON.stringify(r, null, 2));
+    else if (r.records === 0)
+      out.print(
+        `nothing to compact: no sealed segment is older than ${o.olderThan}` +
+          (r.size > 0 ? ` (the log's first ${r.size.toLocaleString('en-US')} records are already archived)` : ''),
+      );
+    else
+      out.print(
+        out.ok(
+          `${r.records.toLocaleString('en-US')} records (${r.segments} segments) moved to ${r.archive}; ` +
+            `the log's first ${r.size.toLocaleString('en-US')} records are archived, and the live log verifies on from them`,
+        ),
+      );
+    return 0;
+  });
+}

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog, readBase } from '@faramesh/audit';
+import { canonicalJson } from '@faramesh/protocol';
+import { makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
+
+/** A log from 2020: several sealed segments, every record years old (what compaction moves). */
+async function oldLog(wal: string): Promise<void> {
+  const { log } = await AuditLog.open(wal, { maxSegmentBytes: 4000 });
+  for (let i = 0; i < 80; i++)
+    await log.append({ type: 'state_delta', delta: { ops: [] }, time: `2020-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z` });
+  await log.close();
+}
+
+const search = { agent_id: 'bot', tool: 'search', args: {} };
+const stateSnapshot = (s: Stack) => join(s.dir, '.faramesh', 'state', 'engine-state.json');
+
+async function withOldStack(policy: string, f: (s: Stack) => Promise<void>): Promise<void> {
+  const s = makeStack(policy);
+  try {
+    await oldLog(join(s.dir, 'wal'));
+    await f(s);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+}
+
+test('audit compact: old segments move to an archive through the daemon; verify checks the rest, and reads the archive on request; state survives', async () => {
+  await withOldStack(POLICY.replace('rate_limit "search": 3 per minute', 'rate_limit "search": 3 per day'), async (s) => {
+    assert.equal(s.cli('apply').code, 0);
+    for (let i = 0; i < 3; i++) assert.equal((await s.govern(search)).effect, 'PERMIT');
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
+    assert.equal(s.cli('audit', 'compact', '--older-than', '5000d').stdout.includes('nothing to compact'), true);
+
+    const archive = mkdtempSync(join(tmpdir(), 'fm-archive-'));
+    const compacted = s.cli('audit', 'compact', '--older-than', '30d', '--archive', archive, '--format', 'json');
+    assert.equal(compacted.code, 0, compacted.stderr);
+    const r = JSON.parse(compacted.stdout) as { records: number; size: number; archive: string };
+    assert.ok(r.records > 0 && r.size === r.records, compacted.stdout);
+    assert.ok(existsSync(r.archive) && r.archive.startsWith(archive));
+    const wal = join(s.dir, 'wal');
+    assert.equal(readBase(wal)!.base.size, r.size);
+
+    const verify = s.cli('audit', 'verify');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, new RegExp(`compacted: the first ${r.size} records checked by their leaf hashes`));
+    const full = s.cli('audit', 'verify', '--include-archived');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    assert.match(full.stdout, /read in full from 1 archive file/);
+    assert.match(s.cli('audit', 'wal', 'inspect').stdout, new RegExp(`compacted: +the first ${r.size} records`));
+    // The tail readers and the decision log go on from the base.
+    assert.equal(s.cli('audit', 'ls', '--since', '1h').code, 0);
+
+    // The engine state comes back from the snapshot the base carries when engine-state.json is gone.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    rmSync(stateSnapshot(s));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED', 'the rate limit still counts the earlier calls');
+
+    // Without either snapshot the state cannot be rebuilt from the records left: the start is refused.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    rmSync(stateSnapshot(s));
+    const baseFile = join(wal, 'base.json');
+    const kept = readFileSync(baseFile);
+    const { carry: _carry, ...bare } = JSON.parse(kept.toString('utf8')) as Record<string, unknown>;
+    writeFileSync(baseFile, canonicalJson(bare));
+    const refused = s.cli('apply');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr + refused.stdout, /compacted and no state snapshot matches the log/);
+    // And verify says the base is not the one the log recorded.
+    assert.match(s.cli('audit', 'verify').stdout, /no log_compacted record names this base/);
+    writeFileSync(baseFile, kept);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
+    assert.equal(s.cli('audit', 'verify', '--include-archived', '--archive', archive).code, 0);
+    // destroy removes the live log, never the archive (nor the keys that verify it).
+    const destroyed = s.cli('destroy', '--yes');
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.match(destroyed.stdout, new RegExp(`archive files kept in ${archive}: they hold the log's first ${r.size} records`));
+    assert.ok(existsSync(r.archive) && existsSync(join(s.dir, '.faramesh', 'keys')));
+  });
+});
+
+test('runtime { wal_retention }: the daemon compacts on its own, beside the log by default', async () => {
+  const policy = POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./wal"\n  wal_retention = "30d"');
+  await withOldStack(policy, async (s) => {
+    assert.equal(s.cli('apply').code, 0);
+    const wal = join(s.dir, 'wal');
+    await until('wal_retention compacted the old segments', () => existsSync(join(wal, 'base.json')));
+    const archives = readdirSync(join(s.dir, 'wal-archive'));
+    assert.equal(archives.length, 1);
+    assert.match(archives[0]!, /^wal-0{16}-\d{16}\.archive$/);
+    const verify = s.cli('audit', 'verify', '--include-archived');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+});
