@@ -53,6 +53,7 @@ test('audit compact: old segments move to an archive through the daemon; verify 
     assert.equal(full.code, 0, full.stdout + full.stderr);
     assert.match(full.stdout, /read in full from 1 archive file/);
     assert.match(s.cli('audit', 'wal', 'inspect').stdout, new RegExp(`compacted: +the first ${r.size} records`));
+    assert.match(s.cli('status').stdout, new RegExp(`records, the first ${r.size} archived\\)`));
     // The tail readers and the decision log go on from the base.
     assert.equal(s.cli('audit', 'ls', '--since', '1h').code, 0);
 
@@ -93,6 +94,7 @@ test('runtime { wal_retention }: the daemon compacts on its own, beside the log 
     const wal = join(s.dir, 'wal');
     await until('wal_retention compacted the old segments', () => existsSync(join(wal, 'base.json')));
     const archives = readdirSync(join(s.dir, 'wal-archive'));
+    assert.match(s.cli('status').stdout, /archived; wal_retention 30d 0h\)/);
     assert.equal(archives.length, 1);
     assert.match(archives[0]!, /^wal-0{16}-\d{16}\.archive$/);
     const verify = s.cli('audit', 'verify', '--include-archived');

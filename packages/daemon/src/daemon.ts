@@ -15,6 +15,7 @@ import {
   originFor,
   pinKey,
   publicKeyFile,
+  readBase,
   readVerifierKeys,
   writeDurable,
   type Ed25519Signer,
@@ -114,6 +115,8 @@ export class Daemon {
   private sinks?: Sinks;
   /** When `wal_retention` is next applied (first: once READY). */
   private retentionDueMs = 0;
+  /** Records compacted into archive files. */
+  private archived = 0;
   private alerts?: Alerts;
   private unhookSinks?: () => void;
   private agentServer?: LineServer;
@@ -265,6 +268,7 @@ export class Daemon {
       writeFileSync(this.paths.walPointer, `${settings.walDir}\n`, { mode: 0o600 });
       deadline();
       const restored = restoreState(this.paths.state, settings.walDir, log.size, seal);
+      this.archived = readBase(settings.walDir)?.base.size ?? 0;
       this.say(
         `state rebuilt from ${restored.from === 'snapshot' ? 'the snapshot and ' : ''}${restored.records} log records${restored.note ? ` (${restored.note})` : ''}`,
       );
@@ -1072,7 +1076,12 @@ export class Daemon {
       },
       os_tier: { profile: policy && sandboxed(policy.compiled.ir) ? (policy.compiled.ir.runtime.agent_enforce_profile ?? 'full') : 'off' },
       supervisor: this.supervisor?.list() ?? [],
-      wal: { path: this.settings?.walDir ?? null, records: this.log?.size ?? 0 },
+      wal: {
+        path: this.settings?.walDir ?? null,
+        records: this.log?.size ?? 0,
+        ...(this.archived ? { archived: this.archived } : {}),
+        ...(policy?.walRetentionMs !== undefined ? { retention_s: policy.walRetentionMs / 1000 } : {}),
+      },
       signing: this.signing
         ? {
             ...describeSigner(this.signing),
@@ -1103,9 +1112,9 @@ export class Daemon {
   }
 
   /** Compact the log's sealed segments older than `olderThanMs` (see core/log-retention.ts). */
-  private compact(olderThanMs: number, by: string, archiveDir?: string): ReturnType<typeof compactLog> {
+  private async compact(olderThanMs: number, by: string, archiveDir?: string): ReturnType<typeof compactLog> {
     if (!this.log || !this.snapshots) throw new Error(`the daemon is ${this.lifecycle.state}`);
-    return compactLog({
+    const done = await compactLog({
       log: this.log,
       snapshots: this.snapshots,
       stateDir: this.paths.state,
@@ -1115,6 +1124,8 @@ export class Daemon {
       archiveDir: archiveDir ?? this.settings!.walArchiveDir,
       by,
     });
+    this.archived = done.size;
+    return done;
   }
 
   /** `alert { on = "approved" }` of the approval's agent, once the approval is recorded. */

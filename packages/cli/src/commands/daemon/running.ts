@@ -21,7 +21,8 @@ export interface DaemonStatus {
   /** A `faramesh dev` daemon. */
   dev?: boolean;
   degraded: string | null;
-  wal: { path: string | null; records: number };
+  /** `archived`: the first records, compacted into archive files; `retention_s`: `runtime { wal_retention }`. */
+  wal: { path: string | null; records: number; archived?: number; retention_s?: number };
   signing?: { via: string; type: string; key_id: string; provider?: string; last_error?: string } | null;
   decisions: { permit: number; deny: number; defer: number };
   budgets: BudgetUsage[];

@@ -90,7 +90,13 @@ async function report(o: StatusOptions, out: Out, indent: number): Promise<numbe
     ['policy hash', s.policy_version?.slice(0, 16) ?? '—'],
     ['policy source', s.policy_source ? `${s.policy_source} (applied ${s.applied_at})` : '—'],
     ['runtime mode', (s.runtime_mode ?? '—') + (s.dev ? ' (faramesh dev: in-memory log, dev-tagged records)' : '')],
-    ['WAL', `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records)`],
+    [
+      'WAL',
+      `${s.wal.path ?? '—'} (${s.wal.records.toLocaleString('en-US')} records` +
+        (s.wal.archived ? `, the first ${s.wal.archived.toLocaleString('en-US')} archived` : '') +
+        (s.wal.retention_s !== undefined ? `; wal_retention ${duration(s.wal.retention_s)}` : '') +
+        ')',
+    ],
     ...(s.signing
       ? [
           [
@@ -176,7 +182,13 @@ function toJson(s: DaemonStatus): object {
       runtime_mode: s.runtime_mode,
       dev: s.dev === true,
       degraded: s.degraded,
-      wal: { backend: 'segments', path: s.wal.path, records: s.wal.records },
+      wal: {
+        backend: 'segments',
+        path: s.wal.path,
+        records: s.wal.records,
+        archived: s.wal.archived ?? 0,
+        retention_s: s.wal.retention_s ?? null,
+      },
       signing: s.signing ?? null,
       // The summary status.md shows; the layers, each with whether this machine can apply it, are below.
       os_tier: {
