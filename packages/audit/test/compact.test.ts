@@ -179,3 +179,58 @@ test('compact: interrupted after the base was written, the next open finishes it
   assert.deepEqual(report.problems, []);
   assert.equal(report.compacted, undefined);
 });
+
+test('compact: a base altered after its compaction is not built on by the next one (the edit would be vouched for)', async () => {
+  const { wal, archiveDir, log } = await filled(60);
+  await log.compact({ before: FUTURE(), archiveDir, maxSeq: 30 });
+  await log.close();
+  const base = JSON.parse(readFileSync(join(wal, 'base.json'), 'utf8')) as { approvals: Record<string, unknown> };
+  base.approvals['apv-evil'] = { by: 'mallory', spent: false };
+  writeFileSync(join(wal, 'base.json'), JSON.stringify(base));
+  assert.ok(verifyLog(wal, { verifiers }).problems.some((p) => p.field === 'base'));
+  const { log: again } = await AuditLog.open(wal, { signer, checkpointEvery: 10, maxSegmentBytes: 4000 });
+  for (let i = 0; i < 30; i++) await again.append(decision('agent-1', 500 + i));
+  await assert.rejects(again.compact({ before: FUTURE(), archiveDir }), /no log_compacted record names the current base/);
+  await again.append(decision('agent-1', 999, { approval: { id: 'apv-evil', approved_by: 'mallory', at: '2026-11-22T05:00:00Z' } }));
+  await again.close();
+  assert.ok(verifyLog(wal, { verifiers }).problems.some((p) => p.field === 'base'));
+});
+
+test('compact: a base whose edge or chain tips are malformed is refused as malformed, not a TypeError', async () => {
+  const { wal, archiveDir, log } = await filled();
+  await log.compact({ before: FUTURE(), archiveDir });
+  await log.close();
+  const text = readFileSync(join(wal, 'base.json'), 'utf8');
+  const edits: ((b: { tips: Record<string, unknown>; edge: unknown }) => void)[] = [
+    (b) => (b.tips[Object.keys(b.tips)[0]!] = 5),
+    (b) => (b.edge = [1, 2]),
+    (b) => (b.edge = [{}]),
+    (b) => (b.edge = [['zz', 3]]),
+  ];
+  for (const edit of edits) {
+    const base = JSON.parse(text) as { tips: Record<string, unknown>; edge: unknown };
+    edit(base);
+    writeFileSync(join(wal, 'base.json'), JSON.stringify(base));
+    assert.throws(() => verifyLog(wal, { verifiers }), /the base of the compacted log is malformed/);
+    await assert.rejects(verifyLogParallel(wal, { verifiers, minBytes: 0, workers: 2 }), /the base of the compacted log is malformed/);
+  }
+});
+
+test('compact: an approval spent before the cut stays spent after it, with or without the archives', async () => {
+  const { wal, archiveDir, log } = await filled(10);
+  const spend = (i: number) => decision('agent-0', i, { approval: { id: 'apv-1', approved_by: 'alice', at: '2026-11-22T05:00:00Z' } });
+  await log.append(spend(100));
+  // A second grant of the same approval changes nothing: it was spent.
+  await log.append({ type: 'approval_resolved', action_id: 'a1', approval_id: 'apv-1', outcome: 'approved', by: 'alice' });
+  for (let i = 0; i < 60; i++) await log.append(decision('agent-2', i));
+  assert.ok((await log.compact({ before: FUTURE(), archiveDir })).records > 12);
+  assert.deepEqual(readBase(wal)!.base.approvals['apv-1'], { by: 'alice', spent: true });
+  await log.append(spend(101));
+  await log.close();
+  for (const includeArchived of [false, true])
+    assert.match(
+      verifyLog(wal, { verifiers, includeArchived }).problems.find((p) => p.field === 'approval')?.reason ?? '',
+      /already spent/,
+      `includeArchived: ${includeArchived}`,
+    );
+});

@@ -34,6 +34,7 @@ import { leafHash, type Hash } from '../merkle.js';
 import type { Signer } from '../note.js';
 import type { CheckpointRecord, RecordInput, Sequenced } from '../events.js';
 import { encodeVerifierKey } from '../keys.js';
+import { LogFollower } from '../read/follower.js';
 import { BASE_FILE, leavesName, liveSegments } from './base.js';
 import { planCompaction, removeCompacted, writeCompaction, type CompactOptions, type CompactResult } from './compact.js';
 import { acquireLock, writeDurable } from './files.js';
@@ -42,6 +43,7 @@ import { recover, type OpenReport } from './recover.js';
 import { RecordClock } from './clock.js';
 import { chainOf, type SequencerState } from './sequencer.js';
 import { writeSnapshot, type Snapshot } from './snapshot.js';
+import { LogCorruptError } from './errors.js';
 
 export { LogCorruptError } from './errors.js';
 export type { CompactOptions, CompactResult } from './compact.js';
@@ -450,6 +452,14 @@ export class AuditLog {
       const size = previous?.base.size ?? 0;
       const plan = planCompaction(this.dir, segments, this.state.segment, options);
       if (plan.length === 0) return { records: 0, segments: 0, size };
+      // The new base is built on the previous one: it must be the base the log recorded, or an
+      // edit to it would be carried into a base that a new log_compacted record then vouches for.
+      if (previous && !(await this.names(previous.base.size, sha256hex(previous.text))))
+        throw new LogCorruptError(
+          BASE_FILE,
+          0,
+          `no log_compacted record names the current base (sha256 ${sha256hex(previous.text)}): it was altered after the compaction; not compacted`,
+        );
       const made = await writeCompaction(this.dir, plan, previous?.base, options);
       await this.append({
         type: 'log_compacted',
@@ -476,6 +486,19 @@ export class AuditLog {
     } finally {
       this.compacting = false;
     }
+  }
+
+  /**
+   * Is there a `log_compacted` record of `size` records naming the base `sha` in the live log? It
+   * follows the base closely, so this usually reads a little; a batch at a time, letting appends in between.
+   */
+  private async names(size: number, sha: string): Promise<boolean> {
+    const follower = new LogFollower(this.dir);
+    for (let batch = follower.poll(1024); batch.length > 0; batch = follower.poll(1024)) {
+      for (const r of batch) if (r.record.type === 'log_compacted' && r.record.size === size && r.record.base_sha256 === sha) return true;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return false;
   }
 
   /** Sign what is unsigned, flush, snapshot, release the directory. */

@@ -3,8 +3,8 @@
  * directory, so the live log goes on from where they ended and `audit verify` still checks it.
  *
  * - the sequencer's state at the cut (size, Merkle edge, per-chain tips, last checkpoint, key);
- * - what verifying later records needs: the policy versions applied, the approvals granted and not
- *   yet spent;
+ * - what verifying later records needs: the policy versions applied, the approvals granted (and
+ *   whether each was spent);
  * - every compacted segment's manifest, and the archive files that now hold those segments;
  * - the leaves file: each compacted record's leaf hash, so the tree and its proofs are rebuilt
  *   without the bodies, and the edge and every manifest root are checked against it;
@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MerkleFrontier } from '../merkle.js';
 import { LogCorruptError } from './errors.js';
 import { firstSeqOf, listSegments, SEGMENT } from './files.js';
 import { parseJsonObject, sha256hex, type SegmentManifest } from './manifest.js';
@@ -46,8 +47,8 @@ export interface LogBase {
   checkpoint_size?: number;
   key?: string;
   policies: string[];
-  /** Approvals granted and not yet spent when the cut was made: approval id → who granted it. */
-  approvals: Record<string, string>;
+  /** Approvals granted before the cut: who granted each, and whether a decision spent it (an approval permits one call). */
+  approvals: Record<string, { by: string; spent: boolean }>;
   segments: SegmentManifest[];
   /** Where the archive files were written, and which. */
   archive_dir: string;
@@ -74,6 +75,20 @@ const isInt = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numb
 const isHex = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{64}$/.test(s);
 const isName = (s: unknown): s is string => typeof s === 'string' && /^[\w.-]+$/.test(s) && !s.startsWith('.');
 
+const isGrant = (g: unknown): boolean =>
+  typeof g === 'object' &&
+  g !== null &&
+  typeof (g as { by?: unknown }).by === 'string' &&
+  typeof (g as { spent?: unknown }).spent === 'boolean';
+
+const isFrontier = (edge: [string, number][], size: number): boolean => {
+  try {
+    return MerkleFrontier.fromJSON(edge).size === size;
+  } catch {
+    return false;
+  }
+};
+
 function parseBase(text: string): LogBase | undefined {
   const b = parseJsonObject(text);
   if (!b || b.format !== BASE_FORMAT || !isInt(b.size) || !Array.isArray(b.edge) || !Array.isArray(b.policies)) return undefined;
@@ -97,6 +112,13 @@ function parseBase(text: string): LogBase | undefined {
   );
   if (!archivesOk || !segmentsOk || !b.policies.every((p) => typeof p === 'string')) return undefined;
   if (b.carry !== undefined && typeof b.carry !== 'string') return undefined;
+  // The edge and the chain tips are read as they stand (verify starts from them): their shape must hold.
+  const edgeOk = (b.edge as unknown[]).every((e) => Array.isArray(e) && e.length === 2 && isHex(e[0]) && isInt(e[1]));
+  const tipsOk = Object.values(b.tips).every((t) => Array.isArray(t) && t.length === 2 && typeof t[0] === 'string' && isInt(t[1]));
+  if (!edgeOk || !tipsOk || !isFrontier(b.edge as [string, number][], b.size) || !Object.values(b.approvals).every(isGrant))
+    return undefined;
+  if (b.checkpoint_size !== undefined && !isInt(b.checkpoint_size)) return undefined;
+  if (b.key !== undefined && typeof b.key !== 'string') return undefined;
   // The segments and archives tile [0, size) in order.
   const tiles = (list: { first_seq: number; count: number }[]) =>
     list.every((x, i) => x.first_seq === (i === 0 ? 0 : list[i - 1]!.first_seq + list[i - 1]!.count)) &&

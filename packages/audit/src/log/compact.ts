@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
 import { walkFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
+import { ApprovalLedger } from '../verify/approvals.js';
 import { approvalEvent } from '../verify/scan.js';
 import { ARCHIVE_FORMAT, archiveName, BASE_FORMAT, leavesName, readBaseLeaves, type ArchiveRef, type LogBase } from './base.js';
 import { LogCorruptError } from './errors.js';
@@ -70,7 +71,8 @@ export async function writeCompaction(
 ): Promise<{ base: LogBase; text: string; archive: ArchiveRef }> {
   const state = previous ? SequencerState.at(previous) : new SequencerState();
   const policies = new Set(previous?.policies);
-  const approvals = new Map(Object.entries(previous?.approvals ?? {}));
+  const approvals = new ApprovalLedger();
+  if (previous) approvals.seed(previous.approvals);
   const leaves: Buffer[] = previous ? [readBaseLeaves(dir, previous)] : [];
   const first = plan[0]!.first_seq;
   const end = plan[plan.length - 1]!.first_seq + plan[plan.length - 1]!.count;
@@ -115,7 +117,7 @@ export async function writeCompaction(
     ...(state.checkpointSize !== undefined ? { checkpoint_size: state.checkpointSize } : {}),
     ...(state.key !== undefined ? { key: state.key } : {}),
     policies: [...policies],
-    approvals: Object.fromEntries(approvals),
+    approvals: approvals.entries(),
     segments: [...(previous?.segments ?? []), ...plan],
     archive_dir: o.archiveDir,
     archives: [...(previous?.archives ?? []), archive],
@@ -126,7 +128,7 @@ export async function writeCompaction(
 }
 
 /** Advance the state over a sealed segment's records, checking them as recovery does; their leaf hashes. */
-function replay(m: SegmentManifest, bytes: Buffer, state: SequencerState, policies: Set<string>, approvals: Map<string, string>): Buffer {
+function replay(m: SegmentManifest, bytes: Buffer, state: SequencerState, policies: Set<string>, approvals: ApprovalLedger): Buffer {
   const leaves = Buffer.allocUnsafe(m.count * 32);
   let header = true;
   let n = 0;
@@ -145,10 +147,9 @@ function replay(m: SegmentManifest, bytes: Buffer, state: SequencerState, polici
     leaf.copy(leaves, n++ * 32);
     state.advance(chainOf(record), Number(record.lamport_seq), leaf, record);
     if (record.type === 'policy_applied' && typeof record.policy_version === 'string') policies.add(record.policy_version);
+    // As verify takes them: an event it would report changes nothing.
     const event = approvalEvent(record, 0);
-    if (event?.grant) {
-      if (!approvals.has(event.id)) approvals.set(event.id, event.by);
-    } else if (event) approvals.delete(event.id);
+    if (event) approvals.take(event);
   }
   if (n !== m.count || Buffer.from(state.frontier.root()).toString('hex') !== m.root)
     throw new LogCorruptError(m.segment, 0, 'the records do not come out as the manifest says (count, Merkle root): not compacted');

@@ -5,7 +5,7 @@
  */
 import type { ApprovalEvent } from './scan.js';
 
-interface Granted {
+export interface Granted {
   by: string;
   spent: boolean;
 }
@@ -20,6 +20,16 @@ export class ApprovalLedger {
     const wrong = verdict(seen, event);
     if (!wrong) this.granted.set(event.id, after(seen, event));
     return wrong;
+  }
+
+  /** Every approval granted so far: what a compacted log's base carries. */
+  entries(): Record<string, Granted> {
+    return Object.fromEntries([...this.granted].map(([id, g]) => [id, { ...g }]));
+  }
+
+  /** Start from what a compacted log's base carries. */
+  seed(entries: Record<string, Granted>): void {
+    for (const [id, g] of Object.entries(entries)) this.granted.set(id, { by: g.by, spent: g.spent });
   }
 
   /** Whether a run's events, in order, would all be taken without a problem (nothing is changed). */

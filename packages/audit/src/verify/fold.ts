@@ -106,7 +106,7 @@ export class LogFold {
     const tip: Loc = { seq: base.size - 1, segment: BASE_FILE, offset: 0 };
     for (const [chain, [hash, lamport]] of Object.entries(base.tips)) this.chains.advance(chain, tip, hash, lamport);
     for (const version of base.policies) this.policies.add(version);
-    for (const [id, by] of Object.entries(base.approvals)) this.approvals.take({ index: 0, id, by, grant: true });
+    this.approvals.seed(base.approvals);
     this.report.checkpoints.lastSize = base.checkpoint_size ?? 0;
   }
 
@@ -150,6 +150,8 @@ export class LogFold {
     if (this.chains.chains !== Object.keys(base.tips).length)
       this.problem(at, 'tips', 'the base does not list every chain of the archived records');
     const policies = [...this.policies].sort();
+    if (canonicalJson(this.approvals.entries()) !== canonicalJson(base.approvals))
+      this.problem(at, 'approvals', 'the base does not list the approvals the archived records granted and spent');
     if (canonicalJson(policies) !== canonicalJson([...base.policies].sort()))
       this.problem(at, 'policies', 'the base does not list the policy versions the archived records applied');
     let leaves: Buffer | undefined;
