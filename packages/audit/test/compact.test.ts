@@ -7,6 +7,7 @@ import {
   AuditLog,
   Ed25519Signer,
   latestCheckpoint,
+  LogFollower,
   newEd25519Key,
   proveInclusion,
   readBase,
@@ -93,7 +94,11 @@ test('compact: a second compaction extends the base; nothing newer than `before`
   const { wal, archiveDir, log } = await filled(90);
   assert.deepEqual(await log.compact({ before: Date.parse('2000-01-01T00:00:00Z'), archiveDir }), { records: 0, segments: 0, size: 0 });
   await assert.rejects(log.compact({ before: FUTURE(), archiveDir: join(wal, 'old') }), /inside the log directory/);
+  const behind = new LogFollower(wal);
+  assert.equal(behind.poll(3).length, 3);
   const first = await log.compact({ before: FUTURE(), archiveDir, maxSeq: 30 });
+  // A reader left inside a compacted segment is told where it went.
+  assert.throws(() => behind.poll(), /compacted into an archive file in .*archive/);
   assert.ok(first.size <= 30 && first.size > 0, JSON.stringify(first));
   for (let i = 0; i < 60; i++) await log.append(decision('agent-9', i));
   const second = await log.compact({ before: FUTURE(), archiveDir });

@@ -66,7 +66,16 @@ export class LogFollower {
         this.seq = floor;
       }
       const index = segments.indexOf(this.segment);
-      if (index === -1) throw new LogCorruptError(this.segment, this.offset, 'the segment being read disappeared');
+      if (index === -1) {
+        const base = readBase(this.dir)?.base;
+        throw new LogCorruptError(
+          this.segment,
+          this.offset,
+          base?.segments.some((m) => m.segment === this.segment)
+            ? `the segment being read was compacted into an archive file in ${base.archive_dir}`
+            : 'the segment being read disappeared',
+        );
+      }
       const next = segments[index + 1];
       if (next && this.skippable(this.segment)) {
         this.segment = next;
