@@ -98,7 +98,7 @@ test('compact: a second compaction extends the base; nothing newer than `before`
   assert.equal(behind.poll(3).length, 3);
   const first = await log.compact({ before: FUTURE(), archiveDir, maxSeq: 30 });
   // A reader left inside a compacted segment is told where it went.
-  assert.throws(() => behind.poll(), /compacted into an archive file in .*archive/);
+  assert.throws(() => behind.poll(), /compacted into .*wal-\d+-\d+\.archive/);
   assert.ok(first.size <= 30 && first.size > 0, JSON.stringify(first));
   for (let i = 0; i < 60; i++) await log.append(decision('agent-9', i));
   const second = await log.compact({ before: FUTURE(), archiveDir });
@@ -238,4 +238,54 @@ test('compact: an approval spent before the cut stays spent after it, with or wi
       /already spent/,
       `includeArchived: ${includeArchived}`,
     );
+});
+
+test('compact: an archive of the same name from another log in a shared archive directory is never replaced', async () => {
+  const a = await filled();
+  const b = await filled();
+  const shared = join(a.dir, 'shared-archive');
+  const first = await a.log.compact({ before: FUTURE(), archiveDir: shared });
+  await a.log.close();
+  const kept = readFileSync(first.archive!);
+  // The same segment boundaries give the same archive name: the second log must not take it over.
+  assert.equal(planName(b.wal), planName(a.wal, first.size));
+  await assert.rejects(b.log.compact({ before: FUTURE(), archiveDir: shared }), /already exists and holds other records/);
+  assert.deepEqual(readFileSync(first.archive!), kept);
+  assert.deepEqual(verifyLog(a.wal, { verifiers, includeArchived: true }).problems, []);
+  // Nothing of the refused compaction was recorded or removed.
+  assert.equal(readBase(b.wal), undefined);
+  assert.equal(readRecords(b.wal)[0]!.seq, 0);
+  await b.log.close();
+  assert.deepEqual(verifyLog(b.wal, { verifiers }).problems, []);
+});
+
+/** The end seq of a log's first sealed segments (its live ones, or `size` once compacted). */
+function planName(wal: string, size?: number): number {
+  if (size !== undefined) return size;
+  const segs = segmentsOf(wal).map((s) => Number(/seg-(\d+)/.exec(s)![1]));
+  return segs[segs.length - 1]!;
+}
+
+test('compact: compactions into different archive directories all verify with --include-archived', async () => {
+  const { dir, wal, archiveDir, log } = await filled(90);
+  const elsewhere = join(dir, 'elsewhere');
+  const first = await log.compact({ before: FUTURE(), archiveDir: elsewhere, maxSeq: 30 });
+  assert.ok(first.size > 0, JSON.stringify(first));
+  for (let i = 0; i < 60; i++) await log.append(decision('agent-9', i));
+  const second = await log.compact({ before: FUTURE(), archiveDir });
+  assert.ok(second.records > 0 && existsSync(second.archive!) && existsSync(first.archive!));
+  await log.close();
+  assert.deepEqual(verifyLog(wal, { verifiers, includeArchived: true }).problems, []);
+  // --archive naming one of the directories: the other archive is still found where it was written.
+  assert.deepEqual(verifyLog(wal, { verifiers, includeArchived: true, archiveDir: elsewhere }).problems, []);
+  // Both moved together somewhere else: --archive finds them there.
+  const moved = join(dir, 'moved');
+  mkdirSync(moved);
+  for (const f of [first.archive!, second.archive!]) {
+    copyFileSync(f, join(moved, f.slice(f.lastIndexOf('/') + 1)));
+    rmSync(f);
+  }
+  assert.deepEqual(verifyLog(wal, { verifiers, includeArchived: true, archiveDir: moved }).problems, []);
+  const missing = verifyLog(wal, { verifiers, includeArchived: true }).problems;
+  assert.match(missing[0]!.reason, new RegExp(`the archive file ${elsewhere}/wal-\\d+-\\d+\\.archive cannot be read`));
 });

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, readBase } from '@faramesh/audit';
 import { canonicalJson } from '@faramesh/protocol';
-import { makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
+import { BIN, makeStack, POLICY, request, until, type Stack } from './daemon-helpers.js';
 
 /** A log from 2020: several sealed segments, every record years old (what compaction moves). */
 async function oldLog(wal: string): Promise<void> {
@@ -99,5 +100,39 @@ test('runtime { wal_retention }: the daemon compacts on its own, beside the log 
     assert.match(archives[0]!, /^wal-0{16}-\d{16}\.archive$/);
     const verify = s.cli('audit', 'verify', '--include-archived');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+});
+
+test('a compacted stack moved to another directory starts again from the snapshot its base carries', async () => {
+  await withOldStack(POLICY.replace('rate_limit "search": 3 per minute', 'rate_limit "search": 3 per day'), async (s) => {
+    assert.equal(s.cli('apply').code, 0);
+    for (let i = 0; i < 4; i++) await s.govern(search);
+    const compacted = s.cli('audit', 'compact', '--older-than', '30d', '--format', 'json');
+    assert.equal(compacted.code, 0, compacted.stderr);
+    assert.ok((JSON.parse(compacted.stdout) as { records: number }).records > 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // The stack moves (a new mount point, a restored backup): every snapshot names the old path.
+    const moved = `${s.dir}-moved`;
+    renameSync(s.dir, moved);
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args, '--dir', moved], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', HOME: moved },
+        timeout: 120_000,
+      });
+    try {
+      const started = cli('apply');
+      assert.equal(started.status, 0, started.stdout + started.stderr);
+      const reply = JSON.parse(
+        await request(
+          join(moved, '.faramesh', 'runtime', 'agent.sock'),
+          JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'govern', params: search }),
+        ),
+      ) as { result: { reason_code?: string } };
+      assert.equal(reply.result.reason_code, 'RATE_EXCEEDED', 'the rate limit still counts the calls made before the move');
+    } finally {
+      cli('apply', '--stop');
+      renameSync(moved, s.dir);
+    }
   });
 });

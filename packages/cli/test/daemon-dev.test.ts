@@ -67,6 +67,10 @@ test('faramesh dev: same engine and protocol, a dev-tagged in-memory log with a 
     // Nothing of the run is in the stack's own WAL or state.
     assert.equal(existsSync(join(s.dir, 'wal')), false);
     assert.equal(existsSync(join(s.dir, '.faramesh', 'state', 'approvals.json')), false);
+    // A compaction of the dev log archives beside it (removed with it), not into the stack's wal-archive.
+    const compact = s.cli('audit', 'compact', '--older-than', '1d', '--format', 'json');
+    assert.equal(compact.code, 0, compact.stderr);
+    assert.equal((JSON.parse(compact.stdout) as { archive_dir: string }).archive_dir, `${wal}-archive`);
 
     // The audit commands find the dev log through the running daemon.
     const tail = s.cli('audit', 'tail', '--no-follow', '--format', 'json', '--limit', '50');

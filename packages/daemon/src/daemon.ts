@@ -179,7 +179,8 @@ export class Daemon {
       const seal = (this.seal = new StateSeal(this.stackKey(), verifiers));
       const configured = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env);
       const dev = this.options.dev;
-      const settings = dev ? { ...configured, walDir: dev.walDir } : configured;
+      // The throwaway log's archives stay beside it, removed with it: never in the stack's own archive directory.
+      const settings = dev ? { ...configured, walDir: dev.walDir, walArchiveDir: `${dev.walDir}-archive` } : configured;
       this.settings = settings;
       const deadline = () => {
         const spent = performance.now() - t0;

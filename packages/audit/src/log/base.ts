@@ -36,6 +36,8 @@ export interface ArchiveRef {
   count: number;
   sha256: string;
   bytes: number;
+  /** The directory it was written to (each compaction may name its own). */
+  dir: string;
 }
 
 export interface LogBase {
@@ -50,7 +52,7 @@ export interface LogBase {
   /** Approvals granted before the cut: who granted each, and whether a decision spent it (an approval permits one call). */
   approvals: Record<string, { by: string; spent: boolean }>;
   segments: SegmentManifest[];
-  /** Where the archive files were written, and which. */
+  /** Where the latest compaction wrote its archive file; each archive names its own directory. */
   archive_dir: string;
   archives: ArchiveRef[];
   leaves: { file: string; sha256: string };
@@ -97,7 +99,7 @@ function parseBase(text: string): LogBase | undefined {
   const leaves = b.leaves as { file?: unknown; sha256?: unknown } | undefined;
   if (!leaves || !isName(leaves.file) || !isHex(leaves.sha256)) return undefined;
   const archivesOk = (b.archives as Partial<ArchiveRef>[]).every(
-    (a) => isName(a.file) && isInt(a.first_seq) && isInt(a.count) && isHex(a.sha256) && isInt(a.bytes),
+    (a) => isName(a.file) && isInt(a.first_seq) && isInt(a.count) && isHex(a.sha256) && isInt(a.bytes) && typeof a.dir === 'string',
   );
   const segmentsOk = (b.segments as Partial<SegmentManifest>[]).every(
     (m) =>

@@ -7,7 +7,7 @@
  * the log has recorded the compaction and the base is durable (see `AuditLog.compact`).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
@@ -104,9 +104,20 @@ export async function writeCompaction(
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, join(o.archiveDir, file));
+  const sha256 = hash.digest('hex');
+  // An archive of that name already there is another log's (a shared archive directory, a log
+  // destroyed and started again) unless it is this very archive (a compaction interrupted before it
+  // was recorded): never replaced, or the only copy of that log's records would be lost.
+  const target = join(o.archiveDir, file);
+  if (existsSync(target) && fileSha256(target) !== sha256) {
+    rmSync(tmp, { force: true });
+    throw new Error(
+      `${target} already exists and holds other records (another log's archive?): not compacted; archive elsewhere (--archive DIR)`,
+    );
+  }
+  renameSync(tmp, target);
   fsyncDir(o.archiveDir);
-  const archive: ArchiveRef = { file, first_seq: first, count: end - first, sha256: hash.digest('hex'), bytes };
+  const archive: ArchiveRef = { file, dir: o.archiveDir, first_seq: first, count: end - first, sha256, bytes };
   const allLeaves = Buffer.concat(leaves);
   writeDurable(dir, leavesName(end), allLeaves);
   const base: LogBase = {
@@ -120,11 +131,25 @@ export async function writeCompaction(
     approvals: approvals.entries(),
     segments: [...(previous?.segments ?? []), ...plan],
     archive_dir: o.archiveDir,
+    // Each archive keeps the directory it went to: a later compaction may write elsewhere.
     archives: [...(previous?.archives ?? []), archive],
     leaves: { file: leavesName(end), sha256: sha256hex(allLeaves) },
     ...(o.carry !== undefined ? { carry: o.carry } : {}),
   };
   return { base, text: canonicalJson(base), archive };
+}
+
+/** A file's SHA-256, read in chunks (an archive can be larger than a buffer). */
+function fileSha256(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Advance the state over a sealed segment's records, checking them as recovery does; their leaf hashes. */

@@ -67,13 +67,12 @@ export class LogFollower {
       }
       const index = segments.indexOf(this.segment);
       if (index === -1) {
-        const base = readBase(this.dir)?.base;
+        const seq = this.seq;
+        const archive = readBase(this.dir)?.base.archives.find((a) => a.first_seq <= seq && seq < a.first_seq + a.count);
         throw new LogCorruptError(
           this.segment,
           this.offset,
-          base?.segments.some((m) => m.segment === this.segment)
-            ? `the segment being read was compacted into an archive file in ${base.archive_dir}`
-            : 'the segment being read disappeared',
+          archive ? `the segment being read was compacted into ${join(archive.dir, archive.file)}` : 'the segment being read disappeared',
         );
       }
       const next = segments[index + 1];

@@ -52,9 +52,15 @@ export function logSources(dir: string, o: SourceOptions = {}): LogSources {
   const problems: Problem[] = [];
   let archived: SegmentSource[] = [];
   if (base && o.includeArchived) {
-    const archiveDir = o.archiveDir ?? base.base.archive_dir;
     for (const ref of base.base.archives) {
-      const opened = openArchive(join(archiveDir, ref.file), ref, base.base.segments);
+      // Where --archive says, else where this archive was written (compactions may have used different directories).
+      const written = join(ref.dir, ref.file);
+      const asked = o.archiveDir !== undefined ? join(o.archiveDir, ref.file) : undefined;
+      const opened = openArchive(
+        asked !== undefined && (existsSync(asked) || !existsSync(written)) ? asked : written,
+        ref,
+        base.base.segments,
+      );
       if (typeof opened === 'string') {
         problems.push({ seq: ref.first_seq, segment: ref.file, offset: 0, field: 'archive', reason: opened });
         archived = [];
@@ -81,7 +87,7 @@ function openArchive(path: string, ref: LogBase['archives'][number], manifests: 
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    return `the archive file cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pass --archive <dir> where it is kept`;
+    return `the archive file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pass --archive <dir> where it is kept`;
   }
   try {
     const size = fstatSync(fd).size;

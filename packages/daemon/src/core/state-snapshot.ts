@@ -48,7 +48,7 @@ export function restoreState(stateDir: string, walDir: string, logSize: number, 
   const notes: string[] = [];
   for (const [label, text] of candidates) {
     if (text === undefined) continue;
-    const stored = usable(text, walDir, logSize, seal);
+    const stored = usable(text, walDir, logSize, seal, label !== STATE_SNAPSHOT_FILE);
     if (typeof stored === 'string') {
       notes.push(label === STATE_SNAPSHOT_FILE ? stored : `${label}: ${stored}`);
       continue;
@@ -67,8 +67,12 @@ export function restoreState(stateDir: string, walDir: string, logSize: number, 
   return { ...replayLog(walDir), from: 'start', ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
 }
 
-/** The snapshot when it describes this log, else why not. */
-function usable(text: string, walDir: string, logSize: number, seal: StateSeal): Stored | string {
+/**
+ * The snapshot when it describes this log, else why not. `inLog`: the copy a compacted log's base
+ * carries, which is this log's whatever path the log is read by now (a stack moved or reached
+ * through another path): the record it ends at says whether it fits.
+ */
+function usable(text: string, walDir: string, logSize: number, seal: StateSeal, inLog = false): Stored | string {
   let stored: Stored;
   try {
     // A snapshot whose seal fails (counters reset by hand) is not used: the log has the truth.
@@ -86,7 +90,7 @@ function usable(text: string, walDir: string, logSize: number, seal: StateSeal):
     typeof tip.seq !== 'number'
   )
     return 'the state snapshot has an unknown format';
-  if (stored.wal_dir !== walDir) return `the state snapshot belongs to another log (${stored.wal_dir})`;
+  if (!inLog && stored.wal_dir !== walDir) return `the state snapshot belongs to another log (${stored.wal_dir})`;
   if (tip.seq > logSize) return `the state snapshot is ahead of the log (record ${tip.seq} of ${logSize})`;
   if (tip.seq > 0 && (!tip.last || leafAt(walDir, tip.last.segment, tip.last.offset) !== tip.last.leaf))
     return 'the log does not hold the record the state snapshot ends at';

@@ -49,7 +49,8 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
     const raw = value(key) ?? (alias ? value(alias) : undefined) ?? fallback;
     // The compiler stores durations as seconds; env("…") gives the text.
     const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (seconds === undefined || seconds <= 0) throw new SettingsError(`runtime.${key}: '${String(raw)}' is not a positive duration`);
+    if (seconds === undefined || seconds <= 0)
+      throw new SettingsError(`runtime.${key}: '${typeof raw === 'number' ? `${raw}s` : String(raw)}' is not a positive duration`);
     return seconds * 1000;
   };
   // Shared state is not built. A stack asking for it would believe its state and budgets fleet-wide

@@ -77,7 +77,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   if (stopped === false) return 1;
   let records: number | undefined;
   try {
-    records = existsSync(walDir) ? readRecords(walDir).length + (archived?.size ?? 0) : undefined;
+    records = existsSync(walDir) ? readRecords(walDir).length : undefined;
   } catch {
     records = undefined;
   }
