@@ -1,6 +1,8 @@
 /**
  * Test helper: appends records until killed, printing each seq once its append resolved (was
- * acknowledged). Checkpoints and snapshots are frequent, so kills land in those writes too.
+ * acknowledged). Checkpoints and snapshots are frequent, so kills land in those writes too; with
+ * `compact` as its second argument it also compacts every sealed segment again and again, so kills
+ * land inside compactions.
  */
 import { join } from 'node:path';
 import { AuditLog, loadStackSigner } from '../src/index.js';
@@ -27,4 +29,10 @@ async function singles(agent: string): Promise<never> {
     process.stdout.write(`${entry.seq}\n`);
   }
 }
-await Promise.all([bursts(), singles('agent-x'), singles('agent-y')]);
+async function compactions(): Promise<never> {
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 5));
+    await log.compact({ before: Date.now() + 60_000, archiveDir: join(dir!, 'archive') });
+  }
+}
+await Promise.all([bursts(), singles('agent-x'), singles('agent-y'), ...(process.argv[3] === 'compact' ? [compactions()] : [])]);

@@ -435,34 +435,43 @@ test('segments taken away while the snapshot remembers them refuse to open: a fr
   await back.close();
 });
 
-test('crash: SIGKILL at random moments never loses an acknowledged record', async () => {
-  const trials = Number(process.env.FARAMESH_CRASH_TRIALS ?? 12);
-  const child = fileURLToPath(new URL('crash-child.js', import.meta.url));
-  for (let t = 0; t < trials; t++) {
-    const dir = tmp();
-    let acked = -1;
-    for (let round = 0; round < 2; round++) {
-      const proc = spawn(process.execPath, [child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let buf = '';
-      proc.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines) acked = Math.max(acked, Number(l));
-      });
-      await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 250)));
-      proc.kill('SIGKILL');
-      await new Promise((r) => proc.once('exit', r));
-      const { log, report } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096 });
-      assert.ok(report.records > acked, `trial ${t}: ${report.records} records on disk, ${acked + 1} acknowledged`);
-      await log.close();
-      const verified = verifyLog(join(dir, 'wal'), {
-        verifiers: existsSync(publicKeyFile(dir)) ? readVerifierKeys(publicKeyFile(dir)) : [],
-      });
-      assert.deepEqual(verified.problems, [], `trial ${t}: the log verifies after the crash`);
+for (const compacting of [false, true])
+  test(`crash: SIGKILL at random moments never loses an acknowledged record${compacting ? ', compactions running' : ''}`, async () => {
+    const trials = Number(process.env.FARAMESH_CRASH_TRIALS ?? (compacting ? 8 : 12));
+    const child = fileURLToPath(new URL('crash-child.js', import.meta.url));
+    let compacted = false;
+    for (let t = 0; t < trials; t++) {
+      const dir = tmp();
+      let acked = -1;
+      for (let round = 0; round < (compacting ? 3 : 2); round++) {
+        const proc = spawn(process.execPath, [child, dir, ...(compacting ? ['compact'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let buf = '';
+        proc.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) acked = Math.max(acked, Number(l));
+        });
+        await new Promise((r) => setTimeout(r, 80 + Math.floor(Math.random() * 250)));
+        proc.kill('SIGKILL');
+        await new Promise((r) => proc.once('exit', r));
+        const { log, report } = await AuditLog.open(join(dir, 'wal'), { maxSegmentBytes: 4096 });
+        assert.ok(report.records > acked, `trial ${t}: ${report.records} records on disk, ${acked + 1} acknowledged`);
+        await log.close();
+        const verifiers = existsSync(publicKeyFile(dir)) ? readVerifierKeys(publicKeyFile(dir)) : [];
+        const verified = verifyLog(join(dir, 'wal'), { verifiers });
+        assert.deepEqual(verified.problems, [], `trial ${t}: the log verifies after the crash`);
+        if (compacting) compacted ||= existsSync(join(dir, 'wal', 'base.json'));
+        if (compacting)
+          assert.deepEqual(
+            verifyLog(join(dir, 'wal'), { verifiers, includeArchived: true }).problems,
+            [],
+            `trial ${t}: and with its archives read`,
+          );
+      }
     }
-  }
-});
+    if (compacting) assert.ok(compacted, 'the kills landed among compactions');
+  });
 
 test('tip and settled: a position captured with the state it describes; a follower resumes there, across a rotation', async () => {
   const dir = tmp();
