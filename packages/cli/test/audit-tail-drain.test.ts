@@ -19,6 +19,8 @@ test('a tail whose long polls come back empty at once does not spin', { skip: pr
   mkdirSync(dirname(socket), { recursive: true });
   let polls = 0;
   const server = createServer((c) => {
+    // The tail killed at the end may leave a reply unread: that is no failure of the test.
+    c.on('error', () => {});
     c.setEncoding('utf8');
     let line = '';
     c.on('data', (d: string) => {
@@ -37,6 +39,7 @@ test('a tail whose long polls come back empty at once does not spin', { skip: pr
     assert.ok(polls <= 20, `${polls} long polls in 2 s`);
   } finally {
     tail.kill();
+    await new Promise((r) => (tail.exitCode !== null || tail.signalCode !== null ? r(undefined) : tail.once('exit', r)));
     server.close();
   }
 });

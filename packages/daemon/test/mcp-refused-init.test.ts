@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpProxy } from '../src/mcp/proxy.js';
@@ -48,9 +48,12 @@ test('a refused initialize leaves no upstream process behind', async () => {
       assert.equal(r.headers.get('mcp-session-id'), null);
       await r.text();
     }
-    await new Promise((r) => setTimeout(r, 300));
-    started = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
-    assert.equal(started.length, 2);
+    // A child closed before node had started it never notes its pid; one left running notes it
+    // within a few seconds, however loaded the machine.
+    const noted = () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : []);
+    for (const until = Date.now() + 3000; noted().length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    started = noted();
+    assert.ok(started.length <= 2, `${started.length} upstreams started for two requests`);
     const deadline = Date.now() + 5000;
     while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(started.filter(alive), [], 'every upstream started for a refused initialize has exited');
