@@ -7,6 +7,8 @@ import {
   AuditLog,
   Ed25519Signer,
   latestCheckpoint,
+  leafHashHex,
+  readArchivedRecords,
   LogFollower,
   newEd25519Key,
   proveInclusion,
@@ -104,6 +106,15 @@ test('compact: a second compaction extends the base; nothing newer than `before`
   const second = await log.compact({ before: FUTURE(), archiveDir });
   assert.ok(second.size > first.size && second.records === second.size - first.size);
   await log.close();
+  // The archived records read back, in order, as they were written (their leaf hashes are the base's).
+  const archived = readArchivedRecords(wal);
+  assert.deepEqual(
+    archived.map((r) => r.seq),
+    Array.from({ length: second.size }, (_, i) => i),
+  );
+  const leaves = readFileSync(join(wal, readBase(wal)!.base.leaves.file));
+  assert.ok(archived.every((r, i) => leafHashHex(r.payload) === leaves.subarray(i * 32, i * 32 + 32).toString('hex')));
+  assert.equal(readArchivedRecords(wal).length + readRecords(wal).length, readRecords(wal).at(-1)!.seq + 1);
   const base = readBase(wal)!.base;
   assert.equal(base.archives.length, 2);
   assert.equal(readdirSync(wal).filter((f) => f.endsWith('.leaves')).length, 1, 'the old leaves file is replaced');
@@ -150,6 +161,7 @@ test('compact: a base, leaves file or archive altered after the compaction is ca
   writeFileSync(archive, bytes);
   assert.deepEqual(problems(), []);
   assert.ok(problems({ includeArchived: true }).some((p) => p.field === 'archive'));
+  assert.throws(() => readArchivedRecords(wal), /no longer matches its SHA-256/);
   rmSync(archive);
   assert.match(problems({ includeArchived: true }).find((p) => p.field === 'archive')!.reason, /cannot be read/);
 

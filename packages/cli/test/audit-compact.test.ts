@@ -55,6 +55,16 @@ test('audit compact: old segments move to an archive through the daemon; verify 
     assert.match(full.stdout, /read in full from 1 archive file/);
     assert.match(s.cli('audit', 'wal', 'inspect').stdout, new RegExp(`compacted: +the first ${r.size} records`));
     assert.match(s.cli('status').stdout, new RegExp(`records, the first ${r.size} archived\\)`));
+    // export reads the archived records too when asked: every record, from seq 0.
+    const exported = s.cli('audit', 'export', '--include-archived', '--format', 'jsonl');
+    assert.equal(exported.code, 0, exported.stderr);
+    const seqs = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
+    assert.deepEqual(seqs.slice(0, 3), [0, 1, 2]);
+    assert.ok(seqs.every((seq, i) => seq === i));
+    assert.equal((JSON.parse(s.cli('audit', 'export', '--format', 'jsonl').stdout.split('\n')[0]!) as { seq: number }).seq, r.size);
     // The tail readers and the decision log go on from the base.
     assert.equal(s.cli('audit', 'ls', '--since', '1h').code, 0);
 

@@ -1,12 +1,14 @@
 /**
- * faramesh audit export [--from] [--to] [--format json|jsonl|csv] [--out FILE] [--include-public-keys]:
- * records in a time window, read-only. `jsonl` writes each record's stored canonical bytes, so a
+ * faramesh audit export [--from] [--to] [--format json|jsonl|csv] [--out FILE] [--include-public-keys]
+ * [--include-archived [--archive DIR]]: records in a time window, read-only (with the records a
+ * compaction archived, under --include-archived). `jsonl` writes each record's stored canonical bytes, so a
  * consumer can recompute every hash; `--include-public-keys` writes an evidence bundle instead, which
  * `audit verify-bundle` checks offline.
  */
 import { stringify } from 'csv-stringify/sync';
 import { renameSync, writeFileSync } from 'node:fs';
-import { exportBundle, inWindow, leafHashHex, readRecords, type StoredRecord } from '@faramesh/audit';
+import { resolve } from 'node:path';
+import { exportBundle, inWindow, leafHashHex, readArchivedRecords, readRecords, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural, type Out } from '../../output.js';
 import { pinnedKeys, readFailure, timeWindow, walDir, type AuditPathOptions } from './paths.js';
 
@@ -18,6 +20,9 @@ export interface ExportOptions extends AuditPathOptions {
   out?: string;
   /** An evidence bundle instead (bundle.ts): the records with their proof, checkpoint and public keys. */
   includePublicKeys?: boolean;
+  /** Also the records compaction moved to archive files (found where they were written, or in `archive`). */
+  includeArchived?: boolean;
+  archive?: string;
   noColor?: boolean;
 }
 
@@ -64,7 +69,8 @@ export function exportCmd(o: ExportOptions): number {
       if (unsigned > 0) out.error(`! ${plural(unsigned, 'record')} of the window came after that checkpoint and are not in the bundle`);
       return finish(o, chunks, out);
     }
-    records = readRecords(walDir(o)).filter((r) => inWindow(r.record.time, { from, to }));
+    const archived = o.includeArchived ? readArchivedRecords(walDir(o), o.archive === undefined ? undefined : resolve(o.archive)) : [];
+    records = [...archived, ...readRecords(walDir(o))].filter((r) => inWindow(r.record.time, { from, to }));
   } catch (e) {
     out.error(out.fail(readFailure(e)));
     return 1;

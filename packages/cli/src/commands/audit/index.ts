@@ -95,12 +95,18 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
       .option(
         '--include-public-keys',
         'write an evidence bundle instead: the records with a proof against the latest signed checkpoint and the keys that verify it (checked offline by audit verify-bundle)',
-      ),
+      )
+      .option('--include-archived', 'also the records compaction moved to archive files')
+      .option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)'),
     ['json', 'jsonl', 'csv'],
     'jsonl',
   ).action(async (o: Parameters<typeof exportCmd>[0], cmd: Command) => {
     if (o.includePublicKeys && cmd.getOptionValueSource('format') === 'cli' && o.format !== 'json') {
       process.stderr.write(`✗ --include-public-keys writes a JSON evidence bundle: --format ${o.format} does not apply\n`);
+      return setCode(64);
+    }
+    if (o.includePublicKeys && o.includeArchived) {
+      process.stderr.write('✗ an evidence bundle holds records of the live log: --include-archived does not apply\n');
       return setCode(64);
     }
     const { exportCmd } = await import('./export.js');
