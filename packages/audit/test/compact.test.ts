@@ -301,3 +301,25 @@ test('compact: compactions into different archive directories all verify with --
   const missing = verifyLog(wal, { verifiers, includeArchived: true }).problems;
   assert.match(missing[0]!.reason, new RegExp(`the archive file ${elsewhere}/wal-\\d+-\\d+\\.archive cannot be read`));
 });
+
+test('an open removes leaves files the base does not name (a crash left the previous one, or one whose base was never written)', async () => {
+  const { wal, archiveDir, log } = await filled();
+  const first = await log.compact({ before: FUTURE(), archiveDir });
+  const firstLeaves = readBase(wal)!.base.leaves.file;
+  const kept = readFileSync(join(wal, firstLeaves));
+  for (let i = 0; i < 40; i++) await log.append(decision(`agent-${i % 3}`, 100 + i));
+  const second = await log.compact({ before: FUTURE(), archiveDir });
+  assert.ok(second.size > first.size);
+  await log.close();
+  // As a crash after the second base was written, before the first leaves file was removed, leaves it;
+  // and a first compaction cut short before its base leaves one of a size no base names.
+  writeFileSync(join(wal, firstLeaves), kept);
+  writeFileSync(join(wal, 'base-0000000000000003.leaves'), Buffer.alloc(96));
+  const { log: reopened } = await AuditLog.open(wal, { signer });
+  await reopened.close();
+  assert.deepEqual(
+    readdirSync(wal).filter((f) => f.endsWith('.leaves')),
+    [readBase(wal)!.base.leaves.file],
+  );
+  assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, readBase } from '@faramesh/audit';
 import { canonicalJson } from '@faramesh/protocol';
-import { BIN, makeStack, POLICY, request, until, type Stack } from './daemon-helpers.js';
+import { BIN, makeStack, POLICY, request, sinkCollector, until, type Stack } from './daemon-helpers.js';
 
 /** A log from 2020: several sealed segments, every record years old (what compaction moves). */
 async function oldLog(wal: string): Promise<void> {
@@ -145,4 +145,75 @@ test('a compacted stack moved to another directory starts again from the snapsho
       renameSync(moved, s.dir);
     }
   });
+});
+
+test('audit compact says which sink keeps old sealed segments live, not that none is old enough', async () => {
+  const collector = await sinkCollector(true);
+  const s = makeStack(
+    POLICY.replace('agent "bot"', `provider "hook" {\n  type = "webhook-sink"\n  url  = "${collector.url}/hook"\n}\n\nagent "bot"`),
+  );
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern(search);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // Seal the segment the daemon wrote (its records unshipped: the collector is down).
+    const { log } = await AuditLog.open(join(s.dir, 'wal'), { maxSegmentBytes: 1 });
+    await log.append({ type: 'state_delta', delta: { ops: [] } });
+    await log.close();
+    assert.equal(s.cli('apply').code, 0);
+    const r = s.cli('audit', 'compact', '--older-than', '0s');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /nothing to compact: sealed segments from record \d+ on stay live, old as they are: sink hook has not shipped record \d+ yet/,
+    );
+    const json = JSON.parse(s.cli('audit', 'compact', '--older-than', '0s', '--format', 'json').stdout) as { held_by?: string[] };
+    assert.deepEqual(json.held_by, ['hook']);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
+});
+
+test('a sink put back in the policy after a compaction archived its position ships on from the live log', async () => {
+  const collector = await sinkCollector(true);
+  const withSink = (on: boolean) =>
+    on
+      ? POLICY.replace('agent "bot"', `provider "hook" {\n  type = "webhook-sink"\n  url  = "${collector.url}/hook"\n}\n\nagent "bot"`)
+      : POLICY;
+  const s = makeStack(POLICY);
+  const policy = (on: boolean) => writeFileSync(join(s.dir, 'governance.fms'), withSink(on));
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // New to the stack at a start, and down: its saved position is where the log then ended.
+    policy(true);
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern(search);
+    // Taken out of the policy: it no longer keeps records live, and a compaction archives its position.
+    policy(false);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const { log } = await AuditLog.open(join(s.dir, 'wal'), { maxSegmentBytes: 1 });
+    await log.append({ type: 'state_delta', delta: { ops: [] } });
+    await log.close();
+    assert.equal(s.cli('apply').code, 0);
+    const compacted = JSON.parse(s.cli('audit', 'compact', '--older-than', '0s', '--format', 'json').stdout) as { records: number };
+    assert.ok(compacted.records > 0);
+    // Back in the policy, with its collector up: it ships what the live log holds, and says what it missed.
+    collector.down = false;
+    policy(true);
+    assert.equal(s.cli('apply').code, 0);
+    const after = (await s.govern(search)).action_id!.slice(7);
+    await until('the sink ships again', () => collector.shipped.some((r) => r.id === after), 15_000);
+    assert.match(
+      readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'),
+      /sink hook: its saved position \(record \d+\) was compacted/,
+    );
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
 });

@@ -1105,7 +1105,13 @@ export class Daemon {
     if (retention !== undefined && now >= this.retentionDueMs && this.lifecycle.state === 'READY') {
       this.retentionDueMs = now + RETENTION_EVERY_MS;
       void this.compact(retention, 'wal_retention').then(
-        (done) => done.records > 0 && this.say(`wal_retention: ${done.records} records compacted into ${done.archive}`),
+        (done) => {
+          if (done.records > 0) this.say(`wal_retention: ${done.records} records compacted into ${done.archive}`);
+          if (done.held_by)
+            this.say(
+              `wal_retention: sealed segments from record ${done.held} on stay live: sink ${done.held_by.join(', ')} has not shipped them`,
+            );
+        },
         (e: Error) => this.say(`wal_retention: the log was not compacted: ${e.message}`),
       );
     }

@@ -450,8 +450,9 @@ export class AuditLog {
     try {
       const { segments, base: previous } = liveSegments(this.dir);
       const size = previous?.base.size ?? 0;
-      const plan = planCompaction(this.dir, segments, this.state.segment, options);
-      if (plan.length === 0) return { records: 0, segments: 0, size };
+      const { plan, held } = planCompaction(this.dir, segments, this.state.segment, options);
+      const kept = held !== undefined ? { held } : {};
+      if (plan.length === 0) return { records: 0, segments: 0, size, ...kept };
       // The new base is built on the previous one: it must be the base the log recorded, or an
       // edit to it would be carried into a base that a new log_compacted record then vouches for.
       if (previous && !(await this.names(previous.base.size, sha256hex(previous.text))))
@@ -482,6 +483,7 @@ export class AuditLog {
         segments: plan.length,
         size: made.base.size,
         archive: join(options.archiveDir, made.archive.file),
+        ...kept,
       };
     } finally {
       this.compacting = false;

@@ -26,6 +26,8 @@ export const BASE_FILE = 'base.json';
 export const BASE_FORMAT = 'faramesh-wal-base/1';
 export const ARCHIVE_FORMAT = 'faramesh-wal-archive/1';
 export const leavesName = (size: number) => `base-${String(size).padStart(16, '0')}.leaves`;
+/** A leaves file's name. */
+export const LEAVES = /^base-\d{16}\.leaves$/;
 export const archiveName = (first: number, end: number) =>
   `wal-${String(first).padStart(16, '0')}-${String(end).padStart(16, '0')}.archive`;
 

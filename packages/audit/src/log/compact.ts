@@ -41,22 +41,34 @@ export interface CompactResult {
   /** Records compacted in all, by this compaction and earlier ones. */
   size: number;
   archive?: string;
+  /**
+   * Set when a sealed segment old enough to compact was kept live because a reader still needs it
+   * (`maxSeq`): the records from this seq on stay.
+   */
+  held?: number;
 }
 
 /**
  * The sealed segments to compact: the longest run at the start of `live` (never the active segment)
- * whose manifests say every record is older than `before` and that ends by `maxSeq`.
+ * whose manifests say every record is older than `before` and that ends by `maxSeq`; and `held`
+ * when the run stopped at `maxSeq` rather than at a segment too recent.
  */
-export function planCompaction(dir: string, live: readonly string[], active: string, o: CompactOptions): SegmentManifest[] {
+export function planCompaction(
+  dir: string,
+  live: readonly string[],
+  active: string,
+  o: CompactOptions,
+): { plan: SegmentManifest[]; held?: number } {
   const plan: SegmentManifest[] = [];
   for (const name of live) {
     if (name === active) break;
     const m = readManifest(dir, name);
     if (typeof m === 'string' || m.max_time === undefined || m.count === 0) break;
-    if (!(Date.parse(m.max_time) < o.before) || m.first_seq + m.count > (o.maxSeq ?? Infinity)) break;
+    if (!(Date.parse(m.max_time) < o.before)) break;
+    if (m.first_seq + m.count > (o.maxSeq ?? Infinity)) return { plan, held: o.maxSeq! };
     plan.push(m);
   }
-  return plan;
+  return { plan };
 }
 
 /**
@@ -182,8 +194,8 @@ function replay(m: SegmentManifest, bytes: Buffer, state: SequencerState, polici
 }
 
 /** Remove compacted segments (and a leaves file the new base replaced) once the base is durable. */
-export function removeCompacted(dir: string, segments: readonly string[], oldLeaves?: string): void {
-  for (const name of [...segments.flatMap((s) => [manifestName(s), s]), ...(oldLeaves ? [oldLeaves] : [])])
+export function removeCompacted(dir: string, segments: readonly string[], ...oldLeaves: (string | undefined)[]): void {
+  for (const name of [...segments.flatMap((s) => [manifestName(s), s]), ...oldLeaves.filter((n) => n !== undefined)])
     rmSync(join(dir, name), { force: true });
   fsyncDir(dir);
 }

@@ -6,12 +6,12 @@
  * tail, not the history. Without one, every segment is read and checked in full. Either way a torn
  * final frame is truncated (it was never acknowledged) and any other damage refuses to open.
  */
-import { existsSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataEnd, scanFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
 import { LogCorruptError } from './errors.js';
-import { BASE_FILE, liveSegments } from './base.js';
+import { BASE_FILE, LEAVES, liveSegments } from './base.js';
 import { removeCompacted } from './compact.js';
 import { firstSeqOf, manifestName, readFileFrom } from './files.js';
 import { createSegment, parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
@@ -30,8 +30,11 @@ export interface OpenReport {
 
 export function recover(dir: string): { state: SequencerState; report: OpenReport } {
   const { segments, stale, base } = liveSegments(dir);
-  // A compaction interrupted after its base was written: finish removing what it archived.
-  if (stale.length > 0) removeCompacted(dir, stale);
+  // A compaction interrupted after its base was written: finish removing what it archived. A leaves
+  // file the base does not name is the previous base's (or one whose base was never written): as
+  // large as the archived records are many, and never read again.
+  const orphans = readdirSync(dir).filter((name) => LEAVES.test(name) && name !== base?.base.leaves.file);
+  if (stale.length > 0 || orphans.length > 0) removeCompacted(dir, stale, ...orphans);
   const first = base?.base.size ?? 0;
   const fresh = (): SequencerState => {
     if (!base) return new SequencerState();

@@ -29,17 +29,19 @@ export interface CompactRequest {
   by: string;
 }
 
-export async function compactLog(r: CompactRequest): Promise<CompactResult & { archive_dir: string }> {
+export async function compactLog(r: CompactRequest): Promise<CompactResult & { archive_dir: string; held_by?: string[] }> {
   // Taken now, so the base carries the state as it is (and the snapshot's own record stays live).
   await r.snapshots.take(r.nowMs);
   const carry = readFileSync(join(r.stateDir, STATE_SNAPSHOT_FILE), 'utf8');
-  const keep = Math.min(r.snapshots.covered - 1, r.sinks?.lastShipped() ?? Infinity);
+  const keep = Math.max(0, Math.min(r.snapshots.covered - 1, r.sinks?.lastShipped() ?? Infinity));
   const result = await r.log.compact({
     before: r.nowMs - r.olderThanMs,
-    maxSeq: Math.max(0, keep),
+    maxSeq: keep,
     archiveDir: r.archiveDir,
     carry,
     by: r.by,
   });
-  return { ...result, archive_dir: r.archiveDir };
+  // Old segments kept live for a sink that has not shipped them: say which (else the state snapshot's record).
+  const heldBy = result.held !== undefined ? (r.sinks?.shippedOnlyTo(result.held) ?? []) : [];
+  return { ...result, archive_dir: r.archiveDir, ...(heldBy.length > 0 ? { held_by: heldBy } : {}) };
 }

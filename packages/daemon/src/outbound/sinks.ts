@@ -7,7 +7,7 @@
  * of the log as it is then. A saved position that is not in this log (the log was removed and a new
  * one begun, as `destroy --keep-state` does) ships the new log from its start.
  */
-import { leafAt, leafHashHex, LogFollower, type LogPosition, type LogTip, type StoredRecord } from '@faramesh/audit';
+import { leafAt, leafHashHex, LogFollower, readBase, type LogPosition, type LogTip, type StoredRecord } from '@faramesh/audit';
 import type { StateSeal } from '../stack/sealed-state.js';
 import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { deliver } from './deliver.js';
@@ -162,7 +162,9 @@ export class Sinks {
     const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, Cursor> } | undefined;
     this.cursors = new Map(Object.entries(saved?.cursors ?? {}));
     let added = false;
-    for (const p of providers.filter((x) => isSinkType(x.type))) {
+    const sinks = providers.filter((x) => isSinkType(x.type));
+    const base = sinks.length > 0 ? readBase(walDir)?.base : undefined;
+    for (const p of sinks) {
       let from: LogPosition | undefined = this.cursors.get(p.name);
       if (!from) {
         // New to the stack: it starts at the end of the log as it is now, and that is saved at once,
@@ -170,7 +172,18 @@ export class Sinks {
         this.cursors.set(p.name, (from = tip));
         added = true;
       }
-      if (!inLog(walDir, from, tip)) {
+      // A sink left out of the policy for a while holds no records live: a compaction since may have
+      // archived its position and what it had yet to ship. It ships on from the live log, and says so.
+      if (base && (from.seq < base.size || base.segments.some((m) => m.segment === from!.segment))) {
+        say(
+          `sink ${p.name}: its saved position (record ${from.seq}) was compacted into archive files in ${base.archive_dir}: ` +
+            (from.seq < base.size
+              ? `records ${from.seq}–${base.size - 1} are not shipped (audit export --include-archived writes them); `
+              : '') +
+            `shipping on from record ${base.size}`,
+        );
+        from = undefined;
+      } else if (!inLog(walDir, from, tip)) {
         say(`sink ${p.name}: its saved position is not in this log (the log was replaced): shipping this log from its start`);
         from = undefined;
       }
@@ -237,6 +250,11 @@ export class Sinks {
     let min: number | undefined;
     for (const w of this.workers) min = Math.min(min ?? Infinity, (this.cursors.get(w.format.name)?.seq ?? 0) - 1);
     return min;
+  }
+
+  /** The sinks that have shipped only up to `seq` (what keeps the records after it live). */
+  shippedOnlyTo(seq: number): string[] {
+    return this.workers.filter((w) => (this.cursors.get(w.format.name)?.seq ?? 0) - 1 <= seq).map((w) => w.format.name);
   }
 
   statuses(): SinkStatus[] {

@@ -26,6 +26,19 @@ interface Compacted {
   size: number;
   archive?: string;
   archive_dir: string;
+  /** Old sealed segments were kept live from this record on … */
+  held?: number;
+  /** … for these sinks, which have not shipped it yet. */
+  held_by?: string[];
+}
+
+/** Why older sealed segments stayed live, if they did. */
+function heldNote(r: Compacted): string {
+  if (r.held === undefined) return '';
+  const who = r.held_by?.length
+    ? `sink ${r.held_by.join(', ')} has not shipped record ${r.held + 1} yet (faramesh status shows why)`
+    : `the daemon's state snapshot ends at record ${r.held}`;
+  return `sealed segments from record ${r.held} on stay live, old as they are: ${who}`;
 }
 
 export function compactCmd(o: CompactOptions): Promise<number> {
@@ -37,16 +50,20 @@ export function compactCmd(o: CompactOptions): Promise<number> {
     if (o.format === 'json') out.print(JSON.stringify(r, null, 2));
     else if (r.records === 0)
       out.print(
-        `nothing to compact: no sealed segment is older than ${o.olderThan}` +
+        (r.held !== undefined
+          ? `nothing to compact: ${heldNote(r)}`
+          : `nothing to compact: no sealed segment is older than ${o.olderThan}`) +
           (r.size > 0 ? ` (the log's first ${r.size.toLocaleString('en-US')} records are already archived)` : ''),
       );
-    else
+    else {
       out.print(
         out.ok(
           `${r.records.toLocaleString('en-US')} records (${r.segments} segments) moved to ${r.archive}; ` +
             `the log's first ${r.size.toLocaleString('en-US')} records are archived, and the live log verifies on from them`,
         ),
       );
+      if (r.held !== undefined) out.print(heldNote(r));
+    }
     return 0;
   });
 }

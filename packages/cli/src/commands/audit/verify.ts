@@ -3,7 +3,8 @@
  * [--format]: check the log end to end (a compacted log from its base, or with its archives read in full). Exit 0 verified; 1 a problem (the first offending record, its field and why); 2 the log
  * cannot be read; 3 dev-tagged records under --strict.
  */
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { verifyLogParallel, type Problem, type VerifyReport } from '@faramesh/audit';
 import { makeOut, plural, snakeKeys } from '../../output.js';
@@ -21,6 +22,15 @@ export interface VerifyOptions extends AuditPathOptions {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+
+/** The compacted log's base as it stands ('' none): a change means a compaction finished. */
+const baseText = (dir: string): string => {
+  try {
+    return readFileSync(join(dir, 'base.json'), 'utf8');
+  } catch {
+    return '';
+  }
+};
 
 export async function verifyCmd(o: VerifyOptions): Promise<number> {
   const out = makeOut(o.noColor);
@@ -47,14 +57,23 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
     bar?.start(1, 0);
     try {
       // Large logs are scanned on worker threads, one per core; the report is the same as inline.
-      report = await verifyLogParallel(dir, {
-        verifiers: keys.verifiers,
-        ...(from !== undefined ? { from } : {}),
-        ...(to !== undefined ? { to } : {}),
-        ...(o.includeArchived ? { includeArchived: true } : {}),
-        ...(o.archive !== undefined ? { archiveDir: resolve(o.archive) } : {}),
-        ...(bar ? { onProgress: (done: number, total: number) => (bar.setTotal(total), bar.update(done)) } : {}),
-      });
+      const run = () =>
+        verifyLogParallel(dir, {
+          verifiers: keys.verifiers,
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(o.includeArchived ? { includeArchived: true } : {}),
+          ...(o.archive !== undefined ? { archiveDir: resolve(o.archive) } : {}),
+          ...(bar ? { onProgress: (done: number, total: number) => (bar.setTotal(total), bar.update(done)) } : {}),
+        });
+      const base = baseText(dir);
+      try {
+        report = await run();
+      } catch (e) {
+        // A compaction that finished during the run removed segments it was reading: once more, from the new base.
+        if (baseText(dir) === base) throw e;
+        report = await run();
+      }
     } finally {
       bar?.stop();
     }
