@@ -7,7 +7,7 @@
  * the log has recorded the compaction and the base is durable (see `AuditLog.compact`).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
@@ -17,7 +17,7 @@ import { ApprovalLedger } from '../verify/approvals.js';
 import { approvalEvent } from '../verify/scan.js';
 import { ARCHIVE_FORMAT, archiveName, BASE_FORMAT, leavesName, readBaseLeaves, type ArchiveRef, type LogBase } from './base.js';
 import { LogCorruptError } from './errors.js';
-import { fsyncDir, manifestName, writeDurable } from './files.js';
+import { fileSha256, fsyncDir, manifestName, writeDurable } from './files.js';
 import { parseHeader, parseJsonObject, readManifest, sha256hex, type SegmentManifest } from './manifest.js';
 import { chainOf, SequencerState } from './sequencer.js';
 
@@ -149,19 +149,6 @@ export async function writeCompaction(
     ...(o.carry !== undefined ? { carry: o.carry } : {}),
   };
   return { base, text: canonicalJson(base), archive };
-}
-
-/** A file's SHA-256, read in chunks (an archive can be larger than a buffer). */
-function fileSha256(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const hash = createHash('sha256');
-    const chunk = Buffer.allocUnsafe(8 << 20);
-    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
-    return hash.digest('hex');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Advance the state over a sealed segment's records, checking them as recovery does; their leaf hashes. */

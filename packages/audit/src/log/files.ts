@@ -1,5 +1,5 @@
 /** File-level helpers for the log directory: names, fsync of files and directories, the writer lock. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   linkSync,
@@ -238,4 +238,17 @@ export function removeLog(dir: string): string[] {
   }
   if (others.length === 0) rmdirSync(dir);
   return others;
+}
+
+/** A file's SHA-256, read in chunks (an archive can be larger than a buffer). */
+export function fileSha256(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
 }

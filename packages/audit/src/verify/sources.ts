@@ -4,13 +4,15 @@
  * does not match its base is a problem, and the live log is then verified from the base alone.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
 import { ARCHIVE_FORMAT, liveSegments, type LogBase } from '../log/base.js';
-import { firstSeqOf, manifestName } from '../log/files.js';
+import { fileSha256, firstSeqOf, manifestName } from '../log/files.js';
 import { parseJsonObject, readManifest, type SegmentManifest } from '../log/manifest.js';
 import type { Problem } from './verify.js';
+
+/** An archive's header line (a few hundred bytes per segment) is read from at most this much of it. */
+const MAX_HEADER = 4 << 20;
 
 export interface SegmentSource {
   /** As problems name it: the segment's file name, or `<archive>:<segment>` inside an archive. */
@@ -92,19 +94,10 @@ function openArchive(path: string, ref: LogBase['archives'][number], manifests: 
   try {
     const size = fstatSync(fd).size;
     if (size !== ref.bytes) return `the archive holds ${size} bytes, the base says ${ref.bytes}`;
-    const hash = createHash('sha256');
-    const chunk = Buffer.allocUnsafe(8 << 20);
-    let headerEnd = -1;
-    let head = Buffer.alloc(0);
-    for (let at = 0, n = 1; at < size && n > 0; at += n) {
-      n = readSync(fd, chunk, 0, chunk.length, at);
-      hash.update(chunk.subarray(0, n));
-      if (headerEnd < 0) {
-        head = Buffer.concat([head, chunk.subarray(0, n)]);
-        headerEnd = head.indexOf(0x0a);
-      }
-    }
-    if (hash.digest('hex') !== ref.sha256) return 'the archive file no longer matches its SHA-256 in the base';
+    if (fileSha256(path) !== ref.sha256) return 'the archive file no longer matches its SHA-256 in the base';
+    // The header line lists the segments (their manifests): it ends at the first newline.
+    const head = Buffer.allocUnsafe(Math.min(size, MAX_HEADER));
+    const headerEnd = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(0x0a);
     const header = headerEnd < 0 ? undefined : parseJsonObject(head.subarray(0, headerEnd));
     const expected = manifests.filter((m) => m.first_seq >= ref.first_seq && m.first_seq < ref.first_seq + ref.count);
     if (header?.format !== ARCHIVE_FORMAT || canonicalJson(header.segments) !== canonicalJson(expected))
