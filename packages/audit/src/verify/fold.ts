@@ -44,6 +44,8 @@ export class LogFold {
   private done = 0;
   private segment = '';
   private last = false;
+  /** The segment being folded, by its index in `segments`. */
+  private index = 0;
   private firstSeq = 0;
   /** The latest record time of the segment so far, as its manifest's `max_time` must state it. */
   private maxTime: string | null = '';
@@ -181,6 +183,7 @@ export class LogFold {
     const name = src.name;
     if (this.base && !src.archived && index > 0 && this.segments[index - 1]!.archived) this.checkBase(this.base.base);
     this.segment = name;
+    this.index = index;
     this.last = index === this.segments.length - 1;
     this.firstSeq = this.seq;
     this.maxTime = '';
@@ -313,8 +316,7 @@ export class LogFold {
   /** Finish the segment: a sealed one must match its manifest. */
   endSegment(bytes: Buffer): void {
     // The last segment is sealed only after a crash between sealing it and starting the next; the next open starts it.
-    const index = this.segments.findIndex((s) => s.name === this.segment);
-    const m = sourceManifest(this.dir, this.segments[index]!, this.last, this.base?.base);
+    const m = sourceManifest(this.dir, this.segments[this.index]!, this.last, this.base?.base);
     if (m !== undefined) this.checkSealed(bytes, m);
   }
 
