@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeAws } from './fake-aws.js';
-import { makeStack, type Stack } from './daemon-helpers.js';
+import { appliedStack, RUNTIME, type Stack } from './daemon-helpers.js';
 
 const aws = new FakeAws();
 let s: Stack;
@@ -14,12 +14,8 @@ let s: Stack;
 before(async () => {
   await aws.start();
   aws.secrets.set('prod/db', { value: JSON.stringify({ value: 'db-pass-XYZ' }), version: 'v7' });
-  s = makeStack(
-    `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+  s = appliedStack(
+    `${RUNTIME}
 provider "aws" {
   type     = "aws-sm"
   region   = "us-east-1"
@@ -65,8 +61,6 @@ agent "pay" {
       AWS_EC2_METADATA_DISABLED: 'true',
     },
   );
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 });
 after(() => {
   s.cli('apply', '--stop');

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { FakeVault } from './fake-vault.js';
-import { type Stack, decisionRecords, freePort, makeStack, sleep } from './daemon-helpers.js';
+import { appliedStack, decisionRecords, freePort, RUNTIME, sleep, type Stack } from './daemon-helpers.js';
 
 /**
  * A cached KV read is reused only within the TTL of the credential asking now: one credential's
@@ -22,12 +22,8 @@ describe('a cached KV read and the TTL of the credential asking', () => {
   before(async () => {
     await vault.start();
     vault.kv.set('kv/payments/stripe', { value: 'sk_v1' });
-    s = makeStack(
-      `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+    s = appliedStack(
+      `${RUNTIME}
 provider "vault" {
   type  = "vault"
   addr  = env("VAULT_ADDR")
@@ -63,8 +59,6 @@ agent "short" {
 `,
       { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
     );
-    const applied = s.cli('apply');
-    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   });
 
   after(() => {
@@ -103,12 +97,8 @@ describe('a Vault mount whose name contains /data', () => {
     await vault.start();
     vault.kv.set('apps/data-platform/db', { value: 'from-nested-mount' });
     vault.kv.set('kv/payments/stripe', { value: 'from-data-path' });
-    s = makeStack(
-      `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+    s = appliedStack(
+      `${RUNTIME}
 provider "nested" {
   type  = "vault"
   addr  = env("VAULT_ADDR")
@@ -143,8 +133,6 @@ agent "pay" {
 `,
       { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
     );
-    const applied = s.cli('apply');
-    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   });
 
   after(() => {
@@ -170,12 +158,8 @@ describe('the provider named in a standing refusal', () => {
 
   before(async () => {
     const port = await freePort();
-    s = makeStack(
-      `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+    s = appliedStack(
+      `${RUNTIME}
 provider "vault" {
   type  = "vault"
   addr  = "http://127.0.0.1:1"
@@ -206,8 +190,6 @@ agent "pay" {
 `,
       { REGION_PROVIDER: 'vault' },
     );
-    const applied = s.cli('apply');
-    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   });
 
   after(() => {
@@ -233,11 +215,7 @@ describe('stub credentials outside faramesh dev', () => {
   let s: Stack;
 
   before(() => {
-    s = makeStack(`runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+    s = appliedStack(`${RUNTIME}
 agent "pay" {
   default deny
   rules {
@@ -250,8 +228,6 @@ agent "pay" {
   }
 }
 `);
-    const applied = s.cli('apply');
-    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   });
 
   after(() => {
@@ -290,11 +266,7 @@ describe("the broker's caches across a hot swap", () => {
   let elsewhereAddr = '';
   let s: Stack;
 
-  const policy = (kvAddr: string, appAddr: string) => `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+  const policy = (kvAddr: string, appAddr: string) => `${RUNTIME}
 provider "kv" {
   type  = "vault"
   addr  = "${kvAddr}"
@@ -338,9 +310,7 @@ agent "pay" {
     first.approles.set('role-payments', { secretId: 'secret-right', policies: ['broker'] });
     await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', () => r()));
     elsewhereAddr = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}`;
-    s = makeStack(policy(first.addr, first.addr), { VAULT_TOKEN: first.root });
-    const applied = s.cli('apply');
-    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    s = appliedStack(policy(first.addr, first.addr), { VAULT_TOKEN: first.root });
   });
 
   after(() => {

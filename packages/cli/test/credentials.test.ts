@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { FakeVault } from './fake-vault.js';
-import { decisionRecords, freePort, makeStack, walText, type Stack } from './daemon-helpers.js';
+import { appliedStack, decisionRecords, freePort, makeStack, RUNTIME, type Stack, walText } from './daemon-helpers.js';
 
 const vault = new FakeVault();
 /** A credential minted per call: a child token with the payments-write policy, for 30 s. */
@@ -37,12 +37,8 @@ before(async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   up = (upstream.address() as { port: number }).port;
   proxyPort = await freePort();
-  s = makeStack(
-    `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+  s = appliedStack(
+    `${RUNTIME}
 provider "vault" {
   type  = "vault"
   addr  = env("VAULT_ADDR")
@@ -129,8 +125,6 @@ ${minted('charge', 'vault', 'stripe/charge')}  credential "tight" {
 `,
     { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root, REGION_PROVIDER: 'vault', TYPO_PROVIDER: 'vault-EU' },
   );
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 });
 after(() => {
   s.cli('apply', '--stop');
@@ -239,11 +233,7 @@ test('credential probe and preview --format json: the same findings as one objec
 test('AppRole: the daemon logs in with role and secret_id once and reuses the token; a wrong secret_id is CREDENTIAL_UNAVAILABLE', async () => {
   vault.approles.set('role-payments', { secretId: 'secret-right', policies: ['broker'] });
   const app = makeStack(
-    `runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+    `${RUNTIME}
 provider "approle" {
   type      = "vault"
   addr      = env("VAULT_ADDR")

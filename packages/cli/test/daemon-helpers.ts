@@ -1,4 +1,5 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
+import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -16,11 +17,14 @@ export function externalAddress(): string {
 
 export const BIN = fileURLToPath(new URL('../../bin/faramesh.js', import.meta.url));
 
-export const POLICY = `runtime {
+/** The runtime block most test stacks share: the log and the agent socket inside the stack. */
+export const RUNTIME = `runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
 }
+`;
 
+export const POLICY = `${RUNTIME}
 agent "bot" {
   default deny
   rules {
@@ -110,6 +114,14 @@ export function makeStack(policy = POLICY, extraEnv: Record<string, string> = {}
     },
   };
   return stack;
+}
+
+/** A fresh stack of `policy`, applied (the daemon READY); the test fails when apply does. */
+export function appliedStack(policy: string, extraEnv: Record<string, string> = {}): Stack {
+  const s = makeStack(policy, extraEnv);
+  const applied = s.cli('apply');
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  return s;
 }
 
 /** Run `f` on a fresh stack (not applied yet); its daemon is stopped after, however `f` ends. */

@@ -14,7 +14,7 @@ import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
-import { externalAddress, freePort, makeStack, selfSignedCert, walText, type Stack } from './daemon-helpers.js';
+import { appliedStack, externalAddress, freePort, makeStack, RUNTIME, selfSignedCert, type Stack, walText } from './daemon-helpers.js';
 
 /** What the upstream received: method, path, headers, body size. */
 const seen: { method: string; url: string; host: string; bytes: number; auth?: string }[] = [];
@@ -45,7 +45,7 @@ before(async () => {
   up = (upstream.address() as { port: number }).port;
   [own, shared] = [await freePort(), await freePort()];
   outside = externalAddress();
-  s = makeStack(`runtime {
+  s = appliedStack(`runtime {
   wal_dir         = "./wal"
   socket          = "./.faramesh/runtime/agent.sock"
   http_proxy_port = ${shared}
@@ -85,8 +85,6 @@ agent "other" {
   }
 }
 `);
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 });
 after(() => {
   s.cli('apply', '--stop');
@@ -343,11 +341,7 @@ test('the shared port needs proxy credentials; credentials and secret headers ne
 
 test('a single agent with its own port: the launcher points HTTP_PROXY at it, so an unmodified client is governed', async () => {
   const port = await freePort();
-  const solo = makeStack(`runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+  const solo = makeStack(`${RUNTIME}
 agent "solo" {
   default deny
   enforcement {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { decisionRecords, freePort, makeStack, startHttpServer, walText, type GovernReply, type Stack } from './daemon-helpers.js';
+import { appliedStack, decisionRecords, freePort, type GovernReply, type Stack, startHttpServer, walText } from './daemon-helpers.js';
 
 const fixture = fileURLToPath(new URL('../../test/fixtures/mcp-header-server.mjs', import.meta.url));
 
@@ -27,7 +27,7 @@ before(async () => {
   upstream = started.child;
   const upstreamPort = started.port;
   port = await freePort();
-  s = makeStack(`runtime {
+  s = appliedStack(`runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
   http_listen = "127.0.0.1:0"
@@ -65,8 +65,6 @@ agent "coder" {
   }
 }
 `);
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 });
 
 after(() => {

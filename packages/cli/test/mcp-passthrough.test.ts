@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { freePort, makeStack, startHttpServer, type Stack } from './daemon-helpers.js';
+import { appliedStack, freePort, RUNTIME, type Stack, startHttpServer } from './daemon-helpers.js';
 
 const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -23,11 +23,7 @@ before(async () => {
   upstream = started.child;
   const upstreamPort = started.port;
   proxyPort = await freePort();
-  s = makeStack(`runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-
+  s = appliedStack(`${RUNTIME}
 mcp_server "everything" {
   url = "http://127.0.0.1:${upstreamPort}/mcp"
 }
@@ -43,8 +39,6 @@ agent "coder" {
   }
 }
 `);
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 });
 
 after(() => {

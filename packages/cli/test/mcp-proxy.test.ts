@@ -23,7 +23,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { BIN, freePort, makeStack, until, type Stack } from './daemon-helpers.js';
+import { appliedStack, BIN, freePort, type Stack, until } from './daemon-helpers.js';
 
 const require = createRequire(import.meta.url);
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -100,9 +100,7 @@ let ports: { shared: number; agents: Record<string, number> };
 
 before(async () => {
   source = policy(await freePort(), await freePort());
-  s = makeStack(source);
-  const applied = s.cli('apply');
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  s = appliedStack(source);
   ports = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'runtime', 'mcp.json'), 'utf8')) as typeof ports;
 });
 after(() => s.cli('apply', '--stop'));
