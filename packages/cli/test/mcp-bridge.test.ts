@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { BIN, freePort, makeStack, type Stack } from './daemon-helpers.js';
+import { alive, BIN, freePort, makeStack, type Stack } from './daemon-helpers.js';
 
 const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 let s: Stack;
@@ -54,14 +54,6 @@ agent "coder" {
 });
 after(() => s.cli('apply', '--stop'));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const upstreams = () => readFileSync(pids, 'utf8').trim().split('\n').filter(Boolean).map(Number);
 
 /** The bridge on raw stdio: send lines, wait for the reply to an id, and how it exited. */

@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive as alive } from '@faramesh/audit';
 import { McpProxy } from '../src/mcp/proxy.js';
 import { testProxyDeps } from './mcp-test-deps.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('a refused initialize leaves no upstream process behind', async () => {
   const pids = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'pids');
