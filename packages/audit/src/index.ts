@@ -12,7 +12,7 @@ export { LogLockedError, processAlive, removeLog, writeDurable } from './log/fil
 export * from './verify/verify.js';
 export { checkFields, type FieldProblem } from './verify/fields.js';
 export * from './read/follower.js';
-export { readArchivedRecords } from './read/archived.js';
+export { eachArchivedRecord, readArchivedRecords } from './read/archived.js';
 export * from './read/proofs.js';
 export * from './verify/parallel.js';
 export * from './read/inspect.js';

@@ -517,6 +517,49 @@ test('tip and settled: a position captured with the state it describes; a follow
   assert.deepEqual(seen, all);
 });
 
+test('a reopened log knows where its last record is: from the snapshot, from a scan, across a rotation', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+  for (let i = 0; i < 40; i++) await log.append(delta('a', i, { pad: 'x'.repeat(64) }));
+  const before = log.tip();
+  await log.close();
+  assert.ok(
+    readdirSync(dir).some((f) => f.endsWith('.manifest.json')),
+    'a segment was sealed',
+  );
+  const reopen = async () => {
+    const { log: again, report } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+    const tip = again.tip();
+    await again.close();
+    return { tip, report };
+  };
+  // From the snapshot close wrote, with no tail to read.
+  const fromSnapshot = await reopen();
+  assert.equal(fromSnapshot.report.snapshot, 'used');
+  assert.equal(fromSnapshot.report.scanned, 0);
+  assert.deepEqual(fromSnapshot.tip.last, before.last);
+  assert.equal(leafAt(dir, before.last!.segment, before.last!.offset), before.last!.leaf);
+  // From a full scan.
+  unlinkSync(join(dir, 'snapshot.json'));
+  const scanned = await reopen();
+  assert.equal(scanned.report.snapshot, 'absent');
+  assert.deepEqual(scanned.tip.last, before.last);
+  // A snapshot from before it kept the last record still opens the log (and the tail tells).
+  const { log: more } = await AuditLog.open(dir, { maxSegmentBytes: 4096 });
+  await more.append(delta('b', 0));
+  const after = more.tip();
+  await more.close();
+  const file = join(dir, 'snapshot.json');
+  const outer = JSON.parse(readFileSync(file, 'utf8')) as { body: string };
+  const { last: _last, ...older } = JSON.parse(outer.body) as Record<string, unknown>;
+  const body = canonicalJson(older);
+  writeFileSync(file, canonicalJson({ body, sha256: createHash('sha256').update(body).digest('hex') }));
+  const old = await reopen();
+  assert.equal(old.report.snapshot, 'used');
+  assert.equal(old.tip.seq, after.seq);
+  assert.equal(old.tip.last, undefined, 'not known without reading the records before the snapshot');
+});
+
 test('bounded reads cross a sealed segment larger than one read: every record, in order, and then the next segment', async () => {
   const dir = tmp();
   // About 2.5 MiB of records in the first segment, so a bounded poll reads it in several pieces.

@@ -217,3 +217,109 @@ test('a sink put back in the policy after a compaction archived its position shi
     collector.close();
   }
 });
+
+test('audit compact with no daemon running compacts from the stack files: state, sinks and verify as with the daemon', async () => {
+  const collector = await sinkCollector(true);
+  const policy = POLICY.replace('rate_limit "search": 3 per minute', 'rate_limit "search": 3 per day').replace(
+    'agent "bot"',
+    `provider "hook" {\n  type = "webhook-sink"\n  url  = "${collector.url}/hook"\n}\n\nagent "bot"`,
+  );
+  await withOldStack(policy, async (s) => {
+    // Never applied: nothing says where the log is or how it is signed.
+    const unapplied = s.cli('audit', 'compact', '--older-than', '30d');
+    assert.equal(unapplied.code, 1);
+    assert.match(unapplied.stderr, /not compacted \(no daemon is running.*no compiled policy/);
+    assert.equal(s.cli('apply').code, 0);
+    for (let i = 0; i < 4; i++) await s.govern(search);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // The sink (down) has shipped nothing since it joined: the old segments before its position move, the rest stay.
+    const first = s.cli('audit', 'compact', '--older-than', '30d', '--format', 'json');
+    assert.equal(first.code, 0, first.stderr);
+    const r = JSON.parse(first.stdout) as { records: number; size: number; archive: string; held?: number };
+    assert.ok(r.records > 0 && existsSync(r.archive) && r.archive.startsWith(join(s.dir, 'wal-archive')), first.stdout);
+    assert.equal(readBase(join(s.dir, 'wal'))!.base.size, r.size);
+    const verify = s.cli('audit', 'verify');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.equal(s.cli('audit', 'verify', '--include-archived').code, 0);
+    // Sealed segments the sink has not shipped stay live, however old.
+    const { log } = await AuditLog.open(join(s.dir, 'wal'), { maxSegmentBytes: 1 });
+    await log.append({ type: 'state_delta', delta: { ops: [] } });
+    await log.close();
+    const again = s.cli('audit', 'compact', '--older-than', '0s', '--format', 'json');
+    assert.equal(again.code, 0, again.stderr);
+    const held = JSON.parse(again.stdout) as { records: number; held_by?: string[] };
+    assert.equal(held.records, 0);
+    assert.deepEqual(held.held_by, ['hook']);
+    // The daemon starts on the state the command snapshotted, and again from the base's copy of it.
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    rmSync(stateSnapshot(s));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(search)).reason_code, 'RATE_EXCEEDED', 'the rate limit still counts the earlier calls');
+    // The sink ships everything it had not, once it is up.
+    collector.down = false;
+    const last = (await s.govern(search)).action_id!.slice(7);
+    await until('the sink ships what was held for it', () => collector.shipped.some((x) => x.id === last), 15_000);
+    const verified = s.cli('audit', 'verify', '--include-archived');
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  }).finally(() => collector.close());
+});
+
+test('ls, stats, trace, show and proof read archived records under --include-archived', async () => {
+  const s = makeStack(POLICY);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await s.govern({ ...search, request_id: 'run-1' })).action_id!);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // Seal the segment holding the decisions, with a record after it (where the state snapshot ends,
+    // which stays live), then compact it away (no daemon runs: the command does it).
+    for (const maxSegmentBytes of [1, undefined]) {
+      const { log } = await AuditLog.open(join(s.dir, 'wal'), maxSegmentBytes ? { maxSegmentBytes } : {});
+      await log.append({ type: 'state_delta', delta: { ops: [] } });
+      await log.close();
+    }
+    const compacted = s.cli('audit', 'compact', '--older-than', '0s', '--format', 'json');
+    assert.equal(compacted.code, 0, compacted.stderr);
+    assert.ok((JSON.parse(compacted.stdout) as { records: number }).records > 3);
+
+    const listed = (...args: string[]) =>
+      (JSON.parse(s.cli('audit', 'ls', '--format', 'json', ...args).stdout) as { decisions: { action_id: string }[] }).decisions;
+    assert.deepEqual(listed(), []);
+    assert.deepEqual(
+      listed('--include-archived').map((r) => r.action_id),
+      ids,
+    );
+    assert.deepEqual(listed('--include-archived', '--since', '1h').length, 3);
+    assert.match(s.cli('audit', 'stats', '--include-archived').stdout, /total +3\n/);
+    assert.match(s.cli('audit', 'stats').stdout, /total +0\n/);
+
+    const missing = s.cli('audit', 'trace', 'run-1');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /compacted into archive files/);
+    const traced = s.cli('audit', 'trace', 'run-1', '--include-archived', '--format', 'json');
+    assert.equal(traced.code, 0, traced.stderr);
+    assert.equal(traced.stdout.trim().split('\n').length, 3);
+
+    assert.match(s.cli('audit', 'show', ids[1]!).stderr, /compacted into archive files/);
+    const shown = s.cli('audit', 'show', ids[1]!, '--include-archived', '--format', 'json');
+    assert.equal(shown.code, 0, shown.stderr);
+    const ev = JSON.parse(shown.stdout) as { record: { id: string }; chain: { ok: boolean }; signed?: { tree_size: number } };
+    assert.equal(`action-${ev.record.id}`, ids[1]);
+    assert.equal(ev.chain.ok, true);
+    assert.ok(ev.signed && ev.signed.tree_size > 3, shown.stdout);
+    const proved = s.cli('audit', 'proof', ids[1]!, '--include-archived', '--format', 'json');
+    assert.equal(proved.code, 0, proved.stderr);
+    assert.equal((JSON.parse(proved.stdout) as { action_id: string }).action_id, ids[1]);
+    // Archives elsewhere than the base says: --archive names them.
+    const archiveDir = join(s.dir, 'wal-archive');
+    const moved = `${archiveDir}-moved`;
+    renameSync(archiveDir, moved);
+    assert.notEqual(s.cli('audit', 'ls', '--include-archived').code, 0);
+    assert.equal(listed('--include-archived', '--archive', moved).length, 3);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

@@ -4,6 +4,13 @@ import type { OperatorReply } from './wire/operator-protocol.js';
 
 export class DaemonUnreachableError extends Error {
   override name = 'DaemonUnreachableError';
+  constructor(
+    message: string,
+    /** No daemon listens at all (no socket, or nobody behind it), rather than one that went away mid-call. */
+    readonly absent = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Send one line and read the one-line reply; `signal` abandons it (the promise rejects). */
@@ -28,7 +35,8 @@ export function requestLine(socketPath: string, line: string, timeoutMs = 10_000
     socket.on('data', (d: string) => (data += d));
     socket.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new DaemonUnreachableError(`no daemon is listening on ${socketPath}`));
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')
+        reject(new DaemonUnreachableError(`no daemon is listening on ${socketPath}`, true));
       // A daemon that exits while answering (it was stopping) is gone, not broken.
       else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') reject(new DaemonUnreachableError(`the daemon went away (${e.code})`));
       else reject(e);

@@ -1125,7 +1125,7 @@ export class Daemon {
       log: this.log,
       snapshots: this.snapshots,
       stateDir: this.paths.state,
-      ...(this.sinks ? { sinks: this.sinks } : {}),
+      ...(this.sinks ? { sinks: this.sinks.shipping() } : {}),
       olderThanMs,
       nowMs: Date.now(),
       archiveDir: archiveDir ?? this.settings!.walArchiveDir,

@@ -31,3 +31,4 @@ export { reverseConfig } from './http-proxy/reverse.js';
 export { WORKLOAD_PROTO } from './credentials/spiffe.js';
 export { commandArgv } from './supervisor/command.js';
 export { Supervisor, type ChildInfo } from './supervisor/supervisor.js';
+export { compactStopped, type StoppedCompaction } from './core/compact-stopped.js';

@@ -105,7 +105,6 @@ interface Waiter {
 export class AuditLog {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private last?: LogTip['last'];
   private waiters: Waiter[] = [];
   /** The waiters of a batch whose fsync is on the threadpool. */
   private syncing?: Waiter[];
@@ -234,7 +233,7 @@ export class AuditLog {
     const leafHex = leaf.toString('hex');
     this.state.advance(chain, entry.lamport_seq, leaf, entry, leafHex);
     // Frames go into the active segment in order, after what is durable and what is queued.
-    this.last = { segment: this.state.segment, offset: this.state.segmentBytes + this.pendingBytes, leaf: leafHex };
+    this.state.last = { segment: this.state.segment, offset: this.state.segmentBytes + this.pendingBytes, leaf: leafHex };
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -270,7 +269,7 @@ export class AuditLog {
    */
   tip(): LogTip {
     const s = this.state;
-    return { seq: s.nextSeq, segment: s.segment, offset: s.segmentBytes + this.pendingBytes, ...(this.last ? { last: this.last } : {}) };
+    return { seq: s.nextSeq, segment: s.segment, offset: s.segmentBytes + this.pendingBytes, ...(s.last ? { last: s.last } : {}) };
   }
 
   /** Resolves once every record appended so far is durable (rejects if the log has failed). */

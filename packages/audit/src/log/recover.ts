@@ -145,8 +145,10 @@ function readSegment(dir: string, name: string, from: number, state: SequencerSt
         entry ? `expected seq ${state.nextSeq}, found ${String(entry.seq)}` : 'a record is not JSON',
         state.nextSeq,
       );
-    state.advance(chainOf(entry), Number(entry.lamport_seq), leafHash(frame.payload), entry);
+    const leaf = leafHash(frame.payload);
+    state.advance(chainOf(entry), Number(entry.lamport_seq), leaf, entry);
     report.scanned++;
+    if (frame === frames[frames.length - 1]) state.last = { segment: name, offset: from + frame.offset, leaf: leaf.toString('hex') };
   }
   const end = from + scan.end;
   state.segmentBytes = end;

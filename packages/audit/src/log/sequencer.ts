@@ -8,6 +8,12 @@ import type { Sequenced } from '../events.js';
 import type { Snapshot } from './snapshot.js';
 import { foldTime, isTimeBound } from './time-bound.js';
 
+export interface LastRecord {
+  segment: string;
+  offset: number;
+  leaf: string;
+}
+
 interface Tip {
   hash: string;
   lamport: number;
@@ -29,6 +35,8 @@ export class SequencerState {
   /** The tree size the last checkpoint signed: what a reopened log has yet to sign starts there. */
   checkpointSize?: number;
   key?: string;
+  /** Where the last record is, and its leaf hash: what a position in the log is recognised by. */
+  last?: LastRecord;
 
   /** The fields the next record of `chain` receives. */
   sequence(chain: string): Sequenced {
@@ -77,6 +85,7 @@ export class SequencerState {
       tips,
       ...(this.checkpointSize !== undefined ? { checkpoint_size: this.checkpointSize } : {}),
       ...(this.key !== undefined ? { key: this.key } : {}),
+      ...(this.last ? { last: this.last } : {}),
     };
   }
 
@@ -90,6 +99,12 @@ export class SequencerState {
     // A snapshot from before segments kept a time bound: this segment's earlier records are unknown.
     const bound = s.segment_max_time;
     state.segmentMaxTime = bound === '' || isTimeBound(bound) ? bound : null;
+    if (s.last !== undefined) {
+      const { segment, offset, leaf } = s.last;
+      if (typeof segment !== 'string' || !Number.isSafeInteger(offset) || typeof leaf !== 'string' || !/^[0-9a-f]{64}$/.test(leaf))
+        throw new Error('malformed last record');
+      state.last = { segment, offset, leaf };
+    }
     return state;
   }
 

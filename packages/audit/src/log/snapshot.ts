@@ -30,6 +30,8 @@ export interface Snapshot {
   checkpoint_size?: number;
   /** The signing key (vkey) the log last announced, by a checkpoint or a key rotation. */
   key?: string;
+  /** The last record's segment, offset and leaf hash (absent from snapshots before it was kept). */
+  last?: { segment: string; offset: number; leaf: string };
 }
 
 export function writeSnapshot(dir: string, s: Snapshot): void {

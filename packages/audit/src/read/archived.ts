@@ -12,12 +12,24 @@ import type { StoredRecord } from './follower.js';
 
 /** Every archived record, in log order (none when the log was never compacted). */
 export function readArchivedRecords(dir: string, archiveDir?: string): StoredRecord[] {
-  const log = logSources(dir, { includeArchived: true, ...(archiveDir !== undefined ? { archiveDir } : {}) });
+  const out: StoredRecord[] = [];
+  eachArchivedRecord(dir, (r) => out.push(r), archiveDir === undefined ? {} : { archiveDir });
+  return out;
+}
+
+/**
+ * Visit every archived record in log order, one archived segment at a time (an archive is never
+ * held whole). With `since` (epoch ms), archived segments whose every record is older are passed
+ * over, by the latest record time their manifest in the base keeps.
+ */
+export function eachArchivedRecord(dir: string, visit: (r: StoredRecord) => void, o: { archiveDir?: string; since?: number } = {}): void {
+  const log = logSources(dir, { includeArchived: true, ...(o.archiveDir !== undefined ? { archiveDir: o.archiveDir } : {}) });
   const problem = log.problems[0];
   if (problem) throw new LogCorruptError(problem.segment, problem.offset, problem.reason);
-  const out: StoredRecord[] = [];
   for (const src of log.sources) {
     if (!src.archived) break;
+    const maxTime = log.base?.base.segments.find((m) => m.first_seq === src.firstSeq)?.max_time;
+    if (o.since !== undefined && maxTime !== undefined && Date.parse(maxTime) < o.since) continue;
     const bytes = readSource(src);
     let seq = src.firstSeq;
     let header = true;
@@ -30,8 +42,7 @@ export function readArchivedRecords(dir: string, archiveDir?: string): StoredRec
       }
       const record = parseJsonObject(step.payload);
       if (!record || record.seq !== seq) throw new LogCorruptError(src.name, step.offset, `expected record seq ${seq}`, seq);
-      out.push({ seq: seq++, record, payload: Buffer.from(step.payload), segment: src.name, offset: step.offset });
+      visit({ seq: seq++, record, payload: Buffer.from(step.payload), segment: src.name, offset: step.offset });
     }
   }
-  return out;
 }

@@ -8,6 +8,7 @@ import { readBase, readBaseLeaves } from '../log/base.js';
 import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsistency, verifyInclusion, type Hash } from '../merkle.js';
 import type { Verifier } from '../note.js';
 import { eachRecord, type StoredRecord } from './follower.js';
+import { eachArchivedRecord } from './archived.js';
 
 const hex = (h: Hash) => Buffer.from(h).toString('hex');
 
@@ -90,13 +91,44 @@ export function findRecord(records: readonly StoredRecord[], ref: string): Store
   return records.find((r) => r.record.id === id);
 }
 
-export function proveInclusion(dir: string, ref: string, verifiers: readonly Verifier[]): InclusionResult {
+/** The archived record `ref` names, read from the archives (undefined when none holds it). */
+export function findArchivedRecord(dir: string, ref: string, archiveDir?: string): StoredRecord | undefined {
+  const id = recordId(ref);
+  let found: StoredRecord | undefined;
+  eachArchivedRecord(
+    dir,
+    (r) => {
+      if (r.record.id === id) found ??= r;
+    },
+    archiveDir === undefined ? {} : { archiveDir },
+  );
+  return found;
+}
+
+/**
+ * The inclusion proof of `ref` against the latest checkpoint a pinned key signed. With `archived`,
+ * a record compaction moved is looked for in the archive files too; its leaf must be the one the
+ * base keeps for its position.
+ */
+export function proveInclusion(
+  dir: string,
+  ref: string,
+  verifiers: readonly Verifier[],
+  archived?: { archiveDir?: string },
+): InclusionResult {
   const id = recordId(ref);
   let target: StoredRecord | undefined;
   const { leaves, latest } = loadProvable(dir, verifiers, (r) => {
     if (r.record.id === id) target ??= r;
   });
-  if (!target) throw new Error(`no record ${ref} in ${dir}${compactedNote(dir)}`);
+  if (!target && archived) {
+    target = findArchivedRecord(dir, ref, archived.archiveDir);
+    if (target && hex(leaves[target.seq] ?? new Uint8Array()) !== hex(leafHash(target.payload)))
+      throw new LogMismatchError(
+        `the archived record ${ref} is not the one the log's base keeps at seq ${target.seq}: run faramesh audit verify --include-archived`,
+      );
+  }
+  if (!target) throw new Error(`no record ${ref} in ${dir}${archived ? ' nor in its archive files' : compactedNote(dir)}`);
   if (!latest) throw new Error('the log has no checkpoint signed by a pinned key yet');
   const size = latest.checkpoint.size;
   if (target.seq >= size)

@@ -11,17 +11,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditLog, CompactResult } from '@faramesh/audit';
-import { STATE_SNAPSHOT_FILE, type StateSnapshots } from './state-snapshot.js';
-import type { Sinks } from '../outbound/sinks.js';
+import { STATE_SNAPSHOT_FILE } from './state-snapshot.js';
+import type { ShippedPositions } from '../outbound/sinks.js';
 
 /** How often `wal_retention` is applied (and once as soon as the daemon is READY). */
 export const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
 export interface CompactRequest {
   log: AuditLog;
-  snapshots: StateSnapshots;
+  /** Takes a state snapshot, and says what the last one written covers. */
+  snapshots: { take(nowMs: number): Promise<void>; readonly covered: number };
   stateDir: string;
-  sinks?: Sinks;
+  sinks?: ShippedPositions;
   /** Segments whose every record is older than this many ms are compacted. */
   olderThanMs: number;
   nowMs: number;

@@ -139,6 +139,48 @@ function inLog(walDir: string, c: Cursor, tip: LogTip): boolean {
   return leafAt(walDir, c.last.segment, c.last.offset) === c.last.leaf;
 }
 
+/**
+ * How far each sink has shipped, for compaction: the last record some sink has shipped, and it and
+ * every record after it, stay in the live log, where each sink resumes (and recognises its position
+ * by that record).
+ */
+export class ShippedPositions {
+  constructor(
+    private readonly names: readonly string[],
+    private readonly cursors: ReadonlyMap<string, LogPosition>,
+  ) {}
+
+  /**
+   * The sinks of a stopped daemon's policy, at their saved positions. A sink with none yet holds
+   * nothing: it will start at the end of the log as the daemon finds it.
+   */
+  static saved(providers: readonly ProviderIR[], stateDir: string, seal: StateSeal): ShippedPositions {
+    const cursors = savedCursors(seal, stateDir);
+    return new ShippedPositions(
+      providers.filter((p) => isSinkType(p.type) && cursors.has(p.name)).map((p) => p.name),
+      cursors,
+    );
+  }
+
+  /** The last record every sink has shipped (undefined without sinks). */
+  lastShipped(): number | undefined {
+    let min: number | undefined;
+    for (const name of this.names) min = Math.min(min ?? Infinity, (this.cursors.get(name)?.seq ?? 0) - 1);
+    return min;
+  }
+
+  /** The sinks that have shipped only up to `seq` (what keeps the records after it live). */
+  shippedOnlyTo(seq: number): string[] {
+    return this.names.filter((name) => (this.cursors.get(name)?.seq ?? 0) - 1 <= seq);
+  }
+}
+
+/** The positions saved by the sinks' last deliveries (sealed: one moved by hand could skip records never shipped). */
+function savedCursors(seal: StateSeal, stateDir: string): Map<string, Cursor> {
+  const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, Cursor> } | undefined;
+  return new Map(Object.entries(saved?.cursors ?? {}));
+}
+
 export class Sinks {
   private readonly workers: SinkWorker[] = [];
   /** What a record holds only the hashes of: its redacted arguments and the principal's claims. */
@@ -158,9 +200,7 @@ export class Sinks {
   ) {
     // A hot swap: the arguments held for records not yet shipped stay with them.
     if (previous) for (const [id, held] of previous.held) this.held.set(id, held);
-    // Sealed: a position moved by hand could skip records a sink never shipped.
-    const saved = seal.read(stateDir, CURSORS) as { cursors?: Record<string, Cursor> } | undefined;
-    this.cursors = new Map(Object.entries(saved?.cursors ?? {}));
+    this.cursors = savedCursors(seal, stateDir);
     let added = false;
     const sinks = providers.filter((x) => isSinkType(x.type));
     const base = sinks.length > 0 ? readBase(walDir)?.base : undefined;
@@ -242,19 +282,12 @@ export class Sinks {
     if (this.workers.length === 1) for (const r of batch) this.held.delete(String(r.record.id));
   }
 
-  /**
-   * The last record some sink has shipped (undefined without sinks): it and every record after it
-   * stay in the live log, where each sink resumes (and recognises its position by that record).
-   */
-  lastShipped(): number | undefined {
-    let min: number | undefined;
-    for (const w of this.workers) min = Math.min(min ?? Infinity, (this.cursors.get(w.format.name)?.seq ?? 0) - 1);
-    return min;
-  }
-
-  /** The sinks that have shipped only up to `seq` (what keeps the records after it live). */
-  shippedOnlyTo(seq: number): string[] {
-    return this.workers.filter((w) => (this.cursors.get(w.format.name)?.seq ?? 0) - 1 <= seq).map((w) => w.format.name);
+  /** What the sinks hold live: see `ShippedPositions`. */
+  shipping(): ShippedPositions {
+    return new ShippedPositions(
+      this.workers.map((w) => w.format.name),
+      this.cursors,
+    );
   }
 
   statuses(): SinkStatus[] {

@@ -1,13 +1,14 @@
 /**
- * `faramesh audit compact --older-than 90d [--archive DIR]`: the daemon moves sealed log segments
- * whose every record is older than that into one archive file, and keeps a base in the log
- * directory so the live log goes on and `audit verify` still checks it (`--include-archived` reads
- * the archives too). The daemon does it, since it holds the log's writer lock, its signing key,
- * the sinks' positions and the engine state the base must carry.
+ * `faramesh audit compact --older-than 90d [--archive DIR]`: sealed log segments whose every record
+ * is older than that move into one archive file, and a base stays in the log directory so the live
+ * log goes on and `audit verify` still checks it (`--include-archived` reads the archives too). A
+ * running daemon does it, since it holds the log's writer lock, its signing key, the sinks'
+ * positions and the engine state the base must carry; with none running, this command does the
+ * same from the stack's files.
  */
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { operatorCall, stackPaths } from '@faramesh/daemon/client';
+import { DaemonUnreachableError, operatorCall, stackPaths } from '@faramesh/daemon/client';
 import { makeOut, type Format } from '../../output.js';
 import { guarded, UsageError } from '../daemon/operator.js';
 import { sinceSeconds } from '../../since.js';
@@ -46,7 +47,15 @@ export function compactCmd(o: CompactOptions): Promise<number> {
     const seconds = sinceSeconds(o.olderThan);
     if (seconds === undefined) throw new UsageError(`--older-than: '${o.olderThan}' is not a duration (90d, 24h, 30m)`);
     const params = { older_than_s: seconds, by: userInfo().username, ...(o.archive ? { archive_dir: resolve(o.archive) } : {}) };
-    const r = await operatorCall<Compacted>(stackPaths(o.stack).operatorSocket, 'audit.compact', params, 600_000);
+    let r: Compacted;
+    try {
+      r = await operatorCall<Compacted>(stackPaths(o.stack).operatorSocket, 'audit.compact', params, 600_000);
+    } catch (e) {
+      if (!(e instanceof DaemonUnreachableError && e.absent)) throw e;
+      const stopped = await compactHere(o.stack, seconds, params, out);
+      if (typeof stopped === 'number') return stopped;
+      r = stopped;
+    }
     if (o.format === 'json') out.print(JSON.stringify(r, null, 2));
     else if (r.records === 0)
       out.print(
@@ -66,4 +75,28 @@ export function compactCmd(o: CompactOptions): Promise<number> {
     }
     return 0;
   });
+}
+
+/** No daemon runs: compact from the stack's files (its lock keeps a daemon that starts meanwhile out). */
+async function compactHere(
+  stack: string,
+  seconds: number,
+  params: { by: string; archive_dir?: string },
+  out: ReturnType<typeof makeOut>,
+): Promise<Compacted | number> {
+  const { compactStopped } = await import('@faramesh/daemon');
+  try {
+    return await compactStopped({
+      stackDir: resolve(stack),
+      olderThanMs: seconds * 1000,
+      nowMs: Date.now(),
+      ...(params.archive_dir ? { archiveDir: params.archive_dir } : {}),
+      by: params.by,
+      env: process.env,
+      say: (line) => out.error(line),
+    });
+  } catch (e) {
+    out.error(out.fail(`the log was not compacted (no daemon is running, so this command tried itself): ${(e as Error).message}`));
+    return 1;
+  }
 }

@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import type { verifyBundleCmd } from './bundle.js';
 import type { compactCmd } from './compact.js';
+import type { proofCmd } from './proofs.js';
+import type { showCmd } from './show.js';
 import type { exportCmd } from './export.js';
 import type { lsCmd, statsCmd } from './query.js';
 import type { tailCmd } from './tail.js';
@@ -20,6 +22,9 @@ function located(cmd: Command): Command {
     .option('--dir <dir>', "the WAL directory (default: the stack's runtime { wal_dir }, else ./faramesh-wal)")
     .option('--stack <dir>', 'the stack directory (governance.fms, .faramesh/keys)', '.');
 }
+/** `--include-archived [--archive DIR]`: the records compaction moved to archive files, read too. */
+const archivedOptions = (cmd: Command, what = 'also the records compaction moved to archive files') =>
+  cmd.option('--include-archived', what).option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)');
 const keyOption = (cmd: Command) => cmd.option('--key <file>', 'pinned checkpoint verifier keys (default: .faramesh/keys/audit.pub)');
 const formatOption = (cmd: Command, formats: string[] = ['text', 'json'], fallback = 'text') =>
   cmd.addOption(new Option('--format <format>', 'output format').choices(formats).default(fallback));
@@ -28,12 +33,13 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   const audit = new Command('audit').description('inspect, verify and export the audit log (Decision Provenance Records)');
 
   formatOption(
-    keyOption(located(audit.command('verify').description('recompute every hash, chain, manifest, Merkle root and checkpoint signature')))
-      .option('--from <time>', 'count records from this date or RFC 3339 time')
-      .option('--to <time>', 'count records up to this date or RFC 3339 time')
-      .option('--strict', 'fail (exit 3) when dev-tagged records are present')
-      .option('--include-archived', 'also read the records compaction moved to archive files, in full')
-      .option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)'),
+    archivedOptions(
+      keyOption(located(audit.command('verify').description('recompute every hash, chain, manifest, Merkle root and checkpoint signature')))
+        .option('--from <time>', 'count records from this date or RFC 3339 time')
+        .option('--to <time>', 'count records up to this date or RFC 3339 time')
+        .option('--strict', 'fail (exit 3) when dev-tagged records are present'),
+      'also read the records compaction moved to archive files, in full',
+    ),
   ).action(async (o: Parameters<typeof verifyCmd>[0]) => {
     const { verifyCmd } = await import('./verify.js');
     setCode(await verifyCmd({ ...o, noColor: noColor() }));
@@ -51,13 +57,14 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
     setCode(await compactCmd({ ...o, noColor: noColor() }));
   });
 
-  formatOption(
+  const proof = formatOption(
     keyOption(
       located(
         audit.command('proof').description('print an inclusion proof of a record against the latest checkpoint').argument('<action-id>'),
       ),
     ),
-  ).action(async (id: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
+  );
+  archivedOptions(proof).action(async (id: string, o: Parameters<typeof proofCmd>[1]) => {
     const { proofCmd } = await import('./proofs.js');
     setCode(proofCmd(id, { ...o, noColor: noColor() }));
   });
@@ -88,16 +95,14 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   });
 
   formatOption(
-    keyOption(located(audit.command('export').description('write the records of a time window for SIEMs and auditors')))
+    archivedOptions(keyOption(located(audit.command('export').description('write the records of a time window for SIEMs and auditors'))))
       .option('--from <time>', 'from this date or RFC 3339 time')
       .option('--to <time>', 'up to this date (inclusive) or RFC 3339 time')
       .option('--out <file>', 'write to this file (whole or not at all) instead of stdout')
       .option(
         '--include-public-keys',
         'write an evidence bundle instead: the records with a proof against the latest signed checkpoint and the keys that verify it (checked offline by audit verify-bundle)',
-      )
-      .option('--include-archived', 'also the records compaction moved to archive files')
-      .option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)'),
+      ),
     ['json', 'jsonl', 'csv'],
     'jsonl',
   ).action(async (o: Parameters<typeof exportCmd>[0], cmd: Command) => {
@@ -137,7 +142,7 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   });
 
   const filters = (cmd: Command) =>
-    cmd
+    archivedOptions(cmd)
       .option('--since <duration>', 'only decisions this recent (24h, 7d, 30m; default: the whole log)')
       .option('--agent <id>', 'only this agent')
       .option('--tool <tool>', 'only this tool')
@@ -162,11 +167,13 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   });
 
   formatOption(
-    located(
-      audit
-        .command('trace')
-        .description('every record of one task or run: the decisions whose request_id (or session_id) is the id, and what followed them')
-        .argument('<correlation-id>'),
+    archivedOptions(
+      located(
+        audit
+          .command('trace')
+          .description('every record of one task or run: the decisions whose request_id (or session_id) is the id, and what followed them')
+          .argument('<correlation-id>'),
+      ),
     ),
   ).action(async (id: string, o: Parameters<typeof traceCmd>[1]) => {
     const { traceCmd } = await import('./trace.js');
@@ -174,8 +181,12 @@ export function auditCommand(setCode: (code: number) => void, noColor: () => boo
   });
 
   formatOption(
-    keyOption(located(audit.command('show').description('print one record in full, with its hash, chain and checkpoint').argument('<id>'))),
-  ).action(async (id: string, o: { dir?: string; stack: string; key?: string; format: Format }) => {
+    archivedOptions(
+      keyOption(
+        located(audit.command('show').description('print one record in full, with its hash, chain and checkpoint').argument('<id>')),
+      ),
+    ),
+  ).action(async (id: string, o: Parameters<typeof showCmd>[1]) => {
     const { showCmd } = await import('./show.js');
     setCode(showCmd(id, { ...o, noColor: noColor() }));
   });

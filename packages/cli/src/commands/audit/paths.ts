@@ -4,8 +4,16 @@
  * stack's `.faramesh/keys/audit.pub`). Keys are never taken from the log itself.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  eachArchivedRecord,
+  eachRecord,
+  publicKeyFile,
+  readBase,
+  readVerifierKeys,
+  type StoredRecord,
+  type Verifier,
+} from '@faramesh/audit';
 import { stackPaths } from '@faramesh/daemon/client';
 import { compileSettings } from '../../stack-compile.js';
 
@@ -13,6 +21,36 @@ export interface AuditPathOptions {
   dir?: string;
   stack: string;
   key?: string;
+  /** Read the records compaction moved to archive files too (`--include-archived`), from `archive` if given. */
+  includeArchived?: boolean;
+  archive?: string;
+}
+
+/** The archive directory `--archive` names (undefined: where the base says compaction wrote them). */
+export function archiveDirOf(o: { archive?: string }): string | undefined {
+  return o.archive === undefined ? undefined : resolve(o.archive);
+}
+
+/** Where to look for archived records under `--include-archived` (undefined without it). */
+export function archivedFrom(o: AuditPathOptions): { archiveDir?: string } | undefined {
+  const archiveDir = archiveDirOf(o);
+  return o.includeArchived ? (archiveDir !== undefined ? { archiveDir } : {}) : undefined;
+}
+
+/**
+ * Visit the log's records in order: under `--include-archived`, the archived ones first. A
+ * compaction that ends while they are read would move records from the live log to an archive
+ * already read: that is an error (run again), never a gap.
+ */
+export function eachLogRecord(o: AuditPathOptions, visit: (r: StoredRecord) => void, since?: number): void {
+  const dir = walDir(o);
+  if (!o.includeArchived) return eachRecord(dir, visit, since);
+  const archived = () => readBase(dir)?.base.size ?? 0;
+  const before = archived();
+  const archiveDir = archiveDirOf(o);
+  eachArchivedRecord(dir, visit, { ...(archiveDir !== undefined ? { archiveDir } : {}), ...(since !== undefined ? { since } : {}) });
+  eachRecord(dir, visit, since);
+  if (archived() !== before) throw new Error('the log was compacted while it was read: run the command again');
 }
 
 export const DEFAULT_WAL_DIR = './faramesh-wal';

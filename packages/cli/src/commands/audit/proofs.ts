@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { latestCheckpoint, proveConsistency, proveInclusion } from '@faramesh/audit';
 import { makeOut } from '../../output.js';
-import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
+import { archivedFrom, pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ProofOptions extends AuditPathOptions {
   format: 'text' | 'json';
@@ -17,7 +17,7 @@ export interface ProofOptions extends AuditPathOptions {
 export function proofCmd(ref: string, o: ProofOptions): number {
   const out = makeOut(o.noColor);
   try {
-    const p = proveInclusion(walDir(o), ref, pinnedKeys(o).verifiers);
+    const p = proveInclusion(walDir(o), ref, pinnedKeys(o).verifiers, archivedFrom(o));
     if (o.format === 'json') out.print(JSON.stringify(p, null, 2));
     else {
       out.done(`${p.action_id} is record ${p.seq} of the tree of ${p.tree_size} signed by the latest checkpoint`);

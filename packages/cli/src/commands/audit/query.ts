@@ -2,10 +2,9 @@
  * `faramesh audit ls` and `faramesh audit stats`: decisions of a recent window, listed or counted,
  * from the files in one streaming pass (a long log is never held whole).
  */
-import { eachRecord } from '@faramesh/audit';
 import { sinceProblem, sinceSeconds } from '../../since.js';
 import { makeOut, table, type Out } from '../../output.js';
-import { readFailure, walDir, type AuditPathOptions } from './paths.js';
+import { eachLogRecord, readFailure, type AuditPathOptions } from './paths.js';
 import { inline } from '../../output.js';
 
 type Rec = Record<string, unknown>;
@@ -35,8 +34,8 @@ function scan(o: QueryOptions, out: Out, visit: (r: Rec) => void): { from: numbe
     from = Date.now() - seconds * 1000;
   }
   try {
-    eachRecord(
-      walDir(o),
+    eachLogRecord(
+      o,
       ({ record: r }) => {
         if (r.type !== 'decision') return;
         if (from !== undefined && !(Date.parse(String(r.time)) >= from)) return;

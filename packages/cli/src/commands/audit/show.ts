@@ -2,10 +2,19 @@
  * faramesh audit show <id> and the record side of faramesh explain <action-id>: one record, where it
  * sits in the log, whether its chain holds up to it, and which signed checkpoint covers it.
  */
-import { compactedNote, findRecord, leafHashHex, proveInclusion, readRecords, verifyLog, type StoredRecord } from '@faramesh/audit';
+import {
+  compactedNote,
+  findArchivedRecord,
+  findRecord,
+  leafHashHex,
+  proveInclusion,
+  readRecords,
+  verifyLog,
+  type StoredRecord,
+} from '@faramesh/audit';
 import { makeOut, type Out } from '../../output.js';
 import { recordBlock } from './render.js';
-import { pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
+import { archivedFrom, pinnedKeys, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ShowOptions extends AuditPathOptions {
   format: 'text' | 'json';
@@ -25,10 +34,13 @@ export interface Evidence {
 /** Find the record and gather the evidence for it; undefined when the log has no such record. */
 export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefined {
   const dir = walDir(o);
-  const record = findRecord(readRecords(dir), ref);
+  // Under --include-archived, a record compaction moved is read from its archive, and the chain
+  // is judged with the archives read in full.
+  const archived = archivedFrom(o);
+  const record = findRecord(readRecords(dir), ref) ?? (archived ? findArchivedRecord(dir, ref, archived.archiveDir) : undefined);
   if (!record) return undefined;
   const { verifiers } = pinnedKeys(o);
-  const report = verifyLog(dir, { verifiers });
+  const report = verifyLog(dir, { verifiers, ...(archived ? { includeArchived: true, ...archived } : {}) });
   // A checkpoint whose root does not match names itself, not the record that was altered: that one is
   // somewhere after the last checkpoint that matched, and the last record of a chain has no successor
   // to expose it. So no record from there on can be said to verify.
@@ -41,7 +53,7 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
     chain: problem ? { ok: false, seq: problem.seq, field: problem.field, reason: problem.reason } : { ok: true },
   };
   try {
-    const proof = proveInclusion(dir, ref, verifiers);
+    const proof = proveInclusion(dir, ref, verifiers, archived);
     evidence.signed = {
       tree_size: proof.tree_size,
       signer: proof.checkpoint.split('\n— ')[1]?.split(' ')[0] ?? '?',
@@ -57,7 +69,8 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
 export function loadEvidence(ref: string, o: AuditPathOptions, out: Out): Evidence | undefined {
   try {
     const ev = evidenceFor(ref, o);
-    if (!ev) out.error(out.fail(`no record ${ref} in ${walDir(o)}${compactedNote(walDir(o))}`));
+    if (!ev)
+      out.error(out.fail(`no record ${ref} in ${walDir(o)}${o.includeArchived ? ' or its archive files' : compactedNote(walDir(o))}`));
     return ev;
   } catch (e) {
     out.error(out.fail((e as Error).message));

@@ -4,11 +4,11 @@
  * each deferral, and the MCP tasks those calls started. `explain run` summarises the same records.
  * Reads the files only; no daemon is needed.
  */
-import { eachRecord, type StoredRecord } from '@faramesh/audit';
+import { compactedNote, type StoredRecord } from '@faramesh/audit';
 import { makeOut, plural } from '../../output.js';
 import { recordLine } from './render.js';
 import { inline } from '../../output.js';
-import { readFailure, walDir, type AuditPathOptions } from './paths.js';
+import { eachLogRecord, readFailure, walDir, type AuditPathOptions } from './paths.js';
 
 type Rec = Record<string, unknown>;
 
@@ -28,11 +28,11 @@ const bare = (actionId: unknown) => String(actionId).replace(/^action-/, '');
  * approval is followed by its id too: a call retried while it waits joins the same approval, which
  * names only the first call's action.
  */
-export function collectRun(dir: string, id: string): RunRecords {
+export function collectRun(o: AuditPathOptions, id: string): RunRecords {
   const run: RunRecords = { id, records: [], matched: { request_id: 0, session_id: 0 } };
   const actions = new Set<string>();
   const approvals = new Set<string>();
-  eachRecord(dir, (stored) => {
+  eachLogRecord(o, (stored) => {
     const r = stored.record as Rec;
     if (r.type === 'decision') {
       const by = r.request_id === id ? 'request_id' : r.session_id === id ? 'session_id' : undefined;
@@ -60,13 +60,17 @@ export function traceCmd(id: string, o: TraceOptions): number {
   let run: RunRecords;
   const dir = walDir(o);
   try {
-    run = collectRun(dir, id);
+    run = collectRun(o, id);
   } catch (e) {
     out.error(out.fail(readFailure(e)));
     return 1;
   }
   if (run.records.length === 0) {
-    out.error(out.fail(`no decision in ${dir} has request_id or session_id '${id}'`));
+    out.error(
+      out.fail(
+        `no decision in ${dir}${o.includeArchived ? ' or its archive files' : compactedNote(dir)} has request_id or session_id '${id}'`,
+      ),
+    );
     return 1;
   }
   if (o.format === 'json') {

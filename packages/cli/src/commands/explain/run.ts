@@ -49,7 +49,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
   const dir = walDir(o);
   let run: RunRecords;
   try {
-    run = collectRun(dir, id);
+    run = collectRun(o, id);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;
