@@ -33,7 +33,14 @@ export class DelegationTokens {
       mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
       writeDurable(dirname(keyFile), basename(keyFile), randomBytes(32).toString('base64url'), 0o600);
     }
-    return new DelegationTokens(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64url'));
+    const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64url');
+    // A damaged key (an empty or cut file) would sign nothing: every permitted delegation would be
+    // recorded as a permit and then fail to answer. The daemon does not start on it.
+    if (key.length < 32)
+      throw new Error(
+        `the delegation key ${keyFile} is damaged (${key.length} bytes, not 32): remove it for a new one (tokens already issued stop verifying)`,
+      );
+    return new DelegationTokens(key);
   }
 
   /** A token for `to`, extending the chain the delegating call itself came through. */

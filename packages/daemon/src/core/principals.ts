@@ -69,19 +69,28 @@ export class PrincipalGate {
     } catch {
       return { refused: 'the principal_token is not a JWT' };
     }
-    const issuer = this.issuers.find((i) => i.issuer === undefined || i.issuer === unverified.iss);
-    if (!issuer) return { refused: `the principal_token's issuer ${JSON.stringify(unverified.iss ?? null)} is not one this stack trusts` };
-    let claims: JWTPayload;
-    try {
-      ({ payload: claims } = await jwtVerify(token, issuer.keys, {
-        ...(issuer.issuer ? { issuer: issuer.issuer } : {}),
-        ...(issuer.audience ? { audience: issuer.audience } : {}),
-        currentDate: new Date(nowMs),
-        requiredClaims: ['exp'],
-      }));
-    } catch (e) {
-      return { refused: `the principal_token did not verify against identity "${issuer.name}": ${(e as Error).message}` };
+    // Several identities may share an issuer (one IdP, several applications): each is tried in turn.
+    const candidates = this.issuers.filter((i) => i.issuer === unverified.iss);
+    if (candidates.length === 0)
+      return { refused: `the principal_token's issuer ${JSON.stringify(unverified.iss ?? null)} is not one this stack trusts` };
+    let verified: { issuer: Issuer; claims: JWTPayload } | undefined;
+    const failures: string[] = [];
+    for (const issuer of candidates) {
+      try {
+        const { payload } = await jwtVerify(token, issuer.keys, {
+          ...(issuer.issuer ? { issuer: issuer.issuer } : {}),
+          ...(issuer.audience ? { audience: issuer.audience } : {}),
+          currentDate: new Date(nowMs),
+          requiredClaims: ['exp'],
+        });
+        verified = { issuer, claims: payload };
+        break;
+      } catch (e) {
+        failures.push(`identity "${issuer.name}": ${(e as Error).message}`);
+      }
     }
+    if (!verified) return { refused: `the principal_token did not verify against ${failures.join('; ')}` };
+    const { issuer, claims } = verified;
     if (issuer.claimAgentId !== undefined && claims[issuer.claimAgentId] !== agent)
       return {
         refused: `the principal_token was issued for ${JSON.stringify(claims[issuer.claimAgentId] ?? null)} (claim ${issuer.claimAgentId}), not agent ${agent}`,
