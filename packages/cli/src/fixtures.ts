@@ -28,12 +28,14 @@ const EFFECTS = ['PERMIT', 'DEFER', 'DENY'];
 export function fixtureProblems(data: unknown): string[] {
   const problems: string[] = [];
   if (!isObject(data)) return ['the fixture must be a JSON object'];
+  unknownKeys(data, FIXTURE_KEYS, '', problems);
   if (typeof data.agent_id !== 'string' || data.agent_id === '') problems.push('agent_id: required, a string');
   if (data.now !== undefined && !validTime(data.now)) problems.push('now: must be an RFC 3339 time');
   if (!Array.isArray(data.cases) || data.cases.length === 0) return [...problems, 'cases: required, a non-empty list'];
   data.cases.forEach((c: unknown, i: number) => {
     const at = `cases[${i}]`;
     if (!isObject(c)) return problems.push(`${at}: must be an object`);
+    unknownKeys(c, CASE_KEYS, `${at}.`, problems);
     if (typeof c.tool !== 'string') problems.push(`${at}.tool: required, a string`);
     if (c.name !== undefined && typeof c.name !== 'string') problems.push(`${at}.name: must be a string`);
     for (const k of ['args', 'principal', 'http', 'usage'] as const)
@@ -57,6 +59,7 @@ export function fixtureProblems(data: unknown): string[] {
     if (!isObject(c.expect) || !EFFECTS.includes(c.expect.effect as string))
       problems.push(`${at}.expect.effect: required, one of ${EFFECTS.join(', ')}`);
     else {
+      unknownKeys(c.expect, EXPECT_KEYS, `${at}.expect.`, problems);
       if (c.expect.code !== undefined && typeof c.expect.code !== 'string') problems.push(`${at}.expect.code: must be a string`);
       if (c.expect.rule_ref !== undefined && typeof c.expect.rule_ref !== 'string')
         problems.push(`${at}.expect.rule_ref: must be a string`);
@@ -64,6 +67,16 @@ export function fixtureProblems(data: unknown): string[] {
     return undefined;
   });
   return problems;
+}
+
+// A misspelt key (`cod`, `principle`, `arg`) would be ignored, and the case would assert less than it
+// says, or decide another call: every key is one the fixture format knows.
+const FIXTURE_KEYS = ['fixture', 'agent_id', 'now', 'cases'];
+const CASE_KEYS = ['name', 'tool', 'args', 'principal', 'model', 'session', 'tags', 'http', 'cost_usd', 'usage', 'now', 'expect'];
+const EXPECT_KEYS = ['effect', 'code', 'rule_ref'];
+
+function unknownKeys(o: Record<string, unknown>, known: readonly string[], at: string, problems: string[]): void {
+  for (const k of Object.keys(o)) if (!known.includes(k)) problems.push(`${at}${k}: unknown field (expected one of ${known.join(', ')})`);
 }
 
 function validTime(v: unknown): boolean {

@@ -70,6 +70,16 @@ test('test: a failing case prints expected, got and a diff line, and exits 1', (
   assert.match(r.stdout, /\n2 passed, 1 failed\n$/);
 });
 
+test('test: a misspelt key in a fixture is a problem, not an assertion silently dropped', () => {
+  const typo = structuredClone(refunds) as unknown as { cases: Record<string, unknown>[] };
+  typo.cases[2] = { name: 'payouts', tool: 'stripe/payouts', expect: { effect: 'DENY', cod: 'RATE_EXCEEDED' } };
+  typo.cases[1] = { ...typo.cases[1], principle: { groups: ['ops'] } };
+  const r = run(['test', '--dir', stack({ 'typo.fmtest.json': typo })]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /cases\[2\]\.expect\.cod: unknown field/);
+  assert.match(r.stdout, /cases\[1\]\.principle: unknown field/);
+});
+
 test('test: cases of one fixture share state (rate limits), each fixture starts fresh', () => {
   const limits = {
     agent_id: 'support-bot',

@@ -117,6 +117,19 @@ describe('rate limits', () => {
     s.call({ tool: 'blocked' });
     assert.deepEqual(s.state.buckets, {});
   });
+  test('two limits on one pattern each bind (a burst limit beside a daily one)', () => {
+    const both = policy(
+      agent('  rules {\n    permit stripe/*\n  }\n  rate_limit "stripe/*": 3 per minute\n  rate_limit "stripe/*": 1000 per day'),
+    );
+    const s = new Session(both);
+    for (let i = 0; i < 3; i++) assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'PERMIT');
+    assert.equal(outcome(s.call({ tool: 'stripe/charge' })), 'DENY/RATE_EXCEEDED');
+    const daily = policy(agent('  rules {\n    permit x\n  }\n  rate_limit "x": 100 per second\n  rate_limit "x": 2 per day'));
+    const t = new Session(daily);
+    assert.equal(t.call({ tool: 'x' }).effect, 'PERMIT');
+    assert.equal(t.call({ tool: 'x' }).effect, 'PERMIT');
+    assert.equal(outcome(t.call({ tool: 'x' })), 'DENY/RATE_EXCEEDED');
+  });
   test('buckets are per agent', () => {
     const two = policy(
       agent('  rules {\n    permit x\n  }\n  rate_limit "x": 1 per minute', 'a') +

@@ -7,7 +7,7 @@ import type { ImportIR, PolicyIR } from './ir.js';
 import { LowerContext, type Locations, type LowerOptions } from './lower/context.js';
 import { lowerFile } from './lower/file.js';
 import { lowerRule } from './lower/rules.js';
-import { mergeImported } from './merge.js';
+import { mergeImported, mergeRules } from './merge.js';
 import type { BodyItem, FileNode, RuleNode, TopItem } from './syntax/ast.js';
 import { Diagnostics } from './syntax/diagnostics.js';
 import { parse } from './syntax/parser.js';
@@ -156,7 +156,12 @@ function applyUses(ctx: LowerContext, ir: PolicyIR, imports: ResolvedImport[]): 
       const packCtx = new LowerContext(ctx.locations, pack.file.source, ctx.diagnostics, ctx.options, pack.ref.raw);
       const used = new Set<string>();
       const scope = { vars: new Map(Object.entries(use.params)), selectors: new Set<string>(), used };
-      agent.rules.push(...packRules(pack.file.items).flatMap((node) => lowerRule(packCtx, node, scope) ?? []));
+      // As for merged imports: the pack's deny! goes before the agent's own rules, so a local permit
+      // cannot override it; its other rules come after them.
+      agent.rules = mergeRules(
+        agent.rules,
+        packRules(pack.file.items).flatMap((node) => lowerRule(packCtx, node, scope) ?? []),
+      );
       const at = ctx.locations.get(use)!;
       for (const param of Object.keys(use.params)) {
         if (!used.has(param))

@@ -81,6 +81,15 @@ const errors: Case[] = [
   ['matches needs a literal', agent('  rules {\n    permit x if a matches b\n  }'), ['invalid-regex@3']],
   ['in needs a list', agent('  rules {\n    permit x if a in "abc"\n  }'), ['invalid-operand@3'], /contains/],
   ['unknown time field', agent('  rules {\n    permit x if time.hours > 3\n  }'), ['unknown-variable@3'], /time.hour/],
+  [
+    'a weekday compared with a name',
+    agent('  rules {\n    deny x if time.weekday == "saturday"\n  }'),
+    ['invalid-operand@3'],
+    /time.weekday is a number/,
+  ],
+  ['an hour compared with a string', agent('  rules {\n    permit x if time.hour >= "18"\n  }'), ['invalid-operand@3']],
+  ['a weekday in a list of names', agent('  rules {\n    defer x if time.weekday in ["sat", "sun"]\n  }'), ['invalid-operand@3']],
+  ['time.now compared with a number', agent('  rules {\n    deny x if time.now > 5\n  }'), ['invalid-operand@3']],
   ['scalar root has no fields', agent('  rules {\n    permit x if tool.name == "x"\n  }'), ['unknown-variable@3']],
   [
     'kms without backend',

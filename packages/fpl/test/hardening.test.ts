@@ -152,9 +152,23 @@ describe('imports cannot widen the local policy', () => {
       ],
     );
     assert.deepEqual(rules[1]!.when, { op: '>', args: [{ var: ['args', 'amount'] }, { lit: 500 }] });
+    assert.equal(rules[0]!.strict, true);
     assert.deepEqual(
       r.diagnostics.items.map((d) => d.code),
       ['unused-param'],
+    );
+  });
+  test("a used pack's deny! comes before the agent's own rules: a local permit cannot override it", () => {
+    const r = compileWith(
+      `import "${REGISTRY}/policies/acme/packform@1.0.0" as stripe_rules\n${reg.trust()}agent "payments" {\n  default deny\n  use stripe_rules { refund_threshold = 500 }\n  rules {\n    permit stripe/*\n  }\n}\n`,
+    );
+    assert.deepEqual(
+      r.ir!.agents[0]!.rules.map((x) => [x.effect, x.tool]),
+      [
+        ['deny', 'stripe/payouts'],
+        ['permit', 'stripe/*'],
+        ['defer', 'stripe/refund'],
+      ],
     );
   });
 });

@@ -24,6 +24,16 @@ async function replyText(res: Response): Promise<{ text: string; cut: boolean }>
   }
 }
 
+/**
+ * An error as the daemon may show it (status, its log): never the target's URL, whose user, password
+ * or path may be a secret (a Slack webhook's path is its key), nor a header's value (an API key).
+ */
+function scrubbed(message: string, url: string, headers: Record<string, string>): string {
+  let out = message;
+  for (const secret of [url, ...Object.values(headers)]) if (secret.length >= 4) out = out.split(secret).join('***');
+  return out;
+}
+
 /** POST and read the reply; the error, if it did not land. */
 export async function post(
   url: string,
@@ -31,6 +41,15 @@ export async function post(
   body: string,
   accepted?: (status: number, body: string) => string | undefined,
 ): Promise<string | undefined> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return 'the target is not a valid URL';
+  }
+  // fetch refuses such a URL, with an error that quotes it whole, password included.
+  if (target.username || target.password)
+    return 'the target URL carries a user name or password (user:password@), which is never sent: put the credentials in the token, api_key or headers';
   try {
     // A redirect is not followed: a 301/302/303 would turn the POST into a GET without its body (and
     // its 200 be taken for a delivery), and any would carry the headers (API keys) to another host.
@@ -46,7 +65,7 @@ export async function post(
     return accepted?.(res.status, text);
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    return `${(e as Error).message}${cause ? ` (${cause})` : ''}`;
+    return scrubbed(`${(e as Error).message}${cause ? ` (${cause})` : ''}`, url, headers);
   }
 }
 

@@ -48,7 +48,12 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
   };
   const url = (key: string, required = true): string | undefined => {
     const u = field(key, required);
-    if (u !== undefined && !/^https?:\/\/[^/]/.test(u)) throw new SettingsError(`${where}.${key} must be an http(s) URL, not '${u}'`);
+    if (u !== undefined && !/^https?:\/\/[^/]/.test(u)) throw new SettingsError(`${where}.${key} must be an http(s) URL`);
+    // Credentials in the URL are never sent (fetch refuses them) and would be shown in every error.
+    if (u !== undefined && /^https?:\/\/[^/?#]*@/.test(u))
+      throw new SettingsError(
+        `${where}.${key} must not carry a user name or password (user:password@): use the provider's token, api_key or headers`,
+      );
     return u?.replace(/\/+$/, '');
   };
   const json = { 'content-type': 'application/json' };

@@ -33,6 +33,10 @@ class SinkWorker {
   status: SinkStatus;
   private follower: LogFollower;
   private held?: StoredRecord[];
+  /** Where the held batch was read from (to read a smaller one there instead). */
+  private heldFrom?: LogPosition;
+  /** Records per delivery: halved while the sink answers 413 (too large), grown back after. */
+  private size = BATCH;
   private running?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failures = 0;
@@ -40,7 +44,7 @@ class SinkWorker {
 
   constructor(
     readonly format: SinkFormat,
-    walDir: string,
+    private readonly walDir: string,
     from: LogPosition | undefined,
     private readonly owner: Sinks,
   ) {
@@ -66,7 +70,8 @@ class SinkWorker {
     while (!this.stopped) {
       let batch: StoredRecord[];
       try {
-        batch = this.held ?? this.follower.poll(BATCH);
+        if (!this.held) this.heldFrom = this.follower.position();
+        batch = this.held ?? this.follower.poll(this.size);
       } catch (e) {
         this.fail(`cannot read the log: ${(e as Error).message}`);
         return;
@@ -76,10 +81,20 @@ class SinkWorker {
       const events = batch.map((r) => this.owner.event(r));
       const error = await deliver(this.format, events);
       if (error) {
+        // Too large for the sink (a body limit, Datadog's 5 MB): the same batch would be refused
+        // forever, and every record after it with it. Half as many are read again from the same place.
+        if (/^413\b/.test(error) && batch.length > 1) {
+          this.size = Math.ceil(batch.length / 2);
+          this.follower = new LogFollower(this.walDir, this.heldFrom);
+          this.held = undefined;
+          this.owner.say(`sink ${this.format.name}: ${error}: sending ${this.size} records at a time`);
+          continue;
+        }
         this.fail(error);
         return;
       }
       this.held = undefined;
+      this.size = Math.min(BATCH, this.size * 2);
       this.failures = 0;
       // Stopped meanwhile (a drain or hot swap that did not wait for this delivery): the position is
       // not saved, since a newer Sinks may own the file now and an older map would drop its sinks'

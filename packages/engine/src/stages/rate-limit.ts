@@ -15,7 +15,7 @@ export interface RateLimitResult {
 export function checkRateLimits(agentId: string, limits: readonly RateLimitIR[], state: EngineState, nowMs: number): RateLimitResult {
   const delta: DeltaOp[] = [];
   for (const limit of limits) {
-    const k = key(agentId, limit.pattern);
+    const k = bucketKey(agentId, limit, limits);
     const bucket = refill(state.buckets[k], limit, nowMs);
     if (bucket.tokens < 1) {
       const perSecond = limit.limit / limit.window_s;
@@ -24,6 +24,16 @@ export function checkRateLimits(agentId: string, limits: readonly RateLimitIR[],
     delta.push({ kind: 'bucket', key: k, tokens: bucket.tokens - 1, updated_ms: nowMs });
   }
   return { delta };
+}
+
+/**
+ * A bucket per (agent, pattern) — and per limit when one pattern carries several (`10 per minute`
+ * and `1000 per day`): a shared bucket would be reset to the looser limit's count on every call, so
+ * the tighter limit would never bind.
+ */
+function bucketKey(agentId: string, limit: RateLimitIR, limits: readonly RateLimitIR[]): string {
+  const shared = limits.some((l) => l !== limit && l.pattern === limit.pattern);
+  return shared ? key(agentId, limit.pattern, `${limit.limit}/${limit.window_s}`) : key(agentId, limit.pattern);
 }
 
 function refill(bucket: Bucket | undefined, limit: RateLimitIR, nowMs: number): Bucket {

@@ -105,6 +105,16 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
         );
         return undefined;
       }
+      const clash = timeTypeClash(node.op, left, right);
+      if (clash) {
+        ctx.error(
+          node.span,
+          'invalid-operand',
+          clash,
+          'time.now is an RFC 3339 string; the other time fields are numbers (time.weekday: 1 = Monday … 7 = Sunday)',
+        );
+        return undefined;
+      }
       const isHost = (e: ExprIR) => 'var' in e && e.var.join('.') === 'host';
       // On either side: `"db.internal:5432" == host` is the same comparison.
       const literal = isHost(left) ? right : isHost(right) ? left : undefined;
@@ -123,6 +133,27 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
       return { op: node.op, args: [left, right] } as ExprIR;
     }
   }
+}
+
+/**
+ * A comparison of a time field with a literal of another type (`time.weekday == "saturday"`,
+ * `time.hour >= "18"`) can never be true, and a deny or defer whose condition compares values of
+ * different types applies to every call: refused here, where the policy's author sees it.
+ */
+function timeTypeClash(op: string, left: ExprIR, right: ExprIR): string | undefined {
+  const field = (e: ExprIR) => ('var' in e && e.var.length === 2 && e.var[0] === 'time' ? e.var[1] : undefined);
+  const f = field(left) ?? field(right);
+  if (f === undefined) return undefined;
+  const other = field(left) !== undefined ? right : left;
+  const want = f === 'now' ? 'string' : 'number';
+  const name = `time.${f}`;
+  if (op === 'matches' || op === 'startsWith' || op === 'endsWith' || op === 'contains') {
+    return want === 'number' && field(left) !== undefined ? `'${op}' needs a string, but ${name} is a number` : undefined;
+  }
+  if (!('lit' in other)) return undefined;
+  const values = op === 'in' && Array.isArray(other.lit) ? other.lit : [other.lit];
+  const wrong = values.find((v) => v !== null && typeof v !== want);
+  return wrong === undefined ? undefined : `${name} is a ${want}, so comparing it with ${JSON.stringify(wrong)} can never be true`;
 }
 
 /** The strings a comparison's right side holds (an IPv6 address alone has colons, and is left out). */
