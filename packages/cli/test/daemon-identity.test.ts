@@ -162,3 +162,40 @@ test('runtime { trust_sdk_principal = true } takes stated claims; an identity wi
     assert.equal(weak.cli('status').code, 1, 'nothing was started');
   }
 });
+
+test('a key set file is applied with the policy: a key taken out stops verifying once applied, and an edit not applied is never loaded', async () => {
+  const k = await keys();
+  const next = await keys();
+  const s = makeStack(policy());
+  const jwks = join(s.dir, 'jwks.json');
+  writeFileSync(jwks, k.jwks);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const read = async (key: CryptoKey) =>
+      s.govern({
+        agent_id: 'bot',
+        tool: 'crm',
+        operation: 'read',
+        args: {},
+        principal_token: await token(key, { agent: 'bot', role: 'examiner' }),
+      });
+    assert.equal((await read(k.signing)).effect, 'PERMIT');
+    // The old key is taken out, the new one put in: apply sees a change and swaps it in.
+    writeFileSync(jwks, next.jwks);
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.doesNotMatch(applied.stdout, /no changes/);
+    assert.match((await read(k.signing)).reason_code ?? '', /IDENTITY_UNVERIFIED/);
+    assert.equal((await read(next.signing)).effect, 'PERMIT');
+    assert.match(s.cli('plan').stdout, /no changes|unchanged/i);
+    // Edited but not applied: a daemon started from the applied policy refuses the key set it was not applied with.
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    writeFileSync(jwks, k.jwks);
+    const served = s.cli('serve');
+    assert.notEqual(served.code, 0);
+    assert.match(served.stdout + served.stderr, /jwks\.json changed since faramesh apply/);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

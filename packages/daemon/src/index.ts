@@ -19,7 +19,7 @@ export { operatorCall, requestLine, DaemonUnreachableError, OperatorError } from
 export { answers, MAX_REQUEST_BYTES } from './wire/line-server.js';
 export { type GovernResult } from './wire/agent-protocol.js';
 export { type Approval, type ApprovalStatus } from './core/approvals.js';
-export { PrincipalGate } from './core/principals.js';
+export { PrincipalGate, withKeySetDigests } from './core/principals.js';
 export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
 export { AMBIENT_CREDENTIALS } from './credentials/ambient.js';

@@ -14,6 +14,42 @@ import { resolvedField, SettingsError } from '../stack/settings.js';
 
 export type Principal = Record<string, unknown>;
 
+/** The field apply adds to an identity whose key set is a file: the SHA-256 of the file it read. */
+const KEY_SET_DIGEST = 'jwks_sha256';
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** The key set file of an identity (`jwks_file`, or a `file://` jwks_url) as given and resolved; undefined for none. */
+function keySetFile(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv): { given: string; path: string } | undefined {
+  const text = (key: string): string | undefined => {
+    const v = resolvedField(identity.fields[key], `identity "${identity.name}".${key}`, env);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const url = text('jwks_url');
+  const file = text('jwks_file') ?? (url?.startsWith('file://') ? new URL(url).pathname : undefined);
+  return file === undefined ? undefined : { given: file, path: resolveStackPath(file, stackDir) };
+}
+
+/**
+ * The identities with the digest of each key set file, as apply signs them: a key set changed on
+ * disk is then a changed policy (apply swaps it in; a key taken out stops verifying at once), and a
+ * daemon never loads keys other than the ones applied. A file that cannot be read is left for the
+ * identity's own check to refuse.
+ */
+export function withKeySetDigests(identities: readonly ProviderIR[], stackDir: string, env: NodeJS.ProcessEnv): ProviderIR[] {
+  return identities.map((identity) => {
+    if (identity.type !== 'oidc') return identity;
+    let bytes: Buffer;
+    try {
+      const file = keySetFile(identity, stackDir, env);
+      if (file === undefined) return identity;
+      bytes = readFileSync(file.path);
+    } catch {
+      return identity;
+    }
+    return { ...identity, fields: { ...identity.fields, [KEY_SET_DIGEST]: sha256(bytes) } };
+  });
+}
+
 export type PrincipalOutcome = { principal?: Principal; ignored?: 'untrusted_claims' } | { refused: string };
 
 interface Issuer {
@@ -118,16 +154,22 @@ function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv
   if (!issuer) throw new SettingsError(`${where} needs issuer: the iss every principal token must carry`);
   if (!audience) throw new SettingsError(`${where} needs audience (or client_id): else tokens issued to any application of the IdP pass`);
   const url = text('jwks_url');
-  const file = text('jwks_file') ?? (url?.startsWith('file://') ? new URL(url).pathname : undefined);
+  const file = keySetFile(identity, stackDir, env);
   let keys: JWTVerifyGetKey;
   if (file !== undefined) {
+    let bytes: Buffer;
     try {
-      keys = createLocalJWKSet(
-        JSON.parse(readFileSync(resolveStackPath(file, stackDir), 'utf8')) as Parameters<typeof createLocalJWKSet>[0],
-      );
+      bytes = readFileSync(file.path);
+      keys = createLocalJWKSet(JSON.parse(bytes.toString('utf8')) as Parameters<typeof createLocalJWKSet>[0]);
     } catch (e) {
-      throw new SettingsError(`${where}: cannot load the JWKS from ${file}: ${(e as Error).message}`);
+      throw new SettingsError(`${where}: cannot load the JWKS from ${file.given}: ${(e as Error).message}`);
     }
+    // The key set is part of the policy applied: one edited since (a key added) is not trusted until applied.
+    const applied = identity.fields[KEY_SET_DIGEST];
+    if (applied !== undefined && applied !== sha256(bytes))
+      throw new SettingsError(
+        `${where}: ${file.given} changed since faramesh apply: apply it (its keys are not the ones the policy was applied with)`,
+      );
   } else if (url !== undefined) {
     // Keys fetched in clear could be swapped on the way: https, or plain HTTP to this machine only.
     const parsed = URL.canParse(url) ? new URL(url) : undefined;

@@ -14,6 +14,7 @@ import {
   compiledPolicy,
   notifyTargets,
   PrincipalGate,
+  withKeySetDigests,
   reverseConfig,
   runtimeSettings,
   StackCa,
@@ -75,8 +76,10 @@ export async function compileForDaemon(
     for (const w of routes.warnings) out.error(`! ${w}`);
     if (routes.routes.length > 0) ir = { ...result.ir, http_routes: routes.routes };
     reverseConfig(ir, process.env);
+    // Key set files are signed with the policy by their digest: one changed later is a change to apply.
+    if (ir.identities.length > 0) ir = { ...ir, identities: withKeySetDigests(ir.identities, paths.stackDir, process.env) };
     // Identity providers the daemon could not load would halt it: refuse here, before anything changes.
-    new PrincipalGate(result.ir.identities, paths.stackDir, process.env, false);
+    new PrincipalGate(ir.identities, paths.stackDir, process.env, false);
     // And so would sinks it cannot configure.
     if (!opts.dev) checkSinks(result.ir.providers, process.env);
     // The launcher's list of variables to strip must be names, not shell.
