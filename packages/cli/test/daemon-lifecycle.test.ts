@@ -119,7 +119,9 @@ async function heldSignerStack(runtime: string, timeout?: number) {
 
 test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_READY; READY opens the socket', async () => {
   // A checkpoint signer that is slow to answer holds the daemon in INITIALIZING, after the HTTP API opened.
-  const { s, release, cleanUp } = await heldSignerStack('http_listen = "127.0.0.1:0"');
+  const { s, release, cleanUp } = await heldSignerStack(
+    'http_listen = "127.0.0.1:0"\n  http_upstream = "http://127.0.0.1:9/api"\n  http_agent = "bot"',
+  );
   try {
     const applying = s.cliAsync('apply');
     let http = '';
@@ -137,6 +139,11 @@ test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_R
     assert.equal(body.effect, 'DENY');
     assert.equal(body.structured_denial?.code, 'DAEMON_NOT_READY');
     assert.deepEqual(body.structured_denial?.resolution, { type: 'retry_after', retry_after_seconds: 2 });
+    // The reverse proxy on the same listener is not ready either: 503 with retry-after, never a 404.
+    const proxied = await fetch(`${http}/orders/1`);
+    assert.equal(proxied.status, 503);
+    assert.equal(proxied.headers.get('retry-after'), '2');
+    assert.equal(((await proxied.json()) as { code?: string }).code, 'DAEMON_NOT_READY');
     assert.equal(existsSync(s.socket), false, 'no agent socket before READY');
     await assert.rejects(s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} }), /ENOENT|ECONNREFUSED/);
     release();

@@ -210,11 +210,20 @@ export class Daemon {
       // (with a retry hint) rather than refusing connections.
       const tokens = (this.tokens = new TokenBook(this.paths.tokens, seal));
       if (settings.http) {
+        // Until the policy is in use, the reverse proxy is the one it declares: a hosted agent calling
+        // the API meanwhile hears DAEMON_NOT_READY (503, retry-after), not a 404 for a route that exists.
+        // (A policy whose upstream does not configure stops the start, when it is put in use.)
+        let starting: ReturnType<typeof reverseConfig>;
+        try {
+          starting = reverseConfig(compiled.ir, this.env);
+        } catch {
+          starting = undefined;
+        }
         const reverse = (this.reverseProxy = new ReverseProxy({
           decide: (params, tool, http, carrier) => this.decide(params, tool, http, carrier),
           principal: (token) => tokens.lookup(token),
           ready: () => this.lifecycle.state === 'READY',
-          config: () => this.decisions?.policy.reverse,
+          config: () => (this.decisions ? this.decisions.policy.reverse : starting),
         }));
         this.http = new HttpApi({
           proxy: (req, res) => reverse.handle(req, res),

@@ -146,7 +146,13 @@ export class McpProxy {
     }
     const route = /^\/mcp\/([^/?]+)(\/sse|\/messages)?\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (!route) return fail(res, 404, 'the MCP proxy serves each upstream at /mcp/<name> (legacy SSE: /mcp/<name>/sse)');
-    const name = decodeURIComponent(route[1]!);
+    let name: string;
+    try {
+      name = decodeURIComponent(route[1]!);
+    } catch {
+      // A malformed percent-escape is the client's error, not the daemon's.
+      return fail(res, 400, 'the path holds a malformed percent-escape');
+    }
     const spec = this.deps.servers().find((s) => s.name === name);
     if (!spec) return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];

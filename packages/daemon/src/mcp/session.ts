@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { unfaithfulJson } from '@faramesh/protocol';
+import { foldKey, unfaithfulJson } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
@@ -264,7 +264,10 @@ export class ProxySession {
     this.deps.relayed?.();
     try {
       const c = decided.result.credential;
-      await relayCall(target, JSON.stringify(call), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {}, (method) =>
+      // Only the members decided on go upstream: another (`Params`, `paramſ`) is what a lenient decoder
+      // (Go's encoding/json folds case) could read instead of the params the policy judged.
+      const sent = { jsonrpc, id, method: call.method, params };
+      await relayCall(target, JSON.stringify(sent), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {}, (method) =>
         this.note(method, 'server'),
       );
     } finally {
@@ -277,12 +280,18 @@ export class ProxySession {
   private async decideCall(
     m: JSONRPCMessage & { id: Id; params?: Record<string, unknown> },
   ): Promise<{ name: string; tool: string; result: GovernResult } | string> {
+    const smuggled = foldedParamKey(m.params);
+    if (smuggled) return smuggled;
     const name = m.params?.name;
     const args = m.params?.arguments;
     if (typeof name !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))))
       return 'tools/call needs a tool name and an arguments object';
     const unfaithful = unfaithfulJson(args, 'arguments', { foldedKeys: true });
     if (unfaithful) return unfaithful;
+    // The rest of params (`_meta`, `task`) goes upstream too: nesting no reader can follow, or a number
+    // JSON reads as Infinity, is refused before anything is decided, not after a permit is recorded.
+    const unsendable = unfaithfulJson(m.params, 'params');
+    if (unsendable) return unsendable;
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {
@@ -427,6 +436,30 @@ export class ProxySession {
   private error(id: Id, message: string, code = -32603): Promise<void> {
     return this.client.send({ jsonrpc: '2.0', id, error: { code, message } }, { relatedRequestId: id }).catch(() => {});
   }
+}
+
+/**
+ * Why a tools/call's params cannot be decided on faithfully: two keys that differ only in letter
+ * case or Unicode form (`name` and `Name`), or a key that reads as a field the proxy decides on
+ * without being it (`ARGUMENTS`). A lenient decoder upstream (Go's encoding/json) binds either to
+ * the field, and the last one wins: the upstream would run another tool, or other arguments, than
+ * the ones decided.
+ */
+const DECIDED_FIELDS = new Map(['name', 'arguments', 'task', '_meta'].map((f) => [foldKey(f), f]));
+export function foldedParamKey(params: unknown): string | undefined {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+  const seen = new Map<string, string>();
+  for (const k of Object.keys(params)) {
+    const folded = foldKey(k);
+    const other = seen.get(folded);
+    if (other !== undefined)
+      return `params has keys '${other}' and '${k}', which differ only in letter case or Unicode form: refused, because the upstream could read either`;
+    const field = DECIDED_FIELDS.get(folded);
+    if (field !== undefined && field !== k)
+      return `params has the key '${k}', which an upstream could read as '${field}': refused, because the call decided would not be the call run`;
+    seen.set(folded, k);
+  }
+  return undefined;
 }
 
 /** A denied or deferred call, as a CallToolResult the model can read and a program can parse. */
