@@ -44,8 +44,13 @@ test('a denied call of a tool with an outputSchema is a result the SDK client ac
     assert.match(r.content[0]!.text, /not this one \(POLICY_DENY\)/);
     assert.equal(r._meta?.['faramesh/denial']?.code, 'POLICY_DENY');
     // A tool without one keeps the denial in structuredContent.
-    const plain = (await c.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })) as { structuredContent?: { code?: string } };
+    const plain = (await c.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })) as {
+      structuredContent?: { code?: string; human_message?: string; resolution?: unknown };
+    };
+    // The payload errors.md describes: code, human_message and a resolution.
     assert.equal(plain.structuredContent?.code, 'POLICY_DENY');
+    assert.equal(plain.structuredContent?.human_message, 'not this one');
+    assert.deepEqual(plain.structuredContent?.resolution, { type: 'rule_block', rule_id: 'test' });
   } finally {
     await c.close().catch(() => {});
     await p.close(0);

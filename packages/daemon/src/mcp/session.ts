@@ -472,8 +472,14 @@ export function deniedResult(r: GovernResult, tool: string) {
     effect: r.effect,
     tool,
     code,
+    // `human_message` as errors.md names it in every payload; `message` as the proxy first called it.
+    human_message: message,
     message,
-    ...(d?.resolution ? { resolution: d.resolution } : {}),
+    resolution:
+      d?.resolution ??
+      (r.effect === 'DEFER' && r.defer_token
+        ? { type: 'pending_approval', approval_id: r.defer_token }
+        : { type: 'rule_block', ...(r.rule_ref ? { rule_id: r.rule_ref } : {}) }),
     ...(r.rule_ref ? { rule_ref: r.rule_ref } : {}),
     ...(r.defer_token ? { approval_id: r.defer_token } : {}),
     ...(r.action_id ? { action_id: r.action_id } : {}),
