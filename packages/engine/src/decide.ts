@@ -35,8 +35,8 @@ export interface DecideOptions {
   trace?: Trace;
   /**
    * An operator approved this exact call: what would defer it (a rule, a budget's `on_exceed defer`,
-   * a delegation ceiling) lets it run, and it runs as any permit does: limits, budgets that deny,
-   * egress and model policy still apply, and it spends.
+   * a delegation ceiling) lets it run, and it runs as any permit does: budgets that deny, egress and
+   * model policy still apply, and it spends. Its rate-limit tokens were taken when it was deferred.
    */
   approved?: boolean;
 }
@@ -119,8 +119,9 @@ function pipeline(
     );
   }
 
-  // 4. Rate limit: permitted and deferred calls take a token.
-  const limits = facts.limits;
+  // 4. Rate limit: permitted and deferred calls take a token. An approved call took its own when it
+  // was deferred: it does not need a second (with `1 per hour`, the approval would be useless).
+  const limits = approved ? NONE : facts.limits;
   const rate = checkRateLimits(agent.ir.id, limits, state, nowMs);
   if (rate.exceeded) {
     const { limit, retryAfterSeconds } = rate.exceeded;
@@ -142,7 +143,11 @@ function pipeline(
   }
   trace?.step(
     'rate limit',
-    limits.length === 0 ? 'no limit applies' : limits.map((l) => `${l.pattern} ${l.limit}/${l.window} ok`).join(', '),
+    approved && facts.limits.length > 0
+      ? 'approved: its tokens were taken when it was deferred'
+      : limits.length === 0
+        ? 'no limit applies'
+        : limits.map((l) => `${l.pattern} ${l.limit}/${l.window} ok`).join(', '),
   );
   // A deferred call takes its rate token but spends no budget until it runs.
   const takenDelta: readonly DeltaOp[] =

@@ -195,6 +195,13 @@ describe('budgets', () => {
     assert.equal(approvedOver.signals.at(-1)?.code, 'BUDGET_EXCEEDED');
   });
 
+  test('an approved call does not take a second rate token: its deferral took one', () => {
+    const s = new Session(policy(agent('  rules {\n    defer refund\n    permit other\n  }\n  rate_limit "*": 1 per hour')));
+    assert.equal(s.call({ tool: 'refund' }).effect, 'DEFER', 'the deferral takes the only token');
+    assert.equal(outcome(s.call({ tool: 'refund' })), 'DENY/RATE_EXCEEDED', 'an unapproved retry is limited');
+    assert.equal(s.call({ tool: 'refund' }, 'bot', { approved: true }).effect, 'PERMIT', 'the approved call runs');
+    assert.equal(outcome(s.call({ tool: 'other' })), 'DENY/RATE_EXCEEDED', 'and took no token back for others');
+  });
   test('max_calls counts permitted calls per UTC day; deny gives budget_reset', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 2\n  }')));
     s.call({ tool: 'x' });

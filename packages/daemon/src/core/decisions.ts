@@ -132,10 +132,15 @@ export class DecisionService {
           : this.decideRequest(policy, request, nowMs);
     // A deferral an operator resolved: approved, the call is decided again as approved (the engine is
     // pure and nothing has changed yet), so it runs as a permit runs: it spends, and a budget that
-    // denies still denies.
-    const binding =
-      decision.effect === 'DEFER' && mode !== 'audit' ? bindingOf(request.agent_id, tool, request.args, costOf(request)) : undefined;
-    const resolved = binding === undefined ? undefined : this.deps.approvals.resolvedFor(binding, nowMs);
+    // denies still denies. A retry the rate limit refused is looked up too: the deferral took the
+    // token it would have needed, and its approval lets it run without another.
+    const limited = decision.code === 'RATE_EXCEEDED';
+    let binding =
+      (decision.effect === 'DEFER' || limited) && mode !== 'audit'
+        ? bindingOf(request.agent_id, tool, request.args, costOf(request))
+        : undefined;
+    let resolved = binding === undefined ? undefined : this.deps.approvals.resolvedFor(binding, nowMs);
+    if (limited && resolved?.status !== 'approved') binding = resolved = undefined;
     if (resolved?.status === 'approved') ({ decision, stateDelta } = this.decideRequest(policy, request, nowMs, true));
     const stamp = log.stamp();
     let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
