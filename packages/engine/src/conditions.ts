@@ -38,10 +38,12 @@ export function compileCondition(expr: ExprIR): Predicate {
         return (env) => not(a(env));
       }
       default: {
-        // The literal a host is compared with, on either side, is read as the host value is.
+        // The literal a host or method is compared with, on either side, is read as the value is.
         const [left, right] = expr.args;
-        const l = isHost(right) && !isHost(left) ? hostLiterals(expr.op, left) : left;
-        return compileComparison(expr.op, compileValue(l), isHost(left) ? hostLiterals(expr.op, right) : right, isHost(left));
+        const kl = caseless(left);
+        const kr = caseless(right);
+        const l = kr && !kl ? literalsAs(kr, expr.op, left) : left;
+        return compileComparison(expr.op, compileValue(l), kl ? literalsAs(kl, expr.op, right) : right, kl !== undefined);
       }
     }
   }
@@ -71,11 +73,11 @@ function judged(env: EvalEnv, a: Value, b: Value, t: Truth): Truth {
   return t;
 }
 
-function compileComparison(op: string, left: Getter, rightIR: ExprIR, host = false): Predicate {
+function compileComparison(op: string, left: Getter, rightIR: ExprIR, caseInsensitive = false): Predicate {
   if (op === 'matches') {
     const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
-    // Host names are case-insensitive (the value is lower case): `host matches "Evil"` still matches.
-    const re = pattern === undefined ? undefined : compileRegex(pattern, host ? RE2JS.CASE_INSENSITIVE : 0);
+    // Host names and methods are case-insensitive (the value is lower or upper case): `host matches "Evil"` still matches.
+    const re = pattern === undefined ? undefined : compileRegex(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
     return (env) => {
       const v = left(env);
       return typeof v === 'string' ? (re ? re.test(v) : undefined) : judged(env, v, re, undefined);
@@ -119,7 +121,27 @@ function comparator(op: string): ((a: Value, b: Value) => Truth) | undefined {
   }
 }
 
-const isHost = (e: ExprIR): boolean => 'var' in e && e.var.length === 1 && e.var[0] === 'host';
+/**
+ * The variables read in one form whatever the request's letter case: `host` in lower case (as egress
+ * reads it), `method` in upper case (as the `method` clause compares it).
+ */
+function caseless(e: ExprIR): 'host' | 'method' | undefined {
+  if (!('var' in e) || e.var.length !== 1) return undefined;
+  return e.var[0] === 'host' || e.var[0] === 'method' ? e.var[0] : undefined;
+}
+
+function literalsAs(kind: 'host' | 'method', op: string, e: ExprIR): ExprIR {
+  return kind === 'host' ? hostLiterals(op, e) : methodLiterals(op, e);
+}
+
+/** The literals a `method` is compared with, in upper case as the value is (a regex is matched ignoring case). */
+function methodLiterals(op: string, e: ExprIR): ExprIR {
+  if (op === 'matches') return e;
+  const one = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
+  if ('lit' in e) return { lit: (Array.isArray(e.lit) ? e.lit.map(one) : one(e.lit)) as typeof e.lit };
+  if ('list' in e) return { list: e.list.map((item) => methodLiterals(op, item)) };
+  return e;
+}
 
 /**
  * The literals a `host` value is compared with, in the form the value takes (compileVariable): a
@@ -224,8 +246,14 @@ function compileVariable(path: readonly string[]): Getter {
         return typeof v === 'string' ? normaliseHost(isIPv6(v) ? `[${v}]` : v) : v;
       };
     }
-    case 'method':
-      return argFallback((env) => env.request.http?.method);
+    case 'method': {
+      // In upper case, as the `method` clause compares it: an SDK call's `args.method` may be `delete`.
+      const raw = argFallback((env) => env.request.http?.method);
+      return (env) => {
+        const v = raw(env);
+        return typeof v === 'string' ? v.toUpperCase() : v;
+      };
+    }
     case 'path':
       if (rest.length === 0) return argFallback((env) => env.request.http?.path);
       return (env) => getPath(env.request.args ?? MISSING, path);

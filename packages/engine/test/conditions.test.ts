@@ -79,6 +79,20 @@ describe('request variables', () => {
   test('principal claims', () => assert.equal(s.call({ tool: 'c', principal: { groups: ['ops'] } }).effect, 'PERMIT'));
   test('time in UTC, weekday 1–7', () => assert.equal(s.call({ tool: 'd' }).effect, 'PERMIT'));
   test('HTTP fields', () => assert.equal(s.call({ tool: 'e', http: { host: 'api.x.com', method: 'GET', path: '/v1' } }).effect, 'PERMIT'));
+  test('method is compared in upper case, as the method clause compares it: an argument or a literal in other letters is the same method', () => {
+    const m = new Session(
+      policy(
+        agent(
+          '  rules {\n    deny api/a if method == "DELETE"\n    deny api/b if method in ["delete", "Put"]\n    deny api/c if method matches "^del"\n    permit api/*\n  }',
+        ),
+      ),
+    );
+    for (const tool of ['api/a', 'api/b', 'api/c']) {
+      assert.equal(m.call({ tool, args: { method: 'delete' } }).effect, 'DENY', `${tool}, an argument`);
+      assert.equal(m.call({ tool, http: { host: 'x.com', method: 'DELETE', path: '/' } }).effect, 'DENY', `${tool}, HTTP`);
+      assert.equal(m.call({ tool, args: { method: 'get' } }).effect, 'PERMIT', `${tool}, another method`);
+    }
+  });
   test('host is compared as egress compares it: letter case, a trailing dot and IDNA make no other host', () => {
     for (const host of ['API.X.COM', 'api.x.com.', 'Api.X.Com.'])
       assert.equal(s.call({ tool: 'e', http: { host, method: 'GET', path: '/v1' } }).effect, 'PERMIT', host);
