@@ -29,6 +29,8 @@ export class FakeAws {
   /** S3 objects by `bucket/key`, and a switch that makes S3 answer 503 (an outage). */
   readonly objects = new Map<string, { body: string; contentType?: string }>();
   s3Down = false;
+  /** Store each object, then never answer (a daemon killed mid-upload never hears back). */
+  s3Hold = false;
   /** KMS keys by ARN. */
   readonly kmsKeys = new Map<string, KmsKey>();
   /** Every request: service, action, the access key that signed it, and whether the signature held. */
@@ -180,6 +182,7 @@ export class FakeAws {
         return xml(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
       const path = decodeURIComponent(new URL(url, 'http://x').pathname).slice(1);
       this.objects.set(path, { body, ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}) });
+      if (this.s3Hold) return;
       res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
       return void res.end();
     }

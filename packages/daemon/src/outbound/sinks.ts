@@ -47,9 +47,18 @@ class SinkWorker {
     private readonly walDir: string,
     from: LogPosition | undefined,
     private readonly owner: Sinks,
+    /** The last record of an object batch whose upload a stop cut short: resent as that very batch. */
+    private resendTo?: number,
   ) {
     this.status = { name: format.name, type: format.type, status: 'HEALTHY', shipped: 0 };
     this.follower = new LogFollower(walDir, from);
+  }
+
+  /** How many records the next batch may hold: an object batch cut short is resent with the same records, so the same names. */
+  private limit(): number {
+    const at = this.follower.position()?.seq;
+    if (this.resendTo === undefined || at === undefined || this.resendTo < at) return this.size;
+    return Math.min(this.size, this.resendTo - at + 1);
   }
 
   /** New records are durable: ship them soon (calls close together make one batch). */
@@ -71,13 +80,18 @@ class SinkWorker {
       let batch: StoredRecord[];
       try {
         if (!this.held) this.heldFrom = this.follower.position();
-        batch = this.held ?? this.follower.poll(this.size);
+        batch = this.held ?? this.follower.poll(this.limit());
       } catch (e) {
         this.fail(`cannot read the log: ${(e as Error).message}`);
         return;
       }
       if (batch.length === 0) return;
       this.held = batch;
+      // Objects are named for the records they hold: a batch whose upload a crash cuts short must be
+      // resent as the same records, or the store keeps both objects. Its end is saved first.
+      const last = batch[batch.length - 1]!.seq;
+      if (this.format.ship && this.resendTo !== last) this.owner.inFlight(this, last);
+      this.resendTo = this.format.ship ? last : undefined;
       const events = batch.map((r) => this.owner.event(r));
       const error = await deliver(this.format, events);
       if (error) {
@@ -94,6 +108,7 @@ class SinkWorker {
         return;
       }
       this.held = undefined;
+      this.resendTo = undefined;
       this.size = Math.min(BATCH, this.size * 2);
       this.failures = 0;
       // Stopped meanwhile (a drain or hot swap that did not wait for this delivery): the position is
@@ -144,8 +159,11 @@ export function checkSinks(providers: readonly ProviderIR[], env: NodeJS.Process
 /** Where each sink has shipped up to, in `.faramesh/state/`. */
 const CURSORS = 'sinks.json';
 
-/** A sink's position, with the last record it shipped (to recognise the log it was in). */
-type Cursor = LogPosition & { last?: { segment: string; offset: number; leaf: string } };
+/**
+ * A sink's position, with the last record it shipped (to recognise the log it was in), and for an
+ * object sink the last record of the batch it is uploading.
+ */
+type Cursor = LogPosition & { last?: { segment: string; offset: number; leaf: string }; inflight?: number };
 
 /** Is a saved position in this log: not past its end, and (when it says) after the very record it shipped last? */
 function inLog(walDir: string, c: Cursor, tip: LogTip): boolean {
@@ -242,7 +260,8 @@ export class Sinks {
         say(`sink ${p.name}: its saved position is not in this log (the log was replaced): shipping this log from its start`);
         from = undefined;
       }
-      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, from, this));
+      const inflight = from === this.cursors.get(p.name) ? this.cursors.get(p.name)?.inflight : undefined;
+      this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, from, this, inflight));
     }
     if (added)
       try {
@@ -278,6 +297,18 @@ export class Sinks {
   event(r: StoredRecord): SinkEvent {
     const held = this.held.get(String(r.record.id));
     return held ? { ...r.record, ...held } : r.record;
+  }
+
+  /** An object batch is about to be uploaded: its end is saved, for a resend after a crash to match it. */
+  inFlight(worker: SinkWorker, lastSeq: number): void {
+    const cursor = this.cursors.get(worker.format.name);
+    if (!cursor) return;
+    this.cursors.set(worker.format.name, { ...cursor, inflight: lastSeq });
+    try {
+      this.saveCursors();
+    } catch (e) {
+      this.say(`sinks: could not save their positions: ${(e as Error).message}`);
+    }
   }
 
   delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
