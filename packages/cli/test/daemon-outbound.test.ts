@@ -149,8 +149,14 @@ test('audit sinks ship every durable record off the host in each wire format; al
     const slack = JSON.parse(rx.got.find((r) => r.path === '/slack')!.body) as { channel: string; text: string };
     assert.equal(slack.channel, '#sec-alerts');
     assert.match(slack.text, /deny: bot stripe\/payouts → DENY \(POLICY_DENY\): platform team only/);
-    const pd = JSON.parse(rx.got.find((r) => r.path === '/pd')!.body) as { routing_key: string; event_action: string; dedup_key: string };
+    const pd = JSON.parse(rx.got.find((r) => r.path === '/pd')!.body) as {
+      routing_key: string;
+      event_action: string;
+      dedup_key: string;
+      payload: unknown;
+    };
     assert.equal(pd.routing_key, 'routing-key-1');
+    assert.ok(!JSON.stringify(pd.payload).includes('routing-key-1'), 'the routing key is not in the incident');
     assert.equal(pd.event_action, 'trigger');
     assert.equal(pd.dedup_key, defer.action_id);
 

@@ -90,7 +90,8 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
           severity: a.effect === 'deny' ? 'error' : 'warning',
           timestamp: a.time,
           component: a.agent_id,
-          custom_details: a,
+          // Without `notify`: it holds the routing key, which the incident would show to everyone who sees it.
+          custom_details: { ...a, notify: 'pagerduty' },
         },
       }));
     case 'email':
