@@ -144,6 +144,14 @@ test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_R
     assert.equal(proxied.status, 503);
     assert.equal(proxied.headers.get('retry-after'), '2');
     assert.equal(((await proxied.json()) as { code?: string }).code, 'DAEMON_NOT_READY');
+    // And a spawn_ended says when to retry.
+    const ended = await fetch(`${http}/v1/spawn_ended`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agent_id: 'bot', count: 1 }),
+    });
+    assert.equal(ended.status, 503);
+    assert.equal(ended.headers.get('retry-after'), '2');
     assert.equal(existsSync(s.socket), false, 'no agent socket before READY');
     await assert.rejects(s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} }), /ENOENT|ECONNREFUSED/);
     release();

@@ -35,7 +35,7 @@ import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
-import { denialBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ForwardDeps {
@@ -85,13 +85,13 @@ export class ForwardProxy {
   constructor(private readonly deps: ForwardDeps) {
     this.inspected = createServer((req, res) => {
       const t = this.tunnels.get(req.socket);
-      if (!t) return reply(res, 500, { error: 'not an inspected tunnel' });
+      if (!t) return reply(res, 500, errorBody(500, 'not an inspected tunnel'));
       const target = judgedPath(req.url ?? '/', res);
       if (!target) return;
       const named = bare((req.headers.host ?? '').replace(/:\d+$/, ''));
       // The tunnel was permitted for one host: a request naming another is refused, not followed.
       if (named && named.toLowerCase() !== t.host.toLowerCase())
-        return reply(res, 421, { error: `this tunnel was permitted for ${t.host}, not ${named}` });
+        return reply(res, 421, errorBody(421, `this tunnel was permitted for ${t.host}, not ${named}`));
       void this.forward(req, res, t.agent, {
         protocol: 'https:',
         hostname: t.host,
@@ -99,7 +99,7 @@ export class ForwardProxy {
         port: t.port,
         ...target,
         addresses: t.addresses,
-      }).catch((e: Error) => reply(res, 502, { error: e.message }));
+      }).catch((e: Error) => reply(res, 502, errorBody(502, e.message)));
     });
   }
 
@@ -108,7 +108,9 @@ export class ForwardProxy {
    * Unix socket that serves the same traffic, for sandboxed agents.
    */
   async listen(port: number, agent?: string, mirror?: string): Promise<number> {
-    const server = createServer((req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, { error: e.message })));
+    const server = createServer(
+      (req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, errorBody(502, e.message))),
+    );
     server.maxConnections = MAX_HTTP_CONNECTIONS;
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.
@@ -150,17 +152,14 @@ export class ForwardProxy {
     try {
       url = new URL(req.url ?? '');
     } catch {
-      return reply(res, 400, { error: 'this is a forward proxy: send absolute URLs (http://host/path), or CONNECT for https' });
+      return reply(res, 400, errorBody(400, 'this is a forward proxy: send absolute URLs (http://host/path), or CONNECT for https'));
     }
-    if (url.protocol !== 'http:') return reply(res, 400, { error: `${url.protocol} through a forward proxy is CONNECT's job` });
+    if (url.protocol !== 'http:') return reply(res, 400, errorBody(400, `${url.protocol} through a forward proxy is CONNECT's job`));
     const agent = this.who(req, fixed);
     if (!agent)
-      return reply(
-        res,
-        407,
-        { error: 'proxy credentials required: an agent token (faramesh token issue --agent <id>)' },
-        { 'proxy-authenticate': 'Basic realm="faramesh"' },
-      );
+      return reply(res, 407, errorBody(407, 'proxy credentials required: an agent token (faramesh token issue --agent <id>)'), {
+        'proxy-authenticate': 'Basic realm="faramesh"',
+      });
     if (!this.deps.ready()) return notReady(res);
     const target = judgedPath(url.href, res);
     if (!target) return;
@@ -194,7 +193,7 @@ export class ForwardProxy {
       cleartextTo(t.protocol, t.hostname, addresses),
     );
     if (result.effect !== 'PERMIT') return reply(res, 403, denialBody(result), { 'x-faramesh-action-id': result.action_id ?? '' });
-    if (addresses.length === 0) return reply(res, 502, { error: `${t.host} does not resolve` });
+    if (addresses.length === 0) return reply(res, 502, errorBody(502, `${t.host} does not resolve`));
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
     frameBody(req, out);
@@ -215,14 +214,14 @@ export class ForwardProxy {
     upstream.on('response', (r) => {
       if (!sendableStatus(r.statusCode)) {
         r.destroy();
-        return reply(res, 502, { error: `${t.host} answered with status ${r.statusCode}` });
+        return reply(res, 502, errorBody(502, `${t.host} answered with status ${r.statusCode}`));
       }
       const back: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
       res.writeHead(r.statusCode, back);
       pipeline(r, res, () => {});
     });
-    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `${t.host}: ${e.message}` })));
+    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, errorBody(502, `${t.host}: ${e.message}`))));
     pipeline(req, upstream, () => {});
   }
 
@@ -238,10 +237,10 @@ export class ForwardProxy {
     const target = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(req.url ?? '');
     const port = Number(target?.[2]);
     if (!target || port < 1 || port > 65535)
-      return refuse(400, 'Bad Request', { error: 'CONNECT needs host:port (a host name or IP address, a port from 1 to 65535)' });
+      return refuse(400, 'Bad Request', errorBody(400, 'CONNECT needs host:port (a host name or IP address, a port from 1 to 65535)'));
     const host = bare(target[1]!);
     const agent = this.who(req, fixed);
-    if (!agent) return refuse(407, 'Proxy Authentication Required', { error: 'proxy credentials required: an agent token' });
+    if (!agent) return refuse(407, 'Proxy Authentication Required', errorBody(407, 'proxy credentials required: an agent token'));
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });
     const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(
@@ -250,7 +249,7 @@ export class ForwardProxy {
       { host, method: 'CONNECT', addresses },
     );
     if (result.effect !== 'PERMIT') return refuse(403, 'Forbidden', denialBody(result));
-    if (addresses.length === 0) return refuse(502, 'Bad Gateway', { error: `${host} does not resolve` });
+    if (addresses.length === 0) return refuse(502, 'Bad Gateway', errorBody(502, `${host} does not resolve`));
     if (this.deps.inspect?.host(host)) return this.inspect(socket, head, { agent, host, port, addresses }, this.deps.inspect.ca);
     const upstream = connect(port, addresses[0]!);
     upstream.once('connect', () => {
@@ -270,7 +269,7 @@ export class ForwardProxy {
       else socket.once('data', first);
     });
     upstream.on('error', (e) =>
-      upstream.readyState === 'opening' ? refuse(502, 'Bad Gateway', { error: `${host}: ${e.message}` }) : socket.destroy(),
+      upstream.readyState === 'opening' ? refuse(502, 'Bad Gateway', errorBody(502, `${host}: ${e.message}`)) : socket.destroy(),
     );
     socket.on('close', () => upstream.destroy());
   }
@@ -320,7 +319,7 @@ function judgedPath(target: string, res: ServerResponse): { path: string; search
     return cleanPath(target);
   } catch (e) {
     if (!(e instanceof RouteError)) throw e;
-    reply(res, e.status, { error: e.message });
+    reply(res, e.status, errorBody(e.status, e.message));
     return undefined;
   }
 }

@@ -74,6 +74,24 @@ export function notReady(res: ServerResponse): void {
   reply(res, 503, { effect: 'DENY', ...NOT_READY }, { 'retry-after': String(NOT_READY.resolution.retry_after_seconds) });
 }
 
+const ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  407: 'proxy_auth_required',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  421: 'misdirected',
+  500: 'internal',
+  502: 'bad_gateway',
+};
+
+/** A proxy's own error (not a decision), shaped as the HTTP API's: `{"error": {"code", "message"}}`. */
+export function errorBody(status: number, message: string): { error: { code: string; message: string } } {
+  return { error: { code: ERROR_CODES[status] ?? 'error', message } };
+}
+
 export function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
   const json = JSON.stringify(body);

@@ -25,7 +25,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
-import { denialBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
+import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
@@ -105,8 +105,8 @@ export class ReverseProxy {
     try {
       await this.serve(req, res, config);
     } catch (e) {
-      if (e instanceof RouteError || e instanceof BodyError) reply(res, e.status, { error: e.message });
-      else reply(res, 502, { error: (e as Error).message });
+      if (e instanceof RouteError || e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message));
+      else reply(res, 502, errorBody(502, (e as Error).message));
     }
     return true;
   }
@@ -114,7 +114,8 @@ export class ReverseProxy {
   private async serve(req: IncomingMessage, res: ServerResponse, config: ReverseConfig): Promise<void> {
     if (!this.deps.ready()) return notReady(res);
     const who = this.who(req, config);
-    if ('status' in who) return reply(res, who.status, { error: who.error }, who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    if ('status' in who)
+      return reply(res, who.status, errorBody(who.status, who.error), who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
     const method = (req.method ?? 'GET').toUpperCase();
     const rerouting = REROUTING.find((h) => req.headers[h] !== undefined);
     if (rerouting) throw new RouteError(400, `${rerouting} is refused: the upstream could run another method or path than the one decided`);
@@ -168,14 +169,16 @@ export class ReverseProxy {
     upstream.on('response', (r) => {
       if (!sendableStatus(r.statusCode)) {
         r.destroy();
-        return reply(res, 502, { error: `upstream ${up.host} answered with status ${r.statusCode}` }, ids);
+        return reply(res, 502, errorBody(502, `upstream ${up.host} answered with status ${r.statusCode}`), ids);
       }
       const back: Record<string, string | string[]> = { ...ids };
       for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
       res.writeHead(r.statusCode, back);
       pipeline(r, res, () => {});
     });
-    upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, { error: `upstream ${up.host}: ${e.message}` }, ids)));
+    upstream.on('error', (e) =>
+      res.headersSent ? res.destroy() : reply(res, 502, errorBody(502, `upstream ${up.host}: ${e.message}`), ids),
+    );
     if (body) upstream.end(body.bytes);
     else pipeline(req, upstream, () => {});
   }

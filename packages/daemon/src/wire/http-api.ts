@@ -131,6 +131,8 @@ export class HttpApi {
         allow(req, 'POST');
         if (who?.role === 'operator') throw new HttpError(403, 'forbidden', "an operator ends an agent's spawns through /v1/operator");
         const reply = await this.handlers.spawnEnded(await readJson(req), who?.agent_id);
+        // Not ready yet: a retry in a moment will be heard, as for a decision.
+        if (reply.status === 503) res.setHeader('retry-after', String(NOT_READY.resolution.retry_after_seconds));
         return json(res, reply.status, reply.body);
       }
       const approval = /^\/v1\/approvals\/([^/]+)$/.exec(url.pathname);
