@@ -34,6 +34,11 @@ export interface GovernOptions {
   failOpen?: boolean;
   /** Forwarded to the daemon: verified identity (a JWT; default: FARAMESH_PRINCIPAL_TOKEN), stated claims, correlation, tags. */
   principalToken?: string;
+  /**
+   * A worker's proof that its work was delegated to it (default: FARAMESH_DELEGATION_TOKEN): the token
+   * the supervisor's permitted `delegate/<worker>` call received (`delegationToken()` in that tool).
+   */
+  delegationToken?: string;
   principal?: Record<string, unknown>;
   sessionId?: string;
   /**
@@ -61,7 +66,15 @@ export interface CallCredential {
   header: string;
   expiresAt: string;
 }
-type Runner = <T>(credential: CallCredential | undefined, run: () => T) => T;
+/**
+ * What a permitted call hands its tool body: the brokered credential, and for a permitted
+ * `delegate/<worker>` call the token the worker proves its delegation with.
+ */
+export interface CallGrant {
+  credential?: CallCredential;
+  delegationToken?: string;
+}
+type Runner = <T>(grant: CallGrant | undefined, run: () => T) => T;
 /**
  * Kept on globalThis, not in this module: the ESM and the CommonJS builds are two module instances
  * (an autoloaded agent's frameworks are governed by the ESM one while a `require()` reads
@@ -69,11 +82,11 @@ type Runner = <T>(credential: CallCredential | undefined, run: () => T) => T;
  */
 const RUNNER = Symbol.for('faramesh.sdk.credentialRunner');
 const runnerHolder = globalThis as { [RUNNER]?: Runner };
-const withCredential: Runner = (credential, run) => {
+const withGrant: Runner = (grant, run) => {
   const runner = runnerHolder[RUNNER];
-  return runner ? runner(credential, run) : run();
+  return runner ? runner(grant, run) : run();
 };
-/** How a permitted call's credential reaches the tool body (set by the Node entry point; edge runtimes have none). */
+/** How a permitted call's grant reaches the tool body (set by the Node entry point; edge runtimes have none). */
 export function setCredentialRunner(runner: Runner): void {
   runnerHolder[RUNNER] = runner;
 }
@@ -81,13 +94,13 @@ export function setCredentialRunner(runner: Runner): void {
  * A stream a permitted tool returns, each step run with the call's credential: an async generator's
  * body runs on `next()`, after `run` has returned, so the credential must go along with every step.
  */
-export function withCredentialEach<T>(credential: CallCredential | undefined, stream: AsyncIterator<T>): AsyncIterableIterator<T> {
+export function withCredentialEach<T>(grant: CallGrant | undefined, stream: AsyncIterator<T>): AsyncIterableIterator<T> {
   const step =
     (k: 'next' | 'return' | 'throw') =>
     (v?: unknown): Promise<IteratorResult<T>> => {
       const f = stream[k] as ((v?: unknown) => Promise<IteratorResult<T>>) | undefined;
       if (!f) return k === 'throw' ? Promise.reject(v) : Promise.resolve({ done: true, value: v as T });
-      return withCredential(credential, () => f.call(stream, v));
+      return withGrant(grant, () => f.call(stream, v));
     };
   return {
     next: step('next'),
@@ -98,8 +111,15 @@ export function withCredentialEach<T>(credential: CallCredential | undefined, st
     },
   };
 }
-const granted = (r: GovernResult): CallCredential | undefined =>
-  r.credential ? { value: r.credential.value, header: r.credential.header, expiresAt: r.credential.expires_at } : undefined;
+function granted(r: GovernResult): CallGrant | undefined {
+  const c = r.credential;
+  const token = typeof r.delegation_token === 'string' && r.delegation_token !== '' ? r.delegation_token : undefined;
+  if (!c && !token) return undefined;
+  return {
+    ...(c ? { credential: { value: c.value, header: c.header, expiresAt: c.expires_at } } : {}),
+    ...(token ? { delegationToken: token } : {}),
+  };
+}
 
 export class Governor {
   readonly agentId: string;
@@ -108,6 +128,7 @@ export class Governor {
   /** The last wait for the daemon was in vain: the next calls try once, without waiting. */
   private absent = false;
   private readonly principalToken: string | undefined;
+  private readonly delegationToken: string | undefined;
 
   constructor(private readonly options: GovernOptions) {
     const env = options.env ?? processEnv();
@@ -115,6 +136,7 @@ export class Governor {
     if (!agentId) throw new TypeError('governedTools needs agentId (or FARAMESH_AGENT_ID): the agent "<id>" of governance.fms');
     this.agentId = agentId;
     this.principalToken = options.principalToken || env.FARAMESH_PRINCIPAL_TOKEN || undefined;
+    this.delegationToken = options.delegationToken || env.FARAMESH_DELEGATION_TOKEN || undefined;
     if (options.onDeny === ('block' as unknown)) throw new TypeError('onDeny cannot be "block": a deny is final');
     if (options.transport) this.transport = Promise.resolve(options.transport);
   }
@@ -132,7 +154,7 @@ export class Governor {
   async run<T>(
     toolId: string,
     args: Record<string, unknown>,
-    execute: (credential?: CallCredential) => T | Promise<T>,
+    execute: (credential?: CallCredential, grant?: CallGrant) => T | Promise<T>,
     extra: CallContext = {},
   ): Promise<T | unknown> {
     const o = this.options;
@@ -147,6 +169,7 @@ export class Governor {
       ...(o.tags ? { tags: o.tags } : {}),
       ...(o.principal ? { principal: o.principal } : {}),
       ...(this.principalToken ? { principal_token: this.principalToken } : {}),
+      ...(this.delegationToken ? { delegation_token: this.delegationToken } : {}),
     };
     let result: GovernResult;
     try {
@@ -234,7 +257,7 @@ export class Governor {
   private async awaitApproval<T>(
     request: GovernRequest,
     first: ToolDeniedError,
-    execute: (credential?: CallCredential) => T | Promise<T>,
+    execute: (credential?: CallCredential, grant?: CallGrant) => T | Promise<T>,
   ): Promise<T> {
     const o = this.options;
     const timeoutMs = o.approvalTimeoutMs ?? 600_000;
@@ -279,8 +302,8 @@ export class Governor {
   }
 }
 
-const runGranted = <T>(credential: CallCredential | undefined, execute: (credential?: CallCredential) => T): T =>
-  withCredential(credential, () => execute(credential));
+const runGranted = <T>(grant: CallGrant | undefined, execute: (credential?: CallCredential, grant?: CallGrant) => T): T =>
+  withGrant(grant, () => execute(grant?.credential, grant));
 
 /** A call id: random where the runtime has Web Crypto (Node 19+, Node 18 with it enabled, edge runtimes). */
 function newCallId(): string {

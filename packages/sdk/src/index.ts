@@ -1,4 +1,4 @@
 export * from './edge.js';
 export { SocketTransport } from './transports/socket.js';
-export { credential } from './credential.js';
-export type { CallCredential } from './govern.js';
+export { credential, delegationToken } from './credential.js';
+export type { CallCredential, CallGrant } from './govern.js';

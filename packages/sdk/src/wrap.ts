@@ -115,9 +115,9 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
         return clone(t, {
           execute: async function* (this: Obj, input: unknown, context?: unknown) {
             const out = await gov
-              .run(toolId, argsObject(asParsed(t.inputSchema, input)), (credential) =>
+              .run(toolId, argsObject(asParsed(t.inputSchema, input)), (_credential, grant) =>
                 // The body runs as the framework iterates, after the decision: credential() in every step.
-                withCredentialEach(credential, execute.call(this, input as never, context as never) as AsyncIterator<unknown>),
+                withCredentialEach(grant, execute.call(this, input as never, context as never) as AsyncIterator<unknown>),
               )
               .catch(denied((e) => e.toJSON()));
             if (typeof (out as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function') yield* out as AsyncIterable<unknown>;
