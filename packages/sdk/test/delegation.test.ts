@@ -39,7 +39,10 @@ test('a delegate tool hands the worker its token; the worker proves its chain wi
   try {
     const env = { FARAMESH_SOCKET: d.socket };
     let handed: string | undefined;
-    const sup = governedTools({ 'delegate/worker': async (_a: object) => ((handed = delegationToken()), 'started') }, { agentId: 'sup', env });
+    const sup = governedTools(
+      { 'delegate/worker': async (_a: object) => ((handed = delegationToken()), 'started') },
+      { agentId: 'sup', env },
+    );
     assert.equal(await sup['delegate/worker']({}), 'started');
     assert.match(String(handed), /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT, inside the tool body');
     assert.equal(delegationToken(), undefined, 'and nowhere else');
