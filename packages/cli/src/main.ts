@@ -142,6 +142,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--wal <dir>', "the WAL directory, for an action or correlation id (default: the stack's runtime { wal_dir })")
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
+    .option('--include-archived', 'for an action or correlation id: also the records compaction moved to archive files')
+    .option('--archive <dir>', 'where the archive files are (default: where compaction wrote them)')
     .addOption(formatOption())
     .action(async (what: string | undefined, id: string | undefined, o: ExplainCommandOptions) => {
       const { explainCommand } = await import('./commands/explain/index.js');

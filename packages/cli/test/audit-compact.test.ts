@@ -309,6 +309,14 @@ test('ls, stats, trace, show and proof read archived records under --include-arc
     assert.equal(`action-${ev.record.id}`, ids[1]);
     assert.equal(ev.chain.ok, true);
     assert.ok(ev.signed && ev.signed.tree_size > 3, shown.stdout);
+    // explain reads them the same way: a decision by its action id, a run by its correlation id.
+    assert.equal(s.cli('explain', ids[1]!).code, 1);
+    const explained = s.cli('explain', ids[1]!, '--include-archived');
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /search/);
+    const run = s.cli('explain', 'run', 'run-1', '--include-archived', '--format', 'json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { decisions: unknown[] }).decisions.length, 3);
     const proved = s.cli('audit', 'proof', ids[1]!, '--include-archived', '--format', 'json');
     assert.equal(proved.code, 0, proved.stderr);
     assert.equal((JSON.parse(proved.stdout) as { action_id: string }).action_id, ids[1]);

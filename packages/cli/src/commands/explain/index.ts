@@ -12,6 +12,8 @@ export interface ExplainCommandOptions extends Omit<ExplainOptions, 'agent' | 't
   tool?: string;
   wal?: string;
   key?: string;
+  includeArchived?: boolean;
+  archive?: string;
 }
 
 export async function explainCommand(what: string | undefined, id: string | undefined, o: ExplainCommandOptions): Promise<number> {
@@ -37,6 +39,7 @@ export async function explainCommand(what: string | undefined, id: string | unde
         stack: o.dir,
         ...(o.wal ? { dir: o.wal } : {}),
         ...(o.key ? { key: o.key } : {}),
+        ...archived(o),
         format,
         ...flags(o),
       });
@@ -51,7 +54,7 @@ export async function explainCommand(what: string | undefined, id: string | unde
     }
     case 'run': {
       const { explainRun } = await import('./run.js');
-      return explainRun(subject!, { stack: o.dir, ...(o.wal ? { dir: o.wal } : {}), format, ...flags(o) });
+      return explainRun(subject!, { stack: o.dir, ...(o.wal ? { dir: o.wal } : {}), ...archived(o), format, ...flags(o) });
     }
     case 'rule': {
       const { explainRule } = await import('./rule.js');
@@ -67,3 +70,6 @@ export async function explainCommand(what: string | undefined, id: string | unde
 }
 
 const flags = (o: { noColor?: boolean }) => (o.noColor ? { noColor: true } : {});
+/** `--include-archived [--archive DIR]`, for the commands that read records. */
+const archived = (o: { includeArchived?: boolean; archive?: string }) =>
+  o.includeArchived ? { includeArchived: true, ...(o.archive !== undefined ? { archive: o.archive } : {}) } : {};
