@@ -7,10 +7,9 @@
  * same from the stack's files.
  */
 import { resolve } from 'node:path';
-import { userInfo } from 'node:os';
 import { DaemonUnreachableError, operatorCall, stackPaths } from '@faramesh/daemon/client';
 import { makeOut, type Format } from '../../output.js';
-import { guarded, UsageError } from '../daemon/operator.js';
+import { guarded, operatorName, UsageError } from '../daemon/operator.js';
 import { sinceSeconds } from '../../since.js';
 
 export interface CompactOptions {
@@ -46,7 +45,7 @@ export function compactCmd(o: CompactOptions): Promise<number> {
   return guarded(makeOut(o.noColor), async (out) => {
     const seconds = sinceSeconds(o.olderThan);
     if (seconds === undefined) throw new UsageError(`--older-than: '${o.olderThan}' is not a duration (90d, 24h, 30m)`);
-    const params = { older_than_s: seconds, by: userInfo().username, ...(o.archive ? { archive_dir: resolve(o.archive) } : {}) };
+    const params = { older_than_s: seconds, by: operatorName(), ...(o.archive ? { archive_dir: resolve(o.archive) } : {}) };
     let r: Compacted;
     try {
       r = await operatorCall<Compacted>(stackPaths(o.stack).operatorSocket, 'audit.compact', params, 600_000);

@@ -3,11 +3,10 @@
  * daemon sees them. A quiesced agent's every call is denied (and recorded) until it is resumed; both are log
  * records naming the operator, and the standing survives restarts.
  */
-import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { operatorCall, stackPaths } from '@faramesh/daemon/client';
 import { makeOut, table } from '../../output.js';
-import { guarded } from './operator.js';
+import { guarded, operatorName } from './operator.js';
 
 interface AgentView {
   id: string;
@@ -94,7 +93,7 @@ export function agentCommand(setCode: (code: number) => void, noColor: () => boo
         run(async (out) => {
           await operatorCall(stackPaths(o.dir).operatorSocket, `agents.${verb}`, {
             id,
-            by: userInfo().username,
+            by: operatorName(),
             ...(o.reason ? { reason: o.reason } : {}),
           });
           out.print(
@@ -118,7 +117,7 @@ export function agentCommand(setCode: (code: number) => void, noColor: () => boo
         }
         const r = await operatorCall<{ ended: number; live: number }>(stackPaths(o.dir).operatorSocket, 'agents.spawn_ended', {
           id,
-          by: userInfo().username,
+          by: operatorName(),
           count: o.count,
         });
         if (o.format === 'json') out.print(JSON.stringify({ agent_id: id, ...r }, null, 2));

@@ -2,12 +2,11 @@
  * `faramesh approvals list|pending|show|approve|deny|history|watch`: the operator's side of deferred
  * calls, over the operator channel only. An approval lets the identical call run once.
  */
-import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { sinceProblem, sinceSeconds } from '../../since.js';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { inline, makeOut, table, type Out } from '../../output.js';
-import { guarded, UsageError } from './operator.js';
+import { guarded, operatorName, UsageError } from './operator.js';
 import { duration } from './status.js';
 
 type Shown = Omit<Approval, 'binding'>;
@@ -59,7 +58,7 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
         run(async (out) => {
           const a = await operatorCall<Shown>(stackPaths(o.dir).operatorSocket, `approvals.${verb}`, {
             id,
-            by: userInfo().username,
+            by: operatorName(),
             ...(o.reason ? { reason: o.reason } : {}),
           });
           out.done(

@@ -1,6 +1,6 @@
 /**
  * `faramesh status`: the daemon's lifecycle state, policy, log, providers, budgets and approvals.
- * Exit codes: 0 READY, 1 not running, 2 running but not READY (starting, initializing, draining),
+ * Exit codes: 0 READY, 1 not running, 2 running but not READY (starting, initializing, draining, not answering),
  * 3 READY with a provider (an audit sink) DEGRADED. `--watch` reports again every two seconds.
  */
 import { stackPaths } from '@faramesh/daemon/client';
@@ -66,7 +66,17 @@ async function watch(o: StatusOptions, out: Out): Promise<number> {
 
 /** One report; `indent`: the JSON's indentation (0 for one line). */
 async function report(o: StatusOptions, out: Out, indent: number): Promise<number> {
-  const s = await daemonStatus(stackPaths(o.dir));
+  let s: DaemonStatus | undefined;
+  try {
+    s = await daemonStatus(stackPaths(o.dir));
+  } catch (e) {
+    // A daemon that holds its socket but does not answer (hung, stopped, overloaded) is running, not READY.
+    const why = (e as Error).message;
+    if (o.quiet) out.print('2');
+    else if (o.format === 'json') out.print(JSON.stringify({ daemon: { state: 'UNRESPONSIVE', error: why } }, null, indent));
+    else out.print(`Daemon\n  state:          UNRESPONSIVE (${why})`);
+    return 2;
+  }
   const degraded = (s?.providers.some((p) => p.status === 'DEGRADED') ?? false) || !!s?.degraded;
   const code = !s ? 1 : s.state !== 'READY' ? 2 : degraded ? 3 : 0;
   if (o.quiet) {
