@@ -250,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'stack directory', '.')
     .option('--stack <dir>', 'the same as --dir (as the audit commands name the stack)')
     .option('--keep-wal', 'keep the audit log (and the keys that verify it)')
-    .option('--keep-state', 'keep approvals, engine state, tokens and policy versions')
+    .option('--keep-state', 'keep approvals, tokens and policy versions (budgets, rate limits and quiesce live in the log: --keep-wal)')
     .option('--yes', 'do not ask for confirmation')
     .action(async (o: { dir: string; stack?: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }) => {
       const { destroy } = await import('./commands/daemon/destroy.js');

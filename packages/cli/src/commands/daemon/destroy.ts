@@ -96,6 +96,11 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   if (archived)
     out.print(`→ archive files kept in ${archived.dir}: they hold the log's first ${archived.size.toLocaleString('en-US')} records`);
   if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
+  // Budgets, rate limits and quiesced agents are rebuilt from the log: a new log starts them afresh.
+  if (o.keepState && removeWal && records !== undefined)
+    out.print(
+      '→ budgets spent, rate limits and quiesced agents went with the log: the next start counts from zero and every agent is active (--keep-wal keeps them)',
+    );
   for (const p of spared) out.print(`→ ${p} kept: it holds the kept log`);
   out.done('stack destroyed');
   return 0;
