@@ -11,7 +11,7 @@
 import { basename, resolve } from 'node:path';
 import { encodeVerifierKey, loadStackSigner, openNote, originFor, signNote } from '@faramesh/audit';
 import { checkpointSigner, CredentialBroker, signingProvider } from '@faramesh/daemon';
-import type { CredentialIR, PolicyIR } from '@faramesh/fpl';
+import type { CredentialIR, PolicyIR, ProviderIR } from '@faramesh/fpl';
 import { makeOut, type Format, type Out } from '../output.js';
 import { compileStack } from '../stack-compile.js';
 import { renderDiagnostic } from '../diagnostics.js';
@@ -134,13 +134,18 @@ export async function credentialPreview(o: Options & { agent: string; tool: stri
       return 1;
     }
     const declared = ir.providers.find((p) => p.name === provider);
+    // A name read from the environment that matches no block is refused by the daemon, never a stub.
+    const fromEnv = binding.provider !== undefined && typeof binding.provider !== 'string';
     preview.credential = {
       id: binding.id,
       ref: binding.ref,
       provider,
       provider_type: declared?.type ?? null,
-      stub: !declared,
-      what: binding.path !== undefined ? `KV read of ${binding.path}` : `a child token with policies [${binding.scope.join(', ')}]`,
+      stub: !declared && !fromEnv,
+      what:
+        !declared && fromEnv
+          ? `nothing: provider "${provider}" (from the environment) names no provider block, so the call is denied CREDENTIAL_UNAVAILABLE`
+          : fetched(declared, binding, o.agent),
       ttl_s: binding.ttl_s ?? 30,
       header: binding.header ?? 'Authorization: Bearer …',
     };
@@ -150,13 +155,40 @@ export async function credentialPreview(o: Options & { agent: string; tool: stri
   return 0;
 }
 
+/** What the broker fetches for a binding, by the provider's type (undeclared: a stub secret). */
+function fetched(p: ProviderIR | undefined, c: CredentialIR, agent: string): string {
+  const audience = `[${c.scope.join(', ')}]`;
+  const type = p?.type;
+  switch (type) {
+    case undefined:
+      return `a stub secret, STUB-${c.id}`;
+    case 'vault':
+      return c.path !== undefined ? `KV read of ${c.path}` : `a child token with policies ${audience}`;
+    case 'aws-sm':
+    case 'aws-secrets-manager':
+      return `AWS Secrets Manager secret ${c.path ?? '(none: the credential needs a path)'}`;
+    case 'gcp-sm':
+      return `GCP Secret Manager secret ${c.path ?? '(none: the credential needs a path)'}`;
+    case 'azure-kv':
+      return `Azure Key Vault secret ${c.path ?? '(none: the credential needs a path)'}`;
+    case 'spiffe': {
+      const domain = typeof p!.fields.trust_domain === 'string' ? p!.fields.trust_domain : '<trust_domain>';
+      return `a JWT-SVID for ${c.path ?? `spiffe://${domain}/agents/${agent}`} with audience ${audience}`;
+    }
+    default:
+      return `nothing: provider type '${type}' cannot issue credentials`;
+  }
+}
+
 function printPreview(out: Out, { agent, tool, credential: c }: Preview): void {
   if (!c) {
     out.print(`${agent} calling ${tool}: no credential is bound (the call gets none)`);
     return;
   }
   out.print(`${agent} calling ${tool}: credential "${c.id}" (${c.ref})`);
-  out.print(`  provider  ${c.provider}${c.provider_type !== null ? ` (${c.provider_type})` : ' (not declared: a STUB secret)'}`);
+  out.print(
+    `  provider  ${c.provider}${c.provider_type !== null ? ` (${c.provider_type})` : c.stub ? ' (not declared: a STUB secret)' : ' (not declared)'}`,
+  );
   out.print(`  what      ${c.what}`);
   out.print(`  ttl       ${c.ttl_s}s`);
   out.print(`  injected  as ${c.header} by the HTTP proxy, or by credential() in the SDK`);

@@ -137,16 +137,28 @@ export class CredentialBroker {
     const ttl_s = c.ttl_s ?? DEFAULT_TTL_S;
     const header = c.header ?? 'Authorization';
     try {
-      const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
       const f = provider ? providerFields(provider, this.env) : undefined;
       // scope_required: a credential may live no longer than max_ttl, or than its own ttl without one.
+      // Read before anything is fetched: a ceiling that cannot be read refuses, never lifts.
+      const required = f?.flag('scope_required') ?? false;
       const max = f?.seconds('max_ttl');
+      if (required && max === undefined && f?.raw('max_ttl') !== undefined)
+        throw new Error(`max_ttl ${JSON.stringify(f.raw('max_ttl'))} is not a duration`);
       const ceiling = max ?? ttl_s;
-      if (f?.raw('scope_required') === true && secret.ttl_s > ceiling)
+      const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
+      const past = `past ${max !== undefined ? 'max_ttl' : 'its ttl'} ${ceiling}s`;
+      // A lifetime of 0 is Vault's word for one that never ends.
+      if (required && !(secret.ttl_s > 0))
         return {
           ok: false,
           provider: providerName,
-          message: `${providerName} returned a credential living ${secret.ttl_s}s, past ${max !== undefined ? 'max_ttl' : 'its ttl'} ${ceiling}s`,
+          message: `${providerName} returned a credential that never expires (ttl ${secret.ttl_s}), ${past}`,
+        };
+      if (required && secret.ttl_s > ceiling)
+        return {
+          ok: false,
+          provider: providerName,
+          message: `${providerName} returned a credential living ${secret.ttl_s}s, ${past}`,
         };
       return {
         ok: true,

@@ -1,5 +1,5 @@
 /** Reading a `provider` block's fields: `env("…")` resolved, durations in seconds, types checked. */
-import type { IRValue, ProviderIR } from '@faramesh/fpl/runtime';
+import { parseDuration, type IRValue, type ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField } from '../stack/settings.js';
 
 export interface ProviderFields {
@@ -9,6 +9,8 @@ export interface ProviderFields {
   need(name: string): string;
   /** A duration or number field in seconds (`max_ttl = "5m"` compiles to seconds, or stays text). */
   seconds(name: string): number | undefined;
+  /** A boolean field: `true`, or the text "true" (`env("…")` gives text); undefined or false is false. */
+  flag(name: string): boolean;
   raw(name: string): IRValue | undefined;
   /** `timeout` (default 5 s) in milliseconds: how long one call to the provider may take. */
   timeoutMs: number;
@@ -30,15 +32,20 @@ export function providerFields(p: ProviderIR, env: NodeJS.ProcessEnv): ProviderF
       return v;
     },
     seconds,
+    flag(name) {
+      const v = raw(name);
+      if (v === undefined || v === false || v === 'false') return false;
+      if (v === true || v === 'true') return true;
+      throw new Error(`provider "${p.name}" ${name} must be true or false, not ${JSON.stringify(v)}`);
+    },
     timeoutMs: (seconds('timeout') ?? 5) * 1000,
   };
 }
 
+/** Any FPL duration (`90s`, `1h30m`, `1d`), or a bare number of seconds. */
 function durationSeconds(v: IRValue | undefined): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return undefined;
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
+  const text = v.trim();
+  return /^\d+$/.test(text) ? Number(text) : parseDuration(text);
 }

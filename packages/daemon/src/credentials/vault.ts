@@ -100,5 +100,8 @@ export async function vaultIssue(
   })) as { auth?: { client_token?: string; accessor?: string; lease_duration?: number } };
   const auth = r.auth;
   if (!auth?.client_token) throw new VaultError('vault minted no token');
+  const lease: unknown = auth.lease_duration;
+  if (lease !== undefined && !(typeof lease === 'number' && Number.isFinite(lease) && lease >= 0))
+    throw new VaultError('vault minted a token whose lease_duration is not a number of seconds');
   return { value: auth.client_token, ttl_s: auth.lease_duration ?? spec.ttl_s, issuance_id: `accessor:${auth.accessor ?? '?'}` };
 }

@@ -200,7 +200,9 @@ export class ProxySession {
       await this.upstream.send(m, credential ? { [credential.header.toLowerCase()]: credential.value } : undefined);
     } catch (e) {
       this.answered(m.id);
-      await this.error(m.id, (e as Error).message);
+      // What the client hears never quotes the credential, whatever failed with it.
+      const message = credential ? (e as Error).message.split(credential.value).join('[credential]') : (e as Error).message;
+      await this.error(m.id, message);
     }
   }
 

@@ -73,6 +73,11 @@ export class Upstream {
     if ('method' in m && m.method === 'initialize' && 'id' in m) this.initialize = m as JSONRPCRequest;
     await this.ready;
     if (!this.transport) throw new Error(`the MCP server '${this.spec.name}' is not connected`);
+    // A value no header may carry (a line break, a control character) would be refused by fetch with
+    // an error quoting it, and that error goes back to the client: refused here, without the value.
+    for (const [name, value] of Object.entries(headers ?? {}))
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(value))
+        throw new Error(`the call's credential cannot be sent in the ${name} header: it holds a line break or a control character`);
     const key = headers && 'id' in m ? JSON.stringify(m.id) : undefined;
     if (key && this.perCall.has(key)) throw new Error(`request id ${key} is already being sent`);
     if (key) this.perCall.set(key, headers!);
