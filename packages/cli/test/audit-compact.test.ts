@@ -331,3 +331,65 @@ test('ls, stats, trace, show and proof read archived records under --include-arc
     s.stop();
   }
 });
+
+test('audit compact with no daemon keeps live what a sink whose saved position is another log has yet to ship', async () => {
+  const collector = await sinkCollector(true);
+  const withSink = (wal: string) =>
+    POLICY.replace('./wal', wal).replace(
+      'agent "bot"',
+      `provider "hook" {\n  type = "webhook-sink"\n  url  = "${collector.url}/hook"\n}\n\nagent "bot"`,
+    );
+  const s = makeStack(withSink('./wal'));
+  try {
+    // The sink ships a while from a long log: its saved position is far along it.
+    const { log: first } = await AuditLog.open(join(s.dir, 'wal'));
+    for (let i = 0; i < 200; i++) await first.append({ type: 'state_delta', delta: { ops: [] } });
+    await first.close();
+    collector.down = false;
+    assert.equal(s.cli('apply').code, 0);
+    const shipped = (await s.govern(search)).action_id!.slice(7);
+    await until('the sink ships', () => collector.shipped.some((r) => r.id === shipped), 15_000);
+    collector.down = true;
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    // The log moves: the sink ships the new one from its start, and is down meanwhile.
+    writeFileSync(join(s.dir, 'governance.fms'), withSink('./wal2'));
+    assert.equal(s.cli('apply').code, 0);
+    const unshipped = (await s.govern(search)).action_id!.slice(7);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    for (const maxSegmentBytes of [1, undefined]) {
+      const { log } = await AuditLog.open(join(s.dir, 'wal2'), maxSegmentBytes ? { maxSegmentBytes } : {});
+      await log.append({ type: 'state_delta', delta: { ops: [] } });
+      await log.close();
+    }
+    const r = s.cli('audit', 'compact', '--older-than', '0s', '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const compacted = JSON.parse(r.stdout) as { records: number; held_by?: string[] };
+    assert.equal(compacted.records, 0, 'nothing the sink has yet to ship is archived');
+    assert.deepEqual(compacted.held_by, ['hook']);
+    collector.down = false;
+    assert.equal(s.cli('apply').code, 0);
+    await until('the sink ships the decision made on the new log', () => collector.shipped.some((x) => x.id === unshipped), 15_000);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
+});
+
+test('audit compact with no daemon refuses a wal_dir where no log is, rather than creating one there', () => {
+  const s = makeStack(POLICY);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const wal = join(s.dir, 'wal');
+    const state = readFileSync(stateSnapshot(s), 'utf8');
+    renameSync(wal, `${wal}-elsewhere`);
+    const r = s.cli('audit', 'compact', '--older-than', '0s');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /no log at .*wal/);
+    assert.equal(existsSync(wal), false, 'no log was created');
+    assert.equal(readFileSync(stateSnapshot(s), 'utf8'), state, 'the state snapshot of the real log is kept');
+  } finally {
+    s.stop();
+  }
+});

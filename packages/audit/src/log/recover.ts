@@ -91,6 +91,9 @@ function resume(dir: string, segments: string[], snap: Snapshot, first: number):
   if (firstSeqOf(segments[0]!) !== first)
     throw new LogCorruptError(segments[0]!, 0, `the log starts at seq ${firstSeqOf(segments[0]!)}: a segment is missing`);
   if (firstSeqOf(snap.segment) !== snap.segment_first_seq) return undefined;
+  // A snapshot from before it kept the last record's place: a full scan finds it (once; the next
+  // snapshot keeps it). Without it, a state snapshot taken before any append could not be matched.
+  if (snap.last === undefined && snap.size > first) return undefined;
   let state: SequencerState;
   try {
     state = SequencerState.fromSnapshot(snap);

@@ -40,6 +40,9 @@ export async function compactStopped(o: StoppedCompaction): ReturnType<typeof co
   // The daemon's own signer: a checkpoint under another key would read as a key rotation.
   const active = await checkpointSigner(compiled.ir, o.env, stackKey);
   if (active.provider) pinKey(paths.stackDir, encodeVerifierKey(active.signer));
+  // Opening would create a log where none is (wal_dir from another environment, a volume not
+  // mounted) and snapshot the engine state for it: there is nothing to compact there.
+  if (!existsSync(settings.walDir)) throw new Error(`there is no log at ${settings.walDir} (runtime.wal_dir)`);
   const { log, report } = await AuditLog.open(settings.walDir, { warn: o.say, signer: active.signer });
   try {
     if (report.truncated)
@@ -61,7 +64,7 @@ export async function compactStopped(o: StoppedCompaction): ReturnType<typeof co
       log,
       snapshots,
       stateDir: paths.state,
-      sinks: ShippedPositions.saved(compiled.ir.providers, paths.state, seal),
+      sinks: ShippedPositions.saved(compiled.ir.providers, paths.state, seal, settings.walDir, log.tip()),
       olderThanMs: o.olderThanMs,
       nowMs: o.nowMs,
       archiveDir: o.archiveDir ?? settings.walArchiveDir,

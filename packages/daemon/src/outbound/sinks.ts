@@ -185,14 +185,19 @@ export class ShippedPositions {
 
   /**
    * The sinks of a stopped daemon's policy, at their saved positions. A sink with none yet holds
-   * nothing: it will start at the end of the log as the daemon finds it.
+   * nothing: it will start at the end of the log as the daemon finds it. One whose saved position is
+   * not in this log (the log was replaced) will ship the live log from its start: it holds all of it.
    */
-  static saved(providers: readonly ProviderIR[], stateDir: string, seal: StateSeal): ShippedPositions {
+  static saved(providers: readonly ProviderIR[], stateDir: string, seal: StateSeal, walDir: string, tip: LogTip): ShippedPositions {
     const cursors = savedCursors(seal, stateDir);
-    return new ShippedPositions(
-      providers.filter((p) => isSinkType(p.type) && cursors.has(p.name)).map((p) => p.name),
-      cursors,
-    );
+    const names = providers.filter((p) => isSinkType(p.type) && cursors.has(p.name)).map((p) => p.name);
+    const base = names.length > 0 ? readBase(walDir)?.base : undefined;
+    const held = new Map<string, LogPosition>();
+    for (const name of names) {
+      const c = cursors.get(name)!;
+      held.set(name, inLog(walDir, c, tip) ? c : { ...c, seq: Math.min(c.seq, base?.size ?? 0) });
+    }
+    return new ShippedPositions(names, held);
   }
 
   /** The last record every sink has shipped (undefined without sinks). */
@@ -219,6 +224,8 @@ export class Sinks {
   /** What a record holds only the hashes of: its redacted arguments and the principal's claims. */
   private readonly held = new Map<string, { args: Record<string, unknown>; principal_claims?: Record<string, unknown> }>();
   private readonly cursors: Map<string, Cursor>;
+  /** Sinks whose saved position was not in this log, shipping the live log from its start: where that is. */
+  private readonly restarted = new Map<string, number>();
 
   /** Throws a SettingsError for a sink it cannot configure. */
   constructor(
@@ -259,6 +266,8 @@ export class Sinks {
       } else if (!inLog(walDir, from, tip)) {
         say(`sink ${p.name}: its saved position is not in this log (the log was replaced): shipping this log from its start`);
         from = undefined;
+        // Until it delivers, it holds the live log from its start (its saved seq is another log's).
+        this.restarted.set(p.name, Math.min(this.cursors.get(p.name)!.seq, base?.size ?? 0));
       }
       const inflight = from === this.cursors.get(p.name) ? this.cursors.get(p.name)?.inflight : undefined;
       this.workers.push(new SinkWorker(sinkFormat(p, env), walDir, from, this, inflight));
@@ -313,6 +322,7 @@ export class Sinks {
 
   delivered(worker: SinkWorker, position: LogPosition, batch: StoredRecord[]): void {
     const last = batch[batch.length - 1]!;
+    this.restarted.delete(worker.format.name);
     this.cursors.set(worker.format.name, {
       ...position,
       last: { segment: last.segment, offset: last.offset, leaf: leafHashHex(last.payload) },
@@ -330,9 +340,11 @@ export class Sinks {
 
   /** What the sinks hold live: see `ShippedPositions`. */
   shipping(): ShippedPositions {
+    const held = new Map<string, LogPosition>(this.cursors);
+    for (const [name, seq] of this.restarted) held.set(name, { ...this.cursors.get(name)!, seq });
     return new ShippedPositions(
       this.workers.map((w) => w.format.name),
-      this.cursors,
+      held,
     );
   }
 
