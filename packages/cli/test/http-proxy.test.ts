@@ -14,6 +14,7 @@ import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyAgent, request } from 'undici';
+import { readRecords } from '@faramesh/audit';
 import { appliedStack, externalAddress, freePort, makeStack, RUNTIME, selfSignedCert, type Stack, walText } from './daemon-helpers.js';
 
 /** What the upstream received: method, path, headers, body size. */
@@ -74,6 +75,9 @@ agent "web" {
   credential "plain" {
     tools     = ["http/put"]
     cleartext = true
+  }
+  credential "tunnel" {
+    tools = ["http/connect"]
   }
 }
 
@@ -277,6 +281,10 @@ test('CONNECT: a TLS tunnel when permitted (the proxy does not look inside); pla
     const ok = await curl('-k', '-x', `http://127.0.0.1:${own}`, `https://127.0.0.1:${port}/`);
     assert.equal(ok.status, 200, ok.stderr);
     assert.equal(ok.body, 'over tls');
+    // A tunnel carries no credential (nothing could be written into it): none is issued or recorded.
+    const tunnels = readRecords(join(s.dir, 'wal')).filter((r) => r.record.type === 'decision' && r.record.tool === 'http/connect');
+    assert.ok(tunnels.length > 0);
+    for (const t of tunnels) assert.equal(t.record.credential_ref, undefined, JSON.stringify(t.record));
     const before = seen.length;
     const plain = await curl('-p', '-x', `http://127.0.0.1:${own}`, `http://127.0.0.1:${up}/smuggled`);
     assert.notEqual(plain.status, 200);

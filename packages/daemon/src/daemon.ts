@@ -311,6 +311,9 @@ export class Daemon {
         alert: (fired, subject) => this.alerts?.fire(fired, subject),
         openTasks: (agent) => this.mcpTasks?.openWrites(agent) ?? [],
         credentials: (ir, agent, tool, nowMs, carrier) => {
+          // A CONNECT opens a tunnel; it is no request a credential could be written into (with TLS
+          // inspection, each request inside is decided, and given its credential, on its own).
+          if (tool === 'http/connect') return undefined;
           const binding = broker.bindingFor(ir, agent, tool);
           if (!binding) return undefined;
           if (carrier && ('none' in carrier || binding.cleartext !== true))

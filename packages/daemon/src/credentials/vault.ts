@@ -7,14 +7,18 @@
  * - one without is a child token minted for this call (`POST /v1/auth/token/create`), whose
  *   policies are the credential's `scope`, with its `ttl` and a single use.
  */
+import { replyText } from '../outbound/reply-text.js';
+import { secretValue, type Secret } from './secret-value.js';
+
+/** The most of a Vault reply that is read. */
+const MAX_VAULT_REPLY = 1 << 20;
+
 export interface VaultConfig {
   addr: string;
   token: string;
   mount?: string;
   namespace?: string;
 }
-
-import { secretValue, type Secret } from './secret-value.js';
 
 export class VaultError extends Error {}
 
@@ -43,7 +47,9 @@ export async function vaultCall(
       `vault at ${v.addr}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
     );
   }
-  const text = await res.text();
+  // A secret, a token or an error: never megabytes. A reply past the bound is refused unread.
+  const { text, cut } = await replyText(res, MAX_VAULT_REPLY);
+  if (cut) throw new VaultError(`vault's reply to ${method} ${path} is over ${MAX_VAULT_REPLY >> 20} MiB: refused`);
   if (!res.ok) {
     const errors = (() => {
       try {

@@ -1,28 +1,9 @@
 /** Sending to what lies outside the daemon (sinks, alerts): one POST with a deadline, an error string or nothing. */
 import type { SinkEvent, SinkFormat } from './sink-formats.js';
+import { MAX_REPLY, replyText } from './reply-text.js';
 
 /** No delivery may hold a worker longer than this. */
 const TIMEOUT_MS = 10_000;
-/** The most of a reply that is read (elastic's to 500 creates is well under it); the rest is not fetched. */
-const MAX_REPLY = 4 << 20;
-
-/** A reply's text, up to MAX_REPLY bytes; `cut` when there was more. */
-async function replyText(res: Response): Promise<{ text: string; cut: boolean }> {
-  if (!res.body) return { text: '', cut: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
-    chunks.push(value);
-    size += value.length;
-    if (size > MAX_REPLY) {
-      await reader.cancel().catch(() => {});
-      return { text: Buffer.concat(chunks).subarray(0, MAX_REPLY).toString('utf8'), cut: true };
-    }
-  }
-}
 
 /**
  * An error as the daemon may show it (status, its log): never the target's URL, whose user, password
