@@ -8,6 +8,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { McpProxy } from '../src/mcp/proxy.js';
 import { testProxyDeps } from './mcp-test-deps.js';
+import { unfaithfulJson } from '@faramesh/protocol';
+
+/** An arguments object `depth` levels deep. */
+const nest = (depth: number): Record<string, unknown> => {
+  let v: Record<string, unknown> = { a: 1 };
+  for (let i = 1; i < depth; i++) v = { a: v };
+  return v;
+};
 
 async function upstream(): Promise<{ server: Server; port: number; calls: number }> {
   const u = { calls: 0 } as { server: Server; port: number; calls: number };
@@ -87,6 +95,17 @@ test('a tools/call nested too deep outside its arguments is refused before any d
       })
     ).text();
     assert.match(ok, /ran/);
+    // Arguments as deep as the arguments check allows are not refused for sitting inside params.
+    let deepest = 1;
+    while (unfaithfulJson(nest(deepest + 1), 'arguments') === undefined) deepest++;
+    const deep = await (
+      await fetch(url, {
+        method: 'POST',
+        headers: h,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: nest(deepest) } }),
+      })
+    ).text();
+    assert.match(deep, /ran/, deep.slice(0, 300));
   } finally {
     await p.close(0);
     up.server.close();

@@ -292,8 +292,11 @@ export class ProxySession {
     if (unfaithful) return unfaithful;
     // The rest of params (`_meta`, `task`) goes upstream too: nesting no reader can follow, or a number
     // JSON reads as Infinity, is refused before anything is decided, not after a permit is recorded.
-    const unsendable = unfaithfulJson(m.params, 'params');
-    if (unsendable) return unsendable;
+    // Each member on its own, so `arguments` (checked above) has the same depth allowed as on the socket.
+    for (const [key, value] of Object.entries(m.params ?? {})) {
+      const unsendable = key === 'arguments' ? undefined : unfaithfulJson(value, `params.${key}`);
+      if (unsendable) return unsendable;
+    }
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {
