@@ -2,15 +2,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from './daemon-helpers.js';
+import { BIN, POLICY } from './daemon-helpers.js';
 
 function cli(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(dir, 'status', ...args);
+}
+
+function run(dir: string, command: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'status', '--dir', dir, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [BIN, command, '--dir', dir, ...args], { env: { ...process.env, NO_COLOR: '1', HOME: dir } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -33,6 +37,14 @@ test('status reports a daemon that does not answer as UNRESPONSIVE (exit 2), in 
     assert.doesNotMatch(text.stderr, /at Timeout/);
     assert.equal(json.code, 2, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { daemon: { state: string } }).daemon.state, 'UNRESPONSIVE');
+    // apply says so too, and changes nothing; apply --stop with no pid to signal says there is nothing it can stop.
+    writeFileSync(join(dir, 'governance.fms'), POLICY);
+    const applied = await run(dir, 'apply');
+    assert.equal(applied.code, 1, applied.stdout);
+    assert.match(applied.stderr, /holds its operator socket but does not answer/);
+    assert.doesNotMatch(applied.stderr, /at Timeout/);
+    const stopped = await run(dir, 'apply', '--stop');
+    assert.doesNotMatch(stopped.stderr, /at Timeout/);
   } finally {
     for (const c of held) c.destroy();
     server.close();

@@ -13,7 +13,7 @@ import { makeOut, type Out } from '../../output.js';
 import { compileForDaemon, keepCopies, writeStack } from './prepare.js';
 import { missingLayers } from './sandbox-plan.js';
 import { agentUser } from './agent-user.js';
-import { alive, daemonStatus, startDaemon } from './running.js';
+import { alive, daemonStatus, stalePid, startDaemon } from './running.js';
 
 export interface ApplyOptions {
   dir: string;
@@ -48,7 +48,15 @@ export async function apply(o: ApplyOptions): Promise<number> {
     out.error(out.fail(uidProblem));
     return 1;
   }
-  const running = await daemonStatus(paths);
+  let running: Awaited<ReturnType<typeof daemonStatus>>;
+  try {
+    running = await daemonStatus(paths);
+  } catch (e) {
+    out.error(
+      out.fail(`the daemon holds its operator socket but does not answer (${(e as Error).message}): stop it with faramesh apply --stop`),
+    );
+    return 1;
+  }
   const short = compiled.policy_version.slice(0, 16);
   if (running?.dev) {
     out.error(
@@ -122,16 +130,30 @@ export async function apply(o: ApplyOptions): Promise<number> {
 }
 
 async function stop(paths: StackPaths, out: Out): Promise<number> {
-  const running = await daemonStatus(paths);
+  let running: { pid: number } | undefined;
+  let silent = false;
+  try {
+    running = await daemonStatus(paths);
+  } catch {
+    // It holds its socket but does not answer (hung, stopped, overloaded): SIGTERM drains it too.
+    const pid = stalePid(paths);
+    running = pid === undefined ? undefined : { pid };
+    silent = running !== undefined;
+  }
   if (!running) {
     out.done('no daemon is running for this stack');
     return 0;
   }
-  await operatorCall(paths.operatorSocket, 'stop', { reason: 'faramesh apply --stop' });
+  if (silent) process.kill(running.pid, 'SIGTERM');
+  else await operatorCall(paths.operatorSocket, 'stop', { reason: 'faramesh apply --stop' });
   const deadline = Date.now() + 15_000;
   while (alive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   if (alive(running.pid)) {
-    out.error(out.fail(`the daemon (pid ${running.pid}) did not exit within 15 s; resolve it by hand`));
+    out.error(
+      out.fail(
+        `the daemon (pid ${running.pid}) did not exit within 15 s${silent ? ' (it does not answer its operator socket)' : ''}; faramesh destroy stops it with SIGKILL, or resolve it by hand`,
+      ),
+    );
     return 1;
   }
   out.done(`daemon stopped (pid ${running.pid}); runtime socket removed`);

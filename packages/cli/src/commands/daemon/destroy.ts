@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline/promises';
 import { readBase, readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { alive, daemonStatus } from './running.js';
+import { alive, daemonStatus, stalePid } from './running.js';
 
 export interface DestroyOptions {
   dir: string;
@@ -130,19 +130,6 @@ async function stopDaemon(paths: StackPaths, out: Out): Promise<boolean | undefi
   }
   out.done(`daemon stopped (pid ${pid})`);
   return true;
-}
-
-/** The pid file's process, if it is this stack's daemon (a stale file may name anything by now). */
-function stalePid(paths: StackPaths): number | undefined {
-  if (!existsSync(paths.pid)) return undefined;
-  const pid = Number(readFileSync(paths.pid, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.includes('serve') && cmdline.includes(paths.stackDir) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The stack's WAL directory, from the compiled policy apply wrote (else the default). */

@@ -95,3 +95,16 @@ export function logTail(file: string, lines = 12): string {
 }
 
 export { processAlive as alive } from '@faramesh/audit';
+
+/** The pid file's process, if it is this stack's daemon (a stale file may name anything by now). */
+export function stalePid(paths: StackPaths): number | undefined {
+  if (!existsSync(paths.pid)) return undefined;
+  const pid = Number(readFileSync(paths.pid, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.includes('serve') && cmdline.includes(paths.stackDir) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
