@@ -34,3 +34,36 @@ test('rollback rewrites the launcher and agent.env for the version it re-applies
     assert.doesNotMatch(readFileSync(launcher, 'utf8'), /MY_SECRET_\*/);
   });
 });
+
+test('over HTTP, a rollback to a version whose agents run otherwise is refused (nobody there rewrites the launcher); one that differs in rules alone goes through', async () => {
+  await withStack(async (s) => {
+    const src = join(s.dir, 'governance.fms');
+    const http = '  http_listen = "127.0.0.1:0"\n';
+    const rules = (tool: string) => (a: string) => `agent "${a}" {\n  default deny\n  rules { permit ${tool} }\n}\n`;
+    const versions = [
+      `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n${http}  strip_env = ["MY_SECRET_*"]\n}\n\n${rules('ticket/read')('bot')}`,
+      `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n${http}}\n\n${rules('ticket/read')('bot')}`,
+      `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n${http}}\n\n${rules('ticket/write')('bot')}`,
+    ];
+    for (const v of versions) {
+      writeFileSync(src, v);
+      assert.equal(s.cli('apply').code, 0);
+    }
+    const token = (JSON.parse(s.cli('token', 'issue', '--operator', '--name', 'alice', '--format', 'json').stdout) as { token: string })
+      .token;
+    const url = (JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { http: string } }).daemon.http;
+    const rollback = async (to: string) =>
+      (await (
+        await fetch(`${url}/v1/operator`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ method: 'rollback', params: { to, by: 'x' } }),
+        })
+      ).json()) as { ok: boolean; error?: { code: string; message: string } };
+    const refused = await rollback('v1');
+    assert.equal(refused.ok, false);
+    assert.equal(refused.error?.code, 'forbidden');
+    assert.match(refused.error!.message, /faramesh rollback on the daemon's host/);
+    assert.equal((await rollback('v2')).ok, true, 'the same runtime and enforcement: no launcher to rewrite');
+  });
+});

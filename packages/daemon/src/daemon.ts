@@ -787,7 +787,7 @@ export class Daemon {
       }
       case 'rollback':
         try {
-          return operatorResult(await this.rollback(r.params.to, r.params.by));
+          return operatorResult(await this.rollback(r.params.to, r.params.by, by !== undefined));
         } catch (e) {
           if (e instanceof OperatorRefusal) return operatorError(e.code, e.message);
           if (e instanceof CompiledStateError) return operatorError('refused', e.message);
@@ -1005,7 +1005,11 @@ export class Daemon {
    * hash (a prefix of 8 or more); by default the version in force before the current one. Its
    * signed copy is checked like any compiled policy, becomes the current one, and is swapped in.
    */
-  private async rollback(to: string | undefined, by: string): Promise<{ changed: boolean; policy_version: string; from: string }> {
+  private async rollback(
+    to: string | undefined,
+    by: string,
+    overHttp = false,
+  ): Promise<{ changed: boolean; policy_version: string; from: string }> {
     const history = this.policyHistory();
     const current = this.decisions!.policy.compiled.policy_version;
     let target: string | undefined;
@@ -1031,6 +1035,14 @@ export class Daemon {
       throw new OperatorRefusal(
         'refused',
         `the signed copy kept for ${target.slice(0, 16)} holds policy ${kept.policy_version.slice(0, 16)} instead: refused, nothing changed`,
+      );
+    // The agent launcher, agent.env and sandbox plan are written on the host (apply, or faramesh
+    // rollback there). Over HTTP nobody rewrites them: a version whose agents would run otherwise (its
+    // OS tier, stripped variables, proxy ports) would leave them running as the version before.
+    if (overHttp && agentFacing(kept.ir) !== agentFacing(this.decisions!.policy.compiled.ir))
+      throw new OperatorRefusal(
+        'forbidden',
+        `${target.slice(0, 16)} runs agents otherwise (runtime or enforcement settings): roll back with faramesh rollback on the daemon's host, which rewrites the agent launcher`,
       );
     this.installVersion(target);
     try {
@@ -1233,3 +1245,8 @@ function otherAgent(agent: string | undefined, claimed: string): { status: numbe
 }
 
 const httpError = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
+
+/** What the agent launcher, agent.env and sandbox plan are written from: the runtime settings and each agent's enforcement. */
+function agentFacing(ir: PolicyIR): string {
+  return canonicalJson({ runtime: ir.runtime, agents: ir.agents.map((a) => ({ id: a.id, enforcement: a.enforcement ?? null })) });
+}
