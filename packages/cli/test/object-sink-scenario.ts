@@ -4,7 +4,8 @@
  * without slowing decisions, and once the store is back every record lands, none twice, no gap.
  */
 import assert from 'node:assert/strict';
-import { until, type Stack } from './daemon-helpers.js';
+import { makeStack, until, type Stack } from './daemon-helpers.js';
+import type { FakeAws } from './fake-aws.js';
 
 export interface ObjectStore {
   /** Objects by `bucket/key`. */
@@ -72,3 +73,23 @@ agent "bot" {
   redact ticket/read args: ["card"]
 }
 `;
+
+/** A stack whose s3-sink writes to the fake S3 (path style), under `prefix`, with the fake's root key. */
+export function s3Stack(aws: FakeAws, prefix = 'decisions'): Stack {
+  return makeStack(
+    sinkPolicy(`provider "archive" {
+  type       = "s3-sink"
+  region     = "us-east-1"
+  bucket     = "audit-archive"
+  prefix     = "${prefix}"
+  path_style = true
+}
+`),
+    {
+      AWS_ACCESS_KEY_ID: aws.rootKey,
+      AWS_SECRET_ACCESS_KEY: aws.rootSecret,
+      AWS_ENDPOINT_URL_S3: aws.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  );
+}

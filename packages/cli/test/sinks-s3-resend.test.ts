@@ -6,28 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeAws } from './fake-aws.js';
-import { makeStack, until } from './daemon-helpers.js';
-import { sinkPolicy } from './object-sink-scenario.js';
+import { until } from './daemon-helpers.js';
+import { s3Stack } from './object-sink-scenario.js';
 
 test('a batch cut short by a crash is resent as the same object: no record stored twice', async () => {
   const aws = new FakeAws();
   await aws.start();
-  const s = makeStack(
-    sinkPolicy(`provider "archive" {
-  type       = "s3-sink"
-  region     = "us-east-1"
-  bucket     = "audit-archive"
-  prefix     = "decisions"
-  path_style = true
-}
-`),
-    {
-      AWS_ACCESS_KEY_ID: aws.rootKey,
-      AWS_SECRET_ACCESS_KEY: aws.rootSecret,
-      AWS_ENDPOINT_URL_S3: aws.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-  );
+  const s = s3Stack(aws);
   const stored = () =>
     [...aws.objects.values()].flatMap((o) =>
       o.body

@@ -6,30 +6,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeAws } from './fake-aws.js';
-import { makeStack, type Stack } from './daemon-helpers.js';
-import { objectSinkScenario, sinkPolicy } from './object-sink-scenario.js';
+import type { Stack } from './daemon-helpers.js';
+import { objectSinkScenario, s3Stack } from './object-sink-scenario.js';
 
 const aws = new FakeAws();
 let s: Stack;
 
 before(async () => {
   await aws.start();
-  s = makeStack(
-    sinkPolicy(`provider "archive" {
-  type       = "s3-sink"
-  region     = "us-east-1"
-  bucket     = "audit-archive"
-  prefix     = "decisions"
-  path_style = true
-}
-`),
-    {
-      AWS_ACCESS_KEY_ID: aws.rootKey,
-      AWS_SECRET_ACCESS_KEY: aws.rootSecret,
-      AWS_ENDPOINT_URL_S3: aws.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-  );
+  s = s3Stack(aws);
   const applied = await s.cliAsync('apply');
   assert.equal(applied.code, 0, applied.stderr);
 });

@@ -6,38 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { McpProxy } from '../src/mcp/proxy.js';
 import { testProxyDeps } from './mcp-test-deps.js';
-
-/** A minimal Streamable HTTP MCP server (JSON replies) that keeps every tools/call body it receives. */
-async function upstream(): Promise<{ server: Server; port: number; calls: string[] }> {
-  const calls: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const msg = JSON.parse(text) as { id?: number; method?: string; params?: { protocolVersion?: string } };
-      if (msg.id === undefined) return void res.writeHead(202).end();
-      let result: unknown = {};
-      if (msg.method === 'initialize')
-        result = { protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'u', version: '1' } };
-      if (msg.method === 'tools/call') {
-        calls.push(text);
-        result = { content: [{ type: 'text', text: 'ran' }] };
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'up-1' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { server, port: (server.address() as { port: number }).port, calls };
-}
+import { rawSession, rawUpstream } from './mcp-raw.js';
 
 test('tools/call params and envelope keys that a case-folding decoder would read are never forwarded', async () => {
-  const up = await upstream();
+  const up = await rawUpstream();
   const decided: string[] = [];
   const p = new McpProxy({
     ...testProxyDeps([], {
@@ -59,25 +33,8 @@ test('tools/call params and envelope keys that a case-folding decoder would read
   });
   const port = await p.listen(0, 'bot');
   const url = `http://127.0.0.1:${port}/mcp/u`;
-  const H = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   try {
-    const init = await fetch(url, {
-      method: 'POST',
-      headers: H,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      }),
-    });
-    const sid = init.headers.get('mcp-session-id')!;
-    await init.text();
-    const h = { ...H, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
-    await (
-      await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
-    ).text();
-    const post = async (body: string) => (await fetch(url, { method: 'POST', headers: h, body })).text();
+    const { post } = await rawSession(url);
 
     // `Name` beside `name`: Go reads the last, `write`, though `echo` was decided.
     const named = await post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","Name":"write","arguments":{}}}');

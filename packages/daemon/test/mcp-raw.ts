@@ -1,0 +1,51 @@
+/**
+ * For tests that speak raw Streamable HTTP to the MCP proxy: a minimal upstream (JSON replies) that
+ * keeps every tools/call body it receives, and an initialized client session to post lines on.
+ */
+import { createServer, type Server } from 'node:http';
+
+export async function rawUpstream(): Promise<{ server: Server; port: number; calls: string[] }> {
+  const calls: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const msg = JSON.parse(text) as { id?: number; method?: string; params?: { protocolVersion?: string } };
+      if (msg.id === undefined) return void res.writeHead(202).end();
+      let result: unknown = {};
+      if (msg.method === 'initialize')
+        result = { protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'u', version: '1' } };
+      if (msg.method === 'tools/call') {
+        calls.push(text);
+        result = { content: [{ type: 'text', text: 'ran' }] };
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'up-1' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, port: (server.address() as { port: number }).port, calls };
+}
+
+/** Initialize a session at `url`; `post` sends one body on it and returns the reply's text. */
+export async function rawSession(url: string): Promise<{ post: (body: string) => Promise<string> }> {
+  const H = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers: H,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
+  const sid = init.headers.get('mcp-session-id')!;
+  await init.text();
+  const h = { ...H, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+  const post = async (body: string) => (await fetch(url, { method: 'POST', headers: h, body })).text();
+  await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  return { post };
+}
