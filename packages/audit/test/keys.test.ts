@@ -12,6 +12,8 @@ import {
   publicKeyFile,
   readVerifierKeys,
   rotateStackKey,
+  latestCheckpoint,
+  signCheckpoint,
   verifyLog,
   type Signer,
 } from '../src/index.js';
@@ -104,6 +106,42 @@ test('useSigner: a running log moves to another key (an ECDSA KMS key); what the
     ['note'],
     'pinning only the KMS key, the checkpoint the local key signed is not trusted',
   );
+});
+
+test('after a move to a KMS, a checkpoint signed by the old (host) key is refused, even with both keys pinned', async () => {
+  const stack = tmp();
+  const wal = join(stack, 'wal');
+  const local = loadStackSigner(stack, 'faramesh/demo');
+  let { log } = await AuditLog.open(wal, { signer: local });
+  for (let i = 0; i < 3; i++) await log.append(delta('a', i));
+  const { privateKey, publicKey } = newEcKey('P-256');
+  const kms: Signer = {
+    name: 'faramesh/demo',
+    type: 'ecdsa',
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }),
+    sign: async (m) => cryptoSign('sha256', m, { key: privateKey, dsaEncoding: 'der' }),
+  };
+  await log.useSigner(kms);
+  for (let i = 3; i < 6; i++) await log.append(delta('a', i));
+  await log.close();
+  assert.deepEqual(verifyLog(wal, { verifiers: [local, kms] }).problems, []);
+  // Root on the host: the stack key is there, the KMS key is not. Append, and sign with the stack key.
+  ({ log } = await AuditLog.open(wal, {}));
+  await log.append(delta('a', 99, { forged: true }));
+  const size = log.size;
+  const note = await signCheckpoint({ origin: 'faramesh/demo', size, root: log.root(), time: new Date().toISOString() }, local);
+  await log.append({ type: 'checkpoint', size, note, key: encodeVerifierKey(kms) });
+  await log.close();
+  const r = verifyLog(wal, { verifiers: [local, kms] });
+  assert.equal(r.ok, false);
+  assert.deepEqual(
+    r.problems.map((p) => [p.seq, p.field]),
+    [[size, 'note']],
+  );
+  assert.match(r.problems[0]!.reason, /not by .* the key in force/);
+  assert.equal(r.unsigned, 1, 'the forged record is not covered');
+  // `audit checkpoint` (the note to keep off the host) must not hand out the forged one either.
+  assert.equal(latestCheckpoint(wal, [local, kms])?.size, size - 2);
 });
 
 test('checkpoints come on a timer too, and a failing signer never fails appends', async () => {

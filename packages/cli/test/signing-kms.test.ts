@@ -279,6 +279,8 @@ test('moving to a KMS by apply: the local key signs what it covered, key_rotated
   assert.equal((await s.cliAsync('apply', '--stop')).code, 0);
   const verified = await s.cliAsync('audit', 'verify');
   assert.equal(verified.code, 0, verified.stdout);
+  // Both keys are named, with the record each signs from: a move, or a move back, is visible.
+  assert.match(verified.stdout, /signing key: \S+\+[0-9a-f]{8} from record 0\n\s+key rotated: \S+\+[0-9a-f]{8} from record \d+/);
   assert.equal(
     readFileSync(join(s.dir, '.faramesh', 'keys', 'audit.pub'), 'utf8')
       .trim()

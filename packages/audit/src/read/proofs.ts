@@ -9,6 +9,7 @@ import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsiste
 import type { Verifier } from '../note.js';
 import { eachRecord, type StoredRecord } from './follower.js';
 import { eachArchivedRecord } from './archived.js';
+import { encodeVerifierKey } from '../keys.js';
 
 const hex = (h: Hash) => Buffer.from(h).toString('hex');
 
@@ -35,11 +36,17 @@ export function loadProvable(
 ): { leaves: Hash[]; latest?: Latest } {
   const leaves: Hash[] = compactedLeaves(dir);
   let latest: Latest | undefined;
+  // Only the key the last key_rotated named signs from there on (as in verify): a checkpoint by a key
+  // the log moved away from (the stack key left on the host after a move to a KMS) is not the latest.
+  let inForce = readBase(dir)?.base.key;
   eachRecord(dir, (r) => {
     leaves.push(leafHash(r.payload));
     visit(r);
+    if (r.record.type === 'key_rotated') inForce = String(r.record.key);
     if (r.record.type !== 'checkpoint') return;
-    const opened = openCheckpoint(String(r.record.note), verifiers);
+    if (inForce !== undefined && r.record.key !== inForce) return;
+    const pinned = inForce === undefined ? verifiers : verifiers.filter((v) => encodeVerifierKey(v) === inForce);
+    const opened = openCheckpoint(String(r.record.note), pinned);
     if (!opened.ok || opened.checkpoint.size > r.seq) return;
     if (!latest || opened.checkpoint.size >= latest.checkpoint.size)
       latest = { checkpoint: opened.checkpoint, note: String(r.record.note), seq: r.seq };

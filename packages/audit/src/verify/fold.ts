@@ -15,7 +15,8 @@ import { readSnapshot } from '../log/snapshot.js';
 import { joinBounds } from '../log/time-bound.js';
 import { ChainChecker, type Loc } from './chains.js';
 import { ApprovalLedger } from './approvals.js';
-import { Kind, type RecordScan, type RunSummary } from './scan.js';
+import { Kind, type CheckpointEntry, type RecordScan, type RunSummary } from './scan.js';
+import { encodeVerifierKey } from '../keys.js';
 import { sourceManifest, type LogSources, type SegmentSource } from './sources.js';
 import type { Problem, VerifyOptions, VerifyReport } from './verify.js';
 
@@ -35,6 +36,8 @@ export class LogFold {
   private readonly approvals = new ApprovalLedger();
   private readonly signers = new Set<string>();
   private readonly checkpointSeqs: number[] = [];
+  /** The key the last `key_rotated` record (or the base) names: the one key that may sign checkpoints now. */
+  private keyInForce: string | undefined;
   /** `log_compacted` records: the base each one names. */
   private readonly compactions: { size: unknown; base: unknown }[] = [];
   private readonly segments: readonly SegmentSource[];
@@ -67,7 +70,7 @@ export class LogFold {
       sealed: 0,
       manifestsOk: 0,
       chains: 0,
-      checkpoints: { total: 0, verified: 0, lastSize: 0, signers: [] },
+      checkpoints: { total: 0, verified: 0, lastSize: 0, signers: [], keys: [] },
       unsigned: 0,
       policyVersions: 0,
       dev: 0,
@@ -110,6 +113,7 @@ export class LogFold {
     for (const version of base.policies) this.policies.add(version);
     this.approvals.seed(base.approvals);
     this.report.checkpoints.lastSize = base.checkpoint_size ?? 0;
+    if (base.key !== undefined) this.keyInForce = base.key;
   }
 
   /** Grow the tree over the compacted leaves (when they check out), checking each manifest root on the way. */
@@ -320,11 +324,33 @@ export class LogFold {
     if (m !== undefined) this.checkSealed(bytes, m);
   }
 
-  private checkpoint(c: { note: unknown; size: unknown }, loc: Loc): void {
+  private checkpoint(c: CheckpointEntry, loc: Loc): void {
     const { report, seq } = this;
+    // A key rotation: from here on, only the key it names signs. A checkpoint by a key the log has
+    // moved away from (the stack key left on the host after a move to a KMS) is not evidence.
+    if ('rotatedTo' in c) {
+      this.keyInForce = String(c.rotatedTo);
+      report.checkpoints.keys.push({ from_seq: loc.seq, key: this.keyInForce });
+      return;
+    }
     report.checkpoints.total++;
     this.checkpointSeqs.push(loc.seq);
-    const opened = openCheckpoint(String(c.note), this.options.verifiers);
+    if (this.keyInForce !== undefined && c.key !== this.keyInForce)
+      return this.problem(
+        loc,
+        'key',
+        `the checkpoint names key ${String(c.key)}, but the key in force since the last key_rotated is ${this.keyInForce}`,
+      );
+    const inForce = this.keyInForce;
+    const verifiers =
+      inForce === undefined ? this.options.verifiers : this.options.verifiers.filter((v) => encodeVerifierKey(v) === inForce);
+    const opened = openCheckpoint(String(c.note), verifiers);
+    if (!opened.ok && verifiers !== this.options.verifiers && openCheckpoint(String(c.note), this.options.verifiers).ok)
+      return this.problem(
+        loc,
+        'note',
+        `the checkpoint is signed by a pinned key, but not by ${String(inForce)}, the key in force since the last key_rotated`,
+      );
     if (!opened.ok) return this.problem(loc, 'note', `the checkpoint signature does not verify against a pinned key: ${opened.reason}`);
     const signed = opened.checkpoint;
     if (signed.size !== c.size) return this.problem(loc, 'size', `the record says ${String(c.size)}, the signed checkpoint ${signed.size}`);

@@ -44,7 +44,8 @@ export interface RecordScan {
   prevs: unknown[];
   chains: string[];
   policies: (string | undefined)[];
-  checkpoints: { index: number; note: unknown; size: unknown }[];
+  /** Checkpoints (`note`, `size`, the `key` the record names) and key rotations (`rotatedTo`), in order. */
+  checkpoints: CheckpointEntry[];
   compactions: Compaction[];
   /** Approvals granted (`approval_resolved`, approved) and spent (a decision permitted by one), in order. */
   approvals: ApprovalEvent[];
@@ -58,6 +59,15 @@ export interface RecordScan {
   bytes: number;
   /** What ended the records, when this run met it. */
   end?: Exclude<FrameStep, { kind: 'frame' }>;
+}
+
+/** A checkpoint record, or (with `rotatedTo`) a `key_rotated` record naming the key that signs from there on. */
+export interface CheckpointEntry {
+  index: number;
+  note: unknown;
+  size: unknown;
+  key: unknown;
+  rotatedTo?: unknown;
 }
 
 /**
@@ -123,7 +133,10 @@ export function scanRecords(bytes: Buffer, from: number, stop: number, window: T
     else if (record.type === 'decision' && version !== undefined) scan.kinds.push(Kind.Decision);
     else if (record.type === 'checkpoint') {
       scan.kinds.push(Kind.Checkpoint);
-      scan.checkpoints.push({ index: i, note: record.note, size: record.size });
+      scan.checkpoints.push({ index: i, note: record.note, size: record.size, key: record.key });
+    } else if (record.type === 'key_rotated') {
+      scan.kinds.push(Kind.Checkpoint);
+      scan.checkpoints.push({ index: i, note: undefined, size: undefined, key: undefined, rotatedTo: record.key });
     } else if (record.type === 'log_compacted') {
       scan.kinds.push(Kind.Compacted);
       scan.compactions.push({ index: i, size: record.size, base: record.base_sha256 });
@@ -193,7 +206,7 @@ export interface RunSummary {
   applied: [string, number][];
   /** Each policy version decisions were made under, and the index of the first such decision. */
   decided: [string, number][];
-  checkpoints: { index: number; offset: number; id: string | undefined; note: unknown; size: unknown }[];
+  checkpoints: (CheckpointEntry & { offset: number; id: string | undefined })[];
   compactions: Compaction[];
   approvals: ApprovalEvent[];
   dev: number;

@@ -38,7 +38,15 @@ export interface VerifyReport {
   sealed: number;
   manifestsOk: number;
   chains: number;
-  checkpoints: { total: number; verified: number; lastSize: number; origin?: string; signers: string[] };
+  checkpoints: {
+    total: number;
+    verified: number;
+    lastSize: number;
+    origin?: string;
+    signers: string[];
+    /** Each signing key the log announced (`key_rotated`), with the record from which it signs. */
+    keys: { from_seq: number; key: string }[];
+  };
   /** Records after the last verified checkpoint: not yet covered by a signature. */
   unsigned: number;
   policyVersions: number;

@@ -109,6 +109,10 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
         `checkpoints: ${c.verified}/${c.total} signatures valid (${c.signers.join(', ')}, pinned in ${keySource}), Merkle roots match`,
       ),
     );
+  // Every signing key the log announced, by name and key id: a move from a KMS back to the stack key
+  // (anyone with root on the host can make one) shows here, whatever name the keys share.
+  for (const [i, k] of c.keys.entries())
+    out.print(`  ${i === 0 ? 'signing key' : 'key rotated'}: ${k.key.split('+').slice(0, 2).join('+')} from record ${k.from_seq}`);
   if (report.unsigned > 0) out.print(`  ${plural(report.unsigned, 'record')} after the last checkpoint (signed at the next one)`);
   out.done(`policy continuity: ${plural(report.policyVersions, 'policy version')}, every decision under an applied one`);
   const dev = `${plural(report.dev, 'dev-tagged record')} (stub providers signed or served them)`;
