@@ -130,6 +130,26 @@ describe('rate limits', () => {
     assert.equal(t.call({ tool: 'x' }).effect, 'PERMIT');
     assert.equal(outcome(t.call({ tool: 'x' })), 'DENY/RATE_EXCEEDED');
   });
+  test("a policy that adds or drops a second limit on a pattern keeps what the first limit's bucket holds", () => {
+    const one = policy(agent('  rules {\n    permit pay\n  }\n  rate_limit "pay": 2 per hour'));
+    const two = policy(agent('  rules {\n    permit pay\n  }\n  rate_limit "pay": 2 per hour\n  rate_limit "pay": 1000 per day'));
+    const s = new Session(one);
+    const call = (p: typeof one) => {
+      const r = decide(p, { agent_id: 'bot', tool: 'pay' }, s.state, { nowMs: s.now });
+      applyDelta(s.state, r.stateDelta);
+      return outcome(r.decision);
+    };
+    assert.equal(call(one), 'PERMIT');
+    assert.equal(call(one), 'PERMIT');
+    assert.equal(call(one), 'DENY/RATE_EXCEEDED');
+    // Hot swap: a daily limit is added beside the hourly one.
+    assert.equal(call(two), 'DENY/RATE_EXCEEDED', 'the hourly bucket is still empty');
+    // And dropped again.
+    assert.equal(call(one), 'DENY/RATE_EXCEEDED');
+    s.advance(1800);
+    assert.equal(call(two), 'PERMIT', 'it refills at 2 per hour');
+    assert.equal(call(two), 'DENY/RATE_EXCEEDED');
+  });
   test('buckets are per agent', () => {
     const two = policy(
       agent('  rules {\n    permit x\n  }\n  rate_limit "x": 1 per minute', 'a') +

@@ -304,8 +304,11 @@ export class ProxySession {
         tool_id: tool,
         args: (args ?? {}) as Record<string, unknown>,
         call_id: `mcp-${this.server.name}-${String(m.id)}`,
-        // The client's session is its run: `faramesh explain run mcp-<key>` shows its calls.
+        // The client's session is its run: `faramesh explain run mcp-<key>` shows its calls. It is
+        // also the session that `session { }` bounds and session budgets count by: without it, every
+        // MCP session of the agent would share one session that never ends.
         request_id: `mcp-${this.key}`,
+        session_id: `mcp-${this.key}`,
       },
       tool,
       this.carrier,
@@ -394,7 +397,8 @@ export class ProxySession {
   /** The client marks its work complete: the agent's completion gate decides, against live state. */
   private async complete(id: Id): Promise<void> {
     const r = await this.deps.decide(
-      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}` },
+      // In its session: a session budget it used up is this session's.
+      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: `mcp-${this.key}` },
       'completion',
     );
     await this.client.send(

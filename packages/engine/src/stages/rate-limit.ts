@@ -16,7 +16,7 @@ export function checkRateLimits(agentId: string, limits: readonly RateLimitIR[],
   const delta: DeltaOp[] = [];
   for (const limit of limits) {
     const k = bucketKey(agentId, limit, limits);
-    const bucket = refill(state.buckets[k], limit, nowMs);
+    const bucket = refill(state.buckets[k] ?? legacyBucket(agentId, limit, limits, state), limit, nowMs);
     if (bucket.tokens < 1) {
       const perSecond = limit.limit / limit.window_s;
       return { exceeded: { limit, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) }, delta: [] };
@@ -27,13 +27,24 @@ export function checkRateLimits(agentId: string, limits: readonly RateLimitIR[],
 }
 
 /**
- * A bucket per (agent, pattern) — and per limit when one pattern carries several (`10 per minute`
- * and `1000 per day`): a shared bucket would be reset to the looser limit's count on every call, so
- * the tighter limit would never bind.
+ * A bucket per (agent, pattern, window), and per limit too when one pattern carries several in the
+ * same window. Keyed by the window, so that a second limit on a pattern (`10 per minute` beside
+ * `1000 per day`) neither shares the first's bucket (a shared bucket would be reset to the looser
+ * limit's count on every call, and the tighter limit would never bind) nor moves it to a new, full
+ * one when a policy adds or drops the other: a hot swap keeps what the calls already took. A new
+ * count in the same window (`2 per hour` made `3 per hour`) keeps the bucket too; its refill is
+ * capped at the new count.
  */
 function bucketKey(agentId: string, limit: RateLimitIR, limits: readonly RateLimitIR[]): string {
-  const shared = limits.some((l) => l !== limit && l.pattern === limit.pattern);
-  return shared ? key(agentId, limit.pattern, `${limit.limit}/${limit.window_s}`) : key(agentId, limit.pattern);
+  const sameWindow = limits.some((l) => l !== limit && l.pattern === limit.pattern && l.window_s === limit.window_s);
+  return key(agentId, limit.pattern, sameWindow ? `${limit.limit}/${limit.window_s}` : `per ${limit.window_s}`);
+}
+
+/** The bucket of a state written before buckets were keyed by window: a pattern's only limit had `agent, pattern`. */
+function legacyBucket(agentId: string, limit: RateLimitIR, limits: readonly RateLimitIR[], state: EngineState): Bucket | undefined {
+  if (limits.some((l) => l !== limit && l.pattern === limit.pattern)) return undefined;
+  const k = key(agentId, limit.pattern);
+  return Object.hasOwn(state.buckets, k) ? state.buckets[k] : undefined;
 }
 
 function refill(bucket: Bucket | undefined, limit: RateLimitIR, nowMs: number): Bucket {
