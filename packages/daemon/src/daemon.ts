@@ -30,6 +30,7 @@ import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js'
 import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { compactLog, RETENTION_EVERY_MS } from './core/log-retention.js';
+import { SelectorFetcher } from './core/selectors.js';
 import { RecordFeed } from './core/record-feed.js';
 import { PrincipalGate } from './core/principals.js';
 import { DelegationTokens } from './core/delegation.js';
@@ -113,6 +114,7 @@ export class Daemon {
   private snapshots?: StateSnapshots;
   private feed?: RecordFeed;
   private sinks?: Sinks;
+  private selectors?: SelectorFetcher;
   /** When `wal_retention` is next applied (first: once READY). */
   private retentionDueMs = 0;
   /** Records compacted into archive files. */
@@ -334,6 +336,9 @@ export class Daemon {
       });
       // Quiesced agents come from the log (agent_quiesced / agent_resumed), never from a file that could be put back.
       for (const [id, q] of Object.entries(restored.quiesced)) this.decisions.quiesced.set(id, q);
+      // Selector sources are fetched from now on, off the decision path (until a value lands, its fallback applies).
+      this.selectors = new SelectorFetcher(compiled.ir, restored.state, this.say);
+      this.selectors.start();
       await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));
       if (restored.lastPolicyVersion !== compiled.policy_version)
         restored.state.policy_applied_ms = await within(this.recordPolicy(compiled));
@@ -497,6 +502,7 @@ export class Daemon {
       this.reverseProxy?.close();
       this.identity?.close();
       this.mcpTasks?.close();
+      this.selectors?.stop();
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
       await this.sinks?.stop();
@@ -518,6 +524,7 @@ export class Daemon {
   /** Close the log (signing what is unsigned) and the operator socket, remove the sockets, HALT. Never throws: the process must end. */
   private async teardown(): Promise<void> {
     clearInterval(this.sweeper);
+    this.selectors?.stop();
     // Waiting tails return now, or the operator socket could not close.
     this.feed?.close();
     await this.log?.close().catch((e: Error) => this.say(`could not close the log cleanly: ${e.message}`));
@@ -951,6 +958,9 @@ export class Daemon {
     this.identity = identity;
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
+    this.selectors?.stop();
+    this.selectors = new SelectorFetcher(compiled.ir, this.engineState!, this.say);
+    this.selectors.start();
     this.approvals!.ttlMs = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env).approvalTtlMs;
     if (identityChanged) previous?.close();
     // An agent the policy gained can reach the daemon from its sandbox at once; one it lost, no longer.

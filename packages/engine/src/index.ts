@@ -8,6 +8,7 @@ export {
   valuesOf,
   spawnEnded,
   liveSpawns,
+  selectorKey,
   type EngineState,
   type StateDelta,
   type DeltaOp,

@@ -165,3 +165,6 @@ export function liveSpawns(state: EngineState, agentId: string): number {
 }
 
 export const key = (...parts: string[]): string => parts.join('\u0000');
+
+/** Where a selector's value is kept in the state: by agent and selector id. */
+export const selectorKey = (agent: string, id: string): string => key(agent, id);

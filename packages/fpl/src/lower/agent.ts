@@ -168,13 +168,6 @@ function lowerAgentBlock(ctx: LowerContext, node: BlockNode, agent: AgentIR): vo
       const source = str(f, 'source');
       if (source === undefined && !f.nodes.has('source'))
         ctx.error(node.typeSpan, 'missing-field', `selector "${label ?? ''}" needs a source = "https://…"`);
-      // Valid FPL this build does not run (limitations.md): said here, so a rule reading it is no surprise.
-      ctx.warning(
-        node.typeSpan,
-        'unsupported',
-        `selector "${label ?? ''}": this build does not fetch selector sources, so every rule reading it takes its on_unavailable effect (${str(f, 'on_unavailable') ?? 'deny'})`,
-        'put the value in the call (an argument, a principal claim or tag) until selectors are fetched',
-      );
       agent.selectors.push(
         defined({
           id: label ?? '',
