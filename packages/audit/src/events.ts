@@ -33,6 +33,8 @@ export interface PolicyApplied extends EventBase {
   source_hash: string;
   /** Who re-applied it, for a rollback. */
   by?: string;
+  /** When its phases started, when earlier than this record: a policy whose phases did not change keeps their clock. */
+  phases_since?: string;
 }
 
 /** An operator stopped (quiesced) or restarted (resumed) an agent's calls. */

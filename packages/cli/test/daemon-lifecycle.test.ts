@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, makeStack, POLICY, request, sleep, until, withStack, type GovernReply, type Stack } from './daemon-helpers.js';
+import { alive, makeStack, POLICY, request, RUNTIME, sleep, until, withStack, type GovernReply, type Stack } from './daemon-helpers.js';
 import { FakeVault } from './fake-vault.js';
 
 const search = { agent_id: 'bot', tool: 'search', args: { q: 'x' } };
@@ -394,4 +394,45 @@ test('a restart replays only the log after the state snapshot; a snapshot that d
     assert.equal(s.cli('apply').code, 0);
     assert.match(rebuilt(), /^state rebuilt from \d+ log records \(the log does not hold the record the state snapshot ends at\)/);
   });
+});
+
+test('a phase that ended stays ended across a hot swap, and a restart on a policy that changed something else; new phases start again', async () => {
+  const phased = `${RUNTIME}
+agent "bot" {
+  default deny
+  phase "audit-only" {
+    duration = "2s"
+    next     = "enforce"
+    rules { permit stripe/charge }
+  }
+  rules {
+    deny stripe/charge reason "enforced"
+    permit ticket/read
+  }
+}
+`;
+  await withStack(async (s) => {
+    const charge = { agent_id: 'bot', tool: 'stripe', operation: 'charge', args: {} };
+    const src = join(s.dir, 'governance.fms');
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'PERMIT', 'in the audit-only phase');
+    await sleep(2500);
+    assert.equal((await s.govern(charge)).effect, 'DENY', 'the phase ended');
+    // A hot swap that changes something else: the phase stays over.
+    writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/read', 'permit ticket/read\n    permit ticket/list'));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'DENY', 'an unrelated hot swap does not start the phase again');
+    // A crash, and a start on a policy that changed something else: still over.
+    process.kill(s.pid(), 'SIGKILL');
+    writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/list', 'permit ticket/list\n    permit ticket/show'));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'DENY', 'nor does a restart on such a policy');
+    // A policy that changes the phases starts them again.
+    writeFileSync(src, readFileSync(src, 'utf8').replace('duration = "2s"', 'duration = "3s"'));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'PERMIT', 'new phases start when applied');
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const verified = s.cli('audit', 'verify', '--strict');
+    assert.equal(verified.code, 0, verified.stdout);
+  }, phased);
 });

@@ -341,7 +341,13 @@ export class Daemon {
       this.selectors.start();
       await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));
       if (restored.lastPolicyVersion !== compiled.policy_version)
-        restored.state.policy_applied_ms = await within(this.recordPolicy(compiled));
+        restored.state.policy_applied_ms = await within(
+          this.recordPolicy(
+            compiled,
+            undefined,
+            this.phaseClockKept(this.previousIr(restored.lastPolicyVersion), compiled.ir, restored.state),
+          ),
+        );
       this.snapshots = new StateSnapshots(
         seal,
         this.paths.state,
@@ -948,7 +954,7 @@ export class Daemon {
         this.say(`checkpoints now signed by ${signing.via}`);
       }
       // Recorded before any decision names the new version.
-      appliedMs = await this.recordPolicy(compiled, by);
+      appliedMs = await this.recordPolicy(compiled, by, this.phaseClockKept(current.ir, compiled.ir, this.engineState!));
     } catch (e) {
       if (identityChanged) identity?.close();
       throw e;
@@ -989,18 +995,42 @@ export class Daemon {
     return active;
   }
 
-  /** Record a policy as applied (in the log, and in the history rollback reads); returns when (its phases are timed from then). */
-  private async recordPolicy(compiled: CompiledPolicy, by?: string): Promise<number> {
+  /**
+   * When the phases of `next` started, if they are the phases in force: a policy that changes
+   * something else (a rate limit, a rule outside the phases) must not start its phases again, or an
+   * ended phase (`audit-only` → `enforce`) would be back in force for its whole duration.
+   */
+  private phaseClockKept(was: PolicyIR | undefined, next: PolicyIR, state: EngineState): number | undefined {
+    if (!was || state.policy_applied_ms === undefined) return undefined;
+    if (!next.agents.some((a) => a.phases.length > 0)) return undefined;
+    return phasesOf(was) === phasesOf(next) ? state.policy_applied_ms : undefined;
+  }
+
+  /** The IR of a version applied before, from its signed copy (undefined when it cannot be had). */
+  private previousIr(version: string | undefined): PolicyIR | undefined {
+    if (version === undefined) return undefined;
+    try {
+      const [file, sig] = versionFiles(this.paths, version);
+      const kept = loadCompiled(file, sig, readVerifierKeys(publicKeyFile(this.paths.stackDir)));
+      return kept.policy_version === version ? kept.ir : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Record a policy as applied (in the log, and in the history rollback reads); returns when its phases are timed from (then, or `phasesSince`). */
+  private async recordPolicy(compiled: CompiledPolicy, by?: string, phasesSince?: number): Promise<number> {
     const record = await this.log!.append({
       type: 'policy_applied',
       policy_version: compiled.policy_version,
       source_hash: compiled.source_hash,
       ...(by ? { by } : {}),
+      ...(phasesSince !== undefined ? { phases_since: new Date(phasesSince).toISOString() } : {}),
     });
     const history = this.policyHistory();
     history.push({ version: compiled.policy_version, applied_at: record.time, source: compiled.source, ...(by ? { by } : {}) });
     this.writeState('policy-history.json', { versions: history });
-    return Date.parse(record.time);
+    return phasesSince ?? Date.parse(record.time);
   }
 
   private policyHistory(): { version: string; applied_at: string; source: string; by?: string }[] {
@@ -1259,4 +1289,19 @@ const httpError = (status: number, code: string, message: string) => ({ status, 
 /** What the agent launcher, agent.env and sandbox plan are written from: the runtime settings and each agent's enforcement. */
 function agentFacing(ir: PolicyIR): string {
   return canonicalJson({ runtime: ir.runtime, agents: ir.agents.map((a) => ({ id: a.id, enforcement: a.enforcement ?? null })) });
+}
+
+/** Every agent's phases, without source positions: what decides which phase is in force when. */
+function phasesOf(ir: PolicyIR): string {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => k !== 'ref')
+              .map(([k, x]) => [k, strip(x)]),
+          )
+        : v;
+  return canonicalJson(strip(ir.agents.map((a) => [a.id, a.phases])));
 }

@@ -150,7 +150,7 @@ const SCHEMAS = new Map<string, Schema>(
       ]),
       mode: oneOf('audit'),
     }),
-    policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64, by: str }),
+    policy_applied: schema(['policy_version', 'source_hash'], { policy_version: hex64, source_hash: hex64, by: str, phases_since: time }),
     agent_quiesced: schema(['agent_id', 'by'], { agent_id: str, by: str, reason: str }),
     agent_resumed: schema(['agent_id', 'by'], { agent_id: str, by: str, reason: str }),
     daemon_started: schema(['pid', 'version'], { pid: count, version: str }),

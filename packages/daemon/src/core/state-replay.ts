@@ -44,8 +44,9 @@ export function replayLog(walDir: string, start?: { state: EngineState; position
       case 'policy_applied': {
         if (typeof record.policy_version !== 'string') break;
         lastPolicyVersion = record.policy_version;
-        // Phases are timed from when their policy was applied.
-        const applied = Date.parse(String(record.time));
+        // Phases are timed from when their policy was applied, or from when the same phases were
+        // (a policy that changed something else keeps their clock).
+        const applied = Date.parse(String(typeof record.phases_since === 'string' ? record.phases_since : record.time));
         if (Number.isFinite(applied)) state.policy_applied_ms = applied;
         break;
       }
