@@ -70,6 +70,8 @@ const errors: Case[] = [
   ['provider unknown type', 'provider "v" {\n  type = "vualt"\n}\n', ['invalid-value@2'], /unknown provider type 'vualt'/],
   ['provider unknown field', 'provider "v" {\n  type = "vault"\n  adr = "x"\n}\n', ['unknown-field@3'], /adr/],
   ['identity unknown type', 'identity "i" {\n  type = "ldap"\n}\n', ['invalid-value@2']],
+  ['provider type named like an Object method', 'provider "v" {\n  type = "toString"\n  x = 1\n}\n', ['invalid-value@2']],
+  ['identity type named like an Object method', 'identity "i" {\n  type = "constructor"\n}\n', ['invalid-value@2']],
   ['trust key not 32 bytes', 'trust {\n  key "r" ed25519:AAAA\n}\n', ['invalid-trust-key@2']],
   ['trust key without registry', 'trust {\n  key ed25519:AAAA\n}\n', ['invalid-trust-key@2']],
   ['trust unknown entry', 'trust {\n  kee "r" ed25519:AAAA\n}\n', ['unknown-field@2']],

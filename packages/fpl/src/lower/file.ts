@@ -152,7 +152,8 @@ function lowerTyped(
       ctx.error(block.typeSpan, 'missing-field', `${block.type} "${name}" needs a type, e.g. type = "${Object.keys(types)[0]}"`);
     return { name, type: '', fields: {}, ref };
   }
-  const allowed = types[type];
+  // Own keys only: a type named `toString` or `constructor` is unknown, not an Object method.
+  const allowed = Object.hasOwn(types, type) ? types[type] : undefined;
   if (!allowed) {
     ctx.error(
       typeNode!.value.span,
