@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { FakeVault } from './fake-vault.js';
+import { FakeVault, VAULT_PROVIDER, vaultEnv } from './fake-vault.js';
 import { appliedStack, decisionRecords, freePort, RUNTIME, sleep, type Stack } from './daemon-helpers.js';
 
 /**
@@ -24,13 +24,7 @@ describe('a cached KV read and the TTL of the credential asking', () => {
     vault.kv.set('kv/payments/stripe', { value: 'sk_v1' });
     s = appliedStack(
       `${RUNTIME}
-provider "vault" {
-  type  = "vault"
-  addr  = env("VAULT_ADDR")
-  token = env("VAULT_TOKEN")
-  mount = "kv"
-}
-
+${VAULT_PROVIDER}
 agent "long" {
   default deny
   rules {
@@ -57,7 +51,7 @@ agent "short" {
   }
 }
 `,
-      { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
+      vaultEnv(vault),
     );
   });
 
@@ -131,7 +125,7 @@ agent "pay" {
   }
 }
 `,
-      { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
+      vaultEnv(vault),
     );
   });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
-import { FakeVault } from './fake-vault.js';
+import { FakeVault, VAULT_PROVIDER } from './fake-vault.js';
 import { appliedStack, decisionRecords, freePort, makeStack, RUNTIME, type Stack, walText } from './daemon-helpers.js';
 
 const vault = new FakeVault();
@@ -39,13 +39,7 @@ before(async () => {
   proxyPort = await freePort();
   s = appliedStack(
     `${RUNTIME}
-provider "vault" {
-  type  = "vault"
-  addr  = env("VAULT_ADDR")
-  token = env("VAULT_TOKEN")
-  mount = "kv"
-}
-
+${VAULT_PROVIDER}
 provider "capped" {
   type           = "vault"
   addr           = env("VAULT_ADDR")

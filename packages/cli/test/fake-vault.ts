@@ -16,6 +16,18 @@ interface Token {
   meta: Record<string, string>;
 }
 
+/** The policy's provider block for a FakeVault's KV mount `kv`, reached through VAULT_ADDR and VAULT_TOKEN (`vaultEnv`). */
+export const VAULT_PROVIDER = `provider "vault" {
+  type  = "vault"
+  addr  = env("VAULT_ADDR")
+  token = env("VAULT_TOKEN")
+  mount = "kv"
+}
+`;
+
+/** The environment VAULT_PROVIDER reads. */
+export const vaultEnv = (vault: FakeVault): Record<string, string> => ({ VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root });
+
 export class FakeVault {
   readonly root = `hvs.root-${randomBytes(8).toString('hex')}`;
   readonly kv = new Map<string, Record<string, unknown>>();

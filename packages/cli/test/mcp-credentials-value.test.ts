@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { FakeVault } from './fake-vault.js';
+import { FakeVault, VAULT_PROVIDER, vaultEnv } from './fake-vault.js';
 import { appliedStack, freePort, RUNTIME, type Stack, startHttpServer, walText } from './daemon-helpers.js';
 
 const fixture = fileURLToPath(new URL('../../test/fixtures/mcp-header-server.mjs', import.meta.url));
@@ -28,13 +28,7 @@ before(async () => {
   port = await freePort();
   s = appliedStack(
     `${RUNTIME}
-provider "vault" {
-  type  = "vault"
-  addr  = env("VAULT_ADDR")
-  token = env("VAULT_TOKEN")
-  mount = "kv"
-}
-
+${VAULT_PROVIDER}
 mcp_server "api" {
   url = "http://127.0.0.1:${started.port}/mcp"
 }
@@ -55,7 +49,7 @@ agent "coder" {
   }
 }
 `,
-    { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.root },
+    vaultEnv(vault),
   );
 });
 
