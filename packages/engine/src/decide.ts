@@ -11,6 +11,7 @@ import { timeField } from './env.js';
 import type { PreparedAgent, PreparedPolicy, PreparedRule, RuleSet } from './prepare.js';
 import { checkBudgets } from './stages/budget.js';
 import { checkEgress, destinationOf } from './stages/egress.js';
+import { refusedModel } from './stages/models.js';
 import { checkAddresses } from './stages/ssrf.js';
 import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
@@ -220,9 +221,9 @@ function pipeline(
   }
 
   // 7. Model policy.
-  const model = request.model ?? request.usage?.model;
   const mp = agent.ir.model_policy;
-  if (mp && model !== undefined && ((mp.allow.length > 0 && !mp.allow.includes(model)) || mp.deny.includes(model))) {
+  const model = mp && refusedModel(mp, [request.model, request.usage?.model]);
+  if (model !== undefined) {
     trace?.step('model policy', `model '${model}' is not permitted`);
     return done(
       denial(

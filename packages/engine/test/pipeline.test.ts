@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDelta, decide, emptyState, giveBack, valuesOf } from '../src/index.js';
+import { priceUsage } from '../src/stages/pricing.js';
 import { agent, outcome, policy, Session, T0 } from './support.js';
 
 describe('rule match', () => {
@@ -261,6 +262,21 @@ describe('budgets', () => {
       'DENY/BUDGET_EXCEEDED',
     );
   });
+  test('the table prices dated, routed and Bedrock spellings, and dearer variants at their own price', () => {
+    const priced = (model: string, input: number, output: number) => priceUsage(model, input, output);
+    assert.equal(priced('claude-sonnet-4-20250514', 1_000_000, 0), 3);
+    assert.equal(priced('ANTHROPIC/Claude-Sonnet-4.5', 0, 1_000_000), 15);
+    assert.equal(priced('us.anthropic.claude-3-5-haiku-20241022-v1:0', 1_000_000, 0), 0.8);
+    assert.equal(priced('claude-3-5-sonnet-v2@20241022', 1_000_000, 0), 3);
+    assert.equal(priced('o3-pro', 1_000_000, 0), 20, 'not o3');
+    assert.equal(priced('o3-2025-04-16', 1_000_000, 0), 2);
+    assert.equal(priced('gpt-4.5-preview', 1_000_000, 0), 75, 'not gpt-4');
+    assert.equal(priced('gpt-4o-mini-2024-07-18', 1_000_000, 0), 0.15);
+    assert.equal(priced('models/gemini-2.5-flash', 0, 1_000_000), 2.5);
+    assert.equal(priced('claude-opus-4-5-20251101', 1_000_000, 0), 5, 'not claude-opus-4');
+    assert.equal(priced('gpt-4oo', 1, 1), undefined, 'a name that only starts like an entry');
+    assert.equal(priced('llama-3', 1, 1), undefined);
+  });
   test('a cost the policy declares is charged when the call reports none; a reported cost wins', () => {
     const s = new Session(policy(agent('  rules {\n    permit stripe/*\n  }\n  cost "stripe/*": $3\n  budget daily {\n    max $10\n  }')));
     for (let i = 0; i < 3; i++) assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'PERMIT');
@@ -353,6 +369,36 @@ describe('model policy', () => {
     const d = new Session(p).call({ tool: 'x', model: 'gpt-3.5-turbo' });
     assert.equal(outcome(d), 'DENY/MODEL_DENIED');
     assert.deepEqual(d.resolution, { type: 'rule_block', rule_id: 'model_policy' });
+  });
+  test("an entry covers its model's snapshots and spellings, not its variants", () => {
+    const effect = (model: string) => outcome(new Session(p).call({ tool: 'x', model }));
+    for (const m of [
+      'claude-sonnet-4-20250514',
+      'Claude-Sonnet-4',
+      'anthropic/claude-sonnet-4',
+      'us.anthropic.claude-sonnet-4-20250514-v1:0',
+      'claude-sonnet-4@20250514',
+    ])
+      assert.equal(effect(m), 'PERMIT', m);
+    for (const m of ['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929', 'claude-sonnet-40', 'claude-sonnet-4-evil'])
+      assert.equal(effect(m), 'DENY/MODEL_DENIED', m);
+  });
+  test('a deny entry is not bypassed by case, a provider prefix or a dated name; * covers a family', () => {
+    const deny = policy(agent('  rules {\n    permit **\n  }\n  model_policy {\n    deny = ["gpt-4o", "claude-opus-*"]\n  }'));
+    const effect = (model: string) => outcome(new Session(deny).call({ tool: 'x', model }));
+    for (const m of ['GPT-4o', 'openai/gpt-4o', 'gpt-4o-2024-08-06', 'claude-opus-4-1', 'anthropic/claude-opus-4.5'])
+      assert.equal(effect(m), 'DENY/MODEL_DENIED', m);
+    for (const m of ['gpt-4o-mini', 'claude-sonnet-4']) assert.equal(effect(m), 'PERMIT', m);
+  });
+  test("both the call's model and its usage's are checked", () => {
+    const d = new Session(p).call({ tool: 'x', model: 'claude-sonnet-4', usage: { model: 'claude-opus-4', input_tokens: 1 } });
+    assert.equal(outcome(d), 'DENY/MODEL_DENIED');
+    assert.match(d.human_message ?? '', /claude-opus-4/);
+  });
+  test('an entry with a path names a router and is compared whole', () => {
+    const routed = policy(agent('  rules {\n    permit **\n  }\n  model_policy {\n    allow = ["openrouter/*"]\n  }'));
+    assert.equal(outcome(new Session(routed).call({ tool: 'x', model: 'OpenRouter/anthropic/claude-sonnet-4' })), 'PERMIT');
+    assert.equal(outcome(new Session(routed).call({ tool: 'x', model: 'anthropic/claude-sonnet-4' })), 'DENY/MODEL_DENIED');
   });
 });
 
