@@ -509,6 +509,7 @@ export class Daemon {
       this.identity?.close();
       this.mcpTasks?.close();
       this.selectors?.stop();
+      await this.sweepApprovals(true);
       await this.log?.append({ type: 'daemon_stopped', reason }).catch((e: Error) => this.say(`could not record the stop: ${e.message}`));
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
       await this.sinks?.stop();
@@ -1219,16 +1220,11 @@ export class Daemon {
     );
   }
 
-  private async sweepApprovals(): Promise<void> {
-    if (!this.approvals || !this.log || this.lifecycle.state !== 'READY') return;
+  /** `stopping`: the drain's last sweep, so that an expiry noticed in the last second is recorded before the stop. */
+  private async sweepApprovals(stopping = false): Promise<void> {
+    if (!this.approvals || !this.log || (this.lifecycle.state !== 'READY' && !stopping)) return;
     const expired = this.approvals.takeExpired(Date.now());
     if (expired.length === 0) return;
-    try {
-      this.writeApprovals();
-    } catch (e) {
-      // Expired in memory all the same (nothing can run under them); the next save writes the book.
-      this.say(`could not save the approvals after expiring ${expired.length}: ${(e as Error).message}`);
-    }
     const records: RecordInput[] = expired.map((a) => ({
       type: 'approval_resolved',
       agent_id: a.agent_id,
@@ -1237,7 +1233,19 @@ export class Daemon {
       outcome: 'expired',
       by: 'ttl',
     }));
-    await Promise.all(records.map((r) => this.log!.append(r))).catch((e: Error) => this.say(`could not record expiries: ${e.message}`));
+    // Recorded, then saved as recorded. An expiry the book was saved with before its record (a call
+    // noticed it first) keeps `expiry_unrecorded` until then, so a stop or crash in between records it
+    // at the next start instead of never.
+    await Promise.all(records.map((r) => this.log!.append(r))).then(
+      () => expired.forEach((a) => this.approvals!.recorded(a)),
+      (e: Error) => this.say(`could not record expiries: ${e.message}`),
+    );
+    try {
+      this.writeApprovals();
+    } catch (e) {
+      // Expired in memory all the same (nothing can run under them); the next save writes the book.
+      this.say(`could not save the approvals after expiring ${expired.length}: ${(e as Error).message}`);
+    }
   }
 
   private readApprovals(): Approval[] {
@@ -1264,7 +1272,7 @@ export class Daemon {
 
 /** An approval as the operator sees it (the call binding stays inside the daemon). */
 function publicApproval(a: Approval): Omit<Approval, 'binding'> {
-  const { binding: _binding, ...rest } = a;
+  const { binding: _binding, expiry_unrecorded: _unrecorded, ...rest } = a;
   return rest;
 }
 

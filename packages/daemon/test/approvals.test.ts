@@ -94,3 +94,45 @@ test('the arguments of an approval done with are dropped after argsMs, its recor
   assert.equal(book.get(pending.id, t0 + 2 * HOUR + 60_000)?.args.blob, big.args.blob, 'a pending approval keeps its arguments');
   assert.ok(JSON.stringify(book.toJSON()).length < 150_000, 'the book no longer holds the expired call');
 });
+
+test('an expiry saved in the book before it was recorded is reported again by the book loaded after a restart', () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const book = new ApprovalBook(HOUR, []);
+  const first = deferred(book, call, t0);
+  // The identical call after the ttl notices the expiry and defers anew; the daemon saves the book
+  // then, and a stop (or crash) comes before the expiry's record.
+  const second = deferred(book, call, t0 + HOUR + 1);
+  assert.notEqual(second.id, first.id);
+  const saved = JSON.parse(JSON.stringify(book.toJSON())) as Approval[];
+  const reloaded = new ApprovalBook(HOUR, saved);
+  assert.deepEqual(
+    reloaded.takeExpired(t0 + HOUR + 2).map((a) => a.id),
+    [first.id],
+    'the expiry no record holds yet is reported (and recorded) after the restart',
+  );
+
+  // Once recorded, it is not reported again.
+  for (const a of book.takeExpired(t0 + HOUR + 2)) book.recorded(a);
+  const again = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
+  assert.deepEqual(again.takeExpired(t0 + HOUR + 2), [], 'a recorded expiry is reported once');
+});
+
+test("an operator's later word holds over an approval kept for a retry: a deny after it is not followed by it", () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const book = new ApprovalBook(HOUR, []);
+  const first = deferred(book, call, t0);
+  book.resolve(first.id, 'approved', 'alice', undefined, t0 + 1000);
+  // The retry runs under it; an identical call arriving meanwhile defers anew. The retry's credential
+  // then fails: its approval is given back for the next retry.
+  const spent = book.spend(book.resolvedFor('b1', t0 + 2000)!, t0 + 2000);
+  const second = deferred(book, call, t0 + 2100);
+  assert.notEqual(second.id, first.id);
+  book.unspend(spent);
+  book.resolve(second.id, 'denied', 'bob', 'NO, do not refund', t0 + 3000);
+
+  const next = book.resolvedFor('b1', t0 + 4000)!;
+  assert.equal(next.id, second.id, 'the deny, resolved last, answers the next call');
+  book.spend(next, t0 + 4000);
+  assert.equal(book.resolvedFor('b1', t0 + 5000), undefined, 'the approval it replaced is spent with it: the call after defers anew');
+  assert.ok(book.get(first.id, t0 + 5000)?.used_at);
+});

@@ -42,6 +42,11 @@ export interface Approval {
    * is then `expired`, and `resolved_by`, `resolved_at` and `resolution_reason` stay the operator's.
    */
   lapsed?: 'approved' | 'denied';
+  /**
+   * Expired, and its `approval_resolved` record not yet known to be in the log: the book may be saved
+   * (by any later change) before the expiry is recorded, so a restart records it then.
+   */
+  expiry_unrecorded?: true;
 }
 
 /** The exact call an approval is for: the agent, the tool, the arguments and, when it declares one, its cost. */
@@ -76,7 +81,11 @@ export class ApprovalBook {
     public ttlMs: number,
     approvals: Approval[] = [],
   ) {
-    for (const a of approvals) this.add(a);
+    for (const a of approvals) {
+      this.add(a);
+      // Saved expired before its record was made (a stop or a crash came first): it is recorded now.
+      if (a.expiry_unrecorded) this.newlyExpired.push(a);
+    }
   }
 
   /** `size`: the canonical length of its arguments, when the caller has it already. */
@@ -108,11 +117,21 @@ export class ApprovalBook {
     return [...this.byId.values()];
   }
 
-  /** The resolved, unspent approval for this exact call, if any. */
+  /**
+   * The resolved, unspent approval for this exact call, if any; of several, the one resolved last. An
+   * approval kept for a retry (its call's credential failed) can meet a newer one for the same call,
+   * deferred while the first was running: the operator's later word is the one that holds.
+   */
   resolvedFor(binding: string, nowMs: number): Approval | undefined {
-    for (const a of this.byBinding.get(binding) ?? [])
-      if (a.binding === binding && !a.used_at && (a.status === 'approved' || a.status === 'denied') && !this.expire(a, nowMs)) return a;
-    return undefined;
+    let newest: Approval | undefined;
+    for (const a of this.unspent(binding, nowMs)) if (!newest || a.resolved_at! >= newest.resolved_at!) newest = a;
+    return newest;
+  }
+
+  private unspent(binding: string, nowMs: number): Approval[] {
+    return (this.byBinding.get(binding) ?? []).filter(
+      (a) => a.binding === binding && !a.used_at && (a.status === 'approved' || a.status === 'denied') && !this.expire(a, nowMs),
+    );
   }
 
   /** The pending approval for this exact call, or a new one; refused when the agent has too much waiting. */
@@ -177,13 +196,20 @@ export class ApprovalBook {
     }
   }
 
-  spend(a: Approval, nowMs: number): void {
-    a.used_at = new Date(nowMs).toISOString();
+  /**
+   * Spend `a` on its call, and with it any older resolution of the same call left unspent: the
+   * operator's newer word replaced it (a deny after an approval kept for a retry is not followed by
+   * that approval). Returns what was spent, for `unspend`.
+   */
+  spend(a: Approval, nowMs: number): Approval[] {
+    const spent = [a, ...this.unspent(a.binding, nowMs).filter((b) => b !== a)];
+    for (const b of spent) b.used_at = new Date(nowMs).toISOString();
+    return spent;
   }
 
   /** Take back `spend`: the call it was spent on was refused after all (the book could not be saved). */
-  unspend(a: Approval): void {
-    delete a.used_at;
+  unspend(spent: readonly Approval[]): void {
+    for (const a of spent) delete a.used_at;
   }
 
   /** Take back an approval `defer` just created: its call was refused after all. */
@@ -205,6 +231,11 @@ export class ApprovalBook {
     const expired = this.newlyExpired;
     this.newlyExpired = [];
     return expired;
+  }
+
+  /** The expiry of `a` is in the log: the next save of the book says so. */
+  recorded(a: Approval): void {
+    delete a.expiry_unrecorded;
   }
 
   /**
@@ -241,6 +272,7 @@ export class ApprovalBook {
         a.resolved_by = 'ttl';
       }
       a.status = 'expired';
+      a.expiry_unrecorded = true;
       this.newlyExpired.push(a);
     }
     return a.status === 'expired';

@@ -360,8 +360,8 @@ export class DecisionService {
     const { approvals } = this.deps;
     // Spent now, in the same step as the decision: no concurrent identical call can spend it too.
     const spend = (a: Approval) => {
-      approvals.spend(a, nowMs);
-      return { approvalsChanged: true, undo: () => approvals.unspend(a) };
+      const spent = approvals.spend(a, nowMs);
+      return { approvalsChanged: true, undo: () => approvals.unspend(spent) };
     };
     if (resolved?.status === 'approved' && decision.effect === 'PERMIT') {
       return {
