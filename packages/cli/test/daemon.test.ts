@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
+import { alive, BIN, makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
 
 /** Each test gets its own daemon; a failed test still kills it. */
 async function withDaemon(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
@@ -848,4 +848,28 @@ test('approvals list, show and explain approval print what the agent sent escape
       assert.doesNotMatch(r.stdout, /\nAPPROVED by alice/, `${args.join(' ')} let the agent forge a line`);
     }
   });
+});
+
+test("a hot swap refused for an env() the daemon lacks says so when it is set in the operator's shell, and how to restart", async () => {
+  const s = makeStack();
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    writeFileSync(
+      join(s.dir, 'governance.fms'),
+      `${POLICY}\nprovider "splunk" {\n  type  = "splunk-sink"\n  url   = env("FM_GUIDE_SPLUNK_URL")\n  token = "t"\n}\n`,
+    );
+    const r = spawnSync(process.execPath, [BIN, 'apply', '--dir', s.dir], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', HOME: s.dir, FM_GUIDE_SPLUNK_URL: 'http://127.0.0.1:9/' },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /environment variable FM_GUIDE_SPLUNK_URL is not set/);
+    assert.match(
+      r.stderr,
+      /FM_GUIDE_SPLUNK_URL is set in this shell, but the running daemon reads env\(\) from the environment it started with/,
+    );
+    assert.match(r.stderr, /faramesh apply --stop, then faramesh apply/);
+  } finally {
+    s.stop();
+  }
 });

@@ -175,6 +175,18 @@ test('AWS KMS: an ECC_NIST_P256 key signs digests over SigV4-signed requests', a
   );
 });
 
+test('AWS KMS as the production guide writes it: type kms, backend aws-kms, no region (the key ARN names it)', async () => {
+  const arn = AWS_KEY.replace('/0b1c2d3e', '/9f8e7d6c');
+  const key = new KmsKey('ecdsa-p256');
+  aws.kmsKeys.set(arn, key);
+  const s = stack(`provider "audit-kms" {
+  type    = "kms"
+  backend = "aws-kms"
+  key_arn = "${arn}"
+}`);
+  await exercise(s, key, /^aws-kms arn:aws:kms:us-east-1:/, 'ecdsa');
+});
+
 test('Cloud KMS: an EC_SIGN_P384_SHA384 key version over REST and TLS, with CRC32C both ways', async () => {
   const key = new KmsKey('ecdsa-p384');
   gcp.kmsKeys.set(GCP_KEY, key);

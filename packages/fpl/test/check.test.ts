@@ -181,6 +181,14 @@ const warnings: Case[] = [
   ],
   ['pkcs11 signing', 'provider "hsm" {\n  type = "pkcs11"\n  slot = 0\n}\n', ['unsupported@2'], /not available in this build/],
   [
+    "postgres backend (the production guide's runtime)",
+    'runtime {\n  mode = "enforce"\n  backend = "postgres"\n  postgres_url = env("FARAMESH_PG_URL")\n}\n',
+    ['unsupported@3'],
+    /backend = "postgres" is not available in this build.*apply will refuse it/,
+  ],
+  ['postgres_url alone', 'runtime {\n  postgres_url = "postgres://db/x"\n}\n', ['unsupported@2'], /postgres/],
+  ['budget backend', 'runtime {\n  budget_backend = "redis"\n}\n', ['unsupported@2'], /budget_backend is not available/],
+  [
     'shadowed exact rule',
     agent('  default deny\n  rules {\n    deny refund\n    permit refund if amount < 5\n  }'),
     ['unreachable-rule@5'],

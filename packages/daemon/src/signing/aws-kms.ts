@@ -16,8 +16,10 @@ const ALGORITHM = { ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_38
 
 export async function awsKmsSigner(name: string, f: ProviderFields): Promise<Signer & { via: string }> {
   const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('@aws-sdk/client-kms');
-  const region = f.need('region');
   const keyId = f.need('key_arn');
+  // A key ARN names its region (arn:aws:kms:<region>:<account>:key/<id>), as the reference's
+  // production guide relies on; a bare key id or alias needs `region`.
+  const region = f.str('region') ?? /^arn:aws[\w-]*:kms:([a-z0-9-]+):/.exec(keyId)?.[1] ?? f.need('region');
   const roleArn = f.str('role_arn');
   const kms = new KMSClient({
     region,

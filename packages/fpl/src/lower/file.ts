@@ -1,4 +1,4 @@
-import type { BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
+import type { AttributeNode, BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
 import { emptyPolicy, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
 import { BLOCKS, EFFECTS, IDENTITY_TYPES, KMS_BACKENDS, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
@@ -75,9 +75,12 @@ export function lowerFile(ctx: LowerContext, file: FileNode): PolicyIR {
     }
     seen.set(key, item);
     switch (item.type) {
-      case 'runtime':
-        ir.runtime = Object.fromEntries(walkBody(ctx, item, spec, {}).values);
+      case 'runtime': {
+        const rt = walkBody(ctx, item, spec, {});
+        ir.runtime = Object.fromEntries(rt.values);
+        unsupportedRuntime(ctx, rt.values, rt.nodes);
         break;
+      }
       case 'provider':
         ir.providers.push(lowerTyped(ctx, item, label ?? '', PROVIDER_TYPES, PROVIDER_COMMON_FIELDS));
         break;
@@ -179,6 +182,35 @@ function lowerTyped(
   }
   requiredOfType(ctx, block, name, type, f.values, f.nodes.get('type')![0]!.value.span);
   return { name, type, fields, ref };
+}
+
+/**
+ * Shared state (postgres, a budget backend) is valid FPL this build does not run: a warning here
+ * (check --strict fails), a refusal at apply, as for the other features limitations.md lists.
+ */
+function unsupportedRuntime(
+  ctx: LowerContext,
+  values: ReadonlyMap<string, IRValue>,
+  nodes: ReadonlyMap<string, readonly AttributeNode[]>,
+): void {
+  const at = (key: string) => nodes.get(key)?.[0]?.value.span ?? nodes.get(key)?.[0]?.span;
+  const pg = values.get('backend') === 'postgres' ? 'backend' : values.has('postgres_url') ? 'postgres_url' : undefined;
+  const pgSpan = pg === undefined ? undefined : at(pg);
+  if (pgSpan)
+    ctx.warning(
+      pgSpan,
+      'unsupported',
+      'runtime.backend = "postgres" is not available in this build (state and the log are local files): apply will refuse it',
+      'remove backend and postgres_url, or write backend = "sqlite", the local default',
+    );
+  const bbSpan = at('budget_backend');
+  if (bbSpan)
+    ctx.warning(
+      bbSpan,
+      'unsupported',
+      'runtime.budget_backend is not available in this build (each daemon enforces its budgets itself): apply will refuse it',
+      'remove budget_backend',
+    );
 }
 
 /** What a provider or identity of a type cannot work without: caught by check, not by the daemon halting. */

@@ -102,9 +102,16 @@ export async function apply(o: ApplyOptions): Promise<number> {
       await operatorCall(paths.operatorSocket, 'apply', {}, 30_000);
     } catch (e) {
       restore?.();
+      const message = (e as Error).message;
+      // The running daemon resolves env() from the environment it was started with, not this shell's.
+      const unset = /environment variable (\S+) is not set/.exec(message)?.[1];
+      const hint =
+        unset !== undefined && process.env[unset] !== undefined
+          ? `: ${unset} is set in this shell, but the running daemon reads env() from the environment it started with; run faramesh apply --stop, then faramesh apply, to start it with this one`
+          : '';
       out.error(
         out.fail(
-          `hot-swap refused: ${(e as Error).message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)}, and so do the files it starts from)`,
+          `hot-swap refused: ${message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)}, and so do the files it starts from)${hint}`,
         ),
       );
       return 1;
