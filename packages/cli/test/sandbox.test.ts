@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import {
   chmodSync,
@@ -20,6 +20,8 @@ import {
   mkdtempSync,
   readdirSync,
   mkdirSync,
+  openSync,
+  closeSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -294,6 +296,25 @@ await tools.rm({}).then(console.log, (e) => console.log('denied', e.code));
         });
         assert.equal(viaCli.stdout, direct.stdout, viaCli.stderr);
         assert.match(viaCli.stderr, /faramesh: sandbox full/);
+      });
+
+      test('the agent inherits no descriptor its launcher held open (a file outside its view)', async () => {
+        const fd = openSync(sibling, 'r');
+        try {
+          const child = spawn(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'sh', '-c', 'cat <&7 || echo no-descriptor'], {
+            env: AMBIENT,
+            cwd: s.dir,
+            stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', fd],
+          });
+          let out = '';
+          child.stdout!.on('data', (d) => (out += d));
+          child.stderr!.resume();
+          const code = await new Promise((r) => child.once('close', r));
+          assert.equal(code, 0);
+          assert.equal(out, 'no-descriptor\n', 'the sandboxed agent read a file outside its view through an inherited descriptor');
+        } finally {
+          closeSync(fd);
+        }
       });
 
       test('the environment is built from the allowlist, FARAMESH_* and agent_env', async () => {
@@ -608,6 +629,32 @@ touch data/y 2>/dev/null && echo wrote-data || echo data-read-only`,
   }
 });
 
+test("apply refuses a stdio mcp_server that would run from the agents' workspace, outside the sandbox", { skip: !linux }, async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'fm-mcp-cwd-'));
+  const port = await freePort();
+  const stack = (cwd: string) =>
+    `runtime {\n  wal_dir = "./wal"\n  os_tier = true\n  mcp_proxy_port = ${port}\n}\n\nmcp_server "files" {\n  command = "npx"\n  args = ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]\n${cwd}}\n\nagent "a" {\n  default deny\n}\n`;
+  const s = makeStack(stack(''));
+  try {
+    // By default the server runs from the stack directory: a node_modules/.bin an agent writes there is what npx runs.
+    const refused = s.cli('apply');
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /mcp_server "files" would run from .*, which sandboxed agents can write/);
+    writeFileSync(join(s.dir, 'governance.fms'), stack('  cwd = "./tools"\n'));
+    assert.match(s.cli('apply').stderr, /mcp_server "files" would run from .*tools, which sandboxed agents can write/);
+    // A PATH entry agents can write, searched before npx's own directory, could hold another npx.
+    const pathed = `  cwd = ${JSON.stringify(outside)}\n  env = { PATH = ${JSON.stringify(`${join(s.dir, 'bin')}:${process.env.PATH}`)} }\n`;
+    writeFileSync(join(s.dir, 'governance.fms'), stack(pathed));
+    assert.match(s.cli('apply').stderr, /mcp_server "files" runs npx looked up in PATH, whose entry .*bin sandboxed agents can write/);
+    writeFileSync(join(s.dir, 'governance.fms'), stack(`  cwd = ${JSON.stringify(outside)}\n`));
+    const applied = s.cli('apply');
+    assert.equal(applied.code, 0, applied.stderr);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
 test('apply refuses an agent socket the sandbox would show; a symlink planted as *.fms is never bound', { skip: !linux }, async () => {
   const s = makeStack(
     `runtime {\n  wal_dir = "./wal"\n  socket = "./faramesh.sock"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`,
@@ -673,6 +720,7 @@ test('MCP from inside the sandbox: over the relayed port and through `faramesh m
 mcp_server "everything" {
   command = ${JSON.stringify(process.execPath)}
   args    = [${JSON.stringify(everything)}, "stdio"]
+  cwd     = ${JSON.stringify(tmpdir())}
 }
 
 agent "a" {

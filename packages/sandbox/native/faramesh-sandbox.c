@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -187,6 +188,30 @@ static int within(const char *dir, const char *path) {
   return !strncmp(dir, path, l) && (path[l] == '\0' || path[l] == '/' || (l == 1 && dir[0] == '/'));
 }
 
+/*
+ * Every descriptor from 3 up is closed at the exec: the agent inherits nothing its launcher held
+ * open (a file the operator's shell had open, a socket of the daemon's parent) around the mounts,
+ * Landlock and the network namespace. The seccomp program's descriptor is opened afterwards.
+ */
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+static void cloexec_from(int low) {
+  if (syscall(__NR_close_range, (unsigned)low, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) die("cannot list this helper's descriptors: %s", strerror(errno));
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < low || fd == dirfd(d)) continue;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) die("cannot close descriptor %d: %s", fd, strerror(errno));
+  }
+  closedir(d);
+}
+
 static int mode_exec(const char *plan_path, char **cmd) {
   struct plan p;
   read_plan(plan_path, &p);
@@ -260,6 +285,7 @@ static int mode_exec(const char *plan_path, char **cmd) {
   const char *chdir_to = workdir;
   if (getcwd(cwd, sizeof cwd) && within(workdir, cwd)) chdir_to = cwd;
 
+  cloexec_from(3);
   int sfd = open(seccomp, O_RDONLY); /* inherited by bubblewrap, which loads and closes it */
   if (sfd < 0) die("sandbox layer 'seccomp' unavailable: cannot read the filter %s: %s", seccomp, strerror(errno));
   char sfd_s[16];

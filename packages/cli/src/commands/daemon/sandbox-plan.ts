@@ -3,9 +3,9 @@
  * native helper reads at launch, and the agent's seccomp program. Everything that can be decided
  * before launch is decided here, so starting a sandboxed agent runs no Node.js of ours.
  */
-import { lstatSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
 import {
   agentSocketMirror,
@@ -149,9 +149,65 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     throw new Error(
       `runtime.socket ${settings.agentSocket} would be visible to sandboxed agents, who could speak as any agent there: put it outside the workspace (the default, ~/.faramesh/runtime/faramesh.sock, or under .faramesh/)`,
     );
+  refuseMcpServersInWorkspace(ir, [stackDir, ...extraWrite]);
   const plan = buildPlan(spec);
   writeFileSync(paths.sandboxPlan, plan.bytes, { mode: 0o644 });
   return plan.summary;
+}
+
+/**
+ * A stdio `mcp_server` is started by the daemon, outside every sandbox, with the daemon's rights.
+ * Run from a directory an agent can write (the workspace, by default), it would run what the agent
+ * planted there: `npx` prefers a local `node_modules/.bin`, npm reads the project's `.npmrc`,
+ * `python -m` imports from the working directory, a relative `command` names a file there. So under
+ * the OS tier such a server must run from elsewhere, and its program must not lie in the workspace.
+ */
+function refuseMcpServersInWorkspace(ir: PolicyIR, writable: string[]): void {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const within = (p: string) =>
+    writable.some((w) => {
+      const r = relative(real(w), real(p));
+      return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+    });
+  for (const s of ir.mcp_servers) {
+    if (s.command === undefined) continue;
+    const cwd = resolve(writable[0]!, s.cwd ?? '.');
+    if (within(cwd))
+      throw new Error(
+        `mcp_server "${s.name}" would run from ${cwd}, which sandboxed agents can write: the daemon starts it outside the sandbox, so what an agent plants there (node_modules, .npmrc, a Python module) would run with the daemon's rights. Set its cwd to a directory outside the workspace`,
+      );
+    if (s.command.includes('/') && within(resolve(cwd, s.command)))
+      throw new Error(
+        `mcp_server "${s.name}" runs ${s.command}, which sandboxed agents can write: the daemon starts it outside the sandbox. Install the server outside the workspace`,
+      );
+    // A bare command is looked up in PATH: an entry agents can write, searched before the program's
+    // own, is where they would plant another of that name.
+    if (!s.command.includes('/')) {
+      const path = typeof s.env.PATH === 'string' ? s.env.PATH : (process.env.PATH ?? '');
+      for (const entry of path.split(':').map((e) => resolve(cwd, e || '.'))) {
+        if (within(entry))
+          throw new Error(
+            `mcp_server "${s.name}" runs ${s.command} looked up in PATH, whose entry ${entry} sandboxed agents can write: the daemon starts it outside the sandbox. Give the command's full path, or take that entry out of PATH`,
+          );
+        if (isExecutable(join(entry, s.command))) break;
+      }
+    }
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
