@@ -144,16 +144,28 @@ export class McpProxy {
       res.setHeader('retry-after', '2');
       return fail(res, 503, 'the daemon is stopping (DAEMON_NOT_READY)', NOT_READY);
     }
-    const route = /^\/mcp\/([^/?]+)(\/sse|\/messages)?\/?(?:\?.*)?$/.exec(req.url ?? '');
+    const route = /^\/mcp(?:\/([^/?]+)(\/sse|\/messages)?)?\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (!route) return fail(res, 404, 'the MCP proxy serves each upstream at /mcp/<name> (legacy SSE: /mcp/<name>/sse)');
+    const servers = this.deps.servers();
     let name: string;
-    try {
-      name = decodeURIComponent(route[1]!);
-    } catch {
-      // A malformed percent-escape is the client's error, not the daemon's.
-      return fail(res, 400, 'the path holds a malformed percent-escape');
+    if (route[1] === undefined) {
+      // Bare /mcp (the quickstart's client config): the stack's one upstream, when it has one.
+      if (servers.length !== 1)
+        return fail(
+          res,
+          404,
+          `the MCP proxy serves each upstream at /mcp/<name>; /mcp alone names the stack's only mcp_server, and it has ${servers.length}`,
+        );
+      name = servers[0]!.name;
+    } else {
+      try {
+        name = decodeURIComponent(route[1]);
+      } catch {
+        // A malformed percent-escape is the client's error, not the daemon's.
+        return fail(res, 400, 'the path holds a malformed percent-escape');
+      }
     }
-    const spec = this.deps.servers().find((s) => s.name === name);
+    const spec = servers.find((s) => s.name === name);
     if (!spec) return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const agent = fixedAgent ?? (bearer ? this.deps.agentFor(bearer) : undefined);
