@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { argsHash, readRecords } from '@faramesh/audit';
@@ -154,6 +156,11 @@ test('runtime { trust_sdk_principal = true } takes stated claims; an identity wi
     ['  audience       = "faramesh"\n', '', /identity "corp" needs audience \(or client_id\)/],
     ['  issuer         = "https://idp.example.test"\n', '', /identity "corp" needs issuer/],
     ['jwks_file      = "./jwks.json"', 'jwks_url = "http://idp.example.test/jwks.json"', /jwks_url must be an https:\/\//],
+    [
+      'issuer         = "https://idp.example.test"\n  audience       = "faramesh"\n  jwks_file      = "./jwks.json"',
+      'issuer         = "http://idp.example.test"\n  audience       = "faramesh"',
+      /without jwks_url or jwks_file, the key set is found through the issuer's OpenID discovery, and issuer must then be an https:\/\//,
+    ],
   ] as const) {
     const weak = makeStack(policy().replace(from, to));
     const r = weak.cli('apply');
@@ -197,5 +204,57 @@ test('a key set file is applied with the policy: a key taken out stops verifying
   } finally {
     s.cli('apply', '--stop');
     s.stop();
+  }
+});
+
+test('an identity naming only its issuer finds its keys by OpenID discovery; a document naming another issuer verifies nothing', async () => {
+  const k = await keys();
+  const fetched: string[] = [];
+  const idp = createServer((req, res) => {
+    fetched.push(req.url ?? '');
+    const base = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    const docs: Record<string, unknown> = {
+      '/.well-known/openid-configuration': { issuer: base, jwks_uri: `${base}/keys` },
+      '/keys': JSON.parse(k.jwks),
+      '/evil/.well-known/openid-configuration': { issuer: 'https://evil.test', jwks_uri: `${base}/keys` },
+    };
+    const doc = docs[req.url ?? ''];
+    res.writeHead(doc ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(doc ?? {}));
+  });
+  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  const discovered = (iss: string) =>
+    policy()
+      .replace('issuer         = "https://idp.example.test"', `issuer         = "${iss}"`)
+      .replace('  jwks_file      = "./jwks.json"\n', '');
+  const examiner = { agent: 'bot', role: 'examiner' };
+  const s = makeStack(discovered(issuer));
+  const evil = makeStack(discovered(`${issuer}/evil`));
+  try {
+    const checked = s.cli('check', '--strict');
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.equal(s.cli('apply').code, 0);
+    const read = (t: string) => s.govern({ agent_id: 'bot', tool: 'crm', operation: 'read', args: {}, principal_token: t });
+    assert.equal((await read(await token(k.signing, examiner, { iss: issuer }))).effect, 'PERMIT');
+    const stranger = await read(await token(k.stranger, examiner, { iss: issuer }));
+    assert.equal(stranger.reason_code, 'IDENTITY_UNVERIFIED');
+    assert.deepEqual(fetched, ['/.well-known/openid-configuration', '/keys'], 'discovered once, keys fetched once');
+
+    assert.equal(evil.cli('apply').code, 0);
+    const r = await evil.govern({
+      agent_id: 'bot',
+      tool: 'crm',
+      operation: 'read',
+      args: {},
+      principal_token: await token(k.signing, examiner, { iss: `${issuer}/evil` }),
+    });
+    assert.equal(r.reason_code, 'IDENTITY_UNVERIFIED');
+    assert.match(r.structured_denial!.human_message, /names issuer "https:\/\/evil\.test", not http:\/\/127\.0\.0\.1:\d+\/evil/);
+  } finally {
+    s.cli('apply', '--stop');
+    evil.cli('apply', '--stop');
+    s.stop();
+    evil.stop();
+    idp.close();
   }
 });

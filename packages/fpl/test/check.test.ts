@@ -141,10 +141,10 @@ const warnings: Case[] = [
     /host 'intrnal_host' is not a declared var, so it is taken literally/,
   ],
   [
-    'an oidc identity without keys',
-    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  audience = "faramesh"\n}\n',
+    'an oidc identity without keys, whose issuer cannot be discovered',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "idp.example"\n  audience = "faramesh"\n}\n',
     ['missing-field@1'],
-    /no jwks_url or jwks_file: apply will refuse it/,
+    /no jwks_url or jwks_file, and its issuer is not an https:\/\/ URL to discover them from/,
   ],
   [
     'an oidc identity that would take tokens issued to any application',

@@ -66,6 +66,54 @@ const CACHE_SIZE = 1024;
 /** How long a remote JWKS fetch may take. */
 const JWKS_TIMEOUT_MS = 5000;
 
+/** Keys fetched in clear could be swapped on the way: https, or plain HTTP to this machine only. */
+function fetchable(url: string): boolean {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const loopback = parsed?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  return parsed?.protocol === 'https:' || loopback;
+}
+
+/** How long a failed discovery keeps the next token from trying again. */
+const DISCOVERY_RETRY_MS = 30_000;
+
+/**
+ * The key set of an identity that names only its issuer: OpenID Connect discovery
+ * (`<issuer>/.well-known/openid-configuration`) gives its `jwks_uri`. Fetched when the first token
+ * arrives, so a daemon starts while the IdP is unreachable; until discovery succeeds, tokens fail
+ * verification (the call is denied). The document must name this very issuer, and its `jwks_uri`
+ * must be fetchable as a `jwks_url` would be.
+ */
+function discoveredKeySet(issuer: string): JWTVerifyGetKey {
+  let keys: JWTVerifyGetKey | undefined;
+  let pending: Promise<JWTVerifyGetKey> | undefined;
+  let failedAt = -Infinity;
+  let failure: Error | undefined;
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    const where = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const res = await fetch(where, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS), redirect: 'error' });
+    if (!res.ok) throw new Error(`OpenID discovery at ${where} answered ${res.status}`);
+    const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    if (doc.issuer !== issuer) throw new Error(`OpenID discovery at ${where} names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
+    if (typeof doc.jwks_uri !== 'string' || !fetchable(doc.jwks_uri))
+      throw new Error(`OpenID discovery at ${where} gives no https:// jwks_uri`);
+    return createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: JWKS_TIMEOUT_MS });
+  };
+  return async (header, token) => {
+    if (!keys) {
+      if (Date.now() - failedAt < DISCOVERY_RETRY_MS) throw failure!;
+      pending ??= discover().finally(() => (pending = undefined));
+      try {
+        keys = await pending;
+      } catch (e) {
+        failedAt = Date.now();
+        failure = e as Error;
+        throw failure;
+      }
+    }
+    return keys(header, token);
+  };
+}
+
 export class PrincipalGate {
   private readonly issuers: Issuer[];
   private readonly cache = new Map<string, { principal: Principal; agent: string; expMs: number }>();
@@ -171,13 +219,15 @@ function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv
         `${where}: ${file.given} changed since faramesh apply: apply it (its keys are not the ones the policy was applied with)`,
       );
   } else if (url !== undefined) {
-    // Keys fetched in clear could be swapped on the way: https, or plain HTTP to this machine only.
-    const parsed = URL.canParse(url) ? new URL(url) : undefined;
-    const loopback = parsed?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
-    if (parsed?.protocol !== 'https:' && !loopback)
-      throw new SettingsError(`${where}.jwks_url must be an https:// (or file://, or http:// on this machine) URL`);
+    if (!fetchable(url)) throw new SettingsError(`${where}.jwks_url must be an https:// (or file://, or http:// on this machine) URL`);
     keys = createRemoteJWKSet(new URL(url), { timeoutDuration: JWKS_TIMEOUT_MS });
-  } else throw new SettingsError(`${where} needs jwks_url or jwks_file to verify principal tokens`);
+  } else {
+    if (!fetchable(issuer))
+      throw new SettingsError(
+        `${where}: without jwks_url or jwks_file, the key set is found through the issuer's OpenID discovery, and issuer must then be an https:// (or http:// on this machine) URL`,
+      );
+    keys = discoveredKeySet(issuer);
+  }
   const claimAgentId = text('claim_agent_id');
   const claimGroups = text('claim_groups');
   return {

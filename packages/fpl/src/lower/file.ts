@@ -251,11 +251,19 @@ function requiredOfType(
       `${where}: pkcs11 signing is not available in this build: apply will refuse it`,
       'use aws-kms, gcp-kms, azure-key-vault or vault-transit',
     );
-  if (block.type === 'identity' && type === 'oidc' && !values.has('jwks_url') && !values.has('jwks_file'))
+  const issuer = values.get('issuer');
+  if (
+    block.type === 'identity' &&
+    type === 'oidc' &&
+    !values.has('jwks_url') &&
+    !values.has('jwks_file') &&
+    typeof issuer === 'string' &&
+    !/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(issuer)
+  )
     ctx.warning(
       block.typeSpan,
       'missing-field',
-      `${where} (type oidc) has no jwks_url or jwks_file: apply will refuse it, as principal tokens could not be verified`,
+      `${where} (type oidc) has no jwks_url or jwks_file, and its issuer is not an https:// URL to discover them from: apply will refuse it`,
     );
   if (block.type === 'identity' && type === 'oidc' && (!values.has('issuer') || (!values.has('audience') && !values.has('client_id'))))
     ctx.warning(
