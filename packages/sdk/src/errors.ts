@@ -49,6 +49,19 @@ export class ToolDeniedError extends Error implements DenialFields {
     if (f.budgetId !== undefined) this.budgetId = f.budgetId;
   }
 
+  /** The Python SDK's names for the same fields (the reference's debugging guide reads them). */
+  get reason(): string {
+    return this.humanMessage;
+  }
+  /** The id `faramesh explain decision` takes: the decision's action id. */
+  get denialToken(): string | undefined {
+    return this.actionId;
+  }
+  /** A deferral's approval id. */
+  get deferToken(): string | undefined {
+    return this.approvalId;
+  }
+
   /** What a model loop is shown: the denial, structured, so it can react (apologise, wait, ask). */
   toJSON(): Record<string, unknown> {
     return {

@@ -8,7 +8,7 @@
  */
 import { deniedBy, ToolDeniedError } from './errors.js';
 import { processEnv, transportFromEnv } from './transports/select.js';
-import { TransportError, type GovernRequest, type GovernResult, type SpawnEnded, type Transport } from './wire.js';
+import { NoTransportError, TransportError, type GovernRequest, type GovernResult, type SpawnEnded, type Transport } from './wire.js';
 
 export interface GovernOptions {
   /** The `agent "<id>"` of governance.fms (default: FARAMESH_AGENT_ID). */
@@ -146,7 +146,11 @@ export class Governor {
   }
 
   private transportNow(): Promise<Transport> {
-    this.transport ??= transportFromEnv(this.options.env ?? processEnv());
+    // A lookup that failed (no variable set yet) is not kept: the next call looks again.
+    this.transport ??= transportFromEnv(this.options.env ?? processEnv()).catch((e: unknown) => {
+      this.transport = undefined;
+      throw e;
+    });
     return this.transport;
   }
 
@@ -171,13 +175,17 @@ export class Governor {
       ...(this.principalToken ? { principal_token: this.principalToken } : {}),
       ...(this.delegationToken ? { delegation_token: this.delegationToken } : {}),
     };
+    // What JSON cannot carry as it is (Infinity and NaN become null, a BigInt or a cycle throws) would
+    // be decided on another value than the tool gets, or fail inside the transport: denied here.
+    const unsendable = unsendableReason(request);
+    if (unsendable) throw unreachable(toolId, new TransportError(unsendable, false));
     let result: GovernResult;
     try {
       result = await this.decide(request);
     } catch (e) {
       if (!(e instanceof TransportError)) throw e;
       // Only a daemon that never had the request: one that received it may have denied it.
-      if (e.unreachable && !e.delivered && o.failOpen) {
+      if (e.unreachable && !e.delivered && o.failOpen && !(e instanceof NoTransportError)) {
         if (!this.warnedOpen) console.warn(`faramesh: the daemon is unreachable (${e.message}); failOpen runs ${toolId} ungoverned`);
         this.warnedOpen = true;
         return execute();
@@ -207,14 +215,26 @@ export class Governor {
     return this.reach((left) => end(this.agentId, count, left), Date.now() + this.timeoutMs);
   }
 
-  /** Ask the daemon, retrying DAEMON_NOT_READY after its retry_after, within the timeout. */
+  /**
+   * Ask the daemon, retrying DAEMON_NOT_READY and RATE_EXCEEDED after their retry_after when the
+   * wait ends within the timeout (errors.md: the SDKs back off by themselves); a longer wait is the
+   * caller's, as the denial.
+   */
   private async decide(request: GovernRequest): Promise<GovernResult> {
-    const transport = await this.transportNow();
+    let transport: Transport;
+    try {
+      transport = await this.transportNow();
+    } catch (e) {
+      // No transport, or one misconfigured (a malformed URL): a deployment mistake, never opened.
+      if (e instanceof TransportError) throw e;
+      throw new NoTransportError((e as Error).message);
+    }
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const result = await this.reach((left) => transport.govern(request, left), deadline);
       const r = result.structured_denial?.resolution;
-      if (result.effect !== 'DENY' || result.structured_denial?.code !== 'DAEMON_NOT_READY' || r?.type !== 'retry_after') return result;
+      const code = result.structured_denial?.code;
+      if (result.effect !== 'DENY' || (code !== 'DAEMON_NOT_READY' && code !== 'RATE_EXCEEDED') || r?.type !== 'retry_after') return result;
       const wait = r.retry_after_seconds * 1000;
       if (Date.now() + wait >= deadline) return result;
       await sleep(wait);
@@ -313,6 +333,20 @@ function newCallId(): string {
   return `call-${Date.now().toString(36)}-${(++calls).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 let calls = 0;
+
+/** Why a request cannot be sent as the tool will get it (JSON would change or refuse a value), or undefined. */
+function unsendableReason(request: GovernRequest): string | undefined {
+  try {
+    JSON.stringify(request, (key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v))
+        throw new RangeError(`${key ? `"${key}"` : 'a value'} is ${v}, which JSON sends as null`);
+      return v;
+    });
+    return undefined;
+  } catch (e) {
+    return `the call cannot be sent as JSON: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
 
 /** The daemon could not be asked: a denial, since nothing decided the call. */
 function unreachable(toolId: string, e: TransportError): ToolDeniedError {

@@ -77,6 +77,14 @@ export class TransportError extends Error {
   }
 }
 
+/** No daemon is configured at all: a mistake in the deployment, which `failOpen` never opens. */
+export class NoTransportError extends TransportError {
+  override name = 'NoTransportError';
+  constructor(message: string) {
+    super(message, true);
+  }
+}
+
 /** A result the SDK can act on, or a TransportError. */
 export function checkResult(value: unknown): GovernResult {
   const r = value as GovernResult | undefined;

@@ -51,6 +51,15 @@ export function asParsed(schema: unknown, input: unknown): unknown {
   }
 }
 
+/**
+ * Mastra's `createTool` parses its input inside `execute` (when called by hand as well as by an
+ * Agent), so its wrapper must apply the schema to decide on what the body gets. The AI SDK (and any
+ * other `execute` tool) parses before it calls `execute`: parsing again would decide on a value the
+ * body never sees (a `transform` applied twice).
+ */
+const MASTRA_TOOL = Symbol.for('mastra.core.tool.Tool');
+const parsesInside = (t: Obj): boolean => t[MASTRA_TOOL] === true;
+
 export const isGoverned = (t: unknown): boolean => (typeof t === 'object' || typeof t === 'function') && t !== null && GOVERNED in t;
 
 const isObj = (t: unknown): t is Obj => typeof t === 'object' && t !== null;
@@ -109,13 +118,14 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
     case 'execute': {
       const t = tool as Obj;
       const execute = fn(t, 'execute')!;
+      const decided = (input: unknown) => argsObject(parsesInside(t) ? asParsed(t.inputSchema, input) : input);
       // An AI SDK tool that streams its results (`async *execute`): the framework iterates what
       // execute returns, so the governed one must be a generator too, deciding before the first step.
       if (Object.prototype.toString.call(execute) === '[object AsyncGeneratorFunction]')
         return clone(t, {
           execute: async function* (this: Obj, input: unknown, context?: unknown) {
             const out = await gov
-              .run(toolId, argsObject(asParsed(t.inputSchema, input)), (_credential, grant) =>
+              .run(toolId, decided(input), (_credential, grant) =>
                 // The body runs as the framework iterates, after the decision: credential() in every step.
                 withCredentialEach(grant, execute.call(this, input as never, context as never) as AsyncIterator<unknown>),
               )
@@ -128,7 +138,7 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
         execute(this: Obj, input: unknown, context?: { agent?: { threadId?: unknown } }) {
           const thread = context?.agent?.threadId;
           return gov
-            .run(toolId, argsObject(asParsed(t.inputSchema, input)), () => execute.call(this, input as never, context as never), {
+            .run(toolId, decided(input), () => execute.call(this, input as never, context as never), {
               ...(typeof thread === 'string' ? { sessionId: thread } : {}),
             })
             .catch(denied((e) => e.toJSON()));

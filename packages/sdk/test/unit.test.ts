@@ -192,3 +192,69 @@ test('the edge entry point imports nothing from node: anywhere in its module gra
   walk(new URL('../src/edge.js', import.meta.url));
   assert.ok(seen.size >= 6);
 });
+
+test('RATE_EXCEEDED is waited out and asked again when its retry_after ends within timeoutMs; a longer one is thrown at once', async () => {
+  let asked = 0;
+  const limited = (seconds: number): Transport => ({
+    govern: async () => {
+      asked++;
+      if (asked > 1) return { effect: 'PERMIT' };
+      return {
+        effect: 'DENY',
+        reason_code: 'RATE_EXCEEDED',
+        structured_denial: {
+          code: 'RATE_EXCEEDED',
+          human_message: 'denied: t rate limit (1/second) exceeded',
+          resolution: { type: 'retry_after', retry_after_seconds: seconds },
+        },
+      };
+    },
+    poll: async () => 'unknown',
+  });
+  const ran: string[] = [];
+  const soon = governedTools({ t: async () => (ran.push('t'), 'ran') }, { agentId: 'bot', transport: limited(1), timeoutMs: 3000 });
+  const t0 = Date.now();
+  assert.equal(await soon.t(), 'ran');
+  assert.equal(asked, 2);
+  assert.ok(Date.now() - t0 >= 950, 'it waited the retry_after');
+  asked = 0;
+  const late = governedTools({ t: async () => (ran.push('late'), 'ran') }, { agentId: 'bot', transport: limited(30), timeoutMs: 3000 });
+  const e = (await late.t().catch((x: unknown) => x)) as ToolDeniedError;
+  assert.equal(e.code, 'RATE_EXCEEDED');
+  assert.deepEqual(e.resolution, { type: 'retry_after', retryAfterSeconds: 30 });
+  assert.equal(asked, 1);
+  assert.deepEqual(ran, ['t']);
+});
+
+test('no transport configured: a DAEMON_UNREACHABLE denial that failOpen never runs, looked up again on the next call', async () => {
+  const env: Record<string, string | undefined> = {};
+  const ran: string[] = [];
+  const warn = console.warn;
+  console.warn = () => ran.push('warned');
+  try {
+    const tools = governedTools({ t: async () => (ran.push('t'), 'ran') }, { agentId: 'bot', env, failOpen: true, transport: undefined });
+    const e = (await tools.t().catch((x: unknown) => x)) as ToolDeniedError;
+    assert.ok(e instanceof ToolDeniedError, String(e));
+    assert.equal(e.code, 'DAEMON_UNREACHABLE');
+    assert.match(e.humanMessage, /no Faramesh transport: set FARAMESH_SOCKET/);
+    assert.deepEqual(ran, [], 'failOpen is for a daemon down, not for one never configured');
+    // Configured since: the next call looks again (and reaches nothing here, so failOpen may run it).
+    env.FARAMESH_SOCKET = '/nonexistent/faramesh.sock';
+    assert.equal(await tools.t(), 'ran');
+  } finally {
+    console.warn = warn;
+  }
+});
+
+test("ToolDeniedError answers to the Python SDK's field names", () => {
+  const e = new ToolDeniedError({
+    code: 'POLICY_DEFER',
+    humanMessage: 'refunds need a human',
+    resolution: { type: 'pending_approval', approvalId: 'apr-1' },
+    effect: 'DEFER',
+    toolId: 'refund',
+    approvalId: 'apr-1',
+    actionId: 'action-1',
+  });
+  assert.deepEqual([e.reason, e.denialToken, e.deferToken], ['refunds need a human', 'action-1', 'apr-1']);
+});

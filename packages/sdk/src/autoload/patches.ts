@@ -76,6 +76,8 @@ const OVERRIDES: Record<string, Overrides> = {
   ai: (m) => ({
     generateText: withTools(m.generateText),
     streamText: withTools(m.streamText),
+    // streamText's low-memory twin runs the same tools.
+    experimental_streamTextLowMemory: withTools(m.experimental_streamTextLowMemory),
     ToolLoopAgent: governingSubclass(m.ToolLoopAgent),
     Experimental_Agent: governingSubclass(m.Experimental_Agent),
   }),

@@ -3,7 +3,7 @@
  * is patched on its classes' prototypes and re-exported as it is). Import-free, for the loader thread.
  */
 export const TARGETS: Record<string, string[]> = {
-  ai: ['generateText', 'streamText', 'ToolLoopAgent', 'Experimental_Agent'],
+  ai: ['generateText', 'streamText', 'experimental_streamTextLowMemory', 'ToolLoopAgent', 'Experimental_Agent'],
   '@openai/agents': ['tool'],
   '@openai/agents-core': ['tool'],
   '@mastra/core/tools': ['createTool'],

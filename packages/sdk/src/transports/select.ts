@@ -5,7 +5,7 @@
  * pull in `node:net`.
  */
 import { HttpTransport } from './http.js';
-import type { Transport } from '../wire.js';
+import { NoTransportError, type Transport } from '../wire.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -17,7 +17,7 @@ export async function transportFromEnv(env: Env): Promise<Transport> {
     return new SocketTransport(env.FARAMESH_SOCKET);
   }
   if (env.FARAMESH_BASE_URL) return new HttpTransport(env.FARAMESH_BASE_URL, token ? { token } : {});
-  throw new TypeError(
+  throw new NoTransportError(
     'no Faramesh transport: set FARAMESH_SOCKET (start the agent with .faramesh/bin/agent), FARAMESH_REMOTE_URL or FARAMESH_BASE_URL, or pass { transport }',
   );
 }
