@@ -139,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--session <id>', 'session id')
     .option('--tags <list>', "the caller's tags (comma-separated), as the SDK sends them")
     .option('--now <time>', 'decide as of this RFC 3339 time (default: now)')
+    .option('--unapplied', 'hypothetical call: walk governance.fms as written, not the policy in force')
     .option('--dir <dir>', 'stack directory', '.')
     .option('--wal <dir>', "the WAL directory, for an action or correlation id (default: the stack's runtime { wal_dir })")
     .option('--key <file>', 'pinned checkpoint verifier keys, for an action id (default: .faramesh/keys/audit.pub)')
@@ -290,6 +291,17 @@ export async function main(argv: string[]): Promise<number> {
       const { rollback } = await import('./commands/daemon/rollback.js');
       code = await rollback({ ...o, noColor: noColor() });
     });
+
+  // Command groups built on their own (`new Command`, then addCommand) do not inherit the program's
+  // settings: without this a usage error in `audit verify` or `approvals list` would exit 1 (which
+  // `audit verify` uses for a broken chain) instead of 64.
+  const inherit = (c: Command): void => {
+    for (const sub of c.commands) {
+      sub.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+      inherit(sub);
+    }
+  };
+  inherit(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

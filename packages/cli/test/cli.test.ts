@@ -273,3 +273,17 @@ test('destroy on a directory holding no applied stack says so and exits 1', () =
     assert.doesNotMatch(r.stdout, /destroyed/);
   }
 });
+
+test('usage: a parse error in a command group (audit, approvals, agent) exits 64, not 1', () => {
+  const dir = stack('agent "a" {\n  default deny\n}\n');
+  // exit 1 from audit verify means a problem in the log: a misspelled flag must not say that.
+  assert.equal(run(['audit', 'verify', '--form', '2026-01-01', '--stack', dir]).code, 64);
+  assert.equal(run(['audit', 'verify', 'extra', '--stack', dir]).code, 64);
+  assert.equal(run(['audit', 'tail', '--effect', 'allow', '--no-follow', '--stack', dir]).code, 64);
+  assert.equal(run(['approvals', 'list', '--bogus', '--dir', dir]).code, 64);
+  assert.equal(run(['approvals', 'list', '--status', 'foo', '--dir', dir]).code, 64);
+  assert.equal(run(['agent', 'list', '--bogus', '--dir', dir]).code, 64);
+  assert.equal(run(['audit', 'wal', 'inspect', '--bogus']).code, 64);
+  // Help is still exit 0.
+  assert.equal(run(['audit', 'verify', '--help']).code, 0);
+});

@@ -16,6 +16,8 @@ test('explain decision|approval|agent|rule read the stack as it is, and change n
     assert.equal(decision.code, 0, decision.stderr);
     assert.match(decision.stdout, /Rule text {2}deny! {2}stripe\/payouts reason "platform team only"/);
     assert.equal(s.cli('explain', payout.action_id!).stdout, decision.stdout, 'an action id alone is a decision');
+    const decisionJson = JSON.parse(s.cli('explain', 'decision', payout.action_id!, '--format', 'json').stdout) as { rule_text: string };
+    assert.equal(decisionJson.rule_text, 'deny!  stripe/payouts reason "platform team only"', 'the JSON form carries the rule text too');
 
     const approval = s.cli('explain', 'approval', refund.defer_token!);
     assert.equal(approval.code, 0, approval.stderr);

@@ -22,7 +22,7 @@ import {
   type RecordInput,
 } from '@faramesh/audit';
 import { budgetUsage, liveSpawns, mayPermit, prepare, type EngineState } from '@faramesh/engine';
-import { canonicalJson, type HttpFields } from '@faramesh/protocol';
+import { canonicalJson, type DecisionRequest, type HttpFields } from '@faramesh/protocol';
 import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } from './signing/checkpoint-signer.js';
 import type { Server as NetServer } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl';
@@ -774,6 +774,18 @@ export class Daemon {
         }
       case 'agents.list':
         return operatorResult({ agents: this.agents(now) });
+      case 'explain': {
+        const { now_ms, principal, model, session_id, tags, ...call } = r.params;
+        const request: DecisionRequest = {
+          ...call,
+          args: call.args ?? {},
+          ...(principal ? { principal } : {}),
+          ...(model ? { model } : {}),
+          ...(session_id ? { session_id } : {}),
+          ...(tags ? { tags } : {}),
+        };
+        return operatorResult(this.decisions.explain(request, now_ms ?? now));
+      }
       case 'agents.quiesce':
       case 'agents.resume': {
         const { id, by, reason } = r.params;

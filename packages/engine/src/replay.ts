@@ -79,9 +79,13 @@ function delegated(policy: PreparedPolicy, call: RecordedCall, outcome: RuleOutc
   let ceiling = 2;
   let target = call.agent_id;
   let ttl = false;
+  const id = checkToolId(call.tool);
+  const tool = 'problem' in id ? call.tool : id.tool;
   for (let i = chain.length - 1; i >= 0; i--) {
     const grant = policy.agents.get(chain[i]!)?.ir.delegates.find((d) => d.targets.includes(target));
     if (!grant) return { kind: 'decided', effect: 'DENY' };
+    // As decide() has it: a tool outside any hop's scope is denied, whatever the worker's rules say.
+    if (grant.scope && !grant.scope.some((p) => matchTool(p, tool))) return { kind: 'decided', effect: 'DENY' };
     if (grant.ttl_s !== undefined) ttl = true;
     const cap = { permit: 2, defer: 1, approval: 1, deny: 0 }[grant.ceiling ?? 'permit'] ?? 2;
     ceiling = Math.min(ceiling, cap);
@@ -174,6 +178,15 @@ function unrecordedFields(expr: ExprIR): string[] {
   return expr.args.flatMap((a: ExprIR) => unrecordedFields(a));
 }
 
+/** Whether an expression reads a variable under `root` (`principal.role`). */
+function readsRoot(expr: ExprIR, root: string): boolean {
+  if ('lit' in expr) return false;
+  if ('list' in expr) return expr.list.some((e) => readsRoot(e, root));
+  if ('var' in expr) return expr.var[0] === root;
+  if ('selector' in expr) return false;
+  return expr.args.some((a: ExprIR) => readsRoot(a, root));
+}
+
 /** An evaluation context holding only what the log recorded; nothing else is ever read from it. */
 function recordedEnv(call: RecordedCall, tool: string): EvalEnv {
   return {
@@ -211,8 +224,16 @@ export function ruleStageKey(policy: PreparedPolicy, agentId: string, toolId: st
   const selectorIds = new Set([...rules, ...agent.phases.flatMap((p) => p.rules.candidates(tool.tool))].flatMap((r) => r.selectors));
   const selectors = [...selectorIds].sort().map((id) => withoutRef(agent.selectors.get(id)) ?? { id });
   const grants = chain.map((a) => (policy.agents.get(a)?.ir.delegates ?? []).map(withoutRef));
+  // A rule reading principal.* sees what the daemon verified: claims count by the identities and
+  // `trust_sdk_principal`, so a change to those changes what the same rule decides.
+  const readsPrincipal = [...rules, ...agent.phases.flatMap((p) => p.rules.candidates(tool.tool))].some(
+    (r) => r.ir.when !== undefined && readsRoot(r.ir.when, 'principal'),
+  );
+  const principals = readsPrincipal
+    ? { trust_sdk_principal: policy.ir.runtime.trust_sdk_principal ?? null, identities: policy.ir.identities.map(withoutRef) }
+    : null;
   // Canonical JSON: a policy read back from its signed file has its keys in another order.
-  return canonicalJson({ default: agent.ir.default ?? 'deny', rules: rules.map(strip), phases, selectors, grants });
+  return canonicalJson({ default: agent.ir.default ?? 'deny', rules: rules.map(strip), phases, selectors, grants, principals });
 }
 
 /**

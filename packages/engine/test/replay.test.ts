@@ -151,6 +151,40 @@ agent "temp" {
   );
 });
 
+test("ruleOutcome denies a delegated call whose tool is outside a grant's scope, as decide() does", () => {
+  const p = policy(`agent "boss" {
+  default deny
+  delegate {
+    to    = ["worker"]
+    scope = ["web/*"]
+  }
+}
+agent "worker" {
+  default deny
+  rules {
+    permit web/fetch
+    permit docs/read
+  }
+}
+`);
+  const via = (tool: string) => ruleOutcome(p, { ...at(tool, 'worker'), delegation_chain: ['boss'] });
+  const real = (tool: string) =>
+    decide(p, { agent_id: 'worker', tool, args: {}, delegation_chain: [{ agent_id: 'boss' }] }, emptyState(), { nowMs: T0 }).decision
+      .effect;
+  assert.equal(real('docs/read'), 'DENY');
+  assert.deepEqual(via('docs/read'), { kind: 'decided', effect: 'DENY' }, 'outside the scope');
+  assert.equal(real('web/fetch'), 'PERMIT');
+  assert.deepEqual(via('web/fetch'), { kind: 'decided', effect: 'PERMIT', rule_ref: 'governance.fms:11' }, 'inside the scope');
+});
+
+test('ruleStageKey sees where principal claims come from, for a rule that reads them', () => {
+  const rules = `agent "bot" {\n  default deny\n  rules {\n    permit admin if principal.role == "admin"\n    permit search\n  }\n}\n`;
+  const trusting = policy(`runtime {\n  trust_sdk_principal = true\n}\n${rules}`);
+  const strict = policy(rules);
+  assert.notEqual(ruleStageKey(trusting, 'bot', 'admin'), ruleStageKey(strict, 'bot', 'admin'), 'claims dropped now: admin may deny');
+  assert.equal(ruleStageKey(trusting, 'bot', 'search'), ruleStageKey(strict, 'bot', 'search'), 'search reads no claims');
+});
+
 test('the keys see a selector cache, and everything after the rules: limits, budgets, egress', () => {
   const selector = (cache: string) =>
     policy(

@@ -17,6 +17,7 @@ import {
   valuesOf,
   decide,
   delegateTarget,
+  Trace,
   type DecideResult,
   type EngineState,
   type PreparedPolicy,
@@ -77,6 +78,17 @@ export interface DecisionDeps {
   credentials?: (ir: PolicyIR, agent: string, tool: string, nowMs: number, carrier?: Carrier) => Promise<Issued | Unavailable> | undefined;
   /** The agent's unfinished work outside the daemon's approvals (MCP tasks), for `no_uncommitted_writes`. */
   openTasks?: (agent: string) => string[];
+}
+
+/** A hypothetical call as the daemon would decide it now. */
+export interface Explained {
+  policy_version: string;
+  mode: PolicyInUse['mode'];
+  steps: Trace['steps'];
+  rules: Trace['rules'];
+  decision: Decision;
+  /** The agent is quiesced: every call of its is denied, whatever the policy says. */
+  quiesced?: Quiesced;
 }
 
 export class DecisionService {
@@ -315,6 +327,33 @@ export class DecisionService {
     }
     const live = liveSpawns(state, agent);
     return { agent_id: agent, ended: before - live, live };
+  }
+
+  /**
+   * `faramesh explain --agent --tool`: the call decided as `govern` would decide it now, on the live
+   * state, traced; nothing is applied or recorded. Approvals are not looked up: the question is what
+   * the policy says of the call, not whether an operator already answered it.
+   */
+  explain(request: DecisionRequest, nowMs: number): Explained {
+    const policy = this.policy;
+    const quiesced = this.quiesced.get(request.agent_id);
+    const trace = new Trace();
+    // Claims are taken as if a token had carried them, where a call could carry any.
+    if (request.principal && !policy.principals.takesClaims) {
+      trace.step('principal', 'claims dropped: this stack verifies no principal tokens and trusts no stated claims');
+      delete request.principal;
+    }
+    const decision = quiesced
+      ? quiescedDecision(request.agent_id, request.args ?? {})
+      : decide(policy.prepared, request, this.deps.state, { nowMs }, { trace }).decision;
+    return {
+      policy_version: policy.compiled.policy_version,
+      mode: policy.mode,
+      steps: trace.steps,
+      rules: trace.rules,
+      decision,
+      ...(quiesced ? { quiesced } : {}),
+    };
   }
 
   /** Agents whose unverified claims were dropped, told once each in the daemon log. */

@@ -128,6 +128,11 @@ export class PrincipalGate {
     this.issuers = identities.filter((i) => i.type === 'oidc').map((i) => issuerOf(i, stackDir, env));
   }
 
+  /** Whether any call can carry `principal.*`: a token to verify, or claims trusted as stated. */
+  get takesClaims(): boolean {
+    return this.trustClaims || this.issuers.length > 0;
+  }
+
   /** What the call's `principal.*` is, or why the call is refused. Synchronous unless a token must be verified. */
   resolve(
     p: { agent_id: string; principal?: Principal; principal_token?: string },

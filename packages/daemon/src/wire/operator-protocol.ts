@@ -73,6 +73,24 @@ export const OperatorRequest = z.discriminatedUnion('method', [
       by,
     }),
   }),
+  /**
+   * A hypothetical call decided as a call would be now (the policy in force, the live rate, budget
+   * and selector state, the clock or `now_ms`), with every step traced. Nothing changes and nothing
+   * is recorded. The claims are taken as the operator states them.
+   */
+  z.object({
+    method: z.literal('explain'),
+    params: z.object({
+      agent_id: z.string().min(1).max(256),
+      tool: z.string().min(1).max(512),
+      args: z.record(z.string(), z.unknown()).optional(),
+      principal: z.record(z.string(), z.unknown()).optional(),
+      model: z.string().min(1).max(256).optional(),
+      session_id: z.string().min(1).max(256).optional(),
+      tags: z.array(z.string().max(256)).max(64).optional(),
+      now_ms: z.number().int().nonnegative().optional(),
+    }),
+  }),
   /** The newest records (a window of the last 10,000), and a long poll for the next ones. */
   z.object({
     method: z.literal('audit.tail'),

@@ -14,6 +14,25 @@ import { guarded } from '../daemon/operator.js';
 import { appliedVersion } from '../daemon/policy-in-force.js';
 import { duration } from '../daemon/status.js';
 import { placedRules } from './rules.js';
+import type { ExprIR } from '@faramesh/fpl';
+
+/** Variables an approval does not keep: a condition reading one cannot be walked again. */
+const UNKEPT = new Set(['tags', 'model', 'principal', 'session', 'cost', 'delegation', 'action', 'query', 'headers']);
+
+function unkeptFields(expr: ExprIR): string[] {
+  const found = new Set<string>();
+  const visit = (e: ExprIR): void => {
+    if ('lit' in e || 'selector' in e) return;
+    if ('list' in e) return e.list.forEach(visit);
+    if ('var' in e) {
+      if (UNKEPT.has(e.var[0]!)) found.add(e.var[0]!);
+      return;
+    }
+    e.args.forEach(visit);
+  };
+  visit(expr);
+  return [...found].sort();
+}
 
 export interface ExplainApprovalOptions {
   dir: string;
@@ -92,11 +111,43 @@ function rulesAtDeferral(stack: string, a: Shown): RuleWalk | undefined {
       { nowMs },
       { trace },
     );
-    const text = new Map(placedRules(ir).map((p) => [p.rule.ref, ruleText(p.rule)]));
+    const placed = placedRules(ir).filter((p) => p.agent === a.agent_id || p.agent === '');
+    const text = new Map(placed.map((p) => [p.rule.ref, ruleText(p.rule)]));
+    const unkept = new Map(placed.map((p) => [p.rule.ref, p.rule.when ? unkeptFields(p.rule.when) : []]));
+    // The approval keeps the tool and the redacted arguments, not the call's tags, model, principal or
+    // session: a condition on them is unknown here, though it was true or false when the call came.
+    const rules: RuleWalk['rules'] = [];
+    for (const r of trace.rules) {
+      const fields = unkept.get(r.ref) ?? [];
+      if (r.ref === a.rule_ref) {
+        rules.push({
+          ref: r.ref,
+          text: text.get(r.ref) ?? '',
+          result: `match → DEFER${r.result.startsWith('match') ? '' : ' (as recorded)'}`,
+        });
+        break;
+      }
+      const unknown = fields.length > 0 && !r.result.startsWith('no match (condition false)');
+      rules.push({
+        ref: r.ref,
+        text: text.get(r.ref) ?? '',
+        result: unknown ? `not known: reads ${fields.join(', ')}, which the approval does not keep` : r.result,
+      });
+    }
+    const reached = a.rule_ref === undefined || rules.some((r) => r.ref === a.rule_ref);
     return {
       policy_version: record.policy_version,
       ...(a.rule_ref && text.has(a.rule_ref) ? { deferredBy: text.get(a.rule_ref)! } : {}),
-      rules: trace.rules.map((r) => ({ ref: r.ref, text: text.get(r.ref) ?? '', result: r.result })),
+      rules: reached
+        ? rules
+        : [
+            ...rules,
+            {
+              ref: a.rule_ref!,
+              text: text.get(a.rule_ref!) ?? '',
+              result: 'match → DEFER (as recorded; the walk above lacks what decided it)',
+            },
+          ],
       redacted: JSON.stringify(a.args).includes(JSON.stringify(REDACTED)),
     };
   } catch {

@@ -25,7 +25,10 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
   if (!ev) return 1;
   const stored = ev.record.record;
   if (o.format === 'json') {
-    out.print(JSON.stringify({ record: stored, leaf_hash: ev.leaf_hash, chain: ev.chain, signed: ev.signed ?? null }, null, 2));
+    // The rule's text, as the text form shows it: read from the signed policy that made the decision.
+    const decided = stored.type === 'decision' && typeof stored.rule_ref === 'string' ? (stored as unknown as DecisionRecord) : undefined;
+    const rule_text = decided ? (ruleAt(o.stack, decided) ?? null) : null;
+    out.print(JSON.stringify({ record: stored, rule_text, leaf_hash: ev.leaf_hash, chain: ev.chain, signed: ev.signed ?? null }, null, 2));
     return ev.chain.ok ? 0 : 1;
   }
   if (stored.type !== 'decision') {
@@ -45,7 +48,10 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
     ['Agent', r.agent_svid ? `${r.agent_id}   (${r.agent_svid})` : r.agent_id],
     ['Tool', `${r.tool}   (${r.action_type})`],
     ['Effect', [r.effect, r.code, r.denial?.human_message].filter(Boolean).join('  ')],
-    ['Rule', r.rule_ref ? `${r.rule_ref}${r.rule_digest ? `   (digest ${String(r.rule_digest).slice(0, 12)})` : ''}` : '(default effect)'],
+    [
+      'Rule',
+      r.rule_ref ? `${r.rule_ref}${r.rule_digest ? `   (digest ${String(r.rule_digest).slice(0, 12)})` : ''}` : decidedWithoutRule(r),
+    ],
     ['Rule text', r.rule_ref ? ruleAt(o.stack, r) : undefined],
     ['Policy', r.policy_version],
     ['Args', `sha256 ${r.args_hash}   (values are never stored in the log)`],
@@ -79,6 +85,17 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
   for (const [k, v] of rows)
     if (v !== undefined) out.print(`${k.padEnd(11)}${['Rule text', 'Chain', 'Signed'].includes(k) ? printable(v) : inline(v)}`);
   return ev.chain.ok ? 0 : 1;
+}
+
+/**
+ * What decided a call no rule is named for: the agent's default, or a check that refused it on its
+ * own (the identity check, egress, model policy, a quiesced agent…), which its denial names.
+ */
+export function decidedWithoutRule(r: Pick<DecisionRecord, 'denial'>): string {
+  const resolution = r.denial?.resolution as { type?: string; rule_id?: unknown } | undefined;
+  if (resolution?.type === 'manual_audit') return '(no rule: refused before the policy was consulted)';
+  const check = resolution?.type === 'rule_block' && typeof resolution.rule_id === 'string' ? resolution.rule_id : undefined;
+  return check === undefined || check === 'default' ? '(default effect)' : `(no rule: the ${check.replace(/_/g, ' ')} check)`;
 }
 
 function costLine(c: { usd?: number; input_tokens?: number; output_tokens?: number }): string {

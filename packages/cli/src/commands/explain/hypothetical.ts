@@ -1,8 +1,12 @@
+import { DaemonUnreachableError, operatorCall, stackPaths } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, Trace } from '@faramesh/engine';
-import type { DecisionRequest } from '@faramesh/protocol';
+import type { PolicyIR } from '@faramesh/fpl';
+import type { Decision, DecisionRequest } from '@faramesh/protocol';
 import { makeOut } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
+import { ruleText } from '../../rule-text.js';
 import { compileStack } from '../../stack-compile.js';
+import { policyInForce } from '../daemon/policy-in-force.js';
 
 export interface ExplainOptions {
   dir: string;
@@ -15,13 +19,33 @@ export interface ExplainOptions {
   /** Comma-separated. */
   tags?: string;
   now?: string;
+  /** Walk governance.fms as written, not the policy in force. */
+  unapplied?: boolean;
   format?: 'text' | 'json';
   noColor?: boolean;
 }
 
+/** Which policy, and which state, the hypothetical call was decided against. */
+interface Source {
+  /** `running`: asked of the daemon, on its live state; `applied`: the signed policy, no daemon; `unapplied`: governance.fms. */
+  kind: 'running' | 'applied' | 'unapplied';
+  policy_version?: string;
+  /** What the answer cannot know, said beside it. */
+  note?: string;
+}
+
+interface Walked {
+  steps: Trace['steps'];
+  rules: Trace['rules'];
+  decision: Decision;
+}
+
 /**
  * faramesh explain --agent A --tool T --args JSON: walk the pipeline for a hypothetical call and
- * print every step. (Explaining a recorded decision by its action id needs the audit log.)
+ * print every step. Asked of the running daemon, it is decided as a real call would be now: the
+ * policy in force, its rate, budget, phase and selector state. With no daemon, the policy last
+ * applied is walked on fresh state, and a stack never applied (or `--unapplied`) walks
+ * governance.fms as written; the output says which.
  */
 export async function explain(opts: ExplainOptions): Promise<number> {
   const out = makeOut(opts.noColor);
@@ -34,11 +58,6 @@ export async function explain(opts: ExplainOptions): Promise<number> {
   if (!Number.isFinite(nowMs)) {
     out.error(out.fail(`--now: '${opts.now}' is not an RFC 3339 time`));
     return 1;
-  }
-  const { stack, result } = await compileStack(opts.dir);
-  if (!result.ir) {
-    for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
-    return 2;
   }
   const request: DecisionRequest = {
     agent_id: opts.agent,
@@ -56,27 +75,100 @@ export async function explain(opts: ExplainOptions): Promise<number> {
         }
       : {}),
   };
-  const trace = new Trace();
-  const { decision } = decide(prepare(result.ir), request, { ...emptyState(), policy_applied_ms: nowMs }, { nowMs }, { trace });
+  const paths = stackPaths(opts.dir);
+  let ir: PolicyIR | undefined;
+  let source: Source | undefined;
+  let walked: Walked | undefined;
+  if (!opts.unapplied) {
+    try {
+      const inForce = await policyInForce(paths);
+      if (inForce) {
+        ir = inForce.ir;
+        source = { kind: inForce.source, policy_version: inForce.policy_version };
+      }
+    } catch (e) {
+      out.error(out.fail(`the policy in force could not be read: ${(e as Error).message} (--unapplied walks governance.fms)`));
+      return 1;
+    }
+    if (source?.kind === 'running') {
+      try {
+        const r = await operatorCall<Walked & { policy_version: string; mode: string }>(paths.operatorSocket, 'explain', {
+          ...request,
+          ...(opts.now !== undefined ? { now_ms: nowMs } : {}),
+        });
+        walked = r;
+        source = {
+          kind: 'running',
+          policy_version: r.policy_version,
+          ...(r.mode === 'audit'
+            ? { note: 'runtime { mode = "audit" }: a real call runs whatever the effect, and is recorded with it' }
+            : {}),
+        };
+      } catch (e) {
+        if (!(e instanceof DaemonUnreachableError)) {
+          out.error(out.fail(`the daemon could not explain the call: ${(e as Error).message}`));
+          return 1;
+        }
+        source = { kind: 'applied', ...(source.policy_version ? { policy_version: source.policy_version } : {}) };
+      }
+    }
+    if (source?.kind === 'applied')
+      source.note = 'the daemon is not running: rate limits, budgets, phases and selectors are taken as fresh';
+  }
+  // A rule's text: the line as written for governance.fms walked as it is, else the rule as the
+  // policy walked holds it (the file may have changed since it was applied).
+  let lineOf: ((ref: string) => string | undefined) | undefined;
+  if (!ir) {
+    const { stack, result } = await compileStack(opts.dir);
+    if (!result.ir) {
+      for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+      return 2;
+    }
+    ir = result.ir;
+    lineOf = (ref) => {
+      const m = /^(.*):(\d+)$/.exec(ref);
+      return m && m[1] === stack.source.name ? stack.source.lineText(Number(m[2])).trim() : undefined;
+    };
+    source = {
+      kind: 'unapplied',
+      note: opts.unapplied
+        ? 'governance.fms as written, on fresh state'
+        : 'no policy has been applied in this stack: governance.fms as written, on fresh state',
+    };
+  }
+  if (!walked) {
+    const trace = new Trace();
+    // As the daemon does: claims count where a token could carry them or stated claims are trusted.
+    if (request.principal && !ir.identities.some((i) => i.type === 'oidc') && ir.runtime.trust_sdk_principal !== true) {
+      trace.step('principal', 'claims dropped: this stack verifies no principal tokens and trusts no stated claims');
+      delete request.principal;
+    }
+    const { decision } = decide(prepare(ir), request, { ...emptyState(), policy_applied_ms: nowMs }, { nowMs }, { trace });
+    walked = { steps: trace.steps, rules: trace.rules, decision };
+  }
+  const { decision, steps, rules } = walked;
   if (opts.format === 'json') {
-    out.print(JSON.stringify({ request, steps: trace.steps, rules: trace.rules, decision }, null, 2));
+    out.print(JSON.stringify({ request, policy: source, steps, rules, decision }, null, 2));
     return 0;
   }
-  const sourceLine = (ref: string) => {
-    const m = /^(.*):(\d+)$/.exec(ref);
-    return m && m[1] === stack.source.name ? stack.source.lineText(Number(m[2])).trim() : `${ref}`;
-  };
+  const texts = ruleTexts(ir);
+  const text = (ref: string) => lineOf?.(ref) ?? texts.get(ref) ?? ref;
   out.print(`Explain: ${opts.agent} → ${opts.tool}`);
-  out.print(`args:    ${JSON.stringify(decision.redacted_args)}\n`);
+  out.print(`args:    ${JSON.stringify(decision.redacted_args)}`);
+  out.print(
+    `policy:  ${source!.kind === 'running' ? 'in force (asked of the running daemon)' : source!.kind === 'applied' ? 'in force (as last applied)' : 'governance.fms (not applied)'}${source!.policy_version ? ` ${source!.policy_version.slice(0, 16)}` : ''}`,
+  );
+  if (source!.note) out.print(`         ${source!.note}`);
+  out.print('');
   out.print('Pipeline:');
   let n = 0;
-  for (const step of trace.steps) {
+  for (const step of steps) {
     if (step.stage === 'decision') continue;
-    if (step.stage === 'identity' || trace.rules.length === 0 || n > 0) out.print(`  ${++n}. ${step.stage.padEnd(14)} ${step.detail}`);
-    if (step.stage === 'identity' && trace.rules.length > 0) {
+    if (step.stage === 'identity' || rules.length === 0 || n > 0) out.print(`  ${++n}. ${step.stage.padEnd(14)} ${step.detail}`);
+    if (step.stage === 'identity' && rules.length > 0) {
       out.print(`  ${++n}. rule match`);
-      const width = Math.max(...trace.rules.map((r) => sourceLine(r.ref).length));
-      for (const r of trace.rules) out.print(`       ${r.ref.padEnd(20)} ${sourceLine(r.ref).padEnd(width)}  → ${r.result}`);
+      const width = Math.max(...rules.map((r) => text(r.ref).length));
+      for (const r of rules) out.print(`       ${r.ref.padEnd(20)} ${text(r.ref).padEnd(width)}  → ${r.result}`);
     }
   }
   out.print('');
@@ -85,6 +177,13 @@ export async function explain(opts: ExplainOptions): Promise<number> {
   if (decision.rule_ref) out.print(`Rule ref:  ${decision.rule_ref}`);
   for (const s of decision.signals) out.print(`Signal:    ${s.code} — ${s.human_message}`);
   return 0;
+}
+
+/** Each rule's text by its ref, from the policy walked (not the file, which may have changed since). */
+function ruleTexts(ir: PolicyIR): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const agent of ir.agents) for (const r of [...agent.phases.flatMap((p) => p.rules), ...agent.rules]) texts.set(r.ref, ruleText(r));
+  return texts;
 }
 
 function parseJsonOptions(opts: ExplainOptions): { args: Record<string, unknown>; principal?: Record<string, unknown> } | string {

@@ -9,6 +9,7 @@ import { makeOut, plural } from '../../output.js';
 import { walDir, type AuditPathOptions } from '../audit/paths.js';
 import { collectRun, matchedLine, type RunRecords } from '../audit/trace.js';
 import { inline } from '../../output.js';
+import { decidedWithoutRule } from './decision.js';
 
 export interface ExplainRunOptions extends AuditPathOptions {
   format?: 'text' | 'json';
@@ -26,6 +27,8 @@ interface Step {
   effect: DecisionRecord['effect'];
   code: string | null;
   rule_ref: string | null;
+  /** Without a rule: the default, or the check that refused it. */
+  decided_by: string;
   /** Why it was denied (an operator's denial of a deferred call says who denied it). */
   message: string | null;
   /** The approval this deferral waits on, and what became of it. */
@@ -76,7 +79,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
   const toolWidth = Math.max(...s.decisions.map((d) => inline(d.tool).length));
   const several = s.agents.length > 1;
   for (const d of s.decisions) {
-    const why = [d.code, d.rule_ref ?? '(default effect)', d.message ? `— ${d.message}` : ''].filter(Boolean).join(' ');
+    const why = [d.code, d.rule_ref ?? d.decided_by, d.message ? `— ${d.message}` : ''].filter(Boolean).join(' ');
     const approval = d.approval
       ? ` → ${d.approval.id} ${d.approval.outcome}${d.approval.by && d.approval.outcome !== 'expired' ? ` by ${d.approval.by}` : ''}`
       : d.ran_under
@@ -127,6 +130,7 @@ function summarise(run: RunRecords): RunSummary {
       effect: d.effect,
       code: d.code ?? null,
       rule_ref: d.rule_ref ?? null,
+      decided_by: d.rule_ref ?? decidedWithoutRule(d),
       message: d.effect === 'deny' ? (d.denial?.human_message ?? null) : null,
       approval,
       ran_under: d.approval?.id ?? null,
