@@ -272,3 +272,14 @@ export async function sinkCollector(down = false) {
   const collector = await jsonCollector((b) => shipped.push(...(b as { records: Record<string, unknown>[] }).records), { down });
   return Object.assign(collector, { shipped });
 }
+
+/** Wait until the daemon's start-up probe of each credential provider is answered (none is UNKNOWN). */
+export async function providersProbed(s: Stack): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = await s.cliAsync('status', '--format', 'json');
+    const providers = (JSON.parse(r.stdout) as { providers?: { kind?: string; status: string }[] }).providers ?? [];
+    if (!providers.some((p) => p.kind === 'credentials' && p.status === 'UNKNOWN')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the credential providers were never probed');
+}

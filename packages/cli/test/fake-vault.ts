@@ -43,6 +43,8 @@ export class FakeVault {
   mintedTtl?: number;
   /** While set, every request waits for it: a Vault that is slow to answer. */
   hold?: Promise<void>;
+  /** While set, every request is answered 503, as by a sealed Vault. */
+  sealed = false;
   private server?: Server;
   addr = '';
 
@@ -56,6 +58,7 @@ export class FakeVault {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(json));
         };
+        if (this.sealed) return send(503, { errors: ['Vault is sealed'] });
         const url0 = new URL(req.url!, 'http://vault');
         if (req.method === 'POST' && url0.pathname === '/v1/auth/approle/login') {
           this.logins++;

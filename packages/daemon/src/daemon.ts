@@ -79,6 +79,9 @@ import { LatencyHistogram, metricsText } from './wire/metrics.js';
 import { TokenBook, TokenError } from './core/tokens.js';
 import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from './wire/operator-protocol.js';
 
+/** How often a credential provider last seen failing is probed again. */
+const REPROBE_EVERY_MS = 30_000;
+
 export const DAEMON_VERSION = '0.1.0';
 
 export interface DaemonOptions {
@@ -117,6 +120,8 @@ export class Daemon {
   private selectors?: SelectorFetcher;
   /** When `wal_retention` is next applied (first: once READY). */
   private retentionDueMs = 0;
+  /** When credential providers that failed are tried again (they recover without waiting for a call). */
+  private reprobeDueMs = 0;
   /** Records compacted into archive files. */
   private archived = 0;
   private alerts?: Alerts;
@@ -379,6 +384,8 @@ export class Daemon {
       // The agent socket opens only now, in the same step as READY: no agent ever meets a
       // half-initialized daemon, and whoever sees READY finds the socket bound.
       this.lifecycle.to('READY');
+      // Each credential provider is tried once now, off the decision path, so status knows its health.
+      void this.broker?.probe(compiled.ir);
       await Promise.all([this.agentServer.bind(settings.agentSocket, 0o666), ...this.syncAgentMirrors(compiled.ir)]);
       this.startSupervisor(compiled.ir);
       this.say(
@@ -980,6 +987,7 @@ export class Daemon {
     this.selectors?.stop();
     this.selectors = new SelectorFetcher(compiled.ir, this.engineState!, this.say);
     this.selectors.start();
+    void this.broker?.probe(compiled.ir);
     this.approvals!.ttlMs = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env).approvalTtlMs;
     if (identityChanged) previous?.close();
     // An agent the policy gained can reach the daemon from its sandbox at once; one it lost, no longer.
@@ -1133,7 +1141,7 @@ export class Daemon {
       runtime_mode: this.decisions?.policy.mode ?? this.settings?.mode ?? null,
       dev: this.options.dev !== undefined,
       degraded: this.decisions?.degraded ?? null,
-      providers: this.sinks?.statuses() ?? [],
+      providers: [...(this.sinks?.statuses() ?? []), ...this.credentialProviders(policy?.compiled.ir, now)],
       alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
       credentials: this.broker?.statuses() ?? [],
       identity: this.identity?.status() ?? null,
@@ -1173,9 +1181,33 @@ export class Daemon {
     };
   }
 
+  /** The policy's credential providers as `status` lists them beside the sinks. */
+  private credentialProviders(ir: PolicyIR | undefined, now: number): object[] {
+    if (!ir || !this.broker) return [];
+    const stats = new Map(this.broker.statuses().map((s) => [s.provider, s]));
+    return ir.providers.flatMap((p) => {
+      const s = stats.get(p.name);
+      if (!s) return [];
+      return [
+        {
+          name: p.name,
+          type: p.type,
+          kind: 'credentials',
+          status: s.status,
+          ...(s.last_probe_at ? { last_probe_seconds_ago: Math.max(0, Math.floor((now - Date.parse(s.last_probe_at)) / 1000)) } : {}),
+          ...(s.status !== 'HEALTHY' && s.last_error ? { last_error: s.last_error } : {}),
+        },
+      ];
+    });
+  }
+
   /** Once a second: expire approvals, snapshot the state when due, apply `wal_retention` when due. */
   private async tick(): Promise<void> {
     const now = Date.now();
+    if (now >= this.reprobeDueMs && this.lifecycle.state === 'READY' && this.decisions) {
+      this.reprobeDueMs = now + REPROBE_EVERY_MS;
+      void this.broker?.probe(this.decisions.policy.compiled.ir, true);
+    }
     if (this.snapshots?.due(now) && this.lifecycle.state === 'READY')
       void this.snapshots.take(now).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
     const retention = this.decisions?.policy.walRetentionMs;

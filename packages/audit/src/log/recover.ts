@@ -10,6 +10,7 @@ import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataEnd, scanFrames } from '../frames.js';
 import { leafHash } from '../merkle.js';
+import { leafAt } from '../read/follower.js';
 import { LogCorruptError } from './errors.js';
 import { BASE_FILE, LEAVES, liveSegments } from './base.js';
 import { removeCompacted } from './compact.js';
@@ -100,6 +101,24 @@ function resume(dir: string, segments: string[], snap: Snapshot, first: number):
   } catch {
     return undefined;
   }
+  // The snapshot is written only once its last record is durable, so that record must still be
+  // where the snapshot says. Reading on from the offset alone would not notice records before it
+  // zeroed or damaged: the log would open, and every record appended after the hole would be
+  // unreadable (readers stop at the first zero frame).
+  // (A segment shorter than the snapshot's offset is said as such when it is read.)
+  const cutShort = statSync(join(dir, snap.segment)).size < snap.offset;
+  if (
+    !cutShort &&
+    snap.last !== undefined &&
+    segments.includes(snap.last.segment) &&
+    leafAt(dir, snap.last.segment, snap.last.offset) !== snap.last.leaf
+  )
+    throw new LogCorruptError(
+      snap.last.segment,
+      snap.last.offset,
+      `the record the snapshot ends at (seq ${snap.size - 1}) is not there: acknowledged records are missing or damaged`,
+      snap.size - 1,
+    );
   // Sealed segments before it: present, whole and contiguous, judged by their manifests.
   for (let i = 0; i < at; i++) {
     const name = segments[i]!;

@@ -48,11 +48,25 @@ const DEFAULT_TTL_S = 30;
 /** KV reads are cached this long at most (a minted token never is). */
 const CACHE_S = 30;
 
+/**
+ * A provider's health, from what its last fetches (a call's, or a probe's) met: `HEALTHY` when the
+ * last one worked; `DEGRADED` when it failed after earlier ones worked, fewer than DOWN_AFTER times in
+ * a row; `DOWN` past that, or when none has worked yet; `UNKNOWN` until the first is answered.
+ */
+export type ProviderHealth = 'UNKNOWN' | 'HEALTHY' | 'DEGRADED' | 'DOWN';
+const DOWN_AFTER = 3;
+
 /** How a provider has fared, for `faramesh status`. */
 export interface BrokerStat {
   provider: string;
+  status: ProviderHealth;
+  /** Credentials issued to calls, and calls refused for the provider's failure (probes count in neither). */
   issued: number;
   failed: number;
+  /** The last fetch answered, a call's or a probe's. */
+  last_probe_at?: string;
+  last_ok_at?: string;
+  consecutive_failures: number;
   last_error?: string;
   last_error_at?: string;
 }
@@ -71,15 +85,60 @@ export class CredentialBroker {
     return [...this.stats.values()].sort((a, b) => a.provider.localeCompare(b.provider));
   }
 
-  private count(provider: string, error?: string, nowMs = Date.now()): void {
+  private stat(provider: string): BrokerStat {
     let s = this.stats.get(provider);
-    if (!s) this.stats.set(provider, (s = { provider, issued: 0, failed: 0 }));
-    if (error === undefined) s.issued++;
-    else {
-      s.failed++;
+    if (!s) this.stats.set(provider, (s = { provider, status: 'UNKNOWN', issued: 0, failed: 0, consecutive_failures: 0 }));
+    return s;
+  }
+
+  private count(provider: string, error?: string, nowMs = Date.now(), probe = false): void {
+    const s = this.stat(provider);
+    const at = new Date(nowMs).toISOString();
+    s.last_probe_at = at;
+    if (error === undefined) {
+      if (!probe) s.issued++;
+      s.last_ok_at = at;
+      s.consecutive_failures = 0;
+      s.status = 'HEALTHY';
+    } else {
+      if (!probe) s.failed++;
       s.last_error = error;
-      s.last_error_at = new Date(nowMs).toISOString();
+      s.last_error_at = at;
+      s.consecutive_failures++;
+      s.status = s.last_ok_at === undefined || s.consecutive_failures >= DOWN_AFTER ? 'DOWN' : 'DEGRADED';
     }
+  }
+
+  /** Providers being probed now: a probe never overlaps another of the same provider. */
+  private readonly probing = new Set<string>();
+
+  /**
+   * Fetch one credential of each provider the policy's credentials name, as a call would, its value
+   * dropped: so `faramesh status` knows a provider's health before a call needs it (at start and on
+   * apply), and sees one that failed come back without waiting for a call (`unhealthyOnly`, every
+   * half minute). A provider with no credential bound to it has nothing to probe.
+   */
+  async probe(ir: PolicyIR, unhealthyOnly = false): Promise<void> {
+    if (this.stubOnly) return;
+    const targets = new Map<string, { agent: string; c: CredentialIR }>();
+    for (const a of ir.agents)
+      for (const c of a.credentials) {
+        const name = this.providerLabel(c);
+        if (!targets.has(name) && ir.providers.some((p) => p.name === name)) targets.set(name, { agent: a.id, c });
+      }
+    await Promise.all(
+      [...targets].map(async ([name, { agent, c }]) => {
+        const s = this.stat(name);
+        if (this.probing.has(name) || (unhealthyOnly && (s.status === 'HEALTHY' || s.status === 'UNKNOWN'))) return;
+        this.probing.add(name);
+        try {
+          const got = await this.attempt(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
+          this.count(name, got.ok ? undefined : got.message, Date.now(), true);
+        } finally {
+          this.probing.delete(name);
+        }
+      }),
+    );
   }
 
   /** `stubOnly` (faramesh dev): every credential is a `STUB-<id>` secret; no provider is contacted. */

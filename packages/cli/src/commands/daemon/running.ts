@@ -26,8 +26,20 @@ export interface DaemonStatus {
   signing?: { via: string; type: string; key_id: string; provider?: string; last_error?: string } | null;
   decisions: { permit: number; deny: number; defer: number };
   budgets: BudgetUsage[];
-  /** Audit sinks: delivering, degraded (retrying) or not served by this build. */
-  providers: { name: string; type: string; status: string; shipped: number; last_error?: string; last_delivery?: string }[];
+  /**
+   * Audit sinks (delivering, degraded while retrying) and, with `kind: "credentials"`, the
+   * credential providers (HEALTHY, DEGRADED, DOWN, or UNKNOWN until first tried).
+   */
+  providers: {
+    name: string;
+    type: string;
+    status: string;
+    kind?: 'credentials';
+    shipped?: number;
+    last_error?: string;
+    last_delivery?: string;
+    last_probe_seconds_ago?: number;
+  }[];
   alerts: { sent: number; failed: number; dropped: number };
   credentials?: { provider: string; issued: number; failed: number; last_error?: string; last_error_at?: string }[];
   /** The SPIFFE identity provider (older daemons: absent). */

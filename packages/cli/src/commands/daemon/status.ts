@@ -1,7 +1,7 @@
 /**
  * `faramesh status`: the daemon's lifecycle state, policy, log, providers, budgets and approvals.
  * Exit codes: 0 READY, 1 not running, 2 running but not READY (starting, initializing, draining, not answering),
- * 3 READY with a provider (an audit sink) DEGRADED. `--watch` reports again every two seconds.
+ * 3 READY with a provider (an audit sink, a credential provider) DEGRADED or DOWN. `--watch` reports again every two seconds.
  */
 import { stackPaths } from '@faramesh/daemon/client';
 import { makeOut, type Out } from '../../output.js';
@@ -77,7 +77,7 @@ async function report(o: StatusOptions, out: Out, indent: number): Promise<numbe
     else out.print(`Daemon\n  state:          UNRESPONSIVE (${why})`);
     return 2;
   }
-  const degraded = (s?.providers.some((p) => p.status === 'DEGRADED') ?? false) || !!s?.degraded;
+  const degraded = (s?.providers.some((p) => p.status === 'DEGRADED' || p.status === 'DOWN') ?? false) || !!s?.degraded;
   const code = !s ? 1 : s.state !== 'READY' ? 2 : degraded ? 3 : 0;
   if (o.quiet) {
     out.print(String(code));
@@ -123,7 +123,13 @@ async function report(o: StatusOptions, out: Out, indent: number): Promise<numbe
       'Providers',
       s.providers.map(
         (p) =>
-          `  ${p.name.padEnd(16)}${p.status.padEnd(12)}${p.type.padEnd(14)}${p.shipped} shipped${p.last_error ? ` · last error: ${p.last_error}` : ''}`,
+          `  ${p.name.padEnd(16)}${p.status.padEnd(12)}${p.type.padEnd(14)}${
+            p.kind === 'credentials'
+              ? p.last_probe_seconds_ago === undefined
+                ? 'not tried yet'
+                : `last probe: ${duration(p.last_probe_seconds_ago)} ago`
+              : `${p.shipped ?? 0} shipped`
+          }${p.last_error ? ` · last error: ${p.last_error}` : ''}`,
       ),
     );
   section(
