@@ -323,3 +323,18 @@ test('an open removes leaves files the base does not name (a crash left the prev
   );
   assert.deepEqual(verifyLog(wal, { verifiers }).problems, []);
 });
+
+test('compact: the copy a compaction from the same record left when it was killed mid-copy is removed; others are not', async () => {
+  const { archiveDir, log } = await filled(90);
+  mkdirSync(archiveDir, { recursive: true });
+  // Killed while copying records 0… when the log ended at 70; another log's copy from 500 on.
+  const left = join(archiveDir, '.wal-0000000000000000-0000000000000070.archive.tmp');
+  const other = join(archiveDir, '.wal-0000000000000500-0000000000000600.archive.tmp');
+  writeFileSync(left, 'x'.repeat(1000));
+  writeFileSync(other, 'y');
+  const done = await log.compact({ before: FUTURE(), archiveDir });
+  assert.ok(done.size > 0);
+  await log.close();
+  assert.ok(!existsSync(left), 'the interrupted copy is gone');
+  assert.ok(existsSync(other), 'a copy from elsewhere is left alone');
+});

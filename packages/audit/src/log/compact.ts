@@ -7,7 +7,7 @@
  * the log has recorded the compaction and the base is durable (see `AuditLog.compact`).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
@@ -91,7 +91,11 @@ export async function writeCompaction(
   mkdirSync(o.archiveDir, { recursive: true, mode: 0o700 });
   const file = archiveName(first, end);
   const tmp = join(o.archiveDir, `.${file}.tmp`);
-  rmSync(tmp, { force: true });
+  // A copy an interrupted compaction from the same record left (a crash mid-copy): never an archive,
+  // and named by the end the log had then, so no later compaction would write over it.
+  const from = `.${archiveName(first, 0).replace(/-0{16}\.archive$/, '-')}`;
+  for (const name of readdirSync(o.archiveDir))
+    if (name.startsWith(from) && name.endsWith('.archive.tmp')) rmSync(join(o.archiveDir, name), { force: true });
   const fd = openSync(tmp, 'wx', 0o600);
   const hash = createHash('sha256');
   let bytes = 0;

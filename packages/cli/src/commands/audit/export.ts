@@ -6,11 +6,10 @@
  * `audit verify-bundle` checks offline.
  */
 import { stringify } from 'csv-stringify/sync';
-import { renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { exportBundle, inWindow, leafHashHex, readArchivedRecords, readRecords, type StoredRecord } from '@faramesh/audit';
-import { makeOut, plural, type Out } from '../../output.js';
-import { pinnedKeys, readFailure, timeWindow, walDir, type AuditPathOptions } from './paths.js';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { exportBundle, inWindow, leafHashHex, type StoredRecord } from '@faramesh/audit';
+import { makeOut, plural } from '../../output.js';
+import { eachLogRecord, pinnedKeys, readFailure, timeWindow, walDir, type AuditPathOptions } from './paths.js';
 
 export interface ExportOptions extends AuditPathOptions {
   from?: string;
@@ -43,11 +42,8 @@ const COLUMNS = [
 
 export function exportCmd(o: ExportOptions): number {
   const out = makeOut(o.noColor);
-  let records: StoredRecord[];
   let from: number | undefined;
   let to: number | undefined;
-  const chunks: string[] = [];
-  const write = (s: string) => (o.out ? chunks.push(s) : process.stdout.write(s));
   try {
     ({ from, to } = timeWindow(o.from, o.to));
   } catch (e) {
@@ -55,58 +51,125 @@ export function exportCmd(o: ExportOptions): number {
     out.error(out.fail((e as Error).message));
     return 64;
   }
+  let sink: Sink;
+  try {
+    sink = o.out ? fileSink(o.out) : stdoutSink();
+  } catch (e) {
+    out.error(out.fail(`--out: ${(e as Error).message}`));
+    return 1;
+  }
   try {
     if (o.includePublicKeys) {
       const { verifiers, source } = pinnedKeys(o);
       if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');
       const { bundle, unsigned } = exportBundle(walDir(o), verifiers, { from, to });
-      write(`${JSON.stringify(bundle, null, 2)}\n`);
+      sink.write(`${JSON.stringify(bundle, null, 2)}\n`);
+      sink.close();
       out.error(
         out.ok(
           `${plural(bundle.records.length, 'record')} (seq ${bundle.first_seq}–${bundle.first_seq + bundle.records.length - 1}) proven against the checkpoint of tree size ${bundle.tree_size}, keys from ${source}`,
         ),
       );
       if (unsigned > 0) out.error(`! ${plural(unsigned, 'record')} of the window came after that checkpoint and are not in the bundle`);
-      return finish(o, chunks, out);
+      return 0;
     }
-    const archived = o.includeArchived ? readArchivedRecords(walDir(o), o.archive === undefined ? undefined : resolve(o.archive)) : [];
-    records = [...archived, ...readRecords(walDir(o))].filter((r) => inWindow(r.record.time, { from, to }));
+    // Streamed a record at a time: an export of any size needs no more memory than one record.
+    let count = 0;
+    const each = (visit: (r: StoredRecord) => void) =>
+      eachLogRecord(o, (r) => {
+        if (inWindow(r.record.time, { from, to })) visit(r);
+      });
+    if (o.format === 'jsonl') each((r) => sink.write(`${r.payload.toString('utf8')}\n`));
+    else if (o.format === 'json') {
+      const meta = { format: 'faramesh-audit-export/1', exported_at: new Date().toISOString(), from: o.from ?? null, to: o.to ?? null };
+      // The count is known at the end: it closes the object, after the records.
+      sink.write(`${JSON.stringify(meta, null, 2).slice(0, -2)},\n  "records": [`);
+      each((r) => sink.write(`${count++ === 0 ? '' : ','}\n${JSON.stringify(r.record, null, 2).replace(/^/gm, '    ')}`));
+      sink.write(`${count > 0 ? '\n  ' : ''}],\n  "count": ${count}\n}\n`);
+    } else {
+      const columns = [...COLUMNS, 'leaf_hash', 'detail'];
+      sink.write(stringify([], { header: true, columns }));
+      each((r) => {
+        const rest = Object.fromEntries(Object.entries(r.record).filter(([k]) => !(COLUMNS as readonly string[]).includes(k)));
+        sink.write(stringify([[...COLUMNS.map((c) => cell(r.record[c])), leafHashHex(r.payload), JSON.stringify(rest)]], { columns }));
+      });
+    }
+    sink.close();
   } catch (e) {
-    out.error(out.fail(readFailure(e)));
-    return 1;
-  }
-  if (o.format === 'jsonl') for (const r of records) write(`${r.payload.toString('utf8')}\n`);
-  else if (o.format === 'json') {
-    const meta = {
-      format: 'faramesh-audit-export/1',
-      exported_at: new Date().toISOString(),
-      from: o.from ?? null,
-      to: o.to ?? null,
-      count: records.length,
-    };
-    write(`${JSON.stringify({ ...meta, records: records.map((r) => r.record) }, null, 2)}\n`);
-  } else {
-    const rows = records.map((r) => {
-      const rest = Object.fromEntries(Object.entries(r.record).filter(([k]) => !(COLUMNS as readonly string[]).includes(k)));
-      return [...COLUMNS.map((c) => cell(r.record[c])), leafHashHex(r.payload), JSON.stringify(rest)];
-    });
-    write(stringify(rows, { header: true, columns: [...COLUMNS, 'leaf_hash', 'detail'] }));
-  }
-  return finish(o, chunks, out);
-}
-
-/** With --out, the export lands whole or not at all. */
-function finish(o: ExportOptions, chunks: string[], out: Out): number {
-  if (!o.out) return 0;
-  try {
-    const tmp = `${o.out}.${process.pid}.tmp`;
-    writeFileSync(tmp, chunks.join(''), { mode: 0o600 });
-    renameSync(tmp, o.out);
-  } catch (e) {
-    out.error(out.fail(`--out: ${(e as Error).message}`));
+    sink.abort();
+    out.error(out.fail(o.out && e instanceof SinkError ? `--out: ${e.message}` : readFailure(e)));
     return 1;
   }
   return 0;
+}
+
+/** Where the export goes, written as it is made. */
+interface Sink {
+  write(s: string): void;
+  /** Done: with --out, the file lands whole (renamed into place), never in part. */
+  close(): void;
+  /** Failed: with --out, nothing is left behind. */
+  abort(): void;
+}
+
+class SinkError extends Error {}
+
+/** About a mebibyte at a time: fewer writes, and never the whole export in one string. */
+const FLUSH_AT = 1 << 20;
+
+function fileSink(path: string): Sink {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  let pending = '';
+  const flush = () => {
+    const b = Buffer.from(pending, 'utf8');
+    pending = '';
+    try {
+      for (let done = 0; done < b.length;) done += writeSync(fd, b, done, b.length - done);
+    } catch (e) {
+      throw new SinkError((e as Error).message);
+    }
+  };
+  return {
+    write(s) {
+      pending += s;
+      if (pending.length >= FLUSH_AT) flush();
+    },
+    close() {
+      flush();
+      try {
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(tmp, path);
+      } catch (e) {
+        throw new SinkError((e as Error).message);
+      }
+    },
+    abort() {
+      try {
+        closeSync(fd);
+      } catch {
+        // Closed already.
+      }
+      rmSync(tmp, { force: true });
+    },
+  };
+}
+
+function stdoutSink(): Sink {
+  let pending = '';
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+  };
+  return {
+    write(s) {
+      pending += s;
+      if (pending.length >= FLUSH_AT) flush();
+    },
+    close: flush,
+    abort: flush,
+  };
 }
 
 /**
