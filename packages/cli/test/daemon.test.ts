@@ -71,10 +71,13 @@ test('apply starts the daemon; permit, deny, defer → approve → the identical
       'unknown',
     );
 
-    const listed = JSON.parse(s.cli('approvals', 'list', '--json').stdout) as { approvals: { id: string; context?: string }[] };
+    const listed = JSON.parse(s.cli('approvals', 'list', '--json').stdout) as {
+      approvals: { id: string; context?: string; action_id: string }[];
+    };
     assert.deepEqual(
-      listed.approvals.map((a) => [a.id, a.context]),
-      [[id, 'refunds need a human']],
+      listed.approvals.map((a) => [a.id, a.context, a.action_id]),
+      [[id, 'refunds need a human', deferred.action_id]],
+      'the action id as the agent was given it',
     );
     const since = (d: string) =>
       (JSON.parse(s.cli('approvals', 'list', '--since', d, '--json').stdout) as { approvals: unknown[] }).approvals;

@@ -67,6 +67,20 @@ test('explain asks the running daemon (live limits, the policy in force); with n
     assert.ok(dropped.steps.some((st) => st.stage === 'principal' && /claims dropped/.test(st.detail)));
     assert.equal((await s.govern({ agent_id: 'bot', tool_id: 'admin', args: {}, principal: { role: 'admin' } })).effect, 'DENY');
 
+    // A refusal by the rate limit names its line: explain rule says what is there.
+    const limited = await s.govern({ agent_id: 'bot', tool_id: 'search', args: {} });
+    assert.equal(limited.reason_code, 'RATE_EXCEEDED');
+    const ref = limited.structured_denial!.rule_ref!;
+    const rule = s.cli('explain', 'rule', ref);
+    assert.equal(rule.code, 0, rule.stderr);
+    assert.match(rule.stdout, /rate limit of agent bot \(not a rule; decisions it refuses name it\)/);
+    assert.match(rule.stdout, /text {5}rate_limit "search": 1 per hour/);
+    const json = JSON.parse(s.cli('explain', 'rule', ref, '--format', 'json').stdout) as {
+      declaration: { kind: string };
+      last_24h: number;
+    };
+    assert.deepEqual([json.declaration.kind, json.last_24h], ['rate_limit', 1]);
+
     assert.equal(s.cli('apply', '--stop').code, 0);
     const stopped = explain();
     assert.equal(stopped.policy.kind, 'applied');

@@ -1317,7 +1317,8 @@ export class Daemon {
 /** An approval as the operator sees it (the call binding stays inside the daemon). */
 function publicApproval(a: Approval): Omit<Approval, 'binding'> {
   const { binding: _binding, expiry_unrecorded: _unrecorded, ...rest } = a;
-  return rest;
+  // The action id as every other surface writes it (the SDK, audit ls, explain run).
+  return { ...rest, action_id: `action-${a.action_id}` };
 }
 
 /** Whether agents of this policy run in the OS sandbox (which reaches the daemon through mirrors). */

@@ -144,6 +144,9 @@ async function watch(out: Out, o: { dir: string; agent?: string }): Promise<numb
 }
 
 /** The status as shown: an operator's decision that lapsed unused keeps its name (EXPIRED is for no decision). */
+/** An approval's action id as `action-…`, as every surface writes it (an older daemon gives it bare). */
+export const actionRef = (id: string): string => (id.startsWith('action-') ? id : `action-${id}`);
+
 export function statusLabel(a: Pick<Shown, 'status' | 'lapsed'>): string {
   return a.lapsed ? `${a.lapsed.toUpperCase()}, LAPSED UNUSED` : a.status.toUpperCase();
 }
@@ -160,7 +163,7 @@ function detail(a: Shown): string {
     `Args:         ${JSON.stringify(a.args)}  (after redaction, as recorded)`,
     `Deferred at:  ${a.deferred_at}`,
     `Expires at:   ${a.expires_at}`,
-    `Action id:    action-${a.action_id}`,
+    `Action id:    ${actionRef(a.action_id)}`,
     ...(a.resolved_at
       ? [
           `Resolved:     ${a.lapsed ?? a.status} by ${inline(a.resolved_by ?? '—')} at ${a.resolved_at}${a.resolution_reason ? ` ("${inline(a.resolution_reason)}")` : ''}`,

@@ -7,7 +7,7 @@ import { findRecord, readRecords } from '@faramesh/audit';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, REDACTED, Trace } from '@faramesh/engine';
 import { inline, makeOut } from '../../output.js';
-import { statusLabel } from '../daemon/approvals.js';
+import { actionRef, statusLabel } from '../daemon/approvals.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { guarded } from '../daemon/operator.js';
@@ -99,7 +99,7 @@ interface RuleWalk {
 /** The deferring decision's rule walk, from its record's policy version; undefined when that is not here. */
 function rulesAtDeferral(stack: string, a: Shown): RuleWalk | undefined {
   try {
-    const record = findRecord(readRecords(walDir({ stack })), `action-${a.action_id}`)?.record;
+    const record = findRecord(readRecords(walDir({ stack })), actionRef(a.action_id))?.record;
     if (!record || typeof record.policy_version !== 'string') return undefined;
     const ir = appliedVersion(stackPaths(stack), record.policy_version).ir;
     const nowMs = Date.parse(a.deferred_at);
