@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeAws } from './fake-aws.js';
-import { appliedStack, RUNTIME, type Stack } from './daemon-helpers.js';
+import { appliedStack, providersProbed, RUNTIME, type Stack } from './daemon-helpers.js';
 
 const aws = new FakeAws();
 let s: Stack;
@@ -61,6 +61,8 @@ agent "pay" {
       AWS_EC2_METADATA_DISABLED: 'true',
     },
   );
+  // The start's probe of each provider is over before anything counts the fake's calls.
+  await providersProbed(s);
 });
 after(() => {
   s.cli('apply', '--stop');

@@ -132,7 +132,7 @@ export class CredentialBroker {
         if (this.probing.has(name) || (unhealthyOnly && (s.status === 'HEALTHY' || s.status === 'UNKNOWN'))) return;
         this.probing.add(name);
         try {
-          const got = await this.attempt(ir, c, agent, c.tools[0] ?? 'probe', Date.now());
+          const got = await this.attempt(ir, c, agent, c.tools[0] ?? 'probe', Date.now(), true);
           this.count(name, got.ok ? undefined : got.message, Date.now(), true);
         } finally {
           this.probing.delete(name);
@@ -178,7 +178,15 @@ export class CredentialBroker {
     return got;
   }
 
-  private async attempt(ir: PolicyIR, c: CredentialIR, agent: string, tool: string, nowMs: number): Promise<Issued | Unavailable> {
+  /** `probe`: asked of the provider itself (never answered from the cache, nor kept in it). */
+  private async attempt(
+    ir: PolicyIR,
+    c: CredentialIR,
+    agent: string,
+    tool: string,
+    nowMs: number,
+    probe = false,
+  ): Promise<Issued | Unavailable> {
     let providerName: string;
     try {
       providerName = this.providerOf(c);
@@ -204,7 +212,7 @@ export class CredentialBroker {
       if (required && max === undefined && f?.raw('max_ttl') !== undefined)
         throw new Error(`max_ttl ${JSON.stringify(f.raw('max_ttl'))} is not a duration`);
       const ceiling = max ?? ttl_s;
-      const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs) : stub(c, ttl_s);
+      const secret = provider ? await this.fetch(provider, c, agent, tool, ttl_s, nowMs, probe) : stub(c, ttl_s);
       const past = `past ${max !== undefined ? 'max_ttl' : 'its ttl'} ${ceiling}s`;
       // A lifetime of 0 is Vault's word for one that never ends.
       if (required && !(secret.ttl_s > 0))
@@ -240,11 +248,19 @@ export class CredentialBroker {
     }
   }
 
-  private async fetch(p: ProviderIR, c: CredentialIR, agent: string, tool: string, ttl_s: number, nowMs: number): Promise<Secret> {
+  private async fetch(
+    p: ProviderIR,
+    c: CredentialIR,
+    agent: string,
+    tool: string,
+    ttl_s: number,
+    nowMs: number,
+    probe: boolean,
+  ): Promise<Secret> {
     const f = providerFields(p, this.env);
     // Keyed by what the provider block says now, not its name alone: a policy swapped in that points
     // the name elsewhere never gets what the old one read.
-    const key = c.path === undefined ? undefined : `${configKey(p, f)}\u0000${c.path}`;
+    const key = c.path === undefined || probe ? undefined : `${configKey(p, f)}\u0000${c.path}`;
     // A read is reused only within this credential's own TTL (at most CACHE_S), whichever credential
     // made it, and it is handed out with this credential's TTL, not the one it was read for.
     const hit = key ? this.cache.get(key) : undefined;
