@@ -30,7 +30,7 @@ export async function rawUpstream(): Promise<{ server: Server; port: number; cal
 }
 
 /** Initialize a session at `url`; `post` sends one body on it and returns the reply's text. */
-export async function rawSession(url: string): Promise<{ post: (body: string) => Promise<string> }> {
+export async function rawSession(url: string): Promise<{ post: (body: string) => Promise<string>; sid: string }> {
   const H = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const init = await fetch(url, {
     method: 'POST',
@@ -47,5 +47,5 @@ export async function rawSession(url: string): Promise<{ post: (body: string) =>
   const h = { ...H, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
   const post = async (body: string) => (await fetch(url, { method: 'POST', headers: h, body })).text();
   await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-  return { post };
+  return { post, sid };
 }

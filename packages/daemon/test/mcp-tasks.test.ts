@@ -29,3 +29,23 @@ test('TaskBook: ends, TTL expiry as a RUNTIME_GAP, abandoned sessions, and which
   ]);
   book.close();
 });
+
+test('TaskBook: a remote server may still run what a closed session left: its writes hold the completion gate until their TTL', async () => {
+  const events: [string, string][] = [];
+  const book = new TaskBook((e) => events.push([e.task_id, e.status]));
+  const base = { agent: 'a', server: 'web', tool: 'web/t' };
+  book.started('s1', { ...base, taskId: 'write', writes: true, ttlMs: 60 });
+  book.started('s1', { ...base, taskId: 'untimed', writes: true });
+  book.started('s1', { ...base, taskId: 'read', writes: false, ttlMs: 60 });
+  book.sessionClosed('s1', true);
+  assert.deepEqual(
+    events.filter(([, s]) => s === 'abandoned').map(([id]) => id),
+    ['write', 'untimed', 'read'],
+    'the log says at once what it cannot follow',
+  );
+  assert.deepEqual(book.openWrites('a').sort(), ['web/untimed', 'web/write'], 'but the agent cannot complete past them');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(book.openWrites('a'), ['web/untimed'], 'a task past its TTL is done holding; one without a TTL holds an hour');
+  book.close();
+  assert.deepEqual(book.openWrites('a'), []);
+});

@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { foldKey, unfaithfulJson } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
@@ -159,7 +160,7 @@ export class ProxySession {
     if (this.closed) return;
     this.settled?.();
     this.closed = true;
-    this.deps.tasks.sessionClosed(this.key);
+    this.deps.tasks.sessionClosed(this.key, this.upstream.remote);
     await this.upstream.close();
     await this.client.close().catch(() => {});
   }
@@ -247,6 +248,10 @@ export class ProxySession {
     const { jsonrpc, id, params } = call as { jsonrpc?: unknown; id?: unknown; params?: unknown };
     const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
     if (jsonrpc !== '2.0' || !validId || typeof params !== 'object' || params === null || Array.isArray(params)) return false;
+    // What the transport would refuse before reading the message (an Accept without both types, a body
+    // not labelled JSON, a protocol version no one speaks) goes to it too: decided here, it would be a
+    // permit recorded, and an approval spent, for a call the upstream refuses just the same.
+    if (!transportTakes(req)) return false;
     const target = this.upstream.httpTarget();
     if (!target || this.inFlight.has(call.id) || this.deciding.has(call.id)) return false;
     this.deciding.add(call.id);
@@ -469,6 +474,15 @@ export function foldedParamKey(params: unknown): string | undefined {
     seen.set(folded, k);
   }
   return undefined;
+}
+
+/** Would the Streamable HTTP transport take this POST (its checks before it reads the message)? */
+function transportTakes(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
+  if (!isJsonContentType(req.headers['content-type'])) return false;
+  const version = req.headers['mcp-protocol-version'];
+  return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
 }
 
 /** A denied or deferred call, as a CallToolResult the model can read and a program can parse. */

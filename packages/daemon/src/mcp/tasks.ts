@@ -20,10 +20,20 @@ interface Open {
   writes: boolean;
   actionId?: string;
   timer?: NodeJS.Timeout;
+  /** When its TTL runs out (ms since the epoch), if it has one. */
+  deadline?: number;
 }
+
+/** How long a write task left running by a closed session holds its agent's completion gate, when it named no TTL. */
+export const ORPHAN_HOLD_MS = 3_600_000;
 
 export class TaskBook {
   private readonly open = new Map<string, Open>();
+  /**
+   * Write tasks of a remote upstream whose session closed: the server may still be running them, so
+   * they stay the agent's uncommitted writes until their TTL (or ORPHAN_HOLD_MS) has passed.
+   */
+  private readonly orphans = new Map<string, Open>();
 
   constructor(private readonly record: (event: TaskEvent) => void) {}
 
@@ -40,6 +50,7 @@ export class TaskBook {
       ...(t.actionId ? { actionId: t.actionId } : {}),
     };
     if (typeof t.ttlMs === 'number' && t.ttlMs >= 0) {
+      entry.deadline = Date.now() + t.ttlMs;
       entry.timer = setTimeout(() => this.end(key, 'expired'), t.ttlMs);
       entry.timer.unref();
     }
@@ -52,19 +63,36 @@ export class TaskBook {
     this.end(`${session}\u0000${taskId}`, status);
   }
 
-  /** The session is over: whatever it left running can no longer report an end. */
-  sessionClosed(session: string): void {
-    for (const key of [...this.open.keys()]) if (key.startsWith(`${session}\u0000`)) this.end(key, 'abandoned');
+  /**
+   * The session is over: whatever it left running can no longer report an end (`abandoned`). A
+   * stdio upstream ended with it; a remote one (`outlives`) may still be at work, so its write
+   * tasks keep holding the completion gate until their TTL has passed.
+   */
+  sessionClosed(session: string, outlives = false): void {
+    for (const key of [...this.open.keys()]) {
+      if (!key.startsWith(`${session}\u0000`)) continue;
+      const t = this.open.get(key)!;
+      this.end(key, 'abandoned');
+      if (!outlives || !t.writes) continue;
+      const left = t.deadline === undefined ? ORPHAN_HOLD_MS : t.deadline - Date.now();
+      if (left <= 0) continue;
+      t.timer = setTimeout(() => this.orphans.delete(key), left);
+      t.timer.unref();
+      this.orphans.set(key, t);
+    }
   }
 
   /** The agent's open tasks that may write (for `no_uncommitted_writes`). */
   openWrites(agent: string): string[] {
-    return [...this.open.values()].filter((t) => t.agent === agent && t.writes).map((t) => `${t.server}/${t.taskId}`);
+    return [...this.open.values(), ...this.orphans.values()]
+      .filter((t) => t.agent === agent && t.writes)
+      .map((t) => `${t.server}/${t.taskId}`);
   }
 
   close(): void {
-    for (const t of this.open.values()) clearTimeout(t.timer);
+    for (const t of [...this.open.values(), ...this.orphans.values()]) clearTimeout(t.timer);
     this.open.clear();
+    this.orphans.clear();
   }
 
   private end(key: string, status: TaskEnd | 'expired' | 'abandoned'): void {

@@ -24,6 +24,9 @@ export interface UpstreamEvents {
   lost(why: string, restarting: boolean): void;
 }
 
+/** How long closing waits for a remote server to acknowledge the end of its session. */
+const TERMINATE_WAIT_MS = 2000;
+
 /** Restarts of a crashing stdio server are spaced out, and stop after this many in a row. */
 const MAX_RESTARTS = 5;
 
@@ -50,6 +53,11 @@ export class Upstream {
 
   get live(): boolean {
     return this.transport !== undefined && !this.closed;
+  }
+
+  /** A server reached by URL: it goes on running (tasks included) when this connection closes. */
+  get remote(): boolean {
+    return this.spec.url !== undefined;
   }
 
   /** A Streamable HTTP upstream, connected and initialized: where a call can be relayed as HTTP. */
@@ -103,6 +111,11 @@ export class Upstream {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A Streamable HTTP session is ended on the server too (a DELETE), as the MCP spec asks of a
+    // client done with it: the server can then drop its state, and cancel what it still runs.
+    // Bounded: a server that never answers does not hold the daemon's drain.
+    if (this.transport instanceof StreamableHTTPClientTransport && this.transport.sessionId)
+      await Promise.race([this.transport.terminateSession().catch(() => {}), new Promise((r) => setTimeout(r, TERMINATE_WAIT_MS).unref())]);
     await this.transport?.close().catch(() => {});
   }
 
