@@ -774,7 +774,7 @@ export class Daemon {
       }
       case 'apply':
         try {
-          return operatorResult(await this.swapPolicy());
+          return operatorResult(await this.oneSwapAtATime(() => this.swapPolicy()));
         } catch (e) {
           if (e instanceof OperatorRefusal) return operatorError(e.code, e.message);
           throw e;
@@ -820,7 +820,7 @@ export class Daemon {
       }
       case 'rollback':
         try {
-          return operatorResult(await this.rollback(r.params.to, r.params.by, by !== undefined));
+          return operatorResult(await this.oneSwapAtATime(() => this.rollback(r.params.to, r.params.by, by !== undefined)));
         } catch (e) {
           if (e instanceof OperatorRefusal) return operatorError(e.code, e.message);
           if (e instanceof CompiledStateError) return operatorError('refused', e.message);
@@ -930,6 +930,19 @@ export class Daemon {
       mode: settings.mode,
       ...(settings.walRetentionMs !== undefined ? { walRetentionMs: settings.walRetentionMs } : {}),
     };
+  }
+
+  /**
+   * Swaps (apply, rollback) run one after another. Each reads the policy in force, awaits its record,
+   * then assigns: two at once would each compare against the same policy, so one could answer
+   * "unchanged" while the other put a different policy in force, and a rollback could leave the
+   * compiled policy on disk (what the next start loads) other than the one the daemon enforces.
+   */
+  private swapQueue: Promise<unknown> = Promise.resolve();
+  private oneSwapAtATime<T>(swap: () => Promise<T>): Promise<T> {
+    const run = this.swapQueue.then(swap, swap);
+    this.swapQueue = run.catch(() => undefined);
+    return run;
   }
 
   /** Load the compiled policy apply wrote (signature checked) and swap it in whole. */

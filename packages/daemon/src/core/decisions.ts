@@ -30,7 +30,7 @@ import type { CompiledPolicy } from '../stack/compiled.js';
 import { decisionRequest, type GovernParams, type GovernResult, type PollParams } from '../wire/agent-protocol.js';
 import { LatencyHistogram } from '../wire/metrics.js';
 import { bindingOf, type Approval, type ApprovalBook } from './approvals.js';
-import type { PrincipalGate } from './principals.js';
+import type { PrincipalGate, PrincipalOutcome } from './principals.js';
 import type { DelegationTokens } from './delegation.js';
 import type { AlertSubject } from '../outbound/alerts.js';
 import type { Quiesced } from './state-replay.js';
@@ -119,23 +119,35 @@ export class DecisionService {
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
     const { log, state } = this.deps;
-    const policy = this.policy;
-    const mode = policy.mode;
     const nowMs = this.deps.now();
-    const request = decisionRequest(params, tool);
-    if (http) request.http = http;
-    // Only a token needs awaiting; plain calls go straight on.
-    let who = policy.principals.resolve(params, nowMs);
-    if (who instanceof Promise) who = await who;
-    if ('principal' in who && who.principal) request.principal = who.principal;
-    if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
-    const svid = this.deps.agentSvid?.(request.agent_id, nowMs);
-    if (svid && 'refused' in svid && !('refused' in who)) who = svid;
-    if (params.delegation_token !== undefined && !('refused' in who)) {
-      const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
-      if ('refused' in proven) who = proven;
-      else request.delegation_chain = proven.chain;
+    let policy: PolicyInUse;
+    let request: DecisionRequest;
+    let who: PrincipalOutcome | { refused: string };
+    let svid: ReturnType<NonNullable<DecisionDeps['agentSvid']>>;
+    // A token is verified before the call is decided, and that awaits. A policy swapped in meanwhile
+    // decides the call, its tokens checked again under it: a call started before a swap and decided
+    // after it would be recorded under the old version after decisions of the new one, and log order
+    // would switch versions more than once (nor may a call mix one policy's identities with another's rules).
+    for (;;) {
+      policy = this.policy;
+      request = decisionRequest(params, tool);
+      if (http) request.http = http;
+      // Only a token needs awaiting; plain calls go straight on.
+      let resolving = policy.principals.resolve(params, nowMs);
+      if (resolving instanceof Promise) resolving = await resolving;
+      who = resolving;
+      if ('principal' in who && who.principal) request.principal = who.principal;
+      svid = this.deps.agentSvid?.(request.agent_id, nowMs);
+      if (svid && 'refused' in svid && !('refused' in who)) who = svid;
+      if (params.delegation_token !== undefined && !('refused' in who)) {
+        const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
+        if ('refused' in proven) who = proven;
+        else request.delegation_chain = proven.chain;
+      }
+      if (this.policy === policy) break;
     }
+    if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
+    const mode = policy.mode;
     let { decision, stateDelta } =
       'refused' in who
         ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
