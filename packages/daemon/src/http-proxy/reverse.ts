@@ -56,10 +56,13 @@ const FARAMESH_TOKEN = /^Bearer\s+fmt_/i;
  */
 function carriesOurToken(auth: string | undefined): boolean {
   if (auth === undefined) return false;
-  if (FARAMESH_TOKEN.test(auth)) return true;
+  // Anywhere in the header, in any scheme or none (`Authorization: fmt_…`, `Token fmt_…`).
+  if (FARAMESH_TOKEN.test(auth) || OUR_TOKEN.test(auth)) return true;
   const basic = /^Basic\s+(\S+)\s*$/i.exec(auth)?.[1];
-  return basic !== undefined && /(^|:)fmt_/.test(Buffer.from(basic, 'base64').toString('utf8'));
+  return basic !== undefined && OUR_TOKEN.test(Buffer.from(basic, 'base64').toString('utf8'));
 }
+/** A Faramesh token at the start of a word. */
+const OUR_TOKEN = /(?:^|[^A-Za-z0-9_-])fmt_/;
 /** Headers some frameworks read as another method or URL than the request line's. */
 const REROUTING = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
@@ -120,6 +123,10 @@ export class ReverseProxy {
     const rerouting = REROUTING.find((h) => req.headers[h] !== undefined);
     if (rerouting) throw new RouteError(400, `${rerouting} is refused: the upstream could run another method or path than the one decided`);
     const { path, search } = cleanPath(req.url ?? '/');
+    // Rack 2, Go before 1.17 and Python before 3.9.2 split a query on `;` as well as `&`: `?note=x;amount=5000`
+    // would be `amount` 5000 there, while the policy read `note` alone.
+    if (search.includes(';'))
+      throw new RouteError(400, 'a ; in the query is refused (some frameworks read it as a separator): send it as %3B');
     const query = new URLSearchParams(search);
     if (query.has('_method')) throw new RouteError(400, '_method is refused: the upstream could run another method than the one decided');
     const match = config.table.match(method, path);
@@ -229,6 +236,8 @@ export class ReverseProxy {
     const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
     const text = utf8(bytes);
     if (form) {
+      if (text.includes(';'))
+        throw new BodyError(400, 'a ; in a form body is refused (some frameworks read it as a separator): send it as %3B');
       const fields = formFields(text);
       // Given twice, only a field the operation declares an array is unambiguous.
       const array = (k: string) => match.route.params.some((p) => p.in === 'body' && p.name === k && p.type === 'array');
@@ -238,6 +247,9 @@ export class ReverseProxy {
       return { bytes, fields, form: true };
     }
     const value = parseStrictJson(text);
+    // Laravel reads a JSON body's `_method` as the method (Symfony's override, on its JSON input bag).
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '_method'))
+      throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
     return {
       bytes,
       fields: typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { body: value },
