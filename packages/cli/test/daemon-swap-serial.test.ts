@@ -30,7 +30,15 @@ agent "worker" {
 }
 `;
 
-async function operator(dir: string, method: string, params?: object): Promise<{ ok: boolean; result?: any; error?: any }> {
+async function operator(
+  dir: string,
+  method: string,
+  params?: object,
+): Promise<{
+  ok: boolean;
+  result?: { policy_version?: string; versions?: { version: string }[] };
+  error?: { code: string; message: string };
+}> {
   return JSON.parse(await request(join(dir, '.faramesh', 'runtime', 'operator.sock'), JSON.stringify({ method, params })));
 }
 
@@ -46,14 +54,14 @@ test('two rollbacks at once: the one answered last is the policy in force, and t
   const s = twoVersions();
   try {
     const { result } = await operator(s.dir, 'policy.history');
-    const [a, b] = result.versions.map((v: { version: string }) => v.version);
+    const [a, b] = result!.versions!.map((v) => v.version);
     for (let i = 0; i < 60; i++) {
       const replies = await Promise.all([
         operator(s.dir, 'rollback', { to: a, by: 'one' }),
         operator(s.dir, 'rollback', { to: b, by: 'two' }),
       ]);
       for (const r of replies) assert.equal(r.ok, true, JSON.stringify(r));
-      const running = (await operator(s.dir, 'status')).result.policy_version;
+      const running = String((await operator(s.dir, 'status')).result?.policy_version);
       const onDisk = JSON.parse(readFileSync(join(s.dir, '.faramesh', 'governance.compiled.json'), 'utf8')).policy_version;
       assert.equal(
         onDisk,

@@ -37,7 +37,7 @@ agent "worker" {
 const operator = async (dir: string, method: string, params?: object) =>
   JSON.parse(await request(join(dir, '.faramesh', 'runtime', 'operator.sock'), JSON.stringify({ method, params }))) as {
     ok: boolean;
-    result?: any;
+    result?: { policy_version?: string; versions?: { version: string }[] };
   };
 
 test('a call verified across a hot swap is decided by the new policy, after the swap in log order', async () => {
@@ -56,7 +56,7 @@ test('a call verified across a hot swap is decided by the new policy, after the 
   try {
     writeFileSync(join(s.dir, 'governance.fms'), policy(port, 'deny'));
     assert.equal(s.cli('apply').code, 0);
-    const [permitting, denying] = (await operator(s.dir, 'policy.history')).result.versions.map((v: { version: string }) => v.version);
+    const [permitting, denying] = (await operator(s.dir, 'policy.history')).result!.versions!.map((v) => v.version);
     // In force: the permitting version, its key set not fetched yet.
     assert.equal((await operator(s.dir, 'rollback', { to: permitting, by: 'op' })).ok, true);
     const token = await new SignJWT({ sub: 'u' })
@@ -73,7 +73,7 @@ test('a call verified across a hot swap is decided by the new policy, after the 
     while (fetched === before) await sleep(10);
     // While its token is being verified, the operator swaps in the version that denies x.
     const swapped = await operator(s.dir, 'rollback', { to: denying, by: 'op' });
-    assert.equal(swapped.result.policy_version, denying);
+    assert.equal(swapped.result?.policy_version, denying);
     const plain = await s.govern({ agent_id: 'worker', tool: 'x' });
     assert.equal(plain.effect, 'DENY');
     hold = undefined;
