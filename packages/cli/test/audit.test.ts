@@ -392,3 +392,37 @@ test('audit show and explain: a record altered as the last of its chain is not s
   // Records before the last checkpoint that matched still verify.
   assert.match(run(['audit', 'show', `action-${fixture.ids[0]!}`], stack).stdout, /the log verifies up to this record/);
 });
+
+test(
+  'audit export to a pipe its reader has not read yet waits on it: the export is never queued whole in memory',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const wal = mkdtempSync(join(tmpdir(), 'fm-export-pipe-'));
+    const { log } = await AuditLog.open(wal, { checkpointEvery: 1_000_000, maxSegmentBytes: 4 << 20 });
+    const note = 'n'.repeat(4000);
+    for (let i = 0; i < 40_000; i += 1000)
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, j) =>
+          log.append({ type: 'decision', agent_id: 'a', tool: 't', effect: 'permit', note, seq_hint: i + j } as never),
+        ),
+      );
+    await log.close();
+    // About 160 MB of jsonl; the reader reads nothing for three seconds. Streaming holds under 200 MB
+    // (a segment at a time); queued for the pipe, the export is there too, twice over.
+    const child = spawn(process.execPath, [BIN, 'audit', 'export', '--dir', wal, '--format', 'jsonl'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    let highest = 0;
+    for (let t = 0; t < 30; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+      highest = Math.max(highest, peak());
+    }
+    let bytes = 0;
+    child.stdout.on('data', (b: Buffer) => (bytes += b.length));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 0);
+    assert.ok(bytes > 160_000_000, `${bytes} bytes exported`);
+    assert.ok(highest < 300, `the exporter held ${Math.round(highest)} MB while its reader waited`);
+  },
+);

@@ -655,6 +655,31 @@ test("apply refuses a stdio mcp_server that would run from the agents' workspace
   }
 });
 
+test('apply refuses a stdio mcp_server whose cwd or PATH reaches outside through a path agents can rewrite', { skip: !linux }, async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'fm-mcp-link-'));
+  const port = await freePort();
+  const stack = (server: string) =>
+    `runtime {\n  wal_dir = "./wal"\n  os_tier = true\n  mcp_proxy_port = ${port}\n}\n\nmcp_server "files" {\n  command = "npx"\n  args = ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]\n${server}}\n\nagent "a" {\n  default deny\n}\n`;
+  const s = makeStack(stack(`  cwd = "./tools"\n`));
+  try {
+    // ./tools is a link to a directory outside; the link itself is in the workspace, and the daemon
+    // starts each session's server at ./tools: an agent that points the link at its own directory
+    // has its node_modules/.bin run with the daemon's rights.
+    symlinkSync(outside, join(s.dir, 'tools'));
+    const viaLink = s.cli('apply');
+    assert.equal(viaLink.code, 1, viaLink.stdout);
+    assert.match(viaLink.stderr, /mcp_server "files" would run from .*tools, which sandboxed agents can write/);
+    // A PATH entry through such a link is the same.
+    symlinkSync(outside, join(s.dir, 'bin'));
+    const pathed = `  cwd = ${JSON.stringify(outside)}\n  env = { PATH = ${JSON.stringify(`${join(s.dir, 'bin')}:${process.env.PATH}`)} }\n`;
+    writeFileSync(join(s.dir, 'governance.fms'), stack(pathed));
+    assert.match(s.cli('apply').stderr, /mcp_server "files" runs npx looked up in PATH, whose entry .*bin sandboxed agents can write/);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
+
 test('apply refuses an agent socket the sandbox would show; a symlink planted as *.fms is never bound', { skip: !linux }, async () => {
   const s = makeStack(
     `runtime {\n  wal_dir = "./wal"\n  socket = "./faramesh.sock"\n  os_tier = true\n}\n\nagent "a" {\n  default deny\n}\n`,

@@ -390,6 +390,15 @@ describe('model policy', () => {
       assert.equal(effect(m), 'DENY/MODEL_DENIED', m);
     for (const m of ['gpt-4o-mini', 'claude-sonnet-4']) assert.equal(effect(m), 'PERMIT', m);
   });
+  test("a deny entry covers the provider's own aliases and older snapshot spellings", () => {
+    const deny = policy(
+      agent('  rules {\n    permit **\n  }\n  model_policy {\n    deny = ["claude-opus-4", "gpt-4", "gemini-1.5-pro"]\n  }'),
+    );
+    const effect = (model: string) => outcome(new Session(deny).call({ tool: 'x', model }));
+    // Anthropic's alias of claude-opus-4-20250514; OpenAI's MMDD snapshots; Gemini's stable versions.
+    for (const m of ['claude-opus-4-0', 'gpt-4-0613', 'gpt-4-0314', 'gemini-1.5-pro-002']) assert.equal(effect(m), 'DENY/MODEL_DENIED', m);
+    for (const m of ['claude-opus-4-1', 'gpt-4o', 'gpt-4-turbo']) assert.equal(effect(m), 'PERMIT', m);
+  });
   test("both the call's model and its usage's are checked", () => {
     const d = new Session(p).call({ tool: 'x', model: 'claude-sonnet-4', usage: { model: 'claude-opus-4', input_tokens: 1 } });
     assert.equal(outcome(d), 'DENY/MODEL_DENIED');

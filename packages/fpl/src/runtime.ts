@@ -7,3 +7,4 @@ export * from './ir.js';
 export { matchTool, covers, patternProblem } from './patterns.js';
 export { parseDuration } from './lower/values.js';
 export { policyVersion } from './version.js';
+export { fetchableKeyUrl } from './urls.js';

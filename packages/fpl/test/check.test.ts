@@ -147,6 +147,12 @@ const warnings: Case[] = [
     /no jwks_url or jwks_file, and its issuer is not an https:\/\/ URL to discover them from/,
   ],
   [
+    'an oidc identity without keys, whose issuer is no URL at all',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "https://"\n  audience = "faramesh"\n}\n',
+    ['missing-field@1'],
+    /is not an https:\/\/ URL to discover them from/,
+  ],
+  [
     'an oidc identity that would take tokens issued to any application',
     'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  jwks_file = "./jwks.json"\n}\n',
     ['missing-field@1'],
@@ -200,6 +206,15 @@ const warnings: Case[] = [
 ];
 
 const valid: [string, string][] = [
+  // The daemon discovers the keys of an issuer it can fetch (https://, or http:// to this machine).
+  [
+    'an oidc identity whose issuer is this machine, keys by discovery',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "http://localhost"\n  audience = "faramesh"\n}\n',
+  ],
+  [
+    'an oidc identity whose issuer is https in capitals, keys by discovery',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "HTTPS://idp.example"\n  audience = "faramesh"\n}\n',
+  ],
   ['conditional rule does not shadow', agent('  default deny\n  rules {\n    permit refund if amount < 5\n    deny refund\n  }')],
   ['clauses make a rule conditional', agent('  default deny\n  rules {\n    permit api/* method GET\n    deny api/x\n  }')],
   ['glob does not cover a sibling namespace', agent('  default deny\n  rules {\n    permit stripe/*\n    deny stripe/a/b\n  }')],

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { ProviderIR } from '@faramesh/fpl/runtime';
+import { fetchableKeyUrl, type ProviderIR } from '@faramesh/fpl/runtime';
 import { resolveStackPath } from '../stack/paths.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 
@@ -66,13 +66,6 @@ const CACHE_SIZE = 1024;
 /** How long a remote JWKS fetch may take. */
 const JWKS_TIMEOUT_MS = 5000;
 
-/** Keys fetched in clear could be swapped on the way: https, or plain HTTP to this machine only. */
-function fetchable(url: string): boolean {
-  const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  const loopback = parsed?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
-  return parsed?.protocol === 'https:' || loopback;
-}
-
 /** How long a failed discovery keeps the next token from trying again. */
 const DISCOVERY_RETRY_MS = 30_000;
 
@@ -94,7 +87,7 @@ function discoveredKeySet(issuer: string): JWTVerifyGetKey {
     if (!res.ok) throw new Error(`OpenID discovery at ${where} answered ${res.status}`);
     const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer) throw new Error(`OpenID discovery at ${where} names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
-    if (typeof doc.jwks_uri !== 'string' || !fetchable(doc.jwks_uri))
+    if (typeof doc.jwks_uri !== 'string' || !fetchableKeyUrl(doc.jwks_uri))
       throw new Error(`OpenID discovery at ${where} gives no https:// jwks_uri`);
     return createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: JWKS_TIMEOUT_MS });
   };
@@ -224,10 +217,11 @@ function issuerOf(identity: ProviderIR, stackDir: string, env: NodeJS.ProcessEnv
         `${where}: ${file.given} changed since faramesh apply: apply it (its keys are not the ones the policy was applied with)`,
       );
   } else if (url !== undefined) {
-    if (!fetchable(url)) throw new SettingsError(`${where}.jwks_url must be an https:// (or file://, or http:// on this machine) URL`);
+    if (!fetchableKeyUrl(url))
+      throw new SettingsError(`${where}.jwks_url must be an https:// (or file://, or http:// on this machine) URL`);
     keys = createRemoteJWKSet(new URL(url), { timeoutDuration: JWKS_TIMEOUT_MS });
   } else {
-    if (!fetchable(issuer))
+    if (!fetchableKeyUrl(issuer))
       throw new SettingsError(
         `${where}: without jwks_url or jwks_file, the key set is found through the issuer's OpenID discovery, and issuer must then be an https:// (or http:// on this machine) URL`,
       );

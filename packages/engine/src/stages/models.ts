@@ -20,8 +20,12 @@ export function modelFamily(model: string): string {
   return name;
 }
 
-/** What may follow a model's name in one of its snapshots: a date, `latest`, a Bedrock `v1:0`. */
-const SNAPSHOT = /^(?:-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest|v\d+(?::\d+)?))+$/;
+/**
+ * What may follow a model's name in one of its snapshots: a date (`20250514`, `2024-08-06`, OpenAI's
+ * older `0613`), a stable version (Gemini's `002`), Anthropic's `-0` alias (`claude-opus-4-0`),
+ * `latest`, a Bedrock `v1:0`. Never another digit alone: `claude-opus-4-1` is another model.
+ */
+const SNAPSHOT = /^(?:-(?:\d{8}|\d{4}-\d{2}-\d{2}|\d{3,4}|0|latest|v\d+(?::\d+)?))+$/;
 
 /**
  * Does a `model_policy` entry cover the model? Both are compared as `modelFamily` spells them. An

@@ -1,5 +1,6 @@
 import type { AttributeNode, BlockNode, FileNode, RuleNode, TrustEntryNode } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
+import { fetchableKeyUrl } from '../urls.js';
 import { emptyPolicy, type IRValue, type PolicyIR, type ProviderIR } from '../ir.js';
 import { BLOCKS, EFFECTS, IDENTITY_TYPES, KMS_BACKENDS, PROVIDER_COMMON_FIELDS, PROVIDER_TYPES, TOP_LEVEL_BLOCKS } from '../schema.js';
 import { lowerAgent } from './agent.js';
@@ -258,7 +259,7 @@ function requiredOfType(
     !values.has('jwks_url') &&
     !values.has('jwks_file') &&
     typeof issuer === 'string' &&
-    !/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(issuer)
+    !fetchableKeyUrl(issuer)
   )
     ctx.warning(
       block.typeSpan,

@@ -156,11 +156,29 @@ function fileSink(path: string): Sink {
   };
 }
 
+/**
+ * Standard output, written synchronously: `process.stdout` to a pipe is asynchronous and never
+ * pushes back on a synchronous loop, so a slow reader (`| gzip`, `| ssh`) would have the whole
+ * export queued in memory. A full pipe is waited on instead.
+ */
 function stdoutSink(): Sink {
   let pending = '';
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   const flush = () => {
-    if (pending) process.stdout.write(pending);
+    if (!pending) return;
+    const b = Buffer.from(pending, 'utf8');
     pending = '';
+    for (let done = 0; done < b.length;) {
+      try {
+        done += writeSync(1, b, done, b.length - done);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 5);
+        // The reader is gone (`| head`): nothing more to say, as for any other command.
+        else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        else throw new SinkError((e as Error).message);
+      }
+    }
   };
   return {
     write(s) {
@@ -168,7 +186,13 @@ function stdoutSink(): Sink {
       if (pending.length >= FLUSH_AT) flush();
     },
     close: flush,
-    abort: flush,
+    abort: () => {
+      try {
+        flush();
+      } catch {
+        // Already failing: the first error is the one reported.
+      }
+    },
   };
 }
 

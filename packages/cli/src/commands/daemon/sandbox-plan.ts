@@ -170,11 +170,13 @@ function refuseMcpServersInWorkspace(ir: PolicyIR, writable: string[]): void {
       return p;
     }
   };
-  const within = (p: string) =>
-    writable.some((w) => {
-      const r = relative(real(w), real(p));
-      return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-    });
+  const inside = (dir: string, p: string) => {
+    const r = relative(dir, p);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  };
+  // The path as the daemon will use it, as well as where it leads now: a link in the workspace that
+  // leads outside today is one an agent can point back at its own directory tomorrow.
+  const within = (p: string) => writable.some((w) => [w, real(w)].some((d) => inside(d, p) || inside(d, real(p))));
   for (const s of ir.mcp_servers) {
     if (s.command === undefined) continue;
     const cwd = resolve(writable[0]!, s.cwd ?? '.');
@@ -189,7 +191,10 @@ function refuseMcpServersInWorkspace(ir: PolicyIR, writable: string[]): void {
     // A bare command is looked up in PATH: an entry agents can write, searched before the program's
     // own, is where they would plant another of that name.
     if (!s.command.includes('/')) {
-      const path = typeof s.env.PATH === 'string' ? s.env.PATH : (process.env.PATH ?? '');
+      // The server's own PATH (`env("X")` read where apply, which starts the daemon, runs), else the daemon's.
+      const given = s.env.PATH;
+      const named = typeof given === 'object' && given !== null && '$env' in given ? process.env[String(given.$env)] : undefined;
+      const path = typeof given === 'string' ? given : (named ?? process.env.PATH ?? '');
       for (const entry of path.split(':').map((e) => resolve(cwd, e || '.'))) {
         if (within(entry))
           throw new Error(
