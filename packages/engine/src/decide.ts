@@ -174,7 +174,8 @@ function pipeline(
             rule_ref: b.ref,
             human_message: `denied: ${message}`,
             resolution: { type: 'budget_reset', ...(resetsAt ? { resets_at: resetsAt } : {}) },
-            signals,
+            // Nothing is spent: no other budget crossed its warn_at (the call that does spend warns).
+            signals: [],
             redacted_args: redacted(),
             alerts: collectAlerts(agent, 'budget_exceeded', 'deny'),
           },
@@ -289,9 +290,10 @@ function pipeline(
       human_message: budgetDefer ? `deferred: ${budgetDefer.message}` : (rule?.reason ?? `${tool.tool} deferred for operator approval`),
       // The daemon fills in the approval id when it queues the approval.
       resolution: { type: 'pending_approval', approval_id: '' },
-      signals,
+      // A deferral spends nothing: a warn_at it would cross is crossed, and signalled once, when the call runs.
+      signals: [],
       redacted_args: redacted(),
-      alerts: withRuleNotify(collectAlerts(agent, 'defer', budgetDefer ? 'budget_exceeded' : undefined, warned), rule, 'defer'),
+      alerts: withRuleNotify(collectAlerts(agent, 'defer', budgetDefer ? 'budget_exceeded' : undefined), rule, 'defer'),
     };
     if (rule) decision.rule_ref = rule.ref;
     if (budgetDefer) decision.budget_id = budgetDefer.id;

@@ -22,6 +22,22 @@ export function callCost(request: DecisionRequest, declared = 0): number {
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
+/**
+ * Dollar sums are binary floating point: $0.10 three times is 0.30000000000000004, over a $0.30
+ * ceiling. Counters are compared with a nano-dollar's slack (relative, for large amounts), so
+ * a spend that adds up to a ceiling in decimal fits it.
+ */
+const slack = (n: number) => 1e-9 * Math.max(1, Math.abs(n));
+const over = (value: number, limit: number) => value - limit > slack(limit);
+const reaches = (value: number, threshold: number) => threshold - value <= slack(threshold);
+
+/**
+ * A counter plus a cost, kept finite: `cost_usd` may be any finite number, and two near
+ * Number.MAX_VALUE sum to Infinity, which no log record can hold (JSON has no Infinity) and which
+ * replay would drop. The counter stays at the largest number instead: over every ceiling.
+ */
+const spend = (spent: number, cost: number): number => Math.min(Number.MAX_VALUE, spent + cost);
+
 /** UTC date and the next UTC midnight. */
 function day(nowMs: number): { period: string; resetsAt: string } {
   const d = new Date(nowMs);
@@ -49,27 +65,29 @@ export function checkBudgets(
     const period = budget.window === 'session' ? `s:${request.session_id ?? '-'}` : today.period;
     const k = key(agentId, budget.id, period);
     const counter = state.budgets[k] ?? { spent_usd: 0, calls: 0 };
-    const next = { spent_usd: counter.spent_usd + cost, calls: counter.calls + 1 };
-    const checks: [limit: number | undefined, before: number, after: number, what: (n: number) => string][] = [
-      [budget.max, counter.spent_usd, next.spent_usd, usd],
-      [budget.max_calls, counter.calls, next.calls, (n) => `${n} calls`],
+    const next = { spent_usd: spend(counter.spent_usd, cost), calls: counter.calls + 1 };
+    // `daily`: the meter is the day's (its ceiling resets at the next UTC midnight), whatever the budget's own window.
+    const checks: [limit: number | undefined, before: number, after: number, what: (n: number) => string, daily: boolean][] = [
+      [budget.max, counter.spent_usd, next.spent_usd, usd, budget.window === 'day'],
+      [budget.max_calls, counter.calls, next.calls, (n) => `${n} calls`, budget.window === 'day'],
     ];
     // An explicit daily cap on a budget whose own window is not the day.
     let dailyKey: string | undefined;
     let dailyNext: { spent_usd: number; calls: number } | undefined;
     if (budget.daily !== undefined) {
-      if (budget.window === 'day') checks.push([budget.daily, counter.spent_usd, next.spent_usd, usd]);
+      if (budget.window === 'day') checks.push([budget.daily, counter.spent_usd, next.spent_usd, usd, true]);
       else {
         dailyKey = key(agentId, budget.id, today.period);
         const d = state.budgets[dailyKey] ?? { spent_usd: 0, calls: 0 };
-        dailyNext = { spent_usd: d.spent_usd + cost, calls: d.calls + 1 };
-        checks.push([budget.daily, d.spent_usd, dailyNext.spent_usd, usd]);
+        dailyNext = { spent_usd: spend(d.spent_usd, cost), calls: d.calls + 1 };
+        checks.push([budget.daily, d.spent_usd, dailyNext.spent_usd, usd, true]);
       }
     }
-    for (const [limit, before, after, what] of checks) {
+    for (const [limit, before, after, what, daily] of checks) {
       if (limit === undefined) continue;
-      if (after > limit) {
-        const resetsAt = budget.window === 'day' || (dailyKey && limit === budget.daily) ? today.resetsAt : undefined;
+      if (over(after, limit)) {
+        // A session's own ceiling never resets at midnight, even when its `daily` cap is the same amount.
+        const resetsAt = daily ? today.resetsAt : undefined;
         const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
         // Every exceeded budget's on_exceed applies, so the strictest decides: a budget that denies is
         // never passed over for one that only defers or audits (an approval lifts a defer, not a deny).
@@ -77,7 +95,7 @@ export function checkBudgets(
           result.exceeded = { budget, message, ...(resetsAt ? { resetsAt } : {}) };
         break;
       }
-      if (budget.warn_at !== undefined && before < budget.warn_at * limit && after >= budget.warn_at * limit) {
+      if (budget.warn_at !== undefined && !reaches(before, budget.warn_at * limit) && reaches(after, budget.warn_at * limit)) {
         result.signals.push({
           code: 'BUDGET_WARNING',
           budget_id: budget.id,
@@ -105,15 +123,16 @@ export function budgetsAtLimit(
     const period = budget.window === 'session' ? `s:${sessionId ?? '-'}` : today.period;
     const counter = state.budgets[key(agentId, budget.id, period)] ?? { spent_usd: 0, calls: 0 };
     const daily = budget.window === 'day' ? counter : (state.budgets[key(agentId, budget.id, today.period)] ?? { spent_usd: 0, calls: 0 });
-    const full =
-      (budget.max !== undefined && counter.spent_usd >= budget.max) ||
-      (budget.max_calls !== undefined && counter.calls >= budget.max_calls) ||
-      (budget.daily !== undefined && daily.spent_usd >= budget.daily);
-    if (!full) continue;
+    const ownFull =
+      (budget.max !== undefined && reaches(counter.spent_usd, budget.max)) ||
+      (budget.max_calls !== undefined && counter.calls >= budget.max_calls);
+    const dailyFull = budget.daily !== undefined && reaches(daily.spent_usd, budget.daily);
+    if (!ownFull && !dailyFull) continue;
     out.push({
       budget,
       message: `budget ${budget.id} is used up (${usd(counter.spent_usd)}, ${counter.calls} calls)`,
-      ...(budget.window === 'day' || budget.daily !== undefined ? { resetsAt: today.resetsAt } : {}),
+      // A full session stays full after midnight: only a day's meter resets then.
+      ...(budget.window === 'day' || !ownFull ? { resetsAt: today.resetsAt } : {}),
     });
   }
   return out;

@@ -31,6 +31,7 @@ export function checkCompletion(
   const reasons: string[] = [];
   const approvalIds: string[] = [];
   let resetsAt: string | undefined;
+  let budgetFull = false;
   for (const condition of gate.require) {
     if (condition === 'no_pending_approvals' && facts.pending.length > 0) {
       reasons.push(`${facts.pending.length} approval${facts.pending.length === 1 ? '' : 's'} pending`);
@@ -46,6 +47,7 @@ export function checkCompletion(
     if (condition === 'budget_under_limit')
       for (const full of budgetsAtLimit(request.agent_id, agent.budgets, state, nowMs, request.session_id)) {
         reasons.push(full.message);
+        budgetFull = true;
         resetsAt ??= full.resetsAt;
       }
   }
@@ -56,9 +58,10 @@ export function checkCompletion(
     rule_ref: gate.ref,
     human_message: `agent cannot complete: ${reasons.join('; ')}`,
     resolution:
-      approvalIds.length > 0 || resetsAt === undefined
+      approvalIds.length > 0 || !budgetFull
         ? { type: 'pending_approvals', approval_ids: approvalIds }
-        : { type: 'budget_reset', resets_at: resetsAt },
+        : // A used-up session budget does not reset at midnight: no resets_at (as for BUDGET_EXCEEDED).
+          { type: 'budget_reset', ...(resetsAt ? { resets_at: resetsAt } : {}) },
     ...base,
   };
 }

@@ -14,16 +14,21 @@ export interface RateLimitResult {
  */
 export function checkRateLimits(agentId: string, limits: readonly RateLimitIR[], state: EngineState, nowMs: number): RateLimitResult {
   const delta: DeltaOp[] = [];
+  let exceeded: RateLimitResult['exceeded'];
   for (const limit of limits) {
     const k = bucketKey(agentId, limit, limits);
     const bucket = refill(state.buckets[k] ?? legacyBucket(agentId, limit, limits, state), limit, nowMs);
     if (bucket.tokens < 1) {
+      // Every empty bucket is looked at: the retry hint is the wait until each has a token again,
+      // not the first one's (`1 per second` beside an empty `100 per day` is no 1 s wait).
       const perSecond = limit.limit / limit.window_s;
-      return { exceeded: { limit, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) }, delta: [] };
+      const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+      if (!exceeded || retryAfterSeconds > exceeded.retryAfterSeconds) exceeded = { limit, retryAfterSeconds };
+      continue;
     }
     delta.push({ kind: 'bucket', key: k, tokens: bucket.tokens - 1, updated_ms: nowMs });
   }
-  return { delta };
+  return exceeded ? { exceeded, delta: [] } : { delta };
 }
 
 /**
