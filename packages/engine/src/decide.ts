@@ -525,7 +525,7 @@ class CallEnv implements EvalEnv {
 
 /** Session bounds: a session past `max_duration` or idle past `idle_timeout` is over. */
 function checkSession(agent: PreparedAgent, request: DecisionRequest, state: EngineState, nowMs: number): readonly DeltaOp[] | string {
-  if (request.session_id === undefined) return NONE;
+  if (request.session_id === undefined || !agent.tracksSessions) return NONE;
   const k = key(agent.ir.id, request.session_id);
   const facts = state.sessions[k];
   const bounds = agent.ir.session;

@@ -92,6 +92,14 @@ function globHost(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
+/** Whether a condition reads `session.*` (its duration or idle time). */
+function readsSession(expr: unknown): boolean {
+  if (expr === null || typeof expr !== 'object') return false;
+  const v = (expr as { var?: unknown }).var;
+  if (Array.isArray(v) && v[0] === 'session') return true;
+  return Object.values(expr).some(readsSession);
+}
+
 function selectorsOf(expr: unknown): string[] {
   const found = new Set<string>();
   const walk = (e: unknown): void => {
@@ -121,6 +129,12 @@ export class PreparedAgent {
   readonly selectors: Map<string, SelectorIR>;
   /** Alerts by the `on` value they fire on. */
   readonly alerts = new Map<string, AlertIR[]>();
+  /**
+   * Whether the agent's sessions are kept (start and last call): only for `session { }` bounds or a
+   * rule reading `session.*`. Kept for every session id otherwise, they would grow the state (and
+   * its snapshot) by every session an MCP client or SDK ever opened.
+   */
+  readonly tracksSessions: boolean;
   private readonly facts = new Map<string, ToolFacts>();
 
   constructor(readonly ir: AgentIR) {
@@ -133,6 +147,7 @@ export class PreparedAgent {
       rules: new RuleSet(p.rules),
     }));
     this.selectors = new Map(ir.selectors.map((s) => [s.id, s]));
+    this.tracksSessions = ir.session !== undefined || [...ir.rules, ...ir.phases.flatMap((p) => p.rules)].some((r) => readsSession(r.when));
     for (const a of ir.alerts) this.alerts.set(a.on, [...(this.alerts.get(a.on) ?? []), a]);
   }
 

@@ -186,7 +186,11 @@ describe('budgets', () => {
   });
   test('ops read back from the log are checked (a counter replayed as NaN compares false against its cap)', async () => {
     const { isDeltaOp } = await import('../src/index.js');
-    const p = policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n  }\n  rate_limit "x": 5 per minute'));
+    const p = policy(
+      agent(
+        '  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n  }\n  rate_limit "x": 5 per minute\n  session {\n    idle_timeout = "5m"\n  }',
+      ),
+    );
     const state = emptyState();
     const { stateDelta } = decide(p, { agent_id: 'bot', tool: 'x', session_id: 's1' }, state, { nowMs: T0 });
     const ops = JSON.parse(JSON.stringify(stateDelta)) as Record<string, unknown>[];
@@ -512,6 +516,15 @@ describe('sessions, phases, selectors, delegation', () => {
     }
     assert.match(t.call({ tool: 'x', session_id: 'long' }).human_message!, /max_duration/);
   });
+  test('sessions are kept only where something reads them: session bounds, or a rule on session.*', () => {
+    const plain = new Session(policy(agent('  rules {\n    permit x\n  }')));
+    for (let i = 0; i < 50; i++) plain.call({ tool: 'x', session_id: `mcp-${i}` });
+    assert.deepEqual(plain.state.sessions, {}, 'no session state grows for a policy that never reads it');
+    const reading = new Session(policy(agent('  rules {\n    deny x if session.idle_s > 60\n    permit x\n  }')));
+    assert.equal(reading.call({ tool: 'x', session_id: 's' }).effect, 'PERMIT');
+    reading.advance(61);
+    assert.equal(reading.call({ tool: 'x', session_id: 's' }).effect, 'DENY', 'session.idle_s still reads the session');
+  });
   test('phases: phase rules apply first while the phase lasts', () => {
     const s = new Session(
       policy(
@@ -672,4 +685,17 @@ describe('giving back a call that did not run', () => {
     applyDelta(state, decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).stateDelta);
     assert.equal(decide(p, { agent_id: 'bot', tool: 'x' }, state, { nowMs: T0 }).decision.code, 'RATE_EXCEEDED', 'and only one');
   });
+});
+
+test('status reads a session budget per session: the one nearest its ceiling, the total, and the day under its daily cap', async () => {
+  const { budgetUsage } = await import('../src/index.js');
+  const p = policy(agent('  rules {\n    permit x\n  }\n  budget session {\n    max $1\n    daily $5\n  }'));
+  const s = new Session(p);
+  for (let i = 0; i < 6; i++) assert.equal(s.call({ tool: 'x', session_id: `s${i}`, cost_usd: 0.8 - i * 0.1 }).effect, 'PERMIT');
+  const [usage] = budgetUsage('bot', p.agents.get('bot')!.ir.budgets, s.state, T0);
+  assert.equal(usage!.sessions, 6);
+  assert.equal(usage!.session_id, 's0');
+  assert.equal(usage!.spent_usd, 0.8, 'the session nearest its $1, not the sum of six');
+  assert.ok(Math.abs(usage!.total_spent_usd! - 3.3) < 1e-9);
+  assert.ok(Math.abs(usage!.daily_spent_usd! - 3.3) < 1e-9, 'what the daily cap meters');
 });

@@ -143,14 +143,22 @@ export interface BudgetUsage {
   agent: string;
   id: string;
   window: 'day' | 'session';
-  /** The UTC day a daily budget counts; session budgets sum every session seen. */
+  /** The UTC day a daily budget counts. */
   period?: string;
+  /**
+   * A session budget: how many sessions it has counted; `spent_usd` and `calls` are then the
+   * session nearest its ceiling (each session has its own), `total_spent_usd` all of them.
+   */
   sessions?: number;
+  session_id?: string;
+  total_spent_usd?: number;
   spent_usd: number;
   calls: number;
   max_usd?: number;
   max_calls?: number;
   daily_usd?: number;
+  /** A session budget's `daily` cap: what today has spent across its sessions. */
+  daily_spent_usd?: number;
 }
 
 export function budgetUsage(agentId: string, budgets: readonly BudgetIR[], state: EngineState, nowMs: number): BudgetUsage[] {
@@ -166,15 +174,30 @@ export function budgetUsage(agentId: string, budgets: readonly BudgetIR[], state
       return { agent: agentId, id: b.id, window: 'day', period: today, spent_usd: c.spent_usd, calls: c.calls, ...limits };
     }
     const prefix = key(agentId, b.id, 's:');
-    let spent = 0;
-    let calls = 0;
+    // The session nearest a ceiling: by share of max (or of max_calls), else by spend.
+    const share = (c: { spent_usd: number; calls: number }) =>
+      Math.max(b.max ? c.spent_usd / b.max : 0, b.max_calls ? c.calls / b.max_calls : 0, b.max || b.max_calls ? 0 : c.spent_usd);
+    let top: { id: string; spent_usd: number; calls: number } | undefined;
+    let total = 0;
     let sessions = 0;
     for (const [k, c] of Object.entries(state.budgets))
       if (k.startsWith(prefix)) {
-        spent += c.spent_usd;
-        calls += c.calls;
+        total = spend(total, c.spent_usd);
         sessions++;
+        if (!top || share(c) > share(top)) top = { id: k.slice(prefix.length), ...c };
       }
-    return { agent: agentId, id: b.id, window: 'session', sessions, spent_usd: spent, calls, ...limits };
+    const daily = b.daily !== undefined ? (state.budgets[key(agentId, b.id, today)] ?? { spent_usd: 0 }).spent_usd : undefined;
+    return {
+      agent: agentId,
+      id: b.id,
+      window: 'session',
+      sessions,
+      ...(top ? { session_id: top.id } : {}),
+      spent_usd: top?.spent_usd ?? 0,
+      calls: top?.calls ?? 0,
+      total_spent_usd: total,
+      ...limits,
+      ...(daily !== undefined ? { daily_spent_usd: daily, period: today } : {}),
+    };
   });
 }

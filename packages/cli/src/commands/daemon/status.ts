@@ -241,12 +241,16 @@ function osTier(s: DaemonStatus): { profile: string; layers: Layer[] } {
 
 /** `  daily (bot)   $84.50 / $500.00  (16.9%)   12 calls`. */
 function budgetRow(b: BudgetUsage): string {
-  const cap = b.max_usd ?? b.daily_usd;
-  const money = `$${b.spent_usd.toFixed(2)}${cap !== undefined ? ` / $${cap.toFixed(2)}` : ''}`;
-  const share = cap ? `  (${((100 * b.spent_usd) / cap).toFixed(1)}%)` : '';
+  const meter = (spent: number, cap: number | undefined) =>
+    `$${spent.toFixed(2)}${cap !== undefined ? ` / $${cap.toFixed(2)}` : ''}${cap ? `  (${((100 * spent) / cap).toFixed(1)}%)` : ''}`;
   const calls = `${b.calls}${b.max_calls !== undefined ? ` / ${b.max_calls}` : ''} calls`;
-  const period = b.window === 'day' ? `today (${b.period})` : `${b.sessions} session${b.sessions === 1 ? '' : 's'}`;
-  return `  ${`${b.id} (${b.agent})`.padEnd(20)}  ${money}${share}  ${calls}  ${period}`;
+  const name = `${b.id} (${b.agent})`.padEnd(20);
+  if (b.window === 'day') return `  ${name}  ${meter(b.spent_usd, b.max_usd ?? b.daily_usd)}  ${calls}  today (${b.period})`;
+  // Each session has its own ceiling: the one nearest it, then the day's cap across them.
+  const sessions = `${b.sessions} session${b.sessions === 1 ? '' : 's'}`;
+  const nearest = b.session_id !== undefined ? `session ${b.session_id}: ${meter(b.spent_usd, b.max_usd)}  ${calls}` : 'no session yet';
+  const today = b.daily_usd !== undefined ? `  · today ${meter(b.daily_spent_usd ?? 0, b.daily_usd)}` : '';
+  return `  ${name}  ${nearest}  (${sessions})${today}`;
 }
 
 export function duration(seconds: number): string {
