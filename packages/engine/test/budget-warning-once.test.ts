@@ -34,3 +34,8 @@ test('a call denied by another budget signals no warn_at crossing; the call that
   assert.equal(ran.effect, 'PERMIT');
   assert.deepEqual(warnings(ran), [1, 1]);
 });
+
+test('a day budget whose max and daily are one amount warns once per crossing, not once per cap', () => {
+  const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $10\n    daily $10\n    warn_at 0.5\n  }')));
+  assert.equal(s.call({ tool: 'x', cost_usd: 6 }).signals.length, 1);
+});

@@ -85,22 +85,26 @@ export function checkBudgets(
     }
     for (const [limit, before, after, what, daily] of checks) {
       if (limit === undefined) continue;
-      if (over(after, limit)) {
+      // Calls are whole numbers: no slack (with a relative one, max_calls 3000000000 would let 3 more through).
+      if (what === usd ? over(after, limit) : after > limit) {
         // A session's own ceiling never resets at midnight, even when its `daily` cap is the same amount.
         const resetsAt = daily ? today.resetsAt : undefined;
         const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
         // Every exceeded budget's on_exceed applies, so the strictest decides: a budget that denies is
         // never passed over for one that only defers or audits (an approval lifts a defer, not a deny).
-        if (!result.exceeded || STRICTNESS[budget.on_exceed] > STRICTNESS[result.exceeded.budget.on_exceed])
+        // Of equally strict ones, one that never resets (a session's own ceiling) is named: a resets_at
+        // would promise a retry after midnight that it still refuses.
+        const was = result.exceeded;
+        const strictness = STRICTNESS[budget.on_exceed] - (was ? STRICTNESS[was.budget.on_exceed] : -1);
+        if (strictness > 0 || (strictness === 0 && !resetsAt && was?.resetsAt))
           result.exceeded = { budget, message, ...(resetsAt ? { resetsAt } : {}) };
         break;
       }
       if (budget.warn_at !== undefined && !reaches(before, budget.warn_at * limit) && reaches(after, budget.warn_at * limit)) {
-        result.signals.push({
-          code: 'BUDGET_WARNING',
-          budget_id: budget.id,
-          human_message: `budget ${Math.round(budget.warn_at * 100)}% consumed (${what(after)}/${what(limit)} ${budget.id})`,
-        });
+        const human_message = `budget ${Math.round(budget.warn_at * 100)}% consumed (${what(after)}/${what(limit)} ${budget.id})`;
+        // A day budget's `max` and `daily` read one meter: one crossing, one warning.
+        if (!result.signals.some((w) => w.budget_id === budget.id && w.human_message === human_message))
+          result.signals.push({ code: 'BUDGET_WARNING', budget_id: budget.id, human_message });
       }
     }
     result.delta.push({ kind: 'budget', key: k, ...next });

@@ -32,6 +32,8 @@ export function checkCompletion(
   const approvalIds: string[] = [];
   let resetsAt: string | undefined;
   let budgetFull = false;
+  /** A full budget that no midnight empties (a session's own ceiling): then no resets_at at all. */
+  let neverResets = false;
   for (const condition of gate.require) {
     if (condition === 'no_pending_approvals' && facts.pending.length > 0) {
       reasons.push(`${facts.pending.length} approval${facts.pending.length === 1 ? '' : 's'} pending`);
@@ -49,6 +51,7 @@ export function checkCompletion(
         reasons.push(full.message);
         budgetFull = true;
         resetsAt ??= full.resetsAt;
+        if (full.resetsAt === undefined) neverResets = true;
       }
   }
   if (reasons.length === 0) return { effect: 'PERMIT', ...base };
@@ -61,7 +64,7 @@ export function checkCompletion(
       approvalIds.length > 0 || !budgetFull
         ? { type: 'pending_approvals', approval_ids: approvalIds }
         : // A used-up session budget does not reset at midnight: no resets_at (as for BUDGET_EXCEEDED).
-          { type: 'budget_reset', ...(resetsAt ? { resets_at: resetsAt } : {}) },
+          { type: 'budget_reset', ...(resetsAt && !neverResets ? { resets_at: resetsAt } : {}) },
     ...base,
   };
 }

@@ -4,7 +4,7 @@
  * 3 READY with a provider (an audit sink, a credential provider) DEGRADED or DOWN. `--watch` reports again every two seconds.
  */
 import { stackPaths } from '@faramesh/daemon/client';
-import { makeOut, type Out } from '../../output.js';
+import { inline, makeOut, type Out } from '../../output.js';
 import type { BudgetUsage } from '@faramesh/engine';
 import type { Layer } from '@faramesh/sandbox';
 import { daemonStatus, type DaemonStatus } from './running.js';
@@ -248,7 +248,8 @@ function budgetRow(b: BudgetUsage): string {
   if (b.window === 'day') return `  ${name}  ${meter(b.spent_usd, b.max_usd ?? b.daily_usd)}  ${calls}  today (${b.period})`;
   // Each session has its own ceiling: the one nearest it, then the day's cap across them.
   const sessions = `${b.sessions} session${b.sessions === 1 ? '' : 's'}`;
-  const nearest = b.session_id !== undefined ? `session ${b.session_id}: ${meter(b.spent_usd, b.max_usd)}  ${calls}` : 'no session yet';
+  const nearest =
+    b.session_id !== undefined ? `session ${inline(b.session_id)}: ${meter(b.spent_usd, b.max_usd)}  ${calls}` : 'no session yet';
   const today = b.daily_usd !== undefined ? `  · today ${meter(b.daily_spent_usd ?? 0, b.daily_usd)}` : '';
   return `  ${name}  ${nearest}  (${sessions})${today}`;
 }
