@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCompletion } from '../src/index.js';
 import { agent, outcome, policy, Session } from './support.js';
 
 const budget = (lines: string) =>
@@ -27,13 +26,7 @@ test('a budget spent to its ceiling in cents is used up for budget_under_limit',
   const p = budget('max $0.30');
   const s = new Session(p);
   for (let i = 0; i < 3; i++) s.call({ tool: 'x', cost_usd: 0.1 });
-  const d = checkCompletion(
-    p.ir.agents[0]!,
-    { agent_id: 'bot', tool: 'x', action: 'completion_event' },
-    s.state,
-    { pending: [], unrun: [], openTasks: [] },
-    s.now,
-  );
+  const d = s.complete();
   assert.equal(d.effect, 'DENY');
 });
 

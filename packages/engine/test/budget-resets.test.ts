@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCompletion } from '../src/index.js';
 import { agent, policy, Session } from './support.js';
 
 const SESSION_WITH_DAILY = agent('  rules {\n    permit x\n  }\n  budget session {\n    max $10\n    daily $10\n    on_exceed deny\n  }');
@@ -33,14 +32,7 @@ test('budget_under_limit: a full session is not said to reset at midnight', () =
   s.call({ tool: 'x', cost_usd: 6, session_id: 'a' });
   s.advance(86_400);
   s.call({ tool: 'x', cost_usd: 4, session_id: 'a' });
-  const ir = p.ir.agents[0]!;
-  const d = checkCompletion(
-    ir,
-    { agent_id: 'bot', tool: 'x', action: 'completion_event', session_id: 'a' },
-    s.state,
-    { pending: [], unrun: [], openTasks: [] },
-    s.now,
-  );
+  const d = s.complete('a');
   assert.equal(d.effect, 'DENY');
   assert.deepEqual(d.resolution, { type: 'budget_reset' });
 });
@@ -53,13 +45,7 @@ test('budget_under_limit: a used-up session budget is a budget_reset without res
   );
   const s = new Session(p);
   s.call({ tool: 'x', session_id: 'a' });
-  const d = checkCompletion(
-    p.ir.agents[0]!,
-    { agent_id: 'bot', tool: 'x', action: 'completion_event', session_id: 'a' },
-    s.state,
-    { pending: [], unrun: [], openTasks: [] },
-    s.now,
-  );
+  const d = s.complete('a');
   assert.equal(d.code, 'COMPLETION_BLOCKED');
   assert.deepEqual(d.resolution, { type: 'budget_reset' });
 });

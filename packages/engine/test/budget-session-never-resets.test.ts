@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCompletion } from '../src/index.js';
 import { agent, policy, Session } from './support.js';
 
 const GATE = '  completion_gate {\n    require "budget_under_limit"\n  }\n';
@@ -15,13 +14,7 @@ for (const [name, order] of [
     const p = policy(agent(`  rules {\n    permit x\n  }\n${GATE}${order}`));
     const s = new Session(p);
     assert.equal(s.call({ tool: 'x', session_id: 'a' }).effect, 'PERMIT');
-    const d = checkCompletion(
-      p.ir.agents[0]!,
-      { agent_id: 'bot', tool: 'x', action: 'completion_event', session_id: 'a' },
-      s.state,
-      { pending: [], unrun: [], openTasks: [] },
-      s.now,
-    );
+    const d = s.complete('a');
     assert.deepEqual(d.resolution, { type: 'budget_reset' });
   });
   test(`call: a full session budget beside a full daily one promises no midnight reset (${name})`, () => {

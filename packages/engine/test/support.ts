@@ -1,6 +1,6 @@
 import { compile, Source } from '@faramesh/fpl';
 import type { Decision, DecisionRequest } from '@faramesh/protocol';
-import { applyDelta, decide, emptyState, prepare, type EngineState, type PreparedPolicy } from '../src/index.js';
+import { applyDelta, checkCompletion, decide, emptyState, prepare, type EngineState, type PreparedPolicy } from '../src/index.js';
 
 export const T0 = Date.parse('2026-05-17T10:00:00Z');
 
@@ -20,6 +20,17 @@ export class Session {
     const r = decide(this.p, { agent_id: agent, ...req }, this.state, { nowMs: this.now }, options);
     applyDelta(this.state, r.stateDelta);
     return r.decision;
+  }
+
+  /** The agent's completion event (its first agent's gate), with no approvals or tasks open. */
+  complete(sessionId?: string): Decision {
+    return checkCompletion(
+      this.p.ir.agents[0]!,
+      { agent_id: 'bot', tool: 'x', action: 'completion_event', ...(sessionId !== undefined ? { session_id: sessionId } : {}) },
+      this.state,
+      { pending: [], unrun: [], openTasks: [] },
+      this.now,
+    );
   }
 
   advance(seconds: number): this {
