@@ -170,6 +170,9 @@ test('plan refuses a bad window, a broken policy and a tampered applied policy, 
     const broken = s.cli('plan');
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /governance\.fms has errors/);
+    const brokenJson = s.cli('plan', '--format', 'json');
+    assert.equal(brokenJson.code, 1);
+    assert.match((JSON.parse(brokenJson.stdout) as { error: string }).error, /does not compile/, 'stdout answers in JSON too');
   } finally {
     s.stop();
   }

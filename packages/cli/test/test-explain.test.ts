@@ -131,6 +131,12 @@ test('test: a policy that does not compile exits 2', () => {
   const none = run(['test', '--dir', mkdtempSync(join(tmpdir(), 'faramesh-test-'))]);
   assert.equal(none.code, 2, 'no policy at all is a compile failure too');
   assert.match(none.stderr, /no governance\.fms in/);
+  // --format json answers on stdout too, as check does.
+  const json = run(['test', '--format', 'json', '--dir', stack({ 'refunds.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n')]);
+  assert.equal(json.code, 2);
+  const parsed = JSON.parse(json.stdout) as { compiled: boolean; diagnostics: { message: string }[] };
+  assert.equal(parsed.compiled, false);
+  assert.match(parsed.diagnostics[0]!.message, /unknown field 'pemit'/);
 });
 
 test('test: malformed fixtures are reported with their JSON path and fail', () => {
@@ -242,7 +248,12 @@ test('test: --format json is one object with each case, the problems and the tot
   ]);
   assert.equal(run(['test', '--dir', dir, '--fixture', 'tests/a.fmtest.json']).code, 0, 'and the fixture was rewritten');
   const broke = run(['test', '--dir', stack({ 'a.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n'), '--format', 'json']);
-  assert.deepEqual([broke.code, broke.stdout], [2, ''], 'a compile failure is said on stderr only');
+  assert.equal(broke.code, 2);
+  assert.deepEqual(
+    (JSON.parse(broke.stdout) as { compiled: boolean }).compiled,
+    false,
+    'a compile failure is an answer on stdout too (its diagnostics), as check gives',
+  );
   assert.equal(run(['test', 'record', '--dir', dir, '--format', 'json']).code, 64, 'record has no JSON form');
 });
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { applyDelta, decide, emptyState, prepare } from '@faramesh/engine';
-import { StackError } from '@faramesh/fpl';
+import { diagnosticToJson, StackError } from '@faramesh/fpl';
 import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
 import { makeOut, plural, type Format, type Out } from '../output.js';
@@ -44,6 +44,8 @@ export async function runTests(opts: TestOptions): Promise<number> {
     // No policy to test is a compile failure, as `check` would say.
     if (!(e instanceof StackError)) throw e;
     out.error(out.fail(e.message));
+    // A script reading stdout gets an answer, as `check --format json` gives one.
+    if (json) out.print(JSON.stringify({ compiled: false, error: e.message, diagnostics: [] }, null, 2));
     return 2;
   }
   const { stack, result } = compiled;
@@ -51,6 +53,14 @@ export async function runTests(opts: TestOptions): Promise<number> {
   if (!result.ir) {
     if (!json) out.print('failed');
     for (const d of result.diagnostics.sorted()) out.error(renderDiagnostic(d, out.color) + '\n');
+    if (json)
+      out.print(
+        JSON.stringify(
+          { policy: stack.source.name, compiled: false, diagnostics: result.diagnostics.sorted().map(diagnosticToJson) },
+          null,
+          2,
+        ),
+      );
     return 2;
   }
   if (!json) out.print('ok');

@@ -57,7 +57,14 @@ export async function plan(o: PlanOptions): Promise<number> {
   const progress: Out = o.format === 'json' ? { ...out, print: out.error } : out;
   const prepared = await compileForDaemon(paths, progress, 'nothing to plan');
   // Exit 2 is --strict-replay's: every compile failure (an unresolved import included) is 1 here.
-  if (typeof prepared === 'number') return 1;
+  if (typeof prepared === 'number') {
+    // A script reading stdout (`plan --format json > plan.json`) gets an answer; the diagnostics are on stderr.
+    if (o.format === 'json')
+      process.stdout.write(
+        `${JSON.stringify({ version: 'v1', error: 'the policy does not compile: nothing to plan (diagnostics on stderr)' }, null, 2)}\n`,
+      );
+    return 1;
+  }
   let baseline: PolicyInForce | undefined;
   try {
     baseline = await policyInForce(paths);
