@@ -21,6 +21,8 @@ export function callCost(request: DecisionRequest, declared = 0): number {
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
+/** Calls are whole numbers, compared exactly (a relative slack would let `max_calls 3000000000` pass three more). */
+const calls = (n: number) => `${n} calls`;
 
 /**
  * Dollar sums are binary floating point: $0.10 three times is 0.30000000000000004, over a $0.30
@@ -69,7 +71,7 @@ export function checkBudgets(
     // `daily`: the meter is the day's (its ceiling resets at the next UTC midnight), whatever the budget's own window.
     const checks: [limit: number | undefined, before: number, after: number, what: (n: number) => string, daily: boolean][] = [
       [budget.max, counter.spent_usd, next.spent_usd, usd, budget.window === 'day'],
-      [budget.max_calls, counter.calls, next.calls, (n) => `${n} calls`, budget.window === 'day'],
+      [budget.max_calls, counter.calls, next.calls, calls, budget.window === 'day'],
     ];
     // An explicit daily cap on a budget whose own window is not the day.
     let dailyKey: string | undefined;
@@ -85,8 +87,7 @@ export function checkBudgets(
     }
     for (const [limit, before, after, what, daily] of checks) {
       if (limit === undefined) continue;
-      // Calls are whole numbers: no slack (with a relative one, max_calls 3000000000 would let 3 more through).
-      if (what === usd ? over(after, limit) : after > limit) {
+      if (what === calls ? after > limit : over(after, limit)) {
         // A session's own ceiling never resets at midnight, even when its `daily` cap is the same amount.
         const resetsAt = daily ? today.resetsAt : undefined;
         const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;

@@ -117,17 +117,28 @@ class SinkError extends Error {}
 /** About a mebibyte at a time: fewer writes, and never the whole export in one string. */
 const FLUSH_AT = 1 << 20;
 
-function fileSink(path: string): Sink {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+/**
+ * Writes to `fd` a mebibyte at a time, synchronously: `process.stdout` to a pipe is asynchronous and
+ * never pushes back on a synchronous loop, so a slow reader (`| gzip`, `| ssh`) would have the whole
+ * export queued in memory. A full pipe is waited on instead; a reader gone (`| head`) ends the command
+ * quietly, as for any other. `end` finishes the destination once everything is written.
+ */
+function fdSink(fd: number, end: { close(): void; abort(): void }): Sink {
   let pending = '';
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   const flush = () => {
+    if (!pending) return;
     const b = Buffer.from(pending, 'utf8');
     pending = '';
-    try {
-      for (let done = 0; done < b.length;) done += writeSync(fd, b, done, b.length - done);
-    } catch (e) {
-      throw new SinkError((e as Error).message);
+    for (let done = 0; done < b.length;) {
+      try {
+        done += writeSync(fd, b, done, b.length - done);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 5);
+        else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        else throw new SinkError((e as Error).message);
+      }
     }
   };
   return {
@@ -137,6 +148,25 @@ function fileSink(path: string): Sink {
     },
     close() {
       flush();
+      end.close();
+    },
+    abort() {
+      try {
+        flush();
+      } catch {
+        // Already failing: the first error is the one reported.
+      }
+      end.abort();
+    },
+  };
+}
+
+/** A file written beside its place and renamed there once whole. */
+function fileSink(path: string): Sink {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  return fdSink(fd, {
+    close() {
       try {
         fsyncSync(fd);
         closeSync(fd);
@@ -153,48 +183,10 @@ function fileSink(path: string): Sink {
       }
       rmSync(tmp, { force: true });
     },
-  };
+  });
 }
 
-/**
- * Standard output, written synchronously: `process.stdout` to a pipe is asynchronous and never
- * pushes back on a synchronous loop, so a slow reader (`| gzip`, `| ssh`) would have the whole
- * export queued in memory. A full pipe is waited on instead.
- */
-function stdoutSink(): Sink {
-  let pending = '';
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const flush = () => {
-    if (!pending) return;
-    const b = Buffer.from(pending, 'utf8');
-    pending = '';
-    for (let done = 0; done < b.length;) {
-      try {
-        done += writeSync(1, b, done, b.length - done);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 5);
-        // The reader is gone (`| head`): nothing more to say, as for any other command.
-        else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        else throw new SinkError((e as Error).message);
-      }
-    }
-  };
-  return {
-    write(s) {
-      pending += s;
-      if (pending.length >= FLUSH_AT) flush();
-    },
-    close: flush,
-    abort: () => {
-      try {
-        flush();
-      } catch {
-        // Already failing: the first error is the one reported.
-      }
-    },
-  };
-}
+const stdoutSink = (): Sink => fdSink(1, { close() {}, abort() {} });
 
 /**
  * A CSV cell. A text that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or

@@ -7,6 +7,7 @@ import { renderDiagnostic } from '../../diagnostics.js';
 import { ruleText } from '../../rule-text.js';
 import { compileStack } from '../../stack-compile.js';
 import { policyInForce } from '../daemon/policy-in-force.js';
+import { placedRules } from './rules.js';
 
 export interface ExplainOptions {
   dir: string;
@@ -151,7 +152,8 @@ export async function explain(opts: ExplainOptions): Promise<number> {
     out.print(JSON.stringify({ request, policy: source, steps, rules, decision }, null, 2));
     return 0;
   }
-  const texts = ruleTexts(ir);
+  // Each rule's text by its ref, from the policy walked (not the file, which may have changed since).
+  const texts = new Map(placedRules(ir).map((p) => [p.rule.ref, ruleText(p.rule)]));
   const text = (ref: string) => lineOf?.(ref) ?? texts.get(ref) ?? ref;
   out.print(`Explain: ${opts.agent} → ${opts.tool}`);
   out.print(`args:    ${JSON.stringify(decision.redacted_args)}`);
@@ -177,13 +179,6 @@ export async function explain(opts: ExplainOptions): Promise<number> {
   if (decision.rule_ref) out.print(`Rule ref:  ${decision.rule_ref}`);
   for (const s of decision.signals) out.print(`Signal:    ${s.code} — ${s.human_message}`);
   return 0;
-}
-
-/** Each rule's text by its ref, from the policy walked (not the file, which may have changed since). */
-function ruleTexts(ir: PolicyIR): Map<string, string> {
-  const texts = new Map<string, string>();
-  for (const agent of ir.agents) for (const r of [...agent.phases.flatMap((p) => p.rules), ...agent.rules]) texts.set(r.ref, ruleText(r));
-  return texts;
 }
 
 function parseJsonOptions(opts: ExplainOptions): { args: Record<string, unknown>; principal?: Record<string, unknown> } | string {
