@@ -34,6 +34,13 @@ test('parseImportRef: a framework may omit its namespace', () => {
 test('parseImportRef accepts prerelease and build metadata', () => {
   assert.equal(parseImportRef(`${REGISTRY}/policies/acme/pay@1.2.3-rc.1+build.5`).ref?.version, '1.2.3-rc.1+build.5');
   assert.equal(parseImportRef(`example.com:8443/mirror/policies/acme/pay@0.0.1`).ref?.registry, 'example.com:8443/mirror');
+  for (const v of ['1.0.0-0', '1.0.0-rc.0', '1.0.0-0a', '1.0.0-rc.10', '1.0.0-x-y.01a'])
+    assert.equal(parseImportRef(`${REGISTRY}/policies/acme/pay@${v}`).ref?.version, v, v);
+});
+
+test('a numeric pre-release identifier with a leading zero is not semver (semver 2.0.0 §9)', () => {
+  for (const v of ['1.0.0-01', '1.0.0-rc.01', '1.0.0-rc.1.00'])
+    assert.equal(errorCode(`${REGISTRY}/policies/acme/pay@${v}`), 'import-unpinned', v);
 });
 
 test('parseImportRef rejects @latest, a missing version and ranges as import-unpinned', () => {

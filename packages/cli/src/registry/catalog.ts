@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as semverParse } from 'semver';
 import type { ImportKind } from '@faramesh/fpl';
 import type { GetResult, RegistryHttp } from './http.js';
 import type { RegistrySource } from './sources.js';
@@ -133,13 +134,14 @@ function entryOf(raw: unknown, kind: unknown, label: string): CatalogEntry {
   };
 }
 
-/** MAJOR.MINOR.PATCH order; anything else after, by text. */
+/**
+ * Semantic version precedence (a pre-release before its release, `rc.2` before `rc.10`); entries
+ * that are not versions after the ones that are; text breaks ties (build metadata).
+ */
 export function bySemver(a: string, b: string): number {
-  const parts = (v: string) => /^(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1).map(Number);
-  const pa = parts(a);
-  const pb = parts(b);
-  if (pa && pb) for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  const pa = semverParse(a);
+  const pb = semverParse(b);
   if (pa && !pb) return -1;
   if (!pa && pb) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return (pa && pb ? pa.compare(pb) : 0) || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -17,7 +17,11 @@ export interface ImportRef {
 }
 
 // MAJOR.MINOR.PATCH with optional -prerelease and +build (semver 2.0.0 grammar, leading zeros rejected).
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+// A pre-release identifier: a number without leading zeros, or alphanumerics with at least one non-digit.
+const PRE = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
+const SEMVER = new RegExp(
+  `^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-${PRE}(?:\\.${PRE})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`,
+);
 // ns, name: these become directory names, so '.', '..' and separators can never get through.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // Registry segments: host names, ports and repository names.
