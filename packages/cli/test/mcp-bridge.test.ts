@@ -149,3 +149,30 @@ test('the stdio entry outlives a daemon restart: the next call opens a new sessi
     await client.close();
   }
 });
+
+test('a batch is relayed message by message, each decided, and a line that is not a message is answered', async () => {
+  const b = bridge();
+  try {
+    await b.initialize();
+    // A batch, as clients of the 2025-03-26 protocol may send (the proxy over HTTP takes one too).
+    b.child.stdin.write(
+      `${JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'in a batch' } } },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get-env', arguments: {} } },
+      ])}\n`,
+    );
+    await b.reply(1);
+    await b.reply(2);
+    assert.match(b.out(), /Echo: in a batch/);
+    assert.match(b.out(), /"id":2,"result":\{"isError":true/, 'the denied call of the batch was denied');
+    b.child.stdin.write('{not json\n');
+    b.send({ jsonrpc: '2.0', id: 3.5, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } });
+    const deadline = Date.now() + 10_000;
+    while (!b.out().includes('"id":3.5,') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(b.out(), /"id":null,"error":\{"code":-32700/, 'a line that is not JSON is answered with a parse error');
+    assert.match(b.out(), /"id":3.5,"error":\{"code":-32600/, 'a request with an id the protocol refuses is answered');
+    assert.equal(await b.close(5000), 0);
+  } finally {
+    b.child.kill();
+  }
+});

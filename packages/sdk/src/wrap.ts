@@ -87,13 +87,7 @@ export function toolName(tool: unknown): string | undefined {
 export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: WrapOptions = {}): unknown {
   if (isGoverned(tool)) return tool;
   const asResult = options.denialResult ?? true;
-  // A framework tool's denial, as the framework expects a tool's result to look.
-  const denied =
-    <R>(shape: (e: ToolDeniedError) => R) =>
-    (e: unknown): R => {
-      if (asResult && e instanceof ToolDeniedError) return shape(e);
-      throw e;
-    };
+  const denied = <R>(shape: (e: ToolDeniedError) => R) => deniedAs(asResult, shape);
   switch (kindOf(tool)) {
     case 'function': {
       const f = tool as Fn;
@@ -106,14 +100,7 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
     }
     case 'openai-agents': {
       const t = tool as Obj;
-      const invoke = fn(t, 'invoke')!;
-      return clone(t, {
-        invoke(this: Obj, runContext: unknown, input: string, details?: unknown) {
-          return gov
-            .run(toolId, argsObject(parseJson(input)), () => invoke.call(this, runContext as never, input as never, details as never))
-            .catch(denied(asText));
-        },
-      });
+      return clone(t, { invoke: governedOpenAIInvoke(gov, toolId, fn(t, 'invoke')!, asResult) });
     }
     case 'execute': {
       const t = tool as Obj;
@@ -150,6 +137,14 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
   }
 }
 
+/** A framework tool's denial, as the framework expects a tool's result to look (when `asResult`). */
+function deniedAs<R>(asResult: boolean, shape: (e: ToolDeniedError) => R): (e: unknown) => R {
+  return (e) => {
+    if (asResult && e instanceof ToolDeniedError) return shape(e);
+    throw e;
+  };
+}
+
 /**
  * A LangChain tool's `_call`, governed. `content_and_artifact` tools return [content, artifact]: a
  * denial is then both (text for the model, the structured denial as the artifact).
@@ -158,10 +153,16 @@ export function governedLangChainCall(gov: Governor, toolId: string, call: Fn, r
   return function (this: unknown, args: unknown, runManager?: unknown, config?: LangChainConfig) {
     return gov
       .run(toolId, argsObject(args), () => call.call(this, args as never, runManager as never, config as never), langChainContext(config))
-      .catch((e: unknown) => {
-        if (!asResult || !(e instanceof ToolDeniedError)) throw e;
-        return responseFormat === 'content_and_artifact' ? [asText(e), e.toJSON()] : asText(e);
-      });
+      .catch(deniedAs(asResult, (e) => (responseFormat === 'content_and_artifact' ? [asText(e), e.toJSON()] : asText(e))));
+  } as Fn;
+}
+
+/** An OpenAI Agents JS function tool's `invoke(runContext, jsonText, details)`, governed: decided on the JSON the model sent. */
+export function governedOpenAIInvoke(gov: Governor, toolId: string, invoke: Fn, asResult = true): Fn {
+  return function (this: unknown, runContext: unknown, input: string, details?: unknown) {
+    return gov
+      .run(toolId, argsObject(parseJson(input)), () => invoke.call(this, runContext as never, input as never, details as never))
+      .catch(deniedAs(asResult, asText));
   } as Fn;
 }
 

@@ -9,7 +9,7 @@ import { Governor, type GovernOptions } from '../govern.js';
 import { governMcpServer } from '../mcp.js';
 import { governedTools } from '../tools.js';
 import { TARGETS } from './targets.js';
-import { GOVERNED, governedLangChainCall, isGoverned, toolName, wrapTool } from '../wrap.js';
+import { GOVERNED, governedLangChainCall, governedOpenAIInvoke, isGoverned, toolName, wrapTool } from '../wrap.js';
 
 type Fn = (...args: unknown[]) => unknown;
 type Module = Record<string, unknown>;
@@ -59,6 +59,32 @@ function patchLangChain(real: Module): void {
   Object.defineProperty(proto, GOVERNED, { value: true });
 }
 
+/**
+ * OpenAI Agents JS makes function tools of an Agent's `mcpServers` inside the SDK, with its own
+ * `tool()` (not the export replaced above): each is governed, in place (the SDK keys its MCP binding
+ * by the tool object), as the Agent lists them for a run.
+ */
+function patchOpenAIAgent(Agent: unknown): void {
+  const proto = (Agent as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  if (!proto || typeof proto.getMcpTools !== 'function' || Object.prototype.hasOwnProperty.call(proto, GOVERNED)) return;
+  const list = proto.getMcpTools as Fn;
+  proto.getMcpTools = async function (this: unknown, ...args: unknown[]) {
+    const tools = await list.apply(this, args);
+    return Array.isArray(tools) ? tools.map(governInPlace) : tools;
+  };
+  Object.defineProperty(proto, GOVERNED, { value: true });
+}
+
+function governInPlace(t: unknown): unknown {
+  const tool = t as Record<string, unknown> | null;
+  if (typeof tool !== 'object' || tool === null || isGoverned(tool)) return t;
+  if (tool.type !== 'function' || typeof tool.invoke !== 'function' || typeof tool.name !== 'string') return t;
+  const invoke = governedOpenAIInvoke(gov(), tool.name, tool.invoke as Fn);
+  Object.defineProperty(tool, 'invoke', { value: invoke, writable: true, configurable: true, enumerable: true });
+  Object.defineProperty(tool, GOVERNED, { value: true });
+  return t;
+}
+
 /** Govern every MCP server as it connects (McpServer connects through its low-level Server). */
 function patchMcpServer(Server: unknown): void {
   const proto = (Server as { prototype?: Record<string, unknown> } | undefined)?.prototype;
@@ -81,8 +107,8 @@ const OVERRIDES: Record<string, Overrides> = {
     ToolLoopAgent: governingSubclass(m.ToolLoopAgent),
     Experimental_Agent: governingSubclass(m.Experimental_Agent),
   }),
-  '@openai/agents': (m) => ({ tool: namedTool(m.tool) }),
-  '@openai/agents-core': (m) => ({ tool: namedTool(m.tool) }),
+  '@openai/agents': (m) => (patchOpenAIAgent(m.Agent), { tool: namedTool(m.tool) }),
+  '@openai/agents-core': (m) => (patchOpenAIAgent(m.Agent), { tool: namedTool(m.tool) }),
   '@mastra/core/tools': (m) => ({ createTool: namedTool(m.createTool) }),
   '@mastra/core/agent': (m) => ({ Agent: governingSubclass(m.Agent) }),
   '@langchain/core/tools': (m) => (patchLangChain(m), {}),

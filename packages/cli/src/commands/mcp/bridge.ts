@@ -7,9 +7,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { Transform } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 
 export interface BridgeOptions {
   dir: string;
@@ -44,7 +46,7 @@ export async function mcpBridge(server: string, o: BridgeOptions): Promise<numbe
  */
 async function relay(url: URL, token: string | undefined): Promise<number> {
   const options = token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {};
-  const local = new StdioServerTransport();
+  const local = new StdioServerTransport(process.stdin.pipe(clientLines((m) => process.stdout.write(`${JSON.stringify(m)}\n`))));
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (done = r));
   /** The client's initialize, replayed to open a new session; replies to replays are the bridge's. */
@@ -129,4 +131,49 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
   await upstream.start();
   await local.start();
   return finished;
+}
+
+/**
+ * The client's lines, as the stdio transport reads them (it drops, without a word, what it cannot
+ * parse). A batch (an array: clients of the 2025-03-26 protocol may send one, and the proxy over HTTP
+ * takes it) goes on as its messages, one a line, so each is relayed and answered. A line that is not
+ * JSON, or a request that is not a JSON-RPC message, is answered here (-32700, -32600), so the client
+ * is not left waiting for a reply that would never come.
+ */
+function clientLines(reply: (m: object) => void): Transform {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  const refuse = (id: unknown, code: number, message: string) =>
+    reply({ jsonrpc: '2.0', id: typeof id === 'string' || typeof id === 'number' ? id : null, error: { code, message } });
+  const take = (line: string, push: (s: string) => void) => {
+    if (line.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return refuse(null, -32700, 'parse error: the line is not JSON');
+    }
+    const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+    if (messages.length === 0) return refuse(null, -32600, 'invalid request: an empty batch');
+    for (const m of messages) {
+      if (JSONRPCMessageSchema.safeParse(m).success) push(`${JSON.stringify(m)}\n`);
+      // A reply of the client's that is malformed has no one to answer; a request or anything else does.
+      else if (typeof m !== 'object' || m === null || 'method' in m || !('id' in m))
+        refuse((m as { id?: unknown } | null)?.id, -32600, 'invalid request: not a JSON-RPC 2.0 message');
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      pending += decoder.write(chunk);
+      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+        take(pending.slice(0, i).replace(/\r$/, ''), (s) => this.push(s));
+        pending = pending.slice(i + 1);
+      }
+      done();
+    },
+    flush(done) {
+      take(pending + decoder.end(), (s) => this.push(s));
+      done();
+    },
+  });
 }
