@@ -6,7 +6,8 @@
  * - LangChain.js (`tool()`, any StructuredTool): `_call(args, runManager, config)`, after LangChain
  *   parsed the arguments; the session is LangGraph's `configurable.thread_id`;
  * - OpenAI Agents JS (`tool()`): `invoke(runContext, jsonText, details)`, decided on the JSON as the
- *   model sent it (the tool keeps its zod schema to itself);
+ *   model sent it (the tool keeps its zod schema to itself); its local shell, apply_patch and computer
+ *   tools at the object the runner calls (openai-local.ts);
  * - the Vercel AI SDK (`tool({...})`) and Mastra (`createTool`): `execute(input, options)`; Mastra's
  *   memory thread is the session.
  *
@@ -15,6 +16,7 @@
  */
 import { ToolDeniedError } from './errors.js';
 import { withCredentialEach, type CallContext, type Governor } from './govern.js';
+import { governedLocalPart, localToolKind } from './openai-local.js';
 
 /** Marks what is already governed, so wrapping twice (by hand and by autoload) decides once. */
 export const GOVERNED = Symbol.for('faramesh.governed');
@@ -65,13 +67,14 @@ export const isGoverned = (t: unknown): boolean => (typeof t === 'object' || typ
 const isObj = (t: unknown): t is Obj => typeof t === 'object' && t !== null;
 const fn = (t: Obj, key: string): Fn | undefined => (typeof t[key] === 'function' ? (t[key] as Fn) : undefined);
 
-export type ToolKind = 'function' | 'langchain' | 'openai-agents' | 'execute';
+export type ToolKind = 'function' | 'langchain' | 'openai-agents' | 'openai-local' | 'execute';
 
 export function kindOf(tool: unknown): ToolKind | undefined {
   if (typeof tool === 'function') return 'function';
   if (!isObj(tool)) return undefined;
   if (fn(tool, '_call') && fn(tool, 'invoke') && typeof tool.name === 'string') return 'langchain';
   if (tool.type === 'function' && fn(tool, 'invoke') && typeof tool.name === 'string') return 'openai-agents';
+  if (localToolKind(tool)) return 'openai-local';
   if (fn(tool, 'execute')) return 'execute';
   return undefined;
 }
@@ -101,6 +104,10 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
     case 'openai-agents': {
       const t = tool as Obj;
       return clone(t, { invoke: governedOpenAIInvoke(gov, toolId, fn(t, 'invoke')!, asResult) });
+    }
+    case 'openai-local': {
+      const t = tool as Obj;
+      return clone(t, {}, governedLocalPart(gov, toolId, localToolKind(t)!, t, denied));
     }
     case 'execute': {
       const t = tool as Obj;
@@ -181,12 +188,13 @@ function langChainContext(config: LangChainConfig | undefined): CallContext {
   };
 }
 
-const asText = (e: ToolDeniedError) => JSON.stringify(e.toJSON());
+/** A denial as the text a framework tool returns to the model. */
+export const asText = (e: ToolDeniedError) => JSON.stringify(e.toJSON());
 
 /** The same object (prototype, getters and all) with some methods replaced; class instances stay instances. */
-function clone(t: Obj, methods: Record<string, Fn>): Obj {
+function clone(t: Obj, methods: Record<string, Fn>, members: Record<string, unknown> = {}): Obj {
   const copy = Object.create(Object.getPrototypeOf(t), Object.getOwnPropertyDescriptors(t)) as Obj;
-  for (const [k, m] of Object.entries(methods))
+  for (const [k, m] of Object.entries({ ...methods, ...members }))
     Object.defineProperty(copy, k, { value: m, writable: true, configurable: true, enumerable: true });
   return mark(copy);
 }

@@ -9,7 +9,7 @@ import { Governor, type GovernOptions } from '../govern.js';
 import { governMcpServer } from '../mcp.js';
 import { governedTools } from '../tools.js';
 import { TARGETS } from './targets.js';
-import { GOVERNED, governedLangChainCall, governedOpenAIInvoke, isGoverned, toolName, wrapTool } from '../wrap.js';
+import { GOVERNED, governedLangChainCall, governedOpenAIInvoke, isGoverned, kindOf, toolName, wrapTool } from '../wrap.js';
 
 type Fn = (...args: unknown[]) => unknown;
 type Module = Record<string, unknown>;
@@ -60,25 +60,34 @@ function patchLangChain(real: Module): void {
 }
 
 /**
- * OpenAI Agents JS makes function tools of an Agent's `mcpServers` inside the SDK, with its own
- * `tool()` (not the export replaced above): each is governed, in place (the SDK keys its MCP binding
- * by the tool object), as the Agent lists them for a run.
+ * Every tool an OpenAI Agents JS Agent lists for a run, governed: those its `tool()` made (already
+ * governed by the export replaced above), those the SDK makes of its `mcpServers` with its own
+ * `tool()`, hand-built function tools, and the local shell, apply_patch and computer tools.
+ * Function tools are governed in place (the SDK keys its MCP binding by the tool object); a local
+ * tool is governed as a copy, the same copy each time (the SDK keeps a computer per tool object).
  */
 function patchOpenAIAgent(Agent: unknown): void {
   const proto = (Agent as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-  if (!proto || typeof proto.getMcpTools !== 'function' || Object.prototype.hasOwnProperty.call(proto, GOVERNED)) return;
-  const list = proto.getMcpTools as Fn;
-  proto.getMcpTools = async function (this: unknown, ...args: unknown[]) {
+  if (!proto || typeof proto.getAllTools !== 'function' || Object.prototype.hasOwnProperty.call(proto, GOVERNED)) return;
+  const list = proto.getAllTools as Fn;
+  proto.getAllTools = async function (this: unknown, ...args: unknown[]) {
     const tools = await list.apply(this, args);
-    return Array.isArray(tools) ? tools.map(governInPlace) : tools;
+    return Array.isArray(tools) ? tools.map(governOpenAITool) : tools;
   };
   Object.defineProperty(proto, GOVERNED, { value: true });
 }
 
-function governInPlace(t: unknown): unknown {
+const localCopies = new WeakMap<object, unknown>();
+
+function governOpenAITool(t: unknown): unknown {
   const tool = t as Record<string, unknown> | null;
-  if (typeof tool !== 'object' || tool === null || isGoverned(tool)) return t;
-  if (tool.type !== 'function' || typeof tool.invoke !== 'function' || typeof tool.name !== 'string') return t;
+  if (typeof tool !== 'object' || tool === null || isGoverned(tool) || typeof tool.name !== 'string') return t;
+  if (kindOf(tool) === 'openai-local') {
+    let copy = localCopies.get(tool);
+    if (!copy) localCopies.set(tool, (copy = wrapTool(gov(), tool.name, tool)));
+    return copy;
+  }
+  if (tool.type !== 'function' || typeof tool.invoke !== 'function') return t;
   const invoke = governedOpenAIInvoke(gov(), tool.name, tool.invoke as Fn);
   Object.defineProperty(tool, 'invoke', { value: invoke, writable: true, configurable: true, enumerable: true });
   Object.defineProperty(tool, GOVERNED, { value: true });
