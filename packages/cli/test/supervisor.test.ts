@@ -175,6 +175,32 @@ describe('the agent supervisor', { skip: !linux ? 'Linux only' : false }, () => 
     }
   });
 
+  test('an agent that crashes leaving a process that holds its output is seen exiting and restarted, and the daemon still stops', async () => {
+    // The helper has a session of its own (no process-group sweep reaches it), ignores SIGINT and
+    // SIGTERM, and keeps the agent's stdout and stderr open.
+    const CRASHES = `#!/bin/sh\nsetsid sh -c 'trap "" INT TERM; exec sleep 1000' &\necho $! >> helper.pid\nsleep 0.2\nexit 3\n`;
+    const s = makeStack(policy('  supervised_command = "sh ./agent.sh"\n').replace('  os_tier = true\n', ''));
+    writeFileSync(join(s.dir, 'agent.sh'), CRASHES, { mode: 0o755 });
+    const helpers = () => read(s, 'helper.pid').split('\n').filter(Boolean).map(Number);
+    try {
+      assert.equal(s.cli('apply').code, 0);
+      await until(
+        'the crash to be seen',
+        async () => {
+          const { children } = (await operator(s, 'supervisor_list')) as { children: { restarts: number; last_exit?: { code: number } }[] };
+          return children[0]!.restarts >= 1 && children[0]!.last_exit?.code === 3;
+        },
+        10_000,
+      );
+      const stopped = await s.cliAsync('apply', '--stop');
+      assert.equal(stopped.code, 0, stopped.stderr);
+    } finally {
+      for (const pid of helpers()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      s.cli('apply', '--stop');
+      s.stop();
+    }
+  });
+
   test('a failing agent is restarted with backoff; supervisor_restart = "never" leaves it down', async () => {
     const s = makeStack(policy('  supervised_command = "sh ./agent.sh fail"\n'));
     writeFileSync(join(s.dir, 'agent.sh'), AGENT, { mode: 0o755 });

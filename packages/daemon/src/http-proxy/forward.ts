@@ -67,6 +67,8 @@ interface Target {
 /** What an inspected tunnel carries: whose it is and where it was permitted to go. */
 interface Tunnel {
   agent: string;
+  /** The agent token the CONNECT carried (the shared port): it must still be valid for each request inside. */
+  token?: string;
   host: string;
   port: number;
   addresses: string[];
@@ -86,6 +88,12 @@ export class ForwardProxy {
     this.inspected = createServer((req, res) => {
       const t = this.tunnels.get(req.socket);
       if (!t) return reply(res, 500, errorBody(500, 'not an inspected tunnel'));
+      // A token revoked (or rebound) since the CONNECT no longer speaks for the agent: the requests
+      // inside carry no token of their own, so the tunnel's is checked again for each.
+      if (t.token !== undefined && this.deps.agentFor(t.token) !== t.agent) {
+        reply(res, 407, errorBody(407, 'the agent token this tunnel was opened with is no longer valid'), { connection: 'close' });
+        return;
+      }
       const target = judgedPath(req.url ?? '/', res);
       if (!target) return;
       const named = bare((req.headers.host ?? '').replace(/:\d+$/, ''));
@@ -139,12 +147,17 @@ export class ForwardProxy {
 
   private who(req: IncomingMessage, fixed: string | undefined): string | undefined {
     if (fixed) return fixed;
+    const token = this.tokenOf(req);
+    return token ? this.deps.agentFor(token) : undefined;
+  }
+
+  /** The agent token a request carries as its proxy credential. */
+  private tokenOf(req: IncomingMessage): string | undefined {
     const auth = req.headers['proxy-authorization'] ?? '';
     const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
     // curl -x http://agent:TOKEN@host:port sends Basic: the password is the token.
     const basic = /^Basic\s+(\S+)$/i.exec(auth)?.[1];
-    const token = bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
-    return token ? this.deps.agentFor(token) : undefined;
+    return bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
   }
 
   private async plain(req: IncomingMessage, res: ServerResponse, fixed: string | undefined): Promise<void> {
@@ -250,7 +263,10 @@ export class ForwardProxy {
     );
     if (result.effect !== 'PERMIT') return refuse(403, 'Forbidden', denialBody(result));
     if (addresses.length === 0) return refuse(502, 'Bad Gateway', errorBody(502, `${host} does not resolve`));
-    if (this.deps.inspect?.host(host)) return this.inspect(socket, head, { agent, host, port, addresses }, this.deps.inspect.ca);
+    if (this.deps.inspect?.host(host)) {
+      const token = fixed ? undefined : this.tokenOf(req);
+      return this.inspect(socket, head, { agent, host, port, addresses, ...(token ? { token } : {}) }, this.deps.inspect.ca);
+    }
     const upstream = connect(port, addresses[0]!);
     upstream.once('connect', () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');

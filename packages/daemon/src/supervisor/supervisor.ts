@@ -89,14 +89,26 @@ export class Supervisor {
     for (const stream of [proc.stdout!, proc.stderr!]) eachLine(stream, (l) => this.o.say(`${c.id}[${proc.pid}]: ${l}`));
     c.exited = new Promise((resolve) => {
       proc.once('error', (e) => this.o.say(`supervisor: ${c.id} could not start: ${e.message}`));
-      proc.once('close', (code, signal) => {
+      // The agent has ended when its process exits: a process it left behind (in a session of its
+      // own) may hold its output open for ever, and waiting for that ('close') would hide a crash
+      // and hold a stop, and the daemon's drain with it. A launcher that could not start at all
+      // emits 'close' alone. Output still arriving is logged as before.
+      let ended = false;
+      const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
+        // Its output may stay open (held by what it left): read on, but never keep the daemon's
+        // process alive for it once the daemon has stopped.
+        for (const stream of [proc.stdout, proc.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
         c.proc = undefined;
         c.pid = undefined;
         c.last_exit = { code, signal, at: new Date().toISOString() };
         this.o.say(`supervisor: ${c.id} exited (${signal ? `signal ${signal}` : `code ${code}`})`);
         this.afterExit(c, code === 0 && !signal);
         resolve();
-      });
+      };
+      proc.once('exit', onEnd);
+      proc.once('close', onEnd);
     });
   }
 
