@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { operatorCall } from '@faramesh/daemon/client';
 import { createServer } from 'node:http';
@@ -38,8 +38,15 @@ async function withDev(f: (s: Stack, dev: ReturnType<typeof collect>, child: Chi
   try {
     await f(s, dev, child);
   } finally {
-    child.kill('SIGKILL');
+    await stopDev(child, dev);
   }
+}
+
+/** Ctrl-C, so dev removes its scratch log; a dev that does not go within 10 s is killed. */
+async function stopDev(child: ChildProcess, dev: ReturnType<typeof collect>): Promise<void> {
+  child.kill('SIGINT');
+  const gone = await Promise.race([dev.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+  if (!gone) child.kill('SIGKILL');
 }
 
 test('faramesh dev: same engine and protocol, a dev-tagged in-memory log with a stub identity, records echoed to stderr; Ctrl-C leaves nothing', async () => {
@@ -156,6 +163,37 @@ test('an applied version tried again in faramesh dev can still be rolled back to
     s.stop();
   }
 });
+
+test('while faramesh dev runs, plan and explain read the policy dev enforces (the quickstart: edit, check, plan)', async () => {
+  await withDev(async (s) => {
+    const explained = s.cli('explain', '--agent', 'bot', '--tool', 'stripe/payouts', '--format', 'json');
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /DENY/);
+    assert.doesNotMatch(explained.stderr, /left behind when dev was killed/);
+    writeFileSync(join(s.dir, 'governance.fms'), PAYOUTS_PERMITTED(POLICY));
+    const planned = s.cli('plan', '--format', 'json');
+    assert.equal(planned.code, 0, planned.stderr);
+    const plan = JSON.parse(planned.stdout) as { baseline: { source: string } | null; diff: { rules: { changed: unknown[] } } };
+    assert.equal(plan.baseline?.source, 'running');
+    assert.equal(plan.diff.rules.changed.length, 1, planned.stdout);
+  });
+});
+
+for (const signal of ['SIGHUP', 'SIGQUIT'] as const)
+  test(`faramesh dev stops on ${signal} (its terminal closed, Ctrl-\\), leaving nothing behind, like Ctrl-C`, async () => {
+    const s = makeStack();
+    const { child, dev } = await startDev(s);
+    try {
+      const wal = /WAL: in-memory \((.+)\)/.exec(dev.out())![1]!;
+      child.kill(signal);
+      const code = await Promise.race([dev.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
+      assert.equal(code, 0, dev.err());
+      assert.equal(existsSync(wal), false);
+      assert.equal(existsSync(join(s.dir, '.faramesh', 'runtime', 'daemon.pid')), false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 
 test('faramesh dev on a stack never applied leaves no compiled policy behind', async () => {
   const s = makeStack();
@@ -292,7 +330,7 @@ agent "bot" {
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(hits, [], 'nothing reached the providers');
   } finally {
-    child.kill('SIGKILL');
+    await stopDev(child, dev);
     listener.close();
   }
 });
@@ -304,9 +342,10 @@ test('a policy left behind by a killed faramesh dev is loaded by no other daemon
     assert.equal(s.cli('apply', '--stop').code, 0);
     writeFileSync(join(s.dir, 'governance.fms'), PAYOUTS_PERMITTED(POLICY));
     const { child, dev } = await startDev(s);
-    // Killed: nothing of dev's own runs to put the applied policy back.
+    // Killed: nothing of dev's own runs to put the applied policy back (nor removes its scratch log).
     child.kill('SIGKILL');
     await dev.exited;
+    rmSync(dirname(/WAL: in-memory \((.+)\)/.exec(dev.out())![1]!), { recursive: true, force: true });
     const serve = s.cli('serve');
     assert.notEqual(serve.code, 0);
     assert.match(serve.stdout + serve.stderr, /faramesh dev tried, left behind when dev was killed: run faramesh apply/);

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { discoverTools } from '../src/commands/init/discover.js';
 import { detectFrameworks } from '../src/commands/init/detect.js';
-import { init } from '../src/commands/init/index.js';
+import { init, promptFramework } from '../src/commands/init/index.js';
+import { PassThrough } from 'node:stream';
 import { BIN } from './daemon-helpers.js';
 
 /** A project directory with these files (paths relative to it). */
@@ -219,4 +220,55 @@ test('tool discovery: each framework registration form the docs list', () => {
   const bedrock = project({ 'requirements.txt': 'boto3\n', 'group.json': '{"actionGroupName": "x"}' });
   assert.deepEqual(detectFrameworks(bedrock, () => false).matches, ['bedrock']);
   rmSync(bedrock, { recursive: true, force: true });
+});
+
+test('init: a manifest that is a FIFO or a device (a hostile checkout) is not read: init neither hangs nor reads without end', () => {
+  const dir = project({ 'agent.py': '@tool\ndef search_docs(q): ...\n' });
+  try {
+    assert.equal(spawnSync('mkfifo', [join(dir, 'package.json')]).status, 0);
+    symlinkSync('/dev/zero', join(dir, 'requirements.txt'));
+    symlinkSync('/dev/zero', join(dir, 'group.json'));
+    const r = spawnSync(process.execPath, [BIN, 'init', '--dir', dir, '--non-interactive'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 0, `${r.error?.message ?? ''} ${r.stderr}`);
+    assert.match(readFileSync(join(dir, 'governance.fms'), 'utf8'), /defer search_docs/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('init: a tool name without spaces is written as the framework sends it (leading underscores, colons kept), and checks', () => {
+  const dir = project({
+    'requirements.txt': 'langchain\nfastmcp\n',
+    'agent.py': '@tool\ndef _lookup_order(order_id: str) -> str:\n    """x"""\n\n@tool\ndef get__data(x): ...\n',
+    'server.ts': 'server.tool("db:query", async () => {});\nserver.tool("Search the web", async () => {});\n',
+  });
+  try {
+    assert.deepEqual(discoverTools(dir, []).tools.sort(), ['_lookup_order', 'db:query', 'get__data', 'search_the_web']);
+    const r = cli('init', '--dir', dir, '--non-interactive');
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(join(dir, 'governance.fms'), 'utf8');
+    assert.match(text, /^ {4}defer _lookup_order$/m);
+    assert.match(text, /^ {4}defer "db:query"$/m);
+    assert.equal(cli('check', '--dir', dir).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('init: Ctrl-C or Ctrl-D at the framework prompt cancels (exit 130, nothing written), never a stack trace', async () => {
+  for (const key of ['\x03', '\x04']) {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    output.resume();
+    const answer = promptFramework(['langgraph', 'crewai'], input, output);
+    input.write(key);
+    assert.equal(await answer, 'cancel');
+  }
+  const dir = project({ 'requirements.txt': 'langchain\ncrewai\n' });
+  try {
+    assert.equal(await init({ dir, interactive: true, noColor: true }, async () => 'cancel'), 130);
+    assert.equal(existsSync(join(dir, 'governance.fms')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

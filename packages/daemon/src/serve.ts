@@ -1,8 +1,9 @@
 /**
  * `faramesh serve`: run a stack's daemon in the foreground until it is stopped. SIGTERM and SIGINT
  * drain (finish calls in progress, checkpoint the log) and exit 0; SIGHUP changes nothing — policy
- * is loaded once, and changes only through `faramesh apply`. Exit codes: 0 stopped cleanly, 1 could
- * not start, 3 HALT (initialization exceeded cold_start_deny_window).
+ * is loaded once, and changes only through `faramesh apply` — except under `faramesh dev`, which it
+ * stops like SIGINT (the terminal dev runs in was closed), as it does SIGQUIT (Ctrl-\). Exit codes:
+ * 0 stopped cleanly, 1 could not start, 3 HALT (initialization exceeded cold_start_deny_window).
  */
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Daemon, HaltError, type DevOptions } from './daemon.js';
@@ -26,10 +27,15 @@ export async function serve(stackDir: string, options: ServeOptions = {}): Promi
   const stop = (signal: string) => void daemon.drain(signal).then(() => exit(0));
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
-  const onHup = () => stamped('SIGHUP ignored: the policy is loaded once; change it with faramesh apply');
+  // A dev daemon belongs to its terminal: closing it (SIGHUP) ends the session like Ctrl-C, rather
+  // than leaving an orphan holding the stack (apply does not swap into dev, so the hint would not hold).
+  const onHup = () => (options.dev ? stop('SIGHUP') : stamped('SIGHUP ignored: the policy is loaded once; change it with faramesh apply'));
+  // Ctrl-\ at a dev terminal quits it: like Ctrl-C, so its scratch log goes with it.
+  const onQuit = () => stop('SIGQUIT');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
+  if (options.dev) process.on('SIGQUIT', onQuit);
   try {
     await daemon.start();
     // Only once this daemon owns the stack: a second one refused at start must not touch the first's pid file.
@@ -43,6 +49,7 @@ export async function serve(stackDir: string, options: ServeOptions = {}): Promi
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
+    process.off('SIGQUIT', onQuit);
     if (existsSync(daemon.paths.pid) && readFileSync(daemon.paths.pid, 'utf8').trim() === String(process.pid)) unlinkSync(daemon.paths.pid);
   }
 }

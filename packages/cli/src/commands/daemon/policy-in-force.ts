@@ -25,6 +25,16 @@ export function stackVerifiers(paths: StackPaths): Verifier[] {
 /** Undefined when nothing was ever applied; throws when the copy does not verify. */
 export async function policyInForce(paths: StackPaths): Promise<PolicyInForce | undefined> {
   const running = await daemonStatus(paths).catch(() => undefined);
+  if (running?.dev && running.policy_version) {
+    // A running faramesh dev enforces the policy it signed into .faramesh/ as dev's (it keeps no
+    // copy by version): that one, and only while dev runs it, is the policy in force.
+    const compiled = loadCompiled(paths.compiled, paths.signature, stackVerifiers(paths), true);
+    if (compiled.policy_version !== running.policy_version)
+      throw new Error(
+        `the faramesh dev daemon enforces ${running.policy_version.slice(0, 16)}, but .faramesh/ holds ${compiled.policy_version.slice(0, 16)}`,
+      );
+    return { policy_version: compiled.policy_version, source: 'running', ir: compiled.ir };
+  }
   const version = running?.policy_version && !running.dev ? running.policy_version : undefined;
   let compiled: CompiledPolicy;
   if (version) compiled = appliedVersion(paths, version);

@@ -3,7 +3,7 @@
  * package.json, and the marker files of Deep Agents and Bedrock action groups. Reading only; a
  * manifest that cannot be read or parsed counts as absent.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Framework =
@@ -112,12 +112,25 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** A file's text, or '' when it is missing, unreadable or too large to be a manifest. */
+/**
+ * A file's text, or '' when it is missing, unreadable, too large to be a manifest, or not a regular
+ * file: a project's `requirements.txt` may be a symlink to /dev/zero or a FIFO, which must neither
+ * be read without end nor block. At most MAX_MANIFEST + 1 bytes are ever read, and only from a regular file.
+ */
 export function read(file: string): string {
+  let fd: number | undefined;
   try {
-    if (statSync(file).size > MAX_MANIFEST) return '';
-    return readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_MANIFEST) return '';
+    // One byte more than it claims: a file grown past the limit since is refused.
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    return n > MAX_MANIFEST ? '' : buf.subarray(0, n).toString('utf8');
   } catch {
     return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

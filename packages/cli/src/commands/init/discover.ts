@@ -123,16 +123,21 @@ function scanPython(text: string, applies: (f: readonly Framework[] | 'all') => 
   }
 }
 
-/** A name as a tool id: spaces and punctuation become `_`; undefined when nothing valid is left. */
+/**
+ * A name as a tool id. A name without whitespace is the id the framework sends, kept as it is (a rule
+ * must name exactly that: `_lookup` is not `lookup`). A name with spaces, which no rule can name,
+ * becomes snake case: spaces and punctuation become `_`. Undefined when nothing valid is left.
+ */
 export function toolId(name: string): string | undefined {
-  const spaced = /\s/.test(name.trim());
-  const id = name
-    .trim()
-    .replace(/[^A-Za-z0-9_.\-/]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^_|_$/g, '');
-  const normalised = spaced ? id.toLowerCase() : id;
-  return normalised && !patternProblem(normalised) && !normalised.includes('*') ? normalised : undefined;
+  const trimmed = name.trim();
+  const id = /\s/.test(trimmed)
+    ? trimmed
+        .replace(/[^A-Za-z0-9_.\-/]+/g, '_')
+        .replace(/_+/g, '_')
+        .replace(/^_|_$/g, '')
+        .toLowerCase()
+    : trimmed;
+  return id && !patternProblem(id) && !id.includes('*') ? id : undefined;
 }
 
 const snake = (camel: string) => camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();

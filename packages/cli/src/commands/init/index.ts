@@ -24,8 +24,8 @@ export interface InitOptions {
   interactive?: boolean;
 }
 
-/** Asks the operator to pick one of several frameworks; undefined for none of them. */
-export type Chooser = (choices: readonly Framework[]) => Promise<Framework | undefined>;
+/** Asks the operator to pick one of several frameworks; undefined for none of them, `cancel` when they quit (Ctrl-C, Ctrl-D). */
+export type Chooser = (choices: readonly Framework[]) => Promise<Framework | undefined | 'cancel'>;
 
 const REGISTRY = 'github.com/faramesh/faramesh-registry/frameworks';
 const PROFILE_VERSION = '1.0.0';
@@ -46,7 +46,12 @@ export async function init(o: InitOptions, choose: Chooser = promptFramework): P
 
   const { matches } = detectFrameworks(dir, () => hasInputSchemas(dir));
   const interactive = o.interactive ?? (!o.nonInteractive && process.stdin.isTTY === true);
-  const framework = matches.length === 1 ? matches[0] : matches.length > 1 && interactive ? await choose(matches) : undefined;
+  const chosen = matches.length === 1 ? matches[0] : matches.length > 1 && interactive ? await choose(matches) : undefined;
+  if (chosen === 'cancel') {
+    out.error(out.fail('init cancelled: nothing written'));
+    return 130;
+  }
+  const framework = chosen;
   const found = discoverTools(dir, framework ? [framework] : []);
   const format: StarterFormat = o.yaml ? 'yaml' : o.json ? 'json' : 'fms';
   const file = STARTER_FILE[format];
@@ -138,12 +143,25 @@ function agentName(dir: string): string {
   return `${base || 'my'}-agent`;
 }
 
-/** On a terminal: a numbered list of the frameworks found; an empty answer or 0 picks none. */
-async function promptFramework(choices: readonly Framework[]): Promise<Framework | undefined> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+/**
+ * On a terminal: a numbered list of the frameworks found; an empty answer or 0 picks none. Ctrl-C or
+ * Ctrl-D (which readline turns into a rejected question) cancels.
+ */
+export async function promptFramework(
+  choices: readonly Framework[],
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+): Promise<Framework | undefined | 'cancel'> {
+  const rl = createInterface({ input, output, terminal: input === process.stdin ? undefined : true });
   try {
-    process.stderr.write(`More than one framework matches:\n${choices.map((c, i) => `  ${i + 1}. ${c}`).join('\n')}\n`);
-    const answer = (await rl.question(`Which one does this agent use? [1-${choices.length}, 0 for none] `)).trim();
+    output.write(`More than one framework matches:\n${choices.map((c, i) => `  ${i + 1}. ${c}`).join('\n')}\n`);
+    let answer: string;
+    try {
+      answer = (await rl.question(`Which one does this agent use? [1-${choices.length}, 0 for none] `)).trim();
+    } catch {
+      output.write('\n');
+      return 'cancel';
+    }
     const n = Number(answer);
     return Number.isInteger(n) && n >= 1 && n <= choices.length ? choices[n - 1] : undefined;
   } finally {
