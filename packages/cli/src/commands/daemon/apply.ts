@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { LOCK_FILE } from '../../registry/lock.js';
 import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { compileForDaemon, keepCopies, writeStack } from './prepare.js';
+import { compileForDaemon, keepCopies, writePolicy } from './prepare.js';
+import { agentArtifacts, writeArtifacts, type AgentArtifacts } from './artifacts.js';
 import { missingLayers } from './sandbox-plan.js';
 import { agentUser } from './agent-user.js';
 import { alive, daemonStatus, stalePid, startDaemon } from './running.js';
@@ -68,6 +69,13 @@ export async function apply(o: ApplyOptions): Promise<number> {
   }
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
     out.done(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`);
+    // Its agents' files, written again (an apply whose swap landed but whose files did not is mended here).
+    try {
+      writeArtifacts(agentArtifacts(paths, settings, ir, prepared.source));
+    } catch (e) {
+      out.error(out.fail(`the agent launcher and agent.env were not rewritten: ${(e as Error).message}`));
+      return 1;
+    }
     // The lock is put back even when nothing changed: someone may have lifted it to edit.
     if (settings.immutableConfig) lockConfig(prepared.source, out);
     return 0;
@@ -79,16 +87,20 @@ export async function apply(o: ApplyOptions): Promise<number> {
     return 1;
   }
   // What a running daemon was started with stays on disk until it takes the new policy: a refused
-  // swap must not leave the refused policy for the next start to enforce.
+  // swap must not leave the refused policy for the next start to enforce. The agents' files (the
+  // launcher, agent.env, the sandbox plan) are written only once it has: an agent the supervisor
+  // restarts meanwhile starts as the policy still in force says, never as a refused one would.
   const restore = running ? keepCopies(paths) : undefined;
-  let sandbox: string | undefined;
+  let artifacts: AgentArtifacts;
   try {
-    sandbox = await writeStack(paths, prepared);
+    artifacts = await writePolicy(paths, prepared);
+    if (!running) writeArtifacts(artifacts);
   } catch (e) {
     restore?.();
     out.error(out.fail(`${(e as Error).message}: nothing was applied`));
     return 1;
   }
+  const sandbox = artifacts.summary;
   out.done(`${name} compiled (policy ${short}, signed)`);
   if (ir.providers.length > 0) out.print(`→ providers declared: ${ir.providers.map((p) => p.name).join(', ')}`);
   // The seed's staging posture (enforce, local key) is allowed, but never silently.
@@ -112,6 +124,16 @@ export async function apply(o: ApplyOptions): Promise<number> {
       out.error(
         out.fail(
           `hot-swap refused: ${message} (the daemon keeps policy ${running.policy_version?.slice(0, 16)}, and so do the files it starts from)${hint}`,
+        ),
+      );
+      return 1;
+    }
+    try {
+      writeArtifacts(artifacts);
+    } catch (e) {
+      out.error(
+        out.fail(
+          `policy hot-swapped (pid=${running.pid}), but the agent launcher and agent.env were not rewritten (${(e as Error).message}): agents started now run as the previous apply set up; run faramesh apply again`,
         ),
       );
       return 1;

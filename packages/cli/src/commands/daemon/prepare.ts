@@ -28,7 +28,7 @@ import type { Out } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
 import { compileStack, type CompileStackOptions } from '../../stack-compile.js';
 import { exitCodeOf } from '../check.js';
-import { strippedEnv, writeAgentArtifacts } from './artifacts.js';
+import { agentArtifacts, strippedEnv, writeArtifacts, type AgentArtifacts } from './artifacts.js';
 
 export interface CompiledStack {
   /** The policy file's name (governance.fms). */
@@ -98,10 +98,18 @@ export async function compileForDaemon(
  * `dev`: signed as `faramesh dev`'s, which no other daemon loads.
  */
 export async function writeStack(paths: StackPaths, c: CompiledStack, dev = false): Promise<string | undefined> {
+  return writeArtifacts(await writePolicy(paths, c, dev));
+}
+
+/**
+ * The signed compiled policy (and the inspection CA it may need) written; the agents' files made and
+ * checked, not written: apply writes those once a running daemon has taken the policy.
+ */
+export async function writePolicy(paths: StackPaths, c: CompiledStack, dev = false): Promise<AgentArtifacts> {
   await writeCompiled(paths, c.compiled, loadStackSigner(paths.stackDir, originFor(basename(paths.stackDir))), dev);
-  // TLS inspection: the CA exists before the sandbox plan that shows it to agents is written.
+  // TLS inspection: the CA exists before the sandbox plan that shows it to agents is made.
   if (c.ir.runtime.https_inspection === true) await StackCa.load(keysDir(paths.stackDir), paths.mirrors);
-  return writeAgentArtifacts(paths, c.settings, c.ir, c.source);
+  return agentArtifacts(paths, c.settings, c.ir, c.source);
 }
 
 /** The files writeStack rewrites (but for the kept versions), as they are now; the function puts them back (or removes those that were absent). */

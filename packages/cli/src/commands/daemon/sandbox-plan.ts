@@ -3,7 +3,7 @@
  * native helper reads at launch, and the agent's seccomp program. Everything that can be decided
  * before launch is decided here, so starting a sandboxed agent runs no Node.js of ours.
  */
-import { accessSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
@@ -17,6 +17,7 @@ import {
 } from '@faramesh/daemon/client';
 import { LOCK_FILE } from '../../registry/lock.js';
 import { separateAgentUser } from './agent-user.js';
+import type { ArtifactFile } from './artifacts.js';
 import { caEnv } from './ca-env.js';
 import {
   agentFilter,
@@ -56,11 +57,11 @@ export interface SandboxInputs {
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 /** Write the plan and the seccomp program; the one-line summary of what the sandbox confines. */
-export function writeSandboxPlan(i: SandboxInputs): string {
+export function sandboxPlan(i: SandboxInputs): { files: ArtifactFile[]; summary: string } {
   const { paths, settings, ir } = i;
   const arch = hostArch();
   if (!arch) throw new Error(`runtime { os_tier = true }: no seccomp syscall table for ${process.arch}`);
-  writeFileSync(paths.seccomp, encode(agentFilter(arch)), { mode: 0o644 });
+  const seccomp: ArtifactFile = { path: paths.seccomp, bytes: encode(agentFilter(arch)), mode: 0o644 };
 
   const relays: Relay[] = [];
   const env: { agent: string; name: string; value: string }[] = Object.entries({
@@ -151,8 +152,7 @@ export function writeSandboxPlan(i: SandboxInputs): string {
     );
   refuseMcpServersInWorkspace(ir, [stackDir, ...extraWrite]);
   const plan = buildPlan(spec);
-  writeFileSync(paths.sandboxPlan, plan.bytes, { mode: 0o644 });
-  return plan.summary;
+  return { files: [seccomp, { path: paths.sandboxPlan, bytes: plan.bytes, mode: 0o644 }], summary: plan.summary };
 }
 
 /**
