@@ -42,8 +42,9 @@ export function compileCondition(expr: ExprIR): Predicate {
         const [left, right] = expr.args;
         const kl = caseless(left);
         const kr = caseless(right);
-        const l = kr && !kl ? literalsAs(kr, expr.op, left) : left;
-        return compileComparison(expr.op, compileValue(l), kl ? literalsAs(kl, expr.op, right) : right, kl !== undefined);
+        const l = kr && !kl ? literalsAs(kr, expr.op, left) : isNow(right) ? instants(expr.op, left) : left;
+        const r = kl ? literalsAs(kl, expr.op, right) : isNow(left) ? instants(expr.op, right) : right;
+        return compileComparison(expr.op, compileValue(l), r, kl !== undefined);
       }
     }
   }
@@ -128,6 +129,29 @@ function comparator(op: string): ((a: Value, b: Value) => Truth) | undefined {
 function caseless(e: ExprIR): 'host' | 'method' | undefined {
   if (!('var' in e) || e.var.length !== 1) return undefined;
   return e.var[0] === 'host' || e.var[0] === 'method' ? e.var[0] : undefined;
+}
+
+const isNow = (e: ExprIR): boolean => 'var' in e && e.var.length === 2 && e.var[0] === 'time' && e.var[1] === 'now';
+
+/** An RFC 3339 date and time, with or without seconds, fraction and offset (without one it is UTC, as `time.*` is). */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([Zz]|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * The timestamps `time.now` is compared with, written as `time.now` is (`2026-06-01T00:00:00.000Z`),
+ * so that comparing the strings compares the instants: `"2026-06-01T00:00:00+09:00"` is 15:00 UTC
+ * the day before, and `"…T00:00:00Z"` is not later than `"…T00:00:00.500Z"`.
+ */
+function instants(op: string, e: ExprIR): ExprIR {
+  if (!['==', '!=', '<', '<=', '>', '>=', 'in'].includes(op)) return e;
+  const one = (v: unknown) => {
+    const m = typeof v === 'string' ? DATE_TIME.exec(v) : null;
+    if (!m) return v;
+    const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? 'Z').toUpperCase()}`);
+    return Number.isFinite(ms) && ms >= 0 && ms < 253402300800000 ? new Date(ms).toISOString() : v;
+  };
+  if ('lit' in e) return { lit: (Array.isArray(e.lit) ? e.lit.map(one) : one(e.lit)) as typeof e.lit };
+  if ('list' in e) return { list: e.list.map((item) => instants(op, item)) };
+  return e;
 }
 
 function literalsAs(kind: 'host' | 'method', op: string, e: ExprIR): ExprIR {

@@ -380,10 +380,20 @@ interface Match {
   fallback?: { effect: 'deny' | 'defer'; message: string };
 }
 
-function clausesMatch(rule: PreparedRule, env: CallEnv): boolean {
+/**
+ * Whether the rule's host, method and path clauses match: true, false, or 'mistyped' when every
+ * clause that fails reads an argument sent as something other than a string (`"host":
+ * ["evil.com"]`), which names no value a clause can be compared with.
+ */
+function clausesMatch(rule: PreparedRule, env: CallEnv): boolean | 'mistyped' {
   const fields = env.httpFields();
-  for (const clause of rule.clauses) if (!clause(fields)) return false;
-  return true;
+  let mistyped = false;
+  for (const clause of rule.clauses) {
+    if (clause.test(fields)) continue;
+    if (!fields.mistyped?.includes(clause.field)) return false;
+    mistyped = true;
+  }
+  return mistyped ? 'mistyped' : true;
 }
 
 function unavailableSelector(rule: PreparedRule, env: CallEnv): { id: string; s: 'unavailable' | 'timeout' } | undefined {
@@ -413,7 +423,10 @@ function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): r
 function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string, env: CallEnv, trace: Trace | undefined): Match {
   for (const set of sets) {
     for (const rule of set.candidates(tool)) {
-      if (rule.clauses.length > 0 && !clausesMatch(rule, env)) {
+      const clauses = rule.clauses.length > 0 ? clausesMatch(rule, env) : true;
+      // As for a condition: a deny or defer is not skipped because the model sent `host`, `method`
+      // or `path` as another type than a string. A permit's clauses must match.
+      if (clauses === false || (clauses === 'mistyped' && rule.ir.effect === 'permit')) {
         trace?.rule(rule.ir, 'no match (host, method or path clause)');
         continue;
       }
@@ -444,6 +457,7 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
             },
           };
         }
+        if (clauses === 'mistyped' && truth !== false) return mistypedClause(rule, trace);
         if (truth !== true) {
           trace?.rule(
             rule.ir,
@@ -452,6 +466,7 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
           continue;
         }
       }
+      if (clauses === 'mistyped') return mistypedClause(rule, trace);
       trace?.rule(rule.ir, `match → ${rule.ir.effect.toUpperCase()}`);
       return { rule };
     }
@@ -459,9 +474,22 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
   return {};
 }
 
+/** A deny or defer whose host, method or path clause met an argument of another type than a string: it applies. */
+function mistypedClause(rule: PreparedRule, trace: Trace | undefined): Match {
+  const effect = rule.ir.effect as 'deny' | 'defer';
+  trace?.rule(rule.ir, `clause unknown: the argument it reads is not a string → ${effect.toUpperCase()}`);
+  return {
+    rule,
+    fallback: {
+      effect,
+      message: `${effect === 'deny' ? 'denied' : 'deferred'}: the rule at ${rule.ir.ref} has a host, method or path clause and the call's argument of that name is not a string, so the rule applies`,
+    },
+  };
+}
+
 /** The evaluation context of one call: a single object, so deciding allocates little. */
 class CallEnv implements EvalEnv {
-  private fields?: { host?: string; method?: string; path?: string };
+  private fields?: { host?: string; method?: string; path?: string; mistyped?: ('host' | 'method' | 'path')[] };
   mismatch = false;
 
   constructor(
@@ -505,7 +533,7 @@ class CallEnv implements EvalEnv {
   }
 
   /** HTTP fields for host/method/path clauses: from the proxy, else the arguments of those names. */
-  httpFields(): { host?: string; method?: string; path?: string } {
+  httpFields(): { host?: string; method?: string; path?: string; mistyped?: ('host' | 'method' | 'path')[] } {
     if (!this.fields) {
       const args = this.request.args ?? {};
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -513,10 +541,16 @@ class CallEnv implements EvalEnv {
       const host = http?.host ?? str(args.host);
       const method = http?.method ?? str(args.method);
       const path = http?.path ?? str(args.path);
+      // An argument of one of these names that is there but not a string (`["evil.com"]`).
+      const mistyped = (['host', 'method', 'path'] as const).filter(
+        (k) =>
+          http?.[k] === undefined && Object.hasOwn(args, k) && args[k] !== null && args[k] !== undefined && typeof args[k] !== 'string',
+      );
       this.fields = {
         ...(host !== undefined ? { host } : {}),
         ...(method !== undefined ? { method } : {}),
         ...(path !== undefined ? { path } : {}),
+        ...(mistyped.length > 0 ? { mistyped } : {}),
       };
     }
     return this.fields;

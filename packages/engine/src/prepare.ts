@@ -22,7 +22,7 @@ export interface PreparedRule {
   position: number;
   when?: Predicate;
   /** HTTP clauses: each must match the request's HTTP field (or the argument of that name). */
-  clauses: ((fields: { host?: string; method?: string; path?: string }) => boolean)[];
+  clauses: { field: 'host' | 'method' | 'path'; test: (fields: { host?: string; method?: string; path?: string }) => boolean }[];
   /** Selector ids the condition reads: an unavailable one applies its fallback effect. */
   selectors: string[];
 }
@@ -71,17 +71,19 @@ function prepareRule(ir: RuleIR, position: number): PreparedRule {
   const clauses: PreparedRule['clauses'] = [];
   if (ir.host !== undefined) {
     const pattern = ir.host;
-    clauses.push((f) => f.host !== undefined && globHost(pattern, normaliseHost(f.host)));
+    clauses.push({ field: 'host', test: (f) => f.host !== undefined && globHost(pattern, normaliseHost(f.host)) });
   }
   if (ir.method !== undefined) {
     const method = ir.method;
-    clauses.push((f) => f.method !== undefined && (method === '*' || f.method.toUpperCase() === method));
+    clauses.push({ field: 'method', test: (f) => f.method !== undefined && (method === '*' || f.method.toUpperCase() === method) });
   }
   if (ir.path !== undefined) {
     const pattern = ir.path;
-    clauses.push(
-      (f) => f.path !== undefined && (pattern.includes('*') ? matchTool(pattern, f.path.split('?')[0]!) : f.path.split('?')[0] === pattern),
-    );
+    clauses.push({
+      field: 'path',
+      test: (f) =>
+        f.path !== undefined && (pattern.includes('*') ? matchTool(pattern, f.path.split('?')[0]!) : f.path.split('?')[0] === pattern),
+    });
   }
   return { ir, position, ...(ir.when ? { when: compileCondition(ir.when) } : {}), clauses, selectors: ir.when ? selectorsOf(ir.when) : [] };
 }

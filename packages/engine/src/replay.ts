@@ -118,7 +118,7 @@ function settle(possible: Set<Effect>, on: Set<string>, ruleRef: string | undefi
 function ruleTruth(agent: PreparedAgent, rule: PreparedRule, env: EvalEnv, possible: Set<Effect>, on: Set<string>): boolean | 'unknowable' {
   let truth: Partial = true;
   if (rule.clauses.length > 0) {
-    for (const clause of ['host', 'method', 'path'] as const) if (rule.ir[clause] !== undefined) on.add(`${clause} clause`);
+    for (const clause of rule.clauses) on.add(`${clause.field} clause`);
     truth = UNKNOWABLE;
   }
   if (rule.ir.when) {

@@ -12,6 +12,7 @@ import { REGISTRY, TestRegistry } from './support/registry.js';
 describe('numbers the IR cannot carry are errors, not crashes', () => {
   for (const text of [
     'permit x if amount < 1e400\n',
+    'permit x if amount > 1e-400\n',
     agent('  budget daily {\n    max $1e999\n  }'),
     agent('  var big = 1e999'),
     'permit x if n == 9007199254740993\n',
@@ -23,6 +24,17 @@ describe('numbers the IR cannot carry are errors, not crashes', () => {
       assert.deepEqual([...new Set(checkText(text).errors.map((e) => e.code))], ['invalid-number']),
     );
   }
+  test('an exponent with a sign is one number (1e+3, 2E-4), in a condition and after an operator', () => {
+    for (const [text, value] of [
+      ['permit x if amount > 1e+3\n', 1000],
+      ['permit x if amount > 2E-4\n', 0.0002],
+      ['permit x if amount>-1e+3\n', -1000],
+    ] as const) {
+      const r = compile(new Source('governance.fms', text), { env: {} });
+      assert.equal(r.diagnostics.errorCount, 0, text);
+      assert.match(JSON.stringify(r.ir), new RegExp(`"lit":${String(value).replace('.', '\\.')}\\b`), text);
+    }
+  });
   test('JSON numbers and money that would be rounded too', () => {
     for (const max of ['9007199254740993', '"$9007199254740993"']) {
       const json = `{"agents":[{"id":"a","default":"deny","budgets":[{"id":"daily","max":${max},"on_exceed":"deny"}]}]}`;

@@ -67,7 +67,13 @@ export class Lexer {
     if ((c >= 48 && c <= 57) || (c === 45 && isDigit(text.charCodeAt(start + 1)))) {
       // Read a whole word run: "1e3" is a number, "24h" or "3d/thing" is a word.
       let end = start + 1;
-      while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
+      for (;;) {
+        while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
+        // An exponent's sign (`1e+3`, `2E-4`) belongs to the number, not to an operator after it.
+        const sign = text.charCodeAt(end);
+        if ((sign === 43 || sign === 45) && /^-?[\d.]+[eE]$/.test(text.slice(start, end)) && isDigit(text.charCodeAt(end + 1))) end++;
+        else break;
+      }
       const raw = text.slice(start, end);
       this.pos = end;
       if (NUMBER.test(raw)) return this.number(raw, start, newline, space);
@@ -337,6 +343,8 @@ export class Lexer {
 export function numberProblem(raw: string): string | undefined {
   const n = Number(raw);
   if (!Number.isFinite(n)) return 'is too large a number';
+  // `1e-400` is not 0: a value too small to represent is refused, as one too large is.
+  if (n === 0 && /[1-9]/.test(raw.replace(/[eE].*$/, ''))) return 'is too small a number (it would be read as 0)';
   // `9007199254740993.0` and `1e17` are whole numbers too: past 2^53 − 1 they are rounded, so refused.
   if (Number.isInteger(n) && !Number.isSafeInteger(n))
     return `is too large to represent exactly (the largest whole number is ${Number.MAX_SAFE_INTEGER})`;
