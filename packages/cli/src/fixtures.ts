@@ -3,7 +3,7 @@
  * documented fields, a fixture or case may set `now` (RFC 3339), and a case `principal`,
  * `model`, `session`, `tags`, `http`, `cost_usd` and `usage`.
  */
-import type { DecisionRequest, Effect } from '@faramesh/protocol';
+import { unfaithfulJson, type DecisionRequest, type Effect } from '@faramesh/protocol';
 
 /** A case is a request (less the agent, which the fixture names) with a name and an expectation. */
 export type FixtureCase = Pick<DecisionRequest, 'tool' | 'args' | 'principal' | 'model' | 'tags' | 'http' | 'cost_usd' | 'usage'> & {
@@ -36,7 +36,12 @@ export function fixtureProblems(data: unknown): string[] {
     const at = `cases[${i}]`;
     if (!isObject(c)) return problems.push(`${at}: must be an object`);
     unknownKeys(c, CASE_KEYS, `${at}.`, problems);
-    if (typeof c.tool !== 'string') problems.push(`${at}.tool: required, a string`);
+    if (typeof c.tool !== 'string' || c.tool === '') problems.push(`${at}.tool: required, a string`);
+    // The channels refuse a `__proto__` key, a number that reads as Infinity and deep nesting before
+    // deciding: decided here, the case would pass on a call no agent can make, and --update would
+    // write it back as another call (Infinity as null).
+    const unfaithful = unfaithfulJson(c, at);
+    if (unfaithful) problems.push(unfaithful);
     if (c.name !== undefined && typeof c.name !== 'string') problems.push(`${at}.name: must be a string`);
     for (const k of ['args', 'principal', 'http', 'usage'] as const)
       if (c[k] !== undefined && !isObject(c[k])) problems.push(`${at}.${k}: must be an object`);
@@ -80,9 +85,15 @@ function unknownKeys(o: Record<string, unknown>, known: readonly string[], at: s
 }
 
 function validTime(v: unknown): boolean {
-  return (
-    typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && Number.isFinite(Date.parse(v))
-  );
+  if (typeof v !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(v);
+  if (!m) return false;
+  // Date.parse rolls an impossible date over (2026-04-31 is May 1, T24:00 the next day): the case
+  // would be decided at another time than it says, and time.day, time.weekday or time.hour with it.
+  const [year, month, day, hour] = [m[1], m[2], m[3], m[4]].map(Number) as [number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23) return false;
+  return Number.isFinite(Date.parse(v));
 }
 
 export function requestOf(fixture: Fixture, c: FixtureCase): DecisionRequest {

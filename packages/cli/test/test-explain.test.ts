@@ -115,6 +115,8 @@ test('test: --update prints the diff, then rewrites the expectations', () => {
   stale.cases[1]!.expect = { effect: 'PERMIT' } as never;
   const dir = stack({ 'refunds.fmtest.json': stale });
   const r = run(['test', '--dir', dir, '--update']);
+  assert.equal(r.code, 0, 'every failing case was updated: nothing is left failing');
+  assert.match(r.stdout, /2 passed, 1 failed, 1 updated/);
   assert.match(
     r.stdout,
     /updating refunds\.fmtest\.json:\n\s+large refund defers: \{"effect":"PERMIT"\} → \{"effect":"DEFER","code":"POLICY_DEFER"\}/,
@@ -152,6 +154,80 @@ test('test: malformed fixtures are reported with their JSON path and fail', () =
   assert.match(r.stdout, /a\.fmtest\.json: .*JSON/);
   assert.match(r.stdout, /cases\[0\]\.tool: required, a string/);
   assert.match(r.stdout, /cases\[0\]\.expect\.effect: required, one of PERMIT, DEFER, DENY/);
+});
+
+test('test: an impossible date in now is a malformed fixture, not another day', () => {
+  const policy = 'agent "a" {\n  default deny\n  rules {\n    permit x if time.month == 4\n  }\n}\n';
+  const fixture = (now: string) => ({ agent_id: 'a', now, cases: [{ tool: 'x', expect: { effect: 'DENY' } }] });
+  const r = run([
+    'test',
+    '--dir',
+    stack(
+      {
+        'a.fmtest.json': fixture('2026-04-31T10:00:00Z'),
+        'b.fmtest.json': fixture('2026-02-29T10:00:00Z'),
+        'c.fmtest.json': fixture('2026-04-30T24:00:00Z'),
+        'd.fmtest.json': fixture('2024-02-29T10:00:00Z'),
+      },
+      policy,
+    ),
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /a\.fmtest\.json: now: must be an RFC 3339 time/);
+  assert.match(r.stdout, /b\.fmtest\.json: now: must be an RFC 3339 time/);
+  assert.match(r.stdout, /c\.fmtest\.json: now: must be an RFC 3339 time/);
+  assert.match(r.stdout, /1 passed, 3 failed/, 'a leap day is a date');
+});
+
+test('test: a refusal before the rules is explained as what it is, not as the default', () => {
+  const policy = `agent "bot" {
+  default permit
+  selector "user_role" {
+    source = "https://idp.invalid/role"
+  }
+  rules {
+    permit search
+    permit stripe/charge if user_role == "ops"
+  }
+  session {
+    idle_timeout = "5m"
+  }
+}
+`;
+  const fixture = {
+    agent_id: 'bot',
+    now: '2026-05-17T10:00:00Z',
+    cases: [
+      { name: 'first', tool: 'search', session: 't', expect: { effect: 'PERMIT' } },
+      { name: 'idle', tool: 'search', session: 't', now: '2026-05-17T10:10:00Z', expect: { effect: 'PERMIT' } },
+      { name: 'selector', tool: 'stripe/charge', expect: { effect: 'PERMIT' } },
+    ],
+  };
+  const r = run(['test', '--dir', stack({ 's.fmtest.json': fixture }, policy)]);
+  assert.equal(r.code, 1);
+  assert.doesNotMatch(r.stdout, /the default applied/, 'the default is permit: it did not deny');
+  assert.match(r.stdout, /✗ idle\n.*\n.*\n {8}diff: {5}effect DENY instead of PERMIT: denied: session t timed out after 300s idle\n/);
+  assert.match(r.stdout, /✗ selector\n.*\n.*\n {8}diff: {5}effect DENY instead of PERMIT: .*selector 'user_role' is unavailable/);
+});
+
+test('test: a call the daemon would refuse (Infinity, __proto__, no tool) is a malformed fixture; --update never rewrites it', () => {
+  const policy = 'agent "bot" {\n  default permit\n  rules {\n    deny pay if amount > 100\n  }\n}\n';
+  const dir = stack(
+    {
+      'a.fmtest.json': '{"agent_id":"bot","cases":[{"tool":"pay","args":{"amount":1e400},"expect":{"effect":"PERMIT"}}]}',
+      'b.fmtest.json': '{"agent_id":"bot","cases":[{"tool":"pay","args":{"__proto__":{"amount":5000}},"expect":{"effect":"PERMIT"}}]}',
+      'c.fmtest.json': { agent_id: 'bot', cases: [{ tool: '', expect: { effect: 'DENY' } }] },
+    },
+    policy,
+  );
+  const before = readFileSync(join(dir, 'tests', 'a.fmtest.json'), 'utf8');
+  const r = run(['test', '--dir', dir, '--update']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /a\.fmtest\.json: cases\[0\]\.args\.amount is a number too large to represent/);
+  assert.match(r.stdout, /b\.fmtest\.json: cases\[0\]\.args\.__proto__ is a key named __proto__/);
+  assert.match(r.stdout, /c\.fmtest\.json: cases\[0\]\.tool: required, a string/);
+  assert.match(r.stdout, /0 passed, 3 failed/);
+  assert.equal(readFileSync(join(dir, 'tests', 'a.fmtest.json'), 'utf8'), before, 'not rewritten');
 });
 
 test('test: a cost or usage the daemon would refuse is a malformed fixture, not a call without cost', () => {
@@ -232,7 +308,7 @@ test('test: --format json is one object with each case, the problems and the tot
     passed: false,
     expected: { effect: 'PERMIT' },
     got: { effect: 'DENY', code: 'POLICY_DENY', rule_ref: 'governance.fms:6' },
-    diff: 'effect DENY instead of PERMIT',
+    diff: 'effect DENY instead of PERMIT: platform team only',
   });
   assert.equal(a!.updated, undefined, 'nothing rewritten without --update');
   assert.deepEqual([b!.agent_id, b!.cases, b!.problems], ['nobody', [], ["agent_id 'nobody' is not an agent of the policy (support-bot)"]]);

@@ -74,21 +74,26 @@ export async function runTests(opts: TestOptions): Promise<number> {
   // Top-level rules govern agents without a block of their own: then any id is one.
   const agents = policy.flat ? undefined : result.ir.agents.map((a) => a.id);
   const reports: FixtureReport[] = [];
+  // --update: the rewrites, made once their diffs are printed.
+  const rewrites: (() => void)[] = [];
   for (const f of loaded) {
-    const report = runFixture(f, policy, agents, opts);
+    const report = runFixture(f, policy, agents, opts, rewrites);
     reports.push(report);
     if (opts.failFast && failures(report) > 0) break;
   }
   const passed = reports.reduce((n, r) => n + r.cases.filter((c) => c.passed).length, 0);
   const failed = reports.reduce((n, r) => n + failures(r), 0);
+  const updated = reports.reduce((n, r) => n + (r.updated?.length ?? 0), 0);
   if (json) out.print(JSON.stringify({ policy: stack.source.name, fixtures: reports, passed, failed }, null, 2));
   else {
     const cases = loaded.reduce((n, f) => n + (f.fixture?.cases.length ?? 0), 0);
     out.print(`Running ${plural(loaded.length, 'fixture')}, ${plural(cases, 'case')} ...\n`);
     for (const r of reports) printFixture(out, r);
-    out.print(`${passed} passed, ${failed} failed`);
+    out.print(`${passed} passed, ${failed} failed${updated > 0 ? `, ${updated} updated` : ''}`);
   }
-  return failed > 0 ? 1 : 0;
+  for (const rewrite of rewrites) rewrite();
+  // A case updated now expects what it got: only what could not be updated still fails the run.
+  return failed - updated > 0 ? 1 : 0;
 }
 
 const failures = (r: FixtureReport) => (r.problems.length > 0 ? 1 : r.cases.filter((c) => !c.passed).length);
@@ -144,6 +149,7 @@ function runFixture(
   policy: ReturnType<typeof prepare>,
   agents: string[] | undefined,
   opts: TestOptions,
+  rewrites: (() => void)[],
 ): FixtureReport {
   const { path, fixture } = f;
   const report: FixtureReport = {
@@ -179,9 +185,12 @@ function runFixture(
     if (opts.failFast) break;
   }
   if (report.updated?.length) {
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(fixture, null, 2) + '\n');
-    renameSync(tmp, path);
+    const text = JSON.stringify(fixture, null, 2) + '\n';
+    rewrites.push(() => {
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, text);
+      renameSync(tmp, path);
+    });
   }
   return report;
 }
@@ -191,8 +200,11 @@ function compare(expect: FixtureCase['expect'], d: Decision): string | undefined
   if (expect.effect !== d.effect) {
     if (d.rule_ref && expect.effect !== 'PERMIT' && d.effect === 'PERMIT')
       return `rule ${d.rule_ref} permitted the call: a rule above the one you expected may match it`;
-    if (!d.rule_ref && d.effect === 'DENY' && d.code === 'POLICY_DENY') return 'no rule matched, so the default applied';
-    return `effect ${d.effect} instead of ${expect.effect}`;
+    // Only the default's denial says 'default'; a refusal before the rules (an expired session, a
+    // malformed tool id, a delegation out of scope) names its stage, and its message says why.
+    const byDefault = d.resolution?.type === 'rule_block' && d.resolution.rule_id === 'default';
+    if (!d.rule_ref && d.effect === 'DENY' && d.code === 'POLICY_DENY' && byDefault) return 'no rule matched, so the default applied';
+    return `effect ${d.effect} instead of ${expect.effect}${d.human_message ? `: ${d.human_message}` : ''}`;
   }
   if (expect.code !== undefined && expect.code !== (d.code ?? '')) return `code ${d.code ?? '(none)'} instead of ${expect.code}`;
   if (expect.rule_ref !== undefined && expect.rule_ref !== (d.rule_ref ?? ''))
