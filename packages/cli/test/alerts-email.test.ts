@@ -2,7 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SMTPServer } from 'smtp-server';
-import { makeStack, until } from './daemon-helpers.js';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, makeStack, until } from './daemon-helpers.js';
 
 interface Mail {
   from: string;
@@ -97,5 +100,49 @@ test('apply says when email alerts cannot be delivered: no SMTP URL, or one that
     } finally {
       s.stop();
     }
+  }
+});
+
+test('apply to a running daemon warns of the alerts it cannot deliver with its own environment, not the shell’s', () => {
+  const policy = (rule: string) => `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+agent "bot" {
+  default deny
+  rules {
+    ${rule}
+  }
+  alert {
+    on     = "deny"
+    notify = "slack://#sec"
+  }
+}
+`;
+  const s = makeStack(policy('deny payout'));
+  const apply = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [BIN, 'apply', '--dir', s.dir], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', HOME: s.dir, ...env },
+    });
+  const warned = /alert not deliverable: notify 'slack:\/\/#sec' needs FARAMESH_SLACK_WEBHOOK_URL/;
+  try {
+    const started = apply({});
+    assert.equal(started.status, 0, started.stderr);
+    assert.match(started.stderr, warned);
+    // The shell now has the webhook; the daemon, started without it, still has none.
+    const hook = { FARAMESH_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' };
+    const same = apply(hook);
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /no changes/);
+    assert.match(same.stderr, warned);
+    writeFileSync(join(s.dir, 'governance.fms'), policy('deny payout\n    deny refund'));
+    const swapped = apply(hook);
+    assert.equal(swapped.status, 0, swapped.stderr);
+    assert.match(swapped.stdout, /hot-swapped/);
+    assert.match(swapped.stderr, warned);
+  } finally {
+    spawnSync(process.execPath, [BIN, 'apply', '--stop', '--dir', s.dir], { env: { ...process.env, HOME: s.dir } });
+    s.stop();
   }
 });

@@ -89,3 +89,105 @@ agent "bot" {
     collector.close();
   }
 });
+
+test('a call refused before the engine saw it (a tampered delegation token) fires the agent’s deny alerts', async () => {
+  const got: { routing_key: string }[] = [];
+  const collector = await jsonCollector((b) => got.push(b as (typeof got)[number]), { status: 202 });
+  const s = makeStack(
+    `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+agent "boss" {
+  default deny
+  rules {
+    permit delegate/worker
+  }
+  delegate {
+    to = ["worker"]
+  }
+}
+agent "worker" {
+  default deny
+  rules {
+    permit web/get
+  }
+  alert {
+    on     = "deny"
+    notify = "pagerduty://worker-deny"
+  }
+}
+`,
+    { FARAMESH_PAGERDUTY_URL: `${collector.url}/pd` },
+  );
+  try {
+    assert.equal((await s.cliAsync('apply')).code, 0);
+    const handed = await s.govern({ agent_id: 'boss', tool: 'delegate', operation: 'worker', args: {} });
+    const token = handed.delegation_token as string;
+    assert.ok(token);
+    const [head, body, sig] = token.split('.') as [string, string, string];
+    const forged = `${head}.${body}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    const r = await s.govern({ agent_id: 'worker', tool: 'web', operation: 'get', args: {}, delegation_token: forged });
+    assert.deepEqual([r.effect, r.reason_code], ['DENY', 'IDENTITY_UNVERIFIED']);
+    await until('the deny alert', () => got.length > 0);
+    assert.deepEqual(
+      got.map((a) => a.routing_key),
+      ['worker-deny'],
+    );
+  } finally {
+    await s.cliAsync('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
+});
+
+test('a permit recorded as a DENY spends nothing, so it fires no budget_warning', async () => {
+  const got: { routing_key: string }[] = [];
+  const collector = await jsonCollector((b) => got.push(b as (typeof got)[number]), { status: 202 });
+  const s = makeStack(
+    `runtime {
+  wal_dir = "./wal"
+  socket  = "./.faramesh/runtime/agent.sock"
+}
+agent "bot" {
+  default deny
+  rules {
+    permit ticket/read
+  }
+  budget daily {
+    max       $10
+    warn_at   0.5
+    on_exceed deny
+  }
+  credential "api" {
+    provider = env("CRED_PROVIDER")
+    tools    = ["ticket/read"]
+  }
+  alert {
+    on     = "deny"
+    notify = "pagerduty://on-deny"
+  }
+  alert {
+    on     = "budget_warning"
+    notify = "pagerduty://on-budget-warning"
+  }
+}
+`,
+    { FARAMESH_PAGERDUTY_URL: `${collector.url}/pd`, CRED_PROVIDER: 'no-such-provider' },
+  );
+  try {
+    assert.equal((await s.cliAsync('apply')).code, 0);
+    const r = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {}, cost_usd: 6 });
+    assert.deepEqual([r.effect, r.reason_code], ['DENY', 'CREDENTIAL_UNAVAILABLE']);
+    await until('an alert', () => got.length > 0);
+    await sleep(300);
+    assert.deepEqual(
+      got.map((a) => a.routing_key),
+      ['on-deny'],
+    );
+  } finally {
+    await s.cliAsync('apply', '--stop');
+    s.stop();
+    collector.close();
+  }
+});

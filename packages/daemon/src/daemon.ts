@@ -1155,7 +1155,12 @@ export class Daemon {
       dev: this.options.dev !== undefined,
       degraded: this.decisions?.degraded ?? null,
       providers: [...(this.sinks?.statuses() ?? []), ...this.credentialProviders(policy?.compiled.ir, now)],
-      alerts: this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 },
+      // What cannot be delivered is judged with this daemon's environment: apply, run from another
+      // shell, would judge with its own.
+      alerts: {
+        ...(this.alerts?.counts ?? { sent: 0, failed: 0, dropped: 0 }),
+        undeliverable: policy && !this.options.dev ? Alerts.problems(notifyTargets(policy.compiled.ir), this.env) : [],
+      },
       credentials: this.broker?.statuses() ?? [],
       identity: this.identity?.status() ?? null,
       proxies: {

@@ -575,8 +575,10 @@ export class SpawnRefusal extends Error {
 
 /**
  * The alerts of the effect recorded: the engine's, unless the call ended otherwise (a permit whose
- * credential failed, a deferral an operator denied), when those of the engine's effect give way to
- * the agent's alerts on the recorded one.
+ * credential failed, a deferral an operator denied), when those of the engine's effect (and a budget
+ * warning of a spend given back) give way to the agent's alerts on the recorded one. A call refused
+ * before the engine saw it (a delegation or principal token that did not verify, a quiesced agent, a
+ * completion event) carries no alerts of its own: the agent's alerts on the recorded effect fire too.
  */
 function recordedAlerts(
   decision: Decision,
@@ -584,9 +586,10 @@ function recordedAlerts(
   agent: { alerts: ReadonlyMap<string, readonly { on: string; notify: string }[]> } | undefined,
 ): Decision['alerts'] {
   const decided = decision.effect.toLowerCase();
-  if (decided === recorded) return decision.alerts;
-  return [
-    ...decision.alerts.filter((a) => a.on !== decided),
-    ...(agent?.alerts.get(recorded) ?? []).map((a) => ({ on: a.on, notify: a.notify })),
-  ];
+  const kept =
+    decided === recorded
+      ? decision.alerts
+      : decision.alerts.filter((a) => a.on !== decided && !(decided === 'permit' && a.on === 'budget_warning'));
+  const missing = (agent?.alerts.get(recorded) ?? []).filter((a) => !kept.some((k) => k.on === a.on && k.notify === a.notify));
+  return missing.length === 0 ? kept : [...kept, ...missing.map((a) => ({ on: a.on, notify: a.notify }))];
 }

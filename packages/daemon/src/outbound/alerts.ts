@@ -97,8 +97,30 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
     case 'email':
       return emailTarget(notify, rest, env, summary);
     default:
-      throw new Error(`notify '${notify}': unknown scheme ${scheme}`);
+      throw new Error(`notify '${shownTarget(notify)}': unknown scheme ${scheme}`);
   }
+}
+
+/**
+ * A notify target as the daemon log may show it: a PagerDuty routing key, a Slack webhook's path and
+ * a webhook's path or query are credentials (whoever holds one can page, post or call), so only what
+ * names the target without granting it is kept.
+ */
+export function shownTarget(notify: string): string {
+  const m = /^([a-z]+):\/\/(.+)$/.exec(notify);
+  if (!m) return '(not scheme://target)';
+  const [, scheme, rest] = m as unknown as [string, string, string];
+  switch (scheme) {
+    case 'email':
+      return notify;
+    case 'slack':
+      if (rest.startsWith('#')) return notify;
+      break;
+    case 'pagerduty':
+      return `pagerduty://…${rest.length > 8 ? rest.slice(-4) : ''}`;
+  }
+  const host = /^[^/?#]*/.exec(rest)![0].replace(/^.*@/, '');
+  return `${scheme}://${host}${host.length < rest.length ? '/…' : ''}`;
 }
 
 /** Slack's control characters in message text, escaped (api.slack.com: formatting, escaping text). */
@@ -107,6 +129,8 @@ const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, 
 export class Alerts {
   readonly counts = { sent: 0, failed: 0, dropped: 0 };
   private queued = 0;
+  /** `counts.dropped` when the last drop was said: the next drop after an alert is queued is said again. */
+  private droppedSaid = 0;
   private readonly targets = new Map<string, AlertTarget>();
 
   /** `dryRun` (faramesh dev): each alert is said, never sent. */
@@ -136,20 +160,25 @@ export class Alerts {
 
   send(a: AlertEvent): void {
     if (this.dryRun) {
-      this.say(`alert ${a.on} → ${a.notify} (faramesh dev: not sent): ${a.agent_id} ${a.tool} ${a.effect}`);
+      this.say(`alert ${a.on} → ${shownTarget(a.notify)} (faramesh dev: not sent): ${a.agent_id} ${a.tool} ${a.effect}`);
       return;
     }
     if (this.queued >= MAX_QUEUED) {
-      this.counts.dropped++;
+      // Said once a spell, not once an alert: a flood of them must not flood the log too.
+      if (this.counts.dropped++ === this.droppedSaid)
+        this.say(
+          `alert ${a.on} for ${a.action_id} dropped: ${MAX_QUEUED} alerts are waiting or in flight (a slow or hanging target); alerts are dropped until some are delivered (alerts.dropped in status counts them)`,
+        );
       return;
     }
+    this.droppedSaid = this.counts.dropped;
     let target = this.targets.get(a.notify);
     if (!target) {
       try {
         target = alertTarget(a.notify, this.env);
       } catch (e) {
         this.counts.failed++;
-        this.say(`alert ${a.on} → ${a.notify} not sent: ${(e as Error).message}`);
+        this.say(`alert ${a.on} → ${shownTarget(a.notify)} not sent: ${(e as Error).message}`);
         return;
       }
       this.targets.set(a.notify, target);
@@ -167,7 +196,7 @@ export class Alerts {
     const wait = RETRIES_MS[n];
     if (wait === undefined) {
       this.counts.failed++;
-      this.say(`alert ${a.on} → ${a.notify} for ${a.action_id} not delivered: ${error}`);
+      this.say(`alert ${a.on} → ${shownTarget(a.notify)} for ${a.action_id} not delivered: ${error}`);
       return;
     }
     await new Promise((r) => setTimeout(r, wait).unref());

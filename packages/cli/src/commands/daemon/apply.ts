@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { LOCK_FILE } from '../../registry/lock.js';
 import { operatorCall, signingProvider, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { compileForDaemon, keepCopies, writePolicy } from './prepare.js';
+import { alertProblems, compileForDaemon, keepCopies, warnUndeliverable, writePolicy } from './prepare.js';
 import { agentArtifacts, writeArtifacts, type AgentArtifacts } from './artifacts.js';
 import { missingLayers } from './sandbox-plan.js';
 import { agentUser } from './agent-user.js';
@@ -41,7 +41,15 @@ export async function apply(o: ApplyOptions): Promise<number> {
     const failed = await useBundle(paths.stackDir, o.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const prepared = await compileForDaemon(paths, out, undefined, { offline: !!o.offline, locked: !!o.locked, recordLock: !o.locked });
+  // Whether its alerts can be delivered is judged with the environment the daemon has: a running
+  // daemon keeps the one it started with, whatever this shell's (it is asked once it answers).
+  const mayBeRunning = existsSync(paths.operatorSocket);
+  const prepared = await compileForDaemon(paths, out, undefined, {
+    offline: !!o.offline,
+    locked: !!o.locked,
+    recordLock: !o.locked,
+    checkAlerts: !mayBeRunning,
+  });
   if (typeof prepared === 'number') return prepared;
   const { name, compiled, settings, ir } = prepared;
   const uidProblem = uidSeparation(o);
@@ -67,8 +75,10 @@ export async function apply(o: ApplyOptions): Promise<number> {
     );
     return 1;
   }
+  if (!running && mayBeRunning) warnUndeliverable(out, alertProblems(ir, process.env));
   if (running?.state === 'READY' && running.policy_version === compiled.policy_version) {
     out.done(`${name} compiled (policy ${short}): no changes, the running daemon already enforces it (pid=${running.pid})`);
+    warnUndeliverable(out, running.alerts?.undeliverable ?? []);
     // Its agents' files, written again (an apply whose swap landed but whose files did not is mended here).
     try {
       writeArtifacts(agentArtifacts(paths, settings, ir, prepared.source));
@@ -139,6 +149,7 @@ export async function apply(o: ApplyOptions): Promise<number> {
       return 1;
     }
     out.print(`→ policy hot-swapped (pid=${running.pid}): ${running.policy_version?.slice(0, 16)} → ${short}`);
+    warnUndeliverable(out, (await daemonStatus(paths).catch(() => undefined))?.alerts?.undeliverable ?? []);
   } else {
     try {
       const started = await startDaemon(paths, settings.coldStartWindowMs + 5000);

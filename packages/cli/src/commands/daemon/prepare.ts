@@ -40,6 +40,14 @@ export interface CompiledStack {
   compiled: CompiledPolicy;
 }
 
+/** Why each notify target of a policy cannot be reached from a daemon with `env`. */
+export const alertProblems = (ir: PolicyIR, env: NodeJS.ProcessEnv): string[] => Alerts.problems(notifyTargets(ir), env);
+
+/** The alerts a policy names that cannot be delivered, as apply warns of them. */
+export function warnUndeliverable(out: Out, problems: readonly string[]): void {
+  for (const problem of problems) out.error(`! alert not deliverable: ${problem}`);
+}
+
 /**
  * Check and compile; prints diagnostics and returns the exit code when the stack cannot run.
  * `refusal` says what the failure means for the caller.
@@ -48,7 +56,7 @@ export async function compileForDaemon(
   paths: StackPaths,
   out: Out,
   refusal = 'nothing was applied (a running daemon keeps its policy)',
-  opts: CompileStackOptions & { dev?: boolean } = {},
+  opts: CompileStackOptions & { dev?: boolean; checkAlerts?: boolean } = {},
 ): Promise<CompiledStack | number> {
   const { stack, result } = await compileStack(paths.stackDir, opts);
   const code = exitCodeOf(result, false);
@@ -60,8 +68,7 @@ export async function compileForDaemon(
   }
   out.done(`${name} valid`);
   // faramesh dev contacts no provider and sends no alert: their settings need not be there yet.
-  if (!opts.dev)
-    for (const problem of Alerts.problems(notifyTargets(result.ir), process.env)) out.error(`! alert not deliverable: ${problem}`);
+  if (!opts.dev && opts.checkAlerts !== false) warnUndeliverable(out, alertProblems(result.ir, process.env));
   let settings: RuntimeSettings;
   let ir = result.ir;
   try {

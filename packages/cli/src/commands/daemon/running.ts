@@ -40,7 +40,7 @@ export interface DaemonStatus {
     last_delivery?: string;
     last_probe_seconds_ago?: number;
   }[];
-  alerts: { sent: number; failed: number; dropped: number };
+  alerts: { sent: number; failed: number; dropped: number; undeliverable?: string[] };
   credentials?: { provider: string; issued: number; failed: number; last_error?: string; last_error_at?: string }[];
   /** The SPIFFE identity provider (older daemons: absent). */
   identity?: { provider: string; trust_domain: string; svids: string[]; last_error?: string } | null;
