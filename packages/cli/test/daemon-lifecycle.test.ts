@@ -152,6 +152,12 @@ test('until READY the agent socket is closed and HTTP decisions are DAEMON_NOT_R
     });
     assert.equal(ended.status, 503);
     assert.equal(ended.headers.get('retry-after'), '2');
+    // An approval poll cannot be answered before the approvals are loaded: 503, never "unknown"
+    // (which tells an agent waiting through a restart that its pending approval is gone).
+    const polled = await fetch(`${http}/v1/approvals/apr-0123456789abcdef`);
+    assert.equal(polled.status, 503);
+    assert.equal(polled.headers.get('retry-after'), '2');
+    assert.equal(((await polled.json()) as { error?: { code?: string } }).error?.code, 'not_ready');
     assert.equal(existsSync(s.socket), false, 'no agent socket before READY');
     await assert.rejects(s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} }), /ENOENT|ECONNREFUSED/);
     release();

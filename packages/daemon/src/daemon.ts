@@ -662,8 +662,10 @@ export class Daemon {
   }
 
   /** `GET /v1/approvals/<id>`: an agent token sees only its own agent's approvals. */
-  private approvalStatus(id: string, agent: string | undefined): object {
-    const polled = this.decisions?.poll({ defer_token: id, ...(agent ? { agent_id: agent } : {}) }) ?? { status: 'unknown' as const };
+  private approvalStatus(id: string, agent: string | undefined): object | undefined {
+    // INITIALIZING: the approvals are not loaded yet, so no status can be given (the API answers 503).
+    if (!this.decisions) return undefined;
+    const polled = this.decisions.poll({ defer_token: id, ...(agent ? { agent_id: agent } : {}) });
     const a = polled.status === 'unknown' ? undefined : this.approvals?.get(id, Date.now());
     return { approval_id: id, status: polled.status, ...(a ? { agent_id: a.agent_id, tool: a.tool, expires_at: a.expires_at } : {}) };
   }

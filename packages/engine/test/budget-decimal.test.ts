@@ -36,3 +36,14 @@ test('warn_at fires on the call that reaches the threshold in cents', () => {
   const warned = Array.from({ length: 10 }, () => s.call({ tool: 'x', cost_usd: 0.1 }).signals.length);
   assert.deepEqual(warned, [0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
 });
+
+test('a call refused because its cost would pass a ceiling not yet reached says so, with its cost', () => {
+  const s = new Session(budget('max $10'));
+  assert.equal(outcome(s.call({ tool: 'x', cost_usd: 6 })), 'PERMIT');
+  const over = s.call({ tool: 'x', cost_usd: 6 });
+  assert.equal(outcome(over), 'DENY/BUDGET_EXCEEDED');
+  assert.match(over.human_message ?? '', /daily budget ceiling \(\$10\.00\) would be exceeded by this call's \$6\.00: \$6\.00 used/);
+  // A cheaper call still fits: the ceiling was not reached.
+  assert.equal(outcome(s.call({ tool: 'x', cost_usd: 4 })), 'PERMIT');
+  assert.match(s.call({ tool: 'x', cost_usd: 1 }).human_message ?? '', /daily budget ceiling \(\$10\.00\) reached: \$10\.00 used/);
+});

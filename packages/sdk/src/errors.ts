@@ -22,6 +22,8 @@ export interface DenialFields {
   approvalId?: string;
   actionId?: string;
   budgetId?: string;
+  /** CREDENTIAL_UNAVAILABLE: the credential provider that failed (errors.md's `provider`). */
+  provider?: string;
 }
 
 export class ToolDeniedError extends Error implements DenialFields {
@@ -35,6 +37,7 @@ export class ToolDeniedError extends Error implements DenialFields {
   readonly approvalId?: string;
   readonly actionId?: string;
   readonly budgetId?: string;
+  readonly provider?: string;
 
   constructor(f: DenialFields) {
     super(`${f.toolId}: ${f.humanMessage} (${f.code})`);
@@ -47,6 +50,7 @@ export class ToolDeniedError extends Error implements DenialFields {
     if (f.approvalId !== undefined) this.approvalId = f.approvalId;
     if (f.actionId !== undefined) this.actionId = f.actionId;
     if (f.budgetId !== undefined) this.budgetId = f.budgetId;
+    if (f.provider !== undefined) this.provider = f.provider;
   }
 
   /** The Python SDK's names for the same fields (the reference's debugging guide reads them). */
@@ -110,5 +114,6 @@ export function deniedBy(result: GovernResult, toolId: string): ToolDeniedError 
     ...(approvalId ? { approvalId } : {}),
     ...(result.action_id ? { actionId: result.action_id } : {}),
     ...(d?.budget_id ? { budgetId: d.budget_id } : {}),
+    ...(typeof d?.provider === 'string' && d.provider ? { provider: d.provider } : {}),
   });
 }

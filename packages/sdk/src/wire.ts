@@ -31,6 +31,8 @@ export interface WireDenial {
   resolution: WireResolution;
   rule_ref?: string;
   budget_id?: string;
+  /** CREDENTIAL_UNAVAILABLE: the provider that could not supply the credential. */
+  provider?: string;
 }
 
 export interface GovernResult {

@@ -32,6 +32,7 @@ export interface HttpApiHandlers {
   /** A decision for a govern body; `agent` is set when an agent token fixed who is asking. */
   evaluate(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }>;
   spawnEnded(body: unknown, agent: string | undefined): Promise<{ status: number; body: unknown }>;
+  /** Where an approval stands; undefined while the approvals are not loaded yet (INITIALIZING). */
   approval(id: string, agent: string | undefined): unknown;
   /** An operator request; `by` names the operator (the token) for the record. */
   operate(body: unknown, by: string): Promise<string>;
@@ -139,7 +140,13 @@ export class HttpApi {
       if (approval) {
         allow(req, 'GET');
         const agent = who?.role === 'agent' ? who.agent_id : undefined;
-        return json(res, 200, this.handlers.approval(decodePathSegment(approval[1]!), agent));
+        const status = this.handlers.approval(decodePathSegment(approval[1]!), agent);
+        // Not loaded yet: "unknown" would tell a waiting agent that its pending approval is gone.
+        if (status === undefined) {
+          res.setHeader('retry-after', String(NOT_READY.resolution.retry_after_seconds));
+          throw new HttpError(503, 'not_ready', `the daemon is ${this.handlers.state()}: approvals are read once it has loaded them`);
+        }
+        return json(res, 200, status);
       }
       if (url.pathname === '/v1/operator') {
         allow(req, 'POST');

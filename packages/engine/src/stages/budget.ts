@@ -90,7 +90,12 @@ export function checkBudgets(
       if (what === calls ? after > limit : over(after, limit)) {
         // A session's own ceiling never resets at midnight, even when its `daily` cap is the same amount.
         const resetsAt = daily ? today.resetsAt : undefined;
-        const message = `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
+        // A dollar ceiling not reached yet refuses the call because its cost would pass it: say so,
+        // with the cost, or "reached" contradicts the spend status shows (and a cheaper call fits).
+        const message =
+          what !== calls && !reaches(before, limit)
+            ? `${budget.id} budget ceiling (${what(limit)}) would be exceeded by this call's ${what(cost)}: ${what(before)} used`
+            : `${budget.id} budget ceiling (${what(limit)}) reached: ${what(before)} used`;
         // Every exceeded budget's on_exceed applies, so the strictest decides: a budget that denies is
         // never passed over for one that only defers or audits (an approval lifts a defer, not a deny).
         // Of equally strict ones, one that never resets (a session's own ceiling) is named: a resets_at

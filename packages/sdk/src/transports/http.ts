@@ -51,7 +51,8 @@ export class HttpTransport implements Transport {
   }
 
   async poll(approvalId: string, _agentId: string, timeoutMs: number): Promise<ApprovalStatus> {
-    const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs)) as {
+    // A poll only reads: a daemon not ready yet (503, INITIALIZING) is asked again, like one not there yet.
+    const reply = (await this.call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, timeoutMs, undefined, true)) as {
       status?: ApprovalStatus;
     } | null;
     // Any JSON may come back (`null`, a list): what is not a status object says nothing about the approval.
@@ -62,7 +63,7 @@ export class HttpTransport implements Transport {
     return spawnCounts(await this.call('POST', '/v1/spawn_ended', timeoutMs, JSON.stringify({ agent_id: agentId, count })));
   }
 
-  private async call(method: string, path: string, timeoutMs: number, body?: string): Promise<unknown> {
+  private async call(method: string, path: string, timeoutMs: number, body?: string, notReadyRetries = false): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
@@ -112,7 +113,7 @@ export class HttpTransport implements Transport {
     }
     if (!res.ok) {
       const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
-      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, false);
+      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, notReadyRetries && res.status === 503);
     }
     return parsed;
   }

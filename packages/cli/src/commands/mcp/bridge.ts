@@ -32,9 +32,11 @@ export async function mcpBridge(server: string, o: BridgeOptions): Promise<numbe
   const token = process.env.FARAMESH_TOKEN;
   if (own === undefined && (ports.shared === undefined || !token))
     return fail(
-      agent && ports.shared === undefined
-        ? `agent ${agent} has no MCP proxy port of its own, and the stack has no shared one`
-        : 'the shared MCP port needs an agent token: set FARAMESH_TOKEN (faramesh token issue --agent <id>)',
+      ports.shared !== undefined
+        ? 'the shared MCP port needs an agent token: set FARAMESH_TOKEN (faramesh token issue --agent <id>)'
+        : agent
+          ? `agent ${agent} has no MCP proxy port of its own, and the stack has no shared one`
+          : `name the agent: --agent <id> or FARAMESH_AGENT_ID (the stack has no shared MCP port; agents with their own: ${Object.keys(ports.agents ?? {}).join(', ') || 'none'})`,
     );
   return relay(new URL(`http://127.0.0.1:${own ?? ports.shared}/mcp/${encodeURIComponent(server)}`), own === undefined ? token : undefined);
 }
