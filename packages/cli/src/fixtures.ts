@@ -3,7 +3,7 @@
  * documented fields, a fixture or case may set `now` (RFC 3339), and a case `principal`,
  * `model`, `session`, `tags`, `http`, `cost_usd` and `usage`.
  */
-import { unfaithfulJson, type DecisionRequest, type Effect } from '@faramesh/protocol';
+import { parseRfc3339, unfaithfulJson, type DecisionRequest, type Effect } from '@faramesh/protocol';
 
 /** A case is a request (less the agent, which the fixture names) with a name and an expectation. */
 export type FixtureCase = Pick<DecisionRequest, 'tool' | 'args' | 'principal' | 'model' | 'tags' | 'http' | 'cost_usd' | 'usage'> & {
@@ -85,15 +85,7 @@ function unknownKeys(o: Record<string, unknown>, known: readonly string[], at: s
 }
 
 function validTime(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(v);
-  if (!m) return false;
-  // Date.parse rolls an impossible date over (2026-04-31 is May 1, T24:00 the next day): the case
-  // would be decided at another time than it says, and time.day, time.weekday or time.hour with it.
-  const [year, month, day, hour] = [m[1], m[2], m[3], m[4]].map(Number) as [number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23) return false;
-  return Number.isFinite(Date.parse(v));
+  return typeof v === 'string' && parseRfc3339(v) !== undefined;
 }
 
 export function requestOf(fixture: Fixture, c: FixtureCase): DecisionRequest {

@@ -73,3 +73,17 @@ test('explain decision|approval|agent|rule read the stack as it is, and change n
     s.stop();
   }
 });
+
+test('explain --now refuses a date the calendar does not have (it is not rolled over to another day)', () => {
+  const s = makeStack();
+  try {
+    for (const now of ['2026-02-30T10:00:00Z', '2026-04-30T24:00:00Z', 'yesterday']) {
+      const r = s.cli('explain', '--unapplied', '--agent', 'bot', '--tool', 'ticket/read', '--now', now);
+      assert.equal(r.code, 1, now);
+      assert.match(r.stderr, /is not an RFC 3339 time/, now);
+    }
+    assert.equal(s.cli('explain', '--unapplied', '--agent', 'bot', '--tool', 'ticket/read', '--now', '2024-02-29T10:00:00+09:00').code, 0);
+  } finally {
+    s.stop();
+  }
+});

@@ -10,6 +10,7 @@ import { and, getPath, MISSING, not, or, type Truth, type Value } from './values
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
+import { realDateTime } from '@faramesh/protocol';
 
 export type Predicate = (env: EvalEnv) => Truth;
 type Getter = (env: EvalEnv) => Value;
@@ -145,7 +146,12 @@ function instants(op: string, e: ExprIR): ExprIR {
   if (!['==', '!=', '<', '<=', '>', '>=', 'in'].includes(op)) return e;
   const one = (v: unknown) => {
     const m = typeof v === 'string' ? DATE_TIME.exec(v) : null;
-    if (!m) return v;
+    // An impossible date (`2026-02-30`) is compared as written: read as an instant it would roll over.
+    if (
+      !m ||
+      !realDateTime(...(m[1]!.split('-').map(Number) as [number, number, number]), ...(m[2]!.split(':').map(Number) as [number, number]))
+    )
+      return v;
     const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? 'Z').toUpperCase()}`);
     return Number.isFinite(ms) && ms >= 0 && ms < 253402300800000 ? new Date(ms).toISOString() : v;
   };

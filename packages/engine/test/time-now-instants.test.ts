@@ -37,3 +37,17 @@ test('time.now == and in, and strings that are not timestamps, as written', () =
   s.now = Date.parse('2026-06-01T00:00:00Z');
   for (const tool of ['a', 'b', 'c', 'd']) assert.equal(outcome(s.call({ tool })), 'PERMIT', tool);
 });
+
+test('time.now against an impossible date is not rolled over into the next month', () => {
+  // 2026-02-30 names no instant: Date.parse would read it as March 2nd, extending a February freeze.
+  const p = policy(agent(`  rules {\n    deny deploy if time.now < "2026-02-30T00:00:00Z"\n    permit deploy\n  }`));
+  const s = new Session(p);
+  s.now = Date.parse('2026-02-28T12:00:00Z');
+  assert.equal(outcome(s.call({ tool: 'deploy' })), 'DENY/POLICY_DENY');
+  s.now = Date.parse('2026-03-01T12:00:00Z');
+  assert.equal(outcome(s.call({ tool: 'deploy' })), 'PERMIT');
+  const q = policy(agent(`  rules {\n    deny deploy if time.now < "2026-06-01T24:00:00Z"\n    permit deploy\n  }`));
+  const r = new Session(q);
+  r.now = Date.parse('2026-06-02T00:30:00Z');
+  assert.equal(outcome(r.call({ tool: 'deploy' })), 'PERMIT');
+});

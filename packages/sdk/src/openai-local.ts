@@ -75,8 +75,9 @@ export function governedLocalPart(
 
 /**
  * The computer, an initializer `({ runContext }) => computer`, or a provider `{ create, dispose }`:
- * whichever it is, the computer it yields is governed. A denied action throws (the runner reports it
- * to the model); nothing else can stand in for a click that did not happen.
+ * whichever it is, the computer it yields is governed. A denied action throws: it does not happen,
+ * and the denial is on the record. The runner (OpenAI Agents JS 0.20) then hands the model an empty
+ * screenshot, not the reason: a computer call's result has no text to carry it.
  */
 function governedComputerSource(gov: Governor, toolId: string, source: unknown): unknown {
   if (typeof source === 'function') return async (...a: never[]) => governedComputer(gov, toolId, await (source as Fn)(...a));

@@ -1,7 +1,7 @@
 import { DaemonUnreachableError, operatorCall, stackPaths } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, Trace } from '@faramesh/engine';
 import type { PolicyIR } from '@faramesh/fpl';
-import type { Decision, DecisionRequest } from '@faramesh/protocol';
+import { parseRfc3339, type Decision, type DecisionRequest } from '@faramesh/protocol';
 import { makeOut } from '../../output.js';
 import { renderDiagnostic } from '../../diagnostics.js';
 import { ruleText } from '../../rule-text.js';
@@ -55,8 +55,8 @@ export async function explain(opts: ExplainOptions): Promise<number> {
     out.error(out.fail(parsed));
     return 1;
   }
-  const nowMs = opts.now === undefined ? Date.now() : Date.parse(opts.now);
-  if (!Number.isFinite(nowMs)) {
+  const nowMs = opts.now === undefined ? Date.now() : parseRfc3339(opts.now);
+  if (nowMs === undefined) {
     out.error(out.fail(`--now: '${opts.now}' is not an RFC 3339 time`));
     return 1;
   }
