@@ -5,21 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDaemon } from './daemon.js';
-
-const script = fileURLToPath(new URL('../../test/fixtures/autoload-oa-mcp.mjs', import.meta.url));
+import { runFixtureAgent, startDaemon } from './daemon.js';
 
 function run(dir: string, launcher: boolean, ranFile: string): { ran: string[]; out: unknown } {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('FARAMESH_') || k === 'NODE_OPTIONS') delete env[k];
-  const cmd = launcher
-    ? [join(dir, '.faramesh', 'bin', 'agent'), '--', process.execPath, script, ranFile]
-    : [process.execPath, script, ranFile];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runFixtureAgent(dir, 'autoload-oa-mcp.mjs', [ranFile], launcher);
+  assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as { ran: string[]; out: unknown };
 }
 

@@ -5,24 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { POLICY, startDaemon } from './daemon.js';
-
-const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+import { POLICY, runFixtureAgent, startDaemon } from './daemon.js';
 
 function runAgent(dir: string, script: string, launcher = true) {
-  const cmd = launcher
-    ? [join(dir, '.faramesh', 'bin', 'agent'), '--', process.execPath, fixture(script)]
-    : [process.execPath, fixture(script)];
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('FARAMESH_') || k === 'NODE_OPTIONS') delete env[k];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
+  const r = runFixtureAgent(dir, script, [], launcher);
   return {
-    code: r.status,
+    code: r.code,
     stderr: r.stderr,
-    result: r.status === 0 ? (JSON.parse(r.stdout) as { ran: string[]; out: Record<string, unknown> }) : undefined,
+    result: r.code === 0 ? (JSON.parse(r.stdout) as { ran: string[]; out: Record<string, unknown> }) : undefined,
   };
 }
 

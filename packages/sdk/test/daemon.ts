@@ -57,3 +57,23 @@ export async function approveFromCli(d: TestDaemon, matches: (args: Record<strin
   }
   throw new Error('no pending approval matched');
 }
+
+/**
+ * Run a fixture agent (test/fixtures/<name>) with `args`, through the stack's launcher (governed by
+ * autoload) or plainly (the control), with none of this process's FARAMESH_* settings.
+ */
+export function runFixtureAgent(
+  dir: string,
+  name: string,
+  args: string[] = [],
+  launcher = true,
+): { code: number | null; stdout: string; stderr: string } {
+  const script = fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+  const cmd = launcher
+    ? [join(dir, '.faramesh', 'bin', 'agent'), '--', process.execPath, script, ...args]
+    : [process.execPath, script, ...args];
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('FARAMESH_') || k === 'NODE_OPTIONS') delete env[k];
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
