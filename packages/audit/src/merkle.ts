@@ -256,3 +256,6 @@ export function verifyConsistency(size1: number, size2: number, root1: Hash, roo
   });
   return fits && same(fr, root1) && same(sr, root2);
 }
+
+/** How far back a checkpoint may sign: opening and verifying keep this many past tree states. */
+export const TREE_HISTORY = 1 << 16;

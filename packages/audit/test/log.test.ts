@@ -21,7 +21,11 @@ import {
   readRecords,
   eachRecord,
   writeDurable,
+  Ed25519Signer,
+  newEd25519Key,
+  MerkleFrontier,
 } from '../src/index.js';
+import { locate, rewrite } from './tamper.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { createHash } from 'node:crypto';
 
@@ -288,6 +292,47 @@ test('damage before the tail refuses to open, naming the segment, byte and recor
     (e: unknown) => e instanceof LogCorruptError && e.segment === 'seg-0000000000000000.wal' && /checksum/.test(e.reason) && e.seq === 2,
   );
   assert.equal(readFileSync(seg).length, bytes.length, 'nothing was truncated');
+});
+
+test('a record altered on disk (checksum fixed, chain re-linked) refuses to open: the log is never signed over it', async () => {
+  const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
+  const make = async () => {
+    const dir = tmp();
+    const { log } = await AuditLog.open(dir, { signer, checkpointEvery: 4 });
+    for (let i = 0; i < 10; i++) await log.append(delta(i % 2 ? 'a' : 'b', i));
+    await log.close();
+    // The attacker removes the snapshot, so that the next open reads everything.
+    unlinkSync(join(dir, 'snapshot.json'));
+    return dir;
+  };
+  const opens = (dir: string, why: RegExp) =>
+    assert.rejects(AuditLog.open(dir, { signer }), (e: unknown) => e instanceof LogCorruptError && why.test(e.reason));
+  // A plain edit with its checksum fixed: the next record of its chain no longer links to it.
+  let dir = await make();
+  rewrite(dir, 1, (r) => ({ ...r, delta: { i: 99 } }));
+  await opens(dir, /does not link to the previous record of its chain/);
+  // The same edit with every later link of its chain rewritten: the checkpoint after it no longer matches.
+  dir = await make();
+  const victim = locate(dir, 3).record;
+  rewrite(dir, 3, (r) => ({ ...r, delta: { i: 99 } }));
+  let prev = leafHash(Buffer.from(canonicalJson(locate(dir, 3).record))).toString('hex');
+  for (let seq = 4; seq < 13; seq++) {
+    const r = locate(dir, seq).record;
+    if (r.agent_id !== victim.agent_id) continue;
+    rewrite(dir, seq, (x) => ({ ...x, prev_hash: prev }));
+    prev = leafHash(Buffer.from(canonicalJson(locate(dir, seq).record))).toString('hex');
+  }
+  await opens(dir, /no longer match the checkpoint/);
+  // A checkpoint whose root was forged to match: its signature by the log's own key fails.
+  const cp = Array.from({ length: 14 }, (_, seq) => locate(dir, seq).record).find((r) => r.type === 'checkpoint' && Number(r.size) > 3)!;
+  const frontier = new MerkleFrontier();
+  for (let seq = 0; seq < Number(cp.size); seq++) frontier.append(leafHash(Buffer.from(canonicalJson(locate(dir, seq).record))));
+  const [origin, size, , ...rest] = String(cp.note).split('\n');
+  rewrite(dir, Number(cp.seq), (r) => ({
+    ...r,
+    note: [origin, size, Buffer.from(frontier.root()).toString('base64'), ...rest].join('\n'),
+  }));
+  await opens(dir, /not signed by the key it names|does not link/);
 });
 
 test('sealed segments: rotation writes manifests; a missing or edited segment refuses to open', async () => {

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { cpSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuditLog,
   Ed25519Signer,
+  encodeTextFrame,
   newEd25519Key,
   verifyLog,
   verifyLogParallel,
@@ -14,6 +15,7 @@ import {
 } from '../src/index.js';
 import { decision, delta, policyApplied, POLICY, tearTail, tmp } from './helpers.js';
 import { locate, rewrite } from './tamper.js';
+import { canonicalJson } from '@faramesh/protocol';
 
 const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
 const verifiers = [signer];
@@ -173,6 +175,34 @@ test('removing a field, or adding one (such as raw arguments), is caught and nam
   });
   r = await verify(dir, { verifiers });
   assert.deepEqual([first(r)?.seq, first(r)?.field, first(r)?.reason], [target, 'args_hash', 'is missing']);
+});
+
+test('a record whose bytes are not its canonical form (a duplicate key, an escape) is refused at open: the log never signs it', async () => {
+  for (const spell of [
+    (text: string) => text.replace('"type":"state_delta"', '"type":"decision","type":"state_delta"'),
+    (text: string) => text.replace('"type":"state_delta"', '"type":"\\u0073tate_delta"'),
+  ])
+    for (const snapshot of [false, true]) {
+      const dir = copy();
+      // The last record, after the last checkpoint: no signature covers it, so only its form can tell
+      // (with a snapshot, its leaf hash the snapshot holds tells too).
+      const { log } = await AuditLog.open(dir);
+      const last = await log.append(delta('b', 99));
+      await log.close();
+      if (!snapshot) rmSync(join(dir, 'snapshot.json'), { force: true });
+      const at = locate(dir, last.seq);
+      const path = join(dir, at.segment);
+      const bytes = readFileSync(path);
+      const length = bytes.readUInt32BE(at.offset);
+      const text = canonicalJson(at.record);
+      assert.notEqual(spell(text), text);
+      const { frame } = encodeTextFrame(spell(text));
+      writeFileSync(path, Buffer.concat([bytes.subarray(0, at.offset), frame, bytes.subarray(at.offset + 8 + length)]));
+      await assert.rejects(
+        AuditLog.open(dir, { signer }),
+        snapshot ? /the record the snapshot ends at .* is not there/ : /not in its canonical form/,
+      );
+    }
 });
 
 test('hostile names (a type or key such as constructor or __proto__) are reported at their record, never crash the verifier', async () => {

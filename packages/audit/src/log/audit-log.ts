@@ -155,7 +155,7 @@ export class AuditLog {
     const unlock = acquireLock(dir);
     let fd: number | undefined;
     try {
-      const { state, report } = recover(dir);
+      const { state, report } = recover(dir, options.signer);
       fd = openSync(join(dir, state.segment), 'r+');
       if (report.truncated) fsyncSync(fd);
       const log = new AuditLog(dir, fd, state, unlock, options);

@@ -9,7 +9,12 @@
 import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataEnd, scanFrames } from '../frames.js';
-import { leafHash } from '../merkle.js';
+import { isCanonicalForm } from '../canonical-form.js';
+import { openCheckpoint } from '../checkpoint.js';
+import { encodeVerifierKey } from '../keys.js';
+import { leafHash, rootOf, TREE_HISTORY as HISTORY, type TreeState } from '../merkle.js';
+import type { Verifier } from '../note.js';
+import { GENESIS_HASH } from '../record.js';
 import { leafAt } from '../read/follower.js';
 import { LogCorruptError } from './errors.js';
 import { BASE_FILE, LEAVES, liveSegments } from './base.js';
@@ -29,7 +34,47 @@ export interface OpenReport {
   truncated?: { segment: string; offset: number; bytes: number };
 }
 
-export function recover(dir: string): { state: SequencerState; report: OpenReport } {
+/**
+ * What recovery checks the records it reads against, so that a log altered on disk is refused rather
+ * than signed over: the tree states of recent sizes (each checkpoint record's root must be the tree
+ * at its size) and, when the log is opened to sign, the signer's key (its own checkpoints' signatures).
+ */
+class Checks {
+  private readonly states = new Array<TreeState | undefined>(HISTORY);
+  private readonly key?: string;
+
+  constructor(
+    state: SequencerState,
+    private readonly signer?: Verifier,
+  ) {
+    if (signer) this.key = encodeVerifierKey(signer);
+    this.remember(state);
+  }
+
+  remember(state: SequencerState): void {
+    this.states[state.nextSeq % HISTORY] = state.frontier.state();
+  }
+
+  /** Why `entry` (about to be record `state.nextSeq`) does not follow what precedes it, or undefined. */
+  check(entry: Record<string, unknown>, payload: Buffer, state: SequencerState): string | undefined {
+    if (!isCanonicalForm(entry, payload))
+      return 'the record is not in its canonical form (RFC 8785), which the log alone writes: the log was altered (run faramesh audit verify)';
+    const tip = state.tips.get(chainOf(entry));
+    if (entry.lamport_seq !== (tip?.lamport ?? -1) + 1 || entry.prev_hash !== (tip?.hash ?? GENESIS_HASH))
+      return `the record does not link to the previous record of its chain (lamport_seq, prev_hash): the log was altered (run faramesh audit verify)`;
+    if (entry.type !== 'checkpoint' || typeof entry.note !== 'string') return undefined;
+    const [, size, root] = entry.note.split('\n');
+    const n = Number(size);
+    const at = this.states[n % HISTORY];
+    if (Number.isSafeInteger(n) && at?.size === n && Buffer.from(rootOf(at)).toString('base64') !== root)
+      return `the records no longer match the checkpoint's tree of ${n}: the log was altered (run faramesh audit verify)`;
+    if (this.signer && entry.key === this.key && !openCheckpoint(entry.note, [this.signer]).ok)
+      return 'the checkpoint is not signed by the key it names: the log was altered (run faramesh audit verify)';
+    return undefined;
+  }
+}
+
+export function recover(dir: string, signer?: Verifier): { state: SequencerState; report: OpenReport } {
   const { segments, stale, base } = liveSegments(dir);
   // A compaction interrupted after its base was written: finish removing what it archived. A leaves
   // file the base does not name is the previous base's (or one whose base was never written): as
@@ -67,12 +112,13 @@ export function recover(dir: string): { state: SequencerState; report: OpenRepor
   const state = resumed ?? fresh();
   const report: OpenReport = { records: 0, scanned: 0, snapshot: resumed ? 'used' : snap ? 'unusable' : 'absent' };
   const startIndex = resumed ? segments.indexOf(resumed.segment) : 0;
+  const checks = new Checks(state, signer);
   // A sealed last segment is a crash between sealing it and starting the next: start the next now.
   const lastSealed = existsSync(join(dir, manifestName(segments[segments.length - 1]!)));
   for (let i = startIndex; i < segments.length; i++) {
     const name = segments[i]!;
     const from = resumed && i === startIndex ? resumed.segmentBytes : 0;
-    readSegment(dir, name, from, state, i === segments.length - 1 && !lastSealed, report);
+    readSegment(dir, name, from, state, i === segments.length - 1 && !lastSealed, report, checks);
   }
   if (lastSealed) {
     const created = createSegment(dir, state.nextSeq);
@@ -133,7 +179,15 @@ function resume(dir: string, segments: string[], snap: Snapshot, first: number):
 }
 
 /** Read `name` from byte `from` (0: from its header), advancing the state over every record. */
-function readSegment(dir: string, name: string, from: number, state: SequencerState, final: boolean, report: OpenReport): void {
+function readSegment(
+  dir: string,
+  name: string,
+  from: number,
+  state: SequencerState,
+  final: boolean,
+  report: OpenReport,
+  checks: Checks,
+): void {
   const path = join(dir, name);
   const bytes = readFileFrom(path, from);
   if (!bytes) throw new LogCorruptError(name, from, 'the segment is shorter than the snapshot says: acknowledged records are missing');
@@ -167,8 +221,11 @@ function readSegment(dir: string, name: string, from: number, state: SequencerSt
         entry ? `expected seq ${state.nextSeq}, found ${String(entry.seq)}` : 'a record is not JSON',
         state.nextSeq,
       );
+    const altered = checks.check(entry, frame.payload, state);
+    if (altered) throw new LogCorruptError(name, from + frame.offset, altered, state.nextSeq);
     const leaf = leafHash(frame.payload);
     state.advance(chainOf(entry), Number(entry.lamport_seq), leaf, entry);
+    checks.remember(state);
     report.scanned++;
     if (frame === frames[frames.length - 1]) state.last = { segment: name, offset: from + frame.offset, leaf: leaf.toString('hex') };
   }

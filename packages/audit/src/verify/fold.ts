@@ -6,7 +6,7 @@
  */
 import { openCheckpoint } from '../checkpoint.js';
 import { dataEnd, frameEnd, walkFrames } from '../frames.js';
-import { MerkleFrontier, rootOf, type TreeState } from '../merkle.js';
+import { MerkleFrontier, rootOf, TREE_HISTORY as HISTORY, type TreeState } from '../merkle.js';
 import { canonicalJson } from '@faramesh/protocol';
 import { BASE_FILE, readBaseLeaves, type LogBase } from '../log/base.js';
 import { LogCorruptError } from '../log/errors.js';
@@ -20,8 +20,6 @@ import { encodeVerifierKey } from '../keys.js';
 import { sourceManifest, type LogSources, type SegmentSource } from './sources.js';
 import type { Problem, VerifyOptions, VerifyReport } from './verify.js';
 
-/** How far back a checkpoint may sign: the verifier keeps this many past tree states. */
-const HISTORY = 1 << 16;
 const MAX_PROBLEMS = 1000;
 
 export class LogFold {
