@@ -22,6 +22,7 @@ import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
+import { isLoopbackHost } from '../wire/http-api.js';
 
 export interface ProxyDeps extends SessionDeps {
   servers(): McpServerSpec[];
@@ -165,6 +166,15 @@ export class McpProxy {
         return fail(res, 400, 'the path holds a malformed percent-escape');
       }
     }
+    // An agent's own port takes no token: only this machine's own clients may use it, never a web page
+    // whose name was rebound to 127.0.0.1 (its Host or Origin names another host) — MCP's transport
+    // rules ask servers to check Origin for exactly this.
+    if (fixedAgent !== undefined && (!isLoopbackHost(req.headers.host) || !loopbackOrigin(req.headers.origin)))
+      return fail(
+        res,
+        403,
+        'an agent port serves clients on this machine only: Host and Origin must name loopback (localhost, 127.0.0.1, [::1])',
+      );
     const spec = servers.find((s) => s.name === name);
     if (!spec) return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -255,6 +265,16 @@ export class McpProxy {
       fail(res, 502, `the MCP server '${spec.name}' could not be started: ${(e as Error).message}`);
       return undefined;
     }
+  }
+}
+
+/** No Origin (not a browser), or a page served from this machine's loopback. */
+function loopbackOrigin(origin: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    return isLoopbackHost(new URL(origin).host);
+  } catch {
+    return false; // "null" (a sandboxed frame, a file: page) and anything unparsable
   }
 }
 

@@ -9,7 +9,8 @@
  *   GET  /metrics              Prometheus text
  *   anything else              the reverse proxy to `http_upstream`, when the stack has one (else 404)
  *
- * Requests from loopback may omit a token; any other address needs `Authorization: Bearer <token>`.
+ * Requests from loopback may omit a token, unless they carry Origin (a web page's) or a Host that is
+ * not a loopback name (DNS rebinding); any other address needs `Authorization: Bearer <token>`.
  * An agent token makes the request that agent's, whatever the body claims; only an operator token
  * reaches /v1/operator, even from loopback. Bodies over 1 MiB, slow requests and malformed JSON get
  * a JSON error, never a decision.
@@ -176,9 +177,34 @@ export class HttpApi {
       if (!who) throw new HttpError(401, 'unauthorized', 'the bearer token is not valid');
       return who;
     }
-    if (isLoopback(req.socket.remoteAddress)) return undefined;
+    if (isLoopback(req.socket.remoteAddress)) {
+      // Loopback is trusted as the machine's own clients, not as every web page a browser on it shows:
+      // a browser sends Origin with every POST (a cross-site form or no-cors fetch needs no preflight),
+      // and a page that rebinds its own name to 127.0.0.1 sends that name as Host.
+      if (req.headers.origin !== undefined)
+        throw new HttpError(403, 'forbidden', 'a request from a web page (it carries Origin) needs a bearer token, even from loopback');
+      if (!isLoopbackHost(req.headers.host))
+        throw new HttpError(
+          403,
+          'forbidden',
+          'without a bearer token, Host must name loopback (localhost, 127.0.0.1, [::1]): another name may be a rebound DNS name',
+        );
+      return undefined;
+    }
     throw new HttpError(401, 'unauthorized', 'a bearer token is required from a non-loopback address');
   }
+}
+
+/**
+ * Whether a Host header names this machine's loopback (`localhost`, `127.x.x.x`, `[::1]`, any port);
+ * an absent Host (HTTP/1.0) counts, a browser always sends one.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const h = host.trim().toLowerCase();
+  const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:\d*$/, '');
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  return bare === 'localhost' || bare === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
 export function isLoopback(address: string | undefined): boolean {
