@@ -2,7 +2,7 @@
  * `@faramesh/sdk/edge`: everything but the Unix-socket transport, with no `node:` import anywhere in
  * its module graph, for Workers and other edge runtimes (a test walks the graph to keep it so).
  */
-export { governedTools, type GovernedToolsOptions } from './tools.js';
+export { governedTools, GovernedToolSet, type GovernedToolsOptions } from './tools.js';
 export { argsObject, isGoverned } from './wrap.js';
 export { Governor, type GovernOptions, type CallContext } from './govern.js';
 export { ToolDeniedError, type Resolution, type DenialFields } from './errors.js';

@@ -20,3 +20,20 @@ export function governedTools<T extends Record<string, unknown> | unknown[]>(too
   if (typeof toolSet !== 'object' || toolSet === null) throw new TypeError('governedTools takes an object or an array of tools');
   return Object.fromEntries(Object.entries(toolSet).map(([key, t]) => [key, wrapTool(gov, key, t, options)])) as T;
 }
+
+/**
+ * `new GovernedToolSet([searchDocs, sendEmail], { agentId })`, the reference's spelling: an array of
+ * the same tools, each governed as governedTools governs it, so it goes wherever the framework takes
+ * a tool list. (Its `map`, `filter`, … return plain arrays of the tools they keep, still governed.)
+ */
+export class GovernedToolSet<T = unknown> extends Array<T> {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+
+  constructor(tools: readonly T[], options: GovernedToolsOptions = {}) {
+    super();
+    if (!Array.isArray(tools)) throw new TypeError('GovernedToolSet takes an array of named tools (governedTools takes an object too)');
+    this.push(...governedTools([...tools], options));
+  }
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   governedTools,
+  GovernedToolSet,
   HttpTransport,
   StubTransport,
   ToolDeniedError,
@@ -257,4 +258,35 @@ test("ToolDeniedError answers to the Python SDK's field names", () => {
     actionId: 'action-1',
   });
   assert.deepEqual([e.reason, e.denialToken, e.deferToken], ['refunds need a human', 'action-1', 'apr-1']);
+});
+
+test('new GovernedToolSet([...], { agentId }) (the reference’s spelling) is an array of the tools, each governed', async () => {
+  const ran: string[] = [];
+  const stub = new StubTransport({ searchDocs: 'permit' });
+  async function searchDocs(a: { q?: string; to?: string }) {
+    ran.push(`search ${a.q}`);
+    return 'ok';
+  }
+  async function sendEmail(_a: { q?: string; to?: string }) {
+    ran.push('email');
+    return 'sent';
+  }
+  const tools = new GovernedToolSet([searchDocs, sendEmail], { agentId: 'my-agent', transport: stub });
+  assert.ok(Array.isArray(tools));
+  assert.equal(tools.length, 2);
+  assert.deepEqual(
+    tools.map((t) => t.name),
+    ['searchDocs', 'sendEmail'],
+  );
+  assert.equal(await tools[0]!({ q: 'fees' }), 'ok');
+  assert.equal(((await tools[1]!({ to: 'x@example.com' }).catch((e: unknown) => e)) as ToolDeniedError).code, 'POLICY_DENY');
+  assert.deepEqual(ran, ['search fees']);
+  assert.deepEqual(
+    stub.calls.map((c) => [c.agent_id, c.tool_id]),
+    [
+      ['my-agent', 'searchDocs'],
+      ['my-agent', 'sendEmail'],
+    ],
+  );
+  assert.throws(() => new GovernedToolSet({} as never), /array of named tools/);
 });
