@@ -66,3 +66,10 @@ test('a provider named by env("…") that matches no block: preview says the cal
   const text = s.cli('credential', 'preview', '--agent', 'payments-bot', '--tool', 'region/thing');
   assert.doesNotMatch(text.stdout, /STUB/);
 });
+
+test('preview for an agent the policy does not declare is an error, not "no credential is bound"', () => {
+  const r = s.cli('credential', 'preview', '--agent', 'payments-bto', '--tool', 'db/query');
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /no agent 'payments-bto' in the policy \(agents: payments-bot\)/);
+  assert.doesNotMatch(r.stdout, /no credential is bound/);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -236,6 +236,7 @@ test('a sink whose saved position is not in the log (destroy --keep-state, then 
     for (let i = 0; i < 5; i++) await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { i } });
     await until('the first log shipped', () => (sink()?.shipped ?? 0) >= 5);
     assert.equal(s.cli('destroy', '--yes', '--keep-state').code, 0);
+    assert.ok(existsSync(join(s.dir, '.faramesh', 'governance.compiled.json')), '--keep-state keeps the compiled artifacts');
     assert.equal(s.cli('apply').code, 0);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: { i } })).action_id!);

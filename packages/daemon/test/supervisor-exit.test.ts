@@ -85,26 +85,29 @@ test('a stop returns once the agent has exited, though a process it left holds i
   }
 });
 
-test('a stop reaches what an agent that already exited left in its process group', { skip: !linux }, async () => {
-  const s = setup();
-  const sup = new Supervisor({ launcher: s.launcher, cwd: s.dir, env: process.env, restart: 'never', say: (l) => s.lines.push(l) });
-  // A helper it started (its own process group, its output) and left when it crashed.
-  const running = (pid: number) => {
+test(
+  'what an agent’s run left in its process group goes when the run ends (as a sandbox goes with its agent)',
+  { skip: !linux },
+  async () => {
+    const s = setup();
+    const sup = new Supervisor({ launcher: s.launcher, cwd: s.dir, env: process.env, restart: 'never', say: (l) => s.lines.push(l) });
+    // A helper it started (its own process group, its output) and left when it crashed.
+    const running = (pid: number) => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
     try {
-      return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
+      sup.launch(['sh', '-c', 'sleep 30 & echo $! >> left; exit 3']);
+      await until('the exit to be seen', () => sup.list()[0]?.state === 'exited');
+      await until('the leftover', () => existsSync(join(s.dir, 'left')) && readFileSync(join(s.dir, 'left'), 'utf8').trim() !== '');
+      const [left] = readFileSync(join(s.dir, 'left'), 'utf8').split('\n').filter(Boolean).map(Number);
+      await until('the leftover to be gone, with no stop', () => !running(left!), 2000);
+      await sup.stop(undefined, 400);
+    } finally {
+      s.cleanup();
     }
-  };
-  try {
-    sup.launch(['sh', '-c', 'sleep 30 & echo $! >> left; exit 3']);
-    await until('the exit to be seen', () => sup.list()[0]?.state === 'exited');
-    await until('the leftover', () => existsSync(join(s.dir, 'left')) && readFileSync(join(s.dir, 'left'), 'utf8').trim() !== '');
-    const [left] = readFileSync(join(s.dir, 'left'), 'utf8').split('\n').filter(Boolean).map(Number);
-    assert.ok(running(left!));
-    await sup.stop(undefined, 400);
-    await until('the leftover to be gone', () => !running(left!), 2000);
-  } finally {
-    s.cleanup();
-  }
-});
+  },
+);

@@ -122,6 +122,11 @@ export async function credentialPreview(o: Options & { agent: string; tool: stri
   const out = makeOut(o.noColor);
   const ir = await policyOf(o.dir, out);
   if (!ir) return 1;
+  // An agent the policy does not declare is denied every call: "no credential" would hide a typo.
+  if (!ir.agents.some((a) => a.id === o.agent)) {
+    out.error(out.fail(`no agent '${o.agent}' in the policy (agents: ${ir.agents.map((a) => a.id).join(', ') || 'none'})`));
+    return 1;
+  }
   const broker = new CredentialBroker(process.env);
   const binding: CredentialIR | undefined = broker.bindingFor(ir, o.agent, o.tool);
   const preview: Preview = { agent: o.agent, tool: o.tool, credential: null };

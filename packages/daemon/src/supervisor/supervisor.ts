@@ -41,8 +41,6 @@ interface Child extends ChildInfo {
   startedMs: number;
   failures: number;
   exited?: Promise<void>;
-  /** Process groups of its ended runs that still had members when the run ended: a stop sweeps them. */
-  left?: Set<number>;
 }
 
 const STABLE_MS = 10_000;
@@ -102,8 +100,10 @@ export class Supervisor {
         // Its output may stay open (held by what it left): read on, but never keep the daemon's
         // process alive for it once the daemon has stopped.
         for (const stream of [proc.stdout, proc.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
-        // What it left in its process group is no longer reached through c.pid: a stop sweeps it too.
-        if (proc.pid !== undefined && groupAlive(proc.pid)) (c.left ??= new Set()).add(proc.pid);
+        // What the run left in its process group (a background job) goes with it, as the sandbox's
+        // goes with a sandboxed agent: now, while the group still holds its id. Remembered for a
+        // later stop instead, the id could by then name another program's group.
+        if (proc.pid !== undefined) kill(-proc.pid, 'SIGKILL');
         c.proc = undefined;
         c.pid = undefined;
         c.last_exit = { code, signal, at: new Date().toISOString() };
@@ -136,16 +136,6 @@ export class Supervisor {
   }
 
   private async stopOne(c: Child, graceMs: number): Promise<void> {
-    try {
-      await this.stopRun(c, graceMs);
-    } finally {
-      // The process groups of runs that ended before the stop (a crash, a restart) go too.
-      for (const g of c.left ?? []) if (groupAlive(g)) kill(-g, 'SIGKILL');
-      c.left?.clear();
-    }
-  }
-
-  private async stopRun(c: Child, graceMs: number): Promise<void> {
     c.stopping = true;
     if (c.timer) clearTimeout(c.timer);
     if (!c.proc || c.pid === undefined) {
@@ -227,32 +217,6 @@ function signalTree(root: number, sig: NodeJS.Signals): void {
   for (const p of process.platform === 'linux' ? descendants(root) : []) kill(p.pid, sig);
   kill(-root, sig);
   kill(root, sig);
-}
-
-/**
- * Whether a process group still has members. On Linux a pid is not reused while a group of that id
- * exists, so a group found here is the one the agent left.
- */
-function groupAlive(pgid: number): boolean {
-  if (process.platform !== 'linux') {
-    try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false;
 }
 
 function readComm(pid: number): string {

@@ -1,17 +1,17 @@
 /**
  * `faramesh destroy [--keep-wal] [--keep-state] [--yes]`: stop the stack's daemon (drain, then
- * SIGKILL after 10 s), then remove what apply made: sockets, the pid file, the compiled policy and
- * its kept versions, the launcher and agent files; the audit log unless --keep-wal; the daemon's
- * state and tokens unless --keep-state. The stack's keys go only with both the log and the state
+ * SIGKILL after 10 s), then remove what apply made: sockets, the pid file, the launcher and agent
+ * files; the audit log unless --keep-wal; the compiled policy, its kept versions, the daemon's state
+ * and tokens unless --keep-state. The stack's keys go only with both the log and the state
  * (a kept log must stay verifiable). governance.fms is never touched, and nothing outside the stack
  * directory is: a `wal_dir` elsewhere is kept, and in the stack only the log's own files are removed.
  * The archive files of a compacted log are always kept (and with them the keys).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { readBase, readRecords, removeLog } from '@faramesh/audit';
-import { DaemonUnreachableError, operatorCall, runtimeSettings, stackPaths, type StackPaths } from '@faramesh/daemon';
+import { DaemonUnreachableError, operatorCall, runtimeSettings, SettingsError, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { alive, daemonStatus, stalePid } from './running.js';
 
@@ -30,8 +30,16 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     out.error(out.fail(`${paths.stackDir} holds no applied stack (no .faramesh/): nothing to destroy`));
     return 1;
   }
-  const walDir = walDirOf(paths);
-  const within = relative(paths.stackDir, walDir);
+  let walDir: string;
+  try {
+    walDir = walDirOf(paths);
+  } catch (e) {
+    if (!(e instanceof WalUnknown)) throw e;
+    out.error(out.fail(e.message));
+    return 1;
+  }
+  // Compared through symlinks: a `wal_dir` that is (or passes through) a link to elsewhere is outside.
+  const within = relative(realPath(paths.stackDir), realPath(walDir));
   // The stack directory itself counts as inside: there, too, only the log's own files go.
   const walInside = !within.startsWith('..') && !isAbsolute(within);
   const removeWal = !o.keepWal && walInside && existsSync(walDir);
@@ -52,10 +60,10 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   const spared: string[] = [];
   const doomed = [
     paths.runtime,
-    paths.compiled,
-    paths.signature,
     `${paths.root}/bin`,
-    ...(o.keepState ? [] : [paths.versions, paths.state, paths.tokens]),
+    // --keep-state keeps the compiled artifacts too (cli/destroy.md): the signed policy in force and
+    // its kept versions, with the state and tokens that go with them.
+    ...(o.keepState ? [] : [paths.compiled, paths.signature, paths.versions, paths.state, paths.tokens]),
     // A log left in place (kept, or outside the stack) keeps the keys that verify it.
     ...(o.keepWal || o.keepState || keptLog ? [] : [`${paths.root}/keys`]),
   ].filter((p) => existsSync(p) && !(keptLog && holdsLog(p) && spared.push(p)));
@@ -95,7 +103,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   }
   if (archived)
     out.print(`→ archive files kept in ${archived.dir}: they hold the log's first ${archived.size.toLocaleString('en-US')} records`);
-  if (o.keepState) out.print('→ state kept (.faramesh/state, versions, tokens)');
+  if (o.keepState) out.print('→ compiled policy and state kept (.faramesh/governance.compiled.*, versions, state, tokens)');
   // Budgets, rate limits and quiesced agents are rebuilt from the log: a new log starts them afresh.
   if (o.keepState && removeWal && records !== undefined)
     out.print(
@@ -132,12 +140,39 @@ async function stopDaemon(paths: StackPaths, out: Out): Promise<boolean | undefi
   return true;
 }
 
-/** The stack's WAL directory, from the compiled policy apply wrote (else the default). */
-function walDirOf(paths: StackPaths): string {
+/** A path with its symlinks resolved (as far as it exists). */
+function realPath(p: string): string {
   try {
-    const compiled = JSON.parse(readFileSync(paths.compiled, 'utf8')) as { ir: { runtime: Parameters<typeof runtimeSettings>[0] } };
-    return runtimeSettings(compiled.ir.runtime, paths.stackDir, process.env).walDir;
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * The stack's WAL directory, from the compiled policy apply wrote (else the default). A `wal_dir`
+ * this environment cannot resolve (an `env()` unset here) is the one the running daemon named, or
+ * an error: guessing the default would leave the real log behind without the keys that verify it.
+ */
+function walDirOf(paths: StackPaths): string {
+  let runtime: Parameters<typeof runtimeSettings>[0];
+  try {
+    runtime = (JSON.parse(readFileSync(paths.compiled, 'utf8')) as { ir: { runtime: Parameters<typeof runtimeSettings>[0] } }).ir.runtime;
   } catch {
     return runtimeSettings({}, paths.stackDir, process.env).walDir;
   }
+  try {
+    return runtimeSettings(runtime, paths.stackDir, process.env).walDir;
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    try {
+      const running = readFileSync(paths.walPointer, 'utf8').trim();
+      if (running) return running;
+    } catch {
+      // No daemon running: nothing names the log.
+    }
+    throw new WalUnknown(`cannot tell where the audit log is: ${e.message}. Nothing was removed: set it as it was at apply`);
+  }
 }
+
+class WalUnknown extends Error {}
