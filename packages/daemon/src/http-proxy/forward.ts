@@ -35,7 +35,19 @@ import type { StackCa } from './stack-ca.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
-import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
+import {
+  denialBody,
+  errorBody,
+  frameBody,
+  HOP,
+  IDLE_MS,
+  keepEveryHeader,
+  notReady,
+  reply,
+  requestIdOf,
+  SECRET,
+  sendableStatus,
+} from './http-common.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 
 export interface ForwardDeps {
@@ -109,6 +121,7 @@ export class ForwardProxy {
         addresses: t.addresses,
       }).catch((e: Error) => reply(res, 502, errorBody(502, e.message)));
     });
+    keepEveryHeader(this.inspected);
   }
 
   /**
@@ -120,6 +133,7 @@ export class ForwardProxy {
       (req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, errorBody(502, e.message))),
     );
     server.maxConnections = MAX_HTTP_CONNECTIONS;
+    keepEveryHeader(server);
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.
       socket.on('error', () => socket.destroy());

@@ -1,5 +1,5 @@
 /** What the forward and reverse proxies share: which headers stay behind, and how a refusal is written. */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { NOT_READY, type GovernResult } from '../wire/agent-protocol.js';
 
 /** Headers of this hop alone: never passed on. */
@@ -24,6 +24,17 @@ export function frameBody(req: IncomingMessage, out: Record<string, string | str
   if (req.headers['transfer-encoding'] === undefined) return;
   out['transfer-encoding'] = 'chunked';
   delete out['content-length'];
+}
+
+/**
+ * Keep every header of a request in `req.headers`. By default Node keeps the first 1,000 or so and
+ * drops the rest silently, while its parser still frames the body by a `Content-Length` or
+ * `Transfer-Encoding` among those dropped: the proxies, which state a body's framing again from
+ * `req.headers`, would then send it on with none, and the upstream would read it as a request no one
+ * decided. The header block stays bounded by `maxHeaderSize` (16 KiB).
+ */
+export function keepEveryHeader(server: Server): void {
+  server.maxHeadersCount = 0;
 }
 
 /**

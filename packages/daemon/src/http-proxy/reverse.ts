@@ -128,7 +128,7 @@ export class ReverseProxy {
     if (search.includes(';'))
       throw new RouteError(400, 'a ; in the query is refused (some frameworks read it as a separator): send it as %3B');
     const query = new URLSearchParams(search);
-    if (query.has('_method')) throw new RouteError(400, '_method is refused: the upstream could run another method than the one decided');
+    if (query.has('_method')) throw new RouteError(400, METHOD_OVERRIDE);
     const match = config.table.match(method, path);
     const body = await this.readIfGoverned(req, match);
     const headers: Record<string, string> = {};
@@ -219,10 +219,10 @@ export class ReverseProxy {
     req: IncomingMessage,
     match: Match | undefined,
   ): Promise<{ bytes: Buffer; fields: Record<string, unknown>; form: boolean } | undefined> {
-    if (!match) return undefined;
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return undefined;
     const type = mediaType(req.headers['content-type']);
+    if (!match) return this.unmatchedBody(req, type);
     const declared = match.route.body;
     if (!type) throw new BodyError(415, `${match.route.tool}: a request body needs a content type`);
     if (declared && !declared.some((d) => sameMediaType(d, type)))
@@ -230,11 +230,7 @@ export class ReverseProxy {
     const json = isJsonType(type);
     const form = type === 'application/x-www-form-urlencoded';
     if (!json && !form) return undefined;
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
-      throw new BodyError(415, `a ${encoding}-encoded body cannot be read for the policy: send it unencoded`);
-    const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
-    const text = utf8(bytes);
+    const { bytes, text } = await readPlain(req);
     if (form) {
       if (text.includes(';'))
         throw new BodyError(400, 'a ; in a form body is refused (some frameworks read it as a separator): send it as %3B');
@@ -243,19 +239,62 @@ export class ReverseProxy {
       const array = (k: string) => match.route.params.some((p) => p.in === 'body' && p.name === k && p.type === 'array');
       const repeated = Object.keys(fields).find((k) => Array.isArray(fields[k]) && !array(k));
       if (repeated) throw new BodyError(400, `the form gives '${repeated}' more than once`);
-      if ('_method' in fields) throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
+      if ('_method' in fields) throw new BodyError(400, METHOD_OVERRIDE);
       return { bytes, fields, form: true };
     }
     const value = parseStrictJson(text);
-    // Laravel reads a JSON body's `_method` as the method (Symfony's override, on its JSON input bag).
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '_method'))
-      throw new BodyError(400, '_method is refused: the upstream could run another method than the one decided');
+    if (namesMethod(value)) throw new BodyError(400, METHOD_OVERRIDE);
     return {
       bytes,
       fields: typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { body: value },
       form: false,
     };
   }
+
+  /**
+   * An unmatched request's form or JSON body: not arguments, but read (within the same limits) for a
+   * `_method`, which Laravel, Symfony and Rails take as the method: a POST decided as `http/post`
+   * would run there as a DELETE. Other bodies stream through unread.
+   */
+  private async unmatchedBody(
+    req: IncomingMessage,
+    type: string | undefined,
+  ): Promise<{ bytes: Buffer; fields: Record<string, unknown>; form: boolean } | undefined> {
+    const form = type === 'application/x-www-form-urlencoded';
+    if (!type || (!form && !isJsonType(type))) return undefined;
+    const { bytes, text } = await readPlain(req);
+    let named = false;
+    if (form) named = formNames(text).includes('_method');
+    else {
+      try {
+        named = namesMethod(JSON.parse(text));
+      } catch {
+        // Not JSON: no framework reads a method from it.
+      }
+    }
+    if (named) throw new BodyError(400, METHOD_OVERRIDE);
+    return { bytes, fields: {}, form };
+  }
+}
+
+const METHOD_OVERRIDE = '_method is refused: the upstream could run another method than the one decided';
+
+/** Whether a JSON body names `_method` (Laravel reads it as the method; Symfony's override, on its JSON input bag). */
+const namesMethod = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '_method');
+
+/** A request body read whole, as the policy reads it (an encoded one cannot be). */
+async function readPlain(req: IncomingMessage): Promise<{ bytes: Buffer; text: string }> {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+    throw new BodyError(415, `a ${encoding}-encoded body cannot be read for the policy: send it unencoded`);
+  const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
+  return { bytes, text: utf8(bytes) };
+}
+
+/** A form's field names as Rack 2 and older Go and Python split it (on `;` as well as `&`). */
+function formNames(text: string): string[] {
+  return [...new URLSearchParams(text.replace(/;/g, '&')).keys()];
 }
 
 /** `Application/JSON; charset=utf-8` → `application/json`; undefined when absent or empty. */

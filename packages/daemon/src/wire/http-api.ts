@@ -25,7 +25,7 @@ import { refusal } from '../core/decisions.js';
 import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
-import { IDLE_MS } from '../http-proxy/http-common.js';
+import { IDLE_MS, keepEveryHeader } from '../http-proxy/http-common.js';
 
 export interface HttpApiHandlers {
   state(): LifecycleState;
@@ -79,6 +79,8 @@ export class HttpApi {
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;
     server.maxConnections = MAX_HTTP_CONNECTIONS;
+    // The reverse proxy sends a body on framed as req.headers say: none may be dropped (see keepEveryHeader).
+    keepEveryHeader(server);
     // A connection with nothing moving either way for this long is dropped (a stalled upload or reader).
     server.timeout = IDLE_MS;
     server.headersTimeout = REQUEST_TIMEOUT_MS;

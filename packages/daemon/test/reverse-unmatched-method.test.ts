@@ -1,0 +1,76 @@
+/**
+ * `_method` in the body of a request no route matches: Laravel, Symfony and Rails run such a POST as
+ * the method it names, so a request decided as `http/post` would run upstream as a DELETE. docs/http-proxy.md
+ * refuses `_method` "in the query, a form or a JSON body" whether or not a route matches.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ReverseProxy } from '../src/http-proxy/reverse.js';
+import { RouteTable } from '../src/http-proxy/routes.js';
+import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
+
+const ran: string[] = [];
+let upstream: Server;
+let front: Server;
+let upPort = 0;
+let frontPort = 0;
+const reverse = new ReverseProxy({
+  decide: (_p: GovernParams) => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
+  principal: () => undefined,
+  ready: () => true,
+  config: () => ({ table: new RouteTable([]), upstream: new URL(`http://127.0.0.1:${upPort}`), agent: 'agent' }),
+});
+
+before(async () => {
+  upstream = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      ran.push(`${req.method} ${req.url} ${body}`);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  upPort = (upstream.address() as AddressInfo).port;
+  front = createServer((req, res) => void reverse.handle(req, res));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  frontPort = (front.address() as AddressInfo).port;
+});
+after(() => {
+  reverse.close();
+  front.close();
+  upstream.close();
+});
+
+const post = async (type: string, body: string) => {
+  const r = await fetch(`http://127.0.0.1:${frontPort}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
+  return { status: r.status, text: await r.text() };
+};
+
+test('an unmatched request with _method in its form or JSON body is refused, never sent on', async () => {
+  ran.length = 0;
+  for (const [type, body] of [
+    ['application/x-www-form-urlencoded', '_method=DELETE'],
+    ['application/x-www-form-urlencoded', 'note=x;_method=DELETE'],
+    ['application/json', '{"_method":"DELETE"}'],
+  ] as const) {
+    const r = await post(type, body);
+    assert.equal(r.status, 400, `${type} ${body}: ${r.text}`);
+    assert.match(r.text, /_method is refused/);
+  }
+  assert.deepEqual(ran, []);
+});
+
+test('an unmatched request with any other form or JSON body goes on byte for byte', async () => {
+  ran.length = 0;
+  assert.equal((await post('application/x-www-form-urlencoded', 'note=hello')).status, 200);
+  assert.equal((await post('application/json', '{"note":"hello"}')).status, 200);
+  assert.equal((await post('text/plain', '_method=DELETE')).status, 200, 'no framework reads a method from text');
+  assert.deepEqual(ran, [
+    'POST /orders/1/notes note=hello',
+    'POST /orders/1/notes {"note":"hello"}',
+    'POST /orders/1/notes _method=DELETE',
+  ]);
+});
