@@ -33,3 +33,20 @@ test('destroy with a wal_dir from env() that is unset here removes nothing and s
     s.stop();
   }
 });
+
+test('destroy is not refused for an unset env() in a runtime field other than wal_dir', async () => {
+  const s = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./wal"\n  mode = env("FM_TEST_MODE")'), { FM_TEST_MODE: 'enforce' });
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: s.dir };
+    delete env.FM_TEST_MODE;
+    const r = spawnSync(process.execPath, [BIN, 'destroy', '--yes', '--dir', s.dir], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /WAL removed/);
+    assert.ok(!existsSync(join(s.dir, 'wal')));
+  } finally {
+    s.stop();
+  }
+});

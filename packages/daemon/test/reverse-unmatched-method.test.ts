@@ -74,3 +74,19 @@ test('an unmatched request with any other form or JSON body goes on byte for byt
     'POST /orders/1/notes _method=DELETE',
   ]);
 });
+
+test('an unmatched form or JSON body that is not UTF-8 goes on as before, and is still scanned for _method', async () => {
+  ran.length = 0;
+  const raw = async (type: string, body: Buffer) => {
+    const r = await fetch(`http://127.0.0.1:${frontPort}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
+    return { status: r.status, text: await r.text() };
+  };
+  const latin1 = 'application/x-www-form-urlencoded; charset=iso-8859-1';
+  const ok = await raw(latin1, Buffer.from('note=caf\xe9', 'latin1'));
+  assert.equal(ok.status, 200, ok.text);
+  const sneaky = await raw(latin1, Buffer.from('note=caf\xe9&_method=DELETE', 'latin1'));
+  assert.equal(sneaky.status, 400, sneaky.text);
+  const json = await raw('application/json', Buffer.from('{"note":"caf\xe9","_method":"DELETE"}', 'latin1'));
+  assert.equal(json.status, 400, json.text);
+  assert.equal(ran.length, 1);
+});

@@ -262,7 +262,8 @@ export class ReverseProxy {
   ): Promise<{ bytes: Buffer; fields: Record<string, unknown>; form: boolean } | undefined> {
     const form = type === 'application/x-www-form-urlencoded';
     if (!type || (!form && !isJsonType(type))) return undefined;
-    const { bytes, text } = await readPlain(req);
+    // Not arguments, so not held to UTF-8 (a Latin-1 form went through before): scanned as its bytes.
+    const { bytes, text } = await readPlain(req, true);
     let named = false;
     if (form) named = formNames(text).includes('_method');
     else {
@@ -284,12 +285,18 @@ const namesMethod = (value: unknown): boolean =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '_method');
 
 /** A request body read whole, as the policy reads it (an encoded one cannot be). */
-async function readPlain(req: IncomingMessage): Promise<{ bytes: Buffer; text: string }> {
+async function readPlain(req: IncomingMessage, anyBytes = false): Promise<{ bytes: Buffer; text: string }> {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
     throw new BodyError(415, `a ${encoding}-encoded body cannot be read for the policy: send it unencoded`);
   const bytes = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
-  return { bytes, text: utf8(bytes) };
+  if (!anyBytes) return { bytes, text: utf8(bytes) };
+  try {
+    return { bytes, text: utf8(bytes) };
+  } catch {
+    // Each byte one character: `_method` (or `%5Fmethod`) is found among bytes of any charset.
+    return { bytes, text: bytes.toString('latin1') };
+  }
 }
 
 /** A form's field names as Rack 2 and older Go and Python split it (on `;` as well as `&`). */

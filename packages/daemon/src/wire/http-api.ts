@@ -198,15 +198,17 @@ export class HttpApi {
 }
 
 /**
- * Whether a Host header names this machine's loopback (`localhost`, `127.x.x.x`, `[::1]`, any port);
- * an absent Host (HTTP/1.0) counts, a browser always sends one.
+ * Whether a Host header names this machine's loopback (`localhost`, `127.x.x.x`, `[::1]`, any port),
+ * or the wildcard address a listener on `0.0.0.0`/`[::]` is reached by from this machine (the URL
+ * the daemon prints for it): an address, never a name a page could rebind. An absent Host (HTTP/1.0)
+ * counts, a browser always sends one.
  */
 export function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined) return true;
   const h = host.trim().toLowerCase();
   const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:\d*$/, '');
   const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  return bare === 'localhost' || bare === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+  return bare === 'localhost' || bare === '[::1]' || bare === '0.0.0.0' || bare === '[::]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
 export function isLoopback(address: string | undefined): boolean {

@@ -91,7 +91,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   }
   for (const p of doomed) rmSync(p, { recursive: true, force: true });
   out.done('runtime socket removed');
-  out.done('compiled artifacts removed');
+  if (!o.keepState) out.done('compiled artifacts removed');
   const count = records === undefined ? '' : ` (${records.toLocaleString('en-US')} records)`;
   if (o.keepWal) out.print(`→ WAL kept at ${walDir}${count ? ` ${count.trim()} preserved for audit` : ''}`);
   else if (!walInside && existsSync(walDir))
@@ -162,7 +162,9 @@ function walDirOf(paths: StackPaths): string {
     return runtimeSettings({}, paths.stackDir, process.env).walDir;
   }
   try {
-    return runtimeSettings(runtime, paths.stackDir, process.env).walDir;
+    // wal_dir alone: another runtime field's env() unset here (http_listen, mode…) says nothing of the log.
+    const wal = runtime?.wal_dir;
+    return runtimeSettings(wal === undefined ? {} : { wal_dir: wal }, paths.stackDir, process.env).walDir;
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
     try {
