@@ -48,15 +48,21 @@ test('tools/call params and envelope keys that a case-folding decoder would read
     assert.match(kelvin, /-32602/);
     assert.equal(up.calls.length, 0, 'none of them reached the upstream');
 
-    // A second params member on the envelope (`Params`, `paramſ`): the decided params alone go on.
+    // A second params member on the envelope (`Params`, `paramſ`): not a JSON-RPC request the
+    // transport takes (its schema allows no other member), so refused before any decision.
     const env = await post(
       '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"amount":5}},"Params":{"name":"write","arguments":{}},"paramſ":{"name":"write"}}',
     );
-    assert.match(env, /ran/);
+    assert.match(env, /-32700|-32600/);
+    assert.equal(up.calls.length, 0);
+    assert.deepEqual(decided, [], 'nothing was decided for a message the transport refuses');
+
+    // The same call without them takes the hot path, and the decided members alone go on.
+    assert.match(await post('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"amount":5}}}'), /ran/);
     assert.equal(up.calls.length, 1);
     assert.deepEqual(JSON.parse(up.calls[0]!), {
       jsonrpc: '2.0',
-      id: 4,
+      id: 5,
       method: 'tools/call',
       params: { name: 'echo', arguments: { amount: 5 } },
     });

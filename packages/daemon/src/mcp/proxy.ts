@@ -226,6 +226,7 @@ export class McpProxy {
       if (entry.kind !== 'streamable') return fail(res, 400, 'this session speaks legacy SSE: post to its messages endpoint');
       const parsed = req.method === 'POST' ? await body(req) : undefined;
       if (refusedBody(res, parsed)) return;
+      if (parsed !== undefined && entry.session.claim(parsed, res)) return;
       if (parsed !== undefined && (await entry.session.relay(parsed, req, res))) return;
       return entry.transport.handleRequest(req, res, parsed);
     }

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { foldKey, unfaithfulJson } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
@@ -84,12 +84,20 @@ const isNotification = (m: JSONRPCMessage): m is JSONRPCMessage & { method: stri
 export class ProxySession {
   readonly upstream: Upstream;
   /** Client requests forwarded and not yet answered: their method (and task), to route and read the reply. */
-  private readonly inFlight = new Map<Id, { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } }>();
+  private readonly inFlight = new Map<
+    Id,
+    { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown }; relayed?: true }
+  >();
   /**
    * Calls whose decision is awaited: their ids are taken (a batch repeating one is refused), but
    * nothing has gone upstream, so an upstream restart meanwhile does not fail them — they go on after.
    */
   private readonly deciding = new Set<Id>();
+  /**
+   * Request ids of POSTs the client's transport has yet to read (see `claim`): taken on arrival,
+   * since the transport routes an id's answer to the last POST that carried it.
+   */
+  private readonly arriving = new Set<Id>();
   /** Tools the upstream marks read-only (`annotations.readOnlyHint`): their tasks write nothing. */
   private readonly readOnly = new Set<string>();
   /**
@@ -165,8 +173,35 @@ export class ProxySession {
     await this.client.close().catch(() => {});
   }
 
+  /**
+   * Before the Streamable HTTP transport reads a POST: a request whose id is live (in flight, being
+   * decided, or in a POST still being read) is refused here, on this POST alone. The transport would
+   * route that id's answer to this POST: the live request's response (a permitted call that ran) would
+   * be lost, and its client left waiting. True: the POST is answered.
+   */
+  claim(body: unknown, res: ServerResponse): boolean {
+    const ids: Id[] = [];
+    for (const m of Array.isArray(body) ? body : [body]) {
+      if (typeof m !== 'object' || m === null || !('method' in m) || !('id' in m)) continue;
+      const id = (m as { id: unknown }).id;
+      if (typeof id === 'string' || typeof id === 'number') ids.push(id);
+    }
+    const live = ids.find((id) => this.inFlight.has(id) || this.deciding.has(id) || this.arriving.has(id));
+    if (live === undefined) {
+      for (const id of ids) this.arriving.add(id);
+      res.once('close', () => ids.forEach((id) => this.arriving.delete(id)));
+      return false;
+    }
+    const message = `request id ${JSON.stringify(live)} is already in flight`;
+    const errors = ids.map((id) => ({ jsonrpc: '2.0', id, error: { code: -32600, message } }));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
+    return true;
+  }
+
   private async fromClient(m: JSONRPCMessage): Promise<void> {
     if (isRequest(m)) {
+      this.arriving.delete(m.id);
       if (m.method === 'tools/call') return this.call(m);
       if (m.method === COMPLETE) return this.complete(m.id);
       // Replies are matched to their request by id: a second request under a live id would take the
@@ -245,9 +280,11 @@ export class ProxySession {
     if (!isRequest(call) || call.method !== 'tools/call' || call.params?.task !== undefined) return false;
     // Only a well-formed JSON-RPC request is decided here: anything else goes to the transport, which
     // refuses it before any decision (a decision recorded for a call that never runs is a false record).
+    // The transport's own schema decides what is well formed: an id past 2^53 (JSON.parse rounds it) or
+    // a `_meta` that is not an object with a valid progressToken reads as a call here, but the transport
+    // (and an SDK upstream) refuse it.
     const { jsonrpc, id, params } = call as { jsonrpc?: unknown; id?: unknown; params?: unknown };
-    const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
-    if (jsonrpc !== '2.0' || !validId || typeof params !== 'object' || params === null || Array.isArray(params)) return false;
+    if (typeof params !== 'object' || params === null || Array.isArray(params) || !JSONRPCRequestSchema.safeParse(m).success) return false;
     // What the transport would refuse before reading the message (an Accept without both types, a body
     // not labelled JSON, a protocol version no one speaks) goes to it too: decided here, it would be a
     // permit recorded, and an approval spent, for a call the upstream refuses just the same.
@@ -266,7 +303,8 @@ export class ProxySession {
       res.end(JSON.stringify(this.denial(call.id, decided)));
       return true;
     }
-    this.inFlight.set(call.id, { method: call.method });
+    // Relayed as HTTP: the client's transport has no stream for this id, so nothing else may ride it.
+    this.inFlight.set(call.id, { method: call.method, relayed: true });
     this.decidedOn(call.id);
     this.deps.relayed?.();
     try {
@@ -356,8 +394,9 @@ export class ProxySession {
       return;
     }
     if (isRequest(m)) this.note(method, 'server');
-    // Server-initiated messages ride the stream of a request in progress when there is one.
-    const related = [...this.inFlight.keys()].at(-1);
+    // Server-initiated messages ride the stream of a request in progress when there is one: one the
+    // client's transport carries, never a call relayed as HTTP (the transport would drop the message).
+    const related = [...this.inFlight].filter(([, f]) => !f.relayed).at(-1)?.[0];
     await this.client.send(m, related === undefined ? undefined : { relatedRequestId: related });
   }
 
