@@ -5,9 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-import { rawSession, rawUpstream } from './mcp-raw.js';
+import { rawSession, withRawProxy } from './mcp-raw.js';
 import { unfaithfulJson } from '@faramesh/protocol';
 
 /** An arguments object `depth` levels deep. */
@@ -18,40 +16,27 @@ const nest = (depth: number): Record<string, unknown> => {
 };
 
 test('a tools/call nested too deep outside its arguments is refused before any decision', async () => {
-  const up = await rawUpstream();
-  const decided: string[] = [];
-  const p = new McpProxy({
-    ...testProxyDeps([], {
-      decide: (params) => {
-        decided.push(String(params.tool_id));
-        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
-      },
-    }),
-    servers: () => [{ name: 'u', url: `http://127.0.0.1:${up.port}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }],
-  });
-  const port = await p.listen(0, 'bot');
-  const url = `http://127.0.0.1:${port}/mcp/u`;
-  try {
-    const { post } = await rawSession(url);
-    const depth = 200_000;
-    const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"a":1},"_meta":{"z":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
-    const text = await post(body);
-    assert.match(text, /-32602/, text.slice(0, 300));
-    assert.match(text, /nests deeper than 64 levels/);
-    assert.deepEqual(decided, [], 'nothing was decided (or recorded) for it');
-    assert.equal(up.calls.length, 0);
-    // The session goes on.
-    const ok = await post('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"a":1}}}');
-    assert.match(ok, /ran/);
-    // Arguments as deep as the arguments check allows are not refused for sitting inside params.
-    let deepest = 1;
-    while (unfaithfulJson(nest(deepest + 1), 'arguments') === undefined) deepest++;
-    const deep = await post(
-      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: nest(deepest) } }),
-    );
-    assert.match(deep, /ran/, deep.slice(0, 300));
-  } finally {
-    await p.close(0);
-    up.server.close();
-  }
+  await withRawProxy(
+    (params) => String(params.tool_id),
+    async ({ up, url, decided }) => {
+      const { post } = await rawSession(url);
+      const depth = 200_000;
+      const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"a":1},"_meta":{"z":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+      const text = await post(body);
+      assert.match(text, /-32602/, text.slice(0, 300));
+      assert.match(text, /nests deeper than 64 levels/);
+      assert.deepEqual(decided, [], 'nothing was decided (or recorded) for it');
+      assert.equal(up.calls.length, 0);
+      // The session goes on.
+      const ok = await post('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"a":1}}}');
+      assert.match(ok, /ran/);
+      // Arguments as deep as the arguments check allows are not refused for sitting inside params.
+      let deepest = 1;
+      while (unfaithfulJson(nest(deepest + 1), 'arguments') === undefined) deepest++;
+      const deep = await post(
+        JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: nest(deepest) } }),
+      );
+      assert.match(deep, /ran/, deep.slice(0, 300));
+    },
+  );
 });

@@ -3,6 +3,9 @@
  * keeps every tools/call body it receives, and an initialized client session to post lines on.
  */
 import { createServer, type Server } from 'node:http';
+import { McpProxy } from '../src/mcp/proxy.js';
+import type { GovernParams } from '../src/wire/agent-protocol.js';
+import { testProxyDeps } from './mcp-test-deps.js';
 
 export async function rawUpstream(): Promise<{ server: Server; port: number; calls: string[] }> {
   const calls: string[] = [];
@@ -48,4 +51,32 @@ export async function rawSession(url: string): Promise<{ post: (body: string) =>
   const post = async (body: string) => (await fetch(url, { method: 'POST', headers: h, body })).text();
   await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
   return { post, sid };
+}
+
+/**
+ * A proxy (agent `bot`) in front of a rawUpstream as server `u`, permitting every call and noting
+ * each one `decided` names (by `note`); `body` gets the upstream, the proxy and the server's URL.
+ */
+export async function withRawProxy(
+  note: (params: GovernParams) => string,
+  body: (s: { up: Awaited<ReturnType<typeof rawUpstream>>; p: McpProxy; url: string; decided: string[] }) => Promise<void>,
+): Promise<void> {
+  const up = await rawUpstream();
+  const decided: string[] = [];
+  const p = new McpProxy({
+    ...testProxyDeps([], {
+      decide: (params) => {
+        decided.push(note(params));
+        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
+      },
+    }),
+    servers: () => [{ name: 'u', url: `http://127.0.0.1:${up.port}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }],
+  });
+  const port = await p.listen(0, 'bot');
+  try {
+    await body({ up, p, url: `http://127.0.0.1:${port}/mcp/u`, decided });
+  } finally {
+    await p.close(0);
+    up.server.close();
+  }
 }

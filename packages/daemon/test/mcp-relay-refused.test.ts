@@ -6,45 +6,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-import { rawSession, rawUpstream } from './mcp-raw.js';
+import { rawSession, withRawProxy } from './mcp-raw.js';
 
 test('a relayed call the transport would refuse is neither decided nor forwarded', async () => {
-  const up = await rawUpstream();
-  const decided: string[] = [];
-  const p = new McpProxy({
-    ...testProxyDeps([], {
-      decide: (params) => {
-        decided.push(String(params.call_id));
-        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
-      },
-    }),
-    servers: () => [{ name: 'u', url: `http://127.0.0.1:${up.port}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }],
-  });
-  const port = await p.listen(0, 'bot');
-  const url = `http://127.0.0.1:${port}/mcp/u`;
-  try {
-    const { sid } = await rawSession(url);
-    const call = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
-    const H = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid };
-    for (const [id, headers] of [
-      [1, { ...H, accept: 'application/json' }],
-      [2, { ...H, 'content-type': 'text/plain' }],
-      [3, { ...H, 'mcp-protocol-version': '1999-01-01' }],
-    ] as const) {
-      const r = await fetch(url, { method: 'POST', headers, body: call(id) });
-      await r.text();
-      assert.ok(r.status >= 400, `request ${id} is refused (${r.status})`);
-    }
-    assert.deepEqual(decided, [], 'nothing was decided');
-    assert.equal(up.calls.length, 0, 'nothing reached the upstream');
-    const ok = await fetch(url, { method: 'POST', headers: H, body: call(4) });
-    assert.match(await ok.text(), /ran/);
-    assert.equal(decided.length, 1);
-    assert.equal(p.relayedCalls, 1, 'a well-formed call still takes the hot path');
-  } finally {
-    await p.close(0);
-    up.server.close();
-  }
+  await withRawProxy(
+    (params) => String(params.call_id),
+    async ({ up, p, url, decided }) => {
+      const { sid } = await rawSession(url);
+      const call = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+      const H = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid };
+      for (const [id, headers] of [
+        [1, { ...H, accept: 'application/json' }],
+        [2, { ...H, 'content-type': 'text/plain' }],
+        [3, { ...H, 'mcp-protocol-version': '1999-01-01' }],
+      ] as const) {
+        const r = await fetch(url, { method: 'POST', headers, body: call(id) });
+        await r.text();
+        assert.ok(r.status >= 400, `request ${id} is refused (${r.status})`);
+      }
+      assert.deepEqual(decided, [], 'nothing was decided');
+      assert.equal(up.calls.length, 0, 'nothing reached the upstream');
+      const ok = await fetch(url, { method: 'POST', headers: H, body: call(4) });
+      assert.match(await ok.text(), /ran/);
+      assert.equal(decided.length, 1);
+      assert.equal(p.relayedCalls, 1, 'a well-formed call still takes the hot path');
+    },
+  );
 });

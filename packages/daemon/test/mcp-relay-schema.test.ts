@@ -6,42 +6,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-import { rawSession, rawUpstream } from './mcp-raw.js';
+import { rawSession, withRawProxy } from './mcp-raw.js';
 
 test('a relayed call the transport schema would refuse is neither decided nor forwarded', async () => {
-  const up = await rawUpstream();
-  const decided: string[] = [];
-  const p = new McpProxy({
-    ...testProxyDeps([], {
-      decide: (params) => {
-        decided.push(String(params.call_id));
-        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
-      },
-    }),
-    servers: () => [{ name: 'u', url: `http://127.0.0.1:${up.port}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }],
-  });
-  const port = await p.listen(0, 'bot');
-  const url = `http://127.0.0.1:${port}/mcp/u`;
-  try {
-    const { post } = await rawSession(url);
-    const params = '"name":"echo","arguments":{}';
-    for (const body of [
-      `{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/call","params":{${params}}}`,
-      `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{${params},"_meta":5}}`,
-      `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{${params},"_meta":{"progressToken":true}}}`,
-    ]) {
-      const text = await post(body);
-      assert.doesNotMatch(text, /"result"/, text);
-    }
-    assert.deepEqual(decided, [], 'nothing was decided');
-    assert.equal(up.calls.length, 0, 'nothing reached the upstream');
-    assert.match(await post(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{${params}}}`), /ran/);
-    assert.equal(decided.length, 1);
-    assert.equal(p.relayedCalls, 1, 'a well-formed call still takes the hot path');
-  } finally {
-    await p.close(0);
-    up.server.close();
-  }
+  await withRawProxy(
+    (params) => String(params.call_id),
+    async ({ up, p, url, decided }) => {
+      const { post } = await rawSession(url);
+      const params = '"name":"echo","arguments":{}';
+      for (const body of [
+        `{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/call","params":{${params}}}`,
+        `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{${params},"_meta":5}}`,
+        `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{${params},"_meta":{"progressToken":true}}}`,
+      ]) {
+        const text = await post(body);
+        assert.doesNotMatch(text, /"result"/, text);
+      }
+      assert.deepEqual(decided, [], 'nothing was decided');
+      assert.equal(up.calls.length, 0, 'nothing reached the upstream');
+      assert.match(await post(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{${params}}}`), /ran/);
+      assert.equal(decided.length, 1);
+      assert.equal(p.relayedCalls, 1, 'a well-formed call still takes the hot path');
+    },
+  );
 });
