@@ -36,4 +36,14 @@ export class GovernedToolSet<T = unknown> extends Array<T> {
     if (!Array.isArray(tools)) throw new TypeError('GovernedToolSet takes an array of named tools (governedTools takes an object too)');
     this.push(...governedTools([...tools], options));
   }
+
+  /** `GovernedToolSet.from(tools)`: governed too (Array's own would call the constructor with a length). */
+  static override from<U, V = U>(items: Iterable<U> | ArrayLike<U>, mapfn?: (v: U, k: number) => V, thisArg?: unknown): GovernedToolSet<V> {
+    return new GovernedToolSet(mapfn ? Array.from(items, mapfn, thisArg) : (Array.from(items) as unknown as V[]));
+  }
+
+  /** `GovernedToolSet.of(searchDocs, sendEmail)`: governed too. */
+  static override of<U>(...items: U[]): GovernedToolSet<U> {
+    return new GovernedToolSet(items);
+  }
 }

@@ -290,3 +290,27 @@ test('new GovernedToolSet([...], { agentId }) (the reference’s spelling) is an
   );
   assert.throws(() => new GovernedToolSet({} as never), /array of named tools/);
 });
+
+test('GovernedToolSet.from and .of build governed sets (the daemon unreachable: nothing runs)', async () => {
+  const saved = { ...process.env };
+  process.env.FARAMESH_SOCKET = '/nonexistent/faramesh.sock';
+  process.env.FARAMESH_AGENT_ID = 'my-agent';
+  delete process.env.FARAMESH_BASE_URL;
+  delete process.env.FARAMESH_REMOTE_URL;
+  try {
+    const ran: string[] = [];
+    async function sendEmail() {
+      ran.push('email');
+      return 'sent';
+    }
+    for (const tools of [GovernedToolSet.from([sendEmail]), GovernedToolSet.from(new Set([sendEmail])), GovernedToolSet.of(sendEmail)]) {
+      assert.ok(tools instanceof GovernedToolSet);
+      assert.equal(tools.length, 1);
+      assert.ok((await tools[0]!().catch((e: unknown) => e)) instanceof Error);
+    }
+    assert.deepEqual(ran, []);
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+});
