@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { fetchableKeyUrl, type ProviderIR } from '@faramesh/fpl/runtime';
+import { unfaithfulJson } from '@faramesh/protocol';
 import { resolveStackPath } from '../stack/paths.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 
@@ -173,12 +174,21 @@ export class PrincipalGate {
     }
     if (!verified) return { refused: `the principal_token did not verify against ${failures.join('; ')}` };
     const { issuer, claims } = verified;
+    // The claims are decided on and hashed into the record: ones the log cannot encode (a number that
+    // reads as Infinity) or that the call's own params could not carry refuse the token, as params would.
+    const unfaithful = unfaithfulJson(claims, 'the principal_token claims');
+    if (unfaithful) return { refused: unfaithful };
     if (issuer.claimAgentId !== undefined && claims[issuer.claimAgentId] !== agent)
       return {
         refused: `the principal_token was issued for ${JSON.stringify(claims[issuer.claimAgentId] ?? null)} (claim ${issuer.claimAgentId}), not agent ${agent}`,
       };
     const principal: Principal = { ...claims };
-    if (issuer.claimGroups !== undefined && claims[issuer.claimGroups] !== undefined) principal.groups = claims[issuer.claimGroups];
+    // principal.groups is the claim claim_groups names, and only that: a token without it has no
+    // principal.groups (its own `groups` claim, perhaps one users manage, does not stand in).
+    if (issuer.claimGroups !== undefined) {
+      if (claims[issuer.claimGroups] !== undefined) principal.groups = claims[issuer.claimGroups];
+      else delete principal.groups;
+    }
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(digest, { principal, agent, expMs: (claims.exp ?? 0) * 1000 });
     return { principal };
