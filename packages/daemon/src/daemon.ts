@@ -342,6 +342,8 @@ export class Daemon {
       // Quiesced agents come from the log (agent_quiesced / agent_resumed), never from a file that could be put back.
       for (const [id, q] of Object.entries(restored.quiesced)) this.decisions.quiesced.set(id, q);
       // Selector sources are fetched from now on, off the decision path (until a value lands, its fallback applies).
+      // A value the snapshot kept from before the restart is not one: it may be days old, its source long gone.
+      restored.state.selectors = {};
       this.selectors = new SelectorFetcher(compiled.ir, restored.state, this.say);
       this.selectors.start();
       await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));

@@ -287,7 +287,10 @@ function pipeline(
     const decision: Decision = {
       effect: 'DEFER',
       code: budgetDefer ? 'BUDGET_EXCEEDED' : 'POLICY_DEFER',
-      human_message: budgetDefer ? `deferred: ${budgetDefer.message}` : (rule?.reason ?? `${tool.tool} deferred for operator approval`),
+      // As for a deny: a fallback (a selector with no value, a mistyped argument) says why, not the rule's reason.
+      human_message: budgetDefer
+        ? `deferred: ${budgetDefer.message}`
+        : (matched.fallback?.message ?? rule?.reason ?? `${tool.tool} deferred for operator approval`),
       // The daemon fills in the approval id when it queues the approval.
       resolution: { type: 'pending_approval', approval_id: '' },
       // A deferral spends nothing: a warn_at it would cross is crossed, and signalled once, when the call runs.
@@ -528,7 +531,9 @@ class CallEnv implements EvalEnv {
     const entry = this.state.selectors[key(this.agent.ir.id, id)];
     if (!entry) return 'unavailable';
     if (entry.error) return entry.error;
-    const ttl = this.agent.selectors.get(id)?.cache_s;
+    const declared = this.agent.selectors.get(id);
+    if (entry.source !== undefined && entry.source !== declared?.source) return 'unavailable';
+    const ttl = declared?.cache_s;
     return ttl !== undefined && this.nowMs - entry.fetched_ms > ttl * 1000 ? 'unavailable' : undefined;
   }
 

@@ -24,6 +24,8 @@ export interface SelectorValue {
   /** Set when the last fetch failed: which fallback (`on_unavailable`, `on_timeout`) applies. */
   error?: 'unavailable' | 'timeout';
   fetched_ms: number;
+  /** The source fetched: a value another source gave (before a swap changed it) is not this selector's. */
+  source?: string;
 }
 
 export interface EngineState {

@@ -553,6 +553,18 @@ describe('sessions, phases, selectors, delegation', () => {
     s.state.selectors['bot\u0000user_role'] = { error: 'timeout', fetched_ms: s.now };
     assert.equal(s.call({ tool: 'pay' }).effect, 'DENY');
   });
+  test("a selector's defer fallback says the selector is why, not the reason of the rule that reads it", () => {
+    const p = policy(
+      agent(
+        '  selector "user_role" {\n    source = "https://idp/role"\n    on_timeout = "defer"\n  }\n  rules {\n    deny crm/read if user_role == "guest" reason "guests may not read the CRM"\n    permit crm/read\n  }',
+      ),
+    );
+    const s = new Session(p);
+    s.state.selectors['bot\u0000user_role'] = { error: 'timeout', fetched_ms: T0 };
+    const d = s.call({ tool: 'crm/read' });
+    assert.equal(outcome(d), 'DEFER/POLICY_DEFER');
+    assert.match(d.human_message ?? '', /selector 'user_role' is timeout/);
+  });
   test('spawn: allowed types and max_concurrent live children; a child ending frees a slot', async () => {
     const { spawnEnded, applyDelta } = await import('../src/index.js');
     const s = new Session(

@@ -14,6 +14,10 @@ import { replyText } from '../outbound/reply-text.js';
 const TIMEOUT_MS = 2000;
 /** Refresh interval without a `cache` (the value then never goes stale). */
 const DEFAULT_EVERY_MS = 60_000;
+/** The shortest refresh: a `cache` of a fraction of a second is refreshed at most ten times a second. */
+const MIN_EVERY_MS = 100;
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): Node runs a longer one after 1 ms. */
+const MAX_EVERY_MS = 2 ** 31 - 1;
 /** The most of a reply that is read: a role, a flag, a small document. */
 const MAX_REPLY = 64 << 10;
 
@@ -28,6 +32,11 @@ export class SelectorFetcher {
   ) {}
 
   start(): void {
+    // A value is kept across a swap only for a selector still declared with the same source: one
+    // another source gave is not this selector's, whatever its age.
+    const declared = new Map(this.ir.agents.flatMap((a) => a.selectors.map((s) => [selectorKey(a.id, s.id), s.source] as const)));
+    for (const [key, entry] of Object.entries(this.state.selectors))
+      if (!declared.has(key) || entry.source !== declared.get(key)) delete this.state.selectors[key];
     for (const agent of this.ir.agents) for (const s of agent.selectors) this.loop(agent.id, s);
   }
 
@@ -38,7 +47,10 @@ export class SelectorFetcher {
   }
 
   private loop(agent: string, s: SelectorIR): void {
-    const every = Math.max(1000, s.cache_s !== undefined ? (s.cache_s * 1000) / 2 : DEFAULT_EVERY_MS);
+    // At half the cache, so that a source that answers keeps its value fresh: a floor above half a
+    // short cache would leave the value stale between refreshes, and a delay past a timer's range
+    // (a cache over about 49 days) would be run at once, fetching the source in a tight loop.
+    const every = Math.min(MAX_EVERY_MS, Math.max(MIN_EVERY_MS, s.cache_s !== undefined ? (s.cache_s * 1000) / 2 : DEFAULT_EVERY_MS));
     const run = async (): Promise<void> => {
       if (this.stopped) return;
       await this.fetchOnce(agent, s);
@@ -64,14 +76,15 @@ export class SelectorFetcher {
       if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
       if (cut) throw new Error(`a reply over ${MAX_REPLY >> 10} KiB`);
       if (this.stopped) return;
-      this.state.selectors[key] = { value: parse(text), fetched_ms: fetchedMs };
+      this.state.selectors[key] = { value: parse(text), fetched_ms: fetchedMs, source: s.source };
     } catch (e) {
       if (this.stopped) return;
       const timedOut = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
       const last = this.state.selectors[key];
-      const fresh = last && !last.error && (s.cache_s === undefined || fetchedMs - last.fetched_ms <= s.cache_s * 1000);
+      const fresh =
+        last && !last.error && last.source === s.source && (s.cache_s === undefined || fetchedMs - last.fetched_ms <= s.cache_s * 1000);
       // The last value holds until its cache runs out; after that, the fallback the failure names.
-      if (!fresh) this.state.selectors[key] = { error: timedOut ? 'timeout' : 'unavailable', fetched_ms: fetchedMs };
+      if (!fresh) this.state.selectors[key] = { error: timedOut ? 'timeout' : 'unavailable', fetched_ms: fetchedMs, source: s.source };
       this.say(`selector ${s.id} (agent ${agent}): ${timedOut ? `no answer within ${TIMEOUT_MS} ms` : (e as Error).message}`);
     }
   }
