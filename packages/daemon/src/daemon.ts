@@ -388,7 +388,7 @@ export class Daemon {
       this.lifecycle.to('READY');
       // Each credential provider is tried once now, off the decision path, so status knows its health.
       void this.broker?.probe(compiled.ir);
-      await Promise.all([this.agentServer.bind(settings.agentSocket, 0o666), ...this.syncAgentMirrors(compiled.ir)]);
+      await Promise.all([this.agentServer.bind(settings.agentSocket, 0o666), this.openAgentMirrors(compiled.ir)]);
       this.startSupervisor(compiled.ir);
       this.say(
         `ready in ${Math.round(performance.now() - t0)} ms: policy ${compiled.policy_version.slice(0, 16)}, agent socket ${settings.agentSocket}${this.httpAddress ? `, ${this.httpUrl()}` : ''}${this.mcpPorts.shared !== undefined ? `, MCP proxy http://127.0.0.1:${this.mcpPorts.shared}/mcp/<server>` : ''}`,
@@ -569,23 +569,33 @@ export class Daemon {
 
   /**
    * Under the OS tier, each agent's own mirror of the agent socket (its sandbox binds only that one):
-   * opened for agents the policy gained, closed for those it lost.
+   * opened for the agents `ir` sandboxes that have none yet. The agents opened; when one fails, those
+   * are closed again.
    */
-  private syncAgentMirrors(ir: PolicyIR): Promise<void>[] {
-    const want = new Set(sandboxed(ir) ? ir.agents.map((a) => a.id) : []);
-    for (const [agent, server] of this.agentMirrors)
-      if (!want.has(agent)) {
-        server.close();
-        this.agentMirrors.delete(agent);
-      }
-    const opening: Promise<void>[] = [];
-    for (const agent of want)
-      if (!this.agentMirrors.has(agent)) {
-        const mirror = openMirror(this.agentServer!.adopter(agent), agentSocketMirror(this.paths, agent));
-        this.agentMirrors.set(agent, mirror.server);
-        opening.push(mirror.listening);
-      }
-    return opening;
+  private async openAgentMirrors(ir: PolicyIR): Promise<string[]> {
+    const added: string[] = [];
+    try {
+      const opening: Promise<void>[] = [];
+      for (const agent of sandboxed(ir) ? ir.agents.map((a) => a.id) : [])
+        if (!this.agentMirrors.has(agent)) {
+          const mirror = openMirror(this.agentServer!.adopter(agent), agentSocketMirror(this.paths, agent));
+          this.agentMirrors.set(agent, mirror.server);
+          added.push(agent);
+          opening.push(mirror.listening);
+        }
+      await Promise.all(opening);
+      return added;
+    } catch (e) {
+      this.closeAgentMirrors(added);
+      throw e;
+    }
+  }
+
+  private closeAgentMirrors(agents: readonly string[]): void {
+    for (const agent of agents) {
+      this.agentMirrors.get(agent)?.close();
+      this.agentMirrors.delete(agent);
+    }
   }
 
   /** One message from an agent; `fixed`: the agent whose own mirror it came through, who alone may speak there. */
@@ -982,6 +992,17 @@ export class Daemon {
           throw new OperatorRefusal('refused', e.message);
         })
       : this.identity;
+    // An agent the policy gains gets its sandbox's mirror of the agent socket before anything is
+    // recorded: one that cannot be opened refuses the swap, so a failure here never leaves the
+    // daemon on a policy the operator was told it refused. (Until the swap lands, a call through
+    // it is decided by the policy in force, as any call of an agent it does not declare.)
+    let gained: string[];
+    try {
+      gained = await this.openAgentMirrors(compiled.ir);
+    } catch (e) {
+      if (identityChanged) identity?.close();
+      throw new OperatorRefusal('refused', `the sandbox mirror of the agent socket could not be opened: ${(e as Error).message}`);
+    }
     let appliedMs: number;
     try {
       if (signing) {
@@ -994,6 +1015,7 @@ export class Daemon {
       appliedMs = await this.recordPolicy(compiled, by, this.phaseClockKept(current.ir, compiled.ir, this.engineState!));
     } catch (e) {
       if (identityChanged) identity?.close();
+      this.closeAgentMirrors(gained);
       throw e;
     }
     // One synchronous step: no call sees the new policy with the old phase clock, or the old identity provider.
@@ -1007,8 +1029,9 @@ export class Daemon {
     void this.broker?.probe(compiled.ir);
     this.approvals!.ttlMs = runtimeSettings(compiled.ir.runtime, this.paths.stackDir, this.env).approvalTtlMs;
     if (identityChanged) previous?.close();
-    // An agent the policy gained can reach the daemon from its sandbox at once; one it lost, no longer.
-    await Promise.all(this.syncAgentMirrors(compiled.ir));
+    // An agent the policy lost can no longer reach the daemon from its sandbox.
+    const kept = new Set(sandboxed(compiled.ir) ? compiled.ir.agents.map((a) => a.id) : []);
+    this.closeAgentMirrors([...this.agentMirrors.keys()].filter((agent) => !kept.has(agent)));
     this.say(`policy swapped: ${current.policy_version.slice(0, 16)} → ${compiled.policy_version.slice(0, 16)}`);
     if (canonicalJson(current.ir.providers) !== canonicalJson(compiled.ir.providers)) {
       // Each sink resumes from its saved position: a changed sink ships on from where it was.
@@ -1378,5 +1401,7 @@ function phasesOf(ir: PolicyIR): string {
               .map(([k, x]) => [k, strip(x)]),
           )
         : v;
-  return canonicalJson(strip(ir.agents.map((a) => [a.id, a.phases])));
+  // Only the agents that have phases, by id: an agent added, removed or moved that has none changes no phase.
+  const phased = ir.agents.filter((a) => a.phases.length > 0).map((a) => [a.id, a.phases] as const);
+  return canonicalJson(strip(phased.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }

@@ -22,7 +22,7 @@ import type { Principal } from '../core/tokens.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 import { isJsonType } from '../stack/http-routes.js';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
-import type { HttpFields } from '@faramesh/protocol';
+import { canonicalJson, type HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
 import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
@@ -35,6 +35,8 @@ export interface ReverseConfig {
   upstream: URL;
   /** The agent of requests without an agent token. */
   agent?: string;
+  /** The routes, upstream and agent as one string: equal keys serve a request alike. */
+  key?: string;
 }
 
 export interface ReverseDeps {
@@ -87,7 +89,12 @@ export function reverseConfig(ir: PolicyIR, env: NodeJS.ProcessEnv): ReverseConf
   const agent = ir.runtime.http_agent;
   if (typeof agent === 'string' && !ir.agents.some((a) => a.id === agent))
     throw new SettingsError(`runtime.http_agent names '${agent}', which is not an agent of this policy`);
-  return { table: new RouteTable(ir.http_routes ?? []), upstream, ...(typeof agent === 'string' ? { agent } : {}) };
+  return {
+    table: new RouteTable(ir.http_routes ?? []),
+    upstream,
+    ...(typeof agent === 'string' ? { agent } : {}),
+    key: canonicalJson({ routes: ir.http_routes ?? [], upstream: upstream.href, agent: agent ?? null }),
+  };
 }
 
 export class ReverseProxy {
@@ -136,6 +143,12 @@ export class ReverseProxy {
     const tool = match?.route.tool ?? `http/${method.toLowerCase()}`;
     const queryFields = formFields(search);
     const args = match ? routeArgs(match, query, req.headers, body) : { method, path, query: queryFields };
+    // A policy swapped in while the body was read routes this request otherwise (another tool, other
+    // arguments, another agent or upstream): deciding what the old routes made of it under the new
+    // rules would be neither policy's decision. The client sends it again, to the new routes.
+    // (Nothing awaits from here to the decision's choice of policy.)
+    const now = this.deps.config();
+    if (now === undefined || (now !== config && now.key !== config.key)) return policyChanged(res);
     const result = await this.deps.decide(
       { agent_id: who.agent, tool_id: tool, args, ...requestIdOf(req.headers) },
       tool,
@@ -325,4 +338,19 @@ function utf8(bytes: Buffer): string {
   } catch {
     throw new BodyError(400, 'the body is not valid UTF-8');
   }
+}
+
+/** A request read under routes a swap has since replaced: nothing was decided or sent; retry. */
+function policyChanged(res: ServerResponse): void {
+  reply(
+    res,
+    503,
+    {
+      effect: 'DENY',
+      code: 'DAEMON_NOT_READY',
+      human_message: 'denied: the policy changed while this request was read; send it again',
+      resolution: { type: 'retry_after', retry_after_seconds: 1 },
+    },
+    { 'retry-after': '1' },
+  );
 }

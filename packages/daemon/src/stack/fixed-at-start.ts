@@ -23,9 +23,13 @@ export function fixedAtStartChanges(running: PolicyIR, next: PolicyIR, stackDir:
     }
   };
   const [a, b] = [settings(running), settings(next)];
-  if (a?.walDir !== b?.walDir) changed.push('runtime.wal_dir');
-  if (a?.agentSocket !== b?.agentSocket) changed.push('runtime.socket');
-  if (!same(a?.http, b?.http)) changed.push('runtime.http_listen (and its TLS files)');
+  // Settings the daemon cannot resolve (an env() unset where it runs) are no change of these: putting
+  // the policy in use refuses it, naming the variable.
+  if (a && b) {
+    if (a.walDir !== b.walDir) changed.push('runtime.wal_dir');
+    if (a.agentSocket !== b.agentSocket) changed.push('runtime.socket');
+    if (!same(a.http, b.http)) changed.push('runtime.http_listen (and its TLS files)');
+  }
   for (const field of ['mcp_proxy_port', 'http_proxy_port'] as const)
     if (!same(proxyPorts(running, field), proxyPorts(next, field))) changed.push(`${field} (runtime or an agent's enforcement)`);
   for (const field of RUNTIME_FIELDS) if (!same(running.runtime[field], next.runtime[field])) changed.push(`runtime.${field}`);
