@@ -513,6 +513,40 @@ test('runtime { mcp_deny_as_error = true }: a denial is a JSON-RPC error carryin
   }
 });
 
+test('an apply that changes an mcp_server ends the sessions opened on the old one (others go on)', async () => {
+  const everythingSession = await connect('everything');
+  const files = await connect('files');
+  try {
+    assert.equal(
+      ((await everythingSession.callTool({ name: 'echo', arguments: { message: 'before' } })) as { isError?: boolean }).isError,
+      undefined,
+    );
+    const changed = source.replace(
+      `args    = [${JSON.stringify(everything)}, "stdio"]`,
+      `args    = [${JSON.stringify(everything)}, "stdio"]\n  env     = { FM_CHANGED = "1" }`,
+    );
+    assert.notEqual(changed, source);
+    writeFileSync(join(s.dir, 'governance.fms'), changed);
+    assert.equal(s.cli('apply').code, 0);
+    // The old session would still reach the server as it was: it is ended, and the client told to start again.
+    const e = await everythingSession.callTool({ name: 'echo', arguments: { message: 'after' } }).catch((x: unknown) => x);
+    assert.ok(e instanceof Error && /changed at the last apply: initialize again/.test(e.message), String(e));
+    assert.equal((e as { code?: unknown }).code, 404);
+    const again = await connect('everything');
+    const echoed = (await again.callTool({ name: 'echo', arguments: { message: 'anew' } })) as { content: { text: string }[] };
+    assert.match(echoed.content[0]!.text, /anew/);
+    await again.close();
+    // A server the apply left as it was keeps its sessions.
+    const listed = (await files.callTool({ name: 'list_directory', arguments: { path: work } })) as { isError?: boolean };
+    assert.notEqual(listed.isError, true);
+  } finally {
+    await everythingSession.close().catch(() => {});
+    await files.close();
+    writeFileSync(join(s.dir, 'governance.fms'), source);
+    assert.equal(s.cli('apply').code, 0);
+  }
+});
+
 test('a client that disconnects mid-call: the call still finishes upstream, and the proxy serves the next session', async () => {
   const url = `http://127.0.0.1:${ports.agents.coder}/mcp/everything`;
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };

@@ -17,6 +17,7 @@ import type { Server as NetServer } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { canonicalJson } from '@faramesh/protocol';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
@@ -191,6 +192,12 @@ export class McpProxy {
       if (!entry) return (fail(res, 404, 'no such MCP session (it ended, or the daemon restarted): initialize again'), undefined);
       if (entry.session.agent !== agent || entry.session.server.name !== name)
         return (fail(res, 403, 'this MCP session belongs to another agent or server'), undefined);
+      // An apply that changed the server (another url, command, headers, …) ends the sessions opened
+      // on the old one: their calls, decided under the new policy, would still reach the old server.
+      if (!sameServer(entry.session.server, spec)) {
+        void entry.session.close().catch(() => {});
+        return (fail(res, 404, `the mcp_server "${name}" changed at the last apply: initialize again`), undefined);
+      }
       this.using(entry.use, req, res);
       return entry;
     };
@@ -311,4 +318,16 @@ function fail(res: ServerResponse, status: number, message: string, data?: objec
   res.writeHead(status, { 'content-type': 'application/json' });
   const code = rpcCode ?? (status === 401 || status === 403 ? -32001 : -32600);
   res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } }));
+}
+
+/** The same upstream, whatever line of governance.fms declares it. */
+function sameServer(a: McpServerSpec, b: McpServerSpec): boolean {
+  return a === b || serverKey(a) === serverKey(b);
+}
+
+const serverKeys = new WeakMap<McpServerSpec, string>();
+function serverKey(spec: McpServerSpec): string {
+  let key = serverKeys.get(spec);
+  if (key === undefined) serverKeys.set(spec, (key = canonicalJson({ ...spec, ref: '' })));
+  return key;
 }
