@@ -539,6 +539,17 @@ test('an apply that changes an mcp_server ends the sessions opened on the old on
     // A server the apply left as it was keeps its sessions.
     const listed = (await files.callTool({ name: 'list_directory', arguments: { path: work } })) as { isError?: boolean };
     assert.notEqual(listed.isError, true);
+    // A server removed ends its sessions: put back as it was, it does not revive them.
+    const jobsSession = await connect('jobs');
+    writeFileSync(join(s.dir, 'governance.fms'), changed.replace(/mcp_server "jobs" \{[^}]*\}/, ''));
+    assert.equal(s.cli('apply').code, 0);
+    const gone = await jobsSession.callTool({ name: 'acks', arguments: {} }).catch((x: unknown) => x);
+    assert.ok(gone instanceof Error && /no mcp_server \\?"jobs/.test(gone.message), String(gone));
+    writeFileSync(join(s.dir, 'governance.fms'), changed);
+    assert.equal(s.cli('apply').code, 0);
+    const revived = await jobsSession.callTool({ name: 'acks', arguments: {} }).catch((x: unknown) => x);
+    assert.ok(revived instanceof Error && /no such MCP session/.test(revived.message), String(revived));
+    await jobsSession.close().catch(() => {});
   } finally {
     await everythingSession.close().catch(() => {});
     await files.close();

@@ -177,7 +177,12 @@ export class McpProxy {
         'an agent port serves clients on this machine only: Host and Origin must name loopback (localhost, 127.0.0.1, [::1])',
       );
     const spec = servers.find((s) => s.name === name);
-    if (!spec) return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
+    if (!spec) {
+      // A session on a server the last apply removed ends with its next request (its upstream with it).
+      const stale = this.sessions.get(String(req.headers['mcp-session-id'] ?? ''));
+      if (stale?.session.server.name === name) void stale.session.close().catch(() => {});
+      return fail(res, 404, `no mcp_server "${name}" in the applied policy`);
+    }
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const agent = fixedAgent ?? (bearer ? this.deps.agentFor(bearer) : undefined);
     if (!agent) {
