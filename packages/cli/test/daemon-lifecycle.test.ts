@@ -98,6 +98,19 @@ test('cold start: initialization past cold_start_deny_window is HALT (exit 3), a
   );
 });
 
+test('cold start: a cold_start_deny_window longer than a Node timer holds (~25 days) does not HALT at once', async () => {
+  await withStack(
+    async (s) => {
+      const r = s.cli('apply');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(s.cli('status', '-q').stdout.trim(), '0');
+      assert.doesNotMatch(readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'), /HALT|TimeoutOverflowWarning/);
+      assert.equal(s.cli('apply', '--stop').code, 0);
+    },
+    POLICY.replace('runtime {', 'runtime {\n  cold_start_deny_window = "30d"'),
+  );
+});
+
 /**
  * A stack whose checkpoint signer (a Vault Transit key) does not answer until `release()`: the daemon
  * waits in INITIALIZING. `runtime` lines go into its runtime block; `timeout` is the provider's own.

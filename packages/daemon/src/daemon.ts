@@ -29,6 +29,7 @@ import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
+import { MAX_TIMER_MS } from './core/timers.js';
 import { compactLog, RETENTION_EVERY_MS } from './core/log-retention.js';
 import { SelectorFetcher } from './core/selectors.js';
 import { RecordFeed } from './core/record-feed.js';
@@ -208,7 +209,8 @@ export class Daemon {
                 `initialization took ${Math.round(performance.now() - t0)} ms, past cold_start_deny_window (${settings.coldStartWindowMs} ms)`,
               ),
             ),
-          Math.max(0, settings.coldStartWindowMs - (performance.now() - t0)),
+          // A Node timer past 2^31-1 ms fires after 1 ms: a window that long is, in practice, no window.
+          Math.min(MAX_TIMER_MS, Math.max(0, settings.coldStartWindowMs - (performance.now() - t0))),
         );
       });
       expired.catch(() => {});

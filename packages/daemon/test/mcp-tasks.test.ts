@@ -49,3 +49,20 @@ test('TaskBook: a remote server may still run what a closed session left: its wr
   book.close();
   assert.deepEqual(book.openWrites('a'), []);
 });
+
+test('TaskBook: a TTL longer than a Node timer holds (~25 days) does not expire the task at once', async () => {
+  const events: [string, string][] = [];
+  const book = new TaskBook((e) => events.push([e.task_id, e.status]));
+  const base = { agent: 'a', server: 's', tool: 's/t', writes: true };
+  book.started('one', { ...base, taskId: 'month', ttlMs: 30 * 86_400_000 });
+  book.started('remote', { ...base, taskId: 'orphan', ttlMs: 40 * 86_400_000 });
+  book.sessionClosed('remote', true);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(book.openWrites('a').sort(), ['s/month', 's/orphan'], 'both still hold the completion gate');
+  assert.deepEqual(events, [
+    ['month', 'working'],
+    ['orphan', 'working'],
+    ['orphan', 'abandoned'],
+  ]);
+  book.close();
+});

@@ -5,6 +5,6 @@
  */
 export * from './ir.js';
 export { matchTool, covers, patternProblem } from './patterns.js';
-export { parseDuration } from './lower/values.js';
+export { parseDuration, MAX_DURATION_S } from './lower/values.js';
 export { policyVersion } from './version.js';
 export { fetchableKeyUrl } from './urls.js';

@@ -213,3 +213,28 @@ test('random bytes and mutated policies never throw', () => {
     assertWellFormed(text, parseJsonPolicy);
   }
 });
+
+test('hidden text in YAML and JSON is refused as in FPL: a lone CR or U+2028 in a comment cannot hide a condition', () => {
+  const hiding = (sep: string) =>
+    `agents:\n  - id: bot\n    default: deny\n    rules:\n      - effect: permit\n        tool: stripe/refund   # small refunds only${sep}        when: "amount < 100"\n`;
+  assert.deepEqual(problems(hiding('\n')), []);
+  for (const sep of ['\r', '\u2028', '\u2029']) assert.equal(at(only(hiding(sep))), 'hidden-character@6:51', JSON.stringify(sep));
+  assert.equal(at(only('agents:\n  - id: bot # \u202e\n')), 'hidden-character@2:15');
+  assert.equal(at(only('{"agents": [{"id": "b\u202eot"}]}', parseJsonPolicy)), 'hidden-character@1:22');
+  assert.equal(at(only('{"agents": [{"id": "bot\u2028"}]}', parseJsonPolicy)), 'hidden-character@1:24');
+  // Windows line endings stay fine.
+  assert.deepEqual(problems('agents:\r\n  - id: bot # c\r\n    default: deny\r\n'), []);
+  assert.deepEqual(problems('{"agents":\r\n[{"id": "bot"}]}', parseJsonPolicy), []);
+});
+
+test('a mapping of many keys loads in linear time, and a repeated key is still an error at its place', () => {
+  // The yaml library's own duplicate check compares each key with every earlier one: 60,000 keys took ~25 s.
+  const many = 'runtime:\n' + Array.from({ length: 60_000 }, (_, i) => `  k${i}: 1\n`).join('');
+  const started = performance.now();
+  const found = problems(many);
+  // Linear: under a second here, and a bound far under the quadratic check's time on a busy machine.
+  assert.ok(performance.now() - started < 10_000, `${Math.round(performance.now() - started)} ms`);
+  assert.deepEqual(found, []);
+  assert.equal(at(only('agents:\n  - id: a\n    default: deny\n    default: permit\n')), 'yaml-syntax@4:5');
+  assert.equal(at(only('{"agents": [{"id": "a", "id": "b"}]}', parseJsonPolicy)), 'json-syntax@1:25');
+});

@@ -60,6 +60,14 @@ test('a duration too large for a number is an invalid value, not a crash of comp
   assert.deepEqual(r.summary, ['invalid-value@3']);
 });
 
+test('a duration past 100 years is an invalid value: the daemon could not date an approval or credential that long', () => {
+  // approval_ttl = "300000000d" once compiled, and every deferred call then failed with "internal error".
+  const r = checkText(`runtime {\n  approval_ttl = "300000000d"\n}\n` + agent(`  credential "c" {\n    ttl = "9999999w"\n  }`));
+  assert.deepEqual(r.summary, ['invalid-value@2', 'invalid-value@6']);
+  assert.match(r.errors[0]!.message, /at most 100 years/);
+  assert.deepEqual(checkText(`runtime {\n  approval_ttl = "36500d"\n}\n`).summary, []);
+});
+
 test('a very long and/or chain is refused, not a stack overflow', () => {
   const r = checkText(`permit x if a${' or a'.repeat(20_000)}\n`);
   assert.deepEqual(r.summary, ['too-complex@1']);
@@ -87,6 +95,12 @@ describe('env()', () => {
   test('a numeric value compares as a number in conditions', () => {
     const ir = checkText('deny stripe/refund if amount > env("LIMIT")\n', 'governance.fms', { env: { LIMIT: '500' } }).ir!;
     assert.deepEqual(ir.rules[0]!.when, { op: '>', args: [{ var: ['args', 'amount'] }, { lit: 500 }] });
+  });
+  test('a numeric value a policy could not write is an error, not rounded (to 0, or past 2^53)', () => {
+    for (const LIMIT of ['9007199254740993', '5e-400', '1e999']) {
+      const r = checkText('permit stripe/refund if amount <= env("LIMIT")\n', 'governance.fms', { env: { LIMIT } });
+      assert.deepEqual(r.summary, ['invalid-number@1'], LIMIT);
+    }
   });
 });
 

@@ -9,6 +9,7 @@
 import type { PolicyIR, SelectorIR } from '@faramesh/fpl';
 import { selectorKey, type EngineState } from '@faramesh/engine';
 import { replyText } from '../outbound/reply-text.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** How long one fetch may take: a selector is a quick lookup, and a slow one is `on_timeout`. */
 const TIMEOUT_MS = 2000;
@@ -16,8 +17,6 @@ const TIMEOUT_MS = 2000;
 const DEFAULT_EVERY_MS = 60_000;
 /** The shortest refresh: a `cache` of a fraction of a second is refreshed at most ten times a second. */
 const MIN_EVERY_MS = 100;
-/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): Node runs a longer one after 1 ms. */
-const MAX_EVERY_MS = 2 ** 31 - 1;
 /** The most of a reply that is read: a role, a flag, a small document. */
 const MAX_REPLY = 64 << 10;
 
@@ -50,7 +49,7 @@ export class SelectorFetcher {
     // At half the cache, so that a source that answers keeps its value fresh: a floor above half a
     // short cache would leave the value stale between refreshes, and a delay past a timer's range
     // (a cache over about 49 days) would be run at once, fetching the source in a tight loop.
-    const every = Math.min(MAX_EVERY_MS, Math.max(MIN_EVERY_MS, s.cache_s !== undefined ? (s.cache_s * 1000) / 2 : DEFAULT_EVERY_MS));
+    const every = Math.min(MAX_TIMER_MS, Math.max(MIN_EVERY_MS, s.cache_s !== undefined ? (s.cache_s * 1000) / 2 : DEFAULT_EVERY_MS));
     const run = async (): Promise<void> => {
       if (this.stopped) return;
       await this.fetchOnce(agent, s);

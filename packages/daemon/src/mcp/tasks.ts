@@ -6,6 +6,7 @@
  * of tools not marked read-only are the agent's uncommitted writes for its completion gate.
  */
 import type { McpTask } from '@faramesh/audit';
+import { timerAt } from '../core/timers.js';
 
 export type TaskEnd = 'completed' | 'failed' | 'cancelled';
 export const TERMINAL = new Set<string>(['completed', 'failed', 'cancelled']);
@@ -51,8 +52,11 @@ export class TaskBook {
     };
     if (typeof t.ttlMs === 'number' && t.ttlMs >= 0) {
       entry.deadline = Date.now() + t.ttlMs;
-      entry.timer = setTimeout(() => this.end(key, 'expired'), t.ttlMs);
-      entry.timer.unref();
+      entry.timer = timerAt(
+        entry.deadline,
+        () => this.end(key, 'expired'),
+        (timer) => (entry.timer = timer),
+      );
     }
     this.open.set(key, entry);
     this.emit(entry, 'working');
@@ -76,8 +80,11 @@ export class TaskBook {
       if (!outlives || !t.writes) continue;
       const left = t.deadline === undefined ? ORPHAN_HOLD_MS : t.deadline - Date.now();
       if (left <= 0) continue;
-      t.timer = setTimeout(() => this.orphans.delete(key), left);
-      t.timer.unref();
+      t.timer = timerAt(
+        Date.now() + left,
+        () => this.orphans.delete(key),
+        (timer) => (t.timer = timer),
+      );
       this.orphans.set(key, t);
     }
   }

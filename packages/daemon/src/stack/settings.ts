@@ -2,7 +2,7 @@
  * The daemon's reading of `runtime { … }`: typed, defaulted, `env("…")` resolved once at start.
  * An unusable value refuses to start rather than falling back silently.
  */
-import { parseDuration, type IRValue } from '@faramesh/fpl/runtime';
+import { MAX_DURATION_S, parseDuration, type IRValue } from '@faramesh/fpl/runtime';
 import { DEFAULT_AGENT_SOCKET, DEFAULT_WAL_DIR, resolveStackPath } from './paths.js';
 
 export interface RuntimeSettings {
@@ -49,8 +49,10 @@ export function runtimeSettings(runtime: Record<string, IRValue>, stackDir: stri
     const raw = value(key) ?? (alias ? value(alias) : undefined) ?? fallback;
     // The compiler stores durations as seconds; env("…") gives the text.
     const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (seconds === undefined || seconds <= 0)
-      throw new SettingsError(`runtime.${key}: '${typeof raw === 'number' ? `${raw}s` : String(raw)}' is not a positive duration`);
+    if (seconds === undefined || seconds <= 0 || seconds > MAX_DURATION_S)
+      throw new SettingsError(
+        `runtime.${key}: '${typeof raw === 'number' ? `${raw}s` : String(raw)}' is not a positive duration of at most 100 years`,
+      );
     return seconds * 1000;
   };
   // Shared state is not built. A stack asking for it would believe its state and budgets fleet-wide

@@ -1,5 +1,5 @@
 /** Text → composed YAML tree, with syntax problems reported as diagnostics (never thrown). */
-import { CST, Lexer, parseDocument, type Node as YNode } from 'yaml';
+import { CST, isScalar, Lexer, parseDocument, visit, type Node as YNode } from 'yaml';
 import type { FormContext } from './context.js';
 import { findJsonError } from './json-syntax.js';
 
@@ -14,6 +14,21 @@ const MARKERS = new Set<string>([CST.DOCUMENT, CST.FLOW_END, CST.SCALAR]);
 export function loadDocument(ctx: FormContext, json: boolean): { root: YNode | null } | undefined {
   const text = ctx.source.text;
   const code = json ? 'json-syntax' : 'yaml-syntax';
+  // As in FPL (the lexer's checkHidden): a line break other than \n and bidirectional controls make
+  // editors and code review show text that is not what the loader reads. In YAML a lone CR or U+2028
+  // inside a comment hides the rest of the physical line from the policy ("trojan source").
+  const hidden = /\r(?!\n)|[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.exec(text);
+  if (hidden) {
+    const hex = hidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    ctx.diagnostics.error(
+      ctx.source,
+      { start: hidden.index, end: hidden.index + 1 },
+      'hidden-character',
+      `U+${hex} can make editors show text that is not what the policy says`,
+      hidden[0] === '\r' ? 'end lines with \\n (or \\r\\n)' : 'remove it (inside a quoted string, write it as a \\uXXXX escape)',
+    );
+    return undefined;
+  }
   if (json && !validJson(ctx)) return undefined;
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
@@ -22,7 +37,9 @@ export function loadDocument(ctx: FormContext, json: boolean): { root: YNode | n
   }
   let doc;
   try {
-    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found below, with a set per mapping: the library's own check compares each
+    // key with every earlier one, which takes minutes on a mapping of 100,000 keys.
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   } catch (e) {
     ctx.diagnostics.error(ctx.source, { start: 0, end: 0 }, code, `could not read the file: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
@@ -36,7 +53,29 @@ export function loadDocument(ctx: FormContext, json: boolean): { root: YNode | n
   for (const w of doc.warnings) {
     ctx.diagnostics.warning(ctx.source, { start: clamp(w.pos[0]), end: clamp(w.pos[1]) }, 'yaml-warning', w.message);
   }
-  if (doc.errors.length > 0) return undefined;
+  let duplicate = false;
+  if (doc.errors.length === 0)
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Set<unknown>();
+        for (const pair of map.items) {
+          const key: unknown = isScalar(pair.key) ? pair.key.value : pair.key;
+          if (!seen.has(key)) {
+            seen.add(key);
+            continue;
+          }
+          const at = (pair.key as YNode | null)?.range?.[0];
+          ctx.diagnostics.error(
+            ctx.source,
+            { start: clamp(at), end: clamp(at === undefined ? at : at + 1) },
+            code,
+            'Map keys must be unique',
+          );
+          duplicate = true;
+        }
+      },
+    });
+  if (doc.errors.length > 0 || duplicate) return undefined;
   return { root: (doc.contents as YNode | null) ?? null };
 }
 

@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import type { ExprNode, ListLit } from '../syntax/ast.js';
 import { didYouMean } from '../syntax/suggest.js';
+import { numberProblem } from '../syntax/lexer.js';
 import type { ExprIR, IRValue } from '../ir.js';
 import { isIPv6 } from 'node:net';
 import { REQUEST_ROOTS, SCALAR_ROOTS, TIME_FIELDS } from '../schema.js';
@@ -58,10 +59,15 @@ export function lowerExpr(ctx: LowerContext, node: ExprNode, scope: Scope): Expr
         ctx.error(node.span, 'unset-env', `env("${node.name.value}") is unset; conditions resolve env() when the policy is compiled`);
         return undefined;
       }
-      // Compared with numbers as often as with strings: a numeric value is a number.
-      return {
-        lit: /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) && Number.isFinite(Number(value)) ? Number(value) : value,
-      };
+      // Compared with numbers as often as with strings: a numeric value is a number, held to the
+      // rules of a number written in the policy (never silently rounded, to 0 or past 2^53).
+      if (!/^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim())) return { lit: value };
+      const problem = numberProblem(value.trim());
+      if (problem) {
+        ctx.error(node.span, 'invalid-number', `env("${node.name.value}") is ${value.trim()}, which ${problem}`);
+        return undefined;
+      }
+      return { lit: Number(value) };
     }
     case 'List':
       return lowerList(ctx, node, scope);

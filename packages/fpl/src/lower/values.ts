@@ -7,6 +7,9 @@ import type { LowerContext } from './context.js';
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
+/** The longest duration a policy may write: 100 years, in seconds. */
+export const MAX_DURATION_S = 100 * 365 * 86400;
+
 /** `"1h30m"` → 5400. Undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined;
@@ -85,6 +88,8 @@ export function lowerField(ctx: LowerContext, name: string, spec: FieldSpec, v: 
     case 'duration': {
       const seconds = text === undefined ? undefined : parseDuration(text);
       if (seconds === undefined) return bad('a duration such as "30s", "5m", "24h" or "7d"');
+      // Longer ones overflow the dates the daemon computes from them (an approval's expiry).
+      if (seconds > MAX_DURATION_S) return bad('a duration of at most 100 years (36500d)');
       return seconds;
     }
     case 'effect':
