@@ -76,6 +76,17 @@ results.fpl_compile_10k_glob_rules_ms = round(globs.p50);
 const strictGlobs = measure(generateGlobPolicy(10_000, true), quick ? 3 : 10);
 results.fpl_compile_10k_strict_glob_rules_ms = round(strictGlobs.p50);
 
+// One namespace: 5,000 `deny! github/delete_N*` beside 5,000 `permit github/get_N` (each permit is
+// checked against the deny!s whose literal start could cover it, not every one under `github`).
+function generateNamespacePolicy(rules) {
+  const lines = ['agent "ns" {', '  default deny', '  rules {'];
+  for (let i = 0; i < rules / 2; i++) lines.push(`    deny! github/delete_${i}*`);
+  for (let i = 0; i < rules / 2; i++) lines.push(`    permit github/get_${i}`);
+  lines.push('  }', '}');
+  return lines.join('\n') + '\n';
+}
+results.fpl_compile_10k_one_namespace_ms = round(measure(generateNamespacePolicy(10_000), quick ? 3 : 10).p50);
+
 const docs = new URL('../packages/fpl/test/fixtures/docs/', import.meta.url);
 const cookbook = readdirSync(docs).filter((f) => /^fpl-L(15|486|513|548|570|598)\.fms$/.test(f));
 const perExample = {};
@@ -95,6 +106,7 @@ if (json) {
   console.log(row('check + compile, 10,000 rules (max)', `${results.fpl_compile_10k_rules_max_ms} ms`, ''));
   console.log(row('10,000 glob rules, one agent (p50)', `${results.fpl_compile_10k_glob_rules_ms} ms`, '< 1000 ms'));
   console.log(row('5,000 deny! + 5,000 glob permits (p50)', `${results.fpl_compile_10k_strict_glob_rules_ms} ms`, '< 1000 ms'));
+  console.log(row('5,000 deny! + 5,000 permits, one namespace', `${results.fpl_compile_10k_one_namespace_ms} ms`, '< 1000 ms'));
   for (const [f, ms] of Object.entries(perExample)) console.log(row(`cookbook ${f} (p50)`, `${ms} ms`, '< 20 ms'));
 }
 

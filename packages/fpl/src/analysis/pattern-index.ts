@@ -2,29 +2,38 @@ import type { RuleIR } from '../ir.js';
 import { firstLiteralSegment } from '../patterns.js';
 
 /**
- * Rules indexed by the literal first segment of their pattern, so the rule-order checks ask only
- * the rules that could relate to a pattern: linear in practice, not quadratic, for large policies.
+ * Rules indexed by their patterns' literal beginnings, so the rule-order checks ask only the rules
+ * that could relate to a pattern: linear in practice, not quadratic, for large policies (thousands
+ * of rules under one namespace, `deny! github/delete_*` beside `permit github/get_*`).
  */
 export class PatternIndex {
+  /** By coverKey: what `mayCover` asks. */
+  private readonly byKey = new Map<string, RuleIR[]>();
+  /** By literal first segment, and the glob-first ones: what `mayOverlap` asks. */
   private readonly byFirst = new Map<string, RuleIR[]>();
   private readonly wild: RuleIR[] = [];
   private readonly all: RuleIR[] = [];
+  /** Insertion order: candidates are handed back in it, so the first one that covers is the earliest rule. */
+  private readonly order = new Map<RuleIR, number>();
 
   add(rule: RuleIR): void {
+    this.order.set(rule, this.all.length);
+    this.all.push(rule);
+    push(this.byKey, coverKey(rule.tool), rule);
     const first = firstLiteralSegment(rule.tool);
     if (first === undefined) this.wild.push(rule);
-    else {
-      const list = this.byFirst.get(first);
-      if (list) list.push(rule);
-      else this.byFirst.set(first, [rule]);
-    }
-    this.all.push(rule);
+    else push(this.byFirst, first, rule);
   }
 
-  /** Rules whose pattern could cover `pattern` (a glob-first pattern is covered only by glob-first ones). */
+  /** Rules whose pattern could cover `pattern`, in the order they were added. */
   mayCover(pattern: string): readonly RuleIR[] {
-    const first = firstLiteralSegment(pattern);
-    return first === undefined ? this.wild : [...(this.byFirst.get(first) ?? []), ...this.wild];
+    const key = coverKey(pattern);
+    const found: RuleIR[] = [];
+    for (let n = 0; n <= key.length; n++) {
+      const rules = this.byKey.get(n === key.length ? key : key.slice(0, n));
+      if (rules) found.push(...rules);
+    }
+    return found.length > 1 ? found.sort((a, b) => this.order.get(a)! - this.order.get(b)!) : found;
   }
 
   /** Rules whose pattern could share a tool with `pattern`. */
@@ -32,4 +41,25 @@ export class PatternIndex {
     const first = firstLiteralSegment(pattern);
     return first === undefined ? this.all : [...(this.byFirst.get(first) ?? []), ...this.wild];
   }
+}
+
+function push(map: Map<string, RuleIR[]>, key: string, rule: RuleIR): void {
+  const list = map.get(key);
+  if (list) list.push(rule);
+  else map.set(key, [rule]);
+}
+
+/**
+ * The text every tool a pattern matches begins with: the pattern itself when it is exact, else its
+ * literal segments, and the literal start of its first wildcard segment when that start is not empty
+ * (`github/delete_*` → `github/delete_`; `github/**` → `github`, since `**` may match no segment).
+ * When `outer` covers `inner`, coverKey(outer) is a prefix of coverKey(inner): past coverKey(inner),
+ * inner's wildcard can make a tool that differs from any longer text.
+ */
+export function coverKey(pattern: string): string {
+  const star = pattern.indexOf('*');
+  if (star < 0) return pattern;
+  const segmentStart = pattern.lastIndexOf('/', star) + 1;
+  // A wildcard at the start of its segment adds nothing: the key ends with the literal segments (no '/').
+  return star === segmentStart ? pattern.slice(0, Math.max(0, segmentStart - 1)) : pattern.slice(0, star);
 }
