@@ -83,6 +83,33 @@ test('past maxConnections a new connection hears why and is closed; a freed slot
   await server.close();
 });
 
+test('past maxConnections, a client that sends its request only once the daemon has answered still reads the refusal, not EPIPE', async () => {
+  const path = socketPath();
+  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 1 });
+  await server.listen(path, 0o600);
+  const held = createConnection(path);
+  await new Promise((r) => held.once('connect', r));
+  await within(() => server.reading === 1);
+  // A blocking client (connect, send, then read): the refusal is already waiting when it sends.
+  const reply = await new Promise<string>((resolve) => {
+    const s = createConnection(path);
+    let data = '';
+    s.pause();
+    s.on('data', (d) => (data += d.toString()));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+    s.on('close', () => resolve(data));
+    s.on('connect', () =>
+      setTimeout(() => {
+        s.write('hello\n');
+        s.resume();
+      }, 100),
+    );
+  });
+  held.destroy();
+  await server.close();
+  assert.equal(reply, 'refused: the daemon has 1 connections open: retry shortly\n');
+});
+
 test("one origin (an agent's mirror) holds at most its share of the connections: it cannot lock the others out", async () => {
   const path = socketPath();
   const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 8 });
@@ -307,6 +334,38 @@ test('keep-open: a line the daemon stopped reading (too much in flight) is not b
   assert.ok(!reply.includes('refused'), reply.slice(0, 200));
   assert.equal(reply.trim().split('\n').length, lines.length + 2, 'every line answered, the split one too');
   await server.close();
+});
+
+test('keep-open: a drain answers the lines read, and a client still sending reads those answers, not EPIPE', async () => {
+  const path = socketPath();
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const server = new LineServer({
+    handle: async (l) => (await gate, `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+  });
+  await server.listen(path, 0o600);
+  const s = createConnection(path);
+  let data = '';
+  s.on('data', (d) => (data += d.toString()));
+  const done = new Promise<string>((resolve) => {
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+    s.on('close', () => resolve(data));
+  });
+  await new Promise((r) => s.once('connect', r));
+  s.write('open\na\n');
+  await within(() => data === 'opened\n');
+  // The client reads its answers after its next write (a blocking client does: send, then read).
+  s.pause();
+  const closing = server.close();
+  await new Promise((r) => setTimeout(r, 20));
+  release();
+  await new Promise((r) => setTimeout(r, 100));
+  s.write('b\n');
+  s.resume();
+  assert.equal(await done, 'opened\necho a\n', 'the answer to the line read before the drain');
+  await closing;
 });
 
 test('keep-open: a client that sends without reading its answers is not read further, and is cut off at the deadline', async () => {

@@ -59,6 +59,8 @@ export class LineServer {
   /** Kept-open connections, each with what ends it once its answers are out. */
   private readonly streams = new Map<Socket, () => void>();
   private closing = false;
+  /** Refused connections (past the cap) still being read so their client hears why. */
+  private lingering = 0;
   /** The path this server listens on, once it does: only this server's own socket is ever removed. */
   bound?: string;
 
@@ -123,12 +125,21 @@ export class LineServer {
   private serve(socket: Socket, origin?: string): void {
     const { maxBytes = MAX_REQUEST_BYTES, timeoutMs = REQUEST_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS } = this.options;
     socket.on('error', () => socket.destroy());
-    // Each connection may buffer a request: past the cap a client hears why, and nothing is read.
+    // Each connection may buffer a request: past the cap a client hears why, and what it sends is dropped.
     const share = Math.max(1, Math.floor(maxConnections / ORIGIN_SHARE));
     const mine = origin === undefined ? 0 : (this.byOrigin.get(origin) ?? 0);
     if (this.sockets.size >= maxConnections || mine >= share) {
       const why = mine >= share ? `agent ${origin} has ${share} connections open` : `the daemon has ${maxConnections} connections open`;
-      socket.end(`${this.options.refuse(`${why}: retry shortly`)}\n`, () => socket.destroy());
+      const line = `${this.options.refuse(`${why}: retry shortly`)}\n`;
+      // A client writes its request as soon as it connects: closed unread, the socket would give it
+      // EPIPE (or a reset), never the refusal. What it sends is read and dropped for a moment, as for
+      // any refusal; past maxConnections of these at once, the rest are closed at once.
+      if (this.lingering >= maxConnections) return void socket.end(line, () => socket.destroy());
+      this.lingering++;
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      socket.once('close', () => (clearTimeout(linger), this.lingering--));
+      socket.on('data', () => {});
+      socket.end(line);
       return;
     }
     this.sockets.set(socket, 'reading');
@@ -209,7 +220,11 @@ export class LineServer {
     let size = 0;
     const endIfDone = () => {
       if (!(ended || this.closing) || pending !== 0 || socket.destroyed || socket.writableEnded) return;
-      socket.end(() => socket.destroy());
+      // Closed while the client is still sending (a drain, a refused line), the socket would give it
+      // EPIPE or a reset on its next write, and the answers it has not read yet with it: what it goes
+      // on sending is read and dropped (onData reads no more lines) until it closes, for a moment.
+      socket.resume();
+      socket.end(() => setTimeout(() => socket.destroy(), LINGER_MS).unref());
       // A client that never reads would hold the flush, and the connection, for ever.
       setTimeout(() => socket.destroy(), timeoutMs).unref();
     };
