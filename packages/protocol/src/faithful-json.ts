@@ -14,41 +14,71 @@
 /** The deepest nesting a request may have (the request itself is depth 0). */
 export const MAX_JSON_DEPTH = 64;
 
-/** Why the request cannot be decided on faithfully, naming the path at fault; undefined if it can. */
 /** A key as lenient decoders compare them (Go's encoding/json, ASP.NET binding): compatibility-normalised, case-folded. */
 export function foldKey(key: string): string {
-  return key.normalize('NFKC').toUpperCase().toLowerCase();
+  // ASCII is its own NFKC form, and upper-then-lower casing is lower casing there: the common case, fast.
+  return ASCII.test(key) ? key.toLowerCase() : key.normalize('NFKC').toUpperCase().toLowerCase();
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * `foldedKeys`: also refuse an object with two keys that differ only in letter case or Unicode
  * form, which a lenient decoder on the other side could read either of (the MCP proxy's upstreams).
  */
 export function unfaithfulJson(value: unknown, root = '$', options: { foldedKeys?: boolean } = {}): string | undefined {
-  const stack: [unknown, string, number][] = [[value, root, 0]];
-  while (stack.length > 0) {
-    const [v, path, depth] = stack.pop()!;
-    if (typeof v === 'number' && !Number.isFinite(v))
-      return `${path} is a number too large to represent: refused, because it reads as Infinity`;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) return `${path} nests deeper than ${MAX_JSON_DEPTH} levels: refused`;
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`, depth + 1]);
-      continue;
+  const fault = walk(value, 0, options.foldedKeys === true);
+  if (!fault) return undefined;
+  let path = root;
+  for (let i = fault.at.length - 1; i >= 0; i--) {
+    const step = fault.at[i]!;
+    path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  }
+  return fault.why(path);
+}
+
+/** What is wrong, and where: the steps from the fault up to the root (a path is built only for a fault). */
+interface Fault {
+  at: (string | number)[];
+  why: (path: string) => string;
+}
+
+const fault = (why: (path: string) => string): Fault => ({ at: [], why });
+
+/** Depth-first, in document order; recursion is bounded by MAX_JSON_DEPTH. */
+function walk(v: unknown, depth: number, folded: boolean): Fault | undefined {
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? undefined : fault((p) => `${p} is a number too large to represent: refused, because it reads as Infinity`);
+  if (v === null || typeof v !== 'object') return undefined;
+  if (depth >= MAX_JSON_DEPTH) return fault((p) => `${p} nests deeper than ${MAX_JSON_DEPTH} levels: refused`);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = walk(v[i], depth + 1, folded);
+      if (f) return (f.at.push(i), f);
     }
-    if (Object.hasOwn(v, '__proto__'))
-      return `${path}.__proto__ is a key named __proto__: refused, because the policy and the log would not see the object the tool gets`;
-    const keys = Object.keys(v);
-    if (options.foldedKeys && keys.length > 1) {
-      const seen = new Map<string, string>();
-      for (const k of keys) {
-        const other = seen.get(foldKey(k));
-        if (other !== undefined)
-          return `${path} has keys '${other}' and '${k}', which differ only in letter case or Unicode form: refused, because the tool could read either`;
-        seen.set(foldKey(k), k);
-      }
+    return undefined;
+  }
+  if (Object.hasOwn(v, '__proto__'))
+    return fault(
+      (p) => `${p}.__proto__ is a key named __proto__: refused, because the policy and the log would not see the object the tool gets`,
+    );
+  const keys = Object.keys(v);
+  if (folded && keys.length > 1) {
+    const seen = new Map<string, string>();
+    for (const k of keys) {
+      const key = foldKey(k);
+      const other = seen.get(key);
+      if (other !== undefined)
+        return fault(
+          (p) =>
+            `${p} has keys '${other}' and '${k}', which differ only in letter case or Unicode form: refused, because the tool could read either`,
+        );
+      seen.set(key, k);
     }
-    for (const k of keys.reverse()) stack.push([(v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1]);
+  }
+  for (const k of keys) {
+    const f = walk((v as Record<string, unknown>)[k], depth + 1, folded);
+    if (f) return (f.at.push(k), f);
   }
   return undefined;
 }

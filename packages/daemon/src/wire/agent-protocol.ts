@@ -9,19 +9,26 @@ import { unfaithfulJson, type DecisionRequest, type DecisionSignal, type Structu
 
 const text = z.string().min(1).max(4096);
 const id = z.string().min(1).max(256);
+/**
+ * A JSON object, taken as it is: parsed JSON has only string keys, and unfaithfulJson has vetted it.
+ * (A record schema would check and copy every member: most of the cost of a wide 1 MiB request.)
+ */
+export const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+  message: 'expected an object',
+});
 
 export const GovernParams = z.object({
   agent_id: id,
   tool: z.string().max(512).optional(),
   operation: z.string().max(512).optional(),
   tool_id: z.string().max(512).optional(),
-  args: z.record(z.string(), z.unknown()).optional(),
+  args: jsonObject.optional(),
   action_type: z.enum(['tool_call', 'delegate', 'completion_event', 'model_call']).optional(),
   call_id: id.optional(),
   session_id: id.optional(),
   request_id: id.optional(),
   tags: z.array(text).max(64).optional(),
-  principal: z.record(z.string(), z.unknown()).optional(),
+  principal: jsonObject.optional(),
   principal_token: z.string().max(16384).optional(),
   delegation_token: z.string().max(16384).optional(),
   model: text.optional(),
