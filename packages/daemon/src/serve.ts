@@ -15,12 +15,21 @@ export interface ServeOptions {
   onReady?: (daemon: Daemon) => void;
 }
 
+/**
+ * A daemon log line as written: its control characters (a line break, a carriage return, an ANSI
+ * escape) shown as `\xNN`. Lines quote what agents send (an agent id, a supervised agent's output),
+ * and one of those must not forge a line of the daemon's own or rewrite the operator's terminal.
+ */
+export function logLine(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export async function serve(stackDir: string, options: ServeOptions = {}): Promise<number> {
   // The daemon log is stderr (a file under apply): a line it cannot take (a full disk) is lost, and
   // the daemon, which fails closed on its own log, keeps serving.
   for (const stream of [process.stderr, process.stdout]) if (stream.listenerCount('error') === 0) stream.on('error', () => {});
   const say = options.say ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const stamped = (line: string) => say(`${new Date().toISOString()} ${line}`);
+  const stamped = (line: string) => say(`${new Date().toISOString()} ${logLine(line)}`);
   let exit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (exit = resolve));
   const daemon = new Daemon({ stackDir, say: stamped, onExit: (code) => exit(code), ...(options.dev ? { dev: options.dev } : {}) });

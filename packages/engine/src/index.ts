@@ -20,7 +20,7 @@ export { addressClass } from './stages/ssrf.js';
 export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';
 export { checkCompletion, type CompletionFacts } from './stages/completion.js';
-export { budgetUsage, type BudgetUsage } from './stages/budget.js';
+export { budgetUsage, callCost, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
 export { MAX_DELEGATION_HOPS } from './decide.js';
 export { mayPermit } from './stages/visibility.js';

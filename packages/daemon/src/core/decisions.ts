@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { argsHash, type AuditLog, type RecordInput } from '@faramesh/audit';
 import {
   applyDelta,
+  callCost,
   checkCompletion,
   giveBack,
   liveSpawns,
@@ -256,6 +257,7 @@ export class DecisionService {
       policy_version: policy.compiled.policy_version,
       latency_ms: { decide: round(decided), ...(credentialMs !== undefined ? { credential: round(credentialMs) } : {}) },
       ...(credential ? { credential_ref: credential.ref } : {}),
+      ...(outcome.effect === 'permit' ? recordedCost(policy, request, tool) : {}),
       // A stub secret served outside `faramesh dev` (a provider no block declares) is as obvious in
       // the log as dev mode is: `audit verify --strict` refuses it.
       ...(credential?.ref.provider === 'stub' ? { dev: true as const } : {}),
@@ -497,6 +499,32 @@ interface Outcome {
   approvalsChanged?: boolean;
   /** Takes the change to the approval book back, when it cannot be saved. */
   undo?: () => void;
+}
+
+/**
+ * What a permitted call costs, as its budgets count it (its `cost_usd`, else its priced model usage,
+ * else the policy's `cost` for the tool): the record's `cost`, which `audit stats`, `explain run`
+ * and `explain decision` add up. Nothing when the call costs nothing and reports no usage.
+ */
+function recordedCost(
+  policy: PolicyInUse,
+  r: DecisionRequest,
+  tool: string,
+): { cost?: { usd: number; input_tokens?: number; output_tokens?: number } } {
+  if (r.action === 'completion_event') return {};
+  const agent = policy.prepared.agents.get(r.agent_id) ?? policy.prepared.flat;
+  const usd = callCost(r, agent?.toolFacts(tool).declaredCost);
+  const tokens = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined);
+  const input = tokens(r.usage?.input_tokens);
+  const output = tokens(r.usage?.output_tokens);
+  if (!(usd > 0) && input === undefined && output === undefined) return {};
+  return {
+    cost: {
+      usd: Number.isFinite(usd) && usd > 0 ? usd : 0,
+      ...(input !== undefined ? { input_tokens: input } : {}),
+      ...(output !== undefined ? { output_tokens: output } : {}),
+    },
+  };
 }
 
 /** What a call declares it costs, which an approval binds with its arguments. */

@@ -108,10 +108,10 @@ export async function explainAgent(id: string, o: ExplainAgentOptions): Promise<
   return 0;
 }
 
-function budgetLine(b: BudgetUsage): string {
+export function budgetLine(b: BudgetUsage): string {
   const parts = [
     b.max_usd !== undefined
-      ? `$${b.spent_usd.toFixed(2)} / $${b.max_usd} (${((100 * b.spent_usd) / b.max_usd).toFixed(1)}%)`
+      ? `$${b.spent_usd.toFixed(2)} / $${b.max_usd}${b.max_usd > 0 ? ` (${((100 * b.spent_usd) / b.max_usd).toFixed(1)}%)` : ''}`
       : `$${b.spent_usd.toFixed(2)} spent`,
     b.max_calls !== undefined ? `${b.calls} / ${b.max_calls} calls` : undefined,
   ];
