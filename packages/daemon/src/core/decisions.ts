@@ -167,6 +167,13 @@ export class DecisionService {
     let resolved = binding === undefined ? undefined : this.deps.approvals.resolvedFor(binding, nowMs);
     if (limited && resolved?.status !== 'approved') binding = resolved = undefined;
     if (resolved?.status === 'approved') ({ decision, stateDelta } = this.decideRequest(policy, request, nowMs, true));
+    // The record's hashes come first: what cannot be hashed (the channels refuse it, so this throws
+    // only on a fault of ours) fails the call before anything is saved, counted or stamped.
+    const hashes = {
+      // The claims themselves may be personal data: the log keeps their hash, the sinks the claims.
+      ...(request.principal ? { principal_claims_hash: argsHash(request.principal) } : {}),
+      args_hash: argsHash(decision.redacted_args),
+    };
     const stamp = log.stamp();
     let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
     // The approval book is saved before anything is applied or recorded, so the record says what
@@ -245,12 +252,11 @@ export class DecisionService {
       ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
       ...(params.session_id ? { session_id: params.session_id } : {}),
       ...(params.request_id ? { request_id: params.request_id } : {}),
-      // The claims themselves may be personal data: the log keeps their hash, the sinks the claims.
-      ...(request.principal ? { principal_claims_hash: argsHash(request.principal) } : {}),
+      ...(hashes.principal_claims_hash ? { principal_claims_hash: hashes.principal_claims_hash } : {}),
       ...(svid && 'svid' in svid ? { agent_svid: svid.svid, ...(svid.expires_at ? { agent_svid_expiry: svid.expires_at } : {}) } : {}),
       tool,
       action_type: params.action_type ?? 'tool_call',
-      args_hash: argsHash(decision.redacted_args),
+      args_hash: hashes.args_hash,
       effect: outcome.effect,
       ...(outcome.denial ? { code: outcome.denial.code, denial: outcome.denial } : {}),
       ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
