@@ -333,6 +333,12 @@ describe('egress', () => {
     [{ url: 'http://[::1]:8080/' }, 'PERMIT'],
     [{ url: 'https://api.stripe.com.evil.net/' }, 'DENY/EGRESS_DENIED'],
     [{ url: 'not a url at all' }, 'DENY/EGRESS_DENIED'],
+    // The URL parser ends the host at `\`; curl reads `api.stripe.com\` as a user name and goes to evil.net.
+    [{ url: 'https://api.stripe.com\\@evil.net/x' }, 'DENY/EGRESS_DENIED'],
+    [{ url: 'https://api.stripe.com:443\\@evil.net/' }, 'DENY/EGRESS_DENIED'],
+    [{ host: 'api.stripe.com\\@evil.net' }, 'DENY/EGRESS_DENIED'],
+    [{ url: 'https://api.stripe.com/a\\b' }, 'PERMIT'],
+    [{ url: 'https://docs.example.com\\@evil.example.com/' }, 'DENY/EGRESS_DENIED'],
     // fetch(["https://evil.com"]) and fetch({ toString }) go to evil.com: a destination that is not a string is not a host.
     [{ url: ['https://evil.example.com/'] }, 'DENY/EGRESS_DENIED'],
     [{ url: { href: 'https://evil.example.com/' } }, 'DENY/EGRESS_DENIED'],

@@ -14,6 +14,13 @@ test('addressClass: loopback, private, link-local, metadata, mapped and NAT64 IP
     ['100.64.0.1', 'shared (CGNAT)'],
     ['0.0.0.0', 'unspecified'],
     ['8.8.8.8', undefined],
+    // The documentation nets (RFC 5737, 3849) are not globally reachable: here they are someone's LAN.
+    ['192.0.2.2', 'documentation (reserved)'],
+    ['198.51.100.7', 'documentation (reserved)'],
+    ['203.0.113.9', 'documentation (reserved)'],
+    ['::ffff:192.0.2.1', 'documentation (reserved)'],
+    ['2001:db8::1', 'documentation (reserved)'],
+    ['192.0.3.1', undefined],
     ['::1', 'loopback'],
     ['[::1]', 'loopback'],
     ['::ffff:127.0.0.1', 'loopback'],

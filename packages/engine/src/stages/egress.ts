@@ -30,6 +30,10 @@ export function normaliseHost(raw: string): string {
   // A bare IPv6 address (a CONNECT line's host, once its brackets are off) is that address, not ''.
   if (isIPv6(text)) text = `[${text}]`;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `http://${text}`;
+  // A `\` before the path ends the host for the URL parser (`https://api.example.com\@evil.test/`
+  // is api.example.com) but not for curl, which reads `api.example.com\` as a user and goes to
+  // evil.test: a destination that clients read differently names no host.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\\/i.test(text)) return '';
   try {
     const host = new URL(text).hostname.toLowerCase();
     return host.endsWith('.') ? host.slice(0, -1) : host;

@@ -14,6 +14,10 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['169.254.0.0', 16, 'ipv4', 'link-local or metadata'],
   ['172.16.0.0', 12, 'ipv4', 'private'],
   ['192.0.0.0', 24, 'ipv4', 'special-purpose'],
+  // The documentation nets are not globally reachable, so where one is in use it is a local network.
+  ['192.0.2.0', 24, 'ipv4', 'documentation (reserved)'],
+  ['198.51.100.0', 24, 'ipv4', 'documentation (reserved)'],
+  ['203.0.113.0', 24, 'ipv4', 'documentation (reserved)'],
   ['192.168.0.0', 16, 'ipv4', 'private'],
   ['198.18.0.0', 15, 'ipv4', 'benchmarking'],
   ['224.0.0.0', 4, 'ipv4', 'multicast'],
@@ -21,6 +25,7 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
   ['fc00::', 7, 'ipv6', 'private (unique local)'],
+  ['2001:db8::', 32, 'ipv6', 'documentation (reserved)'],
   ['fe80::', 10, 'ipv6', 'link-local'],
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
