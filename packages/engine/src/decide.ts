@@ -199,7 +199,7 @@ function pipeline(
   const addresses = request.http?.addresses;
   if (addresses && addresses.length > 0) {
     const host = destinationOf(request) ?? '';
-    const refused = checkAddresses(host, addresses, agent.ir.egress?.allow ?? []);
+    const refused = checkAddresses(host, addresses, agent.ir.egress?.allow ?? [], request.http?.own_addresses);
     trace?.step('ssrf guard', refused ?? `${addresses.join(', ')}: public, or named in egress allow`);
     if (refused)
       return done(

@@ -71,4 +71,10 @@ test('the SSRF guard: a proxied host resolving to a private address is EGRESS_DE
     outcome(new Session(open).call({ tool: 'http/get', http: { host: 'metadata', addresses: ['169.254.169.254'] } })),
     'DENY/EGRESS_DENIED',
   );
+  // A public address on this machine's own interface reaches the host itself, as 127.0.0.1 does.
+  const own = (host: string, pp = open) =>
+    new Session(pp).call({ tool: 'http/get', http: { host, addresses: ['93.184.216.34'], own_addresses: ['93.184.216.34'] } });
+  assert.equal(outcome(own('93.184.216.34')), 'DENY/EGRESS_DENIED');
+  assert.match(String(own('93.184.216.34').human_message), /resolves to a local-interface address \(93\.184\.216\.34\)/);
+  assert.equal(outcome(own('api.example.com', p)), 'PERMIT', 'named exactly in egress allow');
 });

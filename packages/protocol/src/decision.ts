@@ -40,6 +40,8 @@ export interface HttpFields {
   headers?: Record<string, string>;
   /** The addresses the proxy resolved the host to (once), and will connect to: the SSRF guard checks them. */
   addresses?: string[];
+  /** Those of `addresses` that are this machine's own (an interface's): reaching one reaches the host itself. */
+  own_addresses?: string[];
 }
 
 /** A soft signal that does not change the effect, e.g. BUDGET_WARNING. */

@@ -49,6 +49,7 @@ import {
   sendableStatus,
 } from './http-common.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
+import { ownAddresses } from './own-addresses.js';
 
 export interface ForwardDeps {
   /** `carrier`: set when the request is plain HTTP off this machine (a bound credential may not go there). */
@@ -216,7 +217,7 @@ export class ForwardProxy {
         ...requestIdOf(req.headers),
       },
       tool,
-      { host: t.hostname, method, path: t.path, query, headers, addresses },
+      { host: t.hostname, method, path: t.path, query, headers, addresses, own_addresses: ownAddresses(addresses) },
       cleartextTo(t.protocol, t.hostname, addresses),
     );
     if (result.effect !== 'PERMIT') return reply(res, 403, denialBody(result), { 'x-faramesh-action-id': result.action_id ?? '' });
@@ -273,7 +274,7 @@ export class ForwardProxy {
     const result = await this.deps.decide(
       { agent_id: agent, tool_id: 'http/connect', args: { host, port, method: 'CONNECT' }, ...requestIdOf(req.headers) },
       'http/connect',
-      { host, method: 'CONNECT', addresses },
+      { host, method: 'CONNECT', addresses, own_addresses: ownAddresses(addresses) },
     );
     if (result.effect !== 'PERMIT') return refuse(403, 'Forbidden', denialBody(result));
     if (addresses.length === 0) return refuse(502, 'Bad Gateway', errorBody(502, `${host} does not resolve`));

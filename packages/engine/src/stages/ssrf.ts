@@ -80,10 +80,16 @@ function embeddedIPv4(w: number[]): string | undefined {
 }
 
 /** The refusal, if `host` resolved to a non-public address the policy does not name. */
-export function checkAddresses(host: string, addresses: readonly string[], allow: readonly string[]): string | undefined {
+export function checkAddresses(
+  host: string,
+  addresses: readonly string[],
+  allow: readonly string[],
+  /** Those of `addresses` the proxy found on this machine's own interfaces (public ones included). */
+  own: readonly string[] = [],
+): string | undefined {
   if (allow.includes(host)) return undefined;
   for (const a of addresses) {
-    const kind = addressClass(a);
+    const kind = addressClass(a) ?? (own.includes(a) ? 'local-interface' : undefined);
     if (kind) return `host '${host}' resolves to a ${kind} address (${a}); name it in egress allow to reach it`;
   }
   return undefined;
