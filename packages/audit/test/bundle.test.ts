@@ -187,3 +187,24 @@ test('records built to break the checks are reported at their record, never thro
     assert.equal(r.problems[0]!.seq, 0);
   }
 });
+
+test('a bundle whose window reaches into the compacted records says so; one within the live log does not', async () => {
+  const wal = tmp();
+  const { log } = await AuditLog.open(wal, { signer, checkpointEvery: 10, maxSegmentBytes: 4000 });
+  await log.append(policyApplied());
+  for (let i = 0; i < 60; i++) await log.append(decision(['a', 'b', 'c'][i % 3]!, i));
+  const compacted = await log.compact({ before: Date.now() + 60_000, archiveDir: `${wal}-archive` });
+  assert.ok(compacted.records > 0);
+  await new Promise((r) => setTimeout(r, 20));
+  await log.append(decision('a', 99));
+  await log.close();
+  const open = exportBundle(wal, [signer], {});
+  assert.equal(open.bundle.first_seq, compacted.size, 'the run starts at the live log');
+  assert.equal(open.compactedBefore, compacted.size);
+  assert.equal(exportBundle(wal, [signer], { from: 0 }).compactedBefore, compacted.size);
+  // A window that starts after every archived record leaves nothing of it out.
+  const late = readRecords(wal)
+    .filter((r) => r.record.type === 'decision')
+    .at(-1)!;
+  assert.equal(exportBundle(wal, [signer], { from: Date.parse(String(late.record.time)) }).compactedBefore, undefined);
+});

@@ -13,6 +13,7 @@ import { encodeVerifierKey, parseVerifierKey } from '../keys.js';
 import { leafHash, rangeProof, rootFromRange } from '../merkle.js';
 import type { Verifier } from '../note.js';
 import type { LogPosition } from '../log/audit-log.js';
+import { readBase } from '../log/base.js';
 import { chainOf } from '../log/sequencer.js';
 import { inWindow, type TimeWindow } from '../verify/window.js';
 import { checkFields } from '../verify/fields.js';
@@ -42,6 +43,11 @@ export interface BundleExport {
   bundle: EvidenceBundle;
   /** Records of the window after the latest checkpoint: not provable yet, so not in the bundle. */
   unsigned: number;
+  /**
+   * The window reaches back into the records a compaction archived (seq below this): a bundle holds
+   * the live log, so those of the window are not in it.
+   */
+  compactedBefore?: number;
 }
 
 const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
@@ -89,6 +95,14 @@ export function exportBundle(dir: string, verifiers: readonly Verifier[], window
   if (run.length !== b - a || run.some((r, i) => hex(leafHash(r.payload)) !== hex(leaves[a + i]!)))
     throw new Error('the log changed while it was being exported: run faramesh audit verify');
   const opened = openCheckpoint(latest.note, verifiers);
+  // The run starts at the live log's first record, in the window: the window may go on into the archives.
+  const base = readBase(dir)?.base;
+  const intoArchives =
+    base !== undefined &&
+    base.size > 0 &&
+    a === base.size &&
+    matches[0] === base.size &&
+    (window.from === undefined || base.segments.some((m) => m.max_time === undefined || Date.parse(m.max_time) >= window.from!));
   return {
     bundle: {
       format: BUNDLE_FORMAT,
@@ -102,6 +116,7 @@ export function exportBundle(dir: string, verifiers: readonly Verifier[], window
       records: run.map((r) => r.payload.toString('utf8')),
     },
     unsigned: matches.filter((seq) => seq >= size && !checkpoints.has(seq)).length,
+    ...(intoArchives ? { compactedBefore: base.size } : {}),
   };
 }
 

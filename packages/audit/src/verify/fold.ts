@@ -11,7 +11,6 @@ import { canonicalJson } from '@faramesh/protocol';
 import { BASE_FILE, readBaseLeaves, type LogBase } from '../log/base.js';
 import { LogCorruptError } from '../log/errors.js';
 import { parseHeader, sha256hex, type SegmentManifest } from '../log/manifest.js';
-import { readSnapshot } from '../log/snapshot.js';
 import { joinBounds } from '../log/time-bound.js';
 import { ChainChecker, type Loc } from './chains.js';
 import { ApprovalLedger } from './approvals.js';
@@ -41,6 +40,7 @@ export class LogFold {
   private readonly segments: readonly SegmentSource[];
   private readonly total: number;
   private readonly base?: { base: LogBase; text: string };
+  private readonly snapshotSize?: number;
   private seq = 0;
   private done = 0;
   private segment = '';
@@ -59,6 +59,7 @@ export class LogFold {
     const segments = (this.segments = log.sources);
     this.total = log.total;
     if (log.base) this.base = log.base;
+    if (log.snapshotSize !== undefined) this.snapshotSize = log.snapshotSize;
     this.report = {
       dir,
       ok: false,
@@ -413,12 +414,13 @@ export class LogFold {
   finish(): VerifyReport {
     const { report, problems, seq } = this;
     this.options.onProgress?.(this.total, this.total);
-    const snap = readSnapshot(this.dir);
-    if (snap && snap !== 'damaged' && snap.size > seq)
+    // The snapshot as it was before the log was read (a running daemon writes newer ones meanwhile).
+    const snapped = this.snapshotSize;
+    if (snapped !== undefined && snapped > seq)
       this.problem(
         { seq, segment: this.segments[this.segments.length - 1]?.name ?? BASE_FILE, offset: 0 },
         'size',
-        `the log held ${snap.size} records when last snapshotted and now holds ${seq}: records were removed from its end`,
+        `the log held ${snapped} records when last snapshotted and now holds ${seq}: records were removed from its end`,
       );
     for (const b of this.chains.finish()) this.problem(b.at, b.field, b.reason);
     this.checkCompaction();

@@ -9,6 +9,7 @@ import { canonicalJson } from '@faramesh/protocol';
 import { ARCHIVE_FORMAT, liveSegments, type LogBase } from '../log/base.js';
 import { fileSha256, firstSeqOf, manifestName } from '../log/files.js';
 import { parseJsonObject, readManifest, type SegmentManifest } from '../log/manifest.js';
+import { readSnapshot } from '../log/snapshot.js';
 import type { Problem } from './verify.js';
 
 /** An archive's header line (a few hundred bytes per segment) is read from at most this much of it. */
@@ -24,6 +25,11 @@ export interface SegmentSource {
   /** Bytes, for a segment inside an archive; a live segment is read to its current end. */
   length?: number;
   archived: boolean;
+  /**
+   * The last live segment had no manifest when the log was listed: it is the active one, judged as
+   * such even if a running daemon seals it while it is read (the bytes read may be fewer than sealed).
+   */
+  active?: boolean;
 }
 
 export interface LogSources {
@@ -33,6 +39,11 @@ export interface LogSources {
   /** The archived segments are among the sources (they were asked for and all could be read). */
   archivedIncluded: boolean;
   problems: Problem[];
+  /**
+   * The records the snapshot counted before anything was listed or read ('damaged', or undefined for
+   * none). Read first: a running daemon writes a larger one as it appends, which is no truncation.
+   */
+  snapshotSize?: number;
 }
 
 export interface SourceOptions {
@@ -42,14 +53,17 @@ export interface SourceOptions {
 }
 
 export function logSources(dir: string, o: SourceOptions = {}): LogSources {
+  // Before the segments are listed: every record the snapshot counts is then in a listed segment.
+  const snapshot = readSnapshot(dir);
   const { segments, base } = liveSegments(dir);
   if (segments.length === 0 && !base) throw new Error(`no audit log in ${dir} (no segment files)`);
-  const live = segments.map((name): SegmentSource => ({
+  const live = segments.map((name, i): SegmentSource => ({
     name,
     firstSeq: firstSeqOf(name),
     path: join(dir, name),
     offset: 0,
     archived: false,
+    ...(i === segments.length - 1 && !existsSync(join(dir, manifestName(name))) ? { active: true } : {}),
   }));
   const problems: Problem[] = [];
   let archived: SegmentSource[] = [];
@@ -73,13 +87,20 @@ export function logSources(dir: string, o: SourceOptions = {}): LogSources {
   }
   const sources = [...archived, ...live];
   const total = sources.reduce((n, s) => n + (s.length ?? statSync(s.path).size), 0);
-  return { sources, total, ...(base ? { base } : {}), archivedIncluded: archived.length > 0, problems };
+  return {
+    sources,
+    total,
+    ...(base ? { base } : {}),
+    archivedIncluded: archived.length > 0,
+    problems,
+    ...(snapshot && snapshot !== 'damaged' ? { snapshotSize: snapshot.size } : {}),
+  };
 }
 
 /** The manifest a sealed source must match; undefined for the active segment (the last, unsealed). */
 export function sourceManifest(dir: string, src: SegmentSource, last: boolean, base?: LogBase): SegmentManifest | string | undefined {
   if (src.archived) return base!.segments.find((m) => m.segment === src.name.slice(src.name.indexOf(':') + 1))!;
-  if (last && !existsSync(join(dir, manifestName(src.name)))) return undefined;
+  if (last && (src.active || !existsSync(join(dir, manifestName(src.name))))) return undefined;
   return readManifest(dir, src.name);
 }
 

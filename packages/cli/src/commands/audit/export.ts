@@ -62,7 +62,7 @@ export function exportCmd(o: ExportOptions): number {
     if (o.includePublicKeys) {
       const { verifiers, source } = pinnedKeys(o);
       if (verifiers.length === 0) throw new Error('no pinned key to prove the records with: .faramesh/keys/audit.pub, or --key FILE');
-      const { bundle, unsigned } = exportBundle(walDir(o), verifiers, { from, to });
+      const { bundle, unsigned, compactedBefore } = exportBundle(walDir(o), verifiers, { from, to });
       sink.write(`${JSON.stringify(bundle, null, 2)}\n`);
       sink.close();
       out.error(
@@ -71,6 +71,10 @@ export function exportCmd(o: ExportOptions): number {
         ),
       );
       if (unsigned > 0) out.error(`! ${plural(unsigned, 'record')} of the window came after that checkpoint and are not in the bundle`);
+      if (compactedBefore !== undefined)
+        out.error(
+          `! the window reaches into the log's first ${compactedBefore} records, which compaction moved to archive files: a bundle holds the live log, so the window's archived records are not in it (export --include-archived writes them)`,
+        );
       return 0;
     }
     // Streamed a record at a time: an export of any size needs no more memory than one record.
