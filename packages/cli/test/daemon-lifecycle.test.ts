@@ -417,7 +417,7 @@ test('a restart replays only the log after the state snapshot; a snapshot that d
   });
 });
 
-test('a phase that ended stays ended across a hot swap, and a restart on a policy that changed something else; new phases start again', async () => {
+test('a phase that ended stays ended across a hot swap (one adding or removing an agent without phases too), and a restart on a policy that changed something else; new phases start again', async () => {
   const phased = `${RUNTIME}
 agent "bot" {
   default deny
@@ -443,6 +443,14 @@ agent "bot" {
     writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/read', 'permit ticket/read\n    permit ticket/list'));
     assert.equal(s.cli('apply').code, 0);
     assert.equal((await s.govern(charge)).effect, 'DENY', 'an unrelated hot swap does not start the phase again');
+    // An agent with no phases added before bot, then removed again: no phase changed either time.
+    const before = readFileSync(src, 'utf8');
+    writeFileSync(src, before.replace('agent "bot"', 'agent "helper" {\n  default deny\n  rules { permit ticket/read }\n}\n\nagent "bot"'));
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'DENY', 'adding an agent without phases does not start the ended phase again');
+    writeFileSync(src, before);
+    assert.equal(s.cli('apply').code, 0);
+    assert.equal((await s.govern(charge)).effect, 'DENY', 'nor does removing it');
     // A crash, and a start on a policy that changed something else: still over.
     process.kill(s.pid(), 'SIGKILL');
     writeFileSync(src, readFileSync(src, 'utf8').replace('permit ticket/list', 'permit ticket/list\n    permit ticket/show'));
