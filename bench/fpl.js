@@ -86,6 +86,15 @@ function generateNamespacePolicy(rules) {
   return lines.join('\n') + '\n';
 }
 results.fpl_compile_10k_one_namespace_ms = round(measure(generateNamespacePolicy(10_000), quick ? 3 : 10).p50);
+// Glob-first on both sides (`deny! */dN`, `permit **/pN`): told apart by how their patterns end.
+function generateGlobFirstPolicy(rules) {
+  const lines = ['agent "gf" {', '  default deny', '  rules {'];
+  for (let i = 0; i < rules / 2; i++) lines.push(`    deny! */d${i}`);
+  for (let i = 0; i < rules / 2; i++) lines.push(`    permit **/p${i}`);
+  lines.push('  }', '}');
+  return lines.join('\n') + '\n';
+}
+results.fpl_compile_10k_glob_first_ms = round(measure(generateGlobFirstPolicy(10_000), quick ? 3 : 10).p50);
 
 const docs = new URL('../packages/fpl/test/fixtures/docs/', import.meta.url);
 const cookbook = readdirSync(docs).filter((f) => /^fpl-L(15|486|513|548|570|598)\.fms$/.test(f));
@@ -107,6 +116,7 @@ if (json) {
   console.log(row('10,000 glob rules, one agent (p50)', `${results.fpl_compile_10k_glob_rules_ms} ms`, '< 1000 ms'));
   console.log(row('5,000 deny! + 5,000 glob permits (p50)', `${results.fpl_compile_10k_strict_glob_rules_ms} ms`, '< 1000 ms'));
   console.log(row('5,000 deny! + 5,000 permits, one namespace', `${results.fpl_compile_10k_one_namespace_ms} ms`, '< 1000 ms'));
+  console.log(row('5,000 deny! */dN + 5,000 permit **/pN', `${results.fpl_compile_10k_glob_first_ms} ms`, '< 1000 ms'));
   for (const [f, ms] of Object.entries(perExample)) console.log(row(`cookbook ${f} (p50)`, `${ms} ms`, '< 20 ms'));
 }
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coverKey, PatternIndex } from '../src/analysis/pattern-index.js';
+import { coverKey, PatternIndex, tailKey } from '../src/analysis/pattern-index.js';
 import { covers } from '../src/patterns.js';
 import { checkText } from './support/policy.js';
 import type { RuleIR } from '../src/ir.js';
@@ -18,10 +18,16 @@ test('coverKey: the text every match begins with', () => {
   assert.equal(coverKey('github/*/merge'), 'github');
   assert.equal(coverKey('*_search'), '');
   assert.equal(coverKey('**'), '');
+  assert.equal(tailKey('stripe/refund'), 'stripe/refund');
+  assert.equal(tailKey('github/*_admin'), '_admin');
+  assert.equal(tailKey('*/delete'), 'delete');
+  assert.equal(tailKey('**/x/y'), 'x/y');
+  assert.equal(tailKey('github/**'), '');
+  assert.equal(tailKey('a*'), '');
 });
 
 test('mayCover hands back every rule that covers a pattern (every pair of a few thousand patterns)', () => {
-  const segments = ['a', 'b', 'ab', 'ba', 'a*', '*b', 'a*b', '*', '**'];
+  const segments = ['a', 'b', 'ab', 'ba', 'a*', '*b', 'a*b', '*a*', '*', '**'];
   const patterns: string[] = [];
   const grow = (prefix: string[], depth: number) => {
     if (prefix.length > 0) patterns.push(prefix.join('/'));
@@ -49,6 +55,18 @@ test('mayCover hands back every rule that covers a pattern (every pair of a few 
     );
   }
   assert.ok(pairs > patterns.length, `${pairs} covering pairs checked`);
+});
+
+test('thousands of glob-first deny! and permits: each permit is checked against the deny!s that could cover it', () => {
+  const lines = ['agent "bot" {', '  default deny', '  rules {'];
+  for (let i = 0; i < 2000; i++) lines.push(`    deny! */d${i}`);
+  for (let i = 0; i < 2000; i++) lines.push(`    permit **/p${i}`);
+  lines.push('    permit x/d7', '  }', '}');
+  const { errors } = checkText(lines.join('\n') + '\n');
+  assert.deepEqual(
+    errors.map((d) => d.message.replace(/.*'permit (\S+)'.*'deny! (\S+)'.*/, '$1 < $2')),
+    ['x/d7 < */d7'],
+  );
 });
 
 test('a deny! among thousands of rules under one namespace still forbids the permits it covers', () => {
