@@ -871,14 +871,15 @@ export class Daemon {
       case 'tokens.issue':
       case 'tokens.revoke':
         try {
-          if (r.method === 'tokens.revoke') return operatorResult(this.tokens!.revoke(r.params.name));
+          if (r.method === 'tokens.revoke') return operatorResult(await this.tokens!.revoke(r.params.name));
           const { role, name, agent } = r.params;
           if (role === 'agent' && (!agent || !this.decisions.policy.compiled.ir.agents.some((a) => a.id === agent)))
             return operatorError('bad_request', agent ? `no agent ${agent} in the applied policy` : 'an agent token needs the agent');
-          return operatorResult(this.tokens!.issue(role, name, agent, now));
+          return operatorResult(await this.tokens!.issue(role, name, agent, now));
         } catch (e) {
           if (e instanceof TokenError) return operatorError(e.kind, e.message);
-          throw e;
+          // The file is written but the log could not record it: the change is not acknowledged.
+          return operatorError('unavailable', `the audit log could not record the token file (${(e as Error).message})`);
         }
     }
   }
@@ -1092,7 +1093,8 @@ export class Daemon {
     });
     const history = this.policyHistory();
     history.push({ version: compiled.policy_version, applied_at: record.time, source: compiled.source, ...(by ? { by } : {}) });
-    this.writeState('policy-history.json', { versions: history });
+    // Recorded in the log before the swap is acknowledged, so the history cannot be put back to before it.
+    await this.writeState('policy-history.json', { versions: history });
     return phasesSince ?? Date.parse(record.time);
   }
 
@@ -1356,8 +1358,8 @@ export class Daemon {
   }
 
   /** Replace a state file durably, sealed, before anything that depends on it is acknowledged. */
-  private writeState(name: string, value: object): void {
-    this.seal!.write(this.paths.state, name, value);
+  private writeState(name: string, value: object): Promise<unknown> | undefined {
+    return this.seal!.write(this.paths.state, name, value);
   }
 }
 

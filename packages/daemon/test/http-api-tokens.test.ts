@@ -38,7 +38,7 @@ test('before the token file is checked, a bearer token gets DAEMON_NOT_READY, ne
     assert.deepEqual([operator.status, (operator.body.error as { code: string }).code], [503, 'not_ready']);
     assert.deepEqual(reached, []);
     tokens.load();
-    const { token } = tokens.issue('operator', 'ops', undefined, Date.now());
+    const { token } = await tokens.issue('operator', 'ops', undefined, Date.now());
     assert.equal((await post('/v1/operator', token)).status, 200);
     assert.equal((await post('/v1/operator', 'fmt_anything')).status, 401);
     assert.deepEqual(reached, ['operate token:ops']);

@@ -72,8 +72,8 @@ export class TokenBook {
     return [...this.byHash.values()].map(({ sha256: _hash, ...p }) => p).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Make a new token (durably recorded before it is returned); the secret exists only in the reply. */
-  issue(role: TokenRole, name: string, agentId: string | undefined, nowMs: number): { token: string; entry: Principal } {
+  /** Make a new token (durably recorded, in its file and in the log, before it is returned); the secret exists only in the reply. */
+  async issue(role: TokenRole, name: string, agentId: string | undefined, nowMs: number): Promise<{ token: string; entry: Principal }> {
     if (!NAME.test(name)) throw new TokenError('bad_request', `a token name is 1-64 letters, digits, '.', '_', '@' or '-', not '${name}'`);
     if (this.list().some((t) => t.name === name)) throw new TokenError('conflict', `a token named ${name} exists; revoke it first`);
     const token = `fmt_${randomBytes(32).toString('base64url')}`;
@@ -85,23 +85,24 @@ export class TokenBook {
       created_at: new Date(nowMs).toISOString(),
     };
     this.byHash.set(entry.sha256, entry);
-    this.save();
+    await this.save();
     const { sha256: _hash, ...principal } = entry;
     return { token, entry: principal };
   }
 
-  revoke(name: string): Principal {
+  /** Revoke at once; resolves once the log records the file without it, so no older copy can bring it back. */
+  async revoke(name: string): Promise<Principal> {
     const entry = [...this.byHash.values()].find((t) => t.name === name);
     if (!entry) throw new TokenError('not_found', `no token named ${name}`);
     this.byHash.delete(entry.sha256);
-    this.save();
+    await this.save();
     const { sha256: _hash, ...principal } = entry;
     return principal;
   }
 
-  private save(): void {
+  private async save(): Promise<void> {
     // Saving a book never read would drop every token in the file.
     if (!this.read) throw new Error('the tokens were changed before the token file was read');
-    this.seal.write(dirname(this.file), basename(this.file), { tokens: [...this.byHash.values()] });
+    await this.seal.write(dirname(this.file), basename(this.file), { tokens: [...this.byHash.values()] });
   }
 }

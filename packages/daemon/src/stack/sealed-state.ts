@@ -117,8 +117,13 @@ export class StateSeal {
     return existsSync(file) ? this.open(name, readFileSync(file, 'utf8')) : undefined;
   }
 
-  /** Seal `value` as the next generation and replace `dir/name` with it durably; the log hears of it after. */
-  write(dir: string, name: string, value: unknown): void {
+  /**
+   * Seal `value` as the next generation and replace `dir/name` with it durably; the log hears of it
+   * after. For an anchored file, the returned promise resolves once that record is durable: a change
+   * acknowledged before then (a token revoked) could be undone by a crash and the older copy put back,
+   * which the log would still call the latest.
+   */
+  write(dir: string, name: string, value: unknown): Promise<unknown> | undefined {
     const generation = Math.max(this.seen.get(name)?.generation ?? 0, this.logged?.get(name)?.generation ?? 0) + 1;
     const body = JSON.stringify(value);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -127,7 +132,8 @@ export class StateSeal {
     this.seen.set(name, { generation, body_sha256 });
     // A crash between the file and its record leaves the file one generation ahead of the log:
     // accepted on the next start, which records it then.
-    if (this.logged && ANCHORED.has(name)) void this.note({ file: name, generation, body_sha256 });
+    if (this.logged && ANCHORED.has(name)) return this.note({ file: name, generation, body_sha256 });
+    return undefined;
   }
 
   /**
