@@ -39,14 +39,15 @@ export class FakeSpire {
     private readonly ca: { key: webcrypto.CryptoKey; cert: x509.X509Certificate },
   ) {}
 
-  static async start(dir: string): Promise<FakeSpire> {
+  /** `caValidMs`: how long the trust bundle's root stays in date (a day by default). */
+  static async start(dir: string, caValidMs = 86_400_000): Promise<FakeSpire> {
     const socket = join(dir, 'spire-agent.sock');
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '01',
       name: 'CN=test SPIRE CA',
       notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 86_400_000),
+      notAfter: new Date(Date.now() + caValidMs),
       keys,
       signingAlgorithm: ALG,
       extensions: [new x509.BasicConstraintsExtension(true, 1, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],

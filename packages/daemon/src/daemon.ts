@@ -989,7 +989,13 @@ export class Daemon {
             throw new OperatorRefusal('refused', e.message);
           });
     // So must a changed SPIFFE identity provider.
-    const identityChanged = this.options.dev === undefined && identitySource(compiled.ir) !== this.identity?.source;
+    let identityChanged: boolean;
+    try {
+      identityChanged = this.options.dev === undefined && identitySource(compiled.ir) !== this.identity?.source;
+    } catch (e) {
+      // An identity block it cannot use (two SPIFFE providers): refused with the reason, the running policy stays.
+      throw new OperatorRefusal('refused', (e as Error).message);
+    }
     const identity = identityChanged
       ? await WorkloadIdentity.start(compiled.ir, this.env, this.say).catch((e: Error) => {
           throw new OperatorRefusal('refused', e.message);

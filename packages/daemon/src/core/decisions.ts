@@ -212,7 +212,16 @@ export class DecisionService {
         ? this.deps.credentials?.(policy.compiled.ir, request.agent_id, tool, nowMs, carrier)
         : undefined;
     if (fetching) {
-      const got = await fetching;
+      // An approval spent by this call is not run until its credential is had: meanwhile the
+      // agent's completion gate still counts it (a failed fetch gives it back, unrun).
+      const settling = outcome.approval?.id;
+      if (settling) this.settling.set(settling, request.agent_id);
+      let got: Awaited<typeof fetching>;
+      try {
+        got = await fetching;
+      } finally {
+        if (settling) this.settling.delete(settling);
+      }
       credentialMs = performance.now() - t0;
       // Calls decided during the wait may have moved the same counters: the log gets their values now.
       if (got.ok) {
@@ -378,6 +387,8 @@ export class DecisionService {
 
   /** Agents whose unverified claims were dropped, told once each in the daemon log. */
   private readonly claimsNoted = new Set<string>();
+  /** Approvals spent by permits still awaiting their credential (approval id → agent): not yet run. */
+  private readonly settling = new Map<string, string>();
 
   private noteIgnoredClaims(agent: string): void {
     if (this.claimsNoted.has(agent)) return;
@@ -394,7 +405,10 @@ export class DecisionService {
     const mine = this.deps.approvals.list(nowMs).filter((a) => a.agent_id === agent.id);
     const facts = {
       pending: mine.filter((a) => a.status === 'pending').map((a) => a.id),
-      unrun: mine.filter((a) => a.status === 'approved' && !a.used_at).map((a) => a.id),
+      unrun: [
+        ...mine.filter((a) => a.status === 'approved' && !a.used_at).map((a) => a.id),
+        ...[...this.settling].filter(([, who]) => who === agent.id).map(([id]) => id),
+      ],
       openTasks: this.deps.openTasks?.(agent.id) ?? [],
     };
     return { decision: checkCompletion(agent, request, this.deps.state, facts, nowMs), stateDelta: [] };

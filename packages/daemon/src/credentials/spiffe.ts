@@ -280,14 +280,17 @@ function checkSvid(s: X509Response['svids'][number], trustDomain: string): X509S
   };
   if (!chain.every(inDate)) throw new Error('a certificate is out of date');
   const anchors = roots.filter((r) => r.ca && inDate(r));
+  // The SVID is believed only while every certificate it rests on is in date: the leaf, each
+  // intermediate and the bundle root it chains to. The earliest of them is when it expires.
+  let expiresMs = Infinity;
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
     const next = chain[i + 1];
     const issuer = next ?? anchors.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
     if (!issuer || !issuer.ca || !cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
       throw new Error('it does not chain to the trust bundle');
+    expiresMs = Math.min(expiresMs, Date.parse(cert.validTo), Date.parse(issuer.validTo));
   }
-  const expiresMs = Date.parse(leaf.validTo);
   return { spiffe_id: s.spiffe_id, expires_at: new Date(expiresMs).toISOString(), expiresMs };
 }
 
