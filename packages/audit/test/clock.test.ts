@@ -27,3 +27,11 @@ test('the record time is the ISO form of the id time', () => {
   assert.equal(time, '2026-11-22T07:00:00.123Z');
   assert.equal(decodeTime(id), Date.parse(time));
 });
+
+test("a reopened log's records are not earlier than the latest it holds, though the clock says so", () => {
+  let now = Date.UTC(2026, 10, 22, 7, 0, 0, 0);
+  const clock = new RecordClock(() => now, now + 60_000);
+  assert.equal(clock.next().time, '2026-11-22T07:01:00.000Z');
+  now += 120_000;
+  assert.equal(clock.next().time, '2026-11-22T07:02:00.000Z', 'once the clock passes the floor, it is followed');
+});

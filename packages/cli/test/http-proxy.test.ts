@@ -241,7 +241,7 @@ test('a chunked body is sent on chunked: a request hidden in it never reaches th
   );
 });
 
-test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, IPv6, trailing dot and userinfo unless named', async () => {
+test("egress deny wins over allow; the SSRF guard refuses loopback by IP, name, IPv6, trailing dot, userinfo and the machine's own address unless named", async () => {
   const blocked = await curl('-x', `http://127.0.0.1:${own}`, 'http://blocked.example/');
   assert.equal(blocked.status, 403);
   assert.equal((JSON.parse(blocked.body) as { code: string }).code, 'EGRESS_DENIED');
@@ -266,8 +266,19 @@ test('egress deny wins over allow; the SSRF guard refuses loopback by IP, name, 
     assert.equal(denial.code, 'EGRESS_DENIED', target);
     assert.match(denial.human_message, /resolves to a loopback address/);
   }
-  for (const target of [`https://[::ffff:7f00:1]:${up}/`, `https://127.0.0.1:${up}/`])
+  for (const target of [`https://[::ffff:7f00:1]:${up}/`, `https://127.0.0.1:${up}/`, `https://${outside}:${up}/`])
     assert.match((await curl('-k', ...asOther, target)).stderr, /CONNECT tunnel failed, response 403/, target);
+  // This machine's own outside address reaches its services as loopback does (the upstream listens on
+  // 0.0.0.0). A machine whose outside address is in a reserved net (this VM's, 192.0.2.0/24) is refused
+  // for that first; a public one for being the machine's own.
+  const self = await curl(...asOther, `http://${outside}:${up}/self`);
+  assert.equal(self.status, 403, self.body);
+  assert.match(
+    (JSON.parse(self.body) as { human_message: string }).human_message,
+    /resolves to a (local-interface|documentation \(reserved\)|private) address/,
+  );
+  assert.ok(!seen.some((r) => r.url === '/self'), 'the upstream never saw it');
+  assert.equal((await curl('-x', `http://127.0.0.1:${own}`, `http://${outside}:${up}/named`)).status, 200, 'named in egress allow');
   assert.equal((await curl('-x', `http://127.0.0.1:${own}`, `http://localhost:${up}/named`)).status, 200, 'named in egress allow');
 });
 

@@ -30,6 +30,7 @@ import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js'
 import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
 import { MAX_TIMER_MS } from './core/timers.js';
+import { daemonClock, daemonNow } from './core/clock.js';
 import { compactLog, RETENTION_EVERY_MS } from './core/log-retention.js';
 import { SelectorFetcher } from './core/selectors.js';
 import { RecordFeed } from './core/record-feed.js';
@@ -156,7 +157,8 @@ export class Daemon {
   private draining?: Promise<void>;
   /** Ends a start still initializing (a stop came first). */
   private abortStart?: (why: Error) => void;
-  private readonly startedMs = Date.now();
+  /** When this process started (monotonic: uptime does not jump with the system clock). */
+  private readonly startedMono = performance.now();
   private readonly env: NodeJS.ProcessEnv;
   private readonly say: (line: string) => void;
 
@@ -263,6 +265,7 @@ export class Daemon {
         signer: signing.signer,
         dev: dev !== undefined,
         busy: () => (this.agentServer?.reading ?? 0) > 0,
+        now: daemonNow,
       });
       // A log that opens only after the window closed is closed again (its lock released).
       void opening.then(
@@ -273,6 +276,9 @@ export class Daemon {
       );
       const { log, report } = await within(opening);
       this.log = log;
+      // A system clock stepped back while the daemon was down: count on from the log's latest time.
+      if (log.latestTimeMs !== undefined) daemonClock.notBefore(log.latestTimeMs);
+      this.sayClockNews();
       if (report.truncated)
         this.say(
           `audit log: cut a torn final write (never acknowledged) of ${report.truncated.bytes} bytes at ${report.truncated.segment} offset ${report.truncated.offset}`,
@@ -313,7 +319,7 @@ export class Daemon {
         state: restored.state,
         approvals: this.approvals,
         saveApprovals: () => this.writeApprovals(),
-        now: Date.now,
+        now: daemonNow,
         say: this.say,
         delegation: DelegationTokens.open(dev ? undefined : join(this.paths.root, 'keys', 'delegation.key')),
         recording: (id, args, principal) => this.sinks?.holdArgs(id, args, principal),
@@ -370,7 +376,7 @@ export class Daemon {
             sealed: seal.loggedState(),
           },
         }),
-        Date.now(),
+        daemonNow(),
       );
       this.agentServer = new LineServer({
         handle: (line, agent) => this.serveAgent(line, agent),
@@ -525,7 +531,7 @@ export class Daemon {
       // Sinks get a moment to ship the end of the log; what they miss, they ship after the next start.
       await this.sinks?.stop();
       // The next start replays nothing.
-      await this.snapshots?.take(Date.now()).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
+      await this.snapshots?.take(daemonNow()).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));
       await this.teardown();
     })();
     return this.draining;
@@ -680,7 +686,7 @@ export class Daemon {
     // INITIALIZING: the approvals are not loaded yet, so no status can be given (the API answers 503).
     if (!this.decisions) return undefined;
     const polled = this.decisions.poll({ defer_token: id, ...(agent ? { agent_id: agent } : {}) });
-    const a = polled.status === 'unknown' ? undefined : this.approvals?.get(id, Date.now());
+    const a = polled.status === 'unknown' ? undefined : this.approvals?.get(id, daemonNow());
     return { approval_id: id, status: polled.status, ...(a ? { agent_id: a.agent_id, tool: a.tool, expires_at: a.expires_at } : {}) };
   }
 
@@ -732,7 +738,7 @@ export class Daemon {
     }
     if (this.lifecycle.state !== 'READY' || !this.approvals || !this.decisions)
       return operatorError('not_ready', `the daemon is ${this.lifecycle.state}`);
-    const now = Date.now();
+    const now = daemonNow();
     switch (r.method) {
       case 'approvals.list': {
         const status = r.params?.status ?? 'pending';
@@ -908,10 +914,10 @@ export class Daemon {
       state: this.lifecycle.state,
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
       latency: this.decisions?.latency ?? new LatencyHistogram(),
-      pendingApprovals: this.approvals?.list(Date.now()).filter((a) => a.status === 'pending').length ?? 0,
+      pendingApprovals: this.approvals?.list(daemonNow()).filter((a) => a.status === 'pending').length ?? 0,
       logRecords: this.log?.size ?? 0,
       degraded: this.decisions?.degraded !== undefined,
-      uptimeSeconds: (Date.now() - this.startedMs) / 1000,
+      uptimeSeconds: (performance.now() - this.startedMono) / 1000,
     });
   }
 
@@ -943,7 +949,7 @@ export class Daemon {
       principals,
       ...(reverse ? { reverse } : {}),
       proxyOnly: proxyOnlyCredentials(compiled.ir, reverse !== undefined),
-      appliedAt: new Date().toISOString(),
+      appliedAt: new Date(daemonNow()).toISOString(),
       mode: settings.mode,
       ...(settings.walRetentionMs !== undefined ? { walRetentionMs: settings.walRetentionMs } : {}),
     };
@@ -1174,14 +1180,14 @@ export class Daemon {
   }
 
   private status(): object {
-    const now = Date.now();
+    const now = daemonNow();
     const pending = this.approvals?.list(now).filter((a) => a.status === 'pending') ?? [];
     const oldest = pending.reduce<number | undefined>((m, a) => Math.min(m ?? Infinity, Date.parse(a.deferred_at)), undefined);
     const policy = this.decisions?.policy;
     return {
       state: this.lifecycle.state,
       pid: process.pid,
-      uptime_seconds: Math.floor((now - this.startedMs) / 1000),
+      uptime_seconds: Math.floor((performance.now() - this.startedMono) / 1000),
       socket: this.settings?.agentSocket ?? null,
       operator_socket: this.paths.operatorSocket,
       http: this.httpUrl() ?? null,
@@ -1256,9 +1262,10 @@ export class Daemon {
     });
   }
 
-  /** Once a second: expire approvals, snapshot the state when due, apply `wal_retention` when due. */
+  /** Once a second: say when the system clock stepped back, expire approvals, snapshot the state when due, apply `wal_retention` when due. */
   private async tick(): Promise<void> {
-    const now = Date.now();
+    this.sayClockNews();
+    const now = daemonNow();
     if (now >= this.reprobeDueMs && this.lifecycle.state === 'READY' && this.decisions) {
       this.reprobeDueMs = now + REPROBE_EVERY_MS;
       void this.broker?.probe(this.decisions.policy.compiled.ir, true);
@@ -1282,6 +1289,11 @@ export class Daemon {
     await this.sweepApprovals();
   }
 
+  private sayClockNews(): void {
+    const news = daemonClock.news();
+    if (news) this.say(news);
+  }
+
   /** Compact the log's sealed segments older than `olderThanMs` (see core/log-retention.ts). */
   private async compact(olderThanMs: number, by: string, archiveDir?: string): ReturnType<typeof compactLog> {
     if (!this.log || !this.snapshots) throw new Error(`the daemon is ${this.lifecycle.state}`);
@@ -1291,7 +1303,7 @@ export class Daemon {
       stateDir: this.paths.state,
       ...(this.sinks ? { sinks: this.sinks.shipping() } : {}),
       olderThanMs,
-      nowMs: Date.now(),
+      nowMs: daemonNow(),
       archiveDir: archiveDir ?? this.settings!.walArchiveDir,
       by,
     });
@@ -1313,7 +1325,7 @@ export class Daemon {
         message: `approved by ${by}${reason ? `: ${reason}` : ''} (${a.id}); the identical call runs once`,
         ...(a.rule_ref ? { rule_ref: a.rule_ref } : {}),
         action_id: a.action_id,
-        time: new Date().toISOString(),
+        time: new Date(daemonNow()).toISOString(),
         policy_version: compiled.policy_version,
       },
     );
@@ -1322,7 +1334,7 @@ export class Daemon {
   /** `stopping`: the drain's last sweep, so that an expiry noticed in the last second is recorded before the stop. */
   private async sweepApprovals(stopping = false): Promise<void> {
     if (!this.approvals || !this.log || (this.lifecycle.state !== 'READY' && !stopping)) return;
-    const expired = this.approvals.takeExpired(Date.now());
+    const expired = this.approvals.takeExpired(daemonNow());
     if (expired.length === 0) return;
     const records: RecordInput[] = expired.map((a) => ({
       type: 'approval_resolved',
@@ -1353,7 +1365,7 @@ export class Daemon {
   }
 
   private writeApprovals(): void {
-    this.approvals!.prune(Date.now(), 7 * 86_400_000, 3_600_000);
+    this.approvals!.prune(daemonNow(), 7 * 86_400_000, 3_600_000);
     this.writeState('approvals.json', { approvals: this.approvals!.toJSON() });
   }
 

@@ -77,6 +77,8 @@ export interface OpenOptions {
    * syncs on the threadpool, so they are read and decided meanwhile and join the next batch.
    */
   busy?: () => boolean;
+  /** The time records and checkpoints are stamped with (default `Date.now`; the daemon's own clock). */
+  now?: () => number;
 }
 
 /** Told of each record once it is durable, in log order, with its canonical bytes. */
@@ -117,7 +119,7 @@ export class AuditLog {
   private closed = false;
   private signer?: Signer;
   private signerKey?: string;
-  private readonly clock = new RecordClock();
+  private readonly clock: RecordClock;
   private checkpointing?: Promise<CheckpointRecord | undefined>;
   private compacting = false;
   private checkpointTimer?: NodeJS.Timeout;
@@ -142,6 +144,7 @@ export class AuditLog {
     private readonly unlock: () => void,
     private readonly options: OpenOptions,
   ) {
+    this.clock = new RecordClock(options.now, this.latestTimeMs ?? -1);
     this.signer = options.signer;
     if (options.signer) this.signerKey = encodeVerifierKey(options.signer);
     this.allocated = fstatSync(fd).size;
@@ -208,6 +211,12 @@ export class AuditLog {
 
   root(): Hash {
     return this.state.frontier.root();
+  }
+
+  /** The latest record time in the active segment, in ms (undefined when it holds none, or one unreadable). */
+  get latestTimeMs(): number | undefined {
+    const t = this.state.segmentMaxTime;
+    return t ? Date.parse(t) : undefined;
   }
 
   /** An id and time for a record about to be appended, from the log's own monotonic clock. */
@@ -415,7 +424,7 @@ export class AuditLog {
       const covered = this.unsigned;
       try {
         const note = await signCheckpoint(
-          { origin: signer.name, size, root: this.state.frontier.root(), time: new Date().toISOString() },
+          { origin: signer.name, size, root: this.state.frontier.root(), time: new Date((this.options.now ?? Date.now)()).toISOString() },
           signer,
         );
         const record = await this.append({ type: 'checkpoint', size, note, key: signerKey });

@@ -1,7 +1,8 @@
 /**
  * Record ids and times for the append path, which runs once per tool call: monotonic ULIDs
  * (48-bit millisecond time, 80 random bits; within one millisecond, or when the clock steps back,
- * the previous id plus one) and the ISO time, each formatted once per millisecond.
+ * the previous id plus one) and the ISO time, each formatted once per millisecond. Times never
+ * go below the latest one the log already holds, nor backward.
  */
 import { randomFillSync } from 'node:crypto';
 
@@ -17,11 +18,15 @@ export class RecordClock {
   private pool = Buffer.alloc(0);
   private poolAt = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `floorMs`: the latest record time of the log reopened (its next records are not earlier). */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly floorMs = -1,
+  ) {}
 
   /** The next id and the time it was taken at. */
   next(): { id: string; time: string } {
-    const ms = this.now();
+    const ms = Math.max(this.now(), this.floorMs);
     if (ms > this.lastMs) {
       this.lastMs = ms;
       this.timePart = encodeTime(ms);

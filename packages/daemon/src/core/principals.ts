@@ -12,6 +12,7 @@ import { fetchableKeyUrl, type ProviderIR } from '@faramesh/fpl/runtime';
 import { unfaithfulJson } from '@faramesh/protocol';
 import { resolveStackPath } from '../stack/paths.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
+import { daemonNow } from './clock.js';
 
 export type Principal = Record<string, unknown>;
 
@@ -94,12 +95,12 @@ function discoveredKeySet(issuer: string): JWTVerifyGetKey {
   };
   return async (header, token) => {
     if (!keys) {
-      if (Date.now() - failedAt < DISCOVERY_RETRY_MS) throw failure!;
+      if (daemonNow() - failedAt < DISCOVERY_RETRY_MS) throw failure!;
       pending ??= discover().finally(() => (pending = undefined));
       try {
         keys = await pending;
       } catch (e) {
-        failedAt = Date.now();
+        failedAt = daemonNow();
         failure = e as Error;
         throw failure;
       }

@@ -5,6 +5,7 @@
  * also the only view of a `faramesh dev` log from outside the daemon.
  */
 import type { Appended } from '@faramesh/audit';
+import { daemonNow } from './clock.js';
 
 /** Records kept for a tail that starts from the daemon. */
 export const FEED_RECORDS = 10_000;
@@ -91,8 +92,8 @@ export class RecordFeed {
     let page = this.read(q, limit);
     const wait = Math.min(q.wait_ms ?? 0, MAX_WAIT_MS);
     if (page.records.length > 0 || wait <= 0 || this.closed || q.after === undefined) return page;
-    const deadline = Date.now() + wait;
-    while (page.records.length === 0 && !this.closed && Date.now() < deadline) {
+    const deadline = daemonNow() + wait;
+    while (page.records.length === 0 && !this.closed && daemonNow() < deadline) {
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -102,7 +103,7 @@ export class RecordFeed {
         const timer = setTimeout(() => {
           this.waiters.delete(wake);
           resolve();
-        }, deadline - Date.now());
+        }, deadline - daemonNow());
         this.waiters.add(wake);
       });
       page = this.read({ ...q, after: page.next }, limit);

@@ -10,6 +10,7 @@ import type { PolicyIR, SelectorIR } from '@faramesh/fpl';
 import { selectorKey, type EngineState } from '@faramesh/engine';
 import { replyText } from '../outbound/reply-text.js';
 import { MAX_TIMER_MS } from './timers.js';
+import { daemonNow } from './clock.js';
 
 /** How long one fetch may take: a selector is a quick lookup, and a slow one is `on_timeout`. */
 const TIMEOUT_MS = 2000;
@@ -67,7 +68,7 @@ export class SelectorFetcher {
   /** Fetch one selector's source and store its value, or why there is none. */
   async fetchOnce(agent: string, s: SelectorIR): Promise<void> {
     const key = selectorKey(agent, s.id);
-    const fetchedMs = Date.now();
+    const fetchedMs = daemonNow();
     try {
       const url = sourceUrl(s.source);
       const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });

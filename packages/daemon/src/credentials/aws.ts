@@ -6,6 +6,7 @@
  * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SECRETS_MANAGER), credentials its default chain.
  */
 import { secretValue, type Secret } from './secret-value.js';
+import { daemonNow } from '../core/clock.js';
 
 export interface AwsConfig {
   region: string;
@@ -72,7 +73,7 @@ export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: num
     });
     credentials = assumed.credentials;
     const exp = credentials.expiration;
-    if (exp) ttl_s = Math.min(ttl_s, Math.max(0, Math.floor((exp.getTime() - Date.now()) / 1000)));
+    if (exp) ttl_s = Math.min(ttl_s, Math.max(0, Math.floor((exp.getTime() - daemonNow()) / 1000)));
     via = ` via ${assumed.id}`;
   }
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');

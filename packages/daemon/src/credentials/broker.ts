@@ -17,6 +17,7 @@ import { resolvedField } from '../stack/settings.js';
 import type { Secret } from './secret-value.js';
 import { vaultIssue, vaultLogin } from './vault.js';
 import { jwtSvid, spiffeSocket } from './spiffe.js';
+import { daemonNow } from '../core/clock.js';
 
 export interface CredentialRef {
   provider: string;
@@ -91,7 +92,7 @@ export class CredentialBroker {
     return s;
   }
 
-  private count(provider: string, error?: string, nowMs = Date.now(), probe = false): void {
+  private count(provider: string, error?: string, nowMs = daemonNow(), probe = false): void {
     const s = this.stat(provider);
     const at = new Date(nowMs).toISOString();
     s.last_probe_at = at;
@@ -132,8 +133,8 @@ export class CredentialBroker {
         if (this.probing.has(name) || (unhealthyOnly && (s.status === 'HEALTHY' || s.status === 'UNKNOWN'))) return;
         this.probing.add(name);
         try {
-          const got = await this.attempt(ir, c, agent, c.tools[0] ?? 'probe', Date.now(), true);
-          this.count(name, got.ok ? undefined : got.message, Date.now(), true);
+          const got = await this.attempt(ir, c, agent, c.tools[0] ?? 'probe', daemonNow(), true);
+          this.count(name, got.ok ? undefined : got.message, daemonNow(), true);
         } finally {
           this.probing.delete(name);
         }

@@ -9,6 +9,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Secret } from './secret-value.js';
+import { daemonNow } from '../core/clock.js';
 
 /** The Workload API messages and service this daemon uses (field numbers from the SPIFFE spec). */
 export const WORKLOAD_PROTO = `syntax = "proto3";
@@ -272,7 +273,7 @@ function checkSvid(s: X509Response['svids'][number], trustDomain: string): X509S
   if (leaf.ca) throw new Error('the leaf is a CA certificate');
   const uris = (leaf.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('URI:'));
   if (uris.length !== 1 || uris[0] !== `URI:${s.spiffe_id}`) throw new Error(`the certificate names ${uris.join(', ') || 'no URI'}`);
-  const now = Date.now();
+  const now = daemonNow();
   const inDate = (c: X509Certificate) => {
     const from = Date.parse(c.validFrom);
     const to = Date.parse(c.validTo);

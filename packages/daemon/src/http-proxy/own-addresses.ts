@@ -5,13 +5,14 @@
  */
 import { BlockList, isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { daemonNow } from '../core/clock.js';
 
 const REFRESH_MS = 5000;
 let list: BlockList | undefined;
 let readAt = 0;
 
 function current(): BlockList {
-  const now = Date.now();
+  const now = daemonNow();
   if (list && now - readAt < REFRESH_MS) return list;
   const next = new BlockList();
   for (const entries of Object.values(networkInterfaces()))

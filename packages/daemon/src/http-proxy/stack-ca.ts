@@ -96,6 +96,7 @@ export class StackCa {
   }
 
   /** The TLS context the proxy presents to an agent for `host` (a name or an IP). */
+  // The system clock, not the daemon's (core/clock.ts): the agent judges these certificates by it.
   contextFor(host: string, nowMs = Date.now()): Promise<SecureContext> {
     const held = this.leaves.get(host);
     if (held && held.until > nowMs) return held.context;

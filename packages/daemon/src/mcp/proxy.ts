@@ -24,6 +24,7 @@ import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 import { isLoopbackHost } from '../wire/http-api.js';
+import { daemonNow } from '../core/clock.js';
 
 export interface ProxyDeps extends SessionDeps {
   servers(): McpServerSpec[];
@@ -86,7 +87,7 @@ export class McpProxy {
 
   /** Close sessions unused for `idleMs`. */
   private sweep(): void {
-    const now = Date.now();
+    const now = daemonNow();
     for (const e of this.sessions.values())
       if (e.use.calls + e.use.streams === 0 && now - e.use.last >= this.limits.idleMs) void e.transport.close();
   }
@@ -105,10 +106,10 @@ export class McpProxy {
   private using(use: Use, req: IncomingMessage, res: ServerResponse): void {
     const kind = req.method === 'GET' ? 'streams' : 'calls';
     use[kind]++;
-    use.last = Date.now();
+    use.last = daemonNow();
     res.once('close', () => {
       use[kind]--;
-      use.last = Date.now();
+      use.last = daemonNow();
     });
   }
 
@@ -218,7 +219,7 @@ export class McpProxy {
       const transport = new SSEServerTransport(`/mcp/${encodeURIComponent(name)}/messages`, res);
       const session = await this.open(agent, spec, transport, res);
       if (!session) return;
-      const use = { calls: 0, streams: 0, last: Date.now() };
+      const use = { calls: 0, streams: 0, last: daemonNow() };
       this.using(use, req, res);
       this.sessions.set(transport.sessionId, { kind: 'sse', transport, session, use });
       return transport.start();
@@ -249,7 +250,7 @@ export class McpProxy {
     if ((first as { method?: unknown } | undefined)?.method !== 'initialize')
       return fail(res, 400, 'no MCP session: start with an initialize request');
     if (!(await room())) return;
-    const use = { calls: 0, streams: 0, last: Date.now() };
+    const use = { calls: 0, streams: 0, last: daemonNow() };
     this.using(use, req, res);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),

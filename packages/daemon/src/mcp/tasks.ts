@@ -7,6 +7,7 @@
  */
 import type { McpTask } from '@faramesh/audit';
 import { timerAt } from '../core/timers.js';
+import { daemonNow } from '../core/clock.js';
 
 export type TaskEnd = 'completed' | 'failed' | 'cancelled';
 export const TERMINAL = new Set<string>(['completed', 'failed', 'cancelled']);
@@ -51,7 +52,7 @@ export class TaskBook {
       ...(t.actionId ? { actionId: t.actionId } : {}),
     };
     if (typeof t.ttlMs === 'number' && t.ttlMs >= 0) {
-      entry.deadline = Date.now() + t.ttlMs;
+      entry.deadline = daemonNow() + t.ttlMs;
       entry.timer = timerAt(
         entry.deadline,
         () => this.end(key, 'expired'),
@@ -78,10 +79,10 @@ export class TaskBook {
       const t = this.open.get(key)!;
       this.end(key, 'abandoned');
       if (!outlives || !t.writes) continue;
-      const left = t.deadline === undefined ? ORPHAN_HOLD_MS : t.deadline - Date.now();
+      const left = t.deadline === undefined ? ORPHAN_HOLD_MS : t.deadline - daemonNow();
       if (left <= 0) continue;
       t.timer = timerAt(
-        Date.now() + left,
+        daemonNow() + left,
         () => this.orphans.delete(key),
         (timer) => (t.timer = timer),
       );
