@@ -66,3 +66,18 @@ test('TaskBook: a TTL longer than a Node timer holds (~25 days) does not expire 
   ]);
   book.close();
 });
+
+test('TaskBook: a permitted call awaiting its answer is a write under way until answered, or its session ends', () => {
+  const book = new TaskBook(() => {});
+  book.callSent('s1', 1, 'a', 'fs/write_file');
+  book.callSent('s1', '1', 'a', 'fs/move_file');
+  book.callSent('s2', 1, 'b', 'fs/write_file');
+  assert.deepEqual(book.openWrites('a'), ['call 1 to fs/write_file', 'call "1" to fs/move_file'], 'ids 1 and "1" are two calls');
+  book.callAnswered('s1', 1);
+  assert.deepEqual(book.openWrites('a'), ['call "1" to fs/move_file']);
+  book.sessionClosed('s1');
+  assert.deepEqual(book.openWrites('a'), []);
+  assert.deepEqual(book.openWrites('b'), ['call 1 to fs/write_file'], 'another session is untouched');
+  book.close();
+  assert.deepEqual(book.openWrites('b'), []);
+});

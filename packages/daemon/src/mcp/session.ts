@@ -151,7 +151,13 @@ export class ProxySession {
 
   private answered(id: Id): void {
     this.inFlight.delete(id);
+    this.deps.tasks.callAnswered(this.key, id);
     this.settleIfIdle();
+  }
+
+  /** A permitted call goes upstream: one to a tool that may write holds the completion gate until answered. */
+  private sending(id: Id, tool: string): void {
+    if (!this.readOnly.has(tool)) this.deps.tasks.callSent(this.key, id, this.agent, `${this.server.name}/${tool}`);
   }
 
   /** A decided call leaves `deciding` only once it is in flight (or answered): a drain never sees a gap between. */
@@ -255,6 +261,7 @@ export class ProxySession {
     const task = m.params?.task as { ttl?: unknown } | undefined;
     if (typeof decided !== 'string' && decided.result.effect === 'PERMIT') {
       const { result, name } = decided;
+      this.sending(m.id, name);
       // forward() marks the call in flight before its first await, so the drain keeps waiting.
       const sent = this.forward(
         m,
@@ -305,6 +312,7 @@ export class ProxySession {
     }
     // Relayed as HTTP: the client's transport has no stream for this id, so nothing else may ride it.
     this.inFlight.set(call.id, { method: call.method, relayed: true });
+    this.sending(call.id, decided.name);
     this.decidedOn(call.id);
     this.deps.relayed?.();
     try {
@@ -469,8 +477,10 @@ export class ProxySession {
   private lost(why: string, restarting: boolean): void {
     this.deps.say(`mcp ${this.server.name}: ${why}${restarting ? '; restarting it' : ''}`);
     // Requests in flight will never be answered: say so, clearly, rather than let them hang.
-    for (const id of [...this.inFlight.keys()])
+    for (const id of [...this.inFlight.keys()]) {
+      this.deps.tasks.callAnswered(this.key, id);
       void this.error(id, `${why} while this request was in flight${restarting ? '; it is being restarted' : ''}`);
+    }
     this.inFlight.clear();
     if (!restarting) void this.close().catch(() => {});
   }

@@ -3,7 +3,8 @@
  * result. A task ends when the upstream or the client reports a terminal status (a `tasks/get` or
  * `tasks/result` reply, `notifications/tasks/status`, or the `faramesh/tasks/complete` extension).
  * One that outlives its TTL, or its session, without an end is a RUNTIME_GAP in the log. Open tasks
- * of tools not marked read-only are the agent's uncommitted writes for its completion gate.
+ * of tools not marked read-only, and permitted calls to such tools still awaiting their answer, are
+ * the agent's uncommitted writes for its completion gate.
  */
 import type { McpTask } from '@faramesh/audit';
 import { timerAt } from '../core/timers.js';
@@ -37,7 +38,20 @@ export class TaskBook {
    */
   private readonly orphans = new Map<string, Open>();
 
+  /** Permitted calls to tools that may write, sent upstream and not answered yet: their agent and what the gate names. */
+  private readonly calls = new Map<string, { agent: string; label: string }>();
+
   constructor(private readonly record: (event: TaskEvent) => void) {}
+
+  /** A permitted call to `tool` (server/name) went upstream; until `callAnswered`, it is a write under way. */
+  callSent(session: string, id: string | number, agent: string, tool: string): void {
+    this.calls.set(callKey(session, id), { agent, label: `call ${JSON.stringify(id)} to ${tool}` });
+  }
+
+  /** The call was answered, failed, or will never be answered (cancelled, its server lost). */
+  callAnswered(session: string, id: string | number): void {
+    this.calls.delete(callKey(session, id));
+  }
 
   /** `session` keeps task ids of different upstream connections apart. */
   started(session: string, t: Omit<Open, 'timer'> & { ttlMs?: number | null }): void {
@@ -74,6 +88,7 @@ export class TaskBook {
    * tasks keep holding the completion gate until their TTL has passed.
    */
   sessionClosed(session: string, outlives = false): void {
+    for (const key of [...this.calls.keys()]) if (key.startsWith(`${session}\u0000`)) this.calls.delete(key);
     for (const key of [...this.open.keys()]) {
       if (!key.startsWith(`${session}\u0000`)) continue;
       const t = this.open.get(key)!;
@@ -92,15 +107,16 @@ export class TaskBook {
 
   /** The agent's open tasks that may write (for `no_uncommitted_writes`). */
   openWrites(agent: string): string[] {
-    return [...this.open.values(), ...this.orphans.values()]
-      .filter((t) => t.agent === agent && t.writes)
-      .map((t) => `${t.server}/${t.taskId}`);
+    const tasks = [...this.open.values(), ...this.orphans.values()].filter((t) => t.agent === agent && t.writes);
+    const calls = [...this.calls.values()].filter((c) => c.agent === agent);
+    return [...tasks.map((t) => `${t.server}/${t.taskId}`), ...calls.map((c) => c.label)];
   }
 
   close(): void {
     for (const t of [...this.open.values(), ...this.orphans.values()]) clearTimeout(t.timer);
     this.open.clear();
     this.orphans.clear();
+    this.calls.clear();
   }
 
   private end(key: string, status: TaskEnd | 'expired' | 'abandoned'): void {
@@ -123,3 +139,6 @@ export class TaskBook {
     });
   }
 }
+
+/** Request ids are strings or numbers: `1` and `"1"` are different calls. */
+const callKey = (session: string, id: string | number) => `${session}\u0000call\u0000${JSON.stringify(id)}`;
