@@ -21,7 +21,7 @@ import {
   type Ed25519Signer,
   type RecordInput,
 } from '@faramesh/audit';
-import { budgetUsage, liveSpawns, mayPermit, prepare, type EngineState } from '@faramesh/engine';
+import { budgetUsage, dropSessions, liveSpawns, mayPermit, prepare, pruneState, type EngineState } from '@faramesh/engine';
 import { canonicalJson, type DecisionRequest, type HttpFields } from '@faramesh/protocol';
 import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } from './signing/checkpoint-signer.js';
 import type { Server as NetServer } from 'node:net';
@@ -69,6 +69,7 @@ import { HttpApi } from './wire/http-api.js';
 import { LineServer } from './wire/line-server.js';
 import type { McpProxy } from './mcp/proxy.js';
 import { TaskBook } from './mcp/tasks.js';
+import { isMcpSessionId } from './mcp/session-id.js';
 import { CredentialBroker } from './credentials/broker.js';
 import { withheldFromServers } from './credentials/ambient.js';
 import type { Carrier } from './credentials/carrier.js';
@@ -83,6 +84,8 @@ import { OperatorRefusal, OperatorRequest, operatorError, operatorResult } from 
 
 /** How often a credential provider last seen failing is probed again. */
 const REPROBE_EVERY_MS = 30_000;
+/** How often the engine state is pruned (pruneState): a day counter goes soon after midnight, a bucket soon after its window. */
+const PRUNE_EVERY_MS = 60_000;
 
 export const DAEMON_VERSION = '0.1.0';
 
@@ -124,6 +127,10 @@ export class Daemon {
   private retentionDueMs = 0;
   /** When credential providers that failed are tried again (they recover without waiting for a call). */
   private reprobeDueMs = 0;
+  /** When the engine state is next rid of past days' budget counters and refilled rate buckets. */
+  private pruneDueMs = 0;
+  /** Sessions over since the last tick (MCP sessions closed), whose budgets and facts the state forgets. */
+  private readonly endedSessions = new Set<string>();
   /** Records compacted into archive files. */
   private archived = 0;
   private alerts?: Alerts;
@@ -311,6 +318,8 @@ export class Daemon {
       );
       tokens.load();
       deadline();
+      // No MCP session outlives the daemon: their clients start new ones. What the log kept of them goes.
+      dropSessions(restored.state, isMcpSessionId);
       this.engineState = restored.state;
       this.approvals = new ApprovalBook(settings.approvalTtlMs, this.readApprovals());
       const broker = (this.broker = new CredentialBroker(this.env, dev !== undefined));
@@ -433,6 +442,7 @@ export class Daemon {
       stackDir: this.paths.stackDir,
       env: this.env,
       withheld: () => withheldFromServers(policy().compiled.ir),
+      ended: (sessionId) => this.endedSessions.add(sessionId),
       say: this.say,
     }));
     const mirror = this.mirrorFor(ir, 'mcp');
@@ -1269,6 +1279,16 @@ export class Daemon {
     if (now >= this.reprobeDueMs && this.lifecycle.state === 'READY' && this.decisions) {
       this.reprobeDueMs = now + REPROBE_EVERY_MS;
       void this.broker?.probe(this.decisions.policy.compiled.ir, true);
+    }
+    // Before a snapshot: what can no longer change a decision is neither kept nor written, month after month.
+    if (now >= this.pruneDueMs && this.engineState) {
+      this.pruneDueMs = now + PRUNE_EVERY_MS;
+      pruneState(this.engineState, now);
+    }
+    if (this.endedSessions.size > 0 && this.engineState) {
+      const ended = this.endedSessions;
+      dropSessions(this.engineState, (id) => ended.has(id));
+      ended.clear();
     }
     if (this.snapshots?.due(now) && this.lifecycle.state === 'READY')
       void this.snapshots.take(now).catch((e: Error) => this.say(`could not snapshot the state: ${e.message}`));

@@ -4,6 +4,8 @@ export {
   applyDelta,
   emptyState,
   giveBack,
+  pruneState,
+  dropSessions,
   isDeltaOp,
   valuesOf,
   spawnEnded,

@@ -170,3 +170,64 @@ export const key = (...parts: string[]): string => parts.join('\u0000');
 
 /** Where a selector's value is kept in the state: by agent and selector id. */
 export const selectorKey = (agent: string, id: string): string => key(agent, id);
+
+/** A day budget's period: its UTC date. */
+const DAY_PERIOD = /^\d{4}-\d{2}-\d{2}$/;
+/** A rate bucket's window, the last part of its key (rate-limit.ts): `per <s>`, or `<limit>/<s>`. */
+const BUCKET_WINDOW = /^(?:per |\d+\/)(\d+(?:\.\d+)?)$/;
+
+/**
+ * Drop, in place, what can no longer change a decision, so that a daemon running for months does
+ * not keep (and snapshot) every day it has seen: budget counters of UTC days before `nowMs`'s (only
+ * the current day's are read: budgets, `daily` caps, the completion gate, status; the daemon's clock
+ * never runs backward), and rate buckets untouched for their whole window, which have refilled to
+ * their limit and so decide as a missing (full) bucket does. Session counters and session facts are
+ * kept: a session id may come back, and its budget never resets. Returns how many entries went.
+ */
+export function pruneState(state: EngineState, nowMs: number): number {
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  let dropped = 0;
+  for (const k of Object.keys(state.budgets)) {
+    const parts = k.split('\u0000');
+    if (parts.length === 3 && DAY_PERIOD.test(parts[2]!) && parts[2]! < today) {
+      delete state.budgets[k];
+      dropped++;
+    }
+  }
+  for (const [k, b] of Object.entries(state.buckets)) {
+    const cut = k.lastIndexOf('\u0000');
+    const window = BUCKET_WINDOW.exec(k.slice(cut + 1));
+    const windowMs = window ? Number(window[1]) * 1000 : NaN;
+    // A bucket of an older state keyed without its window (rate-limit.ts legacyBucket) would be read in its place.
+    if (!(windowMs > 0) || Object.hasOwn(state.buckets, k.slice(0, cut))) continue;
+    if (nowMs - b.updated_ms >= windowMs) {
+      delete state.buckets[k];
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/**
+ * Forget, in place, sessions that can make no more calls (`dead`: an MCP session that closed; its id
+ * was the daemon's own and is never used again): their session budget counters and session facts.
+ * Returns how many entries went.
+ */
+export function dropSessions(state: EngineState, dead: (sessionId: string) => boolean): number {
+  let dropped = 0;
+  for (const k of Object.keys(state.budgets)) {
+    const period = k.split('\u0000')[2];
+    if (period?.startsWith('s:') && dead(period.slice(2))) {
+      delete state.budgets[k];
+      dropped++;
+    }
+  }
+  for (const k of Object.keys(state.sessions)) {
+    const id = k.slice(k.indexOf('\u0000') + 1);
+    if (dead(id)) {
+      delete state.sessions[k];
+      dropped++;
+    }
+  }
+  return dropped;
+}

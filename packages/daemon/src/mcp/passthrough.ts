@@ -39,6 +39,11 @@ export function relayCall(
   credential: Record<string, string> = {},
   /** Each request the upstream sends the client within the call's event stream (sampling, elicitation, …). */
   serverRequest: (method: string) => void = () => {},
+  /**
+   * Given how to end the relay when the client cancels the call: the upstream, told of the
+   * cancellation, will never answer it, so its response would stay open for ever.
+   */
+  cancellable: (cancel: () => void) => void = () => {},
 ): Promise<void> {
   return new Promise((resolve) => {
     const https = target.url.protocol === 'https:';
@@ -83,6 +88,14 @@ export function relayCall(
       },
     );
     up.once('error', (e) => failed(e.message));
+    cancellable(() => {
+      up.removeAllListeners('error').on('error', () => {});
+      up.destroy();
+      // The client ignores whatever answers a request it cancelled: this only ends its stream.
+      if (!res.headersSent && !gone()) failed('request cancelled by the client');
+      else if (!gone()) res.end();
+      resolve();
+    });
     up.end(body);
   });
 }

@@ -19,6 +19,7 @@ import { TERMINAL, type TaskBook, type TaskEnd } from './tasks.js';
 import { Upstream, type McpServerSpec } from './upstream.js';
 import { relayCall } from './passthrough.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
+import { mcpSessionId } from './session-id.js';
 
 export interface SessionDeps {
   /** `carrier`: how this upstream would carry a per-call credential, when that may rule it out. */
@@ -37,6 +38,8 @@ export interface SessionDeps {
   env: NodeJS.ProcessEnv;
   /** The daemon's variables a stdio server never inherits, under the policy in force. */
   withheld?(): (name: string) => boolean;
+  /** The session is over: its `session_id` makes no more calls (the daemon forgets its budget and facts). */
+  ended?(sessionId: string): void;
   say(line: string): void;
 }
 
@@ -98,6 +101,8 @@ export class ProxySession {
    * since the transport routes an id's answer to the last POST that carried it.
    */
   private readonly arriving = new Set<Id>();
+  /** Calls relayed as HTTP (passthrough.ts), by id: how to end one the client cancelled. */
+  private readonly relays = new Map<Id, () => void>();
   /** Tools the upstream marks read-only (`annotations.readOnlyHint`): their tasks write nothing. */
   private readonly readOnly = new Set<string>();
   /**
@@ -106,6 +111,10 @@ export class ProxySession {
    */
   private readonly withOutputSchema = new Set<string>();
   private readonly key = randomUUID();
+  /** The `session_id` its calls are decided under: the daemon's own, never used again once the session ends. */
+  private get sessionId(): string {
+    return mcpSessionId(this.key);
+  }
   private closed = false;
   private settled?: () => void;
   /** A stdio server has no request to put a credential on; plain HTTP off this machine would show it. */
@@ -175,6 +184,7 @@ export class ProxySession {
     this.settled?.();
     this.closed = true;
     this.deps.tasks.sessionClosed(this.key, this.upstream.remote);
+    this.deps.ended?.(this.sessionId);
     await this.upstream.close();
     await this.client.close().catch(() => {});
   }
@@ -225,7 +235,17 @@ export class ProxySession {
         return this.deps.record({ agent_id: this.agent, server: this.server.name, method: m.method, from: 'client', code: 'RUNTIME_GAP' });
       if (m.method === 'notifications/cancelled') {
         const id = (m as { params?: { requestId?: Id } }).params?.requestId;
-        if (id !== undefined && !this.inFlight.has(id)) return; // a call we answered ourselves
+        if (id === undefined) return this.upstream.send(m).catch(() => {});
+        const asked = this.inFlight.get(id);
+        if (!asked) return; // a call we answered ourselves
+        await this.upstream.send(m).catch(() => {});
+        // A receiver of a cancellation sends no reply (MCP): the request will never be answered. It is
+        // forgotten now (else it held the completion gate, and the session's drain, for the session's
+        // life), and the stream the client's transport keeps for it is ended with an error the client
+        // ignores, as it ignores any reply to what it cancelled.
+        if (asked.relayed) return this.relays.get(id)?.();
+        this.answered(id);
+        return this.error(id, 'request cancelled by the client', -32800);
       }
     }
     await this.upstream.send(m).catch(() => {});
@@ -320,10 +340,18 @@ export class ProxySession {
       // Only the members decided on go upstream: another (`Params`, `paramſ`) is what a lenient decoder
       // (Go's encoding/json folds case) could read instead of the params the policy judged.
       const sent = { jsonrpc, id, method: call.method, params };
-      await relayCall(target, JSON.stringify(sent), req, res, call.id, c ? { [c.header.toLowerCase()]: c.value } : {}, (method) =>
-        this.note(method, 'server'),
+      await relayCall(
+        target,
+        JSON.stringify(sent),
+        req,
+        res,
+        call.id,
+        c ? { [c.header.toLowerCase()]: c.value } : {},
+        (method) => this.note(method, 'server'),
+        (cancel) => this.relays.set(call.id, cancel),
       );
     } finally {
+      this.relays.delete(call.id);
       this.answered(call.id);
     }
     return true;
@@ -359,7 +387,7 @@ export class ProxySession {
         // also the session that `session { }` bounds and session budgets count by: without it, every
         // MCP session of the agent would share one session that never ends.
         request_id: `mcp-${this.key}`,
-        session_id: `mcp-${this.key}`,
+        session_id: this.sessionId,
       },
       tool,
       this.carrier,
@@ -450,7 +478,7 @@ export class ProxySession {
   private async complete(id: Id): Promise<void> {
     const r = await this.deps.decide(
       // In its session: a session budget it used up is this session's.
-      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: `mcp-${this.key}` },
+      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: this.sessionId },
       'completion',
     );
     await this.client.send(

@@ -1,0 +1,76 @@
+/**
+ * A tools/call the client cancels (`notifications/cancelled`) will never be answered: the upstream
+ * drops it (MCP: a receiver of a cancellation does not reply). The proxy forgets it then: it no longer
+ * holds the agent's completion gate, the session's drain does not wait for it, and the id may be used again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpProxy } from '../src/mcp/proxy.js';
+import { TaskBook } from '../src/mcp/tasks.js';
+import { testProxyDeps } from './mcp-test-deps.js';
+import type { ProxyDeps } from '../src/mcp/proxy.js';
+
+const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+const LONG = 'trigger-long-running-operation';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+async function check(server: ProxyDeps['servers']): Promise<void> {
+  const tasks = new TaskBook(() => {});
+  const p = new McpProxy({ ...testProxyDeps([]), servers: server, tasks });
+  const port = await p.listen(0, 'bot');
+  const c = new Client({ name: 'cancel-test', version: '1.0.0' });
+  try {
+    await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/ev`)));
+    for (let i = 0; i < 3; i++) {
+      const abort = new AbortController();
+      const call = c.callTool({ name: LONG, arguments: { duration: 1, steps: 1 } }, undefined, { signal: abort.signal });
+      call.catch(() => {});
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(tasks.openWrites('bot').length >= 1, 'in flight: it holds the gate');
+      abort.abort('changed my mind');
+      await assert.rejects(call);
+    }
+    // Well past the operation's own second: the upstream never answers a cancelled request.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(tasks.openWrites('bot'), [], 'cancelled calls are no writes under way');
+    const entries = (p as unknown as { sessions: Map<string, { session: { idle(): Promise<void> }; use: { calls: number } }> }).sessions;
+    const session = [...entries.values()][0]!;
+    assert.equal(session.use.calls, 0, 'no POST stream is left open: the session can idle out');
+    const idle = await Promise.race([session.session.idle().then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
+    assert.equal(idle, true, 'nothing is left in flight');
+  } finally {
+    await c.close().catch(() => {});
+    await p.close(0);
+    tasks.close();
+  }
+}
+
+test('a cancelled call is forgotten: the full path to a stdio upstream', async () => {
+  await check(() => [{ name: 'ev', command: process.execPath, args: [everything, 'stdio'], env: {}, headers: {}, ref: 'test:1' }]);
+});
+
+test('a cancelled call is forgotten: the hot path to a Streamable HTTP upstream', async () => {
+  const upstreamPort = await freePort();
+  const upstream = spawn(process.execPath, [everything, 'streamableHttp'], {
+    env: { ...process.env, PORT: String(upstreamPort) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((r) => upstream.stderr.on('data', (d: Buffer) => String(d).includes('listening') && r()));
+  try {
+    await check(() => [{ name: 'ev', url: `http://127.0.0.1:${upstreamPort}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }]);
+  } finally {
+    upstream.kill();
+  }
+});
