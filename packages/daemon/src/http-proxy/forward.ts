@@ -32,6 +32,7 @@ import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
 import type { StackCa } from './stack-ca.js';
+import { canonicalHost } from './inspection.js';
 import { formFields } from './body.js';
 import { cleanPath, RouteError } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
@@ -109,9 +110,10 @@ export class ForwardProxy {
       }
       const target = judgedPath(req.url ?? '/', res);
       if (!target) return;
-      const named = bare((req.headers.host ?? '').replace(/:\d+$/, ''));
+      const given = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const named = given === '' ? undefined : (canonicalHost(given) ?? given);
       // The tunnel was permitted for one host: a request naming another is refused, not followed.
-      if (named && named.toLowerCase() !== t.host.toLowerCase())
+      if (named !== undefined && named !== t.host)
         return reply(res, 421, errorBody(421, `this tunnel was permitted for ${t.host}, not ${named}`));
       void this.forward(req, res, t.agent, {
         protocol: 'https:',
@@ -266,7 +268,10 @@ export class ForwardProxy {
     const port = Number(target?.[2]);
     if (!target || port < 1 || port > 65535)
       return refuse(400, 'Bad Request', errorBody(400, 'CONNECT needs host:port (a host name or IP address, a port from 1 to 65535)'));
-    const host = bare(target[1]!);
+    // One spelling for the decision, the lookup and the inspected-hosts match: `2130706433` is
+    // 127.0.0.1 to the resolver and to the policy, so it must be to the inspection list too.
+    const host = canonicalHost(target[1]!);
+    if (host === undefined) return refuse(400, 'Bad Request', errorBody(400, `'${target[1]}' is not a host name or IP address`));
     const agent = this.who(req, fixed);
     if (!agent) return refuse(407, 'Proxy Authentication Required', errorBody(407, 'proxy credentials required: an agent token'));
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });
@@ -285,19 +290,32 @@ export class ForwardProxy {
     const upstream = connect(port, addresses[0]!);
     upstream.once('connect', () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      // The first bytes through must open a TLS handshake (a record of type 22).
+      // The first bytes through must open a TLS handshake (a record of type 22), and the ClientHello
+      // may name no other server than the one decided: a shared front end (a CDN) routes by that
+      // name, so another would carry the tunnel to a host no one decided (domain fronting).
+      let held: Buffer = Buffer.alloc(0);
+      const close = (why: string) => {
+        this.deps.say(`http proxy: closed a CONNECT tunnel to ${host}:${port} that ${why}`);
+        socket.destroy();
+        upstream.destroy();
+      };
       const first = (chunk: Buffer) => {
-        if (chunk[0] !== 0x16) {
-          this.deps.say(`http proxy: closed a CONNECT tunnel to ${host}:${port} that did not carry TLS`);
-          socket.destroy();
-          upstream.destroy();
-          return;
-        }
-        upstream.write(chunk);
+        held = held.length ? Buffer.concat([held, chunk]) : chunk;
+        const hello = clientHello(held);
+        if (hello === 'more') return;
+        socket.off('data', first);
+        if (hello === 'not-tls') return close('did not carry TLS');
+        if (hello.sni !== undefined && hello.sni.toLowerCase().replace(/\.$/, '') !== host.toLowerCase())
+          return close(`named another server in its TLS handshake (${hello.sni.slice(0, 255)})`);
+        upstream.write(held);
         upstream.pipe(socket).pipe(upstream);
       };
-      if (head.length) first(head);
-      else socket.once('data', first);
+      socket.on('data', first);
+      if (head.length) {
+        socket.pause();
+        first(head);
+        socket.resume();
+      }
     });
     upstream.on('error', (e) =>
       upstream.readyState === 'opening' ? refuse(502, 'Bad Gateway', errorBody(502, `${host}: ${e.message}`)) : socket.destroy(),
@@ -358,4 +376,54 @@ function judgedPath(target: string, res: ServerResponse): { path: string; search
 function hostHeader(t: Target): string {
   const name = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
   return t.port === (t.protocol === 'https:' ? 443 : 80) ? name : `${name}:${t.port}`;
+}
+
+/**
+ * The server name a TLS ClientHello asks for, read from the first record of a tunnel: `more` while
+ * that record is incomplete, `not-tls` for anything but one whole ClientHello in it (a hello split
+ * over records could hide its name from this check).
+ */
+export function clientHello(b: Buffer): 'more' | 'not-tls' | { sni?: string } {
+  if (b.length >= 1 && b[0] !== 0x16) return 'not-tls';
+  if (b.length < 5) return 'more';
+  const length = b.readUInt16BE(3);
+  if (length > 16_384 + 2048) return 'not-tls';
+  if (b.length < 5 + length) return 'more';
+  const rec = b.subarray(5, 5 + length);
+  if (rec.length < 4 || rec[0] !== 0x01) return 'not-tls';
+  const body = rec.subarray(4);
+  if (rec.readUIntBE(1, 3) !== body.length) return 'not-tls';
+  let at = 2 + 32;
+  const skip = (width: 1 | 2) => {
+    if (at + width > body.length) throw new Error('short');
+    const n = width === 1 ? body[at]! : body.readUInt16BE(at);
+    at += width + n;
+  };
+  try {
+    skip(1); // session id
+    skip(2); // cipher suites
+    skip(1); // compression methods
+    if (at === body.length) return {};
+    const end = at + 2 + body.readUInt16BE(at);
+    at += 2;
+    if (end !== body.length) return 'not-tls';
+    while (at + 4 <= end) {
+      const type = body.readUInt16BE(at);
+      const size = body.readUInt16BE(at + 2);
+      at += 4;
+      if (at + size > end) return 'not-tls';
+      if (type === 0) {
+        // server_name: a list of one host_name (type 0) entry.
+        const list = body.subarray(at, at + size);
+        if (list.length < 5 || list.readUInt16BE(0) !== list.length - 2 || list[2] !== 0) return 'not-tls';
+        const n = list.readUInt16BE(3);
+        if (5 + n !== list.length) return 'not-tls';
+        return { sni: list.subarray(5).toString('latin1') };
+      }
+      at += size;
+    }
+    return at === end ? {} : 'not-tls';
+  } catch {
+    return 'not-tls';
+  }
 }

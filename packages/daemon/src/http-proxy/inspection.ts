@@ -1,4 +1,5 @@
 /** Which CONNECT tunnels the forward proxy inspects: `https_inspection`, narrowed by `https_inspection_hosts`. */
+import { isIPv6 } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl/runtime';
 import { StackCa } from './stack-ca.js';
 
@@ -9,10 +10,35 @@ export async function httpsInspection(
 ): Promise<{ ca: StackCa; host(host: string): boolean } | undefined> {
   if (ir.runtime.https_inspection !== true) return undefined;
   const patterns = Array.isArray(ir.runtime.https_inspection_hosts)
-    ? ir.runtime.https_inspection_hosts.map((h) => String(h).toLowerCase())
+    ? ir.runtime.https_inspection_hosts.map((h) => {
+        // Written as egress entries are (`Bücher.example.`), compared as the CONNECT host is: canonical.
+        const text = String(h);
+        const wild = text.startsWith('*.');
+        const name = canonicalHost(wild ? text.slice(2) : text) ?? text.toLowerCase();
+        return wild ? `*.${name}` : name;
+      })
     : [];
   const ca = await StackCa.load(keysDir, publishDir);
   return { ca, host: (host) => patterns.length === 0 || patterns.some((p) => hostMatches(p, host.toLowerCase())) };
+}
+
+/**
+ * A host as the URL parser, and so the policy, reads it: lower case, IDNA, no trailing dot, IPv4 in
+ * dotted quad (`2130706433`, `127.1` and `0x7f.1` are all 127.0.0.1), IPv6 compressed, no brackets.
+ * Undefined for what the parser does not take as a host. The CONNECT target is decided, resolved
+ * and matched against the inspected hosts in this one form: another spelling of an inspected host
+ * must not pass uninspected.
+ */
+export function canonicalHost(raw: string): string | undefined {
+  const name = raw.replace(/^\[|\]$/g, '');
+  // Userinfo, a port, a path: not a bare host (the URL parser would quietly drop them).
+  if (/[@/\\?#%\s]/.test(name) || (name.includes(':') && !isIPv6(name))) return undefined;
+  try {
+    const host = new URL(`http://${isIPv6(name) ? `[${name}]` : name}/`).hostname;
+    return host.replace(/^\[|\]$/g, '').replace(/\.$/, '') || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `api.example.com` names itself; `*.example.com` names its subdomains (not example.com itself). */

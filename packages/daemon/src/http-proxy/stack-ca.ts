@@ -5,7 +5,7 @@
  * and as a bundle with the system's roots. Leaf certificates are minted per host on demand, all
  * over one key pair of this run, and kept for the run (or until a day before they expire).
  */
-import { randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
@@ -53,9 +53,23 @@ export class StackCa {
     let key: CryptoKey;
     let cert: InstanceType<X509['X509Certificate']>;
     if (existsSync(keyFile) && existsSync(certFile)) {
-      const pem = readFileSync(keyFile, 'utf8');
-      key = await webcrypto.subtle.importKey('pkcs8', pemBody(pem), ALG, false, ['sign']);
-      cert = new x509.X509Certificate(readFileSync(certFile, 'utf8'));
+      // A CA that cannot sign for its certificate would start a daemon whose every inspected tunnel
+      // fails its handshake: refuse the start instead, naming the files.
+      const unusable = (why: string) =>
+        new Error(
+          `the proxy CA in ${keysDir} cannot be used: ${why}. Restore proxy-ca.key and proxy-ca.crt, or move both away to make a new CA (agents must then trust the new one)`,
+        );
+      let matches: boolean;
+      try {
+        const pem = readFileSync(keyFile, 'utf8');
+        const certPem = readFileSync(certFile, 'utf8');
+        matches = new NodeX509(certPem).checkPrivateKey(createPrivateKey(pem));
+        key = await webcrypto.subtle.importKey('pkcs8', pemBody(pem), ALG, false, ['sign']);
+        cert = new x509.X509Certificate(certPem);
+      } catch (e) {
+        throw unusable((e as Error).message);
+      }
+      if (!matches) throw unusable('proxy-ca.key is not the key of proxy-ca.crt');
     } else {
       mkdirSync(keysDir, { recursive: true, mode: 0o700 });
       chmodSync(keysDir, 0o700);
