@@ -5,6 +5,7 @@ export {
   emptyState,
   giveBack,
   pruneState,
+  SESSION_RETENTION_MS,
   dropSessions,
   isDeltaOp,
   valuesOf,

@@ -11,6 +11,8 @@ export interface Bucket {
 export interface BudgetCounter {
   spent_usd: number;
   calls: number;
+  /** A session budget's counter: when the session last spent (for `pruneState`'s retention). */
+  last_ms?: number;
 }
 
 export interface SessionFact {
@@ -64,7 +66,10 @@ export function applyDelta(state: EngineState, delta: StateDelta): EngineState {
         state.buckets[op.key] = { tokens: op.tokens, updated_ms: op.updated_ms };
         break;
       case 'budget':
-        state.budgets[op.key] = { spent_usd: op.spent_usd, calls: op.calls };
+        state.budgets[op.key] =
+          op.last_ms === undefined
+            ? { spent_usd: op.spent_usd, calls: op.calls }
+            : { spent_usd: op.spent_usd, calls: op.calls, last_ms: op.last_ms };
         break;
       case 'session':
         state.sessions[op.key] = { started_ms: op.started_ms, last_ms: op.last_ms };
@@ -123,7 +128,9 @@ function valueOf(state: EngineState, op: DeltaOp): DeltaOp {
     }
     case 'budget': {
       const b = own(state.budgets);
-      return { kind: 'budget', key: op.key, spent_usd: b?.spent_usd ?? 0, calls: b?.calls ?? 0 };
+      const value: DeltaOp = { kind: 'budget', key: op.key, spent_usd: b?.spent_usd ?? 0, calls: b?.calls ?? 0 };
+      if (b?.last_ms !== undefined) value.last_ms = b.last_ms;
+      return value;
     }
     case 'session': {
       const s = own(state.sessions);
@@ -152,7 +159,9 @@ export function isDeltaOp(value: unknown): value is DeltaOp {
   const op = value as Record<string, unknown>;
   const fields = typeof op.kind === 'string' ? OP_FIELDS.get(op.kind) : undefined;
   if (!fields || typeof op.key !== 'string') return false;
-  return fields.every((f) => Object.hasOwn(op, f) && typeof op[f] === 'number' && Number.isFinite(op[f]) && op[f] >= 0);
+  const count = (f: string) => typeof op[f] === 'number' && Number.isFinite(op[f]) && op[f] >= 0;
+  if (op.kind === 'budget' && Object.hasOwn(op, 'last_ms') && !count('last_ms')) return false;
+  return fields.every((f) => Object.hasOwn(op, f) && count(f));
 }
 
 /** The delta that records the end of `count` of `agentId`'s spawned children (never below none live). */
@@ -177,23 +186,40 @@ const DAY_PERIOD = /^\d{4}-\d{2}-\d{2}$/;
 const BUCKET_WINDOW = /^(?:per |\d+\/)(\d+(?:\.\d+)?)$/;
 
 /**
+ * How long a session unused is remembered: its budget counter and facts go after this long without
+ * a call. Session ids are the caller's to choose, so one forgotten and used again gains nothing a
+ * new id would not give; kept for ever, they grow the state with every session a daemon ever saw.
+ */
+export const SESSION_RETENTION_MS = 30 * 86_400_000;
+
+/**
  * Drop, in place, what can no longer change a decision, so that a daemon running for months does
- * not keep (and snapshot) every day it has seen: budget counters of UTC days before `nowMs`'s (only
- * the current day's are read: budgets, `daily` caps, the completion gate, status; the daemon's clock
- * never runs backward), and rate buckets untouched for their whole window, which have refilled to
- * their limit and so decide as a missing (full) bucket does. Session counters and session facts are
- * kept: a session id may come back, and its budget never resets. Returns how many entries went.
+ * not keep (and snapshot) every day and session it has seen: budget counters of UTC days before
+ * `nowMs`'s (only the current day's are read: budgets, `daily` caps, the completion gate, status;
+ * the daemon's clock never runs backward); rate buckets untouched for their whole window, which
+ * have refilled to their limit and so decide as a missing (full) bucket does; and sessions unused
+ * for `SESSION_RETENTION_MS` (a session counter from before counters kept their time stays).
+ * Returns how many entries went.
  */
 export function pruneState(state: EngineState, nowMs: number): number {
   const today = new Date(nowMs).toISOString().slice(0, 10);
   let dropped = 0;
   for (const k of Object.keys(state.budgets)) {
     const parts = k.split('\u0000');
-    if (parts.length === 3 && DAY_PERIOD.test(parts[2]!) && parts[2]! < today) {
+    const counter = state.budgets[k]!;
+    const past = DAY_PERIOD.test(parts[2] ?? '')
+      ? parts[2]! < today
+      : parts[2]?.startsWith('s:') === true && counter.last_ms !== undefined && nowMs - counter.last_ms >= SESSION_RETENTION_MS;
+    if (parts.length === 3 && past) {
       delete state.budgets[k];
       dropped++;
     }
   }
+  for (const [k, f] of Object.entries(state.sessions))
+    if (nowMs - f.last_ms >= SESSION_RETENTION_MS) {
+      delete state.sessions[k];
+      dropped++;
+    }
   for (const [k, b] of Object.entries(state.buckets)) {
     const cut = k.lastIndexOf('\u0000');
     const window = BUCKET_WINDOW.exec(k.slice(cut + 1));

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dropSessions, pruneState } from '../src/index.js';
+import { dropSessions, pruneState, SESSION_RETENTION_MS } from '../src/index.js';
 import { agent, outcome, policy, Session } from './support.js';
 
 const P = policy(
@@ -24,8 +24,8 @@ test('a year of days leaves one day of budget counters, and no refilled bucket',
   // Without pruning: 730 day counters (`daily`, and the session budget's daily cap), two per day.
   const days = Object.keys(s.state.budgets).filter((k) => !k.split('\u0000')[2]!.startsWith('s:'));
   assert.ok(days.length <= 2, `${days.length} day counters kept`);
-  // Each session's own counter stays: its ceiling never resets.
-  assert.equal(Object.keys(s.state.budgets).length - days.length, 365);
+  // A session's own counter stays while the session is in use: of a year of one-day sessions, the last 30 days'.
+  assert.equal(Object.keys(s.state.budgets).length - days.length, SESSION_RETENTION_MS / 86_400_000 - 1);
   assert.equal(Object.keys(s.state.buckets).length, 0);
 });
 
@@ -35,7 +35,8 @@ test('pruning never changes a decision: the same calls decide alike with and wit
   let seed = 7;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
   for (let i = 0; i < 3000; i++) {
-    const step = [1, 5, 20, 61, 3600, 20_000][rand(6)]!;
+    // Some 25 days in all: no session goes unused for SESSION_RETENTION_MS, which is when pruning may change a decision.
+    const step = [1, 5, 20, 61, 3600][rand(5)]!;
     kept.advance(step);
     pruned.advance(step);
     const req = { tool: 'x', cost_usd: rand(3), session_id: `s${rand(4)}` };
@@ -79,4 +80,28 @@ test('dropSessions forgets the sessions that ended, and only their own counters 
   // The day's cap across sessions still counts what the ended session spent.
   assert.equal(outcome(s.call({ tool: 'x', cost_usd: 2, session_id: 'sdk' })), 'PERMIT');
   assert.equal(outcome(s.call({ tool: 'x', cost_usd: 1, session_id: 'sdk' })), 'DENY/BUDGET_EXCEEDED');
+});
+
+test('a session unused for SESSION_RETENTION_MS is forgotten: its counter and its facts; one in use is kept', () => {
+  const bounded = policy(
+    agent(
+      '  rules {\n    permit x\n  }\n  session {\n    idle_timeout "90d"\n  }\n  budget session {\n    max_calls 2\n    on_exceed deny\n  }',
+    ),
+  );
+  const s = new Session(bounded);
+  for (let i = 0; i < 2; i++) assert.equal(outcome(s.call({ tool: 'x', session_id: 'old' })), 'PERMIT');
+  assert.equal(outcome(s.call({ tool: 'x', session_id: 'old' })), 'DENY/BUDGET_EXCEEDED');
+  // An older log's counter, without the time it was last used: kept, its age unknown.
+  s.state.budgets['bot\u0000session\u0000s:legacy'] = { spent_usd: 0, calls: 2 };
+  s.advance(SESSION_RETENTION_MS / 1000 - 60);
+  assert.equal(outcome(s.call({ tool: 'x', session_id: 'recent' })), 'PERMIT');
+  pruneState(s.state, s.now);
+  assert.equal(outcome(s.call({ tool: 'x', session_id: 'old' })), 'DENY/BUDGET_EXCEEDED', 'not yet');
+  s.advance(60);
+  pruneState(s.state, s.now);
+  const ids = (table: object) => Object.keys(table).map((k) => k.split('\u0000').at(-1));
+  assert.deepEqual(ids(s.state.budgets).sort(), ['s:legacy', 's:recent']);
+  assert.deepEqual(ids(s.state.sessions), ['recent']);
+  // Used again, the forgotten id starts afresh, as a new id would.
+  assert.equal(outcome(s.call({ tool: 'x', session_id: 'old' })), 'PERMIT');
 });

@@ -1,6 +1,6 @@
 import type { BudgetIR } from '@faramesh/fpl/runtime';
 import type { DecisionRequest, DecisionSignal } from '@faramesh/protocol';
-import type { DeltaOp, EngineState } from '../state.js';
+import type { BudgetCounter, DeltaOp, EngineState } from '../state.js';
 import { key } from '../state.js';
 import { priceUsage } from './pricing.js';
 
@@ -67,7 +67,9 @@ export function checkBudgets(
     const period = budget.window === 'session' ? `s:${request.session_id ?? '-'}` : today.period;
     const k = key(agentId, budget.id, period);
     const counter = state.budgets[k] ?? { spent_usd: 0, calls: 0 };
-    const next = { spent_usd: spend(counter.spent_usd, cost), calls: counter.calls + 1 };
+    const next: BudgetCounter = { spent_usd: spend(counter.spent_usd, cost), calls: counter.calls + 1 };
+    // A session's counter keeps when it last spent: pruneState forgets sessions long unused.
+    if (budget.window === 'session') next.last_ms = nowMs;
     // `daily`: the meter is the day's (its ceiling resets at the next UTC midnight), whatever the budget's own window.
     const checks: [limit: number | undefined, before: number, after: number, what: (n: number) => string, daily: boolean][] = [
       [budget.max, counter.spent_usd, next.spent_usd, usd, budget.window === 'day'],
