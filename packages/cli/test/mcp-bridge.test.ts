@@ -176,3 +176,20 @@ test('a batch is relayed message by message, each decided, and a line that is no
     b.child.kill();
   }
 });
+
+test('a message over 10 MB (the proxy takes up to 16 MiB) is relayed and answered, and the bridge goes on answering', async () => {
+  const b = bridge();
+  try {
+    await b.initialize();
+    // The bridge relays it (the everything server, with its own 10 MB cap, may refuse it: either way it is answered).
+    const big = 'y'.repeat(11 * 1024 * 1024);
+    b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'large', pad: big } } });
+    await b.reply(1);
+    b.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'small' } } });
+    await b.reply(2);
+    assert.match(b.out(), /Echo: small/, 'the next call is relayed too');
+    assert.equal(await b.close(5000), 0);
+  } finally {
+    b.child.kill();
+  }
+});

@@ -67,8 +67,22 @@ export function relayCall(
       target.url,
       { method: 'POST', headers, agent: https ? agents.https : agents.http },
       (upRes) => {
+        let events = false;
+        let answered = false;
         upRes.once('end', () => resolve());
-        upRes.once('error', () => failed('the response broke off'));
+        upRes.once('error', () => {
+          // An event stream cut before the call's answer (the server went away): the client hears so in
+          // the stream itself, rather than wait for ever for an answer that will not come. What the cut
+          // left of an event is ended first, so this one is read on its own.
+          if (!events || answered || gone()) return failed('the response broke off');
+          const error = {
+            jsonrpc: '2.0',
+            id,
+            error: { code: -32603, message: 'the MCP server: the response broke off before the answer' },
+          };
+          res.end(`\n\nevent: message\ndata: ${JSON.stringify(error)}\n\n`);
+          resolve();
+        });
         if (!sendableStatus(upRes.statusCode) || upRes.statusCode >= 400) {
           upRes.resume();
           return failed(`HTTP ${upRes.statusCode}${upRes.statusCode === 404 ? ' (its session ended: initialize again)' : ''}`);
@@ -77,7 +91,8 @@ export function relayCall(
         const out: Record<string, string> = {};
         for (const h of RETURNED) if (typeof upRes.headers[h] === 'string') out[h] = upRes.headers[h];
         res.writeHead(upRes.statusCode, out);
-        if (/^text\/event-stream\b/i.test(upRes.headers['content-type'] ?? '')) watchEvents(upRes, serverRequest);
+        events = /^text\/event-stream\b/i.test(upRes.headers['content-type'] ?? '');
+        if (events) watchEvents(upRes, serverRequest, () => (answered = true));
         upRes.pipe(res);
         // The client left mid-stream: the rest is read and dropped.
         res.once('close', () => {
@@ -106,9 +121,10 @@ const WATCHED_EVENT_CHARS = 8 * 1024 * 1024;
 /**
  * Read an SSE stream as it passes (the bytes go on unchanged) for the requests among its messages:
  * the server asking the client something mid-call (sampling, elicitation) is recorded, as it is on
- * the full path. Each character is looked at once, however long the event.
+ * the full path; `answer` is told when the call's answer goes by. Each character is looked at once,
+ * however long the event.
  */
-function watchEvents(stream: IncomingMessage, serverRequest: (method: string) => void): void {
+function watchEvents(stream: IncomingMessage, serverRequest: (method: string) => void, answer: () => void): void {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let cr = false;
@@ -119,14 +135,21 @@ function watchEvents(stream: IncomingMessage, serverRequest: (method: string) =>
   /** The event outgrew WATCHED_EVENT_CHARS: a result, not a server's request (those are small), passed on unread. */
   let tooLong = false;
   const event = () => {
-    const text = tooLong ? '' : data.join('\n');
+    const long = tooLong;
+    const text = long ? '' : data.join('\n');
     data = [];
     held = 0;
     tooLong = false;
-    if (!text.includes('"method"')) return;
+    // Only a result is that long: the call's answer went by.
+    if (long) return answer();
+    if (!text.includes('"method"')) {
+      if (text.includes('"result"') || text.includes('"error"')) answer();
+      return;
+    }
     try {
-      const m = JSON.parse(text) as { method?: unknown; id?: unknown };
+      const m = JSON.parse(text) as { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
       if (typeof m.method === 'string' && m.id !== undefined) serverRequest(m.method);
+      else if (m.method === undefined && (m.result !== undefined || m.error !== undefined)) answer();
     } catch {
       // not JSON: the client will say so
     }

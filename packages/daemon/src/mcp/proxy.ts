@@ -96,7 +96,7 @@ export class McpProxy {
   private async makeRoom(agent: string): Promise<boolean> {
     const mine = this.sessionsOf(agent);
     if (mine.length < this.limits.perAgent) return true;
-    const idle = mine.filter((e) => e.use.calls === 0).sort((a, b) => a.use.last - b.use.last)[0];
+    const idle = mine.filter((e) => e.use.calls === 0 && !e.session.busy).sort((a, b) => a.use.last - b.use.last)[0];
     if (!idle) return false;
     await idle.transport.close();
     return true;

@@ -152,6 +152,14 @@ export class ProxySession {
     await this.upstream.start();
   }
 
+  /**
+   * A call waits for its decision or its answer. A legacy SSE client's POST is answered (202) at once and
+   * its reply rides the event stream, so its open requests do not say whether it has a call in flight.
+   */
+  get busy(): boolean {
+    return this.inFlight.size > 0 || this.deciding.size > 0;
+  }
+
   /** Resolves once no call waits for its decision or its answer (the daemon drains through this). */
   idle(): Promise<void> {
     if ((this.inFlight.size === 0 && this.deciding.size === 0) || this.closed) return Promise.resolve();
@@ -183,6 +191,11 @@ export class ProxySession {
     if (this.closed) return;
     this.settled?.();
     this.closed = true;
+    // Requests still in flight will never be answered now: say so while the client's streams are open,
+    // rather than leave it waiting (a drain past its grace, a session closed from the daemon's side).
+    for (const [id, f] of this.inFlight)
+      if (!f.relayed)
+        void this.error(id, `the MCP session with '${this.server.name}' ended while this request was in flight; it may have run`);
     this.deps.tasks.sessionClosed(this.key, this.upstream.remote);
     this.deps.ended?.(this.sessionId);
     await this.upstream.close();

@@ -6,7 +6,7 @@
  */
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { resolvedField } from '../stack/settings.js';
 import { AMBIENT_CREDENTIALS } from '../credentials/ambient.js';
 import type { IRValue, McpServerIR } from '@faramesh/fpl';
 import type { HttpTarget } from './passthrough.js';
+import { withLineReader } from './stdio-lines.js';
 
 /** An `mcp_server` block of the compiled policy. */
 export type McpServerSpec = McpServerIR;
@@ -35,6 +36,8 @@ export class Upstream {
   private initialize?: JSONRPCRequest;
   private closed = false;
   private restarts = 0;
+  /** What the transport last reported going wrong (a message too large, a write that failed). */
+  private lastError?: Error;
   /** While a restarted child replays `initialize`: its reply is ours, not the client's. */
   private replaying?: string;
   ready: Promise<void> = Promise.resolve();
@@ -71,7 +74,15 @@ export class Upstream {
     const transport = this.make();
     transport.onmessage = (m) => this.receive(m);
     transport.onclose = () => this.onClose(transport);
-    transport.onerror = () => {};
+    transport.onerror = (e) => {
+      this.lastError = e;
+      // A remote server's transports report a dropped connection only as an error, and stay open: the
+      // calls in flight would wait for ever. The connection is lost, and the session with it.
+      if (this.remote && connectionLost(e)) {
+        this.onClose(transport);
+        void transport.close().catch(() => {});
+      }
+    };
     await transport.start();
     this.transport = transport;
   }
@@ -125,6 +136,9 @@ export class Upstream {
       void this.transport?.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
       return;
     }
+    // The server answered one of the client's requests: it runs again, so its crashes are no longer "in a
+    // row" (docs/mcp.md), and a later one is restarted, after the shortest wait, as the first was.
+    if ('id' in m && !('method' in m)) this.restarts = 0;
     this.events.message(m);
   }
 
@@ -133,7 +147,11 @@ export class Upstream {
     this.transport = undefined;
     const stdio = this.spec.command !== undefined;
     const restarting = stdio && this.restarts < MAX_RESTARTS;
-    this.events.lost(`the MCP server '${this.spec.name}' ${stdio ? 'exited' : 'closed the connection'}`, restarting);
+    // A server the transport stopped (its message was too large) did not exit of itself: the client hears why.
+    const stopped = this.lastError?.message.startsWith('the server wrote') ? this.lastError.message : undefined;
+    this.lastError = undefined;
+    const what = !stdio ? 'closed the connection' : stopped ? `was stopped: ${stopped}` : 'exited';
+    this.events.lost(`the MCP server '${this.spec.name}' ${what}`, restarting);
     if (!restarting) return;
     this.restarts++;
     this.ready = (async () => {
@@ -158,13 +176,10 @@ export class Upstream {
       const withheld = this.withheld ?? ((k: string) => ambient.has(k));
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !withheld(k)) env[k] = v;
       for (const [k, v] of Object.entries(s.env)) env[k] = field(v, `env.${k}`);
-      return new StdioClientTransport({
-        command: s.command,
-        args: s.args,
-        env,
-        cwd: resolve(this.stackDir, s.cwd ?? '.'),
-        stderr: 'ignore',
-      });
+      // Results are read in linear time, up to MAX_MESSAGE_BYTES (stdio-lines.ts).
+      return withLineReader(
+        new StdioClientTransport({ command: s.command, args: s.args, env, cwd: resolve(this.stackDir, s.cwd ?? '.'), stderr: 'ignore' }),
+      );
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(s.headers)) headers[k] = field(v, `headers.${k}`);
@@ -180,4 +195,9 @@ export class Upstream {
       : ((this.target = { url, headers }),
         new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: this.fetchWithCredentials }));
   }
+}
+
+/** A transport error that means the connection to a remote server broke (not a bad message on it). */
+function connectionLost(e: Error): boolean {
+  return e instanceof SseError || e.message.startsWith('SSE stream disconnected');
 }

@@ -48,7 +48,13 @@ export async function mcpBridge(server: string, o: BridgeOptions): Promise<numbe
  */
 async function relay(url: URL, token: string | undefined): Promise<number> {
   const options = token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {};
-  const local = new StdioServerTransport(process.stdin.pipe(clientLines((m) => process.stdout.write(`${JSON.stringify(m)}\n`))));
+  // clientLines hands over whole lines only; the transport's own 10 MB cap would close it, without a
+  // word, on a message the proxy takes (up to 16 MiB), leaving the bridge deaf to every later one.
+  const local = new StdioServerTransport(
+    process.stdin.pipe(clientLines((m) => process.stdout.write(`${JSON.stringify(m)}\n`))),
+    undefined,
+    { maxBufferSize: Number.POSITIVE_INFINITY },
+  );
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (done = r));
   /** The client's initialize, replayed to open a new session; replies to replays are the bridge's. */
