@@ -1275,6 +1275,7 @@ export class Daemon {
   /** Once a second: say when the system clock stepped back, expire approvals, snapshot the state when due, apply `wal_retention` when due. */
   private async tick(): Promise<void> {
     this.sayClockNews();
+    await this.restoreSockets();
     const now = daemonNow();
     if (now >= this.reprobeDueMs && this.lifecycle.state === 'READY' && this.decisions) {
       this.reprobeDueMs = now + REPROBE_EVERY_MS;
@@ -1307,6 +1308,16 @@ export class Daemon {
       );
     }
     await this.sweepApprovals();
+  }
+
+  /** A socket file removed while the daemon runs is made again (the agent socket only while READY). */
+  private async restoreSockets(): Promise<void> {
+    const servers = this.lifecycle.state === 'READY' && this.agentServer ? [this.operatorServer, this.agentServer] : [this.operatorServer];
+    for (const server of servers)
+      await server.restore().then(
+        (again) => again && this.say(`${server.bound} was removed while the daemon ran: listening there again`),
+        (e: Error) => this.say(`${server.bound} was removed while the daemon ran and could not be made again: ${e.message}`),
+      );
   }
 
   private sayClockNews(): void {

@@ -27,7 +27,12 @@ export function logLine(line: string): string {
 export async function serve(stackDir: string, options: ServeOptions = {}): Promise<number> {
   // The daemon log is stderr (a file under apply): a line it cannot take (a full disk) is lost, and
   // the daemon, which fails closed on its own log, keeps serving.
-  for (const stream of [process.stderr, process.stdout]) if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+  // The CLI's own handler (which ends a command whose reader went away, `faramesh audit export | head`)
+  // gives way: a daemon whose standard output is a closed pipe or a full file serves on.
+  for (const stream of [process.stderr, process.stdout]) {
+    stream.removeAllListeners('error');
+    stream.on('error', () => {});
+  }
   const say = options.say ?? ((l: string) => process.stderr.write(`${l}\n`));
   const stamped = (line: string) => say(`${new Date().toISOString()} ${logLine(line)}`);
   let exit: (code: number) => void = () => {};
@@ -41,10 +46,16 @@ export async function serve(stackDir: string, options: ServeOptions = {}): Promi
   const onHup = () => (options.dev ? stop('SIGHUP') : stamped('SIGHUP ignored: the policy is loaded once; change it with faramesh apply'));
   // Ctrl-\ at a dev terminal quits it: like Ctrl-C, so its scratch log goes with it.
   const onQuit = () => stop('SIGQUIT');
+  // Unhandled, SIGUSR1 opens Node's inspector on 127.0.0.1:9229, where any local user could run code
+  // in the daemon, and SIGUSR2 kills it without a drain. A log rotation that signals it changes nothing.
+  const onUsr1 = () => stamped('SIGUSR1 ignored: the daemon reopens nothing and opens no debugger');
+  const onUsr2 = () => stamped('SIGUSR2 ignored: the daemon reopens nothing');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
   if (options.dev) process.on('SIGQUIT', onQuit);
+  process.on('SIGUSR1', onUsr1);
+  process.on('SIGUSR2', onUsr2);
   try {
     await daemon.start();
     // Only once this daemon owns the stack: a second one refused at start must not touch the first's pid file.
@@ -59,6 +70,8 @@ export async function serve(stackDir: string, options: ServeOptions = {}): Promi
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
     process.off('SIGQUIT', onQuit);
+    process.off('SIGUSR1', onUsr1);
+    process.off('SIGUSR2', onUsr2);
     if (existsSync(daemon.paths.pid) && readFileSync(daemon.paths.pid, 'utf8').trim() === String(process.pid)) unlinkSync(daemon.paths.pid);
   }
 }

@@ -23,6 +23,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -128,6 +129,8 @@ export class AuditLog {
   private sinceSnapshot = 0;
   /** The active segment's size on disk: its records, then preallocated zeros. */
   private allocated: number;
+  /** The active segment's file (device and inode), to notice it removed or replaced under the log. */
+  private segmentFile: { dev: number; ino: number };
   private snapshotDue = false;
   /** The last checkpoint failure (signing or appending); the next checkpoint retries. */
   lastCheckpointError?: Error;
@@ -147,7 +150,9 @@ export class AuditLog {
     this.clock = new RecordClock(options.now, this.latestTimeMs ?? -1);
     this.signer = options.signer;
     if (options.signer) this.signerKey = encodeVerifierKey(options.signer);
-    this.allocated = fstatSync(fd).size;
+    const opened = fstatSync(fd);
+    this.allocated = opened.size;
+    this.segmentFile = { dev: opened.dev, ino: opened.ino };
     // Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them.
     // A checkpoint record follows its tree size, so it is not one of them.
     this.unsigned = state.checkpointSize === undefined ? state.nextSeq : Math.max(0, state.nextSeq - state.checkpointSize - 1);
@@ -335,6 +340,9 @@ export class AuditLog {
           } else fdatasyncSync(this.fd);
           this.syncMs += performance.now() - t0;
           this.fsyncs++;
+          // Written to a file no longer at its place (its directory removed or renamed, the segment
+          // deleted), the batch would vanish at the next open: it is not acknowledged, and the log fails.
+          this.checkInPlace();
         } catch (e) {
           this.syncing = undefined;
           this.fail(e as Error, waiters);
@@ -365,6 +373,13 @@ export class AuditLog {
     writeAllSync(this.fd, zeros, this.allocated);
     // The batch's fdatasync, right after, makes the new length durable with it.
     this.allocated = target;
+  }
+
+  private checkInPlace(): void {
+    const path = join(this.dir, this.state.segment);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st || st.dev !== this.segmentFile.dev || st.ino !== this.segmentFile.ino)
+      throw new Error(`its active segment ${path} was removed or replaced while the log had it open`);
   }
 
   private takeSnapshot(): Snapshot {
@@ -405,6 +420,8 @@ export class AuditLog {
       const created = createSegment(this.dir, s.nextSeq);
       closeSync(this.fd);
       this.fd = openSync(join(this.dir, created.name), 'r+');
+      const opened = fstatSync(this.fd);
+      this.segmentFile = { dev: opened.dev, ino: opened.ino };
       this.allocated = created.headerBytes;
       s.startSegment(created.name, s.nextSeq, created.headerBytes);
     } catch (e) {

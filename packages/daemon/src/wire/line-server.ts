@@ -63,6 +63,10 @@ export class LineServer {
   private lingering = 0;
   /** The path this server listens on, once it does: only this server's own socket is ever removed. */
   bound?: string;
+  private mode = 0o600;
+  /** Listeners opened again at `bound` after its socket file was removed (see `restore`). */
+  private readonly again: Server[] = [];
+  private restoring = false;
 
   constructor(private readonly options: LineServerOptions) {
     // Half-open: a client may end its side to mark the end of its request and still read the reply.
@@ -93,7 +97,28 @@ export class LineServer {
    * state; the promise settles when listening is confirmed or has failed.
    */
   bind(path: string, mode: number): Promise<void> {
+    this.mode = mode;
     return bindUnix(this.server, path, mode).then(() => void (this.bound = path));
+  }
+
+  /**
+   * Listen at `bound` again if its socket file is gone (removed by hand, or by a cleaner of old
+   * files): clients would find nothing there while status says READY. A new listener serves the
+   * path; the old one keeps the connections it has. True when it listened again.
+   */
+  async restore(): Promise<boolean> {
+    const path = this.bound;
+    if (path === undefined || this.closing || this.restoring || existsSync(path)) return false;
+    this.restoring = true;
+    try {
+      const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
+      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+      await bindUnix(server, path, this.mode);
+      this.again.push(server);
+      return true;
+    } finally {
+      this.restoring = false;
+    }
   }
 
   /** Connections accepted whose request has not been read yet: decisions on their way. (Counted when asked: the log asks once per small batch.) */
@@ -106,7 +131,7 @@ export class LineServer {
   /** Stop accepting; resolve once every request in progress has been answered. */
   async close(): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all([this.server, ...this.again].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const end of this.streams.values()) end();
     // Connections that have not sent a whole request yet are dropped; answered ones are closing.
     for (const [s, phase] of this.sockets) if (phase === 'reading') s.destroy();

@@ -176,6 +176,11 @@ async function stop(paths: StackPaths, out: Out): Promise<number> {
     running = await daemonStatus(paths);
   } catch {
     // It holds its socket but does not answer (hung, stopped, overloaded): SIGTERM drains it too.
+  }
+  if (!running) {
+    // No answer on the operator socket (it holds its socket but does not answer, it cannot accept one
+    // more connection, or its socket file was removed): the pid file, when it names this stack's
+    // serve process, still finds it, and SIGTERM drains it too.
     const pid = stalePid(paths);
     running = pid === undefined ? undefined : { pid };
     silent = running !== undefined;
