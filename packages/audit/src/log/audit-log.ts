@@ -38,8 +38,8 @@ import { encodeVerifierKey } from '../keys.js';
 import { LogFollower } from '../read/follower.js';
 import { BASE_FILE, leavesName, liveSegments } from './base.js';
 import { planCompaction, removeCompacted, writeCompaction, type CompactOptions, type CompactResult } from './compact.js';
-import { acquireLock, writeDurable } from './files.js';
-import { createSegment, sha256hex, writeManifest } from './manifest.js';
+import { acquireLock, listSegments, writeDurable } from './files.js';
+import { createSegment, readManifest, sha256hex, writeManifest } from './manifest.js';
 import { recover, type OpenReport } from './recover.js';
 import { RecordClock } from './clock.js';
 import { chainOf, type SequencerState } from './sequencer.js';
@@ -218,10 +218,20 @@ export class AuditLog {
     return this.state.frontier.root();
   }
 
-  /** The latest record time in the active segment, in ms (undefined when it holds none, or one unreadable). */
+  /**
+   * The latest record time in the log, in ms: the active segment's, or, when it holds no record yet
+   * (a segment just rotated), the newest sealed segment's manifest's. Undefined when neither says.
+   */
   get latestTimeMs(): number | undefined {
     const t = this.state.segmentMaxTime;
-    return t ? Date.parse(t) : undefined;
+    if (t) return Date.parse(t);
+    if (t === null) return undefined;
+    const sealed = listSegments(this.dir).filter((name) => name < this.state.segment);
+    for (let i = sealed.length - 1; i >= 0; i--) {
+      const m = readManifest(this.dir, sealed[i]!);
+      if (typeof m !== 'string' && m.count > 0) return m.max_time ? Date.parse(m.max_time) : undefined;
+    }
+    return undefined;
   }
 
   /** An id and time for a record about to be appended, from the log's own monotonic clock. */

@@ -78,10 +78,20 @@ export class Upstream {
       this.lastError = e;
       // A remote server's transports report a dropped connection only as an error, and stay open: the
       // calls in flight would wait for ever. The connection is lost, and the session with it.
-      if (this.remote && connectionLost(e)) {
+      if (!this.remote) return;
+      const lose = () => {
         this.onClose(transport);
         void transport.close().catch(() => {});
-      }
+      };
+      // A legacy SSE session is its event stream: that stream gone, the session is.
+      if (e instanceof SseError) return lose();
+      // A Streamable HTTP event stream cut (the standalone GET one by an idle timeout on the way, a
+      // POST's by the server going away): the transport reconnects a stream it can, and the session
+      // lives on while the server answers. Only a server that no longer answers has lost it.
+      if (e.message.startsWith('SSE stream disconnected'))
+        void this.answers().then((up) => {
+          if (!up && this.transport === transport) lose();
+        });
     };
     await transport.start();
     this.transport = transport;
@@ -142,6 +152,17 @@ export class Upstream {
     this.events.message(m);
   }
 
+  /** Whether the `url` server answers HTTP at all (any status): a cut event stream alone does not say it is gone. */
+  private async answers(): Promise<boolean> {
+    try {
+      const res = await fetch(this.spec.url!, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+      await res.body?.cancel().catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private onClose(transport: Transport): void {
     if (this.transport !== transport || this.closed) return;
     this.transport = undefined;
@@ -195,9 +216,4 @@ export class Upstream {
       : ((this.target = { url, headers }),
         new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: this.fetchWithCredentials }));
   }
-}
-
-/** A transport error that means the connection to a remote server broke (not a bad message on it). */
-function connectionLost(e: Error): boolean {
-  return e instanceof SseError || e.message.startsWith('SSE stream disconnected');
 }

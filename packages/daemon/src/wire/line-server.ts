@@ -114,6 +114,11 @@ export class LineServer {
       const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
       mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
       await bindUnix(server, path, this.mode);
+      // A close that began meanwhile did not see this listener: it closes here.
+      if (this.closing) {
+        server.close();
+        return false;
+      }
       this.again.push(server);
       return true;
     } finally {
