@@ -2,22 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, appliedStack, until } from './daemon-helpers.js';
+import { alive, appliedStack, POLICY, until } from './daemon-helpers.js';
 
 // A daemon that cannot answer on its operator socket (the file removed, or every descriptor in use)
 // still runs and still decides calls: `apply --stop` must stop it, not say that none runs.
 test('apply --stop stops a running daemon whose operator socket is gone, found by its pid file', async () => {
-  const s = appliedStack(`runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-agent "bot" {
-  default deny
-  rules {
-    permit ticket/read
-  }
-}
-`);
+  const s = appliedStack(POLICY);
   try {
     const pid = s.pid();
     unlinkSync(join(s.dir, '.faramesh', 'runtime', 'operator.sock'));

@@ -2,23 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, appliedStack, sleep, until } from './daemon-helpers.js';
+import { alive, appliedStack, POLICY, sleep, until } from './daemon-helpers.js';
 
 // Node starts its inspector (a debugger on 127.0.0.1:9229, open to every local user) on SIGUSR1 and
 // dies on SIGUSR2. A logrotate script that signals the daemon must neither hand its process to
 // whoever connects first nor stop it without a drain.
 test('SIGUSR1 and SIGUSR2 are logged and ignored: no inspector opens, and the daemon serves on', async () => {
-  const s = appliedStack(`runtime {
-  wal_dir = "./wal"
-  socket  = "./.faramesh/runtime/agent.sock"
-}
-agent "bot" {
-  default deny
-  rules {
-    permit ticket/read
-  }
-}
-`);
+  const s = appliedStack(POLICY);
   const log = () => readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8');
   try {
     const pid = s.pid();

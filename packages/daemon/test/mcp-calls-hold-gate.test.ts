@@ -5,26 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
-import { testProxyDeps } from './mcp-test-deps.js';
+import { everything, startEverything, testProxyDeps } from './mcp-test-deps.js';
 import type { ProxyDeps } from '../src/mcp/proxy.js';
 
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 const LONG = 'trigger-long-running-operation';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** While a 1-second call runs, what holds the gate; then after it is answered. */
 async function heldDuring(c: Client, tasks: TaskBook): Promise<{ during: string[]; after: string[] }> {
@@ -59,12 +47,7 @@ async function check(server: ProxyDeps['servers'], relayed: boolean): Promise<vo
 }
 
 test('a call in flight holds the completion gate: the hot path to a Streamable HTTP upstream', async () => {
-  const upstreamPort = await freePort();
-  const upstream = spawn(process.execPath, [everything, 'streamableHttp'], {
-    env: { ...process.env, PORT: String(upstreamPort) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((r) => upstream.stderr.on('data', (d: Buffer) => String(d).includes('listening') && r()));
+  const { port: upstreamPort, child: upstream } = await startEverything();
   try {
     await check(() => [{ name: 'ev', url: `http://127.0.0.1:${upstreamPort}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }], true);
   } finally {

@@ -4,34 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-
-/** A raw stdio MCP server whose `big` tool answers with `size` characters. */
-const SERVER = `let buf = '';
-const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-process.stdin.on('data', (d) => {
-  buf += d;
-  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) {
-    const m = JSON.parse(buf.slice(0, i));
-    buf = buf.slice(i + 1);
-    if (m.method === 'initialize')
-      send({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'big', version: '1' } } });
-    else if (m.method === 'tools/call')
-      send({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'x'.repeat(m.params.arguments.size) }] } });
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-`;
+import { rawStdioServer, testProxyDeps } from './mcp-test-deps.js';
 
 test('a stdio server answering with 12 MB: the result arrives intact, and the server keeps serving', async () => {
-  const script = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'big.mjs');
-  writeFileSync(script, SERVER);
+  const script = rawStdioServer(
+    'big',
+    "send({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'x'.repeat(m.params.arguments.size) }] } });",
+  );
   const p = new McpProxy(testProxyDeps([script], { filterTools: () => false }), { perAgent: 4, idleMs: 60_000 });
   const port = await p.listen(0, 'bot');
   const c = new Client({ name: 'large-result-test', version: '1.0.0' });

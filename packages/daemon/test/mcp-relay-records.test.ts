@@ -5,32 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { startEverything, testProxyDeps } from './mcp-test-deps.js';
 
 test('a server request inside a relayed call is recorded', async () => {
-  const upstreamPort = await freePort();
-  const upstream = spawn(process.execPath, [everything, 'streamableHttp'], {
-    env: { ...process.env, PORT: String(upstreamPort) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((r) => upstream.stderr.on('data', (d: Buffer) => String(d).includes('listening') && r()));
+  const { port: upstreamPort, child: upstream } = await startEverything();
   const records: { method: string; from: string }[] = [];
   const p = new McpProxy({
     ...testProxyDeps([]),

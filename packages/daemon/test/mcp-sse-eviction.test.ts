@@ -5,35 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-
-/** A raw stdio MCP server: `slow` answers after 1.5 s. */
-const SERVER = `let buf = '';
-const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-process.stdin.on('data', (d) => {
-  buf += d;
-  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) {
-    const m = JSON.parse(buf.slice(0, i));
-    buf = buf.slice(i + 1);
-    if (m.method === 'initialize')
-      send({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'slow', version: '1' } } });
-    else if (m.method === 'tools/call')
-      setTimeout(() => send({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'done' }] } }), 1500);
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-`;
+import { rawStdioServer, testProxyDeps } from './mcp-test-deps.js';
 
 test('a legacy SSE session with a call in flight is not closed to make room for another session', async () => {
-  const script = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), 'slow.mjs');
-  writeFileSync(script, SERVER);
+  const script = rawStdioServer(
+    'slow',
+    "setTimeout(() => send({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'done' }] } }), 1500);",
+  );
   const p = new McpProxy(testProxyDeps([script], { filterTools: () => false }), { perAgent: 1, idleMs: 60_000 });
   const port = await p.listen(0, 'bot');
   const sse = new Client({ name: 'sse-client', version: '1.0.0' });

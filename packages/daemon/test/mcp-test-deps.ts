@@ -2,6 +2,12 @@
  * What an McpProxy under test is given: one stdio server (`h` unless named) run by node with `args`, every call
  * permitted, every tool visible, nothing recorded. Tests override what they exercise.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ProxyDeps } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
 
@@ -21,4 +27,54 @@ export function testProxyDeps(args: string[], overrides: Partial<ProxyDeps> = {}
     say: () => {},
     ...overrides,
   };
+}
+
+/** A port free on loopback a moment ago. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+
+/** server-everything over HTTP (`streamableHttp`, or `sse` for the legacy transport), listening; kill `child` when done. */
+export async function startEverything(mode: 'streamableHttp' | 'sse' = 'streamableHttp'): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [everything, mode], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((r) => child.stderr!.on('data', (d: Buffer) => /listening|running/i.test(String(d)) && r()));
+  return { port, child };
+}
+
+/**
+ * A raw stdio MCP server (no SDK), written to a temp file: it answers `initialize`, and runs `onCall`
+ * (JavaScript, with the request `m` and `send(message)` in scope) for each `tools/call`. Its path.
+ */
+export function rawStdioServer(name: string, onCall = ''): string {
+  const script = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), `${name}.mjs`);
+  writeFileSync(
+    script,
+    `let buf = '';
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+process.stdin.on('data', (d) => {
+  buf += d;
+  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) {
+    const m = JSON.parse(buf.slice(0, i));
+    buf = buf.slice(i + 1);
+    if (m.method === 'initialize')
+      send({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: ${JSON.stringify(name)}, version: '1' } } });
+    else if (m.method === 'tools/call') {
+      ${onCall}
+    }
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+`,
+  );
+  return script;
 }

@@ -5,24 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { startEverything, testProxyDeps } from './mcp-test-deps.js';
 
 for (const [mode, upstreamMode, client] of [
   ['the hot path', 'streamableHttp', 'streamable'],
@@ -30,12 +17,7 @@ for (const [mode, upstreamMode, client] of [
   ['the full path to a legacy SSE server', 'sse', 'streamable'],
 ] as const)
   test(`a url server killed mid-call: the call in flight gets an error at once (${mode})`, async () => {
-    const upstreamPort = await freePort();
-    const upstream = spawn(process.execPath, [everything, upstreamMode], {
-      env: { ...process.env, PORT: String(upstreamPort) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    await new Promise<void>((r) => upstream.stderr.on('data', (d: Buffer) => /listening|running/i.test(String(d)) && r()));
+    const { port: upstreamPort, child: upstream } = await startEverything(upstreamMode);
     const path = upstreamMode === 'sse' ? 'sse' : 'mcp';
     const p = new McpProxy({
       ...testProxyDeps([]),
