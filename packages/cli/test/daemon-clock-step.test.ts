@@ -39,6 +39,9 @@ test('a system clock stepped back, while the daemon runs or while it is down, do
     assert.equal((await s.govern(charge)).effect, 'DENY', 'an hour back: the phase stays ended');
     const log = join(s.dir, '.faramesh', 'runtime', 'daemon.log');
     await until('the daemon log to tell of the step', () => /system clock is 3600 s behind/.test(readFileSync(log, 'utf8')));
+    const status = JSON.parse(s.cli('status', '--format', 'json').stdout) as { daemon: { clock_ahead_ms: number } };
+    assert.ok(Math.abs(status.daemon.clock_ahead_ms - 3_600_000) < 5000, `status says how far ahead: ${status.daemon.clock_ahead_ms}`);
+    assert.match(s.cli('status').stdout, /clock:\s+1h 0m ahead of the system clock/);
 
     // Down, and back up on a clock two hours back: the log's latest time holds.
     process.kill(s.pid(), 'SIGKILL');

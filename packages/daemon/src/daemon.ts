@@ -1198,6 +1198,8 @@ export class Daemon {
       state: this.lifecycle.state,
       pid: process.pid,
       uptime_seconds: Math.floor((performance.now() - this.startedMono) / 1000),
+      // How far the daemon's time is ahead of a system clock stepped back (core/clock.ts); 0 normally.
+      clock_ahead_ms: daemonClock.ahead(),
       socket: this.settings?.agentSocket ?? null,
       operator_socket: this.paths.operatorSocket,
       http: this.httpUrl() ?? null,

@@ -10,6 +10,8 @@ export interface DaemonStatus {
   state: string;
   pid: number;
   uptime_seconds: number;
+  /** How far the daemon's own clock is ahead of a system clock that stepped back (absent from older daemons). */
+  clock_ahead_ms?: number;
   socket: string | null;
   operator_socket: string;
   /** The HTTP channel's URL, when http_listen is set. */

@@ -95,6 +95,14 @@ async function report(o: StatusOptions, out: Out, indent: number): Promise<numbe
     ['state', s.state + (s.degraded ? ` (DEGRADED: ${s.degraded})` : '')],
     ['pid', String(s.pid)],
     ['uptime', duration(s.uptime_seconds)],
+    ...(s.clock_ahead_ms
+      ? [
+          [
+            'clock',
+            `${duration(Math.ceil(s.clock_ahead_ms / 1000))} ahead of the system clock, which stepped back: the daemon counts on from its own time`,
+          ] as [string, string],
+        ]
+      : []),
     ['socket', s.socket ?? '—'],
     ...(s.http ? [['http', s.http] as [string, string]] : []),
     ['policy hash', s.policy_version?.slice(0, 16) ?? '—'],
@@ -189,6 +197,7 @@ function toJson(s: DaemonStatus): object {
       state: s.state,
       pid: s.pid,
       uptime_seconds: s.uptime_seconds,
+      clock_ahead_ms: s.clock_ahead_ms ?? 0,
       socket: s.socket,
       http: s.http,
       policy_hash: s.policy_version?.slice(0, 16) ?? null,
