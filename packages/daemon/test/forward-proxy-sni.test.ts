@@ -5,34 +5,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type Server } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ForwardProxy, clientHello } from '../src/http-proxy/forward.js';
 import type { GovernResult } from '../src/wire/agent-protocol.js';
+import { selfSignedCert } from './tls-fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fm-sni-'));
-const gen = spawnSync('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-days',
-  '1',
-  '-subj',
-  '/CN=front',
-  '-keyout',
-  join(dir, 'k.pem'),
-  '-out',
-  join(dir, 'c.pem'),
-]);
-assert.equal(gen.status, 0, String(gen.stderr));
+const tls = selfSignedCert('front');
 /** The server names the upstream was asked for, one per handshake that reached it. */
 const served: string[] = [];
 let upstream: Server;
@@ -41,7 +21,7 @@ let proxy: ForwardProxy;
 let proxyPort = 0;
 
 before(async () => {
-  upstream = createTlsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (s) => {
+  upstream = createTlsServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (s) => {
     served.push(String((s as unknown as { servername: string | false }).servername));
     s.end('hello');
   });

@@ -1,39 +1,18 @@
 /** The HTTP API over TLS: a connection that never starts its handshake is cut within the headers deadline. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
 import { HttpApi } from '../src/wire/http-api.js';
 import { REQUEST_TIMEOUT_MS } from '../src/wire/line-server.js';
+import { selfSignedCert } from './tls-fixtures.js';
 import { TokenBook } from '../src/core/tokens.js';
 import { StateSeal } from '../src/stack/sealed-state.js';
 
 test('a silent TLS connection is closed within REQUEST_TIMEOUT_MS, not after 120 s', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'faramesh-http-tls-'));
-  const key = join(dir, 'tls.key');
-  const cert = join(dir, 'tls.crt');
-  const gen = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  assert.equal(gen.status, 0, String(gen.stderr));
+  const { dir, key, cert } = selfSignedCert('localhost');
   const k = new Ed25519Signer('faramesh/test', newEd25519Key());
   const tokens = new TokenBook(join(dir, 'tokens.json'), new StateSeal(k, [k]));
   tokens.load();
