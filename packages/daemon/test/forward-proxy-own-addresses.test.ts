@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ForwardProxy } from '../src/http-proxy/forward.js';
+import { connectHead } from './proxy-client.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 
@@ -42,18 +42,7 @@ test("plain HTTP and CONNECT: the decision hears which of the target's addresses
       r.end();
     });
     assert.equal(status, 403);
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => s.write('CONNECT service.example:443 HTTP/1.1\r\nHost: service.example:443\r\n\r\n'));
-      let data = '';
-      s.on('data', (d: Buffer) => {
-        data += d.toString('latin1');
-        if (data.includes('\r\n\r\n')) {
-          s.destroy();
-          resolve(data);
-        }
-      });
-      s.on('error', reject);
-    });
+    const reply = await connectHead(port, 'service.example:443');
     assert.match(reply, /^HTTP\/1\.1 403/);
     assert.equal(heard.length, 2);
     for (const http of heard) {

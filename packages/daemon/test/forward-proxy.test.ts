@@ -9,6 +9,7 @@ import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { MAX_HTTP_CONNECTIONS } from '../src/wire/line-server.js';
 import { ForwardProxy } from '../src/http-proxy/forward.js';
+import { connectHead } from './proxy-client.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
 import type { HttpFields } from '@faramesh/protocol';
 
@@ -91,20 +92,7 @@ test('plain HTTP: one lookup per request, and the request goes to the address th
 test('CONNECT: the tunnel is opened to the checked address', async () => {
   lookups = 0;
   connections.length = 0;
-  const reply = await new Promise<string>((resolve, reject) => {
-    const s = connect(proxyPort, '127.0.0.1', () =>
-      s.write(`CONNECT rebind.example:${port} HTTP/1.1\r\nHost: rebind.example:${port}\r\n\r\n`),
-    );
-    let data = '';
-    s.on('data', (d: Buffer) => {
-      data += d.toString('latin1');
-      if (data.includes('\r\n\r\n')) {
-        s.destroy();
-        resolve(data);
-      }
-    });
-    s.on('error', reject);
-  });
+  const reply = await connectHead(proxyPort, `rebind.example:${port}`);
   assert.match(reply, /^HTTP\/1\.1 200/);
   assert.equal(lookups, 1);
   await new Promise((r) => setTimeout(r, 50));
