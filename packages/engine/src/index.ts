@@ -18,7 +18,7 @@ export {
 } from './state.js';
 export { Trace } from './trace.js';
 export { checkToolId } from './tool-id.js';
-export { normaliseHost } from './stages/egress.js';
+export { hostMatches, normaliseHost } from './stages/egress.js';
 export { addressClass } from './stages/ssrf.js';
 export { REDACTED, redact } from './stages/redact.js';
 export { priceUsage } from './stages/pricing.js';

@@ -1,6 +1,7 @@
 /** Which CONNECT tunnels the forward proxy inspects: `https_inspection`, narrowed by `https_inspection_hosts`. */
 import { isIPv6 } from 'node:net';
 import type { PolicyIR } from '@faramesh/fpl/runtime';
+import { hostMatches, normaliseHost } from '@faramesh/engine';
 import { StackCa } from './stack-ca.js';
 
 export async function httpsInspection(
@@ -23,25 +24,15 @@ export async function httpsInspection(
 }
 
 /**
- * A host as the URL parser, and so the policy, reads it: lower case, IDNA, no trailing dot, IPv4 in
- * dotted quad (`2130706433`, `127.1` and `0x7f.1` are all 127.0.0.1), IPv6 compressed, no brackets.
- * Undefined for what the parser does not take as a host. The CONNECT target is decided, resolved
- * and matched against the inspected hosts in this one form: another spelling of an inspected host
- * must not pass uninspected.
+ * A host as the URL parser, and so the policy, reads it (the engine's `normaliseHost`: lower case,
+ * IDNA, no trailing dot, IPv4 in dotted quad, so `2130706433`, `127.1` and `0x7f.1` are all
+ * 127.0.0.1), without IPv6 brackets. Undefined for what is not a bare host. The CONNECT target is
+ * decided, resolved and matched against the inspected hosts in this one form: another spelling of an
+ * inspected host must not pass uninspected.
  */
 export function canonicalHost(raw: string): string | undefined {
   const name = raw.replace(/^\[|\]$/g, '');
   // Userinfo, a port, a path: not a bare host (the URL parser would quietly drop them).
   if (/[@/\\?#%\s]/.test(name) || (name.includes(':') && !isIPv6(name))) return undefined;
-  try {
-    const host = new URL(`http://${isIPv6(name) ? `[${name}]` : name}/`).hostname;
-    return host.replace(/^\[|\]$/g, '').replace(/\.$/, '') || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `api.example.com` names itself; `*.example.com` names its subdomains (not example.com itself). */
-export function hostMatches(pattern: string, host: string): boolean {
-  return pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern;
+  return normaliseHost(name).replace(/^\[|\]$/g, '') || undefined;
 }
