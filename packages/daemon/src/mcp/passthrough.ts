@@ -69,19 +69,23 @@ export function relayCall(
       (upRes) => {
         let events = false;
         let answered = false;
-        upRes.once('end', () => resolve());
-        upRes.once('error', () => {
-          // An event stream cut before the call's answer (the server went away): the client hears so in
-          // the stream itself, rather than wait for ever for an answer that will not come. What the cut
-          // left of an event is ended first, so this one is read on its own.
-          if (!events || answered || gone()) return failed('the response broke off');
-          const error = {
-            jsonrpc: '2.0',
-            id,
-            error: { code: -32603, message: 'the MCP server: the response broke off before the answer' },
-          };
+        // An event stream that ends, or is cut, before the call's answer: the client hears so in the
+        // stream itself, rather than wait for ever for an answer that will not come (the server closed
+        // it politely, or went away). What a cut left of an event is ended first, so this one is read
+        // on its own. The client cannot resume the stream: the proxy keeps none of its events.
+        const unanswered = (why: string) => {
+          const error = { jsonrpc: '2.0', id, error: { code: -32603, message: `the MCP server: ${why}; the call may have run` } };
           res.end(`\n\nevent: message\ndata: ${JSON.stringify(error)}\n\n`);
           resolve();
+        };
+        upRes.once('end', () => {
+          if (events && !answered && !gone()) return unanswered('the response ended before the answer');
+          if (!gone()) res.end();
+          resolve();
+        });
+        upRes.once('error', () => {
+          if (!events || answered || gone()) return failed('the response broke off');
+          unanswered('the response broke off before the answer');
         });
         if (!sendableStatus(upRes.statusCode) || upRes.statusCode >= 400) {
           upRes.resume();
@@ -93,7 +97,7 @@ export function relayCall(
         res.writeHead(upRes.statusCode, out);
         events = /^text\/event-stream\b/i.test(upRes.headers['content-type'] ?? '');
         if (events) watchEvents(upRes, serverRequest, () => (answered = true));
-        upRes.pipe(res);
+        upRes.pipe(res, { end: false });
         // The client left mid-stream: the rest is read and dropped.
         res.once('close', () => {
           if (res.writableFinished) return;

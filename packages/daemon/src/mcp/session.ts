@@ -141,6 +141,11 @@ export class ProxySession {
       {
         message: (m) => void this.fromServer(m).catch(logged),
         lost: (why, restarting) => this.lost(why, restarting),
+        unanswered: (id, why) => {
+          if (!this.inFlight.has(id)) return;
+          this.answered(id);
+          void this.error(id, why);
+        },
       },
       deps.withheld?.(),
     );

@@ -8,13 +8,14 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { resolve } from 'node:path';
 import { resolvedField } from '../stack/settings.js';
 import { AMBIENT_CREDENTIALS } from '../credentials/ambient.js';
 import type { IRValue, McpServerIR } from '@faramesh/fpl';
 import type { HttpTarget } from './passthrough.js';
 import { withLineReader } from './stdio-lines.js';
+import { AnswerStreams } from './answer-streams.js';
 
 /** An `mcp_server` block of the compiled policy. */
 export type McpServerSpec = McpServerIR;
@@ -23,6 +24,8 @@ export interface UpstreamEvents {
   message(m: JSONRPCMessage): void;
   /** The upstream went away; `restarting` when a stdio child is being started again. */
   lost(why: string, restarting: boolean): void;
+  /** A request will never be answered, though the upstream lives on (its answer's stream ended without it). */
+  unanswered(id: RequestId, why: string): void;
 }
 
 /** How long closing waits for a remote server to acknowledge the end of its session. */
@@ -44,6 +47,8 @@ export class Upstream {
   private target?: Omit<HttpTarget, 'sessionId'>;
   /** Credentials of calls being sent, by JSON-RPC id (JSON). */
   private readonly perCall = new Map<string, Record<string, string>>();
+  /** Requests sent to a Streamable HTTP upstream, until answered. */
+  private readonly answers: AnswerStreams;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -52,7 +57,9 @@ export class Upstream {
     private readonly events: UpstreamEvents,
     /** The daemon's variables a stdio server never inherits (default: the ambient credentials). */
     private readonly withheld?: (name: string) => boolean,
-  ) {}
+  ) {
+    this.answers = new AnswerStreams((id, why) => events.unanswered(id, why));
+  }
 
   get live(): boolean {
     return this.transport !== undefined && !this.closed;
@@ -88,8 +95,12 @@ export class Upstream {
       // A Streamable HTTP event stream cut (the standalone GET one by an idle timeout on the way, a
       // POST's by the server going away): the transport reconnects a stream it can, and the session
       // lives on while the server answers. Only a server that no longer answers has lost it.
+      if (e.message.startsWith('Maximum reconnection attempts'))
+        this.answers.gaveUp(
+          `the MCP server '${this.spec.name}' could not be reached to resume the event stream that was to carry the answer`,
+        );
       if (e.message.startsWith('SSE stream disconnected'))
-        void this.answers().then((up) => {
+        void this.reachable().then((up) => {
           if (!up && this.transport === transport) lose();
         });
     };
@@ -110,8 +121,13 @@ export class Upstream {
     const key = headers && 'id' in m ? JSON.stringify(m.id) : undefined;
     if (key && this.perCall.has(key)) throw new Error(`request id ${key} is already being sent`);
     if (key) this.perCall.set(key, headers!);
+    const request = 'method' in m && 'id' in m && this.transport instanceof StreamableHTTPClientTransport ? m.id : undefined;
+    if (request !== undefined) this.answers.sent(request);
     try {
       await this.transport.send(m);
+    } catch (e) {
+      if (request !== undefined) this.answers.answered(request);
+      throw e;
     } finally {
       if (key) this.perCall.delete(key);
     }
@@ -119,15 +135,16 @@ export class Upstream {
 
   /**
    * The transports' fetch: a POST carrying a call that has its own credential gets it as a header.
-   * The message is found by its JSON-RPC id; only calls with a credential pay for the lookup.
+   * The message is found by its JSON-RPC id; only calls with a credential pay for the lookup. Each
+   * response is watched until it has answered what it carries (answer-streams.ts).
    */
-  private readonly fetchWithCredentials = (url: string | URL, init?: RequestInit): Promise<Response> => {
+  private readonly fetchUpstream = async (url: string | URL, init?: RequestInit): Promise<Response> => {
     if (this.perCall.size > 0 && typeof init?.body === 'string') {
       const { id, method } = JSON.parse(init.body) as { id?: unknown; method?: unknown };
       const extra = id === undefined || method !== 'tools/call' ? undefined : this.perCall.get(JSON.stringify(id));
       if (extra) init = { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...extra } };
     }
-    return fetch(url, init);
+    return this.answers.watch(init, await fetch(url, init), this.spec.name);
   };
 
   async close(): Promise<void> {
@@ -141,6 +158,7 @@ export class Upstream {
   }
 
   private receive(m: JSONRPCMessage): void {
+    if ('id' in m && !('method' in m) && m.id !== undefined) this.answers.answered(m.id);
     if (this.replaying !== undefined && 'id' in m && String(m.id) === this.replaying && !('method' in m)) {
       this.replaying = undefined;
       void this.transport?.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
@@ -153,7 +171,7 @@ export class Upstream {
   }
 
   /** Whether the `url` server answers HTTP at all (any status): a cut event stream alone does not say it is gone. */
-  private async answers(): Promise<boolean> {
+  private async reachable(): Promise<boolean> {
     try {
       const res = await fetch(this.spec.url!, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
       await res.body?.cancel().catch(() => {});
@@ -166,6 +184,7 @@ export class Upstream {
   private onClose(transport: Transport): void {
     if (this.transport !== transport || this.closed) return;
     this.transport = undefined;
+    this.answers.clear();
     const stdio = this.spec.command !== undefined;
     const restarting = stdio && this.restarts < MAX_RESTARTS;
     // A server the transport stopped (its message was too large) did not exit of itself: the client hears why.
@@ -208,12 +227,11 @@ export class Upstream {
     return s.transport === 'sse'
       ? new SSEClientTransport(url, {
           requestInit: { headers },
-          fetch: this.fetchWithCredentials,
+          fetch: this.fetchUpstream,
           eventSourceInit: {
             fetch: (u, init) => fetch(u, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) } }),
           },
         })
-      : ((this.target = { url, headers }),
-        new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: this.fetchWithCredentials }));
+      : ((this.target = { url, headers }), new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: this.fetchUpstream }));
   }
 }
