@@ -10,7 +10,7 @@ import type { EvalEnv } from './env.js';
 import { timeField } from './env.js';
 import type { PreparedAgent, PreparedPolicy, PreparedRule, RuleSet } from './prepare.js';
 import { checkBudgets } from './stages/budget.js';
-import { checkEgress, destinationOf } from './stages/egress.js';
+import { checkEgress, destinationOf, destinationsOf } from './stages/egress.js';
 import { refusedModel } from './stages/models.js';
 import { checkAddresses } from './stages/ssrf.js';
 import { checkRateLimits } from './stages/rate-limit.js';
@@ -209,9 +209,14 @@ function pipeline(
       );
   }
   if (agent.ir.egress) {
-    const host = destinationOf(request);
-    const refused = host === undefined ? undefined : checkEgress(agent.ir.egress, host);
-    trace?.step('egress', host === undefined ? 'no destination in the call' : (refused ?? `${host} allowed`));
+    const egress = agent.ir.egress;
+    const hosts = destinationsOf(request);
+    let refused: string | undefined;
+    for (const host of hosts) {
+      refused = checkEgress(egress, host);
+      if (refused) break;
+    }
+    trace?.step('egress', hosts.length === 0 ? 'no destination in the call' : (refused ?? `${hosts.join(', ')} allowed`));
     if (refused) {
       return done(
         denial('EGRESS_DENIED', `denied: ${refused}`, undefined, 'egress', redacted(), collectAlerts(agent, 'deny')),

@@ -343,6 +343,10 @@ describe('egress', () => {
     [{ url: ['https://evil.example.com/'] }, 'DENY/EGRESS_DENIED'],
     [{ url: { href: 'https://evil.example.com/' } }, 'DENY/EGRESS_DENIED'],
     [{ url: ['https://evil.example.com/'], host: 'api.stripe.com' }, 'DENY/EGRESS_DENIED'],
+    // Which destination argument the tool reads is the tool's business: every one present must pass.
+    [{ url: 'https://api.stripe.com/', base_url: 'https://evil.net' }, 'DENY/EGRESS_DENIED'],
+    [{ host: 'api.stripe.com', endpoint: 'https://evil.net/x' }, 'DENY/EGRESS_DENIED'],
+    [{ url: 'https://api.stripe.com/v1', host: 'API.stripe.com.' }, 'PERMIT'],
     [{}, 'PERMIT'],
   ];
   for (const [args, expected] of cases)

@@ -3,22 +3,33 @@ import type { DecisionRequest } from '@faramesh/protocol';
 
 /** Where a call is going: the HTTP host, else `args.url`, `args.host`, `args.endpoint` or `args.base_url`. */
 export function destinationOf(request: DecisionRequest): string | undefined {
-  const raw = request.http?.host ?? firstString(request.args, ['url', 'host', 'endpoint', 'base_url']);
-  return raw === undefined ? undefined : normaliseHost(raw);
+  return destinationsOf(request)[0];
 }
 
-function firstString(args: Record<string, unknown> | undefined, keys: string[]): string | undefined {
-  if (!args) return undefined;
-  for (const k of keys) {
+const DESTINATION_ARGS = ['url', 'host', 'endpoint', 'base_url'] as const;
+
+/**
+ * Every place a call may go: the HTTP host alone, else each destination argument the call carries.
+ * The daemon cannot know which of them the tool reads (`{url, base_url}` is an ordinary client's
+ * shape), so each must pass egress: checking only the first would let a model put an allowed host in
+ * `url` and the real target in `base_url`.
+ */
+export function destinationsOf(request: DecisionRequest): string[] {
+  if (request.http?.host !== undefined) return [normaliseHost(request.http.host)];
+  const args = request.args;
+  if (!args) return [];
+  const hosts: string[] = [];
+  for (const k of DESTINATION_ARGS) {
     if (!Object.hasOwn(args, k)) continue;
     const v = args[k];
-    if (typeof v === 'string' && v !== '') return v;
+    if (v === null || v === undefined || v === '') continue;
     // A destination given as something other than a string (`["https://evil.com"]`, an object with
     // an href) is still a destination: a tool that stringifies it goes there. It names no host, so
     // no allow list passes it.
-    if (v !== null && v !== undefined && typeof v !== 'string') return '';
+    const host = typeof v === 'string' ? normaliseHost(v) : '';
+    if (!hosts.includes(host)) hosts.push(host);
   }
-  return undefined;
+  return hosts;
 }
 
 /**
