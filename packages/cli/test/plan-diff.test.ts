@@ -112,3 +112,25 @@ test('the diff sees a second limit on one pattern, a new notify, a delegate ceil
     stripPositions(big.agents[0]!.rules),
   );
 });
+
+test('an import is shown by its path, which holds its version once', () => {
+  const withImport = (version: string): PolicyIR => ({
+    ...ir(agent('    permit a')),
+    imports: [
+      {
+        path: `github.com/acme/catalog/policies/acme/refunds@${version}`,
+        alias: 'refunds',
+        kind: 'policies',
+        version,
+        ref: 'governance.fms:1',
+      },
+    ],
+  });
+  assert.deepEqual(
+    diffPolicies(withImport('1.0.0'), withImport('1.1.0')).map((e) => `${e.change} ${e.kind} ${e.subject}`),
+    [
+      'removed import github.com/acme/catalog/policies/acme/refunds@1.0.0',
+      'added import github.com/acme/catalog/policies/acme/refunds@1.1.0',
+    ],
+  );
+});

@@ -433,7 +433,9 @@ export class Daemon {
       servers: () => mcpServers(policy().compiled.ir),
       decide: (params, tool, carrier) => this.decide(params, tool, undefined, carrier),
       visible: (agent, tool) => mayPermit(policy().prepared, agent, tool),
-      filterTools: () => policy().compiled.ir.runtime.mcp_filter_tools !== false,
+      // Audit mode blocks nothing, and a hidden tool is one the model can never call: the rollout's
+      // log would never show what the policy would deny. So audit mode lists every tool.
+      filterTools: () => policy().mode !== 'audit' && policy().compiled.ir.runtime.mcp_filter_tools !== false,
       denyAsError: () => policy().compiled.ir.runtime.mcp_deny_as_error === true,
       record: (entry) => record({ type: 'mcp_traffic', ...entry }),
       tasks,

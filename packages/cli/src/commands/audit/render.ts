@@ -18,7 +18,9 @@ export function recordLine(r: Rec, color: boolean): string {
     const effect = inline(r.effect).toUpperCase().padEnd(6);
     const painted = color ? (EFFECT_COLOUR.get(r.effect) ?? String)(effect) : effect;
     const why = (r.denial as { human_message?: string } | undefined)?.human_message ?? r.code ?? '';
-    return `${time} action-${inline(r.id)}  ${inline(r.agent_id)}  ${inline(r.tool)}  ${painted}  ${inline(why)}`.trimEnd();
+    // Under `mode = "audit"` the agent was told PERMIT: a deny or defer read here must not pass for a block.
+    const ran = r.mode === 'audit' && r.effect !== 'permit' ? '(audit mode: not enforced, the call ran)  ' : '';
+    return `${time} action-${inline(r.id)}  ${inline(r.agent_id)}  ${inline(r.tool)}  ${painted}  ${ran}${inline(why)}`.trimEnd();
   }
   return `${time} ${inline(r.type)}  ${inline(eventGist(r))}`.trimEnd();
 }

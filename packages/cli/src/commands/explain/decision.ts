@@ -48,6 +48,13 @@ export function explainRecord(ref: string, o: ExplainRecordOptions): number {
     ['Agent', r.agent_svid ? `${r.agent_id}   (${r.agent_svid})` : r.agent_id],
     ['Tool', `${r.tool}   (${r.action_type})`],
     ['Effect', [r.effect, r.code, r.denial?.human_message].filter(Boolean).join('  ')],
+    // The agent was told PERMIT whatever the effect: say so, or a recorded deny reads as a block.
+    [
+      'Enforced',
+      r.mode === 'audit' && r.effect !== 'permit'
+        ? 'no: runtime { mode = "audit" }, the agent was told PERMIT and the call ran'
+        : undefined,
+    ],
     [
       'Rule',
       r.rule_ref ? `${r.rule_ref}${r.rule_digest ? `   (digest ${String(r.rule_digest).slice(0, 12)})` : ''}` : decidedWithoutRule(r),

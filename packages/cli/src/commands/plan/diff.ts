@@ -76,7 +76,8 @@ const HTTP_ROUTE: Kind<HttpRouteIR> = {
   key: (r) => `${r.method} ${r.path}`,
   show: (r) => `${r.method} ${r.path} → ${r.tool}`,
 };
-const IMPORT: Kind<ImportIR> = { kind: 'import', key: (i) => i.path, show: (i) => `${i.path}@${i.version}` };
+// The path already ends in `@<version>`.
+const IMPORT: Kind<ImportIR> = { kind: 'import', key: (i) => i.path, show: (i) => i.path };
 const PACK: Kind<PolicyIR['packs'][number]> = {
   kind: 'pack',
   key: (p) => p.name,
