@@ -383,7 +383,7 @@ test('an approved call spends its budget like any permit; a budget that denies s
   }
 });
 
-test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused and taken back, and after a restart nothing acknowledged is lost', async (t) => {
+test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused and taken back; with space back the daemon resumes by itself, and nothing acknowledged is lost nor anything refused recorded', async (t) => {
   const s = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
   const mount = join(s.dir, 'full');
   mkdirSync(mount);
@@ -415,8 +415,21 @@ test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused 
     const approve = s.cli('approvals', 'approve', deferred.defer_token!);
     assert.notEqual(approve.code, 0);
     assert.match(approve.stderr, /the audit log could not record it .*: apr-\S+ is still pending/);
-    // Space comes back; a restart opens the log where it was.
+    // Space comes back: the daemon resumes by itself, with the log cut back to what was acknowledged.
     rmSync(join(mount, 'filler'));
+    let resumed: Awaited<ReturnType<Stack['govern']>> | undefined;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const r = await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} });
+      if (r.reason_code !== 'AUDIT_UNAVAILABLE') {
+        resumed = r;
+        break;
+      }
+    }
+    assert.equal(resumed?.effect, 'PERMIT', 'deciding again without a restart');
+    acked.push(resumed.action_id!);
+    assert.equal(s.cli('status').code, 0, 'status is no longer DEGRADED');
+    assert.match(readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'), /audit log: writable again/);
+    // A restart opens the log where it was.
     assert.equal(s.cli('apply', '--stop').code, 0);
     assert.equal(s.cli('apply').code, 0);
     assert.equal((await s.govern(refund)).effect, 'DEFER', 'the refused approve never took effect');
@@ -428,6 +441,8 @@ test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused 
         .map((r) => `action-${String(r.id)}`),
     );
     for (const a of acked) assert.ok(recorded.has(a), `acknowledged ${a} is in the log`);
+    const reads = readRecords(join(mount, 'wal')).filter((r) => r.record.type === 'decision' && r.record.tool === 'ticket/read');
+    assert.equal(reads.length, acked.length, 'no refused call left a record');
     const verified = s.cli('audit', 'verify');
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   } finally {

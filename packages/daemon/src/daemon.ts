@@ -29,6 +29,7 @@ import type { PolicyIR } from '@faramesh/fpl';
 import { ApprovalBook, ApprovalError, type Approval } from './core/approvals.js';
 import { DecisionService, refusal, SpawnRefusal, type PolicyInUse } from './core/decisions.js';
 import { restoreState, StateSnapshots } from './core/state-snapshot.js';
+import { RESUME_EVERY_MS, resumeLog } from './core/log-resume.js';
 import { MAX_TIMER_MS } from './core/timers.js';
 import { daemonClock, daemonNow } from './core/clock.js';
 import { compactLog, RETENTION_EVERY_MS } from './core/log-retention.js';
@@ -129,6 +130,8 @@ export class Daemon {
   private reprobeDueMs = 0;
   /** When the engine state is next rid of past days' budget counters and refilled rate buckets. */
   private pruneDueMs = 0;
+  /** When a failed audit log is next tried again. */
+  private resumeDueMs = 0;
   /** Sessions over since the last tick (MCP sessions closed), whose budgets and facts the state forgets. */
   private readonly endedSessions = new Set<string>();
   /** Records compacted into archive files. */
@@ -1281,6 +1284,16 @@ export class Daemon {
     this.sayClockNews();
     await this.restoreSockets();
     const now = daemonNow();
+    if (this.decisions?.degraded !== undefined && now >= this.resumeDueMs && this.lifecycle.state === 'READY') {
+      this.resumeDueMs = now + RESUME_EVERY_MS;
+      resumeLog({
+        log: this.log!,
+        decisions: this.decisions,
+        state: this.engineState!,
+        rebuild: () => restoreState(this.paths.state, this.settings!.walDir, this.log!.size, this.seal!),
+        say: this.say,
+      });
+    }
     if (now >= this.reprobeDueMs && this.lifecycle.state === 'READY' && this.decisions) {
       this.reprobeDueMs = now + REPROBE_EVERY_MS;
       void this.broker?.probe(this.decisions.policy.compiled.ir, true);

@@ -6,7 +6,7 @@
  *   and resolves only once the record is fsynced; concurrent appends share one fsync.
  * - `prev_hash` is the previous record's Merkle leaf hash, H(0x00 ‖ canonical bytes), in hex.
  * - A failed write fails the log: every later append is refused, so the chain can never fork.
- *   Reopening rebuilds the state from what is durable.
+ *   Reopening rebuilds the state from what is durable; so does `resume`, once the disk takes writes again.
  * - The active segment is preallocated with zeros ahead of the records: overwriting allocated
  *   blocks lets fdatasync skip the metadata journal, which halves its cost. Sealing trims it.
  * - With a signer, the tree head is signed every `checkpointEvery` records or `checkpointMs`, and on
@@ -118,6 +118,12 @@ export class AuditLog {
   private readonly listeners = new Set<RecordListener>();
   private flushing?: Promise<void>;
   private failed?: Error;
+  /** The failure was a write or sync of the active segment (a full disk): `resume` may undo it. */
+  private resumable = false;
+  /** Why the last `resume` could not. */
+  private resumeRefusal?: string;
+  /** Where the active segment's acknowledged records end: a failed batch is cut back to here. */
+  private durableBytes: number;
   private closed = false;
   private signer?: Signer;
   private signerKey?: string;
@@ -146,7 +152,7 @@ export class AuditLog {
   private constructor(
     readonly dir: string,
     private fd: number,
-    private readonly state: SequencerState,
+    private state: SequencerState,
     private readonly unlock: () => void,
     private readonly options: OpenOptions,
   ) {
@@ -156,9 +162,8 @@ export class AuditLog {
     const opened = fstatSync(fd);
     this.allocated = opened.size;
     this.segmentFile = { dev: opened.dev, ino: opened.ino };
-    // Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them.
-    // A checkpoint record follows its tree size, so it is not one of them.
-    this.unsigned = state.checkpointSize === undefined ? state.nextSeq : Math.max(0, state.nextSeq - state.checkpointSize - 1);
+    this.durableBytes = state.segmentBytes;
+    this.unsigned = unsignedIn(state);
   }
 
   static async open(dir: string, options: OpenOptions = {}): Promise<{ log: AuditLog; report: OpenReport }> {
@@ -353,14 +358,22 @@ export class AuditLog {
           } else fdatasyncSync(this.fd);
           this.syncMs += performance.now() - t0;
           this.fsyncs++;
-          // Written to a file no longer at its place (its directory removed or renamed, the segment
-          // deleted), the batch would vanish at the next open: it is not acknowledged, and the log fails.
-          this.checkInPlace();
         } catch (e) {
           this.syncing = undefined;
           this.fail(e as Error, waiters);
+          this.resumable = true;
           return;
         }
+        try {
+          // Written to a file no longer at its place (its directory removed or renamed, the segment
+          // deleted), the batch would vanish at the next open: it is not acknowledged, and the log
+          // fails for good (what the file held is gone: only an operator can say what happens next).
+          this.checkInPlace();
+        } catch (e) {
+          this.fail(e as Error, waiters);
+          return;
+        }
+        this.durableBytes = this.state.segmentBytes;
         for (const w of waiters) w.resolve();
         // The batch is durable whatever becomes of the snapshot, an accelerator: one that cannot be
         // written (a full disk, a directory made read-only) is said, and the next checkpoint tries again.
@@ -415,6 +428,7 @@ export class AuditLog {
   }
 
   private fail(error: Error, waiters: Waiter[]): void {
+    this.resumable = false;
     this.failed = new Error(`the audit log failed and refuses appends until it is reopened: ${error.message}`);
     for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
     this.waiters = [];
@@ -445,10 +459,52 @@ export class AuditLog {
       const opened = fstatSync(this.fd);
       this.segmentFile = { dev: opened.dev, ino: opened.ino };
       this.allocated = created.headerBytes;
+      this.durableBytes = created.headerBytes;
       s.startSegment(created.name, s.nextSeq, created.headerBytes);
     } catch (e) {
       this.fail(e as Error, []);
     }
+  }
+
+  /**
+   * After a write or sync of the active segment failed (a full disk, a quota): cut the segment back
+   * to its acknowledged records, make that durable, take the log's state from disk as an open does,
+   * and go on appending. The failed batches' callers were refused, so none of their records stays:
+   * the log holds exactly what was acknowledged. A failure of another kind (the segment removed
+   * under the log, a rotation cut short) is not undone here. False while the disk still refuses:
+   * space for the next records is claimed first, so a log that resumes can take them. Synchronous,
+   * so that its caller can rebuild what it keeps from the log before anything else is appended.
+   */
+  resume(): boolean {
+    if (!this.failed) return true;
+    // A batch or a checkpoint still settling its failure: the next try will find them done.
+    if (!this.resumable || this.closed || this.flushing || this.checkpointing) return false;
+    try {
+      ftruncateSync(this.fd, this.durableBytes);
+      fsyncSync(this.fd);
+      const { state } = recover(this.dir, this.signer);
+      if (state.segment !== this.state.segment || state.segmentBytes !== this.durableBytes)
+        throw new Error(`the log on disk ends at ${state.segment}:${state.segmentBytes}, not where it was acknowledged`);
+      this.state = state;
+      this.allocated = this.durableBytes;
+      this.preallocate(this.durableBytes + 1);
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      // Said once for each new reason: a disk that stays full is tried again every few seconds.
+      const why = (e as Error).message;
+      if (why !== this.resumeRefusal) this.options.warn?.(`audit log: cannot resume yet: ${why}`);
+      this.resumeRefusal = why;
+      return false;
+    }
+    this.resumeRefusal = undefined;
+    const opened = fstatSync(this.fd);
+    this.segmentFile = { dev: opened.dev, ino: opened.ino };
+    this.unsigned = unsignedIn(this.state);
+    this.sinceSnapshot = 0;
+    this.snapshotDue = false;
+    this.failed = undefined;
+    this.resumable = false;
+    return true;
   }
 
   /**
@@ -566,6 +622,13 @@ export class AuditLog {
     }
   }
 }
+
+/**
+ * Records a crash (or a run without a signer) left unsigned: the first checkpoint covers them. A
+ * checkpoint record follows its tree size, so it is not one of them.
+ */
+const unsignedIn = (state: SequencerState): number =>
+  state.checkpointSize === undefined ? state.nextSeq : Math.max(0, state.nextSeq - state.checkpointSize - 1);
 
 /** Merged key orders of recent input shapes: most records share a handful of shapes. */
 const keyOrders: { own: string[]; order: string[] }[] = [];
