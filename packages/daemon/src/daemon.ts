@@ -941,9 +941,10 @@ export class Daemon {
     // faramesh dev ships nowhere: its records are echoed to stderr instead.
     const providers = this.options.dev ? [] : compiled.ir.providers;
     const sinks = new Sinks(providers, this.settings!.walDir, this.paths.state, this.seal!, log.tip(), this.env, this.say, this.sinks);
+    sinks.durableEnd = this.feed!.heard;
     this.sinks = sinks;
     this.unhookSinks?.();
-    this.unhookSinks = sinks.active ? log.onRecord(() => sinks.kick()) : undefined;
+    this.unhookSinks = sinks.active ? log.onRecord((r) => sinks.kick(r.seq)) : undefined;
   }
 
   /** A compiled policy made ready to decide with: prepared rules, and its identity providers loaded. */

@@ -45,8 +45,8 @@ test('a sink position that cannot be saved (a full disk) is said, and the daemon
       (l) => said.push(l),
     );
     full = true;
-    await log.append({ type: 'daemon_stopped', reason: 'test' });
-    sinks.kick();
+    const appended = await log.append({ type: 'daemon_stopped', reason: 'test' });
+    sinks.kick(appended.seq);
     const deadline = Date.now() + 5000;
     while ((got.length === 0 || said.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 50));

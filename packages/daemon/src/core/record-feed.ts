@@ -61,6 +61,11 @@ export class RecordFeed {
     this.nextSeq = firstSeq;
   }
 
+  /** The seq after the last record heard: every record before it is durable. */
+  get heard(): number {
+    return this.nextSeq;
+  }
+
   push(record: Appended, payload: Buffer): void {
     const r = record as Appended & { tool?: string; effect?: string };
     const held: Held = {

@@ -1,5 +1,6 @@
 /**
- * Audit sinks: each declared sink reads the log after the daemon has made it durable, from its own
+ * Audit sinks: each declared sink reads the log after the daemon has made it durable (never past the
+ * last record it heard was durable), from its own
  * position, and ships batches off the host. It is never on the decision path: a sink that is down
  * is DEGRADED in `status` and retried with backoff, and since it reads from the log, not from a
  * queue in memory, it loses nothing: across outages and restarts it resumes where its last
@@ -54,11 +55,17 @@ class SinkWorker {
     this.follower = new LogFollower(walDir, from);
   }
 
-  /** How many records the next batch may hold: an object batch cut short is resent with the same records, so the same names. */
+  /**
+   * How many records the next batch may hold: only durable ones (a record written but not yet synced
+   * may never be acknowledged, and its place in the log taken by another: AuditLog.resume, or a
+   * crash). An object batch cut short is resent with the same records, so the same names.
+   */
   private limit(): number {
     const at = this.follower.position()?.seq;
-    if (this.resendTo === undefined || at === undefined || this.resendTo < at) return this.size;
-    return Math.min(this.size, this.resendTo - at + 1);
+    if (at === undefined) return this.size;
+    const durable = Math.min(this.size, this.owner.durableEnd - at);
+    if (this.resendTo === undefined || this.resendTo < at) return durable;
+    return Math.min(durable, this.resendTo - at + 1);
   }
 
   /** New records are durable: ship them soon (calls close together make one batch). */
@@ -80,7 +87,8 @@ class SinkWorker {
       let batch: StoredRecord[];
       try {
         if (!this.held) this.heldFrom = this.follower.position();
-        batch = this.held ?? this.follower.poll(this.limit());
+        const limit = this.held ? 0 : this.limit();
+        batch = this.held ?? (limit > 0 ? this.follower.poll(limit) : []);
       } catch (e) {
         this.fail(`cannot read the log: ${(e as Error).message}`);
         return;
@@ -226,6 +234,8 @@ export class Sinks {
   private readonly cursors: Map<string, Cursor>;
   /** Sinks whose saved position was not in this log, shipping the live log from its start: where that is. */
   private readonly restarted = new Map<string, number>();
+  /** The seq after the last record known durable: no sink reads past it. */
+  durableEnd: number;
 
   /** Throws a SettingsError for a sink it cannot configure. */
   constructor(
@@ -240,6 +250,7 @@ export class Sinks {
   ) {
     // A hot swap: the arguments held for records not yet shipped stay with them.
     if (previous) for (const [id, held] of previous.held) this.held.set(id, held);
+    this.durableEnd = tip.seq;
     this.cursors = savedCursors(seal, stateDir);
     let added = false;
     const sinks = providers.filter((x) => isSinkType(x.type));
@@ -298,8 +309,9 @@ export class Sinks {
     this.held.set(recordId, principal ? { args, principal_claims: principal } : { args });
   }
 
-  /** Records became durable. */
-  kick(): void {
+  /** Records became durable, up to `seq`. */
+  kick(seq: number): void {
+    this.durableEnd = Math.max(this.durableEnd, seq + 1);
     for (const w of this.workers) w.kick();
   }
 
