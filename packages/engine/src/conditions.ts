@@ -6,10 +6,11 @@
 import { RE2JS } from 're2js';
 import type { ExprIR } from '@faramesh/fpl/runtime';
 import type { EvalEnv } from './env.js';
-import { and, getPath, MISSING, not, or, type Truth, type Value } from './values.js';
+import { and, getPath, MISSHAPEN, MISSING, not, or, type Truth, type Value } from './values.js';
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
+import { lexicalPath } from './paths.js';
 import { realDateTime } from '@faramesh/protocol';
 
 export type Predicate = (env: EvalEnv) => Truth;
@@ -285,17 +286,27 @@ function compileVariable(path: readonly string[]): Getter {
       };
     }
     case 'path':
-      if (rest.length === 0) return argFallback((env) => env.request.http?.path);
+      if (rest.length === 0)
+        // A path argument resolved as the tool will reach it (`./a/../../x` is `../x`); the proxies resolve their own.
+        return (env) => {
+          const own = env.request.http?.path;
+          if (own !== undefined) return own;
+          const v = getPath(env.request.args ?? MISSING, path);
+          return typeof v === 'string' ? lexicalPath(v) : v;
+        };
       return (env) => getPath(env.request.args ?? MISSING, path);
+    // `query` and `headers` are the proxied request's; a call that is not HTTP has neither, and reads
+    // the argument of that name instead, as `host` and `path` do: `deny db/run if query contains
+    // "DROP"` must not be a rule that no SDK or MCP call can ever meet.
     case 'query':
-      return (env) => (rest.length === 0 ? (env.request.http?.query ?? MISSING) : getPath(env.request.http?.query ?? MISSING, rest));
+      return (env) => (env.request.http ? getPath(env.request.http.query ?? MISSING, rest) : getPath(env.request.args ?? MISSING, path));
     case 'headers': {
       const name = rest[0]?.toLowerCase();
       return (env) => {
-        const headers = env.request.http?.headers;
-        if (!headers) return MISSING;
-        if (name === undefined) return headers;
-        for (const k of Object.keys(headers)) if (k.toLowerCase() === name) return getPath(headers[k], rest, 1);
+        const headers: Value = env.request.http ? (env.request.http.headers ?? MISSING) : getPath(env.request.args ?? MISSING, ['headers']);
+        if (name === undefined || headers === null || typeof headers !== 'object' || Array.isArray(headers)) return getPath(headers, rest);
+        for (const k of Object.keys(headers))
+          if (k.toLowerCase() === name) return getPath((headers as Record<string, unknown>)[k], rest, 1);
         return MISSING;
       };
     }
@@ -317,10 +328,11 @@ function compileVariable(path: readonly string[]): Getter {
   }
 }
 
-type Kind = 'missing' | 'null' | 'number' | 'string' | 'boolean' | 'list' | 'object';
+type Kind = 'missing' | 'misshapen' | 'null' | 'number' | 'string' | 'boolean' | 'list' | 'object';
 
 function kindOf(v: Value): Kind {
   if (v === MISSING || v === undefined) return 'missing';
+  if (v === MISSHAPEN) return 'misshapen';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'list';
   const t = typeof v;
@@ -331,6 +343,7 @@ function kindOf(v: Value): Kind {
 export function equals(a: Value, b: Value): Truth {
   const ka = kindOf(a);
   const kb = kindOf(b);
+  if (ka === 'misshapen' || kb === 'misshapen') return undefined;
   if (ka === 'missing' || kb === 'missing') {
     const other = ka === 'missing' ? kb : ka;
     return other === 'missing' || other === 'null' ? true : undefined;

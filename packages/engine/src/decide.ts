@@ -17,6 +17,7 @@ import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
 import { checkSpawn, delegateTarget, spawnType } from './stages/spawn.js';
 import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
+import { lexicalPath } from './paths.js';
 import { checkToolId } from './tool-id.js';
 import type { Trace } from './trace.js';
 import { MISSING } from './values.js';
@@ -550,7 +551,9 @@ class CallEnv implements EvalEnv {
       const http = this.request.http;
       const host = http?.host ?? str(args.host);
       const method = http?.method ?? str(args.method);
-      const path = http?.path ?? str(args.path);
+      // A path argument is judged where it leads (`/tmp/../etc` is `/etc`), as a condition on `path` reads it.
+      const argPath = str(args.path);
+      const path = http?.path ?? (argPath === undefined ? undefined : lexicalPath(argPath));
       // An argument of one of these names that is there but not a string (`["evil.com"]`).
       const mistyped = (['host', 'method', 'path'] as const).filter(
         (k) =>

@@ -19,17 +19,27 @@ export function not(a: Truth): Truth {
   return a === undefined ? undefined : !a;
 }
 
+/**
+ * A path that runs into a value of another shape than it reads: `payment.amount` when `payment` is a
+ * list or a string, `items.0.amount` when `items` is one object instead of a list. The field is not
+ * missing (the model sent something there, and a tool that takes either shape acts on it), so it
+ * compares with nothing, `nil` included: a condition reading it is unknown because of a type, and a
+ * deny or defer reading it applies.
+ */
+export const MISSHAPEN: unique symbol = Symbol('misshapen');
+
 /** Read a path from a JSON-like value; arrays take numeric segments. */
 export function getPath(root: unknown, path: readonly string[], from = 0): Value {
   let v = root;
   for (let i = from; i < path.length; i++) {
-    if (v === null || typeof v !== 'object') return MISSING;
+    if (v === MISSING || v === null || v === undefined) return MISSING;
+    if (typeof v !== 'object') return MISSHAPEN;
     const key = path[i]!;
     if (Array.isArray(v)) {
-      if (!/^\d+$/.test(key)) return MISSING;
+      if (!/^\d+$/.test(key)) return MISSHAPEN;
       v = v[Number(key)];
     } else {
-      if (!Object.hasOwn(v, key)) return MISSING;
+      if (!Object.hasOwn(v, key)) return /^\d+$/.test(key) ? MISSHAPEN : MISSING;
       v = (v as Record<string, unknown>)[key];
     }
     if (v === undefined) return MISSING;

@@ -33,6 +33,12 @@ export function parsePath(path: string): string[] {
 function mask(node: unknown, segments: string[], i: number): void {
   if (node === null || typeof node !== 'object' || i >= segments.length) return;
   const seg = segments[i]!;
+  // A list where the path names a field (`card: [{ cvv }]` for `card.cvv`): the field of each of its
+  // items is masked. The model chooses the shape, and a tool that takes one or many still gets the secret.
+  if (Array.isArray(node) && seg !== '*' && !/^\d+$/.test(seg)) {
+    for (const item of node) mask(item, segments, i);
+    return;
+  }
   const last = i === segments.length - 1;
   const keys = seg === '*' ? Object.keys(node) : Object.hasOwn(node, seg) ? [seg] : [];
   for (const k of keys) {
