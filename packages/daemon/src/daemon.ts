@@ -21,7 +21,7 @@ import {
   type Ed25519Signer,
   type RecordInput,
 } from '@faramesh/audit';
-import { budgetUsage, dropSessions, liveSpawns, mayPermit, prepare, pruneState, type EngineState } from '@faramesh/engine';
+import { budgetUsage, dropSessions, liveSpawns, mayPermit, phaseSchedule, prepare, pruneState, type EngineState } from '@faramesh/engine';
 import { canonicalJson, type DecisionRequest, type HttpFields } from '@faramesh/protocol';
 import { checkpointSigner, describeSigner, signingSource, type ActiveSigner } from './signing/checkpoint-signer.js';
 import type { Server as NetServer } from 'node:net';
@@ -928,6 +928,7 @@ export class Daemon {
     return metricsText({
       state: this.lifecycle.state,
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
+      notEnforced: this.decisions?.notEnforced ?? { deny: 0, defer: 0 },
       latency: this.decisions?.latency ?? new LatencyHistogram(),
       pendingApprovals: this.approvals?.list(daemonNow()).filter((a) => a.status === 'pending').length ?? 0,
       logRecords: this.log?.size ?? 0,
@@ -1254,8 +1255,23 @@ export class Daemon {
           }
         : null,
       decisions: this.decisions?.counts ?? { permit: 0, deny: 0, defer: 0 },
+      decisions_not_enforced: this.decisions?.notEnforced ?? { deny: 0, defer: 0 },
       budgets:
         policy && this.engineState ? policy.compiled.ir.agents.flatMap((a) => budgetUsage(a.id, a.budgets, this.engineState!, now)) : [],
+      // Where each phase stands on the daemon's clock, as the rule stage reads it: active until, ended at.
+      phases:
+        policy && this.engineState
+          ? policy.compiled.ir.agents.flatMap((a) =>
+              phaseSchedule(a.phases, this.engineState!.policy_applied_ms, now).map((p, i) => ({
+                agent: a.id,
+                name: p.name,
+                state: p.state,
+                ...(a.phases[i]!.next !== undefined ? { next: a.phases[i]!.next } : {}),
+                ...(p.starts_ms !== undefined ? { starts_at: new Date(p.starts_ms).toISOString() } : {}),
+                ...(p.ends_ms !== undefined ? { ends_at: new Date(p.ends_ms).toISOString() } : {}),
+              })),
+            )
+          : [],
       approvals: { pending: pending.length, oldest_age_seconds: oldest === undefined ? null : Math.floor((now - oldest) / 1000) },
     };
   }

@@ -16,6 +16,7 @@ import { checkAddresses } from './stages/ssrf.js';
 import { checkRateLimits } from './stages/rate-limit.js';
 import { redact } from './stages/redact.js';
 import { checkSpawn, delegateTarget, spawnType } from './stages/spawn.js';
+import { activePhase } from './stages/phases.js';
 import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
 import { lexicalPath } from './paths.js';
 import { checkToolId } from './tool-id.js';
@@ -415,18 +416,10 @@ function unavailableSelector(rule: PreparedRule, env: CallEnv): { id: string; s:
 
 /** Phase rules (while their phase is active) are tried before the agent's own rules. */
 function activeRules(agent: PreparedAgent, state: EngineState, nowMs: number): readonly RuleSet[] {
-  if (agent.phases.length === 0 || state.policy_applied_ms === undefined) return agent.ruleSets;
-  let start = state.policy_applied_ms;
-  let phase: PreparedAgent['phases'][number] | undefined = agent.phases[0];
-  const seen = new Set<string>();
-  while (phase && !seen.has(phase.name)) {
-    seen.add(phase.name);
-    if (phase.duration_s === undefined || nowMs < start + phase.duration_s * 1000) return [phase.rules, agent.rules];
-    start += phase.duration_s * 1000;
-    const next: string | undefined = phase.next;
-    phase = next === undefined ? undefined : agent.phases.find((p) => p.name === next);
-  }
-  return agent.ruleSets;
+  if (agent.phases.length === 0) return agent.ruleSets;
+  const name = activePhase(agent.phases, state.policy_applied_ms, nowMs);
+  const phase = name === undefined ? undefined : agent.phases.find((p) => p.name === name);
+  return phase ? [phase.rules, agent.rules] : agent.ruleSets;
 }
 
 function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string, env: CallEnv, trace: Trace | undefined): Match {

@@ -27,4 +27,5 @@ export { budgetUsage, callCost, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
 export { MAX_DELEGATION_HOPS } from './decide.js';
 export { mayPermit } from './stages/visibility.js';
+export { activePhase, phaseSchedule, type PhaseStanding } from './stages/phases.js';
 export { laterStageKey, ruleOutcome, ruleStageKey, type RecordedCall, type RuleOutcome } from './replay.js';

@@ -95,9 +95,11 @@ export interface Explained {
 export class DecisionService {
   /** Swapped whole by apply: a call in progress keeps the policy it started with. */
   policy: PolicyInUse;
-  /** Set when the log failed: every call is denied until the daemon is restarted on a working log. */
+  /** Set when the log failed: every call is denied until the log resumes (log-resume.ts) or the daemon restarts. */
   degraded?: string;
   readonly counts = { permit: 0, deny: 0, defer: 0 };
+  /** Of `counts`, the denials and deferrals audit mode did not enforce: the agent was told PERMIT. */
+  readonly notEnforced = { deny: 0, defer: 0 };
   /** The same, per agent. */
   readonly countsByAgent = new Map<string, { permit: number; deny: number; defer: number }>();
   /** Agents an operator quiesced: every call of theirs is denied (and recorded) until resumed. */
@@ -148,11 +150,14 @@ export class DecisionService {
       if (this.policy === policy) break;
     }
     if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
-    const mode = policy.mode;
+    // Audit mode lets through what the policy would refuse, never what an operator stopped: a
+    // quiesced agent's calls are denied in either mode (`faramesh agent quiesce` promises as much).
+    const halted = this.quiesced.has(request.agent_id);
+    const mode = halted ? 'enforce' : policy.mode;
     let { decision, stateDelta } =
       'refused' in who
         ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
-        : this.quiesced.has(request.agent_id)
+        : halted
           ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
           : this.decideRequest(policy, request, nowMs);
     // A deferral an operator resolved: approved, the call is decided again as approved (the engine is
@@ -302,6 +307,7 @@ export class DecisionService {
         ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
       });
     this.counts[outcome.effect]++;
+    if (outcome.effect !== 'permit' && outcome.wire === 'PERMIT') this.notEnforced[outcome.effect]++;
     let mine = this.countsByAgent.get(request.agent_id);
     if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));
     mine[outcome.effect]++;

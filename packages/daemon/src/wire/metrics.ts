@@ -19,6 +19,8 @@ export class LatencyHistogram {
 export interface MetricsSnapshot {
   state: LifecycleState;
   decisions: { permit: number; deny: number; defer: number };
+  /** Of `decisions`, those audit mode did not enforce. */
+  notEnforced: { deny: number; defer: number };
   latency: LatencyHistogram;
   pendingApprovals: number;
   logRecords: number;
@@ -39,6 +41,13 @@ export function metricsText(m: MetricsSnapshot): string {
     'counter',
     'Decisions recorded, by effect.',
     (['permit', 'deny', 'defer'] as const).map((e) => [`{effect="${e}"}`, m.decisions[e]]),
+  );
+  // A dashboard counting blocks subtracts these: under `runtime { mode = "audit" }` a deny still ran.
+  metric(
+    'faramesh_decisions_not_enforced_total',
+    'counter',
+    'Denials and deferrals recorded under runtime { mode = "audit" }: the call was let through.',
+    (['deny', 'defer'] as const).map((e) => [`{effect="${e}"}`, m.notEnforced[e]]),
   );
   let cumulative = 0;
   const buckets: [string, number][] = LatencyHistogram.BOUNDS.map((b, i) => [`_bucket{le="${b}"}`, (cumulative += m.latency.counts[i]!)]);

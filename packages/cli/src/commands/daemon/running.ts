@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
 import type { BudgetUsage } from '@faramesh/engine';
 import { CLI_PATH } from '../../cli-path.js';
+import type { PhaseInfo } from './phases.js';
 
 export interface DaemonStatus {
   state: string;
@@ -27,7 +28,11 @@ export interface DaemonStatus {
   wal: { path: string | null; records: number; archived?: number; retention_s?: number };
   signing?: { via: string; type: string; key_id: string; provider?: string; last_error?: string } | null;
   decisions: { permit: number; deny: number; defer: number };
+  /** Of `decisions`, the denials and deferrals audit mode let through (older daemons: absent). */
+  decisions_not_enforced?: { deny: number; defer: number };
   budgets: BudgetUsage[];
+  /** Each agent's phases on the daemon's clock (older daemons: absent). */
+  phases?: PhaseInfo[];
   /**
    * Audit sinks (delivering, degraded while retrying) and, with `kind: "credentials"`, the
    * credential providers (HEALTHY, DEGRADED, DOWN, or UNKNOWN until first tried).

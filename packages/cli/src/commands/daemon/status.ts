@@ -7,6 +7,7 @@ import { stackPaths } from '@faramesh/daemon/client';
 import { inline, makeOut, type Out } from '../../output.js';
 import type { BudgetUsage } from '@faramesh/engine';
 import type { Layer } from '@faramesh/sandbox';
+import { phaseLine } from './phases.js';
 import { daemonStatus, type DaemonStatus } from './running.js';
 import { sandboxLayers } from './sandbox-plan.js';
 
@@ -181,8 +182,19 @@ async function report(o: StatusOptions, out: Out, indent: number): Promise<numbe
         `  ${c.id.padEnd(16)}${c.state.padEnd(12)}${c.pid !== undefined ? `pid ${c.pid} · ` : ''}${c.restarts} restarts · ${c.argv.join(' ')}`,
     ),
   );
-  out.print(`Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}`);
+  const loose = s.decisions_not_enforced;
+  const unenforced = loose && loose.deny + loose.defer > 0 ? loose : undefined;
+  out.print(
+    `Decisions\n  permit ${s.decisions.permit} · defer ${s.decisions.defer} · deny ${s.decisions.deny}` +
+      // Under audit mode these ran: a deny count read as blocks would overstate what was stopped.
+      (unenforced ? `\n  not enforced (runtime mode audit, the calls ran): defer ${unenforced.defer} · deny ${unenforced.deny}` : ''),
+  );
   section(out, 'Budgets', s.budgets.map(budgetRow));
+  section(
+    out,
+    'Phases',
+    (s.phases ?? []).map((p) => `  ${`${p.name} (${p.agent})`.padEnd(22)}${phaseLine(p)}`),
+  );
   out.print(
     `Approvals\n  ${'pending:'.padEnd(16)}${s.approvals.pending}` +
       (s.approvals.oldest_age_seconds === null ? '' : `\n  ${'oldest age:'.padEnd(16)}${duration(s.approvals.oldest_age_seconds)}`),
@@ -225,6 +237,7 @@ function toJson(s: DaemonStatus): object {
       },
     },
     decisions: s.decisions,
+    decisions_not_enforced: s.decisions_not_enforced ?? { deny: 0, defer: 0 },
     providers: s.providers,
     alerts: s.alerts,
     credentials: s.credentials ?? [],
@@ -233,6 +246,7 @@ function toJson(s: DaemonStatus): object {
     os_tier: tier,
     supervisor: s.supervisor ?? [],
     budgets: s.budgets,
+    phases: s.phases ?? [],
     approvals: s.approvals,
   };
 }

@@ -7,6 +7,7 @@ import { operatorCall, stackPaths } from '@faramesh/daemon/client';
 import type { BudgetUsage } from '@faramesh/engine';
 import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
+import { phaseLine } from '../daemon/phases.js';
 import { daemonStatus } from '../daemon/running.js';
 import { requirePolicyInForce } from '../daemon/policy-in-force.js';
 
@@ -42,8 +43,24 @@ export async function explainAgent(id: string, o: ExplainAgentOptions): Promise<
       )
     : undefined;
   const budgets: BudgetUsage[] = status?.budgets.filter((b) => b.agent === id) ?? [];
+  // Only the running daemon knows where a phase stands (its clock, from when the phases were
+  // applied). An active phase's rules are tried first; the others decide nothing now, so they are
+  // shown apart rather than numbered among the rules in force. An older daemon reports no phases.
+  const reported = status?.phases?.filter((p) => p.agent === id);
+  const phases = agent.phases.map((p) => {
+    const known = reported?.find((r) => r.name === p.name);
+    return {
+      name: p.name,
+      state: known?.state ?? ('unknown' as const),
+      ...(p.next !== undefined ? { next: p.next } : {}),
+      ...(known?.starts_at ? { starts_at: known.starts_at } : {}),
+      ...(known?.ends_at ? { ends_at: known.ends_at } : {}),
+      rules: p.rules.map((r) => ({ ref: r.ref, text: ruleText(r) })),
+    };
+  });
+  const active = phases.find((p) => p.state === 'active');
   const rules = [
-    ...agent.phases.flatMap((p) => p.rules.map((r) => ({ ref: r.ref, text: ruleText(r), phase: p.name }))),
+    ...(active ? active.rules.map((r) => ({ ...r, phase: active.name })) : []),
     ...agent.rules.map((r) => ({ ref: r.ref, text: ruleText(r) })),
   ];
   if (o.format === 'json') {
@@ -57,6 +74,7 @@ export async function explainAgent(id: string, o: ExplainAgentOptions): Promise<
           standing: standing ?? null,
           budgets,
           rules,
+          phases,
           rate_limits: agent.rate_limits.map((l) => ({ pattern: l.pattern, limit: l.limit, window: l.window })),
           credentials: agent.credentials.map((c) => ({ id: c.id, tools: c.tools })),
         },
@@ -96,6 +114,20 @@ export async function explainAgent(id: string, o: ExplainAgentOptions): Promise<
   rules.forEach((r, i) =>
     lines.push(`  ${String(i + 1).padStart(2)}. ${r.ref.padEnd(20)} ${r.text}${'phase' in r ? `   (phase "${r.phase}")` : ''}`),
   );
+  if (phases.length > 0) {
+    lines.push('', 'Phases:');
+    for (const p of phases) {
+      if (p.state === 'unknown')
+        lines.push(
+          `  "${p.name}"  ${status ? 'the running daemon does not report phases (an older version)' : 'timed by the running daemon (none runs)'}: while active, its rules are tried first`,
+        );
+      else
+        lines.push(
+          `  "${p.name}"  ${phaseLine({ agent: id, ...p, state: p.state })}${p.state === 'active' ? `: its rules are tried first (1–${p.rules.length} above)` : ''}`,
+        );
+      if (p.state !== 'active') for (const r of p.rules) lines.push(`      ${r.ref.padEnd(20)} ${r.text}   (not tried now)`);
+    }
+  }
   if (agent.rate_limits.length > 0) {
     lines.push('', 'Rate limits:');
     for (const l of agent.rate_limits) lines.push(`  ${l.pattern.padEnd(16)} ${l.limit}/${l.window}`);

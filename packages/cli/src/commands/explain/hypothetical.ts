@@ -93,15 +93,20 @@ export async function explain(opts: ExplainOptions): Promise<number> {
     }
     if (source?.kind === 'running') {
       try {
-        const r = await operatorCall<Walked & { policy_version: string; mode: string }>(paths.operatorSocket, 'explain', {
-          ...request,
-          ...(opts.now !== undefined ? { now_ms: nowMs } : {}),
-        });
+        const r = await operatorCall<Walked & { policy_version: string; mode: string; quiesced?: object }>(
+          paths.operatorSocket,
+          'explain',
+          {
+            ...request,
+            ...(opts.now !== undefined ? { now_ms: nowMs } : {}),
+          },
+        );
         walked = r;
         source = {
           kind: 'running',
           policy_version: r.policy_version,
-          ...(r.mode === 'audit'
+          // A quiesced agent is denied in audit mode too.
+          ...(r.mode === 'audit' && !r.quiesced
             ? { note: 'runtime { mode = "audit" }: a real call runs whatever the effect, and is recorded with it' }
             : {}),
         };
