@@ -65,8 +65,8 @@ function bridge() {
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
-  const reply = async (id: number) => {
-    const deadline = Date.now() + 10_000;
+  const reply = async (id: number, ms = 10_000) => {
+    const deadline = Date.now() + ms;
     while (!out.includes(`"id":${id},`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(out.includes(`"id":${id},`), `reply ${id}: ${out}`);
   };
@@ -184,7 +184,11 @@ test('a message over 10 MB (the proxy takes up to 16 MiB) is relayed and answere
     // The bridge relays it (the everything server, with its own 10 MB cap, may refuse it: either way it is answered).
     const big = 'y'.repeat(11 * 1024 * 1024);
     b.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'large', pad: big } } });
-    await b.reply(1);
+    // A longer wait for this reply alone: the everything server reads stdin with the MCP SDK's
+    // ReadBuffer, which copies its whole buffer again for each 64 KiB chunk, up to its 10 MB cap
+    // (about 0.8 GB copied, 4 to 8 s on a loaded two-core machine). What is ours on the way, the
+    // bridge's reader above all (mcp-bridge-lines.test.ts), takes the message in linear time.
+    await b.reply(1, 30_000);
     b.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'small' } } });
     await b.reply(2);
     assert.match(b.out(), /Echo: small/, 'the next call is relayed too');

@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { Transform } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -147,10 +146,15 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
  * takes it) goes on as its messages, one a line, so each is relayed and answered. A line that is not
  * JSON, or a request that is not a JSON-RPC message, is answered here (-32700, -32600), so the client
  * is not left waiting for a reply that would never come.
+ *
+ * In linear time: each chunk is searched once for a line end and a line's chunks are joined once.
+ * Appending chunks to one string and searching it all again on each chunk took the bridge over 5 s
+ * on an 11 MiB message (stdin comes in 64 KiB chunks). A byte 0x0a is never part of a multibyte
+ * UTF-8 character, so splitting bytes before decoding them is safe.
  */
-function clientLines(reply: (m: object) => void): Transform {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
+export function clientLines(reply: (m: object) => void): Transform {
+  /** The unfinished line's chunks. */
+  let partial: Buffer[] = [];
   const refuse = (id: unknown, code: number, message: string) =>
     reply({ jsonrpc: '2.0', id: typeof id === 'string' || typeof id === 'number' ? id : null, error: { code, message } });
   const take = (line: string, push: (s: string) => void) => {
@@ -172,15 +176,20 @@ function clientLines(reply: (m: object) => void): Transform {
   };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      pending += decoder.write(chunk);
-      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
-        take(pending.slice(0, i).replace(/\r$/, ''), (s) => this.push(s));
-        pending = pending.slice(i + 1);
+      let from = 0;
+      for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, from)) {
+        const tail = chunk.subarray(from, end);
+        const line = partial.length === 0 ? tail : Buffer.concat([...partial, tail]);
+        partial = [];
+        take(line.toString('utf8').replace(/\r$/, ''), (s) => this.push(s));
+        from = end + 1;
       }
+      if (from < chunk.length) partial.push(chunk.subarray(from));
       done();
     },
     flush(done) {
-      take(pending + decoder.end(), (s) => this.push(s));
+      take(Buffer.concat(partial).toString('utf8'), (s) => this.push(s));
+      partial = [];
       done();
     },
   });
