@@ -1,7 +1,7 @@
 /**
  * Tool ids arrive from agents: anything odd is refused before matching, so a crafted id can
- * never slip between patterns (`stripe//payouts`, `stripe/./payouts`, NUL bytes, spellings that
- * differ only by Unicode normalisation).
+ * never slip between patterns (`stripe//payouts`, `stripe/./payouts`, NUL bytes, white space or
+ * invisible characters, spellings that differ only by Unicode normalisation).
  */
 export type ToolIdCheck = { tool: string } | { problem: string };
 
@@ -26,6 +26,9 @@ function slowCheck(tool: string): ToolIdCheck {
   if (id.length === 0) return { problem: 'the tool id is empty' };
   if (id.length > 1024) return { problem: 'the tool id is longer than 1024 characters' };
   if (/\p{Cc}/u.test(id)) return { problem: 'the tool id contains a control character' };
+  // `pay/refund ` or `pay/refund\u200b` misses `deny pay/refund` and still matches `permit pay/*`: a
+  // tool that trims or strips what cannot be seen would run the one denied. No tool is named so.
+  if (/[\p{Z}\s\p{Cf}]/u.test(id)) return { problem: 'the tool id contains white space or an invisible formatting character' };
   for (const segment of id.split('/')) {
     if (segment === '') return { problem: 'the tool id has an empty segment' };
     if (segment === '.' || segment === '..') return { problem: `the tool id has a '${segment}' segment` };

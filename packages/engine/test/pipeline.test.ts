@@ -44,7 +44,25 @@ describe('identity', () => {
     assert.equal(outcome(d), 'DENY/POLICY_DENY');
     assert.match(d.human_message!, /not declared/);
   });
-  for (const bad of ['', 'a//b', '/a', 'a/', 'a/./b', 'a/../b', 'a\u0000b', 'a\nb', 'a/b\u0085', 'a\u009bb']) {
+  for (const bad of [
+    '',
+    'a//b',
+    '/a',
+    'a/',
+    'a/./b',
+    'a/../b',
+    'a\u0000b',
+    'a\nb',
+    'a/b\u0085',
+    'a\u009bb',
+    'a/b ',
+    ' a/b',
+    'a b',
+    'a/b\u200b',
+    'a/\u00a0b',
+    'a/b\u2028',
+    'a\ufeff/b',
+  ]) {
     test(`tool id ${JSON.stringify(bad)} is denied before matching`, () => {
       const d = new Session(policy(agent('  rules {\n    permit **\n  }'))).call({ tool: bad });
       assert.equal(outcome(d), 'DENY/POLICY_DENY');
