@@ -28,7 +28,11 @@ export function not(a: Truth): Truth {
  */
 export const MISSHAPEN: unique symbol = Symbol('misshapen');
 
-/** Read a path from a JSON-like value; arrays take numeric segments. */
+/**
+ * Read a path from a JSON-like value; arrays take numeric segments. A null field reads as a missing
+ * one (docs/engine.md): `user != "root"` must not hold for `user: null`, which a tool may well take
+ * as its default, any more than for no `user` at all. Only the `nil` literal is null.
+ */
 export function getPath(root: unknown, path: readonly string[], from = 0): Value {
   let v = root;
   for (let i = from; i < path.length; i++) {
@@ -44,5 +48,5 @@ export function getPath(root: unknown, path: readonly string[], from = 0): Value
     }
     if (v === undefined) return MISSING;
   }
-  return v;
+  return v === null ? MISSING : v;
 }

@@ -18,6 +18,12 @@ const rows: Row[] = [
   ['x == nil', { x: 0 }, 'F'],
   ['x != nil', {}, 'F'],
   ['x != nil', { x: 'a' }, 'T'],
+  ['x != nil', { x: null }, 'F'],
+  // A null field reads as a missing one: a tool may take it as its default.
+  ['user != "root"', { user: null }, 'U'],
+  ['user != "root"', {}, 'U'],
+  ['role in ["ops"]', { role: null }, 'U'],
+  ['not (role in ["ops"])', { role: null }, 'U'],
   ['x == 5', { x: '5' }, 'U'],
   ['x != 5', { x: '5' }, 'U'],
   ['x != 5', {}, 'U'],

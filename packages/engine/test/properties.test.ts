@@ -68,16 +68,16 @@ function naiveGlob(p: string[], t: string[]): boolean {
  */
 function naiveCond(c: Cond, args: Record<string, unknown>): boolean | 'unknown' | 'mismatch' {
   if (!c) return true;
-  const has = Object.hasOwn(args, c.field);
+  // A null field is a missing one (docs/engine.md).
+  const has = Object.hasOwn(args, c.field) && args[c.field] !== null;
   const v = args[c.field];
   if (c.op === 'in') {
     if (!has) return 'unknown';
     const list = c.value as string[];
     if (list.includes(v as string)) return true;
-    return list.length === 0 || typeof v === 'string' || v === null ? false : 'mismatch';
+    return list.length === 0 || typeof v === 'string' ? false : 'mismatch';
   }
   if (!has) return 'unknown';
-  if (v === null) return c.op === '!=' ? true : false;
   if (typeof v !== typeof c.value) return 'mismatch';
   if (c.op === '<') return (v as number) < (c.value as number);
   return c.op === '==' ? v === c.value : v !== c.value;
