@@ -263,6 +263,7 @@ export class ProxySession {
         // ignores, as it ignores any reply to what it cancelled.
         if (asked.relayed) return this.relays.get(id)?.();
         this.answered(id);
+        this.upstream.forget(id);
         return this.error(id, 'request cancelled by the client', -32800);
       }
     }

@@ -133,6 +133,11 @@ export class Upstream {
     }
   }
 
+  /** The client cancelled a request: its answer is no longer awaited. */
+  forget(id: RequestId): void {
+    this.answers.answered(id);
+  }
+
   /**
    * The transports' fetch: a POST carrying a call that has its own credential gets it as a header.
    * The message is found by its JSON-RPC id; only calls with a credential pay for the lookup. Each
