@@ -1,9 +1,8 @@
 /**
  * Audit sinks: each declared sink reads the log after the daemon has made it durable (never past the
- * last record it heard was durable), from its own
- * position, and ships batches off the host. It is never on the decision path: a sink that is down
- * is DEGRADED in `status` and retried with backoff, and since it reads from the log, not from a
- * queue in memory, it loses nothing: across outages and restarts it resumes where its last
+ * last record it heard was durable), from its own position, and ships batches off the host. It is
+ * never on the decision path: a sink that is down is DEGRADED in `status` and retried with backoff,
+ * and since it reads from the log, not from a queue in memory, it loses nothing: across outages and restarts it resumes where its last
  * delivered batch ended (`.faramesh/state/sinks.json`). A sink new to the stack starts at the end
  * of the log as it is then. A saved position that is not in this log (the log was removed and a new
  * one begun, as `destroy --keep-state` does) ships the new log from its start.
