@@ -256,8 +256,9 @@ export class AuditLog {
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
     if (this.options.dev) input = { ...input, dev: true };
     const chain = chainOf(input);
-    const stamp = input.id === undefined || input.time === undefined ? this.clock.next() : undefined;
-    const assigned = { id: input.id ?? stamp!.id, time: input.time ?? stamp!.time, ...this.state.sequence(chain) };
+    // A record that brings its id (taken when its call was decided) is timed now, as it is sequenced.
+    const stamp = input.id === undefined ? this.clock.next() : undefined;
+    const assigned = { id: input.id ?? stamp!.id, time: input.time ?? stamp?.time ?? this.clock.time(), ...this.state.sequence(chain) };
     const entry = inKeyOrder(input, assigned) as unknown as Appended<T>;
     const { frame, payload } = encodeTextFrame(canonicalJson(entry));
     // One hash per record: the Merkle leaf hash H(0x00 ‖ record) is also the chain link.

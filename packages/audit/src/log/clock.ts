@@ -16,6 +16,8 @@ export class RecordClock {
   /** The random part as 16 base-32 digits. */
   private readonly random = new Uint8Array(16);
   private pool = Buffer.alloc(0);
+  private timeMs = -1;
+  private timeIso = '';
   private poolAt = 0;
 
   /** `floorMs`: the latest record time of the log reopened (its next records are not earlier). */
@@ -36,6 +38,19 @@ export class RecordClock {
     let id = this.timePart;
     for (const digit of this.random) id += CROCKFORD[digit];
     return { id, time: this.iso };
+  }
+
+  /**
+   * The time alone, for a record whose id was taken earlier: never below a time already given
+   * (the daemon's clock does not run backward, and the floor holds).
+   */
+  time(): string {
+    const ms = Math.max(this.now(), this.floorMs, this.lastMs);
+    if (ms !== this.timeMs) {
+      this.timeMs = ms;
+      this.timeIso = new Date(ms).toISOString();
+    }
+    return this.timeIso;
   }
 
   private reseed(): void {

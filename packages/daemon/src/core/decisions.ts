@@ -261,7 +261,11 @@ export class DecisionService {
     const record: RecordInput = {
       type: 'decision',
       schema: 'dpr/2.0',
-      ...stamp,
+      // The id was taken when the call was decided (approvals name it), but the time is the log's,
+      // taken as the record is sequenced: so times rise with seq. A decision stamped before a slow
+      // credential fetch would otherwise land after later-timed records, and an evidence bundle
+      // could leave it out of its window while its edges still looked complete.
+      id: stamp.id,
       agent_id: request.agent_id,
       ...(request.delegation_chain ? { delegation_chain: request.delegation_chain.map((h) => h.agent_id) } : {}),
       ...(params.session_id ? { session_id: params.session_id } : {}),
@@ -285,7 +289,8 @@ export class DecisionService {
       ...(mode === 'audit' ? { mode: 'audit' as const } : {}),
     };
     this.deps.recording?.(stamp.id, decision.redacted_args, request.principal);
-    const writes: Promise<unknown>[] = [log.append(record)];
+    const appended = log.append(record);
+    const writes: Promise<unknown>[] = [appended];
     if (stateDelta.length > 0)
       writes.push(log.append({ type: 'state_delta', agent_id: request.agent_id, delta: { ops: [...stateDelta] } }));
     try {
@@ -301,7 +306,7 @@ export class DecisionService {
         tool,
         effect: outcome.effect,
         action_id: `action-${stamp.id}`,
-        time: stamp.time,
+        time: (await appended).time,
         policy_version: policy.compiled.policy_version,
         ...(outcome.denial ? { code: outcome.denial.code, message: outcome.denial.human_message } : {}),
         ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
