@@ -39,6 +39,8 @@ export class FakeVault {
   /** Transit sign requests, as received. */
   readonly signs: Record<string, unknown>[] = [];
   logins = 0;
+  /** Of `logins`, those that succeeded. */
+  loginsOk = 0;
   /** When set, minted tokens live this long, whatever ttl was asked for. */
   mintedTtl?: number;
   /** While set, every request waits for it: a Vault that is slow to answer. */
@@ -65,6 +67,7 @@ export class FakeVault {
           const { role_id, secret_id } = JSON.parse(body || '{}') as { role_id?: string; secret_id?: string };
           const role = this.approles.get(role_id ?? '');
           if (!role || role.secretId !== secret_id) return send(400, { errors: ['invalid role or secret ID'] });
+          this.loginsOk++;
           const client = `hvs.approle-${randomBytes(12).toString('base64url')}`;
           this.tokens.set(client, {
             policies: role.policies,
