@@ -35,3 +35,17 @@ test("a reopened log's records are not earlier than the latest it holds, though 
   now += 120_000;
   assert.equal(clock.next().time, '2026-11-22T07:02:00.000Z', 'once the clock passes the floor, it is followed');
 });
+
+test('a time given alone is never followed by an earlier one, from time() or next(), when the clock steps back', () => {
+  let now = Date.UTC(2026, 10, 22, 7, 0, 0, 0);
+  const clock = new RecordClock(() => now);
+  const times = [clock.next().time];
+  now += 500;
+  times.push(clock.time());
+  now -= 300; // the wall clock stepped back, below the time just given but above the last id's
+  times.push(clock.time(), clock.next().time);
+  now += 1000;
+  times.push(clock.time(), clock.next().time);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i - 1]! <= times[i]!, `${times[i - 1]} <= ${times[i]}`);
+  assert.equal(times[2], '2026-11-22T07:00:00.500Z');
+});

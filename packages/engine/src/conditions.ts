@@ -70,9 +70,13 @@ function settled(env: EvalEnv, before: boolean, t: Truth): Truth {
 /** Present: neither missing nor null (a null compares as a missing field does, never as a type error). */
 const present = (v: Value): boolean => v !== MISSING && v !== undefined && v !== null;
 
-/** `t`, noting in `env` when it is unknown although both sides were there (their kinds do not compare). */
+/**
+ * `t`, noting in `env` when it is unknown although both sides were there (their kinds do not
+ * compare), or a path met another shape than it reads: that value is there too, whatever the other
+ * side is (`payment.amount == nil` with `payment: "x"` must not skip the deny it guards).
+ */
 function judged(env: EvalEnv, a: Value, b: Value, t: Truth): Truth {
-  if (t === undefined && present(a) && present(b)) env.mismatch = true;
+  if (t === undefined && (a === MISSHAPEN || b === MISSHAPEN || (present(a) && present(b)))) env.mismatch = true;
   return t;
 }
 

@@ -28,7 +28,10 @@ function slowCheck(tool: string): ToolIdCheck {
   if (/\p{Cc}/u.test(id)) return { problem: 'the tool id contains a control character' };
   // `pay/refund ` or `pay/refund\u200b` misses `deny pay/refund` and still matches `permit pay/*`: a
   // tool that trims or strips what cannot be seen would run the one denied. No tool is named so.
-  if (/[\p{Z}\s\p{Cf}]/u.test(id)) return { problem: 'the tool id contains white space or an invisible formatting character' };
+  // Invisible is more than format characters: variation selectors, the combining grapheme joiner and
+  // the Hangul fillers are marks or letters that Unicode also says to ignore when showing text.
+  if (/[\p{Z}\s\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(id))
+    return { problem: 'the tool id contains white space or an invisible formatting character' };
   for (const segment of id.split('/')) {
     if (segment === '') return { problem: 'the tool id has an empty segment' };
     if (segment === '.' || segment === '..') return { problem: `the tool id has a '${segment}' segment` };

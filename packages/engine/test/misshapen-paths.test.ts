@@ -13,6 +13,10 @@ const p = policy(
     permit pay/batch
     permit pay/small if payment.amount <= 100
     permit pay/nil   if payment.amount == nil
+    deny   pay/need  if payment.amount == nil
+    defer  pay/check if payment.amount != nil
+    permit pay/need
+    permit pay/check
   }`),
 );
 
@@ -22,6 +26,17 @@ test('a deny or defer is not skipped by a nested value sent in another shape', (
   assert.equal(outcome(s.call({ tool: 'pay/send', args: { payment: '9000' } })), 'DENY/POLICY_DENY');
   assert.equal(outcome(s.call({ tool: 'pay/send', args: { payment: 9000 } })), 'DENY/POLICY_DENY');
   assert.equal(outcome(s.call({ tool: 'pay/batch', args: { items: { amount: 9000 } } })), 'DEFER/POLICY_DEFER');
+});
+
+test('a nested value sent in another shape equals nothing, not even nil: a deny or defer comparing it with nil applies', () => {
+  const s = new Session(p);
+  // A missing amount is refused; sent as a string or a list, the payment still has no amount the rule can read.
+  assert.equal(outcome(s.call({ tool: 'pay/need', args: { payment: {} } })), 'DENY/POLICY_DENY');
+  assert.equal(outcome(s.call({ tool: 'pay/need', args: { payment: 'x' } })), 'DENY/POLICY_DENY');
+  assert.equal(outcome(s.call({ tool: 'pay/need', args: { payment: [{ amount: 5 }] } })), 'DENY/POLICY_DENY');
+  assert.equal(outcome(s.call({ tool: 'pay/need', args: { payment: { amount: 5 } } })), 'PERMIT');
+  assert.equal(outcome(s.call({ tool: 'pay/check', args: { payment: [{ amount: 5 }] } })), 'DEFER/POLICY_DEFER');
+  assert.equal(outcome(s.call({ tool: 'pay/check', args: { payment: {} } })), 'PERMIT');
 });
 
 test('a missing or null field still falls through, and a permit needs the shape it reads', () => {

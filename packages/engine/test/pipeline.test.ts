@@ -62,6 +62,12 @@ describe('identity', () => {
     'a/\u00a0b',
     'a/b\u2028',
     'a\ufeff/b',
+    'a/b\ufe0f',
+    'a/b\u034f',
+    'a/\u3164b',
+    'a/b\uffa0',
+    'a/b\u180b',
+    'a/b\u{e0100}',
   ]) {
     test(`tool id ${JSON.stringify(bad)} is denied before matching`, () => {
       const d = new Session(policy(agent('  rules {\n    permit **\n  }'))).call({ tool: bad });

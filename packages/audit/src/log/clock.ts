@@ -28,7 +28,8 @@ export class RecordClock {
 
   /** The next id and the time it was taken at. */
   next(): { id: string; time: string } {
-    const ms = Math.max(this.now(), this.floorMs);
+    // Not below a time `time()` gave either: the log's record times rise with seq, whichever gave them.
+    const ms = Math.max(this.now(), this.floorMs, this.timeMs);
     if (ms > this.lastMs) {
       this.lastMs = ms;
       this.timePart = encodeTime(ms);
@@ -45,7 +46,7 @@ export class RecordClock {
    * (the daemon's clock does not run backward, and the floor holds).
    */
   time(): string {
-    const ms = Math.max(this.now(), this.floorMs, this.lastMs);
+    const ms = Math.max(this.now(), this.floorMs, this.lastMs, this.timeMs);
     if (ms !== this.timeMs) {
       this.timeMs = ms;
       this.timeIso = new Date(ms).toISOString();

@@ -98,6 +98,11 @@ export class DecisionService {
   /** Set when the log failed: every call is denied until the log resumes (log-resume.ts) or the daemon restarts. */
   degraded?: string;
   readonly counts = { permit: 0, deny: 0, defer: 0 };
+  /**
+   * Calls whose state delta is applied but not yet appended (a permit waiting for its credential):
+   * the engine state cannot be rebuilt from the log meanwhile, or their use would be lost (log-resume.ts).
+   */
+  unrecorded = 0;
   /** Of `counts`, the denials and deferrals audit mode did not enforce: the agent was told PERMIT. */
   readonly notEnforced = { deny: 0, defer: 0 };
   /** The same, per agent. */
@@ -222,9 +227,11 @@ export class DecisionService {
       const settling = outcome.approval?.id;
       if (settling) this.settling.set(settling, request.agent_id);
       let got: Awaited<typeof fetching>;
+      this.unrecorded++;
       try {
         got = await fetching;
       } finally {
+        this.unrecorded--;
         if (settling) this.settling.delete(settling);
       }
       credentialMs = performance.now() - t0;

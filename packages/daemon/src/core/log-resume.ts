@@ -26,6 +26,10 @@ export interface ResumeDeps {
 /** True once the daemon decides again (or never stopped). */
 export function resumeLog(o: ResumeDeps): boolean {
   if (o.decisions.degraded === undefined) return true;
+  // A permit waiting for its credential has applied its rate and budget use, not yet recorded it: a
+  // state rebuilt now would lose that use, and its record would carry the values without it. Its
+  // append fails while the log has, and then nothing of it stays: the next try finds it done.
+  if (o.decisions.unrecorded > 0) return false;
   if (!o.log.resume()) return false;
   let restored: Restored;
   try {
