@@ -68,28 +68,99 @@ test('the request deadline counts from the connection: a client trickling bytes 
   await server.close();
 });
 
-test('past maxConnections a new connection hears why and is closed; a freed slot serves again', async () => {
+test('past maxConnections, with every connection busy, a new connection hears why and is closed; a freed slot serves again', async () => {
   const path = socketPath();
-  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 2 });
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  let holding = 0;
+  const server = new LineServer({
+    handle: async (l) => (l === 'hold' ? (holding++, await gate, 'held') : `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    maxConnections: 2,
+  });
   await server.listen(path, 0o600);
-  const held = [createConnection(path), createConnection(path)];
-  await Promise.all(held.map((c) => new Promise((r) => c.once('connect', r))));
-  await within(() => server.reading === 2);
+  const held = [exchange(path, (s) => s.write('hold\n')), exchange(path, (s) => s.write('hold\n'))];
+  await within(() => holding === 2);
   assert.equal(await exchange(path, (s) => s.write('hello\n')), 'refused: the daemon has 2 connections open: retry shortly\n');
-  held[0]!.destroy();
-  await within(() => server.reading === 1);
+  release();
+  assert.deepEqual(await Promise.all(held), ['held\n', 'held\n']);
   assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
-  held[1]!.destroy();
+  await server.close();
+});
+
+test('past maxConnections, a new connection takes the place of the oldest one still sending nothing: a client holding the cap with silent connections locks no one out', async () => {
+  const path = socketPath();
+  const server = new LineServer({
+    handle: async (l) => `echo ${l}`,
+    refuse: (why) => `refused: ${why}`,
+    maxConnections: 2,
+    timeoutMs: 1000,
+  });
+  await server.listen(path, 0o600);
+  const silent = [exchange(path, () => {}), exchange(path, (s) => s.write('{"partial":'))];
+  await within(() => server.reading === 2);
+  assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
+  assert.equal(
+    await silent[0],
+    'refused: too many connections are open: this one had not sent its request yet\n',
+    'the oldest is the one closed',
+  );
+  // The newcomer's slot was freed when it was answered: the other silent one was left to its deadline.
+  assert.equal(await silent[1], 'refused: the request did not arrive within 1000 ms\n');
+  await server.close();
+});
+
+test('past maxConnections, a new connection takes the place of the kept-open connection idle longest, never of one with a request in flight', async () => {
+  const path = socketPath();
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const server = new LineServer({
+    handle: async (l) => (l.includes('hold') ? (await gate, 'held') : `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'ok' : undefined),
+    maxConnections: 2,
+  });
+  await server.listen(path, 0o600);
+  const open = async () => {
+    const s = createConnection(path);
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    const closed = new Promise<void>((r) => s.on('close', r));
+    s.write('open\n');
+    await within(() => data === 'ok\n');
+    return { s, closed, read: () => data };
+  };
+  const busy = await open();
+  const idle = await open();
+  busy.s.write('hold\n');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await exchange(path, (s) => s.write('hello\n')), 'echo hello\n');
+  await idle.closed;
+  assert.equal(busy.s.destroyed, false, 'the connection with a call in flight stays');
+  // Only the busy one is left besides the newcomer's freed slot: still served; then none is idle.
+  assert.equal(await exchange(path, (s) => s.write('again\n')), 'echo again\n');
+  release();
+  await within(() => busy.read() === 'ok\nheld\n');
+  assert.equal(busy.read(), 'ok\nheld\n');
+  busy.s.end();
+  await busy.closed;
   await server.close();
 });
 
 test('past maxConnections, a client that sends its request only once the daemon has answered still reads the refusal, not EPIPE', async () => {
   const path = socketPath();
-  const server = new LineServer({ handle: async (l) => `echo ${l}`, refuse: (why) => `refused: ${why}`, maxConnections: 1 });
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  let holding = 0;
+  const server = new LineServer({
+    handle: async (l) => (holding++, await gate, `echo ${l}`),
+    refuse: (why) => `refused: ${why}`,
+    maxConnections: 1,
+  });
   await server.listen(path, 0o600);
-  const held = createConnection(path);
-  await new Promise((r) => held.once('connect', r));
-  await within(() => server.reading === 1);
+  // Busy (its request is being answered), so the newcomer cannot take its place.
+  const held = exchange(path, (s) => s.write('hold\n'));
+  await within(() => holding === 1);
   // A blocking client (connect, send, then read): the refusal is already waiting when it sends.
   const reply = await new Promise<string>((resolve) => {
     const s = createConnection(path);
@@ -105,7 +176,8 @@ test('past maxConnections, a client that sends its request only once the daemon 
       }, 100),
     );
   });
-  held.destroy();
+  release();
+  await held;
   await server.close();
   assert.equal(reply, 'refused: the daemon has 1 connections open: retry shortly\n');
 });

@@ -21,7 +21,7 @@ import { canonicalJson } from '@faramesh/protocol';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
-import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
+import { MAX_HTTP_CONNECTIONS, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 import { isLoopbackHost } from '../wire/http-api.js';
 import { daemonNow } from '../core/clock.js';
@@ -38,11 +38,19 @@ const DRAIN_GRACE_MS = 10_000;
 
 /** Largest request body taken (results, going the other way, are not limited). */
 const MAX_BODY = 16 << 20;
+/**
+ * Request bodies one agent may have on their way at once, in bytes (four of the largest). Without a
+ * bound, an agent opening MAX_HTTP_CONNECTIONS requests and holding each just short of its end would
+ * keep 8 GiB in the daemon's memory; past it a request is refused with 503 and retry-after.
+ */
+export const MAX_BODIES_IN_FLIGHT = 4 * MAX_BODY;
 
 /** How many sessions an agent may hold, and how long an unused one lives. */
 export interface SessionLimits {
   perAgent: number;
   idleMs: number;
+  /** Bytes of request bodies an agent may have on their way at once (default MAX_BODIES_IN_FLIGHT). */
+  bodyBytes?: number;
 }
 const LIMITS: SessionLimits = { perAgent: 32, idleMs: 30 * 60_000 };
 
@@ -63,6 +71,8 @@ export class McpProxy {
   private readonly sessions = new Map<string, Entry>();
   private draining = false;
   private readonly sweeper: NodeJS.Timeout;
+  /** Bytes of request bodies being read, by agent (see MAX_BODIES_IN_FLIGHT). */
+  private readonly arriving = new Map<string, number>();
 
   /** Permitted tools/call relayed as HTTP (the hot path), since start. */
   relayedCalls = 0;
@@ -228,7 +238,7 @@ export class McpProxy {
       const entry = owned(this.sessions.get(new URL(req.url!, 'http://x').searchParams.get('sessionId') ?? ''));
       if (!entry) return;
       if (entry.kind !== 'sse') return fail(res, 400, 'this session speaks Streamable HTTP: post to /mcp/<name>');
-      const parsed = await body(req);
+      const parsed = await this.body(req, agent);
       if (refusedBody(res, parsed)) return;
       return entry.transport.handlePostMessage(req, res, parsed);
     }
@@ -237,14 +247,14 @@ export class McpProxy {
       const entry = owned(this.sessions.get(sessionId));
       if (!entry) return;
       if (entry.kind !== 'streamable') return fail(res, 400, 'this session speaks legacy SSE: post to its messages endpoint');
-      const parsed = req.method === 'POST' ? await body(req) : undefined;
+      const parsed = req.method === 'POST' ? await this.body(req, agent) : undefined;
       if (refusedBody(res, parsed)) return;
       if (parsed !== undefined && entry.session.claim(parsed, res)) return;
       if (parsed !== undefined && (await entry.session.relay(parsed, req, res))) return;
       return entry.transport.handleRequest(req, res, parsed);
     }
     if (req.method !== 'POST') return fail(res, 400, 'start with an initialize request (POST)');
-    const parsed = await body(req);
+    const parsed = await this.body(req, agent);
     if (refusedBody(res, parsed)) return;
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
     if ((first as { method?: unknown } | undefined)?.method !== 'initialize')
@@ -262,6 +272,44 @@ export class McpProxy {
     // The transport refused the initialize (an Accept header without text/event-stream, a batch
     // around it, …): no session was made, so nothing would ever close its upstream (a child process).
     if (transport.sessionId === undefined) await session.close();
+  }
+
+  /**
+   * A request's body, parsed; or why it is refused: too large, too slow (a whole body within
+   * REQUEST_TIMEOUT_MS, as the HTTP API reads its own), or past the agent's share of bodies in flight.
+   */
+  private async body(req: IncomingMessage, agent: string): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let late = false;
+    const timer = setTimeout(() => ((late = true), req.destroy()), REQUEST_TIMEOUT_MS);
+    const settle = (outcome: unknown) => {
+      clearTimeout(timer);
+      const left = (this.arriving.get(agent) ?? 0) - size;
+      if (left > 0) this.arriving.set(agent, left);
+      else this.arriving.delete(agent);
+      return outcome;
+    };
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        if (size + chunk.length > MAX_BODY) return settle(TOO_LARGE);
+        const reading = (this.arriving.get(agent) ?? 0) + chunk.length;
+        if (reading > (this.limits.bodyBytes ?? MAX_BODIES_IN_FLIGHT)) return settle(TOO_BUSY);
+        size += chunk.length;
+        this.arriving.set(agent, reading);
+        chunks.push(chunk);
+      }
+    } catch (e) {
+      settle(undefined);
+      if (late) return TOO_SLOW;
+      throw e;
+    }
+    settle(undefined);
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return NOT_JSON;
+    }
   }
 
   /** A client session and its upstream connection; undefined (the client told why) when the upstream cannot start. */
@@ -293,27 +341,18 @@ function loopbackOrigin(origin: string | undefined): boolean {
 }
 
 const TOO_LARGE = Symbol('too large');
+const TOO_BUSY = Symbol('too many bodies in flight');
+const TOO_SLOW = Symbol('too slow');
 const NOT_JSON = Symbol('not JSON');
-
-async function body(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return TOO_LARGE;
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return NOT_JSON;
-  }
-}
 
 /** A body that cannot be taken: too large, or not JSON (answered here: the transports would read the spent stream again). */
 function refusedBody(res: ServerResponse, parsed: unknown): boolean {
   if (parsed === TOO_LARGE) fail(res, 413, `the request exceeds ${MAX_BODY} bytes`);
-  else if (parsed === NOT_JSON) fail(res, 400, 'the request body is not JSON', undefined, -32700);
+  else if (parsed === TOO_SLOW) fail(res, 408, `the request body did not arrive within ${REQUEST_TIMEOUT_MS} ms`);
+  else if (parsed === TOO_BUSY) {
+    res.setHeader('retry-after', '1');
+    fail(res, 503, 'this agent has too many bytes of requests on their way: retry shortly');
+  } else if (parsed === NOT_JSON) fail(res, 400, 'the request body is not JSON', undefined, -32700);
   else return false;
   return true;
 }

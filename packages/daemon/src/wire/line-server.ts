@@ -16,7 +16,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export const MAX_REQUEST_BYTES = 1 << 20;
 /** A client must finish sending its request within this of connecting (a deadline, not an idle timer). */
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** Connections open at once; past this a new one is answered with a refusal and closed. */
+/**
+ * Connections open at once. Past this a new one takes the place of the oldest still sending its
+ * request (an honest client sends it as it connects, so that one is stalling), else of the kept-open
+ * connection idle longest (its client reconnects); only when neither exists is it refused and closed.
+ */
 export const MAX_CONNECTIONS = 1024;
 /** The share of them one origin (a sandboxed agent's mirror) may hold: one agent cannot lock out the rest. */
 export const ORIGIN_SHARE = 4;
@@ -30,6 +34,8 @@ export const MAX_HTTP_CONNECTIONS = 512;
 export const MAX_PIPELINED = 256;
 /** A kept-open connection with nothing sent or answered for this long is closed (clients reconnect). */
 export const KEEP_OPEN_IDLE_MS = 5 * 60_000;
+/** A connection still sending its request after this is stalling (an honest client sends at once): see `evict`. */
+const STALLING_MS = 1000;
 /** How long a refused client may go on sending before its connection is cut. */
 const LINGER_MS = 2000;
 
@@ -54,10 +60,15 @@ export class LineServer {
   private idle?: () => void;
   /** Open connections, and whether their request is still being read. */
   private readonly sockets = new Map<Socket, 'reading' | 'answering'>();
+  /** Connections reading their request: since when, and how one is refused (see `evict`). */
+  private readonly arriving = new WeakMap<Socket, { since: number; refuse: (reason: string, linger: boolean) => void }>();
   /** Open connections by origin (mirror), for its share. */
   private readonly byOrigin = new Map<string, number>();
-  /** Kept-open connections, each with what ends it once its answers are out. */
-  private readonly streams = new Map<Socket, () => void>();
+  /**
+   * Kept-open connections, each with what ends it once its answers are out and whether it has none
+   * in flight; least recently active first (each line read moves its connection to the end).
+   */
+  private readonly streams = new Map<Socket, { end: () => void; idle: () => boolean }>();
   private closing = false;
   /** Refused connections (past the cap) still being read so their client hears why. */
   private lingering = 0;
@@ -137,7 +148,7 @@ export class LineServer {
   async close(): Promise<void> {
     this.closing = true;
     const closed = Promise.all([this.server, ...this.again].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    for (const end of this.streams.values()) end();
+    for (const { end } of this.streams.values()) end();
     // Connections that have not sent a whole request yet are dropped; answered ones are closing.
     for (const [s, phase] of this.sockets) if (phase === 'reading') s.destroy();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
@@ -158,7 +169,7 @@ export class LineServer {
     // Each connection may buffer a request: past the cap a client hears why, and what it sends is dropped.
     const share = Math.max(1, Math.floor(maxConnections / ORIGIN_SHARE));
     const mine = origin === undefined ? 0 : (this.byOrigin.get(origin) ?? 0);
-    if (this.sockets.size >= maxConnections || mine >= share) {
+    if (mine >= share || (this.sockets.size >= maxConnections && !this.evict())) {
       const why = mine >= share ? `agent ${origin} has ${share} connections open` : `the daemon has ${maxConnections} connections open`;
       const line = `${this.options.refuse(`${why}: retry shortly`)}\n`;
       // A client writes its request as soon as it connects: closed unread, the socket would give it
@@ -190,11 +201,13 @@ export class LineServer {
       // a client that never does must not hold the connection (or a drain) open.
       socket.end(`${reply}\n`, () => socket.destroy());
     };
-    const refuse = (reason: string) => {
+    const refuse = (reason: string, lingering = true) => {
       done = true;
       this.sockets.set(socket, 'answering');
       clearTimeout(deadline);
       if (socket.destroyed) return;
+      // Evicted (see `evict`): its client sends nothing, and its descriptor is wanted back now.
+      if (!lingering) return void socket.end(`${this.options.refuse(reason)}\n`, () => socket.destroy());
       // A client still sending (an oversized request) would get a reset, not the refusal, if the
       // socket closed on its unread bytes: they are read and dropped until it stops, for a moment.
       const linger = setTimeout(() => socket.destroy(), LINGER_MS);
@@ -216,6 +229,7 @@ export class LineServer {
           if (--this.inFlight === 0) this.idle?.();
         });
     };
+    this.arriving.set(socket, { since: performance.now(), refuse });
     // From the connection, not from the last byte: a client trickling its request cannot hold it open.
     const deadline = setTimeout(() => done || refuse(`the request did not arrive within ${timeoutMs} ms`), timeoutMs);
     socket.once('close', () => clearTimeout(deadline));
@@ -237,6 +251,37 @@ export class LineServer {
       if (line.trim() === '') return void socket.destroy();
       answer(line);
     });
+  }
+
+  /**
+   * Make room at the cap: close the oldest connection that has been sending its request for longer
+   * than an honest client takes, else the kept-open connection idle longest, else the oldest one
+   * still sending. Without this, one client holding the cap with connections that send nothing
+   * (reconnecting as each is cut) would lock every agent out. False when all are busy.
+   */
+  private evict(): boolean {
+    const evict = (s: Socket) => {
+      // Refused as a slow request is (its client hears why), and no longer counted from now.
+      this.arriving.get(s)?.refuse('too many connections are open: this one had not sent its request yet', false);
+      this.sockets.delete(s);
+      return true;
+    };
+    // Maps iterate in insertion order: the first connection still reading is the oldest one.
+    let young: Socket | undefined;
+    for (const [s, phase] of this.sockets)
+      if (phase === 'reading') {
+        if (performance.now() - (this.arriving.get(s)?.since ?? 0) >= STALLING_MS) return evict(s);
+        young = s;
+        break;
+      }
+    for (const [s, { idle }] of this.streams)
+      if (idle()) {
+        this.sockets.delete(s);
+        this.streams.delete(s);
+        s.destroy();
+        return true;
+      }
+    return young !== undefined && evict(young);
   }
 
   /** A kept-open connection: lines in, answers out as they are ready, until either side ends it. */
@@ -280,11 +325,14 @@ export class LineServer {
     };
     socket.once('close', () => clearTimeout(stalled));
     socket.on('drain', flow);
-    this.streams.set(socket, endIfDone);
+    const entry = { end: endIfDone, idle: () => pending === 0 };
+    this.streams.set(socket, entry);
     socket.once('close', () => this.streams.delete(socket));
     const onLine = (line: string) => {
       if (line.trim() === '') return;
       pending++;
+      // Most recently active last: the one idle longest is the first a newcomer at the cap replaces.
+      if (this.streams.delete(socket)) this.streams.set(socket, entry);
       flow();
       this.inFlight++;
       this.options
