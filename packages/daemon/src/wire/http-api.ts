@@ -13,7 +13,8 @@
  * not a loopback name (DNS rebinding); any other address needs `Authorization: Bearer <token>`.
  * An agent token makes the request that agent's, whatever the body claims; only an operator token
  * reaches /v1/operator, even from loopback. Bodies over 1 MiB, slow requests and malformed JSON get
- * a JSON error, never a decision.
+ * a JSON error, never a decision. At MAX_HTTP_CONNECTIONS a new connection takes the place of one
+ * serving no request (see capConnections).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -24,6 +25,7 @@ import type { Principal, TokenBook } from '../core/tokens.js';
 import { refusal } from '../core/decisions.js';
 import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
+import { capConnections } from './http-cap.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
 import { IDLE_MS, keepEveryHeader } from '../http-proxy/http-common.js';
 
@@ -78,7 +80,8 @@ export class HttpApi {
       : createHttpServer(checking, handler);
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;
-    server.maxConnections = MAX_HTTP_CONNECTIONS;
+    // Not maxConnections, which only drops newcomers: connections sending nothing could hold it (see capConnections).
+    capConnections(server, MAX_HTTP_CONNECTIONS);
     // The reverse proxy sends a body on framed as req.headers say: none may be dropped (see keepEveryHeader).
     keepEveryHeader(server);
     // A connection with nothing moving either way for this long is dropped (a stalled upload or reader).
