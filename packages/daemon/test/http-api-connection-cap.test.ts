@@ -8,15 +8,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
-import { HttpApi } from '../src/wire/http-api.js';
 import { capConnections } from '../src/wire/http-cap.js';
 import { MAX_HTTP_CONNECTIONS } from '../src/wire/line-server.js';
 import { selfSignedCert } from './tls-fixtures.js';
-import { TokenBook } from '../src/core/tokens.js';
-import { StateSeal } from '../src/stack/sealed-state.js';
+import { stubHttpApi } from './http-api-fixtures.js';
 
 /** Connections that send half a request's headers (or, `silent`, nothing) and then nothing, each open once this resolves. */
 async function halfHeaders(port: number, n: number, silent = false): Promise<Socket[]> {
@@ -54,18 +50,7 @@ function get(port: number, path: string, tls = false): Promise<{ status: number;
 
 test('past the cap, connections sending half their headers give way: /healthz is still answered', { timeout: 30_000 }, async () => {
   const { dir } = selfSignedCert('localhost');
-  const k = new Ed25519Signer('faramesh/test', newEd25519Key());
-  const tokens = new TokenBook(join(dir, 'tokens.json'), new StateSeal(k, [k]));
-  tokens.load();
-  const api = new HttpApi({
-    state: () => 'READY',
-    tokens,
-    evaluate: () => Promise.resolve({ status: 200, body: {} }),
-    spawnEnded: () => Promise.resolve({ status: 200, body: {} }),
-    approval: () => ({}),
-    operate: () => Promise.resolve('{}'),
-    metrics: () => '',
-  });
+  const api = stubHttpApi(dir);
   const { port } = await api.listen({ host: '127.0.0.1', port: 0 });
   const flood = await halfHeaders(port, MAX_HTTP_CONNECTIONS + 50);
   try {

@@ -1,0 +1,21 @@
+/** An HttpApi under test: READY, a fresh token book in `dir`, every handler a stub answering 200. */
+import { join } from 'node:path';
+import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
+import { HttpApi } from '../src/wire/http-api.js';
+import { TokenBook } from '../src/core/tokens.js';
+import { StateSeal } from '../src/stack/sealed-state.js';
+
+export function stubHttpApi(dir: string): HttpApi {
+  const k = new Ed25519Signer('faramesh/test', newEd25519Key());
+  const tokens = new TokenBook(join(dir, 'tokens.json'), new StateSeal(k, [k]));
+  tokens.load();
+  return new HttpApi({
+    state: () => 'READY',
+    tokens,
+    evaluate: () => Promise.resolve({ status: 200, body: {} }),
+    spawnEnded: () => Promise.resolve({ status: 200, body: {} }),
+    approval: () => ({}),
+    operate: () => Promise.resolve('{}'),
+    metrics: () => '',
+  });
+}
