@@ -247,7 +247,7 @@ export class Daemon {
           config: () => (this.decisions ? this.decisions.policy.reverse : starting),
         }));
         this.http = new HttpApi({
-          proxy: (req, res) => reverse.handle(req, res),
+          proxy: (req, res, admit) => reverse.handle(req, res, admit),
           state: () => this.lifecycle.state,
           tokens,
           evaluate: (body, agent) => this.evaluate(body, agent),

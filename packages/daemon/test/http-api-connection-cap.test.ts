@@ -10,9 +10,10 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { capConnections } from '../src/wire/http-cap.js';
-import { MAX_HTTP_CONNECTIONS } from '../src/wire/line-server.js';
+import { MAX_HTTP_CONNECTIONS, ORIGIN_SHARE } from '../src/wire/line-server.js';
+import { HttpApi } from '../src/wire/http-api.js';
 import { selfSignedCert } from './tls-fixtures.js';
-import { stubHttpApi } from './http-api-fixtures.js';
+import { stubHandlers, stubHttpApi } from './http-api-fixtures.js';
 
 /** Connections that send half a request's headers (or, `silent`, nothing) and then nothing, each open once this resolves. */
 async function halfHeaders(port: number, n: number, silent = false): Promise<Socket[]> {
@@ -141,3 +142,45 @@ test('at the cap an idle keep-alive connection gives way; the busy one stays', {
     await srv.close();
   }
 });
+
+test(
+  "one agent's token keeps only its share of the API busy: past it a request is refused with 429, another agent is served",
+  { timeout: 30_000 },
+  async () => {
+    const { dir } = selfSignedCert('localhost');
+    const handlers = stubHandlers(dir);
+    const a = (await handlers.tokens.issue('agent', 'a', 'a', Date.now())).token;
+    const b = (await handlers.tokens.issue('agent', 'b', 'b', Date.now())).token;
+    const api = new HttpApi(handlers);
+    const { port } = await api.listen({ host: '127.0.0.1', port: 0 });
+    const share = MAX_HTTP_CONNECTIONS / ORIGIN_SHARE;
+    // Requests of agent a whose bodies are announced and only begun: each keeps its connection busy.
+    const held = Array.from({ length: share + 1 }, () => {
+      let data = '';
+      const s = connect(port, '127.0.0.1', () =>
+        s.write(
+          `POST /v1/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${a}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ag`,
+        ),
+      );
+      s.on('data', (d: Buffer) => (data += d.toString())).on('error', () => {});
+      return { s, reply: () => data };
+    });
+    try {
+      await until(() => held.some((h) => h.reply() !== ''));
+      await sleep(200);
+      const refused = held.filter((h) => /^HTTP\/1\.1 429 /.test(h.reply()));
+      assert.equal(refused.length, 1);
+      assert.match(refused[0]!.reply(), /retry-after: 5/i);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/evaluate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${b}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(res.status, 200, 'another agent is served');
+    } finally {
+      for (const h of held) h.s.destroy();
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

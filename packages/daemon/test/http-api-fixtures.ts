@@ -1,15 +1,20 @@
 /** An HttpApi under test: READY, a fresh token book in `dir`, every handler a stub answering 200. */
 import { join } from 'node:path';
 import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
-import { HttpApi } from '../src/wire/http-api.js';
+import { HttpApi, type HttpApiHandlers } from '../src/wire/http-api.js';
 import { TokenBook } from '../src/core/tokens.js';
 import { StateSeal } from '../src/stack/sealed-state.js';
 
 export function stubHttpApi(dir: string): HttpApi {
+  return new HttpApi(stubHandlers(dir));
+}
+
+/** The handlers of stubHttpApi, with its token book (to issue tokens from). */
+export function stubHandlers(dir: string): HttpApiHandlers & { tokens: TokenBook } {
   const k = new Ed25519Signer('faramesh/test', newEd25519Key());
   const tokens = new TokenBook(join(dir, 'tokens.json'), new StateSeal(k, [k]));
   tokens.load();
-  return new HttpApi({
+  return {
     state: () => 'READY',
     tokens,
     evaluate: () => Promise.resolve({ status: 200, body: {} }),
@@ -17,5 +22,5 @@ export function stubHttpApi(dir: string): HttpApi {
     approval: () => ({}),
     operate: () => Promise.resolve('{}'),
     metrics: () => '',
-  });
+  };
 }

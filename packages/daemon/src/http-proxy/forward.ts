@@ -31,6 +31,7 @@ import type { HttpFields } from '@faramesh/protocol';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import { MAX_HTTP_CONNECTIONS } from '../wire/line-server.js';
+import { capConnections, overShare, type Admit } from '../wire/http-cap.js';
 import type { StackCa } from './stack-ca.js';
 import { canonicalHost } from './inspection.js';
 import { formFields } from './body.js';
@@ -79,6 +80,7 @@ interface Target {
 }
 
 /** What an inspected tunnel carries: whose it is and where it was permitted to go. */
+
 interface Tunnel {
   agent: string;
   /** The agent token the CONNECT carried (the shared port): it must still be valid for each request inside. */
@@ -132,15 +134,20 @@ export class ForwardProxy {
    * Unix socket that serves the same traffic, for sandboxed agents.
    */
   async listen(port: number, agent?: string, mirror?: string): Promise<number> {
-    const server = createServer(
-      (req, res) => void this.plain(req, res, agent).catch((e: Error) => reply(res, 502, errorBody(502, e.message))),
+    const server = createServer();
+    // Not maxConnections, which only drops newcomers: connections sending nothing could hold it (see capConnections).
+    const cap = capConnections(server, MAX_HTTP_CONNECTIONS);
+    // On the shared port, one agent's requests and tunnels may not fill the cap (an agent's own port is its alone).
+    const admit: Admit = agent === undefined ? cap.admit : () => true;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.plain(req, res, agent, admit).catch((e: Error) => reply(res, 502, errorBody(502, e.message))),
     );
-    server.maxConnections = MAX_HTTP_CONNECTIONS;
     keepEveryHeader(server);
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      cap.hold(socket);
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.
       socket.on('error', () => socket.destroy());
-      void this.tunnel(req, socket, head, agent).catch(() => socket.destroy());
+      void this.tunnel(req, socket, head, agent, admit).catch(() => socket.destroy());
     });
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -177,7 +184,7 @@ export class ForwardProxy {
     return bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
   }
 
-  private async plain(req: IncomingMessage, res: ServerResponse, fixed: string | undefined): Promise<void> {
+  private async plain(req: IncomingMessage, res: ServerResponse, fixed: string | undefined, admit: Admit): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '');
@@ -190,6 +197,7 @@ export class ForwardProxy {
       return reply(res, 407, errorBody(407, 'proxy credentials required: an agent token (faramesh token issue --agent <id>)'), {
         'proxy-authenticate': 'Basic realm="faramesh"',
       });
+    if (!admit(req, agent)) return reply(res, 429, errorBody(429, overShare(agent)), { 'retry-after': '5' });
     if (!this.deps.ready()) return notReady(res);
     const target = judgedPath(url.href, res);
     if (!target) return;
@@ -255,7 +263,7 @@ export class ForwardProxy {
     pipeline(req, upstream, () => {});
   }
 
-  private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, fixed: string | undefined): Promise<void> {
+  private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, fixed: string | undefined, admit: Admit): Promise<void> {
     const refuse = (status: number, text: string, body: object) => {
       const json = JSON.stringify(body);
       socket.end(
@@ -274,6 +282,7 @@ export class ForwardProxy {
     if (host === undefined) return refuse(400, 'Bad Request', errorBody(400, `'${target[1]}' is not a host name or IP address`));
     const agent = this.who(req, fixed);
     if (!agent) return refuse(407, 'Proxy Authentication Required', errorBody(407, 'proxy credentials required: an agent token'));
+    if (!admit(req, agent)) return refuse(429, 'Too Many Requests', errorBody(429, overShare(agent)));
     if (!this.deps.ready()) return refuse(503, 'Service Unavailable', { effect: 'DENY', ...NOT_READY });
     const addresses = await (this.deps.lookup ?? resolve)(host);
     const result = await this.deps.decide(

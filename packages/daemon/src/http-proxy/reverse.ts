@@ -24,6 +24,7 @@ import { isJsonType } from '../stack/http-routes.js';
 import type { GovernParams, GovernResult } from '../wire/agent-protocol.js';
 import { canonicalJson, type HttpFields } from '@faramesh/protocol';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
+import { overShare, type Admit } from '../wire/http-cap.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
 import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
 import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
@@ -109,11 +110,11 @@ export class ReverseProxy {
   }
 
   /** Serve a request; false (nothing written) when the policy in force has no upstream. */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, admit: Admit = () => true): Promise<boolean> {
     const config = this.deps.config();
     if (!config) return false;
     try {
-      await this.serve(req, res, config);
+      await this.serve(req, res, config, admit);
     } catch (e) {
       if (e instanceof RouteError || e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message));
       else reply(res, 502, errorBody(502, (e as Error).message));
@@ -121,11 +122,14 @@ export class ReverseProxy {
     return true;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, config: ReverseConfig): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, config: ReverseConfig, admit: Admit): Promise<void> {
     if (!this.deps.ready()) return notReady(res);
     const who = this.who(req, config);
     if ('status' in who)
       return reply(res, who.status, errorBody(who.status, who.error), who.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    // Each token's agent keeps only its share of the listener busy; requests without a token are
+    // all `http_agent`'s, the one caller such a stack has.
+    if (who.byToken && !admit(req, who.agent)) return reply(res, 429, errorBody(429, overShare(who.agent)), { 'retry-after': '5' });
     const method = (req.method ?? 'GET').toUpperCase();
     const rerouting = REROUTING.find((h) => req.headers[h] !== undefined);
     if (rerouting) throw new RouteError(400, `${rerouting} is refused: the upstream could run another method or path than the one decided`);
@@ -207,15 +211,15 @@ export class ReverseProxy {
   private who(
     req: IncomingMessage,
     config: ReverseConfig,
-  ): { agent: string; tokenInAuthorization: boolean } | { status: number; error: string } {
+  ): { agent: string; byToken: boolean; tokenInAuthorization: boolean } | { status: number; error: string } {
     const own = req.headers[TOKEN_HEADER];
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const principal = typeof own === 'string' ? this.deps.principal(own) : bearer ? this.deps.principal(bearer) : undefined;
     if (typeof own === 'string' && !principal) return { status: 401, error: `the ${TOKEN_HEADER} token is not valid` };
     if (principal?.role === 'agent' && principal.agent_id)
-      return { agent: principal.agent_id, tokenInAuthorization: typeof own !== 'string' };
+      return { agent: principal.agent_id, byToken: true, tokenInAuthorization: typeof own !== 'string' };
     if (principal) return { status: 403, error: 'an operator token cannot make calls: use an agent token' };
-    if (config.agent) return { agent: config.agent, tokenInAuthorization: false };
+    if (config.agent) return { agent: config.agent, byToken: false, tokenInAuthorization: false };
     return {
       status: 401,
       error: `an agent token is required (${TOKEN_HEADER}, or Authorization: Bearer), or runtime { http_agent } for requests without one`,

@@ -22,6 +22,7 @@ import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
 import { MAX_HTTP_CONNECTIONS, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
+import { capConnections, overShare, type Admit } from '../wire/http-cap.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 import { isLoopbackHost } from '../wire/http-api.js';
 import { daemonNow } from '../core/clock.js';
@@ -128,8 +129,14 @@ export class McpProxy {
    * `mirror`: a Unix socket that serves the same traffic, for sandboxed agents.
    */
   async listen(port: number, agent?: string, mirror?: string): Promise<number> {
-    const server = createServer((req, res) => void this.handle(req, res, agent).catch((e: Error) => fail(res, 500, e.message)));
-    server.maxConnections = MAX_HTTP_CONNECTIONS;
+    // Not maxConnections, which only drops newcomers: connections sending nothing could hold it (see capConnections).
+    const server = createServer();
+    const cap = capConnections(server, MAX_HTTP_CONNECTIONS);
+    // On the shared port, one agent's open streams and calls may not fill the cap (an agent's own port is its alone).
+    const admit: Admit = agent === undefined ? cap.admit : () => true;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.handle(req, res, agent, admit).catch((e: Error) => fail(res, 500, e.message)),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -152,7 +159,7 @@ export class McpProxy {
     await Promise.all(closed);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, fixedAgent: string | undefined): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, fixedAgent: string | undefined, admit: Admit): Promise<void> {
     if (this.draining) {
       res.setHeader('retry-after', '2');
       return fail(res, 503, 'the daemon is stopping (DAEMON_NOT_READY)', NOT_READY);
@@ -199,6 +206,10 @@ export class McpProxy {
     if (!agent) {
       res.setHeader('www-authenticate', 'Bearer');
       return fail(res, 401, 'this port serves several agents: send an agent token (faramesh token issue --agent <id>) as a bearer token');
+    }
+    if (!admit(req, agent)) {
+      res.setHeader('retry-after', '5');
+      return fail(res, 429, overShare(agent));
     }
     if (!this.deps.ready()) {
       res.setHeader('retry-after', '2');

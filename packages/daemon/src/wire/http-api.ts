@@ -25,7 +25,7 @@ import type { Principal, TokenBook } from '../core/tokens.js';
 import { refusal } from '../core/decisions.js';
 import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
-import { capConnections } from './http-cap.js';
+import { capConnections, overShare, type Admit, type ConnectionCap } from './http-cap.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
 import { IDLE_MS, keepEveryHeader } from '../http-proxy/http-common.js';
 
@@ -41,7 +41,7 @@ export interface HttpApiHandlers {
   operate(body: unknown, by: string): Promise<string>;
   metrics(): string;
   /** The reverse proxy, for every path that is not the daemon's own: false when the policy has none. */
-  proxy?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  proxy?(req: IncomingMessage, res: ServerResponse, admit: Admit): Promise<boolean>;
 }
 
 export interface HttpListen {
@@ -62,6 +62,7 @@ class HttpError extends Error {
 
 export class HttpApi {
   private server?: Server;
+  private cap?: ConnectionCap;
 
   constructor(private readonly handlers: HttpApiHandlers) {}
 
@@ -81,7 +82,7 @@ export class HttpApi {
     // Proxied requests may stream for long; the daemon's own bodies are read within REQUEST_TIMEOUT_MS.
     server.requestTimeout = 0;
     // Not maxConnections, which only drops newcomers: connections sending nothing could hold it (see capConnections).
-    capConnections(server, MAX_HTTP_CONNECTIONS);
+    this.cap = capConnections(server, MAX_HTTP_CONNECTIONS);
     // The reverse proxy sends a body on framed as req.headers say: none may be dropped (see keepEveryHeader).
     keepEveryHeader(server);
     // A connection with nothing moving either way for this long is dropped (a stalled upload or reader).
@@ -111,7 +112,9 @@ export class HttpApi {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://daemon');
-      if (this.handlers.proxy && !isDaemonPath(url.pathname) && (await this.handlers.proxy(req, res))) return;
+      // Several agents share this listener: one agent's requests in flight may fill only its share of it.
+      const admit = (r: IncomingMessage, agent: string) => this.cap?.admit(r, agent) ?? true;
+      if (this.handlers.proxy && !isDaemonPath(url.pathname) && (await this.handlers.proxy(req, res, admit))) return;
       // Until the token file has been checked against the log, a token is neither valid nor invalid:
       // a decision is DAEMON_NOT_READY (which SDKs retry), anything else waits likewise.
       if (req.headers.authorization !== undefined && !this.handlers.tokens.loaded) {
@@ -131,6 +134,10 @@ export class HttpApi {
       if (url.pathname === '/v1/evaluate') {
         allow(req, 'POST');
         if (who?.role === 'operator') throw new HttpError(403, 'forbidden', 'an operator token cannot make decisions; use an agent token');
+        if (who?.agent_id !== undefined && !admit(req, who.agent_id)) {
+          res.setHeader('retry-after', '5');
+          throw new HttpError(429, 'too_many_requests', overShare(who.agent_id));
+        }
         const reply = await this.handlers.evaluate(await readJson(req), who?.agent_id);
         return json(res, reply.status, reply.body);
       }

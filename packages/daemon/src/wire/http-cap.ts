@@ -3,10 +3,14 @@
  * (see LineServer's `evict`). Node's `server.maxConnections` only drops newcomers: one client holding
  * the cap with connections that never finish their headers (reconnecting as each is cut) would lock
  * every other client out. Here a newcomer at the cap takes the place of a connection that serves no
- * request instead, and is refused only when every connection is busy.
+ * request instead, and is refused only when every connection is busy. On a listener several agents
+ * share, one agent may keep only a share of the connections busy (`admit`): its requests and
+ * tunnels, which are never evicted, could otherwise fill the cap as surely.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { ORIGIN_SHARE } from './line-server.js';
 
 /** Sending a request (headers, TLS handshake, body) for longer than this is stalling: an honest client sends at once. */
 const STALLING_MS = 1000;
@@ -21,6 +25,33 @@ interface Conn {
   served: boolean;
   /** Requests whose response has not finished, each with when it arrived. */
   readonly open: Map<IncomingMessage, number>;
+  /** A CONNECT tunnel or an upgrade took the socket over (see `hold`): busy until it closes. */
+  tunnel: boolean;
+  /** The agent its requests were admitted for (see `admit`), while it is busy. */
+  agent?: string;
+}
+
+/** Why `admit` refused a request of `agent`. */
+export const overShare = (agent: string) =>
+  `agent ${agent} keeps its share of this listener's connections busy with requests or tunnels: retry shortly`;
+
+/** Whether a request may keep one more of the listener's connections busy for its agent (see ConnectionCap). */
+export type Admit = (req: IncomingMessage, agent: string) => boolean;
+
+/** A capped listener's hold on its connections. */
+export interface ConnectionCap {
+  /**
+   * Count `req`'s connection as `agent`'s while it is busy (its requests unanswered, or a tunnel
+   * open), unless `agent` already keeps its share of the cap busy on other connections: then false,
+   * and the caller refuses the request. For listeners several agents share.
+   */
+  admit: Admit;
+  /**
+   * `socket` was handed to a 'connect' (or 'upgrade') listener, which now serves it: busy, never
+   * evicted, until it closes. (Not done by listening for 'connect' here: Node closes CONNECT requests
+   * only on servers with no such listener.)
+   */
+  hold(socket: Duplex): void;
 }
 
 /**
@@ -30,7 +61,7 @@ interface Conn {
  * connection is serving a request is the newcomer closed. Works for `http` and `https` servers alike:
  * 'connection' gives the TCP socket of either, 'secureConnection' the TLS socket requests come on.
  */
-export function capConnections(server: Server, max: number): void {
+export function capConnections(server: Server, max: number): ConnectionCap {
   /** Open connections by their TCP socket, oldest first. */
   const conns = new Map<Socket, Conn>();
   /** Connections with no request in flight after serving one, idle longest first. */
@@ -39,10 +70,21 @@ export function capConnections(server: Server, max: number): void {
   const byWire = new WeakMap<Socket, Conn>();
   const byPeer = new Map<string, Conn>();
   const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  /** Busy connections by the agent they were admitted for. */
+  const byAgent = new Map<string, Set<Conn>>();
+  const share = Math.max(1, Math.floor(max / ORIGIN_SHARE));
 
+  const release = (c: Conn) => {
+    if (c.agent === undefined) return;
+    const mine = byAgent.get(c.agent);
+    mine?.delete(c);
+    if (mine?.size === 0) byAgent.delete(c.agent);
+    c.agent = undefined;
+  };
   const forget = (c: Conn) => {
     conns.delete(c.tcp);
     idle.delete(c);
+    release(c);
     if (byPeer.get(peer(c.tcp)) === c) byPeer.delete(peer(c.tcp));
   };
   const drop = (c: Conn) => {
@@ -57,6 +99,7 @@ export function capConnections(server: Server, max: number): void {
     let young: Conn | undefined;
     // Maps iterate in insertion order: the first match is the oldest connection.
     for (const c of conns.values()) {
+      if (c.tunnel) continue;
       if (c.open.size === 0) {
         if (c.served) continue;
         if (now - c.since >= STALLING_MS) return drop(c);
@@ -72,7 +115,7 @@ export function capConnections(server: Server, max: number): void {
 
   server.on('connection', (tcp: Socket) => {
     if (conns.size >= max && !evict()) return void tcp.destroy();
-    const c: Conn = { tcp, wire: tcp, since: performance.now(), served: false, open: new Map() };
+    const c: Conn = { tcp, wire: tcp, since: performance.now(), served: false, open: new Map(), tunnel: false };
     conns.set(tcp, c);
     byWire.set(tcp, c);
     if (tcp.remoteAddress !== undefined) byPeer.set(peer(tcp), c);
@@ -95,7 +138,30 @@ export function capConnections(server: Server, max: number): void {
     c.open.set(req, performance.now());
     res.once('close', () => {
       c.open.delete(req);
-      if (c.open.size === 0 && conns.has(c.tcp)) idle.add(c);
+      if (c.open.size > 0 || !conns.has(c.tcp)) return;
+      idle.add(c);
+      release(c);
     });
   });
+  return {
+    hold(socket) {
+      const c = byWire.get(socket as Socket);
+      if (c === undefined || !conns.has(c.tcp)) return;
+      c.served = true;
+      c.tunnel = true;
+      idle.delete(c);
+    },
+    admit: (req, agent) => {
+      const c = byWire.get(req.socket);
+      if (c === undefined || !conns.has(c.tcp)) return true;
+      if (c.agent === agent) return true;
+      const mine = byAgent.get(agent);
+      if ((mine?.size ?? 0) >= share) return false;
+      release(c);
+      c.agent = agent;
+      if (mine) mine.add(c);
+      else byAgent.set(agent, new Set([c]));
+      return true;
+    },
+  };
 }

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { bindUnix, MAX_HTTP_CONNECTIONS } from './line-server.js';
+import { bindUnix } from './line-server.js';
 
 /** The longest path a Unix socket address holds (sun_path, with its terminating NUL). */
 export const MAX_SOCKET_PATH = 107;
@@ -17,14 +17,12 @@ export interface Adopter {
 }
 
 /**
- * A proxy port's mirror. Connections handed over by `emit` never pass the target's own
- * `maxConnections` (Node checks it only on accept), so the mirror holds the same cap: a sandboxed
- * agent could otherwise open connections until the daemon runs out of file descriptors, which its
- * log and every other surface need.
+ * A proxy port's mirror. Its connections count against the port's own cap: the port's listener is
+ * capped with capConnections, which sees every connection handed over by `emit`. (Node's
+ * `maxConnections` is checked only on accept, and would only drop newcomers besides.)
  */
-export async function mirrorOnUnix(target: Adopter, path: string, maxConnections = MAX_HTTP_CONNECTIONS): Promise<Server> {
+export async function mirrorOnUnix(target: Adopter, path: string): Promise<Server> {
   const mirror = openMirror(target, path);
-  mirror.server.maxConnections = maxConnections;
   await mirror.listening;
   return mirror.server;
 }
