@@ -16,6 +16,11 @@ test('tool ids from what the SDKs send: tool + operation, bare names, tool_id wi
   assert.equal(toolIdOf({ action_type: 'completion_event' }), 'completion');
   assert.equal(toolIdOf({ action_type: 'completion_event', tool_id: 'stripe/payouts' }), 'completion');
   assert.equal(toolIdOf({ action_type: 'completion_event', tool: 'stripe', operation: 'payouts' }), 'completion');
+  // A delegation is decided as delegate/<target_agent> whatever tool it names (else a permitted tool
+  // would mint a worker's token past the delegate/… rules).
+  assert.equal(toolIdOf({ action_type: 'delegate', tool: 'task', operation: 'plan', args: { target_agent: 'writer' } }), 'delegate/writer');
+  assert.equal(toolIdOf({ action_type: 'delegate', tool_id: 'delegate/intern', args: { target_agent: 'writer' } }), 'delegate/writer');
+  assert.equal(toolIdOf({ action_type: 'delegate', tool: 'task', operation: 'plan', args: {} }), 'task/plan');
 });
 
 test('messages: JSON-RPC and the line form; operator methods and unknown ones are errors', () => {

@@ -133,10 +133,15 @@ export function parseGovernParams(raw: unknown): { ok: true; params: GovernParam
  * The policy's tool id. The SDKs split `stripe/refund` into tool `stripe` and operation `refund`,
  * and send operation `invoke` for a bare name; `tool_id` alone (the HTTP form) may end in `/invoke`.
  */
-export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id' | 'action_type'>): string | undefined {
+export function toolIdOf(p: Pick<GovernParams, 'tool' | 'operation' | 'tool_id' | 'action_type' | 'args'>): string | undefined {
   // A completion event is not a call to a tool, whatever tool it names: recorded as `completion`, it
   // can never read in the log as a permit of a tool the policy denies.
   if (p.action_type === 'completion_event') return 'completion';
+  // Nor is a delegation: it is decided and recorded as `delegate/<target_agent>`. Decided as the tool
+  // it names (`task/plan`), it would mint a token for the worker past `defer delegate/writer`, and the
+  // log would show a permitted `task/plan`.
+  const target = p.action_type === 'delegate' ? p.args?.target_agent : undefined;
+  if (typeof target === 'string' && target !== '') return `delegate/${target}`;
   if (p.tool) return !p.operation || p.operation === 'invoke' ? p.tool : `${p.tool}/${p.operation}`;
   if (p.tool_id) return p.tool_id.endsWith('/invoke') ? p.tool_id.slice(0, -'/invoke'.length) : p.tool_id;
   return undefined;
