@@ -305,11 +305,15 @@ describe('budgets', () => {
     assert.equal(priced('gpt-4oo', 1, 1), undefined, 'a name that only starts like an entry');
     assert.equal(priced('llama-3', 1, 1), undefined);
   });
-  test('a cost the policy declares is charged when the call reports none; a reported cost wins', () => {
-    const s = new Session(policy(agent('  rules {\n    permit stripe/*\n  }\n  cost "stripe/*": $3\n  budget daily {\n    max $10\n  }')));
+  test('a cost the policy declares is charged when the call reports none or less; a dearer reported cost counts', () => {
+    const p = policy(agent('  rules {\n    permit stripe/*\n  }\n  cost "stripe/*": $3\n  budget daily {\n    max $10\n  }'));
+    const s = new Session(p);
     for (let i = 0; i < 3; i++) assert.equal(s.call({ tool: 'stripe/charge' }).effect, 'PERMIT');
     assert.equal(outcome(s.call({ tool: 'stripe/charge' })), 'DENY/BUDGET_EXCEEDED', '$9 spent, $3 more is over $10');
-    assert.equal(s.call({ tool: 'stripe/charge', cost_usd: 0.5 }).effect, 'PERMIT');
+    assert.equal(outcome(s.call({ tool: 'stripe/charge', cost_usd: 0.5 })), 'DENY/BUDGET_EXCEEDED', 'no call costs less than declared');
+    const dear = new Session(p);
+    assert.equal(dear.call({ tool: 'stripe/charge', cost_usd: 8 }).effect, 'PERMIT');
+    assert.equal(outcome(dear.call({ tool: 'stripe/charge' })), 'DENY/BUDGET_EXCEEDED', '$8 spent, $3 more is over $10');
   });
   test('on_exceed defer gives DEFER with BUDGET_EXCEEDED', () => {
     const s = new Session(policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max_calls 1\n    on_exceed defer\n  }')));

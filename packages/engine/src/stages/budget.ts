@@ -13,11 +13,18 @@ export interface BudgetResult {
   delta: DeltaOp[];
 }
 
-/** The call's dollar cost: its own `cost_usd`, else its model usage at bundled prices, else the policy's declared cost for the tool, else 0. */
+/**
+ * The call's dollar cost: what it reports (its own `cost_usd`, else its model usage at bundled
+ * prices), but never less than the policy's declared cost for the tool. The agent is not trusted:
+ * a call reporting $0.000001 for a tool the policy prices at $10 would otherwise spend nothing.
+ */
 export function callCost(request: DecisionRequest, declared = 0): number {
-  if (typeof request.cost_usd === 'number' && Number.isFinite(request.cost_usd) && request.cost_usd > 0) return request.cost_usd;
   const u = request.usage;
-  return (u && priceUsage(u.model ?? request.model, u.input_tokens, u.output_tokens)) || declared;
+  const reported =
+    typeof request.cost_usd === 'number' && Number.isFinite(request.cost_usd) && request.cost_usd > 0
+      ? request.cost_usd
+      : (u && priceUsage(u.model ?? request.model, u.input_tokens, u.output_tokens)) || 0;
+  return Math.max(reported, declared);
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
