@@ -1,5 +1,6 @@
 import { checkCredentials } from './analysis/credentials.js';
 import { checkDelegationScopes } from './analysis/delegation.js';
+import { checkMcpToolNames } from './analysis/mcp-names.js';
 import { checkRuleOrder } from './analysis/reachability.js';
 import { parseJsonPolicy, parseYamlPolicy } from './forms/index.js';
 import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport, type ResolveOptions } from './imports/index.js';
@@ -105,6 +106,7 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
   checkRuleOrder(ir, diagnostics, locations);
   checkCredentials(ir, diagnostics, locations);
   checkDelegationScopes(ir, diagnostics, locations);
+  checkMcpToolNames(ir, diagnostics, locations);
 
   if (diagnostics.errorCount > 0) return { file, diagnostics, imports };
   return { file, diagnostics, ir, policyVersion: policyVersion(ir), imports };

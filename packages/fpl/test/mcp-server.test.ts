@@ -502,3 +502,32 @@ describe('imports: mcp_servers merge by name, local wins', () => {
     assert.deepEqual(ignored, []);
   });
 });
+
+describe('a deny or defer that names an MCP tool bare', () => {
+  const stack = (agent: string, runtime = 'runtime {\n  mcp_proxy_port = 8081\n}\n') => `${runtime}${STDIO}agent "coder" {\n${agent}\n}\n`;
+  const bare = (text: string) => checkText(text).warnings.filter((w) => w.code === 'mcp-bare-tool');
+
+  test('is a warning where the proxy would permit the call it was written to stop', () => {
+    const r = checkText(stack('  default permit\n  rules {\n    deny shell_exec\n    defer write_file\n    deny files/move_file\n  }'));
+    const warned = r.warnings.filter((w) => w.code === 'mcp-bare-tool');
+    assert.deepEqual(
+      warned.map((w) => w.source.lineOf(w.span.start)),
+      [13, 14],
+    );
+    assert.match(warned[0]!.message, /deny shell_exec names no MCP server.*files\/shell_exec/);
+    assert.match(warned[0]!.hint ?? '', /deny files\/shell_exec/);
+    // A wider permit of the server's tools lets it through as surely as a permitting default.
+    assert.equal(bare(stack('  rules {\n    deny shell_exec\n    permit files/*\n  }')).length, 1);
+  });
+
+  test('is not said where nothing would permit the proxied call, or no proxy serves the agent', () => {
+    assert.equal(bare(stack('  default deny\n  rules {\n    deny shell_exec\n    permit files/read_text_file\n  }')).length, 0);
+    assert.equal(bare(stack('  default permit\n  rules {\n    deny shell_exec\n  }', '')).length, 0);
+    assert.equal(bare(stack('  default permit\n  rules {\n    deny */shell_exec\n    deny **\n  }')).length, 0);
+    // An agent with its own proxy port is served by the proxy without a shared one.
+    assert.equal(
+      bare(stack('  default permit\n  enforcement {\n    mcp_proxy_port = 8082\n  }\n  rules {\n    deny shell_exec\n  }', '')).length,
+      1,
+    );
+  });
+});

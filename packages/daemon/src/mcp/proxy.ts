@@ -205,7 +205,15 @@ export class McpProxy {
     const agent = fixedAgent ?? (bearer ? this.deps.agentFor(bearer) : undefined);
     if (!agent) {
       res.setHeader('www-authenticate', 'Bearer');
-      return fail(res, 401, 'this port serves several agents: send an agent token (faramesh token issue --agent <id>) as a bearer token');
+      // A token that was sent but is not an agent's (revoked, mistyped, an operator's) is said as such:
+      // telling its client to send a token it did send sends its operator looking in the wrong place.
+      return fail(
+        res,
+        401,
+        bearer
+          ? 'the bearer token is not a valid agent token (revoked, mistyped, or an operator token): issue one with faramesh token issue --agent <id>'
+          : 'this port serves several agents: send an agent token (faramesh token issue --agent <id>) as a bearer token',
+      );
     }
     if (!admit(req, agent)) {
       res.setHeader('retry-after', '5');
