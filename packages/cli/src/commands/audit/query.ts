@@ -6,6 +6,7 @@ import { sinceProblem, sinceSeconds } from '../../since.js';
 import { makeOut, table, type Out } from '../../output.js';
 import { eachLogRecord, readFailure, type AuditPathOptions } from './paths.js';
 import { inline } from '../../output.js';
+import { NOT_ENFORCED, notEnforced } from './render.js';
 
 type Rec = Record<string, unknown>;
 type Effect = 'permit' | 'defer' | 'deny';
@@ -82,6 +83,8 @@ export function lsCmd(o: LsOptions): number {
     code: typeof r.code === 'string' ? r.code : null,
     reason: (r.denial as { human_message?: unknown } | undefined)?.human_message ?? null,
     request_id: typeof r.request_id === 'string' ? r.request_id : null,
+    // Under `mode = "audit"` the agent was told PERMIT: a deny or defer listed here must not pass for a block.
+    enforced: !notEnforced(r),
   }));
   if (o.format === 'json') {
     out.print(JSON.stringify({ matched, shown: rows.length, decisions: rows }, null, 2));
@@ -95,7 +98,14 @@ export function lsCmd(o: LsOptions): number {
     table(
       ['TIME', 'ACTION', 'AGENT', 'TOOL', 'EFFECT', 'REASON'],
       rows.map((r) =>
-        [r.time, r.action_id, r.agent_id, r.tool, r.effect, [r.code, r.reason].filter(Boolean).join(': ') || '—'].map(inline),
+        [
+          r.time,
+          r.action_id,
+          r.agent_id,
+          r.tool,
+          r.effect,
+          `${r.enforced ? '' : `${NOT_ENFORCED}  `}${[r.code, r.reason].filter(Boolean).join(': ') || '—'}`,
+        ].map(inline),
       ),
     ),
   );
@@ -109,6 +119,7 @@ const TOP = 10;
 export function statsCmd(o: QueryOptions): number {
   const out = makeOut(o.noColor);
   const effects: Record<Effect, number> = { permit: 0, defer: 0, deny: 0 };
+  const unenforced = { defer: 0, deny: 0 };
   const tools = new Map<string, number>();
   const agents = new Map<string, number>();
   const codes = new Map<string, number>();
@@ -118,6 +129,7 @@ export function statsCmd(o: QueryOptions): number {
   const done = scan(o, out, (r) => {
     total++;
     if (r.effect === 'permit' || r.effect === 'defer' || r.effect === 'deny') effects[r.effect]++;
+    if (notEnforced(r) && (r.effect === 'defer' || r.effect === 'deny')) unenforced[r.effect]++;
     bump(tools, String(r.tool));
     bump(agents, String(r.agent_id));
     if (r.effect !== 'permit' && typeof r.code === 'string') bump(codes, r.code);
@@ -135,6 +147,7 @@ export function statsCmd(o: QueryOptions): number {
     from: done.from === undefined ? null : new Date(done.from).toISOString(),
     total,
     effects,
+    not_enforced: unenforced,
     cost_usd: usd,
     tools: top(tools),
     agents: top(agents),
@@ -151,6 +164,8 @@ export function statsCmd(o: QueryOptions): number {
   out.print([title, '─'.repeat(title.length)].join('\n'));
   out.print(`total   ${count(total)}`);
   for (const e of ['permit', 'defer', 'deny'] as const) out.print(`${e.padEnd(8)}${count(effects[e])}${share(effects[e])}`);
+  if (unenforced.defer + unenforced.deny > 0)
+    out.print(`not enforced (runtime mode audit, the calls ran): defer ${unenforced.defer} · deny ${unenforced.deny}`);
   if (usd > 0) out.print(`cost    $${usd.toFixed(4)}`);
   const block = (heading: string, rows: { name: string; count: number }[]) => {
     if (rows.length === 0) return;

@@ -11,6 +11,12 @@ const EFFECT_COLOUR = new Map<unknown, (s: string) => string>([
   ['deny', pc.red],
 ]);
 
+/** Marks a deny or defer recorded under `mode = "audit"`: the agent was told PERMIT and the call ran. */
+export const NOT_ENFORCED = '(audit mode: not enforced, the call ran)';
+
+/** Whether a decision record's deny or defer was let through by `runtime { mode = "audit" }`. */
+export const notEnforced = (r: Rec): boolean => r.mode === 'audit' && r.effect !== 'permit';
+
 /** `[time] action-<id>  agent  tool  EFFECT  code`; events show their type and gist. */
 export function recordLine(r: Rec, color: boolean): string {
   const time = `[${inline(r.time)}]`;
@@ -19,7 +25,7 @@ export function recordLine(r: Rec, color: boolean): string {
     const painted = color ? (EFFECT_COLOUR.get(r.effect) ?? String)(effect) : effect;
     const why = (r.denial as { human_message?: string } | undefined)?.human_message ?? r.code ?? '';
     // Under `mode = "audit"` the agent was told PERMIT: a deny or defer read here must not pass for a block.
-    const ran = r.mode === 'audit' && r.effect !== 'permit' ? '(audit mode: not enforced, the call ran)  ' : '';
+    const ran = notEnforced(r) ? `${NOT_ENFORCED}  ` : '';
     return `${time} action-${inline(r.id)}  ${inline(r.agent_id)}  ${inline(r.tool)}  ${painted}  ${ran}${inline(why)}`.trimEnd();
   }
   return `${time} ${inline(r.type)}  ${inline(eventGist(r))}`.trimEnd();
