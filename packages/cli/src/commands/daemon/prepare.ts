@@ -67,6 +67,8 @@ export async function compileForDaemon(
     return code || 1;
   }
   out.done(`${name} valid`);
+  // What check would warn about is said here too: apply is the step every operator runs.
+  for (const d of result.diagnostics.sorted()) if (d.severity === 'warning') out.error(renderDiagnostic(d, out.color) + '\n');
   // faramesh dev contacts no provider and sends no alert: their settings need not be there yet.
   if (!opts.dev && opts.checkAlerts !== false) warnUndeliverable(out, alertProblems(result.ir, process.env));
   let settings: RuntimeSettings;
