@@ -178,7 +178,7 @@ export class Governor {
     // What JSON cannot carry as it is (Infinity and NaN become null, a BigInt or a cycle throws) would
     // be decided on another value than the tool gets, or fail inside the transport: denied here.
     const unsendable = unsendableReason(request);
-    if (unsendable) throw unreachable(toolId, new TransportError(unsendable, false));
+    if (unsendable) throw unreachable(toolId, new TransportError(unsendable, false, false, true));
     let result: GovernResult;
     try {
       result = await this.decide(request);
@@ -348,12 +348,16 @@ function unsendableReason(request: GovernRequest): string | undefined {
   }
 }
 
-/** The daemon could not be asked: a denial, since nothing decided the call. */
+/**
+ * The daemon could not be asked: a denial, since nothing decided the call. A request the daemon
+ * refused as it stands is not worth retrying (an agent that retries on `retry_after` would loop):
+ * someone must look at it.
+ */
 function unreachable(toolId: string, e: TransportError): ToolDeniedError {
   return new ToolDeniedError({
     code: e.unreachable ? 'DAEMON_UNREACHABLE' : 'DAEMON_ERROR',
     humanMessage: `denied: the governance daemon could not decide (${e.message})`,
-    resolution: { type: 'retry_after', retryAfterSeconds: 2 },
+    resolution: e.refused ? { type: 'manual_audit' } : { type: 'retry_after', retryAfterSeconds: 2 },
     effect: 'DENY',
     toolId,
   });

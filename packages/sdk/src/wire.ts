@@ -74,6 +74,8 @@ export class TransportError extends Error {
     readonly unreachable: boolean,
     /** The request did reach the daemon once (on a connection that then closed unanswered): it may have been decided. */
     readonly delivered = false,
+    /** The daemon refused the request as it stands (malformed, or not this caller's to make): sending it again cannot help. */
+    readonly refused = false,
   ) {
     super(message);
   }

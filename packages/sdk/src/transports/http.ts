@@ -113,7 +113,9 @@ export class HttpTransport implements Transport {
     }
     if (!res.ok) {
       const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
-      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, notReadyRetries && res.status === 503);
+      // 4xx but 408 and 429 say the request itself is refused (malformed, too large, another agent's): a retry meets the same answer.
+      const refused = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, notReadyRetries && res.status === 503, false, refused);
     }
     return parsed;
   }

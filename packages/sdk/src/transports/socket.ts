@@ -16,6 +16,13 @@ import {
   type Transport,
 } from '../wire.js';
 
+/**
+ * JSON-RPC errors that refuse the request itself (invalid params, such as another agent's id on a
+ * sandbox's socket; an unknown method; not JSON): the same request is refused again. Others (-32600:
+ * the daemon's connections are full, the request was slow) may pass on a retry.
+ */
+const PERMANENT = new Set<unknown>([-32700, -32601, -32602]);
+
 interface RpcReply {
   id?: unknown;
   result?: unknown;
@@ -49,7 +56,13 @@ export class SocketTransport implements Transport {
 
   async govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult> {
     const reply = await this.call('govern', request, timeoutMs);
-    if (reply.error) throw new TransportError(`the daemon refused the request: ${reply.error.message ?? 'error'}`, false);
+    if (reply.error)
+      throw new TransportError(
+        `the daemon refused the request: ${reply.error.message ?? 'error'}`,
+        false,
+        false,
+        PERMANENT.has(reply.error.code),
+      );
     return checkResult(reply.result);
   }
 
