@@ -11,6 +11,7 @@ import { makeOut } from '../../output.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { inline } from '../../output.js';
+import { NOT_ENFORCED, notEnforced } from '../audit/render.js';
 import { appliedVersion, requirePolicyInForce } from '../daemon/policy-in-force.js';
 import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
 
@@ -28,7 +29,8 @@ interface RuleHistory {
   since?: { at: string; policy_version: string; applies_ago: number };
   last_24h: number;
   last_7d: number;
-  recent: { action_id: string; time: string; effect: string; tool: string; agent_id: string }[];
+  /** `enforced`: false for a deny or defer under `mode = "audit"` (the call ran). */
+  recent: { action_id: string; time: string; effect: string; enforced: boolean; tool: string; agent_id: string }[];
 }
 
 export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<number> {
@@ -76,7 +78,7 @@ export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<n
       ['in', placeText(p)],
       [
         'policy',
-        `${inForce.policy_version.slice(0, 16)} (${inForce.source === 'running' ? 'enforced by the running daemon' : 'last applied'})`,
+        `${inForce.policy_version.slice(0, 16)} (${inForce.source === 'running' ? 'in force in the running daemon' : 'last applied'}${inForce.ir.runtime.mode === 'audit' ? '; mode = "audit": its denies and defers are recorded, not enforced' : ''})`,
       ],
       [
         'since',
@@ -88,13 +90,16 @@ export async function explainRule(ref: string, o: ExplainRuleOptions): Promise<n
     for (const [k, v] of rows) out.print(`${k.padEnd(9)}${v}`);
     if (h.recent.length > 0) {
       out.print('\nRecent decisions:');
-      for (const d of h.recent)
-        out.print(`  ${d.action_id}  ${d.effect.toUpperCase().padEnd(6)} ${inline(d.agent_id)} → ${inline(d.tool)}  ${d.time}`);
+      for (const d of h.recent) out.print(`  ${recentLine(d)}`);
     }
     if (i < found.length - 1) out.print('');
   });
   return 0;
 }
+
+/** One of a rule's recent decisions, as listed. */
+const recentLine = (d: RuleHistory['recent'][number]) =>
+  `${d.action_id}  ${d.effect.toUpperCase().padEnd(6)} ${inline(d.agent_id)} → ${inline(d.tool)}  ${d.time}${d.enforced ? '' : `  ${NOT_ENFORCED}`}`;
 
 /** A decision of the last week counted, and kept among the latest few. */
 function counted(history: RuleHistory, r: Record<string, unknown>, nowMs: number): void {
@@ -104,6 +109,7 @@ function counted(history: RuleHistory, r: Record<string, unknown>, nowMs: number
     action_id: `action-${String(r.id)}`,
     time: String(r.time),
     effect: String(r.effect),
+    enforced: !notEnforced(r),
     tool: String(r.tool),
     agent_id: String(r.agent_id),
   });
@@ -199,8 +205,7 @@ function explainDeclaration(ref: string, d: Declaration, o: ExplainRuleOptions, 
   out.print(`${'named'.padEnd(9)}last 24h: ${history.last_24h} · last 7d: ${history.last_7d}`);
   if (history.recent.length > 0) {
     out.print('\nRecent decisions:');
-    for (const r of history.recent)
-      out.print(`  ${r.action_id}  ${r.effect.toUpperCase().padEnd(6)} ${inline(r.agent_id)} → ${inline(r.tool)}  ${r.time}`);
+    for (const r of history.recent) out.print(`  ${recentLine(r)}`);
   }
   return 0;
 }

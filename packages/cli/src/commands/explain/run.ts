@@ -9,6 +9,7 @@ import { makeOut, plural } from '../../output.js';
 import { walDir, type AuditPathOptions } from '../audit/paths.js';
 import { collectRun, matchedLine, type RunRecords } from '../audit/trace.js';
 import { inline } from '../../output.js';
+import { NOT_ENFORCED, notEnforced } from '../audit/render.js';
 import { decidedWithoutRule } from './decision.js';
 
 export interface ExplainRunOptions extends AuditPathOptions {
@@ -25,6 +26,8 @@ interface Step {
   agent_id: string;
   tool: string;
   effect: DecisionRecord['effect'];
+  /** False for a deny or defer under `mode = "audit"`: the agent was told PERMIT and the call ran. */
+  enforced: boolean;
   code: string | null;
   rule_ref: string | null;
   /** Without a rule: the default, or the check that refused it. */
@@ -86,7 +89,7 @@ export function explainRun(id: string, o: ExplainRunOptions): number {
         ? ` (under ${d.ran_under})`
         : '';
     out.print(
-      `[+${d.offset_s.toFixed(3)}s]  ${d.effect.padEnd(6)}  ${several ? `${inline(d.agent_id)}: ` : ''}${inline(d.tool).padEnd(toolWidth)}  ${inline(why)}${inline(approval)}`,
+      `[+${d.offset_s.toFixed(3)}s]  ${d.effect.padEnd(6)}  ${several ? `${inline(d.agent_id)}: ` : ''}${inline(d.tool).padEnd(toolWidth)}  ${d.enforced ? '' : `${NOT_ENFORCED}  `}${inline(why)}${inline(approval)}`,
     );
   }
   out.print('');
@@ -128,6 +131,7 @@ function summarise(run: RunRecords): RunSummary {
       agent_id: d.agent_id,
       tool: d.tool,
       effect: d.effect,
+      enforced: !notEnforced(d as unknown as Record<string, unknown>),
       code: d.code ?? null,
       rule_ref: d.rule_ref ?? null,
       decided_by: d.rule_ref ?? decidedWithoutRule(d),
