@@ -265,6 +265,10 @@ test('immutable_config: apply locks the source, and locks it again when it chang
     const again = s.cli('apply');
     assert.match(again.stdout, /no changes/);
     assert.ok(locked(), 'an apply that changes nothing puts the lock back');
+    const destroyed = s.cli('destroy', '--yes');
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.match(destroyed.stdout, /governance\.fms kept, still immutable \(immutable_config\): lift it with chattr -i/);
+    assert.ok(locked(), 'destroy never touches the source');
   } finally {
     spawnSync('chattr', ['-i', src]);
     s.cli('apply', '--stop');

@@ -8,7 +8,8 @@
  * The archive files of a compacted log are always kept (and with them the keys).
  */
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { readBase, readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, SettingsError, stackPaths, type StackPaths } from '@faramesh/daemon';
@@ -110,8 +111,22 @@ export async function destroy(o: DestroyOptions): Promise<number> {
       '→ budgets spent, rate limits and quiesced agents went with the log: the next start counts from zero and every agent is active (--keep-wal keeps them)',
     );
   for (const p of spared) out.print(`→ ${p} kept: it holds the kept log`);
+  // The source is never touched, its immutable flag (immutable_config) included: a later `rm -rf`
+  // of the stack would fail on it with no word of why.
+  const source = join(paths.stackDir, 'governance.fms');
+  if (immutable(source)) out.print(`→ ${source} kept, still immutable (immutable_config): lift it with chattr -i to edit or remove it`);
   out.done('stack destroyed');
   return 0;
+}
+
+/** Whether `file` carries the immutable flag (Linux; elsewhere, or unreadable: false). */
+function immutable(file: string): boolean {
+  if (process.platform !== 'linux' || !existsSync(file)) return false;
+  try {
+    return /^\S*i\S*\s/.test(execFileSync('lsattr', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return false;
+  }
 }
 
 /** Drain the daemon; SIGKILL it after 10 s. False when it could not be stopped. */
