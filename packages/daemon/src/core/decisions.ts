@@ -132,6 +132,8 @@ export class DecisionService {
     let request: DecisionRequest;
     let who: PrincipalOutcome | { refused: string };
     let svid: ReturnType<NonNullable<DecisionDeps['agentSvid']>>;
+    /** When the delegation token this call came with expires: a token it mints expires no later. */
+    let delegatedUntilS: number | undefined;
     // A token is verified before the call is decided, and that awaits. A policy swapped in meanwhile
     // decides the call, its tokens checked again under it: a call started before a swap and decided
     // after it would be recorded under the old version after decisions of the new one, and log order
@@ -150,7 +152,7 @@ export class DecisionService {
       if (params.delegation_token !== undefined && !('refused' in who)) {
         const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
         if ('refused' in proven) who = proven;
-        else request.delegation_chain = proven.chain;
+        else ({ chain: request.delegation_chain, expiresS: delegatedUntilS } = proven);
       }
       if (this.policy === policy) break;
     }
@@ -349,6 +351,7 @@ export class DecisionService {
           request.delegation_chain ?? [],
           grant.ttl_s,
           nowMs,
+          delegatedUntilS,
         );
     }
     return result;

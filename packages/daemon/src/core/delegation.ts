@@ -21,7 +21,8 @@ export const MAX_CHAIN = MAX_DELEGATION_HOPS;
 /** A grant without a ttl: how long its token lasts. */
 const DEFAULT_TTL_S = 3600;
 
-export type ChainOutcome = { chain: DelegationHop[] } | { refused: string };
+/** A proven chain, with when its token expires (seconds since the epoch); or why it is refused. */
+export type ChainOutcome = { chain: DelegationHop[]; expiresS: number } | { refused: string };
 
 export class DelegationTokens {
   private constructor(private readonly key: Uint8Array) {}
@@ -43,15 +44,27 @@ export class DelegationTokens {
     return new DelegationTokens(key);
   }
 
-  /** A token for `to`, extending the chain the delegating call itself came through. */
-  mint(from: string, to: string, chain: readonly DelegationHop[], ttlS: number | undefined, nowMs: number): Promise<string> {
+  /**
+   * A token for `to`, extending the chain the delegating call itself came through. `notAfterS`: when
+   * the token that call came with expires. The new one expires no later: a worker re-delegating
+   * before its own token runs out must not hand on authority that outlives it (a cycle of hops
+   * would otherwise keep the first grant alive for ever).
+   */
+  mint(
+    from: string,
+    to: string,
+    chain: readonly DelegationHop[],
+    ttlS: number | undefined,
+    nowMs: number,
+    notAfterS = Infinity,
+  ): Promise<string> {
     const issuedAt = Math.floor(nowMs / 1000);
     return new SignJWT({ chain: [...chain, { agent_id: from, issued_at: new Date(nowMs).toISOString() }] })
       .setProtectedHeader({ alg: 'HS256', typ: 'faramesh-delegation' })
       .setIssuer(ISSUER)
       .setSubject(to)
       .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + (ttlS ?? DEFAULT_TTL_S))
+      .setExpirationTime(Math.min(issuedAt + (ttlS ?? DEFAULT_TTL_S), notAfterS))
       .sign(this.key);
   }
 
@@ -72,7 +85,7 @@ export class DelegationTokens {
     const chain = claims.chain;
     if (!Array.isArray(chain) || chain.length === 0 || chain.length > MAX_CHAIN || !chain.every(isHop))
       return { refused: 'the delegation_token carries no valid chain' };
-    return { chain };
+    return { chain, expiresS: claims.exp! };
   }
 }
 
