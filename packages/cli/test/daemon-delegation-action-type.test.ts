@@ -39,24 +39,16 @@ test('delegation: action_type "delegate" is decided as delegate/<target_agent>, 
   try {
     assert.equal(s.cli('apply').code, 0);
     // The documented form, naming a tool the rules permit: the delegate/… rules still decide.
-    const deferred = await s.govern({
-      agent_id: 'orchestrator',
-      tool: 'task',
-      operation: 'plan',
-      action_type: 'delegate',
-      args: { target_agent: 'writer' },
-    });
-    assert.equal(deferred.effect, 'DEFER', JSON.stringify(deferred));
-    assert.equal(deferred.delegation_token, undefined);
-    const denied = await s.govern({
-      agent_id: 'orchestrator',
-      tool: 'task',
-      operation: 'plan',
-      action_type: 'delegate',
-      args: { target_agent: 'intern' },
-    });
-    assert.equal(denied.effect, 'DENY', JSON.stringify(denied));
-    assert.equal(denied.delegation_token, undefined);
+    const delegateTo = (target_agent: string) =>
+      s.govern({ agent_id: 'orchestrator', tool: 'task', operation: 'plan', action_type: 'delegate', args: { target_agent } });
+    for (const [target, effect] of [
+      ['writer', 'DEFER'],
+      ['intern', 'DENY'],
+    ] as const) {
+      const reply = await delegateTo(target);
+      assert.equal(reply.effect, effect, JSON.stringify(reply));
+      assert.equal(reply.delegation_token, undefined);
+    }
     // A delegate action that names no target is no delegation the policy granted.
     const untargeted = await s.govern({ agent_id: 'orchestrator', tool: 'task', operation: 'plan', action_type: 'delegate', args: {} });
     assert.equal(untargeted.effect, 'DENY', JSON.stringify(untargeted));
