@@ -79,3 +79,44 @@ test('on the shared port one agent cannot lock another out, with tunnels or with
     upstream.close();
   }
 });
+
+test('refused CONNECTs whose clients keep their side open do not hold the shared port', { timeout: 60_000 }, async () => {
+  const proxy = new ForwardProxy({
+    lookup: async () => ['127.0.0.1'],
+    decide: (): GovernResult => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
+    agentFor: (token) => ({ fmt_b: 'b' })[token],
+    ready: () => true,
+    say: () => {},
+  });
+  const port = await proxy.listen(0);
+  const held: Socket[] = [];
+  const upstream = createServer((s) => held.push(s.on('error', () => {})));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const target = `127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const flood: Socket[] = [];
+  try {
+    // No credentials: each is refused 407 before any agent is known, so no share counts it.
+    const replies: Promise<string>[] = [];
+    for (let i = 0; i < MAX_HTTP_CONNECTIONS; i++) {
+      const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () =>
+        s.write('CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n'),
+      ).on('error', () => {});
+      flood.push(s);
+      replies.push(
+        new Promise((resolve) => {
+          let head = '';
+          s.on('data', (d: Buffer) => (head += d.toString('latin1')));
+          s.once('end', () => resolve(head));
+        }),
+      );
+    }
+    for (const head of await Promise.all(replies)) assert.match(head, /^HTTP\/1\.1 407 /, 'the refusal itself still arrives');
+    const other = await tunnel(port, target, 'fmt_b');
+    flood.push(other.socket);
+    assert.equal(other.status, 200, 'another agent still opens a tunnel');
+  } finally {
+    for (const s of [...flood, ...held]) s.destroy();
+    await proxy.close();
+    upstream.close();
+  }
+});

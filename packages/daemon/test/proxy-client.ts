@@ -14,5 +14,6 @@ export function connectHead(port: number, target: string, host = target): Promis
       }
     });
     s.on('error', reject);
+    s.on('close', () => reject(new Error(`closed with no whole reply (${data.length} bytes)`)));
   });
 }

@@ -261,7 +261,8 @@ export class Governor {
         if (e instanceof TransportError && e.delivered) delivered = true;
         if (!unreachable || Date.now() + pause > Math.min(graceEnd, deadline)) {
           if (unreachable) this.absent = true;
-          if (delivered && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true);
+          // Still refused as it stands when it was: a retry meets the same answer.
+          if (delivered && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true, e.refused);
           throw e;
         }
         await sleep(pause);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { governedTools, HttpTransport, SocketTransport, ToolDeniedError } from '../src/index.js';
+import { governedTools, HttpTransport, SocketTransport, ToolDeniedError, TransportError } from '../src/index.js';
 import type { Transport } from '../src/wire.js';
 import { fakeDaemon } from './fake-daemon.js';
 
@@ -74,4 +74,19 @@ test('arguments JSON cannot carry are refused without a retry hint', async () =>
   } finally {
     d.close();
   }
+});
+
+test('a refusal after a daemon that restarted mid-call is still not worth retrying', async () => {
+  let asked = 0;
+  const transport: Transport = {
+    govern: async () => {
+      // First the connection closed unanswered (the daemon went away), then the daemon back refuses it.
+      if (asked++ === 0) throw new TransportError('the connection closed unanswered', true, true);
+      throw new TransportError('the daemon refused the request: invalid params', false, false, true);
+    },
+    poll: async () => 'unknown',
+  };
+  const e = await denialThrough(transport);
+  assert.equal(asked, 2);
+  assert.equal(e.resolution?.type, 'manual_audit');
 });

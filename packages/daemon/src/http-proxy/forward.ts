@@ -266,8 +266,12 @@ export class ForwardProxy {
   private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, fixed: string | undefined, admit: Admit): Promise<void> {
     const refuse = (status: number, text: string, body: object) => {
       const json = JSON.stringify(body);
+      // Closed once the refusal is sent, not left half-open for the client to close: the port's cap
+      // holds a CONNECT's socket as a tunnel, never evicted, and a client that kept refused ones
+      // open (no credentials, a bad target: no agent's share counts them) would fill it.
       socket.end(
         `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
+        () => socket.destroy(),
       );
     };
     // A host name's characters, or an IPv6 literal: the string decided on is the one resolved and
@@ -326,9 +330,11 @@ export class ForwardProxy {
         socket.resume();
       }
     });
-    upstream.on('error', (e) =>
-      upstream.readyState === 'opening' ? refuse(502, 'Bad Gateway', errorBody(502, `${host}: ${e.message}`)) : socket.destroy(),
-    );
+    // Before 'connect' the client has heard nothing yet: it gets a 502. (readyState is no guide here:
+    // a failed connect reads 'closed' by the time 'error' fires.)
+    let connected = false;
+    upstream.once('connect', () => (connected = true));
+    upstream.on('error', (e) => (connected ? socket.destroy() : refuse(502, 'Bad Gateway', errorBody(502, `${host}: ${e.message}`))));
     socket.on('close', () => upstream.destroy());
   }
 

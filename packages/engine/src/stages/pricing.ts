@@ -2,7 +2,7 @@ import { modelFamily } from './models.js';
 
 /**
  * Bundled model prices in dollars per million tokens (input, output), used when a call reports
- * model usage but no cost. Approximate list prices; a call's own `cost_usd` always wins.
+ * model usage but no cost. Approximate list prices; a call's own `cost_usd` is taken, never below the policy's declared cost.
  *
  * A model name is matched after normalising the ways providers spell the same model (see
  * `modelFamily`), against the longest entry that is the whole name or is followed by `-`, so a
