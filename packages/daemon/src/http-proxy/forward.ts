@@ -80,7 +80,6 @@ interface Target {
 }
 
 /** What an inspected tunnel carries: whose it is and where it was permitted to go. */
-
 interface Tunnel {
   agent: string;
   /** The agent token the CONNECT carried (the shared port): it must still be valid for each request inside. */
