@@ -3,7 +3,8 @@
  * throws, and a comparison that touches a missing field or mixes types is *unknown*, so a rule
  * only matches when its condition is definitely true.
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import type { ExprIR } from '@faramesh/fpl/runtime';
 import type { EvalEnv } from './env.js';
 import { and, getPath, MISSHAPEN, MISSING, not, or, type Truth, type Value } from './values.js';
@@ -84,7 +85,7 @@ function compileComparison(op: string, left: Getter, rightIR: ExprIR, caseInsens
   if (op === 'matches') {
     const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
     // Host names and methods are case-insensitive (the value is lower or upper case): `host matches "Evil"` still matches.
-    const re = pattern === undefined ? undefined : compileRegex(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
+    const re = pattern === undefined ? undefined : compileRegex(pattern, caseInsensitive);
     return (env) => {
       const v = left(env);
       return typeof v === 'string' ? (re ? re.test(v) : undefined) : judged(env, v, re, undefined);
@@ -223,9 +224,21 @@ function idnaLabels(v: string): string {
   return v.replace(/(?<!\\)[\p{L}\p{M}\p{N}-]*[^\x00-\x7f][\p{L}\p{M}\p{N}-]*/gu, (run) => domainToASCII(`${run}.x`).slice(0, -2) || run);
 }
 
-function compileRegex(pattern: string, flags = 0): RE2JS | undefined {
+let regexEngine: typeof RE2JS | undefined;
+
+/**
+ * RE2 is loaded with the first policy that holds a regex: most hold none, and compiling its quarter
+ * megabyte cost every daemon start some 15 ms. It is loaded outside the `try` below, so a failure to
+ * load it fails the policy's preparation instead of leaving every regex condition unknown.
+ */
+function re2(): typeof RE2JS {
+  return (regexEngine ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
+
+function compileRegex(pattern: string, caseInsensitive: boolean): RE2JS | undefined {
+  const engine = re2();
   try {
-    return RE2JS.compile(pattern, flags);
+    return engine.compile(pattern, caseInsensitive ? engine.CASE_INSENSITIVE : 0);
   } catch {
     return undefined; // rejected at check time; unknown here, never a throw
   }

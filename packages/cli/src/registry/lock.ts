@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refKey, StackError, type ResolvedImport } from '@faramesh/fpl';
+import { LOCK_FILE } from './lock-file.js';
 
-export const LOCK_FILE = 'governance.fms.lock';
+export { LOCK_FILE };
 const FORMAT = 'faramesh-lock/1';
 const MAX_LOCK = 4 * 1024 * 1024;
 

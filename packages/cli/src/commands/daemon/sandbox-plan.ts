@@ -15,7 +15,7 @@ import {
   type RuntimeSettings,
   type StackPaths,
 } from '@faramesh/daemon/client';
-import { LOCK_FILE } from '../../registry/lock.js';
+import { LOCK_FILE } from '../../registry/lock-file.js';
 import { separateAgentUser } from './agent-user.js';
 import type { ArtifactFile } from './artifacts.js';
 import { caEnv } from './ca-env.js';
