@@ -73,14 +73,23 @@ const first = (r: VerifyReport) => r.problems[0];
 
 const runs = { summary: 0, scan: 0, rescanned: 0 };
 /**
- * Every log here is verified twice: inline, and on two worker threads with runs of three frames
- * (so runs start and end everywhere). The reports must be the same, down to key order.
+ * Every log here is verified four times: inline, each segment read whole; inline, read 1,200 bytes
+ * at a time (two or three records: pieces end everywhere); on two worker threads, read 400 bytes at
+ * a time (most records do not fit: the rest of the segment is read whole); and on one worker thread
+ * beside the main one with runs of three frames (so runs start and end everywhere). The reports
+ * must be the same, down to key order.
  */
 async function verify(dir: string, options: VerifyOptions): Promise<VerifyReport> {
-  const inline = verifyLog(dir, options);
-  const parallel = await verifyLogParallel(dir, { ...options, workers: 2, minBytes: 0, runFrames: 3, onRun: (how) => runs[how]++ });
-  assert.deepEqual(parallel, inline);
-  assert.equal(JSON.stringify(parallel), JSON.stringify(inline));
+  const inline = verifyLog(dir, { ...options, pieceBytes: 1 << 20 });
+  const reports = [
+    verifyLog(dir, { ...options, pieceBytes: 1200 }),
+    await verifyLogParallel(dir, { ...options, workers: 2, minBytes: 0, pieceBytes: 400 }),
+    await verifyLogParallel(dir, { ...options, workers: 1, minBytes: 0, runFrames: 3, onRun: (how) => runs[how]++ }),
+  ];
+  for (const report of reports) {
+    assert.deepEqual(report, inline);
+    assert.equal(JSON.stringify(report), JSON.stringify(inline));
+  }
   return inline;
 }
 
@@ -233,6 +242,24 @@ test('a byte changed without fixing the checksum is a frame error at that record
   assert.deepEqual([p.seq, p.field, p.segment, p.offset], [target, 'frame', at.segment, at.offset]);
   assert.match(p.reason, /CRC-32C/);
   assert.match(p.id ?? '', /^[0-9A-Z]{26}$/);
+});
+
+test('a record whose checksum fails where a piece read ends is judged as it is in the whole segment', async () => {
+  // A decision well inside the first half of a segment: read `end` bytes at a time, the first piece ends with it.
+  const target = seqsOf(fixture, 'a').find((seq) => {
+    const { segment, offset } = locate(fixture, seq);
+    const bytes = readFileSync(join(fixture, segment));
+    return offset > 100 && 2 * (offset + 8 + bytes.readUInt32BE(offset)) < bytes.length;
+  })!;
+  const dir = copy();
+  const at = rewrite(dir, target, (r) => ({ ...r, effect: r.effect === 'permit' ? 'deny' : 'permit' }), false);
+  const end = at.offset + 8 + readFileSync(join(dir, at.segment)).readUInt32BE(at.offset);
+  const whole = verifyLog(dir, { verifiers });
+  assert.deepEqual([first(whole)?.seq, first(whole)?.field], [target, 'frame'], JSON.stringify(first(whole)));
+  assert.match(first(whole)!.reason, /CRC-32C mismatch: the record bytes changed/);
+  // Were the piece cut right after the damaged record, nothing would follow it in the piece: it would look torn.
+  assert.deepEqual(verifyLog(dir, { verifiers, pieceBytes: end }), whole);
+  assert.deepEqual(await verifyLogParallel(dir, { verifiers, pieceBytes: end, workers: 1, minBytes: 0 }), whole);
 });
 
 test('the last record of a chain, altered, is caught by the signed checkpoint after it', async () => {

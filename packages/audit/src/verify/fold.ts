@@ -11,6 +11,7 @@ import { canonicalJson } from '@faramesh/protocol';
 import { BASE_FILE, readBaseLeaves, type LogBase } from '../log/base.js';
 import { LogCorruptError } from '../log/errors.js';
 import { parseHeader, sha256hex, type SegmentManifest } from '../log/manifest.js';
+import type { SegmentDigest } from './pieces.js';
 import { joinBounds } from '../log/time-bound.js';
 import { ChainChecker, type Loc } from './chains.js';
 import { ApprovalLedger } from './approvals.js';
@@ -20,6 +21,12 @@ import { sourceManifest, type LogSources, type SegmentSource } from './sources.j
 import type { Problem, VerifyOptions, VerifyReport } from './verify.js';
 
 const MAX_PROBLEMS = 1000;
+
+/** Bytes of a segment from `base` on: the piece a run was scanned from. */
+export interface SegmentBytes {
+  bytes: Buffer;
+  base: number;
+}
 
 export class LogFold {
   private readonly report: VerifyReport;
@@ -178,8 +185,8 @@ export class LogFold {
   }
 
   /**
-   * Start segment `index` (its whole bytes) by checking its header: where its records start, or
-   * undefined when it holds none (nothing, or an end met before any record).
+   * Start segment `index` by checking its header, in `bytes` (the segment's first piece): where its
+   * records start, or undefined when it holds none (nothing, or an end met before any record).
    */
   beginSegment(index: number, bytes: Buffer): number | undefined {
     const src = this.segments[index]!;
@@ -199,7 +206,7 @@ export class LogFold {
       return undefined;
     }
     if (step.value.kind !== 'frame') {
-      this.ended(step.value, bytes);
+      this.ended(step.value, { bytes, base: 0 });
       return undefined;
     }
     const h = parseHeader(step.value.payload);
@@ -214,8 +221,8 @@ export class LogFold {
     return frameEnd(step.value);
   }
 
-  /** Fold the scan of the segment's next run of frames. */
-  fold(scan: RecordScan, bytes: Buffer): void {
+  /** Fold the scan of the segment's next run of frames, from `piece`. */
+  fold(scan: RecordScan, piece: SegmentBytes): void {
     const { chains, tree, history, segment } = this;
     let fields = 0;
     let approvals = 0;
@@ -258,14 +265,14 @@ export class LogFold {
       this.seq++;
       history[this.seq % HISTORY] = tree.state();
     }
-    this.finishRun(scan, bytes);
+    this.finishRun(scan, piece);
   }
 
   /**
    * Fold a clean run from its summary, when it joins what precedes it cleanly too; false (nothing
    * folded) when it does not, and the run needs the full fold to say what is wrong.
    */
-  foldSummary(run: RunSummary, bytes: Buffer): boolean {
+  foldSummary(run: RunSummary, piece: SegmentBytes): boolean {
     const { chains, tree, history, segment, policies } = this;
     if (run.count > 0) {
       if (run.firstSeq !== this.seq || !chains.settled) return false;
@@ -295,32 +302,33 @@ export class LogFold {
       this.seq++;
       history[this.seq % HISTORY] = tree.state();
     }
-    this.finishRun(run, bytes);
+    this.finishRun(run, piece);
     return true;
   }
 
-  private finishRun(run: Pick<RecordScan, 'dev' | 'inWindow' | 'maxTime' | 'bytes' | 'end'>, bytes: Buffer): void {
+  private finishRun(run: Pick<RecordScan, 'dev' | 'inWindow' | 'maxTime' | 'bytes' | 'end'>, piece: SegmentBytes): void {
     this.report.dev += run.dev;
     this.maxTime = joinBounds(this.maxTime, run.maxTime);
     this.report.inWindow += run.inWindow;
     this.done += run.bytes;
-    if (run.end) this.ended(run.end, bytes);
+    if (run.end) this.ended(run.end, piece);
     this.options.onProgress?.(this.done, this.total);
   }
 
-  /** A torn or impossible frame ends the segment's records. */
-  private ended(end: NonNullable<RecordScan['end']>, bytes: Buffer): void {
+  /** A torn or impossible frame ends the segment's records (met in the piece that holds the rest of the segment). */
+  private ended(end: NonNullable<RecordScan['end']>, piece: SegmentBytes): void {
     const at: Loc = { seq: this.seq, segment: this.segment, offset: end.offset };
     if (end.kind === 'impossible') this.problem(at, 'frame', `${end.reason}: the rest of the segment cannot be read`);
-    else if (this.last) this.report.pendingTail = { segment: this.segment, offset: end.offset, bytes: dataEnd(bytes) - end.offset };
+    else if (this.last)
+      this.report.pendingTail = { segment: this.segment, offset: end.offset, bytes: piece.base + dataEnd(piece.bytes) - end.offset };
     else this.problem(at, 'frame', 'a sealed segment ends in a partial frame');
   }
 
-  /** Finish the segment: a sealed one must match its manifest. */
-  endSegment(bytes: Buffer): void {
+  /** Finish the segment, given what it hashes to (`SegmentPieces`): a sealed one must match its manifest. */
+  endSegment(digest: SegmentDigest): void {
     // The last segment is sealed only after a crash between sealing it and starting the next; the next open starts it.
     const m = sourceManifest(this.dir, this.segments[this.index]!, this.last, this.base?.base);
-    if (m !== undefined) this.checkSealed(bytes, m);
+    if (m !== undefined) this.checkSealed(digest, m);
   }
 
   private checkpoint(c: CheckpointEntry, loc: Loc): void {
@@ -371,7 +379,7 @@ export class LogFold {
     for (const s of opened.verifiedBy) this.signers.add(s);
   }
 
-  private checkSealed(bytes: Buffer, m: SegmentManifest | string): void {
+  private checkSealed(digest: SegmentDigest, m: SegmentManifest | string): void {
     const { firstSeq, segment } = this;
     const count = this.seq - firstSeq;
     const at: Loc = { seq: firstSeq, segment, offset: 0 };
@@ -379,7 +387,7 @@ export class LogFold {
     const problem = (field: string, reason: string): void =>
       void this.manifestProblems.push({ ...at, field, reason, end: firstSeq + count });
     if (typeof m === 'string') return problem('manifest', m);
-    if (m.sha256 !== sha256hex(bytes) || m.bytes !== bytes.length)
+    if (m.sha256 !== digest.sha256 || m.bytes !== digest.length)
       return problem('manifest', 'the sealed segment no longer matches its manifest (sha256)');
     if (m.first_seq !== firstSeq || m.count !== count)
       return problem(

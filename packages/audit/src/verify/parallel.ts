@@ -6,10 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { frameEnd, frameRuns, walkFrames } from '../frames.js';
+import { frameEnd, walkFrames } from '../frames.js';
 import { LogFold } from './fold.js';
-import { scanRecords, type RecordScan, type RunSummary } from './scan.js';
-import { logSources, readSource, type LogSources } from './sources.js';
+import { scanRecords, scanTask, type RecordScan, type RunSummary } from './scan.js';
+import { BufferSlots, pieceRuns, SegmentPieces, WINDOW, type Piece } from './pieces.js';
+import { logSources, type LogSources } from './sources.js';
 import { RUN_FRAMES, verifyLog, type VerifyOptions, type VerifyReport } from './verify.js';
 import type { TimeWindow } from './window.js';
 
@@ -26,11 +27,15 @@ export interface ParallelOptions extends VerifyOptions {
 
 export interface ScanTask {
   id: number;
-  /** The whole segment, shared with the main thread (never written once read). */
+  /** The piece's memory, shared with the main thread (never written while its runs are scanned). */
   bytes: SharedArrayBuffer;
+  /** How many of those bytes are the piece: a reused buffer holds older bytes past them. */
+  length: number;
+  /** Where the piece starts in its segment (offsets are reported in the segment). */
+  base: number;
   /** Where the run's first frame starts. */
   from: number;
-  /** Where the next run starts (`Infinity` for the segment's last run). */
+  /** Where the next run starts (`Infinity` for the last run of a segment's final piece). */
   stop: number;
   window: TimeWindow;
 }
@@ -38,21 +43,23 @@ export interface ScanTask {
 /** Below this much log, starting workers (about 100 ms) costs more than they save. */
 export const PARALLEL_MIN_BYTES = 32 << 20;
 
-/** Segments read ahead of the fold: each is up to 64 MiB in memory. */
-const READ_AHEAD = 2;
+/** Pieces read ahead of the fold, each in a shared buffer of twice WINDOW bytes, reused once folded. */
+const READ_AHEAD = 8;
 const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
+/** Runs a worker holds at once: the one it scans and the next. */
+const PER_WORKER = 2;
 
 /** A worker's answer: a clean run's summary, or the whole scan. */
 export type ScanResult = { summary: RunSummary; scan?: undefined } | { scan: RecordScan; summary?: undefined };
 
-interface Segment {
-  bytes: Buffer;
-  runs: { from: number; stop: number; result: Promise<ScanResult> }[];
+interface Queued {
+  piece: Piece;
+  runs: Run[];
 }
 
 export async function verifyLogParallel(dir: string, options: ParallelOptions): Promise<VerifyReport> {
   const log = logSources(dir, options);
-  const count = options.workers ?? Math.min(4, availableParallelism());
+  const count = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
   if (count === 0 || log.total < (options.minBytes ?? PARALLEL_MIN_BYTES)) return verifyLog(dir, options);
   const pool = new ScanPool(count);
   try {
@@ -70,38 +77,60 @@ async function foldInParallel(dir: string, log: LogSources, pool: ScanPool, opti
   const segments = log.sources;
   const window: TimeWindow = { from: options.from, to: options.to };
   const perRun = options.runFrames ?? RUN_FRAMES;
-  const ahead: Segment[] = [];
-  let read = 0;
-  const readNext = () => {
-    // Read into memory the workers share: each scans its runs in place (copying each run out cost
-    // the main thread more). A live segment's size is taken once: what is appended later is not read.
-    const bytes = readSource(segments[read++]!, (size) => Buffer.from(new SharedArrayBuffer(size)));
-    const start = recordsStart(bytes);
-    const starts = start === undefined ? [] : frameRuns(bytes, start, perRun);
-    const runs = starts.map((from, k) => {
-      const stop = starts[k + 1] ?? Infinity;
-      return { from, stop, result: pool.scan({ bytes: bytes.buffer as SharedArrayBuffer, from, stop, window }) };
-    });
-    ahead.push({ bytes, runs });
+  // Read into memory the workers share: each scans its runs in place (copying each run out cost
+  // the main thread more).
+  const pieceBytes = options.pieceBytes ?? WINDOW;
+  const slots = new BufferSlots(2 * pieceBytes, (size) => Buffer.from(new SharedArrayBuffer(size)));
+  const ahead: Queued[] = [];
+  let opened = 0;
+  let reading: SegmentPieces | undefined;
+  /** Read the next piece of the log and hand its runs to the workers; false at the end of the log. */
+  const readNext = (): boolean => {
+    for (;;) {
+      if (!reading) {
+        if (opened === segments.length) return false;
+        const src = segments[opened]!;
+        reading = new SegmentPieces(src, opened++, slots, !src.active, pieceBytes);
+      }
+      const piece = reading.next();
+      if (!piece) {
+        reading = undefined;
+        continue;
+      }
+      const start = piece.first ? recordsStart(piece.bytes) : 0;
+      const shared = { bytes: piece.bytes.buffer as SharedArrayBuffer, length: piece.bytes.length, base: piece.base, window };
+      const runs = start === undefined ? [] : pieceRuns(piece, start, perRun);
+      ahead.push({ piece, runs: runs.map((run) => pool.scan({ ...shared, ...run })) });
+      return true;
+    }
   };
   const fold = new LogFold(dir, log, options);
-  for (let i = 0; i < segments.length; i++) {
-    while (read < Math.min(segments.length, i + READ_AHEAD)) readNext();
-    const { bytes, runs } = ahead.shift()!;
-    fold.beginSegment(i, bytes);
-    for (const run of runs) {
-      const { summary, scan } = await run.result;
-      if (scan) {
-        fold.fold(scan, bytes);
-        options.onRun?.('scan');
-      } else if (fold.foldSummary(summary, bytes)) options.onRun?.('summary');
-      else {
-        // The run is clean but does not join cleanly: scanned again here, whole, for the fold to judge.
-        fold.fold(scanRecords(bytes, run.from, run.stop, window), bytes);
-        options.onRun?.('rescanned');
+  try {
+    for (let more = true; ;) {
+      while (more && ahead.length < READ_AHEAD) more = readNext();
+      const queued = ahead.shift();
+      if (!queued) break;
+      const { piece } = queued;
+      if (piece.first) fold.beginSegment(piece.segment, piece.bytes);
+      for (const run of queued.runs) {
+        // While a worker has this run, scan others here; between them, let the workers' answers in.
+        while (!run.result && pool.steal(run)) if (!run.result) await new Promise(setImmediate);
+        const { summary, scan } = run.result ?? (await run.answer);
+        if (scan) {
+          fold.fold(scan, piece);
+          options.onRun?.('scan');
+        } else if (fold.foldSummary(summary, piece)) options.onRun?.('summary');
+        else {
+          // The run is clean but does not join cleanly: scanned again here, whole, for the fold to judge.
+          fold.fold(scanRecords(piece.bytes, run.from, run.stop, window, piece.base), piece);
+          options.onRun?.('rescanned');
+        }
       }
+      slots.give(piece.bytes);
+      if (piece.digest) fold.endSegment(piece.digest);
     }
-    fold.endSegment(bytes);
+  } finally {
+    reading?.close();
   }
   return fold.finish();
 }
@@ -118,12 +147,27 @@ class PoolError extends Error {
   }
 }
 
-/** Worker threads that scan runs, each handed the next task as it finishes one. */
+/** A run handed to the pool: its answer, once a worker (or the main thread) has scanned it. */
+export interface Run {
+  id: number;
+  from: number;
+  stop: number;
+  answer: Promise<ScanResult>;
+  /** Set as soon as the answer is known (before `answer` settles), to fold without waiting. */
+  result?: ScanResult;
+}
+
+/**
+ * Worker threads that scan runs, each handed the next task as it finishes one. The main thread
+ * scans too (`steal`) while the run it must fold next is still at a worker: on two cores, one
+ * worker and the main thread keep both busy.
+ */
 class ScanPool {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
+  /** Runs posted to each worker and not yet answered. */
+  private readonly posted = new Map<Worker, number>();
   private readonly queue: ScanTask[] = [];
-  private readonly pending = new Map<number, { resolve: (s: ScanResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { run: Run; resolve: (s: ScanResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failed?: PoolError;
   private closing = false;
@@ -132,38 +176,64 @@ class ScanPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL);
       worker.on('message', ({ id, ...result }: { id: number } & ScanResult) => {
-        const p = this.pending.get(id)!;
-        this.pending.delete(id);
-        p.resolve(result);
-        this.next(worker);
+        this.settle(id, result);
+        this.posted.set(worker, this.posted.get(worker)! - 1);
+        this.feed(worker);
       });
       worker.on('error', (e) => this.fail(e));
       worker.on('exit', (code) => {
         if (this.pending.size > 0 && !this.closing) this.fail(new Error(`a verify worker exited (code ${code}) with runs unscanned`));
       });
       this.workers.push(worker);
-      this.idle.push(worker);
+      this.posted.set(worker, 0);
     }
   }
 
-  scan(task: Omit<ScanTask, 'id'>): Promise<ScanResult> {
+  scan(task: Omit<ScanTask, 'id'>): Run {
     const id = this.nextId++;
-    const done = this.failed
-      ? Promise.reject(this.failed)
-      : new Promise<ScanResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    let settle: { resolve: (s: ScanResult) => void; reject: (e: Error) => void } | undefined;
+    const answer = this.failed ? Promise.reject(this.failed) : new Promise<ScanResult>((resolve, reject) => (settle = { resolve, reject }));
     // Runs are awaited in order, long after they are queued: a failure must not go unhandled meanwhile.
-    done.catch(() => undefined);
-    if (this.failed) return done;
+    answer.catch(() => undefined);
+    const run: Run = { id, from: task.from, stop: task.stop, answer };
+    if (!settle) return run;
+    this.pending.set(id, { run, ...settle });
     this.queue.push({ id, ...task });
-    const worker = this.idle.pop();
-    if (worker) this.next(worker);
-    return done;
+    for (const worker of this.workers) this.feed(worker);
+    return run;
   }
 
-  private next(worker: Worker): void {
-    const task = this.queue.shift();
-    if (task) worker.postMessage(task);
-    else this.idle.push(worker);
+  /**
+   * Scan a queued run on this thread: `run` itself when no worker has it yet, else the last one
+   * queued (the workers take from the front). False when every run is at a worker or done.
+   */
+  steal(run: Run): boolean {
+    let at = this.queue.findIndex((t) => t.id === run.id);
+    if (at < 0) at = this.queue.length - 1;
+    if (at < 0) return false;
+    const [task] = this.queue.splice(at, 1);
+    this.settle(task!.id, scanTask(task!).result);
+    return true;
+  }
+
+  private settle(id: number, result: ScanResult): void {
+    const p = this.pending.get(id);
+    // An answer after the pool failed: its run was rejected already, and is verified inline.
+    if (!p) return;
+    this.pending.delete(id);
+    p.run.result = result;
+    p.resolve(result);
+  }
+
+  /**
+   * Keep `worker` holding PER_WORKER runs: it starts the next as soon as it answers one, even while
+   * the main thread is busy scanning and has not yet read the answer.
+   */
+  private feed(worker: Worker): void {
+    for (let n = this.posted.get(worker)!; n < PER_WORKER && this.queue.length > 0; n++) {
+      worker.postMessage(this.queue.shift()!);
+      this.posted.set(worker, n + 1);
+    }
   }
 
   private fail(cause: Error): void {

@@ -11,6 +11,7 @@ import { chainOf } from '../log/sequencer.js';
 import { foldTime } from '../log/time-bound.js';
 import { checkFields, type FieldProblem } from './fields.js';
 import { inWindow, type TimeWindow } from './window.js';
+import type { ScanResult, ScanTask } from './parallel.js';
 
 /** What a record is to the fold, beyond its chain link (numbers: they cross threads cheaply). */
 export const Kind = {
@@ -258,4 +259,11 @@ export function summarize(scan: RecordScan): RunSummary | undefined {
     bytes: scan.bytes,
     ...(scan.end ? { end: scan.end } : {}),
   };
+}
+
+/** A run scanned for the fold (on a worker, or on the main thread): a clean run's summary, else the whole scan; and the memory to transfer back. */
+export function scanTask(task: ScanTask): { result: ScanResult; transfer: ArrayBuffer[] } {
+  const scan = scanRecords(Buffer.from(task.bytes, 0, task.length), task.from, task.stop, task.window, task.base);
+  const summary = summarize(scan);
+  return { result: summary ? { summary } : { scan }, transfer: [scan.leaves.buffer as ArrayBuffer] };
 }

@@ -5,12 +5,12 @@
  * and that every decision names a policy version applied before it. Read-only; runs beside a live
  * daemon. Problems name the record (seq, id, file, byte offset) and the field.
  */
-import { frameRuns } from '../frames.js';
 import type { Verifier } from '../note.js';
 import type { Loc } from './chains.js';
 import { LogFold } from './fold.js';
 import { scanRecords } from './scan.js';
-import { logSources, readSource, type SourceOptions } from './sources.js';
+import { BufferSlots, pieceRuns, SegmentPieces, WINDOW, type SegmentDigest } from './pieces.js';
+import { logSources, type SourceOptions } from './sources.js';
 
 export { inWindow, type TimeWindow } from './window.js';
 
@@ -21,6 +21,8 @@ export interface VerifyOptions extends SourceOptions {
   from?: number;
   to?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Bytes read at a time (default `WINDOW`; tests make it small, so that pieces end everywhere). */
+  pieceBytes?: number;
 }
 
 export interface Problem extends Loc {
@@ -71,14 +73,24 @@ export const RUN_FRAMES = 8192;
 export function verifyLog(dir: string, options: VerifyOptions): VerifyReport {
   const log = logSources(dir, options);
   const fold = new LogFold(dir, log, options);
+  // One buffer, reused for every piece of every segment.
+  const pieceBytes = options.pieceBytes ?? WINDOW;
+  const slots = new BufferSlots(2 * pieceBytes);
   for (let i = 0; i < log.sources.length; i++) {
-    const bytes = readSource(log.sources[i]!);
-    const start = fold.beginSegment(i, bytes);
-    if (start !== undefined) {
-      const starts = frameRuns(bytes, start, RUN_FRAMES);
-      for (let k = 0; k < starts.length; k++) fold.fold(scanRecords(bytes, starts[k]!, starts[k + 1] ?? Infinity, options), bytes);
+    const src = log.sources[i]!;
+    const pieces = new SegmentPieces(src, i, slots, !src.active, pieceBytes);
+    let from: number | undefined;
+    let digest: SegmentDigest | undefined;
+    for (let piece = pieces.next(); piece; piece = pieces.next()) {
+      // Records start after the header, in the first piece, and at the start of each later one.
+      from = piece.first ? fold.beginSegment(i, piece.bytes) : from === undefined ? undefined : 0;
+      if (from !== undefined)
+        for (const run of pieceRuns(piece, from, RUN_FRAMES))
+          fold.fold(scanRecords(piece.bytes, run.from, run.stop, options, piece.base), piece);
+      slots.give(piece.bytes);
+      digest = piece.digest;
     }
-    fold.endSegment(bytes);
+    fold.endSegment(digest!);
   }
   return fold.finish();
 }
