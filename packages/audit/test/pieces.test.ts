@@ -66,3 +66,11 @@ test('one buffer serves every piece; a rest larger than it gets one of its own',
   assert.equal(last.base + last.bytes.length, size);
   assert.ok(last.bytes.length > 1000 && last.bytes.buffer !== rest[0]!.bytes.buffer);
 });
+
+test('a buffer given back twice is handed out once', () => {
+  const slots = new BufferSlots(16);
+  const a = slots.take(8);
+  slots.give(a);
+  slots.give(a);
+  assert.notEqual(slots.take(8).buffer, slots.take(8).buffer);
+});

@@ -53,8 +53,9 @@ export class BufferSlots {
     return slot;
   }
 
+  /** Give back what `take` handed out (once: a second give of the same buffer is ignored). */
   give(bytes: Buffer): void {
-    if (this.pooled.has(bytes.buffer)) this.free.push(Buffer.from(bytes.buffer, 0, this.capacity));
+    if (this.pooled.delete(bytes.buffer)) this.free.push(Buffer.from(bytes.buffer, 0, this.capacity));
   }
 }
 
