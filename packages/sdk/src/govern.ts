@@ -262,7 +262,7 @@ export class Governor {
         if (!unreachable || Date.now() + pause > Math.min(graceEnd, deadline)) {
           if (unreachable) this.absent = true;
           // Still refused as it stands when it was: a retry meets the same answer.
-          if (delivered && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true, e.refused);
+          if (delivered && e instanceof TransportError && !e.delivered) throw e.asDelivered();
           throw e;
         }
         await sleep(pause);
@@ -358,7 +358,7 @@ function unreachable(toolId: string, e: TransportError): ToolDeniedError {
   return new ToolDeniedError({
     code: e.unreachable ? 'DAEMON_UNREACHABLE' : 'DAEMON_ERROR',
     humanMessage: `denied: the governance daemon could not decide (${e.message})`,
-    resolution: e.refused ? { type: 'manual_audit' } : { type: 'retry_after', retryAfterSeconds: 2 },
+    resolution: e.refused ? { type: 'manual_audit' } : { type: 'retry_after', retryAfterSeconds: e.retryAfterSeconds ?? 2 },
     effect: 'DENY',
     toolId,
   });

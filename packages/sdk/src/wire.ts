@@ -76,8 +76,15 @@ export class TransportError extends Error {
     readonly delivered = false,
     /** The daemon refused the request as it stands (malformed, or not this caller's to make): sending it again cannot help. */
     readonly refused = false,
+    /** How long the daemon asked callers to wait before asking again (an HTTP `retry-after`), when it said. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
+  }
+
+  /** The same error, now known to have reached the daemon once. */
+  asDelivered(): TransportError {
+    return new TransportError(this.message, this.unreachable, true, this.refused, this.retryAfterSeconds);
   }
 }
 

@@ -2,7 +2,7 @@
  * A request the daemon refuses as it stands (invalid params, such as another agent's id on a
  * sandbox's socket; a 4xx over HTTP) is denied without a retry hint: an agent that retries on
  * `retry_after`, as errors.md advises, would loop on it for ever. A refusal that may pass later
- * (the daemon's connections full, 429) keeps its retry hint.
+ * (the daemon's connections full, 429) keeps its retry hint, with the wait the daemon named.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,14 +38,17 @@ for (const [code, message, retried] of [
     }
   });
 
-for (const [status, retried] of [
-  [403, false],
-  [400, false],
-  [429, true],
+for (const [status, retried, retryAfter, wait] of [
+  [403, false, undefined, undefined],
+  [400, false, undefined, undefined],
+  [429, true, undefined, 2],
+  // The daemon's own wait (its share of a shared listener), not a guess.
+  [429, true, '5', 5],
+  [429, true, 'Wed, 21 Oct 2026 07:28:00 GMT', 2],
 ] as const)
-  test(`an HTTP ${status} from /v1/evaluate is ${retried ? 'retryable' : 'not worth retrying'}`, async () => {
+  test(`an HTTP ${status}${retryAfter ? ` (retry-after: ${retryAfter})` : ''} from /v1/evaluate is ${retried ? `retryable after ${wait} s` : 'not worth retrying'}`, async () => {
     const server = createServer((_req, res) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) });
       res.end(JSON.stringify({ error: { code: 'x', message: 'refused' } }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -53,6 +56,7 @@ for (const [status, retried] of [
       const { port } = server.address() as { port: number };
       const e = await denialThrough(new HttpTransport(`http://127.0.0.1:${port}`));
       assert.equal(e.resolution?.type, retried ? 'retry_after' : 'manual_audit');
+      if (e.resolution?.type === 'retry_after') assert.equal(e.resolution.retryAfterSeconds, wait);
     } finally {
       server.closeAllConnections();
       server.close();

@@ -115,8 +115,21 @@ export class HttpTransport implements Transport {
       const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
       // 4xx but 408 and 429 say the request itself is refused (malformed, too large, another agent's): a retry meets the same answer.
       const refused = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-      throw new TransportError(`${this.base}${path}: ${res.status} ${message}`, notReadyRetries && res.status === 503, false, refused);
+      const retryAfter = retryAfterSeconds(res.headers.get('retry-after'));
+      throw new TransportError(
+        `${this.base}${path}: ${res.status} ${message}`,
+        notReadyRetries && res.status === 503,
+        false,
+        refused,
+        retryAfter,
+      );
     }
     return parsed;
   }
+}
+
+/** A `retry-after` of whole seconds (the form the daemon sends), at most an hour; undefined for none or a date. */
+function retryAfterSeconds(header: string | null): number | undefined {
+  const value = header?.trim();
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Math.min(Number(value), 3600) : undefined;
 }

@@ -87,7 +87,7 @@ export class SocketTransport implements Transport {
     const sent = { lost: false };
     return this.send(method, params, timeoutMs, sent).catch((e: unknown) => {
       // The request went out on a connection that then closed unanswered: the daemon may have seen it.
-      if (sent.lost && e instanceof TransportError && !e.delivered) throw new TransportError(e.message, e.unreachable, true);
+      if (sent.lost && e instanceof TransportError && !e.delivered) throw e.asDelivered();
       throw e;
     });
   }
