@@ -3,6 +3,7 @@
  * daemon's entry point) and the operator commands start without the compiler, and the compiler
  * commands without the daemon.
  */
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { auditCommand } from './commands/audit/index.js';
 import { approvalsCommand } from './commands/daemon/approvals.js';
@@ -253,7 +254,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keep-wal', 'keep the audit log (and the keys that verify it)')
     .option('--keep-state', 'keep approvals, tokens and policy versions (budgets, rate limits and quiesce live in the log: --keep-wal)')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (o: { dir: string; stack?: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }) => {
+    .action(async (o: { dir: string; stack?: string; keepWal?: boolean; keepState?: boolean; yes?: boolean }, cmd: Command) => {
+      // Two different stacks named: destroying either one on a guess could remove the wrong log.
+      if (o.stack !== undefined && cmd.getOptionValueSource('dir') === 'cli' && resolve(o.stack) !== resolve(o.dir)) {
+        process.stderr.write(`✗ --dir ${printable(o.dir)} and --stack ${printable(o.stack)} name different stacks: give one of them\n`);
+        code = 64;
+        return;
+      }
       const { destroy } = await import('./commands/daemon/destroy.js');
       code = await destroy({ ...o, dir: o.stack ?? o.dir, noColor: noColor() });
     });

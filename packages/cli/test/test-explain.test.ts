@@ -126,6 +126,18 @@ test('test: --update prints the diff, then rewrites the expectations', () => {
   assert.equal(run(['test', '--dir', dir]).code, 0);
 });
 
+test('test: --update with --fail-fast is refused (exit 64), so no failing case is left behind under exit 0', () => {
+  const stale = structuredClone(refunds);
+  stale.cases[0]!.expect = { effect: 'DENY' } as never;
+  stale.cases[1]!.expect = { effect: 'PERMIT' } as never;
+  const dir = stack({ 'refunds.fmtest.json': stale });
+  const before = readFileSync(join(dir, 'tests', 'refunds.fmtest.json'), 'utf8');
+  const r = run(['test', '--dir', dir, '--update', '--fail-fast']);
+  assert.equal(r.code, 64, r.stdout + r.stderr);
+  assert.match(r.stderr, /--update and --fail-fast are exclusive/);
+  assert.equal(readFileSync(join(dir, 'tests', 'refunds.fmtest.json'), 'utf8'), before, 'nothing rewritten');
+});
+
 test('test: a policy that does not compile exits 2', () => {
   const r = run(['test', '--dir', stack({ 'refunds.fmtest.json': refunds }, 'agent "x" {\n  pemit y\n}\n')]);
   assert.equal(r.code, 2);

@@ -37,6 +37,12 @@ interface FixtureReport {
 export async function runTests(opts: TestOptions): Promise<number> {
   const out = makeOut(opts.noColor);
   const json = opts.format === 'json';
+  // --fail-fast would stop --update at its first rewrite, and the run would pass (exit 0) with the
+  // cases after it never run: a fixture left failing, reported as fixed.
+  if (opts.update && opts.failFast) {
+    out.error(out.fail('--update and --fail-fast are exclusive: --update runs every case so that it can rewrite every failing one'));
+    return 64;
+  }
   let compiled: StackCompile;
   try {
     compiled = await compileStack(opts.dir);

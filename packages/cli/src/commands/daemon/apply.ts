@@ -14,7 +14,7 @@ import { alertProblems, compileForDaemon, keepCopies, warnUndeliverable, writePo
 import { agentArtifacts, writeArtifacts, type AgentArtifacts } from './artifacts.js';
 import { missingLayers } from './sandbox-plan.js';
 import { agentUser } from './agent-user.js';
-import { alive, daemonStatus, stalePid, startDaemon } from './running.js';
+import { alive, daemonStatus, StackAccessError, stalePid, startDaemon } from './running.js';
 
 export interface ApplyOptions {
   dir: string;
@@ -174,7 +174,12 @@ async function stop(paths: StackPaths, out: Out): Promise<number> {
   let silent = false;
   try {
     running = await daemonStatus(paths);
-  } catch {
+  } catch (e) {
+    // Not "no daemon is running": this user cannot tell, and a script would take it for stopped.
+    if (e instanceof StackAccessError) {
+      out.error(out.fail(e.message));
+      return 1;
+    }
     // It holds its socket but does not answer (hung, stopped, overloaded): SIGTERM drains it too.
   }
   if (!running) {

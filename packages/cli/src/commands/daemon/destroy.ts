@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline/promises';
 import { readBase, readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, SettingsError, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
-import { alive, daemonStatus, stalePid } from './running.js';
+import { alive, daemonStatus, StackAccessError, stalePid } from './running.js';
 
 export interface DestroyOptions {
   dir: string;
@@ -131,7 +131,17 @@ function immutable(file: string): boolean {
 
 /** Drain the daemon; SIGKILL it after 10 s. False when it could not be stopped. */
 async function stopDaemon(paths: StackPaths, out: Out): Promise<boolean | undefined> {
-  const status = await daemonStatus(paths).catch(() => undefined);
+  let status: Awaited<ReturnType<typeof daemonStatus>>;
+  try {
+    status = await daemonStatus(paths);
+  } catch (e) {
+    // Removing the files of a daemon this user cannot see (let alone stop) would be no destroy.
+    if (e instanceof StackAccessError) {
+      out.error(out.fail(e.message));
+      return false;
+    }
+    status = undefined;
+  }
   const pid = status?.pid ?? stalePid(paths);
   if (pid === undefined || !alive(pid)) return undefined;
   try {

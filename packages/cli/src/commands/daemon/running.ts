@@ -1,6 +1,6 @@
 /** Finding and starting a stack's daemon from the CLI. */
 import type { ChildInfo } from '@faramesh/daemon';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { DaemonUnreachableError, operatorCall, type StackPaths } from '@faramesh/daemon/client';
 import type { BudgetUsage } from '@faramesh/engine';
@@ -63,9 +63,26 @@ export interface DaemonStatus {
   supervisor?: ChildInfo[];
 }
 
+/** The stack's runtime files are there but this user may not look at them (the daemon runs as another user). */
+export class StackAccessError extends Error {
+  override name = 'StackAccessError';
+}
+
 /** The daemon's status, or undefined when none answers for this stack. */
 export async function daemonStatus(paths: StackPaths): Promise<DaemonStatus | undefined> {
-  if (!existsSync(paths.operatorSocket)) return undefined;
+  if (!existsSync(paths.operatorSocket)) {
+    // existsSync is false for a socket this user may not look at, too: that is no proof that no daemon runs.
+    try {
+      statSync(paths.operatorSocket);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new StackAccessError(
+          `${paths.operatorSocket} cannot be reached by this user (${code}): whether a daemon runs is unknown; run this as the user that applied the stack`,
+        );
+    }
+    return undefined;
+  }
   try {
     return await operatorCall<DaemonStatus>(paths.operatorSocket, 'status', undefined, 5000);
   } catch (e) {
