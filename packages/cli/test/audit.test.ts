@@ -275,6 +275,17 @@ test('audit show and explain <action-id>: the record, its hash, chain and checkp
   assert.match(explain.stdout, /Chain {6}prev_hash matches; the log verifies up to this record/);
   assert.equal(run(['explain', 'action-01JD3Z5Q8X9K2M4N6P7R8S9T0V'], fixture.stack).code, 1);
   assert.equal(run(['explain'], fixture.stack).code, 64);
+  // The flags of a hypothetical call, given with a recorded one, are refused rather than ignored.
+  const mixed = run(['explain', `action-${id}`, '--tool', 'stripe/refund', '--args', '{"amount":1}'], fixture.stack);
+  assert.equal(mixed.code, 64, mixed.stderr);
+  assert.match(mixed.stderr, /--tool, --args describe a hypothetical call/);
+  // A malformed option is a usage error, as elsewhere.
+  for (const bad of [
+    ['--args', 'notjson'],
+    ['--principal', '[1]'],
+    ['--now', 'yesterday'],
+  ])
+    assert.equal(run(['explain', '--agent', 'a', '--tool', 't', ...bad], fixture.stack).code, 64, bad.join(' '));
 });
 
 test('the bundled CLI ships the worker `audit verify` scans large logs with, and it scans', async () => {

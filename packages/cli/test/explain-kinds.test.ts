@@ -79,7 +79,7 @@ test('explain --now refuses a date the calendar does not have (it is not rolled 
   try {
     for (const now of ['2026-02-30T10:00:00Z', '2026-04-30T24:00:00Z', 'yesterday']) {
       const r = s.cli('explain', '--unapplied', '--agent', 'bot', '--tool', 'ticket/read', '--now', now);
-      assert.equal(r.code, 1, now);
+      assert.equal(r.code, 64, now);
       assert.match(r.stderr, /is not an RFC 3339 time/, now);
     }
     assert.equal(s.cli('explain', '--unapplied', '--agent', 'bot', '--tool', 'ticket/read', '--now', '2024-02-29T10:00:00+09:00').code, 0);

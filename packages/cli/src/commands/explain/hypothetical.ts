@@ -50,15 +50,16 @@ interface Walked {
  */
 export async function explain(opts: ExplainOptions): Promise<number> {
   const out = makeOut(opts.noColor);
+  // Malformed options are usage errors (64), as everywhere else.
   const parsed = parseJsonOptions(opts);
   if (typeof parsed === 'string') {
     out.error(out.fail(parsed));
-    return 1;
+    return 64;
   }
   const nowMs = opts.now === undefined ? Date.now() : parseRfc3339(opts.now);
   if (nowMs === undefined) {
     out.error(out.fail(`--now: '${opts.now}' is not an RFC 3339 time`));
-    return 1;
+    return 64;
   }
   const request: DecisionRequest = {
     agent_id: opts.agent,

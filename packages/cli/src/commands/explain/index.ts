@@ -32,6 +32,13 @@ export async function explainCommand(what: string | undefined, id: string | unde
     );
     return 64;
   }
+  // `explain decision ID --tool x`: the flags of a hypothetical call would be ignored, and the
+  // answer taken for one about the call they describe.
+  const hypothetical = HYPOTHETICAL_FLAGS.filter(([, set]) => set(o)).map(([flag]) => flag);
+  if (kind !== undefined && hypothetical.length > 0) {
+    out.error(out.fail(`explain ${kind}: ${hypothetical.join(', ')} describe a hypothetical call; give them without a kind or id`));
+    return 64;
+  }
   switch (kind) {
     case 'decision': {
       const { explainRecord } = await import('./decision.js');
@@ -70,6 +77,18 @@ export async function explainCommand(what: string | undefined, id: string | unde
 }
 
 const flags = (o: { noColor?: boolean }) => (o.noColor ? { noColor: true } : {});
+/** The options that describe a hypothetical call, and whether each was given (`--args` defaults to `{}`). */
+const HYPOTHETICAL_FLAGS: [string, (o: ExplainCommandOptions) => boolean][] = [
+  ['--agent', (o) => o.agent !== undefined],
+  ['--tool', (o) => o.tool !== undefined],
+  ['--args', (o) => o.args !== undefined && o.args !== '{}'],
+  ['--principal', (o) => o.principal !== undefined],
+  ['--model', (o) => o.model !== undefined],
+  ['--session', (o) => o.session !== undefined],
+  ['--tags', (o) => o.tags !== undefined],
+  ['--now', (o) => o.now !== undefined],
+  ['--unapplied', (o) => o.unapplied === true],
+];
 /** `--include-archived [--archive DIR]`, for the commands that read records. */
 const archived = (o: { includeArchived?: boolean; archive?: string }) =>
   o.includeArchived ? { includeArchived: true, ...(o.archive !== undefined ? { archive: o.archive } : {}) } : {};
