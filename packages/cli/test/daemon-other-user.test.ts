@@ -28,6 +28,9 @@ test(
       assert.notEqual(status.code, 1, status.out);
       assert.doesNotMatch(status.out, /STOPPED/);
       assert.match(status.out, /cannot be reached by this user/);
+      const explain = other('explain', 'agent', 'bot');
+      assert.doesNotMatch(explain.out, /no policy has been applied/);
+      assert.match(explain.out, /cannot be reached by this user/);
       const stop = other('apply', '--stop');
       assert.equal(stop.code, 1, stop.out);
       assert.doesNotMatch(stop.out, /no daemon is running/);

@@ -8,7 +8,7 @@ import { publicKeyFile, readVerifierKeys, type Verifier } from '@faramesh/audit'
 import type { PolicyIR } from '@faramesh/fpl';
 import { loadCompiled, versionFiles, type CompiledPolicy, type StackPaths } from '@faramesh/daemon';
 import type { Out } from '../../output.js';
-import { daemonStatus } from './running.js';
+import { daemonStatus, StackAccessError } from './running.js';
 
 export interface PolicyInForce {
   policy_version: string;
@@ -24,7 +24,11 @@ export function stackVerifiers(paths: StackPaths): Verifier[] {
 
 /** Undefined when nothing was ever applied; throws when the copy does not verify. */
 export async function policyInForce(paths: StackPaths): Promise<PolicyInForce | undefined> {
-  const running = await daemonStatus(paths).catch(() => undefined);
+  const running = await daemonStatus(paths).catch((e: unknown) => {
+    // This user cannot see the stack's runtime files: whether a policy was applied is unknown, not "none".
+    if (e instanceof StackAccessError) throw e;
+    return undefined;
+  });
   if (running?.dev && running.policy_version) {
     // A running faramesh dev enforces the policy it signed into .faramesh/ as dev's (it keeps no
     // copy by version): that one, and only while dev runs it, is the policy in force.
