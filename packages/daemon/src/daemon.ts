@@ -366,6 +366,7 @@ export class Daemon {
       restored.state.selectors = {};
       this.selectors = new SelectorFetcher(compiled.ir, restored.state, this.say);
       this.selectors.start();
+      await within(this.recordResolutions(log));
       await within(log.append({ type: 'daemon_started', pid: process.pid, version: DAEMON_VERSION }));
       if (restored.lastPolicyVersion !== compiled.policy_version)
         restored.state.policy_applied_ms = await within(
@@ -802,6 +803,8 @@ export class Daemon {
             }
             return operatorError('unavailable', `the audit log could not record it (${(e as Error).message}): ${a.id} is still pending`);
           }
+          // Saved as recorded by the next change to the book (until then, a restart records it again).
+          this.approvals.resolutionRecorded(a);
           if (outcome === 'approved') this.alertApproved(a, r.params.by, r.params.reason);
           return operatorResult(publicApproval(a));
         } catch (e) {
@@ -1396,6 +1399,37 @@ export class Daemon {
     );
   }
 
+  /**
+   * Operators' resolutions the book holds and the log may not (the daemon stopped between saving one
+   * and recording it): recorded now, before the agent socket opens, so that no call runs under an
+   * approval the log does not hold. One that was recorded after all is recorded twice, which is harmless.
+   */
+  private async recordResolutions(log: AuditLog): Promise<void> {
+    const unrecorded = this.approvals!.unrecordedResolutions();
+    if (unrecorded.length === 0) return;
+    await Promise.all(
+      unrecorded.map((a) =>
+        log.append({
+          type: 'approval_resolved',
+          agent_id: a.agent_id,
+          action_id: a.action_id,
+          approval_id: a.id,
+          outcome: a.lapsed ?? (a.status === 'denied' ? 'denied' : 'approved'),
+          by: a.resolved_by ?? 'operator',
+          ...(a.resolution_reason ? { reason: a.resolution_reason } : {}),
+        }),
+      ),
+    );
+    unrecorded.forEach((a) => this.approvals!.resolutionRecorded(a));
+    this.say(`recorded ${unrecorded.length} approval resolution(s) saved before a stop that came before their record`);
+    try {
+      this.writeApprovals();
+    } catch (e) {
+      // Recorded all the same; the next save of the book clears the marks (a restart before it records them again).
+      this.say(`could not save the approvals: ${(e as Error).message}`);
+    }
+  }
+
   /** `stopping`: the drain's last sweep, so that an expiry noticed in the last second is recorded before the stop. */
   private async sweepApprovals(stopping = false): Promise<void> {
     if (!this.approvals || !this.log || (this.lifecycle.state !== 'READY' && !stopping)) return;
@@ -1448,7 +1482,7 @@ export class Daemon {
 
 /** An approval as the operator sees it (the call binding stays inside the daemon). */
 function publicApproval(a: Approval): Omit<Approval, 'binding'> {
-  const { binding: _binding, expiry_unrecorded: _unrecorded, ...rest } = a;
+  const { binding: _binding, expiry_unrecorded: _unrecorded, top_level: _topLevel, resolution_unrecorded: _unresolved, ...rest } = a;
   // The action id as every other surface writes it (the SDK, audit ls, explain run).
   return { ...rest, action_id: `action-${a.action_id}` };
 }

@@ -136,3 +136,40 @@ test("an operator's later word holds over an approval kept for a retry: a deny a
   assert.equal(book.resolvedFor('b1', t0 + 5000), undefined, 'the approval it replaced is spent with it: the call after defers anew');
   assert.ok(book.get(first.id, t0 + 5000)?.used_at);
 });
+
+test('agents without a block of their own share one allowance: a new agent id per call does not escape PENDING_LIMIT', () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const book = new ApprovalBook(HOUR, []);
+  const anon = (i: number) => ({ ...call, agent_id: `anon-${i}`, binding: `a${i}`, top_level: true as const });
+  for (let i = 0; i < PENDING_LIMIT.count; i++) deferred(book, anon(i), t0);
+  const over = book.defer(anon(PENDING_LIMIT.count), t0);
+  assert.ok('refused' in over, 'the 101st agent id is refused');
+  assert.match(over.refused, /agents without a block of their own share one allowance: 100 approvals are already waiting/);
+  assert.deepEqual(over.waiting, [], "other agents' approval ids are not named");
+  assert.ok('approval' in book.defer({ ...call, binding: 'declared' }, t0), 'an agent with its own block keeps its own allowance');
+
+  const reloaded = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
+  assert.ok('refused' in reloaded.defer(anon(PENDING_LIMIT.count), t0), 'the shared allowance survives a restart');
+  const big = { blob: 'x'.repeat(PENDING_LIMIT.bytes / 2) };
+  const bytes = new ApprovalBook(HOUR, []);
+  deferred(bytes, { ...anon(0), args: big }, t0);
+  assert.ok('refused' in bytes.defer({ ...anon(1), args: big }, t0), 'the bytes are shared too');
+});
+
+test("an operator's resolution stays marked unrecorded until the log holds it, across a reload of the book", () => {
+  const t0 = Date.parse('2026-05-17T10:00:00Z');
+  const book = new ApprovalBook(HOUR, []);
+  const a = deferred(book, call, t0);
+  assert.deepEqual(book.unrecordedResolutions(), []);
+  book.resolve(a.id, 'approved', 'alice', 'ok', t0 + 1);
+  // Saved now, as the daemon saves it before recording: a crash here leaves the mark in the file.
+  const reloaded = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
+  assert.deepEqual(
+    reloaded.unrecordedResolutions().map((x) => [x.id, x.status, x.resolved_by]),
+    [[a.id, 'approved', 'alice']],
+  );
+  book.resolutionRecorded(book.get(a.id, t0 + 2)!);
+  assert.deepEqual(book.unrecordedResolutions(), [], 'recorded: no longer marked');
+  const again = new ApprovalBook(HOUR, JSON.parse(JSON.stringify(book.toJSON())) as Approval[]);
+  assert.deepEqual(again.unrecordedResolutions(), []);
+});

@@ -75,7 +75,17 @@ test('block: identical calls each wait for their own approval; an operator deny 
     const denied = (await denying) as ToolDeniedError;
     assert.ok(denied instanceof ToolDeniedError);
     assert.deepEqual([denied.code, denied.effect, denied.resolution.type], ['POLICY_DENY', 'DENY', 'rule_block']);
-    assert.match(denied.humanMessage, /\(approval denied\)$/);
+    assert.match(denied.humanMessage, /^denied by \S+: no$/, "the operator's reason reaches the agent");
+    assert.match(String(denied.actionId), /^action-/, 'the deny is a recorded decision');
+    // The denial was spent on that call: the agent's next identical call asks a human afresh.
+    const next = await governedTools(
+      { refund: async (_a: { amount: number }) => 'refunded' },
+      { agentId: 'bot', transport: new SocketTransport(d.socket) },
+    )
+      .refund({ amount: 4 })
+      .catch((e: unknown) => e);
+    assert.ok(next instanceof ToolDeniedError);
+    assert.equal(next.effect, 'DEFER', next.humanMessage);
 
     // The daemon stops while a call waits: the call is denied as unreachable, never run, never a raw transport error.
     const lost = blocking.refund({ amount: 5 }).catch((e: unknown) => e);

@@ -47,6 +47,18 @@ export interface Approval {
    * (by any later change) before the expiry is recorded, so a restart records it then.
    */
   expiry_unrecorded?: true;
+  /**
+   * Deferred under the top-level rules: the agent has no block of its own, so its id is only what the
+   * caller said. Every such approval counts against one shared allowance, or a caller naming a new
+   * agent for each call would never meet `PENDING_LIMIT`.
+   */
+  top_level?: true;
+  /**
+   * Resolved by an operator, and its `approval_resolved` record not yet known to be in the log: the
+   * book is saved before the record is written, so a crash between the two leaves a resolution the
+   * log lacks. The next start records it before any call can run under it.
+   */
+  resolution_unrecorded?: true;
 }
 
 /** The exact call an approval is for: the agent, the tool, the arguments and, when it declares one, its cost. */
@@ -65,6 +77,10 @@ export interface Refused {
   waiting: string[];
 }
 
+/** The allowance that agents without a block of their own share (no agent id can be this key). */
+const TOP_LEVEL = Symbol('top-level rules');
+const allowanceOf = (a: Pick<Approval, 'agent_id' | 'top_level'>): string | symbol => (a.top_level ? TOP_LEVEL : a.agent_id);
+
 /** Unguessable ids: an agent cannot poll or name another agent's approval by counting. */
 const newId = () => `apr-${randomBytes(12).toString('base64url')}`;
 
@@ -72,8 +88,8 @@ export class ApprovalBook {
   private readonly byId = new Map<string, Approval>();
   /** The approvals of each exact call: a deferral looks at its own call's, not at the whole book. */
   private readonly byBinding = new Map<string, Approval[]>();
-  /** Each agent's pending approvals, with the size of their arguments. */
-  private readonly pendingOf = new Map<string, Map<Approval, number>>();
+  /** Each allowance's pending approvals (an agent's, or the top-level rules'), with the size of their arguments. */
+  private readonly pendingOf = new Map<string | symbol, Map<Approval, number>>();
   private newlyExpired: Approval[] = [];
 
   constructor(
@@ -95,15 +111,15 @@ export class ApprovalBook {
     if (same) same.push(a);
     else this.byBinding.set(a.binding, [a]);
     if (a.status !== 'pending') return;
-    let mine = this.pendingOf.get(a.agent_id);
-    if (!mine) this.pendingOf.set(a.agent_id, (mine = new Map()));
+    let mine = this.pendingOf.get(allowanceOf(a));
+    if (!mine) this.pendingOf.set(allowanceOf(a), (mine = new Map()));
     mine.set(a, size ?? canonicalJson(a.args).length);
   }
 
   /** No longer pending (resolved or expired). */
   private settle(a: Approval): void {
-    const mine = this.pendingOf.get(a.agent_id);
-    if (mine?.delete(a) && mine.size === 0) this.pendingOf.delete(a.agent_id);
+    const mine = this.pendingOf.get(allowanceOf(a));
+    if (mine?.delete(a) && mine.size === 0) this.pendingOf.delete(allowanceOf(a));
   }
 
   get(id: string, nowMs: number): Approval | undefined {
@@ -142,7 +158,7 @@ export class ApprovalBook {
     for (const a of this.byBinding.get(call.binding) ?? [])
       if (a.status === 'pending' && !this.expire(a, nowMs)) return { approval: a, created: false };
     const size = canonicalJson(call.args).length;
-    const full = this.full(call.agent_id, size, nowMs);
+    const full = this.full(call, size, nowMs);
     if (full) return full;
     const approval: Approval = {
       ...call,
@@ -155,16 +171,21 @@ export class ApprovalBook {
     return { approval, created: true };
   }
 
-  /** Why one more deferral of `bytes` of arguments would be too much for this agent, if it would. */
-  private full(agent: string, bytes: number, nowMs: number): Refused | undefined {
-    const mine = this.pendingOf.get(agent) ?? new Map<Approval, number>();
+  /** Why one more deferral of `bytes` of arguments would be too much for this call's allowance, if it would. */
+  private full(call: Pick<Approval, 'agent_id' | 'top_level'>, bytes: number, nowMs: number): Refused | undefined {
+    const mine = this.pendingOf.get(allowanceOf(call)) ?? new Map<Approval, number>();
     for (const a of [...mine.keys()]) this.expire(a, nowMs);
     let held = bytes;
     for (const size of mine.values()) held += size;
-    const waiting = [...mine.keys()].map((a) => a.id);
-    if (mine.size >= PENDING_LIMIT.count) return { refused: `${mine.size} approvals are already waiting`, waiting };
+    // Only the caller's own are named: a shared allowance holds other agents' approvals too.
+    const waiting = [...mine.keys()].filter((a) => a.agent_id === call.agent_id).map((a) => a.id);
+    const whose = call.top_level ? 'agents without a block of their own share one allowance: ' : '';
+    if (mine.size >= PENDING_LIMIT.count) return { refused: `${whose}${mine.size} approvals are already waiting`, waiting };
     if (held > PENDING_LIMIT.bytes)
-      return { refused: `with this one, its approvals waiting would hold more than ${PENDING_LIMIT.bytes} bytes of arguments`, waiting };
+      return {
+        refused: `${whose}with this one, ${call.top_level ? 'the' : 'its'} approvals waiting would hold more than ${PENDING_LIMIT.bytes} bytes of arguments`,
+        waiting,
+      };
     return undefined;
   }
 
@@ -180,7 +201,18 @@ export class ApprovalBook {
     a.expires_at = new Date(nowMs + this.ttlMs).toISOString();
     a.resolved_by = by;
     if (reason) a.resolution_reason = reason;
+    a.resolution_unrecorded = true;
     return a;
+  }
+
+  /** The operator's resolution of `a` is in the log: the next save of the book says so. */
+  resolutionRecorded(a: Approval): void {
+    delete a.resolution_unrecorded;
+  }
+
+  /** Resolutions saved in the book but not known to be in the log (a crash came between). */
+  unrecordedResolutions(): Approval[] {
+    return [...this.byId.values()].filter((a) => a.resolution_unrecorded);
   }
 
   /** Take back `resolve`: `before` is a copy of the approval as it was (the book could not be saved). */
@@ -190,8 +222,8 @@ export class ApprovalBook {
     for (const k of Object.keys(a) as (keyof Approval)[]) delete a[k];
     Object.assign(a, before);
     if (a.status === 'pending') {
-      let mine = this.pendingOf.get(a.agent_id);
-      if (!mine) this.pendingOf.set(a.agent_id, (mine = new Map()));
+      let mine = this.pendingOf.get(allowanceOf(a));
+      if (!mine) this.pendingOf.set(allowanceOf(a), (mine = new Map()));
       mine.set(a, canonicalJson(a.args).length);
     }
   }

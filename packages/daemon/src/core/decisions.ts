@@ -187,7 +187,9 @@ export class DecisionService {
       args_hash: argsHash(decision.redacted_args),
     };
     const stamp = log.stamp();
-    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved);
+    // An agent without a block of its own is decided by the top-level rules, and its id is only a claim.
+    const topLevel = !policy.prepared.agents.has(request.agent_id);
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved, topLevel);
     // The approval book is saved before anything is applied or recorded, so the record says what
     // happened. A book that cannot be saved (a full disk, no file descriptors left) refuses this call
     // alone: its change to the book is taken back and nothing of it is counted; the log is unharmed.
@@ -439,7 +441,8 @@ export class DecisionService {
    * What a call becomes given the approvals. `binding`: a deferral's exact call (its arguments and
    * declared cost); `resolved`: an operator's decision on it, spent here. Approved, `decision` was made
    * as approved: a permit runs once under the approval; a deny (a budget that denies, a limit) leaves
-   * the approval for a later try. Denied, the call is denied once. Otherwise the deferral waits.
+   * the approval for a later try. Denied, the call is denied once. Otherwise the deferral waits;
+   * `topLevel` (the agent has no block of its own) puts it in the allowance such agents share.
    */
   private resolveApproval(
     decision: Decision,
@@ -449,6 +452,7 @@ export class DecisionService {
     nowMs: number,
     binding: string | undefined,
     resolved: Approval | undefined,
+    topLevel: boolean,
   ): Outcome {
     const denial = denialOf(decision);
     const { approvals } = this.deps;
@@ -496,6 +500,7 @@ export class DecisionService {
         action_id: actionId,
         ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
         ...(decision.human_message ? { reason: decision.human_message } : {}),
+        ...(topLevel ? { top_level: true as const } : {}),
       },
       nowMs,
     );
