@@ -26,4 +26,7 @@ test('destroy refuses --dir and --stack naming different stacks (exit 64) and re
   // The same stack named twice is no conflict.
   const same = spawnSync(process.execPath, [BIN, 'destroy', '--dir', a, '--stack', `${a}/`, '--yes'], { encoding: 'utf8' });
   assert.equal(same.status, 0, same.stderr);
+  // A stack that never ran has no runtime socket to speak of.
+  assert.doesNotMatch(same.stdout, /runtime socket removed/);
+  assert.match(same.stdout, /stack destroyed/);
 });

@@ -91,7 +91,7 @@ export async function destroy(o: DestroyOptions): Promise<number> {
     records = undefined;
   }
   for (const p of doomed) rmSync(p, { recursive: true, force: true });
-  out.done('runtime socket removed');
+  if (doomed.includes(paths.runtime)) out.done('runtime socket removed');
   if (!o.keepState) out.done('compiled artifacts removed');
   const count = records === undefined ? '' : ` (${records.toLocaleString('en-US')} records)`;
   if (o.keepWal) out.print(`→ WAL kept at ${walDir}${count ? ` ${count.trim()} preserved for audit` : ''}`);
