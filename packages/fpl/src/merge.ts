@@ -6,7 +6,9 @@
  * - An import's top-level rules never become the local top-level rules (which govern agents with
  *   no block of their own): they apply only to agents that `use` the import.
  * - Agents, providers, identities, MCP servers, budgets, selectors, credentials and phases that
- *   exist only in the import are added; on a name clash the local one is kept.
+ *   exist only in the import are added; on a name clash the local one is kept. But an import never
+ *   adds phases to an agent the local policy declares: a phase's rules are tried before the agent's
+ *   own, so an imported phase would decide ahead of every local rule.
  * - Single-valued settings (egress, model_policy, session, spawn, completion_gate, enforcement,
  *   ambient) come from the import only where the local policy is silent. An import never sets the
  *   `default` of an agent the local policy declares, nor a runtime field that weakens enforcement
@@ -38,8 +40,10 @@ function byKey<T>(local: T[], imported: T[], key: (t: T) => string): T[] {
   return [...local, ...imported.filter((t) => !have.has(key(t)))];
 }
 
-function mergeAgent(local: AgentIR, imported: AgentIR): AgentIR {
+function mergeAgent(local: AgentIR, imported: AgentIR, ignored: (what: string) => void): AgentIR {
   const { default: _ignored, ...importedSettings } = imported;
+  if (imported.phases.length > 0)
+    ignored(`the phases of agent "${local.id}" (their rules would be tried before the agent's own; declare phases locally)`);
   const merged: AgentIR = {
     ...importedSettings,
     ...stripUndefined(local),
@@ -51,7 +55,7 @@ function mergeAgent(local: AgentIR, imported: AgentIR): AgentIR {
     budgets: byKey(local.budgets, imported.budgets, (b) => b.id),
     selectors: byKey(local.selectors, imported.selectors, (s) => s.id),
     credentials: byKey(local.credentials, imported.credentials, (c) => c.id),
-    phases: byKey(local.phases, imported.phases, (p) => p.name),
+    phases: local.phases,
     delegates: [...local.delegates, ...imported.delegates],
     uses: local.uses,
     vars: { ...imported.vars, ...local.vars },
@@ -81,7 +85,7 @@ export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (wha
       index.set(agent.id, local.agents.length);
       local.agents.push(agent);
     } else {
-      local.agents[i] = mergeAgent(local.agents[i]!, agent);
+      local.agents[i] = mergeAgent(local.agents[i]!, agent, ignored);
     }
   }
   local.packs.push(...imported.packs);

@@ -19,6 +19,10 @@ registry.add(
   'agent "payments-bot" {\n  rules {\n    deny! stripe/payouts\n    defer stripe/charge if amount > refund_threshold\n  }\n}\npermit stripe/balance if amount < refund_threshold\n',
 );
 registry.add('policies/shell/1.0.0', 'deny shell/rm reason "pack: no deletes"\n');
+registry.add(
+  'policies/rollout/1.0.0',
+  'agent "payments-bot" {\n  phase "open" {\n    rules {\n      permit shell/exec\n    }\n  }\n}\nagent "helper" {\n  default deny\n  phase "trial" {\n    rules {\n      permit search\n    }\n  }\n}\n',
+);
 registry.add('frameworks/langgraph/1.0.0', 'runtime {\n  mode = "audit"\n  backend = "sqlite"\n}\n');
 
 /** Pin the test registry's key: swap the docs' key where a trust block exists, else add one. */
@@ -76,6 +80,28 @@ test('imports merge as documented: local rules first, an imported deny! ahead of
   assert.match(rules[0]!.ref, /^github\.com\/faramesh\/faramesh-registry\/policies\/stripe@1\.3\.0:3$/);
   assert.equal(r.ir!.imports[0]!.key_id, registry.key.id);
   assert.match(r.ir!.imports[0]!.sha256!, /^[0-9a-f]{64}$/);
+});
+
+test("an import never adds phases to a local agent, whose rules would then come after the import's", () => {
+  const text = `import "${REGISTRY}/policies/rollout@1.0.0"\n${registry.trust()}agent "payments-bot" {\n  default deny\n  rules {\n    deny shell/exec\n  }\n}\n`;
+  const r = compile(new Source('governance.fms', text), { env: {}, registryRoot: registry.root, stackDir: registry.stackDir });
+  assert.ok(r.ir);
+  const bot = r.ir.agents.find((a) => a.id === 'payments-bot')!;
+  assert.deepEqual(bot.phases, []);
+  assert.deepEqual(
+    r.diagnostics.items.map((d) => [d.code, d.message]),
+    [
+      [
+        'import-ignored',
+        `${REGISTRY}/policies/rollout@1.0.0: the phases of agent "payments-bot" (their rules would be tried before the agent's own; declare phases locally) from an import is ignored`,
+      ],
+    ],
+  );
+  // An agent that exists only in the import keeps its phases.
+  assert.deepEqual(
+    r.ir.agents.find((a) => a.id === 'helper')!.phases.map((p) => p.name),
+    ['trial'],
+  );
 });
 
 test('an imported runtime only fills fields the local policy leaves unset', () => {

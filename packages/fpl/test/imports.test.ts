@@ -312,6 +312,18 @@ test('a symlink planted in the cache never makes caching write or delete files e
   rmSync(victim, { recursive: true, force: true });
 });
 
+test('a symlink planted higher up in the cache never makes caching create directories elsewhere', () => {
+  const reg = registry();
+  reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL);
+  const victim = mkdtempSync(join(tmpdir(), 'fm-victim-'));
+  mkdirSync(join(reg.stackDir, '.faramesh'), { recursive: true });
+  symlinkSync(victim, join(reg.stackDir, '.faramesh', 'import-cache'));
+  const { codes } = check(reg, `import "${STRIPE}"\n${reg.trust()}`);
+  assert.deepEqual(codes, ['import-cache-write-failed']);
+  assert.deepEqual(readdirSync(victim), []);
+  rmSync(victim, { recursive: true, force: true });
+});
+
 test('writeCache: false leaves the stack untouched', () => {
   const reg = registry();
   reg.add('policies/faramesh/stripe/1.0.0', STRIPE_FPL);

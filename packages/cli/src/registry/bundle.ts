@@ -4,15 +4,15 @@
  * every artifact against the keys pinned in that host's own `governance.fms` before anything is
  * written, so a bundle adds no trust of its own.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARTIFACT_FILES,
   artifactDigest,
-  cacheDir,
   cachePath,
   collectTrustKeys,
   Diagnostics,
+  makeCacheDir,
   parseImportRef,
   readCached,
   refKey,
@@ -131,7 +131,7 @@ export async function installBundle(
   }
   // Every directory first, so that a cache that cannot take one stops the install before any write.
   try {
-    for (const { ref } of checked) mkdirSync(cacheDir(stackDir, ref), { recursive: true });
+    for (const { ref } of checked) makeCacheDir(stackDir, ref);
   } catch (e) {
     throw new Error(`cannot prepare ${join(stackDir, '.faramesh', 'import-cache')}: ${(e as Error).message}`);
   }

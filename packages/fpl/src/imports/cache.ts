@@ -24,16 +24,28 @@ export function readCached(stackDir: string, ref: ImportRef): { artifact?: Artif
   return readArtifact(cacheDir(stackDir, ref), ref.kind, 'cache');
 }
 
-/** Copy a verified artifact (and its signature) into the cache. Throws on I/O errors. */
-export function writeCached(stackDir: string, ref: ImportRef, artifact: Artifact): string {
-  const dir = cacheDir(stackDir, ref);
-  mkdirSync(dir, { recursive: true });
-  // A symlink planted in the cache must not turn the writes and removals below into ones elsewhere.
+/**
+ * Make an artifact's cache directory one segment at a time, refusing a symbolic link on the way: a
+ * link planted in the cache must not turn the writes and removals of caching into ones elsewhere,
+ * not even the making of a directory (which a recursive mkdir would do through it).
+ */
+export function makeCacheDir(stackDir: string, ref: ImportRef): string {
   let at = stackDir;
   for (const segment of ['.faramesh', 'import-cache', ...cachePath(ref)]) {
     at = join(at, segment);
+    try {
+      mkdirSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
     if (lstatSync(at).isSymbolicLink()) throw new Error(`${at} is a symbolic link; the import cache holds none`);
   }
+  return at;
+}
+
+/** Copy a verified artifact (and its signature) into the cache. Throws on I/O errors. */
+export function writeCached(stackDir: string, ref: ImportRef, artifact: Artifact): string {
+  const dir = makeCacheDir(stackDir, ref);
   // Another file the kind may use (a framework's profile.fpl or policy.fpl) would be read first next time.
   for (const other of ARTIFACT_FILES[ref.kind])
     if (other !== artifact.fileName) for (const f of [other, `${other}.sig`]) rmSync(join(dir, f), { force: true });

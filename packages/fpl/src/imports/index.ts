@@ -10,5 +10,5 @@ export { resolveImports, MAX_IMPORT_DEPTH, type FetchedImport, type ResolvedImpo
 export { ARTIFACT_FILES, artifactDigest, type Artifact } from './artifact.js';
 export { noKeyList, parseRegistryKeys, type RegistryKey, type RegistryKeys } from './registry.js';
 export { verifyArtifact } from './verify.js';
-export { cacheDir, cachePath, readCached, writeCached } from './cache.js';
+export { cacheDir, cachePath, makeCacheDir, readCached, writeCached } from './cache.js';
 export { problem as importProblem, type ImportProblem } from './problem.js';
