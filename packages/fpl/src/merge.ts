@@ -5,10 +5,12 @@
  *   before the local rules: a strict deny in a pack cannot be overridden by accident.
  * - An import's top-level rules never become the local top-level rules (which govern agents with
  *   no block of their own): they apply only to agents that `use` the import.
- * - Agents, providers, identities, MCP servers, budgets, selectors, credentials and phases that
- *   exist only in the import are added; on a name clash the local one is kept. But an import never
- *   adds phases to an agent the local policy declares: a phase's rules are tried before the agent's
- *   own, so an imported phase would decide ahead of every local rule.
+ * - Agents, budgets, selectors, credentials and phases that exist only in the import are added; on
+ *   a name clash the local one is kept. But an import never adds phases to an agent the local
+ *   policy declares: a phase's rules are tried before the agent's own, so an imported phase would
+ *   decide ahead of every local rule.
+ * - Providers, identity providers and MCP servers are never imported: they run with the daemon's
+ *   rights and secrets, so only the root policy declares them.
  * - Single-valued settings (egress, model_policy, session, spawn, completion_gate, enforcement,
  *   ambient) come from the import only where the local policy is silent. An import never sets the
  *   `default` of an agent the local policy declares, nor a runtime field that weakens enforcement
@@ -75,9 +77,15 @@ export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (wha
     else ignored(`runtime.${k}`);
   }
   if (imported.rules.length > 0) ignored('its top-level rules (they apply only to agents that `use` the import)');
-  local.providers = byKey(local.providers, imported.providers, (p) => p.name);
-  local.identities = byKey(local.identities, imported.identities, (p) => p.name);
-  local.mcp_servers = byKey(local.mcp_servers, imported.mcp_servers, (m) => m.name);
+  // What runs with the daemon's own rights and secrets is declared locally only: a provider or an
+  // identity provider names the host the daemon sends its credentials to (an `env()` secret, or a
+  // cloud SDK's default chain), and an MCP server's command runs outside the agent's sandbox.
+  for (const [kind, items] of [
+    ['provider', imported.providers],
+    ['identity', imported.identities],
+    ['mcp_server', imported.mcp_servers],
+  ] as const)
+    for (const item of items) ignored(`${kind} "${item.name}" (declare it locally: it would run with the daemon's rights and secrets)`);
   const index = new Map(local.agents.map((a, i) => [a.id, i]));
   for (const agent of imported.agents) {
     const i = index.get(agent.id);

@@ -441,7 +441,7 @@ mcp_server:
   });
 });
 
-describe('imports: mcp_servers merge by name, local wins', () => {
+describe("imports never add MCP servers: a server runs with the daemon's rights and secrets", () => {
   const registry = new TestRegistry();
   after(() => registry.cleanup());
   registry.add(
@@ -450,56 +450,38 @@ describe('imports: mcp_servers merge by name, local wins', () => {
   );
   const path = `${REGISTRY}/frameworks/mcp-tools@1.0.0`;
 
-  function compileWith(local: string): PolicyIR {
-    const text = `import "${path}"\n${registry.trust()}${local}`;
+  test("an imported server is ignored with a warning (a command of the pack's, a secret sent to its host); the local ones stay", () => {
+    const text = `import "${path}"\n${registry.trust()}mcp_server "files" {\n  url = "https://files.example/mcp"\n}\n`;
     const r = compile(new Source('governance.fms', text), { env: {}, registryRoot: registry.root, stackDir: registry.stackDir });
     assert.deepEqual(
-      r.diagnostics.items.map((d) => d.message),
-      [],
+      r.ir!.mcp_servers.map((s) => [s.name, s.command ?? s.url, s.ref]),
+      [['files', 'https://files.example/mcp', 'governance.fms:5']],
     );
-    return r.ir!;
-  }
-
-  test('an imported server with a new name is added after the local ones, its ref pointing into the import', () => {
-    const ir = compileWith('mcp_server "local" {\n  command = "mine"\n}\n');
-    assert.deepEqual(ir.mcp_servers, [
-      { name: 'local', command: 'mine', args: [], env: {}, headers: {}, ref: 'governance.fms:5' },
-      { name: 'files', command: 'imported-files', args: [], env: {}, headers: {}, ref: `${path}:1` },
-      {
-        name: 'search',
-        args: [],
-        env: {},
-        url: 'https://search.example/mcp',
-        headers: { Authorization: { $env: 'SEARCH_AUTH' } },
-        ref: `${path}:5`,
-      },
-    ]);
-  });
-
-  test('on a name clash the local server is kept whole (even when its form differs)', () => {
-    const ir = compileWith('mcp_server "files" {\n  url = "https://files.example/mcp"\n}\n');
     assert.deepEqual(
-      ir.mcp_servers.map((s) => [s.name, s.command ?? s.url, s.ref]),
-      [
-        ['files', 'https://files.example/mcp', 'governance.fms:5'],
-        ['search', 'https://search.example/mcp', `${path}:5`],
-      ],
+      r.diagnostics.items.map((d) => [d.code, d.message]),
+      ['files', 'search'].map((name) => [
+        'import-ignored',
+        `${path}: mcp_server "${name}" (declare it locally: it would run with the daemon's rights and secrets) from an import is ignored`,
+      ]),
     );
   });
 
-  test('mergeImported directly', () => {
+  test('mergeImported directly: providers, identities and MCP servers are reported, never added', () => {
     const local = checkText('mcp_server "a" {\n  command = "local-a"\n}\n').ir!;
     const imported = checkText('mcp_server "b" {\n  command = "b"\n}\nmcp_server "a" {\n  command = "imported-a"\n}\n').ir!;
+    imported.providers.push({ name: 'helper', type: 'vault', ref: 'x:1' } as (typeof imported.providers)[number]);
+    imported.identities.push({ name: 'idp', type: 'oidc', ref: 'x:2' } as (typeof imported.identities)[number]);
     const ignored: string[] = [];
     const merged = mergeImported(local, imported, (w) => ignored.push(w));
     assert.deepEqual(
       merged.mcp_servers.map((s) => [s.name, s.command]),
-      [
-        ['a', 'local-a'],
-        ['b', 'b'],
-      ],
+      [['a', 'local-a']],
     );
-    assert.deepEqual(ignored, []);
+    assert.deepEqual([merged.providers, merged.identities], [[], []]);
+    assert.deepEqual(
+      ignored.map((w) => w.split(' (')[0]),
+      ['provider "helper"', 'identity "idp"', 'mcp_server "b"', 'mcp_server "a"'],
+    );
   });
 });
 
