@@ -72,7 +72,7 @@ agent "pay" {
   rules {
     permit pay/*
   }
-${credential('stripe', 'gcp', 'stripe', 'pay/gcp')}${credential('stripe-v1', 'gcp', 'stripe/versions/1', 'pay/gcp-v1')}${credential('gone', 'gcp', 'nothing', 'pay/gcp-missing')}${credential('torn', 'gcp', 'torn', 'pay/gcp-torn')}${credential('db', 'azure', 'db-password', 'pay/azure')}${credential('db-old', 'azure', 'db-password/0a1b', 'pay/azure-old')}${credential('db-missing', 'azure', 'nothing', 'pay/azure-missing')}${credential('db-bad', 'azure-bad', 'db-password', 'pay/azure-bad')}}
+${credential('stripe', 'gcp', 'stripe', 'pay/gcp')}${credential('stripe-v1', 'gcp', 'stripe/versions/1', 'pay/gcp-v1')}${credential('gone', 'gcp', 'nothing', 'pay/gcp-missing')}${credential('torn', 'gcp', 'torn', 'pay/gcp-torn')}${credential('db', 'azure', 'db-password', 'pay/azure')}${credential('db-old', 'azure', 'db-password/0a1b', 'pay/azure-old')}${credential('db-missing', 'azure', 'nothing', 'pay/azure-missing')}${credential('db-bad', 'azure-bad', 'db-password', 'pay/azure-bad')}${credential('db-torn', 'azure', 'torn-pw', 'pay/azure-torn')}}
 `,
     { GOOGLE_APPLICATION_CREDENTIALS: gcp.credentialsFile, NODE_EXTRA_CA_CERTS: ca, AZURE_CLIENT_SECRET: azure.clientSecret },
   );
@@ -144,4 +144,22 @@ test('a payload damaged on the way (its CRC32C does not match) is refused; no va
     assert.ok(!records.includes(secret), secret);
   assert.match(records, /"issuance_id":"version:projects\/test-project\/secrets\/stripe\/versions\/2"/);
   assert.match(records, /"issuance_id":"version:9f8e"/);
+});
+
+test('a Key Vault reply torn after the value: CREDENTIAL_UNAVAILABLE that names the fault, and the value is in neither the denial nor the log', async () => {
+  azure.secrets.set('torn-pw', [{ version: '7c7c', value: 'pw_TORN_SECRET' }]);
+  azure.torn = true;
+  let r;
+  try {
+    r = await s.govern({ agent_id: 'pay', tool_id: 'pay/azure-torn', args: {} });
+  } finally {
+    azure.torn = false;
+  }
+  assert.equal(r.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE', JSON.stringify(r));
+  assert.match(r.structured_denial!.human_message, /azure provider: its reply is not valid JSON/);
+  assert.ok(!JSON.stringify(r).includes('pw_TORN'), JSON.stringify(r));
+  const records = (await s.cliAsync('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '50')).stdout;
+  assert.ok(!records.includes('pw_TORN'), 'the torn reply reached the log');
+  const status = (await s.cliAsync('status', '--format', 'json')).stdout;
+  assert.ok(!status.includes('pw_TORN'), 'the torn reply reached status');
 });

@@ -16,6 +16,8 @@ export class FakeAzure {
   readonly clientSecret = randomBytes(16).toString('base64url');
   /** Secrets by name: versions, the latest last. */
   readonly secrets = new Map<string, { version: string; value: string; enabled?: boolean }[]>();
+  /** Answer secret reads with their JSON cut short after the value, as a reply torn on the way would arrive. */
+  torn = false;
   /** Keys by name: versions, the latest last (EC keys that sign digests, as an HSM-backed key would). */
   readonly keys = new Map<string, { version: string; key: KmsKey }[]>();
   /** Sign requests, as received. */
@@ -23,6 +25,8 @@ export class FakeAzure {
   readonly tokens = new Set<string>();
   readonly calls: { path: string; authorized: boolean }[] = [];
   tokenRequests = 0;
+  /** Leave token requests unanswered, as an Entra ID endpoint that accepts the connection and hangs would. */
+  tokenHang = false;
   private api?: TlsApi;
   url = '';
   caFile = '';
@@ -30,7 +34,7 @@ export class FakeAzure {
   constructor(private readonly dir: string) {}
 
   async start(): Promise<void> {
-    this.api = await startTlsApi(this.dir, 'azure', (req, body, send) => {
+    this.api = await startTlsApi(this.dir, 'azure', (req, body, send, res) => {
       const u = new URL(req.url!, this.url);
       const base = `${this.url}/${this.tenant}`;
       if (u.pathname === `/${this.tenant}/v2.0/.well-known/openid-configuration`)
@@ -44,6 +48,7 @@ export class FakeAzure {
         });
       if (u.pathname === `/${this.tenant}/oauth2/v2.0/token` && req.method === 'POST') {
         this.tokenRequests++;
+        if (this.tokenHang) return;
         const form = new URLSearchParams(body);
         if (
           form.get('grant_type') !== 'client_credentials' ||
@@ -78,6 +83,10 @@ export class FakeAzure {
           return send(404, {
             error: { code: 'SecretNotFound', message: `A secret with (name/id) ${secret[1]} was not found in this key vault.` },
           });
+        if (this.torn) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end(`{"value":${JSON.stringify(v.value)},"id":"${this.url}/secrets/`);
+        }
         return send(200, {
           value: v.value,
           id: `${this.url}/secrets/${secret[1]}/${v.version}`,

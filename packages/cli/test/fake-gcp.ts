@@ -25,6 +25,8 @@ export class FakeGcp {
   readonly calls: { method: string; path: string; authorized: boolean }[] = [];
   /** Send secret payloads with a wrong CRC32C, as a payload damaged on the way would arrive. */
   corrupt = false;
+  /** Leave secret reads and KMS signs unanswered, as an API that accepts the connection and hangs would. */
+  hang = false;
   /** Cloud Storage objects by `bucket/name`. */
   readonly objects = new Map<string, { body: string; contentType?: string }>();
   /** Answer uploads 503, as an outage would. */
@@ -67,6 +69,7 @@ export class FakeGcp {
       }
       m = /^\/v1\/(.+):asymmetricSign$/.exec(path);
       if (req.method === 'POST' && m) {
+        if (this.hang) return;
         const key = this.kmsKeys.get(m[1]!);
         if (!key) return notFound();
         const p = JSON.parse(body) as { digest?: Record<string, string>; digestCrc32c?: string };
@@ -83,6 +86,7 @@ export class FakeGcp {
       }
       m = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(path);
       if (req.method === 'GET' && m) {
+        if (this.hang) return;
         const versions = this.secrets.get(m[1]!);
         const n = m[2] === 'latest' ? versions?.length : Number(m[2]);
         const value = n ? versions?.[n - 1] : undefined;

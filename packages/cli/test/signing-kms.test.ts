@@ -270,6 +270,34 @@ test('a KMS answering with another key than it published: no checkpoint is writt
   assert.equal(verified.code, 0, verified.stdout);
 });
 
+test('a KMS that stops answering mid-run: the checkpoint fails within its timeout, status says why, and signing resumes', async () => {
+  const key = new KmsKey('ecdsa-p256');
+  const name = GCP_KEY.replace('dpr', 'stall');
+  gcp.kmsKeys.set(name, key);
+  const s = stack(`provider "kms-gcp" {
+  type     = "gcp-kms"
+  key      = "${name}"
+  endpoint = "${gcp.url}"
+  timeout  = "1s"
+}`);
+  const applied = await s.cliAsync('apply');
+  assert.equal(applied.code, 0, applied.stderr);
+  gcp.hang = true;
+  try {
+    assert.equal((await s.govern({ agent_id: 'a', tool_id: 'echo/say', args: {} })).effect, 'PERMIT');
+    // Checkpoints come every 10 s while records are unsigned: the one that meets the stall fails, and says so.
+    await until('the checkpoint to fail', async () => /did not answer within 1 s/.test(signing(s).last_error ?? ''), 20_000);
+  } finally {
+    gcp.hang = false;
+  }
+  // The stalled sign no longer holds the log: the next checkpoint is signed, and the signer is healthy again.
+  await until('signing to resume', async () => signing(s).last_error === undefined, 20_000);
+  const stopped = await s.cliAsync('apply', '--stop');
+  assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+  const verified = await s.cliAsync('audit', 'verify');
+  assert.equal(verified.code, 0, verified.stdout);
+});
+
 test('moving to a KMS by apply: the local key signs what it covered, key_rotated names both, a broken KMS is refused', async () => {
   const key = vault.addTransitKey('dpr-move', 'ed25519');
   const s = stack('');

@@ -5,6 +5,7 @@
  * Entra endpoint. A credential's `path` is a secret name, optionally with a version
  * (`db-password/3f2a…`). The clients are loaded on first use.
  */
+import { deadline } from '../outbound/deadline.js';
 import type { ProviderFields } from './provider-fields.js';
 import { secretValue, type Secret } from './secret-value.js';
 
@@ -65,7 +66,11 @@ async function client(o: AzureOptions): Promise<SecretClient> {
 export async function azureSecret(o: AzureOptions, path: string, ttl_s: number, timeoutMs: number): Promise<Secret> {
   const [name, version] = path.split('/');
   if (!name || !/^[0-9A-Za-z-]{1,127}$/.test(name)) throw new Error(`'${path}' is not a Key Vault secret name`);
-  const got = await (await client(o)).getSecret(name, { ...(version ? { version } : {}), abortSignal: AbortSignal.timeout(timeoutMs) });
+  const got = await deadline(
+    (await client(o)).getSecret(name, { ...(version ? { version } : {}), abortSignal: AbortSignal.timeout(timeoutMs) }),
+    timeoutMs,
+    'Key Vault',
+  );
   if (got.value === undefined) throw new Error(`secret ${name} has no value`);
   if (got.properties.enabled === false) throw new Error(`secret ${name} is disabled`);
   return { value: secretValue(got.value, path), ttl_s, issuance_id: `version:${got.properties.version ?? '?'}` };

@@ -245,7 +245,7 @@ export class CredentialBroker {
         },
       };
     } catch (e) {
-      return { ok: false, provider: providerName, message: `${providerName} provider: ${(e as Error).message}` };
+      return { ok: false, provider: providerName, message: `${providerName} provider: ${failure(e)}` };
     }
   }
 
@@ -264,8 +264,11 @@ export class CredentialBroker {
     const key = c.path === undefined || probe ? undefined : `${configKey(p, f)}\u0000${c.path}`;
     // A read is reused only within this credential's own TTL (at most CACHE_S), whichever credential
     // made it, and it is handed out with this credential's TTL, not the one it was read for.
+    // A read stamped later than now was made before the daemon's clock followed the system clock back
+    // (a step of more than a week): its age is unknown, so it is read again rather than reused for that long.
     const hit = key ? this.cache.get(key) : undefined;
-    if (hit && nowMs - hit.at < Math.min(ttl_s, CACHE_S) * 1000) return { ...hit.secret, ttl_s };
+    const age = hit ? nowMs - hit.at : -1;
+    if (hit && age >= 0 && age < Math.min(ttl_s, CACHE_S) * 1000) return { ...hit.secret, ttl_s };
     const keep = (secret: Secret): Secret => {
       if (key) this.cache.set(key, { secret, at: nowMs });
       return secret;
@@ -372,6 +375,16 @@ function configKey(p: ProviderIR, f: ProviderFields): string {
   return createHash('sha256')
     .update(JSON.stringify([p.name, p.type, fields]))
     .digest('hex');
+}
+
+/**
+ * What a provider's failure says. A reply that is not JSON is named, never quoted: the parsers quote
+ * it (Azure's client all of it), and a reply cut short, or a bare value, carries the secret itself,
+ * which the denial would hand to the agent and the log keep for good.
+ */
+function failure(e: unknown): string {
+  const err = e as Error & { code?: unknown };
+  return err instanceof SyntaxError || err.code === 'PARSE_ERROR' ? 'its reply is not valid JSON' : err.message;
 }
 
 /** A login token is used until this share of its lease has passed, then the daemon logs in again. */

@@ -8,6 +8,7 @@
  */
 import { crc32c } from '@faramesh/audit';
 import type { ProviderFields } from './provider-fields.js';
+import { deadline } from '../outbound/deadline.js';
 import { secretValue, type Secret } from './secret-value.js';
 
 export interface GcpOptions {
@@ -58,7 +59,11 @@ export function gcpSecretName(project: string | undefined, path: string): string
 
 export async function gcpSecret(o: GcpOptions, path: string, ttl_s: number, timeoutMs: number): Promise<Secret> {
   const name = gcpSecretName(o.project, path);
-  const [res] = await (await client(o)).accessSecretVersion({ name }, { timeout: timeoutMs, retry: null });
+  const [res] = await deadline(
+    (await client(o)).accessSecretVersion({ name }, { timeout: timeoutMs, retry: null }),
+    timeoutMs,
+    'Secret Manager',
+  );
   const data = res.payload?.data;
   if (data === undefined || data === null) throw new Error(`${name} has no payload`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data);

@@ -11,6 +11,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import type { Signer } from '@faramesh/audit';
 import { azureAccess, azureOptions } from '../credentials/azure.js';
 import type { ProviderFields } from '../credentials/provider-fields.js';
+import { deadline } from '../outbound/deadline.js';
 import { ecdsaPublicKey, kmsSigner } from './kms-signer.js';
 
 const ALGORITHM = { 'P-256': 'ES256', 'P-384': 'ES384' } as const;
@@ -20,10 +21,15 @@ export async function azureKeyVaultSigner(name: string, f: ProviderFields, env: 
   const keyName = f.need('key_name');
   const version = f.str('key_version');
   const [{ KeyClient, CryptographyClient }, access] = await Promise.all([import('@azure/keyvault-keys'), azureAccess(o)]);
-  const key = await new KeyClient(o.vault_url, access.credential, access.options).getKey(keyName, {
-    ...(version ? { version } : {}),
-    abortSignal: AbortSignal.timeout(f.timeoutMs),
-  });
+  // The abort signal does not reach Entra ID's token flow: the daemon keeps the deadline itself.
+  const key = await deadline(
+    new KeyClient(o.vault_url, access.credential, access.options).getKey(keyName, {
+      ...(version ? { version } : {}),
+      abortSignal: AbortSignal.timeout(f.timeoutMs),
+    }),
+    f.timeoutMs,
+    'Key Vault',
+  );
   const jwk = key.key;
   const crv = jwk?.crv;
   if (!jwk?.x || !jwk.y || !(jwk.kty === 'EC' || jwk.kty === 'EC-HSM') || (crv !== 'P-256' && crv !== 'P-384'))
@@ -38,9 +44,11 @@ export async function azureKeyVaultSigner(name: string, f: ProviderFields, env: 
   const crypto = new CryptographyClient(kid, access.credential, access.options);
   const via = `azure-key-vault ${kid}`;
   return kmsSigner(name, 'ecdsa', spki, via, async (message) => {
-    const r = await crypto.sign(ALGORITHM[crv], createHash(hash).update(message).digest(), {
-      abortSignal: AbortSignal.timeout(f.timeoutMs),
-    });
+    const r = await deadline(
+      crypto.sign(ALGORITHM[crv], createHash(hash).update(message).digest(), { abortSignal: AbortSignal.timeout(f.timeoutMs) }),
+      f.timeoutMs,
+      'Key Vault',
+    );
     return derSignature(r.result);
   });
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { crc32c, type Signer } from '@faramesh/audit';
 import { gcpClientOptions, gcpOptions, sameCrc } from '../credentials/gcp.js';
 import type { ProviderFields } from '../credentials/provider-fields.js';
+import { deadline } from '../outbound/deadline.js';
 import { ecdsaPublicKey, kmsSigner } from './kms-signer.js';
 
 const ALGORITHMS = ['EC_SIGN_P256_SHA256', 'EC_SIGN_P384_SHA384'];
@@ -20,14 +21,19 @@ export async function gcpKmsSigner(name: string, f: ProviderFields): Promise<Sig
     throw new Error(`key must name a key version: projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/N, not '${key}'`);
   const kms = new KeyManagementServiceClient(gcpClientOptions(gcpOptions(f)));
   const call = { timeout: f.timeoutMs, retry: null };
-  const [pub] = await kms.getPublicKey({ name: key }, call);
+  // The client in REST mode sends no deadline with a request: the daemon keeps it (a stalled sign would hold every later checkpoint).
+  const [pub] = await deadline(kms.getPublicKey({ name: key }, call), f.timeoutMs, 'Cloud KMS');
   const algorithm = String(pub.algorithm ?? '?');
   if (!ALGORITHMS.includes(algorithm) || !pub.pem) throw new Error(`${key} is ${algorithm}; checkpoints need ${ALGORITHMS.join(' or ')}`);
   const { spki, hash } = ecdsaPublicKey(pub.pem);
   const via = `gcp-kms ${key}`;
   return kmsSigner(name, 'ecdsa', spki, via, async (message) => {
     const digest = createHash(hash).update(message).digest();
-    const [r] = await kms.asymmetricSign({ name: key, digest: { [hash]: digest }, digestCrc32c: { value: crc32c(digest) } }, call);
+    const [r] = await deadline(
+      kms.asymmetricSign({ name: key, digest: { [hash]: digest }, digestCrc32c: { value: crc32c(digest) } }, call),
+      f.timeoutMs,
+      'Cloud KMS',
+    );
     if (!r.signature) throw new Error(`${via} returned no signature`);
     const signature = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : Buffer.from(r.signature);
     if (r.verifiedDigestCrc32c !== true) throw new Error(`${via}: the digest was damaged on the way (CRC32C not verified)`);

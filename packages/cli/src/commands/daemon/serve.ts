@@ -6,5 +6,9 @@ export async function serveCmd(o: { dir: string }): Promise<number> {
   // HALT ends the process now: a step abandoned when the cold-start window closed (a KMS request
   // still waiting on its own timeout) must not keep a halted daemon's process alive.
   if (code === 3) process.exit(3);
+  // A stopped daemon ends now too: its log is closed and its sinks have had their turn, and a request
+  // to a provider that stalled (a KMS or a credential provider past its timeout, its socket still
+  // open) must not keep the process alive past `apply --stop`'s wait.
+  if (code === 0) process.exit(0);
   return code;
 }
