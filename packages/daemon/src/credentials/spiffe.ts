@@ -107,8 +107,8 @@ function isSpiffeId(id: string): boolean {
   return /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(id);
 }
 
-/** Fetched JWT-SVIDs: reused until `until`; `expMs` is when the token itself expires. */
-const cache = new Map<string, { svid: string; issuance_id: string; expMs: number; until: number }>();
+/** Fetched JWT-SVIDs (at `at`): reused until `until`; `expMs` is when the token itself expires. */
+const cache = new Map<string, { svid: string; issuance_id: string; expMs: number; at: number; until: number }>();
 
 /**
  * A JWT-SVID for `spiffeId` with `audience`, reused until half its life has passed (at most 30 s).
@@ -119,7 +119,10 @@ export async function jwtSvid(socket: string, spiffeId: string, audience: string
   if (audience.length === 0) throw new Error('a JWT-SVID needs an audience: give the credential scope = ["<audience>"]');
   const key = `${socket}\u0000${spiffeId}\u0000${audience.join('\u0000')}`;
   const hit = cache.get(key);
-  if (hit && hit.until > nowMs) return { value: hit.svid, ttl_s: Math.floor((hit.expMs - nowMs) / 1000), issuance_id: hit.issuance_id };
+  // One fetched after now was fetched before the daemon's clock followed the system clock back (a step
+  // of more than a week): its `until` would hold it, and its TTL say days, until the clock caught up.
+  if (hit && hit.at <= nowMs && hit.until > nowMs)
+    return { value: hit.svid, ttl_s: Math.floor((hit.expMs - nowMs) / 1000), issuance_id: hit.issuance_id };
   const { c } = await client(socket);
   const md = await metadata();
   const res = await new Promise<{ svids: { spiffe_id: string; svid: string }[] }>((resolve, reject) =>
@@ -138,7 +141,7 @@ export async function jwtSvid(socket: string, spiffeId: string, audience: string
   const ttl_s = Math.floor((expMs - nowMs) / 1000);
   if (!(ttl_s > 0)) throw new Error('the JWT-SVID has expired');
   const issuance_id = `spiffe:${createHash('sha256').update(found.svid).digest('hex').slice(0, 24)}`;
-  cache.set(key, { svid: found.svid, issuance_id, expMs, until: nowMs + Math.min((expMs - nowMs) / 2, 30_000) });
+  cache.set(key, { svid: found.svid, issuance_id, expMs, at: nowMs, until: nowMs + Math.min((expMs - nowMs) / 2, 30_000) });
   return { value: found.svid, ttl_s, issuance_id };
 }
 
