@@ -91,16 +91,28 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
     if (!resolved.file) continue;
     const importCtx = new LowerContext(locations, resolved.file.source, diagnostics, options, resolved.ref.raw);
     const usedByAlias = !!resolved.alias && ir.agents.some((a) => a.uses.some((u) => u.alias === resolved.alias));
-    mergeImported(ir, lowerFile(importCtx, resolved.file), (what) => {
-      if (what.startsWith('its top-level rules') && usedByAlias) return;
-      diagnostics.warning(
-        source,
-        resolved.node.path.span,
-        'import-ignored',
-        `${resolved.ref.raw}: ${what} from an import is ignored`,
-        what.startsWith('runtime.') ? 'set it in the local runtime block if you want it' : undefined,
-      );
-    });
+    mergeImported(
+      ir,
+      lowerFile(importCtx, resolved.file),
+      (what) => {
+        if (what.startsWith('its top-level rules') && usedByAlias) return;
+        diagnostics.warning(
+          source,
+          resolved.node.path.span,
+          'import-ignored',
+          `${resolved.ref.raw}: ${what} from an import is ignored`,
+          what.startsWith('runtime.') ? 'set it in the local runtime block if you want it' : undefined,
+        );
+      },
+      (id) =>
+        diagnostics.warning(
+          source,
+          resolved.node.path.span,
+          'import-adds-agent',
+          `${resolved.ref.raw} declares agent "${id}", which the local policy does not: its rules, not the local top-level rules, decide that agent's calls`,
+          `declare agent "${id}" locally to see and own its posture (an import never sets a local agent's default)`,
+        ),
+    );
   }
   applyUses(ctx, ir, imports);
   checkRuleOrder(ir, diagnostics, locations);

@@ -6,7 +6,8 @@
  * - An import's top-level rules never become the local top-level rules (which govern agents with
  *   no block of their own): they apply only to agents that `use` the import.
  * - Agents, budgets, selectors, credentials and phases that exist only in the import are added; on
- *   a name clash the local one is kept. But an import never adds phases to an agent the local
+ *   a name clash the local one is kept. An added agent is reported (`addedAgent`): its block, not
+ *   the local top-level rules, then decides every call made under its id. But an import never adds phases to an agent the local
  *   policy declares: a phase's rules are tried before the agent's own, so an imported phase would
  *   decide ahead of every local rule.
  * - Providers, identity providers and MCP servers are never imported: they run with the daemon's
@@ -70,7 +71,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** Fold one imported policy into the local one (which is modified and returned); `ignored` hears what was not taken. */
-export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (what: string) => void): PolicyIR {
+export function mergeImported(
+  local: PolicyIR,
+  imported: PolicyIR,
+  ignored: (what: string) => void,
+  addedAgent: (id: string) => void = () => undefined,
+): PolicyIR {
   for (const [k, v] of Object.entries(imported.runtime)) {
     if (k in local.runtime) continue;
     if (RUNTIME_HINTS.has(k)) local.runtime[k] = v;
@@ -92,6 +98,7 @@ export function mergeImported(local: PolicyIR, imported: PolicyIR, ignored: (wha
     if (i === undefined) {
       index.set(agent.id, local.agents.length);
       local.agents.push(agent);
+      addedAgent(agent.id);
     } else {
       local.agents[i] = mergeAgent(local.agents[i]!, agent, ignored);
     }

@@ -95,6 +95,10 @@ test("an import never adds phases to a local agent, whose rules would then come 
         'import-ignored',
         `${REGISTRY}/policies/rollout@1.0.0: the phases of agent "payments-bot" (their rules would be tried before the agent's own; declare phases locally) from an import is ignored`,
       ],
+      [
+        'import-adds-agent',
+        `${REGISTRY}/policies/rollout@1.0.0 declares agent "helper", which the local policy does not: its rules, not the local top-level rules, decide that agent's calls`,
+      ],
     ],
   );
   // An agent that exists only in the import keeps its phases.
