@@ -6,61 +6,31 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { compile, Source } from '@faramesh/fpl';
 import { CredentialBroker } from '../src/credentials/broker.js';
+import { withVaultStub } from './vault-stub.js';
 
 test('a KV read cached before the clock stepped back is not reused after it', async () => {
   let version = 0;
-  const vault = createServer((_req, res) => {
-    version++;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ data: { data: { value: `sk_v${version}` }, metadata: { version } } }));
-  });
-  await new Promise<void>((r) => vault.listen(0, '127.0.0.1', () => r()));
-  try {
-    const addr = `http://127.0.0.1:${(vault.address() as { port: number }).port}`;
-    const compiled = compile(
-      new Source(
-        'governance.fms',
-        `provider "vault" {
-  type  = "vault"
-  addr  = "${addr}"
-  token = "t"
-  mount = "kv"
-}
-
-agent "pay" {
-  default deny
-  rules {
-    permit pay/charge
-  }
-  credential "stripe" {
-    provider = "vault"
-    path     = "payments/stripe"
-    tools    = ["pay/charge"]
-  }
-}
-`,
-      ),
-      { env: {} },
-    );
-    const ir = compiled.ir!;
-    const binding = ir.agents[0]!.credentials[0]!;
-    const broker = new CredentialBroker({});
-    const value = async (nowMs: number) => {
-      const got = await broker.issue(ir, binding, 'pay', 'pay/charge', nowMs);
-      assert.ok(got.ok, JSON.stringify(got));
-      return got.value;
-    };
-    const t = Date.parse('2027-03-01T00:00:00Z');
-    assert.equal(await value(t), 'Bearer sk_v1');
-    assert.equal(await value(t + 10_000), 'Bearer sk_v1', 'reused within 30 s');
-    // The clock is corrected eight days back: the read from "the future" is no reason to skip Vault.
-    const back = t - 8 * 86_400_000;
-    assert.equal(await value(back), 'Bearer sk_v2');
-    assert.equal(await value(back + 3_600_000), 'Bearer sk_v3', 'an hour later, still read afresh past 30 s');
-  } finally {
-    vault.close();
-  }
+  await withVaultStub(
+    (_req, res) => {
+      version++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { data: { value: `sk_v${version}` }, metadata: { version } } }));
+    },
+    async (ir, binding) => {
+      const broker = new CredentialBroker({});
+      const value = async (nowMs: number) => {
+        const got = await broker.issue(ir, binding, 'pay', 'pay/charge', nowMs);
+        assert.ok(got.ok, JSON.stringify(got));
+        return got.value;
+      };
+      const t = Date.parse('2027-03-01T00:00:00Z');
+      assert.equal(await value(t), 'Bearer sk_v1');
+      assert.equal(await value(t + 10_000), 'Bearer sk_v1', 'reused within 30 s');
+      // The clock is corrected eight days back: the read from "the future" is no reason to skip Vault.
+      const back = t - 8 * 86_400_000;
+      assert.equal(await value(back), 'Bearer sk_v2');
+      assert.equal(await value(back + 3_600_000), 'Bearer sk_v3', 'an hour later, still read afresh past 30 s');
+    },
+  );
 });
