@@ -394,9 +394,9 @@ test('explain: missing fields show as unknown; --format json carries the steps',
   assert.equal(out.decision.effect, 'DENY');
 });
 
-test('explain: bad --args is a clear error', () => {
+test('explain: bad --args is a clear usage error', () => {
   const r = run(['explain', '--dir', EXAMPLE, '--agent', 'a', '--tool', 't', '--args', '{oops']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 64);
   assert.match(r.stderr, /--args is not valid JSON/);
 });
 
