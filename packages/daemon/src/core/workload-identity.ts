@@ -10,6 +10,9 @@ import { providerFields } from '../credentials/provider-fields.js';
 import { spiffeSocket, X509Watch } from '../credentials/spiffe.js';
 import { SettingsError } from '../stack/settings.js';
 
+/** A SPIFFE trust domain name, as SVIDs spell it (the SPIFFE ID spec). */
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+
 /** How long start waits for the Workload API's first answer. */
 const FIRST_SVIDS_MS = 5000;
 
@@ -28,6 +31,13 @@ export class WorkloadIdentity {
     if (!p) return undefined;
     const f = providerFields(p, env);
     const trustDomain = f.need('trust_domain');
+    // SPIRE names ids `spiffe://<lower-case domain>/…`: a trust domain written any other way (as a
+    // URI, in capitals, with a path) matches no SVID, and a daemon started on it would deny every
+    // agent while apply reported success.
+    if (!TRUST_DOMAIN.test(trustDomain))
+      throw new SettingsError(
+        `identity "${p.name}": trust_domain '${trustDomain}' is not a SPIFFE trust domain name (lower-case letters, digits, '.', '-', '_'; no spiffe:// or path), so no SVID would ever match it`,
+      );
     const watch = new X509Watch(spiffeSocket(f, env), trustDomain, say);
     try {
       await watch.start(FIRST_SVIDS_MS);
