@@ -127,7 +127,8 @@ export class DecisionService {
     const callId = params.call_id ?? randomUUID();
     if (this.degraded) return refusal(callId, auditUnavailable(this.degraded), started);
     const { log, state } = this.deps;
-    const nowMs = this.deps.now();
+    let nowMs = this.deps.now();
+    let awaited = false;
     let policy: PolicyInUse;
     let request: DecisionRequest;
     let who: PrincipalOutcome | { refused: string };
@@ -144,18 +145,25 @@ export class DecisionService {
       if (http) request.http = http;
       // Only a token needs awaiting; plain calls go straight on.
       let resolving = policy.principals.resolve(params, nowMs);
-      if (resolving instanceof Promise) resolving = await resolving;
+      if (resolving instanceof Promise) {
+        awaited = true;
+        resolving = await resolving;
+      }
       who = resolving;
       if ('principal' in who && who.principal) request.principal = who.principal;
       svid = this.deps.agentSvid?.(request.agent_id, nowMs);
       if (svid && 'refused' in svid && !('refused' in who)) who = svid;
       if (params.delegation_token !== undefined && !('refused' in who)) {
+        awaited = true;
         const proven = await this.deps.delegation.verify(params.delegation_token, request.agent_id, nowMs);
         if ('refused' in proven) who = proven;
         else ({ chain: request.delegation_chain, expiresS: delegatedUntilS } = proven);
       }
       if (this.policy === policy) break;
     }
+    // Decided at the time it is decided, not the time it arrived: calls decided during the wait moved
+    // the rate buckets on, and a bucket refilled to an earlier time would refill the same interval twice.
+    if (awaited) nowMs = this.deps.now();
     if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
     // Audit mode lets through what the policy would refuse, never what an operator stopped: a
     // quiesced agent's calls are denied in either mode (`faramesh agent quiesce` promises as much).
@@ -575,7 +583,11 @@ function recordedCost(
 
 /** What a call declares it costs, which an approval binds with its arguments. */
 function costOf(r: DecisionRequest): object | undefined {
-  return r.cost_usd === undefined && r.usage === undefined ? undefined : { cost_usd: r.cost_usd ?? null, usage: r.usage ?? null };
+  if (r.cost_usd === undefined && r.usage === undefined) return undefined;
+  // Usage is priced by `usage.model`, else by the call's own `model`: bound with it, or a call approved
+  // as 1M tokens of gpt-5-nano ($0.05) comes back as 1M tokens of o1-pro ($150) under the same approval.
+  const pricedBy = r.usage !== undefined && r.usage.model === undefined && r.model !== undefined ? { model: r.model } : {};
+  return { cost_usd: r.cost_usd ?? null, usage: r.usage ?? null, ...pricedBy };
 }
 
 /** A deny made before the policy looked at the call: nothing of the arguments is shown, only their hash is recorded. */

@@ -1,0 +1,69 @@
+/**
+ * An approval binds the call's cost, so a call approved at one price cannot come back at another.
+ * Model usage is priced by `usage.model`, else by the call's own `model`: that model is part of the
+ * price, and a call approved as a cheap model's tokens must not run as a dear model's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '@faramesh/audit';
+import { compile, Source } from '@faramesh/fpl';
+import { emptyState, prepare } from '@faramesh/engine';
+import { ApprovalBook } from '../src/core/approvals.js';
+import { DecisionService } from '../src/core/decisions.js';
+import { PrincipalGate } from '../src/core/principals.js';
+
+const POLICY = `agent "bot" {
+  default deny
+  rules {
+    permit llm/*
+  }
+  budget daily {
+    max $1
+    on_exceed defer
+  }
+}
+`;
+
+test('an approval of usage priced by one model does not let the same usage run priced by another', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-approval-model-'));
+  const { log } = await AuditLog.open(join(dir, 'wal'));
+  const compiled = compile(new Source('governance.fms', POLICY), { env: {} });
+  assert.ok(compiled.ir, 'the policy compiles');
+  const state = emptyState();
+  const approvals = new ApprovalBook(60_000);
+  const decisions = new DecisionService(
+    {
+      compiled,
+      prepared: prepare(compiled.ir),
+      principals: new PrincipalGate([], dir, {}, false),
+      appliedAt: new Date().toISOString(),
+      mode: 'enforce',
+    } as never,
+    { log, state, approvals, saveApprovals: () => {}, now: Date.now, delegation: {} as never },
+  );
+  const chat = (params: object) =>
+    decisions.govern({ agent_id: 'bot', tool: 'llm/chat', args: { prompt: 'hi' }, ...params } as never, 'llm/chat');
+  const spent = () => Object.values(state.budgets)[0]?.spent_usd;
+  try {
+    // The day's dollar is spent: the next call defers, whatever it costs.
+    assert.equal((await chat({ args: { prompt: 'warm up' }, cost_usd: 1 })).effect, 'PERMIT');
+    const tokens = { usage: { input_tokens: 1_000_000 } };
+    const cheap = await chat({ model: 'gpt-5-nano', ...tokens });
+    assert.deepEqual([cheap.effect, cheap.reason_code], ['DEFER', 'BUDGET_EXCEEDED']);
+    // The operator lets five cents through.
+    approvals.resolve(cheap.defer_token!, 'approved', 'operator', '5 cents over is fine', Date.now());
+    // The same tokens priced by o1-pro are $150: another call, which defers under an approval of its own.
+    const dear = await chat({ model: 'o1-pro', ...tokens });
+    assert.deepEqual([dear.effect, dear.reason_code], ['DEFER', 'BUDGET_EXCEEDED']);
+    assert.notEqual(dear.defer_token, cheap.defer_token);
+    assert.equal(spent(), 1, 'nothing of the dear call was spent');
+    // The call approved runs as approved.
+    assert.equal((await chat({ model: 'gpt-5-nano', ...tokens })).effect, 'PERMIT');
+    assert.ok(Math.abs(spent()! - 1.05) < 1e-9, `spent ${spent()}`);
+  } finally {
+    await log.close();
+  }
+});
