@@ -372,6 +372,9 @@ test('an approved call spends its budget like any permit; a budget that denies s
     const dear = await refund(7, 1000);
     assert.equal(dear.effect, 'DEFER');
     assert.notEqual(dear.defer_token, cheap.defer_token);
+    // The operator is shown the price approved.
+    assert.match(s.cli('approvals', 'show', dear.defer_token!).stdout, /^Cost: +\$1000\.00 /m);
+    assert.match(s.cli('approvals', 'show', cheap.defer_token!).stdout, /^Cost: +\$1\.00 /m);
     // Approved at its own cost, it still meets the budget that denies.
     assert.equal(s.cli('approvals', 'approve', dear.defer_token!).code, 0);
     const over = await refund(7, 1000);

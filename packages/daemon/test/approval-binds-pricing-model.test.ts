@@ -53,6 +53,7 @@ test('an approval of usage priced by one model does not let the same usage run p
     const tokens = { usage: { input_tokens: 1_000_000 } };
     const cheap = await chat({ model: 'gpt-5-nano', ...tokens });
     assert.deepEqual([cheap.effect, cheap.reason_code], ['DEFER', 'BUDGET_EXCEEDED']);
+    assert.equal(approvals.get(cheap.defer_token!, Date.now())?.cost_usd, 0.05, 'the operator is shown the price');
     // The operator lets five cents through.
     approvals.resolve(cheap.defer_token!, 'approved', 'operator', '5 cents over is fine', Date.now());
     // The same tokens priced by o1-pro are $150: another call, which defers under an approval of its own.

@@ -54,6 +54,11 @@ export interface Approval {
    */
   top_level?: true;
   /**
+   * What the call costs in dollars, when anything (declared, priced from its model usage, or the
+   * policy's `cost` for the tool): the approval binds it, so the operator is shown the price approved.
+   */
+  cost_usd?: number;
+  /**
    * Resolved by an operator, and its `approval_resolved` record not yet known to be in the log: the
    * book is saved before the record is written, so a crash between the two leaves a resolution the
    * log lacks. The next start records it before any call can run under it.

@@ -197,7 +197,9 @@ export class DecisionService {
     const stamp = log.stamp();
     // An agent without a block of its own is decided by the top-level rules, and its id is only a claim.
     const topLevel = !policy.prepared.agents.has(request.agent_id);
-    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved, topLevel);
+    // A deferral keeps the call's price: an operator approves a cost, not only arguments.
+    const costUsd = binding === undefined ? undefined : recordedCost(policy, request, tool).cost?.usd;
+    let outcome = this.resolveApproval(decision, request.agent_id, tool, stamp.id, nowMs, binding, resolved, { topLevel, costUsd });
     // The approval book is saved before anything is applied or recorded, so the record says what
     // happened. A book that cannot be saved (a full disk, no file descriptors left) refuses this call
     // alone: its change to the book is taken back and nothing of it is counted; the log is unharmed.
@@ -460,7 +462,7 @@ export class DecisionService {
     nowMs: number,
     binding: string | undefined,
     resolved: Approval | undefined,
-    topLevel: boolean,
+    { topLevel, costUsd }: { topLevel: boolean; costUsd: number | undefined },
   ): Outcome {
     const denial = denialOf(decision);
     const { approvals } = this.deps;
@@ -509,6 +511,7 @@ export class DecisionService {
         ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
         ...(decision.human_message ? { reason: decision.human_message } : {}),
         ...(topLevel ? { top_level: true as const } : {}),
+        ...(costUsd ? { cost_usd: costUsd } : {}),
       },
       nowMs,
     );

@@ -161,6 +161,7 @@ function detail(a: Shown): string {
     `Tool:         ${inline(a.tool)}`,
     `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${inline(a.reason)})` : ''}`,
     `Args:         ${JSON.stringify(a.args)}  (after redaction, as recorded)`,
+    ...(a.cost_usd !== undefined ? [`Cost:         ${usd(a.cost_usd)}  (what this call spends if approved)`] : []),
     `Deferred at:  ${a.deferred_at}`,
     `Expires at:   ${a.expires_at}`,
     `Action id:    ${actionRef(a.action_id)}`,
@@ -173,6 +174,9 @@ function detail(a: Shown): string {
     ...(a.status === 'pending' ? ['', `NEXT STEP: faramesh approvals approve ${a.id} --reason "..."`] : []),
   ].join('\n');
 }
+
+/** Dollars as an operator reads them: cents, or two significant digits below a cent. */
+const usd = (n: number) => `$${n >= 0.01 ? n.toFixed(2) : n.toPrecision(2)}`;
 
 const age = (iso: string) => duration(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)));
 
