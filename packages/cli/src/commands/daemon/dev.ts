@@ -33,8 +33,9 @@ export async function dev(o: DevOptions): Promise<number> {
   // The stack's own compiled policy is what its next `serve` or apply-started daemon enforces: the
   // policy tried in dev must not outlive the session, so what apply left there is put back at the end.
   const restore = keepCopies(paths);
+  let sandbox: string | undefined;
   try {
-    await writeStack(paths, prepared, true);
+    sandbox = await writeStack(paths, prepared, true);
   } catch (e) {
     restore();
     throw e;
@@ -64,7 +65,10 @@ export async function dev(o: DevOptions): Promise<number> {
         out.print(
           `→ providers declared (${declared.join(', ')}): not contacted in dev (credentials are STUB-<id> secrets, checkpoints are signed with the stack key, sinks and alerts go to stderr)`,
         );
-      out.done('enforcement: application tier only (no OS sandbox in dev)');
+      // Dev writes the launcher as apply does: with the OS tier on, it sandboxes what it starts, and
+      // a developer whose agent cannot reach the network must not be told there is no sandbox.
+      if (sandbox) out.done(`enforcement: application tier, and the OS tier for agents started with .faramesh/bin/agent (${sandbox})`);
+      else out.done('enforcement: application tier only (runtime { os_tier = true } sandboxes agents started with .faramesh/bin/agent)');
       out.print(`→ Unix socket: ${settings.agentSocket}`);
       out.print(`→ status:    faramesh status${o.dir === '.' ? '' : ` --dir ${o.dir}`}`);
       out.print(`→ approvals: faramesh approvals list${o.dir === '.' ? '' : ` --dir ${o.dir}`}`);

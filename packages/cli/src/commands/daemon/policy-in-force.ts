@@ -53,6 +53,28 @@ export function appliedVersion(paths: StackPaths, version: string, verifiers = s
   return loadCompiled(file, sig, verifiers);
 }
 
+/**
+ * The signed policy a recorded decision names, for explaining it: apply's copy by version, else the
+ * one a `faramesh dev` daemon signed into `.faramesh/` (dev keeps no copy by version, so a policy
+ * only ever tried in dev has no other). A version is the hash of the IR, so a copy that verifies
+ * under the stack key and carries it is that policy, whoever signed it. Throws apply's error when
+ * neither copy has the version.
+ */
+export function decidingPolicy(paths: StackPaths, version: string, verifiers = stackVerifiers(paths)): CompiledPolicy {
+  try {
+    return appliedVersion(paths, version, verifiers);
+  } catch (e) {
+    let dev: CompiledPolicy | undefined;
+    try {
+      dev = loadCompiled(paths.compiled, paths.signature, verifiers, true);
+    } catch {
+      // No current copy that verifies either: apply's error says what is missing.
+    }
+    if (dev?.policy_version === version) return dev;
+    throw e;
+  }
+}
+
 /** The policy in force, or undefined after saying why there is none to read. */
 export async function requirePolicyInForce(paths: StackPaths, out: Out): Promise<PolicyInForce | undefined> {
   try {

@@ -11,7 +11,7 @@ import { actionRef, statusLabel } from '../daemon/approvals.js';
 import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { guarded } from '../daemon/operator.js';
-import { appliedVersion } from '../daemon/policy-in-force.js';
+import { decidingPolicy } from '../daemon/policy-in-force.js';
 import { duration } from '../daemon/status.js';
 import { placedRules } from './rules.js';
 import type { ExprIR } from '@faramesh/fpl';
@@ -101,7 +101,7 @@ function rulesAtDeferral(stack: string, a: Shown): RuleWalk | undefined {
   try {
     const record = findRecord(readRecords(walDir({ stack })), actionRef(a.action_id))?.record;
     if (!record || typeof record.policy_version !== 'string') return undefined;
-    const ir = appliedVersion(stackPaths(stack), record.policy_version).ir;
+    const ir = decidingPolicy(stackPaths(stack), record.policy_version).ir;
     const nowMs = Date.parse(a.deferred_at);
     const trace = new Trace();
     decide(

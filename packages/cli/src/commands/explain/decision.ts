@@ -11,7 +11,7 @@ import { chainLine, loadEvidence, signedLine } from '../audit/show.js';
 import type { AuditPathOptions } from '../audit/paths.js';
 import { stackPaths } from '@faramesh/daemon';
 import { ruleText } from '../../rule-text.js';
-import { appliedVersion } from '../daemon/policy-in-force.js';
+import { decidingPolicy } from '../daemon/policy-in-force.js';
 import { placedRules } from './rules.js';
 
 export interface ExplainRecordOptions extends AuditPathOptions {
@@ -117,7 +117,7 @@ function costLine(c: { usd?: number; input_tokens?: number; output_tokens?: numb
 /** The rule as the signed policy that made the decision has it (when apply kept that version here). */
 function ruleAt(stack: string, r: DecisionRecord): string | undefined {
   try {
-    const ir = appliedVersion(stackPaths(stack), r.policy_version).ir;
+    const ir = decidingPolicy(stackPaths(stack), r.policy_version).ir;
     const found = placedRules(ir).find((p) => p.rule.ref === r.rule_ref && (p.agent === r.agent_id || p.agent === ''));
     return found ? ruleText(found.rule) : undefined;
   } catch {

@@ -12,7 +12,7 @@ import { ruleText } from '../../rule-text.js';
 import { walDir } from '../audit/paths.js';
 import { inline } from '../../output.js';
 import { NOT_ENFORCED, notEnforced } from '../audit/render.js';
-import { appliedVersion, requirePolicyInForce } from '../daemon/policy-in-force.js';
+import { decidingPolicy, requirePolicyInForce } from '../daemon/policy-in-force.js';
 import { placedRules, placeText, ruleSignature, type PlacedRule } from './rules.js';
 
 export interface ExplainRuleOptions {
@@ -127,7 +127,7 @@ function ruleHistory(paths: StackPaths, log: string | undefined, placed: PlacedR
     let v = holds.get(version);
     if (v === undefined) {
       try {
-        v = placedRules(appliedVersion(paths, version).ir).some((p) => p.rule.ref === placed.rule.ref && ruleSignature(p) === signature);
+        v = placedRules(decidingPolicy(paths, version).ir).some((p) => p.rule.ref === placed.rule.ref && ruleSignature(p) === signature);
       } catch {
         v = false;
       }
