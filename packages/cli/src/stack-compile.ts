@@ -1,4 +1,5 @@
 import {
+  checkEmptyPolicy,
   compile,
   loadStack,
   parseAny,
@@ -122,6 +123,8 @@ function compileLoaded(
     delete result.ir;
     delete result.policyVersion;
   }
+  // Said by the commands an operator runs, not by every compile (the test suites compile fragments).
+  if (result.ir) checkEmptyPolicy(result.ir, stack.source, result.diagnostics);
   return { stack, result };
 }
 

@@ -123,6 +123,17 @@ test('check: warnings pass, but --strict exits 3', () => {
   assert.equal(run(['check', '--dir', dir, '--strict']).code, 3);
 });
 
+test('check: a policy with no agent and no rule warns that every call is denied (a truncated or wrong file)', () => {
+  for (const text of ['', '# nothing yet\n', 'runtime {\n  mode = "enforce"\n}\n']) {
+    const dir = stack(text);
+    const lenient = run(['check', '--dir', dir]);
+    assert.equal(lenient.code, 0);
+    assert.match(lenient.stderr, /warning: the policy declares no agent and no rule: every call is denied/);
+    assert.equal(run(['check', '--dir', dir, '--strict']).code, 3);
+  }
+  assert.equal(run(['check', '--dir', stack('permit x\n'), '--strict']).code, 0);
+});
+
 test('check --format json: diagnostics and, on success, the policy_version', () => {
   const ok = JSON.parse(run(['check', '--dir', EXAMPLE, '--format', 'json']).stdout) as {
     valid: boolean;

@@ -13,6 +13,7 @@ export { print, quote } from './syntax/printer.js';
 export { isRuleClause } from './syntax/parser.js';
 export { compile, parseAny, type CompileOptions, type CompileResult } from './compile.js';
 export { policyVersion } from './version.js';
+export { checkEmptyPolicy } from './analysis/empty-policy.js';
 export { loadStack, StackError, STACK_FILES, type Stack } from './stack.js';
 export { matchTool, covers, patternProblem } from './patterns.js';
 export { regexProblem } from './lower/expr.js';
