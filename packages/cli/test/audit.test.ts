@@ -206,6 +206,13 @@ test('audit export: jsonl keeps the stored bytes; json and csv; --from/--to sele
   };
   assert.ok(json.records.every((r) => r.time.startsWith('2026-05-01')));
   assert.equal(json.count, json.records.length);
+  // To a file: said, with how many (stdout is free, and a silent success looked like nothing written).
+  const file = join(mkdtempSync(join(tmpdir(), 'fm-export-')), 'out.json');
+  const toFile = run(['audit', 'export', '--to', '2026-05-01', '--format', 'json', '--out', file], fixture.stack);
+  assert.equal(toFile.code, 0, toFile.stderr);
+  assert.equal(toFile.stdout, '');
+  assert.match(toFile.stderr, new RegExp(`✓ ${json.count} records exported to .*out\\.json \\(json\\)`));
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { count: number }).count, json.count);
   const csv = run(['audit', 'export', '--format', 'csv', '--from', '2026-05-01T10:00:00Z', '--to', '2026-05-01T10:02:00Z'], fixture.stack)
     .stdout.trimEnd()
     .split('\n');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { operatorCall } from '@faramesh/daemon/client';
@@ -205,6 +206,30 @@ test('faramesh dev on a stack never applied leaves no compiled policy behind', a
     assert.equal(existsSync(join(s.dir, '.faramesh', 'governance.compiled.sig')), false);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test('a faramesh dev killed outright leaves its scratch log behind; the next dev removes it, and never a live one', async () => {
+  const root = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const s = makeStack();
+  const first = await startDev(s);
+  const scratch = dirname(/WAL: in-memory \((.+)\)/.exec(first.dev.out())![1]!);
+  first.child.kill('SIGKILL');
+  await first.dev.exited;
+  assert.ok(existsSync(scratch), 'SIGKILL gives dev no chance to clean up');
+  // A scratch directory of a dev still running (this test's own pid stands in for it) stays.
+  const live = mkdtempSync(join(root, `faramesh-dev-${process.pid}-`));
+  try {
+    const second = await startDev(s);
+    try {
+      assert.equal(existsSync(scratch), false, "the killed dev's log was removed");
+      assert.ok(existsSync(live), "a running dev's was not");
+    } finally {
+      await stopDev(second.child, second.dev);
+    }
+  } finally {
+    rmSync(live, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 });
 

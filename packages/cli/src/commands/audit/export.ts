@@ -81,14 +81,16 @@ export function exportCmd(o: ExportOptions): number {
     let count = 0;
     const each = (visit: (r: StoredRecord) => void) =>
       eachLogRecord(o, (r) => {
-        if (inWindow(r.record.time, { from, to })) visit(r);
+        if (!inWindow(r.record.time, { from, to })) return;
+        visit(r);
+        count++;
       });
     if (o.format === 'jsonl') each((r) => sink.write(`${r.payload.toString('utf8')}\n`));
     else if (o.format === 'json') {
       const meta = { format: 'faramesh-audit-export/1', exported_at: new Date().toISOString(), from: o.from ?? null, to: o.to ?? null };
       // The count is known at the end: it closes the object, after the records.
       sink.write(`${JSON.stringify(meta, null, 2).slice(0, -2)},\n  "records": [`);
-      each((r) => sink.write(`${count++ === 0 ? '' : ','}\n${JSON.stringify(r.record, null, 2).replace(/^/gm, '    ')}`));
+      each((r) => sink.write(`${count === 0 ? '' : ','}\n${JSON.stringify(r.record, null, 2).replace(/^/gm, '    ')}`));
       sink.write(`${count > 0 ? '\n  ' : ''}],\n  "count": ${count}\n}\n`);
     } else {
       const columns = [...COLUMNS, 'leaf_hash', 'detail'];
@@ -99,6 +101,7 @@ export function exportCmd(o: ExportOptions): number {
       });
     }
     sink.close();
+    if (o.out) out.note(out.ok(`${plural(count, 'record')} exported to ${o.out} (${o.format})`));
   } catch (e) {
     sink.abort();
     out.error(out.fail(o.out && e instanceof SinkError ? `--out: ${e.message}` : readFailure(e)));

@@ -5,11 +5,11 @@
  * it can never pass for a production trail, records are echoed to stderr as JSON Lines (the stub
  * audit sink), and agents get a synthesized SPIFFE id. Ctrl-C drains and removes all of it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, stackPaths } from '@faramesh/daemon';
 import { makeOut } from '../../output.js';
+import { devScratch } from './dev-scratch.js';
 import { compileForDaemon, keepCopies, writeStack } from './prepare.js';
 import { daemonStatus } from './running.js';
 
@@ -42,7 +42,7 @@ export async function dev(o: DevOptions): Promise<number> {
   }
   out.done(`${prepared.name} compiled (policy ${prepared.compiled.policy_version.slice(0, 16)}, signed)`);
 
-  const scratch = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'faramesh-dev-'));
+  const scratch = devScratch();
   const walDir = join(scratch, 'wal');
   const stateDir = join(scratch, 'state');
   mkdirSync(stateDir, { mode: 0o700 });
