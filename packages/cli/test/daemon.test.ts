@@ -784,6 +784,8 @@ test('destroy stops the daemon and removes what apply made; --keep-wal keeps a v
     assert.match(all.stdout, /WAL removed \(\d+ records\)/);
     assert.ok(!existsSync(join(s.dir, 'wal')));
     assert.ok(!existsSync(join(s.dir, '.faramesh', 'keys')));
+    assert.match(all.stdout, /stack keys removed: an earlier audit export verifies now only if it was an evidence bundle/);
+    assert.doesNotMatch(kept.stdout, /stack keys removed/, 'a kept log keeps its keys');
     assert.equal(s.cli('status', '-q').stdout.trim(), '1');
   } finally {
     s.stop();

@@ -111,6 +111,11 @@ export async function destroy(o: DestroyOptions): Promise<number> {
       '→ budgets spent, rate limits and quiesced agents went with the log: the next start counts from zero and every agent is active (--keep-wal keeps them)',
     );
   for (const p of spared) out.print(`→ ${p} kept: it holds the kept log`);
+  // An export made for the record (offboarding) verifies only against these keys, now gone.
+  if (doomed.includes(`${paths.root}/keys`))
+    out.print(
+      '→ stack keys removed: an earlier audit export verifies now only if it was an evidence bundle (--include-public-keys) or a copy of .faramesh/keys/audit.pub was kept',
+    );
   // The source is never touched, its immutable flag (immutable_config) included: a later `rm -rf`
   // of the stack would fail on it with no word of why.
   const source = join(paths.stackDir, 'governance.fms');
