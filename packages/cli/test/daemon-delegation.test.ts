@@ -122,3 +122,34 @@ test('delegation: a permitted delegate/<agent> call under a grant mints a token;
     s.stop();
   }
 });
+
+test('quiescing an agent stops the work it delegated: its workers, and theirs, are denied until it is resumed', async () => {
+  const s = makeStack(policy);
+  try {
+    assert.equal(s.cli('apply').code, 0);
+    const token = String(
+      (await s.govern({ agent_id: 'orchestrator', tool: 'delegate', operation: 'researcher', args: {} })).delegation_token,
+    );
+    const onward = String(
+      (await s.govern({ agent_id: 'researcher', tool: 'delegate', operation: 'writer', args: {}, delegation_token: token }))
+        .delegation_token,
+    );
+    const fetch = () => s.govern({ agent_id: 'researcher', tool: 'web', operation: 'fetch', args: {}, delegation_token: token });
+    const write = () => s.govern({ agent_id: 'writer', tool: 'docs', operation: 'write', args: {}, delegation_token: onward });
+    assert.equal((await fetch()).effect, 'PERMIT');
+    assert.equal(s.cli('agent', 'quiesce', 'orchestrator', '--reason', 'incident 9').code, 0);
+    for (const r of [await fetch(), await write()]) {
+      assert.deepEqual([r.effect, r.reason_code], ['DENY', 'POLICY_DENY'], JSON.stringify(r));
+      assert.match(r.structured_denial!.human_message, /agent orchestrator, which delegated this work, is quiesced by the operator/);
+    }
+    // Handing the work on is stopped too, and the researcher's own work, under no one's token, goes on.
+    const again = await s.govern({ agent_id: 'researcher', tool: 'delegate', operation: 'writer', args: {}, delegation_token: token });
+    assert.deepEqual([again.effect, again.delegation_token], ['DENY', undefined]);
+    assert.equal((await s.govern({ agent_id: 'researcher', tool: 'web', operation: 'fetch', args: {} })).effect, 'PERMIT');
+    assert.equal(s.cli('agent', 'resume', 'orchestrator').code, 0);
+    assert.equal((await write()).effect, 'PERMIT');
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});

@@ -167,13 +167,13 @@ export class DecisionService {
     if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
     // Audit mode lets through what the policy would refuse, never what an operator stopped: a
     // quiesced agent's calls are denied in either mode (`faramesh agent quiesce` promises as much).
-    const halted = this.quiesced.has(request.agent_id);
+    const halted = this.haltedBy(request);
     const mode = halted ? 'enforce' : policy.mode;
     let { decision, stateDelta } =
       'refused' in who
         ? { decision: unverifiedDecision(who, request.args ?? {}), stateDelta: [] }
         : halted
-          ? { decision: quiescedDecision(request.agent_id, request.args ?? {}), stateDelta: [] }
+          ? { decision: quiescedDecision(request.agent_id, halted, request.args ?? {}), stateDelta: [] }
           : this.decideRequest(policy, request, nowMs);
     // A deferral an operator resolved: approved, the call is decided again as approved (the engine is
     // pure and nothing has changed yet), so it runs as a permit runs: it spends, and a budget that
@@ -398,15 +398,15 @@ export class DecisionService {
    */
   explain(request: DecisionRequest, nowMs: number): Explained {
     const policy = this.policy;
-    const quiesced = this.quiesced.get(request.agent_id);
+    const halted = this.haltedBy(request);
     const trace = new Trace();
     // Claims are taken as if a token had carried them, where a call could carry any.
     if (request.principal && !policy.principals.takesClaims) {
       trace.step('principal', 'claims dropped: this stack verifies no principal tokens and trusts no stated claims');
       delete request.principal;
     }
-    const decision = quiesced
-      ? quiescedDecision(request.agent_id, request.args ?? {})
+    const decision = halted
+      ? quiescedDecision(request.agent_id, halted, request.args ?? {})
       : decide(policy.prepared, request, this.deps.state, { nowMs }, { trace }).decision;
     return {
       policy_version: policy.compiled.policy_version,
@@ -414,7 +414,7 @@ export class DecisionService {
       steps: trace.steps,
       rules: trace.rules,
       decision,
-      ...(quiesced ? { quiesced } : {}),
+      ...(halted ? { quiesced: this.quiesced.get(halted)! } : {}),
     };
   }
 
@@ -454,6 +454,17 @@ export class DecisionService {
    * the approval for a later try. Denied, the call is denied once. Otherwise the deferral waits;
    * `topLevel` (the agent has no block of its own) puts it in the allowance such agents share.
    */
+  /**
+   * The quiesced agent that stops this call, if any: its own, or one that delegated the work to it.
+   * Quiescing a supervisor stops what it handed out too, or its workers would go on for the life of
+   * their tokens (an hour by default), re-delegating as they went.
+   */
+  private haltedBy(request: DecisionRequest): string | undefined {
+    if (this.quiesced.size === 0) return undefined;
+    if (this.quiesced.has(request.agent_id)) return request.agent_id;
+    return request.delegation_chain?.find((hop) => this.quiesced.has(hop.agent_id))?.agent_id;
+  }
+
   private resolveApproval(
     decision: Decision,
     agent: string,
@@ -606,8 +617,14 @@ function refusedBeforePolicy(code: 'POLICY_DENY' | 'IDENTITY_UNVERIFIED', messag
   };
 }
 
-const quiescedDecision = (agent: string, args: Record<string, unknown>) =>
-  refusedBeforePolicy('POLICY_DENY', `denied: agent ${agent} is quiesced by the operator`, args);
+const quiescedDecision = (agent: string, halted: string, args: Record<string, unknown>) =>
+  refusedBeforePolicy(
+    'POLICY_DENY',
+    halted === agent
+      ? `denied: agent ${agent} is quiesced by the operator`
+      : `denied: agent ${halted}, which delegated this work, is quiesced by the operator`,
+    args,
+  );
 
 const unverifiedDecision = (who: { refused: string }, args: Record<string, unknown>) =>
   refusedBeforePolicy('IDENTITY_UNVERIFIED', `denied: ${who.refused}`, args);
