@@ -314,6 +314,25 @@ test('keep-open: after the acknowledgement, pipelined lines are all answered on 
   await server.close();
 });
 
+test('keep-open: a last line without its newline, then the client ends its side, is answered as on a one-shot connection', async () => {
+  const path = socketPath();
+  const server = new LineServer({
+    handle: async (l) => `echo ${l}`,
+    refuse: (why) => `refused: ${why}`,
+    keepOpen: (l) => (l === 'open' ? 'opened' : undefined),
+    maxBytes: 64,
+  });
+  await server.listen(path, 0o600);
+  try {
+    const replies = await exchange(path, (s) => s.end('open\nfirst\nlast'));
+    assert.deepEqual(replies.split('\n').sort(), ['', 'echo first', 'echo last', 'opened']);
+    // Still only what fits: a last line too long is refused, never handled.
+    assert.equal(await exchange(path, (s) => s.end(`open\n${'x'.repeat(100)}`)), 'opened\nrefused: the request exceeds 64 bytes\n');
+  } finally {
+    await server.close();
+  }
+});
+
 test('keep-open: a client with MAX_PIPELINED requests unanswered is not read further until answers go out', async () => {
   const path = socketPath();
   let release = () => {};

@@ -79,6 +79,19 @@ export function kindOf(tool: unknown): ToolKind | undefined {
   return undefined;
 }
 
+/**
+ * A tool this process never runs, so there is no call here to decide: an AI SDK tool without
+ * `execute` (the framework hands its call back to the application, or the provider runs it, as a
+ * hosted web search) and an OpenAI Agents JS hosted tool (run at OpenAI). Refusing it would make a
+ * ToolSet holding one, and under autoload every generateText given it, throw; it is returned as it
+ * is (autoload leaves OpenAI's hosted tools so too). Anything else the SDK cannot call stays an error.
+ */
+export function runsElsewhere(tool: unknown): boolean {
+  if (!isObj(tool) || tool.execute !== undefined) return false;
+  if (tool.type === 'hosted_tool') return true;
+  return tool.type === 'provider' || tool.type === 'provider-defined' || isObj(tool.inputSchema) || isObj(tool.parameters);
+}
+
 /** The name a framework tool goes by, for tools given in an array. */
 export function toolName(tool: unknown): string | undefined {
   if (typeof tool === 'function') return tool.name || undefined;
@@ -140,6 +153,7 @@ export function wrapTool(gov: Governor, toolId: string, tool: unknown, options: 
       });
     }
     default:
+      if (runsElsewhere(tool)) return tool;
       throw new TypeError(`governedTools: ${toolId} is neither a function nor a tool this SDK knows how to call`);
   }
 }

@@ -396,6 +396,14 @@ export class LineServer {
     socket.write(`${ack}\n`);
     socket.on('data', onData);
     socket.on('end', () => {
+      // A last line without its newline, then the client's end: that line was sent whole, as on a
+      // one-shot connection. Dropped, its client would read the close and never hear of it.
+      if (!ended && !this.closing && chunks.length > 0) {
+        clearTimeout(lineTimer);
+        const line = Buffer.concat(chunks).toString('utf8');
+        chunks = [];
+        onLine(line);
+      }
       ended = true;
       endIfDone();
     });

@@ -40,7 +40,11 @@ export class HttpTransport implements Transport {
     url: string,
     private readonly options: HttpTransportOptions = {},
   ) {
-    this.base = url.replace(/\/+$/, '');
+    this.base = url.trim().replace(/\/+$/, '');
+    // A URL fetch cannot use is a deployment mistake, said here (a call is then DAEMON_UNREACHABLE,
+    // never failOpen'd): found only by fetch, it read as a daemon that failed, retry in 2 s, for ever.
+    if (!/^https?:$/.test(urlProtocol(this.base) ?? ''))
+      throw new TypeError('HttpTransport needs an http:// or https:// URL (FARAMESH_REMOTE_URL, FARAMESH_BASE_URL)');
     const f = options.fetch ?? globalThis.fetch;
     if (typeof f !== 'function') throw new TypeError('HttpTransport needs fetch: pass { fetch } on this runtime');
     this.fetch = f;
@@ -112,7 +116,8 @@ export class HttpTransport implements Transport {
       throw new TransportError(`${this.base}${path}: ${res.status} with a body that is not JSON`, false);
     }
     if (!res.ok) {
-      const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
+      // Any JSON may come back from what stands in front of the daemon (`null` too): read, never trusted.
+      const message = (parsed as { error?: { message?: string } } | null)?.error?.message ?? text.slice(0, 200);
       // 4xx but 408 and 429 say the request itself is refused (malformed, too large, another agent's): a retry meets the same answer.
       const refused = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
       const retryAfter = retryAfterSeconds(res.headers.get('retry-after'));
@@ -125,6 +130,15 @@ export class HttpTransport implements Transport {
       );
     }
     return parsed;
+  }
+}
+
+/** The scheme of an absolute URL (`https:`), or undefined when it is not one. */
+function urlProtocol(url: string): string | undefined {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return undefined;
   }
 }
 

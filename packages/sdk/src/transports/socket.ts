@@ -35,6 +35,8 @@ interface Pending {
 }
 
 const UNREACHABLE = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES'];
+/** The daemon's limit on one request line (its MAX_REQUEST_BYTES, docs/daemon.md: 1 MiB). */
+const MAX_REQUEST_BYTES = 1 << 20;
 const METHOD_NOT_FOUND = -32601;
 
 export interface SocketTransportOptions {
@@ -94,6 +96,12 @@ export class SocketTransport implements Transport {
 
   private async send(method: string, params: object, timeoutMs: number, sent: { lost: boolean }): Promise<RpcReply> {
     const message = { jsonrpc: '2.0', id: ++this.id, method, params };
+    // Refused here, never sent: the daemon refuses a longer line with the code of a passing refusal
+    // (so the agent would be told to retry it, for ever), and ends the kept-open connection it came
+    // on, failing the calls in flight beside it (and again on the connection they are retried on).
+    const bytes = Buffer.byteLength(JSON.stringify(message));
+    if (bytes > MAX_REQUEST_BYTES)
+      throw new TransportError(`the request is ${bytes} bytes, more than the daemon takes (${MAX_REQUEST_BYTES})`, false, false, true);
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; !this.perRequest && attempt < 2; attempt++) {
       this.shared ??= this.open(timeoutMs);
