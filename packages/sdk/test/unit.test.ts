@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fakeDaemon } from './fake-daemon.js';
 import {
   governedTools,
   GovernedToolSet,
@@ -244,6 +247,25 @@ test('no transport configured: a DAEMON_UNREACHABLE denial that failOpen never r
     assert.equal(await tools.t(), 'ran');
   } finally {
     console.warn = warn;
+  }
+});
+
+test("with nothing configured, the daemon's default socket under HOME is used when it is there", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'fm-home-'));
+  const daemon = await fakeDaemon((m, socket) =>
+    // Ended after the answer: an open server side would keep this test's process alive.
+    socket.end(`${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { effect: 'PERMIT', action_id: 'action-1' } })}\n`),
+  );
+  try {
+    const env: Record<string, string | undefined> = { HOME: home };
+    const tools = governedTools({ t: async () => 'ran' }, { agentId: 'bot', env, transport: undefined });
+    // Not there yet: no transport, as before.
+    assert.match(((await tools.t().catch((x: unknown) => x)) as ToolDeniedError).humanMessage, /no Faramesh transport/);
+    mkdirSync(join(home, '.faramesh', 'runtime'), { recursive: true });
+    symlinkSync(daemon.path, join(home, '.faramesh', 'runtime', 'faramesh.sock'));
+    assert.equal(await tools.t(), 'ran');
+  } finally {
+    daemon.close();
   }
 });
 

@@ -4,7 +4,9 @@
  * a connect and a close. A daemon that does not offer that gets one request per connection, as
  * before. The idle connection does not keep the process alive.
  */
+import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 import {
   checkResult,
   spawnCounts,
@@ -38,6 +40,17 @@ const UNREACHABLE = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES'];
 /** The daemon's limit on one request line (its MAX_REQUEST_BYTES, docs/daemon.md: 1 MiB). */
 const MAX_REQUEST_BYTES = 1 << 20;
 const METHOD_NOT_FOUND = -32601;
+
+/**
+ * The daemon's own default agent socket (a stack without `runtime { socket }`) under the home `env`
+ * names, when it is there: what an agent started without `.faramesh/bin/agent` reaches, as the
+ * Python SDK does. Absent, there is no transport, which failOpen never opens.
+ */
+export function defaultSocketPath(env: Record<string, string | undefined>): string | undefined {
+  if (!env.HOME) return undefined;
+  const path = join(env.HOME, '.faramesh', 'runtime', 'faramesh.sock');
+  return existsSync(path) ? path : undefined;
+}
 
 export interface SocketTransportOptions {
   /** Share one kept-open connection (default true); false opens one per request. */
