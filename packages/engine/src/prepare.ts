@@ -35,7 +35,14 @@ export class RuleSet {
   /** Candidate lists by tool id; bounded, so a stream of distinct tool ids cannot grow it forever. */
   private readonly cache = new Map<string, PreparedRule[]>();
 
-  constructor(rules: readonly RuleIR[]) {
+  /**
+   * `scope`: the tool patterns a phase governs (its `tools`). Its rules decide only calls to those
+   * tools: `permit stripe/*` in a phase for `["stripe/charge"]` must not permit `stripe/payouts`.
+   */
+  constructor(
+    rules: readonly RuleIR[],
+    private readonly scope?: readonly string[],
+  ) {
     this.rules = rules.map((ir, position) => prepareRule(ir, position));
     for (const rule of this.rules) {
       const pattern = rule.ir.tool;
@@ -53,7 +60,10 @@ export class RuleSet {
     const hit = this.cache.get(tool);
     if (hit) return hit;
     const first = tool.split('/', 1)[0]!;
-    const pool = [...(this.exact.get(tool) ?? []), ...(this.byFirstSegment.get(first) ?? []), ...this.wild];
+    const pool =
+      this.scope && !this.scope.some((p) => matchTool(p, tool))
+        ? []
+        : [...(this.exact.get(tool) ?? []), ...(this.byFirstSegment.get(first) ?? []), ...this.wild];
     const list = pool.filter((r) => matchTool(r.ir.tool, tool)).sort((a, b) => a.position - b.position);
     if (this.cache.size >= 4096) this.cache.clear();
     this.cache.set(tool, list);
@@ -146,7 +156,7 @@ export class PreparedAgent {
       name: p.name,
       ...(p.duration_s !== undefined ? { duration_s: p.duration_s } : {}),
       ...(p.next !== undefined ? { next: p.next } : {}),
-      rules: new RuleSet(p.rules),
+      rules: new RuleSet(p.rules, p.tools),
     }));
     this.selectors = new Map(ir.selectors.map((s) => [s.id, s]));
     this.tracksSessions = ir.session !== undefined || [...ir.rules, ...ir.phases.flatMap((p) => p.rules)].some((r) => readsSession(r.when));

@@ -298,7 +298,10 @@ function lowerPhase(ctx: LowerContext, node: BlockNode, scope: Scope): PhaseIR {
     rule: (r) => add(lowerRule(ctx, r, scope)),
     block: (b) => walkBody(ctx, b, BLOCKS.rules!, { rule: (r) => add(lowerRule(ctx, r, scope)) }),
   });
-  const tools = f.values.has('tools') ? list(f, 'tools') : [...new Set(rules.map((r) => r.tool))];
+  // The tools the phase governs (the engine tries its rules for these alone): patterns like a rule's.
+  const tools = f.values.has('tools')
+    ? list(f, 'tools').flatMap((t) => lowerToolPattern(ctx, { value: t, span: f.nodes.get('tools')![0]!.value.span }) ?? [])
+    : [...new Set(rules.map((r) => r.tool))];
   return defined({ name, duration_s: num(f, 'duration'), next: str(f, 'next'), tools, rules, ref: ctx.ref(node.span) });
 }
 
