@@ -11,7 +11,7 @@ import { and, getPath, MISSHAPEN, MISSING, not, or, type Truth, type Value } fro
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
-import { lexicalPath } from './paths.js';
+import { lexicalPath, pathSpellings } from './paths.js';
 import { realDateTime } from '@faramesh/protocol';
 
 export type Predicate = (env: EvalEnv) => Truth;
@@ -43,11 +43,11 @@ export function compileCondition(expr: ExprIR): Predicate {
       default: {
         // The literal a host or method is compared with, on either side, is read as the value is.
         const [left, right] = expr.args;
-        const kl = caseless(left);
-        const kr = caseless(right);
+        const kl = readAs(left);
+        const kr = readAs(right);
         const l = kr && !kl ? literalsAs(kr, expr.op, left) : isNow(right) ? instants(expr.op, left) : left;
         const r = kl ? literalsAs(kl, expr.op, right) : isNow(left) ? instants(expr.op, right) : right;
-        return compileComparison(expr.op, compileValue(l), r, kl !== undefined);
+        return compileComparison(expr.op, compileValue(l), r, kl === 'path' ? 'path' : kl !== undefined);
       }
     }
   }
@@ -81,14 +81,18 @@ function judged(env: EvalEnv, a: Value, b: Value, t: Truth): Truth {
   return t;
 }
 
-function compileComparison(op: string, left: Getter, rightIR: ExprIR, caseInsensitive = false): Predicate {
+/**
+ * `reading`: true for a host or method (case-insensitive: the value is lower or upper case, so `host
+ * matches "Evil"` still matches); 'path' for a path, whose regex is tried on both its spellings.
+ */
+function compileComparison(op: string, left: Getter, rightIR: ExprIR, reading: boolean | 'path' = false): Predicate {
   if (op === 'matches') {
     const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
-    // Host names and methods are case-insensitive (the value is lower or upper case): `host matches "Evil"` still matches.
-    const re = pattern === undefined ? undefined : compileRegex(pattern, caseInsensitive);
+    const re = pattern === undefined ? undefined : compileRegex(pattern, reading === true);
+    const test = re && reading === 'path' ? (v: string) => pathSpellings(v).some((p) => re.test(p)) : (v: string) => re?.test(v);
     return (env) => {
       const v = left(env);
-      return typeof v === 'string' ? (re ? re.test(v) : undefined) : judged(env, v, re, undefined);
+      return typeof v === 'string' ? (re ? test(v) : undefined) : judged(env, v, re, undefined);
     };
   }
   const right = compileValue(rightIR);
@@ -130,12 +134,13 @@ function comparator(op: string): ((a: Value, b: Value) => Truth) | undefined {
 }
 
 /**
- * The variables read in one form whatever the request's letter case: `host` in lower case (as egress
- * reads it), `method` in upper case (as the `method` clause compares it).
+ * The variables read in one form whatever the request's spelling, whose literals are read so too:
+ * `host` in lower case (as egress reads it), `method` in upper case (as the `method` clause compares
+ * it), `path` resolved (lexicalPath).
  */
-function caseless(e: ExprIR): 'host' | 'method' | undefined {
+function readAs(e: ExprIR): 'host' | 'method' | 'path' | undefined {
   if (!('var' in e) || e.var.length !== 1) return undefined;
-  return e.var[0] === 'host' || e.var[0] === 'method' ? e.var[0] : undefined;
+  return e.var[0] === 'host' || e.var[0] === 'method' || e.var[0] === 'path' ? e.var[0] : undefined;
 }
 
 const isNow = (e: ExprIR): boolean => 'var' in e && e.var.length === 2 && e.var[0] === 'time' && e.var[1] === 'now';
@@ -166,8 +171,20 @@ function instants(op: string, e: ExprIR): ExprIR {
   return e;
 }
 
-function literalsAs(kind: 'host' | 'method', op: string, e: ExprIR): ExprIR {
-  return kind === 'host' ? hostLiterals(op, e) : methodLiterals(op, e);
+function literalsAs(kind: 'host' | 'method' | 'path', op: string, e: ExprIR): ExprIR {
+  return kind === 'host' ? hostLiterals(op, e) : kind === 'method' ? methodLiterals(op, e) : pathLiterals(op, e);
+}
+
+/**
+ * The literals a `path` is compared with (equal, one of, starts with), in the spelling the value
+ * takes: `"secrets/"` is `"./secrets/"`, as `secrets/x` and `./secrets/x` are both `./secrets/x`.
+ */
+function pathLiterals(op: string, e: ExprIR): ExprIR {
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== 'startsWith') return e;
+  const one = (v: unknown) => (typeof v === 'string' ? lexicalPath(v) : v);
+  if ('lit' in e) return { lit: (Array.isArray(e.lit) ? e.lit.map(one) : one(e.lit)) as typeof e.lit };
+  if ('list' in e) return { list: e.list.map((item) => pathLiterals(op, item)) };
+  return e;
 }
 
 /** The literals a `method` is compared with, in upper case as the value is (a regex is matched ignoring case). */

@@ -8,14 +8,20 @@
 /** Any `.` or `..` segment, or a doubled slash: the rest is already in lexical form (the common case). */
 const UNRESOLVED = /(?:^|\/)\.\.?(?:\/|$)|\/\//;
 
+/** A start that names another place than the working directory: the home, a variable, a Windows drive or root. */
+const ELSEWHERE = /^(?:~|\$|%|[A-Za-z]:|\\)/;
+
 /**
- * `p` with `.` segments and repeated slashes dropped and each `..` taking off the segment before it.
- * A leading `/` (absolute) or `./` (relative to the working directory, the form `startsWith "./"`
- * rules read) is kept, a trailing `/` too; a relative path that climbs out keeps its `..` segments
- * (`../x` starts with neither), and an absolute one stops at the root, as the kernel does.
+ * `p` with `.` segments and repeated slashes dropped and each `..` taking off the segment before it,
+ * in one spelling: a path relative to the working directory always starts with `./` (`.git/config`,
+ * `x/../.git/config` and `./.git/config` are one file, and a rule on `"./.git/"` must meet all
+ * three), an absolute one with `/`. A relative path that climbs out keeps its `..` segments (`../x`
+ * starts with neither), one that starts elsewhere (`~/`, `$HOME/`, `C:`) gets no `./`, and an
+ * absolute one stops at the root, as the kernel does. A trailing `/` is kept.
  */
 export function lexicalPath(p: string): string {
-  if (!UNRESOLVED.test(p) || p === './' || p === '.') return p;
+  if (!UNRESOLVED.test(p)) return p === '' || p.startsWith('/') || p.startsWith('./') || ELSEWHERE.test(p) ? p : `./${p}`;
+  if (p === './' || p === '.') return './';
   const absolute = p.startsWith('/');
   const out: string[] = [];
   for (const seg of p.split('/')) {
@@ -27,6 +33,14 @@ export function lexicalPath(p: string): string {
   const body = out.join('/');
   const trailing = body !== '' && /\/\.{0,2}$/.test(p) ? '/' : '';
   if (absolute) return `/${body}${trailing}`;
-  if (out[0] === '..') return `${body}${trailing}`;
-  return p.startsWith('./') || body === '' ? `./${body}${trailing}` : `${body}${trailing}`;
+  if (out[0] === '..' || ELSEWHERE.test(p)) return `${body}${trailing}`;
+  return `./${body}${trailing}`;
+}
+
+/**
+ * The spellings of a path in lexical form: `./x` is `x` too. A regular expression or a glob written
+ * for either (`^drafts/`, `drafts/*`) is tried on both, since they name the same file.
+ */
+export function pathSpellings(p: string): readonly string[] {
+  return p.startsWith('./') && p.length > 2 ? [p, p.slice(2)] : [p];
 }

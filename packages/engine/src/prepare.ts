@@ -16,6 +16,7 @@ import {
 import { compileCondition, type Predicate } from './conditions.js';
 import { hostMatches, normaliseHost } from './stages/egress.js';
 import { parsePath } from './stages/redact.js';
+import { pathSpellings } from './paths.js';
 
 export interface PreparedRule {
   ir: RuleIR;
@@ -89,11 +90,9 @@ function prepareRule(ir: RuleIR, position: number): PreparedRule {
   }
   if (ir.path !== undefined) {
     const pattern = ir.path;
-    clauses.push({
-      field: 'path',
-      test: (f) =>
-        f.path !== undefined && (pattern.includes('*') ? matchTool(pattern, f.path.split('?')[0]!) : f.path.split('?')[0] === pattern),
-    });
+    const test = (p: string) => (pattern.includes('*') ? matchTool(pattern, p) : p === pattern);
+    // A relative path argument has two spellings (`./drafts/x` is `drafts/x`): a pattern written either way meets it.
+    clauses.push({ field: 'path', test: (f) => f.path !== undefined && pathSpellings(f.path.split('?')[0]!).some(test) });
   }
   return { ir, position, ...(ir.when ? { when: compileCondition(ir.when) } : {}), clauses, selectors: ir.when ? selectorsOf(ir.when) : [] };
 }

@@ -36,3 +36,45 @@ test('paths already in plain form decide as before', () => {
     'PERMIT',
   );
 });
+
+// A relative path has two spellings, `./x` and `x` (and `a/../x`): a rule written on either meets all.
+const relative = policy(
+  agent(`  rules {
+    deny   fs/write if path startsWith "./.git/"
+    deny   fs/write if path startsWith "secrets/"
+    deny   fs/write if path == "notes/private.md"
+    deny   fs/write if path matches "^keys/"
+    deny   fs/write path "vault/*"
+    permit fs/write if path startsWith "./"
+    permit fs/read  if path != "./a.md"
+  }`),
+);
+
+test('a relative path meets rules in either spelling: ./x, x and a/../x are one file', () => {
+  const s = new Session(relative);
+  const write = (path: string) => outcome(s.call({ tool: 'fs/write', args: { path } }));
+  for (const path of [
+    './.git/config',
+    '.git/config',
+    'x/../.git/config',
+    'secrets/k',
+    './secrets/k',
+    'notes/private.md',
+    './notes//private.md',
+    'keys/id',
+    './keys/id',
+    'vault/a',
+    './vault/a',
+  ])
+    assert.equal(write(path), 'DENY/POLICY_DENY', path);
+  assert.equal(write('docs/readme.md'), 'PERMIT', 'inside the working directory, spelt without ./');
+  assert.equal(write('./docs/readme.md'), 'PERMIT');
+  // Elsewhere is not the working directory, however it is spelt.
+  for (const path of ['~/x', '$HOME/x', '%USERPROFILE%\\x', 'C:\\x', '../x', '/x', 'a/../../x'])
+    assert.equal(write(path), 'DENY/POLICY_DENY', path);
+  // A negated comparison reads one spelling: a.md is ./a.md.
+  const read = (path: string) => outcome(s.call({ tool: 'fs/read', args: { path } }));
+  assert.equal(read('a.md'), 'DENY/POLICY_DENY');
+  assert.equal(read('./a.md'), 'DENY/POLICY_DENY');
+  assert.equal(read('b.md'), 'PERMIT');
+});
