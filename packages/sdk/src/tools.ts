@@ -1,11 +1,11 @@
 /**
  * governedTools: the same registry back, every tool decided before it runs. Accepted: an object of
- * tools (the key is the tool id) — plain async functions, AI SDK `tool({...})` objects (a ToolSet),
+ * tools (the key is the tool id, or a LangChain/OpenAI Agents tool's own name) — plain async functions, AI SDK `tool({...})` objects (a ToolSet),
  * Mastra tools, LangChain.js or OpenAI Agents JS tools — or an array of tools that carry a name (a
  * LangChain/OpenAI Agents tool list, AI SDK-shaped tools with `name` or `id`, named functions).
  */
 import { Governor, type GovernOptions } from './govern.js';
-import { toolName, wrapTool, type WrapOptions } from './wrap.js';
+import { kindOf, toolName, wrapTool, type WrapOptions } from './wrap.js';
 
 export type GovernedToolsOptions = GovernOptions & WrapOptions;
 
@@ -18,7 +18,18 @@ export function governedTools<T extends Record<string, unknown> | unknown[]>(too
       return wrapTool(gov, name, t, options);
     }) as T;
   if (typeof toolSet !== 'object' || toolSet === null) throw new TypeError('governedTools takes an object or an array of tools');
-  return Object.fromEntries(Object.entries(toolSet).map(([key, t]) => [key, wrapTool(gov, key, t, options)])) as T;
+  return Object.fromEntries(Object.entries(toolSet).map(([key, t]) => [key, wrapTool(gov, idOf(key, t), t, options)])) as T;
+}
+
+/**
+ * The tool id of an object's entry: the name the model calls it by. A LangChain.js or OpenAI Agents
+ * JS tool carries its own (`governedTools({ searchDocs })` of a tool named `search_docs` is called
+ * `search_docs`, and `faramesh init` writes its rule so); for the rest (functions, AI SDK and Mastra
+ * tools) the key is that name.
+ */
+function idOf(key: string, tool: unknown): string {
+  const kind = kindOf(tool);
+  return kind === 'langchain' || kind === 'openai-agents' ? (toolName(tool) ?? key) : key;
 }
 
 /**

@@ -53,6 +53,20 @@ test('correlation: a static or per-call requestId, and LangChain metadata, reach
   );
 });
 
+test("an object's LangChain tool is decided by the name the model calls it by; an AI SDK or Mastra tool, and a function, by its key", async () => {
+  const stub = new StubTransport({ search_docs: 'permit', lookup: 'permit', fetchPage: 'permit' });
+  const searchDocs = lcTool(async () => 'found', { name: 'search_docs', description: 'd', schema: z.object({}) });
+  const lookup = createTool({ id: 'mastra-lookup', description: 'd', inputSchema: z.object({}), execute: async () => 'ok' });
+  const tools = governedTools({ searchDocs, lookup, fetchPage: async () => 'page' }, { agentId: 'a', transport: stub });
+  assert.equal(await tools.searchDocs.invoke({}), 'found');
+  await tools.lookup.execute!({}, {} as never);
+  assert.equal(await tools.fetchPage(), 'page');
+  assert.deepEqual(
+    stub.calls.map((c) => c.tool_id),
+    ['search_docs', 'lookup', 'fetchPage'],
+  );
+});
+
 test('wrapping twice decides once; denialResult: false lets the denial throw out of the framework', async () => {
   const stub = new StubTransport({ payout: 'deny' });
   const raw = { payout: createTool({ id: 'payout', description: 'd', inputSchema: z.object({}), execute: async () => 'paid' }) };
