@@ -11,7 +11,7 @@ import { and, getPath, MISSHAPEN, MISSING, not, or, type Truth, type Value } fro
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
-import { lexicalPath, pathSpellings } from './paths.js';
+import { ambiguousPath, lexicalPath, pathSpellings } from './paths.js';
 import { realDateTime } from '@faramesh/protocol';
 
 export type Predicate = (env: EvalEnv) => Truth;
@@ -45,6 +45,10 @@ export function compileCondition(expr: ExprIR): Predicate {
         const [left, right] = expr.args;
         const kl = readAs(left);
         const kr = readAs(right);
+        // What a path is compared with is a path too, on either side, whatever supplies it.
+        if (kl === 'path' && !kr && PATH_ON_LEFT.has(expr.op))
+          return compileComparison(expr.op, compileValue(left), right, 'path', pathOperand(right));
+        if (kr === 'path' && !kl && PATH_ON_RIGHT.has(expr.op)) return compileComparison(expr.op, pathOperand(left), right);
         const l = kr && !kl ? literalsAs(kr, expr.op, left) : isNow(right) ? instants(expr.op, left) : left;
         const r = kl ? literalsAs(kl, expr.op, right) : isNow(left) ? instants(expr.op, right) : right;
         return compileComparison(expr.op, compileValue(l), r, kl === 'path' ? 'path' : kl !== undefined);
@@ -85,7 +89,13 @@ function judged(env: EvalEnv, a: Value, b: Value, t: Truth): Truth {
  * `reading`: true for a host or method (case-insensitive: the value is lower or upper case, so `host
  * matches "Evil"` still matches); 'path' for a path, whose regex is tried on both its spellings.
  */
-function compileComparison(op: string, left: Getter, rightIR: ExprIR, reading: boolean | 'path' = false): Predicate {
+function compileComparison(
+  op: string,
+  left: Getter,
+  rightIR: ExprIR,
+  reading: boolean | 'path' = false,
+  right: Getter = compileValue(rightIR),
+): Predicate {
   if (op === 'matches') {
     const pattern = 'lit' in rightIR && typeof rightIR.lit === 'string' ? rightIR.lit : undefined;
     const re = pattern === undefined ? undefined : compileRegex(pattern, reading === true);
@@ -95,7 +105,6 @@ function compileComparison(op: string, left: Getter, rightIR: ExprIR, reading: b
       return typeof v === 'string' ? (re ? test(v) : undefined) : judged(env, v, re, undefined);
     };
   }
-  const right = compileValue(rightIR);
   const test = comparator(op);
   if (!test) return () => undefined;
   return (env) => {
@@ -172,19 +181,41 @@ function instants(op: string, e: ExprIR): ExprIR {
 }
 
 function literalsAs(kind: 'host' | 'method' | 'path', op: string, e: ExprIR): ExprIR {
-  return kind === 'host' ? hostLiterals(op, e) : kind === 'method' ? methodLiterals(op, e) : pathLiterals(op, e);
+  // A path's operand is read by pathOperand; the rest (`path endsWith ".pem"`) as written.
+  return kind === 'host' ? hostLiterals(op, e) : kind === 'method' ? methodLiterals(op, e) : e;
 }
 
 /**
- * The literals a `path` is compared with (equal, one of, starts with), in the spelling the value
- * takes: `"secrets/"` is `"./secrets/"`, as `secrets/x` and `./secrets/x` are both `./secrets/x`.
+ * The operators whose other side names a path, by the side `path` is on: `path startsWith "secrets/"`,
+ * `path in blocked`, `["secrets/key"] contains path`. (`path contains` and `endsWith` read a part of
+ * it, which gets no `./`.)
  */
-function pathLiterals(op: string, e: ExprIR): ExprIR {
-  if (op !== '==' && op !== '!=' && op !== 'in' && op !== 'startsWith') return e;
-  const one = (v: unknown) => (typeof v === 'string' ? lexicalPath(v) : v);
-  if ('lit' in e) return { lit: (Array.isArray(e.lit) ? e.lit.map(one) : one(e.lit)) as typeof e.lit };
-  if ('list' in e) return { list: e.list.map((item) => pathLiterals(op, item)) };
-  return e;
+const PATH_ON_LEFT = new Set(['==', '!=', 'in', 'startsWith']);
+const PATH_ON_RIGHT = new Set(['==', '!=', 'contains']);
+
+/**
+ * The operand a `path` is compared with, in the spelling the value takes: `"secrets/"` is
+ * `"./secrets/"`, as `secrets/x` and `./secrets/x` are both `./secrets/x`. Literals are read once;
+ * a selector, an argument or a list's item is read when the call is decided, or a selector listing
+ * `secrets/key` would never meet the path it names.
+ */
+function pathOperand(e: ExprIR): Getter {
+  if ('lit' in e) {
+    const v = asPath(e.lit);
+    return () => v;
+  }
+  if ('list' in e) {
+    const items = e.list.map(pathOperand);
+    return (env) => items.map((g) => g(env));
+  }
+  const get = compileValue(e);
+  return (env) => asPath(get(env));
+}
+
+/** A string, or each string of a list, read as a path argument is (lexicalPath). */
+function asPath(v: Value): Value {
+  if (typeof v === 'string') return lexicalPath(v);
+  return Array.isArray(v) ? v.map((x: Value) => (typeof x === 'string' ? lexicalPath(x) : x)) : v;
 }
 
 /** The literals a `method` is compared with, in upper case as the value is (a regex is matched ignoring case). */
@@ -326,7 +357,8 @@ function compileVariable(path: readonly string[]): Getter {
           const own = env.request.http?.path;
           if (own !== undefined) return own;
           const v = getPath(env.request.args ?? MISSING, path);
-          return typeof v === 'string' ? lexicalPath(v) : v;
+          if (typeof v !== 'string') return v;
+          return ambiguousPath(v) ? MISSHAPEN : lexicalPath(v);
         };
       return (env) => getPath(env.request.args ?? MISSING, path);
     // `query` and `headers` are the proxied request's; a call that is not HTTP has neither, and reads

@@ -18,7 +18,7 @@ import { redact } from './stages/redact.js';
 import { checkSpawn, delegateTarget, spawnType } from './stages/spawn.js';
 import { activePhase } from './stages/phases.js';
 import { key, type DeltaOp, type EngineState, type StateDelta } from './state.js';
-import { lexicalPath } from './paths.js';
+import { ambiguousPath, lexicalPath } from './paths.js';
 import { checkToolId } from './tool-id.js';
 import type { Trace } from './trace.js';
 import { MISSING } from './values.js';
@@ -455,7 +455,7 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
             rule,
             fallback: {
               effect,
-              message: `${effect === 'deny' ? 'denied' : 'deferred'}: the condition of the rule at ${rule.ir.ref} compares values of different types (an argument sent as another type), so the rule applies`,
+              message: `${effect === 'deny' ? 'denied' : 'deferred'}: the condition of the rule at ${rule.ir.ref} compares values of different types (an argument sent as another type, or a path whose file depends on the tool, as ~/../x), so the rule applies`,
             },
           };
         }
@@ -484,7 +484,7 @@ function mistypedClause(rule: PreparedRule, trace: Trace | undefined): Match {
     rule,
     fallback: {
       effect,
-      message: `${effect === 'deny' ? 'denied' : 'deferred'}: the rule at ${rule.ir.ref} has a host, method or path clause and the call's argument of that name is not a string, so the rule applies`,
+      message: `${effect === 'deny' ? 'denied' : 'deferred'}: the rule at ${rule.ir.ref} has a host, method or path clause and the call's argument of that name is not a string (or is a path whose file depends on the tool, as ~/../x), so the rule applies`,
     },
   };
 }
@@ -546,11 +546,14 @@ class CallEnv implements EvalEnv {
       const method = http?.method ?? str(args.method);
       // A path argument is judged where it leads (`/tmp/../etc` is `/etc`), as a condition on `path` reads it.
       const argPath = str(args.path);
-      const path = http?.path ?? (argPath === undefined ? undefined : lexicalPath(argPath));
-      // An argument of one of these names that is there but not a string (`["evil.com"]`).
+      const unclear = http?.path === undefined && argPath !== undefined && ambiguousPath(argPath);
+      const path = http?.path ?? (argPath === undefined || unclear ? undefined : lexicalPath(argPath));
+      // An argument of one of these names that is there but not a string (`["evil.com"]`), or a
+      // path whose file depends on the tool (`~/../x`).
       const mistyped = (['host', 'method', 'path'] as const).filter(
         (k) =>
-          http?.[k] === undefined && Object.hasOwn(args, k) && args[k] !== null && args[k] !== undefined && typeof args[k] !== 'string',
+          (k === 'path' && unclear) ||
+          (http?.[k] === undefined && Object.hasOwn(args, k) && args[k] !== null && args[k] !== undefined && typeof args[k] !== 'string'),
       );
       this.fields = {
         ...(host !== undefined ? { host } : {}),

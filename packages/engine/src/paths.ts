@@ -44,3 +44,20 @@ export function lexicalPath(p: string): string {
 export function pathSpellings(p: string): readonly string[] {
   return p.startsWith('./') && p.length > 2 ? [p, p.slice(2)] : [p];
 }
+
+/**
+ * A path that starts elsewhere (`~`, `$HOME`, `%VAR%`, `C:`) and climbs above that start with `..`:
+ * its file depends on the tool. One that expands the start reaches `/home/x` for `~/../x`, one that
+ * does not reaches `./x`. Rules cannot tell which, so such a path is judged as an argument of the
+ * wrong type is: a deny or defer that reads it applies, a permit does not.
+ */
+export function ambiguousPath(p: string): boolean {
+  if (!ELSEWHERE.test(p) || !p.includes('..')) return false;
+  let depth = 0;
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    depth += seg === '..' ? -1 : 1;
+    if (depth < 1) return true;
+  }
+  return false;
+}

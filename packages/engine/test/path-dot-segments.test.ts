@@ -78,3 +78,53 @@ test('a relative path meets rules in either spelling: ./x, x and a/../x are one 
   assert.equal(read('./a.md'), 'DENY/POLICY_DENY');
   assert.equal(read('b.md'), 'PERMIT');
 });
+
+// What a path is compared with reads as a path wherever it comes from: a selector's list, another
+// argument, a list that `contains` it. Read as sent, `secrets/key` would miss `./secrets/key`.
+test('a path compared with a selector, an argument or a list of paths meets them in its spelling', () => {
+  const q = policy(
+    agent(`  selector "blocked" {
+    source = "https://idp/blocked"
+    on_unavailable = "deny"
+  }
+  rules {
+    deny fs/read  if path in blocked
+    deny fs/read  if ["secrets/key", ".env"] contains path
+    deny fs/copy  if path == args.to
+    deny fs/write if path startsWith args.base
+    permit fs/*
+  }`),
+  );
+  const s = new Session(q);
+  s.state.selectors['bot\u0000blocked'] = { value: ['vault/key', '~/x'], fetched_ms: s.now };
+  const call = (tool: string, args: Record<string, unknown>) => outcome(s.call({ tool, args }));
+  for (const path of ['vault/key', './vault/key', 'a/../vault/key', 'secrets/key', './.env'])
+    assert.equal(call('fs/read', { path }), 'DENY/POLICY_DENY', path);
+  assert.equal(call('fs/read', { path: './docs/x' }), 'PERMIT');
+  assert.equal(call('fs/copy', { path: 'a.md', to: './a.md' }), 'DENY/POLICY_DENY');
+  assert.equal(call('fs/copy', { path: 'a.md', to: 'b.md' }), 'PERMIT');
+  assert.equal(call('fs/write', { path: 'out/x', base: 'out/' }), 'DENY/POLICY_DENY');
+  assert.equal(call('fs/write', { path: 'docs/x', base: 'out/' }), 'PERMIT');
+});
+
+test('a path that climbs above ~, $VAR or C: names a file that depends on the tool: a deny on path applies, a permit does not', () => {
+  const s = new Session(
+    policy(
+      agent(`  rules {
+    deny   fs/write if path startsWith "secrets/"
+    deny   fs/copy  path "vault/*"
+    permit fs/read  if path startsWith "./"
+    deny   fs/read
+    permit fs/*
+  }`),
+    ),
+  );
+  for (const path of ['~/../secrets/key', '$x/../secrets/key', 'C:/../secrets/key', '~/a/../../secrets/key']) {
+    assert.equal(outcome(s.call({ tool: 'fs/write', args: { path } })), 'DENY/POLICY_DENY', path);
+    assert.equal(outcome(s.call({ tool: 'fs/copy', args: { path } })), 'DENY/POLICY_DENY', path);
+    assert.equal(outcome(s.call({ tool: 'fs/read', args: { path } })), 'DENY/POLICY_DENY', path);
+  }
+  // Below its start, such a path is plain: it names a file elsewhere, which relative rules do not meet.
+  assert.equal(outcome(s.call({ tool: 'fs/write', args: { path: '~/a/../secrets/key' } })), 'PERMIT');
+  assert.equal(outcome(s.call({ tool: 'fs/read', args: { path: 'docs/a.md' } })), 'PERMIT');
+});

@@ -1,3 +1,4 @@
+import { checkConstantConditions } from './analysis/constant-condition.js';
 import { checkCredentials } from './analysis/credentials.js';
 import { checkDelegationScopes } from './analysis/delegation.js';
 import { checkMcpToolNames } from './analysis/mcp-names.js';
@@ -119,6 +120,7 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
   checkCredentials(ir, diagnostics, locations);
   checkDelegationScopes(ir, diagnostics, locations);
   checkMcpToolNames(ir, diagnostics, locations);
+  checkConstantConditions(ir, diagnostics, locations);
 
   if (diagnostics.errorCount > 0) return { file, diagnostics, imports };
   return { file, diagnostics, ir, policyVersion: policyVersion(ir), imports };

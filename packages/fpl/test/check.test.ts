@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agent, checkText } from './support/policy.js';
+import { compile, Source } from '../src/index.js';
 
 /** [title, policy, expected `code@line` diagnostics, optional message pattern for the first one] */
 type Case = [string, string, string[], RegExp?];
@@ -134,6 +135,26 @@ const errors: Case[] = [
 
 const warnings: Case[] = [
   ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
+  [
+    'a deny whose condition is a constant never applies',
+    agent('  default permit\n  rules {\n    deny x if nil\n    defer y if false\n  }'),
+    ['constant-condition@4', 'constant-condition@5'],
+    /deny x: the condition is the constant null, so this rule never applies/,
+  ],
+  [
+    'a condition that is true is as none',
+    agent('  default deny\n  rules {\n    permit x if true\n  }'),
+    ['constant-condition@4'],
+    /applies to every call/,
+  ],
+  [
+    "a phase rule for none of the phase's tools",
+    agent(
+      '  default deny\n  phase "freeze" {\n    duration = "48h"\n    tools = ["stripe/charge"]\n    rules {\n      deny stripe/refund\n      permit stripe/*\n    }\n  }',
+    ),
+    ['outside-phase-tools@7'],
+    /phase "freeze": 'deny stripe\/refund' names no tool of the phase's tools \(stripe\/charge\), so it is never tried/,
+  ],
   [
     'a host clause naming a misspelt var',
     agent('  default deny\n  var internal_host = "db.internal"\n  rules {\n    deny http/* host intrnal_host\n    permit http/*\n  }'),
@@ -310,4 +331,13 @@ test('several errors are reported in one run', () => {
     ['4', '5', '6', '8'],
   );
   assert.equal(r.errors[1]!.code, 'expected-operand', 'the unfinished condition is reported on its own line');
+});
+
+test('a YAML rule with condition: null is reported: it would never apply', () => {
+  const yaml =
+    'agents:\n  - id: a\n    default: permit\n    rules:\n      - effect: deny\n        tool: shell/exec\n        condition: null\n';
+  const result = compile(new Source('governance.fms.yaml', yaml));
+  const found = result.diagnostics.items.filter((d) => d.code === 'constant-condition');
+  assert.equal(found.length, 1, JSON.stringify(result.diagnostics.items.map((d) => `${d.code}: ${d.message}`)));
+  assert.match(found[0]!.message, /deny shell\/exec: .* never applies/);
 });

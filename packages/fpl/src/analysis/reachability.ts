@@ -1,6 +1,6 @@
 import type { Diagnostics } from '../syntax/diagnostics.js';
 import type { Locations } from '../lower/context.js';
-import type { AgentIR, PolicyIR, RuleIR } from '../ir.js';
+import type { AgentIR, PhaseIR, PolicyIR, RuleIR } from '../ir.js';
 import { covers, overlaps } from '../patterns.js';
 import { PatternIndex } from './pattern-index.js';
 import { reportAt } from './report.js';
@@ -22,8 +22,30 @@ export function checkRuleOrder(ir: PolicyIR, diagnostics: Diagnostics, locate: L
   for (const agent of ir.agents) {
     const phasePermits = agent.phases.flatMap((p) => p.rules.filter((r) => r.effect === 'permit'));
     checkList(agent.rules, phasePermits, `agent "${agent.id}"`, diagnostics, locate);
-    for (const phase of agent.phases) checkList(phase.rules, [], `phase "${phase.name}"`, diagnostics, locate);
+    for (const phase of agent.phases) {
+      checkList(phase.rules, [], `phase "${phase.name}"`, diagnostics, locate);
+      checkPhaseScope(phase, diagnostics, locate);
+    }
     checkDefault(agent, diagnostics, locate);
+  }
+}
+
+/**
+ * A phase decides only the tools its `tools` names, so a rule of it for no tool of that list is
+ * never tried: a `deny stripe/refund` in a phase for `["stripe/charge"]` would hold nowhere, silently.
+ */
+function checkPhaseScope(phase: PhaseIR, diagnostics: Diagnostics, locate: Locations): void {
+  for (const rule of phase.rules) {
+    if (phase.tools.some((t) => overlaps(t, rule.tool))) continue;
+    reportAt(
+      diagnostics,
+      locate,
+      rule,
+      'warning',
+      'outside-phase-tools',
+      `phase "${phase.name}": '${rule.effect} ${rule.tool}' names no tool of the phase's tools (${phase.tools.join(', ') || 'none'}), so it is never tried`,
+      "add the tool to the phase's tools, or move the rule to the agent's rules",
+    );
   }
 }
 
