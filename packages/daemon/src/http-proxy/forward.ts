@@ -259,6 +259,9 @@ export class ForwardProxy {
       pipeline(r, res, () => {});
     });
     upstream.on('error', (e) => (res.headersSent ? res.destroy() : reply(res, 502, errorBody(502, `${t.host}: ${e.message}`))));
+    // Node's client closes a request with neither 'response' nor 'error' when the upstream switches
+    // protocols (101) unasked: without this the agent would wait for an answer for ever.
+    upstream.once('close', () => res.headersSent || reply(res, 502, errorBody(502, `${t.host} closed the connection without an answer`)));
     pipeline(req, upstream, () => {});
   }
 

@@ -203,6 +203,12 @@ export class ReverseProxy {
     upstream.on('error', (e) =>
       res.headersSent ? res.destroy() : reply(res, 502, errorBody(502, `upstream ${up.host}: ${e.message}`), ids),
     );
+    // Node's client closes a request with neither 'response' nor 'error' when the upstream switches
+    // protocols (101) unasked: without this the caller would wait for an answer for ever.
+    upstream.once(
+      'close',
+      () => res.headersSent || reply(res, 502, errorBody(502, `upstream ${up.host} closed the connection without an answer`), ids),
+    );
     if (body) upstream.end(body.bytes);
     else pipeline(req, upstream, () => {});
   }
