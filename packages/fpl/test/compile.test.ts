@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from '@faramesh/protocol';
 import { agent, checkText } from './support/policy.js';
+import { compile, Source } from '../src/index.js';
 
 const policy = `runtime {
   mode = "enforce"
@@ -254,4 +255,25 @@ test('cost declarations compile, print canonically, and load from YAML alike', a
   assert.deepEqual(stripPositions(compile(new Source('governance.fms.yaml', yaml), { env: {} }).ir), stripPositions(ir));
   assert.deepEqual(checkText('cost "x": $1\n').summary, ['misplaced-statement@1']);
   assert.deepEqual(checkText(agent('  cost "x": "free"')).summary, ['expected-token@2']);
+});
+
+test('an IPv6 address in egress or a host clause may be written without brackets, and is that address', () => {
+  const text = `agent "a" {
+  default deny
+  rules {
+    deny http/get host "2001:db8::1234"
+    permit http/*
+  }
+  egress {
+    allow = ["::1", "[fd00::abcd]"]
+    deny  = ["2001:DB8::1234"]
+  }
+}
+`;
+  const result = compile(new Source('governance.fms', text));
+  assert.equal(result.diagnostics.errorCount, 0, result.diagnostics.items.map((d) => d.message).join('\n'));
+  const a = result.ir!.agents[0]!;
+  assert.deepEqual(a.egress?.allow, ['[::1]', '[fd00::abcd]']);
+  assert.deepEqual(a.egress?.deny, ['[2001:db8::1234]'], 'the address written, not 2001:db8:: (its last group read as a port)');
+  assert.equal(a.rules[0]!.host, '[2001:db8::1234]');
 });
