@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeDaemon } from './fake-daemon.js';
@@ -267,6 +267,22 @@ test("with nothing configured, the daemon's default socket under HOME is used wh
   } finally {
     daemon.close();
   }
+});
+
+test('a default socket with no daemon behind it (a stale file) is no transport: failOpen does not run the tool', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'fm-home-'));
+  mkdirSync(join(home, '.faramesh', 'runtime'), { recursive: true });
+  writeFileSync(join(home, '.faramesh', 'runtime', 'faramesh.sock'), '');
+  const ran: string[] = [];
+  const tools = governedTools(
+    { t: async () => (ran.push('t'), 'ran') },
+    { agentId: 'bot', env: { HOME: home }, failOpen: true, transport: undefined },
+  );
+  const e = (await tools.t().catch((x: unknown) => x)) as ToolDeniedError;
+  assert.ok(e instanceof ToolDeniedError, String(e));
+  assert.equal(e.code, 'DAEMON_UNREACHABLE');
+  assert.match(e.humanMessage, /the default socket, used as nothing else is configured/);
+  assert.deepEqual(ran, []);
 });
 
 test("ToolDeniedError answers to the Python SDK's field names", () => {

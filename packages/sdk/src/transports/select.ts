@@ -21,7 +21,7 @@ export async function transportFromEnv(env: Env): Promise<Transport> {
   if (onNode()) {
     const { SocketTransport, defaultSocketPath } = await import('./socket.js');
     const path = defaultSocketPath(env);
-    if (path) return new SocketTransport(path);
+    if (path) return new SocketTransport(path, { found: true });
   }
   throw new NoTransportError(
     'no Faramesh transport: set FARAMESH_SOCKET (start the agent with .faramesh/bin/agent), FARAMESH_REMOTE_URL or FARAMESH_BASE_URL, or pass { transport } (nor is there a daemon at the default ~/.faramesh/runtime/faramesh.sock)',

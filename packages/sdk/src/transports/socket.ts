@@ -9,6 +9,7 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   checkResult,
+  NoTransportError,
   spawnCounts,
   TransportError,
   type ApprovalStatus,
@@ -55,6 +56,11 @@ export function defaultSocketPath(env: Record<string, string | undefined>): stri
 export interface SocketTransportOptions {
   /** Share one kept-open connection (default true); false opens one per request. */
   keepOpen?: boolean;
+  /**
+   * The socket was found, not configured (defaultSocketPath): a daemon not there is no transport,
+   * which `failOpen` never opens, as when nothing was found (a stale socket file is no deployment).
+   */
+  found?: boolean;
 }
 
 export class SocketTransport implements Transport {
@@ -67,7 +73,10 @@ export class SocketTransport implements Transport {
     options: SocketTransportOptions = {},
   ) {
     this.perRequest = options.keepOpen === false;
+    this.found = options.found === true;
   }
+
+  private readonly found: boolean;
 
   async govern(request: GovernRequest, timeoutMs: number): Promise<GovernResult> {
     const reply = await this.call('govern', request, timeoutMs);
@@ -103,6 +112,8 @@ export class SocketTransport implements Transport {
     return this.send(method, params, timeoutMs, sent).catch((e: unknown) => {
       // The request went out on a connection that then closed unanswered: the daemon may have seen it.
       if (sent.lost && e instanceof TransportError && !e.delivered) throw e.asDelivered();
+      if (this.found && e instanceof TransportError && e.unreachable && !e.delivered)
+        throw new NoTransportError(`${e.message} (the default socket, used as nothing else is configured)`);
       throw e;
     });
   }
