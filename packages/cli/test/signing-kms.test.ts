@@ -291,7 +291,8 @@ test('a KMS that stops answering mid-run: the checkpoint fails within its timeou
     gcp.hang = false;
   }
   // The stalled sign no longer holds the log: the next checkpoint is signed, and the signer is healthy again.
-  await until('signing to resume', async () => signing(s).last_error === undefined, 20_000);
+  // Within a tick or two (10 s each); each look is a `status` run, slow on a loaded machine.
+  await until('signing to resume', async () => signing(s).last_error === undefined, 40_000);
   const stopped = await s.cliAsync('apply', '--stop');
   assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
   const verified = await s.cliAsync('audit', 'verify');
