@@ -5,15 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AuditLog } from '@faramesh/audit';
-import { compile, Source } from '@faramesh/fpl';
-import { emptyState, prepare } from '@faramesh/engine';
-import { ApprovalBook } from '../src/core/approvals.js';
-import { DecisionService } from '../src/core/decisions.js';
-import { PrincipalGate } from '../src/core/principals.js';
+import { decisionService } from './decision-service-fixture.js';
 
 const POLICY = `agent "bot" {
   default deny
@@ -28,22 +20,7 @@ const POLICY = `agent "bot" {
 `;
 
 test('an approval of usage priced by one model does not let the same usage run priced by another', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fm-approval-model-'));
-  const { log } = await AuditLog.open(join(dir, 'wal'));
-  const compiled = compile(new Source('governance.fms', POLICY), { env: {} });
-  assert.ok(compiled.ir, 'the policy compiles');
-  const state = emptyState();
-  const approvals = new ApprovalBook(60_000);
-  const decisions = new DecisionService(
-    {
-      compiled,
-      prepared: prepare(compiled.ir),
-      principals: new PrincipalGate([], dir, {}, false),
-      appliedAt: new Date().toISOString(),
-      mode: 'enforce',
-    } as never,
-    { log, state, approvals, saveApprovals: () => {}, now: Date.now, delegation: {} as never },
-  );
+  const { log, state, approvals, decisions } = await decisionService(POLICY);
   const chat = (params: object) =>
     decisions.govern({ agent_id: 'bot', tool: 'llm/chat', args: { prompt: 'hi' }, ...params } as never, 'llm/chat');
   const spent = () => Object.values(state.budgets)[0]?.spent_usd;

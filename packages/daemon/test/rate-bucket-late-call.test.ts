@@ -5,14 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AuditLog } from '@faramesh/audit';
-import { compile, Source } from '@faramesh/fpl';
-import { emptyState, prepare } from '@faramesh/engine';
-import { ApprovalBook } from '../src/core/approvals.js';
-import { DecisionService } from '../src/core/decisions.js';
+import { decisionService } from './decision-service-fixture.js';
 
 const POLICY = `agent "bot" {
   default deny
@@ -24,10 +17,6 @@ const POLICY = `agent "bot" {
 `;
 
 test('a call held by its token check does not wind its rate bucket back for the calls after it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fm-rate-late-'));
-  const { log } = await AuditLog.open(join(dir, 'wal'));
-  const compiled = compile(new Source('governance.fms', POLICY), { env: {} });
-  assert.ok(compiled.ir, 'the policy compiles');
   let now = 1_000_000;
   let release!: () => void;
   const checked = new Promise<void>((resolve) => (release = resolve));
@@ -35,10 +24,7 @@ test('a call held by its token check does not wind its rate bucket back for the 
   const principals = {
     resolve: (p: { principal_token?: string }) => (p.principal_token ? checked.then(() => ({})) : {}),
   };
-  const decisions = new DecisionService(
-    { compiled, prepared: prepare(compiled.ir), principals, appliedAt: new Date().toISOString(), mode: 'enforce' } as never,
-    { log, state: emptyState(), approvals: new ApprovalBook(60_000), saveApprovals: () => {}, now: () => now, delegation: {} as never },
-  );
+  const { log, decisions } = await decisionService(POLICY, { now: () => now }, principals);
   const call = (params: object = {}) =>
     decisions.govern({ agent_id: 'bot', tool: 't/x', args: {}, ...params } as never, 't/x').then((r) => r.effect);
   try {

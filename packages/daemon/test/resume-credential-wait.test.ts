@@ -4,21 +4,15 @@
  * gone, and its record would carry the values without it. The log resumes once no call is so held.
  */
 import { mock, test } from 'node:test';
-import fs, { mkdtempSync } from 'node:fs';
+import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLog } from '@faramesh/audit';
-import { compile, Source } from '@faramesh/fpl';
-import { emptyState, prepare } from '@faramesh/engine';
-import { ApprovalBook } from '../src/core/approvals.js';
-import { DecisionService } from '../src/core/decisions.js';
 import { resumeLog } from '../src/core/log-resume.js';
-import { PrincipalGate } from '../src/core/principals.js';
 import { restoreState } from '../src/core/state-snapshot.js';
 import type { Issued } from '../src/credentials/broker.js';
 import type { StateSeal } from '../src/stack/sealed-state.js';
+import { decisionService } from './decision-service-fixture.js';
 
 const POLICY = `agent "bot" {
   default deny
@@ -30,12 +24,6 @@ const POLICY = `agent "bot" {
 `;
 
 test('the log does not resume while a permitted call waits for its credential: its rate use is kept', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fm-resume-cred-'));
-  const walDir = join(dir, 'wal');
-  const { log } = await AuditLog.open(walDir);
-  const compiled = compile(new Source('governance.fms', POLICY), { env: {} });
-  assert.ok(compiled.ir, 'the policy compiles');
-  const state = emptyState();
   let release!: (issued: Issued) => void;
   const issued: Issued = {
     ok: true,
@@ -44,24 +32,9 @@ test('the log does not resume while a permitted call waits for its credential: i
     expires_at: new Date(Date.now() + 60_000).toISOString(),
     ref: {} as never,
   };
-  const decisions = new DecisionService(
-    {
-      compiled,
-      prepared: prepare(compiled.ir),
-      principals: new PrincipalGate([], dir, {}, false),
-      appliedAt: new Date().toISOString(),
-      mode: 'enforce',
-    } as never,
-    {
-      log,
-      state,
-      approvals: new ApprovalBook(60_000),
-      saveApprovals: () => {},
-      now: Date.now,
-      delegation: {} as never,
-      credentials: (_ir, _agent, tool) => (tool === 'svc/pay' ? new Promise<Issued>((r) => (release = r)) : undefined),
-    },
-  );
+  const { dir, walDir, log, state, decisions } = await decisionService(POLICY, {
+    credentials: (_ir, _agent, tool) => (tool === 'svc/pay' ? new Promise<Issued>((r) => (release = r)) : undefined),
+  });
   const seal = {} as StateSeal;
   const resume = () =>
     resumeLog({ log, decisions, state, rebuild: () => restoreState(join(dir, 'state'), walDir, log.size, seal), say: () => {} });
