@@ -76,6 +76,10 @@ const KNOWN = new Set([
   'tasks/cancel',
   COMPLETE,
 ]);
+/** Pages of tools/list the proxy reads itself (see learnSchemas), and how long it waits for them all. */
+const MAX_OWN_PAGES = 100;
+const OWN_LISTING_MS = 5_000;
+
 /** Not recorded: the handshake and liveness, and lists (a listing is not an action). */
 const QUIET = new Set(['initialize', 'ping', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'roots/list']);
 
@@ -89,7 +93,7 @@ export class ProxySession {
   /** Client requests forwarded and not yet answered: their method (and task), to route and read the reply. */
   private readonly inFlight = new Map<
     Id,
-    { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown }; relayed?: true }
+    { method: string; taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown }; relayed?: true; firstPage?: boolean }
   >();
   /**
    * Calls whose decision is awaited: their ids are taken (a batch repeating one is refused), but
@@ -110,6 +114,15 @@ export class ProxySession {
    * against it (the official SDK even for an isError result), so their denials carry it in `_meta`.
    */
   private readonly withOutputSchema = new Set<string>();
+  /**
+   * Whether `withOutputSchema` is complete: a tools/list reached its last page in this session. Until
+   * then a denial cannot know its tool's schema, and the client may (its SDK keeps the schemas it
+   * listed in an earlier session, and the stdio bridge opens a new session without telling it).
+   */
+  private listed = false;
+  /** The proxy's own tools/list requests to the upstream, by id: their replies are the proxy's, not the client's. */
+  private readonly ownRequests = new Map<string, (reply: JSONRPCMessage | Error) => void>();
+  private learning?: Promise<void>;
   private readonly key = randomUUID();
   /** The `session_id` its calls are decided under: the daemon's own, never used again once the session ends. */
   private get sessionId(): string {
@@ -244,6 +257,7 @@ export class ProxySession {
         return this.error(m.id, `request id ${JSON.stringify(m.id)} is already in flight`, -32600);
       this.note(m.method, 'client');
       const taskId = m.params?.taskId;
+      if (m.method === 'tools/list') return this.forward(m, { firstPage: m.params?.cursor === undefined });
       return this.forward(m, typeof taskId === 'string' ? { taskId } : {});
     }
     if (isNotification(m)) {
@@ -273,7 +287,7 @@ export class ProxySession {
   /** A client request goes upstream; if the upstream cannot take it, the client hears why. */
   private async forward(
     m: JSONRPCMessage & { id: Id; method: string },
-    extra: { taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown } } = {},
+    extra: { taskId?: string; call?: { tool: string; actionId?: string; ttl?: unknown }; firstPage?: boolean } = {},
     credential?: GovernResult['credential'],
   ): Promise<void> {
     this.inFlight.set(m.id, { method: m.method, ...extra });
@@ -312,7 +326,10 @@ export class ProxySession {
     }
     this.decidedOn(m.id);
     if (typeof decided === 'string') return this.error(m.id, decided, -32602);
-    await this.client.send(this.denial(m.id, decided), { relatedRequestId: m.id });
+    // A task-augmented call is denied as a JSON-RPC error (no CallToolResult): no schema to learn for it.
+    const asTask = m.params?.task !== undefined;
+    if (!asTask) await this.learnSchemas();
+    await this.client.send(this.denial(m.id, decided, asTask), { relatedRequestId: m.id });
   }
 
   /**
@@ -345,6 +362,7 @@ export class ProxySession {
     if (typeof decided === 'string' || decided.result.effect !== 'PERMIT') this.decidedOn(call.id);
     if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
+      await this.learnSchemas();
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(this.denial(call.id, decided)));
       return true;
@@ -414,12 +432,18 @@ export class ProxySession {
     return { name, tool, result };
   }
 
-  /** A denied or deferred call's answer: a CallToolResult, or a JSON-RPC error when the stack asks. */
-  private denial(id: Id, { result, tool, name }: { result: GovernResult; tool: string; name: string }): JSONRPCMessage {
+  /**
+   * A denied or deferred call's answer: a CallToolResult, or a JSON-RPC error when the stack asks. A
+   * task-augmented call (`task`) is answered with the error too: its client reads the reply as a
+   * CreateTaskResult, and a CallToolResult in its place fails that schema, so the client would see a
+   * validation error instead of the denial's text and approval id.
+   */
+  private denial(id: Id, { result, tool, name }: { result: GovernResult; tool: string; name: string }, task = false): JSONRPCMessage {
     const denied = deniedResult(result, tool);
-    if (this.deps.denyAsError())
+    if (task || this.deps.denyAsError())
       return { jsonrpc: '2.0', id, error: { code: DENIED, message: denied.content[0]!.text, data: denied.structuredContent } };
-    if (!this.withOutputSchema.has(name)) return { jsonrpc: '2.0', id, result: denied };
+    // A tool whose schema is unknown (its listing could not be read) is treated as having one: `_meta` is valid either way.
+    if (this.listed && !this.withOutputSchema.has(name)) return { jsonrpc: '2.0', id, result: denied };
     const { structuredContent, ...rest } = denied;
     return { jsonrpc: '2.0', id, result: { ...rest, _meta: { [DENIAL_META]: structuredContent } } };
   }
@@ -428,12 +452,16 @@ export class ProxySession {
     if (this.closed) return;
     if ('id' in m && !('method' in m)) {
       const id = (m as { id: Id }).id;
+      const own = typeof id === 'string' ? this.ownRequests.get(id) : undefined;
+      if (own) return own(m);
       const asked = this.inFlight.get(id);
       this.answered(id);
       if ('result' in m && asked) {
         this.watchTasks(asked, m.result as Record<string, unknown>);
         if (asked.method === 'tools/list') {
           this.learnTools(m.result);
+          // A whole listing in one page: every tool of the upstream has been seen.
+          if (asked.firstPage && typeof (m.result as { nextCursor?: unknown }).nextCursor !== 'string') this.listed = true;
           if (this.deps.filterTools()) m = this.filtered(m);
         }
       }
@@ -441,6 +469,8 @@ export class ProxySession {
     }
     const method = (m as { method: string }).method;
     const params = (m as { params?: Record<string, unknown> }).params;
+    // The tools changed: their schemas are read again before the next denial, unless the client lists them first.
+    if (method === 'notifications/tools/list_changed') this.listed = false;
     if (method === 'notifications/tasks/status') this.taskEnd(params?.taskId, params?.status);
     if (method === COMPLETE) {
       // The upstream reports its task done: the proxy's to hear, not the client's.
@@ -481,6 +511,46 @@ export class ProxySession {
   private taskEnd(taskId: unknown, status: unknown): void {
     if (typeof taskId === 'string' && typeof status === 'string' && TERMINAL.has(status))
       this.deps.tasks.ended(this.key, taskId, status as TaskEnd);
+  }
+
+  /**
+   * Before a denial: the upstream's tool schemas, read by the proxy itself when this session has not
+   * listed them all, so the denial of a tool with an outputSchema keeps the structured form out of
+   * `structuredContent`. Never throws: a listing that fails leaves `listed` false (denials then use `_meta`).
+   */
+  private learnSchemas(): Promise<void> {
+    if (this.listed || this.closed || this.deps.denyAsError()) return Promise.resolve();
+    this.learning ??= (async () => {
+      // One bound for the whole listing: a slow or endless upstream delays a denial by 5 s at most.
+      const until = Date.now() + OWN_LISTING_MS;
+      let cursor: unknown;
+      for (let page = 0; page < MAX_OWN_PAGES; page++) {
+        const reply = await this.ask('tools/list', typeof cursor === 'string' ? { cursor } : {}, until - Date.now());
+        if (!('result' in reply)) return;
+        this.learnTools(reply.result);
+        cursor = (reply.result as { nextCursor?: unknown }).nextCursor;
+        if (typeof cursor !== 'string') return void (this.listed = true);
+      }
+    })()
+      .catch(() => {})
+      .finally(() => (this.learning = undefined));
+    return this.learning;
+  }
+
+  /** A request of the proxy's own to the upstream, answered within `ms` (else it rejects). */
+  private ask(method: string, params: Record<string, unknown>, ms: number): Promise<JSONRPCMessage> {
+    const id = `faramesh-${randomUUID()}`;
+    return new Promise<JSONRPCMessage>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error(`no reply to ${method}`)), Math.max(0, ms));
+      const settle = (reply: JSONRPCMessage | Error) => {
+        clearTimeout(timer);
+        this.ownRequests.delete(id);
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      this.ownRequests.set(id, settle);
+      this.upstream.send({ jsonrpc: '2.0', id, method, params }).catch((e: Error) => settle(e));
+    });
   }
 
   private learnTools(result: unknown): void {
@@ -529,6 +599,7 @@ export class ProxySession {
       void this.error(id, `${why} while this request was in flight${restarting ? '; it is being restarted' : ''}`);
     }
     this.inFlight.clear();
+    for (const settle of [...this.ownRequests.values()]) settle(new Error(why));
     if (!restarting) void this.close().catch(() => {});
   }
 

@@ -1,0 +1,54 @@
+/**
+ * A client keeps the tool schemas it listed in an earlier session: the stdio bridge opens a new
+ * session without telling its client (the daemon restarted, the session sat idle), and an SDK client
+ * that reconnects keeps its cache. A denial in a session that has not listed tools must still be a
+ * result that client accepts for a tool with an outputSchema.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpProxy } from '../src/mcp/proxy.js';
+import { everything, testProxyDeps } from './mcp-test-deps.js';
+
+test('a denial before any tools/list in the session is valid for a tool with an outputSchema', async () => {
+  const p = new McpProxy(
+    testProxyDeps(
+      [everything, 'stdio'],
+      {
+        decide: (params) => ({
+          call_id: params.call_id ?? '',
+          action_id: 'action-1',
+          effect: 'DENY',
+          latency_ms: 0,
+          structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
+        }),
+      },
+      'ev',
+    ),
+  );
+  const port = await p.listen(0, 'bot');
+  const url = new URL(`http://127.0.0.1:${port}/mcp/ev`);
+  const c = new Client({ name: 'denial-unlisted-test', version: '1.0.0' });
+  try {
+    await c.connect(new StreamableHTTPClientTransport(url));
+    assert.ok((await c.listTools()).tools.find((t) => t.name === 'get-structured-content')?.outputSchema);
+    // A new session, as the bridge opens one: the client's cached schemas stay, the proxy's are new.
+    await c.close();
+    await c.connect(new StreamableHTTPClientTransport(url));
+    const r = (await c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } })) as {
+      isError?: boolean;
+      content: { text: string }[];
+      _meta?: Record<string, { code?: string }>;
+    };
+    assert.equal(r.isError, true);
+    assert.match(r.content[0]!.text, /not this one \(POLICY_DENY\)/);
+    assert.equal(r._meta?.['faramesh/denial']?.code, 'POLICY_DENY');
+    // A tool the upstream lists without one keeps the denial in structuredContent.
+    const plain = (await c.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })) as { structuredContent?: { code?: string } };
+    assert.equal(plain.structuredContent?.code, 'POLICY_DENY');
+  } finally {
+    await c.close().catch(() => {});
+    await p.close(0);
+  }
+});
