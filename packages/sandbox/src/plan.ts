@@ -8,7 +8,7 @@
  *   allow PATTERN · deny PATTERN (environment names, or prefixes ending in *)
  *   env NAME VALUE · arg TOKEN (to bubblewrap) · inner TOKEN (to the helper inside)
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 
 export type Profile = 'full' | 'minimal';
@@ -54,6 +54,42 @@ const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
 const SYSTEM_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 /** Readable only by root on the host; an agent running as root in its namespace must not see them. */
 const MASKED_FILES = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers'];
+/** Where the system keeps its secrets among the paths shown (host keys, TLS keys, VPN and Wi-Fi configurations). */
+const SECRETS_DIR = '/etc';
+
+/**
+ * What under `root` other users cannot read: files without the read bit for others, directories
+ * they cannot enter (not descended). An agent launched by root keeps uid 0 in its namespace, and
+ * the owner's rights with it, so a list of names would miss `/etc/ssh/ssh_host_*_key`,
+ * `/etc/ssl/private/`, `/etc/wireguard/`, … A directory this process cannot list is skipped: the
+ * agent, as the same user, cannot list it either.
+ */
+export function unreadableByOthers(root: string): { path: string; dir: boolean }[] {
+  const out: { path: string; dir: boolean }[] = [];
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const p = join(dir, name);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (!(st.mode & 0o001)) out.push({ path: p, dir: true });
+        else walk(p);
+      } else if (st.isFile() && !(st.mode & 0o004)) out.push({ path: p, dir: false });
+    }
+  };
+  walk(root);
+  return out;
+}
 
 export interface Relay {
   kind: 'http' | 'mcp';
@@ -177,7 +213,9 @@ export function buildPlan(s: SandboxSpec): Plan {
       if (lstatSync(p).isSymbolicLink()) arg('--symlink', readlinkSync(p), p);
       else showReadOnly(p);
     }
-    for (const f of MASKED_FILES) if (existsSync(f)) arg('--ro-bind', '/dev/null', f);
+    const masked = unreadableByOthers(SECRETS_DIR);
+    for (const f of MASKED_FILES) if (existsSync(f) && !masked.some((m) => m.path === f)) arg('--ro-bind', '/dev/null', f);
+    for (const m of masked) arg(...(m.dir ? ['--tmpfs', m.path, '--remount-ro', m.path] : ['--ro-bind', '/dev/null', m.path]));
   } else {
     arg('--ro-bind', '/', '/');
     readable.push('/');

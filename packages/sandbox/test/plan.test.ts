@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildPlan, shownInSandbox, type SandboxSpec } from '../src/plan.js';
+import { buildPlan, shownInSandbox, type SandboxSpec, unreadableByOthers } from '../src/plan.js';
 
 const stack = mkdtempSync(join(tmpdir(), 'fm-plan-'));
 writeFileSync(join(stack, 'governance.fms'), '');
@@ -51,6 +52,31 @@ const bwrapArgs = (bytes: Buffer) =>
     .join(' ');
 
 describe('the sandbox plan', () => {
+  it("hides every file under /etc other users cannot read: an agent launched by root keeps the owner's rights there", () => {
+    const args = bwrapArgs(buildPlan(spec()).bytes);
+    const masked = (p: string) => args.includes(`--ro-bind /dev/null ${p}`) || args.includes(`--tmpfs ${p} --remount-ro ${p}`);
+    // Found independently of the plan (host keys, TLS keys, /etc/security/opasswd, …).
+    const found = spawnSync('find', ['/etc', '-xdev', '-type', 'f', '!', '-perm', '-o=r'], { encoding: 'utf8' }).stdout.split('\n');
+    for (const f of found.filter(Boolean)) {
+      const ancestors = f.split('/').map((_, n, parts) => parts.slice(0, n + 1).join('/'));
+      assert.ok(ancestors.some(masked), `${f} is shown to the agent`);
+    }
+  });
+
+  it('finds what others cannot read: files without their read bit, directories they cannot enter', () => {
+    const etc = mkdtempSync(join(tmpdir(), 'fm-etc-'));
+    mkdirSync(join(etc, 'ssh'));
+    writeFileSync(join(etc, 'ssh', 'ssh_config'), '', { mode: 0o644 });
+    writeFileSync(join(etc, 'ssh', 'ssh_host_ed25519_key'), 'key', { mode: 0o600 });
+    mkdirSync(join(etc, 'private'), { mode: 0o710 });
+    writeFileSync(join(etc, 'private', 'tls.key'), 'key', { mode: 0o644 });
+    symlinkSync('/etc/shadow', join(etc, 'link'));
+    assert.deepEqual(unreadableByOthers(etc), [
+      { path: join(etc, 'private'), dir: true },
+      { path: join(etc, 'ssh', 'ssh_host_ed25519_key'), dir: false },
+    ]);
+  });
+
   it('mounts the workspace, then covers the policy (read-only) and the daemon files (hidden)', () => {
     const args = bwrapArgs(buildPlan(spec()).bytes);
     const at = (s: string) => args.indexOf(s);

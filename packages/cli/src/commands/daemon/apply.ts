@@ -233,6 +233,14 @@ function lockConfig(source: string, out: Out): void {
 }
 
 /**
+ * Where the system's own tools are looked up. apply runs as the operator (root, often), maybe from
+ * an activated venv or an npm script in the stack: a PATH entry the agents can write (the venv's
+ * bin/, node_modules/.bin) would run a `chattr` one of them planted there, with those rights, and the
+ * policy would be reported locked when it is not.
+ */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
  * runtime { immutable_config = true }: set the immutable flag on the policy source, so that even
  * root must lift it before editing: `chattr +i` on Linux, the user-immutable flag (`chflags uchg`)
  * on macOS and the BSDs.
@@ -240,7 +248,7 @@ function lockConfig(source: string, out: Out): void {
 export function lockSource(file: string, platform: NodeJS.Platform = process.platform): string {
   const [command, flag, unlock] = platform === 'linux' ? ['chattr', '+i', 'chattr -i'] : ['chflags', 'uchg', 'chflags nouchg'];
   try {
-    execFileSync(command, [flag, file], { stdio: 'pipe' });
+    execFileSync(command, [flag, file], { stdio: 'pipe', env: { ...process.env, PATH: SYSTEM_PATH } });
     return `→ config locked: ${file} (${command} ${flag}; lift it with ${unlock} to edit)`;
   } catch (e) {
     const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;

@@ -91,8 +91,12 @@ export function agentArtifacts(paths: StackPaths, settings: RuntimeSettings, ir:
     : undefined;
   const summary = plan?.summary;
   if (plan) files.push(...plan.files);
-  const stripping = strip.length
-    ? `# Ambient credentials stay behind: the broker hands out what a call needs.
+  // Sandboxed, the helper strips them (the plan's deny list), and the launcher runs no program looked
+  // up through PATH: it runs outside the sandbox, where a PATH entry in the workspace (a venv's bin/,
+  // the node_modules/.bin npm scripts put first) would run an `env` or `sed` the agent planted there.
+  const stripping =
+    strip.length && !sandboxed
+      ? `# Ambient credentials stay behind: the broker hands out what a call needs.
 for faramesh_v in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do
   case "$faramesh_v" in
     ${strip.join('|')}) unset "$faramesh_v" ;;
@@ -100,7 +104,7 @@ for faramesh_v in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do
 done
 unset faramesh_v
 `
-    : '';
+      : '';
   // The sandbox: the native helper reads the plan, builds the environment from its allowlist, and
   // execs bubblewrap (it fails, naming the layer, when one cannot be applied: never unconfined).
   const run = sandboxed ? `exec ${shellQuote(HELPER_PATH)} exec ${shellQuote(paths.sandboxPlan)} -- "$@"` : 'exec "$@"';

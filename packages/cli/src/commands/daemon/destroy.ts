@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline/promises';
 import { readBase, readRecords, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, SettingsError, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
+import { SYSTEM_PATH } from './apply.js';
 import { alive, daemonStatus, StackAccessError, stalePid } from './running.js';
 
 export interface DestroyOptions {
@@ -128,7 +129,9 @@ export async function destroy(o: DestroyOptions): Promise<number> {
 function immutable(file: string): boolean {
   if (process.platform !== 'linux' || !existsSync(file)) return false;
   try {
-    return /^\S*i\S*\s/.test(execFileSync('lsattr', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return /^\S*i\S*\s/.test(
+      execFileSync('lsattr', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PATH: SYSTEM_PATH } }),
+    );
   } catch {
     return false;
   }

@@ -129,7 +129,7 @@ export function sandboxPlan(i: SandboxInputs): { files: ArtifactFile[]; summary:
     installRoot: INSTALL_ROOT,
     nodePath: process.execPath,
     helper: HELPER_PATH,
-    bwrap: bwrapPath(),
+    bwrap: outsideWorkspace(resolve(bwrapPath()), [stackDir, ...extraWrite]),
     seccompFile: paths.seccomp,
     agentSockets: ir.agents.map((a) => ({ agent: a.id, socket: agentSocketMirror(paths, a.id) })),
     relays,
@@ -163,20 +163,7 @@ export function sandboxPlan(i: SandboxInputs): { files: ArtifactFile[]; summary:
  * the OS tier such a server must run from elsewhere, and its program must not lie in the workspace.
  */
 function refuseMcpServersInWorkspace(ir: PolicyIR, writable: string[]): void {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return p;
-    }
-  };
-  const inside = (dir: string, p: string) => {
-    const r = relative(dir, p);
-    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-  };
-  // The path as the daemon will use it, as well as where it leads now: a link in the workspace that
-  // leads outside today is one an agent can point back at its own directory tomorrow.
-  const within = (p: string) => writable.some((w) => [w, real(w)].some((d) => inside(d, p) || inside(d, real(p))));
+  const within = (p: string) => agentsCanWrite(p, writable);
   for (const s of ir.mcp_servers) {
     if (s.command === undefined) continue;
     const cwd = resolve(writable[0]!, s.cwd ?? '.');
@@ -204,6 +191,40 @@ function refuseMcpServersInWorkspace(ir: PolicyIR, writable: string[]): void {
       }
     }
   }
+}
+
+/**
+ * Whether `p` lies in a directory sandboxed agents can write: as the path will be used, and where it
+ * leads now (a link in the workspace that leads outside today is one an agent can point back at its
+ * own directory tomorrow).
+ */
+function agentsCanWrite(p: string, writable: string[]): boolean {
+  const real = (f: string) => {
+    try {
+      return realpathSync(f);
+    } catch {
+      return f;
+    }
+  };
+  const inside = (dir: string, f: string) => {
+    const r = relative(dir, f);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  };
+  return writable.some((w) => [w, real(w)].some((d) => inside(d, p) || inside(d, real(p))));
+}
+
+/**
+ * bubblewrap runs outside the sandbox, with the launcher's rights (it builds the sandbox). Found
+ * through a PATH entry agents can write (an activated venv's bin/, the node_modules/.bin that npx and
+ * npm scripts put first, `.`), it would be a program an agent planted: every launch would run it
+ * unconfined.
+ */
+function outsideWorkspace(bwrap: string, writable: string[]): string {
+  if (agentsCanWrite(bwrap, writable))
+    throw new Error(
+      `bubblewrap was found at ${bwrap}, which sandboxed agents can write: it runs outside the sandbox, so what an agent planted there would run unconfined. Take that directory out of PATH, or set FARAMESH_BWRAP to the system's bubblewrap`,
+    );
+  return bwrap;
 }
 
 function isExecutable(file: string): boolean {
