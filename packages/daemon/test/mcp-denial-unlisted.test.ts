@@ -8,27 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { everything, testProxyDeps } from './mcp-test-deps.js';
+import { decideAs, everythingProxy } from './mcp-test-deps.js';
 
 test('a denial before any tools/list in the session is valid for a tool with an outputSchema', async () => {
-  const p = new McpProxy(
-    testProxyDeps(
-      [everything, 'stdio'],
-      {
-        decide: (params) => ({
-          call_id: params.call_id ?? '',
-          action_id: 'action-1',
-          effect: 'DENY',
-          latency_ms: 0,
-          structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
-        }),
-      },
-      'ev',
-    ),
-  );
-  const port = await p.listen(0, 'bot');
-  const url = new URL(`http://127.0.0.1:${port}/mcp/ev`);
+  const { proxy, url } = await everythingProxy(decideAs('DENY'));
   const c = new Client({ name: 'denial-unlisted-test', version: '1.0.0' });
   try {
     await c.connect(new StreamableHTTPClientTransport(url));
@@ -49,6 +32,6 @@ test('a denial before any tools/list in the session is valid for a tool with an 
     assert.equal(plain.structuredContent?.code, 'POLICY_DENY');
   } finally {
     await c.close().catch(() => {});
-    await p.close(0);
+    await proxy.close(0);
   }
 });

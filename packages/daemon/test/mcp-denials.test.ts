@@ -5,34 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+import { decideAs, everythingProxy } from './mcp-test-deps.js';
 
 test('a denied call of a tool with an outputSchema is a result the SDK client accepts', async () => {
-  const p = new McpProxy(
-    testProxyDeps(
-      [everything, 'stdio'],
-      {
-        decide: (params) => ({
-          call_id: params.call_id ?? '',
-          action_id: 'action-1',
-          effect: params.tool_id === 'ev/echo' ? 'PERMIT' : 'DENY',
-          latency_ms: 0,
-          structured_denial: { code: 'POLICY_DENY', human_message: 'not this one', resolution: { type: 'rule_block', rule_id: 'test' } },
-        }),
-      },
-      'ev',
-    ),
-  );
-  const port = await p.listen(0, 'bot');
+  const { proxy, url } = await everythingProxy(decideAs('DENY', { permitted: (tool) => tool === 'ev/echo' }));
   const c = new Client({ name: 'denials-test', version: '1.0.0' });
   try {
-    await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/ev`)));
+    await c.connect(new StreamableHTTPClientTransport(url));
     const tools = (await c.listTools()).tools;
     assert.ok(tools.find((t) => t.name === 'get-structured-content')?.outputSchema, 'the tool has an outputSchema');
     const r = (await c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } })) as {
@@ -53,6 +34,6 @@ test('a denied call of a tool with an outputSchema is a result the SDK client ac
     assert.deepEqual(plain.structuredContent?.resolution, { type: 'rule_block', rule_id: 'test' });
   } finally {
     await c.close().catch(() => {});
-    await p.close(0);
+    await proxy.close(0);
   }
 });

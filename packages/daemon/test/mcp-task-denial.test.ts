@@ -8,34 +8,22 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { McpProxy } from '../src/mcp/proxy.js';
-import { everything, testProxyDeps } from './mcp-test-deps.js';
+import { decideAs, everythingProxy } from './mcp-test-deps.js';
 
 test('a deferred task-augmented call tells the SDK client why, with its approval id', async () => {
-  const p = new McpProxy(
-    testProxyDeps(
-      [everything, 'stdio'],
-      {
-        decide: (params) => ({
-          call_id: params.call_id ?? '',
-          action_id: 'action-1',
-          effect: 'DEFER',
-          defer_token: 'apr-1',
-          latency_ms: 0,
-          structured_denial: {
-            code: 'POLICY_DEFER',
-            human_message: 'research needs a human',
-            resolution: { type: 'pending_approval', approval_id: 'apr-1' },
-          },
-        }),
+  const { proxy, url } = await everythingProxy(
+    decideAs('DEFER', {
+      defer_token: 'apr-1',
+      denial: {
+        code: 'POLICY_DEFER',
+        human_message: 'research needs a human',
+        resolution: { type: 'pending_approval', approval_id: 'apr-1' },
       },
-      'ev',
-    ),
+    }),
   );
-  const port = await p.listen(0, 'bot');
   const c = new Client({ name: 'task-denial-test', version: '1.0.0' });
   try {
-    await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/ev`)));
+    await c.connect(new StreamableHTTPClientTransport(url));
     assert.equal((await c.listTools()).tools.find((t) => t.name === 'simulate-research-query')?.execution?.taskSupport, 'required');
     const events = [];
     const stream = c.experimental.tasks.callToolStream(
@@ -51,6 +39,6 @@ test('a deferred task-augmented call tells the SDK client why, with its approval
     assert.equal((error.data as { approval_id?: string }).approval_id, 'apr-1');
   } finally {
     await c.close().catch(() => {});
-    await p.close(0);
+    await proxy.close(0);
   }
 });

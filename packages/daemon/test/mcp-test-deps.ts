@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProxyDeps } from '../src/mcp/proxy.js';
+import { McpProxy, type ProxyDeps } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
 
 export function testProxyDeps(args: string[], overrides: Partial<ProxyDeps> = {}, name = 'h'): ProxyDeps {
@@ -77,4 +77,36 @@ process.stdin.on('end', () => process.exit(0));
 `,
   );
   return script;
+}
+
+/** The structured denial of the stubbed deny rules below: `not this one (POLICY_DENY)` to the model. */
+export const STUB_DENIAL = {
+  code: 'POLICY_DENY',
+  human_message: 'not this one',
+  resolution: { type: 'rule_block', rule_id: 'test' },
+} as const;
+
+/** A decide stub: `effect` (with `STUB_DENIAL`, unless `denial` is given) for every tool but those `permitted`. */
+export function decideAs(
+  effect: 'DENY' | 'DEFER',
+  {
+    permitted = () => false,
+    denial = STUB_DENIAL,
+    ...extra
+  }: { permitted?: (tool: string) => boolean; denial?: object; defer_token?: string } = {},
+): ProxyDeps['decide'] {
+  return (params) =>
+    ({
+      call_id: params.call_id ?? '',
+      action_id: 'action-1',
+      latency_ms: 0,
+      ...(permitted(params.tool_id ?? '') ? { effect: 'PERMIT' } : { effect, structured_denial: denial, ...extra }),
+    }) as ReturnType<ProxyDeps['decide']>;
+}
+
+/** server-everything over stdio, served as `ev` to agent `bot` by a proxy deciding with `decide`. */
+export async function everythingProxy(decide: ProxyDeps['decide']): Promise<{ proxy: McpProxy; url: URL }> {
+  const proxy = new McpProxy(testProxyDeps([everything, 'stdio'], { decide }, 'ev'));
+  const port = await proxy.listen(0, 'bot');
+  return { proxy, url: new URL(`http://127.0.0.1:${port}/mcp/ev`) };
 }
