@@ -134,3 +134,30 @@ test('an import is shown by its path, which holds its version once', () => {
     ],
   );
 });
+
+test('a change the item text does not show is diffed field by field, not shown as old = new', () => {
+  const keyA = 'bStrP1bL37crA7USXKYmIbuzXx/KtpFJzl5IFhnSZ7o=';
+  const keyB = '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=';
+  const pinned = (key: string) => ir(`trust {\n  key "github.com/faramesh/faramesh-registry" ed25519:${key}\n}\n${agent('    permit a')}`);
+  const entries = diffPolicies(pinned(keyA), pinned(keyB));
+  assert.deepEqual(
+    entries.map((e) => `${e.change} ${e.kind} ${e.subject}`),
+    ['changed trust key github.com/faramesh/faramesh-registry.public_key_b64'],
+  );
+  assert.equal(entries[0]!.old, `"${keyA}"`);
+  assert.equal(entries[0]!.new, `"${keyB}"`);
+
+  // The same import path, re-published bytes (its lock entry removed and checked again).
+  const withDigest = (sha256: string): PolicyIR => ({
+    ...ir(agent('    permit a')),
+    imports: [
+      { path: 'github.com/acme/catalog/policies/acme/refunds@1.0.0', kind: 'policies', version: '1.0.0', sha256, ref: 'governance.fms:1' },
+    ],
+  });
+  const imports = diffPolicies(withDigest('a'.repeat(64)), withDigest('b'.repeat(64)));
+  assert.deepEqual(
+    imports.map((e) => [e.subject, e.old, e.new]),
+    [['github.com/acme/catalog/policies/acme/refunds@1.0.0.sha256', `"${'a'.repeat(64)}"`, `"${'b'.repeat(64)}"`]],
+  );
+  for (const e of [...entries, ...imports]) assert.notEqual(e.old, e.new);
+});

@@ -214,16 +214,22 @@ function keyed<T>(out: DiffEntry[], spec: Kind<T>, agent: string | undefined, wa
   for (const [k, x] of after) {
     const prior = before.get(k);
     if (prior === undefined) out.push({ change: 'added', kind, ...scope, subject: show(x) });
-    else if (same(prior, x) || !fields) {
-      if (!same(prior, x)) out.push(changed(kind, agent, k, show(prior), show(x)));
-    } else {
-      const a = fields(prior);
-      const b = fields(x);
+    else if (same(prior, x)) continue;
+    // Shown whole only when its text shows the change: a trust key's new bytes, an import's new
+    // digest or a use's new parameters are not in it, and "old" and "new" would read the same.
+    else if (!fields && show(prior) !== show(x)) out.push(changed(kind, agent, k, show(prior), show(x)));
+    else {
+      const a = (fields ?? allFields)(prior);
+      const b = (fields ?? allFields)(x);
       for (const f of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort())
         if (!same(a[f], b[f])) out.push(changed(kind, agent, `${k}.${f}`, valueText(a[f] as IRValue), valueText(b[f] as IRValue)));
     }
   }
 }
+
+/** Every field but the position. */
+const allFields = (item: unknown): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item as object).filter(([k]) => k !== 'ref'));
 
 /** Items by key; a key used again (two limits on one pattern) gets `#2`, `#3`…, so none hides another. */
 function byKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
