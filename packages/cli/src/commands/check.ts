@@ -1,7 +1,7 @@
 import { diagnosticToJson, type CompileResult, type PolicyIR } from '@faramesh/fpl';
 import { makeOut, plural } from '../output.js';
 import { renderDiagnostic } from '../diagnostics.js';
-import { compileStack } from '../stack-compile.js';
+import { compileStack, StackError } from '../stack-compile.js';
 
 export interface CheckOptions {
   dir: string;
@@ -35,7 +35,18 @@ export async function check(opts: CheckOptions): Promise<number> {
     const failed = await useBundle(opts.dir, opts.bundle, out);
     if (failed !== undefined) return failed;
   }
-  const { stack, result } = await compileStack(opts.dir, { ...opts, recordLock: !opts.locked });
+  let compiled: Awaited<ReturnType<typeof compileStack>>;
+  try {
+    compiled = await compileStack(opts.dir, { ...opts, recordLock: !opts.locked });
+  } catch (e) {
+    // No policy, or a malformed lock: a script reading stdout (`check --format json > check.json`)
+    // still gets an answer, as `test` and `plan` give one. The message goes to stderr as before.
+    if (!(e instanceof StackError) || opts.format !== 'json') throw e;
+    out.error(out.fail(e.message));
+    out.print(JSON.stringify({ valid: false, exit_code: 1, error: e.message, diagnostics: [] }, null, 2));
+    return 1;
+  }
+  const { stack, result } = compiled;
   let code = exitCodeOf(result, !!opts.strict);
   const diagnostics = result.diagnostics.sorted();
   const routes = code === 0 && result.ir ? await reverseProxyRoutes(result.ir, stack.dir) : undefined;
