@@ -2,7 +2,8 @@
  * governMcpServer: an `@modelcontextprotocol/sdk` server (`McpServer` or the low-level `Server`) whose
  * every `tools/call` is decided before its handler runs — tools registered before or after the call
  * alike. A denial answers as a valid CallToolResult the client's model can read: `isError: true`, a
- * text block, and the structured denial as `structuredContent`.
+ * text block, and the structured denial as `structuredContent` (in `_meta["faramesh/denial"]` for a
+ * tool with an `outputSchema`, which clients check `structuredContent` against even in an error).
  *
  * It hooks the protocol's handler table rather than each tool, so nothing registered later slips by.
  * Without the SDK as a dependency, the server is checked by shape and refused when it does not fit.
@@ -22,13 +23,19 @@ export interface McpGovernOptions extends GovernOptions {
   toolPrefix?: string;
 }
 
-/** What a denied `tools/call` answers. */
-export function deniedCallResult(e: ToolDeniedError) {
-  return {
-    isError: true,
-    content: [{ type: 'text' as const, text: `${e.humanMessage} (${e.code})\n${JSON.stringify(e.toJSON())}` }],
-    structuredContent: e.toJSON(),
-  };
+/** Where a denial's structure goes in the result of a tool with an output schema. */
+export const DENIAL_META = 'faramesh/denial';
+
+/**
+ * What a denied `tools/call` answers. `outputSchema`: the tool declares one, or may (not known). The
+ * official client checks `structuredContent` against a listed tool's output schema even when
+ * `isError` is set, and throws a schema error in place of the result: the denial goes in `_meta`.
+ */
+export function deniedCallResult(e: ToolDeniedError, outputSchema = false) {
+  const text = [{ type: 'text' as const, text: `${e.humanMessage} (${e.code})\n${JSON.stringify(e.toJSON())}` }];
+  return outputSchema
+    ? { isError: true, content: text, _meta: { [DENIAL_META]: e.toJSON() } }
+    : { isError: true, content: text, structuredContent: e.toJSON() };
 }
 
 export function governMcpServer<S extends object>(server: S, options: McpGovernOptions = {}): S {
@@ -51,7 +58,7 @@ export function governMcpServer<S extends object>(server: S, options: McpGovernO
           ...(extra?.sessionId ? { sessionId: extra.sessionId } : {}),
         });
       } catch (e) {
-        if (e instanceof ToolDeniedError) return deniedCallResult(e);
+        if (e instanceof ToolDeniedError) return deniedCallResult(e, await mayHaveOutputSchema(server, handlers, name, extra));
         throw e;
       }
     };
@@ -67,4 +74,27 @@ export function governMcpServer<S extends object>(server: S, options: McpGovernO
   });
   Object.defineProperty(handlers, GOVERNED, { value: true });
   return server;
+}
+
+/**
+ * Whether the tool `name` declares an output schema, or might: an McpServer's registered tool says;
+ * a low-level Server's own tools/list handler is asked (its first page). Unknown counts as yes, since
+ * a denial in `_meta` is valid for every tool and one in `structuredContent` only for some.
+ */
+async function mayHaveOutputSchema(
+  server: object,
+  handlers: Map<string, Handler>,
+  name: string,
+  extra: { sessionId?: string } | undefined,
+): Promise<boolean> {
+  const registered = (server as { _registeredTools?: Record<string, { outputSchema?: unknown }> })._registeredTools;
+  if (registered) return registered[name] === undefined || registered[name].outputSchema !== undefined;
+  try {
+    const listed = (await handlers.get('tools/list')?.({ method: 'tools/list', params: {} }, extra)) as
+      { tools?: { name?: unknown; outputSchema?: unknown }[] } | undefined;
+    const tool = listed?.tools?.find((t) => t.name === name);
+    return tool === undefined || tool.outputSchema !== undefined;
+  } catch {
+    return true;
+  }
 }

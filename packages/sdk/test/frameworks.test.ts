@@ -256,10 +256,11 @@ test('MCP server helper: every tools/call is decided, tools registered before an
   try {
     const found = await client.callTool({ name: 'searchDocs', arguments: { q: 'fees' } });
     assert.deepEqual(found.content, [{ type: 'text', text: 'found fees' }]);
-    // The client validates results against the tool's outputSchema; an isError result passes.
+    // The client validates structuredContent against the tool's outputSchema (once listed), even in an
+    // isError result: that tool's denial is in _meta.
     const paid = await client.callTool({ name: 'payout', arguments: { amount: 9 } });
     assert.equal(paid.isError, true);
-    assert.equal((paid.structuredContent as unknown as Denial).code, 'POLICY_DENY');
+    assert.equal((paid._meta?.['faramesh/denial'] as unknown as Denial).code, 'POLICY_DENY');
     assert.match((paid.content as { text: string }[])[0]!.text, /platform team only \(POLICY_DENY\)/);
     const deferred = await client.callTool({ name: 'refund', arguments: { amount: 2 } });
     assert.equal((deferred.structuredContent as unknown as Denial).effect, 'DEFER');
