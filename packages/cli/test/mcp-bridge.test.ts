@@ -150,6 +150,31 @@ test('the stdio entry outlives a daemon restart: the next call opens a new sessi
   }
 });
 
+test('calls sent together after a daemon restart all run: none is aborted by the new session the first one opens', async () => {
+  const client = new Client({ name: 'bridge-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'everything', '--dir', s.dir, '--agent', 'coder'],
+      stderr: 'ignore',
+    }),
+  );
+  try {
+    const echo = async (message: string) =>
+      JSON.stringify((await client.callTool({ name: 'echo', arguments: { message } }, undefined, { timeout: 10_000 })).content);
+    assert.match(await echo('first'), /Echo: first/);
+    assert.equal(s.cli('apply', '--stop').code, 0);
+    assert.equal(s.cli('apply').code, 0);
+    const replies = await Promise.allSettled(['a', 'b', 'c'].map(echo));
+    assert.deepEqual(
+      replies.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason))),
+      ['a', 'b', 'c'].map((m) => JSON.stringify([{ type: 'text', text: `Echo: ${m}` }])),
+    );
+  } finally {
+    await client.close();
+  }
+});
+
 test('a batch is relayed message by message, each decided, and a line that is not a message is answered', async () => {
   const b = bridge();
   try {

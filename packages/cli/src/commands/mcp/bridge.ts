@@ -74,10 +74,17 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
     return t;
   };
   let upstream = open();
+  /** Sends still on their way, per transport: a replaced transport is closed once they have settled. */
+  const sending = new Map<StreamableHTTPClientTransport, number>();
+  const retire = (t: StreamableHTTPClientTransport) => {
+    if (t !== upstream && !sending.get(t)) void t.close().catch(() => {});
+  };
   const reopen = async () => {
     const old = upstream;
     upstream = open();
-    void old.close().catch(() => {});
+    // Not closed now: that would abort the client's other requests posted on the lost session, which
+    // then fail ("This operation was aborted") instead of meeting their own 404 and being sent again.
+    retire(old);
     await upstream.start();
     const id = `faramesh-bridge-reinit-${++reopened}`;
     const answered = new Promise<void>((r) => replays.set(id, r));
@@ -89,6 +96,7 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
     if ('method' in m && m.method === 'initialize' && 'id' in m) initialize = m as JSONRPCRequest;
     if (reopening) await reopening;
     const sent = upstream;
+    sending.set(sent, (sending.get(sent) ?? 0) + 1);
     try {
       await sent.send(m);
     } catch (e) {
@@ -97,6 +105,10 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
       if (upstream === sent) reopening ??= reopen().finally(() => (reopening = undefined));
       await reopening;
       await upstream.send(m);
+    } finally {
+      sending.set(sent, sending.get(sent)! - 1);
+      if (sending.get(sent) === 0) sending.delete(sent);
+      retire(sent);
     }
   };
   /** The client's requests not answered yet: stdin ending does not take their replies away. */
