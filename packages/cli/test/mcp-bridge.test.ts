@@ -175,6 +175,29 @@ test('calls sent together after a daemon restart all run: none is aborted by the
   }
 });
 
+test('messages written with the initialize, before its reply, wait for the session and are answered', async () => {
+  const b = bridge();
+  try {
+    const init = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bridge-test', version: '1' } };
+    b.child.stdin.write(
+      [
+        { jsonrpc: '2.0', id: 0, method: 'initialize', params: init },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'piped' } } },
+      ]
+        .map((m) => `${JSON.stringify(m)}\n`)
+        .join(''),
+    );
+    await b.reply(2);
+    await b.reply(1);
+    assert.match(b.out(), /Echo: piped/);
+    assert.doesNotMatch(b.out(), /no MCP session|"error"/);
+  } finally {
+    b.child.kill();
+  }
+});
+
 test('a batch is relayed message by message, each decided, and a line that is not a message is answered', async () => {
   const b = bridge();
   try {

@@ -92,13 +92,21 @@ async function relay(url: URL, token: string | undefined): Promise<number> {
     await answered;
     await upstream.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   };
+  /** The client's initialize on its way: until the proxy answers it, there is no session to post in. */
+  let handshake: Promise<void> | undefined;
   const send = async (m: JSONRPCMessage) => {
-    if ('method' in m && m.method === 'initialize' && 'id' in m) initialize = m as JSONRPCRequest;
+    const opening = 'method' in m && m.method === 'initialize' && 'id' in m;
+    if (opening) initialize = m as JSONRPCRequest;
+    // A client that writes its next messages without waiting for initialize's reply (MCP says it
+    // should wait; over stdio a server reads in order anyway) would have them refused for no session.
+    else if (handshake) await handshake;
     if (reopening) await reopening;
     const sent = upstream;
     sending.set(sent, (sending.get(sent) ?? 0) + 1);
     try {
-      await sent.send(m);
+      const posting = sent.send(m);
+      if (opening) handshake = posting.catch(() => {});
+      await posting;
     } catch (e) {
       const lost = e instanceof StreamableHTTPError && e.code === 404;
       if (!lost || !initialize || m === initialize) throw e;
