@@ -7,6 +7,7 @@
  */
 import type { SinkEvent } from './sink-formats.js';
 import { byHour, hourlyKey, ndjson } from './hourly-objects.js';
+import { deadline } from './deadline.js';
 
 export interface GcsSinkConfig {
   bucket: string;
@@ -33,12 +34,19 @@ export function gcsShipper(cfg: GcsSinkConfig, timeoutMs: number): (events: Sink
   };
   return async (events) => {
     try {
-      const b = await (bucket ??= connect());
+      const b = await deadline((bucket ??= connect()), timeoutMs, 'finding the credentials');
       for (const { hourMs, events: hour } of byHour(events)) {
         const name = hourlyKey(cfg.prefix, hourMs, Number(hour[0]!.seq), Number(hour.at(-1)!.seq));
-        await b
-          .file(name)
-          .save(ndjson(hour), { resumable: false, contentType: 'application/x-ndjson', validation: 'crc32c', timeout: timeoutMs });
+        // The client's `timeout` does not reach a single-request upload: a bucket that takes the
+        // request and never answers held the sink for good, still HEALTHY. The batch is resent under
+        // the same name, so an upload that lands after the deadline is only overwritten.
+        await deadline(
+          b
+            .file(name)
+            .save(ndjson(hour), { resumable: false, contentType: 'application/x-ndjson', validation: 'crc32c', timeout: timeoutMs }),
+          timeoutMs,
+          'the upload',
+        );
       }
       return undefined;
     } catch (e) {
