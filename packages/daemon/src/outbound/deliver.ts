@@ -52,10 +52,11 @@ export async function post(
 
 export async function deliver(format: SinkFormat, events: SinkEvent[]): Promise<string | undefined> {
   if (format.ship) return format.ship(events);
+  if (format.send) return format.send(events);
   if (!format.request) {
     process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     return undefined;
   }
   const r = format.request(events);
-  return post(r.url, r.headers, r.body, format.accepted);
+  return post(r.url, r.headers, r.body);
 }

@@ -9,6 +9,7 @@ import type { ProviderIR } from '@faramesh/fpl/runtime';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 import { s3Shipper } from './s3-sink.js';
 import { gcsShipper } from './gcs-sink.js';
+import { elasticShipper } from './elastic-sink.js';
 
 /** A record as shipped: the stored record, plus its redacted arguments when this daemon still holds them. */
 export type SinkEvent = Record<string, unknown>;
@@ -24,8 +25,8 @@ export interface SinkFormat {
   type: string;
   /** `stdout`: JSON Lines on the daemon's standard output, no request. */
   request?: (events: SinkEvent[]) => SinkRequest;
-  /** A 2xx reply may still report failures (elastic's `errors`). */
-  accepted?: (status: number, body: string) => string | undefined;
+  /** A delivery that may take more than one POST (elastic's records resent in another shape): deliver a batch, or say why not. */
+  send?: (events: SinkEvent[]) => Promise<string | undefined>;
   /** Sinks that are not one POST (object stores): deliver a batch, or say why not. */
   ship?: (events: SinkEvent[]) => Promise<string | undefined>;
   /** How long new records gather before a batch goes (default 20 ms; object stores wait longer, for fewer, larger objects). */
@@ -135,31 +136,8 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     case 'elastic-sink': {
       const base = url('url')!;
       const key = field('api_key');
-      const index = field('index') ?? 'faramesh-decisions';
-      return {
-        name: p.name,
-        type: p.type,
-        request: (events) => ({
-          url: `${base}/_bulk`,
-          headers: { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `ApiKey ${key}` } : {}) },
-          body:
-            events
-              .map(
-                (e) =>
-                  `${JSON.stringify({ create: { _index: index, _id: String(e.id) } })}\n${JSON.stringify({ '@timestamp': e.time, ...e })}`,
-              )
-              .join('\n') + '\n',
-        }),
-        accepted: (_status, body) => {
-          // `create` of an id already there (409) is a resend that landed before.
-          const reply = JSON.parse(body) as { errors?: boolean; items?: { create?: { status?: number; error?: { reason?: string } } }[] };
-          if (!reply.errors) return undefined;
-          const failed = (reply.items ?? []).find(
-            (i) => i.create && i.create.status !== undefined && i.create.status >= 300 && i.create.status !== 409,
-          );
-          return failed ? `bulk item refused (${failed.create!.status}): ${failed.create!.error?.reason ?? 'no reason given'}` : undefined;
-        },
-      };
+      const headers = { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `ApiKey ${key}` } : {}) };
+      return { name: p.name, type: p.type, send: elasticShipper(`${base}/_bulk`, headers, field('index') ?? 'faramesh-decisions') };
     }
     case 's3-sink': {
       const pathStyle = resolvedField(p.fields.path_style, `${where}.path_style`, env);
