@@ -55,7 +55,14 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
       throw new SettingsError(
         `${where}.${key} must not carry a user name or password (user:password@): use the provider's token, api_key or headers`,
       );
+    if (u !== undefined && !URL.canParse(u)) throw new SettingsError(`${where}.${key} is not a valid URL`);
     return u?.replace(/\/+$/, '');
+  };
+  /** A field sent in a header (a token, an API key). */
+  const secret = (key: string, required = false): string | undefined => {
+    const v = field(key, required);
+    if (v !== undefined) headerCheck(`${where}.${key}`, 'authorization', v);
+    return v;
   };
   const json = { 'content-type': 'application/json' };
   const host = hostname();
@@ -64,13 +71,14 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
       return { name: p.name, type: p.type };
     case 'webhook-sink': {
       const target = url('url')!;
-      const token = field('token');
+      const token = secret('token');
       const extra = p.fields.headers;
       const headers: Record<string, string> = { ...json, ...(token ? { authorization: `Bearer ${token}` } : {}) };
       if (extra && typeof extra === 'object' && !Array.isArray(extra))
         for (const [k, v] of Object.entries(extra)) {
           const value = resolvedField(v, `${where}.headers.${k}`, env);
           if (typeof value !== 'string') throw new SettingsError(`${where}.headers.${k} must be a string`);
+          headerCheck(`${where}.headers.${k}`, k, value);
           headers[k.toLowerCase()] = value;
         }
       return {
@@ -82,7 +90,7 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     case 'splunk-sink': {
       const base = url('url')!;
       const target = /\/services\/collector(\/event)?$/.test(base) ? base : `${base}/services/collector/event`;
-      const token = field('token', true)!;
+      const token = secret('token', true)!;
       const index = field('index');
       return {
         name: p.name,
@@ -108,7 +116,8 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     }
     case 'datadog-sink': {
       const target = url('url', false) ?? `https://http-intake.logs.${field('site') ?? 'datadoghq.com'}/api/v2/logs`;
-      const key = field('api_key', true)!;
+      if (!URL.canParse(target)) throw new SettingsError(`${where}.site is not a host name`);
+      const key = secret('api_key', true)!;
       return {
         name: p.name,
         type: p.type,
@@ -135,7 +144,7 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     }
     case 'elastic-sink': {
       const base = url('url')!;
-      const key = field('api_key');
+      const key = secret('api_key');
       const headers = { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `ApiKey ${key}` } : {}) };
       return { name: p.name, type: p.type, send: elasticShipper(`${base}/_bulk`, headers, field('index') ?? 'faramesh-decisions') };
     }
@@ -156,6 +165,23 @@ export function sinkFormat(p: ProviderIR, env: NodeJS.ProcessEnv): SinkFormat {
     default:
       // The policy schema names every sink type there is; one without a delivery here is refused, not ignored.
       throw new SettingsError(`${where}: ${p.type} is not delivered by this build`);
+  }
+}
+
+/**
+ * A header fetch would refuse (a name with a space, a value with a line break or a character past
+ * Latin-1) is refused at apply: at delivery it failed every batch, the sink DEGRADED for good. The
+ * value is a credential, so the error never shows it.
+ */
+function headerCheck(what: string, name: string, value: string): void {
+  try {
+    new Headers([[name, value]]);
+  } catch {
+    throw new SettingsError(
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)
+        ? `${what} cannot be sent in an HTTP header: it holds a line break, a control character or one outside Latin-1`
+        : `${what}: '${name}' is not a valid HTTP header name`,
+    );
   }
 }
 
