@@ -230,6 +230,8 @@ export class Sinks {
   private readonly workers: SinkWorker[] = [];
   /** What a record holds only the hashes of: its redacted arguments and the principal's claims. */
   private readonly held = new Map<string, { args: Record<string, unknown>; principal_claims?: Record<string, unknown> }>();
+  /** Held arguments are being let go (a backlog past ARGS_HELD): said once, until the backlog drains. */
+  private lettingGo = false;
   private readonly cursors: Map<string, Cursor>;
   /** Sinks whose saved position was not in this log, shipping the live log from its start: where that is. */
   private readonly restarted = new Map<string, number>();
@@ -304,7 +306,14 @@ export class Sinks {
    */
   holdArgs(recordId: string, args: Record<string, unknown>, principal?: Record<string, unknown>): void {
     if (this.workers.length === 0) return;
-    if (this.held.size >= ARGS_HELD) this.held.delete(this.held.keys().next().value!);
+    if (this.held.size >= ARGS_HELD) {
+      const oldest = this.held.keys().next().value!;
+      this.held.delete(oldest);
+      // The record still ships, without its arguments: the operator hears it, not only the sink's reader.
+      if (!this.lettingGo)
+        this.say(`sinks: more than ${ARGS_HELD} records wait to ship: the oldest (from record ${oldest} on) ship without their arguments`);
+      this.lettingGo = true;
+    } else if (this.held.size < ARGS_HELD / 2) this.lettingGo = false;
     this.held.set(recordId, principal ? { args, principal_claims: principal } : { args });
   }
 
