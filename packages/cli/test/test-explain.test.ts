@@ -70,6 +70,21 @@ test('test: a failing case prints expected, got and a diff line, and exits 1', (
   assert.match(r.stdout, /\n2 passed, 1 failed\n$/);
 });
 
+test('test: a deny case passing on the default for a tool no rule names gets a note (a misspelt tool id)', () => {
+  const misspelt = structuredClone(refunds);
+  // `stripe/payout` (no s): no rule names it, the default denies it, the case passes regardless.
+  misspelt.cases.push({ name: 'payout denied', tool: 'stripe/payout', args: {}, expect: { effect: 'DENY', code: 'POLICY_DENY' } });
+  const r = run(['test', '--dir', stack({ 'refunds.fmtest.json': misspelt })]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✓ payout denied\n\s+note: no rule names 'stripe\/payout': only the default decided it/);
+  // Cases a rule decided carry no note.
+  assert.equal(r.stdout.match(/note:/g)?.length, 1, r.stdout);
+  const j = run(['test', '--dir', stack({ 'refunds.fmtest.json': misspelt }), '--format', 'json']);
+  const cases = (JSON.parse(j.stdout) as { fixtures: { cases: { name: string; note?: string }[] }[] }).fixtures[0]!.cases;
+  assert.match(cases.find((c) => c.name === 'payout denied')!.note!, /no rule names/);
+  assert.equal(cases.find((c) => c.name === 'payouts always deny')!.note, undefined);
+});
+
 test('test: a misspelt key in a fixture is a problem, not an assertion silently dropped', () => {
   const typo = structuredClone(refunds) as unknown as { cases: Record<string, unknown>[] };
   typo.cases[2] = { name: 'payouts', tool: 'stripe/payouts', expect: { effect: 'DENY', cod: 'RATE_EXCEEDED' } };

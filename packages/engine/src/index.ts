@@ -26,6 +26,6 @@ export { checkCompletion, type CompletionFacts } from './stages/completion.js';
 export { budgetUsage, callCost, type BudgetUsage } from './stages/budget.js';
 export { delegateTarget } from './stages/spawn.js';
 export { MAX_DELEGATION_HOPS } from './decide.js';
-export { mayPermit } from './stages/visibility.js';
+export { mayPermit, namedByRule } from './stages/visibility.js';
 export { activePhase, phaseSchedule, type PhaseStanding } from './stages/phases.js';
 export { laterStageKey, ruleOutcome, ruleStageKey, type RecordedCall, type RuleOutcome } from './replay.js';

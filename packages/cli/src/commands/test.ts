@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { applyDelta, decide, emptyState, prepare } from '@faramesh/engine';
+import { applyDelta, decide, emptyState, namedByRule, prepare } from '@faramesh/engine';
 import { diagnosticToJson, StackError } from '@faramesh/fpl';
 import type { Decision } from '@faramesh/protocol';
 import { fixtureProblems, requestOf, type Fixture, type FixtureCase } from '../fixtures.js';
@@ -26,7 +26,7 @@ interface FixtureReport {
   file: string;
   agent_id: string | null;
   /** The cases run, in order (--fail-fast stops at the first mismatch). */
-  cases: { name: string; tool: string; passed: boolean; expected: Expect; got: Got; diff: string | null }[];
+  cases: { name: string; tool: string; passed: boolean; expected: Expect; got: Got; diff: string | null; note?: string }[];
   /** Why the fixture could not run; it then counts as one failure. */
   problems: string[];
   /** With --update: the expectations rewritten. */
@@ -113,6 +113,7 @@ function printFixture(out: Out, r: FixtureReport): void {
   for (const c of r.cases) {
     if (c.passed) {
       out.print(`    ${out.ok(c.name)}`);
+      if (c.note) out.print(`        note: ${c.note}`);
       continue;
     }
     out.print(`    ${out.fail(c.name)}`);
@@ -181,7 +182,13 @@ function runFixture(
     const diff = compare(c.expect, decision) ?? null;
     const name = c.name ?? c.tool;
     const got = { effect: decision.effect, code: decision.code ?? null, rule_ref: decision.rule_ref ?? null };
-    report.cases.push({ name, tool: c.tool, passed: !diff, expected: c.expect, got, diff });
+    // A tool no rule names passes every deny case on the default: a misspelt id would hide that the
+    // rule meant to deny it no longer does (or never did).
+    const note =
+      !diff && byDefault(decision) && !namedByRule(policy, fixture.agent_id, c.tool)
+        ? `no rule names '${c.tool}': only the default decided it (is the tool id spelled as in the policy?)`
+        : undefined;
+    report.cases.push({ name, tool: c.tool, passed: !diff, expected: c.expect, got, diff, ...(note ? { note } : {}) });
     if (!diff) continue;
     if (report.updated) {
       const to = actualExpect(c.expect, decision);
@@ -201,15 +208,24 @@ function runFixture(
   return report;
 }
 
+/**
+ * Decided by the agent's default, no rule matching. Only the default's denial says 'default'; a
+ * refusal before the rules (an expired session, a malformed tool id, a delegation out of scope)
+ * names its stage, and its message says why.
+ */
+const byDefault = (d: Decision): boolean =>
+  !d.rule_ref &&
+  d.effect === 'DENY' &&
+  d.code === 'POLICY_DENY' &&
+  d.resolution?.type === 'rule_block' &&
+  d.resolution.rule_id === 'default';
+
 /** Why a decision does not meet the expectation, or undefined when it does. */
 function compare(expect: FixtureCase['expect'], d: Decision): string | undefined {
   if (expect.effect !== d.effect) {
     if (d.rule_ref && expect.effect !== 'PERMIT' && d.effect === 'PERMIT')
       return `rule ${d.rule_ref} permitted the call: a rule above the one you expected may match it`;
-    // Only the default's denial says 'default'; a refusal before the rules (an expired session, a
-    // malformed tool id, a delegation out of scope) names its stage, and its message says why.
-    const byDefault = d.resolution?.type === 'rule_block' && d.resolution.rule_id === 'default';
-    if (!d.rule_ref && d.effect === 'DENY' && d.code === 'POLICY_DENY' && byDefault) return 'no rule matched, so the default applied';
+    if (byDefault(d)) return 'no rule matched, so the default applied';
     return `effect ${d.effect} instead of ${expect.effect}${d.human_message ? `: ${d.human_message}` : ''}`;
   }
   if (expect.code !== undefined && expect.code !== (d.code ?? '')) return `code ${d.code ?? '(none)'} instead of ${expect.code}`;

@@ -22,3 +22,14 @@ export function mayPermit(policy: PreparedPolicy, agentId: string, tool: string)
     return fallback;
   });
 }
+
+/**
+ * Does any rule of this agent (in any phase) name `tool`, by its id or a pattern? When none does,
+ * only the default ever decides it: `faramesh test` points that out, since a fixture naming a tool
+ * the policy spells otherwise passes every deny case on the default alone.
+ */
+export function namedByRule(policy: PreparedPolicy, agentId: string, tool: string): boolean {
+  const agent = policy.agents.get(agentId) ?? policy.flat;
+  if (!agent) return false;
+  return [agent.rules, ...agent.phases.map((p) => p.rules)].some((set) => set.candidates(tool).length > 0);
+}
