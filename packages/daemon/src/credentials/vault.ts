@@ -40,11 +40,20 @@ export async function vaultCall(
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      // Never followed: fetch would resend X-Vault-Token (and a login's secret_id) to wherever the
+      // Location points, another host included, and take the secret it answered with.
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     throw new VaultError(
       `vault at ${v.addr}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+    );
+  }
+  if (res.status >= 300 && res.status < 400) {
+    void res.body?.cancel();
+    throw new VaultError(
+      `vault at ${v.addr} answered ${method} ${path} with a ${res.status} redirect, not followed: set addr to the active node`,
     );
   }
   // A secret, a token or an error: never megabytes. A reply past the bound is refused unread.
