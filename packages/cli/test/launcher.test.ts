@@ -13,14 +13,15 @@ const ambient = {
   PATH: process.env.PATH!,
 };
 
-function agentEnv(runtimeExtra: string): Record<string, string> {
+function agentEnv(runtimeExtra: string, rest = '', extra: Record<string, string> = {}): Record<string, string> {
   const s = makeStack(
-    `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n${runtimeExtra}}\n\nagent "a" {\n  default deny\n}\n`,
+    `runtime {\n  wal_dir = "./wal"\n  socket  = "./.faramesh/runtime/agent.sock"\n${runtimeExtra}}\n${rest}\nagent "a" {\n  default deny\n}\n`,
+    extra,
   );
   try {
     const applied = s.cli('apply');
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
-    const r = spawnSync(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'env'], { encoding: 'utf8', env: ambient });
+    const r = spawnSync(join(s.dir, '.faramesh', 'bin', 'agent'), ['--', 'env'], { encoding: 'utf8', env: { ...ambient, ...extra } });
     return Object.fromEntries(
       r.stdout
         .trim()
@@ -49,4 +50,22 @@ test('strip_ambient_credentials = false passes them on; a strip_env entry that i
   assert.notEqual(r.code, 0);
   assert.match(r.stderr + r.stdout, /strip_env/);
   s.stop();
+});
+
+test("what a provider block reads through env() stays behind too, whatever its name: it is the daemon's authority", () => {
+  const provider = `
+provider "vault" {
+  type  = "vault"
+  addr  = "http://127.0.0.1:1"
+  token = env("PAYMENTS_VAULT_TOKEN")
+}
+`;
+  const env = agentEnv('', provider, { PAYMENTS_VAULT_TOKEN: 'hvs.daemon-token' });
+  assert.equal(env.PAYMENTS_VAULT_TOKEN, undefined);
+  assert.equal(env.OPENAI_API_KEY, 'model-key');
+  // strip_ambient_credentials = false remains the way to pass them on.
+  assert.equal(
+    agentEnv('  strip_ambient_credentials = false\n', provider, { PAYMENTS_VAULT_TOKEN: 'hvs.daemon-token' }).PAYMENTS_VAULT_TOKEN,
+    'hvs.daemon-token',
+  );
 });

@@ -22,7 +22,7 @@ export { type Approval, type ApprovalStatus } from './core/approvals.js';
 export { PrincipalGate, withKeySetDigests } from './core/principals.js';
 export { Alerts, notifyTargets } from './outbound/alerts.js';
 export { checkSinks, type SinkStatus } from './outbound/sinks.js';
-export { AMBIENT_CREDENTIALS } from './credentials/ambient.js';
+export { AMBIENT_CREDENTIALS, policyEnvNames } from './credentials/ambient.js';
 export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } from './credentials/broker.js';
 export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.js';
 export { StackCa } from './http-proxy/stack-ca.js';

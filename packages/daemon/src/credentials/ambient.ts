@@ -34,19 +34,12 @@ export const AMBIENT_CREDENTIALS = [
 ];
 
 /**
- * What a stdio MCP server never inherits from the daemon's environment (its own `env` still gives it
- * anything by name): the ambient credentials, the operator's `runtime { strip_env }` (names, or
- * prefixes ending in `*`), and every variable the policy reads through `env()` (a provider's token,
- * whatever its name, is the daemon's).
+ * Every variable the policy reads through `env()`: what the daemon reaches its providers, identity
+ * providers, sinks and servers with (a Vault token, a client secret), whatever their names. Neither
+ * the agent (its launcher strips them) nor a stdio MCP server inherits them: they are the daemon's.
  */
-export function withheldFromServers(ir: { runtime: Record<string, unknown> }): (name: string) => boolean {
-  const names = new Set<string>(AMBIENT_CREDENTIALS);
-  const prefixes: string[] = [];
-  const strip = ir.runtime.strip_env;
-  if (Array.isArray(strip))
-    for (const e of strip.map(String))
-      if (e.endsWith('*')) prefixes.push(e.slice(0, -1));
-      else names.add(e);
+export function policyEnvNames(ir: object): string[] {
+  const names = new Set<string>();
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
@@ -56,5 +49,22 @@ export function withheldFromServers(ir: { runtime: Record<string, unknown> }): (
     }
   };
   walk(ir);
+  return [...names];
+}
+
+/**
+ * What a stdio MCP server never inherits from the daemon's environment (its own `env` still gives it
+ * anything by name): the ambient credentials, the operator's `runtime { strip_env }` (names, or
+ * prefixes ending in `*`), and every variable the policy reads through `env()` (a provider's token,
+ * whatever its name, is the daemon's).
+ */
+export function withheldFromServers(ir: { runtime: Record<string, unknown> }): (name: string) => boolean {
+  const names = new Set<string>([...AMBIENT_CREDENTIALS, ...policyEnvNames(ir)]);
+  const prefixes: string[] = [];
+  const strip = ir.runtime.strip_env;
+  if (Array.isArray(strip))
+    for (const e of strip.map(String))
+      if (e.endsWith('*')) prefixes.push(e.slice(0, -1));
+      else names.add(e);
   return (name) => names.has(name) || prefixes.some((p) => name.startsWith(p));
 }

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { writeDurable } from '@faramesh/audit';
 import type { PolicyIR } from '@faramesh/fpl';
-import { AMBIENT_CREDENTIALS, type RuntimeSettings, type StackPaths } from '@faramesh/daemon';
+import { AMBIENT_CREDENTIALS, policyEnvNames, type RuntimeSettings, type StackPaths } from '@faramesh/daemon';
 import { caEnv } from './ca-env.js';
 import { HELPER_PATH } from '@faramesh/sandbox';
 import { sandboxPlan } from './sandbox-plan.js';
@@ -18,13 +18,22 @@ export { AMBIENT_CREDENTIALS };
 /** A `strip_env` entry is a variable name, or a prefix ending in `*` (it lands in a shell `case` pattern). */
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
-/** The shell `case` patterns of variables the agent must not inherit. */
-export function strippedEnv(runtime: PolicyIR['runtime']): string[] {
+/**
+ * The shell `case` patterns of variables the agent must not inherit: the ambient credentials, and
+ * what the policy reads through `env()` (`token = env("PAYMENTS_VAULT_TOKEN")` is the daemon's own
+ * authority, whatever its name), unless `strip_ambient_credentials = false`; and `strip_env`.
+ */
+export function strippedEnv(ir: PolicyIR): string[] {
+  const { runtime } = ir;
   const extra = Array.isArray(runtime.strip_env) ? runtime.strip_env.map(String) : [];
   const bad = extra.filter((p) => !ENV_PATTERN.test(p));
   if (bad.length > 0)
     throw new Error(`runtime { strip_env }: ${bad.map((b) => `'${b}'`).join(', ')} is not a variable name or NAME_PREFIX*`);
-  return [...(runtime.strip_ambient_credentials === false ? [] : AMBIENT_CREDENTIALS), ...extra];
+  if (runtime.strip_ambient_credentials === false) return extra;
+  // Only names a shell can hold: anything else never reaches the agent's environment through one,
+  // and would otherwise land unquoted in the launcher's `case` pattern.
+  const daemons = policyEnvNames(ir).filter((n) => ENV_PATTERN.test(n) && !n.endsWith('*'));
+  return [...new Set([...AMBIENT_CREDENTIALS, ...daemons, ...extra])];
 }
 
 /** `@faramesh/sdk/autoload`, as a URL for `node --import`. */
@@ -84,7 +93,7 @@ export function agentArtifacts(paths: StackPaths, settings: RuntimeSettings, ir:
     },
     { path: paths.cliPath, bytes: `${CLI_PATH}\n`, mode: 0o644 },
   ];
-  const strip = strippedEnv(ir.runtime);
+  const strip = strippedEnv(ir);
   const sandboxed = osTier && profile !== 'off';
   const plan = sandboxed
     ? sandboxPlan({ paths, settings, ir, profile: profile as 'full' | 'minimal', source, agentEnv: env, strip })

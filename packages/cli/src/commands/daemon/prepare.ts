@@ -92,7 +92,7 @@ export async function compileForDaemon(
     // And so would sinks it cannot configure.
     if (!opts.dev) checkSinks(result.ir.providers, process.env);
     // The launcher's list of variables to strip must be names, not shell.
-    strippedEnv(result.ir.runtime);
+    strippedEnv(result.ir);
     // The supervisor runs its command without a shell: shell syntax in it is refused now.
     if (typeof result.ir.runtime.supervised_command === 'string') commandArgv(result.ir.runtime.supervised_command);
   } catch (e) {
