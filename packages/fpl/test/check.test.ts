@@ -67,6 +67,13 @@ const errors: Case[] = [
     ['credential-unscoped@5'],
     /every policy of the daemon's own token/,
   ],
+  [
+    'credential with ttl 0, which Vault reads as its own default',
+    'provider "v" {\n  type = "vault"\n}\n' +
+      agent('  credential "db" {\n    provider = "v"\n    scope = ["db-readonly"]\n    ttl = "0s"\n    tools = ["db/*"]\n  }'),
+    ['credential-ttl@5'],
+    /has ttl 0/,
+  ],
   ['provider without type', 'provider "v" {\n  addr = "x"\n}\n', ['missing-field@1']],
   ['provider unknown type', 'provider "v" {\n  type = "vualt"\n}\n', ['invalid-value@2'], /unknown provider type 'vualt'/],
   ['provider unknown field', 'provider "v" {\n  type = "vault"\n  adr = "x"\n}\n', ['unknown-field@3'], /adr/],

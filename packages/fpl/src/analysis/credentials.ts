@@ -6,12 +6,24 @@ import { reportAt } from './report.js';
 /**
  * Credential blocks that would hand out more than they name. A Vault credential without a `path`
  * is a child token minted per call, whose policies are its `scope`; with no scope, Vault gives the
- * child every policy of the daemon's own token — the daemon's whole authority, to the agent.
+ * child every policy of the daemon's own token — the daemon's whole authority, to the agent. A
+ * ttl of 0 is refused: it is no lifetime, and Vault would mint the token with its own default.
  */
 export function checkCredentials(ir: PolicyIR, diagnostics: Diagnostics, locate: Locations): void {
   const types = new Map(ir.providers.map((p) => [p.name, p.type]));
   for (const agent of ir.agents)
     for (const c of agent.credentials) {
+      // Vault reads a ttl of 0 as none given: the token would get the mount's default, often days.
+      if (c.ttl_s !== undefined && !(c.ttl_s > 0))
+        reportAt(
+          diagnostics,
+          locate,
+          c,
+          'error',
+          'credential-ttl',
+          `agent "${agent.id}": credential "${c.id}" has ttl 0: a provider reads that as no limit (Vault gives its default, often days)`,
+          'give it a lifetime such as ttl = "30s", or leave ttl out for the default 30 s',
+        );
       if (typeof c.provider === 'string' && !types.has(c.provider))
         reportAt(
           diagnostics,
