@@ -141,6 +141,12 @@ const errors: Case[] = [
 ];
 
 const warnings: Case[] = [
+  [
+    'a credential naming no provider gets a stub secret',
+    'provider "v" {\n  type = "vault"\n}\n' + agent('  credential "db" {\n    path = "db/password"\n    tools = ["db/*"]\n  }'),
+    ['credential-stub@5'],
+    /credential "db" names no provider: its calls get a STUB secret/,
+  ],
   ['rules without default', agent('  rules {\n    permit x\n  }'), ['missing-default@1']],
   [
     'a deny whose condition is a constant never applies',

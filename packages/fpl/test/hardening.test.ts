@@ -63,7 +63,7 @@ test('a duration too large for a number is an invalid value, not a crash of comp
 test('a duration past 100 years is an invalid value: the daemon could not date an approval or credential that long', () => {
   // approval_ttl = "300000000d" once compiled, and every deferred call then failed with "internal error".
   const r = checkText(`runtime {\n  approval_ttl = "300000000d"\n}\n` + agent(`  credential "c" {\n    ttl = "9999999w"\n  }`));
-  assert.deepEqual(r.summary, ['invalid-value@2', 'invalid-value@6']);
+  assert.deepEqual(r.summary, ['invalid-value@2', 'credential-stub@5', 'invalid-value@6']);
   assert.match(r.errors[0]!.message, /at most 100 years/);
   assert.deepEqual(checkText(`runtime {\n  approval_ttl = "36500d"\n}\n`).summary, []);
 });

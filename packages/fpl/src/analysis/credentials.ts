@@ -34,6 +34,17 @@ export function checkCredentials(ir: PolicyIR, diagnostics: Diagnostics, locate:
           `agent "${agent.id}": credential "${c.id}" names no provider block "${c.provider}": its calls get a STUB secret (development only)`,
           'declare provider "…" { type = … }, or fix the name',
         );
+      // One naming no provider at all is served the same stub: as quietly wrong in production.
+      if (c.provider === undefined)
+        reportAt(
+          diagnostics,
+          locate,
+          c,
+          'warning',
+          'credential-stub',
+          `agent "${agent.id}": credential "${c.id}" names no provider: its calls get a STUB secret (development only)`,
+          'name the provider block to ask: provider = "…"',
+        );
       if (typeof c.provider !== 'string' || types.get(c.provider) !== 'vault') continue;
       if (c.path !== undefined || c.scope.length > 0) continue;
       reportAt(
