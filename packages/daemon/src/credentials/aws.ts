@@ -54,6 +54,15 @@ export async function assumeRole(
   };
 }
 
+/**
+ * The session policy's resource for a secret id. A name gets its ARN, ending in `*` for the six
+ * characters AWS appends; an ARN (GetSecretValue takes either) is one already, and put under a
+ * second `arn:…:secret:` it would match nothing, so every read with a role would be refused.
+ */
+function secretResource(region: string, path: string): string {
+  return path.startsWith('arn:') ? `${path}*` : `arn:aws:secretsmanager:${region}:*:secret:${path}*`;
+}
+
 export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
   const abortSignal = AbortSignal.timeout(timeoutMs);
   let credentials: AssumedRole['credentials'] | undefined;
@@ -67,7 +76,7 @@ export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: num
         {
           Effect: 'Allow',
           Action: 'secretsmanager:GetSecretValue',
-          Resource: `arn:aws:secretsmanager:${cfg.region}:*:secret:${spec.path}*`,
+          Resource: secretResource(cfg.region, spec.path),
         },
       ],
     });
