@@ -31,6 +31,12 @@ export async function vaultCall(
   path: string,
   body?: unknown,
 ): Promise<Record<string, unknown>> {
+  // Refused before it is quoted: every message below names the addr, and fetch's own refusal quotes
+  // the whole URL, password included, into the agent's denial and the log.
+  if (/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.test(v.addr.trim()))
+    throw new VaultError(
+      'vault addr carries a user name or password (user:password@), which is never sent: authenticate with token, or role and secret_id',
+    );
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers['x-vault-token'] = token;
   if (v.namespace) headers['x-vault-namespace'] = v.namespace;
