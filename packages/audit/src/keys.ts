@@ -68,14 +68,37 @@ export function originFor(stackName: string): string {
   return `faramesh/${safe}`;
 }
 
-/** Load the stack's signer, creating the key pair on first use. */
+/**
+ * Load the stack's signer, creating the key pair on first use. An existing key keeps the name it was
+ * pinned under, whatever `origin` the stack's directory name gives now: the name is the log's origin
+ * and part of the key id, so a stack moved or renamed would otherwise announce a new key and sign
+ * checkpoints of another origin, which `audit verify` (rightly) refuses for the same log.
+ */
 export function loadStackSigner(stackDir: string, origin: string): Ed25519Signer {
   const file = privateKeyFile(stackDir);
   if (!existsSync(file)) return rotateStackKey(stackDir, origin);
-  const signer = new Ed25519Signer(origin, createPrivateKey(readFileSync(file)));
+  const key = createPrivateKey(readFileSync(file));
+  const signer = new Ed25519Signer(pinnedNameOf(stackDir, new Ed25519Signer(origin, key)) ?? origin, key);
   // A crash between writing the two files must not leave the key unpinned.
   pinKey(stackDir, encodeVerifierKey(signer));
   return signer;
+}
+
+/** The name `key` was first pinned under in the stack's `audit.pub`, if it is there. */
+function pinnedNameOf(stackDir: string, key: Verifier): string | undefined {
+  const pub = publicKeyFile(stackDir);
+  if (!existsSync(pub)) return undefined;
+  for (const line of readFileSync(pub, 'utf8').split('\n')) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    let pinned: Verifier;
+    try {
+      pinned = parseVerifierKey(line);
+    } catch {
+      continue; // not ours to judge here: verification reads the file and says what is wrong
+    }
+    if (pinned.type === key.type && Buffer.compare(pinned.publicKey, key.publicKey) === 0) return pinned.name;
+  }
+  return undefined;
 }
 
 /**
