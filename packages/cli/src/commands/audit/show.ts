@@ -43,9 +43,14 @@ export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefi
   const report = verifyLog(dir, { verifiers, ...(archived ? { includeArchived: true, ...archived } : {}) });
   // A checkpoint whose root does not match names itself, not the record that was altered: that one is
   // somewhere after the last checkpoint that matched, and the last record of a chain has no successor
-  // to expose it. So no record from there on can be said to verify.
+  // to expose it. So no record from there on can be said to verify. The same holds for a checkpoint
+  // whose signature (or key) fails under a pinned key: its root is never compared, so a forger who
+  // re-signs it hides the alteration. Without a pinned key every signature fails, and says nothing.
+  const checkpointProblem = (field: string) => field === 'root' || (verifiers.length > 0 && (field === 'note' || field === 'key'));
   const problem = report.problems.find(
-    (p) => p.field !== 'note' && (p.seq <= record.seq || (p.field === 'root' && record.seq >= report.checkpoints.lastSize)),
+    (p) =>
+      (p.field !== 'note' || verifiers.length > 0) &&
+      (p.seq <= record.seq || (checkpointProblem(p.field) && record.seq >= report.checkpoints.lastSize)),
   );
   const evidence: Evidence = {
     record,
