@@ -129,17 +129,35 @@ const keeps = (o: TailOptions) => (r: StoredRecord) =>
 const printStored = (print: Print) => (r: StoredRecord) =>
   print(r.payload.toString('utf8'), r.record as unknown as Record<string, unknown>);
 
+/** Records read from the files at a time: a tail keeps only its last `limit`, never the whole log. */
+const READ_BATCH = 1024;
+
+/**
+ * The last `limit` records `keep` accepts, from where `follower` stands to the end of the files, read
+ * a batch at a time (a log of any size is read in the memory of a batch and `limit` records), and
+ * the seq after the last record read (0 when there was none).
+ */
+function lastMatching(follower: LogFollower, keep: (r: StoredRecord) => boolean, limit: number): { last: StoredRecord[]; next: number } {
+  let last: StoredRecord[] = [];
+  let next = 0;
+  for (let batch = follower.poll(READ_BATCH); batch.length > 0; batch = follower.poll(READ_BATCH)) {
+    // Trimmed now and then, not on every record: the newest `limit` are kept in linear time.
+    for (const r of batch) if (keep(r) && last.push(r) > 2 * limit) last = last.slice(last.length - limit);
+    next = Number(batch.at(-1)!.record.seq) + 1;
+  }
+  return { last: last.slice(Math.max(0, last.length - limit)), next };
+}
+
 /** Print the last `limit` matching records from the files; the seq after the last one read, or undefined when unreadable. */
 function lastFromFiles(o: TailOptions, limit: number, print: Print): number | undefined {
-  let all: StoredRecord[];
+  let found: { last: StoredRecord[]; next: number };
   try {
-    all = new LogFollower(walDir(o)).poll();
+    found = lastMatching(new LogFollower(walDir(o)), keeps(o), limit);
   } catch {
     return undefined;
   }
-  const matched = all.filter(keeps(o));
-  matched.slice(Math.max(0, matched.length - limit)).forEach(printStored(print));
-  return Number(all.at(-1)?.record.seq ?? -1) + 1;
+  found.last.forEach(printStored(print));
+  return found.next;
 }
 
 function fromFiles(o: TailOptions, limit: number, print: Print, out: Out): Promise<number> | number {
@@ -147,8 +165,7 @@ function fromFiles(o: TailOptions, limit: number, print: Print, out: Out): Promi
   const show = printStored(print);
   const follower = new LogFollower(walDir(o));
   try {
-    const matched = follower.poll().filter(keep);
-    for (const r of matched.slice(Math.max(0, matched.length - limit))) show(r);
+    lastMatching(follower, keep, limit).last.forEach(show);
   } catch (e) {
     out.error(out.fail((e as Error).message));
     return 1;
