@@ -5,7 +5,8 @@
  * - p was altered: j is intact, so j's own successor still links to j;
  * - j's `prev_hash` was altered: j's hash changed too, so j's successor breaks as well;
  * - the record between p and j was moved to another chain (its `agent_id` changed) or removed:
- *   a record elsewhere carries p's hash as its `prev_hash`, or the sequence shows a gap.
+ *   a record elsewhere carries p's hash as its `prev_hash`, or the sequence shows a gap;
+ * - j is a copy of p (its hash is p's): the copy is to blame, not p.
  *
  * A link still open at the end (j was the chain's last record) is blamed on p; the checkpoints
  * cover that case independently.
@@ -119,6 +120,12 @@ export class ChainChecker {
     if (s.pred && this.gaps.some(([from, to]) => from > s.pred!.loc.seq && from <= s.at.loc.seq && to > from)) return; // the gap is reported already
     if (!s.pred) {
       this.blame(s.at.loc, 'prev_hash', `the first record of ${label(s.chain)} must link to the genesis hash`);
+      return;
+    }
+    // j hashes exactly as p does: j is a second copy of p (a replayed or duplicated write), and p,
+    // the original, is intact; blaming p would send the investigation to the wrong record.
+    if (s.at.hash === s.pred.hash) {
+      this.blame(s.at.loc, 'duplicate', `the record is a copy of seq ${s.pred.loc.seq}: it was written into the log a second time`);
       return;
     }
     this.blame(
