@@ -9,6 +9,9 @@
  * - a number JSON.parse reads as Infinity (`1e400`): the canonical form the log hashes has none;
  * - nesting deeper than `MAX_JSON_DEPTH`: no policy reads that deep, and the recursive readers
  *   downstream (canonical JSON, redaction) would run out of stack.
+ *
+ * And, read from the text since the parsed value has lost it, an integer JSON.parse rounds
+ * (`roundedInteger`).
  */
 
 /** The deepest nesting a request may have (the request itself is depth 0). */
@@ -82,3 +85,46 @@ function walk(v: unknown, depth: number, folded: boolean): Fault | undefined {
   }
   return undefined;
 }
+
+/**
+ * Why valid JSON `text` cannot be decided on faithfully because of an integer JSON.parse rounds, if
+ * it holds one: `12345678901234567999` reads as 12345678901234567000, the number an approver is shown
+ * and the approval binds, while a tool in Python, Go or behind a proxy gets the integer as written.
+ * Every such pair of integers would be one call to the policy and two to the tool, so an approval
+ * of one would run the other. An integer past 2^53 is taken only when written as JavaScript writes
+ * the number it reads as (what the TypeScript SDK sends), so no two integers taken read alike.
+ */
+export function roundedInteger(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // A string: skipped whole, escapes included (digits in it are no number).
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if (c === MINUS || isDigit(c)) {
+      // Outside a string, in valid JSON, a digit or a minus starts a number.
+      let end = i + 1;
+      let integer = true;
+      for (; end < text.length; end++) {
+        const d = text.charCodeAt(end);
+        if (isDigit(d)) continue;
+        if (d !== DOT && d !== 0x65 && d !== 0x45 && d !== PLUS && d !== MINUS) break;
+        integer = false;
+      }
+      const literal = text.slice(i, end);
+      i = end - 1;
+      // 2^53 has 16 digits: anything shorter is exact.
+      if (!integer || literal.length < 16) continue;
+      const read = Number(literal);
+      if (!Number.isSafeInteger(read) && String(read) !== literal)
+        return `the integer ${literal} reads as ${String(read)} (past 2^53, JSON numbers are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
+    }
+  }
+  return undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldKey, MAX_JSON_DEPTH, unfaithfulJson } from '../src/faithful-json.js';
+import { foldKey, MAX_JSON_DEPTH, roundedInteger, unfaithfulJson } from '../src/faithful-json.js';
 
 test('unfaithfulJson names the path of the first fault, in document order', () => {
   assert.equal(unfaithfulJson({ a: [1, 2, { b: 3 }], c: 4 }), undefined);
@@ -34,4 +34,14 @@ test('a wide request (60,000 keys) is vetted, its fault named', () => {
   assert.equal(unfaithfulJson({ args: wide }, '$', { foldedKeys: true }), undefined);
   wide.k59999 = Infinity;
   assert.equal(unfaithfulJson({ args: wide })!.split(' ')[0], '$.args.k59999');
+});
+
+test('roundedInteger: an integer JSON.parse would round is named; exact ones, strings and non-integers pass', () => {
+  assert.match(roundedInteger('{"to_account": 12345678901234567999}')!, /^the integer 12345678901234567999 reads as 12345678901234567000 /);
+  assert.match(roundedInteger('[1, -9007199254740993]')!, /integer -9007199254740993 reads as -9007199254740992/);
+  // What JavaScript writes for a number it holds (the TypeScript SDK) reads back as that number.
+  for (const ok of ['9007199254740991', '9007199254740992', '12345678901234567000', '-0', '1e400', '12345678901234567999.5'])
+    assert.equal(roundedInteger(`{"n": ${ok}}`), undefined, ok);
+  assert.equal(roundedInteger('{"s": "12345678901234567999", "k\\"99999999999999999999": 1}'), undefined);
+  assert.match(roundedInteger('{"a": "x\\\\", "b": 99999999999999999999}')!, /integer 99999999999999999999/);
 });

@@ -17,7 +17,7 @@ import type { Server as NetServer } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { canonicalJson } from '@faramesh/protocol';
+import { canonicalJson, roundedInteger } from '@faramesh/protocol';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
@@ -324,11 +324,16 @@ export class McpProxy {
       throw e;
     }
     settle(undefined);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let value: unknown;
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      value = JSON.parse(text);
     } catch {
       return NOT_JSON;
     }
+    // An integer JSON.parse rounds: the upstream would get another call than the one decided.
+    const rounded = roundedInteger(text);
+    return rounded ? new RoundedBody(rounded) : value;
   }
 
   /** A client session and its upstream connection; undefined (the client told why) when the upstream cannot start. */
@@ -363,6 +368,9 @@ const TOO_LARGE = Symbol('too large');
 const TOO_BUSY = Symbol('too many bodies in flight');
 const TOO_SLOW = Symbol('too slow');
 const NOT_JSON = Symbol('not JSON');
+class RoundedBody {
+  constructor(readonly why: string) {}
+}
 
 /** A body that cannot be taken: too large, or not JSON (answered here: the transports would read the spent stream again). */
 function refusedBody(res: ServerResponse, parsed: unknown): boolean {
@@ -372,6 +380,7 @@ function refusedBody(res: ServerResponse, parsed: unknown): boolean {
     res.setHeader('retry-after', '1');
     fail(res, 503, 'this agent has too many bytes of requests on their way: retry shortly');
   } else if (parsed === NOT_JSON) fail(res, 400, 'the request body is not JSON', undefined, -32700);
+  else if (parsed instanceof RoundedBody) fail(res, 400, parsed.why);
   else return false;
   return true;
 }

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
 import { refusal } from '../core/decisions.js';
+import { roundedInteger } from '@faramesh/protocol';
 import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
 import { capConnections, overShare, type Admit, type ConnectionCap } from './http-cap.js';
@@ -251,12 +252,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/json\b/i.test(type))
     throw new HttpError(415, 'unsupported_media_type', 'send application/json');
-  const body = await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
+  const text = (await readBody(req, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS)).toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'bad_request', 'the body is not JSON');
   }
+  const rounded = roundedInteger(text);
+  if (rounded) throw new HttpError(400, 'bad_request', rounded);
+  return value;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
