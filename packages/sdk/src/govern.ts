@@ -274,7 +274,8 @@ export class Governor {
    * `onDefer: "block"`: wait for the operator, then ask again (the approval lets the identical call
    * run once; a denial refuses it once, with the operator's reason). When another identical call
    * spent the approval first, the daemon defers this one anew and the wait goes on for that approval
-   * (a denial spent first is still final here). A daemon lost while waiting denies, as before it.
+   * (a denial spent first is still final here), as it does for an approval that expired unresolved.
+   * A daemon lost while waiting denies, as before it.
    */
   private async awaitApproval<T>(
     request: GovernRequest,
@@ -295,13 +296,17 @@ export class Governor {
         // Denied, the call is asked again too: the daemon then denies it with the operator's reason,
         // records that deny, and spends the denial on this call (left unspent, it would refuse the
         // agent's next identical call instead of letting that one ask a human afresh).
-        if (status === 'approved' || status === 'denied') again = await this.decide({ ...request, call_id: newCallId() });
+        // Expired (nobody decided within the approval's ttl, which may have begun before this call
+        // joined it), the call is asked again too: the daemon defers it anew, and the wait goes on
+        // for that approval. Thrown as it stood, the error named an approval no one can resolve.
+        if (status === 'approved' || status === 'denied' || status === 'expired')
+          again = await this.decide({ ...request, call_id: newCallId() });
       } catch (e) {
         if (e instanceof TransportError) throw unreachable(request.tool_id, e);
         throw e;
       }
       if (again?.effect === 'PERMIT') return runGranted(granted(again), execute);
-      if (again?.effect === 'DENY' || (again && status === 'approved')) {
+      if (again?.effect === 'DENY' || (again && status !== 'denied')) {
         const next = deniedBy(again, request.tool_id);
         if (again.effect !== 'DEFER' || !next.approvalId || Date.now() + every > deadline) throw next;
         denial = next;
