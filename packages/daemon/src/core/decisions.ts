@@ -331,6 +331,9 @@ export class DecisionService {
         policy_version: policy.compiled.policy_version,
         ...(outcome.denial ? { code: outcome.denial.code, message: outcome.denial.human_message } : {}),
         ...(decision.rule_ref ? { rule_ref: decision.rule_ref } : {}),
+        // What the operator alerted to a deferral approves or denies (the call may have joined an
+        // approval an earlier deferral made, whose action id is not this one).
+        ...(outcome.denial?.resolution.type === 'pending_approval' ? { approval_id: outcome.denial.resolution.approval_id } : {}),
       });
     this.counts[outcome.effect]++;
     if (outcome.effect !== 'permit' && outcome.wire === 'PERMIT') this.notEnforced[outcome.effect]++;

@@ -36,6 +36,8 @@ export interface AlertSubject {
   message?: string;
   rule_ref?: string;
   action_id: string;
+  /** A deferral's approval: the id `faramesh approvals approve` takes. */
+  approval_id?: string;
   time: string;
   policy_version: string;
 }
@@ -65,7 +67,7 @@ export function alertTarget(notify: string, env: NodeJS.ProcessEnv): AlertTarget
   if (!m) throw new Error(`notify '${notify}' is not scheme://target`);
   const [, scheme, rest] = m as unknown as [string, string, string];
   const summary = (a: AlertEvent) =>
-    `faramesh ${a.on}: ${a.agent_id} ${a.tool} → ${a.effect.toUpperCase()}${a.code ? ` (${a.code})` : ''}${a.message ? `: ${a.message}` : ''}`;
+    `faramesh ${a.on}: ${a.agent_id} ${a.tool} → ${a.effect.toUpperCase()}${a.code ? ` (${a.code})` : ''}${a.message ? `: ${a.message}` : ''}${a.approval_id ? ` (approval ${a.approval_id})` : ''}`;
   switch (scheme) {
     case 'webhook':
       return json(`https://${rest}`, (a) => ({ source: 'faramesh', alert: a }));
