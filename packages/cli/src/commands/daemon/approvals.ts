@@ -160,8 +160,11 @@ function detail(a: Shown): string {
     `Agent:        ${inline(a.agent_id)}`,
     `Tool:         ${inline(a.tool)}`,
     `Rule ref:     ${a.rule_ref ?? '—'}${a.reason ? `  (${inline(a.reason)})` : ''}`,
+    // Dropped from the book an hour after the approval was done: `{}` would read as a call without any.
     // JSON escapes only C0 controls: a C1 one (U+009B is CSI) would reach the terminal as it was sent.
-    `Args:         ${inline(JSON.stringify(a.args))}  (after redaction, as recorded)`,
+    a.args_dropped
+      ? 'Args:         (dropped from the book an hour after it was done; the log keeps their hash)'
+      : `Args:         ${inline(JSON.stringify(a.args))}  (after redaction, as recorded)`,
     ...(a.cost_usd !== undefined ? [`Cost:         ${usd(a.cost_usd)}  (what this call spends if approved)`] : []),
     `Deferred at:  ${a.deferred_at}`,
     `Expires at:   ${a.expires_at}`,

@@ -61,7 +61,7 @@ export function explainApproval(id: string, o: ExplainApprovalOptions): Promise<
     row('tool', a.tool);
     row('defer rule', a.rule_ref ? `${a.rule_ref}${walk?.deferredBy ? `   (${walk.deferredBy})` : ''}` : '(default effect, or a budget)');
     if (a.reason) row('reason', a.reason);
-    row('args', `${JSON.stringify(a.args)}   (after redaction)`);
+    row('args', a.args_dropped ? '(dropped from the book an hour after it was done)' : `${JSON.stringify(a.args)}   (after redaction)`);
     if (walk) {
       lines.push('', `Rules at defer time (policy ${walk.policy_version.slice(0, 16)}, ${a.deferred_at}):`);
       for (const r of walk.rules) lines.push(`  ${r.ref.padEnd(20)} ${r.text}  → ${r.result}`);
@@ -98,6 +98,8 @@ interface RuleWalk {
 
 /** The deferring decision's rule walk, from its record's policy version; undefined when that is not here. */
 function rulesAtDeferral(stack: string, a: Shown): RuleWalk | undefined {
+  // Walked on no arguments, the rules would not say what they said of the call's.
+  if (a.args_dropped) return undefined;
   try {
     const record = findRecord(readRecords(walDir({ stack })), actionRef(a.action_id))?.record;
     if (!record || typeof record.policy_version !== 'string') return undefined;
