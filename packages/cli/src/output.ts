@@ -59,10 +59,14 @@ export function makeOut(noColor?: boolean): Out {
 /**
  * Text that may come from outside (a registry, a signature file, a log) made safe for a terminal:
  * control characters other than line breaks and tabs are shown as `\xNN`, so none can move the
- * cursor, retitle the window or hide what follows.
+ * cursor, retitle the window or hide what follows. Bidirectional controls are shown as `\uNNNN`:
+ * an override (U+202E) reorders what follows on screen, so the arguments an operator approves
+ * could read as another call than the one recorded.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** One field on one line: `printable`, and a line break or tab in it shown as `\xNN` too (it cannot forge a line). */

@@ -28,3 +28,20 @@ test('approvals show prints C1 control characters in the arguments escaped: no e
     s.stop();
   }
 });
+
+// A right-to-left override reorders what follows it on screen: `{"to":"acct-1‮0009"}` can read as
+// another account or amount than the one recorded. Bidirectional controls are shown escaped.
+test('approvals show prints bidirectional controls in the arguments escaped', async () => {
+  const s = appliedStack(POLICY);
+  try {
+    const deferred = await s.govern({ agent_id: 'bot', tool_id: 'stripe/refund', args: { to: 'acct-1\u202e0009\u2066x\u2069' } });
+    assert.equal(deferred.effect, 'DEFER');
+    const shown = s.cli('approvals', 'show', deferred.defer_token!);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.doesNotMatch(shown.stdout, /[\u202a-\u202e\u2066-\u2069]/, 'a bidirectional control reached the terminal');
+    assert.match(shown.stdout, /acct-1\\u202e0009\\u2066x\\u2069/);
+  } finally {
+    s.cli('apply', '--stop');
+    s.stop();
+  }
+});
