@@ -7,7 +7,7 @@ import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { readBase, readBaseLeaves } from '../log/base.js';
 import { consistencyProof, inclusionProof, leafHash, subtreeRoot, verifyConsistency, verifyInclusion, type Hash } from '../merkle.js';
 import type { Verifier } from '../note.js';
-import { eachRecord, type StoredRecord } from './follower.js';
+import { eachRecord, LogFollower, type StoredRecord } from './follower.js';
 import { eachArchivedRecord } from './archived.js';
 import { encodeVerifierKey } from '../keys.js';
 
@@ -96,6 +96,16 @@ export const recordId = (ref: string): string => ref.replace(/^(action|dpr)-/, '
 export function findRecord(records: readonly StoredRecord[], ref: string): StoredRecord | undefined {
   const id = recordId(ref);
   return records.find((r) => r.record.id === id);
+}
+
+/** The live log's record `ref` names, read a batch at a time until it is found: the log is never held whole. */
+export function findLoggedRecord(dir: string, ref: string): StoredRecord | undefined {
+  const follower = new LogFollower(dir);
+  for (let batch = follower.poll(1024); batch.length > 0; batch = follower.poll(1024)) {
+    const found = findRecord(batch, ref);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The archived record `ref` names, read from the archives (undefined when none holds it). */

@@ -5,10 +5,9 @@
 import {
   compactedNote,
   findArchivedRecord,
-  findRecord,
+  findLoggedRecord,
   leafHashHex,
   proveInclusion,
-  LogFollower,
   verifyLog,
   type StoredRecord,
 } from '@faramesh/audit';
@@ -31,26 +30,13 @@ export interface Evidence {
   unsignedReason?: string;
 }
 
-/** Records read at a time while looking for one: the log is never held whole (a long one would not fit in memory). */
-const READ_BATCH = 1024;
-
-/** The live log's record `ref` names, read a batch at a time. */
-function findLiveRecord(dir: string, ref: string): StoredRecord | undefined {
-  const follower = new LogFollower(dir);
-  for (let batch = follower.poll(READ_BATCH); batch.length > 0; batch = follower.poll(READ_BATCH)) {
-    const found = findRecord(batch, ref);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /** Find the record and gather the evidence for it; undefined when the log has no such record. */
 export function evidenceFor(ref: string, o: AuditPathOptions): Evidence | undefined {
   const dir = walDir(o);
   // Under --include-archived, a record compaction moved is read from its archive, and the chain
   // is judged with the archives read in full.
   const archived = archivedFrom(o);
-  const record = findLiveRecord(dir, ref) ?? (archived ? findArchivedRecord(dir, ref, archived.archiveDir) : undefined);
+  const record = findLoggedRecord(dir, ref) ?? (archived ? findArchivedRecord(dir, ref, archived.archiveDir) : undefined);
   if (!record) return undefined;
   const { verifiers } = pinnedKeys(o);
   const report = verifyLog(dir, { verifiers, ...(archived ? { includeArchived: true, ...archived } : {}) });

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { readBase, readRecords, removeLog } from '@faramesh/audit';
+import { eachRecord, readBase, removeLog } from '@faramesh/audit';
 import { DaemonUnreachableError, operatorCall, runtimeSettings, SettingsError, stackPaths, type StackPaths } from '@faramesh/daemon';
 import { makeOut, type Out } from '../../output.js';
 import { SYSTEM_PATH } from './apply.js';
@@ -87,7 +87,12 @@ export async function destroy(o: DestroyOptions): Promise<number> {
   if (stopped === false) return 1;
   let records: number | undefined;
   try {
-    records = existsSync(walDir) ? readRecords(walDir).length : undefined;
+    // Counted a batch at a time: the log may not fit in memory.
+    if (existsSync(walDir)) {
+      let n = 0;
+      eachRecord(walDir, () => n++);
+      records = n;
+    }
   } catch {
     records = undefined;
   }

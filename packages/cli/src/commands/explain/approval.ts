@@ -3,7 +3,7 @@
  * daemon; the rules are walked again on its recorded (redacted) arguments, under the signed policy
  * that deferred it, at the time it was deferred. Then what approving and denying would do.
  */
-import { findRecord, readRecords } from '@faramesh/audit';
+import { findLoggedRecord } from '@faramesh/audit';
 import { operatorCall, stackPaths, type Approval } from '@faramesh/daemon/client';
 import { decide, emptyState, prepare, REDACTED, Trace } from '@faramesh/engine';
 import { inline, makeOut } from '../../output.js';
@@ -101,7 +101,7 @@ function rulesAtDeferral(stack: string, a: Shown): RuleWalk | undefined {
   // Walked on no arguments, the rules would not say what they said of the call's.
   if (a.args_dropped) return undefined;
   try {
-    const record = findRecord(readRecords(walDir({ stack })), actionRef(a.action_id))?.record;
+    const record = findLoggedRecord(walDir({ stack }), actionRef(a.action_id))?.record;
     if (!record || typeof record.policy_version !== 'string') return undefined;
     const ir = decidingPolicy(stackPaths(stack), record.policy_version).ir;
     const nowMs = Date.parse(a.deferred_at);
