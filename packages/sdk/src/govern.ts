@@ -274,7 +274,8 @@ export class Governor {
    * `onDefer: "block"`: wait for the operator, then ask again (the approval lets the identical call
    * run once; a denial refuses it once, with the operator's reason). When another identical call
    * spent the approval first, the daemon defers this one anew and the wait goes on for that approval
-   * (a denial spent first is still final here), as it does for an approval that expired unresolved.
+   * (a denial spent first is still final here), as it does for an approval that expired unresolved
+   * or that the daemon no longer knows.
    * A daemon lost while waiting denies, as before it.
    */
   private async awaitApproval<T>(
@@ -287,6 +288,7 @@ export class Governor {
     const deadline = Date.now() + timeoutMs;
     const every = o.pollIntervalMs ?? 1000;
     let denial = first;
+    let lostOnce = false;
     for (;;) {
       let status: Awaited<ReturnType<Transport['poll']>>;
       let again: GovernResult | undefined;
@@ -297,10 +299,15 @@ export class Governor {
         // records that deny, and spends the denial on this call (left unspent, it would refuse the
         // agent's next identical call instead of letting that one ask a human afresh).
         // Expired (nobody decided within the approval's ttl, which may have begun before this call
-        // joined it), the call is asked again too: the daemon defers it anew, and the wait goes on
-        // for that approval. Thrown as it stood, the error named an approval no one can resolve.
-        if (status === 'approved' || status === 'denied' || status === 'expired')
+        // joined it) or unknown to the daemon (gone from its book), the call is asked again too: the
+        // daemon defers it anew, and the wait goes on for that approval. Thrown as it stood, the
+        // error named an approval no one can resolve. Unknown twice is thrown: a daemon that does not
+        // know the approvals it just made would have the agent ask again without end.
+        if (status === 'unknown' && lostOnce) again = undefined;
+        else if (status !== 'pending') {
+          lostOnce ||= status === 'unknown';
           again = await this.decide({ ...request, call_id: newCallId() });
+        }
       } catch (e) {
         if (e instanceof TransportError) throw unreachable(request.tool_id, e);
         throw e;
