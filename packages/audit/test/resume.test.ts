@@ -71,3 +71,54 @@ test('a log whose segment was removed under it does not resume: what the file he
   await assert.rejects(log.append(delta('a', 2)), /refuses appends/);
   await log.close();
 });
+
+// A rotation seals the full segment (its manifest) and starts the next (its header), each written
+// whole or not at all: a full disk at either step must leave a log that resumes, not one failed for good.
+for (const step of ['manifest', 'segment header'] as const)
+  test(`a rotation cut short at its ${step} (a full disk) resumes once the disk takes writes, losing nothing`, async () => {
+    const dir = tmp();
+    const signer = new Ed25519Signer('faramesh/test', newEd25519Key());
+    const { log } = await AuditLog.open(dir, { signer, maxSegmentBytes: 4096 });
+    // `cut`: the rotation's file cannot be written; `full`: nothing can (the segment's preallocation included).
+    let cut = false;
+    let full = false;
+    const target = step === 'manifest' ? /manifest\.json\.tmp$/ : /\.wal\.tmp$/;
+    const real = fs.writeFileSync;
+    const m = mock.method(fs, 'writeFileSync', (...args: Parameters<typeof fs.writeFileSync>) => {
+      if (full || (cut && target.test(String(args[0])))) throw enospc();
+      return real(...args);
+    });
+    const restoreWrites = failing('writeSync', () => full);
+    let acked = 0;
+    try {
+      cut = true;
+      // Appended one at a time: each is acknowledged before the next, so the one refused is the first after the cut.
+      for (; acked < 100; acked++)
+        try {
+          await log.append(delta('a', acked));
+        } catch {
+          break;
+        }
+      assert.ok(acked > 0 && acked < 100, `the rotation failed after ${acked} records`);
+      await assert.rejects(log.append(delta('a', 1000)), /refuses appends/);
+      full = true;
+      assert.equal(log.resume(), false, 'the disk is still full');
+      cut = full = false;
+      assert.equal(log.resume(), true, 'the disk takes writes again');
+    } finally {
+      restoreWrites();
+      m.mock.restore();
+      syncBuiltinESMExports();
+    }
+    for (let i = acked; i < acked + 40; i++) await log.append(delta('a', i));
+    await log.close();
+    const written = readRecords(dir).map((r) => r.record);
+    assert.deepEqual(
+      written.filter((r) => r.type === 'state_delta').map((r) => (r.delta as { i: number }).i),
+      Array.from({ length: acked + 40 }, (_, i) => i),
+      'every acknowledged record, and none that was refused',
+    );
+    assert.ok(readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).length >= 2, 'segments were sealed after the resume');
+    const report = verifyLog(dir, { verifiers: [signer] });
+    assert.ok(report.ok, JSON.stringify(report.problems));
+  });

@@ -120,6 +120,8 @@ export class AuditLog {
   private failed?: Error;
   /** The failure was a write or sync of the active segment (a full disk): `resume` may undo it. */
   private resumable = false;
+  /** The failure cut a rotation short (a full disk, no file descriptor left): every record was acknowledged. */
+  private rotationCut = false;
   /** Why the last `resume` could not. */
   private resumeRefusal?: string;
   /** Where the active segment's acknowledged records end: a failed batch is cut back to here. */
@@ -429,7 +431,7 @@ export class AuditLog {
   }
 
   private fail(error: Error, waiters: Waiter[]): void {
-    this.resumable = false;
+    this.resumable = this.rotationCut = false;
     this.failed = new Error(`the audit log failed and refuses appends until it is reopened: ${error.message}`);
     for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
     this.waiters = [];
@@ -455,15 +457,20 @@ export class AuditLog {
         ...(s.segmentMaxTime ? { max_time: s.segmentMaxTime } : {}),
       });
       const created = createSegment(this.dir, s.nextSeq);
+      // Opened before the old one is closed: a failed open leaves `fd` the sealed segment's, still open.
+      const fd = openSync(join(this.dir, created.name), 'r+');
       closeSync(this.fd);
-      this.fd = openSync(join(this.dir, created.name), 'r+');
+      this.fd = fd;
       const opened = fstatSync(this.fd);
       this.segmentFile = { dev: opened.dev, ino: opened.ino };
       this.allocated = created.headerBytes;
       this.durableBytes = created.headerBytes;
       s.startSegment(created.name, s.nextSeq, created.headerBytes);
     } catch (e) {
+      // Every record was acknowledged before the rotation began, and what it wrote is a manifest
+      // or a segment header, each whole or absent: once the disk takes writes, `resume` finishes it.
       this.fail(e as Error, []);
+      this.resumable = this.rotationCut = true;
     }
   }
 
@@ -471,10 +478,11 @@ export class AuditLog {
    * After a write or sync of the active segment failed (a full disk, a quota): cut the segment back
    * to its acknowledged records, make that durable, take the log's state from disk as an open does,
    * and go on appending. The failed batches' callers were refused, so none of their records stays:
-   * the log holds exactly what was acknowledged. A failure of another kind (the segment removed
-   * under the log, a rotation cut short) is not undone here. False while the disk still refuses:
-   * space for the next records is claimed first, so a log that resumes can take them. Synchronous,
-   * so that its caller can rebuild what it keeps from the log before anything else is appended.
+   * the log holds exactly what was acknowledged. A rotation cut short is finished, as an open would.
+   * A failure of another kind (the segment removed under the log) is not undone here. False while
+   * the disk still refuses: space for the next records is claimed first, so a log that resumes can
+   * take them. Synchronous, so that its caller can rebuild what it keeps from the log before
+   * anything else is appended.
    */
   resume(): boolean {
     if (!this.failed) return true;
@@ -484,8 +492,16 @@ export class AuditLog {
       ftruncateSync(this.fd, this.durableBytes);
       fsyncSync(this.fd);
       const { state } = recover(this.dir, this.signer);
-      if (state.segment !== this.state.segment || state.segmentBytes !== this.durableBytes)
+      // A rotation cut short after its seal: recover started the next segment, holding no record yet.
+      const sealed = this.rotationCut && state.segment !== this.state.segment && state.segmentFirstSeq === this.state.nextSeq;
+      if (sealed ? state.nextSeq !== this.state.nextSeq : state.segment !== this.state.segment || state.segmentBytes !== this.durableBytes)
         throw new Error(`the log on disk ends at ${state.segment}:${state.segmentBytes}, not where it was acknowledged`);
+      if (sealed) {
+        const fd = openSync(join(this.dir, state.segment), 'r+');
+        closeSync(this.fd);
+        this.fd = fd;
+        this.durableBytes = state.segmentBytes;
+      }
       this.state = state;
       this.allocated = this.durableBytes;
       this.preallocate(this.durableBytes + 1);
@@ -504,7 +520,7 @@ export class AuditLog {
     this.sinceSnapshot = 0;
     this.snapshotDue = false;
     this.failed = undefined;
-    this.resumable = false;
+    this.resumable = this.rotationCut = false;
     return true;
   }
 
