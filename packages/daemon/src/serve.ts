@@ -56,14 +56,19 @@ export async function serve(stackDir: string, options: ServeOptions = {}): Promi
   if (options.dev) process.on('SIGQUIT', onQuit);
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
+  let started = false;
   try {
     await daemon.start();
+    started = true;
     // Only once this daemon owns the stack: a second one refused at start must not touch the first's pid file.
     writeFileSync(daemon.paths.pid, `${process.pid}\n`, { mode: 0o600 });
     options.onReady?.(daemon);
     return await exited;
   } catch (e) {
     stamped(`${e instanceof HaltError ? 'HALT' : 'failed to start'}: ${(e as Error).message}`);
+    // READY already, its sockets serving agents: left running, it would serve on with the signal
+    // handlers below removed (SIGHUP or SIGTERM would end it undrained). It drains.
+    if (started) await daemon.drain(`failed to start: ${(e as Error).message}`);
     return e instanceof HaltError ? 3 : 1;
   } finally {
     process.off('SIGTERM', onTerm);
