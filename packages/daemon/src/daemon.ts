@@ -839,10 +839,22 @@ export class Daemon {
         if (!this.decisions.policy.compiled.ir.agents.some((a) => a.id === id))
           return operatorError('not_found', `no agent ${id} in the applied policy`);
         const quiesce = r.method === 'agents.quiesce';
+        const before = this.decisions.quiesced.get(id);
         if (quiesce) this.decisions.quiesced.set(id, { by, at: new Date(now).toISOString(), ...(reason ? { reason } : {}) });
         else this.decisions.quiesced.delete(id);
         // The record is the state: a restart rebuilds the quiesced agents from the log.
-        await this.log!.append({ type: quiesce ? 'agent_quiesced' : 'agent_resumed', agent_id: id, by, ...(reason ? { reason } : {}) });
+        try {
+          await this.log!.append({ type: quiesce ? 'agent_quiesced' : 'agent_resumed', agent_id: id, by, ...(reason ? { reason } : {}) });
+        } catch (e) {
+          // Kept in memory only, it would be undone unsaid when the log resumes (the state is rebuilt
+          // from the log), or at the next start: taken back now, and the operator told to retry.
+          if (before) this.decisions.quiesced.set(id, before);
+          else this.decisions.quiesced.delete(id);
+          return operatorError(
+            'unavailable',
+            `the audit log could not record it (${(e as Error).message}): agent ${id} is still ${before ? 'quiesced' : 'active'}`,
+          );
+        }
         return operatorResult(this.agents(now).find((a) => a.id === id));
       }
       case 'agents.spawn_ended': {
