@@ -1,7 +1,7 @@
 /** Test helpers: stacks in temp directories, the CLI as a child process, raw agent-socket calls. */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -282,4 +282,19 @@ export async function providersProbed(s: Stack): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the credential providers were never probed');
+}
+
+/**
+ * A stack whose log lives on a 3 MiB tmpfs at `<stack>/full` (`wal_dir = "./full/wal"`), for full-disk
+ * trials; undefined when mounting needs a root this run lacks. `unmount` after the stack stops.
+ */
+export function stackOnSmallDisk(policy: string): { s: Stack; mount: string; unmount: () => void } | undefined {
+  const s = makeStack(policy.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
+  const mount = join(s.dir, 'full');
+  mkdirSync(mount);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]).status !== 0) {
+    s.stop();
+    return undefined;
+  }
+  return { s, mount, unmount: () => void spawnSync('umount', [mount]) };
 }

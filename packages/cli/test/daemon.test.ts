@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords } from '@faramesh/audit';
-import { alive, BIN, makeStack, POLICY, until, type Stack } from './daemon-helpers.js';
+import { alive, BIN, makeStack, POLICY, stackOnSmallDisk, until, type Stack } from './daemon-helpers.js';
 
 /** Each test gets its own daemon; a failed test still kills it. */
 async function withDaemon(f: (s: Stack) => Promise<void>, policy?: string): Promise<void> {
@@ -387,13 +387,9 @@ test('an approved call spends its budget like any permit; a budget that denies s
 });
 
 test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused and taken back; with space back the daemon resumes by itself, and nothing acknowledged is lost nor anything refused recorded', async (t) => {
-  const s = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
-  const mount = join(s.dir, 'full');
-  mkdirSync(mount);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]).status !== 0) {
-    s.stop();
-    return t.skip('mounting a tmpfs needs root');
-  }
+  const disk = stackOnSmallDisk(POLICY);
+  if (!disk) return t.skip('mounting a tmpfs needs root');
+  const { s, mount } = disk;
   try {
     assert.equal(s.cli('apply').code, 0);
     const refund = { agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount: 3 } };
@@ -451,7 +447,7 @@ test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused 
   } finally {
     s.cli('apply', '--stop');
     s.stop();
-    spawnSync('umount', [mount]);
+    disk.unmount();
   }
 });
 

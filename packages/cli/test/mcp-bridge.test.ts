@@ -125,7 +125,8 @@ test('a call in flight when the client closes stdin is answered before the bridg
   }
 });
 
-test('the stdio entry outlives a daemon restart: the next call opens a new session and runs', async () => {
+/** The official MCP client, launching the bridge as a stdio server. */
+async function bridgeClient(): Promise<Client> {
   const client = new Client({ name: 'bridge-test', version: '1.0.0' });
   await client.connect(
     new StdioClientTransport({
@@ -134,6 +135,11 @@ test('the stdio entry outlives a daemon restart: the next call opens a new sessi
       stderr: 'ignore',
     }),
   );
+  return client;
+}
+
+test('the stdio entry outlives a daemon restart: the next call opens a new session and runs', async () => {
+  const client = await bridgeClient();
   try {
     const echo = async () =>
       JSON.stringify((await client.callTool({ name: 'echo', arguments: { message: 'hi' } }, undefined, { timeout: 10_000 })).content);
@@ -151,14 +157,7 @@ test('the stdio entry outlives a daemon restart: the next call opens a new sessi
 });
 
 test('calls sent together after a daemon restart all run: none is aborted by the new session the first one opens', async () => {
-  const client = new Client({ name: 'bridge-test', version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [BIN, 'mcp', 'everything', '--dir', s.dir, '--agent', 'coder'],
-      stderr: 'ignore',
-    }),
-  );
+  const client = await bridgeClient();
   try {
     const echo = async (message: string) =>
       JSON.stringify((await client.callTool({ name: 'echo', arguments: { message } }, undefined, { timeout: 10_000 })).content);

@@ -1,21 +1,16 @@
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeStack, POLICY, sleep } from './daemon-helpers.js';
+import { POLICY, sleep, stackOnSmallDisk } from './daemon-helpers.js';
 
 // The quiesced agents are rebuilt from the log when it resumes after a full disk. A quiesce the log
 // could not record was once kept in memory only, shown by `agent list`, and answered "internal
 // error": then, once the disk took writes again, the agent was silently active again.
 test('a quiesce the full log cannot record is refused and taken back, never lifted unsaid when the log resumes', async (t) => {
-  const s = makeStack(POLICY.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
-  const mount = join(s.dir, 'full');
-  mkdirSync(mount);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]).status !== 0) {
-    s.stop();
-    return t.skip('mounting a tmpfs needs root');
-  }
+  const disk = stackOnSmallDisk(POLICY);
+  if (!disk) return t.skip('mounting a tmpfs needs root');
+  const { s, mount } = disk;
   const read = { agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} };
   try {
     assert.equal(s.cli('apply').code, 0);
@@ -45,6 +40,6 @@ test('a quiesce the full log cannot record is refused and taken back, never lift
   } finally {
     s.cli('apply', '--stop');
     s.stop();
-    spawnSync('umount', [mount]);
+    disk.unmount();
   }
 });
