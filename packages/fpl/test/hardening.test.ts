@@ -73,6 +73,21 @@ test('a very long and/or chain is refused, not a stack overflow', () => {
   assert.deepEqual(r.summary, ['too-complex@1']);
 });
 
+test('method-call spellings count towards the condition limits, and fmt keeps them within', () => {
+  // `a.contains(…)` once recursed without counting: nested thousands deep, check died with a RangeError.
+  const nested = `permit x if ${'a.contains('.repeat(5000)}"s"${')'.repeat(5000)}\n`;
+  assert.deepEqual(checkText(nested).summary, ['too-deep@1']);
+  // 300 calls joined by `or` were accepted, and fmt then printed 599 operators, a policy it refuses.
+  const chain = `permit x if ${Array.from({ length: 300 }, () => 'a.contains("s")').join(' or ')}\n`;
+  assert.deepEqual(checkText(chain).summary, ['too-complex@1']);
+  // fmt spells `a.contains(…) == true` as `(a contains (…)) == true`: the deepest chain accepted
+  // must still parse once formatted.
+  let deepest = '';
+  for (let e = '"s"'; checkText(`permit x if ${e}\n`).errors.length === 0; e = `a.contains(${e}) == true`) deepest = e;
+  const formatted = print(parse(new Source('governance.fms', `permit x if ${deepest}\n`)).file);
+  assert.deepEqual(checkText(formatted).summary, []);
+});
+
 test('an agent declared both in a pack and at the top level is a duplicate', () => {
   const r = checkText('pack "p" {\n  agent "b" {\n    default permit\n  }\n}\nagent b {\n  default deny\n}\n');
   assert.deepEqual(r.summary, ['duplicate-block@6']);

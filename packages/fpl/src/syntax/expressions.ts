@@ -253,7 +253,11 @@ export class ExpressionParser {
       throw new ParseAbort();
     }
     this.ts.next(); // (
-    const arg = this.or();
+    // A call is an operator, as its infix spelling is, and fmt prints it as `(x op (arg))`: it
+    // counts once towards the operators and twice towards the nesting, so a chain of calls can
+    // neither exhaust the stack nor grow past the limits when fmt rewrites it.
+    this.countOperator(t);
+    const arg = this.nest(t, () => this.nest(t, () => this.or()));
     const close = this.expect(')', `to close '${method}('`);
     const target: RefNode = {
       kind: 'Ref',
