@@ -1,0 +1,219 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compile } from '../src/compile.js';
+import { stripPositions } from '../src/ir.js';
+import { parse } from '../src/syntax/parser.js';
+import { print } from '../src/syntax/printer.js';
+import { Source } from '../src/syntax/source.js';
+
+/**
+ * fmt over generated policies: every accepted spelling (synonyms, escapes, odd numbers, clauses in
+ * any order and on continuation lines, comments anywhere a line may end). Whenever the input parses,
+ * fmt's output parses, is a fixed point, keeps every comment and compiles to the same IR.
+ * FARAMESH_FUZZ_RUNS raises the number of runs for a longer campaign, on random seeds; without it
+ * the runs are fixed (CI sees the same policies every time; fast-check stalls generating some
+ * seeds' larger cases, past about 2,000 runs).
+ */
+const RUNS = Number(process.env.FARAMESH_FUZZ_RUNS ?? 300);
+const SEED = process.env.FARAMESH_FUZZ_RUNS ? {} : { seed: 20261125 };
+const env = { LIMIT: '5', X: 'x' };
+
+const ident = fc.constantFrom('amount', 'args.to', 'café', 'principal.groups', 'time.hour', 'headers.x-key', 'tags', 'args.日本', 'cost');
+const stringLit = fc
+  .tuple(
+    fc.array(
+      fc.constantFrom(
+        'a',
+        ' ',
+        '\\n',
+        '\\t',
+        '\\\\',
+        '\\"',
+        '\\/',
+        '\\u00e9',
+        '\\u0000',
+        '\\u202e',
+        '\\ud83d\\ude00',
+        '\\ud83d',
+        '日',
+        '#',
+        '}',
+        '\t',
+      ),
+      {
+        maxLength: 5,
+      },
+    ),
+    fc.boolean(),
+  )
+  .map(([chars, single]) => (single ? `'${chars.join('').replace(/\\"/g, '"')}'` : `"${chars.join('')}"`));
+const atom = fc.oneof(
+  stringLit,
+  ident,
+  fc.constantFrom(
+    '0',
+    '-0',
+    '1e3',
+    '1E+3',
+    '2e-4',
+    '0.80',
+    '-5',
+    '9007199254740991',
+    '$500',
+    '$10.00',
+    '$1e3',
+    'true',
+    'nil',
+    'null',
+    'env("LIMIT")',
+  ),
+);
+const list = fc.array(fc.oneof(stringLit, ident, fc.constantFrom('1', '-2.5')), { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`);
+const comparison = fc.oneof(
+  fc
+    .tuple(ident, fc.constantFrom('==', '!=', '<', '>=', 'contains', 'startsWith', 'endsWith'), atom)
+    .map(([a, op, b]) => `${a} ${op} ${b}`),
+  fc.tuple(ident, fc.constantFrom(' in ', ' not in '), list).map(([a, op, l]) => `${a}${op}${l}`),
+  fc.tuple(ident, fc.constantFrom('starts_with', 'ends_with', 'contains', 'matches'), stringLit).map(([a, m, s]) => `${a}.${m}(${s})`),
+  ident.map((a) => `${a} matches "^a\\\\d+$"`),
+  ident,
+);
+const { condition } = fc.letrec<{ condition: string }>((tie) => ({
+  condition: fc.oneof(
+    { depthSize: 'small', maxDepth: 4 },
+    comparison,
+    fc
+      .tuple(tie('condition'), fc.constantFrom('and', 'or', '&&', '||'), tie('condition'), fc.boolean())
+      .map(([a, op, b, group]) => (group ? `${a} ${op} (${b})` : `${a} ${op} ${b}`)),
+    fc.tuple(fc.constantFrom('not ', '!'), tie('condition')).map(([n, e]) => `${n}(${e})`),
+    fc.tuple(fc.constantFrom('not ', '! '), comparison).map(([n, e]) => `${n}${e}`),
+  ),
+}));
+const comment = fc.constantFrom('#', '# why', '## "quoted" { }', '# é日');
+const lineEnd = fc.option(
+  comment.map((c) => ` ${c}`),
+  { nil: '' },
+);
+const clause = fc.oneof(
+  fc.tuple(fc.constantFrom('if', 'when', 'if:'), condition).map(([k, e]) => ['if', `${k} ${e}`] as const),
+  fc
+    .tuple(fc.constantFrom('host', 'method', 'path'), fc.oneof(stringLit, fc.constantFrom('api.example.com', 'GET', '/v1/*')))
+    .map(([k, v]) => [k, `${k} ${v}`] as const),
+  fc
+    .tuple(fc.constantFrom('reason', 'reason:', 'notify', 'notify:'), stringLit)
+    .map(([k, v]) => [k.replace(':', ''), `${k} ${v}`] as const),
+);
+/** A rule whose clauses may continue on the next lines, each such line ending with a comment. */
+const rule = fc
+  .tuple(
+    fc.constantFrom('permit', 'allow', 'approve', 'defer', 'deny', 'block', 'reject', 'deny!', 'deny !'),
+    fc.constantFrom('stripe/refund', 'shell/*', '**', 'fs/*_search', '"path"', '"a b"', 'café/日本', '123'),
+    fc.array(fc.tuple(fc.constantFrom(' ', '\n  ', ' \\\n  '), clause, lineEnd), { maxLength: 3 }),
+    lineEnd,
+  )
+  .map(([effect, tool, clauses, end]) => {
+    const seen = new Set<string>();
+    let text = `${effect} ${tool}`;
+    for (const [space, [kind, body], comment] of clauses) {
+      if (seen.has(kind)) continue;
+      seen.add(kind);
+      text += `${space}${body}${comment && !space.includes('\\') ? `${comment}\n ` : ''}`;
+    }
+    return text.trimEnd() + end;
+  });
+const field = fc
+  .tuple(
+    fc.constantFrom(
+      'mode = "enforce"',
+      'mode: audit',
+      'wal_dir = "./w\\u00e9"',
+      'backend: sqlite',
+      'approval_ttl = 24h',
+      'mcp_filter_tools = true',
+      'cold_start_deny_window = "1h30m"',
+    ),
+    lineEnd,
+  )
+  .map(([text, end]) => `${text}${end}`);
+const indent = (lines: string[], by: string): string =>
+  lines
+    .flatMap((l) => l.split('\n'))
+    .map((l) => by + l)
+    .join('\n');
+const agentItem = fc.oneof(
+  rule,
+  comment,
+  fc.constant(''),
+  fc.constantFrom('default deny', 'rate_limit "x/*": 5 per minute', 'var limit = 500', 'budget daily { max $500 on_exceed defer } # b'),
+);
+const agentBlock = fc
+  .tuple(fc.constantFrom('"a"', 'infra-bot', '"ünï"'), fc.array(agentItem, { maxLength: 5 }), lineEnd, fc.boolean())
+  .map(([id, items, end, wrap]) => {
+    const body = wrap ? [`rules {`, indent(items, '  '), '}'] : items;
+    return `agent ${id} {${end}\n${indent(body, '  ')}\n}`;
+  });
+const policy = fc
+  .array(
+    fc.oneof(
+      rule,
+      comment,
+      fc.constant(''),
+      agentBlock,
+      fc.array(fc.oneof(field, comment), { maxLength: 3 }).map((fields) => `runtime {\n${indent(fields, '  ')}\n}`),
+      fc.constant('trust {\n  key "r" ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= # k\n}'),
+    ),
+    { maxLength: 5 },
+  )
+  .map((items) => `${items.join('\n')}\n`);
+
+const comments = (text: string): string[] =>
+  parse(new Source('governance.fms', text))
+    .file.comments.map((c) => c.text.trimEnd())
+    .sort();
+const compiled = (text: string) => compile(new Source('governance.fms', text), { env });
+
+test('fmt keeps the meaning and the comments of generated policies, and is a fixed point', () => {
+  let parsed = 0;
+  fc.assert(
+    fc.property(policy, (text) => {
+      const before = parse(new Source('governance.fms', text));
+      if (before.diagnostics.errorCount > 0) return;
+      parsed++;
+      const once = print(before.file);
+      const again = parse(new Source('governance.fms', once));
+      assert.deepEqual(
+        again.diagnostics.items.map((d) => d.message),
+        [],
+        `fmt output parses:\n${once}`,
+      );
+      assert.equal(print(again.file), once, 'idempotent');
+      assert.deepEqual(comments(once), comments(text), 'every comment kept');
+      const [a, b] = [compiled(text), compiled(once)];
+      const codes = (r: typeof a) => r.diagnostics.items.filter((d) => d.severity === 'error').map((d) => d.code);
+      assert.deepEqual(codes(b), codes(a));
+      if (a.ir) assert.deepEqual(stripPositions(b.ir), stripPositions(a.ir), `fmt changed the meaning of:\n${text}\n---\n${once}`);
+    }),
+    { numRuns: RUNS, ...SEED },
+  );
+  // The generator is meant to produce valid policies: a change that breaks it must not go unnoticed.
+  assert.ok(parsed > RUNS * 0.8, `only ${parsed} of ${RUNS} generated policies parsed`);
+});
+
+test('compile gives the same policy_version for CRLF, a BOM, tabs and trailing blanks', () => {
+  fc.assert(
+    fc.property(policy, (text) => {
+      const base = compiled(text).policyVersion;
+      if (!base) return;
+      for (const variant of [
+        text.replace(/\n/g, '\r\n'),
+        `\uFEFF${text}`,
+        text.replace(/^ +/gm, (m) => '\t'.repeat(m.length)),
+        // (not after a backslash that continues the line)
+        text.replace(/(?<!\\)\n/g, ' \t\n'),
+      ])
+        assert.equal(compiled(variant).policyVersion, base);
+    }),
+    { numRuns: RUNS / 3, ...SEED },
+  );
+});
