@@ -34,7 +34,7 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
     .addOption(new Option('--status <status>', 'which approvals').choices(['pending', 'approved', 'denied', 'expired', 'all']))
     .action((o: ListOptions) => run((out) => list(out, o, o.status ?? 'pending'))());
   listing(cmd.command('pending').description('pending approvals')).action((o: ListOptions) => run((out) => list(out, o, 'pending'))());
-  listing(cmd.command('history').description('resolved and expired approvals (the last 24h unless --since)')).action((o: ListOptions) =>
+  listing(cmd.command('history').description('approvals resolved or expired in the last 24h (or --since)')).action((o: ListOptions) =>
     run((out) => history(out, { ...o, since: o.since ?? '24h' }))(),
   );
   dir(cmd.command('show').description('one approval in full').argument('<approval-id>'))
@@ -73,8 +73,12 @@ export function approvalsCommand(setCode: (code: number) => void, noColor: () =>
   return cmd;
 }
 
-/** Approvals in `status`, oldest first, deferred since `o.since` when given. */
-async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {
+/**
+ * Approvals in `status`, oldest first, since `o.since` when given: deferred since then, or (`by:
+ * 'resolved'`, for history) resolved since then, so one deferred a week ago and approved today is
+ * in today's history.
+ */
+async function fetchList(o: ListOptions, status: string, by: 'deferred' | 'resolved' = 'deferred'): Promise<Shown[]> {
   const seconds = o.since === undefined ? undefined : sinceSeconds(o.since);
   if (o.since !== undefined && seconds === undefined) throw new UsageError(sinceProblem(o.since));
   const r = await operatorCall<{ approvals: Shown[] }>(stackPaths(o.dir).operatorSocket, 'approvals.list', {
@@ -82,7 +86,8 @@ async function fetchList(o: ListOptions, status: string): Promise<Shown[]> {
     ...(o.agent ? { agent: o.agent } : {}),
   });
   const from = seconds === undefined ? -Infinity : Date.now() - seconds * 1000;
-  return r.approvals.filter((a) => Date.parse(a.deferred_at) >= from).sort((a, b) => a.deferred_at.localeCompare(b.deferred_at));
+  const when = (a: Shown) => (by === 'resolved' ? (a.resolved_at ?? a.deferred_at) : a.deferred_at);
+  return r.approvals.filter((a) => Date.parse(when(a)) >= from).sort((a, b) => a.deferred_at.localeCompare(b.deferred_at));
 }
 
 /** The JSON form: each approval with its `context`, the reason the rule gave for deferring it. */
@@ -108,7 +113,7 @@ async function list(out: Out, o: ListOptions, status: string): Promise<number> {
 }
 
 async function history(out: Out, o: ListOptions): Promise<number> {
-  const approvals = (await fetchList(o, 'all')).filter((a) => a.status !== 'pending');
+  const approvals = (await fetchList(o, 'all', 'resolved')).filter((a) => a.status !== 'pending');
   if (o.json || o.format === 'json') {
     out.print(asJson(approvals));
     return 0;
