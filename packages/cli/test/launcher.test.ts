@@ -69,3 +69,19 @@ provider "vault" {
     'hvs.daemon-token',
   );
 });
+
+test("what an mcp_server is handed through env() (PATH, a model key) stays the agent's too: only provider and identity blocks hold the daemon's authority", () => {
+  const server = `
+mcp_server "summarize" {
+  command = "/bin/true"
+  env = {
+    PATH           = env("PATH")
+    OPENAI_API_KEY = env("OPENAI_API_KEY")
+  }
+}
+`;
+  const env = agentEnv('', server);
+  // Without PATH the launcher could not even exec `env`.
+  assert.equal(env.PATH, process.env.PATH);
+  assert.equal(env.OPENAI_API_KEY, 'model-key');
+});

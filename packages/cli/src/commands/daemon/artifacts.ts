@@ -20,8 +20,10 @@ const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
 /**
  * The shell `case` patterns of variables the agent must not inherit: the ambient credentials, and
- * what the policy reads through `env()` (`token = env("PAYMENTS_VAULT_TOKEN")` is the daemon's own
- * authority, whatever its name), unless `strip_ambient_credentials = false`; and `strip_env`.
+ * what the `provider` and `identity` blocks read through `env()` (`token = env("PAYMENTS_VAULT_TOKEN")`
+ * is the daemon's own authority, whatever its name), unless `strip_ambient_credentials = false`; and
+ * `strip_env`. Not what an `mcp_server` is handed (`env = { PATH = env("PATH") }`): the operator
+ * shares that with a server, and the agent may run on it too (its PATH, its model key).
  */
 export function strippedEnv(ir: PolicyIR): string[] {
   const { runtime } = ir;
@@ -32,7 +34,9 @@ export function strippedEnv(ir: PolicyIR): string[] {
   if (runtime.strip_ambient_credentials === false) return extra;
   // Only names a shell can hold: anything else never reaches the agent's environment through one,
   // and would otherwise land unquoted in the launcher's `case` pattern.
-  const daemons = policyEnvNames(ir).filter((n) => ENV_PATTERN.test(n) && !n.endsWith('*'));
+  const daemons = policyEnvNames({ providers: ir.providers, identities: ir.identities }).filter(
+    (n) => ENV_PATTERN.test(n) && !n.endsWith('*'),
+  );
   return [...new Set([...AMBIENT_CREDENTIALS, ...daemons, ...extra])];
 }
 
