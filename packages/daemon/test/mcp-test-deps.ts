@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpProxy, type ProxyDeps } from '../src/mcp/proxy.js';
 import { TaskBook } from '../src/mcp/tasks.js';
 
@@ -109,4 +111,25 @@ export async function everythingProxy(decide: ProxyDeps['decide']): Promise<{ pr
   const proxy = new McpProxy(testProxyDeps([everything, 'stdio'], { decide }, 'ev'));
   const port = await proxy.listen(0, 'bot');
   return { proxy, url: new URL(`http://127.0.0.1:${port}/mcp/ev`) };
+}
+
+/**
+ * The stub's denial of everything's `get-structured-content` (which has an outputSchema) as the SDK
+ * client accepts it: an error result, the denial in `_meta`; and of `get-sum` (none), in
+ * structuredContent, which is returned for further checks.
+ */
+export async function assertSchemaDenials(c: Client): Promise<{ code?: string; human_message?: string; resolution?: unknown } | undefined> {
+  const r = (await c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } })) as {
+    isError?: boolean;
+    content: { text: string }[];
+    _meta?: Record<string, { code?: string }>;
+  };
+  assert.equal(r.isError, true);
+  assert.match(r.content[0]!.text, /not this one \(POLICY_DENY\)/);
+  assert.equal(r._meta?.['faramesh/denial']?.code, 'POLICY_DENY');
+  const plain = (await c.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })) as {
+    structuredContent?: { code?: string; human_message?: string; resolution?: unknown };
+  };
+  assert.equal(plain.structuredContent?.code, 'POLICY_DENY');
+  return plain.structuredContent;
 }
