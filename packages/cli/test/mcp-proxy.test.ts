@@ -279,10 +279,11 @@ test('an upstream that crashes is restarted; the call in flight gets a clear err
   const ev = await connect('everything');
   try {
     assert.match(JSON.stringify((await ev.callTool({ name: 'echo', arguments: { message: 'before' } })).content), /before/);
-    // The upstream dies (killed from outside, found by its arguments) while a call is in flight.
+    // The upstream dies (killed from outside, found by its arguments) while a call is in flight. Only
+    // this daemon's child: other test files run their own server-everything at the same time.
     const inFlight = ev.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 3 } }).catch((e: Error) => e);
     await new Promise((res) => setTimeout(res, 300));
-    const pids = spawnSync('pgrep', ['-f', `${everything} stdio`], { encoding: 'utf8' })
+    const pids = spawnSync('pgrep', ['-P', String(s.pid()), '-f', `${everything} stdio`], { encoding: 'utf8' })
       .stdout.trim()
       .split('\n')
       .filter(Boolean);
