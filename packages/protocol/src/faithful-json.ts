@@ -11,7 +11,7 @@
  *   downstream (canonical JSON, redaction) would run out of stack.
  *
  * And, read from the text since the parsed value has lost it, an integer JSON.parse rounds
- * (`roundedInteger`).
+ * (`roundedNumber`).
  */
 
 /** The deepest nesting a request may have (the request itself is depth 0). */
@@ -87,14 +87,18 @@ function walk(v: unknown, depth: number, folded: boolean): Fault | undefined {
 }
 
 /**
- * Why valid JSON `text` cannot be decided on faithfully because of an integer JSON.parse rounds, if
- * it holds one: `12345678901234567999` reads as 12345678901234567000, the number an approver is shown
- * and the approval binds, while a tool in Python, Go or behind a proxy gets the integer as written.
- * Every such pair of integers would be one call to the policy and two to the tool, so an approval
- * of one would run the other. An integer past 2^53 is taken only when written as JavaScript writes
- * the number it reads as (what the TypeScript SDK sends), so no two integers taken read alike.
+ * Why valid JSON `text` cannot be decided on faithfully because of a number JSON.parse rounds, if it
+ * holds one: `12345678901234567999` reads as 12345678901234567000, the number an approver is shown
+ * and the approval binds, while a tool in Python, Go or behind a proxy gets the number as written.
+ * Every such pair would be one call to the policy and two to the tool, so an approval of one would
+ * run the other (and `1.0000000000000000001` would pass `amount <= 1` to a tool reading decimals).
+ *
+ * Up to 15 significant digits, distinct numbers read as distinct doubles, so nothing is lost that
+ * tells two calls apart. Past that, a number is taken only when its digits are those of the number it
+ * reads as, shortest form (what JavaScript, Python and Go write for a double they hold), in whatever
+ * layout: `12345678901234567000`, `1.2345678901234567e+19` and `12345678901234567000.0` alike.
  */
-export function roundedInteger(text: string): string | undefined {
+export function roundedNumber(text: string): string | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -103,23 +107,45 @@ export function roundedInteger(text: string): string | undefined {
     } else if (c === MINUS || isDigit(c)) {
       // Outside a string, in valid JSON, a digit or a minus starts a number.
       let end = i + 1;
-      let integer = true;
+      let digits = isDigit(c) ? 1 : 0;
+      let exponent = false;
       for (; end < text.length; end++) {
         const d = text.charCodeAt(end);
-        if (isDigit(d)) continue;
-        if (d !== DOT && d !== 0x65 && d !== 0x45 && d !== PLUS && d !== MINUS) break;
-        integer = false;
+        if (isDigit(d)) digits++;
+        else if (d === 0x65 || d === 0x45) exponent = true;
+        else if (d !== DOT && d !== PLUS && d !== MINUS) break;
       }
       const literal = text.slice(i, end);
       i = end - 1;
-      // 2^53 has 16 digits: anything shorter is exact.
-      if (!integer || literal.length < 16) continue;
+      // Up to 15 digits and no exponent: exact enough (an exponent may reach where doubles thin out, `1e-400` reads as 0).
+      if (digits < 16 && !exponent) continue;
       const read = Number(literal);
-      if (!Number.isSafeInteger(read) && String(read) !== literal)
-        return `the integer ${literal} reads as ${String(read)} (past 2^53, JSON numbers are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
+      // A number read as infinite is refused by unfaithfulJson, with its path.
+      if (!Number.isFinite(read) || sameDecimal(literal, String(read))) continue;
+      const what = /[.eE]/.test(literal) ? 'number' : 'integer';
+      return `the ${what} ${literal} reads as ${String(read)} (JSON numbers are doubles: past 15 significant digits they are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
     }
   }
   return undefined;
+}
+
+/** Whether two JSON number literals (or JavaScript's writing of one) name the same decimal value. */
+function sameDecimal(a: string, b: string): boolean {
+  const x = decimal(a);
+  const y = decimal(b);
+  return x.negative === y.negative && x.digits === y.digits && (x.digits === '' || x.exponent === y.exponent);
+}
+
+/** A number literal as sign, significant digits (no leading or trailing zeros) and the power of ten of the last. */
+function decimal(literal: string): { negative: boolean; digits: string; exponent: number } {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(literal)!;
+  const fraction = m[3] ?? '';
+  let digits = (m[2]! + fraction).replace(/^0+/, '');
+  let exponent = Number(m[4] ?? 0) - fraction.length;
+  const trimmed = digits.replace(/0+$/, '');
+  exponent += digits.length - trimmed.length;
+  digits = trimmed;
+  return { negative: m[1] === '-' && digits !== '', digits, exponent };
 }
 
 const QUOTE = 0x22;

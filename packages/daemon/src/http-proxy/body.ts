@@ -6,7 +6,7 @@
  * bind `Amount` (or `ſum` for `sum`) to the same field.
  */
 import type { IncomingMessage } from 'node:http';
-import { foldKey, roundedInteger, unfaithfulJson } from '@faramesh/protocol';
+import { foldKey, roundedNumber, unfaithfulJson } from '@faramesh/protocol';
 
 export class BodyError extends Error {
   constructor(
@@ -44,7 +44,7 @@ export function parseStrictJson(text: string): unknown {
   } catch {
     throw new BodyError(400, 'the body is not valid JSON');
   }
-  const unfaithful = unfaithfulJson(value, 'body') ?? roundedInteger(text);
+  const unfaithful = unfaithfulJson(value, 'body') ?? roundedNumber(text);
   if (unfaithful) throw new BodyError(400, unfaithful);
   const dup = duplicateKey(text);
   if (dup !== undefined)

@@ -17,7 +17,7 @@ import type { Server as NetServer } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { canonicalJson, roundedInteger } from '@faramesh/protocol';
+import { canonicalJson, roundedNumber } from '@faramesh/protocol';
 import { ProxySession, type SessionDeps } from './session.js';
 import type { McpServerSpec } from './upstream.js';
 import { mirrorOnUnix } from '../wire/unix-mirror.js';
@@ -332,7 +332,7 @@ export class McpProxy {
       return NOT_JSON;
     }
     // An integer JSON.parse rounds: the upstream would get another call than the one decided.
-    const rounded = roundedInteger(text);
+    const rounded = roundedNumber(text);
     return rounded ? new RoundedBody(rounded) : value;
   }
 

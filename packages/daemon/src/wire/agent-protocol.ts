@@ -5,7 +5,7 @@
  * resolve approvals or control the daemon do not exist here (the operator channel has them).
  */
 import * as z from 'zod';
-import { roundedInteger, unfaithfulJson, type DecisionRequest, type DecisionSignal, type StructuredDenial } from '@faramesh/protocol';
+import { roundedNumber, unfaithfulJson, type DecisionRequest, type DecisionSignal, type StructuredDenial } from '@faramesh/protocol';
 
 const text = z.string().min(1).max(4096);
 const id = z.string().min(1).max(256);
@@ -94,7 +94,7 @@ export function parseAgentMessage(line: string): AgentMessage {
     message: `invalid ${method} params: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
   });
   if (method === 'govern') {
-    const unfaithful = unfaithfulJson(params, 'params') ?? roundedInteger(line);
+    const unfaithful = unfaithfulJson(params, 'params') ?? roundedNumber(line);
     if (unfaithful) return { kind: 'error', rpcId, legacy: isLegacy, rpcCode: RPC.invalidParams, message: unfaithful };
     const p = GovernParams.safeParse(params);
     return p.success ? { kind: 'govern', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);

@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
 import { refusal } from '../core/decisions.js';
-import { roundedInteger } from '@faramesh/protocol';
+import { roundedNumber } from '@faramesh/protocol';
 import { NOT_READY } from './agent-protocol.js';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './line-server.js';
 import { capConnections, overShare, type Admit, type ConnectionCap } from './http-cap.js';
@@ -259,7 +259,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new HttpError(400, 'bad_request', 'the body is not JSON');
   }
-  const rounded = roundedInteger(text);
+  const rounded = roundedNumber(text);
   if (rounded) throw new HttpError(400, 'bad_request', rounded);
   return value;
 }
