@@ -2,6 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile } from '../src/compile.js';
+import { stripPositions } from '../src/ir.js';
 import { parseYamlPolicy } from '../src/forms/index.js';
 import { parse } from '../src/syntax/parser.js';
 import { print } from '../src/syntax/printer.js';
@@ -86,6 +87,20 @@ test('method-call spellings count towards the condition limits, and fmt keeps th
   for (let e = '"s"'; checkText(`permit x if ${e}\n`).errors.length === 0; e = `a.contains(${e}) == true`) deepest = e;
   const formatted = print(parse(new Source('governance.fms', `permit x if ${deepest}\n`)).file);
   assert.deepEqual(checkText(formatted).summary, []);
+});
+
+test('`x not in [..]` counts towards the condition limits as `not x in [..]` does, so fmt keeps it within', () => {
+  // fmt prints `x not in` as `not x in`: 300 of them joined by `and` were accepted (299 operators),
+  // and fmt wrote 599, a policy apply then refused.
+  const chain = `permit x if ${Array.from({ length: 300 }, (_, i) => `a${i} not in [1]`).join(' and ')}\n`;
+  assert.deepEqual(checkText(chain).summary, ['too-complex@1']);
+  // Each level of `(x not in [..]) not in [..]` costs one nesting level but is printed
+  // `not (not x in [..]) in [..]`, two: the deepest chain accepted must still parse once formatted.
+  let deepest = '';
+  for (let e = 'z', i = 0; checkText(`permit x if ${e}\n`).errors.length === 0; e = `(${e} not in [${i++}])`) deepest = e;
+  const formatted = print(parse(new Source('governance.fms', `permit x if ${deepest}\n`)).file);
+  assert.deepEqual(checkText(formatted).summary, []);
+  assert.deepEqual(stripPositions(checkText(formatted).ir), stripPositions(checkText(`permit x if ${deepest}\n`).ir));
 });
 
 test('an agent declared both in a pack and at the top level is a duplicate', () => {

@@ -56,6 +56,8 @@ const RESERVED = new Set(['and', 'or', 'not', 'in', 'contains', 'matches', 'star
 
 export class ExpressionParser {
   private depth = 0;
+  /** The deepest nesting reached since the current comparison began (see `comparison`). */
+  private peak = 0;
   private operators = 0;
 
   constructor(private readonly ts: TokenStream) {}
@@ -82,6 +84,7 @@ export class ExpressionParser {
       this.ts.error({ start: token.start, end: token.end }, 'too-deep', `expression nested more than ${MAX_NESTING} levels deep`);
       throw new ParseAbort();
     }
+    this.peak = Math.max(this.peak, this.depth);
     try {
       return f();
     } finally {
@@ -120,13 +123,26 @@ export class ExpressionParser {
   }
 
   private comparison(): ExprNode {
+    const outerPeak = this.peak;
+    this.peak = this.depth;
     const left = this.operand();
+    const leftPeak = this.peak;
+    this.peak = Math.max(outerPeak, leftPeak);
     const t = this.ts.peek();
     // `x not in [..]` is read as `not (x in [..])`.
     if (t.kind === 'word' && t.text === 'not' && this.ts.isWord('in', 1)) {
+      // fmt prints it `not x in [..]`, where `not` nests both operands one level deeper and `in`
+      // is an operator: it counts so here too, or fmt could turn an accepted condition into one
+      // past the limits (each level of `(x not in [..]) not in [..]` printed two deeper).
+      if (leftPeak + 1 > MAX_NESTING) {
+        this.ts.error(span(t), 'too-deep', `expression nested more than ${MAX_NESTING} levels deep`);
+        throw new ParseAbort();
+      }
+      this.peak = Math.max(this.peak, leftPeak + 1);
       this.ts.next(); // not
       const inTok = this.ts.next();
-      const right = this.operand();
+      this.countOperator(inTok);
+      const right = this.nest(t, () => this.operand());
       const whole = { start: left.span.start, end: right.span.end };
       return { kind: 'Not', operand: { kind: 'Binary', op: 'in', left, right, opSpan: span(inTok), span: whole }, span: whole };
     }
