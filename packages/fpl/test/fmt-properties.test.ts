@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compile } from '../src/compile.js';
 import { stripPositions } from '../src/ir.js';
+import type { BodyItem, RuleNode, TopItem } from '../src/syntax/ast.js';
 import { parse } from '../src/syntax/parser.js';
 import { print } from '../src/syntax/printer.js';
 import { Source } from '../src/syntax/source.js';
@@ -69,7 +70,15 @@ const atom = fc.oneof(
     'env("LIMIT")',
   ),
 );
-const list = fc.array(fc.oneof(stringLit, ident, fc.constantFrom('1', '-2.5')), { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`);
+const comment = fc.constantFrom('#', '# why', '## "quoted" { }', '# é日');
+/** Where a condition may break: a space, or a comment and a new line. */
+const gap = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(' ') },
+  comment.map((c) => ` ${c}\n      `),
+);
+const list = fc
+  .tuple(fc.array(fc.oneof(stringLit, ident, fc.constantFrom('1', '-2.5')), { maxLength: 3 }), gap)
+  .map(([xs, g]) => `[${xs.join(`,${g}`)}]`);
 const comparison = fc.oneof(
   fc
     .tuple(ident, fc.constantFrom('==', '!=', '<', '>=', 'contains', 'startsWith', 'endsWith'), atom)
@@ -84,13 +93,14 @@ const { condition } = fc.letrec<{ condition: string }>((tie) => ({
     { depthSize: 'small', maxDepth: 4 },
     comparison,
     fc
-      .tuple(tie('condition'), fc.constantFrom('and', 'or', '&&', '||'), tie('condition'), fc.boolean())
-      .map(([a, op, b, group]) => (group ? `${a} ${op} (${b})` : `${a} ${op} ${b}`)),
-    fc.tuple(fc.constantFrom('not ', '!'), tie('condition')).map(([n, e]) => `${n}(${e})`),
+      .tuple(tie('condition'), gap, fc.constantFrom('and', 'or', '&&', '||'), gap, tie('condition'), fc.boolean())
+      .map(([a, g1, op, g2, b, group]) => (group ? `${a}${g1}${op}${g2}(${b})` : `${a}${g1}${op}${g2}${b}`)),
+    fc.tuple(fc.constantFrom('not ', '!'), tie('condition'), gap).map(([n, e, g]) => `${n}(${e}${g})`),
     fc.tuple(fc.constantFrom('not ', '! '), comparison).map(([n, e]) => `${n}${e}`),
+    // `x not in` after a parenthesised operand: fmt spells it `not (…) in`.
+    fc.tuple(tie('condition'), list).map(([e, l]) => `(${e}) not in ${l}`),
   ),
 }));
-const comment = fc.constantFrom('#', '# why', '## "quoted" { }', '# é日');
 const lineEnd = fc.option(
   comment.map((c) => ` ${c}`),
   { nil: '' },
@@ -109,7 +119,7 @@ const rule = fc
   .tuple(
     fc.constantFrom('permit', 'allow', 'approve', 'defer', 'deny', 'block', 'reject', 'deny!', 'deny !'),
     fc.constantFrom('stripe/refund', 'shell/*', '**', 'fs/*_search', '"path"', '"a b"', 'café/日本', '123'),
-    fc.array(fc.tuple(fc.constantFrom(' ', '\n  ', ' \\\n  '), clause, lineEnd), { maxLength: 3 }),
+    fc.array(fc.tuple(fc.constantFrom(' ', '\n  ', ' \\\n  ', '\n  # own line\n  '), clause, lineEnd), { maxLength: 3 }),
     lineEnd,
   )
   .map(([effect, tool, clauses, end]) => {
@@ -171,6 +181,28 @@ const comments = (text: string): string[] =>
   parse(new Source('governance.fms', text))
     .file.comments.map((c) => c.text.trimEnd())
     .sort();
+/** Rule by rule, the comments written inside it or after it on its last line. */
+const ruleComments = (text: string): string[][] => {
+  const { file } = parse(new Source('governance.fms', text));
+  const rules: RuleNode[] = [];
+  const walk = (items: readonly (TopItem | BodyItem)[]): void => {
+    for (const item of items)
+      if (item.kind === 'Rule') rules.push(item);
+      else if (item.kind === 'Block') walk(item.body);
+  };
+  walk(file.items);
+  return rules.map((r) => {
+    const endLine = file.source.lineOf(r.span.end);
+    return file.comments
+      .filter(
+        (c) =>
+          (c.start >= r.span.start && c.start < r.span.end) ||
+          (c.trailing && c.start >= r.span.end && file.source.lineOf(c.start) === endLine),
+      )
+      .map((c) => c.text.trimEnd())
+      .sort();
+  });
+};
 const compiled = (text: string) => compile(new Source('governance.fms', text), { env });
 
 test('fmt keeps the meaning and the comments of generated policies, and is a fixed point', () => {
@@ -189,6 +221,7 @@ test('fmt keeps the meaning and the comments of generated policies, and is a fix
       );
       assert.equal(print(again.file), once, 'idempotent');
       assert.deepEqual(comments(once), comments(text), 'every comment kept');
+      assert.deepEqual(ruleComments(once), ruleComments(text), `a comment left its rule:\n${text}\n---\n${once}`);
       const [a, b] = [compiled(text), compiled(once)];
       const codes = (r: typeof a) => r.diagnostics.items.filter((d) => d.severity === 'error').map((d) => d.code);
       assert.deepEqual(codes(b), codes(a));

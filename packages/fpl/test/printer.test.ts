@@ -68,6 +68,38 @@ test('fmt is idempotent and meaning-preserving on the example stack', async () =
   assert.equal(assertFormatsSafely(text), text, 'the example is already canonical');
 });
 
+test('comments inside a rule stay where they were written', () => {
+  // They once all moved below the rule, the last one's trailing comment among them, as if they
+  // were about the next rule.
+  const text = [
+    'agent "a" {',
+    '  deny shell/* # after the tool',
+    '    if amount > 5 # on the first condition line',
+    '      and x not in [1] or y # on the second',
+    '    # on its own line, before reason',
+    '    reason "no" # after reason',
+    '  permit b/*',
+    '}',
+    '',
+  ].join('\n');
+  assert.equal(
+    assertFormatsSafely(text),
+    [
+      'agent "a" {',
+      '  deny   shell/*  # after the tool',
+      '    if amount > 5  # on the first condition line',
+      '      and not x in [1] or y  # on the second',
+      '    # on its own line, before reason',
+      '    reason "no"  # after reason',
+      '  permit b/*',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  // Clauses print in canonical order; a comment follows the clause it was written after.
+  assert.equal(assertFormatsSafely('deny x reason "r" # r\n  if a # a\n'), 'deny   x if a  # a\n  reason "r"  # r\n');
+});
+
 test('fmt escapes what the lexer refuses raw or UTF-8 cannot hold', () => {
   // A bidi control written as an escape must stay one (a raw one fails check), and a lone
   // surrogate must not be written raw (it would be saved as U+FFFD, another value).

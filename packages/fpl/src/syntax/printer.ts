@@ -109,7 +109,7 @@ class Printer {
         while (item.junk && this.next < this.comments.length && this.comments[this.next]!.start < item.junk.end) this.next++;
         break;
       case 'Rule':
-        this.out.push(indent + ruleText(item));
+        this.rule(item, indent);
         break;
       case 'RateLimit':
         this.out.push(`${indent}rate_limit ${quote(item.pattern.value)}: ${item.limit.raw} per ${item.window.value}`);
@@ -135,6 +135,64 @@ class Printer {
         break;
     }
     this.trailing(item.span.end);
+  }
+
+  /**
+   * A rule, on one line unless comments were written inside it (after a clause, or inside a
+   * condition continued on the next lines). Then each comment stays after the piece of the rule
+   * it followed (the head, a clause, or an `and`/`or` of the condition): trailing it if it was
+   * written so, else on its own line. The rule breaks only where a comment makes it.
+   */
+  private rule(rule: RuleNode, indent: string): void {
+    const endLine = this.line(rule.span.end);
+    const inside: Comment[] = [];
+    for (let i = this.next; i < this.comments.length && this.comments[i]!.start < rule.span.end; i++) inside.push(this.comments[i]!);
+    if (inside.length === 0) {
+      this.out.push(indent + ruleText(rule));
+      return;
+    }
+    this.next += inside.length;
+    const last = this.comments[this.next];
+    if (last?.trailing && this.line(last.start) === endLine) inside.push(this.comments[this.next++]!);
+
+    const pieces = rulePieces(rule);
+    const attached = pieces.map((): Comment[] => []);
+    for (const c of inside) {
+      // The piece written last before the comment (pieces are printed in canonical order, which
+      // may not be the order they were written in).
+      let at = 0;
+      pieces.forEach((p, i) => {
+        if (p.anchor <= c.start && p.anchor >= pieces[at]!.anchor) at = i;
+      });
+      attached[at]!.push(c);
+    }
+    let line: string | undefined;
+    const flush = () => {
+      if (line !== undefined) this.out.push(line);
+      line = undefined;
+    };
+    pieces.forEach((piece, i) => {
+      const comments = attached[i]!;
+      // Own-line comments follow their piece, but those of the last one (written inside it, or
+      // after a clause that prints last) go before it: after the rule they would read as
+      // comments on the next item. Its trailing comment stays on its line.
+      const before = i > 0 && i === pieces.length - 1;
+      const candidate = before ? comments[comments.length - 1] : comments[0];
+      const trailing = candidate?.trailing ? candidate : undefined;
+      const own = comments.filter((c) => c !== trailing);
+      const pad = indent + INDENT.repeat(piece.level);
+      if (before && own.length > 0) {
+        flush();
+        for (const c of own) this.out.push(`${pad}#${c.text}`.trimEnd());
+      }
+      line = line === undefined ? pad + piece.text : `${line} ${piece.text}`;
+      if (trailing) line += `  #${trailing.text}`.trimEnd();
+      if (before || (!trailing && own.length === 0)) return;
+      flush();
+      const next = indent + INDENT.repeat(pieces[i + 1]?.level ?? 1);
+      for (const c of own) this.out.push(`${next}#${c.text}`.trimEnd());
+    });
+    flush();
   }
 
   private block(block: BlockNode, indent: string): void {
@@ -192,16 +250,50 @@ function toolText(tool: { text: string; quoted: boolean }): string {
 }
 
 function ruleText(rule: RuleNode): string {
+  return rulePieces(rule)
+    .map((p) => p.text)
+    .join(' ');
+}
+
+/**
+ * A piece of a printed rule: the head, a clause, or an `and`/`or` continuing the condition.
+ * `anchor` is where it starts in the source; `level` its indentation when it starts a line.
+ */
+interface Piece {
+  text: string;
+  anchor: number;
+  level: number;
+}
+
+/** The rule in canonical order: head, `if`, host, method, path, reason, notify. */
+function rulePieces(rule: RuleNode): Piece[] {
   const effect = (rule.strict ? 'deny!' : rule.effect).padEnd(6);
-  const parts = [`${effect} ${toolText(rule.tool)}`];
-  if (rule.condition) parts.push(`if ${exprText(rule.condition, 0)}`);
+  const pieces: Piece[] = [{ text: `${effect} ${toolText(rule.tool)}`, anchor: rule.span.start, level: 0 }];
+  if (rule.condition) {
+    const [first, ...rest] = conditionPieces(rule.condition, 0);
+    pieces.push({ text: `if ${first!.text}`, anchor: first!.anchor, level: 1 }, ...rest);
+  }
   for (const clause of ['host', 'method', 'path'] as const) {
     const v = rule[clause];
-    if (v) parts.push(`${clause} ${v.kind === 'String' ? quote(v.value) : v.value}`);
+    if (v) pieces.push({ text: `${clause} ${v.kind === 'String' ? quote(v.value) : v.value}`, anchor: v.span.start, level: 1 });
   }
-  if (rule.reason) parts.push(`reason ${quote(rule.reason.value)}`);
-  if (rule.notify) parts.push(`notify ${quote(rule.notify.value)}`);
-  return parts.join(' ');
+  if (rule.reason) pieces.push({ text: `reason ${quote(rule.reason.value)}`, anchor: rule.reason.span.start, level: 1 });
+  if (rule.notify) pieces.push({ text: `notify ${quote(rule.notify.value)}`, anchor: rule.notify.span.start, level: 1 });
+  return pieces;
+}
+
+/**
+ * `exprText(e, min)` cut before each `and`/`or` printed without parentheses, where a line may
+ * break: the parser reads an operator at the start of a line as continuing the condition.
+ */
+function conditionPieces(e: ExprNode, min: number): Piece[] {
+  const inner = e.kind === 'Paren' ? e.inner : e;
+  if (inner.kind === 'Binary' && (inner.op === 'and' || inner.op === 'or') && precedence(inner) >= min) {
+    const p = precedence(inner);
+    const [right, ...rest] = conditionPieces(inner.right, p + 1);
+    return [...conditionPieces(inner.left, p), { text: `${inner.op} ${right!.text}`, anchor: inner.opSpan.start, level: 2 }, ...rest];
+  }
+  return [{ text: exprText(e, min), anchor: e.span.start, level: 2 }];
 }
 
 /** Binding strength: higher binds tighter. `not` is looser than comparisons. */
