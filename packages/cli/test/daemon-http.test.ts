@@ -34,7 +34,10 @@ function call(
         port: u.port,
         method,
         path,
-        ...(o.agent ? { agent: o.agent } : {}),
+        // A fresh connection unless the test brings its own agent: Node's global agent keeps sockets
+        // alive, and one the daemon closed (5 s idle) while a spawnSync blocked this process would be
+        // reused and reset.
+        agent: o.agent ?? false,
         ...(o.ca ? { ca: o.ca, servername: 'localhost' } : {}),
         headers: {
           ...(body !== undefined ? { 'content-type': o.type ?? 'application/json', 'content-length': Buffer.byteLength(body) } : {}),

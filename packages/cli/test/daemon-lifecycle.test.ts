@@ -9,6 +9,8 @@ import { alive, makeStack, POLICY, request, RUNTIME, sleep, until, withStack, ty
 import { FakeVault } from './fake-vault.js';
 
 const search = { agent_id: 'bot', tool: 'search', args: { q: 'x' } };
+// A bucket that does not refill while a slow machine restarts the daemon (3 per minute gives one back in 20 s).
+const DAILY = POLICY.replace('rate_limit "search": 3 per minute', 'rate_limit "search": 3 per day');
 const decisionsIn = (s: Stack) =>
   readRecords(join(s.dir, 'wal'))
     .map((r) => r.record)
@@ -42,7 +44,7 @@ test('SIGKILL under load loses no acknowledged decision; a restart keeps rate li
     assert.equal(restarted.code, 0, restarted.stderr);
     const recorded = new Set(decisionsIn(s).map((r) => `action-${String(r.id)}`));
     for (const a of acked) assert.ok(recorded.has(a), `acknowledged ${a} is in the log`);
-    // The rate bucket (3 per minute) came back from the log: a fourth search is refused.
+    // The rate bucket (3 per day) came back from the log: a fourth search is refused.
     const fourth = await s.govern(search);
     assert.equal(fourth.effect, 'DENY');
     assert.equal(fourth.reason_code, 'RATE_EXCEEDED');
@@ -51,7 +53,7 @@ test('SIGKILL under load loses no acknowledged decision; a restart keeps rate li
     assert.equal(s.cli('apply', '--stop').code, 0);
     const verified = s.cli('audit', 'verify');
     assert.equal(verified.code, 0, verified.stdout);
-  });
+  }, DAILY);
 });
 
 test('SIGTERM drains: calls in flight are answered, the log ends with a checkpoint, exit 0', async () => {
@@ -383,7 +385,7 @@ test('a restart replays only the log after the state snapshot; a snapshot that d
     assert.equal(s.cli('apply').code, 0);
     assert.match(rebuilt(), /from the snapshot and [0-4] log records/);
     // Two more searches after the snapshot, then a crash with the older snapshot in place: the tail
-    // replay puts them back, so the bucket (3 per minute) is empty.
+    // replay puts them back, so the bucket (3 per day) is empty.
     for (let i = 0; i < 2; i++) assert.equal((await s.govern(search)).effect, 'PERMIT');
     process.kill(s.pid(), 'SIGKILL');
     await until('the daemon is gone', () => !alive(s.pid()));
@@ -418,7 +420,7 @@ test('a restart replays only the log after the state snapshot; a snapshot that d
     writeFileSync(snapshot, older);
     assert.equal(s.cli('apply').code, 0);
     assert.match(rebuilt(), /^state rebuilt from \d+ log records \(the log does not hold the record the state snapshot ends at\)/);
-  });
+  }, DAILY);
 });
 
 test('a phase that ended stays ended across a hot swap (one adding or removing an agent without phases too), and a restart on a policy that changed something else; new phases start again', async () => {
