@@ -101,6 +101,11 @@ export class ProxySession {
    */
   private readonly deciding = new Set<Id>();
   /**
+   * Calls of `deciding` the client cancelled meanwhile: whatever their decision, they never go
+   * upstream (the client has withdrawn them, and would ignore their answer).
+   */
+  private readonly withdrawn = new Set<Id>();
+  /**
    * Request ids of POSTs the client's transport has yet to read (see `claim`): taken on arrival,
    * since the transport routes an id's answer to the last POST that carried it.
    */
@@ -198,6 +203,7 @@ export class ProxySession {
   /** A decided call leaves `deciding` only once it is in flight (or answered): a drain never sees a gap between. */
   private decidedOn(id: Id): void {
     this.deciding.delete(id);
+    this.withdrawn.delete(id);
     this.settleIfIdle();
   }
 
@@ -269,7 +275,8 @@ export class ProxySession {
         const id = (m as { params?: { requestId?: Id } }).params?.requestId;
         if (id === undefined) return this.upstream.send(m).catch(() => {});
         const asked = this.inFlight.get(id);
-        if (!asked) return; // a call we answered ourselves
+        // Still being decided: the upstream has not seen it, and never will (see withdrawn).
+        if (!asked) return void (this.deciding.has(id) && this.withdrawn.add(id));
         await this.upstream.send(m).catch(() => {});
         // A receiver of a cancellation sends no reply (MCP): the request will never be answered. It is
         // forgotten now (else it held the completion gate, and the session's drain, for the session's
@@ -311,6 +318,10 @@ export class ProxySession {
       this.decidedOn(m.id);
       throw e;
     });
+    if (this.withdrawn.has(m.id)) {
+      this.decidedOn(m.id);
+      return this.error(m.id, 'request cancelled by the client', -32800);
+    }
     const task = m.params?.task as { ttl?: unknown } | undefined;
     if (typeof decided !== 'string' && decided.result.effect === 'PERMIT') {
       const { result, name } = decided;
@@ -359,6 +370,13 @@ export class ProxySession {
       this.decidedOn(call.id);
       throw e;
     });
+    if (this.withdrawn.has(call.id)) {
+      this.decidedOn(call.id);
+      // The client ignores this answer: it only ends the POST's response.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32800, message: 'request cancelled by the client' } }));
+      return true;
+    }
     if (typeof decided === 'string' || decided.result.effect !== 'PERMIT') this.decidedOn(call.id);
     if (typeof decided === 'string') return false;
     if (decided.result.effect !== 'PERMIT') {
