@@ -64,6 +64,8 @@ export interface ForwardDeps {
   lookup?(host: string): Promise<string[]>;
   /** TLS inspection: the stack CA, and which CONNECT hosts it applies to. */
   inspect?: { ca: StackCa; host(host: string): boolean };
+  /** How long a CONNECT tunnel may carry nothing either way before it is closed (default IDLE_MS); tests shorten it. */
+  idleMs?: number;
 }
 
 /** Where a request goes: plain HTTP from its absolute URL, or HTTPS inside an inspected tunnel. */
@@ -298,6 +300,14 @@ export class ForwardProxy {
     );
     if (result.effect !== 'PERMIT') return refuse(403, 'Forbidden', denialBody(result));
     if (addresses.length === 0) return refuse(502, 'Bad Gateway', errorBody(502, `${host} does not resolve`));
+    // A tunnel nobody uses is closed, as an idle plain request is: the cap never evicts a tunnel, so
+    // idle ones would hold their connections for ever. The agent's socket sees every byte either way
+    // (inspected or not), and its close takes the upstream side with it.
+    const idleMs = this.deps.idleMs ?? IDLE_MS;
+    (socket as Socket).setTimeout(idleMs, () => {
+      this.deps.say(`http proxy: closed a CONNECT tunnel to ${host}:${port} idle for ${idleMs / 1000} s`);
+      socket.destroy();
+    });
     if (this.deps.inspect?.host(host)) {
       const token = fixed ? undefined : this.tokenOf(req);
       return this.inspect(socket, head, { agent, host, port, addresses, ...(token ? { token } : {}) }, this.deps.inspect.ca);
