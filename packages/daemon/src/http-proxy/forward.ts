@@ -312,6 +312,9 @@ export class ForwardProxy {
       const token = fixed ? undefined : this.tokenOf(req);
       return this.inspect(socket, head, { agent, host, port, addresses, ...(token ? { token } : {}) }, this.deps.inspect.ca);
     }
+    // An agent that hung up while its CONNECT was decided can send no handshake now, and its socket,
+    // left half open (the HTTP server allows that), would hold a tunnel, and the host's side, for ever.
+    if (hungUp(socket)) return void socket.destroy();
     const upstream = connect(port, addresses[0]!);
     upstream.once('connect', () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -329,12 +332,19 @@ export class ForwardProxy {
         const hello = clientHello(held);
         if (hello === 'more') return;
         socket.off('data', first);
+        socket.off('end', ended);
         if (hello === 'not-tls') return close('did not carry TLS');
         if (hello.sni !== undefined && hello.sni.toLowerCase().replace(/\.$/, '') !== host.toLowerCase())
           return close(`named another server in its TLS handshake (${hello.sni.slice(0, 255)})`);
         upstream.write(held);
         upstream.pipe(socket).pipe(upstream);
       };
+      // Nor may it hang up before its handshake has passed: nothing is piped yet to end either side.
+      const ended = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.once('end', ended);
       socket.on('data', first);
       if (head.length) {
         socket.pause();
@@ -356,6 +366,7 @@ export class ForwardProxy {
    */
   private async inspect(socket: Duplex, head: Buffer, t: Tunnel, ca: StackCa): Promise<void> {
     const secureContext = await ca.contextFor(t.host);
+    if (hungUp(socket)) return void socket.destroy();
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) socket.unshift(head);
     const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
@@ -370,6 +381,9 @@ export class ForwardProxy {
     this.inspected.emit('connection', tls);
   }
 }
+
+/** The agent has hung up (a CONNECT's socket ends before the proxy reads it: its HTTP parser read the end). */
+const hungUp = (socket: Duplex) => socket.destroyed || socket.readableEnded;
 
 /** A URL's host as a resolver takes it: no IPv6 brackets, no trailing dot. */
 const bare = (host: string) => host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
