@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { makeStack, POLICY, until } from './daemon-helpers.js';
 
 test('explain approval names who approved an approval that lapsed unused, as approvals show does', async () => {
+  // Long enough for the approve below to land in time on a slow machine; short enough to wait out.
   const s = makeStack(
-    POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', 'socket  = "./.faramesh/runtime/agent.sock"\n  approval_ttl = "1s"'),
+    POLICY.replace('socket  = "./.faramesh/runtime/agent.sock"', 'socket  = "./.faramesh/runtime/agent.sock"\n  approval_ttl = "5s"'),
   );
   try {
     assert.equal(s.cli('apply').code, 0);
@@ -16,7 +17,7 @@ test('explain approval names who approved an approval that lapsed unused, as app
     assert.equal(deferred.effect, 'DEFER');
     const id = deferred.defer_token!;
     assert.equal(s.cli('approvals', 'approve', id, '--reason', 'ok once').code, 0);
-    await until('the approval to lapse', () => s.cli('approvals', 'show', id).stdout.includes('LAPSED UNUSED'));
+    await until('the approval to lapse', () => s.cli('approvals', 'show', id).stdout.includes('LAPSED UNUSED'), 30_000);
     const shown = s.cli('approvals', 'show', id).stdout;
     assert.match(shown, /Resolved: +approved by /);
     const explained = s.cli('explain', 'approval', id);
