@@ -7,6 +7,7 @@
  */
 import { secretValue, type Secret } from './secret-value.js';
 import { daemonNow } from '../core/clock.js';
+import { deadline } from '../outbound/deadline.js';
 
 export interface AwsConfig {
   region: string;
@@ -63,7 +64,16 @@ function secretResource(region: string, path: string): string {
   return path.startsWith('arn:') ? `${path}*` : `arn:aws:secretsmanager:${region}:*:secret:${path}*`;
 }
 
-export async function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
+/**
+ * The SDK's abort signal reaches its HTTP requests only, not the lookup of the daemon's own
+ * credentials before them (a `credential_process`, web identity, the instance or container
+ * endpoint): a lookup that hangs held the call for as long as it did. The daemon keeps the deadline.
+ */
+export function awsSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
+  return deadline(readSecret(cfg, spec, timeoutMs), timeoutMs, 'AWS (the credential lookup, STS or Secrets Manager)');
+}
+
+async function readSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; agent: string }, timeoutMs: number): Promise<Secret> {
   const abortSignal = AbortSignal.timeout(timeoutMs);
   let credentials: AssumedRole['credentials'] | undefined;
   let ttl_s = spec.ttl_s;

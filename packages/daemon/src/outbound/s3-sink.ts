@@ -8,6 +8,7 @@
  */
 import type { SinkEvent } from './sink-formats.js';
 import { byHour, hourlyKey, ndjson } from './hourly-objects.js';
+import { deadline } from './deadline.js';
 
 export interface S3SinkConfig {
   region: string;
@@ -26,14 +27,20 @@ export function s3Shipper(cfg: S3SinkConfig, timeoutMs: number): (events: SinkEv
         for (const { hourMs, events: hour } of byHour(events)) {
           const first = Number(hour[0]!.seq);
           const last = Number(hour.at(-1)!.seq);
-          await s3.send(
-            new PutObjectCommand({
-              Bucket: cfg.bucket,
-              Key: hourlyKey(cfg.prefix, hourMs, first, last),
-              Body: ndjson(hour),
-              ContentType: 'application/x-ndjson',
-            }),
-            { abortSignal: AbortSignal.timeout(timeoutMs) },
+          // The abort signal does not reach the lookup of the daemon's credentials (a credential_process,
+          // the instance endpoint) before the upload: one that hangs held the sink for good, still HEALTHY.
+          await deadline(
+            s3.send(
+              new PutObjectCommand({
+                Bucket: cfg.bucket,
+                Key: hourlyKey(cfg.prefix, hourMs, first, last),
+                Body: ndjson(hour),
+                ContentType: 'application/x-ndjson',
+              }),
+              { abortSignal: AbortSignal.timeout(timeoutMs) },
+            ),
+            timeoutMs,
+            'the upload (or the credential lookup before it)',
           );
         }
       },

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Signer } from '@faramesh/audit';
 import { assumeRole } from '../credentials/aws.js';
 import type { ProviderFields } from '../credentials/provider-fields.js';
+import { deadline } from '../outbound/deadline.js';
 import { ecdsaPublicKey, kmsSigner } from './kms-signer.js';
 
 const ALGORITHM = { ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384' } as const;
@@ -27,7 +28,13 @@ export async function awsKmsSigner(name: string, f: ProviderFields): Promise<Sig
       ? { credentials: async () => (await assumeRole(region, roleArn, 'kms', 3600, AbortSignal.timeout(f.timeoutMs))).credentials }
       : {}),
   });
-  const got = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal: AbortSignal.timeout(f.timeoutMs) });
+  // The abort signal does not reach the lookup of the daemon's credentials before a request (a
+  // credential_process, the instance endpoint): the daemon keeps the deadline itself.
+  const got = await deadline(
+    kms.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal: AbortSignal.timeout(f.timeoutMs) }),
+    f.timeoutMs,
+    'AWS KMS',
+  );
   const spec = got.KeySpec;
   if (got.KeyUsage !== 'SIGN_VERIFY' || (spec !== 'ECC_NIST_P256' && spec !== 'ECC_NIST_P384') || !got.PublicKey)
     throw new Error(
@@ -38,14 +45,18 @@ export async function awsKmsSigner(name: string, f: ProviderFields): Promise<Sig
   const { spki, hash } = ecdsaPublicKey(got.PublicKey);
   const via = `aws-kms ${got.KeyId ?? keyId}`;
   return kmsSigner(name, 'ecdsa', spki, via, async (message) => {
-    const r = await kms.send(
-      new SignCommand({
-        KeyId: keyId,
-        Message: createHash(hash).update(message).digest(),
-        MessageType: 'DIGEST',
-        SigningAlgorithm: algorithm,
-      }),
-      { abortSignal: AbortSignal.timeout(f.timeoutMs) },
+    const r = await deadline(
+      kms.send(
+        new SignCommand({
+          KeyId: keyId,
+          Message: createHash(hash).update(message).digest(),
+          MessageType: 'DIGEST',
+          SigningAlgorithm: algorithm,
+        }),
+        { abortSignal: AbortSignal.timeout(f.timeoutMs) },
+      ),
+      f.timeoutMs,
+      'AWS KMS',
     );
     if (!r.Signature) throw new Error(`${via} returned no signature`);
     return r.Signature;
