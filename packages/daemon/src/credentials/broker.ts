@@ -228,9 +228,13 @@ export class CredentialBroker {
           provider: providerName,
           message: `${providerName} returned a credential living ${secret.ttl_s}s, ${past}`,
         };
+      // A stored secret often ends in a line break (`vault kv put … token=@file`, a file's last line),
+      // which no header may carry: the proxies refused the call (502). HTTP drops the whitespace
+      // around a header's value anyway, so it goes here; a line break inside stays, and is refused.
+      const value = trimmedOws(secret.value);
       return {
         ok: true,
-        value: header.toLowerCase() === 'authorization' ? `Bearer ${secret.value}` : secret.value,
+        value: header.toLowerCase() === 'authorization' ? `Bearer ${value}` : value,
         header,
         expires_at: new Date(nowMs + secret.ttl_s * 1000).toISOString(),
         ref: {
@@ -392,4 +396,14 @@ const LOGIN_REUSE = 0.8;
 
 function stub(c: CredentialIR, ttl_s: number): Secret {
   return { value: `STUB-${c.id}`, ttl_s, issuance_id: `stub:${randomUUID()}` };
+}
+
+/** `s` without the spaces, tabs and line breaks around it (not `trim()`: other Unicode spaces are the secret's). */
+function trimmedOws(s: string): string {
+  const blank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+  let start = 0;
+  let end = s.length;
+  while (start < end && blank(s.charCodeAt(start))) start++;
+  while (end > start && blank(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
 }
