@@ -25,6 +25,10 @@ export function gcsShipper(cfg: GcsSinkConfig, timeoutMs: number): (events: Sink
       // Another host is still Google's API (a private endpoint): it gets the credentials too.
       ...(cfg.endpoint ? { apiEndpoint: cfg.endpoint, useAuthWithCustomEndpoint: true } : {}),
       retryOptions: { autoRetry: false },
+      // The client puts its own `timeout` on every request, over any one passed to a call (save's
+      // included): without it an upload the bucket never answers kept its socket open after the
+      // deadline below gave up on it, one more each retry. With it the request is aborted, socket and all.
+      timeout: timeoutMs,
     });
     // A service account signs its own token, as the KMS and Secret Manager clients do: no token
     // exchange with a fixed Google host. Other credential kinds ignore the flag.
@@ -41,9 +45,7 @@ export function gcsShipper(cfg: GcsSinkConfig, timeoutMs: number): (events: Sink
         // request and never answers held the sink for good, still HEALTHY. The batch is resent under
         // the same name, so an upload that lands after the deadline is only overwritten.
         await deadline(
-          b
-            .file(name)
-            .save(ndjson(hour), { resumable: false, contentType: 'application/x-ndjson', validation: 'crc32c', timeout: timeoutMs }),
+          b.file(name).save(ndjson(hour), { resumable: false, contentType: 'application/x-ndjson', validation: 'crc32c' }),
           timeoutMs,
           'the upload',
         );
