@@ -13,6 +13,7 @@ import { unfaithfulJson } from '@faramesh/protocol';
 import { resolveStackPath } from '../stack/paths.js';
 import { resolvedField, SettingsError } from '../stack/settings.js';
 import { daemonNow } from './clock.js';
+import { replyText } from '../outbound/reply-text.js';
 
 export type Principal = Record<string, unknown>;
 
@@ -68,6 +69,9 @@ const CACHE_SIZE = 1024;
 /** How long a remote JWKS fetch may take. */
 const JWKS_TIMEOUT_MS = 5000;
 
+/** The most of an OpenID discovery document that is read. */
+const MAX_DISCOVERY = 1 << 20;
+
 /** How long a failed discovery keeps the next token from trying again. */
 const DISCOVERY_RETRY_MS = 30_000;
 
@@ -86,8 +90,14 @@ function discoveredKeySet(issuer: string): JWTVerifyGetKey {
   const discover = async (): Promise<JWTVerifyGetKey> => {
     const where = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const res = await fetch(where, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS), redirect: 'error' });
-    if (!res.ok) throw new Error(`OpenID discovery at ${where} answered ${res.status}`);
-    const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    if (!res.ok) {
+      void res.body?.cancel();
+      throw new Error(`OpenID discovery at ${where} answered ${res.status}`);
+    }
+    // A discovery document is a few KiB: one of megabytes (or one that never ends) is refused, not held whole.
+    const { text, cut } = await replyText(res, MAX_DISCOVERY);
+    if (cut) throw new Error(`OpenID discovery at ${where} answered with a document over ${MAX_DISCOVERY >> 20} MiB`);
+    const doc = JSON.parse(text) as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer) throw new Error(`OpenID discovery at ${where} names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
     if (typeof doc.jwks_uri !== 'string' || !fetchableKeyUrl(doc.jwks_uri))
       throw new Error(`OpenID discovery at ${where} gives no https:// jwks_uri`);
