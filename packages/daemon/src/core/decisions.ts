@@ -257,14 +257,7 @@ export class DecisionService {
         // The call does not run: its rate, budget and spawn use is given back (the log records the
         // values now), and an approval it spent stays for the retry.
         if (prior) stateDelta = giveBack(state, stateDelta, prior);
-        if (outcome.undo) {
-          outcome.undo();
-          try {
-            this.deps.saveApprovals();
-          } catch {
-            // The book is saved whole by the next call that changes it.
-          }
-        }
+        this.takeBack(outcome);
         outcome = {
           effect: 'deny',
           wire: 'DENY',
@@ -318,6 +311,10 @@ export class DecisionService {
       await Promise.all(writes);
     } catch (e) {
       this.degraded = (e as Error).message;
+      // The call does not run, and its record goes when the log is cut back to what was acknowledged:
+      // its change to the book goes with it (a deferral it made waits for nothing). No other call
+      // could have spent that approval meanwhile: it was spent in memory from the decision until now.
+      this.takeBack(outcome);
       return refusal(callId, auditUnavailable(this.degraded), started);
     }
     const alerts = recordedAlerts(decision, outcome.effect, policy.prepared.agents.get(request.agent_id) ?? policy.prepared.flat);
@@ -468,6 +465,21 @@ export class DecisionService {
     return request.delegation_chain?.find((hop) => this.quiesced.has(hop.agent_id))?.agent_id;
   }
 
+  /**
+   * A call that will not run gives back its change to the approval book (an approval it spent stays
+   * for the retry), saved so a restart agrees. A save that fails is made whole by the next change;
+   * a restart meanwhile finds the approval spent, which fails closed (the operator approves again).
+   */
+  private takeBack(outcome: Outcome): void {
+    if (!outcome.undo) return;
+    outcome.undo();
+    try {
+      this.deps.saveApprovals();
+    } catch {
+      // Made whole by the next change to the book.
+    }
+  }
+
   private resolveApproval(
     decision: Decision,
     agent: string,
@@ -568,7 +580,7 @@ interface Outcome {
   denial?: StructuredDenial;
   approval?: { id: string; approved_by: string; reason?: string; at: string };
   approvalsChanged?: boolean;
-  /** Takes the change to the approval book back, when it cannot be saved. */
+  /** Takes the change to the approval book back (the book could not be saved, or the call will not run). */
   undo?: () => void;
 }
 
