@@ -61,6 +61,34 @@ for (const where of ['fdatasyncSync', 'writeSync'] as const)
     assert.ok(report.ok, JSON.stringify(report.problems));
   });
 
+// A batch whose write reached the file and whose sync then failed was refused to its callers. A log
+// closed while failed (a daemon stopped, or killed, before the disk had room) once opened again with
+// it: a refused call read back as decided, its rate and budget use counted again by the replay.
+test('a refused batch is not in the file while the log is failed, nor after it is closed and reopened', async () => {
+  const dir = tmp();
+  const { log } = await AuditLog.open(dir);
+  for (let i = 0; i < 3; i++) await log.append(delta('a', i));
+  const restore = failing('fdatasyncSync', () => true);
+  try {
+    await assert.rejects(log.append(delta('a', 100)), /ENOSPC/);
+  } finally {
+    restore();
+  }
+  const deltas = () =>
+    readRecords(dir)
+      .map((r) => r.record)
+      .filter((r) => r.type === 'state_delta')
+      .map((r) => (r.delta as { i: number }).i);
+  assert.deepEqual(deltas(), [0, 1, 2], 'a crash now finds only what was acknowledged');
+  await log.close();
+  const reopened = await AuditLog.open(dir);
+  await reopened.log.append(delta('a', 3));
+  await reopened.log.close();
+  assert.deepEqual(deltas(), [0, 1, 2, 3], 'reopened where it was acknowledged');
+  const report = verifyLog(dir, { verifiers: [] });
+  assert.ok(report.ok, JSON.stringify(report.problems));
+});
+
 test('a log whose segment was removed under it does not resume: what the file held is gone', async () => {
   const dir = tmp();
   const { log } = await AuditLog.open(dir);

@@ -365,6 +365,7 @@ export class AuditLog {
           this.syncing = undefined;
           this.fail(e as Error, waiters);
           this.resumable = true;
+          this.cutBack();
           return;
         }
         try {
@@ -391,6 +392,23 @@ export class AuditLog {
       }
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /**
+   * After a failed write or sync: the refused batch may have reached the file all the same (a sync
+   * that fails after its write). Its callers were told it was not recorded, so it is cut off now, not
+   * only by `resume`: a log closed or killed while failed (a daemon stopped before the disk had room)
+   * would otherwise open again with those records, a refused call read back as decided. Best effort:
+   * what cannot be cut now is cut by `resume`, and recovery still stops at a torn tail.
+   */
+  private cutBack(): void {
+    try {
+      ftruncateSync(this.fd, this.durableBytes);
+      this.allocated = this.durableBytes;
+      fdatasyncSync(this.fd);
+    } catch {
+      // The disk refuses even this: `resume` cuts it back before anything else is appended.
     }
   }
 
