@@ -1445,6 +1445,8 @@ export class Daemon {
   /** `stopping`: the drain's last sweep, so that an expiry noticed in the last second is recorded before the stop. */
   private async sweepApprovals(stopping = false): Promise<void> {
     if (!this.approvals || !this.log || (this.lifecycle.state !== 'READY' && !stopping)) return;
+    // A failed log refuses every append until it resumes: the expiries wait for it (in the book's queue).
+    if (this.decisions?.degraded !== undefined && !stopping) return;
     const expired = this.approvals.takeExpired(daemonNow());
     if (expired.length === 0) return;
     const records: RecordInput[] = expired.map((a) => ({
@@ -1458,10 +1460,26 @@ export class Daemon {
     // Recorded, then saved as recorded. An expiry the book was saved with before its record (a call
     // noticed it first) keeps `expiry_unrecorded` until then, so a stop or crash in between records it
     // at the next start instead of never.
-    await Promise.all(records.map((r) => this.log!.append(r))).then(
-      () => expired.forEach((a) => this.approvals!.recorded(a)),
-      (e: Error) => this.say(`could not record expiries: ${e.message}`),
+    const unrecorded: Approval[] = [];
+    let why = '';
+    await Promise.all(
+      records.map((r, i) =>
+        this.log!.append(r).then(
+          () => this.approvals!.recorded(expired[i]!),
+          (e: Error) => {
+            unrecorded.push(expired[i]!);
+            why = e.message;
+          },
+        ),
+      ),
     );
+    if (unrecorded.length > 0) {
+      // Tried again once the log resumes: dropped here, they would reach the log only at a restart.
+      this.approvals.notRecorded(unrecorded);
+      // The log has failed: the daemon says so and tries it again, as when a call's record fails.
+      if (this.decisions && this.decisions.degraded === undefined) this.decisions.degraded = why;
+      this.say(`could not record expiries: ${why}`);
+    }
     try {
       this.writeApprovals();
     } catch (e) {

@@ -270,6 +270,11 @@ export class ApprovalBook {
     return expired;
   }
 
+  /** Expiries `takeExpired` handed out whose records could not be written: the next call hands them out again. */
+  notRecorded(expired: readonly Approval[]): void {
+    this.newlyExpired.push(...expired);
+  }
+
   /** The expiry of `a` is in the log: the next save of the book says so. */
   recorded(a: Approval): void {
     delete a.expiry_unrecorded;
