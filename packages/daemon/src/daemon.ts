@@ -1316,6 +1316,11 @@ export class Daemon {
     this.sayClockNews();
     await this.restoreSockets();
     const now = daemonNow();
+    // The record that found the log failed may be the daemon's own (an operator's approve, a quiesce),
+    // not a call's: the daemon is degraded all the same. Unmarked, it would say it is healthy and
+    // never resume, and every approve would be refused after the disk had room, until some agent called.
+    const failure = this.log?.failure;
+    if (failure !== undefined && this.decisions && this.decisions.degraded === undefined) this.decisions.degraded = failure;
     if (this.decisions?.degraded !== undefined && now >= this.resumeDueMs && this.lifecycle.state === 'READY') {
       this.resumeDueMs = now + RESUME_EVERY_MS;
       resumeLog({
@@ -1476,8 +1481,6 @@ export class Daemon {
     if (unrecorded.length > 0) {
       // Tried again once the log resumes: dropped here, they would reach the log only at a restart.
       this.approvals.notRecorded(unrecorded);
-      // The log has failed: the daemon says so and tries it again, as when a call's record fails.
-      if (this.decisions && this.decisions.degraded === undefined) this.decisions.degraded = why;
       this.say(`could not record expiries: ${why}`);
     }
     try {

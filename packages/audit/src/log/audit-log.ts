@@ -224,6 +224,11 @@ export class AuditLog {
     return this.state.nextSeq;
   }
 
+  /** Why the log refuses appends (a write or sync failed, until `resume`), if it does. */
+  get failure(): string | undefined {
+    return this.failed?.message;
+  }
+
   root(): Hash {
     return this.state.frontier.root();
   }
