@@ -140,6 +140,7 @@ test('after a move to a KMS, a checkpoint signed by the old (host) key is refuse
   );
   assert.match(r.problems[0]!.reason, /not by .* the key in force/);
   assert.equal(r.unsigned, 1, 'the forged record is not covered');
+  assert.deepEqual(r.unsignedRange, { from: size - 1, to: size - 1 }, 'the forged record, not the checkpoint record after it');
   // `audit checkpoint` (the note to keep off the host) must not hand out the forged one either.
   assert.equal(latestCheckpoint(wal, [local, kms])?.size, size - 2);
 });
@@ -179,7 +180,9 @@ test('records left unsigned by an earlier run are signed by the next run with th
   await log.append(delta('a', 2));
   await log.append(delta('a', 3));
   await log.close();
-  assert.equal(verifyLog(wal, { verifiers: [signer] }).unsigned, 2);
+  const tail = verifyLog(wal, { verifiers: [signer] });
+  assert.equal(tail.unsigned, 2);
+  assert.deepEqual(tail.unsignedRange, { from: tail.records - 2, to: tail.records - 1 }, 'which records the chain alone attests');
   ({ log } = await AuditLog.open(wal, { signer }));
   await log.close();
   const r = verifyLog(wal, { verifiers: [signer] });

@@ -438,7 +438,16 @@ export class LogFold {
     report.checkpoints.signers = [...this.signers];
     // Checkpoint records themselves need no signature.
     const lastSize = report.checkpoints.lastSize;
-    report.unsigned = seq - lastSize - this.checkpointSeqs.filter((s) => s >= lastSize).length;
+    const after = new Set(this.checkpointSeqs.filter((s) => s >= lastSize));
+    report.unsigned = seq - lastSize - after.size;
+    // Which records those are: what an operator must know is attested by the hash chain alone.
+    if (report.unsigned > 0) {
+      let from = lastSize;
+      let to = seq - 1;
+      while (after.has(from)) from++;
+      while (after.has(to)) to--;
+      report.unsignedRange = { from, to };
+    }
     const ranked = problems.map((p) => ({ p, rank: 0 }));
     for (const { end, ...m } of this.manifestProblems) {
       const cause = problems.reduce<number | undefined>(

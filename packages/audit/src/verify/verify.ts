@@ -49,8 +49,14 @@ export interface VerifyReport {
     /** Each signing key the log announced (`key_rotated`), with the record from which it signs. */
     keys: { from_seq: number; key: string }[];
   };
-  /** Records after the last verified checkpoint: not yet covered by a signature. */
+  /**
+   * Records after the last verified checkpoint: not yet covered by a signature, only by the hash
+   * chain, so whoever can write the log could rewrite or cut them unseen. A running daemon signs
+   * them within seconds; a daemon stops by signing them; a crash leaves them for the next start.
+   */
   unsigned: number;
+  /** The first and last seq of those records (checkpoint records among them are not counted). */
+  unsignedRange?: { from: number; to: number };
   policyVersions: number;
   dev: number;
   /**

@@ -113,7 +113,14 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
   // (anyone with root on the host can make one) shows here, whatever name the keys share.
   for (const [i, k] of c.keys.entries())
     out.print(`  ${i === 0 ? 'signing key' : 'key rotated'}: ${k.key.split('+').slice(0, 2).join('+')} from record ${k.from_seq}`);
-  if (report.unsigned > 0) out.print(`  ${plural(report.unsigned, 'record')} after the last checkpoint (signed at the next one)`);
+  // Not a failure (a running daemon always has such a tail, a crash leaves one for the next start),
+  // but never passed over: these records are attested by the hash chain alone, which whoever can
+  // write the log can rebuild, so the operator is told which ones they are.
+  const tail = report.unsignedRange;
+  if (tail)
+    out.print(
+      `! ${plural(report.unsigned, 'record')} (seq ${tail.from}–${tail.to}) after the last signed checkpoint: hash-chained only, not attested by a signature until the next checkpoint (a running daemon signs within 10 s, a clean stop signs before it exits)`,
+    );
   out.done(`policy continuity: ${plural(report.policyVersions, 'policy version')}, every decision under an applied one`);
   const dev = `${plural(report.dev, 'dev-tagged record')} (stub providers signed or served them)`;
   if (report.dev === 0) out.done('no dev-mode records');
