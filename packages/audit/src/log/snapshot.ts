@@ -2,7 +2,8 @@
  * The snapshot: the sequencer's state at a durable point (tree edge, per-chain tips, where the
  * active segment ends), so opening a large log reads only the records after it instead of
  * replaying history. It is an accelerator, not a source of truth: a missing or damaged snapshot
- * means a full scan, and `audit verify` never reads it.
+ * means a full scan. `audit verify` trusts nothing in it: it reads only its size, to see whether
+ * records were removed from the log's end, and says when it is damaged or missing.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

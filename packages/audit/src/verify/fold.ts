@@ -80,6 +80,7 @@ export class LogFold {
       unsigned: 0,
       policyVersions: 0,
       dev: 0,
+      snapshot: log.snapshot,
       problems: [],
       problemCount: 0,
     };

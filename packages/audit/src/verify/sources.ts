@@ -44,7 +44,15 @@ export interface LogSources {
    * none). Read first: a running daemon writes a larger one as it appends, which is no truncation.
    */
   snapshotSize?: number;
+  /** Whether there was a snapshot to check the log's end against, and whether it checked out. */
+  snapshot: SnapshotState;
 }
+
+/**
+ * The snapshot as verify found it. It is only an accelerator, so a damaged one fails nothing, but it
+ * is what shows records cut from the log's end: without a sound one that check could not be made.
+ */
+export type SnapshotState = 'ok' | 'missing' | 'damaged';
 
 export interface SourceOptions {
   includeArchived?: boolean;
@@ -94,6 +102,7 @@ export function logSources(dir: string, o: SourceOptions = {}): LogSources {
     archivedIncluded: archived.length > 0,
     problems,
     ...(snapshot && snapshot !== 'damaged' ? { snapshotSize: snapshot.size } : {}),
+    snapshot: snapshot === undefined ? 'missing' : snapshot === 'damaged' ? 'damaged' : 'ok',
   };
 }
 

@@ -10,7 +10,7 @@ import type { Loc } from './chains.js';
 import { LogFold } from './fold.js';
 import { scanRecords } from './scan.js';
 import { BufferSlots, pieceRuns, SegmentPieces, WINDOW, type SegmentDigest } from './pieces.js';
-import { logSources, type SourceOptions } from './sources.js';
+import { logSources, type SnapshotState, type SourceOptions } from './sources.js';
 
 export { inWindow, type TimeWindow } from './window.js';
 
@@ -65,6 +65,11 @@ export interface VerifyReport {
    * archives (`includeArchived`).
    */
   compacted?: { records: number; segments: number; archives: number; included: boolean };
+  /**
+   * `snapshot.json`, which the check for records removed from the end compares with: 'damaged' (it
+   * does not check out) or 'missing' means that check was not made. Reported, never a failure.
+   */
+  snapshot: SnapshotState;
   /** A partial frame at the end of the active segment: a crash (truncated on the next open) or a write in progress. */
   pendingTail?: { segment: string; offset: number; bytes: number };
   /** Every problem, in log order; the first is the first offending record. */

@@ -101,6 +101,11 @@ export async function verifyCmd(o: VerifyOptions): Promise<number> {
       `compacted: the first ${n(compacted.records)} records checked by their leaf hashes and the record of the compaction (--include-archived reads the archives)`,
     );
   out.done(`segment manifests: ${report.manifestsOk}/${report.sealed} ok`);
+  // The snapshot is what shows records cut from the log's end: when it could not be used, say so.
+  if (report.snapshot === 'damaged')
+    out.print("! snapshot.json is damaged (it does not check out): records removed from the log's end could not be checked against it");
+  else if (report.snapshot === 'missing')
+    out.print("  no snapshot.json: records removed from the log's end could not be checked against it");
   const c = report.checkpoints;
   if (c.total === 0) out.print(`  no checkpoints yet`);
   else
