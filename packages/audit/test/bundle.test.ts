@@ -75,8 +75,11 @@ test('every forgery is caught: a record changed, dropped, reordered or not canon
   const i = b.records.findIndex((t) => t.includes('"effect":"deny"'));
   b.records[i] = b.records[i]!.replace('"effect":"deny"', '"effect":"permit"');
   assert.deepEqual(
-    verifyBundle(b).problems.map((p) => p.field),
-    ['prev_hash', 'proof'],
+    verifyBundle(b).problems.map((p) => [p.field, p.seq]),
+    [
+      ['content', i],
+      ['proof', undefined],
+    ],
     "the chain's next record no longer links to it, and the run is not what was signed",
   );
   // Dropped from the end, or from the start (the positions no longer match the proof).
@@ -125,6 +128,51 @@ test('every forgery is caught: a record changed, dropped, reordered or not canon
     { ...copy(), keys: ['nope'] },
   ])
     assert.equal(verifyBundle(hostile).ok, false);
+});
+
+test('a broken link is blamed on the record that was altered, never on the intact record after it', () => {
+  const at = (b: EvidenceBundle, seq: number) => JSON.parse(b.records[seq]!) as Record<string, unknown>;
+  const next = (b: EvidenceBundle, seq: number) => b.records.findIndex((t, k) => k > seq && at(b, k).agent_id === at(b, seq).agent_id);
+  const blamed = (b: EvidenceBundle) => verifyBundle(b, [signer]).problems.filter((p) => p.seq !== undefined);
+  // A decision in the middle of agent b's chain, its effect changed: its successor still links to what was signed.
+  let b = copy();
+  const i = b.records.findIndex((t, k) => k > 20 && t.includes('"agent_id":"b"'));
+  b.records[i] = b.records[i]!.replace('"effect":"deny"', '"effect":"permit"');
+  assert.deepEqual(
+    blamed(b).map((p) => [p.field, p.seq]),
+    [['content', i]],
+    `seq ${i} was altered; seq ${next(b, i)} is intact`,
+  );
+  // A record's prev_hash edited: it is to blame (its link, and so its hash), not the record before it nor the one after.
+  b = copy();
+  const j = next(b, i);
+  b.records[j] = canonicalJson({ ...at(b, j), prev_hash: 'ee'.repeat(32) });
+  assert.deepEqual(
+    blamed(b).map((p) => [p.field, p.seq]),
+    [
+      ['prev_hash', j],
+      ['content', j],
+    ],
+  );
+  // A record moved to another agent's chain: the move is named first (the gap it left in its chain's
+  // numbering is reported at the next record), not the intact record after the gap.
+  b = copy();
+  b.records[i] = canonicalJson({ ...at(b, i), agent_id: 'z', agent_svid: 'spiffe://corp.example/z' });
+  assert.deepEqual(
+    blamed(b).map((p) => [p.field, p.seq]),
+    [
+      ['agent_id', i],
+      ['lamport_seq', j],
+    ],
+  );
+  // A bundle starting in the middle of the log, the altered record the first of its chain in it.
+  const { bundle } = exportBundle(dir, [signer], { from: Date.parse(String(at(copy(), 30).time)) });
+  const k = bundle.records.findIndex((t, n) => n > 0 && t.includes('"agent_id":"c"'));
+  bundle.records[k] = bundle.records[k]!.replace('"effect":"deny"', '"effect":"permit"');
+  assert.deepEqual(
+    blamed(bundle).map((p) => [p.field, p.seq]),
+    [['content', bundle.first_seq + k]],
+  );
 });
 
 test('the window: a run reaching one record past each end shows nothing of the window was left out; a trimmed run says so', () => {

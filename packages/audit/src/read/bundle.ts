@@ -17,6 +17,7 @@ import { readBase } from '../log/base.js';
 import { chainOf } from '../log/sequencer.js';
 import { inWindow, type TimeWindow } from '../verify/window.js';
 import { checkFields } from '../verify/fields.js';
+import { ChainChecker, type Loc } from '../verify/chains.js';
 import { LogFollower, type StoredRecord } from './follower.js';
 import { loadProvable } from './proofs.js';
 
@@ -197,23 +198,31 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
   report.signed_by = opened.signers.map((v) => encodeVerifierKey(v).split('+').slice(0, 2).join('+'));
   if (opened.checkpoint.size !== b.tree_size) return fail('tree_size', `is ${b.tree_size}, the checkpoint signs ${opened.checkpoint.size}`);
 
-  // Each record: whole, in place, as stored (canonical JSON), well formed; then its chain link.
-  const tips = new Map<string, { leaf: string; lamport: number }>();
+  // Each record: whole, in place, as stored (canonical JSON), well formed; then its chain link,
+  // judged as `audit verify` judges it, so a broken link is blamed on the record that was altered
+  // (the one before the break, when the record after it is intact), not on its intact successor.
+  const chains = new ChainChecker();
   const times: number[] = [];
   const leaves = b.records.map((text, i) => {
     const seq = b.first_seq! + i;
     const leaf = leafHash(Buffer.from(text, 'utf8'));
     try {
-      const why = checkRecord(text, seq, tips, hex(leaf));
-      if (why) fail(why.field, why.reason, seq);
-      else times.push(Date.parse(String((JSON.parse(text) as { time: string }).time)));
+      const { record, problem } = checkRecord(text, seq);
+      if (problem) fail(problem.field, problem.reason, seq);
+      else times.push(Date.parse(String(record?.time)));
+      // A record with a problem of its own still takes its place in its chain: left out, it would
+      // leave the break after it to be blamed on the intact record before it.
+      if (record) link(chains, record, { seq, segment: 'bundle', offset: i }, hex(leaf));
     } catch (e) {
       // A record built to break the checks (a number JSON cannot hold, nesting deeper than the stack).
       fail('record', `cannot be checked: ${(e as Error).message}`, seq);
     }
     return leaf;
   });
-  report.chains = tips.size;
+  for (const blame of chains.finish()) fail(blame.field, blame.reason, blame.at.seq);
+  // In bundle order: the first problem named is the first record at fault.
+  report.problems.sort((x, y) => (x.seq ?? Infinity) - (y.seq ?? Infinity));
+  report.chains = chains.chains;
   const root = rootFromRange(
     b.tree_size!,
     b.first_seq!,
@@ -227,27 +236,28 @@ export function verifyBundle(data: unknown, pinned?: readonly Verifier[]): Bundl
   return report;
 }
 
-/** Why a record is not what the log stores at `seq`, or undefined; advances its chain's tip. */
-function checkRecord(
-  text: string,
-  seq: number,
-  tips: Map<string, { leaf: string; lamport: number }>,
-  leaf: string,
-): BundleProblem | undefined {
+/** The record, or why it is not what the log stores at `seq`. */
+function checkRecord(text: string, seq: number): { record?: Record<string, unknown>; problem?: BundleProblem } {
   const v: unknown = JSON.parse(text);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { field: 'record', reason: 'is not a JSON object' };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { problem: { field: 'record', reason: 'is not a JSON object' } };
   const record = v as Record<string, unknown>;
-  if (record.seq !== seq) return { field: 'seq', reason: `is ${String(record.seq)}, its place in the bundle is ${seq}` };
-  if (canonicalJson(record) !== text) return { field: 'record', reason: 'is not in canonical form (RFC 8785): it is not the stored bytes' };
+  if (record.seq !== seq)
+    return { record, problem: { field: 'seq', reason: `is ${String(record.seq)}, its place in the bundle is ${seq}` } };
+  if (canonicalJson(record) !== text)
+    return { record, problem: { field: 'record', reason: 'is not in canonical form (RFC 8785): it is not the stored bytes' } };
   const bad = checkFields(record)[0];
-  if (bad) return bad;
+  return bad ? { record, problem: bad } : { record };
+}
+
+/**
+ * Check a record's link in its chain. A chain's first record in the bundle links to a
+ * record before the bundle (unless it is the chain's first of all): it starts the chain there.
+ */
+function link(chains: ChainChecker, record: Record<string, unknown>, loc: Loc, leaf: string): void {
   const chain = chainOf(record);
-  const tip = tips.get(chain);
-  tips.set(chain, { leaf, lamport: Number(record.lamport_seq) });
-  if (tip && record.lamport_seq !== tip.lamport + 1)
-    return { field: 'lamport_seq', reason: `expected ${tip.lamport + 1} after the chain's previous record` };
-  if (tip && record.prev_hash !== tip.leaf) return { field: 'prev_hash', reason: "does not link to the chain's previous record" };
-  return undefined;
+  const { lamport_seq: lamport, prev_hash: prev } = record;
+  if (!chains.has(chain) && typeof lamport === 'number' && lamport > 0 && typeof prev === 'string') chains.seed(chain, loc, prev, lamport);
+  chains.check(loc, chain, lamport, prev, leaf);
 }
 
 /**

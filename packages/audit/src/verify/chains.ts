@@ -82,6 +82,11 @@ export class ChainChecker {
     this.tips.set(chain, self);
   }
 
+  /** Has a record of `chain` been checked (or the chain seeded)? */
+  has(chain: string): boolean {
+    return this.tips.has(chain);
+  }
+
   /** No broken link is waiting for its chain's next record to tell who is to blame. */
   get settled(): boolean {
     return this.open.size === 0;
@@ -91,6 +96,16 @@ export class ChainChecker {
   links(chain: string, lamport: number, prevHash: string): boolean {
     const tip = this.tips.get(chain);
     return lamport === (tip?.lamport ?? -1) + 1 && prevHash === (tip?.hash ?? GENESIS_HASH);
+  }
+
+  /**
+   * Start a chain at `loc`, a record whose predecessor lies outside what is checked (an evidence
+   * bundle starts in the middle of the log). Its prev_hash is kept among the strays: a record that
+   * links to one inside what is checked was moved there from another chain.
+   */
+  seed(chain: string, loc: Loc, prevHash: string, lamport: number): void {
+    this.tips.set(chain, { loc, hash: prevHash, lamport: lamport - 1 });
+    if (!this.strays.has(prevHash)) this.strays.set(prevHash, loc);
   }
 
   /** Make `loc` the chain's tip, after a run of records that all linked cleanly. */
