@@ -6,7 +6,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '@faramesh/protocol';
-import { ARCHIVE_FORMAT, liveSegments, type LogBase } from '../log/base.js';
+import { ARCHIVE_FORMAT, BASE_FILE, liveSegments, type LogBase } from '../log/base.js';
+import { LogCorruptError } from '../log/errors.js';
 import { fileSha256, firstSeqOf, manifestName } from '../log/files.js';
 import { parseJsonObject, readManifest, type SegmentManifest } from '../log/manifest.js';
 import { readSnapshot } from '../log/snapshot.js';
@@ -63,7 +64,19 @@ export interface SourceOptions {
 export function logSources(dir: string, o: SourceOptions = {}): LogSources {
   // Before the segments are listed: every record the snapshot counts is then in a listed segment.
   const snapshot = readSnapshot(dir);
-  const { segments, base } = liveSegments(dir);
+  const found: SnapshotState = snapshot === undefined ? 'missing' : snapshot === 'damaged' ? 'damaged' : 'ok';
+  let listed: ReturnType<typeof liveSegments>;
+  try {
+    listed = liveSegments(dir);
+  } catch (e) {
+    if (!(e instanceof LogCorruptError)) throw e;
+    // A damaged base, or a segment it does not account for, is a problem of this log (exit 1, and a
+    // report in JSON), never "no log": a script would read that as nothing logged yet.
+    const field = e.segment === BASE_FILE ? 'base' : 'segment';
+    const problem = { seq: e.seq ?? 0, segment: e.segment, offset: e.offset, field, reason: e.reason };
+    return { sources: [], total: 0, archivedIncluded: false, problems: [problem], snapshot: found };
+  }
+  const { segments, base } = listed;
   if (segments.length === 0 && !base) throw new Error(`no audit log in ${dir} (no segment files)`);
   const live = segments.map((name, i): SegmentSource => ({
     name,
@@ -102,7 +115,7 @@ export function logSources(dir: string, o: SourceOptions = {}): LogSources {
     archivedIncluded: archived.length > 0,
     problems,
     ...(snapshot && snapshot !== 'damaged' ? { snapshotSize: snapshot.size } : {}),
-    snapshot: snapshot === undefined ? 'missing' : snapshot === 'damaged' ? 'damaged' : 'ok',
+    snapshot: found,
   };
 }
 
