@@ -299,6 +299,38 @@ test('a KMS that stops answering mid-run: the checkpoint fails within its timeou
   assert.equal(verified.code, 0, verified.stdout);
 });
 
+test('a stop whose last checkpoint the KMS cannot sign says so; verify names those records; the next start signs them', async () => {
+  const key = new KmsKey('ecdsa-p256');
+  const name = GCP_KEY.replace('dpr', 'stop-stall');
+  gcp.kmsKeys.set(name, key);
+  const s = stack(`provider "kms-gcp" {
+  type     = "gcp-kms"
+  key      = "${name}"
+  endpoint = "${gcp.url}"
+  timeout  = "1s"
+}`);
+  const applied = await s.cliAsync('apply');
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.equal((await s.govern({ agent_id: 'a', tool_id: 'echo/say', args: {} })).effect, 'PERMIT');
+  gcp.hang = true;
+  try {
+    const stopped = await s.cliAsync('apply', '--stop');
+    assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+  } finally {
+    gcp.hang = false;
+  }
+  const said = readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8');
+  assert.match(said, /stopped with \d+ records no checkpoint signs \(.*did not answer within 1 s.*\); the next start signs them/);
+  const verified = await s.cliAsync('audit', 'verify');
+  assert.equal(verified.code, 0, verified.stdout);
+  assert.match(verified.stdout, /records \(seq \d+–\d+\) after the last signed checkpoint/);
+  assert.equal((await s.cliAsync('apply')).code, 0);
+  assert.equal((await s.cliAsync('apply', '--stop')).code, 0);
+  const signed = await s.cliAsync('audit', 'verify');
+  assert.equal(signed.code, 0, signed.stdout);
+  assert.doesNotMatch(signed.stdout, /after the last signed checkpoint/);
+});
+
 test('moving to a KMS by apply: the local key signs what it covered, key_rotated names both, a broken KMS is refused', async () => {
   const key = vault.addTransitKey('dpr-move', 'ed25519');
   const s = stack('');

@@ -568,6 +568,13 @@ export class Daemon {
     // Waiting tails return now, or the operator socket could not close.
     this.feed?.close();
     await this.log?.close().catch((e: Error) => this.say(`could not close the log cleanly: ${e.message}`));
+    // A stop signs what the log holds; when it could not (a KMS out of reach, a full disk), the
+    // operator hears so: until the next start signs them, those records have the hash chain alone.
+    const log = this.log;
+    if (log && log.unsignedRecords > 0)
+      this.say(
+        `stopped with ${log.unsignedRecords} records no checkpoint signs (${log.lastCheckpointError?.message ?? log.failure ?? 'the checkpoint was not written'}); the next start signs them`,
+      );
     await this.operatorServer.close().catch(() => {});
     this.removeRuntimeFiles();
     if (this.lifecycle.state !== 'HALT') this.lifecycle.to('HALT');

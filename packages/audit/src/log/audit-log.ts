@@ -224,6 +224,11 @@ export class AuditLog {
     return this.state.nextSeq;
   }
 
+  /** Records no checkpoint signs yet (after `close`: those the last checkpoint could not sign); 0 without a signer. */
+  get unsignedRecords(): number {
+    return this.signer ? this.unsigned : 0;
+  }
+
   /** Why the log refuses appends (a write or sync failed, until `resume`), if it does. */
   get failure(): string | undefined {
     return this.failed?.message;
