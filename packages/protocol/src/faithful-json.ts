@@ -123,7 +123,7 @@ export function roundedNumber(text: string): string | undefined {
       // A number read as infinite is refused by unfaithfulJson, with its path.
       if (!Number.isFinite(read) || sameDecimal(literal, String(read))) continue;
       const what = /[.eE]/.test(literal) ? 'number' : 'integer';
-      return `the ${what} ${literal} reads as ${String(read)} (JSON numbers are doubles: past 15 significant digits they are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
+      return `the ${what} ${shown(literal)} reads as ${String(read)} (JSON numbers are doubles: past 15 significant digits they are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
     }
   }
   return undefined;
@@ -140,11 +140,15 @@ function sameDecimal(a: string, b: string): boolean {
 function decimal(literal: string): { negative: boolean; digits: string; exponent: number } {
   const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(literal)!;
   const fraction = m[3] ?? '';
-  let digits = (m[2]! + fraction).replace(/^0+/, '');
-  let exponent = Number(m[4] ?? 0) - fraction.length;
-  const trimmed = digits.replace(/0+$/, '');
-  exponent += digits.length - trimmed.length;
-  digits = trimmed;
+  const all = m[2]! + fraction;
+  // Trimmed by scanning, not by `/0+$/`: that regex retries at every zero of a run not at the end,
+  // quadratic in an agent's `1.000…0001` (a 1 MiB body would hold the daemon for minutes).
+  let start = 0;
+  let end = all.length;
+  while (start < end && all.charCodeAt(start) === ZERO) start++;
+  while (end > start && all.charCodeAt(end - 1) === ZERO) end--;
+  const digits = all.slice(start, end);
+  const exponent = Number(m[4] ?? 0) - fraction.length + (all.length - end);
   return { negative: m[1] === '-' && digits !== '', digits, exponent };
 }
 
@@ -153,4 +157,8 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;
+const ZERO = 0x30;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+/** A literal as a message quotes it: an agent's megabyte of digits is not echoed back whole. */
+const shown = (literal: string) =>
+  literal.length <= 64 ? literal : `${literal.slice(0, 40)}…${literal.slice(-16)} (${literal.length} characters)`;
