@@ -121,9 +121,12 @@ export function roundedNumber(text: string): string | undefined {
       if (digits < 16 && !exponent) continue;
       const read = Number(literal);
       // A number read as infinite is refused by unfaithfulJson, with its path.
-      if (!Number.isFinite(read) || sameDecimal(literal, String(read))) continue;
+      if (!Number.isFinite(read)) continue;
+      // Written as JavaScript writes it (the common case, and the cheap one), or laid out otherwise.
+      const printed = String(read);
+      if (printed === literal || sameDecimal(literal, printed)) continue;
       const what = /[.eE]/.test(literal) ? 'number' : 'integer';
-      return `the ${what} ${shown(literal)} reads as ${String(read)} (JSON numbers are doubles: past 15 significant digits they are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
+      return `the ${what} ${shown(literal)} reads as ${printed} (JSON numbers are doubles: past 15 significant digits they are rounded): refused, because the policy, the log and an approver would see another number than the tool gets; send it as a string`;
     }
   }
   return undefined;
