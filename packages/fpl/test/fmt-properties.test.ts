@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compile } from '../src/compile.js';
 import { stripPositions } from '../src/ir.js';
-import type { BodyItem, RuleNode, TopItem } from '../src/syntax/ast.js';
+import type { BodyItem, TopItem } from '../src/syntax/ast.js';
 import { parse } from '../src/syntax/parser.js';
 import { print } from '../src/syntax/printer.js';
 import { Source } from '../src/syntax/source.js';
@@ -132,6 +132,34 @@ const rule = fc
     }
     return text.trimEnd() + end;
   });
+/** Between two pieces of a value or a statement: a space, a trailing comment, or one on its own line. */
+const brk = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(' ') },
+  comment.map((c) => ` ${c}\n  `),
+  comment.map((c) => `\n  ${c}\n  `),
+);
+const elements = (item: fc.Arbitrary<string>, sep: (b: string) => string) =>
+  fc
+    .tuple(brk, fc.array(fc.tuple(item, brk), { maxLength: 3 }))
+    .map(([open, xs]) => `${open}${xs.map(([x, b], i) => `${x}${i < xs.length - 1 ? sep(b) : b}`).join('')}`);
+const strings = elements(fc.constantFrom('"a"', '"#"', "'x y'"), (b) => `,${b}`).map((e) => `[${e}]`);
+const valueList = elements(fc.constantFrom('"a"', '1', 'word', '$2'), (b) => `,${b}`).map((e) => `[${e}]`);
+/** Maps and `use` parameters: nested values, comments anywhere between their pieces. */
+const entries = (key: fc.Arbitrary<string>, value: fc.Arbitrary<string>) =>
+  elements(
+    fc.tuple(key, fc.constantFrom(' = ', ': ', ' =\n  '), value).map(([k, eq, v]) => `${k}${eq}${v}`),
+    (b) => (b === ' ' ? ', ' : b),
+  );
+const envMap = entries(fc.constantFrom('A', 'B_2', '"C"'), fc.constantFrom('"v"', 'env("X")')).map((e) => `{${e}}`);
+const statement = fc.oneof(
+  fc.tuple(brk, brk).map(([a, b]) => `rate_limit "x/*":${a}5${b}per minute`),
+  brk.map((a) => `cost "x/*":${a}$1`),
+  fc.tuple(brk, strings).map(([a, l]) => `redact x/* args:${a}${l}`),
+  fc.tuple(brk, valueList).map(([a, v]) => `var w =${a}${v}`),
+  // (an error, no import is aliased p: IR is not compared)
+  { weight: 1, arbitrary: entries(fc.constantFrom('a', '"b c"', 'c-d'), fc.oneof(fc.constant('7'), valueList)).map((e) => `use p {${e}}`) },
+);
+const server = fc.tuple(strings, envMap).map(([args, env]) => `mcp_server "m" {\n  command = "npx"\n  args = ${args}\n  env = ${env}\n}`);
 const field = fc
   .tuple(
     fc.constantFrom(
@@ -153,6 +181,7 @@ const indent = (lines: string[], by: string): string =>
     .join('\n');
 const agentItem = fc.oneof(
   rule,
+  statement,
   comment,
   fc.constant(''),
   fc.constantFrom('default deny', 'rate_limit "x/*": 5 per minute', 'var limit = 500', 'budget daily { max $500 on_exceed defer } # b'),
@@ -170,6 +199,7 @@ const policy = fc
       comment,
       fc.constant(''),
       agentBlock,
+      server,
       fc.array(fc.oneof(field, comment), { maxLength: 3 }).map((fields) => `runtime {\n${indent(fields, '  ')}\n}`),
       fc.constant('trust {\n  key "r" ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= # k\n}'),
     ),
@@ -181,26 +211,29 @@ const comments = (text: string): string[] =>
   parse(new Source('governance.fms', text))
     .file.comments.map((c) => c.text.trimEnd())
     .sort();
-/** Rule by rule, the comments written inside it or after it on its last line. */
-const ruleComments = (text: string): string[][] => {
+/**
+ * Item by item (blocks aside), the comments written inside it or after it on its last line: in
+ * their order, but for a rule's, whose clauses print in canonical order.
+ */
+const itemComments = (text: string): string[][] => {
   const { file } = parse(new Source('governance.fms', text));
-  const rules: RuleNode[] = [];
+  const found: (TopItem | BodyItem)[] = [];
   const walk = (items: readonly (TopItem | BodyItem)[]): void => {
     for (const item of items)
-      if (item.kind === 'Rule') rules.push(item);
-      else if (item.kind === 'Block') walk(item.body);
+      if (item.kind === 'Block') walk(item.body);
+      else found.push(item);
   };
   walk(file.items);
-  return rules.map((r) => {
-    const endLine = file.source.lineOf(r.span.end);
-    return file.comments
+  return found.map((r) => {
+    const inside = file.comments
       .filter(
         (c) =>
           (c.start >= r.span.start && c.start < r.span.end) ||
-          (c.trailing && c.start >= r.span.end && file.source.lineOf(c.start) === endLine),
+          // (right after it: not after the `}` of the block it ends)
+          (c.trailing && c.start >= r.span.end && !file.source.text.slice(r.span.end, c.start).trim()),
       )
-      .map((c) => c.text.trimEnd())
-      .sort();
+      .map((c) => c.text.trimEnd());
+    return [r.kind, ...(r.kind === 'Rule' ? inside.sort() : inside)];
   });
 };
 const compiled = (text: string) => compile(new Source('governance.fms', text), { env });
@@ -221,7 +254,7 @@ test('fmt keeps the meaning and the comments of generated policies, and is a fix
       );
       assert.equal(print(again.file), once, 'idempotent');
       assert.deepEqual(comments(once), comments(text), 'every comment kept');
-      assert.deepEqual(ruleComments(once), ruleComments(text), `a comment left its rule:\n${text}\n---\n${once}`);
+      assert.deepEqual(itemComments(once), itemComments(text), `a comment left its item:\n${text}\n---\n${once}`);
       const [a, b] = [compiled(text), compiled(once)];
       const codes = (r: typeof a) => r.diagnostics.items.filter((d) => d.severity === 'error').map((d) => d.code);
       assert.deepEqual(codes(b), codes(a));

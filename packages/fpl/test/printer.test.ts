@@ -51,6 +51,8 @@ const golden: [string, string, string][] = [
     'agent "a" {\n  rate_limit x:   5 per minute\n}\n',
     'agent "a" {\n  rate_limit "x": 5 per minute\n}\n',
   ],
+  // It once wrote `use p { a b = 1 }`, which does not parse.
+  ['use parameters keep quoted names', 'agent "a" {\n  use p { "a b" = 1, c: 2 }\n}\n', 'agent "a" {\n  use p { "a b" = 1 c = 2 }\n}\n'],
   ['trust entries verbatim', 'trust {\n  key   "r"   ed25519:AAAA\n}\n', 'trust {\n  key "r" ed25519:AAAA\n}\n'],
 ];
 
@@ -98,6 +100,62 @@ test('comments inside a rule stay where they were written', () => {
   );
   // Clauses print in canonical order; a comment follows the clause it was written after.
   assert.equal(assertFormatsSafely('deny x reason "r" # r\n  if a # a\n'), 'deny   x if a  # a\n  reason "r"  # r\n');
+});
+
+test('comments inside lists, maps and statements stay where they were written', () => {
+  // They once all moved below the item, as if they were about the next one.
+  const text = [
+    'mcp_server "m" {',
+    '  command = "npx"',
+    '  args = [ # the args',
+    '    "-y", # yes',
+    '    # own line',
+    '    "srv"',
+    '  ]',
+    '  env = { A = "1", # a',
+    '    B = { C = env("X") } # after B',
+    '  } # after the map',
+    '}',
+    'agent "a" {',
+    '  rate_limit "x/*": # per tool',
+    '    5 per minute',
+    '  cost "x/*": $1',
+    '  redact x/* args: [ # cards',
+    '    "card.number"]',
+    '  use p { # params',
+    '    limit = 5 }',
+    '}',
+    '',
+  ].join('\n');
+  assert.equal(
+    assertFormatsSafely(text),
+    [
+      'mcp_server "m" {',
+      '  command = "npx"',
+      '  args    = [  # the args',
+      '    "-y",  # yes',
+      '    # own line',
+      '    "srv"',
+      '  ]',
+      '  env = {',
+      '    A = "1"  # a',
+      '    B = { C = env("X") }  # after B',
+      '  }  # after the map',
+      '}',
+      'agent "a" {',
+      '  rate_limit "x/*":  # per tool',
+      '    5 per minute',
+      '  cost "x/*": $1',
+      '  redact x/* args: [  # cards',
+      '    "card.number"',
+      '  ]',
+      '  use p {  # params',
+      '    limit = 5',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('fmt escapes what the lexer refuses raw or UTF-8 cannot hold', () => {

@@ -94,6 +94,18 @@ class Printer {
   }
 
   private item(item: TopItem | BodyItem, indent: string, width: number | undefined): void {
+    const parts = item.kind === 'Rule' || item.kind === 'Block' ? undefined : this.itemParts(item, width);
+    // (junk is printed verbatim, its comments with it)
+    const end = item.kind === 'Attribute' && item.junk ? item.junk.start : item.span.end;
+    if (parts && this.next < this.comments.length && this.comments[this.next]!.start < end) {
+      this.broken(parts, indent);
+      if (item.kind === 'Attribute' && item.junk) {
+        this.out[this.out.length - 1] += ` ${this.ast.source.text.slice(item.junk.start, item.junk.end)}`;
+        while (this.next < this.comments.length && this.comments[this.next]!.start < item.junk.end) this.next++;
+      }
+      this.trailing(item.span.end);
+      return;
+    }
     switch (item.kind) {
       case 'Import':
         this.out.push(indent + importText(item));
@@ -125,7 +137,8 @@ class Printer {
         break;
       case 'Use':
         this.out.push(
-          `${indent}use ${item.alias.value}${item.params.length ? ` { ${item.params.map((p) => attributeText(p, undefined)).join(' ')} }` : ''}`,
+          // A parameter named by a quoted string (`"a b" = 1`) keeps its quotes, as a map key does.
+          `${indent}use ${item.alias.value}${item.params.length ? ` { ${item.params.map((p) => attributeText({ ...p, name: keyText(p.name) }, undefined)).join(' ')} }` : ''}`,
         );
         break;
       case 'TrustEntry':
@@ -195,6 +208,102 @@ class Printer {
     flush();
   }
 
+  /** The pieces of an item other than a rule or a block, in the order they are written. */
+  private itemParts(item: Exclude<TopItem | BodyItem, RuleNode | BlockNode>, width: number | undefined): Part[] | undefined {
+    const head = (text: string): Part => ({ text, anchor: item.span.start });
+    switch (item.kind) {
+      case 'Attribute':
+        return attributeParts(item, width ? item.name.padEnd(width) : item.name);
+      case 'Var':
+        return [head(`var ${item.name} =`), ...valueParts(item.value)];
+      case 'Redact': {
+        // `args` may be written on the line after the tool; a comment between them stays there.
+        const between = this.ast.source.text
+          .slice(item.tool.span.end, item.paths.span.start)
+          .replace(/#[^\n]*/g, (c) => ' '.repeat(c.length));
+        const args = { text: 'args:', anchor: item.tool.span.end + Math.max(0, between.indexOf('args')) };
+        return [head(`redact ${toolText(item.tool)}`), args, ...valueParts(item.paths)];
+      }
+      case 'Use': {
+        const params: Group = {
+          open: '{',
+          close: '}',
+          comma: false,
+          inline: item.params.length
+            ? `{ ${item.params.map((p) => attributeText({ ...p, name: keyText(p.name) }, undefined)).join(' ')} }`
+            : '',
+          elements: item.params.map((p) => attributeParts(p, keyText(p.name))),
+          anchor: item.alias.span.end,
+          end: item.span.end,
+        };
+        return [head(`use ${item.alias.value}`), params];
+      }
+      case 'RateLimit':
+        return [
+          head(`rate_limit ${quote(item.pattern.value)}:`),
+          { text: item.limit.raw, anchor: item.limit.span.start },
+          // (`per` and its window share a line)
+          { text: `per ${item.window.value}`, anchor: item.window.span.start },
+        ];
+      case 'Cost':
+        return [head(`cost ${quote(item.pattern.value)}:`), { text: item.amount.raw, anchor: item.amount.span.start }];
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * An item with comments written inside it (in a map, a list, `use` parameters, or between its
+   * fields). Every comment stays where it was written, after the piece it followed: trailing it if
+   * it was written so, else on its own line. A list or map holding a comment prints one element a
+   * line; the item breaks nowhere else but after a comment.
+   */
+  private broken(parts: Part[], indent: string): void {
+    let line: string | undefined;
+    const end = () => {
+      if (line !== undefined) this.out.push(line);
+      line = undefined;
+    };
+    /** Comments before `offset`, each ending its line; own-line ones at `pad`. */
+    const comments = (offset: number, pad: string): void => {
+      while (this.next < this.comments.length && this.comments[this.next]!.start < offset) {
+        const c = this.comments[this.next++]!;
+        if (c.trailing && line !== undefined) line += `  #${c.text}`.trimEnd();
+        else {
+          end();
+          this.out.push(`${pad}#${c.text}`.trimEnd());
+        }
+        end();
+      }
+    };
+    /** Print `seq` from a new line at `pad`; a piece after a comment starts a line at `more`. */
+    const sequence = (seq: Part[], pad: string, more: string): void => {
+      seq.forEach((part, i) => {
+        comments(part.anchor, more);
+        line = line === undefined ? (i === 0 ? pad : more) : `${line} `;
+        if (!('open' in part)) line += part.text;
+        else if (!(this.next < this.comments.length && this.comments[this.next]!.start < part.end)) line += part.inline;
+        else {
+          // One element a line, one level deeper than the line the bracket opens.
+          const outer = /^ */.exec(line)![0];
+          const inner = outer + INDENT;
+          line += part.open;
+          part.elements.forEach((element, j) => {
+            comments(element[0]!.anchor, inner);
+            end();
+            sequence(element, inner, inner + INDENT);
+            if (part.comma && j < part.elements.length - 1) line += ',';
+          });
+          comments(part.end - 1, inner);
+          end();
+          line = outer + part.close;
+        }
+      });
+    };
+    sequence(parts, indent, indent + INDENT);
+    end();
+  }
+
   private block(block: BlockNode, indent: string): void {
     const labels = block.labels.map((l) => (l.kind === 'String' ? quote(l.value) : l.value));
     const header = [block.type, ...labels].join(' ');
@@ -212,6 +321,37 @@ class Printer {
     this.out.push(`${indent}}`);
     this.trailing(block.span.end);
   }
+}
+
+/** A piece of an item that may print across lines: text, or a list or map of elements. */
+type Part = { text: string; anchor: number } | Group;
+
+interface Group {
+  open: string;
+  close: string;
+  /** Elements are separated by commas (lists) or new lines alone (maps). */
+  comma: boolean;
+  /** The one-line form, printed when no comment is inside. */
+  inline: string;
+  elements: Part[][];
+  /** Where the group starts and ends in the source. */
+  anchor: number;
+  end: number;
+}
+
+/** As attributeText prints it (`name: { … }` with `=`); a map's entries always take `=`. */
+function attributeParts(a: AttributeNode, name: string, equals = a.equals || a.value.kind === 'Map'): Part[] {
+  return [{ text: equals ? `${name} =` : name, anchor: a.span.start }, ...valueParts(a.value)];
+}
+
+function valueParts(v: ValueNode): Part[] {
+  if (v.kind !== 'List' && v.kind !== 'Map') return [{ text: valueText(v), anchor: v.span.start }];
+  const group = { inline: valueText(v), anchor: v.span.start, end: v.span.end };
+  return [
+    v.kind === 'List'
+      ? { ...group, open: '[', close: ']', comma: true, elements: v.items.map((i) => valueParts(i)) }
+      : { ...group, open: '{', close: '}', comma: false, elements: v.entries.map((e) => attributeParts(e, keyText(e.name), true)) },
+  ];
 }
 
 /** Column widths for runs of consecutive fields (no blank line or other item between). */
@@ -337,9 +477,7 @@ export function valueText(v: ValueNode | ExprNode): string {
     case 'List':
       return `[${v.items.map((i) => valueText(i)).join(', ')}]`;
     case 'Map':
-      return v.entries.length === 0
-        ? '{}'
-        : `{ ${v.entries.map((e) => `${/^[A-Za-z_][A-Za-z0-9_-]*$/.test(e.name) ? e.name : quote(e.name)} = ${valueText(e.value)}`).join(', ')} }`;
+      return v.entries.length === 0 ? '{}' : `{ ${v.entries.map((e) => `${keyText(e.name)} = ${valueText(e.value)}`).join(', ')} }`;
     case 'Env':
       return `env(${quote(v.name.value)})`;
     case 'Ref':
@@ -347,6 +485,11 @@ export function valueText(v: ValueNode | ExprNode): string {
     default:
       return exprText(v, 0);
   }
+}
+
+/** A map key: bare if it reads back as one word, else quoted. */
+function keyText(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? name : quote(name);
 }
 
 /**
