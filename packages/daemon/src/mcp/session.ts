@@ -583,23 +583,31 @@ export class ProxySession {
 
   /** The client marks its work complete: the agent's completion gate decides, against live state. */
   private async complete(id: Id): Promise<void> {
-    const r = await this.deps.decide(
-      // In its session: a session budget it used up is this session's.
-      { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: this.sessionId },
-      'completion',
-    );
-    await this.client.send(
-      {
-        jsonrpc: '2.0',
-        id,
-        result: {
-          completed: r.effect === 'PERMIT',
-          ...(r.action_id ? { action_id: r.action_id } : {}),
-          ...(r.structured_denial ? { structured_denial: r.structured_denial } : {}),
+    if (this.inFlight.has(id) || this.deciding.has(id))
+      return this.error(id, `request id ${JSON.stringify(id)} is already in flight`, -32600);
+    // Being decided, as a call is: a drain waits for its answer rather than cut it off.
+    this.deciding.add(id);
+    try {
+      const r = await this.deps.decide(
+        // In its session: a session budget it used up is this session's.
+        { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: this.sessionId },
+        'completion',
+      );
+      await this.client.send(
+        {
+          jsonrpc: '2.0',
+          id,
+          result: {
+            completed: r.effect === 'PERMIT',
+            ...(r.action_id ? { action_id: r.action_id } : {}),
+            ...(r.structured_denial ? { structured_denial: r.structured_denial } : {}),
+          },
         },
-      },
-      { relatedRequestId: id },
-    );
+        { relatedRequestId: id },
+      );
+    } finally {
+      this.decidedOn(id);
+    }
   }
 
   private filtered<M extends JSONRPCMessage>(m: M): M {
