@@ -72,6 +72,20 @@ function stack(provider: string): Stack {
   return s;
 }
 
+/** A stack signing with a fresh Cloud KMS key (named by `tag`) of the fake, within `timeout`. */
+function gcpKmsStack(tag: string, timeout: string): { key: KmsKey; s: Stack } {
+  const key = new KmsKey('ecdsa-p256');
+  const name = GCP_KEY.replace('dpr', tag);
+  gcp.kmsKeys.set(name, key);
+  const s = stack(`provider "kms-gcp" {
+  type     = "gcp-kms"
+  key      = "${name}"
+  endpoint = "${gcp.url}"
+  timeout  = "${timeout}"
+}`);
+  return { key, s };
+}
+
 interface Signing {
   via: string;
   type: string;
@@ -249,15 +263,7 @@ test('fail closed: an unusable KMS halts the start, naming the provider and why'
 });
 
 test('a KMS answering with another key than it published: no checkpoint is written, status says why, the log still verifies', async () => {
-  const key = new KmsKey('ecdsa-p256');
-  const name = GCP_KEY.replace('dpr', 'swap');
-  gcp.kmsKeys.set(name, key);
-  const s = stack(`provider "kms-gcp" {
-  type     = "gcp-kms"
-  key      = "${name}"
-  endpoint = "${gcp.url}"
-  timeout  = "3s"
-}`);
+  const { key, s } = gcpKmsStack('swap', '3s');
   const applied = await s.cliAsync('apply');
   assert.equal(applied.code, 0, applied.stderr);
   key.impostor = new KmsKey('ecdsa-p256');
@@ -271,15 +277,7 @@ test('a KMS answering with another key than it published: no checkpoint is writt
 });
 
 test('a KMS that stops answering mid-run: the checkpoint fails within its timeout, status says why, and signing resumes', async () => {
-  const key = new KmsKey('ecdsa-p256');
-  const name = GCP_KEY.replace('dpr', 'stall');
-  gcp.kmsKeys.set(name, key);
-  const s = stack(`provider "kms-gcp" {
-  type     = "gcp-kms"
-  key      = "${name}"
-  endpoint = "${gcp.url}"
-  timeout  = "1s"
-}`);
+  const { s } = gcpKmsStack('stall', '1s');
   const applied = await s.cliAsync('apply');
   assert.equal(applied.code, 0, applied.stderr);
   gcp.hang = true;
@@ -300,15 +298,7 @@ test('a KMS that stops answering mid-run: the checkpoint fails within its timeou
 });
 
 test('a stop whose last checkpoint the KMS cannot sign says so; verify names those records; the next start signs them', async () => {
-  const key = new KmsKey('ecdsa-p256');
-  const name = GCP_KEY.replace('dpr', 'stop-stall');
-  gcp.kmsKeys.set(name, key);
-  const s = stack(`provider "kms-gcp" {
-  type     = "gcp-kms"
-  key      = "${name}"
-  endpoint = "${gcp.url}"
-  timeout  = "1s"
-}`);
+  const { s } = gcpKmsStack('stop-stall', '1s');
   const applied = await s.cliAsync('apply');
   assert.equal(applied.code, 0, applied.stderr);
   assert.equal((await s.govern({ agent_id: 'a', tool_id: 'echo/say', args: {} })).effect, 'PERMIT');
