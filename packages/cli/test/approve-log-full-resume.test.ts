@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICY, sleep, stackOnSmallDisk, until } from './daemon-helpers.js';
 
@@ -33,11 +33,7 @@ test('an approve the full log refuses marks the daemon degraded; once the disk h
     const ids: string[] = [];
     for (let amount = 1; amount <= 8; amount++)
       ids.push((await s.govern({ agent_id: 'bot', tool: 'stripe', operation: 'refund', args: { amount } })).defer_token!);
-    try {
-      writeFileSync(join(mount, 'filler'), Buffer.alloc(3 << 20));
-    } catch {
-      // ENOSPC: full, as intended.
-    }
+    disk.fill();
     // Calls use the room up to less than one of their records, so no call fails; then the operator approves.
     while (room() > 600) assert.equal((await s.govern({ agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} })).effect, 'PERMIT');
     let refused: string | undefined;

@@ -288,7 +288,17 @@ export async function providersProbed(s: Stack): Promise<void> {
  * A stack whose log lives on a 3 MiB tmpfs at `<stack>/full` (`wal_dir = "./full/wal"`), for full-disk
  * trials; undefined when mounting needs a root this run lacks. `unmount` after the stack stops.
  */
-export function stackOnSmallDisk(policy: string): { s: Stack; mount: string; unmount: () => void } | undefined {
+export function stackOnSmallDisk(policy: string):
+  | {
+      s: Stack;
+      mount: string;
+      unmount: () => void;
+      /** Take the disk's free room (the segment's preallocated tail still takes records). */
+      fill: () => void;
+      /** Fill the disk, then make calls until one is refused for want of room: whether one was. */
+      fillLog: () => Promise<boolean>;
+    }
+  | undefined {
   const s = makeStack(policy.replace('wal_dir = "./wal"', 'wal_dir = "./full/wal"'));
   const mount = join(s.dir, 'full');
   mkdirSync(mount);
@@ -296,5 +306,18 @@ export function stackOnSmallDisk(policy: string): { s: Stack; mount: string; unm
     s.stop();
     return undefined;
   }
-  return { s, mount, unmount: () => void spawnSync('umount', [mount]) };
+  const fill = () => {
+    try {
+      writeFileSync(join(mount, 'filler'), Buffer.alloc(3 << 20));
+    } catch {
+      // ENOSPC: full, as intended.
+    }
+  };
+  const fillLog = async () => {
+    fill();
+    const read = { agent_id: 'bot', tool: 'ticket', operation: 'read', args: {} };
+    for (let i = 0; i < 20_000; i++) if ((await s.govern(read)).reason_code === 'AUDIT_UNAVAILABLE') return true;
+    return false;
+  };
+  return { s, mount, unmount: () => void spawnSync('umount', [mount]), fill, fillLog };
 }

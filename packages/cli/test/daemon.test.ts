@@ -396,11 +396,7 @@ test('a log on a full disk: every call AUDIT_UNAVAILABLE, an approve is refused 
     const deferred = await s.govern(refund);
     assert.equal(deferred.effect, 'DEFER');
     // Fill the disk; the segment's preallocated tail still takes records until it runs out.
-    try {
-      writeFileSync(join(mount, 'filler'), Buffer.alloc(3 << 20));
-    } catch {
-      // ENOSPC: full, as intended.
-    }
+    disk.fill();
     const acked: string[] = [];
     let refused: Awaited<ReturnType<Stack['govern']>> | undefined;
     for (let i = 0; i < 20_000 && !refused; i++) {
