@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
-import { ForwardProxy } from '../src/http-proxy/forward.js';
 import type { GovernResult } from '../src/wire/agent-protocol.js';
+import { loopbackProxy } from './forward-proxy-deps.js';
 
 test('a CONNECT whose agent left during the decision leaves no connection open', async () => {
   let reached = 0;
@@ -23,15 +23,11 @@ test('a CONNECT whose agent left during the decision leaves no connection open',
   const upstreamPort = (upstream.address() as { port: number }).port;
   let decided!: () => void;
   const decision = new Promise<void>((r) => (decided = r));
-  const proxy = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
+  const proxy = loopbackProxy({
     decide: async (): Promise<GovernResult> => {
       await decision;
       return { effect: 'PERMIT', action_id: 'action-1' } as GovernResult;
     },
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
   });
   const port = await proxy.listen(0, 'agent');
   try {
@@ -61,13 +57,7 @@ test('a tunnel whose agent hangs up before its TLS handshake is closed on both s
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const upstreamPort = (upstream.address() as { port: number }).port;
-  const proxy = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
-    decide: (): GovernResult => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
-  });
+  const proxy = loopbackProxy();
   const port = await proxy.listen(0, 'agent');
   try {
     const s = connect(port, '127.0.0.1');

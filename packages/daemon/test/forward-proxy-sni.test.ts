@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type Server } from 'node:tls';
 import { ForwardProxy, clientHello } from '../src/http-proxy/forward.js';
-import type { GovernResult } from '../src/wire/agent-protocol.js';
 import { selfSignedCert } from './tls-fixtures.js';
+import { loopbackProxy } from './forward-proxy-deps.js';
 
 const tls = selfSignedCert('front');
 /** The server names the upstream was asked for, one per handshake that reached it. */
@@ -27,13 +27,7 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   upstreamPort = (upstream.address() as AddressInfo).port;
-  proxy = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
-    decide: (): GovernResult => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
-  });
+  proxy = loopbackProxy();
   proxyPort = await proxy.listen(0, 'agent');
 });
 after(async () => {

@@ -10,10 +10,11 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
-import { ForwardProxy } from '../src/http-proxy/forward.js';
+import type { ForwardProxy } from '../src/http-proxy/forward.js';
 import { StackCa } from '../src/http-proxy/stack-ca.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
 import { selfSignedCert } from './tls-fixtures.js';
+import { loopbackProxy } from './forward-proxy-deps.js';
 
 const IDLE = 300;
 const cert = selfSignedCert('idle');
@@ -34,12 +35,7 @@ before(async () => {
   // A tunnel that never carries a handshake reaches the upstream as a TCP connection only.
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   upstreamPort = (upstream.address() as { port: number }).port;
-  proxy = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
-    decide: (): GovernResult => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
+  proxy = loopbackProxy({
     idleMs: IDLE,
   });
   proxyPort = await proxy.listen(0, 'agent');
@@ -93,16 +89,12 @@ test('a TLS tunnel in use stays open; once idle it is closed on both sides', asy
 test('an inspected tunnel answering requests stays open; once idle it is closed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'faramesh-fwd-idle-'));
   const ca = await StackCa.load(join(dir, 'keys'), join(dir, 'publish'));
-  const inspecting = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
+  const inspecting = loopbackProxy({
     // The tunnel is permitted; each request inside is denied, so no upstream is needed.
     decide: (_p: GovernParams, tool: string): GovernResult =>
       (tool === 'http/connect'
         ? { effect: 'PERMIT', action_id: 'action-1' }
         : { effect: 'DENY', structured_denial: { code: 'POLICY_DENY', human_message: 'no' } }) as GovernResult,
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
     inspect: { ca, host: () => true },
     idleMs: IDLE,
   });

@@ -2,9 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { ForwardProxy } from '../src/http-proxy/forward.js';
-import type { GovernResult } from '../src/wire/agent-protocol.js';
 import { connectHead } from './proxy-client.js';
+import { loopbackProxy } from './forward-proxy-deps.js';
 
 test('a CONNECT to an upstream that refuses the connection gets 502 with the reason', { timeout: 10_000 }, async () => {
   // A port free a moment ago: nothing listens there now.
@@ -12,13 +11,7 @@ test('a CONNECT to an upstream that refuses the connection gets 502 with the rea
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const { port: closed } = probe.address() as { port: number };
   await new Promise<void>((r) => probe.close(() => r()));
-  const proxy = new ForwardProxy({
-    lookup: async () => ['127.0.0.1'],
-    decide: (): GovernResult => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-    agentFor: () => undefined,
-    ready: () => true,
-    say: () => {},
-  });
+  const proxy = loopbackProxy();
   const port = await proxy.listen(0, 'bot');
   try {
     const head = await connectHead(port, `127.0.0.1:${closed}`);
