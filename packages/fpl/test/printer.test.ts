@@ -158,6 +158,13 @@ test('comments inside lists, maps and statements stay where they were written', 
   );
 });
 
+test('a comment between use and its alias keeps the alias on the line of its parameters', () => {
+  // It once wrote the alias on the `use` line and `{ a = 1 }` alone below it, which does not parse;
+  // and for a `use` without parameters, a line of blanks that the next fmt removed.
+  assert.equal(assertFormatsSafely('agent "a" {\n  use # c\n    p { a = 1 }\n}\n'), 'agent "a" {\n  use  # c\n    p { a = 1 }\n}\n');
+  assert.equal(assertFormatsSafely('agent "a" {\n  use\n    # c\n    p {}\n}\n'), 'agent "a" {\n  use\n    # c\n    p\n}\n');
+});
+
 test('fmt escapes what the lexer refuses raw or UTF-8 cannot hold', () => {
   // A bidi control written as an escape must stay one (a raw one fails check), and a lone
   // surrogate must not be written raw (it would be saved as U+FFFD, another value).

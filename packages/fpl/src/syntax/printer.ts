@@ -236,7 +236,9 @@ class Printer {
           anchor: item.alias.span.end,
           end: item.span.end,
         };
-        return [head(`use ${item.alias.value}`), params];
+        // The alias is a piece of its own: a comment between `use` and it goes before it, not between
+        // it and its `{`, which must stay on its line.
+        return [head('use'), { text: item.alias.value, anchor: item.alias.span.start }, params];
       }
       case 'RateLimit':
         return [
@@ -280,9 +282,12 @@ class Printer {
     const sequence = (seq: Part[], pad: string, more: string): void => {
       seq.forEach((part, i) => {
         comments(part.anchor, more);
+        const inside = 'open' in part && this.next < this.comments.length && this.comments[this.next]!.start < part.end;
+        // No `use` parameters and no comment among them: nothing to print (not a blank line).
+        if ('open' in part && !inside && !part.inline) return;
         line = line === undefined ? (i === 0 ? pad : more) : `${line} `;
         if (!('open' in part)) line += part.text;
-        else if (!(this.next < this.comments.length && this.comments[this.next]!.start < part.end)) line += part.inline;
+        else if (!inside) line += part.inline;
         else {
           // One element a line, one level deeper than the line the bracket opens.
           const outer = /^ */.exec(line)![0];
