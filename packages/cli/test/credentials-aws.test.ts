@@ -4,6 +4,7 @@
  * under that session, plain reads with the daemon's own keys, and CREDENTIAL_UNAVAILABLE on failure.
  */
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { FakeAws } from './fake-aws.js';
 import { appliedStack, providersProbed, RUNTIME, type Stack } from './daemon-helpers.js';
@@ -13,6 +14,7 @@ let s: Stack;
 
 before(async () => {
   await aws.start();
+  aws.endless.add('prod/huge');
   aws.secrets.set('prod/db', { value: JSON.stringify({ value: 'db-pass-XYZ' }), version: 'v7' });
   s = appliedStack(
     `${RUNTIME}
@@ -44,6 +46,11 @@ agent "pay" {
     path     = "prod/db"
     header   = "X-Db-Password"
     tools    = ["db/plain"]
+  }
+  credential "huge" {
+    provider = "plain"
+    path     = "prod/huge"
+    tools    = ["db/huge"]
   }
   credential "missing" {
     provider = "plain"
@@ -108,4 +115,18 @@ test('without a role the daemon own keys read it; a missing secret is CREDENTIAL
   const records = s.cli('audit', 'tail', '--format', 'json', '--no-follow', '--limit', '20').stdout;
   assert.ok(!records.includes('db-pass-XYZ'));
   assert.match(records, /"issuance_id":"version:v7 via AROAFAKE:faramesh-pay"/);
+});
+
+test('a GetSecretValue reply that never ends is CREDENTIAL_UNAVAILABLE at once, and the daemon does not grow with it', async () => {
+  const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid()}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const before = peak();
+  const started = Date.now();
+  const r = await s.govern({ agent_id: 'pay', tool_id: 'db/huge', args: {} });
+  const took = Date.now() - started;
+  assert.equal(r.effect, 'DENY');
+  assert.equal(r.structured_denial?.code, 'CREDENTIAL_UNAVAILABLE');
+  assert.match(r.structured_denial!.human_message, /replied with more than 1 MiB/);
+  assert.ok(took < 3000, `the call took ${took} ms`);
+  const grew = peak() - before;
+  assert.ok(grew < 48, `the daemon grew by ${grew.toFixed(0)} MiB`);
 });

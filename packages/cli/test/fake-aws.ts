@@ -31,6 +31,8 @@ export class FakeAws {
   s3Down = false;
   /** Store each object, then never answer (a daemon killed mid-upload never hears back). */
   s3Hold = false;
+  /** Secret ids whose GetSecretValue reply never ends (a body written for as long as it is read). */
+  readonly endless = new Set<string>();
   /** KMS keys by ARN. */
   readonly kmsKeys = new Map<string, KmsKey>();
   /** Every request: service, action, the access key that signed it, and whether the signature held. */
@@ -156,6 +158,18 @@ export class FakeAws {
     }
     if (service === 'secretsmanager' && action === 'GetSecretValue') {
       const id = (JSON.parse(body) as { SecretId: string }).SecretId;
+      if (this.endless.has(id)) {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.write('{"SecretString":"');
+        const chunk = Buffer.alloc(64 << 10, 'a');
+        let open = true;
+        res.on('close', () => (open = false));
+        const pump = () => {
+          while (open && res.write(chunk));
+          if (open) res.once('drain', pump);
+        };
+        return pump();
+      }
       const secret = this.secrets.get(id);
       res.writeHead(secret ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
       return void res.end(

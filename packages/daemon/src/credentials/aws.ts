@@ -8,6 +8,7 @@
 import { secretValue, type Secret } from './secret-value.js';
 import { daemonNow } from '../core/clock.js';
 import { deadline } from '../outbound/deadline.js';
+import { capAwsReplies } from '../outbound/sdk-reply-cap.js';
 
 export interface AwsConfig {
   region: string;
@@ -31,7 +32,7 @@ export async function assumeRole(
 ): Promise<AssumedRole> {
   // The SDK is loaded on first use: a stack without AWS never pays for it.
   const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({ region });
+  const sts = capAwsReplies(new STSClient({ region }));
   const assumed = await sts.send(
     new AssumeRoleCommand({
       RoleArn: roleArn,
@@ -96,7 +97,7 @@ async function readSecret(cfg: AwsConfig, spec: { path: string; ttl_s: number; a
     via = ` via ${assumed.id}`;
   }
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-  const sm = new SecretsManagerClient({ region: cfg.region, ...(credentials ? { credentials } : {}) });
+  const sm = capAwsReplies(new SecretsManagerClient({ region: cfg.region, ...(credentials ? { credentials } : {}) }));
   const got = await sm.send(new GetSecretValueCommand({ SecretId: spec.path }), { abortSignal });
   if (got.SecretString === undefined) throw new Error('the secret has no SecretString (binary secrets are not served)');
   return { value: secretValue(got.SecretString, spec.path), ttl_s, issuance_id: `version:${got.VersionId ?? '?'}${via}` };

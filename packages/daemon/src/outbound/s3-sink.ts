@@ -9,6 +9,7 @@
 import type { SinkEvent } from './sink-formats.js';
 import { byHour, hourlyKey, ndjson } from './hourly-objects.js';
 import { deadline } from './deadline.js';
+import { capAwsReplies } from './sdk-reply-cap.js';
 
 export interface S3SinkConfig {
   region: string;
@@ -21,7 +22,7 @@ export function s3Shipper(cfg: S3SinkConfig, timeoutMs: number): (events: SinkEv
   let client: Promise<{ send: (events: SinkEvent[]) => Promise<void> }> | undefined;
   const connect = async () => {
     const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const s3 = new S3Client({ region: cfg.region, forcePathStyle: cfg.pathStyle });
+    const s3 = capAwsReplies(new S3Client({ region: cfg.region, forcePathStyle: cfg.pathStyle }));
     return {
       send: async (events: SinkEvent[]) => {
         for (const { hourMs, events: hour } of byHour(events)) {

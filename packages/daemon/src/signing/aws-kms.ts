@@ -11,6 +11,7 @@ import type { Signer } from '@faramesh/audit';
 import { assumeRole } from '../credentials/aws.js';
 import type { ProviderFields } from '../credentials/provider-fields.js';
 import { deadline } from '../outbound/deadline.js';
+import { capAwsReplies } from '../outbound/sdk-reply-cap.js';
 import { ecdsaPublicKey, kmsSigner } from './kms-signer.js';
 
 const ALGORITHM = { ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384' } as const;
@@ -22,12 +23,14 @@ export async function awsKmsSigner(name: string, f: ProviderFields): Promise<Sig
   // production guide relies on; a bare key id or alias needs `region`.
   const region = f.str('region') ?? /^arn:aws[\w-]*:kms:([a-z0-9-]+):/.exec(keyId)?.[1] ?? f.need('region');
   const roleArn = f.str('role_arn');
-  const kms = new KMSClient({
-    region,
-    ...(roleArn
-      ? { credentials: async () => (await assumeRole(region, roleArn, 'kms', 3600, AbortSignal.timeout(f.timeoutMs))).credentials }
-      : {}),
-  });
+  const kms = capAwsReplies(
+    new KMSClient({
+      region,
+      ...(roleArn
+        ? { credentials: async () => (await assumeRole(region, roleArn, 'kms', 3600, AbortSignal.timeout(f.timeoutMs))).credentials }
+        : {}),
+    }),
+  );
   // The abort signal does not reach the lookup of the daemon's credentials before a request (a
   // credential_process, the instance endpoint): the daemon keeps the deadline itself.
   const got = await deadline(
