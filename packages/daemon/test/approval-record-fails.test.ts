@@ -15,7 +15,7 @@ import { resumeLog } from '../src/core/log-resume.js';
 import { restoreState } from '../src/core/state-snapshot.js';
 import type { Issued } from '../src/credentials/broker.js';
 import type { StateSeal } from '../src/stack/sealed-state.js';
-import { decisionService } from './decision-service-fixture.js';
+import { decisionService, issuedSecret } from './decision-service-fixture.js';
 
 const POLICY = `agent "bot" {
   default deny
@@ -88,13 +88,7 @@ test('an approved call whose record the full log cannot write keeps its approval
 
 test('of two concurrent retries under one approval, only one runs: one written, the other refused, and the approval is not run twice', async () => {
   let release!: (issued: Issued) => void;
-  const issued: Issued = {
-    ok: true,
-    value: 'secret',
-    header: 'authorization',
-    expires_at: new Date(Date.now() + 60_000).toISOString(),
-    ref: {} as never,
-  };
+  const issued = issuedSecret();
   let fetching = false;
   const { log, decisions, resume, refund, approve, permits } = await setUp({
     credentials: () => (fetching ? new Promise<Issued>((r) => (release = r)) : undefined),

@@ -7,8 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { awsSecret } from '../src/credentials/aws.js';
+import { awsEndpoint } from './aws-endpoint.js';
 
 const CHUNK = Buffer.alloc(64 << 10, 'a');
 
@@ -40,17 +40,9 @@ const aws = createServer((req, res) => {
   });
 });
 
-const saved = { ...process.env };
+let restore: () => void;
 before(async () => {
-  await new Promise<void>((r) => aws.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_STS: url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  restore = await awsEndpoint(aws);
   // Loaded before any clock starts: loading the SDK is not the read.
   await import('@aws-sdk/client-secrets-manager');
   await import('@aws-sdk/client-sts');
@@ -58,7 +50,7 @@ before(async () => {
 after(() => {
   aws.closeAllConnections();
   aws.close();
-  process.env = saved;
+  restore();
 });
 
 test('an endless GetSecretValue reply fails the read at the cap, not the deadline, and memory stays bounded', async () => {

@@ -6,8 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { awsSecret } from '../src/credentials/aws.js';
+import { awsEndpoint } from './aws-endpoint.js';
 
 /** The session policies STS was given, in order. */
 const policies: { Statement: { Resource: string }[] }[] = [];
@@ -28,21 +28,13 @@ const aws = createServer((req, res) => {
   });
 });
 
-const saved = { ...process.env };
+let restore: () => void;
 before(async () => {
-  await new Promise<void>((r) => aws.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_STS: url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  restore = await awsEndpoint(aws);
 });
 after(() => {
   aws.close();
-  process.env = saved;
+  restore();
 });
 
 test('a secret named by its ARN: the session may read that ARN; one named by name: its ARN under the region', async () => {

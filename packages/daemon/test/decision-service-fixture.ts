@@ -13,6 +13,7 @@ import { emptyState, prepare } from '@faramesh/engine';
 import { ApprovalBook } from '../src/core/approvals.js';
 import { DecisionService, type DecisionDeps } from '../src/core/decisions.js';
 import { PrincipalGate } from '../src/core/principals.js';
+import type { Issued } from '../src/credentials/broker.js';
 
 export async function decisionService(policy: string, deps: Partial<DecisionDeps> = {}, principals?: unknown) {
   const dir = mkdtempSync(join(tmpdir(), 'fm-decisions-'));
@@ -33,4 +34,15 @@ export async function decisionService(policy: string, deps: Partial<DecisionDeps
     { log, state, approvals, saveApprovals: () => {}, now: Date.now, delegation: {} as never, ...deps },
   );
   return { dir, walDir, log, state, approvals, decisions };
+}
+
+/** A credential as the broker issues one, good for a minute (for tests that hold a fetch open). */
+export function issuedSecret(): Issued {
+  return {
+    ok: true,
+    value: 'secret',
+    header: 'authorization',
+    expires_at: new Date(Date.now() + 60_000).toISOString(),
+    ref: {} as never,
+  };
 }

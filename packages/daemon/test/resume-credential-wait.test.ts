@@ -12,7 +12,7 @@ import { resumeLog } from '../src/core/log-resume.js';
 import { restoreState } from '../src/core/state-snapshot.js';
 import type { Issued } from '../src/credentials/broker.js';
 import type { StateSeal } from '../src/stack/sealed-state.js';
-import { decisionService } from './decision-service-fixture.js';
+import { decisionService, issuedSecret } from './decision-service-fixture.js';
 
 const POLICY = `agent "bot" {
   default deny
@@ -25,13 +25,7 @@ const POLICY = `agent "bot" {
 
 test('the log does not resume while a permitted call waits for its credential: its rate use is kept', async () => {
   let release!: (issued: Issued) => void;
-  const issued: Issued = {
-    ok: true,
-    value: 'secret',
-    header: 'authorization',
-    expires_at: new Date(Date.now() + 60_000).toISOString(),
-    ref: {} as never,
-  };
+  const issued = issuedSecret();
   const { dir, walDir, log, state, decisions } = await decisionService(POLICY, {
     credentials: (_ir, _agent, tool) => (tool === 'svc/pay' ? new Promise<Issued>((r) => (release = r)) : undefined),
   });
