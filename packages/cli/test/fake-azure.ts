@@ -7,7 +7,7 @@
  * `POST …/sign` of a digest, answered as Key Vault does, with the raw r‖s signature.
  */
 import { randomBytes } from 'node:crypto';
-import { startTlsApi, type TlsApi } from './fake-tls-api.js';
+import { endlessReply, startTlsApi, type TlsApi } from './fake-tls-api.js';
 import type { KmsKey } from './kms-key.js';
 
 export class FakeAzure {
@@ -27,6 +27,9 @@ export class FakeAzure {
   tokenRequests = 0;
   /** Leave token requests unanswered, as an Entra ID endpoint that accepts the connection and hangs would. */
   tokenHang = false;
+  /** Answer token requests, or secret reads, with a body that never ends. */
+  tokenEndless = false;
+  endless = false;
   private api?: TlsApi;
   url = '';
   caFile = '';
@@ -49,6 +52,7 @@ export class FakeAzure {
       if (u.pathname === `/${this.tenant}/oauth2/v2.0/token` && req.method === 'POST') {
         this.tokenRequests++;
         if (this.tokenHang) return;
+        if (this.tokenEndless) return endlessReply(res, '{"token_type":"Bearer","access_token":"');
         const form = new URLSearchParams(body);
         if (
           form.get('grant_type') !== 'client_credentials' ||
@@ -77,6 +81,7 @@ export class FakeAzure {
         if (!u.searchParams.get('api-version')) return send(400, { error: { code: 'BadParameter', message: 'api-version required' } });
       }
       if (secret && req.method === 'GET') {
+        if (this.endless) return endlessReply(res, '{"value":"');
         const versions = this.secrets.get(secret[1]!);
         const v = secret[2] ? versions?.find((x) => x.version === secret[2]) : versions?.at(-1);
         if (!v)

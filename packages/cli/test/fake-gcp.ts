@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@faramesh/audit';
 import { KmsKey } from './kms-key.js';
-import { startTlsApi, type TlsApi } from './fake-tls-api.js';
+import { endlessReply, startTlsApi, type TlsApi } from './fake-tls-api.js';
 
 const ALGORITHM = { 'ecdsa-p256': 12, 'ecdsa-p384': 13, 'rsa-2048': 3, ed25519: 40 } as const;
 
@@ -27,6 +27,8 @@ export class FakeGcp {
   corrupt = false;
   /** Leave secret reads and KMS signs unanswered, as an API that accepts the connection and hangs would. */
   hang = false;
+  /** Answer secret reads with a body that never ends. */
+  endless = false;
   /** Cloud Storage objects by `bucket/name`. */
   readonly objects = new Map<string, { body: string; contentType?: string }>();
   /** Answer uploads 503, as an outage would. */
@@ -46,7 +48,7 @@ export class FakeGcp {
   }
 
   async start(): Promise<void> {
-    this.api = await startTlsApi(this.dir, 'gcp', (req, body, send) => {
+    this.api = await startTlsApi(this.dir, 'gcp', (req, body, send, res) => {
       const url = new URL(req.url!, 'https://gcp');
       const path = decodeURIComponent(url.pathname);
       const authorized = this.authorized(req.headers.authorization);
@@ -87,6 +89,7 @@ export class FakeGcp {
       m = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(path);
       if (req.method === 'GET' && m) {
         if (this.hang) return;
+        if (this.endless) return endlessReply(res, '{"name":"');
         const versions = this.secrets.get(m[1]!);
         const n = m[2] === 'latest' ? versions?.length : Number(m[2]);
         const value = n ? versions?.[n - 1] : undefined;

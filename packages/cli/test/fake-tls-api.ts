@@ -46,3 +46,17 @@ export async function startTlsApi(
     },
   };
 }
+
+/** Answers 200 with `start` and then more JSON string for as long as the reader takes it, as a hostile or broken API could. */
+export function endlessReply(res: ServerResponse, start: string): void {
+  const chunk = Buffer.alloc(64 << 10, 'a');
+  let open = true;
+  res.on('close', () => (open = false));
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write(start);
+  const pump = () => {
+    while (open && res.write(chunk));
+    if (open) res.once('drain', pump);
+  };
+  pump();
+}

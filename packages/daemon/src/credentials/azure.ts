@@ -6,6 +6,7 @@
  * (`db-password/3f2a…`). The clients are loaded on first use.
  */
 import { deadline } from '../outbound/deadline.js';
+import { azureReplyCap } from '../outbound/sdk-reply-cap.js';
 import type { ProviderFields } from './provider-fields.js';
 import { secretValue, type Secret } from './secret-value.js';
 
@@ -41,7 +42,12 @@ const clients = new Map<string, SecretClient>();
  */
 export async function azureAccess(o: AzureOptions) {
   const identity = await import('@azure/identity');
-  const authority = o.authority_host ? { authorityHost: o.authority_host, disableInstanceDiscovery: true } : {};
+  // Every reply read, the token's as the vault's, is bounded (see azureReplyCap).
+  const additionalPolicies = [azureReplyCap('Azure')];
+  const authority = {
+    additionalPolicies,
+    ...(o.authority_host ? { authorityHost: o.authority_host, disableInstanceDiscovery: true } : {}),
+  };
   const credential =
     o.tenant_id && o.client_id && o.client_secret
       ? new identity.ClientSecretCredential(o.tenant_id, o.client_id, o.client_secret, authority)
@@ -49,7 +55,11 @@ export async function azureAccess(o: AzureOptions) {
   const host = new URL(o.vault_url).hostname;
   return {
     credential,
-    options: { disableChallengeResourceVerification: !VAULT_DOMAINS.some((d) => host.endsWith(d)), retryOptions: { maxRetries: 0 } },
+    options: {
+      disableChallengeResourceVerification: !VAULT_DOMAINS.some((d) => host.endsWith(d)),
+      retryOptions: { maxRetries: 0 },
+      additionalPolicies,
+    },
   };
 }
 

@@ -9,6 +9,7 @@
 import { crc32c } from '@faramesh/audit';
 import type { ProviderFields } from './provider-fields.js';
 import { deadline } from '../outbound/deadline.js';
+import { cappedFetch } from '../outbound/sdk-reply-cap.js';
 import { secretValue, type Secret } from './secret-value.js';
 
 export interface GcpOptions {
@@ -23,9 +24,15 @@ export function gcpOptions(f: ProviderFields): GcpOptions {
   return { ...(project ? { project } : {}), ...(endpoint ? { endpoint } : {}) };
 }
 
-/** Client options shared by the GCP clients: REST transport, the endpoint, the project. */
-export function gcpClientOptions(o: GcpOptions): Record<string, string | number | boolean> {
-  const opts: Record<string, string | number | boolean> = { fallback: true };
+/**
+ * Client options shared by the GCP clients: REST transport, the endpoint, the project, and a bound
+ * on each reply the client reads (API calls and token exchanges alike; see cappedFetch).
+ */
+export function gcpClientOptions(o: GcpOptions): Record<string, string | number | boolean | object> {
+  const opts: Record<string, string | number | boolean | object> = {
+    fallback: true,
+    clientOptions: { transporterOptions: { fetchImplementation: cappedFetch('Google Cloud') } },
+  };
   if (o.project) opts.projectId = o.project;
   if (o.endpoint) {
     const u = new URL(o.endpoint);
