@@ -37,9 +37,15 @@ export function destinationsOf(request: DecisionRequest): string[] {
  * brackets (and get them when given bare). Returns '' for something that is not a host at all (which no allow list matches).
  */
 export function normaliseHost(raw: string): string {
-  let text = raw.trim();
+  // As the URL parser (and so fetch) reads it: tabs and newlines anywhere are dropped, so
+  // `ht\ttps:/x` is `https:/x`; they must be gone before the checks below look at the scheme.
+  let text = raw.replace(/[\t\n\r]/g, '').trim();
   // A bare IPv6 address (a CONNECT line's host, once its brackets are off) is that address, not ''.
   if (isIPv6(text)) text = `[${text}]`;
+  // fetch goes to evil.com for `https:/evil.com` and `https:evil.com` (curl for the first), Python
+  // finds no host in either: clients disagree. Prefixed with `http://`, the host would read as
+  // `https`, which no deny list names.
+  if (/^(?:https?|wss?|ftp):/i.test(text) && !/^[a-z]+:\/\//i.test(text)) return '';
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `http://${text}`;
   // A `\` before the path ends the host for the URL parser (`https://api.example.com\@evil.test/`
   // is api.example.com) but not for curl, which reads `api.example.com\` as a user and goes to
