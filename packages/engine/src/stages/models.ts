@@ -28,6 +28,13 @@ export function modelFamily(model: string): string {
 const SNAPSHOT = /^(?:-(?:\d{8}|\d{4}-\d{2}-\d{2}|\d{3,4}|0|latest|v\d+(?::\d+)?))+$/;
 
 /**
+ * A variant tag after the name or its snapshot: a router's `:free`, `:thinking` or `:online`
+ * (`anthropic/claude-opus-4:thinking` is claude-opus-4 served another way), a local runtime's
+ * `:70b`. The entry without a tag covers them all, as a deny must; an entry with one names only it.
+ */
+const VARIANT = /^(?:-(?:\d{8}|\d{4}-\d{2}-\d{2}|\d{3,4}|0|latest|v\d+(?::\d+)?))*:[a-z0-9][a-z0-9._-]*$/;
+
+/**
  * Does a `model_policy` entry cover the model? Both are compared as `modelFamily` spells them. An
  * entry names a model and its snapshots (`claude-sonnet-4` covers `claude-sonnet-4-20250514` and
  * `anthropic.claude-sonnet-4-20250514-v1:0`, not `claude-sonnet-4-5`); `*` matches any run of
@@ -39,7 +46,9 @@ export function modelMatches(entry: string, model: string): boolean {
   const want = routed ? entry.trim().toLowerCase() : modelFamily(entry);
   const name = routed ? model.trim().toLowerCase() : modelFamily(model);
   if (want.includes('*')) return wildcard(want, name);
-  return name === want || (name.startsWith(want) && SNAPSHOT.test(name.slice(want.length)));
+  if (name === want || !name.startsWith(want)) return name === want;
+  const rest = name.slice(want.length);
+  return SNAPSHOT.test(rest) || VARIANT.test(rest);
 }
 
 /** `*` as any run of characters; linear backtracking to the last star, never exponential. */
