@@ -39,12 +39,21 @@ function mask(node: unknown, segments: string[], i: number): void {
     for (const item of node) mask(item, segments, i);
     return;
   }
-  const last = i === segments.length - 1;
-  const keys = seg === '*' ? Object.keys(node) : Object.hasOwn(node, seg) ? [seg] : [];
-  for (const k of keys) {
-    const container = node as Record<string, unknown>;
-    if (last) container[k] = REDACTED;
-    else mask(container[k], segments, i + 1);
+  const container = node as Record<string, unknown>;
+  if (seg === '*') {
+    for (const k of Object.keys(node)) {
+      if (i === segments.length - 1) container[k] = REDACTED;
+      else mask(container[k], segments, i + 1);
+    }
+    return;
+  }
+  // A key here may hold dots itself (`config: { "api.key": … }` for `config.api.key`): each run of the
+  // path's segments that names a key is followed, so no mix of the two spellings keeps the value.
+  for (let j = i; j < segments.length; j++) {
+    const key = segments.slice(i, j + 1).join('.');
+    if (!Object.hasOwn(container, key)) continue;
+    if (j === segments.length - 1) container[key] = REDACTED;
+    else mask(container[key], segments, j + 1);
   }
 }
 
