@@ -20,6 +20,11 @@ describe('a special scheme without its two slashes', () => {
     'ht\ttps:/evil.com',
     'https:/\n/evil.com',
     'https:\t//evil.com',
+    // Empty labels: one trailing dot is the root (evil.com. is evil.com), more names no host.
+    'https://evil.com./x',
+    'https://evil.com../x',
+    'https://.evil.com/x',
+    'https://evil..com/x',
   ])
     test(JSON.stringify(url), () => assert.equal(call(url), 'DENY/EGRESS_DENIED'));
 

@@ -52,8 +52,10 @@ export function normaliseHost(raw: string): string {
   // evil.test: a destination that clients read differently names no host.
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\\/i.test(text)) return '';
   try {
-    const host = new URL(text).hostname.toLowerCase();
-    return host.endsWith('.') ? host.slice(0, -1) : host;
+    const full = new URL(text).hostname.toLowerCase();
+    const host = full.endsWith('.') ? full.slice(0, -1) : full;
+    // An empty label (`evil.com..`, `.evil.com`) is no DNS name: what a resolver makes of it is its own guess.
+    return host.startsWith('.') || host.endsWith('.') || host.includes('..') ? '' : host;
   } catch {
     return '';
   }
