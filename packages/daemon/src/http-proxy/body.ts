@@ -17,23 +17,35 @@ export class BodyError extends Error {
   }
 }
 
-/** The whole body, refused past `limit` bytes or when it has not arrived within `timeoutMs`. */
+/**
+ * The whole body, refused past `limit` bytes or when it has not arrived within `timeoutMs`. The
+ * caller answers the refusal (a BodyError) and closes the connection: the request is left standing,
+ * since destroying it would close the socket before the client heard why.
+ */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const tooLarge = () => new BodyError(413, `a request body read by the daemon is at most ${limit} bytes`);
   if (Number(req.headers['content-length']) > limit) throw tooLarge();
-  const timer = setTimeout(() => req.destroy(new BodyError(408, `the request body did not arrive within ${timeoutMs} ms`)), timeoutMs);
-  try {
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    const stop = (e?: Error) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', stop).off('aborted', onAborted);
+      if (e === undefined) return resolve(Buffer.concat(chunks));
+      // Nothing more is read: the reply goes out, then the connection closes.
+      req.pause();
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) throw tooLarge();
+      if (size > limit) return stop(tooLarge());
       chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    clearTimeout(timer);
-  }
+    };
+    const onEnd = () => stop();
+    const onAborted = () => stop(new BodyError(400, 'the client closed the connection before its body was whole'));
+    const timer = setTimeout(() => stop(new BodyError(408, `the request body did not arrive within ${timeoutMs} ms`)), timeoutMs);
+    req.on('data', onData).once('end', onEnd).once('error', stop).once('aborted', onAborted);
+  });
 }
 
 /** JSON text → value, refusing invalid JSON and duplicate keys. */

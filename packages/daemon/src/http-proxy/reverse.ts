@@ -116,7 +116,9 @@ export class ReverseProxy {
     try {
       await this.serve(req, res, config, admit);
     } catch (e) {
-      if (e instanceof RouteError || e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message));
+      // A body refused while it is read (too large, too slow) is never read whole: the connection ends with the reply.
+      if (e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message), { connection: 'close' });
+      else if (e instanceof RouteError) reply(res, e.status, errorBody(e.status, e.message));
       else reply(res, 502, errorBody(502, (e as Error).message));
     }
     return true;

@@ -170,8 +170,12 @@ export class HttpApi {
       }
       throw new HttpError(404, 'not_found', `no route ${route}`);
     } catch (e) {
-      if (e instanceof BodyError)
-        return json(res, e.status, { error: { code: e.status === 413 ? 'too_large' : 'bad_request', message: e.message } });
+      if (e instanceof BodyError) {
+        // The rest of the body is never read (it may never come): the connection ends with this reply.
+        res.setHeader('connection', 'close');
+        const code = e.status === 413 ? 'too_large' : e.status === 408 ? 'request_timeout' : 'bad_request';
+        return json(res, e.status, { error: { code, message: e.message } });
+      }
       if (e instanceof HttpError) {
         if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
         return json(res, e.status, { error: { code: e.code, message: e.message } });

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { BodyError, readBody } from '../src/http-proxy/body.js';
+import { reply, errorBody } from '../src/http-proxy/http-common.js';
+
+/** Send `text` raw and resolve with everything the server wrote before it closed the connection. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+    s.write(text);
+  });
+}
+
+// A body that stalls was cut by destroying the request, which closed the socket first: the client
+// heard nothing at all, not the 408 the daemon's routes (and the reverse proxy) answer with.
+test('a request body that stalls or grows too large is answered with a JSON error, then the connection closes', async () => {
+  const server = createServer((req, res) => {
+    readBody(req, 64, 200).then(
+      (body) => reply(res, 200, { bytes: body.length }),
+      (e: unknown) => {
+        if (!(e instanceof BodyError)) throw e;
+        reply(res, e.status, errorBody(e.status, e.message), { connection: 'close' });
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const head = 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n';
+    const stalled = await raw(port, `${head}Content-Length: 50\r\n\r\n{"a`);
+    assert.match(stalled, /^HTTP\/1\.1 408 /);
+    assert.match(stalled, /"message":"the request body did not arrive within 200 ms"/);
+    const chunked = await raw(port, `${head}Transfer-Encoding: chunked\r\n\r\n50\r\n${'a'.repeat(80)}\r\n`);
+    assert.match(chunked, /^HTTP\/1\.1 413 /);
+    assert.match(chunked, /at most 64 bytes/);
+    const whole = await raw(port, `${head}Content-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    assert.match(whole, /\{"bytes":2\}$/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
