@@ -11,7 +11,7 @@ import { and, getPath, MISSHAPEN, MISSING, not, or, type Truth, type Value } fro
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { normaliseHost } from './stages/egress.js';
-import { ambiguousPath, lexicalPath, pathSpellings } from './paths.js';
+import { ambiguousPath, lexicalPath, pathSpellings, withoutTrailingSlash } from './paths.js';
 import { realDateTime } from '@faramesh/protocol';
 
 export type Predicate = (env: EvalEnv) => Truth;
@@ -46,9 +46,14 @@ export function compileCondition(expr: ExprIR): Predicate {
         const kl = readAs(left);
         const kr = readAs(right);
         // What a path is compared with is a path too, on either side, whatever supplies it.
-        if (kl === 'path' && !kr && PATH_ON_LEFT.has(expr.op))
-          return compileComparison(expr.op, compileValue(left), right, 'path', pathOperand(right));
-        if (kr === 'path' && !kl && PATH_ON_RIGHT.has(expr.op)) return compileComparison(expr.op, pathOperand(left), right);
+        // Compared whole (`==`, `in`), `.env/` and `.env` are one file: both sides lose a trailing `/`.
+        // A prefix keeps it: `secrets/` starts with `secrets/`, and `secrets` (the name) need not.
+        if (kl === 'path' && !kr && PATH_ON_LEFT.has(expr.op)) {
+          const whole = expr.op !== 'startsWith';
+          return compileComparison(expr.op, fileOf(compileValue(left), whole), right, 'path', pathOperand(right, whole));
+        }
+        if (kr === 'path' && !kl && PATH_ON_RIGHT.has(expr.op))
+          return compileComparison(expr.op, pathOperand(left, true), right, false, fileOf(compileValue(right), true));
         const l = kr && !kl ? literalsAs(kr, expr.op, left) : isNow(right) ? instants(expr.op, left) : left;
         const r = kl ? literalsAs(kl, expr.op, right) : isNow(left) ? instants(expr.op, right) : right;
         return compileComparison(expr.op, compileValue(l), r, kl === 'path' ? 'path' : kl !== undefined);
@@ -105,7 +110,11 @@ function compileComparison(
       return typeof v === 'string' ? (re ? test(v) : undefined) : judged(env, v, re, undefined);
     };
   }
-  const test = comparator(op);
+  // `a.pem/` ends with `.pem` as the file it names, and with `/` as it was spelt: either suffix counts.
+  const test =
+    reading === 'path' && op === 'endsWith'
+      ? (a: Value, b: Value) => strings(a, b, (x, y) => x.endsWith(y) || withoutTrailingSlash(x).endsWith(y))
+      : comparator(op);
   if (!test) return () => undefined;
   return (env) => {
     const before = env.mismatch;
@@ -199,23 +208,36 @@ const PATH_ON_RIGHT = new Set(['==', '!=', 'contains']);
  * a selector, an argument or a list's item is read when the call is decided, or a selector listing
  * `secrets/key` would never meet the path it names.
  */
-function pathOperand(e: ExprIR): Getter {
+function pathOperand(e: ExprIR, whole = false): Getter {
   if ('lit' in e) {
-    const v = asPath(e.lit);
+    const v = asPath(e.lit, whole);
     return () => v;
   }
   if ('list' in e) {
-    const items = e.list.map(pathOperand);
+    const items = e.list.map((item) => pathOperand(item, whole));
     return (env) => items.map((g) => g(env));
   }
   const get = compileValue(e);
-  return (env) => asPath(get(env));
+  return (env) => asPath(get(env), whole);
 }
 
-/** A string, or each string of a list, read as a path argument is (lexicalPath). */
-function asPath(v: Value): Value {
-  if (typeof v === 'string') return lexicalPath(v);
-  return Array.isArray(v) ? v.map((x: Value) => (typeof x === 'string' ? lexicalPath(x) : x)) : v;
+/**
+ * A string, or each string of a list, read as a path argument is (lexicalPath); `whole`: as the
+ * file it names, without a trailing `/`.
+ */
+function asPath(v: Value, whole: boolean): Value {
+  const one = (x: string) => (whole ? withoutTrailingSlash(lexicalPath(x)) : lexicalPath(x));
+  if (typeof v === 'string') return one(v);
+  return Array.isArray(v) ? v.map((x: Value) => (typeof x === 'string' ? one(x) : x)) : v;
+}
+
+/** The path value, as the file it names when it is compared whole (`whole`). */
+function fileOf(get: Getter, whole: boolean): Getter {
+  if (!whole) return get;
+  return (env) => {
+    const v = get(env);
+    return typeof v === 'string' ? withoutTrailingSlash(v) : v;
+  };
 }
 
 /** The literals a `method` is compared with, in upper case as the value is (a regex is matched ignoring case). */

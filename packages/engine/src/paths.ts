@@ -38,11 +38,23 @@ export function lexicalPath(p: string): string {
 }
 
 /**
- * The spellings of a path in lexical form: `./x` is `x` too. A regular expression or a glob written
- * for either (`^drafts/`, `drafts/*`) is tried on both, since they name the same file.
+ * `p` without its trailing `/`: `.env/` is the file `.env` to a tool that resolves its argument
+ * (Node's `path.resolve`, Python's `pathlib`, the MCP filesystem server), so a rule naming `.env`
+ * must meet it. The root (`/`) and the working directory (`./`) keep theirs.
+ */
+export function withoutTrailingSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') && p !== './' ? p.slice(0, -1) : p;
+}
+
+/**
+ * The spellings of a path in lexical form: `./x` is `x` too, and `x/` is `x`. A regular expression
+ * or a glob written for any of them (`^drafts/`, `drafts/*`, `\.pem$`) is tried on each, since they
+ * name the same file.
  */
 export function pathSpellings(p: string): readonly string[] {
-  return p.startsWith('./') && p.length > 2 ? [p, p.slice(2)] : [p];
+  const forms = p.startsWith('./') && p.length > 2 ? [p, p.slice(2)] : [p];
+  const bare = withoutTrailingSlash(p);
+  return bare === p ? forms : [...forms, ...pathSpellings(bare)];
 }
 
 /**
