@@ -455,7 +455,7 @@ function matchRules(agent: PreparedAgent, sets: readonly RuleSet[], tool: string
             rule,
             fallback: {
               effect,
-              message: `${effect === 'deny' ? 'denied' : 'deferred'}: the condition of the rule at ${rule.ir.ref} compares values of different types (an argument sent as another type, or a path whose file depends on the tool, as ~/../x), so the rule applies`,
+              message: `${effect === 'deny' ? 'denied' : 'deferred'}: the condition of the rule at ${rule.ir.ref} compares values of different types (an argument sent as another type or under another spelling of its name, or a path whose file depends on the tool, as ~/../x), so the rule applies`,
             },
           };
         }

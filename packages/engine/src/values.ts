@@ -1,3 +1,5 @@
+import { foldKey } from '@faramesh/protocol';
+
 /** Three-valued logic: a condition is true, false, or unknown (a missing field, mismatched types). */
 export type Truth = boolean | undefined;
 
@@ -43,10 +45,27 @@ export function getPath(root: unknown, path: readonly string[], from = 0): Value
       if (!/^\d+$/.test(key)) return MISSHAPEN;
       v = v[Number(key)];
     } else {
-      if (!Object.hasOwn(v, key)) return /^\d+$/.test(key) ? MISSHAPEN : MISSING;
+      if (!Object.hasOwn(v, key)) return /^\d+$/.test(key) || spelledOtherwise(v, key) ? MISSHAPEN : MISSING;
       v = (v as Record<string, unknown>)[key];
     }
     if (v === undefined) return MISSING;
   }
   return v === null ? MISSING : v;
+}
+
+/** Each object's keys as a lenient decoder compares them, made on the first key found missing in it. */
+const foldedKeys = new WeakMap<object, Set<string>>();
+
+/**
+ * Whether `obj` holds `key` under another spelling (`Amount` or `AMOUNT` for `amount`, another Unicode
+ * form): a lenient decoder (Go's encoding/json) hands that value to the tool as the field, so the
+ * field is there, read as misshapen rather than missing, and a deny or defer that reads it applies.
+ */
+function spelledOtherwise(obj: object, key: string): boolean {
+  let keys = foldedKeys.get(obj);
+  if (!keys) {
+    keys = new Set(Object.keys(obj).map(foldKey));
+    foldedKeys.set(obj, keys);
+  }
+  return keys.has(foldKey(key));
 }
