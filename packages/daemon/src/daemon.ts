@@ -77,6 +77,7 @@ import type { Carrier } from './credentials/carrier.js';
 import { mcpServers, proxyOnlyCredentials, proxyPorts } from './stack/proxies.js';
 import { ForwardProxy } from './http-proxy/forward.js';
 import { ReverseProxy, reverseConfig } from './http-proxy/reverse.js';
+import { unnamed } from './http-proxy/routes.js';
 import { identitySource, WorkloadIdentity } from './core/workload-identity.js';
 import { httpsInspection } from './http-proxy/inspection.js';
 import { LatencyHistogram, metricsText } from './wire/metrics.js';
@@ -1256,7 +1257,8 @@ export class Daemon {
               reverse: {
                 url: this.httpUrl(),
                 upstream: policy.reverse.upstream.href,
-                routes: policy.reverse.table.routes.length,
+                // The operations that name a tool: one without an operationId only holds its path.
+                routes: policy.reverse.table.routes.filter((r) => !unnamed(r)).length,
                 agent: policy.reverse.agent ?? null,
               },
             }

@@ -27,6 +27,7 @@ export { CredentialBroker, type Issued, type Unavailable, type CredentialRef } f
 export { checkpointSigner, signingProvider } from './signing/checkpoint-signer.js';
 export { StackCa } from './http-proxy/stack-ca.js';
 export { buildHttpRoutes } from './stack/http-routes.js';
+export { unnamed } from './http-proxy/routes.js';
 export { reverseConfig } from './http-proxy/reverse.js';
 export { WORKLOAD_PROTO } from './credentials/spiffe.js';
 export { commandArgv } from './supervisor/command.js';

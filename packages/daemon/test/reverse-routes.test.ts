@@ -169,6 +169,8 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
     'pets.json',
   );
   assert.deepEqual(routes, [
+    // Without an operationId: it keeps its path (no template takes its requests), under http/<method>.
+    { method: 'GET', path: '/pets/{id}', tool: 'http/get', params: [], ref: 'pets.json GET /pets/{id}' },
     {
       method: 'PUT',
       path: '/pets/{id}',

@@ -100,10 +100,10 @@ async function reverseProxyRoutes(
   stackDir: string,
 ): Promise<{ routes: number; warnings: string[]; error?: string } | undefined> {
   if (ir.runtime.http_openapi === undefined && ir.runtime.http_routes === undefined) return undefined;
-  const { buildHttpRoutes } = await import('@faramesh/daemon');
+  const { buildHttpRoutes, unnamed } = await import('@faramesh/daemon');
   try {
     const built = await buildHttpRoutes(ir, stackDir);
-    return { routes: built.routes.length, warnings: built.warnings };
+    return { routes: built.routes.filter((r) => !unnamed(r)).length, warnings: built.warnings };
   } catch (e) {
     return { routes: 0, warnings: [], error: (e as Error).message };
   }

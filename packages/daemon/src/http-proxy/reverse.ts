@@ -27,7 +27,7 @@ import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from '../wire/line-server.js';
 import { overShare, type Admit } from '../wire/http-cap.js';
 import { BodyError, formFields, parseStrictJson, readBody } from './body.js';
 import { denialBody, errorBody, frameBody, HOP, IDLE_MS, notReady, reply, requestIdOf, SECRET, sendableStatus } from './http-common.js';
-import { cleanPath, RouteError, routeArgs, RouteTable, type Match } from './routes.js';
+import { cleanPath, RouteError, routeArgs, RouteTable, unnamed, type Match } from './routes.js';
 import { cleartextTo, type Carrier } from '../credentials/carrier.js';
 
 /** What the policy in force says about the reverse proxy. */
@@ -142,7 +142,8 @@ export class ReverseProxy {
       throw new RouteError(400, 'a ; in the query is refused (some frameworks read it as a separator): send it as %3B');
     const query = new URLSearchParams(search);
     if (query.has('_method')) throw new RouteError(400, METHOD_OVERRIDE);
-    const match = config.table.match(method, path);
+    const found = config.table.match(method, path);
+    const match = found && !unnamed(found.route) ? found : undefined;
     const body = await this.readIfGoverned(req, match);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && !SECRET.test(k) && typeof v === 'string') headers[k] = v;

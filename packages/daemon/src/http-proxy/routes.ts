@@ -82,6 +82,13 @@ export class RouteTable {
   }
 }
 
+/**
+ * A route that names no tool of its own: an OpenAPI operation without an operationId. It still
+ * claims its path, so that a template beside it (`/items/{id}` beside `/items/new`) does not take
+ * its requests under another operation's tool; its requests are decided as unmatched ones are.
+ */
+export const unnamed = (r: HttpRouteIR): boolean => r.tool === `http/${r.method.toLowerCase()}`;
+
 const split = (path: string) => path.split('/').filter((s) => s !== '');
 
 function decode(segment: string): string {

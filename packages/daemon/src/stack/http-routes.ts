@@ -8,7 +8,7 @@ import type { HttpParamIR, HttpRouteIR, PolicyIR } from '@faramesh/fpl';
 import { resolveStackPath } from './paths.js';
 import { SettingsError } from './settings.js';
 import { DAEMON_PATHS, isDaemonPath } from '../wire/http-api.js';
-import { RouteTable } from '../http-proxy/routes.js';
+import { RouteTable, unnamed } from '../http-proxy/routes.js';
 import { SECRET } from '../http-proxy/http-common.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -47,11 +47,13 @@ export async function buildHttpRoutes(ir: PolicyIR, stackDir: string): Promise<B
     warnings.push(...built.warnings);
     for (const r of built.routes) {
       const same = routes.find((o) => o.method === r.method && samePath(o.path, r.path));
+      if (same && unnamed(r)) continue; // the route map names the tool the document does not
       if (same) throw new SettingsError(`${r.method} ${r.path} is routed twice: by ${same.ref} and by ${r.ref}`);
       routes.push(r);
     }
   }
-  for (const r of routes) {
+  // An operation without operationId is the upstream's as any unmatched request: no daemon path to check.
+  for (const r of routes.filter((x) => !unnamed(x))) {
     if (!r.path.includes('{') && isDaemonPath(r.path))
       throw new SettingsError(`${r.ref}: ${r.path} is the daemon's own path on http_listen; the upstream cannot be served there`);
     const shadowed = [...DAEMON_PATHS, '/v1/approvals/x'].filter((d) => new RouteTable([{ ...r, method: '*' }]).match('GET', d));
@@ -104,6 +106,9 @@ export async function openApiRoutes(text: string, name: string): Promise<BuiltRo
       if (!isObj(op)) throw new SettingsError(`${name}: ${where} is not an operation`);
       if (typeof op.operationId !== 'string' || !/^\S+$/.test(op.operationId)) {
         warnings.push(`${name}: ${where} has no operationId: its requests are decided as http/${method}`);
+        // Kept as a route all the same: left out, its requests would match a template beside it
+        // (`/items/{id}` for `/items/new`) and be decided as that operation, which the upstream does not run.
+        routes.push({ method: method.toUpperCase(), path, tool: `http/${method}`, params: [], ref: `${name} ${where}` });
         continue;
       }
       const own = parameters(op.parameters, deref, where);

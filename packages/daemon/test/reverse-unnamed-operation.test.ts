@@ -1,0 +1,77 @@
+/**
+ * An OpenAPI operation without an operationId: docs/http-proxy.md says its requests are decided as
+ * `http/<method>`. Left out of the routes, its path fell to a template beside it (`POST /items/new`
+ * to `/items/{id}`), and the request was decided as that other operation (`update_item`, id "new")
+ * while the upstream ran the one without a name.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ReverseProxy } from '../src/http-proxy/reverse.js';
+import { RouteTable } from '../src/http-proxy/routes.js';
+import { openApiRoutes } from '../src/stack/http-routes.js';
+import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
+
+const DOC = `openapi: 3.0.3
+info: { title: shop, version: "1" }
+paths:
+  /items/{id}:
+    post:
+      operationId: update_item
+      requestBody: { content: { application/json: {} } }
+  /items/new:
+    post:
+      summary: create an item (no operationId)
+      requestBody: { content: { application/json: {} } }
+`;
+
+const decided: GovernParams[] = [];
+let table = new RouteTable([]);
+let upstream: Server;
+let front: Server;
+let upPort = 0;
+let frontPort = 0;
+const reverse = new ReverseProxy({
+  decide: (p: GovernParams) => {
+    decided.push(p);
+    return { effect: 'PERMIT', action_id: 'action-1' } as GovernResult;
+  },
+  principal: () => undefined,
+  ready: () => true,
+  config: () => ({ table, upstream: new URL(`http://127.0.0.1:${upPort}`), agent: 'agent' }),
+});
+
+before(async () => {
+  table = new RouteTable((await openApiRoutes(DOC, 'openapi.yaml')).routes);
+  upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  upPort = (upstream.address() as AddressInfo).port;
+  front = createServer((req, res) => void reverse.handle(req, res));
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  frontPort = (front.address() as AddressInfo).port;
+});
+after(() => {
+  reverse.close();
+  front.close();
+  upstream.close();
+});
+
+const post = (path: string) =>
+  fetch(`http://127.0.0.1:${frontPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+
+test('an operation without operationId is decided as http/<method>, never as a template beside it', async () => {
+  decided.length = 0;
+  assert.equal((await post('/items/new')).status, 200);
+  assert.equal((await post('/items/7')).status, 200);
+  assert.deepEqual(
+    decided.map((p) => [p.tool_id, p.args]),
+    [
+      ['http/post', { method: 'POST', path: '/items/new', query: {} }],
+      ['update_item', { id: '7', name: 'x' }],
+    ],
+  );
+});
