@@ -66,6 +66,13 @@ function carriesOurToken(auth: string | undefined): boolean {
 }
 /** A Faramesh token at the start of a word. */
 const OUR_TOKEN = /(?:^|[^A-Za-z0-9_-])fmt_/;
+/**
+ * Headers that tell an upstream who the client is and how it was reached. Only the daemon states
+ * them (`x-forwarded-for`, `-proto`, `-host`): one the client sent (`Forwarded: for=10.0.0.1`,
+ * `X-Real-IP`) would reach the upstream as if this hop vouched for it, and upstreams trust their
+ * proxy's word for the caller's address, host and scheme.
+ */
+const FORWARDING = /^(?:forwarded|x-forwarded-.+|x-real-ip)$/;
 /** Headers some frameworks read as another method or URL than the request line's. */
 const REROUTING = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
@@ -170,7 +177,8 @@ export class ReverseProxy {
       });
 
     const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== TOKEN_HEADER && v !== undefined) out[k] = v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (!HOP.has(k) && k !== TOKEN_HEADER && !FORWARDING.test(k) && v !== undefined) out[k] = v;
     if (who.tokenInAuthorization || carriesOurToken(req.headers.authorization)) delete out.authorization;
     const up = config.upstream;
     out.host = up.host;
