@@ -6,8 +6,15 @@
 import { hostname } from 'node:os';
 import type { Transporter } from 'nodemailer';
 import type { AlertEvent, AlertTarget } from './alerts.js';
+import { deadline } from './deadline.js';
 
 const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
+/**
+ * How long one mail may take, all told. nodemailer waits up to 2 minutes to connect and 10 minutes
+ * for a silent server, so a mail server that accepts and then stalls held each alert (and its
+ * retries) for half an hour, filling the queue that alerts to every other target share.
+ */
+const SEND_TIMEOUT_MS = 30_000;
 
 function smtpUrl(text: string): boolean {
   try {
@@ -18,7 +25,13 @@ function smtpUrl(text: string): boolean {
   }
 }
 
-export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv, summary: (a: AlertEvent) => string): AlertTarget {
+export function emailTarget(
+  notify: string,
+  rest: string,
+  env: NodeJS.ProcessEnv,
+  summary: (a: AlertEvent) => string,
+  timeoutMs = SEND_TIMEOUT_MS,
+): AlertTarget {
   const to = rest.split(',').map((x) => decodeURIComponent(x.trim()));
   const bad = to.filter((x) => !ADDRESS.test(x));
   if (to.length === 0 || bad.length > 0) throw new Error(`notify '${notify}': ${bad.join(', ') || 'no address'} is not an email address`);
@@ -30,7 +43,7 @@ export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv
   let transport: Promise<Transporter> | undefined;
   const smtp = () =>
     (transport ??= import('./smtp.js')
-      .then((m) => m.createTransport(url))
+      .then((m) => m.createTransport({ url, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs }))
       .catch((e: Error) => {
         transport = undefined; // the next alert tries again
         throw e;
@@ -39,9 +52,7 @@ export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv
   return {
     async deliver(a) {
       try {
-        await (
-          await smtp()
-        ).sendMail({
+        const mail = (await smtp()).sendMail({
           from,
           to,
           subject: summary(a),
@@ -54,6 +65,8 @@ export function emailTarget(notify: string, rest: string, env: NodeJS.ProcessEnv
           ].join('\n'),
           headers: { 'X-Faramesh-Action-Id': a.action_id },
         });
+        // The socket timeout is for silence alone: a server that dribbles is cut off here.
+        await deadline(mail, timeoutMs, 'the mail server');
         return undefined;
       } catch (e) {
         return `SMTP: ${(e as Error).message}`;
