@@ -32,6 +32,18 @@ test('matching: concrete paths before templates, a named method before *, segmen
   assert.throws(() => table.match('POST', '/ITEMS'), /differs from the route \/items only in letter case/);
 });
 
+test('a path two routes of equal rank both match is refused: the upstream could run either', () => {
+  const table = new RouteTable([route('GET', '/a/{x}', 'get_a'), route('GET', '/{y}/b', 'get_b'), route('GET', '/a/b/{z}', 'deep')]);
+  assert.throws(() => table.match('GET', '/a/b'), /matches both \/a\/\{x\} \(get_a\) and \/\{y\}\/b \(get_b\)/);
+  assert.equal(table.match('GET', '/a/c')?.route.tool, 'get_a');
+  assert.equal(table.match('GET', '/c/b')?.route.tool, 'get_b');
+  assert.equal(table.match('GET', '/a/b/1')?.route.tool, 'deep');
+  // More literals, or a named method over `*`, still settle it.
+  const ranked = new RouteTable([route('GET', '/a/{x}', 'get_a'), route('GET', '/a/b', 'exact'), route('*', '/{y}/c', 'any')]);
+  assert.equal(ranked.match('GET', '/a/b')?.route.tool, 'exact');
+  assert.equal(ranked.match('GET', '/a/c')?.route.tool, 'get_a');
+});
+
 test('arguments: typed by their declarations, strings otherwise; a name twice with different values is refused', () => {
   const r = route('GET', '/orders/{id}', 'order', {
     params: [

@@ -66,8 +66,11 @@ export class RouteTable {
   private find(method: string, path: string, fold: boolean): Match | undefined {
     const parts = split(path);
     const same = fold ? (a: string, b: string) => a.toLowerCase() === b.toLowerCase() : (a: string, b: string) => a === b;
+    let found: { c: Compiled; match: Match } | undefined;
     for (const c of this.byLength.get(parts.length) ?? []) {
       if (c.route.method !== method && c.route.method !== '*') continue;
+      // Sorted by rank: past the first match, only one of equal rank can contest it.
+      if (found && (c.literals !== found.c.literals || c.route.method !== found.c.route.method)) break;
       const bound: [string, string][] = [];
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
@@ -75,10 +78,18 @@ export class RouteTable {
         if ('literal' in s) ok = same(s.literal, parts[i]!);
         else bound.push([s.param, decode(parts[i]!)]);
       }
+      if (!ok) continue;
+      // `/a/{x}` and `/{y}/b` both take `/a/b`: upstream routers settle that their own way (the
+      // order routes were registered, the leftmost literal), so the policy cannot know which runs.
+      if (found && found.c.route.tool !== c.route.tool)
+        throw new RouteError(
+          400,
+          `the path ${path} matches both ${found.c.route.path} (${found.c.route.tool}) and ${c.route.path} (${c.route.tool}): the upstream could run either`,
+        );
       // Defined, not assigned: a path template may name a parameter `__proto__`.
-      if (ok) return { route: c.route, path: Object.fromEntries(bound) };
+      found ??= { c, match: { route: c.route, path: Object.fromEntries(bound) } };
     }
-    return undefined;
+    return found?.match;
   }
 }
 
