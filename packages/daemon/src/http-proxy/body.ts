@@ -19,8 +19,8 @@ export class BodyError extends Error {
 
 /**
  * The whole body, refused past `limit` bytes or when it has not arrived within `timeoutMs`. The
- * caller answers the refusal (a BodyError) and closes the connection: the request is left standing,
- * since destroying it would close the socket before the client heard why.
+ * caller answers the refusal (a BodyError), closing the connection after a 408: the request is left
+ * standing, since destroying it would close the socket before the client heard why.
  */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const tooLarge = () => new BodyError(413, `a request body read by the daemon is at most ${limit} bytes`);
@@ -32,8 +32,10 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
       clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', stop).off('aborted', onAborted);
       if (e === undefined) return resolve(Buffer.concat(chunks));
-      // Nothing more is read: the reply goes out, then the connection closes.
-      req.pause();
+      // A body too large is read on and dropped, as Node drops one a reply came before, so a client
+      // still sending hears the 413. Any other (a stall) is read no more: its reply closes the connection.
+      if (e instanceof BodyError && e.status === 413) req.resume();
+      else req.pause();
       reject(e);
     };
     const onData = (chunk: Buffer) => {

@@ -123,8 +123,9 @@ export class ReverseProxy {
     try {
       await this.serve(req, res, config, admit);
     } catch (e) {
-      // A body refused while it is read (too large, too slow) is never read whole: the connection ends with the reply.
-      if (e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message), { connection: 'close' });
+      // A body that stalled may never come: the connection ends with the reply. One too large is read
+      // on and dropped (as Node does after an early reply), so its client, still sending, hears why.
+      if (e instanceof BodyError) reply(res, e.status, errorBody(e.status, e.message), e.status === 408 ? { connection: 'close' } : {});
       else if (e instanceof RouteError) reply(res, e.status, errorBody(e.status, e.message));
       else reply(res, 502, errorBody(502, (e as Error).message));
     }

@@ -173,8 +173,9 @@ export class HttpApi {
       throw new HttpError(404, 'not_found', `no route ${route}`);
     } catch (e) {
       if (e instanceof BodyError) {
-        // The rest of the body is never read (it may never come): the connection ends with this reply.
-        res.setHeader('connection', 'close');
+        // A body that stalled may never come: the connection ends with this reply. One too large is
+        // read on and dropped, as Node does after an early reply, so its client, still sending, hears why.
+        if (e.status === 408) res.setHeader('connection', 'close');
         const code = e.status === 413 ? 'too_large' : e.status === 408 ? 'request_timeout' : 'bad_request';
         return json(res, e.status, { error: { code, message: e.message } });
       }
