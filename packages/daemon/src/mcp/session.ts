@@ -625,6 +625,9 @@ export class ProxySession {
       void this.error(id, `${why} while this request was in flight${restarting ? '; it is being restarted' : ''}`);
     }
     this.inFlight.clear();
+    // A restarted stdio server is a new process: the tasks the old one ran died with it, and none will
+    // ever report an end. They are abandoned now (docs/mcp.md), not left holding the completion gate.
+    if (restarting) this.deps.tasks.sessionClosed(this.key);
     for (const settle of [...this.ownRequests.values()]) settle(new Error(why));
     if (!restarting) void this.close().catch(() => {});
   }
