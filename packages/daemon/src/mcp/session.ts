@@ -575,7 +575,9 @@ export class ProxySession {
     for (const t of (result as { tools?: { name?: unknown; outputSchema?: unknown; annotations?: { readOnlyHint?: unknown } }[] }).tools ??
       []) {
       if (typeof t.name !== 'string') continue;
+      // The latest listing decides: a tool listed again without the mark writes (its tasks hold the gate).
       if (t.annotations?.readOnlyHint === true) this.readOnly.add(t.name);
+      else this.readOnly.delete(t.name);
       if (t.outputSchema !== undefined) this.withOutputSchema.add(t.name);
       else this.withOutputSchema.delete(t.name);
     }
