@@ -8,3 +8,4 @@ export { matchTool, covers, patternProblem } from './patterns.js';
 export { parseDuration, MAX_DURATION_S } from './lower/values.js';
 export { policyVersion } from './version.js';
 export { fetchableKeyUrl } from './urls.js';
+export { unmapped } from './lower/hosts.js';

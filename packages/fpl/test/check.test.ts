@@ -46,6 +46,12 @@ const errors: Case[] = [
   ['alert notify scheme', agent('  alert {\n    on = "deny"\n    notify = "slak://#x"\n  }'), ['invalid-value@4'], /slack/],
   ['alert missing notify', agent('  alert {\n    on = "deny"\n  }'), ['missing-field@2']],
   ['egress URL', agent('  egress {\n    allow = ["https://api.stripe.com/v1"]\n  }'), ['invalid-value@3'], /is a URL/],
+  // This threw out of the compiler (an uncaught TypeError from the URL parser), with no diagnostic.
+  ['egress IPv6 zone id', agent('  egress {\n    deny = ["fe80::1%eth0"]\n  }'), ['invalid-value@3'], /zone id/],
+  // Accepted before, and matched nothing: a deny that denied nothing, without a word.
+  ['egress leading dot', agent('  egress {\n    deny = [".internal.corp"]\n  }'), ['invalid-value@3'], /empty label/],
+  ['egress empty label', agent('  egress {\n    deny = ["evil.com.."]\n  }'), ['invalid-value@3'], /empty label/],
+  ['egress wildcard empty label', agent('  egress {\n    allow = ["*..example.com"]\n  }'), ['invalid-value@3'], /empty label/],
   ['egress not a list', agent('  egress {\n    allow = "api.stripe.com"\n  }'), ['invalid-value@3'], /list of strings/],
   [
     'completion gate value',

@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { DecisionRequest } from '@faramesh/protocol';
+import { unmapped } from '@faramesh/fpl/runtime';
 
 /** Where a call is going: the HTTP host, else `args.url`, `args.host`, `args.endpoint` or `args.base_url`. */
 export function destinationOf(request: DecisionRequest): string | undefined {
@@ -32,6 +33,9 @@ export function destinationsOf(request: DecisionRequest): string[] {
   return hosts;
 }
 
+/** The schemes whose hosts the URL parser reads as a resolver does (IPv4 shorthand, IDNA). */
+const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
+
 /**
  * Lowercase, IDNA to ASCII, no trailing dot, no port, no userinfo; IPv6 literals keep their
  * brackets (and get them when given bare). Returns '' for something that is not a host at all (which no allow list matches).
@@ -52,10 +56,17 @@ export function normaliseHost(raw: string): string {
   // evil.test: a destination that clients read differently names no host.
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\\/i.test(text)) return '';
   try {
-    const full = new URL(text).hostname.toLowerCase();
+    const url = new URL(text);
+    let full = url.hostname;
+    // Outside the special schemes the URL parser keeps a host as written (`redis://127.1`,
+    // `postgres://0x7f000001`, `ssh://ＥＶＩＬ.com`), while the client's resolver reads it as
+    // 127.0.0.1 or evil.com: read as an http host, it is compared as the resolver will take it.
+    if (!SPECIAL_SCHEMES.has(url.protocol) && full !== '' && !full.startsWith('[')) full = new URL(`http://${full}`).hostname;
+    full = full.toLowerCase();
     const host = full.endsWith('.') ? full.slice(0, -1) : full;
     // An empty label (`evil.com..`, `.evil.com`) is no DNS name: what a resolver makes of it is its own guess.
-    return host.startsWith('.') || host.endsWith('.') || host.includes('..') ? '' : host;
+    if (host.startsWith('.') || host.endsWith('.') || host.includes('..')) return '';
+    return unmapped(host);
   } catch {
     return '';
   }
