@@ -71,3 +71,15 @@ test('a number read as Infinity, or nesting past MAX_JSON_DEPTH, is refused with
   assert.match(refused(deep(100_000)), /nests deeper than 64 levels/, 'no stack is spent on it');
   assert.equal(parseAgentMessage(line('{"amount":1e300}')).kind, 'govern');
 });
+
+// Go's encoding/json gives a field the last key that folds to its name: `{"amount":5,"Amount":9999}`
+// was decided on 5 and could run the tool on 9999.
+test('two argument keys one name apart in case or Unicode form are refused on the socket and the HTTP API', () => {
+  const line = (args: string) => `{"jsonrpc":"2.0","id":1,"method":"govern","params":{"agent_id":"bot","tool_id":"pay","args":${args}}}`;
+  for (const args of ['{"amount":5,"Amount":9999}', '{"payee":{"account":"ok","ACCOUNT":"evil"}}', '{"amount":5,"ａｍｏｕｎｔ":9999}']) {
+    const m = parseAgentMessage(line(args));
+    assert.ok(m.kind === 'error' && m.rpcCode === -32602, `${args}: ${JSON.stringify(m)}`);
+    assert.equal(parseGovernParams({ agent_id: 'bot', tool_id: 'pay', args: JSON.parse(args) as object }).ok, false, args);
+  }
+  assert.equal(parseAgentMessage(line('{"amount":5,"currency":"usd"}')).kind, 'govern');
+});

@@ -94,7 +94,9 @@ export function parseAgentMessage(line: string): AgentMessage {
     message: `invalid ${method} params: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
   });
   if (method === 'govern') {
-    const unfaithful = unfaithfulJson(params, 'params') ?? roundedNumber(line);
+    // Two keys one name apart in case or Unicode form (`amount`, `Amount`): a lenient decoder (Go's
+    // encoding/json takes the last that folds to the field) could run the tool on the one not judged.
+    const unfaithful = unfaithfulJson(params, 'params', { foldedKeys: true }) ?? roundedNumber(line);
     if (unfaithful) return { kind: 'error', rpcId, legacy: isLegacy, rpcCode: RPC.invalidParams, message: unfaithful };
     const p = GovernParams.safeParse(params);
     return p.success ? { kind: 'govern', rpcId, legacy: isLegacy, params: p.data } : invalid(p.error);
@@ -120,7 +122,7 @@ export function parseAgentMessage(line: string): AgentMessage {
 
 /** `govern` params from another channel (the HTTP API): validated, with the policy tool id. */
 export function parseGovernParams(raw: unknown): { ok: true; params: GovernParams; tool: string } | { ok: false; message: string } {
-  const unfaithful = unfaithfulJson(raw, 'request');
+  const unfaithful = unfaithfulJson(raw, 'request', { foldedKeys: true });
   if (unfaithful) return { ok: false, message: unfaithful };
   const p = GovernParams.safeParse(raw);
   if (!p.success) return { ok: false, message: `invalid evaluate request: ${z.prettifyError(p.error).replace(/\n/g, '; ')}` };
