@@ -1078,6 +1078,7 @@ export class Daemon {
     this.identity = identity;
     this.engineState!.policy_applied_ms = appliedMs;
     this.decisions!.policy = next;
+    this.mcp?.policyChanged();
     this.selectors?.stop();
     this.selectors = new SelectorFetcher(compiled.ir, this.engineState!, this.say);
     this.selectors.start();

@@ -96,6 +96,11 @@ export class McpProxy {
     return [...this.sessions.values()].filter((e) => e.session.agent === agent);
   }
 
+  /** A new policy is in force: every open session's client is told its tools may have changed. */
+  policyChanged(): void {
+    for (const e of this.sessions.values()) e.session.policyChanged();
+  }
+
   /** Close sessions unused for `idleMs`. */
   private sweep(): void {
     const now = daemonNow();

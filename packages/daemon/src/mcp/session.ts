@@ -125,6 +125,8 @@ export class ProxySession {
    * listed in an earlier session, and the stdio bridge opens a new session without telling it).
    */
   private listed = false;
+  /** The upstream lists tools, and its client was told so (its initialize answer went by). */
+  private offersTools = false;
   /** The proxy's own tools/list requests to the upstream, by id: their replies are the proxy's, not the client's. */
   private readonly ownRequests = new Map<string, (reply: JSONRPCMessage | Error) => void>();
   private learning?: Promise<void>;
@@ -173,6 +175,26 @@ export class ProxySession {
 
   async start(): Promise<void> {
     await this.upstream.start();
+  }
+
+  /**
+   * The policy changed: which tools this agent may see may have too. The client hears
+   * `notifications/tools/list_changed`, as from a server whose tools changed, and lists them again
+   * (filtered under the new policy) rather than keep offering the model a listing of the old one.
+   */
+  policyChanged(): void {
+    if (this.closed || !this.offersTools) return;
+    this.client.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }).catch(() => {});
+  }
+
+  /** An initialize answer that lists tools says they may change: the proxy itself tells of changes (policyChanged). */
+  private announcingListChanges<M extends JSONRPCMessage>(m: M): M {
+    const result = (m as { result?: { capabilities?: { tools?: unknown } } }).result;
+    if (!result) return m;
+    const tools = result.capabilities?.tools;
+    if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) return m;
+    this.offersTools = true;
+    return { ...m, result: { ...result, capabilities: { ...result.capabilities, tools: { ...tools, listChanged: true } } } };
   }
 
   /**
@@ -475,6 +497,7 @@ export class ProxySession {
       const asked = this.inFlight.get(id);
       this.answered(id);
       if ('result' in m && asked) {
+        if (asked.method === 'initialize') m = this.announcingListChanges(m);
         this.watchTasks(asked, m.result as Record<string, unknown>);
         if (asked.method === 'tools/list') {
           this.learnTools(m.result);
