@@ -10,7 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReverseProxy } from '../src/http-proxy/reverse.js';
 import { RouteTable } from '../src/http-proxy/routes.js';
-import { openApiRoutes } from '../src/stack/http-routes.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PolicyIR } from '@faramesh/fpl';
+import { buildHttpRoutes, openApiRoutes } from '../src/stack/http-routes.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
 
 const DOC = `openapi: 3.0.3
@@ -74,4 +78,15 @@ test('an operation without operationId is decided as http/<method>, never as a t
       ['update_item', { id: '7', name: 'x' }],
     ],
   );
+});
+
+test('a route-map entry for any method (*) names the tool of an operation without operationId', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-unnamed-'));
+  writeFileSync(join(dir, 'openapi.yaml'), DOC);
+  const ir = {
+    runtime: { http_routes: { '* /items/new': 'items/create' }, http_openapi: 'openapi.yaml', http_upstream: 'http://127.0.0.1:1' },
+  } as unknown as PolicyIR;
+  const { routes } = await buildHttpRoutes(ir, dir);
+  assert.equal(new RouteTable(routes).match('POST', '/items/new')?.route.tool, 'items/create');
+  assert.equal(new RouteTable(routes).match('POST', '/items/7')?.route.tool, 'update_item');
 });

@@ -46,8 +46,9 @@ export async function buildHttpRoutes(ir: PolicyIR, stackDir: string): Promise<B
     const built = await openApiRoutes(text, openapi);
     warnings.push(...built.warnings);
     for (const r of built.routes) {
+      // The route map names the tool the document does not, for this method or for any (`*`).
+      if (unnamed(r) && routes.some((o) => (o.method === r.method || o.method === '*') && samePath(o.path, r.path))) continue;
       const same = routes.find((o) => o.method === r.method && samePath(o.path, r.path));
-      if (same && unnamed(r)) continue; // the route map names the tool the document does not
       if (same) throw new SettingsError(`${r.method} ${r.path} is routed twice: by ${same.ref} and by ${r.ref}`);
       routes.push(r);
     }
