@@ -33,8 +33,10 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
       req.off('data', onData).off('end', onEnd).off('error', stop).off('aborted', onAborted);
       if (e === undefined) return resolve(Buffer.concat(chunks));
       // A body too large is read on and dropped, as Node drops one a reply came before, so a client
-      // still sending hears the 413. Any other (a stall) is read no more: its reply closes the connection.
-      if (e instanceof BodyError && e.status === 413) req.resume();
+      // still sending hears the 413; up to DRAIN_BYTES more, then the connection is cut (an endless
+      // body would otherwise be read for ever). Any other (a stall) is read no more: its reply closes
+      // the connection.
+      if (e instanceof BodyError && e.status === 413) drain(req, DRAIN_BYTES);
       else req.pause();
       reject(e);
     };
@@ -48,6 +50,19 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
     const timer = setTimeout(() => stop(new BodyError(408, `the request body did not arrive within ${timeoutMs} ms`)), timeoutMs);
     req.on('data', onData).once('end', onEnd).once('error', stop).once('aborted', onAborted);
   });
+}
+
+/** How much of a body too large is read and dropped after its 413 before the connection is cut. */
+const DRAIN_BYTES = 16 << 20;
+
+/** Read and drop what is left of a request, up to `most` bytes; past that its connection is cut. */
+function drain(req: IncomingMessage, most: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > most) req.socket.destroy();
+  });
+  req.resume();
 }
 
 /** JSON text → value, refusing invalid JSON and duplicate keys. */
