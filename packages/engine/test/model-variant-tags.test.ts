@@ -35,3 +35,11 @@ describe('model policy: variant tags', () => {
     assert.equal(outcome(new Session(allow).call({ tool: 'llm/chat', model: 'gpt-4o-mini:free' })), 'DENY/MODEL_DENIED');
   });
 });
+
+test('an entry with * covers snapshots and variants of the models it names', () => {
+  const p = policy(agent('  rules {\n    permit **\n  }\n  model_policy {\n    deny = ["claude-*-4"]\n  }'));
+  const call = (model: string) => outcome(new Session(p).call({ tool: 'llm/chat', model }));
+  for (const model of ['claude-opus-4', 'claude-opus-4-20250514', 'claude-opus-4:thinking', 'anthropic/claude-sonnet-4-latest'])
+    assert.equal(call(model), 'DENY/MODEL_DENIED', model);
+  for (const model of ['claude-opus-4-5', 'claude-opus-4-1:thinking', 'gpt-4o']) assert.equal(call(model), 'PERMIT', model);
+});

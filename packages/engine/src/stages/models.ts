@@ -45,11 +45,27 @@ export function modelMatches(entry: string, model: string): boolean {
   const routed = entry.includes('/');
   const want = routed ? entry.trim().toLowerCase() : modelFamily(entry);
   const name = routed ? model.trim().toLowerCase() : modelFamily(model);
-  if (want.includes('*')) return wildcard(want, name);
+  if (want.includes('*')) return wildcard(want, name) || coveredBeforeSuffix(want, name);
   if (name === want || !name.startsWith(want)) return name === want;
   const rest = name.slice(want.length);
   return SNAPSHOT.test(rest) || VARIANT.test(rest);
 }
+
+/**
+ * A pattern with `*` covers snapshots and variants as a plain entry does: `claude-*-4` covers
+ * `claude-opus-4-20250514` and `claude-opus-4:thinking`, the name before such a suffix matching it.
+ * Real model names are short: past MAX_MODEL_SUFFIX_SCAN characters only the whole name is tried.
+ */
+function coveredBeforeSuffix(pattern: string, name: string): boolean {
+  if (name.length > MAX_MODEL_SUFFIX_SCAN) return false;
+  for (let k = 1; k < name.length; k++) {
+    if (name[k] !== '-' && name[k] !== ':') continue;
+    const rest = name.slice(k);
+    if ((SNAPSHOT.test(rest) || VARIANT.test(rest)) && wildcard(pattern, name.slice(0, k))) return true;
+  }
+  return false;
+}
+const MAX_MODEL_SUFFIX_SCAN = 256;
 
 /** `*` as any run of characters; linear backtracking to the last star, never exponential. */
 function wildcard(pattern: string, text: string): boolean {
