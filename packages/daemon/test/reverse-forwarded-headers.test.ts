@@ -50,6 +50,9 @@ test("the client's Forwarded, X-Real-IP and X-Forwarded-* never reach the upstre
       'x-forwarded-for': '10.0.0.3',
       'x-forwarded-port': '443',
       'x-forwarded-prefix': '/admin',
+      'x-client-ip': '10.0.0.4',
+      'true-client-ip': '10.0.0.5',
+      'cf-connecting-ip': '10.0.0.6',
       'x-other': 'kept',
     },
   });
@@ -57,6 +60,7 @@ test("the client's Forwarded, X-Real-IP and X-Forwarded-* never reach the upstre
   assert.equal(seen.forwarded, undefined);
   assert.equal(seen['x-real-ip'], undefined);
   assert.equal(seen['x-forwarded-port'], undefined);
+  for (const h of ['x-client-ip', 'true-client-ip', 'cf-connecting-ip']) assert.equal(seen[h], undefined, h);
   assert.equal(seen['x-forwarded-prefix'], undefined);
   assert.equal(seen['x-forwarded-for'], '127.0.0.1');
   assert.equal(seen['x-forwarded-proto'], 'http');

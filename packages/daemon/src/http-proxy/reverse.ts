@@ -72,7 +72,7 @@ const OUR_TOKEN = /(?:^|[^A-Za-z0-9_-])fmt_/;
  * `X-Real-IP`) would reach the upstream as if this hop vouched for it, and upstreams trust their
  * proxy's word for the caller's address, host and scheme.
  */
-const FORWARDING = /^(?:forwarded|x-forwarded-.+|x-real-ip)$/;
+const FORWARDING = /^(?:forwarded|x-forwarded-.+|x-real-ip|x-client-ip|true-client-ip|cf-connecting-ip|x-original-forwarded-for)$/;
 /** Headers some frameworks read as another method or URL than the request line's. */
 const REROUTING = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
