@@ -23,3 +23,8 @@ test('the decision records the masked arguments', () => {
   const d = new Session(p).call({ tool: 'deploy/run', args: { config: { 'api.key': 'sk-live' } } });
   assert.deepEqual(d.redacted_args, { config: { 'api.key': REDACTED } });
 });
+
+test('a key one case or Unicode form from the path is masked too: the tool may read it as the field', () => {
+  const out = redact({ Card_Number: '4111', card: { CVV: '123' }, note: 'ok' }, ['card_number', 'card.cvv']);
+  assert.deepEqual(out, { Card_Number: REDACTED, card: { CVV: REDACTED }, note: 'ok' });
+});

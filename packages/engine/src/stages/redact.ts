@@ -5,6 +5,8 @@
  * Paths: `card_number`, `card.number`, `items[*].card`, `items.*.card`; a key containing dots
  * (`.env`, `secrets.json`) is also matched as a literal key, as well as the nested path.
  */
+import { foldKey } from '@faramesh/protocol';
+
 export const REDACTED = '[REDACTED]';
 
 export function redact(
@@ -50,11 +52,34 @@ function mask(node: unknown, segments: string[], i: number): void {
   // A key here may hold dots itself (`config: { "api.key": … }` for `config.api.key`): each run of the
   // path's segments that names a key is followed, so no mix of the two spellings keeps the value.
   for (let j = i; j < segments.length; j++) {
-    const key = segments.slice(i, j + 1).join('.');
-    if (!Object.hasOwn(container, key)) continue;
-    if (j === segments.length - 1) container[key] = REDACTED;
-    else mask(container[key], segments, j + 1);
+    for (const key of keysNamed(container, segments.slice(i, j + 1).join('.'))) {
+      if (j === segments.length - 1) container[key] = REDACTED;
+      else mask(container[key], segments, j + 1);
+    }
   }
+}
+
+/** Each object's keys by their folded name, made on first use. */
+const byFold = new WeakMap<object, Map<string, string[]>>();
+
+/**
+ * The keys of `obj` that name `key`: itself, and any spelling one case or Unicode form apart
+ * (`Card_Number` for `card_number`), which a lenient decoder hands the tool as that field and the
+ * engine reads as it (so its value must not reach the record or an approver in the clear).
+ */
+function keysNamed(obj: Record<string, unknown>, key: string): string[] {
+  let folded = byFold.get(obj);
+  if (!folded) {
+    folded = new Map();
+    for (const k of Object.keys(obj)) {
+      const f = foldKey(k);
+      const same = folded.get(f);
+      if (same) same.push(k);
+      else folded.set(f, [k]);
+    }
+    byFold.set(obj, folded);
+  }
+  return folded.get(foldKey(key)) ?? [];
 }
 
 /** A deep copy of JSON-like data (arguments arrive as JSON). */
