@@ -1,22 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stubHttpApi } from './http-api-fixtures.js';
-
-/** Send `text` raw and resolve with everything the server wrote before it closed the connection. */
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let got = '';
-    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(got));
-    s.write(text);
-  });
-}
+import { raw, stubHttpApi } from './http-api-fixtures.js';
 
 /** The JSON error of a raw reply, with its status. */
 function error(reply: string): { status: number; code: string; message: string } {

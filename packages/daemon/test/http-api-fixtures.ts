@@ -1,4 +1,5 @@
 /** An HttpApi under test: READY, a fresh token book in `dir`, every handler a stub answering 200. */
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Ed25519Signer, newEd25519Key } from '@faramesh/audit';
 import { HttpApi, type HttpApiHandlers } from '../src/wire/http-api.js';
@@ -23,4 +24,16 @@ export function stubHandlers(dir: string): HttpApiHandlers & { tokens: TokenBook
     operate: () => Promise.resolve('{}'),
     metrics: () => '',
   };
+}
+
+/** Send `text` raw and resolve with everything the server wrote before it closed the connection. */
+export function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+    s.write(text);
+  });
 }

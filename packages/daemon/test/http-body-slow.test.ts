@@ -4,18 +4,7 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { BodyError, readBody } from '../src/http-proxy/body.js';
 import { reply, errorBody } from '../src/http-proxy/http-common.js';
-
-/** Send `text` raw and resolve with everything the server wrote before it closed the connection. */
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let got = '';
-    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(got));
-    s.write(text);
-  });
-}
+import { raw } from './http-api-fixtures.js';
 
 // A body that stalls was cut by destroying the request, which closed the socket first: the client
 // heard nothing at all, not the 408 the daemon's routes (and the reverse proxy) answer with.

@@ -6,44 +6,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ReverseProxy } from '../src/http-proxy/reverse.js';
-import { RouteTable } from '../src/http-proxy/routes.js';
-import type { GovernResult } from '../src/wire/agent-protocol.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { reverseFixture, type ReverseFixture } from './reverse-fixture.js';
 
 let seen: IncomingHttpHeaders = {};
-let upstream: Server;
-let front: Server;
-let upPort = 0;
-let frontPort = 0;
-const reverse = new ReverseProxy({
-  decide: () => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-  principal: () => undefined,
-  ready: () => true,
-  config: () => ({ table: new RouteTable([]), upstream: new URL(`http://127.0.0.1:${upPort}`), agent: 'agent' }),
-});
+let proxy: ReverseFixture;
 
 before(async () => {
-  upstream = createServer((req, res) => {
+  proxy = await reverseFixture((req, res) => {
     seen = req.headers;
     req.resume();
     req.on('end', () => res.end('ok'));
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  upPort = (upstream.address() as AddressInfo).port;
-  front = createServer((req, res) => void reverse.handle(req, res));
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
-  frontPort = (front.address() as AddressInfo).port;
 });
-after(() => {
-  reverse.close();
-  front.close();
-  upstream.close();
-});
+after(() => proxy.close());
 
 test("the client's Forwarded, X-Real-IP and X-Forwarded-* never reach the upstream; the daemon's own do", async () => {
-  const r = await fetch(`http://127.0.0.1:${frontPort}/status`, {
+  const r = await fetch(`${proxy.url}/status`, {
     headers: {
       forwarded: 'for=10.0.0.1;host=admin.internal;proto=https',
       'x-real-ip': '10.0.0.2',
@@ -64,6 +43,6 @@ test("the client's Forwarded, X-Real-IP and X-Forwarded-* never reach the upstre
   assert.equal(seen['x-forwarded-prefix'], undefined);
   assert.equal(seen['x-forwarded-for'], '127.0.0.1');
   assert.equal(seen['x-forwarded-proto'], 'http');
-  assert.equal(seen['x-forwarded-host'], `127.0.0.1:${frontPort}`);
+  assert.equal(seen['x-forwarded-host'], new URL(proxy.url).host);
   assert.equal(seen['x-other'], 'kept');
 });

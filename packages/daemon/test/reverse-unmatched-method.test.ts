@@ -5,26 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ReverseProxy } from '../src/http-proxy/reverse.js';
-import { RouteTable } from '../src/http-proxy/routes.js';
-import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
+import { reverseFixture, type ReverseFixture } from './reverse-fixture.js';
 
 const ran: string[] = [];
-let upstream: Server;
-let front: Server;
-let upPort = 0;
-let frontPort = 0;
-const reverse = new ReverseProxy({
-  decide: (_p: GovernParams) => ({ effect: 'PERMIT', action_id: 'action-1' }) as GovernResult,
-  principal: () => undefined,
-  ready: () => true,
-  config: () => ({ table: new RouteTable([]), upstream: new URL(`http://127.0.0.1:${upPort}`), agent: 'agent' }),
-});
+let proxy: ReverseFixture;
 
 before(async () => {
-  upstream = createServer((req, res) => {
+  proxy = await reverseFixture((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
@@ -32,20 +19,11 @@ before(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  upPort = (upstream.address() as AddressInfo).port;
-  front = createServer((req, res) => void reverse.handle(req, res));
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
-  frontPort = (front.address() as AddressInfo).port;
 });
-after(() => {
-  reverse.close();
-  front.close();
-  upstream.close();
-});
+after(() => proxy.close());
 
 const post = async (type: string, body: string) => {
-  const r = await fetch(`http://127.0.0.1:${frontPort}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
+  const r = await fetch(`${proxy.url}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
   return { status: r.status, text: await r.text() };
 };
 
@@ -78,7 +56,7 @@ test('an unmatched request with any other form or JSON body goes on byte for byt
 test('an unmatched form or JSON body that is not UTF-8 goes on as before, and is still scanned for _method', async () => {
   ran.length = 0;
   const raw = async (type: string, body: Buffer) => {
-    const r = await fetch(`http://127.0.0.1:${frontPort}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
+    const r = await fetch(`${proxy.url}/orders/1/notes`, { method: 'POST', headers: { 'content-type': type }, body });
     return { status: r.status, text: await r.text() };
   };
   const latin1 = 'application/x-www-form-urlencoded; charset=iso-8859-1';

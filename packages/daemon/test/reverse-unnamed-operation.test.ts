@@ -6,9 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ReverseProxy } from '../src/http-proxy/reverse.js';
 import { RouteTable } from '../src/http-proxy/routes.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +13,7 @@ import { join } from 'node:path';
 import type { PolicyIR } from '@faramesh/fpl';
 import { buildHttpRoutes, openApiRoutes } from '../src/stack/http-routes.js';
 import type { GovernParams, GovernResult } from '../src/wire/agent-protocol.js';
+import { reverseFixture, type ReverseFixture } from './reverse-fixture.js';
 
 const DOC = `openapi: 3.0.3
 info: { title: shop, version: "1" }
@@ -32,40 +30,28 @@ paths:
 
 const decided: GovernParams[] = [];
 let table = new RouteTable([]);
-let upstream: Server;
-let front: Server;
-let upPort = 0;
-let frontPort = 0;
-const reverse = new ReverseProxy({
-  decide: (p: GovernParams) => {
-    decided.push(p);
-    return { effect: 'PERMIT', action_id: 'action-1' } as GovernResult;
-  },
-  principal: () => undefined,
-  ready: () => true,
-  config: () => ({ table, upstream: new URL(`http://127.0.0.1:${upPort}`), agent: 'agent' }),
-});
+let proxy: ReverseFixture;
 
 before(async () => {
   table = new RouteTable((await openApiRoutes(DOC, 'openapi.yaml')).routes);
-  upstream = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  upPort = (upstream.address() as AddressInfo).port;
-  front = createServer((req, res) => void reverse.handle(req, res));
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
-  frontPort = (front.address() as AddressInfo).port;
+  proxy = await reverseFixture(
+    (req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    },
+    {
+      table: () => table,
+      decide: (p) => {
+        decided.push(p);
+        return { effect: 'PERMIT', action_id: 'action-1' } as GovernResult;
+      },
+    },
+  );
 });
-after(() => {
-  reverse.close();
-  front.close();
-  upstream.close();
-});
+after(() => proxy.close());
 
 const post = (path: string) =>
-  fetch(`http://127.0.0.1:${frontPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+  fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
 
 test('an operation without operationId is decided as http/<method>, never as a template beside it', async () => {
   decided.length = 0;
