@@ -6,6 +6,7 @@ import { createConnection, createServer as createNetServer, type AddressInfo } f
 import { createServer as createHttpServer } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** This machine's address on a real interface: requests to it do not come from, or go to, loopback. */
@@ -320,4 +321,13 @@ export function stackOnSmallDisk(policy: string):
     return false;
   };
   return { s, mount, unmount: () => void spawnSync('umount', [mount]), fill, fillLog };
+}
+
+/** The `mcp_server "everything"` block: the official reference server (@modelcontextprotocol/server-everything) over stdio. */
+export function everythingStdio(): string {
+  const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+  return `mcp_server "everything" {
+  command = ${JSON.stringify(process.execPath)}
+  args    = [${JSON.stringify(everything)}, "stdio"]
+}`;
 }

@@ -6,13 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { appliedStack, decisionRecords, freePort, type Stack } from './daemon-helpers.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+import { appliedStack, decisionRecords, everythingStdio, freePort, type Stack } from './daemon-helpers.js';
 
 const policy = (mode: string, port: number) => `runtime {
   mode    = "${mode}"
@@ -20,10 +17,7 @@ const policy = (mode: string, port: number) => `runtime {
   socket  = "./.faramesh/runtime/agent.sock"
 }
 
-mcp_server "everything" {
-  command = ${JSON.stringify(process.execPath)}
-  args    = [${JSON.stringify(everything)}, "stdio"]
-}
+${everythingStdio()}
 
 agent "coder" {
   default deny

@@ -7,24 +7,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { appliedStack, freePort, type Stack } from './daemon-helpers.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+import { appliedStack, everythingStdio, freePort, type Stack } from './daemon-helpers.js';
 
 const policy = (rules: string, port: number) => `runtime {
   wal_dir = "./wal"
   socket  = "./.faramesh/runtime/agent.sock"
 }
 
-mcp_server "everything" {
-  command = ${JSON.stringify(process.execPath)}
-  args    = [${JSON.stringify(everything)}, "stdio"]
-}
+${everythingStdio()}
 
 agent "coder" {
   default deny

@@ -5,20 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { freePort, makeStack, RUNTIME, until } from './daemon-helpers.js';
-
-const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
+import { everythingStdio, freePort, makeStack, RUNTIME, until } from './daemon-helpers.js';
 
 test('a closed MCP session leaves the session budget; a restart forgets those it cut short', async () => {
   const port = await freePort();
   const s = makeStack(`${RUNTIME}
-mcp_server "everything" {
-  command = ${JSON.stringify(process.execPath)}
-  args    = [${JSON.stringify(everything)}, "stdio"]
-}
+${everythingStdio()}
 
 agent "coder" {
   default deny
