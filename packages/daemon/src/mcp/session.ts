@@ -533,7 +533,9 @@ export class ProxySession {
   ): void {
     const task = result.task as { taskId?: unknown; ttl?: unknown } | undefined;
     if (asked.call && typeof task?.taskId === 'string') {
-      const ttl = typeof task.ttl === 'number' ? task.ttl : typeof asked.call.ttl === 'number' ? asked.call.ttl : null;
+      // The server's TTL, or none (`null` is unlimited): never the client's, which the agent chooses (a
+      // tiny one would mark a running write expired at once, and free the completion gate with it).
+      const ttl = typeof task.ttl === 'number' ? task.ttl : null;
       this.deps.tasks.started(this.key, {
         agent: this.agent,
         server: this.server.name,
