@@ -33,3 +33,20 @@ test('requests the HTTP parser refuses get the JSON error shape, and the connect
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('/healthz, /readyz and /metrics answer HEAD as load balancers probe: the status, no body', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faramesh-http-head-'));
+  const api = stubHttpApi(dir);
+  const { port } = await api.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'HEAD' });
+      assert.equal(r.status, 200, path);
+      assert.equal(await r.text(), '');
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'POST' })).status, 405);
+  } finally {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -128,7 +128,8 @@ export class HttpApi {
       const who = this.authenticate(req);
       const route = `${req.method} ${url.pathname}`;
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') {
-        allow(req, 'GET');
+        // HEAD too, as load balancers probe: Node sends the status and headers without the body.
+        if (req.method !== 'HEAD') allow(req, 'GET');
         if (url.pathname === '/metrics') return send(res, 200, this.handlers.metrics(), 'text/plain; version=0.0.4');
         const state = this.handlers.state();
         const ok = url.pathname === '/healthz' || state === 'READY';
