@@ -24,7 +24,11 @@ export class BodyError extends Error {
  */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const tooLarge = () => new BodyError(413, `a request body read by the daemon is at most ${limit} bytes`);
-  if (Number(req.headers['content-length']) > limit) throw tooLarge();
+  if (Number(req.headers['content-length']) > limit) {
+    // Declared too large: none of it is kept, and no more of it than of any other is read.
+    drain(req, DRAIN_BYTES, timeoutMs);
+    throw tooLarge();
+  }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -36,7 +40,7 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
       // still sending hears the 413; up to DRAIN_BYTES more, then the connection is cut (an endless
       // body would otherwise be read for ever). Any other (a stall) is read no more: its reply closes
       // the connection.
-      if (e instanceof BodyError && e.status === 413) drain(req, DRAIN_BYTES);
+      if (e instanceof BodyError && e.status === 413) drain(req, DRAIN_BYTES, timeoutMs);
       else req.pause();
       reject(e);
     };
@@ -55,13 +59,19 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
 /** How much of a body too large is read and dropped after its 413 before the connection is cut. */
 const DRAIN_BYTES = 16 << 20;
 
-/** Read and drop what is left of a request, up to `most` bytes; past that its connection is cut. */
-function drain(req: IncomingMessage, most: number): void {
+/**
+ * Read and drop what is left of a request, up to `most` bytes and for `ms` at most; past either its
+ * connection is cut (an endless or a trickling body would otherwise hold it).
+ */
+function drain(req: IncomingMessage, most: number, ms: number): void {
   let dropped = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, ms).unref();
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
-    if (dropped > most) req.socket.destroy();
+    if (dropped > most) cut();
   });
+  req.once('end', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
   req.resume();
 }
 
