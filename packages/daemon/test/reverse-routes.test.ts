@@ -38,10 +38,18 @@ test('a path two routes of equal rank both match is refused: the upstream could 
   assert.equal(table.match('GET', '/a/c')?.route.tool, 'get_a');
   assert.equal(table.match('GET', '/c/b')?.route.tool, 'get_b');
   assert.equal(table.match('GET', '/a/b/1')?.route.tool, 'deep');
-  // More literals, or a named method over `*`, still settle it.
-  const ranked = new RouteTable([route('GET', '/a/{x}', 'get_a'), route('GET', '/a/b', 'exact'), route('*', '/{y}/c', 'any')]);
+  // More literals settle it, and so does a named method over `*` on the same template; a `*` route
+  // on another template of equal rank contests it as any route does.
+  const ranked = new RouteTable([
+    route('GET', '/a/{x}', 'get_a'),
+    route('GET', '/a/b', 'exact'),
+    route('*', '/{y}/c', 'any'),
+    route('*', '/a/{z}', 'any_a'),
+  ]);
   assert.equal(ranked.match('GET', '/a/b')?.route.tool, 'exact');
-  assert.equal(ranked.match('GET', '/a/c')?.route.tool, 'get_a');
+  assert.throws(() => ranked.match('GET', '/a/c'), /matches both/);
+  assert.equal(ranked.match('GET', '/a/d')?.route.tool, 'get_a');
+  assert.equal(ranked.match('POST', '/a/d')?.route.tool, 'any_a');
 });
 
 test('arguments: typed by their declarations, strings otherwise; a name twice with different values is refused', () => {

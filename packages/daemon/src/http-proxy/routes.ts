@@ -69,8 +69,8 @@ export class RouteTable {
     let found: { c: Compiled; match: Match } | undefined;
     for (const c of this.byLength.get(parts.length) ?? []) {
       if (c.route.method !== method && c.route.method !== '*') continue;
-      // Sorted by rank: past the first match, only one of equal rank can contest it.
-      if (found && (c.literals !== found.c.literals || c.route.method !== found.c.route.method)) break;
+      // Sorted by rank: past the first match, only one with as many literals can contest it.
+      if (found && c.literals !== found.c.literals) break;
       const bound: [string, string][] = [];
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
@@ -81,7 +81,8 @@ export class RouteTable {
       if (!ok) continue;
       // `/a/{x}` and `/{y}/b` both take `/a/b`: upstream routers settle that their own way (the
       // order routes were registered, the leftmost literal), so the policy cannot know which runs.
-      if (found && found.c.route.tool !== c.route.tool)
+      // The same template for any method (`*`) beside one for this method is no contest: the named one is meant.
+      if (found && found.c.route.tool !== c.route.tool && template(found.c.route.path) !== template(c.route.path))
         throw new RouteError(
           400,
           `the path ${path} matches both ${found.c.route.path} (${found.c.route.tool}) and ${c.route.path} (${c.route.tool}): the upstream could run either`,
@@ -92,6 +93,9 @@ export class RouteTable {
     return found?.match;
   }
 }
+
+/** A path template with its parameters unnamed: `/a/{id}` and `/a/{x}` take the same requests. */
+const template = (path: string): string => path.replace(/\{[^}]*\}/g, '{}');
 
 /**
  * A route that names no tool of its own: an OpenAPI operation without an operationId. It still
