@@ -227,3 +227,11 @@ test('OpenAPI: $refs followed, path-level parameters overridden by the operation
   await bad('info: {}\n', /no 'openapi: 3.x' version/);
   await bad('a: &a [*a, *a]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n', /not YAML or JSON|no 'openapi/);
 });
+
+test('a path a template takes exactly, and a route with more literals takes but for letter case, is refused', () => {
+  const table = new RouteTable([route('POST', '/items/{id}', 'update_item'), route('POST', '/items/new', 'create_item')]);
+  assert.equal(table.match('POST', '/items/7')?.route.tool, 'update_item');
+  assert.equal(table.match('POST', '/items/new')?.route.tool, 'create_item');
+  // A case-insensitive upstream runs create_item for /items/NEW; the policy would decide update_item.
+  assert.throws(() => table.match('POST', '/items/NEW'), /differs from the route \/items\/new only in letter case/);
+});

@@ -57,10 +57,12 @@ export class RouteTable {
    */
   match(method: string, path: string): Match | undefined {
     const exact = this.find(method, path, false);
-    if (exact) return exact;
     const folded = this.find(method, path, true);
-    if (folded) throw new RouteError(400, `the path ${path} differs from the route ${folded.route.path} only in letter case`);
-    return undefined;
+    // Refused too when a template took it that a route with more literals would, letter case aside:
+    // `/items/NEW` is `/items/{id}` here, and `/items/new` to an upstream that ignores case.
+    if (folded && (!exact || (folded.route !== exact.route && literals(folded.route.path) > literals(exact.route.path))))
+      throw new RouteError(400, `the path ${path} differs from the route ${folded.route.path} only in letter case`);
+    return exact;
   }
 
   private find(method: string, path: string, fold: boolean): Match | undefined {
@@ -93,6 +95,9 @@ export class RouteTable {
     return found?.match;
   }
 }
+
+/** How many segments of a path template are literal. */
+const literals = (path: string): number => split(path).filter((p) => !p.startsWith('{')).length;
 
 /** A path template with its parameters unnamed: `/a/{id}` and `/a/{x}` take the same requests. */
 const template = (path: string): string => path.replace(/\{[^}]*\}/g, '{}');
