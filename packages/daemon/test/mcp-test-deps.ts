@@ -55,9 +55,10 @@ export async function startEverything(mode: 'streamableHttp' | 'sse' = 'streamab
 
 /**
  * A raw stdio MCP server (no SDK), written to a temp file: it answers `initialize`, and runs `onCall`
- * (JavaScript, with the request `m` and `send(message)` in scope) for each `tools/call`. Its path.
+ * (JavaScript, with the request `m` and `send(message)` in scope) for each `tools/call`, and `onList`
+ * for each `tools/list`. Its path.
  */
-export function rawStdioServer(name: string, onCall = ''): string {
+export function rawStdioServer(name: string, onCall = '', onList = ''): string {
   const script = join(mkdtempSync(join(tmpdir(), 'fm-mcp-')), `${name}.mjs`);
   writeFileSync(
     script,
@@ -72,6 +73,8 @@ process.stdin.on('data', (d) => {
       send({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: ${JSON.stringify(name)}, version: '1' } } });
     else if (m.method === 'tools/call') {
       ${onCall}
+    } else if (m.method === 'tools/list') {
+      ${onList}
     }
   }
 });
