@@ -105,6 +105,8 @@ export class ProxySession {
    * upstream (the client has withdrawn them, and would ignore their answer).
    */
   private readonly withdrawn = new Set<Id>();
+  /** Run whenever a call leaves `deciding`: a completion waits through these for the calls sent before it. */
+  private readonly onDecided = new Set<() => void>();
   /**
    * Request ids of POSTs the client's transport has yet to read (see `claim`): taken on arrival,
    * since the transport routes an id's answer to the last POST that carried it.
@@ -226,7 +228,21 @@ export class ProxySession {
   private decidedOn(id: Id): void {
     this.deciding.delete(id);
     this.withdrawn.delete(id);
+    for (const wake of [...this.onDecided]) wake();
     this.settleIfIdle();
+  }
+
+  /** Resolves once none of `ids` is being decided: each is then in flight (in the task book) or answered. */
+  private decisionsOf(ids: Id[]): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        if (ids.some((id) => this.deciding.has(id))) return;
+        this.onDecided.delete(wake);
+        resolve();
+      };
+      this.onDecided.add(wake);
+      wake();
+    });
   }
 
   private settleIfIdle(): void {
@@ -613,8 +629,12 @@ export class ProxySession {
     if (this.inFlight.has(id) || this.deciding.has(id))
       return this.error(id, `request id ${JSON.stringify(id)} is already in flight`, -32600);
     // Being decided, as a call is: a drain waits for its answer rather than cut it off.
+    // The calls sent before it are part of the work it claims done. One still being decided is not in
+    // the task book yet, so the gate would miss a write about to run: their decisions come first.
+    const before = [...this.deciding];
     this.deciding.add(id);
     try {
+      await this.decisionsOf(before);
       const r = await this.deps.decide(
         // In its session: a session budget it used up is this session's.
         { agent_id: this.agent, action_type: 'completion_event', call_id: `mcp-complete-${randomUUID()}`, session_id: this.sessionId },
