@@ -2,6 +2,7 @@ import { checkConstantConditions } from './analysis/constant-condition.js';
 import { checkCredentials } from './analysis/credentials.js';
 import { checkDelegationScopes } from './analysis/delegation.js';
 import { checkMcpToolNames } from './analysis/mcp-names.js';
+import { checkPrincipalClaims } from './analysis/principal-claims.js';
 import { checkRuleOrder } from './analysis/reachability.js';
 import { parseJsonPolicy, parseYamlPolicy } from './forms/index.js';
 import { collectTrustKeys, parseImportRef, resolveImports, type ResolvedImport, type ResolveOptions } from './imports/index.js';
@@ -121,6 +122,7 @@ export function compile(source: Source, options: CompileOptions = {}): CompileRe
   checkDelegationScopes(ir, diagnostics, locations);
   checkMcpToolNames(ir, diagnostics, locations);
   checkConstantConditions(ir, diagnostics, locations);
+  checkPrincipalClaims(ir, diagnostics, locations);
 
   if (diagnostics.errorCount > 0) return { file, diagnostics, imports };
   return { file, diagnostics, ir, policyVersion: policyVersion(ir), imports };

@@ -243,9 +243,26 @@ const warnings: Case[] = [
   ['shadowed by glob', agent('  default deny\n  rules {\n    permit stripe/*\n    deny stripe/payouts\n  }'), ['unreachable-rule@5']],
   ['shadowed by double star', agent('  default deny\n  rules {\n    deny **\n    permit a/b/c\n  }'), ['unreachable-rule@5']],
   ['shadowed in top-level rules', 'deny x\npermit x\n', ['unreachable-rule@2']],
+  [
+    // The reference's multi-tenant trip wire, on a stack that verifies no principal: it never fires.
+    'a rule reading principal.* on a stack that takes no claims',
+    agent('  default permit\n  rules {\n    deny db/drop if principal.role != "admin"\n  }'),
+    ['principal-unverified@4'],
+    /deny db\/drop: principal\.role is never set on this stack/,
+  ],
 ];
 
 const valid: [string, string][] = [
+  [
+    'principal.* on a stack with an oidc identity',
+    'identity "idp" {\n  type = "oidc"\n  issuer = "https://idp.example"\n  audience = "faramesh"\n}\n' +
+      agent('  default deny\n  rules {\n    permit ehr/read if principal.role == "examiner"\n  }'),
+  ],
+  [
+    'principal.* on a stack that trusts stated claims',
+    'runtime {\n  trust_sdk_principal = true\n}\n' +
+      agent('  default deny\n  rules {\n    permit ehr/read if principal.role == "examiner"\n  }'),
+  ],
   // The daemon discovers the keys of an issuer it can fetch (https://, or http:// to this machine).
   [
     'an oidc identity whose issuer is this machine, keys by discovery',
