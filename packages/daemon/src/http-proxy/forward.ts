@@ -50,6 +50,7 @@ import {
   SECRET,
   sendableStatus,
 } from './http-common.js';
+import { answerClientErrors } from '../wire/client-error.js';
 import { NOT_READY } from '../wire/agent-protocol.js';
 import { ownAddresses } from './own-addresses.js';
 
@@ -144,6 +145,7 @@ export class ForwardProxy {
       this.plain(req, res, agent, admit).catch((e: Error) => reply(res, 502, errorBody(502, e.message))),
     );
     keepEveryHeader(server);
+    answerClientErrors(server);
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       cap.hold(socket);
       // Once CONNECT hands the socket over, its errors are ours: a client that resets must not crash the daemon.

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { answerClientErrors } from '../wire/client-error.js';
 import type { Server as NetServer } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
@@ -137,6 +138,7 @@ export class McpProxy {
     // Not maxConnections, which only drops newcomers: connections sending nothing could hold it (see capConnections).
     const server = createServer();
     const cap = capConnections(server, MAX_HTTP_CONNECTIONS);
+    answerClientErrors(server, (_status, _code, message) => ({ jsonrpc: '2.0', id: null, error: { code: -32600, message } }));
     // On the shared port, one agent's open streams and calls may not fill the cap (an agent's own port is its alone).
     const admit: Admit = agent === undefined ? cap.admit : () => true;
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>

@@ -16,11 +16,10 @@
  * a JSON error, never a decision. At MAX_HTTP_CONNECTIONS a new connection takes the place of one
  * serving no request (see capConnections).
  */
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { LifecycleState } from '../lifecycle.js';
 import type { Principal, TokenBook } from '../core/tokens.js';
 import { refusal } from '../core/decisions.js';
@@ -30,6 +29,7 @@ import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './l
 import { capConnections, overShare, type Admit, type ConnectionCap } from './http-cap.js';
 import { BodyError, readBody } from '../http-proxy/body.js';
 import { IDLE_MS, keepEveryHeader } from '../http-proxy/http-common.js';
+import { answerClientErrors } from './client-error.js';
 
 export interface HttpApiHandlers {
   state(): LifecycleState;
@@ -91,7 +91,7 @@ export class HttpApi {
     server.timeout = IDLE_MS;
     server.headersTimeout = REQUEST_TIMEOUT_MS;
     server.keepAliveTimeout = 5_000;
-    server.on('clientError', answerClientError);
+    answerClientErrors(server);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -250,32 +250,6 @@ function decodePathSegment(segment: string): string {
   } catch {
     throw new HttpError(400, 'bad_request', 'the path holds a malformed percent-escape');
   }
-}
-
-/**
- * A request Node's parser refuses before any route sees it (a malformed chunk or header, headers too
- * large, headers not in within REQUEST_TIMEOUT_MS). Node's own answer is a bare status line; this one
- * carries the API's JSON error, so the client can tell why. Then the connection closes.
- */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  // Only the parser's own refusals are answered: a TLS failure (a handshake that never finished) has
-  // no channel to answer on, and Node leaves closing it to this listener.
-  const parser = err.code?.startsWith('HPE_') === true || err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  if (!parser || !socket.writable || busy) return void socket.destroy();
-  const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers_too_large', 'the request headers are too large']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'request_timeout', `the request headers did not arrive within ${REQUEST_TIMEOUT_MS} ms`]
-        : [400, 'bad_request', `the request is not valid HTTP/1.1 (${err.code ?? 'unparsable'})`];
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-    // Closed once written, whether or not the client closes its side.
-    () => socket.destroy(),
-  );
 }
 
 function allow(req: IncomingMessage, method: string): void {
