@@ -199,7 +199,8 @@ test('cold start: a step that hangs past cold_start_deny_window is HALT (exit 3)
       readFileSync(join(s.dir, '.faramesh', 'runtime', 'daemon.log'), 'utf8'),
       /HALT: initialization took .* past cold_start_deny_window/,
     );
-    assert.ok(Date.now() - t0 < 5000, `HALT came ${Date.now() - t0} ms after apply began`);
+    // Well before the signer's own 30 s timeout; the margin is wide as a loaded machine starts slowly.
+    assert.ok(Date.now() - t0 < 20_000, `HALT came ${Date.now() - t0} ms after apply began`);
     assert.equal(existsSync(s.socket), false, 'the agent socket never opened');
   } finally {
     cleanUp();
