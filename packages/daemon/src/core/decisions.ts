@@ -105,7 +105,11 @@ export class DecisionService {
   unrecorded = 0;
   /** Of `counts`, the denials and deferrals audit mode did not enforce: the agent was told PERMIT. */
   readonly notEnforced = { deny: 0, defer: 0 };
-  /** The same, per agent. */
+  /**
+   * The same, per agent the policy in use declares (status and `explain agent` show no other). Any
+   * other id is the caller's to choose: counted, a caller naming a new agent for each call would grow
+   * this map by every call for the life of the daemon.
+   */
   readonly countsByAgent = new Map<string, { permit: number; deny: number; defer: number }>();
   /** Agents an operator quiesced: every call of theirs is denied (and recorded) until resumed. */
   readonly quiesced = new Map<string, Quiesced>();
@@ -164,7 +168,7 @@ export class DecisionService {
     // Decided at the time it is decided, not the time it arrived: calls decided during the wait moved
     // the rate buckets on, and a bucket refilled to an earlier time would refill the same interval twice.
     if (awaited) nowMs = this.deps.now();
-    if ('ignored' in who) this.noteIgnoredClaims(request.agent_id);
+    if ('ignored' in who) this.noteIgnoredClaims(request.agent_id, policy.prepared.agents.has(request.agent_id));
     // Audit mode lets through what the policy would refuse, never what an operator stopped: a
     // quiesced agent's calls are denied in either mode (`faramesh agent quiesce` promises as much).
     const halted = this.haltedBy(request);
@@ -334,9 +338,11 @@ export class DecisionService {
       });
     this.counts[outcome.effect]++;
     if (outcome.effect !== 'permit' && outcome.wire === 'PERMIT') this.notEnforced[outcome.effect]++;
-    let mine = this.countsByAgent.get(request.agent_id);
-    if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));
-    mine[outcome.effect]++;
+    if (!topLevel) {
+      let mine = this.countsByAgent.get(request.agent_id);
+      if (!mine) this.countsByAgent.set(request.agent_id, (mine = { permit: 0, deny: 0, defer: 0 }));
+      mine[outcome.effect]++;
+    }
     const elapsed = performance.now() - started;
     this.latency.observe(elapsed / 1000);
     const result: GovernResult = {
@@ -418,16 +424,21 @@ export class DecisionService {
     };
   }
 
-  /** Agents whose unverified claims were dropped, told once each in the daemon log. */
-  private readonly claimsNoted = new Set<string>();
+  /**
+   * Agents whose unverified claims were dropped, told once each in the daemon log. Agents the policy
+   * does not declare are told of once between them (TOP_LEVEL): their ids are the caller's to choose,
+   * and one line and one entry each would let a caller grow the set and the log without bound.
+   */
+  private readonly claimsNoted = new Set<string | typeof TOP_LEVEL>();
   /** Approvals spent by permits still awaiting their credential (approval id → agent): not yet run. */
   private readonly settling = new Map<string, string>();
 
-  private noteIgnoredClaims(agent: string): void {
-    if (this.claimsNoted.has(agent)) return;
-    this.claimsNoted.add(agent);
+  private noteIgnoredClaims(agent: string, declared: boolean): void {
+    const noted = declared ? agent : TOP_LEVEL;
+    if (this.claimsNoted.has(noted)) return;
+    this.claimsNoted.add(noted);
     this.deps.say?.(
-      `agent ${agent} sent principal claims without a principal_token: ignored (principal.* is only what the daemon verified; declare identity "…" { type = "oidc" }, or runtime { trust_sdk_principal = true })`,
+      `agent ${agent}${declared ? '' : ' (and any other agent the policy does not declare)'} sent principal claims without a principal_token: ignored (principal.* is only what the daemon verified; declare identity "…" { type = "oidc" }, or runtime { trust_sdk_principal = true })`,
     );
   }
 
@@ -680,6 +691,9 @@ export function refusal(callId: string, denial: StructuredDenial, started: numbe
   result.structured_denial = denial;
   return result;
 }
+
+/** The one entry of `claimsNoted` for every agent the policy does not declare (no agent id can equal it). */
+const TOP_LEVEL = Symbol('agents without a block');
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
