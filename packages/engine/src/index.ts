@@ -6,6 +6,7 @@ export {
   giveBack,
   pruneState,
   SESSION_RETENTION_MS,
+  MAX_SESSIONS_PER_AGENT,
   dropSessions,
   isDeltaOp,
   valuesOf,

@@ -193,15 +193,23 @@ const BUCKET_WINDOW = /^(?:per |\d+\/)(\d+(?:\.\d+)?)$/;
 export const SESSION_RETENTION_MS = 30 * 86_400_000;
 
 /**
+ * How many sessions one agent's state keeps (its session facts, and each session budget's counters):
+ * past this, those used least recently go. Retention alone bounds them by time, not by count: an
+ * agent naming a new session for every call would grow the state (and its snapshot) by one entry a
+ * call for 30 days. As with retention, a session forgotten gains nothing a new id would not give.
+ */
+export const MAX_SESSIONS_PER_AGENT = 10_000;
+
+/**
  * Drop, in place, what can no longer change a decision, so that a daemon running for months does
  * not keep (and snapshot) every day and session it has seen: budget counters of UTC days before
  * `nowMs`'s (only the current day's are read: budgets, `daily` caps, the completion gate, status;
  * the daemon's clock never runs backward); rate buckets untouched for their whole window, which
  * have refilled to their limit and so decide as a missing (full) bucket does; and sessions unused
- * for `SESSION_RETENTION_MS` (a session counter from before counters kept their time stays).
- * Returns how many entries went.
+ * for `SESSION_RETENTION_MS` (a session counter from before counters kept their time stays), and,
+ * of an agent's sessions past `maxSessions`, those used least recently. Returns how many entries went.
  */
-export function pruneState(state: EngineState, nowMs: number): number {
+export function pruneState(state: EngineState, nowMs: number, maxSessions = MAX_SESSIONS_PER_AGENT): number {
   const today = new Date(nowMs).toISOString().slice(0, 10);
   let dropped = 0;
   for (const k of Object.keys(state.budgets)) {
@@ -220,6 +228,13 @@ export function pruneState(state: EngineState, nowMs: number): number {
       delete state.sessions[k];
       dropped++;
     }
+  dropped += keepNewest(state.sessions, (k) => k.slice(0, k.indexOf('\u0000')), maxSessions);
+  // A session budget's counters, by agent and budget (`agent \u0000 budget \u0000 s:<id>`).
+  const sessionCounter = (k: string) => {
+    const cut = k.lastIndexOf('\u0000');
+    return k.startsWith('s:', cut + 1) ? k.slice(0, cut) : undefined;
+  };
+  dropped += keepNewest(state.budgets, sessionCounter, maxSessions);
   for (const [k, b] of Object.entries(state.buckets)) {
     const cut = k.lastIndexOf('\u0000');
     const window = BUCKET_WINDOW.exec(k.slice(cut + 1));
@@ -252,6 +267,31 @@ export function dropSessions(state: EngineState, dead: (sessionId: string) => bo
     const id = k.slice(k.indexOf('\u0000') + 1);
     if (dead(id)) {
       delete state.sessions[k];
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/**
+ * Drop, in place, the entries of `table` used least recently (by `last_ms`; an entry without it
+ * first) in each group (`groupOf`; undefined: not counted) past `max`. Returns how many went.
+ */
+function keepNewest(table: Record<string, { last_ms?: number }>, groupOf: (k: string) => string | undefined, max: number): number {
+  const groups = new Map<string, string[]>();
+  for (const k of Object.keys(table)) {
+    const g = groupOf(k);
+    if (g === undefined) continue;
+    const keys = groups.get(g);
+    if (keys) keys.push(k);
+    else groups.set(g, [k]);
+  }
+  let dropped = 0;
+  for (const keys of groups.values()) {
+    if (keys.length <= max) continue;
+    keys.sort((a, b) => (table[a]!.last_ms ?? 0) - (table[b]!.last_ms ?? 0));
+    for (const k of keys.slice(0, keys.length - max)) {
+      delete table[k];
       dropped++;
     }
   }
