@@ -413,16 +413,30 @@ export class LineServer {
 
 /** `server.listen(path)`, then its mode, both before returning; the promise is the outcome. */
 export function bindUnix(server: Server, path: string, mode: number): Promise<void> {
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const listening = listenMasked(server, path, mode);
   // A failed bind leaves no file: its error arrives on the promise.
   if (existsSync(path)) chmodSync(path, mode);
   return listening;
+}
+
+/**
+ * `server.listen(path)` with the socket file made no wider than `mode` as it is bound (Node binds a
+ * path before listen returns). Made under the daemon's umask and narrowed after, an operator socket
+ * was open to others (umask 002 or 000) for a moment, and the kernel takes connections from then on.
+ */
+export function listenMasked(server: Server, path: string, mode: number): Promise<void> {
+  const umask = process.umask(~mode & 0o777);
+  try {
+    return new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(umask);
+  }
 }
 
 /** Does something accept connections on this socket path? */
