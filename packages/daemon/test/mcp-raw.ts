@@ -7,7 +7,8 @@ import { McpProxy } from '../src/mcp/proxy.js';
 import type { GovernParams } from '../src/wire/agent-protocol.js';
 import { testProxyDeps } from './mcp-test-deps.js';
 
-export async function rawUpstream(): Promise<{ server: Server; port: number; calls: string[] }> {
+/** `tools`: the names its tools/list gives (none by default); `callMs`: how long each tools/call runs (Infinity: never answered). */
+export async function rawUpstream(tools: string[] = [], callMs = 0): Promise<{ server: Server; port: number; calls: string[] }> {
   const calls: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -20,12 +21,19 @@ export async function rawUpstream(): Promise<{ server: Server; port: number; cal
       let result: unknown = {};
       if (msg.method === 'initialize')
         result = { protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'u', version: '1' } };
+      if (msg.method === 'tools/list') result = { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) };
       if (msg.method === 'tools/call') {
         calls.push(text);
         result = { content: [{ type: 'text', text: 'ran' }] };
       }
-      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'up-1' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+      if (msg.method === 'tools/call' && callMs === Infinity) return;
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'up-1' });
+          res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+        },
+        msg.method === 'tools/call' ? callMs : 0,
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -74,7 +74,7 @@ process.stdin.on('data', (d) => {
     else if (m.method === 'tools/call') {
       ${onCall}
     } else if (m.method === 'tools/list') {
-      ${onList}
+      ${onList || "send({ jsonrpc: '2.0', id: m.id, result: { tools: [] } });"}
     }
   }
 });

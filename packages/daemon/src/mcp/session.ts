@@ -127,6 +127,10 @@ export class ProxySession {
    * listed in an earlier session, and the stdio bridge opens a new session without telling it).
    */
   private listed = false;
+  /** Every tool name a listing in this session gave: a call to one of them needs no other check. */
+  private readonly toolNames = new Set<string>();
+  /** caseTwin had the proxy list the tools since the last list_changed: a server that cannot is asked once. */
+  private listedForNames = false;
   /** The upstream lists tools, and its client was told so (its initialize answer went by). */
   private offersTools = false;
   /** The proxy's own tools/list requests to the upstream, by id: their replies are the proxy's, not the client's. */
@@ -469,6 +473,9 @@ export class ProxySession {
       const unsendable = key === 'arguments' ? undefined : unfaithfulJson(value, `params.${key}`);
       if (unsendable) return unsendable;
     }
+    const twin = await this.caseTwin(name);
+    if (twin)
+      return `the server lists no tool '${name}', but lists '${twin}', which differs only in letter case or Unicode form: refused, as a server that ignores either would run '${twin}', which the policy did not judge`;
     const tool = `${this.server.name}/${name}`;
     const result = await this.deps.decide(
       {
@@ -486,6 +493,24 @@ export class ProxySession {
       this.carrier,
     );
     return { name, tool, result };
+  }
+
+  /**
+   * A listed tool that `name` is not, but would be to a server that folds letter case or Unicode form
+   * when it looks a tool up. Tool ids are case-sensitive in policy (`deny shell/exec` does not judge
+   * `Shell/Exec`), so such a call is refused rather than decided under another tool's rules. A session
+   * that calls before listing has the proxy list the tools first.
+   */
+  private async caseTwin(name: string): Promise<string | undefined> {
+    if (this.toolNames.has(name)) return undefined;
+    if (!this.listed && !this.listedForNames) {
+      this.listedForNames = true;
+      await this.learnSchemas(true);
+      if (this.toolNames.has(name)) return undefined;
+    }
+    const folded = foldKey(name);
+    for (const listed of this.toolNames) if (foldKey(listed) === folded) return listed;
+    return undefined;
   }
 
   /**
@@ -527,7 +552,7 @@ export class ProxySession {
     const method = (m as { method: string }).method;
     const params = (m as { params?: Record<string, unknown> }).params;
     // The tools changed: their schemas are read again before the next denial, unless the client lists them first.
-    if (method === 'notifications/tools/list_changed') this.listed = false;
+    if (method === 'notifications/tools/list_changed') this.listed = this.listedForNames = false;
     if (method === 'notifications/tasks/status') this.taskEnd(params?.taskId, params?.status);
     if (method === COMPLETE) {
       // The upstream reports its task done: the proxy's to hear, not the client's.
@@ -577,8 +602,8 @@ export class ProxySession {
    * listed them all, so the denial of a tool with an outputSchema keeps the structured form out of
    * `structuredContent`. Never throws: a listing that fails leaves `listed` false (denials then use `_meta`).
    */
-  private learnSchemas(): Promise<void> {
-    if (this.listed || this.closed || this.deps.denyAsError()) return Promise.resolve();
+  private learnSchemas(needed = false): Promise<void> {
+    if (this.listed || this.closed || (!needed && this.deps.denyAsError())) return Promise.resolve();
     this.learning ??= (async () => {
       // One bound for the whole listing: a slow or endless upstream delays a denial by 5 s at most.
       const until = Date.now() + OWN_LISTING_MS;
@@ -616,6 +641,7 @@ export class ProxySession {
     for (const t of (result as { tools?: { name?: unknown; outputSchema?: unknown; annotations?: { readOnlyHint?: unknown } }[] }).tools ??
       []) {
       if (typeof t.name !== 'string') continue;
+      this.toolNames.add(t.name);
       // The latest listing decides: a tool listed again without the mark writes (its tasks hold the gate).
       if (t.annotations?.readOnlyHint === true) this.readOnly.add(t.name);
       else this.readOnly.delete(t.name);
