@@ -10,6 +10,10 @@ import { guarded, operatorName, UsageError } from './operator.js';
 import { duration } from './status.js';
 
 type Shown = Omit<Approval, 'binding'>;
+/** A word with nothing in it that could end it or start another `key=value`. */
+const BARE = /^[A-Za-z_/][\w./@:+-]*$/;
+/** Words JSON would read as other than a string. */
+const LITERAL = /^(?:true|false|null|Infinity|NaN)$/;
 interface ListOptions {
   dir: string;
   agent?: string;
@@ -189,9 +193,15 @@ const usd = (n: number) => `$${n >= 0.01 ? n.toFixed(2) : n.toPrecision(2)}`;
 
 const age = (iso: string) => duration(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)));
 
-function context(a: Shown): string {
+/**
+ * The arguments on one line, `key=value` each. A string is bare only when it reads as nothing else:
+ * `"100"` would pass for the number, and `"alice amount=5"` for two arguments, on the line an
+ * operator approves by. Keys are the agent's too, so they are held to the same.
+ */
+export function context(a: Pick<Shown, 'args'>): string {
+  const shown = (v: unknown) => (typeof v === 'string' && BARE.test(v) && !LITERAL.test(v) ? v : JSON.stringify(v));
   const text = Object.entries(a.args)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${shown(k)}=${shown(v)}`)
     .join(' ');
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
