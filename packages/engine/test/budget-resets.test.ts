@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agent, policy, Session } from './support.js';
+import { agent, outcome, policy, Session } from './support.js';
 
 const SESSION_WITH_DAILY = agent('  rules {\n    permit x\n  }\n  budget session {\n    max $10\n    daily $10\n    on_exceed deny\n  }');
 
@@ -48,4 +48,14 @@ test('budget_under_limit: a used-up session budget is a budget_reset without res
   const d = s.complete('a');
   assert.equal(d.code, 'COMPLETION_BLOCKED');
   assert.deepEqual(d.resolution, { type: 'budget_reset' });
+});
+
+test('a daily budget with both max and a lower daily cap stops at the lower one', () => {
+  const s = new Session(
+    policy(agent('  rules {\n    permit x\n  }\n  budget daily {\n    max $100\n    daily $10\n    on_exceed deny\n  }')),
+  );
+  assert.equal(outcome(s.call({ tool: 'x', cost_usd: 6 })), 'PERMIT');
+  const d = s.call({ tool: 'x', cost_usd: 6 });
+  assert.equal(outcome(d), 'DENY/BUDGET_EXCEEDED');
+  assert.match(d.human_message ?? '', /\$10\.00/);
 });

@@ -37,3 +37,18 @@ test('strings, null and absent arguments decide as before; a permit clause must 
     'PERMIT',
   );
 });
+
+test('a deny clause on a mistyped argument applies whatever its condition cannot tell', () => {
+  // The clause can neither match nor miss, and the condition reads a field the call did not send: the
+  // deny is not skipped (only a condition known false skips it), so the permit below never runs it.
+  const q = policy(
+    agent(
+      `  rules {\n    deny api/call method DELETE if reason != "cleanup"\n    deny api/call method PUT if force == true\n    permit api/call\n  }`,
+    ),
+  );
+  const s = new Session(q);
+  assert.equal(outcome(s.call({ tool: 'api/call', args: { method: ['DELETE'] } })), 'DENY/POLICY_DENY');
+  assert.equal(outcome(s.call({ tool: 'api/call', args: { method: ['DELETE'], reason: 'cleanup' } })), 'DENY/POLICY_DENY');
+  assert.equal(outcome(s.call({ tool: 'api/call', args: { method: 'DELETE', reason: 'cleanup' } })), 'PERMIT');
+  assert.equal(outcome(s.call({ tool: 'api/call', args: { method: 'GET' } })), 'PERMIT');
+});
