@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { McpProxy } from '../src/mcp/proxy.js';
-import { testProxyDeps } from './mcp-test-deps.js';
+import { rawStdioServer, testProxyDeps } from './mcp-test-deps.js';
 import { rawSession, rawUpstream } from './mcp-raw.js';
 
 test('a tools/call naming a listed tool in another letter case or Unicode form is refused, undecided', async () => {
@@ -46,5 +46,62 @@ test('a tools/call naming a listed tool in another letter case or Unicode form i
   } finally {
     await p.close(0);
     up.server.close();
+  }
+});
+
+test('calls sent together before any listing all wait for the proxy’s own: none slips by as a case twin', async () => {
+  const up = await rawUpstream(['shell_exec', 'read']);
+  const decided: string[] = [];
+  const p = new McpProxy({
+    ...testProxyDeps([], {
+      decide: (params) => {
+        decided.push(String(params.tool_id));
+        return { call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 };
+      },
+    }),
+    servers: () => [{ name: 'u', url: `http://127.0.0.1:${up.port}/mcp`, args: [], env: {}, headers: {}, ref: 'test:1' }],
+  });
+  const port = await p.listen(0, 'bot');
+  try {
+    const { post } = await rawSession(`http://127.0.0.1:${port}/mcp/u`);
+    const call = (id: number, name: string) =>
+      post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
+    // The first starts the listing; the others arrive while it is under way.
+    const replies = await Promise.all([call(1, 'read'), call(2, 'Shell_Exec'), call(3, 'SHELL_EXEC')]);
+    assert.match(replies[0]!, /"ran"/);
+    for (const reply of replies.slice(1)) assert.match(reply, /lists 'shell_exec', which differs only in letter case/);
+    assert.deepEqual(decided, ['u/read']);
+    assert.equal(up.calls.length, 1, 'only the listed spelling reached the server');
+  } finally {
+    await p.close(0);
+    up.server.close();
+  }
+});
+
+test('after list_changed a name the server no longer lists is checked again', async () => {
+  // Lists `Exec` first, `exec` once `flip` has run (and said the list changed).
+  const script = rawStdioServer(
+    'u',
+    `if (m.params.name === 'flip') { globalThis.flipped = true; send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }); }
+      send({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'ran' }] } });`,
+    `send({ jsonrpc: '2.0', id: m.id, result: { tools: [{ name: globalThis.flipped ? 'exec' : 'Exec', inputSchema: { type: 'object' } }] } });`,
+  );
+  const p = new McpProxy({
+    ...testProxyDeps([], {
+      decide: (params) => ({ call_id: params.call_id ?? '', action_id: 'action-1', effect: 'PERMIT', latency_ms: 0 }),
+    }),
+    servers: () => [{ name: 'u', command: process.execPath, args: [script], env: {}, headers: {}, ref: 'test:1' }],
+  });
+  const port = await p.listen(0, 'bot');
+  try {
+    const { post } = await rawSession(`http://127.0.0.1:${port}/mcp/u`);
+    const call = (id: number, name: string) =>
+      post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }));
+    assert.match(await post('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'), /"Exec"/);
+    assert.match(await call(2, 'Exec'), /"ran"/);
+    assert.match(await call(3, 'flip'), /"ran"/);
+    assert.match(await call(4, 'Exec'), /lists 'exec', which differs only in letter case/);
+  } finally {
+    await p.close(0);
   }
 });

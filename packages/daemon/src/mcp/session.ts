@@ -129,8 +129,11 @@ export class ProxySession {
   private listed = false;
   /** Every tool name a listing in this session gave: a call to one of them needs no other check. */
   private readonly toolNames = new Set<string>();
-  /** caseTwin had the proxy list the tools since the last list_changed: a server that cannot is asked once. */
-  private listedForNames = false;
+  /**
+   * The listing caseTwin had the proxy make since the last list_changed: a server that cannot list is
+   * asked once, and every call that arrives while it is under way waits for it too.
+   */
+  private listingForNames: Promise<void> | undefined;
   /** The upstream lists tools, and its client was told so (its initialize answer went by). */
   private offersTools = false;
   /** The proxy's own tools/list requests to the upstream, by id: their replies are the proxy's, not the client's. */
@@ -503,9 +506,8 @@ export class ProxySession {
    */
   private async caseTwin(name: string): Promise<string | undefined> {
     if (this.toolNames.has(name)) return undefined;
-    if (!this.listed && !this.listedForNames) {
-      this.listedForNames = true;
-      await this.learnSchemas(true);
+    if (!this.listed) {
+      await (this.listingForNames ??= this.learnSchemas(true));
       if (this.toolNames.has(name)) return undefined;
     }
     const folded = foldKey(name);
@@ -552,7 +554,12 @@ export class ProxySession {
     const method = (m as { method: string }).method;
     const params = (m as { params?: Record<string, unknown> }).params;
     // The tools changed: their schemas are read again before the next denial, unless the client lists them first.
-    if (method === 'notifications/tools/list_changed') this.listed = this.listedForNames = false;
+    if (method === 'notifications/tools/list_changed') {
+      this.listed = false;
+      this.listingForNames = undefined;
+      // A name no longer listed is no longer a call's to make unchecked (`Exec` gone, `exec` listed).
+      this.toolNames.clear();
+    }
     if (method === 'notifications/tasks/status') this.taskEnd(params?.taskId, params?.status);
     if (method === COMPLETE) {
       // The upstream reports its task done: the proxy's to hear, not the client's.
