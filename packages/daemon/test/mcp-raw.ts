@@ -62,14 +62,15 @@ export async function rawSession(url: string): Promise<{ post: (body: string) =>
 }
 
 /**
- * A proxy (agent `bot`) in front of a rawUpstream as server `u`, permitting every call and noting
- * each one `decided` names (by `note`); `body` gets the upstream, the proxy and the server's URL.
+ * A proxy (agent `bot`) in front of a rawUpstream as server `u` (listing `tools`), permitting every
+ * call and noting each one `decided` names (by `note`); `body` gets the upstream, the proxy and the server's URL.
  */
 export async function withRawProxy(
   note: (params: GovernParams) => string,
   body: (s: { up: Awaited<ReturnType<typeof rawUpstream>>; p: McpProxy; url: string; decided: string[] }) => Promise<void>,
+  tools: string[] = [],
 ): Promise<void> {
-  const up = await rawUpstream();
+  const up = await rawUpstream(tools);
   const decided: string[] = [];
   const p = new McpProxy({
     ...testProxyDeps([], {
