@@ -28,3 +28,18 @@ test('a key one case or Unicode form from the path is masked too: the tool may r
   const out = redact({ Card_Number: '4111', card: { CVV: '123' }, note: 'ok' }, ['card_number', 'card.cvv']);
   assert.deepEqual(out, { Card_Number: REDACTED, card: { CVV: REDACTED }, note: 'ok' });
 });
+
+test('a path with `*` masks a literal dotted key its segments name', () => {
+  // `config.*` names `config.api_key` however its dots are split: as a literal key, in any mix.
+  assert.deepEqual(redact({ 'config.api_key': 's', 'config.x.y': 1, configs: 2 }, ['config.*']), {
+    'config.api_key': REDACTED,
+    'config.x.y': 1,
+    configs: 2,
+  });
+  assert.deepEqual(redact({ a: { 'b.secret': 's', 'c.other': 1 } }, ['a.*.secret']), { a: { 'b.secret': REDACTED, 'c.other': 1 } });
+  assert.deepEqual(redact({ 'Config.API_KEY': 's', 'config．token': 't' }, ['config.*']), {
+    'Config.API_KEY': REDACTED,
+    'config．token': REDACTED,
+  });
+  assert.deepEqual(redact({ 'items.0.card': 's' }, ['items[*].card']), { 'items.0.card': REDACTED });
+});

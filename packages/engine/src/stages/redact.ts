@@ -42,21 +42,42 @@ function mask(node: unknown, segments: string[], i: number): void {
     return;
   }
   const container = node as Record<string, unknown>;
-  if (seg === '*') {
+  if (seg === '*')
     for (const k of Object.keys(node)) {
       if (i === segments.length - 1) container[k] = REDACTED;
       else mask(container[k], segments, i + 1);
     }
-    return;
-  }
   // A key here may hold dots itself (`config: { "api.key": … }` for `config.api.key`): each run of the
   // path's segments that names a key is followed, so no mix of the two spellings keeps the value.
-  for (let j = i; j < segments.length; j++) {
-    for (const key of keysNamed(container, segments.slice(i, j + 1).join('.'))) {
+  for (let j = seg === '*' ? i + 1 : i; j < segments.length; j++) {
+    const run = segments.slice(i, j + 1);
+    // A run with a `*` (`config.*` against a key `config.api_key`) names keys by their parts.
+    const keys = j > i && run.includes('*') ? keysMatching(container, run) : keysNamed(container, run.join('.'));
+    for (const key of keys) {
       if (j === segments.length - 1) container[key] = REDACTED;
       else mask(container[key], segments, j + 1);
     }
   }
+}
+
+/** Each object's dotted keys, split at their dots once folded, made on first use. */
+const dottedParts = new WeakMap<object, [key: string, parts: string[]][]>();
+
+/** The keys of `obj` whose dots split them into `run`'s segments, `*` standing for any one. */
+function keysMatching(obj: Record<string, unknown>, run: string[]): string[] {
+  let dotted = dottedParts.get(obj);
+  if (!dotted) {
+    dotted = [];
+    for (const k of Object.keys(obj)) {
+      const parts = foldKey(k).split('.');
+      if (parts.length > 1) dotted.push([k, parts]);
+    }
+    dottedParts.set(obj, dotted);
+  }
+  const want = run.map((s) => (s === '*' ? s : foldKey(s)));
+  return dotted
+    .filter(([, parts]) => parts.length === want.length && parts.every((p, n) => want[n] === '*' || want[n] === p))
+    .map(([k]) => k);
 }
 
 /** Each object's keys by their folded name, made on first use. */
